@@ -1,0 +1,9 @@
+/* libvault: the whole public API. */
+#ifndef VAULT_H
+#define VAULT_H
+
+#include "vault/common.h"
+#include "vault/keystore.h"
+#include "vault/cipher.h"
+
+#endif

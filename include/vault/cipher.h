@@ -1,0 +1,170 @@
+/*
+ * libvault: sealing and opening values.
+ *
+ * Formats: the native format (docs/FORMAT.md: hybrid, AEAD bound to the
+ * alias, several recipients, no length limit) and the WSO2 formats that the
+ * Java cipher tool and secure vault read and write (one RSA block in base64,
+ * the self-contained JSON "holder" form, and the AES-GCM JSON form).
+ */
+#ifndef VAULT_CIPHER_H
+#define VAULT_CIPHER_H
+
+#include "common.h"
+#include "keystore.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Value formats. */
+typedef enum vault_format {
+    VAULT_FORMAT_NATIVE = 1,         /**< "vault:v1:..." (docs/FORMAT.md). */
+    VAULT_FORMAT_WSO2 = 2,           /**< base64 of one RSA block. */
+    VAULT_FORMAT_WSO2_HOLDER = 3,    /**< base64 of {"c","t","tp","tpd"} JSON. */
+    VAULT_FORMAT_WSO2_SYMMETRIC = 4  /**< base64 of {"cipherText","iv"} JSON, AES-GCM. */
+} vault_format;
+
+/** RSA transformations of the WSO2 formats (Java JCE names). */
+typedef enum vault_transformation {
+    VAULT_TRANSFORM_DEFAULT = 0,     /**< OAEP-SHA1 for sealing; for opening a raw
+                                          value, any of the three. */
+    VAULT_TRANSFORM_RSA_PKCS1 = 1,   /**< "RSA", "RSA/ECB/PKCS1Padding" (legacy). */
+    VAULT_TRANSFORM_RSA_OAEP_SHA1 = 2,   /**< "RSA/ECB/OAEPwithSHA1andMGF1Padding" */
+    VAULT_TRANSFORM_RSA_OAEP_SHA256 = 3  /**< "RSA/ECB/OAEPWithSHA-256AndMGF1Padding":
+                                              SHA-256 digest, MGF1 with SHA-1 (Java). */
+} vault_transformation;
+
+/** Parse a format name: "native", "wso2", "wso2-holder", "wso2-symmetric"; -1 if unknown. */
+VAULT_EXTERN(int) vault_format_from_name(const char *name);
+
+/** Static name of a format. */
+VAULT_EXTERN(const char *) vault_format_name(vault_format format);
+
+/** Parse a Java transformation name (case-insensitive); -1 if unknown. */
+VAULT_EXTERN(int) vault_transformation_from_name(const char *name);
+
+/** The canonical Java name of a transformation. */
+VAULT_EXTERN(const char *) vault_transformation_name(vault_transformation t);
+
+/** A public key to seal to: the certificate of a keystore entry. */
+typedef struct vault_recipient vault_recipient;
+
+/**
+ * Make a recipient from a keystore entry's certificate (a private-key entry,
+ * a trusted certificate, or the one certificate of a bare certificate file).
+ * alias NULL picks the only entry. The certificate is copied.
+ * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT (no certificate, or not an RSA key).
+ */
+VAULT_EXTERN(int) vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *ks,
+                                                const char *alias);
+
+/** The recipient's key id: lower-case hex SHA-256 of its certificate (DER). */
+VAULT_EXTERN(const char *) vault_recipient_key_id(const vault_recipient *r);
+
+/** Free a recipient. NULL-safe. */
+VAULT_EXTERN(void) vault_recipient_free(vault_recipient *r);
+
+#define VAULT_SEAL_OPTIONS_VERSION 1
+
+/** Options for vault_sealer_new(). */
+typedef struct vault_seal_options {
+    unsigned int version;                     /**< VAULT_SEAL_OPTIONS_VERSION */
+    vault_format format;                      /**< 0 means VAULT_FORMAT_NATIVE. */
+    vault_transformation transformation;      /**< WSO2 RSA formats. */
+    const vault_recipient *const *recipients; /**< Native: one or more; WSO2 RSA: exactly one. */
+    size_t recipient_count;
+    const vault_secret *symmetric_key;        /**< WSO2 symmetric: 16, 24 or 32 bytes. */
+} vault_seal_options;
+
+#define VAULT_SEAL_OPTIONS_INIT { VAULT_SEAL_OPTIONS_VERSION, VAULT_FORMAT_NATIVE, VAULT_TRANSFORM_DEFAULT, NULL, 0, NULL }
+
+/**
+ * A sealing session. In the native format every value sealed through one
+ * sealer shares one data key, wrapped once per recipient, so that opening
+ * them all costs one private-key operation; each value still opens on its
+ * own.
+ */
+typedef struct vault_sealer vault_sealer;
+
+/** Create a sealer. The recipients and key are copied. */
+VAULT_EXTERN(int) vault_sealer_new(vault_sealer **out, const vault_seal_options *opts);
+
+/**
+ * Seal len bytes of plaintext for the secret alias `alias` (bound into the
+ * native format; ignored by the WSO2 formats, which cannot carry it).
+ * @param out receives the sealed text (free with vault_string_free()).
+ * @return 0; VAULT_EINVAL when the plaintext is too long for one RSA block
+ *         (the message names the limit and suggests the native format).
+ */
+VAULT_EXTERN(int) vault_sealer_seal(vault_sealer *s, const char *alias, const void *plaintext,
+                                    size_t len, char **out);
+
+/** Free a sealer, wiping its data key. NULL-safe. */
+VAULT_EXTERN(void) vault_sealer_free(vault_sealer *s);
+
+#define VAULT_OPEN_OPTIONS_VERSION 1
+
+/** Options for vault_opener_new(). */
+typedef struct vault_open_options {
+    unsigned int version;                 /**< VAULT_OPEN_OPTIONS_VERSION */
+    vault_keystore *keystore;             /**< Holds the private (or secret) key. */
+    const char *key_alias;                /**< Entry to use; NULL picks the only key entry. */
+    const vault_secret *symmetric_key;    /**< Operator-typed AES key for the symmetric form. */
+    vault_transformation transformation;  /**< For raw WSO2 values; DEFAULT accepts any. */
+} vault_open_options;
+
+#define VAULT_OPEN_OPTIONS_INIT { VAULT_OPEN_OPTIONS_VERSION, NULL, NULL, NULL, VAULT_TRANSFORM_DEFAULT }
+
+/** An opening session; it memoises unwrapped data keys. Thread-safe. */
+typedef struct vault_opener vault_opener;
+
+/** Create an opener. The keystore must outlive it. */
+VAULT_EXTERN(int) vault_opener_new(vault_opener **out, const vault_open_options *opts);
+
+/** Flags reported by vault_opener_open(). */
+enum {
+    VAULT_OPENED_LEGACY = 1 /**< PKCS#1 v1.5: a legacy format; rotate it. */
+};
+
+/**
+ * Open a sealed value that belongs to secret alias `alias`.
+ * @param out   receives the plaintext in guarded memory.
+ * @param flags optional; receives VAULT_OPENED_* flags.
+ * @return 0; VAULT_EFORMAT (not a value we know), VAULT_EKEY (sealed for
+ *         another key: the message names both key ids), VAULT_EAUTH (wrong
+ *         alias, tampered value, or any RSA padding failure: one error for
+ *         all, no padding oracle).
+ */
+VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const char *value,
+                                    vault_secret **out, unsigned int *flags);
+
+/** Free an opener, wiping cached keys. NULL-safe. */
+VAULT_EXTERN(void) vault_opener_free(vault_opener *o);
+
+/** What can be told of a value without a key. */
+typedef struct vault_value_info {
+    vault_format format;
+    const char *algorithm;       /**< e.g. "RSA-OAEP-SHA256+XChaCha20-Poly1305", "RSA/ECB/PKCS1Padding" */
+    size_t recipient_count;      /**< RSA recipients (0 for symmetric). */
+    const char *const *key_ids;  /**< recipient_count key ids (hex), when the format has them. */
+    size_t ciphertext_bytes;     /**< Size of the sealed payload. */
+    size_t plaintext_bytes;      /**< Exact for AEAD formats, 0 when unknown (RSA). */
+    size_t iv_bytes;             /**< Symmetric form: IV length. */
+    int legacy;                  /**< PKCS#1 v1.5. */
+} vault_value_info;
+
+/**
+ * Tell a value's format, algorithm and key ids without any key.
+ * @param out receives the description; free it with vault_value_info_free().
+ * @return 0 or VAULT_EFORMAT.
+ */
+VAULT_EXTERN(int) vault_inspect(const char *value, vault_value_info **out);
+
+/** Free a description. NULL-safe. */
+VAULT_EXTERN(void) vault_value_info_free(vault_value_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

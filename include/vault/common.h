@@ -1,0 +1,167 @@
+/*
+ * libvault: common definitions, error model and guarded secrets.
+ *
+ * Every function returns 0 on success or one of the negative VAULT_E* codes
+ * below. The detail of the last failure on the calling thread is available
+ * from vault_error_last(); messages name files and aliases but never contain
+ * a secret.
+ */
+#ifndef VAULT_COMMON_H
+#define VAULT_COMMON_H
+
+#include <stddef.h>
+
+#if defined(_WIN32)
+#  define VAULT_EXTERN(type) __declspec(dllexport) type
+#elif defined(__GNUC__) && defined(VAULT_BUILDING)
+#  define VAULT_EXTERN(type) __attribute__((visibility("default"))) type
+#else
+#  define VAULT_EXTERN(type) type
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VAULT_VERSION_MAJOR 0
+#define VAULT_VERSION_MINOR 1
+#define VAULT_VERSION_PATCH 0
+#define VAULT_VERSION "0.1.0"
+
+/** Error codes. */
+enum {
+    VAULT_OK = 0,
+    VAULT_ERROR = -1,     /**< Generic failure; see vault_error_last(). */
+    VAULT_ENOTFOUND = -2, /**< No such file, alias or entry. */
+    VAULT_EAUTH = -3,     /**< Wrong password, or a tampered value or keystore. */
+    VAULT_EKEY = -4,      /**< Value sealed for another key. */
+    VAULT_EFORMAT = -5,   /**< Malformed or unsupported input. */
+    VAULT_EPERM = -6,     /**< Unsafe file mode or permission denied. */
+    VAULT_ENOMEM = -7,    /**< Out of memory. */
+    VAULT_EINVAL = -8,    /**< Invalid argument from the caller. */
+    VAULT_ETRUST = -9,    /**< Certificate not trusted, expired or invalid. */
+    VAULT_EIO = -10       /**< Reading or writing a file failed. */
+};
+
+/** The detail of the last failure on this thread. */
+typedef struct vault_error {
+    int code;            /**< One of the VAULT_E* codes. */
+    const char *message; /**< Human-readable, never contains a secret. */
+} vault_error;
+
+/**
+ * Return the last error recorded on the calling thread, or NULL when the
+ * last call succeeded. The pointer is valid until the next libvault call on
+ * this thread.
+ */
+VAULT_EXTERN(const vault_error *) vault_error_last(void);
+
+/** Clear the calling thread's last error. */
+VAULT_EXTERN(void) vault_error_clear(void);
+
+/** Static text describing an error code (never NULL). */
+VAULT_EXTERN(const char *) vault_strerror(int code);
+
+/** The library version as "MAJOR.MINOR.PATCH". */
+VAULT_EXTERN(const char *) vault_version(void);
+
+/**
+ * Initialise the library (libsodium, OpenSSL providers). Called
+ * automatically by every entry point that needs it; safe to call more than
+ * once and from several threads. Returns 0 or VAULT_ERROR.
+ */
+VAULT_EXTERN(int) vault_init(void);
+
+/**
+ * A secret held in guarded memory: allocated with sodium_malloc (guard pages,
+ * locked, excluded from core dumps), read-only once filled, wiped on free.
+ * The bytes are followed by one NUL byte so that text secrets can be used as
+ * C strings; vault_secret_len() does not count it.
+ */
+typedef struct vault_secret vault_secret;
+
+/**
+ * Copy len bytes of data into a new guarded secret.
+ * @param out receives the secret; free it with vault_secret_free().
+ * @return 0, VAULT_ENOMEM, or VAULT_EINVAL when data is NULL and len > 0.
+ */
+VAULT_EXTERN(int) vault_secret_new(vault_secret **out, const void *data, size_t len);
+
+/** The secret's bytes (NUL-terminated, read-only); NULL-safe. */
+VAULT_EXTERN(const unsigned char *) vault_secret_data(const vault_secret *secret);
+
+/** The secret's bytes as a C string (same memory as vault_secret_data()). */
+VAULT_EXTERN(const char *) vault_secret_str(const vault_secret *secret);
+
+/** The number of bytes, not counting the trailing NUL; 0 for NULL. */
+VAULT_EXTERN(size_t) vault_secret_len(const vault_secret *secret);
+
+/** Wipe and free a secret. NULL-safe. */
+VAULT_EXTERN(void) vault_secret_free(vault_secret *secret);
+
+/** Free a string returned by the library. NULL-safe. */
+VAULT_EXTERN(void) vault_string_free(char *str);
+
+/**
+ * Which password the library is asking for.
+ */
+typedef enum vault_password_kind {
+    VAULT_PASSWORD_STORE = 1, /**< The keystore's integrity/store password. */
+    VAULT_PASSWORD_KEY = 2    /**< The password protecting one key entry. */
+} vault_password_kind;
+
+/**
+ * Password callback. The library calls it when it needs a password; it never
+ * prompts by itself.
+ *
+ * @param out      set to a new secret holding the password (UTF-8); the
+ *                 library takes ownership and frees it.
+ * @param kind     store or key password.
+ * @param path     the keystore file concerned (for the prompt).
+ * @param alias    the key entry concerned (VAULT_PASSWORD_KEY), else NULL.
+ * @param payload  the caller's payload, passed through.
+ * @return 0 with *out set; VAULT_ENOTFOUND when the caller has no separate
+ *         key password (the store password is then used, as Java does); any
+ *         other negative code aborts the operation with that code.
+ */
+typedef int (*vault_password_cb)(vault_secret **out, vault_password_kind kind,
+                                 const char *path, const char *alias, void *payload);
+
+/** Payload for vault_password_fixed(): caller-owned NUL-terminated passwords. */
+typedef struct vault_passwords {
+    const char *store; /**< Store password, or NULL to fail with VAULT_EAUTH. */
+    const char *key;   /**< Key password, or NULL to use the store password. */
+} vault_passwords;
+
+/**
+ * A ready-made vault_password_cb that answers from a vault_passwords payload.
+ */
+VAULT_EXTERN(int) vault_password_fixed(vault_secret **out, vault_password_kind kind,
+                                       const char *path, const char *alias, void *payload);
+
+/**
+ * Read a password from the first line of a file (a second line, if
+ * present, is returned in key_out when key_out is not NULL). The trailing
+ * newline (LF or CRLF) is not part of the password. A file readable or
+ * writable by group or others is refused with VAULT_EPERM and a message
+ * that shows its mode.
+ *
+ * @param out     receives the first line.
+ * @param key_out optional; receives the second line or NULL when absent.
+ * @return 0, VAULT_ENOTFOUND, VAULT_EPERM, VAULT_EIO, VAULT_EFORMAT (empty
+ *         file) or VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_password_from_file(vault_secret **out, vault_secret **key_out,
+                                           const char *path);
+
+/**
+ * Read a password from an open file descriptor (up to end of file or the
+ * first newline). The descriptor is not closed.
+ */
+VAULT_EXTERN(int) vault_password_from_fd(vault_secret **out, int fd);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * libvault: keystores and truststores.
+ *
+ * Reads PKCS#12 (modern PBES2 and legacy RC2/3DES), JKS, JCEKS, PEM private
+ * keys with their certificates, PEM bundles, directories of PEM certificates
+ * and bare certificates (PEM or DER). The type is sniffed from the bytes
+ * unless forced. Aliases match case-insensitively, as Java does.
+ */
+#ifndef VAULT_KEYSTORE_H
+#define VAULT_KEYSTORE_H
+
+#include "common.h"
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vault_keystore vault_keystore;
+
+/** Keystore container types. */
+typedef enum vault_keystore_type {
+    VAULT_KEYSTORE_AUTO = 0, /**< Sniff from the content. */
+    VAULT_KEYSTORE_PKCS12,
+    VAULT_KEYSTORE_JKS,
+    VAULT_KEYSTORE_JCEKS,
+    VAULT_KEYSTORE_PEM,      /**< PEM key and/or certificates (a bundle). */
+    VAULT_KEYSTORE_CERT,     /**< One bare certificate, PEM or DER. */
+    VAULT_KEYSTORE_DIR       /**< A directory of PEM certificates. */
+} vault_keystore_type;
+
+/** What an entry holds. */
+typedef enum vault_entry_kind {
+    VAULT_ENTRY_PRIVATE_KEY = 1, /**< Private key with its certificate chain. */
+    VAULT_ENTRY_TRUSTED_CERT = 2, /**< A certificate only. */
+    VAULT_ENTRY_SECRET_KEY = 3   /**< A symmetric key (e.g. AES). */
+} vault_entry_kind;
+
+#define VAULT_KEYSTORE_OPTIONS_VERSION 1
+
+/** Options for vault_keystore_open(). */
+typedef struct vault_keystore_options {
+    unsigned int version;       /**< VAULT_KEYSTORE_OPTIONS_VERSION */
+    vault_keystore_type type;   /**< VAULT_KEYSTORE_AUTO to sniff. */
+    vault_password_cb password; /**< Asked for the store and key passwords;
+                                     NULL for stores that need none (PEM,
+                                     certificates). */
+    void *payload;              /**< Passed to the callback. It must stay
+                                     valid for the keystore's life: key
+                                     passwords are asked for on first use. */
+} vault_keystore_options;
+
+#define VAULT_KEYSTORE_OPTIONS_INIT { VAULT_KEYSTORE_OPTIONS_VERSION, VAULT_KEYSTORE_AUTO, NULL, NULL }
+
+/**
+ * Open a keystore file (or a directory of PEM certificates). The store
+ * password is asked for when the format has one, and the integrity of the
+ * store is checked with it. Private keys are decrypted on first use, asking
+ * for the key password then.
+ *
+ * @param out  receives the keystore; free it with vault_keystore_free().
+ * @param path the file or directory.
+ * @param opts options, or NULL for the defaults.
+ * @return 0; VAULT_ENOTFOUND (no file), VAULT_EAUTH (wrong store password or
+ *         tampered store), VAULT_EFORMAT (malformed, truncated or unsupported),
+ *         VAULT_EIO, VAULT_ENOMEM. The message names the file.
+ */
+VAULT_EXTERN(int) vault_keystore_open(vault_keystore **out, const char *path,
+                                      const vault_keystore_options *opts);
+
+/**
+ * Open a keystore from memory. name is used in messages (e.g. a file name).
+ */
+VAULT_EXTERN(int) vault_keystore_open_memory(vault_keystore **out, const void *data, size_t len,
+                                             const char *name, const vault_keystore_options *opts);
+
+/** Free a keystore, wiping its keys. NULL-safe. */
+VAULT_EXTERN(void) vault_keystore_free(vault_keystore *ks);
+
+/** The detected (or forced) type. */
+VAULT_EXTERN(vault_keystore_type) vault_keystore_get_type(const vault_keystore *ks);
+
+/** Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR". */
+VAULT_EXTERN(const char *) vault_keystore_type_name(vault_keystore_type type);
+
+/** Parse a type name (case-insensitive, also "p12", "pfx", "der"); -1 when unknown. */
+VAULT_EXTERN(int) vault_keystore_type_from_name(const char *name);
+
+/** The path or name the keystore was opened from. */
+VAULT_EXTERN(const char *) vault_keystore_path(const vault_keystore *ks);
+
+/** Number of entries. */
+VAULT_EXTERN(size_t) vault_keystore_count(const vault_keystore *ks);
+
+/** A description of one entry; every pointer is owned by the keystore. */
+typedef struct vault_keystore_entry {
+    const char *alias;           /**< As stored (JKS lower-cases aliases). */
+    vault_entry_kind kind;
+    const char *key_algorithm;   /**< "RSA", "EC", "Ed25519", "DSA", "AES", ... or NULL. */
+    unsigned int key_bits;       /**< Key size in bits, 0 when unknown. */
+    size_t chain_length;         /**< Certificates in the chain (0 for secret keys). */
+    int has_certificate;         /**< Whether the fields below are set. */
+    const char *subject;         /**< RFC 2253 subject of the first certificate. */
+    const char *issuer;          /**< RFC 2253 issuer. */
+    int64_t not_before;          /**< Validity, seconds since the epoch (UTC). */
+    int64_t not_after;
+    const char *serial;          /**< Hex serial number. */
+    unsigned char sha1[20];      /**< SHA-1 of the certificate's DER. */
+    unsigned char sha256[32];    /**< SHA-256 of the certificate's DER. */
+    int64_t created_ms;          /**< Creation date recorded by Java, 0 when none. */
+} vault_keystore_entry;
+
+/**
+ * Describe entry i (0 <= i < vault_keystore_count()).
+ * @return 0 or VAULT_ENOTFOUND.
+ */
+VAULT_EXTERN(int) vault_keystore_entry_at(const vault_keystore *ks, size_t i,
+                                          const vault_keystore_entry **out);
+
+/**
+ * Find an entry by alias (case-insensitive). With alias NULL and exactly one
+ * private-key (or else exactly one secret-key) entry, that entry is chosen;
+ * with several, the error lists their aliases.
+ * @return 0, VAULT_ENOTFOUND (the message lists the aliases there are).
+ */
+VAULT_EXTERN(int) vault_keystore_find(const vault_keystore *ks, const char *alias,
+                                      const vault_keystore_entry **out);
+
+/**
+ * The DER of certificate idx in the chain of an entry (0 = the entry's own).
+ * The bytes are owned by the keystore.
+ * @return 0, VAULT_ENOTFOUND.
+ */
+VAULT_EXTERN(int) vault_keystore_cert_der(const vault_keystore *ks, const char *alias, size_t idx,
+                                          const unsigned char **der, size_t *len);
+
+/**
+ * Decrypt the private key of an entry (asking for the key password if not
+ * done yet) and return its SubjectPublicKeyInfo DER, which the caller frees
+ * with vault_string_free((char *)der). Proves the key password.
+ * @return 0, VAULT_ENOTFOUND, VAULT_EAUTH (wrong key password), VAULT_EFORMAT.
+ */
+VAULT_EXTERN(int) vault_keystore_public_key_der(vault_keystore *ks, const char *alias,
+                                                unsigned char **der, size_t *len);
+
+/**
+ * Copy the bytes of a secret-key entry into guarded memory.
+ * @return 0, VAULT_ENOTFOUND, VAULT_EAUTH, VAULT_EINVAL (not a secret key).
+ */
+VAULT_EXTERN(int) vault_keystore_secret_key(vault_keystore *ks, const char *alias,
+                                            vault_secret **out);
+
+/** Verification flags. */
+enum {
+    VAULT_VERIFY_NO_TIME = 1 /**< Do not check validity dates. */
+};
+
+/**
+ * Verify the certificate chain of an entry against a truststore: path
+ * building to a trusted certificate, signatures, validity at time `at`
+ * (seconds since the epoch; 0 = now) and CA constraints. The entry's own
+ * chain supplies intermediates.
+ *
+ * @param trust the truststore (any keystore; its certificates of every entry
+ *              are trusted anchors).
+ * @return 0 when trusted; VAULT_ETRUST with the reason (naming the
+ *         certificate's subject and SHA-256 thumbprint); VAULT_ENOTFOUND.
+ */
+VAULT_EXTERN(int) vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks,
+                                        const char *alias, int64_t at, unsigned int flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

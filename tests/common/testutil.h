@@ -1,0 +1,29 @@
+/* Helpers shared by the C tests. */
+#ifndef VAULT_TESTUTIL_H
+#define VAULT_TESTUTIL_H
+
+#include <stddef.h>
+
+/* Path of a file under the shared test material (static buffer). */
+const char *shared_path(const char *rel);
+
+/* A fresh private temporary directory, removed at exit. */
+const char *test_tmpdir(void);
+
+/* Read a whole file; aborts the test on failure. Caller frees. */
+unsigned char *slurp(const char *path, size_t *len);
+
+/* Write bytes to a file (mode 0600). */
+void spit(const char *path, const void *data, size_t len);
+
+/* Run a shell command, capturing stdout into a malloc'ed buffer (may be
+ * NULL). Returns the exit status, or -1. */
+int run_capture(const char *cmd, unsigned char **out, size_t *out_len);
+
+/* Decode PEM "-----BEGIN label-----" base64 body to DER; caller frees. */
+unsigned char *pem_to_der(const char *pem, size_t *len);
+
+/* Whether a program is on PATH. */
+int have_program(const char *name);
+
+#endif

@@ -1,0 +1,76 @@
+/* One allocation hook for the library, so tests can fail the Nth allocation. */
+#include "internal.h"
+
+#include <sodium.h>
+#include <stdatomic.h>
+#include <string.h>
+
+static atomic_ulong alloc_count;
+static atomic_ulong alloc_fail_at;
+
+unsigned long vault_test_alloc_fail_at(unsigned long nth)
+{
+    unsigned long seen = atomic_exchange(&alloc_count, 0);
+    atomic_store(&alloc_fail_at, nth);
+    return seen;
+}
+
+static int should_fail(void)
+{
+    unsigned long n = atomic_fetch_add(&alloc_count, 1) + 1;
+    unsigned long at = atomic_load(&alloc_fail_at);
+    return at != 0 && n == at;
+}
+
+void *vault_malloc(size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *vault_calloc(size_t n, size_t size)
+{
+    if (should_fail())
+        return NULL;
+    return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *vault_realloc(void *p, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+void *vault_secure_malloc(size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return sodium_malloc(n);
+}
+
+char *vault_strndup(const char *s, size_t n)
+{
+    char *d = vault_malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+char *vault_strdup(const char *s)
+{
+    return vault_strndup(s, strlen(s));
+}
+
+void vault_free_ptr(void *p)
+{
+    free(p);
+}
+
+void vault_string_free(char *str)
+{
+    free(str);
+}

@@ -1,0 +1,84 @@
+/* Thread-local last error and static error texts. */
+#include "internal.h"
+
+#include <openssl/err.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_message[1024];
+static _Thread_local vault_error last_error;
+static _Thread_local int has_error;
+
+static int set_error(int code, const char *fmt, va_list ap, const char *suffix)
+{
+    int n = vsnprintf(last_message, sizeof last_message, fmt, ap);
+    if (n < 0)
+        last_message[0] = '\0';
+    if (suffix && *suffix) {
+        size_t used = strlen(last_message);
+        snprintf(last_message + used, sizeof last_message - used, ": %s", suffix);
+    }
+    last_error.code = code;
+    last_error.message = last_message;
+    has_error = 1;
+    return code;
+}
+
+int vault_err(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(code, fmt, ap, NULL);
+    va_end(ap);
+    return code;
+}
+
+int vault_err_ssl(int code, const char *fmt, ...)
+{
+    char reason[256] = "";
+    unsigned long e = ERR_peek_last_error();
+    va_list ap;
+
+    if (e) {
+        const char *r = ERR_reason_error_string(e);
+        snprintf(reason, sizeof reason, "%s", r ? r : "OpenSSL error");
+    }
+    ERR_clear_error();
+    va_start(ap, fmt);
+    set_error(code, fmt, ap, reason);
+    va_end(ap);
+    return code;
+}
+
+const vault_error *vault_error_last(void)
+{
+    return has_error ? &last_error : NULL;
+}
+
+void vault_error_clear(void)
+{
+    has_error = 0;
+    last_message[0] = '\0';
+}
+
+const char *vault_strerror(int code)
+{
+    switch (code) {
+    case VAULT_OK: return "success";
+    case VAULT_ENOTFOUND: return "not found";
+    case VAULT_EAUTH: return "wrong password or tampered data";
+    case VAULT_EKEY: return "sealed for another key";
+    case VAULT_EFORMAT: return "malformed or unsupported input";
+    case VAULT_EPERM: return "unsafe file permissions";
+    case VAULT_ENOMEM: return "out of memory";
+    case VAULT_EINVAL: return "invalid argument";
+    case VAULT_ETRUST: return "certificate not trusted";
+    case VAULT_EIO: return "input/output error";
+    default: return "error";
+    }
+}
+
+const char *vault_version(void)
+{
+    return VAULT_VERSION;
+}

@@ -1,0 +1,90 @@
+/* The keystore model shared by the format readers (keystore_*.c). */
+#ifndef VAULT_KEYSTORE_INTERNAL_H
+#define VAULT_KEYSTORE_INTERNAL_H
+
+#include "internal.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+
+/* Upper bound for any keystore file we read, and for any length field in
+ * one: a length field is checked against the bytes left before anything is
+ * allocated. */
+#define KS_MAX_FILE (64u * 1024u * 1024u)
+
+typedef struct ks_entry ks_entry;
+typedef struct vault_keystore vault_keystore;
+
+/* Decrypts e->sealed with password into e->pkey (private key entries) or
+ * e->secret (secret key entries). Returns 0, VAULT_EAUTH for a wrong
+ * password (without naming it: the caller adds file and alias), or
+ * VAULT_EFORMAT. */
+typedef int (*ks_unlock_fn)(ks_entry *e, const vault_secret *password);
+
+struct ks_entry {
+    vault_keystore_entry info; /* public view; strings point into this entry */
+    char *alias;
+    char *subject, *issuer, *serial;
+    STACK_OF(X509) *chain;     /* leaf first; owned */
+    unsigned char **der;       /* DER of each chain certificate, for cert_der() */
+    size_t *der_len;
+    EVP_PKEY *pkey;            /* private key once unlocked */
+    vault_secret *secret;      /* secret-key bytes once unlocked */
+    char *secret_algorithm;    /* e.g. "AES" for secret keys */
+    unsigned char *sealed;     /* protected key material awaiting a password */
+    size_t sealed_len;
+    ks_unlock_fn unlock;       /* NULL when nothing is protected */
+    int unlocked;
+};
+
+struct vault_keystore {
+    char *path;
+    vault_keystore_type type;
+    ks_entry **entries;
+    size_t count, cap;
+    vault_password_cb password_cb;
+    void *payload;
+    vault_secret *store_password; /* used for keys when no key password is given */
+    pthread_mutex_t lock;
+};
+
+/* Add an entry with a new alias; a duplicate alias (case-insensitive) is a
+ * VAULT_EFORMAT error naming it. *out is owned by the keystore. */
+int ks_add_entry(vault_keystore *ks, const char *alias, size_t alias_len, vault_entry_kind kind,
+                 ks_entry **out);
+
+/* Append a certificate (DER) to an entry's chain. */
+int ks_entry_add_cert_der(vault_keystore *ks, ks_entry *e, const unsigned char *der, size_t len);
+
+/* Append a parsed certificate (ownership taken, also on failure). */
+int ks_entry_add_cert(vault_keystore *ks, ks_entry *e, X509 *cert);
+
+/* Hand over protected key material (copied) and the function that opens it. */
+int ks_entry_set_sealed(ks_entry *e, const unsigned char *data, size_t len, ks_unlock_fn unlock);
+
+/* Format readers. Each fills ks from data; store_password may be NULL for
+ * formats that have none. Errors name ks->path. */
+int ks_read_jks(vault_keystore *ks, const unsigned char *data, size_t len,
+                const vault_secret *store_password);
+int ks_read_pkcs12(vault_keystore *ks, const unsigned char *data, size_t len,
+                   const vault_secret *store_password);
+int ks_read_pem(vault_keystore *ks, const unsigned char *data, size_t len);
+int ks_read_cert(vault_keystore *ks, const unsigned char *data, size_t len);
+int ks_read_dir(vault_keystore *ks);
+
+/* Sniff the container type from the first bytes; VAULT_KEYSTORE_AUTO when
+ * unknown. Sets *unsupported to a format name (e.g. "BKS") for formats
+ * recognised but not supported. */
+vault_keystore_type ks_sniff(const unsigned char *data, size_t len, const char **unsupported);
+
+/* The entry for alias (see vault_keystore_find), non-const. */
+int ks_find(const vault_keystore *ks, const char *alias, ks_entry **out);
+
+/* Unlock the entry (ask for the key password on first use). Thread-safe. */
+int ks_unlock(vault_keystore *ks, ks_entry *e);
+
+/* The private key of an entry, unlocked; borrowed from the keystore. */
+int ks_private_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey, ks_entry **entry);
+
+#endif

@@ -1,0 +1,106 @@
+/* Guarded secrets (libsodium secure memory) and library initialisation. */
+#include "internal.h"
+
+#include <openssl/provider.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <string.h>
+
+struct vault_secret {
+    unsigned char *data; /* sodium_malloc: len + 1 bytes, NUL-terminated */
+    size_t len;
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_result = VAULT_ERROR;
+
+static void init_libraries(void)
+{
+    if (sodium_init() < 0)
+        return;
+    /* Legacy PKCS#12 files (RC2, 3DES with SHA-1 KDF) need the legacy
+     * provider; loading a provider explicitly stops the default one from
+     * loading implicitly, so load both. */
+    if (!OSSL_PROVIDER_load(NULL, "default"))
+        return;
+    (void)OSSL_PROVIDER_load(NULL, "legacy");
+    init_result = 0;
+}
+
+int vault_init(void)
+{
+    pthread_once(&init_once, init_libraries);
+    if (init_result != 0)
+        return vault_err(VAULT_ERROR, "cannot initialise libsodium or OpenSSL");
+    return 0;
+}
+
+int vault_secret_alloc(vault_secret **out, size_t len, unsigned char **data)
+{
+    vault_secret *s;
+
+    *out = NULL;
+    if (vault_init() != 0)
+        return VAULT_ERROR;
+    if (len > SIZE_MAX / 2)
+        return vault_err(VAULT_ENOMEM, "secret of %zu bytes is too large", len);
+    s = vault_calloc(1, sizeof *s);
+    if (!s)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    s->data = vault_secure_malloc(len + 1);
+    if (!s->data) {
+        vault_free_ptr(s);
+        return vault_err(VAULT_ENOMEM, "out of guarded memory for a %zu-byte secret", len);
+    }
+    s->len = len;
+    s->data[len] = '\0';
+    *data = s->data;
+    *out = s;
+    return 0;
+}
+
+void vault_secret_seal(vault_secret *s)
+{
+    if (s)
+        sodium_mprotect_readonly(s->data);
+}
+
+int vault_secret_new(vault_secret **out, const void *data, size_t len)
+{
+    unsigned char *p;
+    int rc;
+
+    if (!out || (!data && len > 0))
+        return vault_err(VAULT_EINVAL, "vault_secret_new: invalid argument");
+    rc = vault_secret_alloc(out, len, &p);
+    if (rc != 0)
+        return rc;
+    if (len)
+        memcpy(p, data, len);
+    vault_secret_seal(*out);
+    return 0;
+}
+
+const unsigned char *vault_secret_data(const vault_secret *secret)
+{
+    return secret ? secret->data : NULL;
+}
+
+const char *vault_secret_str(const vault_secret *secret)
+{
+    return secret ? (const char *)secret->data : NULL;
+}
+
+size_t vault_secret_len(const vault_secret *secret)
+{
+    return secret ? secret->len : 0;
+}
+
+void vault_secret_free(vault_secret *secret)
+{
+    if (!secret)
+        return;
+    /* sodium_free wipes the region whatever its protection. */
+    sodium_free(secret->data);
+    vault_free_ptr(secret);
+}

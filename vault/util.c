@@ -1,0 +1,85 @@
+/* Small helpers: bounded file reading, alias comparison, hex. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int vault_read_file(const char *path, size_t max, unsigned char **data, size_t *len)
+{
+    struct stat st;
+    unsigned char *buf = NULL;
+    size_t have = 0;
+    int fd, rc = 0;
+
+    *data = NULL;
+    *len = 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return vault_err(e == ENOENT ? VAULT_ENOTFOUND : e == EACCES ? VAULT_EPERM : VAULT_EIO,
+                         "%s: %s", path, strerror(e));
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = vault_err(VAULT_EIO, "%s: not a regular file", path);
+        goto done;
+    }
+    if ((uint64_t)st.st_size > max) {
+        rc = vault_err(VAULT_EFORMAT, "%s: file too large (%lld bytes, at most %zu)", path,
+                       (long long)st.st_size, max);
+        goto done;
+    }
+    buf = vault_malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    while (have < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
+            goto done;
+        }
+        if (n == 0)
+            break;
+        have += (size_t)n;
+    }
+    buf[have] = '\0';
+    *data = buf;
+    *len = have;
+    buf = NULL;
+done:
+    vault_free_ptr(buf);
+    close(fd);
+    return rc;
+}
+
+int vault_strcaseeq(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
+        if (ca >= 'A' && ca <= 'Z')
+            ca = (unsigned char)(ca + 32);
+        if (cb >= 'A' && cb <= 'Z')
+            cb = (unsigned char)(cb + 32);
+        if (ca != cb)
+            return 0;
+        if (!ca)
+            return 1;
+    }
+}
+
+void vault_hex(char *out, const unsigned char *in, size_t n, int upper)
+{
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    size_t i;
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
