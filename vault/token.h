@@ -1,0 +1,45 @@
+/* Internal contract between the cipher front end (cipher.c) and the value
+ * formats (token_native.c, token_wso2.c), and the RSA primitive (rsa.c). */
+#ifndef VAULT_TOKEN_H
+#define VAULT_TOKEN_H
+
+#include "keystore_internal.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+struct vault_recipient {
+    X509 *cert;             /* owned */
+    EVP_PKEY *pub;          /* owned reference to the certificate's key */
+    unsigned char sha1[20]; /* SHA-1 of the certificate DER (WSO2 "tp") */
+    unsigned char sha256[32];
+    char key_id[65];        /* lower-case hex of sha256 */
+};
+
+/* RSA with one of the paddings below. Encryption works with any key;
+ * decryption needs a private key and counts one private-key operation. */
+typedef enum rsa_padding {
+    RSA_PAD_PKCS1 = 1,
+    RSA_PAD_OAEP_SHA1 = 2,          /* OAEP, SHA-1, MGF1-SHA-1 */
+    RSA_PAD_OAEP_SHA256_MGF1SHA1 = 3, /* Java's OAEPWithSHA-256AndMGF1Padding */
+    RSA_PAD_OAEP_SHA256 = 4         /* OAEP, SHA-256, MGF1-SHA-256 (native) */
+} rsa_padding;
+
+/* Largest plaintext for a key and padding (k - 11, k - 2h - 2). */
+size_t rsa_max_plaintext(EVP_PKEY *key, rsa_padding pad);
+
+/* Encrypt in_len bytes; *out (vault_malloc, caller frees) gets the modulus-
+ * size ciphertext. label may be NULL. Returns 0, VAULT_EINVAL (too long,
+ * message names the limit), VAULT_EFORMAT (not RSA), VAULT_ERROR. */
+int rsa_encrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size_t label_len,
+                const unsigned char *in, size_t in_len, unsigned char **out, size_t *out_len);
+
+/* Decrypt into guarded memory. Every failure (bad padding, wrong length,
+ * wrong key) is the same VAULT_EAUTH with the same message: no oracle. */
+int rsa_decrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size_t label_len,
+                const unsigned char *in, size_t in_len, vault_secret **out);
+
+/* Test hook: private-key operations done by this process so far. */
+unsigned long vault_test_private_key_ops(void);
+
+#endif
