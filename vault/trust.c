@@ -1,4 +1,87 @@
-/* PLACEHOLDER until chain verification lands */
+/* Certificate chain verification against a truststore. */
 #include "keystore_internal.h"
-int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks, const char *alias, int64_t at, unsigned int flags)
-{ (void)trust; (void)ks; (void)alias; (void)at; (void)flags; return vault_err(VAULT_ETRUST, "not yet"); }
+
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
+#include <time.h>
+
+/* Every trusted-certificate entry is an anchor; so is the own certificate
+ * of a key entry, as Java's PKIX trust manager treats a keystore. */
+static int fill_store(X509_STORE *store, const vault_keystore *trust)
+{
+    size_t i;
+    for (i = 0; i < trust->count; i++) {
+        const ks_entry *e = trust->entries[i];
+        if (e->info.chain_length == 0 || e->info.kind == VAULT_ENTRY_SECRET_KEY)
+            continue;
+        if (!X509_STORE_add_cert(store, sk_X509_value(e->chain, 0))) {
+            unsigned long err = ERR_peek_last_error();
+            /* The same certificate under two aliases is not an error. */
+            if (ERR_GET_REASON(err) != X509_R_CERT_ALREADY_IN_HASH_TABLE)
+                return vault_err_ssl(VAULT_ERROR, "%s: cannot use alias \"%s\" as a trust anchor",
+                                     trust->path, e->alias);
+            ERR_clear_error();
+        }
+    }
+    return 0;
+}
+
+int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks, const char *alias,
+                          int64_t at, unsigned int flags)
+{
+    X509_STORE *store = NULL;
+    X509_STORE_CTX *ctx = NULL;
+    STACK_OF(X509) *untrusted = NULL;
+    ks_entry *e;
+    char fp[65];
+    int rc, i;
+
+    if (!trust || !ks)
+        return vault_err(VAULT_EINVAL, "vault_keystore_verify: invalid argument");
+    rc = ks_find(ks, alias, &e);
+    if (rc != 0)
+        return rc;
+    if (e->info.chain_length == 0)
+        return vault_err(VAULT_ETRUST, "%s: alias \"%s\" has no certificate to verify", ks->path, e->alias);
+    vault_hex(fp, e->info.sha256, sizeof e->info.sha256, 0);
+    store = X509_STORE_new();
+    ctx = X509_STORE_CTX_new();
+    untrusted = sk_X509_new_null();
+    if (!store || !ctx || !untrusted) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    rc = fill_store(store, trust);
+    if (rc != 0)
+        goto done;
+    for (i = 1; i < sk_X509_num(e->chain); i++)
+        if (!sk_X509_push(untrusted, sk_X509_value(e->chain, i))) {
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+            goto done;
+        }
+    if (!X509_STORE_CTX_init(ctx, store, sk_X509_value(e->chain, 0), untrusted)) {
+        rc = vault_err_ssl(VAULT_ERROR, "cannot set up certificate verification");
+        goto done;
+    }
+    if (flags & VAULT_VERIFY_NO_TIME)
+        X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME);
+    else if (at != 0)
+        X509_STORE_CTX_set_time(ctx, 0, (time_t)at);
+    if (X509_verify_cert(ctx) != 1) {
+        int err = X509_STORE_CTX_get_error(ctx);
+        int depth = X509_STORE_CTX_get_error_depth(ctx);
+        ERR_clear_error();
+        rc = vault_err(VAULT_ETRUST,
+                       "%s: alias \"%s\": certificate \"%s\" (SHA-256 %.16s…) is not trusted by %s: "
+                       "%s%s", ks->path, e->alias, e->subject ? e->subject : "?", fp, trust->path,
+                       X509_verify_cert_error_string(err),
+                       depth > 0 ? " (in its issuer chain)" : "");
+        goto done;
+    }
+    rc = 0;
+done:
+    sk_X509_free(untrusted);
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(store);
+    return rc;
+}

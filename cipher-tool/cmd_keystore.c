@@ -1,0 +1,265 @@
+/* cipher-tool keystore list | verify */
+#include "cli.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char list_usage[] =
+    "usage: cipher-tool keystore list -k KEYSTORE [options] [--json]\n"
+    "       cipher-tool keystore verify -k KEYSTORE --truststore TRUSTSTORE [options]\n"
+    "\n"
+    "list: one entry per alias: kind, key algorithm and size, subject, issuer,\n"
+    "validity, SHA-1 and SHA-256 certificate thumbprints.\n"
+    "verify: check the certificate chain of a key entry (or of a certificate file)\n"
+    "against a truststore: path, signatures, validity dates, CA constraints.\n"
+    "Exit 0 when trusted, 1 with the reason otherwise.\n"
+    "\n"
+    "options:\n" CLI_KEYSTORE_OPTIONS_HELP
+    "      --json                  machine-readable output (list)\n"
+    "      --truststore FILE       JKS, PKCS#12, PEM bundle or directory of PEMs (verify)\n"
+    "      --truststore-password-file FILE\n"
+    "      --truststore-password-env VAR\n"
+    "                              the truststore's store password, when it has one\n"
+    "      --at TIME               verify at this time (seconds since the epoch)\n"
+    "\n"
+    "The store password is read from the terminal unless a password option is given.\n"
+    "\n"
+    "example:\n"
+    "  cipher-tool keystore list -k wso2carbon.jks --password-file ~/.ks-pass\n";
+
+static const char *kind_name(vault_entry_kind k)
+{
+    switch (k) {
+    case VAULT_ENTRY_PRIVATE_KEY: return "private key";
+    case VAULT_ENTRY_TRUSTED_CERT: return "trusted certificate";
+    case VAULT_ENTRY_SECRET_KEY: return "secret key";
+    default: return "unknown";
+    }
+}
+
+static const char *kind_id(vault_entry_kind k)
+{
+    switch (k) {
+    case VAULT_ENTRY_PRIVATE_KEY: return "private-key";
+    case VAULT_ENTRY_TRUSTED_CERT: return "trusted-certificate";
+    case VAULT_ENTRY_SECRET_KEY: return "secret-key";
+    default: return "unknown";
+    }
+}
+
+/* keytool's fingerprint form: upper-case hex pairs joined by colons. */
+static void fingerprint(char *out, const unsigned char *d, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i;
+    for (i = 0; i < n; i++) {
+        out[3 * i] = hex[d[i] >> 4];
+        out[3 * i + 1] = hex[d[i] & 15];
+        out[3 * i + 2] = i + 1 < n ? ':' : '\0';
+    }
+}
+
+static void iso_time(char *out, size_t size, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(out, size, "%lld", (long long)t);
+}
+
+/* Key sizes of entries without a certificate are known once the key is
+ * unlocked; try it quietly (the store password is the usual key password). */
+static void unlock_for_listing(vault_keystore *ks, const vault_keystore_entry *e)
+{
+    unsigned char *der = NULL;
+    size_t len;
+    vault_secret *s = NULL;
+    if (e->key_bits)
+        return;
+    if (e->kind == VAULT_ENTRY_PRIVATE_KEY && vault_keystore_public_key_der(ks, e->alias, &der, &len) == 0)
+        vault_string_free((char *)der);
+    if (e->kind == VAULT_ENTRY_SECRET_KEY && vault_keystore_secret_key(ks, e->alias, &s) == 0)
+        vault_secret_free(s);
+    vault_error_clear();
+}
+
+static void print_entry_text(const vault_keystore_entry *e)
+{
+    char fp[32 * 3], t1[64], t2[64];
+    printf("\nAlias: %s\n", e->alias);
+    printf("  Kind: %s\n", kind_name(e->kind));
+    if (e->key_algorithm)
+        printf("  Key: %s%s%.0u%s\n", e->key_algorithm, e->key_bits ? " " : "", e->key_bits,
+               e->key_bits ? " bits" : "");
+    if (e->has_certificate) {
+        iso_time(t1, sizeof t1, e->not_before);
+        iso_time(t2, sizeof t2, e->not_after);
+        printf("  Subject: %s\n", e->subject);
+        printf("  Issuer: %s\n", e->issuer);
+        printf("  Serial: %s\n", e->serial);
+        printf("  Valid: %s to %s\n", t1, t2);
+        fingerprint(fp, e->sha1, sizeof e->sha1);
+        printf("  SHA1: %s\n", fp);
+        fingerprint(fp, e->sha256, sizeof e->sha256);
+        printf("  SHA256: %s\n", fp);
+    }
+    if (e->kind == VAULT_ENTRY_PRIVATE_KEY)
+        printf("  Chain: %zu certificate%s\n", e->chain_length, e->chain_length == 1 ? "" : "s");
+}
+
+static json_t *entry_json(const vault_keystore_entry *e)
+{
+    char hex[65], t1[64], t2[64];
+    json_t *o = json_object();
+    size_t i;
+
+    json_object_set_new(o, "alias", json_string(e->alias));
+    json_object_set_new(o, "kind", json_string(kind_id(e->kind)));
+    json_object_set_new(o, "key_algorithm", e->key_algorithm ? json_string(e->key_algorithm) : json_null());
+    json_object_set_new(o, "key_bits", e->key_bits ? json_integer(e->key_bits) : json_null());
+    if (e->kind == VAULT_ENTRY_PRIVATE_KEY)
+        json_object_set_new(o, "chain_length", json_integer((json_int_t)e->chain_length));
+    if (e->has_certificate) {
+        iso_time(t1, sizeof t1, e->not_before);
+        iso_time(t2, sizeof t2, e->not_after);
+        json_object_set_new(o, "subject", json_string(e->subject));
+        json_object_set_new(o, "issuer", json_string(e->issuer));
+        json_object_set_new(o, "serial", json_string(e->serial));
+        json_object_set_new(o, "not_before", json_string(t1));
+        json_object_set_new(o, "not_after", json_string(t2));
+        for (i = 0; i < sizeof e->sha1; i++)
+            snprintf(hex + 2 * i, 3, "%02x", e->sha1[i]);
+        json_object_set_new(o, "sha1", json_string(hex));
+        for (i = 0; i < sizeof e->sha256; i++)
+            snprintf(hex + 2 * i, 3, "%02x", e->sha256[i]);
+        json_object_set_new(o, "sha256", json_string(hex));
+    }
+    return o;
+}
+
+static int do_list(vault_keystore *ks, int json)
+{
+    size_t i, n = vault_keystore_count(ks);
+    json_t *root = NULL, *arr = NULL;
+    const vault_keystore_entry *e;
+
+    if (json) {
+        root = json_object();
+        arr = json_array();
+        json_object_set_new(root, "keystore", json_string(vault_keystore_path(ks)));
+        json_object_set_new(root, "type", json_string(vault_keystore_type_name(vault_keystore_get_type(ks))));
+    } else {
+        printf("Keystore: %s\nType: %s\nEntries: %zu\n", vault_keystore_path(ks),
+               vault_keystore_type_name(vault_keystore_get_type(ks)), n);
+    }
+    for (i = 0; i < n; i++) {
+        if (vault_keystore_entry_at(ks, i, &e) != 0)
+            continue;
+        unlock_for_listing(ks, e);
+        if (json)
+            json_array_append_new(arr, entry_json(e));
+        else
+            print_entry_text(e);
+    }
+    if (json) {
+        json_object_set_new(root, "entries", arr);
+        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(root);
+    }
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+static int do_verify(vault_keystore *ks, const char *alias, cli_keystore *trust, long long at)
+{
+    vault_keystore *ts = NULL;
+    const vault_keystore_entry *e;
+    int rc;
+
+    if (vault_keystore_find(ks, alias, &e) != 0) {
+        /* a certificate file or truststore: its only certificate entry */
+        if (alias || vault_keystore_count(ks) != 1 || vault_keystore_entry_at(ks, 0, &e) != 0)
+            return cli_fail(VAULT_ENOTFOUND, NULL);
+    }
+    if (cli_open_keystore(&ts, trust) != 0)
+        return EXIT_FAIL;
+    rc = vault_keystore_verify(ts, ks, e->alias, (int64_t)at, 0);
+    vault_keystore_free(ts);
+    if (rc != 0)
+        return cli_fail(rc, NULL);
+    printf("%s: alias \"%s\": trusted (%s)\n", vault_keystore_path(ks), e->alias, e->subject ? e->subject : "");
+    return EXIT_OK;
+}
+
+int cmd_keystore(int argc, char **argv)
+{
+    enum { OPT_TRUSTSTORE = OPT_FIRST_COMMAND_OPTION, OPT_TS_PASSWORD_FILE, OPT_TS_PASSWORD_ENV, OPT_AT };
+    static const struct option options[] = {
+        CLI_KEYSTORE_LONG_OPTIONS,
+        {"json", no_argument, NULL, OPT_JSON},
+        {"truststore", required_argument, NULL, OPT_TRUSTSTORE},
+        {"truststore-password-file", required_argument, NULL, OPT_TS_PASSWORD_FILE},
+        {"truststore-password-env", required_argument, NULL, OPT_TS_PASSWORD_ENV},
+        {"at", required_argument, NULL, OPT_AT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_keystore k, trust;
+    vault_keystore *ks = NULL;
+    const char *verb;
+    long long at = 0;
+    int json = 0, opt, rc = EXIT_USAGE;
+
+    cli_keystore_init(&k, "keystore");
+    cli_keystore_init(&trust, "truststore");
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(list_usage, stdout);
+        return EXIT_OK;
+    }
+    if (argc < 2)
+        return cli_usage_error("keystore", "missing subcommand: list or verify");
+    verb = argv[1];
+    if (strcmp(verb, "list") != 0 && strcmp(verb, "verify") != 0)
+        return cli_usage_error("keystore", "unknown keystore subcommand \"%s\"", verb);
+    optind = 1;
+    while ((opt = getopt_long(argc - 1, argv + 1, "k:h", options, NULL)) != -1) {
+        int handled = cli_keystore_option(&k, opt, optarg, "keystore");
+        if (handled < 0)
+            goto done;
+        if (handled)
+            continue;
+        switch (opt) {
+        case 'h': fputs(list_usage, stdout); rc = EXIT_OK; goto done;
+        case OPT_JSON: json = 1; break;
+        case OPT_TRUSTSTORE: trust.path = optarg; break;
+        case OPT_TS_PASSWORD_FILE: trust.password_file = optarg; break;
+        case OPT_TS_PASSWORD_ENV: trust.password_env = optarg; break;
+        case OPT_AT: at = atoll(optarg); break;
+        default: rc = cli_usage_error("keystore", "bad option"); goto done;
+        }
+    }
+    if (optind + 1 < argc) {
+        rc = cli_usage_error("keystore", "unexpected argument \"%s\"", argv[optind + 1]);
+        goto done;
+    }
+    if (!k.path) {
+        rc = cli_usage_error("keystore", "missing -k KEYSTORE");
+        goto done;
+    }
+    if (strcmp(verb, "verify") == 0 && !trust.path) {
+        rc = cli_usage_error("keystore", "verify needs --truststore FILE");
+        goto done;
+    }
+    if (cli_open_keystore(&ks, &k) != 0) {
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    rc = strcmp(verb, "list") == 0 ? do_list(ks, json) : do_verify(ks, k.alias, &trust, at);
+done:
+    vault_keystore_free(ks);
+    cli_keystore_clear(&k);
+    cli_keystore_clear(&trust);
+    return rc;
+}
