@@ -5,5 +5,6 @@
 #include "vault/common.h"
 #include "vault/keystore.h"
 #include "vault/cipher.h"
+#include "vault/config.h"
 
 #endif

@@ -1,0 +1,126 @@
+/*
+ * libvault: configuration files that hold secrets.
+ *
+ * deployment.toml ([secrets] table), cipher-text.properties (Java
+ * properties) are read losslessly: every byte outside the secret values is
+ * kept as it was when the file is written back. A value written as
+ * "[plain text]" is plaintext waiting to be sealed; any other non-empty
+ * value is taken as already sealed.
+ */
+#ifndef VAULT_CONFIG_H
+#define VAULT_CONFIG_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vault_config vault_config;
+
+/** Configuration file types. */
+typedef enum vault_config_type {
+    VAULT_CONFIG_AUTO = 0,      /**< From the name: *.toml, *.properties. */
+    VAULT_CONFIG_TOML = 1,      /**< deployment.toml: the [secrets] table. */
+    VAULT_CONFIG_PROPERTIES = 2 /**< cipher-text.properties: alias=value. */
+} vault_config_type;
+
+/** State of one secret value. */
+typedef enum vault_value_state {
+    VAULT_VALUE_PLAIN = 1,  /**< "[plain text]": to be sealed. */
+    VAULT_VALUE_SEALED = 2, /**< Anything else: a sealed value. */
+    VAULT_VALUE_EMPTY = 3   /**< "" or "[]": to be asked for. */
+} vault_value_state;
+
+/** One secret of a configuration file; pointers owned by the config. */
+typedef struct vault_config_entry {
+    const char *alias;       /**< Secret alias (the decoded key). */
+    vault_value_state state;
+    const char *value;       /**< The sealed text (SEALED), else NULL. */
+    unsigned int line;       /**< 1-based line of the value. */
+} vault_config_entry;
+
+/** A $secret{alias} reference found outside the secrets. */
+typedef struct vault_config_ref {
+    const char *alias;
+    unsigned int line;
+} vault_config_ref;
+
+/**
+ * Read a configuration file.
+ * @return 0; VAULT_ENOTFOUND, VAULT_EIO; VAULT_EFORMAT for anything the
+ *         scanner does not understand (unterminated string, duplicate
+ *         [secrets], multi-line or non-string secret value, ...): the
+ *         message names the file and line. Nothing is guessed.
+ */
+VAULT_EXTERN(int) vault_config_open(vault_config **out, const char *path, vault_config_type type);
+
+/** Parse from memory; name is used in messages and by vault_config_save(). */
+VAULT_EXTERN(int) vault_config_parse(vault_config **out, const char *name, vault_config_type type,
+                                     const void *data, size_t len);
+
+/** Free a configuration. NULL-safe. */
+VAULT_EXTERN(void) vault_config_free(vault_config *cfg);
+
+/** The file's type and path. */
+VAULT_EXTERN(vault_config_type) vault_config_get_type(const vault_config *cfg);
+VAULT_EXTERN(const char *) vault_config_path(const vault_config *cfg);
+
+/** Number of secrets, and secret i. */
+VAULT_EXTERN(size_t) vault_config_count(const vault_config *cfg);
+VAULT_EXTERN(int) vault_config_entry_at(const vault_config *cfg, size_t i,
+                                        const vault_config_entry **out);
+
+/** Index of a secret by alias (exact match). @return 0 or VAULT_ENOTFOUND. */
+VAULT_EXTERN(int) vault_config_find(const vault_config *cfg, const char *alias, size_t *index);
+
+/** Number of $secret{...} references, and reference i. */
+VAULT_EXTERN(size_t) vault_config_ref_count(const vault_config *cfg);
+VAULT_EXTERN(int) vault_config_ref_at(const vault_config *cfg, size_t i, const vault_config_ref **out);
+
+/**
+ * The plaintext of a PLAIN secret (the text between the first '[' and the
+ * last ']', with the file's escapes decoded) in guarded memory.
+ * @return 0, VAULT_EINVAL when the secret is not PLAIN.
+ */
+VAULT_EXTERN(int) vault_config_plaintext(const vault_config *cfg, size_t i, vault_secret **out);
+
+/**
+ * Replace secret i by a sealed value (text without quotes; it is quoted or
+ * escaped as the file's syntax needs). Takes effect in vault_config_render()
+ * and vault_config_save().
+ */
+VAULT_EXTERN(int) vault_config_set(vault_config *cfg, size_t i, const char *sealed);
+
+/** The file's new content: the original bytes with the replaced values. */
+VAULT_EXTERN(int) vault_config_render(const vault_config *cfg, char **out, size_t *len);
+
+/**
+ * Called by vault_file_replace() with the new content before it replaces the
+ * file; a non-zero return aborts the replacement (the file is untouched).
+ */
+typedef int (*vault_verify_cb)(const void *data, size_t len, void *payload);
+
+/**
+ * Write the new content to the file atomically: a 0600 temporary file in the
+ * same directory, write, fsync, verify (parse again, then the callback),
+ * rename over the target, fsync the directory. The target's mode and owner
+ * are kept; a symbolic link stays a link (its target is replaced). On any
+ * error the original is untouched and no temporary file is left.
+ * Nothing is written when no value changed.
+ */
+VAULT_EXTERN(int) vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload);
+
+/**
+ * The atomic-replace routine on its own, for any file (used for
+ * secret-conf.properties, XML files, rendered templates).
+ * @param mode used when the file does not exist yet (e.g. 0600).
+ */
+VAULT_EXTERN(int) vault_file_replace(const char *path, const void *data, size_t len,
+                                     unsigned int mode, vault_verify_cb verify, void *payload);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

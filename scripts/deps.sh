@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the Debian packages the build, the tests and the demo need, when missing.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config openssl libssl-dev libsodium-dev libjansson-dev
+          libxml2-dev libcriterion-dev openjdk-17-jdk-headless ca-certificates-java valgrind
+          clang)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "error: missing packages and not root; run: apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

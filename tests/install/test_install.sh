@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# cmake --install puts a usable library in place: a program builds against the
+# installed copy through pkg-config and through find_package(vault).
+set -euo pipefail
+build=${VAULT_BUILD:?}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+cmake --install "$build" --prefix "$prefix" >/dev/null
+
+libdir=$(ls -d "$prefix"/lib*/ | head -1); libdir=${libdir%/}
+test -x "$prefix/bin/cipher-tool"
+test -f "$prefix/include/vault.h"
+test -f "$prefix/share/man/man1/cipher-tool.1"
+soname=$(objdump -p "$libdir/libvault.so" | awk '/SONAME/ {print $2}')
+[ "$soname" = "libvault.so.0" ] || { echo "FAIL: SONAME is '$soname'"; exit 1; }
+
+cat > "$tmp/hello.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include <vault.h>
+int main(void)
+{
+    vault_secret *s = NULL;
+    if (vault_secret_new(&s, "hi", 2) != 0 || strcmp(vault_secret_str(s), "hi") != 0)
+        return 1;
+    vault_secret_free(s);
+    printf("libvault %s\n", vault_version());
+    return 0;
+}
+C
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+# shellcheck disable=SC2046
+gcc -o "$tmp/hello-pc" "$tmp/hello.c" $(pkg-config --cflags --libs vault)
+out=$(LD_LIBRARY_PATH=$libdir "$tmp/hello-pc")
+[ "$out" = "libvault $(pkg-config --modversion vault)" ] || { echo "FAIL: pkg-config program said '$out'"; exit 1; }
+
+mkdir "$tmp/proj"
+cp "$tmp/hello.c" "$tmp/proj/"
+cat > "$tmp/proj/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.16)
+project(hello C)
+find_package(vault REQUIRED)
+add_executable(hello hello.c)
+target_link_libraries(hello PRIVATE vault::vault)
+CM
+cmake -S "$tmp/proj" -B "$tmp/proj/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$tmp/proj/build" >/dev/null
+out=$(LD_LIBRARY_PATH=$libdir "$tmp/proj/build/hello")
+case "$out" in "libvault "*) ;; *) echo "FAIL: find_package program said '$out'"; exit 1;; esac
+echo "install: SONAME, pkg-config and find_package(vault) passed"
