@@ -175,21 +175,15 @@ static int do_list(vault_keystore *ks, int json)
 static int do_verify(vault_keystore *ks, const char *alias, cli_keystore *trust, long long at)
 {
     vault_keystore *ts = NULL;
-    const vault_keystore_entry *e;
     int rc;
 
-    if (vault_keystore_find(ks, alias, &e) != 0) {
-        /* a certificate file or truststore: its only certificate entry */
-        if (alias || vault_keystore_count(ks) != 1 || vault_keystore_entry_at(ks, 0, &e) != 0)
-            return cli_fail(VAULT_ENOTFOUND, NULL);
-    }
     if (cli_open_keystore(&ts, trust) != 0)
         return EXIT_FAIL;
-    rc = vault_keystore_verify(ts, ks, e->alias, (int64_t)at, 0);
+    rc = vault_keystore_verify(ts, ks, alias, (int64_t)at, 0);
     vault_keystore_free(ts);
     if (rc != 0)
         return cli_fail(rc, NULL);
-    printf("%s: alias \"%s\": trusted (%s)\n", vault_keystore_path(ks), e->alias, e->subject ? e->subject : "");
+    printf("%s: trusted by %s\n", vault_keystore_path(ks), trust->path);
     return EXIT_OK;
 }
 

@@ -11,13 +11,17 @@ static _Thread_local int has_error;
 
 static int set_error(int code, const char *fmt, va_list ap, const char *suffix)
 {
-    int n = vsnprintf(last_message, sizeof last_message, fmt, ap);
+    /* Format aside first: the arguments may point into last_message
+     * (a message that wraps the previous one). */
+    char buf[sizeof last_message];
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
     if (n < 0)
-        last_message[0] = '\0';
+        buf[0] = '\0';
     if (suffix && *suffix) {
-        size_t used = strlen(last_message);
-        snprintf(last_message + used, sizeof last_message - used, ": %s", suffix);
+        size_t used = strlen(buf);
+        snprintf(buf + used, sizeof buf - used, ": %s", suffix);
     }
+    memcpy(last_message, buf, sizeof last_message);
     last_error.code = code;
     last_error.message = last_message;
     has_error = 1;

@@ -118,6 +118,22 @@ void vault_keystore_free(vault_keystore *ks)
     vault_free_ptr(ks);
 }
 
+/* Java's alias comparison (ASCII case-insensitive) on a counted string. */
+static int alias_equal(const char *a, const char *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+        if (ca >= 'A' && ca <= 'Z')
+            ca = (unsigned char)(ca + 32);
+        if (cb >= 'A' && cb <= 'Z')
+            cb = (unsigned char)(cb + 32);
+        if (ca != cb)
+            return 0;
+    }
+    return 1;
+}
+
 int ks_add_entry(vault_keystore *ks, const char *alias, size_t alias_len, vault_entry_kind kind,
                  ks_entry **out)
 {
@@ -129,13 +145,8 @@ int ks_add_entry(vault_keystore *ks, const char *alias, size_t alias_len, vault_
         return vault_err(VAULT_EFORMAT, "%s: alias with a NUL character", ks->path);
     for (i = 0; i < ks->count; i++) {
         const char *a = ks->entries[i]->alias;
-        if (strlen(a) == alias_len) {
-            char *tmp = vault_strndup(alias, alias_len);
-            int same = tmp && vault_strcaseeq(a, tmp);
-            vault_free_ptr(tmp);
-            if (same)
-                return vault_err(VAULT_EFORMAT, "%s: duplicate alias \"%s\"", ks->path, a);
-        }
+        if (strlen(a) == alias_len && alias_equal(a, alias, alias_len))
+            return vault_err(VAULT_EFORMAT, "%s: duplicate alias \"%s\"", ks->path, a);
     }
     if (ks->count == ks->cap) {
         size_t cap = ks->cap ? ks->cap * 2 : 8;
@@ -574,9 +585,12 @@ int ks_unlock(vault_keystore *ks, ks_entry *e)
     if (rc == VAULT_ENOTFOUND) {
         /* No separate key password: Java's default is the store password. */
         rc = unlock_with(e, ks->store_password);
-        if (rc == VAULT_EAUTH)
+        if (rc == VAULT_EAUTH && ks->store_password)
             rc = vault_err(VAULT_EAUTH, "%s: alias \"%s\": the key password differs from the store "
                            "password and none was given", ks->path, e->alias);
+        else if (rc == VAULT_EAUTH)
+            rc = vault_err(VAULT_EAUTH, "%s: alias \"%s\": the key is encrypted and no key password "
+                           "was given", ks->path, e->alias);
     } else if (rc == 0) {
         rc = unlock_with(e, key_pw);
         if (rc == VAULT_EAUTH)

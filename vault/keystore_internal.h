@@ -73,6 +73,14 @@ int ks_read_pem(vault_keystore *ks, const unsigned char *data, size_t len);
 int ks_read_cert(vault_keystore *ks, const unsigned char *data, size_t len);
 int ks_read_dir(vault_keystore *ks);
 
+/* Decrypt an EncryptedPrivateKeyInfo (PKCS#8, PBES1/PBES2) with password;
+ * VAULT_EAUTH for a wrong password. (keystore_pkcs12.c) */
+int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *password,
+                     PKCS8_PRIV_KEY_INFO **out);
+
+/* The unlock function of entries sealed as encrypted PKCS#8. */
+int ks_unlock_pkcs8(ks_entry *e, const vault_secret *password);
+
 /* Sniff the container type from the first bytes; VAULT_KEYSTORE_AUTO when
  * unknown. Sets *unsupported to a format name (e.g. "BKS") for formats
  * recognised but not supported. */

@@ -13,6 +13,17 @@ struct vault_secret {
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result = VAULT_ERROR;
+static OSSL_PROVIDER *default_provider, *legacy_provider;
+
+/* Unload what we loaded, so leak checkers see a clean exit. */
+static void unload_providers(void)
+{
+    if (legacy_provider)
+        OSSL_PROVIDER_unload(legacy_provider);
+    if (default_provider)
+        OSSL_PROVIDER_unload(default_provider);
+    legacy_provider = default_provider = NULL;
+}
 
 static void init_libraries(void)
 {
@@ -21,9 +32,11 @@ static void init_libraries(void)
     /* Legacy PKCS#12 files (RC2, 3DES with SHA-1 KDF) need the legacy
      * provider; loading a provider explicitly stops the default one from
      * loading implicitly, so load both. */
-    if (!OSSL_PROVIDER_load(NULL, "default"))
+    default_provider = OSSL_PROVIDER_load(NULL, "default");
+    if (!default_provider)
         return;
-    (void)OSSL_PROVIDER_load(NULL, "legacy");
+    legacy_provider = OSSL_PROVIDER_load(NULL, "legacy");
+    atexit(unload_providers);
     init_result = 0;
 }
 

@@ -26,6 +26,42 @@ static int fill_store(X509_STORE *store, const vault_keystore *trust)
     return 0;
 }
 
+/* The entry to verify: the alias, else the only key entry, else (a
+ * certificate file or bundle) the first certificate. */
+static int find_subject(const vault_keystore *ks, const char *alias, ks_entry **e)
+{
+    size_t i;
+    int rc = ks_find(ks, alias, e);
+    if (rc == 0 || alias || ks->count == 0)
+        return rc;
+    for (i = 0; i < ks->count; i++)
+        if (ks->entries[i]->info.kind != VAULT_ENTRY_TRUSTED_CERT)
+            return rc;
+    vault_error_clear();
+    *e = ks->entries[0];
+    return 0;
+}
+
+/* The entry's own chain, then every other certificate of its file (a PEM
+ * bundle of leaf and intermediates), may serve as intermediates. */
+static int add_intermediates(STACK_OF(X509) *untrusted, const vault_keystore *ks, const ks_entry *e)
+{
+    size_t i;
+    int j;
+    for (j = 1; j < sk_X509_num(e->chain); j++)
+        if (!sk_X509_push(untrusted, sk_X509_value(e->chain, j)))
+            return vault_err(VAULT_ENOMEM, "out of memory");
+    for (i = 0; i < ks->count; i++) {
+        const ks_entry *o = ks->entries[i];
+        if (o == e || o->info.chain_length == 0)
+            continue;
+        for (j = 0; j < sk_X509_num(o->chain); j++)
+            if (!sk_X509_push(untrusted, sk_X509_value(o->chain, j)))
+                return vault_err(VAULT_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
 int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks, const char *alias,
                           int64_t at, unsigned int flags)
 {
@@ -34,11 +70,11 @@ int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks,
     STACK_OF(X509) *untrusted = NULL;
     ks_entry *e;
     char fp[65];
-    int rc, i;
+    int rc;
 
     if (!trust || !ks)
         return vault_err(VAULT_EINVAL, "vault_keystore_verify: invalid argument");
-    rc = ks_find(ks, alias, &e);
+    rc = find_subject(ks, alias, &e);
     if (rc != 0)
         return rc;
     if (e->info.chain_length == 0)
@@ -54,11 +90,9 @@ int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks,
     rc = fill_store(store, trust);
     if (rc != 0)
         goto done;
-    for (i = 1; i < sk_X509_num(e->chain); i++)
-        if (!sk_X509_push(untrusted, sk_X509_value(e->chain, i))) {
-            rc = vault_err(VAULT_ENOMEM, "out of memory");
-            goto done;
-        }
+    rc = add_intermediates(untrusted, ks, e);
+    if (rc != 0)
+        goto done;
     if (!X509_STORE_CTX_init(ctx, store, sk_X509_value(e->chain, 0), untrusted)) {
         rc = vault_err_ssl(VAULT_ERROR, "cannot set up certificate verification");
         goto done;

@@ -159,7 +159,9 @@ enum {
  * Verify the certificate chain of an entry against a truststore: path
  * building to a trusted certificate, signatures, validity at time `at`
  * (seconds since the epoch; 0 = now) and CA constraints. The entry's own
- * chain supplies intermediates.
+ * chain, and the other certificates of its file, supply intermediates.
+ * With alias NULL: the only key entry, or for a certificate file or bundle
+ * its first certificate.
  *
  * @param trust the truststore (any keystore; its certificates of every entry
  *              are trusted anchors).

@@ -44,7 +44,7 @@ Test(keystore_api, alias_lookup_is_case_insensitive)
 
 Test(keystore_api, several_keys_need_an_alias)
 {
-    vault_keystore *ks = open_ks("keystores/wso2-secvault/securevault.jks", "wso2carbon", NULL);
+    vault_keystore *ks = open_ks("keystores/wso2-secvault/components/org.wso2.carbon.secvault/src/test/resources/resources/security/securevault.jks", "wso2carbon", NULL);
     const vault_keystore_entry *e = NULL;
     cr_assert_eq(vault_keystore_count(ks), 36);
     cr_assert_eq(vault_keystore_find(ks, "wso2carbon", &e), 0);

@@ -62,7 +62,7 @@ contains "$out" "Key: RSA"
 
 # Chain verification: signed.p12 chains to the root in client-truststore.
 run 0 "$CT" keystore verify -k "$J/signed.p12" --password-file "$PW" --truststore "$J/client-truststore.jks" --truststore-password-file "$PW"
-contains "$out" "trusted"
+contains "$out" "trusted by"
 run 0 "$CT" keystore verify -k "$J/signed.pem" --truststore "$J/client-truststore.p12" --truststore-password-file "$PW"
 run 1 "$CT" keystore verify -k "$J/identity.p12" --password-file "$PW" --truststore "$J/client-truststore.jks" --truststore-password-file "$PW"
 contains "$err" "is not trusted by"

@@ -1,0 +1,627 @@
+/* PEM, bare certificate and certificate directory readers, checked against
+ * the openssl command line and the Java fixtures. */
+#include "internal.h"
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *errmsg(void)
+{
+    const vault_error *e = vault_error_last();
+    return e ? e->message : "(no error)";
+}
+
+static const char *tpath(const char *name)
+{
+    static char buf[8][4096];
+    static int next;
+    char *out = buf[next++ % 8];
+    snprintf(out, sizeof buf[0], "%s/%s", test_tmpdir(), name);
+    return out;
+}
+
+static void write_text(const char *name, const char *text)
+{
+    spit(tpath(name), text, strlen(text));
+}
+
+/* Run a shell command in the test directory; return its stdout. */
+static unsigned char *sh_out(size_t *len, const char *fmt, ...)
+{
+    char cmd[16384], full[17000];
+    unsigned char *out = NULL;
+    size_t n = 0;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof full, "cd '%s' && ( %s ) 2>>'%s/stderr.log'", test_tmpdir(), cmd,
+             test_tmpdir());
+    rc = run_capture(full, &out, &n);
+    cr_assert_eq(rc, 0, "command failed (%d): %s", rc, cmd);
+    if (len)
+        *len = n;
+    return out;
+}
+
+#define sh(...) free(sh_out(NULL, __VA_ARGS__))
+
+typedef struct der_list {
+    unsigned char *der[16];
+    size_t len[16];
+    size_t n;
+} der_list;
+
+static void pem_file_split(const char *path, der_list *out)
+{
+    size_t len;
+    char *text = (char *)slurp(path, &len);
+    const char *p = text;
+    out->n = 0;
+    while ((p = strstr(p, "-----BEGIN CERTIFICATE-----")) != NULL) {
+        cr_assert_lt(out->n, 16);
+        out->der[out->n] = pem_to_der(p, &out->len[out->n]);
+        out->n++;
+        p = strstr(p, "-----END");
+        cr_assert_not_null(p);
+        p += 8;
+    }
+    free(text);
+}
+
+static void der_list_free(der_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->der[i]);
+    l->n = 0;
+}
+
+static const char *fixture(const char *name)
+{
+    static char buf[4][4096];
+    static int next;
+    char *out = buf[next++ % 4];
+    snprintf(out, sizeof buf[0], "fixtures/java/%s", name);
+    return shared_path(out);
+}
+
+/* Passwords must outlive the keystore (keys are unlocked on first use). */
+static int open_ks(vault_keystore **ks, const char *path, const char *key, vault_keystore_type type)
+{
+    static vault_passwords pw[32];
+    static int next;
+    vault_passwords *p = &pw[next++ % 32];
+    vault_keystore_options o = VAULT_KEYSTORE_OPTIONS_INIT;
+    p->store = NULL;
+    p->key = key;
+    o.password = vault_password_fixed;
+    o.payload = p;
+    o.type = type;
+    return vault_keystore_open(ks, path, &o);
+}
+
+static void assert_cert(vault_keystore *ks, const char *alias, size_t idx, const unsigned char *der,
+                        size_t len)
+{
+    const unsigned char *d = NULL;
+    size_t l = 0;
+    cr_assert_eq(vault_keystore_cert_der(ks, alias, idx, &d, &l), 0, "%s", errmsg());
+    cr_assert_eq(l, len, "alias %s cert %zu: %zu bytes, expected %zu", alias, idx, l, len);
+    cr_assert(memcmp(d, der, len) == 0, "alias %s cert %zu differs", alias, idx);
+}
+
+static void assert_spki_file(vault_keystore *ks, const char *alias, const char *spki_file)
+{
+    unsigned char *d = NULL, *want;
+    size_t l = 0, want_len;
+    want = slurp(tpath(spki_file), &want_len);
+    cr_assert_eq(vault_keystore_public_key_der(ks, alias, &d, &l), 0, "%s", errmsg());
+    cr_assert_eq(l, want_len, "alias %s: public key of %zu bytes, expected %zu", alias, l, want_len);
+    cr_assert(memcmp(d, want, l) == 0, "alias %s: public key differs", alias);
+    vault_string_free((char *)d);
+    free(want);
+}
+
+static const vault_keystore_entry *find(vault_keystore *ks, const char *alias)
+{
+    const vault_keystore_entry *e = NULL;
+    cr_assert_eq(vault_keystore_find(ks, alias, &e), 0, "%s", errmsg());
+    return e;
+}
+
+/* ---- certificates --------------------------------------------------------- */
+
+Test(pem_certs, single_certificates)
+{
+    static const char *const names[] = {"identity.pem", "root.pem", "inter.pem"};
+    static const char *const aliases[] = {"identity", "root", "inter"};
+    size_t cer_len;
+    unsigned char *cer = slurp(fixture("identity.cer"), &cer_len);
+
+    for (size_t i = 0; i < 3; i++) {
+        vault_keystore *ks = NULL;
+        unsigned char *der = NULL;
+        size_t len;
+        der_list certs;
+        pem_file_split(fixture(names[i]), &certs);
+        cr_assert_eq(certs.n, 1);
+        cr_assert_eq(open_ks(&ks, fixture(names[i]), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+        cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_PEM);
+        cr_assert_eq(vault_keystore_count(ks), 1);
+        cr_assert_str_eq(find(ks, aliases[i])->alias, aliases[i]);
+        cr_assert_eq(find(ks, aliases[i])->kind, VAULT_ENTRY_TRUSTED_CERT);
+        assert_cert(ks, aliases[i], 0, certs.der[0], certs.len[0]);
+        if (i == 0)
+            assert_cert(ks, "identity", 0, cer, cer_len);
+        cr_assert_eq(vault_keystore_public_key_der(ks, aliases[i], &der, &len), VAULT_EINVAL);
+        vault_keystore_free(ks);
+        der_list_free(&certs);
+    }
+    free(cer);
+}
+
+Test(pem_certs, bare_der_certificate)
+{
+    vault_keystore *ks = NULL;
+    size_t cer_len;
+    unsigned char *cer = slurp(fixture("identity.cer"), &cer_len);
+    const vault_keystore_entry *e;
+
+    cr_assert_eq(open_ks(&ks, fixture("identity.cer"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_CERT);
+    cr_assert_eq(vault_keystore_count(ks), 1);
+    e = find(ks, "IDENTITY");
+    cr_assert_str_eq(e->alias, "identity");
+    cr_assert_eq(e->kind, VAULT_ENTRY_TRUSTED_CERT);
+    cr_assert_str_eq(e->subject, "CN=localhost,O=Example,L=Mountain View,ST=CA,C=US");
+    assert_cert(ks, "identity", 0, cer, cer_len);
+    vault_keystore_free(ks);
+
+    /* A PEM certificate forced as CERT; a bundle is not one certificate. */
+    cr_assert_eq(open_ks(&ks, fixture("identity.pem"), NULL, VAULT_KEYSTORE_CERT), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_CERT);
+    assert_cert(ks, "identity", 0, cer, cer_len);
+    vault_keystore_free(ks);
+    cr_assert_eq(open_ks(&ks, fixture("signed.pem"), NULL, VAULT_KEYSTORE_CERT), VAULT_EFORMAT);
+
+    /* From memory, named "cert". */
+    cr_assert_eq(vault_keystore_open_memory(&ks, cer, cer_len, NULL, NULL), 0, "%s", errmsg());
+    assert_cert(ks, "cert", 0, cer, cer_len);
+    vault_keystore_free(ks);
+    free(cer);
+}
+
+Test(pem_certs, der_with_trailing_bytes_or_truncated)
+{
+    vault_keystore *ks = NULL;
+    vault_keystore_options o = VAULT_KEYSTORE_OPTIONS_INIT;
+    size_t len;
+    unsigned char *cer = slurp(fixture("identity.cer"), &len);
+    unsigned char *more = malloc(len + 1);
+
+    memcpy(more, cer, len);
+    more[len] = 0;
+    o.type = VAULT_KEYSTORE_CERT;
+    cr_assert_eq(vault_keystore_open_memory(&ks, more, len + 1, "x.cer", &o), VAULT_EFORMAT);
+    cr_assert(strstr(errmsg(), "x.cer") != NULL, "%s", errmsg());
+    for (size_t n = 0; n < len; n++) {
+        cr_assert_eq(vault_keystore_open_memory(&ks, cer, n, "x.cer", &o), VAULT_EFORMAT, "%zu", n);
+        cr_assert_null(ks);
+    }
+    free(more);
+    free(cer);
+}
+
+Test(pem_certs, bundle_aliases_numbered)
+{
+    vault_keystore *ks = NULL;
+    der_list certs;
+    pem_file_split(fixture("signed.pem"), &certs);
+    cr_assert_eq(certs.n, 2);
+    cr_assert_eq(open_ks(&ks, fixture("signed.pem"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_count(ks), 2);
+    assert_cert(ks, "signed", 0, certs.der[0], certs.len[0]);
+    assert_cert(ks, "signed-2", 0, certs.der[1], certs.len[1]);
+    cr_assert_eq(find(ks, "signed-2")->kind, VAULT_ENTRY_TRUSTED_CERT);
+    cr_assert_str_eq(find(ks, "signed-2")->subject, "CN=Example Intermediate CA");
+    vault_keystore_free(ks);
+    der_list_free(&certs);
+
+    sh("cat '%s' '%s' '%s' > 'ca bundle.crt'", fixture("root.pem"), fixture("inter.pem"),
+       fixture("identity.pem"));
+    cr_assert_eq(open_ks(&ks, tpath("ca bundle.crt"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_count(ks), 3);
+    cr_assert_str_eq(find(ks, "ca bundle-3")->subject,
+                     "CN=localhost,O=Example,L=Mountain View,ST=CA,C=US");
+    cr_assert_str_eq(find(ks, "ca bundle")->subject, "CN=Example Root CA");
+    vault_keystore_free(ks);
+}
+
+/* ---- keys ----------------------------------------------------------------- */
+
+static const char *key_pw(void)
+{
+    static char pw[64];
+    unsigned char r[6];
+    FILE *f = fopen("/dev/urandom", "rb");
+    cr_assert(f && fread(r, 1, sizeof r, f) == sizeof r);
+    fclose(f);
+    snprintf(pw, sizeof pw, "ключ-пароль-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+             r[5]);
+    write_text("kpw", pw);
+    return pw;
+}
+
+static void make_rsa_key(void)
+{
+    sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out k.pem && "
+       "openssl req -new -x509 -key k.pem -subj /CN=pem-test -days 2 -out c.pem && "
+       "openssl x509 -in c.pem -outform DER -out c.der && "
+       "openssl pkey -in k.pem -pubout -outform DER -out k.spki");
+}
+
+static void check_key_file(const char *file, const char *alias, const char *pw, const char *alg)
+{
+    vault_keystore *ks = NULL;
+    unsigned char *der = NULL, *cert;
+    size_t len, cert_len;
+    const vault_keystore_entry *e;
+
+    cert = slurp(tpath("c.der"), &cert_len);
+    cr_assert_eq(open_ks(&ks, tpath(file), pw, VAULT_KEYSTORE_AUTO), 0, "%s: %s", file, errmsg());
+    cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_PEM);
+    cr_assert_eq(vault_keystore_count(ks), 1);
+    e = find(ks, NULL);
+    cr_assert_str_eq(e->alias, alias);
+    cr_assert_eq(e->kind, VAULT_ENTRY_PRIVATE_KEY);
+    cr_assert_eq(e->chain_length, 1);
+    cr_assert_str_eq(e->key_algorithm, alg);
+    assert_cert(ks, alias, 0, cert, cert_len);
+    assert_spki_file(ks, alias, "k.spki");
+    vault_keystore_free(ks);
+    if (pw) {
+        cr_assert_eq(open_ks(&ks, tpath(file), "wrong-password", VAULT_KEYSTORE_AUTO), 0);
+        cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH, "%s", file);
+        cr_assert(strstr(errmsg(), file) && strstr(errmsg(), alias), "%s", errmsg());
+        cr_assert(strstr(errmsg(), "wrong-password") == NULL, "%s", errmsg());
+        vault_keystore_free(ks);
+        cr_assert_eq(open_ks(&ks, tpath(file), NULL, VAULT_KEYSTORE_AUTO), 0);
+        cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH, "%s", file);
+        vault_keystore_free(ks);
+    }
+    free(cert);
+}
+
+Test(pem_keys, encrypted_pkcs8)
+{
+    const char *pw = key_pw();
+    make_rsa_key();
+    sh("openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout file:kpw -out enc.pem && "
+       "cat enc.pem c.pem > server.pem && "
+       "openssl pkcs8 -topk8 -v1 PBE-SHA1-3DES -in k.pem -passout file:kpw -out enc1.pem && "
+       "cat c.pem enc1.pem > v1.key.pem");
+    check_key_file("server.pem", "server", pw, "RSA");
+    check_key_file("v1.key.pem", "v1.key", pw, "RSA");
+}
+
+Test(pem_keys, traditional_encrypted)
+{
+    const char *pw = key_pw();
+    unsigned char *head;
+    size_t len;
+    make_rsa_key();
+    sh("openssl rsa -in k.pem -aes256 -traditional -passout file:kpw -out leg.pem && "
+       "cat leg.pem c.pem > legacy.pem");
+    head = sh_out(&len, "grep -c 'Proc-Type: 4,ENCRYPTED' legacy.pem");
+    cr_assert_str_eq((char *)head, "1\n");
+    free(head);
+    check_key_file("legacy.pem", "legacy", pw, "RSA");
+}
+
+Test(pem_keys, unencrypted_rsa)
+{
+    make_rsa_key();
+    sh("cat k.pem c.pem > pkcs8.pem && openssl rsa -in k.pem -traditional -out trad.pem && "
+       "cat c.pem trad.pem > rsa.pem && grep -q 'BEGIN RSA PRIVATE KEY' rsa.pem");
+    check_key_file("pkcs8.pem", "pkcs8", NULL, "RSA");
+    check_key_file("rsa.pem", "rsa", NULL, "RSA");
+}
+
+Test(pem_keys, ec_and_ed25519_algorithms)
+{
+    static const struct { const char *file, *make, *alg; unsigned bits; } keys[] = {
+        {"ec.pem", "openssl ecparam -name prime256v1 -genkey -out ec.pem", "EC", 256},
+        {"ec384.pem", "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out ec384.pem",
+         "EC", 384},
+        {"ed.pem", "openssl genpkey -algorithm ED25519 -out ed.pem", "Ed25519", 0},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        vault_keystore *ks = NULL;
+        const vault_keystore_entry *e;
+        sh("%s && openssl pkey -in %s -pubout -outform DER -out k.spki", keys[i].make, keys[i].file);
+        cr_assert_eq(open_ks(&ks, tpath(keys[i].file), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+        cr_assert_eq(vault_keystore_count(ks), 1);
+        e = find(ks, NULL);
+        cr_assert_eq(e->kind, VAULT_ENTRY_PRIVATE_KEY);
+        cr_assert_eq(e->chain_length, 0);
+        cr_assert_str_eq(e->key_algorithm, keys[i].alg);
+        if (keys[i].bits)
+            cr_assert_eq(e->key_bits, keys[i].bits);
+        assert_spki_file(ks, NULL, "k.spki");
+        vault_keystore_free(ks);
+    }
+}
+
+Test(pem_keys, encrypted_ed25519_with_certificate)
+{
+    const char *pw = key_pw();
+    vault_keystore *ks = NULL;
+    sh("openssl genpkey -algorithm ED25519 -out k.pem && "
+       "openssl req -new -x509 -key k.pem -subj /CN=ed -days 2 -out c.pem && "
+       "openssl x509 -in c.pem -outform DER -out c.der && "
+       "openssl pkey -in k.pem -pubout -outform DER -out k.spki && "
+       "openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout file:kpw -out enc.pem && "
+       "cat c.pem enc.pem > ed.pem");
+    check_key_file("ed.pem", "ed", pw, "Ed25519");
+    cr_assert_eq(open_ks(&ks, tpath("ed.pem"), pw, VAULT_KEYSTORE_AUTO), 0);
+    vault_keystore_free(ks);
+}
+
+/* The key of signed.p12 with its chain in scrambled order: leaf first. */
+Test(pem_keys, chain_ordered_leaf_to_root)
+{
+    const char *pw = key_pw();
+    der_list leaf, inter, root;
+    pem_file_split(fixture("signed.pem"), &leaf);
+    pem_file_split(fixture("inter.pem"), &inter);
+    pem_file_split(fixture("root.pem"), &root);
+    sh("openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:wso2carbon | openssl pkey -out sk.pem && "
+       "openssl pkey -in sk.pem -pubout -outform DER -out k.spki && "
+       "openssl x509 -in '%s' -out leaf.pem && "
+       "cat '%s' sk.pem '%s' leaf.pem > plain.pem && "
+       "openssl pkcs8 -topk8 -v2 aes-256-cbc -in sk.pem -passout file:kpw -out esk.pem && "
+       "cat '%s' '%s' esk.pem leaf.pem > enc.pem",
+       fixture("signed.p12"), fixture("signed.pem"), fixture("root.pem"), fixture("inter.pem"),
+       fixture("inter.pem"), fixture("root.pem"));
+    for (int i = 0; i < 2; i++) {
+        vault_keystore *ks = NULL;
+        const char *alias = i ? "enc" : "plain";
+        cr_assert_eq(open_ks(&ks, tpath(i ? "enc.pem" : "plain.pem"), pw, VAULT_KEYSTORE_AUTO), 0,
+                     "%s", errmsg());
+        cr_assert_eq(vault_keystore_count(ks), 1);
+        cr_assert_eq(find(ks, alias)->chain_length, 3);
+        assert_cert(ks, alias, 0, leaf.der[0], leaf.len[0]);
+        assert_cert(ks, alias, 1, inter.der[0], inter.len[0]);
+        assert_cert(ks, alias, 2, root.der[0], root.len[0]);
+        assert_spki_file(ks, alias, "k.spki");
+        vault_keystore_free(ks);
+    }
+    der_list_free(&leaf);
+    der_list_free(&inter);
+    der_list_free(&root);
+}
+
+Test(pem_keys, key_and_certificate_must_match)
+{
+    const char *pw = key_pw();
+    vault_keystore *ks = NULL;
+    unsigned char *der = NULL;
+    size_t len;
+    make_rsa_key();
+    sh("cat k.pem '%s' > mismatch.pem && "
+       "openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout file:kpw -out enc.pem && "
+       "cat enc.pem '%s' > encmismatch.pem", fixture("root.pem"), fixture("root.pem"));
+    cr_assert_eq(open_ks(&ks, tpath("mismatch.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(errmsg(), "matches none of the certificates"), "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, tpath("encmismatch.pem"), pw, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EFORMAT);
+    cr_assert(strstr(errmsg(), "encmismatch.pem"), "%s", errmsg());
+    vault_keystore_free(ks);
+}
+
+Test(pem_keys, from_memory_alias_is_key)
+{
+    vault_keystore *ks = NULL;
+    unsigned char *data;
+    size_t len;
+    make_rsa_key();
+    sh("cat k.pem c.pem > both.pem");
+    data = slurp(tpath("both.pem"), &len);
+    cr_assert_eq(vault_keystore_open_memory(&ks, data, len, NULL, NULL), 0, "%s", errmsg());
+    cr_assert_str_eq(find(ks, NULL)->alias, "key");
+    assert_spki_file(ks, "key", "k.spki");
+    vault_keystore_free(ks);
+    free(data);
+}
+
+Test(pem_bad, two_keys_or_no_usable_block)
+{
+    vault_keystore *ks = NULL;
+    make_rsa_key();
+    sh("cat k.pem k.pem c.pem > two.pem && openssl pkey -in k.pem -pubout -out pub.pem && "
+       "cat k.pem | sed 's/^M/!/' > badb64.pem");
+    cr_assert_eq(open_ks(&ks, tpath("two.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(errmsg(), "two.pem") && strstr(errmsg(), "more than one private key"), "%s",
+              errmsg());
+    cr_assert_eq(open_ks(&ks, tpath("pub.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(errmsg(), "pub.pem") && strstr(errmsg(), "no private key or certificate"), "%s",
+              errmsg());
+    cr_assert_eq(open_ks(&ks, tpath("badb64.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(errmsg(), "badb64.pem"), "%s", errmsg());
+    write_text("text.pem", "hello, world\n");
+    cr_assert_eq(open_ks(&ks, tpath("text.pem"), NULL, VAULT_KEYSTORE_PEM), VAULT_EFORMAT);
+    cr_assert(strstr(errmsg(), "text.pem"), "%s", errmsg());
+    cr_assert_null(ks);
+}
+
+/* A prefix opens only when it holds the whole END line. */
+Test(pem_bad, every_truncation)
+{
+    size_t len;
+    unsigned char *data = slurp(fixture("identity.pem"), &len);
+    const char *end = strstr((char *)data, "-----END CERTIFICATE-----");
+    size_t complete = (size_t)(end - (char *)data) + strlen("-----END CERTIFICATE-----");
+    size_t cer_len;
+    unsigned char *cer = slurp(fixture("identity.cer"), &cer_len);
+    vault_keystore_options o = VAULT_KEYSTORE_OPTIONS_INIT;
+
+    o.type = VAULT_KEYSTORE_PEM;
+    for (size_t n = 0; n <= len; n++) {
+        vault_keystore *ks = NULL;
+        int rc = vault_keystore_open_memory(&ks, data, n, "identity.pem", &o);
+        if (n >= complete) {
+            cr_assert_eq(rc, 0, "prefix of %zu: %s", n, errmsg());
+            assert_cert(ks, "identity", 0, cer, cer_len);
+            vault_keystore_free(ks);
+        } else {
+            cr_assert_eq(rc, VAULT_EFORMAT, "prefix of %zu bytes: %d", n, rc);
+            cr_assert(strstr(errmsg(), "identity.pem"), "%s", errmsg());
+            cr_assert_null(ks);
+        }
+    }
+    free(data);
+    free(cer);
+}
+
+Test(pem_bad, allocation_failures_are_enomem)
+{
+    const char *pw = key_pw();
+    make_rsa_key();
+    sh("openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout file:kpw -out enc.pem && "
+       "openssl rsa -in k.pem -aes128 -traditional -passout file:kpw -out leg.pem && "
+       "cat enc.pem c.pem '%s' > a.pem && cat c.pem leg.pem > b.pem && mkdir d && "
+       "cp '%s' '%s' d/ && cp '%s' d/bundle.crt", fixture("root.pem"), fixture("root.pem"),
+       fixture("identity.cer"), fixture("signed.pem"));
+    static const char *const files[] = {"a.pem", "b.pem", "d"};
+    for (size_t f = 0; f < 3; f++) {
+        int done = 0;
+        for (unsigned long n = 1; n < 2000 && !done; n++) {
+            vault_keystore *ks = NULL;
+            unsigned char *der = NULL;
+            size_t len;
+            int rc;
+            vault_test_alloc_fail_at(n);
+            rc = open_ks(&ks, tpath(files[f]), pw, VAULT_KEYSTORE_AUTO);
+            if (rc == 0 && f < 2)
+                rc = vault_keystore_public_key_der(ks, NULL, &der, &len);
+            if (vault_test_alloc_fail_at(0) < n && rc == 0)
+                done = 1; /* the nth allocation was never reached */
+            cr_assert(rc == 0 || rc == VAULT_ENOMEM, "%s: allocation %lu: %d %s", files[f], n, rc,
+                      errmsg());
+            if (f == 2 && rc == 0)
+                cr_assert_eq(vault_keystore_count(ks), 4);
+            vault_string_free((char *)der);
+            vault_keystore_free(ks);
+        }
+        cr_assert(done, "%s never succeeded", files[f]);
+    }
+}
+
+/* ---- directories ---------------------------------------------------------- */
+
+static void make_dir(void)
+{
+    sh("mkdir -p certs/sub.pem && cp '%s' '%s' certs/ && cp '%s' certs/b-bundle.crt && "
+       "cp '%s' certs/c.CER && echo junk > certs/.hidden.pem && echo junk > certs/README && "
+       "echo junk > certs/d.pem.bak",
+       fixture("root.pem"), fixture("inter.pem"), fixture("signed.pem"), fixture("identity.cer"));
+}
+
+Test(pem_dir, certificates_sorted_by_file_name)
+{
+    static const char *const aliases[] = {"b-bundle", "b-bundle-2", "c", "inter", "root"};
+    vault_keystore *ks = NULL;
+    der_list signed_, inter, root;
+    size_t cer_len;
+    unsigned char *cer = slurp(fixture("identity.cer"), &cer_len);
+
+    make_dir();
+    rmdir(tpath("certs/sub.pem"));
+    pem_file_split(fixture("signed.pem"), &signed_);
+    pem_file_split(fixture("inter.pem"), &inter);
+    pem_file_split(fixture("root.pem"), &root);
+    cr_assert_eq(open_ks(&ks, tpath("certs"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_DIR);
+    cr_assert_str_eq(vault_keystore_path(ks), tpath("certs"));
+    cr_assert_eq(vault_keystore_count(ks), 5);
+    for (size_t i = 0; i < 5; i++) {
+        const vault_keystore_entry *e = NULL;
+        cr_assert_eq(vault_keystore_entry_at(ks, i, &e), 0);
+        cr_assert_str_eq(e->alias, aliases[i]);
+        cr_assert_eq(e->kind, VAULT_ENTRY_TRUSTED_CERT);
+    }
+    assert_cert(ks, "b-bundle", 0, signed_.der[0], signed_.len[0]);
+    assert_cert(ks, "b-bundle-2", 0, signed_.der[1], signed_.len[1]);
+    assert_cert(ks, "c", 0, cer, cer_len);
+    assert_cert(ks, "inter", 0, inter.der[0], inter.len[0]);
+    assert_cert(ks, "root", 0, root.der[0], root.len[0]);
+    vault_keystore_free(ks);
+    der_list_free(&signed_);
+    der_list_free(&inter);
+    der_list_free(&root);
+    free(cer);
+}
+
+Test(pem_dir, bad_files_are_named)
+{
+    vault_keystore *ks = NULL;
+    make_dir();
+    rmdir(tpath("certs/sub.pem"));
+    write_text("certs/bad.pem", "not a certificate\n");
+    cr_assert_eq(open_ks(&ks, tpath("certs"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(errmsg(), "certs/bad.pem"), "%s", errmsg());
+    unlink(tpath("certs/bad.pem"));
+
+    sh("openssl genpkey -algorithm ED25519 -out certs/key.pem");
+    cr_assert_eq(open_ks(&ks, tpath("certs"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(errmsg(), "certs/key.pem") && strstr(errmsg(), "private key"), "%s", errmsg());
+    unlink(tpath("certs/key.pem"));
+
+    /* A directory with a certificate's name is not a file. */
+    mkdir(tpath("certs/sub.pem"), 0700);
+    cr_assert_eq(open_ks(&ks, tpath("certs"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EIO);
+    cr_assert(strstr(errmsg(), "certs/sub.pem"), "%s", errmsg());
+    cr_assert_null(ks);
+}
+
+/* root.crt would be "root" too: it keeps its whole file name. */
+Test(pem_dir, same_base_name_keeps_file_name)
+{
+    vault_keystore *ks = NULL;
+    der_list inter;
+    make_dir();
+    rmdir(tpath("certs/sub.pem"));
+    sh("cp '%s' certs/root.crt", fixture("inter.pem"));
+    pem_file_split(fixture("inter.pem"), &inter);
+    cr_assert_eq(open_ks(&ks, tpath("certs"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_count(ks), 6);
+    assert_cert(ks, "root", 0, inter.der[0], inter.len[0]);
+    cr_assert_str_eq(find(ks, "root.pem")->subject, "CN=Example Root CA");
+    vault_keystore_free(ks);
+    der_list_free(&inter);
+}
+
+Test(pem_dir, file_count_is_bounded)
+{
+    vault_keystore *ks = NULL;
+    char name[64];
+    mkdir(tpath("many"), 0700);
+    for (int i = 0; i <= 10000; i++) {
+        snprintf(name, sizeof name, "many/%05d.pem", i);
+        int fd = open(tpath(name), O_CREAT | O_WRONLY, 0600);
+        cr_assert(fd >= 0);
+        close(fd);
+    }
+    cr_assert_eq(open_ks(&ks, tpath("many"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(errmsg(), "more than 10000"), "%s", errmsg());
+    cr_assert_null(ks);
+}
