@@ -39,6 +39,31 @@ int rsa_encrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size
 int rsa_decrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size_t label_len,
                 const unsigned char *in, size_t in_len, vault_secret **out);
 
+/* OAEP with any digest pair (rsa_decrypt covers the three the formats use;
+ * this one serves the Wycheproof vectors with SHA-224/384/512). */
+int rsa_decrypt_oaep(EVP_PKEY *key, const EVP_MD *md, const EVP_MD *mgf1, const unsigned char *label,
+                     size_t label_len, const unsigned char *in, size_t in_len, vault_secret **out);
+
+/* One padding that rsa_decrypt_multi() may find: OAEP with md, mgf1 and
+ * label, or PKCS#1 v1.5 type 2 when md is NULL. */
+typedef struct rsa_unpad {
+    const EVP_MD *md;
+    const EVP_MD *mgf1;
+    const unsigned char *label;
+    size_t label_len;
+} rsa_unpad;
+
+/* The candidates of an RSA padding: fills u for pad (label none). */
+void rsa_unpad_of(rsa_unpad *u, rsa_padding pad);
+
+/* Decrypt a block whose padding is not recorded with exactly one private-
+ * key operation: the block is decrypted without padding, then every
+ * candidate's check runs on the result, all of them, without branching on
+ * secret data; the first candidate that matches wins and *which gets its
+ * index. Every failure is the same VAULT_EAUTH as rsa_decrypt's. */
+int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const unsigned char *in,
+                      size_t in_len, vault_secret **out, size_t *which);
+
 /* Test hook: private-key operations done by this process so far. */
 unsigned long vault_test_private_key_ops(void);
 

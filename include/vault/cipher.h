@@ -40,10 +40,19 @@ VAULT_EXTERN(int) vault_format_from_name(const char *name);
 /** Static name of a format. */
 VAULT_EXTERN(const char *) vault_format_name(vault_format format);
 
-/** Parse a Java transformation name (case-insensitive); -1 if unknown. */
+/**
+ * Parse a Java transformation name as SunJCE does (case-insensitive; mode
+ * ECB or NONE): "RSA" and "RSA/ECB/PKCS1Padding"; "RSA/ECB/OAEPPadding",
+ * "RSA/ECB/OAEPwithSHA1andMGF1Padding" (or "...SHA-1..."); and
+ * "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" (or "...SHA256..."). -1 if unknown.
+ */
 VAULT_EXTERN(int) vault_transformation_from_name(const char *name);
 
-/** The canonical Java name of a transformation. */
+/**
+ * The canonical Java name of a transformation ("default" for DEFAULT;
+ * "RSA/ECB/PKCS1Padding" for PKCS#1 v1.5, which holders record as Java's
+ * default name "RSA").
+ */
 VAULT_EXTERN(const char *) vault_transformation_name(vault_transformation t);
 
 /** A public key to seal to: the certificate of a keystore entry. */
@@ -52,7 +61,8 @@ typedef struct vault_recipient vault_recipient;
 /**
  * Make a recipient from a keystore entry's certificate (a private-key entry,
  * a trusted certificate, or the one certificate of a bare certificate file).
- * alias NULL picks the only entry. The certificate is copied.
+ * alias NULL picks the entry of a one-entry store, else the only key entry.
+ * The certificate is copied.
  * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT (no certificate, or not an RSA key).
  */
 VAULT_EXTERN(int) vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *ks,
@@ -86,7 +96,13 @@ typedef struct vault_seal_options {
  */
 typedef struct vault_sealer vault_sealer;
 
-/** Create a sealer. The recipients and key are copied. */
+/**
+ * Create a sealer. The recipients and key are copied. The WSO2 RSA forms
+ * take exactly one recipient and seal with opts->transformation (DEFAULT:
+ * OAEP-SHA1); wso2-symmetric takes symmetric_key and writes WSO2's 128-byte
+ * random IV.
+ * @return 0, VAULT_EINVAL (bad options), VAULT_EFORMAT, VAULT_ENOMEM.
+ */
 VAULT_EXTERN(int) vault_sealer_new(vault_sealer **out, const vault_seal_options *opts);
 
 /**
@@ -110,7 +126,9 @@ typedef struct vault_open_options {
     vault_keystore *keystore;             /**< Holds the private (or secret) key. */
     const char *key_alias;                /**< Entry to use; NULL picks the only key entry. */
     const vault_secret *symmetric_key;    /**< Operator-typed AES key for the symmetric form. */
-    vault_transformation transformation;  /**< For raw WSO2 values; DEFAULT accepts any. */
+    vault_transformation transformation;  /**< For raw WSO2 values; DEFAULT accepts any of
+                                               the three with one private-key operation.
+                                               Holders name their own. */
 } vault_open_options;
 
 #define VAULT_OPEN_OPTIONS_INIT { VAULT_OPEN_OPTIONS_VERSION, NULL, NULL, NULL, VAULT_TRANSFORM_DEFAULT }
@@ -118,7 +136,11 @@ typedef struct vault_open_options {
 /** An opening session; it memoises unwrapped data keys. Thread-safe. */
 typedef struct vault_opener vault_opener;
 
-/** Create an opener. The keystore must outlive it. */
+/**
+ * Create an opener. The keystore must outlive it; the key alias and the
+ * symmetric key are copied. At least one of keystore and symmetric_key.
+ * @return 0, VAULT_EINVAL, VAULT_ENOMEM.
+ */
 VAULT_EXTERN(int) vault_opener_new(vault_opener **out, const vault_open_options *opts);
 
 /** Flags reported by vault_opener_open(). */
@@ -130,10 +152,14 @@ enum {
  * Open a sealed value that belongs to secret alias `alias`.
  * @param out   receives the plaintext in guarded memory.
  * @param flags optional; receives VAULT_OPENED_* flags.
+ * A raw WSO2 block must be as long as the key's modulus, else
+ * VAULT_EFORMAT; a WSO2 symmetric value needs the opener's symmetric_key or
+ * a secret-key entry of the keystore (key_alias, or the only one).
  * @return 0; VAULT_EFORMAT (not a value we know), VAULT_EKEY (sealed for
  *         another key: the message names both key ids), VAULT_EAUTH (wrong
  *         alias, tampered value, or any RSA padding failure: one error for
- *         all, no padding oracle).
+ *         all, no padding oracle), VAULT_EINVAL (no key of the kind the value
+ *         needs), keystore errors.
  */
 VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const char *value,
                                     vault_secret **out, unsigned int *flags);
@@ -146,11 +172,14 @@ typedef struct vault_value_info {
     vault_format format;
     const char *algorithm;       /**< e.g. "RSA-OAEP-SHA256+XChaCha20-Poly1305", "RSA/ECB/PKCS1Padding" */
     size_t recipient_count;      /**< RSA recipients (0 for symmetric). */
-    const char *const *key_ids;  /**< recipient_count key ids (hex), when the format has them. */
+    const char *const *key_ids;  /**< recipient_count key ids, when the format has them:
+                                      native, the lower-case hex SHA-256 of each
+                                      certificate; a holder, the upper-case hex SHA-1
+                                      thumbprint it records. NULL otherwise. */
     size_t ciphertext_bytes;     /**< Size of the sealed payload. */
     size_t plaintext_bytes;      /**< Exact for AEAD formats, 0 when unknown (RSA). */
     size_t iv_bytes;             /**< Symmetric form: IV length. */
-    int legacy;                  /**< PKCS#1 v1.5. */
+    int legacy;                  /**< PKCS#1 v1.5 (0 for raw values: not recorded). */
 } vault_value_info;
 
 /**

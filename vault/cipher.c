@@ -1,0 +1,440 @@
+/* The sealing and opening front end: names, recipients, sealers, openers,
+ * inspection; dispatches to the native and WSO2 formats. */
+#include "token_native.h"
+#include "token_wso2.h"
+
+#include <openssl/err.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- names -------------------------------------------------------------- */
+
+static const char *const format_names[] = {NULL, "native", "wso2", "wso2-holder", "wso2-symmetric"};
+
+int vault_format_from_name(const char *name)
+{
+    size_t i;
+    for (i = 1; name && i < sizeof format_names / sizeof format_names[0]; i++)
+        if (vault_strcaseeq(name, format_names[i]))
+            return (int)i;
+    return -1;
+}
+
+const char *vault_format_name(vault_format format)
+{
+    if (format >= VAULT_FORMAT_NATIVE && format <= VAULT_FORMAT_WSO2_SYMMETRIC)
+        return format_names[format];
+    return "unknown";
+}
+
+/* SunJCE's names: mode ECB or NONE; OAEPWith<digest>AndMGF1Padding takes the
+ * digest as "SHA1", "SHA-1", "SHA256" or "SHA-256", and MGF1 always uses
+ * SHA-1 unless parameters say otherwise (WSO2 never passes any). */
+int vault_transformation_from_name(const char *name)
+{
+    static const struct { const char *padding; vault_transformation t; } paddings[] = {
+        {"PKCS1Padding", VAULT_TRANSFORM_RSA_PKCS1},
+        {"OAEPPadding", VAULT_TRANSFORM_RSA_OAEP_SHA1},
+        {"OAEPWithSHA1AndMGF1Padding", VAULT_TRANSFORM_RSA_OAEP_SHA1},
+        {"OAEPWithSHA-1AndMGF1Padding", VAULT_TRANSFORM_RSA_OAEP_SHA1},
+        {"OAEPWithSHA256AndMGF1Padding", VAULT_TRANSFORM_RSA_OAEP_SHA256},
+        {"OAEPWithSHA-256AndMGF1Padding", VAULT_TRANSFORM_RSA_OAEP_SHA256},
+    };
+    const char *rest;
+    size_t i;
+
+    if (!name)
+        return -1;
+    if (vault_strcaseeq(name, "RSA"))
+        return VAULT_TRANSFORM_RSA_PKCS1;
+    if (strncasecmp(name, "RSA/ECB/", 8) == 0 || strncasecmp(name, "RSA/NONE/", 9) == 0)
+        rest = strchr(name + 4, '/') + 1;
+    else
+        return -1;
+    for (i = 0; i < sizeof paddings / sizeof paddings[0]; i++)
+        if (vault_strcaseeq(rest, paddings[i].padding))
+            return (int)paddings[i].t;
+    return -1;
+}
+
+const char *vault_transformation_name(vault_transformation t)
+{
+    switch (t) {
+    case VAULT_TRANSFORM_DEFAULT: return "default";
+    case VAULT_TRANSFORM_RSA_PKCS1: return "RSA/ECB/PKCS1Padding";
+    case VAULT_TRANSFORM_RSA_OAEP_SHA1: return "RSA/ECB/OAEPwithSHA1andMGF1Padding";
+    case VAULT_TRANSFORM_RSA_OAEP_SHA256: return "RSA/ECB/OAEPWithSHA-256AndMGF1Padding";
+    }
+    return "unknown";
+}
+
+/* ---- recipients --------------------------------------------------------- */
+
+static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *where)
+{
+    vault_recipient *r;
+    unsigned char *der = NULL;
+    int len;
+
+    *out = NULL;
+    r = vault_calloc(1, sizeof *r);
+    if (!r) {
+        X509_free(cert);
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    }
+    r->cert = cert;
+    r->pub = X509_get_pubkey(cert);
+    if (!r->pub || !(EVP_PKEY_is_a(r->pub, "RSA") || EVP_PKEY_is_a(r->pub, "RSA-PSS"))) {
+        vault_recipient_free(r);
+        ERR_clear_error();
+        return vault_err(VAULT_EFORMAT, "%s: the certificate's key is not RSA", where);
+    }
+    len = i2d_X509(cert, &der);
+    if (len <= 0) {
+        vault_recipient_free(r);
+        return vault_err_ssl(VAULT_EFORMAT, "%s: cannot encode the certificate", where);
+    }
+    EVP_Digest(der, (size_t)len, r->sha1, NULL, EVP_sha1(), NULL);
+    EVP_Digest(der, (size_t)len, r->sha256, NULL, EVP_sha256(), NULL);
+    OPENSSL_free(der);
+    vault_hex(r->key_id, r->sha256, sizeof r->sha256, 0);
+    *out = r;
+    return 0;
+}
+
+/* alias NULL: the only entry of a one-entry store (a bare certificate),
+ * else the only key entry. */
+static int find_entry(const vault_keystore *ks, const char *alias, const vault_keystore_entry **e)
+{
+    if (!alias && vault_keystore_count(ks) == 1)
+        return vault_keystore_entry_at(ks, 0, e);
+    return vault_keystore_find(ks, alias, e);
+}
+
+int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *ks, const char *alias)
+{
+    const vault_keystore_entry *e;
+    const unsigned char *der, *p;
+    size_t len;
+    char where[512];
+    X509 *cert;
+    int rc;
+
+    if (!out || !ks)
+        return vault_err(VAULT_EINVAL, "vault_recipient_from_keystore: invalid argument");
+    *out = NULL;
+    if ((rc = find_entry(ks, alias, &e)) != 0)
+        return rc;
+    snprintf(where, sizeof where, "%s: alias \"%s\"", vault_keystore_path(ks), e->alias);
+    if (e->kind == VAULT_ENTRY_SECRET_KEY || vault_keystore_cert_der(ks, e->alias, 0, &der, &len) != 0)
+        return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to", where);
+    p = der;
+    cert = d2i_X509(NULL, &p, (long)len);
+    if (!cert) {
+        ERR_clear_error();
+        return vault_err(VAULT_EFORMAT, "%s: malformed certificate", where);
+    }
+    return recipient_from_cert(out, cert, where);
+}
+
+const char *vault_recipient_key_id(const vault_recipient *r)
+{
+    return r ? r->key_id : NULL;
+}
+
+void vault_recipient_free(vault_recipient *r)
+{
+    if (!r)
+        return;
+    EVP_PKEY_free(r->pub);
+    X509_free(r->cert);
+    vault_free_ptr(r);
+}
+
+static int recipient_dup(vault_recipient **out, const vault_recipient *r)
+{
+    vault_recipient *d = vault_malloc(sizeof *d);
+    if (!d)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    *d = *r;
+    X509_up_ref(d->cert);
+    EVP_PKEY_up_ref(d->pub);
+    *out = d;
+    return 0;
+}
+
+/* ---- sealing ------------------------------------------------------------ */
+
+struct vault_sealer {
+    vault_format format;
+    vault_transformation transformation;
+    vault_recipient *rsa;    /* WSO2 RSA forms: our copy */
+    vault_secret *aes_key;   /* WSO2 symmetric */
+    native_sealer *native;
+};
+
+static int check_seal_options(const vault_seal_options *o, vault_format f)
+{
+    if (o->version != VAULT_SEAL_OPTIONS_VERSION)
+        return vault_err(VAULT_EINVAL, "vault_seal_options: unknown version %u", o->version);
+    if (f < VAULT_FORMAT_NATIVE || f > VAULT_FORMAT_WSO2_SYMMETRIC)
+        return vault_err(VAULT_EINVAL, "unknown value format %d", (int)f);
+    if ((unsigned)o->transformation > VAULT_TRANSFORM_RSA_OAEP_SHA256)
+        return vault_err(VAULT_EINVAL, "unknown transformation %d", (int)o->transformation);
+    if (o->recipient_count && !o->recipients)
+        return vault_err(VAULT_EINVAL, "vault_seal_options: no recipient array");
+    if (f == VAULT_FORMAT_WSO2_SYMMETRIC) {
+        if (!o->symmetric_key)
+            return vault_err(VAULT_EINVAL, "the WSO2 symmetric format needs an AES key");
+        if (vault_secret_len(o->symmetric_key) != 16 && vault_secret_len(o->symmetric_key) != 24 &&
+            vault_secret_len(o->symmetric_key) != 32)
+            return vault_err(VAULT_EINVAL, "an AES key has 16, 24 or 32 bytes, not %zu",
+                             vault_secret_len(o->symmetric_key));
+    } else if (f != VAULT_FORMAT_NATIVE && o->recipient_count != 1) {
+        return vault_err(VAULT_EINVAL, "the %s format seals to exactly one certificate, not %zu; "
+                         "the native format takes several", vault_format_name(f), o->recipient_count);
+    }
+    return 0;
+}
+
+int vault_sealer_new(vault_sealer **out, const vault_seal_options *opts)
+{
+    vault_sealer *s = NULL;
+    vault_format f;
+    int rc;
+
+    if (!out || !opts)
+        return vault_err(VAULT_EINVAL, "vault_sealer_new: invalid argument");
+    *out = NULL;
+    if (vault_init() != 0)
+        return VAULT_ERROR;
+    f = opts->format ? opts->format : VAULT_FORMAT_NATIVE;
+    if ((rc = check_seal_options(opts, f)) != 0)
+        return rc;
+    s = vault_calloc(1, sizeof *s);
+    if (!s)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    s->format = f;
+    s->transformation = opts->transformation;
+    if (f == VAULT_FORMAT_NATIVE)
+        rc = native_sealer_new(&s->native, opts->recipients, opts->recipient_count);
+    else if (f == VAULT_FORMAT_WSO2_SYMMETRIC)
+        rc = vault_secret_new(&s->aes_key, vault_secret_data(opts->symmetric_key),
+                              vault_secret_len(opts->symmetric_key));
+    else if (!opts->recipients[0])
+        rc = vault_err(VAULT_EINVAL, "vault_seal_options: NULL recipient");
+    else
+        rc = recipient_dup(&s->rsa, opts->recipients[0]);
+    if (rc != 0) {
+        vault_sealer_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int vault_sealer_seal(vault_sealer *s, const char *alias, const void *plaintext, size_t len,
+                      char **out)
+{
+    if (!s || !out || (!plaintext && len))
+        return vault_err(VAULT_EINVAL, "vault_sealer_seal: invalid argument");
+    *out = NULL;
+    if (!plaintext)
+        plaintext = "";
+    switch (s->format) {
+    case VAULT_FORMAT_NATIVE:
+        return native_seal(s->native, alias, plaintext, len, out);
+    case VAULT_FORMAT_WSO2_SYMMETRIC:
+        return wso2_seal_symmetric(s->aes_key, plaintext, len, out);
+    default:
+        return wso2_seal_rsa(s->rsa, s->transformation, s->format == VAULT_FORMAT_WSO2_HOLDER,
+                             plaintext, len, out);
+    }
+}
+
+void vault_sealer_free(vault_sealer *s)
+{
+    if (!s)
+        return;
+    native_sealer_free(s->native);
+    vault_recipient_free(s->rsa);
+    vault_secret_free(s->aes_key);
+    vault_free_ptr(s);
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+struct vault_opener {
+    vault_keystore *ks;
+    char *key_alias;
+    vault_secret *aes_key;
+    vault_transformation transformation;
+    native_cache *cache;
+};
+
+int vault_opener_new(vault_opener **out, const vault_open_options *opts)
+{
+    vault_opener *o;
+    int rc = 0;
+
+    if (!out || !opts)
+        return vault_err(VAULT_EINVAL, "vault_opener_new: invalid argument");
+    *out = NULL;
+    if (vault_init() != 0)
+        return VAULT_ERROR;
+    if (opts->version != VAULT_OPEN_OPTIONS_VERSION)
+        return vault_err(VAULT_EINVAL, "vault_open_options: unknown version %u", opts->version);
+    if ((unsigned)opts->transformation > VAULT_TRANSFORM_RSA_OAEP_SHA256)
+        return vault_err(VAULT_EINVAL, "unknown transformation %d", (int)opts->transformation);
+    if (!opts->keystore && !opts->symmetric_key)
+        return vault_err(VAULT_EINVAL, "vault_opener_new: a keystore or an AES key is needed");
+    o = vault_calloc(1, sizeof *o);
+    if (!o)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    o->ks = opts->keystore;
+    o->transformation = opts->transformation;
+    if (opts->key_alias && !(o->key_alias = vault_strdup(opts->key_alias)))
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (rc == 0 && opts->symmetric_key)
+        rc = vault_secret_new(&o->aes_key, vault_secret_data(opts->symmetric_key),
+                              vault_secret_len(opts->symmetric_key));
+    if (rc == 0)
+        rc = native_cache_new(&o->cache);
+    if (rc != 0) {
+        vault_opener_free(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+static int no_keystore(void)
+{
+    return vault_err(VAULT_EINVAL, "opening this value needs a keystore with its private key");
+}
+
+static int open_rsa(vault_opener *o, const wso2_value *v, vault_secret **out, unsigned int *flags)
+{
+    EVP_PKEY *pkey;
+    ks_entry *e;
+    const unsigned char *sha1 = NULL, *sha256 = NULL;
+    char where[4200];
+    int legacy = 0, rc;
+
+    if (!o->ks)
+        return no_keystore();
+    if ((rc = ks_private_key(o->ks, o->key_alias, &pkey, &e)) != 0)
+        return rc;
+    if (e->info.has_certificate) {
+        sha1 = e->info.sha1;
+        sha256 = e->info.sha256;
+    }
+    snprintf(where, sizeof where, "keystore %s, alias \"%s\"", vault_keystore_path(o->ks), e->alias);
+    rc = wso2_open_rsa(pkey, sha1, sha256, where, o->transformation, v, out, &legacy);
+    if (rc == 0 && legacy)
+        *flags |= VAULT_OPENED_LEGACY;
+    return rc;
+}
+
+static int open_symmetric(vault_opener *o, const wso2_value *v, vault_secret **out)
+{
+    vault_secret *key = NULL;
+    int rc;
+
+    if (o->aes_key)
+        return wso2_open_symmetric(o->aes_key, v, out);
+    if (!o->ks)
+        return vault_err(VAULT_EINVAL, "opening a WSO2 symmetric value needs an AES key");
+    if ((rc = vault_keystore_secret_key(o->ks, o->key_alias, &key)) != 0)
+        return rc;
+    rc = wso2_open_symmetric(key, v, out);
+    vault_secret_free(key);
+    return rc;
+}
+
+int vault_opener_open(vault_opener *o, const char *alias, const char *value, vault_secret **out,
+                      unsigned int *flags)
+{
+    wso2_value v;
+    unsigned int f = 0;
+    int rc;
+
+    if (flags)
+        *flags = 0;
+    if (!o || !value || !out)
+        return vault_err(VAULT_EINVAL, "vault_opener_open: invalid argument");
+    *out = NULL;
+    if (native_is(value)) {
+        if (!o->ks)
+            return no_keystore();
+        return native_open(o->cache, o->ks, o->key_alias, alias, value, out);
+    }
+    if ((rc = wso2_parse(value, &v)) != 0)
+        return rc;
+    if (v.format == VAULT_FORMAT_WSO2_SYMMETRIC)
+        rc = open_symmetric(o, &v, out);
+    else
+        rc = open_rsa(o, &v, out, &f);
+    wso2_value_clear(&v);
+    if (rc == 0 && flags)
+        *flags = f;
+    return rc;
+}
+
+void vault_opener_free(vault_opener *o)
+{
+    if (!o)
+        return;
+    native_cache_free(o->cache);
+    vault_secret_free(o->aes_key);
+    vault_free_ptr(o->key_alias);
+    vault_free_ptr(o);
+}
+
+/* ---- inspection --------------------------------------------------------- */
+
+/* The description and the storage its pointers may use. */
+typedef struct info_box {
+    vault_value_info info; /* first: vault_value_info_free() casts back */
+    const char *ids[1];
+    char id[65];
+} info_box;
+
+int vault_inspect(const char *value, vault_value_info **out)
+{
+    info_box *box;
+    wso2_value v;
+    int rc;
+
+    if (!value || !out)
+        return vault_err(VAULT_EINVAL, "vault_inspect: invalid argument");
+    *out = NULL;
+    if (vault_init() != 0)
+        return VAULT_ERROR;
+    box = vault_calloc(1, sizeof *box);
+    if (!box)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    if (native_is(value)) {
+        rc = native_inspect(value, &box->info);
+        if (rc != 0)
+            native_info_release(&box->info);
+    } else if ((rc = wso2_parse(value, &v)) == 0) {
+        wso2_describe(&v, &box->info, box->id, box->ids);
+        wso2_value_clear(&v);
+    }
+    if (rc != 0) {
+        vault_free_ptr(box);
+        return rc;
+    }
+    *out = &box->info;
+    return 0;
+}
+
+void vault_value_info_free(vault_value_info *info)
+{
+    if (!info)
+        return;
+    if (info->format == VAULT_FORMAT_NATIVE)
+        native_info_release(info);
+    vault_free_ptr(info);
+}

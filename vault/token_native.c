@@ -1,0 +1,867 @@
+/* The native value format "vault:v1:" (docs/FORMAT.md). */
+#include "token_native.h"
+
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define NV_PREFIX "vault:"
+#define NV_PREFIX_V1 "vault:v1:"
+#define NV_VERSION 0x01
+#define NV_AEAD_XCHACHA 0x01
+#define NV_AEAD_AESGCM 0x02 /* reserved, not implemented */
+#define NV_TYPE_RSA 0x01
+#define NV_MAX_STANZAS 16
+#define NV_KEY 32
+#define NV_ID 32
+#define NV_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define NV_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define NV_MIN_BODY 256
+#define NV_MAX_BODY 2048
+#define NV_MAX_CT ((UINT64_C(1) << 38) - 48)
+#define NV_ALGORITHM "RSA-OAEP-SHA256+XChaCha20-Poly1305"
+#define NV_CACHE_MAX 65536 /* sessions remembered; beyond, no memo */
+
+static const char oaep_label[] = "vault:v1:data-key";
+static const char commit_info[] = "vault:v1:commitment";
+static const char aead_info[] = "vault:v1:aead-key";
+
+/* Derived from the data key: commitment || k-aead. */
+#define NV_DERIVED (2 * NV_KEY)
+
+typedef struct nv_stanza {
+    unsigned char type;
+    const unsigned char *key_id; /* NV_ID bytes */
+    const unsigned char *body;
+    size_t body_len;
+    const unsigned char *bytes; /* the whole stanza */
+    size_t bytes_len;
+} nv_stanza;
+
+/* A parsed value; every pointer points into bin. */
+typedef struct nv_value {
+    unsigned char *bin;
+    size_t bin_len;
+    size_t header_len;
+    size_t count;
+    nv_stanza st[NV_MAX_STANZAS];
+    const unsigned char *commitment;
+    const unsigned char *nonce;
+    const unsigned char *ct;
+    size_t ct_len;
+} nv_value;
+
+struct native_sealer {
+    unsigned char *header;
+    size_t header_len;
+    vault_secret *key; /* k-aead */
+};
+
+struct native_cache {
+    pthread_mutex_t lock;
+    unsigned char (*ids)[NV_ID]; /* SHA-256 of stanza bytes (public) */
+    unsigned char *keys;         /* guarded: cap * NV_DERIVED, read-only between inserts */
+    uint32_t *table;             /* tsize slots: 0 empty, else index + 1 */
+    size_t count, cap, tsize;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void put_be(unsigned char *p, uint64_t v, size_t n)
+{
+    while (n--) {
+        p[n] = (unsigned char)(v & 0xFF);
+        v >>= 8;
+    }
+}
+
+static uint64_t get_be(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    size_t i;
+    for (i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+typedef struct rd {
+    const unsigned char *p;
+    size_t left;
+} rd;
+
+static int take(rd *r, size_t n, const unsigned char **out)
+{
+    if (r->left < n)
+        return 0;
+    *out = r->p;
+    r->p += n;
+    r->left -= n;
+    return 1;
+}
+
+static void value_clear(nv_value *v)
+{
+    vault_free_ptr(v->bin);
+    memset(v, 0, sizeof *v);
+}
+
+/* commitment || k-aead from the data key. */
+static void derive(const unsigned char key[NV_KEY], unsigned char out[NV_DERIVED])
+{
+    crypto_auth_hmacsha256(out, (const unsigned char *)commit_info, sizeof commit_info - 1, key);
+    crypto_auth_hmacsha256(out + NV_KEY, (const unsigned char *)aead_info, sizeof aead_info - 1,
+                           key);
+}
+
+/* AD = header || u32(len(alias)) || alias */
+static int make_ad(const unsigned char *header, size_t header_len, const char *alias,
+                   unsigned char **ad, size_t *ad_len)
+{
+    size_t alen = strlen(alias);
+    unsigned char *buf;
+
+    *ad = NULL;
+    if (alen > UINT32_MAX)
+        return vault_err(VAULT_EINVAL, "alias of %zu bytes is too long", alen);
+    buf = vault_malloc(header_len + 4 + alen);
+    if (!buf)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    memcpy(buf, header, header_len);
+    put_be(buf + header_len, alen, 4);
+    memcpy(buf + header_len + 4, alias, alen);
+    *ad = buf;
+    *ad_len = header_len + 4 + alen;
+    return 0;
+}
+
+/* ---- text form ------------------------------------------------------- */
+
+int native_is(const char *value)
+{
+    return value && strncmp(value, NV_PREFIX, sizeof NV_PREFIX - 1) == 0;
+}
+
+static int b64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+/* Canonical base64url without padding: anything else is refused. */
+static int b64url_decode(const char *in, size_t n, const char *ctx, unsigned char **out,
+                         size_t *out_len)
+{
+    size_t i, o = 0, olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    unsigned char *buf;
+
+    *out = NULL;
+    if (n == 0)
+        return vault_err(VAULT_EFORMAT, "%s: empty native value after \"" NV_PREFIX_V1 "\"", ctx);
+    if (n % 4 == 1)
+        return vault_err(VAULT_EFORMAT, "%s: a base64url payload of %zu characters cannot be "
+                         "decoded (truncated value?)", ctx, n);
+    for (i = 0; i < n; i++)
+        if (b64url_value((unsigned char)in[i]) < 0)
+            return vault_err(VAULT_EFORMAT, "%s: invalid character at offset %zu of the native "
+                             "value (base64url A-Z a-z 0-9 - _ without padding or blanks expected)",
+                             ctx, i + sizeof NV_PREFIX_V1 - 1);
+    buf = vault_malloc(olen);
+    if (!buf)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        acc = (acc << 6) | (uint32_t)b64url_value((unsigned char)in[i]);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            buf[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0) {
+        vault_free_ptr(buf);
+        return vault_err(VAULT_EFORMAT, "%s: non-canonical base64url (the unused bits of the last "
+                         "character are not zero; a truncated value?)", ctx);
+    }
+    *out = buf;
+    *out_len = o;
+    return 0;
+}
+
+static int version_error(const char *tag, const char *ctx)
+{
+    size_t n = 0;
+    while (n < 8 && ((tag[n] >= 'a' && tag[n] <= 'z') || (tag[n] >= '0' && tag[n] <= '9')))
+        n++;
+    if (n > 0 && tag[n] == ':')
+        return vault_err(VAULT_EFORMAT, "%s: unsupported native format version \"%.*s\" (this "
+                         "libvault reads v1)", ctx, (int)n, tag);
+    return vault_err(VAULT_EFORMAT, "%s: malformed native value (\"" NV_PREFIX_V1 "\" expected)",
+                     ctx);
+}
+
+/* ---- binary layout ---------------------------------------------------- */
+
+static int truncated(const char *ctx, const char *field)
+{
+    return vault_err(VAULT_EFORMAT, "%s: native value truncated in %s", ctx, field);
+}
+
+static int parse_stanza(rd *r, const char *ctx, size_t i, nv_stanza *s)
+{
+    const unsigned char *start = r->p, *t, *len;
+
+    if (!take(r, 1, &t) || !take(r, NV_ID, &s->key_id) || !take(r, 2, &len))
+        return truncated(ctx, "a recipient stanza");
+    if (*t != NV_TYPE_RSA)
+        return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu has unsupported type 0x%02x "
+                         "(a newer libvault may have written it)", ctx, i + 1, *t);
+    s->type = *t;
+    s->body_len = (size_t)get_be(len, 2);
+    if (s->body_len < NV_MIN_BODY || s->body_len > NV_MAX_BODY)
+        return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu has a wrapped key of %zu bytes "
+                         "(%d to %d allowed)", ctx, i + 1, s->body_len, NV_MIN_BODY, NV_MAX_BODY);
+    if (!take(r, s->body_len, &s->body))
+        return truncated(ctx, "a wrapped key");
+    s->bytes = start;
+    s->bytes_len = (size_t)(r->p - start);
+    return 0;
+}
+
+static int parse_header(rd *r, const char *ctx, nv_value *v)
+{
+    const unsigned char *h;
+    size_t i, j;
+    int rc;
+
+    if (!take(r, 3, &h))
+        return truncated(ctx, "the header");
+    if (h[0] != NV_VERSION)
+        return vault_err(VAULT_EFORMAT, "%s: binary version %u does not match the \"v1\" tag", ctx,
+                         h[0]);
+    if (h[1] != NV_AEAD_XCHACHA)
+        return vault_err(VAULT_EFORMAT, "%s: unsupported AEAD id 0x%02x%s", ctx, h[1],
+                         h[1] == NV_AEAD_AESGCM ? " (AES-256-GCM is reserved, not implemented)" : "");
+    if (h[2] == 0 || h[2] > NV_MAX_STANZAS)
+        return vault_err(VAULT_EFORMAT, "%s: %u recipient stanzas (1 to %d allowed)", ctx, h[2],
+                         NV_MAX_STANZAS);
+    v->count = h[2];
+    for (i = 0; i < v->count; i++) {
+        rc = parse_stanza(r, ctx, i, &v->st[i]);
+        if (rc != 0)
+            return rc;
+        for (j = 0; j < i; j++)
+            if (memcmp(v->st[j].key_id, v->st[i].key_id, NV_ID) == 0)
+                return vault_err(VAULT_EFORMAT, "%s: recipient stanzas %zu and %zu have the same "
+                                 "key id", ctx, j + 1, i + 1);
+    }
+    if (!take(r, NV_KEY, &v->commitment))
+        return truncated(ctx, "the key commitment");
+    v->header_len = (size_t)(r->p - v->bin);
+    return 0;
+}
+
+static int parse_binary(const char *ctx, nv_value *v)
+{
+    rd r = {v->bin, v->bin_len};
+    const unsigned char *len;
+    uint64_t ct_len;
+    int rc = parse_header(&r, ctx, v);
+
+    if (rc != 0)
+        return rc;
+    if (!take(&r, NV_NONCE, &v->nonce) || !take(&r, 8, &len))
+        return truncated(ctx, "the nonce");
+    ct_len = get_be(len, 8);
+    if (ct_len < NV_TAG || ct_len > NV_MAX_CT)
+        return vault_err(VAULT_EFORMAT, "%s: ciphertext length %llu out of range (16 to 2^38-48)",
+                         ctx, (unsigned long long)ct_len);
+    if (ct_len > r.left)
+        return vault_err(VAULT_EFORMAT, "%s: native value truncated (ciphertext of %llu bytes, "
+                         "%zu present)", ctx, (unsigned long long)ct_len, r.left);
+    if (ct_len < r.left)
+        return vault_err(VAULT_EFORMAT, "%s: %zu trailing byte(s) after the ciphertext", ctx,
+                         r.left - (size_t)ct_len);
+    v->ct = r.p;
+    v->ct_len = (size_t)ct_len;
+    return 0;
+}
+
+static int parse(const char *value, const char *ctx, nv_value *v)
+{
+    int rc;
+
+    memset(v, 0, sizeof *v);
+    if (!native_is(value))
+        return vault_err(VAULT_EFORMAT, "%s: not a native value (no \"" NV_PREFIX "\" prefix)", ctx);
+    if (strncmp(value, NV_PREFIX_V1, sizeof NV_PREFIX_V1 - 1) != 0)
+        return version_error(value + sizeof NV_PREFIX - 1, ctx);
+    value += sizeof NV_PREFIX_V1 - 1;
+    rc = b64url_decode(value, strlen(value), ctx, &v->bin, &v->bin_len);
+    if (rc == 0)
+        rc = parse_binary(ctx, v);
+    if (rc != 0)
+        value_clear(v);
+    return rc;
+}
+
+/* ---- sealing ---------------------------------------------------------- */
+
+static int check_recipients(const vault_recipient *const *r, size_t n)
+{
+    size_t i, j;
+
+    if (n == 0 || !r)
+        return vault_err(VAULT_EINVAL, "the native format needs at least one recipient");
+    if (n > NV_MAX_STANZAS)
+        return vault_err(VAULT_EINVAL, "%zu recipients; the native format allows at most %d", n,
+                         NV_MAX_STANZAS);
+    for (i = 0; i < n; i++) {
+        if (!r[i] || !r[i]->pub)
+            return vault_err(VAULT_EINVAL, "recipient %zu is missing", i + 1);
+        if (!EVP_PKEY_is_a(r[i]->pub, "RSA"))
+            return vault_err(VAULT_EFORMAT, "recipient %s: not an RSA key", r[i]->key_id);
+        if (EVP_PKEY_get_bits(r[i]->pub) < 2048 || EVP_PKEY_get_size(r[i]->pub) > NV_MAX_BODY)
+            return vault_err(VAULT_EINVAL, "recipient %s: RSA key of %d bits; the native format "
+                             "needs 2048 to 16384 bits", r[i]->key_id, EVP_PKEY_get_bits(r[i]->pub));
+        for (j = 0; j < i; j++)
+            if (memcmp(r[i]->sha256, r[j]->sha256, NV_ID) == 0)
+                return vault_err(VAULT_EINVAL, "recipient %s is given twice", r[i]->key_id);
+    }
+    return 0;
+}
+
+/* Wrap the data key to each recipient and lay out the header. */
+static int build_header(native_sealer *s, const vault_recipient *const *r, size_t n,
+                        const unsigned char *key, const unsigned char *commitment)
+{
+    unsigned char *wrapped[NV_MAX_STANZAS] = {NULL};
+    size_t wlen[NV_MAX_STANZAS], i, off, total = 3 + NV_KEY;
+    int rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        rc = rsa_encrypt(r[i]->pub, RSA_PAD_OAEP_SHA256, (const unsigned char *)oaep_label,
+                         sizeof oaep_label - 1, key, NV_KEY, &wrapped[i], &wlen[i]);
+        if (rc == 0)
+            total += 1 + NV_ID + 2 + wlen[i];
+    }
+    if (rc == 0 && !(s->header = vault_malloc(total)))
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (rc != 0)
+        goto done;
+    s->header[0] = NV_VERSION;
+    s->header[1] = NV_AEAD_XCHACHA;
+    s->header[2] = (unsigned char)n;
+    for (i = 0, off = 3; i < n; i++) {
+        s->header[off] = NV_TYPE_RSA;
+        memcpy(s->header + off + 1, r[i]->sha256, NV_ID);
+        put_be(s->header + off + 1 + NV_ID, wlen[i], 2);
+        memcpy(s->header + off + 3 + NV_ID, wrapped[i], wlen[i]);
+        off += 3 + NV_ID + wlen[i];
+    }
+    memcpy(s->header + off, commitment, NV_KEY);
+    s->header_len = total;
+done:
+    for (i = 0; i < n; i++)
+        vault_free_ptr(wrapped[i]);
+    return rc;
+}
+
+int native_sealer_new(native_sealer **out, const vault_recipient *const *recipients, size_t n)
+{
+    native_sealer *s = NULL;
+    vault_secret *dk = NULL;
+    unsigned char *key, *aead_key, derived[NV_DERIVED];
+    int rc;
+
+    *out = NULL;
+    rc = check_recipients(recipients, n);
+    if (rc != 0)
+        return rc;
+    s = vault_calloc(1, sizeof *s);
+    if (!s)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    rc = vault_secret_alloc(&dk, NV_KEY, &key);
+    if (rc == 0)
+        rc = vault_secret_alloc(&s->key, NV_KEY, &aead_key);
+    if (rc != 0)
+        goto done;
+    randombytes_buf(key, NV_KEY);
+    derive(key, derived);
+    memcpy(aead_key, derived + NV_KEY, NV_KEY);
+    vault_secret_seal(s->key);
+    rc = build_header(s, recipients, n, key, derived);
+    if (rc == 0) {
+        *out = s;
+        s = NULL;
+    }
+done:
+    sodium_memzero(derived, sizeof derived);
+    vault_secret_free(dk);
+    native_sealer_free(s);
+    return rc;
+}
+
+void native_sealer_free(native_sealer *s)
+{
+    if (!s)
+        return;
+    vault_free_ptr(s->header);
+    vault_secret_free(s->key);
+    vault_free_ptr(s);
+}
+
+static int encode(const unsigned char *bin, size_t bin_len, char **out)
+{
+    size_t pre = sizeof NV_PREFIX_V1 - 1;
+    size_t b64;
+    char *text;
+
+    if (bin_len > SIZE_MAX / 2)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    b64 = sodium_base64_ENCODED_LEN(bin_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    text = vault_malloc(pre + b64);
+    if (!text)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    memcpy(text, NV_PREFIX_V1, pre);
+    sodium_bin2base64(text + pre, b64, bin, bin_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    *out = text;
+    return 0;
+}
+
+int native_seal(native_sealer *s, const char *alias, const void *pt, size_t len, char **out)
+{
+    unsigned char *bin = NULL, *ad = NULL, *p;
+    size_t bin_len, ad_len = 0;
+    unsigned long long clen;
+    int rc;
+
+    *out = NULL;
+    if (!alias)
+        alias = "";
+    if (!pt && len)
+        return vault_err(VAULT_EINVAL, "native_seal: no plaintext");
+    if ((uint64_t)len > NV_MAX_CT - NV_TAG || len > (SIZE_MAX - s->header_len) / 2)
+        return vault_err(VAULT_EINVAL, "value of alias \"%s\" is too long (%zu bytes)", alias, len);
+    rc = make_ad(s->header, s->header_len, alias, &ad, &ad_len);
+    if (rc != 0)
+        return rc;
+    bin_len = s->header_len + NV_NONCE + 8 + len + NV_TAG;
+    bin = vault_malloc(bin_len);
+    if (!bin) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    memcpy(bin, s->header, s->header_len);
+    p = bin + s->header_len;
+    randombytes_buf(p, NV_NONCE);
+    put_be(p + NV_NONCE, (uint64_t)len + NV_TAG, 8);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(p + NV_NONCE + 8, &clen, len ? pt : (const void *)"",
+                                               len, ad, ad_len, NULL, p,
+                                               vault_secret_data(s->key));
+    rc = encode(bin, bin_len, out);
+done:
+    vault_free_ptr(ad);
+    vault_free_ptr(bin);
+    return rc;
+}
+
+/* ---- the cache -------------------------------------------------------- */
+
+int native_cache_new(native_cache **out)
+{
+    native_cache *c = vault_calloc(1, sizeof *c);
+
+    *out = NULL;
+    if (!c)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        vault_free_ptr(c);
+        return vault_err(VAULT_ERROR, "cannot create a mutex");
+    }
+    *out = c;
+    return 0;
+}
+
+void native_cache_free(native_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    vault_free_ptr(c->ids);
+    vault_free_ptr(c->table);
+    if (c->keys)
+        sodium_free(c->keys); /* wipes */
+    vault_free_ptr(c);
+}
+
+/* The id is a SHA-256 output, so its first bytes are a good hash. */
+static size_t slot_of(const native_cache *c, const unsigned char *id)
+{
+    return (size_t)get_be(id, 8) & (c->tsize - 1);
+}
+
+static long cache_find(const native_cache *c, const unsigned char *id)
+{
+    size_t i;
+    if (!c->tsize)
+        return -1;
+    for (i = slot_of(c, id); c->table[i]; i = (i + 1) & (c->tsize - 1))
+        if (memcmp(c->ids[c->table[i] - 1], id, NV_ID) == 0)
+            return (long)c->table[i] - 1;
+    return -1;
+}
+
+static void table_put(native_cache *c, size_t idx)
+{
+    size_t i = slot_of(c, c->ids[idx]);
+    while (c->table[i])
+        i = (i + 1) & (c->tsize - 1);
+    c->table[i] = (uint32_t)(idx + 1);
+}
+
+static int cache_grow(native_cache *c)
+{
+    size_t cap = c->cap ? c->cap * 2 : 16, i;
+    unsigned char (*ids)[NV_ID] = vault_realloc(c->ids, cap * sizeof *ids);
+    unsigned char *keys;
+    uint32_t *table;
+
+    if (!ids)
+        return VAULT_ENOMEM;
+    c->ids = ids;
+    keys = vault_secure_malloc(cap * NV_DERIVED);
+    table = vault_calloc(2 * cap, sizeof *table);
+    if (!keys || !table) {
+        if (keys)
+            sodium_free(keys);
+        vault_free_ptr(table);
+        return VAULT_ENOMEM;
+    }
+    if (c->keys) {
+        memcpy(keys, c->keys, c->count * NV_DERIVED);
+        sodium_free(c->keys);
+    }
+    sodium_mprotect_readonly(keys);
+    vault_free_ptr(c->table);
+    c->keys = keys;
+    c->table = table;
+    c->cap = cap;
+    c->tsize = 2 * cap;
+    for (i = 0; i < c->count; i++)
+        table_put(c, i);
+    return 0;
+}
+
+/* Copy the derived keys of a stanza into out; 0 when found. */
+static int cache_get(native_cache *c, const unsigned char *id, unsigned char out[NV_DERIVED])
+{
+    long idx;
+    if (!c)
+        return -1;
+    pthread_mutex_lock(&c->lock);
+    idx = cache_find(c, id);
+    if (idx >= 0)
+        memcpy(out, c->keys + (size_t)idx * NV_DERIVED, NV_DERIVED);
+    pthread_mutex_unlock(&c->lock);
+    return idx >= 0 ? 0 : -1;
+}
+
+/* A failure to remember is not an error: the next value unwraps again. */
+static void cache_put(native_cache *c, const unsigned char *id, const unsigned char *derived)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    if (cache_find(c, id) < 0 && c->count < NV_CACHE_MAX &&
+        (c->count < c->cap || cache_grow(c) == 0)) {
+        memcpy(c->ids[c->count], id, NV_ID);
+        sodium_mprotect_readwrite(c->keys);
+        memcpy(c->keys + c->count * NV_DERIVED, derived, NV_DERIVED);
+        sodium_mprotect_readonly(c->keys);
+        table_put(c, c->count);
+        c->count++;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- opening ---------------------------------------------------------- */
+
+typedef struct nv_open {
+    native_cache *cache;
+    vault_keystore *ks;
+    const char *key_alias;
+    const char *alias;
+    ks_entry *entry;
+    const nv_value *v;
+} nv_open;
+
+/* "id1, id2, ..." (at most four, then a count of the others). */
+static void list_ids(const nv_value *v, char *buf, size_t size)
+{
+    char hex[2 * NV_ID + 1];
+    size_t i, used = 0;
+    int n;
+
+    buf[0] = '\0';
+    for (i = 0; i < v->count && i < 4; i++) {
+        vault_hex(hex, v->st[i].key_id, NV_ID, 0);
+        n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", hex);
+        if (n < 0 || (size_t)n >= size - used)
+            return;
+        used += (size_t)n;
+    }
+    if (v->count > 4)
+        snprintf(buf + used, size - used, " and %zu more", v->count - 4);
+}
+
+static int wrong_key(const nv_open *o)
+{
+    char ids[4 * (2 * NV_ID + 2) + 32], ours[2 * NV_ID + 1];
+
+    list_ids(o->v, ids, sizeof ids);
+    if (!o->entry->info.has_certificate)
+        return vault_err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; the key of "
+                         "keystore %s alias \"%s\" (which has no certificate) unwraps none of them",
+                         o->alias, ids, o->ks->path, o->entry->alias);
+    vault_hex(ours, o->entry->info.sha256, NV_ID, 0);
+    return vault_err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; keystore %s alias "
+                     "\"%s\" has key %s", o->alias, ids, o->ks->path, o->entry->alias, ours);
+}
+
+static int unwrap_failed(const nv_open *o)
+{
+    return vault_err(VAULT_EAUTH, "value of alias \"%s\": cannot recover its data key with keystore "
+                     "%s alias \"%s\" (wrong key, or a damaged or tampered value)", o->alias,
+                     o->ks->path, o->entry->alias);
+}
+
+/* One private-key operation: the derived keys of stanza st, or VAULT_EAUTH. */
+static int unwrap(const nv_open *o, const nv_stanza *st, unsigned char derived[NV_DERIVED])
+{
+    EVP_PKEY *pkey;
+    vault_secret *dk = NULL;
+    int rc = ks_private_key(o->ks, o->entry->alias, &pkey, NULL);
+
+    if (rc != 0)
+        return rc;
+    rc = rsa_decrypt(pkey, RSA_PAD_OAEP_SHA256, (const unsigned char *)oaep_label,
+                     sizeof oaep_label - 1, st->body, st->body_len, &dk);
+    if (rc == VAULT_EAUTH || (rc == 0 && vault_secret_len(dk) != NV_KEY))
+        rc = unwrap_failed(o);
+    if (rc == 0)
+        derive(vault_secret_data(dk), derived);
+    vault_secret_free(dk);
+    return rc;
+}
+
+static int stanza_keys(const nv_open *o, const nv_stanza *st, unsigned char derived[NV_DERIVED])
+{
+    unsigned char id[NV_ID];
+    int rc;
+
+    crypto_hash_sha256(id, st->bytes, st->bytes_len);
+    if (cache_get(o->cache, id, derived) == 0)
+        return 0;
+    rc = unwrap(o, st, derived);
+    if (rc == 0)
+        cache_put(o->cache, id, derived);
+    return rc;
+}
+
+/* A key without a certificate has no key id: try every stanza. */
+static int trial_keys(const nv_open *o, unsigned char derived[NV_DERIVED])
+{
+    unsigned char id[NV_ID];
+    size_t i;
+    int rc;
+
+    for (i = 0; i < o->v->count; i++) {
+        crypto_hash_sha256(id, o->v->st[i].bytes, o->v->st[i].bytes_len);
+        if (cache_get(o->cache, id, derived) == 0)
+            return 0;
+    }
+    for (i = 0; i < o->v->count; i++) {
+        rc = stanza_keys(o, &o->v->st[i], derived);
+        if (rc != VAULT_EAUTH)
+            return rc;
+    }
+    return wrong_key(o);
+}
+
+static int data_keys(const nv_open *o, unsigned char derived[NV_DERIVED])
+{
+    size_t i;
+
+    if (!o->entry->info.has_certificate)
+        return trial_keys(o, derived);
+    for (i = 0; i < o->v->count; i++)
+        if (memcmp(o->v->st[i].key_id, o->entry->info.sha256, NV_ID) == 0)
+            return stanza_keys(o, &o->v->st[i], derived);
+    return wrong_key(o);
+}
+
+static int decrypt(const nv_open *o, const unsigned char *aead_key, vault_secret **out)
+{
+    const nv_value *v = o->v;
+    unsigned char *ad = NULL, *pt;
+    size_t ad_len = 0;
+    unsigned long long mlen;
+    vault_secret *s = NULL;
+    int rc = make_ad(v->bin, v->header_len, o->alias, &ad, &ad_len);
+
+    if (rc == 0)
+        rc = vault_secret_alloc(&s, v->ct_len - NV_TAG, &pt);
+    if (rc != 0)
+        goto done;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &mlen, NULL, v->ct, v->ct_len, ad, ad_len,
+                                                   v->nonce, aead_key) != 0) {
+        rc = vault_err(VAULT_EAUTH, "value of alias \"%s\" does not authenticate (tampered, or "
+                       "sealed for another alias)", o->alias);
+        goto done;
+    }
+    vault_secret_seal(s);
+    *out = s;
+    s = NULL;
+done:
+    vault_secret_free(s);
+    vault_free_ptr(ad);
+    return rc;
+}
+
+static size_t key_entries(const vault_keystore *ks)
+{
+    size_t i, n = 0;
+    for (i = 0; i < ks->count; i++)
+        n += ks->entries[i]->info.kind == VAULT_ENTRY_PRIVATE_KEY;
+    return n;
+}
+
+/* Without a key alias: the key entry whose certificate a stanza names, else
+ * the only key entry. */
+static int pick_entry(nv_open *o)
+{
+    char ids[4 * (2 * NV_ID + 2) + 32];
+    size_t i, j;
+
+    if (o->key_alias)
+        return ks_find(o->ks, o->key_alias, &o->entry);
+    for (i = 0; i < o->ks->count; i++) {
+        ks_entry *e = o->ks->entries[i];
+        if (e->info.kind != VAULT_ENTRY_PRIVATE_KEY || !e->info.has_certificate)
+            continue;
+        for (j = 0; j < o->v->count; j++)
+            if (memcmp(o->v->st[j].key_id, e->info.sha256, NV_ID) == 0) {
+                o->entry = e;
+                return 0;
+            }
+    }
+    if (key_entries(o->ks) < 2)
+        return ks_find(o->ks, NULL, &o->entry);
+    list_ids(o->v, ids, sizeof ids);
+    return vault_err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; none of the %zu "
+                     "key entries of keystore %s has one of them", o->alias, ids,
+                     key_entries(o->ks), o->ks->path);
+}
+
+static int open_parsed(nv_open *o, vault_secret **out)
+{
+    unsigned char derived[NV_DERIVED];
+    EVP_PKEY *pkey;
+    int rc = pick_entry(o);
+
+    /* Not a key pair: let the keystore say so. */
+    if (rc == 0 && o->entry->info.kind != VAULT_ENTRY_PRIVATE_KEY)
+        rc = ks_private_key(o->ks, o->entry->alias, &pkey, NULL);
+    if (rc == 0)
+        rc = data_keys(o, derived);
+    if (rc == 0 && sodium_memcmp(derived, o->v->commitment, NV_KEY) != 0)
+        rc = unwrap_failed(o);
+    if (rc == 0)
+        rc = decrypt(o, derived + NV_KEY, out);
+    sodium_memzero(derived, sizeof derived);
+    return rc;
+}
+
+int native_open(native_cache *c, vault_keystore *ks, const char *key_alias, const char *alias,
+                const char *value, vault_secret **out)
+{
+    nv_value v;
+    nv_open o;
+    char ctx[160];
+    int rc;
+
+    if (!out || !ks)
+        return vault_err(VAULT_EINVAL, "native_open: invalid argument");
+    *out = NULL;
+    if (!alias)
+        alias = "";
+    snprintf(ctx, sizeof ctx, "value of alias \"%s\"", alias);
+    rc = parse(value, ctx, &v);
+    if (rc != 0)
+        return rc;
+    o.cache = c;
+    o.ks = ks;
+    o.key_alias = key_alias;
+    o.alias = alias;
+    o.entry = NULL;
+    o.v = &v;
+    rc = open_parsed(&o, out);
+    value_clear(&v);
+    return rc;
+}
+
+/* ---- inspection ------------------------------------------------------- */
+
+int native_inspect(const char *value, vault_value_info *info)
+{
+    nv_value v;
+    char **ids, *text;
+    size_t i;
+    int rc;
+
+    if (!info)
+        return vault_err(VAULT_EINVAL, "native_inspect: invalid argument");
+    rc = parse(value, "native value", &v);
+    if (rc != 0)
+        return rc;
+    /* One block: the pointer array, then the hex strings. */
+    ids = vault_malloc(v.count * (sizeof *ids + 2 * NV_ID + 1));
+    if (!ids) {
+        value_clear(&v);
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    }
+    text = (char *)(ids + v.count);
+    for (i = 0; i < v.count; i++) {
+        ids[i] = text + i * (2 * NV_ID + 1);
+        vault_hex(ids[i], v.st[i].key_id, NV_ID, 0);
+    }
+    info->format = VAULT_FORMAT_NATIVE;
+    info->algorithm = NV_ALGORITHM;
+    info->recipient_count = v.count;
+    info->key_ids = (const char *const *)ids;
+    info->ciphertext_bytes = v.ct_len;
+    info->plaintext_bytes = v.ct_len - NV_TAG;
+    value_clear(&v);
+    return 0;
+}
+
+void native_info_release(vault_value_info *info)
+{
+    if (!info)
+        return;
+    vault_free_ptr((void *)info->key_ids);
+    info->key_ids = NULL;
+    info->recipient_count = 0;
+}

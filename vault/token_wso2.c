@@ -1,0 +1,656 @@
+/* The WSO2 value forms: raw RSA block, JSON holder, AES-GCM JSON. */
+#include "token_wso2.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <sodium.h>
+#include <string.h>
+
+/* Strict standard base64 with padding (no blanks, canonical trailing bits).
+ * *out is vault_malloc'ed; its size is bounded by len before allocation. */
+static int b64_decode(const char *in, size_t len, unsigned char **out, size_t *out_len)
+{
+    size_t cap = len / 4 * 3 + 3;
+    const char *end = NULL;
+    unsigned char *buf;
+
+    *out = NULL;
+    *out_len = 0;
+    if (len == 0 || len % 4 != 0)
+        return VAULT_EFORMAT;
+    buf = vault_malloc(cap);
+    if (!buf)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    if (sodium_base642bin(buf, cap, in, len, NULL, out_len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != in + len) {
+        vault_free_ptr(buf);
+        return VAULT_EFORMAT;
+    }
+    *out = buf;
+    return 0;
+}
+
+static char *b64_encode(const unsigned char *in, size_t len)
+{
+    size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+    char *out = vault_malloc(n);
+    if (out)
+        sodium_bin2base64(out, n, in, len, sodium_base64_VARIANT_ORIGINAL);
+    return out;
+}
+
+/* Gson's default (HTML-safe) writer escapes < > & = ' as \u00XX; jansson
+ * writes them as they are. Java's WSO2 tools write through Gson, so we do
+ * the same, byte for byte. */
+static char *gson_escape(const char *json)
+{
+    size_t n = 0, i;
+    char *out, *p;
+
+    for (i = 0; json[i]; i++)
+        n += strchr("<>&='", json[i]) ? 6 : 1;
+    out = vault_malloc(n + 1);
+    if (!out)
+        return NULL;
+    for (p = out, i = 0; json[i]; i++) {
+        if (strchr("<>&='", json[i])) {
+            snprintf(p, 7, "\\u%04x", (unsigned)(unsigned char)json[i]);
+            p += 6;
+        } else {
+            *p++ = json[i];
+        }
+    }
+    *p = '\0';
+    return out;
+}
+
+/* base64(Gson-style compact JSON of obj). */
+static int json_to_value(json_t *obj, char **out)
+{
+    char *json = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *escaped = json ? gson_escape(json) : NULL;
+    int rc = 0;
+
+    *out = escaped ? b64_encode((const unsigned char *)escaped, strlen(escaped)) : NULL;
+    if (!*out)
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    free(json); /* jansson's allocator */
+    vault_free_ptr(escaped);
+    return rc;
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+void wso2_value_clear(wso2_value *v)
+{
+    if (!v)
+        return;
+    vault_free_ptr(v->ct);
+    vault_free_ptr(v->iv);
+    memset(v, 0, sizeof *v);
+}
+
+static int json_b64(json_t *obj, const char *key, unsigned char **out, size_t *len)
+{
+    json_t *s = json_object_get(obj, key);
+    int rc;
+
+    if (!s)
+        return vault_err(VAULT_EFORMAT, "WSO2 JSON value without \"%s\"", key);
+    if (!json_is_string(s))
+        return vault_err(VAULT_EFORMAT, "WSO2 JSON value: \"%s\" is not a string", key);
+    rc = b64_decode(json_string_value(s), json_string_length(s), out, len);
+    if (rc == VAULT_EFORMAT)
+        return vault_err(VAULT_EFORMAT, "WSO2 JSON value: \"%s\" is not valid base64", key);
+    return rc;
+}
+
+static const char *json_str(json_t *obj, const char *key)
+{
+    json_t *s = json_object_get(obj, key);
+    if (!s || !json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s))
+        return NULL;
+    return json_string_value(s);
+}
+
+/* Every key of obj must be one of the NULL-terminated list. */
+static int only_keys(json_t *obj, const char *const *keys)
+{
+    const char *key;
+    json_t *val;
+    size_t i;
+
+    json_object_foreach(obj, key, val) {
+        (void)val;
+        for (i = 0; keys[i] && strcmp(keys[i], key) != 0; i++)
+            ;
+        if (!keys[i])
+            return vault_err(VAULT_EFORMAT, "WSO2 JSON value with an unknown field \"%.32s\"", key);
+    }
+    return 0;
+}
+
+static int parse_thumbprint(json_t *obj, wso2_value *v)
+{
+    const char *tp = json_str(obj, "tp"), *tpd = json_str(obj, "tpd");
+    size_t i, n;
+
+    if (!json_object_get(obj, "tp") && !json_object_get(obj, "tpd"))
+        return 0;
+    if (!tp || !tpd)
+        return vault_err(VAULT_EFORMAT, "WSO2 holder value: \"tp\" and \"tpd\" must both be strings");
+    /* Java's MessageDigest names are case-insensitive. */
+    if (vault_strcaseeq(tpd, "SHA-1") || vault_strcaseeq(tpd, "SHA1"))
+        v->thumbprint_md = EVP_sha1();
+    else if (vault_strcaseeq(tpd, "SHA-256") || vault_strcaseeq(tpd, "SHA256"))
+        v->thumbprint_md = EVP_sha256();
+    else
+        return vault_err(VAULT_EFORMAT, "WSO2 holder value: unknown thumbprint digest \"%.32s\"", tpd);
+    n = strlen(tp);
+    if (n != 2 * (size_t)EVP_MD_get_size(v->thumbprint_md))
+        return vault_err(VAULT_EFORMAT, "WSO2 holder value: thumbprint of %zu characters", n);
+    for (i = 0; i < n; i++) {
+        char c = tp[i];
+        if (c >= 'a' && c <= 'f')
+            c = (char)(c - 32);
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
+            return vault_err(VAULT_EFORMAT, "WSO2 holder value: thumbprint is not hex");
+        v->thumbprint[i] = c;
+    }
+    v->thumbprint[n] = '\0';
+    return 0;
+}
+
+static int parse_holder(json_t *obj, wso2_value *v)
+{
+    static const char *const keys[] = {"c", "t", "tp", "tpd", NULL};
+    const char *t;
+    int rc, tf;
+
+    v->format = VAULT_FORMAT_WSO2_HOLDER;
+    if ((rc = only_keys(obj, keys)) != 0)
+        return rc;
+    /* CipherHolder's "t" defaults to "RSA" when absent. */
+    t = json_object_get(obj, "t") ? json_str(obj, "t") : "RSA";
+    if (!t)
+        return vault_err(VAULT_EFORMAT, "WSO2 holder value: \"t\" is not a string");
+    tf = vault_transformation_from_name(t);
+    if (tf <= 0)
+        return vault_err(VAULT_EFORMAT, "WSO2 holder value: unknown transformation \"%.64s\"", t);
+    v->transformation = (vault_transformation)tf;
+    if ((rc = parse_thumbprint(obj, v)) != 0)
+        return rc;
+    return json_b64(obj, "c", &v->ct, &v->ct_len);
+}
+
+static int parse_symmetric(json_t *obj, wso2_value *v)
+{
+    static const char *const keys[] = {"cipherText", "iv", NULL};
+    int rc;
+
+    v->format = VAULT_FORMAT_WSO2_SYMMETRIC;
+    if ((rc = only_keys(obj, keys)) != 0 || (rc = json_b64(obj, "cipherText", &v->ct, &v->ct_len)) != 0 ||
+        (rc = json_b64(obj, "iv", &v->iv, &v->iv_len)) != 0)
+        return rc;
+    if (v->ct_len < WSO2_GCM_TAG_BYTES)
+        return vault_err(VAULT_EFORMAT, "WSO2 symmetric value: ciphertext of %zu bytes is shorter "
+                         "than the %d-byte GCM tag", v->ct_len, WSO2_GCM_TAG_BYTES);
+    return 0;
+}
+
+/* Decoded text, perhaps damaged: an RSA block is random bytes, 37% of them
+ * printable ASCII on average; the odds that 90% are stay below 2^-60 even
+ * for the smallest block we take (64 bytes). */
+static int looks_like_text(const unsigned char *d, size_t n)
+{
+    size_t i, printable = 0;
+    for (i = 0; i < n; i++)
+        printable += d[i] >= 0x20 && d[i] <= 0x7e;
+    return printable * 10 >= n * 9;
+}
+
+static int starts_json_object(const unsigned char *d, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
+        i++;
+    return i < n && d[i] == '{';
+}
+
+int wso2_parse(const char *text, wso2_value *v)
+{
+    unsigned char *bytes = NULL;
+    size_t len, n;
+    json_t *obj = NULL;
+    int rc;
+
+    memset(v, 0, sizeof *v);
+    n = strnlen(text, WSO2_MAX_VALUE + 1);
+    if (n > WSO2_MAX_VALUE)
+        return vault_err(VAULT_EFORMAT, "value longer than %u bytes", WSO2_MAX_VALUE);
+    rc = b64_decode(text, n, &bytes, &len);
+    if (rc == VAULT_EFORMAT)
+        return vault_err(VAULT_EFORMAT, "not a sealed value (neither the native format nor base64)");
+    if (rc != 0)
+        return rc;
+    if (starts_json_object(bytes, len))
+        obj = json_loadb((const char *)bytes, len, JSON_REJECT_DUPLICATES, NULL);
+    if (obj && json_is_object(obj) && json_object_get(obj, "cipherText")) {
+        rc = parse_symmetric(obj, v);
+    } else if (obj && json_is_object(obj) && json_object_get(obj, "c")) {
+        rc = parse_holder(obj, v);
+    } else if (obj || looks_like_text(bytes, len)) {
+        rc = vault_err(VAULT_EFORMAT, "base64 of text that is no WSO2 value (a JSON object with "
+                       "\"c\" or \"cipherText\" expected)");
+    } else if (len < 64 || len > 2048) {
+        rc = vault_err(VAULT_EFORMAT, "not a sealed value (%zu bytes is no RSA block)", len);
+    } else {
+        v->format = VAULT_FORMAT_WSO2;
+        v->transformation = VAULT_TRANSFORM_DEFAULT;
+        v->ct = bytes;
+        v->ct_len = len;
+        bytes = NULL;
+    }
+    json_decref(obj);
+    vault_free_ptr(bytes);
+    if (rc != 0)
+        wso2_value_clear(v);
+    return rc;
+}
+
+/* ---- RSA forms ---------------------------------------------------------- */
+
+static rsa_padding padding_of(vault_transformation t)
+{
+    switch (t) {
+    case VAULT_TRANSFORM_RSA_PKCS1: return RSA_PAD_PKCS1;
+    case VAULT_TRANSFORM_RSA_OAEP_SHA256: return RSA_PAD_OAEP_SHA256_MGF1SHA1;
+    default: return RSA_PAD_OAEP_SHA1;
+    }
+}
+
+/* The "t" written into holders: CipherHolder's default "RSA" for PKCS#1
+ * v1.5, and the spelling WSO2's documentation uses for OAEP. */
+static const char *holder_name(vault_transformation t)
+{
+    if (t == VAULT_TRANSFORM_RSA_PKCS1)
+        return "RSA";
+    return vault_transformation_name(t == VAULT_TRANSFORM_DEFAULT ? VAULT_TRANSFORM_RSA_OAEP_SHA1 : t);
+}
+
+int wso2_holder_wrap(const unsigned char sha1[20], vault_transformation t, const unsigned char *ct,
+                     size_t ct_len, char **out)
+{
+    char tp[41], *c = b64_encode(ct, ct_len);
+    json_t *obj = json_object();
+    int rc;
+
+    *out = NULL;
+    vault_hex(tp, sha1, 20, 1);
+    if (!c || !obj || json_object_set_new(obj, "c", json_string(c)) != 0 ||
+        json_object_set_new(obj, "t", json_string(holder_name(t))) != 0 ||
+        json_object_set_new(obj, "tp", json_string(tp)) != 0 ||
+        json_object_set_new(obj, "tpd", json_string("SHA-1")) != 0)
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    else
+        rc = json_to_value(obj, out);
+    json_decref(obj);
+    vault_free_ptr(c);
+    return rc;
+}
+
+int wso2_seal_rsa(const vault_recipient *r, vault_transformation t, int holder,
+                  const unsigned char *pt, size_t len, char **out)
+{
+    unsigned char *ct = NULL;
+    size_t ct_len = 0;
+    int rc;
+
+    *out = NULL;
+    rc = rsa_encrypt(r->pub, padding_of(t), NULL, 0, pt, len, &ct, &ct_len);
+    if (rc != 0)
+        return rc;
+    if (holder)
+        rc = wso2_holder_wrap(r->sha1, t, ct, ct_len, out);
+    else if (!(*out = b64_encode(ct, ct_len)))
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    vault_free_ptr(ct);
+    return rc;
+}
+
+static int check_thumbprint(const wso2_value *v, const unsigned char *sha1, const unsigned char *sha256,
+                            const char *where)
+{
+    const unsigned char *ours = v->thumbprint_md == EVP_sha1() ? sha1 : sha256;
+    size_t n = (size_t)EVP_MD_get_size(v->thumbprint_md);
+    char hex[65];
+
+    if (!v->thumbprint[0] || !ours)
+        return 0; /* nothing recorded, or a key entry without certificate */
+    vault_hex(hex, ours, n, 1);
+    if (strcmp(hex, v->thumbprint) == 0)
+        return 0;
+    return vault_err(VAULT_EKEY, "sealed for key %s, keystore has %s (%s certificate thumbprints; %s)",
+                     v->thumbprint, hex, n == 20 ? "SHA-1" : "SHA-256", where ? where : "");
+}
+
+int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned char *cert_sha256,
+                  const char *where, vault_transformation t, const wso2_value *v, vault_secret **out,
+                  int *legacy)
+{
+    size_t k = (size_t)EVP_PKEY_get_size(key), which = 0;
+    rsa_unpad cands[3];
+    int rc;
+
+    *out = NULL;
+    *legacy = 0;
+    if (v->format == VAULT_FORMAT_WSO2_HOLDER) {
+        if ((rc = check_thumbprint(v, cert_sha1, cert_sha256, where)) != 0)
+            return rc;
+        t = v->transformation;
+    }
+    if (v->ct_len != k)
+        return vault_err(VAULT_EFORMAT, "the value holds a %zu-byte RSA block but the key's blocks "
+                         "are %zu bytes (%d-bit); sealed for another key?", v->ct_len, k,
+                         EVP_PKEY_get_bits(key));
+    if (t != VAULT_TRANSFORM_DEFAULT) {
+        *legacy = t == VAULT_TRANSFORM_RSA_PKCS1;
+        return rsa_decrypt(key, padding_of(t), NULL, 0, v->ct, v->ct_len, out);
+    }
+    /* OAEP first: a PKCS#1 v1.5 block passes an OAEP check with odds of
+     * 2^-160, while an OAEP block looks like PKCS#1 v1.5 once in ~400. */
+    rsa_unpad_of(&cands[0], RSA_PAD_OAEP_SHA1);
+    rsa_unpad_of(&cands[1], RSA_PAD_OAEP_SHA256_MGF1SHA1);
+    rsa_unpad_of(&cands[2], RSA_PAD_PKCS1);
+    rc = rsa_decrypt_multi(key, cands, 3, v->ct, v->ct_len, out, &which);
+    *legacy = rc == 0 && which == 2;
+    return rc;
+}
+
+/* ---- AES-GCM ------------------------------------------------------------ */
+
+static const EVP_CIPHER *gcm_cipher(size_t key_len)
+{
+    return key_len == 16 ? EVP_aes_128_gcm() : key_len == 24 ? EVP_aes_192_gcm()
+                                             : key_len == 32 ? EVP_aes_256_gcm() : NULL;
+}
+
+static const EVP_CIPHER *ctr_cipher(size_t key_len)
+{
+    return key_len == 16 ? EVP_aes_128_ctr() : key_len == 24 ? EVP_aes_192_ctr() : EVP_aes_256_ctr();
+}
+
+static int gcm_args(size_t key_len, size_t iv_len, size_t aad_len, size_t len, size_t tag_len)
+{
+    if (!gcm_cipher(key_len))
+        return vault_err(VAULT_EINVAL, "an AES key has 16, 24 or 32 bytes, not %zu", key_len);
+    if (iv_len == 0 || iv_len > INT_MAX / 2 || aad_len > INT_MAX / 2 || len > INT_MAX / 2)
+        return vault_err(VAULT_EFORMAT, "AES-GCM: bad IV, data or plaintext length");
+    if (tag_len < 4 || tag_len > 16)
+        return vault_err(VAULT_EFORMAT, "AES-GCM: tag of %zu bytes", tag_len);
+    return 0;
+}
+
+/* One pass of GCM through OpenSSL (IVs of up to GCM_OPENSSL_IV_MAX bytes).
+ * enc: tag is written; else it is checked. */
+static int gcm_openssl(int enc, const unsigned char *key, size_t key_len, const unsigned char *iv,
+                       size_t iv_len, const unsigned char *aad, size_t aad_len,
+                       const unsigned char *in, size_t len, unsigned char *out, unsigned char *tag,
+                       size_t tag_len)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    unsigned char last[16];
+    int n, ok;
+
+    ok = c && EVP_CipherInit_ex(c, gcm_cipher(key_len), NULL, NULL, NULL, enc) > 0 &&
+         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, (int)iv_len, NULL) > 0 &&
+         EVP_CipherInit_ex(c, NULL, NULL, key, iv, enc) > 0 &&
+         (aad_len == 0 || EVP_CipherUpdate(c, NULL, &n, aad, (int)aad_len) > 0) &&
+         (len == 0 || EVP_CipherUpdate(c, out, &n, in, (int)len) > 0) &&
+         (enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, (int)tag_len, tag) > 0) &&
+         EVP_CipherFinal_ex(c, last, &n) > 0 &&
+         (!enc || EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, (int)tag_len, tag) > 0);
+    EVP_CIPHER_CTX_free(c);
+    ERR_clear_error();
+    sodium_memzero(last, sizeof last);
+    return ok;
+}
+
+/* AES-CTR from a 16-byte counter block. */
+static int aes_ctr(const unsigned char *key, size_t key_len, const unsigned char *counter,
+                   const unsigned char *in, size_t len, unsigned char *out)
+{
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int n, ok;
+
+    ok = c && EVP_EncryptInit_ex(c, ctr_cipher(key_len), NULL, key, counter) > 0 &&
+         (len == 0 || EVP_EncryptUpdate(c, out, &n, in, (int)len) > 0);
+    EVP_CIPHER_CTX_free(c);
+    return ok;
+}
+
+/* GCM counts with inc32 (the low 32 bits wrap) where AES-CTR carries into
+ * the upper bits: split the run where the low word wraps. */
+static int gcm_ctr(const unsigned char *key, size_t key_len, const unsigned char *counter,
+                   const unsigned char *in, size_t len, unsigned char *out)
+{
+    unsigned char next[16];
+    uint64_t low = ((uint64_t)counter[12] << 24) | ((uint64_t)counter[13] << 16) |
+                   ((uint64_t)counter[14] << 8) | counter[15];
+    uint64_t before = ((uint64_t)1 << 32) - low; /* blocks before the wrap */
+
+    if ((uint64_t)len <= before * 16)
+        return aes_ctr(key, key_len, counter, in, len, out);
+    memcpy(next, counter, 12);
+    memset(next + 12, 0, 4);
+    return aes_ctr(key, key_len, counter, in, (size_t)before * 16, out) &&
+           aes_ctr(key, key_len, next, in + before * 16, len - (size_t)before * 16,
+                   out + before * 16);
+}
+
+/*
+ * GHASH_H(A, C) without writing GHASH: GCM with the nonce N = 0^96 starts
+ * counting at N||2 and tags with GHASH_H(A, C) ^ E_K(N||1), so encrypting
+ * C ^ CTR_K(N||2) under N yields the ciphertext C and a tag from which
+ * GHASH_H(A, C) follows. E_K(N||1) is the first block of CTR_K(N||1).
+ * Streams through a small buffer: no allocation.
+ */
+static int ghash(const unsigned char *key, size_t key_len, const unsigned char *aad, size_t aad_len,
+                 const unsigned char *c, size_t len, unsigned char out[16])
+{
+    static const unsigned char nonce[12];
+    unsigned char ctr1[16] = {0}, ctr2[16] = {0}, e1[16], zero[16] = {0}, p[256], q[256 + 16];
+    EVP_CIPHER_CTX *g = EVP_CIPHER_CTX_new(), *x = EVP_CIPHER_CTX_new();
+    size_t i, done, take;
+    int n, ok;
+
+    ctr1[15] = 1;
+    ctr2[15] = 2;
+    ok = g && x && EVP_EncryptInit_ex(x, ctr_cipher(key_len), NULL, key, ctr2) > 0 &&
+         EVP_EncryptInit_ex(g, gcm_cipher(key_len), NULL, NULL, NULL) > 0 &&
+         EVP_CIPHER_CTX_ctrl(g, EVP_CTRL_GCM_SET_IVLEN, (int)sizeof nonce, NULL) > 0 &&
+         EVP_EncryptInit_ex(g, NULL, NULL, key, nonce) > 0 &&
+         (aad_len == 0 || EVP_EncryptUpdate(g, NULL, &n, aad, (int)aad_len) > 0);
+    for (done = 0; ok && done < len; done += take) {
+        take = len - done < sizeof p ? len - done : sizeof p;
+        ok = EVP_EncryptUpdate(x, p, &n, c + done, (int)take) > 0 &&
+             EVP_EncryptUpdate(g, q, &n, p, (int)take) > 0;
+    }
+    ok = ok && EVP_EncryptFinal_ex(g, q, &n) > 0 &&
+         EVP_CIPHER_CTX_ctrl(g, EVP_CTRL_GCM_GET_TAG, 16, out) > 0 &&
+         aes_ctr(key, key_len, ctr1, zero, 16, e1);
+    for (i = 0; i < 16; i++)
+        out[i] ^= e1[i];
+    EVP_CIPHER_CTX_free(g);
+    EVP_CIPHER_CTX_free(x);
+    sodium_memzero(p, sizeof p);
+    sodium_memzero(q, sizeof q);
+    sodium_memzero(e1, sizeof e1);
+    return ok;
+}
+
+/* GCM for IVs longer than OpenSSL takes (SP 800-38D: J0 = IV||0^31||1 for
+ * 96-bit IVs, else GHASH_H(IV, ""); encryption counts from inc32(J0); the tag is
+ * GHASH_H(A, C) ^ E_K(J0)). */
+static int gcm_long_iv(int enc, const unsigned char *key, size_t key_len, const unsigned char *iv,
+                       size_t iv_len, const unsigned char *aad, size_t aad_len,
+                       const unsigned char *in, size_t len, unsigned char *out, unsigned char *tag,
+                       size_t tag_len)
+{
+    unsigned char j0[16], ctr[16], s[16], ej0[16], zero[16] = {0};
+    size_t i;
+    int ok, carry;
+
+    if (iv_len == 12) {
+        memcpy(j0, iv, 12);
+        memcpy(j0 + 12, "\0\0\0\1", 4);
+        ok = 1;
+    } else {
+        ok = ghash(key, key_len, NULL, 0, iv, iv_len, j0);
+    }
+    memcpy(ctr, j0, 16);
+    for (i = 15, carry = 1; i >= 12 && carry; i--) {
+        ctr[i]++;
+        carry = ctr[i] == 0;
+    }
+    ok = ok && gcm_ctr(key, key_len, ctr, in, len, out) &&
+         ghash(key, key_len, aad, aad_len, enc ? out : in, len, s) &&
+         aes_ctr(key, key_len, j0, zero, 16, ej0);
+    for (i = 0; i < 16; i++)
+        s[i] ^= ej0[i];
+    if (ok && enc)
+        memcpy(tag, s, tag_len);
+    else if (ok)
+        ok = CRYPTO_memcmp(s, tag, tag_len) == 0;
+    sodium_memzero(s, sizeof s);
+    sodium_memzero(j0, sizeof j0);
+    sodium_memzero(ctr, sizeof ctr);
+    sodium_memzero(ej0, sizeof ej0);
+    return ok;
+}
+
+/* OpenSSL 3 takes GCM IVs of up to 128 bytes, exactly what WSO2 writes;
+ * Java takes any length. */
+#define GCM_OPENSSL_IV_MAX 128
+
+int wso2_test_gcm_emulate; /* tests: take the long-IV path for every IV */
+
+static int gcm(int enc, const unsigned char *key, size_t key_len, const unsigned char *iv,
+               size_t iv_len, const unsigned char *aad, size_t aad_len, const unsigned char *in,
+               size_t len, unsigned char *out, unsigned char *tag, size_t tag_len)
+{
+    if (iv_len <= GCM_OPENSSL_IV_MAX && !wso2_test_gcm_emulate)
+        return gcm_openssl(enc, key, key_len, iv, iv_len, aad, aad_len, in, len, out, tag, tag_len);
+    return gcm_long_iv(enc, key, key_len, iv, iv_len, aad, aad_len, in, len, out, tag, tag_len);
+}
+
+int aes_gcm_encrypt(const unsigned char *key, size_t key_len, const unsigned char *iv, size_t iv_len,
+                    const unsigned char *aad, size_t aad_len, const unsigned char *pt, size_t len,
+                    unsigned char *ct, unsigned char *tag, size_t tag_len)
+{
+    int rc = gcm_args(key_len, iv_len, aad_len, len, tag_len);
+    if (rc != 0)
+        return rc;
+    if (!gcm(1, key, key_len, iv, iv_len, aad, aad_len, pt, len, ct, tag, tag_len))
+        return vault_err_ssl(VAULT_ERROR, "AES-GCM encryption failed");
+    return 0;
+}
+
+int aes_gcm_decrypt(const unsigned char *key, size_t key_len, const unsigned char *iv, size_t iv_len,
+                    const unsigned char *aad, size_t aad_len, const unsigned char *ct, size_t len,
+                    const unsigned char *tag, size_t tag_len, vault_secret **out)
+{
+    vault_secret *s = NULL;
+    unsigned char *p, t[16];
+    int rc;
+
+    *out = NULL;
+    if ((rc = gcm_args(key_len, iv_len, aad_len, len, tag_len)) != 0)
+        return rc;
+    if ((rc = vault_secret_alloc(&s, len, &p)) != 0)
+        return rc;
+    memcpy(t, tag, tag_len);
+    if (!gcm(0, key, key_len, iv, iv_len, aad, aad_len, ct, len, p, t, tag_len)) {
+        vault_secret_free(s); /* wipes what was decrypted */
+        return vault_err(VAULT_EAUTH, "decryption failed (wrong key, or a damaged or tampered value)");
+    }
+    vault_secret_seal(s);
+    *out = s;
+    return 0;
+}
+
+int wso2_symmetric_wrap(const unsigned char *ct, size_t ct_len, const unsigned char *iv,
+                        size_t iv_len, char **out)
+{
+    char *ct64 = b64_encode(ct, ct_len), *iv64 = b64_encode(iv, iv_len);
+    json_t *obj = json_object();
+    int rc;
+
+    *out = NULL;
+    /* Key order as WSO2's SymmetricCipher adds them. */
+    if (!ct64 || !iv64 || !obj || json_object_set_new(obj, "cipherText", json_string(ct64)) != 0 ||
+        json_object_set_new(obj, "iv", json_string(iv64)) != 0)
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    else
+        rc = json_to_value(obj, out);
+    json_decref(obj);
+    vault_free_ptr(ct64);
+    vault_free_ptr(iv64);
+    return rc;
+}
+
+int wso2_seal_symmetric(const vault_secret *key, const unsigned char *pt, size_t len, char **out)
+{
+    unsigned char iv[WSO2_GCM_IV_BYTES], *ct;
+    int rc;
+
+    *out = NULL;
+    if (len > WSO2_MAX_VALUE)
+        return vault_err(VAULT_EINVAL, "value of %zu bytes is too long (at most %u)", len, WSO2_MAX_VALUE);
+    ct = vault_malloc(len + WSO2_GCM_TAG_BYTES);
+    if (!ct)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    randombytes_buf(iv, sizeof iv);
+    rc = aes_gcm_encrypt(vault_secret_data(key), vault_secret_len(key), iv, sizeof iv, NULL, 0, pt,
+                         len, ct, ct + len, WSO2_GCM_TAG_BYTES);
+    if (rc == 0)
+        rc = wso2_symmetric_wrap(ct, len + WSO2_GCM_TAG_BYTES, iv, sizeof iv, out);
+    vault_free_ptr(ct);
+    return rc;
+}
+
+int wso2_open_symmetric(const vault_secret *key, const wso2_value *v, vault_secret **out)
+{
+    size_t len = v->ct_len - WSO2_GCM_TAG_BYTES;
+    return aes_gcm_decrypt(vault_secret_data(key), vault_secret_len(key), v->iv, v->iv_len, NULL, 0,
+                           v->ct, len, v->ct + len, WSO2_GCM_TAG_BYTES, out);
+}
+
+void wso2_describe(const wso2_value *v, vault_value_info *info, char *id, const char **ids)
+{
+    info->format = v->format;
+    info->ciphertext_bytes = v->ct_len;
+    switch (v->format) {
+    case VAULT_FORMAT_WSO2_SYMMETRIC:
+        info->algorithm = "AES/GCM/NoPadding";
+        info->iv_bytes = v->iv_len;
+        info->plaintext_bytes = v->ct_len - WSO2_GCM_TAG_BYTES;
+        break;
+    case VAULT_FORMAT_WSO2_HOLDER:
+        info->algorithm = vault_transformation_name(v->transformation);
+        info->legacy = v->transformation == VAULT_TRANSFORM_RSA_PKCS1;
+        info->recipient_count = 1;
+        if (v->thumbprint[0]) {
+            memcpy(id, v->thumbprint, sizeof v->thumbprint);
+            ids[0] = id;
+            info->key_ids = ids;
+        }
+        break;
+    default:
+        /* A raw block does not record its padding. */
+        info->algorithm = "RSA (padding not recorded: PKCS1Padding or OAEP)";
+        info->recipient_count = 1;
+        break;
+    }
+}

@@ -1,0 +1,79 @@
+/* The WSO2 value forms (token_wso2.c): one RSA block in base64 ("raw"), the
+ * self-contained JSON "holder" {"c","t","tp","tpd"} and the AES-GCM JSON
+ * form {"cipherText","iv"}, all byte-compatible with Java's WSO2 tools. */
+#ifndef VAULT_TOKEN_WSO2_H
+#define VAULT_TOKEN_WSO2_H
+
+#include "token.h"
+
+/* WSO2 writes a 128-byte GCM IV and a 128-bit tag. */
+#define WSO2_GCM_IV_BYTES 128
+#define WSO2_GCM_TAG_BYTES 16
+
+/* Upper bound on a WSO2 value's text, checked before anything is decoded. */
+#define WSO2_MAX_VALUE (16u * 1024u * 1024u)
+
+/* A parsed WSO2 value; every buffer is owned (wso2_value_clear frees it). */
+typedef struct wso2_value {
+    vault_format format;              /* WSO2, WSO2_HOLDER or WSO2_SYMMETRIC */
+    vault_transformation transformation; /* holder: from "t"; raw: DEFAULT */
+    unsigned char *ct;                /* RSA block, or AES-GCM ciphertext || tag */
+    size_t ct_len;
+    unsigned char *iv;                /* symmetric only */
+    size_t iv_len;
+    char thumbprint[65];              /* holder: "tp" upper-case hex, "" when absent */
+    const EVP_MD *thumbprint_md;      /* holder: the "tpd" digest, NULL when absent */
+} wso2_value;
+
+/* Parse a value's text. Returns 0 or VAULT_EFORMAT (bad base64, bad JSON,
+ * unknown key, transformation or digest). */
+int wso2_parse(const char *text, wso2_value *v);
+void wso2_value_clear(wso2_value *v);
+
+/* Seal to one RSA recipient: raw (holder = 0) or holder form. DEFAULT is
+ * OAEP-SHA1. *out is vault_malloc'ed text. */
+int wso2_seal_rsa(const vault_recipient *r, vault_transformation t, int holder,
+                  const unsigned char *pt, size_t len, char **out);
+
+/* The text of a holder for an RSA block sealed to the certificate whose
+ * SHA-1 is sha1, and of a symmetric value: Gson's bytes exactly. */
+int wso2_holder_wrap(const unsigned char sha1[20], vault_transformation t, const unsigned char *ct,
+                     size_t ct_len, char **out);
+int wso2_symmetric_wrap(const unsigned char *ct, size_t ct_len, const unsigned char *iv,
+                        size_t iv_len, char **out);
+
+/* Seal with AES-GCM, a random 128-byte IV, as WSO2's SymmetricCipher does. */
+int wso2_seal_symmetric(const vault_secret *key, const unsigned char *pt, size_t len, char **out);
+
+/* Open a raw or holder value with a private key. cert_sha1/cert_sha256 are
+ * the digests of the key entry's certificate (NULL when it has none): a
+ * holder's thumbprint must match, else VAULT_EKEY naming both and `where`
+ * (the keystore and alias). t applies to raw values; with DEFAULT, any of
+ * the three paddings is accepted with one private-key operation. *legacy
+ * is set for PKCS#1 v1.5. */
+int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned char *cert_sha256,
+                  const char *where, vault_transformation t, const wso2_value *v, vault_secret **out,
+                  int *legacy);
+
+/* Open a symmetric value. */
+int wso2_open_symmetric(const vault_secret *key, const wso2_value *v, vault_secret **out);
+
+/* AES-GCM with any IV length (1 byte or more) and tag length (4..16);
+ * key of 16, 24 or 32 bytes. Decryption failure is VAULT_EAUTH. */
+int aes_gcm_encrypt(const unsigned char *key, size_t key_len, const unsigned char *iv, size_t iv_len,
+                    const unsigned char *aad, size_t aad_len, const unsigned char *pt, size_t len,
+                    unsigned char *ct, unsigned char *tag, size_t tag_len);
+int aes_gcm_decrypt(const unsigned char *key, size_t key_len, const unsigned char *iv, size_t iv_len,
+                    const unsigned char *aad, size_t aad_len, const unsigned char *ct, size_t len,
+                    const unsigned char *tag, size_t tag_len, vault_secret **out);
+
+/* Tests: non-zero makes AES-GCM take its long-IV path (the one for IVs
+ * over OpenSSL's 128-byte limit) for every IV. */
+extern int wso2_test_gcm_emulate;
+
+/* Describe a parsed value for vault_inspect(). A holder's thumbprint is
+ * copied to id (65 bytes) and info->key_ids set to ids (one slot), both
+ * storage of the caller's that lives as long as info. */
+void wso2_describe(const wso2_value *v, vault_value_info *info, char *id, const char **ids);
+
+#endif
