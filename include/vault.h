@@ -6,5 +6,6 @@
 #include "vault/keystore.h"
 #include "vault/cipher.h"
 #include "vault/config.h"
+#include "vault/xml.h"
 
 #endif

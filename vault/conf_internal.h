@@ -7,13 +7,18 @@
 
 #include "internal.h"
 
+/* Largest configuration file vault_config_open() reads. */
+#define CONF_MAX_FILE (64u * 1024u * 1024u)
+
 typedef struct conf_item {
     vault_config_entry info; /* public view; strings point into this item */
+    vault_config *cfg;       /* the owner (its plaintext arena) */
     char *alias;
-    char *value;             /* decoded sealed text (SEALED) */
-    vault_secret *plain;     /* decoded text between the brackets (PLAIN) */
-    size_t start, end;       /* span [start, end) of the value token, quotes included */
-    char *replacement;       /* encoded token to write instead, once set */
+    char *value;       /* decoded sealed text (SEALED) */
+    size_t plain_off;  /* decoded text between the brackets (PLAIN): */
+    size_t plain_len;  /* cfg->plain[plain_off .. +plain_len) */
+    size_t start, end; /* span [start, end) of the value token, quotes included */
+    char *replacement; /* encoded token to write instead, once set */
 } conf_item;
 
 typedef struct conf_syntax {
@@ -31,30 +36,65 @@ struct vault_config {
     const conf_syntax *syntax;
     unsigned char *text; /* the original bytes, NUL-terminated */
     size_t len;
-    conf_item **items;
+    conf_item **items; /* in file order: spans ascending, never overlapping */
     size_t count, cap;
     vault_config_ref *refs;
     size_t ref_count, ref_cap;
+    /* Alias index (open addressing, keyed SipHash): slot = item index + 1,
+     * 0 = free. Kept by conf_add_item(); readers do not touch it. */
+    size_t *index;
+    size_t index_cap;
+    unsigned char hash_key[16];
+    /* Every PLAIN text of the file in one guarded region (sodium_malloc:
+     * one per secret would cost pages and mappings per secret), read-only
+     * once the file is read, wiped on free. */
+    unsigned char *plain;
+    size_t plain_len, plain_cap;
+    int plain_readonly;
+    int from_file; /* text is what the file held when read (for save) */
+    /* One-line string values outside the secrets, by their full dotted
+     * key ("keystore.primary.file_name"): what a reader of the file needs
+     * to find its keystore. TOML only. */
+    struct conf_setting {
+        char *key;
+        char *value;
+    } *settings;
+    size_t setting_count, setting_cap;
 };
 
 extern const conf_syntax conf_toml_syntax;
 extern const conf_syntax conf_properties_syntax;
 
 /* Add a secret whose value token spans [start, end); alias_len bytes of
- * alias (already decoded). A duplicate alias is a VAULT_EFORMAT error
- * naming file and line. */
+ * alias (already decoded). A duplicate alias, an empty alias or one with a
+ * NUL byte is a VAULT_EFORMAT error naming file and line. */
 int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
                   unsigned int line, conf_item **out);
 
+/* The item with this alias, or NULL (no error recorded). */
+conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_len);
+
 /* Set an item's decoded value text: "[...]" makes it PLAIN (the text
  * between the first '[' and the last ']' kept in guarded memory), "" or
- * "[]" EMPTY, anything else SEALED. The decoded buffer stays the caller's. */
+ * "[]" EMPTY, anything else SEALED (a sealed text with a NUL byte is a
+ * VAULT_EFORMAT error). The decoded buffer stays the caller's. */
 int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len);
+
+/* Record a string setting (key and value already decoded). A later
+ * duplicate key is ignored: TOML forbids it, and the scanner refuses it. */
+int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const char *value,
+                     size_t value_len);
 
 /* Record a $secret{alias} reference. */
 int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigned int line);
 
-/* Scan text [p, p+n) for $secret{...} references (helper for readers). */
+/* Scan text [p, p+n) for $secret{...} references (helper for readers);
+ * line is the line of p[0], newlines inside the text are counted. */
 int conf_scan_refs(vault_config *cfg, const unsigned char *p, size_t n, unsigned int line);
+
+/* Test hook for kill-during-write tests: when non-zero, vault_file_replace()
+ * writes in small chunks and sleeps this many microseconds between them.
+ * Only tests set it; the library never reads the environment. */
+extern unsigned int vault_test_write_delay_us;
 
 #endif

@@ -79,6 +79,16 @@ VAULT_EXTERN(size_t) vault_config_ref_count(const vault_config *cfg);
 VAULT_EXTERN(int) vault_config_ref_at(const vault_config *cfg, size_t i, const vault_config_ref **out);
 
 /**
+ * The value of a one-line string setting outside the secrets, by its full
+ * dotted key, e.g. "keystore.primary.file_name" for file_name in the
+ * [keystore.primary] table (TOML files). Settings in [[array]] tables are
+ * not recorded.
+ * @param value receives a pointer owned by the config.
+ * @return 0, VAULT_ENOTFOUND (silently: no error is recorded).
+ */
+VAULT_EXTERN(int) vault_config_setting(const vault_config *cfg, const char *key, const char **value);
+
+/**
  * The plaintext of a PLAIN secret (the text between the first '[' and the
  * last ']', with the file's escapes decoded) in guarded memory.
  * @return 0, VAULT_EINVAL when the secret is not PLAIN.

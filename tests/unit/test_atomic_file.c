@@ -1,0 +1,469 @@
+/* vault_file_replace(): the target is always exactly the old or the new
+ * content, keeps its mode, owner and symlink, and no temporary file is left
+ * behind on error. */
+#include "conf_internal.h"
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A fresh directory of its own for each test. */
+static const char *fresh_dir(const char *name)
+{
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", test_tmpdir(), name);
+    cr_assert_eq(mkdir(buf, 0755), 0, "mkdir %s: %s", buf, strerror(errno));
+    return buf;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    spit(path, text, strlen(text));
+    cr_assert_eq(chmod(path, mode), 0);
+}
+
+static void assert_content(const char *path, const void *want, size_t want_len)
+{
+    size_t len;
+    unsigned char *now = slurp(path, &len);
+    cr_assert_eq(len, want_len, "%s: %zu bytes, want %zu", path, len, want_len);
+    cr_assert_eq(memcmp(now, want, len), 0, "%s: content differs", path);
+    free(now);
+}
+
+/* The names in dir, sorted, joined with spaces. */
+static char *listing(const char *dir)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, alphasort), i;
+    char *out = calloc(1, 8192);
+    cr_assert_geq(n, 0);
+    for (i = 0; i < n; i++) {
+        if (strcmp(names[i]->d_name, ".") != 0 && strcmp(names[i]->d_name, "..") != 0) {
+            if (*out)
+                strcat(out, " ");
+            strcat(out, names[i]->d_name);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return out;
+}
+
+static void assert_listing(const char *dir, const char *want)
+{
+    char *got = listing(dir);
+    cr_assert_str_eq(got, want, "directory %s", dir);
+    free(got);
+}
+
+static size_t count_temps(const char *dir, const char *base)
+{
+    char prefix[512];
+    struct dirent *de;
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
+    cr_assert_not_null(d);
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+Test(atomic, replaces_and_keeps_mode_and_owner)
+{
+    const char *dir = fresh_dir("mode");
+    char *path = join(dir, "deployment.toml");
+    struct stat st;
+
+    write_file(path, "old\n", 0640);
+    if (geteuid() == 0)
+        cr_assert_eq(chown(path, 65534, 65534), 0);
+    cr_assert_eq(vault_file_replace(path, "new content\n", 12, 0600, NULL, NULL), 0);
+    assert_content(path, "new content\n", 12);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0640);
+    if (geteuid() == 0) {
+        cr_assert_eq(st.st_uid, 65534);
+        cr_assert_eq(st.st_gid, 65534);
+    }
+    assert_listing(dir, "deployment.toml");
+    free(path);
+}
+
+Test(atomic, new_file_gets_the_given_mode)
+{
+    const char *dir = fresh_dir("new");
+    char *path = join(dir, "secret-conf.properties");
+    struct stat st;
+
+    cr_assert_eq(vault_file_replace(path, "a=b\n", 4, 0600, NULL, NULL), 0);
+    assert_content(path, "a=b\n", 4);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0600);
+    cr_assert_eq(vault_file_replace(path, "", 0, 0644, NULL, NULL), 0);
+    assert_content(path, "", 0);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0600, "an existing file keeps its mode");
+    assert_listing(dir, "secret-conf.properties");
+    free(path);
+}
+
+Test(atomic, symlink_stays_a_link)
+{
+    const char *dir = fresh_dir("link");
+    char *sub = join(dir, "real"), *target, *link = join(dir, "deployment.toml");
+    char buf[256];
+    struct stat st;
+    ssize_t n;
+
+    cr_assert_eq(mkdir(sub, 0755), 0);
+    target = join(sub, "deployment.toml");
+    write_file(target, "old\n", 0640);
+    cr_assert_eq(symlink("real/deployment.toml", link), 0);
+    cr_assert_eq(vault_file_replace(link, "new\n", 4, 0600, NULL, NULL), 0);
+    cr_assert_eq(lstat(link, &st), 0);
+    cr_assert(S_ISLNK(st.st_mode), "the link was replaced by a file");
+    n = readlink(link, buf, sizeof buf - 1);
+    cr_assert_gt(n, 0);
+    buf[n] = '\0';
+    cr_assert_str_eq(buf, "real/deployment.toml");
+    assert_content(target, "new\n", 4);
+    cr_assert_eq(stat(target, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0640);
+    assert_listing(dir, "deployment.toml real");
+    assert_listing(sub, "deployment.toml");
+    free(sub);
+    free(target);
+    free(link);
+}
+
+Test(atomic, unchanged_content_is_not_written)
+{
+    const char *dir = fresh_dir("same");
+    char *path = join(dir, "f.toml");
+    struct stat a, b;
+    write_file(path, "same\n", 0640);
+    cr_assert_eq(stat(path, &a), 0);
+    cr_assert_eq(vault_file_replace(path, "same\n", 5, 0600, NULL, NULL), 0);
+    cr_assert_eq(stat(path, &b), 0);
+    cr_assert_eq(a.st_ino, b.st_ino, "the file was rewritten");
+    free(path);
+}
+
+typedef struct {
+    char seen[64];
+    size_t len;
+    int rc;
+} verify_probe;
+
+static int probe_verify(const void *data, size_t len, void *payload)
+{
+    verify_probe *p = payload;
+    p->len = len < sizeof p->seen ? len : sizeof p->seen - 1;
+    memcpy(p->seen, data, p->len);
+    return p->rc ? vault_err(p->rc, "the new file does not decrypt") : 0;
+}
+
+Test(atomic, verify_failure_leaves_the_original)
+{
+    const char *dir = fresh_dir("verify");
+    char *path = join(dir, "deployment.toml");
+    verify_probe probe = {"", 0, VAULT_EAUTH};
+    const char *msg;
+
+    write_file(path, "old\n", 0640);
+    cr_assert_eq(vault_file_replace(path, "new\n", 4, 0600, probe_verify, &probe), VAULT_EAUTH);
+    cr_assert_eq(probe.len, 4);
+    cr_assert_eq(memcmp(probe.seen, "new\n", 4), 0);
+    msg = vault_error_last()->message;
+    cr_assert_not_null(strstr(msg, path), "%s", msg);
+    cr_assert_not_null(strstr(msg, "the new file does not decrypt"), "%s", msg);
+    cr_assert_not_null(strstr(msg, "the file was not changed"), "%s", msg);
+    assert_content(path, "old\n", 4);
+    assert_listing(dir, "deployment.toml");
+
+    probe.rc = 0;
+    cr_assert_eq(vault_file_replace(path, "new\n", 4, 0600, probe_verify, &probe), 0);
+    assert_content(path, "new\n", 4);
+    assert_listing(dir, "deployment.toml");
+    free(path);
+}
+
+Test(atomic, bad_targets_are_refused)
+{
+    const char *dir = fresh_dir("bad");
+    char *sub = join(dir, "sub"), *dangling = join(dir, "dangling"), *missing = join(dir, "no/such/file");
+
+    cr_assert_eq(mkdir(sub, 0755), 0);
+    cr_assert_eq(vault_file_replace(sub, "x", 1, 0600, NULL, NULL), VAULT_EIO);
+    cr_assert_not_null(strstr(vault_error_last()->message, "not a regular file"));
+    cr_assert_eq(symlink("nowhere", dangling), 0);
+    cr_assert_neq(vault_file_replace(dangling, "x", 1, 0600, NULL, NULL), 0);
+    cr_assert_not_null(strstr(vault_error_last()->message, dangling));
+    cr_assert_neq(vault_file_replace(missing, "x", 1, 0600, NULL, NULL), 0);
+    cr_assert_not_null(strstr(vault_error_last()->message, missing));
+    cr_assert_eq(vault_file_replace(NULL, "x", 1, 0600, NULL, NULL), VAULT_EINVAL);
+    assert_listing(dir, "dangling sub");
+    assert_listing(sub, "");
+    free(sub);
+    free(dangling);
+    free(missing);
+}
+
+/* Run fn in a child; returns its exit status and its message in msg. */
+static int in_child(void (*fn)(int fd, void *arg), void *arg, char *msg, size_t cap)
+{
+    int pipefd[2], st;
+    ssize_t n;
+    size_t got = 0;
+    pid_t pid;
+
+    cr_assert_eq(pipe(pipefd), 0);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(pipefd[0]);
+        fn(pipefd[1], arg);
+        _exit(99);
+    }
+    close(pipefd[1]);
+    while (got + 1 < cap && (n = read(pipefd[0], msg + got, cap - 1 - got)) > 0)
+        got += (size_t)n;
+    msg[got] = '\0';
+    close(pipefd[0]);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st), "child died");
+    return WEXITSTATUS(st);
+}
+
+static void report(int fd, int rc)
+{
+    const vault_error *e = vault_error_last();
+    const char *m = rc != 0 && e ? e->message : "ok";
+    ssize_t w = write(fd, m, strlen(m));
+    (void)w;
+    _exit(rc == 0 ? 0 : -rc);
+}
+
+static char *big_content(size_t len, char fill)
+{
+    char *p = malloc(len);
+    size_t i;
+    for (i = 0; i < len; i++)
+        p[i] = (i % 64 == 63) ? '\n' : (char)(fill + (char)(i % 7));
+    return p;
+}
+
+/* Children report through their exit status, never through assertions. */
+static void full_disk_child(int fd, void *arg)
+{
+    struct rlimit lim = {64 * 1024, 64 * 1024};
+    char *data = big_content(1 << 20, 'a');
+    signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &lim) != 0)
+        _exit(98);
+    report(fd, vault_file_replace(arg, data, 1 << 20, 0600, NULL, NULL));
+}
+
+Test(atomic, full_disk_leaves_the_original)
+{
+    const char *dir = fresh_dir("full");
+    char *path = join(dir, "deployment.toml");
+    char msg[1024];
+    int status;
+
+    write_file(path, "old content\n", 0640);
+    status = in_child(full_disk_child, path, msg, sizeof msg);
+    cr_assert_eq(status, -VAULT_EIO, "status %d: %s", status, msg);
+    cr_assert_not_null(strstr(msg, path), "%s", msg);
+    cr_assert_not_null(strstr(msg, "cannot write the new content: file too large"), "%s", msg);
+    cr_assert_not_null(strstr(msg, "the file was not changed"), "%s", msg);
+    assert_content(path, "old content\n", 12);
+    assert_listing(dir, "deployment.toml");
+    free(path);
+}
+
+static void unprivileged_child(int fd, void *arg)
+{
+    if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0))
+        _exit(98);
+    report(fd, vault_file_replace(arg, "new\n", 4, 0600, NULL, NULL));
+}
+
+Test(atomic, unwritable_directory_leaves_the_original)
+{
+    char dir[] = "/tmp/vault-ro-XXXXXX";
+    char *path, msg[1024], cmd[64];
+    int status;
+
+    /* As root, permissions do not stop writes: the writer is a child that
+     * drops to nobody, in a directory it cannot write (0755, root's). As
+     * another user, the directory is made read-only. */
+    cr_assert_not_null(mkdtemp(dir));
+    path = join(dir, "deployment.toml");
+    write_file(path, "old\n", 0644);
+    cr_assert_eq(chmod(dir, geteuid() == 0 ? 0755 : 0555), 0);
+    status = in_child(unprivileged_child, path, msg, sizeof msg);
+    cr_assert_eq(status, -VAULT_EPERM, "status %d: %s", status, msg);
+    cr_assert_not_null(strstr(msg, path), "%s", msg);
+    cr_assert_not_null(strstr(msg, "cannot create a temporary file beside it: permission denied"), "%s", msg);
+    cr_assert_not_null(strstr(msg, "the file was not changed"), "%s", msg);
+    assert_content(path, "old\n", 4);
+    assert_listing(dir, "deployment.toml");
+    chmod(dir, 0755);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+    free(path);
+}
+
+Test(atomic, stale_temps_are_removed_live_ones_kept)
+{
+    const char *dir = fresh_dir("stale");
+    char *path = join(dir, "f.toml"), *stale = join(dir, ".f.toml.tmp-abcdEF12"),
+         *live = join(dir, ".f.toml.tmp-LIVE0000"), *other = join(dir, ".f.toml.tmp-keep"),
+         *foreign = join(dir, ".g.toml.tmp-abcdEF12");
+    int fd;
+
+    write_file(path, "old\n", 0640);
+    write_file(stale, "half", 0600);
+    write_file(live, "half", 0600);
+    write_file(other, "x", 0600);
+    write_file(foreign, "x", 0600);
+    /* A live writer holds its temporary file locked. */
+    fd = open(live, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(flock(fd, LOCK_EX), 0);
+    cr_assert_eq(vault_file_replace(path, "new\n", 4, 0600, NULL, NULL), 0);
+    assert_content(path, "new\n", 4);
+    assert_listing(dir, ".f.toml.tmp-LIVE0000 .f.toml.tmp-keep .g.toml.tmp-abcdEF12 f.toml");
+    close(fd);
+    free(path);
+    free(stale);
+    free(live);
+    free(other);
+    free(foreign);
+}
+
+/* ---- kill -9 during the rewrite ---- */
+
+#define KILL_SIZE (256 * 1024)
+#define KILL_ROUNDS 200
+
+static void slow_writer_child(int fd, void *arg)
+{
+    const char **job = arg;
+    (void)fd;
+    vault_test_write_delay_us = 30;
+    _exit(vault_file_replace(job[0], job[1], KILL_SIZE, 0600, NULL, NULL) == 0 ? 0 : 1);
+}
+
+/* How long a slow rewrite takes here (the same content: it is forced by
+ * making the file one byte longer first), so that the kills spread over
+ * before, during and after it. */
+static unsigned long slow_write_us(const char *path, const char *content)
+{
+    const char *job[2] = {path, content};
+    struct timespec t0, t1;
+    int st;
+    pid_t pid;
+
+    spit(path, "x", 1);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        slow_writer_child(-1, job);
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    return (unsigned long)((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000);
+}
+
+Test(atomic, kill_during_rewrite_is_all_or_nothing, .timeout = 120)
+{
+    const char *dir = fresh_dir("kill");
+    char *path = join(dir, "deployment.toml");
+    char *content[2] = {big_content(KILL_SIZE, 'A'), big_content(KILL_SIZE, 'a')};
+    size_t round, old_kept = 0, replaced = 0, temps_seen = 0, max_temps = 0;
+    unsigned int seed = (unsigned int)time(NULL);
+    unsigned long span_us;
+    int cur = 0;
+
+    spit(path, content[0], KILL_SIZE);
+    span_us = slow_write_us(path, content[0]);
+    srand(seed);
+    for (round = 0; round < KILL_ROUNDS; round++) {
+        const char *job[2] = {path, content[1 - cur]};
+        long delay_us = rand() % (long)(span_us * 3 / 2 + 1);
+        struct timespec ts = {delay_us / 1000000, (delay_us % 1000000) * 1000L};
+        unsigned char *now;
+        size_t len, temps;
+        int st;
+        pid_t pid = fork();
+
+        cr_assert_geq(pid, 0);
+        if (pid == 0)
+            slow_writer_child(-1, job);
+        nanosleep(&ts, NULL);
+        kill(pid, SIGKILL);
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert(WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) == 0), "round %zu: the writer failed",
+                  round);
+
+        now = slurp(path, &len);
+        cr_assert_eq(len, KILL_SIZE, "round %zu (seed %u): %zu bytes", round, seed, len);
+        if (memcmp(now, content[cur], KILL_SIZE) == 0) {
+            old_kept++;
+        } else {
+            cr_assert_eq(memcmp(now, content[1 - cur], KILL_SIZE), 0,
+                         "round %zu (seed %u): neither old nor new content", round, seed);
+            replaced++;
+            cur = 1 - cur;
+        }
+        free(now);
+        /* At most the one temporary file the killed writer had: each
+         * writer removes the leftovers of earlier ones. */
+        temps = count_temps(dir, "deployment.toml");
+        cr_assert_leq(temps, 1, "round %zu: %zu temporary files", round, temps);
+        temps_seen += temps;
+        if (temps > max_temps)
+            max_temps = temps;
+    }
+    fprintf(stderr,
+            "kill -9 x%d (seed %u, kills within %lu us): %zu kept the old content, "
+            "%zu had the new, %zu left a temporary file\n",
+            KILL_ROUNDS, seed, span_us * 3 / 2, old_kept, replaced, temps_seen);
+    /* Both outcomes happened, and kills landed mid-write. */
+    cr_assert_gt(old_kept, 0);
+    cr_assert_gt(replaced, 0);
+    cr_assert_gt(temps_seen, 0);
+    /* A finished replacement removes the last leftover. */
+    cr_assert_eq(vault_file_replace(path, content[1 - cur], KILL_SIZE, 0600, NULL, NULL), 0);
+    assert_listing(dir, "deployment.toml");
+    free(content[0]);
+    free(content[1]);
+    free(path);
+}

@@ -1,0 +1,779 @@
+/* Configuration files: the lossless model, lookup, rendering and saving. */
+#include "conf_internal.h"
+
+#include <sodium.h>
+#include <string.h>
+
+/* ---- model helpers shared with the syntax readers ---- */
+
+static uint64_t alias_hash(const vault_config *cfg, const char *alias, size_t len)
+{
+    unsigned char h[crypto_shorthash_siphash24_BYTES];
+    uint64_t v = 0;
+    size_t i;
+
+    crypto_shorthash_siphash24(h, (const unsigned char *)alias, len, cfg->hash_key);
+    for (i = 0; i < sizeof h; i++)
+        v = (v << 8) | h[i];
+    return v;
+}
+
+/* Slot of alias in the index: the slot holding it, or the free slot where
+ * it would go. index_cap is a power of two and never more than half full. */
+static size_t index_slot(const vault_config *cfg, const char *alias, size_t len)
+{
+    size_t mask = cfg->index_cap - 1;
+    size_t s = (size_t)alias_hash(cfg, alias, len) & mask;
+
+    while (cfg->index[s] != 0) {
+        const char *a = cfg->items[cfg->index[s] - 1]->alias;
+        if (strlen(a) == len && memcmp(a, alias, len) == 0)
+            break;
+        s = (s + 1) & mask;
+    }
+    return s;
+}
+
+static int index_grow(vault_config *cfg)
+{
+    size_t cap = cfg->index_cap ? cfg->index_cap * 2 : 64, i;
+    size_t *old = cfg->index, old_cap = cfg->index_cap;
+
+    if (cap > SIZE_MAX / sizeof *old)
+        return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
+    cfg->index = vault_calloc(cap, sizeof *cfg->index);
+    if (!cfg->index) {
+        cfg->index = old;
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    }
+    cfg->index_cap = cap;
+    for (i = 0; i < old_cap; i++) {
+        if (old[i] != 0) {
+            const char *a = cfg->items[old[i] - 1]->alias;
+            cfg->index[index_slot(cfg, a, strlen(a))] = old[i];
+        }
+    }
+    vault_free_ptr(old);
+    return 0;
+}
+
+static int items_reserve(vault_config *cfg)
+{
+    conf_item **items;
+    size_t cap;
+
+    if (cfg->count < cfg->cap)
+        return 0;
+    cap = cfg->cap ? cfg->cap * 2 : 16;
+    if (cap > SIZE_MAX / sizeof *items)
+        return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
+    items = vault_realloc(cfg->items, cap * sizeof *items);
+    if (!items)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    cfg->items = items;
+    cfg->cap = cap;
+    return 0;
+}
+
+int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
+                  unsigned int line, conf_item **out)
+{
+    conf_item *item = NULL;
+    size_t slot;
+    int rc;
+
+    *out = NULL;
+    if (alias_len == 0)
+        return vault_err(VAULT_EFORMAT, "%s:%u: empty alias", cfg->path, line);
+    if (memchr(alias, '\0', alias_len))
+        return vault_err(VAULT_EFORMAT, "%s:%u: alias with a NUL character", cfg->path, line);
+    if (start > end || end > cfg->len)
+        return vault_err(VAULT_ERROR, "%s:%u: internal error: bad value span", cfg->path, line);
+    if ((cfg->count + 1) * 2 > cfg->index_cap && (rc = index_grow(cfg)) != 0)
+        return rc;
+    slot = index_slot(cfg, alias, alias_len);
+    if (cfg->index[slot] != 0) {
+        const conf_item *first = cfg->items[cfg->index[slot] - 1];
+        return vault_err(VAULT_EFORMAT, "%s:%u: duplicate alias \"%s\" (first at line %u)", cfg->path, line,
+                         first->alias, first->info.line);
+    }
+    if ((rc = items_reserve(cfg)) != 0)
+        return rc;
+    item = vault_calloc(1, sizeof *item);
+    if (!item || !(item->alias = vault_strndup(alias, alias_len))) {
+        vault_free_ptr(item);
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    }
+    item->cfg = cfg;
+    item->start = start;
+    item->end = end;
+    item->info.alias = item->alias;
+    item->info.line = line;
+    item->info.state = VAULT_VALUE_EMPTY;
+    cfg->items[cfg->count++] = item;
+    cfg->index[slot] = cfg->count;
+    *out = item;
+    return 0;
+}
+
+conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_len)
+{
+    size_t slot;
+
+    if (cfg->index_cap == 0)
+        return NULL;
+    slot = index_slot(cfg, alias, alias_len);
+    return cfg->index[slot] ? cfg->items[cfg->index[slot] - 1] : NULL;
+}
+
+static void item_clear_value(conf_item *item)
+{
+    vault_free_ptr(item->value);
+    item->value = NULL;
+    item->plain_off = item->plain_len = 0;
+    item->info.value = NULL;
+}
+
+/* Append to the plaintext arena, growing it by doubling (copy, then wipe
+ * and free the old region). */
+static int plain_append(vault_config *cfg, const char *text, size_t len, size_t *off)
+{
+    if (len > SIZE_MAX / 4 - cfg->plain_len)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    if (cfg->plain_len + len > cfg->plain_cap) {
+        size_t cap = cfg->plain_cap ? cfg->plain_cap : 4096;
+        unsigned char *p;
+        while (cap < cfg->plain_len + len)
+            cap *= 2;
+        p = vault_secure_malloc(cap);
+        if (!p)
+            return vault_err(VAULT_ENOMEM, "%s: out of guarded memory", cfg->path);
+        if (cfg->plain) {
+            memcpy(p, cfg->plain, cfg->plain_len);
+            sodium_free(cfg->plain);
+        }
+        cfg->plain = p;
+        cfg->plain_cap = cap;
+        cfg->plain_readonly = 0;
+    }
+    if (cfg->plain_readonly)
+        sodium_mprotect_readwrite(cfg->plain);
+    memcpy(cfg->plain + cfg->plain_len, text, len);
+    if (cfg->plain_readonly)
+        sodium_mprotect_readonly(cfg->plain);
+    *off = cfg->plain_len;
+    cfg->plain_len += len;
+    return 0;
+}
+
+int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len)
+{
+    int rc;
+
+    item_clear_value(item);
+    if (len == 0 || (len == 2 && decoded[0] == '[' && decoded[1] == ']')) {
+        item->info.state = VAULT_VALUE_EMPTY;
+        return 0;
+    }
+    if (len >= 2 && decoded[0] == '[' && decoded[len - 1] == ']') {
+        rc = plain_append(item->cfg, decoded + 1, len - 2, &item->plain_off);
+        if (rc != 0)
+            return rc;
+        item->plain_len = len - 2;
+        item->info.state = VAULT_VALUE_PLAIN;
+        return 0;
+    }
+    if (memchr(decoded, '\0', len))
+        return vault_err(VAULT_EFORMAT, "%s:%u: the sealed value of \"%s\" has a NUL character",
+                         item->cfg->path, item->info.line, item->alias);
+    item->value = vault_strndup(decoded, len);
+    if (!item->value)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", item->cfg->path);
+    item->info.state = VAULT_VALUE_SEALED;
+    item->info.value = item->value;
+    return 0;
+}
+
+int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const char *value,
+                     size_t value_len)
+{
+    struct conf_setting *grown;
+    char *k, *v;
+
+    if (cfg->setting_count == cfg->setting_cap) {
+        size_t cap = cfg->setting_cap ? cfg->setting_cap * 2 : 16;
+        if (cap > SIZE_MAX / sizeof *grown)
+            return vault_err(VAULT_ENOMEM, "%s: too many settings", cfg->path);
+        grown = vault_realloc(cfg->settings, cap * sizeof *grown);
+        if (!grown)
+            return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        cfg->settings = grown;
+        cfg->setting_cap = cap;
+    }
+    k = vault_strndup(key, key_len);
+    v = vault_strndup(value, value_len);
+    if (!k || !v) {
+        vault_free_ptr(k);
+        vault_free_ptr(v);
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    }
+    cfg->settings[cfg->setting_count].key = k;
+    cfg->settings[cfg->setting_count].value = v;
+    cfg->setting_count++;
+    return 0;
+}
+
+int vault_config_setting(const vault_config *cfg, const char *key, const char **value)
+{
+    size_t i;
+
+    if (!cfg || !key || !value)
+        return vault_err(VAULT_EINVAL, "vault_config_setting: invalid argument");
+    *value = NULL;
+    for (i = 0; i < cfg->setting_count; i++)
+        if (strcmp(cfg->settings[i].key, key) == 0) {
+            *value = cfg->settings[i].value;
+            return 0;
+        }
+    return VAULT_ENOTFOUND;
+}
+
+int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigned int line)
+{
+    vault_config_ref *refs;
+    char *copy;
+
+    if (cfg->ref_count == cfg->ref_cap) {
+        size_t cap = cfg->ref_cap ? cfg->ref_cap * 2 : 16;
+        if (cap > SIZE_MAX / sizeof *refs)
+            return vault_err(VAULT_ENOMEM, "%s: too many references", cfg->path);
+        refs = vault_realloc(cfg->refs, cap * sizeof *refs);
+        if (!refs)
+            return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        cfg->refs = refs;
+        cfg->ref_cap = cap;
+    }
+    copy = vault_strndup(alias, alias_len);
+    if (!copy)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    cfg->refs[cfg->ref_count].alias = copy;
+    cfg->refs[cfg->ref_count].line = line;
+    cfg->ref_count++;
+    return 0;
+}
+
+int conf_scan_refs(vault_config *cfg, const unsigned char *p, size_t n, unsigned int line)
+{
+    static const char open[] = "$secret{";
+    const size_t open_len = sizeof open - 1;
+    size_t i = 0;
+    int rc;
+
+    while (i < n) {
+        size_t j;
+        if (p[i] == '\n') {
+            line++;
+            i++;
+            continue;
+        }
+        if (p[i] != '$' || n - i <= open_len || memcmp(p + i, open, open_len) != 0) {
+            i++;
+            continue;
+        }
+        /* The alias runs to the first '}' on the same line; an unclosed or
+         * empty "$secret{" is text, not a reference. */
+        for (j = i + open_len; j < n && p[j] != '}' && p[j] != '\n' && p[j] != '\r'; j++)
+            ;
+        if (j < n && p[j] == '}' && j > i + open_len) {
+            rc = conf_add_ref(cfg, (const char *)p + i + open_len, j - i - open_len, line);
+            if (rc != 0)
+                return rc;
+            i = j + 1;
+        } else {
+            i += open_len;
+        }
+    }
+    return 0;
+}
+
+/* ---- opening and freeing ---- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && vault_strcaseeq(s + n - m, suffix);
+}
+
+static int resolve_type(const char *name, vault_config_type *type)
+{
+    if (*type == VAULT_CONFIG_TOML || *type == VAULT_CONFIG_PROPERTIES)
+        return 0;
+    if (*type != VAULT_CONFIG_AUTO)
+        return vault_err(VAULT_EINVAL, "%s: unknown configuration type %d", name, (int)*type);
+    if (ends_with(name, ".toml"))
+        *type = VAULT_CONFIG_TOML;
+    else if (ends_with(name, ".properties"))
+        *type = VAULT_CONFIG_PROPERTIES;
+    else
+        return vault_err(VAULT_EINVAL,
+                         "%s: cannot tell the configuration type from the name (*.toml or "
+                         "*.properties); give the type",
+                         name);
+    return 0;
+}
+
+static void item_free(conf_item *item)
+{
+    if (!item)
+        return;
+    item_clear_value(item);
+    vault_free_ptr(item->alias);
+    vault_free_ptr(item->replacement);
+    vault_free_ptr(item);
+}
+
+/* Everything a config owns, without the struct itself. */
+static void config_release(vault_config *cfg)
+{
+    size_t i;
+
+    for (i = 0; i < cfg->count; i++)
+        item_free(cfg->items[i]);
+    for (i = 0; i < cfg->ref_count; i++)
+        vault_free_ptr((char *)cfg->refs[i].alias);
+    for (i = 0; i < cfg->setting_count; i++) {
+        vault_free_ptr(cfg->settings[i].key);
+        vault_free_ptr(cfg->settings[i].value);
+    }
+    vault_free_ptr(cfg->settings);
+    vault_free_ptr(cfg->items);
+    vault_free_ptr(cfg->refs);
+    vault_free_ptr(cfg->index);
+    sodium_free(cfg->plain); /* wipes */
+    /* The text holds the plain secrets not yet sealed. */
+    if (cfg->text)
+        sodium_memzero(cfg->text, cfg->len);
+    vault_free_ptr(cfg->text);
+    vault_free_ptr(cfg->path);
+    sodium_memzero(cfg->hash_key, sizeof cfg->hash_key);
+}
+
+void vault_config_free(vault_config *cfg)
+{
+    if (!cfg)
+        return;
+    config_release(cfg);
+    vault_free_ptr(cfg);
+}
+
+/* Takes ownership of text (len bytes plus a NUL) also on failure. */
+static int config_build(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                        size_t len)
+{
+    vault_config *cfg = NULL;
+    int rc;
+
+    if ((rc = vault_init()) != 0 || (rc = resolve_type(name, &type)) != 0)
+        goto done;
+    cfg = vault_calloc(1, sizeof *cfg);
+    if (!cfg || !(cfg->path = vault_strdup(name))) {
+        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", name);
+        goto done;
+    }
+    cfg->type = type;
+    cfg->syntax = type == VAULT_CONFIG_TOML ? &conf_toml_syntax : &conf_properties_syntax;
+    cfg->text = text;
+    cfg->len = len;
+    text = NULL;
+    randombytes_buf(cfg->hash_key, sizeof cfg->hash_key);
+    rc = cfg->syntax->read(cfg);
+    if (rc != 0)
+        goto done;
+    if (cfg->plain) {
+        sodium_mprotect_readonly(cfg->plain);
+        cfg->plain_readonly = 1;
+    }
+    *out = cfg;
+    cfg = NULL;
+done:
+    vault_free_ptr(text);
+    vault_config_free(cfg);
+    return rc;
+}
+
+int vault_config_parse(vault_config **out, const char *name, vault_config_type type, const void *data,
+                       size_t len)
+{
+    unsigned char *text;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_config_parse: out is NULL");
+    *out = NULL;
+    if (!name || (!data && len > 0))
+        return vault_err(VAULT_EINVAL, "vault_config_parse: invalid argument");
+    if (len > CONF_MAX_FILE)
+        return vault_err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", name, len, CONF_MAX_FILE);
+    text = vault_malloc(len + 1);
+    if (!text)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", name);
+    if (len)
+        memcpy(text, data, len);
+    text[len] = '\0';
+    return config_build(out, name, type, text, len);
+}
+
+int vault_config_open(vault_config **out, const char *path, vault_config_type type)
+{
+    unsigned char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_config_open: out is NULL");
+    *out = NULL;
+    if (!path)
+        return vault_err(VAULT_EINVAL, "vault_config_open: path is NULL");
+    if ((rc = resolve_type(path, &type)) != 0)
+        return rc;
+    if ((rc = vault_read_file(path, CONF_MAX_FILE, &text, &len)) != 0)
+        return rc;
+    rc = config_build(out, path, type, text, len);
+    if (rc == 0)
+        (*out)->from_file = 1;
+    return rc;
+}
+
+/* ---- read access ---- */
+
+vault_config_type vault_config_get_type(const vault_config *cfg)
+{
+    return cfg ? cfg->type : VAULT_CONFIG_AUTO;
+}
+
+const char *vault_config_path(const vault_config *cfg)
+{
+    return cfg ? cfg->path : NULL;
+}
+
+size_t vault_config_count(const vault_config *cfg)
+{
+    return cfg ? cfg->count : 0;
+}
+
+int vault_config_entry_at(const vault_config *cfg, size_t i, const vault_config_entry **out)
+{
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_config_entry_at: out is NULL");
+    *out = NULL;
+    if (!cfg)
+        return vault_err(VAULT_EINVAL, "vault_config_entry_at: config is NULL");
+    if (i >= cfg->count)
+        return vault_err(VAULT_ENOTFOUND, "%s: no secret %zu (%zu secrets)", cfg->path, i, cfg->count);
+    *out = &cfg->items[i]->info;
+    return 0;
+}
+
+int vault_config_find(const vault_config *cfg, const char *alias, size_t *index)
+{
+    size_t slot;
+
+    if (!cfg || !alias || !index)
+        return vault_err(VAULT_EINVAL, "vault_config_find: invalid argument");
+    if (cfg->index_cap == 0)
+        return vault_err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", alias, cfg->path);
+    slot = index_slot(cfg, alias, strlen(alias));
+    if (cfg->index[slot] == 0)
+        return vault_err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", alias, cfg->path);
+    *index = cfg->index[slot] - 1;
+    return 0;
+}
+
+size_t vault_config_ref_count(const vault_config *cfg)
+{
+    return cfg ? cfg->ref_count : 0;
+}
+
+int vault_config_ref_at(const vault_config *cfg, size_t i, const vault_config_ref **out)
+{
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_config_ref_at: out is NULL");
+    *out = NULL;
+    if (!cfg)
+        return vault_err(VAULT_EINVAL, "vault_config_ref_at: config is NULL");
+    if (i >= cfg->ref_count)
+        return vault_err(VAULT_ENOTFOUND, "%s: no reference %zu (%zu references)", cfg->path, i,
+                         cfg->ref_count);
+    *out = &cfg->refs[i];
+    return 0;
+}
+
+int vault_config_plaintext(const vault_config *cfg, size_t i, vault_secret **out)
+{
+    const conf_item *item;
+    int rc;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_config_plaintext: out is NULL");
+    *out = NULL;
+    if (!cfg || i >= cfg->count)
+        return vault_err(VAULT_EINVAL, "vault_config_plaintext: no such secret");
+    item = cfg->items[i];
+    if (item->info.state != VAULT_VALUE_PLAIN)
+        return vault_err(VAULT_EINVAL, "%s: the value of \"%s\" is not plain text", cfg->path, item->alias);
+    rc = vault_secret_new(out, cfg->plain + item->plain_off, item->plain_len);
+    if (rc != 0)
+        return vault_err(rc, "%s: out of memory for the value of \"%s\"", cfg->path, item->alias);
+    return 0;
+}
+
+/* ---- changing and writing ---- */
+
+int vault_config_set(vault_config *cfg, size_t i, const char *sealed)
+{
+    conf_item *item;
+    char *token = NULL, *value = NULL;
+    size_t n;
+    int rc;
+
+    if (!cfg || !sealed || i >= cfg->count)
+        return vault_err(VAULT_EINVAL, "vault_config_set: invalid argument");
+    item = cfg->items[i];
+    n = strlen(sealed);
+    /* The value must read back as sealed: empty or bracketed text would be
+     * taken for plain text the next time the file is read. */
+    if (n == 0 || (sealed[0] == '[' && sealed[n - 1] == ']'))
+        return vault_err(VAULT_EINVAL, "%s: a sealed value for \"%s\" cannot be empty or in brackets",
+                         cfg->path, item->alias);
+    rc = cfg->syntax->encode(cfg, item, sealed, &token);
+    if (rc != 0)
+        goto done;
+    value = vault_strndup(sealed, n);
+    if (!value) {
+        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        goto done;
+    }
+    item_clear_value(item);
+    vault_free_ptr(item->replacement);
+    item->replacement = token;
+    item->value = value;
+    item->info.value = value;
+    item->info.state = VAULT_VALUE_SEALED;
+    token = NULL;
+    value = NULL;
+done:
+    vault_free_ptr(token);
+    vault_free_ptr(value);
+    return rc;
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+    const conf_item *x = *(const conf_item *const *)a, *y = *(const conf_item *const *)b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The items in file order: cfg->items itself when the reader added them in
+ * order (always, for the readers we have), else a sorted copy in *owned. */
+static int items_in_order(const vault_config *cfg, conf_item *const **order, conf_item ***owned)
+{
+    size_t i;
+
+    *owned = NULL;
+    *order = cfg->items;
+    for (i = 1; i < cfg->count; i++)
+        if (cfg->items[i]->start < cfg->items[i - 1]->start)
+            break;
+    if (i >= cfg->count)
+        return 0;
+    *owned = vault_malloc(cfg->count * sizeof **owned);
+    if (!*owned)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    memcpy(*owned, cfg->items, cfg->count * sizeof **owned);
+    qsort(*owned, cfg->count, sizeof **owned, span_cmp);
+    *order = *owned;
+    return 0;
+}
+
+/* Length of the rendered text; checks that the spans do not overlap. */
+static int rendered_length(const vault_config *cfg, conf_item *const *order, size_t *out)
+{
+    size_t total = cfg->len, prev_end = 0, i;
+
+    for (i = 0; i < cfg->count; i++) {
+        const conf_item *item = order[i];
+        if (item->start < prev_end || item->end > cfg->len)
+            return vault_err(VAULT_ERROR, "%s: internal error: overlapping value spans", cfg->path);
+        prev_end = item->end;
+        if (item->replacement) {
+            size_t r = strlen(item->replacement);
+            total -= item->end - item->start;
+            if (r > SIZE_MAX - 1 - total)
+                return vault_err(VAULT_ENOMEM, "%s: rendered file too large", cfg->path);
+            total += r;
+        }
+    }
+    *out = total;
+    return 0;
+}
+
+int vault_config_render(const vault_config *cfg, char **out, size_t *len)
+{
+    conf_item *const *order;
+    conf_item **owned = NULL;
+    char *buf = NULL;
+    size_t total = 0, pos = 0, w = 0, i;
+    int rc;
+
+    if (!out || !len)
+        return vault_err(VAULT_EINVAL, "vault_config_render: invalid argument");
+    *out = NULL;
+    *len = 0;
+    if (!cfg)
+        return vault_err(VAULT_EINVAL, "vault_config_render: config is NULL");
+    if ((rc = items_in_order(cfg, &order, &owned)) != 0 || (rc = rendered_length(cfg, order, &total)) != 0)
+        goto done;
+    buf = vault_malloc(total + 1);
+    if (!buf) {
+        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        goto done;
+    }
+    /* One pass over the spans in file order: copy the bytes before each
+     * replaced span, then its new token. */
+    for (i = 0; i < cfg->count; i++) {
+        const conf_item *item = order[i];
+        size_t r;
+        if (!item->replacement)
+            continue;
+        memcpy(buf + w, cfg->text + pos, item->start - pos);
+        w += item->start - pos;
+        r = strlen(item->replacement);
+        memcpy(buf + w, item->replacement, r);
+        w += r;
+        pos = item->end;
+    }
+    memcpy(buf + w, cfg->text + pos, cfg->len - pos);
+    w += cfg->len - pos;
+    buf[w] = '\0';
+    *out = buf;
+    *len = w;
+    buf = NULL;
+done:
+    vault_free_ptr(owned);
+    vault_free_ptr(buf);
+    return rc;
+}
+
+typedef struct save_ctx {
+    vault_config *cfg;
+    vault_verify_cb verify;
+    void *payload;
+    vault_config *reread; /* the new content parsed again */
+} save_ctx;
+
+static int same_value(const conf_item *a, const conf_item *b)
+{
+    if (a->info.state != b->info.state)
+        return 0;
+    if (a->info.state == VAULT_VALUE_SEALED)
+        return strcmp(a->value, b->value) == 0;
+    if (a->info.state == VAULT_VALUE_PLAIN)
+        return a->plain_len == b->plain_len &&
+               sodium_memcmp(a->cfg->plain + a->plain_off, b->cfg->plain + b->plain_off, a->plain_len) == 0;
+    return 1;
+}
+
+/* The new content must hold the same aliases, in the same order, with the
+ * values now in the model. */
+static int check_reread(const vault_config *cfg, const vault_config *re)
+{
+    size_t i;
+
+    if (re->count != cfg->count)
+        return vault_err(VAULT_ERROR, "%s: the new content has %zu secrets instead of %zu", cfg->path,
+                         re->count, cfg->count);
+    for (i = 0; i < cfg->count; i++) {
+        const conf_item *a = cfg->items[i], *b = re->items[i];
+        if (strcmp(a->alias, b->alias) != 0)
+            return vault_err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
+                             b->alias, a->alias);
+        if (!same_value(a, b))
+            return vault_err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as set", cfg->path,
+                             a->alias);
+    }
+    if (re->ref_count != cfg->ref_count)
+        return vault_err(VAULT_ERROR, "%s: the new content has %zu references instead of %zu", cfg->path,
+                         re->ref_count, cfg->ref_count);
+    return 0;
+}
+
+/* A file changed by someone else since we read it must not be overwritten
+ * with our older copy plus the new values. */
+static int check_unchanged_on_disk(const vault_config *cfg)
+{
+    unsigned char *now = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!cfg->from_file)
+        return 0;
+    rc = vault_read_file(cfg->path, CONF_MAX_FILE, &now, &len);
+    if (rc == 0 && (len != cfg->len || memcmp(now, cfg->text, len) != 0))
+        rc = vault_err(VAULT_ERROR, "%s: the file changed since it was read", cfg->path);
+    vault_free_ptr(now);
+    return rc;
+}
+
+static int save_verify(const void *data, size_t len, void *payload)
+{
+    save_ctx *ctx = payload;
+    int rc;
+
+    vault_config_free(ctx->reread);
+    ctx->reread = NULL;
+    rc = vault_config_parse(&ctx->reread, ctx->cfg->path, ctx->cfg->type, data, len);
+    if (rc != 0)
+        return rc;
+    if ((rc = check_reread(ctx->cfg, ctx->reread)) != 0 || (rc = check_unchanged_on_disk(ctx->cfg)) != 0)
+        return rc;
+    if (ctx->verify && (rc = ctx->verify(data, len, ctx->payload)) != 0)
+        return rc < 0 ? rc : VAULT_ERROR;
+    return 0;
+}
+
+int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
+{
+    save_ctx ctx = {NULL, NULL, NULL, NULL};
+    vault_config tmp;
+    char *data = NULL;
+    size_t len = 0, i;
+    int rc;
+
+    if (!cfg)
+        return vault_err(VAULT_EINVAL, "vault_config_save: config is NULL");
+    if ((rc = vault_config_render(cfg, &data, &len)) != 0)
+        goto done;
+    if (len == cfg->len && memcmp(data, cfg->text, len) == 0)
+        goto done; /* nothing changed: nothing is written */
+    ctx.cfg = cfg;
+    ctx.verify = verify;
+    ctx.payload = payload;
+    rc = vault_file_replace(cfg->path, data, len, 0600, save_verify, &ctx);
+    if (rc != 0)
+        goto done;
+    /* The file already held the new bytes (no verification ran). */
+    if (!ctx.reread && (rc = vault_config_parse(&ctx.reread, cfg->path, cfg->type, data, len)) != 0)
+        goto done;
+    /* The model now describes the file as written. */
+    tmp = *cfg;
+    *cfg = *ctx.reread;
+    *ctx.reread = tmp;
+    cfg->from_file = 1;
+    for (i = 0; i < cfg->count; i++)
+        cfg->items[i]->cfg = cfg;
+    for (i = 0; i < ctx.reread->count; i++)
+        ctx.reread->items[i]->cfg = ctx.reread;
+done:
+    vault_config_free(ctx.reread);
+    vault_free_ptr(data);
+    return rc;
+}
