@@ -184,16 +184,6 @@ static size_t line_length(const scanner *sc)
     return n;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* The xxxx of a \uxxxx escape whose 'u' was just consumed; *left counts the
  * logical characters left in the key or value. */
@@ -205,7 +195,7 @@ static int read_u4(cursor *c, size_t *left, unsigned int *unit)
         return -1;
     *unit = 0;
     for (i = 0; i < 4; i++) {
-        if (!cur_more(c) || (h = hex_value(cur_get(c))) < 0)
+        if (!cur_more(c) || (h = vault_hex_digit(cur_get(c))) < 0)
             return -1;
         *unit = *unit << 4 | (unsigned int)h;
         cur_next(c);

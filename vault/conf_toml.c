@@ -79,16 +79,6 @@ static int is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Grow by copying, so that a secret never stays behind in a block that
  * realloc() gave back. */
@@ -319,7 +309,7 @@ static int scan_hex_escape(toml *t, tbuf *out, size_t digits)
     size_t k;
 
     for (k = 1; k <= digits; k++) {
-        int v = hex_value(at(t, k));
+        int v = vault_hex_digit(at(t, k));
         if (v < 0)
             return bad(t, "invalid escape: \\%c needs %zu hex digits", t->s[t->i], digits);
         cp = (cp << 4) | (unsigned long)v;
@@ -547,11 +537,11 @@ static int digits_run(const unsigned char *p, size_t n, size_t *j, int base)
     int prev_digit = 0;
 
     while (*j < n) {
-        int c = p[*j], v = hex_value(c);
+        int c = p[*j], v = vault_hex_digit(c);
         if (v >= 0 && v < base) {
             prev_digit = 1;
-        } else if (c == '_' && prev_digit && *j + 1 < n && hex_value(p[*j + 1]) >= 0 &&
-                   hex_value(p[*j + 1]) < base) {
+        } else if (c == '_' && prev_digit && *j + 1 < n && vault_hex_digit(p[*j + 1]) >= 0 &&
+                   vault_hex_digit(p[*j + 1]) < base) {
             prev_digit = 0;
         } else {
             break;

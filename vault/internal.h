@@ -45,6 +45,12 @@ int vault_read_file(const char *path, size_t max, unsigned char **data, size_t *
 /* ASCII case-insensitive compare, as Java's alias matching. */
 int vault_strcaseeq(const char *a, const char *b);
 
+/* The same on n bytes of each (no NUL needed). */
+int vault_strncaseeq(const char *a, const char *b, size_t n);
+
+/* The value of a hex digit, or -1. */
+int vault_hex_digit(int c);
+
 /* Lower-case hex of bytes into out (2*n+1). */
 void vault_hex(char *out, const unsigned char *in, size_t n, int upper);
 

@@ -118,22 +118,6 @@ void vault_keystore_free(vault_keystore *ks)
     vault_free_ptr(ks);
 }
 
-/* Java's alias comparison (ASCII case-insensitive) on a counted string. */
-static int alias_equal(const char *a, const char *b, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i++) {
-        unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
-        if (ca >= 'A' && ca <= 'Z')
-            ca = (unsigned char)(ca + 32);
-        if (cb >= 'A' && cb <= 'Z')
-            cb = (unsigned char)(cb + 32);
-        if (ca != cb)
-            return 0;
-    }
-    return 1;
-}
-
 int ks_add_entry(vault_keystore *ks, const char *alias, size_t alias_len, vault_entry_kind kind,
                  ks_entry **out)
 {
@@ -145,7 +129,7 @@ int ks_add_entry(vault_keystore *ks, const char *alias, size_t alias_len, vault_
         return vault_err(VAULT_EFORMAT, "%s: alias with a NUL character", ks->path);
     for (i = 0; i < ks->count; i++) {
         const char *a = ks->entries[i]->alias;
-        if (strlen(a) == alias_len && alias_equal(a, alias, alias_len))
+        if (strlen(a) == alias_len && vault_strncaseeq(a, alias, alias_len))
             return vault_err(VAULT_EFORMAT, "%s: duplicate alias \"%s\"", ks->path, a);
     }
     if (ks->count == ks->cap) {
@@ -220,6 +204,15 @@ int ks_entry_add_cert_der(vault_keystore *ks, ks_entry *e, const unsigned char *
         return vault_err(VAULT_EFORMAT, "%s: alias \"%s\": malformed certificate", ks->path, e->alias);
     }
     return ks_entry_add_cert(ks, e, cert);
+}
+
+int ks_entry_has_cert(const ks_entry *e, const X509 *x)
+{
+    int i;
+    for (i = 0; i < sk_X509_num(e->chain); i++)
+        if (X509_cmp(sk_X509_value(e->chain, i), x) == 0)
+            return 1;
+    return 0;
 }
 
 int ks_entry_set_sealed(ks_entry *e, const unsigned char *data, size_t len, ks_unlock_fn unlock)

@@ -60,6 +60,9 @@ int ks_entry_add_cert_der(vault_keystore *ks, ks_entry *e, const unsigned char *
 /* Append a parsed certificate (ownership taken, also on failure). */
 int ks_entry_add_cert(vault_keystore *ks, ks_entry *e, X509 *cert);
 
+/* Whether the entry's chain holds this certificate. */
+int ks_entry_has_cert(const ks_entry *e, const X509 *x);
+
 /* Hand over protected key material (copied) and the function that opens it. */
 int ks_entry_set_sealed(ks_entry *e, const unsigned char *data, size_t len, ks_unlock_fn unlock);
 

@@ -302,15 +302,6 @@ done:
     return rc;
 }
 
-static int in_chain(const ks_entry *e, const X509 *x)
-{
-    int i;
-    for (i = 0; i < sk_X509_num(e->chain); i++)
-        if (X509_cmp(sk_X509_value(e->chain, i), x) == 0)
-            return 1;
-    return 0;
-}
-
 /* The first certificate that issued none of the others. */
 static X509 *structural_leaf(STACK_OF(X509) *certs)
 {
@@ -344,7 +335,7 @@ static X509 *next_issuer(STACK_OF(X509) *certs, const ks_entry *e, X509 *subject
         return NULL;
     for (i = 0; i < sk_X509_num(certs); i++)
         if (X509_check_issued(sk_X509_value(certs, i), subject) == X509_V_OK &&
-            !in_chain(e, sk_X509_value(certs, i)))
+            !ks_entry_has_cert(e, sk_X509_value(certs, i)))
             return sk_X509_value(certs, i);
     return NULL;
 }
@@ -368,7 +359,7 @@ static int add_chain(vault_keystore *ks, ks_entry *e, STACK_OF(X509) *certs, X50
             cur = next_issuer(certs, e, cur);
     }
     for (i = 0; rc == 0 && i < sk_X509_num(certs); i++)
-        if (!in_chain(e, sk_X509_value(certs, i)))
+        if (!ks_entry_has_cert(e, sk_X509_value(certs, i)))
             rc = add_cert_ref(ks, e, sk_X509_value(certs, i));
     ERR_clear_error();
     return rc;

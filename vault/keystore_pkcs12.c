@@ -276,15 +276,6 @@ static void mark_used(p12_ctx *c, const X509 *x)
             c->certs[i].used = 1;
 }
 
-static int in_chain(const ks_entry *e, const X509 *x)
-{
-    int i;
-    for (i = 0; i < sk_X509_num(e->chain); i++)
-        if (X509_cmp(sk_X509_value(e->chain, i), x) == 0)
-            return 1;
-    return 0;
-}
-
 static const p12_cert *find_issuer(const p12_ctx *c, const ks_entry *e, X509 *subject)
 {
     size_t i;
@@ -292,7 +283,7 @@ static const p12_cert *find_issuer(const p12_ctx *c, const ks_entry *e, X509 *su
         return NULL; /* self-issued: the root */
     for (i = 0; i < c->ncerts; i++)
         if (X509_check_issued(c->certs[i].x509, subject) == X509_V_OK &&
-            !in_chain(e, c->certs[i].x509))
+            !ks_entry_has_cert(e, c->certs[i].x509))
             return &c->certs[i];
     return NULL;
 }

@@ -58,19 +58,40 @@ done:
     return rc;
 }
 
+static unsigned char ascii_lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
 int vault_strcaseeq(const char *a, const char *b)
 {
     for (;; a++, b++) {
-        unsigned char ca = (unsigned char)*a, cb = (unsigned char)*b;
-        if (ca >= 'A' && ca <= 'Z')
-            ca = (unsigned char)(ca + 32);
-        if (cb >= 'A' && cb <= 'Z')
-            cb = (unsigned char)(cb + 32);
+        unsigned char ca = ascii_lower((unsigned char)*a), cb = ascii_lower((unsigned char)*b);
         if (ca != cb)
             return 0;
         if (!ca)
             return 1;
     }
+}
+
+int vault_strncaseeq(const char *a, const char *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
+int vault_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 void vault_hex(char *out, const unsigned char *in, size_t n, int upper)
