@@ -7,5 +7,6 @@
 #include "vault/cipher.h"
 #include "vault/config.h"
 #include "vault/xml.h"
+#include "vault/vault.h"
 
 #endif

@@ -1,0 +1,283 @@
+/*
+ * libvault: the runtime. What a server calls once at start-up to resolve the
+ * sealed secrets of its configuration, and the password sources it needs.
+ *
+ *     vault_password_sources ps = VAULT_PASSWORD_SOURCES_INIT;
+ *     vault_options o = VAULT_OPTIONS_INIT;
+ *     vault *v = NULL;
+ *     vault_secret *pw = NULL;
+ *
+ *     ps.home = "/opt/wso2is";               (root password files)
+ *     o.config = "/opt/wso2is";              (or a deployment.toml)
+ *     o.password_sources = &ps;
+ *     if (vault_open(&v, &o) != 0)
+ *         die(vault_error_last()->message);  (names every failing alias)
+ *     vault_get(v, "db_password", &pw);
+ *     ...
+ *     vault_secret_free(pw);
+ *     vault_free(v);
+ *
+ * Thread safety: vault_open() and vault_free() must not run concurrently
+ * with other calls on the same vault; every other function taking a
+ * `const vault *` may be called from any number of threads at once, in
+ * eager and in lazy mode.
+ */
+#ifndef VAULT_VAULT_H
+#define VAULT_VAULT_H
+
+#include "common.h"
+#include "keystore.h"
+#include "cipher.h"
+#include "config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- password sources ---------------------------------------------------- */
+
+#define VAULT_PASSWORD_SOURCES_VERSION 1
+
+/**
+ * Where a keystore password may come from, tried in this order; a source
+ * that is not configured is skipped:
+ *
+ *  1. callback: the caller's own vault_password_cb (VAULT_ENOTFOUND from it
+ *     means "try the next source").
+ *  2. fd: one line read from this descriptor (not closed).
+ *  3. file: a password file the caller names (a second line is the key
+ *     password).
+ *  4. home: the WSO2 root password files in a product home directory:
+ *     `password` (renamed to `password-tmp`, then handled as below),
+ *     `password-tmp` (read, overwritten with zeros, fsync'ed and deleted),
+ *     `password-persist` (read and kept). A second line is the key password.
+ *  5. systemd credentials: `keystore-password` (a second line, or a file
+ *     `keystore-key-password`, is the key password) in credentials_dir, or
+ *     in $CREDENTIALS_DIRECTORY when use_credentials_env is set.
+ *  6. env: the variable of that name, only when the caller names one.
+ *  7. the terminal, without echo, only when allow_terminal is set and the
+ *     process has a controlling terminal.
+ *
+ * Password files readable or writable by group or others are refused
+ * (VAULT_EPERM, the message shows the mode). The library never reads the
+ * environment nor the terminal unless asked to here.
+ */
+typedef struct vault_password_sources {
+    unsigned int version;        /**< VAULT_PASSWORD_SOURCES_VERSION */
+    vault_password_cb callback;  /**< Tried first; NULL for none. */
+    void *payload;               /**< Passed to callback. */
+    int fd;                      /**< Descriptor to read a line from; -1 for none. */
+    const char *file;            /**< A password file; NULL for none. */
+    const char *home;            /**< Product home with the root password files; NULL for none. */
+    const char *credentials_dir; /**< systemd credentials directory; NULL for none. */
+    int use_credentials_env;     /**< Non-zero: use $CREDENTIALS_DIRECTORY when credentials_dir is NULL. */
+    const char *env;             /**< Name of a variable holding the store password; NULL for none. */
+    int allow_terminal;          /**< Non-zero: ask on the controlling terminal last. */
+} vault_password_sources;
+
+#define VAULT_PASSWORD_SOURCES_INIT \
+    { VAULT_PASSWORD_SOURCES_VERSION, NULL, NULL, -1, NULL, NULL, NULL, 0, NULL, 0 }
+
+/**
+ * Resolve the store password (and, when the source has one, the key
+ * password) from the first source that has it.
+ *
+ * @param store receives the store password; free with vault_secret_free().
+ * @param key   optional; receives the key password, or NULL when the source
+ *              has none (use the store password, as Java does).
+ * @param src   the sources.
+ * @return 0; VAULT_ENOTFOUND "no password source" when no source has a
+ *         password (never blocks waiting for a terminal that is not there);
+ *         VAULT_EPERM for a password file readable by others; VAULT_EIO,
+ *         VAULT_EFORMAT, VAULT_ENOMEM, VAULT_EINVAL; or the callback's code.
+ */
+VAULT_EXTERN(int) vault_password_from_sources(vault_secret **store, vault_secret **key,
+                                              const vault_password_sources *src);
+
+/**
+ * Read one line from the controlling terminal with echo off, writing prompt
+ * to the terminal first. This is the only libvault function that touches a
+ * terminal, and only when called.
+ * @return 0; VAULT_ENOTFOUND when the process has no controlling terminal.
+ */
+VAULT_EXTERN(int) vault_password_from_terminal(vault_secret **out, const char *prompt);
+
+/**
+ * A password provider: resolves the sources once (a `password-tmp` file can
+ * be read only once) and answers both the store and the key password
+ * requests of a keystore from that.
+ */
+typedef struct vault_password_provider vault_password_provider;
+
+/**
+ * Create a provider. The sources are copied; the callback's payload must
+ * stay valid while the provider is used.
+ * @return 0, VAULT_EINVAL, VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_password_provider_new(vault_password_provider **out,
+                                              const vault_password_sources *src);
+
+/**
+ * A ready-made vault_password_cb; its payload is a vault_password_provider.
+ * The store password is resolved on the first call; the key password is the
+ * source's second line or, when it has none, VAULT_ENOTFOUND (the store
+ * password is then used).
+ */
+VAULT_EXTERN(int) vault_password_provider_cb(vault_secret **out, vault_password_kind kind,
+                                             const char *path, const char *alias, void *payload);
+
+/** Free a provider, wiping the passwords it holds. NULL-safe. */
+VAULT_EXTERN(void) vault_password_provider_free(vault_password_provider *p);
+
+/* ---- the vault ----------------------------------------------------------- */
+
+/** The resolved secrets of one configuration. */
+typedef struct vault vault;
+
+/** vault_options flags. */
+enum {
+    /** Decrypt each value on its first vault_get() instead of at open. */
+    VAULT_OPEN_LAZY = 1,
+    /** Accept "[plain text]" values not sealed yet (development only). */
+    VAULT_OPEN_ALLOW_PLAINTEXT = 2
+};
+
+#define VAULT_OPTIONS_VERSION 1
+
+/**
+ * Options for vault_open().
+ *
+ * config is one of:
+ *  - a deployment.toml: the [secrets] table; the keystore, when not given,
+ *    is the file_name of [keystore.internal], else [keystore.primary], in
+ *    <home>/repository/resources/security/ (home: three levels above
+ *    repository/conf/deployment.toml; otherwise beside the file), default
+ *    wso2carbon.jks; its alias is that table's `alias`;
+ *  - a cipher-text.properties: the keystore, when not given, is
+ *    keystore.identity.location/.type/.alias of secret_conf (default: the
+ *    secret-conf.properties beside it), relative to the product home, and
+ *    the transformation its secretRepositories.file.algorithm;
+ *  - a product home directory: repository/conf/deployment.toml when it
+ *    exists, else repository/conf/security/cipher-text.properties with
+ *    secret-conf.properties beside it.
+ *
+ * Passwords come from `password` (with `payload`) when set, else from
+ * `password_sources`. They are asked for during vault_open() only: the key
+ * is unlocked there even in lazy mode, so neither needs to outlive it.
+ */
+typedef struct vault_options {
+    unsigned int version;                 /**< VAULT_OPTIONS_VERSION */
+    const char *config;                   /**< See above. Required. */
+    const char *secret_conf;              /**< secret-conf.properties; NULL: beside the config. */
+    const char *keystore;                 /**< NULL: from the config. */
+    vault_keystore_type keystore_type;    /**< VAULT_KEYSTORE_AUTO: from the config, else sniffed. */
+    const char *key_alias;                /**< NULL: from the config, else the only key entry. */
+    vault_transformation transformation;  /**< Raw WSO2 values; DEFAULT: from the config, else any. */
+    vault_password_cb password;           /**< Keystore passwords; NULL: use password_sources. */
+    void *payload;                        /**< Passed to password. */
+    const vault_password_sources *password_sources; /**< Used when password is NULL. */
+    unsigned int flags;                   /**< VAULT_OPEN_* */
+    const vault_secret *symmetric_key;    /**< Operator-typed AES key for WSO2 symmetric values. */
+} vault_options;
+
+#define VAULT_OPTIONS_INIT                                                              \
+    { VAULT_OPTIONS_VERSION, NULL, NULL, NULL, VAULT_KEYSTORE_AUTO, NULL,              \
+      VAULT_TRANSFORM_DEFAULT, NULL, NULL, NULL, 0, NULL }
+
+/**
+ * Read a configuration and resolve its secrets. In the default (eager) mode
+ * every sealed value is decrypted here and the private key is dropped; any
+ * failure fails the open, and the message names every alias that failed.
+ * In lazy mode the key is unlocked here and each value is decrypted on its
+ * first vault_get().
+ *
+ * @param out  receives the vault; free it with vault_free().
+ * @param opts options (version, config required).
+ * @return 0; VAULT_EINVAL (bad options); VAULT_ENOTFOUND (no config,
+ *         keystore, alias or password source); VAULT_EAUTH (wrong password,
+ *         tampered value); VAULT_EKEY (sealed for another key);
+ *         VAULT_EFORMAT (malformed config or value, plain value not allowed);
+ *         VAULT_EPERM (password file readable by others); VAULT_EIO,
+ *         VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_open(vault **out, const vault_options *opts);
+
+/**
+ * A copy of the secret of an alias (exact match).
+ * @param out receives a new secret; free it with vault_secret_free().
+ * @return 0; VAULT_ENOTFOUND naming the alias when the configuration has no
+ *         such alias; in lazy mode any error of decrypting it, naming it.
+ */
+VAULT_EXTERN(int) vault_get(const vault *v, const char *alias, vault_secret **out);
+
+/**
+ * Replace every `$secret{alias}` in text by its secret; a text that is, as a
+ * whole, `secretAlias:alias` (perhaps followed by one line ending) becomes
+ * that secret (followed by the same line ending). The alias runs to the
+ * first '}' on the same line; "$secret{" without one, or "$secret{}", is
+ * text (as `cipher-tool check` reads it). Nothing is escaped.
+ * @param out receives the expanded text in guarded memory.
+ * @return 0; VAULT_ENOTFOUND naming the first unknown alias; in lazy mode any decryption error, naming the alias.
+ */
+VAULT_EXTERN(int) vault_expand(const vault *v, const char *text, vault_secret **out);
+
+/**
+ * Resolve an XML document: every element marked svns:secretAlias="alias"
+ * (namespace http://org.wso2.securevault/configuration, see
+ * vault_xml_marked() in xml.h) gets its secret, XML-escaped, as its text or
+ * as the placeholder attribute's value. Other bytes are copied unchanged;
+ * `$secret{}` references are not touched (use vault_expand() on text that
+ * is not XML: it does not escape).
+ * @param xml  the document's bytes; len their number.
+ * @param name the file name used in messages (NULL: "(xml)").
+ * @param out  receives the resolved document in guarded memory.
+ * @return 0; VAULT_ENOTFOUND naming an unknown alias; VAULT_EFORMAT for
+ *         malformed XML; in lazy mode any decryption error, naming the alias.
+ */
+VAULT_EXTERN(int) vault_expand_xml(const vault *v, const void *xml, size_t len, const char *name,
+                                   vault_secret **out);
+
+/** Number of secret aliases in the configuration; 0 for NULL. */
+VAULT_EXTERN(size_t) vault_count(const vault *v);
+
+/** Alias i (0 <= i < vault_count()), owned by the vault; NULL when out of range. */
+VAULT_EXTERN(const char *) vault_alias_at(const vault *v, size_t i);
+
+/** The configuration file the secrets were read from, owned by the vault. */
+VAULT_EXTERN(const char *) vault_path(const vault *v);
+
+/** Free a vault, wiping every secret and key it holds. NULL-safe. */
+VAULT_EXTERN(void) vault_free(vault *v);
+
+/** Where a configuration's secrets and keystore are, as vault_open() finds them. */
+typedef struct vault_location {
+    const char *config;                  /**< The file holding the secrets. */
+    vault_config_type type;              /**< TOML or PROPERTIES. */
+    const char *home;                    /**< The product home, or NULL. */
+    const char *keystore;                /**< The keystore, or NULL when nothing names one. */
+    const char *keystore_origin;         /**< Where it was named, for messages. */
+    const char *key_alias;               /**< Or NULL. */
+    vault_transformation transformation; /**< From the config, else DEFAULT. */
+} vault_location;
+
+/**
+ * Work out, without opening anything, where the secrets and the keystore
+ * of opts->config are: deployment.toml [keystore.internal] before
+ * [keystore.primary] (file_name relative to repository/resources/security/),
+ * or secret-conf.properties beside a cipher-text.properties, or, in a
+ * product home not configured yet, carbon.xml Security/InternalKeyStore
+ * before Security/KeyStore. The options' keystore, alias and
+ * transformation override the config's.
+ * @param out receives the location; free it with vault_location_free().
+ * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT, VAULT_EINVAL, VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_locate(vault_location **out, const vault_options *opts);
+
+/** Free a location. NULL-safe. */
+VAULT_EXTERN(void) vault_location_free(vault_location *loc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

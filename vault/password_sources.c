@@ -1,0 +1,390 @@
+/* Keystore passwords from an ordered list of sources: the caller's callback,
+ * a descriptor, the WSO2 root password files, systemd credentials, an
+ * opted-in variable, an opted-in terminal; and a provider callback over them. */
+#include "internal.h"
+#include "vault/vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define PATH_BUF 4096
+#define TERMINAL_LINE_MAX 4096
+
+/* The placeholder path given to the caller's callback when no keystore is
+ * known yet (vault_password_from_sources() called on its own). */
+static const char no_keystore_path[] = "keystore";
+
+static int join_path(char *out, const char *dir, const char *name)
+{
+    int n = snprintf(out, PATH_BUF, "%s/%s", dir, name);
+    if (n < 0 || n >= PATH_BUF)
+        return vault_err(VAULT_EINVAL, "path too long: %s/%s", dir, name);
+    return 0;
+}
+
+static void fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+/* Overwrite a regular file with zeros of its length and fsync it, so that
+ * the password does not survive in the blocks of a deleted file (or in a
+ * hard link to it). Best effort: a file we may not write is still deleted. */
+static void zero_file(const char *path)
+{
+    unsigned char zeros[4096] = {0};
+    struct stat st;
+    off_t left;
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return;
+    }
+    for (left = st.st_size; left > 0;) {
+        size_t chunk = left > (off_t)sizeof zeros ? sizeof zeros : (size_t)left;
+        ssize_t n = write(fd, zeros, chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        left -= n;
+    }
+    (void)fsync(fd);
+    close(fd);
+}
+
+/* password-tmp: read, overwrite, delete. */
+static int consume_tmp(vault_secret **store, vault_secret **key, const char *home, const char *path)
+{
+    int rc = vault_password_from_file(store, key, path);
+    if (rc != 0)
+        return rc;
+    zero_file(path);
+    if (unlink(path) != 0 && errno != ENOENT) {
+        int e = errno;
+        vault_secret_free(*store);
+        *store = NULL;
+        if (key) {
+            vault_secret_free(*key);
+            *key = NULL;
+        }
+        return vault_err(VAULT_EIO, "%s: cannot delete the password file: %s", path, strerror(e));
+    }
+    fsync_dir(home);
+    return 0;
+}
+
+/* The WSO2 root password files of a product home, in the order the
+ * server's start-up uses them. VAULT_ENOTFOUND when there is none. */
+static int from_home(vault_secret **store, vault_secret **key, const char *home)
+{
+    char plain[PATH_BUF], tmp[PATH_BUF], persist[PATH_BUF];
+    struct stat st;
+    int rc;
+
+    if ((rc = join_path(plain, home, "password")) != 0 ||
+        (rc = join_path(tmp, home, "password-tmp")) != 0 ||
+        (rc = join_path(persist, home, "password-persist")) != 0)
+        return rc;
+    if (lstat(plain, &st) == 0) {
+        /* A file others can read is refused before it is moved: the error
+         * shows its mode and leaves it where the operator put it. */
+        if (!S_ISREG(st.st_mode) || (st.st_mode & 077))
+            return vault_password_from_file(store, key, plain);
+        if (rename(plain, tmp) != 0)
+            return vault_err(VAULT_EIO, "%s: cannot rename to %s: %s", plain, tmp, strerror(errno));
+        return consume_tmp(store, key, home, tmp);
+    }
+    if (lstat(tmp, &st) == 0)
+        return consume_tmp(store, key, home, tmp);
+    if (lstat(persist, &st) == 0)
+        return vault_password_from_file(store, key, persist);
+    return VAULT_ENOTFOUND;
+}
+
+static int from_credentials(vault_secret **store, vault_secret **key, const char *dir)
+{
+    char path[PATH_BUF];
+    int rc;
+
+    if ((rc = join_path(path, dir, "keystore-password")) != 0)
+        return rc;
+    rc = vault_password_from_file(store, key, path);
+    if (rc != 0 || !key || *key)
+        return rc;
+    if ((rc = join_path(path, dir, "keystore-key-password")) == 0)
+        rc = vault_password_from_file(key, NULL, path);
+    if (rc == VAULT_ENOTFOUND)
+        rc = 0;
+    if (rc != 0) {
+        vault_secret_free(*store);
+        *store = NULL;
+    }
+    return rc;
+}
+
+static int from_env(vault_secret **store, const char *name)
+{
+    const char *value = secure_getenv(name);
+    if (!value)
+        return VAULT_ENOTFOUND;
+    return vault_secret_new(store, value, strlen(value));
+}
+
+/* The caller's callback: the store password, then the key password when it
+ * has a separate one. */
+static int from_callback(vault_secret **store, vault_secret **key, const vault_password_sources *src,
+                         const char *path)
+{
+    int rc = src->callback(store, VAULT_PASSWORD_STORE, path, NULL, src->payload);
+    if (rc == 0 && !*store)
+        rc = VAULT_ENOTFOUND;
+    if (rc != 0 || !key)
+        return rc;
+    rc = src->callback(key, VAULT_PASSWORD_KEY, path, NULL, src->payload);
+    if (rc == VAULT_ENOTFOUND || (rc == 0 && !*key)) {
+        *key = NULL;
+        return 0;
+    }
+    if (rc != 0) {
+        vault_secret_free(*store);
+        *store = NULL;
+    }
+    return rc;
+}
+
+/* A source answered "not here" only when it returned VAULT_ENOTFOUND; any
+ * other failure (a file others can read, an unreadable file) stops the
+ * search so that the operator hears about it. */
+static int sources_resolve(vault_secret **store, vault_secret **key, const vault_password_sources *src,
+                           const char *path)
+{
+    const char *cred_dir = src->credentials_dir;
+    char prompt[PATH_BUF + 32];
+    int rc;
+
+    if (src->callback && (rc = from_callback(store, key, src, path)) != VAULT_ENOTFOUND)
+        return rc;
+    if (src->fd >= 0)
+        return vault_password_from_fd(store, src->fd);
+    if (src->file)
+        return vault_password_from_file(store, key, src->file);
+    if (src->home && (rc = from_home(store, key, src->home)) != VAULT_ENOTFOUND)
+        return rc;
+    if (!cred_dir && src->use_credentials_env)
+        cred_dir = secure_getenv("CREDENTIALS_DIRECTORY");
+    if (cred_dir && (rc = from_credentials(store, key, cred_dir)) != VAULT_ENOTFOUND)
+        return rc;
+    if (src->env && (rc = from_env(store, src->env)) != VAULT_ENOTFOUND)
+        return rc;
+    if (src->allow_terminal) {
+        snprintf(prompt, sizeof prompt, "Password of %s: ", path);
+        if ((rc = vault_password_from_terminal(store, prompt)) != VAULT_ENOTFOUND)
+            return rc;
+    }
+    return vault_err(VAULT_ENOTFOUND,
+                     "no password source for %s: tried%s%s%s%s%s%s%s%s", path,
+                     src->callback ? " the callback," : "",
+                     src->home ? " the password files in " : "", src->home ? src->home : "",
+                     src->home ? "," : "", cred_dir ? " systemd credentials," : "",
+                     src->env ? " the variable " : "", src->env ? src->env : "",
+                     src->allow_terminal ? " and the terminal (there is none)"
+                                         : " (the terminal is not allowed)");
+}
+
+static int check_sources(const vault_password_sources *src)
+{
+    if (!src)
+        return vault_err(VAULT_EINVAL, "password sources: NULL");
+    if (src->version != VAULT_PASSWORD_SOURCES_VERSION)
+        return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u", src->version);
+    return 0;
+}
+
+static int from_sources(vault_secret **store, vault_secret **key, const vault_password_sources *src,
+                        const char *path)
+{
+    int rc;
+
+    if (!store)
+        return vault_err(VAULT_EINVAL, "vault_password_from_sources: store is NULL");
+    *store = NULL;
+    if (key)
+        *key = NULL;
+    if ((rc = check_sources(src)) != 0 || (rc = vault_init()) != 0)
+        return rc;
+    rc = sources_resolve(store, key, src, path);
+    if (rc != 0) {
+        vault_secret_free(*store);
+        *store = NULL;
+        if (key) {
+            vault_secret_free(*key);
+            *key = NULL;
+        }
+    }
+    return rc;
+}
+
+int vault_password_from_sources(vault_secret **store, vault_secret **key,
+                                const vault_password_sources *src)
+{
+    return from_sources(store, key, src, no_keystore_path);
+}
+
+/* ---- the terminal (explicit opt-in only) ---- */
+
+static size_t read_tty_line(int fd, char *buf, size_t size)
+{
+    size_t n = 0;
+    char c = 0;
+    for (;;) {
+        ssize_t r = read(fd, &c, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || c == '\n' || c == '\r')
+            break;
+        if (n + 1 < size)
+            buf[n++] = c;
+    }
+    sodium_memzero(&c, sizeof c);
+    return n;
+}
+
+static void tty_write(int fd, const char *s)
+{
+    if (write(fd, s, strlen(s)) < 0) {
+        /* a prompt is a courtesy; reading still works */
+    }
+}
+
+int vault_password_from_terminal(vault_secret **out, const char *prompt)
+{
+    char buf[TERMINAL_LINE_MAX];
+    struct termios old, quiet;
+    size_t len;
+    int fd, rc, restore;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_password_from_terminal: out is NULL");
+    *out = NULL;
+    /* O_NOCTTY: never acquire a terminal; ENXIO when there is none. */
+    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return vault_err(VAULT_ENOTFOUND, "no terminal to ask for the password");
+    restore = tcgetattr(fd, &old) == 0;
+    if (restore) {
+        quiet = old;
+        quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
+        quiet.c_lflag |= ICANON;
+        (void)tcsetattr(fd, TCSAFLUSH, &quiet);
+    }
+    if (prompt)
+        tty_write(fd, prompt);
+    len = read_tty_line(fd, buf, sizeof buf);
+    if (restore)
+        (void)tcsetattr(fd, TCSAFLUSH, &old);
+    tty_write(fd, "\n");
+    close(fd);
+    rc = vault_secret_new(out, buf, len);
+    sodium_memzero(buf, sizeof buf);
+    return rc;
+}
+
+/* ---- the provider ---- */
+
+struct vault_password_provider {
+    vault_password_sources src; /* strings below are our copies */
+    char *file, *home, *credentials_dir, *env;
+    int resolved;
+    vault_secret *store, *key;
+};
+
+static int copy_str(char **dst, const char *s)
+{
+    *dst = NULL;
+    if (s && !(*dst = vault_strdup(s)))
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    return 0;
+}
+
+int vault_password_provider_new(vault_password_provider **out, const vault_password_sources *src)
+{
+    vault_password_provider *p = NULL;
+    int rc;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_password_provider_new: out is NULL");
+    *out = NULL;
+    if ((rc = check_sources(src)) != 0)
+        return rc;
+    p = vault_calloc(1, sizeof *p);
+    if (!p)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    p->src = *src;
+    if ((rc = copy_str(&p->file, src->file)) != 0 || (rc = copy_str(&p->home, src->home)) != 0 ||
+        (rc = copy_str(&p->credentials_dir, src->credentials_dir)) != 0 ||
+        (rc = copy_str(&p->env, src->env)) != 0)
+        goto done;
+    p->src.file = p->file;
+    p->src.home = p->home;
+    p->src.credentials_dir = p->credentials_dir;
+    p->src.env = p->env;
+    *out = p;
+    p = NULL;
+done:
+    vault_password_provider_free(p);
+    return rc;
+}
+
+int vault_password_provider_cb(vault_secret **out, vault_password_kind kind, const char *path,
+                               const char *alias, void *payload)
+{
+    vault_password_provider *p = payload;
+    const vault_secret *s;
+    int rc;
+
+    VAULT_UNUSED(alias);
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_password_provider_cb: out is NULL");
+    *out = NULL;
+    if (!p)
+        return vault_err(VAULT_EINVAL, "vault_password_provider_cb: no provider");
+    /* Once only: password-tmp is gone after the first read, and the key
+     * password is that read's second line. */
+    if (!p->resolved) {
+        rc = from_sources(&p->store, &p->key, &p->src, path ? path : no_keystore_path);
+        if (rc != 0)
+            return rc;
+        p->resolved = 1;
+    }
+    s = kind == VAULT_PASSWORD_KEY ? p->key : p->store;
+    if (!s)
+        return VAULT_ENOTFOUND;
+    return vault_secret_new(out, vault_secret_data(s), vault_secret_len(s));
+}
+
+void vault_password_provider_free(vault_password_provider *p)
+{
+    if (!p)
+        return;
+    vault_secret_free(p->store);
+    vault_secret_free(p->key);
+    vault_free_ptr(p->file);
+    vault_free_ptr(p->home);
+    vault_free_ptr(p->credentials_dir);
+    vault_free_ptr(p->env);
+    vault_free_ptr(p);
+}

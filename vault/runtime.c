@@ -1,0 +1,605 @@
+/* The runtime: open a configuration's sealed secrets at start-up (eagerly
+ * or on first use), look them up, expand references in text and XML. */
+#include "runtime_internal.h"
+#include "vault/config.h"
+#include "vault/xml.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define FAILURES_MESSAGE_MAX 900
+
+typedef struct rt_entry {
+    char *alias;
+    char *value;          /* sealed text, until resolved */
+    vault_secret *plain;  /* VAULT_OPEN_ALLOW_PLAINTEXT: the "[...]" text */
+    vault_secret *secret; /* the resolved secret; read-only, never changes once set */
+    vault_value_state state;
+    unsigned int line;
+} rt_entry;
+
+/* What the keystore calls for passwords. It lives as long as the keystore,
+ * but answers only while vault_open() runs: the key is unlocked there. */
+typedef struct pw_bridge {
+    vault_password_cb cb;
+    void *payload;
+    vault_password_provider *provider; /* owned, built from password_sources */
+    int closed;
+    int failed_code;                   /* the last failure of a source, for the message */
+    char failed_message[512];
+} pw_bridge;
+
+struct vault {
+    char *path;
+    rt_entry *entries;
+    size_t count;
+    rt_entry **sorted; /* by alias, for lookups */
+    unsigned int flags;
+    pw_bridge bridge;
+    vault_keystore *ks;     /* lazy mode only: eager mode drops the key after open */
+    vault_opener *opener;
+    pthread_mutex_t lock;   /* lazy mode: guards resolving an entry */
+    int lock_ready;
+};
+
+/* ---- passwords -------------------------------------------------------------- */
+
+static int bridge_password(vault_secret **out, vault_password_kind kind, const char *path,
+                           const char *alias, void *payload)
+{
+    pw_bridge *b = payload;
+    const vault_error *e;
+    int rc;
+
+    *out = NULL;
+    if (b->closed)
+        return vault_err(VAULT_EAUTH, "%s: a password was asked for after vault_open()", path);
+    if (b->cb)
+        rc = b->cb(out, kind, path, alias, b->payload);
+    else if (b->provider)
+        rc = vault_password_provider_cb(out, kind, path, alias, b->provider);
+    else if (kind == VAULT_PASSWORD_KEY)
+        return VAULT_ENOTFOUND;
+    else
+        rc = vault_err(VAULT_ENOTFOUND, "no password source for %s: set vault_options.password or "
+                       "password_sources", path);
+    /* The keystore turns a missing store password into its own message;
+     * keep the source's, which says what was tried. */
+    if (rc != 0 && !(rc == VAULT_ENOTFOUND && kind == VAULT_PASSWORD_KEY)) {
+        e = vault_error_last();
+        b->failed_code = rc;
+        snprintf(b->failed_message, sizeof b->failed_message, "%s",
+                 e && e->message[0] ? e->message : vault_strerror(rc));
+    }
+    return rc;
+}
+
+static int bridge_init(pw_bridge *b, const vault_options *opts)
+{
+    b->cb = opts->password;
+    b->payload = opts->payload;
+    if (!b->cb && opts->password_sources)
+        return vault_password_provider_new(&b->provider, opts->password_sources);
+    return 0;
+}
+
+/* After vault_open(): no more passwords, and none kept in memory. */
+static void bridge_close(pw_bridge *b)
+{
+    b->closed = 1;
+    vault_password_provider_free(b->provider);
+    b->provider = NULL;
+    b->cb = NULL;
+    b->payload = NULL;
+}
+
+/* ---- entries ---------------------------------------------------------------- */
+
+static int alias_cmp_n(const char *a, size_t alen, const char *b)
+{
+    int c = strncmp(a, b, alen);
+    if (c != 0)
+        return c;
+    return b[alen] == '\0' ? 0 : -1;
+}
+
+static int entry_ptr_cmp(const void *x, const void *y)
+{
+    const rt_entry *a = *(const rt_entry *const *)x, *b = *(const rt_entry *const *)y;
+    return strcmp(a->alias, b->alias);
+}
+
+static rt_entry *find_entry(const vault *v, const char *alias, size_t alen)
+{
+    size_t lo = 0, hi = v->count;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = alias_cmp_n(alias, alen, v->sorted[mid]->alias);
+        if (c == 0)
+            return v->sorted[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+static int load_entries(vault *v, const vault_config *cfg)
+{
+    size_t i, n = vault_config_count(cfg);
+
+    if (n == 0)
+        return 0;
+    v->entries = vault_calloc(n, sizeof *v->entries);
+    v->sorted = vault_calloc(n, sizeof *v->sorted);
+    if (!v->entries || !v->sorted)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
+    for (i = 0; i < n; i++) {
+        const vault_config_entry *ce;
+        rt_entry *e = &v->entries[i];
+        int rc = vault_config_entry_at(cfg, i, &ce);
+        if (rc != 0)
+            return rc;
+        v->count++;
+        e->state = ce->state;
+        e->line = ce->line;
+        if (!(e->alias = vault_strdup(ce->alias)) ||
+            (ce->state == VAULT_VALUE_SEALED && !(e->value = vault_strdup(ce->value))))
+            return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
+        if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT) &&
+            (rc = vault_config_plaintext(cfg, i, &e->plain)) != 0)
+            return rc;
+        v->sorted[i] = e;
+    }
+    qsort(v->sorted, v->count, sizeof *v->sorted, entry_ptr_cmp);
+    return 0;
+}
+
+static size_t sealed_count(const vault *v)
+{
+    size_t i, n = 0;
+    for (i = 0; i < v->count; i++)
+        n += v->entries[i].state == VAULT_VALUE_SEALED;
+    return n;
+}
+
+/* Decrypt one entry; the message names the file, line and alias. */
+static int resolve_entry(const vault *v, rt_entry *e)
+{
+    const vault_error *err;
+    vault_secret *s = NULL;
+    int rc;
+
+    switch (e->state) {
+    case VAULT_VALUE_EMPTY:
+        return vault_err(VAULT_EFORMAT, "%s:%u: alias \"%s\" has no value", v->path, e->line, e->alias);
+    case VAULT_VALUE_PLAIN:
+        if (!e->plain)
+            return vault_err(VAULT_EFORMAT, "%s:%u: alias \"%s\" is plain text, not sealed (seal it "
+                             "with 'cipher-tool seal')", v->path, e->line, e->alias);
+        rc = vault_secret_new(&s, vault_secret_data(e->plain), vault_secret_len(e->plain));
+        break;
+    default:
+        if (!v->opener)
+            return vault_err(VAULT_EINVAL, "%s: no keystore to open \"%s\"", v->path, e->alias);
+        rc = vault_opener_open(v->opener, e->alias, e->value, &s, NULL);
+        if (rc != 0) {
+            char reason[600];
+            err = vault_error_last();
+            snprintf(reason, sizeof reason, "%s", err ? err->message : vault_strerror(rc));
+            return vault_err(rc, "%s:%u: alias \"%s\": %s", v->path, e->line, e->alias, reason);
+        }
+        break;
+    }
+    if (rc != 0)
+        return rc;
+    e->secret = s;
+    return 0;
+}
+
+/* The stored secret of an alias, resolving it first in lazy mode. The
+ * pointer stays valid until vault_free(). */
+static int lookup(const vault *v, const char *alias, size_t alen, const vault_secret **out)
+{
+    vault *mv = (vault *)v; /* the lock and the lazily filled slots are not part of the value */
+    rt_entry *e = find_entry(v, alias, alen);
+    int rc = 0;
+
+    *out = NULL;
+    if (!e)
+        return vault_err(VAULT_ENOTFOUND, "no alias \"%.*s\" in %s", (int)alen, alias, v->path);
+    if (!(v->flags & VAULT_OPEN_LAZY)) {
+        *out = e->secret;
+        return 0;
+    }
+    pthread_mutex_lock(&mv->lock);
+    if (!e->secret)
+        rc = resolve_entry(v, e);
+    *out = e->secret;
+    pthread_mutex_unlock(&mv->lock);
+    return rc;
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+/* Decrypt the private (or secret) key now, so that the key password is asked
+ * for during vault_open() and a wrong one fails the open. */
+static int unlock_key(vault_keystore *ks, const char *alias)
+{
+    const vault_keystore_entry *e;
+    unsigned char *der = NULL;
+    vault_secret *key = NULL;
+    size_t len;
+    int rc = vault_keystore_find(ks, alias, &e);
+
+    if (rc != 0)
+        return rc;
+    switch (e->kind) {
+    case VAULT_ENTRY_PRIVATE_KEY:
+        rc = vault_keystore_public_key_der(ks, e->alias, &der, &len);
+        vault_string_free((char *)der);
+        return rc;
+    case VAULT_ENTRY_SECRET_KEY:
+        rc = vault_keystore_secret_key(ks, e->alias, &key);
+        vault_secret_free(key);
+        return rc;
+    default:
+        return vault_err(VAULT_EKEY, "%s: alias \"%s\" holds no private or secret key",
+                         vault_keystore_path(ks), e->alias);
+    }
+}
+
+static int open_keystore(vault *v, const rt_location *loc, const vault_options *opts)
+{
+    vault_keystore_options ko = VAULT_KEYSTORE_OPTIONS_INIT;
+    vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
+    int rc;
+
+    oo.transformation = loc->transformation;
+    oo.symmetric_key = opts->symmetric_key;
+    if (!loc->keystore && opts->symmetric_key)
+        return vault_opener_new(&v->opener, &oo); /* WSO2 symmetric values only */
+    if (!loc->keystore)
+        return vault_err(VAULT_ENOTFOUND, "%s holds sealed values but names no keystore: set "
+                         "vault_options.keystore%s", v->path,
+                         loc->type == VAULT_CONFIG_TOML ? " or [keystore.primary] file_name"
+                                                        : " or keystore.identity.location in "
+                                                          "secret-conf.properties");
+    ko.type = loc->keystore_type;
+    ko.password = bridge_password;
+    ko.payload = &v->bridge;
+    rc = vault_keystore_open(&v->ks, loc->keystore, &ko);
+    if (rc == 0)
+        rc = unlock_key(v->ks, loc->key_alias);
+    if (rc != 0 && v->bridge.failed_code != 0)
+        return vault_err(v->bridge.failed_code, "%s", v->bridge.failed_message);
+    if (rc == VAULT_ENOTFOUND && !v->ks)
+        return vault_err(rc, "keystore %s (named by %s): no such file", loc->keystore,
+                         loc->keystore_origin ? loc->keystore_origin : "the configuration");
+    if (rc != 0)
+        return rc;
+    oo.keystore = v->ks;
+    oo.key_alias = loc->key_alias;
+    return vault_opener_new(&v->opener, &oo);
+}
+
+static void append(char *buf, const char *fmt, ...) VAULT_PRINTF(2, 3);
+
+/* Append to buf (FAILURES_MESSAGE_MAX + 1 bytes), keeping it terminated. */
+static void append(char *buf, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    va_list ap;
+    va_start(ap, fmt);
+    if (used < FAILURES_MESSAGE_MAX)
+        vsnprintf(buf + used, FAILURES_MESSAGE_MAX + 1 - used, fmt, ap);
+    va_end(ap);
+}
+
+/* The reason of a failure without the "file:line: alias" prefix that
+ * resolve_entry() puts first. */
+static const char *failure_reason(const vault *v, const rt_entry *e, const char *message)
+{
+    char prefix[256];
+    size_t n;
+
+    snprintf(prefix, sizeof prefix, "%s:%u: alias \"%s\"", v->path, e->line, e->alias);
+    n = strlen(prefix);
+    if (strncmp(message, prefix, n) != 0)
+        return message;
+    message += n;
+    if (message[0] == ':')
+        message++;
+    while (message[0] == ' ')
+        message++;
+    return message;
+}
+
+/* Eager mode: every value now; one message naming every alias that failed,
+ * with its reason while there is room. */
+static int resolve_all(vault *v)
+{
+    char list[FAILURES_MESSAGE_MAX + 1] = "";
+    size_t i, failed = 0, omitted = 0;
+    int first_rc = 0;
+
+    for (i = 0; i < v->count; i++) {
+        rt_entry *e = &v->entries[i];
+        char message[1024];
+        const vault_error *err;
+        const char *why;
+        size_t used = strlen(list);
+        int rc = resolve_entry(v, e);
+        if (rc == 0)
+            continue;
+        if (!first_rc)
+            first_rc = rc;
+        failed++;
+        err = vault_error_last();
+        snprintf(message, sizeof message, "%s", err ? err->message : vault_strerror(rc));
+        why = failure_reason(v, e, message);
+        if (used + strlen(e->alias) + strlen(why) + 32 < FAILURES_MESSAGE_MAX)
+            append(list, "%s\"%s\" (line %u): %s", failed > 1 ? "; " : "", e->alias, e->line, why);
+        else if (used + strlen(e->alias) + 64 < FAILURES_MESSAGE_MAX)
+            append(list, "%s\"%s\" (line %u)", failed > 1 ? "; " : "", e->alias, e->line);
+        else
+            omitted++;
+    }
+    if (failed == 0)
+        return 0;
+    if (omitted)
+        append(list, " and %zu more", omitted);
+    return vault_err(first_rc, "%s: %zu of %zu secrets cannot be opened: %s", v->path, failed,
+                     v->count, list);
+}
+
+static int check_options(vault **out, const vault_options *opts)
+{
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_open: out is NULL");
+    *out = NULL;
+    if (!opts || !opts->config)
+        return vault_err(VAULT_EINVAL, "vault_open: options with a config are required");
+    if (opts->version != VAULT_OPTIONS_VERSION)
+        return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
+    if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT))
+        return vault_err(VAULT_EINVAL, "vault_options: unknown flags 0x%x", opts->flags);
+    if (opts->password_sources && opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
+        return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u",
+                         opts->password_sources->version);
+    return vault_init();
+}
+
+int vault_open(vault **out, const vault_options *opts)
+{
+    rt_location loc;
+    vault_config *cfg = NULL;
+    vault *v = NULL;
+    int rc, located = 0;
+
+    if ((rc = check_options(out, opts)) != 0)
+        return rc;
+    if ((rc = rt_locate(&loc, opts)) != 0)
+        return rc;
+    located = 1;
+    v = vault_calloc(1, sizeof *v);
+    if (!v || !(v->path = vault_strdup(loc.config))) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    v->flags = opts->flags;
+    if ((rc = bridge_init(&v->bridge, opts)) != 0 ||
+        (rc = vault_config_open(&cfg, loc.config, loc.type)) != 0 ||
+        (rc = load_entries(v, cfg)) != 0)
+        goto done;
+    if (sealed_count(v) > 0 && (rc = open_keystore(v, &loc, opts)) != 0)
+        goto done;
+    bridge_close(&v->bridge);
+    if (v->flags & VAULT_OPEN_LAZY) {
+        if (pthread_mutex_init(&v->lock, NULL) != 0) {
+            rc = vault_err(VAULT_ERROR, "cannot create a mutex");
+            goto done;
+        }
+        v->lock_ready = 1;
+    } else {
+        if ((rc = resolve_all(v)) != 0)
+            goto done;
+        /* Every secret is out: the private key has no more business here. */
+        vault_opener_free(v->opener);
+        vault_keystore_free(v->ks);
+        v->opener = NULL;
+        v->ks = NULL;
+    }
+    *out = v;
+    v = NULL;
+done:
+    vault_config_free(cfg);
+    if (located)
+        rt_location_clear(&loc);
+    vault_free(v);
+    return rc;
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+int vault_get(const vault *v, const char *alias, vault_secret **out)
+{
+    const vault_secret *s;
+    int rc;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_get: out is NULL");
+    *out = NULL;
+    if (!v || !alias)
+        return vault_err(VAULT_EINVAL, "vault_get: invalid argument");
+    if ((rc = lookup(v, alias, strlen(alias), &s)) != 0)
+        return rc;
+    return vault_secret_new(out, vault_secret_data(s), vault_secret_len(s));
+}
+
+static const char ref_open[] = "$secret{";
+static const char whole_prefix[] = "secretAlias:";
+#define REF_OPEN_LEN (sizeof ref_open - 1)
+
+/* The reference at text[i], as conf_scan_refs() reads it: the alias runs to
+ * the first '}' on the line and is not empty. 0 when there is none. */
+static size_t ref_at(const char *text, size_t n, size_t i, size_t *alias_len)
+{
+    size_t j;
+    if (n - i <= REF_OPEN_LEN || memcmp(text + i, ref_open, REF_OPEN_LEN) != 0)
+        return 0;
+    for (j = i + REF_OPEN_LEN; j < n && text[j] != '}' && text[j] != '\n' && text[j] != '\r'; j++)
+        ;
+    if (j >= n || text[j] != '}' || j == i + REF_OPEN_LEN)
+        return 0;
+    *alias_len = j - i - REF_OPEN_LEN;
+    return j + 1 - i;
+}
+
+/* Two passes over the text: the first resolves every reference and sums the
+ * length, the second copies into guarded memory. With fill NULL it is the
+ * first pass. */
+static int expand_pass(const vault *v, const char *text, size_t n, unsigned char *fill, size_t *total)
+{
+    size_t i = 0, w = 0;
+
+    while (i < n) {
+        const vault_secret *s;
+        size_t alen = 0, span = text[i] == '$' ? ref_at(text, n, i, &alen) : 0;
+        int rc;
+        if (span == 0) {
+            if (fill)
+                fill[w] = (unsigned char)text[i];
+            w++;
+            i++;
+            continue;
+        }
+        if ((rc = lookup(v, text + i + REF_OPEN_LEN, alen, &s)) != 0)
+            return rc;
+        if (fill)
+            memcpy(fill + w, vault_secret_data(s), vault_secret_len(s));
+        if (vault_secret_len(s) > SIZE_MAX / 2 - w)
+            return vault_err(VAULT_ENOMEM, "expanded text too large");
+        w += vault_secret_len(s);
+        i += span;
+    }
+    *total = w;
+    return 0;
+}
+
+/* "secretAlias:alias" as the whole text, perhaps with one line ending (a
+ * one-line file): the secret, with the same line ending. 1 when the text
+ * is not of that form. */
+static int expand_whole(const vault *v, const char *text, size_t n, vault_secret **out)
+{
+    const size_t plen = sizeof whole_prefix - 1;
+    const char *alias = text + plen;
+    const vault_secret *s;
+    unsigned char *data;
+    size_t alen, eol = 0;
+    int rc;
+
+    if (n <= plen || memcmp(text, whole_prefix, plen) != 0)
+        return 1;
+    alen = n - plen;
+    if (alias[alen - 1] == '\n')
+        eol = alen >= 2 && alias[alen - 2] == '\r' ? 2 : 1;
+    alen -= eol;
+    if (alen == 0 || memchr(alias, '\n', alen) || memchr(alias, '\r', alen))
+        return 1;
+    if ((rc = lookup(v, alias, alen, &s)) != 0)
+        return rc;
+    if ((rc = vault_secret_alloc(out, vault_secret_len(s) + eol, &data)) != 0)
+        return rc;
+    memcpy(data, vault_secret_data(s), vault_secret_len(s));
+    memcpy(data + vault_secret_len(s), alias + alen, eol);
+    vault_secret_seal(*out);
+    return 0;
+}
+
+int vault_expand(const vault *v, const char *text, vault_secret **out)
+{
+    unsigned char *data;
+    size_t n, total = 0;
+    int rc;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_expand: out is NULL");
+    *out = NULL;
+    if (!v || !text)
+        return vault_err(VAULT_EINVAL, "vault_expand: invalid argument");
+    n = strlen(text);
+    if ((rc = expand_whole(v, text, n, out)) <= 0)
+        return rc;
+    if ((rc = expand_pass(v, text, n, NULL, &total)) != 0)
+        return rc;
+    if ((rc = vault_secret_alloc(out, total, &data)) != 0)
+        return rc;
+    rc = expand_pass(v, text, n, data, &total);
+    vault_secret_seal(*out);
+    if (rc != 0) {
+        vault_secret_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int xml_resolve(const char *alias, vault_secret **out, void *payload)
+{
+    return vault_get(payload, alias, out);
+}
+
+int vault_expand_xml(const vault *v, const void *xml, size_t len, const char *name, vault_secret **out)
+{
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_expand_xml: out is NULL");
+    *out = NULL;
+    if (!v || (!xml && len > 0))
+        return vault_err(VAULT_EINVAL, "vault_expand_xml: invalid argument");
+    return vault_xml_expand(out, xml, len, name, xml_resolve, (void *)v);
+}
+
+size_t vault_count(const vault *v)
+{
+    return v ? v->count : 0;
+}
+
+const char *vault_alias_at(const vault *v, size_t i)
+{
+    return v && i < v->count ? v->entries[i].alias : NULL;
+}
+
+const char *vault_path(const vault *v)
+{
+    return v ? v->path : NULL;
+}
+
+void vault_free(vault *v)
+{
+    size_t i;
+
+    if (!v)
+        return;
+    for (i = 0; i < v->count; i++) {
+        rt_entry *e = &v->entries[i];
+        vault_free_ptr(e->alias);
+        vault_free_ptr(e->value);
+        vault_secret_free(e->plain);
+        vault_secret_free(e->secret);
+    }
+    vault_opener_free(v->opener);
+    vault_keystore_free(v->ks);
+    vault_password_provider_free(v->bridge.provider);
+    sodium_memzero(v->bridge.failed_message, sizeof v->bridge.failed_message);
+    if (v->lock_ready)
+        pthread_mutex_destroy(&v->lock);
+    vault_free_ptr(v->entries);
+    vault_free_ptr(v->sorted);
+    vault_free_ptr(v->path);
+    vault_free_ptr(v);
+}

@@ -1,0 +1,28 @@
+/* The runtime's internal contract: where a configuration's secrets and
+ * keystore are (runtime_locate.c) for the vault itself (runtime.c). */
+#ifndef VAULT_RUNTIME_INTERNAL_H
+#define VAULT_RUNTIME_INTERNAL_H
+
+#include "internal.h"
+#include "vault/vault.h"
+#include "vault/xml.h"
+
+/* Everything vault_open() needs to know before it reads a value; every
+ * string is vault_malloc'ed (or NULL). */
+typedef struct rt_location {
+    char *config;                        /* the file holding the secrets */
+    vault_config_type type;              /* TOML or PROPERTIES */
+    char *home;                          /* the product home, when the layout shows one */
+    char *keystore;                      /* NULL when neither the caller nor the config names one */
+    char *keystore_origin;               /* where the keystore was named, for messages */
+    vault_keystore_type keystore_type;   /* forced by the caller only */
+    char *key_alias;
+    vault_transformation transformation;
+} rt_location;
+
+/* Work out the location from the options and the files they point to. */
+int rt_locate(rt_location *loc, const vault_options *opts);
+
+void rt_location_clear(rt_location *loc);
+
+#endif
