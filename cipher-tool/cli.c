@@ -1,13 +1,14 @@
 /* Messages and the shared keystore options. */
 #include "cli.h"
 
+#include <vault/vault.h>
+
 #include <errno.h>
 #include <sodium.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 static void message(const char *level, const char *fmt, va_list ap)
@@ -118,10 +119,20 @@ int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *c
     }
 }
 
-/* Read one line from the terminal with echo off. */
-static int read_tty_line(int fd, char *buf, size_t size, size_t *len)
+/* Read one line from the terminal (echoed: an alias, never a secret). */
+int cli_prompt_line(vault_secret **out, const char *prompt)
 {
+    char buf[1024];
     size_t n = 0;
+    int fd, rc;
+
+    *out = NULL;
+    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return VAULT_ENOTFOUND;
+    if (write(fd, prompt, strlen(prompt)) < 0) {
+        /* the prompt is a courtesy; reading still works */
+    }
     for (;;) {
         char c;
         ssize_t r = read(fd, &c, 1);
@@ -129,43 +140,21 @@ static int read_tty_line(int fd, char *buf, size_t size, size_t *len)
             continue;
         if (r <= 0 || c == '\n' || c == '\r')
             break;
-        if (n + 1 < size)
+        if (n + 1 < sizeof buf)
             buf[n++] = c;
     }
-    *len = n;
-    return 0;
+    close(fd);
+    rc = vault_secret_new(out, buf, n);
+    sodium_memzero(buf, sizeof buf);
+    return rc;
 }
 
+/* The library's no-echo terminal reader; VAULT_ENOTFOUND without a terminal. */
 int cli_prompt_secret(vault_secret **out, const char *prompt)
 {
-    char buf[4096];
-    struct termios old, quiet;
-    size_t len = 0;
-    int fd, rc, restore;
-
-    *out = NULL;
-    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        return VAULT_ENOTFOUND;
-    restore = tcgetattr(fd, &old) == 0;
-    if (restore) {
-        quiet = old;
-        quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
-        quiet.c_lflag |= ICANON;
-        (void)tcsetattr(fd, TCSAFLUSH, &quiet);
-    }
-    if (write(fd, prompt, strlen(prompt)) < 0) {
-        /* the prompt is a courtesy; reading still works */
-    }
-    read_tty_line(fd, buf, sizeof buf, &len);
-    if (restore)
-        (void)tcsetattr(fd, TCSAFLUSH, &old);
-    if (write(fd, "\n", 1) < 0) {
-        /* as above */
-    }
-    close(fd);
-    rc = vault_secret_new(out, buf, len);
-    sodium_memzero(buf, sizeof buf);
+    int rc = vault_password_from_terminal(out, prompt);
+    if (rc == VAULT_ENOTFOUND)
+        vault_error_clear();
     return rc;
 }
 
@@ -174,6 +163,8 @@ static int ask_store_password(cli_keystore *k, vault_secret **out, const char *p
     char prompt[4200];
     int rc;
 
+    if (k->given)
+        return vault_secret_new(out, vault_secret_data(k->given), vault_secret_len(k->given));
     if (k->password_file) {
         vault_secret **second = k->key_password_file || k->key_password_fd >= 0 ? NULL : &k->second_line;
         return vault_password_from_file(out, second, k->password_file);

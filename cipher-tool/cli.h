@@ -37,6 +37,7 @@ typedef struct cli_keystore {
     const char *key_password_file;
     int key_password_fd;
     const char *role;             /* "keystore" or "truststore", for prompts */
+    const vault_secret *given;    /* a store password already at hand (-Dpassword=) */
     vault_secret *second_line;    /* key password from a two-line password file */
 } cli_keystore;
 
@@ -92,8 +93,82 @@ int cli_read_value(vault_secret **out, const char *what);
 /* Prompt on the terminal without echo; VAULT_ENOTFOUND when there is none. */
 int cli_prompt_secret(vault_secret **out, const char *prompt);
 
+/* Read one line from the terminal with echo (an alias, not a secret). */
+int cli_prompt_line(vault_secret **out, const char *prompt);
+
 /* Parse a non-negative descriptor number; -1 when invalid. */
 int cli_parse_fd(const char *s);
+
+/* Recipients and format for the commands that seal (encrypt, seal, change,
+ * rotate): -k KEYSTORE [--alias A] and/or --cert CERT (repeatable),
+ * --format, --transformation, --symmetric-key-file. */
+#define CLI_MAX_CERTS 16
+typedef struct cli_sealing {
+    cli_keystore key;              /* -k and its password options */
+    vault_keystore *ks;            /* opened by cli_sealing_prepare() */
+    const char *certs[CLI_MAX_CERTS];
+    size_t cert_count;
+    vault_keystore *cert_ks[CLI_MAX_CERTS];
+    vault_recipient *recipients[CLI_MAX_CERTS + 1];
+    size_t recipient_count;
+    int format;                    /* vault_format; 0 until chosen */
+    int transformation;            /* vault_transformation */
+    const char *symmetric_key_file;
+    vault_secret *symmetric_key;
+} cli_sealing;
+
+enum {
+    OPT_CERT = 1050,
+    OPT_FORMAT,
+    OPT_TRANSFORMATION,
+    OPT_SYMMETRIC_KEY_FILE
+};
+
+#define CLI_SEALING_LONG_OPTIONS                                                 \
+    CLI_KEYSTORE_LONG_OPTIONS,                                                   \
+    {"cert", required_argument, NULL, OPT_CERT},                                 \
+    {"format", required_argument, NULL, OPT_FORMAT},                             \
+    {"transformation", required_argument, NULL, OPT_TRANSFORMATION},             \
+    {"symmetric-key-file", required_argument, NULL, OPT_SYMMETRIC_KEY_FILE}
+
+#define CLI_SEALING_OPTIONS_HELP                                                            \
+    CLI_KEYSTORE_OPTIONS_HELP                                                               \
+    "      --cert FILE             seal to this certificate (PEM or DER; repeatable: each\n" \
+    "                              one is a recipient of native values)\n"                  \
+    "      --format FORMAT         native (default), wso2, wso2-holder, wso2-symmetric\n"   \
+    "      --transformation T      wso2 formats: RSA, RSA/ECB/PKCS1Padding,\n"              \
+    "                              RSA/ECB/OAEPwithSHA1andMGF1Padding (default),\n"         \
+    "                              RSA/ECB/OAEPWithSHA-256AndMGF1Padding\n"                 \
+    "      --symmetric-key-file F  wso2-symmetric: the AES key (raw 16/24/32 bytes, or hex\n" \
+    "                              or base64 text), instead of a keystore secret key\n"
+
+void cli_sealing_init(cli_sealing *s);
+void cli_sealing_clear(cli_sealing *s);
+
+/* Handle one sealing option (keystore options included); 1 handled, 0 not
+ * ours, -1 bad argument (message printed). */
+int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd);
+
+/* Open the keystore and certificates, build the recipients and a sealer.
+ * Returns EXIT_OK, EXIT_FAIL or EXIT_USAGE (messages printed). */
+int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out);
+
+/* An opener for the keystore of s (-k), to verify what was sealed; NULL
+ * when there is no private or secret key at hand. */
+int cli_sealing_opener(cli_sealing *s, vault_opener **out);
+
+/* Seal the PLAIN (and, asked for on a terminal, EMPTY) secrets of one
+ * config file in place, or with only_alias the one secret to the value
+ * given. Verified with opener when not NULL. Messages printed; returns
+ * EXIT_OK or EXIT_FAIL. */
+int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, const char *only_alias,
+                  vault_secret *given);
+
+/* Read a sealed value from standard input: blank space around it ignored,
+ * "NAME=VALUE" (as encrypt -n prints it) split. *text is malloc'ed; name
+ * (in: the -n alias or NULL, out: the alias) and value point into it.
+ * Returns EXIT_OK or EXIT_FAIL (message printed). */
+int cli_read_sealed_value(char **text, const char **name, const char **value);
 
 /* Subcommands. */
 typedef struct cli_command {
@@ -103,5 +178,15 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_keystore(int argc, char **argv);
+int cmd_wso2(int argc, char **argv);
+int cmd_encrypt(int argc, char **argv);
+int cmd_decrypt(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_change(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 
 #endif

@@ -6,6 +6,15 @@
 #include <sys/resource.h>
 
 static const cli_command commands[] = {
+    {"encrypt", cmd_encrypt, "seal one value read from standard input or the terminal"},
+    {"decrypt", cmd_decrypt, "open one sealed value read from standard input"},
+    {"inspect", cmd_inspect, "tell a sealed value's format, algorithm and key ids"},
+    {"seal", cmd_seal, "encrypt the plain text secrets of config files in place"},
+    {"check", cmd_check, "fail when a secret is left in plain text or does not open"},
+    {"list", cmd_list, "show the secrets of config files and their state"},
+    {"change", cmd_change, "replace one secret of a config file"},
+    {"render", cmd_render, "write a template with its $secret{alias} references resolved"},
+    {"exec", cmd_exec, "run a program with chosen secrets in its environment or descriptors"},
     {"keystore", cmd_keystore, "list a keystore's entries, verify a certificate chain"},
 };
 
@@ -19,6 +28,8 @@ static void usage(FILE *out)
                  "public key; open them with its private key.\n\ncommands:\n");
     for (i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nThe WSO2 cipher tool's options work too: cipher-tool -Dconfigure, -Dchange\n"
+                 "('cipher-tool -help' for them).\n");
     fprintf(out, "\n'cipher-tool help COMMAND' or 'cipher-tool COMMAND --help' for a command's options.\n");
 }
 
@@ -67,6 +78,9 @@ int main(int argc, char **argv)
             return cli_usage_error(NULL, "unknown command \"%s\"", argv[2]);
         return cmd->run(2, help_argv);
     }
+    /* The Java cipher tool's command line: -Dconfigure, -Dchange, ... */
+    if (strncmp(argv[1], "-D", 2) == 0 || strcmp(argv[1], "-help") == 0)
+        return cmd_wso2(argc, argv);
     cmd = find_command(argv[1]);
     if (!cmd)
         return cli_usage_error(NULL, "unknown command \"%s\"", argv[1]);

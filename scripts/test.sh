@@ -15,6 +15,8 @@ run_suite() {
 
 echo "== plain build"
 run_suite build/plain
+echo "== valgrind (memcheck) on the public-API tests"
+scripts/valgrind.sh build/plain
 echo "== ASan + UBSan build"
 # Guard-page tests expect a real SIGSEGV, so ASan must not catch it.
 ASAN_OPTIONS=handle_segv=0:detect_leaks=1:abort_on_error=0 \

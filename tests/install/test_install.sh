@@ -29,8 +29,11 @@ int main(void)
 }
 C
 export PKG_CONFIG_PATH=$libdir/pkgconfig
+# A sanitizer build of the library needs programs built the same way.
+san=""
+if objdump -p "$libdir/libvault.so" | grep -q 'NEEDED.*libasan'; then san="-fsanitize=address,undefined"; fi
 # shellcheck disable=SC2046
-gcc -o "$tmp/hello-pc" "$tmp/hello.c" $(pkg-config --cflags --libs vault)
+gcc $san -o "$tmp/hello-pc" "$tmp/hello.c" $(pkg-config --cflags --libs vault)
 out=$(LD_LIBRARY_PATH=$libdir "$tmp/hello-pc")
 [ "$out" = "libvault $(pkg-config --modversion vault)" ] || { echo "FAIL: pkg-config program said '$out'"; exit 1; }
 
@@ -43,7 +46,7 @@ find_package(vault REQUIRED)
 add_executable(hello hello.c)
 target_link_libraries(hello PRIVATE vault::vault)
 CM
-cmake -S "$tmp/proj" -B "$tmp/proj/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake -S "$tmp/proj" -B "$tmp/proj/build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="$san" >/dev/null
 cmake --build "$tmp/proj/build" >/dev/null
 out=$(LD_LIBRARY_PATH=$libdir "$tmp/proj/build/hello")
 case "$out" in "libvault "*) ;; *) echo "FAIL: find_package program said '$out'"; exit 1;; esac

@@ -1,0 +1,166 @@
+/* Recipients, format and sealer for the commands that seal. */
+#include "cli.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_sealing_init(cli_sealing *s)
+{
+    memset(s, 0, sizeof *s);
+    cli_keystore_init(&s->key, "keystore");
+}
+
+void cli_sealing_clear(cli_sealing *s)
+{
+    size_t i;
+    for (i = 0; i < s->recipient_count; i++)
+        vault_recipient_free(s->recipients[i]);
+    for (i = 0; i < s->cert_count; i++)
+        vault_keystore_free(s->cert_ks[i]);
+    vault_keystore_free(s->ks);
+    vault_secret_free(s->symmetric_key);
+    cli_keystore_clear(&s->key);
+    memset(s, 0, sizeof *s);
+}
+
+int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd)
+{
+    int v = cli_keystore_option(&s->key, opt, arg, cmd);
+    if (v != 0)
+        return v;
+    switch (opt) {
+    case OPT_CERT:
+        if (s->cert_count == CLI_MAX_CERTS) {
+            cli_usage_error(cmd, "at most %d --cert options", CLI_MAX_CERTS);
+            return -1;
+        }
+        s->certs[s->cert_count++] = arg;
+        return 1;
+    case OPT_FORMAT:
+        if ((s->format = vault_format_from_name(arg)) < 0) {
+            cli_usage_error(cmd, "unknown format \"%s\" (native, wso2, wso2-holder, wso2-symmetric)", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_TRANSFORMATION:
+        if ((s->transformation = vault_transformation_from_name(arg)) < 0) {
+            cli_usage_error(cmd, "unknown transformation \"%s\"", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_SYMMETRIC_KEY_FILE:
+        s->symmetric_key_file = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* A key file holds raw bytes (16, 24, 32) or the same as hex or base64 text. */
+static int read_symmetric_key(cli_sealing *s)
+{
+    vault_secret *line = NULL;
+    unsigned char key[64];
+    size_t n = 0;
+    const char *end;
+    int rc = vault_password_from_file(&line, NULL, s->symmetric_key_file);
+    if (rc != 0)
+        return cli_fail(rc, NULL);
+    n = vault_secret_len(line);
+    if (n == 16 || n == 24 || n == 32) {
+        rc = vault_secret_new(&s->symmetric_key, vault_secret_data(line), n);
+    } else if (sodium_hex2bin(key, sizeof key, vault_secret_str(line), n, NULL, &n, &end) == 0 && !*end &&
+               (n == 16 || n == 24 || n == 32)) {
+        rc = vault_secret_new(&s->symmetric_key, key, n);
+    } else if (sodium_base642bin(key, sizeof key, vault_secret_str(line), vault_secret_len(line), NULL, &n,
+                                 &end, sodium_base64_VARIANT_ORIGINAL) == 0 && !*end &&
+               (n == 16 || n == 24 || n == 32)) {
+        rc = vault_secret_new(&s->symmetric_key, key, n);
+    } else {
+        cli_error("%s: not an AES key (16, 24 or 32 bytes, raw, hex or base64)", s->symmetric_key_file);
+        rc = VAULT_EFORMAT;
+    }
+    sodium_memzero(key, sizeof key);
+    vault_secret_free(line);
+    return rc == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+static int add_recipient(cli_sealing *s, vault_keystore *ks, const char *alias)
+{
+    int rc = vault_recipient_from_keystore(&s->recipients[s->recipient_count], ks, alias);
+    if (rc != 0)
+        return cli_fail(rc, NULL);
+    s->recipient_count++;
+    return EXIT_OK;
+}
+
+int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out)
+{
+    vault_seal_options o = VAULT_SEAL_OPTIONS_INIT;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    if (!s->format)
+        s->format = VAULT_FORMAT_NATIVE;
+    if (s->format == VAULT_FORMAT_WSO2_SYMMETRIC) {
+        if (!s->symmetric_key_file && !s->key.path)
+            return cli_usage_error(cmd, "wso2-symmetric needs -k KEYSTORE (a secret key entry) or --symmetric-key-file");
+    } else if (!s->key.path && s->cert_count == 0) {
+        return cli_usage_error(cmd, "missing recipient: -k KEYSTORE or --cert CERT");
+    }
+    if (s->format != VAULT_FORMAT_NATIVE && s->format != VAULT_FORMAT_WSO2_SYMMETRIC &&
+        (s->cert_count + (s->key.path ? 1 : 0)) > 1)
+        return cli_usage_error(cmd, "the %s format has one recipient; several need --format native",
+                               vault_format_name((vault_format)s->format));
+    if (s->key.path && cli_open_keystore(&s->ks, &s->key) != 0)
+        return EXIT_FAIL;
+    if (s->format == VAULT_FORMAT_WSO2_SYMMETRIC) {
+        if (s->symmetric_key_file)
+            rc = read_symmetric_key(s);
+        else
+            rc = vault_keystore_secret_key(s->ks, s->key.alias, &s->symmetric_key) == 0 ? EXIT_OK
+                                                                                         : cli_fail(VAULT_ERROR, NULL);
+        if (rc != EXIT_OK)
+            return rc;
+    } else {
+        if (s->ks && (rc = add_recipient(s, s->ks, s->key.alias)) != EXIT_OK)
+            return rc;
+        for (i = 0; i < s->cert_count; i++) {
+            cli_keystore c;
+            cli_keystore_init(&c, "certificate");
+            c.path = s->certs[i];
+            if (cli_open_keystore(&s->cert_ks[i], &c) != 0)
+                return EXIT_FAIL;
+            if ((rc = add_recipient(s, s->cert_ks[i], NULL)) != EXIT_OK)
+                return rc;
+        }
+    }
+    o.format = (vault_format)s->format;
+    o.transformation = (vault_transformation)s->transformation;
+    o.recipients = (const vault_recipient *const *)s->recipients;
+    o.recipient_count = s->recipient_count;
+    o.symmetric_key = s->symmetric_key;
+    rc = vault_sealer_new(out, &o);
+    return rc == 0 ? EXIT_OK : cli_fail(rc, NULL);
+}
+
+int cli_sealing_opener(cli_sealing *s, vault_opener **out)
+{
+    vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
+    const vault_keystore_entry *e;
+
+    *out = NULL;
+    if (s->symmetric_key) {
+        o.symmetric_key = s->symmetric_key;
+    } else {
+        if (!s->ks || vault_keystore_find(s->ks, s->key.alias, &e) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT) {
+            vault_error_clear();
+            return 0;
+        }
+        o.keystore = s->ks;
+        o.key_alias = e->alias;
+    }
+    return vault_opener_new(out, &o);
+}

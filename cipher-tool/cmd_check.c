@@ -1,0 +1,266 @@
+/* cipher-tool check | list: the CI guard and the inventory of config secrets. */
+#include "cli.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static const char check_usage[] =
+    "usage: cipher-tool check FILE... [-k KEYSTORE [options]] [--json]\n"
+    "\n"
+    "Fail (exit 1) when a secret is left in plain text, when a $secret{alias}\n"
+    "reference names an alias that is not in [secrets], or (with -k) when a\n"
+    "sealed value does not open with the keystore's key. Each problem is named\n"
+    "with its file, line and alias; no secret is ever printed.\n"
+    "\n"
+    "options:\n" CLI_KEYSTORE_OPTIONS_HELP
+    "      --json                  machine-readable report\n"
+    "\n"
+    "example:\n"
+    "  cipher-tool check repository/conf/deployment.toml\n";
+
+static const char list_usage[] =
+    "usage: cipher-tool list FILE... [--json]\n"
+    "\n"
+    "Show each secret alias with its state (plain, sealed, empty) and, for\n"
+    "sealed values, the format, algorithm and key ids. Never shows a secret.\n"
+    "\n"
+    "example:\n"
+    "  cipher-tool list repository/conf/deployment.toml --json\n";
+
+static const char *state_name(vault_value_state s)
+{
+    return s == VAULT_VALUE_PLAIN ? "plain" : s == VAULT_VALUE_SEALED ? "sealed" : "empty";
+}
+
+typedef struct report {
+    int json;
+    json_t *problems;
+    size_t count;
+} report;
+
+static void problem(report *r, const char *file, unsigned line, const char *alias, const char *what,
+                    const char *detail)
+{
+    r->count++;
+    if (r->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "file", json_string(file));
+        json_object_set_new(o, "line", json_integer(line));
+        json_object_set_new(o, "alias", json_string(alias));
+        json_object_set_new(o, "problem", json_string(what));
+        if (detail)
+            json_object_set_new(o, "detail", json_string(detail));
+        json_array_append_new(r->problems, o);
+    } else if (detail) {
+        cli_error("%s: line %u: alias \"%s\": %s: %s", file, line, alias, what, detail);
+    } else {
+        cli_error("%s: line %u: alias \"%s\": %s", file, line, alias, what);
+    }
+}
+
+static int check_file(const char *path, vault_opener *opener, report *r)
+{
+    vault_config *cfg = NULL;
+    size_t i, idx;
+
+    if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0) {
+        const vault_error *e = vault_error_last();
+        problem(r, path, 0, "", "unreadable", e ? e->message : "cannot read");
+        return 0;
+    }
+    for (i = 0; i < vault_config_count(cfg); i++) {
+        const vault_config_entry *e;
+        vault_secret *plain = NULL;
+        vault_config_entry_at(cfg, i, &e);
+        if (e->state == VAULT_VALUE_PLAIN)
+            problem(r, path, e->line, e->alias, "plain text secret", NULL);
+        else if (e->state == VAULT_VALUE_EMPTY)
+            problem(r, path, e->line, e->alias, "empty secret", NULL);
+        else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, NULL) != 0) {
+            const vault_error *err = vault_error_last();
+            problem(r, path, e->line, e->alias, "does not open", err ? err->message : NULL);
+        }
+        vault_secret_free(plain);
+    }
+    for (i = 0; i < vault_config_ref_count(cfg); i++) {
+        const vault_config_ref *ref;
+        vault_config_ref_at(cfg, i, &ref);
+        if (vault_config_find(cfg, ref->alias, &idx) != 0)
+            problem(r, path, ref->line, ref->alias, "reference to a missing alias", NULL);
+    }
+    vault_config_free(cfg);
+    return 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option options[] = {
+        CLI_KEYSTORE_LONG_OPTIONS,
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_keystore k;
+    vault_keystore *ks = NULL;
+    vault_opener *opener = NULL;
+    report r = {0, NULL, 0};
+    int opt, rc = EXIT_USAGE, i;
+
+    cli_keystore_init(&k, "keystore");
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
+        int handled = cli_keystore_option(&k, opt, optarg, "check");
+        if (handled < 0)
+            goto done;
+        if (handled)
+            continue;
+        if (opt == OPT_JSON) {
+            r.json = 1;
+            continue;
+        }
+        if (opt == 'h') {
+            fputs(check_usage, stdout);
+            rc = EXIT_OK;
+        } else {
+            rc = cli_usage_error("check", "bad option");
+        }
+        goto done;
+    }
+    if (optind >= argc) {
+        rc = cli_usage_error("check", "expected one or more FILEs");
+        goto done;
+    }
+    if (k.path) {
+        vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
+        if (cli_open_keystore(&ks, &k) != 0) {
+            rc = EXIT_FAIL;
+            goto done;
+        }
+        o.keystore = ks;
+        o.key_alias = k.alias;
+        if (vault_opener_new(&opener, &o) != 0) {
+            rc = cli_fail(VAULT_ERROR, NULL);
+            goto done;
+        }
+    }
+    r.problems = json_array();
+    for (i = optind; i < argc; i++)
+        check_file(argv[i], opener, &r);
+    if (r.json) {
+        json_t *root = json_object();
+        json_object_set_new(root, "ok", json_boolean(r.count == 0));
+        json_object_set_new(root, "problems", json_incref(r.problems));
+        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(root);
+    } else if (r.count == 0) {
+        fprintf(stderr, "cipher-tool: %d file%s checked: no plain text secret, no missing alias%s\n",
+                argc - optind, argc - optind == 1 ? "" : "s", opener ? ", every value opens" : "");
+    }
+    rc = r.count ? EXIT_FAIL : EXIT_OK;
+done:
+    json_decref(r.problems);
+    vault_opener_free(opener);
+    vault_keystore_free(ks);
+    cli_keystore_clear(&k);
+    return rc;
+}
+
+static json_t *entry_json(const vault_config_entry *e, const vault_value_info *info)
+{
+    json_t *o = json_object();
+    size_t i;
+    json_object_set_new(o, "alias", json_string(e->alias));
+    json_object_set_new(o, "line", json_integer(e->line));
+    json_object_set_new(o, "state", json_string(state_name(e->state)));
+    if (info) {
+        json_t *ids = json_array();
+        json_object_set_new(o, "format", json_string(vault_format_name(info->format)));
+        json_object_set_new(o, "algorithm", json_string(info->algorithm ? info->algorithm : ""));
+        for (i = 0; i < info->recipient_count && info->key_ids; i++)
+            json_array_append_new(ids, json_string(info->key_ids[i]));
+        json_object_set_new(o, "key_ids", ids);
+        json_object_set_new(o, "legacy", json_boolean(info->legacy));
+    }
+    return o;
+}
+
+static void entry_text(const vault_config_entry *e, const vault_value_info *info)
+{
+    size_t i;
+    printf("%-40s %-7s", e->alias, state_name(e->state));
+    if (info) {
+        printf(" %-15s %s", vault_format_name(info->format), info->algorithm ? info->algorithm : "");
+        for (i = 0; i < info->recipient_count && info->key_ids; i++)
+            printf("%s%.16s", i ? "," : " key ", info->key_ids[i]);
+        if (info->legacy)
+            printf(" (legacy)");
+    }
+    putchar('\n');
+}
+
+int cmd_list(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    json_t *files = NULL;
+    int opt, json = 0, rc = EXIT_OK, i;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (opt == OPT_JSON) {
+            json = 1;
+            continue;
+        }
+        if (opt == 'h') {
+            fputs(list_usage, stdout);
+            return EXIT_OK;
+        }
+        return cli_usage_error("list", "bad option");
+    }
+    if (optind >= argc)
+        return cli_usage_error("list", "expected one or more FILEs");
+    files = json_array();
+    for (i = optind; i < argc; i++) {
+        vault_config *cfg = NULL;
+        json_t *arr = json_array(), *f = json_object();
+        size_t j;
+        if (vault_config_open(&cfg, argv[i], VAULT_CONFIG_AUTO) != 0) {
+            rc = cli_fail(VAULT_ERROR, NULL);
+            json_decref(arr);
+            json_decref(f);
+            continue;
+        }
+        if (!json)
+            printf("%s:\n", argv[i]);
+        for (j = 0; j < vault_config_count(cfg); j++) {
+            const vault_config_entry *e;
+            vault_value_info *info = NULL;
+            vault_config_entry_at(cfg, j, &e);
+            if (e->state == VAULT_VALUE_SEALED && vault_inspect(e->value, &info) != 0)
+                vault_error_clear();
+            if (json)
+                json_array_append_new(arr, entry_json(e, info));
+            else
+                entry_text(e, info);
+            vault_value_info_free(info);
+        }
+        json_object_set_new(f, "file", json_string(argv[i]));
+        json_object_set_new(f, "secrets", arr);
+        json_array_append_new(files, f);
+        vault_config_free(cfg);
+    }
+    if (json) {
+        json_t *root = json_object();
+        json_object_set_new(root, "files", files);
+        files = NULL;
+        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(root);
+    }
+    json_decref(files);
+    return rc;
+}

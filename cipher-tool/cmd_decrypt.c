@@ -1,0 +1,202 @@
+/* cipher-tool decrypt: open one sealed value read from stdin. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char decrypt_usage[] =
+    "usage: cipher-tool decrypt -k KEYSTORE [--alias A] [-n SECRET_ALIAS]\n"
+    "                           [--transformation T] [options]\n"
+    "\n"
+    "Open one sealed value (native, wso2, wso2-holder or wso2-symmetric) read from\n"
+    "standard input and write the secret to standard output: exactly its bytes,\n"
+    "with a newline added only when standard output is a terminal. Blank space\n"
+    "around the value is ignored, and NAME=VALUE (what encrypt -n prints) is\n"
+    "taken as the value VALUE of the secret alias NAME.\n"
+    "\n"
+    "options:\n" CLI_KEYSTORE_OPTIONS_HELP
+    "  -n, --name SECRET_ALIAS     the alias the value was sealed for (native values\n"
+    "                              are bound to it)\n"
+    "      --transformation T      raw wso2 values: RSA (= RSA/ECB/PKCS1Padding),\n"
+    "                              RSA/ECB/OAEPwithSHA1andMGF1Padding or\n"
+    "                              RSA/ECB/OAEPWithSHA-256AndMGF1Padding; by default\n"
+    "                              any of the three is accepted\n"
+    "  -h, --help                  this text\n"
+    "\n"
+    "The key is the keystore's private key (RSA values) or secret key\n"
+    "(wso2-symmetric values). Values with PKCS#1 v1.5 padding open with a warning:\n"
+    "it is a legacy format; 'cipher-tool rotate' re-seals them.\n"
+    "\n"
+    "example:\n"
+    "  grep -o 'vault:v1:[A-Za-z0-9_-]*' app.toml | head -1 |\n"
+    "      cipher-tool decrypt -k keystore.p12 --password-file ~/.ks-pass -n db.password\n";
+
+/* Sealed values are not secret; a bound keeps a stray pipe from eating memory. */
+#define MAX_VALUE_TEXT (16u * 1024u * 1024u)
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* "NAME=VALUE": no value format has '=' other than base64 padding at its
+ * end, so a '=' followed by anything but '=' separates a name. */
+static int split_name(char *text, const char **name, const char **value)
+{
+    char *eq = strchr(text, '=');
+
+    *value = text;
+    while (eq && eq[1] == '=')
+        eq++;
+    if (!eq || !eq[1])
+        return EXIT_OK;
+    *eq = '\0';
+    if (*name && strcmp(*name, text) != 0) {
+        cli_error("the value on standard input is for \"%s\", not for \"%s\" (-n)", text, *name);
+        return EXIT_FAIL;
+    }
+    *name = text;
+    *value = eq + 1;
+    return EXIT_OK;
+}
+
+int cli_read_sealed_value(char **text, const char **name, const char **value)
+{
+    size_t cap = 0, start = 0;
+    ssize_t n;
+    char *buf = NULL;
+
+    *text = NULL;
+    if (isatty(STDIN_FILENO)) {
+        fputs("Sealed value: ", stderr);
+        n = getline(&buf, &cap, stdin);
+    } else {
+        n = getdelim(&buf, &cap, '\0', stdin);
+    }
+    if (n < 0 || (size_t)n > MAX_VALUE_TEXT || memchr(buf, '\0', (size_t)n)) {
+        free(buf);
+        cli_error(n < 0 ? "no value on standard input" : "standard input is no sealed value");
+        return EXIT_FAIL;
+    }
+    while (n > 0 && is_blank(buf[n - 1]))
+        buf[--n] = '\0';
+    while (buf[start] && is_blank(buf[start]))
+        start++;
+    memmove(buf, buf + start, (size_t)n - start + 1);
+    if (!buf[0]) {
+        free(buf);
+        cli_error("no value on standard input");
+        return EXIT_FAIL;
+    }
+    *text = buf;
+    if (split_name(buf, name, value) != EXIT_OK) {
+        free(buf);
+        *text = NULL;
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int write_secret(const vault_secret *s)
+{
+    size_t len = vault_secret_len(s);
+    int tty = isatty(STDOUT_FILENO);
+
+    if (fwrite(vault_secret_data(s), 1, len, stdout) != len || (tty && fputc('\n', stdout) == EOF) ||
+        fflush(stdout) != 0) {
+        cli_error("cannot write to standard output");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transformation,
+                          const char *name, const char *value)
+{
+    vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
+    vault_opener *op = NULL;
+    vault_secret *s = NULL;
+    unsigned int flags = 0;
+    int rc;
+
+    o.keystore = ks;
+    o.key_alias = k->alias;
+    o.transformation = (vault_transformation)transformation;
+    if ((rc = vault_opener_new(&op, &o)) != 0)
+        return cli_fail(rc, NULL);
+    rc = vault_opener_open(op, name, value, &s, &flags);
+    vault_opener_free(op);
+    if (rc != 0) {
+        cli_fail(rc, "decryption failed");
+        if (rc == VAULT_EFORMAT)
+            cli_hint("'cipher-tool inspect' tells what a value is");
+        return EXIT_FAIL;
+    }
+    if (flags & VAULT_OPENED_LEGACY)
+        cli_warning("the value uses RSA PKCS#1 v1.5 padding, a legacy format open to padding-oracle "
+                    "attacks; re-seal it ('cipher-tool rotate', or encrypt with the default OAEP or "
+                    "the native format)");
+    rc = write_secret(s);
+    vault_secret_free(s);
+    return rc;
+}
+
+int cmd_decrypt(int argc, char **argv)
+{
+    enum { OPT_DECRYPT_TRANSFORMATION = OPT_FIRST_COMMAND_OPTION };
+    static const struct option options[] = {
+        CLI_KEYSTORE_LONG_OPTIONS,
+        {"name", required_argument, NULL, 'n'},
+        {"transformation", required_argument, NULL, OPT_DECRYPT_TRANSFORMATION},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_keystore k;
+    vault_keystore *ks = NULL;
+    const char *name = NULL, *value;
+    char *text = NULL;
+    int opt, handled, transformation = VAULT_TRANSFORM_DEFAULT, rc = EXIT_USAGE;
+
+    cli_keystore_init(&k, "keystore");
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":k:n:h", options, NULL)) != -1) {
+        if ((handled = cli_keystore_option(&k, opt, optarg, "decrypt")) < 0)
+            goto done;
+        if (handled)
+            continue;
+        switch (opt) {
+        case 'n': name = optarg; break;
+        case OPT_DECRYPT_TRANSFORMATION:
+            if ((transformation = vault_transformation_from_name(optarg)) < 0) {
+                rc = cli_usage_error("decrypt", "unknown transformation \"%s\"", optarg);
+                goto done;
+            }
+            break;
+        case 'h': fputs(decrypt_usage, stdout); rc = EXIT_OK; goto done;
+        case ':': rc = cli_usage_error("decrypt", "option %s needs a value", argv[optind - 1]); goto done;
+        default: rc = cli_usage_error("decrypt", "unknown option \"%s\"", argv[optind - 1]); goto done;
+        }
+    }
+    if (optind < argc) {
+        rc = cli_usage_error("decrypt", "unexpected argument \"%s\" (the value is read from standard "
+                             "input)", argv[optind]);
+        goto done;
+    }
+    if (!k.path) {
+        rc = cli_usage_error("decrypt", "missing -k KEYSTORE");
+        goto done;
+    }
+    rc = EXIT_FAIL;
+    if (cli_read_sealed_value(&text, &name, &value) != EXIT_OK)
+        goto done;
+    if (cli_open_keystore(&ks, &k) != 0)
+        goto done;
+    rc = open_and_print(ks, &k, transformation, name, value);
+done:
+    free(text);
+    vault_keystore_free(ks);
+    cli_keystore_clear(&k);
+    return rc;
+}

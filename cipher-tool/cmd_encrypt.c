@@ -1,0 +1,113 @@
+/* cipher-tool encrypt: seal one value read from stdin or the terminal. */
+#include "cli.h"
+
+#include <string.h>
+
+static const char encrypt_usage[] =
+    "usage: cipher-tool encrypt (-k KEYSTORE [--alias A] | --cert CERT)... [options]\n"
+    "\n"
+    "Seal one secret and print the sealed value (with -n, as NAME=VALUE).\n"
+    "The secret is read from standard input when it is not a terminal (all of\n"
+    "it, less one trailing newline, LF or CRLF, so that `echo` works), else\n"
+    "typed twice on the terminal without echo. An empty secret is refused.\n"
+    "\n"
+    "options:\n" CLI_SEALING_OPTIONS_HELP
+    "  -n, --name SECRET_ALIAS     the secret's alias: native values are bound to it\n"
+    "                              (decrypt needs the same -n); prints ALIAS=VALUE\n"
+    "  -h, --help                  this text\n"
+    "\n"
+    "The default format is native. The wso2 formats hold one RSA block: at most\n"
+    "214 bytes with OAEP-SHA1 and a 2048-bit key, 190 with OAEP-SHA256, 245 with\n"
+    "PKCS#1 v1.5 (\"RSA\", Java's legacy default, which we never choose for you).\n"
+    "wso2-symmetric seals with AES-GCM and a 128-byte IV, as WSO2 does, under a\n"
+    "keystore's secret-key entry (-k) or --symmetric-key-file.\n"
+    "\n"
+    "example:\n"
+    "  printf %s \"$DB_PASSWORD\" | cipher-tool encrypt -k wso2carbon.jks \\\n"
+    "      --password-file ~/.ks-pass --format wso2 -n database.password\n";
+
+/* cli_read_value() reports read errors and differing entries itself. */
+static int read_secret(vault_secret **value, const char *name)
+{
+    int rc = cli_read_value(value, name ? name : "the secret");
+    if (rc == VAULT_ENOMEM)
+        cli_error("out of memory");
+    else if (rc == VAULT_ENOTFOUND)
+        cli_error("no terminal to read the secret from; give it on standard input");
+    if (rc != 0)
+        return EXIT_FAIL;
+    if (vault_secret_len(*value) == 0) {
+        cli_error("the secret is empty; nothing to seal");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int print_sealed(vault_sealer *sealer, const char *name, const vault_secret *value)
+{
+    char *sealed = NULL;
+    int rc = vault_sealer_seal(sealer, name, vault_secret_data(value), vault_secret_len(value), &sealed);
+
+    if (rc != 0)
+        return cli_fail(rc, "sealing failed");
+    if (name)
+        printf("%s=%s\n", name, sealed);
+    else
+        printf("%s\n", sealed);
+    vault_string_free(sealed);
+    if (fflush(stdout) != 0) {
+        cli_error("cannot write to standard output");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+int cmd_encrypt(int argc, char **argv)
+{
+    static const struct option options[] = {
+        CLI_SEALING_LONG_OPTIONS,
+        {"name", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_sealing s;
+    vault_sealer *sealer = NULL;
+    vault_secret *value = NULL;
+    const char *name = NULL;
+    int opt, handled, rc = EXIT_USAGE;
+
+    cli_sealing_init(&s);
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":k:n:h", options, NULL)) != -1) {
+        if ((handled = cli_sealing_option(&s, opt, optarg, "encrypt")) < 0)
+            goto done;
+        if (handled)
+            continue;
+        switch (opt) {
+        case 'n': name = optarg; break;
+        case 'h': fputs(encrypt_usage, stdout); rc = EXIT_OK; goto done;
+        case ':': rc = cli_usage_error("encrypt", "option %s needs a value", argv[optind - 1]); goto done;
+        default: rc = cli_usage_error("encrypt", "unknown option \"%s\"", argv[optind - 1]); goto done;
+        }
+    }
+    if (optind < argc) {
+        rc = cli_usage_error("encrypt", "unexpected argument \"%s\" (the secret is read from standard "
+                             "input or the terminal, never from the command line)", argv[optind]);
+        goto done;
+    }
+    if (name && !name[0]) {
+        rc = cli_usage_error("encrypt", "-n needs a non-empty alias");
+        goto done;
+    }
+    if ((rc = cli_sealing_prepare(&s, "encrypt", &sealer)) != EXIT_OK)
+        goto done;
+    if ((rc = read_secret(&value, name)) != EXIT_OK)
+        goto done;
+    rc = print_sealed(sealer, name, value);
+done:
+    vault_secret_free(value);
+    vault_sealer_free(sealer);
+    cli_sealing_clear(&s);
+    return rc;
+}

@@ -1,0 +1,261 @@
+/* cipher-tool exec: run a program with chosen secrets in its environment or
+ * on descriptors, for servers that cannot link libvault. */
+#include "cli_vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char exec_usage[] =
+    "usage: cipher-tool exec --config CONFIG [--env NAME=ALIAS]... [--fd N=ALIAS]...\n"
+    "                        [options] -- COMMAND [ARGS...]\n"
+    "\n"
+    "Resolve the secrets of CONFIG, then replace this process by COMMAND with the\n"
+    "secret of each ALIAS in the environment variable NAME (--env) or readable from\n"
+    "descriptor N (--fd: a pipe holding the secret, then end of file). Only the\n"
+    "secrets asked for are passed, and never on the command line.\n"
+    "\n"
+    "options:\n"
+    "  -c, --config CONFIG         deployment.toml, cipher-text.properties or a product\n"
+    "                              home; names the keystore unless -k is given\n"
+    "      --secret-conf FILE      secret-conf.properties (default: beside CONFIG)\n"
+    "  -e, --env NAME=ALIAS        put the secret of ALIAS in variable NAME (repeatable)\n"
+    "      --fd N=ALIAS            give COMMAND the secret of ALIAS on descriptor N\n"
+    "                              (repeatable; 0 is standard input)\n"
+    CLI_KEYSTORE_OPTIONS_HELP
+    "\n"
+    "The store password is read from the terminal unless a password option is given.\n"
+    "\n"
+    "example:\n"
+    "  cipher-tool exec -c repository/conf/deployment.toml --password-file ks-pass \\\n"
+    "      --env PGPASSWORD=db_password -- psql -h db.example.com -U app\n";
+
+enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_FD };
+
+#define MAX_GRANTS 64
+
+typedef struct grant {
+    const char *name;  /* variable name, or NULL for a descriptor */
+    int fd;            /* descriptor number, when name is NULL */
+    const char *alias;
+} grant;
+
+typedef struct exec_args {
+    cli_keystore key;
+    const char *config;
+    const char *secret_conf;
+    grant grants[MAX_GRANTS];
+    size_t count;
+    char **command;
+} exec_args;
+
+/* NAME=ALIAS or N=ALIAS: split in place at the first '='. */
+static int add_grant(exec_args *a, char *arg, int is_fd)
+{
+    char *eq = strchr(arg, '=');
+    grant *g;
+
+    if (!eq || eq == arg || !eq[1])
+        return cli_usage_error("exec", "\"%s\": %s=ALIAS expected", arg, is_fd ? "N" : "NAME");
+    if (a->count == MAX_GRANTS)
+        return cli_usage_error("exec", "at most %d --env and --fd options", MAX_GRANTS);
+    *eq = '\0';
+    g = &a->grants[a->count];
+    g->alias = eq + 1;
+    if (is_fd) {
+        g->name = NULL;
+        g->fd = cli_parse_fd(arg);
+        if (g->fd < 0 || g->fd > 1023)
+            return cli_usage_error("exec", "bad descriptor number \"%s\"", arg);
+    } else {
+        g->name = arg;
+        if (strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(arg) ||
+            (arg[0] >= '0' && arg[0] <= '9'))
+            return cli_usage_error("exec", "bad variable name \"%s\"", arg);
+    }
+    a->count++;
+    return EXIT_OK;
+}
+
+static int parse_args(exec_args *a, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"secret-conf", required_argument, NULL, OPT_SECRET_CONF},
+        {"env", required_argument, NULL, 'e'},
+        {"fd", required_argument, NULL, OPT_FD},
+        {"help", no_argument, NULL, 'h'},
+        CLI_KEYSTORE_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    int opt, rc;
+
+    optind = 1;
+    /* '+': stop at the command, whose options are its own. */
+    while ((opt = getopt_long(argc, argv, "+c:e:k:h", longopts, NULL)) != -1) {
+        int r = cli_keystore_option(&a->key, opt, optarg, "exec");
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case 'c': a->config = optarg; break;
+        case OPT_SECRET_CONF: a->secret_conf = optarg; break;
+        case 'e':
+        case OPT_FD:
+            if ((rc = add_grant(a, optarg, opt == OPT_FD)) != EXIT_OK)
+                return rc;
+            break;
+        case 'h': fputs(exec_usage, stdout); return -1;
+        default: return cli_usage_error("exec", "bad option");
+        }
+    }
+    if (!a->config)
+        return cli_usage_error("exec", "--config CONFIG is required");
+    if (optind >= argc)
+        return cli_usage_error("exec", "COMMAND missing (after --)");
+    a->command = argv + optind;
+    return EXIT_OK;
+}
+
+/* A pipe holding the secret, its read end on a descriptor above every
+ * number asked for (so that moving them into place cannot collide). */
+static int secret_pipe(const vault_secret *s, const char *alias, int floor, int *out)
+{
+    int p[2], hi;
+    size_t len = vault_secret_len(s), off = 0;
+
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        cli_error("cannot create a pipe: %s", strerror(errno));
+        return EXIT_FAIL;
+    }
+    /* The writer is gone before the program starts: the whole secret must
+     * fit in the pipe. */
+    if (len > 65536 && fcntl(p[1], F_SETPIPE_SZ, (int)len) < 0) {
+        cli_error("the secret of \"%s\" (%zu bytes) does not fit in a pipe", alias, len);
+        close(p[0]);
+        close(p[1]);
+        return EXIT_FAIL;
+    }
+    while (off < len) {
+        ssize_t n = write(p[1], vault_secret_data(s) + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            cli_error("cannot write the secret of \"%s\" to a pipe: %s", alias, strerror(errno));
+            close(p[0]);
+            close(p[1]);
+            return EXIT_FAIL;
+        }
+        off += (size_t)n;
+    }
+    close(p[1]);
+    hi = fcntl(p[0], F_DUPFD_CLOEXEC, floor);
+    close(p[0]);
+    if (hi < 0) {
+        cli_error("cannot move a descriptor: %s", strerror(errno));
+        return EXIT_FAIL;
+    }
+    *out = hi;
+    return EXIT_OK;
+}
+
+/* Fill the environment and the pipes; the secrets leave guarded memory only
+ * for the places asked for. */
+static int hand_over(exec_args *a, const vault *v, int *pipes)
+{
+    int floor = 1024;
+    size_t i;
+
+    for (i = 0; i < a->count; i++) {
+        const grant *g = &a->grants[i];
+        vault_secret *s = NULL;
+        int rc = vault_get(v, g->alias, &s);
+        if (rc != 0)
+            return cli_fail(rc, NULL);
+        if (g->name) {
+            if (memchr(vault_secret_data(s), '\0', vault_secret_len(s))) {
+                cli_error("the secret of \"%s\" holds a NUL byte and cannot go in a variable", g->alias);
+                rc = EXIT_FAIL;
+            } else if (setenv(g->name, vault_secret_str(s), 1) != 0) {
+                cli_error("cannot set %s: %s", g->name, strerror(errno));
+                rc = EXIT_FAIL;
+            }
+        } else {
+            rc = secret_pipe(s, g->alias, floor, &pipes[i]);
+        }
+        vault_secret_free(s);
+        if (rc != EXIT_OK)
+            return rc;
+    }
+    return EXIT_OK;
+}
+
+/* dup2() clears close-on-exec on the new descriptor: only these stay open. */
+static int place_pipes(const exec_args *a, int *pipes)
+{
+    size_t i;
+
+    for (i = 0; i < a->count; i++) {
+        if (a->grants[i].name)
+            continue;
+        if (dup2(pipes[i], a->grants[i].fd) < 0) {
+            cli_error("cannot put a pipe on descriptor %d: %s", a->grants[i].fd, strerror(errno));
+            return EXIT_FAIL;
+        }
+        close(pipes[i]);
+        pipes[i] = -1;
+    }
+    return EXIT_OK;
+}
+
+/* The keystore password is no business of the program: not in its
+ * environment, not on an inherited descriptor. */
+static void forget_password_sources(const cli_keystore *k)
+{
+    if (k->password_env)
+        unsetenv(k->password_env);
+    if (k->password_fd > 2)
+        close(k->password_fd);
+    if (k->key_password_fd > 2)
+        close(k->key_password_fd);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+    exec_args a;
+    vault *v = NULL;
+    int pipes[MAX_GRANTS];
+    size_t i;
+    int rc;
+
+    memset(&a, 0, sizeof a);
+    for (i = 0; i < MAX_GRANTS; i++)
+        pipes[i] = -1;
+    cli_keystore_init(&a.key, "keystore");
+    rc = parse_args(&a, argc, argv);
+    if (rc != EXIT_OK)
+        goto done;
+    if ((rc = cli_vault_open(&v, &a.key, a.config, a.secret_conf)) != EXIT_OK)
+        goto done;
+    forget_password_sources(&a.key);
+    if ((rc = hand_over(&a, v, pipes)) != EXIT_OK)
+        goto done;
+    /* Wipe everything else before the program image replaces ours. */
+    vault_free(v);
+    v = NULL;
+    cli_keystore_clear(&a.key);
+    if ((rc = place_pipes(&a, pipes)) != EXIT_OK)
+        goto done;
+    execvp(a.command[0], a.command);
+    cli_error("cannot run %s: %s", a.command[0], strerror(errno));
+    rc = EXIT_FAIL;
+done:
+    for (i = 0; i < MAX_GRANTS; i++)
+        if (pipes[i] >= 0)
+            close(pipes[i]);
+    vault_free(v);
+    cli_keystore_clear(&a.key);
+    return rc < 0 ? EXIT_OK : rc;
+}

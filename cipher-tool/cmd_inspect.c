@@ -1,0 +1,112 @@
+/* cipher-tool inspect: what a sealed value is, without any key. */
+#include "cli.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char inspect_usage[] =
+    "usage: cipher-tool inspect [--json] [VALUE]\n"
+    "\n"
+    "Tell a sealed value's format, algorithm, recipients' key ids and sizes,\n"
+    "without any key. The value is read from standard input (blank space around\n"
+    "it ignored; NAME=VALUE as encrypt -n prints it is taken as VALUE) unless\n"
+    "given as the argument: sealed values are not secret.\n"
+    "\n"
+    "options:\n"
+    "      --json                  machine-readable output\n"
+    "  -h, --help                  this text\n"
+    "\n"
+    "Key ids are SHA-256 certificate thumbprints (lower-case hex) for native\n"
+    "values and the SHA-1 thumbprint WSO2 records (upper-case hex) for holders.\n"
+    "A raw wso2 value records neither its key nor its padding.\n"
+    "\n"
+    "example:\n"
+    "  cipher-tool inspect 'vault:v1:AQEB...'\n";
+
+static void print_text(const vault_value_info *info)
+{
+    size_t i;
+
+    printf("format:      %s\n", vault_format_name(info->format));
+    printf("algorithm:   %s\n", info->algorithm ? info->algorithm : "unknown");
+    if (info->format != VAULT_FORMAT_WSO2_SYMMETRIC)
+        printf("recipients:  %zu\n", info->recipient_count);
+    for (i = 0; info->key_ids && i < info->recipient_count; i++)
+        printf("key id:      %s\n", info->key_ids[i]);
+    printf("ciphertext:  %zu bytes\n", info->ciphertext_bytes);
+    if (info->plaintext_bytes || info->format == VAULT_FORMAT_WSO2_SYMMETRIC ||
+        info->format == VAULT_FORMAT_NATIVE)
+        printf("plaintext:   %zu bytes\n", info->plaintext_bytes);
+    if (info->iv_bytes)
+        printf("iv:          %zu bytes\n", info->iv_bytes);
+    if (info->legacy)
+        printf("legacy:      yes (PKCS#1 v1.5 padding; re-seal it with 'cipher-tool rotate')\n");
+}
+
+static int print_json(const vault_value_info *info)
+{
+    json_t *o = json_object(), *ids = json_array();
+    size_t i;
+    int known_pt = info->plaintext_bytes || info->format == VAULT_FORMAT_WSO2_SYMMETRIC ||
+                   info->format == VAULT_FORMAT_NATIVE;
+
+    for (i = 0; info->key_ids && i < info->recipient_count; i++)
+        json_array_append_new(ids, json_string(info->key_ids[i]));
+    json_object_set_new(o, "format", json_string(vault_format_name(info->format)));
+    json_object_set_new(o, "algorithm", info->algorithm ? json_string(info->algorithm) : json_null());
+    json_object_set_new(o, "recipient_count", json_integer((json_int_t)info->recipient_count));
+    json_object_set_new(o, "key_ids", ids);
+    json_object_set_new(o, "ciphertext_bytes", json_integer((json_int_t)info->ciphertext_bytes));
+    json_object_set_new(o, "plaintext_bytes",
+                        known_pt ? json_integer((json_int_t)info->plaintext_bytes) : json_null());
+    json_object_set_new(o, "iv_bytes", info->iv_bytes ? json_integer((json_int_t)info->iv_bytes) : json_null());
+    json_object_set_new(o, "legacy", json_boolean(info->legacy));
+    i = (size_t)json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (i != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+        cli_error("cannot write to standard output");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    vault_value_info *info = NULL;
+    char *text = NULL;
+    const char *name = NULL, *value;
+    int opt, json = 0, rc = EXIT_USAGE;
+
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_JSON: json = 1; break;
+        case 'h': fputs(inspect_usage, stdout); return EXIT_OK;
+        default: return cli_usage_error("inspect", "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (argc - optind > 1)
+        return cli_usage_error("inspect", "one value at a time");
+    if (optind < argc)
+        value = argv[optind];
+    else if (cli_read_sealed_value(&text, &name, &value) != EXIT_OK)
+        return EXIT_FAIL;
+    if ((rc = vault_inspect(value, &info)) != 0) {
+        rc = cli_fail(rc, "not a sealed value");
+    } else {
+        rc = json ? print_json(info) : EXIT_OK;
+        if (!json)
+            print_text(info);
+    }
+    vault_value_info_free(info);
+    free(text);
+    return rc;
+}

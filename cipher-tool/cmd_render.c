@@ -1,0 +1,203 @@
+/* cipher-tool render: a template with its secrets filled in. */
+#include "cli_vault.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char render_usage[] =
+    "usage: cipher-tool render TEMPLATE --config CONFIG [-o OUT] [--xml] [options]\n"
+    "\n"
+    "Write TEMPLATE with every $secret{alias} replaced by the secret of that alias\n"
+    "in CONFIG (a whole value secretAlias:alias too). With --xml (the default for\n"
+    "*.xml templates) the elements marked svns:secretAlias get their secrets\n"
+    "instead, XML-escaped. An unknown alias is an error and nothing is written.\n"
+    "TEMPLATE - reads standard input.\n"
+    "\n"
+    "options:\n"
+    "  -c, --config CONFIG         deployment.toml, cipher-text.properties or a product\n"
+    "                              home; names the keystore unless -k is given\n"
+    "      --secret-conf FILE      secret-conf.properties (default: beside CONFIG)\n"
+    "  -o, --output OUT            write to OUT (created 0600, replaced atomically;\n"
+    "                              an existing OUT others can read is refused)\n"
+    "                              instead of standard output\n"
+    "      --xml                   TEMPLATE is XML with svns:secretAlias marks\n"
+    "      --text                  TEMPLATE is text, even when named *.xml\n"
+    CLI_KEYSTORE_OPTIONS_HELP
+    "\n"
+    "The store password is read from the terminal unless a password option is given.\n"
+    "\n"
+    "example:\n"
+    "  cipher-tool render app.conf.in -o app.conf -c repository/conf/deployment.toml \\\n"
+    "      --password-file /run/secrets/ks-pass\n";
+
+enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_XML, OPT_TEXT };
+
+typedef struct render_args {
+    cli_keystore key;
+    const char *template_path;
+    const char *config;
+    const char *secret_conf;
+    const char *output;
+    int xml; /* -1: from the name */
+} render_args;
+
+static int parse_args(render_args *a, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"secret-conf", required_argument, NULL, OPT_SECRET_CONF},
+        {"output", required_argument, NULL, 'o'},
+        {"xml", no_argument, NULL, OPT_XML},
+        {"text", no_argument, NULL, OPT_TEXT},
+        {"help", no_argument, NULL, 'h'},
+        CLI_KEYSTORE_LONG_OPTIONS,
+        {NULL, 0, NULL, 0}};
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "c:o:k:h", longopts, NULL)) != -1) {
+        int r = cli_keystore_option(&a->key, opt, optarg, "render");
+        if (r < 0)
+            return EXIT_USAGE;
+        if (r > 0)
+            continue;
+        switch (opt) {
+        case 'c': a->config = optarg; break;
+        case OPT_SECRET_CONF: a->secret_conf = optarg; break;
+        case 'o': a->output = optarg; break;
+        case OPT_XML: a->xml = 1; break;
+        case OPT_TEXT: a->xml = 0; break;
+        case 'h': fputs(render_usage, stdout); return -1;
+        default: return cli_usage_error("render", "bad option");
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("render", optind < argc ? "one TEMPLATE expected" : "TEMPLATE missing");
+    if (!a->config)
+        return cli_usage_error("render", "--config CONFIG is required");
+    a->template_path = argv[optind];
+    if (a->xml < 0) {
+        size_t n = strlen(a->template_path);
+        a->xml = n > 4 && strcmp(a->template_path + n - 4, ".xml") == 0;
+    }
+    return EXIT_OK;
+}
+
+/* The whole template; a NUL inside would cut the text short. */
+static int read_template(const char *path, char **out, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    size_t cap = 65536, n = 0, r;
+    char *buf;
+
+    *out = NULL;
+    if (!f) {
+        cli_error("%s: %s", path, strerror(errno));
+        return EXIT_FAIL;
+    }
+    buf = malloc(cap + 1);
+    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2 + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    if (!buf) {
+        cli_error("%s: out of memory", path);
+        return EXIT_FAIL;
+    }
+    buf[n] = '\0';
+    if (memchr(buf, '\0', n)) {
+        free(buf);
+        cli_error("%s: a template cannot hold a NUL byte", path);
+        return EXIT_FAIL;
+    }
+    *out = buf;
+    *len = n;
+    return EXIT_OK;
+}
+
+/* OUT holds secrets: never through a symbolic link, never into a file that
+ * others may already read. */
+static int check_output(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? EXIT_OK : (cli_error("%s: %s", path, strerror(errno)), EXIT_FAIL);
+    if (S_ISLNK(st.st_mode)) {
+        cli_error("%s: is a symbolic link; the rendered file is not written through links", path);
+        return EXIT_FAIL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cli_error("%s: not a regular file", path);
+        return EXIT_FAIL;
+    }
+    if (st.st_mode & 077) {
+        cli_error("%s: exists with mode %04o, readable by others; it would receive secrets", path,
+                  (unsigned)(st.st_mode & 07777));
+        cli_hint("remove it or chmod 600 it first");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int write_stdout(const vault_secret *s)
+{
+    if (fwrite(vault_secret_data(s), 1, vault_secret_len(s), stdout) != vault_secret_len(s) ||
+        fflush(stdout) != 0) {
+        cli_error("cannot write to standard output: %s", strerror(errno));
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+int cmd_render(int argc, char **argv)
+{
+    render_args a;
+    vault *v = NULL;
+    vault_secret *out = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    memset(&a, 0, sizeof a);
+    cli_keystore_init(&a.key, "keystore");
+    a.xml = -1;
+    rc = parse_args(&a, argc, argv);
+    if (rc != EXIT_OK)
+        goto done;
+    if ((a.output && (rc = check_output(a.output)) != EXIT_OK) ||
+        (rc = read_template(a.template_path, &text, &len)) != EXIT_OK ||
+        (rc = cli_vault_open(&v, &a.key, a.config, a.secret_conf)) != EXIT_OK)
+        goto done;
+    rc = a.xml ? vault_expand_xml(v, text, len, a.template_path, &out) : vault_expand(v, text, &out);
+    if (rc != 0) {
+        rc = cli_fail(rc, NULL);
+        goto done;
+    }
+    if (!a.output) {
+        rc = write_stdout(out);
+        goto done;
+    }
+    rc = vault_file_replace(a.output, vault_secret_data(out), vault_secret_len(out), 0600, NULL, NULL);
+    rc = rc == 0 ? EXIT_OK : cli_fail(rc, "cannot write the rendered file");
+done:
+    vault_secret_free(out);
+    vault_free(v);
+    free(text);
+    cli_keystore_clear(&a.key);
+    return rc < 0 ? EXIT_OK : rc;
+}

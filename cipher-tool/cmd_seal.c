@@ -1,0 +1,261 @@
+/* cipher-tool seal | change: encrypt the plaintext secrets of config files in place. */
+#include "cli.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char seal_usage[] =
+    "usage: cipher-tool seal FILE... (-k KEYSTORE | --cert CERT)... [options]\n"
+    "\n"
+    "Encrypt, in place, every secret written as \"[plain text]\" in the [secrets]\n"
+    "table of a deployment.toml or in a cipher-text.properties. Everything else in\n"
+    "the file stays byte for byte as it was; values without brackets are taken as\n"
+    "already sealed and left alone, so sealing twice changes nothing. An empty\n"
+    "value is asked for on the terminal (twice, without echo). Each file is\n"
+    "replaced atomically, after the new content was parsed again and, when the\n"
+    "private key is at hand, every new value was opened.\n"
+    "\n"
+    "options:\n" CLI_SEALING_OPTIONS_HELP
+    "\n"
+    "example:\n"
+    "  cipher-tool seal repository/conf/deployment.toml -k wso2carbon.jks --password-file pw\n";
+
+static const char change_usage[] =
+    "usage: cipher-tool change FILE ALIAS (-k KEYSTORE | --cert CERT)... [options]\n"
+    "\n"
+    "Replace one secret: the new value is read from the terminal (twice, without\n"
+    "echo) or from standard input, sealed, and written in place atomically.\n"
+    "\n"
+    "options:\n" CLI_SEALING_OPTIONS_HELP
+    "\n"
+    "example:\n"
+    "  cipher-tool change deployment.toml admin_password --cert wso2carbon.pem\n";
+
+/* What the verification of a rewritten file needs: the plaintexts sealed
+ * in this run and an opener for them. */
+typedef struct sealed_set {
+    vault_config_type type;
+    const char *path;
+    vault_opener *opener;
+    size_t n;
+    char **aliases;
+    vault_secret **plain;
+} sealed_set;
+
+static void sealed_set_clear(sealed_set *s)
+{
+    size_t i;
+    for (i = 0; i < s->n; i++) {
+        free(s->aliases[i]);
+        vault_secret_free(s->plain[i]);
+    }
+    free(s->aliases);
+    free(s->plain);
+    s->aliases = NULL;
+    s->plain = NULL;
+    s->n = 0;
+}
+
+static int sealed_set_add(sealed_set *s, const char *alias, vault_secret *plain)
+{
+    char **a = realloc(s->aliases, (s->n + 1) * sizeof *a);
+    vault_secret **p;
+    if (a)
+        s->aliases = a;
+    p = realloc(s->plain, (s->n + 1) * sizeof *p);
+    if (p)
+        s->plain = p;
+    if (!a || !p || !(s->aliases[s->n] = strdup(alias)))
+        return VAULT_ENOMEM;
+    s->plain[s->n++] = plain;
+    return 0;
+}
+
+/* Every value sealed in this run opens to its plaintext in the new bytes. */
+static int verify_new_content(const void *data, size_t len, void *payload)
+{
+    sealed_set *s = payload;
+    vault_config *cfg = NULL;
+    size_t i, idx;
+    int rc;
+
+    if (!s->opener)
+        return 0;
+    rc = vault_config_parse(&cfg, s->path, s->type, data, len);
+    for (i = 0; rc == 0 && i < s->n; i++) {
+        const vault_config_entry *e;
+        vault_secret *got = NULL;
+        rc = vault_config_find(cfg, s->aliases[i], &idx);
+        if (rc == 0)
+            rc = vault_config_entry_at(cfg, idx, &e);
+        if (rc == 0 && e->state != VAULT_VALUE_SEALED)
+            rc = VAULT_EFORMAT;
+        if (rc == 0)
+            rc = vault_opener_open(s->opener, s->aliases[i], e->value, &got, NULL);
+        if (rc == 0 && (vault_secret_len(got) != vault_secret_len(s->plain[i]) ||
+                        sodium_memcmp(vault_secret_data(got), vault_secret_data(s->plain[i]),
+                                      vault_secret_len(got)) != 0))
+            rc = VAULT_EAUTH;
+        if (rc != 0)
+            cli_error("%s: alias \"%s\": the new value does not open to the secret; the file was not changed",
+                      s->path, s->aliases[i]);
+        vault_secret_free(got);
+    }
+    vault_config_free(cfg);
+    return rc;
+}
+
+/* A plaintext for an item: its [text], or asked for when empty. */
+static int plaintext_for(vault_config *cfg, size_t i, const vault_config_entry *e, vault_secret **out)
+{
+    char what[512];
+    if (e->state == VAULT_VALUE_PLAIN)
+        return vault_config_plaintext(cfg, i, out) == 0 ? 0 : cli_fail(VAULT_ERROR, NULL);
+    if (!isatty(STDIN_FILENO)) {
+        cli_error("%s: line %u: alias \"%s\" has an empty value and there is no terminal to ask for it",
+                  vault_config_path(cfg), e->line, e->alias);
+        cli_hint("write the value as \"[secret]\" in the file, or run on a terminal");
+        return EXIT_FAIL;
+    }
+    snprintf(what, sizeof what, "the value of \"%s\"", e->alias);
+    return cli_read_value(out, what) == 0 ? 0 : EXIT_FAIL;
+}
+
+int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, const char *only_alias,
+                  vault_secret *given)
+{
+    vault_config *cfg = NULL;
+    sealed_set set = {0};
+    size_t i, n, sealed = 0, already = 0;
+    int rc = EXIT_FAIL;
+
+    if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0)
+        return cli_fail(VAULT_ERROR, NULL);
+    set.type = vault_config_get_type(cfg);
+    set.path = path;
+    set.opener = opener;
+    n = vault_config_count(cfg);
+    if (only_alias && vault_config_find(cfg, only_alias, &i) != 0) {
+        cli_error("no alias \"%s\" in %s", only_alias, path);
+        goto done;
+    }
+    for (i = 0; i < n; i++) {
+        const vault_config_entry *e;
+        vault_secret *plain = NULL;
+        char *value = NULL;
+        vault_config_entry_at(cfg, i, &e);
+        if (only_alias ? strcmp(e->alias, only_alias) != 0 : e->state == VAULT_VALUE_SEALED) {
+            already += e->state == VAULT_VALUE_SEALED;
+            continue;
+        }
+        if (given) {
+            if (vault_secret_new(&plain, vault_secret_data(given), vault_secret_len(given)) != 0)
+                goto done;
+        } else if (plaintext_for(cfg, i, e, &plain) != 0) {
+            goto done;
+        }
+        if (vault_sealer_seal(sealer, e->alias, vault_secret_data(plain), vault_secret_len(plain), &value) != 0) {
+            const vault_error *err = vault_error_last();
+            cli_error("%s: alias \"%s\": %s", path, e->alias, err ? err->message : "cannot seal");
+            vault_secret_free(plain);
+            goto done;
+        }
+        rc = vault_config_set(cfg, i, value);
+        vault_string_free(value);
+        if (rc != 0 || sealed_set_add(&set, e->alias, plain) != 0) {
+            vault_secret_free(plain);
+            rc = cli_fail(VAULT_ERROR, NULL);
+            goto done;
+        }
+        sealed++;
+    }
+    if (sealed && vault_config_save(cfg, verify_new_content, &set) != 0) {
+        const vault_error *err = vault_error_last();
+        if (err)
+            cli_error("%s", err->message);
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    fprintf(stderr, "cipher-tool: %s: sealed %zu secret%s%s", path, sealed, sealed == 1 ? "" : "s",
+            already ? "" : "\n");
+    if (already)
+        fprintf(stderr, ", %zu already sealed\n", already);
+    rc = EXIT_OK;
+done:
+    sealed_set_clear(&set);
+    vault_config_free(cfg);
+    return rc;
+}
+
+static int run(int argc, char **argv, int change)
+{
+    static const struct option options[] = {
+        CLI_SEALING_LONG_OPTIONS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = change ? "change" : "seal";
+    cli_sealing s;
+    vault_sealer *sealer = NULL;
+    vault_opener *opener = NULL;
+    vault_secret *given = NULL;
+    int opt, rc = EXIT_USAGE, i;
+
+    cli_sealing_init(&s);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
+        int handled = cli_sealing_option(&s, opt, optarg, cmd);
+        if (handled < 0)
+            goto done;
+        if (handled)
+            continue;
+        if (opt == 'h') {
+            fputs(change ? change_usage : seal_usage, stdout);
+            rc = EXIT_OK;
+        } else {
+            rc = cli_usage_error(cmd, "bad option");
+        }
+        goto done;
+    }
+    if (change ? argc - optind != 2 : optind >= argc) {
+        rc = cli_usage_error(cmd, change ? "expected FILE ALIAS" : "expected one or more FILEs");
+        goto done;
+    }
+    if ((rc = cli_sealing_prepare(&s, cmd, &sealer)) != EXIT_OK)
+        goto done;
+    if (cli_sealing_opener(&s, &opener) != 0) {
+        rc = cli_fail(VAULT_ERROR, NULL);
+        goto done;
+    }
+    if (change) {
+        char what[512];
+        snprintf(what, sizeof what, "the new value of \"%s\"", argv[optind + 1]);
+        if (cli_read_value(&given, what) != 0) {
+            rc = EXIT_FAIL;
+            goto done;
+        }
+        rc = cli_seal_file(argv[optind], sealer, opener, argv[optind + 1], given);
+        goto done;
+    }
+    for (i = optind, rc = EXIT_OK; i < argc; i++)
+        if (cli_seal_file(argv[i], sealer, opener, NULL, NULL) != EXIT_OK)
+            rc = EXIT_FAIL;
+done:
+    vault_secret_free(given);
+    vault_opener_free(opener);
+    vault_sealer_free(sealer);
+    cli_sealing_clear(&s);
+    return rc;
+}
+
+int cmd_seal(int argc, char **argv)
+{
+    return run(argc, argv, 0);
+}
+
+int cmd_change(int argc, char **argv)
+{
+    return run(argc, argv, 1);
+}

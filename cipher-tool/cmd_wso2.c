@@ -1,0 +1,371 @@
+/* cipher-tool -Dconfigure | -Dchange: the WSO2 cipher tool's command line,
+ * run in a product home, doing what the Java tool does without its bugs:
+ * every file is replaced atomically and verified, nothing half-written, no
+ * secret echoed, and OAEP rather than PKCS#1 v1.5 unless asked. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <vault/vault.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char wso2_usage[] =
+    "usage: cipher-tool -Dconfigure [-Dsymmetric] [-Dorg.wso2.CipherTransformation=T]\n"
+    "                   [-Dpassword=P | --password-file F | --password-fd N]\n"
+    "       cipher-tool -Dchange [same options]\n"
+    "\n"
+    "The WSO2 cipher tool's command line, run in a product home ($CARBON_HOME, else\n"
+    "the current directory).\n"
+    "\n"
+    "-Dconfigure  seal every \"[plain text]\" secret of repository/conf/deployment.toml;\n"
+    "             without a deployment.toml, the legacy layout: mark the XML elements\n"
+    "             named in repository/conf/security/cipher-tool.properties with\n"
+    "             svns:secretAlias and seal repository/conf/security/cipher-text.properties.\n"
+    "             Then write repository/conf/security/secret-conf.properties.\n"
+    "-Dchange     re-enter one secret (its alias and value are asked for).\n"
+    "\n"
+    "The keystore is the one the server uses: [keystore.internal], else\n"
+    "[keystore.primary] of deployment.toml (file_name relative to\n"
+    "repository/resources/security/), or Security/InternalKeyStore, else\n"
+    "Security/KeyStore of carbon.xml in the legacy layout.\n"
+    "\n"
+    "options:\n"
+    "  -Dsymmetric                 AES-GCM with the keystore's secret key entry\n"
+    "  -Dorg.wso2.CipherTransformation=T\n"
+    "                              RSA, RSA/ECB/PKCS1Padding, RSA/ECB/OAEPwithSHA1andMGF1Padding\n"
+    "                              (the default here; the Java tool's default is RSA, PKCS#1\n"
+    "                              v1.5), RSA/ECB/OAEPWithSHA-256AndMGF1Padding; written to\n"
+    "                              secret-conf.properties for the server\n"
+    "  -Dpassword=P                the keystore password on the command line: accepted for\n"
+    "                              compatibility, but visible to every user of the machine\n"
+    "  --password-file F, --password-fd N\n"
+    "                              the keystore password, safely\n"
+    "\n"
+    "example:\n"
+    "  cd /opt/wso2am-4.2.0 && cipher-tool -Dconfigure --password-file ~/.ks-pass\n";
+
+#define SECURITY_DIR "repository/conf/security"
+#define CIPHER_TEXT_REL SECURITY_DIR "/cipher-text.properties"
+
+typedef struct dropin {
+    const char *home;
+    int configure, change;
+    cli_sealing s;
+    vault_secret *argv_password;
+    const char *transformation_name; /* as given: written back as given, like Java */
+    char *keystore_path, *keystore_alias; /* malloc'ed */
+} dropin;
+
+static char *path_join(const char *a, const char *b)
+{
+    char *p = NULL;
+    if (b[0] == '/')
+        return strdup(b);
+    if (asprintf(&p, "%s/%s", a, b) < 0)
+        return NULL;
+    return p;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The keystore the server uses, found the way vault_open() finds it. */
+static int locate_keystore(dropin *d)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+
+    o.config = d->home;
+    if (vault_locate(&loc, &o) != 0) {
+        cli_fail(VAULT_ERROR, NULL);
+        cli_hint("run in the product home, or set CARBON_HOME");
+        return EXIT_FAIL;
+    }
+    if (!loc->keystore) {
+        cli_error("%s: no keystore named in deployment.toml, secret-conf.properties or carbon.xml", d->home);
+        vault_location_free(loc);
+        return EXIT_FAIL;
+    }
+    fprintf(stderr, "cipher-tool: using the keystore of %s: %s\n", loc->keystore_origin, loc->keystore);
+    d->keystore_path = strdup(loc->keystore);
+    d->keystore_alias = loc->key_alias ? strdup(loc->key_alias) : NULL;
+    vault_location_free(loc);
+    return d->keystore_path ? EXIT_OK : cli_fail(VAULT_ENOMEM, "out of memory");
+}
+
+/* Mark every XML element the legacy map names, in memory first, then
+ * write them all: a missing element stops the run before any file changes. */
+static int mark_legacy_xml(dropin *d)
+{
+    char *map_path = path_join(d->home, SECURITY_DIR "/cipher-tool.properties");
+    vault_legacy_map *map = NULL;
+    size_t i, n;
+    char **paths = NULL, **outs = NULL;
+    size_t *out_lens = NULL;
+    int rc = EXIT_FAIL;
+
+    if (!map_path || vault_legacy_map_read(&map, map_path) != 0) {
+        rc = cli_fail(VAULT_ERROR, NULL);
+        goto done;
+    }
+    n = vault_legacy_map_count(map);
+    paths = calloc(n + 1, sizeof *paths);
+    outs = calloc(n + 1, sizeof *outs);
+    out_lens = calloc(n + 1, sizeof *out_lens);
+    if (!paths || !outs || !out_lens)
+        goto done;
+    for (i = 0; i < n; i++) {
+        const vault_legacy_entry *e;
+        vault_secret *old = NULL;
+        char *xml = NULL;
+        size_t j, len = 0, cap = 0, got;
+        FILE *f;
+        const char *src;
+
+        vault_legacy_map_entry_at(map, i, &e);
+        paths[i] = path_join(d->home, e->file);
+        /* Several aliases may point into one file: edit the newest text. */
+        for (j = 0, src = NULL; j < i; j++)
+            if (outs[j] && strcmp(paths[j], paths[i]) == 0) {
+                src = outs[j];
+                len = out_lens[j];
+            }
+        if (!src) {
+            if (!paths[i] || !(f = fopen(paths[i], "rb"))) {
+                cli_error("%s: line %u: alias \"%s\": cannot read %s: %s", map_path, e->line, e->alias,
+                          paths[i] ? paths[i] : e->file, strerror(errno));
+                goto done;
+            }
+            do {
+                if (len == cap && !(xml = realloc(xml, cap = cap ? cap * 2 : 65536)))
+                    break;
+                got = fread(xml + len, 1, cap - len, f);
+                len += got;
+            } while (got > 0);
+            fclose(f);
+            src = xml;
+        }
+        if (!src || vault_xml_mark_secret(&outs[i], &out_lens[i], &old, src, len, paths[i], e->xpath,
+                                          e->attribute, e->alias) != 0) {
+            free(xml);
+            rc = cli_fail(VAULT_ERROR, NULL);
+            goto done;
+        }
+        vault_secret_free(old); /* the value comes from cipher-text.properties, as in Java */
+        free(xml);
+        for (j = 0; j < i; j++)
+            if (outs[j] && strcmp(paths[j], paths[i]) == 0) {
+                vault_string_free(outs[j]);
+                outs[j] = NULL;
+            }
+    }
+    for (i = 0; i < n; i++) {
+        if (!outs[i])
+            continue;
+        if (vault_file_replace(paths[i], outs[i], out_lens[i], 0644, NULL, NULL) != 0) {
+            rc = cli_fail(VAULT_ERROR, NULL);
+            goto done;
+        }
+        fprintf(stderr, "cipher-tool: %s: secret aliases marked\n", paths[i]);
+    }
+    rc = EXIT_OK;
+done:
+    for (i = 0; paths && i < vault_legacy_map_count(map); i++) {
+        free(paths[i]);
+        vault_string_free(outs[i]);
+    }
+    free(paths);
+    free(outs);
+    free(out_lens);
+    vault_legacy_map_free(map);
+    free(map_path);
+    return rc;
+}
+
+/* Java's Properties.store escaping of a value. */
+static void put_property(FILE *f, const char *key, const char *value)
+{
+    const char *p;
+    fprintf(f, "%s=", key);
+    for (p = value; *p; p++) {
+        if (strchr("\\:=#!", *p) || (p == value && *p == ' '))
+            fputc('\\', f);
+        fputc(*p, f);
+    }
+    fputc('\n', f);
+}
+
+/* secret-conf.properties, as the WSO2 runtime reads it. */
+static int write_secret_conf(dropin *d)
+{
+    char *path = path_join(d->home, SECURITY_DIR "/secret-conf.properties");
+    char abs[PATH_MAX], *text = NULL;
+    size_t len = 0;
+    FILE *f;
+    int rc = EXIT_FAIL;
+
+    if (!path || !realpath(d->keystore_path, abs) || !(f = open_memstream(&text, &len)))
+        goto done;
+    fputs("# Written by cipher-tool: the WSO2 secure vault configuration\n", f);
+    put_property(f, "secVault.enabled", "true");
+    put_property(f, "carbon.secretProvider", "org.wso2.securevault.secret.handler.SecretManagerSecretCallbackHandler");
+    put_property(f, "secretRepositories", "file");
+    put_property(f, "secretRepositories.file.provider",
+                 "org.wso2.securevault.secret.repository.FileBaseSecretRepositoryProvider");
+    put_property(f, "secretRepositories.file.location", CIPHER_TEXT_REL);
+    put_property(f, "keystore.identity.location", abs);
+    put_property(f, "keystore.identity.type", vault_keystore_type_name(vault_keystore_get_type(d->s.ks)));
+    put_property(f, "keystore.identity.alias", d->keystore_alias ? d->keystore_alias : "");
+    put_property(f, "keystore.identity.store.password", "identity.store.password");
+    put_property(f, "keystore.identity.store.secretProvider", "org.wso2.carbon.securevault.DefaultSecretCallbackHandler");
+    put_property(f, "keystore.identity.key.password", "identity.key.password");
+    put_property(f, "keystore.identity.key.secretProvider", "org.wso2.carbon.securevault.DefaultSecretCallbackHandler");
+    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC)
+        put_property(f, "secretRepositories.file.algorithm", "AES/GCM/NoPadding");
+    else
+        put_property(f, "secretRepositories.file.algorithm",
+                     d->transformation_name ? d->transformation_name
+                                            : vault_transformation_name((vault_transformation)d->s.transformation));
+    if (fclose(f) != 0)
+        goto done;
+    if (vault_file_replace(path, text, len, 0644, NULL, NULL) != 0) {
+        cli_fail(VAULT_ERROR, NULL);
+        goto done;
+    }
+    fprintf(stderr, "cipher-tool: %s written\n", path);
+    rc = EXIT_OK;
+done:
+    if (rc != EXIT_OK && !vault_error_last())
+        cli_error("cannot write %s", path ? path : "secret-conf.properties");
+    free(text);
+    free(path);
+    return rc;
+}
+
+static int parse_args(dropin *d, int argc, char **argv)
+{
+    int i;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-Dconfigure") == 0)
+            d->configure = 1;
+        else if (strcmp(a, "-Dchange") == 0)
+            d->change = 1;
+        else if (strcmp(a, "-Dsymmetric") == 0)
+            d->s.format = VAULT_FORMAT_WSO2_SYMMETRIC;
+        else if (strncmp(a, "-Dorg.wso2.CipherTransformation=", 32) == 0) {
+            if ((d->s.transformation = vault_transformation_from_name(a + 32)) < 0)
+                return cli_usage_error("-Dconfigure", "unknown transformation \"%s\"", a + 32);
+            d->transformation_name = a + 32;
+        } else if (strncmp(a, "-Dpassword=", 11) == 0) {
+            cli_warning("-Dpassword puts the keystore password where every user of this machine can "
+                        "read it (ps, /proc); use --password-file or --password-fd");
+            vault_secret_free(d->argv_password);
+            if (vault_secret_new(&d->argv_password, a + 11, strlen(a + 11)) != 0)
+                return cli_fail(VAULT_ENOMEM, NULL);
+        } else if (strcmp(a, "--password-file") == 0 && i + 1 < argc) {
+            d->s.key.password_file = argv[++i];
+        } else if (strcmp(a, "--password-fd") == 0 && i + 1 < argc) {
+            if ((d->s.key.password_fd = cli_parse_fd(argv[++i])) < 0)
+                return cli_usage_error("-Dconfigure", "bad descriptor number \"%s\"", argv[i]);
+        } else if (strcmp(a, "-help") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(wso2_usage, stdout);
+            return -1;
+        } else {
+            return cli_usage_error("-Dconfigure", "this option is not defined: \"%s\"", a);
+        }
+    }
+    if (d->configure + d->change != 1)
+        return cli_usage_error("-Dconfigure", "give one of -Dconfigure and -Dchange");
+    return EXIT_OK;
+}
+
+/* -Dchange: which alias, on the terminal (the Java tool asks the same). */
+static int ask_alias(char *buf, size_t size)
+{
+    vault_secret *line = NULL;
+    if (cli_prompt_line(&line, "Enter the secret alias to change: ") != 0) {
+        cli_error("-Dchange needs a terminal to ask for the alias and its new value");
+        cli_hint("use 'cipher-tool change FILE ALIAS' with the value on standard input");
+        return EXIT_FAIL;
+    }
+    snprintf(buf, size, "%s", vault_secret_str(line));
+    vault_secret_free(line);
+    return buf[0] ? EXIT_OK : EXIT_FAIL;
+}
+
+int cmd_wso2(int argc, char **argv)
+{
+    dropin d;
+    vault_sealer *sealer = NULL;
+    vault_opener *opener = NULL;
+    vault_secret *given = NULL;
+    char *toml = NULL, *cipher_text = NULL, alias[512];
+    const char *env = getenv("CARBON_HOME");
+    int rc;
+
+    memset(&d, 0, sizeof d);
+    cli_sealing_init(&d.s);
+    d.home = env && *env ? env : ".";
+    rc = parse_args(&d, argc, argv);
+    if (rc != EXIT_OK) {
+        rc = rc < 0 ? EXIT_OK : rc;
+        goto done;
+    }
+    if (!d.s.format)
+        d.s.format = VAULT_FORMAT_WSO2;
+    if (!d.s.transformation && d.s.format == VAULT_FORMAT_WSO2)
+        d.s.transformation = VAULT_TRANSFORM_RSA_OAEP_SHA1;
+    toml = path_join(d.home, "repository/conf/deployment.toml");
+    cipher_text = path_join(d.home, CIPHER_TEXT_REL);
+    if (!toml || !cipher_text) {
+        rc = cli_fail(VAULT_ENOMEM, NULL);
+        goto done;
+    }
+    if ((rc = locate_keystore(&d)) != EXIT_OK)
+        goto done;
+    d.s.key.path = d.keystore_path;
+    d.s.key.alias = d.keystore_alias;
+    d.s.key.given = d.argv_password;
+    if ((rc = cli_sealing_prepare(&d.s, "-Dconfigure", &sealer)) != EXIT_OK)
+        goto done;
+    if (cli_sealing_opener(&d.s, &opener) != 0) {
+        rc = cli_fail(VAULT_ERROR, NULL);
+        goto done;
+    }
+    if (d.change) {
+        if ((rc = ask_alias(alias, sizeof alias)) != EXIT_OK)
+            goto done;
+        if (cli_read_value(&given, "the new value") != 0) {
+            rc = EXIT_FAIL;
+            goto done;
+        }
+        rc = cli_seal_file(file_exists(toml) ? toml : cipher_text, sealer, opener, alias, given);
+        goto done;
+    }
+    if (file_exists(toml))
+        rc = cli_seal_file(toml, sealer, opener, NULL, NULL);
+    else if ((rc = mark_legacy_xml(&d)) == EXIT_OK)
+        rc = cli_seal_file(cipher_text, sealer, opener, NULL, NULL);
+    if (rc == EXIT_OK)
+        rc = write_secret_conf(&d);
+done:
+    vault_secret_free(given);
+    vault_opener_free(opener);
+    vault_sealer_free(sealer);
+    d.s.key.path = NULL;
+    d.s.key.alias = NULL;
+    cli_sealing_clear(&d.s);
+    vault_secret_free(d.argv_password);
+    free(d.keystore_path);
+    free(d.keystore_alias);
+    free(toml);
+    free(cipher_text);
+    return rc;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The public-API tests under valgrind memcheck: no error, no definite leak.
+# Criterion ignores its workers' exit codes, so every process's log is read.
+# usage: scripts/valgrind.sh BUILD_DIR
+set -euo pipefail
+build=$(cd "$1" && pwd)
+shared=$(cd "$(dirname "$0")/../../shared" && pwd)
+logs=$build/valgrind
+rm -rf "$logs"; mkdir -p "$logs"
+vg() {
+    VAULT_SHARED=$shared valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
+        --error-exitcode=1 --trace-children=yes --trace-children-skip='/bin/*,/usr/bin/*' \
+        --log-file="$logs/%p.log" "$@"
+}
+cd "$build"
+# guarded/* crash on purpose (guard pages) or interpose munmap.
+vg tests/api_test_runtime --jobs 1 --filter '!(guarded)/*'
+vg tests/api_test_keystore_api --jobs 1
+vg tests/unit_test_runtime_locate --jobs 1
+if grep -l "ERROR SUMMARY: [1-9]" "$logs"/*.log; then
+    grep -h -B30 "ERROR SUMMARY: [1-9]" "$logs"/*.log | head -80
+    echo "valgrind: errors (logs in $logs)"
+    exit 1
+fi
+echo "valgrind: $(ls "$logs" | wc -l) processes, 0 errors"
