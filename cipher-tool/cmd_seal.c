@@ -33,15 +33,18 @@ static const char change_usage[] =
     "example:\n"
     "  cipher-tool change deployment.toml admin_password --cert wso2carbon.pem\n";
 
-/* What the verification of a rewritten file needs: the plaintexts sealed
- * in this run and an opener for them. */
+/* What the verification of a rewritten file needs: the aliases sealed in
+ * this run, where their plaintexts are (the original file, read again, or
+ * a value typed in) and an opener. Plaintexts are not held one guarded
+ * allocation each: a file may hold tens of thousands of secrets. */
 typedef struct sealed_set {
     vault_config_type type;
     const char *path;
     vault_opener *opener;
+    vault_config *orig; /* the file as it was, for the [plain] texts */
     size_t n;
     char **aliases;
-    vault_secret **plain;
+    vault_secret **typed; /* a value typed in or given, else NULL */
 } sealed_set;
 
 static void sealed_set_clear(sealed_set *s)
@@ -49,28 +52,51 @@ static void sealed_set_clear(sealed_set *s)
     size_t i;
     for (i = 0; i < s->n; i++) {
         free(s->aliases[i]);
-        vault_secret_free(s->plain[i]);
+        vault_secret_free(s->typed[i]);
     }
     free(s->aliases);
-    free(s->plain);
+    free(s->typed);
+    vault_config_free(s->orig);
     s->aliases = NULL;
-    s->plain = NULL;
+    s->typed = NULL;
+    s->orig = NULL;
     s->n = 0;
 }
 
-static int sealed_set_add(sealed_set *s, const char *alias, vault_secret *plain)
+/* Takes typed (which may be NULL) also on failure. */
+static int sealed_set_add(sealed_set *s, const char *alias, vault_secret *typed)
 {
-    char **a = realloc(s->aliases, (s->n + 1) * sizeof *a);
-    vault_secret **p;
-    if (a)
-        s->aliases = a;
-    p = realloc(s->plain, (s->n + 1) * sizeof *p);
-    if (p)
-        s->plain = p;
-    if (!a || !p || !(s->aliases[s->n] = strdup(alias)))
+    char **a = NULL;
+    vault_secret **t = NULL;
+    if (s->n % 64 == 0) {
+        a = realloc(s->aliases, (s->n + 64) * sizeof *a);
+        if (a)
+            s->aliases = a;
+        t = realloc(s->typed, (s->n + 64) * sizeof *t);
+        if (t)
+            s->typed = t;
+        if (!a || !t) {
+            vault_secret_free(typed);
+            return VAULT_ENOMEM;
+        }
+    }
+    if (!(s->aliases[s->n] = strdup(alias))) {
+        vault_secret_free(typed);
         return VAULT_ENOMEM;
-    s->plain[s->n++] = plain;
+    }
+    s->typed[s->n++] = typed;
     return 0;
+}
+
+/* The plaintext sealed for alias i of the set, in guarded memory. */
+static int sealed_plaintext(const sealed_set *s, size_t i, vault_secret **out)
+{
+    size_t idx;
+    if (s->typed[i])
+        return vault_secret_new(out, vault_secret_data(s->typed[i]), vault_secret_len(s->typed[i]));
+    if (vault_config_find(s->orig, s->aliases[i], &idx) != 0)
+        return VAULT_ENOTFOUND;
+    return vault_config_plaintext(s->orig, idx, out);
 }
 
 /* Every value sealed in this run opens to its plaintext in the new bytes. */
@@ -86,7 +112,7 @@ static int verify_new_content(const void *data, size_t len, void *payload)
     rc = vault_config_parse(&cfg, s->path, s->type, data, len);
     for (i = 0; rc == 0 && i < s->n; i++) {
         const vault_config_entry *e;
-        vault_secret *got = NULL;
+        vault_secret *got = NULL, *want = NULL;
         rc = vault_config_find(cfg, s->aliases[i], &idx);
         if (rc == 0)
             rc = vault_config_entry_at(cfg, idx, &e);
@@ -94,10 +120,13 @@ static int verify_new_content(const void *data, size_t len, void *payload)
             rc = VAULT_EFORMAT;
         if (rc == 0)
             rc = vault_opener_open(s->opener, s->aliases[i], e->value, &got, NULL);
-        if (rc == 0 && (vault_secret_len(got) != vault_secret_len(s->plain[i]) ||
-                        sodium_memcmp(vault_secret_data(got), vault_secret_data(s->plain[i]),
+        if (rc == 0)
+            rc = sealed_plaintext(s, i, &want);
+        if (rc == 0 && (vault_secret_len(got) != vault_secret_len(want) ||
+                        sodium_memcmp(vault_secret_data(got), vault_secret_data(want),
                                       vault_secret_len(got)) != 0))
             rc = VAULT_EAUTH;
+        vault_secret_free(want);
         if (rc != 0)
             cli_error("%s: alias \"%s\": the new value does not open to the secret; the file was not changed",
                       s->path, s->aliases[i]);
@@ -136,6 +165,11 @@ int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, 
     set.type = vault_config_get_type(cfg);
     set.path = path;
     set.opener = opener;
+    /* The file read again: the [plain] texts stay there for verification. */
+    if (opener && vault_config_open(&set.orig, path, VAULT_CONFIG_AUTO) != 0) {
+        rc = cli_fail(VAULT_ERROR, NULL);
+        goto done;
+    }
     n = vault_config_count(cfg);
     if (only_alias && vault_config_find(cfg, only_alias, &i) != 0) {
         cli_error("no alias \"%s\" in %s", only_alias, path);
@@ -145,6 +179,7 @@ int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, 
         const vault_config_entry *e;
         vault_secret *plain = NULL;
         char *value = NULL;
+        int typed;
         vault_config_entry_at(cfg, i, &e);
         if (only_alias ? strcmp(e->alias, only_alias) != 0 : e->state == VAULT_VALUE_SEALED) {
             already += e->state == VAULT_VALUE_SEALED;
@@ -156,6 +191,7 @@ int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, 
         } else if (plaintext_for(cfg, i, e, &plain) != 0) {
             goto done;
         }
+        typed = given || e->state != VAULT_VALUE_PLAIN;
         if (vault_sealer_seal(sealer, e->alias, vault_secret_data(plain), vault_secret_len(plain), &value) != 0) {
             const vault_error *err = vault_error_last();
             cli_error("%s: alias \"%s\": %s", path, e->alias, err ? err->message : "cannot seal");
@@ -164,9 +200,17 @@ int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, 
         }
         rc = vault_config_set(cfg, i, value);
         vault_string_free(value);
-        if (rc != 0 || sealed_set_add(&set, e->alias, plain) != 0) {
+        if (!typed) {
+            vault_secret_free(plain); /* set.orig holds it */
+            plain = NULL;
+        }
+        if (rc != 0) {
             vault_secret_free(plain);
             rc = cli_fail(VAULT_ERROR, NULL);
+            goto done;
+        }
+        if (sealed_set_add(&set, e->alias, plain) != 0) {
+            rc = cli_fail(VAULT_ENOMEM, "out of memory");
             goto done;
         }
         sealed++;

@@ -12,11 +12,25 @@
 
 #define FAILURES_MESSAGE_MAX 900
 
+/* Resolved secrets live in a few large guarded chunks, not one
+ * sodium_malloc each: every guarded allocation costs pages, a mlock and
+ * several memory mappings, and the kernel's limit on mappings would stop a
+ * process at some tens of thousands of secrets. */
+#define RT_CHUNK_SIZE (64u * 1024u)
+
+typedef struct rt_chunk {
+    unsigned char *mem; /* sodium_malloc; read-only except while a secret is copied in */
+    size_t cap, used;
+    struct rt_chunk *next;
+} rt_chunk;
+
 typedef struct rt_entry {
     char *alias;
-    char *value;          /* sealed text, until resolved */
-    vault_secret *plain;  /* VAULT_OPEN_ALLOW_PLAINTEXT: the "[...]" text */
-    vault_secret *secret; /* the resolved secret; read-only, never changes once set */
+    char *value;                /* sealed text, until resolved */
+    const unsigned char *plain; /* VAULT_OPEN_ALLOW_PLAINTEXT: the "[...]" text, in a chunk */
+    size_t plain_len;
+    const unsigned char *data;  /* the resolved secret, in a chunk; never changes once set */
+    size_t len;
     vault_value_state state;
     unsigned int line;
 } rt_entry;
@@ -43,7 +57,49 @@ struct vault {
     vault_opener *opener;
     pthread_mutex_t lock;   /* lazy mode: guards resolving an entry */
     int lock_ready;
+    rt_chunk *chunks;       /* the newest first */
 };
+
+/* ---- guarded storage ------------------------------------------------------------ */
+
+/* Copy n bytes (plus a NUL) into guarded storage; *out stays valid and
+ * read-only until vault_free(). Lazy mode calls it under v->lock. */
+static int store_secret(vault *v, const unsigned char *p, size_t n, const unsigned char **out)
+{
+    rt_chunk *c = v->chunks;
+
+    if (n > SIZE_MAX / 2)
+        return vault_err(VAULT_ENOMEM, "secret too large");
+    if (!c || c->cap - c->used < n + 1) {
+        size_t cap = n + 1 > RT_CHUNK_SIZE ? n + 1 : RT_CHUNK_SIZE;
+        c = vault_calloc(1, sizeof *c);
+        if (!c || !(c->mem = vault_secure_malloc(cap))) {
+            vault_free_ptr(c);
+            return vault_err(VAULT_ENOMEM, "%s: out of guarded memory", v->path);
+        }
+        c->cap = cap;
+        c->next = v->chunks;
+        v->chunks = c;
+    } else {
+        sodium_mprotect_readwrite(c->mem);
+    }
+    memcpy(c->mem + c->used, p, n);
+    c->mem[c->used + n] = '\0';
+    *out = c->mem + c->used;
+    c->used += n + 1;
+    sodium_mprotect_readonly(c->mem);
+    return 0;
+}
+
+static void free_chunks(vault *v)
+{
+    while (v->chunks) {
+        rt_chunk *c = v->chunks;
+        v->chunks = c->next;
+        sodium_free(c->mem); /* wipes */
+        vault_free_ptr(c);
+    }
+}
 
 /* ---- passwords -------------------------------------------------------------- */
 
@@ -151,9 +207,15 @@ static int load_entries(vault *v, const vault_config *cfg)
         if (!(e->alias = vault_strdup(ce->alias)) ||
             (ce->state == VAULT_VALUE_SEALED && !(e->value = vault_strdup(ce->value))))
             return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
-        if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT) &&
-            (rc = vault_config_plaintext(cfg, i, &e->plain)) != 0)
-            return rc;
+        if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
+            vault_secret *plain = NULL;
+            if ((rc = vault_config_plaintext(cfg, i, &plain)) == 0)
+                rc = store_secret(v, vault_secret_data(plain), vault_secret_len(plain), &e->plain);
+            e->plain_len = vault_secret_len(plain);
+            vault_secret_free(plain);
+            if (rc != 0)
+                return rc;
+        }
         v->sorted[i] = e;
     }
     qsort(v->sorted, v->count, sizeof *v->sorted, entry_ptr_cmp);
@@ -168,8 +230,9 @@ static size_t sealed_count(const vault *v)
     return n;
 }
 
-/* Decrypt one entry; the message names the file, line and alias. */
-static int resolve_entry(const vault *v, rt_entry *e)
+/* Decrypt one entry into guarded storage; the message names the file,
+ * line and alias. */
+static int resolve_entry(vault *v, rt_entry *e)
 {
     const vault_error *err;
     vault_secret *s = NULL;
@@ -182,8 +245,9 @@ static int resolve_entry(const vault *v, rt_entry *e)
         if (!e->plain)
             return vault_err(VAULT_EFORMAT, "%s:%u: alias \"%s\" is plain text, not sealed (seal it "
                              "with 'cipher-tool seal')", v->path, e->line, e->alias);
-        rc = vault_secret_new(&s, vault_secret_data(e->plain), vault_secret_len(e->plain));
-        break;
+        e->data = e->plain;
+        e->len = e->plain_len;
+        return 0;
     default:
         if (!v->opener)
             return vault_err(VAULT_EINVAL, "%s: no keystore to open \"%s\"", v->path, e->alias);
@@ -196,32 +260,32 @@ static int resolve_entry(const vault *v, rt_entry *e)
         }
         break;
     }
-    if (rc != 0)
-        return rc;
-    e->secret = s;
-    return 0;
+    rc = store_secret(v, vault_secret_data(s), vault_secret_len(s), &e->data);
+    e->len = vault_secret_len(s);
+    vault_secret_free(s);
+    return rc;
 }
 
 /* The stored secret of an alias, resolving it first in lazy mode. The
- * pointer stays valid until vault_free(). */
-static int lookup(const vault *v, const char *alias, size_t alen, const vault_secret **out)
+ * bytes stay valid (and read-only) until vault_free(). */
+static int lookup(const vault *v, const char *alias, size_t alen, const unsigned char **data, size_t *len)
 {
     vault *mv = (vault *)v; /* the lock and the lazily filled slots are not part of the value */
     rt_entry *e = find_entry(v, alias, alen);
     int rc = 0;
 
-    *out = NULL;
+    *data = NULL;
+    *len = 0;
     if (!e)
         return vault_err(VAULT_ENOTFOUND, "no alias \"%.*s\" in %s", (int)alen, alias, v->path);
-    if (!(v->flags & VAULT_OPEN_LAZY)) {
-        *out = e->secret;
-        return 0;
+    if (v->flags & VAULT_OPEN_LAZY) {
+        pthread_mutex_lock(&mv->lock);
+        if (!e->data)
+            rc = resolve_entry(mv, e);
+        pthread_mutex_unlock(&mv->lock);
     }
-    pthread_mutex_lock(&mv->lock);
-    if (!e->secret)
-        rc = resolve_entry(v, e);
-    *out = e->secret;
-    pthread_mutex_unlock(&mv->lock);
+    *data = e->data;
+    *len = e->len;
     return rc;
 }
 
@@ -335,8 +399,11 @@ static int resolve_all(vault *v)
         const char *why;
         size_t used = strlen(list);
         int rc = resolve_entry(v, e);
-        if (rc == 0)
+        if (rc == 0) {
+            vault_free_ptr(e->value); /* resolved for good: the sealed text is not needed */
+            e->value = NULL;
             continue;
+        }
         if (!first_rc)
             first_rc = rc;
         failed++;
@@ -429,7 +496,8 @@ done:
 
 int vault_get(const vault *v, const char *alias, vault_secret **out)
 {
-    const vault_secret *s;
+    const unsigned char *data;
+    size_t len;
     int rc;
 
     if (!out)
@@ -437,9 +505,9 @@ int vault_get(const vault *v, const char *alias, vault_secret **out)
     *out = NULL;
     if (!v || !alias)
         return vault_err(VAULT_EINVAL, "vault_get: invalid argument");
-    if ((rc = lookup(v, alias, strlen(alias), &s)) != 0)
+    if ((rc = lookup(v, alias, strlen(alias), &data, &len)) != 0)
         return rc;
-    return vault_secret_new(out, vault_secret_data(s), vault_secret_len(s));
+    return vault_secret_new(out, data, len);
 }
 
 static const char ref_open[] = "$secret{";
@@ -469,8 +537,8 @@ static int expand_pass(const vault *v, const char *text, size_t n, unsigned char
     size_t i = 0, w = 0;
 
     while (i < n) {
-        const vault_secret *s;
-        size_t alen = 0, span = text[i] == '$' ? ref_at(text, n, i, &alen) : 0;
+        const unsigned char *data;
+        size_t slen, alen = 0, span = text[i] == '$' ? ref_at(text, n, i, &alen) : 0;
         int rc;
         if (span == 0) {
             if (fill)
@@ -479,13 +547,13 @@ static int expand_pass(const vault *v, const char *text, size_t n, unsigned char
             i++;
             continue;
         }
-        if ((rc = lookup(v, text + i + REF_OPEN_LEN, alen, &s)) != 0)
+        if ((rc = lookup(v, text + i + REF_OPEN_LEN, alen, &data, &slen)) != 0)
             return rc;
-        if (fill)
-            memcpy(fill + w, vault_secret_data(s), vault_secret_len(s));
-        if (vault_secret_len(s) > SIZE_MAX / 2 - w)
+        if (slen > SIZE_MAX / 2 - w)
             return vault_err(VAULT_ENOMEM, "expanded text too large");
-        w += vault_secret_len(s);
+        if (fill)
+            memcpy(fill + w, data, slen);
+        w += slen;
         i += span;
     }
     *total = w;
@@ -499,9 +567,9 @@ static int expand_whole(const vault *v, const char *text, size_t n, vault_secret
 {
     const size_t plen = sizeof whole_prefix - 1;
     const char *alias = text + plen;
-    const vault_secret *s;
+    const unsigned char *secret;
     unsigned char *data;
-    size_t alen, eol = 0;
+    size_t alen, slen, eol = 0;
     int rc;
 
     if (n <= plen || memcmp(text, whole_prefix, plen) != 0)
@@ -512,12 +580,12 @@ static int expand_whole(const vault *v, const char *text, size_t n, vault_secret
     alen -= eol;
     if (alen == 0 || memchr(alias, '\n', alen) || memchr(alias, '\r', alen))
         return 1;
-    if ((rc = lookup(v, alias, alen, &s)) != 0)
+    if ((rc = lookup(v, alias, alen, &secret, &slen)) != 0)
         return rc;
-    if ((rc = vault_secret_alloc(out, vault_secret_len(s) + eol, &data)) != 0)
+    if ((rc = vault_secret_alloc(out, slen + eol, &data)) != 0)
         return rc;
-    memcpy(data, vault_secret_data(s), vault_secret_len(s));
-    memcpy(data + vault_secret_len(s), alias + alen, eol);
+    memcpy(data, secret, slen);
+    memcpy(data + slen, alias + alen, eol);
     vault_secret_seal(*out);
     return 0;
 }
@@ -589,9 +657,8 @@ void vault_free(vault *v)
         rt_entry *e = &v->entries[i];
         vault_free_ptr(e->alias);
         vault_free_ptr(e->value);
-        vault_secret_free(e->plain);
-        vault_secret_free(e->secret);
     }
+    free_chunks(v);
     vault_opener_free(v->opener);
     vault_keystore_free(v->ks);
     vault_password_provider_free(v->bridge.provider);

@@ -1096,7 +1096,8 @@ Test(guarded, free_wipes_before_the_pages_go_back)
 
     watch_addr_unmapped = 0;
     vault_free(v);
-    cr_assert(watch_unmaps >= 7, "each stored secret is unmapped (%d)", watch_unmaps);
+    /* The secrets share guarded chunks: at least one goes back, wiped. */
+    cr_assert(watch_unmaps >= 1, "the secrets' guarded storage is unmapped (%d)", watch_unmaps);
     cr_assert_eq(watch_found, 0, "vault_free left a secret in memory");
     watch_marker = NULL;
 }
