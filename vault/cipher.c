@@ -4,6 +4,7 @@
 #include "token_wso2.h"
 
 #include <openssl/err.h>
+#include <sodium.h>
 #include <string.h>
 #include <strings.h>
 
@@ -103,12 +104,23 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
 }
 
 /* alias NULL: the only entry of a one-entry store (a bare certificate),
- * else the only key entry. */
+ * else the only key entry, else for a certificate bundle (leaf first, then
+ * its issuers) its first certificate, as vault_keystore_verify() picks it. */
 static int find_entry(const vault_keystore *ks, const char *alias, const vault_keystore_entry **e)
 {
-    if (!alias && vault_keystore_count(ks) == 1)
+    size_t i, n = vault_keystore_count(ks);
+    int rc;
+
+    if (!alias && n == 1)
         return vault_keystore_entry_at(ks, 0, e);
-    return vault_keystore_find(ks, alias, e);
+    rc = vault_keystore_find(ks, alias, e);
+    if (rc == 0 || alias || n == 0)
+        return rc;
+    for (i = 0; i < n; i++)
+        if (vault_keystore_entry_at(ks, i, e) != 0 || (*e)->kind != VAULT_ENTRY_TRUSTED_CERT)
+            return rc;
+    vault_error_clear();
+    return vault_keystore_entry_at(ks, 0, e);
 }
 
 int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *ks, const char *alias)
@@ -389,6 +401,104 @@ void vault_opener_free(vault_opener *o)
     vault_secret_free(o->aes_key);
     vault_free_ptr(o->key_alias);
     vault_free_ptr(o);
+}
+
+/* ---- rewrapping --------------------------------------------------------- */
+
+struct vault_rewrapper {
+    native_rewrapper *native;
+    vault_recipient **add; /* our copies; native borrows them */
+    size_t nadd;
+};
+
+static int parse_key_ids(const vault_rewrap_options *o, unsigned char (**ids)[32])
+{
+    size_t i, len;
+
+    *ids = NULL;
+    if (o->remove_count == 0)
+        return 0;
+    if (!o->remove_key_ids)
+        return vault_err(VAULT_EINVAL, "vault_rewrap_options: no key id array");
+    if (!(*ids = vault_calloc(o->remove_count, sizeof **ids)))
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    for (i = 0; i < o->remove_count; i++) {
+        const char *h = o->remove_key_ids[i];
+        if (!h || strlen(h) != 64 || sodium_hex2bin((*ids)[i], 32, h, 64, NULL, &len, NULL) != 0 ||
+            len != 32)
+            return vault_err(VAULT_EINVAL, "\"%s\" is not a key id (64 hex digits of a SHA-256 "
+                             "certificate fingerprint)", h ? h : "(null)");
+    }
+    return 0;
+}
+
+int vault_rewrapper_new(vault_rewrapper **out, const vault_rewrap_options *opts)
+{
+    vault_rewrapper *rw = NULL;
+    unsigned char (*ids)[32] = NULL;
+    size_t i;
+    int rc;
+
+    if (!out || !opts)
+        return vault_err(VAULT_EINVAL, "vault_rewrapper_new: invalid argument");
+    *out = NULL;
+    if (vault_init() != 0)
+        return VAULT_ERROR;
+    if (opts->version != VAULT_REWRAP_OPTIONS_VERSION)
+        return vault_err(VAULT_EINVAL, "vault_rewrap_options: unknown version %u", opts->version);
+    if (!opts->keystore || (opts->add_count && !opts->add))
+        return vault_err(VAULT_EINVAL, "vault_rewrapper_new: a keystore is needed");
+    if ((rc = parse_key_ids(opts, &ids)) != 0)
+        goto done;
+    rw = vault_calloc(1, sizeof *rw);
+    if (!rw || (opts->add_count && !(rw->add = vault_calloc(opts->add_count, sizeof *rw->add)))) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < opts->add_count && rc == 0; i++) {
+        if (!opts->add[i])
+            rc = vault_err(VAULT_EINVAL, "vault_rewrap_options: NULL recipient");
+        else if ((rc = recipient_dup(&rw->add[i], opts->add[i])) == 0)
+            rw->nadd++;
+    }
+    if (rc == 0)
+        rc = native_rewrapper_new(&rw->native, opts->keystore, opts->key_alias,
+                                  (const vault_recipient *const *)rw->add, rw->nadd,
+                                  (const unsigned char (*)[32])ids, opts->remove_count,
+                                  opts->replace);
+    if (rc == 0) {
+        *out = rw;
+        rw = NULL;
+    }
+done:
+    vault_free_ptr(ids);
+    vault_rewrapper_free(rw);
+    return rc;
+}
+
+int vault_rewrapper_rewrap(vault_rewrapper *rw, const char *alias, const char *value, char **out)
+{
+    if (!rw || !value || !out)
+        return vault_err(VAULT_EINVAL, "vault_rewrapper_rewrap: invalid argument");
+    *out = NULL;
+    if (!native_is(value))
+        return vault_err(VAULT_EFORMAT, "value of alias \"%s\" is not in the native format; only "
+                         "native values have recipients to change (rotate it instead)",
+                         alias ? alias : "");
+    return native_rewrap(rw->native, alias, value, out);
+}
+
+void vault_rewrapper_free(vault_rewrapper *rw)
+{
+    size_t i;
+
+    if (!rw)
+        return;
+    native_rewrapper_free(rw->native);
+    for (i = 0; i < rw->nadd; i++)
+        vault_recipient_free(rw->add[i]);
+    vault_free_ptr(rw->add);
+    vault_free_ptr(rw);
 }
 
 /* ---- inspection --------------------------------------------------------- */

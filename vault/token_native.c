@@ -114,7 +114,10 @@ static void derive(const unsigned char key[NV_KEY], unsigned char out[NV_DERIVED
                            key);
 }
 
-/* AD = header || u32(len(alias)) || alias */
+/* AD = version || aead || commitment || u32(len(alias)) || alias: the
+ * stanzas are left out so that recipients can be rewrapped (FORMAT.md 5.4);
+ * the commitment stands in for them. */
+#define NV_AD_FIXED (2 + NV_KEY + 4)
 static int make_ad(const unsigned char *header, size_t header_len, const char *alias,
                    unsigned char **ad, size_t *ad_len)
 {
@@ -122,16 +125,18 @@ static int make_ad(const unsigned char *header, size_t header_len, const char *a
     unsigned char *buf;
 
     *ad = NULL;
-    if (alen > UINT32_MAX)
+    if (alen > UINT32_MAX || alen > SIZE_MAX - NV_AD_FIXED)
         return vault_err(VAULT_EINVAL, "alias of %zu bytes is too long", alen);
-    buf = vault_malloc(header_len + 4 + alen);
+    buf = vault_malloc(NV_AD_FIXED + alen);
     if (!buf)
         return vault_err(VAULT_ENOMEM, "out of memory");
-    memcpy(buf, header, header_len);
-    put_be(buf + header_len, alen, 4);
-    memcpy(buf + header_len + 4, alias, alen);
+    buf[0] = header[0];
+    buf[1] = header[1];
+    memcpy(buf + 2, header + header_len - NV_KEY, NV_KEY);
+    put_be(buf + 2 + NV_KEY, alen, 4);
+    memcpy(buf + NV_AD_FIXED, alias, alen);
     *ad = buf;
-    *ad_len = header_len + 4 + alen;
+    *ad_len = NV_AD_FIXED + alen;
     return 0;
 }
 
@@ -647,19 +652,32 @@ static int unwrap_failed(const nv_open *o)
                      o->ks->path, o->entry->alias);
 }
 
-/* One private-key operation: the derived keys of stanza st, or VAULT_EAUTH. */
-static int unwrap(const nv_open *o, const nv_stanza *st, unsigned char derived[NV_DERIVED])
+/* One private-key operation: the data key of stanza st, or VAULT_EAUTH. */
+static int unwrap_key(const nv_open *o, const nv_stanza *st, vault_secret **dk)
 {
     EVP_PKEY *pkey;
-    vault_secret *dk = NULL;
     int rc = ks_private_key(o->ks, o->entry->alias, &pkey, NULL);
 
+    *dk = NULL;
     if (rc != 0)
         return rc;
     rc = rsa_decrypt(pkey, RSA_PAD_OAEP_SHA256, (const unsigned char *)oaep_label,
-                     sizeof oaep_label - 1, st->body, st->body_len, &dk);
-    if (rc == VAULT_EAUTH || (rc == 0 && vault_secret_len(dk) != NV_KEY))
+                     sizeof oaep_label - 1, st->body, st->body_len, dk);
+    if (rc == VAULT_EAUTH || (rc == 0 && vault_secret_len(*dk) != NV_KEY))
         rc = unwrap_failed(o);
+    if (rc != 0) {
+        vault_secret_free(*dk);
+        *dk = NULL;
+    }
+    return rc;
+}
+
+/* The derived keys of stanza st, or VAULT_EAUTH. */
+static int unwrap(const nv_open *o, const nv_stanza *st, unsigned char derived[NV_DERIVED])
+{
+    vault_secret *dk = NULL;
+    int rc = unwrap_key(o, st, &dk);
+
     if (rc == 0)
         derive(vault_secret_data(dk), derived);
     vault_secret_free(dk);
@@ -818,6 +836,284 @@ int native_open(native_cache *c, vault_keystore *ks, const char *key_alias, cons
     o.entry = NULL;
     o.v = &v;
     rc = open_parsed(&o, out);
+    value_clear(&v);
+    return rc;
+}
+
+/* ---- rewrapping ------------------------------------------------------- */
+
+/* One session seen by a rewrapper: its old header (by hash), the new one. */
+typedef struct nv_rewrapped {
+    unsigned char id[NV_ID]; /* SHA-256 of the old header */
+    unsigned char *header;
+    size_t header_len;
+    vault_secret *aead; /* k-aead, to check each value */
+} nv_rewrapped;
+
+struct native_rewrapper {
+    vault_keystore *ks;
+    char *key_alias;
+    const vault_recipient *const *add;
+    size_t nadd;
+    unsigned char (*remove)[NV_ID];
+    size_t nremove;
+    int replace;
+    nv_rewrapped *done;
+    size_t count, cap;
+};
+
+int native_rewrapper_new(native_rewrapper **out, vault_keystore *ks, const char *key_alias,
+                         const vault_recipient *const *add, size_t nadd,
+                         const unsigned char (*remove)[32], size_t nremove, int replace)
+{
+    native_rewrapper *rw;
+    int rc = 0;
+
+    *out = NULL;
+    if (nadd > 0 && (rc = check_recipients(add, nadd)) != 0)
+        return rc;
+    rw = vault_calloc(1, sizeof *rw);
+    if (!rw)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    rw->ks = ks;
+    rw->add = add;
+    rw->nadd = nadd;
+    rw->replace = replace;
+    if (key_alias && !(rw->key_alias = vault_strdup(key_alias)))
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (rc == 0 && nremove > 0) {
+        rw->remove = vault_malloc(nremove * NV_ID);
+        if (rw->remove) {
+            memcpy(rw->remove, remove, nremove * NV_ID);
+            rw->nremove = nremove;
+        } else {
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+        }
+    }
+    if (rc != 0) {
+        native_rewrapper_free(rw);
+        return rc;
+    }
+    *out = rw;
+    return 0;
+}
+
+void native_rewrapper_free(native_rewrapper *rw)
+{
+    size_t i;
+
+    if (!rw)
+        return;
+    for (i = 0; i < rw->count; i++) {
+        vault_free_ptr(rw->done[i].header);
+        vault_secret_free(rw->done[i].aead);
+    }
+    vault_free_ptr(rw->done);
+    vault_free_ptr(rw->remove);
+    vault_free_ptr(rw->key_alias);
+    vault_free_ptr(rw);
+}
+
+/* The old stanza stays unless replaced, removed, or re-added. */
+static int keep_stanza(const native_rewrapper *rw, const nv_stanza *st)
+{
+    size_t i;
+
+    if (rw->replace)
+        return 0;
+    for (i = 0; i < rw->nremove; i++)
+        if (memcmp(rw->remove[i], st->key_id, NV_ID) == 0)
+            return 0;
+    for (i = 0; i < rw->nadd; i++)
+        if (memcmp(rw->add[i]->sha256, st->key_id, NV_ID) == 0)
+            return 0;
+    return 1;
+}
+
+/* The data key of the value, its commitment checked (FORMAT.md 5.4: a
+ * rewrapper MUST check it before wrapping the key again). */
+static int recover_key(nv_open *o, vault_secret **dk)
+{
+    unsigned char derived[NV_DERIVED];
+    EVP_PKEY *pkey;
+    size_t i;
+    int rc = pick_entry(o);
+
+    *dk = NULL;
+    if (rc == 0 && o->entry->info.kind != VAULT_ENTRY_PRIVATE_KEY)
+        return ks_private_key(o->ks, o->entry->alias, &pkey, NULL);
+    if (rc != 0)
+        return rc;
+    rc = VAULT_EKEY;
+    for (i = 0; i < o->v->count && rc != 0; i++) {
+        if (o->entry->info.has_certificate) {
+            if (memcmp(o->v->st[i].key_id, o->entry->info.sha256, NV_ID) != 0)
+                continue;
+            rc = unwrap_key(o, &o->v->st[i], dk);
+            break;
+        }
+        rc = unwrap_key(o, &o->v->st[i], dk);
+        if (rc != 0 && rc != VAULT_EAUTH)
+            return rc;
+    }
+    if (rc == VAULT_EKEY || (rc != 0 && !o->entry->info.has_certificate))
+        return wrong_key(o);
+    if (rc != 0)
+        return rc;
+    derive(vault_secret_data(*dk), derived);
+    if (sodium_memcmp(derived, o->v->commitment, NV_KEY) != 0)
+        rc = unwrap_failed(o);
+    sodium_memzero(derived, sizeof derived);
+    if (rc != 0) {
+        vault_secret_free(*dk);
+        *dk = NULL;
+    }
+    return rc;
+}
+
+static int stanza_total(const native_rewrapper *rw, const nv_value *v, const char *alias)
+{
+    size_t i, n = rw->nadd;
+
+    for (i = 0; i < v->count; i++)
+        n += (size_t)keep_stanza(rw, &v->st[i]);
+    if (n == 0)
+        return vault_err(VAULT_EINVAL, "value of alias \"%s\": removing its recipients would leave "
+                         "none", alias);
+    if (n > NV_MAX_STANZAS)
+        return vault_err(VAULT_EINVAL, "value of alias \"%s\" would have %zu recipients; the native "
+                         "format allows at most %d", alias, n, NV_MAX_STANZAS);
+    return (int)n;
+}
+
+/* version | aead | count | kept stanzas | new stanzas | commitment */
+static int new_header(const native_rewrapper *rw, const nv_value *v, const unsigned char *key,
+                      size_t n, nv_rewrapped *e)
+{
+    unsigned char *wrapped[NV_MAX_STANZAS] = {NULL};
+    size_t wlen[NV_MAX_STANZAS], i, off, total = 3 + NV_KEY;
+    int rc = 0;
+
+    for (i = 0; i < v->count; i++)
+        if (keep_stanza(rw, &v->st[i]))
+            total += v->st[i].bytes_len;
+    for (i = 0; i < rw->nadd && rc == 0; i++) {
+        rc = rsa_encrypt(rw->add[i]->pub, RSA_PAD_OAEP_SHA256, (const unsigned char *)oaep_label,
+                         sizeof oaep_label - 1, key, NV_KEY, &wrapped[i], &wlen[i]);
+        if (rc == 0)
+            total += 1 + NV_ID + 2 + wlen[i];
+    }
+    if (rc == 0 && !(e->header = vault_malloc(total)))
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (rc != 0)
+        goto done;
+    memcpy(e->header, v->bin, 2);
+    e->header[2] = (unsigned char)n;
+    for (i = 0, off = 3; i < v->count; i++)
+        if (keep_stanza(rw, &v->st[i])) {
+            memcpy(e->header + off, v->st[i].bytes, v->st[i].bytes_len);
+            off += v->st[i].bytes_len;
+        }
+    for (i = 0; i < rw->nadd; i++) {
+        e->header[off] = NV_TYPE_RSA;
+        memcpy(e->header + off + 1, rw->add[i]->sha256, NV_ID);
+        put_be(e->header + off + 1 + NV_ID, wlen[i], 2);
+        memcpy(e->header + off + 3 + NV_ID, wrapped[i], wlen[i]);
+        off += 3 + NV_ID + wlen[i];
+    }
+    memcpy(e->header + off, v->commitment, NV_KEY);
+    e->header_len = total;
+done:
+    for (i = 0; i < rw->nadd; i++)
+        vault_free_ptr(wrapped[i]);
+    return rc;
+}
+
+/* First value of a session: one unwrap, one wrap per added recipient. */
+static int rewrap_session(native_rewrapper *rw, nv_open *o, const unsigned char *id,
+                          nv_rewrapped **out)
+{
+    nv_rewrapped e, *grown;
+    vault_secret *dk = NULL;
+    unsigned char derived[NV_DERIVED], *aead;
+    int n = stanza_total(rw, o->v, o->alias), rc = n < 0 ? n : 0;
+
+    memset(&e, 0, sizeof e);
+    if (rc == 0)
+        rc = recover_key(o, &dk);
+    if (rc == 0)
+        rc = new_header(rw, o->v, vault_secret_data(dk), (size_t)n, &e);
+    if (rc == 0 && (rc = vault_secret_alloc(&e.aead, NV_KEY, &aead)) == 0) {
+        derive(vault_secret_data(dk), derived);
+        memcpy(aead, derived + NV_KEY, NV_KEY);
+        vault_secret_seal(e.aead);
+    }
+    if (rc == 0 && rw->count == rw->cap) {
+        size_t cap = rw->cap ? rw->cap * 2 : 4;
+        grown = vault_realloc(rw->done, cap * sizeof *grown);
+        if (grown) {
+            rw->done = grown;
+            rw->cap = cap;
+        } else {
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+        }
+    }
+    if (rc == 0) {
+        memcpy(e.id, id, NV_ID);
+        rw->done[rw->count] = e;
+        *out = &rw->done[rw->count++];
+    } else {
+        vault_free_ptr(e.header);
+        vault_secret_free(e.aead);
+    }
+    sodium_memzero(derived, sizeof derived);
+    vault_secret_free(dk);
+    return rc;
+}
+
+int native_rewrap(native_rewrapper *rw, const char *alias, const char *value, char **out)
+{
+    nv_value v;
+    nv_open o;
+    nv_rewrapped *e = NULL;
+    vault_secret *pt = NULL;
+    unsigned char id[NV_ID], *bin = NULL;
+    size_t i, rest = 0;
+    char ctx[160];
+    int rc;
+
+    *out = NULL;
+    if (!alias)
+        alias = "";
+    snprintf(ctx, sizeof ctx, "value of alias \"%s\"", alias);
+    if ((rc = parse(value, ctx, &v)) != 0)
+        return rc;
+    memset(&o, 0, sizeof o);
+    o.ks = rw->ks;
+    o.key_alias = rw->key_alias;
+    o.alias = alias;
+    o.v = &v;
+    crypto_hash_sha256(id, v.bin, v.header_len);
+    for (i = 0; i < rw->count && !e; i++)
+        if (memcmp(rw->done[i].id, id, NV_ID) == 0)
+            e = &rw->done[i];
+    if (!e)
+        rc = rewrap_session(rw, &o, id, &e);
+    /* The whole value must still open: nothing unauthenticated is carried on. */
+    if (rc == 0)
+        rc = decrypt(&o, vault_secret_data(e->aead), &pt);
+    if (rc == 0) {
+        rest = v.bin_len - v.header_len;
+        if (!(bin = vault_malloc(e->header_len + rest)))
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+    }
+    if (rc == 0) {
+        memcpy(bin, e->header, e->header_len);
+        memcpy(bin + e->header_len, v.bin + v.header_len, rest);
+        rc = encode(bin, e->header_len + rest, out);
+    }
+    vault_free_ptr(bin);
+    vault_secret_free(pt);
     value_clear(&v);
     return rc;
 }

@@ -40,6 +40,21 @@ void native_cache_free(native_cache *c);
 int native_open(native_cache *c, vault_keystore *ks, const char *key_alias, const char *alias,
                 const char *value, vault_secret **out);
 
+/* Rewrapping: the same values with new recipient stanzas (FORMAT.md 5.4),
+ * nonce, commitment and ciphertext kept byte-identical. The data key is
+ * recovered with key_alias of ks (NULL: as native_open picks it); each old
+ * stanza stays unless replace is set, its key id is in remove (SHA-256 ids)
+ * or it is re-added; each of add gets a fresh stanza. add must outlive the
+ * rewrapper. Memoised by session: N values of one session cost one unwrap
+ * and one wrap per added recipient. Every value is authenticated (under its
+ * alias) before it is rewrapped. */
+typedef struct native_rewrapper native_rewrapper;
+int native_rewrapper_new(native_rewrapper **out, vault_keystore *ks, const char *key_alias,
+                         const vault_recipient *const *add, size_t nadd,
+                         const unsigned char (*remove)[32], size_t nremove, int replace);
+int native_rewrap(native_rewrapper *rw, const char *alias, const char *value, char **out);
+void native_rewrapper_free(native_rewrapper *rw);
+
 /* Fill format, algorithm, recipient_count, key_ids (allocated here),
  * ciphertext_bytes (AEAD output with its tag) and plaintext_bytes; the
  * other fields are left alone. Returns 0 or VAULT_EFORMAT / VAULT_ENOMEM. */

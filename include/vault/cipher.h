@@ -167,6 +167,51 @@ VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const ch
 /** Free an opener, wiping cached keys. NULL-safe. */
 VAULT_EXTERN(void) vault_opener_free(vault_opener *o);
 
+#define VAULT_REWRAP_OPTIONS_VERSION 1
+
+/** Options for vault_rewrapper_new(). */
+typedef struct vault_rewrap_options {
+    unsigned int version;                 /**< VAULT_REWRAP_OPTIONS_VERSION */
+    vault_keystore *keystore;             /**< Holds a private key that opens the values now. */
+    const char *key_alias;                /**< NULL: as vault_opener_open() picks it. */
+    const vault_recipient *const *add;    /**< Recipients to add (a present one is rewrapped). */
+    size_t add_count;
+    const char *const *remove_key_ids;    /**< Key ids (64 hex digits) whose stanzas are dropped. */
+    size_t remove_count;
+    int replace;                          /**< Non-zero: drop every old stanza, keep only `add`. */
+} vault_rewrap_options;
+
+#define VAULT_REWRAP_OPTIONS_INIT { VAULT_REWRAP_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, 0, 0 }
+
+/**
+ * A rewrapping session: changes the recipients of native values without
+ * re-encrypting them (docs/FORMAT.md 5.4). The data key of each value is
+ * recovered with the keystore's key (its commitment checked), wrapped to the
+ * added recipients, and the value is written again with the new stanzas;
+ * version, commitment, nonce and ciphertext stay byte-identical. Memoised
+ * per session: N values sealed in one session cost one private-key operation
+ * and one wrap per added recipient. The keystore must outlive the rewrapper;
+ * the recipients and key ids are copied.
+ */
+typedef struct vault_rewrapper vault_rewrapper;
+
+/** @return 0, VAULT_EINVAL (bad options, bad key id, bad recipients), VAULT_ENOMEM. */
+VAULT_EXTERN(int) vault_rewrapper_new(vault_rewrapper **out, const vault_rewrap_options *opts);
+
+/**
+ * Rewrap one native value of secret alias `alias`; the value must open
+ * (authenticate) under that alias first.
+ * @param out receives the new text (free with vault_string_free()).
+ * @return 0; VAULT_EFORMAT (not a native value: only the native format has
+ *         recipient stanzas), VAULT_EKEY, VAULT_EAUTH as vault_opener_open();
+ *         VAULT_EINVAL when no recipient or more than 16 would remain.
+ */
+VAULT_EXTERN(int) vault_rewrapper_rewrap(vault_rewrapper *rw, const char *alias, const char *value,
+                                         char **out);
+
+/** Free a rewrapper. NULL-safe. */
+VAULT_EXTERN(void) vault_rewrapper_free(vault_rewrapper *rw);
+
 /** What can be told of a value without a key. */
 typedef struct vault_value_info {
     vault_format format;

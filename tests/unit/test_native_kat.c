@@ -189,7 +189,7 @@ Test(kat, ok_rows_open_with_every_listed_key)
         }
         free(pt);
     }
-    cr_assert_eq(ok, 9, "ok openings: %zu", ok);
+    cr_assert_eq(ok, 13, "ok openings: %zu", ok);
 }
 
 Test(kat, bad_rows_fail_as_stated)
@@ -211,7 +211,7 @@ Test(kat, bad_rows_fail_as_stated)
             bad++;
         }
     }
-    cr_assert_geq(bad, 30);
+    cr_assert_eq(bad, 29);
 }
 
 Test(kat, one_session_costs_one_private_key_operation)
@@ -223,7 +223,9 @@ Test(kat, one_session_costs_one_private_key_operation)
     before = vault_test_private_key_ops();
     for (i = 0; i < nrows; i++) {
         vault_secret *s = NULL;
-        if (strcmp(rows[i].expect, "ok") != 0 || strcmp(rows[i].keys, "1") != 0)
+        /* dr.secret rows are another session (stanzas dropped) */
+        if (strcmp(rows[i].expect, "ok") != 0 || strcmp(rows[i].keys, "1") != 0 ||
+            strcmp(rows[i].alias, "dr.secret") == 0)
             continue;
         cr_assert_eq(native_open(c, keys[0].ks, NULL, rows[i].alias, rows[i].value, &s), 0);
         vault_secret_free(s);
@@ -248,13 +250,18 @@ Test(kat, inspect_shows_the_certificate_fingerprints)
         cr_assert_eq(info.format, VAULT_FORMAT_NATIVE);
         cr_assert_eq(info.recipient_count, strlen(rows[i].keys) == 3 ? 2 : 1);
         cr_assert_eq(info.plaintext_bytes, strlen(rows[i].pt_hex) / 2);
+        /* in stanza order, which a reordered row changes */
         for (k = 1; k <= 2; k++) {
+            size_t m, found = 0;
             if (!has_key(&rows[i], k))
                 continue;
             vault_hex(want, keys[k - 1].id, 32, 0);
-            cr_assert_str_eq(info.key_ids[j], want, "row %zu", i + 1);
+            for (m = 0; m < info.recipient_count; m++)
+                found += strcmp(info.key_ids[m], want) == 0;
+            cr_assert_eq(found, 1, "row %zu", i + 1);
             j++;
         }
+        cr_assert_eq((size_t)j, info.recipient_count);
         native_info_release(&info);
     }
 }
@@ -344,16 +351,19 @@ static void independent_open(const row *r, const kat_key *k)
     cr_assert_eq(memcmp(commit, bin + off, 32), 0, "commitment");
     off += 32; /* header ends here */
     cr_assert_eq(be(bin + off + 24, 8), n - off - 32, "ct-len is what remains");
-    ad = malloc(off + 4 + alen);
-    memcpy(ad, bin, off);
-    ad[off] = (unsigned char)(alen >> 24);
-    ad[off + 1] = (unsigned char)(alen >> 16);
-    ad[off + 2] = (unsigned char)(alen >> 8);
-    ad[off + 3] = (unsigned char)alen;
-    memcpy(ad + off + 4, r->alias, alen);
+    /* AD = version || aead || commitment || u32(len(alias)) || alias */
+    ad = malloc(38 + alen);
+    ad[0] = bin[0];
+    ad[1] = bin[1];
+    memcpy(ad + 2, bin + off - 32, 32);
+    ad[34] = (unsigned char)(alen >> 24);
+    ad[35] = (unsigned char)(alen >> 16);
+    ad[36] = (unsigned char)(alen >> 8);
+    ad[37] = (unsigned char)alen;
+    memcpy(ad + 38, r->alias, alen);
     pt = malloc(n);
     cr_assert_eq(crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &mlen, NULL, bin + off + 32,
-                                                            n - off - 32, ad, off + 4 + alen,
+                                                            n - off - 32, ad, 38 + alen,
                                                             bin + off, aead), 0, "%s", r->note);
     want = unhex(r->pt_hex, &want_len);
     cr_assert_eq(mlen, want_len);
@@ -380,5 +390,5 @@ Test(kat, ok_rows_decode_by_the_document)
                 done++;
             }
     }
-    cr_assert_eq(done, 9);
+    cr_assert_eq(done, 13);
 }
