@@ -115,13 +115,19 @@ typedef struct cli_sealing {
     int transformation;            /* vault_transformation */
     const char *symmetric_key_file;
     vault_secret *symmetric_key;
+    cli_keystore trust;            /* --truststore and its password */
+    vault_keystore *trust_ks;
+    int allow_untrusted;
 } cli_sealing;
 
 enum {
     OPT_CERT = 1050,
     OPT_FORMAT,
     OPT_TRANSFORMATION,
-    OPT_SYMMETRIC_KEY_FILE
+    OPT_SYMMETRIC_KEY_FILE,
+    OPT_SEAL_TRUSTSTORE,
+    OPT_SEAL_TRUSTSTORE_PASSWORD_FILE,
+    OPT_SEAL_ALLOW_UNTRUSTED
 };
 
 #define CLI_SEALING_LONG_OPTIONS                                                 \
@@ -129,7 +135,10 @@ enum {
     {"cert", required_argument, NULL, OPT_CERT},                                 \
     {"format", required_argument, NULL, OPT_FORMAT},                             \
     {"transformation", required_argument, NULL, OPT_TRANSFORMATION},             \
-    {"symmetric-key-file", required_argument, NULL, OPT_SYMMETRIC_KEY_FILE}
+    {"symmetric-key-file", required_argument, NULL, OPT_SYMMETRIC_KEY_FILE},      \
+    {"truststore", required_argument, NULL, OPT_SEAL_TRUSTSTORE},                     \
+    {"truststore-password-file", required_argument, NULL, OPT_SEAL_TRUSTSTORE_PASSWORD_FILE}, \
+    {"allow-untrusted", no_argument, NULL, OPT_SEAL_ALLOW_UNTRUSTED}
 
 #define CLI_SEALING_OPTIONS_HELP                                                            \
     CLI_KEYSTORE_OPTIONS_HELP                                                               \
@@ -140,7 +149,16 @@ enum {
     "                              RSA/ECB/OAEPwithSHA1andMGF1Padding (default),\n"         \
     "                              RSA/ECB/OAEPWithSHA-256AndMGF1Padding\n"                 \
     "      --symmetric-key-file F  wso2-symmetric: the AES key (raw 16/24/32 bytes, or hex\n" \
-    "                              or base64 text), instead of a keystore secret key\n"
+    "                              or base64 text), instead of a keystore secret key\n" \
+    "      --truststore FILE       refuse a recipient certificate whose chain does not\n"   \
+    "                              verify to a certificate of FILE, or that has expired\n"  \
+    "      --truststore-password-file F\n"                                                  \
+    "                              the truststore's password (first line of F)\n"           \
+    "      --allow-untrusted       seal to such a certificate anyway, with a warning\n"
+
+/* An AES key file: raw 16, 24 or 32 bytes, or the same as hex or base64
+ * text. Returns EXIT_OK or EXIT_FAIL (message printed). */
+int cli_read_symmetric_key(const char *path, vault_secret **out);
 
 void cli_sealing_init(cli_sealing *s);
 void cli_sealing_clear(cli_sealing *s);
@@ -163,6 +181,13 @@ int cli_sealing_opener(cli_sealing *s, vault_opener **out);
  * EXIT_OK or EXIT_FAIL. */
 int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, const char *only_alias,
                   vault_secret *given);
+
+/* Rotate one config file: every sealed value opened with old and sealed
+ * again with sealer (format names it in messages); plain text left and
+ * reported. Verified with verify when not NULL. Nothing is written when any
+ * value fails (each failing alias named). Returns EXIT_OK or EXIT_FAIL. */
+int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, vault_opener *verify,
+                    const char *format);
 
 /* Read a sealed value from standard input: blank space around it ignored,
  * "NAME=VALUE" (as encrypt -n prints it) split. *text is malloc'ed; name
@@ -188,5 +213,7 @@ int cmd_check(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
+int cmd_recipients(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
 
 #endif

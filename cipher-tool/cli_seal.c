@@ -4,11 +4,13 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void cli_sealing_init(cli_sealing *s)
 {
     memset(s, 0, sizeof *s);
     cli_keystore_init(&s->key, "keystore");
+    cli_keystore_init(&s->trust, "truststore");
 }
 
 void cli_sealing_clear(cli_sealing *s)
@@ -19,8 +21,10 @@ void cli_sealing_clear(cli_sealing *s)
     for (i = 0; i < s->cert_count; i++)
         vault_keystore_free(s->cert_ks[i]);
     vault_keystore_free(s->ks);
+    vault_keystore_free(s->trust_ks);
     vault_secret_free(s->symmetric_key);
     cli_keystore_clear(&s->key);
+    cli_keystore_clear(&s->trust);
     memset(s, 0, sizeof *s);
 }
 
@@ -52,38 +56,92 @@ int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd
     case OPT_SYMMETRIC_KEY_FILE:
         s->symmetric_key_file = arg;
         return 1;
+    case OPT_SEAL_TRUSTSTORE:
+        s->trust.path = arg;
+        return 1;
+    case OPT_SEAL_TRUSTSTORE_PASSWORD_FILE:
+        s->trust.password_file = arg;
+        return 1;
+    case OPT_SEAL_ALLOW_UNTRUSTED:
+        s->allow_untrusted = 1;
+        return 1;
     default:
         return 0;
     }
 }
 
 /* A key file holds raw bytes (16, 24, 32) or the same as hex or base64 text. */
-static int read_symmetric_key(cli_sealing *s)
+int cli_read_symmetric_key(const char *path, vault_secret **out)
 {
     vault_secret *line = NULL;
     unsigned char key[64];
     size_t n = 0;
     const char *end;
-    int rc = vault_password_from_file(&line, NULL, s->symmetric_key_file);
+    int rc = vault_password_from_file(&line, NULL, path);
     if (rc != 0)
         return cli_fail(rc, NULL);
     n = vault_secret_len(line);
     if (n == 16 || n == 24 || n == 32) {
-        rc = vault_secret_new(&s->symmetric_key, vault_secret_data(line), n);
+        rc = vault_secret_new(out, vault_secret_data(line), n);
     } else if (sodium_hex2bin(key, sizeof key, vault_secret_str(line), n, NULL, &n, &end) == 0 && !*end &&
                (n == 16 || n == 24 || n == 32)) {
-        rc = vault_secret_new(&s->symmetric_key, key, n);
+        rc = vault_secret_new(out, key, n);
     } else if (sodium_base642bin(key, sizeof key, vault_secret_str(line), vault_secret_len(line), NULL, &n,
                                  &end, sodium_base64_VARIANT_ORIGINAL) == 0 && !*end &&
                (n == 16 || n == 24 || n == 32)) {
-        rc = vault_secret_new(&s->symmetric_key, key, n);
+        rc = vault_secret_new(out, key, n);
     } else {
-        cli_error("%s: not an AES key (16, 24 or 32 bytes, raw, hex or base64)", s->symmetric_key_file);
+        cli_error("%s: not an AES key (16, 24 or 32 bytes, raw, hex or base64)", path);
         rc = VAULT_EFORMAT;
     }
     sodium_memzero(key, sizeof key);
     vault_secret_free(line);
     return rc == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+/* The entry whose certificate a recipient was made from. */
+static const vault_keystore_entry *recipient_entry(const vault_keystore *ks, const vault_recipient *r)
+{
+    const vault_keystore_entry *e = NULL;
+    size_t i;
+    for (i = 0; i < vault_keystore_count(ks); i++) {
+        char id[65];
+        if (vault_keystore_entry_at(ks, i, &e) != 0 || !e->has_certificate)
+            continue;
+        sodium_bin2hex(id, sizeof id, e->sha256, sizeof e->sha256);
+        if (strcmp(id, vault_recipient_key_id(r)) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* With a truststore: the chain must verify (time included), else refuse
+ * unless --allow-untrusted. Without: an expired certificate is a warning. */
+static int check_trust(cli_sealing *s, vault_keystore *ks, const char *alias, const vault_recipient *r)
+{
+    const vault_keystore_entry *e = recipient_entry(ks, r);
+    const char *subject = e && e->subject ? e->subject : "?";
+    const vault_error *err;
+    int rc;
+
+    if (!s->trust_ks) {
+        if (e && e->has_certificate && e->not_after < (int64_t)time(NULL))
+            cli_warning("certificate \"%s\" (SHA-256 %s) of %s has expired; sealing to it anyway",
+                        subject, vault_recipient_key_id(r), vault_keystore_path(ks));
+        return EXIT_OK;
+    }
+    if ((rc = vault_keystore_verify(s->trust_ks, ks, alias, 0, 0)) == 0)
+        return EXIT_OK;
+    err = vault_error_last();
+    if (s->allow_untrusted) {
+        cli_warning("sealing to an untrusted certificate \"%s\" (SHA-256 %s): %s", subject,
+                    vault_recipient_key_id(r), err ? err->message : "not trusted");
+        return EXIT_OK;
+    }
+    cli_error("refusing to seal to certificate \"%s\" (SHA-256 %s): %s", subject,
+              vault_recipient_key_id(r), err ? err->message : "not trusted");
+    cli_hint("--allow-untrusted seals to it anyway");
+    return EXIT_FAIL;
 }
 
 static int add_recipient(cli_sealing *s, vault_keystore *ks, const char *alias)
@@ -92,7 +150,7 @@ static int add_recipient(cli_sealing *s, vault_keystore *ks, const char *alias)
     if (rc != 0)
         return cli_fail(rc, NULL);
     s->recipient_count++;
-    return EXIT_OK;
+    return check_trust(s, ks, alias, s->recipients[s->recipient_count - 1]);
 }
 
 int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out)
@@ -116,9 +174,11 @@ int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out)
                                vault_format_name((vault_format)s->format));
     if (s->key.path && cli_open_keystore(&s->ks, &s->key) != 0)
         return EXIT_FAIL;
+    if (s->trust.path && cli_open_keystore(&s->trust_ks, &s->trust) != 0)
+        return EXIT_FAIL;
     if (s->format == VAULT_FORMAT_WSO2_SYMMETRIC) {
         if (s->symmetric_key_file)
-            rc = read_symmetric_key(s);
+            rc = cli_read_symmetric_key(s->symmetric_key_file, &s->symmetric_key);
         else
             rc = vault_keystore_secret_key(s->ks, s->key.alias, &s->symmetric_key) == 0 ? EXIT_OK
                                                                                          : cli_fail(VAULT_ERROR, NULL);

@@ -16,6 +16,7 @@ static const char wso2_usage[] =
     "usage: cipher-tool -Dconfigure [-Dsymmetric] [-Dorg.wso2.CipherTransformation=T]\n"
     "                   [-Dpassword=P | --password-file F | --password-fd N]\n"
     "       cipher-tool -Dchange [same options]\n"
+    "       cipher-tool -Drotate -Dold.alias=OLD [same options]\n"
     "\n"
     "The WSO2 cipher tool's command line, run in a product home ($CARBON_HOME, else\n"
     "the current directory).\n"
@@ -26,6 +27,10 @@ static const char wso2_usage[] =
     "             svns:secretAlias and seal repository/conf/security/cipher-text.properties.\n"
     "             Then write repository/conf/security/secret-conf.properties.\n"
     "-Dchange     re-enter one secret (its alias and value are asked for).\n"
+    "-Drotate     re-encrypt every sealed secret (deployment.toml, else\n"
+    "             cipher-text.properties) from the key -Dold.alias=OLD of the same\n"
+    "             keystore to the key the configuration names, atomically; with\n"
+    "             -Dsymmetric, from the secret key OLD to the configured one.\n"
     "\n"
     "The keystore is the one the server uses: [keystore.internal], else\n"
     "[keystore.primary] of deployment.toml (file_name relative to\n"
@@ -52,7 +57,8 @@ static const char wso2_usage[] =
 
 typedef struct dropin {
     const char *home;
-    int configure, change;
+    int configure, change, rotate;
+    const char *old_alias;
     cli_sealing s;
     vault_secret *argv_password;
     const char *transformation_name; /* as given: written back as given, like Java */
@@ -257,6 +263,10 @@ static int parse_args(dropin *d, int argc, char **argv)
             d->configure = 1;
         else if (strcmp(a, "-Dchange") == 0)
             d->change = 1;
+        else if (strcmp(a, "-Drotate") == 0)
+            d->rotate = 1;
+        else if (strncmp(a, "-Dold.alias=", 12) == 0 && a[12])
+            d->old_alias = a + 12;
         else if (strcmp(a, "-Dsymmetric") == 0)
             d->s.format = VAULT_FORMAT_WSO2_SYMMETRIC;
         else if (strncmp(a, "-Dorg.wso2.CipherTransformation=", 32) == 0) {
@@ -281,8 +291,11 @@ static int parse_args(dropin *d, int argc, char **argv)
             return cli_usage_error("-Dconfigure", "this option is not defined: \"%s\"", a);
         }
     }
-    if (d->configure + d->change != 1)
-        return cli_usage_error("-Dconfigure", "give one of -Dconfigure and -Dchange");
+    if (d->configure + d->change + d->rotate != 1)
+        return cli_usage_error("-Dconfigure", "give one of -Dconfigure, -Dchange and -Drotate");
+    if (d->rotate && !d->old_alias)
+        return cli_usage_error("-Drotate", "-Drotate needs -Dold.alias=OLD (the key the secrets are "
+                               "sealed with now)");
     return EXIT_OK;
 }
 
@@ -298,6 +311,26 @@ static int ask_alias(char *buf, size_t size)
     snprintf(buf, size, "%s", vault_secret_str(line));
     vault_secret_free(line);
     return buf[0] ? EXIT_OK : EXIT_FAIL;
+}
+
+/* -Drotate: from the old alias of the server's keystore to its configured key. */
+static int rotate_home(dropin *d, vault_sealer *sealer, vault_opener *verify, const char *toml,
+                       const char *cipher_text)
+{
+    vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
+    vault_opener *old = NULL;
+    int rc;
+
+    o.keystore = d->s.ks;
+    o.key_alias = d->old_alias;
+    if ((rc = vault_opener_new(&old, &o)) != 0)
+        return cli_fail(rc, NULL);
+    fprintf(stderr, "cipher-tool: rotating from alias \"%s\" to alias \"%s\"\n", d->old_alias,
+            d->keystore_alias ? d->keystore_alias : "(the only key)");
+    rc = cli_rotate_file(file_exists(toml) ? toml : cipher_text, old, sealer, verify,
+                         vault_format_name((vault_format)d->s.format));
+    vault_opener_free(old);
+    return rc == EXIT_OK ? write_secret_conf(d) : rc;
 }
 
 int cmd_wso2(int argc, char **argv)
@@ -337,6 +370,10 @@ int cmd_wso2(int argc, char **argv)
         goto done;
     if (cli_sealing_opener(&d.s, &opener) != 0) {
         rc = cli_fail(VAULT_ERROR, NULL);
+        goto done;
+    }
+    if (d.rotate) {
+        rc = rotate_home(&d, sealer, opener, toml, cipher_text);
         goto done;
     }
     if (d.change) {

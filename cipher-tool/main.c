@@ -15,6 +15,8 @@ static const cli_command commands[] = {
     {"change", cmd_change, "replace one secret of a config file"},
     {"render", cmd_render, "write a template with its $secret{alias} references resolved"},
     {"exec", cmd_exec, "run a program with chosen secrets in its environment or descriptors"},
+    {"rotate", cmd_rotate, "re-encrypt the sealed values of config files for a new key"},
+    {"recipients", cmd_recipients, "add or remove recipients of native values (no re-encryption)"},
     {"keystore", cmd_keystore, "list a keystore's entries, verify a certificate chain"},
 };
 

@@ -1,0 +1,332 @@
+/* cipher-tool rotate: re-encrypt every sealed value of config files from the
+ * old key to new recipients or a new format, all or nothing per file. */
+#include "cli.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char rotate_usage[] =
+    "usage: cipher-tool rotate FILE... --from-keystore OLD [--from-alias A] [from options]\n"
+    "                          (-k NEW | --cert NEW)... [--format F] [options]\n"
+    "\n"
+    "Re-encrypt every sealed secret of deployment.toml ([secrets]) or\n"
+    "cipher-text.properties files: each value is opened with the old key (any\n"
+    "format; mixed formats are fine) and sealed again for the new recipients in\n"
+    "the new format. Plain text secrets are left as they are and reported;\n"
+    "PKCS#1 v1.5 values are reported as legacy. Each file is replaced atomically\n"
+    "after every new value was checked (opened with the new key when it is at\n"
+    "hand); when any value does not open with the old key, the file is not\n"
+    "written and every failing alias is named.\n"
+    "\n"
+    "the old key:\n"
+    "      --from-keystore FILE    keystore holding the key that opens the values now\n"
+    "      --from-alias ALIAS      its key entry (default: as the values name it, else\n"
+    "                              the only key entry)\n"
+    "      --from-storetype TYPE   force its type\n"
+    "      --from-password-file F, --from-password-fd N, --from-password-env VAR\n"
+    "      --from-key-password-file F, --from-key-password-fd N\n"
+    "                              its passwords (as --password-file ... below)\n"
+    "      --from-symmetric-key-file F\n"
+    "                              the old AES key of WSO2 symmetric values (raw 16/24/32\n"
+    "                              bytes, hex or base64), with or instead of --from-keystore\n"
+    "\n"
+    "the new recipients (the options of 'seal'; --to-keystore is -k):\n" CLI_SEALING_OPTIONS_HELP
+    "\n"
+    "examples:\n"
+    "  cipher-tool rotate deployment.toml --from-keystore old.jks --from-password-file old.pw \\\n"
+    "      -k new.p12 --password-file new.pw\n"
+    "  cipher-tool rotate cipher-text.properties --from-keystore wso2carbon.jks \\\n"
+    "      --cert new.pem --format wso2 --transformation RSA/ECB/OAEPwithSHA1andMGF1Padding\n";
+
+enum {
+    OPT_FROM_KEYSTORE = OPT_FIRST_COMMAND_OPTION,
+    OPT_FROM_ALIAS,
+    OPT_FROM_STORETYPE,
+    OPT_FROM_PASSWORD_FILE,
+    OPT_FROM_PASSWORD_FD,
+    OPT_FROM_PASSWORD_ENV,
+    OPT_FROM_KEY_PASSWORD_FILE,
+    OPT_FROM_KEY_PASSWORD_FD,
+    OPT_FROM_SYMMETRIC_KEY_FILE
+};
+
+/* The --from-* options are the keystore options of the old keystore. */
+static int from_option(cli_keystore *from, int opt, const char *arg)
+{
+    static const int shared[] = {'k', OPT_ALIAS, OPT_STORETYPE, OPT_PASSWORD_FILE, OPT_PASSWORD_FD,
+                                 OPT_PASSWORD_ENV, OPT_KEY_PASSWORD_FILE, OPT_KEY_PASSWORD_FD};
+    if (opt < OPT_FROM_KEYSTORE || opt > OPT_FROM_KEY_PASSWORD_FD)
+        return 0;
+    return cli_keystore_option(from, shared[opt - OPT_FROM_KEYSTORE], arg, "rotate");
+}
+
+/* The plaintexts of one file's rotated values, to check the new content. */
+typedef struct rotated {
+    const char *path;
+    vault_config_type type;
+    vault_opener *verify;
+    size_t n;
+    char **aliases;
+    vault_secret **plain;
+} rotated;
+
+static void rotated_clear(rotated *r)
+{
+    size_t i;
+    for (i = 0; i < r->n; i++) {
+        free(r->aliases[i]);
+        vault_secret_free(r->plain[i]);
+    }
+    free(r->aliases);
+    free(r->plain);
+}
+
+static int verify_new_content(const void *data, size_t len, void *payload)
+{
+    rotated *r = payload;
+    vault_config *cfg = NULL;
+    size_t i, idx;
+    int rc = vault_config_parse(&cfg, r->path, r->type, data, len);
+
+    for (i = 0; rc == 0 && i < r->n; i++) {
+        const vault_config_entry *e;
+        vault_secret *got = NULL;
+        rc = vault_config_find(cfg, r->aliases[i], &idx);
+        if (rc == 0)
+            rc = vault_config_entry_at(cfg, idx, &e);
+        if (rc == 0 && e->state != VAULT_VALUE_SEALED)
+            rc = VAULT_EFORMAT;
+        if (rc == 0 && r->verify)
+            rc = vault_opener_open(r->verify, r->aliases[i], e->value, &got, NULL);
+        if (rc == 0 && got && (vault_secret_len(got) != vault_secret_len(r->plain[i]) ||
+                               sodium_memcmp(vault_secret_data(got), vault_secret_data(r->plain[i]),
+                                             vault_secret_len(got)) != 0))
+            rc = VAULT_EAUTH;
+        if (rc != 0)
+            cli_error("%s: alias \"%s\": the new value does not open with the new key; the file "
+                      "was not changed", r->path, r->aliases[i]);
+        vault_secret_free(got);
+    }
+    vault_config_free(cfg);
+    return rc;
+}
+
+/* Open one value with the old key and seal it for the new recipients. */
+static int rotate_one(rotated *r, vault_config *cfg, size_t i, const vault_config_entry *e,
+                      vault_opener *old, vault_sealer *sealer, int *legacy)
+{
+    vault_secret *plain = NULL;
+    unsigned int flags = 0;
+    char *value = NULL, **a;
+    vault_secret **p;
+    int rc = vault_opener_open(old, e->alias, e->value, &plain, &flags);
+
+    if (rc == 0)
+        rc = vault_sealer_seal(sealer, e->alias, vault_secret_data(plain), vault_secret_len(plain),
+                               &value);
+    if (rc != 0) {
+        const vault_error *err = vault_error_last();
+        cli_error("%s: alias \"%s\": %s", r->path, e->alias, err ? err->message : "cannot rotate");
+        vault_secret_free(plain);
+        return EXIT_FAIL;
+    }
+    *legacy = (flags & VAULT_OPENED_LEGACY) != 0;
+    rc = vault_config_set(cfg, i, value);
+    vault_string_free(value);
+    a = rc == 0 ? realloc(r->aliases, (r->n + 1) * sizeof *a) : NULL;
+    if (a)
+        r->aliases = a;
+    p = a ? realloc(r->plain, (r->n + 1) * sizeof *p) : NULL;
+    if (p)
+        r->plain = p;
+    if (!a || !p || !(r->aliases[r->n] = strdup(e->alias))) {
+        vault_secret_free(plain);
+        return cli_fail(rc ? rc : VAULT_ENOMEM, "out of memory");
+    }
+    r->plain[r->n++] = plain;
+    return EXIT_OK;
+}
+
+/* A list of aliases for messages: "\"a\", \"b\"". */
+typedef struct alias_list {
+    char *text;
+    size_t used, n;
+} alias_list;
+
+static int list_add(alias_list *l, const char *alias)
+{
+    size_t add = strlen(alias) + 5;
+    char *grown = realloc(l->text, l->used + add);
+    if (!grown)
+        return cli_fail(VAULT_ENOMEM, "out of memory");
+    l->text = grown;
+    l->used += (size_t)snprintf(l->text + l->used, add, "%s\"%s\"", l->n ? ", " : "", alias);
+    l->n++;
+    return EXIT_OK;
+}
+
+static void report(const char *path, const rotated *r, const alias_list *legacy,
+                   const char *format, const alias_list *plain)
+{
+    fprintf(stderr, "cipher-tool: %s: rotated %zu secret%s to %s", path, r->n, r->n == 1 ? "" : "s",
+            format);
+    if (legacy->n)
+        fprintf(stderr, " (%zu legacy PKCS#1 v1.5 value%s moved to %s: %s)", legacy->n,
+                legacy->n == 1 ? "" : "s", format, legacy->text);
+    fputc('\n', stderr);
+    if (plain->n)
+        cli_warning("%s: %zu plain text secret%s left as %s: %s", path, plain->n,
+                    plain->n == 1 ? "" : "s", plain->n == 1 ? "it is" : "they are", plain->text);
+}
+
+int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, vault_opener *verify,
+                    const char *format)
+{
+    vault_config *cfg = NULL;
+    rotated r;
+    alias_list legacy = {NULL, 0, 0}, plain = {NULL, 0, 0};
+    size_t i, n, failed = 0;
+    int rc = EXIT_FAIL;
+
+    memset(&r, 0, sizeof r);
+    if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0)
+        return cli_fail(VAULT_ERROR, NULL);
+    r.path = path;
+    r.type = vault_config_get_type(cfg);
+    r.verify = verify;
+    n = vault_config_count(cfg);
+    for (i = 0; i < n; i++) {
+        const vault_config_entry *e;
+        int was_legacy = 0;
+        vault_config_entry_at(cfg, i, &e);
+        if (e->state != VAULT_VALUE_SEALED) {
+            if (list_add(&plain, e->alias) != EXIT_OK)
+                goto done;
+        } else if (rotate_one(&r, cfg, i, e, old, sealer, &was_legacy) != EXIT_OK) {
+            failed++;
+        } else if (was_legacy && list_add(&legacy, e->alias) != EXIT_OK) {
+            goto done;
+        }
+    }
+    if (failed) {
+        cli_error("%s: %zu value%s did not rotate; the file was not changed", path, failed,
+                  failed == 1 ? "" : "s");
+        goto done;
+    }
+    if (r.n && vault_config_save(cfg, verify_new_content, &r) != 0) {
+        const vault_error *err = vault_error_last();
+        if (err)
+            cli_error("%s", err->message);
+        goto done;
+    }
+    report(path, &r, &legacy, format, &plain);
+    rc = EXIT_OK;
+done:
+    free(legacy.text);
+    free(plain.text);
+    rotated_clear(&r);
+    vault_config_free(cfg);
+    return rc;
+}
+
+static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes, int argc,
+                      char **argv)
+{
+    static const struct option options[] = {
+        CLI_SEALING_LONG_OPTIONS,
+        {"to-keystore", required_argument, NULL, 'k'},
+        {"from-keystore", required_argument, NULL, OPT_FROM_KEYSTORE},
+        {"from-alias", required_argument, NULL, OPT_FROM_ALIAS},
+        {"from-storetype", required_argument, NULL, OPT_FROM_STORETYPE},
+        {"from-password-file", required_argument, NULL, OPT_FROM_PASSWORD_FILE},
+        {"from-password-fd", required_argument, NULL, OPT_FROM_PASSWORD_FD},
+        {"from-password-env", required_argument, NULL, OPT_FROM_PASSWORD_ENV},
+        {"from-key-password-file", required_argument, NULL, OPT_FROM_KEY_PASSWORD_FILE},
+        {"from-key-password-fd", required_argument, NULL, OPT_FROM_KEY_PASSWORD_FD},
+        {"from-symmetric-key-file", required_argument, NULL, OPT_FROM_SYMMETRIC_KEY_FILE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt, handled;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
+        handled = from_option(from, opt, optarg);
+        if (opt == OPT_FROM_SYMMETRIC_KEY_FILE) {
+            *from_aes = optarg;
+            continue;
+        }
+        if (handled == 0)
+            handled = cli_sealing_option(s, opt, optarg, "rotate");
+        if (handled < 0)
+            return EXIT_USAGE;
+        if (handled)
+            continue;
+        if (opt == 'h') {
+            fputs(rotate_usage, stdout);
+            return -1;
+        }
+        return cli_usage_error("rotate", "bad option");
+    }
+    if (optind >= argc)
+        return cli_usage_error("rotate", "expected one or more FILEs");
+    if (!from->path && !*from_aes)
+        return cli_usage_error("rotate", "missing --from-keystore OLD (the key that opens the values "
+                               "now) or --from-symmetric-key-file");
+    return EXIT_OK;
+}
+
+int cmd_rotate(int argc, char **argv)
+{
+    vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
+    cli_sealing s;
+    cli_keystore from;
+    vault_keystore *old_ks = NULL;
+    vault_secret *old_aes = NULL;
+    const char *from_aes = NULL;
+    vault_opener *old = NULL, *verify = NULL;
+    vault_sealer *sealer = NULL;
+    int rc, i;
+
+    cli_sealing_init(&s);
+    cli_keystore_init(&from, "old keystore");
+    rc = parse_args(&s, &from, &from_aes, argc, argv);
+    if (rc != EXIT_OK) {
+        rc = rc < 0 ? EXIT_OK : rc;
+        goto done;
+    }
+    if ((from.path && cli_open_keystore(&old_ks, &from) != 0) ||
+        (from_aes && cli_read_symmetric_key(from_aes, &old_aes) != EXIT_OK)) {
+        rc = EXIT_FAIL;
+        goto done;
+    }
+    oo.keystore = old_ks;
+    oo.symmetric_key = old_aes;
+    oo.key_alias = from.alias;
+    if ((rc = vault_opener_new(&old, &oo)) != 0) {
+        rc = cli_fail(rc, NULL);
+        goto done;
+    }
+    if ((rc = cli_sealing_prepare(&s, "rotate", &sealer)) != EXIT_OK)
+        goto done;
+    if (cli_sealing_opener(&s, &verify) != 0) {
+        rc = cli_fail(VAULT_ERROR, NULL);
+        goto done;
+    }
+    if (!verify)
+        cli_warning("the new private key is not at hand: the new values are checked for form only");
+    for (i = optind, rc = EXIT_OK; i < argc; i++)
+        if (cli_rotate_file(argv[i], old, sealer, verify,
+                            vault_format_name((vault_format)s.format)) != EXIT_OK)
+            rc = EXIT_FAIL;
+done:
+    vault_sealer_free(sealer);
+    vault_opener_free(verify);
+    vault_opener_free(old);
+    vault_keystore_free(old_ks);
+    vault_secret_free(old_aes);
+    cli_keystore_clear(&from);
+    cli_sealing_clear(&s);
+    return rc;
+}
