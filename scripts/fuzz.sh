@@ -45,7 +45,9 @@ echo "== replaying tests/fuzz/regressions"
 status=0
 for t in "${targets[@]}"; do
     dir=tests/fuzz/regressions/$t
-    [ -d "$dir" ] && [ -n "$(ls -A "$dir")" ] || continue
+    if [ ! -d "$dir" ] || [ -z "$(ls -A "$dir")" ]; then
+        continue
+    fi
     if ! "$bin/fuzz_$t" "${fuzz_opts[@]}" "$dir"/* >"$bin/regressions-$t.log" 2>&1; then
         echo "fuzz_$t: FAILED on a saved regression input (see $bin/regressions-$t.log):" >&2
         grep -E '^(==[0-9]+==ERROR|SUMMARY|Running:|fuzz_)' "$bin/regressions-$t.log" | tail -5 >&2
@@ -56,11 +58,13 @@ done
 # One target: a fresh working corpus beside the seeds, artifacts in its own
 # directory; the exit status is left in a file (run in the background).
 run_target() {
-    local t=$1 work=$bin/work/$t art=$bin/artifacts/$t/
+    local t=$1
+    local work=$bin/work/$t art=$bin/artifacts/$t/ dict=()
     rm -rf "$work" "$art"
     mkdir -p "$work" "$art"
+    [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
     set +e
-    "$bin/fuzz_$t" "${fuzz_opts[@]}" -max_total_time="$fuzz_time" -print_final_stats=1 \
+    "$bin/fuzz_$t" "${fuzz_opts[@]}" "${dict[@]}" -max_total_time="$fuzz_time" -print_final_stats=1 \
         -artifact_prefix="$art" "$work" "$bin/corpus/$t" >"$bin/fuzz-$t.log" 2>&1
     echo $? >"$bin/fuzz-$t.rc"
 }

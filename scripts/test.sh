@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build and run every test: once plain, once under AddressSanitizer and
-# UndefinedBehaviorSanitizer. Installs what is missing first.
+# Build and run every test: plain, the public-API tests under valgrind, the
+# suite under AddressSanitizer and UndefinedBehaviorSanitizer, and a short
+# run of every fuzz target. Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -22,4 +23,6 @@ echo "== ASan + UBSan build"
 ASAN_OPTIONS=handle_segv=0:detect_leaks=1:abort_on_error=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build/asan -DVAULT_SANITIZE=ON
+echo "== fuzz targets (libFuzzer, a short run each)"
+scripts/fuzz.sh
 echo "all test suites passed"

@@ -9,6 +9,8 @@ static _Thread_local char last_message[1024];
 static _Thread_local vault_error last_error;
 static _Thread_local int has_error;
 
+static int set_error(int code, const char *fmt, va_list ap, const char *suffix) VAULT_PRINTF(2, 0);
+
 static int set_error(int code, const char *fmt, va_list ap, const char *suffix)
 {
     /* Format aside first: the arguments may point into last_message

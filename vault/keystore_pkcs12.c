@@ -447,12 +447,24 @@ static int build_entries(p12_ctx *c)
     return rc;
 }
 
+/* Java's own ceiling (PKCS12KeyStore's MAX_ITERATION_COUNT): the count
+ * comes from the file and is spent before any password is checked. */
+#define PKCS12_MAX_MAC_ITERATIONS 5000000
+
 /* Check the MAC; an empty password may have been hashed as "" or as no
  * password at all, as OpenSSL's PKCS12_parse() allows. */
 static int verify_mac(p12_ctx *c, PKCS12 *p12)
 {
+    const ASN1_INTEGER *iter = NULL;
+
     if (!PKCS12_mac_present(p12))
         return 0;
+    PKCS12_get0_mac(NULL, NULL, NULL, &iter, p12);
+    if (iter && (ASN1_INTEGER_get(iter) < 1 || ASN1_INTEGER_get(iter) > PKCS12_MAX_MAC_ITERATIONS)) {
+        ERR_clear_error();
+        return vault_err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", c->ks->path,
+                         PKCS12_MAX_MAC_ITERATIONS);
+    }
     if (c->passlen == 0) {
         if (PKCS12_verify_mac(p12, NULL, 0)) {
             c->pass = NULL;

@@ -952,3 +952,27 @@ Test(pkcs12_bad, allocation_failures_are_enomem)
         cr_assert(done, "%s never succeeded", files[f]);
     }
 }
+
+/* A MAC that claims 2^31-1 iterations (found by fuzz_keystore; its first
+ * two bytes select the fuzzer's options) is refused before any work. */
+Test(pkcs12_robust, mac_iteration_count_is_bounded)
+{
+    char path[4096];
+    size_t len;
+    unsigned char *data;
+    vault_passwords pw = {"wso2carbon", NULL};
+    vault_keystore_options o = VAULT_KEYSTORE_OPTIONS_INIT;
+    vault_keystore *ks = NULL;
+
+    snprintf(path, sizeof path, "%s/tests/fuzz/regressions/keystore/pkcs12-mac-iterations",
+             getenv("VAULT_SOURCE"));
+    data = slurp(path, &len);
+    cr_assert_gt(len, 2);
+    o.password = vault_password_fixed;
+    o.payload = &pw;
+    cr_assert_eq(vault_keystore_open_memory(&ks, data + 2, len - 2, "huge.p12", &o), VAULT_EFORMAT);
+    cr_assert_null(ks);
+    cr_assert(strstr(vault_error_last()->message, "iteration count") != NULL, "%s",
+              vault_error_last()->message);
+    free(data);
+}
