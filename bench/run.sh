@@ -37,6 +37,8 @@ fi
 STEPS=" ${BENCH_STEPS:-floor ours whole java seal context profile} "
 PW=wso2carbon
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+LOAD_END=$LOAD_START
+RUN_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 if [ "$QUICK" = 1 ]; then
     NS=(10 100)
@@ -54,6 +56,8 @@ else
     PNG=$ROOT/docs/performance.png
 fi
 MID=${NS[2]:-${NS[-1]}} # 1,000: where the targets are set
+SAVED=$BUILD/bench-last
+[ "$QUICK" = 1 ] && SAVED=$BUILD/bench-last-quick
 PROFILE_N=$MID
 
 declare -A R      # results: µs, KB, or text
@@ -411,7 +415,7 @@ measure_whole() {
     if [ "$LIMIT_N" -gt 0 ]; then
         if "$VB" resolve --config "$WORK/nat-limit.toml" --keystore "$WORK/ks2048.p12" --password "$PW" \
             --runs 1 >"$WORK/out/limit.out" 2>"$WORK/out/limit.err"; then
-            R[limit]="opens ($(field median_us "$WORK/out/limit.out") µs)"
+            R[limit]="opens ($(ms "$(field median_us "$WORK/out/limit.out")") ms)"
         else
             R[limit]="fails: $(sed -n '1s/.*: \([0-9]* of [0-9]* secrets cannot be opened\): \([^;]*\).*/\1, the first: \2/p' "$WORK/out/limit.err" | tr '|' ' ')"
         fi
@@ -566,9 +570,10 @@ ratio() { # a / b
     awk -v a="$1" -v b="$2" 'BEGIN { r = a / b; if (r < 10) printf "%.2f", r; else printf "%.0f", r }'
 }
 
-per_value() { # (t(n2) - t(n1)) / (n2 - n1), µs
+per_value() { # (t(n2) - t(n1)) / (n2 - n1), µs; "~0" when noise makes it negative
     num "${1:-}" && num "${2:-}" || { echo -; return; }
-    awk -v a="$1" -v b="$2" -v n1="$3" -v n2="$4" 'BEGIN { v = (b - a) / (n2 - n1); if (v < 10) printf "%.2f", v; else printf "%.0f", v }'
+    awk -v a="$1" -v b="$2" -v n1="$3" -v n2="$4" 'BEGIN { v = (b - a) / (n2 - n1)
+        if (v < 0) print "~0"; else if (v < 10) printf "%.2f", v; else printf "%.0f", v }'
 }
 
 mib() {
@@ -593,9 +598,9 @@ table_machine() {
     {
         echo "| | |"
         echo "|---|---|"
-        echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
+        echo "| date | $RUN_DATE |"
         echo "| machine | $(lscpu | sed -n 's/^Model name: *//p' | sed -n 1p), $(nproc) cores, $(free -g | awk '/^Mem/ { print $2 }') GiB, Linux $(uname -r) |"
-        echo "| load average (1, 5, 15 min) | at start $LOAD_START; at end $(cut -d' ' -f1-3 /proc/loadavg) (shared machine, nothing pinned) |"
+        echo "| load average (1, 5, 15 min) | at start $LOAD_START; at end $LOAD_END (shared machine, nothing pinned) |"
         echo "| libvault | $("$CT" --version 2>/dev/null | awk '{ print $2 }') (Release, gcc $(gcc -dumpfullversion 2>/dev/null)) |"
         echo "| OpenSSL | $(openssl version | awk '{ print $2 }') |"
         echo "| libsodium | $(pkg-config --modversion libsodium 2>/dev/null) |"
@@ -612,7 +617,7 @@ table_machine() {
 }
 
 table_targets() {
-    local f n=1000 big=10000 r1 r2 r3 s1 s2 slope1 slope2 lim
+    local f n=1000 big=10000 r1 r2 r3 s1 slope1 slope2 lim
     f=$(section targets)
     [ "$QUICK" = 1 ] && { n=100; big=100; }
     r1=$(ratio "${R[res.nat.ks2048.p12.$n]:-}" "${R[floor.nat.2048.$n]:-}")
@@ -630,6 +635,7 @@ table_targets() {
         echo "| \`seal\` of 1,000 values well under a second (≤ 0.5 s) | \`--cert\` $(ms "${R[seal.cert.1000]:-}") ms, \`-k\` (re-opens every value) $(ms "${R[seal.k.1000]:-}") ms | $(status "${R[seal.k.1000]:-}" "v <= 500000") |"
         echo "| peak RSS < 16 MiB for $big secrets | $(mib "${R[rss.nat.$big]:-}") MiB (floor: $(mib "${R[rss.floor.$big]:-}") MiB) | $(status "${R[rss.nat.$big]:-}" "v < 16384") |"
         s1="**missed**"
+        num "$slope1" && num "$slope2" || s1="not measured"
         if num "$slope1" && num "$slope2" && awk -v a="$slope1" -v b="$slope2" 'BEGIN { exit !(b <= 1.5 * a && b >= a / 1.5) }'; then
             s1="**met**"
             case "$lim" in fails*) s1="**missed** (a wall, not a slope)" ;; esac
@@ -678,7 +684,7 @@ table_java() {
     {
         echo "What a process costs before any secret (whole process, ms, median of 9): \`/bin/true\` $(ms "${R[anat.true]:-}"); a program linked with libvault (libcrypto, libsodium, jansson, libxml2 and its ICU) that exits at once $(ms "${R[anat.noop]:-}"); the same after \`vault_init()\` (OpenSSL's default and legacy providers) $(ms "${R[anat.init]:-}")."
         echo
-        echo "Native values, RSA-2048, whole process (ms, median of 9 up to N = 100, 5 at 1,000, 3 at 10,000). The floor's process also seals its values before it opens them (a few ms):"
+        echo "Native values, RSA-2048, whole process (ms, median of 9 up to N = 100, 5 at 1,000, 3 at 10,000). The floor's process includes its set-up: one more \`PKCS12_parse\` (for the certificate) and sealing the N values it then opens:"
         echo
         echo "| N | floor (PKCS#12) | libvault PKCS#12 | **ratio** | libvault JKS | libvault JKS, cold resolution timed inside the process |"
         echo "|---:|---:|---:|---:|---:|---:|"
@@ -797,7 +803,7 @@ EOF
                 c=$(ir "$WORK/cg.ours.txt" "$k")
                 [ -n "$c" ] && echo "| \`$k\` | $(awk -v a="$c" 'BEGIN { printf "%.1f M", a / 1e6 }') | $(pct "$c" "$o") |"
             done
-            echo "| floor: \`PKCS12_parse\` | $(awk -v a="$(ir "$WORK/cg.floor.txt" PKCS12_parse)" 'BEGIN { printf "%.1f M", a / 1e6 }') | |"
+            echo "| floor: \`PKCS12_parse\` (two calls: set-up and the timed run) | $(awk -v a="$(ir "$WORK/cg.floor.txt" PKCS12_parse)" 'BEGIN { printf "%.1f M", a / 1e6 }') | |"
         fi
         if [ -f "$WORK/strace.txt" ]; then
             sys=$(awk '$NF == "total" { print $4 }' "$WORK/strace.txt")
@@ -869,13 +875,15 @@ step() {
 
 # What the report needs, kept in the build directory for BENCH_REPORT_ONLY.
 save_results() {
-    local d=$BUILD/bench-last
+    local d=$SAVED
     rm -rf "$d"
     mkdir -p "$d"
     {
         declare -p R NOTE CHECK_FAIL SKIPPED | sed 's/^declare -/declare -g/'
         echo "START_SECONDS=$(((${EPOCHREALTIME/./} - ${START/./}) / 1000000))"
         echo "LOAD_START='$LOAD_START'"
+        echo "LOAD_END='$LOAD_END'"
+        echo "RUN_DATE='$RUN_DATE'"
     } >"$d/results.sh"
     for f in out/parts.out cg.ours.txt cg.floor.txt strace.txt perf.dso.txt perf.sym.txt; do
         [ -f "$WORK/$f" ] && cp "$WORK/$f" "$d/$(basename "$f")"
@@ -884,14 +892,14 @@ save_results() {
 }
 
 load_results() {
-    local d=$BUILD/bench-last f
+    local d=$SAVED f
     [ -f "$d/results.sh" ] || die "no saved results in $d: run bench/run.sh first"
     # shellcheck disable=SC1091
     source "$d/results.sh"
     START=$(awk -v s="$START_SECONDS" -v now="$EPOCHREALTIME" 'BEGIN { printf "%.6f", now - s }')
     for f in parts.out cg.ours.txt cg.floor.txt strace.txt perf.dso.txt perf.sym.txt; do
         [ -f "$d/$f" ] || continue
-        [ "$f" = parts.out ] && cp "$d/$f" "$WORK/out/$f" || cp "$d/$f" "$WORK/$f"
+        if [ "$f" = parts.out ]; then cp "$d/$f" "$WORK/out/$f"; else cp "$d/$f" "$WORK/$f"; fi
     done
     VB=$BUILD/vault_bench
     CT=$BUILD/vault/cipher-tool/cipher-tool
@@ -912,6 +920,8 @@ measure() {
     step context && measure_context
     step seal && measure_seal
     step profile && profile
+    LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+    RUN_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
     save_results
 }
 

@@ -58,6 +58,7 @@ struct vault {
     pthread_mutex_t lock;   /* lazy mode: guards resolving an entry */
     int lock_ready;
     rt_chunk *chunks;       /* the newest first */
+    int filling;            /* vault_open() is filling the chunks: they stay writable */
 };
 
 /* ---- guarded storage ------------------------------------------------------------ */
@@ -79,16 +80,28 @@ static int store_secret(vault *v, const unsigned char *p, size_t n, const unsign
         }
         c->cap = cap;
         c->next = v->chunks;
+        if (v->chunks && v->filling)
+            sodium_mprotect_readonly(v->chunks->mem); /* full: done with it */
         v->chunks = c;
-    } else {
+    } else if (!v->filling) {
         sodium_mprotect_readwrite(c->mem);
     }
     memcpy(c->mem + c->used, p, n);
     c->mem[c->used + n] = '\0';
     *out = c->mem + c->used;
     c->used += n + 1;
-    sodium_mprotect_readonly(c->mem);
+    if (!v->filling)
+        sodium_mprotect_readonly(c->mem);
     return 0;
+}
+
+/* The end of vault_open()'s filling: every chunk read-only from now on. */
+static void seal_chunks(vault *v)
+{
+    rt_chunk *c;
+    v->filling = 0;
+    for (c = v->chunks; c; c = c->next)
+        sodium_mprotect_readonly(c->mem);
 }
 
 static void free_chunks(vault *v)
@@ -460,6 +473,7 @@ int vault_open(vault **out, const vault_options *opts)
         goto done;
     }
     v->flags = opts->flags;
+    v->filling = 1; /* one mprotect per chunk, not two per secret */
     if ((rc = bridge_init(&v->bridge, opts)) != 0 ||
         (rc = vault_config_open(&cfg, loc.config, loc.type)) != 0 ||
         (rc = load_entries(v, cfg)) != 0)
@@ -482,6 +496,7 @@ int vault_open(vault **out, const vault_options *opts)
         v->opener = NULL;
         v->ks = NULL;
     }
+    seal_chunks(v);
     *out = v;
     v = NULL;
 done:

@@ -13,7 +13,7 @@ CFLAGS=(-O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wconversion -Wno-sign
 # A sanitized libvault needs its runtime in the program that links it.
 SAN=()
 grep -q '^VAULT_SANITIZE:BOOL=ON' "$BLD/CMakeCache.txt" 2>/dev/null &&
-    SAN=(-fsanitize=address,undefined -fno-omit-frame-pointer)
+    SAN=("-fsanitize=address,undefined" -fno-omit-frame-pointer)
 
 run 0 bash -n "$B/run.sh"
 run 0 cc "${CFLAGS[@]}" "${SAN[@]}" -I"$SRC/include" "$B/vault_bench.c" -o "$TMP/vault_bench" \
