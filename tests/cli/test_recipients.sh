@@ -107,7 +107,7 @@ contains "$err" "file was not changed"
 cmp -s "$TMP/d.toml" "$TMP/d.now" || fail "a failed add changed the file"; ok
 # one corrupt value: named, nothing written
 cp "$TMP/d.both" "$TMP/bad.toml"
-sed -i -E 's/^(api_token = .vault:v1:[A-Za-z0-9_-]{880})[A-Za-z0-9]/\1A/; t; s/^(api_token = .vault:v1:[A-Za-z0-9_-]{880})A/\1B/' "$TMP/bad.toml"
+sed -i -E 's/^(api_token = .vault:v1:[A-Za-z0-9_-]{880})[B-Za-z0-9_-]/\1A/; t; s/^(api_token = .vault:v1:[A-Za-z0-9_-]{880})A/\1B/' "$TMP/bad.toml"
 cmp -s "$TMP/bad.toml" "$TMP/d.both" && fail "corruption did not apply"
 cp "$TMP/bad.toml" "$TMP/bad.orig"
 run 1 "$CT" recipients remove "$TMP/bad.toml" "${KS1[@]}" --key-id "$id2"

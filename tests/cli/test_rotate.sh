@@ -101,8 +101,8 @@ run 0 "$CT" check "$Q" "${KS1[@]}"
 
 # A corrupt value: exit 1, its alias named (and only it), the file byte-identical.
 cp "$TMP/native.toml" "$TMP/bad.toml"
-sed -i -E 's/^(api_token = .vault:v1:[A-Za-z0-9_-]{480})[A-Za-z0-9]/\1A/; t; s/^(api_token = .vault:v1:[A-Za-z0-9_-]{480})A/\1B/' "$TMP/bad.toml"
-sed -i -E 's/^(admin_password = .vault:v1:[A-Za-z0-9_-]{480})[A-Za-z0-9]/\1A/; t; s/^(admin_password = .vault:v1:[A-Za-z0-9_-]{480})A/\1B/' "$TMP/bad.toml"
+sed -i -E 's/^(api_token = .vault:v1:[A-Za-z0-9_-]{480})[B-Za-z0-9_-]/\1A/; t; s/^(api_token = .vault:v1:[A-Za-z0-9_-]{480})A/\1B/' "$TMP/bad.toml"
+sed -i -E 's/^(admin_password = .vault:v1:[A-Za-z0-9_-]{480})[B-Za-z0-9_-]/\1A/; t; s/^(admin_password = .vault:v1:[A-Za-z0-9_-]{480})A/\1B/' "$TMP/bad.toml"
 cp "$TMP/bad.toml" "$TMP/bad.orig"
 run 1 "$CT" rotate "$TMP/bad.toml" --from-keystore "$TMP/k2-full.pem" "${KS1[@]}"
 contains "$err" "alias \"api_token\""
