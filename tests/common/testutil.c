@@ -1,6 +1,8 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <stdarg.h>
+#include <vault.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,4 +135,44 @@ int have_program(const char *name)
     char cmd[512];
     snprintf(cmd, sizeof cmd, "command -v '%s' >/dev/null 2>&1", name);
     return system(cmd) == 0;
+}
+
+const char *test_errmsg(void)
+{
+    const vault_error *e = vault_error_last();
+    return e ? e->message : "(no error)";
+}
+
+const char *test_path(const char *name)
+{
+    static char buf[8][4096];
+    static int next;
+    char *out = buf[next++ % 8];
+    snprintf(out, sizeof buf[0], "%s/%s", test_tmpdir(), name);
+    return out;
+}
+
+void test_write_text(const char *name, const char *text)
+{
+    spit(test_path(name), text, strlen(text));
+}
+
+unsigned char *test_sh_out(size_t *len, const char *fmt, ...)
+{
+    char cmd[16384], full[17000];
+    unsigned char *out = NULL;
+    size_t n = 0;
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof full, "cd '%s' && ( %s ) 2>>'%s/stderr.log'", test_tmpdir(), cmd,
+             test_tmpdir());
+    rc = run_capture(full, &out, &n);
+    cr_assert_eq(rc, 0, "command failed (%d): %s", rc, cmd);
+    if (len)
+        *len = n;
+    return out;
 }

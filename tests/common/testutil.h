@@ -23,6 +23,23 @@ int run_capture(const char *cmd, unsigned char **out, size_t *out_len);
 /* Decode PEM "-----BEGIN label-----" base64 body to DER; caller frees. */
 unsigned char *pem_to_der(const char *pem, size_t *len);
 
+/* The message of the last libvault error on this thread, or "(no error)". */
+const char *test_errmsg(void);
+
+/* A path in test_tmpdir() (one of 8 rotating static buffers). */
+const char *test_path(const char *name);
+
+/* Write text to test_path(name), mode 0600. */
+void test_write_text(const char *name, const char *text);
+
+/* Run a shell command in test_tmpdir() (stderr appended to stderr.log
+ * there); the test fails when it exits non-zero. Returns its stdout (the
+ * caller frees) and its length in *len when len is not NULL. */
+unsigned char *test_sh_out(size_t *len, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* test_sh_out() for a command whose output is not wanted. */
+#define test_sh(...) free(test_sh_out(NULL, __VA_ARGS__))
+
 /* Whether a program is on PATH. */
 int have_program(const char *name);
 

@@ -12,48 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *errmsg(void)
-{
-    const vault_error *e = vault_error_last();
-    return e ? e->message : "(no error)";
-}
-
-static const char *tpath(const char *name)
-{
-    static char buf[8][4096];
-    static int next;
-    char *out = buf[next++ % 8];
-    snprintf(out, sizeof buf[0], "%s/%s", test_tmpdir(), name);
-    return out;
-}
-
-static void write_text(const char *name, const char *text)
-{
-    spit(tpath(name), text, strlen(text));
-}
-
-/* Run a shell command in the test directory; return its stdout. */
-static unsigned char *sh_out(size_t *len, const char *fmt, ...)
-{
-    char cmd[16384], full[17000];
-    unsigned char *out = NULL;
-    size_t n = 0;
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof full, "cd '%s' && ( %s ) 2>>'%s/stderr.log'", test_tmpdir(), cmd,
-             test_tmpdir());
-    rc = run_capture(full, &out, &n);
-    cr_assert_eq(rc, 0, "command failed (%d): %s", rc, cmd);
-    if (len)
-        *len = n;
-    return out;
-}
-
-#define sh(...) free(sh_out(NULL, __VA_ARGS__))
 
 typedef struct der_list {
     unsigned char *der[16];
@@ -114,7 +72,7 @@ static void assert_cert(vault_keystore *ks, const char *alias, size_t idx, const
 {
     const unsigned char *d = NULL;
     size_t l = 0;
-    cr_assert_eq(vault_keystore_cert_der(ks, alias, idx, &d, &l), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_cert_der(ks, alias, idx, &d, &l), 0, "%s", test_errmsg());
     cr_assert_eq(l, len, "alias %s cert %zu: %zu bytes, expected %zu", alias, idx, l, len);
     cr_assert(memcmp(d, der, len) == 0, "alias %s cert %zu differs", alias, idx);
 }
@@ -123,8 +81,8 @@ static void assert_spki_file(vault_keystore *ks, const char *alias, const char *
 {
     unsigned char *d = NULL, *want;
     size_t l = 0, want_len;
-    want = slurp(tpath(spki_file), &want_len);
-    cr_assert_eq(vault_keystore_public_key_der(ks, alias, &d, &l), 0, "%s", errmsg());
+    want = slurp(test_path(spki_file), &want_len);
+    cr_assert_eq(vault_keystore_public_key_der(ks, alias, &d, &l), 0, "%s", test_errmsg());
     cr_assert_eq(l, want_len, "alias %s: public key of %zu bytes, expected %zu", alias, l, want_len);
     cr_assert(memcmp(d, want, l) == 0, "alias %s: public key differs", alias);
     vault_string_free((char *)d);
@@ -134,7 +92,7 @@ static void assert_spki_file(vault_keystore *ks, const char *alias, const char *
 static const vault_keystore_entry *find(vault_keystore *ks, const char *alias)
 {
     const vault_keystore_entry *e = NULL;
-    cr_assert_eq(vault_keystore_find(ks, alias, &e), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_find(ks, alias, &e), 0, "%s", test_errmsg());
     return e;
 }
 
@@ -154,7 +112,7 @@ Test(pem_certs, single_certificates)
         der_list certs;
         pem_file_split(fixture(names[i]), &certs);
         cr_assert_eq(certs.n, 1);
-        cr_assert_eq(open_ks(&ks, fixture(names[i]), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+        cr_assert_eq(open_ks(&ks, fixture(names[i]), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
         cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_PEM);
         cr_assert_eq(vault_keystore_count(ks), 1);
         cr_assert_str_eq(find(ks, aliases[i])->alias, aliases[i]);
@@ -176,7 +134,7 @@ Test(pem_certs, bare_der_certificate)
     unsigned char *cer = slurp(fixture("identity.cer"), &cer_len);
     const vault_keystore_entry *e;
 
-    cr_assert_eq(open_ks(&ks, fixture("identity.cer"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, fixture("identity.cer"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_CERT);
     cr_assert_eq(vault_keystore_count(ks), 1);
     e = find(ks, "IDENTITY");
@@ -187,14 +145,14 @@ Test(pem_certs, bare_der_certificate)
     vault_keystore_free(ks);
 
     /* A PEM certificate forced as CERT; a bundle is not one certificate. */
-    cr_assert_eq(open_ks(&ks, fixture("identity.pem"), NULL, VAULT_KEYSTORE_CERT), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, fixture("identity.pem"), NULL, VAULT_KEYSTORE_CERT), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_CERT);
     assert_cert(ks, "identity", 0, cer, cer_len);
     vault_keystore_free(ks);
     cr_assert_eq(open_ks(&ks, fixture("signed.pem"), NULL, VAULT_KEYSTORE_CERT), VAULT_EFORMAT);
 
     /* From memory, named "cert". */
-    cr_assert_eq(vault_keystore_open_memory(&ks, cer, cer_len, NULL, NULL), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_open_memory(&ks, cer, cer_len, NULL, NULL), 0, "%s", test_errmsg());
     assert_cert(ks, "cert", 0, cer, cer_len);
     vault_keystore_free(ks);
     free(cer);
@@ -212,7 +170,7 @@ Test(pem_certs, der_with_trailing_bytes_or_truncated)
     more[len] = 0;
     o.type = VAULT_KEYSTORE_CERT;
     cr_assert_eq(vault_keystore_open_memory(&ks, more, len + 1, "x.cer", &o), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "x.cer") != NULL, "%s", errmsg());
+    cr_assert(strstr(test_errmsg(), "x.cer") != NULL, "%s", test_errmsg());
     for (size_t n = 0; n < len; n++) {
         cr_assert_eq(vault_keystore_open_memory(&ks, cer, n, "x.cer", &o), VAULT_EFORMAT, "%zu", n);
         cr_assert_null(ks);
@@ -227,7 +185,7 @@ Test(pem_certs, bundle_aliases_numbered)
     der_list certs;
     pem_file_split(fixture("signed.pem"), &certs);
     cr_assert_eq(certs.n, 2);
-    cr_assert_eq(open_ks(&ks, fixture("signed.pem"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, fixture("signed.pem"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 2);
     assert_cert(ks, "signed", 0, certs.der[0], certs.len[0]);
     assert_cert(ks, "signed-2", 0, certs.der[1], certs.len[1]);
@@ -236,9 +194,9 @@ Test(pem_certs, bundle_aliases_numbered)
     vault_keystore_free(ks);
     der_list_free(&certs);
 
-    sh("cat '%s' '%s' '%s' > 'ca bundle.crt'", fixture("root.pem"), fixture("inter.pem"),
+    test_sh("cat '%s' '%s' '%s' > 'ca bundle.crt'", fixture("root.pem"), fixture("inter.pem"),
        fixture("identity.pem"));
-    cr_assert_eq(open_ks(&ks, tpath("ca bundle.crt"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("ca bundle.crt"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 3);
     cr_assert_str_eq(find(ks, "ca bundle-3")->subject,
                      "CN=localhost,O=Example,L=Mountain View,ST=CA,C=US");
@@ -257,13 +215,13 @@ static const char *key_pw(void)
     fclose(f);
     snprintf(pw, sizeof pw, "ключ-пароль-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
              r[5]);
-    write_text("kpw", pw);
+    test_write_text("kpw", pw);
     return pw;
 }
 
 static void make_rsa_key(void)
 {
-    sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out k.pem && "
+    test_sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out k.pem && "
        "openssl req -new -x509 -key k.pem -subj /CN=pem-test -days 2 -out c.pem && "
        "openssl x509 -in c.pem -outform DER -out c.der && "
        "openssl pkey -in k.pem -pubout -outform DER -out k.spki");
@@ -276,8 +234,8 @@ static void check_key_file(const char *file, const char *alias, const char *pw, 
     size_t len, cert_len;
     const vault_keystore_entry *e;
 
-    cert = slurp(tpath("c.der"), &cert_len);
-    cr_assert_eq(open_ks(&ks, tpath(file), pw, VAULT_KEYSTORE_AUTO), 0, "%s: %s", file, errmsg());
+    cert = slurp(test_path("c.der"), &cert_len);
+    cr_assert_eq(open_ks(&ks, test_path(file), pw, VAULT_KEYSTORE_AUTO), 0, "%s: %s", file, test_errmsg());
     cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_PEM);
     cr_assert_eq(vault_keystore_count(ks), 1);
     e = find(ks, NULL);
@@ -289,12 +247,12 @@ static void check_key_file(const char *file, const char *alias, const char *pw, 
     assert_spki_file(ks, alias, "k.spki");
     vault_keystore_free(ks);
     if (pw) {
-        cr_assert_eq(open_ks(&ks, tpath(file), "wrong-password", VAULT_KEYSTORE_AUTO), 0);
+        cr_assert_eq(open_ks(&ks, test_path(file), "wrong-password", VAULT_KEYSTORE_AUTO), 0);
         cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH, "%s", file);
-        cr_assert(strstr(errmsg(), file) && strstr(errmsg(), alias), "%s", errmsg());
-        cr_assert(strstr(errmsg(), "wrong-password") == NULL, "%s", errmsg());
+        cr_assert(strstr(test_errmsg(), file) && strstr(test_errmsg(), alias), "%s", test_errmsg());
+        cr_assert(strstr(test_errmsg(), "wrong-password") == NULL, "%s", test_errmsg());
         vault_keystore_free(ks);
-        cr_assert_eq(open_ks(&ks, tpath(file), NULL, VAULT_KEYSTORE_AUTO), 0);
+        cr_assert_eq(open_ks(&ks, test_path(file), NULL, VAULT_KEYSTORE_AUTO), 0);
         cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH, "%s", file);
         vault_keystore_free(ks);
     }
@@ -305,7 +263,7 @@ Test(pem_keys, encrypted_pkcs8)
 {
     const char *pw = key_pw();
     make_rsa_key();
-    sh("openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout file:kpw -out enc.pem && "
+    test_sh("openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout file:kpw -out enc.pem && "
        "cat enc.pem c.pem > server.pem && "
        "openssl pkcs8 -topk8 -v1 PBE-SHA1-3DES -in k.pem -passout file:kpw -out enc1.pem && "
        "cat c.pem enc1.pem > v1.key.pem");
@@ -319,9 +277,9 @@ Test(pem_keys, traditional_encrypted)
     unsigned char *head;
     size_t len;
     make_rsa_key();
-    sh("openssl rsa -in k.pem -aes256 -traditional -passout file:kpw -out leg.pem && "
+    test_sh("openssl rsa -in k.pem -aes256 -traditional -passout file:kpw -out leg.pem && "
        "cat leg.pem c.pem > legacy.pem");
-    head = sh_out(&len, "grep -c 'Proc-Type: 4,ENCRYPTED' legacy.pem");
+    head = test_sh_out(&len, "grep -c 'Proc-Type: 4,ENCRYPTED' legacy.pem");
     cr_assert_str_eq((char *)head, "1\n");
     free(head);
     check_key_file("legacy.pem", "legacy", pw, "RSA");
@@ -330,7 +288,7 @@ Test(pem_keys, traditional_encrypted)
 Test(pem_keys, unencrypted_rsa)
 {
     make_rsa_key();
-    sh("cat k.pem c.pem > pkcs8.pem && openssl rsa -in k.pem -traditional -out trad.pem && "
+    test_sh("cat k.pem c.pem > pkcs8.pem && openssl rsa -in k.pem -traditional -out trad.pem && "
        "cat c.pem trad.pem > rsa.pem && grep -q 'BEGIN RSA PRIVATE KEY' rsa.pem");
     check_key_file("pkcs8.pem", "pkcs8", NULL, "RSA");
     check_key_file("rsa.pem", "rsa", NULL, "RSA");
@@ -347,8 +305,8 @@ Test(pem_keys, ec_and_ed25519_algorithms)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         vault_keystore *ks = NULL;
         const vault_keystore_entry *e;
-        sh("%s && openssl pkey -in %s -pubout -outform DER -out k.spki", keys[i].make, keys[i].file);
-        cr_assert_eq(open_ks(&ks, tpath(keys[i].file), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+        test_sh("%s && openssl pkey -in %s -pubout -outform DER -out k.spki", keys[i].make, keys[i].file);
+        cr_assert_eq(open_ks(&ks, test_path(keys[i].file), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
         cr_assert_eq(vault_keystore_count(ks), 1);
         e = find(ks, NULL);
         cr_assert_eq(e->kind, VAULT_ENTRY_PRIVATE_KEY);
@@ -365,14 +323,14 @@ Test(pem_keys, encrypted_ed25519_with_certificate)
 {
     const char *pw = key_pw();
     vault_keystore *ks = NULL;
-    sh("openssl genpkey -algorithm ED25519 -out k.pem && "
+    test_sh("openssl genpkey -algorithm ED25519 -out k.pem && "
        "openssl req -new -x509 -key k.pem -subj /CN=ed -days 2 -out c.pem && "
        "openssl x509 -in c.pem -outform DER -out c.der && "
        "openssl pkey -in k.pem -pubout -outform DER -out k.spki && "
        "openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout file:kpw -out enc.pem && "
        "cat c.pem enc.pem > ed.pem");
     check_key_file("ed.pem", "ed", pw, "Ed25519");
-    cr_assert_eq(open_ks(&ks, tpath("ed.pem"), pw, VAULT_KEYSTORE_AUTO), 0);
+    cr_assert_eq(open_ks(&ks, test_path("ed.pem"), pw, VAULT_KEYSTORE_AUTO), 0);
     vault_keystore_free(ks);
 }
 
@@ -384,7 +342,7 @@ Test(pem_keys, chain_ordered_leaf_to_root)
     pem_file_split(fixture("signed.pem"), &leaf);
     pem_file_split(fixture("inter.pem"), &inter);
     pem_file_split(fixture("root.pem"), &root);
-    sh("openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:wso2carbon | openssl pkey -out sk.pem && "
+    test_sh("openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:wso2carbon | openssl pkey -out sk.pem && "
        "openssl pkey -in sk.pem -pubout -outform DER -out k.spki && "
        "openssl x509 -in '%s' -out leaf.pem && "
        "cat '%s' sk.pem '%s' leaf.pem > plain.pem && "
@@ -395,8 +353,8 @@ Test(pem_keys, chain_ordered_leaf_to_root)
     for (int i = 0; i < 2; i++) {
         vault_keystore *ks = NULL;
         const char *alias = i ? "enc" : "plain";
-        cr_assert_eq(open_ks(&ks, tpath(i ? "enc.pem" : "plain.pem"), pw, VAULT_KEYSTORE_AUTO), 0,
-                     "%s", errmsg());
+        cr_assert_eq(open_ks(&ks, test_path(i ? "enc.pem" : "plain.pem"), pw, VAULT_KEYSTORE_AUTO), 0,
+                     "%s", test_errmsg());
         cr_assert_eq(vault_keystore_count(ks), 1);
         cr_assert_eq(find(ks, alias)->chain_length, 3);
         assert_cert(ks, alias, 0, leaf.der[0], leaf.len[0]);
@@ -417,14 +375,14 @@ Test(pem_keys, key_and_certificate_must_match)
     unsigned char *der = NULL;
     size_t len;
     make_rsa_key();
-    sh("cat k.pem '%s' > mismatch.pem && "
+    test_sh("cat k.pem '%s' > mismatch.pem && "
        "openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout file:kpw -out enc.pem && "
        "cat enc.pem '%s' > encmismatch.pem", fixture("root.pem"), fixture("root.pem"));
-    cr_assert_eq(open_ks(&ks, tpath("mismatch.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "matches none of the certificates"), "%s", errmsg());
-    cr_assert_eq(open_ks(&ks, tpath("encmismatch.pem"), pw, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("mismatch.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "matches none of the certificates"), "%s", test_errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("encmismatch.pem"), pw, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "encmismatch.pem"), "%s", errmsg());
+    cr_assert(strstr(test_errmsg(), "encmismatch.pem"), "%s", test_errmsg());
     vault_keystore_free(ks);
 }
 
@@ -434,9 +392,9 @@ Test(pem_keys, from_memory_alias_is_key)
     unsigned char *data;
     size_t len;
     make_rsa_key();
-    sh("cat k.pem c.pem > both.pem");
-    data = slurp(tpath("both.pem"), &len);
-    cr_assert_eq(vault_keystore_open_memory(&ks, data, len, NULL, NULL), 0, "%s", errmsg());
+    test_sh("cat k.pem c.pem > both.pem");
+    data = slurp(test_path("both.pem"), &len);
+    cr_assert_eq(vault_keystore_open_memory(&ks, data, len, NULL, NULL), 0, "%s", test_errmsg());
     cr_assert_str_eq(find(ks, NULL)->alias, "key");
     assert_spki_file(ks, "key", "k.spki");
     vault_keystore_free(ks);
@@ -447,19 +405,19 @@ Test(pem_bad, two_keys_or_no_usable_block)
 {
     vault_keystore *ks = NULL;
     make_rsa_key();
-    sh("cat k.pem k.pem c.pem > two.pem && openssl pkey -in k.pem -pubout -out pub.pem && "
+    test_sh("cat k.pem k.pem c.pem > two.pem && openssl pkey -in k.pem -pubout -out pub.pem && "
        "cat k.pem | sed 's/^M/!/' > badb64.pem");
-    cr_assert_eq(open_ks(&ks, tpath("two.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "two.pem") && strstr(errmsg(), "more than one private key"), "%s",
-              errmsg());
-    cr_assert_eq(open_ks(&ks, tpath("pub.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "pub.pem") && strstr(errmsg(), "no private key or certificate"), "%s",
-              errmsg());
-    cr_assert_eq(open_ks(&ks, tpath("badb64.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "badb64.pem"), "%s", errmsg());
-    write_text("text.pem", "hello, world\n");
-    cr_assert_eq(open_ks(&ks, tpath("text.pem"), NULL, VAULT_KEYSTORE_PEM), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "text.pem"), "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("two.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "two.pem") && strstr(test_errmsg(), "more than one private key"), "%s",
+              test_errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("pub.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "pub.pem") && strstr(test_errmsg(), "no private key or certificate"), "%s",
+              test_errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("badb64.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "badb64.pem"), "%s", test_errmsg());
+    test_write_text("text.pem", "hello, world\n");
+    cr_assert_eq(open_ks(&ks, test_path("text.pem"), NULL, VAULT_KEYSTORE_PEM), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "text.pem"), "%s", test_errmsg());
     cr_assert_null(ks);
 }
 
@@ -479,12 +437,12 @@ Test(pem_bad, every_truncation)
         vault_keystore *ks = NULL;
         int rc = vault_keystore_open_memory(&ks, data, n, "identity.pem", &o);
         if (n >= complete) {
-            cr_assert_eq(rc, 0, "prefix of %zu: %s", n, errmsg());
+            cr_assert_eq(rc, 0, "prefix of %zu: %s", n, test_errmsg());
             assert_cert(ks, "identity", 0, cer, cer_len);
             vault_keystore_free(ks);
         } else {
             cr_assert_eq(rc, VAULT_EFORMAT, "prefix of %zu bytes: %d", n, rc);
-            cr_assert(strstr(errmsg(), "identity.pem"), "%s", errmsg());
+            cr_assert(strstr(test_errmsg(), "identity.pem"), "%s", test_errmsg());
             cr_assert_null(ks);
         }
     }
@@ -496,7 +454,7 @@ Test(pem_bad, allocation_failures_are_enomem)
 {
     const char *pw = key_pw();
     make_rsa_key();
-    sh("openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout file:kpw -out enc.pem && "
+    test_sh("openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout file:kpw -out enc.pem && "
        "openssl rsa -in k.pem -aes128 -traditional -passout file:kpw -out leg.pem && "
        "cat enc.pem c.pem '%s' > a.pem && cat c.pem leg.pem > b.pem && mkdir d && "
        "cp '%s' '%s' d/ && cp '%s' d/bundle.crt", fixture("root.pem"), fixture("root.pem"),
@@ -510,13 +468,13 @@ Test(pem_bad, allocation_failures_are_enomem)
             size_t len;
             int rc;
             vault_test_alloc_fail_at(n);
-            rc = open_ks(&ks, tpath(files[f]), pw, VAULT_KEYSTORE_AUTO);
+            rc = open_ks(&ks, test_path(files[f]), pw, VAULT_KEYSTORE_AUTO);
             if (rc == 0 && f < 2)
                 rc = vault_keystore_public_key_der(ks, NULL, &der, &len);
             if (vault_test_alloc_fail_at(0) < n && rc == 0)
                 done = 1; /* the nth allocation was never reached */
             cr_assert(rc == 0 || rc == VAULT_ENOMEM, "%s: allocation %lu: %d %s", files[f], n, rc,
-                      errmsg());
+                      test_errmsg());
             if (f == 2 && rc == 0)
                 cr_assert_eq(vault_keystore_count(ks), 4);
             vault_string_free((char *)der);
@@ -530,7 +488,7 @@ Test(pem_bad, allocation_failures_are_enomem)
 
 static void make_dir(void)
 {
-    sh("mkdir -p certs/sub.pem && cp '%s' '%s' certs/ && cp '%s' certs/b-bundle.crt && "
+    test_sh("mkdir -p certs/sub.pem && cp '%s' '%s' certs/ && cp '%s' certs/b-bundle.crt && "
        "cp '%s' certs/c.CER && echo junk > certs/.hidden.pem && echo junk > certs/README && "
        "echo junk > certs/d.pem.bak",
        fixture("root.pem"), fixture("inter.pem"), fixture("signed.pem"), fixture("identity.cer"));
@@ -545,13 +503,13 @@ Test(pem_dir, certificates_sorted_by_file_name)
     unsigned char *cer = slurp(fixture("identity.cer"), &cer_len);
 
     make_dir();
-    rmdir(tpath("certs/sub.pem"));
+    rmdir(test_path("certs/sub.pem"));
     pem_file_split(fixture("signed.pem"), &signed_);
     pem_file_split(fixture("inter.pem"), &inter);
     pem_file_split(fixture("root.pem"), &root);
-    cr_assert_eq(open_ks(&ks, tpath("certs"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("certs"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_DIR);
-    cr_assert_str_eq(vault_keystore_path(ks), tpath("certs"));
+    cr_assert_str_eq(vault_keystore_path(ks), test_path("certs"));
     cr_assert_eq(vault_keystore_count(ks), 5);
     for (size_t i = 0; i < 5; i++) {
         const vault_keystore_entry *e = NULL;
@@ -575,21 +533,21 @@ Test(pem_dir, bad_files_are_named)
 {
     vault_keystore *ks = NULL;
     make_dir();
-    rmdir(tpath("certs/sub.pem"));
-    write_text("certs/bad.pem", "not a certificate\n");
-    cr_assert_eq(open_ks(&ks, tpath("certs"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "certs/bad.pem"), "%s", errmsg());
-    unlink(tpath("certs/bad.pem"));
+    rmdir(test_path("certs/sub.pem"));
+    test_write_text("certs/bad.pem", "not a certificate\n");
+    cr_assert_eq(open_ks(&ks, test_path("certs"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "certs/bad.pem"), "%s", test_errmsg());
+    unlink(test_path("certs/bad.pem"));
 
-    sh("openssl genpkey -algorithm ED25519 -out certs/key.pem");
-    cr_assert_eq(open_ks(&ks, tpath("certs"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "certs/key.pem") && strstr(errmsg(), "private key"), "%s", errmsg());
-    unlink(tpath("certs/key.pem"));
+    test_sh("openssl genpkey -algorithm ED25519 -out certs/key.pem");
+    cr_assert_eq(open_ks(&ks, test_path("certs"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "certs/key.pem") && strstr(test_errmsg(), "private key"), "%s", test_errmsg());
+    unlink(test_path("certs/key.pem"));
 
     /* A directory with a certificate's name is not a file. */
-    mkdir(tpath("certs/sub.pem"), 0700);
-    cr_assert_eq(open_ks(&ks, tpath("certs"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EIO);
-    cr_assert(strstr(errmsg(), "certs/sub.pem"), "%s", errmsg());
+    mkdir(test_path("certs/sub.pem"), 0700);
+    cr_assert_eq(open_ks(&ks, test_path("certs"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EIO);
+    cr_assert(strstr(test_errmsg(), "certs/sub.pem"), "%s", test_errmsg());
     cr_assert_null(ks);
 }
 
@@ -599,10 +557,10 @@ Test(pem_dir, same_base_name_keeps_file_name)
     vault_keystore *ks = NULL;
     der_list inter;
     make_dir();
-    rmdir(tpath("certs/sub.pem"));
-    sh("cp '%s' certs/root.crt", fixture("inter.pem"));
+    rmdir(test_path("certs/sub.pem"));
+    test_sh("cp '%s' certs/root.crt", fixture("inter.pem"));
     pem_file_split(fixture("inter.pem"), &inter);
-    cr_assert_eq(open_ks(&ks, tpath("certs"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("certs"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 6);
     assert_cert(ks, "root", 0, inter.der[0], inter.len[0]);
     cr_assert_str_eq(find(ks, "root.pem")->subject, "CN=Example Root CA");
@@ -614,14 +572,14 @@ Test(pem_dir, file_count_is_bounded)
 {
     vault_keystore *ks = NULL;
     char name[64];
-    mkdir(tpath("many"), 0700);
+    mkdir(test_path("many"), 0700);
     for (int i = 0; i <= 10000; i++) {
         snprintf(name, sizeof name, "many/%05d.pem", i);
-        int fd = open(tpath(name), O_CREAT | O_WRONLY, 0600);
+        int fd = open(test_path(name), O_CREAT | O_WRONLY, 0600);
         cr_assert(fd >= 0);
         close(fd);
     }
-    cr_assert_eq(open_ks(&ks, tpath("many"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "more than 10000"), "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("many"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "more than 10000"), "%s", test_errmsg());
     cr_assert_null(ks);
 }

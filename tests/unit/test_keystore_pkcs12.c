@@ -17,48 +17,6 @@
 #define JVM_FAST_JAVA "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 #define JVM_FAST "-J-XX:TieredStopAtLevel=1 -J-XX:+UseSerialGC"
 
-static const char *errmsg(void)
-{
-    const vault_error *e = vault_error_last();
-    return e ? e->message : "(no error)";
-}
-
-static const char *tpath(const char *name)
-{
-    static char buf[8][4096];
-    static int next;
-    char *out = buf[next++ % 8];
-    snprintf(out, sizeof buf[0], "%s/%s", test_tmpdir(), name);
-    return out;
-}
-
-static void write_text(const char *name, const char *text)
-{
-    spit(tpath(name), text, strlen(text));
-}
-
-/* Run a shell command in the test directory; return its stdout. */
-static unsigned char *sh_out(size_t *len, const char *fmt, ...)
-{
-    char cmd[16384], full[17000];
-    unsigned char *out = NULL;
-    size_t n = 0;
-    va_list ap;
-    int rc;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(full, sizeof full, "cd '%s' && ( %s ) 2>>'%s/stderr.log'", test_tmpdir(), cmd,
-             test_tmpdir());
-    rc = run_capture(full, &out, &n);
-    cr_assert_eq(rc, 0, "command failed (%d): %s", rc, cmd);
-    if (len)
-        *len = n;
-    return out;
-}
-
-#define sh(...) free(sh_out(NULL, __VA_ARGS__))
 
 /* A random printable ASCII suffix, so that each run uses fresh passwords. */
 static const char *random_suffix(void)
@@ -148,7 +106,7 @@ static void assert_cert(vault_keystore *ks, const char *alias, size_t idx, const
 {
     const unsigned char *d = NULL;
     size_t l = 0;
-    cr_assert_eq(vault_keystore_cert_der(ks, alias, idx, &d, &l), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_cert_der(ks, alias, idx, &d, &l), 0, "%s", test_errmsg());
     cr_assert_eq(l, len, "alias %s cert %zu: %zu bytes, expected %zu", alias, idx, l, len);
     cr_assert(memcmp(d, der, len) == 0, "alias %s cert %zu differs", alias, idx);
 }
@@ -157,7 +115,7 @@ static void assert_spki(vault_keystore *ks, const char *alias, const unsigned ch
 {
     unsigned char *d = NULL;
     size_t l = 0;
-    cr_assert_eq(vault_keystore_public_key_der(ks, alias, &d, &l), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(ks, alias, &d, &l), 0, "%s", test_errmsg());
     cr_assert_eq(l, len, "alias %s: public key of %zu bytes, expected %zu", alias, l, len);
     cr_assert(memcmp(d, der, len) == 0, "alias %s: public key differs", alias);
     vault_string_free((char *)d);
@@ -166,7 +124,7 @@ static void assert_spki(vault_keystore *ks, const char *alias, const unsigned ch
 static const vault_keystore_entry *find(vault_keystore *ks, const char *alias)
 {
     const vault_keystore_entry *e = NULL;
-    cr_assert_eq(vault_keystore_find(ks, alias, &e), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_find(ks, alias, &e), 0, "%s", test_errmsg());
     return e;
 }
 
@@ -182,7 +140,7 @@ static void check_identity(const char *name, const char *openssl_opts)
     size_t len, spki_len, cer_len;
     der_list certs;
 
-    cr_assert_eq(open_ks(&ks, path, FIXTURE_PW, NULL), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, path, FIXTURE_PW, NULL), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_PKCS12);
     cr_assert_eq(vault_keystore_count(ks), 1);
     e = find(ks, "WSO2Carbon");
@@ -192,7 +150,7 @@ static void check_identity(const char *name, const char *openssl_opts)
     cr_assert_eq(e->key_bits, 2048);
     cr_assert_eq(e->chain_length, 1);
 
-    pem = sh_out(&len, "openssl pkcs12 -in '%s' -nokeys -passin pass:" FIXTURE_PW " %s", path,
+    pem = test_sh_out(&len, "openssl pkcs12 -in '%s' -nokeys -passin pass:" FIXTURE_PW " %s", path,
                  openssl_opts);
     pem_split((char *)pem, &certs);
     cr_assert_eq(certs.n, 1);
@@ -200,7 +158,7 @@ static void check_identity(const char *name, const char *openssl_opts)
     cer = slurp(shared_path("fixtures/java/identity.cer"), &cer_len);
     assert_cert(ks, NULL, 0, cer, cer_len);
 
-    spki = sh_out(&spki_len, "openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:" FIXTURE_PW
+    spki = test_sh_out(&spki_len, "openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:" FIXTURE_PW
                   " %s | openssl pkey -pubout -outform DER", path, openssl_opts);
     assert_spki(ks, "wso2carbon", spki, spki_len);
 
@@ -295,8 +253,8 @@ static unsigned char *run_java(const char *args)
 {
     size_t len;
     cr_assert(have_program("java"), "java is required (openjdk-17-jdk-headless)");
-    write_text("KsTool.java", java_source);
-    return sh_out(&len, "java " JVM_FAST_JAVA " KsTool.java %s", args);
+    test_write_text("KsTool.java", java_source);
+    return test_sh_out(&len, "java " JVM_FAST_JAVA " KsTool.java %s", args);
 }
 
 /* Java's algorithm names as this library reports them. */
@@ -328,7 +286,7 @@ static void check_against_java(vault_keystore *ks, char *out)
                 cr_assert_eq(e->chain_length, 1);
             } else if (e->kind == VAULT_ENTRY_SECRET_KEY) {
                 vault_secret *s = NULL;
-                cr_assert_eq(vault_keystore_secret_key(ks, f[1], &s), 0, "%s", errmsg());
+                cr_assert_eq(vault_keystore_secret_key(ks, f[1], &s), 0, "%s", test_errmsg());
                 vault_secret_free(s);
                 e = find(ks, f[1]);
                 cr_assert_str_eq(e->key_algorithm, f[2], "%s", f[1]);
@@ -339,7 +297,7 @@ static void check_against_java(vault_keystore *ks, char *out)
         } else if (strcmp(f[0], "secret") == 0) {
             vault_secret *s = NULL;
             bytes = unhex(f[2], strlen(f[2]), &n);
-            cr_assert_eq(vault_keystore_secret_key(ks, f[1], &s), 0, "%s", errmsg());
+            cr_assert_eq(vault_keystore_secret_key(ks, f[1], &s), 0, "%s", test_errmsg());
             cr_assert_eq(vault_secret_len(s), n, "%s", f[1]);
             cr_assert(memcmp(vault_secret_data(s), bytes, n) == 0, "%s: key bytes differ", f[1]);
             cr_assert_eq(e->key_bits, n * 8);
@@ -371,19 +329,19 @@ Test(pkcs12_java, internal_aes_secret_key)
     unsigned char *out;
     char cmd[4200];
 
-    cr_assert_eq(open_ks(&ks, path, FIXTURE_PW, NULL), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, path, FIXTURE_PW, NULL), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 1);
     e = find(ks, NULL);
     cr_assert_eq(e->kind, VAULT_ENTRY_SECRET_KEY);
     cr_assert_eq(e->chain_length, 0);
-    cr_assert_eq(vault_keystore_secret_key(ks, "wso2carbon", &key), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_secret_key(ks, "wso2carbon", &key), 0, "%s", test_errmsg());
     cr_assert_eq(vault_secret_len(key), 32);
     e = find(ks, "wso2carbon");
     cr_assert_str_eq(e->key_algorithm, "AES");
     cr_assert_eq(e->key_bits, 256);
     vault_secret_free(key);
 
-    write_text("pw", FIXTURE_PW);
+    test_write_text("pw", FIXTURE_PW);
     snprintf(cmd, sizeof cmd, "dump '%s' pw", path);
     out = run_java(cmd);
     cr_assert(strstr((char *)out, "secret\twso2carbon\t") != NULL, "%s", out);
@@ -404,7 +362,7 @@ Test(pkcs12_java, signed_chain_leaf_first)
     pem_file_split(shared_path("fixtures/java/inter.pem"), &inter);
     pem_file_split(shared_path("fixtures/java/root.pem"), &root);
     cr_assert_eq(open_ks(&ks, shared_path("fixtures/java/signed.p12"), FIXTURE_PW, NULL), 0, "%s",
-                 errmsg());
+                 test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 1);
     e = find(ks, "SIGNED");
     cr_assert_eq(e->kind, VAULT_ENTRY_PRIVATE_KEY);
@@ -413,7 +371,7 @@ Test(pkcs12_java, signed_chain_leaf_first)
     assert_cert(ks, "signed", 0, leaf.der[0], leaf.len[0]);
     assert_cert(ks, "signed", 1, inter.der[0], inter.len[0]);
     assert_cert(ks, "signed", 2, root.der[0], root.len[0]);
-    spki = sh_out(&spki_len, "openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:" FIXTURE_PW
+    spki = test_sh_out(&spki_len, "openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:" FIXTURE_PW
                   " | openssl pkey -pubout -outform DER", shared_path("fixtures/java/signed.p12"));
     assert_spki(ks, "signed", spki, spki_len);
     free(spki);
@@ -435,7 +393,7 @@ Test(pkcs12_java, ca_two_key_entries)
     pem_file_split(shared_path("fixtures/java/inter.pem"), &inter);
     pem_file_split(shared_path("fixtures/java/root.pem"), &root);
     cr_assert_eq(open_ks(&ks, shared_path("fixtures/java/ca.p12"), FIXTURE_PW, NULL), 0, "%s",
-                 errmsg());
+                 test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 2);
     e = find(ks, "inter");
     cr_assert_eq(e->kind, VAULT_ENTRY_PRIVATE_KEY);
@@ -448,7 +406,7 @@ Test(pkcs12_java, ca_two_key_entries)
     assert_cert(ks, "root", 0, root.der[0], root.len[0]);
     /* Two key entries: the alias is required. */
     cr_assert_eq(vault_keystore_find(ks, NULL, &e), VAULT_ENOTFOUND);
-    cr_assert(strstr(errmsg(), "\"inter\"") && strstr(errmsg(), "\"root\""), "%s", errmsg());
+    cr_assert(strstr(test_errmsg(), "\"inter\"") && strstr(test_errmsg(), "\"root\""), "%s", test_errmsg());
     der_list_free(&inter);
     der_list_free(&root);
     vault_keystore_free(ks);
@@ -464,7 +422,7 @@ Test(pkcs12_java, truststore_trusted_entry)
 
     pem_file_split(shared_path("fixtures/java/root.pem"), &root);
     cr_assert_eq(open_ks(&ks, shared_path("fixtures/java/client-truststore.p12"), FIXTURE_PW, NULL),
-                 0, "%s", errmsg());
+                 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 1);
     e = find(ks, "ExampleRoot");
     cr_assert_str_eq(e->alias, "exampleroot");
@@ -486,10 +444,10 @@ Test(pkcs12_java, wrong_store_password_names_file)
         snprintf(rel, sizeof rel, "fixtures/java/%s", files[i]);
         cr_assert_eq(open_ks(&ks, shared_path(rel), "wso2carbom", NULL), VAULT_EAUTH, "%s", files[i]);
         cr_assert_null(ks);
-        cr_assert(strstr(errmsg(), files[i]) != NULL, "%s", errmsg());
-        cr_assert(strstr(errmsg(), "wrong store password, or the keystore was tampered with"), "%s",
-                  errmsg());
-        cr_assert(strstr(errmsg(), "wso2carbo") == NULL, "password in message: %s", errmsg());
+        cr_assert(strstr(test_errmsg(), files[i]) != NULL, "%s", test_errmsg());
+        cr_assert(strstr(test_errmsg(), "wrong store password, or the keystore was tampered with"), "%s",
+                  test_errmsg());
+        cr_assert(strstr(test_errmsg(), "wso2carbo") == NULL, "password in message: %s", test_errmsg());
     }
 }
 
@@ -500,7 +458,7 @@ Test(pkcs12_java, wrong_key_password)
     size_t len;
     cr_assert_eq(open_ks(&ks, shared_path("fixtures/java/identity.p12"), FIXTURE_PW, "nope"), 0);
     cr_assert_eq(vault_keystore_public_key_der(ks, "wso2carbon", &der, &len), VAULT_EAUTH);
-    cr_assert(strstr(errmsg(), "\"wso2carbon\"") && strstr(errmsg(), "identity.p12"), "%s", errmsg());
+    cr_assert(strstr(test_errmsg(), "\"wso2carbon\"") && strstr(test_errmsg(), "identity.p12"), "%s", test_errmsg());
     vault_keystore_free(ks);
     cr_assert_eq(open_ks(&ks, shared_path("fixtures/java/internal.p12"), FIXTURE_PW, "nope"), 0);
     vault_secret *s = NULL;
@@ -556,13 +514,13 @@ Test(pkcs12_java, keytool_and_keystore_api)
      * are tested with OpenSSL-made files below. */
     snprintf(store, sizeof store, "St0re %s!", random_suffix());
     snprintf(dst_store, sizeof dst_store, "Dst-%s", random_suffix());
-    write_text("spw", store);
-    write_text("dpw", dst_store);
-    mkdir(tpath("keys"), 0700);
-    write_text("keys/uppercase", "kEy-upper-1");
-    write_text("keys/aes256", "kEy-aes-2");
-    write_text("keys/hmac", "kEy-hmac-3");
-    sh("K='keytool " JVM_FAST " -storetype PKCS12 -keystore src.p12 -storepass:file spw -validity 2' && "
+    test_write_text("spw", store);
+    test_write_text("dpw", dst_store);
+    mkdir(test_path("keys"), 0700);
+    test_write_text("keys/uppercase", "kEy-upper-1");
+    test_write_text("keys/aes256", "kEy-aes-2");
+    test_write_text("keys/hmac", "kEy-hmac-3");
+    test_sh("K='keytool " JVM_FAST " -storetype PKCS12 -keystore src.p12 -storepass:file spw -validity 2' && "
        "$K -genkeypair -alias UpperCase -keyalg RSA -keysize 2048 -dname CN=upper && "
        "$K -genkeypair -alias ec -keyalg EC -groupname secp256r1 -dname CN=ec && "
        "$K -genkeypair -alias edkey -keyalg Ed25519 -dname CN=ed && "
@@ -570,7 +528,7 @@ Test(pkcs12_java, keytool_and_keystore_api)
 
     /* keytool's own file: the trusted entry keeps its upper-case alias. */
     pem_file_split(shared_path("fixtures/java/root.pem"), &root);
-    cr_assert_eq(open_ks(&ks, tpath("src.p12"), store, NULL), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("src.p12"), store, NULL), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 4);
     e = find(ks, "exampleROOT");
     cr_assert_str_eq(e->alias, "ExampleRoot");
@@ -591,9 +549,9 @@ Test(pkcs12_java, keytool_and_keystore_api)
      * keys, then prints what it reads back. */
     out = run_java("rebuild src.p12 spw dst.p12 dpw keys");
     kp.store = dst_store;
-    kp.dir = tpath("keys");
-    cr_assert_eq(open_with(&ks, tpath("dst.p12"), per_alias_cb, &kp, VAULT_KEYSTORE_AUTO), 0, "%s",
-                 errmsg());
+    kp.dir = test_path("keys");
+    cr_assert_eq(open_with(&ks, test_path("dst.p12"), per_alias_cb, &kp, VAULT_KEYSTORE_AUTO), 0, "%s",
+                 test_errmsg());
     check_against_java(ks, (char *)out);
     free(out);
     vault_keystore_free(ks);
@@ -601,18 +559,18 @@ Test(pkcs12_java, keytool_and_keystore_api)
     /* Wrong key passwords; with none given, the store password is tried. */
     wrong = kp;
     wrong.wrong = 1;
-    cr_assert_eq(open_with(&ks, tpath("dst.p12"), per_alias_cb, &wrong, VAULT_KEYSTORE_AUTO), 0);
+    cr_assert_eq(open_with(&ks, test_path("dst.p12"), per_alias_cb, &wrong, VAULT_KEYSTORE_AUTO), 0);
     cr_assert_eq(vault_keystore_public_key_der(ks, "uppercase", &der, &len), VAULT_EAUTH);
-    cr_assert(strstr(errmsg(), "wrong key password"), "%s", errmsg());
+    cr_assert(strstr(test_errmsg(), "wrong key password"), "%s", test_errmsg());
     vault_secret *s = NULL;
     cr_assert_eq(vault_keystore_secret_key(ks, "aes256", &s), VAULT_EAUTH);
-    cr_assert_eq(vault_keystore_secret_key(ks, "aes128", &s), 0, "%s", errmsg());
+    cr_assert_eq(vault_keystore_secret_key(ks, "aes128", &s), 0, "%s", test_errmsg());
     vault_secret_free(s);
     vault_keystore_free(ks);
-    cr_assert_eq(open_ks(&ks, tpath("dst.p12"), dst_store, NULL), 0);
+    cr_assert_eq(open_ks(&ks, test_path("dst.p12"), dst_store, NULL), 0);
     cr_assert_eq(vault_keystore_public_key_der(ks, "uppercase", &der, &len), VAULT_EAUTH);
-    cr_assert(strstr(errmsg(), "differs from the store password"), "%s", errmsg());
-    cr_assert_eq(vault_keystore_public_key_der(ks, "ec", &der, &len), 0, "%s", errmsg());
+    cr_assert(strstr(test_errmsg(), "differs from the store password"), "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(ks, "ec", &der, &len), 0, "%s", test_errmsg());
     vault_string_free((char *)der);
     vault_keystore_free(ks);
 }
@@ -628,15 +586,15 @@ Test(pkcs12_java, keytool_without_mac)
     der_list root;
 
     cr_assert(have_program("keytool"), "keytool is required (openjdk-17-jdk-headless)");
-    sh("K='keytool " JVM_FAST " -J-Dkeystore.pkcs12.macAlgorithm=NONE "
+    test_sh("K='keytool " JVM_FAST " -J-Dkeystore.pkcs12.macAlgorithm=NONE "
        "-J-Dkeystore.pkcs12.certProtectionAlgorithm=NONE -storetype PKCS12 -keystore nomac.p12 "
        "-storepass changeit' && $K -importcert -noprompt -alias Root -file '%s' && "
        "$K -genkeypair -alias k -keyalg EC -groupname secp256r1 -dname CN=k -validity 2",
        shared_path("fixtures/java/root.pem"));
-    spki = sh_out(&spki_len, "openssl pkcs12 -in nomac.p12 -nocerts -nodes -passin pass:changeit "
+    spki = test_sh_out(&spki_len, "openssl pkcs12 -in nomac.p12 -nocerts -nodes -passin pass:changeit "
                   "| openssl pkey -pubout -outform DER");
     pem_file_split(shared_path("fixtures/java/root.pem"), &root);
-    cr_assert_eq(open_ks(&ks, tpath("nomac.p12"), "changeit", NULL), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("nomac.p12"), "changeit", NULL), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 2);
     e = find(ks, "root");
     cr_assert_str_eq(e->alias, "Root");
@@ -644,7 +602,7 @@ Test(pkcs12_java, keytool_without_mac)
     assert_cert(ks, "root", 0, root.der[0], root.len[0]);
     assert_spki(ks, "k", spki, spki_len);
     vault_keystore_free(ks);
-    cr_assert_eq(open_ks(&ks, tpath("nomac.p12"), "other", NULL), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("nomac.p12"), "other", NULL), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_public_key_der(ks, "k", &der, &len), VAULT_EAUTH);
     vault_keystore_free(ks);
     der_list_free(&root);
@@ -655,7 +613,7 @@ Test(pkcs12_java, keytool_without_mac)
 
 static void make_openssl_key(void)
 {
-    sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=ossl -days 2 && "
+    test_sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=ossl -days 2 && "
        "openssl pkey -in k.pem -pubout -outform DER -out k.spki && "
        "openssl x509 -in c.pem -outform DER -out c.der");
 }
@@ -667,9 +625,9 @@ static void check_openssl_p12(const char *file, const char *pw, const char *alia
     unsigned char *spki, *cert;
     size_t spki_len, cert_len;
 
-    spki = slurp(tpath("k.spki"), &spki_len);
-    cert = slurp(tpath("c.der"), &cert_len);
-    cr_assert_eq(open_ks(&ks, tpath(file), pw, NULL), 0, "%s: %s", file, errmsg());
+    spki = slurp(test_path("k.spki"), &spki_len);
+    cert = slurp(test_path("c.der"), &cert_len);
+    cr_assert_eq(open_ks(&ks, test_path(file), pw, NULL), 0, "%s: %s", file, test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 1, "%s", file);
     e = find(ks, NULL);
     cr_assert_str_eq(e->alias, alias, "%s", file);
@@ -684,11 +642,11 @@ static void check_openssl_p12(const char *file, const char *pw, const char *alia
          * password until the key is decrypted. */
         unsigned char *der = NULL;
         size_t len;
-        cr_assert_eq(open_ks(&ks, tpath(file), "Wrong password", NULL), 0, "%s", errmsg());
+        cr_assert_eq(open_ks(&ks, test_path(file), "Wrong password", NULL), 0, "%s", test_errmsg());
         cr_assert_eq(vault_keystore_public_key_der(ks, alias, &der, &len), VAULT_EAUTH);
         vault_keystore_free(ks);
     } else {
-        cr_assert_eq(open_ks(&ks, tpath(file), "Wrong password", NULL), VAULT_EAUTH, "%s", file);
+        cr_assert_eq(open_ks(&ks, test_path(file), "Wrong password", NULL), VAULT_EAUTH, "%s", file);
     }
     free(spki);
     free(cert);
@@ -713,10 +671,10 @@ Test(pkcs12_openssl, export_variants)
     };
     static char pw[128];
     snprintf(pw, sizeof pw, "pässwörd-密码-%s", random_suffix());
-    write_text("pw", pw);
+    test_write_text("pw", pw);
     make_openssl_key();
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
-        sh("openssl pkcs12 -export -in c.pem -inkey k.pem -name UpperCase -passout file:pw "
+        test_sh("openssl pkcs12 -export -in c.pem -inkey k.pem -name UpperCase -passout file:pw "
            "-out %s %s", variants[i].name, variants[i].opts);
         check_openssl_p12(variants[i].name, pw, "UpperCase");
     }
@@ -729,10 +687,10 @@ Test(pkcs12_openssl, unnamed_key_alias_is_local_key_id)
     static char alias[64];
     unsigned char *fp;
     size_t len, j = 0;
-    write_text("pw", "secret-pw");
+    test_write_text("pw", "secret-pw");
     make_openssl_key();
-    sh("openssl pkcs12 -export -in c.pem -inkey k.pem -passout file:pw -out unnamed.p12");
-    fp = sh_out(&len, "openssl x509 -in c.pem -noout -fingerprint -sha1");
+    test_sh("openssl pkcs12 -export -in c.pem -inkey k.pem -passout file:pw -out unnamed.p12");
+    fp = test_sh_out(&len, "openssl x509 -in c.pem -noout -fingerprint -sha1");
     for (char *p = strchr((char *)fp, '=') + 1; *p && *p != '\n'; p++)
         if (*p != ':')
             alias[j++] = (char)(*p >= 'A' && *p <= 'F' ? *p + 32 : *p);
@@ -753,15 +711,15 @@ Test(pkcs12_openssl, non_ascii_password_is_utf8)
     snprintf(pw, sizeof pw, "pässwörd-%s", random_suffix());
     snprintf(latin1, sizeof latin1, "p\xe4ssw\xf6rd-%s", pw + strlen("pässwörd-"));
     snprintf(other, sizeof other, "pässwőrd-%s", pw + strlen("pässwörd-"));
-    write_text("pw", pw);
+    test_write_text("pw", pw);
     make_openssl_key();
-    sh("openssl pkcs12 -export -in c.pem -inkey k.pem -name k -passout file:pw -out m.p12 && "
+    test_sh("openssl pkcs12 -export -in c.pem -inkey k.pem -name k -passout file:pw -out m.p12 && "
        "openssl pkcs12 -export -legacy -in c.pem -inkey k.pem -name k -passout file:pw -out l.p12");
     check_openssl_p12("m.p12", pw, "k");
     check_openssl_p12("l.p12", pw, "k");
-    cr_assert_eq(open_ks(&ks, tpath("m.p12"), latin1, NULL), VAULT_EAUTH);
-    cr_assert_eq(open_ks(&ks, tpath("l.p12"), other, NULL), VAULT_EAUTH);
-    cr_assert_eq(open_ks(&ks, tpath("m.p12"), other, NULL), VAULT_EAUTH);
+    cr_assert_eq(open_ks(&ks, test_path("m.p12"), latin1, NULL), VAULT_EAUTH);
+    cr_assert_eq(open_ks(&ks, test_path("l.p12"), other, NULL), VAULT_EAUTH);
+    cr_assert_eq(open_ks(&ks, test_path("m.p12"), other, NULL), VAULT_EAUTH);
 }
 
 /* Chain certificates given in any order come out leaf first; CA names given
@@ -774,8 +732,8 @@ Test(pkcs12_openssl, chain_from_certfile)
     unsigned char *spki;
     size_t spki_len;
 
-    write_text("pw", "chain-pw");
-    sh("openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:" FIXTURE_PW " -out sk.pem && "
+    test_write_text("pw", "chain-pw");
+    test_sh("openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:" FIXTURE_PW " -out sk.pem && "
        "openssl x509 -in '%s' -out leaf.pem && cat '%s' '%s' > cas.pem && "
        "openssl pkcs12 -export -inkey sk.pem -in leaf.pem -certfile cas.pem -name Leaf "
        "-passout file:pw -out chain.p12 && "
@@ -786,10 +744,10 @@ Test(pkcs12_openssl, chain_from_certfile)
     pem_file_split(shared_path("fixtures/java/signed.pem"), &leaf);
     pem_file_split(shared_path("fixtures/java/inter.pem"), &inter);
     pem_file_split(shared_path("fixtures/java/root.pem"), &root);
-    spki = sh_out(&spki_len, "openssl pkey -in sk.pem -pubout -outform DER");
+    spki = test_sh_out(&spki_len, "openssl pkey -in sk.pem -pubout -outform DER");
     for (int i = 0; i < 2; i++) {
-        cr_assert_eq(open_ks(&ks, tpath(i ? "named.p12" : "chain.p12"), "chain-pw", NULL), 0, "%s",
-                     errmsg());
+        cr_assert_eq(open_ks(&ks, test_path(i ? "named.p12" : "chain.p12"), "chain-pw", NULL), 0, "%s",
+                     test_errmsg());
         cr_assert_eq(vault_keystore_count(ks), 1);
         e = find(ks, "leaf");
         cr_assert_eq(e->chain_length, 3);
@@ -811,11 +769,11 @@ Test(pkcs12_openssl, certificates_only)
     vault_keystore *ks = NULL;
     der_list certs;
 
-    write_text("pw", "trust-pw");
-    sh("openssl pkcs12 -export -nokeys -in '%s' -passout file:pw -out ts.p12",
+    test_write_text("pw", "trust-pw");
+    test_sh("openssl pkcs12 -export -nokeys -in '%s' -passout file:pw -out ts.p12",
        shared_path("fixtures/java/signed.pem"));
     pem_file_split(shared_path("fixtures/java/signed.pem"), &certs);
-    cr_assert_eq(open_ks(&ks, tpath("ts.p12"), "trust-pw", NULL), 0, "%s", errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("ts.p12"), "trust-pw", NULL), 0, "%s", test_errmsg());
     cr_assert_eq(vault_keystore_count(ks), 2);
     cr_assert_eq(find(ks, "1")->kind, VAULT_ENTRY_TRUSTED_CERT);
     cr_assert_eq(find(ks, "2")->kind, VAULT_ENTRY_TRUSTED_CERT);
@@ -848,10 +806,10 @@ Test(pkcs12_bad, every_truncation_is_a_format_error)
         int rc = open_mem(&ks, data, n, FIXTURE_PW);
         cr_assert_eq(rc, VAULT_EFORMAT, "prefix of %zu bytes: %d", n, rc);
         cr_assert_null(ks);
-        cr_assert(strstr(errmsg(), "identity.p12") != NULL, "%s", errmsg());
+        cr_assert(strstr(test_errmsg(), "identity.p12") != NULL, "%s", test_errmsg());
     }
     cr_assert_eq(open_mem(&ks, data, len - 1, FIXTURE_PW), VAULT_EFORMAT);
-    cr_assert_eq(open_mem(&ks, data, len, FIXTURE_PW), 0, "%s", errmsg());
+    cr_assert_eq(open_mem(&ks, data, len, FIXTURE_PW), 0, "%s", test_errmsg());
     vault_keystore_free(ks);
     free(data);
 }
@@ -863,7 +821,7 @@ Test(pkcs12_bad, flipped_bytes_fail_or_change_nothing)
     unsigned char *copy = malloc(len), *spki, *cert;
     vault_keystore *ks = NULL;
 
-    spki = sh_out(&spki_len, "openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:" FIXTURE_PW
+    spki = test_sh_out(&spki_len, "openssl pkcs12 -in '%s' -nocerts -nodes -passin pass:" FIXTURE_PW
                   " | openssl pkey -pubout -outform DER", shared_path("fixtures/java/identity.p12"));
     cert = slurp(shared_path("fixtures/java/identity.cer"), &cert_len);
     /* Every byte of the outer headers and of the MAC, every 11th between. */
@@ -883,7 +841,7 @@ Test(pkcs12_bad, flipped_bytes_fail_or_change_nothing)
             continue;
         }
         cr_assert(rc == VAULT_EAUTH || rc == VAULT_EFORMAT, "flip at %zu: %d", i, rc);
-        cr_assert(strstr(errmsg(), "identity.p12") != NULL, "flip at %zu: %s", i, errmsg());
+        cr_assert(strstr(test_errmsg(), "identity.p12") != NULL, "flip at %zu: %s", i, test_errmsg());
     }
     cr_log_info("%zu flips changed nothing", unchanged);
     cr_assert_lt(unchanged, 8, "%zu flips changed nothing", unchanged);
@@ -911,7 +869,7 @@ Test(pkcs12_bad, garbage_and_huge_lengths)
     cr_assert_eq(open_mem(&ks, inner_huge, sizeof inner_huge, FIXTURE_PW), VAULT_EFORMAT);
     cr_assert_eq(open_mem(&ks, noise, sizeof noise, FIXTURE_PW), VAULT_EFORMAT);
     cr_assert_eq(open_mem(&ks, cer, cer_len, FIXTURE_PW), VAULT_EFORMAT);
-    cr_assert(strstr(errmsg(), "identity.p12: not a PKCS#12 keystore"), "%s", errmsg());
+    cr_assert(strstr(test_errmsg(), "identity.p12: not a PKCS#12 keystore"), "%s", test_errmsg());
     cr_assert_null(ks);
     free(cer);
 }
@@ -944,7 +902,7 @@ Test(pkcs12_bad, allocation_failures_are_enomem)
             if (vault_test_alloc_fail_at(0) < n && rc == 0)
                 done = 1; /* the nth allocation was never reached */
             cr_assert(rc == 0 || rc == VAULT_ENOMEM, "%s: allocation %lu: %d %s", files[f], n,
-                      rc, errmsg());
+                      rc, test_errmsg());
             vault_secret_free(s);
             vault_string_free((char *)der);
             vault_keystore_free(ks);
