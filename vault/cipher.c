@@ -282,6 +282,7 @@ struct vault_opener {
     vault_secret *aes_key;
     vault_transformation transformation;
     native_cache *cache;
+    vault_store *store; /* borrowed: where native values are opened into, or NULL */
 };
 
 int vault_opener_new(vault_opener **out, const vault_open_options *opts)
@@ -318,6 +319,12 @@ int vault_opener_new(vault_opener **out, const vault_open_options *opts)
     }
     *out = o;
     return 0;
+}
+
+void vault_opener_set_store(vault_opener *o, vault_store *st)
+{
+    if (o)
+        o->store = st;
 }
 
 static int no_keystore(void)
@@ -379,7 +386,7 @@ int vault_opener_open(vault_opener *o, const char *alias, const char *value, vau
     if (native_is(value)) {
         if (!o->ks)
             return no_keystore();
-        return native_open(o->cache, o->ks, o->key_alias, alias, value, out);
+        return native_open(o->cache, o->ks, o->key_alias, alias, value, o->store, out);
     }
     if ((rc = wso2_parse(value, &v)) != 0)
         return rc;

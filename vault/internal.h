@@ -39,6 +39,44 @@ unsigned long vault_test_alloc_fail_at(unsigned long nth);
 int vault_secret_alloc(vault_secret **out, size_t len, unsigned char **data);
 void vault_secret_seal(vault_secret *s);
 
+/* Guarded storage for many secrets (secret_store.c): a few large
+ * sodium_malloc chunks instead of one guarded region (pages, mlock and
+ * several mappings) per secret, with a fixed number of slots. The secrets
+ * handed out of a slot (views) share the chunk: making one costs no system
+ * call. The store lives until its owner released it and every view and
+ * pending secret is freed. Filling (vault_store_alloc, vault_store_keep)
+ * is for one thread at a time; views may be made and freed from any. */
+typedef struct vault_store vault_store;
+
+int vault_store_new(vault_store **out, size_t slots);
+
+/* A secret of len bytes inside st, writable until it is kept (or freed,
+ * which wipes it); vault_secret_seal() does nothing to it. One at a time.
+ * st NULL: an ordinary guarded secret (vault_secret_alloc). */
+int vault_secret_alloc_in(vault_store *st, vault_secret **out, size_t len, unsigned char **data);
+
+/* Keep secret s in slot (empty until now); takes s in every case. A secret
+ * from vault_secret_alloc_in(st) stays where it is; any other is copied in
+ * and freed. */
+int vault_store_keep(vault_store *st, size_t slot, vault_secret *s);
+
+/* The bytes kept in slot (read-only, NUL-terminated), NULL when empty. */
+const unsigned char *vault_store_data(const vault_store *st, size_t slot, size_t *len);
+
+/* A new secret sharing the bytes of slot (kept), for a caller to free. */
+int vault_store_view(vault_store *st, size_t slot, vault_secret **out);
+
+/* Every chunk read-only from now on; later filling opens a chunk only for
+ * the time of one write. Call once the bulk of the filling is done. */
+void vault_store_readonly(vault_store *st);
+
+/* The owner is done: the slots no view holds are wiped now, the rest when
+ * their last view is freed. NULL-safe. */
+void vault_store_release(vault_store *st);
+
+/* Openers write the secrets they open into st (borrowed) from now on. */
+void vault_opener_set_store(vault_opener *o, vault_store *st);
+
 /* Read a whole file (at most max bytes) into malloc'ed memory. */
 int vault_read_file(const char *path, size_t max, unsigned char **data, size_t *len);
 

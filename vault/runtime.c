@@ -1,5 +1,6 @@
 /* The runtime: open a configuration's sealed secrets at start-up (eagerly
  * or on first use), look them up, expand references in text and XML. */
+#include "keystore_internal.h"
 #include "runtime_internal.h"
 #include "vault/config.h"
 #include "vault/xml.h"
@@ -12,24 +13,12 @@
 
 #define FAILURES_MESSAGE_MAX 900
 
-/* Resolved secrets live in a few large guarded chunks, not one
- * sodium_malloc each: every guarded allocation costs pages, a mlock and
- * several memory mappings, and the kernel's limit on mappings would stop a
- * process at some tens of thousands of secrets. */
-#define RT_CHUNK_SIZE (64u * 1024u)
-
-typedef struct rt_chunk {
-    unsigned char *mem; /* sodium_malloc; read-only except while a secret is copied in */
-    size_t cap, used;
-    struct rt_chunk *next;
-} rt_chunk;
-
+/* Entry i's secret lives in slot i of the vault's store: the resolved value,
+ * or with VAULT_OPEN_ALLOW_PLAINTEXT the "[...]" text of a plain one. */
 typedef struct rt_entry {
     char *alias;
     char *value;                /* sealed text, until resolved */
-    const unsigned char *plain; /* VAULT_OPEN_ALLOW_PLAINTEXT: the "[...]" text, in a chunk */
-    size_t plain_len;
-    const unsigned char *data;  /* the resolved secret, in a chunk; never changes once set */
+    const unsigned char *data;  /* the secret, once resolved; never changes once set */
     size_t len;
     vault_value_state state;
     unsigned int line;
@@ -57,62 +46,8 @@ struct vault {
     vault_opener *opener;
     pthread_mutex_t lock;   /* lazy mode: guards resolving an entry */
     int lock_ready;
-    rt_chunk *chunks;       /* the newest first */
-    int filling;            /* vault_open() is filling the chunks: they stay writable */
+    vault_store *store;     /* the secrets, guarded; NULL when there are no entries */
 };
-
-/* ---- guarded storage ------------------------------------------------------------ */
-
-/* Copy n bytes (plus a NUL) into guarded storage; *out stays valid and
- * read-only until vault_free(). Lazy mode calls it under v->lock. */
-static int store_secret(vault *v, const unsigned char *p, size_t n, const unsigned char **out)
-{
-    rt_chunk *c = v->chunks;
-
-    if (n > SIZE_MAX / 2)
-        return vault_err(VAULT_ENOMEM, "secret too large");
-    if (!c || c->cap - c->used < n + 1) {
-        size_t cap = n + 1 > RT_CHUNK_SIZE ? n + 1 : RT_CHUNK_SIZE;
-        c = vault_calloc(1, sizeof *c);
-        if (!c || !(c->mem = vault_secure_malloc(cap))) {
-            vault_free_ptr(c);
-            return vault_err(VAULT_ENOMEM, "%s: out of guarded memory", v->path);
-        }
-        c->cap = cap;
-        c->next = v->chunks;
-        if (v->chunks && v->filling)
-            sodium_mprotect_readonly(v->chunks->mem); /* full: done with it */
-        v->chunks = c;
-    } else if (!v->filling) {
-        sodium_mprotect_readwrite(c->mem);
-    }
-    memcpy(c->mem + c->used, p, n);
-    c->mem[c->used + n] = '\0';
-    *out = c->mem + c->used;
-    c->used += n + 1;
-    if (!v->filling)
-        sodium_mprotect_readonly(c->mem);
-    return 0;
-}
-
-/* The end of vault_open()'s filling: every chunk read-only from now on. */
-static void seal_chunks(vault *v)
-{
-    rt_chunk *c;
-    v->filling = 0;
-    for (c = v->chunks; c; c = c->next)
-        sodium_mprotect_readonly(c->mem);
-}
-
-static void free_chunks(vault *v)
-{
-    while (v->chunks) {
-        rt_chunk *c = v->chunks;
-        v->chunks = c->next;
-        sodium_free(c->mem); /* wipes */
-        vault_free_ptr(c);
-    }
-}
 
 /* ---- passwords -------------------------------------------------------------- */
 
@@ -201,9 +136,12 @@ static rt_entry *find_entry(const vault *v, const char *alias, size_t alen)
 static int load_entries(vault *v, const vault_config *cfg)
 {
     size_t i, n = vault_config_count(cfg);
+    int rc;
 
     if (n == 0)
         return 0;
+    if ((rc = vault_store_new(&v->store, n)) != 0)
+        return rc;
     v->entries = vault_calloc(n, sizeof *v->entries);
     v->sorted = vault_calloc(n, sizeof *v->sorted);
     if (!v->entries || !v->sorted)
@@ -211,8 +149,7 @@ static int load_entries(vault *v, const vault_config *cfg)
     for (i = 0; i < n; i++) {
         const vault_config_entry *ce;
         rt_entry *e = &v->entries[i];
-        int rc = vault_config_entry_at(cfg, i, &ce);
-        if (rc != 0)
+        if ((rc = vault_config_entry_at(cfg, i, &ce)) != 0)
             return rc;
         v->count++;
         e->state = ce->state;
@@ -222,11 +159,8 @@ static int load_entries(vault *v, const vault_config *cfg)
             return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
         if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
             vault_secret *plain = NULL;
-            if ((rc = vault_config_plaintext(cfg, i, &plain)) == 0)
-                rc = store_secret(v, vault_secret_data(plain), vault_secret_len(plain), &e->plain);
-            e->plain_len = vault_secret_len(plain);
-            vault_secret_free(plain);
-            if (rc != 0)
+            if ((rc = vault_config_plaintext(cfg, i, &plain)) != 0 ||
+                (rc = vault_store_keep(v->store, i, plain)) != 0)
                 return rc;
         }
         v->sorted[i] = e;
@@ -243,10 +177,12 @@ static size_t sealed_count(const vault *v)
     return n;
 }
 
-/* Decrypt one entry into guarded storage; the message names the file,
- * line and alias. */
+/* Decrypt one entry into its slot of the store; the message names the
+ * file, line and alias. */
 static int resolve_entry(vault *v, rt_entry *e)
 {
+    size_t slot = (size_t)(e - v->entries), len;
+    const unsigned char *data;
     const vault_error *err;
     vault_secret *s = NULL;
     int rc;
@@ -255,11 +191,11 @@ static int resolve_entry(vault *v, rt_entry *e)
     case VAULT_VALUE_EMPTY:
         return vault_err(VAULT_EFORMAT, "%s:%u: alias \"%s\" has no value", v->path, e->line, e->alias);
     case VAULT_VALUE_PLAIN:
-        if (!e->plain)
+        if (!(data = vault_store_data(v->store, slot, &len)))
             return vault_err(VAULT_EFORMAT, "%s:%u: alias \"%s\" is plain text, not sealed (seal it "
                              "with 'cipher-tool seal')", v->path, e->line, e->alias);
-        e->data = e->plain;
-        e->len = e->plain_len;
+        e->data = data;
+        e->len = len;
         return 0;
     default:
         if (!v->opener)
@@ -273,22 +209,22 @@ static int resolve_entry(vault *v, rt_entry *e)
         }
         break;
     }
-    rc = store_secret(v, vault_secret_data(s), vault_secret_len(s), &e->data);
-    e->len = vault_secret_len(s);
-    vault_secret_free(s);
-    return rc;
+    /* The opener wrote s into the store: keeping it moves nothing. */
+    if ((rc = vault_store_keep(v->store, slot, s)) != 0)
+        return rc;
+    e->data = vault_store_data(v->store, slot, &e->len);
+    return 0;
 }
 
 /* The stored secret of an alias, resolving it first in lazy mode. The
  * bytes stay valid (and read-only) until vault_free(). */
-static int lookup(const vault *v, const char *alias, size_t alen, const unsigned char **data, size_t *len)
+static int lookup(const vault *v, const char *alias, size_t alen, const rt_entry **found)
 {
     vault *mv = (vault *)v; /* the lock and the lazily filled slots are not part of the value */
     rt_entry *e = find_entry(v, alias, alen);
     int rc = 0;
 
-    *data = NULL;
-    *len = 0;
+    *found = NULL;
     if (!e)
         return vault_err(VAULT_ENOTFOUND, "no alias \"%.*s\" in %s", (int)alen, alias, v->path);
     if (v->flags & VAULT_OPEN_LAZY) {
@@ -297,8 +233,7 @@ static int lookup(const vault *v, const char *alias, size_t alen, const unsigned
             rc = resolve_entry(mv, e);
         pthread_mutex_unlock(&mv->lock);
     }
-    *data = e->data;
-    *len = e->len;
+    *found = e;
     return rc;
 }
 
@@ -309,18 +244,15 @@ static int lookup(const vault *v, const char *alias, size_t alen, const unsigned
 static int unlock_key(vault_keystore *ks, const char *alias)
 {
     const vault_keystore_entry *e;
-    unsigned char *der = NULL;
     vault_secret *key = NULL;
-    size_t len;
+    EVP_PKEY *pkey;
     int rc = vault_keystore_find(ks, alias, &e);
 
     if (rc != 0)
         return rc;
     switch (e->kind) {
     case VAULT_ENTRY_PRIVATE_KEY:
-        rc = vault_keystore_public_key_der(ks, e->alias, &der, &len);
-        vault_string_free((char *)der);
-        return rc;
+        return ks_private_key(ks, e->alias, &pkey, NULL);
     case VAULT_ENTRY_SECRET_KEY:
         rc = vault_keystore_secret_key(ks, e->alias, &key);
         vault_secret_free(key);
@@ -473,13 +405,15 @@ int vault_open(vault **out, const vault_options *opts)
         goto done;
     }
     v->flags = opts->flags;
-    v->filling = 1; /* one mprotect per chunk, not two per secret */
+    cfg = loc.parsed; /* read already while looking for the keystore, or NULL */
+    loc.parsed = NULL;
     if ((rc = bridge_init(&v->bridge, opts)) != 0 ||
-        (rc = vault_config_open(&cfg, loc.config, loc.type)) != 0 ||
+        (!cfg && (rc = vault_config_open(&cfg, loc.config, loc.type)) != 0) ||
         (rc = load_entries(v, cfg)) != 0)
         goto done;
     if (sealed_count(v) > 0 && (rc = open_keystore(v, &loc, opts)) != 0)
         goto done;
+    vault_opener_set_store(v->opener, v->store);
     bridge_close(&v->bridge);
     if (v->flags & VAULT_OPEN_LAZY) {
         if (pthread_mutex_init(&v->lock, NULL) != 0) {
@@ -496,7 +430,7 @@ int vault_open(vault **out, const vault_options *opts)
         v->opener = NULL;
         v->ks = NULL;
     }
-    seal_chunks(v);
+    vault_store_readonly(v->store); /* one mprotect per chunk, not two per secret */
     *out = v;
     v = NULL;
 done:
@@ -511,8 +445,7 @@ done:
 
 int vault_get(const vault *v, const char *alias, vault_secret **out)
 {
-    const unsigned char *data;
-    size_t len;
+    const rt_entry *e;
     int rc;
 
     if (!out)
@@ -520,9 +453,9 @@ int vault_get(const vault *v, const char *alias, vault_secret **out)
     *out = NULL;
     if (!v || !alias)
         return vault_err(VAULT_EINVAL, "vault_get: invalid argument");
-    if ((rc = lookup(v, alias, strlen(alias), &data, &len)) != 0)
+    if ((rc = lookup(v, alias, strlen(alias), &e)) != 0)
         return rc;
-    return vault_secret_new(out, data, len);
+    return vault_store_view(v->store, (size_t)(e - v->entries), out);
 }
 
 static const char ref_open[] = "$secret{";
@@ -552,8 +485,8 @@ static int expand_pass(const vault *v, const char *text, size_t n, unsigned char
     size_t i = 0, w = 0;
 
     while (i < n) {
-        const unsigned char *data;
-        size_t slen, alen = 0, span = text[i] == '$' ? ref_at(text, n, i, &alen) : 0;
+        const rt_entry *e;
+        size_t alen = 0, span = text[i] == '$' ? ref_at(text, n, i, &alen) : 0;
         int rc;
         if (span == 0) {
             if (fill)
@@ -562,13 +495,13 @@ static int expand_pass(const vault *v, const char *text, size_t n, unsigned char
             i++;
             continue;
         }
-        if ((rc = lookup(v, text + i + REF_OPEN_LEN, alen, &data, &slen)) != 0)
+        if ((rc = lookup(v, text + i + REF_OPEN_LEN, alen, &e)) != 0)
             return rc;
-        if (slen > SIZE_MAX / 2 - w)
+        if (e->len > SIZE_MAX / 2 - w)
             return vault_err(VAULT_ENOMEM, "expanded text too large");
         if (fill)
-            memcpy(fill + w, data, slen);
-        w += slen;
+            memcpy(fill + w, e->data, e->len);
+        w += e->len;
         i += span;
     }
     *total = w;
@@ -582,9 +515,9 @@ static int expand_whole(const vault *v, const char *text, size_t n, vault_secret
 {
     const size_t plen = sizeof whole_prefix - 1;
     const char *alias = text + plen;
-    const unsigned char *secret;
+    const rt_entry *e;
     unsigned char *data;
-    size_t alen, slen, eol = 0;
+    size_t alen, eol = 0;
     int rc;
 
     if (n <= plen || memcmp(text, whole_prefix, plen) != 0)
@@ -595,12 +528,12 @@ static int expand_whole(const vault *v, const char *text, size_t n, vault_secret
     alen -= eol;
     if (alen == 0 || memchr(alias, '\n', alen) || memchr(alias, '\r', alen))
         return 1;
-    if ((rc = lookup(v, alias, alen, &secret, &slen)) != 0)
+    if ((rc = lookup(v, alias, alen, &e)) != 0)
         return rc;
-    if ((rc = vault_secret_alloc(out, slen + eol, &data)) != 0)
+    if ((rc = vault_secret_alloc(out, e->len + eol, &data)) != 0)
         return rc;
-    memcpy(data, secret, slen);
-    memcpy(data + slen, alias + alen, eol);
+    memcpy(data, e->data, e->len);
+    memcpy(data + e->len, alias + alen, eol);
     vault_secret_seal(*out);
     return 0;
 }
@@ -673,7 +606,7 @@ void vault_free(vault *v)
         vault_free_ptr(e->alias);
         vault_free_ptr(e->value);
     }
-    free_chunks(v);
+    vault_store_release(v->store);
     vault_opener_free(v->opener);
     vault_keystore_free(v->ks);
     vault_password_provider_free(v->bridge.provider);

@@ -4,6 +4,7 @@
 #define VAULT_RUNTIME_INTERNAL_H
 
 #include "internal.h"
+#include "vault/config.h"
 #include "vault/vault.h"
 #include "vault/xml.h"
 
@@ -18,6 +19,8 @@ typedef struct rt_location {
     vault_keystore_type keystore_type;   /* forced by the caller only */
     char *key_alias;
     vault_transformation transformation;
+    vault_config *parsed;                /* the TOML config, when reading it found the keystore:
+                                            vault_open() takes it instead of parsing again */
 } rt_location;
 
 /* Work out the location from the options and the files they point to. */

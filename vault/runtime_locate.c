@@ -120,6 +120,10 @@ static int locate_toml_keystore(rt_location *loc)
     if (rc == 0 && alias)
         rc = set_str(&loc->key_alias, alias);
 done:
+    if (rc == 0) {
+        loc->parsed = cfg; /* vault_open() reads the secrets from it */
+        cfg = NULL;
+    }
     vault_config_free(cfg);
     vault_free_ptr(dir);
     return rc;
@@ -319,6 +323,7 @@ void rt_location_clear(rt_location *loc)
     vault_free_ptr(loc->keystore);
     vault_free_ptr(loc->keystore_origin);
     vault_free_ptr(loc->key_alias);
+    vault_config_free(loc->parsed);
     memset(loc, 0, sizeof *loc);
 }
 
@@ -345,6 +350,8 @@ int vault_locate(vault_location **out, const vault_options *opts)
         vault_free_ptr(b);
         return rc;
     }
+    vault_config_free(b->loc.parsed); /* a location holds no secrets */
+    b->loc.parsed = NULL;
     b->pub.config = b->loc.config;
     b->pub.type = b->loc.type;
     b->pub.home = b->loc.home;

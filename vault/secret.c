@@ -1,15 +1,10 @@
 /* Guarded secrets (libsodium secure memory) and library initialisation. */
-#include "internal.h"
+#include "secret_internal.h"
 
 #include <openssl/provider.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
-
-struct vault_secret {
-    unsigned char *data; /* sodium_malloc: len + 1 bytes, NUL-terminated */
-    size_t len;
-};
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result = VAULT_ERROR;
@@ -74,13 +69,13 @@ int vault_secret_alloc(vault_secret **out, size_t len, unsigned char **data)
 
 void vault_secret_seal(vault_secret *s)
 {
-    if (s)
+    if (s && !s->store) /* a store seals its chunks itself */
         sodium_mprotect_readonly(s->data);
 }
 
 int vault_secret_new(vault_secret **out, const void *data, size_t len)
 {
-    unsigned char *p;
+    unsigned char *p = NULL;
     int rc;
 
     if (!out || (!data && len > 0))
@@ -113,6 +108,10 @@ void vault_secret_free(vault_secret *secret)
 {
     if (!secret)
         return;
+    if (secret->store) {
+        vault_store_drop(secret);
+        return;
+    }
     /* sodium_free wipes the region whatever its protection. */
     sodium_free(secret->data);
     vault_free_ptr(secret);

@@ -64,6 +64,8 @@ struct native_cache {
     unsigned char *keys;         /* guarded: cap * NV_DERIVED, read-only between inserts */
     uint32_t *table;             /* tsize slots: 0 empty, else index + 1 */
     size_t count, cap, tsize;
+    unsigned char *last;         /* the stanza found last (public bytes): the values of one */
+    size_t last_len, last_idx;   /* sealing session all carry it, so the next is found by memcmp */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -147,25 +149,25 @@ int native_is(const char *value)
     return value && strncmp(value, NV_PREFIX, sizeof NV_PREFIX - 1) == 0;
 }
 
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
+/* One more than the value of each base64url digit; 0 for every other byte. */
+static const unsigned char b64url_plus1[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
+};
 
-/* Canonical base64url without padding: anything else is refused. */
+/* Canonical base64url without padding: anything else is refused. Runs of
+ * four digits are decoded three bytes at a time; values are long and there
+ * are many of them. */
 static int b64url_decode(const char *in, size_t n, const char *ctx, unsigned char **out,
                          size_t *out_len)
 {
+    const unsigned char *p = (const unsigned char *)in;
     size_t i, o = 0, olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
     uint32_t acc = 0;
     unsigned bits = 0;
@@ -177,16 +179,26 @@ static int b64url_decode(const char *in, size_t n, const char *ctx, unsigned cha
     if (n % 4 == 1)
         return vault_err(VAULT_EFORMAT, "%s: a base64url payload of %zu characters cannot be "
                          "decoded (truncated value?)", ctx, n);
-    for (i = 0; i < n; i++)
-        if (b64url_value((unsigned char)in[i]) < 0)
-            return vault_err(VAULT_EFORMAT, "%s: invalid character at offset %zu of the native "
-                             "value (base64url A-Z a-z 0-9 - _ without padding or blanks expected)",
-                             ctx, i + sizeof NV_PREFIX_V1 - 1);
-    buf = vault_malloc(olen);
-    if (!buf)
+    if (!(buf = vault_malloc(olen)))
         return vault_err(VAULT_ENOMEM, "out of memory");
-    for (i = 0; i < n; i++) {
-        acc = (acc << 6) | (uint32_t)b64url_value((unsigned char)in[i]);
+    for (i = 0; i + 4 <= n; i += 4, o += 3) {
+        unsigned a = b64url_plus1[p[i]], b = b64url_plus1[p[i + 1]], c = b64url_plus1[p[i + 2]],
+                 d = b64url_plus1[p[i + 3]];
+        uint32_t g = (a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
+        if (!a || !b || !c || !d)
+            break;
+        buf[o] = (unsigned char)(g >> 16);
+        buf[o + 1] = (unsigned char)(g >> 8);
+        buf[o + 2] = (unsigned char)g;
+    }
+    for (; i < n; i++) {
+        if (b64url_plus1[p[i]] == 0) {
+            vault_free_ptr(buf);
+            return vault_err(VAULT_EFORMAT, "%s: invalid character at offset %zu of the native value "
+                             "(base64url A-Z a-z 0-9 - _ without padding or blanks expected)", ctx,
+                             i + sizeof NV_PREFIX_V1 - 1);
+        }
+        acc = (acc << 6) | (uint32_t)(b64url_plus1[p[i]] - 1);
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
@@ -506,6 +518,7 @@ void native_cache_free(native_cache *c)
     pthread_mutex_destroy(&c->lock);
     vault_free_ptr(c->ids);
     vault_free_ptr(c->table);
+    vault_free_ptr(c->last);
     if (c->keys)
         sodium_free(c->keys); /* wipes */
     vault_free_ptr(c);
@@ -569,22 +582,55 @@ static int cache_grow(native_cache *c)
     return 0;
 }
 
-/* Copy the derived keys of a stanza into out; 0 when found. */
-static int cache_get(native_cache *c, const unsigned char *id, unsigned char out[NV_DERIVED])
+/* Under the lock: stanza st is entry idx. */
+static void remember_last(native_cache *c, const nv_stanza *st, size_t idx)
+{
+    if (c->last_len != st->bytes_len) {
+        vault_free_ptr(c->last);
+        c->last_len = 0;
+        if (!(c->last = vault_malloc(st->bytes_len)))
+            return;
+        c->last_len = st->bytes_len;
+    }
+    memcpy(c->last, st->bytes, st->bytes_len);
+    c->last_idx = idx;
+}
+
+/* The derived keys of stanza st when it is the one found last; 0 then. */
+static int cache_get_last(native_cache *c, const nv_stanza *st, unsigned char out[NV_DERIVED])
+{
+    int hit;
+    if (!c)
+        return -1;
+    pthread_mutex_lock(&c->lock);
+    hit = c->last && c->last_len == st->bytes_len && memcmp(c->last, st->bytes, st->bytes_len) == 0;
+    if (hit)
+        memcpy(out, c->keys + c->last_idx * NV_DERIVED, NV_DERIVED);
+    pthread_mutex_unlock(&c->lock);
+    return hit ? 0 : -1;
+}
+
+/* Copy the derived keys of stanza st (whose hash is id) into out; 0 when
+ * found. */
+static int cache_get(native_cache *c, const unsigned char *id, const nv_stanza *st,
+                     unsigned char out[NV_DERIVED])
 {
     long idx;
     if (!c)
         return -1;
     pthread_mutex_lock(&c->lock);
     idx = cache_find(c, id);
-    if (idx >= 0)
+    if (idx >= 0) {
         memcpy(out, c->keys + (size_t)idx * NV_DERIVED, NV_DERIVED);
+        remember_last(c, st, (size_t)idx);
+    }
     pthread_mutex_unlock(&c->lock);
     return idx >= 0 ? 0 : -1;
 }
 
 /* A failure to remember is not an error: the next value unwraps again. */
-static void cache_put(native_cache *c, const unsigned char *id, const unsigned char *derived)
+static void cache_put(native_cache *c, const unsigned char *id, const nv_stanza *st,
+                      const unsigned char *derived)
 {
     if (!c)
         return;
@@ -596,6 +642,7 @@ static void cache_put(native_cache *c, const unsigned char *id, const unsigned c
         memcpy(c->keys + c->count * NV_DERIVED, derived, NV_DERIVED);
         sodium_mprotect_readonly(c->keys);
         table_put(c, c->count);
+        remember_last(c, st, c->count);
         c->count++;
     }
     pthread_mutex_unlock(&c->lock);
@@ -610,6 +657,7 @@ typedef struct nv_open {
     const char *alias;
     ks_entry *entry;
     const nv_value *v;
+    vault_store *store;
 } nv_open;
 
 /* "id1, id2, ..." (at most four, then a count of the others). */
@@ -689,12 +737,14 @@ static int stanza_keys(const nv_open *o, const nv_stanza *st, unsigned char deri
     unsigned char id[NV_ID];
     int rc;
 
+    if (cache_get_last(o->cache, st, derived) == 0)
+        return 0;
     crypto_hash_sha256(id, st->bytes, st->bytes_len);
-    if (cache_get(o->cache, id, derived) == 0)
+    if (cache_get(o->cache, id, st, derived) == 0)
         return 0;
     rc = unwrap(o, st, derived);
     if (rc == 0)
-        cache_put(o->cache, id, derived);
+        cache_put(o->cache, id, st, derived);
     return rc;
 }
 
@@ -706,8 +756,10 @@ static int trial_keys(const nv_open *o, unsigned char derived[NV_DERIVED])
     int rc;
 
     for (i = 0; i < o->v->count; i++) {
+        if (cache_get_last(o->cache, &o->v->st[i], derived) == 0)
+            return 0;
         crypto_hash_sha256(id, o->v->st[i].bytes, o->v->st[i].bytes_len);
-        if (cache_get(o->cache, id, derived) == 0)
+        if (cache_get(o->cache, id, &o->v->st[i], derived) == 0)
             return 0;
     }
     for (i = 0; i < o->v->count; i++) {
@@ -740,7 +792,7 @@ static int decrypt(const nv_open *o, const unsigned char *aead_key, vault_secret
     int rc = make_ad(v->bin, v->header_len, o->alias, &ad, &ad_len);
 
     if (rc == 0)
-        rc = vault_secret_alloc(&s, v->ct_len - NV_TAG, &pt);
+        rc = vault_secret_alloc_in(o->store, &s, v->ct_len - NV_TAG, &pt);
     if (rc != 0)
         goto done;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &mlen, NULL, v->ct, v->ct_len, ad, ad_len,
@@ -813,7 +865,7 @@ static int open_parsed(nv_open *o, vault_secret **out)
 }
 
 int native_open(native_cache *c, vault_keystore *ks, const char *key_alias, const char *alias,
-                const char *value, vault_secret **out)
+                const char *value, vault_store *st, vault_secret **out)
 {
     nv_value v;
     nv_open o;
@@ -835,6 +887,7 @@ int native_open(native_cache *c, vault_keystore *ks, const char *key_alias, cons
     o.alias = alias;
     o.entry = NULL;
     o.v = &v;
+    o.store = st;
     rc = open_parsed(&o, out);
     value_clear(&v);
     return rc;

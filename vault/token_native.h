@@ -33,12 +33,13 @@ void native_cache_free(native_cache *c);
 /* Open value for the secret alias (NULL means "") with the private key
  * key_alias of ks. key_alias NULL picks the key entry whose certificate one
  * of the value's stanzas names, else the only key entry. c may be NULL (no
- * memo).
+ * memo). The plaintext goes into st (vault_secret_alloc_in), or into a
+ * guarded secret of its own when st is NULL.
  * Errors: VAULT_EFORMAT (malformed), VAULT_EKEY (no stanza for our key id;
  * the message names both ids, the keystore and the key alias), VAULT_EAUTH
  * (unwrap, commitment or AEAD failure), keystore errors, VAULT_ENOMEM. */
 int native_open(native_cache *c, vault_keystore *ks, const char *key_alias, const char *alias,
-                const char *value, vault_secret **out);
+                const char *value, vault_store *st, vault_secret **out);
 
 /* Rewrapping: the same values with new recipient stanzas (FORMAT.md 5.4),
  * nonce, commitment and ciphertext kept byte-identical. The data key is

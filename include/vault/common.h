@@ -73,8 +73,10 @@ VAULT_EXTERN(const char *) vault_version(void);
 VAULT_EXTERN(int) vault_init(void);
 
 /**
- * A secret held in guarded memory: allocated with sodium_malloc (guard pages,
+ * A secret held in guarded memory: memory from sodium_malloc (guard pages,
  * locked, excluded from core dumps), read-only once filled, wiped on free.
+ * Secrets from vault_get() share one such region with the vault's other
+ * secrets (see vault_get()).
  * The bytes are followed by one NUL byte so that text secrets can be used as
  * C strings; vault_secret_len() does not count it.
  */

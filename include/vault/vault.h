@@ -203,7 +203,11 @@ typedef struct vault_options {
 VAULT_EXTERN(int) vault_open(vault **out, const vault_options *opts);
 
 /**
- * A copy of the secret of an alias (exact match).
+ * The secret of an alias (exact match). The secret shares the vault's
+ * guarded storage (read-only, locked, excluded from core dumps) instead of
+ * being copied, so this costs no system call; it stays valid after
+ * vault_free() until it is freed itself. vault_free() wipes every secret no
+ * caller holds; a held one is wiped by its vault_secret_free().
  * @param out receives a new secret; free it with vault_secret_free().
  * @return 0; VAULT_ENOTFOUND naming the alias when the configuration has no
  *         such alias; in lazy mode any error of decrypting it, naming it.

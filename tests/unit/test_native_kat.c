@@ -179,7 +179,7 @@ Test(kat, ok_rows_open_with_every_listed_key)
             int rc;
             if (!has_key(&rows[i], k))
                 continue;
-            rc = native_open(NULL, keys[k - 1].ks, NULL, rows[i].alias, rows[i].value, &s);
+            rc = native_open(NULL, keys[k - 1].ks, NULL, rows[i].alias, rows[i].value, NULL, &s);
             cr_assert_eq(rc, 0, "row %zu (%s), key %d: %s", i + 1, rows[i].note, k,
                          rc ? vault_error_last()->message : "");
             cr_assert_eq(vault_secret_len(s), len, "row %zu", i + 1);
@@ -204,7 +204,7 @@ Test(kat, bad_rows_fail_as_stated)
             int rc;
             if (!has_key(&rows[i], k))
                 continue;
-            rc = native_open(NULL, keys[k - 1].ks, NULL, rows[i].alias, rows[i].value, &s);
+            rc = native_open(NULL, keys[k - 1].ks, NULL, rows[i].alias, rows[i].value, NULL, &s);
             cr_assert_eq(rc, code_of(rows[i].expect), "row %zu (%s), key %d: got %d (%s)", i + 1,
                          rows[i].note, k, rc, rc ? vault_error_last()->message : "opened");
             cr_assert_null(s);
@@ -227,7 +227,7 @@ Test(kat, one_session_costs_one_private_key_operation)
         if (strcmp(rows[i].expect, "ok") != 0 || strcmp(rows[i].keys, "1") != 0 ||
             strcmp(rows[i].alias, "dr.secret") == 0)
             continue;
-        cr_assert_eq(native_open(c, keys[0].ks, NULL, rows[i].alias, rows[i].value, &s), 0);
+        cr_assert_eq(native_open(c, keys[0].ks, NULL, rows[i].alias, rows[i].value, NULL, &s), 0);
         vault_secret_free(s);
         n++;
     }

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,266 @@ Test(secret, failed_allocation_is_enomem)
     vault_test_alloc_fail_at(0);
     cr_assert_eq(vault_secret_new(&s, "abc", 3), 0);
     vault_secret_free(s);
+}
+
+/* ---- stores: many secrets in shared guarded chunks ---------------------------- */
+
+/* A secret filled in place: kept where it was written, seen by views. */
+static const unsigned char *fill(vault_store *st, size_t slot, const char *text)
+{
+    vault_secret *s = NULL;
+    unsigned char *p = NULL;
+    size_t len;
+    cr_assert_eq(vault_secret_alloc_in(st, &s, strlen(text), &p), 0);
+    memcpy(p, text, strlen(text));
+    vault_secret_seal(s); /* does nothing to a store's secret: the store seals */
+    cr_assert_eq(vault_store_keep(st, slot, s), 0);
+    cr_assert_eq(vault_store_data(st, slot, &len), p, "kept where it was written");
+    cr_assert_eq(len, strlen(text));
+    return p;
+}
+
+Test(store, keeps_in_place_and_views_share_the_bytes)
+{
+    vault_store *st = NULL;
+    vault_secret *v1 = NULL, *v2 = NULL;
+    const unsigned char *a, *b;
+    size_t len = 99;
+
+    cr_assert_eq(vault_store_new(&st, 3), 0);
+    cr_assert_null(vault_store_data(st, 0, &len));
+    cr_assert_eq(len, 0);
+    a = fill(st, 0, "first");
+    b = fill(st, 2, "second");
+    cr_assert_eq(b, a + 6, "packed one after the other, NUL-terminated");
+    cr_assert_eq(vault_store_view(st, 2, &v1), 0);
+    cr_assert_eq(vault_store_view(st, 2, &v2), 0);
+    cr_assert_eq(vault_secret_data(v1), b);
+    cr_assert_str_eq(vault_secret_str(v2), "second");
+    cr_assert_eq(vault_secret_len(v1), 6);
+    vault_secret_free(v1);
+    cr_assert_str_eq(vault_secret_str(v2), "second");
+    vault_secret_free(v2);
+    vault_store_release(st);
+    vault_store_release(NULL);
+}
+
+Test(store, a_secret_from_elsewhere_is_copied_in)
+{
+    vault_store *st = NULL;
+    vault_secret *s = NULL;
+    const unsigned char *p;
+    size_t len;
+
+    cr_assert_eq(vault_store_new(&st, 1), 0);
+    cr_assert_eq(vault_secret_new(&s, "abc", 3), 0);
+    cr_assert_eq(vault_store_keep(st, 0, s), 0); /* takes s */
+    p = vault_store_data(st, 0, &len);
+    cr_assert(p && len == 3 && memcmp(p, "abc", 4) == 0);
+    vault_store_release(st);
+}
+
+Test(store, a_secret_freed_unkept_is_wiped_and_its_room_reused)
+{
+    vault_store *st = NULL;
+    vault_secret *s = NULL;
+    unsigned char *p = NULL, *q = NULL;
+
+    cr_assert_eq(vault_store_new(&st, 1), 0);
+    cr_assert_eq(vault_secret_alloc_in(st, &s, 6, &p), 0);
+    memcpy(p, "abcdef", 6);
+    vault_secret_free(s);
+    cr_assert_eq(memcmp(p, "\0\0\0\0\0\0\0", 7), 0, "wiped");
+    cr_assert_eq(vault_secret_alloc_in(st, &s, 2, &q), 0);
+    cr_assert_eq(q, p, "the room was given back");
+    cr_assert_eq(vault_store_keep(st, 0, s), 0);
+    vault_store_release(st);
+}
+
+Test(store, misuse_is_an_error_and_takes_the_secret)
+{
+    vault_store *st = NULL;
+    vault_secret *s = NULL, *t = NULL;
+    unsigned char *p = NULL;
+
+    cr_assert_eq(vault_store_new(&st, 2), 0);
+    fill(st, 0, "x");
+    cr_assert_eq(vault_secret_new(&s, "y", 1), 0);
+    cr_assert_eq(vault_store_keep(st, 0, s), VAULT_ERROR, "slot 0 is taken");
+    cr_assert_eq(vault_secret_new(&s, "y", 1), 0);
+    cr_assert_eq(vault_store_keep(st, 2, s), VAULT_ERROR, "no slot 2");
+    cr_assert_eq(vault_store_view(st, 1, &t), VAULT_ERROR, "slot 1 is empty");
+    cr_assert_null(t);
+    cr_assert_eq(vault_secret_alloc_in(st, &s, 3, &p), 0);
+    cr_assert_eq(vault_secret_alloc_in(st, &t, 3, &p), VAULT_ERROR, "one at a time");
+    cr_assert_null(t);
+    cr_assert_eq(vault_secret_new(&t, "z", 1), 0);
+    cr_assert_eq(vault_store_keep(st, 1, t), VAULT_ERROR, "a copy waits for the pending one");
+    vault_secret_free(s);
+    vault_store_release(st);
+}
+
+Test(store, kept_secrets_are_read_only_once_sealed, .signal = SIGSEGV)
+{
+    vault_store *st = NULL;
+    unsigned char *p;
+
+    cr_assert_eq(vault_store_new(&st, 1), 0);
+    p = (unsigned char *)fill(st, 0, "abc");
+    vault_store_readonly(st);
+    p[0] = 'y';
+}
+
+/* The same steps as the next test without its last write: none of them
+ * faults. */
+static unsigned char *fill_after_sealing(void)
+{
+    vault_store *st = NULL;
+    unsigned char *p;
+
+    cr_assert_eq(vault_store_new(&st, 2), 0);
+    p = (unsigned char *)fill(st, 0, "abc");
+    p[0] = 'A'; /* writable while the store fills */
+    vault_store_readonly(st);
+    p = (unsigned char *)fill(st, 1, "def"); /* writes while pending */
+    cr_assert_str_eq((const char *)p, "def");
+    return p;
+}
+
+Test(store, filling_after_sealing_opens_the_chunk_for_one_write)
+{
+    cr_assert_not_null(fill_after_sealing());
+}
+
+Test(store, filling_after_sealing_closes_the_chunk_again, .signal = SIGSEGV)
+{
+    unsigned char *p = fill_after_sealing();
+    p[0] = 'x';
+}
+
+Test(store, release_wipes_what_no_view_holds)
+{
+    vault_store *st = NULL;
+    vault_secret *v = NULL;
+    const unsigned char *held, *other;
+
+    cr_assert_eq(vault_store_new(&st, 2), 0);
+    held = fill(st, 0, "held-secret");
+    other = fill(st, 1, "other-secret");
+    vault_store_readonly(st);
+    cr_assert_eq(vault_store_view(st, 0, &v), 0);
+    vault_store_release(st);
+    cr_assert_str_eq(vault_secret_str(v), "held-secret");
+    cr_assert_eq(held, vault_secret_data(v));
+    cr_assert_eq(memcmp(other, "\0\0\0\0\0\0\0\0\0\0\0\0", 12), 0, "wiped at release");
+    vault_secret_free(v); /* the last holder: the store goes */
+}
+
+Test(store, large_secrets_get_a_chunk_of_their_own)
+{
+    vault_store *st = NULL;
+    vault_secret *s = NULL;
+    unsigned char *p = NULL;
+    const unsigned char *small;
+    size_t len;
+
+    cr_assert_eq(vault_store_new(&st, 3), 0);
+    small = fill(st, 0, "small");
+    cr_assert_eq(vault_secret_alloc_in(st, &s, 200000, &p), 0);
+    memset(p, 'L', 200000);
+    cr_assert_eq(vault_store_keep(st, 1, s), 0);
+    cr_assert_eq(vault_store_data(st, 1, &len), p);
+    cr_assert_eq(len, 200000);
+    cr_assert_eq(p[200000], '\0');
+    cr_assert_str_eq((const char *)small, "small");
+    fill(st, 2, "after");
+    vault_store_release(st);
+}
+
+typedef struct view_job {
+    vault_store *st;
+    size_t slots;
+    int ok;
+} view_job;
+
+static void *make_views(void *arg)
+{
+    view_job *j = arg;
+    size_t i;
+    j->ok = 1;
+    for (i = 0; i < 20000; i++) {
+        vault_secret *v = NULL;
+        if (vault_store_view(j->st, i % j->slots, &v) != 0 || vault_secret_len(v) != 5)
+            j->ok = 0;
+        vault_secret_free(v);
+    }
+    return NULL;
+}
+
+/* Views come and go from many threads; the counts stay right (the store is
+ * freed exactly once, by the last holder: ASan and valgrind watch it). */
+Test(store, views_from_many_threads)
+{
+    vault_store *st = NULL;
+    vault_secret *kept = NULL;
+    pthread_t th[4];
+    view_job jobs[4];
+    size_t i;
+
+    cr_assert_eq(vault_store_new(&st, 3), 0);
+    fill(st, 0, "aaaaa");
+    fill(st, 1, "bbbbb");
+    fill(st, 2, "ccccc");
+    vault_store_readonly(st);
+    for (i = 0; i < 4; i++) {
+        jobs[i].st = st;
+        jobs[i].slots = 3;
+        cr_assert_eq(pthread_create(&th[i], NULL, make_views, &jobs[i]), 0);
+    }
+    cr_assert_eq(vault_store_view(st, 1, &kept), 0);
+    for (i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert(jobs[i].ok);
+    }
+    vault_store_release(st);
+    cr_assert_str_eq(vault_secret_str(kept), "bbbbb");
+    vault_secret_free(kept);
+}
+
+Test(store, every_allocation_failure_is_enomem)
+{
+    unsigned long total, n;
+
+    vault_test_alloc_fail_at(0);
+    {
+        vault_store *st = NULL;
+        vault_secret *v = NULL;
+        cr_assert_eq(vault_store_new(&st, 2), 0);
+        fill(st, 0, "abc");
+        cr_assert_eq(vault_store_view(st, 0, &v), 0);
+        vault_secret_free(v);
+        vault_store_release(st);
+    }
+    total = vault_test_alloc_fail_at(0);
+    cr_assert_geq(total, 5);
+    for (n = 1; n <= total; n++) {
+        vault_store *st = NULL;
+        vault_secret *s = NULL, *v = NULL;
+        unsigned char *p = NULL;
+        int rc;
+        vault_test_alloc_fail_at(n);
+        rc = vault_store_new(&st, 2);
+        if (rc == 0 && (rc = vault_secret_alloc_in(st, &s, 3, &p)) == 0) {
+            memcpy(p, "abc", 3);
+            rc = vault_store_keep(st, 0, s);
+        }
+        if (rc == 0)
+            rc = vault_store_view(st, 0, &v);
+        vault_test_alloc_fail_at(0);
+        cr_assert_eq(rc, VAULT_ENOMEM, "allocation %lu: %d", n, rc);
+        cr_assert_null(v);
+        vault_store_release(st);
+    }
 }
 
 static const char *write_pw(const char *name, const char *text, mode_t mode)

@@ -1,0 +1,269 @@
+/* Guarded storage for many secrets: the runtime's resolved values in a few
+ * large sodium_malloc chunks, and the secrets handed out as views of them
+ * (the contract is in internal.h). */
+#include "secret_internal.h"
+
+#include <sodium.h>
+#include <stdatomic.h>
+#include <string.h>
+
+/* One guarded region per chunk: its pages, mlock and mappings are shared by
+ * a few thousand short secrets. One region per secret would cost about ten
+ * system calls each, and the kernel's limit on mappings would stop a
+ * process at some tens of thousands of secrets. */
+#define STORE_CHUNK_SIZE (64u * 1024u)
+
+typedef struct store_chunk {
+    unsigned char *mem; /* sodium_malloc */
+    size_t cap, used;
+    int opened;         /* made writable by vault_store_release() to wipe */
+    struct store_chunk *next;
+} store_chunk;
+
+typedef struct store_slot {
+    unsigned char *data; /* NULL while empty */
+    size_t len;
+    store_chunk *chunk;
+    atomic_size_t views;
+} store_slot;
+
+struct vault_store {
+    atomic_size_t refs;     /* the owner, every view and the pending secret */
+    store_chunk *chunks;    /* the newest first */
+    store_slot *slots;
+    size_t nslots;
+    int readonly;           /* after vault_store_readonly() */
+    vault_secret *pending;  /* from vault_secret_alloc_in(), neither kept nor freed */
+};
+
+int vault_store_new(vault_store **out, size_t slots)
+{
+    vault_store *st;
+    size_t i;
+
+    *out = NULL;
+    if (vault_init() != 0)
+        return VAULT_ERROR;
+    if (slots > SIZE_MAX / sizeof(store_slot))
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    st = vault_calloc(1, sizeof *st);
+    if (!st || !(st->slots = vault_calloc(slots, sizeof *st->slots))) {
+        vault_free_ptr(st);
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    }
+    st->nslots = slots;
+    atomic_init(&st->refs, 1);
+    for (i = 0; i < slots; i++)
+        atomic_init(&st->slots[i].views, 0);
+    *out = st;
+    return 0;
+}
+
+static void destroy(vault_store *st)
+{
+    while (st->chunks) {
+        store_chunk *c = st->chunks;
+        st->chunks = c->next;
+        sodium_free(c->mem); /* wipes, whatever the protection */
+        vault_free_ptr(c);
+    }
+    vault_free_ptr(st->slots);
+    vault_free_ptr(st);
+}
+
+static void unref(vault_store *st)
+{
+    if (atomic_fetch_sub(&st->refs, 1) == 1)
+        destroy(st);
+}
+
+/* After vault_store_readonly(), a chunk is writable only during a write. */
+static void close_chunk(const vault_store *st, store_chunk *c)
+{
+    if (st->readonly)
+        sodium_mprotect_readonly(c->mem);
+}
+
+/* n writable bytes at the end of the newest chunk; a new chunk when it is
+ * full (the old one is never written again). */
+static int reserve(vault_store *st, size_t n, unsigned char **p)
+{
+    store_chunk *c = st->chunks;
+
+    if (st->pending)
+        return vault_err(VAULT_ERROR, "guarded store: a secret is still being filled");
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > STORE_CHUNK_SIZE ? n : STORE_CHUNK_SIZE;
+        c = vault_calloc(1, sizeof *c);
+        if (!c || !(c->mem = vault_secure_malloc(cap))) {
+            vault_free_ptr(c);
+            return vault_err(VAULT_ENOMEM, "out of guarded memory");
+        }
+        c->cap = cap;
+        if (st->chunks && !st->readonly)
+            sodium_mprotect_readonly(st->chunks->mem);
+        c->next = st->chunks;
+        st->chunks = c;
+    } else if (st->readonly) {
+        sodium_mprotect_readwrite(c->mem);
+    }
+    *p = c->mem + c->used;
+    c->used += n;
+    return 0;
+}
+
+int vault_secret_alloc_in(vault_store *st, vault_secret **out, size_t len, unsigned char **data)
+{
+    vault_secret *s;
+    unsigned char *p = NULL;
+    int rc;
+
+    if (!st)
+        return vault_secret_alloc(out, len, data);
+    *out = NULL;
+    if (len > SIZE_MAX / 2)
+        return vault_err(VAULT_ENOMEM, "secret of %zu bytes is too large", len);
+    if (!(s = vault_calloc(1, sizeof *s)))
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    if ((rc = reserve(st, len + 1, &p)) != 0) {
+        vault_free_ptr(s);
+        return rc;
+    }
+    p[len] = '\0';
+    s->data = p;
+    s->len = len;
+    s->store = st;
+    s->slot = STORE_PENDING;
+    atomic_fetch_add(&st->refs, 1);
+    st->pending = s;
+    *out = s;
+    *data = p;
+    return 0;
+}
+
+static void fill_slot(vault_store *st, store_slot *sl, unsigned char *data, size_t len)
+{
+    sl->data = data;
+    sl->len = len;
+    sl->chunk = st->chunks;
+    close_chunk(st, st->chunks);
+}
+
+int vault_store_keep(vault_store *st, size_t slot, vault_secret *s)
+{
+    unsigned char *p = NULL;
+    int rc;
+
+    if (!st || !s || slot >= st->nslots || st->slots[slot].data) {
+        vault_secret_free(s);
+        return vault_err(VAULT_ERROR, "guarded store: slot %zu is not free", slot);
+    }
+    if (s == st->pending) {
+        st->pending = NULL;
+        fill_slot(st, &st->slots[slot], s->data, s->len);
+        vault_free_ptr(s);
+        unref(st);
+        return 0;
+    }
+    if ((rc = reserve(st, s->len + 1, &p)) == 0) {
+        memcpy(p, s->data, s->len);
+        p[s->len] = '\0';
+        fill_slot(st, &st->slots[slot], p, s->len);
+    }
+    vault_secret_free(s);
+    return rc;
+}
+
+const unsigned char *vault_store_data(const vault_store *st, size_t slot, size_t *len)
+{
+    *len = 0;
+    if (!st || slot >= st->nslots || !st->slots[slot].data)
+        return NULL;
+    *len = st->slots[slot].len;
+    return st->slots[slot].data;
+}
+
+int vault_store_view(vault_store *st, size_t slot, vault_secret **out)
+{
+    vault_secret *s;
+
+    *out = NULL;
+    if (!st || slot >= st->nslots || !st->slots[slot].data)
+        return vault_err(VAULT_ERROR, "guarded store: slot %zu is empty", slot);
+    if (!(s = vault_calloc(1, sizeof *s)))
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    s->data = st->slots[slot].data;
+    s->len = st->slots[slot].len;
+    s->store = st;
+    s->slot = slot;
+    atomic_fetch_add(&st->slots[slot].views, 1);
+    atomic_fetch_add(&st->refs, 1);
+    *out = s;
+    return 0;
+}
+
+void vault_store_drop(vault_secret *s)
+{
+    vault_store *st = s->store;
+
+    if (s->slot == STORE_PENDING) {
+        /* Never kept: wipe it, and give the room back (it is the last thing
+         * reserved in the newest chunk). */
+        store_chunk *c = st->chunks;
+        sodium_memzero(s->data, s->len + 1);
+        if (c->mem + c->used == s->data + s->len + 1)
+            c->used -= s->len + 1;
+        close_chunk(st, c);
+        st->pending = NULL;
+    } else {
+        atomic_fetch_sub(&st->slots[s->slot].views, 1);
+    }
+    vault_free_ptr(s);
+    unref(st);
+}
+
+void vault_store_readonly(vault_store *st)
+{
+    store_chunk *c;
+
+    if (!st || st->readonly)
+        return;
+    st->readonly = 1;
+    for (c = st->chunks; c; c = c->next)
+        sodium_mprotect_readonly(c->mem);
+}
+
+/* Views outlive the owner: wipe every slot none of them holds now, so that
+ * holding one secret does not keep the others. */
+static void wipe_unheld(vault_store *st)
+{
+    store_chunk *c;
+    size_t i;
+
+    for (i = 0; i < st->nslots; i++) {
+        store_slot *sl = &st->slots[i];
+        if (!sl->data || atomic_load(&sl->views) > 0)
+            continue;
+        if (!sl->chunk->opened) {
+            sodium_mprotect_readwrite(sl->chunk->mem);
+            sl->chunk->opened = 1;
+        }
+        sodium_memzero(sl->data, sl->len);
+        sl->data = NULL;
+        sl->len = 0;
+    }
+    for (c = st->chunks; c; c = c->next)
+        if (c->opened) {
+            sodium_mprotect_readonly(c->mem);
+            c->opened = 0;
+        }
+}
+
+void vault_store_release(vault_store *st)
+{
+    if (!st)
+        return;
+    if (atomic_load(&st->refs) > 1)
+        wipe_unheld(st);
+    unref(st);
+}
