@@ -366,6 +366,25 @@ static int scan_escape(toml *t, tbuf *out, int multiline)
     return bad(t, "invalid escape: a backslash followed by byte 0x%02X", (unsigned)c);
 }
 
+/* Printable ASCII other than '"' and '\\': a basic string's plain bytes
+ * (the rest of the 256 are 0). */
+static const unsigned char plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x60 */
+};
+
+/* The number of plain bytes from t->i on: the bulk of a string, taken in
+ * one piece. */
+static size_t plain_run(const toml *t)
+{
+    const unsigned char *p = t->s + t->i, *end = t->s + t->n;
+    while (p < end && plain_byte[*p])
+        p++;
+    return (size_t)(p - (t->s + t->i));
+}
+
 /* A single-line basic string at t->i ('"'); decoded into out when not NULL. */
 static int scan_basic(toml *t, tbuf *out)
 {
@@ -375,7 +394,13 @@ static int scan_basic(toml *t, tbuf *out)
 
     t->i++;
     for (;;) {
-        int c = at(t, 0);
+        int c;
+        if ((len = plain_run(t)) > 0) {
+            if (out && (rc = tb_put(t, out, t->s + t->i, len)) != 0)
+                return rc;
+            t->i += len;
+        }
+        c = at(t, 0);
         if (c < 0 || c == '\n' || c == '\r')
             return bad_at(t, line0, "unterminated string");
         if (c == '"') {

@@ -626,7 +626,7 @@ int ks_private_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey, ks_en
 int vault_keystore_public_key_der(vault_keystore *ks, const char *alias, unsigned char **der,
                                   size_t *len)
 {
-    EVP_PKEY *pkey;
+    EVP_PKEY *pkey = NULL;
     unsigned char *buf = NULL, *p;
     int rc, n;
 
