@@ -81,6 +81,10 @@ int ks_read_dir(vault_keystore *ks);
 int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *password,
                      PKCS8_PRIV_KEY_INFO **out);
 
+/* The key of a decrypted PKCS#8 structure, or NULL (an OpenSSL error is
+ * queued). Every reader turns its key into an EVP_PKEY here. */
+EVP_PKEY *ks_pkey_from_p8(const PKCS8_PRIV_KEY_INFO *p8);
+
 /* The unlock function of entries sealed as encrypted PKCS#8. */
 int ks_unlock_pkcs8(ks_entry *e, const vault_secret *password);
 

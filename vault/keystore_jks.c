@@ -457,7 +457,7 @@ static int set_private_key(ks_entry *e, const plain *pt, int verified)
 
     if (!p8 || p != pt->data + pt->len)
         rc = verified ? vault_err(VAULT_EFORMAT, "the decrypted key is not PKCS#8") : VAULT_EAUTH;
-    else if (!(e->pkey = EVP_PKCS82PKEY(p8)))
+    else if (!(e->pkey = ks_pkey_from_p8(p8)))
         rc = vault_err_ssl(VAULT_EFORMAT, "unsupported private key type");
     PKCS8_PRIV_KEY_INFO_free(p8);
     ERR_clear_error();

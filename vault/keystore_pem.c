@@ -71,7 +71,7 @@ static EVP_PKEY *decode_key(const char *name, const unsigned char *der, long len
     if (strcmp(name, "PRIVATE KEY") == 0) {
         PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, len);
         if (p8 && p == der + len)
-            pkey = EVP_PKCS82PKEY(p8);
+            pkey = ks_pkey_from_p8(p8);
         PKCS8_PRIV_KEY_INFO_free(p8);
         return pkey;
     }

@@ -1,6 +1,6 @@
 /* PEM, bare certificate and certificate directory readers, checked against
  * the openssl command line and the Java fixtures. */
-#include "internal.h"
+#include "keystore_internal.h"
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -582,4 +582,73 @@ Test(pem_dir, file_count_is_bounded)
     cr_assert_eq(open_ks(&ks, test_path("many"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
     cr_assert(strstr(test_errmsg(), "more than 10000"), "%s", test_errmsg());
     cr_assert_null(ks);
+}
+
+/* ---- PKCS#8 to EVP_PKEY: RSA keys imported from their numbers ---------------------- */
+
+/* The PKCS#8 structure of an unencrypted key written by `openssl genpkey`. */
+static PKCS8_PRIV_KEY_INFO *p8_of(const char *genpkey_args, const char *file)
+{
+    const unsigned char *p;
+    PKCS8_PRIV_KEY_INFO *p8;
+    unsigned char *pem, *der;
+    size_t len;
+
+    test_sh("openssl genpkey %s -out %s", genpkey_args, file);
+    pem = slurp(test_path(file), &len);
+    der = pem_to_der((const char *)pem, &len);
+    p = der;
+    p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len);
+    cr_assert_not_null(p8, "%s", file);
+    free(pem);
+    free(der);
+    return p8;
+}
+
+/* Every number OpenSSL's RSA key manager knows, compared one by one. */
+static void assert_same_rsa(EVP_PKEY *a, EVP_PKEY *b)
+{
+    static const char *const names[] = {"n", "e", "d", "rsa-factor1", "rsa-factor2", "rsa-exponent1",
+                                        "rsa-exponent2", "rsa-coefficient1"};
+    size_t i;
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        BIGNUM *x = NULL, *y = NULL;
+        cr_assert(EVP_PKEY_get_bn_param(a, names[i], &x), "%s", names[i]);
+        cr_assert(EVP_PKEY_get_bn_param(b, names[i], &y), "%s", names[i]);
+        cr_assert_eq(BN_cmp(x, y), 0, "%s differs", names[i]);
+        BN_clear_free(x);
+        BN_clear_free(y);
+    }
+}
+
+/* The same key as OpenSSL's own decoder makes, for each kind of key. */
+static void assert_as_decoder(PKCS8_PRIV_KEY_INFO *p8, int rsa)
+{
+    EVP_PKEY *ours = ks_pkey_from_p8(p8), *theirs = EVP_PKCS82PKEY(p8);
+    cr_assert_not_null(ours);
+    cr_assert_not_null(theirs);
+    cr_assert_eq(EVP_PKEY_eq(ours, theirs), 1);
+    cr_assert_eq(EVP_PKEY_get_id(ours), EVP_PKEY_get_id(theirs));
+    if (rsa)
+        assert_same_rsa(ours, theirs);
+    EVP_PKEY_free(ours);
+    EVP_PKEY_free(theirs);
+    PKCS8_PRIV_KEY_INFO_free(p8);
+}
+
+Test(pkcs8_keys, rsa_keys_equal_the_decoders)
+{
+    assert_as_decoder(p8_of("-algorithm RSA -pkeyopt rsa_keygen_bits:2048", "r2048.pem"), 1);
+    assert_as_decoder(p8_of("-algorithm RSA -pkeyopt rsa_keygen_bits:4096", "r4096.pem"), 1);
+    assert_as_decoder(p8_of("-algorithm RSA -pkeyopt rsa_keygen_bits:2048 -pkeyopt rsa_keygen_pubexp:3",
+                            "r-e3.pem"), 1);
+}
+
+/* What the fast path does not take goes to the decoder, unchanged. */
+Test(pkcs8_keys, other_keys_take_the_general_path)
+{
+    assert_as_decoder(p8_of("-algorithm RSA -pkeyopt rsa_keygen_bits:2048 -pkeyopt rsa_keygen_primes:3",
+                            "r3prime.pem"), 0);
+    assert_as_decoder(p8_of("-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "ec.pem"), 0);
+    assert_as_decoder(p8_of("-algorithm ED25519", "ed.pem"), 0);
 }
