@@ -19,6 +19,7 @@ typedef struct conf_item {
     size_t plain_len;  /* cfg->plain[plain_off .. +plain_len) */
     size_t start, end; /* span [start, end) of the value token, quotes included */
     char *replacement; /* encoded token to write instead, once set */
+    int value_in_text; /* value points into cfg->text (a config opened for reading) */
 } conf_item;
 
 typedef struct conf_syntax {
@@ -52,6 +53,11 @@ struct vault_config {
     size_t plain_len, plain_cap;
     int plain_readonly;
     int from_file; /* text is what the file held when read (for save) */
+    /* Opened for reading only (conf_open_for_reading): sealed values are
+     * decoded over their own tokens in text, so that the file is held once,
+     * not twice; text is then no longer the file, and render and save
+     * refuse. Readers that cannot decode in place copy as usual. */
+    int for_reading;
     /* One-line string values outside the secrets, by their full dotted
      * key ("keystore.primary.file_name"): what a reader of the file needs
      * to find its keystore. TOML only. */
@@ -79,6 +85,16 @@ conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_
  * "[]" EMPTY, anything else SEALED (a sealed text with a NUL byte is a
  * VAULT_EFORMAT error). The decoded buffer stays the caller's. */
 int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len);
+
+/* The same in a config opened for reading: the decoded text (len bytes at
+ * decoded, which may be anywhere) is moved to cfg->text[at], over the
+ * item's own token, and a sealed value stays there. The token's bytes from
+ * at on must number at least len + 1. */
+int conf_item_set_decoded_in_text(conf_item *item, size_t at, const char *decoded, size_t len);
+
+/* vault_config_open() for a reader that only reads the entries and the
+ * settings (the runtime): see for_reading. */
+int conf_open_for_reading(vault_config **out, const char *path, vault_config_type type);
 
 /* Record a string setting (key and value already decoded). A later
  * duplicate key is ignored: TOML forbids it, and the scanner refuses it. */

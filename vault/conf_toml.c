@@ -823,7 +823,7 @@ static int secret_value(toml *t, unsigned int line)
         rc = bad(t, "the value of secret \"%s\" has a NUL character", alias);
     else if ((rc = check_dotted_tables(t)) == 0 &&
              (rc = conf_add_item(t->cfg, alias, t->key.len, start, t->i, line, &item)) == 0)
-        rc = conf_item_set_decoded(item, decoded, len);
+        rc = conf_item_set_decoded_in_text(item, start + 1, decoded, len); /* after the quote */
     if (t->val.p)
         sodium_memzero(t->val.p, t->val.cap);
     t->val.len = 0;

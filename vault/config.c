@@ -128,8 +128,10 @@ conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_
 
 static void item_clear_value(conf_item *item)
 {
-    vault_free_ptr(item->value);
+    if (!item->value_in_text)
+        vault_free_ptr(item->value);
     item->value = NULL;
+    item->value_in_text = 0;
     item->plain_off = item->plain_len = 0;
     item->info.value = NULL;
 }
@@ -166,7 +168,9 @@ static int plain_append(vault_config *cfg, const char *text, size_t len, size_t 
     return 0;
 }
 
-int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len)
+/* in_text: decoded lies in cfg->text, NUL-terminated: a sealed value stays
+ * there instead of being copied. */
+static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_text)
 {
     int rc;
 
@@ -186,12 +190,30 @@ int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len)
     if (memchr(decoded, '\0', len))
         return vault_err(VAULT_EFORMAT, "%s:%u: the sealed value of \"%s\" has a NUL character",
                          item->cfg->path, item->info.line, item->alias);
-    item->value = vault_strndup(decoded, len);
+    item->value = in_text ? (char *)decoded : vault_strndup(decoded, len);
     if (!item->value)
         return vault_err(VAULT_ENOMEM, "%s: out of memory", item->cfg->path);
+    item->value_in_text = in_text;
     item->info.state = VAULT_VALUE_SEALED;
     item->info.value = item->value;
     return 0;
+}
+
+int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len)
+{
+    return set_decoded(item, decoded, len, 0);
+}
+
+int conf_item_set_decoded_in_text(conf_item *item, size_t at, const char *decoded, size_t len)
+{
+    vault_config *cfg = item->cfg;
+    char *to = (char *)cfg->text + at;
+
+    if (!cfg->for_reading || at > cfg->len || cfg->len - at < len + 1)
+        return set_decoded(item, decoded, len, 0);
+    memmove(to, decoded, len);
+    to[len] = '\0';
+    return set_decoded(item, to, len, 1);
 }
 
 int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const char *value,
@@ -368,7 +390,7 @@ void vault_config_free(vault_config *cfg)
 
 /* Takes ownership of text (len bytes plus a NUL) also on failure. */
 static int config_build(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
-                        size_t len)
+                        size_t len, int for_reading)
 {
     vault_config *cfg = NULL;
     int rc;
@@ -384,6 +406,7 @@ static int config_build(vault_config **out, const char *name, vault_config_type 
     cfg->syntax = type == VAULT_CONFIG_TOML ? &conf_toml_syntax : &conf_properties_syntax;
     cfg->text = text;
     cfg->len = len;
+    cfg->for_reading = for_reading;
     text = NULL;
     randombytes_buf(cfg->hash_key, sizeof cfg->hash_key);
     rc = cfg->syntax->read(cfg);
@@ -419,10 +442,10 @@ int vault_config_parse(vault_config **out, const char *name, vault_config_type t
     if (len)
         memcpy(text, data, len);
     text[len] = '\0';
-    return config_build(out, name, type, text, len);
+    return config_build(out, name, type, text, len, 0);
 }
 
-int vault_config_open(vault_config **out, const char *path, vault_config_type type)
+static int config_open(vault_config **out, const char *path, vault_config_type type, int for_reading)
 {
     unsigned char *text = NULL;
     size_t len = 0;
@@ -437,10 +460,20 @@ int vault_config_open(vault_config **out, const char *path, vault_config_type ty
         return rc;
     if ((rc = vault_read_file(path, CONF_MAX_FILE, &text, &len)) != 0)
         return rc;
-    rc = config_build(out, path, type, text, len);
+    rc = config_build(out, path, type, text, len, for_reading);
     if (rc == 0)
         (*out)->from_file = 1;
     return rc;
+}
+
+int vault_config_open(vault_config **out, const char *path, vault_config_type type)
+{
+    return config_open(out, path, type, 0);
+}
+
+int conf_open_for_reading(vault_config **out, const char *path, vault_config_type type)
+{
+    return config_open(out, path, type, 1);
 }
 
 /* ---- read access ---- */
@@ -630,6 +663,9 @@ int vault_config_render(const vault_config *cfg, char **out, size_t *len)
     *len = 0;
     if (!cfg)
         return vault_err(VAULT_EINVAL, "vault_config_render: config is NULL");
+    if (cfg->for_reading)
+        return vault_err(VAULT_EINVAL, "%s: opened for reading only; it cannot be written",
+                         cfg->path);
     if ((rc = items_in_order(cfg, &order, &owned)) != 0 || (rc = rendered_length(cfg, order, &total)) != 0)
         goto done;
     buf = vault_malloc(total + 1);

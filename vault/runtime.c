@@ -1,5 +1,6 @@
 /* The runtime: open a configuration's sealed secrets at start-up (eagerly
  * or on first use), look them up, expand references in text and XML. */
+#include "conf_internal.h"
 #include "keystore_internal.h"
 #include "runtime_internal.h"
 #include "vault/config.h"
@@ -17,7 +18,7 @@
  * or with VAULT_OPEN_ALLOW_PLAINTEXT the "[...]" text of a plain one. */
 typedef struct rt_entry {
     char *alias;
-    char *value;                /* sealed text, until resolved */
+    char *value;                /* sealed text, until resolved; the config's in eager mode */
     const unsigned char *data;  /* the secret, once resolved; never changes once set */
     size_t len;
     vault_value_state state;
@@ -154,8 +155,10 @@ static int load_entries(vault *v, const vault_config *cfg)
         v->count++;
         e->state = ce->state;
         e->line = ce->line;
-        if (!(e->alias = vault_strdup(ce->alias)) ||
-            (ce->state == VAULT_VALUE_SEALED && !(e->value = vault_strdup(ce->value))))
+        /* Eager mode resolves every value while the config is open: no copy. */
+        if (ce->state == VAULT_VALUE_SEALED)
+            e->value = v->flags & VAULT_OPEN_LAZY ? vault_strdup(ce->value) : (char *)ce->value;
+        if (!(e->alias = vault_strdup(ce->alias)) || (ce->state == VAULT_VALUE_SEALED && !e->value))
             return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
         if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
             vault_secret *plain = NULL;
@@ -344,11 +347,9 @@ static int resolve_all(vault *v)
         const char *why;
         size_t used = strlen(list);
         int rc = resolve_entry(v, e);
-        if (rc == 0) {
-            vault_free_ptr(e->value); /* resolved for good: the sealed text is not needed */
-            e->value = NULL;
+        e->value = NULL; /* the config's, which goes at the end of vault_open() */
+        if (rc == 0)
             continue;
-        }
         if (!first_rc)
             first_rc = rc;
         failed++;
@@ -408,7 +409,7 @@ int vault_open(vault **out, const vault_options *opts)
     cfg = loc.parsed; /* read already while looking for the keystore, or NULL */
     loc.parsed = NULL;
     if ((rc = bridge_init(&v->bridge, opts)) != 0 ||
-        (!cfg && (rc = vault_config_open(&cfg, loc.config, loc.type)) != 0) ||
+        (!cfg && (rc = conf_open_for_reading(&cfg, loc.config, loc.type)) != 0) ||
         (rc = load_entries(v, cfg)) != 0)
         goto done;
     if (sealed_count(v) > 0 && (rc = open_keystore(v, &loc, opts)) != 0)
@@ -604,7 +605,8 @@ void vault_free(vault *v)
     for (i = 0; i < v->count; i++) {
         rt_entry *e = &v->entries[i];
         vault_free_ptr(e->alias);
-        vault_free_ptr(e->value);
+        if (v->flags & VAULT_OPEN_LAZY)
+            vault_free_ptr(e->value);
     }
     vault_store_release(v->store);
     vault_opener_free(v->opener);

@@ -1,6 +1,7 @@
 /* Where a configuration's secrets and keystore are: a product home's
  * layout, deployment.toml [keystore.internal]/[keystore.primary], and
  * secret-conf.properties, the way the WSO2 server finds them. */
+#include "conf_internal.h"
 #include "runtime_internal.h"
 
 #include <errno.h>
@@ -89,7 +90,7 @@ static int locate_toml_keystore(rt_location *loc)
     size_t i;
     int rc;
 
-    if ((rc = vault_config_open(&cfg, loc->config, VAULT_CONFIG_TOML)) != 0)
+    if ((rc = conf_open_for_reading(&cfg, loc->config, VAULT_CONFIG_TOML)) != 0)
         return rc;
     for (i = 0; i < 2 && !file; i++) {
         snprintf(key, sizeof key, "%s.file_name", tables[i]);

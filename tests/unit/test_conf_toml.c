@@ -802,6 +802,56 @@ Test(toml_grammar, accepted_inputs)
     free(views);
 }
 
+/* Opened for reading (the runtime's way: values decoded over their own
+ * tokens, the file held once), every accepted input reads the same; such a
+ * config cannot be written. */
+Test(toml_grammar, read_in_place_reads_the_same)
+{
+    size_t k;
+
+    for (k = 0; k < sizeof good / sizeof good[0]; k++) {
+        vault_config *cfg = NULL;
+        const char *path = tmp_file("in-place.toml");
+        char secrets[1024], refs[512], *out = NULL;
+        size_t len = 0;
+
+        spit(path, good[k].text, strlen(good[k].text));
+        cr_assert_eq(conf_open_for_reading(&cfg, path, VAULT_CONFIG_AUTO), 0, "%s: %s", good[k].name,
+                     test_errmsg());
+        describe(cfg, secrets, sizeof secrets, refs, sizeof refs);
+        cr_expect_str_eq(secrets, good[k].secrets, "%s", good[k].name);
+        cr_expect_str_eq(refs, good[k].refs, "%s", good[k].name);
+        cr_assert_eq(vault_config_render(cfg, &out, &len), VAULT_EINVAL);
+        cr_assert_null(out);
+        cr_assert(strstr(test_errmsg(), "opened for reading only") != NULL, "%s", test_errmsg());
+        cr_assert_eq(vault_config_save(cfg, NULL, NULL), VAULT_EINVAL);
+        vault_config_free(cfg);
+    }
+}
+
+/* The settings a reader needs (the keystore) read the same too. */
+Test(toml_settings, read_in_place_keeps_the_settings)
+{
+    vault_config *a = NULL, *b = NULL;
+    const char *path = fixture_copy("settings-in-place.toml"), *x, *y;
+    static const char *const keys[] = {"keystore.primary.file_name", "keystore.primary.alias",
+                                       "keystore.primary.password"};
+    size_t i;
+
+    cr_assert_eq(vault_config_open(&a, path, VAULT_CONFIG_TOML), 0);
+    cr_assert_eq(conf_open_for_reading(&b, path, VAULT_CONFIG_TOML), 0);
+    for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        int ra = vault_config_setting(a, keys[i], &x), rb = vault_config_setting(b, keys[i], &y);
+        cr_assert_eq(ra, rb, "%s", keys[i]);
+        if (ra == 0)
+            cr_assert_str_eq(x, y, "%s", keys[i]);
+    }
+    cr_assert_eq(vault_config_setting(b, "keystore.primary.file_name", &y), 0);
+    cr_assert_str_eq(y, "wso2carbon.jks");
+    vault_config_free(a);
+    vault_config_free(b);
+}
+
 Test(toml_grammar, nesting_depth_is_bounded)
 {
     char text[512];
