@@ -1229,6 +1229,37 @@ static int add_placeholder_edit(const xdoc *d, edits *e, const target *t)
     return 0;
 }
 
+static int is_placeholder(xmlNodePtr elem, xmlAttrPtr attr)
+{
+    xmlChar *v = value_of(elem, attr);
+    int yes = v && strcmp((const char *)v, PLACEHOLDER) == 0;
+    value_free(v);
+    return yes;
+}
+
+/* A marked element's secret is found by the placeholder (see
+ * marked_target()): an attribute cannot be marked while the element's text
+ * or another of its attributes also holds it. */
+static int check_attr_unambiguous(const xdoc *d, const target *t, const char *alias)
+{
+    xmlAttrPtr a, other = NULL;
+    int text = 0;
+
+    if (!has_child_elements(t->elem))
+        text = is_placeholder(t->elem, NULL);
+    for (a = t->elem->properties; a && !text && !other; a = a->next)
+        if (a != t->attr && !is_alias_attr(a) && is_placeholder(NULL, a))
+            other = a;
+    if (!text && !other)
+        return 0;
+    return vault_err(VAULT_EFORMAT,
+                     "%s:%u: element '%s' already holds the placeholder \"%s\" in %s%s%s; a mark of its "
+                     "attribute '%s' (alias '%s') could not be told from it",
+                     d->name, line_of(d, d->spans[t->index].start), (const char *)t->elem->name, PLACEHOLDER,
+                     text ? "its text" : "attribute '", text ? "" : (const char *)other->name,
+                     text ? "" : "'", (const char *)t->attr->name, alias);
+}
+
 /* Plan the edits for one target; *old receives its value when it is to
  * be replaced (NULL when the element is already marked). */
 static int plan_target(const xdoc *d, edits *e, const target *t, const char *alias, int *ns_added,
@@ -1256,6 +1287,8 @@ static int plan_target(const xdoc *d, edits *e, const target *t, const char *ali
     }
     placeholder = strcmp((const char *)cur, PLACEHOLDER) == 0;
     if (marked && placeholder)
+        goto done;
+    if (t->attr && (rc = check_attr_unambiguous(d, t, alias)) != 0)
         goto done;
     if (!placeholder && (rc = add_placeholder_edit(d, e, t)) != 0)
         goto done;
@@ -1295,6 +1328,38 @@ static int plan_marks(const xdoc *d, edits *e, const target *t, size_t n, const 
         *old = NULL;
     }
     return rc;
+}
+
+/* libxml2 keeps a name whose prefix is bound nowhere in scope as
+ * "prefix:local" without a namespace. */
+static int unbound_svns(const xmlNs *ns, const xmlChar *name)
+{
+    return !ns && xmlStrncmp(name, BAD_CAST "svns:", 5) == 0;
+}
+
+/* A document that uses the svns prefix where it is not declared is
+ * refused: the declaration a mark adds to the root would give those stray
+ * names the secure vault namespace, and a stray svns:secretAlias would
+ * become a mark of its own. */
+static int check_svns_bound(const xdoc *d, const char *xpath, const char *alias)
+{
+    xmlAttrPtr a;
+    size_t i;
+
+    for (i = 0; i < d->count; i++) {
+        xmlNodePtr e = d->nodes[i];
+        const char *what = unbound_svns(e->ns, e->name) ? "its name" : NULL;
+        for (a = e->properties; a && !what; a = a->next)
+            if (unbound_svns(a->ns, a->name))
+                what = (const char *)a->name;
+        if (what)
+            return vault_err(VAULT_EFORMAT,
+                             "%s:%u: element '%s' uses the prefix svns in %s without declaring it "
+                             "(xmlns:svns); cannot mark xpath '%s' (alias '%s')",
+                             d->name, line_of(d, d->spans[i].start), (const char *)e->name, what, xpath,
+                             alias);
+    }
+    return 0;
 }
 
 /* The marked document must parse, and the xpath must select the same
@@ -1354,7 +1419,8 @@ int vault_xml_mark_secret(char **out, size_t *out_len, vault_secret **old_value,
     name = name ? name : "(xml)";
     if ((rc = xdoc_load(&d, name, xml, len, alias)) != 0 ||
         (rc = locate(&d, xpath, attribute, alias, &t, &n)) != 0 ||
-        (rc = plan_marks(&d, &e, t, n, alias, &old)) != 0 || (rc = edits_prepare(&d, &e, &total)) != 0)
+        (rc = plan_marks(&d, &e, t, n, alias, &old)) != 0 || (rc = check_svns_bound(&d, xpath, alias)) != 0 ||
+        (rc = edits_prepare(&d, &e, &total)) != 0)
         goto done;
     if (!(buf = vault_malloc(total + 1))) {
         rc = vault_err(VAULT_ENOMEM, "%s: out of memory", name);

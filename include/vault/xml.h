@@ -128,8 +128,13 @@ VAULT_EXTERN(void) vault_legacy_map_free(vault_legacy_map *map);
  *         naming file, xpath and alias; VAULT_EFORMAT for malformed XML,
  *         an invalid xpath, an xpath selecting something other than
  *         elements or attributes, an element with child elements, nodes
- *         with different values, an element marked with another alias, or
- *         an encoding that cannot be edited in place (UTF-16); VAULT_EINVAL
+ *         with different values, an element marked with another alias,
+ *         a document using the svns prefix without declaring it (the
+ *         declaration this function adds would turn a stray
+ *         svns:secretAlias into a mark), an attribute beside another value
+ *         of the same element already holding the placeholder "password"
+ *         (the two could not be told apart), or an encoding that cannot be
+ *         edited in place (UTF-16); VAULT_EINVAL
  *         for NULL arguments; VAULT_ENOMEM.
  */
 VAULT_EXTERN(int)

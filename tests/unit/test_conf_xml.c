@@ -885,6 +885,150 @@ Test(mark, errors_name_file_xpath_alias)
     cr_assert_eq(vault_xml_mark_secret(&out, NULL, NULL, "<a/>", 4, "x", "//a", 0, "A"), VAULT_EINVAL);
 }
 
+/* The svns prefix used where no xmlns:svns is in scope: the declaration a
+ * mark would add to the root would turn the stray names into secure vault
+ * ones (a stray svns:secretAlias into a mark), so the document is refused. */
+Test(mark, undeclared_svns_prefix_is_refused)
+{
+    static const struct {
+        const char *xml, *xpath, *msg;
+    } cases[] = {
+        {"<r><a svns:secretAlias=\"x\">password</a><p>s</p></r>", "//p",
+         "r.xml:1: element 'a' uses the prefix svns in svns:secretAlias without declaring it (xmlns:svns); "
+         "cannot mark xpath '//p' (alias 'A')"},
+        {"<r>\n<p>s</p>\n<q b=\"1\"\n svns:other=\"1\"/>\n</r>\n", "/r/p",
+         "r.xml:3: element 'q' uses the prefix svns in svns:other without declaring it (xmlns:svns); "
+         "cannot mark xpath '/r/p' (alias 'A')"},
+        {"<r><svns:x>1</svns:x><p>s</p></r>", "//p",
+         "r.xml:1: element 'svns:x' uses the prefix svns in its name without declaring it (xmlns:svns); "
+         "cannot mark xpath '//p' (alias 'A')"},
+        /* bound in a sibling's scope only, the target inside it */
+        {"<r><m xmlns:svns=\"" VAULT_XML_SECUREVAULT_NS "\"><p>s</p></m>"
+         "<b svns:secretAlias=\"y\">password</b></r>",
+         "//m/p",
+         "r.xml:1: element 'b' uses the prefix svns in svns:secretAlias without declaring it (xmlns:svns); "
+         "cannot mark xpath '//m/p' (alias 'A')"},
+        /* the target itself marked, the stray elsewhere */
+        {"<r><p xmlns:svns=\"" VAULT_XML_SECUREVAULT_NS "\" svns:secretAlias=\"A\">password</p>"
+         "<b svns:secretAlias=\"y\">password</b></r>",
+         "//p",
+         "r.xml:1: element 'b' uses the prefix svns in svns:secretAlias without declaring it (xmlns:svns); "
+         "cannot mark xpath '//p' (alias 'A')"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = tmp_path("stray.xml");
+        unsigned char *before, *after;
+        size_t blen, alen;
+        char *out = (char *)1;
+        vault_secret *old = (vault_secret *)1;
+        xmlDocPtr doc;
+
+        /* libxml2 reads the stray names as names without a namespace */
+        doc = xmlReadMemory(cases[i].xml, (int)strlen(cases[i].xml), NULL, NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        cr_assert_not_null(doc);
+        xmlFreeDoc(doc);
+        spit(path, cases[i].xml, strlen(cases[i].xml));
+        before = slurp(path, &blen);
+        cr_assert_eq(mark((const char *)before, "r.xml", cases[i].xpath, 0, "A", &out, &old), VAULT_EFORMAT,
+                     "case %zu: %s", i, out && out != (char *)1 ? out : msg());
+        cr_assert_null(out);
+        cr_assert_null(old);
+        cr_assert_str_eq(msg(), cases[i].msg);
+        after = slurp(path, &alen);
+        cr_assert_eq(alen, strlen(cases[i].xml));
+        cr_assert_eq(memcmp(after, cases[i].xml, alen), 0);
+        cr_assert_eq(memcmp(before, cases[i].xml, blen), 0);
+        free(before);
+        free(after);
+    }
+}
+
+/* Declared in scope wherever it is used: marking works as before, and
+ * svns: in comments, text and attribute values is no use of the prefix. */
+Test(mark, declared_svns_prefix_still_marks)
+{
+    static const struct {
+        const char *xml, *xpath, *expected;
+    } cases[] = {
+        {"<r xmlns:svns=\"" VAULT_XML_SECUREVAULT_NS "\"><a svns:secretAlias=\"x\">password</a><p>s</p></r>",
+         "//p",
+         "<r xmlns:svns=\"" VAULT_XML_SECUREVAULT_NS "\"><a svns:secretAlias=\"x\">password</a>"
+         "<p svns:secretAlias=\"A\">password</p></r>"},
+        {"<r><m xmlns:svns=\"" VAULT_XML_SECUREVAULT_NS "\"><a svns:secretAlias=\"x\">password</a></m>"
+         "<p>s</p></r>",
+         "//p",
+         "<r" NS_DECL "><m xmlns:svns=\"" VAULT_XML_SECUREVAULT_NS "\">"
+         "<a svns:secretAlias=\"x\">password</a></m><p svns:secretAlias=\"A\">password</p></r>"},
+        {"<r><!-- <a svns:secretAlias=\"z\"/> --><a v=\"svns:secretAlias\">svns:x</a><p>s</p></r>", "//p",
+         "<r" NS_DECL "><!-- <a svns:secretAlias=\"z\"/> --><a v=\"svns:secretAlias\">svns:x</a>"
+         "<p svns:secretAlias=\"A\">password</p></r>"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        vault_secret *old = NULL;
+
+        cr_assert_eq(mark(cases[i].xml, "r.xml", cases[i].xpath, 0, "A", &out, &old), 0, "case %zu: %s", i,
+                     msg());
+        cr_assert_str_eq(out, cases[i].expected);
+        cr_assert_str_eq(vault_secret_str(old), "s");
+        libxml_check(out, cases[i].xpath, NULL, VAULT_XML_PLACEHOLDER, "A");
+        vault_secret_free(old);
+        vault_string_free(out);
+    }
+}
+
+/* The lister finds a marked element's secret by the placeholder: an
+ * attribute is not marked while the text or another attribute holds it. */
+Test(mark, attribute_beside_another_placeholder_is_refused)
+{
+    static const struct {
+        const char *xml, *msg;
+    } bad[] = {
+        {"<r><c a=\"s\" b=\"password\"/></r>",
+         "r.xml:1: element 'c' already holds the placeholder \"password\" in attribute 'b'; a mark of its "
+         "attribute 'a' (alias 'A') could not be told from it"},
+        {"<r>\n<c b=\"pass&#119;ord\" a=\"password\"/></r>",
+         "r.xml:2: element 'c' already holds the placeholder \"password\" in attribute 'b'; a mark of its "
+         "attribute 'a' (alias 'A') could not be told from it"},
+        {"<r><c a=\"s\">password</c></r>",
+         "r.xml:1: element 'c' already holds the placeholder \"password\" in its text; a mark of its "
+         "attribute 'a' (alias 'A') could not be told from it"},
+    };
+    static const struct {
+        const char *xml, *expected;
+    } good[] = {
+        {"<r><c a=\"s\" b=\"x\">text</c></r>",
+         "<r" NS_DECL "><c a=\"password\" b=\"x\" svns:secretAlias=\"A\">text</c></r>"},
+        {"<r><c a=\"password\" b=\"x\"><d>password</d></c></r>",
+         "<r" NS_DECL "><c a=\"password\" b=\"x\" svns:secretAlias=\"A\"><d>password</d></c></r>"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *out = (char *)1;
+        cr_assert_eq(mark(bad[i].xml, "r.xml", "//c[@a]", 1, "A", &out, NULL), VAULT_EFORMAT, "case %zu", i);
+        cr_assert_null(out);
+        cr_assert_str_eq(msg(), bad[i].msg);
+    }
+    for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char *out = NULL;
+        vault_xml_marks *m = NULL;
+        cr_assert_eq(mark(good[i].xml, "r.xml", "//c[@a]", 1, "A", &out, NULL), 0, "case %zu: %s", i, msg());
+        cr_assert_str_eq(out, good[i].expected);
+        libxml_check(out, "//c", "a", VAULT_XML_PLACEHOLDER, "A");
+        cr_assert_eq(vault_xml_marked(&m, out, strlen(out), "r.xml"), 0, "%s", msg());
+        cr_assert_eq(vault_xml_marks_count(m), 1);
+        cr_assert_str_eq(vault_xml_marks_at(m, 0)->attribute, "a");
+        vault_xml_marks_free(m);
+        vault_string_free(out);
+    }
+}
+
 Test(mark, both_marks_in_one_document_in_any_order)
 {
     /* carbon.xml: two aliases, one after the other */
