@@ -1,14 +1,22 @@
 /* PKCS#12 keystores: Java 17 and OpenSSL 3 (PBES2/AES) and legacy RC2/3DES files. */
 #include "keystore_internal.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Nested safeContentsBags deeper than this are refused. */
 #define P12_MAX_DEPTH 4
+
+/* Java's own ceiling (PKCS12KeyStore's MAX_ITERATION_COUNT), for the MAC
+ * and for every PBE and PBKDF2 count, and for scrypt's N*r*p: the work
+ * comes from the file and is spent before any password is checked. */
+#define PKCS12_MAX_ITERATIONS 5000000
 
 /* Java marks trusted certificate entries with this bag attribute
  * (ORACLE_TrustedKeyUsage); OpenSSL 3.0 has no NID for it. */
@@ -50,9 +58,103 @@ static int ssl_unsupported(void)
     return found;
 }
 
+/* A count from the file; UINT64_MAX when it does not fit, 0 when negative. */
+static uint64_t count_of(const ASN1_INTEGER *n)
+{
+    uint64_t v = 0;
+    if (!n || ASN1_STRING_type(n) == V_ASN1_NEG_INTEGER)
+        return 0;
+    if (!ASN1_INTEGER_get_uint64(&v, n)) {
+        ERR_clear_error();
+        v = UINT64_MAX;
+    }
+    return v;
+}
+
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+    return a != 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+/* The file and alias (each may be NULL) and what ("the MAC", "the key's")
+ * name the count in the message. */
+static int check_work(const char *path, const char *alias, const char *what, const char *kind, uint64_t work)
+{
+    char num[32];
+
+    if (work <= PKCS12_MAX_ITERATIONS)
+        return 0;
+    if (work == UINT64_MAX)
+        snprintf(num, sizeof num, "above 2^64");
+    else
+        snprintf(num, sizeof num, "%" PRIu64, work);
+    return vault_err(VAULT_EFORMAT, "%s%s%s%s%s%s %s %s is too large (limit %d)", path ? path : "",
+                     path ? ": " : "", alias ? "alias \"" : "", alias ? alias : "", alias ? "\": " : "", what,
+                     kind, num, PKCS12_MAX_ITERATIONS);
+}
+
+/* PBES2: the PBKDF2 iteration count, or scrypt's N*r*p. Other key
+ * derivations are left to OpenSSL, which refuses them. */
+static int pbes2_work(const ASN1_TYPE *param, uint64_t *work, const char **kind)
+{
+    PBE2PARAM *pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), param);
+    PBKDF2PARAM *kdf = NULL;
+    SCRYPT_PARAMS *sp = NULL;
+    int nid, rc = 0;
+
+    if (!pbe2 || !pbe2->keyfunc)
+        rc = -1;
+    nid = rc == 0 ? OBJ_obj2nid(pbe2->keyfunc->algorithm) : NID_undef;
+    if (nid == NID_id_pbkdf2) {
+        kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
+        if (kdf)
+            *work = count_of(kdf->iter);
+        rc = kdf ? 0 : -1;
+    } else if (nid == NID_id_scrypt) {
+        sp = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), pbe2->keyfunc->parameter);
+        if (sp)
+            *work = mul_sat(mul_sat(count_of(sp->costParameter), count_of(sp->blockSize)),
+                            count_of(sp->parallelizationParameter));
+        *kind = "scrypt cost (N*r*p)";
+        rc = sp ? 0 : -1;
+    }
+    SCRYPT_PARAMS_free(sp);
+    PBKDF2PARAM_free(kdf);
+    PBE2PARAM_free(pbe2);
+    return rc;
+}
+
+/* The parameters of a PBE algorithm, read as OpenSSL will read them, are
+ * checked before it derives a key from them: the iteration count of a
+ * PKCS#5 v1 or PKCS#12 PBE (PBEParameter) or of PBES2. */
+static int check_pbe(const char *path, const char *alias, const char *what, const X509_ALGOR *alg)
+{
+    const char *kind = "iteration count";
+    uint64_t work = 0;
+    PBEPARAM *pbe = NULL;
+    int nid = alg ? OBJ_obj2nid(alg->algorithm) : NID_undef, rc = 0;
+
+    if (nid == NID_pbes2) {
+        rc = pbes2_work(alg->parameter, &work, &kind);
+    } else if (nid != NID_undef && EVP_PBE_find(EVP_PBE_TYPE_OUTER, nid, NULL, NULL, NULL)) {
+        pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
+        if (pbe)
+            work = count_of(pbe->iter);
+        rc = pbe ? 0 : -1;
+    }
+    PBEPARAM_free(pbe);
+    ERR_clear_error();
+    if (rc != 0)
+        return vault_err(VAULT_EFORMAT, "%s%s%s%s%s%s encryption parameters are malformed",
+                         path ? path : "", path ? ": " : "", alias ? "alias \"" : "", alias ? alias : "",
+                         alias ? "\": " : "", what);
+    return check_work(path, alias, what, kind, work);
+}
+
 int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *password,
                      PKCS8_PRIV_KEY_INFO **out)
 {
+    const X509_ALGOR *alg = NULL;
     const unsigned char *p = der;
     X509_SIG *sig = NULL;
     size_t pwlen = vault_secret_len(password);
@@ -66,6 +168,9 @@ int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *p
         rc = vault_err_ssl(VAULT_EFORMAT, "malformed encrypted private key");
         goto done;
     }
+    X509_SIG_get0(sig, &alg, NULL);
+    if ((rc = check_pbe(NULL, NULL, "the key's", alg)) != 0)
+        goto done;
     *out = PKCS8_decrypt_ex(sig, password ? vault_secret_str(password) : "", (int)pwlen, NULL, NULL);
     if (!*out) {
         /* A wrong password shows as bad padding or, one time in 256, as
@@ -191,6 +296,11 @@ static int unpack_authsafe(p12_ctx *c, PKCS7 *p7)
         if (!bags)
             return vault_err_ssl(VAULT_EFORMAT, "%s: malformed PKCS#12 safe contents", c->ks->path);
     } else if (nid == NID_pkcs7_encrypted) {
+        if (!p7->d.encrypted || !p7->d.encrypted->enc_data)
+            return vault_err(VAULT_EFORMAT, "%s: malformed PKCS#12 encrypted data", c->ks->path);
+        rc = check_pbe(c->ks->path, NULL, "the certificates'", p7->d.encrypted->enc_data->algorithm);
+        if (rc != 0)
+            return rc;
         bags = PKCS12_unpack_p7encdata(p7, c->pass, c->passlen);
         if (!bags) {
             /* The MAC has proved the password and the bytes; what is left
@@ -318,8 +428,14 @@ static int attach_chain(p12_ctx *c, ks_entry *e, const PKCS12_SAFEBAG *key_bag)
 /* Keep an EncryptedPrivateKeyInfo (DER) for decryption on first use. */
 static int seal_x509_sig(p12_ctx *c, ks_entry *e, const X509_SIG *sig, ks_unlock_fn unlock)
 {
+    const X509_ALGOR *alg = NULL;
     unsigned char *der = NULL;
-    int len = i2d_X509_SIG(sig, &der), rc;
+    int len, rc;
+
+    X509_SIG_get0(sig, &alg, NULL);
+    if ((rc = check_pbe(c->ks->path, e->alias, "the key's", alg)) != 0)
+        return rc;
+    len = i2d_X509_SIG(sig, &der);
     if (len <= 0)
         return vault_err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": malformed encrypted key",
                              c->ks->path, e->alias);
@@ -447,24 +563,21 @@ static int build_entries(p12_ctx *c)
     return rc;
 }
 
-/* Java's own ceiling (PKCS12KeyStore's MAX_ITERATION_COUNT): the count
- * comes from the file and is spent before any password is checked. */
-#define PKCS12_MAX_MAC_ITERATIONS 5000000
-
 /* Check the MAC; an empty password may have been hashed as "" or as no
  * password at all, as OpenSSL's PKCS12_parse() allows. */
 static int verify_mac(p12_ctx *c, PKCS12 *p12)
 {
     const ASN1_INTEGER *iter = NULL;
+    int rc;
 
     if (!PKCS12_mac_present(p12))
         return 0;
     PKCS12_get0_mac(NULL, NULL, NULL, &iter, p12);
-    if (iter && (ASN1_INTEGER_get(iter) < 1 || ASN1_INTEGER_get(iter) > PKCS12_MAX_MAC_ITERATIONS)) {
-        ERR_clear_error();
+    if (iter && count_of(iter) < 1)
         return vault_err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", c->ks->path,
-                         PKCS12_MAX_MAC_ITERATIONS);
-    }
+                         PKCS12_MAX_ITERATIONS);
+    if (iter && (rc = check_work(c->ks->path, NULL, "the MAC", "iteration count", count_of(iter))) != 0)
+        return rc;
     if (c->passlen == 0) {
         if (PKCS12_verify_mac(p12, NULL, 0)) {
             c->pass = NULL;

@@ -4,11 +4,14 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FIXTURE_PW "wso2carbon"
@@ -933,4 +936,175 @@ Test(pkcs12_robust, mac_iteration_count_is_bounded)
     cr_assert(strstr(vault_error_last()->message, "iteration count") != NULL, "%s",
               vault_error_last()->message);
     free(data);
+}
+
+/* ---- iteration counts of the encrypted bags -------------------------------- */
+
+/* Files are made with -iter 65536 (DER 02 03 01 00 00) and every such
+ * INTEGER is rewritten to 8,388,607 (02 03 7F FF FF, above the limit of
+ * 5,000,000): the same length, so the DER stays valid. Without the bound
+ * the count would be spent (seconds) before any error; with it the file is
+ * refused before any key derivation. */
+#define ITER_MADE "\x02\x03\x01\x00\x00"
+#define ITER_BIG "\x02\x03\x7f\xff\xff"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* How often "Iteration 65536" appears in openssl pkcs12 -info for file:
+ * the counts the patch must find. */
+static size_t openssl_counts(const char *file, const char *opts)
+{
+    unsigned char *info;
+    size_t n = 0, len;
+    const char *p;
+
+    info = test_sh_out(&len, "openssl pkcs12 -in %s -passin file:pw -info -noout %s 2>&1", file, opts);
+    for (p = (const char *)info; (p = strstr(p, "Iteration 65536")) != NULL; p++)
+        n++;
+    free(info);
+    return n;
+}
+
+/* Patch every count and, for a file with a MAC, compute the MAC again
+ * (iteration 1) with the password, as the file's author could. */
+static void patch_counts(const char *file, const char *pw, size_t expected)
+{
+    size_t len, i, found = 0;
+    unsigned char *data = slurp(test_path(file), &len), *der = NULL;
+    const unsigned char *p;
+    PKCS12 *p12;
+    int n;
+
+    for (i = 0; i + 5 <= len; i++)
+        if (memcmp(data + i, ITER_MADE, 5) == 0) {
+            memcpy(data + i, ITER_BIG, 5);
+            found++;
+        }
+    cr_assert_eq(found, expected, "%s: %zu counts of 65536 in the DER, openssl shows %zu", file, found,
+                 expected);
+    p = data;
+    p12 = d2i_PKCS12(NULL, &p, (long)len);
+    cr_assert_not_null(p12);
+    if (PKCS12_mac_present(p12)) {
+        cr_assert(PKCS12_set_mac(p12, pw, -1, NULL, 0, 1, EVP_sha256()));
+        cr_assert(PKCS12_verify_mac(p12, pw, -1));
+    }
+    n = i2d_PKCS12(p12, &der);
+    cr_assert_gt(n, 0);
+    spit(test_path(file), der, (size_t)n);
+    OPENSSL_free(der);
+    PKCS12_free(p12);
+    free(data);
+}
+
+Test(pkcs12_robust, bag_iteration_counts_are_bounded)
+{
+    static const struct {
+        const char *name, *opts, *info_opts, *what;
+    } cases[] = {
+        /* PBES2 shrouded key bag, certificates in the clear */
+        {"key-pbes2.p12", "-nomaciter -certpbe NONE", "", "alias \"UpperCase\": the key's"},
+        /* PKCS#7 encryptedData (PBES2), key bag in the clear */
+        {"certs-pbes2.p12", "-nomaciter -keypbe NONE", "", "the certificates'"},
+        /* no MAC: nothing is checked before the bags (openssl encrypts no
+         * certificates without a MAC unless told to); certificates first */
+        {"certs-nomac.p12", "-nomac -certpbe AES-256-CBC", "", "the certificates'"},
+        {"no-mac-key.p12", "-nomac -certpbe NONE", "", "alias \"UpperCase\": the key's"},
+        /* PKCS#12 PBE (PBEParameter): 3DES key, RC2-40 certificates */
+        {"key-3des.p12", "-legacy -nomaciter -keypbe PBE-SHA1-3DES -certpbe NONE", "-legacy",
+         "alias \"UpperCase\": the key's"},
+        {"certs-rc2.p12", "-legacy -nomaciter -keypbe NONE -certpbe PBE-SHA1-RC2-40", "-legacy",
+         "the certificates'"},
+    };
+    const char *pw = "iter-pw";
+    size_t i;
+
+    test_write_text("pw", pw);
+    make_openssl_key();
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vault_keystore *ks = NULL;
+        char expected[8192];
+        size_t counts;
+        double t0;
+        int rc;
+
+        test_sh("openssl pkcs12 -export -in c.pem -inkey k.pem -name UpperCase -passout file:pw -iter 65536 "
+                "-out %s %s",
+                cases[i].name, cases[i].opts);
+        counts = openssl_counts(cases[i].name, cases[i].info_opts);
+        cr_assert_geq(counts, 1, "%s", cases[i].name);
+        /* as made, the file opens */
+        check_openssl_p12(cases[i].name, pw, "UpperCase");
+        patch_counts(cases[i].name, pw, counts);
+        t0 = now();
+        rc = open_ks(&ks, test_path(cases[i].name), pw, NULL);
+        cr_assert_eq(rc, VAULT_EFORMAT, "%s: rc %d: %s", cases[i].name, rc, test_errmsg());
+        cr_assert_lt(now() - t0, 1.0, "%s: %.1f s", cases[i].name, now() - t0);
+        cr_assert_null(ks);
+        snprintf(expected, sizeof expected, "%s: %s iteration count 8388607 is too large (limit 5000000)",
+                 test_path(cases[i].name), cases[i].what);
+        cr_assert_str_eq(test_errmsg(), expected);
+    }
+}
+
+/* The encrypted key k.p8 as PEM, then the certificate. */
+static void write_scrypt_pem(void)
+{
+    test_sh("{ echo '-----BEGIN ENCRYPTED PRIVATE KEY-----'; openssl base64 -in k.p8; "
+            "echo '-----END ENCRYPTED PRIVATE KEY-----'; cat c.pem; } > scrypt.pem");
+}
+
+/* scrypt (PBES2) in an encrypted PKCS#8 key: N*r*p is bounded like an
+ * iteration count; the key is decrypted on first use. */
+Test(pkcs12_robust, scrypt_cost_is_bounded)
+{
+    /* N = 16384, r = 8, p = 1, patched to p = 127: N*r*p = 16,646,144 */
+    static const unsigned char made[] = {0x02, 0x02, 0x40, 0x00, 0x02, 0x01, 0x08, 0x02, 0x01, 0x01};
+    vault_keystore *ks = NULL;
+    const vault_keystore_entry *e = NULL;
+    unsigned char *der, *spki, *got = NULL;
+    size_t der_len, spki_len, got_len = 0, i, found = 0;
+    char expected[8192];
+    double t0;
+
+    test_write_text("pw", "scrypt-pw");
+    make_openssl_key();
+    test_sh("openssl pkcs8 -topk8 -in k.pem -scrypt -scrypt_N 16384 -scrypt_r 8 -scrypt_p 1 "
+            "-passout file:pw -outform DER -out k.p8");
+    write_scrypt_pem();
+    spki = slurp(test_path("k.spki"), &spki_len);
+    /* as made, the key opens and is openssl's */
+    cr_assert_eq(open_ks(&ks, test_path("scrypt.pem"), NULL, "scrypt-pw"), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_entry_at(ks, 0, &e), 0);
+    cr_assert_eq(e->kind, VAULT_ENTRY_PRIVATE_KEY);
+    assert_spki(ks, e->alias, spki, spki_len);
+    vault_keystore_free(ks);
+
+    der = slurp(test_path("k.p8"), &der_len);
+    for (i = 0; i + sizeof made <= der_len; i++)
+        if (memcmp(der + i, made, sizeof made) == 0) {
+            der[i + sizeof made - 1] = 0x7f;
+            found++;
+        }
+    cr_assert_eq(found, 1);
+    spit(test_path("k.p8"), der, der_len);
+    write_scrypt_pem();
+    cr_assert_eq(open_ks(&ks, test_path("scrypt.pem"), NULL, "scrypt-pw"), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_entry_at(ks, 0, &e), 0);
+    t0 = now();
+    cr_assert_eq(vault_keystore_public_key_der(ks, e->alias, &got, &got_len), VAULT_EFORMAT, "%s",
+                 test_errmsg());
+    cr_assert_lt(now() - t0, 1.0, "%.1f s", now() - t0);
+    snprintf(expected, sizeof expected,
+             "%s: alias \"%s\": the key's scrypt cost (N*r*p) 16646144 is too large (limit 5000000)",
+             test_path("scrypt.pem"), e->alias);
+    cr_assert_str_eq(test_errmsg(), expected);
+    vault_keystore_free(ks);
+    free(der);
+    free(spki);
 }
