@@ -130,15 +130,44 @@ enum {
     OPT_SEAL_ALLOW_UNTRUSTED
 };
 
+/* The trust gate on recipient certificates, shared by the commands that seal
+ * and 'recipients add'. */
+#define CLI_TRUST_LONG_OPTIONS                                                            \
+    {"truststore", required_argument, NULL, OPT_SEAL_TRUSTSTORE},                        \
+    {"truststore-password-file", required_argument, NULL, OPT_SEAL_TRUSTSTORE_PASSWORD_FILE}, \
+    {"allow-untrusted", no_argument, NULL, OPT_SEAL_ALLOW_UNTRUSTED}
+
+#define CLI_TRUST_OPTIONS_HELP                                                              \
+    "      --truststore FILE       refuse a recipient certificate whose chain does not\n"   \
+    "                              verify to a certificate of FILE, or that has expired\n"  \
+    "                              (without it, an expired certificate is a warning)\n"     \
+    "      --truststore-password-file F\n"                                                  \
+    "                              the truststore's password (first line of F)\n"           \
+    "      --allow-untrusted       take such a certificate anyway, with a warning\n"
+
+/* Handle one trust option into trust (role "truststore") and *allow_untrusted;
+ * 1 handled, 0 not ours. */
+int cli_trust_option(cli_keystore *trust, int *allow_untrusted, int opt, const char *arg);
+
+/* The trust options make sense together: EXIT_OK or EXIT_USAGE (printed). */
+int cli_trust_usage(const cli_keystore *trust, const char *cmd);
+
+/* The trust gate for recipient r, made from entry alias of ks (NULL: its
+ * only key entry or first certificate). With trust_ks (NULL: none) the
+ * certificate's chain must verify, time included, else EXIT_FAIL with its
+ * subject, key id and a hint, or with allow_untrusted a warning. Without
+ * trust_ks an expired certificate is a warning. Returns EXIT_OK or
+ * EXIT_FAIL (messages printed). */
+int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, const char *alias,
+                    const vault_recipient *r, int allow_untrusted);
+
 #define CLI_SEALING_LONG_OPTIONS                                                 \
     CLI_KEYSTORE_LONG_OPTIONS,                                                   \
     {"cert", required_argument, NULL, OPT_CERT},                                 \
     {"format", required_argument, NULL, OPT_FORMAT},                             \
     {"transformation", required_argument, NULL, OPT_TRANSFORMATION},             \
     {"symmetric-key-file", required_argument, NULL, OPT_SYMMETRIC_KEY_FILE},      \
-    {"truststore", required_argument, NULL, OPT_SEAL_TRUSTSTORE},                     \
-    {"truststore-password-file", required_argument, NULL, OPT_SEAL_TRUSTSTORE_PASSWORD_FILE}, \
-    {"allow-untrusted", no_argument, NULL, OPT_SEAL_ALLOW_UNTRUSTED}
+    CLI_TRUST_LONG_OPTIONS
 
 #define CLI_SEALING_OPTIONS_HELP                                                            \
     CLI_KEYSTORE_OPTIONS_HELP                                                               \
@@ -150,11 +179,7 @@ enum {
     "                              RSA/ECB/OAEPWithSHA-256AndMGF1Padding\n"                 \
     "      --symmetric-key-file F  wso2-symmetric: the AES key (raw 16/24/32 bytes, or hex\n" \
     "                              or base64 text), instead of a keystore secret key\n" \
-    "      --truststore FILE       refuse a recipient certificate whose chain does not\n"   \
-    "                              verify to a certificate of FILE, or that has expired\n"  \
-    "      --truststore-password-file F\n"                                                  \
-    "                              the truststore's password (first line of F)\n"           \
-    "      --allow-untrusted       seal to such a certificate anyway, with a warning\n"
+    CLI_TRUST_OPTIONS_HELP
 
 /* An AES key file: raw 16, 24 or 32 bytes, or the same as hex or base64
  * text. Returns EXIT_OK or EXIT_FAIL (message printed). */

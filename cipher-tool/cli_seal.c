@@ -56,18 +56,33 @@ int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd
     case OPT_SYMMETRIC_KEY_FILE:
         s->symmetric_key_file = arg;
         return 1;
+    default:
+        return cli_trust_option(&s->trust, &s->allow_untrusted, opt, arg);
+    }
+}
+
+int cli_trust_option(cli_keystore *trust, int *allow_untrusted, int opt, const char *arg)
+{
+    switch (opt) {
     case OPT_SEAL_TRUSTSTORE:
-        s->trust.path = arg;
+        trust->path = arg;
         return 1;
     case OPT_SEAL_TRUSTSTORE_PASSWORD_FILE:
-        s->trust.password_file = arg;
+        trust->password_file = arg;
         return 1;
     case OPT_SEAL_ALLOW_UNTRUSTED:
-        s->allow_untrusted = 1;
+        *allow_untrusted = 1;
         return 1;
     default:
         return 0;
     }
+}
+
+int cli_trust_usage(const cli_keystore *trust, const char *cmd)
+{
+    if (trust->password_file && !trust->path)
+        return cli_usage_error(cmd, "--truststore-password-file without --truststore");
+    return EXIT_OK;
 }
 
 /* A key file holds raw bytes (16, 24, 32) or the same as hex or base64 text. */
@@ -115,25 +130,23 @@ static const vault_keystore_entry *recipient_entry(const vault_keystore *ks, con
     return NULL;
 }
 
-/* With a truststore: the chain must verify (time included), else refuse
- * unless --allow-untrusted. Without: an expired certificate is a warning. */
-static int check_trust(cli_sealing *s, vault_keystore *ks, const char *alias, const vault_recipient *r)
+int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, const char *alias,
+                    const vault_recipient *r, int allow_untrusted)
 {
     const vault_keystore_entry *e = recipient_entry(ks, r);
     const char *subject = e && e->subject ? e->subject : "?";
     const vault_error *err;
-    int rc;
 
-    if (!s->trust_ks) {
-        if (e && e->has_certificate && e->not_after < (int64_t)time(NULL))
+    if (!trust_ks) {
+        if (e && e->not_after < (int64_t)time(NULL))
             cli_warning("certificate \"%s\" (SHA-256 %s) of %s has expired; sealing to it anyway",
                         subject, vault_recipient_key_id(r), vault_keystore_path(ks));
         return EXIT_OK;
     }
-    if ((rc = vault_keystore_verify(s->trust_ks, ks, alias, 0, 0)) == 0)
+    if (vault_keystore_verify(trust_ks, ks, alias, 0, 0) == 0)
         return EXIT_OK;
     err = vault_error_last();
-    if (s->allow_untrusted) {
+    if (allow_untrusted) {
         cli_warning("sealing to an untrusted certificate \"%s\" (SHA-256 %s): %s", subject,
                     vault_recipient_key_id(r), err ? err->message : "not trusted");
         return EXIT_OK;
@@ -150,7 +163,8 @@ static int add_recipient(cli_sealing *s, vault_keystore *ks, const char *alias)
     if (rc != 0)
         return cli_fail(rc, NULL);
     s->recipient_count++;
-    return check_trust(s, ks, alias, s->recipients[s->recipient_count - 1]);
+    return cli_check_trust(s->trust_ks, ks, alias, s->recipients[s->recipient_count - 1],
+                           s->allow_untrusted);
 }
 
 int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out)
@@ -172,6 +186,8 @@ int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out)
         (s->cert_count + (s->key.path ? 1 : 0)) > 1)
         return cli_usage_error(cmd, "the %s format has one recipient; several need --format native",
                                vault_format_name((vault_format)s->format));
+    if ((rc = cli_trust_usage(&s->trust, cmd)) != EXIT_OK)
+        return rc;
     if (s->key.path && cli_open_keystore(&s->ks, &s->key) != 0)
         return EXIT_FAIL;
     if (s->trust.path && cli_open_keystore(&s->trust_ks, &s->trust) != 0)

@@ -9,7 +9,8 @@
 #include <string.h>
 
 static const char recipients_usage[] =
-    "usage: cipher-tool recipients add FILE... -k KEYSTORE --cert CERT... [options]\n"
+    "usage: cipher-tool recipients add FILE... -k KEYSTORE --cert CERT...\n"
+    "                                  [--truststore FILE [--allow-untrusted]] [options]\n"
     "       cipher-tool recipients remove FILE... -k KEYSTORE (--key-id ID | --cert CERT)...\n"
     "\n"
     "Add or remove recipients of the native (vault:v1:) values of deployment.toml\n"
@@ -21,6 +22,8 @@ static const char recipients_usage[] =
     "file is not written and every failing alias is named.\n"
     "Removing a recipient is not revocation: a key that could read a secret\n"
     "before still can if it kept a copy. Rotate and change the secret for that.\n"
+    "With --truststore, an added certificate whose chain does not verify (or\n"
+    "that has expired) is refused and no file is touched, as for 'seal'.\n"
     "\n"
     "options:\n" CLI_KEYSTORE_OPTIONS_HELP
     "      --cert FILE             add: a new recipient; remove: the recipient to drop\n"
@@ -28,8 +31,11 @@ static const char recipients_usage[] =
     "      --key-id ID             remove: a recipient's key id (SHA-256 fingerprint of\n"
     "                              its certificate; colons and case ignored; repeatable)\n"
     "\n"
+    "add only: the trust gate on the added certificates\n" CLI_TRUST_OPTIONS_HELP
+    "\n"
     "example:\n"
-    "  cipher-tool recipients add deployment.toml -k wso2carbon.jks --cert dr.pem\n";
+    "  cipher-tool recipients add deployment.toml -k wso2carbon.jks --cert dr.pem \\\n"
+    "      --truststore client-truststore.jks --truststore-password-file ts.pw\n";
 
 enum { OPT_KEY_ID = OPT_FIRST_COMMAND_OPTION };
 
@@ -40,6 +46,9 @@ typedef struct rcpt_run {
     size_t cert_count;
     vault_keystore *cert_ks[CLI_MAX_CERTS];
     vault_recipient *certs_r[CLI_MAX_CERTS];
+    cli_keystore trust;           /* add: --truststore and its password */
+    vault_keystore *trust_ks;
+    int allow_untrusted;
     char *ids[CLI_MAX_CERTS * 2];
     size_t id_count;
     int remove;
@@ -60,7 +69,9 @@ static void run_clear(rcpt_run *r)
     for (i = 0; i < r->id_count; i++)
         free(r->ids[i]);
     vault_keystore_free(r->ks);
+    vault_keystore_free(r->trust_ks);
     cli_keystore_clear(&r->key);
+    cli_keystore_clear(&r->trust);
 }
 
 /* "AB:CD..." or "abcd...": 64 hex digits, lower-cased. Returns 0 or -1
@@ -108,6 +119,9 @@ static int open_certs(rcpt_run *r)
             return EXIT_FAIL;
         if (vault_recipient_from_keystore(&r->certs_r[i], r->cert_ks[i], NULL) != 0)
             return cli_fail(VAULT_ERROR, NULL);
+        if (!r->remove &&
+            cli_check_trust(r->trust_ks, r->cert_ks[i], NULL, r->certs_r[i], r->allow_untrusted) != EXIT_OK)
+            return EXIT_FAIL;
         if (r->remove && add_key_id(r, vault_recipient_key_id(r->certs_r[i])) != 0)
             return EXIT_FAIL;
     }
@@ -122,6 +136,8 @@ static int prepare(rcpt_run *r)
     int rc;
 
     if (cli_open_keystore(&r->ks, &r->key) != 0)
+        return EXIT_FAIL;
+    if (r->trust.path && cli_open_keystore(&r->trust_ks, &r->trust) != 0)
         return EXIT_FAIL;
     if ((rc = open_certs(r)) != EXIT_OK)
         return rc;
@@ -350,6 +366,7 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
         CLI_KEYSTORE_LONG_OPTIONS,
         {"cert", required_argument, NULL, OPT_CERT},
         {"key-id", required_argument, NULL, OPT_KEY_ID},
+        CLI_TRUST_LONG_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -359,7 +376,7 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
         if ((handled = cli_keystore_option(&r->key, opt, optarg, "recipients")) < 0)
             return EXIT_USAGE;
-        if (handled)
+        if (handled || (handled = cli_trust_option(&r->trust, &r->allow_untrusted, opt, optarg)))
             continue;
         if (opt == OPT_CERT && r->cert_count < CLI_MAX_CERTS) {
             r->certs[r->cert_count++] = optarg;
@@ -383,7 +400,9 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
         return cli_usage_error("recipients", "add: missing --cert CERT (the new recipient)");
     if (r->remove && r->cert_count == 0 && r->id_count == 0)
         return cli_usage_error("recipients", "remove: missing --key-id ID or --cert CERT");
-    return EXIT_OK;
+    if (r->remove && (r->trust.path || r->trust.password_file || r->allow_untrusted))
+        return cli_usage_error("recipients", "remove: --truststore and --allow-untrusted apply to add only");
+    return cli_trust_usage(&r->trust, "recipients");
 }
 
 int cmd_recipients(int argc, char **argv)
@@ -393,6 +412,7 @@ int cmd_recipients(int argc, char **argv)
 
     memset(&r, 0, sizeof r);
     cli_keystore_init(&r.key, "keystore");
+    cli_keystore_init(&r.trust, "truststore");
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(recipients_usage, stdout);
         rc = EXIT_OK;

@@ -120,4 +120,88 @@ run 2 "$CT" recipients remove "$TMP/d.toml" --key-id "$id1"
 contains "$err" "missing -k"
 run 2 "$CT" recipients remove "$TMP/d.toml" "${KS1[@]}" --key-id 12:34
 run 2 "$CT" recipients frob "$TMP/d.toml"
+
+# The trust gate of 'seal' (test_trust.sh): with --truststore an added certificate must chain
+# to it, time included, or nothing is written; --allow-untrusted warns and adds.
+TS=(--truststore "$J/client-truststore.jks" --truststore-password-file "$PW")
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f; }
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/u.key" -out "$TMP/u.pem" -subj /CN=untrusted-box \
+    -days 30 2>/dev/null
+cat "$TMP/u.key" "$TMP/u.pem" > "$TMP/u-full.pem"
+keytool -genkeypair -alias old -keyalg RSA -keysize 2048 -startdate -10d -validity 2 -dname CN=expired-box \
+    -keystore "$TMP/exp.p12" -storetype PKCS12 -storepass changeit 2>/dev/null || fail "keytool"
+keytool -exportcert -rfc -alias old -keystore "$TMP/exp.p12" -storepass changeit > "$TMP/exp.pem" 2>/dev/null
+openssl x509 -in "$TMP/exp.pem" -noout -checkend 0 >/dev/null && fail "the certificate is not expired"
+ok
+openssl verify -CAfile "$J/root.pem" -untrusted "$J/inter.pem" "$J/signed.pem" >/dev/null || fail "signed.pem"
+ok
+ids_of() { values "$1" | while IFS=$'\t' read -r _ v; do split "$v" | cut -d'|' -f1; done | sort -u; }
+idsig=$(fp "$J/signed.pem"); idu=$(fp "$TMP/u.pem"); idexp=$(fp "$TMP/exp.pem")
+
+# trusted: added without a word; the signed key opens every value
+cp "$TMP/d.before" "$TMP/t.toml"
+run 0 "$CT" recipients add "$TMP/t.toml" "${KS1[@]}" --cert "$J/signed.pem" "${TS[@]}"
+contains "$err" "t.toml: added 1 recipient to 6 values"
+lacks "$err" "certificate"
+equals "$(ids_of "$TMP/t.toml")" "2 $(printf '%s\n%s\n' "$id1" "$idsig" | sort | tr '\n' ' ')"
+while IFS=$'\t' read -r alias val; do
+    old=$(values "$TMP/d.before" | awk -F'\t' -v a="$alias" '$1 == a {print $2}')
+    equals "$(printf '%s' "$val" | "$CT" decrypt -k "$J/signed.p12" --password-file "$PW" -n "$alias")" \
+        "$(printf '%s' "$old" | "$CT" decrypt "${KS1[@]}" -n "$alias")"
+done < <(values "$TMP/t.toml")
+
+# untrusted (self-signed): refused with exit 1, named, with the hint; no file touched,
+# also when a trusted certificate comes along
+cp "$TMP/d.before" "$TMP/u.toml"
+cp "$TMP/c.before" "$TMP/u.properties"
+run 1 "$CT" recipients add "$TMP/u.toml" "$TMP/u.properties" "${KS1[@]}" --cert "$TMP/u.pem" "${TS[@]}"
+contains "$err" "cipher-tool: error: refusing to seal to certificate \"CN=untrusted-box\" (SHA-256 $idu)"
+contains "$err" "self-signed certificate"
+contains "$err" "hint: --allow-untrusted"
+lacks "$err" "added"
+cmp -s "$TMP/u.toml" "$TMP/d.before" || fail "a refused add changed the file"; ok
+cmp -s "$TMP/u.properties" "$TMP/c.before" || fail "a refused add changed the file"; ok
+run 1 "$CT" recipients add "$TMP/u.toml" "${KS1[@]}" --cert "$J/signed.pem" --cert "$TMP/u.pem" "${TS[@]}"
+contains "$err" "\"CN=untrusted-box\" (SHA-256 $idu)"
+cmp -s "$TMP/u.toml" "$TMP/d.before" || fail "a refused add changed the file"; ok
+# a wrong truststore password is a failure, not a pass
+run 1 "$CT" recipients add "$TMP/u.toml" "${KS1[@]}" --cert "$J/signed.pem" \
+    --truststore "$J/client-truststore.jks" --truststore-password-file "$(pwfile nope)"
+cmp -s "$TMP/u.toml" "$TMP/d.before" || fail "a failed add changed the file"; ok
+# --allow-untrusted: a warning, then added; the untrusted key opens the values
+run 0 "$CT" recipients add "$TMP/u.toml" "${KS1[@]}" --cert "$TMP/u.pem" "${TS[@]}" --allow-untrusted
+contains "$err" "warning: sealing to an untrusted certificate \"CN=untrusted-box\" (SHA-256 $idu)"
+contains "$err" "u.toml: added 1 recipient to 6 values"
+equals "$(ids_of "$TMP/u.toml")" "2 $(printf '%s\n%s\n' "$id1" "$idu" | sort | tr '\n' ' ')"
+val=$(values "$TMP/u.toml" | awk -F'\t' '$1 == "admin_password" {print $2}')
+old=$(values "$TMP/d.before" | awk -F'\t' '$1 == "admin_password" {print $2}')
+equals "$(printf '%s' "$val" | "$CT" decrypt -k "$TMP/u-full.pem" -n admin_password)" \
+    "$(printf '%s' "$old" | "$CT" decrypt "${KS1[@]}" -n admin_password)"
+
+# expired: a warning without a truststore; refused against a truststore that has it as an
+# anchor (expiry the one reason)
+cp "$TMP/d.before" "$TMP/e.toml"
+run 1 "$CT" recipients add "$TMP/e.toml" "${KS1[@]}" --cert "$TMP/exp.pem" --truststore "$TMP/exp.pem"
+contains "$err" "refusing to seal to certificate \"CN=expired-box\" (SHA-256 $idexp)"
+contains "$err" "certificate has expired"
+contains "$err" "hint: --allow-untrusted"
+cmp -s "$TMP/e.toml" "$TMP/d.before" || fail "a refused add changed the file"; ok
+run 0 "$CT" recipients add "$TMP/e.toml" "${KS1[@]}" --cert "$TMP/exp.pem"
+contains "$err" "warning: certificate \"CN=expired-box\" (SHA-256 $idexp)"
+contains "$err" "has expired"
+contains "$err" "e.toml: added 1 recipient to 6 values"
+equals "$(ids_of "$TMP/e.toml")" "2 $(printf '%s\n%s\n' "$id1" "$idexp" | sort | tr '\n' ' ')"
+
+# options that do not go together: usage errors, nothing written
+cp "$TMP/d.before" "$TMP/x.toml"
+run 2 "$CT" recipients remove "$TMP/x.toml" "${KS1[@]}" --key-id "$id1" "${TS[@]}"
+contains "$err" "add only"
+run 2 "$CT" recipients remove "$TMP/x.toml" "${KS1[@]}" --key-id "$id1" --allow-untrusted
+contains "$err" "add only"
+run 2 "$CT" recipients add "$TMP/x.toml" "${KS1[@]}" --cert "$TMP/u.pem" --truststore-password-file "$PW"
+contains "$err" "--truststore-password-file without --truststore"
+cmp -s "$TMP/x.toml" "$TMP/d.before" || fail "a usage error changed the file"; ok
+run 0 "$CT" recipients add --help
+contains "$out" "--truststore FILE"
+contains "$out" "--allow-untrusted"
 done_tests
