@@ -682,7 +682,7 @@ table_java() {
     local f n b
     f=$(section java)
     {
-        echo "What a process costs before any secret (whole process, ms, median of 9): \`/bin/true\` $(ms "${R[anat.true]:-}"); a program linked with libvault (libcrypto, libsodium, jansson, libxml2 and its ICU) that exits at once $(ms "${R[anat.noop]:-}"); the same after \`vault_init()\` (OpenSSL's default and legacy providers) $(ms "${R[anat.init]:-}")."
+        echo "What a process costs before any secret (whole process, ms, median of 9): \`/bin/true\` $(ms "${R[anat.true]:-}"); a program linked with libvault (libcrypto, libsodium, jansson; libxml2 is loaded only on the first XML call) that exits at once $(ms "${R[anat.noop]:-}"); the same after \`vault_init()\` (OpenSSL's default and legacy providers) $(ms "${R[anat.init]:-}")."
         echo
         echo "Native values, RSA-2048, whole process (ms, median of 9 up to N = 100, 5 at 1,000, 3 at 10,000). The floor's process includes its set-up: one more \`PKCS12_parse\` (for the certificate) and sealing the N values it then opens:"
         echo

@@ -18,6 +18,7 @@
 #include <libxml/xpath.h>
 #include <libxml/xmlversion.h>
 #include <libxml/xpathInternals.h>
+#include "xml_lib.h" /* after libxml2's headers: its names go through the loaded table */
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -632,8 +633,7 @@ static int xdoc_load(xdoc *d, const char *name, const void *xml, size_t len, con
     d->name = name;
     d->text = xml;
     d->len = len;
-    xmlInitParser();
-    if ((rc = parse_xml(d, alias)) != 0 || (rc = encoding_ok(d)) != 0)
+    if ((rc = xml_lib_load()) != 0 || (rc = parse_xml(d, alias)) != 0 || (rc = encoding_ok(d)) != 0)
         return rc;
     d->count = walk(xmlDocGetRootElement(d->doc), NULL);
     d->nodes = vault_calloc(d->count, sizeof *d->nodes);

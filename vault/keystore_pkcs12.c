@@ -193,7 +193,7 @@ int ks_unlock_pkcs8(ks_entry *e, const vault_secret *password)
     int rc = ks_pkcs8_decrypt(e->sealed, e->sealed_len, password, &p8);
     if (rc != 0)
         return rc;
-    e->pkey = EVP_PKCS82PKEY(p8);
+    e->pkey = ks_pkey_from_p8(p8);
     if (!e->pkey)
         rc = vault_err_ssl(VAULT_EFORMAT, "unsupported or malformed private key");
     PKCS8_PRIV_KEY_INFO_free(p8);
@@ -484,7 +484,7 @@ static int add_key_entry(p12_ctx *c, const PKCS12_SAFEBAG *bag)
     if (nid == NID_secretBag)
         return read_secret_bag(c, e, bag);
     if (nid == NID_keyBag) {
-        e->pkey = EVP_PKCS82PKEY(PKCS12_SAFEBAG_get0_p8inf(bag));
+        e->pkey = ks_pkey_from_p8(PKCS12_SAFEBAG_get0_p8inf(bag));
         if (!e->pkey)
             return vault_err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": unsupported or malformed "
                                  "private key", c->ks->path, e->alias);

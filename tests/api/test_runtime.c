@@ -573,6 +573,38 @@ Test(runtime, expand_xml_unknown_alias)
     vault_free(v);
 }
 
+/* Whether a library whose file name contains name is mapped into this process. */
+static int mapped(const char *name)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    int found = 0;
+    cr_assert_not_null(f);
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, name) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* libxml2 (and ICU, libstdc++ behind it) is loaded on the first XML call
+ * only: a server that reads TOML never maps it. This program does not link
+ * it; the test runs alone in its process (Criterion forks per test). */
+Test(runtime, libxml2_is_loaded_on_first_xml_use)
+{
+    const char *home = sealed_home();
+    vault *v = open_with(home, 0, NULL);
+    vault_secret *out = NULL;
+    const char *xml = "<a xmlns:svns=\"http://org.wso2.securevault/configuration\">"
+                      "<p svns:secretAlias=\"admin_password\">password</p></a>";
+
+    cr_assert_not(mapped("libxml2"), "vault_open() of a TOML config loaded libxml2");
+    cr_assert_eq(vault_expand_xml(v, xml, strlen(xml), "t.xml", &out), 0, "%s", last_message());
+    cr_assert(mapped("libxml2"), "the XML call did not load libxml2");
+    cr_assert(strstr(vault_secret_str(out), ">") != NULL);
+    vault_secret_free(out);
+    vault_free(v);
+}
+
 /* ---- failures ---------------------------------------------------------------- */
 
 /* The start of the quoted value of alias in TOML text ('' or ""). */

@@ -84,6 +84,19 @@ contains "$out" "<user>app</user>"
 # --text: the same file as plain text, no mark resolved.
 run 0 "$CT" render "$TMP/ds.xml" --text -c "$CONF" --password-file "$PW"
 equals "$out" "$(cat "$TMP/ds.xml")"
+# libxml2 is loaded when XML is first read: a library without its symbols
+# (an impostor first on the loader's path) fails the XML file clearly, while
+# text needs no libxml2 at all.
+if command -v cc >/dev/null; then
+    mkdir -p "$TMP/fakexml"
+    echo 'int not_libxml2;' >"$TMP/fakexml/x.c"
+    cc -shared -fPIC -o "$TMP/fakexml/libxml2.so.2" "$TMP/fakexml/x.c"
+    run 1 env LD_LIBRARY_PATH="$TMP/fakexml" "$CT" render "$TMP/ds.xml" -c "$CONF" --password-file "$PW"
+    contains "$err" "XML support needs libxml2 (libxml2.so.2), which cannot be loaded: no symbol xml"
+    lacks "$err" "p@ss"
+    run 0 env LD_LIBRARY_PATH="$TMP/fakexml" "$CT" render "$TMP/ds.xml" --text -c "$CONF" --password-file "$PW"
+    equals "$out" "$(cat "$TMP/ds.xml")"
+fi
 
 # Passwords: none given and no terminal; a password file others can read.
 run 1 "$CT" render "$TMP/app.conf.in" -c "$CONF"

@@ -1,0 +1,105 @@
+/* libxml2, loaded on first use (see xml_lib.h). */
+#define VAULT_XML_LIB_IMPL
+#include "xml_lib.h"
+
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The library's name for the dynamic loader: libxml2 has kept major
+ * version 2, and this soname, since 2000. */
+#define XML_SONAME "libxml2.so.2"
+
+xml_lib xml_fns;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static void *handle;
+static char load_error[256];
+
+/* Each entry's type is checked against libxml2's own declaration, without
+ * referring to the symbol (which would link libxml2 after all). */
+#define SYM(field, name)                                                                            \
+    {offsetof(xml_lib, field), #name}
+#define SAME_TYPE(field, name)                                                                      \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&name), __typeof__(xml_fns.field)), #name)
+
+SAME_TYPE(CtxtGetLastError, xmlCtxtGetLastError);
+SAME_TYPE(CtxtReadMemory, xmlCtxtReadMemory);
+SAME_TYPE(DocGetRootElement, xmlDocGetRootElement);
+SAME_TYPE(FreeDoc, xmlFreeDoc);
+SAME_TYPE(FreeParserCtxt, xmlFreeParserCtxt);
+SAME_TYPE(InitParser, xmlInitParser);
+SAME_TYPE(NewParserCtxt, xmlNewParserCtxt);
+SAME_TYPE(NodeGetContent, xmlNodeGetContent);
+SAME_TYPE(SearchNs, xmlSearchNs);
+SAME_TYPE(StrEqual, xmlStrEqual);
+SAME_TYPE(Strlen, xmlStrlen);
+SAME_TYPE(Strncmp, xmlStrncmp);
+SAME_TYPE(XPathCompiledEval, xmlXPathCompiledEval);
+SAME_TYPE(XPathCtxtCompile, xmlXPathCtxtCompile);
+SAME_TYPE(XPathFreeCompExpr, xmlXPathFreeCompExpr);
+SAME_TYPE(XPathFreeContext, xmlXPathFreeContext);
+SAME_TYPE(XPathFreeObject, xmlXPathFreeObject);
+SAME_TYPE(XPathNewContext, xmlXPathNewContext);
+SAME_TYPE(Free, xmlFree);
+
+static const struct {
+    size_t offset;
+    const char *name;
+} symbols[] = {
+    SYM(CtxtGetLastError, xmlCtxtGetLastError),
+    SYM(CtxtReadMemory, xmlCtxtReadMemory),
+    SYM(DocGetRootElement, xmlDocGetRootElement),
+    SYM(FreeDoc, xmlFreeDoc),
+    SYM(FreeParserCtxt, xmlFreeParserCtxt),
+    SYM(InitParser, xmlInitParser),
+    SYM(NewParserCtxt, xmlNewParserCtxt),
+    SYM(NodeGetContent, xmlNodeGetContent),
+    SYM(SearchNs, xmlSearchNs),
+    SYM(StrEqual, xmlStrEqual),
+    SYM(Strlen, xmlStrlen),
+    SYM(Strncmp, xmlStrncmp),
+    SYM(XPathCompiledEval, xmlXPathCompiledEval),
+    SYM(XPathCtxtCompile, xmlXPathCtxtCompile),
+    SYM(XPathFreeCompExpr, xmlXPathFreeCompExpr),
+    SYM(XPathFreeContext, xmlXPathFreeContext),
+    SYM(XPathFreeObject, xmlXPathFreeObject),
+    SYM(XPathNewContext, xmlXPathNewContext),
+    SYM(Free, xmlFree),
+};
+
+static void load(void)
+{
+    void *h = dlopen(XML_SONAME, RTLD_NOW | RTLD_LOCAL);
+    size_t i;
+
+    if (!h) {
+        snprintf(load_error, sizeof load_error, "%s", dlerror());
+        return;
+    }
+    for (i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
+        void *p = dlsym(h, symbols[i].name);
+        if (!p) {
+            snprintf(load_error, sizeof load_error, "no symbol %s", symbols[i].name);
+            dlclose(h);
+            return;
+        }
+        /* A data pointer to a function pointer: POSIX's dlsym() contract. */
+        memcpy((char *)&xml_fns + symbols[i].offset, &p, sizeof p);
+    }
+    xml_fns.InitParser();
+    handle = h; /* kept for the life of the process */
+}
+
+int xml_lib_load(void)
+{
+    pthread_once(&load_once, load);
+    if (!handle)
+        return vault_err(VAULT_ERROR, "XML support needs libxml2 (%s), which cannot be loaded: %s",
+                         XML_SONAME, load_error);
+    return 0;
+}
