@@ -66,6 +66,9 @@ struct native_cache {
     size_t count, cap, tsize;
     unsigned char *last;         /* the stanza found last (public bytes): the values of one */
     size_t last_len, last_idx;   /* sealing session all carry it, so the next is found by memcmp */
+    char *header_text;           /* the last header's base64url, whole groups of four (public) */
+    size_t header_text_len;
+    unsigned char *header_bin;   /* and its header_text_len / 4 * 3 bytes */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -163,25 +166,27 @@ static const unsigned char b64url_plus1[256] = {
 
 /* Canonical base64url without padding: anything else is refused. Runs of
  * four digits are decoded three bytes at a time; values are long and there
- * are many of them. */
-static int b64url_decode(const char *in, size_t n, const char *ctx, unsigned char **out,
+ * are many of them. The first `known` characters (a multiple of four) have
+ * been decoded already into the first known / 4 * 3 bytes of *out, which
+ * the caller allocated (*out NULL: allocated here). */
+static int b64url_decode(const char *in, size_t n, size_t known, const char *ctx, unsigned char **out,
                          size_t *out_len)
 {
     const unsigned char *p = (const unsigned char *)in;
-    size_t i, o = 0, olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+    size_t i, o = known / 4 * 3, olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
     uint32_t acc = 0;
     unsigned bits = 0;
-    unsigned char *buf;
+    unsigned char *buf = *out;
 
-    *out = NULL;
     if (n == 0)
         return vault_err(VAULT_EFORMAT, "%s: empty native value after \"" NV_PREFIX_V1 "\"", ctx);
     if (n % 4 == 1)
         return vault_err(VAULT_EFORMAT, "%s: a base64url payload of %zu characters cannot be "
                          "decoded (truncated value?)", ctx, n);
-    if (!(buf = vault_malloc(olen)))
+    if (!buf && !(buf = vault_malloc(olen)))
         return vault_err(VAULT_ENOMEM, "out of memory");
-    for (i = 0; i + 4 <= n; i += 4, o += 3) {
+    *out = buf;
+    for (i = known; i + 4 <= n; i += 4, o += 3) {
         unsigned a = b64url_plus1[p[i]], b = b64url_plus1[p[i + 1]], c = b64url_plus1[p[i + 2]],
                  d = b64url_plus1[p[i + 3]];
         uint32_t g = (a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
@@ -192,12 +197,10 @@ static int b64url_decode(const char *in, size_t n, const char *ctx, unsigned cha
         buf[o + 2] = (unsigned char)g;
     }
     for (; i < n; i++) {
-        if (b64url_plus1[p[i]] == 0) {
-            vault_free_ptr(buf);
+        if (b64url_plus1[p[i]] == 0)
             return vault_err(VAULT_EFORMAT, "%s: invalid character at offset %zu of the native value "
                              "(base64url A-Z a-z 0-9 - _ without padding or blanks expected)", ctx,
                              i + sizeof NV_PREFIX_V1 - 1);
-        }
         acc = (acc << 6) | (uint32_t)(b64url_plus1[p[i]] - 1);
         bits += 6;
         if (bits >= 8) {
@@ -206,12 +209,9 @@ static int b64url_decode(const char *in, size_t n, const char *ctx, unsigned cha
             acc &= (1u << bits) - 1;
         }
     }
-    if (acc != 0) {
-        vault_free_ptr(buf);
+    if (acc != 0)
         return vault_err(VAULT_EFORMAT, "%s: non-canonical base64url (the unused bits of the last "
                          "character are not zero; a truncated value?)", ctx);
-    }
-    *out = buf;
     *out_len = o;
     return 0;
 }
@@ -315,8 +315,17 @@ static int parse_binary(const char *ctx, nv_value *v)
     return 0;
 }
 
-static int parse(const char *value, const char *ctx, nv_value *v)
+/* The values of one sealing session share their header (three quarters of
+ * a value's text): the cache keeps the last header's text and bytes, and a
+ * value that starts with that text is decoded from where it ends. */
+static size_t header_known(native_cache *c, const char *text, size_t n, unsigned char **bin);
+static void header_remember(native_cache *c, const char *text, const nv_value *v);
+
+/* Parse value; c (may be NULL) remembers the last header; ctx names the
+ * value in messages. */
+static int parse_with(native_cache *c, const char *value, const char *ctx, nv_value *v)
 {
+    size_t n, known = 0;
     int rc;
 
     memset(v, 0, sizeof *v);
@@ -325,12 +334,24 @@ static int parse(const char *value, const char *ctx, nv_value *v)
     if (strncmp(value, NV_PREFIX_V1, sizeof NV_PREFIX_V1 - 1) != 0)
         return version_error(value + sizeof NV_PREFIX - 1, ctx);
     value += sizeof NV_PREFIX_V1 - 1;
-    rc = b64url_decode(value, strlen(value), ctx, &v->bin, &v->bin_len);
+    n = strlen(value);
+    if (c && n % 4 != 1)
+        known = header_known(c, value, n, &v->bin);
+    if (known == SIZE_MAX)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    rc = b64url_decode(value, n, known, ctx, &v->bin, &v->bin_len);
     if (rc == 0)
         rc = parse_binary(ctx, v);
+    if (rc == 0 && c)
+        header_remember(c, value, v);
     if (rc != 0)
         value_clear(v);
     return rc;
+}
+
+static int parse(const char *value, const char *ctx, nv_value *v)
+{
+    return parse_with(NULL, value, ctx, v);
 }
 
 /* ---- sealing ---------------------------------------------------------- */
@@ -519,6 +540,8 @@ void native_cache_free(native_cache *c)
     vault_free_ptr(c->ids);
     vault_free_ptr(c->table);
     vault_free_ptr(c->last);
+    vault_free_ptr(c->header_text);
+    vault_free_ptr(c->header_bin);
     if (c->keys)
         sodium_free(c->keys); /* wipes */
     vault_free_ptr(c);
@@ -645,6 +668,60 @@ static void cache_put(native_cache *c, const unsigned char *id, const nv_stanza 
         remember_last(c, st, c->count);
         c->count++;
     }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The number of leading characters of text already decoded into *bin
+ * (allocated for the whole value), 0 when the text does not start with the
+ * last header, SIZE_MAX when out of memory. */
+static size_t header_known(native_cache *c, const char *text, size_t n, unsigned char **bin)
+{
+    size_t known = 0, olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+
+    pthread_mutex_lock(&c->lock);
+    if (c->header_text && n > c->header_text_len && memcmp(text, c->header_text, c->header_text_len) == 0) {
+        if ((*bin = vault_malloc(olen)) != NULL) {
+            memcpy(*bin, c->header_bin, c->header_text_len / 4 * 3);
+            known = c->header_text_len;
+        } else {
+            known = SIZE_MAX;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return known;
+}
+
+/* Remember the header of a value that parsed; a failure to is not an
+ * error (the next value decodes its header again). */
+static void header_remember(native_cache *c, const char *text, const nv_value *v)
+{
+    size_t len = v->header_len / 3 * 4, bytes = len / 4 * 3;
+    char *t;
+    unsigned char *b;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->header_text_len == len && memcmp(c->header_text, text, len) == 0) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    t = vault_malloc(len ? len : 1);
+    b = vault_malloc(bytes ? bytes : 1);
+    vault_free_ptr(c->header_text);
+    vault_free_ptr(c->header_bin);
+    c->header_text = NULL;
+    c->header_bin = NULL;
+    c->header_text_len = 0;
+    if (t && b) {
+        memcpy(t, text, len);
+        memcpy(b, v->bin, bytes);
+        c->header_text = t;
+        c->header_bin = b;
+        c->header_text_len = len;
+        t = NULL;
+        b = NULL;
+    }
+    vault_free_ptr(t);
+    vault_free_ptr(b);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -877,8 +954,14 @@ int native_open(native_cache *c, vault_keystore *ks, const char *key_alias, cons
     *out = NULL;
     if (!alias)
         alias = "";
-    snprintf(ctx, sizeof ctx, "value of alias \"%s\"", alias);
-    rc = parse(value, ctx, &v);
+    /* The messages' context costs a snprintf per value: values parse, so it
+     * is made only to say why one does not. */
+    if ((rc = parse_with(c, value, "value", &v)) == VAULT_EFORMAT) {
+        snprintf(ctx, sizeof ctx, "value of alias \"%s\"", alias);
+        if ((rc = parse(value, ctx, &v)) == 0) /* cannot be: the same bytes */
+            rc = vault_err(VAULT_ERROR, "%s: parses only the second time", ctx);
+        value_clear(&v);
+    }
     if (rc != 0)
         return rc;
     o.cache = c;
