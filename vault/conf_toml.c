@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #define TOML_MAX_DEPTH 64
@@ -375,11 +376,34 @@ static const unsigned char plain_byte[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x60 */
 };
 
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Whether all eight bytes of x are plain: none below 0x20 or above 0x7E,
+ * none a quote or a backslash (the word tests of "Bit Twiddling Hacks":
+ * each answers "is there such a byte" exactly). */
+static int plain8(uint64_t x)
+{
+    uint64_t below = (x - ONES * 0x20) & ~x & HIGHS;
+    uint64_t above = ((x + ONES * (127 - 0x7E)) | x) & HIGHS;
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    uint64_t quote = (q - ONES) & ~q & HIGHS, backslash = (b - ONES) & ~b & HIGHS;
+    return !(below | above | quote | backslash);
+}
+
 /* The number of plain bytes from t->i on: the bulk of a string, taken in
- * one piece. */
+ * one piece, eight bytes at a time. */
 static size_t plain_run(const toml *t)
 {
     const unsigned char *p = t->s + t->i, *end = t->s + t->n;
+    uint64_t x;
+
+    while (end - p >= 8) {
+        memcpy(&x, p, 8);
+        if (!plain8(x))
+            break;
+        p += 8;
+    }
     while (p < end && plain_byte[*p])
         p++;
     return (size_t)(p - (t->s + t->i));
@@ -824,8 +848,10 @@ static int secret_value(toml *t, unsigned int line)
     else if ((rc = check_dotted_tables(t)) == 0 &&
              (rc = conf_add_item(t->cfg, alias, t->key.len, start, t->i, line, &item)) == 0)
         rc = conf_item_set_decoded_in_text(item, start + 1, decoded, len); /* after the quote */
+    /* Only [0, len] was written since the last wipe (growing wipes the old
+     * block): the whole capacity would be a kilobyte per secret. */
     if (t->val.p)
-        sodium_memzero(t->val.p, t->val.cap);
+        sodium_memzero(t->val.p, t->val.len < t->val.cap ? t->val.len + 1 : t->val.cap);
     t->val.len = 0;
     return rc;
 }

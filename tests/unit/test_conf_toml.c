@@ -852,6 +852,43 @@ Test(toml_settings, read_in_place_keeps_the_settings)
     vault_config_free(b);
 }
 
+/* Every byte value at every position of a long string (strings are read
+ * eight bytes at a time): accepted exactly when TOML allows it unescaped
+ * in a basic string (tab, printable ASCII but '"' and '\\'), and then read
+ * back unchanged. */
+Test(toml_grammar, every_byte_at_every_position_of_a_string)
+{
+    unsigned b;
+    size_t pos;
+
+    for (b = 0; b < 256; b++) {
+        for (pos = 0; pos < 19; pos++) {
+            char value[20], text[64];
+            vault_config *cfg = NULL;
+            const vault_config_entry *e;
+            int ok = b == '\t' || (b >= 0x20 && b <= 0x7E && b != '"' && b != '\\'), rc;
+            size_t n;
+
+            memset(value, 'v', sizeof value - 1);
+            value[sizeof value - 1] = '\0';
+            value[pos] = (char)b;
+            n = (size_t)snprintf(text, sizeof text, "[secrets]\na = \"%.*s\"\n", 19, value);
+            if (b == 0) /* snprintf stops at the NUL: write the rest by hand */
+                n = (size_t)snprintf(text, sizeof text, "[secrets]\na = \"%.*s", (int)pos, value) + 1 +
+                    (size_t)snprintf(text + strlen(text) + 1, sizeof text - strlen(text) - 1, "%s\"\n",
+                                     value + pos + 1);
+            rc = vault_config_parse(&cfg, "bytes.toml", VAULT_CONFIG_TOML, text, n);
+            cr_assert_eq(rc == 0, ok, "byte 0x%02X at %zu: %d (%s)", b, pos, rc, test_errmsg());
+            if (ok) {
+                cr_assert_eq(vault_config_entry_at(cfg, 0, &e), 0);
+                cr_assert_eq(memcmp(e->value, value, 19), 0, "byte 0x%02X at %zu", b, pos);
+                cr_assert_eq(strlen(e->value), 19);
+            }
+            vault_config_free(cfg);
+        }
+    }
+}
+
 Test(toml_grammar, nesting_depth_is_bounded)
 {
     char text[512];
