@@ -688,37 +688,25 @@ static int skip_scalar(toml *t)
 
 static int skip_value(toml *t, int depth);
 
-static int skip_array(toml *t, int depth)
+/* An inline table's "key =" before each value. */
+static int table_key(toml *t)
 {
-    unsigned int line0 = t->line;
-    int rc;
+    int rc = parse_key(t);
 
+    if (rc != 0)
+        return rc;
+    skip_ws(t);
+    if (at(t, 0) != '=')
+        return bad(t, "expected '=' after the key \"%.64s\"", t->key.p);
     t->i++;
-    for (;;) {
-        if ((rc = skip_blank(t)) != 0)
-            return rc;
-        if (at(t, 0) < 0)
-            return bad_at(t, line0, "unterminated array");
-        if (at(t, 0) == ']') {
-            t->i++;
-            return 0;
-        }
-        if ((rc = skip_value(t, depth + 1)) != 0 || (rc = skip_blank(t)) != 0)
-            return rc;
-        if (at(t, 0) == ',')
-            t->i++;
-        else if (at(t, 0) == ']')
-            continue;
-        else if (at(t, 0) < 0)
-            return bad_at(t, line0, "unterminated array");
-        else
-            return bad(t, "expected ',' or ']' in an array");
-    }
+    skip_ws(t);
+    return 0;
 }
 
-/* Inline tables may span lines and end with a comma, as TOML 1.1 allows:
+/* An array ('[' to ']') or an inline table ('{' to '}', with keys): both
+ * may span lines and end with a comma. For inline tables that is TOML 1.1;
  * the structure stays unambiguous. */
-static int skip_inline_table(toml *t, int depth)
+static int skip_container(toml *t, int depth, int close, const char *name)
 {
     unsigned int line0 = t->line;
     int rc;
@@ -728,28 +716,23 @@ static int skip_inline_table(toml *t, int depth)
         if ((rc = skip_blank(t)) != 0)
             return rc;
         if (at(t, 0) < 0)
-            return bad_at(t, line0, "unterminated inline table");
-        if (at(t, 0) == '}') {
+            return bad_at(t, line0, "unterminated %s", name);
+        if (at(t, 0) == close) {
             t->i++;
             return 0;
         }
-        if ((rc = parse_key(t)) != 0)
+        if (close == '}' && (rc = table_key(t)) != 0)
             return rc;
-        skip_ws(t);
-        if (at(t, 0) != '=')
-            return bad(t, "expected '=' after the key \"%.64s\"", t->key.p);
-        t->i++;
-        skip_ws(t);
         if ((rc = skip_value(t, depth + 1)) != 0 || (rc = skip_blank(t)) != 0)
             return rc;
         if (at(t, 0) == ',')
             t->i++;
-        else if (at(t, 0) == '}')
+        else if (at(t, 0) == close)
             continue;
         else if (at(t, 0) < 0)
-            return bad_at(t, line0, "unterminated inline table");
+            return bad_at(t, line0, "unterminated %s", name);
         else
-            return bad(t, "expected ',' or '}' in an inline table");
+            return bad(t, "expected ',' or '%c' in an %s", close, name);
     }
 }
 
@@ -762,9 +745,9 @@ static int skip_value(toml *t, int depth)
     if (c == '"' || c == '\'')
         return skip_string(t);
     if (c == '[')
-        return skip_array(t, depth);
+        return skip_container(t, depth, ']', "array");
     if (c == '{')
-        return skip_inline_table(t, depth);
+        return skip_container(t, depth, '}', "inline table");
     return skip_scalar(t);
 }
 
