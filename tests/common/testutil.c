@@ -176,3 +176,32 @@ unsigned char *test_sh_out(size_t *len, const char *fmt, ...)
         *len = n;
     return out;
 }
+
+void pem_split(const char *text, der_list *out)
+{
+    const char *p = text;
+    out->n = 0;
+    while ((p = strstr(p, "-----BEGIN CERTIFICATE-----")) != NULL) {
+        cr_assert_lt(out->n, 16);
+        out->der[out->n] = pem_to_der(p, &out->len[out->n]);
+        out->n++;
+        p = strstr(p, "-----END");
+        cr_assert_not_null(p);
+        p += 8;
+    }
+}
+
+void pem_file_split(const char *path, der_list *out)
+{
+    size_t len;
+    char *text = (char *)slurp(path, &len);
+    pem_split(text, out);
+    free(text);
+}
+
+void der_list_free(der_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->der[i]);
+    l->n = 0;
+}

@@ -23,6 +23,17 @@ int run_capture(const char *cmd, unsigned char **out, size_t *out_len);
 /* Decode PEM "-----BEGIN label-----" base64 body to DER; caller frees. */
 unsigned char *pem_to_der(const char *pem, size_t *len);
 
+/* The certificates of a PEM text, in order, as DER (at most 16). */
+typedef struct der_list {
+    unsigned char *der[16];
+    size_t len[16];
+    size_t n;
+} der_list;
+
+void pem_split(const char *text, der_list *out);
+void pem_file_split(const char *path, der_list *out);
+void der_list_free(der_list *l);
+
 /* The message of the last libvault error on this thread, or "(no error)". */
 const char *test_errmsg(void);
 

@@ -12,37 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
-typedef struct der_list {
-    unsigned char *der[16];
-    size_t len[16];
-    size_t n;
-} der_list;
-
-static void pem_file_split(const char *path, der_list *out)
-{
-    size_t len;
-    char *text = (char *)slurp(path, &len);
-    const char *p = text;
-    out->n = 0;
-    while ((p = strstr(p, "-----BEGIN CERTIFICATE-----")) != NULL) {
-        cr_assert_lt(out->n, 16);
-        out->der[out->n] = pem_to_der(p, &out->len[out->n]);
-        out->n++;
-        p = strstr(p, "-----END");
-        cr_assert_not_null(p);
-        p += 8;
-    }
-    free(text);
-}
-
-static void der_list_free(der_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->der[i]);
-    l->n = 0;
-}
-
 static const char *fixture(const char *name)
 {
     static char buf[4][4096];
