@@ -249,8 +249,10 @@ int cmd_exec(int argc, char **argv)
     if ((rc = place_pipes(&a, pipes)) != EXIT_OK)
         goto done;
     execvp(a.command[0], a.command);
+    /* As env(1), timeout(1) and the shells: 127 when COMMAND is not found,
+     * 126 when it is there but cannot be run. */
+    rc = errno == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
     cli_error("cannot run %s: %s", a.command[0], strerror(errno));
-    rc = EXIT_FAIL;
 done:
     for (i = 0; i < MAX_GRANTS; i++)
         if (pipes[i] >= 0)

@@ -164,8 +164,13 @@ run 3 "$CT" exec -c "$CONF" --password-file "$PW" -e X=api_key -- sh -c 'exit 3'
 run 1 "$CT" exec -c "$CONF" --password-file "$PW" -e X=nope -- sh -c "touch '$TMP/ran'"
 contains "$err" "\"nope\""
 [ ! -e "$TMP/ran" ] || fail "the command ran"; ok
-run 1 "$CT" exec -c "$CONF" --password-file "$PW" -e X=api_key -- "$TMP/no-such-program"
+# as env(1): 127 for a program that is not there, 126 for one that cannot run
+run 127 "$CT" exec -c "$CONF" --password-file "$PW" -e X=api_key -- "$TMP/no-such-program"
 contains "$err" "cannot run"
+printf '#!/bin/sh\necho ran\n' > "$TMP/not-executable"; chmod 644 "$TMP/not-executable"
+run 126 "$CT" exec -c "$CONF" --password-file "$PW" -e X=api_key -- "$TMP/not-executable"
+contains "$err" "Permission denied"
+lacks "$out" "ran"
 run 2 "$CT" exec -c "$CONF" --password-file "$PW" -e X=api_key
 contains "$err" "COMMAND missing"
 run 2 "$CT" exec -c "$CONF" -e 1X=api_key -- true
