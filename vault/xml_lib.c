@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The library's name for the dynamic loader: libxml2 has kept major
- * version 2, and this soname, since 2000. */
-#define XML_SONAME "libxml2.so.2"
+/* The library's name for the dynamic loader, read by the build from the
+ * libxml2 it compiled against (2.14 moved from libxml2.so.2 to .so.16). */
+#ifndef VAULT_LIBXML2_SONAME
+#  error "VAULT_LIBXML2_SONAME is set by the build (vault/CMakeLists.txt)"
+#endif
+#define XML_SONAME VAULT_LIBXML2_SONAME
 
 xml_lib xml_fns;
 

@@ -87,12 +87,16 @@ equals "$out" "$(cat "$TMP/ds.xml")"
 # libxml2 is loaded when XML is first read: a library without its symbols
 # (an impostor first on the loader's path) fails the XML file clearly, while
 # text needs no libxml2 at all.
+# The soname is the one the build read off the libxml2 it compiled against.
+xml_soname=$(sed -n 's/^VAULT_LIBXML2_SONAME:INTERNAL=//p' "${VAULT_BUILD:?}/CMakeCache.txt")
+[ -n "$xml_soname" ] || fail "no VAULT_LIBXML2_SONAME in the build's cache"
+equals "$xml_soname" "$(objdump -p "$(ldconfig -p | awk '/libxml2\.so / {print $NF; exit}')" | awk '/SONAME/ {print $2}')"
 if command -v cc >/dev/null; then
     mkdir -p "$TMP/fakexml"
     echo 'int not_libxml2;' >"$TMP/fakexml/x.c"
-    cc -shared -fPIC -o "$TMP/fakexml/libxml2.so.2" "$TMP/fakexml/x.c"
+    cc -shared -fPIC -o "$TMP/fakexml/$xml_soname" "$TMP/fakexml/x.c"
     run 1 env LD_LIBRARY_PATH="$TMP/fakexml" "$CT" render "$TMP/ds.xml" -c "$CONF" --password-file "$PW"
-    contains "$err" "XML support needs libxml2 (libxml2.so.2), which cannot be loaded: no symbol xml"
+    contains "$err" "XML support needs libxml2 ($xml_soname), which cannot be loaded: no symbol xml"
     lacks "$err" "p@ss"
     run 0 env LD_LIBRARY_PATH="$TMP/fakexml" "$CT" render "$TMP/ds.xml" --text -c "$CONF" --password-file "$PW"
     equals "$out" "$(cat "$TMP/ds.xml")"

@@ -50,4 +50,35 @@ cmake -S "$tmp/proj" -B "$tmp/proj/build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_
 cmake --build "$tmp/proj/build" >/dev/null
 out=$(LD_LIBRARY_PATH=$libdir "$tmp/proj/build/hello")
 case "$out" in "libvault "*) ;; *) echo "FAIL: find_package program said '$out'"; exit 1;; esac
-echo "install: SONAME, pkg-config and find_package(vault) passed"
+
+# The static library through find_package: its dependencies come with it
+# (Threads, OpenSSL, libsodium, jansson), and the package sets no variable of
+# its own in the consumer's scope (pkg_check_modules' SODIUM_*, JANSSON_*).
+rm -rf "$tmp/proj/build"
+cat > "$tmp/proj/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.16)
+project(hello C)
+find_package(vault REQUIRED)
+foreach(v SODIUM_FOUND SODIUM_LIBRARIES JANSSON_FOUND JANSSON_LIBRARIES)
+  if(DEFINED ${v})
+    message(FATAL_ERROR "find_package(vault) left ${v} in the caller's scope")
+  endif()
+endforeach()
+add_executable(hello hello.c)
+target_link_libraries(hello PRIVATE vault::vault_static)
+CM
+cmake -S "$tmp/proj" -B "$tmp/proj/build" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="$san" >/dev/null
+cmake --build "$tmp/proj/build" >/dev/null
+objdump -p "$tmp/proj/build/hello" | grep -q 'NEEDED.*libvault' && { echo "FAIL: the static program needs libvault.so"; exit 1; }
+out=$("$tmp/proj/build/hello")
+case "$out" in "libvault "*) ;; *) echo "FAIL: static find_package program said '$out'"; exit 1;; esac
+
+# Installed artefacts export the public API only: every defined global symbol
+# of the shared and the static library is vault_*.
+for f in "$libdir/libvault.so" "$libdir/libvault.a"; do
+    case $f in *.so) syms=$(nm -D --defined-only "$f") ;; *) syms=$(nm -g --defined-only "$f") ;; esac
+    stray=$(printf '%s\n' "$syms" | awk 'NF == 3 && $3 !~ /^vault_/ {print $3}')
+    [ -z "$stray" ] || { echo "FAIL: $f exports internal symbols: $(echo $stray | head -c 300)"; exit 1; }
+    printf '%s\n' "$syms" | grep -q ' T vault_open$' || { echo "FAIL: $f lacks vault_open"; exit 1; }
+done
+echo "install: SONAME, pkg-config, find_package(vault) shared and static, exported symbols passed"
