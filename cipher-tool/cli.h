@@ -225,7 +225,12 @@ typedef struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
+    const char *subcommands; /* space-separated, or NULL */
 } cli_command;
+
+/* The subcommand table of main.c. */
+const cli_command *cli_command_table(size_t *count);
+int cmd_completion(int argc, char **argv);
 
 int cmd_keystore(int argc, char **argv);
 int cmd_wso2(int argc, char **argv);

@@ -6,18 +6,20 @@
 #include <sys/resource.h>
 
 static const cli_command commands[] = {
-    {"encrypt", cmd_encrypt, "seal one value read from standard input or the terminal"},
-    {"decrypt", cmd_decrypt, "open one sealed value read from standard input"},
-    {"inspect", cmd_inspect, "tell a sealed value's format, algorithm and key ids"},
-    {"seal", cmd_seal, "encrypt the plain text secrets of config files in place"},
-    {"check", cmd_check, "fail when a secret is left in plain text or does not open"},
-    {"list", cmd_list, "show the secrets of config files and their state"},
-    {"change", cmd_change, "replace one secret of a config file"},
-    {"render", cmd_render, "write a template with its $secret{alias} references resolved"},
-    {"exec", cmd_exec, "run a program with chosen secrets in its environment or descriptors"},
-    {"rotate", cmd_rotate, "re-encrypt the sealed values of config files for a new key"},
-    {"recipients", cmd_recipients, "add or remove recipients of native values (no re-encryption)"},
-    {"keystore", cmd_keystore, "list a keystore's entries, verify a certificate chain"},
+    {"encrypt", cmd_encrypt, "seal one value read from standard input or the terminal", NULL},
+    {"decrypt", cmd_decrypt, "open one sealed value read from standard input", NULL},
+    {"inspect", cmd_inspect, "tell a sealed value's format, algorithm and key ids", NULL},
+    {"seal", cmd_seal, "encrypt the plain text secrets of config files in place", NULL},
+    {"check", cmd_check, "fail when a secret is left in plain text or does not open", NULL},
+    {"list", cmd_list, "show the secrets of config files and their state", NULL},
+    {"change", cmd_change, "replace one secret of a config file", NULL},
+    {"render", cmd_render, "write a template with its $secret{alias} references resolved", NULL},
+    {"exec", cmd_exec, "run a program with chosen secrets in its environment or descriptors", NULL},
+    {"rotate", cmd_rotate, "re-encrypt the sealed values of config files for a new key", NULL},
+    {"recipients", cmd_recipients, "add or remove recipients of native values (no re-encryption)",
+     "add remove"},
+    {"keystore", cmd_keystore, "list a keystore's entries, verify a certificate chain", "list verify"},
+    {"completion", cmd_completion, "print the completion script for bash, zsh or fish", "bash zsh fish"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -33,6 +35,12 @@ static void usage(FILE *out)
     fprintf(out, "\nThe WSO2 cipher tool's options work too: cipher-tool -Dconfigure, -Dchange\n"
                  "('cipher-tool -help' for them).\n");
     fprintf(out, "\n'cipher-tool help COMMAND' or 'cipher-tool COMMAND --help' for a command's options.\n");
+}
+
+const cli_command *cli_command_table(size_t *count)
+{
+    *count = N_COMMANDS;
+    return commands;
 }
 
 static const cli_command *find_command(const char *name)
