@@ -231,6 +231,7 @@ typedef struct cli_command {
 /* The subcommand table of main.c. */
 const cli_command *cli_command_table(size_t *count);
 int cmd_completion(int argc, char **argv);
+int cmd_textconv(int argc, char **argv);
 
 int cmd_keystore(int argc, char **argv);
 int cmd_wso2(int argc, char **argv);

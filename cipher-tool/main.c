@@ -19,6 +19,8 @@ static const cli_command commands[] = {
     {"recipients", cmd_recipients, "add or remove recipients of native values (no re-encryption)",
      "add remove"},
     {"keystore", cmd_keystore, "list a keystore's entries, verify a certificate chain", "list verify"},
+    {"textconv", cmd_textconv, "print a config with each secret replaced by a stable summary (git diff)",
+     NULL},
     {"completion", cmd_completion, "print the completion script for bash, zsh or fish", "bash zsh fish"},
 };
 

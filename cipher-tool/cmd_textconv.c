@@ -1,0 +1,123 @@
+/* cipher-tool textconv: a config file as git diff should show it. */
+#include "cli.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char textconv_usage[] =
+    "usage: cipher-tool textconv [--type toml|properties] FILE\n"
+    "\n"
+    "Print FILE whole, each secret value replaced by a short stable summary:\n"
+    "a sealed value by its format, the first 8 hex digits of each recipient's\n"
+    "key id and of the SHA-256 of the value (so a re-sealed value shows as\n"
+    "changed), a plain text value by a warning that never shows the text. Every\n"
+    "other line is printed as it is. For git's diff driver (see README):\n"
+    "\n"
+    "  .gitattributes:  deployment.toml diff=vault\n"
+    "  git config diff.vault.textconv 'cipher-tool textconv'\n"
+    "\n"
+    "options:\n"
+    "      --type TYPE             toml or properties (default: from the name)\n"
+    "  -h, --help                  this text\n"
+    "\n"
+    "example:\n"
+    "  cipher-tool textconv repository/conf/deployment.toml\n";
+
+enum { OPT_TYPE = OPT_FIRST_COMMAND_OPTION };
+
+/* "<sealed native keys f66586f9,0a1b2c3d #5e6f7a8b>", or a refusal to tell
+ * when the text is not a value of a known format. */
+static void sealed_summary(const char *value, char *out, size_t cap)
+{
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    vault_value_info *info = NULL;
+    size_t used, i;
+
+    crypto_hash_sha256(digest, (const unsigned char *)value, strlen(value));
+    if (vault_inspect(value, &info) != 0) {
+        (void)snprintf(out, cap, "<not a sealed value of a known format #%02x%02x%02x%02x>",
+                       digest[0], digest[1], digest[2], digest[3]);
+        return;
+    }
+    used = (size_t)snprintf(out, cap, "<sealed %s", vault_format_name(info->format));
+    for (i = 0; info->key_ids && i < info->recipient_count && used < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%.8s", i ? "," : " keys ",
+                                 info->key_ids[i]);
+    if (used < cap)
+        (void)snprintf(out + used, cap - used, " #%02x%02x%02x%02x>", digest[0], digest[1],
+                       digest[2], digest[3]);
+    vault_value_info_free(info);
+}
+
+static int textconv_file(const char *path, vault_config_type type)
+{
+    vault_config *cfg = NULL;
+    char *text = NULL;
+    size_t len = 0, i, n;
+    int rc = EXIT_FAIL;
+
+    if (vault_config_open(&cfg, path, type) != 0)
+        return cli_fail(VAULT_ERROR, path);
+    n = vault_config_count(cfg);
+    for (i = 0; i < n; i++) {
+        const vault_config_entry *e;
+        char summary[256];
+
+        if (vault_config_entry_at(cfg, i, &e) != 0)
+            goto done;
+        if (e->state == VAULT_VALUE_SEALED)
+            sealed_summary(e->value, summary, sizeof summary);
+        else
+            (void)snprintf(summary, sizeof summary, "%s",
+                           e->state == VAULT_VALUE_PLAIN ? "<PLAIN TEXT: not sealed>" : "<empty>");
+        if (vault_config_set(cfg, i, summary) != 0) {
+            rc = cli_fail(VAULT_ERROR, path);
+            goto done;
+        }
+    }
+    if (vault_config_render(cfg, &text, &len) != 0) {
+        rc = cli_fail(VAULT_ERROR, path);
+        goto done;
+    }
+    rc = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+    if (rc != EXIT_OK)
+        cli_error("cannot write to standard output");
+done:
+    free(text);
+    vault_config_free(cfg);
+    return rc;
+}
+
+int cmd_textconv(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"type", required_argument, NULL, OPT_TYPE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    vault_config_type type = VAULT_CONFIG_AUTO;
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            fputs(textconv_usage, stdout);
+            return EXIT_OK;
+        case OPT_TYPE:
+            if (strcmp(optarg, "toml") == 0)
+                type = VAULT_CONFIG_TOML;
+            else if (strcmp(optarg, "properties") == 0)
+                type = VAULT_CONFIG_PROPERTIES;
+            else
+                return cli_usage_error("textconv", "unknown type \"%s\": toml or properties", optarg);
+            break;
+        default:
+            return cli_usage_error("textconv", "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error("textconv", "one FILE expected");
+    return textconv_file(argv[optind], type);
+}
