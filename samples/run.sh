@@ -157,8 +157,38 @@ echo "\$ sample-server --password-file keystore-password deployment.toml"
 "$work/server/sample-server" --password-file "$work/keys/keystore-password" "$config"
 echo "server exited 0"
 
-# ---- 9. a tampered value ------------------------------------------------------------
-step "9. a tampered copy of the config: the server refuses to start"
+# ---- 9. as systemd starts it ----------------------------------------------------------
+# The command line and the credential are samples/systemd/sample-server.service's
+# own, its paths mapped to the demo's. No service manager runs here, so this
+# does what systemd does for LoadCredentialEncrypted=: systemd-creds decrypts
+# the credential into a directory of the service's own, named by
+# $CREDENTIALS_DIRECTORY. The keystore password file is not given.
+unit=$root/samples/systemd/sample-server.service
+if [ "$(id -u)" -eq 0 ] && command -v systemd-creds >/dev/null; then
+    step "9. as its systemd unit starts it: the keystore password from LoadCredentialEncrypted="
+    exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+    credential=$(sed -n 's/^LoadCredentialEncrypted=\([^:]*\):.*/\1/p' "$unit")
+    [ -n "$exec_start" ] && [ "$credential" = keystore-password ] || die "unexpected unit: $unit"
+    systemd-creds encrypt --with-key=host --name="$credential" "$work/keys/keystore-password" \
+        "$work/keys/$credential.cred" 2>/dev/null
+    echo "systemd-creds encrypt --name=$credential: $(wc -c < "$work/keys/$credential.cred") bytes, host key"
+    creds=$work/credentials
+    mkdir -m 0700 "$creds"
+    systemd-creds decrypt --name="$credential" "$work/keys/$credential.cred" "$creds/$credential"
+    chmod 0400 "$creds/$credential"
+    read -r -a cmdline <<<"$exec_start"
+    cmdline[0]=$work/server/sample-server
+    [ "${cmdline[1]}" = /etc/sample-server/deployment.toml ] && cmdline[1]=$config
+    echo "\$ CREDENTIALS_DIRECTORY=$creds ${exec_start}"
+    CREDENTIALS_DIRECTORY=$creds "${cmdline[@]}" </dev/null
+    echo "server exited 0"
+    rm -rf "$creds"
+else
+    step "9. (skipped: the systemd credential step needs root and systemd-creds)"
+fi
+
+# ---- 10. a tampered value -------------------------------------------------------------
+step "10. a tampered copy of the config: the server refuses to start"
 tampered=$work/app/tampered.toml
 awk '/^db_password = / { i = int(length($0) / 2); c = substr($0, i, 1);
                          $0 = substr($0, 1, i - 1) (c == "A" ? "B" : "A") substr($0, i + 1) } { print }' \
