@@ -1,7 +1,6 @@
 /* cipher-tool inspect: what a sealed value is, without any key. */
-#include "cli.h"
+#include "cli_json.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,13 +46,16 @@ static void print_text(const vault_value_info *info)
 
 static int print_json(const vault_value_info *info)
 {
-    json_t *o = json_object(), *ids = json_array();
+    json_t *o = cli_json_new("inspect"), *ids = json_array();
     size_t i;
     int known_pt = info->plaintext_bytes || info->format == VAULT_FORMAT_WSO2_SYMMETRIC ||
                    info->format == VAULT_FORMAT_NATIVE;
+    /* Native values name certificates by their SHA-256; holders record
+     * WSO2's SHA-1 thumbprint. */
+    const char *id_type = info->format == VAULT_FORMAT_WSO2_HOLDER ? "cert-sha1" : "cert-sha256";
 
     for (i = 0; info->key_ids && i < info->recipient_count; i++)
-        json_array_append_new(ids, json_string(info->key_ids[i]));
+        json_array_append_new(ids, cli_json_key_id(id_type, info->key_ids[i]));
     json_object_set_new(o, "format", json_string(vault_format_name(info->format)));
     json_object_set_new(o, "algorithm", info->algorithm ? json_string(info->algorithm) : json_null());
     json_object_set_new(o, "recipient_count", json_integer((json_int_t)info->recipient_count));
@@ -63,13 +65,7 @@ static int print_json(const vault_value_info *info)
                         known_pt ? json_integer((json_int_t)info->plaintext_bytes) : json_null());
     json_object_set_new(o, "iv_bytes", info->iv_bytes ? json_integer((json_int_t)info->iv_bytes) : json_null());
     json_object_set_new(o, "legacy", json_boolean(info->legacy));
-    i = (size_t)json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (i != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
-        cli_error("cannot write to standard output");
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
+    return cli_json_print(o);
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -100,7 +96,7 @@ int cmd_inspect(int argc, char **argv)
     else if (cli_read_sealed_value(&text, &name, &value) != EXIT_OK)
         return EXIT_FAIL;
     if ((rc = vault_inspect(value, &info)) != 0) {
-        rc = cli_fail(rc, "not a sealed value");
+        rc = json ? cli_json_fail("inspect", rc, "not a sealed value") : cli_fail(rc, "not a sealed value");
     } else {
         rc = json ? print_json(info) : EXIT_OK;
         if (!json)

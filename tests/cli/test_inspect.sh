@@ -28,12 +28,18 @@ legacy:      yes (PKCS#1 v1.5 padding; re-seal it with 'cipher-tool rotate')"
 
 # The same as an argument, and as JSON.
 run 0 "$CT" inspect --json "$(col 37 5)"
+tp_lower=$(printf '%s' "$TP" | tr 'A-F' 'a-f' | tr -d ':')
 equals "$out" "{
+  \"version\": 1,
+  \"command\": \"inspect\",
   \"format\": \"wso2-holder\",
   \"algorithm\": \"RSA/ECB/OAEPWithSHA-256AndMGF1Padding\",
   \"recipient_count\": 1,
   \"key_ids\": [
-    \"$TP\"
+    {
+      \"type\": \"cert-sha1\",
+      \"value\": \"$tp_lower\"
+    }
   ],
   \"ciphertext_bytes\": 256,
   \"plaintext_bytes\": null,
@@ -52,6 +58,12 @@ run_in 0 "$(col 49 5)" "$CT" inspect --json
 contains "$out" "\"iv_bytes\": 128"
 contains "$out" "\"plaintext_bytes\": 10"
 contains "$out" "\"recipient_count\": 0"
+contains "$out" "\"key_ids\": []"
+
+# A failure in JSON mode is JSON too, with a stable code (docs/JSON.md).
+run_in 1 "not-a-value" "$CT" inspect --json
+equals "$(printf '%s' "$out" | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["version"], o["command"], o["error"]["code"], bool(o["error"]["message"]))')" "1 inspect format True"
+contains "$err" "cipher-tool: error:"
 
 # NAME=VALUE and blank space, as encrypt -n prints it.
 run_in 0 "  db.password=$(col 25 5)
