@@ -113,6 +113,30 @@ for p in pkcs1:RSA oaep1:RSA/ECB/OAEPwithSHA1andMGF1Padding oaep256:RSA/ECB/OAEP
     equals "$out" "wso2 p@ss"
 done
 
+# ---- rotation: from a file keystore to the token key and back -------------
+run 0 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/file.key" -subj /CN=file-key -days 30 -out "$TMP/file.pem"
+run 0 openssl pkcs12 -export -inkey "$TMP/file.key" -in "$TMP/file.pem" -name filekey -out "$TMP/file.p12" -passout pass:filepass
+FPW=$(pwfile filepass)
+ROT=$TMP/rotate.toml
+printf '[secrets]
+db = "[db pass]"
+api = "[api key]"
+' > "$ROT"
+run 0 "$CT" seal "$ROT" --cert "$TMP/file.pem" --allow-untrusted
+run 0 "$CT" check "$ROT" -k "$TMP/file.p12" --password-file "$FPW"
+run 0 "$CT" rotate "$ROT" --from-keystore "$TMP/file.p12" --from-password-file "$FPW" -k "$URI" --password-file "$PIN"
+run 1 "$CT" check "$ROT" -k "$TMP/file.p12" --password-file "$FPW"
+run 0 "$CT" check "$ROT" -k "$URI" --password-file "$PIN"
+printf '%s' "$(sed -n 's/^db = "\(.*\)"$/\1/p' "$ROT")" > "$TMP/db"
+run_in 0 "$(cat "$TMP/db")" "$CT" decrypt -k "$URI" --password-file "$PIN" -n db
+equals "$out" "db pass"
+run 0 "$CT" rotate "$ROT" --from-keystore "$URI" --from-password-file "$PIN" -k "$TMP/file.p12" --password-file "$FPW"
+run 1 "$CT" check "$ROT" -k "$URI" --password-file "$PIN"
+run 0 "$CT" check "$ROT" -k "$TMP/file.p12" --password-file "$FPW"
+printf '%s' "$(sed -n 's/^api = "\(.*\)"$/\1/p' "$ROT")" > "$TMP/api"
+run_in 0 "$(cat "$TMP/api")" "$CT" decrypt -k "$TMP/file.p12" --password-file "$FPW" -n api
+equals "$out" "api key"
+
 # ---- errors: named, exit 1, never the PIN --------------------------------
 BAD=$(pwfile 999999)
 run_in 1 "$v2" "$CT" decrypt -k "$URI" --password-file "$BAD" -n secret_2
