@@ -115,6 +115,7 @@ int vault_keystore_type_from_name(const char *name)
         {"jks", VAULT_KEYSTORE_JKS}, {"jceks", VAULT_KEYSTORE_JCEKS},
         {"pem", VAULT_KEYSTORE_PEM}, {"cert", VAULT_KEYSTORE_CERT},
         {"der", VAULT_KEYSTORE_CERT}, {"crt", VAULT_KEYSTORE_CERT}, {"dir", VAULT_KEYSTORE_DIR},
+        {"pkcs11", VAULT_KEYSTORE_PKCS11},
     };
     size_t i;
     if (!name)
