@@ -69,7 +69,9 @@ enum {
     {"key-password-fd", required_argument, NULL, OPT_KEY_PASSWORD_FD}
 
 #define CLI_KEYSTORE_OPTIONS_HELP                                                          \
-    "  -k, --keystore FILE         keystore (PKCS#12, JKS, JCEKS, PEM; type sniffed)\n"   \
+    "  -k, --keystore FILE         keystore (PKCS#12, JKS, JCEKS, PEM; type sniffed), or a\n" \
+    "                              PKCS#11 token: pkcs11:token=T;object=K[?module-path=M]\n" \
+    "                              (its PIN is the store password; docs/HARDWARE.md)\n"   \
     "      --alias ALIAS           key entry (default: the only key entry)\n"            \
     "      --storetype TYPE        force the type: pkcs12, jks, jceks, pem, cert\n"      \
     "      --password-file FILE    store password from the first line of FILE (mode 0600;\n" \

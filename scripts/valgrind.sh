@@ -16,6 +16,7 @@ cd "$build"
 # guarded/* crash on purpose (guard pages) or interpose munmap.
 vg tests/api_test_runtime --jobs 1 --filter '!(guarded)/*'
 vg tests/api_test_keystore_api --jobs 1
+vg tests/api_test_pkcs11 --jobs 1
 vg tests/unit_test_runtime_locate --jobs 1
 if grep -l "ERROR SUMMARY: [1-9]" "$logs"/*.log; then
     grep -h -B30 "ERROR SUMMARY: [1-9]" "$logs"/*.log | head -80

@@ -1,5 +1,6 @@
 /* Keystore core: open, sniff, dispatch to the format readers, entries, lookup. */
 #include "keystore_internal.h"
+#include "keystore_pkcs11.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -96,7 +97,8 @@ EVP_PKEY *ks_pkey_from_p8(const PKCS8_PRIV_KEY_INFO *p8)
     return EVP_PKCS82PKEY(p8);
 }
 
-static const char *const type_names[] = {"AUTO", "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR"};
+static const char *const type_names[] = {"AUTO", "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR",
+                                          "PKCS11"};
 
 const char *vault_keystore_type_name(vault_keystore_type type)
 {
@@ -113,6 +115,7 @@ int vault_keystore_type_from_name(const char *name)
         {"jks", VAULT_KEYSTORE_JKS}, {"jceks", VAULT_KEYSTORE_JCEKS},
         {"pem", VAULT_KEYSTORE_PEM}, {"cert", VAULT_KEYSTORE_CERT},
         {"der", VAULT_KEYSTORE_CERT}, {"crt", VAULT_KEYSTORE_CERT}, {"dir", VAULT_KEYSTORE_DIR},
+        {"pkcs11", VAULT_KEYSTORE_PKCS11},
     };
     size_t i;
     if (!name)
@@ -198,6 +201,8 @@ void vault_keystore_free(vault_keystore *ks)
     for (i = 0; i < ks->count; i++)
         entry_free(ks->entries[i]);
     vault_free_ptr(ks->entries);
+    if (ks->device_close)
+        ks->device_close(ks->device);
     vault_secret_free(ks->store_password);
     vault_free_ptr(ks->path);
     pthread_mutex_destroy(&ks->lock);
@@ -514,9 +519,14 @@ int vault_keystore_open(vault_keystore **out, const char *path, const vault_keys
     if (!out || !path)
         return vault_err(VAULT_EINVAL, "vault_keystore_open: invalid argument");
     *out = NULL;
+    if (ks_is_pkcs11_uri(path) && (strstr(path, "pin-value") || strstr(path, "pin-source")))
+        return vault_err(VAULT_EINVAL, "a PKCS#11 URI with a PIN in it is refused: give the PIN as "
+                         "the keystore password");
     rc = keystore_new(&ks, path, opts);
     if (rc != 0)
         return rc;
+    if (ks_is_pkcs11_uri(path))
+        return finish_open(out, ks, ks_read_pkcs11(ks));
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         ks->type = VAULT_KEYSTORE_DIR;
         return finish_open(out, ks, ks_read_dir(ks));

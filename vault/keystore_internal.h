@@ -47,6 +47,8 @@ struct vault_keystore {
     void *payload;
     vault_secret *store_password; /* used for keys when no key password is given */
     pthread_mutex_t lock;
+    void *device;                 /* a token holding the keys, or NULL */
+    void (*device_close)(void *device);
 };
 
 /* Add an entry with a new alias; a duplicate alias (case-insensitive) is a
@@ -101,5 +103,16 @@ int ks_unlock(vault_keystore *ks, ks_entry *e);
 
 /* The private key of an entry, unlocked; borrowed from the keystore. */
 int ks_private_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey, ks_entry **entry);
+
+/* A private-key decryption by a key held in a device (PKCS#11 token).
+ * raw: no padding (the k-byte block); else md NULL for PKCS#1 v1.5, or OAEP
+ * with md, mgf1 and label. Returns KS_NOT_DEVICE for a key held in memory
+ * (use EVP), KS_DEVICE_UNSUPPORTED when the device lacks that padding, 0
+ * when the decryption failed, 1 with *out_len bytes in out (k bytes). */
+#define KS_NOT_DEVICE (-2)
+#define KS_DEVICE_UNSUPPORTED (-1)
+int ks_device_decrypt(EVP_PKEY *key, int raw, const EVP_MD *md, const EVP_MD *mgf1,
+                      const unsigned char *label, size_t label_len, const unsigned char *in,
+                      size_t in_len, unsigned char *out, size_t *out_len);
 
 #endif

@@ -138,7 +138,8 @@ static int not_rsa(EVP_PKEY *key)
 }
 
 /* One private-key operation with padding u (NULL: none) into buf (k
- * bytes); returns whether it worked, leaving no OpenSSL error queued. */
+ * bytes); returns 1 when it worked, 0 when not, KS_DEVICE_UNSUPPORTED
+ * when the key's token lacks the padding; no OpenSSL error is left queued. */
 static int private_decrypt(EVP_PKEY *key, const rsa_unpad *u, const unsigned char *in,
                            size_t in_len, unsigned char *buf, size_t *n)
 {
@@ -146,8 +147,16 @@ static int private_decrypt(EVP_PKEY *key, const rsa_unpad *u, const unsigned cha
     size_t k = (size_t)EVP_PKEY_get_size(key);
     int ok;
 
-    atomic_fetch_add(&private_key_ops, 1);
     *n = k;
+    /* A key held in a token decrypts there (KS_DEVICE_UNSUPPORTED: < 0). */
+    ok = ks_device_decrypt(key, u == NULL, u ? u->md : NULL, u ? u->mgf1 : NULL, u ? u->label : NULL,
+                           u ? u->label_len : 0, in, in_len, buf, n);
+    if (ok != KS_NOT_DEVICE) {
+        if (ok >= 0)
+            atomic_fetch_add(&private_key_ops, 1);
+        return ok;
+    }
+    atomic_fetch_add(&private_key_ops, 1);
     ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
     ok = ctx && EVP_PKEY_decrypt_init(ctx) > 0 &&
          (u ? set_unpad(ctx, u) && (u->md || no_implicit_rejection(ctx))
@@ -172,6 +181,11 @@ static int decrypt_with(EVP_PKEY *key, const rsa_unpad *u, const unsigned char *
     if (!buf)
         return vault_err(VAULT_ENOMEM, "out of memory");
     ok = private_decrypt(key, u, in, in_len, buf, &n);
+    if (ok < 0) { /* the token lacks this padding: raw RSA there, the padding checked here */
+        size_t which;
+        sodium_free(buf);
+        return rsa_decrypt_multi(key, u, 1, in, in_len, out, &which);
+    }
     /* One error whatever failed: padding, length or key. */
     rc = ok ? vault_secret_new(out, buf, n) : vault_err(VAULT_EAUTH, DECRYPT_FAILED);
     sodium_free(buf);
@@ -334,7 +348,7 @@ int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const uns
     work = vault_secure_malloc(k * (n + 1));
     if (!work)
         return vault_err(VAULT_ENOMEM, "out of memory");
-    ok = private_decrypt(key, NULL, in, in_len, work, &got) && got == k;
+    ok = private_decrypt(key, NULL, in, in_len, work, &got) > 0 && got == k;
     for (i = 0; ok && i < n; i++) {
         unsigned char *w = work + k * (i + 1);
         size_t o, l, good;

@@ -29,7 +29,7 @@ static int path_join(char **out, const char *dir, const char *rel)
     size_t a = strlen(dir), b = strlen(rel);
 
     *out = NULL;
-    if (rel[0] == '/' || a == 0)
+    if (rel[0] == '/' || a == 0 || strncmp(rel, "pkcs11:", 7) == 0) /* a token's URI */
         *out = vault_strdup(rel);
     else if ((*out = vault_malloc(a + b + 2)) != NULL)
         snprintf(*out, a + b + 2, "%s%s%s", dir, dir[a - 1] == '/' ? "" : "/", rel);

@@ -26,7 +26,9 @@ typedef enum vault_keystore_type {
     VAULT_KEYSTORE_JCEKS,
     VAULT_KEYSTORE_PEM,      /**< PEM key and/or certificates (a bundle). */
     VAULT_KEYSTORE_CERT,     /**< One bare certificate, PEM or DER. */
-    VAULT_KEYSTORE_DIR       /**< A directory of PEM certificates. */
+    VAULT_KEYSTORE_DIR,      /**< A directory of PEM certificates. */
+    VAULT_KEYSTORE_PKCS11    /**< A PKCS#11 token named by an RFC 7512 URI
+                                  (docs/HARDWARE.md); never sniffed. */
 } vault_keystore_type;
 
 /** What an entry holds. */
@@ -53,7 +55,8 @@ typedef struct vault_keystore_options {
 #define VAULT_KEYSTORE_OPTIONS_INIT { VAULT_KEYSTORE_OPTIONS_VERSION, VAULT_KEYSTORE_AUTO, NULL, NULL }
 
 /**
- * Open a keystore file (or a directory of PEM certificates). The store
+ * Open a keystore file (or a directory of PEM certificates, or a PKCS#11
+ * token named by a "pkcs11:" URI, whose PIN is the store password). The store
  * password is asked for when the format has one, and the integrity of the
  * store is checked with it. Private keys are decrypted on first use, asking
  * for the key password then.
@@ -80,7 +83,7 @@ VAULT_EXTERN(void) vault_keystore_free(vault_keystore *ks);
 /** The detected (or forced) type. */
 VAULT_EXTERN(vault_keystore_type) vault_keystore_get_type(const vault_keystore *ks);
 
-/** Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR". */
+/** Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR", "PKCS11". */
 VAULT_EXTERN(const char *) vault_keystore_type_name(vault_keystore_type type);
 
 /** Parse a type name (case-insensitive, also "p12", "pfx", "der"); -1 when unknown. */
