@@ -85,10 +85,12 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
     }
     r->cert = cert;
     r->pub = X509_get_pubkey(cert);
-    if (!r->pub || !(EVP_PKEY_is_a(r->pub, "RSA") || EVP_PKEY_is_a(r->pub, "RSA-PSS"))) {
+    if (!r->pub || !(EVP_PKEY_is_a(r->pub, "RSA") || EVP_PKEY_is_a(r->pub, "RSA-PSS") ||
+                     ec_stanza_type(r->pub) != 0)) {
         vault_recipient_free(r);
         ERR_clear_error();
-        return vault_err(VAULT_EFORMAT, "%s: the certificate's key is not RSA", where);
+        return vault_err(VAULT_EFORMAT, "%s: the certificate's key is not RSA, EC P-256/P-384/P-521, "
+                         "X25519 or Ed25519", where);
     }
     len = i2d_X509(cert, &der);
     if (len <= 0) {
@@ -98,7 +100,14 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
     EVP_Digest(der, (size_t)len, r->sha1, NULL, EVP_sha1(), NULL);
     EVP_Digest(der, (size_t)len, r->sha256, NULL, EVP_sha256(), NULL);
     OPENSSL_free(der);
-    vault_hex(r->key_id, r->sha256, sizeof r->sha256, 0);
+    /* Native stanzas name RSA keys by certificate, the others by key. */
+    if (ec_stanza_type(r->pub) == 0)
+        memcpy(r->id, r->sha256, sizeof r->id);
+    else if (ec_key_id(r->pub, r->id) != 0) {
+        vault_recipient_free(r);
+        return vault_err(VAULT_EFORMAT, "%s: cannot encode the certificate's public key", where);
+    }
+    vault_hex(r->key_id, r->id, sizeof r->id, 0);
     *out = r;
     return 0;
 }
@@ -235,6 +244,10 @@ int vault_sealer_new(vault_sealer **out, const vault_seal_options *opts)
                               vault_secret_len(opts->symmetric_key));
     else if (!opts->recipients[0])
         rc = vault_err(VAULT_EINVAL, "vault_seal_options: NULL recipient");
+    else if (ec_stanza_type(opts->recipients[0]->pub) != 0)
+        rc = vault_err(VAULT_EINVAL, "the %s format needs an RSA certificate; the key of %s is %s "
+                       "(the native format seals to it)", vault_format_name(f),
+                       opts->recipients[0]->key_id, EVP_PKEY_get0_type_name(opts->recipients[0]->pub));
     else
         rc = recipient_dup(&s->rsa, opts->recipients[0]);
     if (rc != 0) {

@@ -62,13 +62,19 @@ typedef struct vault_recipient vault_recipient;
  * Make a recipient from a keystore entry's certificate (a private-key entry,
  * a trusted certificate, or the one certificate of a bare certificate file).
  * alias NULL picks the entry of a one-entry store, else the only key entry.
- * The certificate is copied.
- * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT (no certificate, or not an RSA key).
+ * The certificate is copied. RSA keys serve every format; EC P-256/P-384/
+ * P-521, X25519 and Ed25519 keys serve the native format only.
+ * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT (no certificate, or a key of
+ *         another type).
  */
 VAULT_EXTERN(int) vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *ks,
                                                 const char *alias);
 
-/** The recipient's key id: lower-case hex SHA-256 of its certificate (DER). */
+/**
+ * The recipient's key id as native values carry it, in lower-case hex: the
+ * SHA-256 of its certificate (DER) for an RSA key, of its public key
+ * (SubjectPublicKeyInfo DER) for the other key types.
+ */
 VAULT_EXTERN(const char *) vault_recipient_key_id(const vault_recipient *r);
 
 /** Free a recipient. NULL-safe. */
