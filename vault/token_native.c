@@ -791,8 +791,19 @@ static int entry_key_id(const nv_open *o, ks_entry *e, int unlock, unsigned *typ
                         unsigned char id[NV_ID])
 {
     EVP_PKEY *key = NULL;
+    size_t i;
     int rc;
 
+    /* Values with RSA stanzas only (all values before EC ones existed) need
+     * nothing but the certificate's hash: no key is looked at. */
+    for (i = 0; e->info.has_certificate && i < o->v->count; i++)
+        if (o->v->st[i].type != NV_TYPE_RSA)
+            break;
+    if (e->info.has_certificate && i == o->v->count) {
+        *type = NV_TYPE_RSA;
+        memcpy(id, e->info.sha256, NV_ID);
+        return 0;
+    }
     if (e->info.has_certificate)
         key = X509_get0_pubkey(sk_X509_value(e->chain, 0));
     else if (unlock && (rc = ks_private_key(o->ks, e->alias, &key, NULL)) != 0)
@@ -811,10 +822,17 @@ static int wrong_key(const nv_open *o)
 {
     char ids[4 * (2 * NV_ID + 2) + 32], ours[2 * NV_ID + 1];
     unsigned char id[NV_ID];
-    unsigned type;
-    /* A key without certificate that was unlocked to open has its id too. */
-    int known = entry_key_id(o, o->entry, 0, &type, id) == 0 ||
-                (o->entry->pkey && ec_stanza_type(o->entry->pkey) && ec_key_id(o->entry->pkey, id) == 0);
+    /* Our id as a stanza for our key would carry it; a key without
+     * certificate that was unlocked to open has one too, unless RSA. */
+    EVP_PKEY *key = o->entry->info.has_certificate ? X509_get0_pubkey(sk_X509_value(o->entry->chain, 0))
+                                                   : o->entry->pkey;
+    int known = key && ec_stanza_type(key) && ec_key_id(key, id) == 0;
+
+    ERR_clear_error();
+    if (!known && o->entry->info.has_certificate) {
+        memcpy(id, o->entry->info.sha256, NV_ID);
+        known = 1;
+    }
 
     list_ids(o->v, ids, sizeof ids);
     if (!known)

@@ -202,6 +202,8 @@ Test(native_ec, inspect_names_types_and_key_ids)
     native_info_release(&info);
 }
 
+static void seal_session(size_t *k, size_t nk, size_t n, char **out);
+
 Test(native_ec, wrong_key_names_both_key_ids)
 {
     vault_secret *s = NULL;
@@ -211,6 +213,15 @@ Test(native_ec, wrong_key_names_both_key_ids)
     cr_assert_eq(native_open(NULL, ks[1], NULL, "db.password", rows[0].value, NULL, &s), VAULT_EKEY);
     cr_assert(strstr(test_errmsg(), p256) && strstr(test_errmsg(), p384), "%s", test_errmsg());
     cr_assert(strstr(test_errmsg(), "db.password") != NULL);
+    /* an EC key facing an RSA-only value still shows its own key id */
+    {
+        size_t rsa = 5;
+        char *v;
+        seal_session(&rsa, 1, 1, &v);
+        cr_assert_eq(native_open(NULL, ks[0], NULL, "a0", v, NULL, &s), VAULT_EKEY);
+        cr_assert(strstr(test_errmsg(), p256) != NULL, "%s", test_errmsg());
+        vault_string_free(v);
+    }
 }
 
 /* Seal n values to the recipients in one session. */
