@@ -390,3 +390,49 @@ Test(native_ec, wso2_formats_refuse_ec_recipients)
     cr_assert_null(s);
     vault_recipient_free(r);
 }
+
+/* The allocation hook fails each allocation of sealing to and opening with
+ * an EC recipient in turn: every one is VAULT_ENOMEM, nothing leaks. */
+Test(native_ec, every_allocation_failure_is_enomem)
+{
+    vault_recipient *r = NULL;
+    native_sealer *s = NULL;
+    vault_secret *out = NULL;
+    unsigned long total, n;
+    char *v = NULL;
+    EVP_PKEY *pkey;
+    int rc;
+
+    cr_assert_eq(vault_recipient_from_keystore(&r, ks[0], NULL), 0);
+    cr_assert_eq(ks_private_key(ks[0], NULL, &pkey, NULL), 0); /* unlock outside the loop */
+    vault_test_alloc_fail_at(0);
+    cr_assert_eq(native_sealer_new(&s, (const vault_recipient *const *)&r, 1), 0);
+    total = vault_test_alloc_fail_at(0);
+    native_sealer_free(s);
+    cr_assert_gt(total, 0);
+    for (n = 1; n <= total; n++) {
+        s = NULL;
+        vault_test_alloc_fail_at(n);
+        rc = native_sealer_new(&s, (const vault_recipient *const *)&r, 1);
+        vault_test_alloc_fail_at(0);
+        cr_assert_eq(rc, VAULT_ENOMEM, "sealer, allocation %lu: %d", n, rc);
+        cr_assert_null(s);
+    }
+    cr_assert_eq(native_sealer_new(&s, (const vault_recipient *const *)&r, 1), 0);
+    cr_assert_eq(native_seal(s, "alias", "secret", 6, &v), 0);
+    vault_test_alloc_fail_at(0);
+    cr_assert_eq(native_open(NULL, ks[0], NULL, "alias", v, NULL, &out), 0);
+    total = vault_test_alloc_fail_at(0);
+    vault_secret_free(out);
+    for (n = 1; n <= total; n++) {
+        out = NULL;
+        vault_test_alloc_fail_at(n);
+        rc = native_open(NULL, ks[0], NULL, "alias", v, NULL, &out);
+        vault_test_alloc_fail_at(0);
+        cr_assert_eq(rc, VAULT_ENOMEM, "open, allocation %lu: %d (%s)", n, rc, test_errmsg());
+        cr_assert_null(out);
+    }
+    vault_string_free(v);
+    native_sealer_free(s);
+    vault_recipient_free(r);
+}
