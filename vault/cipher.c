@@ -108,6 +108,7 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
         return vault_err(VAULT_EFORMAT, "%s: cannot encode the certificate's public key", where);
     }
     vault_hex(r->key_id, r->id, sizeof r->id, 0);
+    vault_hex(r->thumbprint, r->sha256, sizeof r->sha256, 0);
     *out = r;
     return 0;
 }
@@ -161,6 +162,11 @@ int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *k
 const char *vault_recipient_key_id(const vault_recipient *r)
 {
     return r ? r->key_id : NULL;
+}
+
+const char *vault_recipient_thumbprint(const vault_recipient *r)
+{
+    return r ? r->thumbprint : NULL;
 }
 
 void vault_recipient_free(vault_recipient *r)

@@ -15,6 +15,7 @@ struct vault_recipient {
     unsigned char sha256[32];
     unsigned char id[32];   /* the native key id: sha256 for RSA, else SHA-256 of the SPKI */
     char key_id[65];        /* lower-case hex of id */
+    char thumbprint[65];    /* lower-case hex of sha256 */
 };
 
 /* Native recipient stanza types (docs/FORMAT.md 4, 5.6). */

@@ -77,6 +77,12 @@ VAULT_EXTERN(int) vault_recipient_from_keystore(vault_recipient **out, const vau
  */
 VAULT_EXTERN(const char *) vault_recipient_key_id(const vault_recipient *r);
 
+/**
+ * The SHA-256 of the recipient's certificate (DER) in lower-case hex, as the
+ * keystore entry's sha256 shows it; the same as the key id for RSA keys.
+ */
+VAULT_EXTERN(const char *) vault_recipient_thumbprint(const vault_recipient *r);
+
 /** Free a recipient. NULL-safe. */
 VAULT_EXTERN(void) vault_recipient_free(vault_recipient *r);
 

@@ -125,6 +125,12 @@ done
 python_opens secp256r1.key db.password "$v"
 python_opens x.key db.password "$v"
 
+# Trust: an EC certificate is named by its subject and certificate fingerprint.
+run_in 1 "$SECRET" "$CT" encrypt --cert secp256r1.crt --truststore rsa.crt
+contains "$err" "CN=secp256r1 test"
+contains "$err" "$(openssl x509 -in secp256r1.crt -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)"
+run_in 0 "$SECRET" "$CT" encrypt --cert secp256r1.crt --truststore secp256r1.crt
+
 value_of() { sed -n -E "s/^\"?$1\"? = [\"'](.*)[\"']\$/\1/p" "$2"; }
 printf '[server]\nhostname = "h"\n\n[secrets]\ndb_password = "[%s]"\napi_token = "[%s]"\n' \
     "$SECRET" "$SECRET" > deployment.toml
