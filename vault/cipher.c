@@ -113,6 +113,42 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
     return 0;
 }
 
+/* A key entry without certificate (a PEM or PKCS#8 key alone): an EC,
+ * X25519 or Ed25519 key is named by its public key, so its public half is
+ * recipient enough; an RSA key is named by a certificate it lacks. The
+ * key is unlocked (asking for its password) to read the public half. */
+static int recipient_from_key(vault_recipient **out, const vault_keystore *ks, const char *alias,
+                              const char *where)
+{
+    vault_recipient *r;
+    EVP_PKEY *key;
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    int len, rc;
+
+    /* Unlocking caches the key in the keystore, behind its own lock. */
+    if ((rc = ks_private_key((vault_keystore *)ks, alias, &key, NULL)) != 0)
+        return rc;
+    if (ec_stanza_type(key) == 0)
+        return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to (only EC, X25519 and "
+                         "Ed25519 keys can be sealed to without one)", where);
+    if (!(r = vault_calloc(1, sizeof *r)))
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    /* The public half only: the recipient never holds the private key. */
+    len = i2d_PUBKEY(key, &der);
+    p = der;
+    if (len > 0)
+        r->pub = d2i_PUBKEY(NULL, &p, len);
+    OPENSSL_free(der);
+    if (!r->pub || ec_key_id(r->pub, r->id) != 0) {
+        vault_recipient_free(r);
+        return vault_err_ssl(VAULT_EFORMAT, "%s: cannot encode the public key", where);
+    }
+    vault_hex(r->key_id, r->id, sizeof r->id, 0);
+    *out = r;
+    return 0;
+}
+
 /* alias NULL: the only entry of a one-entry store (a bare certificate),
  * else the only key entry, else for a certificate bundle (leaf first, then
  * its issuers) its first certificate, as vault_keystore_verify() picks it. */
@@ -148,6 +184,8 @@ int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *k
     if ((rc = find_entry(ks, alias, &e)) != 0)
         return rc;
     snprintf(where, sizeof where, "%s: alias \"%s\"", vault_keystore_path(ks), e->alias);
+    if (e->kind == VAULT_ENTRY_PRIVATE_KEY && e->chain_length == 0)
+        return recipient_from_key(out, ks, e->alias, where);
     if (e->kind == VAULT_ENTRY_SECRET_KEY || vault_keystore_cert_der(ks, e->alias, 0, &der, &len) != 0)
         return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to", where);
     p = der;
@@ -184,7 +222,8 @@ static int recipient_dup(vault_recipient **out, const vault_recipient *r)
     if (!d)
         return vault_err(VAULT_ENOMEM, "out of memory");
     *d = *r;
-    X509_up_ref(d->cert);
+    if (d->cert)
+        X509_up_ref(d->cert);
     EVP_PKEY_up_ref(d->pub);
     *out = d;
     return 0;

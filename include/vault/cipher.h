@@ -63,7 +63,10 @@ typedef struct vault_recipient vault_recipient;
  * a trusted certificate, or the one certificate of a bare certificate file).
  * alias NULL picks the entry of a one-entry store, else the only key entry.
  * The certificate is copied. RSA keys serve every format; EC P-256/P-384/
- * P-521, X25519 and Ed25519 keys serve the native format only.
+ * P-521, X25519 and Ed25519 keys serve the native format only. A key entry
+ * without certificate (a key file alone) holding one of the latter is a
+ * recipient by its public key: the key is unlocked to read it (the
+ * keystore's password callback may be asked).
  * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT (no certificate, or a key of
  *         another type).
  */

@@ -105,6 +105,18 @@ for ks in x.p12 x.pem x.key; do # x.key: no certificate, the key id comes from t
     equals "$out" "$SECRET"
 done
 python_opens x.key db.password "$v"
+# A key alone (no certificate) is a recipient too: its key id is its public key's.
+run_in 0 "$SECRET" "$CT" encrypt -k x.key -n db.password
+run_in 0 "${out#db.password=}" "$CT" decrypt -k x.p12 --password-file "$PW" -n db.password
+equals "$out" "$SECRET"
+openssl pkey -in x.key -aes256 -passout pass:changeit -out x-enc.key
+run_in 0 "$SECRET" "$CT" encrypt -k x-enc.key --key-password-file "$PW" -n db.password
+python_opens x.key db.password "${out#db.password=}"
+run_in 1 "$SECRET" "$CT" encrypt -k x-enc.key
+contains "$err" "x-enc.key"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsa-alone.key 2>/dev/null
+run_in 1 "$SECRET" "$CT" encrypt -k rsa-alone.key
+contains "$err" "no certificate"
 run_in 1 "$v" "$CT" decrypt -k ec.pem -n db.password
 contains "$err" "$(spki_id x.crt)"
 contains "$err" "$(spki_id ec.crt)"
