@@ -21,6 +21,7 @@
 #define NV_MAX_BODY 2048
 #define NV_MAX_CT ((UINT64_C(1) << 38) - 48)
 #define NV_CACHE_MAX 65536 /* sessions remembered; beyond, no memo */
+#define NV_KEY_ID_MEMO 8   /* key entries whose key id is remembered */
 
 static const char oaep_label[] = "vault:v1:data-key";
 static const char commit_info[] = "vault:v1:commitment";
@@ -68,6 +69,12 @@ struct native_cache {
     char *header_text;           /* the last header's base64url, whole groups of four (public) */
     size_t header_text_len;
     unsigned char *header_bin;   /* and its header_text_len / 4 * 3 bytes */
+    struct {                     /* key ids of EC, X25519, Ed25519 entries (public): */
+        const void *entry;       /* reading a key's point costs more than the AEAD */
+        unsigned type;
+        unsigned char id[NV_ID];
+    } key_ids[NV_KEY_ID_MEMO];
+    size_t key_ids_next;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -781,6 +788,40 @@ static void list_ids(const nv_value *v, char *buf, size_t size)
         snprintf(buf + used, size - used, " and %zu more", v->count - 4);
 }
 
+static int key_id_memo_get(native_cache *c, const ks_entry *e, unsigned *type,
+                           unsigned char id[NV_ID])
+{
+    size_t i;
+    int hit = 0;
+
+    if (!c)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    for (i = 0; i < NV_KEY_ID_MEMO && !hit; i++)
+        if (c->key_ids[i].entry == e) {
+            *type = c->key_ids[i].type;
+            memcpy(id, c->key_ids[i].id, NV_ID);
+            hit = 1;
+        }
+    pthread_mutex_unlock(&c->lock);
+    return hit;
+}
+
+static void key_id_memo_put(native_cache *c, const ks_entry *e, unsigned type,
+                            const unsigned char id[NV_ID])
+{
+    size_t i;
+
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    i = c->key_ids_next++ % NV_KEY_ID_MEMO;
+    c->key_ids[i].entry = e;
+    c->key_ids[i].type = type;
+    memcpy(c->key_ids[i].id, id, NV_ID);
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* How the stanzas name entry e: for an EC, X25519 or Ed25519 key the
  * SHA-256 of its public key (from the certificate, else from the private
  * key, unlocked when unlock is set), for another key with a certificate
@@ -804,13 +845,19 @@ static int entry_key_id(const nv_open *o, ks_entry *e, int unlock, unsigned *typ
         memcpy(id, e->info.sha256, NV_ID);
         return 0;
     }
+    if (key_id_memo_get(o->cache, e, type, id))
+        return 0;
     if (e->info.has_certificate)
         key = X509_get0_pubkey(sk_X509_value(e->chain, 0));
     else if (unlock && (rc = ks_private_key(o->ks, e->alias, &key, NULL)) != 0)
         return rc;
     ERR_clear_error();
-    if (key && (*type = ec_stanza_type(key)) != 0)
-        return ec_key_id(key, id) == 0 ? 0 : 1;
+    if (key && (*type = ec_stanza_type(key)) != 0) {
+        if (ec_key_id(key, id) != 0)
+            return 1;
+        key_id_memo_put(o->cache, e, *type, id);
+        return 0;
+    }
     if (!e->info.has_certificate)
         return 1;
     *type = NV_TYPE_RSA;
