@@ -1420,6 +1420,7 @@ int native_inspect(const char *value, vault_value_info *info)
 {
     nv_value v;
     char **ids, *text;
+    const char **types;
     size_t i;
     int rc;
 
@@ -1428,17 +1429,20 @@ int native_inspect(const char *value, vault_value_info *info)
     rc = parse(value, "native value", &v);
     if (rc != 0)
         return rc;
-    /* One block: the pointer array, then the hex strings. */
-    ids = vault_malloc(v.count * (sizeof *ids + 2 * NV_ID + 1));
+    /* One block: the id pointers, the type pointers, then the hex strings. */
+    ids = vault_malloc(v.count * (2 * sizeof *ids + 2 * NV_ID + 1));
     if (!ids) {
         value_clear(&v);
         return vault_err(VAULT_ENOMEM, "out of memory");
     }
-    text = (char *)(ids + v.count);
+    types = (const char **)(ids + v.count);
+    text = (char *)(ids + 2 * v.count);
     for (i = 0; i < v.count; i++) {
         ids[i] = text + i * (2 * NV_ID + 1);
         vault_hex(ids[i], v.st[i].key_id, NV_ID, 0);
+        types[i] = v.st[i].type == NV_TYPE_RSA ? "cert-sha256" : "spki-sha256";
     }
+    info->key_id_types = types;
     info->format = VAULT_FORMAT_NATIVE;
     info->algorithm = algorithm_of(&v);
     info->recipient_count = v.count;
@@ -1453,7 +1457,8 @@ void native_info_release(vault_value_info *info)
 {
     if (!info)
         return;
-    vault_free_ptr((void *)info->key_ids);
+    vault_free_ptr((void *)info->key_ids); /* key_id_types lives in the same block */
     info->key_ids = NULL;
+    info->key_id_types = NULL;
     info->recipient_count = 0;
 }

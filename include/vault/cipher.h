@@ -234,12 +234,16 @@ typedef struct vault_value_info {
     size_t recipient_count;      /**< RSA recipients (0 for symmetric). */
     const char *const *key_ids;  /**< recipient_count key ids, when the format has them:
                                       native, the lower-case hex SHA-256 of each
-                                      certificate; a holder, the upper-case hex SHA-1
+                                      certificate or public key (key_id_types); a holder, the upper-case hex SHA-1
                                       thumbprint it records. NULL otherwise. */
     size_t ciphertext_bytes;     /**< Size of the sealed payload. */
     size_t plaintext_bytes;      /**< Exact for AEAD formats, 0 when unknown (RSA). */
     size_t iv_bytes;             /**< Symmetric form: IV length. */
     int legacy;                  /**< PKCS#1 v1.5 (0 for raw values: not recorded). */
+    const char *const *key_id_types; /**< Native: per key id, what it hashes:
+                                          "cert-sha256" (an RSA recipient's certificate) or
+                                          "spki-sha256" (an EC, X25519 or Ed25519 recipient's
+                                          public key). NULL otherwise. */
 } vault_value_info;
 
 /**

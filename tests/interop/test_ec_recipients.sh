@@ -136,6 +136,10 @@ for ks in rsa.p12 secp256r1.p12 x.p12; do
 done
 python_opens secp256r1.key db.password "$v"
 python_opens x.key db.password "$v"
+# inspect --json types each key id: the RSA certificate's hash, the EC and X25519 public keys'.
+run_in 0 "$v" "$CT" inspect --json
+equals "$(printf '%s' "$out" | python3 -c 'import json, sys; print(" ".join(k["type"] + "=" + k["value"] for k in json.load(sys.stdin)["key_ids"]))')" \
+    "cert-sha256=$(openssl x509 -in rsa.crt -outform DER | sha256sum | cut -c1-64) spki-sha256=$(spki_id secp256r1.crt) spki-sha256=$(spki_id x.crt)"
 
 # Trust: an EC certificate is named by its subject and certificate fingerprint.
 run_in 1 "$SECRET" "$CT" encrypt --cert secp256r1.crt --truststore rsa.crt
