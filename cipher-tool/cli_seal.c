@@ -124,7 +124,7 @@ static const vault_keystore_entry *recipient_entry(const vault_keystore *ks, con
         if (vault_keystore_entry_at(ks, i, &e) != 0 || !e->has_certificate)
             continue;
         sodium_bin2hex(id, sizeof id, e->sha256, sizeof e->sha256);
-        if (strcmp(id, vault_recipient_key_id(r)) == 0)
+        if (strcmp(id, vault_recipient_thumbprint(r)) == 0)
             return e;
     }
     return NULL;
@@ -140,7 +140,7 @@ int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, co
     if (!trust_ks) {
         if (e && e->not_after < (int64_t)time(NULL))
             cli_warning("certificate \"%s\" (SHA-256 %s) of %s has expired; sealing to it anyway",
-                        subject, vault_recipient_key_id(r), vault_keystore_path(ks));
+                        subject, vault_recipient_thumbprint(r), vault_keystore_path(ks));
         return EXIT_OK;
     }
     if (vault_keystore_verify(trust_ks, ks, alias, 0, 0) == 0)
@@ -148,11 +148,11 @@ int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, co
     err = vault_error_last();
     if (allow_untrusted) {
         cli_warning("sealing to an untrusted certificate \"%s\" (SHA-256 %s): %s", subject,
-                    vault_recipient_key_id(r), err ? err->message : "not trusted");
+                    vault_recipient_thumbprint(r), err ? err->message : "not trusted");
         return EXIT_OK;
     }
     cli_error("refusing to seal to certificate \"%s\" (SHA-256 %s): %s", subject,
-              vault_recipient_key_id(r), err ? err->message : "not trusted");
+              vault_recipient_thumbprint(r), err ? err->message : "not trusted");
     cli_hint("--allow-untrusted seals to it anyway");
     return EXIT_FAIL;
 }

@@ -55,7 +55,8 @@ static int print_json(const vault_value_info *info)
     const char *id_type = info->format == VAULT_FORMAT_WSO2_HOLDER ? "cert-sha1" : "cert-sha256";
 
     for (i = 0; info->key_ids && i < info->recipient_count; i++)
-        json_array_append_new(ids, cli_json_key_id(id_type, info->key_ids[i]));
+        json_array_append_new(ids, cli_json_key_id(info->key_id_types ? info->key_id_types[i] : id_type,
+                                                   info->key_ids[i]));
     json_object_set_new(o, "format", json_string(vault_format_name(info->format)));
     json_object_set_new(o, "algorithm", info->algorithm ? json_string(info->algorithm) : json_null());
     json_object_set_new(o, "recipient_count", json_integer((json_int_t)info->recipient_count));

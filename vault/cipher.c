@@ -85,10 +85,12 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
     }
     r->cert = cert;
     r->pub = X509_get_pubkey(cert);
-    if (!r->pub || !(EVP_PKEY_is_a(r->pub, "RSA") || EVP_PKEY_is_a(r->pub, "RSA-PSS"))) {
+    if (!r->pub || !(EVP_PKEY_is_a(r->pub, "RSA") || EVP_PKEY_is_a(r->pub, "RSA-PSS") ||
+                     ec_stanza_type(r->pub) != 0)) {
         vault_recipient_free(r);
         ERR_clear_error();
-        return vault_err(VAULT_EFORMAT, "%s: the certificate's key is not RSA", where);
+        return vault_err(VAULT_EFORMAT, "%s: the certificate's key is not RSA, EC P-256/P-384/P-521, "
+                         "X25519 or Ed25519", where);
     }
     len = i2d_X509(cert, &der);
     if (len <= 0) {
@@ -98,7 +100,51 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
     EVP_Digest(der, (size_t)len, r->sha1, NULL, EVP_sha1(), NULL);
     EVP_Digest(der, (size_t)len, r->sha256, NULL, EVP_sha256(), NULL);
     OPENSSL_free(der);
-    vault_hex(r->key_id, r->sha256, sizeof r->sha256, 0);
+    /* Native stanzas name RSA keys by certificate, the others by key. */
+    if (ec_stanza_type(r->pub) == 0)
+        memcpy(r->id, r->sha256, sizeof r->id);
+    else if (ec_key_id(r->pub, r->id) != 0) {
+        vault_recipient_free(r);
+        return vault_err(VAULT_EFORMAT, "%s: cannot encode the certificate's public key", where);
+    }
+    vault_hex(r->key_id, r->id, sizeof r->id, 0);
+    vault_hex(r->thumbprint, r->sha256, sizeof r->sha256, 0);
+    *out = r;
+    return 0;
+}
+
+/* A key entry without certificate (a PEM or PKCS#8 key alone): an EC,
+ * X25519 or Ed25519 key is named by its public key, so its public half is
+ * recipient enough; an RSA key is named by a certificate it lacks. The
+ * key is unlocked (asking for its password) to read the public half. */
+static int recipient_from_key(vault_recipient **out, const vault_keystore *ks, const char *alias,
+                              const char *where)
+{
+    vault_recipient *r;
+    EVP_PKEY *key;
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    int len, rc;
+
+    /* Unlocking caches the key in the keystore, behind its own lock. */
+    if ((rc = ks_private_key((vault_keystore *)ks, alias, &key, NULL)) != 0)
+        return rc;
+    if (ec_stanza_type(key) == 0)
+        return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to (only EC, X25519 and "
+                         "Ed25519 keys can be sealed to without one)", where);
+    if (!(r = vault_calloc(1, sizeof *r)))
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    /* The public half only: the recipient never holds the private key. */
+    len = i2d_PUBKEY(key, &der);
+    p = der;
+    if (len > 0)
+        r->pub = d2i_PUBKEY(NULL, &p, len);
+    OPENSSL_free(der);
+    if (!r->pub || ec_key_id(r->pub, r->id) != 0) {
+        vault_recipient_free(r);
+        return vault_err_ssl(VAULT_EFORMAT, "%s: cannot encode the public key", where);
+    }
+    vault_hex(r->key_id, r->id, sizeof r->id, 0);
     *out = r;
     return 0;
 }
@@ -138,6 +184,8 @@ int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *k
     if ((rc = find_entry(ks, alias, &e)) != 0)
         return rc;
     snprintf(where, sizeof where, "%s: alias \"%s\"", vault_keystore_path(ks), e->alias);
+    if (e->kind == VAULT_ENTRY_PRIVATE_KEY && e->chain_length == 0)
+        return recipient_from_key(out, ks, e->alias, where);
     if (e->kind == VAULT_ENTRY_SECRET_KEY || vault_keystore_cert_der(ks, e->alias, 0, &der, &len) != 0)
         return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to", where);
     p = der;
@@ -152,6 +200,11 @@ int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *k
 const char *vault_recipient_key_id(const vault_recipient *r)
 {
     return r ? r->key_id : NULL;
+}
+
+const char *vault_recipient_thumbprint(const vault_recipient *r)
+{
+    return r ? r->thumbprint : NULL;
 }
 
 void vault_recipient_free(vault_recipient *r)
@@ -169,7 +222,8 @@ static int recipient_dup(vault_recipient **out, const vault_recipient *r)
     if (!d)
         return vault_err(VAULT_ENOMEM, "out of memory");
     *d = *r;
-    X509_up_ref(d->cert);
+    if (d->cert)
+        X509_up_ref(d->cert);
     EVP_PKEY_up_ref(d->pub);
     *out = d;
     return 0;
@@ -235,6 +289,10 @@ int vault_sealer_new(vault_sealer **out, const vault_seal_options *opts)
                               vault_secret_len(opts->symmetric_key));
     else if (!opts->recipients[0])
         rc = vault_err(VAULT_EINVAL, "vault_seal_options: NULL recipient");
+    else if (ec_stanza_type(opts->recipients[0]->pub) != 0)
+        rc = vault_err(VAULT_EINVAL, "the %s format needs an RSA certificate; the key of %s is %s "
+                       "(the native format seals to it)", vault_format_name(f),
+                       opts->recipients[0]->key_id, EVP_PKEY_get0_type_name(opts->recipients[0]->pub));
     else
         rc = recipient_dup(&s->rsa, opts->recipients[0]);
     if (rc != 0) {

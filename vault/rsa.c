@@ -17,6 +17,11 @@ unsigned long vault_test_private_key_ops(void)
     return atomic_load(&private_key_ops);
 }
 
+void vault_private_key_op(void)
+{
+    atomic_fetch_add(&private_key_ops, 1);
+}
+
 static int is_rsa(EVP_PKEY *key)
 {
     return EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS");

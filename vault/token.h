@@ -13,8 +13,47 @@ struct vault_recipient {
     EVP_PKEY *pub;          /* owned reference to the certificate's key */
     unsigned char sha1[20]; /* SHA-1 of the certificate DER (WSO2 "tp") */
     unsigned char sha256[32];
-    char key_id[65];        /* lower-case hex of sha256 */
+    unsigned char id[32];   /* the native key id: sha256 for RSA, else SHA-256 of the SPKI */
+    char key_id[65];        /* lower-case hex of id */
+    char thumbprint[65];    /* lower-case hex of sha256 */
 };
+
+/* Native recipient stanza types (docs/FORMAT.md 4, 5.6). */
+#define NV_TYPE_RSA 0x01
+#define NV_TYPE_P256 0x02
+#define NV_TYPE_P384 0x03
+#define NV_TYPE_P521 0x04
+#define NV_TYPE_X25519 0x05
+#define NV_TYPE_ED25519 0x06
+
+/* The stanza type (0x02-0x06) of an EC P-256/P-384/P-521, X25519 or
+ * Ed25519 key (public or private), 0 for any other key. */
+unsigned ec_stanza_type(EVP_PKEY *key);
+
+/* The fixed body length of an EC stanza type, 0 for other types. */
+size_t ec_stanza_body_len(unsigned type);
+
+/* "EC P-256", "X25519", ... for messages. */
+const char *ec_stanza_name(unsigned type);
+
+/* The key id of such a key: SHA-256 of its canonical SubjectPublicKeyInfo
+ * DER (FORMAT.md 5.1). VAULT_EFORMAT for other keys (no error is set). */
+int ec_key_id(EVP_PKEY *key, unsigned char id[32]);
+
+/* The body of a stanza wrapping the 32-byte data key to pub (a fresh
+ * ephemeral key each call); *body is vault_malloc'ed. */
+int ec_wrap(EVP_PKEY *pub, const unsigned char key_id[32], const unsigned char *key,
+            unsigned char **body, size_t *body_len);
+
+/* The private-key operation of an EC stanza: its 32-byte data key into a
+ * guarded secret. One ECDH with priv (whatever holds it: a token-held key
+ * needs only EVP_PKEY_derive). Every failure is VAULT_EAUTH without a
+ * message (the caller words it), or VAULT_ENOMEM. */
+int ec_unwrap(EVP_PKEY *priv, unsigned type, const unsigned char key_id[32],
+              const unsigned char *body, size_t body_len, vault_secret **out);
+
+/* Count one private-key operation (vault_test_private_key_ops). */
+void vault_private_key_op(void);
 
 /* RSA with one of the paddings below. Encryption works with any key;
  * decryption needs a private key and counts one private-key operation. */

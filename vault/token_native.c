@@ -1,6 +1,7 @@
 /* The native value format "vault:v1:" (docs/FORMAT.md). */
 #include "token_native.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -11,7 +12,6 @@
 #define NV_VERSION 0x01
 #define NV_AEAD_XCHACHA 0x01
 #define NV_AEAD_AESGCM 0x02 /* reserved, not implemented */
-#define NV_TYPE_RSA 0x01
 #define NV_MAX_STANZAS 16
 #define NV_KEY 32
 #define NV_ID 32
@@ -20,8 +20,8 @@
 #define NV_MIN_BODY 256
 #define NV_MAX_BODY 2048
 #define NV_MAX_CT ((UINT64_C(1) << 38) - 48)
-#define NV_ALGORITHM "RSA-OAEP-SHA256+XChaCha20-Poly1305"
 #define NV_CACHE_MAX 65536 /* sessions remembered; beyond, no memo */
+#define NV_KEY_ID_MEMO 8   /* key entries whose key id is remembered */
 
 static const char oaep_label[] = "vault:v1:data-key";
 static const char commit_info[] = "vault:v1:commitment";
@@ -69,6 +69,12 @@ struct native_cache {
     char *header_text;           /* the last header's base64url, whole groups of four (public) */
     size_t header_text_len;
     unsigned char *header_bin;   /* and its header_text_len / 4 * 3 bytes */
+    struct {                     /* key ids of EC, X25519, Ed25519 entries (public): */
+        const void *entry;       /* reading a key's point costs more than the AEAD */
+        unsigned type;
+        unsigned char id[NV_ID];
+    } key_ids[NV_KEY_ID_MEMO];
+    size_t key_ids_next;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -241,14 +247,18 @@ static int parse_stanza(rd *r, const char *ctx, size_t i, nv_stanza *s)
 
     if (!take(r, 1, &t) || !take(r, NV_ID, &s->key_id) || !take(r, 2, &len))
         return truncated(ctx, "a recipient stanza");
-    if (*t != NV_TYPE_RSA)
+    if (*t != NV_TYPE_RSA && ec_stanza_body_len(*t) == 0)
         return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu has unsupported type 0x%02x "
                          "(a newer libvault may have written it)", ctx, i + 1, *t);
     s->type = *t;
     s->body_len = (size_t)get_be(len, 2);
-    if (s->body_len < NV_MIN_BODY || s->body_len > NV_MAX_BODY)
+    if (*t == NV_TYPE_RSA && (s->body_len < NV_MIN_BODY || s->body_len > NV_MAX_BODY))
         return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu has a wrapped key of %zu bytes "
                          "(%d to %d allowed)", ctx, i + 1, s->body_len, NV_MIN_BODY, NV_MAX_BODY);
+    if (*t != NV_TYPE_RSA && s->body_len != ec_stanza_body_len(*t))
+        return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu (%s) has a body of %zu bytes "
+                         "(%zu expected)", ctx, i + 1, ec_stanza_name(*t), s->body_len,
+                         ec_stanza_body_len(*t));
     if (!take(r, s->body_len, &s->body))
         return truncated(ctx, "a wrapped key");
     s->bytes = start;
@@ -368,29 +378,56 @@ static int check_recipients(const vault_recipient *const *r, size_t n)
     for (i = 0; i < n; i++) {
         if (!r[i] || !r[i]->pub)
             return vault_err(VAULT_EINVAL, "recipient %zu is missing", i + 1);
-        if (!EVP_PKEY_is_a(r[i]->pub, "RSA"))
-            return vault_err(VAULT_EFORMAT, "recipient %s: not an RSA key", r[i]->key_id);
-        if (EVP_PKEY_get_bits(r[i]->pub) < 2048 || EVP_PKEY_get_size(r[i]->pub) > NV_MAX_BODY)
+        if (ec_stanza_type(r[i]->pub) != 0) {
+            /* EC, X25519, Ed25519: any size of those curves will do */
+        } else if (!EVP_PKEY_is_a(r[i]->pub, "RSA")) {
+            return vault_err(VAULT_EFORMAT, "recipient %s: not an RSA, EC P-256/P-384/P-521, "
+                             "X25519 or Ed25519 key", r[i]->key_id);
+        } else if (EVP_PKEY_get_bits(r[i]->pub) < 2048 || EVP_PKEY_get_size(r[i]->pub) > NV_MAX_BODY) {
             return vault_err(VAULT_EINVAL, "recipient %s: RSA key of %d bits; the native format "
                              "needs 2048 to 16384 bits", r[i]->key_id, EVP_PKEY_get_bits(r[i]->pub));
+        }
         for (j = 0; j < i; j++)
-            if (memcmp(r[i]->sha256, r[j]->sha256, NV_ID) == 0)
+            if (memcmp(r[i]->id, r[j]->id, NV_ID) == 0)
                 return vault_err(VAULT_EINVAL, "recipient %s is given twice", r[i]->key_id);
     }
     return 0;
+}
+
+/* The stanza body wrapping key to recipient r, and its type. */
+static int wrap_to(const vault_recipient *r, const unsigned char *key, unsigned char **body,
+                   size_t *len, unsigned char *type)
+{
+    unsigned t = ec_stanza_type(r->pub);
+
+    *type = t ? (unsigned char)t : NV_TYPE_RSA;
+    if (t)
+        return ec_wrap(r->pub, r->id, key, body, len);
+    return rsa_encrypt(r->pub, RSA_PAD_OAEP_SHA256, (const unsigned char *)oaep_label,
+                       sizeof oaep_label - 1, key, NV_KEY, body, len);
+}
+
+/* type | key-id | body-len | body at p; returns the bytes written. */
+static size_t put_stanza(unsigned char *p, unsigned char type, const unsigned char *id,
+                         const unsigned char *body, size_t len)
+{
+    p[0] = type;
+    memcpy(p + 1, id, NV_ID);
+    put_be(p + 1 + NV_ID, len, 2);
+    memcpy(p + 3 + NV_ID, body, len);
+    return 3 + NV_ID + len;
 }
 
 /* Wrap the data key to each recipient and lay out the header. */
 static int build_header(native_sealer *s, const vault_recipient *const *r, size_t n,
                         const unsigned char *key, const unsigned char *commitment)
 {
-    unsigned char *wrapped[NV_MAX_STANZAS] = {NULL};
+    unsigned char *wrapped[NV_MAX_STANZAS] = {NULL}, types[NV_MAX_STANZAS];
     size_t wlen[NV_MAX_STANZAS], i, off, total = 3 + NV_KEY;
     int rc = 0;
 
     for (i = 0; i < n && rc == 0; i++) {
-        rc = rsa_encrypt(r[i]->pub, RSA_PAD_OAEP_SHA256, (const unsigned char *)oaep_label,
-                         sizeof oaep_label - 1, key, NV_KEY, &wrapped[i], &wlen[i]);
+        rc = wrap_to(r[i], key, &wrapped[i], &wlen[i], &types[i]);
         if (rc == 0)
             total += 1 + NV_ID + 2 + wlen[i];
     }
@@ -401,13 +438,8 @@ static int build_header(native_sealer *s, const vault_recipient *const *r, size_
     s->header[0] = NV_VERSION;
     s->header[1] = NV_AEAD_XCHACHA;
     s->header[2] = (unsigned char)n;
-    for (i = 0, off = 3; i < n; i++) {
-        s->header[off] = NV_TYPE_RSA;
-        memcpy(s->header + off + 1, r[i]->sha256, NV_ID);
-        put_be(s->header + off + 1 + NV_ID, wlen[i], 2);
-        memcpy(s->header + off + 3 + NV_ID, wrapped[i], wlen[i]);
-        off += 3 + NV_ID + wlen[i];
-    }
+    for (i = 0, off = 3; i < n; i++)
+        off += put_stanza(s->header + off, types[i], r[i]->id, wrapped[i], wlen[i]);
     memcpy(s->header + off, commitment, NV_KEY);
     s->header_len = total;
 done:
@@ -756,16 +788,105 @@ static void list_ids(const nv_value *v, char *buf, size_t size)
         snprintf(buf + used, size - used, " and %zu more", v->count - 4);
 }
 
+static int key_id_memo_get(native_cache *c, const ks_entry *e, unsigned *type,
+                           unsigned char id[NV_ID])
+{
+    size_t i;
+    int hit = 0;
+
+    if (!c)
+        return 0;
+    pthread_mutex_lock(&c->lock);
+    for (i = 0; i < NV_KEY_ID_MEMO && !hit; i++)
+        if (c->key_ids[i].entry == e) {
+            *type = c->key_ids[i].type;
+            memcpy(id, c->key_ids[i].id, NV_ID);
+            hit = 1;
+        }
+    pthread_mutex_unlock(&c->lock);
+    return hit;
+}
+
+static void key_id_memo_put(native_cache *c, const ks_entry *e, unsigned type,
+                            const unsigned char id[NV_ID])
+{
+    size_t i;
+
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    i = c->key_ids_next++ % NV_KEY_ID_MEMO;
+    c->key_ids[i].entry = e;
+    c->key_ids[i].type = type;
+    memcpy(c->key_ids[i].id, id, NV_ID);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* How the stanzas name entry e: for an EC, X25519 or Ed25519 key the
+ * SHA-256 of its public key (from the certificate, else from the private
+ * key, unlocked when unlock is set), for another key with a certificate
+ * the certificate's SHA-256 (type RSA). Returns 0 with *type and id, 1 when
+ * the entry has no id (an RSA key without certificate, or a locked key),
+ * or a keystore error. */
+static int entry_key_id(const nv_open *o, ks_entry *e, int unlock, unsigned *type,
+                        unsigned char id[NV_ID])
+{
+    EVP_PKEY *key = NULL;
+    size_t i;
+    int rc;
+
+    /* Values with RSA stanzas only (all values before EC ones existed) need
+     * nothing but the certificate's hash: no key is looked at. */
+    for (i = 0; e->info.has_certificate && i < o->v->count; i++)
+        if (o->v->st[i].type != NV_TYPE_RSA)
+            break;
+    if (e->info.has_certificate && i == o->v->count) {
+        *type = NV_TYPE_RSA;
+        memcpy(id, e->info.sha256, NV_ID);
+        return 0;
+    }
+    if (key_id_memo_get(o->cache, e, type, id))
+        return 0;
+    if (e->info.has_certificate)
+        key = X509_get0_pubkey(sk_X509_value(e->chain, 0));
+    else if (unlock && (rc = ks_private_key(o->ks, e->alias, &key, NULL)) != 0)
+        return rc;
+    ERR_clear_error();
+    if (key && (*type = ec_stanza_type(key)) != 0) {
+        if (ec_key_id(key, id) != 0)
+            return 1;
+        key_id_memo_put(o->cache, e, *type, id);
+        return 0;
+    }
+    if (!e->info.has_certificate)
+        return 1;
+    *type = NV_TYPE_RSA;
+    memcpy(id, e->info.sha256, NV_ID);
+    return 0;
+}
+
 static int wrong_key(const nv_open *o)
 {
     char ids[4 * (2 * NV_ID + 2) + 32], ours[2 * NV_ID + 1];
+    unsigned char id[NV_ID];
+    /* Our id as a stanza for our key would carry it; a key without
+     * certificate that was unlocked to open has one too, unless RSA. */
+    EVP_PKEY *key = o->entry->info.has_certificate ? X509_get0_pubkey(sk_X509_value(o->entry->chain, 0))
+                                                   : o->entry->pkey;
+    int known = key && ec_stanza_type(key) && ec_key_id(key, id) == 0;
+
+    ERR_clear_error();
+    if (!known && o->entry->info.has_certificate) {
+        memcpy(id, o->entry->info.sha256, NV_ID);
+        known = 1;
+    }
 
     list_ids(o->v, ids, sizeof ids);
-    if (!o->entry->info.has_certificate)
+    if (!known)
         return vault_err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; the key of "
                          "keystore %s alias \"%s\" (which has no certificate) unwraps none of them",
                          o->alias, ids, o->ks->path, o->entry->alias);
-    vault_hex(ours, o->entry->info.sha256, NV_ID, 0);
+    vault_hex(ours, id, NV_ID, 0);
     return vault_err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; keystore %s alias "
                      "\"%s\" has key %s", o->alias, ids, o->ks->path, o->entry->alias, ours);
 }
@@ -786,8 +907,12 @@ static int unwrap_key(const nv_open *o, const nv_stanza *st, vault_secret **dk)
     *dk = NULL;
     if (rc != 0)
         return rc;
-    rc = rsa_decrypt(pkey, RSA_PAD_OAEP_SHA256, (const unsigned char *)oaep_label,
-                     sizeof oaep_label - 1, st->body, st->body_len, dk);
+    /* The private-key operation of a stanza: RSA-OAEP or one ECDH. */
+    if (st->type == NV_TYPE_RSA)
+        rc = rsa_decrypt(pkey, RSA_PAD_OAEP_SHA256, (const unsigned char *)oaep_label,
+                         sizeof oaep_label - 1, st->body, st->body_len, dk);
+    else
+        rc = ec_unwrap(pkey, st->type, st->key_id, st->body, st->body_len, dk);
     if (rc == VAULT_EAUTH || (rc == 0 && vault_secret_len(*dk) != NV_KEY))
         rc = unwrap_failed(o);
     if (rc != 0) {
@@ -840,6 +965,8 @@ static int trial_keys(const nv_open *o, unsigned char derived[NV_DERIVED])
             return 0;
     }
     for (i = 0; i < o->v->count; i++) {
+        if (o->v->st[i].type != NV_TYPE_RSA)
+            continue;
         rc = stanza_keys(o, &o->v->st[i], derived);
         if (rc != VAULT_EAUTH)
             return rc;
@@ -847,16 +974,31 @@ static int trial_keys(const nv_open *o, unsigned char derived[NV_DERIVED])
     return wrong_key(o);
 }
 
-static int data_keys(const nv_open *o, unsigned char derived[NV_DERIVED])
+/* The stanza that names the entry's key, or NULL; *rc 1 when the entry has
+ * no key id (trial), else 0 or a keystore error. */
+static const nv_stanza *our_stanza(const nv_open *o, int *rc)
 {
+    unsigned char id[NV_ID];
+    unsigned type = 0;
     size_t i;
 
-    if (!o->entry->info.has_certificate)
+    *rc = entry_key_id(o, o->entry, 1, &type, id);
+    for (i = 0; *rc == 0 && i < o->v->count; i++)
+        if (o->v->st[i].type == type && memcmp(o->v->st[i].key_id, id, NV_ID) == 0)
+            return &o->v->st[i];
+    return NULL;
+}
+
+static int data_keys(const nv_open *o, unsigned char derived[NV_DERIVED])
+{
+    int rc;
+    const nv_stanza *st = our_stanza(o, &rc);
+
+    if (rc == 1)
         return trial_keys(o, derived);
-    for (i = 0; i < o->v->count; i++)
-        if (memcmp(o->v->st[i].key_id, o->entry->info.sha256, NV_ID) == 0)
-            return stanza_keys(o, &o->v->st[i], derived);
-    return wrong_key(o);
+    if (rc != 0)
+        return rc;
+    return st ? stanza_keys(o, st, derived) : wrong_key(o);
 }
 
 static int decrypt(const nv_open *o, const unsigned char *aead_key, vault_secret **out)
@@ -906,10 +1048,12 @@ static int pick_entry(nv_open *o)
         return ks_find(o->ks, o->key_alias, &o->entry);
     for (i = 0; i < o->ks->count; i++) {
         ks_entry *e = o->ks->entries[i];
-        if (e->info.kind != VAULT_ENTRY_PRIVATE_KEY || !e->info.has_certificate)
+        unsigned char id[NV_ID];
+        unsigned type;
+        if (e->info.kind != VAULT_ENTRY_PRIVATE_KEY || entry_key_id(o, e, 0, &type, id) != 0)
             continue;
         for (j = 0; j < o->v->count; j++)
-            if (memcmp(o->v->st[j].key_id, e->info.sha256, NV_ID) == 0) {
+            if (o->v->st[j].type == type && memcmp(o->v->st[j].key_id, id, NV_ID) == 0) {
                 o->entry = e;
                 return 0;
             }
@@ -1061,7 +1205,7 @@ static int keep_stanza(const native_rewrapper *rw, const nv_stanza *st)
         if (memcmp(rw->remove[i], st->key_id, NV_ID) == 0)
             return 0;
     for (i = 0; i < rw->nadd; i++)
-        if (memcmp(rw->add[i]->sha256, st->key_id, NV_ID) == 0)
+        if (memcmp(rw->add[i]->id, st->key_id, NV_ID) == 0)
             return 0;
     return 1;
 }
@@ -1071,28 +1215,30 @@ static int keep_stanza(const native_rewrapper *rw, const nv_stanza *st)
 static int recover_key(nv_open *o, vault_secret **dk)
 {
     unsigned char derived[NV_DERIVED];
+    const nv_stanza *st;
     EVP_PKEY *pkey;
     size_t i;
-    int rc = pick_entry(o);
+    int rc = pick_entry(o), trial;
 
     *dk = NULL;
     if (rc == 0 && o->entry->info.kind != VAULT_ENTRY_PRIVATE_KEY)
         return ks_private_key(o->ks, o->entry->alias, &pkey, NULL);
     if (rc != 0)
         return rc;
+    st = our_stanza(o, &trial);
+    if (trial < 0)
+        return trial;
     rc = VAULT_EKEY;
-    for (i = 0; i < o->v->count && rc != 0; i++) {
-        if (o->entry->info.has_certificate) {
-            if (memcmp(o->v->st[i].key_id, o->entry->info.sha256, NV_ID) != 0)
-                continue;
-            rc = unwrap_key(o, &o->v->st[i], dk);
-            break;
-        }
+    if (st)
+        rc = unwrap_key(o, st, dk);
+    for (i = 0; trial == 1 && i < o->v->count && rc != 0; i++) {
+        if (o->v->st[i].type != NV_TYPE_RSA)
+            continue;
         rc = unwrap_key(o, &o->v->st[i], dk);
         if (rc != 0 && rc != VAULT_EAUTH)
             return rc;
     }
-    if (rc == VAULT_EKEY || (rc != 0 && !o->entry->info.has_certificate))
+    if (rc == VAULT_EKEY || (rc != 0 && trial == 1))
         return wrong_key(o);
     if (rc != 0)
         return rc;
@@ -1126,7 +1272,7 @@ static int stanza_total(const native_rewrapper *rw, const nv_value *v, const cha
 static int new_header(const native_rewrapper *rw, const nv_value *v, const unsigned char *key,
                       size_t n, nv_rewrapped *e)
 {
-    unsigned char *wrapped[NV_MAX_STANZAS] = {NULL};
+    unsigned char *wrapped[NV_MAX_STANZAS] = {NULL}, types[NV_MAX_STANZAS];
     size_t wlen[NV_MAX_STANZAS], i, off, total = 3 + NV_KEY;
     int rc = 0;
 
@@ -1134,8 +1280,7 @@ static int new_header(const native_rewrapper *rw, const nv_value *v, const unsig
         if (keep_stanza(rw, &v->st[i]))
             total += v->st[i].bytes_len;
     for (i = 0; i < rw->nadd && rc == 0; i++) {
-        rc = rsa_encrypt(rw->add[i]->pub, RSA_PAD_OAEP_SHA256, (const unsigned char *)oaep_label,
-                         sizeof oaep_label - 1, key, NV_KEY, &wrapped[i], &wlen[i]);
+        rc = wrap_to(rw->add[i], key, &wrapped[i], &wlen[i], &types[i]);
         if (rc == 0)
             total += 1 + NV_ID + 2 + wlen[i];
     }
@@ -1150,13 +1295,8 @@ static int new_header(const native_rewrapper *rw, const nv_value *v, const unsig
             memcpy(e->header + off, v->st[i].bytes, v->st[i].bytes_len);
             off += v->st[i].bytes_len;
         }
-    for (i = 0; i < rw->nadd; i++) {
-        e->header[off] = NV_TYPE_RSA;
-        memcpy(e->header + off + 1, rw->add[i]->sha256, NV_ID);
-        put_be(e->header + off + 1 + NV_ID, wlen[i], 2);
-        memcpy(e->header + off + 3 + NV_ID, wrapped[i], wlen[i]);
-        off += 3 + NV_ID + wlen[i];
-    }
+    for (i = 0; i < rw->nadd; i++)
+        off += put_stanza(e->header + off, types[i], rw->add[i]->id, wrapped[i], wlen[i]);
     memcpy(e->header + off, v->commitment, NV_KEY);
     e->header_len = total;
 done:
@@ -1256,10 +1396,31 @@ int native_rewrap(native_rewrapper *rw, const char *alias, const char *value, ch
 
 /* ---- inspection ------------------------------------------------------- */
 
+/* The recipient wrapping and the AEAD; "mixed" when the types differ. */
+static const char *algorithm_of(const nv_value *v)
+{
+    static const char *const names[] = {
+        "mixed recipients+XChaCha20-Poly1305",
+        "RSA-OAEP-SHA256+XChaCha20-Poly1305",
+        "ECDH-P256-HKDF-SHA256+XChaCha20-Poly1305",
+        "ECDH-P384-HKDF-SHA256+XChaCha20-Poly1305",
+        "ECDH-P521-HKDF-SHA256+XChaCha20-Poly1305",
+        "X25519-HKDF-SHA256+XChaCha20-Poly1305",
+        "Ed25519-X25519-HKDF-SHA256+XChaCha20-Poly1305",
+    };
+    size_t i;
+
+    for (i = 1; i < v->count; i++)
+        if (v->st[i].type != v->st[0].type)
+            return names[0];
+    return v->st[0].type < sizeof names / sizeof names[0] ? names[v->st[0].type] : names[0];
+}
+
 int native_inspect(const char *value, vault_value_info *info)
 {
     nv_value v;
     char **ids, *text;
+    const char **types;
     size_t i;
     int rc;
 
@@ -1268,19 +1429,22 @@ int native_inspect(const char *value, vault_value_info *info)
     rc = parse(value, "native value", &v);
     if (rc != 0)
         return rc;
-    /* One block: the pointer array, then the hex strings. */
-    ids = vault_malloc(v.count * (sizeof *ids + 2 * NV_ID + 1));
+    /* One block: the id pointers, the type pointers, then the hex strings. */
+    ids = vault_malloc(v.count * (2 * sizeof *ids + 2 * NV_ID + 1));
     if (!ids) {
         value_clear(&v);
         return vault_err(VAULT_ENOMEM, "out of memory");
     }
-    text = (char *)(ids + v.count);
+    types = (const char **)(ids + v.count);
+    text = (char *)(ids + 2 * v.count);
     for (i = 0; i < v.count; i++) {
         ids[i] = text + i * (2 * NV_ID + 1);
         vault_hex(ids[i], v.st[i].key_id, NV_ID, 0);
+        types[i] = v.st[i].type == NV_TYPE_RSA ? "cert-sha256" : "spki-sha256";
     }
+    info->key_id_types = types;
     info->format = VAULT_FORMAT_NATIVE;
-    info->algorithm = NV_ALGORITHM;
+    info->algorithm = algorithm_of(&v);
     info->recipient_count = v.count;
     info->key_ids = (const char *const *)ids;
     info->ciphertext_bytes = v.ct_len;
@@ -1293,7 +1457,8 @@ void native_info_release(vault_value_info *info)
 {
     if (!info)
         return;
-    vault_free_ptr((void *)info->key_ids);
+    vault_free_ptr((void *)info->key_ids); /* key_id_types lives in the same block */
     info->key_ids = NULL;
+    info->key_id_types = NULL;
     info->recipient_count = 0;
 }

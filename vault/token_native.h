@@ -10,10 +10,12 @@
  * version rather than letting another format guess). */
 int native_is(const char *value);
 
-/* A sealing session: one data key, wrapped once per recipient. The
- * recipients are not kept (only their key ids and wrapped keys). Errors:
- * VAULT_EINVAL (no, too many or duplicate recipients, RSA under 2048
- * bits), VAULT_EFORMAT (not RSA), VAULT_ENOMEM, VAULT_ERROR. */
+/* A sealing session: one data key, wrapped once per recipient (RSA-OAEP,
+ * or ECDH with a fresh ephemeral key for EC P-256/P-384/P-521, X25519 and
+ * Ed25519 keys). The recipients are not kept (only their key ids and
+ * wrapped keys). Errors: VAULT_EINVAL (no, too many or duplicate
+ * recipients, RSA under 2048 bits), VAULT_EFORMAT (another key type),
+ * VAULT_ENOMEM, VAULT_ERROR. */
 typedef struct native_sealer native_sealer;
 int native_sealer_new(native_sealer **out, const vault_recipient *const *recipients, size_t n);
 

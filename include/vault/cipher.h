@@ -62,14 +62,29 @@ typedef struct vault_recipient vault_recipient;
  * Make a recipient from a keystore entry's certificate (a private-key entry,
  * a trusted certificate, or the one certificate of a bare certificate file).
  * alias NULL picks the entry of a one-entry store, else the only key entry.
- * The certificate is copied.
- * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT (no certificate, or not an RSA key).
+ * The certificate is copied. RSA keys serve every format; EC P-256/P-384/
+ * P-521, X25519 and Ed25519 keys serve the native format only. A key entry
+ * without certificate (a key file alone) holding one of the latter is a
+ * recipient by its public key: the key is unlocked to read it (the
+ * keystore's password callback may be asked).
+ * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT (no certificate, or a key of
+ *         another type).
  */
 VAULT_EXTERN(int) vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *ks,
                                                 const char *alias);
 
-/** The recipient's key id: lower-case hex SHA-256 of its certificate (DER). */
+/**
+ * The recipient's key id as native values carry it, in lower-case hex: the
+ * SHA-256 of its certificate (DER) for an RSA key, of its public key
+ * (SubjectPublicKeyInfo DER) for the other key types.
+ */
 VAULT_EXTERN(const char *) vault_recipient_key_id(const vault_recipient *r);
+
+/**
+ * The SHA-256 of the recipient's certificate (DER) in lower-case hex, as the
+ * keystore entry's sha256 shows it; the same as the key id for RSA keys.
+ */
+VAULT_EXTERN(const char *) vault_recipient_thumbprint(const vault_recipient *r);
 
 /** Free a recipient. NULL-safe. */
 VAULT_EXTERN(void) vault_recipient_free(vault_recipient *r);
@@ -219,12 +234,16 @@ typedef struct vault_value_info {
     size_t recipient_count;      /**< RSA recipients (0 for symmetric). */
     const char *const *key_ids;  /**< recipient_count key ids, when the format has them:
                                       native, the lower-case hex SHA-256 of each
-                                      certificate; a holder, the upper-case hex SHA-1
+                                      certificate or public key (key_id_types); a holder, the upper-case hex SHA-1
                                       thumbprint it records. NULL otherwise. */
     size_t ciphertext_bytes;     /**< Size of the sealed payload. */
     size_t plaintext_bytes;      /**< Exact for AEAD formats, 0 when unknown (RSA). */
     size_t iv_bytes;             /**< Symmetric form: IV length. */
     int legacy;                  /**< PKCS#1 v1.5 (0 for raw values: not recorded). */
+    const char *const *key_id_types; /**< Native: per key id, what it hashes:
+                                          "cert-sha256" (an RSA recipient's certificate) or
+                                          "spki-sha256" (an EC, X25519 or Ed25519 recipient's
+                                          public key). NULL otherwise. */
 } vault_value_info;
 
 /**

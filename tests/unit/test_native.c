@@ -79,7 +79,11 @@ static vault_recipient *recipient_of(X509 *cert)
     r->pub = X509_get_pubkey(cert);
     cr_assert(X509_digest(cert, EVP_sha1(), r->sha1, NULL));
     cr_assert(X509_digest(cert, EVP_sha256(), r->sha256, NULL));
-    vault_hex(r->key_id, r->sha256, 32, 0);
+    if (ec_stanza_type(r->pub) == 0)
+        memcpy(r->id, r->sha256, 32);
+    else
+        cr_assert_eq(ec_key_id(r->pub, r->id), 0);
+    vault_hex(r->key_id, r->id, 32, 0);
     return r;
 }
 
@@ -1022,7 +1026,8 @@ Test(native, sealer_refuses_bad_recipient_sets)
     rs[0] = small;
     cr_assert_eq(native_sealer_new(&s, rs, 1), VAULT_EINVAL);
     cr_assert(strstr(vault_error_last()->message, "1024 bits") != NULL);
-    eckey = EVP_EC_gen("P-256");
+    /* EC recipients are P-256, P-384 and P-521 (FORMAT.md 5.6): not secp256k1. */
+    eckey = EVP_EC_gen("secp256k1");
     ceckey = self_signed(eckey, "ec");
     ec = recipient_of(ceckey);
     rs[0] = ec;
