@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -109,7 +110,26 @@ static void print_entry_text(const vault_keystore_entry *e)
         printf("  Chain: %zu certificate%s\n", e->chain_length, e->chain_length == 1 ? "" : "s");
 }
 
-static json_t *entry_json(const vault_keystore_entry *e)
+/* The SHA-256 thumbprints of an entry's chain, leaf first. */
+static json_t *chain_json(const vault_keystore *ks, const vault_keystore_entry *e)
+{
+    unsigned char md[crypto_hash_sha256_BYTES];
+    const unsigned char *der;
+    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    json_t *a = json_array();
+    size_t i, len;
+
+    for (i = 0; i < e->chain_length; i++) {
+        if (vault_keystore_cert_der(ks, e->alias, i, &der, &len) != 0)
+            break;
+        crypto_hash_sha256(md, der, len);
+        sodium_bin2hex(hex, sizeof hex, md, sizeof md);
+        json_array_append_new(a, json_string(hex));
+    }
+    return a;
+}
+
+static json_t *entry_json(const vault_keystore *ks, const vault_keystore_entry *e)
 {
     char hex[65], t1[64], t2[64];
     json_t *o = json_object();
@@ -121,6 +141,8 @@ static json_t *entry_json(const vault_keystore_entry *e)
     json_object_set_new(o, "key_bits", e->key_bits ? json_integer(e->key_bits) : json_null());
     if (e->kind == VAULT_ENTRY_PRIVATE_KEY)
         json_object_set_new(o, "chain_length", json_integer((json_int_t)e->chain_length));
+    if (e->kind == VAULT_ENTRY_PRIVATE_KEY)
+        json_object_set_new(o, "chain", chain_json(ks, e));
     if (e->has_certificate) {
         iso_time(t1, sizeof t1, e->not_before);
         iso_time(t2, sizeof t2, e->not_after);
@@ -159,7 +181,7 @@ static int do_list(vault_keystore *ks, int json)
             continue;
         unlock_for_listing(ks, e);
         if (json)
-            json_array_append_new(arr, entry_json(e));
+            json_array_append_new(arr, entry_json(ks, e));
         else
             print_entry_text(e);
     }

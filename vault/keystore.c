@@ -301,6 +301,19 @@ int ks_entry_has_cert(const ks_entry *e, const X509 *x)
     return 0;
 }
 
+int ks_cert_issued_by(X509 *issuer, X509 *subject)
+{
+    EVP_PKEY *key;
+    int ok;
+
+    if (X509_NAME_cmp(X509_get_issuer_name(subject), X509_get_subject_name(issuer)) != 0)
+        return 0;
+    key = X509_get0_pubkey(issuer);
+    ok = key && X509_verify(subject, key) == 1;
+    ERR_clear_error();
+    return ok;
+}
+
 int ks_entry_set_sealed(ks_entry *e, const unsigned char *data, size_t len, ks_unlock_fn unlock)
 {
     e->sealed = vault_malloc(len);

@@ -311,7 +311,7 @@ static X509 *structural_leaf(STACK_OF(X509) *certs)
         int issuer = 0;
         for (j = 0; j < n && !issuer; j++)
             issuer = j != i && X509_cmp(c, sk_X509_value(certs, j)) != 0 &&
-                     X509_check_issued(c, sk_X509_value(certs, j)) == X509_V_OK;
+                     ks_cert_issued_by(c, sk_X509_value(certs, j));
         if (!issuer)
             return c;
     }
@@ -331,10 +331,10 @@ static X509 *key_leaf(STACK_OF(X509) *certs, EVP_PKEY *pkey)
 static X509 *next_issuer(STACK_OF(X509) *certs, const ks_entry *e, X509 *subject)
 {
     int i;
-    if (X509_check_issued(subject, subject) == X509_V_OK)
+    if (ks_cert_issued_by(subject, subject))
         return NULL;
     for (i = 0; i < sk_X509_num(certs); i++)
-        if (X509_check_issued(sk_X509_value(certs, i), subject) == X509_V_OK &&
+        if (ks_cert_issued_by(sk_X509_value(certs, i), subject) &&
             !ks_entry_has_cert(e, sk_X509_value(certs, i)))
             return sk_X509_value(certs, i);
     return NULL;

@@ -348,30 +348,42 @@ static int alias_taken(const vault_keystore *ks, const char *alias)
     return 0;
 }
 
-/* Add an entry named by the bag's friendlyName; without one, by the hex of
- * its localKeyId, or else "1", "2", ... */
+static int add_numbered_entry(p12_ctx *c, vault_entry_kind kind, ks_entry **out)
+{
+    char num[32];
+    do
+        snprintf(num, sizeof num, "%lu", ++c->next_alias);
+    while (alias_taken(c->ks, num));
+    return ks_add_entry(c->ks, num, strlen(num), kind, out);
+}
+
+/* Add an entry named by the bag's friendlyName; without one, a key by the
+ * hex of its localKeyId, or else "1", "2", ... in file order, as Java names
+ * unnamed entries. A certificate whose name is taken (a CA certificate
+ * named like the key it issued) is numbered too: every certificate is
+ * listed. */
 static int add_named_entry(p12_ctx *c, const PKCS12_SAFEBAG *bag, vault_entry_kind kind,
                            ks_entry **out)
 {
     char *name = PKCS12_get_friendlyname((PKCS12_SAFEBAG *)bag);
     const ASN1_OCTET_STRING *id = bag_key_id(bag);
-    char num[32], *hex = NULL;
+    int cert = kind == VAULT_ENTRY_TRUSTED_CERT;
+    char *hex = NULL;
     int rc;
 
     ERR_clear_error();
-    if (name) {
+    if (name && !(cert && alias_taken(c->ks, name))) {
         rc = ks_add_entry(c->ks, name, strlen(name), kind, out);
-    } else if (id && id->length > 0 && id->length <= 64) {
+    } else if (!cert && id && id->length > 0 && id->length <= 64) {
         hex = vault_malloc((size_t)id->length * 2 + 1);
-        if (!hex)
+        if (!hex) {
+            OPENSSL_free(name);
             return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+        }
         vault_hex(hex, id->data, (size_t)id->length, 0);
         rc = ks_add_entry(c->ks, hex, strlen(hex), kind, out);
     } else {
-        do
-            snprintf(num, sizeof num, "%lu", ++c->next_alias);
-        while (alias_taken(c->ks, num));
-        rc = ks_add_entry(c->ks, num, strlen(num), kind, out);
+        rc = add_numbered_entry(c, kind, out);
     }
     OPENSSL_free(name);
     vault_free_ptr(hex);
@@ -389,29 +401,54 @@ static void mark_used(p12_ctx *c, const X509 *x)
 static const p12_cert *find_issuer(const p12_ctx *c, const ks_entry *e, X509 *subject)
 {
     size_t i;
-    if (X509_check_issued(subject, subject) == X509_V_OK)
-        return NULL; /* self-issued: the root */
+    if (ks_cert_issued_by(subject, subject))
+        return NULL; /* self-signed: the root */
     for (i = 0; i < c->ncerts; i++)
-        if (X509_check_issued(c->certs[i].x509, subject) == X509_V_OK &&
+        if (ks_cert_issued_by(c->certs[i].x509, subject) &&
             !ks_entry_has_cert(e, c->certs[i].x509))
             return &c->certs[i];
     return NULL;
 }
 
-/* The certificate with the key's localKeyId, then its issuers from the
- * other certificates of the file, leaf first. */
+static int same_key_id(const p12_cert *pc, const ASN1_OCTET_STRING *id)
+{
+    const ASN1_OCTET_STRING *cid = bag_key_id(pc->bag);
+    return id && cid && ASN1_OCTET_STRING_cmp(cid, id) == 0;
+}
+
+/* The key's certificate: of those with its localKeyId (some old tools gave
+ * the CA certificates of the chain the same id), the one that issued none
+ * of the others. */
+static const p12_cert *key_cert(const p12_ctx *c, const ASN1_OCTET_STRING *id)
+{
+    const p12_cert *first = NULL;
+    size_t i, j;
+    int issuer;
+
+    for (i = 0; i < c->ncerts; i++) {
+        if (!same_key_id(&c->certs[i], id))
+            continue;
+        if (!first)
+            first = &c->certs[i];
+        issuer = 0;
+        for (j = 0; j < c->ncerts && !issuer; j++)
+            issuer = j != i && same_key_id(&c->certs[j], id) &&
+                     X509_cmp(c->certs[i].x509, c->certs[j].x509) != 0 &&
+                     ks_cert_issued_by(c->certs[i].x509, c->certs[j].x509);
+        if (!issuer)
+            return &c->certs[i];
+    }
+    return first;
+}
+
+/* The key's certificate, then its issuers from the other certificates of
+ * the file, leaf first. */
 static int attach_chain(p12_ctx *c, ks_entry *e, const PKCS12_SAFEBAG *key_bag)
 {
-    const ASN1_OCTET_STRING *id = bag_key_id(key_bag);
-    const p12_cert *cur = NULL;
+    const p12_cert *cur = key_cert(c, bag_key_id(key_bag));
     size_t i;
     int rc;
 
-    for (i = 0; id && !cur && i < c->ncerts; i++) {
-        const ASN1_OCTET_STRING *cid = bag_key_id(c->certs[i].bag);
-        if (cid && ASN1_OCTET_STRING_cmp(cid, id) == 0)
-            cur = &c->certs[i];
-    }
     for (i = 0; cur && i < c->ncerts; i++) {
         if (!X509_up_ref(cur->x509))
             return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
@@ -523,19 +560,17 @@ static int load_certs(p12_ctx *c)
     return 0;
 }
 
-/* Certificates that belong to no key: Java's trusted entries, and named
- * ones (or, in a file without keys, all) from other tools. */
+/* Certificates outside every key's chain, and Java's trusted entries: as
+ * openssl and pyca do, no certificate of the file goes unlisted. */
 static int add_trusted_entries(p12_ctx *c)
 {
     size_t i;
     for (i = 0; i < c->ncerts; i++) {
         const p12_cert *pc = &c->certs[i];
-        int named = PKCS12_SAFEBAG_get0_attr(pc->bag, NID_friendlyName) != NULL;
         ks_entry *e = NULL;
         int rc;
 
-        if (!bag_java_trusted(pc->bag) &&
-            (bag_key_id(pc->bag) || pc->used || (!named && c->nkeys > 0)))
+        if (pc->used && !bag_java_trusted(pc->bag))
             continue;
         rc = add_named_entry(c, pc->bag, VAULT_ENTRY_TRUSTED_CERT, &e);
         if (rc == 0 && !X509_up_ref(pc->x509))
