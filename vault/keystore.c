@@ -133,6 +133,25 @@ static int skip_space(const unsigned char *d, size_t n, size_t *i)
     return *i < n;
 }
 
+/* Text before the first PEM block, as `openssl x509 -text` writes it
+ * ("Certificate: Data: ..."): printable text up to a line that starts
+ * "-----BEGIN ". Binary data never qualifies: a NUL or other control byte
+ * before the line ends the search. */
+static int pem_after_text(const unsigned char *d, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char ch = d[i];
+        if ((i == 0 || d[i - 1] == '\n') && n - i >= 11 && memcmp(d + i, "-----BEGIN ", 11) == 0)
+            return 1;
+        if (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t')
+            return 0;
+        if (ch == 0x7F)
+            return 0;
+    }
+    return 0;
+}
+
 vault_keystore_type ks_sniff(const unsigned char *d, size_t n, const char **unsupported)
 {
     size_t i = 0;
@@ -150,6 +169,8 @@ vault_keystore_type ks_sniff(const unsigned char *d, size_t n, const char **unsu
         return VAULT_KEYSTORE_AUTO;
     }
     if (skip_space(d, n, &i) && n - i >= 10 && memcmp(d + i, "-----BEGIN", 10) == 0)
+        return VAULT_KEYSTORE_PEM;
+    if (pem_after_text(d, n))
         return VAULT_KEYSTORE_PEM;
     if (n >= 4 && d[0] == 0x30) {
         /* DER: a PKCS#12 PFX starts SEQUENCE { INTEGER 3, ...}, a

@@ -621,3 +621,56 @@ Test(pkcs8_keys, other_keys_take_the_general_path)
     assert_as_decoder(p8_of("-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "ec.pem"), 0);
     assert_as_decoder(p8_of("-algorithm ED25519", "ed.pem"), 0);
 }
+
+/* ---- text around PEM blocks, empty names ---------------------------------- */
+
+/* `openssl x509 -text` writes "Certificate: Data: ..." before the block;
+ * openssl reads such files, and so must we: alone, as a key file with text
+ * between the blocks, and in a truststore directory. */
+Test(pem_text, text_before_and_between_blocks)
+{
+    vault_keystore *ks = NULL;
+    unsigned char *cert;
+    size_t cert_len;
+
+    make_rsa_key();
+    test_sh("openssl x509 -in c.pem -text -out t.pem && grep -q '^Certificate:' t.pem && "
+            "{ openssl x509 -in c.pem -text; echo 'Key Attributes: <No Attributes>'; cat k.pem; } > tk.pem && "
+            "mkdir -p tdir && cp t.pem tdir/t.pem");
+    cert = slurp(test_path("c.der"), &cert_len);
+    cr_assert_eq(open_ks(&ks, test_path("t.pem"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_PEM);
+    cr_assert_eq(vault_keystore_count(ks), 1);
+    assert_cert(ks, "t", 0, cert, cert_len);
+    vault_keystore_free(ks);
+    check_key_file("tk.pem", "tk", NULL, "RSA");
+    cr_assert_eq(open_ks(&ks, test_path("tdir"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_count(ks), 1);
+    assert_cert(ks, "t", 0, cert, cert_len);
+    vault_keystore_free(ks);
+    free(cert);
+
+    /* Binary data before a BEGIN line is not PEM text. */
+    test_sh("{ printf 'ab\\001cd\\n'; cat c.pem; } > bin.pem");
+    cr_assert_eq(open_ks(&ks, test_path("bin.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "bin.pem") && strstr(test_errmsg(), "not a keystore"), "%s",
+              test_errmsg());
+}
+
+/* NIST PKITS ValidDNnameConstraintsTest14EE has an empty subject (its name
+ * is in subjectAltName): it lists with subject "". */
+Test(pem_text, empty_subject_lists)
+{
+    static const char pkits[] = "/usr/lib/python3/dist-packages/cryptography_vectors/x509/PKITS_data/"
+                                "certs/ValidDNnameConstraintsTest14EE.crt";
+    vault_keystore *ks = NULL;
+    const vault_keystore_entry *e;
+
+    cr_assert_eq(open_ks(&ks, pkits, NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_count(ks), 1);
+    e = find(ks, "ValidDNnameConstraintsTest14EE");
+    cr_assert_str_eq(e->subject, "");
+    cr_assert_str_eq(e->issuer, "CN=nameConstraints DN1 subCA2,OU=permittedSubtree1,O=Test Certificates 2011,C=US");
+    cr_assert(e->has_certificate);
+    vault_keystore_free(ks);
+}
