@@ -23,6 +23,10 @@ static const char list_usage[] =
     "      --truststore-password-file FILE\n"
     "      --truststore-password-env VAR\n"
     "                              the truststore's store password, when it has one\n"
+    "      --crl FILE              CRLs (PEM or DER) to check revocation with (verify); the\n"
+    "                              truststore's own CRLs (in PEM files, .crl files of a\n"
+    "                              directory) are used too. With CRLs, every certificate\n"
+    "                              of the path must be covered by its issuer's CRL\n"
     "      --at TIME               verify at this time (seconds since the epoch)\n"
     "\n"
     "The store password is read from the terminal unless a password option is given.\n"
@@ -211,7 +215,8 @@ static int do_verify(vault_keystore *ks, const char *alias, cli_keystore *trust,
 
 int cmd_keystore(int argc, char **argv)
 {
-    enum { OPT_TRUSTSTORE = OPT_FIRST_COMMAND_OPTION, OPT_TS_PASSWORD_FILE, OPT_TS_PASSWORD_ENV, OPT_AT };
+    enum { OPT_TRUSTSTORE = OPT_FIRST_COMMAND_OPTION, OPT_TS_PASSWORD_FILE, OPT_TS_PASSWORD_ENV, OPT_AT,
+           OPT_CRL };
     static const struct option options[] = {
         CLI_KEYSTORE_LONG_OPTIONS,
         {"json", no_argument, NULL, OPT_JSON},
@@ -219,6 +224,7 @@ int cmd_keystore(int argc, char **argv)
         {"truststore-password-file", required_argument, NULL, OPT_TS_PASSWORD_FILE},
         {"truststore-password-env", required_argument, NULL, OPT_TS_PASSWORD_ENV},
         {"at", required_argument, NULL, OPT_AT},
+        {"crl", required_argument, NULL, OPT_CRL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -253,6 +259,7 @@ int cmd_keystore(int argc, char **argv)
         case OPT_TS_PASSWORD_FILE: trust.password_file = optarg; break;
         case OPT_TS_PASSWORD_ENV: trust.password_env = optarg; break;
         case OPT_AT: at = atoll(optarg); break;
+        case OPT_CRL: trust.crl = optarg; break;
         default: rc = cli_usage_error("keystore", "bad option"); goto done;
         }
     }

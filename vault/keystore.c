@@ -220,6 +220,7 @@ void vault_keystore_free(vault_keystore *ks)
         entry_free(ks->entries[i]);
     vault_free_ptr(ks->entries);
     vault_secret_free(ks->store_password);
+    sk_X509_CRL_pop_free(ks->crls, X509_CRL_free);
     vault_free_ptr(ks->path);
     pthread_mutex_destroy(&ks->lock);
     vault_free_ptr(ks);
@@ -319,6 +320,19 @@ int ks_entry_has_cert(const ks_entry *e, const X509 *x)
     for (i = 0; i < sk_X509_num(e->chain); i++)
         if (X509_cmp(sk_X509_value(e->chain, i), x) == 0)
             return 1;
+    return 0;
+}
+
+int ks_add_crl(vault_keystore *ks, X509_CRL *crl)
+{
+    if (!ks->crls && !(ks->crls = sk_X509_CRL_new_null())) {
+        X509_CRL_free(crl);
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+    }
+    if (!sk_X509_CRL_push(ks->crls, crl)) {
+        X509_CRL_free(crl);
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+    }
     return 0;
 }
 

@@ -46,6 +46,7 @@ struct vault_keystore {
     vault_password_cb password_cb;
     void *payload;
     vault_secret *store_password; /* used for keys when no key password is given */
+    STACK_OF(X509_CRL) *crls;     /* CRLs of a truststore: its PEM files, .crl files, --crl */
     pthread_mutex_t lock;
 };
 
@@ -71,6 +72,9 @@ int ks_cert_issued_by(X509 *issuer, X509 *subject);
 
 /* Hand over protected key material (copied) and the function that opens it. */
 int ks_entry_set_sealed(ks_entry *e, const unsigned char *data, size_t len, ks_unlock_fn unlock);
+
+/* Take a CRL into ks->crls (ownership taken, also on failure). */
+int ks_add_crl(vault_keystore *ks, X509_CRL *crl);
 
 /* Format readers. Each fills ks from data; store_password may be NULL for
  * formats that have none. Errors name ks->path. */
