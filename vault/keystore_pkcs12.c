@@ -32,6 +32,8 @@ typedef struct p12_ctx {
     vault_keystore *ks;
     const char *pass; /* NULL or the store password, as OpenSSL wants it */
     int passlen;
+    char *alt; /* the password in OpenSSL 1.0.2's form, when that opened the file */
+    size_t altlen;
     STACK_OF(PKCS12_SAFEBAG) *owned; /* bags as unpacked, freed at the end */
     STACK_OF(PKCS12_SAFEBAG) *flat;  /* every bag but safeContentsBags, borrowed */
     p12_cert *certs;
@@ -151,17 +153,73 @@ static int check_pbe(const char *path, const char *alias, const char *what, cons
     return check_work(path, alias, what, kind, work);
 }
 
+static int valid_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0, k, more;
+    while (i < n) {
+        unsigned char b = s[i++];
+        more = b < 0x80 ? 0 : (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2 : (b & 0xF8) == 0xF0 ? 3 : 4;
+        if (more == 4 || (b >= 0x80 && b < 0xC2) || more > n - i)
+            return 0;
+        for (k = 0; k < more; k++)
+            if ((s[i++] & 0xC0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
+/* OpenSSL before 1.1.0 made the BMPString of a PKCS#12 password from each
+ * byte, not from UTF-8 characters; the UTF-8 text whose characters are
+ * those bytes (Latin-1 to UTF-8) gives the same BMPString today. Only a
+ * UTF-8 password had such a form (what a terminal gave OpenSSL 1.0.2); so
+ * a Latin-1 spelling of a UTF-8 password still fails. NULL when the password
+ * is ASCII (the forms agree), not UTF-8, or memory is out. The caller frees
+ * with OPENSSL_clear_free(p, *len + 1). */
+static char *legacy_bmp_form(const char *pass, size_t n, size_t *len)
+{
+    size_t i, j = 0, high = 0;
+    char *out;
+
+    for (i = 0; i < n; i++)
+        high += (unsigned char)pass[i] >= 0x80;
+    if (high == 0 || !valid_utf8((const unsigned char *)pass, n) || n + high > (size_t)INT_MAX || !(out = OPENSSL_malloc(n + high + 1)))
+        return NULL;
+    for (i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)pass[i];
+        if (b < 0x80) {
+            out[j++] = (char)b;
+        } else {
+            out[j++] = (char)(0xC0 | (b >> 6));
+            out[j++] = (char)(0x80 | (b & 0x3F));
+        }
+    }
+    out[j] = '\0';
+    *len = j;
+    return out;
+}
+
+/* One decryption attempt; 1 decrypted, 0 not, -1 an algorithm is missing. */
+static int pkcs8_try(const X509_SIG *sig, const char *pass, size_t len, PKCS8_PRIV_KEY_INFO **out)
+{
+    *out = PKCS8_decrypt_ex(sig, pass, (int)len, NULL, NULL);
+    if (*out)
+        return 1;
+    return ssl_unsupported() ? -1 : 0;
+}
+
 int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *password,
                      PKCS8_PRIV_KEY_INFO **out)
 {
     const X509_ALGOR *alg = NULL;
     const unsigned char *p = der;
+    const char *pass = password ? vault_secret_str(password) : "";
     X509_SIG *sig = NULL;
-    size_t pwlen = vault_secret_len(password);
-    int rc = 0;
+    size_t pwlen = vault_secret_len(password), altlen = 0;
+    char *alt = NULL;
+    int rc = 0, got;
 
     *out = NULL;
-    if (len > (size_t)LONG_MAX || pwlen > (size_t)INT_MAX)
+    if (len > (size_t)LONG_MAX || pwlen > (size_t)INT_MAX / 2)
         return vault_err(VAULT_EFORMAT, "encrypted key too large");
     sig = d2i_X509_SIG(NULL, &p, (long)len);
     if (!sig || p != der + len) {
@@ -171,16 +229,24 @@ int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *p
     X509_SIG_get0(sig, &alg, NULL);
     if ((rc = check_pbe(NULL, NULL, "the key's", alg)) != 0)
         goto done;
-    *out = PKCS8_decrypt_ex(sig, password ? vault_secret_str(password) : "", (int)pwlen, NULL, NULL);
-    if (!*out) {
-        /* A wrong password shows as bad padding or, one time in 256, as
-         * garbage that does not parse: both mean the password. */
-        if (ssl_unsupported())
-            rc = vault_err(VAULT_EFORMAT, "the key is encrypted with an unsupported algorithm");
-        else
-            rc = vault_err(VAULT_EAUTH, "wrong key password");
-    }
+    got = pkcs8_try(sig, pass, pwlen, out);
+    /* As OpenSSL's PKCS12_parse() tries them: an empty password may have
+     * been used as no password at all (Windows), and a non-ASCII one in the
+     * form of OpenSSL 1.0.2 and earlier. */
+    if (got == 0 && pwlen == 0)
+        got = pkcs8_try(sig, NULL, 0, out);
+    if (got == 0 && (alt = legacy_bmp_form(pass, pwlen, &altlen)) != NULL)
+        got = pkcs8_try(sig, alt, altlen, out);
+    /* A wrong password shows as bad padding or, one time in 256, as
+     * garbage that does not parse: both mean the password. */
+    if (got < 0)
+        rc = vault_err(VAULT_EFORMAT, "the key is encrypted with an unsupported algorithm (%s)",
+                       alg ? OBJ_nid2sn(OBJ_obj2nid(alg->algorithm)) : "?");
+    else if (got == 0)
+        rc = vault_err(VAULT_EAUTH, "wrong key password");
 done:
+    if (alt)
+        OPENSSL_clear_free(alt, altlen + 1);
     X509_SIG_free(sig);
     ERR_clear_error();
     return rc;
@@ -622,6 +688,11 @@ static int verify_mac(p12_ctx *c, PKCS12 *p12)
             return 0;
     } else if (PKCS12_verify_mac(p12, c->pass, c->passlen)) {
         return 0;
+    } else if ((c->alt = legacy_bmp_form(c->pass, (size_t)c->passlen, &c->altlen)) != NULL &&
+               PKCS12_verify_mac(p12, c->alt, (int)c->altlen)) {
+        c->pass = c->alt; /* a file of OpenSSL 1.0.2 or earlier */
+        c->passlen = (int)c->altlen;
+        return 0;
     }
     ERR_clear_error();
     return vault_err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered with",
@@ -689,6 +760,8 @@ done:
     for (i = 0; c.certs && i < c.ncerts; i++)
         X509_free(c.certs[i].x509);
     vault_free_ptr(c.certs);
+    if (c.alt)
+        OPENSSL_clear_free(c.alt, c.altlen + 1);
     sk_PKCS12_SAFEBAG_free(c.flat);
     sk_PKCS12_SAFEBAG_pop_free(c.owned, PKCS12_SAFEBAG_free);
     sk_PKCS7_pop_free(safes, PKCS7_free);
