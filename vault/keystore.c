@@ -709,6 +709,14 @@ int ks_unlock(vault_keystore *ks, ks_entry *e)
     if (e->unlocked || !e->unlock)
         goto done;
     rc = ask_password(ks, VAULT_PASSWORD_KEY, e->alias, &key_pw);
+    if (rc == VAULT_ENOTFOUND && !ks->store_password && !needs_store_password(ks->type)) {
+        /* A PEM file has no store password: the one the caller gives for
+         * the file (--password-file) is the key's. Asked only now that a
+         * key is encrypted. */
+        rc = ask_password(ks, VAULT_PASSWORD_STORE, NULL, &ks->store_password);
+        if (rc == 0)
+            rc = VAULT_ENOTFOUND;
+    }
     if (rc == VAULT_ENOTFOUND) {
         /* No separate key password: Java's default is the store password. */
         rc = unlock_with(e, ks->store_password);

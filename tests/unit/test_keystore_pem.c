@@ -674,3 +674,33 @@ Test(pem_text, empty_subject_lists)
     cr_assert(e->has_certificate);
     vault_keystore_free(ks);
 }
+
+/* A PEM file has no store password: the password given as one (what
+ * --password-file gives) opens an encrypted key when no key password is. */
+Test(pem_keys, store_password_opens_encrypted_key)
+{
+    static vault_passwords pw = {NULL, NULL};
+    vault_keystore_options o = VAULT_KEYSTORE_OPTIONS_INIT;
+    vault_keystore *ks = NULL;
+    const vault_keystore_entry *e;
+    unsigned char *der = NULL;
+    size_t len;
+
+    make_rsa_key();
+    test_sh("openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout pass:store-only -out ek.pem");
+    pw.store = "store-only";
+    o.password = vault_password_fixed;
+    o.payload = &pw;
+    cr_assert_eq(vault_keystore_open(&ks, test_path("ek.pem"), &o), 0, "%s", test_errmsg());
+    e = find(ks, NULL);
+    cr_assert_null(e->key_algorithm);
+    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), 0, "%s", test_errmsg());
+    cr_assert_str_eq(e->key_algorithm, "RSA");
+    vault_string_free((char *)der);
+    vault_keystore_free(ks);
+    pw.store = "another";
+    cr_assert_eq(vault_keystore_open(&ks, test_path("ek.pem"), &o), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH);
+    cr_assert(strstr(test_errmsg(), "ek.pem"), "%s", test_errmsg());
+    vault_keystore_free(ks);
+}
