@@ -198,13 +198,39 @@ static char *legacy_bmp_form(const char *pass, size_t n, size_t *len)
     return out;
 }
 
-/* One decryption attempt; 1 decrypted, 0 not, -1 an algorithm is missing. */
+/* One decryption attempt: 1 decrypted, 0 not (a wrong password), -1 an
+ * algorithm is missing, -2 the plaintext is well-formed DER but not a
+ * PrivateKeyInfo (a key format we do not read: a wrong password gives
+ * that only with odds far below guessing the password). */
 static int pkcs8_try(const X509_SIG *sig, const char *pass, size_t len, PKCS8_PRIV_KEY_INFO **out)
 {
-    *out = PKCS8_decrypt_ex(sig, pass, (int)len, NULL, NULL);
-    if (*out)
-        return 1;
-    return ssl_unsupported() ? -1 : 0;
+    const X509_ALGOR *alg = NULL;
+    const ASN1_OCTET_STRING *data = NULL;
+    unsigned char *plain = NULL;
+    const unsigned char *p;
+    STACK_OF(ASN1_TYPE) *any = NULL;
+    int plain_len = 0, got = 0;
+
+    *out = NULL;
+    X509_SIG_get0(sig, &alg, &data);
+    if (!PKCS12_pbe_crypt_ex(alg, pass, (int)len, data->data, data->length, &plain, &plain_len, 0,
+                             NULL, NULL))
+        return ssl_unsupported() ? -1 : 0;
+    p = plain;
+    *out = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, plain_len);
+    if (*out && p == plain + plain_len) {
+        got = 1;
+    } else {
+        PKCS8_PRIV_KEY_INFO_free(*out);
+        *out = NULL;
+        p = plain;
+        any = d2i_ASN1_SEQUENCE_ANY(NULL, &p, plain_len);
+        got = any && p == plain + plain_len && plain_len > 16 ? -2 : 0;
+        sk_ASN1_TYPE_pop_free(any, ASN1_TYPE_free);
+    }
+    OPENSSL_clear_free(plain, (size_t)plain_len);
+    ERR_clear_error();
+    return got;
 }
 
 int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *password,
@@ -239,7 +265,10 @@ int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *p
         got = pkcs8_try(sig, alt, altlen, out);
     /* A wrong password shows as bad padding or, one time in 256, as
      * garbage that does not parse: both mean the password. */
-    if (got < 0)
+    if (got == -2)
+        rc = vault_err(VAULT_EFORMAT, "unsupported key format: the key decrypts, but not to a "
+                       "PKCS#8 PrivateKeyInfo");
+    else if (got < 0)
         rc = vault_err(VAULT_EFORMAT, "the key is encrypted with an unsupported algorithm (%s)",
                        alg ? OBJ_nid2sn(OBJ_obj2nid(alg->algorithm)) : "?");
     else if (got == 0)

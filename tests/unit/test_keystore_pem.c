@@ -704,3 +704,61 @@ Test(pem_keys, store_password_opens_encrypted_key)
     cr_assert(strstr(test_errmsg(), "ek.pem"), "%s", test_errmsg());
     vault_keystore_free(ks);
 }
+
+/* An EncryptedPrivateKeyInfo whose plaintext is not a PrivateKeyInfo (here
+ * a traditional RSAPrivateKey, PBES2 done by pyca): the refusal names the
+ * key format, not the password; a wrong password is still the password. */
+static const char *pbes2_py =
+    "import os, sys\n"
+    "from cryptography.hazmat.primitives import hashes, padding, serialization\n"
+    "from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes\n"
+    "from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC\n"
+    "def tlv(tag, body):\n"
+    "    n = len(body)\n"
+    "    if n < 128: l = bytes([n])\n"
+    "    else:\n"
+    "        b = n.to_bytes((n.bit_length() + 7) // 8, \"big\"); l = bytes([0x80 | len(b)]) + b\n"
+    "    return bytes([tag]) + l + body\n"
+    "def oid(s):\n"
+    "    a = [int(x) for x in s.split(\".\")]; out = bytes([40 * a[0] + a[1]])\n"
+    "    for v in a[2:]:\n"
+    "        enc = [v & 0x7f]; v >>= 7\n"
+    "        while v: enc.insert(0, 0x80 | (v & 0x7f)); v >>= 7\n"
+    "        out += bytes(enc)\n"
+    "    return tlv(6, out)\n"
+    "seq = lambda *x: tlv(0x30, b\"\".join(x))\n"
+    "plain = open(sys.argv[1], \"rb\").read()\n"
+    "pw = sys.argv[2].encode(); salt = os.urandom(16); iv = os.urandom(16); it = 2048\n"
+    "key = PBKDF2HMAC(hashes.SHA256(), 32, salt, it).derive(pw)\n"
+    "pad = padding.PKCS7(128).padder(); data = pad.update(plain) + pad.finalize()\n"
+    "enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor(); ct = enc.update(data) + enc.finalize()\n"
+    "kdf = seq(oid(\"1.2.840.113549.1.5.12\"), seq(tlv(4, salt), tlv(2, it.to_bytes(2, \"big\")), seq(oid(\"1.2.840.113549.2.9\"), b\"\\x05\\x00\")))\n"
+    "alg = seq(oid(\"1.2.840.113549.1.5.13\"), seq(kdf, seq(oid(\"2.16.840.1.101.3.4.1.42\"), tlv(4, iv))))\n"
+    "sys.stdout.buffer.write(seq(alg, tlv(4, ct)))\n"
+;
+
+Test(pem_keys, unsupported_key_format_is_named)
+{
+    vault_keystore *ks = NULL;
+    unsigned char *der = NULL;
+    size_t len;
+
+    make_rsa_key();
+    test_write_text("mk.py", pbes2_py);
+    test_sh("openssl rsa -in k.pem -traditional -outform DER -out trad.der && "
+            "python3 mk.py trad.der kpw > bad.der && "
+            "{ echo '-----BEGIN ENCRYPTED PRIVATE KEY-----'; base64 -w64 bad.der; "
+            "echo '-----END ENCRYPTED PRIVATE KEY-----'; } > trad-in-p8.pem && "
+            "openssl pkcs8 -topk8 -nocrypt -in k.pem -outform DER -out p8.der && "
+            "python3 mk.py p8.der kpw > good.der && "
+            "openssl pkcs8 -inform DER -in good.der -passin pass:kpw -out /dev/null");
+    cr_assert_eq(open_ks(&ks, test_path("trad-in-p8.pem"), "kpw", VAULT_KEYSTORE_AUTO), 0, "%s",
+                 test_errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "unsupported key format") && strstr(test_errmsg(), "trad-in-p8.pem"),
+              "%s", test_errmsg());
+    vault_keystore_free(ks);
+    cr_assert_eq(open_ks(&ks, test_path("trad-in-p8.pem"), "other", VAULT_KEYSTORE_AUTO), 0);
+    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH);
+    vault_keystore_free(ks);
+}
