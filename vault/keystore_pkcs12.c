@@ -22,6 +22,9 @@
  * (ORACLE_TrustedKeyUsage); OpenSSL 3.0 has no NID for it. */
 #define JAVA_TRUSTED_OID "2.16.840.1.113894.746875.1.1"
 
+/* RFC 9579 PBMAC1, the MAC of OpenSSL 3.4's -pbmac1_pbkdf2. */
+#define PBMAC1_OID "1.2.840.113549.1.5.14"
+
 typedef struct p12_cert {
     X509 *x509;
     const PKCS12_SAFEBAG *bag;
@@ -700,9 +703,18 @@ static int verify_mac(p12_ctx *c, PKCS12 *p12)
     const ASN1_INTEGER *iter = NULL;
     int rc;
 
+    const X509_ALGOR *macalg = NULL;
+    char oid[64];
+
     if (!PKCS12_mac_present(p12))
         return 0;
-    PKCS12_get0_mac(NULL, NULL, NULL, &iter, p12);
+    PKCS12_get0_mac(NULL, &macalg, NULL, &iter, p12);
+    /* RFC 9579's PBMAC1 (OpenSSL 3.4 -pbmac1_pbkdf2) is not in OpenSSL 3.0,
+     * whose check would fail as a wrong password. */
+    if (macalg && OBJ_obj2txt(oid, sizeof oid, macalg->algorithm, 1) > 0 &&
+        strcmp(oid, PBMAC1_OID) == 0)
+        return vault_err(VAULT_EFORMAT, "%s: unsupported MAC algorithm PBMAC1 (RFC 9579); "
+                         "re-export the file with an HMAC-SHA-256 MAC", c->ks->path);
     if (iter && count_of(iter) < 1)
         return vault_err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", c->ks->path,
                          PKCS12_MAX_ITERATIONS);

@@ -719,6 +719,22 @@ Test(pkcs12_openssl, openssl_102_non_ascii_password)
     free(out);
 }
 
+/* A PBMAC1 file (RFC 9579) is refused naming the MAC algorithm, not the
+ * password: here an HMAC-SHA-256 file whose MacData digest OID is replaced
+ * by PBMAC1's (both OIDs are nine bytes). */
+Test(pkcs12_openssl, pbmac1_is_named)
+{
+    vault_keystore *ks = NULL;
+    test_write_text("pw", "secret-pw");
+    make_openssl_key();
+    test_sh("openssl pkcs12 -export -in c.pem -inkey k.pem -name k -passout file:pw -out m.p12 && "
+            "python3 -c 'import sys; d=open(\"m.p12\",\"rb\").read(); "
+            "a=bytes.fromhex(\"0609608648016503040201\"); b=bytes.fromhex(\"06092a864886f70d01050e\"); "
+            "i=d.rindex(a); open(\"pbmac1.p12\",\"wb\").write(d[:i]+b+d[i+len(a):])'");
+    cr_assert_eq(open_ks(&ks, test_path("pbmac1.p12"), "secret-pw", NULL), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "PBMAC1") && strstr(test_errmsg(), "pbmac1.p12"), "%s", test_errmsg());
+}
+
 /* Chain certificates given in any order come out leaf first; CA names given
  * with -caname do not make entries of them. */
 Test(pkcs12_openssl, chain_from_certfile)
