@@ -216,6 +216,10 @@ int cli_open_keystore(vault_keystore **out, cli_keystore *k)
     opts.password = keystore_password;
     opts.payload = k;
     rc = vault_keystore_open(out, k->path, &opts);
+    if (rc == 0 && k->crl && (rc = vault_keystore_add_crls(*out, k->crl)) != 0) {
+        vault_keystore_free(*out);
+        *out = NULL;
+    }
     if (rc != 0) {
         const vault_error *e = vault_error_last();
         if (e)

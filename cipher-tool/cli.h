@@ -39,6 +39,7 @@ typedef struct cli_keystore {
     const char *role;             /* "keystore" or "truststore", for prompts */
     const vault_secret *given;    /* a store password already at hand (-Dpassword=) */
     vault_secret *second_line;    /* key password from a two-line password file */
+    const char *crl;              /* truststore: --crl FILE, added to its CRLs */
 } cli_keystore;
 
 void cli_keystore_init(cli_keystore *k, const char *role);
@@ -129,7 +130,8 @@ enum {
     OPT_SYMMETRIC_KEY_FILE,
     OPT_SEAL_TRUSTSTORE,
     OPT_SEAL_TRUSTSTORE_PASSWORD_FILE,
-    OPT_SEAL_ALLOW_UNTRUSTED
+    OPT_SEAL_ALLOW_UNTRUSTED,
+    OPT_SEAL_CRL
 };
 
 /* The trust gate on recipient certificates, shared by the commands that seal
@@ -137,7 +139,8 @@ enum {
 #define CLI_TRUST_LONG_OPTIONS                                                            \
     {"truststore", required_argument, NULL, OPT_SEAL_TRUSTSTORE},                        \
     {"truststore-password-file", required_argument, NULL, OPT_SEAL_TRUSTSTORE_PASSWORD_FILE}, \
-    {"allow-untrusted", no_argument, NULL, OPT_SEAL_ALLOW_UNTRUSTED}
+    {"allow-untrusted", no_argument, NULL, OPT_SEAL_ALLOW_UNTRUSTED},                   \
+    {"crl", required_argument, NULL, OPT_SEAL_CRL}
 
 #define CLI_TRUST_OPTIONS_HELP                                                              \
     "      --truststore FILE       refuse a recipient certificate whose chain does not\n"   \
@@ -145,7 +148,10 @@ enum {
     "                              (without it, an expired certificate is a warning)\n"     \
     "      --truststore-password-file F\n"                                                  \
     "                              the truststore's password (first line of F)\n"           \
-    "      --allow-untrusted       take such a certificate anyway, with a warning\n"
+    "      --allow-untrusted       take such a certificate anyway, with a warning\n"       \
+    "      --crl FILE              CRLs (PEM or DER) for the truststore; with CRLs (also\n"  \
+    "                              those in its PEM files or .crl files) every chain\n"     \
+    "                              certificate must be covered and not revoked\n"
 
 /* Handle one trust option into trust (role "truststore") and *allow_untrusted;
  * 1 handled, 0 not ours. */

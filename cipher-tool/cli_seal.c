@@ -73,6 +73,9 @@ int cli_trust_option(cli_keystore *trust, int *allow_untrusted, int opt, const c
     case OPT_SEAL_ALLOW_UNTRUSTED:
         *allow_untrusted = 1;
         return 1;
+    case OPT_SEAL_CRL:
+        trust->crl = arg;
+        return 1;
     default:
         return 0;
     }
@@ -82,6 +85,8 @@ int cli_trust_usage(const cli_keystore *trust, const char *cmd)
 {
     if (trust->password_file && !trust->path)
         return cli_usage_error(cmd, "--truststore-password-file without --truststore");
+    if (trust->crl && !trust->path)
+        return cli_usage_error(cmd, "--crl without --truststore");
     return EXIT_OK;
 }
 

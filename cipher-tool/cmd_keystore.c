@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,10 @@ static const char list_usage[] =
     "      --truststore-password-file FILE\n"
     "      --truststore-password-env VAR\n"
     "                              the truststore's store password, when it has one\n"
+    "      --crl FILE              CRLs (PEM or DER) to check revocation with (verify); the\n"
+    "                              truststore's own CRLs (in PEM files, .crl files of a\n"
+    "                              directory) are used too. With CRLs, every certificate\n"
+    "                              of the path must be covered by its issuer's CRL\n"
     "      --at TIME               verify at this time (seconds since the epoch)\n"
     "\n"
     "The store password is read from the terminal unless a password option is given.\n"
@@ -109,7 +114,26 @@ static void print_entry_text(const vault_keystore_entry *e)
         printf("  Chain: %zu certificate%s\n", e->chain_length, e->chain_length == 1 ? "" : "s");
 }
 
-static json_t *entry_json(const vault_keystore_entry *e)
+/* The SHA-256 thumbprints of an entry's chain, leaf first. */
+static json_t *chain_json(const vault_keystore *ks, const vault_keystore_entry *e)
+{
+    unsigned char md[crypto_hash_sha256_BYTES];
+    const unsigned char *der;
+    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    json_t *a = json_array();
+    size_t i, len;
+
+    for (i = 0; i < e->chain_length; i++) {
+        if (vault_keystore_cert_der(ks, e->alias, i, &der, &len) != 0)
+            break;
+        crypto_hash_sha256(md, der, len);
+        sodium_bin2hex(hex, sizeof hex, md, sizeof md);
+        json_array_append_new(a, json_string(hex));
+    }
+    return a;
+}
+
+static json_t *entry_json(const vault_keystore *ks, const vault_keystore_entry *e)
 {
     char hex[65], t1[64], t2[64];
     json_t *o = json_object();
@@ -121,6 +145,8 @@ static json_t *entry_json(const vault_keystore_entry *e)
     json_object_set_new(o, "key_bits", e->key_bits ? json_integer(e->key_bits) : json_null());
     if (e->kind == VAULT_ENTRY_PRIVATE_KEY)
         json_object_set_new(o, "chain_length", json_integer((json_int_t)e->chain_length));
+    if (e->kind == VAULT_ENTRY_PRIVATE_KEY)
+        json_object_set_new(o, "chain", chain_json(ks, e));
     if (e->has_certificate) {
         iso_time(t1, sizeof t1, e->not_before);
         iso_time(t2, sizeof t2, e->not_after);
@@ -159,7 +185,7 @@ static int do_list(vault_keystore *ks, int json)
             continue;
         unlock_for_listing(ks, e);
         if (json)
-            json_array_append_new(arr, entry_json(e));
+            json_array_append_new(arr, entry_json(ks, e));
         else
             print_entry_text(e);
     }
@@ -189,7 +215,8 @@ static int do_verify(vault_keystore *ks, const char *alias, cli_keystore *trust,
 
 int cmd_keystore(int argc, char **argv)
 {
-    enum { OPT_TRUSTSTORE = OPT_FIRST_COMMAND_OPTION, OPT_TS_PASSWORD_FILE, OPT_TS_PASSWORD_ENV, OPT_AT };
+    enum { OPT_TRUSTSTORE = OPT_FIRST_COMMAND_OPTION, OPT_TS_PASSWORD_FILE, OPT_TS_PASSWORD_ENV, OPT_AT,
+           OPT_CRL };
     static const struct option options[] = {
         CLI_KEYSTORE_LONG_OPTIONS,
         {"json", no_argument, NULL, OPT_JSON},
@@ -197,6 +224,7 @@ int cmd_keystore(int argc, char **argv)
         {"truststore-password-file", required_argument, NULL, OPT_TS_PASSWORD_FILE},
         {"truststore-password-env", required_argument, NULL, OPT_TS_PASSWORD_ENV},
         {"at", required_argument, NULL, OPT_AT},
+        {"crl", required_argument, NULL, OPT_CRL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -231,6 +259,7 @@ int cmd_keystore(int argc, char **argv)
         case OPT_TS_PASSWORD_FILE: trust.password_file = optarg; break;
         case OPT_TS_PASSWORD_ENV: trust.password_env = optarg; break;
         case OPT_AT: at = atoll(optarg); break;
+        case OPT_CRL: trust.crl = optarg; break;
         default: rc = cli_usage_error("keystore", "bad option"); goto done;
         }
     }

@@ -54,7 +54,8 @@ char *vault_strndup(const char *s, size_t n)
 {
     char *d = vault_malloc(n + 1);
     if (d) {
-        memcpy(d, s, n);
+        if (n) /* s may be NULL when n is 0 (an empty memory BIO's data) */
+            memcpy(d, s, n);
         d[n] = '\0';
     }
     return d;

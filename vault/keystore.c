@@ -136,6 +136,25 @@ static int skip_space(const unsigned char *d, size_t n, size_t *i)
     return *i < n;
 }
 
+/* Text before the first PEM block, as `openssl x509 -text` writes it
+ * ("Certificate: Data: ..."): printable text up to a line that starts
+ * "-----BEGIN ". Binary data never qualifies: a NUL or other control byte
+ * before the line ends the search. */
+static int pem_after_text(const unsigned char *d, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char ch = d[i];
+        if ((i == 0 || d[i - 1] == '\n') && n - i >= 11 && memcmp(d + i, "-----BEGIN ", 11) == 0)
+            return 1;
+        if (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t')
+            return 0;
+        if (ch == 0x7F)
+            return 0;
+    }
+    return 0;
+}
+
 vault_keystore_type ks_sniff(const unsigned char *d, size_t n, const char **unsupported)
 {
     size_t i = 0;
@@ -153,6 +172,8 @@ vault_keystore_type ks_sniff(const unsigned char *d, size_t n, const char **unsu
         return VAULT_KEYSTORE_AUTO;
     }
     if (skip_space(d, n, &i) && n - i >= 10 && memcmp(d + i, "-----BEGIN", 10) == 0)
+        return VAULT_KEYSTORE_PEM;
+    if (pem_after_text(d, n))
         return VAULT_KEYSTORE_PEM;
     if (n >= 4 && d[0] == 0x30) {
         /* DER: a PKCS#12 PFX starts SEQUENCE { INTEGER 3, ...}, a
@@ -204,6 +225,7 @@ void vault_keystore_free(vault_keystore *ks)
     if (ks->device_close)
         ks->device_close(ks->device);
     vault_secret_free(ks->store_password);
+    sk_X509_CRL_pop_free(ks->crls, X509_CRL_free);
     vault_free_ptr(ks->path);
     pthread_mutex_destroy(&ks->lock);
     vault_free_ptr(ks);
@@ -304,6 +326,32 @@ int ks_entry_has_cert(const ks_entry *e, const X509 *x)
         if (X509_cmp(sk_X509_value(e->chain, i), x) == 0)
             return 1;
     return 0;
+}
+
+int ks_add_crl(vault_keystore *ks, X509_CRL *crl)
+{
+    if (!ks->crls && !(ks->crls = sk_X509_CRL_new_null())) {
+        X509_CRL_free(crl);
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+    }
+    if (!sk_X509_CRL_push(ks->crls, crl)) {
+        X509_CRL_free(crl);
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+    }
+    return 0;
+}
+
+int ks_cert_issued_by(X509 *issuer, X509 *subject)
+{
+    EVP_PKEY *key;
+    int ok;
+
+    if (X509_NAME_cmp(X509_get_issuer_name(subject), X509_get_subject_name(issuer)) != 0)
+        return 0;
+    key = X509_get0_pubkey(issuer);
+    ok = key && X509_verify(subject, key) == 1;
+    ERR_clear_error();
+    return ok;
 }
 
 int ks_entry_set_sealed(ks_entry *e, const unsigned char *data, size_t len, ks_unlock_fn unlock)
@@ -671,6 +719,14 @@ int ks_unlock(vault_keystore *ks, ks_entry *e)
     if (e->unlocked || !e->unlock)
         goto done;
     rc = ask_password(ks, VAULT_PASSWORD_KEY, e->alias, &key_pw);
+    if (rc == VAULT_ENOTFOUND && !ks->store_password && !needs_store_password(ks->type)) {
+        /* A PEM file has no store password: the one the caller gives for
+         * the file (--password-file) is the key's. Asked only now that a
+         * key is encrypted. */
+        rc = ask_password(ks, VAULT_PASSWORD_STORE, NULL, &ks->store_password);
+        if (rc == 0)
+            rc = VAULT_ENOTFOUND;
+    }
     if (rc == VAULT_ENOTFOUND) {
         /* No separate key password: Java's default is the store password. */
         rc = unlock_with(e, ks->store_password);

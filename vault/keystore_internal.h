@@ -46,6 +46,7 @@ struct vault_keystore {
     vault_password_cb password_cb;
     void *payload;
     vault_secret *store_password; /* used for keys when no key password is given */
+    STACK_OF(X509_CRL) *crls;     /* CRLs of a truststore: its PEM files, .crl files, --crl */
     pthread_mutex_t lock;
     void *device;                 /* a token holding the keys, or NULL */
     void (*device_close)(void *device);
@@ -65,8 +66,17 @@ int ks_entry_add_cert(vault_keystore *ks, ks_entry *e, X509 *cert);
 /* Whether the entry's chain holds this certificate. */
 int ks_entry_has_cert(const ks_entry *e, const X509 *x);
 
+/* Whether issuer issued subject: its subject name is subject's issuer name
+ * and its key verifies subject's signature. This is how keytool links a
+ * chain; keyUsage and CA flags are judged where trust is decided
+ * (vault_keystore_verify), not here, so a listing shows every chain. */
+int ks_cert_issued_by(X509 *issuer, X509 *subject);
+
 /* Hand over protected key material (copied) and the function that opens it. */
 int ks_entry_set_sealed(ks_entry *e, const unsigned char *data, size_t len, ks_unlock_fn unlock);
+
+/* Take a CRL into ks->crls (ownership taken, also on failure). */
+int ks_add_crl(vault_keystore *ks, X509_CRL *crl);
 
 /* Format readers. Each fills ks from data; store_password may be NULL for
  * formats that have none. Errors name ks->path. */

@@ -14,6 +14,7 @@
 /* What the PEM blocks of one file hold. */
 typedef struct pem_items {
     STACK_OF(X509) *certs;
+    STACK_OF(X509_CRL) *crls;
     EVP_PKEY *pkey;        /* an unencrypted private key */
     unsigned char *sealed; /* or an encrypted one, opened on unlock */
     size_t sealed_len;
@@ -24,6 +25,7 @@ typedef struct pem_items {
 static void pem_items_clear(pem_items *it)
 {
     sk_X509_pop_free(it->certs, X509_free);
+    sk_X509_CRL_pop_free(it->crls, X509_CRL_free);
     EVP_PKEY_free(it->pkey);
     vault_free_ptr(it->sealed);
     memset(it, 0, sizeof *it);
@@ -199,6 +201,21 @@ static int take_cert(pem_items *it, const char *file, const char *name, const un
     return 0;
 }
 
+static int take_crl(pem_items *it, const char *file, const unsigned char *der, long len)
+{
+    const unsigned char *p = der;
+    X509_CRL *crl = d2i_X509_CRL(NULL, &p, len);
+    if (!crl || p != der + len) {
+        X509_CRL_free(crl);
+        return vault_err_ssl(VAULT_EFORMAT, "%s: malformed CRL", file);
+    }
+    if (!sk_X509_CRL_push(it->crls, crl)) {
+        X509_CRL_free(crl);
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", file);
+    }
+    return 0;
+}
+
 static int keep_sealed(pem_items *it, const char *file, const void *data, size_t len,
                        ks_unlock_fn unlock)
 {
@@ -265,7 +282,9 @@ static int take_block(pem_items *it, const char *file, const char *name, const c
         return take_cert(it, file, name, der, len);
     if (is_key_name(name))
         return take_key(it, file, name, header, der, len);
-    return 0; /* parameters, public keys, requests, CRLs: not ours */
+    if (strcmp(name, "X509 CRL") == 0)
+        return take_crl(it, file, der, len);
+    return 0; /* parameters, public keys, requests: not ours */
 }
 
 /* Read every PEM block of data; file names the source in messages. */
@@ -281,8 +300,9 @@ static int pem_collect(const char *file, const unsigned char *data, size_t len, 
     if (len > (size_t)INT_MAX)
         return vault_err(VAULT_EFORMAT, "%s: file too large", file);
     it->certs = sk_X509_new_null();
+    it->crls = sk_X509_CRL_new_null();
     bio = BIO_new_mem_buf(data, (int)len);
-    if (!it->certs || !bio) {
+    if (!it->certs || !it->crls || !bio) {
         rc = vault_err(VAULT_ENOMEM, "%s: out of memory", file);
         goto done;
     }
@@ -294,7 +314,7 @@ static int pem_collect(const char *file, const unsigned char *data, size_t len, 
     }
     if (rc == 1)
         rc = 0;
-    if (rc == 0 && it->keys == 0 && sk_X509_num(it->certs) == 0)
+    if (rc == 0 && it->keys == 0 && sk_X509_num(it->certs) == 0 && sk_X509_CRL_num(it->crls) == 0)
         rc = vault_err(VAULT_EFORMAT, "%s: no private key or certificate in the PEM file", file);
 done:
     BIO_free(bio);
@@ -311,7 +331,7 @@ static X509 *structural_leaf(STACK_OF(X509) *certs)
         int issuer = 0;
         for (j = 0; j < n && !issuer; j++)
             issuer = j != i && X509_cmp(c, sk_X509_value(certs, j)) != 0 &&
-                     X509_check_issued(c, sk_X509_value(certs, j)) == X509_V_OK;
+                     ks_cert_issued_by(c, sk_X509_value(certs, j));
         if (!issuer)
             return c;
     }
@@ -331,10 +351,10 @@ static X509 *key_leaf(STACK_OF(X509) *certs, EVP_PKEY *pkey)
 static X509 *next_issuer(STACK_OF(X509) *certs, const ks_entry *e, X509 *subject)
 {
     int i;
-    if (X509_check_issued(subject, subject) == X509_V_OK)
+    if (ks_cert_issued_by(subject, subject))
         return NULL;
     for (i = 0; i < sk_X509_num(certs); i++)
-        if (X509_check_issued(sk_X509_value(certs, i), subject) == X509_V_OK &&
+        if (ks_cert_issued_by(sk_X509_value(certs, i), subject) &&
             !ks_entry_has_cert(e, sk_X509_value(certs, i)))
             return sk_X509_value(certs, i);
     return NULL;
@@ -433,12 +453,23 @@ static int add_cert_entries(vault_keystore *ks, STACK_OF(X509) *certs, const cha
     return rc;
 }
 
+/* The CRLs of a file pass to the keystore, for trust decisions. */
+static int move_crls(vault_keystore *ks, pem_items *it)
+{
+    int rc = 0;
+    while (rc == 0 && it->crls && sk_X509_CRL_num(it->crls) > 0)
+        rc = ks_add_crl(ks, sk_X509_CRL_shift(it->crls));
+    return rc;
+}
+
 int ks_read_pem(vault_keystore *ks, const unsigned char *data, size_t len)
 {
     pem_items it;
     char *base = NULL;
     int rc = pem_collect(ks->path, data, len, &it);
 
+    if (rc == 0)
+        rc = move_crls(ks, &it);
     if (rc != 0)
         goto done;
     if (it.keys > 0) {
@@ -460,7 +491,34 @@ static int is_pem_text(const unsigned char *data, size_t len)
     return ks_sniff(data, len, &unsupported) == VAULT_KEYSTORE_PEM;
 }
 
-/* A certificate in DER, or the certificates of PEM text with no key. */
+static int has_crl_extension(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 4 && vault_strcaseeq(name + n - 4, ".crl");
+}
+
+static int read_der_crl(const char *file, const unsigned char *data, size_t len, pem_items *it)
+{
+    const unsigned char *p = data;
+    X509_CRL *crl;
+
+    if (len > (size_t)LONG_MAX)
+        return vault_err(VAULT_EFORMAT, "%s: file too large", file);
+    crl = d2i_X509_CRL(NULL, &p, (long)len);
+    if (!crl || p != data + len) {
+        X509_CRL_free(crl);
+        return vault_err_ssl(VAULT_EFORMAT, "%s: not a CRL (PEM or DER)", file);
+    }
+    it->crls = sk_X509_CRL_new_null();
+    if (!it->crls || !sk_X509_CRL_push(it->crls, crl)) {
+        X509_CRL_free(crl);
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", file);
+    }
+    return 0;
+}
+
+/* A certificate in DER, a CRL (.crl, DER), or the certificates and CRLs of
+ * PEM text with no key. */
 static int read_certs(const char *file, const unsigned char *data, size_t len, pem_items *it)
 {
     const unsigned char *p = data;
@@ -470,11 +528,13 @@ static int read_certs(const char *file, const unsigned char *data, size_t len, p
         int rc = pem_collect(file, data, len, it);
         if (rc == 0 && it->keys > 0)
             rc = vault_err(VAULT_EFORMAT, "%s: holds a private key; certificates expected", file);
-        if (rc == 0 && sk_X509_num(it->certs) == 0)
+        if (rc == 0 && sk_X509_num(it->certs) == 0 && sk_X509_CRL_num(it->crls) == 0)
             rc = vault_err(VAULT_EFORMAT, "%s: no certificate in the PEM file", file);
         return rc;
     }
     memset(it, 0, sizeof *it);
+    if (has_crl_extension(file))
+        return read_der_crl(file, data, len, it);
     if (len > (size_t)LONG_MAX)
         return vault_err(VAULT_EFORMAT, "%s: file too large", file);
     x = d2i_X509(NULL, &p, (long)len);
@@ -489,6 +549,30 @@ static int read_certs(const char *file, const unsigned char *data, size_t len, p
         return vault_err(VAULT_ENOMEM, "%s: out of memory", file);
     }
     return 0;
+}
+
+int vault_keystore_add_crls(vault_keystore *trust, const char *path)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    pem_items it;
+    int rc;
+
+    if (!trust || !path)
+        return vault_err(VAULT_EINVAL, "vault_keystore_add_crls: invalid argument");
+    memset(&it, 0, sizeof it);
+    rc = vault_read_file(path, KS_MAX_FILE, &data, &len);
+    if (rc == 0 && is_pem_text(data, len))
+        rc = pem_collect(path, data, len, &it);
+    else if (rc == 0)
+        rc = read_der_crl(path, data, len, &it);
+    if (rc == 0 && sk_X509_CRL_num(it.crls) == 0)
+        rc = vault_err(VAULT_EFORMAT, "%s: no CRL in the file", path);
+    if (rc == 0)
+        rc = move_crls(trust, &it);
+    pem_items_clear(&it);
+    vault_free_ptr(data);
+    return rc;
 }
 
 int ks_read_cert(vault_keystore *ks, const unsigned char *data, size_t len)
@@ -512,7 +596,7 @@ int ks_read_cert(vault_keystore *ks, const unsigned char *data, size_t len)
 
 static int has_cert_extension(const char *name)
 {
-    static const char *const exts[] = {".pem", ".crt", ".cer"};
+    static const char *const exts[] = {".pem", ".crt", ".cer", ".crl"};
     size_t i, n = strlen(name);
     for (i = 0; i < sizeof exts / sizeof exts[0]; i++)
         if (n > 4 && vault_strcaseeq(name + n - 4, exts[i]))
@@ -590,9 +674,11 @@ static int read_dir_file(vault_keystore *ks, const char *name)
     rc = vault_read_file(path, KS_MAX_FILE, &data, &len);
     if (rc == 0)
         rc = read_certs(path, data, len, &it);
+    if (rc == 0)
+        rc = move_crls(ks, &it);
     if (rc == 0 && !(base = base_name(name)))
         rc = vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
-    if (rc == 0)
+    if (rc == 0 && it.certs)
         rc = add_cert_entries(ks, it.certs, base, name);
     pem_items_clear(&it);
     vault_free_ptr(base);

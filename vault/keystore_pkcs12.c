@@ -22,6 +22,9 @@
  * (ORACLE_TrustedKeyUsage); OpenSSL 3.0 has no NID for it. */
 #define JAVA_TRUSTED_OID "2.16.840.1.113894.746875.1.1"
 
+/* RFC 9579 PBMAC1, the MAC of OpenSSL 3.4's -pbmac1_pbkdf2. */
+#define PBMAC1_OID "1.2.840.113549.1.5.14"
+
 typedef struct p12_cert {
     X509 *x509;
     const PKCS12_SAFEBAG *bag;
@@ -32,6 +35,8 @@ typedef struct p12_ctx {
     vault_keystore *ks;
     const char *pass; /* NULL or the store password, as OpenSSL wants it */
     int passlen;
+    char *alt; /* the password in OpenSSL 1.0.2's form, when that opened the file */
+    size_t altlen;
     STACK_OF(PKCS12_SAFEBAG) *owned; /* bags as unpacked, freed at the end */
     STACK_OF(PKCS12_SAFEBAG) *flat;  /* every bag but safeContentsBags, borrowed */
     p12_cert *certs;
@@ -151,17 +156,99 @@ static int check_pbe(const char *path, const char *alias, const char *what, cons
     return check_work(path, alias, what, kind, work);
 }
 
+static int valid_utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0, k, more;
+    while (i < n) {
+        unsigned char b = s[i++];
+        more = b < 0x80 ? 0 : (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2 : (b & 0xF8) == 0xF0 ? 3 : 4;
+        if (more == 4 || (b >= 0x80 && b < 0xC2) || more > n - i)
+            return 0;
+        for (k = 0; k < more; k++)
+            if ((s[i++] & 0xC0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
+/* OpenSSL before 1.1.0 made the BMPString of a PKCS#12 password from each
+ * byte, not from UTF-8 characters; the UTF-8 text whose characters are
+ * those bytes (Latin-1 to UTF-8) gives the same BMPString today. Only a
+ * UTF-8 password had such a form (what a terminal gave OpenSSL 1.0.2); so
+ * a Latin-1 spelling of a UTF-8 password still fails. NULL when the password
+ * is ASCII (the forms agree), not UTF-8, or memory is out. The caller frees
+ * with OPENSSL_clear_free(p, *len + 1). */
+static char *legacy_bmp_form(const char *pass, size_t n, size_t *len)
+{
+    size_t i, j = 0, high = 0;
+    char *out;
+
+    for (i = 0; i < n; i++)
+        high += (unsigned char)pass[i] >= 0x80;
+    if (high == 0 || !valid_utf8((const unsigned char *)pass, n) || n + high > (size_t)INT_MAX || !(out = OPENSSL_malloc(n + high + 1)))
+        return NULL;
+    for (i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)pass[i];
+        if (b < 0x80) {
+            out[j++] = (char)b;
+        } else {
+            out[j++] = (char)(0xC0 | (b >> 6));
+            out[j++] = (char)(0x80 | (b & 0x3F));
+        }
+    }
+    out[j] = '\0';
+    *len = j;
+    return out;
+}
+
+/* One decryption attempt: 1 decrypted, 0 not (a wrong password), -1 an
+ * algorithm is missing, -2 the plaintext is well-formed DER but not a
+ * PrivateKeyInfo (a key format we do not read: a wrong password gives
+ * that only with odds far below guessing the password). */
+static int pkcs8_try(const X509_SIG *sig, const char *pass, size_t len, PKCS8_PRIV_KEY_INFO **out)
+{
+    const X509_ALGOR *alg = NULL;
+    const ASN1_OCTET_STRING *data = NULL;
+    unsigned char *plain = NULL;
+    const unsigned char *p;
+    STACK_OF(ASN1_TYPE) *any = NULL;
+    int plain_len = 0, got = 0;
+
+    *out = NULL;
+    X509_SIG_get0(sig, &alg, &data);
+    if (!PKCS12_pbe_crypt_ex(alg, pass, (int)len, data->data, data->length, &plain, &plain_len, 0,
+                             NULL, NULL))
+        return ssl_unsupported() ? -1 : 0;
+    p = plain;
+    *out = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, plain_len);
+    if (*out && p == plain + plain_len) {
+        got = 1;
+    } else {
+        PKCS8_PRIV_KEY_INFO_free(*out);
+        *out = NULL;
+        p = plain;
+        any = d2i_ASN1_SEQUENCE_ANY(NULL, &p, plain_len);
+        got = any && p == plain + plain_len && plain_len > 16 ? -2 : 0;
+        sk_ASN1_TYPE_pop_free(any, ASN1_TYPE_free);
+    }
+    OPENSSL_clear_free(plain, (size_t)plain_len);
+    ERR_clear_error();
+    return got;
+}
+
 int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *password,
                      PKCS8_PRIV_KEY_INFO **out)
 {
     const X509_ALGOR *alg = NULL;
     const unsigned char *p = der;
+    const char *pass = password ? vault_secret_str(password) : "";
     X509_SIG *sig = NULL;
-    size_t pwlen = vault_secret_len(password);
-    int rc = 0;
+    size_t pwlen = vault_secret_len(password), altlen = 0;
+    char *alt = NULL;
+    int rc = 0, got;
 
     *out = NULL;
-    if (len > (size_t)LONG_MAX || pwlen > (size_t)INT_MAX)
+    if (len > (size_t)LONG_MAX || pwlen > (size_t)INT_MAX / 2)
         return vault_err(VAULT_EFORMAT, "encrypted key too large");
     sig = d2i_X509_SIG(NULL, &p, (long)len);
     if (!sig || p != der + len) {
@@ -171,16 +258,27 @@ int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *p
     X509_SIG_get0(sig, &alg, NULL);
     if ((rc = check_pbe(NULL, NULL, "the key's", alg)) != 0)
         goto done;
-    *out = PKCS8_decrypt_ex(sig, password ? vault_secret_str(password) : "", (int)pwlen, NULL, NULL);
-    if (!*out) {
-        /* A wrong password shows as bad padding or, one time in 256, as
-         * garbage that does not parse: both mean the password. */
-        if (ssl_unsupported())
-            rc = vault_err(VAULT_EFORMAT, "the key is encrypted with an unsupported algorithm");
-        else
-            rc = vault_err(VAULT_EAUTH, "wrong key password");
-    }
+    got = pkcs8_try(sig, pass, pwlen, out);
+    /* As OpenSSL's PKCS12_parse() tries them: an empty password may have
+     * been used as no password at all (Windows), and a non-ASCII one in the
+     * form of OpenSSL 1.0.2 and earlier. */
+    if (got == 0 && pwlen == 0)
+        got = pkcs8_try(sig, NULL, 0, out);
+    if (got == 0 && (alt = legacy_bmp_form(pass, pwlen, &altlen)) != NULL)
+        got = pkcs8_try(sig, alt, altlen, out);
+    /* A wrong password shows as bad padding or, one time in 256, as
+     * garbage that does not parse: both mean the password. */
+    if (got == -2)
+        rc = vault_err(VAULT_EFORMAT, "unsupported key format: the key decrypts, but not to a "
+                       "PKCS#8 PrivateKeyInfo");
+    else if (got < 0)
+        rc = vault_err(VAULT_EFORMAT, "the key is encrypted with an unsupported algorithm (%s)",
+                       alg ? OBJ_nid2sn(OBJ_obj2nid(alg->algorithm)) : "?");
+    else if (got == 0)
+        rc = vault_err(VAULT_EAUTH, "wrong key password");
 done:
+    if (alt)
+        OPENSSL_clear_free(alt, altlen + 1);
     X509_SIG_free(sig);
     ERR_clear_error();
     return rc;
@@ -348,30 +446,42 @@ static int alias_taken(const vault_keystore *ks, const char *alias)
     return 0;
 }
 
-/* Add an entry named by the bag's friendlyName; without one, by the hex of
- * its localKeyId, or else "1", "2", ... */
+static int add_numbered_entry(p12_ctx *c, vault_entry_kind kind, ks_entry **out)
+{
+    char num[32];
+    do
+        snprintf(num, sizeof num, "%lu", ++c->next_alias);
+    while (alias_taken(c->ks, num));
+    return ks_add_entry(c->ks, num, strlen(num), kind, out);
+}
+
+/* Add an entry named by the bag's friendlyName; without one, a key by the
+ * hex of its localKeyId, or else "1", "2", ... in file order, as Java names
+ * unnamed entries. A certificate whose name is taken (a CA certificate
+ * named like the key it issued) is numbered too: every certificate is
+ * listed. */
 static int add_named_entry(p12_ctx *c, const PKCS12_SAFEBAG *bag, vault_entry_kind kind,
                            ks_entry **out)
 {
     char *name = PKCS12_get_friendlyname((PKCS12_SAFEBAG *)bag);
     const ASN1_OCTET_STRING *id = bag_key_id(bag);
-    char num[32], *hex = NULL;
+    int cert = kind == VAULT_ENTRY_TRUSTED_CERT;
+    char *hex = NULL;
     int rc;
 
     ERR_clear_error();
-    if (name) {
+    if (name && !(cert && alias_taken(c->ks, name))) {
         rc = ks_add_entry(c->ks, name, strlen(name), kind, out);
-    } else if (id && id->length > 0 && id->length <= 64) {
+    } else if (!cert && id && id->length > 0 && id->length <= 64) {
         hex = vault_malloc((size_t)id->length * 2 + 1);
-        if (!hex)
+        if (!hex) {
+            OPENSSL_free(name);
             return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+        }
         vault_hex(hex, id->data, (size_t)id->length, 0);
         rc = ks_add_entry(c->ks, hex, strlen(hex), kind, out);
     } else {
-        do
-            snprintf(num, sizeof num, "%lu", ++c->next_alias);
-        while (alias_taken(c->ks, num));
-        rc = ks_add_entry(c->ks, num, strlen(num), kind, out);
+        rc = add_numbered_entry(c, kind, out);
     }
     OPENSSL_free(name);
     vault_free_ptr(hex);
@@ -389,29 +499,54 @@ static void mark_used(p12_ctx *c, const X509 *x)
 static const p12_cert *find_issuer(const p12_ctx *c, const ks_entry *e, X509 *subject)
 {
     size_t i;
-    if (X509_check_issued(subject, subject) == X509_V_OK)
-        return NULL; /* self-issued: the root */
+    if (ks_cert_issued_by(subject, subject))
+        return NULL; /* self-signed: the root */
     for (i = 0; i < c->ncerts; i++)
-        if (X509_check_issued(c->certs[i].x509, subject) == X509_V_OK &&
+        if (ks_cert_issued_by(c->certs[i].x509, subject) &&
             !ks_entry_has_cert(e, c->certs[i].x509))
             return &c->certs[i];
     return NULL;
 }
 
-/* The certificate with the key's localKeyId, then its issuers from the
- * other certificates of the file, leaf first. */
+static int same_key_id(const p12_cert *pc, const ASN1_OCTET_STRING *id)
+{
+    const ASN1_OCTET_STRING *cid = bag_key_id(pc->bag);
+    return id && cid && ASN1_OCTET_STRING_cmp(cid, id) == 0;
+}
+
+/* The key's certificate: of those with its localKeyId (some old tools gave
+ * the CA certificates of the chain the same id), the one that issued none
+ * of the others. */
+static const p12_cert *key_cert(const p12_ctx *c, const ASN1_OCTET_STRING *id)
+{
+    const p12_cert *first = NULL;
+    size_t i, j;
+    int issuer;
+
+    for (i = 0; i < c->ncerts; i++) {
+        if (!same_key_id(&c->certs[i], id))
+            continue;
+        if (!first)
+            first = &c->certs[i];
+        issuer = 0;
+        for (j = 0; j < c->ncerts && !issuer; j++)
+            issuer = j != i && same_key_id(&c->certs[j], id) &&
+                     X509_cmp(c->certs[i].x509, c->certs[j].x509) != 0 &&
+                     ks_cert_issued_by(c->certs[i].x509, c->certs[j].x509);
+        if (!issuer)
+            return &c->certs[i];
+    }
+    return first;
+}
+
+/* The key's certificate, then its issuers from the other certificates of
+ * the file, leaf first. */
 static int attach_chain(p12_ctx *c, ks_entry *e, const PKCS12_SAFEBAG *key_bag)
 {
-    const ASN1_OCTET_STRING *id = bag_key_id(key_bag);
-    const p12_cert *cur = NULL;
+    const p12_cert *cur = key_cert(c, bag_key_id(key_bag));
     size_t i;
     int rc;
 
-    for (i = 0; id && !cur && i < c->ncerts; i++) {
-        const ASN1_OCTET_STRING *cid = bag_key_id(c->certs[i].bag);
-        if (cid && ASN1_OCTET_STRING_cmp(cid, id) == 0)
-            cur = &c->certs[i];
-    }
     for (i = 0; cur && i < c->ncerts; i++) {
         if (!X509_up_ref(cur->x509))
             return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
@@ -523,19 +658,17 @@ static int load_certs(p12_ctx *c)
     return 0;
 }
 
-/* Certificates that belong to no key: Java's trusted entries, and named
- * ones (or, in a file without keys, all) from other tools. */
+/* Certificates outside every key's chain, and Java's trusted entries: as
+ * openssl and pyca do, no certificate of the file goes unlisted. */
 static int add_trusted_entries(p12_ctx *c)
 {
     size_t i;
     for (i = 0; i < c->ncerts; i++) {
         const p12_cert *pc = &c->certs[i];
-        int named = PKCS12_SAFEBAG_get0_attr(pc->bag, NID_friendlyName) != NULL;
         ks_entry *e = NULL;
         int rc;
 
-        if (!bag_java_trusted(pc->bag) &&
-            (bag_key_id(pc->bag) || pc->used || (!named && c->nkeys > 0)))
+        if (pc->used && !bag_java_trusted(pc->bag))
             continue;
         rc = add_named_entry(c, pc->bag, VAULT_ENTRY_TRUSTED_CERT, &e);
         if (rc == 0 && !X509_up_ref(pc->x509))
@@ -570,9 +703,18 @@ static int verify_mac(p12_ctx *c, PKCS12 *p12)
     const ASN1_INTEGER *iter = NULL;
     int rc;
 
+    const X509_ALGOR *macalg = NULL;
+    char oid[64];
+
     if (!PKCS12_mac_present(p12))
         return 0;
-    PKCS12_get0_mac(NULL, NULL, NULL, &iter, p12);
+    PKCS12_get0_mac(NULL, &macalg, NULL, &iter, p12);
+    /* RFC 9579's PBMAC1 (OpenSSL 3.4 -pbmac1_pbkdf2) is not in OpenSSL 3.0,
+     * whose check would fail as a wrong password. */
+    if (macalg && OBJ_obj2txt(oid, sizeof oid, macalg->algorithm, 1) > 0 &&
+        strcmp(oid, PBMAC1_OID) == 0)
+        return vault_err(VAULT_EFORMAT, "%s: unsupported MAC algorithm PBMAC1 (RFC 9579); "
+                         "re-export the file with an HMAC-SHA-256 MAC", c->ks->path);
     if (iter && count_of(iter) < 1)
         return vault_err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", c->ks->path,
                          PKCS12_MAX_ITERATIONS);
@@ -586,6 +728,11 @@ static int verify_mac(p12_ctx *c, PKCS12 *p12)
         if (PKCS12_verify_mac(p12, "", 0))
             return 0;
     } else if (PKCS12_verify_mac(p12, c->pass, c->passlen)) {
+        return 0;
+    } else if ((c->alt = legacy_bmp_form(c->pass, (size_t)c->passlen, &c->altlen)) != NULL &&
+               PKCS12_verify_mac(p12, c->alt, (int)c->altlen)) {
+        c->pass = c->alt; /* a file of OpenSSL 1.0.2 or earlier */
+        c->passlen = (int)c->altlen;
         return 0;
     }
     ERR_clear_error();
@@ -654,6 +801,8 @@ done:
     for (i = 0; c.certs && i < c.ncerts; i++)
         X509_free(c.certs[i].x509);
     vault_free_ptr(c.certs);
+    if (c.alt)
+        OPENSSL_clear_free(c.alt, c.altlen + 1);
     sk_PKCS12_SAFEBAG_free(c.flat);
     sk_PKCS12_SAFEBAG_pop_free(c.owned, PKCS12_SAFEBAG_free);
     sk_PKCS7_pop_free(safes, PKCS7_free);

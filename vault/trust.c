@@ -3,6 +3,8 @@
 
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
 #include <time.h>
 
 /* Every trusted-certificate entry is an anchor; so is the own certificate
@@ -24,6 +26,46 @@ static int fill_store(X509_STORE *store, const vault_keystore *trust)
         }
     }
     return 0;
+}
+
+/* The truststore's CRLs turn on revocation checking for the whole path. */
+static int add_crls(X509_STORE *store, const vault_keystore *trust)
+{
+    int i;
+    for (i = 0; i < sk_X509_CRL_num(trust->crls); i++)
+        if (!X509_STORE_add_crl(store, sk_X509_CRL_value(trust->crls, i)))
+            return vault_err_ssl(VAULT_ERROR, "%s: cannot use a CRL", trust->path);
+    if (sk_X509_CRL_num(trust->crls) > 0)
+        X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    return 0;
+}
+
+/* RFC 5280 5.3.1 reason names, for a revoked certificate. */
+static const char *revocation_reason(const vault_keystore *trust, X509 *cert)
+{
+    static const char *const names[] = {
+        "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+        "cessationOfOperation", "certificateHold", "", "removeFromCRL", "privilegeWithdrawn",
+        "aACompromise",
+    };
+    const char *out = "unspecified";
+    int i;
+
+    for (i = 0; cert && i < sk_X509_CRL_num(trust->crls); i++) {
+        X509_REVOKED *r = NULL;
+        ASN1_ENUMERATED *code;
+        long v;
+        if (X509_CRL_get0_by_cert(sk_X509_CRL_value(trust->crls, i), &r, cert) != 1 || !r)
+            continue;
+        code = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
+        v = code ? ASN1_ENUMERATED_get(code) : 0;
+        ASN1_ENUMERATED_free(code);
+        if (v >= 0 && (size_t)v < sizeof names / sizeof names[0] && names[v][0])
+            out = names[v];
+        break;
+    }
+    ERR_clear_error();
+    return out;
 }
 
 /* The entry to verify: the alias, else the only key entry, else (a
@@ -88,6 +130,8 @@ int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks,
         goto done;
     }
     rc = fill_store(store, trust);
+    if (rc == 0)
+        rc = add_crls(store, trust);
     if (rc != 0)
         goto done;
     rc = add_intermediates(untrusted, ks, e);
@@ -104,11 +148,15 @@ int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks,
     if (X509_verify_cert(ctx) != 1) {
         int err = X509_STORE_CTX_get_error(ctx);
         int depth = X509_STORE_CTX_get_error_depth(ctx);
+        char why[64] = "";
+        if (err == X509_V_ERR_CERT_REVOKED)
+            snprintf(why, sizeof why, " (reason: %s)",
+                     revocation_reason(trust, X509_STORE_CTX_get_current_cert(ctx)));
         ERR_clear_error();
         rc = vault_err(VAULT_ETRUST,
                        "%s: alias \"%s\": certificate \"%s\" (SHA-256 %.16s…) is not trusted by %s: "
-                       "%s%s", ks->path, e->alias, e->subject ? e->subject : "?", fp, trust->path,
-                       X509_verify_cert_error_string(err),
+                       "%s%s%s", ks->path, e->alias, e->subject ? e->subject : "?", fp, trust->path,
+                       X509_verify_cert_error_string(err), why,
                        depth > 0 ? " (in its issuer chain)" : "");
         goto done;
     }

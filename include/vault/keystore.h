@@ -153,6 +153,16 @@ VAULT_EXTERN(int) vault_keystore_public_key_der(vault_keystore *ks, const char *
 VAULT_EXTERN(int) vault_keystore_secret_key(vault_keystore *ks, const char *alias,
                                             vault_secret **out);
 
+/**
+ * Add the CRLs of a file (PEM with one or more "X509 CRL" blocks, or one DER
+ * CRL) to a truststore, for vault_keystore_verify(). CRLs in the
+ * truststore's own PEM files and in the .crl files of a truststore
+ * directory are taken when it is opened.
+ * @return 0, VAULT_EIO, VAULT_EFORMAT (no CRL, malformed; the message names
+ *         the file), VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_keystore_add_crls(vault_keystore *trust, const char *path);
+
 /** Verification flags. */
 enum {
     VAULT_VERIFY_NO_TIME = 1 /**< Do not check validity dates. */
@@ -165,6 +175,12 @@ enum {
  * chain, and the other certificates of its file, supply intermediates.
  * With alias NULL: the only key entry, or for a certificate file or bundle
  * its first certificate.
+ *
+ * When the truststore holds CRLs (see vault_keystore_add_crls()), every
+ * certificate of the path below the anchor must be covered by a current CRL
+ * of its issuer, as `openssl verify -crl_check_all` checks: a revoked
+ * certificate is refused with the CRL's reason, one whose issuer published
+ * no CRL there is refused too.
  *
  * @param trust the truststore (any keystore; its certificates of every entry
  *              are trusted anchors).

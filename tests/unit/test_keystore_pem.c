@@ -621,3 +621,144 @@ Test(pkcs8_keys, other_keys_take_the_general_path)
     assert_as_decoder(p8_of("-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "ec.pem"), 0);
     assert_as_decoder(p8_of("-algorithm ED25519", "ed.pem"), 0);
 }
+
+/* ---- text around PEM blocks, empty names ---------------------------------- */
+
+/* `openssl x509 -text` writes "Certificate: Data: ..." before the block;
+ * openssl reads such files, and so must we: alone, as a key file with text
+ * between the blocks, and in a truststore directory. */
+Test(pem_text, text_before_and_between_blocks)
+{
+    vault_keystore *ks = NULL;
+    unsigned char *cert;
+    size_t cert_len;
+
+    make_rsa_key();
+    test_sh("openssl x509 -in c.pem -text -out t.pem && grep -q '^Certificate:' t.pem && "
+            "{ openssl x509 -in c.pem -text; echo 'Key Attributes: <No Attributes>'; cat k.pem; } > tk.pem && "
+            "mkdir -p tdir && cp t.pem tdir/t.pem");
+    cert = slurp(test_path("c.der"), &cert_len);
+    cr_assert_eq(open_ks(&ks, test_path("t.pem"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_PEM);
+    cr_assert_eq(vault_keystore_count(ks), 1);
+    assert_cert(ks, "t", 0, cert, cert_len);
+    vault_keystore_free(ks);
+    check_key_file("tk.pem", "tk", NULL, "RSA");
+    cr_assert_eq(open_ks(&ks, test_path("tdir"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_count(ks), 1);
+    assert_cert(ks, "t", 0, cert, cert_len);
+    vault_keystore_free(ks);
+    free(cert);
+
+    /* Binary data before a BEGIN line is not PEM text. */
+    test_sh("{ printf 'ab\\001cd\\n'; cat c.pem; } > bin.pem");
+    cr_assert_eq(open_ks(&ks, test_path("bin.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "bin.pem") && strstr(test_errmsg(), "not a keystore"), "%s",
+              test_errmsg());
+}
+
+/* NIST PKITS ValidDNnameConstraintsTest14EE has an empty subject (its name
+ * is in subjectAltName): it lists with subject "". */
+Test(pem_text, empty_subject_lists)
+{
+    static const char pkits[] = "/usr/lib/python3/dist-packages/cryptography_vectors/x509/PKITS_data/"
+                                "certs/ValidDNnameConstraintsTest14EE.crt";
+    vault_keystore *ks = NULL;
+    const vault_keystore_entry *e;
+
+    cr_assert_eq(open_ks(&ks, pkits, NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_count(ks), 1);
+    e = find(ks, "ValidDNnameConstraintsTest14EE");
+    cr_assert_str_eq(e->subject, "");
+    cr_assert_str_eq(e->issuer, "CN=nameConstraints DN1 subCA2,OU=permittedSubtree1,O=Test Certificates 2011,C=US");
+    cr_assert(e->has_certificate);
+    vault_keystore_free(ks);
+}
+
+/* A PEM file has no store password: the password given as one (what
+ * --password-file gives) opens an encrypted key when no key password is. */
+Test(pem_keys, store_password_opens_encrypted_key)
+{
+    static vault_passwords pw = {NULL, NULL};
+    vault_keystore_options o = VAULT_KEYSTORE_OPTIONS_INIT;
+    vault_keystore *ks = NULL;
+    const vault_keystore_entry *e;
+    unsigned char *der = NULL;
+    size_t len;
+
+    make_rsa_key();
+    test_sh("openssl pkcs8 -topk8 -v2 aes-256-cbc -in k.pem -passout pass:store-only -out ek.pem");
+    pw.store = "store-only";
+    o.password = vault_password_fixed;
+    o.payload = &pw;
+    cr_assert_eq(vault_keystore_open(&ks, test_path("ek.pem"), &o), 0, "%s", test_errmsg());
+    e = find(ks, NULL);
+    cr_assert_null(e->key_algorithm);
+    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), 0, "%s", test_errmsg());
+    cr_assert_str_eq(e->key_algorithm, "RSA");
+    vault_string_free((char *)der);
+    vault_keystore_free(ks);
+    pw.store = "another";
+    cr_assert_eq(vault_keystore_open(&ks, test_path("ek.pem"), &o), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH);
+    cr_assert(strstr(test_errmsg(), "ek.pem"), "%s", test_errmsg());
+    vault_keystore_free(ks);
+}
+
+/* An EncryptedPrivateKeyInfo whose plaintext is not a PrivateKeyInfo (here
+ * a traditional RSAPrivateKey, PBES2 done by pyca): the refusal names the
+ * key format, not the password; a wrong password is still the password. */
+static const char *pbes2_py =
+    "import os, sys\n"
+    "from cryptography.hazmat.primitives import hashes, padding, serialization\n"
+    "from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes\n"
+    "from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC\n"
+    "def tlv(tag, body):\n"
+    "    n = len(body)\n"
+    "    if n < 128: l = bytes([n])\n"
+    "    else:\n"
+    "        b = n.to_bytes((n.bit_length() + 7) // 8, \"big\"); l = bytes([0x80 | len(b)]) + b\n"
+    "    return bytes([tag]) + l + body\n"
+    "def oid(s):\n"
+    "    a = [int(x) for x in s.split(\".\")]; out = bytes([40 * a[0] + a[1]])\n"
+    "    for v in a[2:]:\n"
+    "        enc = [v & 0x7f]; v >>= 7\n"
+    "        while v: enc.insert(0, 0x80 | (v & 0x7f)); v >>= 7\n"
+    "        out += bytes(enc)\n"
+    "    return tlv(6, out)\n"
+    "seq = lambda *x: tlv(0x30, b\"\".join(x))\n"
+    "plain = open(sys.argv[1], \"rb\").read()\n"
+    "pw = sys.argv[2].encode(); salt = os.urandom(16); iv = os.urandom(16); it = 2048\n"
+    "key = PBKDF2HMAC(hashes.SHA256(), 32, salt, it).derive(pw)\n"
+    "pad = padding.PKCS7(128).padder(); data = pad.update(plain) + pad.finalize()\n"
+    "enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor(); ct = enc.update(data) + enc.finalize()\n"
+    "kdf = seq(oid(\"1.2.840.113549.1.5.12\"), seq(tlv(4, salt), tlv(2, it.to_bytes(2, \"big\")), seq(oid(\"1.2.840.113549.2.9\"), b\"\\x05\\x00\")))\n"
+    "alg = seq(oid(\"1.2.840.113549.1.5.13\"), seq(kdf, seq(oid(\"2.16.840.1.101.3.4.1.42\"), tlv(4, iv))))\n"
+    "sys.stdout.buffer.write(seq(alg, tlv(4, ct)))\n"
+;
+
+Test(pem_keys, unsupported_key_format_is_named)
+{
+    vault_keystore *ks = NULL;
+    unsigned char *der = NULL;
+    size_t len;
+
+    make_rsa_key();
+    test_write_text("mk.py", pbes2_py);
+    test_sh("openssl rsa -in k.pem -traditional -outform DER -out trad.der && "
+            "python3 mk.py trad.der kpw > bad.der && "
+            "{ echo '-----BEGIN ENCRYPTED PRIVATE KEY-----'; base64 -w64 bad.der; "
+            "echo '-----END ENCRYPTED PRIVATE KEY-----'; } > trad-in-p8.pem && "
+            "openssl pkcs8 -topk8 -nocrypt -in k.pem -outform DER -out p8.der && "
+            "python3 mk.py p8.der kpw > good.der && "
+            "openssl pkcs8 -inform DER -in good.der -passin pass:kpw -out /dev/null");
+    cr_assert_eq(open_ks(&ks, test_path("trad-in-p8.pem"), "kpw", VAULT_KEYSTORE_AUTO), 0, "%s",
+                 test_errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "unsupported key format") && strstr(test_errmsg(), "trad-in-p8.pem"),
+              "%s", test_errmsg());
+    vault_keystore_free(ks);
+    cr_assert_eq(open_ks(&ks, test_path("trad-in-p8.pem"), "other", VAULT_KEYSTORE_AUTO), 0);
+    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH);
+    vault_keystore_free(ks);
+}

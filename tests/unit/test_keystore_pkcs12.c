@@ -690,6 +690,51 @@ Test(pkcs12_openssl, non_ascii_password_is_utf8)
     cr_assert_eq(open_ks(&ks, test_path("m.p12"), other, NULL), VAULT_EAUTH);
 }
 
+/* OpenSSL 1.0.2 turned each byte of a UTF-8 password into one BMPString
+ * character. OpenSSL 3.0 makes that form when given the Latin-1-to-UTF-8
+ * spelling of the password: its -legacy 3DES file with the SHA-1 MAC is what
+ * 1.0.2 wrote. The openssl CLI opens it with the real password (its "using
+ * broken algorithm" retry); so do we, key included. */
+Test(pkcs12_openssl, openssl_102_non_ascii_password)
+{
+    static char pw[64];
+    vault_keystore *ks = NULL;
+    unsigned char *out;
+    size_t len;
+    snprintf(pw, sizeof pw, "pässwörd-%s", random_suffix());
+    test_write_text("pw", pw);
+    make_openssl_key();
+    test_sh("iconv -f latin1 -t utf-8 pw > pw102 && "
+            "openssl pkcs12 -export -legacy -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1 "
+            "-in c.pem -inkey k.pem -name k -passout file:pw102 -out old.p12");
+    out = test_sh_out(NULL, "openssl pkcs12 -legacy -in old.p12 -passin file:pw -nodes 2>&1 | "
+                            "grep -c 'BEGIN PRIVATE KEY'");
+    cr_assert_str_eq((char *)out, "1\n", "openssl itself opens the 1.0.2 form");
+    free(out);
+    check_openssl_p12("old.p12", pw, "k");
+    /* The Latin-1 spelling is no UTF-8 password: no 1.0.2 form is tried. */
+    test_sh("iconv -f utf-8 -t latin1 pw > pw-latin1");
+    out = slurp(test_path("pw-latin1"), &len);
+    cr_assert_eq(open_ks(&ks, test_path("old.p12"), (char *)out, NULL), VAULT_EAUTH);
+    free(out);
+}
+
+/* A PBMAC1 file (RFC 9579) is refused naming the MAC algorithm, not the
+ * password: here an HMAC-SHA-256 file whose MacData digest OID is replaced
+ * by PBMAC1's (both OIDs are nine bytes). */
+Test(pkcs12_openssl, pbmac1_is_named)
+{
+    vault_keystore *ks = NULL;
+    test_write_text("pw", "secret-pw");
+    make_openssl_key();
+    test_sh("openssl pkcs12 -export -in c.pem -inkey k.pem -name k -passout file:pw -out m.p12 && "
+            "python3 -c 'import sys; d=open(\"m.p12\",\"rb\").read(); "
+            "a=bytes.fromhex(\"0609608648016503040201\"); b=bytes.fromhex(\"06092a864886f70d01050e\"); "
+            "i=d.rindex(a); open(\"pbmac1.p12\",\"wb\").write(d[:i]+b+d[i+len(a):])'");
+    cr_assert_eq(open_ks(&ks, test_path("pbmac1.p12"), "secret-pw", NULL), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "PBMAC1") && strstr(test_errmsg(), "pbmac1.p12"), "%s", test_errmsg());
+}
+
 /* Chain certificates given in any order come out leaf first; CA names given
  * with -caname do not make entries of them. */
 Test(pkcs12_openssl, chain_from_certfile)
