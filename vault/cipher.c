@@ -103,14 +103,36 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
     return 0;
 }
 
+/* A keystore file (PKCS#12, JKS, JCEKS) without a private-key entry is a
+ * truststore: which of its certificates to seal to is the caller's choice,
+ * never its first one. */
+static int truststore_without_alias(const vault_keystore *ks)
+{
+    vault_keystore_type t = vault_keystore_get_type(ks);
+    const vault_keystore_entry *e;
+    size_t i, n = vault_keystore_count(ks);
+
+    if (t != VAULT_KEYSTORE_PKCS12 && t != VAULT_KEYSTORE_JKS && t != VAULT_KEYSTORE_JCEKS)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (vault_keystore_entry_at(ks, i, &e) == 0 && e->kind == VAULT_ENTRY_PRIVATE_KEY)
+            return 0;
+    return vault_err(VAULT_EINVAL, "%s holds no private-key entry (a truststore?): refusing to "
+                     "pick one of its %zu certificates to seal to; name the certificate's alias",
+                     vault_keystore_path(ks), n);
+}
+
 /* alias NULL: the only entry of a one-entry store (a bare certificate),
  * else the only key entry, else for a certificate bundle (leaf first, then
- * its issuers) its first certificate, as vault_keystore_verify() picks it. */
+ * its issuers) its first certificate, as vault_keystore_verify() picks it.
+ * A truststore file needs the alias. */
 static int find_entry(const vault_keystore *ks, const char *alias, const vault_keystore_entry **e)
 {
     size_t i, n = vault_keystore_count(ks);
     int rc;
 
+    if (!alias && (rc = truststore_without_alias(ks)) != 0)
+        return rc;
     if (!alias && n == 1)
         return vault_keystore_entry_at(ks, 0, e);
     rc = vault_keystore_find(ks, alias, e);

@@ -61,9 +61,11 @@ typedef struct vault_recipient vault_recipient;
 /**
  * Make a recipient from a keystore entry's certificate (a private-key entry,
  * a trusted certificate, or the one certificate of a bare certificate file).
- * alias NULL picks the entry of a one-entry store, else the only key entry.
- * The certificate is copied.
- * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT (no certificate, or not an RSA key).
+ * alias NULL picks the entry of a one-entry store, else the only key entry;
+ * a PKCS#12, JKS or JCEKS file without any private-key entry (a truststore)
+ * needs the alias of the certificate. The certificate is copied.
+ * @return 0, VAULT_ENOTFOUND, VAULT_EINVAL (a truststore and no alias; the
+ *         message names it), VAULT_EFORMAT (no certificate, or not an RSA key).
  */
 VAULT_EXTERN(int) vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *ks,
                                                 const char *alias);

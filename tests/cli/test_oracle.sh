@@ -96,4 +96,32 @@ done
 cmp -s "$TMP/good/render" "$TMP/bad/render" || fail "render tells the groups apart"
 equals "$(tail -1 "$TMP/good/render")" "exit 0"
 
+# A holder naming "RSA" never weakens an OAEP transformation, and is refused
+# before any key operation with --no-pkcs1; keyless check --no-pkcs1 sees it.
+h=$(printf 'hsecret' | "$CT" encrypt --cert "$TMP/cert.pem" --format wso2-holder --transformation RSA)
+run_in 0 "$h" "$CT" decrypt -k "$TMP/ks.p12" --password-file "$PW"
+equals "$out" "hsecret"
+run_in 1 "a1=$h" "$CT" decrypt -k "$TMP/ks.p12" --password-file "$PW" --transformation RSA/ECB/OAEPwithSHA1andMGF1Padding
+equals "$err" "cipher-tool: error: value of alias \"a1\" is RSA PKCS#1 v1.5 (its holder names \"RSA\"), a legacy padding not taken here: the transformation is RSA/ECB/OAEPwithSHA1andMGF1Padding
+cipher-tool: hint: 'cipher-tool inspect' tells what a value is"
+run_in 1 "a1=$h" "$CT" decrypt -k "$TMP/ks.p12" --password-file "$PW" --no-pkcs1
+contains "$err" "a legacy padding not taken here: PKCS#1 v1.5 values are refused"
+printf '[secrets]\nh = "%s"\n' "$h" > "$TMP/holder.toml"
+run 0 "$CT" check "$TMP/holder.toml"
+run 1 "$CT" check "$TMP/holder.toml" --no-pkcs1
+equals "$err" "cipher-tool: error: $TMP/holder.toml: line 2: alias \"h\": RSA PKCS#1 v1.5 value (--no-pkcs1)"
+run_in 2 "$h" "$CT" decrypt -k "$TMP/ks.p12" --password-file "$PW" --no-pkcs1 --transformation RSA
+contains "$err" "--no-pkcs1 contradicts --transformation RSA/ECB/PKCS1Padding"
+
+# Key use: a truststore (certificates only) is not sealed to unless the
+# certificate is named.
+keytool -importcert -noprompt -alias trusted -file "$TMP/cert.pem" -keystore "$TMP/trust.jks" \
+    -storepass oraclepw -storetype JKS >/dev/null 2>&1 || fail "keytool"
+run_in 1 "s3cret" "$CT" encrypt -k "$TMP/trust.jks" --password-file "$PW"
+equals "$err" "cipher-tool: error: $TMP/trust.jks holds no private-key entry (a truststore?): refusing to pick one of its 1 certificates to seal to; name the certificate's alias"
+equals "$out" ""
+run_in 0 "s3cret" "$CT" encrypt -k "$TMP/trust.jks" --password-file "$PW" --alias trusted -n a1
+printf '%s' "$out" | "$CT" decrypt -k "$TMP/ks.p12" --password-file "$PW" > "$TMP/pt"
+equals "$(cat "$TMP/pt")" "s3cret"
+
 done_tests
