@@ -95,6 +95,17 @@ for g in good bad; do
 done
 cmp -s "$TMP/good/render" "$TMP/bad/render" || fail "render tells the groups apart"
 equals "$(tail -1 "$TMP/good/render")" "exit 0"
+for g in good bad; do
+    set +e
+    (cd "$TMP/$g" && "$CT" render "$TMP/template" --config deployment.toml -k "$TMP/ks.p12" \
+        --password-file "$PW" --no-pkcs1 >/dev/null 2>"$TMP/$g/render-refused")
+    echo "exit $?" >> "$TMP/$g/render-refused"
+    set -e
+done
+cmp -s "$TMP/good/render-refused" "$TMP/bad/render-refused" \
+    || fail "render --no-pkcs1 tells the groups apart"
+equals "$(tail -1 "$TMP/good/render-refused")" "exit 1"
+contains "$(cat "$TMP/good/render-refused")" "200 of 200 secrets cannot be opened"
 
 # A holder naming "RSA" never weakens an OAEP transformation, and is refused
 # before any key operation with --no-pkcs1; keyless check --no-pkcs1 sees it.
