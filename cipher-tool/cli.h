@@ -40,6 +40,7 @@ typedef struct cli_keystore {
     const vault_secret *given;    /* a store password already at hand (-Dpassword=) */
     vault_secret *second_line;    /* key password from a two-line password file */
     const char *crl;              /* truststore: --crl FILE, added to its CRLs */
+    int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */
 } cli_keystore;
 
 void cli_keystore_init(cli_keystore *k, const char *role);

@@ -43,6 +43,8 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     if (k->storetype)
         o.keystore_type = (vault_keystore_type)vault_keystore_type_from_name(k->storetype);
     o.key_alias = k->alias;
+    if (k->no_pkcs1)
+        o.flags |= VAULT_OPEN_REFUSE_PKCS1;
     o.password = cli_vault_password;
     o.payload = &ctx;
     rc = vault_open(out, &o);

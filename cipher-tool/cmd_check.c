@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char check_usage[] =
-    "usage: cipher-tool check FILE... [-k KEYSTORE [options]] [--json]\n"
+    "usage: cipher-tool check FILE... [-k KEYSTORE [options]] [--no-pkcs1] [--json]\n"
     "\n"
     "Fail (exit 1) when a secret is left in plain text, when a $secret{alias}\n"
     "reference names an alias that is not in [secrets], or (with -k) when a\n"
@@ -13,7 +13,14 @@ static const char check_usage[] =
     "with its file, line and alias; no secret is ever printed.\n"
     "\n"
     "options:\n" CLI_KEYSTORE_OPTIONS_HELP
+    "      --no-pkcs1              an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
+    "                              only holders that name \"RSA\" are known to be)\n"
     "      --json                  machine-readable report\n"
+    "\n"
+    "With -k, a value that opens as RSA PKCS#1 v1.5 only warns: with that padding\n"
+    "a wrong key or a damaged value opens to other bytes instead of failing (there\n"
+    "is no padding oracle, SECURITY.md), so only --no-pkcs1 makes check strict.\n"
+    "In CI, run check without -k: a CI job should not hold the production key.\n"
     "\n"
     "example:\n"
     "  cipher-tool check repository/conf/deployment.toml\n";
@@ -58,7 +65,17 @@ static void problem(report *r, const char *file, unsigned line, const char *alia
     }
 }
 
-static int check_file(const char *path, vault_opener *opener, report *r)
+/* Without a key, what a value says of itself: a holder naming "RSA". */
+static int says_pkcs1(const char *value)
+{
+    vault_value_info *info = NULL;
+    int legacy = vault_inspect(value, &info) == 0 && info->legacy;
+    vault_value_info_free(info);
+    vault_error_clear();
+    return legacy;
+}
+
+static int check_file(const char *path, vault_opener *opener, int no_pkcs1, report *r)
 {
     vault_config *cfg = NULL;
     size_t i, idx;
@@ -71,14 +88,22 @@ static int check_file(const char *path, vault_opener *opener, report *r)
     for (i = 0; i < vault_config_count(cfg); i++) {
         const vault_config_entry *e;
         vault_secret *plain = NULL;
+        unsigned int flags = 0;
         vault_config_entry_at(cfg, i, &e);
         if (e->state == VAULT_VALUE_PLAIN)
             problem(r, path, e->line, e->alias, "plain text secret", NULL);
         else if (e->state == VAULT_VALUE_EMPTY)
             problem(r, path, e->line, e->alias, "empty secret", NULL);
-        else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, NULL) != 0) {
+        else if (!opener && no_pkcs1 && says_pkcs1(e->value))
+            problem(r, path, e->line, e->alias, "RSA PKCS#1 v1.5 value (--no-pkcs1)", NULL);
+        else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, &flags) != 0) {
             const vault_error *err = vault_error_last();
             problem(r, path, e->line, e->alias, "does not open", err ? err->message : NULL);
+        } else if (opener && (flags & VAULT_OPENED_LEGACY)) {
+            /* Said of every PKCS#1 v1.5 value alike, whatever it opened to. */
+            cli_warning("%s: line %u: alias \"%s\": opened as RSA PKCS#1 v1.5, with which a wrong "
+                        "key or a damaged value is not detected; re-seal it ('cipher-tool rotate') "
+                        "or check with --no-pkcs1", path, e->line, e->alias);
         }
         vault_secret_free(plain);
     }
@@ -94,8 +119,10 @@ static int check_file(const char *path, vault_opener *opener, report *r)
 
 int cmd_check(int argc, char **argv)
 {
+    enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION };
     static const struct option options[] = {
         CLI_KEYSTORE_LONG_OPTIONS,
+        {"no-pkcs1", no_argument, NULL, OPT_CHECK_NO_PKCS1},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -103,6 +130,7 @@ int cmd_check(int argc, char **argv)
     cli_keystore k;
     vault_keystore *ks = NULL;
     vault_opener *opener = NULL;
+    unsigned int open_flags = 0;
     report r = {0, NULL, 0};
     int opt, rc = EXIT_USAGE, i;
 
@@ -116,6 +144,10 @@ int cmd_check(int argc, char **argv)
             continue;
         if (opt == OPT_JSON) {
             r.json = 1;
+            continue;
+        }
+        if (opt == OPT_CHECK_NO_PKCS1) {
+            open_flags |= VAULT_OPENER_REFUSE_PKCS1;
             continue;
         }
         if (opt == 'h') {
@@ -138,6 +170,7 @@ int cmd_check(int argc, char **argv)
         }
         o.keystore = ks;
         o.key_alias = k.alias;
+        o.flags = open_flags;
         if (vault_opener_new(&opener, &o) != 0) {
             rc = cli_fail(VAULT_ERROR, NULL);
             goto done;
@@ -145,7 +178,7 @@ int cmd_check(int argc, char **argv)
     }
     r.problems = json_array();
     for (i = optind; i < argc; i++)
-        check_file(argv[i], opener, &r);
+        check_file(argv[i], opener, open_flags != 0, &r);
     if (r.json) {
         json_t *root = json_object();
         json_object_set_new(root, "ok", json_boolean(r.count == 0));

@@ -7,7 +7,7 @@
 
 static const char decrypt_usage[] =
     "usage: cipher-tool decrypt -k KEYSTORE [--alias A] [-n SECRET_ALIAS]\n"
-    "                           [--transformation T] [options]\n"
+    "                           [--transformation T] [--no-pkcs1] [options]\n"
     "\n"
     "Open one sealed value (native, wso2, wso2-holder or wso2-symmetric) read from\n"
     "standard input and write the secret to standard output: exactly its bytes,\n"
@@ -22,11 +22,15 @@ static const char decrypt_usage[] =
     "                              RSA/ECB/OAEPwithSHA1andMGF1Padding or\n"
     "                              RSA/ECB/OAEPWithSHA-256AndMGF1Padding; by default\n"
     "                              any of the three is accepted\n"
+    "      --no-pkcs1              refuse RSA PKCS#1 v1.5 values (the default when\n"
+    "                              --transformation names an OAEP one)\n"
     "  -h, --help                  this text\n"
     "\n"
     "The key is the keystore's private key (RSA values) or secret key\n"
     "(wso2-symmetric values). Values with PKCS#1 v1.5 padding open with a warning:\n"
-    "it is a legacy format; 'cipher-tool rotate' re-seals them.\n"
+    "it is a legacy format; 'cipher-tool rotate' re-seals them. Its decryption has\n"
+    "no padding oracle (implicit rejection): a wrong key or a damaged value gives\n"
+    "other bytes, not an error, and the same warning (SECURITY.md).\n"
     "\n"
     "example:\n"
     "  grep -o 'vault:v1:[A-Za-z0-9_-]*' app.toml | head -1 |\n"
@@ -112,7 +116,7 @@ static int write_secret(const vault_secret *s)
 }
 
 static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transformation,
-                          const char *name, const char *value)
+                          unsigned int open_flags, const char *name, const char *value)
 {
     vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
     vault_opener *op = NULL;
@@ -123,6 +127,7 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transfo
     o.keystore = ks;
     o.key_alias = k->alias;
     o.transformation = (vault_transformation)transformation;
+    o.flags = open_flags;
     if ((rc = vault_opener_new(&op, &o)) != 0)
         return cli_fail(rc, NULL);
     rc = vault_opener_open(op, name, value, &s, &flags);
@@ -134,9 +139,10 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transfo
         return EXIT_FAIL;
     }
     if (flags & VAULT_OPENED_LEGACY)
-        cli_warning("the value uses RSA PKCS#1 v1.5 padding, a legacy format open to padding-oracle "
-                    "attacks; re-seal it ('cipher-tool rotate', or encrypt with the default OAEP or "
-                    "the native format)");
+        cli_warning("the value was opened as RSA PKCS#1 v1.5, a legacy padding with which a wrong key "
+                    "or a damaged value gives other bytes instead of an error; re-seal it "
+                    "('cipher-tool rotate', or encrypt with the default OAEP or the native format), "
+                    "or refuse such values with --no-pkcs1");
     rc = write_secret(s);
     vault_secret_free(s);
     return rc;
@@ -144,11 +150,12 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transfo
 
 int cmd_decrypt(int argc, char **argv)
 {
-    enum { OPT_DECRYPT_TRANSFORMATION = OPT_FIRST_COMMAND_OPTION };
+    enum { OPT_DECRYPT_TRANSFORMATION = OPT_FIRST_COMMAND_OPTION, OPT_DECRYPT_NO_PKCS1 };
     static const struct option options[] = {
         CLI_KEYSTORE_LONG_OPTIONS,
         {"name", required_argument, NULL, 'n'},
         {"transformation", required_argument, NULL, OPT_DECRYPT_TRANSFORMATION},
+        {"no-pkcs1", no_argument, NULL, OPT_DECRYPT_NO_PKCS1},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -156,6 +163,7 @@ int cmd_decrypt(int argc, char **argv)
     vault_keystore *ks = NULL;
     const char *name = NULL, *value;
     char *text = NULL;
+    unsigned int open_flags = 0;
     int opt, handled, transformation = VAULT_TRANSFORM_DEFAULT, rc = EXIT_USAGE;
 
     cli_keystore_init(&k, "keystore");
@@ -174,6 +182,7 @@ int cmd_decrypt(int argc, char **argv)
                 goto done;
             }
             break;
+        case OPT_DECRYPT_NO_PKCS1: open_flags |= VAULT_OPENER_REFUSE_PKCS1; break;
         case 'h': fputs(decrypt_usage, stdout); rc = EXIT_OK; goto done;
         case ':': rc = cli_usage_error("decrypt", "option %s needs a value", argv[optind - 1]); goto done;
         default: rc = cli_usage_error("decrypt", "unknown option \"%s\"", argv[optind - 1]); goto done;
@@ -188,12 +197,17 @@ int cmd_decrypt(int argc, char **argv)
         rc = cli_usage_error("decrypt", "missing -k KEYSTORE");
         goto done;
     }
+    if ((open_flags & VAULT_OPENER_REFUSE_PKCS1) && transformation == VAULT_TRANSFORM_RSA_PKCS1) {
+        rc = cli_usage_error("decrypt", "--no-pkcs1 contradicts --transformation %s",
+                             vault_transformation_name(VAULT_TRANSFORM_RSA_PKCS1));
+        goto done;
+    }
     rc = EXIT_FAIL;
     if (cli_read_sealed_value(&text, &name, &value) != EXIT_OK)
         goto done;
     if (cli_open_keystore(&ks, &k) != 0)
         goto done;
-    rc = open_and_print(ks, &k, transformation, name, value);
+    rc = open_and_print(ks, &k, transformation, open_flags, name, value);
 done:
     free(text);
     vault_keystore_free(ks);

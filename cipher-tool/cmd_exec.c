@@ -21,6 +21,8 @@ static const char exec_usage[] =
     "  -c, --config CONFIG         deployment.toml, cipher-text.properties or a product\n"
     "                              home; names the keystore unless -k is given\n"
     "      --secret-conf FILE      secret-conf.properties (default: beside CONFIG)\n"
+    "      --no-pkcs1              refuse RSA PKCS#1 v1.5 values (the default when the\n"
+    "                              config's algorithm is OAEP)\n"
     "  -e, --env NAME=ALIAS        put the secret of ALIAS in variable NAME (repeatable)\n"
     "      --fd N=ALIAS            give COMMAND the secret of ALIAS on descriptor N\n"
     "                              (repeatable; 0 is standard input)\n"
@@ -32,7 +34,7 @@ static const char exec_usage[] =
     "  cipher-tool exec -c repository/conf/deployment.toml --password-file ks-pass \\\n"
     "      --env PGPASSWORD=db_password -- psql -h db.example.com -U app\n";
 
-enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_FD };
+enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_FD, OPT_NO_PKCS1 };
 
 #define MAX_GRANTS 64
 
@@ -86,6 +88,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
         {"secret-conf", required_argument, NULL, OPT_SECRET_CONF},
         {"env", required_argument, NULL, 'e'},
         {"fd", required_argument, NULL, OPT_FD},
+        {"no-pkcs1", no_argument, NULL, OPT_NO_PKCS1},
         {"help", no_argument, NULL, 'h'},
         CLI_KEYSTORE_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
@@ -102,6 +105,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
         switch (opt) {
         case 'c': a->config = optarg; break;
         case OPT_SECRET_CONF: a->secret_conf = optarg; break;
+        case OPT_NO_PKCS1: a->key.no_pkcs1 = 1; break;
         case 'e':
         case OPT_FD:
             if ((rc = add_grant(a, optarg, opt == OPT_FD)) != EXIT_OK)

@@ -20,6 +20,8 @@ static const char render_usage[] =
     "  -c, --config CONFIG         deployment.toml, cipher-text.properties or a product\n"
     "                              home; names the keystore unless -k is given\n"
     "      --secret-conf FILE      secret-conf.properties (default: beside CONFIG)\n"
+    "      --no-pkcs1              refuse RSA PKCS#1 v1.5 values (the default when the\n"
+    "                              config's algorithm is OAEP)\n"
     "  -o, --output OUT            write to OUT (created 0600, replaced atomically;\n"
     "                              an existing OUT others can read is refused)\n"
     "                              instead of standard output\n"
@@ -33,7 +35,7 @@ static const char render_usage[] =
     "  cipher-tool render app.conf.in -o app.conf -c repository/conf/deployment.toml \\\n"
     "      --password-file /run/secrets/ks-pass\n";
 
-enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_XML, OPT_TEXT };
+enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_XML, OPT_TEXT, OPT_NO_PKCS1 };
 
 typedef struct render_args {
     cli_keystore key;
@@ -52,6 +54,7 @@ static int parse_args(render_args *a, int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"xml", no_argument, NULL, OPT_XML},
         {"text", no_argument, NULL, OPT_TEXT},
+        {"no-pkcs1", no_argument, NULL, OPT_NO_PKCS1},
         {"help", no_argument, NULL, 'h'},
         CLI_KEYSTORE_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
@@ -70,6 +73,7 @@ static int parse_args(render_args *a, int argc, char **argv)
         case 'o': a->output = optarg; break;
         case OPT_XML: a->xml = 1; break;
         case OPT_TEXT: a->xml = 0; break;
+        case OPT_NO_PKCS1: a->key.no_pkcs1 = 1; break;
         case 'h': fputs(render_usage, stdout); return -1;
         default: return cli_usage_error("render", "bad option");
         }

@@ -313,7 +313,31 @@ static int ask_alias(char *buf, size_t size)
     return buf[0] ? EXIT_OK : EXIT_FAIL;
 }
 
-/* -Drotate: from the old alias of the server's keystore to its configured key. */
+/* The OAEP algorithm secret-conf.properties records for the values in place
+ * (the one the WSO2 runtime opens them with), else DEFAULT. */
+static vault_transformation configured_transformation(const dropin *d)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+    vault_transformation t = VAULT_TRANSFORM_DEFAULT;
+    char *ct = path_join(d->home, CIPHER_TEXT_REL);
+
+    o.config = ct;
+    /* PKCS#1 v1.5 recorded: values of any padding may be in place (an OAEP
+     * one opens as such under DEFAULT, not as other bytes). */
+    if (ct && file_exists(ct) && vault_locate(&loc, &o) == 0 &&
+        loc->transformation != VAULT_TRANSFORM_RSA_PKCS1)
+        t = loc->transformation;
+    vault_error_clear();
+    vault_location_free(loc);
+    free(ct);
+    return t;
+}
+
+/* -Drotate: from the old alias of the server's keystore to its configured key.
+ * The old values are opened with the recorded algorithm: with PKCS#1 v1.5's
+ * implicit rejection a wrong old key would otherwise open OAEP values to
+ * other bytes instead of failing. */
 static int rotate_home(dropin *d, vault_sealer *sealer, vault_opener *verify, const char *toml,
                        const char *cipher_text)
 {
@@ -323,6 +347,7 @@ static int rotate_home(dropin *d, vault_sealer *sealer, vault_opener *verify, co
 
     o.keystore = d->s.ks;
     o.key_alias = d->old_alias;
+    o.transformation = configured_transformation(d);
     if ((rc = vault_opener_new(&old, &o)) != 0)
         return cli_fail(rc, NULL);
     fprintf(stderr, "cipher-tool: rotating from alias \"%s\" to alias \"%s\"\n", d->old_alias,

@@ -149,14 +149,36 @@ static int recipient_from_key(vault_recipient **out, const vault_keystore *ks, c
     return 0;
 }
 
+/* A keystore file (PKCS#12, JKS, JCEKS) without a private-key entry is a
+ * truststore: which of its certificates to seal to is the caller's choice,
+ * never its first one. */
+static int truststore_without_alias(const vault_keystore *ks)
+{
+    vault_keystore_type t = vault_keystore_get_type(ks);
+    const vault_keystore_entry *e;
+    size_t i, n = vault_keystore_count(ks);
+
+    if (t != VAULT_KEYSTORE_PKCS12 && t != VAULT_KEYSTORE_JKS && t != VAULT_KEYSTORE_JCEKS)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (vault_keystore_entry_at(ks, i, &e) == 0 && e->kind == VAULT_ENTRY_PRIVATE_KEY)
+            return 0;
+    return vault_err(VAULT_EINVAL, "%s holds no private-key entry (a truststore?): refusing to "
+                     "pick one of its %zu certificates to seal to; name the certificate's alias",
+                     vault_keystore_path(ks), n);
+}
+
 /* alias NULL: the only entry of a one-entry store (a bare certificate),
  * else the only key entry, else for a certificate bundle (leaf first, then
- * its issuers) its first certificate, as vault_keystore_verify() picks it. */
+ * its issuers) its first certificate, as vault_keystore_verify() picks it.
+ * A truststore file needs the alias. */
 static int find_entry(const vault_keystore *ks, const char *alias, const vault_keystore_entry **e)
 {
     size_t i, n = vault_keystore_count(ks);
     int rc;
 
+    if (!alias && (rc = truststore_without_alias(ks)) != 0)
+        return rc;
     if (!alias && n == 1)
         return vault_keystore_entry_at(ks, 0, e);
     rc = vault_keystore_find(ks, alias, e);
@@ -339,6 +361,7 @@ struct vault_opener {
     char *key_alias;
     vault_secret *aes_key;
     vault_transformation transformation;
+    int refuse_pkcs1;   /* no PKCS#1 v1.5 value opens (policy, or OAEP configured) */
     native_cache *cache;
     vault_store *store; /* borrowed: where native values are opened into, or NULL */
 };
@@ -346,6 +369,7 @@ struct vault_opener {
 int vault_opener_new(vault_opener **out, const vault_open_options *opts)
 {
     vault_opener *o;
+    unsigned int flags;
     int rc = 0;
 
     if (!out || !opts)
@@ -353,10 +377,17 @@ int vault_opener_new(vault_opener **out, const vault_open_options *opts)
     *out = NULL;
     if (vault_init() != 0)
         return VAULT_ERROR;
-    if (opts->version != VAULT_OPEN_OPTIONS_VERSION)
+    if (opts->version != 1 && opts->version != VAULT_OPEN_OPTIONS_VERSION)
         return vault_err(VAULT_EINVAL, "vault_open_options: unknown version %u", opts->version);
     if ((unsigned)opts->transformation > VAULT_TRANSFORM_RSA_OAEP_SHA256)
         return vault_err(VAULT_EINVAL, "unknown transformation %d", (int)opts->transformation);
+    /* Version 1 structures end before flags. */
+    flags = opts->version >= 2 ? opts->flags : 0;
+    if (flags & ~(unsigned)VAULT_OPENER_REFUSE_PKCS1)
+        return vault_err(VAULT_EINVAL, "vault_open_options: unknown flags 0x%x", flags);
+    if ((flags & VAULT_OPENER_REFUSE_PKCS1) && opts->transformation == VAULT_TRANSFORM_RSA_PKCS1)
+        return vault_err(VAULT_EINVAL, "refusing RSA PKCS#1 v1.5 values contradicts the "
+                         "transformation %s", vault_transformation_name(opts->transformation));
     if (!opts->keystore && !opts->symmetric_key)
         return vault_err(VAULT_EINVAL, "vault_opener_new: a keystore or an AES key is needed");
     o = vault_calloc(1, sizeof *o);
@@ -364,6 +395,10 @@ int vault_opener_new(vault_opener **out, const vault_open_options *opts)
         return vault_err(VAULT_ENOMEM, "out of memory");
     o->ks = opts->keystore;
     o->transformation = opts->transformation;
+    /* An OAEP transformation never lets a holder's "t" weaken it. */
+    o->refuse_pkcs1 = (flags & VAULT_OPENER_REFUSE_PKCS1) ||
+                      opts->transformation == VAULT_TRANSFORM_RSA_OAEP_SHA1 ||
+                      opts->transformation == VAULT_TRANSFORM_RSA_OAEP_SHA256;
     if (opts->key_alias && !(o->key_alias = vault_strdup(opts->key_alias)))
         rc = vault_err(VAULT_ENOMEM, "out of memory");
     if (rc == 0 && opts->symmetric_key)
@@ -390,7 +425,21 @@ static int no_keystore(void)
     return vault_err(VAULT_EINVAL, "opening this value needs a keystore with its private key");
 }
 
-static int open_rsa(vault_opener *o, const wso2_value *v, vault_secret **out, unsigned int *flags)
+static int refused_holder(const vault_opener *o, const char *alias)
+{
+    char why[128];
+
+    if (o->transformation != VAULT_TRANSFORM_DEFAULT)
+        snprintf(why, sizeof why, "the transformation is %s", vault_transformation_name(o->transformation));
+    else
+        snprintf(why, sizeof why, "PKCS#1 v1.5 values are refused");
+    return vault_err(VAULT_EFORMAT, "value%s%s%s is RSA PKCS#1 v1.5 (its holder names \"RSA\"), "
+                     "a legacy padding not taken here: %s", alias ? " of alias \"" : "",
+                     alias ? alias : "", alias ? "\"" : "", why);
+}
+
+static int open_rsa(vault_opener *o, const char *alias, const wso2_value *v, vault_secret **out,
+                    unsigned int *flags)
 {
     EVP_PKEY *pkey;
     ks_entry *e;
@@ -400,6 +449,9 @@ static int open_rsa(vault_opener *o, const wso2_value *v, vault_secret **out, un
 
     if (!o->ks)
         return no_keystore();
+    if (o->refuse_pkcs1 && v->format == VAULT_FORMAT_WSO2_HOLDER &&
+        v->transformation == VAULT_TRANSFORM_RSA_PKCS1)
+        return refused_holder(o, alias);
     if ((rc = ks_private_key(o->ks, o->key_alias, &pkey, &e)) != 0)
         return rc;
     if (e->info.has_certificate) {
@@ -407,7 +459,8 @@ static int open_rsa(vault_opener *o, const wso2_value *v, vault_secret **out, un
         sha256 = e->info.sha256;
     }
     snprintf(where, sizeof where, "keystore %s, alias \"%s\"", vault_keystore_path(o->ks), e->alias);
-    rc = wso2_open_rsa(pkey, sha1, sha256, where, o->transformation, v, out, &legacy);
+    rc = wso2_open_rsa(pkey, sha1, sha256, where, o->transformation, !o->refuse_pkcs1, v, out,
+                       &legacy);
     if (rc == 0 && legacy)
         *flags |= VAULT_OPENED_LEGACY;
     return rc;
@@ -451,7 +504,7 @@ int vault_opener_open(vault_opener *o, const char *alias, const char *value, vau
     if (v.format == VAULT_FORMAT_WSO2_SYMMETRIC)
         rc = open_symmetric(o, &v, out);
     else
-        rc = open_rsa(o, &v, out, &f);
+        rc = open_rsa(o, alias, &v, out, &f);
     wso2_value_clear(&v);
     if (rc == 0 && flags)
         *flags = f;

@@ -3,7 +3,9 @@
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -43,22 +45,6 @@ void rsa_unpad_of(rsa_unpad *u, rsa_padding pad)
     case RSA_PAD_OAEP_SHA256: u->md = EVP_sha256(); u->mgf1 = EVP_sha256(); break;
     default: break; /* PKCS#1 v1.5 */
     }
-}
-
-/* OpenSSL 3.2 and later answer a bad PKCS#1 v1.5 padding with random bytes
- * (implicit rejection); we need the failure to report VAULT_EAUTH. */
-static int no_implicit_rejection(EVP_PKEY_CTX *ctx)
-{
-#ifdef OSSL_ASYM_CIPHER_PARAM_IMPLICIT_REJECTION
-    unsigned int off = 0;
-    OSSL_PARAM params[2];
-    params[0] = OSSL_PARAM_construct_uint(OSSL_ASYM_CIPHER_PARAM_IMPLICIT_REJECTION, &off);
-    params[1] = OSSL_PARAM_construct_end();
-    return EVP_PKEY_CTX_set_params(ctx, params) > 0;
-#else
-    (void)ctx;
-    return 1;
-#endif
 }
 
 static int set_unpad(EVP_PKEY_CTX *ctx, const rsa_unpad *u)
@@ -142,9 +128,11 @@ static int not_rsa(EVP_PKEY *key)
                      EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "unknown");
 }
 
-/* One private-key operation with padding u (NULL: none) into buf (k
- * bytes); returns 1 when it worked, 0 when not, KS_DEVICE_UNSUPPORTED
- * when the key's token lacks the padding; no OpenSSL error is left queued. */
+/* One private-key operation with OAEP padding u (NULL: none) into buf (k
+ * bytes); returns 1 when it worked, 0 when not, KS_DEVICE_UNSUPPORTED when
+ * the key's token lacks the padding; no OpenSSL error is left queued.
+ * PKCS#1 v1.5 never goes through OpenSSL's padding check: OpenSSL 3.0 has
+ * no implicit rejection (see pkcs1_implicit()). */
 static int private_decrypt(EVP_PKEY *key, const rsa_unpad *u, const unsigned char *in,
                            size_t in_len, unsigned char *buf, size_t *n)
 {
@@ -164,8 +152,7 @@ static int private_decrypt(EVP_PKEY *key, const rsa_unpad *u, const unsigned cha
     atomic_fetch_add(&private_key_ops, 1);
     ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
     ok = ctx && EVP_PKEY_decrypt_init(ctx) > 0 &&
-         (u ? set_unpad(ctx, u) && (u->md || no_implicit_rejection(ctx))
-            : EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) > 0) &&
+         (u ? set_unpad(ctx, u) : EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING) > 0) &&
          in_len == k && EVP_PKEY_decrypt(ctx, buf, n, in, in_len) > 0;
     ERR_clear_error();
     EVP_PKEY_CTX_free(ctx);
@@ -208,6 +195,10 @@ int rsa_decrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size
     rsa_unpad_of(&u, pad);
     u.label = label;
     u.label_len = label_len;
+    if (pad == RSA_PAD_PKCS1) {
+        size_t which;
+        return rsa_decrypt_multi(key, &u, 1, in, in_len, out, &which);
+    }
     return decrypt_with(key, &u, in, in_len, out);
 }
 
@@ -315,6 +306,12 @@ static size_t oaep_check(unsigned char *w, size_t k, const rsa_unpad *u, size_t 
     return good;
 }
 
+/* 8-bit select for the copy of the chosen message. */
+static unsigned char ct_select_8(size_t mask, unsigned char a, unsigned char b)
+{
+    return (unsigned char)((mask & a) | (~mask & b));
+}
+
 /* RFC 8017 7.2.2 step 3: 00 02 PS (8 or more non-zero bytes) 00 M. */
 static size_t pkcs1_check(const unsigned char *em, size_t k, size_t *off, size_t *len)
 {
@@ -335,6 +332,121 @@ static size_t pkcs1_check(const unsigned char *em, size_t k, size_t *off, size_t
     return good;
 }
 
+/*
+ * Implicit rejection for PKCS#1 v1.5 (draft-irtf-cfrg-rsa-guidance,
+ * "Implementation Guidance for the PKCS #1 RSA Encryption Algorithm",
+ * section 7; the method OpenSSL 3.2 implements): a block with a bad padding
+ * is not an error but decrypts to a synthetic message that only the key
+ * holder can compute, the same every time for the same ciphertext. Whether
+ * a block was conforming then shows in no result, message or branch: no
+ * Bleichenbacher (or Marvin) oracle.
+ *
+ *   KDK = HMAC-SHA256(SHA-256(d as k big-endian bytes), C)
+ *   PRF(label, bits) = HMAC-SHA256(KDK, i || label || bits) for i = 0, 1, ...
+ *                      (i and bits 16-bit big-endian), cut to bits / 8 bytes
+ *   synthetic message: the last L bytes of PRF("message", 8k), where L is the
+ *   last of 128 16-bit values of PRF("length", 2048), each masked to the bit
+ *   length of k - 10, that is below k - 10.
+ */
+static pthread_once_t process_secret_once = PTHREAD_ONCE_INIT;
+static unsigned char process_secret[32];
+
+static void make_process_secret(void)
+{
+    randombytes_buf(process_secret, sizeof process_secret);
+}
+
+/* SHA-256 of d, big-endian, k bytes (buf: k bytes of scratch). A key that does not give d out (one
+ * held in a token) takes a random secret of this process instead: the
+ * synthetic messages are then the same for as long as the process lives. */
+static int kdk_key(EVP_PKEY *key, size_t k, unsigned char *buf, unsigned char out[32])
+{
+    BIGNUM *d = NULL;
+    int ok;
+
+    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_D, &d) <= 0 || !d) {
+        ERR_clear_error();
+        pthread_once(&process_secret_once, make_process_secret);
+        memcpy(out, process_secret, 32);
+        return 1;
+    }
+    ok = k <= INT32_MAX && BN_bn2binpad(d, buf, (int)k) == (int)k &&
+         EVP_Digest(buf, k, out, NULL, EVP_sha256(), NULL);
+    sodium_memzero(buf, k);
+    BN_clear_free(d);
+    ERR_clear_error();
+    return ok;
+}
+
+static int hmac_sha256(const unsigned char key[32], const unsigned char *in, size_t in_len,
+                       unsigned char out[32])
+{
+    unsigned int n = 0;
+    return HMAC(EVP_sha256(), key, 32, in, in_len, out, &n) != NULL && n == 32;
+}
+
+/* out_len bytes of PRF(kdk, label, 8 * out_len). */
+static int ir_prf(const unsigned char kdk[32], const char *label, unsigned char *out, size_t out_len)
+{
+    unsigned char in[2 + 16 + 2], h[32];
+    size_t llen = strlen(label), done, take;
+    unsigned bits = (unsigned)(out_len * 8), i;
+    int ok = out_len * 8 <= 0xffff && llen <= 16;
+
+    memcpy(in + 2, label, llen);
+    in[2 + llen] = (unsigned char)(bits >> 8);
+    in[2 + llen + 1] = (unsigned char)bits;
+    for (i = 0, done = 0; ok && done < out_len; i++, done += take) {
+        in[0] = (unsigned char)(i >> 8);
+        in[1] = (unsigned char)i;
+        ok = hmac_sha256(kdk, in, llen + 4, h);
+        take = out_len - done < 32 ? out_len - done : 32;
+        memcpy(out + done, h, take);
+    }
+    sodium_memzero(h, sizeof h);
+    return ok;
+}
+
+/* The PKCS#1 v1.5 candidate of rsa_decrypt_multi(): em (the k-byte block
+ * C decrypts to) becomes, in place, either its message or the synthetic
+ * one, both at the tail; *off and *len locate it. syn is k bytes of scratch.
+ * Returns the mask "valid" (all ones: every block gives a message) or 0
+ * with *err set when a hash failed. */
+static size_t pkcs1_implicit(EVP_PKEY *key, const unsigned char *c, unsigned char *em, size_t k,
+                             unsigned char *syn, size_t *off, size_t *len, int *err)
+{
+    unsigned char dh[32], kdk[32], lengths[256];
+    size_t i, o, l, good, cand, syn_len = 0, max = k - 10, mask;
+
+    *off = *len = 0;
+    if (k < 11 || !kdk_key(key, k, syn, dh) || !hmac_sha256(dh, c, k, kdk) ||
+        !ir_prf(kdk, "message", syn, k) || !ir_prf(kdk, "length", lengths, sizeof lengths)) {
+        sodium_memzero(dh, sizeof dh);
+        sodium_memzero(kdk, sizeof kdk);
+        *err = 1;
+        return 0;
+    }
+    mask = max;
+    mask |= mask >> 1;
+    mask |= mask >> 2;
+    mask |= mask >> 4;
+    mask |= mask >> 8;
+    for (i = 0; i < sizeof lengths; i += 2) {
+        cand = ((size_t)lengths[i] << 8 | lengths[i + 1]) & mask;
+        syn_len = ct_select(ct_lt(cand, max), cand, syn_len);
+    }
+    good = pkcs1_check(em, k, &o, &l);
+    l = ct_select(good, l, syn_len);
+    for (i = 0; i < k; i++)
+        em[i] = ct_select_8(good, em[i], syn[i]);
+    *off = k - l;
+    *len = l;
+    sodium_memzero(dh, sizeof dh);
+    sodium_memzero(kdk, sizeof kdk);
+    sodium_memzero(lengths, sizeof lengths);
+    return ~(size_t)0;
+}
+
 int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const unsigned char *in,
                       size_t in_len, vault_secret **out, size_t *which)
 {
@@ -349,8 +461,8 @@ int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const uns
     if (n == 0 || n > 8)
         return vault_err(VAULT_EINVAL, "rsa_decrypt_multi: 1 to 8 candidates");
     k = (size_t)EVP_PKEY_get_size(key);
-    /* The block, then one working copy per candidate. */
-    work = vault_secure_malloc(k * (n + 1));
+    /* The block, one working copy per candidate, scratch for PKCS#1. */
+    work = vault_secure_malloc(k * (n + 2));
     if (!work)
         return vault_err(VAULT_ENOMEM, "out of memory");
     ok = private_decrypt(key, NULL, in, in_len, work, &got) > 0 && got == k;
@@ -358,7 +470,8 @@ int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const uns
         unsigned char *w = work + k * (i + 1);
         size_t o, l, good;
         memcpy(w, work, k);
-        good = cands[i].md ? oaep_check(w, k, &cands[i], &o, &l, &err) : pkcs1_check(w, k, &o, &l);
+        good = cands[i].md ? oaep_check(w, k, &cands[i], &o, &l, &err)
+                           : pkcs1_implicit(key, in, w, k, work + k * (n + 1), &o, &l, &err);
         good &= ~taken;
         pick = ct_select(good, i, pick);
         off = ct_select(good, o, off);

@@ -274,6 +274,8 @@ static int open_keystore(vault *v, const rt_location *loc, const vault_options *
 
     oo.transformation = loc->transformation;
     oo.symmetric_key = opts->symmetric_key;
+    if (opts->flags & VAULT_OPEN_REFUSE_PKCS1)
+        oo.flags |= VAULT_OPENER_REFUSE_PKCS1;
     if (!loc->keystore && opts->symmetric_key)
         return vault_opener_new(&v->opener, &oo); /* WSO2 symmetric values only */
     if (!loc->keystore)
@@ -380,7 +382,7 @@ static int check_options(vault **out, const vault_options *opts)
         return vault_err(VAULT_EINVAL, "vault_open: options with a config are required");
     if (opts->version != VAULT_OPTIONS_VERSION)
         return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
-    if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT))
+    if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT | VAULT_OPEN_REFUSE_PKCS1))
         return vault_err(VAULT_EINVAL, "vault_options: unknown flags 0x%x", opts->flags);
     if (opts->password_sources && opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
         return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u",

@@ -74,7 +74,9 @@ int rsa_encrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size
                 const unsigned char *in, size_t in_len, unsigned char **out, size_t *out_len);
 
 /* Decrypt into guarded memory. Every failure (bad padding, wrong length,
- * wrong key) is the same VAULT_EAUTH with the same message: no oracle. */
+ * wrong key) is the same VAULT_EAUTH with the same message: no oracle.
+ * PKCS#1 v1.5 goes through rsa_decrypt_multi() with implicit rejection: a
+ * bad padding is no failure but a synthetic message. */
 int rsa_decrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size_t label_len,
                 const unsigned char *in, size_t in_len, vault_secret **out);
 
@@ -99,7 +101,10 @@ void rsa_unpad_of(rsa_unpad *u, rsa_padding pad);
  * key operation: the block is decrypted without padding, then every
  * candidate's check runs on the result, all of them, without branching on
  * secret data; the first candidate that matches wins and *which gets its
- * index. Every failure is the same VAULT_EAUTH as rsa_decrypt's. */
+ * index. A PKCS#1 v1.5 candidate uses implicit rejection
+ * (draft-irtf-cfrg-rsa-guidance): it matches every block, a bad padding
+ * giving a synthetic message derived from the key and the ciphertext, so
+ * it must come last. Every failure is the same VAULT_EAUTH as rsa_decrypt's. */
 int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const unsigned char *in,
                       size_t in_len, vault_secret **out, size_t *which);
 

@@ -336,8 +336,8 @@ static int check_thumbprint(const wso2_value *v, const unsigned char *sha1, cons
 }
 
 int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned char *cert_sha256,
-                  const char *where, vault_transformation t, const wso2_value *v, vault_secret **out,
-                  int *legacy)
+                  const char *where, vault_transformation t, int allow_pkcs1, const wso2_value *v,
+                  vault_secret **out, int *legacy)
 {
     size_t k = (size_t)EVP_PKEY_get_size(key), which = 0;
     rsa_unpad cands[3];
@@ -359,11 +359,13 @@ int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned 
         return rsa_decrypt(key, padding_of(t), NULL, 0, v->ct, v->ct_len, out);
     }
     /* OAEP first: a PKCS#1 v1.5 block passes an OAEP check with odds of
-     * 2^-160, while an OAEP block looks like PKCS#1 v1.5 once in ~400. */
+     * 2^-160. PKCS#1 v1.5 last, and only when allowed: with implicit
+     * rejection it takes every block (a bad padding opens to a synthetic
+     * message), so whatever is no OAEP opens as PKCS#1 v1.5, flagged. */
     rsa_unpad_of(&cands[0], RSA_PAD_OAEP_SHA1);
     rsa_unpad_of(&cands[1], RSA_PAD_OAEP_SHA256_MGF1SHA1);
     rsa_unpad_of(&cands[2], RSA_PAD_PKCS1);
-    rc = rsa_decrypt_multi(key, cands, 3, v->ct, v->ct_len, out, &which);
+    rc = rsa_decrypt_multi(key, cands, allow_pkcs1 ? 3 : 2, v->ct, v->ct_len, out, &which);
     *legacy = rc == 0 && which == 2;
     return rc;
 }

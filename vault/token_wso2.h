@@ -49,11 +49,14 @@ int wso2_seal_symmetric(const vault_secret *key, const unsigned char *pt, size_t
  * the digests of the key entry's certificate (NULL when it has none): a
  * holder's thumbprint must match, else VAULT_EKEY naming both and `where`
  * (the keystore and alias). t applies to raw values; with DEFAULT, any of
- * the three paddings is accepted with one private-key operation. *legacy
- * is set for PKCS#1 v1.5. */
+ * the three paddings is accepted with one private-key operation (the two
+ * OAEP ones only when allow_pkcs1 is 0). *legacy is set for PKCS#1 v1.5,
+ * which, with implicit rejection, takes any block that is no OAEP. A
+ * holder's own "t" is used as it is: the caller refuses a PKCS#1 v1.5
+ * holder it does not allow. */
 int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned char *cert_sha256,
-                  const char *where, vault_transformation t, const wso2_value *v, vault_secret **out,
-                  int *legacy);
+                  const char *where, vault_transformation t, int allow_pkcs1, const wso2_value *v,
+                  vault_secret **out, int *legacy);
 
 /* Open a symmetric value. */
 int wso2_open_symmetric(const vault_secret *key, const wso2_value *v, vault_secret **out);

@@ -61,13 +61,15 @@ typedef struct vault_recipient vault_recipient;
 /**
  * Make a recipient from a keystore entry's certificate (a private-key entry,
  * a trusted certificate, or the one certificate of a bare certificate file).
- * alias NULL picks the entry of a one-entry store, else the only key entry.
- * The certificate is copied. RSA keys serve every format; EC P-256/P-384/
- * P-521, X25519 and Ed25519 keys serve the native format only. A key entry
- * without certificate (a key file alone) holding one of the latter is a
- * recipient by its public key: the key is unlocked to read it (the
- * keystore's password callback may be asked).
- * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT (no certificate, or a key of
+ * alias NULL picks the entry of a one-entry store, else the only key entry;
+ * a PKCS#12, JKS or JCEKS file without any private-key entry (a truststore)
+ * needs the alias of the certificate. The certificate is copied. RSA keys
+ * serve every format; EC P-256/P-384/P-521, X25519 and Ed25519 keys serve the
+ * native format only. A key entry without certificate (a key file alone)
+ * holding one of the latter is a recipient by its public key: the key is
+ * unlocked to read it (the keystore's password callback may be asked).
+ * @return 0, VAULT_ENOTFOUND, VAULT_EINVAL (a truststore and no alias; the
+ *         message names it), VAULT_EFORMAT (no certificate, or a key of
  *         another type).
  */
 VAULT_EXTERN(int) vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *ks,
@@ -133,7 +135,19 @@ VAULT_EXTERN(int) vault_sealer_seal(vault_sealer *s, const char *alias, const vo
 /** Free a sealer, wiping its data key. NULL-safe. */
 VAULT_EXTERN(void) vault_sealer_free(vault_sealer *s);
 
-#define VAULT_OPEN_OPTIONS_VERSION 1
+/** Version 2 added `flags`; version 1 structures are still taken. */
+#define VAULT_OPEN_OPTIONS_VERSION 2
+
+/** vault_open_options flags. */
+enum {
+    /**
+     * Refuse every RSA PKCS#1 v1.5 value: a holder naming "RSA" (or
+     * "RSA/ECB/PKCS1Padding") fails with VAULT_EFORMAT before any
+     * private-key operation, and raw WSO2 values are opened as OAEP only.
+     * Implied when the transformation is one of the OAEP ones.
+     */
+    VAULT_OPENER_REFUSE_PKCS1 = 1
+};
 
 /** Options for vault_opener_new(). */
 typedef struct vault_open_options {
@@ -143,10 +157,13 @@ typedef struct vault_open_options {
     const vault_secret *symmetric_key;    /**< Operator-typed AES key for the symmetric form. */
     vault_transformation transformation;  /**< For raw WSO2 values; DEFAULT accepts any of
                                                the three with one private-key operation.
-                                               Holders name their own. */
+                                               A holder names its own, but never a weaker
+                                               one: with an OAEP transformation a holder
+                                               naming PKCS#1 v1.5 is refused. */
+    unsigned int flags;                   /**< VAULT_OPENER_* (version 2). */
 } vault_open_options;
 
-#define VAULT_OPEN_OPTIONS_INIT { VAULT_OPEN_OPTIONS_VERSION, NULL, NULL, NULL, VAULT_TRANSFORM_DEFAULT }
+#define VAULT_OPEN_OPTIONS_INIT { VAULT_OPEN_OPTIONS_VERSION, NULL, NULL, NULL, VAULT_TRANSFORM_DEFAULT, 0 }
 
 /** An opening session; it memoises unwrapped data keys. Thread-safe. */
 typedef struct vault_opener vault_opener;
@@ -154,13 +171,20 @@ typedef struct vault_opener vault_opener;
 /**
  * Create an opener. The keystore must outlive it; the key alias and the
  * symmetric key are copied. At least one of keystore and symmetric_key.
- * @return 0, VAULT_EINVAL, VAULT_ENOMEM.
+ * @return 0, VAULT_EINVAL (also for VAULT_OPENER_REFUSE_PKCS1 with the
+ *         PKCS#1 v1.5 transformation), VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_opener_new(vault_opener **out, const vault_open_options *opts);
 
 /** Flags reported by vault_opener_open(). */
 enum {
-    VAULT_OPENED_LEGACY = 1 /**< PKCS#1 v1.5: a legacy format; rotate it. */
+    /**
+     * Opened as RSA PKCS#1 v1.5: a legacy format; rotate it. PKCS#1 v1.5
+     * decryption uses implicit rejection (SECURITY.md): a block with a bad
+     * padding (wrong key, damaged value) does not fail but opens to bytes
+     * that are not the secret, so the flag is all that tells such a value.
+     */
+    VAULT_OPENED_LEGACY = 1
 };
 
 /**
@@ -170,10 +194,12 @@ enum {
  * A raw WSO2 block must be as long as the key's modulus, else
  * VAULT_EFORMAT; a WSO2 symmetric value needs the opener's symmetric_key or
  * a secret-key entry of the keystore (key_alias, or the only one).
- * @return 0; VAULT_EFORMAT (not a value we know), VAULT_EKEY (sealed for
- *         another key: the message names both key ids), VAULT_EAUTH (wrong
- *         alias, tampered value, or any RSA padding failure: one error for
- *         all, no padding oracle), VAULT_EINVAL (no key of the kind the value
+ * @return 0; VAULT_EFORMAT (not a value we know, or a PKCS#1 v1.5 holder
+ *         the options refuse), VAULT_EKEY (sealed for another key: the
+ *         message names both key ids), VAULT_EAUTH (wrong alias, tampered
+ *         value, or any OAEP padding failure: one error for all, no padding
+ *         oracle; PKCS#1 v1.5 never fails on its padding, see
+ *         VAULT_OPENED_LEGACY), VAULT_EINVAL (no key of the kind the value
  *         needs), keystore errors.
  */
 VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const char *value,

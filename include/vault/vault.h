@@ -139,7 +139,11 @@ enum {
     /** Decrypt each value on its first vault_get() instead of at open. */
     VAULT_OPEN_LAZY = 1,
     /** Accept "[plain text]" values not sealed yet (development only). */
-    VAULT_OPEN_ALLOW_PLAINTEXT = 2
+    VAULT_OPEN_ALLOW_PLAINTEXT = 2,
+    /** Refuse RSA PKCS#1 v1.5 values (VAULT_OPENER_REFUSE_PKCS1). On by
+     *  itself when the transformation, the caller's or the config's
+     *  (secretRepositories.file.algorithm, CipherTransformation), is OAEP. */
+    VAULT_OPEN_REFUSE_PKCS1 = 4
 };
 
 #define VAULT_OPTIONS_VERSION 1

@@ -183,9 +183,11 @@ run 0 "$CT" exec --help
 contains "$out" "usage: cipher-tool exec"
 
 # A tampered value: exec refuses before running anything, naming the alias.
+# db_password is a raw WSO2 value: where PKCS#1 v1.5 is allowed, damage opens
+# it to other bytes (implicit rejection, SECURITY.md); --no-pkcs1 refuses.
 sed "s|^db_password = \"\(.\{40\}\)A|db_password = \"\1B|; t; s|^db_password = \"\(.\{40\}\).|db_password = \"\1A|" "$CONF" > "$TMP/conf/tampered.toml"
 cmp -s "$CONF" "$TMP/conf/tampered.toml" && fail "tamper did not change the file"
-run 1 "$CT" exec -c "$TMP/conf/tampered.toml" --password-file "$PW" -e X=api_key -- sh -c "touch '$TMP/ran'"
+run 1 "$CT" exec -c "$TMP/conf/tampered.toml" --password-file "$PW" --no-pkcs1 -e X=api_key -- sh -c "touch '$TMP/ran'"
 contains "$err" "\"db_password\""
 [ ! -e "$TMP/ran" ] || fail "the command ran"; ok
 

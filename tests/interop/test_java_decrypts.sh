@@ -102,7 +102,7 @@ while read -r value; do
     printf '%s' "$value" | "$CT" decrypt -k "$TMP/fresh.p12" --password-file "$FRESH_PW" > "$TMP/pt" 2> "$TMP/err" \
         || fail "cipher-tool decrypt of Java's value $i: $(cat "$TMP/err")"
     equals "$(hex < "$TMP/pt")" "$(printf '%s' "$UTF8" | hex)"
-    if [ "$i" = 1 ]; then contains "$(cat "$TMP/err")" "legacy format"; else equals "$(cat "$TMP/err")" ""; fi
+    if [ "$i" = 1 ]; then contains "$(cat "$TMP/err")" "legacy padding"; else equals "$(cat "$TMP/err")" ""; fi
 done < "$TMP/sealed"
 equals "$i" 3
 printf 'encrypt gcm-json AES/GCM/NoPadding %s\n' "$(printf '%s' "$UTF8" | hex)" > "$REQ"

@@ -118,6 +118,9 @@ static char *seal_aes(const vault_secret *key, const void *pt, size_t len)
     return out;
 }
 
+/* The opener flags open_value() uses (VAULT_OPENER_REFUSE_PKCS1 or 0). */
+static unsigned opener_flags;
+
 static int open_value(vault_keystore *ks, const vault_secret *aes, vault_transformation t,
                       const char *value, vault_secret **out, unsigned *flags)
 {
@@ -127,6 +130,7 @@ static int open_value(vault_keystore *ks, const vault_secret *aes, vault_transfo
     o.keystore = ks;
     o.symmetric_key = aes;
     o.transformation = t;
+    o.flags = opener_flags;
     cr_assert_eq(vault_opener_new(&op, &o), 0, "%s", last_message());
     rc = vault_opener_open(op, "db.password", value, out, flags);
     vault_opener_free(op);
@@ -143,6 +147,22 @@ static void assert_opens_to(vault_keystore *ks, const vault_secret *aes, vault_t
     cr_assert_eq(vault_secret_len(s), len);
     cr_assert(len == 0 || memcmp(vault_secret_data(s), pt, len) == 0);
     cr_assert_eq(flags, want_flags);
+    vault_secret_free(s);
+}
+
+/* PKCS#1 v1.5 has implicit rejection (SECURITY.md): a block that is no
+ * valid OAEP, opened where PKCS#1 v1.5 is allowed, never fails but opens to
+ * bytes that are not the secret, flagged legacy like any PKCS#1 value. */
+static void assert_opens_elsewhere(vault_keystore *ks, vault_transformation t, const char *value,
+                                   const char *pt, size_t len)
+{
+    vault_secret *s = NULL;
+    unsigned flags = 99;
+    int rc = open_value(ks, NULL, t, value, &s, &flags);
+    cr_assert_eq(rc, 0, "implicit rejection failed: %s", last_message());
+    cr_assert_eq(flags, (unsigned)VAULT_OPENED_LEGACY);
+    cr_assert(vault_secret_len(s) != len || memcmp(vault_secret_data(s), pt, len) != 0,
+              "opened to the secret");
     vault_secret_free(s);
 }
 
@@ -318,6 +338,10 @@ Test(wso2_rsa, wrong_explicit_transformation_is_eauth)
         for (j = 0; j < 3; j++) {
             if (i == j)
                 continue;
+            if (rsa_transforms[j] == VAULT_TRANSFORM_RSA_PKCS1) {
+                assert_opens_elsewhere(ks, rsa_transforms[j], v, "secret", 6);
+                continue;
+            }
             cr_assert_eq(assert_fails(ks, NULL, rsa_transforms[j], v), VAULT_EAUTH);
             if (!first[0])
                 snprintf(first, sizeof first, "%s", last_message());
@@ -342,10 +366,12 @@ Test(wso2_rsa, one_private_key_operation_per_raw_open)
                         i == 0 ? VAULT_OPENED_LEGACY : 0);
         cr_assert_eq(vault_test_private_key_ops(), before + 1, "%s: %lu operations",
                      vault_transformation_name(rsa_transforms[i]), vault_test_private_key_ops() - before);
-        /* A failure costs the same one operation. */
+        /* A damaged value (opened to other bytes) costs the same one operation. */
         v[10] = v[10] == 'A' ? 'B' : 'A';
         before = vault_test_private_key_ops();
-        cr_assert_eq(open_value(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, &s, NULL), VAULT_EAUTH);
+        cr_assert_eq(open_value(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, &s, NULL), 0);
+        vault_secret_free(s);
+        s = NULL;
         cr_assert_eq(vault_test_private_key_ops(), before + 1);
         vault_string_free(v);
     }
@@ -404,11 +430,16 @@ Test(wso2_rsa, raw_sealed_for_a_larger_key_is_eformat)
     vault_keystore_free(ks);
 }
 
-Test(wso2_rsa, raw_for_another_key_of_the_same_size_is_eauth)
+Test(wso2_rsa, raw_for_another_key_of_the_same_size)
 {
     vault_keystore *other = identity("other", 2048), *ks = identity("id", 2048);
     char *v = seal(other, VAULT_FORMAT_WSO2, VAULT_TRANSFORM_DEFAULT, "x", 1);
+    /* Padding unknown: it opens as PKCS#1 v1.5 to other bytes; refusing
+     * PKCS#1 v1.5 makes it the one RSA error. */
+    assert_opens_elsewhere(ks, VAULT_TRANSFORM_DEFAULT, v, "x", 1);
+    opener_flags = VAULT_OPENER_REFUSE_PKCS1;
     cr_assert_eq(assert_fails(ks, NULL, VAULT_TRANSFORM_DEFAULT, v), VAULT_EAUTH);
+    opener_flags = 0;
     vault_string_free(v);
     vault_keystore_free(other);
     vault_keystore_free(ks);
@@ -711,16 +742,25 @@ Test(wso2_damage, raw_every_byte_flipped_and_truncated)
     char *v = seal(ks, VAULT_FORMAT_WSO2, VAULT_TRANSFORM_DEFAULT, "secret", 6), *w;
     size_t i, n = strlen(v);
 
+    /* Refusing PKCS#1 v1.5: every damage fails. */
+    opener_flags = VAULT_OPENER_REFUSE_PKCS1;
     flip_everything(ks, NULL, v, 0);
-    /* Every byte of the RSA block: exactly VAULT_EAUTH. */
+    /* Every byte of the RSA block: exactly VAULT_EAUTH; where PKCS#1 v1.5
+     * is allowed, other bytes (implicit rejection) unless the block is no
+     * longer below the modulus, a public fact that fails. */
     cr_assert_eq(EVP_DecodeBlock(ct, (const unsigned char *)v, (int)n), 258); /* with 2 pad bytes */
     for (i = 0; i < 256; i++) {
         ct[i] ^= 0x80;
         w = b64(ct, 256);
+        opener_flags = VAULT_OPENER_REFUSE_PKCS1;
         cr_assert_eq(assert_fails(ks, NULL, VAULT_TRANSFORM_DEFAULT, w), VAULT_EAUTH, "byte %zu", i);
+        opener_flags = 0;
+        if (i > 0)
+            assert_opens_elsewhere(ks, VAULT_TRANSFORM_DEFAULT, w, "secret", 6);
         free(w);
         ct[i] ^= 0x80;
     }
+    opener_flags = 0;
     for (i = 0; i < n; i++) {
         w = strndup(v, i);
         assert_fails(ks, NULL, VAULT_TRANSFORM_DEFAULT, w);
