@@ -180,8 +180,15 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
         return rc;
     if (src->fd >= 0)
         return vault_password_from_fd(store, src->fd);
-    if (src->file)
-        return vault_password_from_file(store, key, src->file);
+    /* A file the caller named is a source that failed when it is missing,
+     * not "no password here": the file is named, nothing else is tried. */
+    if (src->file) {
+        rc = vault_password_from_file(store, key, src->file);
+        if (rc == VAULT_ENOTFOUND)
+            rc = vault_err(VAULT_EIO, "%s: cannot read the password file: it does not exist",
+                           src->file);
+        return rc;
+    }
     if (src->home && (rc = from_home(store, key, src->home)) != VAULT_ENOTFOUND)
         return rc;
     if (!cred_dir && src->use_credentials_env)
@@ -195,7 +202,7 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
         if ((rc = vault_password_from_terminal(store, prompt)) != VAULT_ENOTFOUND)
             return rc;
     }
-    return vault_err(VAULT_ENOTFOUND,
+    return vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD,
                      "no password source for %s: tried%s%s%s%s%s%s%s%s", path,
                      src->callback ? " the callback," : "",
                      src->home ? " the password files in " : "", src->home ? src->home : "",
@@ -316,7 +323,7 @@ static int copy_str(char **dst, const char *s)
 {
     *dst = NULL;
     if (s && !(*dst = vault_strdup(s)))
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return VAULT_ERR_NOMEM();
     return 0;
 }
 
@@ -332,7 +339,7 @@ int vault_password_provider_new(vault_password_provider **out, const vault_passw
         return rc;
     p = vault_calloc(1, sizeof *p);
     if (!p)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return VAULT_ERR_NOMEM();
     p->src = *src;
     if ((rc = copy_str(&p->file, src->file)) != 0 || (rc = copy_str(&p->home, src->home)) != 0 ||
         (rc = copy_str(&p->credentials_dir, src->credentials_dir)) != 0 ||
