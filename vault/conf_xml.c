@@ -564,6 +564,43 @@ static int encoding_ok(xdoc *d)
     return vault_err(VAULT_EFORMAT, "%s: encoding %s cannot be edited in place", d->name, enc);
 }
 
+/* What went wrong, in words of our own: libxml2's messages quote the text
+ * at fault (an entity name, a tag, an attribute value), which may be a
+ * secret. The line and column say where. */
+static const char *xml_error_text(const xmlError *e)
+{
+    if (!e)
+        return "not well-formed";
+    switch (e->code) {
+    case XML_ERR_DOCUMENT_EMPTY: return "the document is empty";
+    case XML_ERR_DOCUMENT_END: return "content after the root element";
+    case XML_ERR_UNDECLARED_ENTITY:
+    case XML_WAR_UNDECLARED_ENTITY: return "an undefined entity";
+    case XML_ERR_ENTITYREF_SEMICOL_MISSING: return "an entity reference without ';'";
+    case XML_ERR_LT_IN_ATTRIBUTE: return "'<' in an attribute value";
+    case XML_ERR_LT_REQUIRED:
+    case XML_ERR_GT_REQUIRED: return "a tag is not closed";
+    case XML_ERR_TAG_NAME_MISMATCH: return "an end tag does not match its start tag";
+    case XML_ERR_TAG_NOT_FINISHED: return "an element is not closed";
+    case XML_ERR_NAME_REQUIRED: return "a name is expected";
+    case XML_ERR_ATTRIBUTE_NOT_STARTED:
+    case XML_ERR_ATTRIBUTE_NOT_FINISHED:
+    case XML_ERR_ATTRIBUTE_WITHOUT_VALUE: return "a malformed attribute";
+    case XML_ERR_ATTRIBUTE_REDEFINED: return "an attribute given twice";
+    case XML_ERR_INVALID_CHAR:
+    case XML_ERR_INVALID_CHARREF: return "a character not allowed in XML";
+    case XML_ERR_INVALID_ENCODING: return "bytes that are not valid in the document's encoding";
+    case XML_ERR_UNKNOWN_ENCODING:
+    case XML_ERR_UNSUPPORTED_ENCODING: return "an unsupported encoding";
+    case XML_ERR_NS_DECL_ERROR:
+    case XML_NS_ERR_UNDEFINED_NAMESPACE: return "an undefined namespace prefix";
+    case XML_ERR_COMMENT_NOT_FINISHED: return "a comment is not closed";
+    case XML_ERR_CDATA_NOT_FINISHED: return "a CDATA section is not closed";
+    case XML_ERR_EXTRA_CONTENT: return "content after the root element";
+    default: return "not well-formed";
+    }
+}
+
 static int parse_xml(xdoc *d, const char *alias)
 {
     xmlParserCtxtPtr ctxt = NULL;
@@ -581,16 +618,9 @@ static int parse_xml(xdoc *d, const char *alias)
                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NODICT);
     if (!d->doc || !ctxt->wellFormed || !xmlDocGetRootElement(d->doc)) {
         const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[160] = "not well-formed";
-        size_t k;
-        if (e && e->message) {
-            snprintf(msg, sizeof msg, "%s", e->message);
-            k = strlen(msg);
-            while (k > 0 && is_space((unsigned char)msg[k - 1]))
-                msg[--k] = '\0';
-        }
-        rc = vault_err(VAULT_EFORMAT, "%s:%d: malformed XML%s%s%s: %s", d->name, e ? e->line : 0,
-                       alias ? " (alias '" : "", alias ? alias : "", alias ? "')" : "", msg);
+        rc = vault_err(VAULT_EFORMAT, "%s:%d:%d: malformed XML%s%s%s: %s", d->name, e ? e->line : 0,
+                       e ? e->int2 : 0, alias ? " (alias '" : "", alias ? alias : "",
+                       alias ? "')" : "", xml_error_text(e));
     }
     xmlFreeParserCtxt(ctxt);
     return rc;
@@ -985,6 +1015,8 @@ static void xpath_error(void *data, xpath_error_arg e)
     size_t k;
     if (x->msg[0] || !e || !e->message)
         return;
+    /* An xpath error concerns the expression (from the map, never a
+     * secret), not the document. */
     snprintf(x->msg, sizeof x->msg, "%s", e->message);
     k = strlen(x->msg);
     while (k > 0 && is_space((unsigned char)x->msg[k - 1]))
