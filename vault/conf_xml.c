@@ -564,14 +564,37 @@ static int encoding_ok(xdoc *d)
     return vault_err(VAULT_EFORMAT, "%s: encoding %s cannot be edited in place", d->name, enc);
 }
 
+/* libxml2 2.12 made the error argument of handlers const. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *xml_error_arg;
+#else
+typedef xmlErrorPtr xml_error_arg;
+#endif
+
+/* The first error of a parse: the one at the fault (libxml2 goes on and its
+ * last error is often the end of the document). */
+typedef struct first_error {
+    int set, code, line, column;
+} first_error;
+
+static void keep_first_error(void *data, xml_error_arg e)
+{
+    xmlParserCtxtPtr ctxt = data;
+    first_error *f = ctxt ? ctxt->_private : NULL;
+    if (!f || f->set || !e || e->level < XML_ERR_ERROR)
+        return;
+    f->set = 1;
+    f->code = e->code;
+    f->line = e->line;
+    f->column = e->int2;
+}
+
 /* What went wrong, in words of our own: libxml2's messages quote the text
  * at fault (an entity name, a tag, an attribute value), which may be a
  * secret. The line and column say where. */
-static const char *xml_error_text(const xmlError *e)
+static const char *xml_error_text(int code)
 {
-    if (!e)
-        return "not well-formed";
-    switch (e->code) {
+    switch (code) {
     case XML_ERR_DOCUMENT_EMPTY: return "the document is empty";
     case XML_ERR_DOCUMENT_END: return "content after the root element";
     case XML_ERR_UNDECLARED_ENTITY:
@@ -603,6 +626,7 @@ static const char *xml_error_text(const xmlError *e)
 
 static int parse_xml(xdoc *d, const char *alias)
 {
+    first_error first = {0, 0, 0, 0};
     xmlParserCtxtPtr ctxt = NULL;
     int rc = 0;
 
@@ -611,17 +635,28 @@ static int parse_xml(xdoc *d, const char *alias)
     ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+    /* Errors come to keep_first_error() (userData is the context), never
+     * to stderr. */
+    ctxt->_private = &first;
+    if (ctxt->sax)
+        ctxt->sax->serror = keep_first_error;
     /* No network, no external DTD, entities left as references (their
      * text is read through the tree), no shared dictionary so that text
      * nodes can be wiped. */
     d->doc = xmlCtxtReadMemory(ctxt, (const char *)d->text, (int)d->len, NULL, NULL,
                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NODICT);
     if (!d->doc || !ctxt->wellFormed || !xmlDocGetRootElement(d->doc)) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        rc = vault_err(VAULT_EFORMAT, "%s:%d:%d: malformed XML%s%s%s: %s", d->name, e ? e->line : 0,
-                       e ? e->int2 : 0, alias ? " (alias '" : "", alias ? alias : "",
-                       alias ? "')" : "", xml_error_text(e));
+        if (!first.set) {
+            const xmlError *e = xmlCtxtGetLastError(ctxt);
+            first.code = e ? e->code : 0;
+            first.line = e ? e->line : 0;
+            first.column = e ? e->int2 : 0;
+        }
+        rc = vault_err(VAULT_EFORMAT, "%s:%d:%d: malformed XML%s%s%s: %s", d->name, first.line,
+                       first.column, alias ? " (alias '" : "", alias ? alias : "", alias ? "')" : "",
+                       xml_error_text(first.code));
     }
+    ctxt->_private = NULL;
     xmlFreeParserCtxt(ctxt);
     return rc;
 }
