@@ -173,7 +173,7 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
                            const char *path)
 {
     const char *cred_dir = src->credentials_dir;
-    char prompt[PATH_BUF + 32];
+    char prompt[PATH_BUF + 32], tried[2 * PATH_BUF + 160];
     int rc;
 
     if (src->callback && (rc = from_callback(store, key, src, path)) != VAULT_ENOTFOUND)
@@ -202,14 +202,13 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
         if ((rc = vault_password_from_terminal(store, prompt)) != VAULT_ENOTFOUND)
             return rc;
     }
-    return vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD,
-                     "no password source for %s: tried%s%s%s%s%s%s%s%s", path,
-                     src->callback ? " the callback," : "",
-                     src->home ? " the password files in " : "", src->home ? src->home : "",
-                     src->home ? "," : "", cred_dir ? " systemd credentials," : "",
-                     src->env ? " the variable " : "", src->env ? src->env : "",
-                     src->allow_terminal ? " and the terminal (there is none)"
-                                         : " (the terminal is not allowed)");
+    snprintf(tried, sizeof tried, "%s%s%s%s%s%s%s%s", src->callback ? ", the callback" : "",
+             src->home ? ", the password files in " : "", src->home ? src->home : "",
+             cred_dir ? ", systemd credentials" : "", src->env ? ", the variable " : "",
+             src->env ? src->env : "", src->allow_terminal ? ", the terminal (there is none)" : "",
+             src->allow_terminal ? "" : " (the terminal is not allowed)");
+    return vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD, "no password source for %s%s%s",
+                           path, tried[0] == ',' ? ": tried" : "", tried + (tried[0] == ',' ? 1 : 0));
 }
 
 static int check_sources(const vault_password_sources *src)
