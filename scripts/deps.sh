@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config openssl libssl-dev libsodium-dev libjansson-dev
           libxml2-dev libcriterion-dev openjdk-17-jdk-headless ca-certificates-java valgrind
-          clang python3
+          clang python3 dash
           postgresql libpq-dev util-linux)
 missing=()
 for p in "${packages[@]}"; do
