@@ -48,7 +48,8 @@ void cli_hint(const char *fmt, ...)
 int cli_fail(int rc, const char *fallback)
 {
     const vault_error *e = vault_error_last();
-    cli_error("%s", e && e->message[0] ? e->message : fallback ? fallback : vault_strerror(rc));
+    /* The library's record when it has one; it is never NULL. */
+    cli_error("%s", e->code != VAULT_OK ? e->message : fallback ? fallback : vault_strerror(rc));
     return EXIT_FAIL;
 }
 
@@ -244,8 +245,8 @@ int cli_prompt_line(vault_secret **out, const char *prompt)
 
 /* ---- keystore passwords ---- */
 
-/* The library's sources first (what the options name, then systemd
- * credentials); the terminal only when none of them has a password. */
+/* The library's sources first (what the options name); the terminal only
+ * when none of them has a password. */
 static int store_password(cli_keystore *k, vault_secret **out, const char *path)
 {
     vault_password_sources src = VAULT_PASSWORD_SOURCES_INIT;

@@ -26,8 +26,8 @@ int cli_fail(int rc, const char *fallback);
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 
 /* Where the passwords of one keystore come from: the library's password
- * sources (--password-fd, --password-file, --password-env; systemd
- * credentials), then the terminal. Keep the struct alive as long as the
+ * sources (--password-fd, --password-file, --password-env), then the
+ * terminal. Keep the struct alive as long as the
  * keystore: it is the password callback's payload. */
 typedef struct cli_keystore {
     const char *path;
