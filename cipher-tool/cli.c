@@ -200,14 +200,17 @@ int cli_tty_read(vault_secret **out, const char *prompt, int secret)
         return CLI_NO_TERMINAL;
     if (secret && tcgetattr(fd, &tty_saved) == 0) {
         memset(&act, 0, sizeof act);
+        memset(old_act, 0, sizeof old_act);
         act.sa_handler = tty_on_signal;
         act.sa_flags = SA_RESETHAND;
         sigemptyset(&act.sa_mask);
         for (i = 0; i < TTY_SIGNALS; i++)
             sigaddset(&act.sa_mask, tty_signals[i]);
         tty_fd = fd;
+        /* A signal the caller ignores (nohup) stays ignored. */
         for (i = 0; i < TTY_SIGNALS; i++)
-            (void)sigaction(tty_signals[i], &act, &old_act[i]);
+            if (sigaction(tty_signals[i], NULL, &old_act[i]) == 0 && old_act[i].sa_handler != SIG_IGN)
+                (void)sigaction(tty_signals[i], &act, NULL);
         quiet = tty_saved;
         quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
         quiet.c_lflag |= ICANON;
