@@ -6,9 +6,12 @@
 #include <errno.h>
 #include <sodium.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 static void message(const char *level, const char *fmt, va_list ap)
@@ -45,7 +48,8 @@ void cli_hint(const char *fmt, ...)
 int cli_fail(int rc, const char *fallback)
 {
     const vault_error *e = vault_error_last();
-    cli_error("%s", e && e->message[0] ? e->message : fallback ? fallback : vault_strerror(rc));
+    /* The library's record when it has one; it is never NULL. */
+    cli_error("%s", e->code != VAULT_OK ? e->message : fallback ? fallback : vault_strerror(rc));
     return EXIT_FAIL;
 }
 
@@ -83,8 +87,9 @@ void cli_keystore_init(cli_keystore *k, const char *role)
 
 void cli_keystore_clear(cli_keystore *k)
 {
-    vault_secret_free(k->second_line);
-    k->second_line = NULL;
+    vault_password_provider_free(k->provider);
+    k->provider = NULL;
+    k->from_provider = 0;
 }
 
 int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *cmd)
@@ -119,91 +124,202 @@ int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *c
     }
 }
 
-/* Read one line from the terminal (echoed: an alias, never a secret). */
-int cli_prompt_line(vault_secret **out, const char *prompt)
-{
-    char buf[1024];
-    size_t n = 0;
-    int fd, rc;
+/* ---- the terminal ---- */
 
-    *out = NULL;
-    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        return VAULT_ENOTFOUND;
-    if (write(fd, prompt, strlen(prompt)) < 0) {
+#define TTY_LINE_MAX 4096
+
+/* What a signal handler needs to give the terminal its echo back. */
+static volatile sig_atomic_t tty_fd = -1;
+static struct termios tty_saved;
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define TTY_SIGNALS (sizeof tty_signals / sizeof tty_signals[0])
+
+/* Restore the terminal, then die of the signal as if we had not caught it
+ * (SA_RESETHAND put the default action back; the signal is delivered when
+ * the handler returns), so that the shell sees the real cause. */
+static void tty_on_signal(int sig)
+{
+    int saved_errno = errno;
+    if (tty_fd >= 0) {
+        (void)tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+        if (write(tty_fd, "\n", 1) < 0) {
+            /* nothing to do in a handler */
+        }
+    }
+    (void)raise(sig);
+    errno = saved_errno;
+}
+
+static void tty_write(int fd, const char *s)
+{
+    if (write(fd, s, strlen(s)) < 0) {
         /* the prompt is a courtesy; reading still works */
     }
+}
+
+/* One line: 0, CLI_CANCELLED at end of input before a newline,
+ * VAULT_EFORMAT when too long (the rest of the line is read and dropped). */
+static int tty_line(int fd, char *buf, size_t size, size_t *len)
+{
+    size_t n = 0;
+    int too_long = 0;
+    char c = 0;
     for (;;) {
-        char c;
         ssize_t r = read(fd, &c, 1);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0 || c == '\n' || c == '\r')
+        if (r <= 0) {
+            n = 0;
+            sodium_memzero(buf, size);
+            return CLI_CANCELLED;
+        }
+        if (c == '\n' || c == '\r')
             break;
-        if (n + 1 < sizeof buf)
+        if (n + 1 < size)
             buf[n++] = c;
+        else
+            too_long = 1;
+    }
+    sodium_memzero(&c, sizeof c);
+    *len = n;
+    return too_long ? VAULT_EFORMAT : 0;
+}
+
+int cli_tty_read(vault_secret **out, const char *prompt, int secret)
+{
+    struct sigaction act, old_act[TTY_SIGNALS];
+    struct termios quiet;
+    char buf[TTY_LINE_MAX];
+    size_t len = 0, i;
+    int fd, rc, restore = 0;
+
+    *out = NULL;
+    /* O_NOCTTY: never acquire a terminal; ENXIO when there is none. */
+    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return CLI_NO_TERMINAL;
+    if (secret && tcgetattr(fd, &tty_saved) == 0) {
+        memset(&act, 0, sizeof act);
+        memset(old_act, 0, sizeof old_act);
+        act.sa_handler = tty_on_signal;
+        act.sa_flags = SA_RESETHAND;
+        sigemptyset(&act.sa_mask);
+        for (i = 0; i < TTY_SIGNALS; i++)
+            sigaddset(&act.sa_mask, tty_signals[i]);
+        tty_fd = fd;
+        /* A signal the caller ignores (nohup) stays ignored. */
+        for (i = 0; i < TTY_SIGNALS; i++)
+            if (sigaction(tty_signals[i], NULL, &old_act[i]) == 0 && old_act[i].sa_handler != SIG_IGN)
+                (void)sigaction(tty_signals[i], &act, NULL);
+        quiet = tty_saved;
+        quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
+        quiet.c_lflag |= ICANON;
+        restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
+    }
+    if (prompt)
+        tty_write(fd, prompt);
+    rc = tty_line(fd, buf, sizeof buf, &len);
+    if (secret) {
+        if (restore)
+            (void)tcsetattr(fd, TCSAFLUSH, &tty_saved);
+        tty_write(fd, "\n");
+    }
+    if (tty_fd == fd) {
+        for (i = 0; i < TTY_SIGNALS; i++)
+            (void)sigaction(tty_signals[i], &old_act[i], NULL);
+        tty_fd = -1;
     }
     close(fd);
-    rc = vault_secret_new(out, buf, n);
+    if (rc == 0)
+        rc = vault_secret_new(out, buf, len);
     sodium_memzero(buf, sizeof buf);
     return rc;
 }
 
-/* The library's no-echo terminal reader; VAULT_ENOTFOUND without a terminal. */
 int cli_prompt_secret(vault_secret **out, const char *prompt)
 {
-    int rc = vault_password_from_terminal(out, prompt);
-    if (rc == VAULT_ENOTFOUND)
-        vault_error_clear();
-    return rc;
+    return cli_tty_read(out, prompt, 1);
 }
 
-static int ask_store_password(cli_keystore *k, vault_secret **out, const char *path)
+int cli_prompt_line(vault_secret **out, const char *prompt)
 {
+    return cli_tty_read(out, prompt, 0);
+}
+
+/* ---- keystore passwords ---- */
+
+/* The library's sources first (what the options name); the terminal only
+ * when none of them has a password. */
+static int store_password(cli_keystore *k, vault_secret **out, const char *path)
+{
+    vault_password_sources src = VAULT_PASSWORD_SOURCES_INIT;
     char prompt[4200];
     int rc;
 
     if (k->given)
         return vault_secret_new(out, vault_secret_data(k->given), vault_secret_len(k->given));
-    if (k->password_file) {
-        vault_secret **second = k->key_password_file || k->key_password_fd >= 0 ? NULL : &k->second_line;
-        return vault_password_from_file(out, second, k->password_file);
+    if (!k->provider) {
+        src.fd = k->password_fd;
+        src.file = k->password_file;
+        src.env = k->password_env;
+        if ((rc = vault_password_provider_new(&k->provider, &src)) != 0)
+            return rc;
     }
-    if (k->password_fd >= 0)
-        return vault_password_from_fd(out, k->password_fd);
-    if (k->password_env) {
-        const char *v = getenv(k->password_env);
-        if (!v) {
-            cli_error("variable %s (given with --password-env) is not set", k->password_env);
-            return VAULT_ENOTFOUND;
-        }
-        return vault_secret_new(out, v, strlen(v));
-    }
+    rc = vault_password_provider_cb(out, VAULT_PASSWORD_STORE, path, NULL, k->provider);
+    if (rc == 0)
+        k->from_provider = 1;
+    if (rc != VAULT_ENOTFOUND || vault_error_last()->cause != VAULT_CAUSE_NO_PASSWORD)
+        return rc;
     snprintf(prompt, sizeof prompt, "Password of %s %s: ", k->role, path);
     rc = cli_prompt_secret(out, prompt);
-    if (rc == VAULT_ENOTFOUND) {
-        cli_error("%s: a store password is needed and there is no terminal to ask for it", path);
-        cli_hint("give it with --password-file FILE, --password-fd N or --password-env VAR");
+    if (rc == CLI_NO_TERMINAL) {
+        k->no_terminal = 1;
+        return VAULT_ENOTFOUND;
+    }
+    if (rc == CLI_CANCELLED) {
+        k->cancelled = 1;
         return VAULT_EAUTH;
     }
     return rc;
 }
 
-static int keystore_password(vault_secret **out, vault_password_kind kind, const char *path,
-                             const char *alias, void *payload)
+int cli_password_cb(vault_secret **out, vault_password_kind kind, const char *path, const char *alias,
+                    void *payload)
 {
     cli_keystore *k = payload;
     (void)alias;
     *out = NULL;
     if (kind == VAULT_PASSWORD_STORE)
-        return ask_store_password(k, out, path);
+        return store_password(k, out, path);
     if (k->key_password_file)
         return vault_password_from_file(out, NULL, k->key_password_file);
     if (k->key_password_fd >= 0)
         return vault_password_from_fd(out, k->key_password_fd);
-    if (k->second_line)
-        return vault_secret_new(out, vault_secret_data(k->second_line), vault_secret_len(k->second_line));
+    /* A password file's second line, when the store password came from one. */
+    if (k->from_provider)
+        return vault_password_provider_cb(out, VAULT_PASSWORD_KEY, path, NULL, k->provider);
     return VAULT_ENOTFOUND; /* the store password is used, as Java does */
+}
+
+int cli_keystore_fail(const cli_keystore *k, int rc)
+{
+    const vault_error *e = vault_error_last();
+
+    if (k->cancelled) {
+        cli_error("%s: cancelled at the password prompt", k->path ? k->path : k->role);
+        return EXIT_FAIL;
+    }
+    cli_error("%s", e->code == rc ? e->message : vault_strerror(rc));
+    if (k->no_terminal) {
+        cli_hint("there is no terminal to ask for the password of %s; give it with "
+                 "--password-file FILE, --password-fd N or --password-env VAR",
+                 k->path ? k->path : k->role);
+    } else if (rc == VAULT_EPERM && (k->password_file || k->key_password_file)) {
+        cli_hint("chmod 600 the password file");
+    } else if (rc == VAULT_ENOTFOUND && e->code == rc && e->cause == VAULT_CAUSE_NO_KEYSTORE) {
+        cli_hint("give the keystore with -k KEYSTORE");
+    }
+    return EXIT_FAIL;
 }
 
 int cli_open_keystore(vault_keystore **out, cli_keystore *k)
@@ -213,20 +329,75 @@ int cli_open_keystore(vault_keystore **out, cli_keystore *k)
 
     if (k->storetype)
         opts.type = (vault_keystore_type)vault_keystore_type_from_name(k->storetype);
-    opts.password = keystore_password;
+    opts.password = cli_password_cb;
     opts.payload = k;
     rc = vault_keystore_open(out, k->path, &opts);
     if (rc == 0 && k->crl && (rc = vault_keystore_add_crls(*out, k->crl)) != 0) {
         vault_keystore_free(*out);
         *out = NULL;
     }
-    if (rc != 0) {
-        const vault_error *e = vault_error_last();
-        if (e)
-            cli_error("%s", e->message);
-        if (rc == VAULT_EPERM && (k->password_file || k->key_password_file))
-            cli_hint("chmod 600 the password file");
+    if (rc != 0)
+        cli_keystore_fail(k, rc);
+    return rc;
+}
+
+/* Standard input that is not a terminal, whole; one trailing newline
+ * ("echo secret | cipher-tool ...") is not part of the value. */
+static int read_stdin(vault_secret **out, const char *what)
+{
+    size_t cap = 4096, n = 0;
+    unsigned char *buf = malloc(cap);
+    ssize_t r;
+    int rc;
+
+    if (!buf)
+        return VAULT_ENOMEM;
+    while ((r = read(STDIN_FILENO, buf + n, cap - n)) != 0) {
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            sodium_memzero(buf, cap);
+            free(buf);
+            cli_error("cannot read %s from standard input: %s", what, strerror(e));
+            return VAULT_EIO;
+        }
+        n += (size_t)r;
+        if (n == cap) {
+            unsigned char *nb = cap <= SIZE_MAX / 2 ? malloc(cap * 2) : NULL;
+            if (!nb) {
+                sodium_memzero(buf, cap);
+                free(buf);
+                return VAULT_ENOMEM;
+            }
+            memcpy(nb, buf, n);
+            sodium_memzero(buf, cap);
+            free(buf);
+            buf = nb;
+            cap *= 2;
+        }
     }
+    if (n > 0 && buf[n - 1] == '\n')
+        n--;
+    if (n > 0 && buf[n - 1] == '\r')
+        n--;
+    rc = vault_secret_new(out, buf, n);
+    sodium_memzero(buf, cap);
+    free(buf);
+    return rc;
+}
+
+/* Why a prompt gave no value, said once for every caller. */
+static int tty_failure(int rc, const char *what)
+{
+    if (rc == CLI_CANCELLED)
+        cli_error("cancelled: end of input at the prompt for %s; nothing was written", what);
+    else if (rc == CLI_NO_TERMINAL)
+        cli_error("no terminal to ask for %s; give it on standard input", what);
+    else if (rc == VAULT_EFORMAT)
+        cli_error("%s is longer than %d bytes", what, TTY_LINE_MAX - 1);
+    else if (rc == VAULT_ENOMEM)
+        cli_error("out of memory");
     return rc;
 }
 
@@ -238,58 +409,31 @@ int cli_read_value(vault_secret **out, const char *what)
 
     *out = NULL;
     if (!isatty(STDIN_FILENO)) {
-        size_t cap = 4096, n = 0;
-        unsigned char *buf = malloc(cap);
-        ssize_t r;
-        if (!buf)
-            return VAULT_ENOMEM;
-        while ((r = read(STDIN_FILENO, buf + n, cap - n)) != 0) {
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0) {
-                sodium_memzero(buf, cap);
-                free(buf);
-                cli_error("cannot read %s from standard input: %s", what, strerror(errno));
-                return VAULT_EIO;
+        if ((rc = read_stdin(out, what)) != 0)
+            return rc;
+    } else {
+        snprintf(prompt, sizeof prompt, "Enter %s: ", what);
+        if ((rc = cli_prompt_secret(out, prompt)) != 0)
+            return tty_failure(rc, what);
+        if (vault_secret_len(*out) > 0) {
+            snprintf(prompt, sizeof prompt, "Enter %s again: ", what);
+            if ((rc = cli_prompt_secret(&again, prompt)) != 0) {
+                vault_secret_free(*out);
+                *out = NULL;
+                return tty_failure(rc, what);
             }
-            n += (size_t)r;
-            if (n == cap) {
-                unsigned char *nb = malloc(cap * 2);
-                if (!nb) {
-                    sodium_memzero(buf, cap);
-                    free(buf);
-                    return VAULT_ENOMEM;
-                }
-                memcpy(nb, buf, n);
-                sodium_memzero(buf, cap);
-                free(buf);
-                buf = nb;
-                cap *= 2;
+            if (vault_secret_len(*out) != vault_secret_len(again) ||
+                sodium_memcmp(vault_secret_data(*out), vault_secret_data(again), vault_secret_len(again)) != 0) {
+                cli_error("the two entries of %s differ; nothing was written", what);
+                rc = VAULT_EINVAL;
             }
+            vault_secret_free(again);
         }
-        /* "echo secret | cipher-tool ..." appends one newline that is not
-         * part of the value. */
-        if (n > 0 && buf[n - 1] == '\n')
-            n--;
-        if (n > 0 && buf[n - 1] == '\r')
-            n--;
-        rc = vault_secret_new(out, buf, n);
-        sodium_memzero(buf, cap);
-        free(buf);
-        return rc;
     }
-    snprintf(prompt, sizeof prompt, "Enter %s: ", what);
-    rc = cli_prompt_secret(out, prompt);
-    if (rc != 0)
-        return rc;
-    snprintf(prompt, sizeof prompt, "Enter %s again: ", what);
-    rc = cli_prompt_secret(&again, prompt);
-    if (rc == 0 && (vault_secret_len(*out) != vault_secret_len(again) ||
-                    sodium_memcmp(vault_secret_data(*out), vault_secret_data(again), vault_secret_len(again)) != 0)) {
-        cli_error("the two entries of %s differ", what);
+    if (rc == 0 && vault_secret_len(*out) == 0) {
+        cli_error("%s is empty; nothing to seal", what);
         rc = VAULT_EINVAL;
     }
-    vault_secret_free(again);
     if (rc != 0) {
         vault_secret_free(*out);
         *out = NULL;

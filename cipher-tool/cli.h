@@ -25,8 +25,10 @@ int cli_fail(int rc, const char *fallback);
 /* Usage error: message, a pointer to --help, EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 
-/* Where the passwords of one keystore come from. Keep the struct alive as
- * long as the keystore: it is the password callback's payload. */
+/* Where the passwords of one keystore come from: the library's password
+ * sources (--password-fd, --password-file, --password-env), then the
+ * terminal. Keep the struct alive as long as the
+ * keystore: it is the password callback's payload. */
 typedef struct cli_keystore {
     const char *path;
     const char *alias;
@@ -38,9 +40,12 @@ typedef struct cli_keystore {
     int key_password_fd;
     const char *role;             /* "keystore" or "truststore", for prompts */
     const vault_secret *given;    /* a store password already at hand (-Dpassword=) */
-    vault_secret *second_line;    /* key password from a two-line password file */
     const char *crl;              /* truststore: --crl FILE, added to its CRLs */
     int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */
+    vault_password_provider *provider; /* the sources above, resolved once */
+    int from_provider;            /* the store password came from the provider */
+    int no_terminal;              /* no source had it and there was no terminal */
+    int cancelled;                /* end of input at the password prompt */
 } cli_keystore;
 
 void cli_keystore_init(cli_keystore *k, const char *role);
@@ -87,17 +92,43 @@ enum {
  * ours, -1 on a bad argument (message printed). */
 int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *cmd);
 
+/* The password callback of every keystore the command line opens; payload
+ * is a cli_keystore. */
+int cli_password_cb(vault_secret **out, vault_password_kind kind, const char *path, const char *alias,
+                    void *payload);
+
+/* After a failure to open k's keystore (or a vault with k's passwords):
+ * print the library's message, or why the password is missing, and a hint.
+ * Returns EXIT_FAIL. */
+int cli_keystore_fail(const cli_keystore *k, int rc);
+
 /* Open the keystore with the passwords from k's sources (terminal last). */
 int cli_open_keystore(vault_keystore **out, cli_keystore *k);
 
+/* What the terminal reader returns besides 0 and the VAULT_E* codes. */
+enum {
+    CLI_NO_TERMINAL = -100, /* no controlling terminal */
+    CLI_CANCELLED = -101    /* end of input (Ctrl-D) before a line was ended */
+};
+
 /* Read a secret value: stdin when it is not a terminal (whole input; one
- * trailing newline removed), else the terminal twice without echo. */
+ * trailing newline removed), else the terminal twice without echo. An
+ * empty value, end of input at a prompt and differing entries are refused
+ * with a message naming what; returns 0 or a negative code. */
 int cli_read_value(vault_secret **out, const char *what);
 
-/* Prompt on the terminal without echo; VAULT_ENOTFOUND when there is none. */
+/* The one terminal reader. Writes prompt to the controlling terminal and
+ * reads one line, without echo when secret is set; echo is restored before
+ * returning and also when SIGINT, SIGTERM, SIGHUP or SIGQUIT arrives
+ * meanwhile (then the signal is raised again). Returns 0,
+ * CLI_NO_TERMINAL, CLI_CANCELLED, VAULT_EFORMAT (line too long) or
+ * VAULT_ENOMEM. Prints nothing else. */
+int cli_tty_read(vault_secret **out, const char *prompt, int secret);
+
+/* cli_tty_read() without echo. */
 int cli_prompt_secret(vault_secret **out, const char *prompt);
 
-/* Read one line from the terminal with echo (an alias, not a secret). */
+/* cli_tty_read() with echo (an alias, not a secret). */
 int cli_prompt_line(vault_secret **out, const char *prompt);
 
 /* Parse a non-negative descriptor number; -1 when invalid. */

@@ -152,12 +152,59 @@ static int plaintext_for(vault_config *cfg, size_t i, const vault_config_entry *
     return cli_read_value(out, what) == 0 ? 0 : EXIT_FAIL;
 }
 
+/* Seal one item of cfg (plain text, or the given or typed value) and note it
+ * in set. EXIT_OK; EXIT_FAIL when this value fails (named), -1 when the run
+ * must stop (a cancelled prompt, out of memory). */
+static int seal_item(vault_config *cfg, size_t i, const vault_config_entry *e, vault_sealer *sealer,
+                     vault_secret *given, sealed_set *set)
+{
+    const char *path = vault_config_path(cfg);
+    vault_secret *plain = NULL;
+    char *value = NULL;
+    int typed = given || e->state != VAULT_VALUE_PLAIN, rc;
+
+    if (given) {
+        if (vault_secret_new(&plain, vault_secret_data(given), vault_secret_len(given)) != 0) {
+            cli_fail(VAULT_ENOMEM, NULL);
+            return -1;
+        }
+    } else if (plaintext_for(cfg, i, e, &plain) != 0) {
+        return -1;
+    }
+    if (vault_secret_len(plain) == 0) {
+        cli_error("%s: line %u: alias \"%s\": the secret is empty", path, e->line, e->alias);
+        vault_secret_free(plain);
+        return EXIT_FAIL;
+    }
+    if (vault_sealer_seal(sealer, e->alias, vault_secret_data(plain), vault_secret_len(plain), &value) != 0) {
+        cli_error("%s: alias \"%s\": %s", path, e->alias, vault_error_last()->message);
+        vault_secret_free(plain);
+        return EXIT_FAIL;
+    }
+    rc = vault_config_set(cfg, i, value);
+    vault_string_free(value);
+    if (!typed) {
+        vault_secret_free(plain); /* set->orig holds it */
+        plain = NULL;
+    }
+    if (rc != 0) {
+        vault_secret_free(plain);
+        cli_error("%s: alias \"%s\": %s", path, e->alias, vault_error_last()->message);
+        return EXIT_FAIL;
+    }
+    if (sealed_set_add(set, e->alias, plain) != 0) {
+        cli_error("out of memory");
+        return -1;
+    }
+    return EXIT_OK;
+}
+
 int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, const char *only_alias,
                   vault_secret *given)
 {
     vault_config *cfg = NULL;
     sealed_set set = {0};
-    size_t i, n, sealed = 0, already = 0;
+    size_t i, n, already = 0, failed = 0;
     int rc = EXIT_FAIL;
 
     if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0)
@@ -175,54 +222,31 @@ int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, 
         cli_error("no alias \"%s\" in %s", only_alias, path);
         goto done;
     }
+    /* Every value is tried so that every failing alias is named; nothing is
+     * written when one fails. */
     for (i = 0; i < n; i++) {
         const vault_config_entry *e;
-        vault_secret *plain = NULL;
-        char *value = NULL;
-        int typed;
+        int one;
         vault_config_entry_at(cfg, i, &e);
         if (only_alias ? strcmp(e->alias, only_alias) != 0 : e->state == VAULT_VALUE_SEALED) {
             already += e->state == VAULT_VALUE_SEALED;
             continue;
         }
-        if (given) {
-            if (vault_secret_new(&plain, vault_secret_data(given), vault_secret_len(given)) != 0)
-                goto done;
-        } else if (plaintext_for(cfg, i, e, &plain) != 0) {
+        one = seal_item(cfg, i, e, sealer, given, &set);
+        if (one < 0)
             goto done;
-        }
-        typed = given || e->state != VAULT_VALUE_PLAIN;
-        if (vault_sealer_seal(sealer, e->alias, vault_secret_data(plain), vault_secret_len(plain), &value) != 0) {
-            const vault_error *err = vault_error_last();
-            cli_error("%s: alias \"%s\": %s", path, e->alias, err ? err->message : "cannot seal");
-            vault_secret_free(plain);
-            goto done;
-        }
-        rc = vault_config_set(cfg, i, value);
-        vault_string_free(value);
-        if (!typed) {
-            vault_secret_free(plain); /* set.orig holds it */
-            plain = NULL;
-        }
-        if (rc != 0) {
-            vault_secret_free(plain);
-            rc = cli_fail(VAULT_ERROR, NULL);
-            goto done;
-        }
-        if (sealed_set_add(&set, e->alias, plain) != 0) {
-            rc = cli_fail(VAULT_ENOMEM, "out of memory");
-            goto done;
-        }
-        sealed++;
+        failed += one != EXIT_OK;
     }
-    if (sealed && vault_config_save(cfg, verify_new_content, &set) != 0) {
-        const vault_error *err = vault_error_last();
-        if (err)
-            cli_error("%s", err->message);
-        rc = EXIT_FAIL;
+    if (failed) {
+        cli_error("%s: %zu value%s could not be sealed; the file was not changed", path, failed,
+                  failed == 1 ? "" : "s");
         goto done;
     }
-    fprintf(stderr, "cipher-tool: %s: sealed %zu secret%s%s", path, sealed, sealed == 1 ? "" : "s",
+    if (set.n && vault_config_save(cfg, verify_new_content, &set) != 0) {
+        cli_error("%s", vault_error_last()->message);
+        goto done;
+    }
+    fprintf(stderr, "cipher-tool: %s: sealed %zu secret%s%s", path, set.n, set.n == 1 ? "" : "s",
             already ? "" : "\n");
     if (already)
         fprintf(stderr, ", %zu already sealed\n", already);

@@ -67,7 +67,7 @@ static int seg_open(scanner *sc, size_t at)
         size_t cap = sc->segcap ? sc->segcap * 2 : 4;
         pseg *s = vault_realloc(sc->segs, cap * sizeof *s);
         if (!s)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", sc->name);
+            return VAULT_ERR_NOMEM();
         sc->segs = s;
         sc->segcap = cap;
     }
@@ -347,7 +347,7 @@ static int scan_line(scanner *sc, conf_prop_cb cb, void *payload)
     key = vault_malloc(n + 1);
     value = vault_malloc(n + 1);
     if (!key || !value) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", sc->name);
+        rc = VAULT_ERR_NOMEM();
         goto done;
     }
     cur_init(&c, sc);
@@ -407,6 +407,12 @@ static int add_secret(const conf_prop *p, void *payload)
 
     if (p->key_len == 0)
         return vault_err(VAULT_EFORMAT, "%s:%u: a value without an alias", cfg->path, p->line);
+    /* "[text]" or "\"text\"" alone on a line is a value whose alias was
+     * left out, not an alias: its text may be the secret, so it is not
+     * shown. */
+    if (p->value_len == 0 && (p->key[0] == '"' || (p->key[0] == '[' && p->key[p->key_len - 1] == ']')))
+        return vault_err(VAULT_EFORMAT, "%s:%u: a value without an alias (write ALIAS=[value])",
+                         cfg->path, p->line);
     /* A reference to a secret is not a secret: "secretAlias:NAME" is how
      * WSO2 properties files point at one, $secret{NAME} how TOML does. */
     if (p->value_len >= prefix && memcmp(p->value, secret_alias_prefix, prefix) == 0) {
@@ -461,7 +467,7 @@ static int props_encode(const vault_config *cfg, const conf_item *item, const ch
         return vault_err(VAULT_ENOMEM, "%s: value too long", cfg->path);
     buf = vault_malloc(2 * n + 2);
     if (!buf)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return VAULT_ERR_NOMEM();
     if (needs_separator(cfg->text, item->start, item->end))
         buf[o++] = '=';
     for (i = 0; i < n; i++) {

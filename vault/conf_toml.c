@@ -63,6 +63,16 @@ static int bad_at(toml *t, unsigned int line, const char *fmt, ...)
 
 #define bad(t, ...) bad_at((t), (t)->line, __VA_ARGS__)
 
+/* The column (from 1, in bytes) of the scanner on its line: where a message
+ * points instead of quoting text that may be a secret. */
+static size_t column(const toml *t)
+{
+    size_t i = t->i < t->n ? t->i : t->n;
+    while (i > 0 && t->s[i - 1] != '\n')
+        i--;
+    return t->i - i + 1;
+}
+
 /* ---- small helpers ---- */
 
 static int at(const toml *t, size_t k)
@@ -275,7 +285,7 @@ static int set_add(toml *t, strset *s, const char *p, size_t n)
         size_t cap = s->cap ? s->cap * 2 : 16;
         char **slot = vault_calloc(cap, sizeof *slot);
         if (!slot)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", t->cfg->path);
+            return VAULT_ERR_NOMEM();
         for (i = 0; i < s->cap; i++)
             if (s->slot[i])
                 slot[set_pos(t, slot, cap, s->slot[i], strlen(s->slot[i]))] = s->slot[i];
@@ -288,7 +298,7 @@ static int set_add(toml *t, strset *s, const char *p, size_t n)
         return 0;
     s->slot[pos] = vault_strndup(p, n);
     if (!s->slot[pos])
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", t->cfg->path);
+        return VAULT_ERR_NOMEM();
     s->count++;
     return 0;
 }
@@ -681,8 +691,8 @@ static int skip_scalar(toml *t)
     if (t->i == start)
         return bad(t, "expected a value");
     if (!valid_scalar(t->s + start, t->i - start))
-        return bad(t, "invalid value \"%.*s\"", (int)(t->i - start > 40 ? 40 : t->i - start),
-                   (const char *)t->s + start);
+        return bad(t, "column %zu: invalid value (not a string, number, boolean, date, array or "
+                   "inline table)", column(t) - (t->i - start));
     return 0;
 }
 
@@ -697,7 +707,7 @@ static int table_key(toml *t)
         return rc;
     skip_ws(t);
     if (at(t, 0) != '=')
-        return bad(t, "expected '=' after the key \"%.64s\"", t->key.p);
+        return bad(t, "column %zu: expected '=' after a key", column(t));
     t->i++;
     skip_ws(t);
     return 0;
@@ -897,7 +907,7 @@ static int key_value(toml *t)
         return rc;
     skip_ws(t);
     if (at(t, 0) != '=')
-        return bad(t, "expected '=' after the key \"%.64s\"", t->key.p);
+        return bad(t, "column %zu: expected '=' after a key", column(t));
     t->i++;
     skip_ws(t);
     if (at(t, 0) < 0 || at(t, 0) == '\n' || at(t, 0) == '\r' || at(t, 0) == '#')

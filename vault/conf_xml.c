@@ -564,8 +564,69 @@ static int encoding_ok(xdoc *d)
     return vault_err(VAULT_EFORMAT, "%s: encoding %s cannot be edited in place", d->name, enc);
 }
 
+/* libxml2 2.12 made the error argument of handlers const. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *xml_error_arg;
+#else
+typedef xmlErrorPtr xml_error_arg;
+#endif
+
+/* The first error of a parse: the one at the fault (libxml2 goes on and its
+ * last error is often the end of the document). */
+typedef struct first_error {
+    int set, code, line, column;
+} first_error;
+
+static void keep_first_error(void *data, xml_error_arg e)
+{
+    xmlParserCtxtPtr ctxt = data;
+    first_error *f = ctxt ? ctxt->_private : NULL;
+    if (!f || f->set || !e || e->level < XML_ERR_ERROR)
+        return;
+    f->set = 1;
+    f->code = e->code;
+    f->line = e->line;
+    f->column = e->int2;
+}
+
+/* What went wrong, in words of our own: libxml2's messages quote the text
+ * at fault (an entity name, a tag, an attribute value), which may be a
+ * secret. The line and column say where. */
+static const char *xml_error_text(int code)
+{
+    switch (code) {
+    case XML_ERR_DOCUMENT_EMPTY: return "the document is empty";
+    case XML_ERR_DOCUMENT_END: return "content after the root element";
+    case XML_ERR_UNDECLARED_ENTITY:
+    case XML_WAR_UNDECLARED_ENTITY: return "an undefined entity";
+    case XML_ERR_ENTITYREF_SEMICOL_MISSING: return "an entity reference without ';'";
+    case XML_ERR_LT_IN_ATTRIBUTE: return "'<' in an attribute value";
+    case XML_ERR_LT_REQUIRED:
+    case XML_ERR_GT_REQUIRED: return "a tag is not closed";
+    case XML_ERR_TAG_NAME_MISMATCH: return "an end tag does not match its start tag";
+    case XML_ERR_TAG_NOT_FINISHED: return "an element is not closed";
+    case XML_ERR_NAME_REQUIRED: return "a name is expected";
+    case XML_ERR_ATTRIBUTE_NOT_STARTED:
+    case XML_ERR_ATTRIBUTE_NOT_FINISHED:
+    case XML_ERR_ATTRIBUTE_WITHOUT_VALUE: return "a malformed attribute";
+    case XML_ERR_ATTRIBUTE_REDEFINED: return "an attribute given twice";
+    case XML_ERR_INVALID_CHAR:
+    case XML_ERR_INVALID_CHARREF: return "a character not allowed in XML";
+    case XML_ERR_INVALID_ENCODING: return "bytes that are not valid in the document's encoding";
+    case XML_ERR_UNKNOWN_ENCODING:
+    case XML_ERR_UNSUPPORTED_ENCODING: return "an unsupported encoding";
+    case XML_ERR_NS_DECL_ERROR:
+    case XML_NS_ERR_UNDEFINED_NAMESPACE: return "an undefined namespace prefix";
+    case XML_ERR_COMMENT_NOT_FINISHED: return "a comment is not closed";
+    case XML_ERR_CDATA_NOT_FINISHED: return "a CDATA section is not closed";
+    case XML_ERR_EXTRA_CONTENT: return "content after the root element";
+    default: return "not well-formed";
+    }
+}
+
 static int parse_xml(xdoc *d, const char *alias)
 {
+    first_error first = {0, 0, 0, 0};
     xmlParserCtxtPtr ctxt = NULL;
     int rc = 0;
 
@@ -574,24 +635,28 @@ static int parse_xml(xdoc *d, const char *alias)
     ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+    /* Errors come to keep_first_error() (userData is the context), never
+     * to stderr. */
+    ctxt->_private = &first;
+    if (ctxt->sax)
+        ctxt->sax->serror = keep_first_error;
     /* No network, no external DTD, entities left as references (their
      * text is read through the tree), no shared dictionary so that text
      * nodes can be wiped. */
     d->doc = xmlCtxtReadMemory(ctxt, (const char *)d->text, (int)d->len, NULL, NULL,
                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NODICT);
     if (!d->doc || !ctxt->wellFormed || !xmlDocGetRootElement(d->doc)) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[160] = "not well-formed";
-        size_t k;
-        if (e && e->message) {
-            snprintf(msg, sizeof msg, "%s", e->message);
-            k = strlen(msg);
-            while (k > 0 && is_space((unsigned char)msg[k - 1]))
-                msg[--k] = '\0';
+        if (!first.set) {
+            const xmlError *e = xmlCtxtGetLastError(ctxt);
+            first.code = e ? e->code : 0;
+            first.line = e ? e->line : 0;
+            first.column = e ? e->int2 : 0;
         }
-        rc = vault_err(VAULT_EFORMAT, "%s:%d: malformed XML%s%s%s: %s", d->name, e ? e->line : 0,
-                       alias ? " (alias '" : "", alias ? alias : "", alias ? "')" : "", msg);
+        rc = vault_err(VAULT_EFORMAT, "%s:%d:%d: malformed XML%s%s%s: %s", d->name, first.line,
+                       first.column, alias ? " (alias '" : "", alias ? alias : "", alias ? "')" : "",
+                       xml_error_text(first.code));
     }
+    ctxt->_private = NULL;
     xmlFreeParserCtxt(ctxt);
     return rc;
 }
@@ -985,6 +1050,8 @@ static void xpath_error(void *data, xpath_error_arg e)
     size_t k;
     if (x->msg[0] || !e || !e->message)
         return;
+    /* An xpath error concerns the expression (from the map, never a
+     * secret), not the document. */
     snprintf(x->msg, sizeof x->msg, "%s", e->message);
     k = strlen(x->msg);
     while (k > 0 && is_space((unsigned char)x->msg[k - 1]))

@@ -9,9 +9,15 @@ static _Thread_local char last_message[1024];
 static _Thread_local vault_error last_error;
 static _Thread_local int has_error;
 
-static int set_error(int code, const char *fmt, va_list ap, const char *suffix) VAULT_PRINTF(2, 0);
+/* What vault_error_last() returns before any failure or after
+ * vault_error_clear(): never NULL, so that a caller printing the detail of a
+ * failure never dereferences NULL (libgit2's git_error_last() does the same). */
+static const vault_error no_error = {VAULT_OK, "no error", VAULT_CAUSE_NONE};
 
-static int set_error(int code, const char *fmt, va_list ap, const char *suffix)
+static int set_error(int code, int cause, const char *fmt, va_list ap, const char *suffix)
+    VAULT_PRINTF(3, 0);
+
+static int set_error(int code, int cause, const char *fmt, va_list ap, const char *suffix)
 {
     /* Format aside first: the arguments may point into last_message
      * (a message that wraps the previous one). */
@@ -25,6 +31,7 @@ static int set_error(int code, const char *fmt, va_list ap, const char *suffix)
     }
     memcpy(last_message, buf, sizeof last_message);
     last_error.code = code;
+    last_error.cause = cause;
     last_error.message = last_message;
     has_error = 1;
     return code;
@@ -34,7 +41,16 @@ int vault_err(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    set_error(code, fmt, ap, NULL);
+    set_error(code, VAULT_CAUSE_NONE, fmt, ap, NULL);
+    va_end(ap);
+    return code;
+}
+
+int vault_err_cause(int code, int cause, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(code, cause, fmt, ap, NULL);
     va_end(ap);
     return code;
 }
@@ -51,14 +67,14 @@ int vault_err_ssl(int code, const char *fmt, ...)
     }
     ERR_clear_error();
     va_start(ap, fmt);
-    set_error(code, fmt, ap, reason);
+    set_error(code, VAULT_CAUSE_NONE, fmt, ap, reason);
     va_end(ap);
     return code;
 }
 
 const vault_error *vault_error_last(void)
 {
-    return has_error ? &last_error : NULL;
+    return has_error ? &last_error : &no_error;
 }
 
 void vault_error_clear(void)

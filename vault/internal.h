@@ -19,6 +19,12 @@
 /* Record the detail of a failure on this thread and return code. */
 int vault_err(int code, const char *fmt, ...) VAULT_PRINTF(2, 3);
 
+/* As vault_err(), with a cause (VAULT_CAUSE_*) a caller can act on. */
+int vault_err_cause(int code, int cause, const char *fmt, ...) VAULT_PRINTF(3, 4);
+
+/* The one out-of-memory failure. */
+#define VAULT_ERR_NOMEM() vault_err(VAULT_ENOMEM, "out of memory")
+
 /* As vault_err(), appending the reason OpenSSL queued (and clearing it). */
 int vault_err_ssl(int code, const char *fmt, ...) VAULT_PRINTF(2, 3);
 

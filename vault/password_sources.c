@@ -173,15 +173,22 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
                            const char *path)
 {
     const char *cred_dir = src->credentials_dir;
-    char prompt[PATH_BUF + 32];
+    char prompt[PATH_BUF + 32], tried[2 * PATH_BUF + 160];
     int rc;
 
     if (src->callback && (rc = from_callback(store, key, src, path)) != VAULT_ENOTFOUND)
         return rc;
     if (src->fd >= 0)
         return vault_password_from_fd(store, src->fd);
-    if (src->file)
-        return vault_password_from_file(store, key, src->file);
+    /* A file the caller named is a source that failed when it is missing,
+     * not "no password here": the file is named, nothing else is tried. */
+    if (src->file) {
+        rc = vault_password_from_file(store, key, src->file);
+        if (rc == VAULT_ENOTFOUND)
+            rc = vault_err(VAULT_EIO, "%s: cannot read the password file: it does not exist",
+                           src->file);
+        return rc;
+    }
     if (src->home && (rc = from_home(store, key, src->home)) != VAULT_ENOTFOUND)
         return rc;
     if (!cred_dir && src->use_credentials_env)
@@ -195,14 +202,13 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
         if ((rc = vault_password_from_terminal(store, prompt)) != VAULT_ENOTFOUND)
             return rc;
     }
-    return vault_err(VAULT_ENOTFOUND,
-                     "no password source for %s: tried%s%s%s%s%s%s%s%s", path,
-                     src->callback ? " the callback," : "",
-                     src->home ? " the password files in " : "", src->home ? src->home : "",
-                     src->home ? "," : "", cred_dir ? " systemd credentials," : "",
-                     src->env ? " the variable " : "", src->env ? src->env : "",
-                     src->allow_terminal ? " and the terminal (there is none)"
-                                         : " (the terminal is not allowed)");
+    snprintf(tried, sizeof tried, "%s%s%s%s%s%s%s%s", src->callback ? ", the callback" : "",
+             src->home ? ", the password files in " : "", src->home ? src->home : "",
+             cred_dir ? ", systemd credentials" : "", src->env ? ", the variable " : "",
+             src->env ? src->env : "", src->allow_terminal ? ", the terminal (there is none)" : "",
+             src->allow_terminal ? "" : " (the terminal is not allowed)");
+    return vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD, "no password source for %s%s%s",
+                           path, tried[0] == ',' ? ": tried" : "", tried + (tried[0] == ',' ? 1 : 0));
 }
 
 static int check_sources(const vault_password_sources *src)
@@ -316,7 +322,7 @@ static int copy_str(char **dst, const char *s)
 {
     *dst = NULL;
     if (s && !(*dst = vault_strdup(s)))
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return VAULT_ERR_NOMEM();
     return 0;
 }
 
@@ -332,7 +338,7 @@ int vault_password_provider_new(vault_password_provider **out, const vault_passw
         return rc;
     p = vault_calloc(1, sizeof *p);
     if (!p)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return VAULT_ERR_NOMEM();
     p->src = *src;
     if ((rc = copy_str(&p->file, src->file)) != 0 || (rc = copy_str(&p->home, src->home)) != 0 ||
         (rc = copy_str(&p->credentials_dir, src->credentials_dir)) != 0 ||

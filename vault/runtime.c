@@ -33,6 +33,7 @@ typedef struct pw_bridge {
     vault_password_provider *provider; /* owned, built from password_sources */
     int closed;
     int failed_code;                   /* the last failure of a source, for the message */
+    int failed_cause;
     char failed_message[512];
 } pw_bridge;
 
@@ -69,15 +70,17 @@ static int bridge_password(vault_secret **out, vault_password_kind kind, const c
     else if (kind == VAULT_PASSWORD_KEY)
         return VAULT_ENOTFOUND;
     else
-        rc = vault_err(VAULT_ENOTFOUND, "no password source for %s: set vault_options.password or "
+        rc = vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD,
+                             "no password source for %s: set vault_options.password or "
                        "password_sources", path);
     /* The keystore turns a missing store password into its own message;
      * keep the source's, which says what was tried. */
     if (rc != 0 && !(rc == VAULT_ENOTFOUND && kind == VAULT_PASSWORD_KEY)) {
         e = vault_error_last();
         b->failed_code = rc;
+        b->failed_cause = e->code == rc ? e->cause : VAULT_CAUSE_NONE;
         snprintf(b->failed_message, sizeof b->failed_message, "%s",
-                 e && e->message[0] ? e->message : vault_strerror(rc));
+                 e->code == rc ? e->message : vault_strerror(rc));
     }
     return rc;
 }
@@ -180,36 +183,31 @@ static size_t sealed_count(const vault *v)
     return n;
 }
 
-/* Decrypt one entry into its slot of the store; the message names the
- * file, line and alias. */
-static int resolve_entry(vault *v, rt_entry *e)
+/* Decrypt one entry into its slot of the store. The message is the reason
+ * alone: the callers say which file, line and alias. */
+static int resolve_entry_reason(vault *v, rt_entry *e)
 {
     size_t slot = (size_t)(e - v->entries), len;
     const unsigned char *data;
-    const vault_error *err;
     vault_secret *s = NULL;
     int rc;
 
     switch (e->state) {
     case VAULT_VALUE_EMPTY:
-        return vault_err(VAULT_EFORMAT, "%s:%u: alias \"%s\" has no value", v->path, e->line, e->alias);
+        return vault_err(VAULT_EFORMAT, "it has no value");
     case VAULT_VALUE_PLAIN:
         if (!(data = vault_store_data(v->store, slot, &len)))
-            return vault_err(VAULT_EFORMAT, "%s:%u: alias \"%s\" is plain text, not sealed (seal it "
-                             "with 'cipher-tool seal')", v->path, e->line, e->alias);
+            return vault_err(VAULT_EFORMAT, "it is plain text, not sealed (seal it with "
+                             "'cipher-tool seal')");
         e->data = data;
         e->len = len;
         return 0;
     default:
         if (!v->opener)
-            return vault_err(VAULT_EINVAL, "%s: no keystore to open \"%s\"", v->path, e->alias);
+            return vault_err(VAULT_EINVAL, "no keystore to open it");
         rc = vault_opener_open(v->opener, e->alias, e->value, &s, NULL);
-        if (rc != 0) {
-            char reason[600];
-            err = vault_error_last();
-            snprintf(reason, sizeof reason, "%s", err ? err->message : vault_strerror(rc));
-            return vault_err(rc, "%s:%u: alias \"%s\": %s", v->path, e->line, e->alias, reason);
-        }
+        if (rc != 0)
+            return rc;
         break;
     }
     /* The opener wrote s into the store: keeping it moves nothing. */
@@ -217,6 +215,18 @@ static int resolve_entry(vault *v, rt_entry *e)
         return rc;
     e->data = vault_store_data(v->store, slot, &e->len);
     return 0;
+}
+
+/* As resolve_entry_reason(), the message naming the file, line and alias. */
+static int resolve_entry(vault *v, rt_entry *e)
+{
+    char reason[600];
+    int rc = resolve_entry_reason(v, e);
+
+    if (rc == 0)
+        return 0;
+    snprintf(reason, sizeof reason, "%s", vault_error_last()->message);
+    return vault_err(rc, "%s:%u: alias \"%s\": %s", v->path, e->line, e->alias, reason);
 }
 
 /* The stored secret of an alias, resolving it first in lazy mode. The
@@ -279,7 +289,8 @@ static int open_keystore(vault *v, const rt_location *loc, const vault_options *
     if (!loc->keystore && opts->symmetric_key)
         return vault_opener_new(&v->opener, &oo); /* WSO2 symmetric values only */
     if (!loc->keystore)
-        return vault_err(VAULT_ENOTFOUND, "%s holds sealed values but names no keystore: set "
+        return vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_KEYSTORE,
+                               "%s holds sealed values but names no keystore: set "
                          "vault_options.keystore%s", v->path,
                          loc->type == VAULT_CONFIG_TOML ? " or [keystore.primary] file_name"
                                                         : " or keystore.identity.location in "
@@ -291,7 +302,8 @@ static int open_keystore(vault *v, const rt_location *loc, const vault_options *
     if (rc == 0)
         rc = unlock_key(v->ks, loc->key_alias);
     if (rc != 0 && v->bridge.failed_code != 0)
-        return vault_err(v->bridge.failed_code, "%s", v->bridge.failed_message);
+        return vault_err_cause(v->bridge.failed_code, v->bridge.failed_cause, "%s",
+                               v->bridge.failed_message);
     if (rc == VAULT_ENOTFOUND && !v->ks)
         return vault_err(rc, "keystore %s (named by %s): no such file", loc->keystore,
                          loc->keystore_origin ? loc->keystore_origin : "the configuration");
@@ -315,25 +327,6 @@ static void append(char *buf, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The reason of a failure without the "file:line: alias" prefix that
- * resolve_entry() puts first. */
-static const char *failure_reason(const vault *v, const rt_entry *e, const char *message)
-{
-    char prefix[256];
-    size_t n;
-
-    snprintf(prefix, sizeof prefix, "%s:%u: alias \"%s\"", v->path, e->line, e->alias);
-    n = strlen(prefix);
-    if (strncmp(message, prefix, n) != 0)
-        return message;
-    message += n;
-    if (message[0] == ':')
-        message++;
-    while (message[0] == ' ')
-        message++;
-    return message;
-}
-
 /* Eager mode: every value now; one message naming every alias that failed,
  * with its reason while there is room. */
 static int resolve_all(vault *v)
@@ -344,20 +337,16 @@ static int resolve_all(vault *v)
 
     for (i = 0; i < v->count; i++) {
         rt_entry *e = &v->entries[i];
-        char message[1024];
-        const vault_error *err;
-        const char *why;
+        char why[1024];
         size_t used = strlen(list);
-        int rc = resolve_entry(v, e);
+        int rc = resolve_entry_reason(v, e);
         e->value = NULL; /* the config's, which goes at the end of vault_open() */
         if (rc == 0)
             continue;
         if (!first_rc)
             first_rc = rc;
         failed++;
-        err = vault_error_last();
-        snprintf(message, sizeof message, "%s", err ? err->message : vault_strerror(rc));
-        why = failure_reason(v, e, message);
+        snprintf(why, sizeof why, "%s", vault_error_last()->message);
         if (used + strlen(e->alias) + strlen(why) + 32 < FAILURES_MESSAGE_MAX)
             append(list, "%s\"%s\" (line %u): %s", failed > 1 ? "; " : "", e->alias, e->line, why);
         else if (used + strlen(e->alias) + 64 < FAILURES_MESSAGE_MAX)
@@ -404,7 +393,7 @@ int vault_open(vault **out, const vault_options *opts)
     located = 1;
     v = vault_calloc(1, sizeof *v);
     if (!v || !(v->path = vault_strdup(loc.config))) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = VAULT_ERR_NOMEM();
         goto done;
     }
     v->flags = opts->flags;

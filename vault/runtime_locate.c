@@ -33,7 +33,7 @@ static int path_join(char **out, const char *dir, const char *rel)
         *out = vault_strdup(rel);
     else if ((*out = vault_malloc(a + b + 2)) != NULL)
         snprintf(*out, a + b + 2, "%s%s%s", dir, dir[a - 1] == '/' ? "" : "/", rel);
-    return *out ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
+    return *out ? 0 : VAULT_ERR_NOMEM();
 }
 
 /* The directory part of a path ("." for a bare name). */
@@ -47,7 +47,7 @@ static int path_dir(char **out, const char *path)
         *out = vault_strdup("/");
     else
         *out = vault_strndup(path, (size_t)(slash - path));
-    return *out ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
+    return *out ? 0 : VAULT_ERR_NOMEM();
 }
 
 /* The product home when path ends with suffix (e.g.
@@ -65,7 +65,7 @@ static int home_from(char **out, const char *path, const char *suffix)
         *out = vault_strndup(path, n - m - 1 ? n - m - 1 : 1);
     else
         return 0;
-    return *out ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
+    return *out ? 0 : VAULT_ERR_NOMEM();
 }
 
 static int set_str(char **dst, const char *s)
@@ -73,7 +73,7 @@ static int set_str(char **dst, const char *s)
     vault_free_ptr(*dst);
     *dst = NULL;
     if (s && !(*dst = vault_strdup(s)))
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return VAULT_ERR_NOMEM();
     return 0;
 }
 
@@ -190,7 +190,8 @@ static int locate_carbon_xml(rt_location *loc)
     if (location && (rc = resolve_location(loc, location, loc->home)) == 0 && alias)
         rc = set_str(&loc->key_alias, alias);
 done:
-    vault_error_clear();
+    if (rc == 0)
+        vault_error_clear(); /* an element not found above is no failure */
     vault_string_free(location);
     vault_string_free(alias);
     vault_free_ptr(xml);
@@ -345,7 +346,7 @@ int vault_locate(vault_location **out, const vault_options *opts)
         return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
     b = vault_calloc(1, sizeof *b);
     if (!b)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return VAULT_ERR_NOMEM();
     rc = rt_locate(&b->loc, opts);
     if (rc != 0) {
         vault_free_ptr(b);

@@ -2,9 +2,10 @@
  * libvault: common definitions, error model and guarded secrets.
  *
  * Every function returns 0 on success or one of the negative VAULT_E* codes
- * below. The detail of the last failure on the calling thread is available
- * from vault_error_last(); messages name files and aliases but never contain
- * a secret.
+ * below: decide from the return code. The detail of the last failure on the
+ * calling thread is available from vault_error_last(); messages name files,
+ * aliases, lines and columns but never contain a secret, nor the text of a
+ * line or node that may hold one.
  */
 #ifndef VAULT_COMMON_H
 #define VAULT_COMMON_H
@@ -43,20 +44,41 @@ enum {
     VAULT_EIO = -10       /**< Reading or writing a file failed. */
 };
 
+/**
+ * What a caller may need to tell apart within one error code, instead of
+ * reading the message.
+ */
+typedef enum vault_error_cause {
+    VAULT_CAUSE_NONE = 0,
+    /** VAULT_ENOTFOUND: none of the password sources had a password (as
+     *  opposed to a source that failed, e.g. a named file that is missing). */
+    VAULT_CAUSE_NO_PASSWORD = 1,
+    /** VAULT_ENOTFOUND: the configuration holds sealed values but names no
+     *  keystore, and none was given. */
+    VAULT_CAUSE_NO_KEYSTORE = 2
+} vault_error_cause;
+
 /** The detail of the last failure on this thread. */
 typedef struct vault_error {
     int code;            /**< One of the VAULT_E* codes. */
     const char *message; /**< Human-readable, never contains a secret. */
+    int cause;           /**< A vault_error_cause; VAULT_CAUSE_NONE mostly. */
 } vault_error;
 
 /**
- * Return the last error recorded on the calling thread, or NULL when the
- * last call succeeded. The pointer is valid until the next libvault call on
- * this thread.
+ * Return the detail of the last failure recorded on the calling thread.
+ * Never NULL: before any failure, or after vault_error_clear(), it is a
+ * record with code VAULT_OK and the message "no error".
+ *
+ * Decide success or failure from return codes, never from this record: a
+ * successful call does not clear it, so after a success it may describe an
+ * earlier failure (it is then stale). After a call that failed it describes
+ * that failure. The pointer is valid until the next libvault call on this
+ * thread.
  */
 VAULT_EXTERN(const vault_error *) vault_error_last(void);
 
-/** Clear the calling thread's last error. */
+/** Reset the calling thread's last error to the "no error" record. */
 VAULT_EXTERN(void) vault_error_clear(void);
 
 /** Static text describing an error code (never NULL). */

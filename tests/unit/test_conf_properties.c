@@ -644,3 +644,21 @@ Test(properties, encoder_table_and_java_reads_it_back)
         pairs_free(&ps);
     }
 }
+
+/* A bracketed or quoted value alone on a line is a value whose alias was
+ * left out: refused, and its text (maybe the secret) never shown. */
+Test(properties, value_without_alias_is_not_shown)
+{
+    static const char *const texts[] = {"a=[x]\n[LEAKMEsecret]\n", "\"[LEAKMEsecret]\"\n",
+                                        "a=[x]\n\"LEAKMEsecret\"\n"};
+    size_t k;
+    for (k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+        vault_config *cfg = NULL;
+        int rc = vault_config_parse(&cfg, "c.properties", VAULT_CONFIG_PROPERTIES, texts[k], strlen(texts[k]));
+        cr_assert_eq(rc, VAULT_EFORMAT, "%zu: rc %d", k, rc);
+        cr_assert_null(cfg);
+        cr_assert(strstr(vault_error_last()->message, "a value without an alias"), "%s",
+                  vault_error_last()->message);
+        cr_assert_null(strstr(vault_error_last()->message, "LEAKME"), "%s", vault_error_last()->message);
+    }
+}

@@ -935,7 +935,7 @@ static const bad_case bad[] = {
     {"array items without a comma", "[t]\na = [1 2]\n", 2, "expected ',' or ']' in an array", 1},
     {"inline table items without a comma", "[t]\na = { b = 1 c = 2 }\n", 2,
      "expected ',' or '}' in an inline table", 1},
-    {"inline table key without a value", "[t]\na = { b }\n", 2, "expected '=' after the key \"b\"", 1},
+    {"inline table key without a value", "[t]\na = { b }\n", 2, "column 9: expected '=' after a key", 1},
     {"duplicate secrets", "[secrets]\na = \"x\"\n[other]\n[secrets]\nb = \"y\"\n", 4, "duplicate [secrets]",
      1},
     {"multi-line basic secret", "[secrets]\na = \"\"\"[x]\"\"\"\n", 2, "multi-line", 0},
@@ -1123,4 +1123,20 @@ Test(toml_robust, hundred_thousand_secrets)
     vault_config_free(again);
     vault_config_free(cfg);
     free(text);
+}
+
+/* A line without a key, or a bare word for a value: the message points at
+ * the line and column and never quotes the text, which may be the secret. */
+Test(toml_grammar, errors_do_not_quote_a_value)
+{
+    static const char *const texts[] = {"[secrets]\n\"[LEAKMEsecret]\"\n", "[secrets]\n'LEAKMEsecret'\n",
+                                        "[secrets]\na = LEAKMEsecret\n", "[t]\nx = LEAKMEsecret\n"};
+    size_t k;
+    for (k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+        vault_config *cfg = NULL;
+        int rc = vault_config_parse(&cfg, "l.toml", VAULT_CONFIG_TOML, texts[k], strlen(texts[k]));
+        cr_assert_eq(rc, VAULT_EFORMAT, "%zu: rc %d", k, rc);
+        cr_assert(strstr(vault_error_last()->message, "l.toml:2: "), "%s", vault_error_last()->message);
+        cr_assert_null(strstr(vault_error_last()->message, "LEAKME"), "%s", vault_error_last()->message);
+    }
 }

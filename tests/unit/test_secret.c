@@ -384,5 +384,12 @@ Test(error, strerror_and_last)
     cr_assert_eq(vault_error_last()->code, VAULT_EKEY);
     cr_assert_str_eq(vault_error_last()->message, "file x");
     vault_error_clear();
-    cr_assert_null(vault_error_last());
+    cr_assert_not_null(vault_error_last());
+    cr_assert_eq(vault_error_last()->code, VAULT_OK);
+    cr_assert_str_eq(vault_error_last()->message, "no error");
+    /* A success does not clear it: it may be stale, never NULL. */
+    cr_assert_eq(vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD, "none"), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_error_last()->cause, VAULT_CAUSE_NO_PASSWORD);
+    cr_assert_eq(vault_err(VAULT_EIO, "x"), VAULT_EIO);
+    cr_assert_eq(vault_error_last()->cause, VAULT_CAUSE_NONE);
 }
