@@ -23,7 +23,8 @@ static const char render_usage[] =
     "      --no-pkcs1              refuse RSA PKCS#1 v1.5 values (the default when the\n"
     "                              config's algorithm is OAEP)\n"
     "  -o, --output OUT            write to OUT (created 0600, replaced atomically;\n"
-    "                              an existing OUT others can read is refused)\n"
+    "                              never through a link; an existing OUT must be\n"
+    "                              your own 0600 file)\n"
     "                              instead of standard output\n"
     "      --xml                   TEMPLATE is XML with svns:secretAlias marks\n"
     "      --text                  TEMPLATE is text, even when named *.xml\n"
@@ -133,31 +134,6 @@ static int read_template(const char *path, char **out, size_t *len)
     return EXIT_OK;
 }
 
-/* OUT holds secrets: never through a symbolic link, never into a file that
- * others may already read. */
-static int check_output(const char *path)
-{
-    struct stat st;
-
-    if (lstat(path, &st) != 0)
-        return errno == ENOENT ? EXIT_OK : (cli_error("%s: %s", path, strerror(errno)), EXIT_FAIL);
-    if (S_ISLNK(st.st_mode)) {
-        cli_error("%s: is a symbolic link; the rendered file is not written through links", path);
-        return EXIT_FAIL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        cli_error("%s: not a regular file", path);
-        return EXIT_FAIL;
-    }
-    if (st.st_mode & 077) {
-        cli_error("%s: exists with mode %04o, readable by others; it would receive secrets", path,
-                  (unsigned)(st.st_mode & 07777));
-        cli_hint("remove it or chmod 600 it first");
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
-}
-
 static int write_stdout(const vault_secret *s)
 {
     if (fwrite(vault_secret_data(s), 1, vault_secret_len(s), stdout) != vault_secret_len(s) ||
@@ -183,8 +159,7 @@ int cmd_render(int argc, char **argv)
     rc = parse_args(&a, argc, argv);
     if (rc != EXIT_OK)
         goto done;
-    if ((a.output && (rc = check_output(a.output)) != EXIT_OK) ||
-        (rc = read_template(a.template_path, &text, &len)) != EXIT_OK ||
+    if ((rc = read_template(a.template_path, &text, &len)) != EXIT_OK ||
         (rc = cli_vault_open(&v, &a.key, a.config, a.secret_conf)) != EXIT_OK)
         goto done;
     rc = a.xml ? vault_expand_xml(v, text, len, a.template_path, &out) : vault_expand(v, text, &out);
@@ -196,8 +171,17 @@ int cmd_render(int argc, char **argv)
         rc = write_stdout(out);
         goto done;
     }
-    rc = vault_file_replace(a.output, vault_secret_data(out), vault_secret_len(out), 0600, NULL, NULL);
-    rc = rc == 0 ? EXIT_OK : cli_fail(rc, "cannot write the rendered file");
+    /* OUT is judged now, on the descriptor opened to replace it, not
+     * before the keystore was opened. */
+    rc = vault_file_write_private(a.output, vault_secret_data(out), vault_secret_len(out));
+    if (rc != 0) {
+        int perm = rc == VAULT_EPERM;
+        rc = cli_fail(rc, "cannot write the rendered file");
+        if (perm)
+            cli_hint("remove it or write to a new name; OUT must be your own 0600 file");
+        goto done;
+    }
+    rc = EXIT_OK;
 done:
     vault_secret_free(out);
     vault_free(v);

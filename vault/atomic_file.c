@@ -11,8 +11,12 @@
  * after taking its lock, that its name still refers to its file, so a
  * cleaner racing with a writer's creation can only cost a retry.
  *
- * Like every rename-based replacement, a target with several hard links is
- * replaced under this name only; the other names keep the old content. */
+ * The target is opened once (a symbolic link resolved once) and from then
+ * on reached only through its directory's descriptor; before the rename the
+ * name must still refer to the inode opened. A target with several hard
+ * links is refused (the other names would keep the old content), and so is
+ * another user's file unless root replaces it in a root-owned directory.
+ * Owner, mode and the user., security. and ACL extended attributes are kept. */
 #include "conf_internal.h"
 
 #include <dirent.h>
@@ -22,6 +26,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 unsigned int vault_test_write_delay_us;
@@ -34,11 +39,12 @@ unsigned int vault_test_write_delay_us;
 
 typedef struct replace_job {
     const char *path; /* as the caller named it, for messages */
-    char *target;     /* the file replaced: path, or where its symlink points */
+    const vault_replace_opts *opts;
+    char *target;     /* the file replaced: path, or where its symlink pointed */
     char *dir;        /* target's directory */
     const char *base; /* target's name in dir (points into target) */
     char tmp[TMP_MAX_BASE + sizeof TMP_TAG + TMP_RANDOM + 2];
-    int dir_fd, fd, tmp_made;
+    int dir_fd, target_fd, fd, tmp_made;
     struct stat st; /* the target's, when it exists */
     int exists;
 } replace_job;
@@ -86,6 +92,7 @@ static int split_target(replace_job *job)
     char *slash = strrchr(job->target, '/');
     size_t dlen;
 
+    vault_free_ptr(job->dir);
     if (!slash) {
         job->dir = vault_strdup(".");
         job->base = job->target;
@@ -101,61 +108,139 @@ static int split_target(replace_job *job)
     return 0;
 }
 
-/* A symbolic link stays a link: the file it points to is what is replaced,
- * in that file's directory. */
-static int resolve_target(replace_job *job)
+/* Opens the directory of job->target and, in it, the file itself without
+ * following a link; ELOOP is left in errno when the name is a link. */
+static int open_in_dir(replace_job *job)
 {
-    struct stat lst;
-    char *real;
+    int rc;
 
-    if (lstat(job->path, &lst) != 0) {
-        if (errno != ENOENT)
-            return fail(job, errno, "cannot look at the file");
-        job->target = vault_strdup(job->path);
-    } else if (S_ISLNK(lst.st_mode)) {
+    if ((rc = split_target(job)) != 0)
+        return rc;
+    if (job->dir_fd >= 0)
+        close(job->dir_fd);
+    job->dir_fd = open(job->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (job->dir_fd < 0)
+        return fail(job, errno, "cannot open its directory");
+    job->target_fd =
+        openat(job->dir_fd, job->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    return 0;
+}
+
+/* The file is opened once, and from then on only through descriptors: a
+ * symbolic link is resolved once, and what is replaced is the file it named
+ * then, in that file's directory. */
+static int open_target(replace_job *job)
+{
+    char *real;
+    int rc;
+
+    job->target = vault_strdup(job->path);
+    if (!job->target)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", job->path);
+    if ((rc = open_in_dir(job)) != 0)
+        return rc;
+    if (job->target_fd < 0 && errno == ELOOP) {
+        if (job->opts->private_out)
+            return vault_err(VAULT_EPERM, "%s: is a symbolic link; secrets are not written through links",
+                             job->path);
         real = realpath(job->path, NULL);
         if (!real)
             return fail(job, errno, "cannot resolve the symbolic link");
+        vault_free_ptr(job->target);
         job->target = vault_strdup(real);
         free(real);
-    } else {
-        job->target = vault_strdup(job->path);
+        if (!job->target)
+            return vault_err(VAULT_ENOMEM, "%s: out of memory", job->path);
+        if ((rc = open_in_dir(job)) != 0)
+            return rc;
+        if (job->target_fd < 0 && errno == ELOOP)
+            return vault_err(VAULT_ERROR, "%s: the symbolic link changed while it was resolved; the "
+                                          "file was not changed", job->path);
     }
-    if (!job->target)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", job->path);
-    if (stat(job->target, &job->st) == 0) {
-        if (!S_ISREG(job->st.st_mode))
-            return vault_err(VAULT_EIO, "%s: not a regular file; the file was not changed", job->path);
-        job->exists = 1;
-    } else if (errno != ENOENT) {
+    if (job->target_fd < 0) {
+        if (errno != ENOENT)
+            return fail(job, errno, "cannot open the file");
+        return 0;
+    }
+    if (fstat(job->target_fd, &job->st) != 0)
         return fail(job, errno, "cannot look at the file");
-    }
-    return split_target(job);
+    job->exists = 1;
+    return 0;
 }
 
-/* Whether the target already holds exactly these bytes. */
-static int same_content(const replace_job *job, const unsigned char *data, size_t len)
+/* Who may replace whom: a file of ours, or, as root, any file in a
+ * directory only root controls. Anywhere else, the file's owner could swap
+ * names under us, and a non-root caller would take the file over. */
+static int check_owner(const replace_job *job)
+{
+    struct stat dst;
+    uid_t me = geteuid();
+
+    if (job->st.st_uid == me)
+        return 0;
+    if (me != 0)
+        return vault_err(VAULT_EPERM,
+                         "%s: owned by uid %u, not by the caller (uid %u); replacing it would take it over; "
+                         "the file was not changed",
+                         job->path, (unsigned)job->st.st_uid, (unsigned)me);
+    if (fstat(job->dir_fd, &dst) != 0)
+        return fail(job, errno, "cannot look at its directory");
+    if (dst.st_uid != 0)
+        return vault_err(VAULT_EPERM,
+                         "%s: owned by uid %u in a directory owned by uid %u, which could redirect the "
+                         "replacement; the file was not changed",
+                         job->path, (unsigned)job->st.st_uid, (unsigned)dst.st_uid);
+    return 0;
+}
+
+static int check_target(const replace_job *job)
+{
+    const vault_replace_opts *o = job->opts;
+
+    if (!job->exists)
+        return 0;
+    if (!S_ISREG(job->st.st_mode))
+        return vault_err(VAULT_EIO, "%s: not a regular file; the file was not changed", job->path);
+    if (o->expect_inode && (job->st.st_dev != o->dev || job->st.st_ino != o->ino))
+        return vault_err(VAULT_ERROR, "%s: the file was replaced by another one since it was read; the file "
+                                      "was not changed", job->path);
+    if (job->st.st_nlink > 1)
+        return vault_err(VAULT_ERROR,
+                         "%s: has %lu hard links, and the other names would keep the old content; "
+                         "break the link first (cp the file to a new name, then mv it back); the file "
+                         "was not changed",
+                         job->path, (unsigned long)job->st.st_nlink);
+    if (o->private_out && job->st.st_uid != geteuid())
+        return vault_err(VAULT_EPERM, "%s: exists and is owned by uid %u, not by us; it would receive "
+                                      "secrets", job->path, (unsigned)job->st.st_uid);
+    if (o->private_out && (job->st.st_mode & 07777) != 0600)
+        return vault_err(VAULT_EPERM, "%s: exists with mode %04o, not 0600; it would receive secrets",
+                         job->path, (unsigned)(job->st.st_mode & 07777));
+    return check_owner(job);
+}
+
+/* Whether the opened target holds exactly these bytes. */
+static int holds(const replace_job *job, const unsigned char *data, size_t len)
 {
     unsigned char buf[16384];
     size_t off = 0;
-    int fd, same = 1;
+    off_t pos = 0;
 
-    if (!job->exists || (uint64_t)job->st.st_size != len)
+    if (!job->exists)
         return 0;
-    fd = open(job->target, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return 0;
-    while (same && off < len) {
-        ssize_t n = read(fd, buf, len - off < sizeof buf ? len - off : sizeof buf);
+    for (;;) {
+        ssize_t n = pread(job->target_fd, buf, sizeof buf, pos);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0 || memcmp(buf, data + off, (size_t)n) != 0)
-            same = 0;
-        else
-            off += (size_t)n;
+        if (n < 0)
+            return 0;
+        if (n == 0)
+            return off == len;
+        if ((size_t)n > len - off || memcmp(buf, data + off, (size_t)n) != 0)
+            return 0;
+        off += (size_t)n;
+        pos += n;
     }
-    close(fd);
-    return same;
 }
 
 /* ---- temporary files ---- */
@@ -328,8 +413,8 @@ static int read_back(const replace_job *job, const unsigned char *data, size_t l
     return rc;
 }
 
-/* The target's owner and mode; a caller who is not root cannot give a file
- * away, and then the file becomes theirs but keeps its mode. */
+/* The target's owner and mode. check_owner() let through only our own
+ * files and, for root, files in root's directories, so chown can be done. */
 static int keep_owner_and_mode(const replace_job *job, unsigned int mode)
 {
     if (!job->exists)
@@ -339,11 +424,69 @@ static int keep_owner_and_mode(const replace_job *job, unsigned int mode)
     if (job->exists && fchown(job->fd, job->st.st_uid, job->st.st_gid) != 0) {
         if (!(errno == EPERM && geteuid() != 0))
             return fail(job, errno, "cannot keep the file's owner");
-        (void)fchown(job->fd, (uid_t)-1, job->st.st_gid);
+        /* Not in the file's group: the group becomes ours. */
     }
     if (fchmod(job->fd, (mode_t)mode) != 0)
         return fail(job, errno, "cannot keep the file's mode");
     return 0;
+}
+
+static int kept_xattr(const char *name)
+{
+    return strncmp(name, "user.", 5) == 0 || strncmp(name, "security.", 9) == 0 ||
+           strncmp(name, "system.posix_acl_", 17) == 0;
+}
+
+static int copy_one_xattr(const replace_job *job, const char *name)
+{
+    char stack[4096], *val = stack;
+    ssize_t n = fgetxattr(job->target_fd, name, NULL, 0);
+    int rc = 0;
+
+    if (n < 0)
+        return errno == ENODATA ? 0 : fail(job, errno, "cannot read an extended attribute");
+    if ((size_t)n > sizeof stack && !(val = vault_malloc((size_t)n)))
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", job->path);
+    n = fgetxattr(job->target_fd, name, val, n > 0 ? (size_t)n : 0);
+    if (n < 0)
+        rc = errno == ENODATA ? 0 : fail(job, errno, "cannot read an extended attribute");
+    else if (fsetxattr(job->fd, name, val, (size_t)n, 0) != 0)
+        rc = vault_err(errno == EPERM || errno == EACCES ? VAULT_EPERM : VAULT_EIO,
+                       "%s: cannot keep the extended attribute %s: %s; the file was not changed", job->path,
+                       name, errno_text(errno));
+    if (val != stack)
+        vault_free_ptr(val);
+    return rc;
+}
+
+/* ACLs, labels and user attributes go with the content. */
+static int keep_xattrs(const replace_job *job)
+{
+    char *names = NULL, *p;
+    ssize_t n;
+    int rc = 0;
+
+    if (!job->exists)
+        return 0;
+    n = flistxattr(job->target_fd, NULL, 0);
+    if (n < 0)
+        return errno == ENOTSUP ? 0 : fail(job, errno, "cannot list the extended attributes");
+    if (n == 0)
+        return 0;
+    if (!(names = vault_malloc((size_t)n + 1)))
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", job->path);
+    n = flistxattr(job->target_fd, names, (size_t)n);
+    if (n < 0) {
+        rc = fail(job, errno, "cannot list the extended attributes");
+        goto done;
+    }
+    names[n] = '\0';
+    for (p = names; rc == 0 && p < names + n; p += strlen(p) + 1)
+        if (kept_xattr(p))
+            rc = copy_one_xattr(job, p);
+done:
+    vault_free_ptr(names);
+    return rc;
 }
 
 static int run_verify(const replace_job *job, const void *data, size_t len, vault_verify_cb verify,
@@ -366,30 +509,71 @@ static int run_verify(const replace_job *job, const void *data, size_t len, vaul
                      "%s: the new content failed verification: %s; the file was not changed", job->path, why);
 }
 
-static int replace(replace_job *job, const void *data, size_t len, unsigned int mode, vault_verify_cb verify,
-                   void *payload)
+/* The name still refers to the file opened at the start (or still to none):
+ * the rename happens in that file's directory, never re-resolved. */
+static int still_there(const replace_job *job)
 {
+    struct stat now;
+
+    if (fstatat(job->dir_fd, job->base, &now, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT && !job->exists)
+            return 0;
+    } else if (job->exists && now.st_dev == job->st.st_dev && now.st_ino == job->st.st_ino) {
+        return 0;
+    }
+    return vault_err(VAULT_ERROR, "%s: the file was replaced by another one meanwhile; the file was not "
+                                  "changed", job->path);
+}
+
+static int put_in_place(replace_job *job)
+{
+    if (job->exists) {
+        if (renameat(job->dir_fd, job->tmp, job->dir_fd, job->base) != 0)
+            return fail(job, errno, "cannot rename the temporary file over it");
+        job->tmp_made = 0;
+        return 0;
+    }
+    /* A new file: whatever appeared under its name meanwhile stays. */
+    if (renameat2(job->dir_fd, job->tmp, job->dir_fd, job->base, RENAME_NOREPLACE) == 0) {
+        job->tmp_made = 0;
+        return 0;
+    }
+    if (errno != EINVAL && errno != ENOSYS)
+        return fail(job, errno, "cannot rename the temporary file to it");
+    if (linkat(job->dir_fd, job->tmp, job->dir_fd, job->base, 0) != 0)
+        return fail(job, errno, "cannot link the temporary file to it");
+    return 0; /* the temporary name is removed by the caller */
+}
+
+static int replace(replace_job *job, const void *data, size_t len)
+{
+    const vault_replace_opts *o = job->opts;
     int rc;
 
-    if ((rc = resolve_target(job)) != 0)
+    if ((rc = open_target(job)) != 0 || (rc = check_target(job)) != 0)
         return rc;
-    if (same_content(job, (const unsigned char *)data, len))
+    if (holds(job, (const unsigned char *)data, len)) {
+        if (o->written)
+            *o->written = job->st;
         return 0;
-    job->dir_fd = open(job->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (job->dir_fd < 0)
-        return fail(job, errno, "cannot open its directory");
+    }
+    if (o->old && !holds(job, o->old, o->old_len))
+        return vault_err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
     remove_stale_temps(job);
     if ((rc = create_temp(job)) != 0 || (rc = write_all(job, (const unsigned char *)data, len)) != 0 ||
-        (rc = keep_owner_and_mode(job, mode)) != 0)
+        (rc = keep_owner_and_mode(job, o->mode)) != 0 || (rc = keep_xattrs(job)) != 0)
         return rc;
     if (sync_fd(job->fd) != 0)
         return fail(job, errno, "cannot flush the new content to disk");
     if ((rc = read_back(job, (const unsigned char *)data, len)) != 0 ||
-        (rc = run_verify(job, data, len, verify, payload)) != 0)
+        (rc = run_verify(job, data, len, o->verify, o->payload)) != 0)
         return rc;
-    if (renameat(job->dir_fd, job->tmp, job->dir_fd, job->base) != 0)
-        return fail(job, errno, "cannot rename the temporary file over it");
-    job->tmp_made = 0;
+    if (o->old && !holds(job, o->old, o->old_len))
+        return vault_err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
+    if (o->written && fstat(job->fd, o->written) != 0)
+        return fail(job, errno, "cannot look at the new file");
+    if ((rc = still_there(job)) != 0 || (rc = put_in_place(job)) != 0)
+        return rc;
     if (sync_fd(job->dir_fd) != 0)
         return vault_err(VAULT_EIO,
                          "%s: the file was replaced but its directory could not be flushed to "
@@ -398,27 +582,51 @@ static int replace(replace_job *job, const void *data, size_t len, unsigned int 
     return 0;
 }
 
-int vault_file_replace(const char *path, const void *data, size_t len, unsigned int mode,
-                       vault_verify_cb verify, void *payload)
+int vault_replace_file(const char *path, const void *data, size_t len, const vault_replace_opts *opts)
 {
     replace_job job;
     int rc;
 
-    if (!path || !*path || (!data && len > 0))
+    if (!path || !*path || (!data && len > 0) || !opts)
         return vault_err(VAULT_EINVAL, "vault_file_replace: invalid argument");
     if ((rc = vault_init()) != 0)
         return rc;
     memset(&job, 0, sizeof job);
     job.path = path;
-    job.dir_fd = job.fd = -1;
-    rc = replace(&job, data ? data : "", len, mode, verify, payload);
+    job.opts = opts;
+    job.dir_fd = job.target_fd = job.fd = -1;
+    rc = replace(&job, data ? data : "", len);
     if (job.tmp_made)
         (void)unlinkat(job.dir_fd, job.tmp, 0);
     if (job.fd >= 0)
         close(job.fd);
+    if (job.target_fd >= 0)
+        close(job.target_fd);
     if (job.dir_fd >= 0)
         close(job.dir_fd);
     vault_free_ptr(job.target);
     vault_free_ptr(job.dir);
     return rc;
+}
+
+int vault_file_replace(const char *path, const void *data, size_t len, unsigned int mode,
+                       vault_verify_cb verify, void *payload)
+{
+    vault_replace_opts o;
+
+    memset(&o, 0, sizeof o);
+    o.mode = mode;
+    o.verify = verify;
+    o.payload = payload;
+    return vault_replace_file(path, data, len, &o);
+}
+
+int vault_file_write_private(const char *path, const void *data, size_t len)
+{
+    vault_replace_opts o;
+
+    memset(&o, 0, sizeof o);
+    o.mode = 0600;
+    o.private_out = 1;
+    return vault_replace_file(path, data, len, &o);
 }

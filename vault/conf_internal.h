@@ -7,6 +7,9 @@
 
 #include "internal.h"
 
+#include <sys/stat.h>
+#include <sys/types.h>
+
 /* Largest configuration file vault_config_open() reads. */
 #define CONF_MAX_FILE (64u * 1024u * 1024u)
 
@@ -53,6 +56,8 @@ struct vault_config {
     size_t plain_len, plain_cap;
     int plain_readonly;
     int from_file; /* text is what the file held when read (for save) */
+    dev_t file_dev; /* the inode read, which save replaces */
+    ino_t file_ino;
     /* Opened for reading only (conf_open_for_reading): sealed values are
      * decoded over their own tokens in text, so that the file is held once,
      * not twice; text is then no longer the file, and render and save
@@ -107,6 +112,22 @@ int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigne
 /* Scan text [p, p+n) for $secret{...} references (helper for readers);
  * line is the line of p[0], newlines inside the text are counted. */
 int conf_scan_refs(vault_config *cfg, const unsigned char *p, size_t n, unsigned int line);
+
+/* How vault_replace_file() replaces a file. */
+typedef struct vault_replace_opts {
+    unsigned int mode;      /* of a new file */
+    vault_verify_cb verify; /* may be NULL */
+    void *payload;
+    int expect_inode;       /* the file must still be dev/ino (the one read) */
+    dev_t dev;
+    ino_t ino;
+    const void *old;        /* when set, the file must still hold these bytes */
+    size_t old_len;
+    int private_out;        /* no link followed; an existing file must be ours, 0600 */
+    struct stat *written;   /* when set, receives the file's stat once in place */
+} vault_replace_opts;
+
+int vault_replace_file(const char *path, const void *data, size_t len, const vault_replace_opts *opts);
 
 /* Test hook for kill-during-write tests: when non-zero, vault_file_replace()
  * writes in small chunks and sleeps this many microseconds between them.

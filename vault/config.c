@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- model helpers shared with the syntax readers ---- */
 
@@ -447,6 +448,7 @@ int vault_config_parse(vault_config **out, const char *name, vault_config_type t
 
 static int config_open(vault_config **out, const char *path, vault_config_type type, int for_reading)
 {
+    struct stat st;
     unsigned char *text = NULL;
     size_t len = 0;
     int rc;
@@ -458,11 +460,14 @@ static int config_open(vault_config **out, const char *path, vault_config_type t
         return vault_err(VAULT_EINVAL, "vault_config_open: path is NULL");
     if ((rc = resolve_type(path, &type)) != 0)
         return rc;
-    if ((rc = vault_read_file(path, CONF_MAX_FILE, &text, &len)) != 0)
+    if ((rc = vault_read_file_stat(path, CONF_MAX_FILE, &text, &len, &st)) != 0)
         return rc;
     rc = config_build(out, path, type, text, len, for_reading);
-    if (rc == 0)
+    if (rc == 0) {
         (*out)->from_file = 1;
+        (*out)->file_dev = st.st_dev;
+        (*out)->file_ino = st.st_ino;
+    }
     return rc;
 }
 
@@ -742,23 +747,6 @@ static int check_reread(const vault_config *cfg, const vault_config *re)
     return 0;
 }
 
-/* A file changed by someone else since we read it must not be overwritten
- * with our older copy plus the new values. */
-static int check_unchanged_on_disk(const vault_config *cfg)
-{
-    unsigned char *now = NULL;
-    size_t len = 0;
-    int rc;
-
-    if (!cfg->from_file)
-        return 0;
-    rc = vault_read_file(cfg->path, CONF_MAX_FILE, &now, &len);
-    if (rc == 0 && (len != cfg->len || memcmp(now, cfg->text, len) != 0))
-        rc = vault_err(VAULT_ERROR, "%s: the file changed since it was read", cfg->path);
-    vault_free_ptr(now);
-    return rc;
-}
-
 static int save_verify(const void *data, size_t len, void *payload)
 {
     save_ctx *ctx = payload;
@@ -769,7 +757,7 @@ static int save_verify(const void *data, size_t len, void *payload)
     rc = vault_config_parse(&ctx->reread, ctx->cfg->path, ctx->cfg->type, data, len);
     if (rc != 0)
         return rc;
-    if ((rc = check_reread(ctx->cfg, ctx->reread)) != 0 || (rc = check_unchanged_on_disk(ctx->cfg)) != 0)
+    if ((rc = check_reread(ctx->cfg, ctx->reread)) != 0)
         return rc;
     if (ctx->verify && (rc = ctx->verify(data, len, ctx->payload)) != 0)
         return rc < 0 ? rc : VAULT_ERROR;
@@ -779,6 +767,8 @@ static int save_verify(const void *data, size_t len, void *payload)
 int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
 {
     save_ctx ctx = {NULL, NULL, NULL, NULL};
+    vault_replace_opts ro;
+    struct stat written;
     vault_config tmp;
     char *data = NULL;
     size_t len = 0, i;
@@ -793,7 +783,19 @@ int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
     ctx.cfg = cfg;
     ctx.verify = verify;
     ctx.payload = payload;
-    rc = vault_file_replace(cfg->path, data, len, 0600, save_verify, &ctx);
+    /* The file read, and still holding what was read: the replacement
+     * checks both on the descriptor it opened (no second look by name). */
+    memset(&ro, 0, sizeof ro);
+    ro.mode = 0600;
+    ro.verify = save_verify;
+    ro.payload = &ctx;
+    ro.expect_inode = cfg->from_file;
+    ro.dev = cfg->file_dev;
+    ro.ino = cfg->file_ino;
+    ro.old = cfg->from_file ? cfg->text : NULL;
+    ro.old_len = cfg->len;
+    ro.written = &written;
+    rc = vault_replace_file(cfg->path, data, len, &ro);
     if (rc != 0)
         goto done;
     /* The file already held the new bytes (no verification ran). */
@@ -804,6 +806,8 @@ int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
     *cfg = *ctx.reread;
     *ctx.reread = tmp;
     cfg->from_file = 1;
+    cfg->file_dev = written.st_dev;
+    cfg->file_ino = written.st_ino;
     for (i = 0; i < cfg->count; i++)
         cfg->items[i]->cfg = cfg;
     for (i = 0; i < ctx.reread->count; i++)

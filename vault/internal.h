@@ -83,8 +83,17 @@ void vault_store_release(vault_store *st);
 /* Openers write the secrets they open into st (borrowed) from now on. */
 void vault_opener_set_store(vault_opener *o, vault_store *st);
 
-/* Read a whole file (at most max bytes) into malloc'ed memory. */
+/* Read a whole regular file (at most max bytes) into malloc'ed memory; a
+ * FIFO, device or directory is refused at once, without blocking. */
 int vault_read_file(const char *path, size_t max, unsigned char **data, size_t *len);
+
+/* The same, also giving the fstat of what was read (st may be NULL). */
+struct stat;
+int vault_read_file_stat(const char *path, size_t max, unsigned char **data, size_t *len,
+                         struct stat *st_out);
+
+/* "a FIFO", "a directory", ...: what a non-regular file is, for messages. */
+const char *vault_file_kind(unsigned int mode);
 
 /* ASCII case-insensitive compare, as Java's alias matching. */
 int vault_strcaseeq(const char *a, const char *b);

@@ -39,14 +39,27 @@ int vault_password_from_file(vault_secret **out, vault_secret **key_out, const c
     *out = NULL;
     if (key_out)
         *key_out = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* Links are followed (a Kubernetes Secret volume is links into
+     * "..data/"); what counts is the file finally opened, judged on its
+     * descriptor. O_NONBLOCK: a FIFO is refused, not waited on. */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         return vault_err(e == ENOENT ? VAULT_ENOTFOUND : e == EACCES ? VAULT_EPERM : VAULT_EIO,
-                         "%s: %s", path, e == ELOOP ? "is a symbolic link" : strerror(e));
+                         "%s: %s", path, strerror(e));
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = vault_err(VAULT_EIO, "%s: not a regular file", path);
+    if (fstat(fd, &st) != 0) {
+        rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = vault_err(VAULT_EIO, "%s: is %s, not a regular file", path, vault_file_kind(st.st_mode));
+        goto done;
+    }
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        rc = vault_err(VAULT_EPERM,
+                       "%s: password file is owned by uid %u; it must be owned by you (uid %u) or root",
+                       path, (unsigned)st.st_uid, (unsigned)geteuid());
         goto done;
     }
     if (st.st_mode & 077) {

@@ -7,7 +7,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+const char *vault_file_kind(unsigned int mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFIFO: return "a FIFO";
+    case S_IFDIR: return "a directory";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFSOCK: return "a socket";
+    case S_IFLNK: return "a symbolic link";
+    default: return "not a regular file";
+    }
+}
+
 int vault_read_file(const char *path, size_t max, unsigned char **data, size_t *len)
+{
+    return vault_read_file_stat(path, max, data, len, NULL);
+}
+
+/* O_NONBLOCK: opening a FIFO must not wait for a writer; the type is then
+ * judged on the descriptor, so nothing can be swapped in between. */
+int vault_read_file_stat(const char *path, size_t max, unsigned char **data, size_t *len,
+                         struct stat *st_out)
 {
     struct stat st;
     unsigned char *buf = NULL;
@@ -16,14 +37,18 @@ int vault_read_file(const char *path, size_t max, unsigned char **data, size_t *
 
     *data = NULL;
     *len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         return vault_err(e == ENOENT ? VAULT_ENOTFOUND : e == EACCES ? VAULT_EPERM : VAULT_EIO,
                          "%s: %s", path, strerror(e));
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = vault_err(VAULT_EIO, "%s: not a regular file", path);
+    if (fstat(fd, &st) != 0) {
+        rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = vault_err(VAULT_EIO, "%s: is %s, not a regular file", path, vault_file_kind(st.st_mode));
         goto done;
     }
     if ((uint64_t)st.st_size > max) {
@@ -52,6 +77,8 @@ int vault_read_file(const char *path, size_t max, unsigned char **data, size_t *
     *data = buf;
     *len = have;
     buf = NULL;
+    if (st_out)
+        *st_out = st;
 done:
     vault_free_ptr(buf);
     close(fd);

@@ -123,11 +123,25 @@ VAULT_EXTERN(int) vault_config_save(vault_config *cfg, vault_verify_cb verify, v
 
 /**
  * The atomic-replace routine on its own, for any file (used for
- * secret-conf.properties, XML files, rendered templates).
+ * secret-conf.properties, XML files, rendered templates). A file with
+ * several hard links, a non-regular file and another user's file (unless the
+ * caller is root and the directory root's) are refused; owner, mode and the
+ * user., security. and ACL extended attributes are kept.
  * @param mode used when the file does not exist yet (e.g. 0600).
  */
 VAULT_EXTERN(int) vault_file_replace(const char *path, const void *data, size_t len,
                                      unsigned int mode, vault_verify_cb verify, void *payload);
+
+/**
+ * Write data holding secrets to path: created with mode 0600, never through
+ * a symbolic link; an existing file is replaced atomically only when it is
+ * the caller's own regular file with mode 0600 and a single link (judged on
+ * the opened descriptor), and a name that appears meanwhile is never
+ * overwritten. On any error nothing is written.
+ * @return 0, VAULT_EPERM (a link, another owner, another mode), VAULT_EIO,
+ *         VAULT_ERROR (the file changed meanwhile, several links)
+ */
+VAULT_EXTERN(int) vault_file_write_private(const char *path, const void *data, size_t len);
 
 #ifdef __cplusplus
 }

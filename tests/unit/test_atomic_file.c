@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -325,6 +326,9 @@ Test(atomic, unwritable_directory_leaves_the_original)
     cr_assert_not_null(mkdtemp(dir));
     path = join(dir, "deployment.toml");
     write_file(path, "old\n", 0644);
+    /* nobody's own file, so that only the directory stands in the way */
+    if (geteuid() == 0)
+        cr_assert_eq(chown(path, 65534, 65534), 0);
     cr_assert_eq(chmod(dir, geteuid() == 0 ? 0755 : 0555), 0);
     status = in_child(unprivileged_child, path, msg, sizeof msg);
     cr_assert_eq(status, -VAULT_EPERM, "status %d: %s", status, msg);
@@ -465,5 +469,216 @@ Test(atomic, kill_during_rewrite_is_all_or_nothing, .timeout = 120)
     assert_listing(dir, "deployment.toml");
     free(content[0]);
     free(content[1]);
+    free(path);
+}
+
+/* ---- hardening: links, owners, FIFOs, extended attributes, races ---- */
+
+static void snap(const char *path, struct stat *st)
+{
+    cr_assert_eq(lstat(path, st), 0, "%s: %s", path, strerror(errno));
+}
+
+static void assert_same_file(const char *path, const struct stat *was, const char *content)
+{
+    struct stat now;
+    snap(path, &now);
+    cr_assert(now.st_ino == was->st_ino && now.st_dev == was->st_dev, "%s: another inode", path);
+    cr_assert_eq(now.st_uid, was->st_uid, "%s: owner changed", path);
+    cr_assert_eq(now.st_mode, was->st_mode, "%s: mode changed", path);
+    cr_assert_eq(now.st_mtime, was->st_mtime, "%s: modified", path);
+    assert_content(path, content, strlen(content));
+}
+
+Test(atomic, hard_linked_file_is_refused)
+{
+    const char *dir = fresh_dir("hardlink");
+    char *path = join(dir, "deployment.toml"), *other = join(dir, "other.toml");
+    const vault_error *e;
+
+    write_file(path, "old\n", 0600);
+    cr_assert_eq(link(path, other), 0);
+    cr_assert_eq(vault_file_replace(path, "new\n", 4, 0600, NULL, NULL), VAULT_ERROR);
+    e = vault_error_last();
+    cr_assert_not_null(strstr(e->message, "has 2 hard links"), "%s", e->message);
+    cr_assert_not_null(strstr(e->message, path), "%s", e->message);
+    assert_content(path, "old\n", 4);
+    assert_content(other, "old\n", 4);
+    assert_listing(dir, "deployment.toml other.toml");
+    free(path);
+    free(other);
+}
+
+Test(atomic, fifo_target_fails_at_once)
+{
+    const char *dir = fresh_dir("fifo");
+    char *path = join(dir, "deployment.toml");
+    unsigned char *data = NULL;
+    size_t len = 0;
+    time_t t0 = time(NULL);
+
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    cr_assert_eq(vault_file_replace(path, "new\n", 4, 0600, NULL, NULL), VAULT_EIO);
+    cr_assert_eq(vault_read_file(path, 1024, &data, &len), VAULT_EIO);
+    cr_assert_not_null(strstr(vault_error_last()->message, "is a FIFO"), "%s", vault_error_last()->message);
+    cr_assert_null(data);
+    cr_assert_leq(time(NULL) - t0, 1);
+    assert_listing(dir, "deployment.toml");
+    free(path);
+}
+
+/* Another user's file in a directory that user owns: root does not replace
+ * it (the owner could swap names), a non-root caller never does. */
+Test(atomic, file_of_another_user_is_refused)
+{
+    const char *dir = fresh_dir("foreign");
+    char *path = join(dir, "deployment.toml");
+    struct stat was;
+
+    if (geteuid() != 0)
+        cr_skip_test("needs root to give files away");
+    write_file(path, "theirs\n", 0644);
+    cr_assert_eq(chown(path, 65534, 65534), 0);
+    cr_assert_eq(chown(dir, 65534, 65534), 0);
+    snap(path, &was);
+    cr_assert_eq(vault_file_replace(path, "new\n", 4, 0600, NULL, NULL), VAULT_EPERM);
+    cr_assert_not_null(strstr(vault_error_last()->message, "owned by uid 65534 in a directory owned by uid 65534"),
+                       "%s", vault_error_last()->message);
+    assert_same_file(path, &was, "theirs\n");
+    assert_listing(dir, "deployment.toml");
+    /* In root's own directory, root replaces it and keeps its owner. */
+    cr_assert_eq(chown(dir, 0, 0), 0);
+    cr_assert_eq(vault_file_replace(path, "new\n", 4, 0600, NULL, NULL), 0, "%s",
+                 vault_error_last()->message);
+    snap(path, &was);
+    cr_assert_eq(was.st_uid, 65534);
+    cr_assert_eq(was.st_mode & 07777, 0644);
+    free(path);
+}
+
+Test(atomic, user_xattrs_are_kept)
+{
+    const char *dir = fresh_dir("xattr");
+    char *path = join(dir, "deployment.toml");
+    char val[64];
+    ssize_t n;
+
+    write_file(path, "old\n", 0600);
+    if (setxattr(path, "user.origin", "ops", 3, 0) != 0)
+        cr_skip_test("no user xattrs here: %s", strerror(errno));
+    cr_assert_eq(vault_file_replace(path, "new\n", 4, 0600, NULL, NULL), 0);
+    n = getxattr(path, "user.origin", val, sizeof val);
+    cr_assert_eq(n, 3, "user.origin lost: %s", strerror(errno));
+    cr_assert_eq(memcmp(val, "ops", 3), 0);
+    assert_content(path, "new\n", 4);
+    free(path);
+}
+
+Test(atomic, private_output_refuses_links_and_foreign_files)
+{
+    const char *dir = fresh_dir("private");
+    char *out = join(dir, "out.conf"), *victim = join(dir, "victim");
+    struct stat was;
+
+    write_file(victim, "victim\n", 0644);
+    snap(victim, &was);
+    cr_assert_eq(symlink(victim, out), 0);
+    cr_assert_eq(vault_file_write_private(out, "secret\n", 7), VAULT_EPERM);
+    cr_assert_not_null(strstr(vault_error_last()->message, "symbolic link"), "%s", vault_error_last()->message);
+    assert_same_file(victim, &was, "victim\n");
+    cr_assert_eq(unlink(out), 0);
+    write_file(out, "mine\n", 0640);
+    cr_assert_eq(vault_file_write_private(out, "secret\n", 7), VAULT_EPERM);
+    assert_content(out, "mine\n", 5);
+    cr_assert_eq(chmod(out, 0600), 0);
+    cr_assert_eq(vault_file_write_private(out, "secret\n", 7), 0);
+    assert_content(out, "secret\n", 7);
+    cr_assert_eq(unlink(out), 0);
+    cr_assert_eq(vault_file_write_private(out, "secret\n", 7), 0);
+    snap(out, &was);
+    cr_assert_eq(was.st_mode & 07777, 0600);
+    free(out);
+    free(victim);
+}
+
+#define RACE_ROUNDS 200
+static const char attacker_toml[] = "[secrets]\na = \"[plain]\"\n";
+
+/* Flips NAME between a link to the victim and a regular config, forever. */
+static void flipper(const char *dir, const char *victim)
+{
+    char name[4096], link_tmp[4096], reg_tmp[4096];
+
+    snprintf(name, sizeof name, "%s/deployment.toml", dir);
+    snprintf(link_tmp, sizeof link_tmp, "%s/flip-link", dir);
+    snprintf(reg_tmp, sizeof reg_tmp, "%s/flip-reg", dir);
+    for (;;) {
+        int fd;
+        (void)unlink(link_tmp);
+        if (symlink(victim, link_tmp) == 0)
+            (void)rename(link_tmp, name);
+        usleep((useconds_t)(rand() % 800));
+        fd = open(reg_tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            if (write(fd, attacker_toml, sizeof attacker_toml - 1) < 0)
+                _exit(1);
+            close(fd);
+            (void)rename(reg_tmp, name);
+        }
+        usleep((useconds_t)(rand() % 3000));
+    }
+}
+
+/* A user who can write the config's directory flips the config between a
+ * regular file and a link to a file elsewhere while it is read, sealed and
+ * replaced: the other file is never touched. */
+Test(atomic, symlink_flip_never_reaches_the_victim, .timeout = 120)
+{
+    const char *dir = fresh_dir("race");
+    char *victim_dir = join(test_tmpdir(), "race-victim");
+    char *victim = join(victim_dir, "shadow"), *path = join(dir, "deployment.toml");
+    struct stat was;
+    int round, saved = 0, refused = 0;
+    pid_t pid;
+
+    cr_assert_eq(mkdir(victim_dir, 0755), 0);
+    write_file(victim, "victim\n", 0604);
+    if (geteuid() == 0)
+        cr_assert_eq(chown(victim, 65534, 65534), 0);
+    snap(victim, &was);
+    write_file(path, attacker_toml, 0600);
+    vault_test_write_delay_us = 2000;
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        flipper(dir, victim);
+    for (round = 0; round < RACE_ROUNDS; round++) {
+        vault_config *cfg = NULL;
+        usleep((useconds_t)(rand() % 4000)); /* rounds spread over the flips */
+        if (vault_config_open(&cfg, path, VAULT_CONFIG_TOML) != 0) {
+            if (getenv("RACE_DEBUG")) fprintf(stderr, "open: %s\n", vault_error_last()->message);
+            refused++;
+            continue;
+        }
+        if (vault_config_count(cfg) == 1 && vault_config_set(cfg, 0, "sealed") == 0 &&
+            vault_config_save(cfg, NULL, NULL) == 0)
+            saved++;
+        else {
+            if (getenv("RACE_DEBUG")) fprintf(stderr, "save: %s\n", vault_error_last()->message);
+            refused++;
+        }
+        vault_config_free(cfg);
+        assert_same_file(victim, &was, "victim\n");
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    vault_test_write_delay_us = 0;
+    assert_same_file(victim, &was, "victim\n");
+    cr_log_info("symlink flips x%d: %d saved into the flipped directory, %d refused", RACE_ROUNDS, saved,
+                refused);
+    fprintf(stderr, "symlink flips x%d: %d saved into the flipped directory, %d refused\n", RACE_ROUNDS,
+            saved, refused);
+    free(victim_dir);
+    free(victim);
     free(path);
 }
