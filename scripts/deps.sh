@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config openssl libssl-dev libsodium-dev libjansson-dev
           libxml2-dev libcriterion-dev openjdk-17-jdk-headless ca-certificates-java valgrind
           clang python3
-          postgresql libpq-dev util-linux)
+          postgresql libpq-dev util-linux
+          libcurl4-openssl-dev etcd-server etcd-client)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

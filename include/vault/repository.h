@@ -1,0 +1,91 @@
+/*
+ * libvault: secret repositories. Sealed values served from an etcd 3.4
+ * cluster (docs/FLEET.md): published by the operator, fetched and opened
+ * locally by vault_open() when the configuration has a [secret_repository]
+ * table. The repository only ever holds sealed values.
+ */
+#ifndef VAULT_REPOSITORY_H
+#define VAULT_REPOSITORY_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vault;
+
+#define VAULT_REPOSITORY_OPTIONS_VERSION 1
+
+/** Where an etcd repository is and how to reach it. */
+typedef struct vault_repository_options {
+    unsigned int version;   /**< VAULT_REPOSITORY_OPTIONS_VERSION */
+    const char *endpoints;  /**< Comma-separated URLs, tried in turn. Required. */
+    const char *prefix;     /**< Key prefix; the alias is the rest of the key. Required. */
+    const char *ca_file;    /**< CA bundle for the members' certificates; NULL: system CAs. */
+    const char *cert_file;  /**< Client certificate (PEM); NULL for none. */
+    const char *key_file;   /**< Its private key (PEM); NULL for none. */
+    long timeout_ms;        /**< Per endpoint; 0: 2000. */
+} vault_repository_options;
+
+#define VAULT_REPOSITORY_OPTIONS_INIT { VAULT_REPOSITORY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0 }
+
+/** The sealed values under a prefix, as one fetch saw them. */
+typedef struct vault_repository_values vault_repository_values;
+
+/**
+ * Fetch every value under the prefix in one request.
+ * @param out receives the values; free with vault_repository_values_free().
+ * @return 0; VAULT_EIO when no endpoint answers (the message names each
+ *         endpoint and its error); VAULT_EFORMAT for an answer that is not
+ *         etcd's; VAULT_EINVAL, VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_repository_fetch(vault_repository_values **out,
+                                         const vault_repository_options *opts);
+
+/** Number of values; alias and sealed text of value i (owned by values). */
+VAULT_EXTERN(size_t) vault_repository_values_count(const vault_repository_values *vals);
+VAULT_EXTERN(const char *) vault_repository_values_alias(const vault_repository_values *vals, size_t i);
+VAULT_EXTERN(const char *) vault_repository_values_value(const vault_repository_values *vals, size_t i);
+/** The etcd revision the values were read at. */
+VAULT_EXTERN(long long) vault_repository_values_revision(const vault_repository_values *vals);
+
+/** Free values. NULL-safe. */
+VAULT_EXTERN(void) vault_repository_values_free(vault_repository_values *vals);
+
+/** vault_repository_publish() flags. */
+enum {
+    /** Delete the keys under the prefix that are not published now. */
+    VAULT_PUBLISH_PRUNE = 1
+};
+
+/**
+ * Write sealed values under the prefix in one etcd transaction: all or
+ * nothing. Plain ("[...]") or empty values are refused before anything is
+ * sent.
+ * @param aliases, values n aliases and their sealed texts.
+ * @param if_revision when >= 0, write only if no key under the prefix was
+ *        modified after this revision; -1 for no condition.
+ * @param revision_out optional; receives the revision of the write.
+ * @return 0; VAULT_EFORMAT for a value that is not sealed (naming the
+ *         alias); VAULT_ERROR when the if_revision comparison failed
+ *         (nothing written); VAULT_EIO when no endpoint answers;
+ *         VAULT_EINVAL, VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
+                                           const char *const *aliases, const char *const *values,
+                                           size_t n, long long if_revision, unsigned int flags,
+                                           long long *revision_out);
+
+/**
+ * A warning from vault_open() the caller should show, e.g. that the
+ * repository did not answer and the last-known-good cache was used; NULL
+ * when there is none. Owned by the vault.
+ */
+VAULT_EXTERN(const char *) vault_warning(const struct vault *v);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

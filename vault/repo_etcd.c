@@ -1,0 +1,648 @@
+/* The etcd secret repository: the v3 HTTP/JSON gateway over libcurl, the
+ * sealed last-known-good cache, and the config built from them
+ * (docs/FLEET.md). Only sealed values pass through here. */
+#include "repo_etcd.h"
+#include "conf_internal.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TIMEOUT_MS 2000L
+#define RESPONSE_MAX (64u * 1024u * 1024u)
+#define ERRORS_MAX 900
+#define CACHE_FORMAT "libvault-etcd-cache-1"
+
+struct vault_repository_values {
+    char **aliases;
+    char **values;
+    size_t count, cap;
+    long long revision;
+};
+
+/* ---- values ----------------------------------------------------------------- */
+
+void vault_repository_values_free(vault_repository_values *vals)
+{
+    size_t i;
+    if (!vals)
+        return;
+    for (i = 0; i < vals->count; i++) {
+        vault_free_ptr(vals->aliases[i]);
+        vault_free_ptr(vals->values[i]);
+    }
+    vault_free_ptr(vals->aliases);
+    vault_free_ptr(vals->values);
+    vault_free_ptr(vals);
+}
+
+size_t vault_repository_values_count(const vault_repository_values *vals)
+{
+    return vals ? vals->count : 0;
+}
+
+const char *vault_repository_values_alias(const vault_repository_values *vals, size_t i)
+{
+    return vals && i < vals->count ? vals->aliases[i] : NULL;
+}
+
+const char *vault_repository_values_value(const vault_repository_values *vals, size_t i)
+{
+    return vals && i < vals->count ? vals->values[i] : NULL;
+}
+
+long long vault_repository_values_revision(const vault_repository_values *vals)
+{
+    return vals ? vals->revision : -1;
+}
+
+static int values_add(vault_repository_values *vals, const char *alias, size_t alen, const char *value,
+                      size_t vlen)
+{
+    if (vals->count == vals->cap) {
+        size_t cap = vals->cap ? vals->cap * 2 : 16;
+        char **a = vault_realloc(vals->aliases, cap * sizeof *a);
+        if (!a)
+            return vault_err(VAULT_ENOMEM, "out of memory");
+        vals->aliases = a;
+        a = vault_realloc(vals->values, cap * sizeof *a);
+        if (!a)
+            return vault_err(VAULT_ENOMEM, "out of memory");
+        vals->values = a;
+        vals->cap = cap;
+    }
+    vals->aliases[vals->count] = vault_strndup(alias, alen);
+    vals->values[vals->count] = vault_strndup(value, vlen);
+    if (!vals->aliases[vals->count] || !vals->values[vals->count]) {
+        vault_free_ptr(vals->aliases[vals->count]);
+        vault_free_ptr(vals->values[vals->count]);
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    }
+    vals->count++;
+    return 0;
+}
+
+/* ---- base64 and numbers ------------------------------------------------------ */
+
+static char *b64_encode(const void *data, size_t len)
+{
+    size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+    char *out = vault_malloc(n);
+    if (out)
+        sodium_bin2base64(out, n, data, len, sodium_base64_VARIANT_ORIGINAL);
+    return out;
+}
+
+/* Decode into a NUL-terminated buffer; NULL when malformed or out of memory. */
+static char *b64_decode(const char *text, size_t *len)
+{
+    size_t n = strlen(text), cap = n / 4 * 3 + 1;
+    char *out = vault_malloc(cap);
+    if (!out)
+        return NULL;
+    if (sodium_base642bin((unsigned char *)out, cap, text, n, NULL, len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        vault_free_ptr(out);
+        return NULL;
+    }
+    out[*len] = '\0';
+    return out;
+}
+
+/* etcd's gateway writes int64 fields as JSON strings. */
+static long long json_int64(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    char *end;
+    long long n;
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    if (!json_is_string(v))
+        return 0;
+    n = strtoll(json_string_value(v), &end, 10);
+    return *end ? -1 : n;
+}
+
+/* ---- HTTP ----------------------------------------------------------------------- */
+
+typedef struct response {
+    char *data;
+    size_t len;
+} response;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    response *r = userdata;
+    size_t n = size * nmemb;
+    char *p;
+    if (r->len + n + 1 > RESPONSE_MAX || !(p = vault_realloc(r->data, r->len + n + 1)))
+        return 0;
+    memcpy(p + r->len, ptr, n);
+    r->len += n;
+    p[r->len] = '\0';
+    r->data = p;
+    return n;
+}
+
+static int check_repo_options(const vault_repository_options *o)
+{
+    if (!o || o->version != VAULT_REPOSITORY_OPTIONS_VERSION || !o->endpoints || !o->endpoints[0] ||
+        !o->prefix || !o->prefix[0])
+        return vault_err(VAULT_EINVAL, "etcd repository: endpoints and prefix are required");
+    if (!o->cert_file != !o->key_file)
+        return vault_err(VAULT_EINVAL, "etcd repository: cert_file and key_file go together");
+    return vault_init();
+}
+
+/* POST body to one endpoint; 0 and the parsed JSON, or an error text in why. */
+static int post_one(const vault_repository_options *o, const char *endpoint, size_t elen, const char *api,
+                    const char *body, json_t **out, char *why, size_t why_len)
+{
+    char url[1024], curl_err[CURL_ERROR_SIZE] = "";
+    response r = {NULL, 0};
+    struct curl_slist *headers = NULL;
+    long status = 0, timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+    json_error_t jerr;
+    CURL *c;
+    CURLcode cc;
+    int rc = -1;
+
+    *out = NULL;
+    while (elen > 0 && endpoint[elen - 1] == '/')
+        elen--;
+    snprintf(url, sizeof url, "%.*s%s", (int)elen, endpoint, api);
+    if (!(c = curl_easy_init())) {
+        snprintf(why, why_len, "cannot start libcurl");
+        return -1;
+    }
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+    if (o->cert_file) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert_file);
+        curl_easy_setopt(c, CURLOPT_SSLKEY, o->key_file);
+    }
+    cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        snprintf(why, why_len, "%s", curl_err[0] ? curl_err : curl_easy_strerror(cc));
+        goto done;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) {
+        snprintf(why, why_len, "HTTP status %ld", status);
+        goto done;
+    }
+    if (!(*out = json_loadb(r.data ? r.data : "", r.len, 0, &jerr)) || !json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        snprintf(why, why_len, "not an etcd answer");
+        goto done;
+    }
+    rc = 0;
+done:
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    vault_free_ptr(r.data);
+    return rc;
+}
+
+/* Try every endpoint in turn; the error names each one and its failure. */
+static int post(const vault_repository_options *o, const char *api, const char *body, json_t **out)
+{
+    char errors[ERRORS_MAX + 1] = "";
+    const char *p = o->endpoints;
+
+    while (*p) {
+        size_t n = strcspn(p, ","), used = strlen(errors);
+        char why[CURL_ERROR_SIZE + 64];
+        if (n > 0 && post_one(o, p, n, api, body, out, why, sizeof why) == 0)
+            return 0;
+        if (n > 0 && used < ERRORS_MAX)
+            snprintf(errors + used, ERRORS_MAX + 1 - used, "%s%.*s: %s", used ? "; " : "", (int)n, p, why);
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return vault_err(VAULT_EIO, "etcd: no endpoint answered: %s", errors);
+}
+
+/* range_end for a prefix: the prefix with its last byte plus one. */
+static int prefix_range(const char *prefix, char **key64, char **end64)
+{
+    size_t n = strlen(prefix);
+    char *end = vault_strdup(prefix);
+    int rc = 0;
+
+    *key64 = *end64 = NULL;
+    if (!end)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    while (n > 0 && (unsigned char)end[n - 1] == 0xff)
+        n--;
+    if (n == 0)
+        rc = vault_err(VAULT_EINVAL, "etcd: prefix \"%s\" has no range end", prefix);
+    else {
+        end[n - 1] = (char)((unsigned char)end[n - 1] + 1);
+        *key64 = b64_encode(prefix, strlen(prefix));
+        *end64 = b64_encode(end, n);
+        if (!*key64 || !*end64)
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+    }
+    vault_free_ptr(end);
+    return rc;
+}
+
+static int dump_post(const vault_repository_options *o, const char *api, json_t *req, json_t **out)
+{
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    int rc;
+    if (!body)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    rc = post(o, api, body, out);
+    free(body);
+    return rc;
+}
+
+/* ---- fetch ---------------------------------------------------------------------- */
+
+static int parse_range(const vault_repository_options *o, const json_t *ans, vault_repository_values *vals)
+{
+    const json_t *kvs = json_object_get(ans, "kvs"), *kv;
+    size_t plen = strlen(o->prefix), i;
+    int rc = 0;
+
+    vals->revision = json_int64(json_object_get(ans, "header"), "revision");
+    if (vals->revision <= 0)
+        return vault_err(VAULT_EFORMAT, "etcd: an answer without a revision");
+    json_array_foreach(kvs, i, kv) {
+        const char *k64 = json_string_value(json_object_get(kv, "key"));
+        const char *v64 = json_string_value(json_object_get(kv, "value"));
+        size_t klen = 0, vlen = 0;
+        char *key = k64 ? b64_decode(k64, &klen) : NULL;
+        char *value = key ? b64_decode(v64 ? v64 : "", &vlen) : NULL;
+        if (!key || !value || klen <= plen || memcmp(key, o->prefix, plen) != 0 ||
+            memchr(key, '\0', klen) || memchr(value, '\0', vlen))
+            rc = vault_err(VAULT_EFORMAT, "etcd: a malformed key or value under %s", o->prefix);
+        else
+            rc = values_add(vals, key + plen, klen - plen, value, vlen);
+        vault_free_ptr(key);
+        vault_free_ptr(value);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int vault_repository_fetch(vault_repository_values **out, const vault_repository_options *opts)
+{
+    char *key64 = NULL, *end64 = NULL;
+    json_t *req = NULL, *ans = NULL;
+    vault_repository_values *vals = NULL;
+    int rc;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_repository_fetch: out is NULL");
+    *out = NULL;
+    if ((rc = check_repo_options(opts)) != 0 || (rc = prefix_range(opts->prefix, &key64, &end64)) != 0)
+        goto done;
+    req = json_pack("{s:s, s:s}", "key", key64, "range_end", end64);
+    if ((rc = dump_post(opts, "/v3/kv/range", req, &ans)) != 0)
+        goto done;
+    if (!(vals = vault_calloc(1, sizeof *vals))) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = parse_range(opts, ans, vals)) != 0)
+        goto done;
+    *out = vals;
+    vals = NULL;
+done:
+    vault_repository_values_free(vals);
+    json_decref(req);
+    json_decref(ans);
+    vault_free_ptr(key64);
+    vault_free_ptr(end64);
+    return rc;
+}
+
+/* ---- publish -------------------------------------------------------------------- */
+
+static int is_sealed(const char *value)
+{
+    size_t n = strlen(value);
+    return n > 0 && !(value[0] == '[' && value[n - 1] == ']');
+}
+
+static int add_op(json_t *ops, const char *kind, json_t *body)
+{
+    json_t *op = body ? json_pack("{s:o}", kind, body) : NULL;
+    return op && json_array_append_new(ops, op) == 0 ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
+}
+
+static int put_op(json_t *ops, const char *prefix, const char *alias, const char *value)
+{
+    size_t plen = strlen(prefix), alen = strlen(alias);
+    char *key = vault_malloc(plen + alen + 1), *k64 = NULL, *v64 = NULL;
+    int rc = vault_err(VAULT_ENOMEM, "out of memory");
+
+    if (key) {
+        memcpy(key, prefix, plen);
+        memcpy(key + plen, alias, alen + 1);
+        k64 = b64_encode(key, plen + alen);
+        v64 = b64_encode(value, strlen(value));
+        if (k64 && v64)
+            rc = add_op(ops, "request_put", json_pack("{s:s, s:s}", "key", k64, "value", v64));
+    }
+    vault_free_ptr(key);
+    vault_free_ptr(k64);
+    vault_free_ptr(v64);
+    return rc;
+}
+
+/* The keys under the prefix that are not published now. */
+static int prune_ops(json_t *ops, const vault_repository_options *o, const char *const *aliases, size_t n,
+                     long long *seen_revision)
+{
+    vault_repository_values *cur = NULL;
+    size_t i, j;
+    int rc = vault_repository_fetch(&cur, o);
+
+    for (i = 0; rc == 0 && i < cur->count; i++) {
+        for (j = 0; j < n && strcmp(aliases[j], cur->aliases[i]) != 0; j++)
+            ;
+        if (j == n) {
+            size_t plen = strlen(o->prefix), alen = strlen(cur->aliases[i]);
+            char *key = vault_malloc(plen + alen + 1), *k64 = NULL;
+            if (key) {
+                memcpy(key, o->prefix, plen);
+                memcpy(key + plen, cur->aliases[i], alen + 1);
+                k64 = b64_encode(key, plen + alen);
+            }
+            rc = k64 ? add_op(ops, "request_delete_range", json_pack("{s:s}", "key", k64))
+                     : vault_err(VAULT_ENOMEM, "out of memory");
+            vault_free_ptr(key);
+            vault_free_ptr(k64);
+        }
+    }
+    if (rc == 0)
+        *seen_revision = cur->revision;
+    vault_repository_values_free(cur);
+    return rc;
+}
+
+/* Every key under the prefix was last modified at or before revision. */
+static int compare_op(json_t *cmp, const char *prefix, long long revision)
+{
+    char *key64 = NULL, *end64 = NULL, rev[32];
+    int rc = prefix_range(prefix, &key64, &end64);
+    json_t *c;
+
+    if (rc != 0)
+        return rc;
+    snprintf(rev, sizeof rev, "%lld", revision + 1);
+    c = json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", key64, "range_end", end64, "target", "MOD", "result",
+                  "LESS", "mod_revision", rev);
+    rc = c && json_array_append_new(cmp, c) == 0 ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
+    vault_free_ptr(key64);
+    vault_free_ptr(end64);
+    return rc;
+}
+
+int vault_repository_publish(const vault_repository_options *opts, const char *const *aliases,
+                             const char *const *values, size_t n, long long if_revision, unsigned int flags,
+                             long long *revision_out)
+{
+    json_t *ops = NULL, *cmp = NULL, *req = NULL, *ans = NULL;
+    long long seen = -1;
+    size_t i;
+    int rc;
+
+    if (revision_out)
+        *revision_out = -1;
+    if ((rc = check_repo_options(opts)) != 0)
+        return rc;
+    if ((n > 0 && (!aliases || !values)) || (flags & ~(unsigned)VAULT_PUBLISH_PRUNE))
+        return vault_err(VAULT_EINVAL, "vault_repository_publish: invalid argument");
+    for (i = 0; i < n; i++) {
+        if (!aliases[i] || !aliases[i][0] || !values[i])
+            return vault_err(VAULT_EINVAL, "vault_repository_publish: empty alias or value");
+        if (!is_sealed(values[i]))
+            return vault_err(VAULT_EFORMAT, "alias \"%s\" is not sealed: only sealed values are published",
+                             aliases[i]);
+    }
+    ops = json_array();
+    cmp = json_array();
+    if (!ops || !cmp) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < n; i++)
+        if ((rc = put_op(ops, opts->prefix, aliases[i], values[i])) != 0)
+            goto done;
+    if ((flags & VAULT_PUBLISH_PRUNE) && (rc = prune_ops(ops, opts, aliases, n, &seen)) != 0)
+        goto done;
+    /* A prune deletes what it saw: nothing may have changed since. */
+    if (seen >= 0 && (if_revision < 0 || seen < if_revision))
+        if_revision = seen;
+    if (if_revision >= 0 && (rc = compare_op(cmp, opts->prefix, if_revision)) != 0)
+        goto done;
+    req = json_pack("{s:O, s:O}", "compare", cmp, "success", ops);
+    if ((rc = dump_post(opts, "/v3/kv/txn", req, &ans)) != 0)
+        goto done;
+    if (!json_is_true(json_object_get(ans, "succeeded"))) {
+        rc = vault_err(VAULT_ERROR, "etcd: keys under %s changed after revision %lld: nothing written",
+                       opts->prefix, if_revision);
+        goto done;
+    }
+    if (revision_out)
+        *revision_out = json_int64(json_object_get(ans, "header"), "revision");
+done:
+    json_decref(ops);
+    json_decref(cmp);
+    json_decref(req);
+    json_decref(ans);
+    return rc;
+}
+
+/* ---- cache ---------------------------------------------------------------------- */
+
+static int cache_write(const char *path, const char *prefix, const vault_repository_values *vals)
+{
+    json_t *root, *map = json_object();
+    char rev[32], *text = NULL;
+    size_t i;
+    int rc;
+
+    snprintf(rev, sizeof rev, "%lld", vals->revision);
+    root = map ? json_pack("{s:s, s:s, s:s, s:O}", "format", CACHE_FORMAT, "prefix", prefix, "revision", rev,
+                           "values", map)
+               : NULL;
+    for (i = 0; root && i < vals->count; i++)
+        if (json_object_set_new(json_object_get(root, "values"), vals->aliases[i],
+                                json_string(vals->values[i])) != 0) {
+            json_decref(root);
+            root = NULL;
+        }
+    json_decref(map);
+    if (!root || !(text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS)))
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    else
+        rc = vault_file_replace(path, text, strlen(text), 0600, NULL, NULL);
+    json_decref(root);
+    free(text);
+    return rc;
+}
+
+static int cache_read(const char *path, const char *prefix, vault_repository_values *vals)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr), *map;
+    const char *alias, *format, *cprefix;
+    json_t *value;
+    int rc = 0;
+
+    if (!root)
+        return vault_err(VAULT_ENOTFOUND, "cache %s: %s", path, jerr.text);
+    format = json_string_value(json_object_get(root, "format"));
+    cprefix = json_string_value(json_object_get(root, "prefix"));
+    map = json_object_get(root, "values");
+    vals->revision = json_int64(root, "revision");
+    if (!format || strcmp(format, CACHE_FORMAT) != 0 || !cprefix || !json_is_object(map) || vals->revision <= 0)
+        rc = vault_err(VAULT_EFORMAT, "cache %s: not a libvault etcd cache", path);
+    else if (strcmp(cprefix, prefix) != 0)
+        rc = vault_err(VAULT_EFORMAT, "cache %s holds prefix %s, not %s", path, cprefix, prefix);
+    json_object_foreach(map, alias, value) {
+        const char *s = json_string_value(value);
+        if (rc != 0)
+            break;
+        rc = s ? values_add(vals, alias, strlen(alias), s, strlen(s))
+               : vault_err(VAULT_EFORMAT, "cache %s: alias \"%s\" has no value", path, alias);
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* The revision of the cache, or 0 when it cannot be read. */
+static long long cache_revision(const char *path, const char *prefix)
+{
+    vault_repository_values *vals = vault_calloc(1, sizeof *vals);
+    long long rev = vals && cache_read(path, prefix, vals) == 0 ? vals->revision : 0;
+    vault_repository_values_free(vals);
+    return rev;
+}
+
+/* ---- the runtime's config ------------------------------------------------------- */
+
+static const char *setting(const vault_config *cfg, const char *name)
+{
+    char key[96];
+    const char *v = NULL;
+    snprintf(key, sizeof key, "secret_repository.%s", name);
+    return vault_config_setting(cfg, key, &v) == 0 && v[0] ? v : NULL;
+}
+
+static int to_config(const vault_repository_values *vals, const char *name, vault_config **out)
+{
+    vault_config *cfg = NULL;
+    size_t i;
+    int rc = vault_config_parse(&cfg, name, VAULT_CONFIG_TOML, "", 0);
+
+    for (i = 0; rc == 0 && i < vals->count; i++) {
+        conf_item *item;
+        if ((rc = conf_add_item(cfg, vals->aliases[i], strlen(vals->aliases[i]), 0, 0, 0, &item)) == 0)
+            rc = conf_item_set_decoded(item, vals->values[i], strlen(vals->values[i]));
+    }
+    if (rc != 0) {
+        vault_config_free(cfg);
+        return rc;
+    }
+    *out = cfg;
+    return 0;
+}
+
+int repo_etcd_load(const vault_config *cfg, vault_config **out, char **warning)
+{
+    vault_repository_options o = VAULT_REPOSITORY_OPTIONS_INIT;
+    vault_repository_values *vals = NULL;
+    const char *type = setting(cfg, "type"), *cache = setting(cfg, "cache"), *min = setting(cfg, "min_revision");
+    long long min_rev = min ? strtoll(min, NULL, 10) : 0, cached = 0;
+    char name[600], fetch_error[1024] = "";
+    int rc;
+
+    *out = NULL;
+    *warning = NULL;
+    if (!type)
+        return 0;
+    if (strcmp(type, "etcd") != 0)
+        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] type \"%s\" is not supported (etcd is)",
+                         vault_config_path(cfg), type);
+    o.endpoints = setting(cfg, "endpoints");
+    o.prefix = setting(cfg, "prefix");
+    o.ca_file = setting(cfg, "ca_file");
+    o.cert_file = setting(cfg, "cert_file");
+    o.key_file = setting(cfg, "key_file");
+    if (!o.endpoints || !o.prefix)
+        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] needs endpoints and prefix", vault_config_path(cfg));
+    snprintf(name, sizeof name, "etcd %s", o.prefix);
+    rc = vault_repository_fetch(&vals, &o);
+    if (rc == 0 && cache) {
+        cached = cache_revision(cache, o.prefix);
+        if (vals->revision < cached) {
+            rc = vault_err(VAULT_EAUTH, "%s: etcd answered revision %lld, older than the cache's %lld (%s): "
+                           "refusing a rollback", vault_config_path(cfg), vals->revision, cached, cache);
+            goto done;
+        }
+        if ((rc = cache_write(cache, o.prefix, vals)) != 0)
+            goto done;
+    } else if (rc == VAULT_EIO && cache) {
+        const vault_error *e = vault_error_last();
+        snprintf(fetch_error, sizeof fetch_error, "%s", e ? e->message : "etcd unreachable");
+        vault_repository_values_free(vals);
+        if (!(vals = vault_calloc(1, sizeof *vals))) {
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((rc = cache_read(cache, o.prefix, vals)) != 0) {
+            const vault_error *ce = vault_error_last();
+            char why[600];
+            snprintf(why, sizeof why, "%s", ce ? ce->message : "unreadable");
+            rc = vault_err(VAULT_EIO, "%s: %s; and the cache cannot be used: %s", vault_config_path(cfg),
+                           fetch_error, why);
+            goto done;
+        }
+        if (!(*warning = vault_malloc(strlen(fetch_error) + strlen(cache) + 96)))
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+        else
+            sprintf(*warning, "%s; using the last-known-good cache %s (revision %lld)", fetch_error, cache,
+                    vals->revision);
+    }
+    if (rc != 0)
+        goto done;
+    if (min_rev > 0 && vals->revision < min_rev) {
+        rc = vault_err(VAULT_EAUTH, "%s: repository revision %lld is older than min_revision %lld",
+                       vault_config_path(cfg), vals->revision, min_rev);
+        goto done;
+    }
+    rc = to_config(vals, name, out);
+done:
+    if (rc != 0) {
+        vault_free_ptr(*warning);
+        *warning = NULL;
+    }
+    vault_repository_values_free(vals);
+    return rc;
+}
