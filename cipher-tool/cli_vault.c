@@ -47,8 +47,11 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     o.payload = &ctx;
     rc = vault_open(out, &o);
     vault_password_provider_free(ctx.provider);
-    if (rc == 0)
+    if (rc == 0) {
+        if (vault_warning(*out))
+            cli_warning("%s: %s", config, vault_warning(*out));
         return EXIT_OK;
+    }
     e = vault_error_last();
     cli_error("%s", e && e->message[0] ? e->message : vault_strerror(rc));
     if (rc == VAULT_EPERM)

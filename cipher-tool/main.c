@@ -17,6 +17,7 @@ static const cli_command commands[] = {
     {"exec", cmd_exec, "run a program with chosen secrets in its environment or descriptors"},
     {"rotate", cmd_rotate, "re-encrypt the sealed values of config files for a new key"},
     {"recipients", cmd_recipients, "add or remove recipients of native values (no re-encryption)"},
+    {"publish", cmd_publish, "write the sealed values of config files to an etcd repository"},
     {"keystore", cmd_keystore, "list a keystore's entries, verify a certificate chain"},
 };
 
