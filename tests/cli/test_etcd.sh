@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# The etcd secret repository against a real three-member etcd 3.4 cluster on
+# loopback: publish, resolve by two servers (cipher-tool render and the
+# libvault API), member loss, loss of quorum with and without the cache,
+# recovery; etcdctl is the independent reader of what etcd holds.
+source "$(dirname "$0")/lib.sh"
+for tool in etcd etcdctl openssl python3; do
+    command -v "$tool" >/dev/null || fail "$tool is missing (scripts/deps.sh installs it)"
+done
+API_TEST=$(dirname "$CT")/../tests/api_test_etcd
+[ -x "$API_TEST" ] || fail "no $API_TEST: build the tests first"
+
+# ---- the cluster ---------------------------------------------------------
+PIDS=(0 0 0)
+stop_all() {
+    local p
+    for p in "${PIDS[@]}"; do
+        if [ "$p" != 0 ]; then
+            kill "$p" 2>/dev/null || true
+            wait "$p" 2>/dev/null || true
+        fi
+    done
+    rm -rf "$TMP"
+}
+trap 'stop_all' EXIT
+
+read -r -a PORTS <<<"$(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(6)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')"
+client() { echo "http://127.0.0.1:${PORTS[$1]}"; }
+peer() { echo "http://127.0.0.1:${PORTS[$(($1 + 3))]}"; }
+CLUSTER="m0=$(peer 0),m1=$(peer 1),m2=$(peer 2)"
+ENDPOINTS="$(client 0),$(client 1),$(client 2)"
+
+start_member() {
+    local i=$1
+    etcd --name "m$i" --data-dir "$TMP/etcd$i" \
+        --listen-client-urls "$(client "$i")" --advertise-client-urls "$(client "$i")" \
+        --listen-peer-urls "$(peer "$i")" --initial-advertise-peer-urls "$(peer "$i")" \
+        --initial-cluster "$CLUSTER" --initial-cluster-state new --initial-cluster-token vault-test \
+        --max-txn-ops 1024 >"$TMP/etcd$i.log" 2>&1 &
+    PIDS[$i]=$!
+}
+stop_member() {
+    kill "${PIDS[$1]}"
+    wait "${PIDS[$1]}" 2>/dev/null || true
+    PIDS[$1]=0
+}
+ectl() { ETCDCTL_API=3 etcdctl --endpoints "$ENDPOINTS" --dial-timeout 2s --command-timeout 5s "$@"; }
+wait_healthy() {
+    local t
+    for t in $(seq 1 100); do
+        ectl endpoint health >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    cat "$TMP"/etcd*.log >&2
+    fail "the cluster did not become healthy"
+}
+revision() { ectl endpoint status -w json | python3 -c 'import json,sys; print(max(e["Status"]["header"]["revision"] for e in json.load(sys.stdin)))'; }
+
+for i in 0 1 2; do start_member "$i"; done
+wait_healthy
+
+# ---- two server keys; 100 secrets sealed for both -------------------------
+for k in a b; do
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/$k.key" -out "$TMP/$k.crt" -subj "/CN=server-$k" \
+        -days 2 2>/dev/null
+    openssl pkcs12 -export -inkey "$TMP/$k.key" -in "$TMP/$k.crt" -name "server-$k" -out "$TMP/$k.p12" \
+        -passout "pass:pw-$k"
+done
+PW_A=$(pwfile pw-a); PW_B=$(pwfile pw-b)
+
+SRC=$TMP/src.toml
+: >"$TMP/expect.tsv"
+{
+    echo "[secrets]"
+    for i in $(seq 1 100); do
+        v="s3cr3t-$i-$RANDOM$RANDOM"
+        printf 'secret%d = "[%s]"\n' "$i" "$v"
+        printf 'secret%d\t%s\n' "$i" "$v" >>"$TMP/expect.tsv"
+    done
+} >"$SRC"
+cp "$SRC" "$TMP/plain.toml"
+run 0 "$CT" seal "$SRC" --cert "$TMP/a.crt" --cert "$TMP/b.crt"
+
+PREFIX=/vault/payments/
+run 0 "$CT" publish "$SRC" --etcd "$ENDPOINTS" --prefix "$PREFIX"
+REV=$out
+equals "$REV" "$(revision)"
+equals "$(ectl get --prefix "$PREFIX" --keys-only | grep -c .)" "100"
+# etcd holds exactly the sealed values, and no plaintext anywhere.
+ectl get "" --prefix >"$TMP/dump"
+equals "$(ectl get "${PREFIX}secret7" --print-value-only)" "$(grep '^secret7 ' "$SRC" | cut -d'"' -f2)"
+while IFS=$'\t' read -r alias plain; do
+    ! grep -qF "$plain" "$TMP/dump" || fail "plaintext of $alias in etcd"
+done <"$TMP/expect.tsv"
+ok
+
+server_conf() { # FILE KEYSTORE [CACHE]
+    {
+        printf '[keystore.primary]\nfile_name = "%s"\n\n' "$2"
+        printf '[secret_repository]\ntype = "etcd"\nendpoints = "%s"\nprefix = "%s"\n' "$ENDPOINTS" "$PREFIX"
+        [ -z "${3:-}" ] || printf 'cache = "%s"\n' "$3"
+    } >"$1"
+}
+mkdir "$TMP/a" "$TMP/b"
+server_conf "$TMP/a/deployment.toml" "$TMP/a.p12" "$TMP/a/secrets.cache"
+server_conf "$TMP/a/nocache.toml" "$TMP/a.p12"
+server_conf "$TMP/b/deployment.toml" "$TMP/b.p12" "$TMP/b/secrets.cache"
+cut -f1 "$TMP/expect.tsv" | sed 's/.*/&=$secret{&}/' >"$TMP/app.in"
+sed 's/\t/=/' "$TMP/expect.tsv" >"$TMP/app.want"
+
+# server A: cipher-tool render; server B: the libvault API.
+server_a() { run "$1" "$CT" render "$TMP/app.in" -c "$TMP/a/${2:-deployment}.toml" --password-file "$PW_A"; }
+server_b() { # EXIT MODE
+    run "$1" env VAULT_ETCD_CONFIG="$TMP/b/deployment.toml" VAULT_ETCD_MODE="$2" \
+        VAULT_ETCD_PASSWORD_FILE="$PW_B" VAULT_ETCD_EXPECT="$TMP/expect.tsv" \
+        "$API_TEST" --filter 'etcd/server_resolves_from_cluster'
+    contains "$err" "Passing: 1"
+}
+server_a 0
+equals "$out" "$(cat "$TMP/app.want")"
+equals "$err" ""
+server_b 0 live
+# The cache holds the sealed values and the revision only.
+python3 - "$TMP/a/secrets.cache" "$REV" "$SRC" <<'PY' || fail "cache content"
+import json, sys, tomllib
+c = json.load(open(sys.argv[1]))
+src = tomllib.load(open(sys.argv[3], "rb"))["secrets"]
+assert c["revision"] == sys.argv[2], c["revision"]
+assert c["values"] == src
+PY
+ok
+equals "$(stat -c %a "$TMP/a/secrets.cache")" "600"
+while IFS=$'\t' read -r alias plain; do
+    ! grep -qF "$plain" "$TMP/a/secrets.cache" || fail "plaintext of $alias in the cache"
+done <"$TMP/expect.tsv"
+ok
+
+# ---- publishes that must write nothing -------------------------------------
+before=$(ectl get "" --prefix -w json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["header"]["revision"], len(d.get("kvs", [])))')
+check_unchanged() {
+    equals "$(ectl get "" --prefix -w json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["header"]["revision"], len(d.get("kvs", [])))')" "$before"
+    ectl get "" --prefix >"$TMP/dump2"
+    cmp -s "$TMP/dump" "$TMP/dump2" || fail "etcd changed"
+    ok
+}
+# a plain value (in a second file: the first's sealed values are not sent either)
+printf '[secrets]\nextra = "[not sealed]"\n' >"$TMP/plain2.toml"
+run 1 "$CT" publish "$SRC" "$TMP/plain2.toml" --etcd "$ENDPOINTS" --prefix "$PREFIX"
+contains "$err" '"extra"'
+contains "$err" "plain2.toml"
+lacks "$err" "not sealed]"
+check_unchanged
+# a wrong revision
+run 1 "$CT" publish "$SRC" --etcd "$ENDPOINTS" --prefix "$PREFIX" --if-revision $((REV - 1))
+contains "$err" "changed after revision"
+check_unchanged
+# an unreachable cluster
+DEAD=http://127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+run 1 "$CT" publish "$SRC" --etcd "$DEAD" --prefix "$PREFIX" --timeout-ms 500
+contains "$err" "$DEAD"
+check_unchanged
+run 2 "$CT" publish "$SRC" --etcd "$ENDPOINTS"
+# the right revision writes
+run 0 "$CT" publish "$SRC" --etcd "$ENDPOINTS" --prefix "$PREFIX" --if-revision "$REV"
+REV=$out
+
+# ---- a value moved to another alias inside etcd fails to open --------------
+ectl put "${PREFIX}secret1" "$(ectl get "${PREFIX}secret2" --print-value-only)" >/dev/null
+server_a 1 nocache
+contains "$err" '"secret1"'
+lacks "$err" '"secret2"'
+lacks "$err" "$(grep -P '^secret2\t' "$TMP/expect.tsv" | cut -f2)"
+# --prune removes what the files no longer have; the republish heals secret1
+ectl put "${PREFIX}stale" "vault:v1:stale" >/dev/null
+run 0 "$CT" publish "$SRC" --etcd "$ENDPOINTS" --prefix "$PREFIX" --prune
+equals "$(ectl get --prefix "$PREFIX" --keys-only | grep -c .)" "100"
+server_a 0
+equals "$out" "$(cat "$TMP/app.want")"
+
+# ---- member loss, quorum loss, recovery -----------------------------------
+stop_member 0
+server_a 0
+equals "$out" "$(cat "$TMP/app.want")"
+server_b 0 live
+stop_member 1
+# no quorum: without a cache, fail closed naming every endpoint
+server_a 1 nocache
+for i in 0 1 2; do contains "$err" "$(client "$i")"; done
+equals "$out" ""
+# with the cache: start, and say so
+server_a 0
+equals "$out" "$(cat "$TMP/app.want")"
+contains "$err" "warning:"
+contains "$err" "last-known-good cache"
+server_b 0 cache
+# a cache that does not parse is no way out
+cp "$TMP/b/secrets.cache" "$TMP/b/good.cache"
+printf 'junk' >"$TMP/b/secrets.cache"
+server_b 0 fail
+cp "$TMP/b/good.cache" "$TMP/b/secrets.cache"
+
+start_member 0; start_member 1
+wait_healthy
+# rotate one value while the servers are down, then start again
+sed -i 's/^secret5 = .*/secret5 = "[rotated-5]"/' "$TMP/plain.toml"
+grep '^secret5 ' "$TMP/plain.toml" >/dev/null
+cp "$TMP/plain.toml" "$TMP/src2.toml"
+run 0 "$CT" seal "$TMP/src2.toml" --cert "$TMP/a.crt" --cert "$TMP/b.crt"
+run 0 "$CT" publish "$TMP/src2.toml" --etcd "$ENDPOINTS" --prefix "$PREFIX"
+REV=$out
+sed -i 's/^secret5\t.*/secret5\trotated-5/' "$TMP/expect.tsv"
+sed -i 's/^secret5=.*/secret5=rotated-5/' "$TMP/app.want"
+server_a 0
+equals "$out" "$(cat "$TMP/app.want")"
+equals "$err" ""
+equals "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["revision"])' "$TMP/a/secrets.cache")" "$REV"
+server_b 0 live
+equals "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["revision"])' "$TMP/b/secrets.cache")" "$REV"
+
+done_tests
