@@ -157,6 +157,31 @@ static int check_repo_options(const vault_repository_options *o)
     return vault_init();
 }
 
+/* What a TLS failure means for the operator, before libcurl's own words. */
+static const char *tls_context(const vault_repository_options *o, const char *url, CURLcode cc)
+{
+    if (strncmp(url, "https:", 6) != 0)
+        return "";
+    switch (cc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return o->ca_file ? "TLS: the member's certificate does not verify against ca_file: "
+                          : "TLS: the member's certificate does not verify against the system CAs "
+                            "(set ca_file): ";
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+        return "TLS: cannot use the client certificate, its key or the CA file: ";
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_SSL_CONNECT_ERROR:
+        return o->cert_file ? "TLS: the member refused the handshake (is the client certificate "
+                              "issued by a CA it trusts?): "
+                            : "TLS: the member refused the handshake (no client certificate is "
+                              "configured: set cert_file and key_file): ";
+    default:
+        return "";
+    }
+}
+
 /* POST body to one endpoint; 0 and the parsed JSON, or an error text in why. */
 static int post_one(const vault_repository_options *o, const char *endpoint, size_t elen, const char *api,
                     const char *body, json_t **out, char *why, size_t why_len)
@@ -199,7 +224,7 @@ static int post_one(const vault_repository_options *o, const char *endpoint, siz
     }
     cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {
-        snprintf(why, why_len, "%s", curl_err[0] ? curl_err : curl_easy_strerror(cc));
+        snprintf(why, why_len, "%s%s", tls_context(o, url, cc), curl_err[0] ? curl_err : curl_easy_strerror(cc));
         goto done;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

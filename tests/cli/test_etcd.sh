@@ -11,7 +11,7 @@ API_TEST=$(dirname "$CT")/../tests/api_test_etcd
 [ -x "$API_TEST" ] || fail "no $API_TEST: build the tests first"
 
 # ---- the cluster ---------------------------------------------------------
-PIDS=(0 0 0)
+PIDS=(0 0 0 0)
 stop_all() {
     local p
     for p in "${PIDS[@]}"; do
@@ -26,7 +26,7 @@ trap 'stop_all' EXIT
 
 read -r -a PORTS <<<"$(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(6)]
+ss = [socket.socket() for _ in range(8)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))')"
 client() { echo "http://127.0.0.1:${PORTS[$1]}"; }
@@ -220,5 +220,61 @@ equals "$err" ""
 equals "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["revision"])' "$TMP/a/secrets.cache")" "$REV"
 server_b 0 live
 equals "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["revision"])' "$TMP/b/secrets.cache")" "$REV"
+
+# ---- TLS: server and client certificates made here --------------------------
+mkca() {
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/$1.key" -out "$TMP/$1.crt" -subj "/CN=$1" -days 2 \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+}
+mkleaf() { # NAME EXTENSIONS
+    openssl req -newkey rsa:2048 -nodes -keyout "$TMP/$1.key" -out "$TMP/$1.csr" -subj "/CN=$1" 2>/dev/null
+    printf "$2" >"$TMP/$1.ext"
+    openssl x509 -req -in "$TMP/$1.csr" -CA "$TMP/ca.crt" -CAkey "$TMP/ca.key" -CAcreateserial \
+        -out "$TMP/$1.crt" -days 2 -extfile "$TMP/$1.ext" 2>/dev/null
+}
+mkca ca
+mkca other-ca
+mkleaf member 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n'
+mkleaf client 'extendedKeyUsage=clientAuth\n'
+TLS_EP=https://127.0.0.1:${PORTS[6]}
+etcd --name tls --data-dir "$TMP/etcd-tls" --listen-client-urls "$TLS_EP" --advertise-client-urls "$TLS_EP" \
+    --listen-peer-urls "http://127.0.0.1:${PORTS[7]}" --initial-advertise-peer-urls "http://127.0.0.1:${PORTS[7]}" \
+    --initial-cluster "tls=http://127.0.0.1:${PORTS[7]}" --cert-file "$TMP/member.crt" --key-file "$TMP/member.key" \
+    --client-cert-auth --trusted-ca-file "$TMP/ca.crt" --max-txn-ops 1024 >"$TMP/etcd-tls.log" 2>&1 &
+PIDS[3]=$!
+tctl() { ETCDCTL_API=3 etcdctl --endpoints "$TLS_EP" --cacert "$TMP/ca.crt" --cert "$TMP/client.crt" \
+             --key "$TMP/client.key" --dial-timeout 2s "$@"; }
+for t in $(seq 1 100); do tctl endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
+tctl endpoint health >/dev/null 2>&1 || fail "the TLS member did not start"
+ok
+TLS_OPTS=(--etcd "$TLS_EP" --prefix "$PREFIX" --cacert "$TMP/ca.crt" --cert "$TMP/client.crt" --key "$TMP/client.key")
+run 0 "$CT" publish "$TMP/src2.toml" "${TLS_OPTS[@]}"
+equals "$(tctl get --prefix "$PREFIX" --keys-only | grep -c .)" "100"
+tls_conf() { # FILE CA [CERT KEY]
+    {
+        printf '[keystore.primary]\nfile_name = "%s"\n\n' "$TMP/a.p12"
+        printf '[secret_repository]\ntype = "etcd"\nendpoints = "%s"\nprefix = "%s"\n' "$TLS_EP" "$PREFIX"
+        printf 'ca_file = "%s"\n' "$2"
+        [ -z "${3:-}" ] || printf 'cert_file = "%s"\nkey_file = "%s"\n' "$3" "$4"
+    } >"$1"
+}
+tls_conf "$TMP/a/tls.toml" "$TMP/ca.crt" "$TMP/client.crt" "$TMP/client.key"
+server_a 0 tls
+equals "$out" "$(cat "$TMP/app.want")"
+# a wrong CA: the member is not trusted
+tls_conf "$TMP/a/tls.toml" "$TMP/other-ca.crt" "$TMP/client.crt" "$TMP/client.key"
+server_a 1 tls
+contains "$err" "does not verify against ca_file"
+contains "$err" "$TLS_EP"
+run 1 "$CT" publish "$TMP/src2.toml" --etcd "$TLS_EP" --prefix "${PREFIX}x/" --cacert "$TMP/other-ca.crt" \
+    --cert "$TMP/client.crt" --key "$TMP/client.key"
+contains "$err" "does not verify against ca_file"
+# no client certificate: the member refuses
+tls_conf "$TMP/a/tls.toml" "$TMP/ca.crt"
+server_a 1 tls
+contains "$err" "no client certificate is configured"
+run 1 "$CT" publish "$TMP/src2.toml" --etcd "$TLS_EP" --prefix "${PREFIX}x/" --cacert "$TMP/ca.crt"
+contains "$err" "refused the handshake"
+equals "$(tctl get --prefix "${PREFIX}x/" --keys-only | grep -c . || true)" "0"
 
 done_tests
