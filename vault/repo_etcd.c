@@ -3,6 +3,10 @@
  * (docs/FLEET.md). Only sealed values pass through here. */
 #include "repo_etcd.h"
 #include "conf_internal.h"
+#include "runtime_internal.h"
+
+#include <pthread.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -599,29 +603,41 @@ static int to_config(const vault_repository_values *vals, const char *name, vaul
     return 0;
 }
 
+/* The repository options of a config's [secret_repository]; 1 when it has
+ * none. The strings are the config's. */
+static int repo_options(const vault_config *cfg, vault_repository_options *o)
+{
+    const char *type = setting(cfg, "type");
+
+    if (!type)
+        return 1;
+    if (strcmp(type, "etcd") != 0)
+        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] type \"%s\" is not supported (etcd is)",
+                         vault_config_path(cfg), type);
+    o->endpoints = setting(cfg, "endpoints");
+    o->prefix = setting(cfg, "prefix");
+    o->ca_file = setting(cfg, "ca_file");
+    o->cert_file = setting(cfg, "cert_file");
+    o->key_file = setting(cfg, "key_file");
+    if (!o->endpoints || !o->prefix)
+        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] needs endpoints and prefix",
+                         vault_config_path(cfg));
+    return 0;
+}
+
 int repo_etcd_load(const vault_config *cfg, vault_config **out, char **warning)
 {
     vault_repository_options o = VAULT_REPOSITORY_OPTIONS_INIT;
     vault_repository_values *vals = NULL;
-    const char *type = setting(cfg, "type"), *cache = setting(cfg, "cache"), *min = setting(cfg, "min_revision");
+    const char *cache = setting(cfg, "cache"), *min = setting(cfg, "min_revision");
     long long min_rev = min ? strtoll(min, NULL, 10) : 0, cached = 0;
     char name[600], fetch_error[1024] = "";
     int rc;
 
     *out = NULL;
     *warning = NULL;
-    if (!type)
-        return 0;
-    if (strcmp(type, "etcd") != 0)
-        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] type \"%s\" is not supported (etcd is)",
-                         vault_config_path(cfg), type);
-    o.endpoints = setting(cfg, "endpoints");
-    o.prefix = setting(cfg, "prefix");
-    o.ca_file = setting(cfg, "ca_file");
-    o.cert_file = setting(cfg, "cert_file");
-    o.key_file = setting(cfg, "key_file");
-    if (!o.endpoints || !o.prefix)
-        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] needs endpoints and prefix", vault_config_path(cfg));
+    if ((rc = repo_options(cfg, &o)) != 0)
+        return rc > 0 ? 0 : rc;
     snprintf(name, sizeof name, "etcd %s", o.prefix);
     rc = vault_repository_fetch(&vals, &o);
     if (rc == 0 && cache) {
@@ -670,4 +686,250 @@ done:
     }
     vault_repository_values_free(vals);
     return rc;
+}
+
+/* ---- watching ------------------------------------------------------------------- */
+
+struct vault_watch {
+    const vault_options *opts;
+    vault_watch_cb cb;
+    void *payload;
+    vault_config *cfg; /* holds the repository options' strings */
+    vault_repository_options ro;
+    long long revision; /* the last revision seen */
+    pthread_t thread;
+    int started;
+    int stop;           /* set by vault_watch_free(), read by the thread: __atomic */
+    response line;      /* the stream's bytes not yet split into lines */
+    char **changed;
+    size_t changed_count, changed_cap;
+};
+
+static int watch_note_change(vault_watch *w, const json_t *kv)
+{
+    const char *k64 = json_string_value(json_object_get(kv, "key"));
+    size_t plen = strlen(w->ro.prefix), klen = 0, i;
+    char *key = k64 ? b64_decode(k64, &klen) : NULL, *alias;
+
+    if (!key)
+        return -1;
+    if (klen <= plen || memcmp(key, w->ro.prefix, plen) != 0) {
+        vault_free_ptr(key);
+        return 0;
+    }
+    for (i = 0; i < w->changed_count; i++)
+        if (strcmp(w->changed[i], key + plen) == 0) {
+            vault_free_ptr(key);
+            return 0;
+        }
+    if (w->changed_count == w->changed_cap) {
+        size_t cap = w->changed_cap ? w->changed_cap * 2 : 16;
+        char **c = vault_realloc(w->changed, cap * sizeof *c);
+        if (!c) {
+            vault_free_ptr(key);
+            return -1;
+        }
+        w->changed = c;
+        w->changed_cap = cap;
+    }
+    alias = vault_strdup(key + plen);
+    vault_free_ptr(key);
+    if (!alias)
+        return -1;
+    w->changed[w->changed_count++] = alias;
+    return 0;
+}
+
+/* One line of the watch stream: {"result":{"header":{...},"events":[...]}}. */
+static void watch_line(vault_watch *w, const char *text, size_t len)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, 0, &jerr), *result, *events, *ev;
+    long long rev;
+    size_t i;
+
+    if (!root)
+        return;
+    result = json_object_get(root, "result");
+    events = json_object_get(result, "events");
+    rev = json_int64(json_object_get(result, "header"), "revision");
+    json_array_foreach(events, i, ev) {
+        const json_t *kv = json_object_get(ev, "kv");
+        long long mod = json_int64(kv, "mod_revision");
+        (void)watch_note_change(w, kv);
+        if (mod > w->revision)
+            w->revision = mod;
+    }
+    if (json_array_size(events) == 0 && rev > w->revision && !json_is_true(json_object_get(result, "created")))
+        w->revision = rev;
+    json_decref(root);
+    if (w->changed_count > 0) {
+        vault *fresh = NULL;
+        char error[1024] = "";
+        size_t k;
+        if (vault_open(&fresh, w->opts) != 0) {
+            const vault_error *e = vault_error_last();
+            snprintf(error, sizeof error, "%s", e ? e->message : "cannot open the configuration again");
+        }
+        w->cb(fresh, (const char *const *)w->changed, w->changed_count, fresh ? NULL : error, w->payload);
+        for (k = 0; k < w->changed_count; k++)
+            vault_free_ptr(w->changed[k]);
+        w->changed_count = 0;
+    }
+}
+
+static size_t on_watch_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    vault_watch *w = userdata;
+    size_t n = size * nmemb, start = 0, i;
+
+    if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) || on_data(ptr, size, nmemb, &w->line) != n)
+        return 0;
+    for (i = 0; i < w->line.len; i++)
+        if (w->line.data[i] == '\n') {
+            watch_line(w, w->line.data + start, i - start);
+            start = i + 1;
+        }
+    memmove(w->line.data, w->line.data + start, w->line.len - start);
+    w->line.len -= start;
+    return n;
+}
+
+static int on_watch_progress(void *clientp, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    vault_watch *w = clientp;
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    return __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) ? 1 : 0;
+}
+
+/* One watch stream on one endpoint, until it breaks or the watch stops. */
+static void watch_stream(vault_watch *w, const char *endpoint, size_t elen)
+{
+    char url[1024], rev[32], *key64 = NULL, *end64 = NULL, *body = NULL;
+    struct curl_slist *headers = NULL;
+    json_t *req = NULL;
+    CURL *c = NULL;
+
+    while (elen > 0 && endpoint[elen - 1] == '/')
+        elen--;
+    snprintf(url, sizeof url, "%.*s/v3/watch", (int)elen, endpoint);
+    snprintf(rev, sizeof rev, "%lld", w->revision + 1);
+    if (prefix_range(w->ro.prefix, &key64, &end64) != 0 ||
+        !(req = json_pack("{s:{s:s, s:s, s:s}}", "create_request", "key", key64, "range_end", end64,
+                          "start_revision", rev)) ||
+        !(body = json_dumps(req, JSON_COMPACT)) || !(c = curl_easy_init()))
+        goto done;
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_watch_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_watch_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, w->ro.timeout_ms > 0 ? w->ro.timeout_ms : DEFAULT_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (w->ro.ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, w->ro.ca_file);
+    if (w->ro.cert_file) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, w->ro.cert_file);
+        curl_easy_setopt(c, CURLOPT_SSLKEY, w->ro.key_file);
+    }
+    w->line.len = 0;
+    (void)curl_easy_perform(c);
+done:
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    json_decref(req);
+    free(body);
+    vault_free_ptr(key64);
+    vault_free_ptr(end64);
+}
+
+static void *watch_main(void *arg)
+{
+    vault_watch *w = arg;
+    const char *p = w->ro.endpoints;
+
+    while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+        size_t n = strcspn(p, ",");
+        if (n > 0)
+            watch_stream(w, p, n);
+        p += n;
+        p = *p == ',' ? p + 1 : w->ro.endpoints;
+        if (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+            struct timespec pause = {0, 200 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    return NULL;
+}
+
+int vault_watch_new(vault_watch **out, const vault_options *opts, vault_watch_cb cb, void *payload)
+{
+    vault_repository_values *vals = NULL;
+    rt_location loc;
+    vault_watch *w = NULL;
+    int rc, located = 0;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_watch_new: out is NULL");
+    *out = NULL;
+    if (!opts || !opts->config || !cb)
+        return vault_err(VAULT_EINVAL, "vault_watch_new: options with a config and a callback are required");
+    if ((rc = vault_init()) != 0 || (rc = rt_locate(&loc, opts)) != 0)
+        return rc;
+    located = 1;
+    if (!(w = vault_calloc(1, sizeof *w))) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    w->opts = opts;
+    w->cb = cb;
+    w->payload = payload;
+    w->ro = (vault_repository_options)VAULT_REPOSITORY_OPTIONS_INIT;
+    if (loc.type != VAULT_CONFIG_TOML || (rc = conf_open_for_reading(&w->cfg, loc.config, loc.type)) != 0 ||
+        (rc = repo_options(w->cfg, &w->ro)) != 0) {
+        if (rc >= 0)
+            rc = vault_err(VAULT_EINVAL, "%s names no secret repository to watch", loc.config);
+        goto done;
+    }
+    if ((rc = vault_repository_fetch(&vals, &w->ro)) != 0)
+        goto done;
+    w->revision = vals->revision;
+    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+        rc = vault_err(VAULT_ERROR, "cannot start the watch thread");
+        goto done;
+    }
+    w->started = 1;
+    *out = w;
+    w = NULL;
+done:
+    vault_repository_values_free(vals);
+    if (located)
+        rt_location_clear(&loc);
+    vault_watch_free(w);
+    return rc;
+}
+
+void vault_watch_free(vault_watch *w)
+{
+    size_t i;
+
+    if (!w)
+        return;
+    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    for (i = 0; i < w->changed_count; i++)
+        vault_free_ptr(w->changed[i]);
+    vault_free_ptr(w->changed);
+    vault_free_ptr(w->line.data);
+    vault_config_free(w->cfg);
+    vault_free_ptr(w);
 }

@@ -14,6 +14,7 @@ extern "C" {
 #endif
 
 struct vault;
+struct vault_options;
 
 #define VAULT_REPOSITORY_OPTIONS_VERSION 1
 
@@ -83,6 +84,38 @@ VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
  * when there is none. Owned by the vault.
  */
 VAULT_EXTERN(const char *) vault_warning(const struct vault *v);
+
+/* ---- watching ------------------------------------------------------------ */
+
+/** A watch on the repository of a configuration. */
+typedef struct vault_watch vault_watch;
+
+/**
+ * Called from the watch's own thread after values under the prefix
+ * changed. The configuration was opened again before the call: fresh is
+ * the new vault, now the caller's (free it with vault_free() once it
+ * replaced the old one; the old vault and the secrets taken from it stay
+ * valid until released). changed lists the aliases whose keys changed or
+ * were deleted (owned by the watch, valid during the call). When opening
+ * again failed, fresh is NULL and error says why (no secret in it).
+ */
+typedef void (*vault_watch_cb)(struct vault *fresh, const char *const *changed, size_t n_changed,
+                               const char *error, void *payload);
+
+/**
+ * Watch the repository named by opts->config's [secret_repository] and call
+ * cb on every change. opts and everything it points to (the password
+ * callback and its payload: passwords are asked for again at each change)
+ * must stay valid until vault_watch_free(). Lost connections are retried
+ * on every endpoint, resuming after the last revision seen.
+ * @return 0; VAULT_EINVAL when the config names no repository; VAULT_EIO
+ *         when no endpoint answers at start; VAULT_ENOMEM, VAULT_ERROR.
+ */
+VAULT_EXTERN(int) vault_watch_new(vault_watch **out, const struct vault_options *opts, vault_watch_cb cb,
+                                  void *payload);
+
+/** Stop watching (joins the thread; cb is not called afterwards). NULL-safe. */
+VAULT_EXTERN(void) vault_watch_free(vault_watch *w);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,5 +177,85 @@ Test(etcd, server_resolves_from_cluster)
     }
     n = check_every_secret(v, getenv("VAULT_ETCD_EXPECT"));
     cr_assert_eq(n, vault_count(v), "%zu checked, %zu in the vault", n, vault_count(v));
+    vault_free(v);
+}
+
+/* ---- watching (against a cluster) --------------------------------------------- */
+
+typedef struct watch_seen {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    vault *fresh;
+    char changed[256];
+    size_t n_changed;
+    int calls;
+} watch_seen;
+
+static void on_change(vault *fresh, const char *const *changed, size_t n, const char *error, void *payload)
+{
+    watch_seen *s = payload;
+    pthread_mutex_lock(&s->lock);
+    /* asserted by the test's thread */
+    snprintf(s->changed, sizeof s->changed, "%s", error ? error : n > 0 ? changed[0] : "");
+    s->n_changed = n;
+    vault_free(s->fresh);
+    s->fresh = fresh;
+    s->calls++;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* VAULT_ETCD_ROTATE: "alias<TAB>sealed value<TAB>its plaintext", published
+ * here; the watcher must deliver it opened within 2 s. */
+Test(etcd, watcher_receives_rotated_value)
+{
+    const char *conf = getenv("VAULT_ETCD_CONFIG"), *rotate = getenv("VAULT_ETCD_ROTATE");
+    vault_repository_options ro = VAULT_REPOSITORY_OPTIONS_INIT;
+    watch_seen seen = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, "", 0, 0};
+    vault_options o = VAULT_OPTIONS_INIT;
+    char alias[256], sealed[8192], plain[1024];
+    vault_secret *old = NULL, *now = NULL;
+    vault_watch *w = NULL;
+    vault *v = NULL;
+    struct timespec start, deadline, end;
+    const char *aliases[1], *values[1];
+    double took;
+
+    if (!conf || !rotate)
+        cr_skip_test("VAULT_ETCD_CONFIG/VAULT_ETCD_ROTATE not set: tests/cli/test_etcd.sh runs this");
+    cr_assert_eq(sscanf(rotate, "%255[^\t]\t%8191[^\t]\t%1023[^\n]", alias, sealed, plain), 3);
+    ro.endpoints = getenv("VAULT_ETCD_ENDPOINTS");
+    ro.prefix = getenv("VAULT_ETCD_PREFIX");
+    o.config = conf;
+    o.password = password_from_env_file;
+    cr_assert_eq(vault_open(&v, &o), 0, "%s", last_message());
+    cr_assert_eq(vault_get(v, alias, &old), 0, "%s", last_message());
+    cr_assert_eq(vault_watch_new(&w, &o, on_change, &seen), 0, "%s", last_message());
+    aliases[0] = alias;
+    values[0] = sealed;
+    cr_assert_eq(vault_repository_publish(&ro, aliases, values, 1, -1, 0, NULL), 0, "%s", last_message());
+    clock_gettime(CLOCK_REALTIME, &start);
+    deadline = start;
+    deadline.tv_sec += 2;
+    pthread_mutex_lock(&seen.lock);
+    while (seen.calls == 0 && pthread_cond_timedwait(&seen.cond, &seen.lock, &deadline) == 0)
+        ;
+    clock_gettime(CLOCK_REALTIME, &end);
+    took = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    cr_assert_eq(seen.calls, 1, "no change delivered within 2 s");
+    cr_assert_not_null(seen.fresh, "%s", seen.changed);
+    cr_assert_eq(seen.n_changed, 1);
+    cr_assert_str_eq(seen.changed, alias);
+    cr_assert_eq(vault_get(seen.fresh, alias, &now), 0, "%s", last_message());
+    pthread_mutex_unlock(&seen.lock);
+    cr_assert_eq(vault_secret_len(now), strlen(plain));
+    cr_assert_eq(memcmp(vault_secret_data(now), plain, strlen(plain)), 0);
+    /* the old value stays until released */
+    cr_assert(vault_secret_len(old) != strlen(plain) || memcmp(vault_secret_data(old), plain, strlen(plain)) != 0);
+    vault_watch_free(w);
+    cr_log_info("delivered in %.3f s", took);
+    vault_secret_free(now);
+    vault_secret_free(old);
+    vault_free(seen.fresh);
     vault_free(v);
 }

@@ -277,4 +277,22 @@ run 1 "$CT" publish "$TMP/src2.toml" --etcd "$TLS_EP" --prefix "${PREFIX}x/" --c
 contains "$err" "refused the handshake"
 equals "$(tctl get --prefix "${PREFIX}x/" --keys-only | grep -c . || true)" "0"
 
+# ---- watch: a rotated value reaches a running API watcher within 2 s ---------
+printf '[secrets]\nsecret9 = "[rotated-9]"\n' >"$TMP/rot9.toml"
+run 0 "$CT" seal "$TMP/rot9.toml" --cert "$TMP/a.crt" --cert "$TMP/b.crt"
+ROT9=$(cut -d'"' -f2 "$TMP/rot9.toml" | tail -1)
+run 0 env VAULT_ETCD_CONFIG="$TMP/b/deployment.toml" VAULT_ETCD_PASSWORD_FILE="$PW_B" \
+    VAULT_ETCD_ENDPOINTS="$ENDPOINTS" VAULT_ETCD_PREFIX="$PREFIX" \
+    VAULT_ETCD_ROTATE="$(printf 'secret9\t%s\trotated-9' "$ROT9")" \
+    "$API_TEST" --filter 'etcd/watcher_receives_rotated_value'
+contains "$err" "Passing: 1"
+equals "$(ectl get "${PREFIX}secret9" --print-value-only)" "$ROT9"
+# still no plaintext anywhere in etcd
+ectl get "" --prefix >"$TMP/dump3"
+! grep -qF "rotated-" "$TMP/dump3" || fail "plaintext in etcd"
+while IFS=$'\t' read -r alias plain; do
+    ! grep -qF "$plain" "$TMP/dump3" || fail "plaintext of $alias in etcd"
+done <"$TMP/expect.tsv"
+ok
+
 done_tests
