@@ -692,6 +692,7 @@ done:
 
 struct vault_watch {
     const vault_options *opts;
+    unsigned int flags;
     vault_watch_cb cb;
     void *payload;
     vault_config *cfg; /* holds the repository options' strings */
@@ -767,11 +768,11 @@ static void watch_line(vault_watch *w, const char *text, size_t len)
         vault *fresh = NULL;
         char error[1024] = "";
         size_t k;
-        if (vault_open(&fresh, w->opts) != 0) {
+        if (!(w->flags & VAULT_WATCH_ALIASES_ONLY) && vault_open(&fresh, w->opts) != 0) {
             const vault_error *e = vault_error_last();
             snprintf(error, sizeof error, "%s", e ? e->message : "cannot open the configuration again");
         }
-        w->cb(fresh, (const char *const *)w->changed, w->changed_count, fresh ? NULL : error, w->payload);
+        w->cb(fresh, (const char *const *)w->changed, w->changed_count, error[0] ? error : NULL, w->payload);
         for (k = 0; k < w->changed_count; k++)
             vault_free_ptr(w->changed[k]);
         w->changed_count = 0;
@@ -870,7 +871,8 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
-int vault_watch_new(vault_watch **out, const vault_options *opts, vault_watch_cb cb, void *payload)
+int vault_watch_new(vault_watch **out, const vault_options *opts, unsigned int flags, vault_watch_cb cb,
+                    void *payload)
 {
     vault_repository_values *vals = NULL;
     rt_location loc;
@@ -880,7 +882,7 @@ int vault_watch_new(vault_watch **out, const vault_options *opts, vault_watch_cb
     if (!out)
         return vault_err(VAULT_EINVAL, "vault_watch_new: out is NULL");
     *out = NULL;
-    if (!opts || !opts->config || !cb)
+    if (!opts || !opts->config || !cb || (flags & ~(unsigned)VAULT_WATCH_ALIASES_ONLY))
         return vault_err(VAULT_EINVAL, "vault_watch_new: options with a config and a callback are required");
     if ((rc = vault_init()) != 0 || (rc = rt_locate(&loc, opts)) != 0)
         return rc;
@@ -890,6 +892,7 @@ int vault_watch_new(vault_watch **out, const vault_options *opts, vault_watch_cb
         goto done;
     }
     w->opts = opts;
+    w->flags = flags;
     w->cb = cb;
     w->payload = payload;
     w->ro = (vault_repository_options)VAULT_REPOSITORY_OPTIONS_INIT;

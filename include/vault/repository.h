@@ -102,6 +102,13 @@ typedef struct vault_watch vault_watch;
 typedef void (*vault_watch_cb)(struct vault *fresh, const char *const *changed, size_t n_changed,
                                const char *error, void *payload);
 
+/** vault_watch_new() flags. */
+enum {
+    /** Only tell which aliases changed: nothing is opened, fresh is NULL,
+     *  and no password is asked for. */
+    VAULT_WATCH_ALIASES_ONLY = 1
+};
+
 /**
  * Watch the repository named by opts->config's [secret_repository] and call
  * cb on every change. opts and everything it points to (the password
@@ -111,8 +118,8 @@ typedef void (*vault_watch_cb)(struct vault *fresh, const char *const *changed, 
  * @return 0; VAULT_EINVAL when the config names no repository; VAULT_EIO
  *         when no endpoint answers at start; VAULT_ENOMEM, VAULT_ERROR.
  */
-VAULT_EXTERN(int) vault_watch_new(vault_watch **out, const struct vault_options *opts, vault_watch_cb cb,
-                                  void *payload);
+VAULT_EXTERN(int) vault_watch_new(vault_watch **out, const struct vault_options *opts, unsigned int flags,
+                                  vault_watch_cb cb, void *payload);
 
 /** Stop watching (joins the thread; cb is not called afterwards). NULL-safe. */
 VAULT_EXTERN(void) vault_watch_free(vault_watch *w);

@@ -230,7 +230,7 @@ Test(etcd, watcher_receives_rotated_value)
     o.password = password_from_env_file;
     cr_assert_eq(vault_open(&v, &o), 0, "%s", last_message());
     cr_assert_eq(vault_get(v, alias, &old), 0, "%s", last_message());
-    cr_assert_eq(vault_watch_new(&w, &o, on_change, &seen), 0, "%s", last_message());
+    cr_assert_eq(vault_watch_new(&w, &o, 0, on_change, &seen), 0, "%s", last_message());
     aliases[0] = alias;
     values[0] = sealed;
     cr_assert_eq(vault_repository_publish(&ro, aliases, values, 1, -1, 0, NULL), 0, "%s", last_message());

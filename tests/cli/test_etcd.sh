@@ -12,8 +12,10 @@ API_TEST=$(dirname "$CT")/../tests/api_test_etcd
 
 # ---- the cluster ---------------------------------------------------------
 PIDS=(0 0 0 0)
+EXEC=0
 stop_all() {
     local p
+    if [ "$EXEC" != 0 ]; then kill -TERM "$EXEC" 2>/dev/null || true; wait "$EXEC" 2>/dev/null || true; fi
     for p in "${PIDS[@]}"; do
         if [ "$p" != 0 ]; then
             kill "$p" 2>/dev/null || true
@@ -293,6 +295,56 @@ ectl get "" --prefix >"$TMP/dump3"
 while IFS=$'\t' read -r alias plain; do
     ! grep -qF "$plain" "$TMP/dump3" || fail "plaintext of $alias in etcd"
 done <"$TMP/expect.tsv"
+ok
+
+# ---- exec --watch: the child is signalled when its secret changes ------------
+cat >"$TMP/child.sh" <<'SH'
+trap 'echo "HUP $(date +%s.%N) $DB" >>"$OUTDIR/hups"' HUP
+trap 'exit 7' TERM
+echo ready >"$OUTDIR/ready"
+while :; do sleep 0.05; done
+SH
+reseal() { # ALIAS PLAIN: a sealed value of ALIAS for both keys
+    printf '[secrets]\n%s = "[%s]"\n' "$1" "$2" >"$TMP/one.toml"
+    "$CT" seal "$TMP/one.toml" --cert "$TMP/a.crt" --cert "$TMP/b.crt" 2>/dev/null
+    cut -d'"' -f2 "$TMP/one.toml" | tail -1
+}
+mkdir "$TMP/child"
+OUTDIR=$TMP/child "$CT" exec --watch -c "$TMP/a/deployment.toml" --password-file "$PW_A" --env DB=secret3 \
+    -- bash "$TMP/child.sh" 2>"$TMP/exec.err" &
+EXEC=$!
+for t in $(seq 1 100); do [ -e "$TMP/child/ready" ] && break; sleep 0.1; done
+[ -e "$TMP/child/ready" ] || fail "the watched child did not start: $(cat "$TMP/exec.err")"
+sleep 0.5 # the watch is set up after the child starts
+# a secret the child was not given: no signal
+printf '[secrets]\nsecret4 = "%s"\n' "$(reseal secret4 other-4)" >"$TMP/pub4.toml"
+run 0 "$CT" publish "$TMP/pub4.toml" --etcd "$ENDPOINTS" --prefix "$PREFIX"
+sleep 1.5
+[ ! -e "$TMP/child/hups" ] || fail "signalled for a secret it does not use"
+ok
+# its own secret: SIGHUP within 2 s
+printf '[secrets]\nsecret3 = "%s"\n' "$(reseal secret3 rotated-3)" >"$TMP/pub3.toml"
+t0=$(date +%s.%N)
+run 0 "$CT" publish "$TMP/pub3.toml" --etcd "$ENDPOINTS" --prefix "$PREFIX"
+for t in $(seq 1 40); do [ -e "$TMP/child/hups" ] && break; sleep 0.05; done
+[ -e "$TMP/child/hups" ] || fail "no SIGHUP within 2 s: $(cat "$TMP/exec.err")"
+t1=$(cut -d' ' -f2 "$TMP/child/hups" | head -1)
+python3 -c "import sys; d = float(sys.argv[2]) - float(sys.argv[1]); sys.exit(0 if d < 2 else 1)" "$t0" "$t1" \
+    || fail "SIGHUP after more than 2 s"
+ok
+equals "$(grep -c HUP "$TMP/child/hups")" "1"
+# the child's secret came from etcd, opened; the signal names no secret
+equals "$(cut -d' ' -f3- "$TMP/child/hups")" "$(grep -P '^secret3\t' "$TMP/expect.tsv" | cut -f2)"
+contains "$(cat "$TMP/exec.err")" '"secret3" changed'
+lacks "$(cat "$TMP/exec.err")" "rotated-3"
+# TERM goes to the child; exec exits with its status
+kill -TERM "$EXEC"
+set +e; wait "$EXEC"; st=$?; set -e
+EXEC=0
+equals "$st" "7"
+sed -i 's/^secret3\t.*/secret3\trotated-3/; s/^secret4\t.*/secret4\tother-4/' "$TMP/expect.tsv"
+ectl get "" --prefix >"$TMP/dump4"
+for v in rotated-3 other-4; do ! grep -qF "$v" "$TMP/dump4" || fail "plaintext $v in etcd"; done
 ok
 
 done_tests
