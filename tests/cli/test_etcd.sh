@@ -13,8 +13,10 @@ API_TEST=$(dirname "$CT")/../tests/api_test_etcd
 # ---- the cluster ---------------------------------------------------------
 PIDS=(0 0 0 0)
 EXEC=0
+RENDER=0
 stop_all() {
     local p
+    if [ "$RENDER" != 0 ]; then kill -TERM "$RENDER" 2>/dev/null || true; wait "$RENDER" 2>/dev/null || true; fi
     if [ "$EXEC" != 0 ]; then kill -TERM "$EXEC" 2>/dev/null || true; wait "$EXEC" 2>/dev/null || true; fi
     for p in "${PIDS[@]}"; do
         if [ "$p" != 0 ]; then
@@ -346,5 +348,26 @@ sed -i 's/^secret3\t.*/secret3\trotated-3/; s/^secret4\t.*/secret4\tother-4/' "$
 ectl get "" --prefix >"$TMP/dump4"
 for v in rotated-3 other-4; do ! grep -qF "$v" "$TMP/dump4" || fail "plaintext $v in etcd"; done
 ok
+
+# ---- render --watch: OUT is rendered again, atomically, on a change -----------
+printf 'db=$secret{secret6}\n' >"$TMP/live.in"
+"$CT" render "$TMP/live.in" --watch -o "$TMP/live.conf" -c "$TMP/a/deployment.toml" --password-file "$PW_A" \
+    2>"$TMP/render.err" &
+RENDER=$!
+for t in $(seq 1 100); do [ -s "$TMP/live.conf" ] && break; sleep 0.1; done
+equals "$(cat "$TMP/live.conf")" "db=$(grep -P '^secret6\t' "$TMP/expect.tsv" | cut -f2)"
+printf '[secrets]\nsecret6 = "%s"\n' "$(reseal secret6 rotated-6)" >"$TMP/pub6.toml"
+run 0 "$CT" publish "$TMP/pub6.toml" --etcd "$ENDPOINTS" --prefix "$PREFIX"
+for t in $(seq 1 40); do [ "$(cat "$TMP/live.conf")" = "db=rotated-6" ] && break; sleep 0.05; done
+equals "$(cat "$TMP/live.conf")" "db=rotated-6"
+equals "$(stat -c %a "$TMP/live.conf")" "600"
+[ -z "$(find "$TMP" -maxdepth 1 -name '.live.conf*' -o -maxdepth 1 -name 'live.conf.*')" ] || fail "temporary file left"
+ok
+kill -TERM "$RENDER"
+set +e; wait "$RENDER"; st=$?; set -e
+RENDER=0
+equals "$st" "0"
+lacks "$(cat "$TMP/render.err")" "rotated-6"
+run 2 "$CT" render "$TMP/live.in" --watch -c "$TMP/a/deployment.toml"
 
 done_tests
