@@ -625,11 +625,11 @@ static int repo_options(const vault_config *cfg, vault_repository_options *o)
     return 0;
 }
 
-int repo_etcd_load(const vault_config *cfg, vault_config **out, char **warning)
+static int load(const vault_config *cfg, vault_config **out, char **warning, int use_cache)
 {
     vault_repository_options o = VAULT_REPOSITORY_OPTIONS_INIT;
     vault_repository_values *vals = NULL;
-    const char *cache = setting(cfg, "cache"), *min = setting(cfg, "min_revision");
+    const char *cache = use_cache ? setting(cfg, "cache") : NULL, *min = setting(cfg, "min_revision");
     long long min_rev = min ? strtoll(min, NULL, 10) : 0, cached = 0;
     char name[600], fetch_error[1024] = "";
     int rc;
@@ -685,6 +685,26 @@ done:
         *warning = NULL;
     }
     vault_repository_values_free(vals);
+    return rc;
+}
+
+int repo_etcd_load(const vault_config *cfg, vault_config **out, char **warning)
+{
+    return load(cfg, out, warning, 1);
+}
+
+int vault_repository_config(vault_config **out, const vault_config *cfg)
+{
+    char *warning = NULL;
+    int rc;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_repository_config: out is NULL");
+    *out = NULL;
+    if (!cfg)
+        return vault_err(VAULT_EINVAL, "vault_repository_config: cfg is NULL");
+    rc = load(cfg, out, &warning, 0);
+    vault_free_ptr(warning);
     return rc;
 }
 

@@ -78,6 +78,20 @@ VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
                                            size_t n, long long if_revision, unsigned int flags,
                                            long long *revision_out);
 
+struct vault_config;
+
+/**
+ * The repository's values as a configuration, when cfg (a deployment.toml)
+ * has a [secret_repository]: one fetch; its entries are the repository's
+ * aliases and sealed values (line 0), for reading only. The cache is
+ * neither read nor written.
+ * @param out receives the config, or NULL when cfg names no repository;
+ *        free with vault_config_free().
+ * @return 0; VAULT_EFORMAT for an unsupported or incomplete
+ *         [secret_repository]; the errors of vault_repository_fetch().
+ */
+VAULT_EXTERN(int) vault_repository_config(struct vault_config **out, const struct vault_config *cfg);
+
 /**
  * A warning from vault_open() the caller should show, e.g. that the
  * repository did not answer and the last-known-good cache was used; NULL

@@ -178,12 +178,28 @@ server_a 1 nocache
 contains "$err" '"secret1"'
 lacks "$err" '"secret2"'
 lacks "$err" "$(grep -P '^secret2\t' "$TMP/expect.tsv" | cut -f2)"
+# check with the key names the moved value; list shows the repository's aliases
+run 1 "$CT" check "$TMP/a/nocache.toml" -k "$TMP/a.p12" --password-file "$PW_A"
+contains "$err" '"secret1": does not open'
+lacks "$err" '"secret2"'
 # --prune removes what the files no longer have; the republish heals secret1
 ectl put "${PREFIX}stale" "vault:v1:stale" >/dev/null
 run 0 "$CT" publish "$SRC" --etcd "$ENDPOINTS" --prefix "$PREFIX" --prune
 equals "$(ectl get --prefix "$PREFIX" --keys-only | grep -c .)" "100"
 server_a 0
 equals "$out" "$(cat "$TMP/app.want")"
+
+run 0 "$CT" check "$TMP/a/nocache.toml" -k "$TMP/a.p12" --password-file "$PW_A"
+run 0 "$CT" list "$TMP/a/nocache.toml" --json
+equals "$(printf '%s' "$out" | python3 -c 'import json,sys; s=json.load(sys.stdin)["files"][0]["secrets"]; print(len(s), sorted(set(e["state"] for e in s)))')" "100 ['sealed']"
+# every reference must name an alias that etcd has
+cp "$TMP/a/nocache.toml" "$TMP/a/refs.toml"
+printf '\n[database]\npassword = "$secret{secret10}"\nother = "$secret{nosuch}"\n' >>"$TMP/a/refs.toml"
+run 1 "$CT" check "$TMP/a/refs.toml"
+contains "$err" '"nosuch"'
+lacks "$err" '"secret10"'
+sed -i '/nosuch/d' "$TMP/a/refs.toml"
+run 0 "$CT" check "$TMP/a/refs.toml"
 
 # ---- member loss, quorum loss, recovery -----------------------------------
 stop_member 0
