@@ -102,7 +102,8 @@ int cmd_publish(int argc, char **argv)
     vault_repository_options ro = VAULT_REPOSITORY_OPTIONS_INIT;
     vault_config **cfgs = NULL;
     const char **aliases = NULL, **values = NULL;
-    long long if_revision = -1, written = -1, timeout;
+    long long if_revision = -1, timeout;
+    int64_t written = -1;
     unsigned int flags = 0;
     size_t n = 0;
     int c, f, nfiles, ret, rc;
@@ -139,18 +140,18 @@ int cmd_publish(int argc, char **argv)
         return cli_usage_error("publish", "--cert and --key go together");
     ret = collect(argv + optind, nfiles, &cfgs, &aliases, &values, &n);
     if (ret == EXIT_OK) {
-        rc = vault_repository_publish(&ro, aliases, values, n, if_revision, flags, &written);
+        rc = vault_repository_publish(&ro, aliases, values, n, (int64_t)if_revision, flags, &written);
         if (rc != 0) {
             const vault_error *e = vault_error_last();
             cli_error("%s%s: nothing published under %s: %s", argv[optind], nfiles > 1 ? " (and the others)" : "",
                       ro.prefix, e && e->message[0] ? e->message : vault_strerror(rc));
             ret = EXIT_FAIL;
         }
-        else if (printf("%lld\n", written) < 0 || fflush(stdout) != 0)
+        else if (printf("%lld\n", (long long)written) < 0 || fflush(stdout) != 0)
             ret = EXIT_FAIL;
         else
             fprintf(stderr, "cipher-tool: published %zu sealed values under %s at revision %lld\n", n,
-                    ro.prefix, written);
+                    ro.prefix, (long long)written);
     }
     for (f = 0; cfgs && f < nfiles; f++)
         vault_config_free(cfgs[f]);

@@ -58,7 +58,7 @@ const char *vault_repository_values_value(const vault_repository_values *vals, s
     return vals && i < vals->count ? vals->values[i] : NULL;
 }
 
-long long vault_repository_values_revision(const vault_repository_values *vals)
+int64_t vault_repository_values_revision(const vault_repository_values *vals)
 {
     return vals ? vals->revision : -1;
 }
@@ -452,8 +452,8 @@ static int compare_op(json_t *cmp, const char *prefix, long long revision)
 }
 
 int vault_repository_publish(const vault_repository_options *opts, const char *const *aliases,
-                             const char *const *values, size_t n, long long if_revision, unsigned int flags,
-                             long long *revision_out)
+                             const char *const *values, size_t n, int64_t if_revision, unsigned int flags,
+                             int64_t *revision_out)
 {
     json_t *ops = NULL, *cmp = NULL, *req = NULL, *ans = NULL;
     long long seen = -1;
@@ -494,7 +494,7 @@ int vault_repository_publish(const vault_repository_options *opts, const char *c
         goto done;
     if (!json_is_true(json_object_get(ans, "succeeded"))) {
         rc = vault_err(VAULT_ERROR, "etcd: keys under %s changed after revision %lld: nothing written",
-                       opts->prefix, if_revision);
+                       opts->prefix, (long long)if_revision);
         goto done;
     }
     if (revision_out)

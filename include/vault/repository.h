@@ -9,6 +9,8 @@
 
 #include "common.h"
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,7 +51,7 @@ VAULT_EXTERN(size_t) vault_repository_values_count(const vault_repository_values
 VAULT_EXTERN(const char *) vault_repository_values_alias(const vault_repository_values *vals, size_t i);
 VAULT_EXTERN(const char *) vault_repository_values_value(const vault_repository_values *vals, size_t i);
 /** The etcd revision the values were read at. */
-VAULT_EXTERN(long long) vault_repository_values_revision(const vault_repository_values *vals);
+VAULT_EXTERN(int64_t) vault_repository_values_revision(const vault_repository_values *vals);
 
 /** Free values. NULL-safe. */
 VAULT_EXTERN(void) vault_repository_values_free(vault_repository_values *vals);
@@ -75,8 +77,8 @@ enum {
  */
 VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
                                            const char *const *aliases, const char *const *values,
-                                           size_t n, long long if_revision, unsigned int flags,
-                                           long long *revision_out);
+                                           size_t n, int64_t if_revision, unsigned int flags,
+                                           int64_t *revision_out);
 
 struct vault_config;
 

@@ -92,7 +92,7 @@ Test(etcd, publish_refuses_plain_and_empty_values_before_sending)
     const char *plain[] = {"vault:v1:AAAA", "[hunter2]"};
     const char *empty[] = {"vault:v1:AAAA", ""};
     char ep[64];
-    long long rev = 7;
+    int64_t rev = 7;
 
     snprintf(ep, sizeof ep, "http://127.0.0.1:%d", closed_port());
     ro.endpoints = ep;
