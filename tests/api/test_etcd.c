@@ -7,6 +7,8 @@
 #include <vault/repository.h>
 #include <vault/vault.h>
 
+#include "testutil.h"
+
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
@@ -49,11 +51,11 @@ static void write_file(const char *path, const char *text)
 
 Test(etcd, unreachable_without_cache_fails_closed_naming_every_endpoint)
 {
-    char dir[] = "/tmp/vault-etcd-XXXXXX", conf[600], text[1024], ep1[64], ep2[64];
+    const char *dir = test_tmpdir();
+    char conf[600], text[1024], ep1[64], ep2[64];
     vault_options o = VAULT_OPTIONS_INIT;
     vault *v = NULL;
 
-    cr_assert(mkdtemp(dir));
     snprintf(ep1, sizeof ep1, "http://127.0.0.1:%d", closed_port());
     snprintf(ep2, sizeof ep2, "http://127.0.0.1:%d", closed_port());
     snprintf(conf, sizeof conf, "%s/deployment.toml", dir);
@@ -66,23 +68,21 @@ Test(etcd, unreachable_without_cache_fails_closed_naming_every_endpoint)
     cr_assert(strstr(last_message(), ep1), "%s", last_message());
     cr_assert(strstr(last_message(), ep2), "%s", last_message());
     unlink(conf);
-    rmdir(dir);
 }
 
 Test(etcd, unknown_repository_type_is_refused)
 {
-    char dir[] = "/tmp/vault-etcd-XXXXXX", conf[600];
+    const char *dir = test_tmpdir();
+    char conf[600];
     vault_options o = VAULT_OPTIONS_INIT;
     vault *v = NULL;
 
-    cr_assert(mkdtemp(dir));
     snprintf(conf, sizeof conf, "%s/deployment.toml", dir);
     write_file(conf, "[secret_repository]\ntype = \"consul\"\nendpoints = \"http://x\"\nprefix = \"/p/\"\n");
     o.config = conf;
     cr_assert_eq(vault_open(&v, &o), VAULT_EFORMAT, "%s", last_message());
     cr_assert(strstr(last_message(), "consul"), "%s", last_message());
     unlink(conf);
-    rmdir(dir);
 }
 
 Test(etcd, publish_refuses_plain_and_empty_values_before_sending)
