@@ -24,6 +24,8 @@ static const char publish_usage[] =
     "      --cert FILE             client certificate (PEM)\n"
     "      --key FILE              its private key (PEM)\n"
     "      --timeout-ms N          per endpoint (default 2000)\n"
+    "      --user USER             etcd user, when the cluster has auth enabled\n"
+    "      --etcd-password-file F  its password, first line of F (mode 0600)\n"
     "  -h, --help                  this text\n"
     "\n"
     "The revision written is printed on standard output.\n"
@@ -32,7 +34,7 @@ static const char publish_usage[] =
     "  cipher-tool publish deployment.toml --etcd https://10.0.0.1:2379 --prefix /vault/payments/\n";
 
 enum { OPT_ETCD = OPT_FIRST_COMMAND_OPTION, OPT_KEY_PREFIX, OPT_IF_REVISION, OPT_PRUNE, OPT_CA_CERT, OPT_CLIENT_CERT,
-       OPT_CLIENT_KEY, OPT_TIMEOUT_MS };
+       OPT_CLIENT_KEY, OPT_TIMEOUT_MS, OPT_USER, OPT_ETCD_PASSWORD_FILE };
 
 static int parse_number(const char *s, long long *out)
 {
@@ -97,6 +99,8 @@ int cmd_publish(int argc, char **argv)
         {"cert", required_argument, NULL, OPT_CLIENT_CERT},
         {"key", required_argument, NULL, OPT_CLIENT_KEY},
         {"timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS},
+        {"user", required_argument, NULL, OPT_USER},
+        {"etcd-password-file", required_argument, NULL, OPT_ETCD_PASSWORD_FILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     vault_repository_options ro = VAULT_REPOSITORY_OPTIONS_INIT;
@@ -127,6 +131,8 @@ int cmd_publish(int argc, char **argv)
                 return cli_usage_error("publish", "--timeout-ms wants 1 to 600000, not \"%s\"", optarg);
             ro.timeout_ms = (long)timeout;
             break;
+        case OPT_USER: ro.user = optarg; break;
+        case OPT_ETCD_PASSWORD_FILE: ro.password_file = optarg; break;
         case 'h': fputs(publish_usage, stdout); return EXIT_OK;
         default: return cli_usage_error("publish", "unknown option \"%s\"", argv[optind - 1]);
         }
@@ -138,6 +144,8 @@ int cmd_publish(int argc, char **argv)
         return cli_usage_error("publish", "--etcd and --prefix are required");
     if (!ro.cert_file != !ro.key_file)
         return cli_usage_error("publish", "--cert and --key go together");
+    if (!ro.user != !ro.password_file)
+        return cli_usage_error("publish", "--user and --etcd-password-file go together");
     ret = collect(argv + optind, nfiles, &cfgs, &aliases, &values, &n);
     if (ret == EXIT_OK) {
         rc = vault_repository_publish(&ro, aliases, values, n, (int64_t)if_revision, flags, &written);

@@ -158,6 +158,8 @@ static int check_repo_options(const vault_repository_options *o)
         return vault_err(VAULT_EINVAL, "etcd repository: endpoints and prefix are required");
     if (!o->cert_file != !o->key_file)
         return vault_err(VAULT_EINVAL, "etcd repository: cert_file and key_file go together");
+    if (o->user && !o->password_file)
+        return vault_err(VAULT_EINVAL, "etcd repository: user %s needs a password_file", o->user);
     return vault_init();
 }
 
@@ -186,11 +188,103 @@ static const char *tls_context(const vault_repository_options *o, const char *ur
     }
 }
 
+static int post_one(const vault_repository_options *o, const char *endpoint, size_t elen, const char *api,
+                    const char *body, json_t **out, char *why, size_t why_len);
+
+/* Append s to a JSON string body at w, escaped; the length it takes when w is NULL. */
+static size_t json_escape(unsigned char *w, const unsigned char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            if (w) {
+                w[k] = '\\';
+                w[k + 1] = c;
+            }
+            k += 2;
+        } else if (c < 0x20) {
+            if (w) {
+                memcpy(w + k, "\\u00", 4);
+                w[k + 4] = (unsigned char)hex[c >> 4];
+                w[k + 5] = (unsigned char)hex[c & 15];
+            }
+            k += 6;
+        } else {
+            if (w)
+                w[k] = c;
+            k++;
+        }
+    }
+    return k;
+}
+
+/* The /v3/auth/authenticate body, in guarded memory: it holds the password. */
+static int auth_body(const vault_repository_options *o, vault_secret **out)
+{
+    static const char a[] = "{\"name\":\"", b[] = "\",\"password\":\"", c[] = "\"}";
+    vault_secret *pw = NULL;
+    unsigned char *w;
+    size_t ulen = strlen(o->user), need, k = 0;
+    int rc;
+
+    if ((rc = vault_password_from_file(&pw, NULL, o->password_file)) != 0)
+        return rc;
+    need = sizeof a - 1 + json_escape(NULL, (const unsigned char *)o->user, ulen) + sizeof b - 1 +
+           json_escape(NULL, vault_secret_data(pw), vault_secret_len(pw)) + sizeof c - 1;
+    if ((rc = vault_secret_alloc(out, need, &w)) == 0) {
+        memcpy(w, a, sizeof a - 1);
+        k = sizeof a - 1;
+        k += json_escape(w + k, (const unsigned char *)o->user, ulen);
+        memcpy(w + k, b, sizeof b - 1);
+        k += sizeof b - 1;
+        k += json_escape(w + k, vault_secret_data(pw), vault_secret_len(pw));
+        memcpy(w + k, c, sizeof c - 1);
+        vault_secret_seal(*out);
+    }
+    vault_secret_free(pw);
+    return rc;
+}
+
+/* An auth token from this endpoint into header ("Authorization: ..."). */
+static int authenticate(const vault_repository_options *o, const char *endpoint, size_t elen, char *header,
+                        size_t header_len, char *why, size_t why_len)
+{
+    vault_repository_options plain = *o;
+    vault_secret *body = NULL;
+    json_t *ans = NULL;
+    const char *token;
+    int rc;
+
+    if (auth_body(o, &body) != 0) {
+        const vault_error *e = vault_error_last();
+        snprintf(why, why_len, "etcd user %s: %s", o->user, e ? e->message : "no password");
+        return -1;
+    }
+    plain.user = NULL;
+    rc = post_one(&plain, endpoint, elen, "/v3/auth/authenticate", vault_secret_str(body), &ans, why, why_len);
+    vault_secret_free(body);
+    if (rc != 0) {
+        size_t n = strlen(why);
+        snprintf(why + n, why_len - n, " (authenticating etcd user %s)", o->user);
+        return -1;
+    }
+    token = json_string_value(json_object_get(ans, "token"));
+    if (!token || strlen(token) + 16 > header_len) {
+        snprintf(why, why_len, "etcd user %s: no token in the answer", o->user);
+        rc = -1;
+    } else
+        snprintf(header, header_len, "Authorization: %s", token);
+    json_decref(ans);
+    return rc;
+}
+
 /* POST body to one endpoint; 0 and the parsed JSON, or an error text in why. */
 static int post_one(const vault_repository_options *o, const char *endpoint, size_t elen, const char *api,
                     const char *body, json_t **out, char *why, size_t why_len)
 {
-    char url[1024], curl_err[CURL_ERROR_SIZE] = "";
+    char url[1024], curl_err[CURL_ERROR_SIZE] = "", auth[2048] = "";
     response r = {NULL, 0};
     struct curl_slist *headers = NULL;
     long status = 0, timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -200,6 +294,8 @@ static int post_one(const vault_repository_options *o, const char *endpoint, siz
     int rc = -1;
 
     *out = NULL;
+    if (o->user && authenticate(o, endpoint, elen, auth, sizeof auth, why, why_len) != 0)
+        return -1;
     while (elen > 0 && endpoint[elen - 1] == '/')
         elen--;
     snprintf(url, sizeof url, "%.*s%s", (int)elen, endpoint, api);
@@ -208,6 +304,8 @@ static int post_one(const vault_repository_options *o, const char *endpoint, siz
         return -1;
     }
     headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (auth[0])
+        headers = curl_slist_append(headers, auth);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -233,7 +331,21 @@ static int post_one(const vault_repository_options *o, const char *endpoint, siz
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status != 200) {
-        snprintf(why, why_len, "HTTP status %ld", status);
+        /* etcd's own reason (never a value: requests carry sealed values only) */
+        json_t *err = json_loadb(r.data ? r.data : "", r.len, 0, &jerr);
+        const char *msg = json_string_value(json_object_get(err, "error"));
+        if (!msg)
+            msg = json_string_value(json_object_get(err, "message"));
+        char text[201] = "";
+        size_t i;
+        if (!msg && r.data && r.len > 0) { /* a plain-text answer: printable bytes only */
+            for (i = 0; i < r.len && i < 200; i++)
+                text[i] = r.data[i] >= 0x20 && r.data[i] < 0x7f ? r.data[i] : ' ';
+            text[i] = '\0';
+            msg = text;
+        }
+        snprintf(why, why_len, "HTTP status %ld%s%.200s", status, msg && msg[0] ? ": " : "", msg ? msg : "");
+        json_decref(err);
         goto done;
     }
     if (!(*out = json_loadb(r.data ? r.data : "", r.len, 0, &jerr)) || !json_is_object(*out)) {
@@ -247,6 +359,7 @@ done:
     curl_slist_free_all(headers);
     curl_easy_cleanup(c);
     vault_free_ptr(r.data);
+    sodium_memzero(auth, sizeof auth);
     return rc;
 }
 
@@ -619,6 +732,8 @@ static int repo_options(const vault_config *cfg, vault_repository_options *o)
     o->ca_file = setting(cfg, "ca_file");
     o->cert_file = setting(cfg, "cert_file");
     o->key_file = setting(cfg, "key_file");
+    o->user = setting(cfg, "user");
+    o->password_file = setting(cfg, "password_file");
     if (!o->endpoints || !o->prefix)
         return vault_err(VAULT_EFORMAT, "%s: [secret_repository] needs endpoints and prefix",
                          vault_config_path(cfg));
@@ -829,7 +944,7 @@ static int on_watch_progress(void *clientp, curl_off_t a, curl_off_t b, curl_off
 /* One watch stream on one endpoint, until it breaks or the watch stops. */
 static void watch_stream(vault_watch *w, const char *endpoint, size_t elen)
 {
-    char url[1024], rev[32], *key64 = NULL, *end64 = NULL, *body = NULL;
+    char url[1024], rev[32], *key64 = NULL, *end64 = NULL, *body = NULL, auth[2048] = "", why[256];
     struct curl_slist *headers = NULL;
     json_t *req = NULL;
     CURL *c = NULL;
@@ -843,7 +958,11 @@ static void watch_stream(vault_watch *w, const char *endpoint, size_t elen)
                           "start_revision", rev)) ||
         !(body = json_dumps(req, JSON_COMPACT)) || !(c = curl_easy_init()))
         goto done;
+    if (w->ro.user && authenticate(&w->ro, endpoint, elen, auth, sizeof auth, why, sizeof why) != 0)
+        goto done;
     headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (auth[0])
+        headers = curl_slist_append(headers, auth);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -870,6 +989,7 @@ done:
     free(body);
     vault_free_ptr(key64);
     vault_free_ptr(end64);
+    sodium_memzero(auth, sizeof auth);
 }
 
 static void *watch_main(void *arg)

@@ -29,9 +29,12 @@ typedef struct vault_repository_options {
     const char *cert_file;  /**< Client certificate (PEM); NULL for none. */
     const char *key_file;   /**< Its private key (PEM); NULL for none. */
     long timeout_ms;        /**< Per endpoint; 0: 2000. */
+    const char *user;       /**< etcd user (auth enabled); NULL for none. */
+    const char *password_file; /**< Its password: first line of a 0600 file. Required with user. */
 } vault_repository_options;
 
-#define VAULT_REPOSITORY_OPTIONS_INIT { VAULT_REPOSITORY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0 }
+#define VAULT_REPOSITORY_OPTIONS_INIT \
+    { VAULT_REPOSITORY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
 
 /** The sealed values under a prefix, as one fetch saw them. */
 typedef struct vault_repository_values vault_repository_values;

@@ -386,4 +386,38 @@ equals "$st" "0"
 lacks "$(cat "$TMP/render.err")" "rotated-6"
 run 2 "$CT" render "$TMP/live.in" --watch -c "$TMP/a/deployment.toml"
 
+# ---- etcd auth: a user with a password from a file, over TLS -------------------
+tctl user add root --new-user-password rootpw >/dev/null
+tctl user grant-role root root >/dev/null 2>&1 || true
+tctl user add server --new-user-password 'srv"pw\x' >/dev/null
+tctl role add payments >/dev/null
+tctl role grant-permission payments --prefix=true readwrite "$PREFIX" >/dev/null
+tctl user grant-role server payments >/dev/null
+tctl auth enable >/dev/null
+ok
+SPW=$(pwfile 'srv"pw\x')
+# etcd 3.4's gateway refuses, with auth on, a client certificate with a CN
+run 1 "$CT" publish "$TMP/src.toml" "${TLS_OPTS[@]}" --user server --etcd-password-file "$SPW"
+contains "$err" "CommonName"
+mkleaf_nocn() {
+    openssl req -newkey rsa:2048 -nodes -keyout "$TMP/$1.key" -out "$TMP/$1.csr" -subj "/O=payments" 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' >"$TMP/$1.ext"
+    openssl x509 -req -in "$TMP/$1.csr" -CA "$TMP/ca.crt" -CAkey "$TMP/ca.key" -CAcreateserial \
+        -out "$TMP/$1.crt" -days 2 -extfile "$TMP/$1.ext" 2>/dev/null
+}
+mkleaf_nocn nocn
+TLS_OPTS=(--etcd "$TLS_EP" --prefix "$PREFIX" --cacert "$TMP/ca.crt" --cert "$TMP/nocn.crt" --key "$TMP/nocn.key")
+run 1 "$CT" publish "$TMP/src.toml" "${TLS_OPTS[@]}" --user server --etcd-password-file "$(pwfile wrong)"
+contains "$err" "authenticating etcd user server"
+run 0 "$CT" publish "$TMP/src.toml" "${TLS_OPTS[@]}" --user server --etcd-password-file "$SPW"
+equals "$(tctl --user root:rootpw get "${PREFIX}secret7" --print-value-only)" "$(grep '^secret7 ' "$TMP/src.toml" | cut -d'"' -f2)"
+tls_conf "$TMP/a/tls.toml" "$TMP/ca.crt" "$TMP/nocn.crt" "$TMP/nocn.key"
+printf 'user = "server"\npassword_file = "%s"\n' "$SPW" >>"$TMP/a/tls.toml"
+run 0 "$CT" render "$TMP/live.in" -c "$TMP/a/tls.toml" --password-file "$PW_A"
+equals "$out" "db=$(grep -P '^secret6\t' "$TMP/expect.tsv" | cut -f2)"
+chmod 644 "$SPW"
+run 1 "$CT" render "$TMP/live.in" -c "$TMP/a/tls.toml" --password-file "$PW_A"
+contains "$err" "0644"
+lacks "$err" 'srv"pw'
+
 done_tests
