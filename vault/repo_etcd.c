@@ -786,6 +786,11 @@ static int load(const vault_config *cfg, vault_config **out, char **warning, int
             sprintf(*warning, "%s; using the last-known-good cache %s (revision %lld)", fetch_error, cache,
                     vals->revision);
     }
+    if (rc != 0 && !cache) {
+        const vault_error *e = vault_error_last();
+        snprintf(fetch_error, sizeof fetch_error, "%s", e ? e->message : vault_strerror(rc));
+        rc = vault_err(rc, "%s: %s", vault_config_path(cfg), fetch_error);
+    }
     if (rc != 0)
         goto done;
     if (min_rev > 0 && vals->revision < min_rev) {

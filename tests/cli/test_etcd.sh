@@ -190,6 +190,12 @@ server_a 0
 equals "$out" "$(cat "$TMP/app.want")"
 
 run 0 "$CT" check "$TMP/a/nocache.toml" -k "$TMP/a.p12" --password-file "$PW_A"
+# min_revision: an answer older than the operator's minimum is refused
+cp "$TMP/a/nocache.toml" "$TMP/a/minrev.toml"
+printf 'min_revision = "%s"\n' $(($(revision) + 1000)) >>"$TMP/a/minrev.toml"
+server_a 1 minrev
+contains "$err" "older than min_revision"
+equals "$out" ""
 run 0 "$CT" list "$TMP/a/nocache.toml" --json
 equals "$(printf '%s' "$out" | python3 -c 'import json,sys; s=json.load(sys.stdin)["files"][0]["secrets"]; print(len(s), sorted(set(e["state"] for e in s)))')" "100 ['sealed']"
 # every reference must name an alias that etcd has
@@ -210,6 +216,7 @@ stop_member 1
 # no quorum: without a cache, fail closed naming every endpoint
 server_a 1 nocache
 for i in 0 1 2; do contains "$err" "$(client "$i")"; done
+contains "$err" "nocache.toml"
 equals "$out" ""
 # with the cache: start, and say so
 server_a 0
