@@ -286,5 +286,6 @@ int cmd_render(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_recipients(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
 
 #endif

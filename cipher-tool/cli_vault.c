@@ -20,5 +20,9 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     o.payload = k;
     rc = vault_open(out, &o);
     cli_keystore_clear(k); /* no password kept after the open */
-    return rc == 0 ? EXIT_OK : cli_keystore_fail(k, rc);
+    if (rc != 0)
+        return cli_keystore_fail(k, rc);
+    if (vault_warning(*out))
+        cli_warning("%s: %s", config, vault_warning(*out));
+    return EXIT_OK;
 }

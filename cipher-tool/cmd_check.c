@@ -77,7 +77,8 @@ static int says_pkcs1(const char *value)
 
 static int check_file(const char *path, vault_opener *opener, int no_pkcs1, report *r)
 {
-    vault_config *cfg = NULL;
+    vault_config *cfg = NULL, *repo = NULL;
+    const vault_config *secrets;
     size_t i, idx;
 
     if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0) {
@@ -85,11 +86,19 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
         problem(r, path, 0, "", "unreadable", e ? e->message : "cannot read");
         return 0;
     }
-    for (i = 0; i < vault_config_count(cfg); i++) {
+    /* With a [secret_repository] the secrets are the repository's. */
+    if (vault_repository_config(&repo, cfg) != 0) {
+        const vault_error *e = vault_error_last();
+        problem(r, path, 0, "", "secret repository", e ? e->message : "cannot be read");
+        vault_config_free(cfg);
+        return 0;
+    }
+    secrets = repo ? repo : cfg;
+    for (i = 0; i < vault_config_count(secrets); i++) {
         const vault_config_entry *e;
         vault_secret *plain = NULL;
         unsigned int flags = 0;
-        vault_config_entry_at(cfg, i, &e);
+        vault_config_entry_at(secrets, i, &e);
         if (e->state == VAULT_VALUE_PLAIN)
             problem(r, path, e->line, e->alias, "plain text secret", NULL);
         else if (e->state == VAULT_VALUE_EMPTY)
@@ -110,9 +119,12 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
     for (i = 0; i < vault_config_ref_count(cfg); i++) {
         const vault_config_ref *ref;
         vault_config_ref_at(cfg, i, &ref);
-        if (vault_config_find(cfg, ref->alias, &idx) != 0)
-            problem(r, path, ref->line, ref->alias, "reference to a missing alias", NULL);
+        if (vault_config_find(secrets, ref->alias, &idx) != 0)
+            problem(r, path, ref->line, ref->alias,
+                    repo ? "reference to an alias missing from the secret repository"
+                         : "reference to a missing alias", NULL);
     }
+    vault_config_free(repo);
     vault_config_free(cfg);
     return 0;
 }
@@ -258,14 +270,20 @@ int cmd_list(int argc, char **argv)
         return cli_usage_error("list", "expected one or more FILEs");
     files = json_array();
     for (i = optind; i < argc; i++) {
-        vault_config *cfg = NULL;
+        vault_config *cfg = NULL, *repo = NULL;
         json_t *arr = json_array(), *f = json_object();
         size_t j;
-        if (vault_config_open(&cfg, argv[i], VAULT_CONFIG_AUTO) != 0) {
+        if (vault_config_open(&cfg, argv[i], VAULT_CONFIG_AUTO) != 0 ||
+            vault_repository_config(&repo, cfg) != 0) {
             rc = cli_fail(VAULT_ERROR, NULL);
             json_decref(arr);
             json_decref(f);
+            vault_config_free(cfg);
             continue;
+        }
+        if (repo) { /* the secrets are the repository's */
+            vault_config_free(cfg);
+            cfg = repo;
         }
         if (!json)
             printf("%s:\n", argv[i]);

@@ -4,8 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char exec_usage[] =
@@ -26,6 +28,11 @@ static const char exec_usage[] =
     "  -e, --env NAME=ALIAS        put the secret of ALIAS in variable NAME (repeatable)\n"
     "      --fd N=ALIAS            give COMMAND the secret of ALIAS on descriptor N\n"
     "                              (repeatable; 0 is standard input)\n"
+    "      --watch                 CONFIG has an etcd [secret_repository]: stay as the\n"
+    "                              parent of COMMAND and signal it when a secret it was\n"
+    "                              given changes there (COMMAND's exit status is ours)\n"
+    "      --signal SIG            the signal --watch sends: HUP (default), TERM, USR1,\n"
+    "                              USR2, INT\n"
     CLI_KEYSTORE_OPTIONS_HELP
     "\n"
     "The store password is read from the terminal unless a password option is given.\n"
@@ -34,7 +41,7 @@ static const char exec_usage[] =
     "  cipher-tool exec -c repository/conf/deployment.toml --password-file ks-pass \\\n"
     "      --env PGPASSWORD=db_password -- psql -h db.example.com -U app\n";
 
-enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_FD, OPT_NO_PKCS1 };
+enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_FD, OPT_NO_PKCS1, OPT_WATCH, OPT_SIGNAL };
 
 #define MAX_GRANTS 64
 
@@ -51,7 +58,23 @@ typedef struct exec_args {
     grant grants[MAX_GRANTS];
     size_t count;
     char **command;
+    int watch;
+    int signal;
 } exec_args;
+
+static int signal_from_name(const char *name)
+{
+    static const struct { const char *name; int sig; } table[] = {
+        {"HUP", SIGHUP}, {"TERM", SIGTERM}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"INT", SIGINT}};
+    size_t i;
+
+    if (strncmp(name, "SIG", 3) == 0)
+        name += 3;
+    for (i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(name, table[i].name) == 0)
+            return table[i].sig;
+    return -1;
+}
 
 /* NAME=ALIAS or N=ALIAS: split in place at the first '='. */
 static int add_grant(exec_args *a, char *arg, int is_fd)
@@ -89,6 +112,8 @@ static int parse_args(exec_args *a, int argc, char **argv)
         {"env", required_argument, NULL, 'e'},
         {"fd", required_argument, NULL, OPT_FD},
         {"no-pkcs1", no_argument, NULL, OPT_NO_PKCS1},
+        {"watch", no_argument, NULL, OPT_WATCH},
+        {"signal", required_argument, NULL, OPT_SIGNAL},
         {"help", no_argument, NULL, 'h'},
         CLI_KEYSTORE_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
@@ -110,6 +135,11 @@ static int parse_args(exec_args *a, int argc, char **argv)
         case OPT_FD:
             if ((rc = add_grant(a, optarg, opt == OPT_FD)) != EXIT_OK)
                 return rc;
+            break;
+        case OPT_WATCH: a->watch = 1; break;
+        case OPT_SIGNAL:
+            if ((a->signal = signal_from_name(optarg)) < 0)
+                return cli_usage_error("exec", "unknown signal \"%s\"", optarg);
             break;
         case 'h': fputs(exec_usage, stdout); return -1;
         default: return cli_usage_error("exec", "bad option");
@@ -214,6 +244,79 @@ static int place_pipes(const exec_args *a, int *pipes)
     return EXIT_OK;
 }
 
+/* ---- --watch ------------------------------------------------------------ */
+
+static volatile sig_atomic_t child_pid;
+
+static void forward_signal(int sig)
+{
+    if (child_pid > 0)
+        kill((pid_t)child_pid, sig);
+}
+
+static void on_change(vault *fresh, const char *const *changed, size_t n, const char *error, void *payload)
+{
+    const exec_args *a = payload;
+    size_t i, j;
+
+    (void)error;
+    vault_free(fresh);
+    for (i = 0; i < n; i++)
+        for (j = 0; j < a->count; j++)
+            if (strcmp(changed[i], a->grants[j].alias) == 0) {
+                fprintf(stderr, "cipher-tool: %s: \"%s\" changed; signalling %s\n", a->config, changed[i],
+                        a->command[0]);
+                kill((pid_t)child_pid, a->signal);
+                return;
+            }
+}
+
+/* Run COMMAND as a child, signal it on changes of its secrets, and exit as
+ * it does. The watch starts after fork(): the child never has its thread. */
+static int run_watched(exec_args *a, int *pipes)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_watch *w = NULL;
+    struct sigaction sa;
+    int status = 0, rc;
+    pid_t pid;
+    size_t i;
+
+    fflush(NULL);
+    if ((pid = fork()) < 0) {
+        cli_error("cannot fork: %s", strerror(errno));
+        return EXIT_FAIL;
+    }
+    if (pid == 0) {
+        if (place_pipes(a, pipes) == EXIT_OK)
+            execvp(a->command[0], a->command);
+        cli_error("cannot run %s: %s", a->command[0], strerror(errno));
+        _exit(127);
+    }
+    child_pid = pid;
+    for (i = 0; i < a->count; i++)
+        if (pipes[i] >= 0) {
+            close(pipes[i]);
+            pipes[i] = -1;
+        }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    o.config = a->config;
+    o.secret_conf = a->secret_conf;
+    if ((rc = vault_watch_new(&w, &o, VAULT_WATCH_ALIASES_ONLY, on_change, a)) != 0) {
+        cli_fail(rc, NULL);
+        cli_warning("%s: not watching; %s runs on", a->config, a->command[0]);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    vault_watch_free(w);
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 /* The keystore password is no business of the program: not in its
  * environment, not on an inherited descriptor. */
 static void forget_password_sources(const cli_keystore *k)
@@ -235,6 +338,7 @@ int cmd_exec(int argc, char **argv)
     int rc;
 
     memset(&a, 0, sizeof a);
+    a.signal = SIGHUP;
     for (i = 0; i < MAX_GRANTS; i++)
         pipes[i] = -1;
     cli_keystore_init(&a.key, "keystore");
@@ -250,6 +354,10 @@ int cmd_exec(int argc, char **argv)
     vault_free(v);
     v = NULL;
     cli_keystore_clear(&a.key);
+    if (a.watch) {
+        rc = run_watched(&a, pipes);
+        goto done;
+    }
     if ((rc = place_pipes(&a, pipes)) != EXIT_OK)
         goto done;
     execvp(a.command[0], a.command);

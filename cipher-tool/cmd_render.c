@@ -2,6 +2,8 @@
 #include "cli_vault.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,6 +30,10 @@ static const char render_usage[] =
     "                              instead of standard output\n"
     "      --xml                   TEMPLATE is XML with svns:secretAlias marks\n"
     "      --text                  TEMPLATE is text, even when named *.xml\n"
+    "      --watch                 CONFIG has an etcd [secret_repository]: keep running and\n"
+    "                              render OUT again whenever a value changes there, until\n"
+    "                              SIGTERM or SIGINT (needs -o; a password file is read\n"
+    "                              again each time)\n"
     CLI_KEYSTORE_OPTIONS_HELP
     "\n"
     "The store password is read from the terminal unless a password option is given.\n"
@@ -36,7 +42,7 @@ static const char render_usage[] =
     "  cipher-tool render app.conf.in -o app.conf -c repository/conf/deployment.toml \\\n"
     "      --password-file /run/secrets/ks-pass\n";
 
-enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_XML, OPT_TEXT, OPT_NO_PKCS1 };
+enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_XML, OPT_TEXT, OPT_NO_PKCS1, OPT_WATCH };
 
 typedef struct render_args {
     cli_keystore key;
@@ -45,6 +51,7 @@ typedef struct render_args {
     const char *secret_conf;
     const char *output;
     int xml; /* -1: from the name */
+    int watch;
 } render_args;
 
 static int parse_args(render_args *a, int argc, char **argv)
@@ -56,6 +63,7 @@ static int parse_args(render_args *a, int argc, char **argv)
         {"xml", no_argument, NULL, OPT_XML},
         {"text", no_argument, NULL, OPT_TEXT},
         {"no-pkcs1", no_argument, NULL, OPT_NO_PKCS1},
+        {"watch", no_argument, NULL, OPT_WATCH},
         {"help", no_argument, NULL, 'h'},
         CLI_KEYSTORE_LONG_OPTIONS,
         {NULL, 0, NULL, 0}};
@@ -75,6 +83,7 @@ static int parse_args(render_args *a, int argc, char **argv)
         case OPT_XML: a->xml = 1; break;
         case OPT_TEXT: a->xml = 0; break;
         case OPT_NO_PKCS1: a->key.no_pkcs1 = 1; break;
+        case OPT_WATCH: a->watch = 1; break;
         case 'h': fputs(render_usage, stdout); return -1;
         default: return cli_usage_error("render", "bad option");
         }
@@ -83,6 +92,8 @@ static int parse_args(render_args *a, int argc, char **argv)
         return cli_usage_error("render", optind < argc ? "one TEMPLATE expected" : "TEMPLATE missing");
     if (!a->config)
         return cli_usage_error("render", "--config CONFIG is required");
+    if (a->watch && !a->output)
+        return cli_usage_error("render", "--watch needs -o OUT");
     a->template_path = argv[optind];
     if (a->xml < 0) {
         size_t n = strlen(a->template_path);
@@ -144,11 +155,107 @@ static int write_stdout(const vault_secret *s)
     return EXIT_OK;
 }
 
+/* Open the vault, expand, write: one rendering. */
+static int render_once(render_args *a, const char *text, size_t len)
+{
+    vault *v = NULL;
+    vault_secret *out = NULL;
+    int rc;
+
+    if ((rc = cli_vault_open(&v, &a->key, a->config, a->secret_conf)) != EXIT_OK)
+        return rc;
+    rc = a->xml ? vault_expand_xml(v, text, len, a->template_path, &out) : vault_expand(v, text, &out);
+    if (rc != 0)
+        rc = cli_fail(rc, NULL);
+    else if (!a->output)
+        rc = write_stdout(out);
+    else if ((rc = vault_file_write_private(a->output, vault_secret_data(out),
+                                            vault_secret_len(out))) != 0) {
+        /* OUT is judged on the descriptor opened to replace it, after the
+         * secrets were resolved, not before the keystore was opened. */
+        int perm = rc == VAULT_EPERM;
+        rc = cli_fail(rc, "cannot write the rendered file");
+        if (perm)
+            cli_hint("remove it or write to a new name; OUT must be your own 0600 file");
+    } else
+        rc = EXIT_OK;
+    vault_secret_free(out);
+    vault_free(v);
+    return rc;
+}
+
+/* ---- --watch: the watch thread and the signals wake the main loop ---------- */
+
+static int wake_pipe[2] = {-1, -1};
+
+static void wake(char why)
+{
+    ssize_t n = write(wake_pipe[1], &why, 1);
+    (void)n;
+}
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    wake('q');
+}
+
+static void on_change(vault *fresh, const char *const *changed, size_t n, const char *error, void *payload)
+{
+    (void)fresh; /* NULL: the aliases are enough, rendering opens the config again */
+    (void)changed;
+    (void)n;
+    (void)error;
+    (void)payload;
+    wake('c');
+}
+
+static int watch_and_render(render_args *a, const char *text, size_t len)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_watch *w = NULL;
+    struct sigaction sa;
+    int rc;
+    char why = 0;
+
+    if (pipe2(wake_pipe, O_CLOEXEC) != 0) {
+        cli_error("cannot create a pipe: %s", strerror(errno));
+        return EXIT_FAIL;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    o.config = a->config;
+    o.secret_conf = a->secret_conf;
+    if ((rc = vault_watch_new(&w, &o, VAULT_WATCH_ALIASES_ONLY, on_change, NULL)) != 0) {
+        rc = cli_fail(rc, NULL);
+        goto done;
+    }
+    /* Watching first: a change during the first rendering is not lost. */
+    if ((rc = render_once(a, text, len)) != EXIT_OK)
+        goto done;
+    for (;;) {
+        ssize_t n = read(wake_pipe[0], &why, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || why == 'q')
+            break;
+        /* A failed rendering leaves OUT as it was and keeps watching. */
+        if (render_once(a, text, len) == EXIT_OK)
+            fprintf(stderr, "cipher-tool: %s: rendered again after a change in the repository\n", a->output);
+    }
+    rc = EXIT_OK;
+done:
+    vault_watch_free(w);
+    close(wake_pipe[0]);
+    close(wake_pipe[1]);
+    return rc;
+}
+
 int cmd_render(int argc, char **argv)
 {
     render_args a;
-    vault *v = NULL;
-    vault_secret *out = NULL;
     char *text = NULL;
     size_t len = 0;
     int rc;
@@ -159,32 +266,10 @@ int cmd_render(int argc, char **argv)
     rc = parse_args(&a, argc, argv);
     if (rc != EXIT_OK)
         goto done;
-    if ((rc = read_template(a.template_path, &text, &len)) != EXIT_OK ||
-        (rc = cli_vault_open(&v, &a.key, a.config, a.secret_conf)) != EXIT_OK)
+    if ((rc = read_template(a.template_path, &text, &len)) != EXIT_OK)
         goto done;
-    rc = a.xml ? vault_expand_xml(v, text, len, a.template_path, &out) : vault_expand(v, text, &out);
-    if (rc != 0) {
-        rc = cli_fail(rc, NULL);
-        goto done;
-    }
-    if (!a.output) {
-        rc = write_stdout(out);
-        goto done;
-    }
-    /* OUT is judged now, on the descriptor opened to replace it, not
-     * before the keystore was opened. */
-    rc = vault_file_write_private(a.output, vault_secret_data(out), vault_secret_len(out));
-    if (rc != 0) {
-        int perm = rc == VAULT_EPERM;
-        rc = cli_fail(rc, "cannot write the rendered file");
-        if (perm)
-            cli_hint("remove it or write to a new name; OUT must be your own 0600 file");
-        goto done;
-    }
-    rc = EXIT_OK;
+    rc = a.watch ? watch_and_render(&a, text, len) : render_once(&a, text, len);
 done:
-    vault_secret_free(out);
-    vault_free(v);
     free(text);
     cli_keystore_clear(&a.key);
     return rc < 0 ? EXIT_OK : rc;

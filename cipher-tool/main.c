@@ -18,6 +18,7 @@ static const cli_command commands[] = {
     {"rotate", cmd_rotate, "re-encrypt the sealed values of config files for a new key", NULL},
     {"recipients", cmd_recipients, "add or remove recipients of native values (no re-encryption)",
      "add remove"},
+    {"publish", cmd_publish, "write the sealed values of config files to an etcd repository", NULL},
     {"keystore", cmd_keystore, "list a keystore's entries, verify a certificate chain", "list verify"},
     {"textconv", cmd_textconv, "print a config with each secret replaced by a stable summary (git diff)",
      NULL},

@@ -2,6 +2,7 @@
  * or on first use), look them up, expand references in text and XML. */
 #include "conf_internal.h"
 #include "keystore_internal.h"
+#include "repo_etcd.h"
 #include "runtime_internal.h"
 #include "vault/config.h"
 #include "vault/xml.h"
@@ -49,6 +50,7 @@ struct vault {
     pthread_mutex_t lock;   /* lazy mode: guards resolving an entry */
     int lock_ready;
     vault_store *store;     /* the secrets, guarded; NULL when there are no entries */
+    char *warning;          /* for the caller (e.g. the repository's cache was used), or NULL */
 };
 
 /* ---- passwords -------------------------------------------------------------- */
@@ -362,6 +364,21 @@ static int resolve_all(vault *v)
                      v->count, list);
 }
 
+/* A config naming a secret repository takes its secrets from there. */
+static int use_repository(vault *v, vault_config **cfg)
+{
+    vault_config *repo = NULL;
+    int rc;
+
+    if (vault_config_get_type(*cfg) != VAULT_CONFIG_TOML)
+        return 0;
+    if ((rc = repo_etcd_load(*cfg, &repo, &v->warning)) != 0 || !repo)
+        return rc;
+    vault_config_free(*cfg);
+    *cfg = repo;
+    return 0;
+}
+
 static int check_options(vault **out, const vault_options *opts)
 {
     if (!out)
@@ -401,7 +418,7 @@ int vault_open(vault **out, const vault_options *opts)
     loc.parsed = NULL;
     if ((rc = bridge_init(&v->bridge, opts)) != 0 ||
         (!cfg && (rc = conf_open_for_reading(&cfg, loc.config, loc.type)) != 0) ||
-        (rc = load_entries(v, cfg)) != 0)
+        (rc = use_repository(v, &cfg)) != 0 || (rc = load_entries(v, cfg)) != 0)
         goto done;
     if (sealed_count(v) > 0 && (rc = open_keystore(v, &loc, opts)) != 0)
         goto done;
@@ -582,6 +599,11 @@ const char *vault_alias_at(const vault *v, size_t i)
     return v && i < v->count ? v->entries[i].alias : NULL;
 }
 
+const char *vault_warning(const vault *v)
+{
+    return v ? v->warning : NULL;
+}
+
 const char *vault_path(const vault *v)
 {
     return v ? v->path : NULL;
@@ -609,5 +631,6 @@ void vault_free(vault *v)
     vault_free_ptr(v->entries);
     vault_free_ptr(v->sorted);
     vault_free_ptr(v->path);
+    vault_free_ptr(v->warning);
     vault_free_ptr(v);
 }

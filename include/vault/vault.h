@@ -29,6 +29,7 @@
 #include "keystore.h"
 #include "cipher.h"
 #include "config.h"
+#include "repository.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,170 @@
+/* cipher-tool publish: copy the sealed values of config files into an etcd
+ * secret repository in one transaction (docs/FLEET.md). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char publish_usage[] =
+    "usage: cipher-tool publish FILE... --etcd ENDPOINTS --prefix PREFIX [options]\n"
+    "\n"
+    "Write every sealed value of the files' [secrets] to etcd under PREFIX+alias,\n"
+    "all in one transaction: either every value is written or none. A plain text\n"
+    "or empty value, or an alias in two files, fails the whole publish before\n"
+    "anything is sent. etcd only ever receives sealed values.\n"
+    "\n"
+    "options:\n"
+    "      --etcd ENDPOINTS        comma-separated member URLs, tried in turn\n"
+    "      --prefix PREFIX         key prefix, e.g. /vault/payments/\n"
+    "      --if-revision N         write only if no key under PREFIX changed after\n"
+    "                              revision N (compare-and-swap)\n"
+    "      --prune                 delete the keys under PREFIX no file has any more\n"
+    "      --cacert FILE           CA of the members' certificates (default: system CAs)\n"
+    "      --cert FILE             client certificate (PEM)\n"
+    "      --key FILE              its private key (PEM)\n"
+    "      --timeout-ms N          per endpoint (default 2000)\n"
+    "      --user USER             etcd user, when the cluster has auth enabled\n"
+    "      --etcd-password-file F  its password, first line of F (mode 0600)\n"
+    "  -h, --help                  this text\n"
+    "\n"
+    "The revision written is printed on standard output.\n"
+    "\n"
+    "example:\n"
+    "  cipher-tool publish deployment.toml --etcd https://10.0.0.1:2379 --prefix /vault/payments/\n";
+
+enum { OPT_ETCD = OPT_FIRST_COMMAND_OPTION, OPT_KEY_PREFIX, OPT_IF_REVISION, OPT_PRUNE, OPT_CA_CERT, OPT_CLIENT_CERT,
+       OPT_CLIENT_KEY, OPT_TIMEOUT_MS, OPT_USER, OPT_ETCD_PASSWORD_FILE };
+
+static int parse_number(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0' && *out >= 0 ? 0 : -1;
+}
+
+/* Gather the sealed values of every file; refuse anything not sealed. */
+static int collect(char **files, int nfiles, vault_config ***cfgs, const char ***aliases,
+                   const char ***values, size_t *n)
+{
+    size_t total = 0, i, j;
+    int f, rc;
+
+    *cfgs = calloc((size_t)nfiles, sizeof **cfgs);
+    if (!*cfgs)
+        return cli_fail(VAULT_ENOMEM, "out of memory");
+    for (f = 0; f < nfiles; f++) {
+        if ((rc = vault_config_open(&(*cfgs)[f], files[f], VAULT_CONFIG_AUTO)) != 0)
+            return cli_fail(rc, files[f]);
+        total += vault_config_count((*cfgs)[f]);
+    }
+    *aliases = calloc(total ? total : 1, sizeof **aliases);
+    *values = calloc(total ? total : 1, sizeof **values);
+    if (!*aliases || !*values)
+        return cli_fail(VAULT_ENOMEM, "out of memory");
+    for (f = 0; f < nfiles; f++) {
+        for (i = 0; i < vault_config_count((*cfgs)[f]); i++) {
+            const vault_config_entry *e;
+            if ((rc = vault_config_entry_at((*cfgs)[f], i, &e)) != 0)
+                return cli_fail(rc, files[f]);
+            if (e->state != VAULT_VALUE_SEALED) {
+                cli_error("alias \"%s\" in %s is %s, not sealed: nothing published", e->alias, files[f],
+                          e->state == VAULT_VALUE_PLAIN ? "plain text" : "empty");
+                cli_hint("seal it first: cipher-tool seal %s", files[f]);
+                return EXIT_FAIL;
+            }
+            for (j = 0; j < *n; j++)
+                if (strcmp((*aliases)[j], e->alias) == 0) {
+                    cli_error("alias \"%s\" is in more than one file (again in %s): nothing published",
+                              e->alias, files[f]);
+                    return EXIT_FAIL;
+                }
+            (*aliases)[*n] = e->alias;
+            (*values)[*n] = e->value;
+            (*n)++;
+        }
+    }
+    return EXIT_OK;
+}
+
+int cmd_publish(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"etcd", required_argument, NULL, OPT_ETCD},
+        {"prefix", required_argument, NULL, OPT_KEY_PREFIX},
+        {"if-revision", required_argument, NULL, OPT_IF_REVISION},
+        {"prune", no_argument, NULL, OPT_PRUNE},
+        {"cacert", required_argument, NULL, OPT_CA_CERT},
+        {"cert", required_argument, NULL, OPT_CLIENT_CERT},
+        {"key", required_argument, NULL, OPT_CLIENT_KEY},
+        {"timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS},
+        {"user", required_argument, NULL, OPT_USER},
+        {"etcd-password-file", required_argument, NULL, OPT_ETCD_PASSWORD_FILE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    vault_repository_options ro = VAULT_REPOSITORY_OPTIONS_INIT;
+    vault_config **cfgs = NULL;
+    const char **aliases = NULL, **values = NULL;
+    long long if_revision = -1, timeout;
+    int64_t written = -1;
+    unsigned int flags = 0;
+    size_t n = 0;
+    int c, f, nfiles, ret, rc;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ETCD: ro.endpoints = optarg; break;
+        case OPT_KEY_PREFIX: ro.prefix = optarg; break;
+        case OPT_IF_REVISION:
+            if (parse_number(optarg, &if_revision) != 0)
+                return cli_usage_error("publish", "--if-revision wants a revision number, not \"%s\"", optarg);
+            break;
+        case OPT_PRUNE: flags |= VAULT_PUBLISH_PRUNE; break;
+        case OPT_CA_CERT: ro.ca_file = optarg; break;
+        case OPT_CLIENT_CERT: ro.cert_file = optarg; break;
+        case OPT_CLIENT_KEY: ro.key_file = optarg; break;
+        case OPT_TIMEOUT_MS:
+            if (parse_number(optarg, &timeout) != 0 || timeout == 0 || timeout > 600000)
+                return cli_usage_error("publish", "--timeout-ms wants 1 to 600000, not \"%s\"", optarg);
+            ro.timeout_ms = (long)timeout;
+            break;
+        case OPT_USER: ro.user = optarg; break;
+        case OPT_ETCD_PASSWORD_FILE: ro.password_file = optarg; break;
+        case 'h': fputs(publish_usage, stdout); return EXIT_OK;
+        default: return cli_usage_error("publish", "unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    nfiles = argc - optind;
+    if (nfiles < 1)
+        return cli_usage_error("publish", "no config file given");
+    if (!ro.endpoints || !ro.prefix || !ro.prefix[0])
+        return cli_usage_error("publish", "--etcd and --prefix are required");
+    if (!ro.cert_file != !ro.key_file)
+        return cli_usage_error("publish", "--cert and --key go together");
+    if (!ro.user != !ro.password_file)
+        return cli_usage_error("publish", "--user and --etcd-password-file go together");
+    ret = collect(argv + optind, nfiles, &cfgs, &aliases, &values, &n);
+    if (ret == EXIT_OK) {
+        rc = vault_repository_publish(&ro, aliases, values, n, (int64_t)if_revision, flags, &written);
+        if (rc != 0) {
+            const vault_error *e = vault_error_last();
+            cli_error("%s%s: nothing published under %s: %s", argv[optind], nfiles > 1 ? " (and the others)" : "",
+                      ro.prefix, e && e->message[0] ? e->message : vault_strerror(rc));
+            ret = EXIT_FAIL;
+        }
+        else if (printf("%lld\n", (long long)written) < 0 || fflush(stdout) != 0)
+            ret = EXIT_FAIL;
+        else
+            fprintf(stderr, "cipher-tool: published %zu sealed values under %s at revision %lld\n", n,
+                    ro.prefix, (long long)written);
+    }
+    for (f = 0; cfgs && f < nfiles; f++)
+        vault_config_free(cfgs[f]);
+    free(cfgs);
+    free(aliases);
+    free(values);
+    return ret;
+}

@@ -1,0 +1,150 @@
+/*
+ * libvault: secret repositories. Sealed values served from an etcd 3.4
+ * cluster (docs/FLEET.md): published by the operator, fetched and opened
+ * locally by vault_open() when the configuration has a [secret_repository]
+ * table. The repository only ever holds sealed values.
+ */
+#ifndef VAULT_REPOSITORY_H
+#define VAULT_REPOSITORY_H
+
+#include "common.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vault;
+struct vault_options;
+
+#define VAULT_REPOSITORY_OPTIONS_VERSION 1
+
+/** Where an etcd repository is and how to reach it. */
+typedef struct vault_repository_options {
+    unsigned int version;   /**< VAULT_REPOSITORY_OPTIONS_VERSION */
+    const char *endpoints;  /**< Comma-separated URLs, tried in turn. Required. */
+    const char *prefix;     /**< Key prefix; the alias is the rest of the key. Required. */
+    const char *ca_file;    /**< CA bundle for the members' certificates; NULL: system CAs. */
+    const char *cert_file;  /**< Client certificate (PEM); NULL for none. */
+    const char *key_file;   /**< Its private key (PEM); NULL for none. */
+    long timeout_ms;        /**< Per endpoint; 0: 2000. */
+    const char *user;       /**< etcd user (auth enabled); NULL for none. */
+    const char *password_file; /**< Its password: first line of a 0600 file. Required with user. */
+} vault_repository_options;
+
+#define VAULT_REPOSITORY_OPTIONS_INIT \
+    { VAULT_REPOSITORY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
+
+/** The sealed values under a prefix, as one fetch saw them. */
+typedef struct vault_repository_values vault_repository_values;
+
+/**
+ * Fetch every value under the prefix in one request.
+ * @param out receives the values; free with vault_repository_values_free().
+ * @return 0; VAULT_EIO when no endpoint answers (the message names each
+ *         endpoint and its error); VAULT_EFORMAT for an answer that is not
+ *         etcd's; VAULT_EINVAL, VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_repository_fetch(vault_repository_values **out,
+                                         const vault_repository_options *opts);
+
+/** Number of values; alias and sealed text of value i (owned by values). */
+VAULT_EXTERN(size_t) vault_repository_values_count(const vault_repository_values *vals);
+VAULT_EXTERN(const char *) vault_repository_values_alias(const vault_repository_values *vals, size_t i);
+VAULT_EXTERN(const char *) vault_repository_values_value(const vault_repository_values *vals, size_t i);
+/** The etcd revision the values were read at. */
+VAULT_EXTERN(int64_t) vault_repository_values_revision(const vault_repository_values *vals);
+
+/** Free values. NULL-safe. */
+VAULT_EXTERN(void) vault_repository_values_free(vault_repository_values *vals);
+
+/** vault_repository_publish() flags. */
+enum {
+    /** Delete the keys under the prefix that are not published now. */
+    VAULT_PUBLISH_PRUNE = 1
+};
+
+/**
+ * Write sealed values under the prefix in one etcd transaction: all or
+ * nothing. Plain ("[...]") or empty values are refused before anything is
+ * sent.
+ * @param aliases, values n aliases and their sealed texts.
+ * @param if_revision when >= 0, write only if no key under the prefix was
+ *        modified after this revision; -1 for no condition.
+ * @param revision_out optional; receives the revision of the write.
+ * @return 0; VAULT_EFORMAT for a value that is not sealed (naming the
+ *         alias); VAULT_ERROR when the if_revision comparison failed
+ *         (nothing written); VAULT_EIO when no endpoint answers;
+ *         VAULT_EINVAL, VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
+                                           const char *const *aliases, const char *const *values,
+                                           size_t n, int64_t if_revision, unsigned int flags,
+                                           int64_t *revision_out);
+
+struct vault_config;
+
+/**
+ * The repository's values as a configuration, when cfg (a deployment.toml)
+ * has a [secret_repository]: one fetch; its entries are the repository's
+ * aliases and sealed values (line 0), for reading only. The cache is
+ * neither read nor written.
+ * @param out receives the config, or NULL when cfg names no repository;
+ *        free with vault_config_free().
+ * @return 0; VAULT_EFORMAT for an unsupported or incomplete
+ *         [secret_repository]; the errors of vault_repository_fetch().
+ */
+VAULT_EXTERN(int) vault_repository_config(struct vault_config **out, const struct vault_config *cfg);
+
+/**
+ * A warning from vault_open() the caller should show, e.g. that the
+ * repository did not answer and the last-known-good cache was used; NULL
+ * when there is none. Owned by the vault.
+ */
+VAULT_EXTERN(const char *) vault_warning(const struct vault *v);
+
+/* ---- watching ------------------------------------------------------------ */
+
+/** A watch on the repository of a configuration. */
+typedef struct vault_watch vault_watch;
+
+/**
+ * Called from the watch's own thread after values under the prefix
+ * changed. The configuration was opened again before the call: fresh is
+ * the new vault, now the caller's (free it with vault_free() once it
+ * replaced the old one; the old vault and the secrets taken from it stay
+ * valid until released). changed lists the aliases whose keys changed or
+ * were deleted (owned by the watch, valid during the call). When opening
+ * again failed, fresh is NULL and error says why (no secret in it).
+ */
+typedef void (*vault_watch_cb)(struct vault *fresh, const char *const *changed, size_t n_changed,
+                               const char *error, void *payload);
+
+/** vault_watch_new() flags. */
+enum {
+    /** Only tell which aliases changed: nothing is opened, fresh is NULL,
+     *  and no password is asked for. */
+    VAULT_WATCH_ALIASES_ONLY = 1
+};
+
+/**
+ * Watch the repository named by opts->config's [secret_repository] and call
+ * cb on every change. opts and everything it points to (the password
+ * callback and its payload: passwords are asked for again at each change)
+ * must stay valid until vault_watch_free(). Lost connections are retried
+ * on every endpoint, resuming after the last revision seen.
+ * @return 0; VAULT_EINVAL when the config names no repository; VAULT_EIO
+ *         when no endpoint answers at start; VAULT_ENOMEM, VAULT_ERROR.
+ */
+VAULT_EXTERN(int) vault_watch_new(vault_watch **out, const struct vault_options *opts, unsigned int flags,
+                                  vault_watch_cb cb, void *payload);
+
+/** Stop watching (joins the thread; cb is not called afterwards). NULL-safe. */
+VAULT_EXTERN(void) vault_watch_free(vault_watch *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

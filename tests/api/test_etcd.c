@@ -1,0 +1,261 @@
+/* The etcd repository through the public headers only. Without a cluster:
+ * failing closed naming every endpoint, publishing refusing plain values
+ * before sending anything. With VAULT_ETCD_CONFIG set (tests/cli/test_etcd.sh
+ * runs this binary against a real cluster): a "server" resolving every
+ * secret of the repository, live or from the cache as VAULT_ETCD_MODE says. */
+#include <vault.h>
+#include <vault/repository.h>
+#include <vault/vault.h>
+
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *last_message(void)
+{
+    const vault_error *e = vault_error_last();
+    return e ? e->message : "(no message)";
+}
+
+/* A loopback port nothing listens on. */
+static int closed_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    cr_assert(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f && fputs(text, f) >= 0 && fclose(f) == 0);
+}
+
+Test(etcd, unreachable_without_cache_fails_closed_naming_every_endpoint)
+{
+    const char *dir = test_tmpdir();
+    char conf[600], text[1024], ep1[64], ep2[64];
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault *v = NULL;
+
+    snprintf(ep1, sizeof ep1, "http://127.0.0.1:%d", closed_port());
+    snprintf(ep2, sizeof ep2, "http://127.0.0.1:%d", closed_port());
+    snprintf(conf, sizeof conf, "%s/deployment.toml", dir);
+    snprintf(text, sizeof text,
+             "[secret_repository]\ntype = \"etcd\"\nendpoints = \"%s,%s\"\nprefix = \"/vault/x/\"\n", ep1, ep2);
+    write_file(conf, text);
+    o.config = conf;
+    cr_assert_eq(vault_open(&v, &o), VAULT_EIO, "%s", last_message());
+    cr_assert_null(v);
+    cr_assert(strstr(last_message(), ep1), "%s", last_message());
+    cr_assert(strstr(last_message(), ep2), "%s", last_message());
+    unlink(conf);
+}
+
+Test(etcd, unknown_repository_type_is_refused)
+{
+    const char *dir = test_tmpdir();
+    char conf[600];
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault *v = NULL;
+
+    snprintf(conf, sizeof conf, "%s/deployment.toml", dir);
+    write_file(conf, "[secret_repository]\ntype = \"consul\"\nendpoints = \"http://x\"\nprefix = \"/p/\"\n");
+    o.config = conf;
+    cr_assert_eq(vault_open(&v, &o), VAULT_EFORMAT, "%s", last_message());
+    cr_assert(strstr(last_message(), "consul"), "%s", last_message());
+    unlink(conf);
+}
+
+Test(etcd, publish_refuses_plain_and_empty_values_before_sending)
+{
+    vault_repository_options ro = VAULT_REPOSITORY_OPTIONS_INIT;
+    const char *aliases[] = {"ok", "db"};
+    const char *plain[] = {"vault:v1:AAAA", "[hunter2]"};
+    const char *empty[] = {"vault:v1:AAAA", ""};
+    char ep[64];
+    int64_t rev = 7;
+
+    snprintf(ep, sizeof ep, "http://127.0.0.1:%d", closed_port());
+    ro.endpoints = ep;
+    ro.prefix = "/vault/x/";
+    /* An unreachable cluster would give VAULT_EIO: these never get there. */
+    cr_assert_eq(vault_repository_publish(&ro, aliases, plain, 2, -1, 0, &rev), VAULT_EFORMAT, "%s",
+                 last_message());
+    cr_assert(strstr(last_message(), "\"db\""), "%s", last_message());
+    cr_assert(!strstr(last_message(), "hunter2"), "%s", last_message());
+    cr_assert_eq(rev, -1);
+    cr_assert_eq(vault_repository_publish(&ro, aliases, empty, 2, -1, 0, NULL), VAULT_EFORMAT);
+    cr_assert_eq(vault_repository_publish(&ro, aliases, aliases, 2, -1, 0, NULL), VAULT_EIO, "%s",
+                 last_message());
+    cr_assert(strstr(last_message(), ep), "%s", last_message());
+    ro.prefix = NULL;
+    cr_assert_eq(vault_repository_publish(&ro, aliases, aliases, 2, -1, 0, NULL), VAULT_EINVAL);
+}
+
+/* ---- against a cluster (tests/cli/test_etcd.sh) ------------------------------- */
+
+static int password_from_env_file(vault_secret **out, vault_password_kind kind, const char *path,
+                                  const char *alias, void *payload)
+{
+    (void)path;
+    (void)alias;
+    (void)payload;
+    if (kind == VAULT_PASSWORD_KEY)
+        return VAULT_ENOTFOUND;
+    return vault_password_from_file(out, NULL, getenv("VAULT_ETCD_PASSWORD_FILE"));
+}
+
+/* VAULT_ETCD_EXPECT: lines "alias<TAB>plaintext". */
+static size_t check_every_secret(const vault *v, const char *expect_path)
+{
+    FILE *f = fopen(expect_path, "r");
+    char line[4096];
+    size_t n = 0;
+
+    cr_assert(f, "%s", expect_path);
+    while (fgets(line, sizeof line, f)) {
+        char *tab = strchr(line, '\t'), *nl = strchr(line, '\n');
+        vault_secret *s = NULL;
+        cr_assert(tab);
+        *tab = '\0';
+        if (nl)
+            *nl = '\0';
+        cr_assert_eq(vault_get(v, line, &s), 0, "%s: %s", line, last_message());
+        cr_assert_eq(vault_secret_len(s), strlen(tab + 1), "%s", line);
+        cr_assert_eq(memcmp(vault_secret_data(s), tab + 1, vault_secret_len(s)), 0, "%s", line);
+        vault_secret_free(s);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+Test(etcd, server_resolves_from_cluster)
+{
+    const char *conf = getenv("VAULT_ETCD_CONFIG"), *mode = getenv("VAULT_ETCD_MODE");
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault *v = NULL;
+    size_t n;
+    int rc;
+
+    if (!conf)
+        cr_skip_test("VAULT_ETCD_CONFIG not set: tests/cli/test_etcd.sh runs this against a cluster");
+    cr_assert(mode && getenv("VAULT_ETCD_PASSWORD_FILE") && getenv("VAULT_ETCD_EXPECT"));
+    o.config = conf;
+    o.password = password_from_env_file;
+    rc = vault_open(&v, &o);
+    if (strcmp(mode, "fail") == 0) {
+        cr_assert_eq(rc, VAULT_EIO, "%s", last_message());
+        cr_assert(strstr(last_message(), "no endpoint answered"), "%s", last_message());
+        return;
+    }
+    cr_assert_eq(rc, 0, "%s", last_message());
+    if (strcmp(mode, "cache") == 0) {
+        cr_assert(vault_warning(v) && strstr(vault_warning(v), "last-known-good cache"));
+    } else {
+        cr_assert_str_eq(mode, "live");
+        cr_assert_null(vault_warning(v), "%s", vault_warning(v));
+    }
+    n = check_every_secret(v, getenv("VAULT_ETCD_EXPECT"));
+    cr_assert_eq(n, vault_count(v), "%zu checked, %zu in the vault", n, vault_count(v));
+    vault_free(v);
+}
+
+/* ---- watching (against a cluster) --------------------------------------------- */
+
+typedef struct watch_seen {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    vault *fresh;
+    char changed[256];
+    size_t n_changed;
+    int calls;
+} watch_seen;
+
+static void on_change(vault *fresh, const char *const *changed, size_t n, const char *error, void *payload)
+{
+    watch_seen *s = payload;
+    pthread_mutex_lock(&s->lock);
+    /* asserted by the test's thread */
+    snprintf(s->changed, sizeof s->changed, "%s", error ? error : n > 0 ? changed[0] : "");
+    s->n_changed = n;
+    vault_free(s->fresh);
+    s->fresh = fresh;
+    s->calls++;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* VAULT_ETCD_ROTATE: "alias<TAB>sealed value<TAB>its plaintext", published
+ * here; the watcher must deliver it opened within 2 s. */
+Test(etcd, watcher_receives_rotated_value)
+{
+    const char *conf = getenv("VAULT_ETCD_CONFIG"), *rotate = getenv("VAULT_ETCD_ROTATE");
+    vault_repository_options ro = VAULT_REPOSITORY_OPTIONS_INIT;
+    watch_seen seen = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, "", 0, 0};
+    vault_options o = VAULT_OPTIONS_INIT;
+    char alias[256], sealed[8192], plain[1024];
+    vault_secret *old = NULL, *now = NULL;
+    vault_watch *w = NULL;
+    vault *v = NULL;
+    struct timespec start, deadline, end;
+    const char *aliases[1], *values[1];
+    double took;
+
+    if (!conf || !rotate)
+        cr_skip_test("VAULT_ETCD_CONFIG/VAULT_ETCD_ROTATE not set: tests/cli/test_etcd.sh runs this");
+    cr_assert_eq(sscanf(rotate, "%255[^\t]\t%8191[^\t]\t%1023[^\n]", alias, sealed, plain), 3);
+    ro.endpoints = getenv("VAULT_ETCD_ENDPOINTS");
+    ro.prefix = getenv("VAULT_ETCD_PREFIX");
+    o.config = conf;
+    o.password = password_from_env_file;
+    cr_assert_eq(vault_open(&v, &o), 0, "%s", last_message());
+    cr_assert_eq(vault_get(v, alias, &old), 0, "%s", last_message());
+    cr_assert_eq(vault_watch_new(&w, &o, 0, on_change, &seen), 0, "%s", last_message());
+    aliases[0] = alias;
+    values[0] = sealed;
+    cr_assert_eq(vault_repository_publish(&ro, aliases, values, 1, -1, 0, NULL), 0, "%s", last_message());
+    clock_gettime(CLOCK_REALTIME, &start);
+    deadline = start;
+    deadline.tv_sec += 2;
+    pthread_mutex_lock(&seen.lock);
+    while (seen.calls == 0 && pthread_cond_timedwait(&seen.cond, &seen.lock, &deadline) == 0)
+        ;
+    clock_gettime(CLOCK_REALTIME, &end);
+    took = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    cr_assert_eq(seen.calls, 1, "no change delivered within 2 s");
+    cr_assert_not_null(seen.fresh, "%s", seen.changed);
+    cr_assert_eq(seen.n_changed, 1);
+    cr_assert_str_eq(seen.changed, alias);
+    cr_assert_eq(vault_get(seen.fresh, alias, &now), 0, "%s", last_message());
+    pthread_mutex_unlock(&seen.lock);
+    cr_assert_eq(vault_secret_len(now), strlen(plain));
+    cr_assert_eq(memcmp(vault_secret_data(now), plain, strlen(plain)), 0);
+    /* the old value stays until released */
+    cr_assert(vault_secret_len(old) != strlen(plain) || memcmp(vault_secret_data(old), plain, strlen(plain)) != 0);
+    vault_watch_free(w);
+    cr_log_info("delivered in %.3f s", took);
+    vault_secret_free(now);
+    vault_secret_free(old);
+    vault_free(seen.fresh);
+    vault_free(v);
+}

@@ -1,0 +1,1083 @@
+/* The etcd secret repository: the v3 HTTP/JSON gateway over libcurl, the
+ * sealed last-known-good cache, and the config built from them
+ * (docs/FLEET.md). Only sealed values pass through here. */
+#include "repo_etcd.h"
+#include "conf_internal.h"
+#include "runtime_internal.h"
+
+#include <pthread.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TIMEOUT_MS 2000L
+#define RESPONSE_MAX (64u * 1024u * 1024u)
+#define ERRORS_MAX 900
+#define CACHE_FORMAT "libvault-etcd-cache-1"
+
+struct vault_repository_values {
+    char **aliases;
+    char **values;
+    size_t count, cap;
+    long long revision;
+};
+
+/* ---- values ----------------------------------------------------------------- */
+
+void vault_repository_values_free(vault_repository_values *vals)
+{
+    size_t i;
+    if (!vals)
+        return;
+    for (i = 0; i < vals->count; i++) {
+        vault_free_ptr(vals->aliases[i]);
+        vault_free_ptr(vals->values[i]);
+    }
+    vault_free_ptr(vals->aliases);
+    vault_free_ptr(vals->values);
+    vault_free_ptr(vals);
+}
+
+size_t vault_repository_values_count(const vault_repository_values *vals)
+{
+    return vals ? vals->count : 0;
+}
+
+const char *vault_repository_values_alias(const vault_repository_values *vals, size_t i)
+{
+    return vals && i < vals->count ? vals->aliases[i] : NULL;
+}
+
+const char *vault_repository_values_value(const vault_repository_values *vals, size_t i)
+{
+    return vals && i < vals->count ? vals->values[i] : NULL;
+}
+
+int64_t vault_repository_values_revision(const vault_repository_values *vals)
+{
+    return vals ? vals->revision : -1;
+}
+
+static int values_add(vault_repository_values *vals, const char *alias, size_t alen, const char *value,
+                      size_t vlen)
+{
+    if (vals->count == vals->cap) {
+        size_t cap = vals->cap ? vals->cap * 2 : 16;
+        char **a = vault_realloc(vals->aliases, cap * sizeof *a);
+        if (!a)
+            return vault_err(VAULT_ENOMEM, "out of memory");
+        vals->aliases = a;
+        a = vault_realloc(vals->values, cap * sizeof *a);
+        if (!a)
+            return vault_err(VAULT_ENOMEM, "out of memory");
+        vals->values = a;
+        vals->cap = cap;
+    }
+    vals->aliases[vals->count] = vault_strndup(alias, alen);
+    vals->values[vals->count] = vault_strndup(value, vlen);
+    if (!vals->aliases[vals->count] || !vals->values[vals->count]) {
+        vault_free_ptr(vals->aliases[vals->count]);
+        vault_free_ptr(vals->values[vals->count]);
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    }
+    vals->count++;
+    return 0;
+}
+
+/* ---- base64 and numbers ------------------------------------------------------ */
+
+static char *b64_encode(const void *data, size_t len)
+{
+    size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
+    char *out = vault_malloc(n);
+    if (out)
+        sodium_bin2base64(out, n, data, len, sodium_base64_VARIANT_ORIGINAL);
+    return out;
+}
+
+/* Decode into a NUL-terminated buffer; NULL when malformed or out of memory. */
+static char *b64_decode(const char *text, size_t *len)
+{
+    size_t n = strlen(text), cap = n / 4 * 3 + 1;
+    char *out = vault_malloc(cap);
+    if (!out)
+        return NULL;
+    if (sodium_base642bin((unsigned char *)out, cap, text, n, NULL, len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        vault_free_ptr(out);
+        return NULL;
+    }
+    out[*len] = '\0';
+    return out;
+}
+
+/* etcd's gateway writes int64 fields as JSON strings. */
+static long long json_int64(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    char *end;
+    long long n;
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    if (!json_is_string(v))
+        return 0;
+    n = strtoll(json_string_value(v), &end, 10);
+    return *end ? -1 : n;
+}
+
+/* ---- HTTP ----------------------------------------------------------------------- */
+
+typedef struct response {
+    char *data;
+    size_t len;
+} response;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    response *r = userdata;
+    size_t n = size * nmemb;
+    char *p;
+    if (r->len + n + 1 > RESPONSE_MAX || !(p = vault_realloc(r->data, r->len + n + 1)))
+        return 0;
+    memcpy(p + r->len, ptr, n);
+    r->len += n;
+    p[r->len] = '\0';
+    r->data = p;
+    return n;
+}
+
+static int check_repo_options(const vault_repository_options *o)
+{
+    if (!o || o->version != VAULT_REPOSITORY_OPTIONS_VERSION || !o->endpoints || !o->endpoints[0] ||
+        !o->prefix || !o->prefix[0])
+        return vault_err(VAULT_EINVAL, "etcd repository: endpoints and prefix are required");
+    if (!o->cert_file != !o->key_file)
+        return vault_err(VAULT_EINVAL, "etcd repository: cert_file and key_file go together");
+    if (o->user && !o->password_file)
+        return vault_err(VAULT_EINVAL, "etcd repository: user %s needs a password_file", o->user);
+    return vault_init();
+}
+
+/* What a TLS failure means for the operator, before libcurl's own words. */
+static const char *tls_context(const vault_repository_options *o, const char *url, CURLcode cc)
+{
+    if (strncmp(url, "https:", 6) != 0)
+        return "";
+    switch (cc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return o->ca_file ? "TLS: the member's certificate does not verify against ca_file: "
+                          : "TLS: the member's certificate does not verify against the system CAs "
+                            "(set ca_file): ";
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+        return "TLS: cannot use the client certificate, its key or the CA file: ";
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_SSL_CONNECT_ERROR:
+        return o->cert_file ? "TLS: the member refused the handshake (is the client certificate "
+                              "issued by a CA it trusts?): "
+                            : "TLS: the member refused the handshake (no client certificate is "
+                              "configured: set cert_file and key_file): ";
+    default:
+        return "";
+    }
+}
+
+static int post_one(const vault_repository_options *o, const char *endpoint, size_t elen, const char *api,
+                    const char *body, json_t **out, char *why, size_t why_len);
+
+/* Append s to a JSON string body at w, escaped; the length it takes when w is NULL. */
+static size_t json_escape(unsigned char *w, const unsigned char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            if (w) {
+                w[k] = '\\';
+                w[k + 1] = c;
+            }
+            k += 2;
+        } else if (c < 0x20) {
+            if (w) {
+                memcpy(w + k, "\\u00", 4);
+                w[k + 4] = (unsigned char)hex[c >> 4];
+                w[k + 5] = (unsigned char)hex[c & 15];
+            }
+            k += 6;
+        } else {
+            if (w)
+                w[k] = c;
+            k++;
+        }
+    }
+    return k;
+}
+
+/* The /v3/auth/authenticate body, in guarded memory: it holds the password. */
+static int auth_body(const vault_repository_options *o, vault_secret **out)
+{
+    static const char a[] = "{\"name\":\"", b[] = "\",\"password\":\"", c[] = "\"}";
+    vault_secret *pw = NULL;
+    unsigned char *w;
+    size_t ulen = strlen(o->user), need, k = 0;
+    int rc;
+
+    if ((rc = vault_password_from_file(&pw, NULL, o->password_file)) != 0)
+        return rc;
+    need = sizeof a - 1 + json_escape(NULL, (const unsigned char *)o->user, ulen) + sizeof b - 1 +
+           json_escape(NULL, vault_secret_data(pw), vault_secret_len(pw)) + sizeof c - 1;
+    if ((rc = vault_secret_alloc(out, need, &w)) == 0) {
+        memcpy(w, a, sizeof a - 1);
+        k = sizeof a - 1;
+        k += json_escape(w + k, (const unsigned char *)o->user, ulen);
+        memcpy(w + k, b, sizeof b - 1);
+        k += sizeof b - 1;
+        k += json_escape(w + k, vault_secret_data(pw), vault_secret_len(pw));
+        memcpy(w + k, c, sizeof c - 1);
+        vault_secret_seal(*out);
+    }
+    vault_secret_free(pw);
+    return rc;
+}
+
+/* An auth token from this endpoint into header ("Authorization: ..."). */
+static int authenticate(const vault_repository_options *o, const char *endpoint, size_t elen, char *header,
+                        size_t header_len, char *why, size_t why_len)
+{
+    vault_repository_options plain = *o;
+    vault_secret *body = NULL;
+    json_t *ans = NULL;
+    const char *token;
+    int rc;
+
+    if (auth_body(o, &body) != 0) {
+        const vault_error *e = vault_error_last();
+        snprintf(why, why_len, "etcd user %s: %s", o->user, e ? e->message : "no password");
+        return -1;
+    }
+    plain.user = NULL;
+    rc = post_one(&plain, endpoint, elen, "/v3/auth/authenticate", vault_secret_str(body), &ans, why, why_len);
+    vault_secret_free(body);
+    if (rc != 0) {
+        size_t n = strlen(why);
+        snprintf(why + n, why_len - n, " (authenticating etcd user %s)", o->user);
+        return -1;
+    }
+    token = json_string_value(json_object_get(ans, "token"));
+    if (!token || strlen(token) + 16 > header_len) {
+        snprintf(why, why_len, "etcd user %s: no token in the answer", o->user);
+        rc = -1;
+    } else
+        snprintf(header, header_len, "Authorization: %s", token);
+    json_decref(ans);
+    return rc;
+}
+
+/* POST body to one endpoint; 0 and the parsed JSON, or an error text in why. */
+static int post_one(const vault_repository_options *o, const char *endpoint, size_t elen, const char *api,
+                    const char *body, json_t **out, char *why, size_t why_len)
+{
+    char url[1024], curl_err[CURL_ERROR_SIZE] = "", auth[2048] = "";
+    response r = {NULL, 0};
+    struct curl_slist *headers = NULL;
+    long status = 0, timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+    json_error_t jerr;
+    CURL *c;
+    CURLcode cc;
+    int rc = -1;
+
+    *out = NULL;
+    if (o->user && authenticate(o, endpoint, elen, auth, sizeof auth, why, why_len) != 0)
+        return -1;
+    while (elen > 0 && endpoint[elen - 1] == '/')
+        elen--;
+    snprintf(url, sizeof url, "%.*s%s", (int)elen, endpoint, api);
+    if (!(c = curl_easy_init())) {
+        snprintf(why, why_len, "cannot start libcurl");
+        return -1;
+    }
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (auth[0])
+        headers = curl_slist_append(headers, auth);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+    if (o->cert_file) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert_file);
+        curl_easy_setopt(c, CURLOPT_SSLKEY, o->key_file);
+    }
+    cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        snprintf(why, why_len, "%s%s", tls_context(o, url, cc), curl_err[0] ? curl_err : curl_easy_strerror(cc));
+        goto done;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) {
+        /* etcd's own reason (never a value: requests carry sealed values only) */
+        json_t *err = json_loadb(r.data ? r.data : "", r.len, 0, &jerr);
+        const char *msg = json_string_value(json_object_get(err, "error"));
+        if (!msg)
+            msg = json_string_value(json_object_get(err, "message"));
+        char text[201] = "";
+        size_t i;
+        if (!msg && r.data && r.len > 0) { /* a plain-text answer: printable bytes only */
+            for (i = 0; i < r.len && i < 200; i++)
+                text[i] = r.data[i] >= 0x20 && r.data[i] < 0x7f ? r.data[i] : ' ';
+            text[i] = '\0';
+            msg = text;
+        }
+        snprintf(why, why_len, "HTTP status %ld%s%.200s", status, msg && msg[0] ? ": " : "", msg ? msg : "");
+        json_decref(err);
+        goto done;
+    }
+    if (!(*out = json_loadb(r.data ? r.data : "", r.len, 0, &jerr)) || !json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        snprintf(why, why_len, "not an etcd answer");
+        goto done;
+    }
+    rc = 0;
+done:
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    vault_free_ptr(r.data);
+    sodium_memzero(auth, sizeof auth);
+    return rc;
+}
+
+/* Try every endpoint in turn; the error names each one and its failure. */
+static int post(const vault_repository_options *o, const char *api, const char *body, json_t **out)
+{
+    char errors[ERRORS_MAX + 1] = "";
+    const char *p = o->endpoints;
+
+    while (*p) {
+        size_t n = strcspn(p, ","), used = strlen(errors);
+        char why[CURL_ERROR_SIZE + 64];
+        if (n > 0 && post_one(o, p, n, api, body, out, why, sizeof why) == 0)
+            return 0;
+        if (n > 0 && used < ERRORS_MAX)
+            snprintf(errors + used, ERRORS_MAX + 1 - used, "%s%.*s: %s", used ? "; " : "", (int)n, p, why);
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return vault_err(VAULT_EIO, "etcd: no endpoint answered: %s", errors);
+}
+
+/* range_end for a prefix: the prefix with its last byte plus one. */
+static int prefix_range(const char *prefix, char **key64, char **end64)
+{
+    size_t n = strlen(prefix);
+    char *end = vault_strdup(prefix);
+    int rc = 0;
+
+    *key64 = *end64 = NULL;
+    if (!end)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    while (n > 0 && (unsigned char)end[n - 1] == 0xff)
+        n--;
+    if (n == 0)
+        rc = vault_err(VAULT_EINVAL, "etcd: prefix \"%s\" has no range end", prefix);
+    else {
+        end[n - 1] = (char)((unsigned char)end[n - 1] + 1);
+        *key64 = b64_encode(prefix, strlen(prefix));
+        *end64 = b64_encode(end, n);
+        if (!*key64 || !*end64)
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+    }
+    vault_free_ptr(end);
+    return rc;
+}
+
+static int dump_post(const vault_repository_options *o, const char *api, json_t *req, json_t **out)
+{
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    int rc;
+    if (!body)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    rc = post(o, api, body, out);
+    free(body);
+    return rc;
+}
+
+/* ---- fetch ---------------------------------------------------------------------- */
+
+static int parse_range(const vault_repository_options *o, const json_t *ans, vault_repository_values *vals)
+{
+    const json_t *kvs = json_object_get(ans, "kvs"), *kv;
+    size_t plen = strlen(o->prefix), i;
+    int rc = 0;
+
+    vals->revision = json_int64(json_object_get(ans, "header"), "revision");
+    if (vals->revision <= 0)
+        return vault_err(VAULT_EFORMAT, "etcd: an answer without a revision");
+    json_array_foreach(kvs, i, kv) {
+        const char *k64 = json_string_value(json_object_get(kv, "key"));
+        const char *v64 = json_string_value(json_object_get(kv, "value"));
+        size_t klen = 0, vlen = 0;
+        char *key = k64 ? b64_decode(k64, &klen) : NULL;
+        char *value = key ? b64_decode(v64 ? v64 : "", &vlen) : NULL;
+        if (!key || !value || klen <= plen || memcmp(key, o->prefix, plen) != 0 ||
+            memchr(key, '\0', klen) || memchr(value, '\0', vlen))
+            rc = vault_err(VAULT_EFORMAT, "etcd: a malformed key or value under %s", o->prefix);
+        else
+            rc = values_add(vals, key + plen, klen - plen, value, vlen);
+        vault_free_ptr(key);
+        vault_free_ptr(value);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int vault_repository_fetch(vault_repository_values **out, const vault_repository_options *opts)
+{
+    char *key64 = NULL, *end64 = NULL;
+    json_t *req = NULL, *ans = NULL;
+    vault_repository_values *vals = NULL;
+    int rc;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_repository_fetch: out is NULL");
+    *out = NULL;
+    if ((rc = check_repo_options(opts)) != 0 || (rc = prefix_range(opts->prefix, &key64, &end64)) != 0)
+        goto done;
+    req = json_pack("{s:s, s:s}", "key", key64, "range_end", end64);
+    if ((rc = dump_post(opts, "/v3/kv/range", req, &ans)) != 0)
+        goto done;
+    if (!(vals = vault_calloc(1, sizeof *vals))) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = parse_range(opts, ans, vals)) != 0)
+        goto done;
+    *out = vals;
+    vals = NULL;
+done:
+    vault_repository_values_free(vals);
+    json_decref(req);
+    json_decref(ans);
+    vault_free_ptr(key64);
+    vault_free_ptr(end64);
+    return rc;
+}
+
+/* ---- publish -------------------------------------------------------------------- */
+
+static int is_sealed(const char *value)
+{
+    size_t n = strlen(value);
+    return n > 0 && !(value[0] == '[' && value[n - 1] == ']');
+}
+
+static int add_op(json_t *ops, const char *kind, json_t *body)
+{
+    json_t *op = body ? json_pack("{s:o}", kind, body) : NULL;
+    return op && json_array_append_new(ops, op) == 0 ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
+}
+
+static int put_op(json_t *ops, const char *prefix, const char *alias, const char *value)
+{
+    size_t plen = strlen(prefix), alen = strlen(alias);
+    char *key = vault_malloc(plen + alen + 1), *k64 = NULL, *v64 = NULL;
+    int rc = vault_err(VAULT_ENOMEM, "out of memory");
+
+    if (key) {
+        memcpy(key, prefix, plen);
+        memcpy(key + plen, alias, alen + 1);
+        k64 = b64_encode(key, plen + alen);
+        v64 = b64_encode(value, strlen(value));
+        if (k64 && v64)
+            rc = add_op(ops, "request_put", json_pack("{s:s, s:s}", "key", k64, "value", v64));
+    }
+    vault_free_ptr(key);
+    vault_free_ptr(k64);
+    vault_free_ptr(v64);
+    return rc;
+}
+
+/* The keys under the prefix that are not published now. */
+static int prune_ops(json_t *ops, const vault_repository_options *o, const char *const *aliases, size_t n,
+                     long long *seen_revision)
+{
+    vault_repository_values *cur = NULL;
+    size_t i, j;
+    int rc = vault_repository_fetch(&cur, o);
+
+    for (i = 0; rc == 0 && i < cur->count; i++) {
+        for (j = 0; j < n && strcmp(aliases[j], cur->aliases[i]) != 0; j++)
+            ;
+        if (j == n) {
+            size_t plen = strlen(o->prefix), alen = strlen(cur->aliases[i]);
+            char *key = vault_malloc(plen + alen + 1), *k64 = NULL;
+            if (key) {
+                memcpy(key, o->prefix, plen);
+                memcpy(key + plen, cur->aliases[i], alen + 1);
+                k64 = b64_encode(key, plen + alen);
+            }
+            rc = k64 ? add_op(ops, "request_delete_range", json_pack("{s:s}", "key", k64))
+                     : vault_err(VAULT_ENOMEM, "out of memory");
+            vault_free_ptr(key);
+            vault_free_ptr(k64);
+        }
+    }
+    if (rc == 0)
+        *seen_revision = cur->revision;
+    vault_repository_values_free(cur);
+    return rc;
+}
+
+/* Every key under the prefix was last modified at or before revision. */
+static int compare_op(json_t *cmp, const char *prefix, long long revision)
+{
+    char *key64 = NULL, *end64 = NULL, rev[32];
+    int rc = prefix_range(prefix, &key64, &end64);
+    json_t *c;
+
+    if (rc != 0)
+        return rc;
+    snprintf(rev, sizeof rev, "%lld", revision + 1);
+    c = json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", key64, "range_end", end64, "target", "MOD", "result",
+                  "LESS", "mod_revision", rev);
+    rc = c && json_array_append_new(cmp, c) == 0 ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
+    vault_free_ptr(key64);
+    vault_free_ptr(end64);
+    return rc;
+}
+
+int vault_repository_publish(const vault_repository_options *opts, const char *const *aliases,
+                             const char *const *values, size_t n, int64_t if_revision, unsigned int flags,
+                             int64_t *revision_out)
+{
+    json_t *ops = NULL, *cmp = NULL, *req = NULL, *ans = NULL;
+    long long seen = -1;
+    size_t i;
+    int rc;
+
+    if (revision_out)
+        *revision_out = -1;
+    if ((rc = check_repo_options(opts)) != 0)
+        return rc;
+    if ((n > 0 && (!aliases || !values)) || (flags & ~(unsigned)VAULT_PUBLISH_PRUNE))
+        return vault_err(VAULT_EINVAL, "vault_repository_publish: invalid argument");
+    for (i = 0; i < n; i++) {
+        if (!aliases[i] || !aliases[i][0] || !values[i])
+            return vault_err(VAULT_EINVAL, "vault_repository_publish: empty alias or value");
+        if (!is_sealed(values[i]))
+            return vault_err(VAULT_EFORMAT, "alias \"%s\" is not sealed: only sealed values are published",
+                             aliases[i]);
+    }
+    ops = json_array();
+    cmp = json_array();
+    if (!ops || !cmp) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < n; i++)
+        if ((rc = put_op(ops, opts->prefix, aliases[i], values[i])) != 0)
+            goto done;
+    if ((flags & VAULT_PUBLISH_PRUNE) && (rc = prune_ops(ops, opts, aliases, n, &seen)) != 0)
+        goto done;
+    /* A prune deletes what it saw: nothing may have changed since. */
+    if (seen >= 0 && (if_revision < 0 || seen < if_revision))
+        if_revision = seen;
+    if (if_revision >= 0 && (rc = compare_op(cmp, opts->prefix, if_revision)) != 0)
+        goto done;
+    req = json_pack("{s:O, s:O}", "compare", cmp, "success", ops);
+    if ((rc = dump_post(opts, "/v3/kv/txn", req, &ans)) != 0)
+        goto done;
+    if (!json_is_true(json_object_get(ans, "succeeded"))) {
+        rc = vault_err(VAULT_ERROR, "etcd: keys under %s changed after revision %lld: nothing written",
+                       opts->prefix, (long long)if_revision);
+        goto done;
+    }
+    if (revision_out)
+        *revision_out = json_int64(json_object_get(ans, "header"), "revision");
+done:
+    json_decref(ops);
+    json_decref(cmp);
+    json_decref(req);
+    json_decref(ans);
+    return rc;
+}
+
+/* ---- cache ---------------------------------------------------------------------- */
+
+static int cache_write(const char *path, const char *prefix, const vault_repository_values *vals)
+{
+    json_t *root, *map = json_object();
+    char rev[32], *text = NULL;
+    size_t i;
+    int rc;
+
+    snprintf(rev, sizeof rev, "%lld", vals->revision);
+    root = map ? json_pack("{s:s, s:s, s:s, s:O}", "format", CACHE_FORMAT, "prefix", prefix, "revision", rev,
+                           "values", map)
+               : NULL;
+    for (i = 0; root && i < vals->count; i++)
+        if (json_object_set_new(json_object_get(root, "values"), vals->aliases[i],
+                                json_string(vals->values[i])) != 0) {
+            json_decref(root);
+            root = NULL;
+        }
+    json_decref(map);
+    if (!root || !(text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS)))
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    else
+        rc = vault_file_replace(path, text, strlen(text), 0600, NULL, NULL);
+    json_decref(root);
+    free(text);
+    return rc;
+}
+
+static int cache_read(const char *path, const char *prefix, vault_repository_values *vals)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr), *map;
+    const char *alias, *format, *cprefix;
+    json_t *value;
+    int rc = 0;
+
+    if (!root)
+        return vault_err(VAULT_ENOTFOUND, "cache %s: %s", path, jerr.text);
+    format = json_string_value(json_object_get(root, "format"));
+    cprefix = json_string_value(json_object_get(root, "prefix"));
+    map = json_object_get(root, "values");
+    vals->revision = json_int64(root, "revision");
+    if (!format || strcmp(format, CACHE_FORMAT) != 0 || !cprefix || !json_is_object(map) || vals->revision <= 0)
+        rc = vault_err(VAULT_EFORMAT, "cache %s: not a libvault etcd cache", path);
+    else if (strcmp(cprefix, prefix) != 0)
+        rc = vault_err(VAULT_EFORMAT, "cache %s holds prefix %s, not %s", path, cprefix, prefix);
+    json_object_foreach(map, alias, value) {
+        const char *s = json_string_value(value);
+        if (rc != 0)
+            break;
+        rc = s ? values_add(vals, alias, strlen(alias), s, strlen(s))
+               : vault_err(VAULT_EFORMAT, "cache %s: alias \"%s\" has no value", path, alias);
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* The revision of the cache, or 0 when it cannot be read. */
+static long long cache_revision(const char *path, const char *prefix)
+{
+    vault_repository_values *vals = vault_calloc(1, sizeof *vals);
+    long long rev = vals && cache_read(path, prefix, vals) == 0 ? vals->revision : 0;
+    vault_repository_values_free(vals);
+    return rev;
+}
+
+/* ---- the runtime's config ------------------------------------------------------- */
+
+static const char *setting(const vault_config *cfg, const char *name)
+{
+    char key[96];
+    const char *v = NULL;
+    snprintf(key, sizeof key, "secret_repository.%s", name);
+    return vault_config_setting(cfg, key, &v) == 0 && v[0] ? v : NULL;
+}
+
+static int to_config(const vault_repository_values *vals, const char *name, vault_config **out)
+{
+    vault_config *cfg = NULL;
+    size_t i;
+    int rc = vault_config_parse(&cfg, name, VAULT_CONFIG_TOML, "", 0);
+
+    for (i = 0; rc == 0 && i < vals->count; i++) {
+        conf_item *item;
+        if ((rc = conf_add_item(cfg, vals->aliases[i], strlen(vals->aliases[i]), 0, 0, 0, &item)) == 0)
+            rc = conf_item_set_decoded(item, vals->values[i], strlen(vals->values[i]));
+    }
+    if (rc != 0) {
+        vault_config_free(cfg);
+        return rc;
+    }
+    *out = cfg;
+    return 0;
+}
+
+/* The repository options of a config's [secret_repository]; 1 when it has
+ * none. The strings are the config's. */
+static int repo_options(const vault_config *cfg, vault_repository_options *o)
+{
+    const char *type = setting(cfg, "type");
+
+    if (!type)
+        return 1;
+    if (strcmp(type, "etcd") != 0)
+        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] type \"%s\" is not supported (etcd is)",
+                         vault_config_path(cfg), type);
+    o->endpoints = setting(cfg, "endpoints");
+    o->prefix = setting(cfg, "prefix");
+    o->ca_file = setting(cfg, "ca_file");
+    o->cert_file = setting(cfg, "cert_file");
+    o->key_file = setting(cfg, "key_file");
+    o->user = setting(cfg, "user");
+    o->password_file = setting(cfg, "password_file");
+    if (!o->endpoints || !o->prefix)
+        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] needs endpoints and prefix",
+                         vault_config_path(cfg));
+    return 0;
+}
+
+static int load(const vault_config *cfg, vault_config **out, char **warning, int use_cache)
+{
+    vault_repository_options o = VAULT_REPOSITORY_OPTIONS_INIT;
+    vault_repository_values *vals = NULL;
+    const char *cache = use_cache ? setting(cfg, "cache") : NULL, *min = setting(cfg, "min_revision");
+    long long min_rev = min ? strtoll(min, NULL, 10) : 0, cached = 0;
+    char name[600], fetch_error[1024] = "";
+    int rc;
+
+    *out = NULL;
+    *warning = NULL;
+    if ((rc = repo_options(cfg, &o)) != 0)
+        return rc > 0 ? 0 : rc;
+    snprintf(name, sizeof name, "etcd %s", o.prefix);
+    rc = vault_repository_fetch(&vals, &o);
+    if (rc == 0 && cache) {
+        cached = cache_revision(cache, o.prefix);
+        if (vals->revision < cached) {
+            rc = vault_err(VAULT_EAUTH, "%s: etcd answered revision %lld, older than the cache's %lld (%s): "
+                           "refusing a rollback", vault_config_path(cfg), vals->revision, cached, cache);
+            goto done;
+        }
+        if ((rc = cache_write(cache, o.prefix, vals)) != 0)
+            goto done;
+    } else if (rc == VAULT_EIO && cache) {
+        const vault_error *e = vault_error_last();
+        snprintf(fetch_error, sizeof fetch_error, "%s", e ? e->message : "etcd unreachable");
+        vault_repository_values_free(vals);
+        if (!(vals = vault_calloc(1, sizeof *vals))) {
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+            goto done;
+        }
+        if ((rc = cache_read(cache, o.prefix, vals)) != 0) {
+            const vault_error *ce = vault_error_last();
+            char why[600];
+            snprintf(why, sizeof why, "%s", ce ? ce->message : "unreadable");
+            rc = vault_err(VAULT_EIO, "%s: %s; and the cache cannot be used: %s", vault_config_path(cfg),
+                           fetch_error, why);
+            goto done;
+        }
+        if (!(*warning = vault_malloc(strlen(fetch_error) + strlen(cache) + 96)))
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+        else
+            sprintf(*warning, "%s; using the last-known-good cache %s (revision %lld)", fetch_error, cache,
+                    vals->revision);
+    }
+    if (rc != 0 && !cache) {
+        const vault_error *e = vault_error_last();
+        snprintf(fetch_error, sizeof fetch_error, "%s", e ? e->message : vault_strerror(rc));
+        rc = vault_err(rc, "%s: %s", vault_config_path(cfg), fetch_error);
+    }
+    if (rc != 0)
+        goto done;
+    if (min_rev > 0 && vals->revision < min_rev) {
+        rc = vault_err(VAULT_EAUTH, "%s: repository revision %lld is older than min_revision %lld",
+                       vault_config_path(cfg), vals->revision, min_rev);
+        goto done;
+    }
+    rc = to_config(vals, name, out);
+done:
+    if (rc != 0) {
+        vault_free_ptr(*warning);
+        *warning = NULL;
+    }
+    vault_repository_values_free(vals);
+    return rc;
+}
+
+int repo_etcd_load(const vault_config *cfg, vault_config **out, char **warning)
+{
+    return load(cfg, out, warning, 1);
+}
+
+int vault_repository_config(vault_config **out, const vault_config *cfg)
+{
+    char *warning = NULL;
+    int rc;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_repository_config: out is NULL");
+    *out = NULL;
+    if (!cfg)
+        return vault_err(VAULT_EINVAL, "vault_repository_config: cfg is NULL");
+    rc = load(cfg, out, &warning, 0);
+    vault_free_ptr(warning);
+    return rc;
+}
+
+/* ---- watching ------------------------------------------------------------------- */
+
+struct vault_watch {
+    const vault_options *opts;
+    unsigned int flags;
+    vault_watch_cb cb;
+    void *payload;
+    vault_config *cfg; /* holds the repository options' strings */
+    vault_repository_options ro;
+    long long revision; /* the last revision seen */
+    pthread_t thread;
+    int started;
+    int stop;           /* set by vault_watch_free(), read by the thread: __atomic */
+    response line;      /* the stream's bytes not yet split into lines */
+    char **changed;
+    size_t changed_count, changed_cap;
+};
+
+static int watch_note_change(vault_watch *w, const json_t *kv)
+{
+    const char *k64 = json_string_value(json_object_get(kv, "key"));
+    size_t plen = strlen(w->ro.prefix), klen = 0, i;
+    char *key = k64 ? b64_decode(k64, &klen) : NULL, *alias;
+
+    if (!key)
+        return -1;
+    if (klen <= plen || memcmp(key, w->ro.prefix, plen) != 0) {
+        vault_free_ptr(key);
+        return 0;
+    }
+    for (i = 0; i < w->changed_count; i++)
+        if (strcmp(w->changed[i], key + plen) == 0) {
+            vault_free_ptr(key);
+            return 0;
+        }
+    if (w->changed_count == w->changed_cap) {
+        size_t cap = w->changed_cap ? w->changed_cap * 2 : 16;
+        char **c = vault_realloc(w->changed, cap * sizeof *c);
+        if (!c) {
+            vault_free_ptr(key);
+            return -1;
+        }
+        w->changed = c;
+        w->changed_cap = cap;
+    }
+    alias = vault_strdup(key + plen);
+    vault_free_ptr(key);
+    if (!alias)
+        return -1;
+    w->changed[w->changed_count++] = alias;
+    return 0;
+}
+
+/* One line of the watch stream: {"result":{"header":{...},"events":[...]}}. */
+static void watch_line(vault_watch *w, const char *text, size_t len)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, 0, &jerr), *result, *events, *ev;
+    long long rev;
+    size_t i;
+
+    if (!root)
+        return;
+    result = json_object_get(root, "result");
+    events = json_object_get(result, "events");
+    rev = json_int64(json_object_get(result, "header"), "revision");
+    json_array_foreach(events, i, ev) {
+        const json_t *kv = json_object_get(ev, "kv");
+        long long mod = json_int64(kv, "mod_revision");
+        (void)watch_note_change(w, kv);
+        if (mod > w->revision)
+            w->revision = mod;
+    }
+    if (json_array_size(events) == 0 && rev > w->revision && !json_is_true(json_object_get(result, "created")))
+        w->revision = rev;
+    json_decref(root);
+    if (w->changed_count > 0) {
+        vault *fresh = NULL;
+        char error[1024] = "";
+        size_t k;
+        if (!(w->flags & VAULT_WATCH_ALIASES_ONLY) && vault_open(&fresh, w->opts) != 0) {
+            const vault_error *e = vault_error_last();
+            snprintf(error, sizeof error, "%s", e ? e->message : "cannot open the configuration again");
+        }
+        w->cb(fresh, (const char *const *)w->changed, w->changed_count, error[0] ? error : NULL, w->payload);
+        for (k = 0; k < w->changed_count; k++)
+            vault_free_ptr(w->changed[k]);
+        w->changed_count = 0;
+    }
+}
+
+static size_t on_watch_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    vault_watch *w = userdata;
+    size_t n = size * nmemb, start = 0, i;
+
+    if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) || on_data(ptr, size, nmemb, &w->line) != n)
+        return 0;
+    for (i = 0; i < w->line.len; i++)
+        if (w->line.data[i] == '\n') {
+            watch_line(w, w->line.data + start, i - start);
+            start = i + 1;
+        }
+    memmove(w->line.data, w->line.data + start, w->line.len - start);
+    w->line.len -= start;
+    return n;
+}
+
+static int on_watch_progress(void *clientp, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    vault_watch *w = clientp;
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    return __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) ? 1 : 0;
+}
+
+/* One watch stream on one endpoint, until it breaks or the watch stops. */
+static void watch_stream(vault_watch *w, const char *endpoint, size_t elen)
+{
+    char url[1024], rev[32], *key64 = NULL, *end64 = NULL, *body = NULL, auth[2048] = "", why[256];
+    struct curl_slist *headers = NULL;
+    json_t *req = NULL;
+    CURL *c = NULL;
+
+    while (elen > 0 && endpoint[elen - 1] == '/')
+        elen--;
+    snprintf(url, sizeof url, "%.*s/v3/watch", (int)elen, endpoint);
+    snprintf(rev, sizeof rev, "%lld", w->revision + 1);
+    if (prefix_range(w->ro.prefix, &key64, &end64) != 0 ||
+        !(req = json_pack("{s:{s:s, s:s, s:s}}", "create_request", "key", key64, "range_end", end64,
+                          "start_revision", rev)) ||
+        !(body = json_dumps(req, JSON_COMPACT)) || !(c = curl_easy_init()))
+        goto done;
+    if (w->ro.user && authenticate(&w->ro, endpoint, elen, auth, sizeof auth, why, sizeof why) != 0)
+        goto done;
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (auth[0])
+        headers = curl_slist_append(headers, auth);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_watch_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_watch_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, w->ro.timeout_ms > 0 ? w->ro.timeout_ms : DEFAULT_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (w->ro.ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, w->ro.ca_file);
+    if (w->ro.cert_file) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, w->ro.cert_file);
+        curl_easy_setopt(c, CURLOPT_SSLKEY, w->ro.key_file);
+    }
+    w->line.len = 0;
+    (void)curl_easy_perform(c);
+done:
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    json_decref(req);
+    free(body);
+    vault_free_ptr(key64);
+    vault_free_ptr(end64);
+    sodium_memzero(auth, sizeof auth);
+}
+
+static void *watch_main(void *arg)
+{
+    vault_watch *w = arg;
+    const char *p = w->ro.endpoints;
+
+    while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+        size_t n = strcspn(p, ",");
+        if (n > 0)
+            watch_stream(w, p, n);
+        p += n;
+        p = *p == ',' ? p + 1 : w->ro.endpoints;
+        if (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+            struct timespec pause = {0, 200 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
+    }
+    return NULL;
+}
+
+int vault_watch_new(vault_watch **out, const vault_options *opts, unsigned int flags, vault_watch_cb cb,
+                    void *payload)
+{
+    vault_repository_values *vals = NULL;
+    rt_location loc;
+    vault_watch *w = NULL;
+    int rc, located = 0;
+
+    if (!out)
+        return vault_err(VAULT_EINVAL, "vault_watch_new: out is NULL");
+    *out = NULL;
+    if (!opts || !opts->config || !cb || (flags & ~(unsigned)VAULT_WATCH_ALIASES_ONLY))
+        return vault_err(VAULT_EINVAL, "vault_watch_new: options with a config and a callback are required");
+    if ((rc = vault_init()) != 0 || (rc = rt_locate(&loc, opts)) != 0)
+        return rc;
+    located = 1;
+    if (!(w = vault_calloc(1, sizeof *w))) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    w->opts = opts;
+    w->flags = flags;
+    w->cb = cb;
+    w->payload = payload;
+    w->ro = (vault_repository_options)VAULT_REPOSITORY_OPTIONS_INIT;
+    if (loc.type != VAULT_CONFIG_TOML || (rc = conf_open_for_reading(&w->cfg, loc.config, loc.type)) != 0 ||
+        (rc = repo_options(w->cfg, &w->ro)) != 0) {
+        if (rc >= 0)
+            rc = vault_err(VAULT_EINVAL, "%s names no secret repository to watch", loc.config);
+        goto done;
+    }
+    if ((rc = vault_repository_fetch(&vals, &w->ro)) != 0)
+        goto done;
+    w->revision = vals->revision;
+    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+        rc = vault_err(VAULT_ERROR, "cannot start the watch thread");
+        goto done;
+    }
+    w->started = 1;
+    *out = w;
+    w = NULL;
+done:
+    vault_repository_values_free(vals);
+    if (located)
+        rt_location_clear(&loc);
+    vault_watch_free(w);
+    return rc;
+}
+
+void vault_watch_free(vault_watch *w)
+{
+    size_t i;
+
+    if (!w)
+        return;
+    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    for (i = 0; i < w->changed_count; i++)
+        vault_free_ptr(w->changed[i]);
+    vault_free_ptr(w->changed);
+    vault_free_ptr(w->line.data);
+    vault_config_free(w->cfg);
+    vault_free_ptr(w);
+}

@@ -1,0 +1,15 @@
+/* The etcd secret repository (docs/FLEET.md) as the runtime uses it. */
+#ifndef VAULT_REPO_ETCD_H
+#define VAULT_REPO_ETCD_H
+
+#include "internal.h"
+#include "vault/config.h"
+#include "vault/repository.h"
+
+/* When cfg has a [secret_repository] of type "etcd": fetch its values (or,
+ * when no endpoint answers, read the cache) into *out, a config whose
+ * entries are the repository's, and set *warning (vault_malloc'ed) when the
+ * cache was used. *out stays NULL when cfg names no repository. */
+int repo_etcd_load(const vault_config *cfg, vault_config **out, char **warning);
+
+#endif
