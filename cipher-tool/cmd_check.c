@@ -8,8 +8,9 @@ static const char check_usage[] =
     "usage: cipher-tool check FILE... [-k KEYSTORE [options]] [--json]\n"
     "\n"
     "Fail (exit 1) when a secret is left in plain text, when a $secret{alias}\n"
-    "reference names an alias that is not in [secrets], or (with -k) when a\n"
-    "sealed value does not open with the keystore's key. Each problem is named\n"
+    "reference names an alias that is not in [secrets], when a value is neither\n"
+    "\"[plain]\" nor a well-formed sealed value of a known format, or (with -k)\n"
+    "when a sealed value does not open with the keystore's key. Each problem is named\n"
     "with its file, line and alias; no secret is ever printed.\n"
     "\n"
     "options:\n" CLI_KEYSTORE_OPTIONS_HELP
@@ -37,6 +38,13 @@ typedef struct report {
     json_t *problems;
     size_t count;
 } report;
+
+/* A value that is no sealed value of a known format is "invalid", never
+ * "sealed". */
+static const char *entry_state(const vault_config_entry *e, const vault_value_info *info)
+{
+    return e->state == VAULT_VALUE_SEALED && !info ? "invalid" : state_name(e->state);
+}
 
 static void problem(report *r, const char *file, unsigned line, const char *alias, const char *what,
                     const char *detail)
@@ -71,15 +79,22 @@ static int check_file(const char *path, vault_opener *opener, report *r)
     for (i = 0; i < vault_config_count(cfg); i++) {
         const vault_config_entry *e;
         vault_secret *plain = NULL;
+        vault_value_info *info = NULL;
         vault_config_entry_at(cfg, i, &e);
         if (e->state == VAULT_VALUE_PLAIN)
             problem(r, path, e->line, e->alias, "plain text secret", NULL);
         else if (e->state == VAULT_VALUE_EMPTY)
             problem(r, path, e->line, e->alias, "empty secret", NULL);
-        else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, NULL) != 0) {
+        else if (!opener && vault_inspect(e->value, &info) != 0) {
+            /* Without a key the value must still be a sealed value of a
+             * known format: "pass" or "[pass" is plain text, not sealed. */
+            const vault_error *err = vault_error_last();
+            problem(r, path, e->line, e->alias, "not a sealed value", err ? err->message : NULL);
+        } else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, NULL) != 0) {
             const vault_error *err = vault_error_last();
             problem(r, path, e->line, e->alias, "does not open", err ? err->message : NULL);
         }
+        vault_value_info_free(info);
         vault_secret_free(plain);
     }
     for (i = 0; i < vault_config_ref_count(cfg); i++) {
@@ -172,7 +187,7 @@ static json_t *entry_json(const vault_config_entry *e, const vault_value_info *i
     size_t i;
     json_object_set_new(o, "alias", json_string(e->alias));
     json_object_set_new(o, "line", json_integer(e->line));
-    json_object_set_new(o, "state", json_string(state_name(e->state)));
+    json_object_set_new(o, "state", json_string(entry_state(e, info)));
     if (info) {
         json_t *ids = json_array();
         json_object_set_new(o, "format", json_string(vault_format_name(info->format)));
@@ -188,7 +203,7 @@ static json_t *entry_json(const vault_config_entry *e, const vault_value_info *i
 static void entry_text(const vault_config_entry *e, const vault_value_info *info)
 {
     size_t i;
-    printf("%-40s %-7s", e->alias, state_name(e->state));
+    printf("%-40s %-7s", e->alias, entry_state(e, info));
     if (info) {
         printf(" %-15s %s", vault_format_name(info->format), info->algorithm ? info->algorithm : "");
         for (i = 0; i < info->recipient_count && info->key_ids; i++)
