@@ -14,6 +14,8 @@ static const char check_usage[] =
     "with its file, line and alias; no secret is ever printed.\n"
     "\n"
     "options:\n" CLI_KEYSTORE_OPTIONS_HELP
+    "      --cert FILE             also fail when a native value is not sealed for this\n"
+    "                              certificate (PEM or DER; repeatable)\n"
     "      --json                  machine-readable report\n"
     "\n"
     "example:\n"
@@ -37,7 +39,57 @@ typedef struct report {
     int json;
     json_t *problems;
     size_t count;
+    const char *certs[CLI_MAX_CERTS]; /* --cert: every native value must name these */
+    char *cert_ids[CLI_MAX_CERTS];    /* their key ids, malloc'ed */
+    size_t cert_count;
 } report;
+
+/* --cert FILE: the key id a native value sealed for it records. */
+static int add_cert(report *r, const char *path)
+{
+    cli_keystore c;
+    vault_keystore *ks = NULL;
+    vault_recipient *rcpt = NULL;
+    int rc = EXIT_FAIL;
+
+    if (r->cert_count == CLI_MAX_CERTS)
+        return cli_usage_error("check", "at most %d --cert", CLI_MAX_CERTS);
+    cli_keystore_init(&c, "certificate");
+    c.path = path;
+    if (cli_open_keystore(&ks, &c) != 0)
+        goto done;
+    if (vault_recipient_from_keystore(&rcpt, ks, NULL) != 0) {
+        cli_fail(VAULT_ERROR, NULL);
+        goto done;
+    }
+    if (!(r->cert_ids[r->cert_count] = strdup(vault_recipient_key_id(rcpt)))) {
+        cli_fail(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    r->certs[r->cert_count++] = path;
+    rc = EXIT_OK;
+done:
+    vault_recipient_free(rcpt);
+    vault_keystore_free(ks);
+    cli_keystore_clear(&c);
+    return rc;
+}
+
+/* The first --cert a native value is not sealed for, or NULL. */
+static const char *missing_cert(const report *r, const vault_value_info *info)
+{
+    size_t i, j;
+    if (info->format != VAULT_FORMAT_NATIVE)
+        return NULL;
+    for (i = 0; i < r->cert_count; i++) {
+        for (j = 0; j < info->recipient_count && info->key_ids; j++)
+            if (strcmp(info->key_ids[j], r->cert_ids[i]) == 0)
+                break;
+        if (!info->key_ids || j == info->recipient_count)
+            return r->certs[i];
+    }
+    return NULL;
+}
 
 /* A value that is no sealed value of a known format is "invalid", never
  * "sealed". */
@@ -85,11 +137,13 @@ static int check_file(const char *path, vault_opener *opener, report *r)
             problem(r, path, e->line, e->alias, "plain text secret", NULL);
         else if (e->state == VAULT_VALUE_EMPTY)
             problem(r, path, e->line, e->alias, "empty secret", NULL);
-        else if (!opener && vault_inspect(e->value, &info) != 0) {
+        else if ((!opener || r->cert_count) && vault_inspect(e->value, &info) != 0) {
             /* Without a key the value must still be a sealed value of a
              * known format: "pass" or "[pass" is plain text, not sealed. */
             const vault_error *err = vault_error_last();
             problem(r, path, e->line, e->alias, "not a sealed value", err ? err->message : NULL);
+        } else if (info && missing_cert(r, info)) {
+            problem(r, path, e->line, e->alias, "not sealed for the certificate", missing_cert(r, info));
         } else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, NULL) != 0) {
             const vault_error *err = vault_error_last();
             problem(r, path, e->line, e->alias, "does not open", err ? err->message : NULL);
@@ -112,25 +166,33 @@ int cmd_check(int argc, char **argv)
     static const struct option options[] = {
         CLI_KEYSTORE_LONG_OPTIONS,
         {"json", no_argument, NULL, OPT_JSON},
+        {"cert", required_argument, NULL, OPT_CERT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     cli_keystore k;
     vault_keystore *ks = NULL;
     vault_opener *opener = NULL;
-    report r = {0, NULL, 0};
+    report r;
+    size_t c;
     int opt, rc = EXIT_USAGE, i;
 
+    memset(&r, 0, sizeof r);
     cli_keystore_init(&k, "keystore");
     optind = 1;
     while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
-        int handled = cli_keystore_option(&k, opt, optarg, "check");
+        int handled = opt == OPT_CERT ? 0 : cli_keystore_option(&k, opt, optarg, "check");
         if (handled < 0)
             goto done;
         if (handled)
             continue;
         if (opt == OPT_JSON) {
             r.json = 1;
+            continue;
+        }
+        if (opt == OPT_CERT) {
+            if ((rc = add_cert(&r, optarg)) != EXIT_OK)
+                goto done;
             continue;
         }
         if (opt == 'h') {
@@ -174,6 +236,8 @@ int cmd_check(int argc, char **argv)
     }
     rc = r.count ? EXIT_FAIL : EXIT_OK;
 done:
+    for (c = 0; c < r.cert_count; c++)
+        free(r.cert_ids[c]);
     json_decref(r.problems);
     vault_opener_free(opener);
     vault_keystore_free(ks);

@@ -34,4 +34,27 @@ printf 'a=pass\nb=%s\n' "$javaval" > "$TMP/c.properties"
 run 1 "$CT" check "$TMP/c.properties"
 contains "$err" "line 1: alias \"a\": not a sealed value"
 lacks "$err" "alias \"b\""
+
+# --cert: every native value must be sealed for each certificate given.
+# A second certificate made by openssl, independent of ours.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/other.key" -out "$TMP/other.pem" -days 2 \
+    -subj /CN=other 2>/dev/null || fail "openssl req"
+good
+run 0 "$CT" check "$TMP/good.toml" --cert "$J/identity.pem"
+run 1 "$CT" check "$TMP/good.toml" --cert "$TMP/other.pem"
+contains "$err" "alias \"native\": not sealed for the certificate: $TMP/other.pem"
+lacks "$err" "alias \"java\""
+run 1 "$CT" check "$TMP/good.toml" --cert "$J/identity.pem" --cert "$TMP/other.pem"
+contains "$err" "alias \"native\": not sealed for the certificate"
+# sealed for both: passes with both
+both=$(printf 'tok' | "$CT" encrypt --cert "$J/identity.pem" --cert "$TMP/other.pem") || fail "encrypt"
+printf '[secrets]\nboth = "%s"\n' "$both" > "$TMP/both.toml"
+run 0 "$CT" check "$TMP/both.toml" --cert "$J/identity.pem" --cert "$TMP/other.pem"
+# the key ids judged by openssl: SHA-256 of each DER certificate
+for c in "$J/identity.pem" "$TMP/other.pem"; do
+    id=$(openssl x509 -in "$c" -outform DER | openssl dgst -sha256 -r | cut -c1-16)
+    contains "$("$CT" list "$TMP/both.toml")" "$id"
+done
+run 1 "$CT" check "$TMP/good.toml" --cert "$TMP/missing.pem"
+contains "$err" "missing.pem"
 done_tests
