@@ -19,7 +19,7 @@ static const char wso2_usage[] =
     "       cipher-tool -Drotate -Dold.alias=OLD [same options]\n"
     "\n"
     "The WSO2 cipher tool's command line, run in a product home ($CARBON_HOME, else\n"
-    "the current directory).\n"
+    "the current directory, or its parent when run from the home's bin/).\n"
     "\n"
     "-Dconfigure  seal every \"[plain text]\" secret of repository/conf/deployment.toml;\n"
     "             without a deployment.toml, the legacy layout: mark the XML elements\n"
@@ -44,6 +44,8 @@ static const char wso2_usage[] =
     "                              (the default here; the Java tool's default is RSA, PKCS#1\n"
     "                              v1.5), RSA/ECB/OAEPWithSHA-256AndMGF1Padding; written to\n"
     "                              secret-conf.properties for the server\n"
+    "  -Dsecurity.jce.provider=BC|BCFIPS\n"
+    "                              accepted for compatibility (no effect on the values)\n"
     "  -Dpassword=P                the keystore password on the command line: accepted for\n"
     "                              compatibility, but visible to every user of the machine\n"
     "  --password-file F, --password-fd N\n"
@@ -307,6 +309,11 @@ static int parse_args(dropin *d, int argc, char **argv)
                 return cli_fail(VAULT_ENOMEM, NULL);
             /* Out of /proc/PID/cmdline for the rest of the run. */
             memset(argv[i] + 11, 0, strlen(argv[i] + 11));
+        } else if (strncmp(a, "-Dsecurity.jce.provider=", 24) == 0) {
+            if (strcmp(a + 24, "BC") != 0 && strcmp(a + 24, "BCFIPS") != 0)
+                return cli_usage_error("-Dconfigure", "unknown JCE provider \"%s\" (BC or BCFIPS)", a + 24);
+            fprintf(stderr, "cipher-tool: note: -Dsecurity.jce.provider=%s: the values are the same with "
+                    "any provider; OpenSSL does the work here\n", a + 24);
         } else if (strcmp(a, "--password-file") == 0 && i + 1 < argc) {
             d->s.key.password_file = argv[++i];
         } else if (strcmp(a, "--password-fd") == 0 && i + 1 < argc) {
@@ -423,6 +430,19 @@ static int ask_alias(char *buf, size_t size)
     return buf[0] ? EXIT_OK : EXIT_FAIL;
 }
 
+/* The product home without CARBON_HOME: the current directory, or its
+ * parent when run from <HOME>/bin, as ciphertool.sh derives CARBON_HOME
+ * from its own location. */
+static const char *find_home(void)
+{
+    struct stat st;
+    if (stat("repository/conf", &st) == 0 || stat("conf", &st) == 0)
+        return ".";
+    if (stat("../repository/conf", &st) == 0 && stat("../bin", &st) == 0)
+        return "..";
+    return ".";
+}
+
 /* -Dchange: the alias must exist before its new value is asked for. */
 static int alias_exists(const char *file, const char *alias)
 {
@@ -473,7 +493,7 @@ int cmd_wso2(int argc, char **argv)
 
     memset(&d, 0, sizeof d);
     cli_sealing_init(&d.s);
-    d.home = env && *env ? env : ".";
+    d.home = env && *env ? env : find_home();
     rc = parse_args(&d, argc, argv);
     if (rc != EXIT_OK) {
         rc = rc < 0 ? EXIT_OK : rc;

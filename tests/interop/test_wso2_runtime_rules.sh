@@ -80,4 +80,14 @@ cd "$TMP" && mv home moved && cd moved
 run 0 "$CT" -Dconfigure --password-file "$PW"
 contains "$err" "using the keystore of ./repository/conf/security/secret-conf.properties: ./repository/resources/security/wso2carbon.jks"
 lacks "$err" "$TMP/home/"
+
+# --- run from <HOME>/bin as ciphertool.sh is, with a JCE provider option ---
+setup_home
+mkdir bin && cd bin
+unset CARBON_HOME
+run 0 "$CT" -Dconfigure -Dsecurity.jce.provider=BC --password-file "$PW"
+contains "$err" "note: -Dsecurity.jce.provider=BC"
+cd ..
+opens admin_password admin
+run 2 "$CT" -Dconfigure -Dsecurity.jce.provider=SunJCE --password-file "$PW"
 done_tests
