@@ -8,13 +8,16 @@ static const char check_usage[] =
     "usage: cipher-tool check FILE... [-k KEYSTORE [options]] [--no-pkcs1] [--json]\n"
     "\n"
     "Fail (exit 1) when a secret is left in plain text, when a $secret{alias}\n"
-    "reference names an alias that is not in [secrets], or (with -k) when a\n"
-    "sealed value does not open with the keystore's key. Each problem is named\n"
+    "reference names an alias that is not in [secrets], when a value is neither\n"
+    "\"[plain]\" nor a well-formed sealed value of a known format, or (with -k)\n"
+    "when a sealed value does not open with the keystore's key. Each problem is named\n"
     "with its file, line and alias; no secret is ever printed.\n"
     "\n"
     "options:\n" CLI_KEYSTORE_OPTIONS_HELP
     "      --no-pkcs1              an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
     "                              only holders that name \"RSA\" are known to be)\n"
+    "      --cert FILE             also fail when a native value is not sealed for this\n"
+    "                              certificate (PEM or DER; repeatable)\n"
     "      --json                  machine-readable report\n"
     "\n"
     "With -k, a value that opens as RSA PKCS#1 v1.5 only warns: with that padding\n"
@@ -43,7 +46,64 @@ typedef struct report {
     int json;
     json_t *problems;
     size_t count;
+    const char *certs[CLI_MAX_CERTS]; /* --cert: every native value must name these */
+    char *cert_ids[CLI_MAX_CERTS];    /* their key ids, malloc'ed */
+    size_t cert_count;
 } report;
+
+/* --cert FILE: the key id a native value sealed for it records. */
+static int add_cert(report *r, const char *path)
+{
+    cli_keystore c;
+    vault_keystore *ks = NULL;
+    vault_recipient *rcpt = NULL;
+    int rc = EXIT_FAIL;
+
+    if (r->cert_count == CLI_MAX_CERTS)
+        return cli_usage_error("check", "at most %d --cert", CLI_MAX_CERTS);
+    cli_keystore_init(&c, "certificate");
+    c.path = path;
+    if (cli_open_keystore(&ks, &c) != 0)
+        goto done;
+    if (vault_recipient_from_keystore(&rcpt, ks, NULL) != 0) {
+        cli_fail(VAULT_ERROR, NULL);
+        goto done;
+    }
+    if (!(r->cert_ids[r->cert_count] = strdup(vault_recipient_key_id(rcpt)))) {
+        cli_fail(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    r->certs[r->cert_count++] = path;
+    rc = EXIT_OK;
+done:
+    vault_recipient_free(rcpt);
+    vault_keystore_free(ks);
+    cli_keystore_clear(&c);
+    return rc;
+}
+
+/* The first --cert a native value is not sealed for, or NULL. */
+static const char *missing_cert(const report *r, const vault_value_info *info)
+{
+    size_t i, j;
+    if (info->format != VAULT_FORMAT_NATIVE)
+        return NULL;
+    for (i = 0; i < r->cert_count; i++) {
+        for (j = 0; j < info->recipient_count && info->key_ids; j++)
+            if (strcmp(info->key_ids[j], r->cert_ids[i]) == 0)
+                break;
+        if (!info->key_ids || j == info->recipient_count)
+            return r->certs[i];
+    }
+    return NULL;
+}
+
+/* A value that is no sealed value of a known format is "invalid", never
+ * "sealed". */
+static const char *entry_state(const vault_config_entry *e, const vault_value_info *info)
+{
+    return e->state == VAULT_VALUE_SEALED && !info ? "invalid" : state_name(e->state);
+}
 
 static void problem(report *r, const char *file, unsigned line, const char *alias, const char *what,
                     const char *detail)
@@ -97,13 +157,21 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
     for (i = 0; i < vault_config_count(secrets); i++) {
         const vault_config_entry *e;
         vault_secret *plain = NULL;
+        vault_value_info *info = NULL;
         unsigned int flags = 0;
         vault_config_entry_at(secrets, i, &e);
         if (e->state == VAULT_VALUE_PLAIN)
             problem(r, path, e->line, e->alias, "plain text secret", NULL);
         else if (e->state == VAULT_VALUE_EMPTY)
             problem(r, path, e->line, e->alias, "empty secret", NULL);
-        else if (!opener && no_pkcs1 && says_pkcs1(e->value))
+        else if ((!opener || r->cert_count) && vault_inspect(e->value, &info) != 0) {
+            /* Without a key the value must still be a sealed value of a
+             * known format: "pass" or "[pass" is plain text, not sealed. */
+            const vault_error *err = vault_error_last();
+            problem(r, path, e->line, e->alias, "not a sealed value", err ? err->message : NULL);
+        } else if (info && missing_cert(r, info)) {
+            problem(r, path, e->line, e->alias, "not sealed for the certificate", missing_cert(r, info));
+        } else if (!opener && no_pkcs1 && says_pkcs1(e->value))
             problem(r, path, e->line, e->alias, "RSA PKCS#1 v1.5 value (--no-pkcs1)", NULL);
         else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, &flags) != 0) {
             const vault_error *err = vault_error_last();
@@ -114,6 +182,7 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
                         "key or a damaged value is not detected; re-seal it ('cipher-tool rotate') "
                         "or check with --no-pkcs1", path, e->line, e->alias);
         }
+        vault_value_info_free(info);
         vault_secret_free(plain);
     }
     for (i = 0; i < vault_config_ref_count(cfg); i++) {
@@ -136,6 +205,7 @@ int cmd_check(int argc, char **argv)
         CLI_KEYSTORE_LONG_OPTIONS,
         {"no-pkcs1", no_argument, NULL, OPT_CHECK_NO_PKCS1},
         {"json", no_argument, NULL, OPT_JSON},
+        {"cert", required_argument, NULL, OPT_CERT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -143,13 +213,15 @@ int cmd_check(int argc, char **argv)
     vault_keystore *ks = NULL;
     vault_opener *opener = NULL;
     unsigned int open_flags = 0;
-    report r = {0, NULL, 0};
+    report r;
+    size_t c;
     int opt, rc = EXIT_USAGE, i;
 
+    memset(&r, 0, sizeof r);
     cli_keystore_init(&k, "keystore");
     optind = 1;
     while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
-        int handled = cli_keystore_option(&k, opt, optarg, "check");
+        int handled = opt == OPT_CERT ? 0 : cli_keystore_option(&k, opt, optarg, "check");
         if (handled < 0)
             goto done;
         if (handled)
@@ -160,6 +232,11 @@ int cmd_check(int argc, char **argv)
         }
         if (opt == OPT_CHECK_NO_PKCS1) {
             open_flags |= VAULT_OPENER_REFUSE_PKCS1;
+            continue;
+        }
+        if (opt == OPT_CERT) {
+            if ((rc = add_cert(&r, optarg)) != EXIT_OK)
+                goto done;
             continue;
         }
         if (opt == 'h') {
@@ -204,6 +281,8 @@ int cmd_check(int argc, char **argv)
     }
     rc = r.count ? EXIT_FAIL : EXIT_OK;
 done:
+    for (c = 0; c < r.cert_count; c++)
+        free(r.cert_ids[c]);
     json_decref(r.problems);
     vault_opener_free(opener);
     vault_keystore_free(ks);
@@ -217,7 +296,7 @@ static json_t *entry_json(const vault_config_entry *e, const vault_value_info *i
     size_t i;
     json_object_set_new(o, "alias", json_string(e->alias));
     json_object_set_new(o, "line", json_integer(e->line));
-    json_object_set_new(o, "state", json_string(state_name(e->state)));
+    json_object_set_new(o, "state", json_string(entry_state(e, info)));
     if (info) {
         json_t *ids = json_array();
         json_object_set_new(o, "format", json_string(vault_format_name(info->format)));
@@ -233,7 +312,7 @@ static json_t *entry_json(const vault_config_entry *e, const vault_value_info *i
 static void entry_text(const vault_config_entry *e, const vault_value_info *info)
 {
     size_t i;
-    printf("%-40s %-7s", e->alias, state_name(e->state));
+    printf("%-40s %-7s", e->alias, entry_state(e, info));
     if (info) {
         printf(" %-15s %s", vault_format_name(info->format), info->algorithm ? info->algorithm : "");
         for (i = 0; i < info->recipient_count && info->key_ids; i++)

@@ -19,7 +19,7 @@ static const char wso2_usage[] =
     "       cipher-tool -Drotate -Dold.alias=OLD [same options]\n"
     "\n"
     "The WSO2 cipher tool's command line, run in a product home ($CARBON_HOME, else\n"
-    "the current directory).\n"
+    "the current directory, or its parent when run from the home's bin/).\n"
     "\n"
     "-Dconfigure  seal every \"[plain text]\" secret of repository/conf/deployment.toml;\n"
     "             without a deployment.toml, the legacy layout: mark the XML elements\n"
@@ -44,6 +44,8 @@ static const char wso2_usage[] =
     "                              (the default here; the Java tool's default is RSA, PKCS#1\n"
     "                              v1.5), RSA/ECB/OAEPWithSHA-256AndMGF1Padding; written to\n"
     "                              secret-conf.properties for the server\n"
+    "  -Dsecurity.jce.provider=BC|BCFIPS\n"
+    "                              accepted for compatibility (no effect on the values)\n"
     "  -Dpassword=P                the keystore password on the command line: accepted for\n"
     "                              compatibility, but visible to every user of the machine\n"
     "  --password-file F, --password-fd N\n"
@@ -62,6 +64,8 @@ typedef struct dropin {
     cli_sealing s;
     vault_secret *argv_password;
     const char *transformation_name; /* as given: written back as given, like Java */
+    char *home_algorithm;                 /* the algorithm the home already uses, malloc'ed */
+    int home_configured;                  /* a secret-conf.properties exists */
     char *keystore_path, *keystore_alias; /* malloc'ed */
 } dropin;
 
@@ -100,7 +104,12 @@ static int locate_keystore(dropin *d)
     }
     fprintf(stderr, "cipher-tool: using the keystore of %s: %s\n", loc->keystore_origin, loc->keystore);
     d->keystore_path = strdup(loc->keystore);
-    d->keystore_alias = loc->key_alias ? strdup(loc->key_alias) : NULL;
+    /* No alias configured: the Java tool and the server use the product
+     * default, so seal for that key too. */
+    if (loc->key_alias && *loc->key_alias)
+        d->keystore_alias = strdup(loc->key_alias);
+    else if (d->s.format != VAULT_FORMAT_WSO2_SYMMETRIC)
+        d->keystore_alias = strdup("wso2carbon");
     vault_location_free(loc);
     return d->keystore_path ? EXIT_OK : cli_fail(VAULT_ENOMEM, "out of memory");
 }
@@ -207,11 +216,25 @@ static void put_property(FILE *f, const char *key, const char *value)
     fputc('\n', f);
 }
 
+/* The keystore location as the Java tool writes it: relative to the
+ * product home (the server's working directory) when it lies inside it,
+ * so a moved home still finds its keystore. */
+static const char *home_relative(const char *home, const char *abs, char *home_abs)
+{
+    size_t n;
+    if (!realpath(home, home_abs))
+        return abs;
+    n = strlen(home_abs);
+    if (strncmp(abs, home_abs, n) == 0 && abs[n] == '/' && n > 1)
+        return abs + n + 1;
+    return abs;
+}
+
 /* secret-conf.properties, as the WSO2 runtime reads it. */
 static int write_secret_conf(dropin *d)
 {
     char *path = path_join(d->home, SECURITY_DIR "/secret-conf.properties");
-    char abs[PATH_MAX], *text = NULL;
+    char abs[PATH_MAX], home_abs[PATH_MAX], *text = NULL;
     size_t len = 0;
     FILE *f;
     int rc = EXIT_FAIL;
@@ -225,16 +248,21 @@ static int write_secret_conf(dropin *d)
     put_property(f, "secretRepositories.file.provider",
                  "org.wso2.securevault.secret.repository.FileBaseSecretRepositoryProvider");
     put_property(f, "secretRepositories.file.location", CIPHER_TEXT_REL);
-    put_property(f, "keystore.identity.location", abs);
+    put_property(f, "keystore.identity.location", home_relative(d->home, abs, home_abs));
     put_property(f, "keystore.identity.type", vault_keystore_type_name(vault_keystore_get_type(d->s.ks)));
-    put_property(f, "keystore.identity.alias", d->keystore_alias ? d->keystore_alias : "");
+    /* Never empty: with no alias configured the Java tool and the server
+     * use the product default. */
+    put_property(f, "keystore.identity.alias",
+                 d->keystore_alias && *d->keystore_alias ? d->keystore_alias : "wso2carbon");
     put_property(f, "keystore.identity.store.password", "identity.store.password");
     put_property(f, "keystore.identity.store.secretProvider", "org.wso2.carbon.securevault.DefaultSecretCallbackHandler");
     put_property(f, "keystore.identity.key.password", "identity.key.password");
     put_property(f, "keystore.identity.key.secretProvider", "org.wso2.carbon.securevault.DefaultSecretCallbackHandler");
-    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC)
+    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC) {
+        /* SecretManager treats the repository as RSA unless told otherwise. */
+        put_property(f, "secretRepositories.file.encryptionMode", "symmetric");
         put_property(f, "secretRepositories.file.algorithm", "AES/GCM/NoPadding");
-    else
+    } else
         put_property(f, "secretRepositories.file.algorithm",
                      d->transformation_name ? d->transformation_name
                                             : vault_transformation_name((vault_transformation)d->s.transformation));
@@ -279,6 +307,13 @@ static int parse_args(dropin *d, int argc, char **argv)
             vault_secret_free(d->argv_password);
             if (vault_secret_new(&d->argv_password, a + 11, strlen(a + 11)) != 0)
                 return cli_fail(VAULT_ENOMEM, NULL);
+            /* Out of /proc/PID/cmdline for the rest of the run. */
+            memset(argv[i] + 11, 0, strlen(argv[i] + 11));
+        } else if (strncmp(a, "-Dsecurity.jce.provider=", 24) == 0) {
+            if (strcmp(a + 24, "BC") != 0 && strcmp(a + 24, "BCFIPS") != 0)
+                return cli_usage_error("-Dconfigure", "unknown JCE provider \"%s\" (BC or BCFIPS)", a + 24);
+            fprintf(stderr, "cipher-tool: note: -Dsecurity.jce.provider=%s: the values are the same with "
+                    "any provider; OpenSSL does the work here\n", a + 24);
         } else if (strcmp(a, "--password-file") == 0 && i + 1 < argc) {
             d->s.key.password_file = argv[++i];
         } else if (strcmp(a, "--password-fd") == 0 && i + 1 < argc) {
@@ -299,6 +334,88 @@ static int parse_args(dropin *d, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The algorithm the home's values are sealed with, as the server reads it
+ * from secret-conf.properties: one algorithm for the whole repository, RSA
+ * (PKCS#1 v1.5) when the line is absent. */
+static int read_home_algorithm(dropin *d)
+{
+    char *path = path_join(d->home, SECURITY_DIR "/secret-conf.properties");
+    vault_config *cfg = NULL;
+    const vault_config_entry *e;
+    size_t i;
+    int rc = EXIT_OK;
+
+    if (!path)
+        return cli_fail(VAULT_ENOMEM, NULL);
+    if (!file_exists(path))
+        goto done;
+    if (vault_config_open(&cfg, path, VAULT_CONFIG_PROPERTIES) != 0) {
+        rc = cli_fail(VAULT_ERROR, NULL);
+        goto done;
+    }
+    d->home_configured = 1;
+    if (vault_config_find(cfg, "secretRepositories.file.algorithm", &i) == 0 &&
+        vault_config_entry_at(cfg, i, &e) == 0 && e->value && *e->value)
+        d->home_algorithm = strdup(e->value);
+    else
+        d->home_algorithm = strdup("RSA");
+    if (!d->home_algorithm)
+        rc = cli_fail(VAULT_ENOMEM, NULL);
+done:
+    vault_error_clear();
+    vault_config_free(cfg);
+    free(path);
+    return rc;
+}
+
+/* Whether FILE already holds sealed values (which the one algorithm of the
+ * home must keep opening). */
+static int has_sealed_values(const char *file)
+{
+    vault_config *cfg = NULL;
+    const vault_config_entry *e;
+    size_t i, n;
+    int found = 0;
+
+    if (!file_exists(file) || vault_config_open(&cfg, file, VAULT_CONFIG_AUTO) != 0) {
+        vault_error_clear();
+        return 0;
+    }
+    n = vault_config_count(cfg);
+    for (i = 0; i < n && !found; i++)
+        found = vault_config_entry_at(cfg, i, &e) == 0 && e->state == VAULT_VALUE_SEALED;
+    vault_config_free(cfg);
+    return found;
+}
+
+/* One algorithm per home: new and changed values keep the one the home
+ * uses; another one is refused while older values would stop opening. */
+static int choose_algorithm(dropin *d, const char *sealed_file)
+{
+    int home_t;
+
+    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC || !d->home_algorithm)
+        return EXIT_OK;
+    home_t = vault_transformation_from_name(d->home_algorithm);
+    if (home_t < 0) {
+        cli_error("%s/" SECURITY_DIR "/secret-conf.properties: unknown algorithm \"%s\"", d->home,
+                  d->home_algorithm);
+        return EXIT_FAIL;
+    }
+    if (!d->transformation_name) {
+        d->s.transformation = home_t;
+        d->transformation_name = d->home_algorithm;
+        return EXIT_OK;
+    }
+    if (d->s.transformation != home_t && !d->rotate && has_sealed_values(sealed_file)) {
+        cli_error("%s: values sealed with %s exist; rotate them with -Drotate, or keep %s", sealed_file,
+                  d->home_algorithm, d->home_algorithm);
+        cli_hint("the server opens every value of a home with the one algorithm of secret-conf.properties");
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 /* -Dchange: which alias, on the terminal (the Java tool asks the same). */
 static int ask_alias(char *buf, size_t size)
 {
@@ -312,6 +429,38 @@ static int ask_alias(char *buf, size_t size)
     vault_secret_free(line);
     return buf[0] ? EXIT_OK : EXIT_FAIL;
 }
+
+/* The product home without CARBON_HOME: the current directory, or its
+ * parent when run from <HOME>/bin, as ciphertool.sh derives CARBON_HOME
+ * from its own location. */
+static const char *find_home(void)
+{
+    struct stat st;
+    if (stat("repository/conf", &st) == 0 || stat("conf", &st) == 0)
+        return ".";
+    if (stat("../repository/conf", &st) == 0 && stat("../bin", &st) == 0)
+        return "..";
+    return ".";
+}
+
+/* -Dchange: the alias must exist before its new value is asked for. */
+static int alias_exists(const char *file, const char *alias)
+{
+    vault_config *cfg = NULL;
+    size_t i;
+    int rc = EXIT_OK;
+
+    if (vault_config_open(&cfg, file, VAULT_CONFIG_AUTO) != 0)
+        return cli_fail(VAULT_ERROR, NULL);
+    if (vault_config_find(cfg, alias, &i) != 0) {
+        vault_error_clear();
+        cli_error("no alias \"%s\" in %s", alias, file);
+        rc = EXIT_FAIL;
+    }
+    vault_config_free(cfg);
+    return rc;
+}
+
 
 /* The OAEP algorithm secret-conf.properties records for the values in place
  * (the one the WSO2 runtime opens them with), else DEFAULT. */
@@ -370,7 +519,7 @@ int cmd_wso2(int argc, char **argv)
 
     memset(&d, 0, sizeof d);
     cli_sealing_init(&d.s);
-    d.home = env && *env ? env : ".";
+    d.home = env && *env ? env : find_home();
     rc = parse_args(&d, argc, argv);
     if (rc != EXIT_OK) {
         rc = rc < 0 ? EXIT_OK : rc;
@@ -378,14 +527,17 @@ int cmd_wso2(int argc, char **argv)
     }
     if (!d.s.format)
         d.s.format = VAULT_FORMAT_WSO2;
-    if (!d.s.transformation && d.s.format == VAULT_FORMAT_WSO2)
-        d.s.transformation = VAULT_TRANSFORM_RSA_OAEP_SHA1;
     toml = path_join(d.home, "repository/conf/deployment.toml");
     cipher_text = path_join(d.home, CIPHER_TEXT_REL);
     if (!toml || !cipher_text) {
         rc = cli_fail(VAULT_ENOMEM, NULL);
         goto done;
     }
+    if ((rc = read_home_algorithm(&d)) != EXIT_OK ||
+        (rc = choose_algorithm(&d, file_exists(toml) ? toml : cipher_text)) != EXIT_OK)
+        goto done;
+    if (!d.s.transformation && d.s.format == VAULT_FORMAT_WSO2)
+        d.s.transformation = VAULT_TRANSFORM_RSA_OAEP_SHA1;
     if ((rc = locate_keystore(&d)) != EXIT_OK)
         goto done;
     d.s.key.path = d.keystore_path;
@@ -402,7 +554,8 @@ int cmd_wso2(int argc, char **argv)
         goto done;
     }
     if (d.change) {
-        if ((rc = ask_alias(alias, sizeof alias)) != EXIT_OK)
+        if ((rc = ask_alias(alias, sizeof alias)) != EXIT_OK ||
+            (rc = alias_exists(file_exists(toml) ? toml : cipher_text, alias)) != EXIT_OK)
             goto done;
         if (cli_read_value(&given, "the new value") != 0) {
             rc = EXIT_FAIL;
@@ -427,6 +580,7 @@ done:
     vault_secret_free(d.argv_password);
     free(d.keystore_path);
     free(d.keystore_alias);
+    free(d.home_algorithm);
     free(toml);
     free(cipher_text);
     return rc;

@@ -55,7 +55,8 @@ equals "$(grep '^already_sealed' $T)" "$(grep '^already_sealed' "$TMP/orig.toml"
 algo=$(sed -n 's/^secretRepositories.file.algorithm=//p' "$SC")
 equals "$algo" "RSA/ECB/OAEPwithSHA1andMGF1Padding"
 equals "$(sed -n 's/^keystore.identity.alias=//p' "$SC")" "wso2carbon"
-equals "$(sed -n 's/^keystore.identity.location=//p' "$SC")" "$(realpath "$KS")"
+# relative to the home, as the Java tool writes it: a moved home still works
+equals "$(sed -n 's/^keystore.identity.location=//p' "$SC")" "repository/resources/security/wso2carbon.jks"
 decrypt_all $T "$algo" admin_password=admin keystore_password=wso2carbon truststore_password=wso2carbon \
     'shared_db_password=p@ss=w0rd' 'log4j.appender.LOGEVENT.password=läuft' 'api_token=tok-[inner]-end'
 "$CT" check $T -k "$KS" --password-file "$PW" 2>/dev/null || fail "check after -Dconfigure"
@@ -85,6 +86,7 @@ printf '\n[keystore.internal]\nfile_name = "internal.p12"\ntype = "PKCS12"\nalia
 run 0 "$CT" -Dconfigure -Dsymmetric --password-file "$PW"
 contains "$err" "using the keystore of keystore.internal"
 equals "$(sed -n 's/^secretRepositories.file.algorithm=//p' "$SC")" "AES/GCM/NoPadding"
+equals "$(sed -n 's/^secretRepositories.file.encryptionMode=//p' "$SC")" "symmetric"
 equals "$(sed -n 's/^keystore.identity.type=//p' "$SC")" "PKCS12"
 KS_SAVED=$KS KS=$TMP/home/repository/resources/security/internal.p12
 gcm_req=""
