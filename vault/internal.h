@@ -95,6 +95,11 @@ int vault_read_file_stat(const char *path, size_t max, unsigned char **data, siz
 /* "a FIFO", "a directory", ...: what a non-regular file is, for messages. */
 const char *vault_file_kind(unsigned int mode);
 
+/* Open path for reading (O_NONBLOCK|O_NOCTTY: a FIFO or a terminal never
+ * blocks) and judge it on the descriptor: *fd_out and *st when it is a
+ * regular file, else an error naming path (ENOTFOUND, EPERM, EIO). */
+int vault_open_regular(const char *path, int *fd_out, struct stat *st);
+
 /* ASCII case-insensitive compare, as Java's alias matching. */
 int vault_strcaseeq(const char *a, const char *b);
 

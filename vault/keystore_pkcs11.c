@@ -49,17 +49,6 @@ int ks_is_pkcs11_uri(const char *name)
     return name && strncmp(name, "pkcs11:", 7) == 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode s[0..n) into a new NUL-terminated buffer (*len bytes). */
 static int pct_decode(const char *s, size_t n, char **out, size_t *len)
 {
@@ -71,11 +60,11 @@ static int pct_decode(const char *s, size_t n, char **out, size_t *len)
         return vault_err(VAULT_ENOMEM, "out of memory");
     for (i = 0; i < n; i++) {
         if (s[i] == '%') {
-            if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+            if (i + 2 >= n || vault_hex_digit(s[i + 1]) < 0 || vault_hex_digit(s[i + 2]) < 0) {
                 vault_free_ptr(d);
                 return vault_err(VAULT_EINVAL, "PKCS#11 URI: bad percent escape");
             }
-            d[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            d[j++] = (char)(vault_hex_digit(s[i + 1]) * 16 + vault_hex_digit(s[i + 2]));
             i += 2;
         } else {
             d[j++] = s[i];

@@ -42,20 +42,8 @@ int vault_password_from_file(vault_secret **out, vault_secret **key_out, const c
     /* Links are followed (a Kubernetes Secret volume is links into
      * "..data/"); what counts is the file finally opened, judged on its
      * descriptor. O_NONBLOCK: a FIFO is refused, not waited on. */
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        return vault_err(e == ENOENT ? VAULT_ENOTFOUND : e == EACCES ? VAULT_EPERM : VAULT_EIO,
-                         "%s: %s", path, strerror(e));
-    }
-    if (fstat(fd, &st) != 0) {
-        rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
-        goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = vault_err(VAULT_EIO, "%s: is %s, not a regular file", path, vault_file_kind(st.st_mode));
-        goto done;
-    }
+    if ((rc = vault_open_regular(path, &fd, &st)) != 0)
+        return rc;
     if (st.st_uid != geteuid() && st.st_uid != 0) {
         rc = vault_err(VAULT_EPERM,
                        "%s: password file is owned by uid %u; it must be owned by you (uid %u) or root",

@@ -25,6 +25,28 @@ int vault_read_file(const char *path, size_t max, unsigned char **data, size_t *
     return vault_read_file_stat(path, max, data, len, NULL);
 }
 
+int vault_open_regular(const char *path, int *fd_out, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), rc;
+
+    *fd_out = -1;
+    if (fd < 0) {
+        int e = errno;
+        return vault_err(e == ENOENT ? VAULT_ENOTFOUND : e == EACCES ? VAULT_EPERM : VAULT_EIO,
+                         "%s: %s", path, strerror(e));
+    }
+    if (fstat(fd, st) != 0)
+        rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
+    else if (!S_ISREG(st->st_mode))
+        rc = vault_err(VAULT_EIO, "%s: is %s, not a regular file", path, vault_file_kind(st->st_mode));
+    else {
+        *fd_out = fd;
+        return 0;
+    }
+    close(fd);
+    return rc;
+}
+
 /* O_NONBLOCK: opening a FIFO must not wait for a writer; the type is then
  * judged on the descriptor, so nothing can be swapped in between. */
 int vault_read_file_stat(const char *path, size_t max, unsigned char **data, size_t *len,
@@ -37,20 +59,8 @@ int vault_read_file_stat(const char *path, size_t max, unsigned char **data, siz
 
     *data = NULL;
     *len = 0;
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        return vault_err(e == ENOENT ? VAULT_ENOTFOUND : e == EACCES ? VAULT_EPERM : VAULT_EIO,
-                         "%s: %s", path, strerror(e));
-    }
-    if (fstat(fd, &st) != 0) {
-        rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
-        goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = vault_err(VAULT_EIO, "%s: is %s, not a regular file", path, vault_file_kind(st.st_mode));
-        goto done;
-    }
+    if ((rc = vault_open_regular(path, &fd, &st)) != 0)
+        return rc;
     if ((uint64_t)st.st_size > max) {
         rc = vault_err(VAULT_EFORMAT, "%s: file too large (%lld bytes, at most %zu)", path,
                        (long long)st.st_size, max);
