@@ -280,6 +280,40 @@ static int authenticate(const vault_repository_options *o, const char *endpoint,
     return rc;
 }
 
+/* What every request to a member shares: a JSON POST of body to url, the
+ * auth header when there is one, a connect timeout, http(s) only, the server
+ * verified, the client certificate when one is set. Returns the header list
+ * the caller frees after the transfer (NULL when out of memory). */
+static struct curl_slist *setup_post(CURL *c, const vault_repository_options *o, const char *url,
+                                     const char *auth, const char *body)
+{
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+
+    if (headers && auth[0]) {
+        struct curl_slist *more = curl_slist_append(headers, auth);
+        if (!more) {
+            curl_slist_free_all(headers);
+            return NULL;
+        }
+        headers = more;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+    if (o->cert_file) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert_file);
+        curl_easy_setopt(c, CURLOPT_SSLKEY, o->key_file);
+    }
+    return headers;
+}
+
 /* POST body to one endpoint; 0 and the parsed JSON, or an error text in why. */
 static int post_one(const vault_repository_options *o, const char *endpoint, size_t elen, const char *api,
                     const char *body, json_t **out, char *why, size_t why_len)
@@ -303,27 +337,14 @@ static int post_one(const vault_repository_options *o, const char *endpoint, siz
         snprintf(why, why_len, "cannot start libcurl");
         return -1;
     }
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    if (auth[0])
-        headers = curl_slist_append(headers, auth);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    if (!(headers = setup_post(c, o, url, auth, body))) {
+        snprintf(why, why_len, "out of memory");
+        goto done;
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (o->ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
-    if (o->cert_file) {
-        curl_easy_setopt(c, CURLOPT_SSLCERT, o->cert_file);
-        curl_easy_setopt(c, CURLOPT_SSLKEY, o->key_file);
-    }
     cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {
         snprintf(why, why_len, "%s%s", tls_context(o, url, cc), curl_err[0] ? curl_err : curl_easy_strerror(cc));
@@ -965,26 +986,13 @@ static void watch_stream(vault_watch *w, const char *endpoint, size_t elen)
         goto done;
     if (w->ro.user && authenticate(&w->ro, endpoint, elen, auth, sizeof auth, why, sizeof why) != 0)
         goto done;
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    if (auth[0])
-        headers = curl_slist_append(headers, auth);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    if (!(headers = setup_post(c, &w->ro, url, auth, body)))
+        goto done;
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_watch_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_watch_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, w->ro.timeout_ms > 0 ? w->ro.timeout_ms : DEFAULT_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    if (w->ro.ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, w->ro.ca_file);
-    if (w->ro.cert_file) {
-        curl_easy_setopt(c, CURLOPT_SSLCERT, w->ro.cert_file);
-        curl_easy_setopt(c, CURLOPT_SSLKEY, w->ro.key_file);
-    }
     w->line.len = 0;
     (void)curl_easy_perform(c);
 done:

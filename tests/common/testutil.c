@@ -213,3 +213,15 @@ void der_list_free(der_list *l)
         free(l->der[i]);
     l->n = 0;
 }
+
+int tu_code_of(const char *name)
+{
+    if (strcmp(name, "EFORMAT") == 0)
+        return VAULT_EFORMAT;
+    if (strcmp(name, "EAUTH") == 0)
+        return VAULT_EAUTH;
+    if (strcmp(name, "EKEY") == 0)
+        return VAULT_EKEY;
+    cr_assert_fail("unknown expectation %s in a known-answer table", name);
+    return 0;
+}

@@ -54,4 +54,7 @@ unsigned char *test_sh_out(size_t *len, const char *fmt, ...) __attribute__((for
 /* Whether a program is on PATH. */
 int have_program(const char *name);
 
+/* The return code a known-answer table names: EFORMAT, EAUTH or EKEY. */
+int tu_code_of(const char *name);
+
 #endif

@@ -97,17 +97,6 @@ static int listed(const row *r, size_t k)
     return 0;
 }
 
-static int code_of(const char *name)
-{
-    if (strcmp(name, "EFORMAT") == 0)
-        return VAULT_EFORMAT;
-    if (strcmp(name, "EAUTH") == 0)
-        return VAULT_EAUTH;
-    if (strcmp(name, "EKEY") == 0)
-        return VAULT_EKEY;
-    cr_assert_fail("kat-ec.tsv: unknown expectation %s", name);
-    return 0;
-}
 
 static void hex_of(const vault_secret *s, char *out)
 {
@@ -150,7 +139,7 @@ Test(native_ec, bad_rows_fail_as_stated)
             if (!listed(&rows[i], k))
                 continue;
             rc = native_open(NULL, ks[k], NULL, rows[i].alias, rows[i].value, NULL, &s);
-            cr_assert_eq(rc, code_of(rows[i].expect), "row %zu (%s), key %s: got %d (%s)", i + 1,
+            cr_assert_eq(rc, tu_code_of(rows[i].expect), "row %zu (%s), key %s: got %d (%s)", i + 1,
                          rows[i].note, names[k], rc, rc ? test_errmsg() : "opened");
             cr_assert_null(s);
             bad++;

@@ -145,17 +145,6 @@ static unsigned char *unhex(const char *hex, size_t *len)
     return out;
 }
 
-static int code_of(const char *name)
-{
-    if (strcmp(name, "EFORMAT") == 0)
-        return VAULT_EFORMAT;
-    if (strcmp(name, "EAUTH") == 0)
-        return VAULT_EAUTH;
-    if (strcmp(name, "EKEY") == 0)
-        return VAULT_EKEY;
-    cr_assert_fail("kat.tsv: unknown expectation %s", name);
-    return 0;
-}
 
 /* keys column: "1", "2" or "1,2". */
 static int has_key(const row *r, int k)
@@ -205,7 +194,7 @@ Test(kat, bad_rows_fail_as_stated)
             if (!has_key(&rows[i], k))
                 continue;
             rc = native_open(NULL, keys[k - 1].ks, NULL, rows[i].alias, rows[i].value, NULL, &s);
-            cr_assert_eq(rc, code_of(rows[i].expect), "row %zu (%s), key %d: got %d (%s)", i + 1,
+            cr_assert_eq(rc, tu_code_of(rows[i].expect), "row %zu (%s), key %d: got %d (%s)", i + 1,
                          rows[i].note, k, rc, rc ? vault_error_last()->message : "opened");
             cr_assert_null(s);
             bad++;
