@@ -212,7 +212,8 @@ int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, co
 #define CLI_SEALING_OPTIONS_HELP                                                            \
     CLI_KEYSTORE_OPTIONS_HELP                                                               \
     "      --cert FILE             seal to this certificate (PEM or DER; repeatable: each\n" \
-    "                              one is a recipient of native values)\n"                  \
+    "                              one is a recipient of native values), or to the EC,\n"  \
+    "                              X25519 or Ed25519 key of a PEM PUBLIC KEY file\n"       \
     "      --format FORMAT         native (default), wso2, wso2-holder, wso2-symmetric\n"   \
     "      --transformation T      wso2 formats: RSA, RSA/ECB/PKCS1Padding,\n"              \
     "                              RSA/ECB/OAEPwithSHA1andMGF1Padding (default),\n"         \

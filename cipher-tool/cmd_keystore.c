@@ -40,6 +40,7 @@ static const char *kind_name(vault_entry_kind k)
     case VAULT_ENTRY_PRIVATE_KEY: return "private key";
     case VAULT_ENTRY_TRUSTED_CERT: return "trusted certificate";
     case VAULT_ENTRY_SECRET_KEY: return "secret key";
+    case VAULT_ENTRY_PUBLIC_KEY: return "public key";
     default: return "unknown";
     }
 }
@@ -50,6 +51,7 @@ static const char *kind_id(vault_entry_kind k)
     case VAULT_ENTRY_PRIVATE_KEY: return "private-key";
     case VAULT_ENTRY_TRUSTED_CERT: return "trusted-certificate";
     case VAULT_ENTRY_SECRET_KEY: return "secret-key";
+    case VAULT_ENTRY_PUBLIC_KEY: return "public-key";
     default: return "unknown";
     }
 }

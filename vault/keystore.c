@@ -775,6 +775,18 @@ int ks_private_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey, ks_en
     return 0;
 }
 
+int ks_public_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey)
+{
+    ks_entry *e;
+    int rc = ks_find(ks, alias, &e);
+    if (rc != 0)
+        return rc;
+    if (e->info.kind != VAULT_ENTRY_PUBLIC_KEY)
+        return ks_private_key(ks, alias, pkey, NULL);
+    *pkey = e->pkey;
+    return 0;
+}
+
 int vault_keystore_public_key_der(vault_keystore *ks, const char *alias, unsigned char **der,
                                   size_t *len)
 {
@@ -785,7 +797,7 @@ int vault_keystore_public_key_der(vault_keystore *ks, const char *alias, unsigne
     if (!ks || !der || !len)
         return vault_err(VAULT_EINVAL, "vault_keystore_public_key_der: invalid argument");
     *der = NULL;
-    rc = ks_private_key(ks, alias, &pkey, NULL);
+    rc = ks_public_key(ks, alias, &pkey);
     if (rc != 0)
         return rc;
     n = i2d_PUBKEY(pkey, NULL);

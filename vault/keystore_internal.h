@@ -114,6 +114,10 @@ int ks_unlock(vault_keystore *ks, ks_entry *e);
 /* The private key of an entry, unlocked; borrowed from the keystore. */
 int ks_private_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey, ks_entry **entry);
 
+/* The key of a public-key entry, else the private key as ks_private_key()
+ * gives it (whose public half the caller may use); borrowed. */
+int ks_public_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey);
+
 /* A private-key decryption by a key held in a device (PKCS#11 token).
  * raw: no padding (the k-byte block); else md NULL for PKCS#1 v1.5, or OAEP
  * with md, mgf1 and label. Returns KS_NOT_DEVICE for a key held in memory

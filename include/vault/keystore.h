@@ -35,7 +35,8 @@ typedef enum vault_keystore_type {
 typedef enum vault_entry_kind {
     VAULT_ENTRY_PRIVATE_KEY = 1, /**< Private key with its certificate chain. */
     VAULT_ENTRY_TRUSTED_CERT = 2, /**< A certificate only. */
-    VAULT_ENTRY_SECRET_KEY = 3   /**< A symmetric key (e.g. AES). */
+    VAULT_ENTRY_SECRET_KEY = 3,  /**< A symmetric key (e.g. AES). */
+    VAULT_ENTRY_PUBLIC_KEY = 4   /**< A public key without certificate (a PEM "PUBLIC KEY"). */
 } vault_entry_kind;
 
 #define VAULT_KEYSTORE_OPTIONS_VERSION 1
@@ -140,7 +141,8 @@ VAULT_EXTERN(int) vault_keystore_cert_der(const vault_keystore *ks, const char *
 /**
  * Decrypt the private key of an entry (asking for the key password if not
  * done yet) and return its SubjectPublicKeyInfo DER, which the caller frees
- * with vault_string_free((char *)der). Proves the key password.
+ * with vault_string_free((char *)der). Proves the key password. For a
+ * public-key entry, its key.
  * @return 0, VAULT_ENOTFOUND, VAULT_EAUTH (wrong key password), VAULT_EFORMAT.
  */
 VAULT_EXTERN(int) vault_keystore_public_key_der(vault_keystore *ks, const char *alias,
