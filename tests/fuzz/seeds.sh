@@ -65,9 +65,13 @@ fi
 
 # fuzz_sealed input: "alias\nvalue".
 # (awk: bash's read would merge the empty fields of a tab-separated line.)
-awk -F'\t' -v dir="$out/sealed" '!/^#/ && $1 != "expect" && NF >= 5 {
-    f = sprintf("%s/kat-%d-%s-%s", dir, n++, $1, $2); printf "%s\n%s", $3, $5 > f; close(f) }' \
-    "$native/kat.tsv"
+# The EC, X25519 and Ed25519 ones (kat-ec.tsv) open with the keys fuzz_sealed
+# embeds too, so that mutations reach native_stanza_ec.c.
+for t in kat kat-ec; do
+    awk -F'\t' -v dir="$out/sealed" -v t=$t '!/^#/ && $1 != "expect" && NF >= 5 {
+        f = sprintf("%s/%s-%d-%s-%s", dir, t, n++, $1, $2); printf "%s\n%s", $3, $5 > f; close(f) }' \
+        "$native/$t.tsv"
+done
 awk -F'\t' -v dir="$out/sealed" '!/^#/ && NF >= 5 {
     f = sprintf("%s/java-%s-%s", dir, $1, $2); printf "wso2carbon\n%s", $5 > f; close(f) }' \
     "$shared/fixtures/java/vectors.tsv"
