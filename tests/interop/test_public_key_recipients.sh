@@ -65,6 +65,23 @@ for k in rsa.key P-256.key ED25519.key; do
     equals "$out" "$SECRET"
 done
 
+# a config sealed to bare keys; recipients add and remove name them by file too
+value_of() { sed -n -E "s/^\"?$1\"? = [\"'](.*)[\"']\$/\1/p" "$2"; }
+printf '[server]\nhostname = "h"\n\n[secrets]\ndb_password = "[%s]"\n' "$SECRET" > deployment.toml
+run 0 "$CT" seal deployment.toml --cert P-384.pub
+run 0 "$CT" recipients add deployment.toml -k P-384.key --cert X25519.pub --cert rsa.pem
+for k in P-384.key X25519.key rsa.key; do
+    run_in 0 "$(value_of db_password deployment.toml)" "$CT" decrypt -k $k -n db_password
+    equals "$out" "$SECRET"
+done
+equals "$(python3 "$OPEN_EC" X25519.key db_password "$(value_of db_password deployment.toml)")" "$(hex "$SECRET")"
+run 0 "$CT" recipients remove deployment.toml -k rsa.key --cert P-384.pub
+run_in 1 "$(value_of db_password deployment.toml)" "$CT" decrypt -k P-384.key -n db_password
+run_in 0 "$(value_of db_password deployment.toml)" "$CT" decrypt -k X25519.key -n db_password
+equals "$out" "$SECRET"
+run 1 "$CT" recipients add deployment.toml -k rsa.key --cert ED25519.pub --truststore ca.pem
+contains "$err" "ED25519.pub: alias \"ED25519\" is a bare key without certificate"
+
 # bare RSA public keys: refused with the reason, in both PEM forms
 openssl pkey -in rsa.key -pubout -out rsa.pub
 openssl rsa -in rsa.key -RSAPublicKey_out -out rsa1.pub 2>/dev/null
