@@ -342,7 +342,7 @@ int vault_locate(vault_location **out, const vault_options *opts)
     if (!out || !opts || !opts->config)
         return vault_err(VAULT_EINVAL, "vault_locate: invalid argument");
     *out = NULL;
-    if (opts->version != VAULT_OPTIONS_VERSION)
+    if (opts->version != 1 && opts->version != VAULT_OPTIONS_VERSION)
         return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
     b = vault_calloc(1, sizeof *b);
     if (!b)

@@ -38,7 +38,7 @@ typedef enum vault_entry_kind {
     VAULT_ENTRY_SECRET_KEY = 3   /**< A symmetric key (e.g. AES). */
 } vault_entry_kind;
 
-#define VAULT_KEYSTORE_OPTIONS_VERSION 1
+#define VAULT_KEYSTORE_OPTIONS_VERSION 2
 
 /** Options for vault_keystore_open(). */
 typedef struct vault_keystore_options {
@@ -50,9 +50,14 @@ typedef struct vault_keystore_options {
     void *payload;              /**< Passed to the callback. It must stay
                                      valid for the keystore's life: key
                                      passwords are asked for on first use. */
+    const char *cert;           /**< A certificate file (PEM or DER) for a key
+                                     held in a PKCS#11 token without one;
+                                     NULL: none. Only with such
+                                     keys (else VAULT_EINVAL); VAULT_EKEY
+                                     when it is for none of them (version 2). */
 } vault_keystore_options;
 
-#define VAULT_KEYSTORE_OPTIONS_INIT { VAULT_KEYSTORE_OPTIONS_VERSION, VAULT_KEYSTORE_AUTO, NULL, NULL }
+#define VAULT_KEYSTORE_OPTIONS_INIT { VAULT_KEYSTORE_OPTIONS_VERSION, VAULT_KEYSTORE_AUTO, NULL, NULL, NULL }
 
 /**
  * Open a keystore file (or a directory of PEM certificates, or a PKCS#11
