@@ -81,7 +81,8 @@ enum {
 #define CLI_KEYSTORE_OPTIONS_HELP                                                          \
     "  -k, --keystore FILE         keystore (PKCS#12, JKS, JCEKS, PEM; type sniffed), or a\n" \
     "                              PKCS#11 token: pkcs11:token=T;object=K[?module-path=M]\n" \
-    "                              (its PIN is the store password; docs/HARDWARE.md)\n"   \
+    "                              (its PIN is the store password; docs/HARDWARE.md), or a\n" \
+    "                              TPM key: tpm2:handle=0x81000001[?pass] or a TSS2 key file\n" \
     "      --alias ALIAS           key entry (default: the only key entry)\n"            \
     "      --storetype TYPE        force the type: pkcs12, jks, jceks, pem, cert\n"      \
     "      --password-file FILE    store password from the first line of FILE (mode 0600;\n" \
@@ -90,8 +91,8 @@ enum {
     "      --password-env VAR      store password from variable VAR (opt-in)\n"         \
     "      --key-password-file F   key password, when it differs from the store password\n" \
     "      --key-password-fd N     key password from descriptor N\n"                  \
-    "      --key-cert FILE         certificate (PEM or DER) of a key held in a PKCS#11 token\n" \
-    "                              that has none\n"
+    "      --key-cert FILE         certificate (PEM or DER) of a key held in a TPM, or in a\n" \
+    "                              PKCS#11 token that has none\n"
 
 /* Handle one shared keystore option; returns 1 when handled, 0 when not
  * ours, -1 on a bad argument (message printed). */

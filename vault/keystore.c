@@ -1,6 +1,7 @@
 /* Keystore core: open, sniff, dispatch to the format readers, entries, lookup. */
 #include "keystore_internal.h"
 #include "keystore_pkcs11.h"
+#include "keystore_tpm.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -209,7 +210,7 @@ done:
 }
 
 static const char *const type_names[] = {"AUTO", "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR",
-                                          "PKCS11"};
+                                          "PKCS11", "TPM2"};
 
 const char *vault_keystore_type_name(vault_keystore_type type)
 {
@@ -226,7 +227,7 @@ int vault_keystore_type_from_name(const char *name)
         {"jks", VAULT_KEYSTORE_JKS}, {"jceks", VAULT_KEYSTORE_JCEKS},
         {"pem", VAULT_KEYSTORE_PEM}, {"cert", VAULT_KEYSTORE_CERT},
         {"der", VAULT_KEYSTORE_CERT}, {"crt", VAULT_KEYSTORE_CERT}, {"dir", VAULT_KEYSTORE_DIR},
-        {"pkcs11", VAULT_KEYSTORE_PKCS11},
+        {"pkcs11", VAULT_KEYSTORE_PKCS11}, {"tpm2", VAULT_KEYSTORE_TPM2},
     };
     size_t i;
     if (!name)
@@ -579,6 +580,9 @@ static int read_content(vault_keystore *ks, const unsigned char *data, size_t le
     vault_keystore_type t = ks_sniff(data, len, &unsupported);
     int rc;
 
+    /* A TSS2 key file is PEM, but of a key that only a TPM can use. */
+    if ((forced == VAULT_KEYSTORE_AUTO || forced == VAULT_KEYSTORE_TPM2) && ks_is_tpm_key(data, len))
+        return ks_read_tpm(ks, data, len);
     if (forced != VAULT_KEYSTORE_AUTO)
         t = forced;
     else if (unsupported)
@@ -687,6 +691,8 @@ int vault_keystore_open(vault_keystore **out, const char *path, const vault_keys
         return rc;
     if (ks_is_pkcs11_uri(path)) {
         rc = ks_read_pkcs11(ks);
+    } else if (ks_is_tpm_uri(path)) {
+        rc = ks_read_tpm(ks, NULL, 0);
     } else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         ks->type = VAULT_KEYSTORE_DIR;
         rc = ks_read_dir(ks);
@@ -701,7 +707,7 @@ int vault_keystore_open(vault_keystore **out, const char *path, const vault_keys
     cert = opts && opts->version >= 2 ? opts->cert : NULL;
     if (rc == 0 && cert && !ks->device)
         rc = vault_err(VAULT_EINVAL, "%s: a certificate file (%s) goes only beside a key held in a "
-                       "PKCS#11 token", path, cert);
+                       "PKCS#11 token or a TPM", path, cert);
     else if (rc == 0 && cert)
         rc = ks_device_add_cert_file(ks, cert);
     return finish_open(out, ks, rc);

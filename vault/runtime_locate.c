@@ -29,7 +29,8 @@ static int path_join(char **out, const char *dir, const char *rel)
     size_t a = strlen(dir), b = strlen(rel);
 
     *out = NULL;
-    if (rel[0] == '/' || a == 0 || strncmp(rel, "pkcs11:", 7) == 0) /* a token's URI */
+    if (rel[0] == '/' || a == 0 || strncmp(rel, "pkcs11:", 7) == 0 ||
+        strncmp(rel, "tpm2:", 5) == 0) /* a token's or a TPM's URI */
         *out = vault_strdup(rel);
     else if ((*out = vault_malloc(a + b + 2)) != NULL)
         snprintf(*out, a + b + 2, "%s%s%s", dir, dir[a - 1] == '/' ? "" : "/", rel);

@@ -183,9 +183,9 @@ typedef struct vault_options {
     const vault_password_sources *password_sources; /**< Used when password is NULL. */
     unsigned int flags;                   /**< VAULT_OPEN_* */
     const vault_secret *symmetric_key;    /**< Operator-typed AES key for WSO2 symmetric values. */
-    const char *keystore_cert;            /**< The certificate of a key held in a PKCS#11 token
-                                               without one (vault_keystore_options.cert;
-                                               version 2). */
+    const char *keystore_cert;            /**< The certificate of a key held in a TPM, or in a
+                                               PKCS#11 token without one
+                                               (vault_keystore_options.cert; version 2). */
 } vault_options;
 
 #define VAULT_OPTIONS_INIT                                                              \
