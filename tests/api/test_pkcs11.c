@@ -192,3 +192,48 @@ Test(pkcs11_api, two_keystores_share_the_module, .timeout = 60)
     vault_sealer_free(s);
     vault_recipient_free(r);
 }
+
+/* A token key whose certificate is not on the token takes it from a file
+ * (vault_keystore_options.cert); a certificate for another key is
+ * VAULT_EKEY, and with a keystore file VAULT_EINVAL. */
+Test(pkcs11_api, certificate_beside_the_token, .timeout = 60)
+{
+    static vault_passwords pw = {"5566", NULL};
+    vault_keystore_options o = VAULT_KEYSTORE_OPTIONS_INIT;
+    vault_keystore *ks = NULL;
+    const vault_keystore_entry *e = NULL;
+    vault_recipient *r = NULL;
+
+    make_token();
+    test_sh("pkcs11-tool --module %s --token-label api --login --pin 5566 --delete-object --type cert "
+            "--label api-key", module());
+    o.password = vault_password_fixed;
+    o.payload = &pw;
+    cr_assert_eq(vault_keystore_open(&ks, uri, &o), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0);
+    cr_assert_null(e->subject);
+    cr_assert_neq(vault_recipient_from_keystore(&r, ks, NULL), 0);
+    vault_keystore_free(ks);
+
+    o.cert = test_path("cert.der");
+    cr_assert_eq(vault_keystore_open(&ks, uri, &o), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0);
+    cr_assert_str_eq(e->subject, "CN=api-key");
+    cr_assert_eq(vault_recipient_from_keystore(&r, ks, NULL), 0, "%s", test_errmsg());
+    vault_recipient_free(r);
+    vault_keystore_free(ks);
+
+    o.cert = test_path("ca.pem");
+    cr_assert_eq(vault_keystore_open(&ks, uri, &o), VAULT_EKEY);
+    cr_assert(strstr(test_errmsg(), "ca.pem is not for a key of this keystore") != NULL, "%s",
+              test_errmsg());
+    cr_assert_null(ks);
+    cr_assert_eq(vault_keystore_open(&ks, test_path("ca.pem"), &o), VAULT_EINVAL);
+
+    /* A version 1 caller has no cert field: it is never read. */
+    o.version = 1;
+    cr_assert_eq(vault_keystore_open(&ks, uri, &o), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0);
+    cr_assert_null(e->subject);
+    vault_keystore_free(ks);
+}
