@@ -175,8 +175,16 @@ int ks_device_add_cert_file(vault_keystore *ks, const char *cert_file)
     size_t i, j;
     int rc;
 
+    if (ks_is_pkcs11_uri(cert_file) || ks_is_tpm_uri(cert_file))
+        return vault_err(VAULT_EINVAL, "%s: the certificate of a key is a file, not %s", ks->path,
+                         cert_file);
     if ((rc = vault_keystore_open(&certs, cert_file, &o)) != 0)
         return rc;
+    if (certs->type != VAULT_KEYSTORE_PEM && certs->type != VAULT_KEYSTORE_CERT) {
+        rc = vault_err(VAULT_EFORMAT, "%s: %s is not a certificate file (PEM or DER)", ks->path,
+                       cert_file);
+        goto done;
+    }
     for (i = 0; !target && i < certs->count; i++) {
         ks_entry *c = certs->entries[i];
         X509 *leaf = sk_X509_value(c->chain, 0);

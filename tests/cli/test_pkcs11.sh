@@ -156,6 +156,9 @@ equals "$out" "value number 5"
 # a certificate for another key, or beside a file keystore: refused
 run 1 "$CT" keystore list -k "$URI" --password-file "$PIN" --key-cert "$TMP/file.pem"
 contains "$err" "file.pem is not for a key of this keystore"
+run 1 "$CT" keystore list -k "$URI" --password-file "$PIN" --key-cert "$URI"
+contains "$err" "the certificate of a key is a file"
+run 1 "$CT" keystore list -k "$URI" --password-file "$PIN" --key-cert "$TMP/file.p12"
 run 1 "$CT" keystore list -k "$TMP/file.p12" --password-file "$FPW" --key-cert "$TMP/file.pem"
 contains "$err" "goes only beside a key held in a PKCS#11 token"
 
