@@ -37,9 +37,14 @@ static struct {
     TSS2_RC (*load)(ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, const TPM2B_PRIVATE *,
                     const TPM2B_PUBLIC *, ESYS_TR *);
     TSS2_RC (*flush)(ESYS_CONTEXT *, ESYS_TR);
+    TSS2_RC (*tr_close)(ESYS_CONTEXT *, ESYS_TR *);
     TSS2_RC (*rsa_decrypt)(ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR,
                            const TPM2B_PUBLIC_KEY_RSA *, const TPMT_RSA_DECRYPT *, const TPM2B_DATA *,
                            TPM2B_PUBLIC_KEY_RSA **);
+    TSS2_RC (*nv_read_public)(ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, TPM2B_NV_PUBLIC **,
+                              TPM2B_NAME **);
+    TSS2_RC (*nv_read)(ESYS_CONTEXT *, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, ESYS_TR, UINT16, UINT16,
+                       TPM2B_MAX_NV_BUFFER **);
     void (*free)(void *);
     TSS2_RC (*mu_public)(const uint8_t *, size_t, size_t *, TPM2B_PUBLIC *);
     TSS2_RC (*mu_private)(const uint8_t *, size_t, size_t *, TPM2B_PRIVATE *);
@@ -59,6 +64,7 @@ typedef struct tpm_device {
 typedef struct tpm_name {
     unsigned long handle; /* the key's, or the parent's of a key file */
     int pass;             /* the key has an auth value: ask for it */
+    unsigned long cert;   /* an NV index holding the certificate, or 0 */
     char *tcti;           /* NULL: the TSS's default (tabrmd, /dev/tpmrm0, ...) */
     char *file;
     TPM2B_PUBLIC pub;
@@ -81,6 +87,8 @@ static void tss_load(void)
              BIND(esys, set_auth, "Esys_TR_SetAuth") && BIND(esys, read_public, "Esys_ReadPublic") &&
              BIND(esys, load, "Esys_Load") && BIND(esys, flush, "Esys_FlushContext") &&
              BIND(esys, rsa_decrypt, "Esys_RSA_Decrypt") && BIND(esys, free, "Esys_Free") &&
+             BIND(esys, nv_read_public, "Esys_NV_ReadPublic") && BIND(esys, nv_read, "Esys_NV_Read") &&
+             BIND(esys, tr_close, "Esys_TR_Close") &&
              BIND(mu, mu_public, "Tss2_MU_TPM2B_PUBLIC_Unmarshal") &&
              BIND(mu, mu_private, "Tss2_MU_TPM2B_PRIVATE_Unmarshal");
 #undef BIND
@@ -195,17 +203,28 @@ static int parse_uri(const vault_keystore *ks, tpm_name *t)
         size_t n = e ? (size_t)(e - a) : strlen(a);
         if (n == 4 && strncmp(a, "pass", 4) == 0) {
             t->pass = 1;
+        } else if (n > 5 && strncmp(a, "cert=", 5) == 0) {
+            char buf[16], *stop;
+            if (n - 5 >= sizeof buf)
+                goto bad_nv;
+            memcpy(buf, a + 5, n - 5);
+            buf[n - 5] = '\0';
+            t->cert = strtoul(buf, &stop, 16);
+            if (strncmp(buf, "0x", 2) != 0 || *stop || t->cert < 0x01000000ul || t->cert > 0x01fffffful)
+                goto bad_nv;
         } else if (n > 5 && strncmp(a, "tcti=", 5) == 0) {
             vault_free_ptr(t->tcti);
             if (!(t->tcti = vault_strndup(a + 5, n - 5)))
                 return vault_err(VAULT_ENOMEM, "out of memory");
         } else {
-            return vault_err(VAULT_EINVAL, "%s: unknown TPM URI attribute \"%.*s\" (pass, tcti=)",
-                             ks->path, (int)n, a);
+            return vault_err(VAULT_EINVAL, "%s: unknown TPM URI attribute \"%.*s\" (pass, cert=, "
+                             "tcti=)", ks->path, (int)n, a);
         }
         q = e;
     }
     return 0;
+bad_nv:
+    return vault_err(VAULT_EINVAL, "%s: cert= names an NV index, 0x01000000 to 0x01ffffff", ks->path);
 }
 
 /* One DER element of the given tag at *p (within end): its contents. */
@@ -428,6 +447,78 @@ static int open_key(vault_keystore *ks, tpm_device *d, tpm_name *t, const char *
     return 0;
 }
 
+/* The certificate (DER or PEM) in NV index t->cert, read with the index's
+ * own empty auth value (TPMA_NV_AUTHREAD), for the entry e of key pub. */
+static int nv_cert(vault_keystore *ks, tpm_device *d, const tpm_name *t, ks_entry *e, EVP_PKEY *pub)
+{
+    TPM2B_NV_PUBLIC *info = NULL;
+    TPM2B_MAX_NV_BUFFER *part = NULL;
+    ESYS_TR nv = ESYS_TR_NONE;
+    unsigned char *buf = NULL;
+    const unsigned char *p;
+    size_t size = 0, done = 0, chunk;
+    X509 *x = NULL;
+    BIO *bio = NULL;
+    TSS2_RC r;
+    int rc = 0;
+
+    r = tss.from_public(d->esys, (TPM2_HANDLE)t->cert, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
+    if (r == TSS2_RC_SUCCESS)
+        r = tss.nv_read_public(d->esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &info, NULL);
+    if (r != TSS2_RC_SUCCESS || !info || info->nvPublic.dataSize == 0) {
+        rc = vault_err(VAULT_ENOTFOUND, "%s: no certificate at TPM NV index 0x%08lx (0x%x)", ks->path,
+                       t->cert, (unsigned)r);
+        goto done;
+    }
+    size = info->nvPublic.dataSize;
+    if (!(buf = vault_malloc(size))) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* 512 bytes at a time: below every TPM's TPM_PT_NV_BUFFER_MAX */
+    for (; done < size; done += chunk) {
+        chunk = size - done < 512 ? size - done : 512;
+        r = tss.nv_read(d->esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, (UINT16)chunk,
+                        (UINT16)done, &part);
+        if (r != TSS2_RC_SUCCESS || !part || part->size != chunk) {
+            rc = vault_err(VAULT_EIO, "%s: cannot read TPM NV index 0x%08lx (0x%x); it must be "
+                           "readable with its own empty auth value (authread)", ks->path, t->cert,
+                           (unsigned)r);
+            goto done;
+        }
+        memcpy(buf + done, part->buffer, chunk);
+        tss.free(part);
+        part = NULL;
+    }
+    p = buf;
+    x = d2i_X509(NULL, &p, (long)size);
+    if (!x && (bio = BIO_new_mem_buf(buf, (int)size)) != NULL)
+        x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    if (!x) {
+        rc = vault_err(VAULT_EFORMAT, "%s: TPM NV index 0x%08lx holds no certificate", ks->path, t->cert);
+        goto done;
+    }
+    if (EVP_PKEY_eq(X509_get0_pubkey(x), pub) != 1) {
+        rc = vault_err(VAULT_EKEY, "%s: the certificate at TPM NV index 0x%08lx is not for the key",
+                       ks->path, t->cert);
+        goto done;
+    }
+    rc = ks_entry_add_cert(ks, e, x);
+    x = NULL;
+done:
+    ERR_clear_error();
+    X509_free(x);
+    BIO_free(bio);
+    if (part)
+        tss.free(part);
+    if (info)
+        tss.free(info);
+    if (nv != ESYS_TR_NONE)
+        tss.tr_close(d->esys, &nv);
+    vault_free_ptr(buf);
+    return rc;
+}
+
 int ks_read_tpm(vault_keystore *ks, const unsigned char *data, size_t len)
 {
     tpm_name t;
@@ -486,6 +577,8 @@ int ks_read_tpm(vault_keystore *ks, const unsigned char *data, size_t len)
     entry->pkey = pub;
     entry->unlocked = 1;
     pub = NULL;
+    if (t.cert)
+        rc = nv_cert(ks, d, &t, entry, entry->pkey);
 done:
     ERR_clear_error();
     EVP_PKEY_free(pub);

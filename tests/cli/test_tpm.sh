@@ -83,6 +83,23 @@ contains "$out" "CN=tpm-key"
 run 1 "$CT" keystore list -k "$URI" --password-file "$AUTH" --key-cert "$TMP/f.cert.pem"
 contains "$err" "is not for a key of this keystore"
 
+# The certificate in an NV index of the TPM (written there by tpm2-tools).
+for k in h:0x01c00002 f:0x01c00003; do
+    run 0 openssl x509 -in "$TMP/${k%%:*}.cert.pem" -outform DER -out "$TMP/${k%%:*}.cert.der"
+    run 0 tpm2_nvdefine "${k#*:}" -C o -s "$(stat -c %s "$TMP/${k%%:*}.cert.der")" \
+        -a 'ownerread|ownerwrite|authread|authwrite'
+    run 0 tpm2_nvwrite "${k#*:}" -C o -i "$TMP/${k%%:*}.cert.der"
+done
+run 0 "$CT" keystore list -k "tpm2:handle=0x81000001?pass&cert=0x01c00002&tcti=$TCTI" --password-file "$AUTH"
+contains "$out" "CN=tpm-key"
+contains "$out" "SHA256: $fp"
+run 0 "$CT" keystore verify -k "tpm2:handle=0x81000001?pass&cert=0x01c00002&tcti=$TCTI" --password-file "$AUTH" \
+    --truststore "$TMP/ca.pem"
+run 1 "$CT" keystore list -k "tpm2:handle=0x81000001?pass&cert=0x01c00003&tcti=$TCTI" --password-file "$AUTH"
+contains "$err" "the certificate at TPM NV index 0x01c00003 is not for the key"
+run 1 "$CT" keystore list -k "tpm2:handle=0x81000001?pass&cert=0x01c00009&tcti=$TCTI" --password-file "$AUTH"
+contains "$err" "no certificate at TPM NV index 0x01c00009"
+
 # ---- a configuration sealed to the certificate, opened in the TPM ----------
 CONF=$TMP/deployment.toml
 {
