@@ -181,6 +181,18 @@ bad:
                      "0x81ffffff)", ks->path, (int)n, s);
 }
 
+/* Only the TCTIs that talk to a TPM: a URI may come from a configuration
+ * file, and others load a library by path or run a command ("cmd:"). */
+static int tcti_allowed(const char *conf)
+{
+    static const char *const names[] = {"device", "tabrmd", "swtpm", "mssim"};
+    size_t i, n = strcspn(conf, ":");
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i]) == n && strncmp(conf, names[i], n) == 0)
+            return 1;
+    return 0;
+}
+
 /* "tpm2:handle=0x81000001" or "tpm2:file=PATH", then "?pass" and/or
  * "?tcti=CONF" joined by "&". */
 static int parse_uri(const vault_keystore *ks, tpm_name *t)
@@ -216,6 +228,9 @@ static int parse_uri(const vault_keystore *ks, tpm_name *t)
             vault_free_ptr(t->tcti);
             if (!(t->tcti = vault_strndup(a + 5, n - 5)))
                 return vault_err(VAULT_ENOMEM, "out of memory");
+            if (!tcti_allowed(t->tcti))
+                return vault_err(VAULT_EINVAL, "%s: TCTI \"%s\" is refused: name device, tabrmd, "
+                                 "swtpm or mssim", ks->path, t->tcti);
         } else {
             return vault_err(VAULT_EINVAL, "%s: unknown TPM URI attribute \"%.*s\" (pass, cert=, "
                              "tcti=)", ks->path, (int)n, a);

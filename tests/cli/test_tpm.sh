@@ -175,6 +175,9 @@ contains "$err" "cannot reach the TPM"
 # default TCTI does not reach this swtpm: the TPM is named in the error)
 run_in 1 "$v" "$CT" decrypt -k "$TMP/tpmkey.pem" --password-file "$FAUTH" -n secret_2
 contains "$err" "TPM"
+run_in 1 "$v" "$CT" decrypt -k "tpm2:handle=0x81000001?tcti=cmd:touch $TMP/ran" -n secret_2
+contains "$err" "is refused"
+[ ! -e "$TMP/ran" ] || fail "a cmd: TCTI ran its command"; ok
 printf 'garbage\n' > "$TMP/bad.pem"
 run_in 1 "$v" "$CT" decrypt -k "tpm2:file=$TMP/bad.pem?tcti=$TCTI" -n secret_2
 contains "$err" "malformed TSS2 key file"
