@@ -178,6 +178,15 @@ contains "$err" "TPM"
 run_in 1 "$v" "$CT" decrypt -k "tpm2:handle=0x81000001?tcti=cmd:touch $TMP/ran" -n secret_2
 contains "$err" "is refused"
 [ ! -e "$TMP/ran" ] || fail "a cmd: TCTI ran its command"; ok
+# every truncation of the key file's DER is refused cleanly, before the TPM is asked
+run 0 openssl base64 -d -in <(sed '1d;$d' "$TMP/tpmkey.pem") -out "$TMP/tpmkey.der"
+size=$(stat -c %s "$TMP/tpmkey.der")
+for n in $(seq 0 7 $((size - 1))) $((size - 1)); do
+    { echo "-----BEGIN TSS2 PRIVATE KEY-----"; head -c "$n" "$TMP/tpmkey.der" | openssl base64
+      echo "-----END TSS2 PRIVATE KEY-----"; } > "$TMP/cut.pem"
+    run_in 1 "$v" "$CT" decrypt -k "tpm2:file=$TMP/cut.pem?tcti=mssim:host=127.0.0.1,port=1" -n secret_2
+    contains "$err" "malformed TSS2 key file"
+done
 printf 'garbage\n' > "$TMP/bad.pem"
 run_in 1 "$v" "$CT" decrypt -k "tpm2:file=$TMP/bad.pem?tcti=$TCTI" -n secret_2
 contains "$err" "malformed TSS2 key file"
