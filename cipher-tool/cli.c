@@ -97,6 +97,7 @@ int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *c
     switch (opt) {
     case 'k': k->path = arg; return 1;
     case OPT_ALIAS: k->alias = arg; return 1;
+    case OPT_KEY_CERT: k->key_cert = arg; return 1;
     case OPT_STORETYPE:
         if (vault_keystore_type_from_name(arg) < 0) {
             cli_usage_error(cmd, "unknown keystore type \"%s\"", arg);
@@ -331,6 +332,7 @@ int cli_open_keystore(vault_keystore **out, cli_keystore *k)
         opts.type = (vault_keystore_type)vault_keystore_type_from_name(k->storetype);
     opts.password = cli_password_cb;
     opts.payload = k;
+    opts.cert = k->key_cert;
     rc = vault_keystore_open(out, k->path, &opts);
     if (rc == 0 && k->crl && (rc = vault_keystore_add_crls(*out, k->crl)) != 0) {
         vault_keystore_free(*out);

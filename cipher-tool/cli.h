@@ -41,6 +41,7 @@ typedef struct cli_keystore {
     const char *role;             /* "keystore" or "truststore", for prompts */
     const vault_secret *given;    /* a store password already at hand (-Dpassword=) */
     const char *crl;              /* truststore: --crl FILE, added to its CRLs */
+    const char *key_cert;         /* --key-cert FILE: the certificate of a token or TPM key */
     int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */
     vault_password_provider *provider; /* the sources above, resolved once */
     int from_provider;            /* the store password came from the provider */
@@ -62,6 +63,7 @@ enum {
     OPT_ALIAS,
     OPT_JSON,
     OPT_HELP,
+    OPT_KEY_CERT,
     OPT_FIRST_COMMAND_OPTION = 1100 /* commands number their own options from here */
 };
 
@@ -73,12 +75,14 @@ enum {
     {"password-fd", required_argument, NULL, OPT_PASSWORD_FD},           \
     {"password-env", required_argument, NULL, OPT_PASSWORD_ENV},         \
     {"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD_FILE}, \
-    {"key-password-fd", required_argument, NULL, OPT_KEY_PASSWORD_FD}
+    {"key-password-fd", required_argument, NULL, OPT_KEY_PASSWORD_FD},    \
+    {"key-cert", required_argument, NULL, OPT_KEY_CERT}
 
 #define CLI_KEYSTORE_OPTIONS_HELP                                                          \
     "  -k, --keystore FILE         keystore (PKCS#12, JKS, JCEKS, PEM; type sniffed), or a\n" \
     "                              PKCS#11 token: pkcs11:token=T;object=K[?module-path=M]\n" \
-    "                              (its PIN is the store password; docs/HARDWARE.md)\n"   \
+    "                              (its PIN is the store password; docs/HARDWARE.md), or a\n" \
+    "                              TPM key: tpm2:handle=0x81000001[?pass] or a TSS2 key file\n" \
     "      --alias ALIAS           key entry (default: the only key entry)\n"            \
     "      --storetype TYPE        force the type: pkcs12, jks, jceks, pem, cert\n"      \
     "      --password-file FILE    store password from the first line of FILE (mode 0600;\n" \
@@ -86,7 +90,9 @@ enum {
     "      --password-fd N         store password from descriptor N\n"                  \
     "      --password-env VAR      store password from variable VAR (opt-in)\n"         \
     "      --key-password-file F   key password, when it differs from the store password\n" \
-    "      --key-password-fd N     key password from descriptor N\n"
+    "      --key-password-fd N     key password from descriptor N\n"                  \
+    "      --key-cert FILE         certificate (PEM or DER) of a key held in a TPM, or in a\n" \
+    "                              PKCS#11 token that has none\n"
 
 /* Handle one shared keystore option; returns 1 when handled, 0 when not
  * ours, -1 on a bad argument (message printed). */

@@ -14,6 +14,7 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     if (k->storetype)
         o.keystore_type = (vault_keystore_type)vault_keystore_type_from_name(k->storetype);
     o.key_alias = k->alias;
+    o.keystore_cert = k->key_cert;
     if (k->no_pkcs1)
         o.flags |= VAULT_OPEN_REFUSE_PKCS1;
     o.password = cli_password_cb; /* the keystore options, then the terminal */

@@ -27,8 +27,10 @@ typedef enum vault_keystore_type {
     VAULT_KEYSTORE_PEM,      /**< PEM key and/or certificates (a bundle). */
     VAULT_KEYSTORE_CERT,     /**< One bare certificate, PEM or DER. */
     VAULT_KEYSTORE_DIR,      /**< A directory of PEM certificates. */
-    VAULT_KEYSTORE_PKCS11    /**< A PKCS#11 token named by an RFC 7512 URI
+    VAULT_KEYSTORE_PKCS11,   /**< A PKCS#11 token named by an RFC 7512 URI
                                   (docs/HARDWARE.md); never sniffed. */
+    VAULT_KEYSTORE_TPM2      /**< A TPM 2.0 key: a "tpm2:handle=0x81..." URI
+                                  or a TSS2 PEM key file (docs/HARDWARE.md). */
 } vault_keystore_type;
 
 /** What an entry holds. */
@@ -39,7 +41,7 @@ typedef enum vault_entry_kind {
     VAULT_ENTRY_PUBLIC_KEY = 4   /**< A public key without certificate (a PEM "PUBLIC KEY"). */
 } vault_entry_kind;
 
-#define VAULT_KEYSTORE_OPTIONS_VERSION 1
+#define VAULT_KEYSTORE_OPTIONS_VERSION 2
 
 /** Options for vault_keystore_open(). */
 typedef struct vault_keystore_options {
@@ -51,13 +53,20 @@ typedef struct vault_keystore_options {
     void *payload;              /**< Passed to the callback. It must stay
                                      valid for the keystore's life: key
                                      passwords are asked for on first use. */
+    const char *cert;           /**< A certificate file (PEM or DER) for a key
+                                     held in a PKCS#11 token without one, or
+                                     in a TPM; NULL: none. Only with such
+                                     keys (else VAULT_EINVAL); VAULT_EKEY
+                                     when it is for none of them (version 2). */
 } vault_keystore_options;
 
-#define VAULT_KEYSTORE_OPTIONS_INIT { VAULT_KEYSTORE_OPTIONS_VERSION, VAULT_KEYSTORE_AUTO, NULL, NULL }
+#define VAULT_KEYSTORE_OPTIONS_INIT { VAULT_KEYSTORE_OPTIONS_VERSION, VAULT_KEYSTORE_AUTO, NULL, NULL, NULL }
 
 /**
  * Open a keystore file (or a directory of PEM certificates, or a PKCS#11
- * token named by a "pkcs11:" URI, whose PIN is the store password). The store
+ * token named by a "pkcs11:" URI, whose PIN is the store password, or a TPM
+ * key named by a "tpm2:" URI or held in a TSS2 key file, whose auth value is
+ * the store password). The store
  * password is asked for when the format has one, and the integrity of the
  * store is checked with it. Private keys are decrypted on first use, asking
  * for the key password then.
@@ -84,7 +93,7 @@ VAULT_EXTERN(void) vault_keystore_free(vault_keystore *ks);
 /** The detected (or forced) type. */
 VAULT_EXTERN(vault_keystore_type) vault_keystore_get_type(const vault_keystore *ks);
 
-/** Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR", "PKCS11". */
+/** Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR", "PKCS11", "TPM2". */
 VAULT_EXTERN(const char *) vault_keystore_type_name(vault_keystore_type type);
 
 /** Parse a type name (case-insensitive, also "p12", "pfx", "der"); -1 when unknown. */

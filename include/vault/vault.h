@@ -147,7 +147,7 @@ enum {
     VAULT_OPEN_REFUSE_PKCS1 = 4
 };
 
-#define VAULT_OPTIONS_VERSION 1
+#define VAULT_OPTIONS_VERSION 2
 
 /**
  * Options for vault_open().
@@ -183,11 +183,14 @@ typedef struct vault_options {
     const vault_password_sources *password_sources; /**< Used when password is NULL. */
     unsigned int flags;                   /**< VAULT_OPEN_* */
     const vault_secret *symmetric_key;    /**< Operator-typed AES key for WSO2 symmetric values. */
+    const char *keystore_cert;            /**< The certificate of a key held in a TPM, or in a
+                                               PKCS#11 token without one
+                                               (vault_keystore_options.cert; version 2). */
 } vault_options;
 
 #define VAULT_OPTIONS_INIT                                                              \
     { VAULT_OPTIONS_VERSION, NULL, NULL, NULL, VAULT_KEYSTORE_AUTO, NULL,              \
-      VAULT_TRANSFORM_DEFAULT, NULL, NULL, NULL, 0, NULL }
+      VAULT_TRANSFORM_DEFAULT, NULL, NULL, NULL, 0, NULL, NULL }
 
 /**
  * Read a configuration and resolve its secrets. In the default (eager) mode
