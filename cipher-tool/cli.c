@@ -14,11 +14,30 @@
 #include <termios.h>
 #include <unistd.h>
 
+/* The last error said on stderr, for the JSON failure object. */
+static char last_message[1024];
+static int last_code = VAULT_OK;
+
 static void message(const char *level, const char *fmt, va_list ap)
 {
+    va_list copy;
+
+    if (strcmp(level, "error") == 0) {
+        va_copy(copy, ap);
+        vsnprintf(last_message, sizeof last_message, fmt, copy);
+        va_end(copy);
+        last_code = VAULT_ERROR;
+    }
     fprintf(stderr, "cipher-tool: %s: ", level);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+}
+
+const char *cli_last_error(int *code)
+{
+    if (code)
+        *code = last_code;
+    return last_message;
 }
 
 void cli_error(const char *fmt, ...)
@@ -50,6 +69,7 @@ int cli_fail(int rc, const char *fallback)
     const vault_error *e = vault_error_last();
     /* The library's record when it has one; it is never NULL. */
     cli_error("%s", e->code != VAULT_OK ? e->message : fallback ? fallback : vault_strerror(rc));
+    last_code = e->code != VAULT_OK ? e->code : rc;
     return EXIT_FAIL;
 }
 
@@ -59,6 +79,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     message("error", fmt, ap);
     va_end(ap);
+    last_code = VAULT_EINVAL;
     if (cmd)
         fprintf(stderr, "cipher-tool: hint: see 'cipher-tool %s --help'\n", cmd);
     else
@@ -310,6 +331,7 @@ int cli_keystore_fail(const cli_keystore *k, int rc)
         return EXIT_FAIL;
     }
     cli_error("%s", e->code == rc ? e->message : vault_strerror(rc));
+    last_code = rc;
     if (k->no_terminal) {
         cli_hint("there is no terminal to ask for the password of %s; give it with "
                  "--password-file FILE, --password-fd N or --password-env VAR",

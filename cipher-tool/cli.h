@@ -19,6 +19,11 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_warning(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_hint(const char *fmt, ...) CLI_PRINTF(1, 2);
 
+/* The last error message printed (cli_error and the functions below), and
+ * in *code (may be NULL) its library code: VAULT_EINVAL for a usage error,
+ * VAULT_ERROR when none was known. "" before any error. */
+const char *cli_last_error(int *code);
+
 /* Print the library's last error (or fallback) and return EXIT_FAIL. */
 int cli_fail(int rc, const char *fallback);
 

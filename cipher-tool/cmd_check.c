@@ -1,7 +1,6 @@
 /* cipher-tool check | list: the CI guard and the inventory of config secrets. */
-#include "cli.h"
+#include "cli_json.h"
 
-#include <jansson.h>
 #include <string.h>
 
 static const char check_usage[] =
@@ -105,23 +104,23 @@ static const char *entry_state(const vault_config_entry *e, const vault_value_in
     return e->state == VAULT_VALUE_SEALED && !info ? "invalid" : state_name(e->state);
 }
 
-static void problem(report *r, const char *file, unsigned line, const char *alias, const char *what,
-                    const char *detail)
+/* One problem: code is its stable name (docs/JSON.md), what its words. A
+ * problem of the whole file has line 0 and no alias: neither is shown. */
+static void problem(report *r, const char *file, unsigned line, const char *alias, const char *code,
+                    const char *what, const char *detail)
 {
     r->count++;
     if (r->json) {
-        json_t *o = json_object();
-        json_object_set_new(o, "file", json_string(file));
-        json_object_set_new(o, "line", json_integer(line));
-        json_object_set_new(o, "alias", json_string(alias));
-        json_object_set_new(o, "problem", json_string(what));
-        if (detail)
-            json_object_set_new(o, "detail", json_string(detail));
-        json_array_append_new(r->problems, o);
-    } else if (detail) {
-        cli_error("%s: line %u: alias \"%s\": %s: %s", file, line, alias, what, detail);
+        json_array_append_new(r->problems,
+                              json_pack("{s:s, s:o, s:o, s:s, s:s, s:o}", "file", file, "line",
+                                        line ? json_integer(line) : json_null(), "alias",
+                                        cli_json_string(alias), "code", code, "message", what,
+                                        "detail", cli_json_string(detail)));
+    } else if (!alias) {
+        cli_error("%s: %s%s%s", file, what, detail ? ": " : "", detail ? detail : "");
     } else {
-        cli_error("%s: line %u: alias \"%s\": %s", file, line, alias, what);
+        cli_error("%s: line %u: alias \"%s\": %s%s%s", file, line, alias, what, detail ? ": " : "",
+                  detail ? detail : "");
     }
 }
 
@@ -143,13 +142,13 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
 
     if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0) {
         const vault_error *e = vault_error_last();
-        problem(r, path, 0, "", "unreadable", e ? e->message : "cannot read");
+        problem(r, path, 0, NULL, "unreadable", "unreadable", e->message[0] ? e->message : "cannot read");
         return 0;
     }
     /* With a [secret_repository] the secrets are the repository's. */
     if (vault_repository_config(&repo, cfg) != 0) {
         const vault_error *e = vault_error_last();
-        problem(r, path, 0, "", "secret repository", e ? e->message : "cannot be read");
+        problem(r, path, 0, NULL, "repository", "secret repository", e->message[0] ? e->message : "cannot be read");
         vault_config_free(cfg);
         return 0;
     }
@@ -161,21 +160,23 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
         unsigned int flags = 0;
         vault_config_entry_at(secrets, i, &e);
         if (e->state == VAULT_VALUE_PLAIN)
-            problem(r, path, e->line, e->alias, "plain text secret", NULL);
+            problem(r, path, e->line, e->alias, "plain-text", "plain text secret", NULL);
         else if (e->state == VAULT_VALUE_EMPTY)
-            problem(r, path, e->line, e->alias, "empty secret", NULL);
+            problem(r, path, e->line, e->alias, "empty", "empty secret", NULL);
         else if ((!opener || r->cert_count) && vault_inspect(e->value, &info) != 0) {
             /* Without a key the value must still be a sealed value of a
              * known format: "pass" or "[pass" is plain text, not sealed. */
             const vault_error *err = vault_error_last();
-            problem(r, path, e->line, e->alias, "not a sealed value", err ? err->message : NULL);
+            problem(r, path, e->line, e->alias, "not-sealed", "not a sealed value", err->message[0] ? err->message : NULL);
         } else if (info && missing_cert(r, info)) {
-            problem(r, path, e->line, e->alias, "not sealed for the certificate", missing_cert(r, info));
+            problem(r, path, e->line, e->alias, "not-for-cert", "not sealed for the certificate",
+                    missing_cert(r, info));
         } else if (!opener && no_pkcs1 && says_pkcs1(e->value))
-            problem(r, path, e->line, e->alias, "RSA PKCS#1 v1.5 value (--no-pkcs1)", NULL);
+            problem(r, path, e->line, e->alias, "pkcs1", "RSA PKCS#1 v1.5 value (--no-pkcs1)", NULL);
         else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, &flags) != 0) {
             const vault_error *err = vault_error_last();
-            problem(r, path, e->line, e->alias, "does not open", err ? err->message : NULL);
+            problem(r, path, e->line, e->alias, "does-not-open", "does not open",
+                    err->message[0] ? err->message : NULL);
         } else if (opener && (flags & VAULT_OPENED_LEGACY)) {
             /* Said of every PKCS#1 v1.5 value alike, whatever it opened to. */
             cli_warning("%s: line %u: alias \"%s\": opened as RSA PKCS#1 v1.5, with which a wrong "
@@ -189,7 +190,7 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
         const vault_config_ref *ref;
         vault_config_ref_at(cfg, i, &ref);
         if (vault_config_find(secrets, ref->alias, &idx) != 0)
-            problem(r, path, ref->line, ref->alias,
+            problem(r, path, ref->line, ref->alias, "missing-alias",
                     repo ? "reference to an alias missing from the secret repository"
                          : "reference to a missing alias", NULL);
     }
@@ -218,6 +219,7 @@ int cmd_check(int argc, char **argv)
     int opt, rc = EXIT_USAGE, i;
 
     memset(&r, 0, sizeof r);
+    r.json = cli_json_requested(argc, argv);
     cli_keystore_init(&k, "keystore");
     optind = 1;
     while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
@@ -269,18 +271,26 @@ int cmd_check(int argc, char **argv)
     for (i = optind; i < argc; i++)
         check_file(argv[i], opener, open_flags != 0, &r);
     if (r.json) {
-        json_t *root = json_object();
+        json_t *root = cli_json_new("check"), *files = json_array();
+        for (i = optind; i < argc; i++)
+            json_array_append_new(files, json_string(argv[i]));
         json_object_set_new(root, "ok", json_boolean(r.count == 0));
+        json_object_set_new(root, "files", files);
         json_object_set_new(root, "problems", json_incref(r.problems));
-        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
-        json_decref(root);
+        if (cli_json_print(root) != EXIT_OK) {
+            rc = EXIT_FAIL;
+            r.json = 0; /* nothing more can be written */
+            goto done;
+        }
     } else if (r.count == 0) {
         fprintf(stderr, "cipher-tool: %d file%s checked: no plain text secret, no missing alias%s\n",
                 argc - optind, argc - optind == 1 ? "" : "s", opener ? ", every value opens" : "");
     }
     rc = r.count ? EXIT_FAIL : EXIT_OK;
+    r.json = 0; /* the report is out: the exit status tells the rest */
 done:
+    if (r.json && rc != EXIT_OK)
+        rc = cli_json_failure("check", rc);
     for (c = 0; c < r.cert_count; c++)
         free(r.cert_ids[c]);
     json_decref(r.problems);
@@ -292,21 +302,12 @@ done:
 
 static json_t *entry_json(const vault_config_entry *e, const vault_value_info *info)
 {
-    json_t *o = json_object();
-    size_t i;
-    json_object_set_new(o, "alias", json_string(e->alias));
-    json_object_set_new(o, "line", json_integer(e->line));
-    json_object_set_new(o, "state", json_string(entry_state(e, info)));
-    if (info) {
-        json_t *ids = json_array();
-        json_object_set_new(o, "format", json_string(vault_format_name(info->format)));
-        json_object_set_new(o, "algorithm", json_string(info->algorithm ? info->algorithm : ""));
-        for (i = 0; i < info->recipient_count && info->key_ids; i++)
-            json_array_append_new(ids, json_string(info->key_ids[i]));
-        json_object_set_new(o, "key_ids", ids);
-        json_object_set_new(o, "legacy", json_boolean(info->legacy));
-    }
-    return o;
+    return json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:o}", "alias", e->alias, "line", (json_int_t)e->line,
+                     "state", entry_state(e, info), "format",
+                     info ? json_string(vault_format_name(info->format)) : json_null(), "algorithm",
+                     cli_json_string(info ? info->algorithm : NULL), "key_ids",
+                     info ? cli_json_value_key_ids(info) : json_array(), "legacy",
+                     info ? json_boolean(info->legacy) : json_null());
 }
 
 static void entry_text(const vault_config_entry *e, const vault_value_info *info)
@@ -331,7 +332,7 @@ int cmd_list(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     json_t *files = NULL;
-    int opt, json = 0, rc = EXIT_OK, i;
+    int opt, json = cli_json_requested(argc, argv), rc = EXIT_OK, i;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -343,21 +344,25 @@ int cmd_list(int argc, char **argv)
             fputs(list_usage, stdout);
             return EXIT_OK;
         }
-        return cli_usage_error("list", "bad option");
+        rc = cli_usage_error("list", "bad option");
+        return json ? cli_json_failure("list", rc) : rc;
     }
-    if (optind >= argc)
-        return cli_usage_error("list", "expected one or more FILEs");
+    if (optind >= argc) {
+        rc = cli_usage_error("list", "expected one or more FILEs");
+        return json ? cli_json_failure("list", rc) : rc;
+    }
     files = json_array();
     for (i = optind; i < argc; i++) {
         vault_config *cfg = NULL, *repo = NULL;
-        json_t *arr = json_array(), *f = json_object();
+        json_t *arr = json_array();
         size_t j;
         if (vault_config_open(&cfg, argv[i], VAULT_CONFIG_AUTO) != 0 ||
             vault_repository_config(&repo, cfg) != 0) {
             rc = cli_fail(VAULT_ERROR, NULL);
             json_decref(arr);
-            json_decref(f);
             vault_config_free(cfg);
+            if (json) /* one object: the failure, not a partial listing */
+                break;
             continue;
         }
         if (repo) { /* the secrets are the repository's */
@@ -378,18 +383,16 @@ int cmd_list(int argc, char **argv)
                 entry_text(e, info);
             vault_value_info_free(info);
         }
-        json_object_set_new(f, "file", json_string(argv[i]));
-        json_object_set_new(f, "secrets", arr);
-        json_array_append_new(files, f);
+        json_array_append_new(files, json_pack("{s:s, s:o}", "file", argv[i], "secrets", arr));
         vault_config_free(cfg);
     }
-    if (json) {
-        json_t *root = json_object();
+    if (json && rc != EXIT_OK) {
+        rc = cli_json_failure("list", rc);
+    } else if (json) {
+        json_t *root = cli_json_new("list");
         json_object_set_new(root, "files", files);
         files = NULL;
-        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
-        json_decref(root);
+        rc = cli_json_print(root);
     }
     json_decref(files);
     return rc;
