@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -128,6 +129,7 @@ int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *c
     case OPT_PASSWORD_FILE: k->password_file = arg; return 1;
     case OPT_PASSWORD_ENV: k->password_env = arg; return 1;
     case OPT_KEY_PASSWORD_FILE: k->key_password_file = arg; return 1;
+    case OPT_CONTAINER_SECRET: k->container_secret = 1; return 1;
     case OPT_PASSWORD_FD:
     case OPT_KEY_PASSWORD_FD: {
         int fd = cli_parse_fd(arg);
@@ -283,6 +285,16 @@ static int store_password(cli_keystore *k, vault_secret **out, const char *path)
         src.fd = k->password_fd;
         src.file = k->password_file;
         src.env = k->password_env;
+        /* systemd's LoadCredential=: as a service reads it, through the library. */
+        src.use_credentials_env = 1;
+        if (k->container_secret && k->password_file) {
+            struct stat st;
+            src.flags |= VAULT_PASSWORD_FILE_ROOT_SHARED;
+            if (stat(k->password_file, &st) == 0 && st.st_uid == 0 && (st.st_mode & 077))
+                cli_warning("%s: taken as a container secret (owned by root, mode %04o): every process "
+                            "that can read it has the password of %s", k->password_file,
+                            (unsigned)(st.st_mode & 07777), path);
+        }
         if ((rc = vault_password_provider_new(&k->provider, &src)) != 0)
             return rc;
     }
@@ -334,7 +346,8 @@ int cli_keystore_fail(const cli_keystore *k, int rc)
     last_code = rc;
     if (k->no_terminal) {
         cli_hint("there is no terminal to ask for the password of %s; give it with "
-                 "--password-file FILE, --password-fd N or --password-env VAR",
+                 "--password-file FILE, --password-fd N, --password-env VAR or a systemd credential "
+                 "($CREDENTIALS_DIRECTORY/keystore-password)",
                  k->path ? k->path : k->role);
     } else if (rc == VAULT_EPERM && (k->password_file || k->key_password_file)) {
         cli_hint("chmod 600 the password file");

@@ -47,6 +47,7 @@ typedef struct cli_keystore {
     const vault_secret *given;    /* a store password already at hand (-Dpassword=) */
     const char *crl;              /* truststore: --crl FILE, added to its CRLs */
     int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */
+    int container_secret;         /* --container-secret: password_file may be root's, 0444/0644 */
     vault_password_provider *provider; /* the sources above, resolved once */
     int from_provider;            /* the store password came from the provider */
     int no_terminal;              /* no source had it and there was no terminal */
@@ -67,6 +68,7 @@ enum {
     OPT_ALIAS,
     OPT_JSON,
     OPT_HELP,
+    OPT_CONTAINER_SECRET,
     OPT_FIRST_COMMAND_OPTION = 1100 /* commands number their own options from here */
 };
 
@@ -78,7 +80,8 @@ enum {
     {"password-fd", required_argument, NULL, OPT_PASSWORD_FD},           \
     {"password-env", required_argument, NULL, OPT_PASSWORD_ENV},         \
     {"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD_FILE}, \
-    {"key-password-fd", required_argument, NULL, OPT_KEY_PASSWORD_FD}
+    {"key-password-fd", required_argument, NULL, OPT_KEY_PASSWORD_FD},  \
+    {"container-secret", no_argument, NULL, OPT_CONTAINER_SECRET}
 
 #define CLI_KEYSTORE_OPTIONS_HELP                                                          \
     "  -k, --keystore FILE         keystore (PKCS#12, JKS, JCEKS, PEM; type sniffed), or a\n" \
@@ -91,7 +94,10 @@ enum {
     "      --password-fd N         store password from descriptor N\n"                  \
     "      --password-env VAR      store password from variable VAR (opt-in)\n"         \
     "      --key-password-file F   key password, when it differs from the store password\n" \
-    "      --key-password-fd N     key password from descriptor N\n"
+    "      --key-password-fd N     key password from descriptor N\n"                  \
+    "      --container-secret      the --password-file may be a container secret: owned by\n" \
+    "                              root and readable by all (Docker 0444, Kubernetes\n"  \
+    "                              0644), never writable by others; warns\n"
 
 /* Handle one shared keystore option; returns 1 when handled, 0 when not
  * ours, -1 on a bad argument (message printed). */

@@ -37,7 +37,19 @@ extern "C" {
 
 /* ---- password sources ---------------------------------------------------- */
 
-#define VAULT_PASSWORD_SOURCES_VERSION 1
+#define VAULT_PASSWORD_SOURCES_VERSION 2
+
+/** vault_password_sources flags (version 2). */
+enum {
+    /**
+     * The `file` source may be a container secret: owned by root, writable
+     * by nobody else, readable by others (Docker secrets are 0444,
+     * Kubernetes Secret volumes 0644). Without this flag such a file is
+     * refused as readable by others. Any process of the container that can
+     * read the file has the password: the caller should say so.
+     */
+    VAULT_PASSWORD_FILE_ROOT_SHARED = 1
+};
 
 /**
  * Where a keystore password may come from, tried in this order; a source
@@ -60,8 +72,10 @@ extern "C" {
  *     process has a controlling terminal.
  *
  * Password files readable or writable by group or others are refused
- * (VAULT_EPERM, the message shows the mode). The library never reads the
- * environment nor the terminal unless asked to here.
+ * (VAULT_EPERM, the message shows the mode), except as the flag
+ * VAULT_PASSWORD_FILE_ROOT_SHARED allows for `file`. The library never
+ * reads the environment nor the terminal unless asked to here. Version 1
+ * structures (without flags) are still accepted.
  */
 typedef struct vault_password_sources {
     unsigned int version;        /**< VAULT_PASSWORD_SOURCES_VERSION */
@@ -74,10 +88,11 @@ typedef struct vault_password_sources {
     int use_credentials_env;     /**< Non-zero: use $CREDENTIALS_DIRECTORY when credentials_dir is NULL. */
     const char *env;             /**< Name of a variable holding the store password; NULL for none. */
     int allow_terminal;          /**< Non-zero: ask on the controlling terminal last. */
+    unsigned int flags;          /**< VAULT_PASSWORD_* flags (version 2). */
 } vault_password_sources;
 
 #define VAULT_PASSWORD_SOURCES_INIT \
-    { VAULT_PASSWORD_SOURCES_VERSION, NULL, NULL, -1, NULL, NULL, NULL, 0, NULL, 0 }
+    { VAULT_PASSWORD_SOURCES_VERSION, NULL, NULL, -1, NULL, NULL, NULL, 0, NULL, 0, 0 }
 
 /**
  * Resolve the store password (and, when the source has one, the key
