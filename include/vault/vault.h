@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: the runtime. What a server calls once at start-up to resolve the
  * sealed secrets of its configuration, and the password sources it needs.
  *
@@ -37,6 +38,7 @@ extern "C" {
 
 /* ---- password sources ---------------------------------------------------- */
 
+/** The version of vault_password_sources this header describes. */
 #define VAULT_PASSWORD_SOURCES_VERSION 2
 
 /** vault_password_sources flags (version 2). */
@@ -91,6 +93,7 @@ typedef struct vault_password_sources {
     unsigned int flags;          /**< VAULT_PASSWORD_* flags (version 2). */
 } vault_password_sources;
 
+/** Initializer of a vault_password_sources: this version, every other field its default. */
 #define VAULT_PASSWORD_SOURCES_INIT \
     { VAULT_PASSWORD_SOURCES_VERSION, NULL, NULL, -1, NULL, NULL, NULL, 0, NULL, 0, 0 }
 
@@ -162,6 +165,7 @@ enum {
     VAULT_OPEN_REFUSE_PKCS1 = 4
 };
 
+/** The version of vault_options this header describes. */
 #define VAULT_OPTIONS_VERSION 1
 
 /**
@@ -170,7 +174,7 @@ enum {
  * config is one of:
  *  - a deployment.toml: the [secrets] table; the keystore, when not given,
  *    is the file_name of [keystore.internal], else [keystore.primary], in
- *    <home>/repository/resources/security/ (home: three levels above
+ *    HOME/repository/resources/security/ (HOME: three levels above
  *    repository/conf/deployment.toml; otherwise beside the file), default
  *    wso2carbon.jks; its alias is that table's `alias`;
  *  - a cipher-text.properties: the keystore, when not given, is
@@ -200,6 +204,7 @@ typedef struct vault_options {
     const vault_secret *symmetric_key;    /**< Operator-typed AES key for WSO2 symmetric values. */
 } vault_options;
 
+/** Initializer of a vault_options: this version, every other field its default. */
 #define VAULT_OPTIONS_INIT                                                              \
     { VAULT_OPTIONS_VERSION, NULL, NULL, NULL, VAULT_KEYSTORE_AUTO, NULL,              \
       VAULT_TRANSFORM_DEFAULT, NULL, NULL, NULL, 0, NULL }
@@ -228,7 +233,9 @@ VAULT_EXTERN(int) vault_open(vault **out, const vault_options *opts);
  * being copied, so this costs no system call; it stays valid after
  * vault_free() until it is freed itself. vault_free() wipes every secret no
  * caller holds; a held one is wiped by its vault_secret_free().
- * @param out receives a new secret; free it with vault_secret_free().
+ * @param v     the vault.
+ * @param alias the secret alias.
+ * @param out   receives a new secret; free it with vault_secret_free().
  * @return 0; VAULT_ENOTFOUND naming the alias when the configuration has no
  *         such alias; in lazy mode any error of decrypting it, naming it.
  */
@@ -240,7 +247,9 @@ VAULT_EXTERN(int) vault_get(const vault *v, const char *alias, vault_secret **ou
  * that secret (followed by the same line ending). The alias runs to the
  * first '}' on the same line; "$secret{" without one, or "$secret{}", is
  * text (as `cipher-tool check` reads it). Nothing is escaped.
- * @param out receives the expanded text in guarded memory.
+ * @param v    the vault.
+ * @param text the text, NUL-terminated.
+ * @param out  receives the expanded text in guarded memory.
  * @return 0; VAULT_ENOTFOUND naming the first unknown alias; in lazy mode any decryption error, naming the alias.
  */
 VAULT_EXTERN(int) vault_expand(const vault *v, const char *text, vault_secret **out);
@@ -252,7 +261,9 @@ VAULT_EXTERN(int) vault_expand(const vault *v, const char *text, vault_secret **
  * as the placeholder attribute's value. Other bytes are copied unchanged;
  * `$secret{}` references are not touched (use vault_expand() on text that
  * is not XML: it does not escape).
- * @param xml  the document's bytes; len their number.
+ * @param v    the vault.
+ * @param xml  the document's bytes.
+ * @param len  their number.
  * @param name the file name used in messages (NULL: "(xml)").
  * @param out  receives the resolved document in guarded memory.
  * @return 0; VAULT_ENOTFOUND naming an unknown alias; VAULT_EFORMAT for
@@ -292,7 +303,8 @@ typedef struct vault_location {
  * product home not configured yet, carbon.xml Security/InternalKeyStore
  * before Security/KeyStore. The options' keystore, alias and
  * transformation override the config's.
- * @param out receives the location; free it with vault_location_free().
+ * @param out  receives the location; free it with vault_location_free().
+ * @param opts as for vault_open(); no password is asked for.
  * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT, VAULT_EINVAL, VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_locate(vault_location **out, const vault_options *opts);
