@@ -1,10 +1,12 @@
 /* cipher-tool check | list: the CI guard and the inventory of config secrets. */
 #include "cli_json.h"
+#include "cli_vault.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char check_usage[] =
-    "usage: cipher-tool check FILE... [-k KEYSTORE [options]] [--no-pkcs1] [--json]\n"
+    "usage: cipher-tool check FILE|HOME... [-k KEYSTORE [options]] [--no-pkcs1] [--json]\n"
     "\n"
     "Fail (exit 1) when a secret is left in plain text, when a $secret{alias}\n"
     "reference names an alias that is not in [secrets], when a value is neither\n"
@@ -17,7 +19,12 @@ static const char check_usage[] =
     "                              only holders that name \"RSA\" are known to be)\n"
     "      --cert FILE             also fail when a native value is not sealed for this\n"
     "                              certificate (PEM or DER; repeatable)\n"
-    "      --json                  machine-readable report\n"
+    "      --type TYPE             read each FILE as toml or properties, whatever its\n"
+    "                              name (by default from *.toml, *.properties)\n"
+    "      --json                  machine-readable report (docs/JSON.md)\n"
+    "\n"
+    "A directory is a product home: its repository/conf/deployment.toml, else its\n"
+    "repository/conf/security/cipher-text.properties, as render and exec read it.\n"
     "\n"
     "With -k, a value that opens as RSA PKCS#1 v1.5 only warns: with that padding\n"
     "a wrong key or a damaged value opens to other bytes instead of failing (there\n"
@@ -28,10 +35,12 @@ static const char check_usage[] =
     "  cipher-tool check repository/conf/deployment.toml\n";
 
 static const char list_usage[] =
-    "usage: cipher-tool list FILE... [--json]\n"
+    "usage: cipher-tool list FILE|HOME... [--type TYPE] [--json]\n"
     "\n"
     "Show each secret alias with its state (plain, sealed, empty) and, for\n"
     "sealed values, the format, algorithm and key ids. Never shows a secret.\n"
+    "A directory is a product home (as for check); --type toml|properties reads\n"
+    "each FILE as that type whatever its name. --json: docs/JSON.md.\n"
     "\n"
     "example:\n"
     "  cipher-tool list repository/conf/deployment.toml --json\n";
@@ -43,6 +52,7 @@ static const char *state_name(vault_value_state s)
 
 typedef struct report {
     int json;
+    int type;                         /* --type, else VAULT_CONFIG_AUTO */
     json_t *problems;
     size_t count;
     const char *certs[CLI_MAX_CERTS]; /* --cert: every native value must name these */
@@ -134,22 +144,29 @@ static int says_pkcs1(const char *value)
     return legacy;
 }
 
-static int check_file(const char *path, vault_opener *opener, int no_pkcs1, report *r)
+static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, report *r)
 {
+    const char *path;
     vault_config *cfg = NULL, *repo = NULL;
     const vault_config *secrets;
+    char *file = NULL;
     size_t i, idx;
+    int rc;
 
-    if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0) {
+    if ((rc = cli_config_open(&cfg, &file, arg, r->type)) != 0) {
         const vault_error *e = vault_error_last();
-        problem(r, path, 0, NULL, "unreadable", "unreadable", e->message[0] ? e->message : "cannot read");
+        problem(r, arg, 0, NULL, "unreadable", "unreadable", e->message[0] ? e->message : "cannot read");
+        if (rc == VAULT_EINVAL && !r->json)
+            cli_hint("give the type with --type toml or --type properties");
         return 0;
     }
+    path = file; /* a home's file is named in what follows */
     /* With a [secret_repository] the secrets are the repository's. */
     if (vault_repository_config(&repo, cfg) != 0) {
         const vault_error *e = vault_error_last();
         problem(r, path, 0, NULL, "repository", "secret repository", e->message[0] ? e->message : "cannot be read");
         vault_config_free(cfg);
+        free(file);
         return 0;
     }
     secrets = repo ? repo : cfg;
@@ -196,15 +213,17 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
     }
     vault_config_free(repo);
     vault_config_free(cfg);
+    free(file);
     return 0;
 }
 
 int cmd_check(int argc, char **argv)
 {
-    enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION };
+    enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE };
     static const struct option options[] = {
         CLI_KEYSTORE_LONG_OPTIONS,
         {"no-pkcs1", no_argument, NULL, OPT_CHECK_NO_PKCS1},
+        {"type", required_argument, NULL, OPT_CHECK_TYPE},
         {"json", no_argument, NULL, OPT_JSON},
         {"cert", required_argument, NULL, OPT_CERT},
         {"help", no_argument, NULL, 'h'},
@@ -234,6 +253,11 @@ int cmd_check(int argc, char **argv)
         }
         if (opt == OPT_CHECK_NO_PKCS1) {
             open_flags |= VAULT_OPENER_REFUSE_PKCS1;
+            continue;
+        }
+        if (opt == OPT_CHECK_TYPE) {
+            if (cli_config_type_option(&r.type, optarg, "check") < 0)
+                goto done;
             continue;
         }
         if (opt == OPT_CERT) {
@@ -326,18 +350,25 @@ static void entry_text(const vault_config_entry *e, const vault_value_info *info
 
 int cmd_list(int argc, char **argv)
 {
+    enum { OPT_LIST_TYPE = OPT_FIRST_COMMAND_OPTION };
     static const struct option options[] = {
         {"json", no_argument, NULL, OPT_JSON},
+        {"type", required_argument, NULL, OPT_LIST_TYPE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     json_t *files = NULL;
-    int opt, json = cli_json_requested(argc, argv), rc = EXIT_OK, i;
+    int opt, json = cli_json_requested(argc, argv), rc = EXIT_OK, i, type = VAULT_CONFIG_AUTO;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         if (opt == OPT_JSON) {
             json = 1;
+            continue;
+        }
+        if (opt == OPT_LIST_TYPE) {
+            if (cli_config_type_option(&type, optarg, "list") < 0)
+                return json ? cli_json_failure("list", EXIT_USAGE) : EXIT_USAGE;
             continue;
         }
         if (opt == 'h') {
@@ -355,12 +386,16 @@ int cmd_list(int argc, char **argv)
     for (i = optind; i < argc; i++) {
         vault_config *cfg = NULL, *repo = NULL;
         json_t *arr = json_array();
+        char *file = NULL;
         size_t j;
-        if (vault_config_open(&cfg, argv[i], VAULT_CONFIG_AUTO) != 0 ||
-            vault_repository_config(&repo, cfg) != 0) {
+        int orc = cli_config_open(&cfg, &file, argv[i], type);
+        if (orc != 0 || vault_repository_config(&repo, cfg) != 0) {
             rc = cli_fail(VAULT_ERROR, NULL);
+            if (orc == VAULT_EINVAL)
+                cli_hint("give the type with --type toml or --type properties");
             json_decref(arr);
             vault_config_free(cfg);
+            free(file);
             if (json) /* one object: the failure, not a partial listing */
                 break;
             continue;
@@ -370,7 +405,7 @@ int cmd_list(int argc, char **argv)
             cfg = repo;
         }
         if (!json)
-            printf("%s:\n", argv[i]);
+            printf("%s:\n", file);
         for (j = 0; j < vault_config_count(cfg); j++) {
             const vault_config_entry *e;
             vault_value_info *info = NULL;
@@ -383,8 +418,9 @@ int cmd_list(int argc, char **argv)
                 entry_text(e, info);
             vault_value_info_free(info);
         }
-        json_array_append_new(files, json_pack("{s:s, s:o}", "file", argv[i], "secrets", arr));
+        json_array_append_new(files, json_pack("{s:s, s:o}", "file", file, "secrets", arr));
         vault_config_free(cfg);
+        free(file);
     }
     if (json && rc != EXIT_OK) {
         rc = cli_json_failure("list", rc);
