@@ -9,18 +9,35 @@ PW=$(pwfile wso2carbon)
 KS=(-k "$J/identity.p12" --password-file "$PW")
 python3 -c 'import jsonschema' 2>/dev/null || { echo "skipped: python3-jsonschema is not installed"; exit 77; }
 
-# valid: $out is one JSON object that follows the schema (a bad schema fails too).
+# valid: $out is one JSON object; kept to be checked against the schema at
+# the end, all in one python3 process (validate_all).
+mkdir "$TMP/json"
 valid() {
-    printf '%s' "$out" | python3 -c '
-import json, sys, jsonschema
+    printf '%s' "$out" | python3 -c 'import json, sys; json.load(sys.stdin)' || fail "not one JSON object: $out"
+    printf '%s' "$out" > "$TMP/json/$(printf '%03d' "$passed").json"
+    ok
+}
+# validate_all [--reject]: every kept object follows docs/json-schema.json
+# (with --reject: every one is refused by it).
+validate_all() {
+    python3 - "$SCHEMA" "$@" <<'PY' || fail "docs/json-schema.json"
+import glob, json, os, sys, jsonschema
 schema = json.load(open(sys.argv[1]))
 jsonschema.Draft202012Validator.check_schema(schema)
-text = sys.stdin.read()
-o = json.loads(text)
-if not text.endswith("}\n") and not text.endswith("}"):
-    sys.exit("trailing text after the object")
-jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(o)
-' "$SCHEMA" || fail "does not follow docs/json-schema.json: $out"
+v = jsonschema.Draft202012Validator(schema)
+reject = "--reject" in sys.argv[2:]
+d = os.environ["JSON_DIR"]
+files = sorted(glob.glob(d + "/*.json"))
+assert files, "nothing to validate in " + d
+for f in files:
+    text = open(f).read()
+    errors = list(v.iter_errors(json.loads(text)))
+    if reject and not errors:
+        sys.exit("the schema takes %s" % text)
+    if not reject and errors:
+        sys.exit("%s: %s\n%s" % (f, errors[0].message, text))
+print(len(files), "objects", "refused" if reject else "valid")
+PY
     ok
 }
 # field EXPR: a python expression over the object o, printed.
@@ -29,12 +46,13 @@ field() { printf '%s' "$out" | python3 -c 'import base64, json, sys; o = json.lo
 failed() { valid; equals "$(field 'o["command"], o["error"]["code"]')" "('$2', '$1')"; }
 
 # The schema itself rejects what the contract forbids (so that it can fail).
-out='{"version": 1, "command": "list", "files": [{"file": "a", "secrets": [{"alias": "x", "line": 0, "state": "plain", "format": null, "algorithm": null, "key_ids": [], "legacy": null}]}]}'
-if (valid) 2>/dev/null; then fail "the schema takes line 0"; fi; ok
-out='{"version": 1, "command": "check", "ok": true, "files": ["a"], "problems": [], "extra": 1}'
-if (valid) 2>/dev/null; then fail "the schema takes an unknown field"; fi; ok
-out='{"version": 1, "command": "encrypt", "alias": null, "format": "native", "algorithm": null, "key_ids": ["F6:65"], "value": "v"}'
-if (valid) 2>/dev/null; then fail "the schema takes an untyped key id"; fi; ok
+mkdir "$TMP/bad"
+printf '%s' '{"version": 1, "command": "list", "files": [{"file": "a", "secrets": [{"alias": "x", "line": 0, "state": "plain", "format": null, "algorithm": null, "key_ids": [], "legacy": null}]}]}' > "$TMP/bad/1.json"
+printf '%s' '{"version": 1, "command": "check", "ok": true, "files": ["a"], "problems": [], "extra": 1}' > "$TMP/bad/2.json"
+printf '%s' '{"version": 1, "command": "encrypt", "alias": null, "format": "native", "algorithm": null, "key_ids": ["F6:65"], "value": "v"}' > "$TMP/bad/3.json"
+printf '%s' '{"version": 1, "command": "check", "ok": false, "files": ["a"], "problems": [{"file": "a", "line": 0, "alias": "", "code": "unreadable", "message": "m", "detail": null}]}' > "$TMP/bad/4.json"
+printf '%s' '{"version": 1, "command": "keystore list", "keystore": "k", "type": "jks", "entries": [{"alias": "a", "kind": "secret-key", "key_algorithm": "AES", "key_bits": 256, "subject": "", "issuer": null, "serial": null, "not_before": null, "not_after": null, "key_ids": [], "chain_length": 0, "chain": []}]}' > "$TMP/bad/5.json"
+JSON_DIR=$TMP/bad validate_all --reject
 
 sha256_of() { openssl x509 -in "$1" -outform DER | sha256sum | cut -c1-64; }
 sha1_of() { openssl x509 -in "$1" -outform DER | sha1sum | cut -c1-40; }
@@ -193,4 +211,5 @@ valid
 run_in 1 "not-a-value" "$CT" inspect --json
 failed format inspect
 
+JSON_DIR=$TMP/json validate_all
 done_tests
