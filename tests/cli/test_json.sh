@@ -210,6 +210,12 @@ run_in 0 "$v" "$CT" inspect --json
 valid
 run_in 1 "not-a-value" "$CT" inspect --json
 failed format inspect
+run 2 "$CT" inspect --json --bogus
+failed usage inspect
+run 2 "$CT" inspect --json a b
+failed usage inspect
+run_in 1 "" "$CT" inspect --json
+failed error inspect
 
 JSON_DIR=$TMP/json validate_all
 done_tests
