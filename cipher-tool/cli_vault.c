@@ -36,13 +36,15 @@ int cli_config_type(const char *name)
         return VAULT_CONFIG_TOML;
     if (strcmp(name, "properties") == 0)
         return VAULT_CONFIG_PROPERTIES;
+    if (strcmp(name, "xml") == 0)
+        return CLI_CONFIG_XML;
     return -1;
 }
 
 int cli_config_type_option(int *type, const char *name, const char *cmd)
 {
     if ((*type = cli_config_type(name)) < 0) {
-        cli_usage_error(cmd, "unknown --type \"%s\" (toml or properties)", name);
+        cli_usage_error(cmd, "unknown --type \"%s\" (toml, properties or xml)", name);
         return -1;
     }
     return 1;

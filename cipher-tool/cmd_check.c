@@ -2,6 +2,7 @@
 #include "cli_json.h"
 #include "cli_vault.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,12 +20,14 @@ static const char check_usage[] =
     "                              only holders that name \"RSA\" are known to be)\n"
     "      --cert FILE             also fail when a native value is not sealed for this\n"
     "                              certificate (PEM or DER; repeatable)\n"
-    "      --type TYPE             read each FILE as toml or properties, whatever its\n"
-    "                              name (by default from *.toml, *.properties)\n"
+    "      --type TYPE             read each FILE as toml, properties or xml, whatever\n"
+    "                              its name (by default from *.toml, *.properties, *.xml)\n"
     "      --json                  machine-readable report (docs/JSON.md)\n"
     "\n"
     "A directory is a product home: its repository/conf/deployment.toml, else its\n"
-    "repository/conf/security/cipher-text.properties, as render and exec read it.\n"
+    "repository/conf/security/cipher-text.properties, as render and exec read it.\n"    "In an XML file each element marked svns:secretAlias must hold WSO2's\n"
+    "placeholder \"password\" (its secret is in cipher-text.properties); one that\n"
+    "still holds another value is a plain text secret.\n"
     "\n"
     "With -k, a value that opens as RSA PKCS#1 v1.5 only warns: with that padding\n"
     "a wrong key or a damaged value opens to other bytes instead of failing (there\n"
@@ -144,6 +147,131 @@ static int says_pkcs1(const char *value)
     return legacy;
 }
 
+/* A file whole, in memory that is wiped before it is freed (an XML file
+ * may still hold a password). */
+static int read_whole(const char *path, unsigned char **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = 0, got;
+
+    *data = NULL;
+    *len = 0;
+    if (!f)
+        return VAULT_ENOTFOUND;
+    do {
+        if (n == cap) {
+            unsigned char *nb = cap < (64u << 20) ? malloc(cap ? cap * 2 : 65536) : NULL;
+            if (!nb) {
+                if (buf)
+                    sodium_memzero(buf, cap);
+                free(buf);
+                fclose(f);
+                return cap ? VAULT_EFORMAT : VAULT_ENOMEM;
+            }
+            if (buf) {
+                memcpy(nb, buf, n);
+                sodium_memzero(buf, cap);
+            }
+            free(buf);
+            buf = nb;
+            cap = cap ? cap * 2 : 65536;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+    } while (got > 0);
+    if (ferror(f)) {
+        sodium_memzero(buf, cap);
+        free(buf);
+        fclose(f);
+        return VAULT_EIO;
+    }
+    fclose(f);
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+/* Every marked element is given WSO2's placeholder. */
+static int placeholder(const char *alias, vault_secret **out, void *payload)
+{
+    (void)alias;
+    (void)payload;
+    return vault_secret_new(out, "password", 8);
+}
+
+/* Line i (0-based) of text: its start, and its length in *n. */
+static const unsigned char *line_at(const unsigned char *text, size_t len, size_t i, size_t *n)
+{
+    const unsigned char *p = text, *end = text + len, *nl;
+    while (i-- > 0) {
+        if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+            return NULL;
+        p = nl + 1;
+    }
+    nl = memchr(p, '\n', (size_t)(end - p));
+    *n = (size_t)((nl ? nl : end) - p);
+    return p;
+}
+
+/* An XML file with svns:secretAlias marks: each marked element must hold
+ * WSO2's placeholder "password", its secret being in cipher-text.properties.
+ * The document with every mark given the placeholder is compared with the
+ * file line by line: a line that differs holds a secret in plain text, named
+ * by the last mark that starts on or before it. */
+static int check_xml(const char *path, report *r)
+{
+    unsigned char *data = NULL;
+    size_t len = 0, line, n1, n2, m, count;
+    vault_xml_marks *marks = NULL;
+    vault_secret *out = NULL;
+    const vault_xml_mark *last_reported = NULL;
+    int rc;
+
+    if ((rc = read_whole(path, &data, &len)) != 0) {
+        problem(r, path, 0, NULL, "unreadable", "unreadable",
+                rc == VAULT_ENOTFOUND ? "cannot open the file" : vault_strerror(rc));
+        return 0;
+    }
+    if (vault_xml_marked(&marks, data, len, path) != 0 ||
+        vault_xml_expand(&out, data, len, path, placeholder, NULL) != 0) {
+        problem(r, path, 0, NULL, "unreadable", "unreadable", vault_error_last()->message);
+        goto done;
+    }
+    count = vault_xml_marks_count(marks);
+    for (line = 0;; line++) {
+        const unsigned char *a = line_at(data, len, line, &n1);
+        const unsigned char *b = line_at((const unsigned char *)vault_secret_data(out), vault_secret_len(out),
+                                         line, &n2);
+        const vault_xml_mark *mark = NULL;
+        if (!a && !b)
+            break;
+        if (a && b && n1 == n2 && memcmp(a, b, n1) == 0)
+            continue;
+        for (m = 0; m < count; m++)
+            if (vault_xml_marks_at(marks, m)->line <= line + 1)
+                mark = vault_xml_marks_at(marks, m);
+        if (mark && mark != last_reported)
+            problem(r, path, mark->line, mark->alias, "plain-text", "plain text secret", NULL);
+        last_reported = mark;
+        if (!a || !b) /* a value over several lines: the rest no longer aligns */
+            break;
+    }
+done:
+    vault_secret_free(out);
+    vault_xml_marks_free(marks);
+    if (data)
+        sodium_memzero(data, len);
+    free(data);
+    return 0;
+}
+
+static int is_xml_name(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 4 && strcmp(path + n - 4, ".xml") == 0;
+}
+
 static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, report *r)
 {
     const char *path;
@@ -153,6 +281,8 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
     size_t i, idx;
     int rc;
 
+    if (r->type == CLI_CONFIG_XML || (r->type == VAULT_CONFIG_AUTO && is_xml_name(arg)))
+        return check_xml(arg, r);
     if ((rc = cli_config_open(&cfg, &file, arg, r->type)) != 0) {
         const vault_error *e = vault_error_last();
         problem(r, arg, 0, NULL, "unreadable", "unreadable", e->message[0] ? e->message : "cannot read");
@@ -367,7 +497,10 @@ int cmd_list(int argc, char **argv)
             continue;
         }
         if (opt == OPT_LIST_TYPE) {
-            if (cli_config_type_option(&type, optarg, "list") < 0)
+            if (cli_config_type_option(&type, optarg, "list") < 0 ||
+                (type == CLI_CONFIG_XML &&
+                 cli_usage_error("list", "list reads toml and properties files; 'check --type xml' "
+                                 "checks the marks of an XML file") != 0))
                 return json ? cli_json_failure("list", EXIT_USAGE) : EXIT_USAGE;
             continue;
         }
