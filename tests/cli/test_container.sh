@@ -141,14 +141,18 @@ python3 - "$SAMPLE/kubernetes.yaml" "$secrets_dir" "$keystore" "$password" "$(de
 import sys, yaml, re
 path, secrets_dir, keystore, password, config = sys.argv[1:]
 docs = [d for d in yaml.safe_load_all(open(path)) if d]
-secret = [d for d in docs if d["kind"] == "Secret"][0]
+assert not [d for d in docs if d["kind"] == "Secret"], "a Secret with data in the manifest"
+made = re.search(r"kubectl create secret generic (\S+) \\\n#\s+--from-file=(\S+)=\S+ \\\n#\s+--from-file=(\S+)=\S+",
+                 open(path).read())
+assert made, "the kubectl command that makes the Secret"
 deploy = [d for d in docs if d["kind"] == "Deployment"][0]
 pod = deploy["spec"]["template"]["spec"]
 c = pod["containers"][0]
 assert c["command"] == ["/app/entrypoint.sh"], c["command"]
 mounts = {m["name"]: m for m in c["volumeMounts"]}
 vols = {v["name"]: v for v in pod["volumes"]}
-v = [v for v in vols.values() if v.get("secret", {}).get("secretName") == secret["metadata"]["name"]][0]
+v = [v for v in vols.values() if v.get("secret", {}).get("secretName") == made.group(1)][0]
+assert sorted(made.group(2, 3)) == sorted([keystore, password]), made.groups()
 m = mounts[v["name"]]
 assert m["mountPath"] == secrets_dir and m["readOnly"] is True, m
 assert sorted(i["path"] for i in v["secret"]["items"]) == sorted([keystore, password]), v
