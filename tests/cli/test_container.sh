@@ -163,6 +163,7 @@ sealed = open(sys.argv[0] if False else path.replace("kubernetes.yaml", "deploym
 for a in aliases:
     assert re.search(r"^%s = " % re.escape(a), sealed, re.M), a
 assert pod["securityContext"]["runAsNonRoot"] is True
+assert pod["automountServiceAccountToken"] is False, "a token would be mounted under /run/secrets too"
 PY
 ok
 # The Dockerfile puts the entry point and the config where both expect them.
