@@ -200,32 +200,48 @@ static int placeholder(const char *alias, vault_secret **out, void *payload)
     return vault_secret_new(out, "password", 8);
 }
 
-/* Line i (0-based) of text: its start, and its length in *n. */
-static const unsigned char *line_at(const unsigned char *text, size_t len, size_t i, size_t *n)
+/* The lines of a text: *starts receives the offset of each line and, last,
+ * len + 1 (a line ends one byte before the next starts). Returns the number
+ * of lines, or 0 when out of memory. */
+static size_t split_lines(const unsigned char *text, size_t len, size_t **starts)
 {
-    const unsigned char *p = text, *end = text + len, *nl;
-    while (i-- > 0) {
-        if (!(nl = memchr(p, '\n', (size_t)(end - p))))
-            return NULL;
-        p = nl + 1;
-    }
-    nl = memchr(p, '\n', (size_t)(end - p));
-    *n = (size_t)((nl ? nl : end) - p);
-    return p;
+    size_t n = 1, i, k = 0;
+
+    for (i = 0; i < len; i++)
+        n += text[i] == '\n';
+    if (!(*starts = malloc((n + 1) * sizeof **starts)))
+        return 0;
+    (*starts)[k++] = 0;
+    for (i = 0; i < len; i++)
+        if (text[i] == '\n')
+            (*starts)[k++] = i + 1;
+    (*starts)[k] = len + 1;
+    return n;
+}
+
+static int same_line(const unsigned char *a, const size_t *sa, size_t i, const unsigned char *b,
+                     const size_t *sb, size_t j)
+{
+    size_t na = sa[i + 1] - sa[i], nb = sb[j + 1] - sb[j];
+    return na == nb && memcmp(a + sa[i], b + sb[j], na - 1) == 0;
 }
 
 /* An XML file with svns:secretAlias marks: each marked element must hold
  * WSO2's placeholder "password", its secret being in cipher-text.properties.
  * The document with every mark given the placeholder is compared with the
- * file line by line: a line that differs holds a secret in plain text, named
- * by the last mark that starts on or before it. */
+ * file line by line; a line that differs holds a secret in plain text, named
+ * by the last mark that starts on or before it. The placeholder has no line
+ * break, so a value over several lines shifts what follows it: then a line
+ * counts as differing only when it differs both aligned from the top and
+ * aligned from the bottom. */
 static int check_xml(const char *path, report *r)
 {
     unsigned char *data = NULL;
-    size_t len = 0, line, n1, n2, m, count;
+    const unsigned char *b;
+    size_t len = 0, na, nb, i, m = 0, count, *sa = NULL, *sb = NULL;
     vault_xml_marks *marks = NULL;
     vault_secret *out = NULL;
-    const vault_xml_mark *last_reported = NULL;
+    const vault_xml_mark *mark = NULL, *last_reported = NULL;
     int rc;
 
     if ((rc = read_whole(path, &data, &len)) != 0) {
@@ -238,26 +254,25 @@ static int check_xml(const char *path, report *r)
         problem(r, path, 0, NULL, "unreadable", "unreadable", vault_error_last()->message);
         goto done;
     }
+    b = vault_secret_data(out);
+    if (!(na = split_lines(data, len, &sa)) || !(nb = split_lines(b, vault_secret_len(out), &sb))) {
+        problem(r, path, 0, NULL, "unreadable", "unreadable", "out of memory");
+        goto done;
+    }
     count = vault_xml_marks_count(marks);
-    for (line = 0;; line++) {
-        const unsigned char *a = line_at(data, len, line, &n1);
-        const unsigned char *b = line_at((const unsigned char *)vault_secret_data(out), vault_secret_len(out),
-                                         line, &n2);
-        const vault_xml_mark *mark = NULL;
-        if (!a && !b)
-            break;
-        if (a && b && n1 == n2 && memcmp(a, b, n1) == 0)
-            continue;
-        for (m = 0; m < count; m++)
-            if (vault_xml_marks_at(marks, m)->line <= line + 1)
-                mark = vault_xml_marks_at(marks, m);
-        if (mark && mark != last_reported)
+    for (i = 0; i < na; i++) {
+        int top = i >= nb || !same_line(data, sa, i, b, sb, i);
+        int bottom = na == nb ? top : i + nb < na || !same_line(data, sa, i, b, sb, i + nb - na);
+        while (m < count && vault_xml_marks_at(marks, m)->line <= i + 1)
+            mark = vault_xml_marks_at(marks, m++);
+        if (top && bottom && mark && mark != last_reported) {
             problem(r, path, mark->line, mark->alias, "plain-text", "plain text secret", NULL);
-        last_reported = mark;
-        if (!a || !b) /* a value over several lines: the rest no longer aligns */
-            break;
+            last_reported = mark;
+        }
     }
 done:
+    free(sa);
+    free(sb);
     vault_secret_free(out);
     vault_xml_marks_free(marks);
     if (data)

@@ -87,6 +87,8 @@ cat > "$TMP/ds.xml" <<'XML'
     <Property name="y" password="password" svns:secretAlias="Prop.Y"/>
     <Long svns:secretAlias="Long.Password">first line
 second line</Long>
+    <After svns:secretAlias="After.Clean">password</After>
+    <After svns:secretAlias="After.Plain">left-after</After>
   </datasources>
 </datasources-configuration>
 XML
@@ -114,7 +116,7 @@ contains "$err" "$TMP/ds.xml: line $(grep -n 'Datasources.B.Password' "$TMP/ds.x
 lacks "$err" "s3cret-left"
 lacks "$err" "still-plain"
 # Once every mark holds the placeholder, the file passes (--type for another name).
-sed -e 's/s3cret-left/password/' -e 's/still-plain/password/' -e '/^second line/d' \
+sed -e 's/s3cret-left/password/' -e 's/still-plain/password/' -e 's/left-after/password/' -e '/^second line/d' \
     -e 's/>first line$/>password<\/Long>/' "$TMP/ds.xml" > "$TMP/ds.conf"
 equals "$(judge "$TMP/ds.conf")" "[]"
 run 1 "$CT" check "$TMP/ds.conf"
