@@ -391,7 +391,8 @@ static int check_options(vault **out, const vault_options *opts)
         return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
     if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT | VAULT_OPEN_REFUSE_PKCS1))
         return vault_err(VAULT_EINVAL, "vault_options: unknown flags 0x%x", opts->flags);
-    if (opts->password_sources && opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
+    if (opts->password_sources && opts->password_sources->version != 1 &&
+        opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
         return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u",
                          opts->password_sources->version);
     return vault_init();

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: keystores and truststores.
  *
  * Reads PKCS#12 (modern PBES2 and legacy RC2/3DES), JKS, JCEKS, PEM private
@@ -16,6 +17,7 @@
 extern "C" {
 #endif
 
+/** An opened keystore, truststore, certificate file or PKCS#11 token. */
 typedef struct vault_keystore vault_keystore;
 
 /** Keystore container types. */
@@ -41,6 +43,7 @@ typedef enum vault_entry_kind {
     VAULT_ENTRY_PUBLIC_KEY = 4   /**< A public key without certificate (a PEM "PUBLIC KEY"). */
 } vault_entry_kind;
 
+/** The version of vault_keystore_options this header describes. */
 #define VAULT_KEYSTORE_OPTIONS_VERSION 2
 
 /** Options for vault_keystore_open(). */
@@ -60,6 +63,7 @@ typedef struct vault_keystore_options {
                                      when it is for none of them (version 2). */
 } vault_keystore_options;
 
+/** Initializer of a vault_keystore_options: this version, every other field its default. */
 #define VAULT_KEYSTORE_OPTIONS_INIT { VAULT_KEYSTORE_OPTIONS_VERSION, VAULT_KEYSTORE_AUTO, NULL, NULL, NULL }
 
 /**
@@ -108,7 +112,7 @@ VAULT_EXTERN(size_t) vault_keystore_count(const vault_keystore *ks);
 /** A description of one entry; every pointer is owned by the keystore. */
 typedef struct vault_keystore_entry {
     const char *alias;           /**< As stored (JKS lower-cases aliases). */
-    vault_entry_kind kind;
+    vault_entry_kind kind;       /**< Private key, trusted certificate or secret key. */
     const char *key_algorithm;   /**< "RSA", "EC", "Ed25519", "DSA", "AES", ... or NULL. */
     unsigned int key_bits;       /**< Key size in bits, 0 when unknown. */
     size_t chain_length;         /**< Certificates in the chain (0 for secret keys). */
@@ -116,7 +120,7 @@ typedef struct vault_keystore_entry {
     const char *subject;         /**< RFC 2253 subject of the first certificate. */
     const char *issuer;          /**< RFC 2253 issuer. */
     int64_t not_before;          /**< Validity, seconds since the epoch (UTC). */
-    int64_t not_after;
+    int64_t not_after;           /**< End of validity, seconds since the epoch (UTC). */
     const char *serial;          /**< Hex serial number. */
     unsigned char sha1[20];      /**< SHA-1 of the certificate's DER. */
     unsigned char sha256[32];    /**< SHA-256 of the certificate's DER. */
@@ -195,6 +199,10 @@ enum {
  *
  * @param trust the truststore (any keystore; its certificates of every entry
  *              are trusted anchors).
+ * @param ks    the keystore or certificate file holding the chain.
+ * @param alias its entry; NULL as said above.
+ * @param at    the time to judge validity at, seconds since the epoch; 0: now.
+ * @param flags VAULT_VERIFY_* flags.
  * @return 0 when trusted; VAULT_ETRUST with the reason (naming the
  *         certificate's subject and SHA-256 thumbprint); VAULT_ENOTFOUND.
  */
