@@ -364,6 +364,7 @@ struct vault_opener {
     int refuse_pkcs1;   /* no PKCS#1 v1.5 value opens (policy, or OAEP configured) */
     native_cache *cache;
     vault_store *store; /* borrowed: where native values are opened into, or NULL */
+    ks_entry *proven;   /* the key entry a value proved to be its key (atomic), or NULL */
 };
 
 int vault_opener_new(vault_opener **out, const vault_open_options *opts)
@@ -445,7 +446,7 @@ static int open_rsa(vault_opener *o, const char *alias, const wso2_value *v, vau
     ks_entry *e;
     const unsigned char *sha1 = NULL, *sha256 = NULL;
     char where[4200];
-    int legacy = 0, rc;
+    int legacy = 0, bound = 0, rc;
 
     if (!o->ks)
         return no_keystore();
@@ -460,10 +461,44 @@ static int open_rsa(vault_opener *o, const char *alias, const wso2_value *v, vau
     }
     snprintf(where, sizeof where, "keystore %s, alias \"%s\"", vault_keystore_path(o->ks), e->alias);
     rc = wso2_open_rsa(pkey, sha1, sha256, where, o->transformation, !o->refuse_pkcs1, v, out,
-                       &legacy);
+                       &legacy, &bound);
     if (rc == 0 && legacy)
         *flags |= VAULT_OPENED_LEGACY;
+    if (rc == 0 && legacy && !bound)
+        *flags |= VAULT_OPENED_UNPROVEN;
+    if (rc == 0 && bound)
+        __atomic_store_n(&o->proven, e, __ATOMIC_RELAXED);
     return rc;
+}
+
+/* A native value that opened was bound to the key by its AEAD. The entry is
+ * the one RSA values are opened with (key_alias, else the only key entry);
+ * when native_open picked another entry by its certificate, RSA values do
+ * not open with this opener at all. */
+static void native_proved(vault_opener *o)
+{
+    ks_entry *e = NULL;
+
+    if (ks_find(o->ks, o->key_alias, &e) == 0 && e->info.kind == VAULT_ENTRY_PRIVATE_KEY)
+        __atomic_store_n(&o->proven, e, __ATOMIC_RELAXED);
+}
+
+int vault_opener_reseal_check(const vault_opener *o, unsigned int opened_flags, const char *path,
+                              const char *alias)
+{
+    ks_entry *e = NULL;
+    char where[4200];
+
+    if (!o)
+        return vault_err(VAULT_EINVAL, "vault_opener_reseal_check: invalid argument");
+    if (!(opened_flags & VAULT_OPENED_UNPROVEN))
+        return 0;
+    if (o->ks && ks_find(o->ks, o->key_alias, &e) == 0 &&
+        __atomic_load_n(&o->proven, __ATOMIC_RELAXED) == e)
+        return 0;
+    if (e)
+        snprintf(where, sizeof where, "keystore %s, alias \"%s\"", vault_keystore_path(o->ks), e->alias);
+    return wso2_reseal_allowed(1, 0, path, alias, e ? where : NULL);
 }
 
 static int open_symmetric(vault_opener *o, const wso2_value *v, vault_secret **out)
@@ -497,7 +532,10 @@ int vault_opener_open(vault_opener *o, const char *alias, const char *value, vau
     if (native_is(value)) {
         if (!o->ks)
             return no_keystore();
-        return native_open(o->cache, o->ks, o->key_alias, alias, value, o->store, out);
+        rc = native_open(o->cache, o->ks, o->key_alias, alias, value, o->store, out);
+        if (rc == 0)
+            native_proved(o);
+        return rc;
     }
     if ((rc = wso2_parse(value, &v)) != 0)
         return rc;

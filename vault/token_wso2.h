@@ -53,10 +53,22 @@ int wso2_seal_symmetric(const vault_secret *key, const unsigned char *pt, size_t
  * OAEP ones only when allow_pkcs1 is 0). *legacy is set for PKCS#1 v1.5,
  * which, with implicit rejection, takes any block that is no OAEP. A
  * holder's own "t" is used as it is: the caller refuses a PKCS#1 v1.5
- * holder it does not allow. */
+ * holder it does not allow. *bound is set when the opening proves that key
+ * is the one the value was sealed for: an OAEP block (no other key passes
+ * its check), or a holder whose thumbprint names the key's certificate. A
+ * PKCS#1 v1.5 value without such a thumbprint opens with any key of its
+ * size (implicit rejection) and proves nothing. */
 int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned char *cert_sha256,
                   const char *where, vault_transformation t, int allow_pkcs1, const wso2_value *v,
-                  vault_secret **out, int *legacy);
+                  vault_secret **out, int *legacy, int *bound);
+
+/* The rule for sealing again what was opened (rotate; SECURITY.md): a value
+ * that opened unproven (PKCS#1 v1.5, no thumbprint of our key) may be sealed
+ * again only when key_proven: another value opened by the same key in the
+ * same run was bound to it (native, OAEP, a matching holder thumbprint).
+ * Else VAULT_EKEY naming path, alias and key_where (keystore and alias). */
+int wso2_reseal_allowed(int unproven, int key_proven, const char *path, const char *alias,
+                        const char *key_where);
 
 /* Open a symmetric value. */
 int wso2_open_symmetric(const vault_secret *key, const wso2_value *v, vault_secret **out);

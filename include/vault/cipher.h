@@ -184,7 +184,15 @@ enum {
      * padding (wrong key, damaged value) does not fail but opens to bytes
      * that are not the secret, so the flag is all that tells such a value.
      */
-    VAULT_OPENED_LEGACY = 1
+    VAULT_OPENED_LEGACY = 1,
+    /**
+     * Opened as RSA PKCS#1 v1.5 with nothing that ties the value to the key
+     * (a raw WSO2 block, or a holder without a thumbprint of the key's
+     * certificate): a wrong key of the same size opens it too, to other
+     * bytes. Never seal such a plaintext again unless
+     * vault_opener_reseal_check() allows it. Set with VAULT_OPENED_LEGACY.
+     */
+    VAULT_OPENED_UNPROVEN = 2
 };
 
 /**
@@ -204,6 +212,22 @@ enum {
  */
 VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const char *value,
                                     vault_secret **out, unsigned int *flags);
+
+/**
+ * The rule for sealing again what this opener opened (rotation): a value
+ * reported VAULT_OPENED_UNPROVEN may be sealed again only when the opener's
+ * key has been proved to be the key the values were sealed for, by a value
+ * this opener opened that is bound to that key: a native value (its AEAD),
+ * an OAEP block (no other key passes the padding check) or a holder whose
+ * thumbprint names the key's certificate. Call it after every value of the
+ * run was opened, before anything is written.
+ * @param opened_flags the VAULT_OPENED_* flags vault_opener_open() gave.
+ * @param path, alias  named in the message (may be NULL).
+ * @return 0 (allowed); VAULT_EKEY (unproven: the message names path, alias,
+ *         keystore and key alias); VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_opener_reseal_check(const vault_opener *o, unsigned int opened_flags,
+                                            const char *path, const char *alias);
 
 /** Free an opener, wiping cached keys. NULL-safe. */
 VAULT_EXTERN(void) vault_opener_free(vault_opener *o);

@@ -66,7 +66,14 @@ lacks "$out" '"format": "native"'
 P=$TMP/c.properties
 cp "$SH/fixtures/wso2-home/repository/conf/security/cipher-text.properties" "$P"
 run 0 "$CT" seal "$P" "${KS1[@]}" --format wso2 --transformation RSA
-run 0 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder
+# Only raw PKCS#1 v1.5 values: nothing proves the old key, so only with the explicit option.
+cp "$P" "$TMP/c.orig"
+run 1 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder
+contains "$err" "alias \"Log.Password\""
+cmp -s "$P" "$TMP/c.orig" || fail "an unproven rotation changed the file"; ok
+run 0 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder \
+    --accept-unproven-pkcs1
+contains "$err" "5 PKCS#1 v1.5 values sealed again without proof of the old key"
 contains "$err" "rotated 5 secrets to wso2-holder (5 legacy PKCS#1 v1.5 values moved to wso2-holder: \"Carbon.Security.KeyStore.Password\", "
 v=$(sed -n 's/^Log.Password=//p' "$P")
 equals "$(printf '%s' "$v" | "$CT" decrypt "${KS2[@]}" -n Log.Password)" "log-pässword"
