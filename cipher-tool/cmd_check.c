@@ -16,8 +16,9 @@ static const char check_usage[] =
     "options:\n" CLI_KEYSTORE_OPTIONS_HELP
     "      --no-pkcs1              an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
     "                              only holders that name \"RSA\" are known to be)\n"
-    "      --cert FILE             also fail when a native value is not sealed for this\n"
-    "                              certificate (PEM or DER; repeatable)\n"
+    "      --cert FILE             also fail when a value is not sealed for this certificate\n"
+    "                              (PEM or DER; repeatable): a native value must name it, a\n"
+    "                              raw WSO2 block have its key's size, a holder its thumbprint\n"
     "      --json                  machine-readable report\n"
     "\n"
     "With -k, a value that opens as RSA PKCS#1 v1.5 only warns: with that padding\n"
@@ -46,8 +47,8 @@ typedef struct report {
     int json;
     json_t *problems;
     size_t count;
-    const char *certs[CLI_MAX_CERTS]; /* --cert: every native value must name these */
-    char *cert_ids[CLI_MAX_CERTS];    /* their key ids, malloc'ed */
+    const char *certs[CLI_MAX_CERTS]; /* --cert: every value must be sealed for these */
+    vault_recipient *cert_rcpts[CLI_MAX_CERTS];
     size_t cert_count;
 } report;
 
@@ -69,10 +70,8 @@ static int add_cert(report *r, const char *path)
         cli_fail(VAULT_ERROR, NULL);
         goto done;
     }
-    if (!(r->cert_ids[r->cert_count] = strdup(vault_recipient_key_id(rcpt)))) {
-        cli_fail(VAULT_ENOMEM, "out of memory");
-        goto done;
-    }
+    r->cert_rcpts[r->cert_count] = rcpt;
+    rcpt = NULL;
     r->certs[r->cert_count++] = path;
     rc = EXIT_OK;
 done:
@@ -82,19 +81,13 @@ done:
     return rc;
 }
 
-/* The first --cert a native value is not sealed for, or NULL. */
+/* The first --cert a value is not sealed for, or NULL. */
 static const char *missing_cert(const report *r, const vault_value_info *info)
 {
-    size_t i, j;
-    if (info->format != VAULT_FORMAT_NATIVE)
-        return NULL;
-    for (i = 0; i < r->cert_count; i++) {
-        for (j = 0; j < info->recipient_count && info->key_ids; j++)
-            if (strcmp(info->key_ids[j], r->cert_ids[i]) == 0)
-                break;
-        if (!info->key_ids || j == info->recipient_count)
+    size_t i;
+    for (i = 0; i < r->cert_count; i++)
+        if (vault_recipient_fits(r->cert_rcpts[i], info) != 0)
             return r->certs[i];
-    }
     return NULL;
 }
 
@@ -282,7 +275,7 @@ int cmd_check(int argc, char **argv)
     rc = r.count ? EXIT_FAIL : EXIT_OK;
 done:
     for (c = 0; c < r.cert_count; c++)
-        free(r.cert_ids[c]);
+        vault_recipient_free(r.cert_rcpts[c]);
     json_decref(r.problems);
     vault_opener_free(opener);
     vault_keystore_free(ks);

@@ -685,7 +685,8 @@ int vault_inspect(const char *value, vault_value_info **out)
         if (rc != 0)
             native_info_release(&box->info);
     } else if ((rc = wso2_parse(value, &v)) == 0) {
-        wso2_describe(&v, &box->info, box->id, box->ids);
+        if ((rc = wso2_check_keyless(&v)) == 0)
+            wso2_describe(&v, &box->info, box->id, box->ids);
         wso2_value_clear(&v);
     }
     if (rc != 0) {
@@ -694,6 +695,26 @@ int vault_inspect(const char *value, vault_value_info **out)
     }
     *out = &box->info;
     return 0;
+}
+
+int vault_recipient_fits(const vault_recipient *r, const vault_value_info *info)
+{
+    size_t i;
+
+    if (!r || !info)
+        return vault_err(VAULT_EINVAL, "vault_recipient_fits: invalid argument");
+    switch (info->format) {
+    case VAULT_FORMAT_NATIVE:
+        for (i = 0; info->key_ids && i < info->recipient_count; i++)
+            if (strcmp(info->key_ids[i], r->key_id) == 0)
+                return 0;
+        return vault_err(VAULT_EKEY, "no recipient has key id %s", r->key_id);
+    case VAULT_FORMAT_WSO2:
+    case VAULT_FORMAT_WSO2_HOLDER:
+        return wso2_fits_recipient(r, info);
+    default:
+        return 0; /* a symmetric value names no key */
+    }
 }
 
 void vault_value_info_free(vault_value_info *info)

@@ -379,6 +379,36 @@ int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned 
     return rc;
 }
 
+int wso2_plausible_block(size_t len)
+{
+    return len % 8 == 0 && len >= WSO2_MIN_BLOCK && len <= WSO2_MAX_BLOCK;
+}
+
+int wso2_check_keyless(const wso2_value *v)
+{
+    if (v->format == VAULT_FORMAT_WSO2_SYMMETRIC || wso2_plausible_block(v->ct_len))
+        return 0;
+    return vault_err(VAULT_EFORMAT, "not a sealed value (%zu bytes is no RSA block of a key of 1024 "
+                     "to 8192 bits in steps of 64)", v->ct_len);
+}
+
+int wso2_fits_recipient(const vault_recipient *r, const vault_value_info *info)
+{
+    size_t k = EVP_PKEY_get_base_id(r->pub) == EVP_PKEY_RSA ? (size_t)EVP_PKEY_get_size(r->pub) : 0;
+    const char *tp = info->key_ids ? info->key_ids[0] : NULL;
+    char hex[65];
+
+    if (info->ciphertext_bytes != k)
+        return vault_err(VAULT_EKEY, "a %zu-byte RSA block, the certificate's key has %zu-byte blocks",
+                         info->ciphertext_bytes, k);
+    if (!tp)
+        return 0; /* a raw block: its size is all it tells */
+    vault_hex(hex, strlen(tp) == 40 ? r->sha1 : r->sha256, strlen(tp) == 40 ? 20 : 32, 1);
+    if (strcmp(hex, tp) != 0)
+        return vault_err(VAULT_EKEY, "sealed for certificate %s, not %s", tp, hex);
+    return 0;
+}
+
 int wso2_reseal_allowed(int unproven, int key_proven, const char *path, const char *alias,
                         const char *key_where)
 {

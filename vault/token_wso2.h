@@ -25,6 +25,22 @@ typedef struct wso2_value {
     const EVP_MD *thumbprint_md;      /* holder: the "tpd" digest, NULL when absent */
 } wso2_value;
 
+/* RSA blocks a raw value may hold without a key to say otherwise: keys of
+ * 1024 to 8192 bits in steps of 64 (keytool's sizes and every usual one). */
+#define WSO2_MIN_BLOCK 128
+#define WSO2_MAX_BLOCK 1024
+int wso2_plausible_block(size_t len);
+
+/* Keyless judgement of a parsed value (vault_inspect): an RSA block (raw or
+ * holder) of an implausible size is VAULT_EFORMAT "not a sealed value". With
+ * a key, the key's own size decides instead (wso2_open_rsa). */
+int wso2_check_keyless(const wso2_value *v);
+
+/* Whether a raw or holder value (described by info) can be sealed for r:
+ * its block is r's modulus size and a holder's thumbprint (SHA-1 or
+ * SHA-256) is r's certificate's. 0, or VAULT_EKEY saying why not. */
+int wso2_fits_recipient(const vault_recipient *r, const vault_value_info *info);
+
 /* Parse a value's text. Returns 0 or VAULT_EFORMAT (bad base64, bad JSON,
  * unknown key, transformation or digest). */
 int wso2_parse(const char *text, wso2_value *v);

@@ -297,11 +297,23 @@ typedef struct vault_value_info {
 } vault_value_info;
 
 /**
- * Tell a value's format, algorithm and key ids without any key.
+ * Tell a value's format, algorithm and key ids without any key. An RSA
+ * block (raw WSO2 or holder) must have the size of a 1024- to 8192-bit key
+ * in steps of 64 bits (128 to 1024 bytes, a multiple of 8), else it is not
+ * taken for a sealed value.
  * @param out receives the description; free it with vault_value_info_free().
  * @return 0 or VAULT_EFORMAT.
  */
 VAULT_EXTERN(int) vault_inspect(const char *value, vault_value_info **out);
+
+/**
+ * Whether a value (as vault_inspect() describes it) can be sealed for the
+ * recipient, as far as is told without a key: a native value must name its
+ * key id; a raw WSO2 block must have its modulus size; a holder must also
+ * carry its certificate's thumbprint. A symmetric value names no key: 0.
+ * @return 0; VAULT_EKEY (the message says why not); VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_recipient_fits(const vault_recipient *r, const vault_value_info *info);
 
 /** Free a description. NULL-safe. */
 VAULT_EXTERN(void) vault_value_info_free(vault_value_info *info);
