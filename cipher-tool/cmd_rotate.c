@@ -23,8 +23,10 @@ static const char rotate_usage[] =
     "any key of its size, a wrong one giving other bytes; it is sealed again only\n"
     "when another value of the run (native, OAEP, a holder naming the key's\n"
     "certificate) proves the old key (SECURITY.md).\n"
-    "      --accept-unproven-pkcs1 seal such values again without that proof: make sure\n"
-    "                              the old key is the one the server uses\n"
+    "      --accept-unproven-pkcs1 seal such values again without that proof when the\n"
+    "                              old keystore and alias are the ones the file's server\n"
+    "                              is configured with (deployment.toml, secret-conf.properties\n"
+    "                              beside cipher-text.properties, carbon.xml)\n"
     "\n"
     "the old key:\n"
     "      --from-keystore FILE    keystore holding the key that opens the values now\n"
@@ -204,7 +206,8 @@ int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, v
     rotated r;
     alias_list legacy = {NULL, 0, 0}, plain = {NULL, 0, 0};
     size_t i, n, failed = 0, accepted = 0, refused = 0;
-    int rc = EXIT_FAIL;
+    int rc = EXIT_FAIL, configured = -1;
+    char why[1024] = "";
 
     memset(&r, 0, sizeof r);
     if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0)
@@ -230,15 +233,26 @@ int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, v
     for (i = 0; i < r.n; i++) {
         if (vault_opener_reseal_check(old, r.opened[i], path, r.aliases[i]) == 0)
             continue;
-        if (accept_unproven) {
+        /* Vouched for, and the key the server uses: nothing it sees changes. */
+        if (accept_unproven && configured < 0) {
+            configured = vault_opener_key_is_configured(old, path) == 0;
+            snprintf(why, sizeof why, "%s", vault_error_last()->message);
+        }
+        if (configured > 0) {
             accepted++;
             continue;
         }
-        cli_error("%s", vault_error_last()->message);
+        if (accept_unproven)
+            cli_error("%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
+                      path, r.aliases[i], why);
+        else
+            cli_error("%s", vault_error_last()->message);
         failed++;
         if (!refused++)
-            cli_hint("make sure the old keystore and alias are the ones the server uses "
-                     "(secret-conf.properties, carbon.xml) and pass --accept-unproven-pkcs1");
+            cli_hint(accept_unproven ? "with --accept-unproven-pkcs1 the old key must be the one the "
+                                       "server is configured with"
+                                     : "if the old key is the one the server is configured with, "
+                                       "'cipher-tool rotate --accept-unproven-pkcs1' seals them again");
     }
     if (accepted)
         cli_warning("%s: %zu PKCS#1 v1.5 value%s sealed again without proof of the old key "

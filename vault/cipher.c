@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 /* ---- names -------------------------------------------------------------- */
 
@@ -499,6 +500,40 @@ int vault_opener_reseal_check(const vault_opener *o, unsigned int opened_flags, 
     if (e)
         snprintf(where, sizeof where, "keystore %s, alias \"%s\"", vault_keystore_path(o->ks), e->alias);
     return wso2_reseal_allowed(1, 0, path, alias, e ? where : NULL);
+}
+
+int vault_opener_key_is_configured(const vault_opener *o, const char *config)
+{
+    vault_options opts = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+    struct stat ours, theirs;
+    ks_entry *e = NULL;
+    int rc;
+
+    if (!o || !config)
+        return vault_err(VAULT_EINVAL, "vault_opener_key_is_configured: invalid argument");
+    if (!o->ks || (rc = ks_find(o->ks, o->key_alias, &e)) != 0)
+        return vault_err(VAULT_EINVAL, "%s: the opener has no key entry to compare", config);
+    opts.config = config;
+    rc = vault_locate(&loc, &opts);
+    if (rc != 0 || !loc->keystore) {
+        vault_location_free(loc);
+        return vault_err(VAULT_ENOTFOUND, "%s: no keystore is configured for it (deployment.toml, "
+                         "secret-conf.properties, carbon.xml): the server's key is unknown", config);
+    }
+    if (stat(loc->keystore, &theirs) != 0 || stat(vault_keystore_path(o->ks), &ours) != 0 ||
+        ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
+        rc = vault_err(VAULT_EKEY, "%s: the server's keystore is %s (%s), not %s", config, loc->keystore,
+                       loc->keystore_origin ? loc->keystore_origin : "configured",
+                       vault_keystore_path(o->ks));
+    else if (loc->key_alias && !vault_strcaseeq(loc->key_alias, e->alias))
+        rc = vault_err(VAULT_EKEY, "%s: the server's key is alias \"%s\" of %s (%s), not \"%s\"", config,
+                       loc->key_alias, loc->keystore,
+                       loc->keystore_origin ? loc->keystore_origin : "configured", e->alias);
+    else
+        rc = 0;
+    vault_location_free(loc);
+    return rc;
 }
 
 static int open_symmetric(vault_opener *o, const wso2_value *v, vault_secret **out)

@@ -229,6 +229,19 @@ VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const ch
 VAULT_EXTERN(int) vault_opener_reseal_check(const vault_opener *o, unsigned int opened_flags,
                                             const char *path, const char *alias);
 
+/**
+ * Whether the opener's key is the one the server reading `config` uses, as
+ * vault_locate() finds it (deployment.toml, secret-conf.properties beside a
+ * cipher-text.properties, carbon.xml): the same keystore file and, when the
+ * configuration names one, the same key alias. Sealing again what such a key
+ * opened changes nothing the server would see, even for a value that no
+ * key proves (VAULT_OPENED_UNPROVEN).
+ * @return 0; VAULT_ENOTFOUND (nothing configures a keystore for it);
+ *         VAULT_EKEY (another keystore or alias: the message names both);
+ *         VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_opener_key_is_configured(const vault_opener *o, const char *config);
+
 /** Free an opener, wiping cached keys. NULL-safe. */
 VAULT_EXTERN(void) vault_opener_free(vault_opener *o);
 

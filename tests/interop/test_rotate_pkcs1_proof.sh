@@ -7,7 +7,9 @@ source "$(dirname "$0")/../cli/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$TMP/java"
 javac -d "$TMP/java" "$HERE/JavaDecrypt.java" || fail "javac failed"
-OLD=$SH/fixtures/wso2-home/repository/resources/security/wso2carbon.jks
+cp -r "$SH/fixtures/wso2-home" "$TMP/home"
+chmod -R u+w "$TMP/home"
+OLD=$TMP/home/repository/resources/security/wso2carbon.jks
 PW=$(pwfile wso2carbon)
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 java_with() { java -cp "$TMP/java" JavaDecrypt "$@"; }
@@ -64,7 +66,7 @@ java_opens() {
 }
 
 # Only Java-made PKCS#1 v1.5 values.
-P=$TMP/cipher-text.properties
+P=$TMP/home/repository/conf/security/cipher-text.properties
 java_seal RSA/ECB/PKCS1Padding "${aliases[@]}" > "$P"
 cp "$P" "$TMP/p.orig"
 
@@ -87,7 +89,7 @@ cmp -s "$P" "$TMP/p.orig" || fail "a refused rotation changed the file"; ok
 run 1 "$CT" rotate "$P" "${RIGHT[@]}" "${NEW[@]}"
 contains "$err" "$P: 3 values did not rotate; the file was not changed"
 cmp -s "$P" "$TMP/p.orig" || fail "a refused rotation changed the file"; ok
-ls "$TMP" | grep -q '^\.\?cipher-text.properties.\+' && fail "a temporary file was left"; ok
+ls -A "$(dirname "$P")" | grep -q '^\.\?cipher-text.properties.\+' && fail "a temporary file was left"; ok
 
 # One Java-made OAEP value of the old key proves it: the run goes through, Java judges.
 aliases+=(Datasources.SHARED_DB.Configuration.Password)
@@ -104,8 +106,14 @@ contains "$err" "rotated 4 secrets to wso2 (3 legacy PKCS#1 v1.5 values moved to
 lacks "$err" "without proof"
 java_opens "$P"
 
-# Without a proving value, --accept-unproven-pkcs1 lets the operator vouch for the key.
+# Without a proving value, --accept-unproven-pkcs1 lets the operator vouch for the key, if it
+# is the one the server is configured with (carbon.xml of the home here): never a wrong one.
 java_seal RSA/ECB/PKCS1Padding "${aliases[@]}" > "$P"
+cp "$P" "$TMP/p.orig"
+run 1 "$CT" rotate "$P" "${WRONG[@]}" "${NATIVE[@]}" --accept-unproven-pkcs1
+contains "$err" "$P: alias \"Log.Password\": RSA PKCS#1 v1.5 value naming no key, not sealed again: $P: \
+the server's keystore is $OLD"
+cmp -s "$P" "$TMP/p.orig" || fail "a refused rotation changed the file"; ok
 run 0 "$CT" rotate "$P" "${RIGHT[@]}" "${NEW[@]}" --accept-unproven-pkcs1
 contains "$err" "$P: 4 PKCS#1 v1.5 values sealed again without proof of the old key"
 java_opens "$P"
