@@ -18,14 +18,16 @@ static const char check_usage[] =
     "options:\n" CLI_KEYSTORE_OPTIONS_HELP
     "      --no-pkcs1              an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
     "                              only holders that name \"RSA\" are known to be)\n"
-    "      --cert FILE             also fail when a native value is not sealed for this\n"
-    "                              certificate (PEM or DER; repeatable)\n"
+    "      --cert FILE             also fail when a value is not sealed for this certificate\n"
+    "                              (PEM or DER; repeatable): a native value must name it, a\n"
+    "                              raw WSO2 block have its key's size, a holder its thumbprint\n"
     "      --type TYPE             read each FILE as toml, properties or xml, whatever\n"
     "                              its name (by default from *.toml, *.properties, *.xml)\n"
     "      --json                  machine-readable report (docs/JSON.md)\n"
     "\n"
     "A directory is a product home: its repository/conf/deployment.toml, else its\n"
-    "repository/conf/security/cipher-text.properties, as render and exec read it.\n"    "In an XML file each element marked svns:secretAlias must hold WSO2's\n"
+    "repository/conf/security/cipher-text.properties, as render and exec read it.\n"
+    "In an XML file each element marked svns:secretAlias must hold WSO2's\n"
     "placeholder \"password\" (its secret is in cipher-text.properties); one that\n"
     "still holds another value is a plain text secret.\n"
     "\n"
@@ -58,8 +60,8 @@ typedef struct report {
     int type;                         /* --type, else VAULT_CONFIG_AUTO */
     json_t *problems;
     size_t count;
-    const char *certs[CLI_MAX_CERTS]; /* --cert: every native value must name these */
-    char *cert_ids[CLI_MAX_CERTS];    /* their key ids, malloc'ed */
+    const char *certs[CLI_MAX_CERTS]; /* --cert: every value must be sealed for these */
+    vault_recipient *cert_rcpts[CLI_MAX_CERTS];
     size_t cert_count;
 } report;
 
@@ -81,10 +83,8 @@ static int add_cert(report *r, const char *path)
         cli_fail(VAULT_ERROR, NULL);
         goto done;
     }
-    if (!(r->cert_ids[r->cert_count] = strdup(vault_recipient_key_id(rcpt)))) {
-        cli_fail(VAULT_ENOMEM, "out of memory");
-        goto done;
-    }
+    r->cert_rcpts[r->cert_count] = rcpt;
+    rcpt = NULL;
     r->certs[r->cert_count++] = path;
     rc = EXIT_OK;
 done:
@@ -94,19 +94,13 @@ done:
     return rc;
 }
 
-/* The first --cert a native value is not sealed for, or NULL. */
+/* The first --cert a value is not sealed for, or NULL. */
 static const char *missing_cert(const report *r, const vault_value_info *info)
 {
-    size_t i, j;
-    if (info->format != VAULT_FORMAT_NATIVE)
-        return NULL;
-    for (i = 0; i < r->cert_count; i++) {
-        for (j = 0; j < info->recipient_count && info->key_ids; j++)
-            if (strcmp(info->key_ids[j], r->cert_ids[i]) == 0)
-                break;
-        if (!info->key_ids || j == info->recipient_count)
+    size_t i;
+    for (i = 0; i < r->cert_count; i++)
+        if (vault_recipient_fits(r->cert_rcpts[i], info) != 0)
             return r->certs[i];
-    }
     return NULL;
 }
 
@@ -461,7 +455,7 @@ done:
     if (r.json && rc != EXIT_OK)
         rc = cli_json_failure("check", rc);
     for (c = 0; c < r.cert_count; c++)
-        free(r.cert_ids[c]);
+        vault_recipient_free(r.cert_rcpts[c]);
     json_decref(r.problems);
     vault_opener_free(opener);
     vault_keystore_free(ks);
