@@ -233,8 +233,10 @@ VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const ch
  * an OAEP block (no other key passes the padding check) or a holder whose
  * thumbprint names the key's certificate. Call it after every value of the
  * run was opened, before anything is written.
+ * @param o            the opener that opened the value.
  * @param opened_flags the VAULT_OPENED_* flags vault_opener_open() gave.
- * @param path, alias  named in the message (may be NULL).
+ * @param path         the file, named in the message (may be NULL).
+ * @param alias        the alias, named in the message (may be NULL).
  * @return 0 (allowed); VAULT_EKEY (unproven: the message names path, alias,
  *         keystore and key alias); VAULT_EINVAL.
  */
@@ -248,6 +250,8 @@ VAULT_EXTERN(int) vault_opener_reseal_check(const vault_opener *o, unsigned int 
  * configuration names one, the same key alias. Sealing again what such a key
  * opened changes nothing the server would see, even for a value that no
  * key proves (VAULT_OPENED_UNPROVEN).
+ * @param o      the opener.
+ * @param config the configuration file the server reads.
  * @return 0; VAULT_ENOTFOUND (nothing configures a keystore for it);
  *         VAULT_EKEY (another keystore or alias: the message names both);
  *         VAULT_EINVAL.
@@ -342,6 +346,8 @@ VAULT_EXTERN(int) vault_inspect(const char *value, vault_value_info **out);
  * recipient, as far as is told without a key: a native value must name its
  * key id; a raw WSO2 block must have its modulus size; a holder must also
  * carry its certificate's thumbprint. A symmetric value names no key: 0.
+ * @param r    the recipient.
+ * @param info the value, as vault_inspect() describes it.
  * @return 0; VAULT_EKEY (the message says why not); VAULT_EINVAL.
  */
 VAULT_EXTERN(int) vault_recipient_fits(const vault_recipient *r, const vault_value_info *info);
