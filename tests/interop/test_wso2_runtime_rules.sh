@@ -102,4 +102,22 @@ contains "$err" "note: -Dsecurity.jce.provider=BC"
 cd ..
 opens admin_password admin
 run 2 "$CT" -Dconfigure -Dsecurity.jce.provider=SunJCE --password-file "$PW"
+# --- a legacy map entry ",true" on an element xpath (WSO2's documents write
+# it): the Java tool replaces the element's text; so do we ---
+setup_home
+rm $T
+M=repository/conf/security/cipher-tool.properties
+sed -i 's|^\(Carbon.Security.KeyStore.Password=.*/Password\),false$|\1,true|' $M
+grep -q 'KeyStore/Password,true$' $M || fail "the map entry was not changed"
+run 0 "$CT" -Dconfigure --password-file "$PW"
+# the element judged by Python's XML reader: placeholder text, marked with the alias
+python3 - repository/conf/carbon.xml <<'PY' || fail "carbon.xml KeyStore/Password not marked"
+import sys, xml.etree.ElementTree as ET
+ns = "{http://org.wso2.securevault/configuration}"
+e = ET.parse(sys.argv[1]).getroot().find("{*}Security/{*}KeyStore/{*}Password")
+assert e is not None and e.text == "password", e
+assert e.get(ns + "secretAlias") == "Carbon.Security.KeyStore.Password", e.attrib
+PY
+ok
+opens Carbon.Security.KeyStore.Password wso2carbon
 done_tests
