@@ -262,6 +262,8 @@ static int store_password(cli_keystore *k, vault_secret **out, const char *path)
         src.fd = k->password_fd;
         src.file = k->password_file;
         src.env = k->password_env;
+        src.home = k->home;
+        src.use_credentials_env = k->use_credentials;
         if ((rc = vault_password_provider_new(&k->provider, &src)) != 0)
             return rc;
     }

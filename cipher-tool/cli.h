@@ -41,6 +41,8 @@ typedef struct cli_keystore {
     const char *role;             /* "keystore" or "truststore", for prompts */
     const vault_secret *given;    /* a store password already at hand (-Dpassword=) */
     const char *crl;              /* truststore: --crl FILE, added to its CRLs */
+    const char *home;             /* a product home: its root password files are a source */
+    int use_credentials;          /* $CREDENTIALS_DIRECTORY is a source (render, exec) */
     int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */
     vault_password_provider *provider; /* the sources above, resolved once */
     int from_provider;            /* the store password came from the provider */

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# A product home used the way the WSO2 server uses it, judged by
+# WSO2Resolve.java (WSO2's runtime rules over Java's KeyStore and JCE):
+# render/exec read the root password files and systemd credentials as the
+# server does.
+source "$(dirname "$0")/../cli/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$TMP/java"
+javac -d "$TMP/java" "$HERE/WSO2Resolve.java" || fail "javac failed"
+
+PW=$(pwfile wso2carbon)
+T=repository/conf/deployment.toml
+setup_home() {
+    cd "$TMP"
+    rm -rf "$TMP/home"
+    cp -r "$SH/fixtures/wso2-home" "$TMP/home"
+    chmod -R u+w "$TMP/home"
+    cd "$TMP/home"
+}
+hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
+# wso2_resolve HOME [WANT_EXIT]: "alias<TAB>hex" in $resolved.
+wso2_resolve() {
+    local got=0
+    java -cp "$TMP/java" WSO2Resolve "$1" wso2carbon >"$TMP/.res" 2>"$TMP/.reserr" || got=$?
+    resolved=$(cat "$TMP/.res")
+    [ "$got" = "${2:-0}" ] || fail "WSO2's runtime rules: exit $got, want ${2:-0}: $(cat "$TMP/.reserr")"
+    ok
+}
+resolved_hex() { awk -F'\t' -v a="$1" '$1 == a { print $2 }' <<<"$resolved"; }
+
+# --- render/exec given a product home: the root password files ---
+setup_home
+run 0 "$CT" -Dconfigure --password-file "$PW"
+wso2_resolve "$TMP/home"
+printf 'admin=$secret{admin_password}\n' > "$TMP/tpl"
+want="admin=admin"
+equals "$(resolved_hex admin_password)" "$(hex admin)"
+
+# password-tmp: read, then deleted (as the server's DefaultSecretCallbackHandler does)
+printf 'wso2carbon\n' > password-tmp && chmod 600 password-tmp
+run 0 "$CT" render "$TMP/tpl" -c "$TMP/home"
+equals "$out" "$want"
+[ ! -e password-tmp ] || fail "password-tmp was not deleted"
+ok
+# nothing left: no password source, exit 1 naming the files tried
+run 1 "$CT" render "$TMP/tpl" -c "$TMP/home"
+contains "$err" "the password files in $TMP/home"
+
+# password-persist: read and kept
+printf 'wso2carbon\n' > password-persist && chmod 600 password-persist
+run 0 "$CT" render "$TMP/tpl" -c "$TMP/home"
+equals "$out" "$want"
+[ -f password-persist ] || fail "password-persist was removed"
+ok
+run 0 "$CT" exec -c "$TMP/home" --env ADMIN=admin_password -- sh -c 'test "$ADMIN" = admin'
+# a wrong password in it: exit 1, nothing rendered
+printf 'nope\n' > password-persist
+run 1 "$CT" render "$TMP/tpl" -c "$TMP/home"
+equals "$out" ""
+# readable by others: refused, showing the mode
+printf 'wso2carbon\n' > password-persist && chmod 644 password-persist
+run 1 "$CT" render "$TMP/tpl" -c "$TMP/home"
+contains "$err" "password-persist"
+rm password-persist
+
+# password: read, then gone from the home (the server renames it first)
+printf 'wso2carbon\n' > password && chmod 600 password
+run 0 "$CT" render "$TMP/tpl" -c "$TMP/home"
+equals "$out" "$want"
+[ ! -e password ] && [ ! -e password-tmp ] || fail "the password file was left behind"
+ok
+
+# an explicit option wins over the home's files, which stay untouched
+printf 'nope\n' > password-persist && chmod 600 password-persist
+run 0 "$CT" render "$TMP/tpl" -c "$TMP/home" --password-file "$PW"
+equals "$out" "$want"
+rm password-persist
+
+# systemd credentials ($CREDENTIALS_DIRECTORY, as a service unit gives them)
+mkdir -m 700 "$TMP/creds"
+printf 'wso2carbon\n' > "$TMP/creds/keystore-password" && chmod 600 "$TMP/creds/keystore-password"
+run 0 env CREDENTIALS_DIRECTORY="$TMP/creds" "$CT" render "$TMP/tpl" -c "$TMP/home"
+equals "$out" "$want"
+run 0 env CREDENTIALS_DIRECTORY="$TMP/creds" "$CT" render "$TMP/tpl" -c "$TMP/home/$T"
+equals "$out" "$want"
+done_tests
