@@ -77,6 +77,31 @@ static int set_str(char **dst, const char *s)
     return 0;
 }
 
+/* A keystore file name of a product home, as the Java cipher tool resolves
+ * it: "${carbon.home}/x" (any "${...}" up to its first '}') is the home's
+ * x; a relative name holding "repository/resources/security" is relative
+ * to the home; any other relative name is in the home's
+ * repository/resources/security/ (Carbon 4 and EI/MI alike). */
+static int home_keystore(char **out, const char *home, const char *file)
+{
+    static const char security_dir[] = "repository/resources/security";
+    const char *brace = strchr(file, '}');
+    char *dir = NULL;
+    int rc;
+
+    if (file[0] == '$' && file[1] == '{' && brace) {
+        for (file = brace + 1; *file == '/'; file++)
+            ;
+        return path_join(out, home, file);
+    }
+    if (file[0] == '/' || strncmp(file, "pkcs11:", 7) == 0 || strstr(file, security_dir))
+        return path_join(out, home, file);
+    if ((rc = path_join(&dir, home, security_dir)) == 0)
+        rc = path_join(out, dir, file);
+    vault_free_ptr(dir);
+    return rc;
+}
+
 /* ---- deployment.toml -------------------------------------------------------- */
 
 /* [keystore.internal] before [keystore.primary], as the WSO2 cipher tool
@@ -113,10 +138,8 @@ static int locate_toml_keystore(rt_location *loc)
     if (!file)
         goto done;
     if (loc->home)
-        rc = path_join(&dir, loc->home, "repository/resources/security");
-    else
-        rc = path_dir(&dir, loc->config);
-    if (rc == 0)
+        rc = home_keystore(&loc->keystore, loc->home, file);
+    else if ((rc = path_dir(&dir, loc->config)) == 0)
         rc = path_join(&loc->keystore, dir, file);
     if (rc == 0 && alias)
         rc = set_str(&loc->key_alias, alias);
@@ -168,8 +191,13 @@ static int locate_carbon_xml(rt_location *loc)
     size_t len = 0, i;
     int rc;
 
-    if ((rc = path_join(&path, loc->home, "repository/conf/carbon.xml")) != 0 || !is_file(path))
+    if ((rc = path_join(&path, loc->home, "repository/conf/carbon.xml")) != 0)
         goto done;
+    if (!is_file(path)) {
+        vault_free_ptr(path);
+        if ((rc = path_join(&path, loc->home, "conf/carbon.xml")) != 0 || !is_file(path))
+            goto done;
+    }
     if ((rc = vault_read_file(path, 16u << 20, &xml, &len)) != 0)
         goto done;
     for (i = 0; i < 2 && !location; i++) {
@@ -243,40 +271,76 @@ done:
 
 /* ---- the whole location ------------------------------------------------------ */
 
-static const char toml_rel[] = "repository/conf/deployment.toml";
-static const char props_rel[] = "repository/conf/security/cipher-text.properties";
+/* The product layouts, as the Java cipher tool tells them apart: Carbon 4
+ * (repository/conf/...) first, then EI/MI (conf/...). */
+static const struct {
+    const char *rel;
+    vault_config_type type;
+    int ei;
+} layouts[] = {
+    {"repository/conf/deployment.toml", VAULT_CONFIG_TOML, 0},
+    {"conf/deployment.toml", VAULT_CONFIG_TOML, 1},
+    {"repository/conf/security/cipher-text.properties", VAULT_CONFIG_PROPERTIES, 0},
+    {"conf/security/cipher-text.properties", VAULT_CONFIG_PROPERTIES, 1},
+};
+#define LAYOUTS (sizeof layouts / sizeof layouts[0])
+
+/* An EI/MI home shows itself by conf/carbon.xml or the keystore folder:
+ * "conf/deployment.toml" alone is too common a name to make a home. */
+static int looks_like_ei_home(const char *home)
+{
+    char *a = NULL, *b = NULL;
+    int yes = path_join(&a, home, "conf/carbon.xml") == 0 &&
+              path_join(&b, home, "repository/resources/security") == 0 && (is_file(a) || is_dir(b));
+    vault_free_ptr(a);
+    vault_free_ptr(b);
+    return yes;
+}
 
 static int locate_config(rt_location *loc, const char *config)
 {
+    size_t i;
     int rc;
 
     if (is_dir(config)) {
-        if ((rc = set_str(&loc->home, config)) != 0 || (rc = path_join(&loc->config, config, toml_rel)) != 0)
+        if ((rc = set_str(&loc->home, config)) != 0)
             return rc;
-        loc->type = VAULT_CONFIG_TOML;
-        if (is_file(loc->config))
-            return 0;
-        vault_free_ptr(loc->config);
-        if ((rc = path_join(&loc->config, config, props_rel)) != 0)
-            return rc;
-        loc->type = VAULT_CONFIG_PROPERTIES;
-        if (is_file(loc->config))
-            return 0;
-        return vault_err(VAULT_ENOTFOUND, "%s: a product home needs %s or %s", config, toml_rel, props_rel);
+        for (i = 0; i < LAYOUTS; i++) {
+            vault_free_ptr(loc->config);
+            if ((rc = path_join(&loc->config, config, layouts[i].rel)) != 0)
+                return rc;
+            loc->type = layouts[i].type;
+            if (is_file(loc->config))
+                return 0;
+        }
+        return vault_err(VAULT_ENOTFOUND, "%s: a product home needs %s or %s (or conf/... in an EI/MI home)",
+                         config, layouts[0].rel, layouts[2].rel);
     }
     if ((rc = set_str(&loc->config, config)) != 0)
         return rc;
     {
         size_t n = strlen(config);
-        if (n >= 5 && vault_strcaseeq(config + n - 5, ".toml")) {
-            loc->type = VAULT_CONFIG_TOML;
-            return home_from(&loc->home, config, toml_rel);
+        vault_config_type type;
+        if (n >= 5 && vault_strcaseeq(config + n - 5, ".toml"))
+            type = VAULT_CONFIG_TOML;
+        else if (n >= 11 && vault_strcaseeq(config + n - 11, ".properties"))
+            type = VAULT_CONFIG_PROPERTIES;
+        else
+            goto not_config;
+        loc->type = type;
+        for (i = 0; i < LAYOUTS && !loc->home; i++) {
+            if (layouts[i].type != type)
+                continue;
+            if ((rc = home_from(&loc->home, config, layouts[i].rel)) != 0)
+                return rc;
+            if (loc->home && layouts[i].ei && !looks_like_ei_home(loc->home)) {
+                vault_free_ptr(loc->home);
+                loc->home = NULL;
+            }
         }
-        if (n >= 11 && vault_strcaseeq(config + n - 11, ".properties")) {
-            loc->type = VAULT_CONFIG_PROPERTIES;
-            return home_from(&loc->home, config, props_rel);
-        }
+        return 0;
     }
+not_config:
     if (access(config, F_OK) != 0 && errno == ENOENT)
         return vault_err(VAULT_ENOTFOUND, "%s: no such file or directory", config);
     return vault_err(VAULT_EINVAL, "%s: not a product home, a *.toml or a *.properties file", config);

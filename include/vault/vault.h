@@ -155,16 +155,21 @@ enum {
  * config is one of:
  *  - a deployment.toml: the [secrets] table; the keystore, when not given,
  *    is the file_name of [keystore.internal], else [keystore.primary], in
- *    <home>/repository/resources/security/ (home: three levels above
- *    repository/conf/deployment.toml; otherwise beside the file), default
- *    wso2carbon.jks; its alias is that table's `alias`;
+ *    <home>/repository/resources/security/ (home: above
+ *    repository/conf/deployment.toml, or above conf/deployment.toml in an
+ *    EI/MI home; otherwise beside the file), default wso2carbon.jks; a
+ *    file_name "${carbon.home}/x" is the home's x, one holding
+ *    "repository/resources/security" is relative to the home; its alias is
+ *    that table's `alias`;
  *  - a cipher-text.properties: the keystore, when not given, is
  *    keystore.identity.location/.type/.alias of secret_conf (default: the
  *    secret-conf.properties beside it), relative to the product home, and
  *    the transformation its secretRepositories.file.algorithm;
  *  - a product home directory: repository/conf/deployment.toml when it
- *    exists, else repository/conf/security/cipher-text.properties with
- *    secret-conf.properties beside it.
+ *    exists, else conf/deployment.toml (EI/MI), else
+ *    repository/conf/security/cipher-text.properties, else
+ *    conf/security/cipher-text.properties, with secret-conf.properties
+ *    beside it; carbon.xml in repository/conf/ or conf/.
  *
  * Passwords come from `password` (with `payload`) when set, else from
  * `password_sources`. They are asked for during vault_open() only: the key

@@ -83,4 +83,48 @@ run 0 env CREDENTIALS_DIRECTORY="$TMP/creds" "$CT" render "$TMP/tpl" -c "$TMP/ho
 equals "$out" "$want"
 run 0 env CREDENTIALS_DIRECTORY="$TMP/creds" "$CT" render "$TMP/tpl" -c "$TMP/home/$T"
 equals "$out" "$want"
+# --- file_name written as the operators write it, resolved as the Java tool does ---
+setup_home
+run 0 "$CT" -Dconfigure --password-file "$PW"
+for f in '${carbon.home}/repository/resources/security/wso2carbon.jks' \
+    'repository/resources/security/wso2carbon.jks'; do
+    sed -i "/^\[keystore.primary\]/,/^\[/ s|^file_name = .*|file_name = \"$f\"|" $T
+    grep -qF "file_name = \"$f\"" $T || fail "file_name not set"
+    run 0 "$CT" render "$TMP/tpl" -c "$TMP/home" --password-file "$PW"
+    equals "$out" "$want"
+done
+
+# --- an EI/MI home: conf/deployment.toml, conf/carbon.xml, conf/security/,
+# keystores in repository/resources/security/ ---
+setup_home
+run 0 "$CT" -Dconfigure --password-file "$PW"
+mkdir conf
+mv repository/conf/* conf/
+rmdir repository/conf
+sed -i 's|^secretRepositories.file.location=.*|secretRepositories.file.location=conf/security/cipher-text.properties|' \
+    conf/security/secret-conf.properties
+wso2_resolve "$TMP/home"
+equals "$(resolved_hex admin_password)" "$(hex admin)"
+run 0 "$CT" render "$TMP/tpl" -c "$TMP/home" --password-file "$PW"
+equals "$out" "$want"
+run 0 "$CT" render "$TMP/tpl" -c "$TMP/home/conf/deployment.toml" --password-file "$PW"
+equals "$out" "$want"
+printf 'wso2carbon\n' > password-tmp && chmod 600 password-tmp
+run 0 "$CT" exec -c "$TMP/home" --env ADMIN=admin_password -- sh -c 'test "$ADMIN" = admin'
+[ ! -e password-tmp ] || fail "password-tmp was not deleted"
+ok
+# the legacy EI home: conf/security/cipher-text.properties, the keystore from conf/carbon.xml
+setup_home
+rm $T
+run 0 "$CT" -Dconfigure --password-file "$PW"
+mkdir conf
+mv repository/conf/* conf/
+rmdir repository/conf
+sed -i 's|^secretRepositories.file.location=.*|secretRepositories.file.location=conf/security/cipher-text.properties|' \
+    conf/security/secret-conf.properties
+wso2_resolve "$TMP/home"
+printf 'log=$secret{UserManager.AdminUser.Password}\n' > "$TMP/tpl2"
+run 0 "$CT" render "$TMP/tpl2" -c "$TMP/home" --password-file "$PW"
+equals "$out" "log=admin"
+equals "$(resolved_hex UserManager.AdminUser.Password)" "$(hex admin)"
 done_tests
