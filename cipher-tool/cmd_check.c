@@ -146,6 +146,8 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
         problem(r, path, 0, "", "unreadable", e ? e->message : "cannot read");
         return 0;
     }
+    for (i = 0; !r->json && vault_config_warning(cfg, i); i++)
+        cli_warning("%s", vault_config_warning(cfg, i));
     /* With a [secret_repository] the secrets are the repository's. */
     if (vault_repository_config(&repo, cfg) != 0) {
         const vault_error *e = vault_error_last();

@@ -127,4 +127,35 @@ printf 'log=$secret{UserManager.AdminUser.Password}\n' > "$TMP/tpl2"
 run 0 "$CT" render "$TMP/tpl2" -c "$TMP/home" --password-file "$PW"
 equals "$out" "log=admin"
 equals "$(resolved_hex UserManager.AdminUser.Password)" "$(hex admin)"
+# --- what the operator wrote, read as the Java tool reads it ---
+# deployment.toml: the text between the first '[' and the last ']'; never
+# "already sealed"; a warning that text outside the brackets is dropped.
+setup_home
+sed -i 's|^api_token = .*|api_token = "[abc] tail"\nmid = "x[y]z"|' $T
+run 0 "$CT" -Dconfigure --password-file "$PW"
+contains "$err" "sealed 7 secrets, 1 already sealed"
+contains "$err" "alias \"api_token\": the text outside the brackets is dropped"
+lacks "$err" "tail"
+wso2_resolve "$TMP/home"
+equals "$(resolved_hex api_token)" "$(hex abc)"
+equals "$(resolved_hex mid)" "$(hex y)"
+# legacy properties: stop at the first ']'; ISO-8859-1 bytes as Java reads them
+setup_home
+rm $T
+CTP=repository/conf/security/cipher-text.properties
+printf 'Br.Password=[a]b]\nLatin.Password=[l\344uft]\nEsc.Password=[l\\u00e4uft]\n' >> $CTP
+run 0 "$CT" -Dconfigure --password-file "$PW"
+contains "$err" "alias \"Br.Password\": the text outside the brackets is dropped"
+wso2_resolve "$TMP/home"
+equals "$(resolved_hex Br.Password)" "$(hex a)"
+equals "$(resolved_hex Latin.Password)" 6cc3a4756674
+equals "$(resolved_hex Esc.Password)" 6cc3a4756674
+# a UTF-8 file: sealed as the operator meant it, with a warning
+setup_home
+rm $T
+printf 'Utf.Password=[l\303\244uft]\n' >> $CTP
+run 0 "$CT" -Dconfigure --password-file "$PW"
+contains "$err" "alias \"Utf.Password\": non-ASCII text sealed as the UTF-8 it is"
+wso2_resolve "$TMP/home"
+equals "$(resolved_hex Utf.Password)" 6cc3a4756674
 done_tests
