@@ -17,6 +17,7 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     o.key_alias = k->alias;
     if (k->no_pkcs1)
         o.flags |= VAULT_OPEN_REFUSE_PKCS1;
+    o.flags |= VAULT_OPEN_WSO2_RULES; /* a WSO2 home's values as its server will read them */
     o.password = cli_password_cb; /* the keystore options, then the terminal */
     o.payload = k;
     /* With no password option, the sources a server has: the product

@@ -269,6 +269,112 @@ done:
     return rc;
 }
 
+/* ---- the WSO2 runtime's rule ----------------------------------------------- */
+
+/* The secret-conf.properties that governs the config: the caller's, the
+ * one beside a cipher-text.properties, or the home's. NULL when none. */
+static int find_secret_conf(char **out, const rt_location *loc, const char *secret_conf)
+{
+    static const char *const rels[] = {"repository/conf/security/secret-conf.properties",
+                                       "conf/security/secret-conf.properties"};
+    char *dir = NULL;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    if (secret_conf)
+        return set_str(out, secret_conf);
+    if (loc->type == VAULT_CONFIG_PROPERTIES) {
+        if ((rc = path_dir(&dir, loc->config)) == 0 && (rc = path_join(out, dir, "secret-conf.properties")) == 0 &&
+            !is_file(*out)) {
+            vault_free_ptr(*out);
+            *out = NULL;
+        }
+        vault_free_ptr(dir);
+        return rc;
+    }
+    for (i = 0; loc->home && i < 2; i++) {
+        if ((rc = path_join(out, loc->home, rels[i])) != 0)
+            return rc;
+        if (is_file(*out))
+            return 0;
+        vault_free_ptr(*out);
+        *out = NULL;
+    }
+    return 0;
+}
+
+/* As FileBaseSecretRepository reads it: encryptionMode "symmetric" (or
+ * key-based) means AES-GCM for every value; else the algorithm, "RSA"
+ * (PKCS#1 v1.5) when the line is absent. */
+static int locate_rule(rt_location *loc, const char *secret_conf)
+{
+    vault_config *cfg = NULL;
+    char *path = NULL;
+    const char *mode, *algorithm;
+    int rc, t;
+
+    if ((rc = find_secret_conf(&path, loc, secret_conf)) != 0 || !path || !is_file(path))
+        goto done;
+    if ((rc = vault_config_open(&cfg, path, VAULT_CONFIG_PROPERTIES)) != 0)
+        goto done;
+    mode = prop_value(cfg, "secretRepositories.file.encryptionMode");
+    algorithm = prop_value(cfg, "secretRepositories.file.algorithm");
+    loc->rule.active = 1;
+    loc->rule.symmetric = mode && (strcmp(mode, "symmetric") == 0 || strcmp(mode, "key.based.symmetric.encryption") == 0);
+    loc->rule.transformation = VAULT_TRANSFORM_RSA_PKCS1;
+    if (!loc->rule.symmetric && algorithm) {
+        if ((t = vault_transformation_from_name(algorithm)) <= 0) {
+            rc = vault_err(VAULT_EFORMAT, "%s: secretRepositories.file.algorithm \"%s\" is not an RSA "
+                           "transformation the WSO2 runtime and libvault share", path, algorithm);
+            goto done;
+        }
+        loc->rule.transformation = (vault_transformation)t;
+    }
+done:
+    vault_config_free(cfg);
+    vault_free_ptr(path);
+    return rc;
+}
+
+static const char *rule_name(const rt_rule *r)
+{
+    return r->symmetric ? "the symmetric mode (AES-GCM)" : vault_transformation_name(r->transformation);
+}
+
+int rt_rule_check_form(const rt_rule *r, const char *value)
+{
+    vault_value_info *info = NULL;
+    vault_format want = r->symmetric ? VAULT_FORMAT_WSO2_SYMMETRIC : VAULT_FORMAT_WSO2, got;
+    int rc;
+
+    if (!r->active)
+        return 0;
+    if ((rc = vault_inspect(value, &info)) != 0)
+        return rc;
+    got = info->format;
+    vault_value_info_free(info);
+    if (got == want)
+        return 0;
+    return vault_err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
+                     "(secret-conf.properties), and this one is a %s value: the server would get the "
+                     "alias name instead of the secret", rule_name(r), vault_format_name(got));
+}
+
+int rt_rule_check_opened(const rt_rule *r, const char *value, unsigned int opened_flags)
+{
+    int legacy = (opened_flags & VAULT_OPENED_LEGACY) != 0;
+
+    VAULT_UNUSED(value);
+    if (!r->active || r->symmetric)
+        return 0;
+    if (legacy == (r->transformation == VAULT_TRANSFORM_RSA_PKCS1))
+        return 0;
+    return vault_err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
+                     "(secret-conf.properties), and this one is sealed with %s: the server would get the "
+                     "alias name instead of the secret", rule_name(r), legacy ? "RSA PKCS#1 v1.5" : "RSA-OAEP");
+}
+
 /* ---- the whole location ------------------------------------------------------ */
 
 /* The product layouts, as the Java cipher tool tells them apart: Carbon 4
@@ -363,6 +469,14 @@ int rt_locate(rt_location *loc, const vault_options *opts)
         if (rc != 0)
             goto done;
     }
+    /* The raw values of a home with an OAEP algorithm open with it only; a
+     * PKCS#1 v1.5 home's are told apart by the opener's flags afterwards
+     * (its implicit rejection never fails). */
+    if ((opts->flags & VAULT_OPEN_WSO2_RULES) && (rc = locate_rule(loc, opts->secret_conf)) != 0)
+        goto done;
+    if (loc->rule.active && !loc->rule.symmetric && loc->rule.transformation != VAULT_TRANSFORM_RSA_PKCS1 &&
+        opts->transformation == VAULT_TRANSFORM_DEFAULT)
+        loc->transformation = loc->rule.transformation;
     /* A keystore the caller names comes with the caller's alias (or none):
      * the config's alias belongs to the config's keystore. */
     if (opts->keystore && ((rc = set_str(&loc->keystore, opts->keystore)) != 0 ||

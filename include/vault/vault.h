@@ -144,7 +144,15 @@ enum {
     /** Refuse RSA PKCS#1 v1.5 values (VAULT_OPENER_REFUSE_PKCS1). On by
      *  itself when the transformation, the caller's or the config's
      *  (secretRepositories.file.algorithm, CipherTransformation), is OAEP. */
-    VAULT_OPEN_REFUSE_PKCS1 = 4
+    VAULT_OPEN_REFUSE_PKCS1 = 4,
+    /** Judge the values as the WSO2 runtime of the config's home will: when
+     *  a secret-conf.properties governs the config (the caller's, the one
+     *  beside a cipher-text.properties, or the product home's), every value
+     *  must be of the one algorithm it names (absent: "RSA", PKCS#1 v1.5)
+     *  or of its symmetric mode; any other value, even one libvault could
+     *  open, fails with VAULT_EFORMAT (that server would get the alias name
+     *  instead of the secret). */
+    VAULT_OPEN_WSO2_RULES = 8
 };
 
 #define VAULT_OPTIONS_VERSION 1

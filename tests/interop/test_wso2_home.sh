@@ -6,7 +6,7 @@
 source "$(dirname "$0")/../cli/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$TMP/java"
-javac -d "$TMP/java" "$HERE/WSO2Resolve.java" || fail "javac failed"
+javac -d "$TMP/java" "$HERE/WSO2Resolve.java" "$HERE/JavaDecrypt.java" || fail "javac failed"
 
 PW=$(pwfile wso2carbon)
 T=repository/conf/deployment.toml
@@ -158,4 +158,49 @@ run 0 "$CT" -Dconfigure --password-file "$PW"
 contains "$err" "alias \"Utf.Password\": non-ASCII text sealed as the UTF-8 it is"
 wso2_resolve "$TMP/home"
 equals "$(resolved_hex Utf.Password)" 6cc3a4756674
+# --- render judges a home as its runtime will: one algorithm per home ---
+java_ks() { java -cp "$TMP/java" JavaDecrypt "$TMP/home/repository/resources/security/wso2carbon.jks" JKS wso2carbon "$@"; }
+setup_home
+rm $T
+run 0 "$CT" -Dconfigure --password-file "$PW"
+sed -i '/^secretRepositories.file.algorithm=/d' repository/conf/security/secret-conf.properties
+CTP=repository/conf/security/cipher-text.properties
+# a home of RSA (PKCS#1 v1.5) values, as the Java tool writes them
+pk=$(printf 'encrypt raw RSA %s\n' "$(hex pk-secret)" | java_ks wso2carbon) || fail "Java encrypt"
+printf 'Pk.Password=%s\n' "$pk" > $CTP
+printf 'pk=$secret{Pk.Password}\n' > "$TMP/tpl3"
+wso2_resolve "$TMP/home"
+run 0 "$CT" render "$TMP/tpl3" -c "$TMP/home" --password-file "$PW"
+equals "$out" "pk=pk-secret"
+# an OAEP value in it: the runtime gives the alias name; render fails naming it
+oaep=$(printf 'encrypt raw RSA/ECB/OAEPwithSHA1andMGF1Padding %s\n' "$(hex oaep-secret)" | java_ks wso2carbon) \
+    || fail "Java encrypt"
+printf 'Oaep.Password=%s\n' "$oaep" >> $CTP
+wso2_resolve "$TMP/home" 3
+equals "$(resolved_hex Oaep.Password)" "$(hex Oaep.Password)"
+run 1 "$CT" render "$TMP/tpl3" -c "$TMP/home" --password-file "$PW"
+contains "$err" "\"Oaep.Password\""
+contains "$err" "opens every value with RSA"
+lacks "$err" "oaep-secret"
+# a native value (libvault opens it; the WSO2 runtime does not)
+sed -i '/^Oaep.Password=/d' $CTP
+native=$(printf 'native-secret' | "$CT" encrypt --cert "$SH/fixtures/java/identity.pem") || fail "encrypt"
+printf 'Native.Password=%s\n' "$native" >> $CTP
+wso2_resolve "$TMP/home" 3
+run 1 "$CT" render "$TMP/tpl3" -c "$TMP/home" --password-file "$PW"
+contains "$err" "\"Native.Password\""
+contains "$err" "the server would get the alias name"
+# an OAEP home: a PKCS#1 v1.5 value fails as the runtime fails it
+sed -i '/^Native.Password=/d' $CTP
+printf 'Oaep.Password=%s\n' "$oaep" >> $CTP
+echo 'secretRepositories.file.algorithm=RSA/ECB/OAEPwithSHA1andMGF1Padding' >> repository/conf/security/secret-conf.properties
+wso2_resolve "$TMP/home" 3
+equals "$(resolved_hex Pk.Password)" "$(hex Pk.Password)"
+run 1 "$CT" render "$TMP/tpl3" -c "$TMP/home" --password-file "$PW"
+contains "$err" "\"Pk.Password\""
+sed -i '/^Pk.Password=/d' $CTP
+wso2_resolve "$TMP/home"
+printf 'o=$secret{Oaep.Password}\n' > "$TMP/tpl4"
+run 0 "$CT" render "$TMP/tpl4" -c "$TMP/home" --password-file "$PW"
+equals "$out" "o=oaep-secret"
 done_tests
