@@ -135,8 +135,28 @@ static int says_pkcs1(const char *value)
     return legacy;
 }
 
+/* The WSO2 runtime's rule for path, when a secret-conf.properties governs it. */
+static int locate_rules(const char *path, vault_location **out)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+
+    *out = NULL;
+    o.config = path;
+    o.flags = VAULT_OPEN_WSO2_RULES;
+    if (vault_locate(out, &o) != 0) {
+        vault_error_clear(); /* no location, no rule: the other checks still run */
+        return -1;
+    }
+    if (!(*out)->wso2_rules) {
+        vault_location_free(*out);
+        *out = NULL;
+    }
+    return 0;
+}
+
 static int check_file(const char *path, vault_opener *opener, int no_pkcs1, report *r)
 {
+    vault_location *where = NULL;
     vault_config *cfg = NULL, *repo = NULL;
     const vault_config *secrets;
     size_t i, idx;
@@ -156,6 +176,9 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
         return 0;
     }
     secrets = repo ? repo : cfg;
+    /* In a WSO2 home, what its runtime opens: one algorithm (or mode). */
+    if (!repo && locate_rules(path, &where) != 0)
+        where = NULL;
     for (i = 0; i < vault_config_count(secrets); i++) {
         const vault_config_entry *e;
         vault_secret *plain = NULL;
@@ -175,9 +198,13 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
             problem(r, path, e->line, e->alias, "not sealed for the certificate", missing_cert(r, info));
         } else if (!opener && no_pkcs1 && says_pkcs1(e->value))
             problem(r, path, e->line, e->alias, "RSA PKCS#1 v1.5 value (--no-pkcs1)", NULL);
+        else if (where && vault_location_accepts(where, e->value, NULL) != 0)
+            problem(r, path, e->line, e->alias, "not opened by the WSO2 runtime", vault_error_last()->message);
         else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, &flags) != 0) {
             const vault_error *err = vault_error_last();
             problem(r, path, e->line, e->alias, "does not open", err ? err->message : NULL);
+        } else if (opener && where && vault_location_accepts(where, e->value, &flags) != 0) {
+            problem(r, path, e->line, e->alias, "not opened by the WSO2 runtime", vault_error_last()->message);
         } else if (opener && (flags & VAULT_OPENED_LEGACY)) {
             /* Said of every PKCS#1 v1.5 value alike, whatever it opened to. */
             cli_warning("%s: line %u: alias \"%s\": opened as RSA PKCS#1 v1.5, with which a wrong "
@@ -195,6 +222,7 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
                     repo ? "reference to an alias missing from the secret repository"
                          : "reference to a missing alias", NULL);
     }
+    vault_location_free(where);
     vault_config_free(repo);
     vault_config_free(cfg);
     return 0;

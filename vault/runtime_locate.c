@@ -539,8 +539,21 @@ int vault_locate(vault_location **out, const vault_options *opts)
     b->pub.keystore_origin = b->loc.keystore_origin;
     b->pub.key_alias = b->loc.key_alias;
     b->pub.transformation = b->loc.transformation;
+    b->pub.wso2_rules = b->loc.rule.active;
     *out = &b->pub;
     return 0;
+}
+
+int vault_location_accepts(const vault_location *loc, const char *value, const unsigned int *opened_flags)
+{
+    const struct vault_location_box *b = (const struct vault_location_box *)loc;
+    int rc;
+
+    if (!b || !value)
+        return vault_err(VAULT_EINVAL, "vault_location_accepts: invalid argument");
+    if ((rc = rt_rule_check_form(&b->loc.rule, value)) != 0 || !opened_flags)
+        return rc;
+    return rt_rule_check_opened(&b->loc.rule, value, *opened_flags);
 }
 
 void vault_location_free(vault_location *loc)

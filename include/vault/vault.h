@@ -280,6 +280,8 @@ typedef struct vault_location {
     const char *keystore_origin;         /**< Where it was named, for messages. */
     const char *key_alias;               /**< Or NULL. */
     vault_transformation transformation; /**< From the config, else DEFAULT. */
+    int wso2_rules;                      /**< 1 when VAULT_OPEN_WSO2_RULES was asked for and a
+                                              secret-conf.properties governs the config. */
 } vault_location;
 
 /**
@@ -294,6 +296,18 @@ typedef struct vault_location {
  * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT, VAULT_EINVAL, VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_locate(vault_location **out, const vault_options *opts);
+
+/**
+ * Whether a sealed value is one the WSO2 runtime of the location's home
+ * opens (see VAULT_OPEN_WSO2_RULES): of its one algorithm, or of its
+ * symmetric mode. Without opened_flags only the value's form is judged; with
+ * the VAULT_OPENED_* flags of opening it (any transformation), its padding
+ * too (PKCS#1 v1.5 against OAEP).
+ * @return 0, also when no rule governs the location; VAULT_EFORMAT with the
+ *         reason; VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_location_accepts(const vault_location *loc, const char *value,
+                                         const unsigned int *opened_flags);
 
 /** Free a location. NULL-safe. */
 VAULT_EXTERN(void) vault_location_free(vault_location *loc);
