@@ -120,4 +120,27 @@ assert e.get(ns + "secretAlias") == "Carbon.Security.KeyStore.Password", e.attri
 PY
 ok
 opens Carbon.Security.KeyStore.Password wso2carbon
+# --- our symmetric home (-Dsymmetric): encryptionMode=symmetric, every
+# value AES-GCM with the internal keystore's secret key ---
+setup_home
+cp "$SH/fixtures/java/internal.p12" repository/resources/security/internal.p12
+printf '\n[keystore.internal]\nfile_name = "internal.p12"\ntype = "PKCS12"\nalias = "wso2carbon"\n' >> $T
+sed -i '/^already_sealed = /d' $T
+run 0 "$CT" -Dconfigure -Dsymmetric --password-file "$PW"
+opens admin_password admin
+opens api_token 'tok-[inner]-end'
+# an RSA value in the symmetric home comes back as its alias name; render
+# and check say so
+rsa=$(printf 'encrypt raw RSA %s\n' "$(hex rsa-secret)" | java_ks wso2carbon) || fail "Java encrypt"
+printf 'rsa_value = "%s"\n' "$rsa" > "$TMP/rsa.line"
+sed -i "/^admin_password = /r $TMP/rsa.line" $T
+grep -q '^rsa_value = ' $T || fail "rsa_value not added"
+wso2_resolve "$PWD" 3
+equals "$(awk -F'\t' '$1 == "rsa_value" { print $2 }' <<<"$resolved")" "$(hex rsa_value)"
+run 1 "$CT" check $T
+contains "$err" "alias \"rsa_value\": not opened by the WSO2 runtime"
+printf 'x=$secret{admin_password}\n' > "$TMP/tpl"
+run 1 "$CT" render "$TMP/tpl" -c . --password-file "$PW"
+contains "$err" "rsa_value"
+contains "$err" "symmetric mode"
 done_tests
