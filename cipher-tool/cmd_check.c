@@ -380,6 +380,7 @@ int cmd_list(int argc, char **argv)
     files = json_array();
     for (i = optind; i < argc; i++) {
         vault_config *cfg = NULL, *repo = NULL;
+        vault_location *where = NULL;
         json_t *arr = json_array(), *f = json_object();
         size_t j;
         if (vault_config_open(&cfg, argv[i], VAULT_CONFIG_AUTO) != 0 ||
@@ -393,6 +394,8 @@ int cmd_list(int argc, char **argv)
         if (repo) { /* the secrets are the repository's */
             vault_config_free(cfg);
             cfg = repo;
+        } else if (!json) {
+            (void)locate_rules(argv[i], &where);
         }
         if (!json)
             printf("%s:\n", argv[i]);
@@ -406,8 +409,14 @@ int cmd_list(int argc, char **argv)
                 json_array_append_new(arr, entry_json(e, info));
             else
                 entry_text(e, info);
+            if (where && info && vault_location_accepts(where, e->value, NULL) != 0) {
+                printf("%-40s ^ not opened by the WSO2 runtime of this home (secret-conf.properties)\n", "");
+                vault_error_clear();
+            }
             vault_value_info_free(info);
         }
+        vault_location_free(where);
+        where = NULL;
         json_object_set_new(f, "file", json_string(argv[i]));
         json_object_set_new(f, "secrets", arr);
         json_array_append_new(files, f);

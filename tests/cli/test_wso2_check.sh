@@ -74,6 +74,10 @@ contains "$err" "line 2: alias \"n\": not opened by the WSO2 runtime"
 contains "$err" "line 3: alias \"h\": not opened by the WSO2 runtime"
 contains "$err" "opens every value with RSA"
 lacks "$err" "alias \"a\""
+run 0 "$CT" list "$H/cipher-text.properties"
+equals "$(grep -c 'not opened by the WSO2 runtime' <<<"$out")" 2
+contains "$(grep -A1 '^n ' <<<"$out")" "not opened by the WSO2 runtime"
+lacks "$(grep -A1 '^a ' <<<"$out")" "not opened"
 # the same file outside a home, without secret-conf.properties: fine
 cp "$H/cipher-text.properties" "$TMP/free.properties"
 run 0 "$CT" check "$TMP/free.properties"
