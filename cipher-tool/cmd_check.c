@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char check_usage[] =
     "usage: cipher-tool check FILE... [-k KEYSTORE [options]] [--no-pkcs1] [--json]\n"
@@ -24,6 +25,9 @@ static const char check_usage[] =
     "a wrong key or a damaged value opens to other bytes instead of failing (there\n"
     "is no padding oracle, SECURITY.md), so only --no-pkcs1 makes check strict.\n"
     "In CI, run check without -k: a CI job should not hold the production key.\n"
+    "A FILE may be a product home (its deployment.toml or cipher-text.properties);\n"
+    "there, with -k and no password option, the keystore password comes from the\n"
+    "home's root password files or $CREDENTIALS_DIRECTORY, as the server reads it.\n"
     "\n"
     "example:\n"
     "  cipher-tool check repository/conf/deployment.toml\n";
@@ -228,6 +232,26 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
     return 0;
 }
 
+/* A product home stands for the file its server reads the secrets from. */
+static void check_path(const char *path, vault_opener *opener, int no_pkcs1, report *r)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+    struct stat st;
+
+    o.config = path;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        check_file(path, opener, no_pkcs1, r);
+        return;
+    }
+    if (vault_locate(&loc, &o) != 0) {
+        problem(r, path, 0, "", "unreadable", vault_error_last()->message);
+        return;
+    }
+    check_file(loc->config, opener, no_pkcs1, r);
+    vault_location_free(loc);
+}
+
 int cmd_check(int argc, char **argv)
 {
     enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION };
@@ -240,6 +264,7 @@ int cmd_check(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     cli_keystore k;
+    vault_location *home_loc = NULL;
     vault_keystore *ks = NULL;
     vault_opener *opener = NULL;
     unsigned int open_flags = 0;
@@ -281,6 +306,15 @@ int cmd_check(int argc, char **argv)
         rc = cli_usage_error("check", "expected one or more FILEs");
         goto done;
     }
+    /* A product home's root password files, as render and exec read them. */
+    if (k.path && !k.password_file && k.password_fd < 0 && !k.password_env) {
+        vault_options lo = VAULT_OPTIONS_INIT;
+        lo.config = argv[optind];
+        if (vault_locate(&home_loc, &lo) == 0)
+            k.home = home_loc->home;
+        vault_error_clear();
+        k.use_credentials = 1;
+    }
     if (k.path) {
         vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
         if (cli_open_keystore(&ks, &k) != 0) {
@@ -297,7 +331,7 @@ int cmd_check(int argc, char **argv)
     }
     r.problems = json_array();
     for (i = optind; i < argc; i++)
-        check_file(argv[i], opener, open_flags != 0, &r);
+        check_path(argv[i], opener, open_flags != 0, &r);
     if (r.json) {
         json_t *root = json_object();
         json_object_set_new(root, "ok", json_boolean(r.count == 0));
@@ -317,6 +351,7 @@ done:
     vault_opener_free(opener);
     vault_keystore_free(ks);
     cli_keystore_clear(&k);
+    vault_location_free(home_loc);
     return rc;
 }
 

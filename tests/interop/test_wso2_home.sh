@@ -63,6 +63,17 @@ run 1 "$CT" render "$TMP/tpl" -c "$TMP/home"
 contains "$err" "password-persist"
 rm password-persist
 
+# check given the home: its config, and with -k the password from its files
+run 0 "$CT" check "$TMP/home"
+KS=$TMP/home/repository/resources/security/wso2carbon.jks
+printf 'wso2carbon\n' > password-tmp && chmod 600 password-tmp
+run 0 "$CT" check "$TMP/home" -k "$KS"
+contains "$err" "every value opens"
+[ ! -e password-tmp ] || fail "check left password-tmp"
+ok
+run 1 "$CT" check "$TMP/home" -k "$KS"
+contains "$err" "wso2carbon.jks: a store password is required"
+
 # password: read, then gone from the home (the server renames it first)
 printf 'wso2carbon\n' > password && chmod 600 password
 run 0 "$CT" render "$TMP/tpl" -c "$TMP/home"
