@@ -203,12 +203,14 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
         } else if (!opener && no_pkcs1 && says_pkcs1(e->value))
             problem(r, path, e->line, e->alias, "RSA PKCS#1 v1.5 value (--no-pkcs1)", NULL);
         else if (where && vault_location_accepts(where, e->value, NULL) != 0)
-            problem(r, path, e->line, e->alias, "not opened by the WSO2 runtime", vault_error_last()->message);
+            problem(r, path, e->line, e->alias, "not opened by the WSO2 runtime",
+                    vault_error_last()->message);
         else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, &flags) != 0) {
             const vault_error *err = vault_error_last();
             problem(r, path, e->line, e->alias, "does not open", err ? err->message : NULL);
         } else if (opener && where && vault_location_accepts(where, e->value, &flags) != 0) {
-            problem(r, path, e->line, e->alias, "not opened by the WSO2 runtime", vault_error_last()->message);
+            problem(r, path, e->line, e->alias, "not opened by the WSO2 runtime",
+                    vault_error_last()->message);
         } else if (opener && (flags & VAULT_OPENED_LEGACY)) {
             /* Said of every PKCS#1 v1.5 value alike, whatever it opened to. */
             cli_warning("%s: line %u: alias \"%s\": opened as RSA PKCS#1 v1.5, with which a wrong "

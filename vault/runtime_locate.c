@@ -285,8 +285,8 @@ static int find_secret_conf(char **out, const rt_location *loc, const char *secr
     if (secret_conf)
         return set_str(out, secret_conf);
     if (loc->type == VAULT_CONFIG_PROPERTIES) {
-        if ((rc = path_dir(&dir, loc->config)) == 0 && (rc = path_join(out, dir, "secret-conf.properties")) == 0 &&
-            !is_file(*out)) {
+        if ((rc = path_dir(&dir, loc->config)) == 0 &&
+            (rc = path_join(out, dir, "secret-conf.properties")) == 0 && !is_file(*out)) {
             vault_free_ptr(*out);
             *out = NULL;
         }
@@ -321,7 +321,8 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
     mode = prop_value(cfg, "secretRepositories.file.encryptionMode");
     algorithm = prop_value(cfg, "secretRepositories.file.algorithm");
     loc->rule.active = 1;
-    loc->rule.symmetric = mode && (strcmp(mode, "symmetric") == 0 || strcmp(mode, "key.based.symmetric.encryption") == 0);
+    loc->rule.symmetric =
+        mode && (strcmp(mode, "symmetric") == 0 || strcmp(mode, "key.based.symmetric.encryption") == 0);
     loc->rule.transformation = VAULT_TRANSFORM_RSA_PKCS1;
     if (!loc->rule.symmetric && algorithm) {
         if ((t = vault_transformation_from_name(algorithm)) <= 0) {
@@ -372,7 +373,8 @@ int rt_rule_check_opened(const rt_rule *r, const char *value, unsigned int opene
         return 0;
     return vault_err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
                      "(secret-conf.properties), and this one is sealed with %s: the server would get the "
-                     "alias name instead of the secret", rule_name(r), legacy ? "RSA PKCS#1 v1.5" : "RSA-OAEP");
+                     "alias name instead of the secret",
+                     rule_name(r), legacy ? "RSA PKCS#1 v1.5" : "RSA-OAEP");
 }
 
 /* ---- the whole location ------------------------------------------------------ */
