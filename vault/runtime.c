@@ -51,6 +51,7 @@ struct vault {
     int lock_ready;
     vault_store *store;     /* the secrets, guarded; NULL when there are no entries */
     char *warning;          /* for the caller (e.g. the repository's cache was used), or NULL */
+    rt_rule rule;           /* a WSO2 home's one algorithm (or mode), when one governs */
 };
 
 /* ---- passwords -------------------------------------------------------------- */
@@ -192,6 +193,7 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
     size_t slot = (size_t)(e - v->entries), len;
     const unsigned char *data;
     vault_secret *s = NULL;
+    unsigned int opened = 0;
     int rc;
 
     switch (e->state) {
@@ -207,9 +209,13 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
     default:
         if (!v->opener)
             return vault_err(VAULT_EINVAL, "no keystore to open it");
-        rc = vault_opener_open(v->opener, e->alias, e->value, &s, NULL);
-        if (rc != 0)
+        if ((rc = rt_rule_check_form(&v->rule, e->value)) != 0 ||
+            (rc = vault_opener_open(v->opener, e->alias, e->value, &s, &opened)) != 0)
             return rc;
+        if ((rc = rt_rule_check_opened(&v->rule, e->value, opened)) != 0) {
+            vault_secret_free(s);
+            return rc;
+        }
         break;
     }
     /* The opener wrote s into the store: keeping it moves nothing. */
@@ -389,7 +395,8 @@ static int check_options(vault **out, const vault_options *opts)
         return vault_err(VAULT_EINVAL, "vault_open: options with a config are required");
     if (opts->version != 1 && opts->version != VAULT_OPTIONS_VERSION)
         return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
-    if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT | VAULT_OPEN_REFUSE_PKCS1))
+    if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT | VAULT_OPEN_REFUSE_PKCS1 |
+                                  VAULT_OPEN_WSO2_RULES))
         return vault_err(VAULT_EINVAL, "vault_options: unknown flags 0x%x", opts->flags);
     if (opts->password_sources && opts->password_sources->version != 1 &&
         opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
@@ -416,6 +423,8 @@ int vault_open(vault **out, const vault_options *opts)
         goto done;
     }
     v->flags = opts->flags;
+    if (opts->flags & VAULT_OPEN_WSO2_RULES)
+        v->rule = loc.rule;
     cfg = loc.parsed; /* read already while looking for the keystore, or NULL */
     loc.parsed = NULL;
     if ((rc = bridge_init(&v->bridge, opts)) != 0 ||
