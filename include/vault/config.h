@@ -102,6 +102,7 @@ VAULT_EXTERN(int) vault_config_setting(const vault_config *cfg, const char *key,
  * the brackets of a plain value that is dropped, non-ASCII text that the
  * Java tool would read otherwise (ISO-8859-1). Each note names the file,
  * line and alias, never the value.
+ * @param cfg the configuration.
  * @param i 0, 1, ...: the notes in file order (past the 100th, one note
  *          counts the rest).
  * @return the note, owned by the config, or NULL past the last one.

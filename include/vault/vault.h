@@ -182,7 +182,7 @@ enum {
  * config is one of:
  *  - a deployment.toml: the [secrets] table; the keystore, when not given,
  *    is the file_name of [keystore.internal], else [keystore.primary], in
- *    <home>/repository/resources/security/ (home: above
+ *    HOME/repository/resources/security/ (HOME: above
  *    repository/conf/deployment.toml, or above conf/deployment.toml in an
  *    EI/MI home; otherwise beside the file), default wso2carbon.jks; a
  *    file_name "${carbon.home}/x" is the home's x, one holding
@@ -333,6 +333,9 @@ VAULT_EXTERN(int) vault_locate(vault_location **out, const vault_options *opts);
  * symmetric mode. Without opened_flags only the value's form is judged; with
  * the VAULT_OPENED_* flags of opening it (any transformation), its padding
  * too (PKCS#1 v1.5 against OAEP).
+ * @param loc          the location, from vault_locate().
+ * @param value        the sealed text.
+ * @param opened_flags NULL, or the VAULT_OPENED_* flags of opening it.
  * @return 0, also when no rule governs the location; VAULT_EFORMAT with the
  *         reason; VAULT_EINVAL.
  */
