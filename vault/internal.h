@@ -41,6 +41,12 @@ void vault_free_ptr(void *p);
  * Returns the number of allocations counted since the last call. */
 unsigned long vault_test_alloc_fail_at(unsigned long nth);
 
+/* Before using a cipher or digest (OpenSSL NIDs; NID_undef for none) that
+ * a keystore names: OpenSSL's legacy provider (RC2, RC4, DES, MD4, ...) is
+ * loaded the first time the default one lacks such an algorithm, and never
+ * in a process that meets none. Thread-safe. */
+void vault_need_algorithms(int cipher_nid, int md_nid);
+
 /* A guarded secret allocated but not yet sealed read-only. */
 int vault_secret_alloc(vault_secret **out, size_t len, unsigned char **data);
 void vault_secret_seal(vault_secret *s);
