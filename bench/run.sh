@@ -573,7 +573,7 @@ measure_startup() {
     done
     R[su.rsa]=$(field rsa_us "$WORK/out/cold.out")
     R[su.aead]=$(field aead_us "$WORK/out/cold.out")
-    # age decrypting one file of N lines (the reference point).
+    # age decrypting one file of N lines: the one-file reference point of SPEC §9.
     if [ -z "${NOTE[age]:-}" ]; then
         d=$WORK/age-one
         mkdir -p "$d"

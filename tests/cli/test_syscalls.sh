@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What a value costs in system calls, counted by strace: opening, rendering,
-# rewrapping and sealing 1,000 values may cost only a few system calls more
+# rewrapping, rotating and sealing 1,000 values may cost only a few system calls more
 # than 100 values (the guarded memory is shared, never one region per
 # value), and the values still open to the plaintexts they were sealed from.
 # Start-up: a process that needs neither maps no libcurl and no OpenSSL
@@ -71,6 +71,11 @@ for n in 100 1000; do
     cp "$TMP/nat-$n.toml" "$TMP/rcp-$n.toml"
     count recipients "$n" 0 "$CT" recipients add "$TMP/rcp-$n.toml" -k "$TMP/ks.p12" \
         --password-file "$PWF" --cert "$TMP/cert.pem"
+    cp "$TMP/nat-$n.toml" "$TMP/rot-$n.toml"
+    count rotate "$n" 0 "$CT" rotate "$TMP/rot-$n.toml" --from-keystore "$TMP/ks.p12" \
+        --from-password-file "$PWF" --cert "$TMP/cert.pem"
+    run 0 "$CT" render "$TMP/tpl-$n.txt" --config "$TMP/rot-$n.toml" --password-file "$PWF"
+    equals "$out" "$(cat "$TMP/want-$n.txt")"
     cp "$TMP/plain-$n.toml" "$TMP/seal-$n.toml"
     count seal "$n" 0 "$CT" seal "$TMP/seal-$n.toml" -k "$TMP/ks.p12" --password-file "$PWF"
     run 0 "$CT" render "$TMP/tpl-$n.txt" --config "$TMP/seal-$n.toml" --password-file "$PWF"
@@ -81,6 +86,7 @@ per_value render 1
 per_value recipients 1
 # Sealing draws a fresh nonce per value from the kernel (one getrandom each).
 per_value seal 2
+per_value rotate 2
 
 # The fast path is still the strict one: one damaged value among 1,000 fails
 # check with its alias named, and render opens nothing.
