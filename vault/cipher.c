@@ -368,6 +368,7 @@ struct vault_opener {
     native_cache *cache;
     vault_store *store; /* borrowed: where native values are opened into, or NULL */
     ks_entry *proven;   /* the key entry a value proved to be its key (atomic), or NULL */
+    vault_store *pool;  /* else here: no guarded region of its own per value */
 };
 
 int vault_opener_new(vault_opener **out, const vault_open_options *opts)
@@ -410,6 +411,8 @@ int vault_opener_new(vault_opener **out, const vault_open_options *opts)
                               vault_secret_len(opts->symmetric_key));
     if (rc == 0)
         rc = native_cache_new(&o->cache);
+    if (rc == 0)
+        rc = vault_store_pool_new(&o->pool);
     if (rc != 0) {
         vault_opener_free(o);
         return rc;
@@ -569,7 +572,8 @@ int vault_opener_open(vault_opener *o, const char *alias, const char *value, vau
     if (native_is(value)) {
         if (!o->ks)
             return no_keystore();
-        rc = native_open(o->cache, o->ks, o->key_alias, alias, value, o->store, out);
+        rc = native_open(o->cache, o->ks, o->key_alias, alias, value,
+                         o->store ? o->store : o->pool, out);
         if (rc == 0)
             native_proved(o);
         return rc;
@@ -592,6 +596,7 @@ void vault_opener_free(vault_opener *o)
         return;
     native_cache_free(o->cache);
     vault_secret_free(o->aes_key);
+    vault_store_release(o->pool); /* the secrets handed out keep it until freed */
     vault_free_ptr(o->key_alias);
     vault_free_ptr(o);
 }

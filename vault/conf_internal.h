@@ -55,6 +55,7 @@ struct vault_config {
     unsigned char *plain;
     size_t plain_len, plain_cap;
     int plain_readonly;
+    vault_store *plain_pool; /* vault_config_plaintext()'s copies: no guarded region each */
     int from_file; /* text is what the file held when read (for save) */
     dev_t file_dev; /* the inode read, which save replaces */
     ino_t file_ino;

@@ -416,6 +416,7 @@ static void config_release(vault_config *cfg)
     vault_free_ptr(cfg->refs);
     vault_free_ptr(cfg->index);
     sodium_free(cfg->plain); /* wipes */
+    vault_store_release(cfg->plain_pool); /* the copies handed out keep it until freed */
     /* The text holds the plain secrets not yet sealed. */
     if (cfg->text)
         sodium_memzero(cfg->text, cfg->len);
@@ -459,6 +460,8 @@ static int config_build(vault_config **out, const char *name, vault_config_type 
     if (cfg->plain) {
         sodium_mprotect_readonly(cfg->plain);
         cfg->plain_readonly = 1;
+        if ((rc = vault_store_pool_new(&cfg->plain_pool)) != 0)
+            goto done;
     }
     *out = cfg;
     cfg = NULL;
@@ -601,7 +604,14 @@ int vault_config_plaintext(const vault_config *cfg, size_t i, vault_secret **out
     item = cfg->items[i];
     if (item->info.state != VAULT_VALUE_PLAIN)
         return vault_err(VAULT_EINVAL, "%s: the value of \"%s\" is not plain text", cfg->path, item->alias);
-    rc = vault_secret_new(out, cfg->plain + item->plain_off, item->plain_len);
+    if (cfg->plain_pool) {
+        unsigned char *p = NULL;
+        if ((rc = vault_secret_alloc_in(cfg->plain_pool, out, item->plain_len, &p)) == 0 &&
+            item->plain_len > 0)
+            memcpy(p, cfg->plain + item->plain_off, item->plain_len);
+    } else {
+        rc = vault_secret_new(out, cfg->plain + item->plain_off, item->plain_len);
+    }
     if (rc != 0)
         return vault_err(rc, "%s: out of memory for the value of \"%s\"", cfg->path, item->alias);
     return 0;

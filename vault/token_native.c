@@ -1171,6 +1171,7 @@ struct native_rewrapper {
     int replace;
     nv_rewrapped *done;
     size_t count, cap;
+    vault_store *pool; /* each value's check opens into it: no guarded region per value */
 };
 
 int native_rewrapper_new(native_rewrapper **out, vault_keystore *ks, const char *key_alias,
@@ -1192,6 +1193,8 @@ int native_rewrapper_new(native_rewrapper **out, vault_keystore *ks, const char 
     rw->replace = replace;
     if (key_alias && !(rw->key_alias = vault_strdup(key_alias)))
         rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = vault_store_pool_new(&rw->pool);
     if (rc == 0 && nremove > 0) {
         rw->remove = vault_malloc(nremove * NV_ID);
         if (rw->remove) {
@@ -1222,6 +1225,7 @@ void native_rewrapper_free(native_rewrapper *rw)
     vault_free_ptr(rw->done);
     vault_free_ptr(rw->remove);
     vault_free_ptr(rw->key_alias);
+    vault_store_release(rw->pool);
     vault_free_ptr(rw);
 }
 
@@ -1400,6 +1404,7 @@ int native_rewrap(native_rewrapper *rw, const char *alias, const char *value, ch
     o.key_alias = rw->key_alias;
     o.alias = alias;
     o.v = &v;
+    o.store = rw->pool;
     crypto_hash_sha256(id, v.bin, v.header_len);
     for (i = 0; i < rw->count && !e; i++)
         if (memcmp(rw->done[i].id, id, NV_ID) == 0)
