@@ -74,6 +74,19 @@ int cli_fail(int rc, const char *fallback)
     return EXIT_FAIL;
 }
 
+int cli_fail_in(int rc, const char *fallback, const char *file, const char *alias)
+{
+    const vault_error *e = vault_error_last();
+    const char *msg = e->code != VAULT_OK ? e->message : fallback ? fallback : vault_strerror(rc);
+
+    if (alias)
+        cli_error("%s: alias \"%s\": %s", file, alias, msg);
+    else
+        cli_error("%s: %s", file, msg);
+    last_code = e->code != VAULT_OK ? e->code : rc;
+    return EXIT_FAIL;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
@@ -81,11 +94,27 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     message("error", fmt, ap);
     va_end(ap);
     last_code = VAULT_EINVAL;
-    if (cmd)
-        fprintf(stderr, "cipher-tool: hint: see 'cipher-tool %s --help'\n", cmd);
+    /* The WSO2 drop-in's "commands" (-Dconfigure, ...) share one help text. */
+    if (cmd && cmd[0] == '-')
+        fprintf(stderr, "cipher-tool: hint: see 'cipher-tool -help'\n");
+    else if (cmd)
+        fprintf(stderr, "cipher-tool: hint: see 'cipher-tool help %s'\n", cmd);
     else
         fprintf(stderr, "cipher-tool: hint: see 'cipher-tool --help'\n");
     return EXIT_USAGE;
+}
+
+int cli_option_error(const char *cmd, int opt, char *const *argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+
+    /* An unknown short option may sit inside a group ("-hx"): name it alone. */
+    if (optopt > 0 && optopt < 128 && !(arg[0] == '-' && arg[1] == '-'))
+        arg = shortopt;
+    if (opt == ':')
+        return cli_usage_error(cmd, "option %s needs a value", arg);
+    return cli_usage_error(cmd, "unknown option \"%s\"", arg);
 }
 
 int cli_parse_fd(const char *s)
@@ -351,6 +380,9 @@ int cli_keystore_fail(const cli_keystore *k, int rc)
                  "--password-file FILE, --password-fd N, --password-env VAR or a systemd credential "
                  "($CREDENTIALS_DIRECTORY/keystore-password)",
                  k->path ? k->path : k->role);
+    } else if (rc == VAULT_EAUTH && k->from_provider && k->password_file && k->password_fd < 0) {
+        /* The sources are tried in order: a descriptor comes before the file. */
+        cli_hint("the store password was read from %s", k->password_file);
     } else if (rc == VAULT_EPERM && (k->password_file || k->key_password_file)) {
         cli_hint("chmod 600 the password file");
     } else if (rc == VAULT_ENOTFOUND && e->code == rc && e->cause == VAULT_CAUSE_NO_KEYSTORE) {

@@ -27,8 +27,20 @@ const char *cli_last_error(int *code);
 /* Print the library's last error (or fallback) and return EXIT_FAIL. */
 int cli_fail(int rc, const char *fallback);
 
-/* Usage error: message, a pointer to --help, EXIT_USAGE. */
+/* cli_fail() for a message that does not name what failed: prefixed with
+ * "FILE: " and, when alias is not NULL, "alias \"ALIAS\": ". */
+int cli_fail_in(int rc, const char *fallback, const char *file, const char *alias);
+
+/* Usage error: "cipher-tool: error: MESSAGE", then "cipher-tool: hint: see
+ * 'cipher-tool help CMD'" ('cipher-tool -help' for the WSO2 options, whose
+ * cmd starts with '-'; 'cipher-tool --help' without cmd); EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* The usage error for what getopt_long() returned as opt ('?' or, with an
+ * option string that starts with ':', ':' for a missing value), after
+ * argv[optind - 1]: "unknown option" or "option ... needs a value".
+ * Call with opterr = 0 (getopt then prints nothing). Returns EXIT_USAGE. */
+int cli_option_error(const char *cmd, int opt, char *const *argv);
 
 /* Where the passwords of one keystore come from: the library's password
  * sources (--password-fd, --password-file, --password-env), then the

@@ -78,7 +78,7 @@ static int add_cert(report *r, const char *path)
     int rc = EXIT_FAIL;
 
     if (r->cert_count == CLI_MAX_CERTS)
-        return cli_usage_error("check", "at most %d --cert", CLI_MAX_CERTS);
+        return cli_usage_error("check", "at most %d --cert options", CLI_MAX_CERTS);
     cli_keystore_init(&c, "certificate");
     c.path = path;
     if (cli_open_keystore(&ks, &c) != 0)
@@ -128,6 +128,10 @@ static void problem(report *r, const char *file, unsigned line, const char *alia
                                         cli_json_string(alias), "code", code, "message", what,
                                         "detail", cli_json_string(detail)));
     } else if (!alias) {
+        size_t n = strlen(file);
+        /* The library's message names the file already: not twice. */
+        if (detail && strncmp(detail, file, n) == 0 && strncmp(detail + n, ": ", 2) == 0)
+            detail += n + 2;
         cli_error("%s: %s%s%s", file, what, detail ? ": " : "", detail ? detail : "");
     } else {
         cli_error("%s: line %u: alias \"%s\": %s%s%s", file, line, alias, what, detail ? ": " : "",
@@ -417,7 +421,8 @@ int cmd_check(int argc, char **argv)
     r.json = cli_json_requested(argc, argv);
     cli_keystore_init(&k, "keystore");
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":k:h", options, NULL)) != -1) {
         int handled = opt == OPT_CERT ? 0 : cli_keystore_option(&k, opt, optarg, "check");
         if (handled < 0)
             goto done;
@@ -445,7 +450,7 @@ int cmd_check(int argc, char **argv)
             fputs(check_usage, stdout);
             rc = EXIT_OK;
         } else {
-            rc = cli_usage_error("check", "bad option");
+            rc = cli_option_error("check", opt, argv);
         }
         goto done;
     }
@@ -546,7 +551,8 @@ int cmd_list(int argc, char **argv)
     int opt, json = cli_json_requested(argc, argv), rc = EXIT_OK, i, type = VAULT_CONFIG_AUTO;
 
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         if (opt == OPT_JSON) {
             json = 1;
             continue;
@@ -563,7 +569,7 @@ int cmd_list(int argc, char **argv)
             fputs(list_usage, stdout);
             return EXIT_OK;
         }
-        rc = cli_usage_error("list", "bad option");
+        rc = cli_option_error("list", opt, argv);
         return json ? cli_json_failure("list", rc) : rc;
     }
     if (optind >= argc) {

@@ -174,9 +174,16 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transfo
     vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
     vault_opener *op = NULL;
     vault_secret *s = NULL;
+    const vault_keystore_entry *entry = NULL;
+    const char *alias = k->alias;
     unsigned int flags = 0;
     int rc;
 
+    /* The key entry, to name it when the value does not open. */
+    if (vault_keystore_find(ks, k->alias, &entry) == 0)
+        alias = entry->alias;
+    else
+        vault_error_clear();
     o.keystore = ks;
     o.key_alias = k->alias;
     o.transformation = (vault_transformation)transformation;
@@ -185,6 +192,8 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transfo
         return cli_fail(rc, NULL);
     rc = vault_opener_open(op, name, value, &s, &flags);
     vault_opener_free(op);
+    if (rc == VAULT_EAUTH)
+        return cli_fail_in(rc, "decryption failed", k->path, alias);
     if (rc != 0) {
         cli_fail(rc, "decryption failed");
         if (rc == VAULT_EFORMAT)
@@ -242,8 +251,7 @@ int cmd_decrypt(int argc, char **argv)
         case OPT_DECRYPT_NO_PKCS1: open_flags |= VAULT_OPENER_REFUSE_PKCS1; break;
         case OPT_JSON: json = 1; break;
         case 'h': fputs(decrypt_usage, stdout); rc = EXIT_OK; goto done;
-        case ':': rc = cli_usage_error("decrypt", "option %s needs a value", argv[optind - 1]); goto done;
-        default: rc = cli_usage_error("decrypt", "unknown option \"%s\"", argv[optind - 1]); goto done;
+        default: rc = cli_option_error("decrypt", opt, argv); goto done;
         }
     }
     if (optind < argc) {

@@ -114,8 +114,7 @@ int cmd_encrypt(int argc, char **argv)
         case 'n': name = optarg; break;
         case OPT_JSON: json = 1; break;
         case 'h': fputs(encrypt_usage, stdout); rc = EXIT_OK; goto done;
-        case ':': rc = cli_usage_error("encrypt", "option %s needs a value", argv[optind - 1]); goto done;
-        default: rc = cli_usage_error("encrypt", "unknown option \"%s\"", argv[optind - 1]); goto done;
+        default: rc = cli_option_error("encrypt", opt, argv); goto done;
         }
     }
     if (optind < argc) {

@@ -123,8 +123,9 @@ static int parse_args(exec_args *a, int argc, char **argv)
     int opt, rc;
 
     optind = 1;
+    opterr = 0;
     /* '+': stop at the command, whose options are its own. */
-    while ((opt = getopt_long(argc, argv, "+c:e:k:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+:c:e:k:h", longopts, NULL)) != -1) {
         int r = cli_keystore_option(&a->key, opt, optarg, "exec");
         if (r < 0)
             return EXIT_USAGE;
@@ -145,7 +146,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
                 return cli_usage_error("exec", "unknown signal \"%s\"", optarg);
             break;
         case 'h': fputs(exec_usage, stdout); return -1;
-        default: return cli_usage_error("exec", "bad option");
+        default: return cli_option_error("exec", opt, argv);
         }
     }
     if (!a->config)

@@ -76,12 +76,12 @@ int cmd_inspect(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         switch (opt) {
         case OPT_JSON: json = 1; break;
         case 'h': fputs(inspect_usage, stdout); return EXIT_OK;
         default:
-            rc = cli_usage_error("inspect", "unknown option \"%s\"", argv[optind - 1]);
+            rc = cli_option_error("inspect", opt, argv);
             return json ? cli_json_failure("inspect", rc) : rc;
         }
     }

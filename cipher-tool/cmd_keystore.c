@@ -268,7 +268,8 @@ int cmd_keystore(int argc, char **argv)
     }
     verb = strcmp(argv[1], "list") == 0 ? "keystore list" : "keystore verify";
     optind = 1;
-    while ((opt = getopt_long(argc - 1, argv + 1, "k:h", options, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc - 1, argv + 1, ":k:h", options, NULL)) != -1) {
         int handled = cli_keystore_option(&k, opt, optarg, "keystore");
         if (handled < 0)
             goto done;
@@ -282,7 +283,7 @@ int cmd_keystore(int argc, char **argv)
         case OPT_TS_PASSWORD_ENV: trust.password_env = optarg; break;
         case OPT_AT: at = atoll(optarg); break;
         case OPT_CRL: trust.crl = optarg; break;
-        default: rc = cli_usage_error("keystore", "bad option"); goto done;
+        default: rc = cli_option_error("keystore", opt, argv + 1); goto done;
         }
     }
     if (optind + 1 < argc) {

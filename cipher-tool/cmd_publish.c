@@ -130,7 +130,7 @@ static int publish(int argc, char **argv, int json, int *printed)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_ETCD: ro.endpoints = optarg; break;
         case OPT_KEY_PREFIX: ro.prefix = optarg; break;
@@ -151,7 +151,7 @@ static int publish(int argc, char **argv, int json, int *printed)
         case OPT_ETCD_PASSWORD_FILE: ro.password_file = optarg; break;
         case OPT_JSON: break; /* cli_json_requested() saw it */
         case 'h': fputs(publish_usage, stdout); return EXIT_OK;
-        default: return cli_usage_error("publish", "unknown option \"%s\"", argv[optind - 1]);
+        default: return cli_option_error("publish", c, argv);
         }
     }
     nfiles = argc - optind;

@@ -73,7 +73,8 @@ static int parse_args(render_args *a, int argc, char **argv)
     int opt;
 
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "c:o:k:h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":c:o:k:h", longopts, NULL)) != -1) {
         int r = cli_keystore_option(&a->key, opt, optarg, "render");
         if (r < 0)
             return EXIT_USAGE;
@@ -88,7 +89,7 @@ static int parse_args(render_args *a, int argc, char **argv)
         case OPT_NO_PKCS1: a->key.no_pkcs1 = 1; break;
         case OPT_WATCH: a->watch = 1; break;
         case 'h': fputs(render_usage, stdout); return -1;
-        default: return cli_usage_error("render", "bad option");
+        default: return cli_option_error("render", opt, argv);
         }
     }
     if (optind != argc - 1)

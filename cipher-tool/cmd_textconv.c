@@ -100,7 +100,8 @@ int cmd_textconv(int argc, char **argv)
     int opt;
 
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'h':
             fputs(textconv_usage, stdout);
@@ -114,7 +115,7 @@ int cmd_textconv(int argc, char **argv)
                 return cli_usage_error("textconv", "unknown type \"%s\": toml or properties", optarg);
             break;
         default:
-            return cli_usage_error("textconv", "unknown option \"%s\"", argv[optind - 1]);
+            return cli_option_error("textconv", opt, argv);
         }
     }
     if (argc - optind != 1)

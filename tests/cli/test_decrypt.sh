@@ -25,7 +25,7 @@ run 0 "$CT" decrypt --help
 contains "$out" "usage: cipher-tool decrypt -k KEYSTORE [--alias A] [-n SECRET_ALIAS]"
 run_in 2 "x" "$CT" decrypt
 equals "$err" "cipher-tool: error: missing -k KEYSTORE
-cipher-tool: hint: see 'cipher-tool decrypt --help'"
+cipher-tool: hint: see 'cipher-tool help decrypt'"
 run_in 2 "x" "$CT" decrypt -k "$J/identity.jks" --transformation RSA/ECB/OAEPWithSHA-512AndMGF1Padding
 contains "$err" "cipher-tool: error: unknown transformation"
 run_in 2 "x" "$CT" decrypt -k "$J/identity.jks" VALUE
@@ -53,7 +53,7 @@ for id in 12 24; do
     col "$id" 5 > "$TMP/in"
     run 1 bash -c "\"$CT\" decrypt -k \"$J/identity.p12\" --password-file \"$PW\" --transformation RSA/ECB/OAEPWithSHA-256AndMGF1Padding < \"$TMP/in\""
     equals "$out" ""
-    equals "$err" "cipher-tool: error: decryption failed (wrong key, or a damaged or tampered value)"
+    equals "$err" "cipher-tool: error: $J/identity.p12: alias \"wso2carbon\": decryption failed (wrong key, or a damaged or tampered value)"
 done
 
 # AES-GCM rows with internal.p12's secret key.
@@ -94,7 +94,7 @@ equals "$err" "$LEGACY"
 [ "$out" != "$(col 24 4 | base64 -d)" ] || fail "a damaged value opened to the secret"
 run_in 1 "$damaged" "$CT" decrypt -k "$J/identity.jks" --password-file "$PW" --no-pkcs1
 equals "$out" ""
-equals "$err" "cipher-tool: error: decryption failed (wrong key, or a damaged or tampered value)"
+equals "$err" "cipher-tool: error: $J/identity.jks: alias \"wso2carbon\": decryption failed (wrong key, or a damaged or tampered value)"
 
 # Round trip through encrypt, every format, with a non-ASCII secret kept exact.
 for f in native wso2 wso2-holder; do

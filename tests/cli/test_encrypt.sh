@@ -28,16 +28,16 @@ run 0 "$CT" help encrypt
 contains "$out" "usage: cipher-tool encrypt"
 run_in 2 "x" "$CT" encrypt --format wso2
 equals "$err" "cipher-tool: error: missing recipient: -k KEYSTORE or --cert CERT
-cipher-tool: hint: see 'cipher-tool encrypt --help'"
+cipher-tool: hint: see 'cipher-tool help encrypt'"
 run_in 2 "x" "$CT" encrypt -k "$J/identity.jks" --password-file "$PW" s3cret
 equals "$err" "cipher-tool: error: unexpected argument \"s3cret\" (the secret is read from standard input or the terminal, never from the command line)
-cipher-tool: hint: see 'cipher-tool encrypt --help'"
+cipher-tool: hint: see 'cipher-tool help encrypt'"
 run_in 2 "x" "$CT" encrypt -k "$J/identity.jks" --bogus
 equals "$err" "cipher-tool: error: unknown option \"--bogus\"
-cipher-tool: hint: see 'cipher-tool encrypt --help'"
+cipher-tool: hint: see 'cipher-tool help encrypt'"
 run_in 2 "x" "$CT" encrypt -k
 equals "$err" "cipher-tool: error: option -k needs a value
-cipher-tool: hint: see 'cipher-tool encrypt --help'"
+cipher-tool: hint: see 'cipher-tool help encrypt'"
 run_in 2 "x" "$CT" encrypt -k "$J/identity.jks" --format rot13
 contains "$err" "cipher-tool: error: unknown format \"rot13\""
 run_in 2 "x" "$CT" encrypt -k "$J/identity.jks" --transformation RSA/ECB/NoPadding

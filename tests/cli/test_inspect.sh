@@ -80,7 +80,7 @@ run_in 1 "" "$CT" inspect
 equals "$err" "cipher-tool: error: no value on standard input"
 run 2 "$CT" inspect a b
 equals "$err" "cipher-tool: error: one value at a time
-cipher-tool: hint: see 'cipher-tool inspect --help'"
+cipher-tool: hint: see 'cipher-tool help inspect'"
 run 2 "$CT" inspect --yaml
 contains "$err" "unknown option \"--yaml\""
 
