@@ -1,0 +1,4 @@
+check
+--type
+yaml
+@TMP@/plain.toml

@@ -1,0 +1,5 @@
+decrypt
+-k
+@SHARED@/fixtures/java/identity.p12
+--transformation
+RSA/NONE

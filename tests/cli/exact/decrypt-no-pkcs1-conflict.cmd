@@ -1,0 +1,6 @@
+decrypt
+-k
+@SHARED@/fixtures/java/identity.p12
+--no-pkcs1
+--transformation
+RSA/ECB/PKCS1Padding

@@ -1,0 +1,4 @@
+decrypt
+-k
+@SHARED@/fixtures/java/identity.p12
+abc

@@ -1,0 +1,5 @@
+encrypt
+--format
+rot13
+-k
+@SHARED@/fixtures/java/identity.p12

@@ -1,0 +1,5 @@
+encrypt
+--password-fd
+x
+-k
+@SHARED@/fixtures/java/identity.p12

@@ -1,0 +1,5 @@
+encrypt
+--storetype
+zip
+-k
+@SHARED@/fixtures/java/identity.p12

@@ -1,0 +1,5 @@
+encrypt
+--transformation
+RSA/NONE
+-k
+@SHARED@/fixtures/java/identity.p12

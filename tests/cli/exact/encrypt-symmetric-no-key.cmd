@@ -1,0 +1,3 @@
+encrypt
+--format
+wso2-symmetric

@@ -1,0 +1,5 @@
+encrypt
+-k
+@SHARED@/fixtures/java/identity.p12
+--truststore-password-file
+@TMP@/store.pw

@@ -1,0 +1,4 @@
+encrypt
+-k
+@SHARED@/fixtures/java/identity.p12
+s3cret

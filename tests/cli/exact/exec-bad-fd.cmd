@@ -1,0 +1,7 @@
+exec
+--config
+@TMP@/plain.toml
+--fd
+x=db_password
+--
+true

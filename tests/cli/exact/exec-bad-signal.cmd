@@ -1,0 +1,7 @@
+exec
+--config
+@TMP@/plain.toml
+--signal
+SIGFROB
+--
+true

@@ -1,0 +1,7 @@
+exec
+--config
+@TMP@/plain.toml
+--env
+1DB=db_password
+--
+true

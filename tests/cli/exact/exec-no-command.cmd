@@ -1,0 +1,3 @@
+exec
+--config
+@TMP@/plain.toml

@@ -1,0 +1,2 @@
+exec
+--frob

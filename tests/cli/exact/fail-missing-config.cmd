@@ -1,0 +1,6 @@
+check
+-k
+@SHARED@/fixtures/java/identity.p12
+--password-file
+@TMP@/store.pw
+@TMP@/missing.toml

@@ -1,0 +1,5 @@
+decrypt
+-k
+@TMP@/missing.p12
+--password-file
+@TMP@/store.pw

@@ -1,0 +1,5 @@
+decrypt
+-k
+@SHARED@/fixtures/java/identity.p12
+--password-file
+@TMP@/missing.pw

@@ -1,0 +1,2 @@
+check
+@TMP@/plain.toml

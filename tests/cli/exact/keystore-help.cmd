@@ -1,0 +1,2 @@
+keystore
+--help

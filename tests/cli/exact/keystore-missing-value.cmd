@@ -1,0 +1,3 @@
+keystore
+list
+-k

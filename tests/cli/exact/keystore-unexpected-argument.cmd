@@ -1,0 +1,5 @@
+keystore
+list
+-k
+@SHARED@/fixtures/java/identity.p12
+extra

@@ -1,0 +1,4 @@
+keystore
+verify
+-k
+@SHARED@/fixtures/java/identity.p12

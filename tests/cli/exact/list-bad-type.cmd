@@ -1,0 +1,4 @@
+list
+--type
+yaml
+@TMP@/plain.toml

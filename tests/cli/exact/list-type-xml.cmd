@@ -1,0 +1,4 @@
+list
+--type
+xml
+@TMP@/plain.toml

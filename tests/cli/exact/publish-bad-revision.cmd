@@ -1,0 +1,8 @@
+publish
+--if-revision
+x
+--etcd
+http://127.0.0.1:1
+--prefix
+/p
+@TMP@/plain.toml

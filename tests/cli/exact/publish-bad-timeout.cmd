@@ -1,0 +1,8 @@
+publish
+--timeout-ms
+0
+--etcd
+http://127.0.0.1:1
+--prefix
+/p
+@TMP@/plain.toml

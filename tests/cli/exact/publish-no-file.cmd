@@ -1,0 +1,5 @@
+publish
+--etcd
+http://127.0.0.1:1
+--prefix
+/p

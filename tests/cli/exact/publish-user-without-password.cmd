@@ -1,0 +1,8 @@
+publish
+--etcd
+http://127.0.0.1:1
+--prefix
+/p
+--user
+u
+@TMP@/plain.toml

@@ -1,0 +1,5 @@
+recipients
+add
+-k
+@SHARED@/fixtures/java/identity.p12
+@TMP@/plain.toml

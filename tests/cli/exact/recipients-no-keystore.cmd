@@ -1,0 +1,5 @@
+recipients
+add
+--cert
+@SHARED@/fixtures/java/identity.pem
+@TMP@/plain.toml

@@ -1,0 +1,3 @@
+recipients
+add
+--frob

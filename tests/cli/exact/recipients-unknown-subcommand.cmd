@@ -1,0 +1,2 @@
+recipients
+frob

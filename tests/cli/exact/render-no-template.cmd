@@ -1,0 +1,3 @@
+render
+--config
+@TMP@/plain.toml

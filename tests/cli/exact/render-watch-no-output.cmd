@@ -1,0 +1,5 @@
+render
+--config
+@TMP@/plain.toml
+--watch
+tpl

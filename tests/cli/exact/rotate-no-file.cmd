@@ -1,0 +1,3 @@
+rotate
+-k
+@SHARED@/fixtures/java/identity.p12

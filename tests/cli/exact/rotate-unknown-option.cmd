@@ -1,0 +1,2 @@
+rotate
+--frob

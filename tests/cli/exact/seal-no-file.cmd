@@ -1,0 +1,3 @@
+seal
+-k
+@SHARED@/fixtures/java/identity.p12

@@ -1,0 +1,2 @@
+seal
+--frob

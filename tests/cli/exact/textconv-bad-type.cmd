@@ -1,0 +1,4 @@
+textconv
+--type
+yaml
+@TMP@/plain.toml

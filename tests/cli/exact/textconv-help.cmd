@@ -1,0 +1,2 @@
+textconv
+--help

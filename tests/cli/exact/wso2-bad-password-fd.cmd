@@ -1,0 +1,3 @@
+-Dconfigure
+--password-fd
+x

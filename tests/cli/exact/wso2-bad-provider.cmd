@@ -1,0 +1,2 @@
+-Dconfigure
+-Dsecurity.jce.provider=XYZ

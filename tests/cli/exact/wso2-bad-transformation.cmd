@@ -1,0 +1,2 @@
+-Dconfigure
+-Dorg.wso2.CipherTransformation=RSA/NONE

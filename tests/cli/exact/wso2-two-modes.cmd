@@ -1,0 +1,2 @@
+-Dconfigure
+-Dchange
