@@ -487,7 +487,7 @@ static vault_transformation configured_transformation(const dropin *d)
  * The old values are opened with the recorded algorithm: with PKCS#1 v1.5's
  * implicit rejection a wrong old key would otherwise open OAEP values to
  * other bytes instead of failing. */
-static int rotate_home(dropin *d, vault_sealer *sealer, vault_opener *verify, const char *toml,
+static int rotate_home(dropin *d, cli_apply *a, vault_sealer *sealer, const char *toml,
                        const char *cipher_text)
 {
     vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
@@ -501,7 +501,7 @@ static int rotate_home(dropin *d, vault_sealer *sealer, vault_opener *verify, co
         return cli_fail(rc, NULL);
     fprintf(stderr, "cipher-tool: rotating from alias \"%s\" to alias \"%s\"\n", d->old_alias,
             d->keystore_alias ? d->keystore_alias : "(the only key)");
-    rc = cli_rotate_file(file_exists(toml) ? toml : cipher_text, old, sealer, verify,
+    rc = cli_rotate_file(a, &d->s, file_exists(toml) ? toml : cipher_text, old, sealer,
                          vault_format_name((vault_format)d->s.format));
     vault_opener_free(old);
     return rc == EXIT_OK ? write_secret_conf(d) : rc;
@@ -510,8 +510,8 @@ static int rotate_home(dropin *d, vault_sealer *sealer, vault_opener *verify, co
 int cmd_wso2(int argc, char **argv)
 {
     dropin d;
+    cli_apply a;
     vault_sealer *sealer = NULL;
-    vault_opener *opener = NULL;
     vault_secret *given = NULL;
     char *toml = NULL, *cipher_text = NULL, alias[512];
     const char *env = getenv("CARBON_HOME");
@@ -545,34 +545,32 @@ int cmd_wso2(int argc, char **argv)
     d.s.key.given = d.argv_password;
     if ((rc = cli_sealing_prepare(&d.s, "-Dconfigure", &sealer)) != EXIT_OK)
         goto done;
-    if (cli_sealing_opener(&d.s, &opener) != 0) {
-        rc = cli_fail(VAULT_ERROR, NULL);
-        goto done;
-    }
+    cli_apply_init(&a, "-Dconfigure", d.rotate ? "did not rotate" : "could not be sealed", 0);
     if (d.rotate) {
-        rc = rotate_home(&d, sealer, opener, toml, cipher_text);
-        goto done;
+        rc = rotate_home(&d, &a, sealer, toml, cipher_text);
+        goto finish;
     }
     if (d.change) {
         if ((rc = ask_alias(alias, sizeof alias)) != EXIT_OK ||
             (rc = alias_exists(file_exists(toml) ? toml : cipher_text, alias)) != EXIT_OK)
-            goto done;
+            goto finish;
         if (cli_read_value(&given, "the new value") != 0) {
             rc = EXIT_FAIL;
-            goto done;
+            goto finish;
         }
-        rc = cli_seal_file(file_exists(toml) ? toml : cipher_text, sealer, opener, alias, given);
-        goto done;
+        rc = cli_seal_file(&a, &d.s, sealer, file_exists(toml) ? toml : cipher_text, alias, given, 0);
+        goto finish;
     }
     if (file_exists(toml))
-        rc = cli_seal_file(toml, sealer, opener, NULL, NULL);
+        rc = cli_seal_file(&a, &d.s, sealer, toml, NULL, NULL, 0);
     else if ((rc = mark_legacy_xml(&d)) == EXIT_OK)
-        rc = cli_seal_file(cipher_text, sealer, opener, NULL, NULL);
+        rc = cli_seal_file(&a, &d.s, sealer, cipher_text, NULL, NULL, 0);
     if (rc == EXIT_OK)
         rc = write_secret_conf(&d);
+finish:
+    rc = cli_apply_finish(&a, rc);
 done:
     vault_secret_free(given);
-    vault_opener_free(opener);
     vault_sealer_free(sealer);
     d.s.key.path = NULL;
     d.s.key.alias = NULL;
