@@ -52,16 +52,22 @@ static int ask_value(vault_secret **out, const char *path, const vault_config_en
 
 int cli_seal_report(const vault_apply_result *res)
 {
+    const vault_apply_entry *one = res->count == 1 ? &res->entries[0] : NULL;
     size_t i, sealed = 0, already = 0;
-    for (i = 0; i < res->count; i++) {
-        sealed += res->entries[i].status == VAULT_APPLY_SEALED || res->entries[i].status == VAULT_APPLY_REPLACED ||
-                  res->entries[i].status == VAULT_APPLY_CREATED;
-        already += res->entries[i].status == VAULT_APPLY_ALREADY_SEALED;
+
+    if (one && (one->status == VAULT_APPLY_CREATED || one->status == VAULT_APPLY_REPLACED)) {
+        fprintf(stderr, "cipher-tool: %s: alias \"%s\" %s\n", res->path, one->alias,
+                one->status == VAULT_APPLY_CREATED ? "added" : "replaced");
+    } else {
+        for (i = 0; i < res->count; i++) {
+            sealed += res->entries[i].status == VAULT_APPLY_SEALED;
+            already += res->entries[i].status == VAULT_APPLY_ALREADY_SEALED;
+        }
+        fprintf(stderr, "cipher-tool: %s: sealed %zu secret%s%s", res->path, sealed, sealed == 1 ? "" : "s",
+                already ? "" : "\n");
+        if (already)
+            fprintf(stderr, ", %zu already sealed\n", already);
     }
-    fprintf(stderr, "cipher-tool: %s: sealed %zu secret%s%s", res->path, sealed, sealed == 1 ? "" : "s",
-            already ? "" : "\n");
-    if (already)
-        fprintf(stderr, ", %zu already sealed\n", already);
     if (res->key_locked)
         cli_warning("%s: the private key cannot be unlocked with the store password (its key password "
                     "differs): the new values were checked by key id, not opened; they open with the key "

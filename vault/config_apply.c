@@ -269,7 +269,10 @@ static int produce_custom(apply_run *r, apply_item *it, const vault_config_entry
 {
     vault_apply_status status = VAULT_APPLY_SEALED;
     char *value = NULL;
-    int rc = r->o->produce(&value, &it->plain, &status, e, r->o->produce_payload);
+    int rc;
+
+    vault_error_clear(); /* a producer may fail without a message */
+    rc = r->o->produce(&value, &it->plain, &status, e, r->o->produce_payload);
     if (rc != 0) {
         vault_string_free(value);
         item_fail(r, it, rc, "cannot make the new value");
