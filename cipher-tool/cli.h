@@ -249,6 +249,7 @@ typedef struct cli_apply {
     const char *fail_verb; /* "could not be sealed", "did not rotate", ... */
     int json;
     struct json_t *files;  /* --json: the file reports */
+    struct json_t *key_ids; /* --json: the recipients sealed for, added or removed */
     int first_rc;          /* the first failure, for the JSON error object */
     char *first_message;
 } cli_apply;
@@ -259,6 +260,11 @@ void cli_apply_init(cli_apply *a, const char *command, const char *fail_verb, in
  * the result (may be NULL when none could be made; free it with
  * vault_apply_result_free()). Returns EXIT_OK or EXIT_FAIL. */
 int cli_apply_file(cli_apply *a, const vault_apply_options *o, vault_apply_result **out);
+
+/* Report the recipients the new values are sealed for (or added, removed);
+ * cli_apply_key_id() one key id whose kind is not known. */
+void cli_apply_recipients(cli_apply *a, vault_recipient *const *r, size_t n);
+void cli_apply_key_id(cli_apply *a, const char *hex);
 
 /* Note a failure outside vault_config_apply() (code, message) for JSON. */
 void cli_apply_note(cli_apply *a, int code, const char *message);

@@ -244,8 +244,29 @@ void cli_apply_init(cli_apply *a, const char *command, const char *fail_verb, in
     a->command = command;
     a->fail_verb = fail_verb;
     a->json = json;
-    if (json)
+    if (json) {
         a->files = json_array();
+        a->key_ids = json_array();
+    }
+}
+
+void cli_apply_recipients(cli_apply *a, vault_recipient *const *r, size_t n)
+{
+    size_t i;
+    for (i = 0; a->json && i < n; i++) {
+        /* A native RSA recipient is named by its certificate, others by the key. */
+        const char *id = vault_recipient_key_id(r[i]);
+        json_array_append_new(a->key_ids,
+                              cli_json_key_id(strcmp(id, vault_recipient_thumbprint(r[i])) == 0 ? "cert-sha256"
+                                                                                               : "spki-sha256",
+                                              id));
+    }
+}
+
+void cli_apply_key_id(cli_apply *a, const char *hex)
+{
+    if (a->json)
+        json_array_append_new(a->key_ids, json_pack("{s:n, s:s}", "type", "value", hex));
 }
 
 void cli_apply_note(cli_apply *a, int code, const char *message)
@@ -314,8 +335,10 @@ int cli_apply_finish(cli_apply *a, int rc)
     json_t *o;
     if (a->json) {
         o = cli_json_new(a->command);
+        json_object_set_new(o, "key_ids", a->key_ids);
         json_object_set_new(o, "files", a->files);
         a->files = NULL;
+        a->key_ids = NULL;
         json_object_set_new(o, "error",
                             rc != EXIT_OK
                                 ? json_pack("{s:s, s:s}", "code",
@@ -326,6 +349,7 @@ int cli_apply_finish(cli_apply *a, int rc)
             rc = EXIT_FAIL;
     }
     json_decref(a->files);
+    json_decref(a->key_ids);
     free(a->first_message);
     memset(a, 0, sizeof *a);
     return rc;

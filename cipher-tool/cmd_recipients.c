@@ -284,6 +284,11 @@ int cmd_recipients(int argc, char **argv)
         if (vault_error_last())
             cli_apply_note(&a, VAULT_ERROR, vault_error_last()->message);
     } else {
+        size_t k;
+        if (!r.remove)
+            cli_apply_recipients(&a, r.certs_r, r.cert_count);
+        for (k = 0; r.remove && k < r.id_count; k++)
+            cli_apply_key_id(&a, r.ids[k]);
         for (i = optind + 1; i < argc; i++)
             if (rewrap_file(&r, &a, argv[i]) != EXIT_OK)
                 rc = EXIT_FAIL;

@@ -217,6 +217,7 @@ int cmd_rotate(int argc, char **argv)
     }
     if ((rc = cli_sealing_prepare(&s, "rotate", &sealer)) != EXIT_OK)
         goto finish;
+    cli_apply_recipients(&a, s.recipients, s.recipient_count);
     if (!s.symmetric_key &&
         (!s.ks || vault_keystore_find(s.ks, s.key.alias, &e) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT))
         cli_warning("the new private key is not at hand: the new values are checked for form only");

@@ -142,6 +142,7 @@ static int run(int argc, char **argv, int change)
                        vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
         goto finish;
     }
+    cli_apply_recipients(&a, s.recipients, s.recipient_count);
     if (change) {
         char what[512];
         snprintf(what, sizeof what, "the new value of \"%s\"", argv[optind + 1]);

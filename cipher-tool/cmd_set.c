@@ -87,10 +87,12 @@ int cmd_set(int argc, char **argv)
     if ((rc = cli_sealing_prepare(&s, "set", &sealer)) != EXIT_OK) {
         cli_apply_note(&a, rc == EXIT_USAGE ? VAULT_EINVAL : VAULT_ERROR,
                        vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
-    } else if ((rc = read_value(&value, value_fd, argv[optind + 1])) != EXIT_OK) {
-        cli_apply_note(&a, VAULT_EINVAL, "no value given");
     } else {
-        rc = cli_seal_file(&a, &s, sealer, argv[optind], argv[optind + 1], value, VAULT_APPLY_CREATE);
+        cli_apply_recipients(&a, s.recipients, s.recipient_count);
+        if ((rc = read_value(&value, value_fd, argv[optind + 1])) != EXIT_OK)
+            cli_apply_note(&a, VAULT_EINVAL, "no value given");
+        else
+            rc = cli_seal_file(&a, &s, sealer, argv[optind], argv[optind + 1], value, VAULT_APPLY_CREATE);
     }
     rc = cli_apply_finish(&a, rc);
 done:
