@@ -7,6 +7,7 @@
 #include "vault/cipher.h"
 #include "vault/config.h"
 #include "vault/apply.h"
+#include "vault/home.h"
 #include "vault/xml.h"
 #include "vault/vault.h"
 

@@ -451,3 +451,45 @@ Test(config_apply, bad_options_are_refused)
     cr_assert_eq(vault_config_apply(&res, &o), VAULT_EINVAL);
     cr_assert_str_eq(vault_apply_status_name(VAULT_APPLY_ALREADY_ROTATED), "already-rotated");
 }
+
+/* secret-conf.properties as written is what the runtime's locator reads:
+ * keystore (relative to the home), alias and algorithm. */
+Test(config_apply, secret_conf_is_read_back_by_the_locator)
+{
+    vault_secret_conf c = VAULT_SECRET_CONF_INIT;
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+    char *ct = NULL, *conf = NULL, home[4096], ks[4096];
+    size_t len;
+    unsigned char *text;
+
+    snprintf(home, sizeof home, "%s", test_path("home"));
+    test_sh("mkdir -p home/repository/conf/security home/repository/resources/security && "
+            "cp '%s' home/repository/resources/security/ks.p12 && "
+            "printf 'a=b\\n' > home/repository/conf/security/cipher-text.properties",
+            shared_path(IDENTITY));
+    snprintf(ks, sizeof ks, "%s/repository/resources/security/ks.p12", home);
+    c.home = home;
+    c.keystore = ks;
+    c.keystore_type = "PKCS12";
+    c.key_alias = "wso2carbon";
+    c.algorithm = "RSA/ECB/OAEPwithSHA1andMGF1Padding";
+    cr_assert_eq(vault_secret_conf_write(&c), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_home_path(&conf, home, VAULT_HOME_SECRET_CONF), 0);
+    text = slurp(conf, &len);
+    cr_assert(strstr((char *)text, "keystore.identity.location=repository/resources/security/ks.p12\n"),
+              "%s", (char *)text);
+    cr_assert(strstr((char *)text, "secretRepositories.file.algorithm=RSA/ECB/OAEPwithSHA1andMGF1Padding\n"));
+    free(text);
+    cr_assert_eq(vault_home_path(&ct, home, VAULT_HOME_CIPHER_TEXT), 0);
+    o.config = ct;
+    cr_assert_eq(vault_locate(&loc, &o), 0, "%s", test_errmsg());
+    cr_assert(loc->keystore && strstr(loc->keystore, "ks.p12"), "%s", loc->keystore);
+    cr_assert_str_eq(loc->key_alias, "wso2carbon");
+    cr_assert_eq(loc->transformation, VAULT_TRANSFORM_RSA_OAEP_SHA1);
+    vault_location_free(loc);
+    c.version = 0;
+    cr_assert_eq(vault_secret_conf_write(&c), VAULT_EINVAL);
+    vault_string_free(ct);
+    vault_string_free(conf);
+}
