@@ -318,6 +318,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_change(int argc, char **argv);
 int cmd_set(int argc, char **argv);
+int cmd_edit(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_render(int argc, char **argv);

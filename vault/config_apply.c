@@ -514,7 +514,15 @@ done:
 
 static int apply_read(apply_run *r)
 {
-    int rc = vault_config_open(&r->cfg, r->o->path, r->o->type);
+    int rc;
+    if (r->o->op == VAULT_APPLY_EDIT) {
+        rc = vault_config_open(&r->orig, r->o->path, r->o->type);
+        if (rc == 0)
+            rc = vault_config_parse(&r->cfg, r->o->path, vault_config_get_type(r->orig), r->o->text,
+                                    r->o->text_len);
+        return rc;
+    }
+    rc = vault_config_open(&r->cfg, r->o->path, r->o->type);
     if (rc == 0 && r->o->op == VAULT_APPLY_SEAL && r->verify)
         rc = vault_config_open(&r->orig, r->o->path, r->o->type);
     return rc;
@@ -522,6 +530,8 @@ static int apply_read(apply_run *r)
 
 static int apply_replace(apply_run *r)
 {
+    /* The file as it was read: it must still be there, unchanged. */
+    const vault_config *file = r->o->op == VAULT_APPLY_EDIT ? r->orig : r->cfg;
     vault_replace_opts ro;
 
     if (!r->text) {
@@ -542,12 +552,102 @@ static int apply_replace(apply_run *r)
     ro.mode = 0600;
     ro.verify = verify_new_text;
     ro.payload = r;
-    ro.expect_inode = r->cfg->from_file;
-    ro.dev = r->cfg->file_dev;
-    ro.ino = r->cfg->file_ino;
-    ro.old = r->cfg->from_file ? r->cfg->text : NULL;
-    ro.old_len = r->cfg->len;
-    return vault_replace_file(r->cfg->path, r->text, r->text_len, &ro);
+    ro.expect_inode = file->from_file;
+    ro.dev = file->file_dev;
+    ro.ino = file->file_ino;
+    ro.old = file->from_file ? file->text : NULL;
+    ro.old_len = file->len;
+    return vault_replace_file(file->path, r->text, r->text_len, &ro);
+}
+
+/* ---- the decrypted view ---- */
+
+static void wipe_free(char *p)
+{
+    if (p) {
+        sodium_memzero(p, strlen(p));
+        vault_free_ptr(p);
+    }
+}
+
+/* Item i as "[plaintext]", encoded for the file's syntax. */
+static int plain_token(const vault_config *cfg, const conf_item *item, vault_opener *op, char **out)
+{
+    vault_secret *plain = NULL;
+    char *bracketed = NULL;
+    size_t n;
+    int rc = vault_opener_open(op, item->alias, item->value, &plain, NULL);
+
+    *out = NULL;
+    if (rc != 0)
+        return rc;
+    n = vault_secret_len(plain);
+    if (memchr(vault_secret_data(plain), '\0', n)) {
+        vault_secret_free(plain);
+        return vault_err(VAULT_EFORMAT, "%s: alias \"%s\": the secret holds a NUL byte and cannot be edited as "
+                         "text", cfg->path, item->alias);
+    }
+    if (!(bracketed = vault_malloc(n + 3))) {
+        vault_secret_free(plain);
+        return VAULT_ERR_NOMEM();
+    }
+    bracketed[0] = '[';
+    memcpy(bracketed + 1, vault_secret_data(plain), n);
+    bracketed[n + 1] = ']';
+    bracketed[n + 2] = '\0';
+    vault_secret_free(plain);
+    rc = cfg->syntax->encode(cfg, item, bracketed, out);
+    wipe_free(bracketed);
+    return rc;
+}
+
+int vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault_opener *op)
+{
+    char **tokens = NULL;
+    unsigned char *data;
+    size_t i, len = 0, at = 0, pos = 0;
+    int rc = 0;
+
+    if (!out || !cfg || !op)
+        return vault_err(VAULT_EINVAL, "vault_config_render_plain: invalid argument");
+    *out = NULL;
+    if (cfg->count && !(tokens = vault_calloc(cfg->count, sizeof *tokens)))
+        return VAULT_ERR_NOMEM();
+    /* Items are in file order, their spans ascending. */
+    for (i = 0; rc == 0 && i < cfg->count; i++) {
+        const conf_item *it = cfg->items[i];
+        if (it->info.state == VAULT_VALUE_SEALED && !it->replacement)
+            rc = plain_token(cfg, it, op, &tokens[i]);
+        len += tokens[i] ? strlen(tokens[i]) : it->replacement ? strlen(it->replacement) : it->end - it->start;
+        len += it->start - at;
+        at = it->end;
+    }
+    if (rc != 0)
+        goto done;
+    len += cfg->len - at;
+    if ((rc = vault_secret_alloc(out, len, &data)) != 0)
+        goto done;
+    for (i = 0, at = 0; i < cfg->count; i++) {
+        const conf_item *it = cfg->items[i];
+        const char *tok = tokens[i] ? tokens[i] : it->replacement;
+        memcpy(data + pos, cfg->text + at, it->start - at);
+        pos += it->start - at;
+        if (tok) {
+            memcpy(data + pos, tok, strlen(tok));
+            pos += strlen(tok);
+        } else {
+            memcpy(data + pos, cfg->text + it->start, it->end - it->start);
+            pos += it->end - it->start;
+        }
+        at = it->end;
+    }
+    memcpy(data + pos, cfg->text + at, cfg->len - at);
+    vault_secret_seal(*out);
+done:
+    for (i = 0; tokens && i < cfg->count; i++)
+        wipe_free(tokens[i]);
+    vault_free_ptr(tokens);
+    return rc;
 }
 
 /* ---- the run ---- */
@@ -575,6 +675,10 @@ static int check_options(const vault_apply_options *o)
         return o->rewrapper ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: rewrapping needs a rewrapper");
     case VAULT_APPLY_CUSTOM:
         return o->produce ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: no producer");
+    case VAULT_APPLY_EDIT:
+        return o->sealer && o->text ? 0
+                                    : vault_err(VAULT_EINVAL, "vault_config_apply: editing needs a sealer and "
+                                                "the new text");
     default:
         return vault_err(VAULT_EINVAL, "vault_config_apply: unknown operation %d", (int)o->op);
     }
@@ -614,6 +718,73 @@ static int run_set(apply_run *r)
     it->pub.status = VAULT_APPLY_CREATED;
     it->changed = 1;
     r->changed++;
+    return 0;
+}
+
+/* One value of the edited text: the old value kept when it opens to the
+ * same plaintext, else sealed. */
+static int edit_one(apply_run *r, apply_item *it, const vault_config_entry *e)
+{
+    const vault_config_entry *old = NULL;
+    vault_secret *was = NULL;
+    size_t idx;
+    int rc, existed;
+
+    if (e->state == VAULT_VALUE_SEALED) {
+        it->pub.status = VAULT_APPLY_ALREADY_SEALED;
+        return 0;
+    }
+    if (e->state == VAULT_VALUE_EMPTY) {
+        vault_err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", r->o->path, e->line, e->alias);
+        item_fail(r, it, VAULT_EINVAL, "empty value");
+        return 0;
+    }
+    if ((rc = vault_config_plaintext(r->cfg, it->index, &it->plain)) != 0) {
+        item_fail(r, it, rc, "cannot read the value");
+        return 0;
+    }
+    existed = vault_config_find(r->orig, e->alias, &idx) == 0 && vault_config_entry_at(r->orig, idx, &old) == 0;
+    vault_error_clear();
+    if (existed && old->state == VAULT_VALUE_SEALED && r->o->from &&
+        vault_opener_open(r->o->from, e->alias, old->value, &was, NULL) == 0 &&
+        vault_secret_len(was) == vault_secret_len(it->plain) &&
+        sodium_memcmp(vault_secret_data(was), vault_secret_data(it->plain), vault_secret_len(was)) == 0) {
+        vault_secret_free(was);
+        /* Unchanged: the old text stays, so a diff of the file stays small. */
+        rc = vault_config_set(r->cfg, it->index, old->value);
+        if (rc != 0)
+            item_fail(r, it, rc, "cannot keep the value");
+        return 0;
+    }
+    vault_secret_free(was);
+    vault_error_clear();
+    return seal_plain(r, it, it->plain, existed ? VAULT_APPLY_REPLACED : VAULT_APPLY_CREATED);
+}
+
+static int run_edit(apply_run *r)
+{
+    size_t i, n = vault_config_count(r->cfg);
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < n; i++) {
+        const vault_config_entry *e;
+        apply_item *it;
+        vault_config_entry_at(r->cfg, i, &e);
+        if ((rc = add_item(r, i, e->alias, &it)) == 0)
+            rc = edit_one(r, it, e);
+    }
+    if (rc != 0 || r->failed)
+        return rc;
+    if ((rc = vault_config_render(r->cfg, &r->text, &r->text_len)) != 0)
+        return rc;
+    if (r->text_len == r->orig->len && memcmp(r->text, r->orig->text, r->text_len) == 0) {
+        sodium_memzero(r->text, r->text_len);
+        vault_free_ptr(r->text);
+        r->text = NULL;
+        r->changed = 0; /* nothing to write */
+    } else if (r->changed == 0) {
+        r->changed = 1; /* only the text around the secrets changed */
+    }
     return 0;
 }
 
@@ -697,7 +868,7 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
         rc = VAULT_ERR_NOMEM();
         goto done;
     }
-    rc = opts->op == VAULT_APPLY_SET ? run_set(&r) : run_all(&r);
+    rc = opts->op == VAULT_APPLY_SET ? run_set(&r) : opts->op == VAULT_APPLY_EDIT ? run_edit(&r) : run_all(&r);
     if (rc != 0)
         goto done;
     if (r.failed) {

@@ -28,7 +28,10 @@ typedef enum vault_apply_op {
     VAULT_APPLY_SET = 2,    /**< Replace (or create) one alias with a given value. */
     VAULT_APPLY_ROTATE = 3, /**< Open every sealed value with `from`, seal it again. */
     VAULT_APPLY_REWRAP = 4, /**< Rewrap the native values' recipients. */
-    VAULT_APPLY_CUSTOM = 5  /**< Each value from the `produce` callback. */
+    VAULT_APPLY_CUSTOM = 5, /**< Each value from the `produce` callback. */
+    VAULT_APPLY_EDIT = 6    /**< Replace the file by `text` (an edited vault_config_render_plain()
+                                 view): its "[plain]" values sealed, except those equal to what
+                                 the old value opens to (`from`), which keep their old text. */
 } vault_apply_op;
 
 /** The outcome for one alias. */
@@ -134,11 +137,13 @@ typedef struct vault_apply_options {
     void *ask_payload;
     vault_apply_produce_cb produce; /**< CUSTOM. */
     void *produce_payload;
+    const void *text;             /**< EDIT: the new content (holds plaintexts: wipe it after). */
+    size_t text_len;
 } vault_apply_options;
 
 #define VAULT_APPLY_OPTIONS_INIT \
     { VAULT_APPLY_OPTIONS_VERSION, (vault_apply_op)0, NULL, VAULT_CONFIG_AUTO, 0, NULL, NULL, NULL, \
-      NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL }
+      NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 
 /**
  * Rewrite the secret values of one configuration file as opts says, check
@@ -155,6 +160,15 @@ typedef struct vault_apply_options {
  *         file is untouched.
  */
 VAULT_EXTERN(int) vault_config_apply(vault_apply_result **out, const vault_apply_options *opts);
+
+/**
+ * The decrypted view of a configuration for an editor: the file's bytes
+ * with every sealed value replaced by its plaintext written "[like this]"
+ * (escaped as the file's syntax needs); plain and empty values as they are.
+ * @param out receives the text in guarded memory (vault_secret_free() wipes it).
+ * @return 0; the opener's errors (the message names the alias); VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault_opener *opener);
 
 /** Free a result. NULL-safe. */
 VAULT_EXTERN(void) vault_apply_result_free(vault_apply_result *result);

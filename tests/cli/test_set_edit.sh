@@ -71,6 +71,62 @@ equals "$(openssl_open "$v")" 'prop-value'
 equals "$(ls -A "$TMP" | grep -v -E '^(\.out|\.err|d\.toml|d\.before|d\.now|c\.properties|key\.pem|bare\.toml|pw\..*)$' || true)" ""
 grep -rqF 'prop-value' "$TMP" && fail "a plaintext was left in a file"; ok
 
+# edit: a scripted $EDITOR. The view it gets: 0600, on tmpfs, every secret decrypted as "[...]";
+# unchanged values keep their ciphertext, a changed and an added one are sealed (openssl opens
+# them), and the view is gone afterwards.
+E=$TMP/e.toml
+cp "$SH/fixtures/wso2-home/repository/conf/deployment.toml" "$E"
+chmod 640 "$E"
+run 0 "$CT" seal "$E" "${KS[@]}" "${OAEP[@]}"
+cp "$E" "$TMP/e.before"
+cat > "$TMP/editor.sh" <<'EOS'
+#!/bin/sh
+# records what it was given, then edits: one value changed, one secret added, one setting changed
+printf '%s\n' "$1" > "$EDITOR_LOG"
+stat -c '%a' "$1" >> "$EDITOR_LOG"
+stat -f -c '%T' "$1" >> "$EDITOR_LOG"
+grep -c '^admin_password = "\[admin\]"$' "$1" >> "$EDITOR_LOG"
+sed -i -e 's/^admin_password = "\[admin\]"$/admin_password = "[n3w admin]"/' \
+    -e 's/^hostname = .*/hostname = "edited"/' -e 's/^\[secrets\]$/[secrets]\nadded_secret = "[fresh]"/' "$1"
+EOS
+chmod +x "$TMP/editor.sh"
+export EDITOR_LOG=$TMP/editor.log
+EDITOR=$TMP/editor.sh run 0 "$CT" edit "$E" "${KS[@]}" "${OAEP[@]}"
+contains "$err" "e.toml: 1 secret changed, 1 added"
+view=$(sed -n 1p "$EDITOR_LOG")
+equals "$(sed -n 2p "$EDITOR_LOG")" 600
+equals "$(sed -n 3p "$EDITOR_LOG")" tmpfs
+equals "$(sed -n 4p "$EDITOR_LOG")" 1
+[ ! -e "$view" ] && [ ! -e "$(dirname "$view")" ] || fail "the decrypted view was left: $view"; ok
+equals "$(openssl_open "$(toml_secret "$E" admin_password)")" 'n3w admin'
+equals "$(openssl_open "$(toml_secret "$E" added_secret)")" 'fresh'
+equals "$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["server"]["hostname"])' "$E")" edited
+for a in keystore_password shared_db_password api_token already_sealed; do
+    equals "$(grep "^$a = " "$E")" "$(grep "^$a = " "$TMP/e.before")"
+done
+grep -qF 'n3w admin' "$E" && fail "the new secret is in the file in clear"; ok
+# abort: the editor changes the view, then exits non-zero: nothing written
+cp "$E" "$TMP/e.now"
+printf '#!/bin/sh\nsed -i s/edited/again/ "$1"\nexit 3\n' > "$TMP/abort.sh"; chmod +x "$TMP/abort.sh"
+VISUAL=$TMP/abort.sh run 1 "$CT" edit "$E" "${KS[@]}"
+contains "$err" "the editor exited with status 3"
+cmp -s "$E" "$TMP/e.now" || fail "an aborted edit changed the file"; ok
+# no change: nothing written, the same inode
+ino=$(stat -c %i "$E")
+EDITOR=true run 0 "$CT" edit "$E" "${KS[@]}"
+contains "$err" "no change"
+cmp -s "$E" "$TMP/e.now" || fail "an edit without change changed the file"; ok
+equals "$(stat -c %i "$E")" "$ino"
+# an edit that empties a secret is refused, nothing written
+printf '#!/bin/sh\nsed -i "s/^admin_password = .*/admin_password = \\"\\"/" "$1"\n' > "$TMP/empty.sh"; chmod +x "$TMP/empty.sh"
+EDITOR=$TMP/empty.sh run 1 "$CT" edit "$E" "${KS[@]}"
+contains "$err" "alias \"admin_password\""
+cmp -s "$E" "$TMP/e.now" || fail "a refused edit changed the file"; ok
+# no view left anywhere on tmpfs
+ls -d /dev/shm/cipher-tool-edit.* 2>/dev/null | grep -q . && fail "a view directory was left on /dev/shm"; ok
+run 2 "$CT" edit "$E"
+contains "$err" "missing -k"
+
 # --json (docs/JSON.md): one object on stdout, success and failure alike
 J_CHECK='
 import json, sys
