@@ -493,3 +493,78 @@ Test(config_apply, secret_conf_is_read_back_by_the_locator)
     vault_string_free(ct);
     vault_string_free(conf);
 }
+
+/* The decrypted view, edited: a changed value is sealed again, the others
+ * keep their ciphertext byte for byte; the runtime opens them all. */
+Test(config_apply, edit_the_decrypted_view)
+{
+    vault_keystore *ks = open_ks(shared_path(IDENTITY), &identity_pw);
+    vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
+    vault_apply_options o = VAULT_APPLY_OPTIONS_INIT;
+    vault_apply_result *res = NULL;
+    vault_recipient *r = NULL;
+    vault_sealer *s = native_sealer(ks, &r);
+    vault_opener *op = NULL;
+    vault_config *cfg = NULL;
+    vault_secret *view = NULL;
+    const char *path = sealed_fixture(ks);
+    char *edited, *at, keep[2048];
+    unsigned char *before;
+    size_t len;
+
+    oo.keystore = ks;
+    cr_assert_eq(vault_opener_new(&op, &oo), 0);
+    cr_assert_eq(vault_config_open(&cfg, path, VAULT_CONFIG_AUTO), 0);
+    cr_assert_eq(vault_config_render_plain(&view, cfg, op), 0, "%s", test_errmsg());
+    cr_assert(strstr(vault_secret_str(view), "admin_password = \"[admin]\"\n"));
+    cr_assert(strstr(vault_secret_str(view), "api_token = '[tok-[inner]-end]'\n"));
+    /* api_token's line as sealed now, to compare after the edit */
+    before = slurp(path, &len);
+    at = strstr((char *)before, "api_token = ");
+    cr_assert(at);
+    snprintf(keep, sizeof keep, "%.*s", (int)(strchr(at, '\n') - at), at);
+    free(before);
+    edited = strdup(vault_secret_str(view));
+    at = strstr(edited, "[admin]\"\n");
+    memcpy(at, "[ADMIN]", 7);
+    o.op = VAULT_APPLY_EDIT;
+    o.path = path;
+    o.sealer = s;
+    o.from = op;
+    o.keystore = ks;
+    o.text = edited;
+    o.text_len = strlen(edited);
+    cr_assert_eq(vault_config_apply(&res, &o), 0, "%s", test_errmsg());
+    cr_assert(res->written);
+    cr_assert_eq(entry(res, "admin_password")->status, VAULT_APPLY_REPLACED);
+    cr_assert_eq(entry(res, "api_token")->status, VAULT_APPLY_UNCHANGED);
+    vault_apply_result_free(res);
+    before = slurp(path, &len);
+    cr_assert(strstr((char *)before, keep), "an unchanged value kept its ciphertext");
+    cr_assert_null(strstr((char *)before, "ADMIN"));
+    free(before);
+    {
+        vault_options vo = VAULT_OPTIONS_INIT;
+        vault *v = NULL;
+        vault_secret *got = NULL;
+        vo.config = path;
+        vo.keystore = shared_path(IDENTITY);
+        vo.password = vault_password_fixed;
+        vo.payload = &identity_pw;
+        cr_assert_eq(vault_open(&v, &vo), 0, "%s", test_errmsg());
+        cr_assert_eq(vault_get(v, "admin_password", &got), 0);
+        cr_assert_str_eq(vault_secret_str(got), "ADMIN");
+        vault_secret_free(got);
+        cr_assert_eq(vault_get(v, "api_token", &got), 0);
+        cr_assert_str_eq(vault_secret_str(got), "tok-[inner]-end");
+        vault_secret_free(got);
+        vault_free(v);
+    }
+    free(edited);
+    vault_secret_free(view);
+    vault_config_free(cfg);
+    vault_opener_free(op);
+    vault_sealer_free(s);
+    vault_recipient_free(r);
+    vault_keystore_free(ks);
+}
