@@ -127,6 +127,22 @@ ls -d /dev/shm/cipher-tool-edit.* 2>/dev/null | grep -q . && fail "a view direct
 run 2 "$CT" edit "$E"
 contains "$err" "missing -k"
 
+# -Dconfigure with one value that cannot be sealed after good ones: exit 1, that alias named,
+# deployment.toml byte for byte as it was, no secret-conf.properties written
+cp -r "$SH/fixtures/wso2-home" "$TMP/home"
+chmod -R u+w "$TMP/home"
+H=$TMP/home/repository/conf/deployment.toml
+sed -i "s/^api_token = .*/api_token = \"[$(head -c 300 /dev/zero | tr '\0' t)]\"/" "$H"
+cp "$H" "$TMP/h.before"
+cd "$TMP/home"
+run 1 "$CT" -Dconfigure --password-file "$PW" -Dorg.wso2.CipherTransformation=RSA
+contains "$err" "alias \"api_token\": value of 300 bytes is too long"
+contains "$err" "the file was not changed"
+cd "$TMP"
+cmp -s "$H" "$TMP/h.before" || fail "a failed -Dconfigure changed deployment.toml"; ok
+[ ! -e "$TMP/home/repository/conf/security/secret-conf.properties" ] || fail "a failed -Dconfigure wrote secret-conf.properties"; ok
+rm -rf "$TMP/home"
+
 # --json (docs/JSON.md): one object on stdout, success and failure alike
 J_CHECK='
 import json, sys
