@@ -17,7 +17,8 @@ static const char rotate_usage[] =
     "PKCS#1 v1.5 values are reported as legacy. Each file is replaced atomically\n"
     "after every new value was checked (opened with the new key when it is at\n"
     "hand); when any value does not open with the old key, the file is not\n"
-    "written and every failing alias is named.\n"
+    "written and every failing alias is named. A value the old key does not open\n"
+    "but the new key does, in the new format, is reported as already rotated.\n"
     "\n"
     "the old key:\n"
     "      --from-keystore FILE    keystore holding the key that opens the values now\n"
@@ -32,6 +33,7 @@ static const char rotate_usage[] =
     "                              bytes, hex or base64), with or instead of --from-keystore\n"
     "\n"
     "the new recipients (the options of 'seal'; --to-keystore is -k):\n" CLI_SEALING_OPTIONS_HELP
+    "      --json                  a report on standard output (docs/JSON.md)\n"
     "\n"
     "examples:\n"
     "  cipher-tool rotate deployment.toml --from-keystore old.jks --from-password-file old.pw \\\n"

@@ -139,7 +139,8 @@ static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *
             return 0;
         }
         if ((rc = r->o->ask(&it->plain, vault_config_path(r->cfg), e, r->o->ask_payload)) != 0)
-            return rc; /* the caller stops the run */
+            return vault_err(rc, "%s: alias \"%s\": no value given; the file was not changed",
+                             vault_config_path(r->cfg), e->alias); /* the run stops */
         return seal_plain(r, it, it->plain, VAULT_APPLY_SEALED);
     }
     if ((rc = vault_config_plaintext(r->cfg, it->index, &plain)) != 0) {
