@@ -841,7 +841,7 @@ static void fill_result(vault_apply_result *res, apply_run *r, int rc, int writt
     res->changed = written ? r->changed : 0;
     res->failed = r->failed;
     res->written = written;
-    res->opened = r->verify != NULL;
+    res->opened = r->verify != NULL && rc == 0;
     res->key_locked = r->key_locked;
     res->code = rc;
 }
