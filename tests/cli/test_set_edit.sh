@@ -54,6 +54,57 @@ run_in 1 "$(head -c 300 /dev/zero | tr '\0' a)" "$CT" set "$D" new.db_password "
 contains "$err" "alias \"new.db_password\""
 contains "$err" "could not be sealed; the file was not changed"
 cmp -s "$D" "$TMP/d.now" || fail "a failed set changed the file"; ok
+# on a terminal (a real pty, python3's pty module): the value typed twice without echo
+cat > "$TMP/typist.py" <<'EOS'
+import os, pty, select, sys, time
+first, second = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[3], sys.argv[3:])
+seen = b""
+def wait_for(text):
+    global seen
+    deadline = time.time() + 20
+    while text not in seen:
+        r, _, _ = select.select([fd], [], [], max(0.0, deadline - time.time()))
+        if not r:
+            return False
+        try:
+            d = os.read(fd, 4096)
+        except OSError:
+            d = b""
+        if not d:
+            return False
+        seen += d
+    return True
+for answer in (first, second):
+    if not wait_for(b": "):
+        break
+    seen = seen[seen.index(b": ") + 2:]
+    os.write(fd, answer.encode() + b"\n")
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    seen += d
+_, st = os.waitpid(pid, 0)
+sys.stdout.buffer.write(seen)
+print("\nSTATUS=%d" % os.waitstatus_to_exitcode(st))
+EOS
+cp "$D" "$TMP/d.tty"
+out=$(python3 "$TMP/typist.py" 'typed-twice' 'typed-twice' "$CT" set "$D" tty_alias "${KS[@]}" "${OAEP[@]}" | tr -d '\r')
+contains "$out" "STATUS=0"
+lacks "$out" "typed-twice"
+equals "$(openssl_open "$(toml_secret "$D" tty_alias)")" 'typed-twice'
+cp "$D" "$TMP/d.tty"
+out=$(python3 "$TMP/typist.py" 'one' 'other' "$CT" set "$D" tty_alias "${KS[@]}" "${OAEP[@]}" | tr -d '\r')
+contains "$out" "STATUS=1"
+contains "$out" "differ"
+cmp -s "$D" "$TMP/d.tty" || fail "two different entries changed the file"; ok
+rm -f "$TMP/typist.py" "$TMP/d.tty"
 # usage
 run 2 "$CT" set "$D" "${KS[@]}"
 contains "$err" "expected FILE ALIAS"
