@@ -1,7 +1,9 @@
-/* vault_config_apply(): the config workflows (seal, set, rotate, rewrap) as
- * one loop: every value is produced, the new text is checked (parsed again,
- * each new value opened and compared, or its key ids checked when the key
- * is not at hand) and the file replaced atomically, all or nothing. */
+/* vault_config_apply(): the config workflows (seal, set, rotate, rewrap,
+ * edit) as one loop: every value is produced, the new text is checked
+ * (parsed again, each new value opened and compared, or its key ids checked
+ * when the key is not at hand) and the file replaced atomically, all or
+ * nothing. The file is read and replaced by one pair of functions
+ * (apply_read, apply_replace), where another store could plug in. */
 #include "conf_internal.h"
 #include "keystore_internal.h"
 
@@ -22,14 +24,15 @@ typedef struct apply_item {
 
 typedef struct apply_run {
     const vault_apply_options *o;
-    vault_config *cfg;  /* the file, new values set */
-    vault_config *orig; /* SEAL: the file as read, for its [plain] texts */
+    vault_config *cfg;  /* the file (EDIT: the edited text), new values set */
+    vault_config *orig; /* SEAL: the file read again, for its [plain] texts;
+                           EDIT: the file as it is, for its old values */
     vault_opener *verify;
     apply_item *items;
     size_t n, changed, failed;
     int key_locked;
     int target_format; /* ROTATE: the sealer's format, 0 until known */
-    char *text;        /* SET with CREATE: the new text */
+    char *text;        /* SET with CREATE, EDIT: the new text (wiped) */
     size_t text_len;
 } apply_run;
 
