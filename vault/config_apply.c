@@ -482,10 +482,18 @@ static size_t insert_at(const vault_config *cfg, int *need_table)
     return at < cfg->len ? at + 1 : at;
 }
 
+/* The file's own line end, as its first line ends. */
+static const char *line_end(const char *text, size_t len)
+{
+    const char *nl = memchr(text, '\n', len);
+    return nl && nl > text && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
 /* The file's text (values replaced) with a new line for the alias. */
 static int create_alias(apply_run *r, const char *sealed)
 {
     char key[1024], *cur = NULL, *line = NULL;
+    const char *eol;
     size_t cur_len = 0, at, llen, pre;
     int need_table, rc, toml = r->cfg->type == VAULT_CONFIG_TOML;
 
@@ -497,13 +505,16 @@ static int create_alias(apply_run *r, const char *sealed)
         return rc;
     at = insert_at(r->cfg, &need_table);
     pre = at > 0 && cur[at - 1] != '\n';
-    llen = strlen(key) + strlen(sealed) + 32;
+    eol = line_end(cur, cur_len);
+    llen = strlen(key) + strlen(sealed) + 40;
     if (!(line = vault_malloc(llen)) || !(r->text = vault_malloc(cur_len + llen + 2))) {
         rc = VAULT_ERR_NOMEM();
         goto done;
     }
-    llen = (size_t)snprintf(line, llen, "%s%s%s%s%s%s\n", pre ? "\n" : "", need_table ? "\n[secrets]\n" : "",
-                            key, toml ? " = \"" : "=", sealed, toml ? "\"" : "");
+    llen = (size_t)snprintf(line, llen, "%s%s%s%s%s%s%s%s", pre ? eol : "", need_table ? eol : "",
+                            need_table ? "[secrets]" : "", need_table ? eol : "", key, toml ? " = \"" : "=",
+                            sealed, toml ? "\"" : "");
+    llen += (size_t)snprintf(line + llen, 3, "%s", eol);
     memcpy(r->text, cur, at);
     memcpy(r->text + at, line, llen);
     memcpy(r->text + at + llen, cur + at, cur_len - at);

@@ -114,6 +114,13 @@ printf '[server]\nhostname = "h"\n' > "$TMP/bare.toml"
 run_in 0 'v1' "$CT" set "$TMP/bare.toml" only "${KS[@]}" "${OAEP[@]}"
 equals "$(openssl_open "$(toml_secret "$TMP/bare.toml" only)")" 'v1'
 equals "$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["server"]["hostname"])' "$TMP/bare.toml")" h
+# an empty [secrets] table before another one, and CRLF line ends (kept on the new line)
+printf '[secrets]\r\n\r\n[other]\r\nx = 1\r\n' > "$TMP/crlf.toml"
+run_in 0 'v2' "$CT" set "$TMP/crlf.toml" only "${KS[@]}" "${OAEP[@]}"
+equals "$(openssl_open "$(toml_secret "$TMP/crlf.toml" only)")" 'v2'
+equals "$(python3 -c 'import sys, tomllib; print(tomllib.load(open(sys.argv[1], "rb"))["other"]["x"])' "$TMP/crlf.toml")" 1
+equals "$(grep -c $'\r$' "$TMP/crlf.toml")" "$(wc -l < "$TMP/crlf.toml")"
+rm "$TMP/crlf.toml"
 # properties: added after the last secret
 run_in 0 'prop-value' "$CT" set "$TMP/c.properties" new.alias "${KS[@]}" "${OAEP[@]}"
 v=$(sed -n 's/^new\.alias=//p' "$TMP/c.properties")
