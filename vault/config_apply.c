@@ -104,18 +104,17 @@ static int set_value(apply_run *r, apply_item *it, char *value, vault_apply_stat
     return 0;
 }
 
-static int seal_plain(apply_run *r, apply_item *it, const vault_secret *plain, vault_apply_status status)
+static int seal_bytes(apply_run *r, apply_item *it, const void *data, size_t len, vault_apply_status status)
 {
     char *value = NULL;
     int rc;
-    if (vault_secret_len(plain) == 0) {
+    if (len == 0) {
         vault_err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", vault_config_path(r->cfg),
                   it->pub.alias);
         item_fail(r, it, VAULT_EINVAL, "the secret is empty");
         return 0;
     }
-    rc = vault_sealer_seal(r->o->sealer, it->pub.alias, vault_secret_data(plain), vault_secret_len(plain),
-                           &value);
+    rc = vault_sealer_seal(r->o->sealer, it->pub.alias, data, len, &value);
     if (rc != 0) {
         item_fail(r, it, rc, "cannot seal");
         return 0;
@@ -123,11 +122,25 @@ static int seal_plain(apply_run *r, apply_item *it, const vault_secret *plain, v
     return set_value(r, it, value, status);
 }
 
+static int seal_plain(apply_run *r, apply_item *it, const vault_secret *plain, vault_apply_status status)
+{
+    return seal_bytes(r, it, vault_secret_data(plain), vault_secret_len(plain), status);
+}
+
+/* The [plain] text of a config's item, in its guarded arena (no copy: a
+ * file may hold tens of thousands of secrets). */
+static void arena_text(const vault_config *cfg, const conf_item *item, const unsigned char **data, size_t *len)
+{
+    *data = cfg->plain + item->plain_off;
+    *len = item->plain_len;
+}
+
 /* ---- the producers ---- */
 
 static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *e)
 {
-    vault_secret *plain = NULL;
+    const unsigned char *data;
+    size_t len;
     int rc;
 
     if (e->state == VAULT_VALUE_SEALED) {
@@ -146,13 +159,8 @@ static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *
                              vault_config_path(r->cfg), e->alias); /* the run stops */
         return seal_plain(r, it, it->plain, VAULT_APPLY_SEALED);
     }
-    if ((rc = vault_config_plaintext(r->cfg, it->index, &plain)) != 0) {
-        item_fail(r, it, rc, "cannot read the value");
-        return 0;
-    }
-    rc = seal_plain(r, it, plain, VAULT_APPLY_SEALED);
-    vault_secret_free(plain); /* orig holds it for the check */
-    return rc;
+    arena_text(r->cfg, r->cfg->items[it->index], &data, &len);
+    return seal_bytes(r, it, data, len, VAULT_APPLY_SEALED); /* orig holds it for the check */
 }
 
 /* The format the sealer writes, from one value sealed for the purpose. */
@@ -309,19 +317,28 @@ static int names_recipients(const apply_run *r, const char *value)
     return rc;
 }
 
-static int plaintext_of(const apply_run *r, const apply_item *it, vault_secret **out)
+/* The plaintext a new value must open to: kept with the item, or the
+ * [plain] text of the file read again. */
+static int plaintext_of(const apply_run *r, const apply_item *it, const unsigned char **data, size_t *len)
 {
-    size_t idx;
-    if (it->plain)
-        return vault_secret_new(out, vault_secret_data(it->plain), vault_secret_len(it->plain));
-    if (!r->orig || vault_config_find(r->orig, it->pub.alias, &idx) != 0)
-        return VAULT_ENOTFOUND;
-    return vault_config_plaintext(r->orig, idx, out);
+    const conf_item *item;
+    if (it->plain) {
+        *data = vault_secret_data(it->plain);
+        *len = vault_secret_len(it->plain);
+        return 0;
+    }
+    if (!r->orig || !(item = conf_lookup(r->orig, it->pub.alias, strlen(it->pub.alias))) ||
+        item->info.state != VAULT_VALUE_PLAIN)
+        return vault_err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->pub.alias);
+    arena_text(r->orig, item, data, len);
+    return 0;
 }
 
 static int check_item(apply_run *r, const apply_item *it, const vault_config_entry *e)
 {
-    vault_secret *got = NULL, *want = NULL;
+    vault_secret *got = NULL;
+    const unsigned char *want = NULL;
+    size_t want_len = 0;
     int rc;
 
     if (e->state != VAULT_VALUE_SEALED)
@@ -335,12 +352,10 @@ static int check_item(apply_run *r, const apply_item *it, const vault_config_ent
         vault_error_clear(); /* our key was removed from it */
         return 0;
     }
-    if (rc == 0 && (rc = plaintext_of(r, it, &want)) == 0 &&
-        (vault_secret_len(got) != vault_secret_len(want) ||
-         sodium_memcmp(vault_secret_data(got), vault_secret_data(want), vault_secret_len(got)) != 0))
+    if (rc == 0 && (rc = plaintext_of(r, it, &want, &want_len)) == 0 &&
+        (vault_secret_len(got) != want_len || sodium_memcmp(vault_secret_data(got), want, want_len) != 0))
         rc = VAULT_EAUTH;
     vault_secret_free(got);
-    vault_secret_free(want);
     return rc;
 }
 
