@@ -17,7 +17,6 @@ cd "$build"
 vg tests/api_test_runtime --jobs 1 --filter '!(guarded)/*'
 vg tests/api_test_keystore_api --jobs 1
 vg tests/api_test_pkcs11 --jobs 1
-vg tests/api_test_config_apply --jobs 1
 vg tests/unit_test_runtime_locate --jobs 1
 if grep -l "ERROR SUMMARY: [1-9]" "$logs"/*.log; then
     grep -h -B30 "ERROR SUMMARY: [1-9]" "$logs"/*.log | head -80
