@@ -113,10 +113,11 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
     return 0;
 }
 
-/* A key entry without certificate (a PEM or PKCS#8 key alone): an EC,
- * X25519 or Ed25519 key is named by its public key, so its public half is
- * recipient enough; an RSA key is named by a certificate it lacks. The
- * key is unlocked (asking for its password) to read the public half. */
+/* A key entry without certificate (a PEM or PKCS#8 key alone, or a bare
+ * public key): an EC, X25519 or Ed25519 key is named by its public key, so
+ * its public half is recipient enough; an RSA key is named by a certificate
+ * it lacks. A private key is unlocked (asking for its password) to read the
+ * public half. */
 static int recipient_from_key(vault_recipient **out, const vault_keystore *ks, const char *alias,
                               const char *where)
 {
@@ -127,11 +128,12 @@ static int recipient_from_key(vault_recipient **out, const vault_keystore *ks, c
     int len, rc;
 
     /* Unlocking caches the key in the keystore, behind its own lock. */
-    if ((rc = ks_private_key((vault_keystore *)ks, alias, &key, NULL)) != 0)
+    if ((rc = ks_public_key((vault_keystore *)ks, alias, &key)) != 0)
         return rc;
     if (ec_stanza_type(key) == 0)
-        return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to (only EC, X25519 and "
-                         "Ed25519 keys can be sealed to without one)", where);
+        return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to (the native format names "
+                         "an RSA recipient by its certificate; only EC, X25519 and Ed25519 keys "
+                         "can be sealed to without one)", where);
     if (!(r = vault_calloc(1, sizeof *r)))
         return vault_err(VAULT_ENOMEM, "out of memory");
     /* The public half only: the recipient never holds the private key. */
@@ -206,7 +208,7 @@ int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *k
     if ((rc = find_entry(ks, alias, &e)) != 0)
         return rc;
     snprintf(where, sizeof where, "%s: alias \"%s\"", vault_keystore_path(ks), e->alias);
-    if (e->kind == VAULT_ENTRY_PRIVATE_KEY && e->chain_length == 0)
+    if ((e->kind == VAULT_ENTRY_PRIVATE_KEY && e->chain_length == 0) || e->kind == VAULT_ENTRY_PUBLIC_KEY)
         return recipient_from_key(out, ks, e->alias, where);
     if (e->kind == VAULT_ENTRY_SECRET_KEY || vault_keystore_cert_der(ks, e->alias, 0, &der, &len) != 0)
         return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to", where);

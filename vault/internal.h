@@ -100,6 +100,12 @@ const char *vault_file_kind(unsigned int mode);
  * regular file, else an error naming path (ENOTFOUND, EPERM, EIO). */
 int vault_open_regular(const char *path, int *fd_out, struct stat *st);
 
+/* vault_password_from_file() with VAULT_PASSWORD_FILE_ROOT_SHARED among
+ * flags: a root-owned file that only root can write may be readable by
+ * others. */
+int vault_password_file_read(vault_secret **out, vault_secret **key_out, const char *path,
+                             unsigned int flags);
+
 /* ASCII case-insensitive compare, as Java's alias matching. */
 int vault_strcaseeq(const char *a, const char *b);
 

@@ -298,6 +298,7 @@ static int open_keystore(vault *v, const rt_location *loc, const vault_options *
                                                         : " or keystore.identity.location in "
                                                           "secret-conf.properties");
     ko.type = loc->keystore_type;
+    ko.cert = opts->version >= 2 ? opts->keystore_cert : NULL;
     ko.password = bridge_password;
     ko.payload = &v->bridge;
     rc = vault_keystore_open(&v->ks, loc->keystore, &ko);
@@ -386,11 +387,12 @@ static int check_options(vault **out, const vault_options *opts)
     *out = NULL;
     if (!opts || !opts->config)
         return vault_err(VAULT_EINVAL, "vault_open: options with a config are required");
-    if (opts->version != VAULT_OPTIONS_VERSION)
+    if (opts->version != 1 && opts->version != VAULT_OPTIONS_VERSION)
         return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
     if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT | VAULT_OPEN_REFUSE_PKCS1))
         return vault_err(VAULT_EINVAL, "vault_options: unknown flags 0x%x", opts->flags);
-    if (opts->password_sources && opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
+    if (opts->password_sources && opts->password_sources->version != 1 &&
+        opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
         return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u",
                          opts->password_sources->version);
     return vault_init();

@@ -29,7 +29,8 @@ static int path_join(char **out, const char *dir, const char *rel)
     size_t a = strlen(dir), b = strlen(rel);
 
     *out = NULL;
-    if (rel[0] == '/' || a == 0 || strncmp(rel, "pkcs11:", 7) == 0) /* a token's URI */
+    if (rel[0] == '/' || a == 0 || strncmp(rel, "pkcs11:", 7) == 0 ||
+        strncmp(rel, "tpm2:", 5) == 0) /* a token's or a TPM's URI */
         *out = vault_strdup(rel);
     else if ((*out = vault_malloc(a + b + 2)) != NULL)
         snprintf(*out, a + b + 2, "%s%s%s", dir, dir[a - 1] == '/' ? "" : "/", rel);
@@ -342,7 +343,7 @@ int vault_locate(vault_location **out, const vault_options *opts)
     if (!out || !opts || !opts->config)
         return vault_err(VAULT_EINVAL, "vault_locate: invalid argument");
     *out = NULL;
-    if (opts->version != VAULT_OPTIONS_VERSION)
+    if (opts->version != 1 && opts->version != VAULT_OPTIONS_VERSION)
         return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
     b = vault_calloc(1, sizeof *b);
     if (!b)

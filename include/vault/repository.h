@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: secret repositories. Sealed values served from an etcd 3.4
  * cluster (docs/FLEET.md): published by the operator, fetched and opened
  * locally by vault_open() when the configuration has a [secret_repository]
@@ -18,6 +19,7 @@ extern "C" {
 struct vault;
 struct vault_options;
 
+/** The version of vault_repository_options this header describes. */
 #define VAULT_REPOSITORY_OPTIONS_VERSION 1
 
 /** Where an etcd repository is and how to reach it. */
@@ -33,6 +35,7 @@ typedef struct vault_repository_options {
     const char *password_file; /**< Its password: first line of a 0600 file. Required with user. */
 } vault_repository_options;
 
+/** Initializer of a vault_repository_options: this version, every other field its default. */
 #define VAULT_REPOSITORY_OPTIONS_INIT \
     { VAULT_REPOSITORY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
 
@@ -41,7 +44,8 @@ typedef struct vault_repository_values vault_repository_values;
 
 /**
  * Fetch every value under the prefix in one request.
- * @param out receives the values; free with vault_repository_values_free().
+ * @param out  receives the values; free with vault_repository_values_free().
+ * @param opts the endpoints, prefix, TLS and authentication.
  * @return 0; VAULT_EIO when no endpoint answers (the message names each
  *         endpoint and its error); VAULT_EFORMAT for an answer that is not
  *         etcd's; VAULT_EINVAL, VAULT_ENOMEM.
@@ -49,9 +53,11 @@ typedef struct vault_repository_values vault_repository_values;
 VAULT_EXTERN(int) vault_repository_fetch(vault_repository_values **out,
                                          const vault_repository_options *opts);
 
-/** Number of values; alias and sealed text of value i (owned by values). */
+/** Number of values. */
 VAULT_EXTERN(size_t) vault_repository_values_count(const vault_repository_values *vals);
+/** Alias of value i, owned by vals. */
 VAULT_EXTERN(const char *) vault_repository_values_alias(const vault_repository_values *vals, size_t i);
+/** Sealed text of value i, owned by vals. */
 VAULT_EXTERN(const char *) vault_repository_values_value(const vault_repository_values *vals, size_t i);
 /** The etcd revision the values were read at. */
 VAULT_EXTERN(int64_t) vault_repository_values_revision(const vault_repository_values *vals);
@@ -69,9 +75,13 @@ enum {
  * Write sealed values under the prefix in one etcd transaction: all or
  * nothing. Plain ("[...]") or empty values are refused before anything is
  * sent.
- * @param aliases, values n aliases and their sealed texts.
+ * @param opts    the endpoints, prefix, TLS and authentication.
+ * @param aliases n aliases.
+ * @param values  their n sealed texts.
+ * @param n       the number of values.
  * @param if_revision when >= 0, write only if no key under the prefix was
  *        modified after this revision; -1 for no condition.
+ * @param flags VAULT_PUBLISH_* flags.
  * @param revision_out optional; receives the revision of the write.
  * @return 0; VAULT_EFORMAT for a value that is not sealed (naming the
  *         alias); VAULT_ERROR when the if_revision comparison failed
@@ -92,6 +102,7 @@ struct vault_config;
  * neither read nor written.
  * @param out receives the config, or NULL when cfg names no repository;
  *        free with vault_config_free().
+ * @param cfg the deployment.toml read with vault_config_open().
  * @return 0; VAULT_EFORMAT for an unsupported or incomplete
  *         [secret_repository]; the errors of vault_repository_fetch().
  */
