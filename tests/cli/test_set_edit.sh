@@ -201,7 +201,8 @@ cmp -s "$H" "$TMP/h.before" || fail "a failed -Dconfigure changed deployment.tom
 [ ! -e "$TMP/home/repository/conf/security/secret-conf.properties" ] || fail "a failed -Dconfigure wrote secret-conf.properties"; ok
 rm -rf "$TMP/home"
 
-# --json (docs/JSON.md): one object on stdout, success and failure alike
+# --json (docs/JSON.md, docs/json-schema.json when python3-jsonschema is there): one object on
+# stdout, success and failure alike
 J_CHECK='
 import json, sys
 o = json.load(sys.stdin)
@@ -216,6 +217,13 @@ for f in o["files"]:
     for e in f["entries"]:
         assert set(e) == {"alias", "status", "legacy", "error"}, e
         assert (e["status"] == "failed") == (e["error"] is not None), e
+try:
+    import jsonschema
+except ImportError:
+    jsonschema = None
+if jsonschema:
+    schema = json.load(open(sys.argv[4]))
+    jsonschema.Draft202012Validator(schema).validate(o)
 statuses = [e["status"] for f in o["files"] for e in f["entries"]]
 assert want_status in statuses, statuses
 if want_ok:
@@ -226,7 +234,7 @@ else:
     assert o["error"]["message"], o
 print("ok")
 '
-jcheck() { equals "$(printf '%s' "$out" | python3 -c "$J_CHECK" "$@")" ok; }
+jcheck() { equals "$(printf '%s' "$out" | python3 -c "$J_CHECK" "$@" "$VAULT_SOURCE/docs/json-schema.json")" ok; }
 run_in 0 'j1' "$CT" set "$D" json_alias "${KS[@]}" --json
 jcheck set created ok
 equals "$(printf '%s' "$out" | python3 -c 'import json,sys; o=json.load(sys.stdin); f=o["files"][0]; print(f["written"], f["opened"], o["key_ids"][0]["type"])')" "True True cert-sha256"
