@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: the config workflows. Rewrite the secret values of a
  * configuration file (seal its plain values, set one alias, rotate every
  * value to a new key, rewrap recipients), check the new text, and replace
@@ -58,8 +59,8 @@ enum {
 
 /** One alias of the result. Strings are owned by the result. */
 typedef struct vault_apply_entry {
-    const char *alias;
-    vault_apply_status status;
+    const char *alias;          /**< The secret's alias. */
+    vault_apply_status status;  /**< What was done to it. */
     unsigned int flags;  /**< VAULT_APPLY_WAS_* */
     int code;            /**< FAILED: a VAULT_E* code, else 0. */
     const char *message; /**< FAILED: why (names the file and alias, never a secret), else NULL. */
@@ -67,9 +68,9 @@ typedef struct vault_apply_entry {
 
 /** What a run did. */
 typedef struct vault_apply_result {
-    const char *path;
+    const char *path;           /**< The file, as given. */
     size_t count;               /**< Entries, in file order (a created alias last). */
-    const vault_apply_entry *entries;
+    const vault_apply_entry *entries; /**< count entries. */
     size_t changed;             /**< Values written anew. */
     size_t failed;              /**< Entries with VAULT_APPLY_FAILED. */
     int written;                /**< The file was replaced. */
@@ -83,9 +84,12 @@ typedef struct vault_apply_result {
 
 /**
  * The plaintext of an empty value (SEAL), e.g. typed on a terminal by the
- * caller. @param out receives it in guarded memory (vault_secret_new()).
- * @return 0; any non-zero return stops the run (nothing written) and is
- *         returned by vault_config_apply().
+ * caller; the run stops (nothing written) when it fails.
+ * @param out     receives it in guarded memory (vault_secret_new()).
+ * @param path    the configuration file.
+ * @param entry   the empty secret.
+ * @param payload vault_apply_options.ask_payload.
+ * @return 0, or a VAULT_E* code that vault_config_apply() returns.
  */
 typedef int (*vault_apply_ask_cb)(vault_secret **out, const char *path, const vault_config_entry *entry,
                                   void *payload);
@@ -98,6 +102,8 @@ typedef int (*vault_apply_ask_cb)(vault_secret **out, const char *path, const va
  * @param plaintext optional: the plaintext of the new value (guarded memory,
  *                  given to the library), to open and compare it.
  * @param status    the status to report when *out is set.
+ * @param entry     the secret as it is now.
+ * @param payload   vault_apply_options.produce_payload.
  * @return 0, or a VAULT_E* code: the entry fails with the last error's text.
  */
 typedef int (*vault_apply_produce_cb)(char **out, vault_secret **plaintext, vault_apply_status *status,
@@ -109,12 +115,13 @@ enum {
     VAULT_APPLY_DRY_RUN = 2u  /**< Do everything but replace the file. */
 };
 
+/** The version of vault_apply_options this header describes. */
 #define VAULT_APPLY_OPTIONS_VERSION 1
 
 /** What vault_config_apply() does. Handles are borrowed. */
 typedef struct vault_apply_options {
     unsigned int version;         /**< VAULT_APPLY_OPTIONS_VERSION */
-    vault_apply_op op;
+    vault_apply_op op;            /**< What to do. */
     const char *path;             /**< The configuration file. */
     vault_config_type type;       /**< VAULT_CONFIG_AUTO: from the name. */
     unsigned int flags;           /**< VAULT_APPLY_CREATE, VAULT_APPLY_DRY_RUN */
@@ -126,21 +133,21 @@ typedef struct vault_apply_options {
      * a certificate entry, or a key that cannot be unlocked: the new values
      * are checked for form and, when recipients are given, key ids. */
     vault_keystore *keystore;
-    const char *key_alias;
-    const vault_secret *symmetric_key;
-    /** The recipients every new native value must name (may be NULL). */
-    const vault_recipient *const *recipients;
-    size_t recipient_count;
+    const char *key_alias;        /**< The key entry of keystore; NULL: the only one. */
+    const vault_secret *symmetric_key; /**< Opens new WSO2 symmetric values. */
+    const vault_recipient *const *recipients; /**< Every new native value must name these (may be NULL). */
+    size_t recipient_count;       /**< Number of recipients. */
     const char *alias;            /**< SET: the alias. */
     const vault_secret *value;    /**< SET: its new value (not empty). */
     vault_apply_ask_cb ask;       /**< SEAL: empty values; NULL: they fail. */
-    void *ask_payload;
+    void *ask_payload;            /**< Passed to ask. */
     vault_apply_produce_cb produce; /**< CUSTOM. */
-    void *produce_payload;
+    void *produce_payload;        /**< Passed to produce. */
     const void *text;             /**< EDIT: the new content (holds plaintexts: wipe it after). */
-    size_t text_len;
+    size_t text_len;              /**< EDIT: its length. */
 } vault_apply_options;
 
+/** Initialiser of vault_apply_options: this version, everything else unset. */
 #define VAULT_APPLY_OPTIONS_INIT \
     { VAULT_APPLY_OPTIONS_VERSION, (vault_apply_op)0, NULL, VAULT_CONFIG_AUTO, 0, NULL, NULL, NULL, \
       NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
@@ -151,6 +158,7 @@ typedef struct vault_apply_options {
  * @param out receives the result (also on failure, when it could be made):
  *            every alias with its status, the failing ones with their
  *            reason. Free with vault_apply_result_free().
+ * @param opts what to do (version VAULT_APPLY_OPTIONS_VERSION).
  * @return 0; VAULT_EINVAL (bad options, an empty SET value, an alias SET
  *         cannot create); VAULT_ENOTFOUND (no such file; SET: no such alias
  *         without VAULT_APPLY_CREATE); VAULT_EFORMAT (the file does not
@@ -165,15 +173,24 @@ VAULT_EXTERN(int) vault_config_apply(vault_apply_result **out, const vault_apply
  * The decrypted view of a configuration for an editor: the file's bytes
  * with every sealed value replaced by its plaintext written "[like this]"
  * (escaped as the file's syntax needs); plain and empty values as they are.
- * @param out receives the text in guarded memory (vault_secret_free() wipes it).
+ * @param out    receives the text in guarded memory (vault_secret_free() wipes it).
+ * @param cfg    the configuration, as read.
+ * @param opener opens its sealed values.
  * @return 0; the opener's errors (the message names the alias); VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault_opener *opener);
 
-/** Free a result. NULL-safe. */
+/**
+ * Free a result. NULL-safe.
+ * @param result from vault_config_apply().
+ */
 VAULT_EXTERN(void) vault_apply_result_free(vault_apply_result *result);
 
-/** Static name of a status: "sealed", "already-sealed", ... */
+/**
+ * Static name of a status: "sealed", "already-sealed", ... (docs/JSON.md).
+ * @param status a status.
+ * @return the name, "unknown" for a value out of range.
+ */
 VAULT_EXTERN(const char *) vault_apply_status_name(vault_apply_status status);
 
 #ifdef __cplusplus

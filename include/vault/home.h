@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: the WSO2 product home. Where its files are, and
  * secret-conf.properties, the file that tells the WSO2 runtime how to open
  * the values of cipher-text.properties.
@@ -26,10 +27,12 @@ typedef enum vault_home_file {
  * The path of one file of a product home.
  * @param out  receives HOME/relative-path (free with vault_string_free()).
  * @param home the product home; NULL for the path relative to it.
+ * @param file which file.
  * @return 0, VAULT_EINVAL (unknown file), VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_home_path(char **out, const char *home, vault_home_file file);
 
+/** The version of vault_secret_conf this header describes. */
 #define VAULT_SECRET_CONF_VERSION 1
 
 /** What secret-conf.properties records. Strings are borrowed. */
@@ -46,12 +49,14 @@ typedef struct vault_secret_conf {
     int symmetric;             /**< AES-GCM with a secret key entry. */
 } vault_secret_conf;
 
+/** Initialiser of vault_secret_conf: this version, everything else unset. */
 #define VAULT_SECRET_CONF_INIT { VAULT_SECRET_CONF_VERSION, NULL, NULL, NULL, NULL, NULL, 0 }
 
 /**
  * Write HOME/repository/conf/security/secret-conf.properties as the WSO2
  * runtime reads it (Java properties escaping), atomically
  * (vault_file_replace(), mode 0644 for a new file).
+ * @param conf what to record (version VAULT_SECRET_CONF_VERSION).
  * @return 0; VAULT_EINVAL (bad options); VAULT_ENOTFOUND (the keystore
  *         does not exist); errors of vault_file_replace().
  */
