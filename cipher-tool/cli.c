@@ -286,6 +286,7 @@ static int store_password(cli_keystore *k, vault_secret **out, const char *path)
         src.fd = k->password_fd;
         src.file = k->password_file;
         src.env = k->password_env;
+        src.home = k->home;
         /* systemd's LoadCredential=: as a service reads it, through the library. */
         src.use_credentials_env = 1;
         if (k->container_secret && k->password_file) {

@@ -47,6 +47,7 @@ typedef struct cli_keystore {
     const vault_secret *given;    /* a store password already at hand (-Dpassword=) */
     const char *crl;              /* truststore: --crl FILE, added to its CRLs */
     const char *key_cert;         /* --key-cert FILE: the certificate of a token or TPM key */
+    const char *home;             /* a product home: its root password files are a source */
     int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */
     int container_secret;         /* --container-secret: password_file may be root's, 0444/0644 */
     vault_password_provider *provider; /* the sources above, resolved once */

@@ -78,6 +78,8 @@ int cli_apply_file(cli_apply *a, const vault_apply_options *o, vault_apply_resul
     int rc = vault_config_apply(&res, o);
 
     *out = res;
+    for (i = 0; res && i < res->warning_count; i++)
+        cli_warning("%s", res->warnings[i]);
     if (rc == 0) {
         if (a->json && res)
             json_file(a, res, 0);

@@ -11,7 +11,8 @@
  * Open the vault of config (a deployment.toml, a cipher-text.properties or a
  * product home) with the keystore options of k: -k overrides the keystore
  * the config names; the store password comes from --password-fd,
- * --password-file, --password-env, else the terminal; the key password from
+ * --password-file, --password-env; without them from the product home's root
+ * password files, then $CREDENTIALS_DIRECTORY, else the terminal; the key password from
  * --key-password-file/--key-password-fd or a password file's second line.
  * Messages are printed; returns EXIT_OK or EXIT_FAIL.
  */

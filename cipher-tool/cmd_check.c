@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char check_usage[] =
     "usage: cipher-tool check FILE|HOME... [-k KEYSTORE [options]] [--no-pkcs1] [--json]\n"
@@ -18,14 +19,16 @@ static const char check_usage[] =
     "options:\n" CLI_KEYSTORE_OPTIONS_HELP
     "      --no-pkcs1              an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
     "                              only holders that name \"RSA\" are known to be)\n"
-    "      --cert FILE             also fail when a native value is not sealed for this\n"
-    "                              certificate (PEM or DER; repeatable)\n"
+    "      --cert FILE             also fail when a value is not sealed for this certificate\n"
+    "                              (PEM or DER; repeatable): a native value must name it, a\n"
+    "                              raw WSO2 block have its key's size, a holder its thumbprint\n"
     "      --type TYPE             read each FILE as toml, properties or xml, whatever\n"
     "                              its name (by default from *.toml, *.properties, *.xml)\n"
     "      --json                  machine-readable report (docs/JSON.md)\n"
     "\n"
     "A directory is a product home: its repository/conf/deployment.toml, else its\n"
-    "repository/conf/security/cipher-text.properties, as render and exec read it.\n"    "In an XML file each element marked svns:secretAlias must hold WSO2's\n"
+    "repository/conf/security/cipher-text.properties, as render and exec read it.\n"
+    "In an XML file each element marked svns:secretAlias must hold WSO2's\n"
     "placeholder \"password\" (its secret is in cipher-text.properties); one that\n"
     "still holds another value is a plain text secret.\n"
     "\n"
@@ -33,6 +36,9 @@ static const char check_usage[] =
     "a wrong key or a damaged value opens to other bytes instead of failing (there\n"
     "is no padding oracle, SECURITY.md), so only --no-pkcs1 makes check strict.\n"
     "In CI, run check without -k: a CI job should not hold the production key.\n"
+    "A FILE may be a product home (its deployment.toml or cipher-text.properties);\n"
+    "there, with -k and no password option, the keystore password comes from the\n"
+    "home's root password files or $CREDENTIALS_DIRECTORY, as the server reads it.\n"
     "\n"
     "example:\n"
     "  cipher-tool check repository/conf/deployment.toml\n";
@@ -58,8 +64,8 @@ typedef struct report {
     int type;                         /* --type, else VAULT_CONFIG_AUTO */
     json_t *problems;
     size_t count;
-    const char *certs[CLI_MAX_CERTS]; /* --cert: every native value must name these */
-    char *cert_ids[CLI_MAX_CERTS];    /* their key ids, malloc'ed */
+    const char *certs[CLI_MAX_CERTS]; /* --cert: every value must be sealed for these */
+    vault_recipient *cert_rcpts[CLI_MAX_CERTS];
     size_t cert_count;
 } report;
 
@@ -81,10 +87,8 @@ static int add_cert(report *r, const char *path)
         cli_fail(VAULT_ERROR, NULL);
         goto done;
     }
-    if (!(r->cert_ids[r->cert_count] = strdup(vault_recipient_key_id(rcpt)))) {
-        cli_fail(VAULT_ENOMEM, "out of memory");
-        goto done;
-    }
+    r->cert_rcpts[r->cert_count] = rcpt;
+    rcpt = NULL;
     r->certs[r->cert_count++] = path;
     rc = EXIT_OK;
 done:
@@ -94,19 +98,13 @@ done:
     return rc;
 }
 
-/* The first --cert a native value is not sealed for, or NULL. */
+/* The first --cert a value is not sealed for, or NULL. */
 static const char *missing_cert(const report *r, const vault_value_info *info)
 {
-    size_t i, j;
-    if (info->format != VAULT_FORMAT_NATIVE)
-        return NULL;
-    for (i = 0; i < r->cert_count; i++) {
-        for (j = 0; j < info->recipient_count && info->key_ids; j++)
-            if (strcmp(info->key_ids[j], r->cert_ids[i]) == 0)
-                break;
-        if (!info->key_ids || j == info->recipient_count)
+    size_t i;
+    for (i = 0; i < r->cert_count; i++)
+        if (vault_recipient_fits(r->cert_rcpts[i], info) != 0)
             return r->certs[i];
-    }
     return NULL;
 }
 
@@ -287,9 +285,29 @@ static int is_xml_name(const char *path)
     return n > 4 && strcmp(path + n - 4, ".xml") == 0;
 }
 
+/* The WSO2 runtime's rule for path, when a secret-conf.properties governs it. */
+static int locate_rules(const char *path, vault_location **out)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+
+    *out = NULL;
+    o.config = path;
+    o.flags = VAULT_OPEN_WSO2_RULES;
+    if (vault_locate(out, &o) != 0) {
+        vault_error_clear(); /* no location, no rule: the other checks still run */
+        return -1;
+    }
+    if (!(*out)->wso2_rules) {
+        vault_location_free(*out);
+        *out = NULL;
+    }
+    return 0;
+}
+
 static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, report *r)
 {
     const char *path;
+    vault_location *where = NULL;
     vault_config *cfg = NULL, *repo = NULL;
     const vault_config *secrets;
     char *file = NULL;
@@ -306,6 +324,8 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
         return 0;
     }
     path = file; /* a home's file is named in what follows */
+    for (i = 0; !r->json && vault_config_warning(cfg, i); i++)
+        cli_warning("%s", vault_config_warning(cfg, i));
     /* With a [secret_repository] the secrets are the repository's. */
     if (vault_repository_config(&repo, cfg) != 0) {
         const vault_error *e = vault_error_last();
@@ -315,6 +335,9 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
         return 0;
     }
     secrets = repo ? repo : cfg;
+    /* In a WSO2 home, what its runtime opens: one algorithm (or mode). */
+    if (!repo && locate_rules(path, &where) != 0)
+        where = NULL;
     for (i = 0; i < vault_config_count(secrets); i++) {
         const vault_config_entry *e;
         vault_secret *plain = NULL;
@@ -335,10 +358,16 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
                     missing_cert(r, info));
         } else if (!opener && no_pkcs1 && says_pkcs1(e->value))
             problem(r, path, e->line, e->alias, "pkcs1", "RSA PKCS#1 v1.5 value (--no-pkcs1)", NULL);
+        else if (where && vault_location_accepts(where, e->value, NULL) != 0)
+            problem(r, path, e->line, e->alias, "wso2-runtime", "not opened by the WSO2 runtime",
+                    vault_error_last()->message);
         else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, &flags) != 0) {
             const vault_error *err = vault_error_last();
             problem(r, path, e->line, e->alias, "does-not-open", "does not open",
                     err->message[0] ? err->message : NULL);
+        } else if (opener && where && vault_location_accepts(where, e->value, &flags) != 0) {
+            problem(r, path, e->line, e->alias, "wso2-runtime", "not opened by the WSO2 runtime",
+                    vault_error_last()->message);
         } else if (opener && (flags & VAULT_OPENED_LEGACY)) {
             /* Said of every PKCS#1 v1.5 value alike, whatever it opened to. */
             cli_warning("%s: line %u: alias \"%s\": opened as RSA PKCS#1 v1.5, with which a wrong "
@@ -356,6 +385,7 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
                     repo ? "reference to an alias missing from the secret repository"
                          : "reference to a missing alias", NULL);
     }
+    vault_location_free(where);
     vault_config_free(repo);
     vault_config_free(cfg);
     free(file);
@@ -375,6 +405,7 @@ int cmd_check(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     cli_keystore k;
+    vault_location *home_loc = NULL;
     vault_keystore *ks = NULL;
     vault_opener *opener = NULL;
     unsigned int open_flags = 0;
@@ -422,6 +453,14 @@ int cmd_check(int argc, char **argv)
         rc = cli_usage_error("check", "expected one or more FILEs");
         goto done;
     }
+    /* A product home's root password files, as render and exec read them. */
+    if (k.path && !k.password_file && k.password_fd < 0 && !k.password_env) {
+        vault_options lo = VAULT_OPTIONS_INIT;
+        lo.config = argv[optind];
+        if (vault_locate(&home_loc, &lo) == 0)
+            k.home = home_loc->home;
+        vault_error_clear();
+    }
     if (k.path) {
         vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
         if (cli_open_keystore(&ks, &k) != 0) {
@@ -461,11 +500,12 @@ done:
     if (r.json && rc != EXIT_OK)
         rc = cli_json_failure("check", rc);
     for (c = 0; c < r.cert_count; c++)
-        free(r.cert_ids[c]);
+        vault_recipient_free(r.cert_rcpts[c]);
     json_decref(r.problems);
     vault_opener_free(opener);
     vault_keystore_free(ks);
     cli_keystore_clear(&k);
+    vault_location_free(home_loc);
     return rc;
 }
 
@@ -535,6 +575,7 @@ int cmd_list(int argc, char **argv)
         vault_config *cfg = NULL, *repo = NULL;
         json_t *arr = json_array();
         char *file = NULL;
+        vault_location *where = NULL;
         size_t j;
         int orc = cli_config_open(&cfg, &file, argv[i], type);
         if (orc != 0 || vault_repository_config(&repo, cfg) != 0) {
@@ -551,6 +592,8 @@ int cmd_list(int argc, char **argv)
         if (repo) { /* the secrets are the repository's */
             vault_config_free(cfg);
             cfg = repo;
+        } else if (!json) {
+            (void)locate_rules(file, &where);
         }
         if (!json)
             printf("%s:\n", file);
@@ -564,8 +607,14 @@ int cmd_list(int argc, char **argv)
                 json_array_append_new(arr, entry_json(e, info));
             else
                 entry_text(e, info);
+            if (where && info && vault_location_accepts(where, e->value, NULL) != 0) {
+                printf("%-40s ^ not opened by the WSO2 runtime of this home (secret-conf.properties)\n", "");
+                vault_error_clear();
+            }
             vault_value_info_free(info);
         }
+        vault_location_free(where);
+        where = NULL;
         json_array_append_new(files, json_pack("{s:s, s:o}", "file", file, "secrets", arr));
         vault_config_free(cfg);
         free(file);

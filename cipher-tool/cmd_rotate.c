@@ -20,6 +20,15 @@ static const char rotate_usage[] =
     "written and every failing alias is named. A value the old key does not open\n"
     "but the new key does, in the new format, is reported as already rotated.\n"
     "\n"
+    "An RSA PKCS#1 v1.5 value without a thumbprint (raw WSO2 values) opens with\n"
+    "any key of its size, a wrong one giving other bytes; it is sealed again only\n"
+    "when another value of the run (native, OAEP, a holder naming the key's\n"
+    "certificate) proves the old key (SECURITY.md).\n"
+    "      --accept-unproven-pkcs1 seal such values again without that proof when the\n"
+    "                              old keystore and alias are the ones the file's server\n"
+    "                              is configured with (deployment.toml, secret-conf.properties\n"
+    "                              beside cipher-text.properties, carbon.xml)\n"
+    "\n"
     "the old key:\n"
     "      --from-keystore FILE    keystore holding the key that opens the values now\n"
     "      --from-alias ALIAS      its key entry (default: as the values name it, else\n"
@@ -50,8 +59,12 @@ enum {
     OPT_FROM_PASSWORD_ENV,
     OPT_FROM_KEY_PASSWORD_FILE,
     OPT_FROM_KEY_PASSWORD_FD,
-    OPT_FROM_SYMMETRIC_KEY_FILE
+    OPT_FROM_SYMMETRIC_KEY_FILE,
+    OPT_ACCEPT_UNPROVEN_PKCS1
 };
+
+/* --accept-unproven-pkcs1; -Drotate never sets it. */
+static int accept_unproven;
 
 /* The --from-* options are the keystore options of the old keystore. */
 static int from_option(cli_keystore *from, int opt, const char *arg)
@@ -117,14 +130,28 @@ int cli_rotate_file(cli_apply *a, cli_sealing *s, const char *path, vault_opener
 {
     vault_apply_options o = VAULT_APPLY_OPTIONS_INIT;
     vault_apply_result *res = NULL;
+    size_t i, unproven = 0, accepted = 0;
     int rc;
 
     o.op = VAULT_APPLY_ROTATE;
     o.path = path;
     o.sealer = sealer;
     o.from = old;
+    o.flags = accept_unproven ? VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1 : 0;
     cli_sealing_apply_options(s, &o);
     rc = cli_apply_file(a, &o, &res);
+    for (i = 0; res && i < res->count; i++) {
+        unproven += (res->entries[i].flags & VAULT_APPLY_UNPROVEN) != 0;
+        accepted += (res->entries[i].flags & VAULT_APPLY_UNPROVEN_ACCEPTED) != 0;
+    }
+    if (unproven)
+        cli_hint(accept_unproven ? "with --accept-unproven-pkcs1 the old key must be the one the "
+                                   "server is configured with"
+                                 : "if the old key is the one the server is configured with, "
+                                   "'cipher-tool rotate --accept-unproven-pkcs1' seals them again");
+    if (rc == EXIT_OK && accepted)
+        cli_warning("%s: %zu PKCS#1 v1.5 value%s sealed again without proof of the old key "
+                    "(--accept-unproven-pkcs1)", path, accepted, accepted == 1 ? "" : "s");
     if (rc == EXIT_OK)
         rc = report(res, format);
     vault_apply_result_free(res);
@@ -146,6 +173,7 @@ static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes,
         {"from-key-password-file", required_argument, NULL, OPT_FROM_KEY_PASSWORD_FILE},
         {"from-key-password-fd", required_argument, NULL, OPT_FROM_KEY_PASSWORD_FD},
         {"from-symmetric-key-file", required_argument, NULL, OPT_FROM_SYMMETRIC_KEY_FILE},
+        {"accept-unproven-pkcs1", no_argument, NULL, OPT_ACCEPT_UNPROVEN_PKCS1},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -161,6 +189,10 @@ static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes,
         }
         if (opt == OPT_JSON) {
             *json = 1;
+            continue;
+        }
+        if (opt == OPT_ACCEPT_UNPROVEN_PKCS1) {
+            accept_unproven = 1;
             continue;
         }
         if (handled == 0)

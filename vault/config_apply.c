@@ -19,6 +19,7 @@ typedef struct apply_item {
     vault_apply_entry pub;
     size_t index;        /* in the config */
     vault_secret *plain; /* plaintext of the new value; NULL: the [plain] text of orig */
+    unsigned int opened; /* ROTATE: VAULT_OPENED_* of the old value */
     int changed;
 } apply_item;
 
@@ -226,6 +227,7 @@ static int produce_rotate(apply_run *r, apply_item *it, const vault_config_entry
     }
     if (flags & VAULT_OPENED_LEGACY)
         it->pub.flags |= VAULT_APPLY_WAS_LEGACY;
+    it->opened = flags;
     return seal_plain(r, it, it->plain, VAULT_APPLY_ROTATED);
 }
 
@@ -818,6 +820,38 @@ static int run_edit(apply_run *r)
     return 0;
 }
 
+/* After every value was opened: a PKCS#1 v1.5 value that names no key is
+ * sealed again only when another value of the run proved the old key, or,
+ * when the caller accepts it, the old key is the one the server uses. */
+static void rotate_proof(apply_run *r)
+{
+    char why[1024] = "";
+    int configured = -1;
+    size_t i;
+
+    for (i = 0; i < r->n; i++) {
+        apply_item *it = &r->items[i];
+        if (it->pub.status != VAULT_APPLY_ROTATED ||
+            vault_opener_reseal_check(r->o->from, it->opened, r->o->path, it->pub.alias) == 0)
+            continue;
+        if (r->o->flags & VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1) {
+            if (configured < 0) {
+                configured = vault_opener_key_is_configured(r->o->from, r->o->path) == 0;
+                snprintf(why, sizeof why, "%s", vault_error_last() ? vault_error_last()->message : "");
+            }
+            if (configured > 0) {
+                it->pub.flags |= VAULT_APPLY_UNPROVEN_ACCEPTED;
+                continue;
+            }
+            vault_err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
+                      r->o->path, it->pub.alias, why);
+        }
+        it->pub.flags |= VAULT_APPLY_UNPROVEN;
+        item_fail(r, it, VAULT_EKEY, "RSA PKCS#1 v1.5 value naming no key");
+    }
+    vault_error_clear();
+}
+
 static int run_all(apply_run *r)
 {
     size_t i, n = vault_config_count(r->cfg);
@@ -844,6 +878,8 @@ static int run_all(apply_run *r)
             break;
         }
     }
+    if (rc == 0 && r->o->op == VAULT_APPLY_ROTATE)
+        rotate_proof(r);
     return rc;
 }
 
@@ -867,6 +903,19 @@ static void fill_result(vault_apply_result *res, apply_run *r, int rc, int writt
         res->count = r->n;
     }
     res->entries = entries;
+    if (r->cfg) {
+        size_t n = 0;
+        char **w;
+        const vault_config *file = r->o->op == VAULT_APPLY_EDIT && r->orig ? r->orig : r->cfg;
+        while (vault_config_warning(file, n))
+            n++;
+        if (n && (w = vault_calloc(n, sizeof *w)) != NULL) {
+            for (i = 0; i < n; i++)
+                w[i] = vault_strdup(vault_config_warning(file, i));
+            res->warnings = (const char *const *)w;
+            res->warning_count = n;
+        }
+    }
     res->changed = written ? r->changed : 0;
     res->failed = r->failed;
     res->written = written;
@@ -950,6 +999,9 @@ void vault_apply_result_free(vault_apply_result *result)
         vault_free_ptr((char *)result->entries[i].message);
     }
     vault_free_ptr((void *)result->entries);
+    for (i = 0; i < result->warning_count; i++)
+        vault_free_ptr((char *)result->warnings[i]);
+    vault_free_ptr((void *)result->warnings);
     vault_free_ptr((char *)result->path);
     vault_free_ptr((char *)result->message);
     vault_free_ptr(result);

@@ -142,6 +142,7 @@ static int decrypt_legacy_block(ks_entry *e, BIO *bio, const vault_secret *passw
         goto done;
     }
     full = len;
+    vault_need_algorithms(EVP_CIPHER_get_nid(cipher.cipher), NID_md5); /* DES: legacy provider */
     if (!PEM_do_header(&cipher, der, &len, password_cb, (void *)password)) {
         rc = vault_err(VAULT_EAUTH, "wrong key password");
         goto done;

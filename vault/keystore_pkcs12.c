@@ -123,6 +123,8 @@ static int pbes2_work(const ASN1_TYPE *param, uint64_t *work, const char **kind)
 
     if (!pbe2 || !pbe2->keyfunc)
         rc = -1;
+    if (rc == 0 && pbe2->encryption) /* DES or RC2 need the legacy provider */
+        vault_need_algorithms(OBJ_obj2nid(pbe2->encryption->algorithm), NID_undef);
     nid = rc == 0 ? OBJ_obj2nid(pbe2->keyfunc->algorithm) : NID_undef;
     if (nid == NID_id_pbkdf2) {
         kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
@@ -151,11 +153,12 @@ static int check_pbe(const char *path, const char *alias, const char *what, cons
     const char *kind = "iteration count";
     uint64_t work = 0;
     PBEPARAM *pbe = NULL;
-    int nid = alg ? OBJ_obj2nid(alg->algorithm) : NID_undef, rc = 0;
+    int nid = alg ? OBJ_obj2nid(alg->algorithm) : NID_undef, rc = 0, cipher_nid, md_nid;
 
     if (nid == NID_pbes2) {
         rc = pbes2_work(alg->parameter, &work, &kind);
-    } else if (nid != NID_undef && EVP_PBE_find(EVP_PBE_TYPE_OUTER, nid, NULL, NULL, NULL)) {
+    } else if (nid != NID_undef && EVP_PBE_find(EVP_PBE_TYPE_OUTER, nid, &cipher_nid, &md_nid, NULL)) {
+        vault_need_algorithms(cipher_nid, md_nid); /* RC2, RC4, DES: the legacy provider */
         pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
         if (pbe)
             work = count_of(pbe->iter);

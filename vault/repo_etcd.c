@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include <curl/curl.h>
+#include "curl_lib.h" /* libcurl, loaded on first use */
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>

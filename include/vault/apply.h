@@ -54,7 +54,11 @@ typedef enum vault_apply_status {
 enum {
     VAULT_APPLY_WAS_LEGACY = 1u, /**< The old value was RSA PKCS#1 v1.5 (ROTATE). */
     VAULT_APPLY_WAS_PLAIN = 2u,  /**< A plain value left as it is (ROTATE, REWRAP). */
-    VAULT_APPLY_NOT_NATIVE = 4u  /**< A WSO2 value, which has no recipients (REWRAP). */
+    VAULT_APPLY_NOT_NATIVE = 4u, /**< A WSO2 value, which has no recipients (REWRAP). */
+    VAULT_APPLY_UNPROVEN = 8u,   /**< ROTATE: a PKCS#1 v1.5 value no key is proved for
+                                      (vault_opener_reseal_check()): failed, not sealed again. */
+    VAULT_APPLY_UNPROVEN_ACCEPTED = 16u /**< ROTATE: such a value sealed again under
+                                             VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1. */
 };
 
 /** One alias of the result. Strings are owned by the result. */
@@ -80,6 +84,8 @@ typedef struct vault_apply_result {
                                      were checked by form and key id only, not opened. */
     int code;                   /**< The run's return code. */
     const char *message;        /**< A failure not tied to one alias (read, parse, replace), else NULL. */
+    size_t warning_count;       /**< The file's warnings (vault_config_warning()). */
+    const char *const *warnings; /**< warning_count texts. */
 } vault_apply_result;
 
 /**
@@ -112,7 +118,11 @@ typedef int (*vault_apply_produce_cb)(char **out, vault_secret **plaintext, vaul
 /** Options flags. */
 enum {
     VAULT_APPLY_CREATE = 1u,  /**< SET: add the alias when the file lacks it. */
-    VAULT_APPLY_DRY_RUN = 2u  /**< Do everything but replace the file. */
+    VAULT_APPLY_DRY_RUN = 2u, /**< Do everything but replace the file. */
+    /** ROTATE: seal unproven PKCS#1 v1.5 values again when the old key is
+     * the one the file's server is configured with
+     * (vault_opener_key_is_configured()). */
+    VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1 = 4u
 };
 
 /** The version of vault_apply_options this header describes. */

@@ -193,7 +193,15 @@ enum {
      * padding (wrong key, damaged value) does not fail but opens to bytes
      * that are not the secret, so the flag is all that tells such a value.
      */
-    VAULT_OPENED_LEGACY = 1
+    VAULT_OPENED_LEGACY = 1,
+    /**
+     * Opened as RSA PKCS#1 v1.5 with nothing that ties the value to the key
+     * (a raw WSO2 block, or a holder without a thumbprint of the key's
+     * certificate): a wrong key of the same size opens it too, to other
+     * bytes. Never seal such a plaintext again unless
+     * vault_opener_reseal_check() allows it. Set with VAULT_OPENED_LEGACY.
+     */
+    VAULT_OPENED_UNPROVEN = 2
 };
 
 /**
@@ -216,6 +224,39 @@ enum {
  */
 VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const char *value,
                                     vault_secret **out, unsigned int *flags);
+
+/**
+ * The rule for sealing again what this opener opened (rotation): a value
+ * reported VAULT_OPENED_UNPROVEN may be sealed again only when the opener's
+ * key has been proved to be the key the values were sealed for, by a value
+ * this opener opened that is bound to that key: a native value (its AEAD),
+ * an OAEP block (no other key passes the padding check) or a holder whose
+ * thumbprint names the key's certificate. Call it after every value of the
+ * run was opened, before anything is written.
+ * @param o            the opener that opened the value.
+ * @param opened_flags the VAULT_OPENED_* flags vault_opener_open() gave.
+ * @param path         the file, named in the message (may be NULL).
+ * @param alias        the alias, named in the message (may be NULL).
+ * @return 0 (allowed); VAULT_EKEY (unproven: the message names path, alias,
+ *         keystore and key alias); VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_opener_reseal_check(const vault_opener *o, unsigned int opened_flags,
+                                            const char *path, const char *alias);
+
+/**
+ * Whether the opener's key is the one the server reading `config` uses, as
+ * vault_locate() finds it (deployment.toml, secret-conf.properties beside a
+ * cipher-text.properties, carbon.xml): the same keystore file and, when the
+ * configuration names one, the same key alias. Sealing again what such a key
+ * opened changes nothing the server would see, even for a value that no
+ * key proves (VAULT_OPENED_UNPROVEN).
+ * @param o      the opener.
+ * @param config the configuration file the server reads.
+ * @return 0; VAULT_ENOTFOUND (nothing configures a keystore for it);
+ *         VAULT_EKEY (another keystore or alias: the message names both);
+ *         VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_opener_key_is_configured(const vault_opener *o, const char *config);
 
 /** Free an opener, wiping cached keys. NULL-safe. */
 VAULT_EXTERN(void) vault_opener_free(vault_opener *o);
@@ -290,12 +331,26 @@ typedef struct vault_value_info {
 } vault_value_info;
 
 /**
- * Tell a value's format, algorithm and key ids without any key.
+ * Tell a value's format, algorithm and key ids without any key. An RSA
+ * block (raw WSO2 or holder) must have the size of a 1024- to 8192-bit key
+ * in steps of 64 bits (128 to 1024 bytes, a multiple of 8), else it is not
+ * taken for a sealed value.
  * @param value the sealed text.
  * @param out   receives the description; free it with vault_value_info_free().
  * @return 0 or VAULT_EFORMAT.
  */
 VAULT_EXTERN(int) vault_inspect(const char *value, vault_value_info **out);
+
+/**
+ * Whether a value (as vault_inspect() describes it) can be sealed for the
+ * recipient, as far as is told without a key: a native value must name its
+ * key id; a raw WSO2 block must have its modulus size; a holder must also
+ * carry its certificate's thumbprint. A symmetric value names no key: 0.
+ * @param r    the recipient.
+ * @param info the value, as vault_inspect() describes it.
+ * @return 0; VAULT_EKEY (the message says why not); VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_recipient_fits(const vault_recipient *r, const vault_value_info *info);
 
 /** Free a description. NULL-safe. */
 VAULT_EXTERN(void) vault_value_info_free(vault_value_info *info);

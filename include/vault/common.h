@@ -93,8 +93,19 @@ VAULT_EXTERN(const char *) vault_version(void);
  * Initialise the library (libsodium, OpenSSL providers). Called
  * automatically by every entry point that needs it; safe to call more than
  * once and from several threads. Returns 0 or VAULT_ERROR.
+ * When it is the first to initialise OpenSSL, it leaves openssl.cnf unread
+ * and OpenSSL's clean-up at exit undone (start-up and exit time); see
+ * vault_init_openssl_config().
  */
 VAULT_EXTERN(int) vault_init(void);
+
+/**
+ * Have OpenSSL read its configuration file (openssl.cnf, or the file
+ * OpenSSL's OPENSSL_CONF names), which vault_init() skips: for a program
+ * whose operator configured OpenSSL on purpose. Call before anything else
+ * of the library. Returns 0 or VAULT_ERROR (the file does not load).
+ */
+VAULT_EXTERN(int) vault_init_openssl_config(void);
 
 /**
  * A secret held in guarded memory: memory from sodium_malloc (guard pages,

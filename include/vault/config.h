@@ -98,6 +98,18 @@ VAULT_EXTERN(int) vault_config_ref_at(const vault_config *cfg, size_t i, const v
 VAULT_EXTERN(int) vault_config_setting(const vault_config *cfg, const char *key, const char **value);
 
 /**
+ * What the reader noticed that the operator should hear about: text outside
+ * the brackets of a plain value that is dropped, non-ASCII text that the
+ * Java tool would read otherwise (ISO-8859-1). Each note names the file,
+ * line and alias, never the value.
+ * @param cfg the configuration.
+ * @param i 0, 1, ...: the notes in file order (past the 100th, one note
+ *          counts the rest).
+ * @return the note, owned by the config, or NULL past the last one.
+ */
+VAULT_EXTERN(const char *) vault_config_warning(const vault_config *cfg, size_t i);
+
+/**
  * The plaintext of a PLAIN secret (the text between the first '[' and the
  * last ']', with the file's escapes decoded) in guarded memory.
  * @return 0, VAULT_EINVAL when the secret is not PLAIN.

@@ -162,7 +162,15 @@ enum {
     /** Refuse RSA PKCS#1 v1.5 values (VAULT_OPENER_REFUSE_PKCS1). On by
      *  itself when the transformation, the caller's or the config's
      *  (secretRepositories.file.algorithm, CipherTransformation), is OAEP. */
-    VAULT_OPEN_REFUSE_PKCS1 = 4
+    VAULT_OPEN_REFUSE_PKCS1 = 4,
+    /** Judge the values as the WSO2 runtime of the config's home will: when
+     *  a secret-conf.properties governs the config (the caller's, the one
+     *  beside a cipher-text.properties, or the product home's), every value
+     *  must be of the one algorithm it names (absent: "RSA", PKCS#1 v1.5)
+     *  or of its symmetric mode; any other value, even one libvault could
+     *  open, fails with VAULT_EFORMAT (that server would get the alias name
+     *  instead of the secret). */
+    VAULT_OPEN_WSO2_RULES = 8
 };
 
 /** The version of vault_options this header describes. */
@@ -174,16 +182,21 @@ enum {
  * config is one of:
  *  - a deployment.toml: the [secrets] table; the keystore, when not given,
  *    is the file_name of [keystore.internal], else [keystore.primary], in
- *    HOME/repository/resources/security/ (HOME: three levels above
- *    repository/conf/deployment.toml; otherwise beside the file), default
- *    wso2carbon.jks; its alias is that table's `alias`;
+ *    HOME/repository/resources/security/ (HOME: above
+ *    repository/conf/deployment.toml, or above conf/deployment.toml in an
+ *    EI/MI home; otherwise beside the file), default wso2carbon.jks; a
+ *    file_name "${carbon.home}/x" is the home's x, one holding
+ *    "repository/resources/security" is relative to the home; its alias is
+ *    that table's `alias`;
  *  - a cipher-text.properties: the keystore, when not given, is
  *    keystore.identity.location/.type/.alias of secret_conf (default: the
  *    secret-conf.properties beside it), relative to the product home, and
  *    the transformation its secretRepositories.file.algorithm;
  *  - a product home directory: repository/conf/deployment.toml when it
- *    exists, else repository/conf/security/cipher-text.properties with
- *    secret-conf.properties beside it.
+ *    exists, else conf/deployment.toml (EI/MI), else
+ *    repository/conf/security/cipher-text.properties, else
+ *    conf/security/cipher-text.properties, with secret-conf.properties
+ *    beside it; carbon.xml in repository/conf/ or conf/.
  *
  * Passwords come from `password` (with `payload`) when set, else from
  * `password_sources`. They are asked for during vault_open() only: the key
@@ -296,6 +309,8 @@ typedef struct vault_location {
     const char *keystore_origin;         /**< Where it was named, for messages. */
     const char *key_alias;               /**< Or NULL. */
     vault_transformation transformation; /**< From the config, else DEFAULT. */
+    int wso2_rules;                      /**< 1 when VAULT_OPEN_WSO2_RULES was asked for and a
+                                              secret-conf.properties governs the config. */
 } vault_location;
 
 /**
@@ -311,6 +326,21 @@ typedef struct vault_location {
  * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT, VAULT_EINVAL, VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_locate(vault_location **out, const vault_options *opts);
+
+/**
+ * Whether a sealed value is one the WSO2 runtime of the location's home
+ * opens (see VAULT_OPEN_WSO2_RULES): of its one algorithm, or of its
+ * symmetric mode. Without opened_flags only the value's form is judged; with
+ * the VAULT_OPENED_* flags of opening it (any transformation), its padding
+ * too (PKCS#1 v1.5 against OAEP).
+ * @param loc          the location, from vault_locate().
+ * @param value        the sealed text.
+ * @param opened_flags NULL, or the VAULT_OPENED_* flags of opening it.
+ * @return 0, also when no rule governs the location; VAULT_EFORMAT with the
+ *         reason; VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_location_accepts(const vault_location *loc, const char *value,
+                                         const unsigned int *opened_flags);
 
 /** Free a location. NULL-safe. */
 VAULT_EXTERN(void) vault_location_free(vault_location *loc);

@@ -51,16 +51,16 @@ typedef struct vault_legacy_map vault_legacy_map;
  * Read a cipher-tool.properties map (Java properties syntax).
  *
  * Each value is FILE//XPATH, optionally followed by ",true" or ",false"
- * (after the last comma). With ",true" the xpath must end with a predicate
- * naming the attribute, e.g. "[@keystorePass]" or "[@type='x']", or with
- * "/@name".
+ * (after the last comma). With ",true" the secret is the attribute named by
+ * the xpath's last predicate, e.g. "[@keystorePass]" or "[@type='x']", or
+ * by a final "/@name"; an xpath naming no attribute (an element) means the
+ * element's text, as the Java tool reads ",true" there.
  *
  * @param out  receives the map; free it with vault_legacy_map_free().
  * @param path the file.
  * @return 0; VAULT_ENOTFOUND or VAULT_EIO when the file cannot be read;
  *         VAULT_EFORMAT naming the file and line for a value without "//",
- *         an empty file name or xpath, ",true" without an attribute, a
- *         duplicate alias or a bad escape; VAULT_ENOMEM.
+ *         an empty file name or xpath, a duplicate alias or a bad escape; VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_legacy_map_read(vault_legacy_map **out, const char *path);
 
