@@ -889,6 +889,21 @@ static char *dup_message(int rc)
     return rc != 0 && e && e->message ? vault_strdup(e->message) : NULL;
 }
 
+/* The file's warnings as read (a save replaces the model by the new text). */
+static void collect_warnings(vault_apply_result *res, const vault_config *file)
+{
+    size_t i, n = 0;
+    char **w;
+    while (vault_config_warning(file, n))
+        n++;
+    if (n && (w = vault_calloc(n, sizeof *w)) != NULL) {
+        for (i = 0; i < n; i++)
+            w[i] = vault_strdup(vault_config_warning(file, i));
+        res->warnings = (const char *const *)w;
+        res->warning_count = n;
+    }
+}
+
 static void fill_result(vault_apply_result *res, apply_run *r, int rc, int written)
 {
     vault_apply_entry *entries = NULL;
@@ -903,19 +918,6 @@ static void fill_result(vault_apply_result *res, apply_run *r, int rc, int writt
         res->count = r->n;
     }
     res->entries = entries;
-    if (r->cfg) {
-        size_t n = 0;
-        char **w;
-        const vault_config *file = r->o->op == VAULT_APPLY_EDIT && r->orig ? r->orig : r->cfg;
-        while (vault_config_warning(file, n))
-            n++;
-        if (n && (w = vault_calloc(n, sizeof *w)) != NULL) {
-            for (i = 0; i < n; i++)
-                w[i] = vault_strdup(vault_config_warning(file, i));
-            res->warnings = (const char *const *)w;
-            res->warning_count = n;
-        }
-    }
     res->changed = written ? r->changed : 0;
     res->failed = r->failed;
     res->written = written;
@@ -943,6 +945,7 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
     }
     if ((rc = make_verifier(&r)) != 0 || (rc = apply_read(&r)) != 0)
         goto done;
+    collect_warnings(res, opts->op == VAULT_APPLY_EDIT ? r.orig : r.cfg);
     if (!(r.items = vault_calloc(vault_config_count(r.cfg) + 1, sizeof *r.items))) {
         rc = VAULT_ERR_NOMEM();
         goto done;
