@@ -267,22 +267,59 @@ int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd
  * Returns EXIT_OK, EXIT_FAIL or EXIT_USAGE (messages printed). */
 int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out);
 
-/* An opener for the keystore of s (-k), to verify what was sealed; NULL
- * when there is no private or secret key at hand. */
-int cli_sealing_opener(cli_sealing *s, vault_opener **out);
+/* The check part of the apply options from s: the keystore (-k) whose key
+ * opens the new values, or the symmetric key, and the recipients every new
+ * value must name. */
+void cli_sealing_apply_options(const cli_sealing *s, vault_apply_options *o);
+
+/* One command's runs of vault_config_apply() over its files: failures
+ * printed as they come, and with --json a report per file collected and
+ * printed as one object at the end (docs/JSON.md). */
+typedef struct cli_apply {
+    const char *command;   /* "seal", "recipients add", ... */
+    const char *fail_verb; /* "could not be sealed", "did not rotate", ... */
+    int json;
+    struct json_t *files;  /* --json: the file reports */
+    struct json_t *key_ids; /* --json: the recipients sealed for, added or removed */
+    int first_rc;          /* the first failure, for the JSON error object */
+    char *first_message;
+} cli_apply;
+
+void cli_apply_init(cli_apply *a, const char *command, const char *fail_verb, int json);
+
+/* Run o; every failing alias and the run's failure printed. *out receives
+ * the result (may be NULL when none could be made; free it with
+ * vault_apply_result_free()). Returns EXIT_OK or EXIT_FAIL. */
+int cli_apply_file(cli_apply *a, const vault_apply_options *o, vault_apply_result **out);
+
+/* Report the recipients the new values are sealed for (or added, removed);
+ * cli_apply_key_id() one key id whose kind is not known. */
+void cli_apply_recipients(cli_apply *a, vault_recipient *const *r, size_t n);
+void cli_apply_key_id(cli_apply *a, const char *hex);
+
+/* Note a failure outside vault_config_apply() (code, message) for JSON. */
+void cli_apply_note(cli_apply *a, int code, const char *message);
+
+/* With --json print the object; release a. Returns rc, or EXIT_FAIL when
+ * the JSON could not be written. */
+int cli_apply_finish(cli_apply *a, int rc);
 
 /* Seal the PLAIN (and, asked for on a terminal, EMPTY) secrets of one
- * config file in place, or with only_alias the one secret to the value
- * given. Verified with opener when not NULL. Messages printed; returns
- * EXIT_OK or EXIT_FAIL. */
-int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, const char *only_alias,
-                  vault_secret *given);
+ * config file in place, or with alias that one secret to value (flags:
+ * VAULT_APPLY_CREATE adds a missing alias). Checked with the key of s when
+ * it is at hand. Messages printed; returns EXIT_OK or EXIT_FAIL. */
+int cli_seal_file(cli_apply *a, cli_sealing *s, vault_sealer *sealer, const char *path, const char *alias,
+                  const vault_secret *value, unsigned int flags);
+
+/* "FILE: sealed N secrets, M already sealed" and the warning of a key that
+ * could not be unlocked. Returns EXIT_OK. */
+int cli_seal_report(const vault_apply_result *res);
 
 /* Rotate one config file: every sealed value opened with old and sealed
  * again with sealer (format names it in messages); plain text left and
- * reported. Verified with verify when not NULL. Nothing is written when any
- * value fails (each failing alias named). Returns EXIT_OK or EXIT_FAIL. */
-int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, vault_opener *verify,
+ * reported; values already on the new key left and reported. Checked with
+ * the key of s when it is at hand. Returns EXIT_OK or EXIT_FAIL. */
+int cli_rotate_file(cli_apply *a, cli_sealing *s, const char *path, vault_opener *old, vault_sealer *sealer,
                     const char *format);
 
 /* Read a sealed value from standard input: blank space around it ignored,
@@ -311,6 +348,8 @@ int cmd_decrypt(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_change(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_edit(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_render(int argc, char **argv);

@@ -233,21 +233,11 @@ int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out)
     return rc == 0 ? EXIT_OK : cli_fail(rc, NULL);
 }
 
-int cli_sealing_opener(cli_sealing *s, vault_opener **out)
+void cli_sealing_apply_options(const cli_sealing *s, vault_apply_options *o)
 {
-    vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
-    const vault_keystore_entry *e;
-
-    *out = NULL;
-    if (s->symmetric_key) {
-        o.symmetric_key = s->symmetric_key;
-    } else {
-        if (!s->ks || vault_keystore_find(s->ks, s->key.alias, &e) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT) {
-            vault_error_clear();
-            return 0;
-        }
-        o.keystore = s->ks;
-        o.key_alias = e->alias;
-    }
-    return vault_opener_new(out, &o);
+    o->keystore = s->ks;
+    o->key_alias = s->key.alias;
+    o->symmetric_key = s->symmetric_key;
+    o->recipients = (const vault_recipient *const *)s->recipients;
+    o->recipient_count = s->recipient_count;
 }

@@ -19,7 +19,8 @@ static const char recipients_usage[] =
     "wrapped to each added certificate; a removed recipient's stanza is dropped.\n"
     "Values of other formats are left alone (rotate them). Each file is replaced\n"
     "atomically after the new values were checked; when any value fails, the\n"
-    "file is not written and every failing alias is named.\n"
+    "file is not written and every failing alias is named. Values that already\n"
+    "have (add) or lack (remove) the recipient are left alone and reported.\n"
     "Removing a recipient is not revocation: a key that could read a secret\n"
     "before still can if it kept a copy. Rotate and change the secret for that.\n"
     "With --truststore, an added certificate whose chain does not verify (or\n"
@@ -30,6 +31,7 @@ static const char recipients_usage[] =
     "                              (PEM or DER; repeatable)\n"
     "      --key-id ID             remove: a recipient's key id (SHA-256 fingerprint of\n"
     "                              its certificate; colons and case ignored; repeatable)\n"
+    "      --json                  a report on standard output (docs/JSON.md)\n"
     "\n"
     "add only: the trust gate on the added certificates\n" CLI_TRUST_OPTIONS_HELP
     "\n"
@@ -52,8 +54,7 @@ typedef struct rcpt_run {
     char *ids[CLI_MAX_CERTS * 2];
     size_t id_count;
     int remove;
-    char our_id[65]; /* the key id of -k, "" when it has none */
-    vault_opener *opener;
+    int json;
     vault_rewrapper *rw;
 } rcpt_run;
 
@@ -61,7 +62,6 @@ static void run_clear(rcpt_run *r)
 {
     size_t i;
     vault_rewrapper_free(r->rw);
-    vault_opener_free(r->opener);
     for (i = 0; i < r->cert_count; i++) {
         vault_recipient_free(r->certs_r[i]);
         vault_keystore_free(r->cert_ks[i]);
@@ -130,9 +130,7 @@ static int open_certs(rcpt_run *r)
 
 static int prepare(rcpt_run *r)
 {
-    vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
     vault_rewrap_options o = VAULT_REWRAP_OPTIONS_INIT;
-    vault_recipient *me = NULL;
     int rc;
 
     if (cli_open_keystore(&r->ks, &r->key) != 0)
@@ -141,14 +139,6 @@ static int prepare(rcpt_run *r)
         return EXIT_FAIL;
     if ((rc = open_certs(r)) != EXIT_OK)
         return rc;
-    if (vault_recipient_from_keystore(&me, r->ks, r->key.alias) == 0)
-        snprintf(r->our_id, sizeof r->our_id, "%s", vault_recipient_key_id(me));
-    vault_recipient_free(me);
-    vault_error_clear();
-    oo.keystore = r->ks;
-    oo.key_alias = r->key.alias;
-    if ((rc = vault_opener_new(&r->opener, &oo)) != 0)
-        return cli_fail(rc, NULL);
     o.keystore = r->ks;
     o.key_alias = r->key.alias;
     if (r->remove) {
@@ -162,201 +152,59 @@ static int prepare(rcpt_run *r)
     return rc == 0 ? EXIT_OK : cli_fail(rc, NULL);
 }
 
-/* One rewrapped value, to check in the new content. */
-typedef struct rewrapped {
-    char *alias;
-    vault_secret *plain;
-} rewrapped;
-
-typedef struct file_run {
-    rcpt_run *r;
-    const char *path;
-    vault_config_type type;
-    rewrapped *items;
-    size_t n;
-    size_t *removed; /* per removed key id: values that had it */
-} file_run;
-
-static int has_id(const vault_value_info *info, const char *id)
+static int report(const rcpt_run *r, const vault_apply_result *res)
 {
-    size_t i;
-    for (i = 0; info->key_ids && i < info->recipient_count; i++)
-        if (strcmp(info->key_ids[i], id) == 0)
-            return 1;
-    return 0;
-}
+    size_t i, done = 0, already = 0, other = 0, plain = 0, asked = r->remove ? r->id_count : r->cert_count;
 
-/* The new value names exactly what was asked and opens to the old plaintext
- * while our key is still a recipient. */
-static int check_value(const file_run *f, const rewrapped *it, const char *value)
-{
-    vault_value_info *info = NULL;
-    vault_secret *got = NULL;
-    size_t i;
-    int rc = vault_inspect(value, &info);
-
-    for (i = 0; rc == 0 && !f->r->remove && i < f->r->cert_count; i++)
-        if (!has_id(info, vault_recipient_key_id(f->r->certs_r[i])))
-            rc = VAULT_EKEY;
-    for (i = 0; rc == 0 && f->r->remove && i < f->r->id_count; i++)
-        if (has_id(info, f->r->ids[i]))
-            rc = VAULT_EKEY;
-    if (rc == 0 && f->r->our_id[0] && has_id(info, f->r->our_id)) {
-        rc = vault_opener_open(f->r->opener, it->alias, value, &got, NULL);
-        if (rc == 0 && (vault_secret_len(got) != vault_secret_len(it->plain) ||
-                        sodium_memcmp(vault_secret_data(got), vault_secret_data(it->plain),
-                                      vault_secret_len(got)) != 0))
-            rc = VAULT_EAUTH;
+    for (i = 0; i < res->count; i++) {
+        done += res->entries[i].status == VAULT_APPLY_REWRAPPED;
+        already += res->entries[i].status == VAULT_APPLY_ALREADY_REWRAPPED;
+        other += (res->entries[i].flags & VAULT_APPLY_NOT_NATIVE) != 0;
+        plain += (res->entries[i].flags & VAULT_APPLY_WAS_PLAIN) != 0;
     }
-    vault_secret_free(got);
-    vault_value_info_free(info);
-    return rc;
-}
-
-static int verify_new_content(const void *data, size_t len, void *payload)
-{
-    file_run *f = payload;
-    vault_config *cfg = NULL;
-    const vault_config_entry *e;
-    size_t i, idx;
-    int rc = vault_config_parse(&cfg, f->path, f->type, data, len);
-
-    for (i = 0; rc == 0 && i < f->n; i++) {
-        rc = vault_config_find(cfg, f->items[i].alias, &idx);
-        if (rc == 0)
-            rc = vault_config_entry_at(cfg, idx, &e);
-        if (rc == 0)
-            rc = check_value(f, &f->items[i], e->value);
-        if (rc != 0)
-            cli_error("%s: alias \"%s\": the rewrapped value does not check; the file was not "
-                      "changed", f->path, f->items[i].alias);
+    if (r->remove && done == 0) {
+        for (i = 0; i < r->id_count; i++)
+            cli_error("%s: key id %s is not a recipient of any value; the file was not changed", res->path,
+                      r->ids[i]);
+        return EXIT_FAIL;
     }
-    vault_config_free(cfg);
-    return rc;
-}
-
-static void count_removed(file_run *f, const char *value)
-{
-    vault_value_info *info = NULL;
-    size_t i;
-    if (vault_inspect(value, &info) != 0)
-        return;
-    for (i = 0; i < f->r->id_count; i++)
-        f->removed[i] += (size_t)has_id(info, f->r->ids[i]);
-    vault_value_info_free(info);
-}
-
-/* Open (for the check), then rewrap one native value. */
-static int rewrap_one(file_run *f, vault_config *cfg, size_t i, const vault_config_entry *e)
-{
-    rewrapped *it = &f->items[f->n];
-    char *value = NULL;
-    int rc;
-
-    if ((rc = vault_opener_open(f->r->opener, e->alias, e->value, &it->plain, NULL)) == 0)
-        rc = vault_rewrapper_rewrap(f->r->rw, e->alias, e->value, &value);
-    if (rc != 0) {
-        const vault_error *err = vault_error_last();
-        cli_error("%s: alias \"%s\": %s", f->path, e->alias, err ? err->message : "cannot rewrap");
-        vault_secret_free(it->plain);
-        it->plain = NULL;
-        return rc;
-    }
-    if (f->r->remove)
-        count_removed(f, e->value);
-    rc = vault_config_set(cfg, i, value);
-    vault_string_free(value);
-    if (rc == 0 && !(it->alias = strdup(e->alias)))
-        rc = VAULT_ENOMEM;
-    if (rc != 0) {
-        vault_secret_free(it->plain);
-        it->plain = NULL;
-        return cli_fail(rc, NULL);
-    }
-    f->n++;
-    return 0;
-}
-
-static int report(const file_run *f, size_t other, size_t plain)
-{
-    size_t i;
-    int rc = EXIT_OK;
-
-    for (i = 0; f->r->remove && i < f->r->id_count; i++)
-        if (f->removed[i] == 0) {
-            cli_error("%s: key id %s is not a recipient of any value; the file was not changed",
-                      f->path, f->r->ids[i]);
-            rc = EXIT_FAIL;
-        }
     if (other)
         cli_warning("%s: %zu value%s of a WSO2 format left as %s (only native values have "
-                    "recipients; use 'cipher-tool rotate')", f->path, other, other == 1 ? "" : "s",
+                    "recipients; use 'cipher-tool rotate')", res->path, other, other == 1 ? "" : "s",
                     other == 1 ? "it is" : "they are");
     if (plain)
-        cli_warning("%s: %zu plain text secret%s left as %s (seal %s)", f->path, plain,
-                    plain == 1 ? "" : "s", plain == 1 ? "it is" : "they are",
-                    plain == 1 ? "it" : "them");
-    return rc;
+        cli_warning("%s: %zu plain text secret%s left as %s (seal %s)", res->path, plain,
+                    plain == 1 ? "" : "s", plain == 1 ? "it is" : "they are", plain == 1 ? "it" : "them");
+    if (done)
+        fprintf(stderr, "cipher-tool: %s: %s %zu recipient%s %s %zu value%s\n", res->path,
+                r->remove ? "removed" : "added", asked, asked == 1 ? "" : "s", r->remove ? "from" : "to", done,
+                done == 1 ? "" : "s");
+    if (already)
+        fprintf(stderr, "cipher-tool: %s: %zu value%s already %s; %s\n", res->path, already,
+                already == 1 ? "" : "s", r->remove ? "without the recipient" : "had the recipient",
+                done ? "left as they are" : "the file was not changed");
+    return EXIT_OK;
 }
 
-static int rewrap_file(rcpt_run *r, const char *path)
+static int rewrap_file(rcpt_run *r, cli_apply *a, const char *path)
 {
-    vault_config *cfg = NULL;
-    file_run f;
-    size_t i, n, other = 0, plain = 0, failed = 0;
-    int rc = EXIT_FAIL;
+    vault_apply_options o = VAULT_APPLY_OPTIONS_INIT;
+    vault_apply_result *res = NULL;
+    int rc;
 
-    memset(&f, 0, sizeof f);
-    f.r = r;
-    f.path = path;
-    if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0)
-        return cli_fail(VAULT_ERROR, NULL);
-    f.type = vault_config_get_type(cfg);
-    n = vault_config_count(cfg);
-    f.items = calloc(n ? n : 1, sizeof *f.items);
-    f.removed = calloc(r->id_count ? r->id_count : 1, sizeof *f.removed);
-    if (!f.items || !f.removed) {
-        cli_fail(VAULT_ENOMEM, "out of memory");
-        goto done;
+    o.op = VAULT_APPLY_REWRAP;
+    o.path = path;
+    o.rewrapper = r->rw;
+    o.keystore = r->ks;
+    o.key_alias = r->key.alias;
+    if (!r->remove) {
+        o.recipients = (const vault_recipient *const *)r->certs_r;
+        o.recipient_count = r->cert_count;
     }
-    for (i = 0; i < n; i++) {
-        const vault_config_entry *e;
-        vault_config_entry_at(cfg, i, &e);
-        if (e->state != VAULT_VALUE_SEALED) {
-            plain++;
-        } else if (strncmp(e->value, "vault:", 6) != 0) {
-            other++;
-        } else if (rewrap_one(&f, cfg, i, e) != 0) {
-            failed++;
-        }
-    }
-    if (failed) {
-        cli_error("%s: %zu value%s failed; the file was not changed", path, failed,
-                  failed == 1 ? "" : "s");
-        goto done;
-    }
-    if ((rc = report(&f, other, plain)) != EXIT_OK)
-        goto done;
-    rc = EXIT_FAIL;
-    if (f.n && vault_config_save(cfg, verify_new_content, &f) != 0) {
-        const vault_error *err = vault_error_last();
-        if (err)
-            cli_error("%s", err->message);
-        goto done;
-    }
-    fprintf(stderr, "cipher-tool: %s: %s %zu recipient%s %s %zu value%s\n", path,
-            r->remove ? "removed" : "added", r->remove ? r->id_count : r->cert_count,
-            (r->remove ? r->id_count : r->cert_count) == 1 ? "" : "s", r->remove ? "from" : "to",
-            f.n, f.n == 1 ? "" : "s");
-    rc = EXIT_OK;
-done:
-    for (i = 0; f.items && i < f.n; i++) {
-        free(f.items[i].alias);
-        vault_secret_free(f.items[i].plain);
-    }
-    free(f.items);
-    free(f.removed);
-    vault_config_free(cfg);
+    rc = cli_apply_file(a, &o, &res);
+    if (rc == EXIT_OK && (rc = report(r, res)) != EXIT_OK)
+        cli_apply_note(a, VAULT_ENOTFOUND, "a key id to remove is not a recipient of any value");
+    vault_apply_result_free(res);
     return rc;
 }
 
@@ -367,6 +215,7 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
         {"cert", required_argument, NULL, OPT_CERT},
         {"key-id", required_argument, NULL, OPT_KEY_ID},
         CLI_TRUST_LONG_OPTIONS,
+        {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -383,6 +232,8 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
         } else if (opt == OPT_KEY_ID && r->remove) {
             if (add_key_id(r, optarg) != 0)
                 return EXIT_USAGE;
+        } else if (opt == OPT_JSON) {
+            r->json = 1;
         } else if (opt == 'h') {
             fputs(recipients_usage, stdout);
             return -1;
@@ -408,6 +259,7 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
 int cmd_recipients(int argc, char **argv)
 {
     rcpt_run r;
+    cli_apply a;
     int rc, i;
 
     memset(&r, 0, sizeof r);
@@ -428,11 +280,21 @@ int cmd_recipients(int argc, char **argv)
         rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
-    if ((rc = prepare(&r)) != EXIT_OK)
-        goto done;
-    for (i = optind + 1; i < argc; i++)
-        if (rewrap_file(&r, argv[i]) != EXIT_OK)
-            rc = EXIT_FAIL;
+    cli_apply_init(&a, r.remove ? "recipients remove" : "recipients add", "failed", r.json);
+    if ((rc = prepare(&r)) != EXIT_OK) {
+        if (vault_error_last())
+            cli_apply_note(&a, VAULT_ERROR, vault_error_last()->message);
+    } else {
+        size_t k;
+        if (!r.remove)
+            cli_apply_recipients(&a, r.certs_r, r.cert_count);
+        for (k = 0; r.remove && k < r.id_count; k++)
+            cli_apply_key_id(&a, r.ids[k]);
+        for (i = optind + 1; i < argc; i++)
+            if (rewrap_file(&r, &a, argv[i]) != EXIT_OK)
+                rc = EXIT_FAIL;
+    }
+    rc = cli_apply_finish(&a, rc);
 done:
     run_clear(&r);
     return rc;

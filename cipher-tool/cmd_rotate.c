@@ -17,7 +17,8 @@ static const char rotate_usage[] =
     "PKCS#1 v1.5 values are reported as legacy. Each file is replaced atomically\n"
     "after every new value was checked (opened with the new key when it is at\n"
     "hand); when any value does not open with the old key, the file is not\n"
-    "written and every failing alias is named.\n"
+    "written and every failing alias is named. A value the old key does not open\n"
+    "but the new key does, in the new format, is reported as already rotated.\n"
     "\n"
     "An RSA PKCS#1 v1.5 value without a thumbprint (raw WSO2 values) opens with\n"
     "any key of its size, a wrong one giving other bytes; it is sealed again only\n"
@@ -41,6 +42,7 @@ static const char rotate_usage[] =
     "                              bytes, hex or base64), with or instead of --from-keystore\n"
     "\n"
     "the new recipients (the options of 'seal'; --to-keystore is -k):\n" CLI_SEALING_OPTIONS_HELP
+    "      --json                  a report on standard output (docs/JSON.md)\n"
     "\n"
     "examples:\n"
     "  cipher-tool rotate deployment.toml --from-keystore old.jks --from-password-file old.pw \\\n"
@@ -74,99 +76,6 @@ static int from_option(cli_keystore *from, int opt, const char *arg)
     return cli_keystore_option(from, shared[opt - OPT_FROM_KEYSTORE], arg, "rotate");
 }
 
-/* The plaintexts of one file's rotated values, to check the new content. */
-typedef struct rotated {
-    const char *path;
-    vault_config_type type;
-    vault_opener *verify;
-    size_t n;
-    char **aliases;
-    vault_secret **plain;
-    unsigned int *opened; /* VAULT_OPENED_* of each */
-} rotated;
-
-static void rotated_clear(rotated *r)
-{
-    size_t i;
-    for (i = 0; i < r->n; i++) {
-        free(r->aliases[i]);
-        vault_secret_free(r->plain[i]);
-    }
-    free(r->aliases);
-    free(r->plain);
-    free(r->opened);
-}
-
-static int verify_new_content(const void *data, size_t len, void *payload)
-{
-    rotated *r = payload;
-    vault_config *cfg = NULL;
-    size_t i, idx;
-    int rc = vault_config_parse(&cfg, r->path, r->type, data, len);
-
-    for (i = 0; rc == 0 && i < r->n; i++) {
-        const vault_config_entry *e;
-        vault_secret *got = NULL;
-        rc = vault_config_find(cfg, r->aliases[i], &idx);
-        if (rc == 0)
-            rc = vault_config_entry_at(cfg, idx, &e);
-        if (rc == 0 && e->state != VAULT_VALUE_SEALED)
-            rc = VAULT_EFORMAT;
-        if (rc == 0 && r->verify)
-            rc = vault_opener_open(r->verify, r->aliases[i], e->value, &got, NULL);
-        if (rc == 0 && got && (vault_secret_len(got) != vault_secret_len(r->plain[i]) ||
-                               sodium_memcmp(vault_secret_data(got), vault_secret_data(r->plain[i]),
-                                             vault_secret_len(got)) != 0))
-            rc = VAULT_EAUTH;
-        if (rc != 0)
-            cli_error("%s: alias \"%s\": the new value does not open with the new key; the file "
-                      "was not changed", r->path, r->aliases[i]);
-        vault_secret_free(got);
-    }
-    vault_config_free(cfg);
-    return rc;
-}
-
-/* Open one value with the old key and seal it for the new recipients. */
-static int rotate_one(rotated *r, vault_config *cfg, size_t i, const vault_config_entry *e,
-                      vault_opener *old, vault_sealer *sealer, int *legacy)
-{
-    vault_secret *plain = NULL;
-    unsigned int flags = 0, *f;
-    char *value = NULL, **a;
-    vault_secret **p;
-    int rc = vault_opener_open(old, e->alias, e->value, &plain, &flags);
-
-    if (rc == 0)
-        rc = vault_sealer_seal(sealer, e->alias, vault_secret_data(plain), vault_secret_len(plain),
-                               &value);
-    if (rc != 0) {
-        const vault_error *err = vault_error_last();
-        cli_error("%s: alias \"%s\": %s", r->path, e->alias, err ? err->message : "cannot rotate");
-        vault_secret_free(plain);
-        return EXIT_FAIL;
-    }
-    *legacy = (flags & VAULT_OPENED_LEGACY) != 0;
-    rc = vault_config_set(cfg, i, value);
-    vault_string_free(value);
-    a = rc == 0 ? realloc(r->aliases, (r->n + 1) * sizeof *a) : NULL;
-    if (a)
-        r->aliases = a;
-    p = a ? realloc(r->plain, (r->n + 1) * sizeof *p) : NULL;
-    if (p)
-        r->plain = p;
-    f = p ? realloc(r->opened, (r->n + 1) * sizeof *f) : NULL;
-    if (f)
-        r->opened = f;
-    if (!a || !p || !f || !(r->aliases[r->n] = strdup(e->alias))) {
-        vault_secret_free(plain);
-        return cli_fail(rc ? rc : VAULT_ENOMEM, "out of memory");
-    }
-    r->opened[r->n] = flags;
-    r->plain[r->n++] = plain;
-    return EXIT_OK;
-}
-
 /* A list of aliases for messages: "\"a\", \"b\"". */
 typedef struct alias_list {
     char *text;
@@ -185,100 +94,71 @@ static int list_add(alias_list *l, const char *alias)
     return EXIT_OK;
 }
 
-static void report(const char *path, const rotated *r, const alias_list *legacy,
-                   const char *format, const alias_list *plain)
+static int report(const vault_apply_result *res, const char *format)
 {
-    fprintf(stderr, "cipher-tool: %s: rotated %zu secret%s to %s", path, r->n, r->n == 1 ? "" : "s",
-            format);
-    if (legacy->n)
-        fprintf(stderr, " (%zu legacy PKCS#1 v1.5 value%s moved to %s: %s)", legacy->n,
-                legacy->n == 1 ? "" : "s", format, legacy->text);
-    fputc('\n', stderr);
-    if (plain->n)
-        cli_warning("%s: %zu plain text secret%s left as %s: %s", path, plain->n,
-                    plain->n == 1 ? "" : "s", plain->n == 1 ? "it is" : "they are", plain->text);
-}
-
-int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, vault_opener *verify,
-                    const char *format)
-{
-    vault_config *cfg = NULL;
-    rotated r;
     alias_list legacy = {NULL, 0, 0}, plain = {NULL, 0, 0};
-    size_t i, n, failed = 0, accepted = 0, refused = 0;
-    int rc = EXIT_FAIL, configured = -1;
-    char why[1024] = "";
+    size_t i, rotated = 0, already = 0;
+    int rc = EXIT_OK;
 
-    memset(&r, 0, sizeof r);
-    if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0)
-        return cli_fail(VAULT_ERROR, NULL);
-    r.path = path;
-    r.type = vault_config_get_type(cfg);
-    r.verify = verify;
-    n = vault_config_count(cfg);
-    for (i = 0; i < n; i++) {
-        const vault_config_entry *e;
-        int was_legacy = 0;
-        vault_config_entry_at(cfg, i, &e);
-        if (e->state != VAULT_VALUE_SEALED) {
-            if (list_add(&plain, e->alias) != EXIT_OK)
-                goto done;
-        } else if (rotate_one(&r, cfg, i, e, old, sealer, &was_legacy) != EXIT_OK) {
-            failed++;
-        } else if (was_legacy && list_add(&legacy, e->alias) != EXIT_OK) {
-            goto done;
-        }
+    for (i = 0; rc == EXIT_OK && i < res->count; i++) {
+        const vault_apply_entry *e = &res->entries[i];
+        rotated += e->status == VAULT_APPLY_ROTATED;
+        already += e->status == VAULT_APPLY_ALREADY_ROTATED;
+        if (e->flags & VAULT_APPLY_WAS_LEGACY)
+            rc = list_add(&legacy, e->alias);
+        else if (e->flags & VAULT_APPLY_WAS_PLAIN)
+            rc = list_add(&plain, e->alias);
     }
-    /* After every value was opened: one may have proved the old key. */
-    for (i = 0; i < r.n; i++) {
-        if (vault_opener_reseal_check(old, r.opened[i], path, r.aliases[i]) == 0)
-            continue;
-        /* Vouched for, and the key the server uses: nothing it sees changes. */
-        if (accept_unproven && configured < 0) {
-            configured = vault_opener_key_is_configured(old, path) == 0;
-            snprintf(why, sizeof why, "%s", vault_error_last()->message);
-        }
-        if (configured > 0) {
-            accepted++;
-            continue;
-        }
-        if (accept_unproven)
-            cli_error("%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
-                      path, r.aliases[i], why);
-        else
-            cli_error("%s", vault_error_last()->message);
-        failed++;
-        if (!refused++)
-            cli_hint(accept_unproven ? "with --accept-unproven-pkcs1 the old key must be the one the "
-                                       "server is configured with"
-                                     : "if the old key is the one the server is configured with, "
-                                       "'cipher-tool rotate --accept-unproven-pkcs1' seals them again");
-    }
-    if (accepted)
-        cli_warning("%s: %zu PKCS#1 v1.5 value%s sealed again without proof of the old key "
-                    "(--accept-unproven-pkcs1)", path, accepted, accepted == 1 ? "" : "s");
-    if (failed) {
-        cli_error("%s: %zu value%s did not rotate; the file was not changed", path, failed,
-                  failed == 1 ? "" : "s");
-        goto done;
-    }
-    if (r.n && vault_config_save(cfg, verify_new_content, &r) != 0) {
-        const vault_error *err = vault_error_last();
-        if (err)
-            cli_error("%s", err->message);
-        goto done;
-    }
-    report(path, &r, &legacy, format, &plain);
-    rc = EXIT_OK;
-done:
+    fprintf(stderr, "cipher-tool: %s: rotated %zu secret%s to %s", res->path, rotated, rotated == 1 ? "" : "s",
+            format);
+    if (legacy.n)
+        fprintf(stderr, " (%zu legacy PKCS#1 v1.5 value%s moved to %s: %s)", legacy.n,
+                legacy.n == 1 ? "" : "s", format, legacy.text);
+    if (already)
+        fprintf(stderr, "; %zu already on the new key", already);
+    fputc('\n', stderr);
+    if (plain.n)
+        cli_warning("%s: %zu plain text secret%s left as %s: %s", res->path, plain.n,
+                    plain.n == 1 ? "" : "s", plain.n == 1 ? "it is" : "they are", plain.text);
     free(legacy.text);
     free(plain.text);
-    rotated_clear(&r);
-    vault_config_free(cfg);
     return rc;
 }
 
-static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes, int argc,
+int cli_rotate_file(cli_apply *a, cli_sealing *s, const char *path, vault_opener *old, vault_sealer *sealer,
+                    const char *format)
+{
+    vault_apply_options o = VAULT_APPLY_OPTIONS_INIT;
+    vault_apply_result *res = NULL;
+    size_t i, unproven = 0, accepted = 0;
+    int rc;
+
+    o.op = VAULT_APPLY_ROTATE;
+    o.path = path;
+    o.sealer = sealer;
+    o.from = old;
+    o.flags = accept_unproven ? VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1 : 0;
+    cli_sealing_apply_options(s, &o);
+    rc = cli_apply_file(a, &o, &res);
+    for (i = 0; res && i < res->count; i++) {
+        unproven += (res->entries[i].flags & VAULT_APPLY_UNPROVEN) != 0;
+        accepted += (res->entries[i].flags & VAULT_APPLY_UNPROVEN_ACCEPTED) != 0;
+    }
+    if (unproven)
+        cli_hint(accept_unproven ? "with --accept-unproven-pkcs1 the old key must be the one the "
+                                   "server is configured with"
+                                 : "if the old key is the one the server is configured with, "
+                                   "'cipher-tool rotate --accept-unproven-pkcs1' seals them again");
+    if (rc == EXIT_OK && accepted)
+        cli_warning("%s: %zu PKCS#1 v1.5 value%s sealed again without proof of the old key "
+                    "(--accept-unproven-pkcs1)", path, accepted, accepted == 1 ? "" : "s");
+    if (rc == EXIT_OK)
+        rc = report(res, format);
+    vault_apply_result_free(res);
+    return rc;
+}
+
+static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes, int *json, int argc,
                       char **argv)
 {
     static const struct option options[] = {
@@ -294,6 +174,7 @@ static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes,
         {"from-key-password-fd", required_argument, NULL, OPT_FROM_KEY_PASSWORD_FD},
         {"from-symmetric-key-file", required_argument, NULL, OPT_FROM_SYMMETRIC_KEY_FILE},
         {"accept-unproven-pkcs1", no_argument, NULL, OPT_ACCEPT_UNPROVEN_PKCS1},
+        {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -304,6 +185,10 @@ static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes,
         handled = from_option(from, opt, optarg);
         if (opt == OPT_FROM_SYMMETRIC_KEY_FILE) {
             *from_aes = optarg;
+            continue;
+        }
+        if (opt == OPT_JSON) {
+            *json = 1;
             continue;
         }
         if (opt == OPT_ACCEPT_UNPROVEN_PKCS1) {
@@ -335,47 +220,51 @@ int cmd_rotate(int argc, char **argv)
     vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
     cli_sealing s;
     cli_keystore from;
+    cli_apply a;
     vault_keystore *old_ks = NULL;
     vault_secret *old_aes = NULL;
     const char *from_aes = NULL;
-    vault_opener *old = NULL, *verify = NULL;
+    vault_opener *old = NULL;
     vault_sealer *sealer = NULL;
-    int rc, i;
+    const vault_keystore_entry *e;
+    int rc, i, json = 0;
 
     cli_sealing_init(&s);
     cli_keystore_init(&from, "old keystore");
-    rc = parse_args(&s, &from, &from_aes, argc, argv);
+    rc = parse_args(&s, &from, &from_aes, &json, argc, argv);
     if (rc != EXIT_OK) {
         rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
+    cli_apply_init(&a, "rotate", "did not rotate", json);
     if ((from.path && cli_open_keystore(&old_ks, &from) != 0) ||
         (from_aes && cli_read_symmetric_key(from_aes, &old_aes) != EXIT_OK)) {
         rc = EXIT_FAIL;
-        goto done;
+        goto finish;
     }
     oo.keystore = old_ks;
     oo.symmetric_key = old_aes;
     oo.key_alias = from.alias;
     if ((rc = vault_opener_new(&old, &oo)) != 0) {
         rc = cli_fail(rc, NULL);
-        goto done;
+        goto finish;
     }
     if ((rc = cli_sealing_prepare(&s, "rotate", &sealer)) != EXIT_OK)
-        goto done;
-    if (cli_sealing_opener(&s, &verify) != 0) {
-        rc = cli_fail(VAULT_ERROR, NULL);
-        goto done;
-    }
-    if (!verify)
+        goto finish;
+    cli_apply_recipients(&a, s.recipients, s.recipient_count);
+    if (!s.symmetric_key &&
+        (!s.ks || vault_keystore_find(s.ks, s.key.alias, &e) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT))
         cli_warning("the new private key is not at hand: the new values are checked for form only");
+    vault_error_clear();
     for (i = optind, rc = EXIT_OK; i < argc; i++)
-        if (cli_rotate_file(argv[i], old, sealer, verify,
-                            vault_format_name((vault_format)s.format)) != EXIT_OK)
+        if (cli_rotate_file(&a, &s, argv[i], old, sealer, vault_format_name((vault_format)s.format)) != EXIT_OK)
             rc = EXIT_FAIL;
+finish:
+    if (rc != EXIT_OK && vault_error_last())
+        cli_apply_note(&a, VAULT_ERROR, vault_error_last()->message);
+    rc = cli_apply_finish(&a, rc);
 done:
     vault_sealer_free(sealer);
-    vault_opener_free(verify);
     vault_opener_free(old);
     vault_keystore_free(old_ks);
     vault_secret_free(old_aes);

@@ -54,8 +54,6 @@ static const char wso2_usage[] =
     "example:\n"
     "  cd /opt/wso2am-4.2.0 && cipher-tool -Dconfigure --password-file ~/.ks-pass\n";
 
-#define SECURITY_DIR "repository/conf/security"
-#define CIPHER_TEXT_REL SECURITY_DIR "/cipher-text.properties"
 
 typedef struct dropin {
     const char *home;
@@ -118,14 +116,15 @@ static int locate_keystore(dropin *d)
  * write them all: a missing element stops the run before any file changes. */
 static int mark_legacy_xml(dropin *d)
 {
-    char *map_path = path_join(d->home, SECURITY_DIR "/cipher-tool.properties");
+    char *map_path = NULL;
     vault_legacy_map *map = NULL;
     size_t i, n;
     char **paths = NULL, **outs = NULL;
     size_t *out_lens = NULL;
     int rc = EXIT_FAIL;
 
-    if (!map_path || vault_legacy_map_read(&map, map_path) != 0) {
+    if (vault_home_path(&map_path, d->home, VAULT_HOME_CIPHER_TOOL) != 0 ||
+        vault_legacy_map_read(&map, map_path) != 0) {
         rc = cli_fail(VAULT_ERROR, NULL);
         goto done;
     }
@@ -199,87 +198,28 @@ done:
     free(outs);
     free(out_lens);
     vault_legacy_map_free(map);
-    free(map_path);
+    vault_string_free(map_path);
     return rc;
-}
-
-/* Java's Properties.store escaping of a value. */
-static void put_property(FILE *f, const char *key, const char *value)
-{
-    const char *p;
-    fprintf(f, "%s=", key);
-    for (p = value; *p; p++) {
-        if (strchr("\\:=#!", *p) || (p == value && *p == ' '))
-            fputc('\\', f);
-        fputc(*p, f);
-    }
-    fputc('\n', f);
-}
-
-/* The keystore location as the Java tool writes it: relative to the
- * product home (the server's working directory) when it lies inside it,
- * so a moved home still finds its keystore. */
-static const char *home_relative(const char *home, const char *abs, char *home_abs)
-{
-    size_t n;
-    if (!realpath(home, home_abs))
-        return abs;
-    n = strlen(home_abs);
-    if (strncmp(abs, home_abs, n) == 0 && abs[n] == '/' && n > 1)
-        return abs + n + 1;
-    return abs;
 }
 
 /* secret-conf.properties, as the WSO2 runtime reads it. */
 static int write_secret_conf(dropin *d)
 {
-    char *path = path_join(d->home, SECURITY_DIR "/secret-conf.properties");
-    char abs[PATH_MAX], home_abs[PATH_MAX], *text = NULL;
-    size_t len = 0;
-    FILE *f;
-    int rc = EXIT_FAIL;
+    vault_secret_conf c = VAULT_SECRET_CONF_INIT;
+    char *path = NULL;
 
-    if (!path || !realpath(d->keystore_path, abs) || !(f = open_memstream(&text, &len)))
-        goto done;
-    fputs("# Written by cipher-tool: the WSO2 secure vault configuration\n", f);
-    put_property(f, "secVault.enabled", "true");
-    put_property(f, "carbon.secretProvider", "org.wso2.securevault.secret.handler.SecretManagerSecretCallbackHandler");
-    put_property(f, "secretRepositories", "file");
-    put_property(f, "secretRepositories.file.provider",
-                 "org.wso2.securevault.secret.repository.FileBaseSecretRepositoryProvider");
-    put_property(f, "secretRepositories.file.location", CIPHER_TEXT_REL);
-    put_property(f, "keystore.identity.location", home_relative(d->home, abs, home_abs));
-    put_property(f, "keystore.identity.type", vault_keystore_type_name(vault_keystore_get_type(d->s.ks)));
-    /* Never empty: with no alias configured the Java tool and the server
-     * use the product default. */
-    put_property(f, "keystore.identity.alias",
-                 d->keystore_alias && *d->keystore_alias ? d->keystore_alias : "wso2carbon");
-    put_property(f, "keystore.identity.store.password", "identity.store.password");
-    put_property(f, "keystore.identity.store.secretProvider", "org.wso2.carbon.securevault.DefaultSecretCallbackHandler");
-    put_property(f, "keystore.identity.key.password", "identity.key.password");
-    put_property(f, "keystore.identity.key.secretProvider", "org.wso2.carbon.securevault.DefaultSecretCallbackHandler");
-    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC) {
-        /* SecretManager treats the repository as RSA unless told otherwise. */
-        put_property(f, "secretRepositories.file.encryptionMode", "symmetric");
-        put_property(f, "secretRepositories.file.algorithm", "AES/GCM/NoPadding");
-    } else
-        put_property(f, "secretRepositories.file.algorithm",
-                     d->transformation_name ? d->transformation_name
-                                            : vault_transformation_name((vault_transformation)d->s.transformation));
-    if (fclose(f) != 0)
-        goto done;
-    if (vault_file_replace(path, text, len, 0644, NULL, NULL) != 0) {
-        cli_fail(VAULT_ERROR, NULL);
-        goto done;
-    }
+    c.home = d->home;
+    c.keystore = d->keystore_path;
+    c.keystore_type = vault_keystore_type_name(vault_keystore_get_type(d->s.ks));
+    c.key_alias = d->keystore_alias;
+    c.symmetric = d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC;
+    c.algorithm = d->transformation_name ? d->transformation_name
+                                         : vault_transformation_name((vault_transformation)d->s.transformation);
+    if (vault_secret_conf_write(&c) != 0 || vault_home_path(&path, d->home, VAULT_HOME_SECRET_CONF) != 0)
+        return cli_fail(VAULT_ERROR, "cannot write secret-conf.properties");
     fprintf(stderr, "cipher-tool: %s written\n", path);
-    rc = EXIT_OK;
-done:
-    if (rc != EXIT_OK && !vault_error_last())
-        cli_error("cannot write %s", path ? path : "secret-conf.properties");
-    free(text);
-    free(path);
-    return rc;
+    vault_string_free(path);
+    return EXIT_OK;
 }
 
 static int parse_args(dropin *d, int argc, char **argv)
@@ -339,13 +279,13 @@ static int parse_args(dropin *d, int argc, char **argv)
  * (PKCS#1 v1.5) when the line is absent. */
 static int read_home_algorithm(dropin *d)
 {
-    char *path = path_join(d->home, SECURITY_DIR "/secret-conf.properties");
+    char *path = NULL;
     vault_config *cfg = NULL;
     const vault_config_entry *e;
     size_t i;
     int rc = EXIT_OK;
 
-    if (!path)
+    if (vault_home_path(&path, d->home, VAULT_HOME_SECRET_CONF) != 0)
         return cli_fail(VAULT_ENOMEM, NULL);
     if (!file_exists(path))
         goto done;
@@ -364,7 +304,7 @@ static int read_home_algorithm(dropin *d)
 done:
     vault_error_clear();
     vault_config_free(cfg);
-    free(path);
+    vault_string_free(path);
     return rc;
 }
 
@@ -398,7 +338,7 @@ static int choose_algorithm(dropin *d, const char *sealed_file)
         return EXIT_OK;
     home_t = vault_transformation_from_name(d->home_algorithm);
     if (home_t < 0) {
-        cli_error("%s/" SECURITY_DIR "/secret-conf.properties: unknown algorithm \"%s\"", d->home,
+        cli_error("%s/repository/conf/security/secret-conf.properties: unknown algorithm \"%s\"", d->home,
                   d->home_algorithm);
         return EXIT_FAIL;
     }
@@ -469,8 +409,10 @@ static vault_transformation configured_transformation(const dropin *d)
     vault_options o = VAULT_OPTIONS_INIT;
     vault_location *loc = NULL;
     vault_transformation t = VAULT_TRANSFORM_DEFAULT;
-    char *ct = path_join(d->home, CIPHER_TEXT_REL);
+    char *ct = NULL;
 
+    if (vault_home_path(&ct, d->home, VAULT_HOME_CIPHER_TEXT) != 0)
+        return t;
     o.config = ct;
     /* PKCS#1 v1.5 recorded: values of any padding may be in place (an OAEP
      * one opens as such under DEFAULT, not as other bytes). */
@@ -479,7 +421,7 @@ static vault_transformation configured_transformation(const dropin *d)
         t = loc->transformation;
     vault_error_clear();
     vault_location_free(loc);
-    free(ct);
+    vault_string_free(ct);
     return t;
 }
 
@@ -487,7 +429,7 @@ static vault_transformation configured_transformation(const dropin *d)
  * The old values are opened with the recorded algorithm: with PKCS#1 v1.5's
  * implicit rejection a wrong old key would otherwise open OAEP values to
  * other bytes instead of failing. */
-static int rotate_home(dropin *d, vault_sealer *sealer, vault_opener *verify, const char *toml,
+static int rotate_home(dropin *d, cli_apply *a, vault_sealer *sealer, const char *toml,
                        const char *cipher_text)
 {
     vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
@@ -501,7 +443,7 @@ static int rotate_home(dropin *d, vault_sealer *sealer, vault_opener *verify, co
         return cli_fail(rc, NULL);
     fprintf(stderr, "cipher-tool: rotating from alias \"%s\" to alias \"%s\"\n", d->old_alias,
             d->keystore_alias ? d->keystore_alias : "(the only key)");
-    rc = cli_rotate_file(file_exists(toml) ? toml : cipher_text, old, sealer, verify,
+    rc = cli_rotate_file(a, &d->s, file_exists(toml) ? toml : cipher_text, old, sealer,
                          vault_format_name((vault_format)d->s.format));
     vault_opener_free(old);
     return rc == EXIT_OK ? write_secret_conf(d) : rc;
@@ -510,8 +452,8 @@ static int rotate_home(dropin *d, vault_sealer *sealer, vault_opener *verify, co
 int cmd_wso2(int argc, char **argv)
 {
     dropin d;
+    cli_apply a;
     vault_sealer *sealer = NULL;
-    vault_opener *opener = NULL;
     vault_secret *given = NULL;
     char *toml = NULL, *cipher_text = NULL, alias[512];
     const char *env = getenv("CARBON_HOME");
@@ -527,9 +469,8 @@ int cmd_wso2(int argc, char **argv)
     }
     if (!d.s.format)
         d.s.format = VAULT_FORMAT_WSO2;
-    toml = path_join(d.home, "repository/conf/deployment.toml");
-    cipher_text = path_join(d.home, CIPHER_TEXT_REL);
-    if (!toml || !cipher_text) {
+    if (vault_home_path(&toml, d.home, VAULT_HOME_DEPLOYMENT_TOML) != 0 ||
+        vault_home_path(&cipher_text, d.home, VAULT_HOME_CIPHER_TEXT) != 0) {
         rc = cli_fail(VAULT_ENOMEM, NULL);
         goto done;
     }
@@ -545,34 +486,32 @@ int cmd_wso2(int argc, char **argv)
     d.s.key.given = d.argv_password;
     if ((rc = cli_sealing_prepare(&d.s, "-Dconfigure", &sealer)) != EXIT_OK)
         goto done;
-    if (cli_sealing_opener(&d.s, &opener) != 0) {
-        rc = cli_fail(VAULT_ERROR, NULL);
-        goto done;
-    }
+    cli_apply_init(&a, "-Dconfigure", d.rotate ? "did not rotate" : "could not be sealed", 0);
     if (d.rotate) {
-        rc = rotate_home(&d, sealer, opener, toml, cipher_text);
-        goto done;
+        rc = rotate_home(&d, &a, sealer, toml, cipher_text);
+        goto finish;
     }
     if (d.change) {
         if ((rc = ask_alias(alias, sizeof alias)) != EXIT_OK ||
             (rc = alias_exists(file_exists(toml) ? toml : cipher_text, alias)) != EXIT_OK)
-            goto done;
+            goto finish;
         if (cli_read_value(&given, "the new value") != 0) {
             rc = EXIT_FAIL;
-            goto done;
+            goto finish;
         }
-        rc = cli_seal_file(file_exists(toml) ? toml : cipher_text, sealer, opener, alias, given);
-        goto done;
+        rc = cli_seal_file(&a, &d.s, sealer, file_exists(toml) ? toml : cipher_text, alias, given, 0);
+        goto finish;
     }
     if (file_exists(toml))
-        rc = cli_seal_file(toml, sealer, opener, NULL, NULL);
+        rc = cli_seal_file(&a, &d.s, sealer, toml, NULL, NULL, 0);
     else if ((rc = mark_legacy_xml(&d)) == EXIT_OK)
-        rc = cli_seal_file(cipher_text, sealer, opener, NULL, NULL);
+        rc = cli_seal_file(&a, &d.s, sealer, cipher_text, NULL, NULL, 0);
     if (rc == EXIT_OK)
         rc = write_secret_conf(&d);
+finish:
+    rc = cli_apply_finish(&a, rc);
 done:
     vault_secret_free(given);
-    vault_opener_free(opener);
     vault_sealer_free(sealer);
     d.s.key.path = NULL;
     d.s.key.alias = NULL;
@@ -581,7 +520,7 @@ done:
     free(d.keystore_path);
     free(d.keystore_alias);
     free(d.home_algorithm);
-    free(toml);
-    free(cipher_text);
+    vault_string_free(toml);
+    vault_string_free(cipher_text);
     return rc;
 }

@@ -14,6 +14,8 @@ static const cli_command commands[] = {
     {"check", cmd_check, "fail when a secret is left in plain text or does not open", NULL},
     {"list", cmd_list, "show the secrets of config files and their state", NULL},
     {"change", cmd_change, "replace one secret of a config file", NULL},
+    {"set", cmd_set, "create or replace one secret of a config file", NULL},
+    {"edit", cmd_edit, "edit a config with its secrets decrypted, sealed again on the way back", NULL},
     {"render", cmd_render, "write a template with its $secret{alias} references resolved", NULL},
     {"exec", cmd_exec, "run a program with chosen secrets in its environment or descriptors", NULL},
     {"rotate", cmd_rotate, "re-encrypt the sealed values of config files for a new key", NULL},

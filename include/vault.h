@@ -6,6 +6,8 @@
 #include "vault/keystore.h"
 #include "vault/cipher.h"
 #include "vault/config.h"
+#include "vault/apply.h"
+#include "vault/home.h"
 #include "vault/xml.h"
 #include "vault/vault.h"
 

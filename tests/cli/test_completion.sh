@@ -22,7 +22,7 @@ bash_complete() {
              complete -p cipher-tool >/dev/null || exit 9; printf "%s\n" "${COMPREPLY[@]}"' \
         _ "$TMP/completion.bash" "$@"
 }
-equals "$(bash_complete cipher-tool se)" "seal"
+equals "$(bash_complete cipher-tool sea)" "seal"
 equals "$(bash_complete cipher-tool re | sort | tr '\n' ' ')" "recipients render "
 equals "$(bash_complete cipher-tool recipients '' | tr '\n' ' ')" "add remove "
 equals "$(bash_complete cipher-tool keystore v)" "verify"
@@ -45,7 +45,7 @@ zsh_complete() {
         words=("$@"); CURRENT=$#; PREFIX=${words[-1]}
         _cipher-tool' _ "$TMP/completion.zsh" "$@" | grep -- "^${!#}" || true
 }
-equals "$(zsh_complete cipher-tool se)" "seal"
+equals "$(zsh_complete cipher-tool sea)" "seal"
 equals "$(zsh_complete cipher-tool keystore l)" "list"
 equals "$(zsh_complete cipher-tool check --j)" "--json"
 equals "$(zsh_complete cipher-tool render --pass | tr '\n' ' ')" "--password-file --password-fd --password-env "
@@ -53,7 +53,7 @@ equals "$(zsh_complete cipher-tool seal '')" "FILES"
 
 # fish: its own completion engine, asked with complete -C.
 fish_complete() { fish --no-config -c "source '$TMP/completion.fish'; complete -C '$1'" | cut -f1; }
-equals "$(fish_complete 'cipher-tool se')" "seal"
+equals "$(fish_complete 'cipher-tool sea')" "seal"
 equals "$(fish_complete 'cipher-tool recipients ' | tr '\n' ' ')" "add remove "
 equals "$(fish_complete 'cipher-tool decrypt --pass' | tr '\n' ' ')" "--password-env --password-fd --password-file "
 equals "$(cd "$TMP" && fish_complete 'cipher-tool seal deploy')" "deployment.toml"

@@ -131,9 +131,17 @@ contains "$err" "alias \"admin_password\""
 lacks "$err" "alias \"keystore_password\""
 contains "$err" "2 values did not rotate; the file was not changed"
 cmp -s "$TMP/bad.toml" "$TMP/bad.orig" || fail "a failed rotation changed the file"; ok
-# The wrong old key: every alias named, nothing written.
+# Values already on the new key (the old key does not open them, the new one does): reported
+# as done, the file not rewritten.
 cp "$TMP/native.toml" "$TMP/native.orig"
-run 1 "$CT" rotate "$TMP/native.toml" "${FROM[@]}" "${KS2[@]}"
+ino=$(stat -c %i "$TMP/native.toml")
+run 0 "$CT" rotate "$TMP/native.toml" "${FROM[@]}" "${KS2[@]}"
+contains "$err" "rotated 0 secrets to native; 7 already on the new key"
+lacks "$err" "error"
+cmp -s "$TMP/native.toml" "$TMP/native.orig" || fail "a no-op rotation changed the file"; ok
+equals "$(stat -c %i "$TMP/native.toml")" "$ino"
+# The wrong old key (and the new key does not open them either): every alias named, nothing written.
+run 1 "$CT" rotate "$TMP/native.toml" "${FROM[@]}" "${KS1[@]}"
 contains "$err" "alias \"already_sealed\""
 contains "$err" "7 values did not rotate"
 cmp -s "$TMP/native.toml" "$TMP/native.orig" || fail "a failed rotation changed the file"; ok

@@ -3,7 +3,7 @@
 set -euo pipefail
 src=${VAULT_SOURCE:?}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-for h in vault.h vault/common.h vault/keystore.h vault/cipher.h vault/config.h vault/xml.h vault/vault.h; do
+for h in vault.h vault/common.h vault/keystore.h vault/cipher.h vault/config.h vault/apply.h vault/home.h vault/xml.h vault/vault.h; do
     printf '#include <%s>\nint main(void) { return 0; }\n' "$h" > "$tmp/t.c"
     for std in c89 c99 c11; do
         gcc -std=$std -pedantic -Wall -Wextra -Werror -I"$src/include" -c "$tmp/t.c" -o "$tmp/t.o" \

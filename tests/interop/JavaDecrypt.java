@@ -115,8 +115,8 @@ public class JavaDecrypt {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 4) {
-            System.err.println("usage: java JavaDecrypt KEYSTORE STORETYPE STOREPASS ALIAS < requests");
+        if (args.length != 4 && args.length != 5) {
+            System.err.println("usage: java JavaDecrypt KEYSTORE STORETYPE STOREPASS ALIAS [KEYPASS] < requests");
             System.exit(2);
         }
         char[] password = args[2].toCharArray();
@@ -124,7 +124,9 @@ public class JavaDecrypt {
         try (java.io.FileInputStream in = new java.io.FileInputStream(args[0])) {
             ks.load(in, password);
         }
-        JavaDecrypt judge = new JavaDecrypt(ks, args[3], password);
+        /* The key password, when it differs from the store password. */
+        char[] keyPassword = args.length == 5 ? args[4].toCharArray() : password;
+        JavaDecrypt judge = new JavaDecrypt(ks, args[3], keyPassword);
         BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
         int n = 0;

@@ -1,0 +1,1011 @@
+/* vault_config_apply(): the config workflows (seal, set, rotate, rewrap,
+ * edit) as one loop: every value is produced, the new text is checked
+ * (parsed again, each new value opened and compared, or its key ids checked
+ * when the key is not at hand) and the file replaced atomically, all or
+ * nothing. The file is read and replaced by one pair of functions
+ * (apply_read, apply_replace), where another store could plug in. */
+#include "conf_internal.h"
+#include "keystore_internal.h"
+
+#include <vault/apply.h>
+#include <vault/cipher.h>
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct apply_item {
+    vault_apply_entry pub;
+    size_t index;        /* in the config */
+    vault_secret *plain; /* plaintext of the new value; NULL: the [plain] text of orig */
+    unsigned int opened; /* ROTATE: VAULT_OPENED_* of the old value */
+    int changed;
+} apply_item;
+
+typedef struct apply_run {
+    const vault_apply_options *o;
+    vault_config *cfg;  /* the file (EDIT: the edited text), new values set */
+    vault_config *orig; /* SEAL: the file read again, for its [plain] texts;
+                           EDIT: the file as it is, for its old values */
+    vault_opener *verify;
+    apply_item *items;
+    size_t n, changed, failed;
+    int key_locked;
+    int target_format; /* ROTATE: the sealer's format, 0 until known */
+    char *text;        /* SET with CREATE, EDIT: the new text (wiped) */
+    size_t text_len;
+} apply_run;
+
+const char *vault_apply_status_name(vault_apply_status status)
+{
+    static const char *const names[] = {"unchanged", "sealed", "already-sealed", "replaced", "created",
+                                        "rotated", "already-rotated", "rewrapped", "already-rewrapped",
+                                        "failed"};
+    if ((unsigned)status < sizeof names / sizeof names[0])
+        return names[status];
+    return "unknown";
+}
+
+/* The last error's text, or fallback, prefixed with file and alias unless
+ * the text names the file already. */
+static char *alias_message(const char *path, const char *alias, const char *fallback)
+{
+    const vault_error *e = vault_error_last();
+    const char *why = e && e->message && *e->message ? e->message : fallback;
+    size_t n = strlen(path) + strlen(alias) + strlen(why) + 32;
+    char *m = vault_malloc(n);
+    if (!m)
+        return NULL;
+    if (strncmp(why, path, strlen(path)) == 0)
+        snprintf(m, n, "%s", why);
+    else
+        snprintf(m, n, "%s: alias \"%s\": %s", path, alias, why);
+    return m;
+}
+
+static void item_fail(apply_run *r, apply_item *it, int code, const char *fallback)
+{
+    if (it->pub.status != VAULT_APPLY_FAILED)
+        r->failed++;
+    if (it->changed) {
+        it->changed = 0;
+        r->changed--;
+    }
+    it->pub.status = VAULT_APPLY_FAILED;
+    it->pub.code = code ? code : VAULT_ERROR;
+    vault_free_ptr((char *)it->pub.message);
+    it->pub.message = alias_message(vault_config_path(r->cfg), it->pub.alias, fallback);
+}
+
+static int add_item(apply_run *r, size_t index, const char *alias, apply_item **out)
+{
+    apply_item *it = &r->items[r->n];
+    memset(it, 0, sizeof *it);
+    it->index = index;
+    if (!(it->pub.alias = vault_strdup(alias)))
+        return VAULT_ERR_NOMEM();
+    r->n++;
+    *out = it;
+    return 0;
+}
+
+/* Record a new value for it (takes value). */
+static int set_value(apply_run *r, apply_item *it, char *value, vault_apply_status status)
+{
+    int rc = vault_config_set(r->cfg, it->index, value);
+    vault_string_free(value);
+    if (rc != 0) {
+        item_fail(r, it, rc, "cannot set the value");
+        return 0;
+    }
+    it->pub.status = status;
+    it->changed = 1;
+    r->changed++;
+    return 0;
+}
+
+static int seal_bytes(apply_run *r, apply_item *it, const void *data, size_t len, vault_apply_status status)
+{
+    char *value = NULL;
+    int rc;
+    if (len == 0) {
+        vault_err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", vault_config_path(r->cfg),
+                  it->pub.alias);
+        item_fail(r, it, VAULT_EINVAL, "the secret is empty");
+        return 0;
+    }
+    rc = vault_sealer_seal(r->o->sealer, it->pub.alias, data, len, &value);
+    if (rc != 0) {
+        item_fail(r, it, rc, "cannot seal");
+        return 0;
+    }
+    return set_value(r, it, value, status);
+}
+
+static int seal_plain(apply_run *r, apply_item *it, const vault_secret *plain, vault_apply_status status)
+{
+    return seal_bytes(r, it, vault_secret_data(plain), vault_secret_len(plain), status);
+}
+
+/* The [plain] text of a config's item, in its guarded arena (no copy: a
+ * file may hold tens of thousands of secrets). */
+static void arena_text(const vault_config *cfg, const conf_item *item, const unsigned char **data, size_t *len)
+{
+    *data = cfg->plain + item->plain_off;
+    *len = item->plain_len;
+}
+
+/* ---- the producers ---- */
+
+static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *e)
+{
+    const unsigned char *data;
+    size_t len;
+    int rc;
+
+    if (e->state == VAULT_VALUE_SEALED) {
+        it->pub.status = VAULT_APPLY_ALREADY_SEALED;
+        return 0;
+    }
+    if (e->state == VAULT_VALUE_EMPTY) {
+        if (!r->o->ask) {
+            vault_err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", vault_config_path(r->cfg),
+                      e->line, e->alias);
+            item_fail(r, it, VAULT_EINVAL, "empty value");
+            return 0;
+        }
+        if ((rc = r->o->ask(&it->plain, vault_config_path(r->cfg), e, r->o->ask_payload)) != 0)
+            return vault_err(rc, "%s: alias \"%s\": no value given; the file was not changed",
+                             vault_config_path(r->cfg), e->alias); /* the run stops */
+        return seal_plain(r, it, it->plain, VAULT_APPLY_SEALED);
+    }
+    arena_text(r->cfg, r->cfg->items[it->index], &data, &len);
+    return seal_bytes(r, it, data, len, VAULT_APPLY_SEALED); /* orig holds it for the check */
+}
+
+/* The format the sealer writes, from one value sealed for the purpose. */
+static int target_format(apply_run *r, const char *alias)
+{
+    vault_value_info *info = NULL;
+    char *probe = NULL;
+    if (r->target_format)
+        return r->target_format;
+    if (vault_sealer_seal(r->o->sealer, alias, "x", 1, &probe) == 0 && vault_inspect(probe, &info) == 0)
+        r->target_format = (int)info->format;
+    vault_value_info_free(info);
+    vault_string_free(probe);
+    return r->target_format;
+}
+
+/* A value the old key does not open that is already what the rotation
+ * makes: the new key opens it (no legacy padding) in the new format. */
+static int already_rotated(apply_run *r, const vault_config_entry *e)
+{
+    vault_value_info *info = NULL;
+    vault_secret *got = NULL;
+    unsigned int flags = 0;
+    int yes = 0;
+
+    if (!r->verify || vault_inspect(e->value, &info) != 0)
+        goto done;
+    if ((int)info->format != target_format(r, e->alias))
+        goto done;
+    yes = vault_opener_open(r->verify, e->alias, e->value, &got, &flags) == 0 &&
+          !(flags & VAULT_OPENED_LEGACY);
+done:
+    vault_secret_free(got);
+    vault_value_info_free(info);
+    return yes;
+}
+
+static int produce_rotate(apply_run *r, apply_item *it, const vault_config_entry *e)
+{
+    unsigned int flags = 0;
+    int rc;
+
+    if (e->state != VAULT_VALUE_SEALED) {
+        it->pub.flags |= VAULT_APPLY_WAS_PLAIN;
+        return 0;
+    }
+    rc = vault_opener_open(r->o->from, e->alias, e->value, &it->plain, &flags);
+    if (rc != 0) {
+        int code = rc;
+        char *why = alias_message(vault_config_path(r->cfg), e->alias, "cannot open");
+        if (already_rotated(r, e)) {
+            vault_free_ptr(why);
+            vault_error_clear();
+            it->pub.status = VAULT_APPLY_ALREADY_ROTATED;
+            return 0;
+        }
+        item_fail(r, it, code, "cannot open");
+        if (why) {
+            vault_free_ptr((char *)it->pub.message);
+            it->pub.message = why;
+        }
+        return 0;
+    }
+    if (flags & VAULT_OPENED_LEGACY)
+        it->pub.flags |= VAULT_APPLY_WAS_LEGACY;
+    it->opened = flags;
+    return seal_plain(r, it, it->plain, VAULT_APPLY_ROTATED);
+}
+
+/* Two values name the same recipients. */
+static int same_key_ids(const char *a, const char *b)
+{
+    vault_value_info *x = NULL, *y = NULL;
+    size_t i, j;
+    int same = 0;
+
+    if (vault_inspect(a, &x) != 0 || vault_inspect(b, &y) != 0 || !x->key_ids || !y->key_ids ||
+        x->recipient_count != y->recipient_count)
+        goto done;
+    for (i = 0, same = 1; same && i < x->recipient_count; i++)
+        for (j = 0, same = 0; !same && j < y->recipient_count; j++)
+            same = strcmp(x->key_ids[i], y->key_ids[j]) == 0;
+done:
+    vault_value_info_free(x);
+    vault_value_info_free(y);
+    vault_error_clear();
+    return same;
+}
+
+static int produce_rewrap(apply_run *r, apply_item *it, const vault_config_entry *e)
+{
+    char *value = NULL;
+    int rc;
+
+    if (e->state != VAULT_VALUE_SEALED) {
+        it->pub.flags |= VAULT_APPLY_WAS_PLAIN;
+        return 0;
+    }
+    if (strncmp(e->value, "vault:", 6) != 0) {
+        it->pub.flags |= VAULT_APPLY_NOT_NATIVE;
+        return 0;
+    }
+    rc = r->verify ? vault_opener_open(r->verify, e->alias, e->value, &it->plain, NULL) : 0;
+    if (rc == 0)
+        rc = vault_rewrapper_rewrap(r->o->rewrapper, e->alias, e->value, &value);
+    if (rc != 0) {
+        item_fail(r, it, rc, "cannot rewrap");
+        return 0;
+    }
+    if (same_key_ids(e->value, value)) {
+        vault_string_free(value);
+        it->pub.status = VAULT_APPLY_ALREADY_REWRAPPED;
+        return 0;
+    }
+    return set_value(r, it, value, VAULT_APPLY_REWRAPPED);
+}
+
+static int produce_custom(apply_run *r, apply_item *it, const vault_config_entry *e)
+{
+    vault_apply_status status = VAULT_APPLY_SEALED;
+    char *value = NULL;
+    int rc;
+
+    vault_error_clear(); /* a producer may fail without a message */
+    rc = r->o->produce(&value, &it->plain, &status, e, r->o->produce_payload);
+    if (rc != 0) {
+        vault_string_free(value);
+        item_fail(r, it, rc, "cannot make the new value");
+        return 0;
+    }
+    if (!value)
+        return 0;
+    return set_value(r, it, value, status);
+}
+
+/* ---- checking the new text ---- */
+
+/* Every given recipient is named by value (native values; other formats
+ * carry no list to check). */
+static int names_recipients(const apply_run *r, const char *value)
+{
+    vault_value_info *info = NULL;
+    size_t i, j;
+    int rc = vault_inspect(value, &info);
+
+    for (i = 0; rc == 0 && info->format == VAULT_FORMAT_NATIVE && i < r->o->recipient_count; i++) {
+        const char *want = vault_recipient_key_id(r->o->recipients[i]);
+        int found = 0;
+        for (j = 0; info->key_ids && j < info->recipient_count && !found; j++)
+            found = strcmp(info->key_ids[j], want) == 0;
+        if (!found)
+            rc = vault_err(VAULT_EKEY, "the new value is not sealed for key %s", want);
+    }
+    vault_value_info_free(info);
+    return rc;
+}
+
+/* The plaintext a new value must open to: kept with the item, or the
+ * [plain] text of the file read again. */
+static int plaintext_of(const apply_run *r, const apply_item *it, const unsigned char **data, size_t *len)
+{
+    const conf_item *item;
+    if (it->plain) {
+        *data = vault_secret_data(it->plain);
+        *len = vault_secret_len(it->plain);
+        return 0;
+    }
+    if (!r->orig || !(item = conf_lookup(r->orig, it->pub.alias, strlen(it->pub.alias))) ||
+        item->info.state != VAULT_VALUE_PLAIN)
+        return vault_err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->pub.alias);
+    arena_text(r->orig, item, data, len);
+    return 0;
+}
+
+static int check_item(apply_run *r, const apply_item *it, const vault_config_entry *e)
+{
+    vault_secret *got = NULL;
+    const unsigned char *want = NULL;
+    size_t want_len = 0;
+    int rc;
+
+    if (e->state != VAULT_VALUE_SEALED)
+        return vault_err(VAULT_EFORMAT, "the new value does not read back as sealed");
+    if ((rc = names_recipients(r, e->value)) != 0)
+        return rc;
+    if (!r->verify)
+        return 0;
+    rc = vault_opener_open(r->verify, it->pub.alias, e->value, &got, NULL);
+    if (rc == VAULT_EKEY && r->o->op == VAULT_APPLY_REWRAP) {
+        vault_error_clear(); /* our key was removed from it */
+        return 0;
+    }
+    if (rc == 0 && (rc = plaintext_of(r, it, &want, &want_len)) == 0 &&
+        (vault_secret_len(got) != want_len || sodium_memcmp(vault_secret_data(got), want, want_len) != 0))
+        rc = VAULT_EAUTH;
+    vault_secret_free(got);
+    return rc;
+}
+
+static int verify_new_text(const void *data, size_t len, void *payload)
+{
+    apply_run *r = payload;
+    vault_config *cfg = NULL;
+    size_t i, idx, bad = 0;
+    int rc = vault_config_parse(&cfg, vault_config_path(r->cfg), vault_config_get_type(r->cfg), data, len);
+
+    if (rc != 0)
+        return rc;
+    for (i = 0; i < r->n; i++) {
+        apply_item *it = &r->items[i];
+        const vault_config_entry *e;
+        if (!it->changed)
+            continue;
+        rc = vault_config_find(cfg, it->pub.alias, &idx);
+        if (rc == 0)
+            rc = vault_config_entry_at(cfg, idx, &e);
+        if (rc == 0)
+            rc = check_item(r, it, e);
+        if (rc != 0) {
+            vault_err(rc, "%s: alias \"%s\": the new value does not open to its secret; the file was not "
+                      "changed", vault_config_path(r->cfg), it->pub.alias);
+            item_fail(r, it, rc, "the new value does not check");
+            bad++;
+        }
+    }
+    vault_config_free(cfg);
+    return bad ? VAULT_ERROR : 0;
+}
+
+/* ---- the opener that checks, and whether the key can be unlocked ---- */
+
+static int make_verifier(apply_run *r)
+{
+    vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
+    const vault_keystore_entry *e;
+    EVP_PKEY *pkey = NULL;
+    int rc;
+
+    if (r->o->symmetric_key) {
+        oo.symmetric_key = r->o->symmetric_key;
+        return vault_opener_new(&r->verify, &oo);
+    }
+    if (!r->o->keystore)
+        return 0;
+    if (vault_keystore_find(r->o->keystore, r->o->key_alias, &e) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT) {
+        vault_error_clear();
+        return 0; /* a certificate: nothing to open with */
+    }
+    if (e->kind == VAULT_ENTRY_PRIVATE_KEY) {
+        rc = ks_private_key(r->o->keystore, e->alias, &pkey, NULL);
+        if (rc == VAULT_EAUTH) {
+            /* The key password differs from the store password and was
+             * not given (WSO2 seals with the certificate alone here). */
+            vault_error_clear();
+            r->key_locked = 1;
+            return 0;
+        }
+        vault_error_clear(); /* a key in a device: the opener knows it */
+    }
+    oo.keystore = r->o->keystore;
+    oo.key_alias = e->alias;
+    return vault_opener_new(&r->verify, &oo);
+}
+
+/* ---- creating an alias ---- */
+
+static int bare_key(const char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+              *s == '-'))
+            return 0;
+    return 1;
+}
+
+/* The alias as a key of the file's syntax, into buf. */
+static int encode_key(char *buf, size_t size, vault_config_type type, const char *alias)
+{
+    size_t n = 0;
+    const char *p;
+
+    for (p = alias; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || (type == VAULT_CONFIG_PROPERTIES && (unsigned char)*p >= 0x80))
+            return VAULT_EINVAL;
+    if (type == VAULT_CONFIG_TOML && bare_key(alias))
+        return snprintf(buf, size, "%s", alias) < (int)size ? 0 : VAULT_EINVAL;
+    if (type == VAULT_CONFIG_TOML && n < size)
+        buf[n++] = '"';
+    for (p = alias; *p && n + 3 < size; p++) {
+        int esc = type == VAULT_CONFIG_TOML ? (*p == '"' || *p == '\\')
+                                            : strchr("\\:= #!", *p) != NULL;
+        if (esc)
+            buf[n++] = '\\';
+        buf[n++] = *p;
+    }
+    if (*p || n + 2 >= size)
+        return VAULT_EINVAL;
+    if (type == VAULT_CONFIG_TOML)
+        buf[n++] = '"';
+    buf[n] = '\0';
+    return 0;
+}
+
+/* Where a new line goes: after the line of the last secret, else after the
+ * [secrets] header (TOML), else at the end (a [secrets] table is added to
+ * a TOML file that has none). */
+static size_t insert_at(const vault_config *cfg, int *need_table)
+{
+    size_t at = 0, i;
+    const char *t = (const char *)cfg->text, *p;
+
+    *need_table = 0;
+    for (i = 0; i < cfg->count; i++)
+        if (cfg->items[i]->end > at)
+            at = cfg->items[i]->end;
+    if (cfg->count == 0 && cfg->type == VAULT_CONFIG_TOML) {
+        for (p = t; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+            const char *q = p;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (strncmp(q, "[secrets]", 9) == 0) {
+                at = (size_t)(q - t) + 9;
+                break;
+            }
+        }
+        if (!p || !*p) {
+            *need_table = 1;
+            return cfg->len;
+        }
+    } else if (cfg->count == 0) {
+        return cfg->len;
+    }
+    while (at < cfg->len && t[at] != '\n')
+        at++;
+    return at < cfg->len ? at + 1 : at;
+}
+
+/* The file's own line end, as its first line ends. */
+static const char *line_end(const char *text, size_t len)
+{
+    const char *nl = memchr(text, '\n', len);
+    return nl && nl > text && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
+/* The file's text (values replaced) with a new line for the alias. */
+static int create_alias(apply_run *r, const char *sealed)
+{
+    char key[1024], *cur = NULL, *line = NULL;
+    const char *eol;
+    size_t cur_len = 0, at, llen, pre;
+    int need_table, rc, toml = r->cfg->type == VAULT_CONFIG_TOML;
+
+    if (encode_key(key, sizeof key, r->cfg->type, r->o->alias) != 0)
+        return vault_err(VAULT_EINVAL, "%s: cannot add alias \"%s\" (control characters%s); write it in the "
+                         "file as \"[value]\" and seal", vault_config_path(r->cfg), r->o->alias,
+                         toml ? "" : " or non-ASCII text");
+    if ((rc = vault_config_render(r->cfg, &cur, &cur_len)) != 0)
+        return rc;
+    at = insert_at(r->cfg, &need_table);
+    pre = at > 0 && cur[at - 1] != '\n';
+    eol = line_end(cur, cur_len);
+    llen = strlen(key) + strlen(sealed) + 40;
+    if (!(line = vault_malloc(llen)) || !(r->text = vault_malloc(cur_len + llen + 2))) {
+        rc = VAULT_ERR_NOMEM();
+        goto done;
+    }
+    llen = (size_t)snprintf(line, llen, "%s%s%s%s%s%s%s%s", pre ? eol : "", need_table ? eol : "",
+                            need_table ? "[secrets]" : "", need_table ? eol : "", key, toml ? " = \"" : "=",
+                            sealed, toml ? "\"" : "");
+    llen += (size_t)snprintf(line + llen, 3, "%s", eol);
+    memcpy(r->text, cur, at);
+    memcpy(r->text + at, line, llen);
+    memcpy(r->text + at + llen, cur + at, cur_len - at);
+    r->text_len = cur_len + llen;
+done:
+    vault_free_ptr(line);
+    vault_free_ptr(cur);
+    return rc;
+}
+
+/* ---- reading and replacing (the pair a repository may stand in for) ---- */
+
+static int apply_read(apply_run *r)
+{
+    int rc;
+    if (r->o->op == VAULT_APPLY_EDIT) {
+        rc = vault_config_open(&r->orig, r->o->path, r->o->type);
+        if (rc == 0)
+            rc = vault_config_parse(&r->cfg, r->o->path, vault_config_get_type(r->orig), r->o->text,
+                                    r->o->text_len);
+        return rc;
+    }
+    rc = vault_config_open(&r->cfg, r->o->path, r->o->type);
+    if (rc == 0 && r->o->op == VAULT_APPLY_SEAL && r->verify)
+        rc = vault_config_open(&r->orig, r->o->path, r->o->type);
+    return rc;
+}
+
+static int apply_replace(apply_run *r)
+{
+    /* The file as it was read: it must still be there, unchanged. */
+    const vault_config *file = r->o->op == VAULT_APPLY_EDIT ? r->orig : r->cfg;
+    vault_replace_opts ro;
+
+    if (!r->text) {
+        if (r->o->flags & VAULT_APPLY_DRY_RUN) {
+            char *data = NULL;
+            size_t len = 0;
+            int rc = vault_config_render(r->cfg, &data, &len);
+            if (rc == 0)
+                rc = verify_new_text(data, len, r);
+            vault_free_ptr(data);
+            return rc;
+        }
+        return vault_config_save(r->cfg, verify_new_text, r);
+    }
+    if (r->o->flags & VAULT_APPLY_DRY_RUN)
+        return verify_new_text(r->text, r->text_len, r);
+    memset(&ro, 0, sizeof ro);
+    ro.mode = 0600;
+    ro.verify = verify_new_text;
+    ro.payload = r;
+    ro.expect_inode = file->from_file;
+    ro.dev = file->file_dev;
+    ro.ino = file->file_ino;
+    ro.old = file->from_file ? file->text : NULL;
+    ro.old_len = file->len;
+    return vault_replace_file(file->path, r->text, r->text_len, &ro);
+}
+
+/* ---- the decrypted view ---- */
+
+static void wipe_free(char *p)
+{
+    if (p) {
+        sodium_memzero(p, strlen(p));
+        vault_free_ptr(p);
+    }
+}
+
+/* Item i as "[plaintext]", encoded for the file's syntax. */
+static int plain_token(const vault_config *cfg, const conf_item *item, vault_opener *op, char **out)
+{
+    vault_secret *plain = NULL;
+    char *bracketed = NULL;
+    size_t n;
+    int rc = vault_opener_open(op, item->alias, item->value, &plain, NULL);
+
+    *out = NULL;
+    if (rc != 0)
+        return rc;
+    n = vault_secret_len(plain);
+    if (memchr(vault_secret_data(plain), '\0', n)) {
+        vault_secret_free(plain);
+        return vault_err(VAULT_EFORMAT, "%s: alias \"%s\": the secret holds a NUL byte and cannot be edited as "
+                         "text", cfg->path, item->alias);
+    }
+    if (!(bracketed = vault_malloc(n + 3))) {
+        vault_secret_free(plain);
+        return VAULT_ERR_NOMEM();
+    }
+    bracketed[0] = '[';
+    memcpy(bracketed + 1, vault_secret_data(plain), n);
+    bracketed[n + 1] = ']';
+    bracketed[n + 2] = '\0';
+    vault_secret_free(plain);
+    rc = cfg->syntax->encode(cfg, item, bracketed, out);
+    wipe_free(bracketed);
+    return rc;
+}
+
+int vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault_opener *op)
+{
+    char **tokens = NULL;
+    unsigned char *data;
+    size_t i, len = 0, at = 0, pos = 0;
+    int rc = 0;
+
+    if (!out || !cfg || !op)
+        return vault_err(VAULT_EINVAL, "vault_config_render_plain: invalid argument");
+    *out = NULL;
+    if (cfg->count && !(tokens = vault_calloc(cfg->count, sizeof *tokens)))
+        return VAULT_ERR_NOMEM();
+    /* Items are in file order, their spans ascending. */
+    for (i = 0; rc == 0 && i < cfg->count; i++) {
+        const conf_item *it = cfg->items[i];
+        if (it->info.state == VAULT_VALUE_SEALED && !it->replacement)
+            rc = plain_token(cfg, it, op, &tokens[i]);
+        len += tokens[i] ? strlen(tokens[i]) : it->replacement ? strlen(it->replacement) : it->end - it->start;
+        len += it->start - at;
+        at = it->end;
+    }
+    if (rc != 0)
+        goto done;
+    len += cfg->len - at;
+    if ((rc = vault_secret_alloc(out, len, &data)) != 0)
+        goto done;
+    for (i = 0, at = 0; i < cfg->count; i++) {
+        const conf_item *it = cfg->items[i];
+        const char *tok = tokens[i] ? tokens[i] : it->replacement;
+        memcpy(data + pos, cfg->text + at, it->start - at);
+        pos += it->start - at;
+        if (tok) {
+            memcpy(data + pos, tok, strlen(tok));
+            pos += strlen(tok);
+        } else {
+            memcpy(data + pos, cfg->text + it->start, it->end - it->start);
+            pos += it->end - it->start;
+        }
+        at = it->end;
+    }
+    memcpy(data + pos, cfg->text + at, cfg->len - at);
+    vault_secret_seal(*out);
+done:
+    for (i = 0; tokens && i < cfg->count; i++)
+        wipe_free(tokens[i]);
+    vault_free_ptr(tokens);
+    return rc;
+}
+
+/* ---- the run ---- */
+
+static int check_options(const vault_apply_options *o)
+{
+    if (!o || o->version != VAULT_APPLY_OPTIONS_VERSION)
+        return vault_err(VAULT_EINVAL, "vault_apply_options: unknown version %u", o ? o->version : 0);
+    if (!o->path)
+        return vault_err(VAULT_EINVAL, "vault_config_apply: no path");
+    switch (o->op) {
+    case VAULT_APPLY_SEAL:
+        return o->sealer ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: sealing needs a sealer");
+    case VAULT_APPLY_SET:
+        if (!o->sealer || !o->alias || !*o->alias || !o->value)
+            return vault_err(VAULT_EINVAL, "vault_config_apply: set needs a sealer, an alias and a value");
+        if (vault_secret_len(o->value) == 0)
+            return vault_err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", o->path, o->alias);
+        return 0;
+    case VAULT_APPLY_ROTATE:
+        return o->sealer && o->from ? 0
+                                    : vault_err(VAULT_EINVAL, "vault_config_apply: rotation needs a sealer and "
+                                                "an opener of the old values");
+    case VAULT_APPLY_REWRAP:
+        return o->rewrapper ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: rewrapping needs a rewrapper");
+    case VAULT_APPLY_CUSTOM:
+        return o->produce ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: no producer");
+    case VAULT_APPLY_EDIT:
+        return o->sealer && o->text ? 0
+                                    : vault_err(VAULT_EINVAL, "vault_config_apply: editing needs a sealer and "
+                                                "the new text");
+    default:
+        return vault_err(VAULT_EINVAL, "vault_config_apply: unknown operation %d", (int)o->op);
+    }
+}
+
+static int run_set(apply_run *r)
+{
+    const vault_apply_options *o = r->o;
+    apply_item *it;
+    size_t i;
+    char *value = NULL;
+    int rc;
+
+    if (vault_config_find(r->cfg, o->alias, &i) == 0) {
+        if ((rc = add_item(r, i, o->alias, &it)) != 0)
+            return rc;
+        if ((rc = vault_secret_new(&it->plain, vault_secret_data(o->value), vault_secret_len(o->value))) != 0)
+            return rc;
+        return seal_plain(r, it, o->value, VAULT_APPLY_REPLACED);
+    }
+    if (!(o->flags & VAULT_APPLY_CREATE))
+        return vault_err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", o->alias, o->path);
+    vault_error_clear();
+    if ((rc = add_item(r, (size_t)-1, o->alias, &it)) != 0)
+        return rc;
+    if ((rc = vault_secret_new(&it->plain, vault_secret_data(o->value), vault_secret_len(o->value))) != 0)
+        return rc;
+    if ((rc = vault_sealer_seal(o->sealer, o->alias, vault_secret_data(o->value), vault_secret_len(o->value),
+                                &value)) != 0) {
+        item_fail(r, it, rc, "cannot seal");
+        return 0;
+    }
+    rc = create_alias(r, value);
+    vault_string_free(value);
+    if (rc != 0)
+        return rc;
+    it->pub.status = VAULT_APPLY_CREATED;
+    it->changed = 1;
+    r->changed++;
+    return 0;
+}
+
+/* One value of the edited text: the old value kept when it opens to the
+ * same plaintext, else sealed. */
+static int edit_one(apply_run *r, apply_item *it, const vault_config_entry *e)
+{
+    const vault_config_entry *old = NULL;
+    vault_secret *was = NULL;
+    size_t idx;
+    int rc, existed;
+
+    if (e->state == VAULT_VALUE_SEALED) {
+        it->pub.status = VAULT_APPLY_ALREADY_SEALED;
+        return 0;
+    }
+    if (e->state == VAULT_VALUE_EMPTY) {
+        vault_err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", r->o->path, e->line, e->alias);
+        item_fail(r, it, VAULT_EINVAL, "empty value");
+        return 0;
+    }
+    if ((rc = vault_config_plaintext(r->cfg, it->index, &it->plain)) != 0) {
+        item_fail(r, it, rc, "cannot read the value");
+        return 0;
+    }
+    existed = vault_config_find(r->orig, e->alias, &idx) == 0 && vault_config_entry_at(r->orig, idx, &old) == 0;
+    vault_error_clear();
+    if (existed && old->state == VAULT_VALUE_SEALED && r->o->from &&
+        vault_opener_open(r->o->from, e->alias, old->value, &was, NULL) == 0 &&
+        vault_secret_len(was) == vault_secret_len(it->plain) &&
+        sodium_memcmp(vault_secret_data(was), vault_secret_data(it->plain), vault_secret_len(was)) == 0) {
+        vault_secret_free(was);
+        /* Unchanged: the old text stays, so a diff of the file stays small. */
+        rc = vault_config_set(r->cfg, it->index, old->value);
+        if (rc != 0)
+            item_fail(r, it, rc, "cannot keep the value");
+        return 0;
+    }
+    vault_secret_free(was);
+    vault_error_clear();
+    return seal_plain(r, it, it->plain, existed ? VAULT_APPLY_REPLACED : VAULT_APPLY_CREATED);
+}
+
+static int run_edit(apply_run *r)
+{
+    size_t i, n = vault_config_count(r->cfg);
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < n; i++) {
+        const vault_config_entry *e;
+        apply_item *it;
+        vault_config_entry_at(r->cfg, i, &e);
+        if ((rc = add_item(r, i, e->alias, &it)) == 0)
+            rc = edit_one(r, it, e);
+    }
+    if (rc != 0 || r->failed)
+        return rc;
+    if ((rc = vault_config_render(r->cfg, &r->text, &r->text_len)) != 0)
+        return rc;
+    if (r->text_len == r->orig->len && memcmp(r->text, r->orig->text, r->text_len) == 0) {
+        sodium_memzero(r->text, r->text_len);
+        vault_free_ptr(r->text);
+        r->text = NULL;
+        r->changed = 0; /* nothing to write */
+    } else if (r->changed == 0) {
+        r->changed = 1; /* only the text around the secrets changed */
+    }
+    return 0;
+}
+
+/* After every value was opened: a PKCS#1 v1.5 value that names no key is
+ * sealed again only when another value of the run proved the old key, or,
+ * when the caller accepts it, the old key is the one the server uses. */
+static void rotate_proof(apply_run *r)
+{
+    char why[1024] = "";
+    int configured = -1;
+    size_t i;
+
+    for (i = 0; i < r->n; i++) {
+        apply_item *it = &r->items[i];
+        if (it->pub.status != VAULT_APPLY_ROTATED ||
+            vault_opener_reseal_check(r->o->from, it->opened, r->o->path, it->pub.alias) == 0)
+            continue;
+        if (r->o->flags & VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1) {
+            if (configured < 0) {
+                configured = vault_opener_key_is_configured(r->o->from, r->o->path) == 0;
+                snprintf(why, sizeof why, "%s", vault_error_last() ? vault_error_last()->message : "");
+            }
+            if (configured > 0) {
+                it->pub.flags |= VAULT_APPLY_UNPROVEN_ACCEPTED;
+                continue;
+            }
+            vault_err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
+                      r->o->path, it->pub.alias, why);
+        }
+        it->pub.flags |= VAULT_APPLY_UNPROVEN;
+        item_fail(r, it, VAULT_EKEY, "RSA PKCS#1 v1.5 value naming no key");
+    }
+    vault_error_clear();
+}
+
+static int run_all(apply_run *r)
+{
+    size_t i, n = vault_config_count(r->cfg);
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < n; i++) {
+        const vault_config_entry *e;
+        apply_item *it;
+        vault_config_entry_at(r->cfg, i, &e);
+        if ((rc = add_item(r, i, e->alias, &it)) != 0)
+            break;
+        switch (r->o->op) {
+        case VAULT_APPLY_SEAL:
+            rc = produce_seal(r, it, e);
+            break;
+        case VAULT_APPLY_ROTATE:
+            rc = produce_rotate(r, it, e);
+            break;
+        case VAULT_APPLY_REWRAP:
+            rc = produce_rewrap(r, it, e);
+            break;
+        default:
+            rc = produce_custom(r, it, e);
+            break;
+        }
+    }
+    if (rc == 0 && r->o->op == VAULT_APPLY_ROTATE)
+        rotate_proof(r);
+    return rc;
+}
+
+static char *dup_message(int rc)
+{
+    const vault_error *e = vault_error_last();
+    return rc != 0 && e && e->message ? vault_strdup(e->message) : NULL;
+}
+
+/* The file's warnings as read (a save replaces the model by the new text). */
+static void collect_warnings(vault_apply_result *res, const vault_config *file)
+{
+    size_t i, n = 0;
+    char **w;
+    while (vault_config_warning(file, n))
+        n++;
+    if (n && (w = vault_calloc(n, sizeof *w)) != NULL) {
+        for (i = 0; i < n; i++)
+            w[i] = vault_strdup(vault_config_warning(file, i));
+        res->warnings = (const char *const *)w;
+        res->warning_count = n;
+    }
+}
+
+static void fill_result(vault_apply_result *res, apply_run *r, int rc, int written)
+{
+    vault_apply_entry *entries = NULL;
+    size_t i;
+
+    if (r->n && (entries = vault_calloc(r->n, sizeof *entries)) != NULL) {
+        for (i = 0; i < r->n; i++) {
+            entries[i] = r->items[i].pub;
+            r->items[i].pub.alias = NULL;
+            r->items[i].pub.message = NULL;
+        }
+        res->count = r->n;
+    }
+    res->entries = entries;
+    res->changed = written ? r->changed : 0;
+    res->failed = r->failed;
+    res->written = written;
+    res->opened = r->verify != NULL && rc == 0;
+    res->key_locked = r->key_locked;
+    res->code = rc;
+}
+
+int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts)
+{
+    apply_run r;
+    vault_apply_result *res = NULL;
+    size_t i;
+    int rc, written = 0;
+
+    memset(&r, 0, sizeof r);
+    if (out)
+        *out = NULL;
+    if ((rc = check_options(opts)) != 0)
+        return rc;
+    r.o = opts;
+    if (!(res = vault_calloc(1, sizeof *res)) || !(res->path = vault_strdup(opts->path))) {
+        vault_free_ptr(res);
+        return VAULT_ERR_NOMEM();
+    }
+    if ((rc = make_verifier(&r)) != 0 || (rc = apply_read(&r)) != 0)
+        goto done;
+    collect_warnings(res, opts->op == VAULT_APPLY_EDIT ? r.orig : r.cfg);
+    if (!(r.items = vault_calloc(vault_config_count(r.cfg) + 1, sizeof *r.items))) {
+        rc = VAULT_ERR_NOMEM();
+        goto done;
+    }
+    rc = opts->op == VAULT_APPLY_SET ? run_set(&r) : opts->op == VAULT_APPLY_EDIT ? run_edit(&r) : run_all(&r);
+    if (rc != 0)
+        goto done;
+    if (r.failed) {
+        rc = vault_err(VAULT_ERROR, "%s: %zu value%s failed; the file was not changed", opts->path, r.failed,
+                       r.failed == 1 ? "" : "s");
+        goto done;
+    }
+    if (r.changed == 0)
+        goto done;
+    if ((rc = apply_replace(&r)) != 0) {
+        if (r.failed)
+            rc = vault_err(VAULT_ERROR, "%s: %zu new value%s did not check; the file was not changed",
+                           opts->path, r.failed, r.failed == 1 ? "" : "s");
+        goto done;
+    }
+    written = !(opts->flags & VAULT_APPLY_DRY_RUN);
+done:
+    res->message = dup_message(rc);
+    fill_result(res, &r, rc, written);
+    for (i = 0; i < r.n; i++) {
+        vault_free_ptr((char *)r.items[i].pub.alias);
+        vault_free_ptr((char *)r.items[i].pub.message);
+        vault_secret_free(r.items[i].plain);
+    }
+    vault_free_ptr(r.items);
+    if (r.text) {
+        sodium_memzero(r.text, r.text_len);
+        vault_free_ptr(r.text);
+    }
+    vault_opener_free(r.verify);
+    vault_config_free(r.orig);
+    vault_config_free(r.cfg);
+    if (rc != 0 && res->message)
+        vault_err(rc, "%s", res->message); /* the run's own message stays the last error */
+    if (out)
+        *out = res;
+    else
+        vault_apply_result_free(res);
+    return rc;
+}
+
+void vault_apply_result_free(vault_apply_result *result)
+{
+    size_t i;
+    if (!result)
+        return;
+    for (i = 0; i < result->count; i++) {
+        vault_free_ptr((char *)result->entries[i].alias);
+        vault_free_ptr((char *)result->entries[i].message);
+    }
+    vault_free_ptr((void *)result->entries);
+    for (i = 0; i < result->warning_count; i++)
+        vault_free_ptr((char *)result->warnings[i]);
+    vault_free_ptr((void *)result->warnings);
+    vault_free_ptr((char *)result->path);
+    vault_free_ptr((char *)result->message);
+    vault_free_ptr(result);
+}
