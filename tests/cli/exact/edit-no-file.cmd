@@ -1,0 +1,3 @@
+edit
+-k
+@SHARED@/fixtures/java/identity.p12

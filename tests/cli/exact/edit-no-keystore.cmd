@@ -1,0 +1,2 @@
+edit
+@TMP@/plain.toml

@@ -1,0 +1,4 @@
+set
+-k
+@SHARED@/fixtures/java/identity.p12
+@TMP@/plain.toml
