@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,9 @@ static const char recipients_usage[] =
     "file is not written and every failing alias is named.\n"
     "Removing a recipient is not revocation: a key that could read a secret\n"
     "before still can if it kept a copy. Rotate and change the secret for that.\n"
+    "A deployment.toml with an etcd [secret_repository] has its values rewrapped\n"
+    "in etcd, in one transaction that fails, writing nothing, when any key\n"
+    "under the prefix changed since they were read.\n"
     "With --truststore, an added certificate whose chain does not verify (or\n"
     "that has expired) is refused and no file is touched, as for 'seal'.\n"
     "\n"
@@ -299,6 +303,83 @@ static int report(const file_run *f, size_t other, size_t plain)
     return rc;
 }
 
+/* ---- a config naming an etcd repository: rewrap the values there ---------- */
+
+typedef struct repo_rewrap {
+    file_run f;
+    const char *prefix;
+    size_t other, failed;
+} repo_rewrap;
+
+static int rewrap_repo_value(char **new_value, const char *alias, const char *value, void *payload)
+{
+    repo_rewrap *rr = payload;
+    rewrapped it;
+    int rc, checked = 1;
+
+    if (!alias) /* every value rewrapped: write them unless a removed key id was nowhere */
+        return report(&rr->f, rr->other, 0) == EXIT_OK ? 0 : VAULT_ENOTFOUND;
+    if (strncmp(value, "vault:", 6) != 0) {
+        rr->other++;
+        return 0;
+    }
+    it.alias = (char *)(uintptr_t)alias;
+    it.plain = NULL;
+    if ((rc = vault_opener_open(rr->f.r->opener, alias, value, &it.plain, NULL)) == 0 &&
+        (rc = vault_rewrapper_rewrap(rr->f.r->rw, alias, value, new_value)) == 0 &&
+        check_value(&rr->f, &it, *new_value) != 0) {
+        rc = VAULT_EAUTH;
+        checked = 0;
+    }
+    if (rc != 0) {
+        const vault_error *err = vault_error_last();
+        cli_error("%s: etcd %s: alias \"%s\": %s", rr->f.path, rr->prefix, alias,
+                  !checked ? "the rewrapped value does not check"
+                  : err->code == rc ? err->message : vault_strerror(rc));
+        vault_string_free(*new_value);
+        *new_value = NULL;
+        rr->failed++;
+    } else {
+        if (rr->f.r->remove)
+            count_removed(&rr->f, value);
+        rr->f.n++;
+    }
+    vault_secret_free(it.plain);
+    return rc;
+}
+
+/* Read every value from etcd, rewrap, write back in one transaction that
+ * fails when anything under the prefix changed since the read. */
+static int rewrap_repository(rcpt_run *r, const char *path, const vault_repository_options *ro)
+{
+    repo_rewrap rr;
+    int64_t written = -1;
+    int rc;
+
+    memset(&rr, 0, sizeof rr);
+    rr.f.r = r;
+    rr.f.path = path;
+    rr.prefix = ro->prefix;
+    if (!(rr.f.removed = calloc(r->id_count ? r->id_count : 1, sizeof *rr.f.removed)))
+        return cli_fail(VAULT_ENOMEM, "out of memory");
+    rc = vault_repository_rewrite(ro, rewrap_repo_value, &rr, -1, &written);
+    if (rc != 0 && rr.failed)
+        cli_error("%s: %zu value%s failed; nothing was written in etcd %s", path, rr.failed,
+                  rr.failed == 1 ? "" : "s", ro->prefix);
+    else if (rc == VAULT_ENOTFOUND)
+        cli_error("%s: nothing was written in etcd %s", path, ro->prefix);
+    else if (rc != 0) {
+        const vault_error *err = vault_error_last();
+        cli_error("%s: %s", path, err->code != VAULT_OK ? err->message : vault_strerror(rc));
+    } else
+        fprintf(stderr, "cipher-tool: %s: %s %zu recipient%s %s %zu value%s in etcd %s at revision %lld\n", path,
+                r->remove ? "removed" : "added", r->remove ? r->id_count : r->cert_count,
+                (r->remove ? r->id_count : r->cert_count) == 1 ? "" : "s", r->remove ? "from" : "to", rr.f.n,
+                rr.f.n == 1 ? "" : "s", ro->prefix, (long long)written);
+    free(rr.f.removed);
+    return rc == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
 static int rewrap_file(rcpt_run *r, const char *path)
 {
     vault_config *cfg = NULL;
@@ -311,6 +392,16 @@ static int rewrap_file(rcpt_run *r, const char *path)
     f.path = path;
     if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0)
         return cli_fail(VAULT_ERROR, NULL);
+    {
+        /* The config names an etcd repository: the values are there. */
+        vault_repository_options ro;
+        int named = vault_repository_options_from_config(&ro, cfg);
+        if (named != 0) {
+            rc = named < 0 ? cli_fail(named, NULL) : rewrap_repository(r, path, &ro);
+            vault_config_free(cfg);
+            return rc;
+        }
+    }
     f.type = vault_config_get_type(cfg);
     n = vault_config_count(cfg);
     f.items = calloc(n ? n : 1, sizeof *f.items);

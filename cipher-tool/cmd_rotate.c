@@ -18,6 +18,9 @@ static const char rotate_usage[] =
     "after every new value was checked (opened with the new key when it is at\n"
     "hand); when any value does not open with the old key, the file is not\n"
     "written and every failing alias is named.\n"
+    "A deployment.toml with an etcd [secret_repository] has its values rotated\n"
+    "in etcd: read, re-sealed and written back in one transaction that fails,\n"
+    "writing nothing, when any key under the prefix changed since the read.\n"
     "\n"
     "the old key:\n"
     "      --from-keystore FILE    keystore holding the key that opens the values now\n"
@@ -180,6 +183,85 @@ static void report(const char *path, const rotated *r, const alias_list *legacy,
                     plain->n == 1 ? "" : "s", plain->n == 1 ? "it is" : "they are", plain->text);
 }
 
+/* ---- a config naming an etcd repository: rotate the values there ---------- */
+
+typedef struct repo_rotation {
+    const char *path;
+    const char *prefix;
+    vault_opener *old, *verify;
+    vault_sealer *sealer;
+    size_t rotated, failed;
+    alias_list legacy;
+} repo_rotation;
+
+static int rotate_repo_value(char **new_value, const char *alias, const char *value, void *payload)
+{
+    repo_rotation *r = payload;
+    vault_secret *plain = NULL, *got = NULL;
+    unsigned int flags = 0;
+    int rc;
+
+    if (!alias)
+        return 0; /* every value rotated: write them */
+    rc = vault_opener_open(r->old, alias, value, &plain, &flags);
+
+    if (rc == 0)
+        rc = vault_sealer_seal(r->sealer, alias, vault_secret_data(plain), vault_secret_len(plain), new_value);
+    if (rc == 0 && r->verify && (rc = vault_opener_open(r->verify, alias, *new_value, &got, NULL)) == 0 &&
+        (vault_secret_len(got) != vault_secret_len(plain) ||
+         sodium_memcmp(vault_secret_data(got), vault_secret_data(plain), vault_secret_len(got)) != 0))
+        rc = VAULT_EAUTH;
+    if (rc != 0) {
+        const vault_error *err = vault_error_last();
+        cli_error("%s: etcd %s: alias \"%s\": %s", r->path, r->prefix, alias,
+                  err && err->code == rc ? err->message : vault_strerror(rc));
+        vault_string_free(*new_value);
+        *new_value = NULL;
+        r->failed++;
+    } else {
+        r->rotated++;
+        if ((flags & VAULT_OPENED_LEGACY) && list_add(&r->legacy, alias) != EXIT_OK)
+            rc = VAULT_ENOMEM;
+    }
+    vault_secret_free(plain);
+    vault_secret_free(got);
+    return rc;
+}
+
+/* Read every value from etcd, re-seal, write back in one transaction that
+ * fails when anything under the prefix changed since the read. */
+static int rotate_repository(const char *path, const vault_repository_options *ro, vault_opener *old,
+                             vault_sealer *sealer, vault_opener *verify, const char *format)
+{
+    repo_rotation r;
+    int64_t written = -1;
+    int rc;
+
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    r.prefix = ro->prefix;
+    r.old = old;
+    r.verify = verify;
+    r.sealer = sealer;
+    rc = vault_repository_rewrite(ro, rotate_repo_value, &r, -1, &written);
+    if (rc != 0 && r.failed)
+        cli_error("%s: %zu value%s did not rotate; nothing was written in etcd %s", path, r.failed,
+                  r.failed == 1 ? "" : "s", ro->prefix);
+    else if (rc != 0) {
+        const vault_error *err = vault_error_last();
+        cli_error("%s: %s", path, err->code != VAULT_OK ? err->message : vault_strerror(rc));
+    } else {
+        fprintf(stderr, "cipher-tool: %s: rotated %zu secret%s to %s in etcd %s at revision %lld", path,
+                r.rotated, r.rotated == 1 ? "" : "s", format, ro->prefix, (long long)written);
+        if (r.legacy.n)
+            fprintf(stderr, " (%zu legacy PKCS#1 v1.5 value%s: %s)", r.legacy.n, r.legacy.n == 1 ? "" : "s",
+                    r.legacy.text);
+        fputc('\n', stderr);
+    }
+    free(r.legacy.text);
+    return rc == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
 int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, vault_opener *verify,
                     const char *format)
 {
@@ -192,6 +274,16 @@ int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, v
     memset(&r, 0, sizeof r);
     if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0)
         return cli_fail(VAULT_ERROR, NULL);
+    {
+        /* The config names an etcd repository: the values are there. */
+        vault_repository_options ro;
+        int named = vault_repository_options_from_config(&ro, cfg);
+        if (named != 0) {
+            rc = named < 0 ? cli_fail(named, NULL) : rotate_repository(path, &ro, old, sealer, verify, format);
+            vault_config_free(cfg);
+            return rc;
+        }
+    }
     r.path = path;
     r.type = vault_config_get_type(cfg);
     r.verify = verify;

@@ -641,6 +641,109 @@ done:
     return rc;
 }
 
+/* ---- rewrite: read, re-seal, write back guarded by the revision read ---------- */
+
+/* The key still exists (a key deleted since the read has version 0). */
+static int exists_op(json_t *cmp, const char *prefix, const char *alias)
+{
+    size_t plen = strlen(prefix), alen = strlen(alias);
+    char *key = vault_malloc(plen + alen + 1), *k64 = NULL;
+    json_t *c = NULL;
+    int rc = vault_err(VAULT_ENOMEM, "out of memory");
+
+    if (key) {
+        memcpy(key, prefix, plen);
+        memcpy(key + plen, alias, alen + 1);
+        k64 = b64_encode(key, plen + alen);
+    }
+    if (k64 && (c = json_pack("{s:s, s:s, s:s, s:s}", "key", k64, "target", "VERSION", "result", "GREATER",
+                              "version", "0")) != NULL)
+        rc = json_array_append_new(cmp, c) == 0 ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
+    vault_free_ptr(key);
+    vault_free_ptr(k64);
+    return rc;
+}
+
+/* Call cb on every value; put the changed ones in ops and guard them in cmp. */
+static int rewrite_ops(const vault_repository_options *o, const vault_repository_values *cur,
+                       vault_repository_rewrite_cb cb, void *payload, json_t *ops, json_t *cmp, size_t *changed)
+{
+    size_t i;
+    int first = 0;
+
+    *changed = 0;
+    for (i = 0; i < cur->count; i++) {
+        char *fresh = NULL;
+        int rc = cb(&fresh, cur->aliases[i], cur->values[i], payload);
+        if (rc == 0 && fresh && !is_sealed(fresh))
+            rc = vault_err(VAULT_EFORMAT, "alias \"%s\": the new value is not sealed", cur->aliases[i]);
+        if (rc == 0 && fresh && strcmp(fresh, cur->values[i]) != 0 && first == 0) {
+            if ((rc = put_op(ops, o->prefix, cur->aliases[i], fresh)) == 0 &&
+                (rc = exists_op(cmp, o->prefix, cur->aliases[i])) == 0)
+                (*changed)++;
+        }
+        vault_string_free(fresh);
+        if (rc != 0 && first == 0)
+            first = rc;
+    }
+    if (first == 0) { /* the last word: whether anything is written */
+        char *none = NULL;
+        first = cb(&none, NULL, NULL, payload);
+        vault_string_free(none);
+    }
+    return first;
+}
+
+int vault_repository_rewrite(const vault_repository_options *opts, vault_repository_rewrite_cb cb, void *payload,
+                             int64_t expected_revision, int64_t *revision_out)
+{
+    vault_repository_values *cur = NULL;
+    json_t *ops = NULL, *cmp = NULL, *req = NULL, *ans = NULL;
+    long long guard;
+    size_t changed = 0;
+    int rc;
+
+    if (revision_out)
+        *revision_out = -1;
+    if (!cb)
+        return vault_err(VAULT_EINVAL, "vault_repository_rewrite: no callback");
+    if ((rc = vault_repository_fetch(&cur, opts)) != 0)
+        return rc;
+    guard = expected_revision >= 0 && expected_revision < cur->revision ? expected_revision : cur->revision;
+    ops = json_array();
+    cmp = json_array();
+    if (!ops || !cmp) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = rewrite_ops(opts, cur, cb, payload, ops, cmp, &changed)) != 0)
+        goto done;
+    if (changed == 0 && guard == cur->revision) {
+        if (revision_out)
+            *revision_out = cur->revision;
+        goto done;
+    }
+    if ((rc = compare_op(cmp, opts->prefix, guard)) != 0)
+        goto done;
+    req = json_pack("{s:O, s:O}", "compare", cmp, "success", ops);
+    if ((rc = dump_post(opts, "/v3/kv/txn", req, &ans)) != 0)
+        goto done;
+    if (!json_is_true(json_object_get(ans, "succeeded"))) {
+        rc = vault_err(VAULT_ERROR, "etcd: keys under %s changed after revision %lld: nothing written",
+                       opts->prefix, guard);
+        goto done;
+    }
+    if (revision_out)
+        *revision_out = json_int64(json_object_get(ans, "header"), "revision");
+done:
+    vault_repository_values_free(cur);
+    json_decref(ops);
+    json_decref(cmp);
+    json_decref(req);
+    json_decref(ans);
+    return rc;
+}
+
 /* ---- cache ---------------------------------------------------------------------- */
 
 static int cache_write(const char *path, const char *prefix, const vault_repository_values *vals)
@@ -759,6 +862,19 @@ static int repo_options(const vault_config *cfg, vault_repository_options *o)
         return vault_err(VAULT_EFORMAT, "%s: [secret_repository] needs endpoints and prefix",
                          vault_config_path(cfg));
     return 0;
+}
+
+int vault_repository_options_from_config(vault_repository_options *opts, const vault_config *cfg)
+{
+    vault_repository_options o = VAULT_REPOSITORY_OPTIONS_INIT;
+    int rc;
+
+    if (!opts || !cfg)
+        return vault_err(VAULT_EINVAL, "vault_repository_options_from_config: invalid argument");
+    if ((rc = repo_options(cfg, &o)) < 0)
+        return rc;
+    *opts = o;
+    return rc == 0 ? 1 : 0;
 }
 
 static int load(const vault_config *cfg, vault_config **out, char **warning, int use_cache)

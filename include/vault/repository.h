@@ -83,7 +83,51 @@ VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
                                            size_t n, int64_t if_revision, unsigned int flags,
                                            int64_t *revision_out);
 
+/**
+ * Produces the new sealed value of one value under the prefix, for
+ * vault_repository_rewrite().
+ * @param new_value receives the new sealed value, a string from the library
+ *        (e.g. vault_sealer_seal()) that the rewrite frees with
+ *        vault_string_free(); leave it NULL to keep the value as it is.
+ * @param alias, value the alias and its sealed text now in etcd. After the
+ *        last value, and only when every call succeeded, cb is called once
+ *        more with both NULL: its answer decides whether anything is written.
+ * @return 0; any other code fails the rewrite (nothing is written).
+ */
+typedef int (*vault_repository_rewrite_cb)(char **new_value, const char *alias, const char *value,
+                                           void *payload);
+
+/**
+ * Read every value under the prefix (one request, at revision R), call cb
+ * on each, and write the new values in one transaction that succeeds only
+ * when no key under the prefix was modified after R (nor after
+ * expected_revision when that is lower) and every rewritten key still
+ * exists: a concurrent publish or rotate makes it fail with nothing
+ * written. When cb fails for a value it is still called for the others
+ * (so that every failing alias can be named), then nothing is written.
+ * @param expected_revision -1, or a revision the caller read before.
+ * @param revision_out optional; the revision of the write (R when nothing
+ *        changed).
+ * @return 0; cb's code for the first value it failed; VAULT_EFORMAT for a
+ *         new value that is not sealed; VAULT_ERROR when the compare failed
+ *         (the message says the keys changed; nothing written); VAULT_EIO
+ *         when no endpoint answers; VAULT_EINVAL, VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_repository_rewrite(const vault_repository_options *opts, vault_repository_rewrite_cb cb,
+                                           void *payload, int64_t expected_revision, int64_t *revision_out);
+
 struct vault_config;
+
+/**
+ * The repository a configuration names in its [secret_repository] table.
+ * @param opts filled in (version set); its strings are cfg's, valid until
+ *        vault_config_free(cfg).
+ * @return 1 when cfg names a repository; 0 when it names none; VAULT_EFORMAT
+ *         for an unsupported type or missing endpoints or prefix;
+ *         VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_repository_options_from_config(vault_repository_options *opts,
+                                                       const struct vault_config *cfg);
 
 /**
  * The repository's values as a configuration, when cfg (a deployment.toml)

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Rewriting values in place in an etcd repository, and the revisions that
+# guard them, against a real etcd 3.4 member on loopback: rotate and
+# recipients read, re-seal and write back in one compare-and-swap
+# transaction (a concurrent publish makes them fail with nothing written);
+# etcdctl is the independent reader of what etcd holds and at which revision.
+source "$(dirname "$0")/lib.sh"
+for tool in etcd etcdctl openssl python3; do
+    command -v "$tool" >/dev/null || fail "$tool is missing (scripts/deps.sh installs it)"
+done
+
+ETCD=0
+BG=0
+stop_all() {
+    if [ "$BG" != 0 ]; then kill -TERM "$BG" 2>/dev/null || true; wait "$BG" 2>/dev/null || true; fi
+    if [ "$ETCD" != 0 ]; then kill "$ETCD" 2>/dev/null || true; wait "$ETCD" 2>/dev/null || true; fi
+    rm -rf "$TMP"
+}
+trap 'stop_all' EXIT
+read -r CPORT PPORT <<<"$(python3 -c '
+import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')"
+EP=http://127.0.0.1:$CPORT
+start_etcd() { # DATA_DIR
+    etcd --name m --data-dir "$1" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
+        --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
+        --initial-cluster "m=http://127.0.0.1:$PPORT" >>"$TMP/etcd.log" 2>&1 &
+    ETCD=$!
+    local t
+    for t in $(seq 1 100); do ectl endpoint health >/dev/null 2>&1 && return 0; sleep 0.1; done
+    cat "$TMP/etcd.log" >&2
+    fail "etcd did not start"
+}
+stop_etcd() { kill "$ETCD"; wait "$ETCD" 2>/dev/null || true; ETCD=0; }
+ectl() { ETCDCTL_API=3 etcdctl --endpoints "$EP" --dial-timeout 2s --command-timeout 5s "$@"; }
+revision() { ectl get "" --prefix -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])'; }
+# the mod_revision of every key under PREFIX, one per line, sorted and unique
+mod_revisions() {
+    ectl get "$PREFIX" --prefix -w json |
+        python3 -c 'import json,sys; print("\n".join(sorted({str(k["mod_revision"]) for k in json.load(sys.stdin).get("kvs", [])})))'
+}
+start_etcd "$TMP/etcd"
+
+# ---- keys: a and b hold the values now, c is the new key ---------------------
+for k in a b c; do
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/$k.key" -out "$TMP/$k.crt" -subj "/CN=server-$k" \
+        -days 2 2>/dev/null
+    openssl pkcs12 -export -inkey "$TMP/$k.key" -in "$TMP/$k.crt" -name "server-$k" -out "$TMP/$k.p12" \
+        -passout "pass:pw-$k"
+done
+PW_A=$(pwfile pw-a); PW_B=$(pwfile pw-b); PW_C=$(pwfile pw-c)
+# a's key as an encrypted PEM file: its password is asked when the key is first used
+openssl pkey -in "$TMP/a.key" -aes256 -passout pass:pem-a -out "$TMP/a-enc.pem"
+cat "$TMP/a.crt" >>"$TMP/a-enc.pem"
+
+PREFIX=/vault/rw/
+SRC=$TMP/src.toml
+: >"$TMP/expect.tsv"
+{
+    echo "[secrets]"
+    for i in 1 2 3 4 5; do
+        v="rw-$i-$RANDOM$RANDOM"
+        printf 'secret%d = "[%s]"\n' "$i" "$v"
+        printf 'secret%d\t%s\n' "$i" "$v" >>"$TMP/expect.tsv"
+    done
+} >"$SRC"
+run 0 "$CT" seal "$SRC" --cert "$TMP/a.crt" --cert "$TMP/b.crt"
+run 0 "$CT" publish "$SRC" --etcd "$EP" --prefix "$PREFIX"
+REV0=$out
+
+server_conf() { # FILE KEYSTORE
+    printf '[keystore.primary]\nfile_name = "%s"\n\n[secret_repository]\ntype = "etcd"\nendpoints = "%s"\nprefix = "%s"\n' \
+        "$2" "$EP" "$PREFIX" >"$1"
+}
+for k in a b c; do server_conf "$TMP/$k.toml" "$TMP/$k.p12"; done
+cut -f1 "$TMP/expect.tsv" | sed 's/.*/&=$secret{&}/' >"$TMP/app.in"
+sed 's/\t/=/' "$TMP/expect.tsv" >"$TMP/app.want"
+render_as() { run "$1" "$CT" render "$TMP/app.in" -c "$TMP/$2.toml" --password-file "$3"; }
+render_as 0 b "$PW_B"
+equals "$out" "$(cat "$TMP/app.want")"
+render_as 1 c "$PW_C"
+
+# ---- rotate: to recipients a and c, in one transaction -------------------------
+ectl get "$PREFIX" --prefix >"$TMP/before"
+run 0 "$CT" rotate "$TMP/a.toml" --from-keystore "$TMP/a.p12" --from-password-file "$PW_A" \
+    --cert "$TMP/a.crt" --cert "$TMP/c.crt"
+contains "$err" "rotated 5 secrets"
+contains "$err" "etcd $PREFIX"
+# one transaction: every key now has the same, new, mod_revision
+REV1=$(revision)
+equals "$(mod_revisions)" "$REV1"
+equals "$REV1" "$((REV0 + 1))"
+ectl get "$PREFIX" --prefix >"$TMP/after"
+! cmp -s "$TMP/before" "$TMP/after" || fail "rotate changed nothing in etcd"
+ok
+render_as 0 c "$PW_C"
+equals "$out" "$(cat "$TMP/app.want")"
+render_as 1 b "$PW_B"
+# the local file was not touched: it has no [secrets]
+lacks "$(cat "$TMP/a.toml")" "[secrets]"
+while IFS=$'\t' read -r alias plain; do
+    ! grep -qF "$plain" "$TMP/after" || fail "plaintext of $alias in etcd"
+done <"$TMP/expect.tsv"
+ok
+
+# ---- rotate with a key that opens nothing: exit 1, nothing written ----------
+run 1 "$CT" rotate "$TMP/a.toml" --from-keystore "$TMP/b.p12" --from-password-file "$PW_B" --cert "$TMP/a.crt"
+contains "$err" '"secret1"'
+contains "$err" "nothing was written in etcd"
+equals "$(revision)" "$REV1"
+
+# ---- a publish between the read and the write: exit 1, nothing written ------
+# The old key's password comes through a pipe the test feeds only after it
+# published: rotate has read etcd by then and waits for the password.
+mkfifo "$TMP/pw.fifo"
+exec 3<>"$TMP/pw.fifo"
+"$CT" rotate "$TMP/a.toml" --from-keystore "$TMP/a-enc.pem" --from-password-fd 3 \
+    --cert "$TMP/a.crt" --cert "$TMP/b.crt" >"$TMP/rot.out" 2>"$TMP/rot.err" &
+BG=$!
+sleep 1
+printf '[secrets]\nsecret2 = "[concurrent-2]"\n' >"$TMP/two.toml"
+run 0 "$CT" seal "$TMP/two.toml" --cert "$TMP/a.crt" --cert "$TMP/c.crt"
+run 0 "$CT" publish "$TMP/two.toml" --etcd "$EP" --prefix "$PREFIX"
+REV2=$out
+printf 'pem-a\n' >&3
+set +e; wait "$BG"; st=$?; set -e
+BG=0
+exec 3>&-
+equals "$st" "1"
+contains "$(cat "$TMP/rot.err")" "changed after revision $REV1"
+contains "$(cat "$TMP/rot.err")" "nothing written"
+equals "$(revision)" "$REV2"
+equals "$(ectl get "${PREFIX}secret2" --print-value-only)" "$(grep '^secret2 ' "$TMP/two.toml" | cut -d'"' -f2)"
+sed -i 's/^secret2\t.*/secret2\tconcurrent-2/' "$TMP/expect.tsv"
+sed -i 's/^secret2=.*/secret2=concurrent-2/' "$TMP/app.want"
+render_as 0 c "$PW_C"
+equals "$out" "$(cat "$TMP/app.want")"
+
+# ---- recipients add and remove, in etcd ------------------------------------------
+run 0 "$CT" recipients add "$TMP/c.toml" -k "$TMP/c.p12" --password-file "$PW_C" --cert "$TMP/b.crt"
+contains "$err" "added 1 recipient to 5 values in etcd $PREFIX"
+REV3=$(revision)
+equals "$(mod_revisions)" "$REV3"
+render_as 0 b "$PW_B"
+equals "$out" "$(cat "$TMP/app.want")"
+run 0 "$CT" recipients remove "$TMP/c.toml" -k "$TMP/c.p12" --password-file "$PW_C" --cert "$TMP/a.crt"
+equals "$(mod_revisions)" "$(revision)"
+render_as 1 a "$PW_A"
+render_as 0 b "$PW_B"
+# a key id that is a recipient of nothing: exit 1, nothing written
+REV4=$(revision)
+run 1 "$CT" recipients remove "$TMP/c.toml" -k "$TMP/c.p12" --password-file "$PW_C" --cert "$TMP/a.crt"
+contains "$err" "not a recipient of any value"
+equals "$(revision)" "$REV4"
+done_tests
