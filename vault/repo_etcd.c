@@ -877,7 +877,7 @@ int vault_repository_options_from_config(vault_repository_options *opts, const v
     return rc == 0 ? 1 : 0;
 }
 
-static int load(const vault_config *cfg, vault_config **out, char **warning, int use_cache)
+static int load(const vault_config *cfg, vault_config **out, char **warning, int use_cache, int64_t *revision)
 {
     vault_repository_options o = VAULT_REPOSITORY_OPTIONS_INIT;
     vault_repository_values *vals = NULL;
@@ -935,7 +935,8 @@ static int load(const vault_config *cfg, vault_config **out, char **warning, int
                        vault_config_path(cfg), vals->revision, min_rev);
         goto done;
     }
-    rc = to_config(vals, name, out);
+    if ((rc = to_config(vals, name, out)) == 0 && revision)
+        *revision = vals->revision;
 done:
     if (rc != 0) {
         vault_free_ptr(*warning);
@@ -945,9 +946,9 @@ done:
     return rc;
 }
 
-int repo_etcd_load(const vault_config *cfg, vault_config **out, char **warning)
+int repo_etcd_load(const vault_config *cfg, vault_config **out, char **warning, int64_t *revision)
 {
-    return load(cfg, out, warning, 1);
+    return load(cfg, out, warning, 1, revision);
 }
 
 int vault_repository_config(vault_config **out, const vault_config *cfg)
@@ -960,7 +961,7 @@ int vault_repository_config(vault_config **out, const vault_config *cfg)
     *out = NULL;
     if (!cfg)
         return vault_err(VAULT_EINVAL, "vault_repository_config: cfg is NULL");
-    rc = load(cfg, out, &warning, 0);
+    rc = load(cfg, out, &warning, 0, NULL);
     vault_free_ptr(warning);
     return rc;
 }
@@ -1143,6 +1144,12 @@ static void *watch_main(void *arg)
 int vault_watch_new(vault_watch **out, const vault_options *opts, unsigned int flags, vault_watch_cb cb,
                     void *payload)
 {
+    return vault_watch_new_after(out, opts, flags, -1, cb, payload);
+}
+
+int vault_watch_new_after(vault_watch **out, const vault_options *opts, unsigned int flags, int64_t after_revision,
+                          vault_watch_cb cb, void *payload)
+{
     vault_repository_values *vals = NULL;
     rt_location loc;
     vault_watch *w = NULL;
@@ -1173,7 +1180,8 @@ int vault_watch_new(vault_watch **out, const vault_options *opts, unsigned int f
     }
     if ((rc = vault_repository_fetch(&vals, &w->ro)) != 0)
         goto done;
-    w->revision = vals->revision;
+    /* Resume after the caller's own read: what changed since is reported. */
+    w->revision = after_revision >= 0 && after_revision < vals->revision ? after_revision : vals->revision;
     if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
         rc = vault_err(VAULT_ERROR, "cannot start the watch thread");
         goto done;

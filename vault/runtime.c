@@ -51,6 +51,7 @@ struct vault {
     int lock_ready;
     vault_store *store;     /* the secrets, guarded; NULL when there are no entries */
     char *warning;          /* for the caller (e.g. the repository's cache was used), or NULL */
+    int64_t revision;       /* the repository's revision the values were read at; 0: none */
 };
 
 /* ---- passwords -------------------------------------------------------------- */
@@ -372,7 +373,7 @@ static int use_repository(vault *v, vault_config **cfg)
 
     if (vault_config_get_type(*cfg) != VAULT_CONFIG_TOML)
         return 0;
-    if ((rc = repo_etcd_load(*cfg, &repo, &v->warning)) != 0 || !repo)
+    if ((rc = repo_etcd_load(*cfg, &repo, &v->warning, &v->revision)) != 0 || !repo)
         return rc;
     vault_config_free(*cfg);
     *cfg = repo;
@@ -602,6 +603,11 @@ const char *vault_alias_at(const vault *v, size_t i)
 const char *vault_warning(const vault *v)
 {
     return v ? v->warning : NULL;
+}
+
+int64_t vault_repository_revision(const vault *v)
+{
+    return v && v->revision > 0 ? v->revision : -1;
 }
 
 const char *vault_path(const vault *v)

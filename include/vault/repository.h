@@ -148,6 +148,14 @@ VAULT_EXTERN(int) vault_repository_config(struct vault_config **out, const struc
  */
 VAULT_EXTERN(const char *) vault_warning(const struct vault *v);
 
+/**
+ * The repository revision the vault's values were read at (from etcd, or
+ * the cache's when it was used); -1 when its configuration names no
+ * repository. Start a watch after it (vault_watch_new_after()) to miss no
+ * change made since the open.
+ */
+VAULT_EXTERN(int64_t) vault_repository_revision(const struct vault *v);
+
 /* ---- watching ------------------------------------------------------------ */
 
 /** A watch on the repository of a configuration. */
@@ -183,6 +191,15 @@ enum {
  */
 VAULT_EXTERN(int) vault_watch_new(vault_watch **out, const struct vault_options *opts, unsigned int flags,
                                   vault_watch_cb cb, void *payload);
+
+/**
+ * As vault_watch_new(), reporting every change after after_revision: pass
+ * vault_repository_revision() of the vault opened before, so that a change
+ * made between that open and this call is reported too (vault_watch_new()
+ * starts at the revision its own fetch reads). -1: as vault_watch_new().
+ */
+VAULT_EXTERN(int) vault_watch_new_after(vault_watch **out, const struct vault_options *opts, unsigned int flags,
+                                        int64_t after_revision, vault_watch_cb cb, void *payload);
 
 /** Stop watching (joins the thread; cb is not called afterwards). NULL-safe. */
 VAULT_EXTERN(void) vault_watch_free(vault_watch *w);

@@ -154,4 +154,45 @@ REV4=$(revision)
 run 1 "$CT" recipients remove "$TMP/c.toml" -k "$TMP/c.p12" --password-file "$PW_C" --cert "$TMP/a.crt"
 contains "$err" "not a recipient of any value"
 equals "$(revision)" "$REV4"
+# ---- exec --watch: a change between the start-up fetch and the watch ---------
+# The keystore password is asked after the fetch; the test publishes while
+# exec waits for it, then gives it: the change is older than the watch, newer
+# than the secrets the child got, and must be signalled.
+reseal() { # ALIAS PLAIN: a sealed value of ALIAS for b and c
+    printf '[secrets]\n%s = "[%s]"\n' "$1" "$2" >"$TMP/one.toml"
+    "$CT" seal "$TMP/one.toml" --cert "$TMP/b.crt" --cert "$TMP/c.crt" 2>/dev/null
+    cut -d'"' -f2 "$TMP/one.toml" | tail -1
+}
+cat >"$TMP/child.sh" <<'SH'
+trap 'echo "HUP $DB" >>"$OUTDIR/hups"' HUP
+trap 'exit 7' TERM
+echo "$DB" >"$OUTDIR/ready"
+while :; do sleep 0.05; done
+SH
+mkdir "$TMP/child"
+exec 3<>"$TMP/pw.fifo"
+OUTDIR=$TMP/child "$CT" exec --watch -c "$TMP/c.toml" --password-fd 3 --env DB=secret3 \
+    -- bash "$TMP/child.sh" 2>"$TMP/exec.err" &
+BG=$!
+sleep 1
+printf '[secrets]\nsecret3 = "%s"\n' "$(reseal secret3 gap-3)" >"$TMP/pub3.toml"
+run 0 "$CT" publish "$TMP/pub3.toml" --etcd "$EP" --prefix "$PREFIX"
+printf 'pw-c\n' >&3
+exec 3>&-
+for t in $(seq 1 100); do [ -e "$TMP/child/ready" ] && break; sleep 0.05; done
+[ -e "$TMP/child/ready" ] || fail "the watched child did not start: $(cat "$TMP/exec.err")"
+# the child has the value read before the publish ...
+equals "$(cat "$TMP/child/ready")" "$(grep -P '^secret3\t' "$TMP/expect.tsv" | cut -f2)"
+# ... and is told that it changed
+for t in $(seq 1 60); do [ -e "$TMP/child/hups" ] && break; sleep 0.05; done
+[ -e "$TMP/child/hups" ] || fail "the change made before the watch started was missed: $(cat "$TMP/exec.err")"
+ok
+contains "$(cat "$TMP/exec.err")" '"secret3" changed'
+kill -TERM "$BG"
+set +e; wait "$BG"; st=$?; set -e
+BG=0
+equals "$st" "7"
+sed -i 's/^secret3\t.*/secret3\tgap-3/' "$TMP/expect.tsv"
+sed -i 's/^secret3=.*/secret3=gap-3/' "$TMP/app.want"
+
 done_tests
