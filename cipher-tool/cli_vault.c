@@ -19,7 +19,8 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     o.password = cli_password_cb; /* the keystore options, then the terminal */
     o.payload = k;
     rc = vault_open(out, &o);
-    cli_keystore_clear(k); /* no password kept after the open */
+    if (!k->keep_passwords)
+        cli_keystore_clear(k); /* no password kept after the open */
     if (rc != 0)
         return cli_keystore_fail(k, rc);
     if (vault_warning(*out))

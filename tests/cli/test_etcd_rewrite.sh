@@ -195,4 +195,25 @@ equals "$st" "7"
 sed -i 's/^secret3\t.*/secret3\tgap-3/' "$TMP/expect.tsv"
 sed -i 's/^secret3=.*/secret3=gap-3/' "$TMP/app.want"
 
+# ---- render --watch --password-fd: the password is read once and kept -------------
+printf 'db=$secret{secret4}\n' >"$TMP/live.in"
+"$CT" render "$TMP/live.in" --watch -o "$TMP/live.conf" -c "$TMP/c.toml" --password-fd 3 \
+    3<"$PW_C" 2>"$TMP/render.err" &
+BG=$!
+for t in $(seq 1 100); do [ -s "$TMP/live.conf" ] && break; sleep 0.1; done
+equals "$(cat "$TMP/live.conf")" "db=$(grep -P '^secret4\t' "$TMP/expect.tsv" | cut -f2)"
+for round in 1 2; do
+    printf '[secrets]\nsecret4 = "%s"\n' "$(reseal secret4 "fd-rotated-$round")" >"$TMP/pub4.toml"
+    run 0 "$CT" publish "$TMP/pub4.toml" --etcd "$EP" --prefix "$PREFIX"
+    for t in $(seq 1 60); do [ "$(cat "$TMP/live.conf")" = "db=fd-rotated-$round" ] && break; sleep 0.05; done
+    equals "$(cat "$TMP/live.conf")" "db=fd-rotated-$round"
+done
+kill -0 "$BG" || fail "render --watch died: $(cat "$TMP/render.err")"
+ok
+lacks "$(cat "$TMP/render.err")" "error"
+kill -TERM "$BG"
+set +e; wait "$BG"; st=$?; set -e
+BG=0
+equals "$st" "0"
+
 done_tests
