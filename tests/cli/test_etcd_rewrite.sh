@@ -69,6 +69,8 @@ SRC=$TMP/src.toml
 run 0 "$CT" seal "$SRC" --cert "$TMP/a.crt" --cert "$TMP/b.crt"
 run 0 "$CT" publish "$SRC" --etcd "$EP" --prefix "$PREFIX"
 REV0=$out
+# an old state of etcd, restored at the end to play a rollback
+ectl snapshot save "$TMP/old.snap" >/dev/null 2>&1 || fail "etcdctl snapshot save"
 
 server_conf() { # FILE KEYSTORE
     printf '[keystore.primary]\nfile_name = "%s"\n\n[secret_repository]\ntype = "etcd"\nendpoints = "%s"\nprefix = "%s"\n' \
@@ -215,5 +217,42 @@ kill -TERM "$BG"
 set +e; wait "$BG"; st=$?; set -e
 BG=0
 equals "$st" "0"
+sed -i 's/^secret4\t.*/secret4\tfd-rotated-2/' "$TMP/expect.tsv"
+sed -i 's/^secret4=.*/secret4=fd-rotated-2/' "$TMP/app.want"
+
+# ---- rollback: etcd restored from an older snapshot ----------------------------
+server_conf "$TMP/cached.toml" "$TMP/b.p12"
+printf 'cache = "%s"\n' "$TMP/b.cache" >>"$TMP/cached.toml"
+render_as 0 cached "$PW_B"
+equals "$out" "$(cat "$TMP/app.want")"
+NEWREV=$(revision)
+equals "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["revision"])' "$TMP/b.cache")" "$NEWREV"
+cp "$TMP/b.cache" "$TMP/b.cache.before"
+server_conf "$TMP/minrev.toml" "$TMP/b.p12"
+printf 'min_revision = "%s"\n' "$NEWREV" >>"$TMP/minrev.toml"
+render_as 0 minrev "$PW_B"
+stop_etcd
+ETCDCTL_API=3 etcdctl snapshot restore "$TMP/old.snap" --name m --data-dir "$TMP/etcd-restored" \
+    --initial-cluster "m=http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
+    >/dev/null 2>&1 || fail "etcdctl snapshot restore"
+start_etcd "$TMP/etcd-restored"
+OLDREV=$(revision)
+[ "$OLDREV" -lt "$NEWREV" ] || fail "the restored etcd is at revision $OLDREV, not older than $NEWREV"
+ok
+# the values etcd now serves are the old ones and still open (nothing else would notice) ...
+render_as 0 b "$PW_B"
+lacks "$out" "gap-3"
+# ... but a server with a cache refuses them, and keeps its cache
+render_as 1 cached "$PW_B"
+contains "$err" "etcd answered revision $OLDREV, older than the cache's $NEWREV"
+contains "$err" "refusing a rollback"
+contains "$err" "cached.toml"
+equals "$out" ""
+cmp -s "$TMP/b.cache" "$TMP/b.cache.before" || fail "the cache changed"
+ok
+# ... and so does a server with min_revision
+render_as 1 minrev "$PW_B"
+contains "$err" "repository revision $OLDREV is older than min_revision $NEWREV"
+equals "$out" ""
 
 done_tests
