@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_TIMEOUT_MS 2000L
 #define RESPONSE_MAX (64u * 1024u * 1024u)
@@ -813,12 +814,76 @@ static long long cache_revision(const char *path, const char *prefix)
 
 /* ---- the runtime's config ------------------------------------------------------- */
 
+/* secretRepositories lists etcd: "etcd", "file,etcd", " etcd " ... */
+static int lists_etcd(const char *list)
+{
+    while (list && *list) {
+        size_t n;
+        list += strspn(list, " \t,");
+        n = strcspn(list, " \t,");
+        if (n == 4 && memcmp(list, "etcd", 4) == 0)
+            return 1;
+        list += n;
+    }
+    return 0;
+}
+
+static const char *prop_value(const vault_config *cfg, const char *key)
+{
+    const vault_config_entry *e;
+    size_t i;
+    if (vault_config_find(cfg, key, &i) != 0 || vault_config_entry_at(cfg, i, &e) != 0)
+        return NULL;
+    return e->value && e->value[0] ? e->value : NULL;
+}
+
+/* A repository setting: deployment.toml's [secret_repository] NAME, or
+ * secret-conf.properties' secretRepositories.etcd.NAME (docs/FLEET.md). */
 static const char *setting(const vault_config *cfg, const char *name)
 {
     char key[96];
     const char *v = NULL;
+
+    if (vault_config_get_type(cfg) == VAULT_CONFIG_PROPERTIES) {
+        if (strcmp(name, "type") == 0)
+            return lists_etcd(prop_value(cfg, "secretRepositories")) ? "etcd" : NULL;
+        snprintf(key, sizeof key, "secretRepositories.etcd.%s", name);
+        return prop_value(cfg, key);
+    }
     snprintf(key, sizeof key, "secret_repository.%s", name);
     return vault_config_setting(cfg, key, &v) == 0 && v[0] ? v : NULL;
+}
+
+/* The config holding the repository settings of cfg: cfg itself for a
+ * deployment.toml; for a cipher-text.properties its secret-conf.properties
+ * (secret_conf, else the one beside it), opened into *owned. *use is NULL
+ * when there is none. */
+static int settings_config(const vault_config *cfg, const char *secret_conf, vault_config **owned,
+                           const vault_config **use)
+{
+    const char *path = vault_config_path(cfg), *slash;
+    char *beside = NULL;
+    int rc = 0;
+
+    *owned = NULL;
+    *use = vault_config_get_type(cfg) == VAULT_CONFIG_TOML ? cfg : NULL;
+    if (vault_config_get_type(cfg) != VAULT_CONFIG_PROPERTIES)
+        return 0;
+    if (!secret_conf) {
+        size_t dlen = path && (slash = strrchr(path, '/')) ? (size_t)(slash - path) + 1 : 0;
+        if (!(beside = vault_malloc(dlen + sizeof "secret-conf.properties")))
+            return vault_err(VAULT_ENOMEM, "out of memory");
+        memcpy(beside, path, dlen);
+        memcpy(beside + dlen, "secret-conf.properties", sizeof "secret-conf.properties");
+        if (access(beside, F_OK) != 0) { /* no secret-conf.properties: no repository */
+            vault_free_ptr(beside);
+            return 0;
+        }
+    }
+    if ((rc = vault_config_open(owned, secret_conf ? secret_conf : beside, VAULT_CONFIG_PROPERTIES)) == 0)
+        *use = *owned;
+    vault_free_ptr(beside);
+    return rc;
 }
 
 static int to_config(const vault_repository_values *vals, const char *name, vault_config **out)
@@ -859,8 +924,9 @@ static int repo_options(const vault_config *cfg, vault_repository_options *o)
     o->user = setting(cfg, "user");
     o->password_file = setting(cfg, "password_file");
     if (!o->endpoints || !o->prefix)
-        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] needs endpoints and prefix",
-                         vault_config_path(cfg));
+        return vault_err(VAULT_EFORMAT, "%s: %s needs endpoints and prefix", vault_config_path(cfg),
+                         vault_config_get_type(cfg) == VAULT_CONFIG_PROPERTIES ? "secretRepositories=etcd"
+                                                                               : "[secret_repository]");
     return 0;
 }
 
@@ -946,13 +1012,25 @@ done:
     return rc;
 }
 
-int repo_etcd_load(const vault_config *cfg, vault_config **out, char **warning, int64_t *revision)
+int repo_etcd_load(const vault_config *cfg, const char *secret_conf, vault_config **out, char **warning,
+                   int64_t *revision)
 {
-    return load(cfg, out, warning, 1, revision);
+    vault_config *owned = NULL;
+    const vault_config *use = NULL;
+    int rc;
+
+    *out = NULL;
+    *warning = NULL;
+    if ((rc = settings_config(cfg, secret_conf, &owned, &use)) == 0 && use)
+        rc = load(use, out, warning, 1, revision);
+    vault_config_free(owned);
+    return rc;
 }
 
 int vault_repository_config(vault_config **out, const vault_config *cfg)
 {
+    vault_config *owned = NULL;
+    const vault_config *use = NULL;
     char *warning = NULL;
     int rc;
 
@@ -961,8 +1039,10 @@ int vault_repository_config(vault_config **out, const vault_config *cfg)
     *out = NULL;
     if (!cfg)
         return vault_err(VAULT_EINVAL, "vault_repository_config: cfg is NULL");
-    rc = load(cfg, out, &warning, 0, NULL);
+    if ((rc = settings_config(cfg, NULL, &owned, &use)) == 0 && use)
+        rc = load(use, out, &warning, 0, NULL);
     vault_free_ptr(warning);
+    vault_config_free(owned);
     return rc;
 }
 
@@ -1151,6 +1231,8 @@ int vault_watch_new_after(vault_watch **out, const vault_options *opts, unsigned
                           vault_watch_cb cb, void *payload)
 {
     vault_repository_values *vals = NULL;
+    vault_config *main_cfg = NULL;
+    const vault_config *use = NULL;
     rt_location loc;
     vault_watch *w = NULL;
     int rc, located = 0;
@@ -1172,11 +1254,16 @@ int vault_watch_new_after(vault_watch **out, const vault_options *opts, unsigned
     w->cb = cb;
     w->payload = payload;
     w->ro = (vault_repository_options)VAULT_REPOSITORY_OPTIONS_INIT;
-    if (loc.type != VAULT_CONFIG_TOML || (rc = conf_open_for_reading(&w->cfg, loc.config, loc.type)) != 0 ||
-        (rc = repo_options(w->cfg, &w->ro)) != 0) {
+    if ((rc = conf_open_for_reading(&main_cfg, loc.config, loc.type)) != 0 ||
+        (rc = settings_config(main_cfg, opts->secret_conf, &w->cfg, &use)) != 0 || !use ||
+        (rc = repo_options(use, &w->ro)) != 0) {
         if (rc >= 0)
             rc = vault_err(VAULT_EINVAL, "%s names no secret repository to watch", loc.config);
         goto done;
+    }
+    if (use == main_cfg) { /* the options' strings are the config's: keep it */
+        w->cfg = main_cfg;
+        main_cfg = NULL;
     }
     if ((rc = vault_repository_fetch(&vals, &w->ro)) != 0)
         goto done;
@@ -1191,6 +1278,7 @@ int vault_watch_new_after(vault_watch **out, const vault_options *opts, unsigned
     w = NULL;
 done:
     vault_repository_values_free(vals);
+    vault_config_free(main_cfg);
     if (located)
         rt_location_clear(&loc);
     vault_watch_free(w);

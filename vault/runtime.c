@@ -366,14 +366,12 @@ static int resolve_all(vault *v)
 }
 
 /* A config naming a secret repository takes its secrets from there. */
-static int use_repository(vault *v, vault_config **cfg)
+static int use_repository(vault *v, vault_config **cfg, const char *secret_conf)
 {
     vault_config *repo = NULL;
     int rc;
 
-    if (vault_config_get_type(*cfg) != VAULT_CONFIG_TOML)
-        return 0;
-    if ((rc = repo_etcd_load(*cfg, &repo, &v->warning, &v->revision)) != 0 || !repo)
+    if ((rc = repo_etcd_load(*cfg, secret_conf, &repo, &v->warning, &v->revision)) != 0 || !repo)
         return rc;
     vault_config_free(*cfg);
     *cfg = repo;
@@ -419,7 +417,7 @@ int vault_open(vault **out, const vault_options *opts)
     loc.parsed = NULL;
     if ((rc = bridge_init(&v->bridge, opts)) != 0 ||
         (!cfg && (rc = conf_open_for_reading(&cfg, loc.config, loc.type)) != 0) ||
-        (rc = use_repository(v, &cfg)) != 0 || (rc = load_entries(v, cfg)) != 0)
+        (rc = use_repository(v, &cfg, opts->secret_conf)) != 0 || (rc = load_entries(v, cfg)) != 0)
         goto done;
     if (sealed_count(v) > 0 && (rc = open_keystore(v, &loc, opts)) != 0)
         goto done;
