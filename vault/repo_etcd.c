@@ -909,7 +909,7 @@ static int to_config(const vault_repository_values *vals, const char *name, vaul
  * none. The strings are the config's. */
 static int repo_options(const vault_config *cfg, vault_repository_options *o)
 {
-    const char *type = setting(cfg, "type");
+    const char *type = setting(cfg, "type"), *timeout;
 
     if (!type)
         return 1;
@@ -923,6 +923,14 @@ static int repo_options(const vault_config *cfg, vault_repository_options *o)
     o->key_file = setting(cfg, "key_file");
     o->user = setting(cfg, "user");
     o->password_file = setting(cfg, "password_file");
+    if ((timeout = setting(cfg, "timeout_ms")) != NULL) {
+        char *end;
+        long ms = strtol(timeout, &end, 10);
+        if (*end || ms <= 0 || ms > 600000)
+            return vault_err(VAULT_EFORMAT, "%s: repository timeout_ms \"%s\" is not 1 to 600000",
+                             vault_config_path(cfg), timeout);
+        o->timeout_ms = ms;
+    }
     if (!o->endpoints || !o->prefix)
         return vault_err(VAULT_EFORMAT, "%s: %s needs endpoints and prefix", vault_config_path(cfg),
                          vault_config_get_type(cfg) == VAULT_CONFIG_PROPERTIES ? "secretRepositories=etcd"

@@ -148,6 +148,31 @@ run 1 "$CT" render "$TMP/app.in" -c "$H" --password-file "$PW"
 contains "$err" "$EP"
 contains "$err" "secret-conf.properties"
 equals "$out" ""
+# timeout_ms: a member that accepts and never answers is given up on in time
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' >"$TMP/silent.port" &
+BG=$!
+for t in $(seq 1 50); do [ -s "$TMP/silent.port" ] && break; sleep 0.1; done
+SILENT=http://127.0.0.1:$(cat "$TMP/silent.port")
+sed -i "s|^secretRepositories.etcd.endpoints=.*|secretRepositories.etcd.endpoints=$SILENT|" "$SEC/secret-conf.properties"
+printf 'secretRepositories.etcd.timeout_ms=300\n' >>"$SEC/secret-conf.properties"
+t0=$EPOCHREALTIME
+run 1 "$CT" render "$TMP/app.in" -c "$H" --password-file "$PW"
+python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) - float(sys.argv[1]) < 1.5 else 1)" "$t0" "$EPOCHREALTIME" \
+    || fail "timeout_ms=300 was not applied"
+ok
+contains "$err" "$SILENT"
+contains "$err" "timed out"
+kill "$BG"; wait "$BG" 2>/dev/null || true; BG=0
+sed -i 's/^secretRepositories.etcd.timeout_ms=.*/secretRepositories.etcd.timeout_ms=soon/' "$SEC/secret-conf.properties"
+run 1 "$CT" render "$TMP/app.in" -c "$H" --password-file "$PW"
+contains "$err" 'timeout_ms "soon" is not 1 to 600000'
+sed -i '/^secretRepositories.etcd.timeout_ms=/d' "$SEC/secret-conf.properties"
 # an incomplete repository is named as such
 sed -i '/^secretRepositories.etcd.prefix=/d' "$SEC/secret-conf.properties"
 run 1 "$CT" render "$TMP/app.in" -c "$H" --password-file "$PW"
