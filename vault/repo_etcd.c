@@ -683,7 +683,7 @@ static int rewrite_ops(const vault_repository_options *o, const vault_repository
                 (rc = exists_op(cmp, o->prefix, cur->aliases[i])) == 0)
                 (*changed)++;
         }
-        vault_string_free(fresh);
+        vault_string_free(fresh); /* free(): the callback's contract allows malloc()ed strings */
         if (rc != 0 && first == 0)
             first = rc;
     }

@@ -87,8 +87,8 @@ VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
  * Produces the new sealed value of one value under the prefix, for
  * vault_repository_rewrite().
  * @param new_value receives the new sealed value, a string from the library
- *        (e.g. vault_sealer_seal()) that the rewrite frees with
- *        vault_string_free(); leave it NULL to keep the value as it is.
+ *        (e.g. vault_sealer_seal()) or from malloc(), that the rewrite frees
+ *        with vault_string_free(); leave it NULL to keep the value as it is.
  * @param alias, value the alias and its sealed text now in etcd. After the
  *        last value, and only when every call succeeded, cb is called once
  *        more with both NULL: its answer decides whether anything is written.

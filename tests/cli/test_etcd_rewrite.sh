@@ -8,6 +8,8 @@ source "$(dirname "$0")/lib.sh"
 for tool in etcd etcdctl openssl python3; do
     command -v "$tool" >/dev/null || fail "$tool is missing (scripts/deps.sh installs it)"
 done
+API_TEST=$(dirname "$CT")/../tests/api_test_etcd
+[ -x "$API_TEST" ] || fail "no $API_TEST: build the tests first"
 
 ETCD=0
 BG=0
@@ -139,6 +141,35 @@ sed -i 's/^secret2\t.*/secret2\tconcurrent-2/' "$TMP/expect.tsv"
 sed -i 's/^secret2=.*/secret2=concurrent-2/' "$TMP/app.want"
 render_as 0 c "$PW_C"
 equals "$out" "$(cat "$TMP/app.want")"
+
+# ---- a key deleted between the read and the write: exit 1, not written back ------
+exec 3<>"$TMP/pw.fifo"
+"$CT" rotate "$TMP/a.toml" --from-keystore "$TMP/a-enc.pem" --from-password-fd 3 \
+    --cert "$TMP/a.crt" --cert "$TMP/c.crt" >"$TMP/rot.out" 2>"$TMP/rot.err" &
+BG=$!
+sleep 1
+ectl del "${PREFIX}secret5" >/dev/null
+REVD=$(revision)
+printf 'pem-a\n' >&3
+set +e; wait "$BG"; st=$?; set -e
+BG=0
+exec 3>&-
+equals "$st" "1"
+contains "$(cat "$TMP/rot.err")" "nothing written"
+equals "$(revision)" "$REVD"
+equals "$(ectl get "${PREFIX}secret5" --keys-only | grep -c . || true)" "0"
+# put it back, sealed for a and c as the others
+printf '[secrets]\nsecret5 = "[%s]"\n' "$(grep -P '^secret5\t' "$TMP/expect.tsv" | cut -f2)" >"$TMP/five.toml"
+run 0 "$CT" seal "$TMP/five.toml" --cert "$TMP/a.crt" --cert "$TMP/c.crt"
+run 0 "$CT" publish "$TMP/five.toml" --etcd "$EP" --prefix "$PREFIX"
+render_as 0 c "$PW_C"
+equals "$out" "$(cat "$TMP/app.want")"
+
+# the libvault API: a publish inside the rewrite, a failing value, a veto
+run 0 env VAULT_ETCD_ENDPOINTS="$EP" VAULT_ETCD_REWRITE_PREFIX=/vault/api-rewrite/ \
+    "$API_TEST" --filter 'etcd/rewrite_is_guarded_by_the_revision_it_read'
+contains "$err" "Passing: 1"
+equals "$(ectl get /vault/api-rewrite/k1 --print-value-only)" "sealed-1-x"
 
 # ---- recipients add and remove, in etcd ------------------------------------------
 run 0 "$CT" recipients add "$TMP/c.toml" -k "$TMP/c.p12" --password-file "$PW_C" --cert "$TMP/b.crt"
