@@ -1068,43 +1068,64 @@ struct vault_watch {
     int started;
     int stop;           /* set by vault_watch_free(), read by the thread: __atomic */
     response line;      /* the stream's bytes not yet split into lines */
+    int canceled;       /* etcd cancelled the stream's watch: end the stream */
     char **changed;
     size_t changed_count, changed_cap;
 };
 
-static int watch_note_change(vault_watch *w, const json_t *kv)
+/* Note alias as changed, once. */
+static int watch_add_changed(vault_watch *w, const char *alias)
 {
-    const char *k64 = json_string_value(json_object_get(kv, "key"));
-    size_t plen = strlen(w->ro.prefix), klen = 0, i;
-    char *key = k64 ? b64_decode(k64, &klen) : NULL, *alias;
+    size_t i;
+    char *copy;
 
-    if (!key)
-        return -1;
-    if (klen <= plen || memcmp(key, w->ro.prefix, plen) != 0) {
-        vault_free_ptr(key);
-        return 0;
-    }
     for (i = 0; i < w->changed_count; i++)
-        if (strcmp(w->changed[i], key + plen) == 0) {
-            vault_free_ptr(key);
+        if (strcmp(w->changed[i], alias) == 0)
             return 0;
-        }
     if (w->changed_count == w->changed_cap) {
         size_t cap = w->changed_cap ? w->changed_cap * 2 : 16;
         char **c = vault_realloc(w->changed, cap * sizeof *c);
-        if (!c) {
-            vault_free_ptr(key);
+        if (!c)
             return -1;
-        }
         w->changed = c;
         w->changed_cap = cap;
     }
-    alias = vault_strdup(key + plen);
-    vault_free_ptr(key);
-    if (!alias)
+    if (!(copy = vault_strdup(alias)))
         return -1;
-    w->changed[w->changed_count++] = alias;
+    w->changed[w->changed_count++] = copy;
     return 0;
+}
+
+static int watch_note_change(vault_watch *w, const json_t *kv)
+{
+    const char *k64 = json_string_value(json_object_get(kv, "key"));
+    size_t plen = strlen(w->ro.prefix), klen = 0;
+    char *key = k64 ? b64_decode(k64, &klen) : NULL;
+    int rc = 0;
+
+    if (!key)
+        return -1;
+    if (klen > plen && memcmp(key, w->ro.prefix, plen) == 0)
+        rc = watch_add_changed(w, key + plen);
+    vault_free_ptr(key);
+    return rc;
+}
+
+/* etcd compacted the revisions the watch was to resume from: what changed
+ * in between is lost, so every alias there is now counts as changed, from
+ * a fresh read. When the read fails the next stream meets the compaction
+ * again and retries. */
+static void watch_resync(vault_watch *w)
+{
+    vault_repository_values *vals = NULL;
+    size_t i;
+
+    if (vault_repository_fetch(&vals, &w->ro) != 0)
+        return;
+    for (i = 0; i < vals->count; i++)
+        (void)watch_add_changed(w, vals->aliases[i]);
+    w->revision = vals->revision;
+    vault_repository_values_free(vals);
 }
 
 /* One line of the watch stream: {"result":{"header":{...},"events":[...]}}. */
@@ -1129,6 +1150,12 @@ static void watch_line(vault_watch *w, const char *text, size_t len)
     }
     if (json_array_size(events) == 0 && rev > w->revision && !json_is_true(json_object_get(result, "created")))
         w->revision = rev;
+    /* A cancelled watch stays an open stream that says nothing more: leave it. */
+    if (json_is_true(json_object_get(result, "canceled"))) {
+        w->canceled = 1;
+        if (json_int64(result, "compact_revision") > 0)
+            watch_resync(w);
+    }
     json_decref(root);
     if (w->changed_count > 0) {
         vault *fresh = NULL;
@@ -1159,7 +1186,7 @@ static size_t on_watch_data(char *ptr, size_t size, size_t nmemb, void *userdata
         }
     memmove(w->line.data, w->line.data + start, w->line.len - start);
     w->line.len -= start;
-    return n;
+    return w->canceled ? 0 : n;
 }
 
 static int on_watch_progress(void *clientp, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
@@ -1199,6 +1226,7 @@ static void watch_stream(vault_watch *w, const char *endpoint, size_t elen)
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_watch_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
     w->line.len = 0;
+    w->canceled = 0;
     (void)curl_easy_perform(c);
 done:
     curl_slist_free_all(headers);

@@ -366,3 +366,34 @@ Test(etcd, rewrite_is_guarded_by_the_revision_it_read)
     expect_values(&ro, "sealed-1-x", "sealed-by-another-x", &rev);
     cr_assert_eq(rev, written);
 }
+
+/* VAULT_ETCD_COMPACTED: "revision<TAB>count": a revision etcd compacted away
+ * and the number of aliases under the prefix. A watch asked to start after
+ * it cannot know what changed since: it must report every alias, not stop. */
+Test(etcd, watch_after_a_compacted_revision_reports_every_alias)
+{
+    const char *conf = getenv("VAULT_ETCD_CONFIG"), *compacted = getenv("VAULT_ETCD_COMPACTED");
+    watch_seen seen = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, "", 0, 0};
+    vault_options o = VAULT_OPTIONS_INIT;
+    struct timespec deadline;
+    vault_watch *w = NULL;
+    long long after;
+    size_t count;
+
+    if (!conf || !compacted)
+        cr_skip_test("VAULT_ETCD_CONFIG/VAULT_ETCD_COMPACTED not set: tests/cli/test_etcd_rewrite.sh runs this");
+    cr_assert_eq(sscanf(compacted, "%lld\t%zu", &after, &count), 2);
+    o.config = conf;
+    cr_assert_eq(vault_watch_new_after(&w, &o, VAULT_WATCH_ALIASES_ONLY, after, on_change, &seen), 0, "%s",
+                 last_message());
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 2;
+    pthread_mutex_lock(&seen.lock);
+    while (seen.calls == 0 && pthread_cond_timedwait(&seen.cond, &seen.lock, &deadline) == 0)
+        ;
+    cr_assert_eq(seen.calls, 1, "nothing reported within 2 s");
+    cr_assert_eq(seen.n_changed, count, "%zu aliases reported (%s)", seen.n_changed, seen.changed);
+    cr_assert_null(seen.fresh);
+    pthread_mutex_unlock(&seen.lock);
+    vault_watch_free(w);
+}

@@ -251,6 +251,12 @@ equals "$st" "0"
 sed -i 's/^secret4\t.*/secret4\tfd-rotated-2/' "$TMP/expect.tsv"
 sed -i 's/^secret4=.*/secret4=fd-rotated-2/' "$TMP/app.want"
 
+# ---- a watch asked to resume after a compacted revision reports every alias ------
+ectl compact "$(revision)" >/dev/null
+run 0 env VAULT_ETCD_CONFIG="$TMP/c.toml" VAULT_ETCD_COMPACTED="$(printf '%s\t5' "$REV0")" \
+    "$API_TEST" --filter 'etcd/watch_after_a_compacted_revision_reports_every_alias'
+contains "$err" "Passing: 1"
+
 # ---- rollback: etcd restored from an older snapshot ----------------------------
 server_conf "$TMP/cached.toml" "$TMP/b.p12"
 printf 'cache = "%s"\n' "$TMP/b.cache" >>"$TMP/cached.toml"
