@@ -23,9 +23,10 @@ static const char recipients_usage[] =
     "file is not written and every failing alias is named.\n"
     "Removing a recipient is not revocation: a key that could read a secret\n"
     "before still can if it kept a copy. Rotate and change the secret for that.\n"
-    "A deployment.toml with an etcd [secret_repository] has its values rewrapped\n"
-    "in etcd, in one transaction that fails, writing nothing, when any key\n"
-    "under the prefix changed since they were read.\n"
+    "A config naming an etcd repository ([secret_repository], or for a\n"
+    "cipher-text.properties secretRepositories=etcd in its secret-conf.properties)\n"
+    "has its values rewrapped in etcd, in one transaction that fails, writing\n"
+    "nothing, when any key under the prefix changed since they were read.\n"
     "With --truststore, an added certificate whose chain does not verify (or\n"
     "that has expired) is refused and no file is touched, as for 'seal'.\n"
     "\n"
@@ -395,9 +396,11 @@ static int rewrap_file(rcpt_run *r, const char *path)
     {
         /* The config names an etcd repository: the values are there. */
         vault_repository_options ro;
-        int named = vault_repository_options_from_config(&ro, cfg);
+        vault_config *settings = NULL;
+        int named = vault_repository_options_from_config(&ro, &settings, cfg);
         if (named != 0) {
             rc = named < 0 ? cli_fail(named, NULL) : rewrap_repository(r, path, &ro);
+            vault_config_free(settings);
             vault_config_free(cfg);
             return rc;
         }

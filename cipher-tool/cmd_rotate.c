@@ -18,9 +18,11 @@ static const char rotate_usage[] =
     "after every new value was checked (opened with the new key when it is at\n"
     "hand); when any value does not open with the old key, the file is not\n"
     "written and every failing alias is named.\n"
-    "A deployment.toml with an etcd [secret_repository] has its values rotated\n"
-    "in etcd: read, re-sealed and written back in one transaction that fails,\n"
-    "writing nothing, when any key under the prefix changed since the read.\n"
+    "A config naming an etcd repository ([secret_repository], or for a\n"
+    "cipher-text.properties secretRepositories=etcd in its secret-conf.properties)\n"
+    "has its values rotated in etcd: read, re-sealed and written back in one\n"
+    "transaction that fails, writing nothing, when any key under the prefix\n"
+    "changed since the read.\n"
     "\n"
     "the old key:\n"
     "      --from-keystore FILE    keystore holding the key that opens the values now\n"
@@ -277,9 +279,11 @@ int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, v
     {
         /* The config names an etcd repository: the values are there. */
         vault_repository_options ro;
-        int named = vault_repository_options_from_config(&ro, cfg);
+        vault_config *settings = NULL;
+        int named = vault_repository_options_from_config(&ro, &settings, cfg);
         if (named != 0) {
             rc = named < 0 ? cli_fail(named, NULL) : rotate_repository(path, &ro, old, sealer, verify, format);
+            vault_config_free(settings);
             vault_config_free(cfg);
             return rc;
         }

@@ -205,17 +205,25 @@ int etcd_repo_options(const vault_config *cfg, vault_repository_options *o)
     return 0;
 }
 
-int vault_repository_options_from_config(vault_repository_options *opts, const vault_config *cfg)
+int vault_repository_options_from_config(vault_repository_options *opts, vault_config **settings,
+                                         const vault_config *cfg)
 {
     vault_repository_options o = VAULT_REPOSITORY_OPTIONS_INIT;
+    vault_config *owned = NULL;
+    const vault_config *use = NULL;
     int rc;
 
-    if (!opts || !cfg)
+    if (!opts || !settings || !cfg)
         return vault_err(VAULT_EINVAL, "vault_repository_options_from_config: invalid argument");
-    if ((rc = etcd_repo_options(cfg, &o)) < 0)
-        return rc;
+    *settings = NULL;
+    if ((rc = etcd_settings_config(cfg, NULL, &owned, &use)) != 0 || !use ||
+        (rc = etcd_repo_options(use, &o)) != 0) {
+        vault_config_free(owned);
+        return rc < 0 ? rc : 0;
+    }
     *opts = o;
-    return rc == 0 ? 1 : 0;
+    *settings = owned;
+    return 1;
 }
 
 static int load(const vault_config *cfg, vault_config **out, char **warning, int use_cache, int64_t *revision)

@@ -119,14 +119,19 @@ VAULT_EXTERN(int) vault_repository_rewrite(const vault_repository_options *opts,
 struct vault_config;
 
 /**
- * The repository a configuration names in its [secret_repository] table.
- * @param opts filled in (version set); its strings are cfg's, valid until
- *        vault_config_free(cfg).
+ * The repository a configuration names: a deployment.toml's
+ * [secret_repository], or for a cipher-text.properties the
+ * secretRepositories.etcd.* keys of the secret-conf.properties beside it.
+ * @param opts filled in (version set); its strings are cfg's or *settings'.
+ * @param settings receives the secret-conf.properties opened for a
+ *        cipher-text.properties (free it with vault_config_free() once opts
+ *        is no longer used), or NULL when the strings are cfg's.
  * @return 1 when cfg names a repository; 0 when it names none; VAULT_EFORMAT
  *         for an unsupported type or missing endpoints or prefix;
- *         VAULT_EINVAL.
+ *         VAULT_EINVAL, and the errors of opening secret-conf.properties.
  */
 VAULT_EXTERN(int) vault_repository_options_from_config(vault_repository_options *opts,
+                                                       struct vault_config **settings,
                                                        const struct vault_config *cfg);
 
 /**

@@ -118,6 +118,25 @@ equals "$out" ""
 ectl put "${PREFIX}Datasources.DB3.Password" "$(sed -n 's/^Datasources.DB3.Password=//p' "$TMP/published.properties")" >/dev/null
 run 0 "$CT" check "$CT_PROPS" -k "$H/repository/resources/security/wso2carbon.p12" --password-file "$PW"
 
+# ---- rotate and recipients on the legacy home rewrite etcd, not the file --------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/n.key" -out "$TMP/n.crt" -subj "/CN=new" -days 2 2>/dev/null
+cp "$CT_PROPS" "$TMP/file.before"
+run 0 "$CT" rotate "$CT_PROPS" --from-keystore "$H/repository/resources/security/wso2carbon.p12" \
+    --from-password-file "$PW" --cert "$TMP/k.crt" --cert "$TMP/n.crt"
+contains "$err" "rotated 3 secrets"
+contains "$err" "etcd $PREFIX"
+cmp -s "$CT_PROPS" "$TMP/file.before" || fail "rotate changed the local cipher-text.properties"
+ok
+mods=$(ectl get "$PREFIX" --prefix -w json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len({k["mod_revision"] for k in d["kvs"]}), d["kvs"][0]["mod_revision"] == d["header"]["revision"])')
+equals "$mods" "1 True"
+run 0 "$CT" recipients remove "$CT_PROPS" -k "$H/repository/resources/security/wso2carbon.p12" \
+    --password-file "$PW" --cert "$TMP/n.crt"
+contains "$err" "in etcd $PREFIX"
+cmp -s "$CT_PROPS" "$TMP/file.before" || fail "recipients changed the local cipher-text.properties"
+ok
+run 0 "$CT" render "$TMP/app.in" -c "$H" --password-file "$PW"
+equals "$out" "$(cat "$TMP/app.want")"
+
 # ---- render --watch on the legacy home --------------------------------------------
 printf 'db=$secret{Datasources.DB2.Password}\n' >"$TMP/live.in"
 "$CT" render "$TMP/live.in" --watch -o "$TMP/live.conf" -c "$H" --password-file "$PW" 2>"$TMP/render.err" &
