@@ -12,7 +12,7 @@
 #                     the plot into the build directory instead of docs/
 #   BENCH_NO_INSTALL=1  never call apt-get or npm (missing tools are reported)
 #   BENCH_STEPS="floor ours ..."  only these measuring steps (floor ours whole java
-#                     seal context profile; default all), for working on the script
+#                     seal context startup profile; default all), for working on the script
 #   BENCH_KEEP=1      keep the temporary directory (its path is printed)
 #   BENCH_REPORT_ONLY=1  measure nothing: rewrite the document and the plot from
 #                     the results the last run saved in the build directory
@@ -34,7 +34,7 @@ if [ "${BENCH_KEEP:-0}" = 1 ]; then
 else
     trap 'rm -rf "$WORK"' EXIT
 fi
-STEPS=" ${BENCH_STEPS:-floor ours whole java seal context profile} "
+STEPS=" ${BENCH_STEPS:-floor ours whole java seal context startup profile} "
 PW=wso2carbon
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 LOAD_END=$LOAD_START
@@ -45,6 +45,7 @@ if [ "$QUICK" = 1 ]; then
     SEAL_NS=(10 100 1000)
     CTX_NS=(10 100)
     LIMIT_N=0
+    BIG_N=0
     DOC=$BUILD/PERFORMANCE.quick.md
     PNG=$BUILD/performance.quick.png
 else
@@ -52,6 +53,7 @@ else
     SEAL_NS=(10 100 1000 10000 100000)
     CTX_NS=(10 100)
     LIMIT_N=20000
+    BIG_N=100000 # peak memory of render, check and seal (a ~55 MB deployment.toml)
     DOC=$ROOT/docs/PERFORMANCE.md
     PNG=$ROOT/docs/performance.png
 fi
@@ -129,7 +131,7 @@ install_tools() {
         if [ "$NO_INSTALL" = 1 ] ||
             ! (cd "$WORK" && mkdir -p npm && npm install --prefix "$WORK/npm" --no-audit --no-fund \
                 --loglevel=error @dotenvx/dotenvx >"$WORK/npm.log" 2>&1); then
-            NOTE[dotenvx]="npm install @dotenvx/dotenvx failed: $(tail -1 "$WORK/npm.log" 2>/dev/null)"
+            NOTE[dotenvx]="npm install @dotenvx/dotenvx failed: $(tail -1 "$WORK/npm.log" 2>/dev/null || true)"
         fi
     else
         NOTE[dotenvx]="npm is not available"
@@ -526,6 +528,93 @@ measure_context() {
     fi
 }
 
+# ---- cipher-tool start-up, the physical limit, memory at scale -----------------
+
+# startup_cmd KIND N: the cipher-tool command line of KIND on nat-2048-N.toml.
+startup_cmd() {
+    case "$1" in
+    render) echo "$CT" render "$WORK/tpl-one.txt" --config "$2" -k "$WORK/ks2048.p12" --password-file "$WORK/pw" ;;
+    check) echo "$CT" check "$2" -k "$WORK/ks2048.p12" --password-file "$WORK/pw" ;;
+    esac
+}
+
+measure_startup() {
+    local n runs i kind f d out
+    log "start-up: cipher-tool render and check -k side by side, the physical limit, WSO2 threads"
+    printf 'a=$secret{secret_1}\n' >"$WORK/tpl-one.txt"
+    R[su.true]=$(whole 21 su-true /bin/true)
+    R[su.version]=$(whole 21 su-version "$CT" --version)
+    for n in "${NS[@]}"; do
+        runs=$(runs_for "$n" 0)
+        # Interleaved, so that both see the same load.
+        for kind in render check; do : >"$WORK/out/su-$kind-$n.us"; done
+        for ((i = 0; i < runs; i++)); do
+            for kind in render check; do
+                # shellcheck disable=SC2046
+                whole 1 "su-$kind-$n" $(startup_cmd "$kind" "$WORK/nat-2048-$n.toml") >>"$WORK/out/su-$kind-$n.us"
+            done
+        done
+        for kind in render check; do
+            if grep -q FAIL "$WORK/out/su-$kind-$n.us"; then
+                R[su.$kind.$n]=FAIL
+            else
+                # shellcheck disable=SC2046
+                R[su.$kind.$n]=$(median $(cat "$WORK/out/su-$kind-$n.us"))
+            fi
+        done
+        # shellcheck disable=SC2046
+        R[su.rss.render.$n]=$(rss "su-rss-render-$n" $(startup_cmd render "$WORK/nat-2048-$n.toml"))
+    done
+    # The physical limit: process start + one cold RSA operation + the AEAD opens.
+    : >"$WORK/out/cold.out"
+    for ((i = 0; i < 9; i++)); do
+        "$VF" cold --p12 "$WORK/ks2048.p12" --password "$PW" --values "$WORK/wso2-2048-$MID.txt" \
+            >>"$WORK/out/cold.out" 2>/dev/null || true
+    done
+    R[su.rsa]=$(field rsa_us "$WORK/out/cold.out")
+    R[su.aead]=$(field aead_us "$WORK/out/cold.out")
+    # age decrypting one file of N lines: the one-file reference point of SPEC §9.
+    if [ -z "${NOTE[age]:-}" ]; then
+        d=$WORK/age-one
+        mkdir -p "$d"
+        age-keygen -o "$d/id" 2>/dev/null
+        age -r "$(age-keygen -y "$d/id")" -o "$d/all.age" "$WORK/plain-$MID.txt"
+        R[su.age.$MID]=$(whole 9 su-age age -d -i "$d/id" "$d/all.age")
+        cmp -s "$WORK/out/su-age.out" <(for ((i = 0; i < 9; i++)); do cat "$WORK/plain-$MID.txt"; done) ||
+            CHECK_FAIL+=("age one file (N=$MID): wrong plaintexts")
+    fi
+    # WSO2-format values, one RSA operation each: 1 CPU against 2.
+    if command -v taskset >/dev/null; then
+        for i in 1 2; do
+            # shellcheck disable=SC2046
+            R[su.wso2.$i]=$(whole 3 "su-wso2-$i" taskset -c "0-$((i - 1))" \
+                $(startup_cmd render "$WORK/wso2-2048-$MID.toml"))
+        done
+    fi
+    # Peak memory at BIG_N secrets: render, check -k, seal.
+    if [ "$BIG_N" -gt 0 ] && [ -f "$WORK/plain-$BIG_N.toml" ]; then
+        f=$WORK/big.toml
+        cp "$WORK/plain-$BIG_N.toml" "$f"
+        if "$CT" seal "$f" --cert "$WORK/cert2048.pem" >/dev/null 2>"$WORK/out/big-seal.err"; then
+            R[big.size]=$(stat -c %s "$f")
+            R[big.plain.size]=$(stat -c %s "$WORK/plain-$BIG_N.toml")
+            for kind in render check; do
+                # shellcheck disable=SC2046
+                out=$(/usr/bin/time -f '%M %e' $(startup_cmd "$kind" "$f") 2>&1 >/dev/null | tail -1) || out="FAIL FAIL"
+                R[big.rss.$kind]=${out% *}
+                R[big.t.$kind]=${out#* }
+            done
+            cp "$WORK/plain-$BIG_N.toml" "$WORK/big-seal.toml"
+            out=$(/usr/bin/time -f '%M %e' "$CT" seal "$WORK/big-seal.toml" --cert "$WORK/cert2048.pem" 2>&1 >/dev/null |
+                tail -1) || out="FAIL FAIL"
+            R[big.rss.seal]=${out% *}
+            R[big.t.seal]=${out#* }
+        else
+            R[big.rss.render]=FAIL
+        fi
+    fi
+}
+
 # ---- profile ------------------------------------------------------------------
 
 # ir FILE FUNCTION: inclusive instruction count of FUNCTION in a callgrind_annotate output.
@@ -692,7 +781,7 @@ table_java() {
     local f n b
     f=$(section java)
     {
-        echo "What a process costs before any secret (whole process, ms, median of 9): \`/bin/true\` $(ms "${R[anat.true]:-}"); a program linked with libvault (libcrypto, libsodium, jansson; libxml2 is loaded only on the first XML call) that exits at once $(ms "${R[anat.noop]:-}"); the same after \`vault_init()\` (OpenSSL's default and legacy providers) $(ms "${R[anat.init]:-}")."
+        echo "What a process costs before any secret (whole process, ms, median of 9): \`/bin/true\` $(ms "${R[anat.true]:-}"); a program linked with libvault (libcrypto, libsodium, jansson; libxml2 and libcurl are loaded only on their first use) that exits at once $(ms "${R[anat.noop]:-}"); the same after \`vault_init()\` (OpenSSL's default provider, no openssl.cnf; the legacy provider only when a keystore needs it) $(ms "${R[anat.init]:-}")."
         echo
         echo "Native values, RSA-2048, whole process (ms, median of 9 up to N = 100, 5 at 1,000, 3 at 10,000). The floor's process includes its set-up: one more \`PKCS12_parse\` (for the certificate) and sealing the N values it then opens:"
         echo
@@ -751,6 +840,64 @@ table_memory() {
     } >"$f"
 }
 
+table_startup() {
+    local f n true_us limit t1000 target r c sz
+    f=$(section startup)
+    true_us=${R[su.true]:-}
+    limit=$(awk -v a="$true_us" -v b="${R[su.rsa]:-}" -v c="${R[su.aead]:-}" \
+        'BEGIN { if (a > 0 && b > 0 && c > 0) printf "%.0f", a + b + c; else print "-" }')
+    {
+        echo "Whole process, ms (medians; render and check interleaved, $(runs_for 10 0) runs up to N = 100, $(runs_for 1000 0) at 1,000, $(runs_for 10000 0) at 10,000). \`render\` resolves every value of the config and writes a one-line template; \`check -k\` opens every value through the public opener API:"
+        echo
+        echo "| N | \`render\` | \`check -k\` | per value, \`render\` (µs, slope) | per value, \`check -k\` (µs, slope) | **check/render per value** | \`render\` peak RSS (MiB) |"
+        echo "|---:|---:|---:|---:|---:|---:|---:|"
+        local prev=""
+        for n in "${NS[@]}"; do
+            r="-" c="-" local_ratio="-"
+            if [ -n "$prev" ]; then
+                r=$(per_value "${R[su.render.$prev]:-}" "${R[su.render.$n]:-}" "$prev" "$n")
+                c=$(per_value "${R[su.check.$prev]:-}" "${R[su.check.$n]:-}" "$prev" "$n")
+                local_ratio=$(awk -v a="$c" -v b="$r" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2f×", a / b; else print "-" }')
+            fi
+            echo "| $n | $(ms "${R[su.render.$n]:-}") | $(ms "${R[su.check.$n]:-}") | $r | $c | $local_ratio | $(mib "${R[su.rss.render.$n]:-}") |"
+            prev=$n
+        done
+        echo
+        echo "The physical limit, measured in the same run: process start (\`/bin/true\`) $(ms "$true_us") ms + one cold RSA-2048 private-key operation (the first in a fresh process, key already loaded; \`vault_floor cold\`) $(ms "${R[su.rsa]:-}") ms + $MID XChaCha20-Poly1305 opens $(ms "${R[su.aead]:-}") ms = **$(ms "$limit") ms**. \`cipher-tool --version\` (dynamic linking, no work): $(ms "${R[su.version]:-}") ms."
+        echo
+        echo "| target | measured | |"
+        echo "|---|---|---|"
+        t1000=${R[su.render.$MID]:-}
+        if num "${R[su.age.$MID]:-}"; then
+            echo "| \`render\` of $MID secrets ≤ age decrypting one file of $MID lines (same run) | $(ms "$t1000") ms vs $(ms "${R[su.age.$MID]}") ms: $(ratio "$t1000" "${R[su.age.$MID]}")× | $(status "$(awk -v a="$t1000" -v b="${R[su.age.$MID]}" 'BEGIN { if (a > 0 && b > 0) print a / b; else print "" }')" 'v <= 1') |"
+        else
+            echo "| \`render\` of $MID secrets ≤ age's one-file decrypt | age ${NOTE[age]:-not measured} | - |"
+        fi
+        target=$(awk -v a="$t1000" -v l="$limit" 'BEGIN { if (a > 0 && l > 0) print a / l; else print "" }')
+        echo "| \`render\` of $MID secrets within 1.5× the physical limit | $(ms "$t1000") ms vs $(ms "$limit") ms: $(ratio "$t1000" "$limit")× | $(status "$target" 'v <= 1.5') |"
+        target=$(awk -v a="${R[su.render.10]:-}" -v t="$true_us" -v r="${R[su.rsa]:-}" 'BEGIN { if (a > 0 && t > 0 && r > 0) print a / (t + r); else print "" }')
+        echo "| \`render\` of 10 secrets within 2× process start + one cold RSA operation | $(ms "${R[su.render.10]:-}") ms vs $(ms "$(awk -v t="$true_us" -v r="${R[su.rsa]:-}" 'BEGIN { if (t > 0 && r > 0) print t + r; else print "" }')") ms: $(ratio "${R[su.render.10]:-}" "$(awk -v t="$true_us" -v r="${R[su.rsa]:-}" 'BEGIN { if (t > 0 && r > 0) print t + r; else print "" }')")× | $(status "$target" 'v <= 2') |"
+        r=$(per_value "${R[su.render.$MID]:-}" "${R[su.render.${NS[-1]}]:-}" "$MID" "${NS[-1]}")
+        c=$(per_value "${R[su.check.$MID]:-}" "${R[su.check.${NS[-1]}]:-}" "$MID" "${NS[-1]}")
+        target=$(awk -v a="$c" -v b="$r" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) print a / b; else print "" }')
+        echo "| \`check -k\` per secret ≤ 1.5× \`render\`'s ($MID to ${NS[-1]}) | $c µs vs $r µs | $(status "$target" 'v <= 1.5') |"
+        if [ "$BIG_N" -gt 0 ] && num "${R[big.size]:-}"; then
+            sz=${R[big.size]}
+            for kind in render check seal; do
+                local base=$sz
+                [ "$kind" = seal ] && base=${R[big.plain.size]:-$sz}
+                target=$(awk -v m="${R[big.rss.$kind]:-}" -v s="$base" 'BEGIN { if (m > 0 && s > 0) print (m * 1024 - s) / 1048576; else print "" }')
+                echo "| peak RSS of \`$kind\` at $BIG_N secrets ≤ config size + 16 MiB | $(mib "${R[big.rss.$kind]:-}") MiB for a $(awk -v s="$base" 'BEGIN { printf "%.1f", s / 1048576 }') MiB file (+$(awk -v t="$target" 'BEGIN { if (t != "") printf "%.1f", t; else print "-" }') MiB), ${R[big.t.$kind]:-?} s | $(status "$target" 'v <= 16') |"
+            done
+        fi
+        if num "${R[su.wso2.1]:-}" && num "${R[su.wso2.2]:-}"; then
+            echo
+            echo "WSO2-format values (RSA-OAEP-SHA1, one RSA-2048 operation each), \`render\` of $MID, whole process, median of 3: 1 CPU (\`taskset -c 0\`) $(ms "${R[su.wso2.1]}") ms ($(awk -v t="${R[su.wso2.1]}" -v n="$MID" 'BEGIN { printf "%.0f", t / n }') µs per value), 2 CPUs $(ms "${R[su.wso2.2]}") ms ($(awk -v t="${R[su.wso2.2]}" -v n="$MID" 'BEGIN { printf "%.0f", t / n }') µs per value): $(ratio "${R[su.wso2.1]}" "${R[su.wso2.2]}")× the speed of one CPU; Java, cold, in process: $(ms "${R[java.cold.2048.$MID]:-}") ms."
+        fi
+        true
+    } >"$f"
+}
+
 table_context() {
     local f n1=${CTX_NS[0]} n2=${CTX_NS[1]} t
     f=$(section context)
@@ -795,7 +942,7 @@ resolve vault_open + vault_get of every alias + vault_free
 config vault_config_open: reading the deployment.toml
 keystore vault_keystore_open + key unlock (PKCS#12 MAC and PBES2)
 first_value a fresh opener: the first value (the one RSA-OAEP unwrap)
-values a fresh opener through the public vault_opener API: every value (one unwrap, N AEAD opens, a guarded secret each; vault_open() opens into its store instead)
+values a fresh opener through the public vault_opener API: every value (one unwrap, N AEAD opens, each secret a slice of the opener's guarded pool)
 secret_new_free for scale: N × vault_secret_new + vault_secret_free (20 bytes), a guarded allocation per value
 get vault_get of every alias on an open vault (a view of the vault's storage each)
 EOF
@@ -930,6 +1077,7 @@ measure() {
     step java && measure_java
     step context && measure_context
     step seal && measure_seal
+    step startup && measure_startup
     step profile && profile
     LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
     RUN_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -950,6 +1098,7 @@ main() {
     table_seal
     table_memory
     table_context
+    table_startup
     table_profile
     plot
     table_machine

@@ -11,14 +11,34 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+/* The last error said on stderr, for the JSON failure object. */
+static char last_message[1024];
+static int last_code = VAULT_OK;
+
 static void message(const char *level, const char *fmt, va_list ap)
 {
+    va_list copy;
+
+    if (strcmp(level, "error") == 0) {
+        va_copy(copy, ap);
+        vsnprintf(last_message, sizeof last_message, fmt, copy);
+        va_end(copy);
+        last_code = VAULT_ERROR;
+    }
     fprintf(stderr, "cipher-tool: %s: ", level);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+}
+
+const char *cli_last_error(int *code)
+{
+    if (code)
+        *code = last_code;
+    return last_message;
 }
 
 void cli_error(const char *fmt, ...)
@@ -50,6 +70,7 @@ int cli_fail(int rc, const char *fallback)
     const vault_error *e = vault_error_last();
     /* The library's record when it has one; it is never NULL. */
     cli_error("%s", e->code != VAULT_OK ? e->message : fallback ? fallback : vault_strerror(rc));
+    last_code = e->code != VAULT_OK ? e->code : rc;
     return EXIT_FAIL;
 }
 
@@ -59,6 +80,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     message("error", fmt, ap);
     va_end(ap);
+    last_code = VAULT_EINVAL;
     if (cmd)
         fprintf(stderr, "cipher-tool: hint: see 'cipher-tool %s --help'\n", cmd);
     else
@@ -99,6 +121,7 @@ int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *c
     switch (opt) {
     case 'k': k->path = arg; return 1;
     case OPT_ALIAS: k->alias = arg; return 1;
+    case OPT_KEY_CERT: k->key_cert = arg; return 1;
     case OPT_STORETYPE:
         if (vault_keystore_type_from_name(arg) < 0) {
             cli_usage_error(cmd, "unknown keystore type \"%s\"", arg);
@@ -109,6 +132,7 @@ int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *c
     case OPT_PASSWORD_FILE: k->password_file = arg; return 1;
     case OPT_PASSWORD_ENV: k->password_env = arg; return 1;
     case OPT_KEY_PASSWORD_FILE: k->key_password_file = arg; return 1;
+    case OPT_CONTAINER_SECRET: k->container_secret = 1; return 1;
     case OPT_PASSWORD_FD:
     case OPT_KEY_PASSWORD_FD: {
         int fd = cli_parse_fd(arg);
@@ -264,6 +288,17 @@ static int store_password(cli_keystore *k, vault_secret **out, const char *path)
         src.fd = k->password_fd;
         src.file = k->password_file;
         src.env = k->password_env;
+        src.home = k->home;
+        /* systemd's LoadCredential=: as a service reads it, through the library. */
+        src.use_credentials_env = 1;
+        if (k->container_secret && k->password_file) {
+            struct stat st;
+            src.flags |= VAULT_PASSWORD_FILE_ROOT_SHARED;
+            if (stat(k->password_file, &st) == 0 && st.st_uid == 0 && (st.st_mode & 077))
+                cli_warning("%s: taken as a container secret (owned by root, mode %04o): every process "
+                            "that can read it has the password of %s", k->password_file,
+                            (unsigned)(st.st_mode & 07777), path);
+        }
         if ((rc = vault_password_provider_new(&k->provider, &src)) != 0)
             return rc;
     }
@@ -318,9 +353,11 @@ int cli_keystore_fail(const cli_keystore *k, int rc)
         return EXIT_FAIL;
     }
     cli_error("%s", e->code == rc ? e->message : vault_strerror(rc));
+    last_code = rc;
     if (k->no_terminal) {
         cli_hint("there is no terminal to ask for the password of %s; give it with "
-                 "--password-file FILE, --password-fd N or --password-env VAR",
+                 "--password-file FILE, --password-fd N, --password-env VAR or a systemd credential "
+                 "($CREDENTIALS_DIRECTORY/keystore-password)",
                  k->path ? k->path : k->role);
     } else if (rc == VAULT_EPERM && (k->password_file || k->key_password_file)) {
         cli_hint("chmod 600 the password file");
@@ -339,6 +376,7 @@ int cli_open_keystore(vault_keystore **out, cli_keystore *k)
         opts.type = (vault_keystore_type)vault_keystore_type_from_name(k->storetype);
     opts.password = cli_password_cb;
     opts.payload = k;
+    opts.cert = k->key_cert;
     rc = vault_keystore_open(out, k->path, &opts);
     if (rc == 0 && k->crl && (rc = vault_keystore_add_crls(*out, k->crl)) != 0) {
         vault_keystore_free(*out);

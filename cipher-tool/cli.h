@@ -19,6 +19,11 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_warning(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_hint(const char *fmt, ...) CLI_PRINTF(1, 2);
 
+/* The last error message printed (cli_error and the functions below), and
+ * in *code (may be NULL) its library code: VAULT_EINVAL for a usage error,
+ * VAULT_ERROR when none was known. "" before any error. */
+const char *cli_last_error(int *code);
+
 /* Print the library's last error (or fallback) and return EXIT_FAIL. */
 int cli_fail(int rc, const char *fallback);
 
@@ -41,7 +46,10 @@ typedef struct cli_keystore {
     const char *role;             /* "keystore" or "truststore", for prompts */
     const vault_secret *given;    /* a store password already at hand (-Dpassword=) */
     const char *crl;              /* truststore: --crl FILE, added to its CRLs */
+    const char *key_cert;         /* --key-cert FILE: the certificate of a token or TPM key */
+    const char *home;             /* a product home: its root password files are a source */
     int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */
+    int container_secret;         /* --container-secret: password_file may be root's, 0444/0644 */
     vault_password_provider *provider; /* the sources above, resolved once */
     int from_provider;            /* the store password came from the provider */
     int no_terminal;              /* no source had it and there was no terminal */
@@ -64,6 +72,8 @@ enum {
     OPT_ALIAS,
     OPT_JSON,
     OPT_HELP,
+    OPT_KEY_CERT,
+    OPT_CONTAINER_SECRET,
     OPT_FIRST_COMMAND_OPTION = 1100 /* commands number their own options from here */
 };
 
@@ -75,12 +85,15 @@ enum {
     {"password-fd", required_argument, NULL, OPT_PASSWORD_FD},           \
     {"password-env", required_argument, NULL, OPT_PASSWORD_ENV},         \
     {"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD_FILE}, \
-    {"key-password-fd", required_argument, NULL, OPT_KEY_PASSWORD_FD}
+    {"key-password-fd", required_argument, NULL, OPT_KEY_PASSWORD_FD},    \
+    {"key-cert", required_argument, NULL, OPT_KEY_CERT}, \
+    {"container-secret", no_argument, NULL, OPT_CONTAINER_SECRET}
 
 #define CLI_KEYSTORE_OPTIONS_HELP                                                          \
     "  -k, --keystore FILE         keystore (PKCS#12, JKS, JCEKS, PEM; type sniffed), or a\n" \
     "                              PKCS#11 token: pkcs11:token=T;object=K[?module-path=M]\n" \
-    "                              (its PIN is the store password; docs/HARDWARE.md)\n"   \
+    "                              (its PIN is the store password; docs/HARDWARE.md), or a\n" \
+    "                              TPM key: tpm2:handle=0x81000001[?pass] or a TSS2 key file\n" \
     "      --alias ALIAS           key entry (default: the only key entry)\n"            \
     "      --storetype TYPE        force the type: pkcs12, jks, jceks, pem, cert\n"      \
     "      --password-file FILE    store password from the first line of FILE (mode 0600;\n" \
@@ -88,7 +101,12 @@ enum {
     "      --password-fd N         store password from descriptor N\n"                  \
     "      --password-env VAR      store password from variable VAR (opt-in)\n"         \
     "      --key-password-file F   key password, when it differs from the store password\n" \
-    "      --key-password-fd N     key password from descriptor N\n"
+    "      --key-password-fd N     key password from descriptor N\n"                  \
+    "      --key-cert FILE         certificate (PEM or DER) of a key held in a TPM, or in a\n" \
+    "                              PKCS#11 token that has none\n" \
+    "      --container-secret      the --password-file may be a container secret: owned by\n" \
+    "                              root and readable by all (Docker 0444, Kubernetes\n"  \
+    "                              0644), never writable by others; warns\n"
 
 /* Handle one shared keystore option; returns 1 when handled, 0 when not
  * ours, -1 on a bad argument (message printed). */
@@ -214,7 +232,8 @@ int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, co
 #define CLI_SEALING_OPTIONS_HELP                                                            \
     CLI_KEYSTORE_OPTIONS_HELP                                                               \
     "      --cert FILE             seal to this certificate (PEM or DER; repeatable: each\n" \
-    "                              one is a recipient of native values)\n"                  \
+    "                              one is a recipient of native values), or to the EC,\n"  \
+    "                              X25519 or Ed25519 key of a PEM PUBLIC KEY file\n"       \
     "      --format FORMAT         native (default), wso2, wso2-holder, wso2-symmetric\n"   \
     "      --transformation T      wso2 formats: RSA, RSA/ECB/PKCS1Padding,\n"              \
     "                              RSA/ECB/OAEPwithSHA1andMGF1Padding (default),\n"         \

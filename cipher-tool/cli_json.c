@@ -68,3 +68,45 @@ int cli_json_fail(const char *command, int rc, const char *fallback)
     (void)cli_json_print(o);
     return EXIT_FAIL;
 }
+
+int cli_json_requested(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            return 1;
+    return 0;
+}
+
+json_t *cli_json_string(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *cli_json_value_key_ids(const vault_value_info *info)
+{
+    json_t *ids = json_array();
+    /* Native values name certificates by their SHA-256 (or public keys,
+     * key_id_types says); holders record WSO2's SHA-1 thumbprint. */
+    const char *id_type = info->format == VAULT_FORMAT_WSO2_HOLDER ? "cert-sha1" : "cert-sha256";
+    size_t i;
+
+    for (i = 0; info->key_ids && i < info->recipient_count; i++)
+        json_array_append_new(ids, cli_json_key_id(info->key_id_types ? info->key_id_types[i] : id_type,
+                                                   info->key_ids[i]));
+    return ids;
+}
+
+int cli_json_failure(const char *command, int status)
+{
+    int code = VAULT_ERROR;
+    const char *message = cli_last_error(&code);
+    json_t *o = cli_json_new(command);
+
+    json_object_set_new(o, "error", json_pack("{s:s, s:s}", "code",
+                                              status == EXIT_USAGE ? "usage" : cli_json_error_code(code),
+                                              "message", message[0] ? message : "failed"));
+    (void)cli_json_print(o);
+    return status;
+}

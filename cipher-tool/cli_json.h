@@ -26,4 +26,20 @@ const char *cli_json_error_code(int rc);
  * Returns EXIT_FAIL. */
 int cli_json_fail(const char *command, int rc, const char *fallback);
 
+/* Whether --json is among the arguments (before any "--"): usage errors
+ * found before the option is parsed are reported as JSON too. */
+int cli_json_requested(int argc, char **argv);
+
+/* s as a JSON string, or null when s is NULL (docs/JSON.md: missing values). */
+json_t *cli_json_string(const char *s);
+
+/* The typed key ids of a sealed value (cli_json_key_id each); [] when the
+ * format records none. */
+json_t *cli_json_value_key_ids(const vault_value_info *info);
+
+/* A failure already printed on stderr (cli_error, cli_fail, a usage error)
+ * as the JSON error object on stdout: its code from the library's code, or
+ * "usage" when status is EXIT_USAGE. Returns status. */
+int cli_json_failure(const char *command, int status);
+
 #endif

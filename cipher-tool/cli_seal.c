@@ -141,6 +141,14 @@ int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, co
     const vault_keystore_entry *e = recipient_entry(ks, r);
     const char *subject = e && e->subject ? e->subject : "?";
     const vault_error *err;
+    char what[600];
+
+    /* A bare key is named by its key id: it has no certificate. */
+    if (*vault_recipient_thumbprint(r))
+        snprintf(what, sizeof what, "certificate \"%s\" (SHA-256 %s)", subject,
+                 vault_recipient_thumbprint(r));
+    else
+        snprintf(what, sizeof what, "key %s of %s", vault_recipient_key_id(r), vault_keystore_path(ks));
 
     if (!trust_ks) {
         if (e && e->not_after < (int64_t)time(NULL))
@@ -152,12 +160,10 @@ int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, co
         return EXIT_OK;
     err = vault_error_last();
     if (allow_untrusted) {
-        cli_warning("sealing to an untrusted certificate \"%s\" (SHA-256 %s): %s", subject,
-                    vault_recipient_thumbprint(r), err ? err->message : "not trusted");
+        cli_warning("sealing to an untrusted %s: %s", what, err ? err->message : "not trusted");
         return EXIT_OK;
     }
-    cli_error("refusing to seal to certificate \"%s\" (SHA-256 %s): %s", subject,
-              vault_recipient_thumbprint(r), err ? err->message : "not trusted");
+    cli_error("refusing to seal to %s: %s", what, err ? err->message : "not trusted");
     cli_hint("--allow-untrusted seals to it anyway");
     return EXIT_FAIL;
 }

@@ -1,10 +1,14 @@
 /* Opening a configuration's vault with the shared keystore options. */
 #include "cli_vault.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char *secret_conf)
 {
     vault_options o = VAULT_OPTIONS_INIT;
+    vault_location *where = NULL;
     int rc;
 
     *out = NULL;
@@ -14,11 +18,21 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     if (k->storetype)
         o.keystore_type = (vault_keystore_type)vault_keystore_type_from_name(k->storetype);
     o.key_alias = k->alias;
+    o.keystore_cert = k->key_cert;
     if (k->no_pkcs1)
         o.flags |= VAULT_OPEN_REFUSE_PKCS1;
+    o.flags |= VAULT_OPEN_WSO2_RULES; /* a WSO2 home's values as its server will read them */
     o.password = cli_password_cb; /* the keystore options, then the terminal */
     o.payload = k;
+    /* With no password option, the sources a server has: the product
+     * home's root password files, then systemd credentials. */
+    if (!k->password_file && k->password_fd < 0 && !k->password_env && !k->given) {
+        if (vault_locate(&where, &o) == 0)
+            k->home = where->home;
+    }
     rc = vault_open(out, &o);
+    k->home = NULL;
+    vault_location_free(where);
     if (!k->keep_passwords)
         cli_keystore_clear(k); /* no password kept after the open */
     if (rc != 0)
@@ -26,4 +40,54 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     if (vault_warning(*out))
         cli_warning("%s: %s", config, vault_warning(*out));
     return EXIT_OK;
+}
+
+int cli_config_type(const char *name)
+{
+    if (strcmp(name, "toml") == 0)
+        return VAULT_CONFIG_TOML;
+    if (strcmp(name, "properties") == 0)
+        return VAULT_CONFIG_PROPERTIES;
+    if (strcmp(name, "xml") == 0)
+        return CLI_CONFIG_XML;
+    return -1;
+}
+
+int cli_config_type_option(int *type, const char *name, const char *cmd)
+{
+    if ((*type = cli_config_type(name)) < 0) {
+        cli_usage_error(cmd, "unknown --type \"%s\" (toml, properties or xml)", name);
+        return -1;
+    }
+    return 1;
+}
+
+int cli_config_open(vault_config **out, char **file, const char *path, int type)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+    struct stat st;
+    int rc;
+
+    *out = NULL;
+    *file = NULL;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* A product home: the file vault_open() would read. */
+        o.config = path;
+        if ((rc = vault_locate(&loc, &o)) != 0)
+            return rc;
+        if (!(*file = strdup(loc->config))) {
+            vault_location_free(loc);
+            return VAULT_ENOMEM;
+        }
+        type = (int)loc->type;
+        vault_location_free(loc);
+    } else if (!(*file = strdup(path))) {
+        return VAULT_ENOMEM;
+    }
+    if ((rc = vault_config_open(out, *file, (vault_config_type)type)) != 0) {
+        free(*file);
+        *file = NULL;
+    }
+    return rc;
 }

@@ -11,10 +11,31 @@
  * Open the vault of config (a deployment.toml, a cipher-text.properties or a
  * product home) with the keystore options of k: -k overrides the keystore
  * the config names; the store password comes from --password-fd,
- * --password-file, --password-env, else the terminal; the key password from
+ * --password-file, --password-env; without them from the product home's root
+ * password files, then $CREDENTIALS_DIRECTORY, else the terminal; the key password from
  * --key-password-file/--key-password-fd or a password file's second line.
  * Messages are printed; returns EXIT_OK or EXIT_FAIL.
  */
 int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char *secret_conf);
+
+/* --type: VAULT_CONFIG_TOML for "toml", VAULT_CONFIG_PROPERTIES for
+ * "properties", CLI_CONFIG_XML for "xml" (an XML file with svns:secretAlias
+ * marks, for check); -1 for another name. */
+#define CLI_CONFIG_XML 100
+int cli_config_type(const char *name);
+
+/* --type NAME into *type (check, list, seal): 1 handled, -1 bad name (usage
+ * error printed). */
+int cli_config_type_option(int *type, const char *name, const char *cmd);
+
+/*
+ * Read the secrets of path as vault_open() finds them: a file, read as type
+ * (VAULT_CONFIG_AUTO: from its name), or a product home directory (its
+ * deployment.toml, else its cipher-text.properties); not CLI_CONFIG_XML, which
+ * has no vault_config. *file receives the file
+ * read (malloc'ed) for messages. Returns 0 or the library's code, with
+ * vault_error_last() naming the file.
+ */
+int cli_config_open(vault_config **out, char **file, const char *path, int type);
 
 #endif

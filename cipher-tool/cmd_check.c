@@ -1,11 +1,14 @@
 /* cipher-tool check | list: the CI guard and the inventory of config secrets. */
-#include "cli.h"
+#include "cli_json.h"
+#include "cli_vault.h"
 
-#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char check_usage[] =
-    "usage: cipher-tool check FILE... [-k KEYSTORE [options]] [--no-pkcs1] [--json]\n"
+    "usage: cipher-tool check FILE|HOME... [-k KEYSTORE [options]] [--no-pkcs1] [--json]\n"
     "\n"
     "Fail (exit 1) when a secret is left in plain text, when a $secret{alias}\n"
     "reference names an alias that is not in [secrets], when a value is neither\n"
@@ -16,23 +19,37 @@ static const char check_usage[] =
     "options:\n" CLI_KEYSTORE_OPTIONS_HELP
     "      --no-pkcs1              an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
     "                              only holders that name \"RSA\" are known to be)\n"
-    "      --cert FILE             also fail when a native value is not sealed for this\n"
-    "                              certificate (PEM or DER; repeatable)\n"
-    "      --json                  machine-readable report\n"
+    "      --cert FILE             also fail when a value is not sealed for this certificate\n"
+    "                              (PEM or DER; repeatable): a native value must name it, a\n"
+    "                              raw WSO2 block have its key's size, a holder its thumbprint\n"
+    "      --type TYPE             read each FILE as toml, properties or xml, whatever\n"
+    "                              its name (by default from *.toml, *.properties, *.xml)\n"
+    "      --json                  machine-readable report (docs/JSON.md)\n"
+    "\n"
+    "A directory is a product home: its repository/conf/deployment.toml, else its\n"
+    "repository/conf/security/cipher-text.properties, as render and exec read it.\n"
+    "In an XML file each element marked svns:secretAlias must hold WSO2's\n"
+    "placeholder \"password\" (its secret is in cipher-text.properties); one that\n"
+    "still holds another value is a plain text secret.\n"
     "\n"
     "With -k, a value that opens as RSA PKCS#1 v1.5 only warns: with that padding\n"
     "a wrong key or a damaged value opens to other bytes instead of failing (there\n"
     "is no padding oracle, SECURITY.md), so only --no-pkcs1 makes check strict.\n"
     "In CI, run check without -k: a CI job should not hold the production key.\n"
+    "A FILE may be a product home (its deployment.toml or cipher-text.properties);\n"
+    "there, with -k and no password option, the keystore password comes from the\n"
+    "home's root password files or $CREDENTIALS_DIRECTORY, as the server reads it.\n"
     "\n"
     "example:\n"
     "  cipher-tool check repository/conf/deployment.toml\n";
 
 static const char list_usage[] =
-    "usage: cipher-tool list FILE... [--json]\n"
+    "usage: cipher-tool list FILE|HOME... [--type TYPE] [--json]\n"
     "\n"
     "Show each secret alias with its state (plain, sealed, empty) and, for\n"
     "sealed values, the format, algorithm and key ids. Never shows a secret.\n"
+    "A directory is a product home (as for check); --type toml|properties reads\n"
+    "each FILE as that type whatever its name. --json: docs/JSON.md.\n"
     "\n"
     "example:\n"
     "  cipher-tool list repository/conf/deployment.toml --json\n";
@@ -44,10 +61,11 @@ static const char *state_name(vault_value_state s)
 
 typedef struct report {
     int json;
+    int type;                         /* --type, else VAULT_CONFIG_AUTO */
     json_t *problems;
     size_t count;
-    const char *certs[CLI_MAX_CERTS]; /* --cert: every native value must name these */
-    char *cert_ids[CLI_MAX_CERTS];    /* their key ids, malloc'ed */
+    const char *certs[CLI_MAX_CERTS]; /* --cert: every value must be sealed for these */
+    vault_recipient *cert_rcpts[CLI_MAX_CERTS];
     size_t cert_count;
 } report;
 
@@ -69,10 +87,8 @@ static int add_cert(report *r, const char *path)
         cli_fail(VAULT_ERROR, NULL);
         goto done;
     }
-    if (!(r->cert_ids[r->cert_count] = strdup(vault_recipient_key_id(rcpt)))) {
-        cli_fail(VAULT_ENOMEM, "out of memory");
-        goto done;
-    }
+    r->cert_rcpts[r->cert_count] = rcpt;
+    rcpt = NULL;
     r->certs[r->cert_count++] = path;
     rc = EXIT_OK;
 done:
@@ -82,19 +98,13 @@ done:
     return rc;
 }
 
-/* The first --cert a native value is not sealed for, or NULL. */
+/* The first --cert a value is not sealed for, or NULL. */
 static const char *missing_cert(const report *r, const vault_value_info *info)
 {
-    size_t i, j;
-    if (info->format != VAULT_FORMAT_NATIVE)
-        return NULL;
-    for (i = 0; i < r->cert_count; i++) {
-        for (j = 0; j < info->recipient_count && info->key_ids; j++)
-            if (strcmp(info->key_ids[j], r->cert_ids[i]) == 0)
-                break;
-        if (!info->key_ids || j == info->recipient_count)
+    size_t i;
+    for (i = 0; i < r->cert_count; i++)
+        if (vault_recipient_fits(r->cert_rcpts[i], info) != 0)
             return r->certs[i];
-    }
     return NULL;
 }
 
@@ -105,23 +115,23 @@ static const char *entry_state(const vault_config_entry *e, const vault_value_in
     return e->state == VAULT_VALUE_SEALED && !info ? "invalid" : state_name(e->state);
 }
 
-static void problem(report *r, const char *file, unsigned line, const char *alias, const char *what,
-                    const char *detail)
+/* One problem: code is its stable name (docs/JSON.md), what its words. A
+ * problem of the whole file has line 0 and no alias: neither is shown. */
+static void problem(report *r, const char *file, unsigned line, const char *alias, const char *code,
+                    const char *what, const char *detail)
 {
     r->count++;
     if (r->json) {
-        json_t *o = json_object();
-        json_object_set_new(o, "file", json_string(file));
-        json_object_set_new(o, "line", json_integer(line));
-        json_object_set_new(o, "alias", json_string(alias));
-        json_object_set_new(o, "problem", json_string(what));
-        if (detail)
-            json_object_set_new(o, "detail", json_string(detail));
-        json_array_append_new(r->problems, o);
-    } else if (detail) {
-        cli_error("%s: line %u: alias \"%s\": %s: %s", file, line, alias, what, detail);
+        json_array_append_new(r->problems,
+                              json_pack("{s:s, s:o, s:o, s:s, s:s, s:o}", "file", file, "line",
+                                        line ? json_integer(line) : json_null(), "alias",
+                                        cli_json_string(alias), "code", code, "message", what,
+                                        "detail", cli_json_string(detail)));
+    } else if (!alias) {
+        cli_error("%s: %s%s%s", file, what, detail ? ": " : "", detail ? detail : "");
     } else {
-        cli_error("%s: line %u: alias \"%s\": %s", file, line, alias, what);
+        cli_error("%s: line %u: alias \"%s\": %s%s%s", file, line, alias, what, detail ? ": " : "",
+                  detail ? detail : "");
     }
 }
 
@@ -135,25 +145,199 @@ static int says_pkcs1(const char *value)
     return legacy;
 }
 
-static int check_file(const char *path, vault_opener *opener, int no_pkcs1, report *r)
+/* A file whole, in memory that is wiped before it is freed (an XML file
+ * may still hold a password). */
+static int read_whole(const char *path, unsigned char **data, size_t *len)
 {
-    vault_config *cfg = NULL, *repo = NULL;
-    const vault_config *secrets;
-    size_t i, idx;
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = 0, got;
 
-    if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0) {
-        const vault_error *e = vault_error_last();
-        problem(r, path, 0, "", "unreadable", e ? e->message : "cannot read");
+    *data = NULL;
+    *len = 0;
+    if (!f)
+        return VAULT_ENOTFOUND;
+    do {
+        if (n == cap) {
+            unsigned char *nb = cap < (64u << 20) ? malloc(cap ? cap * 2 : 65536) : NULL;
+            if (!nb) {
+                if (buf)
+                    sodium_memzero(buf, cap);
+                free(buf);
+                fclose(f);
+                return cap ? VAULT_EFORMAT : VAULT_ENOMEM;
+            }
+            if (buf) {
+                memcpy(nb, buf, n);
+                sodium_memzero(buf, cap);
+            }
+            free(buf);
+            buf = nb;
+            cap = cap ? cap * 2 : 65536;
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+    } while (got > 0);
+    if (ferror(f)) {
+        sodium_memzero(buf, cap);
+        free(buf);
+        fclose(f);
+        return VAULT_EIO;
+    }
+    fclose(f);
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+/* Every marked element is given WSO2's placeholder. */
+static int placeholder(const char *alias, vault_secret **out, void *payload)
+{
+    (void)alias;
+    (void)payload;
+    return vault_secret_new(out, "password", 8);
+}
+
+/* The lines of a text: *starts receives the offset of each line and, last,
+ * len + 1 (a line ends one byte before the next starts). Returns the number
+ * of lines, or 0 when out of memory. */
+static size_t split_lines(const unsigned char *text, size_t len, size_t **starts)
+{
+    size_t n = 1, i, k = 0;
+
+    for (i = 0; i < len; i++)
+        n += text[i] == '\n';
+    if (!(*starts = malloc((n + 1) * sizeof **starts)))
+        return 0;
+    (*starts)[k++] = 0;
+    for (i = 0; i < len; i++)
+        if (text[i] == '\n')
+            (*starts)[k++] = i + 1;
+    (*starts)[k] = len + 1;
+    return n;
+}
+
+static int same_line(const unsigned char *a, const size_t *sa, size_t i, const unsigned char *b,
+                     const size_t *sb, size_t j)
+{
+    size_t na = sa[i + 1] - sa[i], nb = sb[j + 1] - sb[j];
+    return na == nb && memcmp(a + sa[i], b + sb[j], na - 1) == 0;
+}
+
+/* An XML file with svns:secretAlias marks: each marked element must hold
+ * WSO2's placeholder "password", its secret being in cipher-text.properties.
+ * The document with every mark given the placeholder is compared with the
+ * file line by line; a line that differs holds a secret in plain text, named
+ * by the last mark that starts on or before it. The placeholder has no line
+ * break, so a value over several lines shifts what follows it: then a line
+ * counts as differing only when it differs both aligned from the top and
+ * aligned from the bottom. */
+static int check_xml(const char *path, report *r)
+{
+    unsigned char *data = NULL;
+    const unsigned char *b;
+    size_t len = 0, na, nb, i, m = 0, count, *sa = NULL, *sb = NULL;
+    vault_xml_marks *marks = NULL;
+    vault_secret *out = NULL;
+    const vault_xml_mark *mark = NULL, *last_reported = NULL;
+    int rc;
+
+    if ((rc = read_whole(path, &data, &len)) != 0) {
+        problem(r, path, 0, NULL, "unreadable", "unreadable",
+                rc == VAULT_ENOTFOUND ? "cannot open the file" : vault_strerror(rc));
         return 0;
     }
+    if (vault_xml_marked(&marks, data, len, path) != 0 ||
+        vault_xml_expand(&out, data, len, path, placeholder, NULL) != 0) {
+        problem(r, path, 0, NULL, "unreadable", "unreadable", vault_error_last()->message);
+        goto done;
+    }
+    b = vault_secret_data(out);
+    if (!(na = split_lines(data, len, &sa)) || !(nb = split_lines(b, vault_secret_len(out), &sb))) {
+        problem(r, path, 0, NULL, "unreadable", "unreadable", "out of memory");
+        goto done;
+    }
+    count = vault_xml_marks_count(marks);
+    for (i = 0; i < na; i++) {
+        int top = i >= nb || !same_line(data, sa, i, b, sb, i);
+        int bottom = na == nb ? top : i + nb < na || !same_line(data, sa, i, b, sb, i + nb - na);
+        while (m < count && vault_xml_marks_at(marks, m)->line <= i + 1)
+            mark = vault_xml_marks_at(marks, m++);
+        if (top && bottom && mark && mark != last_reported) {
+            problem(r, path, mark->line, mark->alias, "plain-text", "plain text secret", NULL);
+            last_reported = mark;
+        }
+    }
+done:
+    free(sa);
+    free(sb);
+    vault_secret_free(out);
+    vault_xml_marks_free(marks);
+    if (data)
+        sodium_memzero(data, len);
+    free(data);
+    return 0;
+}
+
+static int is_xml_name(const char *path)
+{
+    size_t n = strlen(path);
+    return n > 4 && strcmp(path + n - 4, ".xml") == 0;
+}
+
+/* The WSO2 runtime's rule for path, when a secret-conf.properties governs it. */
+static int locate_rules(const char *path, vault_location **out)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+
+    *out = NULL;
+    o.config = path;
+    o.flags = VAULT_OPEN_WSO2_RULES;
+    if (vault_locate(out, &o) != 0) {
+        vault_error_clear(); /* no location, no rule: the other checks still run */
+        return -1;
+    }
+    if (!(*out)->wso2_rules) {
+        vault_location_free(*out);
+        *out = NULL;
+    }
+    return 0;
+}
+
+static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, report *r)
+{
+    const char *path;
+    vault_location *where = NULL;
+    vault_config *cfg = NULL, *repo = NULL;
+    const vault_config *secrets;
+    char *file = NULL;
+    size_t i, idx;
+    int rc;
+
+    if (r->type == CLI_CONFIG_XML || (r->type == VAULT_CONFIG_AUTO && is_xml_name(arg)))
+        return check_xml(arg, r);
+    if ((rc = cli_config_open(&cfg, &file, arg, r->type)) != 0) {
+        const vault_error *e = vault_error_last();
+        problem(r, arg, 0, NULL, "unreadable", "unreadable", e->message[0] ? e->message : "cannot read");
+        if (rc == VAULT_EINVAL && !r->json)
+            cli_hint("give the type with --type toml or --type properties");
+        return 0;
+    }
+    path = file; /* a home's file is named in what follows */
+    for (i = 0; !r->json && vault_config_warning(cfg, i); i++)
+        cli_warning("%s", vault_config_warning(cfg, i));
     /* With a [secret_repository] the secrets are the repository's. */
     if (vault_repository_config(&repo, cfg) != 0) {
         const vault_error *e = vault_error_last();
-        problem(r, path, 0, "", "secret repository", e ? e->message : "cannot be read");
+        problem(r, path, 0, NULL, "repository", "secret repository", e->message[0] ? e->message : "cannot be read");
         vault_config_free(cfg);
+        free(file);
         return 0;
     }
     secrets = repo ? repo : cfg;
+    /* In a WSO2 home, what its runtime opens: one algorithm (or mode). */
+    if (!repo && locate_rules(path, &where) != 0)
+        where = NULL;
     for (i = 0; i < vault_config_count(secrets); i++) {
         const vault_config_entry *e;
         vault_secret *plain = NULL;
@@ -161,21 +345,29 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
         unsigned int flags = 0;
         vault_config_entry_at(secrets, i, &e);
         if (e->state == VAULT_VALUE_PLAIN)
-            problem(r, path, e->line, e->alias, "plain text secret", NULL);
+            problem(r, path, e->line, e->alias, "plain-text", "plain text secret", NULL);
         else if (e->state == VAULT_VALUE_EMPTY)
-            problem(r, path, e->line, e->alias, "empty secret", NULL);
+            problem(r, path, e->line, e->alias, "empty", "empty secret", NULL);
         else if ((!opener || r->cert_count) && vault_inspect(e->value, &info) != 0) {
             /* Without a key the value must still be a sealed value of a
              * known format: "pass" or "[pass" is plain text, not sealed. */
             const vault_error *err = vault_error_last();
-            problem(r, path, e->line, e->alias, "not a sealed value", err ? err->message : NULL);
+            problem(r, path, e->line, e->alias, "not-sealed", "not a sealed value", err->message[0] ? err->message : NULL);
         } else if (info && missing_cert(r, info)) {
-            problem(r, path, e->line, e->alias, "not sealed for the certificate", missing_cert(r, info));
+            problem(r, path, e->line, e->alias, "not-for-cert", "not sealed for the certificate",
+                    missing_cert(r, info));
         } else if (!opener && no_pkcs1 && says_pkcs1(e->value))
-            problem(r, path, e->line, e->alias, "RSA PKCS#1 v1.5 value (--no-pkcs1)", NULL);
+            problem(r, path, e->line, e->alias, "pkcs1", "RSA PKCS#1 v1.5 value (--no-pkcs1)", NULL);
+        else if (where && vault_location_accepts(where, e->value, NULL) != 0)
+            problem(r, path, e->line, e->alias, "wso2-runtime", "not opened by the WSO2 runtime",
+                    vault_error_last()->message);
         else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, &flags) != 0) {
             const vault_error *err = vault_error_last();
-            problem(r, path, e->line, e->alias, "does not open", err ? err->message : NULL);
+            problem(r, path, e->line, e->alias, "does-not-open", "does not open",
+                    err->message[0] ? err->message : NULL);
+        } else if (opener && where && vault_location_accepts(where, e->value, &flags) != 0) {
+            problem(r, path, e->line, e->alias, "wso2-runtime", "not opened by the WSO2 runtime",
+                    vault_error_last()->message);
         } else if (opener && (flags & VAULT_OPENED_LEGACY)) {
             /* Said of every PKCS#1 v1.5 value alike, whatever it opened to. */
             cli_warning("%s: line %u: alias \"%s\": opened as RSA PKCS#1 v1.5, with which a wrong "
@@ -189,27 +381,31 @@ static int check_file(const char *path, vault_opener *opener, int no_pkcs1, repo
         const vault_config_ref *ref;
         vault_config_ref_at(cfg, i, &ref);
         if (vault_config_find(secrets, ref->alias, &idx) != 0)
-            problem(r, path, ref->line, ref->alias,
+            problem(r, path, ref->line, ref->alias, "missing-alias",
                     repo ? "reference to an alias missing from the secret repository"
                          : "reference to a missing alias", NULL);
     }
+    vault_location_free(where);
     vault_config_free(repo);
     vault_config_free(cfg);
+    free(file);
     return 0;
 }
 
 int cmd_check(int argc, char **argv)
 {
-    enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION };
+    enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE };
     static const struct option options[] = {
         CLI_KEYSTORE_LONG_OPTIONS,
         {"no-pkcs1", no_argument, NULL, OPT_CHECK_NO_PKCS1},
+        {"type", required_argument, NULL, OPT_CHECK_TYPE},
         {"json", no_argument, NULL, OPT_JSON},
         {"cert", required_argument, NULL, OPT_CERT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     cli_keystore k;
+    vault_location *home_loc = NULL;
     vault_keystore *ks = NULL;
     vault_opener *opener = NULL;
     unsigned int open_flags = 0;
@@ -218,6 +414,7 @@ int cmd_check(int argc, char **argv)
     int opt, rc = EXIT_USAGE, i;
 
     memset(&r, 0, sizeof r);
+    r.json = cli_json_requested(argc, argv);
     cli_keystore_init(&k, "keystore");
     optind = 1;
     while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
@@ -232,6 +429,11 @@ int cmd_check(int argc, char **argv)
         }
         if (opt == OPT_CHECK_NO_PKCS1) {
             open_flags |= VAULT_OPENER_REFUSE_PKCS1;
+            continue;
+        }
+        if (opt == OPT_CHECK_TYPE) {
+            if (cli_config_type_option(&r.type, optarg, "check") < 0)
+                goto done;
             continue;
         }
         if (opt == OPT_CERT) {
@@ -251,6 +453,14 @@ int cmd_check(int argc, char **argv)
         rc = cli_usage_error("check", "expected one or more FILEs");
         goto done;
     }
+    /* A product home's root password files, as render and exec read them. */
+    if (k.path && !k.password_file && k.password_fd < 0 && !k.password_env) {
+        vault_options lo = VAULT_OPTIONS_INIT;
+        lo.config = argv[optind];
+        if (vault_locate(&home_loc, &lo) == 0)
+            k.home = home_loc->home;
+        vault_error_clear();
+    }
     if (k.path) {
         vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
         if (cli_open_keystore(&ks, &k) != 0) {
@@ -269,44 +479,44 @@ int cmd_check(int argc, char **argv)
     for (i = optind; i < argc; i++)
         check_file(argv[i], opener, open_flags != 0, &r);
     if (r.json) {
-        json_t *root = json_object();
+        json_t *root = cli_json_new("check"), *files = json_array();
+        for (i = optind; i < argc; i++)
+            json_array_append_new(files, json_string(argv[i]));
         json_object_set_new(root, "ok", json_boolean(r.count == 0));
+        json_object_set_new(root, "files", files);
         json_object_set_new(root, "problems", json_incref(r.problems));
-        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
-        json_decref(root);
+        if (cli_json_print(root) != EXIT_OK) {
+            rc = EXIT_FAIL;
+            r.json = 0; /* nothing more can be written */
+            goto done;
+        }
     } else if (r.count == 0) {
         fprintf(stderr, "cipher-tool: %d file%s checked: no plain text secret, no missing alias%s\n",
                 argc - optind, argc - optind == 1 ? "" : "s", opener ? ", every value opens" : "");
     }
     rc = r.count ? EXIT_FAIL : EXIT_OK;
+    r.json = 0; /* the report is out: the exit status tells the rest */
 done:
+    if (r.json && rc != EXIT_OK)
+        rc = cli_json_failure("check", rc);
     for (c = 0; c < r.cert_count; c++)
-        free(r.cert_ids[c]);
+        vault_recipient_free(r.cert_rcpts[c]);
     json_decref(r.problems);
     vault_opener_free(opener);
     vault_keystore_free(ks);
     cli_keystore_clear(&k);
+    vault_location_free(home_loc);
     return rc;
 }
 
 static json_t *entry_json(const vault_config_entry *e, const vault_value_info *info)
 {
-    json_t *o = json_object();
-    size_t i;
-    json_object_set_new(o, "alias", json_string(e->alias));
-    json_object_set_new(o, "line", json_integer(e->line));
-    json_object_set_new(o, "state", json_string(entry_state(e, info)));
-    if (info) {
-        json_t *ids = json_array();
-        json_object_set_new(o, "format", json_string(vault_format_name(info->format)));
-        json_object_set_new(o, "algorithm", json_string(info->algorithm ? info->algorithm : ""));
-        for (i = 0; i < info->recipient_count && info->key_ids; i++)
-            json_array_append_new(ids, json_string(info->key_ids[i]));
-        json_object_set_new(o, "key_ids", ids);
-        json_object_set_new(o, "legacy", json_boolean(info->legacy));
-    }
-    return o;
+    return json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:o}", "alias", e->alias, "line", (json_int_t)e->line,
+                     "state", entry_state(e, info), "format",
+                     info ? json_string(vault_format_name(info->format)) : json_null(), "algorithm",
+                     cli_json_string(info ? info->algorithm : NULL), "key_ids",
+                     info ? cli_json_value_key_ids(info) : json_array(), "legacy",
+                     info ? json_boolean(info->legacy) : json_null());
 }
 
 static void entry_text(const vault_config_entry *e, const vault_value_info *info)
@@ -325,13 +535,15 @@ static void entry_text(const vault_config_entry *e, const vault_value_info *info
 
 int cmd_list(int argc, char **argv)
 {
+    enum { OPT_LIST_TYPE = OPT_FIRST_COMMAND_OPTION };
     static const struct option options[] = {
         {"json", no_argument, NULL, OPT_JSON},
+        {"type", required_argument, NULL, OPT_LIST_TYPE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     json_t *files = NULL;
-    int opt, json = 0, rc = EXIT_OK, i;
+    int opt, json = cli_json_requested(argc, argv), rc = EXIT_OK, i, type = VAULT_CONFIG_AUTO;
 
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -339,33 +551,52 @@ int cmd_list(int argc, char **argv)
             json = 1;
             continue;
         }
+        if (opt == OPT_LIST_TYPE) {
+            if (cli_config_type_option(&type, optarg, "list") < 0 ||
+                (type == CLI_CONFIG_XML &&
+                 cli_usage_error("list", "list reads toml and properties files; 'check --type xml' "
+                                 "checks the marks of an XML file") != 0))
+                return json ? cli_json_failure("list", EXIT_USAGE) : EXIT_USAGE;
+            continue;
+        }
         if (opt == 'h') {
             fputs(list_usage, stdout);
             return EXIT_OK;
         }
-        return cli_usage_error("list", "bad option");
+        rc = cli_usage_error("list", "bad option");
+        return json ? cli_json_failure("list", rc) : rc;
     }
-    if (optind >= argc)
-        return cli_usage_error("list", "expected one or more FILEs");
+    if (optind >= argc) {
+        rc = cli_usage_error("list", "expected one or more FILEs");
+        return json ? cli_json_failure("list", rc) : rc;
+    }
     files = json_array();
     for (i = optind; i < argc; i++) {
         vault_config *cfg = NULL, *repo = NULL;
-        json_t *arr = json_array(), *f = json_object();
+        json_t *arr = json_array();
+        char *file = NULL;
+        vault_location *where = NULL;
         size_t j;
-        if (vault_config_open(&cfg, argv[i], VAULT_CONFIG_AUTO) != 0 ||
-            vault_repository_config(&repo, cfg) != 0) {
+        int orc = cli_config_open(&cfg, &file, argv[i], type);
+        if (orc != 0 || vault_repository_config(&repo, cfg) != 0) {
             rc = cli_fail(VAULT_ERROR, NULL);
+            if (orc == VAULT_EINVAL)
+                cli_hint("give the type with --type toml or --type properties");
             json_decref(arr);
-            json_decref(f);
             vault_config_free(cfg);
+            free(file);
+            if (json) /* one object: the failure, not a partial listing */
+                break;
             continue;
         }
         if (repo) { /* the secrets are the repository's */
             vault_config_free(cfg);
             cfg = repo;
+        } else if (!json) {
+            (void)locate_rules(file, &where);
         }
         if (!json)
-            printf("%s:\n", argv[i]);
+            printf("%s:\n", file);
         for (j = 0; j < vault_config_count(cfg); j++) {
             const vault_config_entry *e;
             vault_value_info *info = NULL;
@@ -376,20 +607,25 @@ int cmd_list(int argc, char **argv)
                 json_array_append_new(arr, entry_json(e, info));
             else
                 entry_text(e, info);
+            if (where && info && vault_location_accepts(where, e->value, NULL) != 0) {
+                printf("%-40s ^ not opened by the WSO2 runtime of this home (secret-conf.properties)\n", "");
+                vault_error_clear();
+            }
             vault_value_info_free(info);
         }
-        json_object_set_new(f, "file", json_string(argv[i]));
-        json_object_set_new(f, "secrets", arr);
-        json_array_append_new(files, f);
+        vault_location_free(where);
+        where = NULL;
+        json_array_append_new(files, json_pack("{s:s, s:o}", "file", file, "secrets", arr));
         vault_config_free(cfg);
+        free(file);
     }
-    if (json) {
-        json_t *root = json_object();
+    if (json && rc != EXIT_OK) {
+        rc = cli_json_failure("list", rc);
+    } else if (json) {
+        json_t *root = cli_json_new("list");
         json_object_set_new(root, "files", files);
         files = NULL;
-        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
-        json_decref(root);
+        rc = cli_json_print(root);
     }
     json_decref(files);
     return rc;

@@ -1,13 +1,15 @@
 /* cipher-tool decrypt: open one sealed value read from stdin. */
-#include "cli.h"
+#include "cli_json.h"
 
+#include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char decrypt_usage[] =
     "usage: cipher-tool decrypt -k KEYSTORE [--alias A] [-n SECRET_ALIAS]\n"
-    "                           [--transformation T] [--no-pkcs1] [options]\n"
+    "                           [--transformation T] [--no-pkcs1] [--json] [options]\n"
     "\n"
     "Open one sealed value (native, wso2, wso2-holder or wso2-symmetric) read from\n"
     "standard input and write the secret to standard output: exactly its bytes,\n"
@@ -24,6 +26,7 @@ static const char decrypt_usage[] =
     "                              any of the three is accepted\n"
     "      --no-pkcs1              refuse RSA PKCS#1 v1.5 values (the default when\n"
     "                              --transformation names an OAEP one)\n"
+    "      --json                  the secret in a JSON object (docs/JSON.md)\n"
     "  -h, --help                  this text\n"
     "\n"
     "The key is the keystore's private key (RSA values) or secret key\n"
@@ -115,8 +118,58 @@ static int write_secret(const vault_secret *s)
     return EXIT_OK;
 }
 
+/* In JSON mode the secret passes through jansson's buffers: its allocator
+ * then wipes every block it frees. */
+typedef union wiped_header {
+    size_t size;
+    max_align_t align;
+} wiped_header;
+
+static void *wiped_malloc(size_t size)
+{
+    wiped_header *h = size <= SIZE_MAX - sizeof *h ? malloc(sizeof *h + size) : NULL;
+    if (!h)
+        return NULL;
+    h->size = size;
+    return h + 1;
+}
+
+static void wiped_free(void *p)
+{
+    wiped_header *h = p ? (wiped_header *)p - 1 : NULL;
+    if (!h)
+        return;
+    sodium_memzero(p, h->size);
+    free(h);
+}
+
+static int write_json(const char *name, const vault_secret *s, unsigned int flags)
+{
+    size_t len = vault_secret_len(s), b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = wiped_malloc(b64_len);
+    json_t *o = cli_json_new("decrypt"), *text;
+    int rc;
+
+    if (!b64 || !o) {
+        wiped_free(b64);
+        json_decref(o);
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    sodium_bin2base64(b64, b64_len, vault_secret_data(s), len, sodium_base64_VARIANT_ORIGINAL);
+    /* json_stringn() refuses bytes that are not UTF-8: then null. */
+    text = json_stringn((const char *)vault_secret_data(s), len);
+    json_object_set_new(o, "alias", cli_json_string(name));
+    json_object_set_new(o, "legacy", json_boolean(flags & VAULT_OPENED_LEGACY));
+    json_object_set_new(o, "value", text ? text : json_null());
+    json_object_set_new(o, "value_base64", json_string(b64));
+    wiped_free(b64);
+    rc = cli_json_print(o);
+    return rc;
+}
+
 static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transformation,
-                          unsigned int open_flags, const char *name, const char *value)
+                          unsigned int open_flags, const char *name, const char *value, int json)
 {
     vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
     vault_opener *op = NULL;
@@ -143,7 +196,7 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transfo
                     "or a damaged value gives other bytes instead of an error; re-seal it "
                     "('cipher-tool rotate', or encrypt with the default OAEP or the native format), "
                     "or refuse such values with --no-pkcs1");
-    rc = write_secret(s);
+    rc = json ? write_json(name, s, flags) : write_secret(s);
     vault_secret_free(s);
     return rc;
 }
@@ -156,6 +209,7 @@ int cmd_decrypt(int argc, char **argv)
         {"name", required_argument, NULL, 'n'},
         {"transformation", required_argument, NULL, OPT_DECRYPT_TRANSFORMATION},
         {"no-pkcs1", no_argument, NULL, OPT_DECRYPT_NO_PKCS1},
+        {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -165,7 +219,10 @@ int cmd_decrypt(int argc, char **argv)
     char *text = NULL;
     unsigned int open_flags = 0;
     int opt, handled, transformation = VAULT_TRANSFORM_DEFAULT, rc = EXIT_USAGE;
+    int json = cli_json_requested(argc, argv), json_done = 0;
 
+    if (json) /* before jansson allocates anything */
+        json_set_alloc_funcs(wiped_malloc, wiped_free);
     cli_keystore_init(&k, "keystore");
     optind = 1;
     opterr = 0;
@@ -183,6 +240,7 @@ int cmd_decrypt(int argc, char **argv)
             }
             break;
         case OPT_DECRYPT_NO_PKCS1: open_flags |= VAULT_OPENER_REFUSE_PKCS1; break;
+        case OPT_JSON: json = 1; break;
         case 'h': fputs(decrypt_usage, stdout); rc = EXIT_OK; goto done;
         case ':': rc = cli_usage_error("decrypt", "option %s needs a value", argv[optind - 1]); goto done;
         default: rc = cli_usage_error("decrypt", "unknown option \"%s\"", argv[optind - 1]); goto done;
@@ -207,8 +265,11 @@ int cmd_decrypt(int argc, char **argv)
         goto done;
     if (cli_open_keystore(&ks, &k) != 0)
         goto done;
-    rc = open_and_print(ks, &k, transformation, open_flags, name, value);
+    rc = open_and_print(ks, &k, transformation, open_flags, name, value, json);
+    json_done = rc == EXIT_OK;
 done:
+    if (json && !json_done && rc != EXIT_OK)
+        rc = cli_json_failure("decrypt", rc);
     free(text);
     vault_keystore_free(ks);
     cli_keystore_clear(&k);

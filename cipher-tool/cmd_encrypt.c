@@ -1,5 +1,5 @@
 /* cipher-tool encrypt: seal one value read from stdin or the terminal. */
-#include "cli.h"
+#include "cli_json.h"
 
 #include <string.h>
 
@@ -14,6 +14,7 @@ static const char encrypt_usage[] =
     "options:\n" CLI_SEALING_OPTIONS_HELP
     "  -n, --name SECRET_ALIAS     the secret's alias: native values are bound to it\n"
     "                              (decrypt needs the same -n); prints ALIAS=VALUE\n"
+    "      --json                  the sealed value in a JSON object (docs/JSON.md)\n"
     "  -h, --help                  this text\n"
     "\n"
     "The default format is native. The wso2 formats hold one RSA block: at most\n"
@@ -43,13 +44,37 @@ static int read_secret(vault_secret **value, const char *name)
     return EXIT_OK;
 }
 
-static int print_sealed(vault_sealer *sealer, const char *name, const vault_secret *value)
+/* The sealed value with what inspect tells of it. */
+static int print_json(const char *name, const char *sealed)
+{
+    vault_value_info *info = NULL;
+    json_t *o;
+    int rc = vault_inspect(sealed, &info);
+
+    if (rc != 0)
+        return cli_fail(rc, "the sealed value cannot be inspected");
+    o = cli_json_new("encrypt");
+    json_object_set_new(o, "alias", cli_json_string(name));
+    json_object_set_new(o, "format", json_string(vault_format_name(info->format)));
+    json_object_set_new(o, "algorithm", cli_json_string(info->algorithm));
+    json_object_set_new(o, "key_ids", cli_json_value_key_ids(info));
+    json_object_set_new(o, "value", json_string(sealed));
+    vault_value_info_free(info);
+    return cli_json_print(o);
+}
+
+static int print_sealed(vault_sealer *sealer, const char *name, const vault_secret *value, int json)
 {
     char *sealed = NULL;
     int rc = vault_sealer_seal(sealer, name, vault_secret_data(value), vault_secret_len(value), &sealed);
 
     if (rc != 0)
         return cli_fail(rc, "sealing failed");
+    if (json) {
+        rc = print_json(name, sealed);
+        vault_string_free(sealed);
+        return rc;
+    }
     if (name)
         printf("%s=%s\n", name, sealed);
     else
@@ -67,6 +92,7 @@ int cmd_encrypt(int argc, char **argv)
     static const struct option options[] = {
         CLI_SEALING_LONG_OPTIONS,
         {"name", required_argument, NULL, 'n'},
+        {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -74,7 +100,7 @@ int cmd_encrypt(int argc, char **argv)
     vault_sealer *sealer = NULL;
     vault_secret *value = NULL;
     const char *name = NULL;
-    int opt, handled, rc = EXIT_USAGE;
+    int opt, handled, rc = EXIT_USAGE, json = cli_json_requested(argc, argv), json_done = 0;
 
     cli_sealing_init(&s);
     optind = 1;
@@ -86,6 +112,7 @@ int cmd_encrypt(int argc, char **argv)
             continue;
         switch (opt) {
         case 'n': name = optarg; break;
+        case OPT_JSON: json = 1; break;
         case 'h': fputs(encrypt_usage, stdout); rc = EXIT_OK; goto done;
         case ':': rc = cli_usage_error("encrypt", "option %s needs a value", argv[optind - 1]); goto done;
         default: rc = cli_usage_error("encrypt", "unknown option \"%s\"", argv[optind - 1]); goto done;
@@ -104,8 +131,11 @@ int cmd_encrypt(int argc, char **argv)
         goto done;
     if ((rc = read_secret(&value, name)) != EXIT_OK)
         goto done;
-    rc = print_sealed(sealer, name, value);
+    rc = print_sealed(sealer, name, value, json);
+    json_done = rc == EXIT_OK;
 done:
+    if (json && !json_done && rc != EXIT_OK)
+        rc = cli_json_failure("encrypt", rc);
     vault_secret_free(value);
     vault_sealer_free(sealer);
     cli_sealing_clear(&s);

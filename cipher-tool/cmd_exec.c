@@ -35,7 +35,10 @@ static const char exec_usage[] =
     "                              USR2, INT\n"
     CLI_KEYSTORE_OPTIONS_HELP
     "\n"
-    "The store password is read from the terminal unless a password option is given.\n"
+    "Without a password option the store password comes from what the server would\n"
+    "use: a product home's root password files (password, password-tmp: read and\n"
+    "deleted; password-persist: kept), then $CREDENTIALS_DIRECTORY/keystore-password,\n"
+    "then the terminal.\n"
     "\n"
     "example:\n"
     "  cipher-tool exec -c repository/conf/deployment.toml --password-file ks-pass \\\n"

@@ -46,21 +46,14 @@ static void print_text(const vault_value_info *info)
 
 static int print_json(const vault_value_info *info)
 {
-    json_t *o = cli_json_new("inspect"), *ids = json_array();
-    size_t i;
+    json_t *o = cli_json_new("inspect");
     int known_pt = info->plaintext_bytes || info->format == VAULT_FORMAT_WSO2_SYMMETRIC ||
                    info->format == VAULT_FORMAT_NATIVE;
-    /* Native values name certificates by their SHA-256; holders record
-     * WSO2's SHA-1 thumbprint. */
-    const char *id_type = info->format == VAULT_FORMAT_WSO2_HOLDER ? "cert-sha1" : "cert-sha256";
 
-    for (i = 0; info->key_ids && i < info->recipient_count; i++)
-        json_array_append_new(ids, cli_json_key_id(info->key_id_types ? info->key_id_types[i] : id_type,
-                                                   info->key_ids[i]));
     json_object_set_new(o, "format", json_string(vault_format_name(info->format)));
     json_object_set_new(o, "algorithm", info->algorithm ? json_string(info->algorithm) : json_null());
     json_object_set_new(o, "recipient_count", json_integer((json_int_t)info->recipient_count));
-    json_object_set_new(o, "key_ids", ids);
+    json_object_set_new(o, "key_ids", cli_json_value_key_ids(info));
     json_object_set_new(o, "ciphertext_bytes", json_integer((json_int_t)info->ciphertext_bytes));
     json_object_set_new(o, "plaintext_bytes",
                         known_pt ? json_integer((json_int_t)info->plaintext_bytes) : json_null());
@@ -79,7 +72,7 @@ int cmd_inspect(int argc, char **argv)
     vault_value_info *info = NULL;
     char *text = NULL;
     const char *name = NULL, *value;
-    int opt, json = 0, rc = EXIT_USAGE;
+    int opt, json = cli_json_requested(argc, argv), rc = EXIT_USAGE;
 
     optind = 1;
     opterr = 0;
@@ -87,15 +80,19 @@ int cmd_inspect(int argc, char **argv)
         switch (opt) {
         case OPT_JSON: json = 1; break;
         case 'h': fputs(inspect_usage, stdout); return EXIT_OK;
-        default: return cli_usage_error("inspect", "unknown option \"%s\"", argv[optind - 1]);
+        default:
+            rc = cli_usage_error("inspect", "unknown option \"%s\"", argv[optind - 1]);
+            return json ? cli_json_failure("inspect", rc) : rc;
         }
     }
-    if (argc - optind > 1)
-        return cli_usage_error("inspect", "one value at a time");
+    if (argc - optind > 1) {
+        rc = cli_usage_error("inspect", "one value at a time");
+        return json ? cli_json_failure("inspect", rc) : rc;
+    }
     if (optind < argc)
         value = argv[optind];
     else if (cli_read_sealed_value(&text, &name, &value) != EXIT_OK)
-        return EXIT_FAIL;
+        return json ? cli_json_failure("inspect", EXIT_FAIL) : EXIT_FAIL;
     if ((rc = vault_inspect(value, &info)) != 0) {
         rc = json ? cli_json_fail("inspect", rc, "not a sealed value") : cli_fail(rc, "not a sealed value");
     } else {

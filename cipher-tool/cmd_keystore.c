@@ -1,7 +1,6 @@
 /* cipher-tool keystore list | verify */
-#include "cli.h"
+#include "cli_json.h"
 
-#include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +8,7 @@
 
 static const char list_usage[] =
     "usage: cipher-tool keystore list -k KEYSTORE [options] [--json]\n"
-    "       cipher-tool keystore verify -k KEYSTORE --truststore TRUSTSTORE [options]\n"
+    "       cipher-tool keystore verify -k KEYSTORE --truststore TRUSTSTORE [options] [--json]\n"
     "\n"
     "list: one entry per alias: kind, key algorithm and size, subject, issuer,\n"
     "validity, SHA-1 and SHA-256 certificate thumbprints.\n"
@@ -18,7 +17,7 @@ static const char list_usage[] =
     "Exit 0 when trusted, 1 with the reason otherwise.\n"
     "\n"
     "options:\n" CLI_KEYSTORE_OPTIONS_HELP
-    "      --json                  machine-readable output (list)\n"
+    "      --json                  machine-readable output (docs/JSON.md)\n"
     "      --truststore FILE       JKS, PKCS#12, PEM bundle or directory of PEMs (verify)\n"
     "      --truststore-password-file FILE\n"
     "      --truststore-password-env VAR\n"
@@ -40,6 +39,7 @@ static const char *kind_name(vault_entry_kind k)
     case VAULT_ENTRY_PRIVATE_KEY: return "private key";
     case VAULT_ENTRY_TRUSTED_CERT: return "trusted certificate";
     case VAULT_ENTRY_SECRET_KEY: return "secret key";
+    case VAULT_ENTRY_PUBLIC_KEY: return "public key";
     default: return "unknown";
     }
 }
@@ -50,6 +50,7 @@ static const char *kind_id(vault_entry_kind k)
     case VAULT_ENTRY_PRIVATE_KEY: return "private-key";
     case VAULT_ENTRY_TRUSTED_CERT: return "trusted-certificate";
     case VAULT_ENTRY_SECRET_KEY: return "secret-key";
+    case VAULT_ENTRY_PUBLIC_KEY: return "public-key";
     default: return "unknown";
     }
 }
@@ -114,7 +115,7 @@ static void print_entry_text(const vault_keystore_entry *e)
         printf("  Chain: %zu certificate%s\n", e->chain_length, e->chain_length == 1 ? "" : "s");
 }
 
-/* The SHA-256 thumbprints of an entry's chain, leaf first. */
+/* The SHA-256 key ids of an entry's chain, leaf first. */
 static json_t *chain_json(const vault_keystore *ks, const vault_keystore_entry *e)
 {
     unsigned char md[crypto_hash_sha256_BYTES];
@@ -123,45 +124,44 @@ static json_t *chain_json(const vault_keystore *ks, const vault_keystore_entry *
     json_t *a = json_array();
     size_t i, len;
 
-    for (i = 0; i < e->chain_length; i++) {
+    for (i = 0; e->kind == VAULT_ENTRY_PRIVATE_KEY && i < e->chain_length; i++) {
         if (vault_keystore_cert_der(ks, e->alias, i, &der, &len) != 0)
             break;
         crypto_hash_sha256(md, der, len);
         sodium_bin2hex(hex, sizeof hex, md, sizeof md);
-        json_array_append_new(a, json_string(hex));
+        json_array_append_new(a, cli_json_key_id("cert-sha256", hex));
     }
     return a;
 }
 
 static json_t *entry_json(const vault_keystore *ks, const vault_keystore_entry *e)
 {
-    char hex[65], t1[64], t2[64];
-    json_t *o = json_object();
-    size_t i;
+    char sha1[2 * sizeof e->sha1 + 1], sha256[2 * sizeof e->sha256 + 1], t1[64], t2[64];
+    json_t *o = json_object(), *ids = json_array();
+    int cert = e->has_certificate;
 
-    json_object_set_new(o, "alias", json_string(e->alias));
-    json_object_set_new(o, "kind", json_string(kind_id(e->kind)));
-    json_object_set_new(o, "key_algorithm", e->key_algorithm ? json_string(e->key_algorithm) : json_null());
-    json_object_set_new(o, "key_bits", e->key_bits ? json_integer(e->key_bits) : json_null());
-    if (e->kind == VAULT_ENTRY_PRIVATE_KEY)
-        json_object_set_new(o, "chain_length", json_integer((json_int_t)e->chain_length));
-    if (e->kind == VAULT_ENTRY_PRIVATE_KEY)
-        json_object_set_new(o, "chain", chain_json(ks, e));
-    if (e->has_certificate) {
+    if (cert) {
         iso_time(t1, sizeof t1, e->not_before);
         iso_time(t2, sizeof t2, e->not_after);
-        json_object_set_new(o, "subject", json_string(e->subject));
-        json_object_set_new(o, "issuer", json_string(e->issuer));
-        json_object_set_new(o, "serial", json_string(e->serial));
-        json_object_set_new(o, "not_before", json_string(t1));
-        json_object_set_new(o, "not_after", json_string(t2));
-        for (i = 0; i < sizeof e->sha1; i++)
-            snprintf(hex + 2 * i, 3, "%02x", e->sha1[i]);
-        json_object_set_new(o, "sha1", json_string(hex));
-        for (i = 0; i < sizeof e->sha256; i++)
-            snprintf(hex + 2 * i, 3, "%02x", e->sha256[i]);
-        json_object_set_new(o, "sha256", json_string(hex));
+        sodium_bin2hex(sha256, sizeof sha256, e->sha256, sizeof e->sha256);
+        sodium_bin2hex(sha1, sizeof sha1, e->sha1, sizeof e->sha1);
+        json_array_append_new(ids, cli_json_key_id("cert-sha256", sha256));
+        json_array_append_new(ids, cli_json_key_id("cert-sha1", sha1));
     }
+    json_object_set_new(o, "alias", json_string(e->alias));
+    json_object_set_new(o, "kind", json_string(kind_id(e->kind)));
+    json_object_set_new(o, "key_algorithm", cli_json_string(e->key_algorithm));
+    json_object_set_new(o, "key_bits", e->key_bits ? json_integer(e->key_bits) : json_null());
+    json_object_set_new(o, "subject", cli_json_string(cert ? e->subject : NULL));
+    json_object_set_new(o, "issuer", cli_json_string(cert ? e->issuer : NULL));
+    json_object_set_new(o, "serial", cli_json_string(cert ? e->serial : NULL));
+    json_object_set_new(o, "not_before", cert ? json_string(t1) : json_null());
+    json_object_set_new(o, "not_after", cert ? json_string(t2) : json_null());
+    json_object_set_new(o, "key_ids", ids);
+    json_object_set_new(o, "chain_length", e->kind == VAULT_ENTRY_PRIVATE_KEY
+                                               ? json_integer((json_int_t)e->chain_length)
+                                               : json_null());
+    json_object_set_new(o, "chain", chain_json(ks, e));
     return o;
 }
 
@@ -172,7 +172,7 @@ static int do_list(vault_keystore *ks, int json)
     const vault_keystore_entry *e;
 
     if (json) {
-        root = json_object();
+        root = cli_json_new("keystore list");
         arr = json_array();
         json_object_set_new(root, "keystore", json_string(vault_keystore_path(ks)));
         json_object_set_new(root, "type", json_string(vault_keystore_type_name(vault_keystore_get_type(ks))));
@@ -191,26 +191,46 @@ static int do_list(vault_keystore *ks, int json)
     }
     if (json) {
         json_object_set_new(root, "entries", arr);
-        json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        fputc('\n', stdout);
-        json_decref(root);
+        return cli_json_print(root);
     }
     return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-static int do_verify(vault_keystore *ks, const char *alias, cli_keystore *trust, long long at)
+/* An untrusted chain is the report's answer, not a failure of the command:
+ * in JSON it is {"trusted": false, "reason": ...} with exit 1. */
+static int do_verify(vault_keystore *ks, const char *alias, cli_keystore *trust, long long at, int json)
 {
     vault_keystore *ts = NULL;
-    int rc;
+    json_t *o;
+    int rc, code;
 
     if (cli_open_keystore(&ts, trust) != 0)
-        return EXIT_FAIL;
+        return json ? cli_json_failure("keystore verify", EXIT_FAIL) : EXIT_FAIL;
     rc = vault_keystore_verify(ts, ks, alias, (int64_t)at, 0);
     vault_keystore_free(ts);
     if (rc != 0)
-        return cli_fail(rc, NULL);
-    printf("%s: trusted by %s\n", vault_keystore_path(ks), trust->path);
-    return EXIT_OK;
+        cli_fail(rc, NULL);
+    if (!json) {
+        if (rc == 0)
+            printf("%s: trusted by %s\n", vault_keystore_path(ks), trust->path);
+        return rc == 0 ? EXIT_OK : EXIT_FAIL;
+    }
+    o = cli_json_new("keystore verify");
+    json_object_set_new(o, "keystore", json_string(vault_keystore_path(ks)));
+    json_object_set_new(o, "alias", cli_json_string(alias));
+    json_object_set_new(o, "truststore", json_string(trust->path));
+    json_object_set_new(o, "at", at ? json_integer((json_int_t)at) : json_null());
+    json_object_set_new(o, "trusted", json_boolean(rc == 0));
+    if (rc == 0) {
+        json_object_set_new(o, "reason", json_null());
+    } else {
+        const char *message = cli_last_error(&code);
+        json_object_set_new(o, "reason", json_pack("{s:s, s:s}", "code", cli_json_error_code(code),
+                                                   "message", message));
+    }
+    if (cli_json_print(o) != EXIT_OK)
+        return EXIT_FAIL;
+    return rc == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
 int cmd_keystore(int argc, char **argv)
@@ -232,7 +252,8 @@ int cmd_keystore(int argc, char **argv)
     vault_keystore *ks = NULL;
     const char *verb;
     long long at = 0;
-    int json = 0, opt, rc = EXIT_USAGE;
+    int json_done = 0;
+    int json = cli_json_requested(argc, argv), opt, rc = EXIT_USAGE;
 
     cli_keystore_init(&k, "keystore");
     cli_keystore_init(&trust, "truststore");
@@ -240,11 +261,12 @@ int cmd_keystore(int argc, char **argv)
         fputs(list_usage, stdout);
         return EXIT_OK;
     }
-    if (argc < 2)
-        return cli_usage_error("keystore", "missing subcommand: list or verify");
-    verb = argv[1];
-    if (strcmp(verb, "list") != 0 && strcmp(verb, "verify") != 0)
-        return cli_usage_error("keystore", "unknown keystore subcommand \"%s\"", verb);
+    if (argc < 2 || (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "verify") != 0)) {
+        rc = argc < 2 ? cli_usage_error("keystore", "missing subcommand: list or verify")
+                      : cli_usage_error("keystore", "unknown keystore subcommand \"%s\"", argv[1]);
+        return json ? cli_json_failure("keystore", rc) : rc;
+    }
+    verb = strcmp(argv[1], "list") == 0 ? "keystore list" : "keystore verify";
     optind = 1;
     while ((opt = getopt_long(argc - 1, argv + 1, "k:h", options, NULL)) != -1) {
         int handled = cli_keystore_option(&k, opt, optarg, "keystore");
@@ -253,7 +275,7 @@ int cmd_keystore(int argc, char **argv)
         if (handled)
             continue;
         switch (opt) {
-        case 'h': fputs(list_usage, stdout); rc = EXIT_OK; goto done;
+        case 'h': fputs(list_usage, stdout); rc = EXIT_OK; json = 0; goto done;
         case OPT_JSON: json = 1; break;
         case OPT_TRUSTSTORE: trust.path = optarg; break;
         case OPT_TS_PASSWORD_FILE: trust.password_file = optarg; break;
@@ -271,7 +293,7 @@ int cmd_keystore(int argc, char **argv)
         rc = cli_usage_error("keystore", "missing -k KEYSTORE");
         goto done;
     }
-    if (strcmp(verb, "verify") == 0 && !trust.path) {
+    if (strcmp(verb, "keystore verify") == 0 && !trust.path) {
         rc = cli_usage_error("keystore", "verify needs --truststore FILE");
         goto done;
     }
@@ -279,8 +301,11 @@ int cmd_keystore(int argc, char **argv)
         rc = EXIT_FAIL;
         goto done;
     }
-    rc = strcmp(verb, "list") == 0 ? do_list(ks, json) : do_verify(ks, k.alias, &trust, at);
+    json_done = json; /* from here each verb prints its own object */
+    rc = strcmp(verb, "keystore list") == 0 ? do_list(ks, json) : do_verify(ks, k.alias, &trust, at, json);
 done:
+    if (json && !json_done && rc != EXIT_OK)
+        rc = cli_json_failure(verb, rc);
     vault_keystore_free(ks);
     cli_keystore_clear(&k);
     cli_keystore_clear(&trust);

@@ -1,6 +1,6 @@
 /* cipher-tool publish: copy the sealed values of config files into an etcd
  * secret repository in one transaction (docs/FLEET.md). */
-#include "cli.h"
+#include "cli_json.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -26,6 +26,7 @@ static const char publish_usage[] =
     "      --timeout-ms N          per endpoint (default 2000)\n"
     "      --user USER             etcd user, when the cluster has auth enabled\n"
     "      --etcd-password-file F  its password, first line of F (mode 0600)\n"
+    "      --json                  the report as JSON (docs/JSON.md)\n"
     "  -h, --help                  this text\n"
     "\n"
     "The revision written is printed on standard output.\n"
@@ -88,7 +89,21 @@ static int collect(char **files, int nfiles, vault_config ***cfgs, const char **
     return EXIT_OK;
 }
 
-int cmd_publish(int argc, char **argv)
+/* The revision, the prefix and the aliases written (docs/JSON.md). */
+static int print_json(const char *prefix, const char **aliases, size_t n, int64_t revision)
+{
+    json_t *o = cli_json_new("publish"), *a = json_array();
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(a, json_string(aliases[i]));
+    json_object_set_new(o, "prefix", json_string(prefix));
+    json_object_set_new(o, "revision", json_integer((json_int_t)revision));
+    json_object_set_new(o, "aliases", a);
+    return cli_json_print(o);
+}
+
+static int publish(int argc, char **argv, int json, int *printed)
 {
     static const struct option longopts[] = {
         {"etcd", required_argument, NULL, OPT_ETCD},
@@ -101,6 +116,7 @@ int cmd_publish(int argc, char **argv)
         {"timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS},
         {"user", required_argument, NULL, OPT_USER},
         {"etcd-password-file", required_argument, NULL, OPT_ETCD_PASSWORD_FILE},
+        {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     vault_repository_options ro = VAULT_REPOSITORY_OPTIONS_INIT;
@@ -133,6 +149,7 @@ int cmd_publish(int argc, char **argv)
             break;
         case OPT_USER: ro.user = optarg; break;
         case OPT_ETCD_PASSWORD_FILE: ro.password_file = optarg; break;
+        case OPT_JSON: break; /* cli_json_requested() saw it */
         case 'h': fputs(publish_usage, stdout); return EXIT_OK;
         default: return cli_usage_error("publish", "unknown option \"%s\"", argv[optind - 1]);
         }
@@ -155,11 +172,15 @@ int cmd_publish(int argc, char **argv)
                       ro.prefix, e && e->message[0] ? e->message : vault_strerror(rc));
             ret = EXIT_FAIL;
         }
-        else if (printf("%lld\n", (long long)written) < 0 || fflush(stdout) != 0)
-            ret = EXIT_FAIL;
-        else
-            fprintf(stderr, "cipher-tool: published %zu sealed values under %s at revision %lld\n", n,
-                    ro.prefix, (long long)written);
+        else {
+            *printed = json;
+            if (json ? print_json(ro.prefix, aliases, n, written) != EXIT_OK
+                     : printf("%lld\n", (long long)written) < 0 || fflush(stdout) != 0)
+                ret = EXIT_FAIL;
+            else
+                fprintf(stderr, "cipher-tool: published %zu sealed values under %s at revision %lld\n", n,
+                        ro.prefix, (long long)written);
+        }
     }
     for (f = 0; cfgs && f < nfiles; f++)
         vault_config_free(cfgs[f]);
@@ -167,4 +188,12 @@ int cmd_publish(int argc, char **argv)
     free(aliases);
     free(values);
     return ret;
+}
+
+int cmd_publish(int argc, char **argv)
+{
+    int json = cli_json_requested(argc, argv), printed = 0;
+    int rc = publish(argc, argv, json, &printed);
+
+    return json && rc != EXIT_OK && !printed ? cli_json_failure("publish", rc) : rc;
 }

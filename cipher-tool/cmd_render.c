@@ -38,7 +38,10 @@ static const char render_usage[] =
     "                              memory, while watching)\n"
     CLI_KEYSTORE_OPTIONS_HELP
     "\n"
-    "The store password is read from the terminal unless a password option is given.\n"
+    "Without a password option the store password comes from what the server would\n"
+    "use: a product home's root password files (password, password-tmp: read and\n"
+    "deleted; password-persist: kept), then $CREDENTIALS_DIRECTORY/keystore-password,\n"
+    "then the terminal.\n"
     "\n"
     "example:\n"
     "  cipher-tool render app.conf.in -o app.conf -c repository/conf/deployment.toml \\\n"

@@ -24,6 +24,15 @@ static const char rotate_usage[] =
     "transaction that fails, writing nothing, when any key under the prefix\n"
     "changed since the read.\n"
     "\n"
+    "An RSA PKCS#1 v1.5 value without a thumbprint (raw WSO2 values) opens with\n"
+    "any key of its size, a wrong one giving other bytes; it is sealed again only\n"
+    "when another value of the run (native, OAEP, a holder naming the key's\n"
+    "certificate) proves the old key (SECURITY.md).\n"
+    "      --accept-unproven-pkcs1 seal such values again without that proof when the\n"
+    "                              old keystore and alias are the ones the file's server\n"
+    "                              is configured with (deployment.toml, secret-conf.properties\n"
+    "                              beside cipher-text.properties, carbon.xml)\n"
+    "\n"
     "the old key:\n"
     "      --from-keystore FILE    keystore holding the key that opens the values now\n"
     "      --from-alias ALIAS      its key entry (default: as the values name it, else\n"
@@ -53,8 +62,12 @@ enum {
     OPT_FROM_PASSWORD_ENV,
     OPT_FROM_KEY_PASSWORD_FILE,
     OPT_FROM_KEY_PASSWORD_FD,
-    OPT_FROM_SYMMETRIC_KEY_FILE
+    OPT_FROM_SYMMETRIC_KEY_FILE,
+    OPT_ACCEPT_UNPROVEN_PKCS1
 };
+
+/* --accept-unproven-pkcs1; -Drotate never sets it. */
+static int accept_unproven;
 
 /* The --from-* options are the keystore options of the old keystore. */
 static int from_option(cli_keystore *from, int opt, const char *arg)
@@ -74,6 +87,7 @@ typedef struct rotated {
     size_t n;
     char **aliases;
     vault_secret **plain;
+    unsigned int *opened; /* VAULT_OPENED_* of each */
 } rotated;
 
 static void rotated_clear(rotated *r)
@@ -85,6 +99,7 @@ static void rotated_clear(rotated *r)
     }
     free(r->aliases);
     free(r->plain);
+    free(r->opened);
 }
 
 static int verify_new_content(const void *data, size_t len, void *payload)
@@ -122,7 +137,7 @@ static int rotate_one(rotated *r, vault_config *cfg, size_t i, const vault_confi
                       vault_opener *old, vault_sealer *sealer, int *legacy)
 {
     vault_secret *plain = NULL;
-    unsigned int flags = 0;
+    unsigned int flags = 0, *f;
     char *value = NULL, **a;
     vault_secret **p;
     int rc = vault_opener_open(old, e->alias, e->value, &plain, &flags);
@@ -145,10 +160,14 @@ static int rotate_one(rotated *r, vault_config *cfg, size_t i, const vault_confi
     p = a ? realloc(r->plain, (r->n + 1) * sizeof *p) : NULL;
     if (p)
         r->plain = p;
-    if (!a || !p || !(r->aliases[r->n] = strdup(e->alias))) {
+    f = p ? realloc(r->opened, (r->n + 1) * sizeof *f) : NULL;
+    if (f)
+        r->opened = f;
+    if (!a || !p || !f || !(r->aliases[r->n] = strdup(e->alias))) {
         vault_secret_free(plain);
         return cli_fail(rc ? rc : VAULT_ENOMEM, "out of memory");
     }
+    r->opened[r->n] = flags;
     r->plain[r->n++] = plain;
     return EXIT_OK;
 }
@@ -270,8 +289,9 @@ int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, v
     vault_config *cfg = NULL;
     rotated r;
     alias_list legacy = {NULL, 0, 0}, plain = {NULL, 0, 0};
-    size_t i, n, failed = 0;
-    int rc = EXIT_FAIL;
+    size_t i, n, failed = 0, accepted = 0, refused = 0;
+    int rc = EXIT_FAIL, configured = -1;
+    char why[1024] = "";
 
     memset(&r, 0, sizeof r);
     if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0)
@@ -305,6 +325,34 @@ int cli_rotate_file(const char *path, vault_opener *old, vault_sealer *sealer, v
             goto done;
         }
     }
+    /* After every value was opened: one may have proved the old key. */
+    for (i = 0; i < r.n; i++) {
+        if (vault_opener_reseal_check(old, r.opened[i], path, r.aliases[i]) == 0)
+            continue;
+        /* Vouched for, and the key the server uses: nothing it sees changes. */
+        if (accept_unproven && configured < 0) {
+            configured = vault_opener_key_is_configured(old, path) == 0;
+            snprintf(why, sizeof why, "%s", vault_error_last()->message);
+        }
+        if (configured > 0) {
+            accepted++;
+            continue;
+        }
+        if (accept_unproven)
+            cli_error("%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
+                      path, r.aliases[i], why);
+        else
+            cli_error("%s", vault_error_last()->message);
+        failed++;
+        if (!refused++)
+            cli_hint(accept_unproven ? "with --accept-unproven-pkcs1 the old key must be the one the "
+                                       "server is configured with"
+                                     : "if the old key is the one the server is configured with, "
+                                       "'cipher-tool rotate --accept-unproven-pkcs1' seals them again");
+    }
+    if (accepted)
+        cli_warning("%s: %zu PKCS#1 v1.5 value%s sealed again without proof of the old key "
+                    "(--accept-unproven-pkcs1)", path, accepted, accepted == 1 ? "" : "s");
     if (failed) {
         cli_error("%s: %zu value%s did not rotate; the file was not changed", path, failed,
                   failed == 1 ? "" : "s");
@@ -341,6 +389,7 @@ static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes,
         {"from-key-password-file", required_argument, NULL, OPT_FROM_KEY_PASSWORD_FILE},
         {"from-key-password-fd", required_argument, NULL, OPT_FROM_KEY_PASSWORD_FD},
         {"from-symmetric-key-file", required_argument, NULL, OPT_FROM_SYMMETRIC_KEY_FILE},
+        {"accept-unproven-pkcs1", no_argument, NULL, OPT_ACCEPT_UNPROVEN_PKCS1},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -351,6 +400,10 @@ static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes,
         handled = from_option(from, opt, optarg);
         if (opt == OPT_FROM_SYMMETRIC_KEY_FILE) {
             *from_aes = optarg;
+            continue;
+        }
+        if (opt == OPT_ACCEPT_UNPROVEN_PKCS1) {
+            accept_unproven = 1;
             continue;
         }
         if (handled == 0)

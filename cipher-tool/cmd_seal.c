@@ -209,6 +209,8 @@ int cli_seal_file(const char *path, vault_sealer *sealer, vault_opener *opener, 
 
     if (vault_config_open(&cfg, path, VAULT_CONFIG_AUTO) != 0)
         return cli_fail(VAULT_ERROR, NULL);
+    for (i = 0; vault_config_warning(cfg, i); i++)
+        cli_warning("%s", vault_config_warning(cfg, i));
     set.type = vault_config_get_type(cfg);
     set.path = path;
     set.opener = opener;

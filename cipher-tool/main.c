@@ -1,6 +1,7 @@
 /* cipher-tool: the subcommand table and process-wide safety settings. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -68,6 +69,13 @@ int main(int argc, char **argv)
     const cli_command *cmd;
 
     disable_core_dumps();
+    /* libvault leaves openssl.cnf unread (start-up time); naming one asks
+     * for it. */
+    if (getenv("OPENSSL_CONF") && vault_init_openssl_config() != 0) {
+        fprintf(stderr, "cipher-tool: error: %s (OPENSSL_CONF=%s)\n", vault_error_last()->message,
+                getenv("OPENSSL_CONF"));
+        return EXIT_FAIL;
+    }
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 /* ---- names -------------------------------------------------------------- */
 
@@ -113,10 +114,11 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
     return 0;
 }
 
-/* A key entry without certificate (a PEM or PKCS#8 key alone): an EC,
- * X25519 or Ed25519 key is named by its public key, so its public half is
- * recipient enough; an RSA key is named by a certificate it lacks. The
- * key is unlocked (asking for its password) to read the public half. */
+/* A key entry without certificate (a PEM or PKCS#8 key alone, or a bare
+ * public key): an EC, X25519 or Ed25519 key is named by its public key, so
+ * its public half is recipient enough; an RSA key is named by a certificate
+ * it lacks. A private key is unlocked (asking for its password) to read the
+ * public half. */
 static int recipient_from_key(vault_recipient **out, const vault_keystore *ks, const char *alias,
                               const char *where)
 {
@@ -127,11 +129,12 @@ static int recipient_from_key(vault_recipient **out, const vault_keystore *ks, c
     int len, rc;
 
     /* Unlocking caches the key in the keystore, behind its own lock. */
-    if ((rc = ks_private_key((vault_keystore *)ks, alias, &key, NULL)) != 0)
+    if ((rc = ks_public_key((vault_keystore *)ks, alias, &key)) != 0)
         return rc;
     if (ec_stanza_type(key) == 0)
-        return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to (only EC, X25519 and "
-                         "Ed25519 keys can be sealed to without one)", where);
+        return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to (the native format names "
+                         "an RSA recipient by its certificate; only EC, X25519 and Ed25519 keys "
+                         "can be sealed to without one)", where);
     if (!(r = vault_calloc(1, sizeof *r)))
         return vault_err(VAULT_ENOMEM, "out of memory");
     /* The public half only: the recipient never holds the private key. */
@@ -206,7 +209,7 @@ int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *k
     if ((rc = find_entry(ks, alias, &e)) != 0)
         return rc;
     snprintf(where, sizeof where, "%s: alias \"%s\"", vault_keystore_path(ks), e->alias);
-    if (e->kind == VAULT_ENTRY_PRIVATE_KEY && e->chain_length == 0)
+    if ((e->kind == VAULT_ENTRY_PRIVATE_KEY && e->chain_length == 0) || e->kind == VAULT_ENTRY_PUBLIC_KEY)
         return recipient_from_key(out, ks, e->alias, where);
     if (e->kind == VAULT_ENTRY_SECRET_KEY || vault_keystore_cert_der(ks, e->alias, 0, &der, &len) != 0)
         return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to", where);
@@ -364,6 +367,8 @@ struct vault_opener {
     int refuse_pkcs1;   /* no PKCS#1 v1.5 value opens (policy, or OAEP configured) */
     native_cache *cache;
     vault_store *store; /* borrowed: where native values are opened into, or NULL */
+    ks_entry *proven;   /* the key entry a value proved to be its key (atomic), or NULL */
+    vault_store *pool;  /* else here: no guarded region of its own per value */
 };
 
 int vault_opener_new(vault_opener **out, const vault_open_options *opts)
@@ -406,6 +411,8 @@ int vault_opener_new(vault_opener **out, const vault_open_options *opts)
                               vault_secret_len(opts->symmetric_key));
     if (rc == 0)
         rc = native_cache_new(&o->cache);
+    if (rc == 0)
+        rc = vault_store_pool_new(&o->pool);
     if (rc != 0) {
         vault_opener_free(o);
         return rc;
@@ -445,7 +452,7 @@ static int open_rsa(vault_opener *o, const char *alias, const wso2_value *v, vau
     ks_entry *e;
     const unsigned char *sha1 = NULL, *sha256 = NULL;
     char where[4200];
-    int legacy = 0, rc;
+    int legacy = 0, bound = 0, rc;
 
     if (!o->ks)
         return no_keystore();
@@ -460,9 +467,77 @@ static int open_rsa(vault_opener *o, const char *alias, const wso2_value *v, vau
     }
     snprintf(where, sizeof where, "keystore %s, alias \"%s\"", vault_keystore_path(o->ks), e->alias);
     rc = wso2_open_rsa(pkey, sha1, sha256, where, o->transformation, !o->refuse_pkcs1, v, out,
-                       &legacy);
+                       &legacy, &bound);
     if (rc == 0 && legacy)
         *flags |= VAULT_OPENED_LEGACY;
+    if (rc == 0 && legacy && !bound)
+        *flags |= VAULT_OPENED_UNPROVEN;
+    if (rc == 0 && bound)
+        __atomic_store_n(&o->proven, e, __ATOMIC_RELAXED);
+    return rc;
+}
+
+/* A native value that opened was bound to the key by its AEAD. The entry is
+ * the one RSA values are opened with (key_alias, else the only key entry);
+ * when native_open picked another entry by its certificate, RSA values do
+ * not open with this opener at all. */
+static void native_proved(vault_opener *o)
+{
+    ks_entry *e = NULL;
+
+    if (ks_find(o->ks, o->key_alias, &e) == 0 && e->info.kind == VAULT_ENTRY_PRIVATE_KEY)
+        __atomic_store_n(&o->proven, e, __ATOMIC_RELAXED);
+}
+
+int vault_opener_reseal_check(const vault_opener *o, unsigned int opened_flags, const char *path,
+                              const char *alias)
+{
+    ks_entry *e = NULL;
+    char where[4200];
+
+    if (!o)
+        return vault_err(VAULT_EINVAL, "vault_opener_reseal_check: invalid argument");
+    if (!(opened_flags & VAULT_OPENED_UNPROVEN))
+        return 0;
+    if (o->ks && ks_find(o->ks, o->key_alias, &e) == 0 &&
+        __atomic_load_n(&o->proven, __ATOMIC_RELAXED) == e)
+        return 0;
+    if (e)
+        snprintf(where, sizeof where, "keystore %s, alias \"%s\"", vault_keystore_path(o->ks), e->alias);
+    return wso2_reseal_allowed(1, 0, path, alias, e ? where : NULL);
+}
+
+int vault_opener_key_is_configured(const vault_opener *o, const char *config)
+{
+    vault_options opts = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+    struct stat ours, theirs;
+    ks_entry *e = NULL;
+    int rc;
+
+    if (!o || !config)
+        return vault_err(VAULT_EINVAL, "vault_opener_key_is_configured: invalid argument");
+    if (!o->ks || (rc = ks_find(o->ks, o->key_alias, &e)) != 0)
+        return vault_err(VAULT_EINVAL, "%s: the opener has no key entry to compare", config);
+    opts.config = config;
+    rc = vault_locate(&loc, &opts);
+    if (rc != 0 || !loc->keystore) {
+        vault_location_free(loc);
+        return vault_err(VAULT_ENOTFOUND, "%s: no keystore is configured for it (deployment.toml, "
+                         "secret-conf.properties, carbon.xml): the server's key is unknown", config);
+    }
+    if (stat(loc->keystore, &theirs) != 0 || stat(vault_keystore_path(o->ks), &ours) != 0 ||
+        ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
+        rc = vault_err(VAULT_EKEY, "%s: the server's keystore is %s (%s), not %s", config, loc->keystore,
+                       loc->keystore_origin ? loc->keystore_origin : "configured",
+                       vault_keystore_path(o->ks));
+    else if (loc->key_alias && !vault_strcaseeq(loc->key_alias, e->alias))
+        rc = vault_err(VAULT_EKEY, "%s: the server's key is alias \"%s\" of %s (%s), not \"%s\"", config,
+                       loc->key_alias, loc->keystore,
+                       loc->keystore_origin ? loc->keystore_origin : "configured", e->alias);
+    else
+        rc = 0;
+    vault_location_free(loc);
     return rc;
 }
 
@@ -497,7 +572,11 @@ int vault_opener_open(vault_opener *o, const char *alias, const char *value, vau
     if (native_is(value)) {
         if (!o->ks)
             return no_keystore();
-        return native_open(o->cache, o->ks, o->key_alias, alias, value, o->store, out);
+        rc = native_open(o->cache, o->ks, o->key_alias, alias, value,
+                         o->store ? o->store : o->pool, out);
+        if (rc == 0)
+            native_proved(o);
+        return rc;
     }
     if ((rc = wso2_parse(value, &v)) != 0)
         return rc;
@@ -517,6 +596,7 @@ void vault_opener_free(vault_opener *o)
         return;
     native_cache_free(o->cache);
     vault_secret_free(o->aes_key);
+    vault_store_release(o->pool); /* the secrets handed out keep it until freed */
     vault_free_ptr(o->key_alias);
     vault_free_ptr(o);
 }
@@ -647,7 +727,8 @@ int vault_inspect(const char *value, vault_value_info **out)
         if (rc != 0)
             native_info_release(&box->info);
     } else if ((rc = wso2_parse(value, &v)) == 0) {
-        wso2_describe(&v, &box->info, box->id, box->ids);
+        if ((rc = wso2_check_keyless(&v)) == 0)
+            wso2_describe(&v, &box->info, box->id, box->ids);
         wso2_value_clear(&v);
     }
     if (rc != 0) {
@@ -656,6 +737,26 @@ int vault_inspect(const char *value, vault_value_info **out)
     }
     *out = &box->info;
     return 0;
+}
+
+int vault_recipient_fits(const vault_recipient *r, const vault_value_info *info)
+{
+    size_t i;
+
+    if (!r || !info)
+        return vault_err(VAULT_EINVAL, "vault_recipient_fits: invalid argument");
+    switch (info->format) {
+    case VAULT_FORMAT_NATIVE:
+        for (i = 0; info->key_ids && i < info->recipient_count; i++)
+            if (strcmp(info->key_ids[i], r->key_id) == 0)
+                return 0;
+        return vault_err(VAULT_EKEY, "no recipient has key id %s", r->key_id);
+    case VAULT_FORMAT_WSO2:
+    case VAULT_FORMAT_WSO2_HOLDER:
+        return wso2_fits_recipient(r, info);
+    default:
+        return 0; /* a symmetric value names no key */
+    }
 }
 
 void vault_value_info_free(vault_value_info *info)

@@ -55,6 +55,7 @@ struct vault_config {
     unsigned char *plain;
     size_t plain_len, plain_cap;
     int plain_readonly;
+    vault_store *plain_pool; /* vault_config_plaintext()'s copies: no guarded region each */
     int from_file; /* text is what the file held when read (for save) */
     dev_t file_dev; /* the inode read, which save replaces */
     ino_t file_ino;
@@ -71,6 +72,9 @@ struct vault_config {
         char *value;
     } *settings;
     size_t setting_count, setting_cap;
+    char **warnings; /* conf_warn(): the first CONF_MAX_WARNINGS notes */
+    size_t warning_count, warnings_dropped;
+    char *warnings_more; /* vault_config_warning(): "... more" */
 };
 
 extern const conf_syntax conf_toml_syntax;
@@ -105,6 +109,11 @@ int conf_open_for_reading(vault_config **out, const char *path, vault_config_typ
  * duplicate key is ignored: TOML forbids it, and the scanner refuses it. */
 int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const char *value,
                      size_t value_len);
+
+/* Note something the operator should hear about (vault_config_warning());
+ * past CONF_MAX_WARNINGS notes they are only counted. Never the value. */
+#define CONF_MAX_WARNINGS 100
+int conf_warn(vault_config *cfg, const char *fmt, ...) VAULT_PRINTF(2, 3);
 
 /* Record a $secret{alias} reference. */
 int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigned int line);

@@ -7,7 +7,9 @@
  * '#' or '!' starts a comment only where a logical line starts; the key ends
  * at the first unescaped '=', ':' or blank; blanks and one '=' or ':' after
  * it are skipped. Raw bytes are kept as they are (the file is read as UTF-8,
- * as Properties.load(Reader) would with a UTF-8 reader). */
+ * as Properties.load(Reader) would with a UTF-8 reader); in a plain value,
+ * bytes that are not UTF-8 are read as ISO-8859-1, as Properties.load(
+ * InputStream) reads them in the Java tool. */
 #include "conf_internal.h"
 #include "conf_properties.h"
 
@@ -396,6 +398,123 @@ int conf_properties_scan(const char *name, const unsigned char *text, size_t len
 
 /* ---- the cipher-text.properties syntax for config.c ---- */
 
+/* The length of the valid UTF-8 sequence at s (1 for ASCII), 0 when the
+ * bytes there are not one (overlong forms and surrogates included). */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t need, i;
+    unsigned long cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        need = 1, cp = s[0] & 0x1fu;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        need = 2, cp = s[0] & 0x0fu;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        need = 3, cp = s[0] & 0x07u;
+    else
+        return 0;
+    if (n < need + 1)
+        return 0;
+    for (i = 1; i <= need; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return need + 1;
+}
+
+/* Java's Properties.load(InputStream) reads ISO-8859-1: a byte that is not
+ * part of valid UTF-8 is taken as the Latin-1 character it is there and
+ * written as UTF-8 (what the Java tool seals). *out is NULL when nothing
+ * changes; else vault_malloc'ed, to be wiped by the caller. */
+static int latin1_to_utf8(const char *v, size_t len, char **out, size_t *out_len)
+{
+    const unsigned char *u = (const unsigned char *)v;
+    size_t i, o = 0, k;
+    int latin1 = 0;
+    char *buf;
+
+    *out = NULL;
+    for (i = 0; i < len; i += k)
+        if ((k = utf8_len(u + i, len - i)) == 0) {
+            latin1 = 1;
+            break;
+        }
+    if (!latin1)
+        return 0;
+    if (!(buf = vault_malloc(2 * len + 1)))
+        return VAULT_ERR_NOMEM();
+    for (i = 0; i < len; i += k) {
+        if ((k = utf8_len(u + i, len - i)) != 0) {
+            memcpy(buf + o, u + i, k);
+            o += k;
+        } else {
+            k = 1;
+            buf[o++] = (char)(0xc0 | (u[i] >> 6));
+            buf[o++] = (char)(0x80 | (u[i] & 0x3f));
+        }
+    }
+    buf[o] = '\0';
+    *out = buf;
+    *out_len = o;
+    return 0;
+}
+
+static int has_high_bytes(const unsigned char *s, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (s[i] >= 0x80)
+            return 1;
+    return 0;
+}
+
+/* The Java tool's rule for a cipher-text.properties value: when it holds
+ * a '[' and a ']' after its first character, the plain text lies between
+ * the first '[' and the FIRST ']' ("[a]b]" is a); the whole value is
+ * replaced by the sealed one. The value is narrowed to "[...]", which the
+ * config model takes for plain text, and read as Java reads the bytes. */
+static int set_value(vault_config *cfg, conf_item *item, const conf_prop *p)
+{
+    const char *v = p->value, *open = memchr(v, '[', p->value_len), *close = memchr(v, ']', p->value_len);
+    char *fixed = NULL;
+    size_t len, fixed_len = 0;
+    int rc;
+
+    if (!open || !close || close <= open)
+        return conf_item_set_decoded(item, v, p->value_len); /* no plain text: a sealed value */
+    len = (size_t)(close - open) + 1;
+    if ((open != v || close != v + p->value_len - 1) &&
+        (rc = conf_warn(cfg,
+                        "%s:%u: alias \"%s\": the text outside the brackets is dropped (only the text "
+                        "between the first '[' and the first ']' is sealed, as the Java tool does)",
+                        cfg->path, p->value_line, item->alias)) != 0)
+        return rc;
+    if ((rc = latin1_to_utf8(open, len, &fixed, &fixed_len)) != 0)
+        return rc;
+    if (fixed) {
+        rc = conf_item_set_decoded(item, fixed, fixed_len);
+        sodium_memzero(fixed, fixed_len);
+        vault_free_ptr(fixed);
+        return rc;
+    }
+    /* Valid UTF-8 written as such: sealed as the operator meant it. */
+    if (has_high_bytes(cfg->text + p->value_start, p->value_end - p->value_start) &&
+        has_high_bytes((const unsigned char *)open, len) &&
+        (rc = conf_warn(cfg,
+                        "%s:%u: alias \"%s\": non-ASCII text sealed as the UTF-8 it is; the Java tool reads "
+                        "this file as ISO-8859-1 and would have sealed other bytes (\\uXXXX escapes read the "
+                        "same in both)",
+                        cfg->path, p->value_line, item->alias)) != 0)
+        return rc;
+    return conf_item_set_decoded(item, open, len);
+}
+
 static const char secret_alias_prefix[] = "secretAlias:";
 
 static int add_secret(const conf_prop *p, void *payload)
@@ -426,7 +545,7 @@ static int add_secret(const conf_prop *p, void *payload)
     rc = conf_add_item(cfg, p->key, p->key_len, p->value_start, p->value_end, p->value_line, &item);
     if (rc != 0)
         return rc;
-    return conf_item_set_decoded(item, p->value, p->value_len);
+    return set_value(cfg, item, p);
 }
 
 static int props_read(vault_config *cfg)

@@ -812,6 +812,30 @@ static int check_dotted_tables(toml *t)
     return 0;
 }
 
+/* The Java tool's rule for a [secrets] value: the plain text is what lies
+ * between the first '[' and the last ']' ("[abc] tail" is abc, "x[y]z" is
+ * y), and the whole value is replaced by the sealed one. A value with both
+ * brackets in that order is narrowed to "[...]", which the config model
+ * takes for plain text; dropped text outside them is noted. */
+static int plain_in_brackets(toml *t, const char *alias, unsigned int line, const char **decoded,
+                             size_t *len)
+{
+    const char *v = *decoded, *open = memchr(v, '[', *len), *close = NULL;
+    size_t i;
+
+    for (i = *len; i > 0 && !close; i--)
+        if (v[i - 1] == ']')
+            close = v + i - 1;
+    if (!open || !close || close < open || (open == v && close == v + *len - 1))
+        return 0;
+    *decoded = open;
+    *len = (size_t)(close - open) + 1;
+    return conf_warn(t->cfg,
+                     "%s:%u: alias \"%s\": the text outside the brackets is dropped (only the text between "
+                     "the first '[' and the last ']' is sealed, as the Java tool does)",
+                     t->cfg->path, line, alias);
+}
+
 static int secret_value(toml *t, unsigned int line)
 {
     const char *alias = t->key.p;
@@ -839,7 +863,8 @@ static int secret_value(toml *t, unsigned int line)
     if (memchr(decoded, '\0', len))
         rc = bad(t, "the value of secret \"%s\" has a NUL character", alias);
     else if ((rc = check_dotted_tables(t)) == 0 &&
-             (rc = conf_add_item(t->cfg, alias, t->key.len, start, t->i, line, &item)) == 0)
+             (rc = conf_add_item(t->cfg, alias, t->key.len, start, t->i, line, &item)) == 0 &&
+             (rc = plain_in_brackets(t, alias, line, &decoded, &len)) == 0)
         rc = conf_item_set_decoded_in_text(item, start + 1, decoded, len); /* after the quote */
     /* Only [0, len] was written since the last wipe (growing wipes the old
      * block): the whole capacity would be a kilobyte per secret. */

@@ -154,10 +154,14 @@ static int split_entry(const vault_legacy_map *map, const conf_prop *p, vault_le
         return vault_err(VAULT_ENOMEM, "%s: out of memory", map->name);
     if (!e->attribute)
         return 0;
-    if (xpath_attribute(e->xpath, &a, &alen) != 0)
-        return vault_err(VAULT_EFORMAT,
-                         "%s:%u: alias '%s': ',true' needs an xpath ending in [@attribute] or /@attribute",
-                         map->name, p->line, p->key);
+    /* ",true" on an xpath that names no attribute (an element such as
+     * "//Security/KeyStore/Password", or "[1]"): the Java tool then replaces
+     * the element's text, as without the flag. WSO2's documents and Puppet
+     * modules write such entries. */
+    if (xpath_attribute(e->xpath, &a, &alen) != 0) {
+        e->attribute = 0;
+        return 0;
+    }
     e->attribute_name = vault_strndup(e->xpath + a, alen);
     if (!e->attribute_name)
         return vault_err(VAULT_ENOMEM, "%s: out of memory", map->name);

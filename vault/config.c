@@ -261,6 +261,45 @@ int vault_config_setting(const vault_config *cfg, const char *key, const char **
     return VAULT_ENOTFOUND;
 }
 
+int conf_warn(vault_config *cfg, const char *fmt, ...)
+{
+    char buf[1024], *note, **v;
+    va_list ap;
+
+    if (cfg->warning_count == CONF_MAX_WARNINGS) {
+        cfg->warnings_dropped++;
+        return 0;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (!(note = vault_strdup(buf)))
+        return VAULT_ERR_NOMEM();
+    if (!(v = vault_realloc(cfg->warnings, (cfg->warning_count + 1) * sizeof *v))) {
+        vault_free_ptr(note);
+        return VAULT_ERR_NOMEM();
+    }
+    cfg->warnings = v;
+    cfg->warnings[cfg->warning_count++] = note;
+    return 0;
+}
+
+const char *vault_config_warning(const vault_config *cfg, size_t i)
+{
+    vault_config *c = (vault_config *)cfg; /* the count's text is built once, on demand */
+
+    if (!cfg)
+        return NULL;
+    if (i < cfg->warning_count)
+        return cfg->warnings[i];
+    if (i > cfg->warning_count || !cfg->warnings_dropped)
+        return NULL;
+    if (!c->warnings_more && (c->warnings_more = vault_malloc(strlen(cfg->path) + 64)) != NULL)
+        snprintf(c->warnings_more, strlen(cfg->path) + 64, "%s: %zu more notes like these", cfg->path,
+                 cfg->warnings_dropped);
+    return c->warnings_more;
+}
+
 int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigned int line)
 {
     vault_config_ref *refs;
@@ -369,10 +408,15 @@ static void config_release(vault_config *cfg)
         vault_free_ptr(cfg->settings[i].value);
     }
     vault_free_ptr(cfg->settings);
+    for (i = 0; i < cfg->warning_count; i++)
+        vault_free_ptr(cfg->warnings[i]);
+    vault_free_ptr(cfg->warnings);
+    vault_free_ptr(cfg->warnings_more);
     vault_free_ptr(cfg->items);
     vault_free_ptr(cfg->refs);
     vault_free_ptr(cfg->index);
     sodium_free(cfg->plain); /* wipes */
+    vault_store_release(cfg->plain_pool); /* the copies handed out keep it until freed */
     /* The text holds the plain secrets not yet sealed. */
     if (cfg->text)
         sodium_memzero(cfg->text, cfg->len);
@@ -416,6 +460,8 @@ static int config_build(vault_config **out, const char *name, vault_config_type 
     if (cfg->plain) {
         sodium_mprotect_readonly(cfg->plain);
         cfg->plain_readonly = 1;
+        if ((rc = vault_store_pool_new(&cfg->plain_pool)) != 0)
+            goto done;
     }
     *out = cfg;
     cfg = NULL;
@@ -558,7 +604,14 @@ int vault_config_plaintext(const vault_config *cfg, size_t i, vault_secret **out
     item = cfg->items[i];
     if (item->info.state != VAULT_VALUE_PLAIN)
         return vault_err(VAULT_EINVAL, "%s: the value of \"%s\" is not plain text", cfg->path, item->alias);
-    rc = vault_secret_new(out, cfg->plain + item->plain_off, item->plain_len);
+    if (cfg->plain_pool) {
+        unsigned char *p = NULL;
+        if ((rc = vault_secret_alloc_in(cfg->plain_pool, out, item->plain_len, &p)) == 0 &&
+            item->plain_len > 0)
+            memcpy(p, cfg->plain + item->plain_off, item->plain_len);
+    } else {
+        rc = vault_secret_new(out, cfg->plain + item->plain_off, item->plain_len);
+    }
     if (rc != 0)
         return vault_err(rc, "%s: out of memory for the value of \"%s\"", cfg->path, item->alias);
     return 0;

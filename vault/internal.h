@@ -41,6 +41,12 @@ void vault_free_ptr(void *p);
  * Returns the number of allocations counted since the last call. */
 unsigned long vault_test_alloc_fail_at(unsigned long nth);
 
+/* Before using a cipher or digest (OpenSSL NIDs; NID_undef for none) that
+ * a keystore names: OpenSSL's legacy provider (RC2, RC4, DES, MD4, ...) is
+ * loaded the first time the default one lacks such an algorithm, and never
+ * in a process that meets none. Thread-safe. */
+void vault_need_algorithms(int cipher_nid, int md_nid);
+
 /* A guarded secret allocated but not yet sealed read-only. */
 int vault_secret_alloc(vault_secret **out, size_t len, unsigned char **data);
 void vault_secret_seal(vault_secret *s);
@@ -56,8 +62,17 @@ typedef struct vault_store vault_store;
 
 int vault_store_new(vault_store **out, size_t slots);
 
+/* A store without slots whose secrets are handed out loose, for callers
+ * that open many values one by one (vault_opener_open): each secret is a
+ * slice of the newest chunk, wiped when freed, and the chunk's room is
+ * used again once every secret in it is freed. No system call per secret
+ * while the newest chunk has room; a full chunk that still holds secrets
+ * is made read-only. Thread-safe. vault_store_release() when done. */
+int vault_store_pool_new(vault_store **out);
+
 /* A secret of len bytes inside st, writable until it is kept (or freed,
  * which wipes it); vault_secret_seal() does nothing to it. One at a time.
+ * In a pool: a loose secret for the caller to free, any number at a time.
  * st NULL: an ordinary guarded secret (vault_secret_alloc). */
 int vault_secret_alloc_in(vault_store *st, vault_secret **out, size_t len, unsigned char **data);
 
@@ -99,6 +114,12 @@ const char *vault_file_kind(unsigned int mode);
  * blocks) and judge it on the descriptor: *fd_out and *st when it is a
  * regular file, else an error naming path (ENOTFOUND, EPERM, EIO). */
 int vault_open_regular(const char *path, int *fd_out, struct stat *st);
+
+/* vault_password_from_file() with VAULT_PASSWORD_FILE_ROOT_SHARED among
+ * flags: a root-owned file that only root can write may be readable by
+ * others. */
+int vault_password_file_read(vault_secret **out, vault_secret **key_out, const char *path,
+                             unsigned int flags);
 
 /* ASCII case-insensitive compare, as Java's alias matching. */
 int vault_strcaseeq(const char *a, const char *b);

@@ -1,6 +1,7 @@
 /* Keystore core: open, sniff, dispatch to the format readers, entries, lookup. */
 #include "keystore_internal.h"
 #include "keystore_pkcs11.h"
+#include "keystore_tpm.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -97,8 +98,127 @@ EVP_PKEY *ks_pkey_from_p8(const PKCS8_PRIV_KEY_INFO *p8)
     return EVP_PKCS82PKEY(p8);
 }
 
+/* ---- keys held in a device ----------------------------------------------- */
+
+static int device_index = -1;
+static pthread_once_t device_index_once = PTHREAD_ONCE_INIT;
+
+static void make_device_index(void)
+{
+    device_index = EVP_PKEY_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+int ks_device_key_attach(EVP_PKEY *pkey, ks_device_key *key)
+{
+    pthread_once(&device_index_once, make_device_index);
+    if (device_index < 0 || !EVP_PKEY_set_ex_data(pkey, device_index, key))
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    return 0;
+}
+
+int ks_device_decrypt(EVP_PKEY *pkey, int raw, const EVP_MD *md, const EVP_MD *mgf1,
+                      const unsigned char *label, size_t label_len, const unsigned char *in,
+                      size_t in_len, unsigned char *out, size_t *out_len)
+{
+    ks_device_key *key;
+    size_t n = *out_len;
+    int ok;
+
+    pthread_once(&device_index_once, make_device_index);
+    key = device_index >= 0 ? EVP_PKEY_get_ex_data(pkey, device_index) : NULL;
+    if (!key)
+        return KS_NOT_DEVICE;
+    if (in_len != key->k || n < key->k)
+        return 0;
+    ok = key->decrypt(key, raw, md, mgf1, label, label_len, in, in_len, out, &n);
+    if (ok != 1)
+        return ok;
+    if (n > key->k)
+        return 0;
+    if (raw && n < key->k) { /* some devices drop the leading zeros of the block */
+        memmove(out + (key->k - n), out, n);
+        memset(out, 0, key->k - n);
+        n = key->k;
+    }
+    *out_len = n;
+    return 1;
+}
+
+EVP_PKEY *ks_rsa_public(const unsigned char *n, size_t n_len, const unsigned char *e, size_t e_len)
+{
+    BIGNUM *bn = BN_bin2bn(n, (int)n_len, NULL), *be = BN_bin2bn(e, (int)e_len, NULL);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pkey = NULL;
+
+    if (bn && be && bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) &&
+        (params = OSSL_PARAM_BLD_to_param(bld)) &&
+        (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) && EVP_PKEY_fromdata_init(ctx) > 0 &&
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+        pkey = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn);
+    BN_free(be);
+    return pkey;
+}
+
+/* The certificates of a PEM or DER file, leaf first, as a keystore of its own. */
+int ks_device_add_cert_file(vault_keystore *ks, const char *cert_file)
+{
+    vault_keystore_options o = VAULT_KEYSTORE_OPTIONS_INIT;
+    vault_keystore *certs = NULL;
+    ks_entry *target = NULL, *from = NULL;
+    size_t i, j;
+    int rc;
+
+    if (ks_is_pkcs11_uri(cert_file) || ks_is_tpm_uri(cert_file))
+        return vault_err(VAULT_EINVAL, "%s: the certificate of a key is a file, not %s", ks->path,
+                         cert_file);
+    if ((rc = vault_keystore_open(&certs, cert_file, &o)) != 0)
+        return rc;
+    if (certs->type != VAULT_KEYSTORE_PEM && certs->type != VAULT_KEYSTORE_CERT) {
+        rc = vault_err(VAULT_EFORMAT, "%s: %s is not a certificate file (PEM or DER)", ks->path,
+                       cert_file);
+        goto done;
+    }
+    for (i = 0; !target && i < certs->count; i++) {
+        ks_entry *c = certs->entries[i];
+        X509 *leaf = sk_X509_value(c->chain, 0);
+        for (j = 0; leaf && !target && j < ks->count; j++) {
+            ks_entry *e = ks->entries[j];
+            if (e->pkey && EVP_PKEY_eq(X509_get0_pubkey(leaf), e->pkey) == 1) {
+                target = e;
+                from = c;
+            }
+        }
+    }
+    ERR_clear_error();
+    if (!target) {
+        rc = vault_err(VAULT_EKEY, "%s: the certificate in %s is not for a key of this keystore",
+                       ks->path, cert_file);
+        goto done;
+    }
+    if (target->info.chain_length > 0)
+        goto done; /* the device holds it already */
+    for (i = 0; rc == 0 && i < (size_t)sk_X509_num(from->chain); i++) {
+        X509 *x = sk_X509_value(from->chain, (int)i);
+        if (!X509_up_ref(x)) {
+            rc = vault_err(VAULT_ENOMEM, "out of memory");
+            break;
+        }
+        rc = ks_entry_add_cert(ks, target, x);
+    }
+done:
+    vault_keystore_free(certs);
+    return rc;
+}
+
 static const char *const type_names[] = {"AUTO", "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR",
-                                          "PKCS11"};
+                                          "PKCS11", "TPM2"};
 
 const char *vault_keystore_type_name(vault_keystore_type type)
 {
@@ -115,7 +235,7 @@ int vault_keystore_type_from_name(const char *name)
         {"jks", VAULT_KEYSTORE_JKS}, {"jceks", VAULT_KEYSTORE_JCEKS},
         {"pem", VAULT_KEYSTORE_PEM}, {"cert", VAULT_KEYSTORE_CERT},
         {"der", VAULT_KEYSTORE_CERT}, {"crt", VAULT_KEYSTORE_CERT}, {"dir", VAULT_KEYSTORE_DIR},
-        {"pkcs11", VAULT_KEYSTORE_PKCS11},
+        {"pkcs11", VAULT_KEYSTORE_PKCS11}, {"tpm2", VAULT_KEYSTORE_TPM2},
     };
     size_t i;
     if (!name)
@@ -468,6 +588,9 @@ static int read_content(vault_keystore *ks, const unsigned char *data, size_t le
     vault_keystore_type t = ks_sniff(data, len, &unsupported);
     int rc;
 
+    /* A TSS2 key file is PEM, but of a key that only a TPM can use. */
+    if ((forced == VAULT_KEYSTORE_AUTO || forced == VAULT_KEYSTORE_TPM2) && ks_is_tpm_key(data, len))
+        return ks_read_tpm(ks, data, len);
     if (forced != VAULT_KEYSTORE_AUTO)
         t = forced;
     else if (unsupported)
@@ -507,7 +630,7 @@ static int keystore_new(vault_keystore **out, const char *name, const vault_keys
     *out = NULL;
     if (vault_init() != 0)
         return VAULT_ERROR;
-    if (opts && opts->version != VAULT_KEYSTORE_OPTIONS_VERSION)
+    if (opts && opts->version != 1 && opts->version != VAULT_KEYSTORE_OPTIONS_VERSION)
         return vault_err(VAULT_EINVAL, "vault_keystore_options: unknown version %u", opts->version);
     ks = vault_calloc(1, sizeof *ks);
     if (!ks)
@@ -562,6 +685,7 @@ int vault_keystore_open(vault_keystore **out, const char *path, const vault_keys
     unsigned char *data = NULL;
     size_t len = 0;
     struct stat st;
+    const char *cert;
     int rc;
 
     if (!out || !path)
@@ -573,18 +697,27 @@ int vault_keystore_open(vault_keystore **out, const char *path, const vault_keys
     rc = keystore_new(&ks, path, opts);
     if (rc != 0)
         return rc;
-    if (ks_is_pkcs11_uri(path))
-        return finish_open(out, ks, ks_read_pkcs11(ks));
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (ks_is_pkcs11_uri(path)) {
+        rc = ks_read_pkcs11(ks);
+    } else if (ks_is_tpm_uri(path)) {
+        rc = ks_read_tpm(ks, NULL, 0);
+    } else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         ks->type = VAULT_KEYSTORE_DIR;
-        return finish_open(out, ks, ks_read_dir(ks));
+        rc = ks_read_dir(ks);
+    } else {
+        rc = vault_read_file(path, KS_MAX_FILE, &data, &len);
+        if (rc == 0)
+            rc = read_content(ks, data, len, opts ? opts->type : VAULT_KEYSTORE_AUTO);
+        if (data)
+            sodium_memzero(data, len);
+        vault_free_ptr(data);
     }
-    rc = vault_read_file(path, KS_MAX_FILE, &data, &len);
-    if (rc == 0)
-        rc = read_content(ks, data, len, opts ? opts->type : VAULT_KEYSTORE_AUTO);
-    if (data)
-        sodium_memzero(data, len);
-    vault_free_ptr(data);
+    cert = opts && opts->version >= 2 ? opts->cert : NULL;
+    if (rc == 0 && cert && !ks->device)
+        rc = vault_err(VAULT_EINVAL, "%s: a certificate file (%s) goes only beside a key held in a "
+                       "PKCS#11 token or a TPM", path, cert);
+    else if (rc == 0 && cert)
+        rc = ks_device_add_cert_file(ks, cert);
     return finish_open(out, ks, rc);
 }
 
@@ -775,6 +908,18 @@ int ks_private_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey, ks_en
     return 0;
 }
 
+int ks_public_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey)
+{
+    ks_entry *e;
+    int rc = ks_find(ks, alias, &e);
+    if (rc != 0)
+        return rc;
+    if (e->info.kind != VAULT_ENTRY_PUBLIC_KEY)
+        return ks_private_key(ks, alias, pkey, NULL);
+    *pkey = e->pkey;
+    return 0;
+}
+
 int vault_keystore_public_key_der(vault_keystore *ks, const char *alias, unsigned char **der,
                                   size_t *len)
 {
@@ -785,7 +930,7 @@ int vault_keystore_public_key_der(vault_keystore *ks, const char *alias, unsigne
     if (!ks || !der || !len)
         return vault_err(VAULT_EINVAL, "vault_keystore_public_key_der: invalid argument");
     *der = NULL;
-    rc = ks_private_key(ks, alias, &pkey, NULL);
+    rc = ks_public_key(ks, alias, &pkey);
     if (rc != 0)
         return rc;
     n = i2d_PUBKEY(pkey, NULL);

@@ -114,15 +114,44 @@ int ks_unlock(vault_keystore *ks, ks_entry *e);
 /* The private key of an entry, unlocked; borrowed from the keystore. */
 int ks_private_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey, ks_entry **entry);
 
-/* A private-key decryption by a key held in a device (PKCS#11 token).
- * raw: no padding (the k-byte block); else md NULL for PKCS#1 v1.5, or OAEP
- * with md, mgf1 and label. Returns KS_NOT_DEVICE for a key held in memory
- * (use EVP), KS_DEVICE_UNSUPPORTED when the device lacks that padding, 0
- * when the decryption failed, 1 with *out_len bytes in out (k bytes). */
+/* The key of a public-key entry, else the private key as ks_private_key()
+ * gives it (whose public half the caller may use); borrowed. */
+int ks_public_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey);
+
+/* A key held in a device (a PKCS#11 token, a TPM): the entry's EVP_PKEY
+ * is its public key, tied to one of these (ks_device_key_attach), and its
+ * private-key operation runs in the device. decrypt: raw (no padding, the
+ * k-byte block) or else md NULL for PKCS#1 v1.5, or OAEP with md, mgf1 and
+ * label; returns as ks_device_decrypt. The device owns the struct; it
+ * outlives the EVP_PKEY (both go when the keystore is freed). */
+typedef struct ks_device_key ks_device_key;
+struct ks_device_key {
+    int (*decrypt)(ks_device_key *key, int raw, const EVP_MD *md, const EVP_MD *mgf1,
+                   const unsigned char *label, size_t label_len, const unsigned char *in,
+                   size_t in_len, unsigned char *out, size_t *out_len);
+    size_t k; /* modulus bytes */
+};
+
+/* Tie pkey (a public key) to a device key; 0 or VAULT_ENOMEM. */
+int ks_device_key_attach(EVP_PKEY *pkey, ks_device_key *key);
+
+/* A private-key decryption by a key held in a device (see ks_device_key).
+ * Returns KS_NOT_DEVICE for a key held in memory (use EVP),
+ * KS_DEVICE_UNSUPPORTED when the device lacks that padding, 0 when the
+ * decryption failed, 1 with *out_len bytes in out (a raw block is always
+ * k bytes, leading zeros kept). */
 #define KS_NOT_DEVICE (-2)
 #define KS_DEVICE_UNSUPPORTED (-1)
 int ks_device_decrypt(EVP_PKEY *key, int raw, const EVP_MD *md, const EVP_MD *mgf1,
                       const unsigned char *label, size_t label_len, const unsigned char *in,
                       size_t in_len, unsigned char *out, size_t *out_len);
+
+/* A public RSA key (default library context) from big-endian n and e. */
+EVP_PKEY *ks_rsa_public(const unsigned char *n, size_t n_len, const unsigned char *e, size_t e_len);
+
+/* Give the entries of a device keystore that have no certificate the one
+ * in cert_file (PEM or DER): the entry whose key it is. VAULT_EKEY when it
+ * is for none of them. (keystore.c) */
+int ks_device_add_cert_file(vault_keystore *ks, const char *cert_file);
 
 #endif

@@ -1,4 +1,5 @@
-/* PEM keys and certificates, bare certificates (DER or PEM), directories of certificates. */
+/* PEM keys, public keys and certificates, bare certificates (DER or PEM),
+ * directories of certificates. */
 #include "keystore_internal.h"
 
 #include <dirent.h>
@@ -10,6 +11,8 @@
 #include <string.h>
 
 #define DIR_MAX_FILES 10000u
+/* Public keys ("PUBLIC KEY" blocks) one PEM file may hold. */
+#define PEM_MAX_PUBLIC_KEYS 16
 
 /* What the PEM blocks of one file hold. */
 typedef struct pem_items {
@@ -20,10 +23,15 @@ typedef struct pem_items {
     size_t sealed_len;
     ks_unlock_fn unlock;
     int keys;
+    EVP_PKEY *pubs[PEM_MAX_PUBLIC_KEYS]; /* bare public keys, in file order */
+    int npubs;
 } pem_items;
 
 static void pem_items_clear(pem_items *it)
 {
+    int i;
+    for (i = 0; i < it->npubs; i++)
+        EVP_PKEY_free(it->pubs[i]);
     sk_X509_pop_free(it->certs, X509_free);
     sk_X509_CRL_pop_free(it->crls, X509_CRL_free);
     EVP_PKEY_free(it->pkey);
@@ -134,6 +142,7 @@ static int decrypt_legacy_block(ks_entry *e, BIO *bio, const vault_secret *passw
         goto done;
     }
     full = len;
+    vault_need_algorithms(EVP_CIPHER_get_nid(cipher.cipher), NID_md5); /* DES: legacy provider */
     if (!PEM_do_header(&cipher, der, &len, password_cb, (void *)password)) {
         rc = vault_err(VAULT_EAUTH, "wrong key password");
         goto done;
@@ -275,6 +284,28 @@ static int take_key(pem_items *it, const char *file, const char *name, const cha
     return 0;
 }
 
+/* A SubjectPublicKeyInfo ("PUBLIC KEY", what `openssl pkey -pubout` writes)
+ * or a PKCS#1 RSAPublicKey ("RSA PUBLIC KEY"). */
+static int take_public_key(pem_items *it, const char *file, const char *name,
+                           const unsigned char *der, long len)
+{
+    const unsigned char *p = der;
+    EVP_PKEY *pub;
+
+    if (it->npubs == PEM_MAX_PUBLIC_KEYS)
+        return vault_err(VAULT_EFORMAT, "%s: more than %d public keys", file, PEM_MAX_PUBLIC_KEYS);
+    if (strcmp(name, "PUBLIC KEY") == 0)
+        pub = d2i_PUBKEY(NULL, &p, len);
+    else
+        pub = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, len);
+    if (!pub || p != der + len) {
+        EVP_PKEY_free(pub);
+        return vault_err_ssl(VAULT_EFORMAT, "%s: malformed or unsupported public key", file);
+    }
+    it->pubs[it->npubs++] = pub;
+    return 0;
+}
+
 static int take_block(pem_items *it, const char *file, const char *name, const char *header,
                       const unsigned char *der, long len)
 {
@@ -284,7 +315,9 @@ static int take_block(pem_items *it, const char *file, const char *name, const c
         return take_key(it, file, name, header, der, len);
     if (strcmp(name, "X509 CRL") == 0)
         return take_crl(it, file, der, len);
-    return 0; /* parameters, public keys, requests: not ours */
+    if (strcmp(name, "PUBLIC KEY") == 0 || strcmp(name, "RSA PUBLIC KEY") == 0)
+        return take_public_key(it, file, name, der, len);
+    return 0; /* parameters, requests: not ours */
 }
 
 /* Read every PEM block of data; file names the source in messages. */
@@ -314,8 +347,10 @@ static int pem_collect(const char *file, const unsigned char *data, size_t len, 
     }
     if (rc == 1)
         rc = 0;
-    if (rc == 0 && it->keys == 0 && sk_X509_num(it->certs) == 0 && sk_X509_CRL_num(it->crls) == 0)
-        rc = vault_err(VAULT_EFORMAT, "%s: no private key or certificate in the PEM file", file);
+    if (rc == 0 && it->keys == 0 && sk_X509_num(it->certs) == 0 && sk_X509_CRL_num(it->crls) == 0 &&
+        it->npubs == 0)
+        rc = vault_err(VAULT_EFORMAT, "%s: no private key, certificate or public key in the PEM file",
+                       file);
 done:
     BIO_free(bio);
     ERR_clear_error();
@@ -424,6 +459,15 @@ static int alias_taken(const vault_keystore *ks, const char *alias)
     return 0;
 }
 
+/* base for the first entry of a file, base-N for its Nth. */
+static void nth_alias(char *alias, size_t size, const char *base, int n)
+{
+    if (n == 1)
+        snprintf(alias, size, "%s", base);
+    else
+        snprintf(alias, size, "%s-%d", base, n);
+}
+
 /* One trusted entry per certificate: base, base-2, base-3, ...; fallback
  * replaces base when that is taken by another file. */
 static int add_cert_entries(vault_keystore *ks, STACK_OF(X509) *certs, const char *base,
@@ -441,13 +485,36 @@ static int add_cert_entries(vault_keystore *ks, STACK_OF(X509) *certs, const cha
         return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
     for (i = 0; rc == 0 && i < sk_X509_num(certs); i++) {
         ks_entry *e = NULL;
-        if (i == 0)
-            snprintf(alias, size, "%s", base);
-        else
-            snprintf(alias, size, "%s-%d", base, i + 1);
+        nth_alias(alias, size, base, i + 1);
         rc = ks_add_entry(ks, alias, strlen(alias), VAULT_ENTRY_TRUSTED_CERT, &e);
         if (rc == 0)
             rc = add_cert_ref(ks, e, sk_X509_value(certs, i));
+    }
+    vault_free_ptr(alias);
+    return rc;
+}
+
+/* One public-key entry per bare public key, named after the file's
+ * certificates: base (or base-N after N-1 certificates), base-N+1, ... The
+ * entry's pkey holds the public key; it is no private-key entry, so nothing
+ * hands it out as one. */
+static int add_public_entries(vault_keystore *ks, pem_items *it, const char *base)
+{
+    size_t size = strlen(base) + 16;
+    char *alias = vault_malloc(size);
+    int i, first = sk_X509_num(it->certs), rc = 0;
+
+    if (!alias)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+    for (i = 0; rc == 0 && i < it->npubs; i++) {
+        ks_entry *e = NULL;
+        nth_alias(alias, size, base, first + i + 1);
+        rc = ks_add_entry(ks, alias, strlen(alias), VAULT_ENTRY_PUBLIC_KEY, &e);
+        if (rc == 0) {
+            e->pkey = it->pubs[i];
+            it->pubs[i] = NULL;
+            e->unlocked = 1;
+        }
     }
     vault_free_ptr(alias);
     return rc;
@@ -476,9 +543,11 @@ int ks_read_pem(vault_keystore *ks, const unsigned char *data, size_t len)
         rc = add_key_entry(ks, &it);
         goto done;
     }
-    base = is_memory(ks) ? vault_strdup("cert") : base_name(ks->path);
+    base = is_memory(ks) ? vault_strdup(it.npubs > 0 ? "key" : "cert") : base_name(ks->path);
     rc = base ? add_cert_entries(ks, it.certs, base, NULL)
               : vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+    if (rc == 0)
+        rc = add_public_entries(ks, &it, base);
 done:
     vault_free_ptr(base);
     pem_items_clear(&it);

@@ -26,21 +26,40 @@ typedef struct p11_uri {
 typedef struct p11_device p11_device;
 
 typedef struct p11_key {
+    ks_device_key base; /* first: the key's ks_device_key is the p11_key */
     p11_device *dev;
     CK_OBJECT_HANDLE handle;
-    size_t k; /* modulus bytes */
 } p11_key;
 
-struct p11_device {
+/* A loaded module, shared by every keystore of the process that uses it:
+ * Cryptoki is initialised once per module and finalised when its last
+ * keystore goes, so that one keystore's close never ends another's
+ * sessions. */
+typedef struct p11_module {
+    struct p11_module *next;
     void *dl;
     CK_FUNCTION_LIST_PTR f;
+    size_t refs;
+    int finalize; /* we initialised it (not someone else in the process) */
+} p11_module;
+
+static p11_module *modules;
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct p11_device {
+    p11_module *mod;
+    CK_FUNCTION_LIST_PTR f;
     CK_SESSION_HANDLE session;
-    int session_open, finalize;
+    int session_open;
     char token[33];
     pthread_mutex_t lock;
     p11_key keys[MAX_KEYS];
     size_t nkeys;
 };
+
+static int p11_decrypt(ks_device_key *base, int raw, const EVP_MD *md, const EVP_MD *mgf1,
+                       const unsigned char *label, size_t label_len, const unsigned char *in,
+                       size_t in_len, unsigned char *out, size_t *out_len);
 
 /* ---- the URI ------------------------------------------------------------ */
 
@@ -192,14 +211,6 @@ static int uri_parse(const char *s, p11_uri *u)
 
 /* ---- the token ------------------------------------------------------------ */
 
-static int key_index = -1;
-static pthread_once_t key_index_once = PTHREAD_ONCE_INIT;
-
-static void make_key_index(void)
-{
-    key_index = EVP_PKEY_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-}
-
 static void trim(char *dst, const CK_UTF8CHAR *src, size_t n)
 {
     memcpy(dst, src, n);
@@ -222,44 +233,99 @@ static const char *rv_text(CK_RV rv)
     }
 }
 
+static void module_release(p11_module *m)
+{
+    p11_module **p;
+
+    if (!m)
+        return;
+    pthread_mutex_lock(&modules_lock);
+    if (--m->refs == 0) {
+        for (p = &modules; *p; p = &(*p)->next)
+            if (*p == m) {
+                *p = m->next;
+                break;
+            }
+        if (m->finalize)
+            m->f->C_Finalize(NULL);
+        dlclose(m->dl);
+        vault_free_ptr(m);
+    }
+    pthread_mutex_unlock(&modules_lock);
+}
+
 static void device_close(void *p)
 {
     p11_device *d = p;
     if (!d)
         return;
-    if (d->session_open) {
-        d->f->C_Logout(d->session);
+    /* No C_Logout: the login belongs to the token, shared with every other
+     * session of this process on it; closing the last session logs out. */
+    if (d->session_open)
         d->f->C_CloseSession(d->session);
-    }
-    if (d->finalize)
-        d->f->C_Finalize(NULL);
-    if (d->dl)
-        dlclose(d->dl);
+    module_release(d->mod);
     pthread_mutex_destroy(&d->lock);
     vault_free_ptr(d);
 }
 
-static int load_module(vault_keystore *ks, p11_device *d, const char *module)
+/* The module at path, loaded and initialised once per process. The
+ * loader's handle names it: two spellings of one file are one module. */
+static int module_get(vault_keystore *ks, const char *path, p11_module **out)
 {
     CK_C_GetFunctionList get;
     CK_C_INITIALIZE_ARGS args;
+    p11_module *m;
+    void *dl;
     CK_RV rv;
+    int rc = 0;
 
-    d->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
-    if (!d->dl)
-        return vault_err(VAULT_ENOTFOUND, "%s: cannot load PKCS#11 module %s: %s", ks->path, module,
-                         dlerror());
-    *(void **)&get = dlsym(d->dl, "C_GetFunctionList");
-    if (!get || get(&d->f) != CKR_OK || !d->f)
-        return vault_err(VAULT_EFORMAT, "%s: %s is not a PKCS#11 module", ks->path, module);
+    *out = NULL;
+    pthread_mutex_lock(&modules_lock);
+    dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) {
+        rc = vault_err(VAULT_ENOTFOUND, "%s: cannot load PKCS#11 module %s: %s", ks->path, path,
+                       dlerror());
+        goto done;
+    }
+    for (m = modules; m; m = m->next)
+        if (m->dl == dl) {
+            dlclose(dl); /* the module holds its own reference */
+            m->refs++;
+            *out = m;
+            goto done;
+        }
+    m = vault_calloc(1, sizeof *m);
+    if (!m) {
+        dlclose(dl);
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    m->dl = dl;
+    *(void **)&get = dlsym(dl, "C_GetFunctionList");
+    if (!get || get(&m->f) != CKR_OK || !m->f) {
+        rc = vault_err(VAULT_EFORMAT, "%s: %s is not a PKCS#11 module", ks->path, path);
+        goto fail;
+    }
     memset(&args, 0, sizeof args);
     args.flags = CKF_OS_LOCKING_OK;
-    rv = d->f->C_Initialize(&args);
-    if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED)
-        return vault_err(VAULT_ERROR, "%s: PKCS#11 module %s: C_Initialize failed (0x%lx)", ks->path,
-                         module, (unsigned long)rv);
-    d->finalize = rv == CKR_OK;
-    return 0;
+    rv = m->f->C_Initialize(&args);
+    if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+        rc = vault_err(VAULT_ERROR, "%s: PKCS#11 module %s: C_Initialize failed (0x%lx)", ks->path,
+                       path, (unsigned long)rv);
+        goto fail;
+    }
+    m->finalize = rv == CKR_OK;
+    m->refs = 1;
+    m->next = modules;
+    modules = m;
+    *out = m;
+    goto done;
+fail:
+    dlclose(dl);
+    vault_free_ptr(m);
+done:
+    pthread_mutex_unlock(&modules_lock);
+    return rc;
 }
 
 static int token_matches(const p11_uri *u, const CK_TOKEN_INFO *ti, char label[33])
@@ -399,28 +465,6 @@ static unsigned char *get_attr(p11_device *d, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_T
     return buf;
 }
 
-static EVP_PKEY *rsa_public(const unsigned char *n, size_t n_len, const unsigned char *e, size_t e_len)
-{
-    BIGNUM *bn = BN_bin2bn(n, (int)n_len, NULL), *be = BN_bin2bn(e, (int)e_len, NULL);
-    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL;
-    EVP_PKEY *pkey = NULL;
-
-    if (bn && be && bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) &&
-        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) &&
-        (params = OSSL_PARAM_BLD_to_param(bld)) &&
-        (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) && EVP_PKEY_fromdata_init(ctx) > 0 &&
-        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-        pkey = NULL;
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
-    BN_free(bn);
-    BN_free(be);
-    return pkey;
-}
-
 static void list_keys(p11_device *d, char *buf, size_t size)
 {
     CK_OBJECT_HANDLE h[16];
@@ -468,7 +512,7 @@ static int add_key(vault_keystore *ks, p11_device *d, CK_OBJECT_HANDLE h)
         sodium_bin2hex(alias, sizeof alias, id, id_len);
     else
         snprintf(alias, sizeof alias, "key%zu", d->nkeys + 1);
-    if (!n || !e || !(pkey = rsa_public(n, n_len, e, e_len))) {
+    if (!n || !e || !(pkey = ks_rsa_public(n, n_len, e, e_len))) {
         rc = vault_err(VAULT_EFORMAT, "%s: token \"%s\": key \"%s\" has no readable modulus", ks->path,
                        d->token, alias);
         goto done;
@@ -491,13 +535,12 @@ static int add_key(vault_keystore *ks, p11_device *d, CK_OBJECT_HANDLE h)
         goto done;
     }
     key = &d->keys[d->nkeys++];
+    key->base.decrypt = p11_decrypt;
+    key->base.k = (size_t)EVP_PKEY_get_size(pkey);
     key->dev = d;
     key->handle = h;
-    key->k = (size_t)EVP_PKEY_get_size(pkey);
-    if (!EVP_PKEY_set_ex_data(pkey, key_index, key)) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if ((rc = ks_device_key_attach(pkey, &key->base)) != 0)
         goto done;
-    }
     entry->pkey = pkey;
     entry->unlocked = 1;
     pkey = NULL;
@@ -523,9 +566,6 @@ int ks_read_pkcs11(vault_keystore *ks)
     char names[512];
     int rc;
 
-    pthread_once(&key_index_once, make_key_index);
-    if (key_index < 0)
-        return vault_err(VAULT_ENOMEM, "out of memory");
     if ((rc = uri_parse(ks->path, &u)) != 0)
         return rc;
     d = vault_calloc(1, sizeof *d);
@@ -537,8 +577,10 @@ int ks_read_pkcs11(vault_keystore *ks)
     ks->device = d;
     ks->device_close = device_close;
     ks->type = VAULT_KEYSTORE_PKCS11;
-    if ((rc = load_module(ks, d, u.module ? u.module : DEFAULT_MODULE)) != 0 ||
-        (rc = find_token(ks, d, &u, &slot, &info)) != 0)
+    if ((rc = module_get(ks, u.module ? u.module : DEFAULT_MODULE, &d->mod)) != 0)
+        goto done;
+    d->f = d->mod->f;
+    if ((rc = find_token(ks, d, &u, &slot, &info)) != 0)
         goto done;
     if (d->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &d->session) != CKR_OK) {
         rc = vault_err(VAULT_ERROR, "%s: cannot open a session with token \"%s\"", ks->path, d->token);
@@ -575,21 +617,18 @@ static CK_MECHANISM_TYPE hash_mech(const EVP_MD *md, CK_RSA_PKCS_MGF_TYPE *mgf)
     }
 }
 
-int ks_device_decrypt(EVP_PKEY *pkey, int raw, const EVP_MD *md, const EVP_MD *mgf1,
-                      const unsigned char *label, size_t label_len, const unsigned char *in,
-                      size_t in_len, unsigned char *out, size_t *out_len)
+static int p11_decrypt(ks_device_key *base, int raw, const EVP_MD *md, const EVP_MD *mgf1,
+                       const unsigned char *label, size_t label_len, const unsigned char *in,
+                       size_t in_len, unsigned char *out, size_t *out_len)
 {
-    p11_key *key = key_index >= 0 ? EVP_PKEY_get_ex_data(pkey, key_index) : NULL;
+    p11_key *key = (p11_key *)base;
+    p11_device *d = key->dev;
     CK_RSA_PKCS_OAEP_PARAMS oaep;
     CK_MECHANISM mech = {CKM_RSA_X_509, NULL, 0};
     CK_RSA_PKCS_MGF_TYPE unused;
     CK_ULONG n = (CK_ULONG)*out_len;
     CK_RV rv;
-    p11_device *d;
 
-    if (!key)
-        return KS_NOT_DEVICE;
-    d = key->dev;
     if (!raw && !md) {
         mech.mechanism = CKM_RSA_PKCS;
     } else if (!raw) {
@@ -605,8 +644,6 @@ int ks_device_decrypt(EVP_PKEY *pkey, int raw, const EVP_MD *md, const EVP_MD *m
         mech.pParameter = &oaep;
         mech.ulParameterLen = sizeof oaep;
     }
-    if (in_len != key->k || *out_len < key->k)
-        return 0;
     pthread_mutex_lock(&d->lock);
     rv = d->f->C_DecryptInit(d->session, &mech, key->handle);
     if (rv == CKR_MECHANISM_INVALID || rv == CKR_MECHANISM_PARAM_INVALID || rv == CKR_ARGUMENTS_BAD) {
@@ -616,13 +653,8 @@ int ks_device_decrypt(EVP_PKEY *pkey, int raw, const EVP_MD *md, const EVP_MD *m
     if (rv == CKR_OK)
         rv = d->f->C_Decrypt(d->session, (CK_BYTE_PTR)in, (CK_ULONG)in_len, out, &n);
     pthread_mutex_unlock(&d->lock);
-    if (rv != CKR_OK || n > key->k)
+    if (rv != CKR_OK)
         return 0;
-    if (raw && n < key->k) { /* some tokens drop the leading zeros of the block */
-        memmove(out + (key->k - n), out, n);
-        memset(out, 0, key->k - n);
-        n = key->k;
-    }
     *out_len = n;
     return 1;
 }

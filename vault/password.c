@@ -31,6 +31,18 @@ static size_t skip_line(const unsigned char *p, size_t n)
 
 int vault_password_from_file(vault_secret **out, vault_secret **key_out, const char *path)
 {
+    return vault_password_file_read(out, key_out, path, 0);
+}
+
+/* A container secret: root's, and nobody else may write it. */
+static int root_shared(const struct stat *st, unsigned int flags)
+{
+    return (flags & VAULT_PASSWORD_FILE_ROOT_SHARED) && st->st_uid == 0 && !(st->st_mode & 022);
+}
+
+int vault_password_file_read(vault_secret **out, vault_secret **key_out, const char *path,
+                             unsigned int flags)
+{
     unsigned char buf[PASSWORD_FILE_MAX];
     struct stat st;
     size_t have = 0, first, rest;
@@ -50,7 +62,7 @@ int vault_password_from_file(vault_secret **out, vault_secret **key_out, const c
                        path, (unsigned)st.st_uid, (unsigned)geteuid());
         goto done;
     }
-    if (st.st_mode & 077) {
+    if ((st.st_mode & 077) && !root_shared(&st, flags)) {
         rc = vault_err(VAULT_EPERM,
                        "%s: password file mode %04o is readable by others; it must be 0600 or 0400",
                        path, (unsigned)(st.st_mode & 07777));

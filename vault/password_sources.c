@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -183,7 +184,7 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
     /* A file the caller named is a source that failed when it is missing,
      * not "no password here": the file is named, nothing else is tried. */
     if (src->file) {
-        rc = vault_password_from_file(store, key, src->file);
+        rc = vault_password_file_read(store, key, src->file, src->version >= 2 ? src->flags : 0);
         if (rc == VAULT_ENOTFOUND)
             rc = vault_err(VAULT_EIO, "%s: cannot read the password file: it does not exist",
                            src->file);
@@ -215,8 +216,10 @@ static int check_sources(const vault_password_sources *src)
 {
     if (!src)
         return vault_err(VAULT_EINVAL, "password sources: NULL");
-    if (src->version != VAULT_PASSWORD_SOURCES_VERSION)
+    if (src->version != 1 && src->version != VAULT_PASSWORD_SOURCES_VERSION)
         return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u", src->version);
+    if (src->version >= 2 && (src->flags & ~(unsigned)VAULT_PASSWORD_FILE_ROOT_SHARED))
+        return vault_err(VAULT_EINVAL, "vault_password_sources: unknown flags 0x%x", src->flags);
     return 0;
 }
 
@@ -339,7 +342,9 @@ int vault_password_provider_new(vault_password_provider **out, const vault_passw
     p = vault_calloc(1, sizeof *p);
     if (!p)
         return VAULT_ERR_NOMEM();
-    p->src = *src;
+    /* Version 1 structures end before flags. */
+    memcpy(&p->src, src, src->version >= 2 ? sizeof *src : offsetof(vault_password_sources, flags));
+    p->src.version = VAULT_PASSWORD_SOURCES_VERSION;
     if ((rc = copy_str(&p->file, src->file)) != 0 || (rc = copy_str(&p->home, src->home)) != 0 ||
         (rc = copy_str(&p->credentials_dir, src->credentials_dir)) != 0 ||
         (rc = copy_str(&p->env, src->env)) != 0)

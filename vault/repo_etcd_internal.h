@@ -6,7 +6,7 @@
 
 #include "repo_etcd.h"
 
-#include <curl/curl.h>
+#include "curl_lib.h" /* libcurl, loaded on first use */
 #include <jansson.h>
 
 struct vault_repository_values {

@@ -4,16 +4,33 @@
 #include "keystore_internal.h"
 #include "repo_etcd.h"
 #include "runtime_internal.h"
+#include "token_native.h"
 #include "vault/config.h"
 #include "vault/xml.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #define FAILURES_MESSAGE_MAX 900
+
+/* WSO2-format values cost one RSA private-key operation each: from this
+ * many on, eager opening spreads them over the CPUs the process may use. */
+#define PARALLEL_MIN_VALUES 32
+#define PARALLEL_MAX_THREADS 8
+
+/* A value opened ahead by a worker thread, for resolve_entry_reason(). */
+typedef struct rt_preopened {
+    vault_secret *secret; /* an ordinary guarded secret, moved into the store later */
+    int rc;
+    char *why;            /* the failure's message (NULL: out of memory for it) */
+    unsigned int opened;  /* VAULT_OPENED_*, for the home's rule */
+    int done;
+} rt_preopened;
 
 /* Entry i's secret lives in slot i of the vault's store: the resolved value,
  * or with VAULT_OPEN_ALLOW_PLAINTEXT the "[...]" text of a plain one. */
@@ -50,8 +67,10 @@ struct vault {
     pthread_mutex_t lock;   /* lazy mode: guards resolving an entry */
     int lock_ready;
     vault_store *store;     /* the secrets, guarded; NULL when there are no entries */
+    rt_preopened *pre;      /* eager mode, many WSO2 values: opened by worker threads */
     char *warning;          /* for the caller (e.g. the repository's cache was used), or NULL */
     int64_t revision;       /* the repository's revision the values were read at; 0: none */
+    rt_rule rule;           /* a WSO2 home's one algorithm (or mode), when one governs */
 };
 
 /* ---- passwords -------------------------------------------------------------- */
@@ -193,6 +212,7 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
     size_t slot = (size_t)(e - v->entries), len;
     const unsigned char *data;
     vault_secret *s = NULL;
+    unsigned int opened = 0;
     int rc;
 
     switch (e->state) {
@@ -208,9 +228,21 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
     default:
         if (!v->opener)
             return vault_err(VAULT_EINVAL, "no keystore to open it");
-        rc = vault_opener_open(v->opener, e->alias, e->value, &s, NULL);
-        if (rc != 0)
+        if ((rc = rt_rule_check_form(&v->rule, e->value)) != 0)
             return rc;
+        if (v->pre && v->pre[slot].done) {
+            rt_preopened *p = &v->pre[slot];
+            if (p->rc != 0)
+                return vault_err(p->rc, "%s", p->why ? p->why : vault_strerror(p->rc));
+            s = p->secret;
+            p->secret = NULL;
+            opened = p->opened;
+        } else if ((rc = vault_opener_open(v->opener, e->alias, e->value, &s, &opened)) != 0)
+            return rc;
+        if ((rc = rt_rule_check_opened(&v->rule, e->value, opened)) != 0) {
+            vault_secret_free(s);
+            return rc;
+        }
         break;
     }
     /* The opener wrote s into the store: keeping it moves nothing. */
@@ -299,6 +331,7 @@ static int open_keystore(vault *v, const rt_location *loc, const vault_options *
                                                         : " or keystore.identity.location in "
                                                           "secret-conf.properties");
     ko.type = loc->keystore_type;
+    ko.cert = opts->version >= 2 ? opts->keystore_cert : NULL;
     ko.password = bridge_password;
     ko.payload = &v->bridge;
     rc = vault_keystore_open(&v->ks, loc->keystore, &ko);
@@ -330,6 +363,89 @@ static void append(char *buf, const char *fmt, ...)
     va_end(ap);
 }
 
+/* ---- WSO2-format values on several threads ---------------------------------- */
+
+typedef struct par_job {
+    vault *v;
+    atomic_size_t next;
+} par_job;
+
+static int costs_rsa_op(const rt_entry *e)
+{
+    return e->state == VAULT_VALUE_SEALED && e->value && !native_is(e->value);
+}
+
+/* Each worker takes the next value; the opener is thread-safe (the key is
+ * shared read-only, each RSA operation has its own EVP_PKEY_CTX) and these
+ * values never touch the store, which one thread fills afterwards. */
+static void *open_ahead(void *arg)
+{
+    par_job *j = arg;
+    size_t i;
+
+    while ((i = atomic_fetch_add(&j->next, 1)) < j->v->count) {
+        rt_entry *e = &j->v->entries[i];
+        rt_preopened *p = &j->v->pre[i];
+        if (!costs_rsa_op(e))
+            continue;
+        p->rc = vault_opener_open(j->v->opener, e->alias, e->value, &p->secret, &p->opened);
+        if (p->rc != 0)
+            p->why = vault_strdup(vault_error_last()->message);
+        p->done = 1;
+    }
+    return NULL;
+}
+
+static size_t usable_cpus(void)
+{
+    cpu_set_t set;
+    int n;
+
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    n = CPU_COUNT(&set);
+    return n < 1 ? 1 : n > PARALLEL_MAX_THREADS ? PARALLEL_MAX_THREADS : (size_t)n;
+}
+
+/* Open the WSO2-format values ahead on every usable CPU when there are
+ * many; a token's session is not shared between threads. Nothing here
+ * fails: whatever is not opened ahead is opened in order afterwards. */
+static void open_rsa_values_ahead(vault *v)
+{
+    pthread_t th[PARALLEL_MAX_THREADS];
+    size_t i, n = 0, cpus = usable_cpus(), started = 0;
+    par_job job;
+
+    if (cpus < 2 || (v->ks && vault_keystore_get_type(v->ks) == VAULT_KEYSTORE_PKCS11))
+        return;
+    for (i = 0; i < v->count; i++)
+        n += costs_rsa_op(&v->entries[i]);
+    if (n < PARALLEL_MIN_VALUES || !(v->pre = vault_calloc(v->count, sizeof *v->pre)))
+        return;
+    job.v = v;
+    atomic_init(&job.next, 0);
+    for (i = 0; i + 1 < cpus; i++)
+        if (pthread_create(&th[started], NULL, open_ahead, &job) == 0)
+            started++;
+    open_ahead(&job); /* this thread too */
+    for (i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+}
+
+static void free_preopened(vault *v)
+{
+    size_t i;
+
+    if (!v->pre)
+        return;
+    for (i = 0; i < v->count; i++) {
+        vault_secret_free(v->pre[i].secret);
+        vault_free_ptr(v->pre[i].why);
+    }
+    vault_free_ptr(v->pre);
+    v->pre = NULL;
+}
+
 /* Eager mode: every value now; one message naming every alias that failed,
  * with its reason while there is room. */
 static int resolve_all(vault *v)
@@ -338,6 +454,7 @@ static int resolve_all(vault *v)
     size_t i, failed = 0, omitted = 0;
     int first_rc = 0;
 
+    open_rsa_values_ahead(v);
     for (i = 0; i < v->count; i++) {
         rt_entry *e = &v->entries[i];
         char why[1024];
@@ -357,6 +474,7 @@ static int resolve_all(vault *v)
         else
             omitted++;
     }
+    free_preopened(v);
     if (failed == 0)
         return 0;
     if (omitted)
@@ -375,6 +493,10 @@ static int use_repository(vault *v, vault_config **cfg, const char *secret_conf)
         return rc;
     vault_config_free(*cfg);
     *cfg = repo;
+    /* The WSO2 rule is how the Java runtime reads cipher-text.properties
+     * (secretRepositories.file.*); values from the repository are read by
+     * libvault only, so it does not govern them. */
+    memset(&v->rule, 0, sizeof v->rule);
     return 0;
 }
 
@@ -385,11 +507,13 @@ static int check_options(vault **out, const vault_options *opts)
     *out = NULL;
     if (!opts || !opts->config)
         return vault_err(VAULT_EINVAL, "vault_open: options with a config are required");
-    if (opts->version != VAULT_OPTIONS_VERSION)
+    if (opts->version != 1 && opts->version != VAULT_OPTIONS_VERSION)
         return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
-    if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT | VAULT_OPEN_REFUSE_PKCS1))
+    if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT | VAULT_OPEN_REFUSE_PKCS1 |
+                                  VAULT_OPEN_WSO2_RULES))
         return vault_err(VAULT_EINVAL, "vault_options: unknown flags 0x%x", opts->flags);
-    if (opts->password_sources && opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
+    if (opts->password_sources && opts->password_sources->version != 1 &&
+        opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
         return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u",
                          opts->password_sources->version);
     return vault_init();
@@ -413,6 +537,8 @@ int vault_open(vault **out, const vault_options *opts)
         goto done;
     }
     v->flags = opts->flags;
+    if (opts->flags & VAULT_OPEN_WSO2_RULES)
+        v->rule = loc.rule;
     cfg = loc.parsed; /* read already while looking for the keystore, or NULL */
     loc.parsed = NULL;
     if ((rc = bridge_init(&v->bridge, opts)) != 0 ||

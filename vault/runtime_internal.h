@@ -8,6 +8,20 @@
 #include "vault/vault.h"
 #include "vault/xml.h"
 
+/* How the WSO2 runtime of a home opens its values (secret-conf.properties):
+ * every value with one algorithm, or the symmetric mode. A value libvault
+ * could open otherwise would give that server its alias name. */
+typedef struct rt_rule {
+    int active;                         /* a secret-conf.properties governs the config */
+    int symmetric;                      /* secretRepositories.file.encryptionMode=symmetric */
+    vault_transformation transformation; /* secretRepositories.file.algorithm; absent: RSA */
+} rt_rule;
+
+/* Whether a value meets the rule: before opening, its form; after, with
+ * the opener's flags, its padding. VAULT_EFORMAT with the reason. */
+int rt_rule_check_form(const rt_rule *r, const char *value);
+int rt_rule_check_opened(const rt_rule *r, const char *value, unsigned int opened_flags);
+
 /* Everything vault_open() needs to know before it reads a value; every
  * string is vault_malloc'ed (or NULL). */
 typedef struct rt_location {
@@ -19,6 +33,7 @@ typedef struct rt_location {
     vault_keystore_type keystore_type;   /* forced by the caller only */
     char *key_alias;
     vault_transformation transformation;
+    rt_rule rule;                        /* the WSO2 runtime's, when a secret-conf.properties governs */
     vault_config *parsed;                /* the TOML config, when reading it found the keystore:
                                             vault_open() takes it instead of parsing again */
 } rt_location;

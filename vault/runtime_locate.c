@@ -29,7 +29,8 @@ static int path_join(char **out, const char *dir, const char *rel)
     size_t a = strlen(dir), b = strlen(rel);
 
     *out = NULL;
-    if (rel[0] == '/' || a == 0 || strncmp(rel, "pkcs11:", 7) == 0) /* a token's URI */
+    if (rel[0] == '/' || a == 0 || strncmp(rel, "pkcs11:", 7) == 0 ||
+        strncmp(rel, "tpm2:", 5) == 0) /* a token's or a TPM's URI */
         *out = vault_strdup(rel);
     else if ((*out = vault_malloc(a + b + 2)) != NULL)
         snprintf(*out, a + b + 2, "%s%s%s", dir, dir[a - 1] == '/' ? "" : "/", rel);
@@ -77,6 +78,31 @@ static int set_str(char **dst, const char *s)
     return 0;
 }
 
+/* A keystore file name of a product home, as the Java cipher tool resolves
+ * it: "${carbon.home}/x" (any "${...}" up to its first '}') is the home's
+ * x; a relative name holding "repository/resources/security" is relative
+ * to the home; any other relative name is in the home's
+ * repository/resources/security/ (Carbon 4 and EI/MI alike). */
+static int home_keystore(char **out, const char *home, const char *file)
+{
+    static const char security_dir[] = "repository/resources/security";
+    const char *brace = strchr(file, '}');
+    char *dir = NULL;
+    int rc;
+
+    if (file[0] == '$' && file[1] == '{' && brace) {
+        for (file = brace + 1; *file == '/'; file++)
+            ;
+        return path_join(out, home, file);
+    }
+    if (file[0] == '/' || strncmp(file, "pkcs11:", 7) == 0 || strstr(file, security_dir))
+        return path_join(out, home, file);
+    if ((rc = path_join(&dir, home, security_dir)) == 0)
+        rc = path_join(out, dir, file);
+    vault_free_ptr(dir);
+    return rc;
+}
+
 /* ---- deployment.toml -------------------------------------------------------- */
 
 /* [keystore.internal] before [keystore.primary], as the WSO2 cipher tool
@@ -113,10 +139,8 @@ static int locate_toml_keystore(rt_location *loc)
     if (!file)
         goto done;
     if (loc->home)
-        rc = path_join(&dir, loc->home, "repository/resources/security");
-    else
-        rc = path_dir(&dir, loc->config);
-    if (rc == 0)
+        rc = home_keystore(&loc->keystore, loc->home, file);
+    else if ((rc = path_dir(&dir, loc->config)) == 0)
         rc = path_join(&loc->keystore, dir, file);
     if (rc == 0 && alias)
         rc = set_str(&loc->key_alias, alias);
@@ -168,8 +192,13 @@ static int locate_carbon_xml(rt_location *loc)
     size_t len = 0, i;
     int rc;
 
-    if ((rc = path_join(&path, loc->home, "repository/conf/carbon.xml")) != 0 || !is_file(path))
+    if ((rc = path_join(&path, loc->home, "repository/conf/carbon.xml")) != 0)
         goto done;
+    if (!is_file(path)) {
+        vault_free_ptr(path);
+        if ((rc = path_join(&path, loc->home, "conf/carbon.xml")) != 0 || !is_file(path))
+            goto done;
+    }
     if ((rc = vault_read_file(path, 16u << 20, &xml, &len)) != 0)
         goto done;
     for (i = 0; i < 2 && !location; i++) {
@@ -241,42 +270,186 @@ done:
     return rc;
 }
 
+/* ---- the WSO2 runtime's rule ----------------------------------------------- */
+
+/* The secret-conf.properties that governs the config: the caller's, the
+ * one beside a cipher-text.properties, or the home's. NULL when none. */
+static int find_secret_conf(char **out, const rt_location *loc, const char *secret_conf)
+{
+    static const char *const rels[] = {"repository/conf/security/secret-conf.properties",
+                                       "conf/security/secret-conf.properties"};
+    char *dir = NULL;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    if (secret_conf)
+        return set_str(out, secret_conf);
+    if (loc->type == VAULT_CONFIG_PROPERTIES) {
+        if ((rc = path_dir(&dir, loc->config)) == 0 &&
+            (rc = path_join(out, dir, "secret-conf.properties")) == 0 && !is_file(*out)) {
+            vault_free_ptr(*out);
+            *out = NULL;
+        }
+        vault_free_ptr(dir);
+        return rc;
+    }
+    for (i = 0; loc->home && i < 2; i++) {
+        if ((rc = path_join(out, loc->home, rels[i])) != 0)
+            return rc;
+        if (is_file(*out))
+            return 0;
+        vault_free_ptr(*out);
+        *out = NULL;
+    }
+    return 0;
+}
+
+/* As FileBaseSecretRepository reads it: encryptionMode "symmetric" (or
+ * key-based) means AES-GCM for every value; else the algorithm, "RSA"
+ * (PKCS#1 v1.5) when the line is absent. */
+static int locate_rule(rt_location *loc, const char *secret_conf)
+{
+    vault_config *cfg = NULL;
+    char *path = NULL;
+    const char *mode, *algorithm;
+    int rc, t;
+
+    if ((rc = find_secret_conf(&path, loc, secret_conf)) != 0 || !path || !is_file(path))
+        goto done;
+    if ((rc = vault_config_open(&cfg, path, VAULT_CONFIG_PROPERTIES)) != 0)
+        goto done;
+    mode = prop_value(cfg, "secretRepositories.file.encryptionMode");
+    algorithm = prop_value(cfg, "secretRepositories.file.algorithm");
+    loc->rule.active = 1;
+    loc->rule.symmetric =
+        mode && (strcmp(mode, "symmetric") == 0 || strcmp(mode, "key.based.symmetric.encryption") == 0);
+    loc->rule.transformation = VAULT_TRANSFORM_RSA_PKCS1;
+    if (!loc->rule.symmetric && algorithm) {
+        if ((t = vault_transformation_from_name(algorithm)) <= 0) {
+            rc = vault_err(VAULT_EFORMAT, "%s: secretRepositories.file.algorithm \"%s\" is not an RSA "
+                           "transformation the WSO2 runtime and libvault share", path, algorithm);
+            goto done;
+        }
+        loc->rule.transformation = (vault_transformation)t;
+    }
+done:
+    vault_config_free(cfg);
+    vault_free_ptr(path);
+    return rc;
+}
+
+static const char *rule_name(const rt_rule *r)
+{
+    return r->symmetric ? "the symmetric mode (AES-GCM)" : vault_transformation_name(r->transformation);
+}
+
+int rt_rule_check_form(const rt_rule *r, const char *value)
+{
+    vault_value_info *info = NULL;
+    vault_format want = r->symmetric ? VAULT_FORMAT_WSO2_SYMMETRIC : VAULT_FORMAT_WSO2, got;
+    int rc;
+
+    if (!r->active)
+        return 0;
+    if ((rc = vault_inspect(value, &info)) != 0)
+        return rc;
+    got = info->format;
+    vault_value_info_free(info);
+    if (got == want)
+        return 0;
+    return vault_err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
+                     "(secret-conf.properties), and this one is a %s value: the server would get the "
+                     "alias name instead of the secret", rule_name(r), vault_format_name(got));
+}
+
+int rt_rule_check_opened(const rt_rule *r, const char *value, unsigned int opened_flags)
+{
+    int legacy = (opened_flags & VAULT_OPENED_LEGACY) != 0;
+
+    VAULT_UNUSED(value);
+    if (!r->active || r->symmetric)
+        return 0;
+    if (legacy == (r->transformation == VAULT_TRANSFORM_RSA_PKCS1))
+        return 0;
+    return vault_err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
+                     "(secret-conf.properties), and this one is sealed with %s: the server would get the "
+                     "alias name instead of the secret",
+                     rule_name(r), legacy ? "RSA PKCS#1 v1.5" : "RSA-OAEP");
+}
+
 /* ---- the whole location ------------------------------------------------------ */
 
-static const char toml_rel[] = "repository/conf/deployment.toml";
-static const char props_rel[] = "repository/conf/security/cipher-text.properties";
+/* The product layouts, as the Java cipher tool tells them apart: Carbon 4
+ * (repository/conf/...) first, then EI/MI (conf/...). */
+static const struct {
+    const char *rel;
+    vault_config_type type;
+    int ei;
+} layouts[] = {
+    {"repository/conf/deployment.toml", VAULT_CONFIG_TOML, 0},
+    {"conf/deployment.toml", VAULT_CONFIG_TOML, 1},
+    {"repository/conf/security/cipher-text.properties", VAULT_CONFIG_PROPERTIES, 0},
+    {"conf/security/cipher-text.properties", VAULT_CONFIG_PROPERTIES, 1},
+};
+#define LAYOUTS (sizeof layouts / sizeof layouts[0])
+
+/* An EI/MI home shows itself by conf/carbon.xml or the keystore folder:
+ * "conf/deployment.toml" alone is too common a name to make a home. */
+static int looks_like_ei_home(const char *home)
+{
+    char *a = NULL, *b = NULL;
+    int yes = path_join(&a, home, "conf/carbon.xml") == 0 &&
+              path_join(&b, home, "repository/resources/security") == 0 && (is_file(a) || is_dir(b));
+    vault_free_ptr(a);
+    vault_free_ptr(b);
+    return yes;
+}
 
 static int locate_config(rt_location *loc, const char *config)
 {
+    size_t i;
     int rc;
 
     if (is_dir(config)) {
-        if ((rc = set_str(&loc->home, config)) != 0 || (rc = path_join(&loc->config, config, toml_rel)) != 0)
+        if ((rc = set_str(&loc->home, config)) != 0)
             return rc;
-        loc->type = VAULT_CONFIG_TOML;
-        if (is_file(loc->config))
-            return 0;
-        vault_free_ptr(loc->config);
-        if ((rc = path_join(&loc->config, config, props_rel)) != 0)
-            return rc;
-        loc->type = VAULT_CONFIG_PROPERTIES;
-        if (is_file(loc->config))
-            return 0;
-        return vault_err(VAULT_ENOTFOUND, "%s: a product home needs %s or %s", config, toml_rel, props_rel);
+        for (i = 0; i < LAYOUTS; i++) {
+            vault_free_ptr(loc->config);
+            if ((rc = path_join(&loc->config, config, layouts[i].rel)) != 0)
+                return rc;
+            loc->type = layouts[i].type;
+            if (is_file(loc->config))
+                return 0;
+        }
+        return vault_err(VAULT_ENOTFOUND, "%s: a product home needs %s or %s (or conf/... in an EI/MI home)",
+                         config, layouts[0].rel, layouts[2].rel);
     }
     if ((rc = set_str(&loc->config, config)) != 0)
         return rc;
     {
         size_t n = strlen(config);
-        if (n >= 5 && vault_strcaseeq(config + n - 5, ".toml")) {
-            loc->type = VAULT_CONFIG_TOML;
-            return home_from(&loc->home, config, toml_rel);
+        vault_config_type type;
+        if (n >= 5 && vault_strcaseeq(config + n - 5, ".toml"))
+            type = VAULT_CONFIG_TOML;
+        else if (n >= 11 && vault_strcaseeq(config + n - 11, ".properties"))
+            type = VAULT_CONFIG_PROPERTIES;
+        else
+            goto not_config;
+        loc->type = type;
+        for (i = 0; i < LAYOUTS && !loc->home; i++) {
+            if (layouts[i].type != type)
+                continue;
+            if ((rc = home_from(&loc->home, config, layouts[i].rel)) != 0)
+                return rc;
+            if (loc->home && layouts[i].ei && !looks_like_ei_home(loc->home)) {
+                vault_free_ptr(loc->home);
+                loc->home = NULL;
+            }
         }
-        if (n >= 11 && vault_strcaseeq(config + n - 11, ".properties")) {
-            loc->type = VAULT_CONFIG_PROPERTIES;
-            return home_from(&loc->home, config, props_rel);
-        }
+        return 0;
     }
+not_config:
     if (access(config, F_OK) != 0 && errno == ENOENT)
         return vault_err(VAULT_ENOTFOUND, "%s: no such file or directory", config);
     return vault_err(VAULT_EINVAL, "%s: not a product home, a *.toml or a *.properties file", config);
@@ -299,6 +472,14 @@ int rt_locate(rt_location *loc, const vault_options *opts)
         if (rc != 0)
             goto done;
     }
+    /* The raw values of a home with an OAEP algorithm open with it only; a
+     * PKCS#1 v1.5 home's are told apart by the opener's flags afterwards
+     * (its implicit rejection never fails). */
+    if ((opts->flags & VAULT_OPEN_WSO2_RULES) && (rc = locate_rule(loc, opts->secret_conf)) != 0)
+        goto done;
+    if (loc->rule.active && !loc->rule.symmetric && loc->rule.transformation != VAULT_TRANSFORM_RSA_PKCS1 &&
+        opts->transformation == VAULT_TRANSFORM_DEFAULT)
+        loc->transformation = loc->rule.transformation;
     /* A keystore the caller names comes with the caller's alias (or none):
      * the config's alias belongs to the config's keystore. */
     if (opts->keystore && ((rc = set_str(&loc->keystore, opts->keystore)) != 0 ||
@@ -342,7 +523,7 @@ int vault_locate(vault_location **out, const vault_options *opts)
     if (!out || !opts || !opts->config)
         return vault_err(VAULT_EINVAL, "vault_locate: invalid argument");
     *out = NULL;
-    if (opts->version != VAULT_OPTIONS_VERSION)
+    if (opts->version != 1 && opts->version != VAULT_OPTIONS_VERSION)
         return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
     b = vault_calloc(1, sizeof *b);
     if (!b)
@@ -361,8 +542,21 @@ int vault_locate(vault_location **out, const vault_options *opts)
     b->pub.keystore_origin = b->loc.keystore_origin;
     b->pub.key_alias = b->loc.key_alias;
     b->pub.transformation = b->loc.transformation;
+    b->pub.wso2_rules = b->loc.rule.active;
     *out = &b->pub;
     return 0;
+}
+
+int vault_location_accepts(const vault_location *loc, const char *value, const unsigned int *opened_flags)
+{
+    const struct vault_location_box *b = (const struct vault_location_box *)loc;
+    int rc;
+
+    if (!b || !value)
+        return vault_err(VAULT_EINVAL, "vault_location_accepts: invalid argument");
+    if ((rc = rt_rule_check_form(&b->loc.rule, value)) != 0 || !opened_flags)
+        return rc;
+    return rt_rule_check_opened(&b->loc.rule, value, *opened_flags);
 }
 
 void vault_location_free(vault_location *loc)

@@ -1,12 +1,16 @@
 /* Guarded secrets (libsodium secure memory) and library initialisation. */
 #include "secret_internal.h"
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/provider.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT, legacy_once = PTHREAD_ONCE_INIT;
 static int init_result = VAULT_ERROR;
 static OSSL_PROVIDER *default_provider, *legacy_provider;
 
@@ -24,15 +28,56 @@ static void init_libraries(void)
 {
     if (sodium_init() < 0)
         return;
-    /* Legacy PKCS#12 files (RC2, 3DES with SHA-1 KDF) need the legacy
-     * provider; loading a provider explicitly stops the default one from
-     * loading implicitly, so load both. */
+    /* Start-up cost: no openssl.cnf (a program that wants it loads it
+     * before vault_init(), as cipher-tool does when OPENSSL_CONF is set),
+     * and no OPENSSL_cleanup() at exit, which frees what the process is
+     * about to lose anyway. Without effect when the program initialised
+     * OpenSSL already. */
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_ATEXIT, NULL);
+    /* Explicitly: once a provider is loaded by name (the legacy one, on
+     * demand), the default one would no longer load implicitly. */
     default_provider = OSSL_PROVIDER_load(NULL, "default");
     if (!default_provider)
         return;
-    legacy_provider = OSSL_PROVIDER_load(NULL, "legacy");
     atexit(unload_providers);
     init_result = 0;
+}
+
+static void load_legacy(void)
+{
+    legacy_provider = OSSL_PROVIDER_load(NULL, "legacy");
+}
+
+/* Whether the loaded providers have the algorithm (NID_undef: none asked). */
+static int fetchable(int cipher_nid, int md_nid)
+{
+    EVP_CIPHER *c = NULL;
+    EVP_MD *m = NULL;
+    int ok;
+
+    ERR_set_mark();
+    if (cipher_nid != NID_undef)
+        c = EVP_CIPHER_fetch(NULL, OBJ_nid2sn(cipher_nid), NULL);
+    if (md_nid != NID_undef)
+        m = EVP_MD_fetch(NULL, OBJ_nid2sn(md_nid), NULL);
+    ok = (cipher_nid == NID_undef || c) && (md_nid == NID_undef || m);
+    EVP_CIPHER_free(c);
+    EVP_MD_free(m);
+    ERR_pop_to_mark();
+    return ok;
+}
+
+void vault_need_algorithms(int cipher_nid, int md_nid)
+{
+    if (vault_init() == 0 && !fetchable(cipher_nid, md_nid))
+        pthread_once(&legacy_once, load_legacy);
+}
+
+int vault_init_openssl_config(void)
+{
+    if (!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL))
+        return vault_err_ssl(VAULT_ERROR, "cannot load OpenSSL's configuration");
+    return vault_init();
 }
 
 int vault_init(void)

@@ -7,12 +7,17 @@
 #include "internal.h"
 
 #define STORE_PENDING ((size_t)-1)
+#define STORE_LOOSE ((size_t)-2)
+
+struct store_chunk;
 
 struct vault_secret {
     unsigned char *data; /* len + 1 bytes, NUL-terminated */
     size_t len;
     vault_store *store;  /* NULL: data is this secret's own sodium_malloc region */
-    size_t slot;         /* in store: its slot, or STORE_PENDING while being filled */
+    size_t slot;         /* in store: its slot, STORE_PENDING while being filled, or
+                            STORE_LOOSE in a pool (vault_store_pool_new) */
+    struct store_chunk *chunk; /* STORE_LOOSE: the chunk holding data */
 };
 
 /* vault_secret_free() of a secret that lives in a store. */

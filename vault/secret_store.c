@@ -3,6 +3,7 @@
  * (the contract is in internal.h). */
 #include "secret_internal.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -17,6 +18,8 @@ typedef struct store_chunk {
     unsigned char *mem; /* sodium_malloc */
     size_t cap, used;
     int opened;         /* made writable by vault_store_release() to wipe */
+    size_t live;        /* pool: loose secrets in it */
+    int sealed;         /* pool: read-only (full, and not the newest any more) */
     struct store_chunk *next;
 } store_chunk;
 
@@ -34,6 +37,8 @@ struct vault_store {
     size_t nslots;
     int readonly;           /* after vault_store_readonly() */
     vault_secret *pending;  /* from vault_secret_alloc_in(), neither kept nor freed */
+    int pool;               /* no slots: loose secrets (vault_store_pool_new) */
+    pthread_mutex_t lock;   /* pool: guards the chunks */
 };
 
 int vault_store_new(vault_store **out, size_t slots)
@@ -59,8 +64,26 @@ int vault_store_new(vault_store **out, size_t slots)
     return 0;
 }
 
+int vault_store_pool_new(vault_store **out)
+{
+    int rc = vault_store_new(out, 0);
+
+    if (rc != 0)
+        return rc;
+    if (pthread_mutex_init(&(*out)->lock, NULL) != 0) {
+        vault_free_ptr((*out)->slots);
+        vault_free_ptr(*out);
+        *out = NULL;
+        return vault_err(VAULT_ERROR, "cannot create a mutex");
+    }
+    (*out)->pool = 1;
+    return 0;
+}
+
 static void destroy(vault_store *st)
 {
+    if (st->pool)
+        pthread_mutex_destroy(&st->lock);
     while (st->chunks) {
         store_chunk *c = st->chunks;
         st->chunks = c->next;
@@ -112,6 +135,90 @@ static int reserve(vault_store *st, size_t n, unsigned char **p)
     return 0;
 }
 
+/* ---- pools: loose secrets ------------------------------------------------ */
+
+/* n bytes for a loose secret, in the newest chunk. A full newest chunk is
+ * used again from its start when it holds no secret (each was wiped when
+ * freed), else sealed read-only and replaced. Called with the lock held. */
+static int pool_reserve(vault_store *st, size_t n, unsigned char **p, store_chunk **chunk)
+{
+    store_chunk *c = st->chunks;
+
+    if (c && c->live == 0 && c->cap - c->used < n && c->cap >= n)
+        c->used = 0;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > STORE_CHUNK_SIZE ? n : STORE_CHUNK_SIZE;
+        store_chunk *nc = vault_calloc(1, sizeof *nc);
+        if (!nc || !(nc->mem = vault_secure_malloc(cap))) {
+            vault_free_ptr(nc);
+            return vault_err(VAULT_ENOMEM, "out of guarded memory");
+        }
+        nc->cap = cap;
+        if (c && c->live == 0) { /* too small for this secret, and unused */
+            st->chunks = c->next;
+            sodium_free(c->mem);
+            vault_free_ptr(c);
+        } else if (c) {
+            sodium_mprotect_readonly(c->mem);
+            c->sealed = 1;
+        }
+        nc->next = st->chunks;
+        st->chunks = c = nc;
+    }
+    *p = c->mem + c->used;
+    c->used += n;
+    c->live++;
+    *chunk = c;
+    return 0;
+}
+
+static int pool_alloc(vault_store *st, vault_secret *s, size_t len, unsigned char **p)
+{
+    int rc;
+
+    pthread_mutex_lock(&st->lock);
+    rc = pool_reserve(st, len + 1, p, &s->chunk);
+    pthread_mutex_unlock(&st->lock);
+    if (rc != 0)
+        return rc;
+    (*p)[len] = '\0';
+    s->data = *p;
+    s->len = len;
+    s->store = st;
+    s->slot = STORE_LOOSE;
+    atomic_fetch_add(&st->refs, 1);
+    return 0;
+}
+
+/* Wipe a loose secret; an empty chunk is used again (the newest) or freed. */
+static void pool_drop(vault_store *st, vault_secret *s)
+{
+    store_chunk *c = s->chunk, **pp;
+
+    pthread_mutex_lock(&st->lock);
+    c->live--;
+    if (c->sealed && c->live == 0) {
+        for (pp = &st->chunks; *pp != c; pp = &(*pp)->next)
+            ;
+        *pp = c->next;
+        sodium_free(c->mem); /* wipes, whatever the protection */
+        vault_free_ptr(c);
+    } else if (c->sealed) {
+        sodium_mprotect_readwrite(c->mem);
+        sodium_memzero(s->data, s->len + 1);
+        sodium_mprotect_readonly(c->mem);
+    } else {
+        sodium_memzero(s->data, s->len + 1);
+        if (c->live == 0)
+            c->used = 0;
+        else if (c->mem + c->used == s->data + s->len + 1)
+            c->used -= s->len + 1;
+    }
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- filling slots --------------------------------------------------------- */
+
 int vault_secret_alloc_in(vault_store *st, vault_secret **out, size_t len, unsigned char **data)
 {
     vault_secret *s;
@@ -125,6 +232,15 @@ int vault_secret_alloc_in(vault_store *st, vault_secret **out, size_t len, unsig
         return vault_err(VAULT_ENOMEM, "secret of %zu bytes is too large", len);
     if (!(s = vault_calloc(1, sizeof *s)))
         return vault_err(VAULT_ENOMEM, "out of memory");
+    if (st->pool) {
+        if ((rc = pool_alloc(st, s, len, &p)) != 0) {
+            vault_free_ptr(s);
+            return rc;
+        }
+        *out = s;
+        *data = p;
+        return 0;
+    }
     if ((rc = reserve(st, len + 1, &p)) != 0) {
         vault_free_ptr(s);
         return rc;
@@ -154,7 +270,7 @@ int vault_store_keep(vault_store *st, size_t slot, vault_secret *s)
     unsigned char *p = NULL;
     int rc;
 
-    if (!st || !s || slot >= st->nslots || st->slots[slot].data) {
+    if (!st || !s || st->pool || slot >= st->nslots || st->slots[slot].data) {
         vault_secret_free(s);
         return vault_err(VAULT_ERROR, "guarded store: slot %zu is not free", slot);
     }
@@ -206,7 +322,9 @@ void vault_store_drop(vault_secret *s)
 {
     vault_store *st = s->store;
 
-    if (s->slot == STORE_PENDING) {
+    if (s->slot == STORE_LOOSE) {
+        pool_drop(st, s);
+    } else if (s->slot == STORE_PENDING) {
         /* Never kept: wipe it, and give the room back (it is the last thing
          * reserved in the newest chunk). */
         store_chunk *c = st->chunks;

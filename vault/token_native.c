@@ -950,11 +950,35 @@ static int stanza_keys(const nv_open *o, const nv_stanza *st, unsigned char deri
     return rc;
 }
 
-/* A key without a certificate has no key id: try every stanza. */
+/* The key id of a certificate elsewhere in the keystore (another entry's
+ * leaf, a trusted certificate) that carries pkey's public half, if any: with
+ * it a key entry without a chain finds its stanza like any other. */
+static int cert_of_key(const nv_open *o, EVP_PKEY *pkey, unsigned char id[NV_ID])
+{
+    size_t i;
+
+    for (i = 0; i < o->ks->count; i++) {
+        const ks_entry *e = o->ks->entries[i];
+        if (e->info.has_certificate && sk_X509_num(e->chain) > 0 &&
+            EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(e->chain, 0)), pkey) == 1) {
+            memcpy(id, e->info.sha256, NV_ID);
+            return 1;
+        }
+    }
+    ERR_clear_error();
+    return 0;
+}
+
+/* A key without a certificate has no key id: try the RSA stanzas one by one.
+ * Only those whose body has our modulus size can be ours (RSA-OAEP output is
+ * exactly k bytes), so the others cost no private-key operation: values
+ * sealed for keys of other sizes open with one. Among stanzas of our size
+ * nothing public tells ours (its key id hashes a certificate we lack). */
 static int trial_keys(const nv_open *o, unsigned char derived[NV_DERIVED])
 {
     unsigned char id[NV_ID];
-    size_t i;
+    EVP_PKEY *pkey;
+    size_t i, k;
     int rc;
 
     for (i = 0; i < o->v->count; i++) {
@@ -964,8 +988,15 @@ static int trial_keys(const nv_open *o, unsigned char derived[NV_DERIVED])
         if (cache_get(o->cache, id, &o->v->st[i], derived) == 0)
             return 0;
     }
+    if ((rc = ks_private_key(o->ks, o->entry->alias, &pkey, NULL)) != 0)
+        return rc;
+    if (cert_of_key(o, pkey, id))
+        for (i = 0; i < o->v->count; i++)
+            if (o->v->st[i].type == NV_TYPE_RSA && memcmp(o->v->st[i].key_id, id, NV_ID) == 0)
+                return stanza_keys(o, &o->v->st[i], derived);
+    k = (size_t)EVP_PKEY_get_size(pkey);
     for (i = 0; i < o->v->count; i++) {
-        if (o->v->st[i].type != NV_TYPE_RSA)
+        if (o->v->st[i].type != NV_TYPE_RSA || o->v->st[i].body_len != k)
             continue;
         rc = stanza_keys(o, &o->v->st[i], derived);
         if (rc != VAULT_EAUTH)
@@ -1140,6 +1171,7 @@ struct native_rewrapper {
     int replace;
     nv_rewrapped *done;
     size_t count, cap;
+    vault_store *pool; /* each value's check opens into it: no guarded region per value */
 };
 
 int native_rewrapper_new(native_rewrapper **out, vault_keystore *ks, const char *key_alias,
@@ -1161,6 +1193,8 @@ int native_rewrapper_new(native_rewrapper **out, vault_keystore *ks, const char 
     rw->replace = replace;
     if (key_alias && !(rw->key_alias = vault_strdup(key_alias)))
         rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = vault_store_pool_new(&rw->pool);
     if (rc == 0 && nremove > 0) {
         rw->remove = vault_malloc(nremove * NV_ID);
         if (rw->remove) {
@@ -1191,6 +1225,7 @@ void native_rewrapper_free(native_rewrapper *rw)
     vault_free_ptr(rw->done);
     vault_free_ptr(rw->remove);
     vault_free_ptr(rw->key_alias);
+    vault_store_release(rw->pool);
     vault_free_ptr(rw);
 }
 
@@ -1369,6 +1404,7 @@ int native_rewrap(native_rewrapper *rw, const char *alias, const char *value, ch
     o.key_alias = rw->key_alias;
     o.alias = alias;
     o.v = &v;
+    o.store = rw->pool;
     crypto_hash_sha256(id, v.bin, v.header_len);
     for (i = 0; i < rw->count && !e; i++)
         if (memcmp(rw->done[i].id, id, NV_ID) == 0)

@@ -319,8 +319,9 @@ int wso2_seal_rsa(const vault_recipient *r, vault_transformation t, int holder,
     return rc;
 }
 
+/* *bound is set when the holder's thumbprint names the key's certificate. */
 static int check_thumbprint(const wso2_value *v, const unsigned char *sha1, const unsigned char *sha256,
-                            const char *where)
+                            const char *where, int *bound)
 {
     const unsigned char *ours = v->thumbprint_md == EVP_sha1() ? sha1 : sha256;
     size_t n = (size_t)EVP_MD_get_size(v->thumbprint_md);
@@ -329,24 +330,27 @@ static int check_thumbprint(const wso2_value *v, const unsigned char *sha1, cons
     if (!v->thumbprint[0] || !ours)
         return 0; /* nothing recorded, or a key entry without certificate */
     vault_hex(hex, ours, n, 1);
-    if (strcmp(hex, v->thumbprint) == 0)
+    if (strcmp(hex, v->thumbprint) == 0) {
+        *bound = 1;
         return 0;
+    }
     return vault_err(VAULT_EKEY, "sealed for key %s, keystore has %s (%s certificate thumbprints; %s)",
                      v->thumbprint, hex, n == 20 ? "SHA-1" : "SHA-256", where ? where : "");
 }
 
 int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned char *cert_sha256,
                   const char *where, vault_transformation t, int allow_pkcs1, const wso2_value *v,
-                  vault_secret **out, int *legacy)
+                  vault_secret **out, int *legacy, int *bound)
 {
     size_t k = (size_t)EVP_PKEY_get_size(key), which = 0;
     rsa_unpad cands[3];
-    int rc;
+    int rc, tp_matched = 0;
 
     *out = NULL;
     *legacy = 0;
+    *bound = 0;
     if (v->format == VAULT_FORMAT_WSO2_HOLDER) {
-        if ((rc = check_thumbprint(v, cert_sha1, cert_sha256, where)) != 0)
+        if ((rc = check_thumbprint(v, cert_sha1, cert_sha256, where, &tp_matched)) != 0)
             return rc;
         t = v->transformation;
     }
@@ -355,8 +359,12 @@ int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned 
                          "are %zu bytes (%d-bit); sealed for another key?", v->ct_len, k,
                          EVP_PKEY_get_bits(key));
     if (t != VAULT_TRANSFORM_DEFAULT) {
-        *legacy = t == VAULT_TRANSFORM_RSA_PKCS1;
-        return rsa_decrypt(key, padding_of(t), NULL, 0, v->ct, v->ct_len, out);
+        rc = rsa_decrypt(key, padding_of(t), NULL, 0, v->ct, v->ct_len, out);
+        *legacy = rc == 0 && t == VAULT_TRANSFORM_RSA_PKCS1;
+        /* An OAEP block opens only with its key (a wrong one fails the
+         * padding check with odds of 1 - 2^-160); PKCS#1 v1.5 opens with any. */
+        *bound = rc == 0 && (tp_matched || !*legacy);
+        return rc;
     }
     /* OAEP first: a PKCS#1 v1.5 block passes an OAEP check with odds of
      * 2^-160. PKCS#1 v1.5 last, and only when allowed: with implicit
@@ -367,7 +375,49 @@ int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned 
     rsa_unpad_of(&cands[2], RSA_PAD_PKCS1);
     rc = rsa_decrypt_multi(key, cands, allow_pkcs1 ? 3 : 2, v->ct, v->ct_len, out, &which);
     *legacy = rc == 0 && which == 2;
+    *bound = rc == 0 && (tp_matched || !*legacy);
     return rc;
+}
+
+int wso2_plausible_block(size_t len)
+{
+    return len % 8 == 0 && len >= WSO2_MIN_BLOCK && len <= WSO2_MAX_BLOCK;
+}
+
+int wso2_check_keyless(const wso2_value *v)
+{
+    if (v->format == VAULT_FORMAT_WSO2_SYMMETRIC || wso2_plausible_block(v->ct_len))
+        return 0;
+    return vault_err(VAULT_EFORMAT, "not a sealed value (%zu bytes is no RSA block of a key of 1024 "
+                     "to 8192 bits in steps of 64)", v->ct_len);
+}
+
+int wso2_fits_recipient(const vault_recipient *r, const vault_value_info *info)
+{
+    size_t k = EVP_PKEY_get_base_id(r->pub) == EVP_PKEY_RSA ? (size_t)EVP_PKEY_get_size(r->pub) : 0;
+    const char *tp = info->key_ids ? info->key_ids[0] : NULL;
+    char hex[65];
+
+    if (info->ciphertext_bytes != k)
+        return vault_err(VAULT_EKEY, "a %zu-byte RSA block, the certificate's key has %zu-byte blocks",
+                         info->ciphertext_bytes, k);
+    if (!tp)
+        return 0; /* a raw block: its size is all it tells */
+    vault_hex(hex, strlen(tp) == 40 ? r->sha1 : r->sha256, strlen(tp) == 40 ? 20 : 32, 1);
+    if (strcmp(hex, tp) != 0)
+        return vault_err(VAULT_EKEY, "sealed for certificate %s, not %s", tp, hex);
+    return 0;
+}
+
+int wso2_reseal_allowed(int unproven, int key_proven, const char *path, const char *alias,
+                        const char *key_where)
+{
+    if (!unproven || key_proven)
+        return 0;
+    return vault_err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key (any key "
+                     "opens it, a wrong one to other bytes); nothing in this run proves %s is its key; "
+                     "not sealed again",
+                     path ? path : "value", alias ? alias : "", key_where ? key_where : "the old key");
 }
 
 /* ---- AES-GCM ------------------------------------------------------------ */

@@ -25,6 +25,22 @@ typedef struct wso2_value {
     const EVP_MD *thumbprint_md;      /* holder: the "tpd" digest, NULL when absent */
 } wso2_value;
 
+/* RSA blocks a raw value may hold without a key to say otherwise: keys of
+ * 1024 to 8192 bits in steps of 64 (keytool's sizes and every usual one). */
+#define WSO2_MIN_BLOCK 128
+#define WSO2_MAX_BLOCK 1024
+int wso2_plausible_block(size_t len);
+
+/* Keyless judgement of a parsed value (vault_inspect): an RSA block (raw or
+ * holder) of an implausible size is VAULT_EFORMAT "not a sealed value". With
+ * a key, the key's own size decides instead (wso2_open_rsa). */
+int wso2_check_keyless(const wso2_value *v);
+
+/* Whether a raw or holder value (described by info) can be sealed for r:
+ * its block is r's modulus size and a holder's thumbprint (SHA-1 or
+ * SHA-256) is r's certificate's. 0, or VAULT_EKEY saying why not. */
+int wso2_fits_recipient(const vault_recipient *r, const vault_value_info *info);
+
 /* Parse a value's text. Returns 0 or VAULT_EFORMAT (bad base64, bad JSON,
  * unknown key, transformation or digest). */
 int wso2_parse(const char *text, wso2_value *v);
@@ -53,10 +69,22 @@ int wso2_seal_symmetric(const vault_secret *key, const unsigned char *pt, size_t
  * OAEP ones only when allow_pkcs1 is 0). *legacy is set for PKCS#1 v1.5,
  * which, with implicit rejection, takes any block that is no OAEP. A
  * holder's own "t" is used as it is: the caller refuses a PKCS#1 v1.5
- * holder it does not allow. */
+ * holder it does not allow. *bound is set when the opening proves that key
+ * is the one the value was sealed for: an OAEP block (no other key passes
+ * its check), or a holder whose thumbprint names the key's certificate. A
+ * PKCS#1 v1.5 value without such a thumbprint opens with any key of its
+ * size (implicit rejection) and proves nothing. */
 int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned char *cert_sha256,
                   const char *where, vault_transformation t, int allow_pkcs1, const wso2_value *v,
-                  vault_secret **out, int *legacy);
+                  vault_secret **out, int *legacy, int *bound);
+
+/* The rule for sealing again what was opened (rotate; SECURITY.md): a value
+ * that opened unproven (PKCS#1 v1.5, no thumbprint of our key) may be sealed
+ * again only when key_proven: another value opened by the same key in the
+ * same run was bound to it (native, OAEP, a matching holder thumbprint).
+ * Else VAULT_EKEY naming path, alias and key_where (keystore and alias). */
+int wso2_reseal_allowed(int unproven, int key_proven, const char *path, const char *alias,
+                        const char *key_where);
 
 /* Open a symmetric value. */
 int wso2_open_symmetric(const vault_secret *key, const wso2_value *v, vault_secret **out);

@@ -69,7 +69,7 @@ static const char *revocation_reason(const vault_keystore *trust, X509 *cert)
 }
 
 /* The entry to verify: the alias, else the only key entry, else (a
- * certificate file or bundle) the first certificate. */
+ * certificate file or bundle, or a public-key file) the first entry. */
 static int find_subject(const vault_keystore *ks, const char *alias, ks_entry **e)
 {
     size_t i;
@@ -77,7 +77,8 @@ static int find_subject(const vault_keystore *ks, const char *alias, ks_entry **
     if (rc == 0 || alias || ks->count == 0)
         return rc;
     for (i = 0; i < ks->count; i++)
-        if (ks->entries[i]->info.kind != VAULT_ENTRY_TRUSTED_CERT)
+        if (ks->entries[i]->info.kind != VAULT_ENTRY_TRUSTED_CERT &&
+            ks->entries[i]->info.kind != VAULT_ENTRY_PUBLIC_KEY)
             return rc;
     vault_error_clear();
     *e = ks->entries[0];
@@ -119,8 +120,12 @@ int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks,
     rc = find_subject(ks, alias, &e);
     if (rc != 0)
         return rc;
+    /* A truststore vouches for certificates: a bare key (a public key, or a
+     * private key without its certificate) names no issuer to check. */
     if (e->info.chain_length == 0)
-        return vault_err(VAULT_ETRUST, "%s: alias \"%s\" has no certificate to verify", ks->path, e->alias);
+        return vault_err(VAULT_ETRUST, "%s: alias \"%s\" is a %s without certificate: a truststore "
+                         "cannot vouch for it", ks->path, e->alias,
+                         e->info.kind == VAULT_ENTRY_SECRET_KEY ? "secret key" : "bare key");
     vault_hex(fp, e->info.sha256, sizeof e->info.sha256, 0);
     store = X509_STORE_new();
     ctx = X509_STORE_CTX_new();

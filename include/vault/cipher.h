@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: sealing and opening values.
  *
  * Formats: the native format (docs/FORMAT.md: hybrid, AEAD bound to the
@@ -91,6 +92,7 @@ VAULT_EXTERN(const char *) vault_recipient_thumbprint(const vault_recipient *r);
 /** Free a recipient. NULL-safe. */
 VAULT_EXTERN(void) vault_recipient_free(vault_recipient *r);
 
+/** The version of vault_seal_options this header describes. */
 #define VAULT_SEAL_OPTIONS_VERSION 1
 
 /** Options for vault_sealer_new(). */
@@ -99,10 +101,11 @@ typedef struct vault_seal_options {
     vault_format format;                      /**< 0 means VAULT_FORMAT_NATIVE. */
     vault_transformation transformation;      /**< WSO2 RSA formats. */
     const vault_recipient *const *recipients; /**< Native: one or more; WSO2 RSA: exactly one. */
-    size_t recipient_count;
+    size_t recipient_count;                   /**< The number of recipients. */
     const vault_secret *symmetric_key;        /**< WSO2 symmetric: 16, 24 or 32 bytes. */
 } vault_seal_options;
 
+/** Initializer of a vault_seal_options: this version, every other field its default. */
 #define VAULT_SEAL_OPTIONS_INIT { VAULT_SEAL_OPTIONS_VERSION, VAULT_FORMAT_NATIVE, VAULT_TRANSFORM_DEFAULT, NULL, 0, NULL }
 
 /**
@@ -125,7 +128,11 @@ VAULT_EXTERN(int) vault_sealer_new(vault_sealer **out, const vault_seal_options 
 /**
  * Seal len bytes of plaintext for the secret alias `alias` (bound into the
  * native format; ignored by the WSO2 formats, which cannot carry it).
- * @param out receives the sealed text (free with vault_string_free()).
+ * @param s         the sealer.
+ * @param alias     the secret alias.
+ * @param plaintext the secret's bytes.
+ * @param len       their number.
+ * @param out       receives the sealed text (free with vault_string_free()).
  * @return 0; VAULT_EINVAL when the plaintext is too long for one RSA block
  *         (the message names the limit and suggests the native format).
  */
@@ -135,7 +142,8 @@ VAULT_EXTERN(int) vault_sealer_seal(vault_sealer *s, const char *alias, const vo
 /** Free a sealer, wiping its data key. NULL-safe. */
 VAULT_EXTERN(void) vault_sealer_free(vault_sealer *s);
 
-/** Version 2 added `flags`; version 1 structures are still taken. */
+/** The version of vault_open_options this header describes. Version 2
+ *  added `flags`; version 1 structures are still taken. */
 #define VAULT_OPEN_OPTIONS_VERSION 2
 
 /** vault_open_options flags. */
@@ -163,6 +171,7 @@ typedef struct vault_open_options {
     unsigned int flags;                   /**< VAULT_OPENER_* (version 2). */
 } vault_open_options;
 
+/** Initializer of a vault_open_options: this version, every other field its default. */
 #define VAULT_OPEN_OPTIONS_INIT { VAULT_OPEN_OPTIONS_VERSION, NULL, NULL, NULL, VAULT_TRANSFORM_DEFAULT, 0 }
 
 /** An opening session; it memoises unwrapped data keys. Thread-safe. */
@@ -184,11 +193,22 @@ enum {
      * padding (wrong key, damaged value) does not fail but opens to bytes
      * that are not the secret, so the flag is all that tells such a value.
      */
-    VAULT_OPENED_LEGACY = 1
+    VAULT_OPENED_LEGACY = 1,
+    /**
+     * Opened as RSA PKCS#1 v1.5 with nothing that ties the value to the key
+     * (a raw WSO2 block, or a holder without a thumbprint of the key's
+     * certificate): a wrong key of the same size opens it too, to other
+     * bytes. Never seal such a plaintext again unless
+     * vault_opener_reseal_check() allows it. Set with VAULT_OPENED_LEGACY.
+     */
+    VAULT_OPENED_UNPROVEN = 2
 };
 
 /**
  * Open a sealed value that belongs to secret alias `alias`.
+ * @param o     the opener.
+ * @param alias the secret alias the value was sealed for.
+ * @param value the sealed text, NUL-terminated.
  * @param out   receives the plaintext in guarded memory.
  * @param flags optional; receives VAULT_OPENED_* flags.
  * A raw WSO2 block must be as long as the key's modulus, else
@@ -205,9 +225,43 @@ enum {
 VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const char *value,
                                     vault_secret **out, unsigned int *flags);
 
+/**
+ * The rule for sealing again what this opener opened (rotation): a value
+ * reported VAULT_OPENED_UNPROVEN may be sealed again only when the opener's
+ * key has been proved to be the key the values were sealed for, by a value
+ * this opener opened that is bound to that key: a native value (its AEAD),
+ * an OAEP block (no other key passes the padding check) or a holder whose
+ * thumbprint names the key's certificate. Call it after every value of the
+ * run was opened, before anything is written.
+ * @param o            the opener that opened the value.
+ * @param opened_flags the VAULT_OPENED_* flags vault_opener_open() gave.
+ * @param path         the file, named in the message (may be NULL).
+ * @param alias        the alias, named in the message (may be NULL).
+ * @return 0 (allowed); VAULT_EKEY (unproven: the message names path, alias,
+ *         keystore and key alias); VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_opener_reseal_check(const vault_opener *o, unsigned int opened_flags,
+                                            const char *path, const char *alias);
+
+/**
+ * Whether the opener's key is the one the server reading `config` uses, as
+ * vault_locate() finds it (deployment.toml, secret-conf.properties beside a
+ * cipher-text.properties, carbon.xml): the same keystore file and, when the
+ * configuration names one, the same key alias. Sealing again what such a key
+ * opened changes nothing the server would see, even for a value that no
+ * key proves (VAULT_OPENED_UNPROVEN).
+ * @param o      the opener.
+ * @param config the configuration file the server reads.
+ * @return 0; VAULT_ENOTFOUND (nothing configures a keystore for it);
+ *         VAULT_EKEY (another keystore or alias: the message names both);
+ *         VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_opener_key_is_configured(const vault_opener *o, const char *config);
+
 /** Free an opener, wiping cached keys. NULL-safe. */
 VAULT_EXTERN(void) vault_opener_free(vault_opener *o);
 
+/** The version of vault_rewrap_options this header describes. */
 #define VAULT_REWRAP_OPTIONS_VERSION 1
 
 /** Options for vault_rewrapper_new(). */
@@ -216,12 +270,13 @@ typedef struct vault_rewrap_options {
     vault_keystore *keystore;             /**< Holds a private key that opens the values now. */
     const char *key_alias;                /**< NULL: as vault_opener_open() picks it. */
     const vault_recipient *const *add;    /**< Recipients to add (a present one is rewrapped). */
-    size_t add_count;
+    size_t add_count;                     /**< The number of add. */
     const char *const *remove_key_ids;    /**< Key ids (64 hex digits) whose stanzas are dropped. */
-    size_t remove_count;
+    size_t remove_count;                  /**< The number of remove_key_ids. */
     int replace;                          /**< Non-zero: drop every old stanza, keep only `add`. */
 } vault_rewrap_options;
 
+/** Initializer of a vault_rewrap_options: this version, every other field its default. */
 #define VAULT_REWRAP_OPTIONS_INIT { VAULT_REWRAP_OPTIONS_VERSION, NULL, NULL, NULL, 0, NULL, 0, 0 }
 
 /**
@@ -242,7 +297,10 @@ VAULT_EXTERN(int) vault_rewrapper_new(vault_rewrapper **out, const vault_rewrap_
 /**
  * Rewrap one native value of secret alias `alias`; the value must open
  * (authenticate) under that alias first.
- * @param out receives the new text (free with vault_string_free()).
+ * @param rw    the rewrapper.
+ * @param alias the secret alias.
+ * @param value the sealed text.
+ * @param out   receives the new text (free with vault_string_free()).
  * @return 0; VAULT_EFORMAT (not a native value: only the native format has
  *         recipient stanzas), VAULT_EKEY, VAULT_EAUTH as vault_opener_open();
  *         VAULT_EINVAL when no recipient or more than 16 would remain.
@@ -255,7 +313,7 @@ VAULT_EXTERN(void) vault_rewrapper_free(vault_rewrapper *rw);
 
 /** What can be told of a value without a key. */
 typedef struct vault_value_info {
-    vault_format format;
+    vault_format format;         /**< The value's format. */
     const char *algorithm;       /**< e.g. "RSA-OAEP-SHA256+XChaCha20-Poly1305", "RSA/ECB/PKCS1Padding" */
     size_t recipient_count;      /**< RSA recipients (0 for symmetric). */
     const char *const *key_ids;  /**< recipient_count key ids, when the format has them:
@@ -273,11 +331,26 @@ typedef struct vault_value_info {
 } vault_value_info;
 
 /**
- * Tell a value's format, algorithm and key ids without any key.
- * @param out receives the description; free it with vault_value_info_free().
+ * Tell a value's format, algorithm and key ids without any key. An RSA
+ * block (raw WSO2 or holder) must have the size of a 1024- to 8192-bit key
+ * in steps of 64 bits (128 to 1024 bytes, a multiple of 8), else it is not
+ * taken for a sealed value.
+ * @param value the sealed text.
+ * @param out   receives the description; free it with vault_value_info_free().
  * @return 0 or VAULT_EFORMAT.
  */
 VAULT_EXTERN(int) vault_inspect(const char *value, vault_value_info **out);
+
+/**
+ * Whether a value (as vault_inspect() describes it) can be sealed for the
+ * recipient, as far as is told without a key: a native value must name its
+ * key id; a raw WSO2 block must have its modulus size; a holder must also
+ * carry its certificate's thumbprint. A symmetric value names no key: 0.
+ * @param r    the recipient.
+ * @param info the value, as vault_inspect() describes it.
+ * @return 0; VAULT_EKEY (the message says why not); VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_recipient_fits(const vault_recipient *r, const vault_value_info *info);
 
 /** Free a description. NULL-safe. */
 VAULT_EXTERN(void) vault_value_info_free(vault_value_info *info);

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: common definitions, error model and guarded secrets.
  *
  * Every function returns 0 on success or one of the negative VAULT_E* codes
@@ -12,6 +13,7 @@
 
 #include <stddef.h>
 
+/** Declares a function of the public API: exported from the library. */
 #if defined(_WIN32)
 #  define VAULT_EXTERN(type) __declspec(dllexport) type
 #elif defined(__GNUC__) && defined(VAULT_BUILDING)
@@ -24,10 +26,10 @@
 extern "C" {
 #endif
 
-#define VAULT_VERSION_MAJOR 0
-#define VAULT_VERSION_MINOR 1
-#define VAULT_VERSION_PATCH 0
-#define VAULT_VERSION "0.1.0"
+#define VAULT_VERSION_MAJOR 0 /**< The version of these headers: major, */
+#define VAULT_VERSION_MINOR 1 /**< minor, */
+#define VAULT_VERSION_PATCH 0 /**< patch, */
+#define VAULT_VERSION "0.1.0" /**< and all three as text. */
 
 /** Error codes. */
 enum {
@@ -91,8 +93,19 @@ VAULT_EXTERN(const char *) vault_version(void);
  * Initialise the library (libsodium, OpenSSL providers). Called
  * automatically by every entry point that needs it; safe to call more than
  * once and from several threads. Returns 0 or VAULT_ERROR.
+ * When it is the first to initialise OpenSSL, it leaves openssl.cnf unread
+ * and OpenSSL's clean-up at exit undone (start-up and exit time); see
+ * vault_init_openssl_config().
  */
 VAULT_EXTERN(int) vault_init(void);
+
+/**
+ * Have OpenSSL read its configuration file (openssl.cnf, or the file
+ * OpenSSL's OPENSSL_CONF names), which vault_init() skips: for a program
+ * whose operator configured OpenSSL on purpose. Call before anything else
+ * of the library. Returns 0 or VAULT_ERROR (the file does not load).
+ */
+VAULT_EXTERN(int) vault_init_openssl_config(void);
 
 /**
  * A secret held in guarded memory: memory from sodium_malloc (guard pages,
@@ -106,7 +119,9 @@ typedef struct vault_secret vault_secret;
 
 /**
  * Copy len bytes of data into a new guarded secret.
- * @param out receives the secret; free it with vault_secret_free().
+ * @param out  receives the secret; free it with vault_secret_free().
+ * @param data the bytes, copied (may be NULL when len is 0).
+ * @param len  their number.
  * @return 0, VAULT_ENOMEM, or VAULT_EINVAL when data is NULL and len > 0.
  */
 VAULT_EXTERN(int) vault_secret_new(vault_secret **out, const void *data, size_t len);
@@ -172,6 +187,8 @@ VAULT_EXTERN(int) vault_password_fixed(vault_secret **out, vault_password_kind k
  *
  * @param out     receives the first line.
  * @param key_out optional; receives the second line or NULL when absent.
+ * @param path    the file; symbolic links are followed, the file finally
+ *                opened is judged.
  * @return 0, VAULT_ENOTFOUND, VAULT_EPERM, VAULT_EIO, VAULT_EFORMAT (empty
  *         file) or VAULT_ENOMEM.
  */

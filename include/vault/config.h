@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: configuration files that hold secrets.
  *
  * deployment.toml ([secrets] table), cipher-text.properties (Java
@@ -16,6 +17,7 @@
 extern "C" {
 #endif
 
+/** A configuration file read into memory: its secrets and references. */
 typedef struct vault_config vault_config;
 
 /** Configuration file types. */
@@ -35,15 +37,15 @@ typedef enum vault_value_state {
 /** One secret of a configuration file; pointers owned by the config. */
 typedef struct vault_config_entry {
     const char *alias;       /**< Secret alias (the decoded key). */
-    vault_value_state state;
+    vault_value_state state; /**< Plain, sealed or empty. */
     const char *value;       /**< The sealed text (SEALED), else NULL. */
     unsigned int line;       /**< 1-based line of the value. */
 } vault_config_entry;
 
 /** A $secret{alias} reference found outside the secrets. */
 typedef struct vault_config_ref {
-    const char *alias;
-    unsigned int line;
+    const char *alias;  /**< The alias referred to. */
+    unsigned int line;  /**< 1-based line of the reference. */
 } vault_config_ref;
 
 /**
@@ -62,20 +64,25 @@ VAULT_EXTERN(int) vault_config_parse(vault_config **out, const char *name, vault
 /** Free a configuration. NULL-safe. */
 VAULT_EXTERN(void) vault_config_free(vault_config *cfg);
 
-/** The file's type and path. */
+/** The file's type. */
 VAULT_EXTERN(vault_config_type) vault_config_get_type(const vault_config *cfg);
+/** The file's path (or the name given to vault_config_parse()), owned by cfg. */
 VAULT_EXTERN(const char *) vault_config_path(const vault_config *cfg);
 
-/** Number of secrets, and secret i. */
+/** Number of secrets. */
 VAULT_EXTERN(size_t) vault_config_count(const vault_config *cfg);
+/** Secret i (0 <= i < vault_config_count()), owned by cfg.
+ *  @return 0, or VAULT_ENOTFOUND when i is out of range. */
 VAULT_EXTERN(int) vault_config_entry_at(const vault_config *cfg, size_t i,
                                         const vault_config_entry **out);
 
 /** Index of a secret by alias (exact match). @return 0 or VAULT_ENOTFOUND. */
 VAULT_EXTERN(int) vault_config_find(const vault_config *cfg, const char *alias, size_t *index);
 
-/** Number of $secret{...} references, and reference i. */
+/** Number of $secret{...} references. */
 VAULT_EXTERN(size_t) vault_config_ref_count(const vault_config *cfg);
+/** Reference i (0 <= i < vault_config_ref_count()), owned by cfg.
+ *  @return 0, or VAULT_ENOTFOUND when i is out of range. */
 VAULT_EXTERN(int) vault_config_ref_at(const vault_config *cfg, size_t i, const vault_config_ref **out);
 
 /**
@@ -83,10 +90,24 @@ VAULT_EXTERN(int) vault_config_ref_at(const vault_config *cfg, size_t i, const v
  * dotted key, e.g. "keystore.primary.file_name" for file_name in the
  * [keystore.primary] table (TOML files). Settings in [[array]] tables are
  * not recorded.
+ * @param cfg   the configuration.
+ * @param key   the full dotted key.
  * @param value receives a pointer owned by the config.
  * @return 0, VAULT_ENOTFOUND (silently: no error is recorded).
  */
 VAULT_EXTERN(int) vault_config_setting(const vault_config *cfg, const char *key, const char **value);
+
+/**
+ * What the reader noticed that the operator should hear about: text outside
+ * the brackets of a plain value that is dropped, non-ASCII text that the
+ * Java tool would read otherwise (ISO-8859-1). Each note names the file,
+ * line and alias, never the value.
+ * @param cfg the configuration.
+ * @param i 0, 1, ...: the notes in file order (past the 100th, one note
+ *          counts the rest).
+ * @return the note, owned by the config, or NULL past the last one.
+ */
+VAULT_EXTERN(const char *) vault_config_warning(const vault_config *cfg, size_t i);
 
 /**
  * The plaintext of a PLAIN secret (the text between the first '[' and the
@@ -127,7 +148,13 @@ VAULT_EXTERN(int) vault_config_save(vault_config *cfg, vault_verify_cb verify, v
  * several hard links, a non-regular file and another user's file (unless the
  * caller is root and the directory root's) are refused; owner, mode and the
  * user., security. and ACL extended attributes are kept.
- * @param mode used when the file does not exist yet (e.g. 0600).
+ * @param path    the file to replace or create.
+ * @param data    the new content; len its number of bytes.
+ * @param len     the number of bytes of data.
+ * @param mode    used when the file does not exist yet (e.g. 0600).
+ * @param verify  optional; called on the written temporary file before the
+ *                rename, a non-zero return aborts the replacement.
+ * @param payload passed to verify.
  */
 VAULT_EXTERN(int) vault_file_replace(const char *path, const void *data, size_t len,
                                      unsigned int mode, vault_verify_cb verify, void *payload);

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: keystores and truststores.
  *
  * Reads PKCS#12 (modern PBES2 and legacy RC2/3DES), JKS, JCEKS, PEM private
@@ -16,6 +17,7 @@
 extern "C" {
 #endif
 
+/** An opened keystore, truststore, certificate file or PKCS#11 token. */
 typedef struct vault_keystore vault_keystore;
 
 /** Keystore container types. */
@@ -27,18 +29,22 @@ typedef enum vault_keystore_type {
     VAULT_KEYSTORE_PEM,      /**< PEM key and/or certificates (a bundle). */
     VAULT_KEYSTORE_CERT,     /**< One bare certificate, PEM or DER. */
     VAULT_KEYSTORE_DIR,      /**< A directory of PEM certificates. */
-    VAULT_KEYSTORE_PKCS11    /**< A PKCS#11 token named by an RFC 7512 URI
+    VAULT_KEYSTORE_PKCS11,   /**< A PKCS#11 token named by an RFC 7512 URI
                                   (docs/HARDWARE.md); never sniffed. */
+    VAULT_KEYSTORE_TPM2      /**< A TPM 2.0 key: a "tpm2:handle=0x81..." URI
+                                  or a TSS2 PEM key file (docs/HARDWARE.md). */
 } vault_keystore_type;
 
 /** What an entry holds. */
 typedef enum vault_entry_kind {
     VAULT_ENTRY_PRIVATE_KEY = 1, /**< Private key with its certificate chain. */
     VAULT_ENTRY_TRUSTED_CERT = 2, /**< A certificate only. */
-    VAULT_ENTRY_SECRET_KEY = 3   /**< A symmetric key (e.g. AES). */
+    VAULT_ENTRY_SECRET_KEY = 3,  /**< A symmetric key (e.g. AES). */
+    VAULT_ENTRY_PUBLIC_KEY = 4   /**< A public key without certificate (a PEM "PUBLIC KEY"). */
 } vault_entry_kind;
 
-#define VAULT_KEYSTORE_OPTIONS_VERSION 1
+/** The version of vault_keystore_options this header describes. */
+#define VAULT_KEYSTORE_OPTIONS_VERSION 2
 
 /** Options for vault_keystore_open(). */
 typedef struct vault_keystore_options {
@@ -50,13 +56,21 @@ typedef struct vault_keystore_options {
     void *payload;              /**< Passed to the callback. It must stay
                                      valid for the keystore's life: key
                                      passwords are asked for on first use. */
+    const char *cert;           /**< A certificate file (PEM or DER) for a key
+                                     held in a PKCS#11 token without one, or
+                                     in a TPM; NULL: none. Only with such
+                                     keys (else VAULT_EINVAL); VAULT_EKEY
+                                     when it is for none of them (version 2). */
 } vault_keystore_options;
 
-#define VAULT_KEYSTORE_OPTIONS_INIT { VAULT_KEYSTORE_OPTIONS_VERSION, VAULT_KEYSTORE_AUTO, NULL, NULL }
+/** Initializer of a vault_keystore_options: this version, every other field its default. */
+#define VAULT_KEYSTORE_OPTIONS_INIT { VAULT_KEYSTORE_OPTIONS_VERSION, VAULT_KEYSTORE_AUTO, NULL, NULL, NULL }
 
 /**
  * Open a keystore file (or a directory of PEM certificates, or a PKCS#11
- * token named by a "pkcs11:" URI, whose PIN is the store password). The store
+ * token named by a "pkcs11:" URI, whose PIN is the store password, or a TPM
+ * key named by a "tpm2:" URI or held in a TSS2 key file, whose auth value is
+ * the store password). The store
  * password is asked for when the format has one, and the integrity of the
  * store is checked with it. Private keys are decrypted on first use, asking
  * for the key password then.
@@ -83,7 +97,7 @@ VAULT_EXTERN(void) vault_keystore_free(vault_keystore *ks);
 /** The detected (or forced) type. */
 VAULT_EXTERN(vault_keystore_type) vault_keystore_get_type(const vault_keystore *ks);
 
-/** Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR", "PKCS11". */
+/** Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR", "PKCS11", "TPM2". */
 VAULT_EXTERN(const char *) vault_keystore_type_name(vault_keystore_type type);
 
 /** Parse a type name (case-insensitive, also "p12", "pfx", "der"); -1 when unknown. */
@@ -98,7 +112,7 @@ VAULT_EXTERN(size_t) vault_keystore_count(const vault_keystore *ks);
 /** A description of one entry; every pointer is owned by the keystore. */
 typedef struct vault_keystore_entry {
     const char *alias;           /**< As stored (JKS lower-cases aliases). */
-    vault_entry_kind kind;
+    vault_entry_kind kind;       /**< Private key, trusted certificate or secret key. */
     const char *key_algorithm;   /**< "RSA", "EC", "Ed25519", "DSA", "AES", ... or NULL. */
     unsigned int key_bits;       /**< Key size in bits, 0 when unknown. */
     size_t chain_length;         /**< Certificates in the chain (0 for secret keys). */
@@ -106,7 +120,7 @@ typedef struct vault_keystore_entry {
     const char *subject;         /**< RFC 2253 subject of the first certificate. */
     const char *issuer;          /**< RFC 2253 issuer. */
     int64_t not_before;          /**< Validity, seconds since the epoch (UTC). */
-    int64_t not_after;
+    int64_t not_after;           /**< End of validity, seconds since the epoch (UTC). */
     const char *serial;          /**< Hex serial number. */
     unsigned char sha1[20];      /**< SHA-1 of the certificate's DER. */
     unsigned char sha256[32];    /**< SHA-256 of the certificate's DER. */
@@ -140,7 +154,8 @@ VAULT_EXTERN(int) vault_keystore_cert_der(const vault_keystore *ks, const char *
 /**
  * Decrypt the private key of an entry (asking for the key password if not
  * done yet) and return its SubjectPublicKeyInfo DER, which the caller frees
- * with vault_string_free((char *)der). Proves the key password.
+ * with vault_string_free((char *)der). Proves the key password. For a
+ * public-key entry, its key.
  * @return 0, VAULT_ENOTFOUND, VAULT_EAUTH (wrong key password), VAULT_EFORMAT.
  */
 VAULT_EXTERN(int) vault_keystore_public_key_der(vault_keystore *ks, const char *alias,
@@ -184,6 +199,10 @@ enum {
  *
  * @param trust the truststore (any keystore; its certificates of every entry
  *              are trusted anchors).
+ * @param ks    the keystore or certificate file holding the chain.
+ * @param alias its entry; NULL as said above.
+ * @param at    the time to judge validity at, seconds since the epoch; 0: now.
+ * @param flags VAULT_VERIFY_* flags.
  * @return 0 when trusted; VAULT_ETRUST with the reason (naming the
  *         certificate's subject and SHA-256 thumbprint); VAULT_ENOTFOUND.
  */

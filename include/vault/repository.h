@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: secret repositories. Sealed values served from an etcd 3.4
  * cluster (docs/FLEET.md): published by the operator, fetched and opened
  * locally by vault_open() when the configuration has a [secret_repository]
@@ -18,6 +19,7 @@ extern "C" {
 struct vault;
 struct vault_options;
 
+/** The version of vault_repository_options this header describes. */
 #define VAULT_REPOSITORY_OPTIONS_VERSION 1
 
 /** Where an etcd repository is and how to reach it. */
@@ -33,6 +35,7 @@ typedef struct vault_repository_options {
     const char *password_file; /**< Its password: first line of a 0600 file. Required with user. */
 } vault_repository_options;
 
+/** Initializer of a vault_repository_options: this version, every other field its default. */
 #define VAULT_REPOSITORY_OPTIONS_INIT \
     { VAULT_REPOSITORY_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
 
@@ -41,7 +44,8 @@ typedef struct vault_repository_values vault_repository_values;
 
 /**
  * Fetch every value under the prefix in one request.
- * @param out receives the values; free with vault_repository_values_free().
+ * @param out  receives the values; free with vault_repository_values_free().
+ * @param opts the endpoints, prefix, TLS and authentication.
  * @return 0; VAULT_EIO when no endpoint answers (the message names each
  *         endpoint and its error); VAULT_EFORMAT for an answer that is not
  *         etcd's; VAULT_EINVAL, VAULT_ENOMEM.
@@ -49,9 +53,11 @@ typedef struct vault_repository_values vault_repository_values;
 VAULT_EXTERN(int) vault_repository_fetch(vault_repository_values **out,
                                          const vault_repository_options *opts);
 
-/** Number of values; alias and sealed text of value i (owned by values). */
+/** Number of values. */
 VAULT_EXTERN(size_t) vault_repository_values_count(const vault_repository_values *vals);
+/** Alias of value i, owned by vals. */
 VAULT_EXTERN(const char *) vault_repository_values_alias(const vault_repository_values *vals, size_t i);
+/** Sealed text of value i, owned by vals. */
 VAULT_EXTERN(const char *) vault_repository_values_value(const vault_repository_values *vals, size_t i);
 /** The etcd revision the values were read at. */
 VAULT_EXTERN(int64_t) vault_repository_values_revision(const vault_repository_values *vals);
@@ -69,9 +75,13 @@ enum {
  * Write sealed values under the prefix in one etcd transaction: all or
  * nothing. Plain ("[...]") or empty values are refused before anything is
  * sent.
- * @param aliases, values n aliases and their sealed texts.
+ * @param opts    the endpoints, prefix, TLS and authentication.
+ * @param aliases n aliases.
+ * @param values  their n sealed texts.
+ * @param n       the number of values.
  * @param if_revision when >= 0, write only if no key under the prefix was
  *        modified after this revision; -1 for no condition.
+ * @param flags VAULT_PUBLISH_* flags.
  * @param revision_out optional; receives the revision of the write.
  * @return 0; VAULT_EFORMAT for a value that is not sealed (naming the
  *         alias); VAULT_ERROR when the if_revision comparison failed
@@ -89,9 +99,12 @@ VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
  * @param new_value receives the new sealed value, a string from the library
  *        (e.g. vault_sealer_seal()) or from malloc(), that the rewrite frees
  *        with vault_string_free(); leave it NULL to keep the value as it is.
- * @param alias, value the alias and its sealed text now in etcd. After the
- *        last value, and only when every call succeeded, cb is called once
- *        more with both NULL: its answer decides whether anything is written.
+ * @param alias the alias, or NULL for the last word: after the last value,
+ *        and only when every call succeeded, cb is called once more with
+ *        alias and value NULL, and its answer decides whether anything is
+ *        written.
+ * @param value its sealed text now in etcd.
+ * @param payload the payload given to vault_repository_rewrite().
  * @return 0; any other code fails the rewrite (nothing is written).
  */
 typedef int (*vault_repository_rewrite_cb)(char **new_value, const char *alias, const char *value,
@@ -105,6 +118,9 @@ typedef int (*vault_repository_rewrite_cb)(char **new_value, const char *alias, 
  * exists: a concurrent publish or rotate makes it fail with nothing
  * written. When cb fails for a value it is still called for the others
  * (so that every failing alias can be named), then nothing is written.
+ * @param opts where the repository is.
+ * @param cb called on every value, then once with alias NULL.
+ * @param payload passed to cb.
  * @param expected_revision -1, or a revision the caller read before.
  * @param revision_out optional; the revision of the write (R when nothing
  *        changed).
@@ -123,6 +139,7 @@ struct vault_config;
  * [secret_repository], or for a cipher-text.properties the
  * secretRepositories.etcd.* keys of the secret-conf.properties beside it.
  * @param opts filled in (version set); its strings are cfg's or *settings'.
+ * @param cfg the configuration (a deployment.toml or cipher-text.properties).
  * @param settings receives the secret-conf.properties opened for a
  *        cipher-text.properties (free it with vault_config_free() once opts
  *        is no longer used), or NULL when the strings are cfg's.
@@ -141,6 +158,7 @@ VAULT_EXTERN(int) vault_repository_options_from_config(vault_repository_options 
  * neither read nor written.
  * @param out receives the config, or NULL when cfg names no repository;
  *        free with vault_config_free().
+ * @param cfg the deployment.toml read with vault_config_open().
  * @return 0; VAULT_EFORMAT for an unsupported or incomplete
  *         [secret_repository]; the errors of vault_repository_fetch().
  */
@@ -158,6 +176,7 @@ VAULT_EXTERN(const char *) vault_warning(const struct vault *v);
  * the cache's when it was used); -1 when its configuration names no
  * repository. Start a watch after it (vault_watch_new_after()) to miss no
  * change made since the open.
+ * @param v the vault; NULL gives -1.
  */
 VAULT_EXTERN(int64_t) vault_repository_revision(const struct vault *v);
 
@@ -201,7 +220,11 @@ VAULT_EXTERN(int) vault_watch_new(vault_watch **out, const struct vault_options 
  * As vault_watch_new(), reporting every change after after_revision: pass
  * vault_repository_revision() of the vault opened before, so that a change
  * made between that open and this call is reported too (vault_watch_new()
- * starts at the revision its own fetch reads). -1: as vault_watch_new().
+ * starts at the revision its own fetch reads).
+ * @param out, opts, flags, cb, payload as for vault_watch_new().
+ * @param after_revision the revision to report changes after; -1: as
+ *        vault_watch_new().
+ * @return as vault_watch_new().
  */
 VAULT_EXTERN(int) vault_watch_new_after(vault_watch **out, const struct vault_options *opts, unsigned int flags,
                                         int64_t after_revision, vault_watch_cb cb, void *payload);

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: the runtime. What a server calls once at start-up to resolve the
  * sealed secrets of its configuration, and the password sources it needs.
  *
@@ -37,7 +38,20 @@ extern "C" {
 
 /* ---- password sources ---------------------------------------------------- */
 
-#define VAULT_PASSWORD_SOURCES_VERSION 1
+/** The version of vault_password_sources this header describes. */
+#define VAULT_PASSWORD_SOURCES_VERSION 2
+
+/** vault_password_sources flags (version 2). */
+enum {
+    /**
+     * The `file` source may be a container secret: owned by root, writable
+     * by nobody else, readable by others (Docker secrets are 0444,
+     * Kubernetes Secret volumes 0644). Without this flag such a file is
+     * refused as readable by others. Any process of the container that can
+     * read the file has the password: the caller should say so.
+     */
+    VAULT_PASSWORD_FILE_ROOT_SHARED = 1
+};
 
 /**
  * Where a keystore password may come from, tried in this order; a source
@@ -60,8 +74,10 @@ extern "C" {
  *     process has a controlling terminal.
  *
  * Password files readable or writable by group or others are refused
- * (VAULT_EPERM, the message shows the mode). The library never reads the
- * environment nor the terminal unless asked to here.
+ * (VAULT_EPERM, the message shows the mode), except as the flag
+ * VAULT_PASSWORD_FILE_ROOT_SHARED allows for `file`. The library never
+ * reads the environment nor the terminal unless asked to here. Version 1
+ * structures (without flags) are still accepted.
  */
 typedef struct vault_password_sources {
     unsigned int version;        /**< VAULT_PASSWORD_SOURCES_VERSION */
@@ -74,10 +90,12 @@ typedef struct vault_password_sources {
     int use_credentials_env;     /**< Non-zero: use $CREDENTIALS_DIRECTORY when credentials_dir is NULL. */
     const char *env;             /**< Name of a variable holding the store password; NULL for none. */
     int allow_terminal;          /**< Non-zero: ask on the controlling terminal last. */
+    unsigned int flags;          /**< VAULT_PASSWORD_* flags (version 2). */
 } vault_password_sources;
 
+/** Initializer of a vault_password_sources: this version, every other field its default. */
 #define VAULT_PASSWORD_SOURCES_INIT \
-    { VAULT_PASSWORD_SOURCES_VERSION, NULL, NULL, -1, NULL, NULL, NULL, 0, NULL, 0 }
+    { VAULT_PASSWORD_SOURCES_VERSION, NULL, NULL, -1, NULL, NULL, NULL, 0, NULL, 0, 0 }
 
 /**
  * Resolve the store password (and, when the source has one, the key
@@ -144,10 +162,19 @@ enum {
     /** Refuse RSA PKCS#1 v1.5 values (VAULT_OPENER_REFUSE_PKCS1). On by
      *  itself when the transformation, the caller's or the config's
      *  (secretRepositories.file.algorithm, CipherTransformation), is OAEP. */
-    VAULT_OPEN_REFUSE_PKCS1 = 4
+    VAULT_OPEN_REFUSE_PKCS1 = 4,
+    /** Judge the values as the WSO2 runtime of the config's home will: when
+     *  a secret-conf.properties governs the config (the caller's, the one
+     *  beside a cipher-text.properties, or the product home's), every value
+     *  must be of the one algorithm it names (absent: "RSA", PKCS#1 v1.5)
+     *  or of its symmetric mode; any other value, even one libvault could
+     *  open, fails with VAULT_EFORMAT (that server would get the alias name
+     *  instead of the secret). */
+    VAULT_OPEN_WSO2_RULES = 8
 };
 
-#define VAULT_OPTIONS_VERSION 1
+/** The version of vault_options this header describes. */
+#define VAULT_OPTIONS_VERSION 2
 
 /**
  * Options for vault_open().
@@ -155,16 +182,21 @@ enum {
  * config is one of:
  *  - a deployment.toml: the [secrets] table; the keystore, when not given,
  *    is the file_name of [keystore.internal], else [keystore.primary], in
- *    <home>/repository/resources/security/ (home: three levels above
- *    repository/conf/deployment.toml; otherwise beside the file), default
- *    wso2carbon.jks; its alias is that table's `alias`;
+ *    HOME/repository/resources/security/ (HOME: above
+ *    repository/conf/deployment.toml, or above conf/deployment.toml in an
+ *    EI/MI home; otherwise beside the file), default wso2carbon.jks; a
+ *    file_name "${carbon.home}/x" is the home's x, one holding
+ *    "repository/resources/security" is relative to the home; its alias is
+ *    that table's `alias`;
  *  - a cipher-text.properties: the keystore, when not given, is
  *    keystore.identity.location/.type/.alias of secret_conf (default: the
  *    secret-conf.properties beside it), relative to the product home, and
  *    the transformation its secretRepositories.file.algorithm;
  *  - a product home directory: repository/conf/deployment.toml when it
- *    exists, else repository/conf/security/cipher-text.properties with
- *    secret-conf.properties beside it.
+ *    exists, else conf/deployment.toml (EI/MI), else
+ *    repository/conf/security/cipher-text.properties, else
+ *    conf/security/cipher-text.properties, with secret-conf.properties
+ *    beside it; carbon.xml in repository/conf/ or conf/.
  *
  * Passwords come from `password` (with `payload`) when set, else from
  * `password_sources`. They are asked for during vault_open() only: the key
@@ -183,11 +215,15 @@ typedef struct vault_options {
     const vault_password_sources *password_sources; /**< Used when password is NULL. */
     unsigned int flags;                   /**< VAULT_OPEN_* */
     const vault_secret *symmetric_key;    /**< Operator-typed AES key for WSO2 symmetric values. */
+    const char *keystore_cert;            /**< The certificate of a key held in a TPM, or in a
+                                               PKCS#11 token without one
+                                               (vault_keystore_options.cert; version 2). */
 } vault_options;
 
+/** Initializer of a vault_options: this version, every other field its default. */
 #define VAULT_OPTIONS_INIT                                                              \
     { VAULT_OPTIONS_VERSION, NULL, NULL, NULL, VAULT_KEYSTORE_AUTO, NULL,              \
-      VAULT_TRANSFORM_DEFAULT, NULL, NULL, NULL, 0, NULL }
+      VAULT_TRANSFORM_DEFAULT, NULL, NULL, NULL, 0, NULL, NULL }
 
 /**
  * Read a configuration and resolve its secrets. In the default (eager) mode
@@ -213,7 +249,9 @@ VAULT_EXTERN(int) vault_open(vault **out, const vault_options *opts);
  * being copied, so this costs no system call; it stays valid after
  * vault_free() until it is freed itself. vault_free() wipes every secret no
  * caller holds; a held one is wiped by its vault_secret_free().
- * @param out receives a new secret; free it with vault_secret_free().
+ * @param v     the vault.
+ * @param alias the secret alias.
+ * @param out   receives a new secret; free it with vault_secret_free().
  * @return 0; VAULT_ENOTFOUND naming the alias when the configuration has no
  *         such alias; in lazy mode any error of decrypting it, naming it.
  */
@@ -225,7 +263,9 @@ VAULT_EXTERN(int) vault_get(const vault *v, const char *alias, vault_secret **ou
  * that secret (followed by the same line ending). The alias runs to the
  * first '}' on the same line; "$secret{" without one, or "$secret{}", is
  * text (as `cipher-tool check` reads it). Nothing is escaped.
- * @param out receives the expanded text in guarded memory.
+ * @param v    the vault.
+ * @param text the text, NUL-terminated.
+ * @param out  receives the expanded text in guarded memory.
  * @return 0; VAULT_ENOTFOUND naming the first unknown alias; in lazy mode any decryption error, naming the alias.
  */
 VAULT_EXTERN(int) vault_expand(const vault *v, const char *text, vault_secret **out);
@@ -237,7 +277,9 @@ VAULT_EXTERN(int) vault_expand(const vault *v, const char *text, vault_secret **
  * as the placeholder attribute's value. Other bytes are copied unchanged;
  * `$secret{}` references are not touched (use vault_expand() on text that
  * is not XML: it does not escape).
- * @param xml  the document's bytes; len their number.
+ * @param v    the vault.
+ * @param xml  the document's bytes.
+ * @param len  their number.
  * @param name the file name used in messages (NULL: "(xml)").
  * @param out  receives the resolved document in guarded memory.
  * @return 0; VAULT_ENOTFOUND naming an unknown alias; VAULT_EFORMAT for
@@ -267,6 +309,8 @@ typedef struct vault_location {
     const char *keystore_origin;         /**< Where it was named, for messages. */
     const char *key_alias;               /**< Or NULL. */
     vault_transformation transformation; /**< From the config, else DEFAULT. */
+    int wso2_rules;                      /**< 1 when VAULT_OPEN_WSO2_RULES was asked for and a
+                                              secret-conf.properties governs the config. */
 } vault_location;
 
 /**
@@ -277,10 +321,26 @@ typedef struct vault_location {
  * product home not configured yet, carbon.xml Security/InternalKeyStore
  * before Security/KeyStore. The options' keystore, alias and
  * transformation override the config's.
- * @param out receives the location; free it with vault_location_free().
+ * @param out  receives the location; free it with vault_location_free().
+ * @param opts as for vault_open(); no password is asked for.
  * @return 0, VAULT_ENOTFOUND, VAULT_EFORMAT, VAULT_EINVAL, VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_locate(vault_location **out, const vault_options *opts);
+
+/**
+ * Whether a sealed value is one the WSO2 runtime of the location's home
+ * opens (see VAULT_OPEN_WSO2_RULES): of its one algorithm, or of its
+ * symmetric mode. Without opened_flags only the value's form is judged; with
+ * the VAULT_OPENED_* flags of opening it (any transformation), its padding
+ * too (PKCS#1 v1.5 against OAEP).
+ * @param loc          the location, from vault_locate().
+ * @param value        the sealed text.
+ * @param opened_flags NULL, or the VAULT_OPENED_* flags of opening it.
+ * @return 0, also when no rule governs the location; VAULT_EFORMAT with the
+ *         reason; VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_location_accepts(const vault_location *loc, const char *value,
+                                         const unsigned int *opened_flags);
 
 /** Free a location. NULL-safe. */
 VAULT_EXTERN(void) vault_location_free(vault_location *loc);

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * libvault: secrets in XML configuration files, the WSO2 Carbon way.
  *
  * The legacy cipher-tool.properties map says, for each secret alias, which
@@ -50,16 +51,16 @@ typedef struct vault_legacy_map vault_legacy_map;
  * Read a cipher-tool.properties map (Java properties syntax).
  *
  * Each value is FILE//XPATH, optionally followed by ",true" or ",false"
- * (after the last comma). With ",true" the xpath must end with a predicate
- * naming the attribute, e.g. "[@keystorePass]" or "[@type='x']", or with
- * "/@name".
+ * (after the last comma). With ",true" the secret is the attribute named by
+ * the xpath's last predicate, e.g. "[@keystorePass]" or "[@type='x']", or
+ * by a final "/@name"; an xpath naming no attribute (an element) means the
+ * element's text, as the Java tool reads ",true" there.
  *
  * @param out  receives the map; free it with vault_legacy_map_free().
  * @param path the file.
  * @return 0; VAULT_ENOTFOUND or VAULT_EIO when the file cannot be read;
  *         VAULT_EFORMAT naming the file and line for a value without "//",
- *         an empty file name or xpath, ",true" without an attribute, a
- *         duplicate alias or a bad escape; VAULT_ENOMEM.
+ *         an empty file name or xpath, a duplicate alias or a bad escape; VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_legacy_map_read(vault_legacy_map **out, const char *path);
 
@@ -80,6 +81,8 @@ VAULT_EXTERN(size_t) vault_legacy_map_count(const vault_legacy_map *map);
 
 /**
  * Entry i of the map, in file order.
+ * @param map the map.
+ * @param i   0 <= i < vault_legacy_map_count().
  * @param out receives a pointer valid until vault_legacy_map_free().
  * @return 0 or VAULT_EINVAL when i is out of range.
  */
@@ -163,7 +166,8 @@ typedef struct vault_xml_marks vault_xml_marks;
  * holds the placeholder "password": then it is that attribute.
  *
  * @param out  receives the list; free it with vault_xml_marks_free().
- * @param xml  the document's bytes; len their number.
+ * @param xml  the document's bytes.
+ * @param len  their number.
  * @param name the file name used in messages (NULL: "(xml)").
  * @return 0; VAULT_EFORMAT for malformed XML or a marked element whose
  *         secret cannot be told (child elements and no single placeholder
@@ -200,7 +204,8 @@ typedef int (*vault_xml_resolve_cb)(const char *alias, vault_secret **out, void 
  *
  * @param out     receives the new document in guarded memory (it holds
  *                secrets); free it with vault_secret_free().
- * @param xml     the document's bytes; len their number.
+ * @param xml     the document's bytes.
+ * @param len     their number.
  * @param name    the file name used in messages (NULL: "(xml)").
  * @param resolve called once per marked element, in document order.
  * @param payload passed to resolve.
@@ -218,7 +223,11 @@ vault_xml_expand(vault_secret **out, const void *xml, size_t len, const char *na
  * namespaces ignored as Java's namespace-unaware parser does (so
  * "//Server/Security/KeyStore/Location" works on carbon.xml and its default
  * namespace). For settings, never for secrets.
- * @param out  receives the text (free with vault_string_free()).
+ * @param out   receives the text (free with vault_string_free()).
+ * @param xml   the document's bytes.
+ * @param len   their number.
+ * @param name  the file name used in messages (NULL: "(xml)").
+ * @param xpath the XPath 1.0 expression.
  * @return 0; VAULT_ENOTFOUND (silently) when nothing matches;
  *         VAULT_EFORMAT for malformed XML or a bad XPath.
  */

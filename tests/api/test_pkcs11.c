@@ -138,3 +138,102 @@ Test(pkcs11_api, absent_token_and_object, .timeout = 60)
     cr_assert_eq(open_token(&ks, NULL), VAULT_EINVAL);
     cr_assert(strstr(test_errmsg(), "5566") == NULL);
 }
+
+/* Open sealed with ks: the decryption runs in the token. */
+static void opens(vault_keystore *ks, const char *sealed, const char *want)
+{
+    vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
+    vault_opener *op = NULL;
+    vault_secret *got = NULL;
+
+    oo.keystore = ks;
+    cr_assert_eq(vault_opener_new(&op, &oo), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_opener_open(op, "db_password", sealed, &got, NULL), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_secret_len(got), strlen(want));
+    cr_assert_eq(memcmp(vault_secret_data(got), want, strlen(want)), 0);
+    vault_secret_free(got);
+    vault_opener_free(op);
+}
+
+/* Two keystores on one module in one process: the module is initialised
+ * once and finalised with the last of them, and closing one neither logs
+ * the other out nor ends its session. */
+Test(pkcs11_api, two_keystores_share_the_module, .timeout = 60)
+{
+    vault_keystore *a = NULL, *b = NULL, *c = NULL;
+    vault_recipient *r = NULL;
+    const vault_recipient *rs[1];
+    vault_seal_options so = VAULT_SEAL_OPTIONS_INIT;
+    vault_sealer *s = NULL;
+    char *sealed = NULL;
+
+    make_token();
+    cr_assert_eq(open_token(&a, "5566"), 0, "%s", test_errmsg());
+    cr_assert_eq(open_token(&b, "5566"), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_recipient_from_keystore(&r, a, NULL), 0, "%s", test_errmsg());
+    rs[0] = r;
+    so.recipients = rs;
+    so.recipient_count = 1;
+    cr_assert_eq(vault_sealer_new(&s, &so), 0);
+    cr_assert_eq(vault_sealer_seal(s, "db_password", "shared module", 13, &sealed), 0);
+    opens(a, sealed, "shared module");
+    opens(b, sealed, "shared module");
+    vault_keystore_free(a); /* b must keep working */
+    opens(b, sealed, "shared module");
+    cr_assert_eq(open_token(&c, "5566"), 0, "%s", test_errmsg());
+    vault_keystore_free(b);
+    opens(c, sealed, "shared module");
+    vault_keystore_free(c);
+    /* and after the last one the module starts afresh */
+    cr_assert_eq(open_token(&a, "5566"), 0, "%s", test_errmsg());
+    opens(a, sealed, "shared module");
+    vault_keystore_free(a);
+    vault_string_free(sealed);
+    vault_sealer_free(s);
+    vault_recipient_free(r);
+}
+
+/* A token key whose certificate is not on the token takes it from a file
+ * (vault_keystore_options.cert); a certificate for another key is
+ * VAULT_EKEY, and with a keystore file VAULT_EINVAL. */
+Test(pkcs11_api, certificate_beside_the_token, .timeout = 60)
+{
+    static vault_passwords pw = {"5566", NULL};
+    vault_keystore_options o = VAULT_KEYSTORE_OPTIONS_INIT;
+    vault_keystore *ks = NULL;
+    const vault_keystore_entry *e = NULL;
+    vault_recipient *r = NULL;
+
+    make_token();
+    test_sh("pkcs11-tool --module %s --token-label api --login --pin 5566 --delete-object --type cert "
+            "--label api-key", module());
+    o.password = vault_password_fixed;
+    o.payload = &pw;
+    cr_assert_eq(vault_keystore_open(&ks, uri, &o), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0);
+    cr_assert_null(e->subject);
+    cr_assert_neq(vault_recipient_from_keystore(&r, ks, NULL), 0);
+    vault_keystore_free(ks);
+
+    o.cert = test_path("cert.der");
+    cr_assert_eq(vault_keystore_open(&ks, uri, &o), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0);
+    cr_assert_str_eq(e->subject, "CN=api-key");
+    cr_assert_eq(vault_recipient_from_keystore(&r, ks, NULL), 0, "%s", test_errmsg());
+    vault_recipient_free(r);
+    vault_keystore_free(ks);
+
+    o.cert = test_path("ca.pem");
+    cr_assert_eq(vault_keystore_open(&ks, uri, &o), VAULT_EKEY);
+    cr_assert(strstr(test_errmsg(), "ca.pem is not for a key of this keystore") != NULL, "%s",
+              test_errmsg());
+    cr_assert_null(ks);
+    cr_assert_eq(vault_keystore_open(&ks, test_path("ca.pem"), &o), VAULT_EINVAL);
+
+    /* A version 1 caller has no cert field: it is never read. */
+    o.version = 1;
+    cr_assert_eq(vault_keystore_open(&ks, uri, &o), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0);
+    cr_assert_null(e->subject);
+    vault_keystore_free(ks);
+}

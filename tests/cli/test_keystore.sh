@@ -24,7 +24,7 @@ contains "$out" "Key: AES 256 bits"
 # JSON: one object per alias, hex thumbprints equal keytool's.
 run 0 "$CT" keystore list -k "$J/identity.p12" --password-file "$PW" --json
 sha256=$(keytool -list -v -keystore "$J/identity.p12" -storepass wso2carbon | awk '/SHA256:/ {print $2}' | tr -d : | tr A-F a-f)
-contains "$out" "\"sha256\": \"$sha256\""
+contains "$out" "\"value\": \"$sha256\""
 contains "$out" "\"kind\": \"private-key\""
 
 # The system truststore (JKS): as many entries as keytool lists.

@@ -137,6 +137,31 @@ printf '%s' "$(sed -n 's/^api = "\(.*\)"$/\1/p' "$ROT")" > "$TMP/api"
 run_in 0 "$(cat "$TMP/api")" "$CT" decrypt -k "$TMP/file.p12" --password-file "$FPW" -n api
 equals "$out" "api key"
 
+# ---- a token key without its certificate: --key-cert gives it --------------
+run 0 $P11 --login --pin 246810 --delete-object --type cert --label vault-key
+run 0 $P11 --login --pin 246810 --list-objects --type cert
+lacks "$out" "vault-key"
+run 0 "$CT" keystore list -k "$URI" --password-file "$PIN"
+contains "$out" "Alias: vault-key"
+lacks "$out" "CN=vault-token-key"
+run 0 "$CT" keystore list -k "$URI" --password-file "$PIN" --key-cert "$TMP/cert.der"
+contains "$out" "CN=vault-token-key"
+contains "$out" "SHA256: $fp"
+run 0 "$CT" keystore verify -k "$URI" --password-file "$PIN" --key-cert "$TMP/cert.pem" --truststore "$TMP/ca.pem"
+run 1 "$CT" keystore verify -k "$URI" --password-file "$PIN" --truststore "$TMP/ca.pem"
+run 0 "$CT" render "$TMP/tmpl" --config "$CONF" -k "$URI" --password-file "$PIN" --key-cert "$TMP/cert.pem"
+equals "$out" "$(printf 'a=value number 1\nb=value number 1000')"
+run 0 "$CT" exec --config "$CONF" -k "$URI" --password-file "$PIN" --key-cert "$TMP/cert.pem" --env S=secret_5 -- sh -c 'printf %s "$S"'
+equals "$out" "value number 5"
+# a certificate for another key, or beside a file keystore: refused
+run 1 "$CT" keystore list -k "$URI" --password-file "$PIN" --key-cert "$TMP/file.pem"
+contains "$err" "file.pem is not for a key of this keystore"
+run 1 "$CT" keystore list -k "$URI" --password-file "$PIN" --key-cert "$URI"
+contains "$err" "the certificate of a key is a file"
+run 1 "$CT" keystore list -k "$URI" --password-file "$PIN" --key-cert "$TMP/file.p12"
+run 1 "$CT" keystore list -k "$TMP/file.p12" --password-file "$FPW" --key-cert "$TMP/file.pem"
+contains "$err" "goes only beside a key held in a PKCS#11 token"
+
 # ---- errors: named, exit 1, never the PIN --------------------------------
 BAD=$(pwfile 999999)
 run_in 1 "$v2" "$CT" decrypt -k "$URI" --password-file "$BAD" -n secret_2

@@ -63,10 +63,31 @@ run 0 "$CT" list "$T" --json
 lacks "$out" '"format": "native"'
 
 # cipher-text.properties, to wso2-holder; --to-keystore is -k
-P=$TMP/c.properties
+mkdir "$TMP/sec"
+P=$TMP/sec/cipher-text.properties
 cp "$SH/fixtures/wso2-home/repository/conf/security/cipher-text.properties" "$P"
 run 0 "$CT" seal "$P" "${KS1[@]}" --format wso2 --transformation RSA
-run 0 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder
+# Only raw PKCS#1 v1.5 values: nothing proves the old key, so only with the explicit option.
+cp "$P" "$TMP/c.orig"
+run 1 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder
+contains "$err" "alias \"Log.Password\""
+cmp -s "$P" "$TMP/c.orig" || fail "an unproven rotation changed the file"; ok
+# ... and only when the old key is the one the server is configured with.
+run 1 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder \
+    --accept-unproven-pkcs1
+contains "$err" "$P: alias \"Log.Password\": RSA PKCS#1 v1.5 value naming no key, not sealed again: $P: no keystore is configured for it"
+cmp -s "$P" "$TMP/c.orig" || fail "an unproven rotation changed the file"; ok
+printf 'keystore.identity.location=%s\nkeystore.identity.alias=other\n' "$J/identity.p12" \
+    > "$TMP/sec/secret-conf.properties"
+run 1 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder \
+    --accept-unproven-pkcs1
+contains "$err" "the server's key is alias \"other\" of $J/identity.p12"
+cmp -s "$P" "$TMP/c.orig" || fail "an unproven rotation changed the file"; ok
+printf 'keystore.identity.location=%s\nkeystore.identity.alias=wso2carbon\n' "$J/identity.p12" \
+    > "$TMP/sec/secret-conf.properties"
+run 0 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder \
+    --accept-unproven-pkcs1
+contains "$err" "5 PKCS#1 v1.5 values sealed again without proof of the old key"
 contains "$err" "rotated 5 secrets to wso2-holder (5 legacy PKCS#1 v1.5 values moved to wso2-holder: \"Carbon.Security.KeyStore.Password\", "
 v=$(sed -n 's/^Log.Password=//p' "$P")
 equals "$(printf '%s' "$v" | "$CT" decrypt "${KS2[@]}" -n Log.Password)" "log-pässword"

@@ -56,7 +56,7 @@ contains "$err" "alias \"keystore_password\": does not open"
 lacks "$err" "again"
 run 1 "$CT" check "$TMP/bad.toml" "${KS[@]}" --json
 contains "$out" '"ok": false'
-contains "$out" '"problem": "reference to a missing alias"'
+contains "$out" '"code": "missing-alias"'
 
 # change: one secret, new value from standard input, the others untouched.
 before=$(grep '^keystore_password' "$TMP/d.toml")

@@ -57,4 +57,39 @@ for c in "$J/identity.pem" "$TMP/other.pem"; do
 done
 run 1 "$CT" check "$TMP/good.toml" --cert "$TMP/missing.pem"
 contains "$err" "missing.pem"
+# In a WSO2 home (a secret-conf.properties governs cipher-text.properties)
+# check judges as its runtime: every value of the one algorithm
+# (absent line: RSA, PKCS#1 v1.5); a native or holder value fails there
+# although libvault opens it. The values: Java's JCE (vectors.tsv).
+vec() { awk -F'\t' -v i="$1" '$1 == i { print $5 }' "$J/vectors.tsv"; }
+H=$TMP/home/repository/conf/security
+mkdir -p "$H"
+printf 'keystore.identity.location=%s\nkeystore.identity.type=PKCS12\nkeystore.identity.alias=wso2carbon\n' \
+    "$J/identity.p12" > "$H/secret-conf.properties"
+printf 'a=%s\n' "$(vec 0)" > "$H/cipher-text.properties"
+run 0 "$CT" check "$H/cipher-text.properties"
+printf 'n=%s\nh=%s\n' "$native" "$(vec 1)" >> "$H/cipher-text.properties"
+run 1 "$CT" check "$H/cipher-text.properties"
+contains "$err" "line 2: alias \"n\": not opened by the WSO2 runtime"
+contains "$err" "line 3: alias \"h\": not opened by the WSO2 runtime"
+contains "$err" "opens every value with RSA"
+lacks "$err" "alias \"a\""
+run 0 "$CT" list "$H/cipher-text.properties"
+equals "$(grep -c 'not opened by the WSO2 runtime' <<<"$out")" 2
+contains "$(grep -A1 '^n ' <<<"$out")" "not opened by the WSO2 runtime"
+lacks "$(grep -A1 '^a ' <<<"$out")" "not opened"
+# the same file outside a home, without secret-conf.properties: fine
+cp "$H/cipher-text.properties" "$TMP/free.properties"
+run 0 "$CT" check "$TMP/free.properties"
+# an OAEP raw value: its form is right; with the key, its padding is not
+printf 'a=%s\no=%s\n' "$(vec 0)" "$(vec 24)" > "$H/cipher-text.properties"
+PWF=$(pwfile wso2carbon)
+run 1 "$CT" check "$H/cipher-text.properties" -k "$J/identity.p12" --password-file "$PWF"
+contains "$err" "alias \"o\": not opened by the WSO2 runtime"
+lacks "$err" "alias \"a\": not opened"
+# an OAEP home: the PKCS#1 v1.5 value is the one that fails
+echo 'secretRepositories.file.algorithm=RSA/ECB/OAEPwithSHA1andMGF1Padding' >> "$H/secret-conf.properties"
+run 1 "$CT" check "$H/cipher-text.properties" -k "$J/identity.p12" --password-file "$PWF"
+contains "$err" "alias \"a\": not opened by the WSO2 runtime"
+lacks "$err" "alias \"o\": not opened"
 done_tests

@@ -63,11 +63,30 @@ if [ -f "$f" ]; then
     { printf '\030\002'; cat "$f"; } >"$out/keystore/secret_$(seed_name "$f")"
 fi
 
+# A PKCS#12 file with an RFC 9579 PBMAC1 MAC (store password "changeit", index
+# 0), made now from the KAT key: fuzz_keystore cannot recompute such a MAC, so
+# its mutations exercise the PBMAC1 parameters and check as they are.
+pbmac1_seed() {
+    local tmp
+    command -v openssl >/dev/null && command -v python3 >/dev/null || return 0
+    tmp=$(mktemp -d)
+    openssl pkcs12 -export -in "$native/kat-key.pem" -name kat -passout pass:changeit \
+        -out "$tmp/base.p12" &&
+        python3 "$root/tests/interop/pbmac1.py" "$tmp/base.p12" "$tmp/pbmac1.p12" changeit &&
+        { printf '\0\0'; cat "$tmp/pbmac1.p12"; } >"$out/keystore/pbmac1.p12"
+    rm -rf "$tmp"
+}
+pbmac1_seed
+
 # fuzz_sealed input: "alias\nvalue".
 # (awk: bash's read would merge the empty fields of a tab-separated line.)
-awk -F'\t' -v dir="$out/sealed" '!/^#/ && $1 != "expect" && NF >= 5 {
-    f = sprintf("%s/kat-%d-%s-%s", dir, n++, $1, $2); printf "%s\n%s", $3, $5 > f; close(f) }' \
-    "$native/kat.tsv"
+# The EC, X25519 and Ed25519 ones (kat-ec.tsv) open with the keys fuzz_sealed
+# embeds too, so that mutations reach native_stanza_ec.c.
+for t in kat kat-ec; do
+    awk -F'\t' -v dir="$out/sealed" -v t=$t '!/^#/ && $1 != "expect" && NF >= 5 {
+        f = sprintf("%s/%s-%d-%s-%s", dir, t, n++, $1, $2); printf "%s\n%s", $3, $5 > f; close(f) }' \
+        "$native/$t.tsv"
+done
 awk -F'\t' -v dir="$out/sealed" '!/^#/ && NF >= 5 {
     f = sprintf("%s/java-%s-%s", dir, $1, $2); printf "wso2carbon\n%s", $5 > f; close(f) }' \
     "$shared/fixtures/java/vectors.tsv"

@@ -97,7 +97,13 @@ run 0 "$CT" rotate $T --from-keystore "$AES" --from-password-file "$PW" \
 contains "$err" "rotated 7 secrets to native"
 equals "$(outside $T)" "$(outside "$TMP/sealed.toml")"
 ours_all "$TMP/new.p12" "$NPW"
-run 0 "$CT" check $T -k "$TMP/new.p12" --password-file "$NPW"
+# Native values in a home whose secret-conf.properties names RSA: libvault
+# opens every one, the WSO2 runtime none (check says so); outside the home
+# every value opens.
+run 1 "$CT" check $T -k "$TMP/new.p12" --password-file "$NPW"
+contains "$err" "not opened by the WSO2 runtime"
+cp $T "$TMP/native.toml"
+run 0 "$CT" check "$TMP/native.toml" -k "$TMP/new.p12" --password-file "$NPW"
 
 # The Java tool's command line: -Drotate -Dold.alias=OLD, both keys in the server's keystore.
 cd "$TMP"; rm -rf "$TMP/home"; cp -r "$SH/fixtures/wso2-home" "$TMP/home"; chmod -R u+w "$TMP/home"

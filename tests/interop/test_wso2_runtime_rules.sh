@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# What the WSO2 runtime reads from secret-conf.properties after our
-# -Dconfigure, judged by Java's JCE: one algorithm for every value of a home
-# (absent line = RSA, PKCS#1 v1.5), a non-empty key alias, the keystore
-# location relative to the home.
+# What the WSO2 runtime gives its server after our -Dconfigure, judged by
+# WSO2Resolve.java: WSO2's runtime rules (secret-conf.properties read as
+# SecretManager reads it, [secrets] mapped to cipher-text.properties as the
+# config mapper's template does, one algorithm or the symmetric mode for
+# every value of a home, the alias name returned for a value that fails)
+# over Java's KeyStore and JCE.
 source "$(dirname "$0")/../cli/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$TMP/java"
-javac -d "$TMP/java" "$HERE/JavaDecrypt.java" || fail "javac failed"
+javac -d "$TMP/java" "$HERE/JavaDecrypt.java" "$HERE/WSO2Resolve.java" || fail "javac failed"
 
 PW=$(pwfile wso2carbon)
 T=repository/conf/deployment.toml
@@ -20,19 +22,21 @@ setup_home() {
 }
 java_ks() { java -cp "$TMP/java" JavaDecrypt "$TMP/home/repository/resources/security/wso2carbon.jks" JKS wso2carbon "$@"; }
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
-# The algorithm the server uses for the whole home, as SecretManager reads it.
-runtime_algorithm() {
-    local a
-    a=$(sed -n 's/^secretRepositories.file.algorithm=//p' "$SC")
-    echo "${a:-RSA}"
+# wso2_resolve [HOME] [WANT_EXIT]: the secrets WSO2's runtime would give
+# the server, "alias<TAB>hex" in $resolved; exit 3 means some alias came
+# back as its own name.
+wso2_resolve() {
+    local home=${1:-$PWD} want=${2:-0} got=0
+    java -cp "$TMP/java" WSO2Resolve "$home" wso2carbon >"$TMP/.res" 2>"$TMP/.reserr" || got=$?
+    resolved=$(cat "$TMP/.res")
+    [ "$got" = "$want" ] || fail "WSO2's runtime rules: exit $got, want $want: $(cat "$TMP/.reserr")"
+    ok
 }
-toml_value() { awk -v a="$1" 'index($0, a " ") == 1' $T | sed -E "s/^[^=]*= *//; s/^[\"']//; s/[\"']\$//"; }
-# opens ALIAS PLAIN [KEYALIAS]: the server's algorithm opens the value.
+# opens ALIAS PLAIN: by WSO2's rules the server gets PLAIN for ALIAS (a
+# fresh resolution of the current home; every value must open).
 opens() {
-    local got
-    got=$(printf 'decrypt raw %s %s\n' "$(runtime_algorithm)" "$(toml_value "$1")" | java_ks "${3:-wso2carbon}") \
-        || fail "Java cannot open $1 with $(runtime_algorithm)"
-    equals "$got" "$(hex "$2")"
+    wso2_resolve "$PWD" 0
+    equals "$(awk -F'\t' -v a="$1" '$1 == a { print $2 }' <<<"$resolved")" "$(hex "$2")"
 }
 
 # --- a home the Java tool sealed (RSA, no algorithm line) gets one more secret ---
@@ -59,17 +63,25 @@ cmp -s $T "$TMP/java-sealed.toml" || fail "a refused -Dconfigure changed deploym
 cmp -s $SC "$TMP/java-sealed.sc" || fail "a refused -Dconfigure changed secret-conf.properties"
 ok
 run 0 "$CT" -Dconfigure --password-file "$PW"
-equals "$(runtime_algorithm)" RSA
 opens already_sealed old-secret
 opens admin_password admin
 opens api_token 'tok-[inner]-end'
+
+# The judge fails a value the home's one algorithm does not open: an OAEP
+# value in this RSA home comes back as its alias name.
+oaep=$(printf 'encrypt raw RSA/ECB/OAEPwithSHA1andMGF1Padding %s\n' "$(hex other)" | java_ks wso2carbon) \
+    || fail "Java encrypt"
+sed -i "s|^already_sealed = .*|already_sealed = \"$oaep\"|" $T
+wso2_resolve "$PWD" 3
+equals "$(awk -F'\t' '$1 == "already_sealed" { print $2 }' <<<"$resolved")" "$(hex already_sealed)"
+contains "$(cat "$TMP/.reserr")" "alias : already_sealed"
 
 # --- no alias configured: the product default, never an empty alias ---
 setup_home
 sed -i '/^alias = "wso2carbon"$/d' $T
 run 0 "$CT" -Dconfigure --password-file "$PW"
 equals "$(sed -n 's/^keystore.identity.alias=//p' $SC)" wso2carbon
-opens admin_password admin "$(sed -n 's/^keystore.identity.alias=//p' $SC)"
+opens admin_password admin
 
 # --- a moved legacy home: the keystore is found inside the new home ---
 setup_home
@@ -90,4 +102,45 @@ contains "$err" "note: -Dsecurity.jce.provider=BC"
 cd ..
 opens admin_password admin
 run 2 "$CT" -Dconfigure -Dsecurity.jce.provider=SunJCE --password-file "$PW"
+# --- a legacy map entry ",true" on an element xpath (WSO2's documents write
+# it): the Java tool replaces the element's text; so do we ---
+setup_home
+rm $T
+M=repository/conf/security/cipher-tool.properties
+sed -i 's|^\(Carbon.Security.KeyStore.Password=.*/Password\),false$|\1,true|' $M
+grep -q 'KeyStore/Password,true$' $M || fail "the map entry was not changed"
+run 0 "$CT" -Dconfigure --password-file "$PW"
+# the element judged by Python's XML reader: placeholder text, marked with the alias
+python3 - repository/conf/carbon.xml <<'PY' || fail "carbon.xml KeyStore/Password not marked"
+import sys, xml.etree.ElementTree as ET
+ns = "{http://org.wso2.securevault/configuration}"
+e = ET.parse(sys.argv[1]).getroot().find("{*}Security/{*}KeyStore/{*}Password")
+assert e is not None and e.text == "password", e
+assert e.get(ns + "secretAlias") == "Carbon.Security.KeyStore.Password", e.attrib
+PY
+ok
+opens Carbon.Security.KeyStore.Password wso2carbon
+# --- our symmetric home (-Dsymmetric): encryptionMode=symmetric, every
+# value AES-GCM with the internal keystore's secret key ---
+setup_home
+cp "$SH/fixtures/java/internal.p12" repository/resources/security/internal.p12
+printf '\n[keystore.internal]\nfile_name = "internal.p12"\ntype = "PKCS12"\nalias = "wso2carbon"\n' >> $T
+sed -i '/^already_sealed = /d' $T
+run 0 "$CT" -Dconfigure -Dsymmetric --password-file "$PW"
+opens admin_password admin
+opens api_token 'tok-[inner]-end'
+# an RSA value in the symmetric home comes back as its alias name; render
+# and check say so
+rsa=$(printf 'encrypt raw RSA %s\n' "$(hex rsa-secret)" | java_ks wso2carbon) || fail "Java encrypt"
+printf 'rsa_value = "%s"\n' "$rsa" > "$TMP/rsa.line"
+sed -i "/^admin_password = /r $TMP/rsa.line" $T
+grep -q '^rsa_value = ' $T || fail "rsa_value not added"
+wso2_resolve "$PWD" 3
+equals "$(awk -F'\t' '$1 == "rsa_value" { print $2 }' <<<"$resolved")" "$(hex rsa_value)"
+run 1 "$CT" check $T
+contains "$err" "alias \"rsa_value\": not opened by the WSO2 runtime"
+printf 'x=$secret{admin_password}\n' > "$TMP/tpl"
+run 1 "$CT" render "$TMP/tpl" -c . --password-file "$PW"
+contains "$err" "rsa_value"
+contains "$err" "symmetric mode"
 done_tests

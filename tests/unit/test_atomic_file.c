@@ -629,6 +629,44 @@ static void flipper(const char *dir, const char *victim)
     }
 }
 
+/* The race below, without the race: the name is swapped for a link to a
+ * file elsewhere after the config was read and before it is saved. The
+ * victim holds the very bytes that were read (an attacker can copy any file
+ * they can read), so a writer that resolves the name again when it saves
+ * finds "the file it read" unchanged there and replaces the victim. The
+ * writer must refuse instead: it replaces only the inode it read. (The writer
+ * before files were replaced through one directory descriptor failed this.) */
+Test(atomic, link_swapped_in_after_reading_never_reaches_the_victim)
+{
+    const char *dir = fresh_dir("swap");
+    char *victim_dir = join(test_tmpdir(), "swap-victim");
+    char *victim = join(victim_dir, "shadow"), *path = join(dir, "deployment.toml");
+    char *link_tmp = join(dir, "swap-link");
+    vault_config *cfg = NULL;
+    struct stat was;
+    int rc;
+
+    cr_assert_eq(mkdir(victim_dir, 0755), 0);
+    write_file(victim, attacker_toml, 0644);
+    snap(victim, &was);
+    write_file(path, attacker_toml, 0600);
+    cr_assert_eq(vault_config_open(&cfg, path, VAULT_CONFIG_TOML), 0, "%s", vault_error_last()->message);
+    cr_assert_eq(vault_config_count(cfg), 1);
+    cr_assert_eq(vault_config_set(cfg, 0, "sealed"), 0);
+    cr_assert_eq(symlink(victim, link_tmp), 0);
+    cr_assert_eq(rename(link_tmp, path), 0);
+    rc = vault_config_save(cfg, NULL, NULL);
+    cr_assert_neq(rc, 0, "saved through a link swapped in after the read");
+    assert_same_file(victim, &was, attacker_toml);
+    snap(path, &was);
+    cr_assert(S_ISLNK(was.st_mode), "the swapped-in link was replaced");
+    vault_config_free(cfg);
+    free(link_tmp);
+    free(victim_dir);
+    free(victim);
+    free(path);
+}
+
 /* A user who can write the config's directory flips the config between a
  * regular file and a link to a file elsewhere while it is read, sealed and
  * replaced: the other file is never touched. */

@@ -662,3 +662,56 @@ Test(properties, value_without_alias_is_not_shown)
         cr_assert_null(strstr(vault_error_last()->message, "LEAKME"), "%s", vault_error_last()->message);
     }
 }
+
+/* The Java tool's reading of a cipher-text.properties value: the plain text
+ * lies between the first '[' and the FIRST ']' (CipherTool's
+ * substring(indexOf('[') + 1, indexOf(']'))), the file's bytes are
+ * ISO-8859-1 (Properties.load(InputStream)) and the text is sealed as
+ * UTF-8 (getBytes(UTF-8)). */
+Test(properties, java_tool_bracket_and_latin1_rules)
+{
+    static const struct {
+        const char *text;
+        vault_value_state state;
+        const char *plain; /* PLAIN: the UTF-8 bytes sealed */
+        const char *warning; /* a part of the note, or NULL for none */
+    } cases[] = {
+        {"a=[x]\n", VAULT_VALUE_PLAIN, "x", NULL},
+        {"a=[a]b]\n", VAULT_VALUE_PLAIN, "a", "alias \"a\": the text outside the brackets is dropped"},
+        {"a=pre[in]post\n", VAULT_VALUE_PLAIN, "in", "m.properties:1: alias \"a\""},
+        {"a=]x[\n", VAULT_VALUE_SEALED, NULL, NULL},
+        {"a=x]y[z]\n", VAULT_VALUE_SEALED, NULL, NULL},
+        {"a=[l\xe4uft]\n", VAULT_VALUE_PLAIN, "l\xc3\xa4uft", NULL},            /* Latin-1 byte */
+        {"a=[l\\u00e4uft]\n", VAULT_VALUE_PLAIN, "l\xc3\xa4uft", NULL},          /* escape: both agree */
+        {"a=[l\xc3\xa4uft]\n", VAULT_VALUE_PLAIN, "l\xc3\xa4uft", "ISO-8859-1"}, /* UTF-8 as meant, noted */
+        {"a=[\xff\xfe]\n", VAULT_VALUE_PLAIN, "\xc3\xbf\xc3\xbe", NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vault_config *cfg = NULL;
+        const vault_config_entry *e;
+        vault_secret *plain = NULL;
+        const char *w;
+        cr_assert_eq(vault_config_parse(&cfg, "m.properties", VAULT_CONFIG_PROPERTIES, cases[i].text,
+                                        strlen(cases[i].text)),
+                     0, "case %zu", i);
+        cr_assert_eq(vault_config_entry_at(cfg, 0, &e), 0);
+        cr_assert_eq(e->state, cases[i].state, "case %zu: state %d", i, e->state);
+        if (cases[i].plain) {
+            cr_assert_eq(vault_config_plaintext(cfg, 0, &plain), 0);
+            cr_assert_eq(vault_secret_len(plain), strlen(cases[i].plain), "case %zu", i);
+            cr_assert(memcmp(vault_secret_data(plain), cases[i].plain, strlen(cases[i].plain)) == 0, "case %zu", i);
+            vault_secret_free(plain);
+        }
+        w = vault_config_warning(cfg, 0);
+        cr_assert_null(vault_config_warning(cfg, 1));
+        if (cases[i].warning) {
+            cr_assert(w && strstr(w, cases[i].warning), "case %zu: %s", i, w ? w : "(none)");
+            cr_assert(!strstr(w, "post") && !strstr(w, "uft"), "case %zu: the note shows the value: %s", i, w);
+        } else {
+            cr_assert_null(w, "case %zu: %s", i, w);
+        }
+        vault_config_free(cfg);
+    }
+}

@@ -97,6 +97,8 @@ static const char tomllib_script[] =
     "        if isinstance(v, dict):\n"
     "            for k, x in v.items(): flat(prefix + [k], x)\n"
     "        else:\n"
+    "            if isinstance(v, str) and '[' in v and ']' in v and v.index('[') < v.rindex(']'):\n"
+    "                v = v[v.index('['):v.rindex(']') + 1]  # WSO2's rule: first '[' to last ']'\n"
     "            out.append('S %s %s' % ('.'.join(prefix).encode().hex(),\n"
     "                       v.encode().hex() if isinstance(v, str) else 'x'))\n"
     "    flat([], doc.get('secrets', {}))\n"
@@ -717,8 +719,11 @@ static const good_case good[] = {
      "[[products]]\nname = \"$secret{a}\"\n[[products]]\nname = \"b\"\n"
      "[secrets]\na = \"[x]\"\n",
      "a=P:x;", "a@2;"},
+    /* the Java tool's rule: the text between the first '[' and the last ']' */
     {"brackets are the first and last", "[secrets]\na = \"[[x]]\"\nb = \"x[y]\"\nc = \"[x\"\n",
-     "a=P:[x];b=S:x[y];c=S:[x;", ""},
+     "a=P:[x];b=P:y;c=S:[x;", ""},
+    {"text outside the brackets", "[secrets]\na = \"[abc] tail\"\nb = \"x[y]z\"\nc = \"]x[\"\nd = 'p[a]b]'\n",
+     "a=P:abc;b=P:y;c=S:]x[;d=P:a]b;", ""},
     {"no final newline", "[secrets]\na = \"[x]\"", "a=P:x;", ""},
     {"secrets key inside another table", "[server]\nsecrets = { a = \"x\" }\n[secrets]\nb = 'y'\n", "b=S:y;",
      ""},
@@ -1139,4 +1144,40 @@ Test(toml_grammar, errors_do_not_quote_a_value)
         cr_assert(strstr(vault_error_last()->message, "l.toml:2: "), "%s", vault_error_last()->message);
         cr_assert_null(strstr(vault_error_last()->message, "LEAKME"), "%s", vault_error_last()->message);
     }
+}
+
+/* Text outside the brackets is dropped, as the Java tool does: one note per
+ * value, naming the file, line and alias, never the value; past 100, one
+ * note counts the rest. */
+Test(toml_grammar, text_outside_brackets_is_noted)
+{
+    static const char text[] = "[secrets]\nok = \"[fine]\"\na = \"[abc] tail\"\nb = \"x[y]z\"\n";
+    vault_config *cfg = NULL;
+    const char *w;
+    char *many;
+    size_t i, n = 0;
+
+    cr_assert_eq(vault_config_parse(&cfg, "d.toml", VAULT_CONFIG_TOML, text, sizeof text - 1), 0);
+    w = vault_config_warning(cfg, 0);
+    cr_assert(w && strstr(w, "d.toml:3: alias \"a\": the text outside the brackets is dropped"), "%s", w);
+    cr_assert(!strstr(w, "tail") && !strstr(w, "abc"), "%s", w);
+    w = vault_config_warning(cfg, 1);
+    cr_assert(w && strstr(w, "d.toml:4: alias \"b\""), "%s", w);
+    cr_assert_null(vault_config_warning(cfg, 2));
+    vault_config_free(cfg);
+    cr_assert_eq(vault_config_parse(&cfg, "d.toml", VAULT_CONFIG_TOML, "[secrets]\na = \"[x]\"\n", 20), 0);
+    cr_assert_null(vault_config_warning(cfg, 0));
+    vault_config_free(cfg);
+
+    many = malloc(32 * 150 + 16);
+    n = (size_t)sprintf(many, "[secrets]\n");
+    for (i = 0; i < 150; i++)
+        n += (size_t)sprintf(many + n, "k%zu = \"[v]t\"\n", i);
+    cr_assert_eq(vault_config_parse(&cfg, "m.toml", VAULT_CONFIG_TOML, many, n), 0);
+    cr_assert_not_null(vault_config_warning(cfg, 99));
+    w = vault_config_warning(cfg, 100);
+    cr_assert(w && strstr(w, "m.toml: 50 more notes"), "%s", w);
+    cr_assert_null(vault_config_warning(cfg, 101));
+    vault_config_free(cfg);
+    free(many);
 }

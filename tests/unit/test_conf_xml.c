@@ -319,8 +319,9 @@ static const struct {
     {"a=f.xml//x/@k,true", 0, "f.xml", "//x/@k", "k", 1},
     {"a=f.xml//x[contains(.,'a')]", 0, "f.xml", "//x[contains(.,'a')]", NULL, 0},
     {"a=dir\\\\f.xml//x", 0, "dir\\f.xml", "//x", NULL, 0},
-    {"a=f.xml//x/y,true", VAULT_EFORMAT, NULL, NULL, NULL, 0},
-    {"a=f.xml//x[1],true", VAULT_EFORMAT, NULL, NULL, NULL, 0},
+    /* ",true" naming no attribute: the element's text, as the Java tool does */
+    {"a=f.xml//x/y,true", 0, "f.xml", "//x/y", NULL, 0},
+    {"a=f.xml//x[1],true", 0, "f.xml", "//x[1]", NULL, 0},
     {"a=f.xml", VAULT_EFORMAT, NULL, NULL, NULL, 0},
     {"a=//x", VAULT_EFORMAT, NULL, NULL, NULL, 0},
     {"a=f.xml//,true", VAULT_EFORMAT, NULL, NULL, NULL, 0},

@@ -374,14 +374,14 @@ Test(pem_bad, two_keys_or_no_usable_block)
 {
     vault_keystore *ks = NULL;
     make_rsa_key();
-    test_sh("cat k.pem k.pem c.pem > two.pem && openssl pkey -in k.pem -pubout -out pub.pem && "
+    test_sh("cat k.pem k.pem c.pem > two.pem && openssl req -new -key k.pem -subj /CN=req -out req.pem && "
        "cat k.pem | sed 's/^M/!/' > badb64.pem");
     cr_assert_eq(open_ks(&ks, test_path("two.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
     cr_assert(strstr(test_errmsg(), "two.pem") && strstr(test_errmsg(), "more than one private key"), "%s",
               test_errmsg());
-    cr_assert_eq(open_ks(&ks, test_path("pub.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
-    cr_assert(strstr(test_errmsg(), "pub.pem") && strstr(test_errmsg(), "no private key or certificate"), "%s",
-              test_errmsg());
+    cr_assert_eq(open_ks(&ks, test_path("req.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "req.pem") &&
+              strstr(test_errmsg(), "no private key, certificate or public key"), "%s", test_errmsg());
     cr_assert_eq(open_ks(&ks, test_path("badb64.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
     cr_assert(strstr(test_errmsg(), "badb64.pem"), "%s", test_errmsg());
     test_write_text("text.pem", "hello, world\n");
@@ -761,4 +761,52 @@ Test(pem_keys, unsupported_key_format_is_named)
     cr_assert_eq(open_ks(&ks, test_path("trad-in-p8.pem"), "other", VAULT_KEYSTORE_AUTO), 0);
     cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH);
     vault_keystore_free(ks);
+}
+
+/* A bare public key (SubjectPublicKeyInfo, or PKCS#1 for RSA) is a
+ * public-key entry: no certificate, no private key to hand out. */
+Test(pem_keys, bare_public_keys)
+{
+    static const struct { const char *make, *alg; unsigned bits; } keys[] = {
+        {"openssl pkey -in k.pem -pubout -out pub.pem", "RSA", 2048},
+        {"openssl rsa -in k.pem -RSAPublicKey_out -out pub.pem", "RSA", 2048},
+        {"openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 | openssl pkey -pubout -out pub.pem",
+         "EC", 384},
+        {"openssl genpkey -algorithm X25519 | openssl pkey -pubout -out pub.pem", "X25519", 253},
+        {"openssl genpkey -algorithm ED25519 | openssl pkey -pubout -out pub.pem", "Ed25519", 256},
+    };
+    vault_keystore *ks = NULL;
+    const vault_keystore_entry *e;
+    unsigned char *der = NULL;
+    EVP_PKEY *key = NULL;
+    size_t i, len;
+
+    make_rsa_key();
+    for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        test_sh(keys[i].make);
+        cr_assert_eq(open_ks(&ks, test_path("pub.pem"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
+        cr_assert_eq(vault_keystore_count(ks), 1);
+        e = find(ks, "pub");
+        cr_assert_eq(e->kind, VAULT_ENTRY_PUBLIC_KEY);
+        cr_assert_str_eq(e->key_algorithm, keys[i].alg);
+        cr_assert_eq(e->key_bits, keys[i].bits);
+        cr_assert_not(e->has_certificate);
+        cr_assert_eq(e->chain_length, 0);
+        cr_assert_eq(ks_private_key(ks, "pub", &key, NULL), VAULT_EINVAL);
+        cr_assert_eq(vault_keystore_public_key_der(ks, "pub", &der, &len), 0, "%s", test_errmsg());
+        vault_string_free((char *)der);
+        vault_keystore_free(ks);
+        ks = NULL;
+    }
+    /* several keys: one entry each; a malformed one names the file */
+    test_sh("openssl pkey -in k.pem -pubout > a.pem && cat a.pem a.pem > two-pub.pem && "
+            "sed 's/^MII/MIJ/' a.pem > bad-pub.pem");
+    cr_assert_eq(open_ks(&ks, test_path("two-pub.pem"), NULL, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_count(ks), 2);
+    cr_assert_eq(find(ks, "two-pub-2")->kind, VAULT_ENTRY_PUBLIC_KEY);
+    vault_keystore_free(ks);
+    ks = NULL;
+    cr_assert_eq(open_ks(&ks, test_path("bad-pub.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
+    cr_assert(strstr(test_errmsg(), "bad-pub.pem") && strstr(test_errmsg(), "malformed or unsupported public key"),
+              "%s", test_errmsg());
 }

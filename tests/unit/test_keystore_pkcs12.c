@@ -719,9 +719,10 @@ Test(pkcs12_openssl, openssl_102_non_ascii_password)
     free(out);
 }
 
-/* A PBMAC1 file (RFC 9579) is refused naming the MAC algorithm, not the
- * password: here an HMAC-SHA-256 file whose MacData digest OID is replaced
- * by PBMAC1's (both OIDs are nine bytes). */
+/* A MAC naming PBMAC1 (RFC 9579) without its parameters is refused as
+ * malformed, not as a wrong password: here an HMAC-SHA-256 file whose MacData
+ * digest OID is replaced by PBMAC1's (both OIDs are nine bytes). Valid
+ * PBMAC1 files: tests/interop/test_pkcs12_mac.sh. */
 Test(pkcs12_openssl, pbmac1_is_named)
 {
     vault_keystore *ks = NULL;
@@ -732,7 +733,8 @@ Test(pkcs12_openssl, pbmac1_is_named)
             "a=bytes.fromhex(\"0609608648016503040201\"); b=bytes.fromhex(\"06092a864886f70d01050e\"); "
             "i=d.rindex(a); open(\"pbmac1.p12\",\"wb\").write(d[:i]+b+d[i+len(a):])'");
     cr_assert_eq(open_ks(&ks, test_path("pbmac1.p12"), "secret-pw", NULL), VAULT_EFORMAT);
-    cr_assert(strstr(test_errmsg(), "PBMAC1") && strstr(test_errmsg(), "pbmac1.p12"), "%s", test_errmsg());
+    cr_assert(strstr(test_errmsg(), "malformed PBMAC1 MAC parameters") &&
+              strstr(test_errmsg(), "pbmac1.p12"), "%s", test_errmsg());
 }
 
 /* Chain certificates given in any order come out leaf first; CA names given

@@ -950,6 +950,116 @@ Test(native, entry_without_certificate_tries_each_stanza)
     free_kp(&c);
 }
 
+/* A key without certificate and a value for 16 RSA recipients, ours last:
+ * the 15 others are of another size (certificates of one 3072-bit key), so
+ * one private-key operation opens it. */
+Test(native, entry_without_certificate_skips_stanzas_of_other_sizes)
+{
+    const vault_recipient *rs[16];
+    vault_recipient *others[15];
+    native_sealer *s = NULL;
+    vault_keystore *bare;
+    vault_secret *out = NULL;
+    EVP_PKEY *big = EVP_RSA_gen(3072);
+    char *v = NULL, path[4200], cn[16];
+    unsigned long before;
+    size_t i;
+    kp a;
+
+    cr_assert_not_null(big);
+    make_kp(&a, "a16", 2048);
+    snprintf(path, sizeof path, "%s/a16-key-only.pem", test_tmpdir());
+    write_pem(path, a.key, NULL);
+    bare = load_keystore(path);
+    for (i = 0; i < 15; i++) {
+        X509 *c;
+        snprintf(cn, sizeof cn, "other-%zu", i);
+        c = self_signed(big, cn);
+        others[i] = recipient_of(c);
+        X509_free(c);
+        rs[i] = others[i];
+    }
+    rs[15] = a.r;
+    cr_assert_eq(native_sealer_new(&s, rs, 16), 0, "%s", vault_error_last()->message);
+    cr_assert_eq(native_seal(s, "k", "sixteen", 7, &v), 0);
+    before = vault_test_private_key_ops();
+    cr_assert_eq(native_open(NULL, bare, NULL, "k", v, NULL, &out), 0, "%s", vault_error_last()->message);
+    cr_assert_eq(vault_test_private_key_ops() - before, 1, "%lu private-key operations",
+                 vault_test_private_key_ops() - before);
+    cr_assert_eq(vault_secret_len(out), 7);
+    cr_assert(memcmp(vault_secret_data(out), "sixteen", 7) == 0);
+    vault_secret_free(out);
+    vault_string_free(v);
+    native_sealer_free(s);
+    for (i = 0; i < 15; i++)
+        recipient_free(others[i]);
+    vault_keystore_free(bare);
+    EVP_PKEY_free(big);
+    free_kp(&a);
+}
+
+/* A key entry without a chain whose certificate the keystore holds as a
+ * trusted certificate: found by the public key, it names the stanza, and one
+ * operation opens a value for 16 recipients of the same size. Without that
+ * certificate nothing tells the stanzas apart: each is tried. */
+Test(native, entry_without_certificate_finds_its_certificate_by_public_key)
+{
+    const vault_recipient *rs[16];
+    vault_recipient *others[15];
+    native_sealer *s = NULL;
+    vault_keystore *bare, *plain;
+    vault_secret *out = NULL;
+    EVP_PKEY *same = EVP_RSA_gen(2048);
+    char *v = NULL, path[4200], cn[16];
+    unsigned long before;
+    ks_entry *e;
+    size_t i;
+    kp a;
+
+    cr_assert_not_null(same);
+    make_kp(&a, "t16", 2048);
+    snprintf(path, sizeof path, "%s/t16-key-only.pem", test_tmpdir());
+    write_pem(path, a.key, NULL);
+    bare = load_keystore(path);
+    plain = load_keystore(path);
+    cr_assert_eq(ks_add_entry(bare, "t16-cert", 8, VAULT_ENTRY_TRUSTED_CERT, &e), 0);
+    X509_up_ref(a.cert);
+    cr_assert_eq(ks_entry_add_cert(bare, e, a.cert), 0);
+    cr_assert(X509_digest(a.cert, EVP_sha256(), e->info.sha256, NULL));
+    e->info.has_certificate = 1;
+    for (i = 0; i < 15; i++) {
+        X509 *c;
+        snprintf(cn, sizeof cn, "same-%zu", i);
+        c = self_signed(same, cn);
+        others[i] = recipient_of(c);
+        X509_free(c);
+        rs[i] = others[i];
+    }
+    rs[15] = a.r;
+    cr_assert_eq(native_sealer_new(&s, rs, 16), 0, "%s", vault_error_last()->message);
+    cr_assert_eq(native_seal(s, "k", "sixteen", 7, &v), 0);
+    before = vault_test_private_key_ops();
+    cr_assert_eq(native_open(NULL, bare, NULL, "k", v, NULL, &out), 0, "%s", vault_error_last()->message);
+    cr_assert_eq(vault_test_private_key_ops() - before, 1, "%lu private-key operations",
+                 vault_test_private_key_ops() - before);
+    cr_assert(vault_secret_len(out) == 7 && memcmp(vault_secret_data(out), "sixteen", 7) == 0);
+    vault_secret_free(out);
+    out = NULL;
+    before = vault_test_private_key_ops();
+    cr_assert_eq(native_open(NULL, plain, NULL, "k", v, NULL, &out), 0, "%s", vault_error_last()->message);
+    cr_assert_eq(vault_test_private_key_ops() - before, 16, "%lu private-key operations",
+                 vault_test_private_key_ops() - before);
+    vault_secret_free(out);
+    vault_string_free(v);
+    native_sealer_free(s);
+    for (i = 0; i < 15; i++)
+        recipient_free(others[i]);
+    vault_keystore_free(bare);
+    vault_keystore_free(plain);
+    EVP_PKEY_free(same);
+    free_kp(&a);
+}
+
 static void add_entry(vault_keystore *ks, const char *alias, kp *k)
 {
     ks_entry *e;

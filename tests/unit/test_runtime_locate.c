@@ -208,3 +208,89 @@ Test(runtime_locate, outside_a_product_home)
     put(dir, "config.yaml", "x: y\n");
     cr_assert_eq(rt_locate(&loc, &o), VAULT_EINVAL);
 }
+
+/* deployment.toml's file_name, resolved as the Java cipher tool resolves it. */
+Test(runtime_locate, keystore_file_name_forms)
+{
+    static const struct {
+        const char *file_name, *want; /* want: relative to the home */
+    } forms[] = {
+        {"wso2carbon.jks", "repository/resources/security/wso2carbon.jks"},
+        {"${carbon.home}/repository/resources/security/a.jks", "repository/resources/security/a.jks"},
+        {"${carbon.home}/keys/b.p12", "keys/b.p12"},
+        {"repository/resources/security/c.jks", "repository/resources/security/c.jks"},
+        {"sub/d.jks", "repository/resources/security/sub/d.jks"},
+    };
+    char home[4096], p[4096], toml[512];
+    rt_location loc;
+    size_t i;
+
+    snprintf(home, sizeof home, "%s/forms", test_tmpdir());
+    mkdirs(home, "repository/conf");
+    for (i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        snprintf(toml, sizeof toml, "[keystore.primary]\nfile_name = \"%s\"\n", forms[i].file_name);
+        put(home, "repository/conf/deployment.toml", toml);
+        loc = locate(home, NULL);
+        snprintf(p, sizeof p, "%s/%s", home, forms[i].want);
+        cr_assert_str_eq(loc.keystore, p, "case %zu", i);
+        rt_location_clear(&loc);
+    }
+    put(home, "repository/conf/deployment.toml", "[keystore.primary]\nfile_name = \"/abs/e.jks\"\n");
+    loc = locate(home, NULL);
+    cr_assert_str_eq(loc.keystore, "/abs/e.jks");
+    rt_location_clear(&loc);
+}
+
+/* EI/MI: conf/deployment.toml, conf/carbon.xml, conf/security/. */
+Test(runtime_locate, ei_layout)
+{
+    char home[4096], p[4096];
+    rt_location loc;
+
+    snprintf(home, sizeof home, "%s/ei", test_tmpdir());
+    mkdirs(home, "conf/security");
+    mkdirs(home, "repository/resources/security");
+    /* legacy: cipher-text.properties, keystore from conf/carbon.xml */
+    put(home, "conf/security/cipher-text.properties", "a=b\n");
+    put(home, "conf/carbon.xml",
+        "<Server xmlns=\"http://wso2.org/projects/carbon/carbon.xml\"><Security><KeyStore>"
+        "<Location>${carbon.home}/repository/resources/security/ei.jks</Location>"
+        "<KeyAlias>eia</KeyAlias></KeyStore></Security></Server>\n");
+    loc = locate(home, NULL);
+    cr_assert_eq(loc.type, VAULT_CONFIG_PROPERTIES);
+    snprintf(p, sizeof p, "%s/conf/security/cipher-text.properties", home);
+    cr_assert_str_eq(loc.config, p);
+    snprintf(p, sizeof p, "%s/repository/resources/security/ei.jks", home);
+    cr_assert_str_eq(loc.keystore, p);
+    cr_assert_str_eq(loc.key_alias, "eia");
+    rt_location_clear(&loc);
+    /* the properties file named directly: the same home */
+    snprintf(p, sizeof p, "%s/conf/security/cipher-text.properties", home);
+    loc = locate(p, NULL);
+    cr_assert_str_eq(loc.home, home);
+    rt_location_clear(&loc);
+
+    /* deployment.toml wins, named or found */
+    put(home, "conf/deployment.toml", "[keystore.primary]\nfile_name = \"p.jks\"\n");
+    loc = locate(home, NULL);
+    cr_assert_eq(loc.type, VAULT_CONFIG_TOML);
+    cr_assert_str_eq(loc.home, home);
+    snprintf(p, sizeof p, "%s/repository/resources/security/p.jks", home);
+    cr_assert_str_eq(loc.keystore, p);
+    rt_location_clear(&loc);
+    snprintf(p, sizeof p, "%s/conf/deployment.toml", home);
+    loc = locate(p, NULL);
+    cr_assert_str_eq(loc.home, home);
+    rt_location_clear(&loc);
+
+    /* a conf/deployment.toml outside any product home is no home */
+    snprintf(home, sizeof home, "%s/notahome", test_tmpdir());
+    mkdirs(home, "conf");
+    put(home, "conf/deployment.toml", "[keystore.primary]\nfile_name = \"q.jks\"\n");
+    snprintf(p, sizeof p, "%s/conf/deployment.toml", home);
+    loc = locate(p, NULL);
+    cr_assert_null(loc.home);
+    snprintf(p, sizeof p, "%s/conf/q.jks", home);
+    cr_assert_str_eq(loc.keystore, p);
+    rt_location_clear(&loc);
+}

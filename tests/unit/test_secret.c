@@ -311,6 +311,160 @@ Test(store, every_allocation_failure_is_enomem)
     }
 }
 
+/* ---- pools: loose secrets opened one by one ----------------------------------- */
+
+static vault_secret *loose(vault_store *pool, const char *text, unsigned char **where)
+{
+    vault_secret *s = NULL;
+    unsigned char *p = NULL;
+    size_t n = strlen(text);
+
+    cr_assert_eq(vault_secret_alloc_in(pool, &s, n, &p), 0);
+    memcpy(p, text, n);
+    vault_secret_seal(s);
+    if (where)
+        *where = p;
+    return s;
+}
+
+Test(pool, a_freed_secret_is_wiped_and_its_room_used_again)
+{
+    vault_store *pool = NULL;
+    unsigned char *first, *again;
+    vault_secret *a, *b;
+
+    cr_assert_eq(vault_store_pool_new(&pool), 0);
+    a = loose(pool, "alpha-secret", &first);
+    b = loose(pool, "beta", NULL);
+    cr_assert_str_eq(vault_secret_str(a), "alpha-secret");
+    cr_assert_str_eq(vault_secret_str(b), "beta");
+    cr_assert_neq(vault_secret_data(a), vault_secret_data(b));
+    vault_secret_free(a);
+    cr_assert_eq(memcmp(first, "\0\0\0\0\0\0\0\0\0\0\0\0\0", 13), 0, "wiped when freed");
+    vault_secret_free(b);
+    again = NULL;
+    a = loose(pool, "gamma", &again);
+    cr_assert_eq(again, first, "an empty chunk is used from its start");
+    vault_store_release(pool);
+    cr_assert_str_eq(vault_secret_str(a), "gamma", "a secret outlives the pool's owner");
+    vault_secret_free(a);
+}
+
+/* Opening and freeing many values one by one stays in one chunk; holding
+ * many spreads them over several, and each goes when its last is freed. */
+Test(pool, many_secrets_held_and_freed_in_any_order)
+{
+    enum { N = 20000 };
+    vault_store *pool = NULL;
+    vault_secret **held = calloc(N, sizeof *held);
+    unsigned char *p0 = NULL, *p;
+    size_t i;
+    char text[32];
+
+    cr_assert_not_null(held);
+    cr_assert_eq(vault_store_pool_new(&pool), 0);
+    for (i = 0; i < N; i++) {
+        vault_secret_free(loose(pool, "one-at-a-time", &p));
+        if (i == 0)
+            p0 = p;
+        cr_assert_eq(p, p0, "value %zu", i);
+    }
+    for (i = 0; i < N; i++) {
+        snprintf(text, sizeof text, "secret-%zu", i);
+        held[i] = loose(pool, text, NULL);
+    }
+    for (i = 0; i < N; i += 2) /* every other one: no chunk empties */
+        vault_secret_free(held[i]);
+    for (i = 1; i < N; i += 2) {
+        snprintf(text, sizeof text, "secret-%zu", i);
+        cr_assert_str_eq(vault_secret_str(held[i]), text);
+        vault_secret_free(held[i]);
+    }
+    vault_store_release(pool);
+    free(held);
+}
+
+typedef struct outgrown {
+    vault_store *pool;
+    vault_secret *kept, *big;
+    unsigned char *kept_bytes;
+} outgrown;
+
+/* Hold one secret, then ask for one too large for the rest of its chunk. */
+static void hold_one_then_outgrow_the_chunk(outgrown *o)
+{
+    unsigned char *p = NULL;
+
+    cr_assert_eq(vault_store_pool_new(&o->pool), 0);
+    o->kept = loose(o->pool, "kept", &o->kept_bytes);
+    cr_assert_eq(vault_secret_alloc_in(o->pool, &o->big, 100000, &p), 0); /* a chunk of its own */
+    p[99999] = 'x'; /* the newest chunk is writable */
+    cr_assert_str_eq((const char *)o->kept_bytes, "kept");
+}
+
+/* The steps of the next test without its last write: none faults. */
+Test(pool, outgrowing_a_chunk_that_holds_secrets)
+{
+    outgrown o;
+
+    hold_one_then_outgrow_the_chunk(&o);
+    vault_secret_free(o.big);
+    vault_secret_free(o.kept); /* wipes in the read-only chunk, which then goes */
+    vault_store_release(o.pool);
+}
+
+Test(pool, a_full_chunk_that_holds_secrets_is_read_only, .signal = SIGSEGV)
+{
+    outgrown o;
+
+    hold_one_then_outgrow_the_chunk(&o);
+    o.kept_bytes[0] = 'y';
+}
+
+typedef struct pool_job {
+    vault_store *pool;
+    int ok;
+} pool_job;
+
+static void *open_many(void *arg)
+{
+    pool_job *j = arg;
+    size_t i;
+    j->ok = 1;
+    for (i = 0; i < 20000; i++) {
+        vault_secret *s = NULL;
+        unsigned char *p = NULL;
+        if (vault_secret_alloc_in(j->pool, &s, 7, &p) != 0) {
+            j->ok = 0;
+            continue;
+        }
+        memcpy(p, "abcdefg", 7);
+        if (strcmp(vault_secret_str(s), "abcdefg") != 0)
+            j->ok = 0;
+        vault_secret_free(s);
+    }
+    return NULL;
+}
+
+Test(pool, secrets_from_many_threads)
+{
+    vault_store *pool = NULL;
+    pthread_t th[4];
+    pool_job jobs[4];
+    size_t i;
+
+    cr_assert_eq(vault_store_pool_new(&pool), 0);
+    for (i = 0; i < 4; i++) {
+        jobs[i].pool = pool;
+        cr_assert_eq(pthread_create(&th[i], NULL, open_many, &jobs[i]), 0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert(jobs[i].ok);
+    }
+    vault_store_release(pool);
+}
+
 static const char *write_pw(const char *name, const char *text, mode_t mode)
 {
     static char path[4096];

@@ -191,7 +191,7 @@ static void assert_opens_elsewhere(vault_keystore *ks, vault_transformation t, c
         return;
     }
     cr_assert_eq(rc, 0, "implicit rejection failed: %s", last_message());
-    cr_assert_eq(flags, (unsigned)VAULT_OPENED_LEGACY);
+    cr_assert_eq(flags, (unsigned)(VAULT_OPENED_LEGACY | VAULT_OPENED_UNPROVEN));
     cr_assert(vault_secret_len(s) != len || memcmp(vault_secret_data(s), pt, len) != 0,
               "opened to the secret");
     vault_secret_free(s);
@@ -312,6 +312,9 @@ Test(wso2_names, formats)
     cr_assert_str_eq(vault_format_name(VAULT_FORMAT_WSO2_HOLDER), "wso2-holder");
 }
 
+/* A raw PKCS#1 v1.5 block names no key: it opens unproven. */
+#define RAW_PKCS1 ((unsigned)(VAULT_OPENED_LEGACY | VAULT_OPENED_UNPROVEN))
+
 /* ---- RSA forms ---------------------------------------------------------- */
 
 Test(wso2_rsa, raw_round_trip_and_openssl_agrees)
@@ -321,7 +324,7 @@ Test(wso2_rsa, raw_round_trip_and_openssl_agrees)
 
     for (i = 0; i < sizeof rsa_transforms / sizeof rsa_transforms[0]; i++) {
         vault_transformation t = rsa_transforms[i];
-        unsigned legacy = t == VAULT_TRANSFORM_RSA_PKCS1 ? VAULT_OPENED_LEGACY : 0;
+        unsigned legacy = t == VAULT_TRANSFORM_RSA_PKCS1 ? RAW_PKCS1 : 0;
         for (j = 0; j < sizeof plaintexts / sizeof plaintexts[0]; j++) {
             char *v = seal(ks, VAULT_FORMAT_WSO2, t, plaintexts[j].bytes, plaintexts[j].len);
             unsigned char *theirs = openssl_decrypt("id", v, t, &n);
@@ -346,7 +349,7 @@ Test(wso2_rsa, openssl_seals_we_open)
 
     for (i = 0; i < 3; i++) {
         vault_transformation t = rsa_transforms[i];
-        unsigned legacy = t == VAULT_TRANSFORM_RSA_PKCS1 ? VAULT_OPENED_LEGACY : 0;
+        unsigned legacy = t == VAULT_TRANSFORM_RSA_PKCS1 ? RAW_PKCS1 : 0;
         for (j = 1; j < sizeof plaintexts / sizeof plaintexts[0]; j++) {
             char *v = openssl_encrypt("id", plaintexts[j].bytes, plaintexts[j].len, t);
             assert_opens_to(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, plaintexts[j].bytes,
@@ -394,7 +397,7 @@ Test(wso2_rsa, one_private_key_operation_per_raw_open)
         char *v = seal(ks, VAULT_FORMAT_WSO2, rsa_transforms[i], "secret", 6);
         before = vault_test_private_key_ops();
         assert_opens_to(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, "secret", 6,
-                        i == 0 ? VAULT_OPENED_LEGACY : 0);
+                        i == 0 ? RAW_PKCS1 : 0);
         cr_assert_eq(vault_test_private_key_ops(), before + 1, "%s: %lu operations",
                      vault_transformation_name(rsa_transforms[i]), vault_test_private_key_ops() - before);
         /* A damaged value (opened to other bytes) costs the same one operation. */
@@ -426,7 +429,10 @@ static void limit(vault_keystore *ks, vault_format f, vault_transformation t, si
     o.recipient_count = 1;
     cr_assert_eq(vault_sealer_new(&s, &o), 0);
     cr_assert_eq(vault_sealer_seal(s, "a", buf, max, &out), 0, "%zu bytes: %s", max, last_message());
-    assert_opens_to(ks, NULL, t, out, buf, max, t == VAULT_TRANSFORM_RSA_PKCS1 ? VAULT_OPENED_LEGACY : 0);
+    assert_opens_to(ks, NULL, t, out, buf, max,
+                    t != VAULT_TRANSFORM_RSA_PKCS1 ? 0u
+                    : f == VAULT_FORMAT_WSO2      ? RAW_PKCS1
+                                                  : (unsigned)VAULT_OPENED_LEGACY);
     vault_string_free(out);
     out = NULL;
     cr_assert_eq(vault_sealer_seal(s, "a", buf, max + 1, &out), VAULT_EINVAL);
@@ -472,6 +478,87 @@ Test(wso2_rsa, raw_for_another_key_of_the_same_size)
     cr_assert_eq(assert_fails(ks, NULL, VAULT_TRANSFORM_DEFAULT, v), VAULT_EAUTH);
     opener_flags = 0;
     vault_string_free(v);
+    vault_keystore_free(other);
+    vault_keystore_free(ks);
+}
+
+/* ---- sealing again what was opened (rotate) ----------------------------- */
+
+static vault_opener *opener_of(vault_keystore *ks)
+{
+    vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
+    vault_opener *op = NULL;
+    o.keystore = ks;
+    cr_assert_eq(vault_opener_new(&op, &o), 0, "%s", last_message());
+    return op;
+}
+
+static unsigned opened_flags(vault_opener *op, const char *value, int want_rc)
+{
+    vault_secret *s = NULL;
+    unsigned flags = 99;
+    cr_assert_eq(vault_opener_open(op, "db.password", value, &s, &flags), want_rc, "%s", last_message());
+    vault_secret_free(s);
+    return flags;
+}
+
+static void assert_reseal_refused(vault_opener *op, unsigned flags)
+{
+    cr_assert_eq(vault_opener_reseal_check(op, flags, "conf/c.properties", "db.password"), VAULT_EKEY);
+    cr_assert(strstr(last_message(), "conf/c.properties: alias \"db.password\""), "%s", last_message());
+    cr_assert(strstr(last_message(), "alias \"id\""), "names the key entry: %s", last_message());
+}
+
+Test(wso2_reseal, unproven_pkcs1_needs_a_value_bound_to_the_key)
+{
+    vault_keystore *other = identity("other", 2048), *ks = identity("id", 2048);
+    char *raw = seal(ks, VAULT_FORMAT_WSO2, VAULT_TRANSFORM_RSA_PKCS1, "x", 1);
+    char *oaep = seal(ks, VAULT_FORMAT_WSO2, VAULT_TRANSFORM_RSA_OAEP_SHA256, "x", 1);
+    char *holder = seal(ks, VAULT_FORMAT_WSO2_HOLDER, VAULT_TRANSFORM_RSA_PKCS1, "x", 1);
+    char *native = seal(ks, VAULT_FORMAT_NATIVE, VAULT_TRANSFORM_DEFAULT, "x", 1);
+    char *holder_other = seal(other, VAULT_FORMAT_WSO2_HOLDER, VAULT_TRANSFORM_RSA_PKCS1, "x", 1);
+    char *wrong = NULL;
+    vault_opener *op = opener_of(ks), *op2 = opener_of(ks), *op3 = opener_of(ks);
+    unsigned f;
+
+    /* A block for another key opens (to other bytes) exactly like ours. */
+    do {
+        vault_string_free(wrong);
+        wrong = seal(other, VAULT_FORMAT_WSO2, VAULT_TRANSFORM_RSA_PKCS1, "x", 1);
+    } while (block_above_modulus(ks, wrong));
+    f = opened_flags(op, wrong, 0);
+    cr_assert_eq(f, RAW_PKCS1);
+    assert_reseal_refused(op, f);
+    f = opened_flags(op, raw, 0);
+    cr_assert_eq(f, RAW_PKCS1);
+    assert_reseal_refused(op, f);
+    /* What does not open, or opens unproven, proves nothing. */
+    opened_flags(op, holder_other, VAULT_EKEY);
+    assert_reseal_refused(op, f);
+    /* Nothing to prove for values bound to their key. */
+    cr_assert_eq(vault_opener_reseal_check(op, 0, NULL, NULL), 0);
+    cr_assert_eq(vault_opener_reseal_check(op, VAULT_OPENED_LEGACY, NULL, NULL), 0);
+    /* An OAEP block of ours proves the key, for values before and after it. */
+    cr_assert_eq(opened_flags(op, oaep, 0), 0u);
+    cr_assert_eq(vault_opener_reseal_check(op, f, "c", "a"), 0, "%s", last_message());
+    /* So does a holder whose thumbprint names our certificate, PKCS#1 v1.5 or not. */
+    cr_assert_eq(opened_flags(op2, holder, 0), (unsigned)VAULT_OPENED_LEGACY);
+    cr_assert_eq(vault_opener_reseal_check(op2, f, "c", "a"), 0, "%s", last_message());
+    /* And a native value (its AEAD). */
+    assert_reseal_refused(op3, f);
+    cr_assert_eq(opened_flags(op3, native, 0), 0u);
+    cr_assert_eq(vault_opener_reseal_check(op3, f, "c", "a"), 0, "%s", last_message());
+    cr_assert_eq(vault_opener_reseal_check(NULL, f, "c", "a"), VAULT_EINVAL);
+
+    vault_opener_free(op);
+    vault_opener_free(op2);
+    vault_opener_free(op3);
+    vault_string_free(raw);
+    vault_string_free(oaep);
+    vault_string_free(holder);
+    vault_string_free(native);
+    vault_string_free(holder_other);
+    vault_string_free(wrong);
     vault_keystore_free(other);
     vault_keystore_free(ks);
 }
