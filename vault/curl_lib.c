@@ -48,10 +48,7 @@ SAME_TYPE(slist_append, curl_slist_append);
 SAME_TYPE(slist_free_all, curl_slist_free_all);
 
 #define SYM(field, name) {offsetof(__typeof__(fns), field), #name}
-static const struct {
-    size_t offset;
-    const char *name;
-} symbols[] = {
+static const vault_dl_sym symbols[] = {
     SYM(global_init, curl_global_init),   SYM(easy_init, curl_easy_init),
     SYM(easy_setopt, curl_easy_setopt),   SYM(easy_getinfo, curl_easy_getinfo),
     SYM(easy_perform, curl_easy_perform), SYM(easy_cleanup, curl_easy_cleanup),
@@ -61,23 +58,11 @@ static const struct {
 
 static void load(void)
 {
-    void *h = dlopen(VAULT_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    size_t i;
+    void *h = vault_dl_bind(VAULT_LIBCURL_SONAME, &fns, symbols, sizeof symbols / sizeof symbols[0],
+                            load_error, sizeof load_error);
 
-    if (!h) {
-        snprintf(load_error, sizeof load_error, "%s", dlerror());
+    if (!h)
         return;
-    }
-    for (i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
-        void *p = dlsym(h, symbols[i].name);
-        if (!p) {
-            snprintf(load_error, sizeof load_error, "no symbol %s", symbols[i].name);
-            dlclose(h);
-            return;
-        }
-        /* A data pointer to a function pointer: POSIX's dlsym() contract. */
-        memcpy((char *)&fns + symbols[i].offset, &p, sizeof p);
-    }
     /* Once, here, rather than implicitly (and not thread-safely) in the
      * first curl_easy_init() of whichever thread comes first. */
     if (fns.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -110,6 +110,18 @@ int vault_read_file_stat(const char *path, size_t max, unsigned char **data, siz
 /* "a FIFO", "a directory", ...: what a non-regular file is, for messages. */
 const char *vault_file_kind(unsigned int mode);
 
+/* A shared library loaded on first use: its functions' addresses written
+ * into a table of function pointers, each at its offset. */
+typedef struct vault_dl_sym {
+    size_t offset;
+    const char *name;
+} vault_dl_sym;
+
+/* dlopen soname and bind every symbol into table, or none: returns the
+ * handle (kept for the life of the process), or NULL with the reason in err. */
+void *vault_dl_bind(const char *soname, void *table, const vault_dl_sym *syms, size_t count,
+                    char *err, size_t err_len);
+
 /* Open path for reading (O_NONBLOCK|O_NOCTTY: a FIFO or a terminal never
  * blocks) and judge it on the descriptor: *fd_out and *st when it is a
  * regular file, else an error naming path (ENOTFOUND, EPERM, EIO). */

@@ -1,8 +1,11 @@
-/* Small helpers: bounded file reading, alias comparison, hex. */
+/* Small helpers: bounded file reading, alias comparison, hex, loading a
+ * shared library on first use. */
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -140,4 +143,27 @@ void vault_hex(char *out, const unsigned char *in, size_t n, int upper)
         out[2 * i + 1] = digits[in[i] & 15];
     }
     out[2 * n] = '\0';
+}
+
+void *vault_dl_bind(const char *soname, void *table, const vault_dl_sym *syms, size_t count,
+                    char *err, size_t err_len)
+{
+    void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    size_t i;
+
+    if (!h) {
+        snprintf(err, err_len, "%s", dlerror());
+        return NULL;
+    }
+    for (i = 0; i < count; i++) {
+        void *p = dlsym(h, syms[i].name);
+        if (!p) {
+            snprintf(err, err_len, "no symbol %s", syms[i].name);
+            dlclose(h);
+            return NULL;
+        }
+        /* A data pointer to a function pointer: POSIX's dlsym() contract. */
+        memcpy((char *)table + syms[i].offset, &p, sizeof p);
+    }
+    return h;
 }

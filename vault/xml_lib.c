@@ -50,10 +50,7 @@ SAME_TYPE(XPathFreeObject, xmlXPathFreeObject);
 SAME_TYPE(XPathNewContext, xmlXPathNewContext);
 SAME_TYPE(Free, xmlFree);
 
-static const struct {
-    size_t offset;
-    const char *name;
-} symbols[] = {
+static const vault_dl_sym symbols[] = {
     SYM(CtxtGetLastError, xmlCtxtGetLastError),
     SYM(CtxtReadMemory, xmlCtxtReadMemory),
     SYM(DocGetRootElement, xmlDocGetRootElement),
@@ -77,23 +74,11 @@ static const struct {
 
 static void load(void)
 {
-    void *h = dlopen(XML_SONAME, RTLD_NOW | RTLD_LOCAL);
-    size_t i;
+    void *h = vault_dl_bind(XML_SONAME, &xml_fns, symbols, sizeof symbols / sizeof symbols[0], load_error,
+                            sizeof load_error);
 
-    if (!h) {
-        snprintf(load_error, sizeof load_error, "%s", dlerror());
+    if (!h)
         return;
-    }
-    for (i = 0; i < sizeof symbols / sizeof symbols[0]; i++) {
-        void *p = dlsym(h, symbols[i].name);
-        if (!p) {
-            snprintf(load_error, sizeof load_error, "no symbol %s", symbols[i].name);
-            dlclose(h);
-            return;
-        }
-        /* A data pointer to a function pointer: POSIX's dlsym() contract. */
-        memcpy((char *)&xml_fns + symbols[i].offset, &p, sizeof p);
-    }
     xml_fns.InitParser();
     handle = h; /* kept for the life of the process */
 }
