@@ -3,14 +3,16 @@
 # loopback, N native values sealed for two keys, published in one
 # transaction; measures the publish, a start-up from etcd (render), the same
 # start-up from the cache with etcd down, and the same values read from a
-# file, plus the bytes etcd, the request and the cache hold.
+# file, plus the bytes etcd, the request and the cache hold; then C servers
+# starting at the same moment against the member, each with its own cache.
 #
-#   bash bench/etcd.sh [N]      (default 1000; uses build/ unless BENCH_BUILD=DIR)
+#   bash bench/etcd.sh [N [C]]  (default 1000 and 50; uses build/ unless BENCH_BUILD=DIR)
 set -euo pipefail
 export LC_ALL=C
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CT=${BENCH_BUILD:-$ROOT/build}/cipher-tool/cipher-tool
 N=${1:-1000}
+C=${2:-50}
 [ -x "$CT" ] || { echo "bench: no $CT: build first" >&2; exit 1; }
 TMP=$(mktemp -d)
 ETCD=0
@@ -46,6 +48,34 @@ best() { local b=999999 t; for r in 1 2 3; do t=$(ms "$@"); [ "$t" -lt "$b" ] &&
 pub=$(best "$CT" publish "$TMP/src.toml" --etcd "$EP" --prefix /bench/)
 live=$(best "$CT" render "$TMP/t.in" -c "$TMP/etcd.toml" --password-file "$TMP/pw")
 file=$(best "$CT" render "$TMP/t.in" -c "$TMP/file.toml" --password-file "$TMP/pw")
+# C concurrent start-ups: each server its own config and (new) cache, all
+# started at once; with the default 2 s timeout, then with 60 s.
+one() { # ROUND C: one server's start-up in ms, or FAIL
+    local s=$EPOCHREALTIME
+    if "$CT" render "$TMP/t.in" -c "$TMP/etcd.$1.$2.toml" --password-file "$TMP/pw" >/dev/null 2>/dev/null; then
+        python3 -c "print(round(($EPOCHREALTIME - $s) * 1000))" >"$TMP/ms.$1.$2"
+    else
+        echo FAIL >"$TMP/ms.$1.$2"
+    fi
+}
+concurrent() { # ROUND [TIMEOUT_MS]: "started/C in TOTAL ms, median MED ms, slowest MAX ms"
+    local c start total starts=()
+    for c in $(seq 1 "$C"); do
+        sed "s|$TMP/cache|$TMP/cache.$1.$c|" "$TMP/etcd.toml" >"$TMP/etcd.$1.$c.toml"
+        [ -z "${2:-}" ] || printf 'timeout_ms = "%s"\n' "$2" >>"$TMP/etcd.$1.$c.toml"
+    done
+    start=$EPOCHREALTIME
+    for c in $(seq 1 "$C"); do one "$1" "$c" & starts+=($!); done
+    wait "${starts[@]}"
+    total=$(python3 -c "print(round(($EPOCHREALTIME - $start) * 1000))")
+    cat "$TMP"/ms."$1".* | python3 -c '
+import sys
+v = sorted(int(x) for x in sys.stdin.read().split() if x != "FAIL")
+c, t = int(sys.argv[1]), sys.argv[2]
+print(f"{len(v)}/{c} started, all done in {t} ms" + (f"; each: median {v[len(v)//2]} ms, slowest {v[-1]} ms" if v else ""))' "$C" "$total"
+}
+conc_default=$(concurrent d)
+conc_long=$(concurrent l 60000)
 value_bytes=$(ETCDCTL_API=3 etcdctl --endpoints "$EP" get /bench/secret1 --print-value-only | wc -c)
 db=$(ETCDCTL_API=3 etcdctl --endpoints "$EP" endpoint status -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["dbSize"])')
 kill "$ETCD"; wait "$ETCD" 2>/dev/null || true; ETCD=0
@@ -56,5 +86,8 @@ echo "publish (one transaction):       $pub ms"
 echo "start-up from etcd (render):     $live ms"
 echo "start-up from the cache:         $cached ms (etcd down, connection refused)"
 echo "start-up from a file:            $file ms"
+echo "$C concurrent start-ups, 2 s timeout:  $conc_default"
+echo "$C concurrent start-ups, 60 s timeout: $conc_long"
+echo "load average:                    $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "cache file:                      $(stat -c %s "$TMP/cache") bytes"
 echo "etcd database after 3 publishes: $db bytes"

@@ -141,6 +141,8 @@ void cli_keystore_clear(cli_keystore *k)
     vault_password_provider_free(k->provider);
     k->provider = NULL;
     k->from_provider = 0;
+    vault_secret_free(k->kept_key_password);
+    k->kept_key_password = NULL;
 }
 
 int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *cmd)
@@ -357,8 +359,14 @@ int cli_password_cb(vault_secret **out, vault_password_kind kind, const char *pa
         return store_password(k, out, path);
     if (k->key_password_file)
         return vault_password_from_file(out, NULL, k->key_password_file);
-    if (k->key_password_fd >= 0)
+    if (k->key_password_fd >= 0 && !k->keep_passwords)
         return vault_password_from_fd(out, k->key_password_fd);
+    if (k->key_password_fd >= 0) { /* a descriptor gives its line once */
+        int rc = k->kept_key_password ? 0 : vault_password_from_fd(&k->kept_key_password, k->key_password_fd);
+        return rc ? rc
+                  : vault_secret_new(out, vault_secret_data(k->kept_key_password),
+                                     vault_secret_len(k->kept_key_password));
+    }
     /* A password file's second line, when the store password came from one. */
     if (k->from_provider)
         return vault_password_provider_cb(out, VAULT_PASSWORD_KEY, path, NULL, k->provider);

@@ -66,6 +66,8 @@ typedef struct cli_keystore {
     int from_provider;            /* the store password came from the provider */
     int no_terminal;              /* no source had it and there was no terminal */
     int cancelled;                /* end of input at the password prompt */
+    int keep_passwords;           /* --watch: keep what the sources gave for the next opens */
+    vault_secret *kept_key_password; /* with keep_passwords: --key-password-fd's line */
 } cli_keystore;
 
 void cli_keystore_init(cli_keystore *k, const char *role);

@@ -90,8 +90,9 @@ int cli_apply_file(cli_apply *a, const vault_apply_options *o, vault_apply_resul
         if (res->entries[i].status == VAULT_APPLY_FAILED)
             cli_error("%s", res->entries[i].message ? res->entries[i].message : res->entries[i].alias);
     if (res && res->failed)
-        cli_error("%s: %zu value%s %s; the file was not changed", o->path, res->failed,
-                  res->failed == 1 ? "" : "s", a->fail_verb);
+        cli_error("%s: %zu value%s %s; %s%s", o->path, res->failed, res->failed == 1 ? "" : "s",
+                  a->fail_verb, res->location ? "nothing was written in " : "the file was not changed",
+                  res->location ? res->location : "");
     else
         cli_error("%s", res && res->message ? res->message : err ? err->message : vault_strerror(rc));
     cli_apply_note(a, rc, res && res->message ? res->message : err ? err->message : vault_strerror(rc));

@@ -33,7 +33,8 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     rc = vault_open(out, &o);
     k->home = NULL;
     vault_location_free(where);
-    cli_keystore_clear(k); /* no password kept after the open */
+    if (!k->keep_passwords)
+        cli_keystore_clear(k); /* no password kept after the open */
     if (rc != 0)
         return cli_keystore_fail(k, rc);
     if (vault_warning(*out))

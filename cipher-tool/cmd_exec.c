@@ -63,6 +63,7 @@ typedef struct exec_args {
     char **command;
     int watch;
     int signal;
+    int64_t revision; /* --watch: the repository revision the secrets were read at */
 } exec_args;
 
 static int signal_from_name(const char *name)
@@ -309,7 +310,9 @@ static int run_watched(exec_args *a, int *pipes)
     sigaction(SIGINT, &sa, NULL);
     o.config = a->config;
     o.secret_conf = a->secret_conf;
-    if ((rc = vault_watch_new(&w, &o, VAULT_WATCH_ALIASES_ONLY, on_change, a)) != 0) {
+    /* From the revision the child's secrets were read at: a change made
+     * since, before the watch started, is not missed. */
+    if ((rc = vault_watch_new_after(&w, &o, VAULT_WATCH_ALIASES_ONLY, a->revision, on_change, a)) != 0) {
         cli_fail(rc, NULL);
         cli_warning("%s: not watching; %s runs on", a->config, a->command[0]);
     }
@@ -352,6 +355,7 @@ int cmd_exec(int argc, char **argv)
     if ((rc = cli_vault_open(&v, &a.key, a.config, a.secret_conf)) != EXIT_OK)
         goto done;
     forget_password_sources(&a.key);
+    a.revision = vault_repository_revision(v);
     if ((rc = hand_over(&a, v, pipes)) != EXIT_OK)
         goto done;
     /* Wipe everything else before the program image replaces ours. */

@@ -23,6 +23,10 @@ static const char recipients_usage[] =
     "have (add) or lack (remove) the recipient are left alone and reported.\n"
     "Removing a recipient is not revocation: a key that could read a secret\n"
     "before still can if it kept a copy. Rotate and change the secret for that.\n"
+    "A config naming an etcd repository ([secret_repository], or for a\n"
+    "cipher-text.properties secretRepositories=etcd in its secret-conf.properties)\n"
+    "has its values rewrapped in etcd, in one transaction that fails, writing\n"
+    "nothing, when any key under the prefix changed since they were read.\n"
     "With --truststore, an added certificate whose chain does not verify (or\n"
     "that has expired) is refused and no file is touched, as for 'seal'.\n"
     "\n"
@@ -164,8 +168,9 @@ static int report(const rcpt_run *r, const vault_apply_result *res)
     }
     if (r->remove && done == 0) {
         for (i = 0; i < r->id_count; i++)
-            cli_error("%s: key id %s is not a recipient of any value; the file was not changed", res->path,
-                      r->ids[i]);
+            cli_error("%s: key id %s is not a recipient of any value; %s%s", res->path, r->ids[i],
+                      res->location ? "nothing was written in " : "the file was not changed",
+                      res->location ? res->location : "");
         return EXIT_FAIL;
     }
     if (other)
@@ -176,9 +181,9 @@ static int report(const rcpt_run *r, const vault_apply_result *res)
         cli_warning("%s: %zu plain text secret%s left as %s (seal %s)", res->path, plain,
                     plain == 1 ? "" : "s", plain == 1 ? "it is" : "they are", plain == 1 ? "it" : "them");
     if (done)
-        fprintf(stderr, "cipher-tool: %s: %s %zu recipient%s %s %zu value%s\n", res->path,
+        fprintf(stderr, "cipher-tool: %s: %s %zu recipient%s %s %zu value%s%s%s\n", res->path,
                 r->remove ? "removed" : "added", asked, asked == 1 ? "" : "s", r->remove ? "from" : "to", done,
-                done == 1 ? "" : "s");
+                done == 1 ? "" : "s", res->location ? " in " : "", res->location ? res->location : "");
     if (already)
         fprintf(stderr, "cipher-tool: %s: %zu value%s already %s; %s\n", res->path, already,
                 already == 1 ? "" : "s", r->remove ? "without the recipient" : "had the recipient",

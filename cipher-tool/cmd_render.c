@@ -33,7 +33,9 @@ static const char render_usage[] =
     "      --watch                 CONFIG has an etcd [secret_repository]: keep running and\n"
     "                              render OUT again whenever a value changes there, until\n"
     "                              SIGTERM or SIGINT (needs -o; a password file is read\n"
-    "                              again each time)\n"
+    "                              again each time; the line of --password-fd or\n"
+    "                              --key-password-fd is read once and kept, in guarded\n"
+    "                              memory, while watching)\n"
     CLI_KEYSTORE_OPTIONS_HELP
     "\n"
     "Without a password option the store password comes from what the server would\n"
@@ -232,6 +234,8 @@ static int watch_and_render(render_args *a, const char *text, size_t len)
     sigaction(SIGINT, &sa, NULL);
     o.config = a->config;
     o.secret_conf = a->secret_conf;
+    /* A descriptor gives its line once: keep it for the renderings to come. */
+    a->key.keep_passwords = a->key.password_fd >= 0 || a->key.key_password_fd >= 0;
     if ((rc = vault_watch_new(&w, &o, VAULT_WATCH_ALIASES_ONLY, on_change, NULL)) != 0) {
         rc = cli_fail(rc, NULL);
         goto done;

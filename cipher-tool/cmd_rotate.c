@@ -19,6 +19,11 @@ static const char rotate_usage[] =
     "hand); when any value does not open with the old key, the file is not\n"
     "written and every failing alias is named. A value the old key does not open\n"
     "but the new key does, in the new format, is reported as already rotated.\n"
+    "A config naming an etcd repository ([secret_repository], or for a\n"
+    "cipher-text.properties secretRepositories=etcd in its secret-conf.properties)\n"
+    "has its values rotated in etcd: read, re-sealed and written back in one\n"
+    "transaction that fails, writing nothing, when any key under the prefix\n"
+    "changed since the read.\n"
     "\n"
     "An RSA PKCS#1 v1.5 value without a thumbprint (raw WSO2 values) opens with\n"
     "any key of its size, a wrong one giving other bytes; it is sealed again only\n"
@@ -111,6 +116,8 @@ static int report(const vault_apply_result *res, const char *format)
     }
     fprintf(stderr, "cipher-tool: %s: rotated %zu secret%s to %s", res->path, rotated, rotated == 1 ? "" : "s",
             format);
+    if (res->location)
+        fprintf(stderr, " in %s", res->location);
     if (legacy.n)
         fprintf(stderr, " (%zu legacy PKCS#1 v1.5 value%s moved to %s: %s)", legacy.n,
                 legacy.n == 1 ? "" : "s", format, legacy.text);

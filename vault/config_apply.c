@@ -3,9 +3,11 @@
  * (parsed again, each new value opened and compared, or its key ids checked
  * when the key is not at hand) and the file replaced atomically, all or
  * nothing. The file is read and replaced by one pair of functions
- * (apply_read, apply_replace), where another store could plug in. */
+ * (apply_read, apply_replace); a config naming a secret repository has its
+ * values read from there and written back in one guarded transaction. */
 #include "conf_internal.h"
 #include "keystore_internal.h"
+#include "repo_etcd.h"
 
 #include <vault/apply.h>
 #include <vault/cipher.h>
@@ -21,6 +23,7 @@ typedef struct apply_item {
     vault_secret *plain; /* plaintext of the new value; NULL: the [plain] text of orig */
     unsigned int opened; /* ROTATE: VAULT_OPENED_* of the old value */
     int changed;
+    int sent;            /* a repository's rewrite took the new value */
 } apply_item;
 
 typedef struct apply_run {
@@ -35,6 +38,12 @@ typedef struct apply_run {
     int target_format; /* ROTATE: the sealer's format, 0 until known */
     char *text;        /* SET with CREATE, EDIT: the new text (wiped) */
     size_t text_len;
+    /* ROTATE, REWRAP of a config naming a secret repository: cfg holds the
+     * repository's values, read at repo_revision, and file the config. */
+    vault_config *file;
+    vault_config *repo_settings;
+    vault_repository_options repo;
+    int64_t repo_revision;
 } apply_run;
 
 const char *vault_apply_status_name(vault_apply_status status)
@@ -544,6 +553,90 @@ done:
 
 /* ---- reading and replacing (the pair a repository may stand in for) ---- */
 
+/* A config naming a secret repository: its values are the repository's. */
+static int repo_read(apply_run *r)
+{
+    vault_config *values = NULL;
+    int rc = vault_repository_options_from_config(&r->repo, &r->repo_settings, r->cfg);
+
+    if (rc <= 0)
+        return rc;
+    if ((rc = repo_etcd_fetch(r->cfg, &values, &r->repo_revision)) != 0)
+        return rc;
+    r->file = r->cfg;
+    r->cfg = values;
+    return 0;
+}
+
+static apply_item *item_at(apply_run *r, size_t index)
+{
+    size_t i;
+    for (i = 0; i < r->n; i++)
+        if (r->items[i].index == index)
+            return &r->items[i];
+    return NULL;
+}
+
+/* The new value of each alias the run changed; others stay as they are (a
+ * key the run did not read makes the revision check fail anyway). Last, a
+ * changed alias the rewrite did not offer was deleted since the run read it:
+ * nothing is written. */
+static int repo_value(char **new_value, const char *alias, const char *value, void *payload)
+{
+    apply_run *r = payload;
+    const vault_config_entry *e;
+    apply_item *it;
+    size_t idx, i;
+
+    (void)value;
+    if (!alias) {
+        for (i = 0; i < r->n; i++)
+            if (r->items[i].changed && !r->items[i].sent)
+                return vault_err(VAULT_ERROR, "%s: alias \"%s\" was deleted after revision %lld: nothing written",
+                                 vault_config_path(r->cfg), r->items[i].pub.alias, (long long)r->repo_revision);
+        return 0;
+    }
+    if (vault_config_find(r->cfg, alias, &idx) != 0) {
+        vault_error_clear();
+        return 0;
+    }
+    if (!(it = item_at(r, idx)) || !it->changed || vault_config_entry_at(r->cfg, idx, &e) != 0)
+        return 0;
+    it->sent = 1;
+    return (*new_value = vault_strdup(e->value)) != NULL ? 0 : VAULT_ERR_NOMEM();
+}
+
+/* Check every new value as verify_new_text() does, then write them all in
+ * one transaction that fails when anything under the prefix changed since
+ * the read. */
+static int repo_write(apply_run *r)
+{
+    size_t i, bad = 0;
+    int64_t written = -1;
+    int rc;
+
+    for (i = 0; i < r->n; i++) {
+        apply_item *it = &r->items[i];
+        const vault_config_entry *e;
+        if (!it->changed)
+            continue;
+        if ((rc = vault_config_entry_at(r->cfg, it->index, &e)) == 0)
+            rc = check_item(r, it, e);
+        if (rc != 0) {
+            item_fail(r, it, rc, "the new value does not check");
+            bad++;
+        }
+    }
+    if (bad)
+        return VAULT_ERROR;
+    if (r->o->flags & VAULT_APPLY_DRY_RUN)
+        return 0;
+    rc = vault_repository_rewrite(&r->repo, repo_value, r, r->repo_revision, &written);
+    if (rc == 0)
+        r->repo_revision = written;
+    return rc;
+}
+
 static int apply_read(apply_run *r)
 {
     int rc;
@@ -555,6 +648,8 @@ static int apply_read(apply_run *r)
         return rc;
     }
     rc = vault_config_open(&r->cfg, r->o->path, r->o->type);
+    if (rc == 0 && (r->o->op == VAULT_APPLY_ROTATE || r->o->op == VAULT_APPLY_REWRAP))
+        rc = repo_read(r);
     if (rc == 0 && r->o->op == VAULT_APPLY_SEAL && r->verify)
         rc = vault_config_open(&r->orig, r->o->path, r->o->type);
     return rc;
@@ -566,6 +661,8 @@ static int apply_replace(apply_run *r)
     const vault_config *file = r->o->op == VAULT_APPLY_EDIT ? r->orig : r->cfg;
     vault_replace_opts ro;
 
+    if (r->file)
+        return repo_write(r);
     if (!r->text) {
         if (r->o->flags & VAULT_APPLY_DRY_RUN) {
             char *data = NULL;
@@ -904,6 +1001,19 @@ static void collect_warnings(vault_apply_result *res, const vault_config *file)
     }
 }
 
+/* "etcd PREFIX", and the revision written at. */
+static char *repo_location(const apply_run *r, int written)
+{
+    const char *name = vault_config_path(r->cfg);
+    char *s = vault_malloc(strlen(name) + 48);
+
+    if (s && written)
+        sprintf(s, "%s at revision %lld", name, (long long)r->repo_revision);
+    else if (s)
+        strcpy(s, name);
+    return s;
+}
+
 static void fill_result(vault_apply_result *res, apply_run *r, int rc, int written)
 {
     vault_apply_entry *entries = NULL;
@@ -945,7 +1055,7 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
     }
     if ((rc = make_verifier(&r)) != 0 || (rc = apply_read(&r)) != 0)
         goto done;
-    collect_warnings(res, opts->op == VAULT_APPLY_EDIT ? r.orig : r.cfg);
+    collect_warnings(res, opts->op == VAULT_APPLY_EDIT ? r.orig : r.file ? r.file : r.cfg);
     if (!(r.items = vault_calloc(vault_config_count(r.cfg) + 1, sizeof *r.items))) {
         rc = VAULT_ERR_NOMEM();
         goto done;
@@ -954,22 +1064,27 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
     if (rc != 0)
         goto done;
     if (r.failed) {
-        rc = vault_err(VAULT_ERROR, "%s: %zu value%s failed; the file was not changed", opts->path, r.failed,
-                       r.failed == 1 ? "" : "s");
+        rc = vault_err(VAULT_ERROR, "%s: %zu value%s failed; %s%s", opts->path, r.failed,
+                       r.failed == 1 ? "" : "s", r.file ? "nothing was written in " : "the file was not changed",
+                       r.file ? vault_config_path(r.cfg) : "");
         goto done;
     }
     if (r.changed == 0)
         goto done;
     if ((rc = apply_replace(&r)) != 0) {
         if (r.failed)
-            rc = vault_err(VAULT_ERROR, "%s: %zu new value%s did not check; the file was not changed",
-                           opts->path, r.failed, r.failed == 1 ? "" : "s");
+            rc = vault_err(VAULT_ERROR, "%s: %zu new value%s did not check; %s%s", opts->path, r.failed,
+                           r.failed == 1 ? "" : "s",
+                           r.file ? "nothing was written in " : "the file was not changed",
+                           r.file ? vault_config_path(r.cfg) : "");
         goto done;
     }
     written = !(opts->flags & VAULT_APPLY_DRY_RUN);
 done:
     res->message = dup_message(rc);
     fill_result(res, &r, rc, written);
+    if (r.file)
+        res->location = repo_location(&r, written);
     for (i = 0; i < r.n; i++) {
         vault_free_ptr((char *)r.items[i].pub.alias);
         vault_free_ptr((char *)r.items[i].pub.message);
@@ -983,6 +1098,8 @@ done:
     vault_opener_free(r.verify);
     vault_config_free(r.orig);
     vault_config_free(r.cfg);
+    vault_config_free(r.file);
+    vault_config_free(r.repo_settings);
     if (rc != 0 && res->message)
         vault_err(rc, "%s", res->message); /* the run's own message stays the last error */
     if (out)
@@ -1007,5 +1124,6 @@ void vault_apply_result_free(vault_apply_result *result)
     vault_free_ptr((void *)result->warnings);
     vault_free_ptr((char *)result->path);
     vault_free_ptr((char *)result->message);
+    vault_free_ptr((char *)result->location);
     vault_free_ptr(result);
 }

@@ -1,15 +1,9 @@
-/* The etcd secret repository: the v3 HTTP/JSON gateway over libcurl, the
- * sealed last-known-good cache, and the config built from them
- * (docs/FLEET.md). Only sealed values pass through here. */
-#include "repo_etcd.h"
-#include "conf_internal.h"
-#include "runtime_internal.h"
+/* The etcd secret repository's client: the v3 HTTP/JSON gateway over
+ * libcurl, one fetch per start-up, publish and rewrite transactions
+ * (docs/FLEET.md). The settings and the cache are in repo_etcd_config.c,
+ * the watches in repo_etcd_watch.c. Only sealed values pass through here. */
+#include "repo_etcd_internal.h"
 
-#include <pthread.h>
-#include <time.h>
-
-#include "curl_lib.h" /* libcurl, loaded on first use */
-#include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +12,6 @@
 #define DEFAULT_TIMEOUT_MS 2000L
 #define RESPONSE_MAX (64u * 1024u * 1024u)
 #define ERRORS_MAX 900
-#define CACHE_FORMAT "libvault-etcd-cache-1"
-
-struct vault_repository_values {
-    char **aliases;
-    char **values;
-    size_t count, cap;
-    long long revision;
-};
 
 /* ---- values ----------------------------------------------------------------- */
 
@@ -63,7 +49,7 @@ int64_t vault_repository_values_revision(const vault_repository_values *vals)
     return vals ? vals->revision : -1;
 }
 
-static int values_add(vault_repository_values *vals, const char *alias, size_t alen, const char *value,
+int etcd_values_add(vault_repository_values *vals, const char *alias, size_t alen, const char *value,
                       size_t vlen)
 {
     if (vals->count == vals->cap) {
@@ -101,7 +87,7 @@ static char *b64_encode(const void *data, size_t len)
 }
 
 /* Decode into a NUL-terminated buffer; NULL when malformed or out of memory. */
-static char *b64_decode(const char *text, size_t *len)
+char *etcd_b64_decode(const char *text, size_t *len)
 {
     size_t n = strlen(text), cap = n / 4 * 3 + 1;
     char *out = vault_malloc(cap);
@@ -117,7 +103,7 @@ static char *b64_decode(const char *text, size_t *len)
 }
 
 /* etcd's gateway writes int64 fields as JSON strings. */
-static long long json_int64(const json_t *obj, const char *key)
+long long etcd_json_int64(const json_t *obj, const char *key)
 {
     const json_t *v = json_object_get(obj, key);
     char *end;
@@ -132,14 +118,9 @@ static long long json_int64(const json_t *obj, const char *key)
 
 /* ---- HTTP ----------------------------------------------------------------------- */
 
-typedef struct response {
-    char *data;
-    size_t len;
-} response;
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+size_t etcd_on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    response *r = userdata;
+    etcd_response *r = userdata;
     size_t n = size * nmemb;
     char *p;
     if (r->len + n + 1 > RESPONSE_MAX || !(p = vault_realloc(r->data, r->len + n + 1)))
@@ -248,7 +229,7 @@ static int auth_body(const vault_repository_options *o, vault_secret **out)
 }
 
 /* An auth token from this endpoint into header ("Authorization: ..."). */
-static int authenticate(const vault_repository_options *o, const char *endpoint, size_t elen, char *header,
+int etcd_authenticate(const vault_repository_options *o, const char *endpoint, size_t elen, char *header,
                         size_t header_len, char *why, size_t why_len)
 {
     vault_repository_options plain = *o;
@@ -284,7 +265,7 @@ static int authenticate(const vault_repository_options *o, const char *endpoint,
  * auth header when there is one, a connect timeout, http(s) only, the server
  * verified, the client certificate when one is set. Returns the header list
  * the caller frees after the transfer (NULL when out of memory). */
-static struct curl_slist *setup_post(CURL *c, const vault_repository_options *o, const char *url,
+struct curl_slist *etcd_setup_post(CURL *c, const vault_repository_options *o, const char *url,
                                      const char *auth, const char *body)
 {
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
@@ -319,7 +300,7 @@ static int post_one(const vault_repository_options *o, const char *endpoint, siz
                     const char *body, json_t **out, char *why, size_t why_len)
 {
     char url[1024], curl_err[CURL_ERROR_SIZE] = "", auth[2048] = "";
-    response r = {NULL, 0};
+    etcd_response r = {NULL, 0};
     struct curl_slist *headers = NULL;
     long status = 0, timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
     json_error_t jerr;
@@ -328,7 +309,7 @@ static int post_one(const vault_repository_options *o, const char *endpoint, siz
     int rc = -1;
 
     *out = NULL;
-    if (o->user && authenticate(o, endpoint, elen, auth, sizeof auth, why, why_len) != 0)
+    if (o->user && etcd_authenticate(o, endpoint, elen, auth, sizeof auth, why, why_len) != 0)
         return -1;
     while (elen > 0 && endpoint[elen - 1] == '/')
         elen--;
@@ -337,11 +318,11 @@ static int post_one(const vault_repository_options *o, const char *endpoint, siz
         snprintf(why, why_len, "cannot start libcurl");
         return -1;
     }
-    if (!(headers = setup_post(c, o, url, auth, body))) {
+    if (!(headers = etcd_setup_post(c, o, url, auth, body))) {
         snprintf(why, why_len, "out of memory");
         goto done;
     }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, etcd_on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout);
@@ -405,7 +386,7 @@ static int post(const vault_repository_options *o, const char *api, const char *
 }
 
 /* range_end for a prefix: the prefix with its last byte plus one. */
-static int prefix_range(const char *prefix, char **key64, char **end64)
+int etcd_prefix_range(const char *prefix, char **key64, char **end64)
 {
     size_t n = strlen(prefix);
     char *end = vault_strdup(prefix);
@@ -448,20 +429,20 @@ static int parse_range(const vault_repository_options *o, const json_t *ans, vau
     size_t plen = strlen(o->prefix), i;
     int rc = 0;
 
-    vals->revision = json_int64(json_object_get(ans, "header"), "revision");
+    vals->revision = etcd_json_int64(json_object_get(ans, "header"), "revision");
     if (vals->revision <= 0)
         return vault_err(VAULT_EFORMAT, "etcd: an answer without a revision");
     json_array_foreach(kvs, i, kv) {
         const char *k64 = json_string_value(json_object_get(kv, "key"));
         const char *v64 = json_string_value(json_object_get(kv, "value"));
         size_t klen = 0, vlen = 0;
-        char *key = k64 ? b64_decode(k64, &klen) : NULL;
-        char *value = key ? b64_decode(v64 ? v64 : "", &vlen) : NULL;
+        char *key = k64 ? etcd_b64_decode(k64, &klen) : NULL;
+        char *value = key ? etcd_b64_decode(v64 ? v64 : "", &vlen) : NULL;
         if (!key || !value || klen <= plen || memcmp(key, o->prefix, plen) != 0 ||
             memchr(key, '\0', klen) || memchr(value, '\0', vlen))
             rc = vault_err(VAULT_EFORMAT, "etcd: a malformed key or value under %s", o->prefix);
         else
-            rc = values_add(vals, key + plen, klen - plen, value, vlen);
+            rc = etcd_values_add(vals, key + plen, klen - plen, value, vlen);
         vault_free_ptr(key);
         vault_free_ptr(value);
         if (rc != 0)
@@ -480,7 +461,7 @@ int vault_repository_fetch(vault_repository_values **out, const vault_repository
     if (!out)
         return vault_err(VAULT_EINVAL, "vault_repository_fetch: out is NULL");
     *out = NULL;
-    if ((rc = check_repo_options(opts)) != 0 || (rc = prefix_range(opts->prefix, &key64, &end64)) != 0)
+    if ((rc = check_repo_options(opts)) != 0 || (rc = etcd_prefix_range(opts->prefix, &key64, &end64)) != 0)
         goto done;
     req = json_pack("{s:s, s:s}", "key", key64, "range_end", end64);
     if ((rc = dump_post(opts, "/v3/kv/range", req, &ans)) != 0)
@@ -571,7 +552,7 @@ static int prune_ops(json_t *ops, const vault_repository_options *o, const char 
 static int compare_op(json_t *cmp, const char *prefix, long long revision)
 {
     char *key64 = NULL, *end64 = NULL, rev[32];
-    int rc = prefix_range(prefix, &key64, &end64);
+    int rc = etcd_prefix_range(prefix, &key64, &end64);
     json_t *c;
 
     if (rc != 0)
@@ -632,7 +613,7 @@ int vault_repository_publish(const vault_repository_options *opts, const char *c
         goto done;
     }
     if (revision_out)
-        *revision_out = json_int64(json_object_get(ans, "header"), "revision");
+        *revision_out = etcd_json_int64(json_object_get(ans, "header"), "revision");
 done:
     json_decref(ops);
     json_decref(cmp);
@@ -641,451 +622,105 @@ done:
     return rc;
 }
 
-/* ---- cache ---------------------------------------------------------------------- */
+/* ---- rewrite: read, re-seal, write back guarded by the revision read ---------- */
 
-static int cache_write(const char *path, const char *prefix, const vault_repository_values *vals)
+/* The key still exists (a key deleted since the read has version 0). */
+static int exists_op(json_t *cmp, const char *prefix, const char *alias)
 {
-    json_t *root, *map = json_object();
-    char rev[32], *text = NULL;
-    size_t i;
-    int rc;
+    size_t plen = strlen(prefix), alen = strlen(alias);
+    char *key = vault_malloc(plen + alen + 1), *k64 = NULL;
+    json_t *c = NULL;
+    int rc = vault_err(VAULT_ENOMEM, "out of memory");
 
-    snprintf(rev, sizeof rev, "%lld", vals->revision);
-    root = map ? json_pack("{s:s, s:s, s:s, s:O}", "format", CACHE_FORMAT, "prefix", prefix, "revision", rev,
-                           "values", map)
-               : NULL;
-    for (i = 0; root && i < vals->count; i++)
-        if (json_object_set_new(json_object_get(root, "values"), vals->aliases[i],
-                                json_string(vals->values[i])) != 0) {
-            json_decref(root);
-            root = NULL;
-        }
-    json_decref(map);
-    if (!root || !(text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS)))
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
-    else
-        rc = vault_file_replace(path, text, strlen(text), 0600, NULL, NULL);
-    json_decref(root);
-    free(text);
-    return rc;
-}
-
-static int cache_read(const char *path, const char *prefix, vault_repository_values *vals)
-{
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr), *map;
-    const char *alias, *format, *cprefix;
-    json_t *value;
-    int rc = 0;
-
-    if (!root)
-        return vault_err(VAULT_ENOTFOUND, "cache %s: %s", path, jerr.text);
-    format = json_string_value(json_object_get(root, "format"));
-    cprefix = json_string_value(json_object_get(root, "prefix"));
-    map = json_object_get(root, "values");
-    vals->revision = json_int64(root, "revision");
-    if (!format || strcmp(format, CACHE_FORMAT) != 0 || !cprefix || !json_is_object(map) || vals->revision <= 0)
-        rc = vault_err(VAULT_EFORMAT, "cache %s: not a libvault etcd cache", path);
-    else if (strcmp(cprefix, prefix) != 0)
-        rc = vault_err(VAULT_EFORMAT, "cache %s holds prefix %s, not %s", path, cprefix, prefix);
-    json_object_foreach(map, alias, value) {
-        const char *s = json_string_value(value);
-        if (rc != 0)
-            break;
-        rc = s ? values_add(vals, alias, strlen(alias), s, strlen(s))
-               : vault_err(VAULT_EFORMAT, "cache %s: alias \"%s\" has no value", path, alias);
+    if (key) {
+        memcpy(key, prefix, plen);
+        memcpy(key + plen, alias, alen + 1);
+        k64 = b64_encode(key, plen + alen);
     }
-    json_decref(root);
-    return rc;
-}
-
-/* The revision of the cache, or 0 when it cannot be read. */
-static long long cache_revision(const char *path, const char *prefix)
-{
-    vault_repository_values *vals = vault_calloc(1, sizeof *vals);
-    long long rev = vals && cache_read(path, prefix, vals) == 0 ? vals->revision : 0;
-    vault_repository_values_free(vals);
-    return rev;
-}
-
-/* ---- the runtime's config ------------------------------------------------------- */
-
-static const char *setting(const vault_config *cfg, const char *name)
-{
-    char key[96];
-    const char *v = NULL;
-    snprintf(key, sizeof key, "secret_repository.%s", name);
-    return vault_config_setting(cfg, key, &v) == 0 && v[0] ? v : NULL;
-}
-
-static int to_config(const vault_repository_values *vals, const char *name, vault_config **out)
-{
-    vault_config *cfg = NULL;
-    size_t i;
-    int rc = vault_config_parse(&cfg, name, VAULT_CONFIG_TOML, "", 0);
-
-    for (i = 0; rc == 0 && i < vals->count; i++) {
-        conf_item *item;
-        if ((rc = conf_add_item(cfg, vals->aliases[i], strlen(vals->aliases[i]), 0, 0, 0, &item)) == 0)
-            rc = conf_item_set_decoded(item, vals->values[i], strlen(vals->values[i]));
-    }
-    if (rc != 0) {
-        vault_config_free(cfg);
-        return rc;
-    }
-    *out = cfg;
-    return 0;
-}
-
-/* The repository options of a config's [secret_repository]; 1 when it has
- * none. The strings are the config's. */
-static int repo_options(const vault_config *cfg, vault_repository_options *o)
-{
-    const char *type = setting(cfg, "type");
-
-    if (!type)
-        return 1;
-    if (strcmp(type, "etcd") != 0)
-        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] type \"%s\" is not supported (etcd is)",
-                         vault_config_path(cfg), type);
-    o->endpoints = setting(cfg, "endpoints");
-    o->prefix = setting(cfg, "prefix");
-    o->ca_file = setting(cfg, "ca_file");
-    o->cert_file = setting(cfg, "cert_file");
-    o->key_file = setting(cfg, "key_file");
-    o->user = setting(cfg, "user");
-    o->password_file = setting(cfg, "password_file");
-    if (!o->endpoints || !o->prefix)
-        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] needs endpoints and prefix",
-                         vault_config_path(cfg));
-    return 0;
-}
-
-static int load(const vault_config *cfg, vault_config **out, char **warning, int use_cache)
-{
-    vault_repository_options o = VAULT_REPOSITORY_OPTIONS_INIT;
-    vault_repository_values *vals = NULL;
-    const char *cache = use_cache ? setting(cfg, "cache") : NULL, *min = setting(cfg, "min_revision");
-    long long min_rev = min ? strtoll(min, NULL, 10) : 0, cached = 0;
-    char name[600], fetch_error[1024] = "";
-    int rc;
-
-    *out = NULL;
-    *warning = NULL;
-    if ((rc = repo_options(cfg, &o)) != 0)
-        return rc > 0 ? 0 : rc;
-    snprintf(name, sizeof name, "etcd %s", o.prefix);
-    rc = vault_repository_fetch(&vals, &o);
-    if (rc == 0 && cache) {
-        cached = cache_revision(cache, o.prefix);
-        if (vals->revision < cached) {
-            rc = vault_err(VAULT_EAUTH, "%s: etcd answered revision %lld, older than the cache's %lld (%s): "
-                           "refusing a rollback", vault_config_path(cfg), vals->revision, cached, cache);
-            goto done;
-        }
-        if ((rc = cache_write(cache, o.prefix, vals)) != 0)
-            goto done;
-    } else if (rc == VAULT_EIO && cache) {
-        const vault_error *e = vault_error_last();
-        snprintf(fetch_error, sizeof fetch_error, "%s", e ? e->message : "etcd unreachable");
-        vault_repository_values_free(vals);
-        if (!(vals = vault_calloc(1, sizeof *vals))) {
-            rc = vault_err(VAULT_ENOMEM, "out of memory");
-            goto done;
-        }
-        if ((rc = cache_read(cache, o.prefix, vals)) != 0) {
-            const vault_error *ce = vault_error_last();
-            char why[600];
-            snprintf(why, sizeof why, "%s", ce ? ce->message : "unreadable");
-            rc = vault_err(VAULT_EIO, "%s: %s; and the cache cannot be used: %s", vault_config_path(cfg),
-                           fetch_error, why);
-            goto done;
-        }
-        if (!(*warning = vault_malloc(strlen(fetch_error) + strlen(cache) + 96)))
-            rc = vault_err(VAULT_ENOMEM, "out of memory");
-        else
-            sprintf(*warning, "%s; using the last-known-good cache %s (revision %lld)", fetch_error, cache,
-                    vals->revision);
-    }
-    if (rc != 0 && !cache) {
-        const vault_error *e = vault_error_last();
-        snprintf(fetch_error, sizeof fetch_error, "%s", e ? e->message : vault_strerror(rc));
-        rc = vault_err(rc, "%s: %s", vault_config_path(cfg), fetch_error);
-    }
-    if (rc != 0)
-        goto done;
-    if (min_rev > 0 && vals->revision < min_rev) {
-        rc = vault_err(VAULT_EAUTH, "%s: repository revision %lld is older than min_revision %lld",
-                       vault_config_path(cfg), vals->revision, min_rev);
-        goto done;
-    }
-    rc = to_config(vals, name, out);
-done:
-    if (rc != 0) {
-        vault_free_ptr(*warning);
-        *warning = NULL;
-    }
-    vault_repository_values_free(vals);
-    return rc;
-}
-
-int repo_etcd_load(const vault_config *cfg, vault_config **out, char **warning)
-{
-    return load(cfg, out, warning, 1);
-}
-
-int vault_repository_config(vault_config **out, const vault_config *cfg)
-{
-    char *warning = NULL;
-    int rc;
-
-    if (!out)
-        return vault_err(VAULT_EINVAL, "vault_repository_config: out is NULL");
-    *out = NULL;
-    if (!cfg)
-        return vault_err(VAULT_EINVAL, "vault_repository_config: cfg is NULL");
-    rc = load(cfg, out, &warning, 0);
-    vault_free_ptr(warning);
-    return rc;
-}
-
-/* ---- watching ------------------------------------------------------------------- */
-
-struct vault_watch {
-    const vault_options *opts;
-    unsigned int flags;
-    vault_watch_cb cb;
-    void *payload;
-    vault_config *cfg; /* holds the repository options' strings */
-    vault_repository_options ro;
-    long long revision; /* the last revision seen */
-    pthread_t thread;
-    int started;
-    int stop;           /* set by vault_watch_free(), read by the thread: __atomic */
-    response line;      /* the stream's bytes not yet split into lines */
-    char **changed;
-    size_t changed_count, changed_cap;
-};
-
-static int watch_note_change(vault_watch *w, const json_t *kv)
-{
-    const char *k64 = json_string_value(json_object_get(kv, "key"));
-    size_t plen = strlen(w->ro.prefix), klen = 0, i;
-    char *key = k64 ? b64_decode(k64, &klen) : NULL, *alias;
-
-    if (!key)
-        return -1;
-    if (klen <= plen || memcmp(key, w->ro.prefix, plen) != 0) {
-        vault_free_ptr(key);
-        return 0;
-    }
-    for (i = 0; i < w->changed_count; i++)
-        if (strcmp(w->changed[i], key + plen) == 0) {
-            vault_free_ptr(key);
-            return 0;
-        }
-    if (w->changed_count == w->changed_cap) {
-        size_t cap = w->changed_cap ? w->changed_cap * 2 : 16;
-        char **c = vault_realloc(w->changed, cap * sizeof *c);
-        if (!c) {
-            vault_free_ptr(key);
-            return -1;
-        }
-        w->changed = c;
-        w->changed_cap = cap;
-    }
-    alias = vault_strdup(key + plen);
+    if (k64 && (c = json_pack("{s:s, s:s, s:s, s:s}", "key", k64, "target", "VERSION", "result", "GREATER",
+                              "version", "0")) != NULL)
+        rc = json_array_append_new(cmp, c) == 0 ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
     vault_free_ptr(key);
-    if (!alias)
-        return -1;
-    w->changed[w->changed_count++] = alias;
-    return 0;
-}
-
-/* One line of the watch stream: {"result":{"header":{...},"events":[...]}}. */
-static void watch_line(vault_watch *w, const char *text, size_t len)
-{
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, 0, &jerr), *result, *events, *ev;
-    long long rev;
-    size_t i;
-
-    if (!root)
-        return;
-    result = json_object_get(root, "result");
-    events = json_object_get(result, "events");
-    rev = json_int64(json_object_get(result, "header"), "revision");
-    json_array_foreach(events, i, ev) {
-        const json_t *kv = json_object_get(ev, "kv");
-        long long mod = json_int64(kv, "mod_revision");
-        (void)watch_note_change(w, kv);
-        if (mod > w->revision)
-            w->revision = mod;
-    }
-    if (json_array_size(events) == 0 && rev > w->revision && !json_is_true(json_object_get(result, "created")))
-        w->revision = rev;
-    json_decref(root);
-    if (w->changed_count > 0) {
-        vault *fresh = NULL;
-        char error[1024] = "";
-        size_t k;
-        if (!(w->flags & VAULT_WATCH_ALIASES_ONLY) && vault_open(&fresh, w->opts) != 0) {
-            const vault_error *e = vault_error_last();
-            snprintf(error, sizeof error, "%s", e ? e->message : "cannot open the configuration again");
-        }
-        w->cb(fresh, (const char *const *)w->changed, w->changed_count, error[0] ? error : NULL, w->payload);
-        for (k = 0; k < w->changed_count; k++)
-            vault_free_ptr(w->changed[k]);
-        w->changed_count = 0;
-    }
-}
-
-static size_t on_watch_data(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    vault_watch *w = userdata;
-    size_t n = size * nmemb, start = 0, i;
-
-    if (__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) || on_data(ptr, size, nmemb, &w->line) != n)
-        return 0;
-    for (i = 0; i < w->line.len; i++)
-        if (w->line.data[i] == '\n') {
-            watch_line(w, w->line.data + start, i - start);
-            start = i + 1;
-        }
-    memmove(w->line.data, w->line.data + start, w->line.len - start);
-    w->line.len -= start;
-    return n;
-}
-
-static int on_watch_progress(void *clientp, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    vault_watch *w = clientp;
-    (void)a;
-    (void)b;
-    (void)c;
-    (void)d;
-    return __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE) ? 1 : 0;
-}
-
-/* One watch stream on one endpoint, until it breaks or the watch stops. */
-static void watch_stream(vault_watch *w, const char *endpoint, size_t elen)
-{
-    char url[1024], rev[32], *key64 = NULL, *end64 = NULL, *body = NULL, auth[2048] = "", why[256];
-    struct curl_slist *headers = NULL;
-    json_t *req = NULL;
-    CURL *c = NULL;
-
-    while (elen > 0 && endpoint[elen - 1] == '/')
-        elen--;
-    snprintf(url, sizeof url, "%.*s/v3/watch", (int)elen, endpoint);
-    snprintf(rev, sizeof rev, "%lld", w->revision + 1);
-    if (prefix_range(w->ro.prefix, &key64, &end64) != 0 ||
-        !(req = json_pack("{s:{s:s, s:s, s:s}}", "create_request", "key", key64, "range_end", end64,
-                          "start_revision", rev)) ||
-        !(body = json_dumps(req, JSON_COMPACT)) || !(c = curl_easy_init()))
-        goto done;
-    if (w->ro.user && authenticate(&w->ro, endpoint, elen, auth, sizeof auth, why, sizeof why) != 0)
-        goto done;
-    if (!(headers = setup_post(c, &w->ro, url, auth, body)))
-        goto done;
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_watch_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, w);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_watch_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, w);
-    w->line.len = 0;
-    (void)curl_easy_perform(c);
-done:
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
-    json_decref(req);
-    free(body);
-    vault_free_ptr(key64);
-    vault_free_ptr(end64);
-    sodium_memzero(auth, sizeof auth);
-}
-
-static void *watch_main(void *arg)
-{
-    vault_watch *w = arg;
-    const char *p = w->ro.endpoints;
-
-    while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
-        size_t n = strcspn(p, ",");
-        if (n > 0)
-            watch_stream(w, p, n);
-        p += n;
-        p = *p == ',' ? p + 1 : w->ro.endpoints;
-        if (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
-            struct timespec pause = {0, 200 * 1000 * 1000};
-            nanosleep(&pause, NULL);
-        }
-    }
-    return NULL;
-}
-
-int vault_watch_new(vault_watch **out, const vault_options *opts, unsigned int flags, vault_watch_cb cb,
-                    void *payload)
-{
-    vault_repository_values *vals = NULL;
-    rt_location loc;
-    vault_watch *w = NULL;
-    int rc, located = 0;
-
-    if (!out)
-        return vault_err(VAULT_EINVAL, "vault_watch_new: out is NULL");
-    *out = NULL;
-    if (!opts || !opts->config || !cb || (flags & ~(unsigned)VAULT_WATCH_ALIASES_ONLY))
-        return vault_err(VAULT_EINVAL, "vault_watch_new: options with a config and a callback are required");
-    if ((rc = vault_init()) != 0 || (rc = rt_locate(&loc, opts)) != 0)
-        return rc;
-    located = 1;
-    if (!(w = vault_calloc(1, sizeof *w))) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
-        goto done;
-    }
-    w->opts = opts;
-    w->flags = flags;
-    w->cb = cb;
-    w->payload = payload;
-    w->ro = (vault_repository_options)VAULT_REPOSITORY_OPTIONS_INIT;
-    if (loc.type != VAULT_CONFIG_TOML || (rc = conf_open_for_reading(&w->cfg, loc.config, loc.type)) != 0 ||
-        (rc = repo_options(w->cfg, &w->ro)) != 0) {
-        if (rc >= 0)
-            rc = vault_err(VAULT_EINVAL, "%s names no secret repository to watch", loc.config);
-        goto done;
-    }
-    if ((rc = vault_repository_fetch(&vals, &w->ro)) != 0)
-        goto done;
-    w->revision = vals->revision;
-    if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
-        rc = vault_err(VAULT_ERROR, "cannot start the watch thread");
-        goto done;
-    }
-    w->started = 1;
-    *out = w;
-    w = NULL;
-done:
-    vault_repository_values_free(vals);
-    if (located)
-        rt_location_clear(&loc);
-    vault_watch_free(w);
+    vault_free_ptr(k64);
     return rc;
 }
 
-void vault_watch_free(vault_watch *w)
+/* Call cb on every value; put the changed ones in ops and guard them in cmp. */
+static int rewrite_ops(const vault_repository_options *o, const vault_repository_values *cur,
+                       vault_repository_rewrite_cb cb, void *payload, json_t *ops, json_t *cmp, size_t *changed)
 {
     size_t i;
+    int first = 0;
 
-    if (!w)
-        return;
-    __atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
-    if (w->started)
-        pthread_join(w->thread, NULL);
-    for (i = 0; i < w->changed_count; i++)
-        vault_free_ptr(w->changed[i]);
-    vault_free_ptr(w->changed);
-    vault_free_ptr(w->line.data);
-    vault_config_free(w->cfg);
-    vault_free_ptr(w);
+    *changed = 0;
+    for (i = 0; i < cur->count; i++) {
+        char *fresh = NULL;
+        int rc = cb(&fresh, cur->aliases[i], cur->values[i], payload);
+        if (rc == 0 && fresh && !is_sealed(fresh))
+            rc = vault_err(VAULT_EFORMAT, "alias \"%s\": the new value is not sealed", cur->aliases[i]);
+        if (rc == 0 && fresh && strcmp(fresh, cur->values[i]) != 0 && first == 0) {
+            if ((rc = put_op(ops, o->prefix, cur->aliases[i], fresh)) == 0 &&
+                (rc = exists_op(cmp, o->prefix, cur->aliases[i])) == 0)
+                (*changed)++;
+        }
+        vault_string_free(fresh); /* free(): the callback's contract allows malloc()ed strings */
+        if (rc != 0 && first == 0)
+            first = rc;
+    }
+    if (first == 0) { /* the last word: whether anything is written */
+        char *none = NULL;
+        first = cb(&none, NULL, NULL, payload);
+        vault_string_free(none);
+    }
+    return first;
+}
+
+int vault_repository_rewrite(const vault_repository_options *opts, vault_repository_rewrite_cb cb, void *payload,
+                             int64_t expected_revision, int64_t *revision_out)
+{
+    vault_repository_values *cur = NULL;
+    json_t *ops = NULL, *cmp = NULL, *req = NULL, *ans = NULL;
+    long long guard;
+    size_t changed = 0;
+    int rc;
+
+    if (revision_out)
+        *revision_out = -1;
+    if (!cb)
+        return vault_err(VAULT_EINVAL, "vault_repository_rewrite: no callback");
+    if ((rc = vault_repository_fetch(&cur, opts)) != 0)
+        return rc;
+    guard = expected_revision >= 0 && expected_revision < cur->revision ? expected_revision : cur->revision;
+    ops = json_array();
+    cmp = json_array();
+    if (!ops || !cmp) {
+        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = rewrite_ops(opts, cur, cb, payload, ops, cmp, &changed)) != 0)
+        goto done;
+    if (changed == 0 && guard == cur->revision) {
+        if (revision_out)
+            *revision_out = cur->revision;
+        goto done;
+    }
+    if ((rc = compare_op(cmp, opts->prefix, guard)) != 0)
+        goto done;
+    req = json_pack("{s:O, s:O}", "compare", cmp, "success", ops);
+    if ((rc = dump_post(opts, "/v3/kv/txn", req, &ans)) != 0)
+        goto done;
+    if (!json_is_true(json_object_get(ans, "succeeded"))) {
+        rc = vault_err(VAULT_ERROR, "etcd: keys under %s changed after revision %lld: nothing written",
+                       opts->prefix, guard);
+        goto done;
+    }
+    if (revision_out)
+        *revision_out = etcd_json_int64(json_object_get(ans, "header"), "revision");
+done:
+    vault_repository_values_free(cur);
+    json_decref(ops);
+    json_decref(cmp);
+    json_decref(req);
+    json_decref(ans);
+    return rc;
 }

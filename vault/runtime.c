@@ -69,6 +69,7 @@ struct vault {
     vault_store *store;     /* the secrets, guarded; NULL when there are no entries */
     rt_preopened *pre;      /* eager mode, many WSO2 values: opened by worker threads */
     char *warning;          /* for the caller (e.g. the repository's cache was used), or NULL */
+    int64_t revision;       /* the repository's revision the values were read at; 0: none */
     rt_rule rule;           /* a WSO2 home's one algorithm (or mode), when one governs */
 };
 
@@ -483,17 +484,19 @@ static int resolve_all(vault *v)
 }
 
 /* A config naming a secret repository takes its secrets from there. */
-static int use_repository(vault *v, vault_config **cfg)
+static int use_repository(vault *v, vault_config **cfg, const char *secret_conf)
 {
     vault_config *repo = NULL;
     int rc;
 
-    if (vault_config_get_type(*cfg) != VAULT_CONFIG_TOML)
-        return 0;
-    if ((rc = repo_etcd_load(*cfg, &repo, &v->warning)) != 0 || !repo)
+    if ((rc = repo_etcd_load(*cfg, secret_conf, &repo, &v->warning, &v->revision)) != 0 || !repo)
         return rc;
     vault_config_free(*cfg);
     *cfg = repo;
+    /* The WSO2 rule is how the Java runtime reads cipher-text.properties
+     * (secretRepositories.file.*); values from the repository are read by
+     * libvault only, so it does not govern them. */
+    memset(&v->rule, 0, sizeof v->rule);
     return 0;
 }
 
@@ -540,7 +543,7 @@ int vault_open(vault **out, const vault_options *opts)
     loc.parsed = NULL;
     if ((rc = bridge_init(&v->bridge, opts)) != 0 ||
         (!cfg && (rc = conf_open_for_reading(&cfg, loc.config, loc.type)) != 0) ||
-        (rc = use_repository(v, &cfg)) != 0 || (rc = load_entries(v, cfg)) != 0)
+        (rc = use_repository(v, &cfg, opts->secret_conf)) != 0 || (rc = load_entries(v, cfg)) != 0)
         goto done;
     if (sealed_count(v) > 0 && (rc = open_keystore(v, &loc, opts)) != 0)
         goto done;
@@ -724,6 +727,11 @@ const char *vault_alias_at(const vault *v, size_t i)
 const char *vault_warning(const vault *v)
 {
     return v ? v->warning : NULL;
+}
+
+int64_t vault_repository_revision(const vault *v)
+{
+    return v && v->revision > 0 ? v->revision : -1;
 }
 
 const char *vault_path(const vault *v)

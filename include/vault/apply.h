@@ -86,6 +86,9 @@ typedef struct vault_apply_result {
     const char *message;        /**< A failure not tied to one alias (read, parse, replace), else NULL. */
     size_t warning_count;       /**< The file's warnings (vault_config_warning()). */
     const char *const *warnings; /**< warning_count texts. */
+    const char *location;       /**< NULL when the values are the file's; for a config naming a
+                                     secret repository (ROTATE, REWRAP), where they were read and
+                                     written: "etcd PREFIX", with " at revision N" once written. */
 } vault_apply_result;
 
 /**

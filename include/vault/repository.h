@@ -93,7 +93,63 @@ VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
                                            size_t n, int64_t if_revision, unsigned int flags,
                                            int64_t *revision_out);
 
+/**
+ * Produces the new sealed value of one value under the prefix, for
+ * vault_repository_rewrite().
+ * @param new_value receives the new sealed value, a string from the library
+ *        (e.g. vault_sealer_seal()) or from malloc(), that the rewrite frees
+ *        with vault_string_free(); leave it NULL to keep the value as it is.
+ * @param alias the alias, or NULL for the last word: after the last value,
+ *        and only when every call succeeded, cb is called once more with
+ *        alias and value NULL, and its answer decides whether anything is
+ *        written.
+ * @param value its sealed text now in etcd.
+ * @param payload the payload given to vault_repository_rewrite().
+ * @return 0; any other code fails the rewrite (nothing is written).
+ */
+typedef int (*vault_repository_rewrite_cb)(char **new_value, const char *alias, const char *value,
+                                           void *payload);
+
+/**
+ * Read every value under the prefix (one request, at revision R), call cb
+ * on each, and write the new values in one transaction that succeeds only
+ * when no key under the prefix was modified after R (nor after
+ * expected_revision when that is lower) and every rewritten key still
+ * exists: a concurrent publish or rotate makes it fail with nothing
+ * written. When cb fails for a value it is still called for the others
+ * (so that every failing alias can be named), then nothing is written.
+ * @param opts where the repository is.
+ * @param cb called on every value, then once with alias NULL.
+ * @param payload passed to cb.
+ * @param expected_revision -1, or a revision the caller read before.
+ * @param revision_out optional; the revision of the write (R when nothing
+ *        changed).
+ * @return 0; cb's code for the first value it failed; VAULT_EFORMAT for a
+ *         new value that is not sealed; VAULT_ERROR when the compare failed
+ *         (the message says the keys changed; nothing written); VAULT_EIO
+ *         when no endpoint answers; VAULT_EINVAL, VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_repository_rewrite(const vault_repository_options *opts, vault_repository_rewrite_cb cb,
+                                           void *payload, int64_t expected_revision, int64_t *revision_out);
+
 struct vault_config;
+
+/**
+ * The repository a configuration names: a deployment.toml's
+ * [secret_repository], or for a cipher-text.properties the
+ * secretRepositories.etcd.* keys of the secret-conf.properties beside it.
+ * @param opts filled in (version set); its strings are cfg's or *settings'.
+ * @param cfg the configuration (a deployment.toml or cipher-text.properties).
+ * @param settings receives the secret-conf.properties opened for a
+ *        cipher-text.properties (free it with vault_config_free() once opts
+ *        is no longer used), or NULL when the strings are cfg's.
+ * @return 1 when cfg names a repository; 0 when it names none; VAULT_EFORMAT
+ *         for an unsupported type or missing endpoints or prefix;
+ *         VAULT_EINVAL, and the errors of opening secret-conf.properties.
+ */
+VAULT_EXTERN(int) vault_repository_options_from_config(vault_repository_options *opts,
+                                                       struct vault_config **settings,
+                                                       const struct vault_config *cfg);
 
 /**
  * The repository's values as a configuration, when cfg (a deployment.toml)
@@ -114,6 +170,15 @@ VAULT_EXTERN(int) vault_repository_config(struct vault_config **out, const struc
  * when there is none. Owned by the vault.
  */
 VAULT_EXTERN(const char *) vault_warning(const struct vault *v);
+
+/**
+ * The repository revision the vault's values were read at (from etcd, or
+ * the cache's when it was used); -1 when its configuration names no
+ * repository. Start a watch after it (vault_watch_new_after()) to miss no
+ * change made since the open.
+ * @param v the vault; NULL gives -1.
+ */
+VAULT_EXTERN(int64_t) vault_repository_revision(const struct vault *v);
 
 /* ---- watching ------------------------------------------------------------ */
 
@@ -150,6 +215,19 @@ enum {
  */
 VAULT_EXTERN(int) vault_watch_new(vault_watch **out, const struct vault_options *opts, unsigned int flags,
                                   vault_watch_cb cb, void *payload);
+
+/**
+ * As vault_watch_new(), reporting every change after after_revision: pass
+ * vault_repository_revision() of the vault opened before, so that a change
+ * made between that open and this call is reported too (vault_watch_new()
+ * starts at the revision its own fetch reads).
+ * @param out, opts, flags, cb, payload as for vault_watch_new().
+ * @param after_revision the revision to report changes after; -1: as
+ *        vault_watch_new().
+ * @return as vault_watch_new().
+ */
+VAULT_EXTERN(int) vault_watch_new_after(vault_watch **out, const struct vault_options *opts, unsigned int flags,
+                                        int64_t after_revision, vault_watch_cb cb, void *payload);
 
 /** Stop watching (joins the thread; cb is not called afterwards). NULL-safe. */
 VAULT_EXTERN(void) vault_watch_free(vault_watch *w);

@@ -259,3 +259,141 @@ Test(etcd, watcher_receives_rotated_value)
     vault_free(seen.fresh);
     vault_free(v);
 }
+
+/* ---- rewriting in place (against a cluster) ------------------------------------ */
+
+typedef struct rewrite_run {
+    const vault_repository_options *ro;
+    int calls, final_calls, fail_alias, veto, plain, race;
+} rewrite_run;
+
+/* The values here are opaque sealed texts: the rewrite never opens them. */
+static int rewrite_value(char **out, const char *alias, const char *value, void *payload)
+{
+    rewrite_run *r = payload;
+    size_t n;
+
+    if (!alias) {
+        r->final_calls++;
+        return r->veto ? VAULT_ENOTFOUND : 0;
+    }
+    if (r->calls++ == 0 && r->race) { /* another writer, between the read and the write */
+        const char *a[1] = {"k2"}, *v[1] = {"sealed-by-another"};
+        cr_assert_eq(vault_repository_publish(r->ro, a, v, 1, -1, 0, NULL), 0, "%s", last_message());
+    }
+    if (r->fail_alias && strcmp(alias, "k1") == 0)
+        return VAULT_EAUTH;
+    n = strlen(value) + 3;
+    /* malloc()ed, as the callback's contract allows: the rewrite frees it */
+    *out = malloc(n);
+    cr_assert_not_null(*out);
+    snprintf(*out, n, "%s%s", r->plain ? "[" : "", value);
+    if (r->plain)
+        strcat(*out, "]");
+    else
+        strcat(*out, "-x");
+    return 0;
+}
+
+static void expect_values(const vault_repository_options *ro, const char *k1, const char *k2, int64_t *rev)
+{
+    vault_repository_values *vals = NULL;
+    size_t i;
+
+    cr_assert_eq(vault_repository_fetch(&vals, ro), 0, "%s", last_message());
+    cr_assert_eq(vault_repository_values_count(vals), 2);
+    for (i = 0; i < 2; i++)
+        cr_assert_str_eq(vault_repository_values_value(vals, i),
+                         strcmp(vault_repository_values_alias(vals, i), "k1") == 0 ? k1 : k2);
+    *rev = vault_repository_values_revision(vals);
+    vault_repository_values_free(vals);
+}
+
+Test(etcd, rewrite_is_guarded_by_the_revision_it_read)
+{
+    const char *endpoints = getenv("VAULT_ETCD_ENDPOINTS"), *base = getenv("VAULT_ETCD_REWRITE_PREFIX");
+    vault_repository_options ro = VAULT_REPOSITORY_OPTIONS_INIT;
+    const char *aliases[2] = {"k1", "k2"}, *values[2] = {"sealed-1", "sealed-2"};
+    rewrite_run r;
+    int64_t rev = 0, before = 0, written = 0;
+
+    if (!endpoints || !base)
+        cr_skip_test("VAULT_ETCD_ENDPOINTS/VAULT_ETCD_REWRITE_PREFIX not set: tests/cli/test_etcd_rewrite.sh runs this");
+    ro.endpoints = endpoints;
+    ro.prefix = base;
+    cr_assert_eq(vault_repository_publish(&ro, aliases, values, 2, -1, VAULT_PUBLISH_PRUNE, NULL), 0, "%s",
+                 last_message());
+    expect_values(&ro, "sealed-1", "sealed-2", &before);
+
+    /* a publish between the read and the write: nothing written */
+    memset(&r, 0, sizeof r);
+    r.ro = &ro;
+    r.race = 1;
+    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, -1, &written), VAULT_ERROR);
+    cr_assert(strstr(last_message(), "changed after revision"), "%s", last_message());
+    cr_assert_eq(written, -1);
+    expect_values(&ro, "sealed-1", "sealed-by-another", &rev);
+    cr_assert_eq(rev, before + 1);
+    before = rev;
+
+    /* a value the callback fails: every value still visited, nothing written */
+    memset(&r, 0, sizeof r);
+    r.fail_alias = 1;
+    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, -1, NULL), VAULT_EAUTH);
+    cr_assert_eq(r.calls, 2);
+    cr_assert_eq(r.final_calls, 0);
+    /* a new value that is not sealed: refused, nothing written */
+    memset(&r, 0, sizeof r);
+    r.plain = 1;
+    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, -1, NULL), VAULT_EFORMAT);
+    cr_assert(strstr(last_message(), "not sealed"), "%s", last_message());
+    /* the last word says no: nothing written */
+    memset(&r, 0, sizeof r);
+    r.veto = 1;
+    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, -1, NULL), VAULT_ENOTFOUND);
+    cr_assert_eq(r.final_calls, 1);
+    /* an expected revision older than the last change: nothing written */
+    memset(&r, 0, sizeof r);
+    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, before - 1, NULL), VAULT_ERROR);
+    expect_values(&ro, "sealed-1", "sealed-by-another", &rev);
+    cr_assert_eq(rev, before);
+
+    /* unchallenged: both written in one transaction */
+    memset(&r, 0, sizeof r);
+    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, before, &written), 0, "%s", last_message());
+    cr_assert_eq(r.final_calls, 1);
+    cr_assert_eq(written, before + 1);
+    expect_values(&ro, "sealed-1-x", "sealed-by-another-x", &rev);
+    cr_assert_eq(rev, written);
+}
+
+/* VAULT_ETCD_COMPACTED: "revision<TAB>count": a revision etcd compacted away
+ * and the number of aliases under the prefix. A watch asked to start after
+ * it cannot know what changed since: it must report every alias, not stop. */
+Test(etcd, watch_after_a_compacted_revision_reports_every_alias)
+{
+    const char *conf = getenv("VAULT_ETCD_CONFIG"), *compacted = getenv("VAULT_ETCD_COMPACTED");
+    watch_seen seen = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, "", 0, 0};
+    vault_options o = VAULT_OPTIONS_INIT;
+    struct timespec deadline;
+    vault_watch *w = NULL;
+    long long after;
+    size_t count;
+
+    if (!conf || !compacted)
+        cr_skip_test("VAULT_ETCD_CONFIG/VAULT_ETCD_COMPACTED not set: tests/cli/test_etcd_rewrite.sh runs this");
+    cr_assert_eq(sscanf(compacted, "%lld\t%zu", &after, &count), 2);
+    o.config = conf;
+    cr_assert_eq(vault_watch_new_after(&w, &o, VAULT_WATCH_ALIASES_ONLY, after, on_change, &seen), 0, "%s",
+                 last_message());
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 2;
+    pthread_mutex_lock(&seen.lock);
+    while (seen.calls == 0 && pthread_cond_timedwait(&seen.cond, &seen.lock, &deadline) == 0)
+        ;
+    cr_assert_eq(seen.calls, 1, "nothing reported within 2 s");
+    cr_assert_eq(seen.n_changed, count, "%zu aliases reported (%s)", seen.n_changed, seen.changed);
+    cr_assert_null(seen.fresh);
+    pthread_mutex_unlock(&seen.lock);
+    vault_watch_free(w);
+}
