@@ -86,7 +86,7 @@ equals "$(ls -A "$TMP" | grep -c '\.tmp-' || true)" 0
 # ---- FIFOs in place of files: fail at once ----------------------------------
 mkfifo "$TMP/conf.fifo.toml" "$TMP/ks.fifo" "$TMP/pw.fifo"
 prompt 1 "$CT" check "$TMP/conf.fifo.toml"
-contains "$err" "$TMP/conf.fifo.toml: is a FIFO, not a regular file"
+contains "$err" "$TMP/conf.fifo.toml: unreadable: is a FIFO, not a regular file"
 prompt 1 "$CT" keystore list -k "$TMP/ks.fifo" --password-file "$PW"
 contains "$err" "$TMP/ks.fifo: is a FIFO"
 prompt 1 "$CT" render "$TMP/app.in" -c "$CONF" --password-file "$TMP/pw.fifo"
