@@ -128,9 +128,9 @@ def judge(tool, tmp, path):
     got = set()
     key_types = []
     for e in listing["entries"]:
-        if "sha256" in e:
-            got.add(e["sha256"])
-        got.update(e.get("chain", []))
+        # docs/JSON.md: key ids are typed objects; a certificate's is cert-sha256.
+        got.update(k["value"] for k in e.get("key_ids", []) if k["type"] == "cert-sha256")
+        got.update(k["value"] for k in e.get("chain", []) if k["type"] == "cert-sha256")
         if e["kind"] == "private-key":
             key_types.append(e["key_algorithm"])
     want = set()
