@@ -15,7 +15,6 @@
 /* The document: parsed tree plus the raw start tags                   */
 /* ------------------------------------------------------------------ */
 
-
 static int starts(const unsigned char *t, size_t n, size_t pos, const char *s)
 {
     size_t k = strlen(s);

@@ -96,9 +96,9 @@ edit *xdoc_edit_add(edits *e, size_t start, size_t end, int order);
 int xdoc_edits_prepare(const xdoc *d, edits *e, size_t *total);
 void xdoc_edits_apply(const xdoc *d, const edits *e, unsigned char *out);
 int xdoc_xml_escape(const unsigned char *s, size_t n, int utf8, unsigned char quote, unsigned char *out,
-                      size_t *out_len);
+                    size_t *out_len);
 size_t xdoc_value_frame(const xdoc *d, const target *t, size_t esc_len, unsigned char *out,
-                          size_t *value_off, size_t *start, size_t *end);
+                        size_t *value_off, size_t *start, size_t *end);
 int xdoc_target_span(const xdoc *d, const target *t, size_t *start, size_t *end, unsigned char *quote);
 
 #endif

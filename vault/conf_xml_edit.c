@@ -134,7 +134,7 @@ static int xml_char_ok(unsigned long c)
  * normalisation gives them back. Returns -1 for invalid UTF-8 or a
  * character XML 1.0 cannot carry. */
 int xdoc_xml_escape(const unsigned char *s, size_t n, int utf8, unsigned char quote, unsigned char *out,
-                      size_t *out_len)
+                    size_t *out_len)
 {
     size_t i = 0, o = 0, k;
     unsigned long c;
@@ -177,7 +177,7 @@ int xdoc_xml_escape(const unsigned char *s, size_t n, int utf8, unsigned char qu
  * ">value</name>". Writes the frame (out NULL: only measures) around a
  * hole of esc_len bytes at *value_off, and moves the start and end as needed. */
 size_t xdoc_value_frame(const xdoc *d, const target *t, size_t esc_len, unsigned char *out,
-                          size_t *value_off, size_t *start, size_t *end)
+                        size_t *value_off, size_t *start, size_t *end)
 {
     const xspan *s = &d->spans[t->index];
     size_t qn = s->name_end - s->start - 1;
