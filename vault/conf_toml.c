@@ -6,7 +6,10 @@
  * byte span of every value in [secrets]. It refuses, with file and line,
  * whatever it does not understand instead of guessing: the file is then
  * left alone. Escapes are those of TOML 1.0 (the Java side's parser does
- * not know TOML 1.1's \e and \x). */
+ * not know TOML 1.1's \e and \x).
+ *
+ * This file reads the [secrets] table and encodes values; the scanner
+ * itself is conf_toml_scan.c. */
 #include "conf_toml.h"
 
 #include <sodium.h>
@@ -14,279 +17,19 @@
 #include <stdint.h>
 #include <string.h>
 
-int toml_bad_at(toml *t, unsigned int line, const char *fmt, ...)
-{
-    char what[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return vault_err(VAULT_EFORMAT, "%s:%u: %s", t->cfg->path, line, what);
-}
-
-/* The column (from 1, in bytes) of the scanner on its line: where a message
- * points instead of quoting text that may be a secret. */
-size_t toml_column(const toml *t)
-{
-    size_t i = t->i < t->n ? t->i : t->n;
-    while (i > 0 && t->s[i - 1] != '\n')
-        i--;
-    return t->i - i + 1;
-}
-
-/* ---- small helpers ---- */
-
-int toml_at(const toml *t, size_t k)
-{
-    return t->i + k < t->n ? t->s[t->i + k] : -1;
-}
-
-int toml_is_bare(int c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-int toml_is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* Grow by copying, so that a secret never stays behind in a block that
- * realloc() gave back. */
-int toml_tb_put(toml *t, tbuf *b, const void *p, size_t n)
-{
-    if (n > SIZE_MAX / 2 - b->len)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", t->cfg->path);
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        char *q;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        q = vault_malloc(cap);
-        if (!q)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", t->cfg->path);
-        if (b->p) {
-            memcpy(q, b->p, b->len);
-            sodium_memzero(b->p, b->cap);
-            vault_free_ptr(b->p);
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-static void tb_free(tbuf *b)
-{
-    if (b->p)
-        sodium_memzero(b->p, b->cap);
-    vault_free_ptr(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
-}
-
-/* Length of a valid UTF-8 sequence at s[0] (shortest form, no surrogates,
- * at most U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned int c = s[0], cp, k, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        k = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        k = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        k = 3, cp = c & 0x07;
-    else
-        return 0;
-    if (n < k + 1)
-        return 0;
-    for (i = 1; i <= k; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return k + 1;
-}
-
-size_t toml_utf8_put(unsigned char *o, unsigned long cp)
-{
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | (cp >> 12));
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | (cp >> 18));
-    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* One character of a string or comment body at t->i (not a line break):
- * tab, printable ASCII or valid UTF-8; sets *len. */
-int toml_body_char(toml *t, const char *where, size_t *len)
-{
-    int c = t->s[t->i];
-
-    if (c == '\t' || (c >= 0x20 && c < 0x7F)) {
-        *len = 1;
-        return 0;
-    }
-    if (c >= 0x80) {
-        *len = utf8_seq(t->s + t->i, t->n - t->i);
-        return *len ? 0 : bad(t, "invalid UTF-8 in %s", where);
-    }
-    return bad(t, "control character U+%04X in %s", (unsigned)c, where);
-}
-
-void toml_skip_ws(toml *t)
-{
-    while (t->i < t->n && (t->s[t->i] == ' ' || t->s[t->i] == '\t'))
-        t->i++;
-}
-
-/* Consumes a line break: 1 when there was one, 0 when not. */
-int toml_eat_newline(toml *t)
-{
-    int c = toml_at(t, 0);
-
-    if (c == '\n') {
-        t->i++;
-        t->line++;
-        return 1;
-    }
-    if (c == '\r') {
-        if (toml_at(t, 1) != '\n')
-            return bad(t, "carriage return without a line feed");
-        t->i += 2;
-        t->line++;
-        return 1;
-    }
-    return 0;
-}
-
-static int skip_comment(toml *t)
-{
-    size_t len = 0;
-    int rc;
-
-    t->i++;
-    while (t->i < t->n && t->s[t->i] != '\n' && t->s[t->i] != '\r') {
-        if ((rc = toml_body_char(t, "a comment", &len)) != 0)
-            return rc;
-        t->i += len;
-    }
-    return 0;
-}
-
-/* Blank space, line breaks and comments (inside arrays and inline tables). */
-int toml_skip_blank(toml *t)
-{
-    int rc;
-
-    for (;;) {
-        toml_skip_ws(t);
-        if (toml_at(t, 0) == '#') {
-            if ((rc = skip_comment(t)) != 0)
-                return rc;
-        }
-        rc = toml_eat_newline(t);
-        if (rc <= 0)
-            return rc;
-    }
-}
-
-/* ---- a set of strings (open addressing, keyed SipHash) ---- */
-
-static size_t set_pos(const toml *t, char *const *slot, size_t cap, const char *p, size_t n)
-{
-    unsigned char h[crypto_shorthash_siphash24_BYTES];
-    uint64_t v = 0;
-    size_t i, mask = cap - 1, pos;
-
-    crypto_shorthash_siphash24(h, (const unsigned char *)p, n, t->cfg->hash_key);
-    for (i = 0; i < sizeof h; i++)
-        v = (v << 8) | h[i];
-    pos = (size_t)v & mask;
-    while (slot[pos] && !(strlen(slot[pos]) == n && memcmp(slot[pos], p, n) == 0))
-        pos = (pos + 1) & mask;
-    return pos;
-}
-
-static int set_has(const toml *t, const strset *s, const char *p, size_t n)
-{
-    return s->cap && s->slot[set_pos(t, s->slot, s->cap, p, n)] != NULL;
-}
-
-static int set_add(toml *t, strset *s, const char *p, size_t n)
-{
-    size_t pos, i;
-
-    if ((s->count + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        char **slot = vault_calloc(cap, sizeof *slot);
-        if (!slot)
-            return VAULT_ERR_NOMEM();
-        for (i = 0; i < s->cap; i++)
-            if (s->slot[i])
-                slot[set_pos(t, slot, cap, s->slot[i], strlen(s->slot[i]))] = s->slot[i];
-        vault_free_ptr(s->slot);
-        s->slot = slot;
-        s->cap = cap;
-    }
-    pos = set_pos(t, s->slot, s->cap, p, n);
-    if (s->slot[pos])
-        return 0;
-    s->slot[pos] = vault_strndup(p, n);
-    if (!s->slot[pos])
-        return VAULT_ERR_NOMEM();
-    s->count++;
-    return 0;
-}
-
-static void set_free(strset *s)
-{
-    size_t i;
-    for (i = 0; i < s->cap; i++)
-        vault_free_ptr(s->slot[i]);
-    vault_free_ptr(s->slot);
-}
-
-/* ---- strings ---- */
-
 /* a.b = ... makes "a" a table: "a" cannot also be a value, before or after. */
 static int check_dotted_tables(toml *t)
 {
     size_t k;
     int rc;
 
-    if (set_has(t, &t->tables, t->key.p, t->key.len))
+    if (toml_set_has(t, &t->tables, t->key.p, t->key.len))
         return bad(t, "the key \"%s\" is both a value and a table of dotted keys", t->key.p);
     for (k = 0; k + 1 < t->key_parts; k++) {
         size_t end = t->part_end[k];
         if (conf_lookup(t->cfg, t->key.p, end))
             return bad(t, "the dotted key \"%s\" extends the value \"%.*s\"", t->key.p, (int)end, t->key.p);
-        if ((rc = set_add(t, &t->tables, t->key.p, end)) != 0)
+        if ((rc = toml_set_add(t, &t->tables, t->key.p, end)) != 0)
             return rc;
     }
     return 0;
@@ -361,7 +104,7 @@ static int end_of_line(toml *t, const char *after)
     int rc;
 
     toml_skip_ws(t);
-    if (toml_at(t, 0) == '#' && (rc = skip_comment(t)) != 0)
+    if (toml_at(t, 0) == '#' && (rc = toml_skip_comment(t)) != 0)
         return rc;
     if (toml_at(t, 0) < 0)
         return 0;
@@ -462,11 +205,11 @@ static int toml_read(vault_config *cfg)
         t.i = 3;
     while (rc == 0 && t.i < t.n)
         rc = scan_line(&t);
-    tb_free(&t.key);
-    tb_free(&t.val);
-    tb_free(&t.table);
-    tb_free(&t.setting);
-    set_free(&t.tables);
+    toml_tb_free(&t.key);
+    toml_tb_free(&t.val);
+    toml_tb_free(&t.table);
+    toml_tb_free(&t.setting);
+    toml_set_free(&t.tables);
     return rc;
 }
 
@@ -513,7 +256,7 @@ static int toml_encode(const vault_config *cfg, const conf_item *item, const cha
 
     *out = NULL;
     for (i = 0; i < n; i += k) {
-        k = utf8_seq(s + i, n - i);
+        k = toml_utf8_seq(s + i, n - i);
         if (k == 0)
             return vault_err(VAULT_EINVAL, "%s: the sealed value for \"%s\" is not valid UTF-8", cfg->path,
                              item->alias);

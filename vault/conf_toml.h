@@ -1,6 +1,6 @@
-/* The deployment.toml scanner's state, shared by conf_toml.c (the
- * scanner and its [secrets] table, the encoder) and conf_toml_scan.c
- * (strings, keys and values). */
+/* The deployment.toml scanner's state, shared by conf_toml_scan.c (the
+ * scanner: helpers, strings, keys, values) and conf_toml.c (the [secrets]
+ * table, the encoder). */
 #ifndef VAULT_CONF_TOML_H
 #define VAULT_CONF_TOML_H
 
@@ -42,19 +42,18 @@ typedef struct toml {
     tbuf setting;                    /* full key and decoded value of a setting */
 } toml;
 
-/* conf_toml.c */
+/* conf_toml_scan.c */
 size_t toml_column(const toml *t);
 int toml_at(const toml *t, size_t k);
-int toml_is_bare(int c);
-int toml_is_digit(int c);
 int toml_tb_put(toml *t, tbuf *b, const void *p, size_t n);
-size_t toml_utf8_put(unsigned char *o, unsigned long cp);
-int toml_body_char(toml *t, const char *where, size_t *len);
+void toml_tb_free(tbuf *b);
+size_t toml_utf8_seq(const unsigned char *s, size_t n);
 void toml_skip_ws(toml *t);
 int toml_eat_newline(toml *t);
-int toml_skip_blank(toml *t);
-
-/* conf_toml_scan.c */
+int toml_skip_comment(toml *t);
+int toml_set_has(const toml *t, const strset *s, const char *p, size_t n);
+int toml_set_add(toml *t, strset *s, const char *p, size_t n);
+void toml_set_free(strset *s);
 int toml_scan_basic(toml *t, tbuf *out);
 int toml_scan_literal(toml *t);
 int toml_is_triple(const toml *t, int q);
@@ -62,7 +61,6 @@ int toml_parse_key(toml *t);
 int toml_skip_value(toml *t, int depth);
 int toml_setting_value(toml *t);
 
-/* An error at line of the file: "path:line: what" (VAULT_EFORMAT). */
 int toml_bad_at(toml *t, unsigned int line, const char *fmt, ...) VAULT_PRINTF(3, 4);
 #define bad(t, ...) toml_bad_at((t), (t)->line, __VA_ARGS__)
 

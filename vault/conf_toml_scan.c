@@ -1,12 +1,272 @@
-/* deployment.toml: scanning TOML's strings (all four kinds, escapes),
- * keys and values (scalars, arrays, inline tables) for the scanner of
- * conf_toml.c. */
+/* The deployment.toml scanner: its state and helpers, TOML's strings (all
+ * four kinds, escapes), keys and values (scalars, arrays, inline tables);
+ * conf_toml.c drives it through the file and its [secrets] table. */
 #include "conf_toml.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+
+int toml_bad_at(toml *t, unsigned int line, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return vault_err(VAULT_EFORMAT, "%s:%u: %s", t->cfg->path, line, what);
+}
+
+/* The column (from 1, in bytes) of the scanner on its line: where a message
+ * points instead of quoting text that may be a secret. */
+size_t toml_column(const toml *t)
+{
+    size_t i = t->i < t->n ? t->i : t->n;
+    while (i > 0 && t->s[i - 1] != '\n')
+        i--;
+    return t->i - i + 1;
+}
+
+/* ---- small helpers ---- */
+
+int toml_at(const toml *t, size_t k)
+{
+    return t->i + k < t->n ? t->s[t->i + k] : -1;
+}
+
+static int is_bare(int c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Grow by copying, so that a secret never stays behind in a block that
+ * realloc() gave back. */
+int toml_tb_put(toml *t, tbuf *b, const void *p, size_t n)
+{
+    if (n > SIZE_MAX / 2 - b->len)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", t->cfg->path);
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        char *q;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        q = vault_malloc(cap);
+        if (!q)
+            return vault_err(VAULT_ENOMEM, "%s: out of memory", t->cfg->path);
+        if (b->p) {
+            memcpy(q, b->p, b->len);
+            sodium_memzero(b->p, b->cap);
+            vault_free_ptr(b->p);
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+void toml_tb_free(tbuf *b)
+{
+    if (b->p)
+        sodium_memzero(b->p, b->cap);
+    vault_free_ptr(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Length of a valid UTF-8 sequence at s[0] (shortest form, no surrogates,
+ * at most U+10FFFF), or 0. */
+size_t toml_utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned int c = s[0], cp, k, i;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        k = 1, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        k = 2, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        k = 3, cp = c & 0x07;
+    else
+        return 0;
+    if (n < k + 1)
+        return 0;
+    for (i = 1; i <= k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return k + 1;
+}
+
+static size_t utf8_put(unsigned char *o, unsigned long cp)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | (cp >> 18));
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* One character of a string or comment body at t->i (not a line break):
+ * tab, printable ASCII or valid UTF-8; sets *len. */
+static int body_char(toml *t, const char *where, size_t *len)
+{
+    int c = t->s[t->i];
+
+    if (c == '\t' || (c >= 0x20 && c < 0x7F)) {
+        *len = 1;
+        return 0;
+    }
+    if (c >= 0x80) {
+        *len = toml_utf8_seq(t->s + t->i, t->n - t->i);
+        return *len ? 0 : bad(t, "invalid UTF-8 in %s", where);
+    }
+    return bad(t, "control character U+%04X in %s", (unsigned)c, where);
+}
+
+void toml_skip_ws(toml *t)
+{
+    while (t->i < t->n && (t->s[t->i] == ' ' || t->s[t->i] == '\t'))
+        t->i++;
+}
+
+/* Consumes a line break: 1 when there was one, 0 when not. */
+int toml_eat_newline(toml *t)
+{
+    int c = toml_at(t, 0);
+
+    if (c == '\n') {
+        t->i++;
+        t->line++;
+        return 1;
+    }
+    if (c == '\r') {
+        if (toml_at(t, 1) != '\n')
+            return bad(t, "carriage return without a line feed");
+        t->i += 2;
+        t->line++;
+        return 1;
+    }
+    return 0;
+}
+
+int toml_skip_comment(toml *t)
+{
+    size_t len = 0;
+    int rc;
+
+    t->i++;
+    while (t->i < t->n && t->s[t->i] != '\n' && t->s[t->i] != '\r') {
+        if ((rc = body_char(t, "a comment", &len)) != 0)
+            return rc;
+        t->i += len;
+    }
+    return 0;
+}
+
+/* Blank space, line breaks and comments (inside arrays and inline tables). */
+static int skip_blank(toml *t)
+{
+    int rc;
+
+    for (;;) {
+        toml_skip_ws(t);
+        if (toml_at(t, 0) == '#') {
+            if ((rc = toml_skip_comment(t)) != 0)
+                return rc;
+        }
+        rc = toml_eat_newline(t);
+        if (rc <= 0)
+            return rc;
+    }
+}
+
+/* ---- a set of strings (open addressing, keyed SipHash) ---- */
+
+static size_t set_pos(const toml *t, char *const *slot, size_t cap, const char *p, size_t n)
+{
+    unsigned char h[crypto_shorthash_siphash24_BYTES];
+    uint64_t v = 0;
+    size_t i, mask = cap - 1, pos;
+
+    crypto_shorthash_siphash24(h, (const unsigned char *)p, n, t->cfg->hash_key);
+    for (i = 0; i < sizeof h; i++)
+        v = (v << 8) | h[i];
+    pos = (size_t)v & mask;
+    while (slot[pos] && !(strlen(slot[pos]) == n && memcmp(slot[pos], p, n) == 0))
+        pos = (pos + 1) & mask;
+    return pos;
+}
+
+int toml_set_has(const toml *t, const strset *s, const char *p, size_t n)
+{
+    return s->cap && s->slot[set_pos(t, s->slot, s->cap, p, n)] != NULL;
+}
+
+int toml_set_add(toml *t, strset *s, const char *p, size_t n)
+{
+    size_t pos, i;
+
+    if ((s->count + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        char **slot = vault_calloc(cap, sizeof *slot);
+        if (!slot)
+            return VAULT_ERR_NOMEM();
+        for (i = 0; i < s->cap; i++)
+            if (s->slot[i])
+                slot[set_pos(t, slot, cap, s->slot[i], strlen(s->slot[i]))] = s->slot[i];
+        vault_free_ptr(s->slot);
+        s->slot = slot;
+        s->cap = cap;
+    }
+    pos = set_pos(t, s->slot, s->cap, p, n);
+    if (s->slot[pos])
+        return 0;
+    s->slot[pos] = vault_strndup(p, n);
+    if (!s->slot[pos])
+        return VAULT_ERR_NOMEM();
+    s->count++;
+    return 0;
+}
+
+void toml_set_free(strset *s)
+{
+    size_t i;
+    for (i = 0; i < s->cap; i++)
+        vault_free_ptr(s->slot[i]);
+    vault_free_ptr(s->slot);
+}
+
+/* ---- strings ---- */
 
 static int scan_hex_escape(toml *t, tbuf *out, size_t digits)
 {
@@ -23,7 +283,7 @@ static int scan_hex_escape(toml *t, tbuf *out, size_t digits)
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return bad(t, "invalid escape: U+%04lX is not a Unicode scalar value", cp);
     t->i += digits + 1;
-    return out ? toml_tb_put(t, out, utf8, toml_utf8_put(utf8, cp)) : 0;
+    return out ? toml_tb_put(t, out, utf8, utf8_put(utf8, cp)) : 0;
 }
 
 /* A line-ending backslash in a multi-line basic string: blank space to the
@@ -138,7 +398,7 @@ int toml_scan_basic(toml *t, tbuf *out)
         }
         if (c == '\\') {
             rc = scan_escape(t, out, 0);
-        } else if ((rc = toml_body_char(t, "a string", &len)) == 0) {
+        } else if ((rc = body_char(t, "a string", &len)) == 0) {
             if (out)
                 rc = toml_tb_put(t, out, t->s + t->i, len);
             t->i += len;
@@ -164,7 +424,7 @@ int toml_scan_literal(toml *t)
             t->i++;
             return 0;
         }
-        if ((rc = toml_body_char(t, "a string", &len)) != 0)
+        if ((rc = body_char(t, "a string", &len)) != 0)
             return rc;
         t->i += len;
     }
@@ -197,7 +457,7 @@ static int scan_multiline(toml *t, int q)
         } else if (c == '\n' || c == '\r') {
             rc = toml_eat_newline(t);
             rc = rc < 0 ? rc : 0;
-        } else if ((rc = toml_body_char(t, "a string", &len)) == 0) {
+        } else if ((rc = body_char(t, "a string", &len)) == 0) {
             t->i += len;
         }
         if (rc != 0)
@@ -244,11 +504,11 @@ static int parse_key_part(toml *t)
             return rc ? rc : toml_tb_put(t, &t->key, t->s + start + 1, t->i - start - 2);
         }
     }
-    if (c < 0 || !toml_is_bare(c))
+    if (c < 0 || !is_bare(c))
         return t->key_parts ? bad(t, "expected a key after '.'") : bad(t, "expected a key");
     {
         size_t start = t->i;
-        while (t->i < t->n && toml_is_bare(t->s[t->i]))
+        while (t->i < t->n && is_bare(t->s[t->i]))
             t->i++;
         return toml_tb_put(t, &t->key, t->s + start, t->i - start);
     }
@@ -340,14 +600,14 @@ static int valid_number(const unsigned char *p, size_t n)
 
 static int is_date(const unsigned char *p, size_t n)
 {
-    return n >= 10 && toml_is_digit(p[0]) && toml_is_digit(p[1]) && toml_is_digit(p[2]) && toml_is_digit(p[3]) && p[4] == '-' &&
-           toml_is_digit(p[5]) && toml_is_digit(p[6]) && p[7] == '-' && toml_is_digit(p[8]) && toml_is_digit(p[9]);
+    return n >= 10 && is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) && is_digit(p[3]) && p[4] == '-' &&
+           is_digit(p[5]) && is_digit(p[6]) && p[7] == '-' && is_digit(p[8]) && is_digit(p[9]);
 }
 
 static int is_time(const unsigned char *p, size_t n)
 {
-    return n >= 8 && toml_is_digit(p[0]) && toml_is_digit(p[1]) && p[2] == ':' && toml_is_digit(p[3]) && toml_is_digit(p[4]) &&
-           p[5] == ':' && toml_is_digit(p[6]) && toml_is_digit(p[7]);
+    return n >= 8 && is_digit(p[0]) && is_digit(p[1]) && p[2] == ':' && is_digit(p[3]) && is_digit(p[4]) &&
+           p[5] == ':' && is_digit(p[6]) && is_digit(p[7]);
 }
 
 static int valid_scalar(const unsigned char *p, size_t n)
@@ -358,7 +618,7 @@ static int valid_scalar(const unsigned char *p, size_t n)
         return 1;
     if (is_date(p, n) || is_time(p, n)) {
         for (j = 0; j < n; j++)
-            if (!toml_is_digit(p[j]) && !strchr("-:.+TtZz ", p[j]))
+            if (!is_digit(p[j]) && !strchr("-:.+TtZz ", p[j]))
                 return 0;
         return 1;
     }
@@ -367,7 +627,7 @@ static int valid_scalar(const unsigned char *p, size_t n)
 
 static int is_scalar_char(int c)
 {
-    return toml_is_bare(c) || c == '+' || c == '.' || c == ':';
+    return is_bare(c) || c == '+' || c == '.' || c == ':';
 }
 
 static int skip_scalar(toml *t)
@@ -378,7 +638,7 @@ static int skip_scalar(toml *t)
         while (t->i < t->n && is_scalar_char(t->s[t->i]))
             t->i++;
         /* A date and a time may be separated by one space. */
-        if (t->i - start == 10 && is_date(t->s + start, 10) && toml_at(t, 0) == ' ' && toml_is_digit(toml_at(t, 1)))
+        if (t->i - start == 10 && is_date(t->s + start, 10) && toml_at(t, 0) == ' ' && is_digit(toml_at(t, 1)))
             t->i++;
         else
             break;
@@ -416,7 +676,7 @@ static int skip_container(toml *t, int depth, int close, const char *name)
 
     t->i++;
     for (;;) {
-        if ((rc = toml_skip_blank(t)) != 0)
+        if ((rc = skip_blank(t)) != 0)
             return rc;
         if (toml_at(t, 0) < 0)
             return toml_bad_at(t, line0, "unterminated %s", name);
@@ -426,7 +686,7 @@ static int skip_container(toml *t, int depth, int close, const char *name)
         }
         if (close == '}' && (rc = table_key(t)) != 0)
             return rc;
-        if ((rc = toml_skip_value(t, depth + 1)) != 0 || (rc = toml_skip_blank(t)) != 0)
+        if ((rc = toml_skip_value(t, depth + 1)) != 0 || (rc = skip_blank(t)) != 0)
             return rc;
         if (toml_at(t, 0) == ',')
             t->i++;
