@@ -43,14 +43,14 @@ typedef struct jstream {
     const char *why;
 } jstream;
 
-/* keystore_jks.c */
+/* keystore_jks_serial.c: the bounded reader (on failure the outputs are zero) */
 int jks_rd_take(rd *r, size_t n, const unsigned char **out);
 int jks_rd_uint(rd *r, size_t n, uint64_t *v);
 int jks_rd_u8(rd *r, unsigned *v);
 int jks_rd_u32(rd *r, uint32_t *v);
 int jks_rd_utf(rd *r, const unsigned char **s, size_t *n);
 
-/* keystore_jks_serial.c */
+/* keystore_jks_serial.c: Java serialisation */
 int jks_same_text(const unsigned char *s, size_t n, const char *text);
 int jks_js_parse(jstream *js, const unsigned char *d, size_t n, int allow1, int allow2, size_t *used);
 int jks_jv_is(const jval *v, const char *text);

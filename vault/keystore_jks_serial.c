@@ -1,8 +1,62 @@
-/* A small, strict reader of Java serialisation for JCEKS sealed secret
- * keys (keystore_jks.c). */
+/* The bounded big-endian reader of the JKS layout and a small, strict
+ * reader of Java serialisation for JCEKS sealed secret keys
+ * (keystore_jks.c). */
 #include "keystore_jks.h"
 
 #include <string.h>
+
+/* ---- bounded big-endian reader ---- */
+
+/* On failure the outputs are zero, so no caller reads an unset value. */
+int jks_rd_take(rd *r, size_t n, const unsigned char **out)
+{
+    *out = NULL;
+    if (n > r->left)
+        return -1;
+    *out = r->p;
+    r->p += n;
+    r->left -= n;
+    return 0;
+}
+
+int jks_rd_uint(rd *r, size_t n, uint64_t *v)
+{
+    const unsigned char *p;
+    size_t i;
+    *v = 0;
+    if (jks_rd_take(r, n, &p) != 0)
+        return -1;
+    for (i = 0; i < n; i++)
+        *v = (*v << 8) | p[i];
+    return 0;
+}
+
+int jks_rd_u8(rd *r, unsigned *v)
+{
+    uint64_t x = 0;
+    int rc = jks_rd_uint(r, 1, &x);
+    *v = (unsigned)x;
+    return rc;
+}
+
+int jks_rd_u32(rd *r, uint32_t *v)
+{
+    uint64_t x = 0;
+    int rc = jks_rd_uint(r, 4, &x);
+    *v = (uint32_t)x;
+    return rc;
+}
+
+/* A Java DataOutput UTF string: 2-byte length, modified UTF-8. */
+int jks_rd_utf(rd *r, const unsigned char **s, size_t *n)
+{
+    uint64_t len = 0;
+    *n = 0;
+    if (jks_rd_uint(r, 2, &len) != 0)
+        return -1;
+    *n = (size_t)len;
+    return jks_rd_take(r, *n, s);
+}
 
 /* ---- Java serialisation (java.io.ObjectInputStream), only as far as a
  * JCEKS secret key needs it: a javax.crypto.SealedObject, and inside it a
