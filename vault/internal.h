@@ -133,4 +133,24 @@ int vault_hex_digit(int c);
 /* Lower-case hex of bytes into out (2*n+1). */
 void vault_hex(char *out, const unsigned char *in, size_t n, int upper);
 
+/* A bounded big-endian reader over left bytes at p (util.c). */
+typedef struct vault_rd {
+    const unsigned char *p;
+    size_t left;
+} vault_rd;
+
+/* Take n bytes: 0 with *out at them, or -1 when fewer are left (*out NULL). */
+int vault_rd_take(vault_rd *r, size_t n, const unsigned char **out);
+
+/* An n-byte (at most 8) big-endian number: 0, or -1 with *v zero. */
+int vault_rd_uint(vault_rd *r, size_t n, uint64_t *v);
+int vault_rd_u8(vault_rd *r, unsigned *v);
+int vault_rd_u32(vault_rd *r, uint32_t *v);
+
+/* The n-byte (at most 8) big-endian number at p. */
+uint64_t vault_be_get(const unsigned char *p, size_t n);
+
+/* Write the low n bytes of v at p, big-endian. */
+void vault_be_put(unsigned char *p, uint64_t v, size_t n);
+
 #endif

@@ -571,7 +571,7 @@ static int unlock_secret_key(ks_entry *e, const vault_secret *pw)
 
 typedef struct walk {
     vault_keystore *ks;
-    rd r;
+    vault_rd r;
     uint32_t version;
     int build; /* 0: check the layout only; 1: add the entries */
 } walk;
@@ -615,7 +615,7 @@ static int read_cert(walk *w, ks_entry *e)
         if (!jks_same_text(type, tlen, "X.509"))
             return vault_err(VAULT_EFORMAT, "%s: certificate type other than X.509", w->ks->path);
     }
-    if (jks_rd_u32(&w->r, &len) != 0 || jks_rd_take(&w->r, len, &der) != 0)
+    if (vault_rd_u32(&w->r, &len) != 0 || vault_rd_take(&w->r, len, &der) != 0)
         return truncated(w);
     return e ? ks_entry_add_cert_der(w->ks, e, der, len) : 0;
 }
@@ -643,7 +643,7 @@ static int read_key_entry(walk *w, const unsigned char *alias, size_t alias_len,
     ks_entry *e = NULL;
     int rc = 0;
 
-    if (jks_rd_u32(&w->r, &klen) != 0 || jks_rd_take(&w->r, klen, &key) != 0 || jks_rd_u32(&w->r, &nchain) != 0)
+    if (vault_rd_u32(&w->r, &klen) != 0 || vault_rd_take(&w->r, klen, &key) != 0 || vault_rd_u32(&w->r, &nchain) != 0)
         return truncated(w);
     if (nchain > w->r.left / (w->version == 2 ? 6 : 4))
         return vault_err(VAULT_EFORMAT, "%s: certificate chain of %u does not fit in the file", w->ks->path,
@@ -696,7 +696,7 @@ static int read_entry(walk *w)
     uint32_t tag;
     uint64_t date;
 
-    if (jks_rd_u32(&w->r, &tag) != 0 || jks_rd_utf(&w->r, &alias, &alias_len) != 0 || jks_rd_uint(&w->r, 8, &date) != 0)
+    if (vault_rd_u32(&w->r, &tag) != 0 || jks_rd_utf(&w->r, &alias, &alias_len) != 0 || vault_rd_uint(&w->r, 8, &date) != 0)
         return truncated(w);
     if (tag == 1)
         return read_key_entry(w, alias, alias_len, date);
@@ -716,10 +716,10 @@ static int walk_store(vault_keystore *ks, const unsigned char *data, size_t len,
     int rc = 0;
 
     want = ks->type == VAULT_KEYSTORE_JCEKS ? JCEKS_MAGIC : JKS_MAGIC;
-    if (jks_rd_u32(&w.r, &magic) != 0 || magic != want)
+    if (vault_rd_u32(&w.r, &magic) != 0 || magic != want)
         return vault_err(VAULT_EFORMAT, "%s: not a %s keystore", ks->path,
                          vault_keystore_type_name(ks->type));
-    if (jks_rd_u32(&w.r, &w.version) != 0 || jks_rd_u32(&w.r, &count) != 0 || w.r.left < HASH_LEN)
+    if (vault_rd_u32(&w.r, &w.version) != 0 || vault_rd_u32(&w.r, &count) != 0 || w.r.left < HASH_LEN)
         return truncated(&w);
     if (w.version != 1 && w.version != 2)
         return vault_err(VAULT_EFORMAT, "%s: unsupported %s version %u", ks->path,

@@ -1,19 +1,12 @@
 /* What keystore_jks.c (JKS and JCEKS) and keystore_jks_serial.c (the Java
- * serialisation of JCEKS sealed secret keys) share: the bounded big-endian
- * reader and the values the serialisation reader returns. */
+ * serialisation of JCEKS sealed secret keys) share: the values the
+ * serialisation reader returns. */
 #ifndef VAULT_KEYSTORE_JKS_H
 #define VAULT_KEYSTORE_JKS_H
 
 #include "keystore_internal.h"
 
 #include <stdint.h>
-
-/* ---- bounded big-endian reader ---- */
-
-typedef struct rd {
-    const unsigned char *p;
-    size_t left;
-} rd;
 
 /* ---- the values read from Java serialisation ---- */
 
@@ -34,7 +27,7 @@ typedef struct jval {
 } jval;
 
 typedef struct jstream {
-    rd r;
+    vault_rd r;
     jval handles[JS_MAX_HANDLES];
     size_t nhandles;
     int cls;                        /* class of the top-level object */
@@ -43,12 +36,8 @@ typedef struct jstream {
     const char *why;
 } jstream;
 
-/* keystore_jks_serial.c: the bounded reader (on failure the outputs are zero) */
-int jks_rd_take(rd *r, size_t n, const unsigned char **out);
-int jks_rd_uint(rd *r, size_t n, uint64_t *v);
-int jks_rd_u8(rd *r, unsigned *v);
-int jks_rd_u32(rd *r, uint32_t *v);
-int jks_rd_utf(rd *r, const unsigned char **s, size_t *n);
+/* keystore_jks_serial.c: a Java DataOutput UTF string */
+int jks_rd_utf(vault_rd *r, const unsigned char **s, size_t *n);
 
 /* keystore_jks_serial.c: Java serialisation */
 int jks_same_text(const unsigned char *s, size_t n, const char *text);

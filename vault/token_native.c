@@ -21,33 +21,6 @@ struct native_sealer {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static void put_be(unsigned char *p, uint64_t v, size_t n)
-{
-    while (n--) {
-        p[n] = (unsigned char)(v & 0xFF);
-        v >>= 8;
-    }
-}
-
-uint64_t nv_get_be(const unsigned char *p, size_t n)
-{
-    uint64_t v = 0;
-    size_t i;
-    for (i = 0; i < n; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static int take(rd *r, size_t n, const unsigned char **out)
-{
-    if (r->left < n)
-        return 0;
-    *out = r->p;
-    r->p += n;
-    r->left -= n;
-    return 1;
-}
-
 void nv_value_clear(nv_value *v)
 {
     vault_free_ptr(v->bin);
@@ -81,7 +54,7 @@ int nv_make_ad(const unsigned char *header, size_t header_len, const char *alias
     buf[0] = header[0];
     buf[1] = header[1];
     memcpy(buf + 2, header + header_len - NV_KEY, NV_KEY);
-    put_be(buf + 2 + NV_KEY, alen, 4);
+    vault_be_put(buf + 2 + NV_KEY, alen, 4);
     memcpy(buf + NV_AD_FIXED, alias, alen);
     *ad = buf;
     *ad_len = NV_AD_FIXED + alen;
@@ -178,17 +151,18 @@ static int truncated(const char *ctx, const char *field)
     return vault_err(VAULT_EFORMAT, "%s: native value truncated in %s", ctx, field);
 }
 
-static int parse_stanza(rd *r, const char *ctx, size_t i, nv_stanza *s)
+static int parse_stanza(vault_rd *r, const char *ctx, size_t i, nv_stanza *s)
 {
     const unsigned char *start = r->p, *t, *len;
 
-    if (!take(r, 1, &t) || !take(r, NV_ID, &s->key_id) || !take(r, 2, &len))
+    if (vault_rd_take(r, 1, &t) != 0 || vault_rd_take(r, NV_ID, &s->key_id) != 0 ||
+        vault_rd_take(r, 2, &len) != 0)
         return truncated(ctx, "a recipient stanza");
     if (*t != NV_TYPE_RSA && ec_stanza_body_len(*t) == 0)
         return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu has unsupported type 0x%02x "
                          "(a newer libvault may have written it)", ctx, i + 1, *t);
     s->type = *t;
-    s->body_len = (size_t)nv_get_be(len, 2);
+    s->body_len = (size_t)vault_be_get(len, 2);
     if (*t == NV_TYPE_RSA && (s->body_len < NV_MIN_BODY || s->body_len > NV_MAX_BODY))
         return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu has a wrapped key of %zu bytes "
                          "(%d to %d allowed)", ctx, i + 1, s->body_len, NV_MIN_BODY, NV_MAX_BODY);
@@ -196,20 +170,20 @@ static int parse_stanza(rd *r, const char *ctx, size_t i, nv_stanza *s)
         return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu (%s) has a body of %zu bytes "
                          "(%zu expected)", ctx, i + 1, ec_stanza_name(*t), s->body_len,
                          ec_stanza_body_len(*t));
-    if (!take(r, s->body_len, &s->body))
+    if (vault_rd_take(r, s->body_len, &s->body) != 0)
         return truncated(ctx, "a wrapped key");
     s->bytes = start;
     s->bytes_len = (size_t)(r->p - start);
     return 0;
 }
 
-static int parse_header(rd *r, const char *ctx, nv_value *v)
+static int parse_header(vault_rd *r, const char *ctx, nv_value *v)
 {
     const unsigned char *h;
     size_t i, j;
     int rc;
 
-    if (!take(r, 3, &h))
+    if (vault_rd_take(r, 3, &h) != 0)
         return truncated(ctx, "the header");
     if (h[0] != NV_VERSION)
         return vault_err(VAULT_EFORMAT, "%s: binary version %u does not match the \"v1\" tag", ctx,
@@ -230,7 +204,7 @@ static int parse_header(rd *r, const char *ctx, nv_value *v)
                 return vault_err(VAULT_EFORMAT, "%s: recipient stanzas %zu and %zu have the same "
                                  "key id", ctx, j + 1, i + 1);
     }
-    if (!take(r, NV_KEY, &v->commitment))
+    if (vault_rd_take(r, NV_KEY, &v->commitment) != 0)
         return truncated(ctx, "the key commitment");
     v->header_len = (size_t)(r->p - v->bin);
     return 0;
@@ -238,16 +212,16 @@ static int parse_header(rd *r, const char *ctx, nv_value *v)
 
 static int parse_binary(const char *ctx, nv_value *v)
 {
-    rd r = {v->bin, v->bin_len};
+    vault_rd r = {v->bin, v->bin_len};
     const unsigned char *len;
     uint64_t ct_len;
     int rc = parse_header(&r, ctx, v);
 
     if (rc != 0)
         return rc;
-    if (!take(&r, NV_NONCE, &v->nonce) || !take(&r, 8, &len))
+    if (vault_rd_take(&r, NV_NONCE, &v->nonce) != 0 || vault_rd_take(&r, 8, &len) != 0)
         return truncated(ctx, "the nonce");
-    ct_len = nv_get_be(len, 8);
+    ct_len = vault_be_get(len, 8);
     if (ct_len < NV_TAG || ct_len > NV_MAX_CT)
         return vault_err(VAULT_EFORMAT, "%s: ciphertext length %llu out of range (16 to 2^38-48)",
                          ctx, (unsigned long long)ct_len);
@@ -348,7 +322,7 @@ size_t nv_put_stanza(unsigned char *p, unsigned char type, const unsigned char *
 {
     p[0] = type;
     memcpy(p + 1, id, NV_ID);
-    put_be(p + 1 + NV_ID, len, 2);
+    vault_be_put(p + 1 + NV_ID, len, 2);
     memcpy(p + 3 + NV_ID, body, len);
     return 3 + NV_ID + len;
 }
@@ -471,7 +445,7 @@ int native_seal(native_sealer *s, const char *alias, const void *pt, size_t len,
     memcpy(bin, s->header, s->header_len);
     p = bin + s->header_len;
     randombytes_buf(p, NV_NONCE);
-    put_be(p + NV_NONCE, (uint64_t)len + NV_TAG, 8);
+    vault_be_put(p + NV_NONCE, (uint64_t)len + NV_TAG, 8);
     crypto_aead_xchacha20poly1305_ietf_encrypt(p + NV_NONCE + 8, &clen, len ? pt : (const void *)"",
                                                len, ad, ad_len, NULL, p,
                                                vault_secret_data(s->key));

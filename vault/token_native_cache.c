@@ -44,7 +44,7 @@ void native_cache_free(native_cache *c)
 /* The id is a SHA-256 output, so its first bytes are a good hash. */
 static size_t slot_of(const native_cache *c, const unsigned char *id)
 {
-    return (size_t)nv_get_be(id, 8) & (c->tsize - 1);
+    return (size_t)vault_be_get(id, 8) & (c->tsize - 1);
 }
 
 static long cache_find(const native_cache *c, const unsigned char *id)

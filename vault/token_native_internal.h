@@ -71,11 +71,6 @@ struct native_cache {
     size_t key_ids_next;
 };
 
-typedef struct rd {
-    const unsigned char *p;
-    size_t left;
-} rd;
-
 typedef struct nv_open {
     native_cache *cache;
     vault_keystore *ks;
@@ -87,7 +82,6 @@ typedef struct nv_open {
 } nv_open;
 
 /* token_native.c */
-uint64_t nv_get_be(const unsigned char *p, size_t n);
 void nv_value_clear(nv_value *v);
 void nv_derive(const unsigned char key[NV_KEY], unsigned char out[NV_DERIVED]);
 int nv_make_ad(const unsigned char *header, size_t header_len, const char *alias,

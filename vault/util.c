@@ -141,3 +141,60 @@ void vault_hex(char *out, const unsigned char *in, size_t n, int upper)
     }
     out[2 * n] = '\0';
 }
+
+/* ---- bounded big-endian reading ---- */
+
+/* On failure the outputs are zero, so no caller reads an unset value. */
+int vault_rd_take(vault_rd *r, size_t n, const unsigned char **out)
+{
+    *out = NULL;
+    if (n > r->left)
+        return -1;
+    *out = r->p;
+    r->p += n;
+    r->left -= n;
+    return 0;
+}
+
+int vault_rd_uint(vault_rd *r, size_t n, uint64_t *v)
+{
+    const unsigned char *p;
+    *v = 0;
+    if (vault_rd_take(r, n, &p) != 0)
+        return -1;
+    *v = vault_be_get(p, n);
+    return 0;
+}
+
+int vault_rd_u8(vault_rd *r, unsigned *v)
+{
+    uint64_t x = 0;
+    int rc = vault_rd_uint(r, 1, &x);
+    *v = (unsigned)x;
+    return rc;
+}
+
+int vault_rd_u32(vault_rd *r, uint32_t *v)
+{
+    uint64_t x = 0;
+    int rc = vault_rd_uint(r, 4, &x);
+    *v = (uint32_t)x;
+    return rc;
+}
+
+uint64_t vault_be_get(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    size_t i;
+    for (i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+void vault_be_put(unsigned char *p, uint64_t v, size_t n)
+{
+    while (n--) {
+        p[n] = (unsigned char)(v & 0xFF);
+        v >>= 8;
+    }
+}
