@@ -164,7 +164,8 @@ static int key_value(toml *t)
         return secret_value(t, line);
     if (t->at_root && t->key_is_secrets)
         return bad(t, "the key \"%.64s\" puts secrets outside the [secrets] table; not supported", t->key.p);
-    if ((toml_at(t, 0) == '"' || toml_at(t, 0) == '\'') && !toml_is_triple(t, toml_at(t, 0)) && !t->table_is_array)
+    if ((toml_at(t, 0) == '"' || toml_at(t, 0) == '\'') && !toml_is_triple(t, toml_at(t, 0)) &&
+        !t->table_is_array)
         return toml_setting_value(t);
     return toml_skip_value(t, 0);
 }

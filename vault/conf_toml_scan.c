@@ -638,7 +638,8 @@ static int skip_scalar(toml *t)
         while (t->i < t->n && is_scalar_char(t->s[t->i]))
             t->i++;
         /* A date and a time may be separated by one space. */
-        if (t->i - start == 10 && is_date(t->s + start, 10) && toml_at(t, 0) == ' ' && is_digit(toml_at(t, 1)))
+        if (t->i - start == 10 && is_date(t->s + start, 10) && toml_at(t, 0) == ' ' &&
+            is_digit(toml_at(t, 1)))
             t->i++;
         else
             break;

@@ -112,7 +112,8 @@ static int mark_record(const xdoc *d, vault_xml_marks *m, const target *t, const
     char *path = NULL, *attr = NULL;
     size_t len = 0, cap = 0, alen = 0, acap = 0;
 
-    if (xdoc_grow((void **)&m->v, &m->cap, m->n + 1, sizeof *m->v) != 0 || step(&path, &len, &cap, t->elem) != 0 ||
+    if (xdoc_grow((void **)&m->v, &m->cap, m->n + 1, sizeof *m->v) != 0 ||
+        step(&path, &len, &cap, t->elem) != 0 ||
         (t->attr &&
          (append(&path, &len, &cap, "/@", 2) || append_qname(&path, &len, &cap, t->attr->ns, t->attr->name) ||
           append_qname(&attr, &alen, &acap, t->attr->ns, t->attr->name))))
@@ -234,7 +235,8 @@ static int expand_one(const xdoc *d, const target *t, const xmlChar *alias, void
                          xdoc_line_of(d, d->spans[t->index].start), (const char *)alias,
                          le && le->message ? le->message : vault_strerror(rc));
     }
-    if (xdoc_xml_escape(vault_secret_data(value), vault_secret_len(value), d->utf8, quote, NULL, &esc_len) != 0) {
+    if (xdoc_xml_escape(vault_secret_data(value), vault_secret_len(value), d->utf8, quote, NULL,
+                        &esc_len) != 0) {
         rc = vault_err(VAULT_EFORMAT, "%s: the value of alias '%s' is not valid UTF-8 XML text", d->name,
                        (const char *)alias);
         goto done;

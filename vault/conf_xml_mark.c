@@ -196,8 +196,8 @@ static int check_attr_unambiguous(const xdoc *d, const target *t, const char *al
     return vault_err(VAULT_EFORMAT,
                      "%s:%u: element '%s' already holds the placeholder \"%s\" in %s%s%s; a mark of its "
                      "attribute '%s' (alias '%s') could not be told from it",
-                     d->name, xdoc_line_of(d, d->spans[t->index].start), (const char *)t->elem->name, PLACEHOLDER,
-                     text ? "its text" : "attribute '", text ? "" : (const char *)other->name,
+                     d->name, xdoc_line_of(d, d->spans[t->index].start), (const char *)t->elem->name,
+                     PLACEHOLDER, text ? "its text" : "attribute '", text ? "" : (const char *)other->name,
                      text ? "" : "'", (const char *)t->attr->name, alias);
 }
 

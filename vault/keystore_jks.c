@@ -643,7 +643,8 @@ static int read_key_entry(walk *w, const unsigned char *alias, size_t alias_len,
     ks_entry *e = NULL;
     int rc = 0;
 
-    if (vault_rd_u32(&w->r, &klen) != 0 || vault_rd_take(&w->r, klen, &key) != 0 || vault_rd_u32(&w->r, &nchain) != 0)
+    if (vault_rd_u32(&w->r, &klen) != 0 || vault_rd_take(&w->r, klen, &key) != 0 ||
+        vault_rd_u32(&w->r, &nchain) != 0)
         return truncated(w);
     if (nchain > w->r.left / (w->version == 2 ? 6 : 4))
         return vault_err(VAULT_EFORMAT, "%s: certificate chain of %u does not fit in the file", w->ks->path,
@@ -696,7 +697,8 @@ static int read_entry(walk *w)
     uint32_t tag;
     uint64_t date;
 
-    if (vault_rd_u32(&w->r, &tag) != 0 || jks_rd_utf(&w->r, &alias, &alias_len) != 0 || vault_rd_uint(&w->r, 8, &date) != 0)
+    if (vault_rd_u32(&w->r, &tag) != 0 || jks_rd_utf(&w->r, &alias, &alias_len) != 0 ||
+        vault_rd_uint(&w->r, 8, &date) != 0)
         return truncated(w);
     if (tag == 1)
         return read_key_entry(w, alias, alias_len, date);

@@ -154,8 +154,8 @@ static int js_fields(jstream *js, const jclass *c)
         const jfield *f = &c->fields[i];
         if (vault_rd_u8(&js->r, &code) != 0 || jks_rd_utf(&js->r, &name, &nlen) != 0)
             return js_truncated(js);
-        if (code != (unsigned char)f->code || !jks_same_text(name, nlen, f->name) || js_string(js, &type) != 0 ||
-            !jks_same_text(type.data, type.len, f->type))
+        if (code != (unsigned char)f->code || !jks_same_text(name, nlen, f->name) ||
+            js_string(js, &type) != 0 || !jks_same_text(type.data, type.len, f->type))
             return js_fail(js, "unexpected fields in a Java class");
     }
     return 0;
@@ -173,7 +173,8 @@ static int js_new_classdesc(jstream *js, int *cls, int depth)
 
     if (js_new_handle(js, &h) != 0)
         return -1;
-    if (jks_rd_utf(&js->r, &name, &nlen) != 0 || vault_rd_uint(&js->r, 8, &suid) != 0 || vault_rd_u8(&js->r, &flags) != 0)
+    if (jks_rd_utf(&js->r, &name, &nlen) != 0 || vault_rd_uint(&js->r, 8, &suid) != 0 ||
+        vault_rd_u8(&js->r, &flags) != 0)
         return js_truncated(js);
     c = js_class_by_name(name, nlen);
     if (c < 0)
