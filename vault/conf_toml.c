@@ -257,7 +257,7 @@ static int toml_encode(const vault_config *cfg, const conf_item *item, const cha
 
     *out = NULL;
     for (i = 0; i < n; i += k) {
-        k = toml_utf8_seq(s + i, n - i);
+        k = vault_utf8_next(s + i, n - i, NULL);
         if (k == 0)
             return vault_err(VAULT_EINVAL, "%s: the sealed value for \"%s\" is not valid UTF-8", cfg->path,
                              item->alias);

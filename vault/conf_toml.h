@@ -47,7 +47,6 @@ size_t toml_column(const toml *t);
 int toml_at(const toml *t, size_t k);
 int toml_tb_put(toml *t, tbuf *b, const void *p, size_t n);
 void toml_tb_free(tbuf *b);
-size_t toml_utf8_seq(const unsigned char *s, size_t n);
 void toml_skip_ws(toml *t);
 int toml_eat_newline(toml *t);
 int toml_skip_comment(toml *t);

@@ -83,59 +83,6 @@ void toml_tb_free(tbuf *b)
     b->len = b->cap = 0;
 }
 
-/* Length of a valid UTF-8 sequence at s[0] (shortest form, no surrogates,
- * at most U+10FFFF), or 0. */
-size_t toml_utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned int c = s[0], cp, k, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        k = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        k = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        k = 3, cp = c & 0x07;
-    else
-        return 0;
-    if (n < k + 1)
-        return 0;
-    for (i = 1; i <= k; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return k + 1;
-}
-
-static size_t utf8_put(unsigned char *o, unsigned long cp)
-{
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | (cp >> 12));
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | (cp >> 18));
-    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* One character of a string or comment body at t->i (not a line break):
  * tab, printable ASCII or valid UTF-8; sets *len. */
 static int body_char(toml *t, const char *where, size_t *len)
@@ -147,7 +94,7 @@ static int body_char(toml *t, const char *where, size_t *len)
         return 0;
     }
     if (c >= 0x80) {
-        *len = toml_utf8_seq(t->s + t->i, t->n - t->i);
+        *len = vault_utf8_next(t->s + t->i, t->n - t->i, NULL);
         return *len ? 0 : bad(t, "invalid UTF-8 in %s", where);
     }
     return bad(t, "control character U+%04X in %s", (unsigned)c, where);
@@ -283,7 +230,7 @@ static int scan_hex_escape(toml *t, tbuf *out, size_t digits)
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return bad(t, "invalid escape: U+%04lX is not a Unicode scalar value", cp);
     t->i += digits + 1;
-    return out ? toml_tb_put(t, out, utf8, utf8_put(utf8, cp)) : 0;
+    return out ? toml_tb_put(t, out, utf8, vault_utf8_put(utf8, cp)) : 0;
 }
 
 /* A line-ending backslash in a multi-line basic string: blank space to the

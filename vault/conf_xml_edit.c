@@ -89,38 +89,6 @@ void xdoc_edits_apply(const xdoc *d, const edits *e, unsigned char *out)
 /* Escaping for XML                                                    */
 /* ------------------------------------------------------------------ */
 
-/* One UTF-8 character (strict: no overlong forms, surrogates or values
- * above U+10FFFF); returns its length, 0 when invalid. */
-static size_t utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
-{
-    size_t k, i;
-    unsigned long c = s[0], min;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF)
-        k = 2, c &= 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        k = 3, c &= 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        k = 4, c &= 0x07, min = 0x10000;
-    else
-        return 0;
-    if (n < k)
-        return 0;
-    for (i = 1; i < k; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = c << 6 | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return k;
-}
-
 static int xml_char_ok(unsigned long c)
 {
     return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD) ||
@@ -142,7 +110,7 @@ int xdoc_xml_escape(const unsigned char *s, size_t n, int utf8, unsigned char qu
 
     while (i < n) {
         const char *rep = NULL;
-        if ((k = utf8_next(s + i, n - i, &c)) == 0 || !xml_char_ok(c))
+        if ((k = vault_utf8_next(s + i, n - i, &c)) == 0 || !xml_char_ok(c))
             return -1;
         if (c == '&')
             rep = "&amp;";

@@ -153,4 +153,13 @@ uint64_t vault_be_get(const unsigned char *p, size_t n);
 /* Write the low n bytes of v at p, big-endian. */
 void vault_be_put(unsigned char *p, uint64_t v, size_t n);
 
+/* Write code point cp (at most U+10FFFF) as UTF-8 at out (4 bytes room);
+ * returns the number of bytes. */
+size_t vault_utf8_put(unsigned char *out, unsigned long cp);
+
+/* The length (1 to 4) of the strict UTF-8 character at s, n > 0 bytes
+ * there, and its code point in *cp (when cp is not NULL); 0 when the bytes
+ * are not one (overlong forms, surrogates, above U+10FFFF, truncated). */
+size_t vault_utf8_next(const unsigned char *s, size_t n, unsigned long *cp);
+
 #endif

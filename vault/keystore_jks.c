@@ -22,30 +22,6 @@
 
 /* ---- text: Java modified UTF-8 and UTF-16 ---- */
 
-static size_t put_utf8(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* One UTF-16 unit of modified UTF-8 (as DataInputStream.readUTF reads it). */
 static int mutf8_unit(const unsigned char *s, size_t n, size_t *i, uint32_t *u)
 {
@@ -82,49 +58,10 @@ static int mutf8_to_utf8(const unsigned char *s, size_t n, char *out, size_t *ou
                 return -1;
             u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
         }
-        o += put_utf8(out + o, u);
+        o += vault_utf8_put((unsigned char *)out + o, u);
     }
     out[o] = '\0';
     *out_len = o;
-    return 0;
-}
-
-/* Next code point of strict UTF-8 (no overlong forms, no surrogates). */
-static int utf8_next(const unsigned char *s, size_t n, size_t *i, uint32_t *cp)
-{
-    static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
-    unsigned c = s[*i];
-    size_t need, k;
-    uint32_t v;
-
-    if (c < 0x80) {
-        *cp = c;
-        *i += 1;
-        return 0;
-    }
-    if ((c & 0xE0) == 0xC0) {
-        need = 1;
-        v = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        need = 2;
-        v = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        need = 3;
-        v = c & 0x07;
-    } else {
-        return -1;
-    }
-    if (n - *i - 1 < need)
-        return -1;
-    for (k = 1; k <= need; k++) {
-        if ((s[*i + k] & 0xC0) != 0x80)
-            return -1;
-        v = (v << 6) | (s[*i + k] & 0x3F);
-    }
-    if (v < min[need] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return -1;
-    *i += need + 1;
-    *cp = v;
     return 0;
 }
 
@@ -136,7 +73,8 @@ static int password_utf16(const vault_secret *pw, vault_secret **out, size_t *ou
     const unsigned char *s = vault_secret_data(pw);
     size_t n = vault_secret_len(pw), i = 0, o = 0;
     unsigned char *buf;
-    uint32_t cp;
+    unsigned long cp;
+    size_t k;
     int rc;
 
     *out = NULL;
@@ -144,13 +82,14 @@ static int password_utf16(const vault_secret *pw, vault_secret **out, size_t *ou
     if (rc != 0)
         return rc;
     while (i < n) {
-        if (utf8_next(s, n, &i, &cp) != 0) {
+        if ((k = vault_utf8_next(s + i, n - i, &cp)) == 0) {
             vault_secret_free(*out);
             *out = NULL;
             return VAULT_EAUTH;
         }
+        i += k;
         if (cp >= 0x10000) {
-            uint32_t hi = 0xD800 + ((cp - 0x10000) >> 10), lo = 0xDC00 + (cp & 0x3FF);
+            unsigned long hi = 0xD800 + ((cp - 0x10000) >> 10), lo = 0xDC00 + (cp & 0x3FF);
             buf[o++] = (unsigned char)(hi >> 8);
             buf[o++] = (unsigned char)hi;
             cp = lo;
