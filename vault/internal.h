@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 #define VAULT_UNUSED(x) ((void)(x))
 
@@ -161,5 +162,9 @@ size_t vault_utf8_put(unsigned char *out, unsigned long cp);
  * there, and its code point in *cp (when cp is not NULL); 0 when the bytes
  * are not one (overlong forms, surrogates, above U+10FFFF, truncated). */
 size_t vault_utf8_next(const unsigned char *s, size_t n, unsigned long *cp);
+
+/* Read len bytes from fd, or up to end of file: the number read, or -1
+ * with errno set; EINTR is retried. */
+ssize_t vault_read_full(int fd, void *buf, size_t len);
 
 #endif

@@ -71,17 +71,13 @@ int vault_read_file_stat(const char *path, size_t max, unsigned char **data, siz
         rc = vault_err(VAULT_ENOMEM, "%s: out of memory", path);
         goto done;
     }
-    while (have < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
-        if (n < 0 && errno == EINTR)
-            continue;
+    {
+        ssize_t n = vault_read_full(fd, buf, (size_t)st.st_size);
         if (n < 0) {
             rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
             goto done;
         }
-        if (n == 0)
-            break;
-        have += (size_t)n;
+        have = (size_t)n;
     }
     buf[have] = '\0';
     *data = buf;
@@ -257,4 +253,23 @@ size_t vault_utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
     if (cp)
         *cp = c;
     return k;
+}
+
+/* ---- reading a descriptor ---- */
+
+ssize_t vault_read_full(int fd, void *buf, size_t len)
+{
+    size_t have = 0;
+
+    while (have < len) {
+        ssize_t n = read(fd, (unsigned char *)buf + have, len - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        have += (size_t)n;
+    }
+    return (ssize_t)have;
 }
