@@ -134,7 +134,7 @@ int vault_hex_digit(int c);
 /* Lower-case hex of bytes into out (2*n+1). */
 void vault_hex(char *out, const unsigned char *in, size_t n, int upper);
 
-/* A bounded big-endian reader over left bytes at p (util.c). */
+/* A bounded big-endian reader over left bytes at p (bytes.c). */
 typedef struct vault_rd {
     const unsigned char *p;
     size_t left;
