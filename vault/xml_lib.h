@@ -1,8 +1,8 @@
 /* libxml2, loaded on first use (xml_lib.c). The conf_xml*.c files include
  * this (through conf_xml_doc.h) after libxml2's headers and call libxml2 by
- * its usual names, which the macros below send through the loaded table. A process that never reads XML
- * never maps libxml2 and what it pulls in (ICU, libstdc++): about 2 MB of
- * memory and 2 ms of start-up. */
+ * its usual names, which the macros below send through the loaded table.
+ * A process that never reads XML never maps libxml2 and what it pulls in
+ * (ICU, libstdc++): about 2 MB of memory and 2 ms of start-up. */
 #ifndef VAULT_XML_LIB_H
 #define VAULT_XML_LIB_H
 
