@@ -6,7 +6,6 @@
 #include <openssl/err.h>
 #include <sodium.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 
 /* ---- names -------------------------------------------------------------- */
@@ -26,47 +25,6 @@ const char *vault_format_name(vault_format format)
 {
     if (format >= VAULT_FORMAT_NATIVE && format <= VAULT_FORMAT_WSO2_SYMMETRIC)
         return format_names[format];
-    return "unknown";
-}
-
-/* SunJCE's names: mode ECB or NONE; OAEPWith<digest>AndMGF1Padding takes the
- * digest as "SHA1", "SHA-1", "SHA256" or "SHA-256", and MGF1 always uses
- * SHA-1 unless parameters say otherwise (WSO2 never passes any). */
-int vault_transformation_from_name(const char *name)
-{
-    static const struct { const char *padding; vault_transformation t; } paddings[] = {
-        {"PKCS1Padding", VAULT_TRANSFORM_RSA_PKCS1},
-        {"OAEPPadding", VAULT_TRANSFORM_RSA_OAEP_SHA1},
-        {"OAEPWithSHA1AndMGF1Padding", VAULT_TRANSFORM_RSA_OAEP_SHA1},
-        {"OAEPWithSHA-1AndMGF1Padding", VAULT_TRANSFORM_RSA_OAEP_SHA1},
-        {"OAEPWithSHA256AndMGF1Padding", VAULT_TRANSFORM_RSA_OAEP_SHA256},
-        {"OAEPWithSHA-256AndMGF1Padding", VAULT_TRANSFORM_RSA_OAEP_SHA256},
-    };
-    const char *rest;
-    size_t i;
-
-    if (!name)
-        return -1;
-    if (vault_strcaseeq(name, "RSA"))
-        return VAULT_TRANSFORM_RSA_PKCS1;
-    if (strncasecmp(name, "RSA/ECB/", 8) == 0 || strncasecmp(name, "RSA/NONE/", 9) == 0)
-        rest = strchr(name + 4, '/') + 1;
-    else
-        return -1;
-    for (i = 0; i < sizeof paddings / sizeof paddings[0]; i++)
-        if (vault_strcaseeq(rest, paddings[i].padding))
-            return (int)paddings[i].t;
-    return -1;
-}
-
-const char *vault_transformation_name(vault_transformation t)
-{
-    switch (t) {
-    case VAULT_TRANSFORM_DEFAULT: return "default";
-    case VAULT_TRANSFORM_RSA_PKCS1: return "RSA/ECB/PKCS1Padding";
-    case VAULT_TRANSFORM_RSA_OAEP_SHA1: return "RSA/ECB/OAEPwithSHA1andMGF1Padding";
-    case VAULT_TRANSFORM_RSA_OAEP_SHA256: return "RSA/ECB/OAEPWithSHA-256AndMGF1Padding";
-    }
     return "unknown";
 }
 

@@ -1,7 +1,8 @@
-/* The configuration-file model shared by config.c and the syntax readers
- * (conf_toml.c, conf_properties.c). A reader records, for every secret,
- * the byte span of its value token in the original text; writing back
- * replaces exactly those spans and copies every other byte. */
+/* The configuration-file model built by conf_model.c and used by config.c
+ * and the syntax readers (conf_toml.c, conf_properties.c). A reader
+ * records, for every secret, the byte span of its value token in the
+ * original text; writing back replaces exactly those spans and copies
+ * every other byte. */
 #ifndef VAULT_CONF_INTERNAL_H
 #define VAULT_CONF_INTERNAL_H
 
@@ -79,6 +80,13 @@ struct vault_config {
 
 extern const conf_syntax conf_toml_syntax;
 extern const conf_syntax conf_properties_syntax;
+
+/* Slot of alias in the index: the slot holding it, or the free slot where
+ * it would go (conf_model.c). */
+size_t conf_index_slot(const vault_config *cfg, const char *alias, size_t len);
+
+/* Free an item's decoded value and reset it to none (conf_model.c). */
+void conf_item_clear_value(conf_item *item);
 
 /* Add a secret whose value token spans [start, end); alias_len bytes of
  * alias (already decoded). A duplicate alias, an empty alias or one with a

@@ -186,7 +186,6 @@ static size_t line_length(const scanner *sc)
     return n;
 }
 
-
 /* The xxxx of a \uxxxx escape whose 'u' was just consumed; *left counts the
  * logical characters left in the key or value. */
 static int read_u4(cursor *c, size_t *left, unsigned int *unit)
@@ -204,30 +203,6 @@ static int read_u4(cursor *c, size_t *left, unsigned int *unit)
     }
     *left -= 4;
     return 0;
-}
-
-static size_t put_utf8(unsigned char *out, unsigned long cp)
-{
-    if (cp < 0x80) {
-        out[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (unsigned char)(0xC0 | cp >> 6);
-        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (unsigned char)(0xE0 | cp >> 12);
-        out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (unsigned char)(0xF0 | cp >> 18);
-    out[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 /* A \uxxxx escape (the 'u' consumed) as a code point. Java keeps UTF-16
@@ -293,7 +268,7 @@ static int decode(scanner *sc, cursor *c, size_t n, unsigned char *out, size_t *
                     return rc;
                 if (cp == 0)
                     return vault_err(VAULT_EFORMAT, "%s:%u: NUL character", sc->name, line_at(sc, at));
-                o += put_utf8(out + o, cp);
+                o += vault_utf8_put(out + o, cp);
                 continue;
             }
             ch = ch == 't' ? '\t' : ch == 'r' ? '\r' : ch == 'n' ? '\n' : ch == 'f' ? '\f' : ch;
@@ -398,36 +373,6 @@ int conf_properties_scan(const char *name, const unsigned char *text, size_t len
 
 /* ---- the cipher-text.properties syntax for config.c ---- */
 
-/* The length of the valid UTF-8 sequence at s (1 for ASCII), 0 when the
- * bytes there are not one (overlong forms and surrogates included). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t need, i;
-    unsigned long cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        need = 1, cp = s[0] & 0x1fu;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        need = 2, cp = s[0] & 0x0fu;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        need = 3, cp = s[0] & 0x07u;
-    else
-        return 0;
-    if (n < need + 1)
-        return 0;
-    for (i = 1; i <= need; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return need + 1;
-}
-
 /* Java's Properties.load(InputStream) reads ISO-8859-1: a byte that is not
  * part of valid UTF-8 is taken as the Latin-1 character it is there and
  * written as UTF-8 (what the Java tool seals). *out is NULL when nothing
@@ -441,7 +386,7 @@ static int latin1_to_utf8(const char *v, size_t len, char **out, size_t *out_len
 
     *out = NULL;
     for (i = 0; i < len; i += k)
-        if ((k = utf8_len(u + i, len - i)) == 0) {
+        if ((k = vault_utf8_next(u + i, len - i, NULL)) == 0) {
             latin1 = 1;
             break;
         }
@@ -450,7 +395,7 @@ static int latin1_to_utf8(const char *v, size_t len, char **out, size_t *out_len
     if (!(buf = vault_malloc(2 * len + 1)))
         return VAULT_ERR_NOMEM();
     for (i = 0; i < len; i += k) {
-        if ((k = utf8_len(u + i, len - i)) != 0) {
+        if ((k = vault_utf8_next(u + i, len - i, NULL)) != 0) {
             memcpy(buf + o, u + i, k);
             o += k;
         } else {

@@ -1,6 +1,6 @@
 /* The Java properties scanner (java.util.Properties.load syntax) shared by
  * the cipher-text.properties reader (conf_properties.c) and the legacy
- * cipher-tool.properties map (conf_xml.c). */
+ * cipher-tool.properties map (conf_xml_map.c). */
 #ifndef VAULT_CONF_PROPERTIES_H
 #define VAULT_CONF_PROPERTIES_H
 

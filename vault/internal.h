@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 #define VAULT_UNUSED(x) ((void)(x))
 
@@ -144,5 +145,38 @@ int vault_hex_digit(int c);
 
 /* Lower-case hex of bytes into out (2*n+1). */
 void vault_hex(char *out, const unsigned char *in, size_t n, int upper);
+
+/* A bounded big-endian reader over left bytes at p (bytes.c). */
+typedef struct vault_rd {
+    const unsigned char *p;
+    size_t left;
+} vault_rd;
+
+/* Take n bytes: 0 with *out at them, or -1 when fewer are left (*out NULL). */
+int vault_rd_take(vault_rd *r, size_t n, const unsigned char **out);
+
+/* An n-byte (at most 8) big-endian number: 0, or -1 with *v zero. */
+int vault_rd_uint(vault_rd *r, size_t n, uint64_t *v);
+int vault_rd_u8(vault_rd *r, unsigned *v);
+int vault_rd_u32(vault_rd *r, uint32_t *v);
+
+/* The n-byte (at most 8) big-endian number at p. */
+uint64_t vault_be_get(const unsigned char *p, size_t n);
+
+/* Write the low n bytes of v at p, big-endian. */
+void vault_be_put(unsigned char *p, uint64_t v, size_t n);
+
+/* Write code point cp (at most U+10FFFF) as UTF-8 at out (4 bytes room);
+ * returns the number of bytes. */
+size_t vault_utf8_put(unsigned char *out, unsigned long cp);
+
+/* The length (1 to 4) of the strict UTF-8 character at s, n > 0 bytes
+ * there, and its code point in *cp (when cp is not NULL); 0 when the bytes
+ * are not one (overlong forms, surrogates, above U+10FFFF, truncated). */
+size_t vault_utf8_next(const unsigned char *s, size_t n, unsigned long *cp);
+
+/* Read len bytes from fd, or up to end of file: the number read, or -1
+ * with errno set; EINTR is retried. */
+ssize_t vault_read_full(int fd, void *buf, size_t len);
 
 #endif

@@ -151,7 +151,7 @@ EVP_PKEY *ks_rsa_public(const unsigned char *n, size_t n_len, const unsigned cha
 
 /* Give the entries of a device keystore that have no certificate the one
  * in cert_file (PEM or DER): the entry whose key it is. VAULT_EKEY when it
- * is for none of them. (keystore.c) */
+ * is for none of them. (keystore_device.c) */
 int ks_device_add_cert_file(vault_keystore *ks, const char *cert_file);
 
 #endif

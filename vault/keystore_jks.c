@@ -1,7 +1,7 @@
 /* JKS and JCEKS keystores: the layout, the store integrity hash, Sun's two
- * key protectors and JCEKS sealed secret keys (a small, strict reader of
- * Java serialisation). */
-#include "keystore_internal.h"
+ * key protectors and JCEKS sealed secret keys (their Java serialisation is
+ * read by keystore_jks_serial.c). */
+#include "keystore_jks.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -20,89 +20,7 @@
 #define PBE_ALG "PBEWithMD5AndTripleDES"
 #define PBE_MAX_ITERATIONS 5000000 /* com.sun.crypto.provider.KeyProtector */
 
-/* ---- bounded big-endian reader ---- */
-
-typedef struct rd {
-    const unsigned char *p;
-    size_t left;
-} rd;
-
-/* On failure the outputs are zero, so no caller reads an unset value. */
-static int rd_take(rd *r, size_t n, const unsigned char **out)
-{
-    *out = NULL;
-    if (n > r->left)
-        return -1;
-    *out = r->p;
-    r->p += n;
-    r->left -= n;
-    return 0;
-}
-
-static int rd_uint(rd *r, size_t n, uint64_t *v)
-{
-    const unsigned char *p;
-    size_t i;
-    *v = 0;
-    if (rd_take(r, n, &p) != 0)
-        return -1;
-    for (i = 0; i < n; i++)
-        *v = (*v << 8) | p[i];
-    return 0;
-}
-
-static int rd_u8(rd *r, unsigned *v)
-{
-    uint64_t x = 0;
-    int rc = rd_uint(r, 1, &x);
-    *v = (unsigned)x;
-    return rc;
-}
-
-static int rd_u32(rd *r, uint32_t *v)
-{
-    uint64_t x = 0;
-    int rc = rd_uint(r, 4, &x);
-    *v = (uint32_t)x;
-    return rc;
-}
-
-/* A Java DataOutput UTF string: 2-byte length, modified UTF-8. */
-static int rd_utf(rd *r, const unsigned char **s, size_t *n)
-{
-    uint64_t len = 0;
-    *n = 0;
-    if (rd_uint(r, 2, &len) != 0)
-        return -1;
-    *n = (size_t)len;
-    return rd_take(r, *n, s);
-}
-
 /* ---- text: Java modified UTF-8 and UTF-16 ---- */
-
-static size_t put_utf8(char *out, uint32_t cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
 
 /* One UTF-16 unit of modified UTF-8 (as DataInputStream.readUTF reads it). */
 static int mutf8_unit(const unsigned char *s, size_t n, size_t *i, uint32_t *u)
@@ -140,49 +58,10 @@ static int mutf8_to_utf8(const unsigned char *s, size_t n, char *out, size_t *ou
                 return -1;
             u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
         }
-        o += put_utf8(out + o, u);
+        o += vault_utf8_put((unsigned char *)out + o, u);
     }
     out[o] = '\0';
     *out_len = o;
-    return 0;
-}
-
-/* Next code point of strict UTF-8 (no overlong forms, no surrogates). */
-static int utf8_next(const unsigned char *s, size_t n, size_t *i, uint32_t *cp)
-{
-    static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
-    unsigned c = s[*i];
-    size_t need, k;
-    uint32_t v;
-
-    if (c < 0x80) {
-        *cp = c;
-        *i += 1;
-        return 0;
-    }
-    if ((c & 0xE0) == 0xC0) {
-        need = 1;
-        v = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        need = 2;
-        v = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        need = 3;
-        v = c & 0x07;
-    } else {
-        return -1;
-    }
-    if (n - *i - 1 < need)
-        return -1;
-    for (k = 1; k <= need; k++) {
-        if ((s[*i + k] & 0xC0) != 0x80)
-            return -1;
-        v = (v << 6) | (s[*i + k] & 0x3F);
-    }
-    if (v < min[need] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return -1;
-    *i += need + 1;
-    *cp = v;
     return 0;
 }
 
@@ -194,7 +73,8 @@ static int password_utf16(const vault_secret *pw, vault_secret **out, size_t *ou
     const unsigned char *s = vault_secret_data(pw);
     size_t n = vault_secret_len(pw), i = 0, o = 0;
     unsigned char *buf;
-    uint32_t cp;
+    unsigned long cp;
+    size_t k;
     int rc;
 
     *out = NULL;
@@ -202,13 +82,14 @@ static int password_utf16(const vault_secret *pw, vault_secret **out, size_t *ou
     if (rc != 0)
         return rc;
     while (i < n) {
-        if (utf8_next(s, n, &i, &cp) != 0) {
+        if ((k = vault_utf8_next(s + i, n - i, &cp)) == 0) {
             vault_secret_free(*out);
             *out = NULL;
             return VAULT_EAUTH;
         }
+        i += k;
         if (cp >= 0x10000) {
-            uint32_t hi = 0xD800 + ((cp - 0x10000) >> 10), lo = 0xDC00 + (cp & 0x3FF);
+            unsigned long hi = 0xD800 + ((cp - 0x10000) >> 10), lo = 0xDC00 + (cp & 0x3FF);
             buf[o++] = (unsigned char)(hi >> 8);
             buf[o++] = (unsigned char)hi;
             cp = lo;
@@ -527,350 +408,6 @@ static int unlock_private_key(ks_entry *e, const vault_secret *pw)
     X509_SIG_free(sig);
     return rc;
 }
-
-/* ---- Java serialisation (java.io.ObjectInputStream), only as far as a
- * JCEKS secret key needs it: a javax.crypto.SealedObject, and inside it a
- * javax.crypto.spec.SecretKeySpec or a java.security.KeyRep. Every class
- * descriptor must be one of these, with the same serialVersionUID, flags
- * and fields; anything else is refused. ---- */
-
-/* clang-format off */
-enum {
-    TC_NULL = 0x70, TC_REFERENCE = 0x71, TC_CLASSDESC = 0x72, TC_OBJECT = 0x73,
-    TC_STRING = 0x74, TC_ARRAY = 0x75, TC_ENDBLOCKDATA = 0x78, TC_ENUM = 0x7E
-};
-#define JS_BASE_HANDLE 0x7E0000u
-#define JS_MAX_HANDLES 32
-#define JS_MAX_FIELDS 4
-#define JS_STRING "Ljava/lang/String;"
-#define JS_BYTES "[B"
-#define JS_KEYREP_TYPE "Ljava/security/KeyRep$Type;"
-
-enum { JV_PENDING = 1, JV_NULL, JV_STRING, JV_BYTES, JV_CLASS, JV_ENUM, JV_OBJECT };
-enum { JC_SEALED, JC_SEALED_KP, JC_BYTES, JC_KEY_SPEC, JC_KEY_REP, JC_KEY_REP_TYPE, JC_ENUM,
-       JC_COUNT };
-
-typedef struct jfield {
-    char code;
-    const char *name, *type;
-} jfield;
-
-typedef struct jclass {
-    const char *name;
-    uint64_t suid;
-    unsigned flags; /* SC_SERIALIZABLE 0x02, SC_ENUM 0x10 */
-    int super;      /* index, or -1 */
-    size_t nfields;
-    jfield fields[JS_MAX_FIELDS]; /* as Java orders them: by name */
-} jclass;
-
-static const jclass jclasses[JC_COUNT] = {
-    [JC_SEALED] = {"javax.crypto.SealedObject", 0x3E363DA6C3B75470u, 0x02, -1, 4,
-                   {{'[', "encodedParams", JS_BYTES}, {'[', "encryptedContent", JS_BYTES},
-                    {'L', "paramsAlg", JS_STRING}, {'L', "sealAlg", JS_STRING}}},
-    [JC_SEALED_KP] = {"com.sun.crypto.provider.SealedObjectForKeyProtector", 0xCD57CA59E730BB53u,
-                      0x02, JC_SEALED, 0, {{0}}},
-    [JC_BYTES] = {"[B", 0xACF317F8060854E0u, 0x02, -1, 0, {{0}}},
-    [JC_KEY_SPEC] = {"javax.crypto.spec.SecretKeySpec", 0x5B470B66E230614Du, 0x02, -1, 2,
-                     {{'L', "algorithm", JS_STRING}, {'[', "key", JS_BYTES}}},
-    [JC_KEY_REP] = {"java.security.KeyRep", 0xBDF94FB3889AA543u, 0x02, -1, 4,
-                    {{'L', "algorithm", JS_STRING}, {'[', "encoded", JS_BYTES},
-                     {'L', "format", JS_STRING}, {'L', "type", JS_KEYREP_TYPE}}},
-    [JC_KEY_REP_TYPE] = {"java.security.KeyRep$Type", 0, 0x12, JC_ENUM, 0, {{0}}},
-    [JC_ENUM] = {"java.lang.Enum", 0, 0x12, -1, 0, {{0}}},
-};
-/* clang-format on */
-
-typedef struct jval {
-    int kind;
-    int cls;                   /* JV_CLASS, JV_ENUM, JV_OBJECT */
-    const unsigned char *data; /* JV_STRING, JV_BYTES; JV_ENUM: the constant's name */
-    size_t len;
-} jval;
-
-typedef struct jstream {
-    rd r;
-    jval handles[JS_MAX_HANDLES];
-    size_t nhandles;
-    int cls;                        /* class of the top-level object */
-    jval fields[2 * JS_MAX_FIELDS]; /* its field values, superclass first */
-    size_t nfields;
-    const char *why;
-} jstream;
-
-static int js_fail(jstream *js, const char *why)
-{
-    if (!js->why)
-        js->why = why;
-    return -1;
-}
-
-static int js_truncated(jstream *js)
-{
-    return js_fail(js, "truncated Java serialisation");
-}
-
-static int js_new_handle(jstream *js, size_t *h)
-{
-    if (js->nhandles == JS_MAX_HANDLES)
-        return js_fail(js, "too many Java objects");
-    *h = js->nhandles++;
-    js->handles[*h].kind = JV_PENDING;
-    return 0;
-}
-
-static int js_reference(jstream *js, int kind, jval *out)
-{
-    uint32_t h;
-    if (rd_u32(&js->r, &h) != 0)
-        return js_truncated(js);
-    if (h < JS_BASE_HANDLE || h - JS_BASE_HANDLE >= js->nhandles ||
-        js->handles[h - JS_BASE_HANDLE].kind != kind)
-        return js_fail(js, "bad Java back-reference");
-    *out = js->handles[h - JS_BASE_HANDLE];
-    return 0;
-}
-
-/* A string object whose tag tc was read: TC_STRING or a back-reference. */
-static int js_string_tagged(jstream *js, unsigned tc, jval *out)
-{
-    size_t h;
-
-    if (tc == TC_REFERENCE)
-        return js_reference(js, JV_STRING, out);
-    if (tc != TC_STRING)
-        return js_fail(js, "Java string expected");
-    if (js_new_handle(js, &h) != 0)
-        return -1;
-    if (rd_utf(&js->r, &out->data, &out->len) != 0)
-        return js_truncated(js);
-    out->kind = JV_STRING;
-    js->handles[h] = *out;
-    return 0;
-}
-
-static int js_string(jstream *js, jval *out)
-{
-    unsigned tc;
-    if (rd_u8(&js->r, &tc) != 0)
-        return js_truncated(js);
-    return js_string_tagged(js, tc, out);
-}
-
-static int same_text(const unsigned char *s, size_t n, const char *text)
-{
-    return n == strlen(text) && memcmp(s, text, n) == 0;
-}
-
-static int js_class_by_name(const unsigned char *name, size_t n)
-{
-    int i;
-    for (i = 0; i < JC_COUNT; i++)
-        if (same_text(name, n, jclasses[i].name))
-            return i;
-    return -1;
-}
-
-static int js_classdesc(jstream *js, int *cls, int depth);
-
-static int js_fields(jstream *js, const jclass *c)
-{
-    uint64_t count;
-    const unsigned char *name;
-    size_t i, nlen;
-    unsigned code;
-    jval type;
-
-    if (rd_uint(&js->r, 2, &count) != 0)
-        return js_truncated(js);
-    if (count != c->nfields)
-        return js_fail(js, "unexpected fields in a Java class");
-    for (i = 0; i < c->nfields; i++) {
-        const jfield *f = &c->fields[i];
-        if (rd_u8(&js->r, &code) != 0 || rd_utf(&js->r, &name, &nlen) != 0)
-            return js_truncated(js);
-        if (code != (unsigned char)f->code || !same_text(name, nlen, f->name) || js_string(js, &type) != 0 ||
-            !same_text(type.data, type.len, f->type))
-            return js_fail(js, "unexpected fields in a Java class");
-    }
-    return 0;
-}
-
-/* TC_CLASSDESC: name, serialVersionUID, flags, fields, annotation,
- * superclass. Java gives it a handle before reading its content. */
-static int js_new_classdesc(jstream *js, int *cls, int depth)
-{
-    const unsigned char *name;
-    size_t nlen, h;
-    uint64_t suid;
-    unsigned flags, end;
-    int c, super;
-
-    if (js_new_handle(js, &h) != 0)
-        return -1;
-    if (rd_utf(&js->r, &name, &nlen) != 0 || rd_uint(&js->r, 8, &suid) != 0 || rd_u8(&js->r, &flags) != 0)
-        return js_truncated(js);
-    c = js_class_by_name(name, nlen);
-    if (c < 0)
-        return js_fail(js, "unexpected Java class");
-    if (suid != jclasses[c].suid || flags != jclasses[c].flags)
-        return js_fail(js, "unexpected serialVersionUID or flags of a Java class");
-    if (js_fields(js, &jclasses[c]) != 0)
-        return -1;
-    if (rd_u8(&js->r, &end) != 0)
-        return js_truncated(js);
-    if (end != TC_ENDBLOCKDATA)
-        return js_fail(js, "unexpected Java class annotation");
-    if (js_classdesc(js, &super, depth + 1) != 0)
-        return -1;
-    if (super != jclasses[c].super)
-        return js_fail(js, "unexpected superclass of a Java class");
-    js->handles[h].kind = JV_CLASS;
-    js->handles[h].cls = c;
-    *cls = c;
-    return 0;
-}
-
-/* A class descriptor, a back-reference to one, or TC_NULL (cls -1). */
-static int js_classdesc(jstream *js, int *cls, int depth)
-{
-    unsigned tc;
-    jval v;
-
-    if (depth > 3)
-        return js_fail(js, "Java classes nested too deeply");
-    if (rd_u8(&js->r, &tc) != 0)
-        return js_truncated(js);
-    if (tc == TC_NULL) {
-        *cls = -1;
-        return 0;
-    }
-    if (tc == TC_REFERENCE) {
-        if (js_reference(js, JV_CLASS, &v) != 0)
-            return -1;
-        *cls = v.cls;
-        return 0;
-    }
-    if (tc == TC_CLASSDESC)
-        return js_new_classdesc(js, cls, depth);
-    return js_fail(js, "Java class descriptor expected");
-}
-
-static int js_bytes(jstream *js, jval *out)
-{
-    uint32_t n;
-    size_t h;
-    int cls;
-
-    if (js_classdesc(js, &cls, 0) != 0)
-        return -1;
-    if (cls != JC_BYTES)
-        return js_fail(js, "unexpected Java array type");
-    if (js_new_handle(js, &h) != 0)
-        return -1;
-    if (rd_u32(&js->r, &n) != 0 || rd_take(&js->r, n, &out->data) != 0)
-        return js_truncated(js);
-    out->kind = JV_BYTES;
-    out->len = n;
-    js->handles[h] = *out;
-    return 0;
-}
-
-static int js_enum(jstream *js, jval *out)
-{
-    jval name;
-    size_t h;
-    int cls;
-
-    if (js_classdesc(js, &cls, 0) != 0)
-        return -1;
-    if (cls != JC_KEY_REP_TYPE)
-        return js_fail(js, "unexpected Java enum type");
-    if (js_new_handle(js, &h) != 0 || js_string(js, &name) != 0)
-        return -1;
-    out->kind = JV_ENUM;
-    out->cls = cls;
-    out->data = name.data;
-    out->len = name.len;
-    js->handles[h] = *out;
-    return 0;
-}
-
-/* One field value; its declared type decides what may appear. */
-static int js_value(jstream *js, const jfield *f, jval *out)
-{
-    int kind = strcmp(f->type, JS_STRING) == 0  ? JV_STRING
-               : strcmp(f->type, JS_BYTES) == 0 ? JV_BYTES
-                                                : JV_ENUM;
-    unsigned tc;
-
-    memset(out, 0, sizeof *out);
-    if (rd_u8(&js->r, &tc) != 0)
-        return js_truncated(js);
-    if (tc == TC_NULL) {
-        out->kind = JV_NULL;
-        return 0;
-    }
-    if (tc == TC_REFERENCE)
-        return js_reference(js, kind, out);
-    if (kind == JV_STRING && tc == TC_STRING)
-        return js_string_tagged(js, tc, out);
-    if (kind == JV_BYTES && tc == TC_ARRAY)
-        return js_bytes(js, out);
-    if (kind == JV_ENUM && tc == TC_ENUM)
-        return js_enum(js, out);
-    return js_fail(js, "unexpected Java field value");
-}
-
-/* Field values of each class of the hierarchy, superclass first. */
-static int js_class_data(jstream *js, int cls)
-{
-    const jclass *c = &jclasses[cls];
-    size_t i;
-
-    if (c->super >= 0 && js_class_data(js, c->super) != 0)
-        return -1;
-    for (i = 0; i < c->nfields; i++) {
-        if (js->nfields == sizeof js->fields / sizeof js->fields[0])
-            return js_fail(js, "too many Java fields");
-        if (js_value(js, &c->fields[i], &js->fields[js->nfields++]) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* A stream (magic, version) holding one object of an allowed class; *used
- * is the number of bytes the stream took. */
-static int js_parse(jstream *js, const unsigned char *d, size_t n, int allow1, int allow2, size_t *used)
-{
-    uint64_t magic;
-    unsigned tc;
-    size_t h;
-
-    memset(js, 0, sizeof *js);
-    js->r.p = d;
-    js->r.left = n;
-    if (rd_uint(&js->r, 4, &magic) != 0 || rd_u8(&js->r, &tc) != 0)
-        return js_truncated(js);
-    if (magic != 0xACED0005u || tc != TC_OBJECT)
-        return js_fail(js, "not a serialised Java object");
-    if (js_classdesc(js, &js->cls, 0) != 0)
-        return -1;
-    if (js->cls < 0 || (js->cls != allow1 && js->cls != allow2))
-        return js_fail(js, "unexpected Java object type");
-    if (js_new_handle(js, &h) != 0 || js_class_data(js, js->cls) != 0)
-        return -1;
-    js->handles[h].kind = JV_OBJECT;
-    js->handles[h].cls = js->cls;
-    *used = n - js->r.left;
-    return 0;
-}
-
-static int jv_is(const jval *v, const char *text)
-{
-    return v->kind == JV_STRING && same_text(v->data, v->len, text);
-}
-
 /* A JCEKS SealedObject: its PBE parameters and the encrypted key object. */
 typedef struct sealed {
     jval params, content;
@@ -882,12 +419,12 @@ static int parse_sealed(const char *path, const unsigned char *d, size_t n, seal
     const char *p = path ? path : "", *sep = path ? ": " : "";
     jstream js;
 
-    if (js_parse(&js, d, n, JC_SEALED, JC_SEALED_KP, used) != 0)
+    if (jks_js_parse(&js, d, n, JC_SEALED, JC_SEALED_KP, used) != 0)
         return vault_err(VAULT_EFORMAT, "%s%ssecret key entry: %s", p, sep, js.why);
     /* encodedParams, encryptedContent, paramsAlg, sealAlg */
     if (js.fields[0].kind != JV_BYTES || js.fields[1].kind != JV_BYTES)
         return vault_err(VAULT_EFORMAT, "%s%ssecret key entry: sealed object without content", p, sep);
-    if (!jv_is(&js.fields[2], PBE_ALG) || !jv_is(&js.fields[3], PBE_ALG))
+    if (!jks_jv_is(&js.fields[2], PBE_ALG) || !jks_jv_is(&js.fields[3], PBE_ALG))
         return vault_err(VAULT_EFORMAT,
                          "%s%ssecret key entry: sealed with an unsupported "
                          "algorithm (" PBE_ALG " expected)",
@@ -904,14 +441,14 @@ static int parse_key_object(const plain *pt, jval *alg, jval *key)
     jstream js;
     size_t used = 0;
 
-    if (js_parse(&js, pt->data, pt->len, JC_KEY_SPEC, JC_KEY_REP, &used) != 0)
+    if (jks_js_parse(&js, pt->data, pt->len, JC_KEY_SPEC, JC_KEY_REP, &used) != 0)
         return vault_err(VAULT_EFORMAT, "sealed secret key: %s", js.why);
     if (used != pt->len)
         return vault_err(VAULT_EFORMAT, "sealed secret key: trailing bytes");
     *alg = js.fields[0];
     *key = js.fields[1];
-    if (js.cls == JC_KEY_REP && (!jv_is(&js.fields[2], "RAW") || js.fields[3].kind != JV_ENUM ||
-                                 !same_text(js.fields[3].data, js.fields[3].len, "SECRET")))
+    if (js.cls == JC_KEY_REP && (!jks_jv_is(&js.fields[2], "RAW") || js.fields[3].kind != JV_ENUM ||
+                                 !jks_same_text(js.fields[3].data, js.fields[3].len, "SECRET")))
         return vault_err(VAULT_EFORMAT, "sealed secret key: not a raw secret key");
     if (alg->kind != JV_STRING || alg->len == 0 || key->kind != JV_BYTES || key->len == 0)
         return vault_err(VAULT_EFORMAT, "sealed secret key: empty key or algorithm");
@@ -973,7 +510,7 @@ static int unlock_secret_key(ks_entry *e, const vault_secret *pw)
 
 typedef struct walk {
     vault_keystore *ks;
-    rd r;
+    vault_rd r;
     uint32_t version;
     int build; /* 0: check the layout only; 1: add the entries */
 } walk;
@@ -1012,12 +549,12 @@ static int read_cert(walk *w, ks_entry *e)
     uint32_t len;
 
     if (w->version == 2) {
-        if (rd_utf(&w->r, &type, &tlen) != 0)
+        if (jks_rd_utf(&w->r, &type, &tlen) != 0)
             return truncated(w);
-        if (!same_text(type, tlen, "X.509"))
+        if (!jks_same_text(type, tlen, "X.509"))
             return vault_err(VAULT_EFORMAT, "%s: certificate type other than X.509", w->ks->path);
     }
-    if (rd_u32(&w->r, &len) != 0 || rd_take(&w->r, len, &der) != 0)
+    if (vault_rd_u32(&w->r, &len) != 0 || vault_rd_take(&w->r, len, &der) != 0)
         return truncated(w);
     return e ? ks_entry_add_cert_der(w->ks, e, der, len) : 0;
 }
@@ -1045,7 +582,8 @@ static int read_key_entry(walk *w, const unsigned char *alias, size_t alias_len,
     ks_entry *e = NULL;
     int rc = 0;
 
-    if (rd_u32(&w->r, &klen) != 0 || rd_take(&w->r, klen, &key) != 0 || rd_u32(&w->r, &nchain) != 0)
+    if (vault_rd_u32(&w->r, &klen) != 0 || vault_rd_take(&w->r, klen, &key) != 0 ||
+        vault_rd_u32(&w->r, &nchain) != 0)
         return truncated(w);
     if (nchain > w->r.left / (w->version == 2 ? 6 : 4))
         return vault_err(VAULT_EFORMAT, "%s: certificate chain of %u does not fit in the file", w->ks->path,
@@ -1098,7 +636,8 @@ static int read_entry(walk *w)
     uint32_t tag;
     uint64_t date;
 
-    if (rd_u32(&w->r, &tag) != 0 || rd_utf(&w->r, &alias, &alias_len) != 0 || rd_uint(&w->r, 8, &date) != 0)
+    if (vault_rd_u32(&w->r, &tag) != 0 || jks_rd_utf(&w->r, &alias, &alias_len) != 0 ||
+        vault_rd_uint(&w->r, 8, &date) != 0)
         return truncated(w);
     if (tag == 1)
         return read_key_entry(w, alias, alias_len, date);
@@ -1118,10 +657,10 @@ static int walk_store(vault_keystore *ks, const unsigned char *data, size_t len,
     int rc = 0;
 
     want = ks->type == VAULT_KEYSTORE_JCEKS ? JCEKS_MAGIC : JKS_MAGIC;
-    if (rd_u32(&w.r, &magic) != 0 || magic != want)
+    if (vault_rd_u32(&w.r, &magic) != 0 || magic != want)
         return vault_err(VAULT_EFORMAT, "%s: not a %s keystore", ks->path,
                          vault_keystore_type_name(ks->type));
-    if (rd_u32(&w.r, &w.version) != 0 || rd_u32(&w.r, &count) != 0 || w.r.left < HASH_LEN)
+    if (vault_rd_u32(&w.r, &w.version) != 0 || vault_rd_u32(&w.r, &count) != 0 || w.r.left < HASH_LEN)
         return truncated(&w);
     if (w.version != 1 && w.version != 2)
         return vault_err(VAULT_EFORMAT, "%s: unsupported %s version %u", ks->path,

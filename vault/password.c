@@ -68,17 +68,13 @@ int vault_password_file_read(vault_secret **out, vault_secret **key_out, const c
                        path, (unsigned)(st.st_mode & 07777));
         goto done;
     }
-    for (;;) {
-        ssize_t n = read(fd, buf + have, sizeof buf - have);
-        if (n < 0 && errno == EINTR)
-            continue;
+    {
+        ssize_t n = vault_read_full(fd, buf, sizeof buf);
         if (n < 0) {
             rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
             goto done;
         }
-        if (n == 0)
-            break;
-        have += (size_t)n;
+        have = (size_t)n;
         if (have == sizeof buf) {
             rc = vault_err(VAULT_EFORMAT, "%s: password file larger than %d bytes", path,
                            PASSWORD_FILE_MAX - 1);

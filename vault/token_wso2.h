@@ -5,6 +5,7 @@
 #define VAULT_TOKEN_WSO2_H
 
 #include "token.h"
+#include "aes_gcm.h" /* the symmetric form's cipher */
 
 /* WSO2 writes a 128-byte GCM IV and a 128-bit tag. */
 #define WSO2_GCM_IV_BYTES 128
@@ -88,19 +89,6 @@ int wso2_reseal_allowed(int unproven, int key_proven, const char *path, const ch
 
 /* Open a symmetric value. */
 int wso2_open_symmetric(const vault_secret *key, const wso2_value *v, vault_secret **out);
-
-/* AES-GCM with any IV length (1 byte or more) and tag length (4..16);
- * key of 16, 24 or 32 bytes. Decryption failure is VAULT_EAUTH. */
-int aes_gcm_encrypt(const unsigned char *key, size_t key_len, const unsigned char *iv, size_t iv_len,
-                    const unsigned char *aad, size_t aad_len, const unsigned char *pt, size_t len,
-                    unsigned char *ct, unsigned char *tag, size_t tag_len);
-int aes_gcm_decrypt(const unsigned char *key, size_t key_len, const unsigned char *iv, size_t iv_len,
-                    const unsigned char *aad, size_t aad_len, const unsigned char *ct, size_t len,
-                    const unsigned char *tag, size_t tag_len, vault_secret **out);
-
-/* Tests: non-zero makes AES-GCM take its long-IV path (the one for IVs
- * over OpenSSL's 128-byte limit) for every IV. */
-extern int wso2_test_gcm_emulate;
 
 /* Describe a parsed value for vault_inspect(). A holder's thumbprint is
  * copied to id (65 bytes) and info->key_ids set to ids (one slot), both

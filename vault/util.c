@@ -74,17 +74,13 @@ int vault_read_file_stat(const char *path, size_t max, unsigned char **data, siz
         rc = vault_err(VAULT_ENOMEM, "%s: out of memory", path);
         goto done;
     }
-    while (have < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + have, (size_t)st.st_size - have);
-        if (n < 0 && errno == EINTR)
-            continue;
+    {
+        ssize_t n = vault_read_full(fd, buf, (size_t)st.st_size);
         if (n < 0) {
             rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
             goto done;
         }
-        if (n == 0)
-            break;
-        have += (size_t)n;
+        have = (size_t)n;
     }
     buf[have] = '\0';
     *data = buf;

@@ -1,8 +1,8 @@
-/* libxml2, loaded on first use (xml_lib.c). conf_xml.c includes this after
- * libxml2's headers and calls libxml2 by its usual names, which the macros
- * below send through the loaded table. A process that never reads XML
- * never maps libxml2 and what it pulls in (ICU, libstdc++): about 2 MB of
- * memory and 2 ms of start-up. */
+/* libxml2, loaded on first use (xml_lib.c). The conf_xml*.c files include
+ * this (through conf_xml_doc.h) after libxml2's headers and call libxml2 by
+ * its usual names, which the macros below send through the loaded table.
+ * A process that never reads XML never maps libxml2 and what it pulls in
+ * (ICU, libstdc++): about 2 MB of memory and 2 ms of start-up. */
 #ifndef VAULT_XML_LIB_H
 #define VAULT_XML_LIB_H
 
@@ -37,7 +37,7 @@ typedef struct xml_lib {
 extern xml_lib xml_fns;
 
 /* Load libxml2 once (thread-safe): 0, or VAULT_ERROR saying why it cannot
- * be loaded. Every entry point of conf_xml.c calls it before libxml2. */
+ * be loaded. Every entry point of the conf_xml*.c files calls it before libxml2. */
 int xml_lib_load(void);
 
 #ifndef VAULT_XML_LIB_IMPL

@@ -1,0 +1,363 @@
+/* The configuration-file model the syntax readers build
+ * (conf_internal.h): the alias index, the items and their decoded values,
+ * the plaintext arena, settings, warnings and references. */
+#include "conf_internal.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- model helpers shared with the syntax readers ---- */
+
+static uint64_t alias_hash(const vault_config *cfg, const char *alias, size_t len)
+{
+    unsigned char h[crypto_shorthash_siphash24_BYTES];
+    uint64_t v = 0;
+    size_t i;
+
+    crypto_shorthash_siphash24(h, (const unsigned char *)alias, len, cfg->hash_key);
+    for (i = 0; i < sizeof h; i++)
+        v = (v << 8) | h[i];
+    return v;
+}
+
+/* Slot of alias in the index: the slot holding it, or the free slot where
+ * it would go. index_cap is a power of two and never more than half full. */
+size_t conf_index_slot(const vault_config *cfg, const char *alias, size_t len)
+{
+    size_t mask = cfg->index_cap - 1;
+    size_t s = (size_t)alias_hash(cfg, alias, len) & mask;
+
+    while (cfg->index[s] != 0) {
+        const char *a = cfg->items[cfg->index[s] - 1]->alias;
+        if (strlen(a) == len && memcmp(a, alias, len) == 0)
+            break;
+        s = (s + 1) & mask;
+    }
+    return s;
+}
+
+static int index_grow(vault_config *cfg)
+{
+    size_t cap = cfg->index_cap ? cfg->index_cap * 2 : 64, i;
+    size_t *old = cfg->index, old_cap = cfg->index_cap;
+
+    if (cap > SIZE_MAX / sizeof *old)
+        return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
+    cfg->index = vault_calloc(cap, sizeof *cfg->index);
+    if (!cfg->index) {
+        cfg->index = old;
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    }
+    cfg->index_cap = cap;
+    for (i = 0; i < old_cap; i++) {
+        if (old[i] != 0) {
+            const char *a = cfg->items[old[i] - 1]->alias;
+            cfg->index[conf_index_slot(cfg, a, strlen(a))] = old[i];
+        }
+    }
+    vault_free_ptr(old);
+    return 0;
+}
+
+static int items_reserve(vault_config *cfg)
+{
+    conf_item **items;
+    size_t cap;
+
+    if (cfg->count < cfg->cap)
+        return 0;
+    cap = cfg->cap ? cfg->cap * 2 : 16;
+    if (cap > SIZE_MAX / sizeof *items)
+        return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
+    items = vault_realloc(cfg->items, cap * sizeof *items);
+    if (!items)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    cfg->items = items;
+    cfg->cap = cap;
+    return 0;
+}
+
+int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
+                  unsigned int line, conf_item **out)
+{
+    conf_item *item = NULL;
+    size_t slot;
+    int rc;
+
+    *out = NULL;
+    if (alias_len == 0)
+        return vault_err(VAULT_EFORMAT, "%s:%u: empty alias", cfg->path, line);
+    if (memchr(alias, '\0', alias_len))
+        return vault_err(VAULT_EFORMAT, "%s:%u: alias with a NUL character", cfg->path, line);
+    if (start > end || end > cfg->len)
+        return vault_err(VAULT_ERROR, "%s:%u: internal error: bad value span", cfg->path, line);
+    if ((cfg->count + 1) * 2 > cfg->index_cap && (rc = index_grow(cfg)) != 0)
+        return rc;
+    slot = conf_index_slot(cfg, alias, alias_len);
+    if (cfg->index[slot] != 0) {
+        const conf_item *first = cfg->items[cfg->index[slot] - 1];
+        return vault_err(VAULT_EFORMAT, "%s:%u: duplicate alias \"%s\" (first at line %u)", cfg->path, line,
+                         first->alias, first->info.line);
+    }
+    if ((rc = items_reserve(cfg)) != 0)
+        return rc;
+    item = vault_calloc(1, sizeof *item);
+    if (!item || !(item->alias = vault_strndup(alias, alias_len))) {
+        vault_free_ptr(item);
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    }
+    item->cfg = cfg;
+    item->start = start;
+    item->end = end;
+    item->info.alias = item->alias;
+    item->info.line = line;
+    item->info.state = VAULT_VALUE_EMPTY;
+    cfg->items[cfg->count++] = item;
+    cfg->index[slot] = cfg->count;
+    *out = item;
+    return 0;
+}
+
+conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_len)
+{
+    size_t slot;
+
+    if (cfg->index_cap == 0)
+        return NULL;
+    slot = conf_index_slot(cfg, alias, alias_len);
+    return cfg->index[slot] ? cfg->items[cfg->index[slot] - 1] : NULL;
+}
+
+void conf_item_clear_value(conf_item *item)
+{
+    if (!item->value_in_text)
+        vault_free_ptr(item->value);
+    item->value = NULL;
+    item->value_in_text = 0;
+    item->plain_off = item->plain_len = 0;
+    item->info.value = NULL;
+}
+
+/* Append to the plaintext arena, growing it by doubling (copy, then wipe
+ * and free the old region). */
+static int plain_append(vault_config *cfg, const char *text, size_t len, size_t *off)
+{
+    if (len > SIZE_MAX / 4 - cfg->plain_len)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    if (cfg->plain_len + len > cfg->plain_cap) {
+        size_t cap = cfg->plain_cap ? cfg->plain_cap : 4096;
+        unsigned char *p;
+        while (cap < cfg->plain_len + len)
+            cap *= 2;
+        p = vault_secure_malloc(cap);
+        if (!p)
+            return vault_err(VAULT_ENOMEM, "%s: out of guarded memory", cfg->path);
+        if (cfg->plain) {
+            memcpy(p, cfg->plain, cfg->plain_len);
+            sodium_free(cfg->plain);
+        }
+        cfg->plain = p;
+        cfg->plain_cap = cap;
+        cfg->plain_readonly = 0;
+    }
+    if (cfg->plain_readonly)
+        sodium_mprotect_readwrite(cfg->plain);
+    memcpy(cfg->plain + cfg->plain_len, text, len);
+    if (cfg->plain_readonly)
+        sodium_mprotect_readonly(cfg->plain);
+    *off = cfg->plain_len;
+    cfg->plain_len += len;
+    return 0;
+}
+
+/* in_text: decoded lies in cfg->text, NUL-terminated: a sealed value stays
+ * there instead of being copied. */
+static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_text)
+{
+    int rc;
+
+    conf_item_clear_value(item);
+    if (len == 0 || (len == 2 && decoded[0] == '[' && decoded[1] == ']')) {
+        item->info.state = VAULT_VALUE_EMPTY;
+        return 0;
+    }
+    if (len >= 2 && decoded[0] == '[' && decoded[len - 1] == ']') {
+        rc = plain_append(item->cfg, decoded + 1, len - 2, &item->plain_off);
+        if (rc != 0)
+            return rc;
+        item->plain_len = len - 2;
+        item->info.state = VAULT_VALUE_PLAIN;
+        return 0;
+    }
+    if (memchr(decoded, '\0', len))
+        return vault_err(VAULT_EFORMAT, "%s:%u: the sealed value of \"%s\" has a NUL character",
+                         item->cfg->path, item->info.line, item->alias);
+    item->value = in_text ? (char *)decoded : vault_strndup(decoded, len);
+    if (!item->value)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", item->cfg->path);
+    item->value_in_text = in_text;
+    item->info.state = VAULT_VALUE_SEALED;
+    item->info.value = item->value;
+    return 0;
+}
+
+int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len)
+{
+    return set_decoded(item, decoded, len, 0);
+}
+
+int conf_item_set_decoded_in_text(conf_item *item, size_t at, const char *decoded, size_t len)
+{
+    vault_config *cfg = item->cfg;
+    char *to = (char *)cfg->text + at;
+
+    if (!cfg->for_reading || at > cfg->len || cfg->len - at < len + 1)
+        return set_decoded(item, decoded, len, 0);
+    memmove(to, decoded, len);
+    to[len] = '\0';
+    return set_decoded(item, to, len, 1);
+}
+
+int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const char *value,
+                     size_t value_len)
+{
+    struct conf_setting *grown;
+    char *k, *v;
+
+    if (cfg->setting_count == cfg->setting_cap) {
+        size_t cap = cfg->setting_cap ? cfg->setting_cap * 2 : 16;
+        if (cap > SIZE_MAX / sizeof *grown)
+            return vault_err(VAULT_ENOMEM, "%s: too many settings", cfg->path);
+        grown = vault_realloc(cfg->settings, cap * sizeof *grown);
+        if (!grown)
+            return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        cfg->settings = grown;
+        cfg->setting_cap = cap;
+    }
+    k = vault_strndup(key, key_len);
+    v = vault_strndup(value, value_len);
+    if (!k || !v) {
+        vault_free_ptr(k);
+        vault_free_ptr(v);
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    }
+    cfg->settings[cfg->setting_count].key = k;
+    cfg->settings[cfg->setting_count].value = v;
+    cfg->setting_count++;
+    return 0;
+}
+
+int vault_config_setting(const vault_config *cfg, const char *key, const char **value)
+{
+    size_t i;
+
+    if (!cfg || !key || !value)
+        return vault_err(VAULT_EINVAL, "vault_config_setting: invalid argument");
+    *value = NULL;
+    for (i = 0; i < cfg->setting_count; i++)
+        if (strcmp(cfg->settings[i].key, key) == 0) {
+            *value = cfg->settings[i].value;
+            return 0;
+        }
+    return VAULT_ENOTFOUND;
+}
+
+int conf_warn(vault_config *cfg, const char *fmt, ...)
+{
+    char buf[1024], *note, **v;
+    va_list ap;
+
+    if (cfg->warning_count == CONF_MAX_WARNINGS) {
+        cfg->warnings_dropped++;
+        return 0;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (!(note = vault_strdup(buf)))
+        return VAULT_ERR_NOMEM();
+    if (!(v = vault_realloc(cfg->warnings, (cfg->warning_count + 1) * sizeof *v))) {
+        vault_free_ptr(note);
+        return VAULT_ERR_NOMEM();
+    }
+    cfg->warnings = v;
+    cfg->warnings[cfg->warning_count++] = note;
+    return 0;
+}
+
+const char *vault_config_warning(const vault_config *cfg, size_t i)
+{
+    vault_config *c = (vault_config *)cfg; /* the count's text is built once, on demand */
+
+    if (!cfg)
+        return NULL;
+    if (i < cfg->warning_count)
+        return cfg->warnings[i];
+    if (i > cfg->warning_count || !cfg->warnings_dropped)
+        return NULL;
+    if (!c->warnings_more && (c->warnings_more = vault_malloc(strlen(cfg->path) + 64)) != NULL)
+        snprintf(c->warnings_more, strlen(cfg->path) + 64, "%s: %zu more notes like these", cfg->path,
+                 cfg->warnings_dropped);
+    return c->warnings_more;
+}
+
+int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigned int line)
+{
+    vault_config_ref *refs;
+    char *copy;
+
+    if (cfg->ref_count == cfg->ref_cap) {
+        size_t cap = cfg->ref_cap ? cfg->ref_cap * 2 : 16;
+        if (cap > SIZE_MAX / sizeof *refs)
+            return vault_err(VAULT_ENOMEM, "%s: too many references", cfg->path);
+        refs = vault_realloc(cfg->refs, cap * sizeof *refs);
+        if (!refs)
+            return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        cfg->refs = refs;
+        cfg->ref_cap = cap;
+    }
+    copy = vault_strndup(alias, alias_len);
+    if (!copy)
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+    cfg->refs[cfg->ref_count].alias = copy;
+    cfg->refs[cfg->ref_count].line = line;
+    cfg->ref_count++;
+    return 0;
+}
+
+int conf_scan_refs(vault_config *cfg, const unsigned char *p, size_t n, unsigned int line)
+{
+    static const char open[] = "$secret{";
+    const size_t open_len = sizeof open - 1;
+    size_t i = 0;
+    int rc;
+
+    while (i < n) {
+        size_t j;
+        if (p[i] == '\n') {
+            line++;
+            i++;
+            continue;
+        }
+        if (p[i] != '$' || n - i <= open_len || memcmp(p + i, open, open_len) != 0) {
+            i++;
+            continue;
+        }
+        /* The alias runs to the first '}' on the same line; an unclosed or
+         * empty "$secret{" is text, not a reference. */
+        for (j = i + open_len; j < n && p[j] != '}' && p[j] != '\n' && p[j] != '\r'; j++)
+            ;
+        if (j < n && p[j] == '}' && j > i + open_len) {
+            rc = conf_add_ref(cfg, (const char *)p + i + open_len, j - i - open_len, line);
+            if (rc != 0)
+                return rc;
+            i = j + 1;
+        } else {
+            i += open_len;
+        }
+    }
+    return 0;
+}
+
+/* ---- opening and freeing ---- */

@@ -1,0 +1,220 @@
+/* The native format's memo of unwrapped data keys (keyed by SHA-256 of the
+ * stanza bytes), of the last header decoded and of key ids: a config's
+ * values from one sealing session unwrap their data key once. */
+#include "token_native_internal.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- the cache -------------------------------------------------------- */
+
+int native_cache_new(native_cache **out)
+{
+    native_cache *c = vault_calloc(1, sizeof *c);
+
+    *out = NULL;
+    if (!c)
+        return vault_err(VAULT_ENOMEM, "out of memory");
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        vault_free_ptr(c);
+        return vault_err(VAULT_ERROR, "cannot create a mutex");
+    }
+    *out = c;
+    return 0;
+}
+
+void native_cache_free(native_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    vault_free_ptr(c->ids);
+    vault_free_ptr(c->table);
+    vault_free_ptr(c->last);
+    vault_free_ptr(c->header_text);
+    vault_free_ptr(c->header_bin);
+    if (c->keys)
+        sodium_free(c->keys); /* wipes */
+    vault_free_ptr(c);
+}
+
+/* The id is a SHA-256 output, so its first bytes are a good hash. */
+static size_t slot_of(const native_cache *c, const unsigned char *id)
+{
+    return (size_t)vault_be_get(id, 8) & (c->tsize - 1);
+}
+
+static long cache_find(const native_cache *c, const unsigned char *id)
+{
+    size_t i;
+    if (!c->tsize)
+        return -1;
+    for (i = slot_of(c, id); c->table[i]; i = (i + 1) & (c->tsize - 1))
+        if (memcmp(c->ids[c->table[i] - 1], id, NV_ID) == 0)
+            return (long)c->table[i] - 1;
+    return -1;
+}
+
+static void table_put(native_cache *c, size_t idx)
+{
+    size_t i = slot_of(c, c->ids[idx]);
+    while (c->table[i])
+        i = (i + 1) & (c->tsize - 1);
+    c->table[i] = (uint32_t)(idx + 1);
+}
+
+static int cache_grow(native_cache *c)
+{
+    size_t cap = c->cap ? c->cap * 2 : 16, i;
+    unsigned char (*ids)[NV_ID] = vault_realloc(c->ids, cap * sizeof *ids);
+    unsigned char *keys;
+    uint32_t *table;
+
+    if (!ids)
+        return VAULT_ENOMEM;
+    c->ids = ids;
+    keys = vault_secure_malloc(cap * NV_DERIVED);
+    table = vault_calloc(2 * cap, sizeof *table);
+    if (!keys || !table) {
+        if (keys)
+            sodium_free(keys);
+        vault_free_ptr(table);
+        return VAULT_ENOMEM;
+    }
+    if (c->keys) {
+        memcpy(keys, c->keys, c->count * NV_DERIVED);
+        sodium_free(c->keys);
+    }
+    sodium_mprotect_readonly(keys);
+    vault_free_ptr(c->table);
+    c->keys = keys;
+    c->table = table;
+    c->cap = cap;
+    c->tsize = 2 * cap;
+    for (i = 0; i < c->count; i++)
+        table_put(c, i);
+    return 0;
+}
+
+/* Under the lock: stanza st is entry idx. */
+static void remember_last(native_cache *c, const nv_stanza *st, size_t idx)
+{
+    if (c->last_len != st->bytes_len) {
+        vault_free_ptr(c->last);
+        c->last_len = 0;
+        if (!(c->last = vault_malloc(st->bytes_len)))
+            return;
+        c->last_len = st->bytes_len;
+    }
+    memcpy(c->last, st->bytes, st->bytes_len);
+    c->last_idx = idx;
+}
+
+/* The derived keys of stanza st when it is the one found last; 0 then. */
+int nv_cache_get_last(native_cache *c, const nv_stanza *st, unsigned char out[NV_DERIVED])
+{
+    int hit;
+    if (!c)
+        return -1;
+    pthread_mutex_lock(&c->lock);
+    hit = c->last && c->last_len == st->bytes_len && memcmp(c->last, st->bytes, st->bytes_len) == 0;
+    if (hit)
+        memcpy(out, c->keys + c->last_idx * NV_DERIVED, NV_DERIVED);
+    pthread_mutex_unlock(&c->lock);
+    return hit ? 0 : -1;
+}
+
+/* Copy the derived keys of stanza st (whose hash is id) into out; 0 when
+ * found. */
+int nv_cache_get(native_cache *c, const unsigned char *id, const nv_stanza *st,
+                 unsigned char out[NV_DERIVED])
+{
+    long idx;
+    if (!c)
+        return -1;
+    pthread_mutex_lock(&c->lock);
+    idx = cache_find(c, id);
+    if (idx >= 0) {
+        memcpy(out, c->keys + (size_t)idx * NV_DERIVED, NV_DERIVED);
+        remember_last(c, st, (size_t)idx);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return idx >= 0 ? 0 : -1;
+}
+
+/* A failure to remember is not an error: the next value unwraps again. */
+void nv_cache_put(native_cache *c, const unsigned char *id, const nv_stanza *st,
+                  const unsigned char *derived)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    if (cache_find(c, id) < 0 && c->count < NV_CACHE_MAX &&
+        (c->count < c->cap || cache_grow(c) == 0)) {
+        memcpy(c->ids[c->count], id, NV_ID);
+        sodium_mprotect_readwrite(c->keys);
+        memcpy(c->keys + c->count * NV_DERIVED, derived, NV_DERIVED);
+        sodium_mprotect_readonly(c->keys);
+        table_put(c, c->count);
+        remember_last(c, st, c->count);
+        c->count++;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The number of leading characters of text already decoded into *bin
+ * (allocated for the whole value), 0 when the text does not start with the
+ * last header, SIZE_MAX when out of memory. */
+size_t nv_header_known(native_cache *c, const char *text, size_t n, unsigned char **bin)
+{
+    size_t known = 0, olen = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+
+    pthread_mutex_lock(&c->lock);
+    if (c->header_text && n > c->header_text_len && memcmp(text, c->header_text, c->header_text_len) == 0) {
+        if ((*bin = vault_malloc(olen)) != NULL) {
+            memcpy(*bin, c->header_bin, c->header_text_len / 4 * 3);
+            known = c->header_text_len;
+        } else {
+            known = SIZE_MAX;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return known;
+}
+
+/* Remember the header of a value that parsed; a failure to is not an
+ * error (the next value decodes its header again). */
+void nv_header_remember(native_cache *c, const char *text, const nv_value *v)
+{
+    size_t len = v->header_len / 3 * 4, bytes = len / 4 * 3;
+    char *t;
+    unsigned char *b;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->header_text_len == len && memcmp(c->header_text, text, len) == 0) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    t = vault_malloc(len ? len : 1);
+    b = vault_malloc(bytes ? bytes : 1);
+    vault_free_ptr(c->header_text);
+    vault_free_ptr(c->header_bin);
+    c->header_text = NULL;
+    c->header_bin = NULL;
+    c->header_text_len = 0;
+    if (t && b) {
+        memcpy(t, text, len);
+        memcpy(b, v->bin, bytes);
+        c->header_text = t;
+        c->header_bin = b;
+        c->header_text_len = len;
+        t = NULL;
+        b = NULL;
+    }
+    vault_free_ptr(t);
+    vault_free_ptr(b);
+    pthread_mutex_unlock(&c->lock);
+}
