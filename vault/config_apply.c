@@ -5,46 +5,14 @@
  * nothing. The file is read and replaced by one pair of functions
  * (apply_read, apply_replace); a config naming a secret repository has its
  * values read from there and written back in one guarded transaction. */
-#include "conf_internal.h"
+#include "config_apply_internal.h"
 #include "keystore_internal.h"
-#include "repo_etcd.h"
-
-#include <vault/apply.h>
-#include <vault/cipher.h>
 
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-typedef struct apply_item {
-    vault_apply_entry pub;
-    size_t index;        /* in the config */
-    vault_secret *plain; /* plaintext of the new value; NULL: the [plain] text of orig */
-    unsigned int opened; /* ROTATE: VAULT_OPENED_* of the old value */
-    int changed;
-    int sent;            /* a repository's rewrite took the new value */
-} apply_item;
-
-typedef struct apply_run {
-    const vault_apply_options *o;
-    vault_config *cfg;  /* the file (EDIT: the edited text), new values set */
-    vault_config *orig; /* SEAL: the file read again, for its [plain] texts;
-                           EDIT: the file as it is, for its old values */
-    vault_opener *verify;
-    apply_item *items;
-    size_t n, changed, failed;
-    int key_locked;
-    int target_format; /* ROTATE: the sealer's format, 0 until known */
-    char *text;        /* SET with CREATE, EDIT: the new text (wiped) */
-    size_t text_len;
-    /* ROTATE, REWRAP of a config naming a secret repository: cfg holds the
-     * repository's values, read at repo_revision, and file the config. */
-    vault_config *file;
-    vault_config *repo_settings;
-    vault_repository_options repo;
-    int64_t repo_revision;
-} apply_run;
 
 const char *vault_apply_status_name(vault_apply_status status)
 {
@@ -73,7 +41,7 @@ static char *alias_message(const char *path, const char *alias, const char *fall
     return m;
 }
 
-static void item_fail(apply_run *r, apply_item *it, int code, const char *fallback)
+void apply_item_fail(apply_run *r, apply_item *it, int code, const char *fallback)
 {
     if (it->pub.status != VAULT_APPLY_FAILED)
         r->failed++;
@@ -105,7 +73,7 @@ static int set_value(apply_run *r, apply_item *it, char *value, vault_apply_stat
     int rc = vault_config_set(r->cfg, it->index, value);
     vault_string_free(value);
     if (rc != 0) {
-        item_fail(r, it, rc, "cannot set the value");
+        apply_item_fail(r, it, rc, "cannot set the value");
         return 0;
     }
     it->pub.status = status;
@@ -121,12 +89,12 @@ static int seal_bytes(apply_run *r, apply_item *it, const void *data, size_t len
     if (len == 0) {
         vault_err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", vault_config_path(r->cfg),
                   it->pub.alias);
-        item_fail(r, it, VAULT_EINVAL, "the secret is empty");
+        apply_item_fail(r, it, VAULT_EINVAL, "the secret is empty");
         return 0;
     }
     rc = vault_sealer_seal(r->o->sealer, it->pub.alias, data, len, &value);
     if (rc != 0) {
-        item_fail(r, it, rc, "cannot seal");
+        apply_item_fail(r, it, rc, "cannot seal");
         return 0;
     }
     return set_value(r, it, value, status);
@@ -161,7 +129,7 @@ static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *
         if (!r->o->ask) {
             vault_err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", vault_config_path(r->cfg),
                       e->line, e->alias);
-            item_fail(r, it, VAULT_EINVAL, "empty value");
+            apply_item_fail(r, it, VAULT_EINVAL, "empty value");
             return 0;
         }
         if ((rc = r->o->ask(&it->plain, vault_config_path(r->cfg), e, r->o->ask_payload)) != 0)
@@ -227,7 +195,7 @@ static int produce_rotate(apply_run *r, apply_item *it, const vault_config_entry
             it->pub.status = VAULT_APPLY_ALREADY_ROTATED;
             return 0;
         }
-        item_fail(r, it, code, "cannot open");
+        apply_item_fail(r, it, code, "cannot open");
         if (why) {
             vault_free_ptr((char *)it->pub.message);
             it->pub.message = why;
@@ -277,7 +245,7 @@ static int produce_rewrap(apply_run *r, apply_item *it, const vault_config_entry
     if (rc == 0)
         rc = vault_rewrapper_rewrap(r->o->rewrapper, e->alias, e->value, &value);
     if (rc != 0) {
-        item_fail(r, it, rc, "cannot rewrap");
+        apply_item_fail(r, it, rc, "cannot rewrap");
         return 0;
     }
     if (same_key_ids(e->value, value)) {
@@ -298,7 +266,7 @@ static int produce_custom(apply_run *r, apply_item *it, const vault_config_entry
     rc = r->o->produce(&value, &it->plain, &status, e, r->o->produce_payload);
     if (rc != 0) {
         vault_string_free(value);
-        item_fail(r, it, rc, "cannot make the new value");
+        apply_item_fail(r, it, rc, "cannot make the new value");
         return 0;
     }
     if (!value)
@@ -345,7 +313,7 @@ static int plaintext_of(const apply_run *r, const apply_item *it, const unsigned
     return 0;
 }
 
-static int check_item(apply_run *r, const apply_item *it, const vault_config_entry *e)
+int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entry *e)
 {
     vault_secret *got = NULL;
     const unsigned char *want = NULL;
@@ -388,11 +356,11 @@ static int verify_new_text(const void *data, size_t len, void *payload)
         if (rc == 0)
             rc = vault_config_entry_at(cfg, idx, &e);
         if (rc == 0)
-            rc = check_item(r, it, e);
+            rc = apply_check_item(r, it, e);
         if (rc != 0) {
             vault_err(rc, "%s: alias \"%s\": the new value does not open to its secret; the file was not "
                       "changed", vault_config_path(r->cfg), it->pub.alias);
-            item_fail(r, it, rc, "the new value does not check");
+            apply_item_fail(r, it, rc, "the new value does not check");
             bad++;
         }
     }
@@ -435,207 +403,7 @@ static int make_verifier(apply_run *r)
     return vault_opener_new(&r->verify, &oo);
 }
 
-/* ---- creating an alias ---- */
-
-static int bare_key(const char *s)
-{
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
-              *s == '-'))
-            return 0;
-    return 1;
-}
-
-/* The alias as a key of the file's syntax, into buf. */
-static int encode_key(char *buf, size_t size, vault_config_type type, const char *alias)
-{
-    size_t n = 0;
-    const char *p;
-
-    for (p = alias; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f || (type == VAULT_CONFIG_PROPERTIES && (unsigned char)*p >= 0x80))
-            return VAULT_EINVAL;
-    if (type == VAULT_CONFIG_TOML && bare_key(alias))
-        return snprintf(buf, size, "%s", alias) < (int)size ? 0 : VAULT_EINVAL;
-    if (type == VAULT_CONFIG_TOML && n < size)
-        buf[n++] = '"';
-    for (p = alias; *p && n + 3 < size; p++) {
-        int esc = type == VAULT_CONFIG_TOML ? (*p == '"' || *p == '\\')
-                                            : strchr("\\:= #!", *p) != NULL;
-        if (esc)
-            buf[n++] = '\\';
-        buf[n++] = *p;
-    }
-    if (*p || n + 2 >= size)
-        return VAULT_EINVAL;
-    if (type == VAULT_CONFIG_TOML)
-        buf[n++] = '"';
-    buf[n] = '\0';
-    return 0;
-}
-
-/* Where a new line goes: after the line of the last secret, else after the
- * [secrets] header (TOML), else at the end (a [secrets] table is added to
- * a TOML file that has none). */
-static size_t insert_at(const vault_config *cfg, int *need_table)
-{
-    size_t at = 0, i;
-    const char *t = (const char *)cfg->text, *p;
-
-    *need_table = 0;
-    for (i = 0; i < cfg->count; i++)
-        if (cfg->items[i]->end > at)
-            at = cfg->items[i]->end;
-    if (cfg->count == 0 && cfg->type == VAULT_CONFIG_TOML) {
-        for (p = t; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-            const char *q = p;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            if (strncmp(q, "[secrets]", 9) == 0) {
-                at = (size_t)(q - t) + 9;
-                break;
-            }
-        }
-        if (!p || !*p) {
-            *need_table = 1;
-            return cfg->len;
-        }
-    } else if (cfg->count == 0) {
-        return cfg->len;
-    }
-    while (at < cfg->len && t[at] != '\n')
-        at++;
-    return at < cfg->len ? at + 1 : at;
-}
-
-/* The file's own line end, as its first line ends. */
-static const char *line_end(const char *text, size_t len)
-{
-    const char *nl = memchr(text, '\n', len);
-    return nl && nl > text && nl[-1] == '\r' ? "\r\n" : "\n";
-}
-
-/* The file's text (values replaced) with a new line for the alias. */
-static int create_alias(apply_run *r, const char *sealed)
-{
-    char key[1024], *cur = NULL, *line = NULL;
-    const char *eol;
-    size_t cur_len = 0, at, llen, pre;
-    int need_table, rc, toml = r->cfg->type == VAULT_CONFIG_TOML;
-
-    if (encode_key(key, sizeof key, r->cfg->type, r->o->alias) != 0)
-        return vault_err(VAULT_EINVAL, "%s: cannot add alias \"%s\" (control characters%s); write it in the "
-                         "file as \"[value]\" and seal", vault_config_path(r->cfg), r->o->alias,
-                         toml ? "" : " or non-ASCII text");
-    if ((rc = vault_config_render(r->cfg, &cur, &cur_len)) != 0)
-        return rc;
-    at = insert_at(r->cfg, &need_table);
-    pre = at > 0 && cur[at - 1] != '\n';
-    eol = line_end(cur, cur_len);
-    llen = strlen(key) + strlen(sealed) + 40;
-    if (!(line = vault_malloc(llen)) || !(r->text = vault_malloc(cur_len + llen + 2))) {
-        rc = VAULT_ERR_NOMEM();
-        goto done;
-    }
-    llen = (size_t)snprintf(line, llen, "%s%s%s%s%s%s%s%s", pre ? eol : "", need_table ? eol : "",
-                            need_table ? "[secrets]" : "", need_table ? eol : "", key, toml ? " = \"" : "=",
-                            sealed, toml ? "\"" : "");
-    llen += (size_t)snprintf(line + llen, 3, "%s", eol);
-    memcpy(r->text, cur, at);
-    memcpy(r->text + at, line, llen);
-    memcpy(r->text + at + llen, cur + at, cur_len - at);
-    r->text_len = cur_len + llen;
-done:
-    vault_free_ptr(line);
-    vault_free_ptr(cur);
-    return rc;
-}
-
 /* ---- reading and replacing (the pair a repository may stand in for) ---- */
-
-/* A config naming a secret repository: its values are the repository's. */
-static int repo_read(apply_run *r)
-{
-    vault_config *values = NULL;
-    int rc = vault_repository_options_from_config(&r->repo, &r->repo_settings, r->cfg);
-
-    if (rc <= 0)
-        return rc;
-    if ((rc = repo_etcd_fetch(r->cfg, &values, &r->repo_revision)) != 0)
-        return rc;
-    r->file = r->cfg;
-    r->cfg = values;
-    return 0;
-}
-
-static apply_item *item_at(apply_run *r, size_t index)
-{
-    size_t i;
-    for (i = 0; i < r->n; i++)
-        if (r->items[i].index == index)
-            return &r->items[i];
-    return NULL;
-}
-
-/* The new value of each alias the run changed; others stay as they are (a
- * key the run did not read makes the revision check fail anyway). Last, a
- * changed alias the rewrite did not offer was deleted since the run read it:
- * nothing is written. */
-static int repo_value(char **new_value, const char *alias, const char *value, void *payload)
-{
-    apply_run *r = payload;
-    const vault_config_entry *e;
-    apply_item *it;
-    size_t idx, i;
-
-    (void)value;
-    if (!alias) {
-        for (i = 0; i < r->n; i++)
-            if (r->items[i].changed && !r->items[i].sent)
-                return vault_err(VAULT_ERROR, "%s: alias \"%s\" was deleted after revision %lld: nothing written",
-                                 vault_config_path(r->cfg), r->items[i].pub.alias, (long long)r->repo_revision);
-        return 0;
-    }
-    if (vault_config_find(r->cfg, alias, &idx) != 0) {
-        vault_error_clear();
-        return 0;
-    }
-    if (!(it = item_at(r, idx)) || !it->changed || vault_config_entry_at(r->cfg, idx, &e) != 0)
-        return 0;
-    it->sent = 1;
-    return (*new_value = vault_strdup(e->value)) != NULL ? 0 : VAULT_ERR_NOMEM();
-}
-
-/* Check every new value as verify_new_text() does, then write them all in
- * one transaction that fails when anything under the prefix changed since
- * the read. */
-static int repo_write(apply_run *r)
-{
-    size_t i, bad = 0;
-    int64_t written = -1;
-    int rc;
-
-    for (i = 0; i < r->n; i++) {
-        apply_item *it = &r->items[i];
-        const vault_config_entry *e;
-        if (!it->changed)
-            continue;
-        if ((rc = vault_config_entry_at(r->cfg, it->index, &e)) == 0)
-            rc = check_item(r, it, e);
-        if (rc != 0) {
-            item_fail(r, it, rc, "the new value does not check");
-            bad++;
-        }
-    }
-    if (bad)
-        return VAULT_ERROR;
-    if (r->o->flags & VAULT_APPLY_DRY_RUN)
-        return 0;
-    rc = vault_repository_rewrite(&r->repo, repo_value, r, r->repo_revision, &written);
-    if (rc == 0)
-        r->repo_revision = written;
-    return rc;
-}
 
 static int apply_read(apply_run *r)
 {
@@ -649,7 +417,7 @@ static int apply_read(apply_run *r)
     }
     rc = vault_config_open(&r->cfg, r->o->path, r->o->type);
     if (rc == 0 && (r->o->op == VAULT_APPLY_ROTATE || r->o->op == VAULT_APPLY_REWRAP))
-        rc = repo_read(r);
+        rc = apply_repo_read(r);
     if (rc == 0 && r->o->op == VAULT_APPLY_SEAL && r->verify)
         rc = vault_config_open(&r->orig, r->o->path, r->o->type);
     return rc;
@@ -662,7 +430,7 @@ static int apply_replace(apply_run *r)
     vault_replace_opts ro;
 
     if (r->file)
-        return repo_write(r);
+        return apply_repo_write(r);
     if (!r->text) {
         if (r->o->flags & VAULT_APPLY_DRY_RUN) {
             char *data = NULL;
@@ -687,96 +455,6 @@ static int apply_replace(apply_run *r)
     ro.old = file->from_file ? file->text : NULL;
     ro.old_len = file->len;
     return vault_replace_file(file->path, r->text, r->text_len, &ro);
-}
-
-/* ---- the decrypted view ---- */
-
-static void wipe_free(char *p)
-{
-    if (p) {
-        sodium_memzero(p, strlen(p));
-        vault_free_ptr(p);
-    }
-}
-
-/* Item i as "[plaintext]", encoded for the file's syntax. */
-static int plain_token(const vault_config *cfg, const conf_item *item, vault_opener *op, char **out)
-{
-    vault_secret *plain = NULL;
-    char *bracketed = NULL;
-    size_t n;
-    int rc = vault_opener_open(op, item->alias, item->value, &plain, NULL);
-
-    *out = NULL;
-    if (rc != 0)
-        return rc;
-    n = vault_secret_len(plain);
-    if (memchr(vault_secret_data(plain), '\0', n)) {
-        vault_secret_free(plain);
-        return vault_err(VAULT_EFORMAT, "%s: alias \"%s\": the secret holds a NUL byte and cannot be edited as "
-                         "text", cfg->path, item->alias);
-    }
-    if (!(bracketed = vault_malloc(n + 3))) {
-        vault_secret_free(plain);
-        return VAULT_ERR_NOMEM();
-    }
-    bracketed[0] = '[';
-    memcpy(bracketed + 1, vault_secret_data(plain), n);
-    bracketed[n + 1] = ']';
-    bracketed[n + 2] = '\0';
-    vault_secret_free(plain);
-    rc = cfg->syntax->encode(cfg, item, bracketed, out);
-    wipe_free(bracketed);
-    return rc;
-}
-
-int vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault_opener *op)
-{
-    char **tokens = NULL;
-    unsigned char *data;
-    size_t i, len = 0, at = 0, pos = 0;
-    int rc = 0;
-
-    if (!out || !cfg || !op)
-        return vault_err(VAULT_EINVAL, "vault_config_render_plain: invalid argument");
-    *out = NULL;
-    if (cfg->count && !(tokens = vault_calloc(cfg->count, sizeof *tokens)))
-        return VAULT_ERR_NOMEM();
-    /* Items are in file order, their spans ascending. */
-    for (i = 0; rc == 0 && i < cfg->count; i++) {
-        const conf_item *it = cfg->items[i];
-        if (it->info.state == VAULT_VALUE_SEALED && !it->replacement)
-            rc = plain_token(cfg, it, op, &tokens[i]);
-        len += tokens[i] ? strlen(tokens[i]) : it->replacement ? strlen(it->replacement) : it->end - it->start;
-        len += it->start - at;
-        at = it->end;
-    }
-    if (rc != 0)
-        goto done;
-    len += cfg->len - at;
-    if ((rc = vault_secret_alloc(out, len, &data)) != 0)
-        goto done;
-    for (i = 0, at = 0; i < cfg->count; i++) {
-        const conf_item *it = cfg->items[i];
-        const char *tok = tokens[i] ? tokens[i] : it->replacement;
-        memcpy(data + pos, cfg->text + at, it->start - at);
-        pos += it->start - at;
-        if (tok) {
-            memcpy(data + pos, tok, strlen(tok));
-            pos += strlen(tok);
-        } else {
-            memcpy(data + pos, cfg->text + it->start, it->end - it->start);
-            pos += it->end - it->start;
-        }
-        at = it->end;
-    }
-    memcpy(data + pos, cfg->text + at, cfg->len - at);
-    vault_secret_seal(*out);
-done:
-    for (i = 0; tokens && i < cfg->count; i++)
-        wipe_free(tokens[i]);
-    vault_free_ptr(tokens);
-    return rc;
 }
 
 /* ---- the run ---- */
@@ -837,10 +515,10 @@ static int run_set(apply_run *r)
         return rc;
     if ((rc = vault_sealer_seal(o->sealer, o->alias, vault_secret_data(o->value), vault_secret_len(o->value),
                                 &value)) != 0) {
-        item_fail(r, it, rc, "cannot seal");
+        apply_item_fail(r, it, rc, "cannot seal");
         return 0;
     }
-    rc = create_alias(r, value);
+    rc = apply_create_alias(r, value);
     vault_string_free(value);
     if (rc != 0)
         return rc;
@@ -865,11 +543,11 @@ static int edit_one(apply_run *r, apply_item *it, const vault_config_entry *e)
     }
     if (e->state == VAULT_VALUE_EMPTY) {
         vault_err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", r->o->path, e->line, e->alias);
-        item_fail(r, it, VAULT_EINVAL, "empty value");
+        apply_item_fail(r, it, VAULT_EINVAL, "empty value");
         return 0;
     }
     if ((rc = vault_config_plaintext(r->cfg, it->index, &it->plain)) != 0) {
-        item_fail(r, it, rc, "cannot read the value");
+        apply_item_fail(r, it, rc, "cannot read the value");
         return 0;
     }
     existed = vault_config_find(r->orig, e->alias, &idx) == 0 && vault_config_entry_at(r->orig, idx, &old) == 0;
@@ -882,7 +560,7 @@ static int edit_one(apply_run *r, apply_item *it, const vault_config_entry *e)
         /* Unchanged: the old text stays, so a diff of the file stays small. */
         rc = vault_config_set(r->cfg, it->index, old->value);
         if (rc != 0)
-            item_fail(r, it, rc, "cannot keep the value");
+            apply_item_fail(r, it, rc, "cannot keep the value");
         return 0;
     }
     vault_secret_free(was);
@@ -944,7 +622,7 @@ static void rotate_proof(apply_run *r)
                       r->o->path, it->pub.alias, why);
         }
         it->pub.flags |= VAULT_APPLY_UNPROVEN;
-        item_fail(r, it, VAULT_EKEY, "RSA PKCS#1 v1.5 value naming no key");
+        apply_item_fail(r, it, VAULT_EKEY, "RSA PKCS#1 v1.5 value naming no key");
     }
     vault_error_clear();
 }
@@ -999,19 +677,6 @@ static void collect_warnings(vault_apply_result *res, const vault_config *file)
         res->warnings = (const char *const *)w;
         res->warning_count = n;
     }
-}
-
-/* "etcd PREFIX", and the revision written at. */
-static char *repo_location(const apply_run *r, int written)
-{
-    const char *name = vault_config_path(r->cfg);
-    char *s = vault_malloc(strlen(name) + 48);
-
-    if (s && written)
-        sprintf(s, "%s at revision %lld", name, (long long)r->repo_revision);
-    else if (s)
-        strcpy(s, name);
-    return s;
 }
 
 static void fill_result(vault_apply_result *res, apply_run *r, int rc, int written)
@@ -1084,7 +749,7 @@ done:
     res->message = dup_message(rc);
     fill_result(res, &r, rc, written);
     if (r.file)
-        res->location = repo_location(&r, written);
+        res->location = apply_repo_location(&r, written);
     for (i = 0; i < r.n; i++) {
         vault_free_ptr((char *)r.items[i].pub.alias);
         vault_free_ptr((char *)r.items[i].pub.message);

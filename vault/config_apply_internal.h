@@ -1,0 +1,62 @@
+/* The run of vault_config_apply() (config_apply.c), shared with the files
+ * that create an alias (config_apply_alias.c) and that rewrite a secret
+ * repository's values (config_apply_repo.c). */
+#ifndef VAULT_CONFIG_APPLY_INTERNAL_H
+#define VAULT_CONFIG_APPLY_INTERNAL_H
+
+#include "conf_internal.h"
+#include "repo_etcd.h"
+
+#include <vault/apply.h>
+#include <vault/cipher.h>
+
+typedef struct apply_item {
+    vault_apply_entry pub;
+    size_t index;        /* in the config */
+    vault_secret *plain; /* plaintext of the new value; NULL: the [plain] text of orig */
+    unsigned int opened; /* ROTATE: VAULT_OPENED_* of the old value */
+    int changed;
+    int sent;            /* a repository's rewrite took the new value */
+} apply_item;
+
+typedef struct apply_run {
+    const vault_apply_options *o;
+    vault_config *cfg;  /* the file (EDIT: the edited text), new values set */
+    vault_config *orig; /* SEAL: the file read again, for its [plain] texts;
+                           EDIT: the file as it is, for its old values */
+    vault_opener *verify;
+    apply_item *items;
+    size_t n, changed, failed;
+    int key_locked;
+    int target_format; /* ROTATE: the sealer's format, 0 until known */
+    char *text;        /* SET with CREATE, EDIT: the new text (wiped) */
+    size_t text_len;
+    /* ROTATE, REWRAP of a config naming a secret repository: cfg holds the
+     * repository's values, read at repo_revision, and file the config. */
+    vault_config *file;
+    vault_config *repo_settings;
+    vault_repository_options repo;
+    int64_t repo_revision;
+} apply_run;
+
+/* Mark the entry failed with the last error's message (else fallback). */
+void apply_item_fail(apply_run *r, apply_item *it, int code, const char *fallback);
+
+/* A new value as read back: sealed, for the recipients asked for, and,
+ * with a key at hand, opening to its plaintext. */
+int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entry *e);
+
+/* SET with CREATE: the new text with the alias added, sealed, in r->text. */
+int apply_create_alias(apply_run *r, const char *sealed);
+
+/* A config naming a secret repository: read its values into r->cfg (the
+ * config moves to r->file); 0 also when it names none. */
+int apply_repo_read(apply_run *r);
+
+/* Check the new values and write them in one guarded transaction. */
+int apply_repo_write(apply_run *r);
+
+/* "etcd PREFIX", with the revision once written (vault_malloc'ed). */
+char *apply_repo_location(const apply_run *r, int written);
+
+#endif
