@@ -7,8 +7,9 @@ build=$(cd "$1" && pwd)
 shared=$(cd "$(dirname "$0")/../../shared" && pwd)
 logs=$build/valgrind
 rm -rf "$logs"; mkdir -p "$logs"
+source=$(cd "$(dirname "$0")/.." && pwd)
 vg() {
-    VAULT_SHARED=$shared valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
+    VAULT_SHARED=$shared VAULT_SOURCE=$source VAULT_BUILD=$build valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \
         --error-exitcode=1 --trace-children=yes --trace-children-skip='/bin/*,/usr/bin/*' \
         --log-file="$logs/%p.log" "$@"
 }
