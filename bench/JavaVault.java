@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Java way, as WSO2's secure vault and cipher tool do it: load the JKS
  * keystore with java.security.KeyStore and run one JCE RSA operation per

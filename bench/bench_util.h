@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the benchmark programs share: a monotonic clock, the median of
  * samples, the checksum of the plaintexts they recover, and reading the
  * one-value-per-line input files. Header-only so that vault_floor links

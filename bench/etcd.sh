@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Sizing of the etcd secret repository (docs/FLEET.md): one etcd member on
 # loopback, N native values sealed for two keys, published in one
 # transaction; measures the publish, a start-up from etcd (render), the same

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The libvault benchmark, in one run: builds in Release into its own
 # directory, makes its inputs in a temporary directory, measures libvault
 # against the floor (direct OpenSSL/libsodium calls) and the Java way (JCE),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vault_bench: start-up resolution with libvault, timed in process.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vault_floor: the same cryptography as a start-up resolution, done with
  * direct OpenSSL and libsodium calls and nothing else (no libvault): the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Messages and the shared keystore options. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool: what every subcommand shares. Includes only the public API. */
 #ifndef CIPHER_TOOL_CLI_H
 #define CIPHER_TOOL_CLI_H

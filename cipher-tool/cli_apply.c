@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Running vault_config_apply() for the commands that rewrite config files:
  * every failing alias printed, and with --json one report of every file. */
 #include "cli.h"

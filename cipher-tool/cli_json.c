@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON output every command shares (docs/JSON.md): the envelope, key
  * ids, and failures reported as JSON. */
 #include "cli_json.h"

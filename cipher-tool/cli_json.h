@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool: the JSON contract of docs/JSON.md. */
 #ifndef CIPHER_TOOL_CLI_JSON_H
 #define CIPHER_TOOL_CLI_JSON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Recipients, format and sealer for the commands that seal. */
 #include "cli.h"
 

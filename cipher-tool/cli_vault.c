@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Opening a configuration's vault with the shared keystore options. */
 #include "cli_vault.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool: opening a configuration's vault (render, exec). Includes
  * only the public API. */
 #ifndef CIPHER_TOOL_CLI_VAULT_H

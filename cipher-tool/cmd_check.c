@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool check | list: the CI guard and the inventory of config secrets. */
 #include "cli_json.h"
 #include "cli_vault.h"

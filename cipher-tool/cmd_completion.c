@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool completion: shell completion scripts made from the command
  * table. Commands and subcommands are written into the script; options are
  * read at completion time from 'cipher-tool help COMMAND', so a script never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool decrypt: open one sealed value read from stdin. */
 #include "cli_json.h"
 

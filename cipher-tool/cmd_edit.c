@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool edit: a config's secrets in an editor, decrypted on tmpfs,
  * sealed again on the way back; unchanged values keep their ciphertext. */
 #include "cli.h"

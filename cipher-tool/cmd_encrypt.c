@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool encrypt: seal one value read from stdin or the terminal. */
 #include "cli_json.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool exec: run a program with chosen secrets in its environment or
  * on descriptors, for servers that cannot link libvault. */
 #include "cli_vault.h"

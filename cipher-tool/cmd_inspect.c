@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool inspect: what a sealed value is, without any key. */
 #include "cli_json.h"
 

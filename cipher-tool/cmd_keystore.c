@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool keystore list | verify */
 #include "cli_json.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool publish: copy the sealed values of config files into an etcd
  * secret repository in one transaction (docs/FLEET.md). */
 #include "cli_json.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool recipients add | remove: change who can open the native values
  * of config files by rewrapping their data keys (docs/FORMAT.md 5.4); the
  * secrets themselves are neither asked for nor re-encrypted. */

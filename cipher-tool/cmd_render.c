@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool render: a template with its secrets filled in. */
 #include "cli_vault.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool rotate: re-encrypt every sealed value of config files from the
  * old key to new recipients or a new format, all or nothing per file. */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool seal | change: encrypt the plaintext secrets of config files in place. */
 #include "cli.h"
 

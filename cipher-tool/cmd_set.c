@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool set: create or replace one secret of a config file. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool textconv: a config file as git diff should show it. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool -Dconfigure | -Dchange: the WSO2 cipher tool's command line,
  * run in a product home, doing what the Java tool does without its bugs:
  * every file is replaced atomically and verified, nothing half-written, no

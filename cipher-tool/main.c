@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool: the subcommand table and process-wide safety settings. */
 #include "cli.h"
 

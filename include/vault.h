@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libvault: the whole public API. */
 #ifndef VAULT_H
 #define VAULT_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole demo, on a fresh Debian 12 machine (as root, or as a user with the
 # packages already installed), with or without a terminal:
 #   build and install libvault and cipher-tool into a temporary prefix, make a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The demo: build and install libvault and cipher-tool, seal the sample
 # server's configuration, and start the sample server against a throw-away
 # PostgreSQL: it resolves its sealed password at start-up and logs in.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Install the Debian packages the build, the tests and the demo need, when missing.
 set -euo pipefail
 

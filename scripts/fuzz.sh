@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Build the libFuzzer targets (tests/fuzz) with clang in build/fuzz, seed
 # their corpora, replay the saved regressions, then fuzz each target for a
 # short time. Exits 1 on any crash, leak, timeout or broken invariant.

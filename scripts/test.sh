@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Build and run every test: plain, the public-API tests under valgrind, the
 # suite under AddressSanitizer and UndefinedBehaviorSanitizer, and a short
 # run of every fuzz target. Installs what is missing first.

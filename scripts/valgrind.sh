@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The public-API tests under valgrind memcheck: no error, no definite leak.
 # Criterion ignores its workers' exit codes, so every process's log is read.
 # usage: scripts/valgrind.sh BUILD_DIR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AES-GCM with any IV length and tag length: OpenSSL's GCM for IVs of up
  * to 128 bytes, SP 800-38D's J0 = GHASH(IV) path built from AES-CTR and
  * OpenSSL's GHASH for longer ones (WSO2's symmetric form). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AES-GCM (aes_gcm.c): the cipher of WSO2's symmetric form. */
 #ifndef VAULT_AES_GCM_H
 #define VAULT_AES_GCM_H

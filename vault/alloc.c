@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One allocation hook for the library, so tests can fail the Nth allocation. */
 #include "internal.h"
 

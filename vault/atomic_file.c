@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Atomic file replacement: a temporary file beside the target, write,
  * fsync, read back, verify, keep mode and owner, rename, fsync the
  * directory. Until the rename the target is never touched.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Low-level byte helpers: bounded big-endian reading, UTF-8 encoding and
  * strict decoding, reading a descriptor in full. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sealing and opening front end: names, recipients, sealers, openers,
  * inspection; dispatches to the native and WSO2 formats. */
 #include "token_native.h"

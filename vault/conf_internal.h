@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The configuration-file model built by conf_model.c and used by config.c
  * and the syntax readers (conf_toml.c, conf_properties.c). A reader
  * records, for every secret, the byte span of its value token in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The configuration-file model the syntax readers build
  * (conf_internal.h): the alias index, the items and their decoded values,
  * the plaintext arena, settings, warnings and references. */

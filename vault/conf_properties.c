@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Java properties files (cipher-text.properties): the java.util.Properties
  * syntax read losslessly, the span of every value recorded for writing back.
  *

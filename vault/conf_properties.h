@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Java properties scanner (java.util.Properties.load syntax) shared by
  * the cipher-text.properties reader (conf_properties.c) and the legacy
  * cipher-tool.properties map (conf_xml_map.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* deployment.toml: a lossless scanner that finds the [secrets] table.
  *
  * The scanner walks the whole file with TOML's grammar (tables, keys,

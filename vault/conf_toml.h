@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The deployment.toml scanner's state, shared by conf_toml_scan.c (the
  * scanner: helpers, strings, keys, values) and conf_toml.c (the [secrets]
  * table, the encoder). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The deployment.toml scanner: its state and helpers, TOML's strings (all
  * four kinds, escapes), keys and values (scalars, arrays, inline tables);
  * conf_toml.c drives it through the file and its [secrets] table. */

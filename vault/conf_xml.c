@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Marked XML secrets: listing the elements marked with svns:secretAlias,
  * expanding them with their resolved values, and reading one XPath value.
  * The document model is conf_xml_doc.c; the edits conf_xml_edit.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The XML document as conf_xml*.c see it: libxml2's tree (well-formedness,
  * entities, XPath) plus a lexical scan of the original bytes that finds
  * every start tag. The n-th start tag is the n-th element of the parsed

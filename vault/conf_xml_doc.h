@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* XML configuration files, the WSO2 secure vault way: the document model
  * shared by conf_xml_map.c (the legacy cipher-tool.properties map),
  * conf_xml_doc.c (the parsed tree plus the raw start tags),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Edits on the raw bytes of an XML document (conf_xml_doc.c): spans
  * replaced in order, values escaped for the document's encoding and
  * framed as attribute values or element text. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The legacy cipher-tool.properties map of the WSO2 secure vault: one
  * alias per line, its XPath in a Carbon configuration file and whether the
  * secret is an attribute of the element the XPath selects. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Marking an XML secret the WSO2 secure vault way: the element or
  * attribute an XPath selects gets svns:secretAlias and its value the
  * placeholder; the edited document is parsed again and checked before it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Configuration files: opening, lookup, rendering and saving. The model
  * the syntax readers build is conf_model.c. */
 #include "conf_internal.h"

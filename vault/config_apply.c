@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vault_config_apply(): the config workflows (seal, set, rotate, rewrap,
  * edit) as one loop: every value is produced, the new text is checked
  * (parsed again, each new value opened and compared, or its key ids checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vault_config_apply(): SET with CREATE adds the alias to the file, as its
  * syntax writes a key, in the secrets table or at the end. */
 #include "config_apply_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The run of vault_config_apply() (config_apply.c), shared with the files
  * that create an alias (config_apply_alias.c) and that rewrite a secret
  * repository's values (config_apply_repo.c). */

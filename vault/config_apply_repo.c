@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vault_config_apply() on a config naming a secret repository (ROTATE,
  * REWRAP): the values are read from etcd and written back in one
  * transaction guarded by the revision they were read at. */

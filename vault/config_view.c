@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vault_config_render_plain(): the decrypted view of a configuration that
  * an editor shows (cipher-tool edit). */
 #include "conf_internal.h"

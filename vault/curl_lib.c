@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcurl, loaded on first use (see curl_lib.h). */
 #define VAULT_CURL_LIB_IMPL
 #include "curl_lib.h"

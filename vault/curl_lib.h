@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libcurl, loaded on first use (curl_lib.c). repo_etcd.c includes this
  * instead of <curl/curl.h> and calls libcurl by its usual names, which the
  * macros below send to small wrappers that load the library the first time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Thread-local last error and static error texts. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The WSO2 product home: where its files are, and the secret-conf.properties
  * writer (its reader is in runtime_locate.c). */
 #include "internal.h"

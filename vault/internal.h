@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal helpers shared by every file of libvault. */
 #ifndef VAULT_INTERNAL_H
 #define VAULT_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keystore core: open, dispatch to the format readers, describe entries,
  * lookup, unlocking. Type names and sniffing are keystore_type.c, the model
  * the readers build keystore_model.c, PKCS#8 keys keystore_pkcs8.c, keys

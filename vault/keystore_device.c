@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keys held in a device (PKCS#11 token, TPM): the device's key attached to
  * its EVP_PKEY, the private-key operation sent to the device, and the
  * certificates of a separate file attached to the key entry. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The keystore model shared by the format readers (keystore_*.c). */
 #ifndef VAULT_KEYSTORE_INTERNAL_H
 #define VAULT_KEYSTORE_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JKS and JCEKS keystores: the layout, the store integrity hash, Sun's two
  * key protectors and JCEKS sealed secret keys (their Java serialisation is
  * read by keystore_jks_serial.c). */

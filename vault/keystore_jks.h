@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What keystore_jks.c (JKS and JCEKS) and keystore_jks_serial.c (the Java
  * serialisation of JCEKS sealed secret keys) share: the values the
  * serialisation reader returns. */

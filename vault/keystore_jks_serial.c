@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Java's DataOutput UTF strings of the JKS layout and a small, strict
  * reader of Java serialisation for JCEKS sealed secret keys
  * (keystore_jks.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The keystore model the format readers build (keystore_internal.h):
  * entries, their certificates, CRLs, sealed keys unlocked on first use. */
 #include "keystore_internal.h"

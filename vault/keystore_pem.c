@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PEM keys, public keys and certificates, bare certificates (DER or PEM),
  * directories of certificates. */
 #include "keystore_internal.h"

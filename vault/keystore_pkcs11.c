@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PKCS#11 tokens as keystores: RFC 7512 URIs, a small Cryptoki client
  * (dlopen, C_GetFunctionList, slot and token match, login, object search)
  * and the private-key decryption inside the token. */

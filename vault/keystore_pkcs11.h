@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PKCS#11 tokens as keystores (RFC 7512 URIs); the private-key operation
  * of their keys runs inside the token. */
 #ifndef VAULT_KEYSTORE_PKCS11_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PKCS#12 keystores: Java 17 and OpenSSL 3 (PBES2/AES) and legacy RC2/3DES files. */
 #include "keystore_internal.h"
 

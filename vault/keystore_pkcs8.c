@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Private keys from PKCS#8: RSA keys imported from their numbers (the
  * fast path), anything else through OpenSSL's decoders. */
 #include "keystore_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TPM 2.0 keys as keystores: a persistent handle ("tpm2:handle=0x81000001")
  * or a TSS2 PEM key file, reached through the TPM Software Stack's ESAPI
  * (libtss2-esys, loaded on first use), and the raw RSA operation inside the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TPM 2.0 keys as keystores, through OpenSSL 3's tpm2 provider; the
  * private-key operation of their keys runs inside the TPM. */
 #ifndef VAULT_KEYSTORE_TPM_H

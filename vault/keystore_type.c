@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keystore types: their names and sniffing a container's type from its
  * first bytes. */
 #include "keystore_internal.h"

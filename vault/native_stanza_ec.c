@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The elliptic-curve recipient stanzas of the native format (docs/FORMAT.md
  * 5.6): ephemeral-static ECDH on P-256/P-384/P-521 or X25519 (Ed25519 keys
  * through their X25519 map), HKDF-SHA-256, ChaCha20-Poly1305 key wrap. */

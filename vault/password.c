@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Passwords from files and descriptors, with OpenSSH-style mode checks. */
 #include "internal.h"
 

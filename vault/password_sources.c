@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Keystore passwords from an ordered list of sources: the caller's callback,
  * a descriptor, the WSO2 root password files, systemd credentials, an
  * opted-in variable, an opted-in terminal; and a provider callback over them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The etcd secret repository's client: the v3 HTTP/JSON gateway over
  * libcurl, one fetch per start-up, publish and rewrite transactions
  * (docs/FLEET.md). The settings and the cache are in repo_etcd_config.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The etcd secret repository (docs/FLEET.md) as the runtime uses it. */
 #ifndef VAULT_REPO_ETCD_H
 #define VAULT_REPO_ETCD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where a configuration names its etcd repository (deployment.toml's
  * [secret_repository], secret-conf.properties' secretRepositories.etcd.*),
  * the sealed last-known-good cache, and the runtime's config built from a

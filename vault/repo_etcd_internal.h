@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the etcd repository's files share: repo_etcd.c (the gateway client,
  * fetch, publish, rewrite), repo_etcd_config.c (settings, cache, the
  * runtime's config) and repo_etcd_watch.c (the watch streams). */

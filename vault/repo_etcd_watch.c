@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Watching an etcd secret repository (docs/FLEET.md): the gateway's
  * /v3/watch stream on a thread, resumed after the last revision seen on
  * every endpoint in turn; each batch of changes opens the configuration

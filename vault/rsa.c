@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* RSA encryption and decryption with the paddings the formats use. */
 #include "token.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime: open a configuration's sealed secrets at start-up (eagerly
  * or on first use), look them up, expand references in text and XML. */
 #include "conf_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime's internal contract: where a configuration's secrets and
  * keystore are (runtime_locate.c) for the vault itself (runtime.c). */
 #ifndef VAULT_RUNTIME_INTERNAL_H

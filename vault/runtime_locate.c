@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where a configuration's secrets and keystore are: a product home's
  * layout, deployment.toml [keystore.internal]/[keystore.primary], and
  * secret-conf.properties, the way the WSO2 server finds them. */

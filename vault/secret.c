@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guarded secrets (libsodium secure memory) and library initialisation. */
 #include "secret_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What a guarded secret is, shared by the two files that make secrets:
  * secret.c (one sodium_malloc region each) and secret_store.c (slices of a
  * store's chunks). Nothing else looks inside a vault_secret. */

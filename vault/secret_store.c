@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guarded storage for many secrets: the runtime's resolved values in a few
  * large sodium_malloc chunks, and the secrets handed out as views of them
  * (the contract is in internal.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internal contract between the cipher front end (cipher.c) and the value
  * formats (token_native.c, token_wso2.c), and the RSA primitive (rsa.c). */
 #ifndef VAULT_TOKEN_H

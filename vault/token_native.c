@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The native value format "vault:v1:" (docs/FORMAT.md): parsing, sealing,
  * inspection. The data-key cache is token_native_cache.c, opening
  * token_native_open.c, rewrapping token_native_rewrap.c. */

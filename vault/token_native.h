@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The native value format "vault:v1:" (docs/FORMAT.md): sealing sessions,
  * opening with a memo of unwrapped data keys, and inspection. */
 #ifndef VAULT_TOKEN_NATIVE_H

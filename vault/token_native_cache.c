@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The native format's memo of unwrapped data keys (keyed by SHA-256 of the
  * stanza bytes), of the last header decoded and of key ids: a config's
  * values from one sealing session unwrap their data key once. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The native value format's model shared by token_native.c (parsing,
  * sealing, inspection), token_native_cache.c, token_native_open.c and
  * token_native_rewrap.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Opening a native value: the recipient stanza for the key, unwrapping
  * its data key (or trying every key entry), the commitment, the AEAD. */
 #include "token_native_internal.h"

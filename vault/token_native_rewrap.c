@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Rewrapping native values: the same data key and ciphertext under new
  * recipient stanzas (FORMAT.md 5.4), one new header per sealing session. */
 #include "token_native_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The WSO2 value forms: raw RSA block, JSON holder, AES-GCM JSON. */
 #include "token_wso2.h"
 #include "aes_gcm.h"

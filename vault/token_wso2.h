@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The WSO2 value forms (token_wso2.c): one RSA block in base64 ("raw"), the
  * self-contained JSON "holder" {"c","t","tp","tpd"} and the AES-GCM JSON
  * form {"cipherText","iv"}, all byte-compatible with Java's WSO2 tools. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Certificate chain verification against a truststore. */
 #include "keystore_internal.h"
 

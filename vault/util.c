@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers: bounded file reading, alias comparison, hex, loading a
  * shared library on first use. */
 #include "internal.h"

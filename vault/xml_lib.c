@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libxml2, loaded on first use (see xml_lib.h). */
 #define VAULT_XML_LIB_IMPL
 #include "xml_lib.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libxml2, loaded on first use (xml_lib.c). The conf_xml*.c files include
  * this (through conf_xml_doc.h) after libxml2's headers and call libxml2 by
  * its usual names, which the macros below send through the loaded table.

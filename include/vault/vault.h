@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file
  * libvault: the runtime. What a server calls once at start-up to resolve the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /**
  * @file
  * libvault: secrets in XML configuration files, the WSO2 Carbon way.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Entry point of the container image of Dockerfile: the image holds the
 # configuration with its secrets sealed to a certificate; the keystore with
 # the private key and its password come in at start from a secret volume

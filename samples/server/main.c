@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A small server that keeps its database password sealed in its own
  * deployment.toml and resolves it at start-up with libvault:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vault_config_apply() through the public header only: a config sealed,
  * rotated to a key made by openssl, rewrapped, one alias set and created;
  * every value then opened by the runtime (vault_open/vault_get) on its own,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Native values for EC P-256/P-384/P-521, X25519 and Ed25519 recipients
  * through the public header only: seal, open, a mixed value, wrong key,
  * rewrap, and the known-answer value of each key type. */

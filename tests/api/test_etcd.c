@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The etcd repository through the public headers only. Without a cluster:
  * failing closed naming every endpoint, publishing refusing plain values
  * before sending anything. With VAULT_ETCD_CONFIG set (tests/cli/test_etcd.sh

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The keystore API through the public header only: lookup, listing, trust. */
 #include <vault.h>
 

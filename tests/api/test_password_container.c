@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Password sources through the public headers: a container secret (a file
  * of root's that others may read) is taken only with
  * VAULT_PASSWORD_FILE_ROOT_SHARED, and version 1 structures still work. */

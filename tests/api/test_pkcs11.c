@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A PKCS#11 token (SoftHSM2, initialised here) as the keystore of the
  * public API: listing, sealing to the token's certificate, vault_open()
  * with [keystore.primary] file_name naming the token, and the errors. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bare public keys (PEM "PUBLIC KEY", written by `openssl pkey -pubout` from
  * the known-answer keys) through the public header only: a public-key entry,
  * a native recipient with the key id of the key pair, values that the private

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime through the public headers only: vault_open on WSO2 product
  * homes with values made by Java 17 JCE and by our own sealer, lookups,
  * expansion of text and XML, failures named by alias, password sources,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VAULT_OPEN_WSO2_RULES and vault_location_accepts(): a home governed by a
  * secret-conf.properties is judged as the WSO2 runtime reads it (one
  * algorithm, absent = RSA PKCS#1 v1.5). The values are Java's JCE

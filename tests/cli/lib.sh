@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared helpers for the CLI test scripts (sourced).
 set -euo pipefail
 CT=${CIPHER_TOOL:?}

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The API reference: Doxygen reads the public headers with warnings as
 # errors (Doxyfile), and every function the shared library exports is in
 # its index and in libvault(3), which man renders without warnings.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The benchmark (bench/) still builds and runs, with 3 secrets: each program
 # prints its result lines, and libvault, the floor (direct OpenSSL/libsodium)
 # and Java's JCE recover the same plaintexts. No timing is asserted.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Keyless check of raw WSO2 values: an RSA block is taken for a sealed value only when its
 # size is a plausible key's (1024 to 8192 bits in steps of 64); with --cert, exactly that
 # certificate's. openssl makes the blocks and the certificates.

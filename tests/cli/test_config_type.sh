@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check and list on a product home (the file WSO2's start-up reads:
 # repository/conf/deployment.toml, else security/cipher-text.properties), and
 # --type for a configuration whose name does not tell its type.

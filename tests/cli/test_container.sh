@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Passwords where services and containers keep them: systemd's
 # $CREDENTIALS_DIRECTORY, and a container's secret volume (root's files,
 # 0444 or 0644, reached through Kubernetes' "..data" links) accepted with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool decrypt: values Java sealed (fixtures/java/vectors.tsv) come out
 # as exactly their bytes; legacy padding warns; failures are one clear error.
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool encrypt: what it prints, checked by openssl (which decrypts the
 # wso2 values with the same key), and its refusals.
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The etcd secret repository against a real three-member etcd 3.4 cluster on
 # loopback: publish, resolve by two servers (cipher-tool render and the
 # libvault API), member loss, loss of quorum with and without the cache,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A WSO2 legacy home (cipher-text.properties, secret-conf.properties) whose
 # secret-conf.properties says secretRepositories=etcd: publish from its
 # cipher-text.properties, the runtime (render, exec) resolves from etcd,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Rewriting values in place in an etcd repository, and the revisions that
 # guard them, against a real etcd 3.4 member on loopback: rotate and
 # recipients read, re-seal and write back in one compare-and-swap

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Exact expected output of cipher-tool: each case in tests/cli/exact/ is
 # NAME.cmd (the arguments, one a line) with NAME.exit, NAME.stdout.exact
 # (absent: stdout must be empty) and NAME.stderr.exact or NAME.stderr.glob

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Exit statuses: when any value fails in seal, change, rotate or recipients the
 # command exits 1, names every failing alias and leaves the file byte for byte
 # as it was; a missing password file and a broken carbon.xml are named; error

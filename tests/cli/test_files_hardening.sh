@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Files under attack: render -o onto another user's file or a link planted
 # while it runs, FIFOs in place of files, hard links, other users' files,
 # extended attributes and ACLs, password files in a Kubernetes Secret volume.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # git: the sample pre-commit hook refuses plain text secrets in what is staged;
 # 'cipher-tool textconv' as a diff driver shows each sealed value as a short
 # stable summary, a re-sealed value as changed, and never a plain text.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool inspect: what Java's values are, told without any key.
 source "$(dirname "$0")/lib.sh"
 J=$SH/fixtures/java

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # --json of check, list, keystore list/verify, encrypt, decrypt and inspect:
 # every object, failures included, is checked by python3-jsonschema against
 # docs/json-schema.json, and its facts against openssl and python3.

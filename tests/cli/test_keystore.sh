@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool keystore list/verify against keytool's view of the same files.
 source "$(dirname "$0")/lib.sh"
 J=$SH/fixtures/java

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The manual describes every command and subcommand of the command table, and
 # man(1) renders it without warnings.
 . "$(dirname "$0")/lib.sh"

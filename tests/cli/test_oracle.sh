@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # No PKCS#1 v1.5 padding oracle: 200 conforming blocks (00 02 PS 00 junk)
 # and 200 non-conforming ones, made by python3-cryptography's raw RSA with
 # the public key, give the same exit status and the same messages (modulo

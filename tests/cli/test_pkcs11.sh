@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A PKCS#11 token (SoftHSM2, initialised here) as the keystore: the key is
 # made non-extractable on the token, values sealed to its certificate open
 # with the private-key operation inside the token, one C_Decrypt for a whole

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The terminal, driven through a real pty (python3's pty module): end of input
 # at any prompt cancels (exit 1, file byte-identical), an empty entry is
 # refused, and echo is back after Ctrl-C at a prompt (stty judges), under dash

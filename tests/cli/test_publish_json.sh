@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # publish --json against a real single-member etcd: the revision and the
 # aliases it reports are what etcdctl reads back; failures are JSON error
 # objects. Every object is checked against docs/json-schema.json.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool recipients add | remove: rewrapping native values (FORMAT.md 5.4).
 source "$(dirname "$0")/lib.sh"
 J=$SH/fixtures/java

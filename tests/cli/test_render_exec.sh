@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool render and exec on a deployment.toml whose values Java 17 JCE
 # sealed (fixtures/java/vectors.tsv): the secrets go only where asked.
 source "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool rotate: every sealed value from the old key to new recipients / a new format.
 source "$(dirname "$0")/lib.sh"
 J=$SH/fixtures/java

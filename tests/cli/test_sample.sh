@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # samples/run.sh end to end against a real PostgreSQL: the sample server
 # resolves its sealed password at start-up and logs in; with a tampered value
 # it refuses to start, naming the alias; no secret reaches the screen.

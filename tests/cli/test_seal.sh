@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool seal | check | list | change on deployment.toml and cipher-text.properties.
 source "$(dirname "$0")/lib.sh"
 J=$SH/fixtures/java

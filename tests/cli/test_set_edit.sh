@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool set: create or replace one secret. Judged by python3's TOML reader (the file stays
 # TOML, the [secrets] table holds the alias) and by openssl (the new value opens to the secret
 # with the keystore's private key, RSA-OAEP). --json of the rewriting commands checked against

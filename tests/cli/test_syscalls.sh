@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What a value costs in system calls, counted by strace: opening, rendering,
 # rewrapping, rotating and sealing 1,000 values may cost only a few system calls more
 # than 100 values (the guarded memory is shared, never one region per

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A TPM 2.0 (swtpm, a software TPM started here) as the keystore: an
 # RSA-2048 key made inside the TPM, persisted at a handle and written as a
 # TSS2 key file; values sealed to its certificate open with the raw RSA

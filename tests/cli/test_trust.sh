@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Trust-gated sealing: --truststore refuses a recipient certificate whose chain does not
 # verify or that has expired (subject, SHA-256 thumbprint and reason named);
 # --allow-untrusted goes on with a warning; without a truststore an expired one is a warning.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check without a key is still a CI guard: every value must be "[plain]"
 # (reported) or a well-formed sealed value of a known format; plain text
 # without brackets, a lone "[" or a truncated value never passes as sealed.

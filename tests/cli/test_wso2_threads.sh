@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # WSO2-format values (one RSA operation each) are opened on several threads
 # when a config has 32 or more: 64 values sealed by the openssl CLI (RSA-OAEP
 # with SHA-1, as the Java cipher tool writes them) render to their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A PKCS#11 module for tests: forwards every call to the module named by
  * P11COUNT_MODULE and appends one line to the file P11COUNT_LOG for each
  * C_Decrypt, so that a test can count the private-key operations a token

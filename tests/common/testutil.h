@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the C tests. */
 #ifndef VAULT_TESTUTIL_H
 #define VAULT_TESTUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the configuration scanners (deployment.toml and Java
  * properties), each run on the whole input.

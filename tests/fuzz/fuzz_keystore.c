@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the keystore readers (PKCS#12, JKS, JCEKS, PEM, DER).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the legacy cipher-tool.properties map (alias =
  * FILE//XPATH,true|false in Java properties syntax).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: sealed values (native vault:v1 and the WSO2 forms).
  *

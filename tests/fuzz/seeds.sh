@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fill the seed corpora of the fuzz targets: seeds.sh CORPUS_DIR
 # makes CORPUS_DIR/<target>/ from ../shared (or $VAULT_SHARED) and
 # tests/vectors/native. Nothing here is committed: the seeds are copies

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages: dpkg-buildpackage builds libvault0, libvault-dev and
 # cipher-tool from this tree; lintian finds no error; dpkg installs them into
 # an empty root of their own; the installed cipher-tool seals and opens a value

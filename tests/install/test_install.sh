@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cmake --install puts a usable library in place: a program builds against the
 # installed copy through pkg-config and through find_package(vault).
 set -euo pipefail

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Java side of the WSO2 interop test: Java 17's KeyStore and Cipher, used
  * the way WSO2's cipher tool and secure vault use them, judge what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Resolves the secrets of a WSO2 product home by the rules of WSO2's own
  * runtime, written from reading its sources (carbon-secvault SecretManager

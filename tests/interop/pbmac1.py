@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Replace the MAC of a PKCS#12 file with an RFC 9579 PBMAC1 MAC.
 
 usage: pbmac1.py IN.p12 OUT.p12 PASSWORD [--prf SHA] [--hmac SHA]

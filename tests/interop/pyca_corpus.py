@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Judge `cipher-tool keystore list --json` on PKCS#12 files nobody here made.
 
 python3-cryptography (pyca) is the independent reader: for every file it

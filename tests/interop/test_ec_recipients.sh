@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Native values sealed to EC P-256/P-384/P-521, X25519 and Ed25519 keys made by
 # keytool and openssl: round trips, every flipped byte, wrong alias, wrong key,
 # mixed RSA and EC recipients, recipients add/remove and rotate; every value is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Java as the judge: what cipher-tool seals in the WSO2 formats, Java 17's
 # KeyStore and Cipher (used as WSO2 uses them, JavaDecrypt.java) open to
 # exactly the original bytes; and what Java seals, cipher-tool opens. With

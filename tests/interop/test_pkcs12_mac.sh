@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # PKCS#12 MACs beyond OpenSSL 3.0's own check:
 # - RFC 9579 PBMAC1 (PBKDF2 + HMAC), as OpenSSL 3.4's -pbmac1_pbkdf2 writes it:
 #   files made by pbmac1.py (the RFC's construction on the standard library's

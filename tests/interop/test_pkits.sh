@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # NIST PKITS (python3-cryptography-vectors' copy) sections 4.1 signatures, 4.2 validity
 # periods, 4.3 name chaining, 4.4 basic CRL revocation, 4.6 basic constraints and 4.7 key
 # usage through `cipher-tool keystore verify`: every Valid* path trusted, every Invalid*

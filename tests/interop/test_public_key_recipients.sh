@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Sealing to a bare public key (a PEM "PUBLIC KEY" as `openssl pkey -pubout`
 # writes it): EC P-256/P-384/P-521, X25519 and Ed25519 keys are native
 # recipients named by the SHA-256 of their SubjectPublicKeyInfo (computed here by

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Every PKCS#12 file of pyca's test vectors (its own and NIST PKITS's) lists
 # exactly the certificates and key type that python3-cryptography reads from it
 # (pyca_corpus.py is the judge; it names the files judged by openssl instead).

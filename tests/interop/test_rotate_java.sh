@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool rotate with Java as the judge: a product home sealed by -Dconfigure
 # with PKCS#1 v1.5 moves to a new keytool-made key in OAEP (Java decrypts every value
 # with the new key, the old key opens none), then to native, to AES-GCM and back.

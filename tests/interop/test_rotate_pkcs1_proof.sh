@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # rotate and raw PKCS#1 v1.5 values, with Java as the judge: Java JCE seals the values
 # (RSA/ECB/PKCS1Padding, the WSO2 default), a wrong old key of the same size opens each
 # of them to other bytes (implicit rejection), so rotate must refuse to seal them again

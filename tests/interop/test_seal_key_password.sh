@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A keystore whose key password differs from its store password, with only the store password
 # given (the WSO2 runtime's case of a separate key password): sealing needs only the certificate,
 # so seal and -Dconfigure succeed with a warning that the new values were not opened; Java's JCE

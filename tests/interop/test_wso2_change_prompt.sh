@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # -Dchange and -Dpassword on a real terminal (a pty): while the tool waits
 # at its prompt, /proc/PID/cmdline no longer holds the -Dpassword value;
 # the changed value and every other one resolve by WSO2's runtime rules

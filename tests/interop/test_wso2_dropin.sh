@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cipher-tool -Dconfigure in a copy of the WSO2 product home, with Java as the
 # judge: every sealed value decrypts with JCE, using the keystore and the
 # algorithm written to secret-conf.properties; nothing outside the values changes.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A product home used the way the WSO2 server uses it, judged by
 # WSO2Resolve.java (WSO2's runtime rules over Java's KeyStore and JCE):
 # render/exec read the root password files and systemd credentials as the

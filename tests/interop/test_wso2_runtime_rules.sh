@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # What the WSO2 runtime gives its server after our -Dconfigure, judged by
 # WSO2Resolve.java: WSO2's runtime rules (secret-conf.properties read as
 # SecretManager reads it, [secrets] mapped to cipher-text.properties as the

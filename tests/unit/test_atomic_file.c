@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vault_file_replace(): the target is always exactly the old or the new
  * content, keeps its mode, owner and symlink, and no temporary file is left
  * behind on error. */

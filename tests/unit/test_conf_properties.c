@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-text.properties: the Java properties scanner, rendering, escaping.
  *
  * The independent side is the fixture's known content and Java itself: a

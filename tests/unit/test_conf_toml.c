@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* deployment.toml: the lossless [secrets] scanner, rendering, saving.
  *
  * The independent side is the fixture's known content and Python's tomllib

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool.properties and XML secret marking.
  *
  * The expected documents are written by hand: the input with exactly the

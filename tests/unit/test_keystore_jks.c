@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JKS and JCEKS keystores, checked against pyjks' expected keys, keystores
  * from other projects, keytool, openssl and Java reading the same files. */
 #include "keystore_internal.h"

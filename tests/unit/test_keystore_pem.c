@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PEM, bare certificate and certificate directory readers, checked against
  * the openssl command line and the Java fixtures. */
 #include "keystore_internal.h"

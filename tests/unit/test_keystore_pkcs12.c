@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PKCS#12 reader: Java 17 and OpenSSL files checked against keytool, a Java
  * KeyStore program and the openssl command line. */
 #include "internal.h"

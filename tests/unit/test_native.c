@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The native format (docs/FORMAT.md): round trips, binding, tampering,
  * truncation, canonical text, memoised unwrapping, allocation failures. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EC, X25519 and Ed25519 recipient stanzas of the native format
  * (docs/FORMAT.md 5.6): the known-answer values of kat-ec.tsv, key ids
  * checked against the openssl command line, sessions, rewrapping, renewed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Known-answer values of the native format (tests/vectors/native/kat.tsv,
  * docs/FORMAT.md §9): every "ok" row opens, every other row fails with its
  * stated error, and the "ok" rows also decode by following FORMAT.md with

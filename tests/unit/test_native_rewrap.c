@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Rewrapping native values (vault_rewrapper, FORMAT.md 5.4): recipients
  * added and removed without re-encrypting, on the known-answer values. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * PKCS#1 v1.5 decryption with implicit rejection (rsa.c), judged by
  * OpenSSL 3.2's known answers: the "Test vectors for the Bleichenbacher

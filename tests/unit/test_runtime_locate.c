@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Finding a configuration's keystore: the [keystore.*] settings of the
  * TOML scanner (table-driven, truncation loop) and the product home
  * layout. */

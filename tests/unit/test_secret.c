@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Guarded secrets, passwords from files and descriptors, the error model. */
 #include "internal.h"
 #include "testutil.h"

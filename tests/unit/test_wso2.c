@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The WSO2 value forms (token_wso2.c through the public sealer/opener):
  * round trips with keys made by openssl at test time, checked against the

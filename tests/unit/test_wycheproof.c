@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Project Wycheproof vectors against the primitives the value formats use:
  * RSA-OAEP and RSA PKCS#1 v1.5 decryption (rsa.c: OpenSSL's padding checks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Values sealed by Java 17's JCE the way WSO2's tools do
  * (fixtures/java/vectors.tsv: raw RSA blocks, CipherHolder JSON, AES-GCM

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Open a native value sealed to an EC P-256/P-384/P-521, X25519 or Ed25519
 key, following docs/FORMAT.md alone, with python3-cryptography: the
 independent side of the ECDH + HKDF + ChaCha20-Poly1305 composition.
