@@ -27,6 +27,7 @@ static const char wso2_usage[] =
     "             named in repository/conf/security/cipher-tool.properties with\n"
     "             svns:secretAlias and seal repository/conf/security/cipher-text.properties.\n"
     "             Then write repository/conf/security/secret-conf.properties.\n"
+    "             In an EI/MI home (conf/ at the top) the same files are under conf/.\n"
     "-Dchange     re-enter one secret (its alias and value are asked for).\n"
     "-Drotate     re-encrypt every sealed secret (deployment.toml, else\n"
     "             cipher-text.properties) from the key -Dold.alias=OLD of the same\n"
@@ -339,8 +340,11 @@ static int choose_algorithm(dropin *d, const char *sealed_file)
         return EXIT_OK;
     home_t = vault_transformation_from_name(d->home_algorithm);
     if (home_t < 0) {
-        cli_error("%s/repository/conf/security/secret-conf.properties: unknown algorithm \"%s\"", d->home,
-                  d->home_algorithm);
+        char *conf = NULL;
+        if (vault_home_path(&conf, d->home, VAULT_HOME_SECRET_CONF) != 0)
+            return cli_fail(VAULT_ERROR, NULL);
+        cli_error("%s: unknown algorithm \"%s\"", conf, d->home_algorithm);
+        vault_string_free(conf);
         return EXIT_FAIL;
     }
     if (!d->transformation_name) {
@@ -379,7 +383,7 @@ static const char *find_home(void)
     struct stat st;
     if (stat("repository/conf", &st) == 0 || stat("conf", &st) == 0)
         return ".";
-    if (stat("../repository/conf", &st) == 0 && stat("../bin", &st) == 0)
+    if ((stat("../repository/conf", &st) == 0 || stat("../conf", &st) == 0) && stat("../bin", &st) == 0)
         return "..";
     return ".";
 }

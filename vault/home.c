@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *home_rel(vault_home_file file)
 {
@@ -24,9 +25,29 @@ static const char *home_rel(vault_home_file file)
     }
 }
 
-int vault_home_path(char **out, const char *home, vault_home_file file)
+static int is_dir_at(const char *home, const char *rel)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    return snprintf(path, sizeof path, "%s/%s", home, rel) < (int)sizeof path && stat(path, &st) == 0 &&
+           S_ISDIR(st.st_mode);
+}
+
+/* An EI/MI home keeps conf/ at the top (conf/deployment.toml,
+ * conf/security/...) where Carbon 4 has repository/conf/; its keystores stay
+ * in repository/resources/security. */
+static const char *layout_rel(const char *home, vault_home_file file)
 {
     const char *rel = home_rel(file);
+    if (rel && home && file != VAULT_HOME_KEYSTORES && !is_dir_at(home, "repository/conf") &&
+        is_dir_at(home, "conf"))
+        rel += strlen("repository/");
+    return rel;
+}
+
+int vault_home_path(char **out, const char *home, vault_home_file file)
+{
+    const char *rel = layout_rel(home, file);
     size_t n;
 
     if (!out || !rel)
@@ -110,7 +131,7 @@ int vault_secret_conf_write(const vault_secret_conf *c)
     put_property(&t, "secretRepositories", "file");
     put_property(&t, "secretRepositories.file.provider",
                  "org.wso2.securevault.secret.repository.FileBaseSecretRepositoryProvider");
-    put_property(&t, "secretRepositories.file.location", home_rel(VAULT_HOME_CIPHER_TEXT));
+    put_property(&t, "secretRepositories.file.location", layout_rel(c->home, VAULT_HOME_CIPHER_TEXT));
     put_property(&t, "keystore.identity.location", home_relative(c->home, abs, home_abs));
     put_property(&t, "keystore.identity.type", c->keystore_type);
     /* Never empty: with no alias configured the Java tool and the server

@@ -25,9 +25,12 @@ typedef enum vault_home_file {
 } vault_home_file;
 
 /**
- * The path of one file of a product home.
+ * The path of one file of a product home. In an EI/MI home (conf/ at the
+ * top, no repository/conf/) the files of repository/conf/ are under conf/
+ * (conf/deployment.toml, conf/security/...); keystores stay in
+ * repository/resources/security.
  * @param out  receives HOME/relative-path (free with vault_string_free()).
- * @param home the product home; NULL for the path relative to it.
+ * @param home the product home; NULL for the Carbon 4 path relative to it.
  * @param file which file.
  * @return 0, VAULT_EINVAL (unknown file), VAULT_ENOMEM.
  */

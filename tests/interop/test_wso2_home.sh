@@ -125,6 +125,25 @@ printf 'wso2carbon\n' > password-tmp && chmod 600 password-tmp
 run 0 "$CT" exec -c "$TMP/home" --env ADMIN=admin_password -- sh -c 'test "$ADMIN" = admin'
 [ ! -e password-tmp ] || fail "password-tmp was not deleted"
 ok
+# -Dconfigure in an EI/MI home, run from its bin/ as ciphertool.sh is: the
+# files it reads and writes are under conf/, none under repository/conf/
+setup_home
+mkdir conf bin
+mv repository/conf/* conf/
+rmdir repository/conf
+cd bin
+run 0 env -u CARBON_HOME "$CT" -Dconfigure --password-file "$PW"
+cd "$TMP/home"
+[ -f conf/security/secret-conf.properties ] || fail "no conf/security/secret-conf.properties"
+[ ! -e repository/conf ] || fail "repository/conf was created in an EI/MI home"
+ok
+contains "$(cat conf/security/secret-conf.properties)" \
+    "secretRepositories.file.location=conf/security/cipher-text.properties"
+lacks "$(cat conf/deployment.toml)" '"[admin]"'
+wso2_resolve "$TMP/home"
+equals "$(resolved_hex admin_password)" "$(hex admin)"
+run 0 "$CT" render "$TMP/tpl" -c "$TMP/home" --password-file "$PW"
+equals "$out" "$want"
 # the legacy EI home: conf/security/cipher-text.properties, the keystore from conf/carbon.xml
 setup_home
 rm $T
