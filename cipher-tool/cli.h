@@ -186,6 +186,7 @@ typedef struct cli_sealing {
     cli_keystore trust;            /* --truststore and its password */
     vault_keystore *trust_ks;
     int allow_untrusted;
+    int type;                      /* --type (seal, change, set); 0: from the name */
 } cli_sealing;
 
 enum {

@@ -63,29 +63,35 @@ int cli_config_type_option(int *type, const char *name, const char *cmd)
     return 1;
 }
 
-int cli_config_open(vault_config **out, char **file, const char *path, int type)
+int cli_config_resolve(char **file, int *type, const char *path)
 {
     vault_options o = VAULT_OPTIONS_INIT;
     vault_location *loc = NULL;
     struct stat st;
     int rc;
 
-    *out = NULL;
     *file = NULL;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         /* A product home: the file vault_open() would read. */
         o.config = path;
         if ((rc = vault_locate(&loc, &o)) != 0)
             return rc;
-        if (!(*file = strdup(loc->config))) {
-            vault_location_free(loc);
-            return VAULT_ENOMEM;
-        }
-        type = (int)loc->type;
+        *file = strdup(loc->config);
+        *type = (int)loc->type;
         vault_location_free(loc);
-    } else if (!(*file = strdup(path))) {
-        return VAULT_ENOMEM;
+    } else {
+        *file = strdup(path);
     }
+    return *file ? 0 : VAULT_ENOMEM;
+}
+
+int cli_config_open(vault_config **out, char **file, const char *path, int type)
+{
+    int rc;
+
+    *out = NULL;
+    if ((rc = cli_config_resolve(file, &type, path)) != 0)
+        return rc;
     if ((rc = vault_config_open(out, *file, (vault_config_type)type)) != 0) {
         free(*file);
         *file = NULL;

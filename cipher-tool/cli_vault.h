@@ -29,6 +29,11 @@ int cli_config_type(const char *name);
  * error printed). */
 int cli_config_type_option(int *type, const char *name, const char *cmd);
 
+/* The file path stands for: path itself, or for a product home directory
+ * the file vault_open() would read (its type into *type). *file is
+ * malloc'ed. Returns 0 or the library's code. */
+int cli_config_resolve(char **file, int *type, const char *path);
+
 /*
  * Read the secrets of path as vault_open() finds them: a file, read as type
  * (VAULT_CONFIG_AUTO: from its name), or a product home directory (its

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool seal | change: encrypt the plaintext secrets of config files in place. */
 #include "cli.h"
+#include "cli_vault.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -8,7 +9,7 @@
 #include <unistd.h>
 
 static const char seal_usage[] =
-    "usage: cipher-tool seal FILE... (-k KEYSTORE | --cert CERT)... [options]\n"
+    "usage: cipher-tool seal FILE|HOME... (-k KEYSTORE | --cert CERT)... [options]\n"
     "\n"
     "Encrypt, in place, every secret written as \"[plain text]\" in the [secrets]\n"
     "table of a deployment.toml or in a cipher-text.properties. Everything else in\n"
@@ -18,7 +19,11 @@ static const char seal_usage[] =
     "replaced atomically, after the new content was parsed again and, when the\n"
     "private key is at hand, every new value was opened.\n"
     "\n"
+    "A directory is a product home: its repository/conf/deployment.toml, else its\n"
+    "repository/conf/security/cipher-text.properties (conf/... in an EI/MI home).\n"
+    "\n"
     "options:\n" CLI_SEALING_OPTIONS_HELP
+    "      --type TYPE             read each FILE as toml or properties, whatever its name\n"
     "      --json                  a report on standard output (docs/JSON.md)\n"
     "\n"
     "example:\n"
@@ -31,6 +36,7 @@ static const char change_usage[] =
     "echo) or from standard input, sealed, and written in place atomically.\n"
     "\n"
     "options:\n" CLI_SEALING_OPTIONS_HELP
+    "      --type TYPE             read FILE as toml or properties, whatever its name\n"
     "      --json                  a report on standard output (docs/JSON.md)\n"
     "\n"
     "example:\n"
@@ -81,10 +87,18 @@ int cli_seal_file(cli_apply *a, cli_sealing *s, vault_sealer *sealer, const char
 {
     vault_apply_options o = VAULT_APPLY_OPTIONS_INIT;
     vault_apply_result *res = NULL;
-    int rc;
+    char *file = NULL;
+    int rc, type = s->type;
 
+    /* A product home stands for the file its server reads. */
+    if ((rc = cli_config_resolve(&file, &type, path)) != 0) {
+        rc = cli_fail(rc, NULL);
+        cli_apply_note(a, VAULT_ENOTFOUND, vault_error_last()->message);
+        return rc;
+    }
     o.op = alias ? VAULT_APPLY_SET : VAULT_APPLY_SEAL;
-    o.path = path;
+    o.path = file;
+    o.type = (vault_config_type)type;
     o.sealer = sealer;
     o.alias = alias;
     o.value = value;
@@ -95,14 +109,17 @@ int cli_seal_file(cli_apply *a, cli_sealing *s, vault_sealer *sealer, const char
     if (rc == EXIT_OK)
         rc = cli_seal_report(res);
     vault_apply_result_free(res);
+    free(file);
     return rc;
 }
 
 static int run(int argc, char **argv, int change)
 {
+    enum { OPT_SEAL_TYPE = OPT_FIRST_COMMAND_OPTION + 50 };
     static const struct option options[] = {
         CLI_SEALING_LONG_OPTIONS,
         {"json", no_argument, NULL, OPT_JSON},
+        {"type", required_argument, NULL, OPT_SEAL_TYPE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -123,6 +140,15 @@ static int run(int argc, char **argv, int change)
             continue;
         if (opt == OPT_JSON) {
             json = 1;
+            continue;
+        }
+        if (opt == OPT_SEAL_TYPE) {
+            if (cli_config_type_option(&s.type, optarg, cmd) < 0)
+                goto done;
+            if (s.type == CLI_CONFIG_XML) {
+                rc = cli_usage_error(cmd, "%s reads toml and properties files", cmd);
+                goto done;
+            }
             continue;
         }
         if (opt == 'h') {

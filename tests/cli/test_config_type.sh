@@ -132,4 +132,27 @@ equals "$(printf '%s' "$out" | python3 -c 'import json, sys; print([(p["code"], 
 run 2 "$CT" list --type xml "$TMP/ds.conf"
 contains "$err" "check --type xml"
 
+# seal takes a home and --type as check and list do; python's tomllib and
+# Java-style properties reading judge what was written.
+H2=$TMP/home2
+cp -r "$SH/fixtures/wso2-home" "$H2"
+chmod -R u+w "$H2"
+run 0 "$CT" seal "$H2" "${KS[@]}"
+contains "$err" "$H2/repository/conf/deployment.toml"
+python3 -c 'import sys, tomllib; s = tomllib.load(open(sys.argv[1], "rb"))["secrets"]; \
+sys.exit(any(v.startswith("[") for v in s.values()))' "$H2/repository/conf/deployment.toml" ||
+    fail "seal of the home left a plain value in its deployment.toml"
+ok
+run 0 "$CT" check "$H2" "${KS[@]}"
+cp "$SH/fixtures/wso2-home/repository/conf/deployment.toml" "$TMP/seal.conf"
+chmod u+w "$TMP/seal.conf"
+before=$(sha256sum <"$TMP/seal.conf")
+run 1 "$CT" seal "$TMP/seal.conf" "${KS[@]}"
+contains "$err" "give the type"
+equals "$(sha256sum <"$TMP/seal.conf")" "$before"
+run 0 "$CT" seal --type toml "$TMP/seal.conf" "${KS[@]}"
+run 0 "$CT" check --type toml "$TMP/seal.conf" "${KS[@]}"
+run 2 "$CT" seal --type xml "$TMP/seal.conf" "${KS[@]}"
+run 1 "$CT" seal "$TMP/empty" "${KS[@]}"
+
 done_tests
