@@ -152,13 +152,8 @@ static int key_value(toml *t)
     unsigned int line = t->line;
     int rc;
 
-    if ((rc = toml_parse_key(t)) != 0)
+    if ((rc = toml_parse_key_eq(t)) != 0)
         return rc;
-    toml_skip_ws(t);
-    if (toml_at(t, 0) != '=')
-        return bad(t, "column %zu: expected '=' after a key", toml_column(t));
-    t->i++;
-    toml_skip_ws(t);
     if (toml_at(t, 0) < 0 || toml_at(t, 0) == '\n' || toml_at(t, 0) == '\r' || toml_at(t, 0) == '#')
         return bad(t, "missing value for the key \"%.64s\"", t->key.p);
     if (t->in_secrets)

@@ -58,6 +58,8 @@ int toml_scan_basic(toml *t, tbuf *out);
 int toml_scan_literal(toml *t);
 int toml_is_triple(const toml *t, int q);
 int toml_parse_key(toml *t);
+/* A key, then '=' and the blanks around it. */
+int toml_parse_key_eq(toml *t);
 int toml_skip_value(toml *t, int depth);
 int toml_setting_value(toml *t);
 

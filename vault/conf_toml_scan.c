@@ -600,8 +600,9 @@ static int skip_scalar(toml *t)
     return 0;
 }
 
-/* An inline table's "key =" before each value. */
-static int table_key(toml *t)
+/* "key =": a key, then '=' (an inline table's before each value, and a
+ * line's). */
+int toml_parse_key_eq(toml *t)
 {
     int rc = toml_parse_key(t);
 
@@ -633,7 +634,7 @@ static int skip_container(toml *t, int depth, int close, const char *name)
             t->i++;
             return 0;
         }
-        if (close == '}' && (rc = table_key(t)) != 0)
+        if (close == '}' && (rc = toml_parse_key_eq(t)) != 0)
             return rc;
         if ((rc = toml_skip_value(t, depth + 1)) != 0 || (rc = skip_blank(t)) != 0)
             return rc;
