@@ -10,27 +10,8 @@ for tool in etcd etcdctl openssl python3; do
     command -v "$tool" >/dev/null || fail "$tool is missing (scripts/deps.sh installs it)"
 done
 
-ETCD=0
-BG=0
-stop_all() {
-    if [ "$BG" != 0 ]; then kill -TERM "$BG" 2>/dev/null || true; wait "$BG" 2>/dev/null || true; fi
-    if [ "$ETCD" != 0 ]; then kill "$ETCD" 2>/dev/null || true; wait "$ETCD" 2>/dev/null || true; fi
-    rm -rf "$TMP"
-}
-trap 'stop_all' EXIT
-read -r CPORT PPORT <<<"$(python3 -c '
-import socket
-a, b = socket.socket(), socket.socket()
-a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1])')"
-EP=http://127.0.0.1:$CPORT
-ectl() { ETCDCTL_API=3 etcdctl --endpoints "$EP" --dial-timeout 2s --command-timeout 5s "$@"; }
-etcd --name m --data-dir "$TMP/etcd" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
-    --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-    --initial-cluster "m=http://127.0.0.1:$PPORT" >"$TMP/etcd.log" 2>&1 &
-ETCD=$!
-for t in $(seq 1 100); do ectl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
-ectl endpoint health >/dev/null 2>&1 || fail "etcd did not start: $(cat "$TMP/etcd.log")"
+source "$(dirname "$0")/etcd_member.sh"
+start_etcd "$TMP/etcd"
 
 # ---- a legacy home: cipher-text.properties, secret-conf.properties, a keystore ---
 H=$TMP/home
@@ -158,7 +139,7 @@ sed 's/\t/=/' "$TMP/expect.tsv" >"$TMP/app.want"
 
 # ---- etcd down: the cache carries the start-up, and says so --------------------------
 run 0 "$CT" render "$TMP/app.in" -c "$H" --password-file "$PW"
-kill "$ETCD"; wait "$ETCD" 2>/dev/null || true; ETCD=0
+stop_etcd
 run 0 "$CT" render "$TMP/app.in" -c "$H" --password-file "$PW"
 equals "$out" "$(cat "$TMP/app.want")"
 contains "$err" "last-known-good cache"

@@ -12,32 +12,7 @@ done
 API_TEST=$(dirname "$CT")/../tests/api_test_etcd
 [ -x "$API_TEST" ] || fail "no $API_TEST: build the tests first"
 
-ETCD=0
-BG=0
-stop_all() {
-    if [ "$BG" != 0 ]; then kill -TERM "$BG" 2>/dev/null || true; wait "$BG" 2>/dev/null || true; fi
-    if [ "$ETCD" != 0 ]; then kill "$ETCD" 2>/dev/null || true; wait "$ETCD" 2>/dev/null || true; fi
-    rm -rf "$TMP"
-}
-trap 'stop_all' EXIT
-read -r CPORT PPORT <<<"$(python3 -c '
-import socket
-a, b = socket.socket(), socket.socket()
-a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1])')"
-EP=http://127.0.0.1:$CPORT
-start_etcd() { # DATA_DIR
-    etcd --name m --data-dir "$1" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
-        --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-        --initial-cluster "m=http://127.0.0.1:$PPORT" >>"$TMP/etcd.log" 2>&1 &
-    ETCD=$!
-    local t
-    for t in $(seq 1 100); do ectl endpoint health >/dev/null 2>&1 && return 0; sleep 0.1; done
-    cat "$TMP/etcd.log" >&2
-    fail "etcd did not start"
-}
-stop_etcd() { kill "$ETCD"; wait "$ETCD" 2>/dev/null || true; ETCD=0; }
-ectl() { ETCDCTL_API=3 etcdctl --endpoints "$EP" --dial-timeout 2s --command-timeout 5s "$@"; }
+source "$(dirname "$0")/etcd_member.sh"
 revision() { ectl get "" --prefix -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)["header"]["revision"])'; }
 # the mod_revision of every key under PREFIX, one per line, sorted and unique
 mod_revisions() {

@@ -10,25 +10,8 @@ for tool in etcd etcdctl; do
 done
 python3 -c 'import jsonschema' 2>/dev/null || { echo "skipped: python3-jsonschema is not installed"; exit 77; }
 J=$SH/fixtures/java
-ETCD=0
-stop() {
-    if [ "$ETCD" != 0 ]; then kill "$ETCD" 2>/dev/null || true; wait "$ETCD" 2>/dev/null || true; fi
-    rm -rf "$TMP"
-}
-trap stop EXIT
-read -r CPORT PPORT DEAD <<<"$(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')"
-URL=http://127.0.0.1:$CPORT
-etcd --name m0 --data-dir "$TMP/etcd" --listen-client-urls "$URL" --advertise-client-urls "$URL" \
-    --listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-    --initial-cluster "m0=http://127.0.0.1:$PPORT" >"$TMP/etcd.log" 2>&1 &
-ETCD=$!
-ectl() { ETCDCTL_API=3 etcdctl --endpoints "$URL" --dial-timeout 2s --command-timeout 5s "$@"; }
-for t in $(seq 1 100); do ectl endpoint health >/dev/null 2>&1 && break; sleep 0.2; done
-ectl endpoint health >/dev/null 2>&1 || { cat "$TMP/etcd.log" >&2; fail "etcd did not start"; }
+source "$(dirname "$0")/etcd_member.sh"
+start_etcd "$TMP/etcd"
 
 valid() {
     printf '%s' "$out" | python3 -c '
@@ -45,7 +28,7 @@ db_password = "[db-s3cret]"
 api_token = "[tok]"
 TOML
 run 0 "$CT" seal "$TMP/app.toml" --cert "$J/identity.pem"
-run 0 "$CT" publish "$TMP/app.toml" --etcd "$URL" --prefix /vault/app/ --json
+run 0 "$CT" publish "$TMP/app.toml" --etcd "$EP" --prefix /vault/app/ --json
 valid
 rev=$(field 'o["revision"]')
 equals "$(field 'o["prefix"], o["aliases"]')" "('/vault/app/', ['db_password', 'api_token'])"
@@ -60,11 +43,11 @@ contains "$err" "published 2 sealed values under /vault/app/ at revision $rev"
 
 # Failures: nothing written, one error object on stdout, exit 1 (2 for usage).
 printf '[secrets]\nplain = "[x]"\n' > "$TMP/plain.toml"
-run 1 "$CT" publish "$TMP/plain.toml" --etcd "$URL" --prefix /vault/app/ --json
+run 1 "$CT" publish "$TMP/plain.toml" --etcd "$EP" --prefix /vault/app/ --json
 valid
 equals "$(field 'o["command"], o["error"]["code"]')" "('publish', 'error')"
 contains "$(field 'o["error"]["message"]')" 'alias "plain"'
-run 1 "$CT" publish "$TMP/app.toml" --etcd "$URL" --prefix /vault/app/ --if-revision $((rev - 1)) --json
+run 1 "$CT" publish "$TMP/app.toml" --etcd "$EP" --prefix /vault/app/ --if-revision $((rev - 1)) --json
 valid
 contains "$(field 'o["error"]["message"]')" "nothing published"
 run 1 "$CT" publish "$TMP/app.toml" --etcd "http://127.0.0.1:$DEAD" --prefix /vault/app/ --timeout-ms 300 --json
@@ -74,6 +57,6 @@ valid
 equals "$(field 'o["error"]["code"]')" usage
 equals "$(ectl get --prefix /vault/app/ -w json | python3 -c 'import json, sys; print(json.load(sys.stdin)["header"]["revision"])')" "$rev"
 # Without --json: the revision alone, as before.
-run 0 "$CT" publish "$TMP/app.toml" --etcd "$URL" --prefix /vault/app/
+run 0 "$CT" publish "$TMP/app.toml" --etcd "$EP" --prefix /vault/app/
 equals "$out" "$((rev + 1))"
 done_tests
