@@ -567,11 +567,29 @@ static int compare_op(json_t *cmp, const char *prefix, long long revision)
     return rc;
 }
 
+/* One transaction: the compares, then the operations; a compare that fails
+ * writes nothing (guard is the revision it names, for the message). */
+static int post_txn(const vault_repository_options *opts, json_t *cmp, json_t *ops, long long guard,
+                    int64_t *revision_out)
+{
+    json_t *req = json_pack("{s:O, s:O}", "compare", cmp, "success", ops), *ans = NULL;
+    int rc = dump_post(opts, "/v3/kv/txn", req, &ans);
+
+    if (rc == 0 && !json_is_true(json_object_get(ans, "succeeded")))
+        rc = vault_err(VAULT_ERROR, "etcd: keys under %s changed after revision %lld: nothing written",
+                       opts->prefix, guard);
+    else if (rc == 0 && revision_out)
+        *revision_out = etcd_json_int64(json_object_get(ans, "header"), "revision");
+    json_decref(req);
+    json_decref(ans);
+    return rc;
+}
+
 int vault_repository_publish(const vault_repository_options *opts, const char *const *aliases,
                              const char *const *values, size_t n, int64_t if_revision, unsigned int flags,
                              int64_t *revision_out)
 {
-    json_t *ops = NULL, *cmp = NULL, *req = NULL, *ans = NULL;
+    json_t *ops = NULL, *cmp = NULL;
     long long seen = -1;
     size_t i;
     int rc;
@@ -605,21 +623,10 @@ int vault_repository_publish(const vault_repository_options *opts, const char *c
         if_revision = seen;
     if (if_revision >= 0 && (rc = compare_op(cmp, opts->prefix, if_revision)) != 0)
         goto done;
-    req = json_pack("{s:O, s:O}", "compare", cmp, "success", ops);
-    if ((rc = dump_post(opts, "/v3/kv/txn", req, &ans)) != 0)
-        goto done;
-    if (!json_is_true(json_object_get(ans, "succeeded"))) {
-        rc = vault_err(VAULT_ERROR, "etcd: keys under %s changed after revision %lld: nothing written",
-                       opts->prefix, (long long)if_revision);
-        goto done;
-    }
-    if (revision_out)
-        *revision_out = etcd_json_int64(json_object_get(ans, "header"), "revision");
+    rc = post_txn(opts, cmp, ops, (long long)if_revision, revision_out);
 done:
     json_decref(ops);
     json_decref(cmp);
-    json_decref(req);
-    json_decref(ans);
     return rc;
 }
 
@@ -680,7 +687,7 @@ int vault_repository_rewrite(const vault_repository_options *opts, vault_reposit
                              int64_t expected_revision, int64_t *revision_out)
 {
     vault_repository_values *cur = NULL;
-    json_t *ops = NULL, *cmp = NULL, *req = NULL, *ans = NULL;
+    json_t *ops = NULL, *cmp = NULL;
     long long guard;
     size_t changed = 0;
     int rc;
@@ -707,21 +714,10 @@ int vault_repository_rewrite(const vault_repository_options *opts, vault_reposit
     }
     if ((rc = compare_op(cmp, opts->prefix, guard)) != 0)
         goto done;
-    req = json_pack("{s:O, s:O}", "compare", cmp, "success", ops);
-    if ((rc = dump_post(opts, "/v3/kv/txn", req, &ans)) != 0)
-        goto done;
-    if (!json_is_true(json_object_get(ans, "succeeded"))) {
-        rc = vault_err(VAULT_ERROR, "etcd: keys under %s changed after revision %lld: nothing written",
-                       opts->prefix, guard);
-        goto done;
-    }
-    if (revision_out)
-        *revision_out = etcd_json_int64(json_object_get(ans, "header"), "revision");
+    rc = post_txn(opts, cmp, ops, guard, revision_out);
 done:
     vault_repository_values_free(cur);
     json_decref(ops);
     json_decref(cmp);
-    json_decref(req);
-    json_decref(ans);
     return rc;
 }
