@@ -569,33 +569,6 @@ static int edit_one(apply_run *r, apply_item *it, const vault_config_entry *e)
     return seal_plain(r, it, it->plain, existed ? VAULT_APPLY_REPLACED : VAULT_APPLY_CREATED);
 }
 
-static int run_edit(apply_run *r)
-{
-    size_t i, n = vault_config_count(r->cfg);
-    int rc = 0;
-
-    for (i = 0; rc == 0 && i < n; i++) {
-        const vault_config_entry *e;
-        apply_item *it;
-        vault_config_entry_at(r->cfg, i, &e);
-        if ((rc = add_item(r, i, e->alias, &it)) == 0)
-            rc = edit_one(r, it, e);
-    }
-    if (rc != 0 || r->failed)
-        return rc;
-    if ((rc = vault_config_render(r->cfg, &r->text, &r->text_len)) != 0)
-        return rc;
-    if (r->text_len == r->orig->len && memcmp(r->text, r->orig->text, r->text_len) == 0) {
-        sodium_memzero(r->text, r->text_len);
-        vault_free_ptr(r->text);
-        r->text = NULL;
-        r->changed = 0; /* nothing to write */
-    } else if (r->changed == 0) {
-        r->changed = 1; /* only the text around the secrets changed */
-    }
-    return 0;
-}
-
 /* After every value was opened: a PKCS#1 v1.5 value that names no key is
  * sealed again only when another value of the run proved the old key, or,
  * when the caller accepts it, the old key is the one the server uses. */
@@ -649,6 +622,9 @@ static int run_all(apply_run *r)
         case VAULT_APPLY_REWRAP:
             rc = produce_rewrap(r, it, e);
             break;
+        case VAULT_APPLY_EDIT:
+            rc = edit_one(r, it, e);
+            break;
         default:
             rc = produce_custom(r, it, e);
             break;
@@ -657,6 +633,27 @@ static int run_all(apply_run *r)
     if (rc == 0 && r->o->op == VAULT_APPLY_ROTATE)
         rotate_proof(r);
     return rc;
+}
+
+/* EDIT: every value as run_all() makes it, then the edited text rendered
+ * (nothing to write when it is the file as it is). */
+static int run_edit(apply_run *r)
+{
+    int rc = run_all(r);
+
+    if (rc != 0 || r->failed)
+        return rc;
+    if ((rc = vault_config_render(r->cfg, &r->text, &r->text_len)) != 0)
+        return rc;
+    if (r->text_len == r->orig->len && memcmp(r->text, r->orig->text, r->text_len) == 0) {
+        sodium_memzero(r->text, r->text_len);
+        vault_free_ptr(r->text);
+        r->text = NULL;
+        r->changed = 0; /* nothing to write */
+    } else if (r->changed == 0) {
+        r->changed = 1; /* only the text around the secrets changed */
+    }
+    return 0;
 }
 
 static char *dup_message(int rc)
