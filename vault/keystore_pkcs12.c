@@ -234,7 +234,8 @@ static int pkcs8_try(const X509_SIG *sig, const char *pass, size_t len, PKCS8_PR
 
     *out = NULL;
     X509_SIG_get0(sig, &alg, &data);
-    if (!PKCS12_pbe_crypt_ex(alg, pass, (int)len, data->data, data->length, &plain, &plain_len, 0,
+    if (ks_pbes2_decrypt(alg, pass, (int)len, data->data, data->length, &plain, &plain_len) != 1 &&
+        !PKCS12_pbe_crypt_ex(alg, pass, (int)len, data->data, data->length, &plain, &plain_len, 0,
                              NULL, NULL))
         return ssl_unsupported() ? -1 : 0;
     p = plain;
@@ -402,6 +403,30 @@ static int collect_bags(p12_ctx *c, STACK_OF(PKCS12_SAFEBAG) *bags, int depth, i
     return 0;
 }
 
+/* The bags of an encrypted authSafe through the PBES2 fast path; NULL
+ * when it does not apply or does not decrypt (OpenSSL then tries, and its
+ * errors speak). */
+static STACK_OF(PKCS12_SAFEBAG) *unpack_encrypted_bags(const p12_ctx *c, const PKCS7_ENC_CONTENT *enc)
+{
+    STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+    unsigned char *plain = NULL;
+    const unsigned char *p;
+    int len = 0;
+
+    if (!enc->enc_data || ks_pbes2_decrypt(enc->algorithm, c->pass, c->passlen, enc->enc_data->data,
+                                           enc->enc_data->length, &plain, &len) != 1)
+        return NULL;
+    p = plain;
+    bags = (STACK_OF(PKCS12_SAFEBAG) *)ASN1_item_d2i(NULL, &p, len, ASN1_ITEM_rptr(PKCS12_SAFEBAGS));
+    if (bags && p != plain + len) {
+        sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+        bags = NULL;
+    }
+    OPENSSL_clear_free(plain, (size_t)len);
+    ERR_clear_error();
+    return bags;
+}
+
 static int unpack_authsafe(p12_ctx *c, PKCS7 *p7)
 {
     STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
@@ -417,7 +442,9 @@ static int unpack_authsafe(p12_ctx *c, PKCS7 *p7)
         rc = check_pbe(c->ks->path, NULL, "the certificates'", p7->d.encrypted->enc_data->algorithm);
         if (rc != 0)
             return rc;
-        bags = PKCS12_unpack_p7encdata(p7, c->pass, c->passlen);
+        bags = unpack_encrypted_bags(c, p7->d.encrypted->enc_data);
+        if (!bags)
+            bags = PKCS12_unpack_p7encdata(p7, c->pass, c->passlen);
         if (!bags) {
             /* The MAC has proved the password and the bytes; what is left
              * is a missing algorithm or a file whose MAC was left out. */
