@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The keystore model the format readers build (keystore_internal.h):
  * entries, their certificates, CRLs, sealed keys unlocked on first use. */
+#include "array.h"
 #include "keystore_internal.h"
 
 #include <openssl/err.h>
@@ -64,14 +65,8 @@ int ks_add_entry(vault_keystore *ks, const char *alias, size_t alias_len, vault_
         if (strlen(a) == alias_len && vault_strncaseeq(a, alias, alias_len))
             return vault_err(VAULT_EFORMAT, "%s: duplicate alias \"%s\"", ks->path, a);
     }
-    if (ks->count == ks->cap) {
-        size_t cap = ks->cap ? ks->cap * 2 : 8;
-        ks_entry **n = vault_realloc(ks->entries, cap * sizeof *n);
-        if (!n)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
-        ks->entries = n;
-        ks->cap = cap;
-    }
+    if (VAULT_ARRAY_GROW(ks->entries, ks->cap, ks->count + 1) != 0)
+        return VAULT_ENOMEM;
     e = vault_calloc(1, sizeof *e);
     if (!e)
         return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
