@@ -109,6 +109,10 @@ struct stat;
 int vault_read_file_stat(const char *path, size_t max, unsigned char **data, size_t *len,
                          struct stat *st_out);
 
+/* Wipe the first len bytes of p (a file's text that may hold a secret),
+ * then free it. NULL-safe. */
+void vault_free_wiped(void *p, size_t len);
+
 /* "a FIFO", "a directory", ...: what a non-regular file is, for messages. */
 const char *vault_file_kind(unsigned int mode);
 

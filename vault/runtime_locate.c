@@ -221,7 +221,7 @@ done:
         vault_error_clear(); /* an element not found above is no failure */
     vault_string_free(location);
     vault_string_free(alias);
-    vault_free_ptr(xml);
+    vault_free_wiped(xml, len); /* carbon.xml holds the keystore's password */
     vault_free_ptr(path);
     return rc;
 }
