@@ -130,17 +130,16 @@ int p12_check_pbe(const char *path, const char *alias, const char *what, const X
     return p12_check_work(path, alias, what, kind, work);
 }
 
+/* Strict UTF-8, as OpenSSL's own decoder (UTF8_getc) judges a password:
+ * bytes with an overlong form or a surrogate are no UTF-8 password, and
+ * OpenSSL takes them as Latin-1 (one BMP character each) itself. */
 static int valid_utf8(const unsigned char *s, size_t n)
 {
-    size_t i = 0, k, more;
+    size_t i = 0, k;
     while (i < n) {
-        unsigned char b = s[i++];
-        more = b < 0x80 ? 0 : (b & 0xE0) == 0xC0 ? 1 : (b & 0xF0) == 0xE0 ? 2 : (b & 0xF8) == 0xF0 ? 3 : 4;
-        if (more == 4 || (b >= 0x80 && b < 0xC2) || more > n - i)
+        if ((k = vault_utf8_next(s + i, n - i, NULL)) == 0)
             return 0;
-        for (k = 0; k < more; k++)
-            if ((s[i++] & 0xC0) != 0x80)
-                return 0;
+        i += k;
     }
     return 1;
 }
