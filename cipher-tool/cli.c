@@ -208,7 +208,7 @@ static void tty_on_signal(int sig)
 
 static void tty_write(int fd, const char *s)
 {
-    if (write(fd, s, strlen(s)) < 0) {
+    if (cli_write_full(fd, s, strlen(s)) != 0) {
         /* the prompt is a courtesy; reading still works */
     }
 }

@@ -270,7 +270,7 @@ static size_t read_tty_line(int fd, char *buf, size_t size)
 
 static void tty_write(int fd, const char *s)
 {
-    if (write(fd, s, strlen(s)) < 0) {
+    if (vault_write_full(fd, s, strlen(s)) != 0) {
         /* a prompt is a courtesy; reading still works */
     }
 }
