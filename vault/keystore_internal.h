@@ -30,6 +30,7 @@ struct ks_entry {
     STACK_OF(X509) *chain;     /* leaf first; owned */
     unsigned char **der;       /* DER of each chain certificate, for cert_der() */
     size_t *der_len;
+    size_t der_cap;            /* room in der and der_len */
     EVP_PKEY *pkey;            /* private key once unlocked */
     vault_secret *secret;      /* secret-key bytes once unlocked */
     char *secret_algorithm;    /* e.g. "AES" for secret keys */
