@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <vault.h>
 
+#include "cli_opt.h"
+
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CANNOT_RUN = 126, EXIT_NOT_FOUND = 127 };
 
 #if defined(__GNUC__)
@@ -89,6 +91,10 @@ enum {
     OPT_CONTAINER_SECRET,
     OPT_FIRST_COMMAND_OPTION = 1100 /* commands number their own options from here */
 };
+
+/* The shared keystore options (-k, --alias, the password sources, ...),
+ * handled by cli_keystore_option(). */
+extern const cli_opt cli_keystore_opts[];
 
 #define CLI_KEYSTORE_LONG_OPTIONS                                         \
     {"keystore", required_argument, NULL, 'k'},                          \
@@ -202,6 +208,8 @@ enum {
 
 /* The trust gate on recipient certificates, shared by the commands that seal
  * and 'recipients add'. */
+extern const cli_opt cli_trust_opts[];
+
 #define CLI_TRUST_LONG_OPTIONS                                                            \
     {"truststore", required_argument, NULL, OPT_SEAL_TRUSTSTORE},                        \
     {"truststore-password-file", required_argument, NULL, OPT_SEAL_TRUSTSTORE_PASSWORD_FILE}, \
@@ -234,6 +242,11 @@ int cli_trust_usage(const cli_keystore *trust, const char *cmd);
  * EXIT_FAIL (messages printed). */
 int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, const char *alias,
                     const vault_recipient *r, int allow_untrusted);
+
+/* The options of the commands that seal: the keystore options, --cert,
+ * --format, --transformation, --symmetric-key-file and the trust options;
+ * handled by cli_sealing_option(). */
+extern const cli_opt cli_sealing_opts[];
 
 #define CLI_SEALING_LONG_OPTIONS                                                 \
     CLI_KEYSTORE_LONG_OPTIONS,                                                   \
@@ -361,5 +374,11 @@ int cmd_exec(int argc, char **argv);
 int cmd_recipients(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+
+/* The option tables and help texts of the subcommands. */
+extern const cli_opt_command cmd_completion_options, cmd_textconv_options, cmd_keystore_options,
+    cmd_encrypt_options, cmd_decrypt_options, cmd_inspect_options, cmd_seal_options, cmd_change_options,
+    cmd_set_options, cmd_edit_options, cmd_check_options, cmd_list_options, cmd_render_options,
+    cmd_exec_options, cmd_recipients_options, cmd_rotate_options, cmd_publish_options;
 
 #endif
