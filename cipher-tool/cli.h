@@ -3,7 +3,6 @@
 #ifndef CIPHER_TOOL_CLI_H
 #define CIPHER_TOOL_CLI_H
 
-#include <getopt.h>
 #include <stdio.h>
 #include <vault.h>
 
@@ -96,37 +95,6 @@ enum {
  * handled by cli_keystore_option(). */
 extern const cli_opt cli_keystore_opts[];
 
-#define CLI_KEYSTORE_LONG_OPTIONS                                         \
-    {"keystore", required_argument, NULL, 'k'},                          \
-    {"alias", required_argument, NULL, OPT_ALIAS},                       \
-    {"storetype", required_argument, NULL, OPT_STORETYPE},               \
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},       \
-    {"password-fd", required_argument, NULL, OPT_PASSWORD_FD},           \
-    {"password-env", required_argument, NULL, OPT_PASSWORD_ENV},         \
-    {"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD_FILE}, \
-    {"key-password-fd", required_argument, NULL, OPT_KEY_PASSWORD_FD},    \
-    {"key-cert", required_argument, NULL, OPT_KEY_CERT}, \
-    {"container-secret", no_argument, NULL, OPT_CONTAINER_SECRET}
-
-#define CLI_KEYSTORE_OPTIONS_HELP                                                          \
-    "  -k, --keystore FILE         keystore (PKCS#12, JKS, JCEKS, PEM; type sniffed), or a\n" \
-    "                              PKCS#11 token: pkcs11:token=T;object=K[?module-path=M]\n" \
-    "                              (its PIN is the store password; docs/HARDWARE.md), or a\n" \
-    "                              TPM key: tpm2:handle=0x81000001[?pass] or a TSS2 key file\n" \
-    "      --alias ALIAS           key entry (default: the only key entry)\n"            \
-    "      --storetype TYPE        force the type: pkcs12, jks, jceks, pem, cert\n"      \
-    "      --password-file FILE    store password from the first line of FILE (mode 0600;\n" \
-    "                              a second line is the key password)\n"                 \
-    "      --password-fd N         store password from descriptor N\n"                  \
-    "      --password-env VAR      store password from variable VAR (opt-in)\n"         \
-    "      --key-password-file F   key password, when it differs from the store password\n" \
-    "      --key-password-fd N     key password from descriptor N\n"                  \
-    "      --key-cert FILE         certificate (PEM or DER) of a key held in a TPM, or in a\n" \
-    "                              PKCS#11 token that has none\n" \
-    "      --container-secret      the --password-file may be a container secret: owned by\n" \
-    "                              root and readable by all (Docker 0444, Kubernetes\n"  \
-    "                              0644), never writable by others; warns\n"
-
 /* Handle one shared keystore option; returns 1 when handled, 0 when not
  * ours, -1 on a bad argument (message printed). */
 int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *cmd);
@@ -207,25 +175,8 @@ enum {
 };
 
 /* The trust gate on recipient certificates, shared by the commands that seal
- * and 'recipients add'. */
+ * and 'recipients add'; handled by cli_trust_option(). */
 extern const cli_opt cli_trust_opts[];
-
-#define CLI_TRUST_LONG_OPTIONS                                                            \
-    {"truststore", required_argument, NULL, OPT_SEAL_TRUSTSTORE},                        \
-    {"truststore-password-file", required_argument, NULL, OPT_SEAL_TRUSTSTORE_PASSWORD_FILE}, \
-    {"allow-untrusted", no_argument, NULL, OPT_SEAL_ALLOW_UNTRUSTED},                   \
-    {"crl", required_argument, NULL, OPT_SEAL_CRL}
-
-#define CLI_TRUST_OPTIONS_HELP                                                              \
-    "      --truststore FILE       refuse a recipient certificate whose chain does not\n"   \
-    "                              verify to a certificate of FILE, or that has expired\n"  \
-    "                              (without it, an expired certificate is a warning)\n"     \
-    "      --truststore-password-file F\n"                                                  \
-    "                              the truststore's password (first line of F)\n"           \
-    "      --allow-untrusted       take such a certificate anyway, with a warning\n"       \
-    "      --crl FILE              CRLs (PEM or DER) for the truststore; with CRLs (also\n"  \
-    "                              those in its PEM files or .crl files) every chain\n"     \
-    "                              certificate must be covered and not revoked\n"
 
 /* Handle one trust option into trust (role "truststore") and *allow_untrusted;
  * 1 handled, 0 not ours. */
@@ -247,27 +198,6 @@ int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, co
  * --format, --transformation, --symmetric-key-file and the trust options;
  * handled by cli_sealing_option(). */
 extern const cli_opt cli_sealing_opts[];
-
-#define CLI_SEALING_LONG_OPTIONS                                                 \
-    CLI_KEYSTORE_LONG_OPTIONS,                                                   \
-    {"cert", required_argument, NULL, OPT_CERT},                                 \
-    {"format", required_argument, NULL, OPT_FORMAT},                             \
-    {"transformation", required_argument, NULL, OPT_TRANSFORMATION},             \
-    {"symmetric-key-file", required_argument, NULL, OPT_SYMMETRIC_KEY_FILE},      \
-    CLI_TRUST_LONG_OPTIONS
-
-#define CLI_SEALING_OPTIONS_HELP                                                            \
-    CLI_KEYSTORE_OPTIONS_HELP                                                               \
-    "      --cert FILE             seal to this certificate (PEM or DER; repeatable: each\n" \
-    "                              one is a recipient of native values), or to the EC,\n"  \
-    "                              X25519 or Ed25519 key of a PEM PUBLIC KEY file\n"       \
-    "      --format FORMAT         native (default), wso2, wso2-holder, wso2-symmetric\n"   \
-    "      --transformation T      wso2 formats: RSA, RSA/ECB/PKCS1Padding,\n"              \
-    "                              RSA/ECB/OAEPwithSHA1andMGF1Padding (default),\n"         \
-    "                              RSA/ECB/OAEPWithSHA-256AndMGF1Padding\n"                 \
-    "      --symmetric-key-file F  wso2-symmetric: the AES key (raw 16/24/32 bytes, or hex\n" \
-    "                              or base64 text), instead of a keystore secret key\n" \
-    CLI_TRUST_OPTIONS_HELP
 
 /* An AES key file: raw 16, 24 or 32 bytes, or the same as hex or base64
  * text. Returns EXIT_OK or EXIT_FAIL (message printed). */
@@ -351,6 +281,7 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
     const char *summary;
     const char *subcommands; /* space-separated, or NULL */
+    const cli_opt_command *options; /* its option table and help */
 } cli_command;
 
 /* The subcommand table of main.c. */
