@@ -450,6 +450,7 @@ int cmd_check(int argc, char **argv)
             goto done;
         else if (opt == OPT_CERT && (rc = add_cert(&r, p.arg)) != EXIT_OK)
             goto done;
+        rc = EXIT_USAGE; /* for a usage error of a later option */
     }
     if (opt < 0) {
         rc = p.status;
