@@ -93,7 +93,6 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(argv[1], "help") == 0) {
-        char *help_argv[] = {argv[2], (char *)"--help", NULL};
         if (argc < 3) {
             usage(stdout);
             return EXIT_OK;
@@ -101,7 +100,8 @@ int main(int argc, char **argv)
         cmd = find_command(argv[2]);
         if (!cmd)
             return cli_usage_error(NULL, "unknown command \"%s\"", argv[2]);
-        return cmd->run(2, help_argv);
+        cli_opt_print_help(stdout, cmd->options);
+        return EXIT_OK;
     }
     /* The Java cipher tool's command line: -Dconfigure, -Dchange, ... */
     if (strncmp(argv[1], "-D", 2) == 0 || strcmp(argv[1], "-help") == 0)
