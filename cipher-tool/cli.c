@@ -105,19 +105,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-int cli_option_error(const char *cmd, int opt, char *const *argv)
-{
-    const char *arg = optind > 0 ? argv[optind - 1] : "";
-    char shortopt[3] = {'-', (char)optopt, '\0'};
-
-    /* An unknown short option may sit inside a group ("-hx"): name it alone. */
-    if (optopt > 0 && optopt < 128 && !(arg[0] == '-' && arg[1] == '-'))
-        arg = shortopt;
-    if (opt == ':')
-        return cli_usage_error(cmd, "option %s needs a value", arg);
-    return cli_usage_error(cmd, "unknown option \"%s\"", arg);
-}
-
 int cli_parse_fd(const char *s)
 {
     char *end;

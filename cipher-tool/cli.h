@@ -38,12 +38,6 @@ int cli_fail_in(int rc, const char *fallback, const char *file, const char *alia
  * cmd starts with '-'; 'cipher-tool --help' without cmd); EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
 
-/* The usage error for what getopt_long() returned as opt ('?' or, with an
- * option string that starts with ':', ':' for a missing value), after
- * argv[optind - 1]: "unknown option" or "option ... needs a value".
- * Call with opterr = 0 (getopt then prints nothing). Returns EXIT_USAGE. */
-int cli_option_error(const char *cmd, int opt, char *const *argv);
-
 /* Where the passwords of one keystore come from: the library's password
  * sources (--password-fd, --password-file, --password-env), then the
  * terminal. Keep the struct alive as long as the

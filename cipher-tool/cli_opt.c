@@ -58,6 +58,21 @@ void cli_opts_start(cli_opts *p, const cli_opt_command *cmd, int argc, char **ar
     opterr = 0;
 }
 
+/* The usage error for what getopt_long() returned ('?', or ':' for a
+ * missing value) after argv[optind - 1]. */
+static int option_error(const char *cmd, int opt, char *const *argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+
+    /* An unknown short option may sit inside a group ("-hx"): name it alone. */
+    if (optopt > 0 && optopt < 128 && !(arg[0] == '-' && arg[1] == '-'))
+        arg = shortopt;
+    if (opt == ':')
+        return cli_usage_error(cmd, "option %s needs a value", arg);
+    return cli_usage_error(cmd, "unknown option \"%s\"", arg);
+}
+
 static const cli_opt *by_letter(const cli_opts *p, int letter)
 {
     size_t i;
@@ -80,7 +95,7 @@ int cli_opts_next(cli_opts *p)
     else
         o = c == '?' || c == ':' ? NULL : by_letter(p, c);
     if (!o) {
-        p->status = cli_option_error(p->cmd->name, c, p->argv);
+        p->status = option_error(p->cmd->name, c, p->argv);
         return -1;
     }
     if (o->code == OPT_HELP) {
