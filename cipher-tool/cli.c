@@ -105,19 +105,6 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-int cli_option_error(const char *cmd, int opt, char *const *argv)
-{
-    const char *arg = optind > 0 ? argv[optind - 1] : "";
-    char shortopt[3] = {'-', (char)optopt, '\0'};
-
-    /* An unknown short option may sit inside a group ("-hx"): name it alone. */
-    if (optopt > 0 && optopt < 128 && !(arg[0] == '-' && arg[1] == '-'))
-        arg = shortopt;
-    if (opt == ':')
-        return cli_usage_error(cmd, "option %s needs a value", arg);
-    return cli_usage_error(cmd, "unknown option \"%s\"", arg);
-}
-
 int cli_parse_fd(const char *s)
 {
     char *end;
@@ -606,3 +593,32 @@ int cli_read_value(vault_secret **out, const char *what)
     }
     return rc;
 }
+
+const cli_opt cli_keystore_opts[] = {
+    {"keystore", 'k', CLI_ARG_REQUIRED, "FILE",
+     "keystore (PKCS#12, JKS, JCEKS, PEM; type sniffed), or a\n"
+     "PKCS#11 token: pkcs11:token=T;object=K[?module-path=M]\n"
+     "(its PIN is the store password; docs/HARDWARE.md), or a\n"
+     "TPM key: tpm2:handle=0x81000001[?pass] or a TSS2 key file", 'k', NULL},
+    {"alias", 0, CLI_ARG_REQUIRED, "ALIAS", "key entry (default: the only key entry)", OPT_ALIAS, NULL},
+    {"storetype", 0, CLI_ARG_REQUIRED, "TYPE", "force the type: pkcs12, jks, jceks, pem, cert", OPT_STORETYPE,
+     NULL},
+    {"password-file", 0, CLI_ARG_REQUIRED, "FILE",
+     "store password from the first line of FILE (mode 0600;\n"
+     "a second line is the key password)", OPT_PASSWORD_FILE, NULL},
+    {"password-fd", 0, CLI_ARG_REQUIRED, "N", "store password from descriptor N", OPT_PASSWORD_FD, NULL},
+    {"password-env", 0, CLI_ARG_REQUIRED, "VAR",
+     "store password from variable VAR (opt-in)", OPT_PASSWORD_ENV, NULL},
+    {"key-password-file", 0, CLI_ARG_REQUIRED, "F", "key password, when it differs from the store password",
+     OPT_KEY_PASSWORD_FILE, NULL},
+    {"key-password-fd", 0, CLI_ARG_REQUIRED, "N",
+     "key password from descriptor N", OPT_KEY_PASSWORD_FD, NULL},
+    {"key-cert", 0, CLI_ARG_REQUIRED, "FILE",
+     "certificate (PEM or DER) of a key held in a TPM, or in a\n"
+     "PKCS#11 token that has none", OPT_KEY_CERT, NULL},
+    {"container-secret", 0, CLI_ARG_NONE, NULL,
+     "the --password-file may be a container secret: owned by\n"
+     "root and readable by all (Docker 0444, Kubernetes\n"
+     "0644), never writable by others; warns", OPT_CONTAINER_SECRET, NULL},
+    CLI_OPT_END,
+};

@@ -3,10 +3,11 @@
 #ifndef CIPHER_TOOL_CLI_H
 #define CIPHER_TOOL_CLI_H
 
-#include <getopt.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <vault.h>
+
+#include "cli_opt.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CANNOT_RUN = 126, EXIT_NOT_FOUND = 127 };
 
@@ -37,12 +38,6 @@ int cli_fail_in(int rc, const char *fallback, const char *file, const char *alia
  * 'cipher-tool help CMD'" ('cipher-tool -help' for the WSO2 options, whose
  * cmd starts with '-'; 'cipher-tool --help' without cmd); EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
-
-/* The usage error for what getopt_long() returned as opt ('?' or, with an
- * option string that starts with ':', ':' for a missing value), after
- * argv[optind - 1]: "unknown option" or "option ... needs a value".
- * Call with opterr = 0 (getopt then prints nothing). Returns EXIT_USAGE. */
-int cli_option_error(const char *cmd, int opt, char *const *argv);
 
 /* Where the passwords of one keystore come from: the library's password
  * sources (--password-fd, --password-file, --password-env), then the
@@ -91,36 +86,9 @@ enum {
     OPT_FIRST_COMMAND_OPTION = 1100 /* commands number their own options from here */
 };
 
-#define CLI_KEYSTORE_LONG_OPTIONS                                         \
-    {"keystore", required_argument, NULL, 'k'},                          \
-    {"alias", required_argument, NULL, OPT_ALIAS},                       \
-    {"storetype", required_argument, NULL, OPT_STORETYPE},               \
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},       \
-    {"password-fd", required_argument, NULL, OPT_PASSWORD_FD},           \
-    {"password-env", required_argument, NULL, OPT_PASSWORD_ENV},         \
-    {"key-password-file", required_argument, NULL, OPT_KEY_PASSWORD_FILE}, \
-    {"key-password-fd", required_argument, NULL, OPT_KEY_PASSWORD_FD},    \
-    {"key-cert", required_argument, NULL, OPT_KEY_CERT}, \
-    {"container-secret", no_argument, NULL, OPT_CONTAINER_SECRET}
-
-#define CLI_KEYSTORE_OPTIONS_HELP                                                          \
-    "  -k, --keystore FILE         keystore (PKCS#12, JKS, JCEKS, PEM; type sniffed), or a\n" \
-    "                              PKCS#11 token: pkcs11:token=T;object=K[?module-path=M]\n" \
-    "                              (its PIN is the store password; docs/HARDWARE.md), or a\n" \
-    "                              TPM key: tpm2:handle=0x81000001[?pass] or a TSS2 key file\n" \
-    "      --alias ALIAS           key entry (default: the only key entry)\n"            \
-    "      --storetype TYPE        force the type: pkcs12, jks, jceks, pem, cert\n"      \
-    "      --password-file FILE    store password from the first line of FILE (mode 0600;\n" \
-    "                              a second line is the key password)\n"                 \
-    "      --password-fd N         store password from descriptor N\n"                  \
-    "      --password-env VAR      store password from variable VAR (opt-in)\n"         \
-    "      --key-password-file F   key password, when it differs from the store password\n" \
-    "      --key-password-fd N     key password from descriptor N\n"                  \
-    "      --key-cert FILE         certificate (PEM or DER) of a key held in a TPM, or in a\n" \
-    "                              PKCS#11 token that has none\n" \
-    "      --container-secret      the --password-file may be a container secret: owned by\n" \
-    "                              root and readable by all (Docker 0444, Kubernetes\n"  \
-    "                              0644), never writable by others; warns\n"
+/* The shared keystore options (-k, --alias, the password sources, ...),
+ * handled by cli_keystore_option(). */
+extern const cli_opt cli_keystore_opts[];
 
 /* Handle one shared keystore option; returns 1 when handled, 0 when not
  * ours, -1 on a bad argument (message printed). */
@@ -202,23 +170,8 @@ enum {
 };
 
 /* The trust gate on recipient certificates, shared by the commands that seal
- * and 'recipients add'. */
-#define CLI_TRUST_LONG_OPTIONS                                                            \
-    {"truststore", required_argument, NULL, OPT_SEAL_TRUSTSTORE},                        \
-    {"truststore-password-file", required_argument, NULL, OPT_SEAL_TRUSTSTORE_PASSWORD_FILE}, \
-    {"allow-untrusted", no_argument, NULL, OPT_SEAL_ALLOW_UNTRUSTED},                   \
-    {"crl", required_argument, NULL, OPT_SEAL_CRL}
-
-#define CLI_TRUST_OPTIONS_HELP                                                              \
-    "      --truststore FILE       refuse a recipient certificate whose chain does not\n"   \
-    "                              verify to a certificate of FILE, or that has expired\n"  \
-    "                              (without it, an expired certificate is a warning)\n"     \
-    "      --truststore-password-file F\n"                                                  \
-    "                              the truststore's password (first line of F)\n"           \
-    "      --allow-untrusted       take such a certificate anyway, with a warning\n"       \
-    "      --crl FILE              CRLs (PEM or DER) for the truststore; with CRLs (also\n"  \
-    "                              those in its PEM files or .crl files) every chain\n"     \
-    "                              certificate must be covered and not revoked\n"
+ * and 'recipients add'; handled by cli_trust_option(). */
+extern const cli_opt cli_trust_opts[];
 
 /* Handle one trust option into trust (role "truststore") and *allow_untrusted;
  * 1 handled, 0 not ours. */
@@ -236,26 +189,10 @@ int cli_trust_usage(const cli_keystore *trust, const char *cmd);
 int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, const char *alias,
                     const vault_recipient *r, int allow_untrusted);
 
-#define CLI_SEALING_LONG_OPTIONS                                                 \
-    CLI_KEYSTORE_LONG_OPTIONS,                                                   \
-    {"cert", required_argument, NULL, OPT_CERT},                                 \
-    {"format", required_argument, NULL, OPT_FORMAT},                             \
-    {"transformation", required_argument, NULL, OPT_TRANSFORMATION},             \
-    {"symmetric-key-file", required_argument, NULL, OPT_SYMMETRIC_KEY_FILE},      \
-    CLI_TRUST_LONG_OPTIONS
-
-#define CLI_SEALING_OPTIONS_HELP                                                            \
-    CLI_KEYSTORE_OPTIONS_HELP                                                               \
-    "      --cert FILE             seal to this certificate (PEM or DER; repeatable: each\n" \
-    "                              one is a recipient of native values), or to the EC,\n"  \
-    "                              X25519 or Ed25519 key of a PEM PUBLIC KEY file\n"       \
-    "      --format FORMAT         native (default), wso2, wso2-holder, wso2-symmetric\n"   \
-    "      --transformation T      wso2 formats: RSA, RSA/ECB/PKCS1Padding,\n"              \
-    "                              RSA/ECB/OAEPwithSHA1andMGF1Padding (default),\n"         \
-    "                              RSA/ECB/OAEPWithSHA-256AndMGF1Padding\n"                 \
-    "      --symmetric-key-file F  wso2-symmetric: the AES key (raw 16/24/32 bytes, or hex\n" \
-    "                              or base64 text), instead of a keystore secret key\n" \
-    CLI_TRUST_OPTIONS_HELP
+/* The options of the commands that seal: the keystore options, --cert,
+ * --format, --transformation, --symmetric-key-file and the trust options;
+ * handled by cli_sealing_option(). */
+extern const cli_opt cli_sealing_opts[];
 
 /* An AES key file: raw 16, 24 or 32 bytes, or the same as hex or base64
  * text. Returns EXIT_OK or EXIT_FAIL (message printed). */
@@ -362,6 +299,7 @@ typedef struct cli_command {
     int (*run)(int argc, char **argv);
     const char *summary;
     const char *subcommands; /* space-separated, or NULL */
+    const cli_opt_command *options; /* its option table and help */
 } cli_command;
 
 /* The subcommand table of main.c. */
@@ -385,5 +323,11 @@ int cmd_exec(int argc, char **argv);
 int cmd_recipients(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+
+/* The option tables and help texts of the subcommands. */
+extern const cli_opt_command cmd_completion_options, cmd_textconv_options, cmd_keystore_options,
+    cmd_encrypt_options, cmd_decrypt_options, cmd_inspect_options, cmd_seal_options, cmd_change_options,
+    cmd_set_options, cmd_edit_options, cmd_check_options, cmd_list_options, cmd_render_options,
+    cmd_exec_options, cmd_recipients_options, cmd_rotate_options, cmd_publish_options;
 
 #endif

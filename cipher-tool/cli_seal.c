@@ -7,6 +7,41 @@
 #include <string.h>
 #include <time.h>
 
+const cli_opt cli_trust_opts[] = {
+    {"truststore", 0, CLI_ARG_REQUIRED, "FILE",
+     "refuse a recipient certificate whose chain does not\n"
+     "verify to a certificate of FILE, or that has expired\n"
+     "(without it, an expired certificate is a warning)", OPT_SEAL_TRUSTSTORE, NULL},
+    {"truststore-password-file", 0, CLI_ARG_REQUIRED, "F", "the truststore's password (first line of F)",
+     OPT_SEAL_TRUSTSTORE_PASSWORD_FILE, NULL},
+    {"allow-untrusted", 0, CLI_ARG_NONE, NULL, "take such a certificate anyway, with a warning",
+     OPT_SEAL_ALLOW_UNTRUSTED, NULL},
+    {"crl", 0, CLI_ARG_REQUIRED, "FILE",
+     "CRLs (PEM or DER) for the truststore; with CRLs (also\n"
+     "those in its PEM files or .crl files) every chain\n"
+     "certificate must be covered and not revoked", OPT_SEAL_CRL, NULL},
+    CLI_OPT_END,
+};
+
+const cli_opt cli_sealing_opts[] = {
+    CLI_OPT_INCLUDE(cli_keystore_opts),
+    {"cert", 0, CLI_ARG_REQUIRED, "FILE",
+     "seal to this certificate (PEM or DER; repeatable: each\n"
+     "one is a recipient of native values), or to the EC,\n"
+     "X25519 or Ed25519 key of a PEM PUBLIC KEY file", OPT_CERT, NULL},
+    {"format", 0, CLI_ARG_REQUIRED, "FORMAT",
+     "native (default), wso2, wso2-holder, wso2-symmetric", OPT_FORMAT, NULL},
+    {"transformation", 0, CLI_ARG_REQUIRED, "T",
+     "wso2 formats: RSA, RSA/ECB/PKCS1Padding,\n"
+     "RSA/ECB/OAEPwithSHA1andMGF1Padding (default),\n"
+     "RSA/ECB/OAEPWithSHA-256AndMGF1Padding", OPT_TRANSFORMATION, NULL},
+    {"symmetric-key-file", 0, CLI_ARG_REQUIRED, "F",
+     "wso2-symmetric: the AES key (raw 16/24/32 bytes, or hex\n"
+     "or base64 text), instead of a keystore secret key", OPT_SYMMETRIC_KEY_FILE, NULL},
+    CLI_OPT_INCLUDE(cli_trust_opts),
+    CLI_OPT_END,
+};
+
 void cli_sealing_init(cli_sealing *s)
 {
     memset(s, 0, sizeof *s);

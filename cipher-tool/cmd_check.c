@@ -10,7 +10,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char check_usage[] =
+enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE, OPT_LIST_TYPE };
+
+static const cli_opt check_opts[] = {
+    CLI_OPT_INCLUDE(cli_keystore_opts),
+    {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
+     "an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
+     "only holders that name \"RSA\" are known to be)", OPT_CHECK_NO_PKCS1, NULL},
+    {"cert", 0, CLI_ARG_REQUIRED, "FILE",
+     "also fail when a value is not sealed for this certificate\n"
+     "(PEM or DER; repeatable): a native value must name it, a\n"
+     "raw WSO2 block have its key's size, a holder its thumbprint", OPT_CERT, NULL},
+    {"type", 0, CLI_ARG_REQUIRED, "TYPE",
+     "read each FILE as toml, properties or xml, whatever\n"
+     "its name (by default from *.toml, *.properties, *.xml)", OPT_CHECK_TYPE, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable report (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_check_options = {
+    "check",
     "usage: cipher-tool check FILE|HOME... [-k KEYSTORE [options]] [--no-pkcs1] [--json]\n"
     "\n"
     "Fail (exit 1) when a secret is left in plain text, when a $secret{alias}\n"
@@ -18,16 +38,8 @@ static const char check_usage[] =
     "\"[plain]\" nor a well-formed sealed value of a known format, or (with -k)\n"
     "when a sealed value does not open with the keystore's key. Each problem is named\n"
     "with its file, line and alias; no secret is ever printed.\n"
-    "\n"
-    "options:\n" CLI_KEYSTORE_OPTIONS_HELP
-    "      --no-pkcs1              an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
-    "                              only holders that name \"RSA\" are known to be)\n"
-    "      --cert FILE             also fail when a value is not sealed for this certificate\n"
-    "                              (PEM or DER; repeatable): a native value must name it, a\n"
-    "                              raw WSO2 block have its key's size, a holder its thumbprint\n"
-    "      --type TYPE             read each FILE as toml, properties or xml, whatever\n"
-    "                              its name (by default from *.toml, *.properties, *.xml)\n"
-    "      --json                  machine-readable report (docs/JSON.md)\n"
+    "\n",
+    check_opts,
     "\n"
     "A directory is a product home: its repository/conf/deployment.toml, else its\n"
     "repository/conf/security/cipher-text.properties, as render and exec read it.\n"
@@ -44,18 +56,32 @@ static const char check_usage[] =
     "home's root password files or $CREDENTIALS_DIRECTORY, as the server reads it.\n"
     "\n"
     "example:\n"
-    "  cipher-tool check repository/conf/deployment.toml\n";
+    "  cipher-tool check repository/conf/deployment.toml\n",
+    0,
+};
 
-static const char list_usage[] =
+static const cli_opt list_opts[] = {
+    {"type", 0, CLI_ARG_REQUIRED, "TYPE", "read each FILE as toml or properties, whatever its name",
+     OPT_LIST_TYPE, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable list (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_list_options = {
+    "list",
     "usage: cipher-tool list FILE|HOME... [--type TYPE] [--json]\n"
     "\n"
     "Show each secret alias with its state (plain, sealed, empty) and, for\n"
     "sealed values, the format, algorithm and key ids. Never shows a secret.\n"
-    "A directory is a product home (as for check); --type toml|properties reads\n"
-    "each FILE as that type whatever its name. --json: docs/JSON.md.\n"
+    "A directory is a product home (as for check).\n"
+    "\n",
+    list_opts,
     "\n"
     "example:\n"
-    "  cipher-tool list repository/conf/deployment.toml --json\n";
+    "  cipher-tool list repository/conf/deployment.toml --json\n",
+    0,
+};
 
 static const char *state_name(vault_value_state s)
 {
@@ -369,16 +395,7 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
 
 int cmd_check(int argc, char **argv)
 {
-    enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE };
-    static const struct option options[] = {
-        CLI_KEYSTORE_LONG_OPTIONS,
-        {"no-pkcs1", no_argument, NULL, OPT_CHECK_NO_PKCS1},
-        {"type", required_argument, NULL, OPT_CHECK_TYPE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"cert", required_argument, NULL, OPT_CERT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    cli_opts p;
     cli_keystore k;
     vault_location *home_loc = NULL;
     vault_keystore *ks = NULL;
@@ -391,38 +408,22 @@ int cmd_check(int argc, char **argv)
     memset(&r, 0, sizeof r);
     r.json = cli_json_requested(argc, argv);
     cli_keystore_init(&k, "keystore");
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":k:h", options, NULL)) != -1) {
-        int handled = opt == OPT_CERT ? 0 : cli_keystore_option(&k, opt, optarg, "check");
-        if (handled < 0)
+    cli_opts_start(&p, &cmd_check_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if (cli_keystore_option(&k, opt, p.arg, "check") < 0)
             goto done;
-        if (handled)
-            continue;
-        if (opt == OPT_JSON) {
+        if (opt == OPT_JSON)
             r.json = 1;
-            continue;
-        }
-        if (opt == OPT_CHECK_NO_PKCS1) {
+        else if (opt == OPT_CHECK_NO_PKCS1)
             open_flags |= VAULT_OPENER_REFUSE_PKCS1;
-            continue;
-        }
-        if (opt == OPT_CHECK_TYPE) {
-            if (cli_config_type_option(&r.type, optarg, "check") < 0)
-                goto done;
-            continue;
-        }
-        if (opt == OPT_CERT) {
-            if ((rc = add_cert(&r, optarg)) != EXIT_OK)
-                goto done;
-            continue;
-        }
-        if (opt == 'h') {
-            fputs(check_usage, stdout);
-            rc = EXIT_OK;
-        } else {
-            rc = cli_option_error("check", opt, argv);
-        }
+        else if (opt == OPT_CHECK_TYPE && cli_config_type_option(&r.type, p.arg, "check") < 0)
+            goto done;
+        else if (opt == OPT_CERT && (rc = add_cert(&r, p.arg)) != EXIT_OK)
+            goto done;
+        rc = EXIT_USAGE; /* for a usage error of a later option */
+    }
+    if (opt < 0) {
+        rc = p.status;
         goto done;
     }
     if (optind >= argc) {
@@ -511,38 +512,22 @@ static void entry_text(const vault_config_entry *e, const vault_value_info *info
 
 int cmd_list(int argc, char **argv)
 {
-    enum { OPT_LIST_TYPE = OPT_FIRST_COMMAND_OPTION };
-    static const struct option options[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"type", required_argument, NULL, OPT_LIST_TYPE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    cli_opts p;
     json_t *files = NULL;
     int opt, json = cli_json_requested(argc, argv), rc = EXIT_OK, i, type = VAULT_CONFIG_AUTO;
 
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        if (opt == OPT_JSON) {
+    cli_opts_start(&p, &cmd_list_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if (opt == OPT_JSON)
             json = 1;
-            continue;
-        }
-        if (opt == OPT_LIST_TYPE) {
-            if (cli_config_type_option(&type, optarg, "list") < 0 ||
-                (type == CLI_CONFIG_XML &&
-                 cli_usage_error("list", "list reads toml and properties files; 'check --type xml' "
-                                 "checks the marks of an XML file") != 0))
-                return json ? cli_json_failure("list", EXIT_USAGE) : EXIT_USAGE;
-            continue;
-        }
-        if (opt == 'h') {
-            fputs(list_usage, stdout);
-            return EXIT_OK;
-        }
-        rc = cli_option_error("list", opt, argv);
-        return json ? cli_json_failure("list", rc) : rc;
+        else if (cli_config_type_option(&type, p.arg, "list") < 0 ||
+                 (type == CLI_CONFIG_XML &&
+                  cli_usage_error("list", "list reads toml and properties files; 'check --type xml' "
+                                  "checks the marks of an XML file") != 0))
+            return json ? cli_json_failure("list", EXIT_USAGE) : EXIT_USAGE;
     }
+    if (opt < 0)
+        return json && p.status != EXIT_OK ? cli_json_failure("list", p.status) : p.status;
     if (optind >= argc) {
         rc = cli_usage_error("list", "expected one or more FILEs");
         return json ? cli_json_failure("list", rc) : rc;

@@ -1,25 +1,40 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cipher-tool completion: shell completion scripts made from the command
  * table. Commands and subcommands are written into the script; options are
- * read at completion time from 'cipher-tool help COMMAND', so a script never
- * goes out of date with the binary it completes. */
+ * read at completion time from 'cipher-tool completion --options COMMAND'
+ * (the command's option table), so a script never goes out of date with the
+ * binary it completes. */
 #include "cli.h"
 
 #include <string.h>
 
-static const char completion_usage[] =
+enum { OPT_OPTIONS = OPT_FIRST_COMMAND_OPTION };
+
+static const cli_opt completion_opts[] = {
+    {"options", 0, CLI_ARG_REQUIRED, "COMMAND",
+     "print the long options of COMMAND, one a line (what\n"
+     "the scripts complete)", OPT_OPTIONS, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_completion_options = {
+    "completion",
     "usage: cipher-tool completion bash|zsh|fish\n"
+    "       cipher-tool completion --options COMMAND\n"
     "\n"
     "Print the completion script for a shell. cmake --install puts them where\n"
-    "each shell looks; to load one by hand:\n"
+    "each shell looks; the example loads one by hand.\n"
+    "\n",
+    completion_opts,
     "\n"
     "example:\n"
-    "  source <(cipher-tool completion bash)\n";
+    "  source <(cipher-tool completion bash)\n",
+    0,
+};
 
-/* The lines of 'cipher-tool help COMMAND' that name an option (before its
- * example, whose continuation lines look alike). */
-#define OPTION_LINES_SED                                                                            \
-    "sed -nE -e '/^example/q' -e 's/^ +(-[A-Za-z], )?(--[A-Za-z0-9-]+).*/\\2/p'"
+/* The options of a command as the scripts ask for them. */
+#define OPTION_NAMES "completion --options"
 
 /* Text inside single quotes, for bash, zsh ('\'') and fish (\'). */
 static void put_quoted(FILE *out, const char *s, int fish)
@@ -67,7 +82,7 @@ static void bash_script(FILE *out, const cli_command *t, size_t n)
           "    if [ -n \"$subs\" ]; then\n"
           "        COMPREPLY=($(compgen -W \"$subs\" -- \"$cur\"))\n"
           "    elif [[ $cur == -* ]]; then\n"
-          "        opts=$(\"${COMP_WORDS[0]}\" help \"$cmd\" 2>/dev/null | " OPTION_LINES_SED ")\n"
+          "        opts=$(\"${COMP_WORDS[0]}\" " OPTION_NAMES " \"$cmd\" 2>/dev/null)\n"
           "        COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
           "    else\n"
           "        COMPREPLY=($(compgen -f -- \"$cur\"))\n"
@@ -109,8 +124,7 @@ static void zsh_script(FILE *out, const cli_command *t, size_t n)
           "    if (( ${#subs} )); then\n"
           "        compadd -a subs\n"
           "    elif [[ $PREFIX == -* ]]; then\n"
-          "        opts=(${(f)\"$(${words[1]} help ${words[2]} 2>/dev/null | " OPTION_LINES_SED
-          ")\"})\n"
+          "        opts=(${(f)\"$(${words[1]} " OPTION_NAMES " ${words[2]} 2>/dev/null)\"})\n"
           "        compadd -a opts\n"
           "    else\n"
           "        _files\n"
@@ -126,7 +140,7 @@ static void fish_script(FILE *out, const cli_command *t, size_t n)
     fputs("# fish completion for cipher-tool (cipher-tool completion fish)\n"
           "function __cipher_tool_options\n"
           "    set -l words (commandline -opc)\n"
-          "    $words[1] help $words[2] 2>/dev/null | " OPTION_LINES_SED "\n"
+          "    $words[1] " OPTION_NAMES " $words[2] 2>/dev/null\n"
           "end\n"
           "# True where a subcommand, not a file, comes next.\n"
           "function __cipher_tool_wants_subcommand\n"
@@ -162,15 +176,34 @@ static void fish_script(FILE *out, const cli_command *t, size_t n)
           out);
 }
 
+/* --options COMMAND: its long options, from its table. */
+static int print_options(const cli_command *t, size_t n, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(t[i].name, name) == 0) {
+            cli_opt_print_names(stdout, t[i].options->opts);
+            return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+        }
+    return cli_usage_error("completion", "unknown command \"%s\"", name);
+}
+
 int cmd_completion(int argc, char **argv)
 {
     size_t n;
     const cli_command *t = cli_command_table(&n);
+    cli_opts p;
+    int opt;
 
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(completion_usage, stdout);
-        return EXIT_OK;
-    }
+    cli_opts_start(&p, &cmd_completion_options, argc, argv);
+    if ((opt = cli_opts_next(&p)) > 0) /* --options */
+        return optind == argc ? print_options(t, n, p.arg)
+                              : cli_usage_error("completion", "--options takes one COMMAND alone");
+    if (opt < 0)
+        return p.status;
+    argc -= optind - 1;
+    argv += optind - 1;
     if (argc != 2)
         return cli_usage_error("completion", "one shell expected: bash, zsh or fish");
     if (strcmp(argv[1], "bash") == 0)

@@ -8,7 +8,28 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char decrypt_usage[] =
+enum { OPT_DECRYPT_TRANSFORMATION = OPT_FIRST_COMMAND_OPTION, OPT_DECRYPT_NO_PKCS1 };
+
+static const cli_opt decrypt_opts[] = {
+    CLI_OPT_INCLUDE(cli_keystore_opts),
+    {"name", 'n', CLI_ARG_REQUIRED, "SECRET_ALIAS",
+     "the alias the value was sealed for (native values\n"
+     "are bound to it)", 'n', NULL},
+    {"transformation", 0, CLI_ARG_REQUIRED, "T",
+     "raw wso2 values: RSA (= RSA/ECB/PKCS1Padding),\n"
+     "RSA/ECB/OAEPwithSHA1andMGF1Padding or\n"
+     "RSA/ECB/OAEPWithSHA-256AndMGF1Padding; by default\n"
+     "any of the three is accepted", OPT_DECRYPT_TRANSFORMATION, NULL},
+    {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
+     "refuse RSA PKCS#1 v1.5 values (the default when\n"
+     "--transformation names an OAEP one)", OPT_DECRYPT_NO_PKCS1, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "the secret in a JSON object (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_decrypt_options = {
+    "decrypt",
     "usage: cipher-tool decrypt -k KEYSTORE [--alias A] [-n SECRET_ALIAS]\n"
     "                           [--transformation T] [--no-pkcs1] [--json] [options]\n"
     "\n"
@@ -17,18 +38,8 @@ static const char decrypt_usage[] =
     "with a newline added only when standard output is a terminal. Blank space\n"
     "around the value is ignored, and NAME=VALUE (what encrypt -n prints) is\n"
     "taken as the value VALUE of the secret alias NAME.\n"
-    "\n"
-    "options:\n" CLI_KEYSTORE_OPTIONS_HELP
-    "  -n, --name SECRET_ALIAS     the alias the value was sealed for (native values\n"
-    "                              are bound to it)\n"
-    "      --transformation T      raw wso2 values: RSA (= RSA/ECB/PKCS1Padding),\n"
-    "                              RSA/ECB/OAEPwithSHA1andMGF1Padding or\n"
-    "                              RSA/ECB/OAEPWithSHA-256AndMGF1Padding; by default\n"
-    "                              any of the three is accepted\n"
-    "      --no-pkcs1              refuse RSA PKCS#1 v1.5 values (the default when\n"
-    "                              --transformation names an OAEP one)\n"
-    "      --json                  the secret in a JSON object (docs/JSON.md)\n"
-    "  -h, --help                  this text\n"
+    "\n",
+    decrypt_opts,
     "\n"
     "The key is the keystore's private key (RSA values) or secret key\n"
     "(wso2-symmetric values). Values with PKCS#1 v1.5 padding open with a warning:\n"
@@ -38,7 +49,9 @@ static const char decrypt_usage[] =
     "\n"
     "example:\n"
     "  grep -o 'vault:v1:[A-Za-z0-9_-]*' app.toml | head -1 |\n"
-    "      cipher-tool decrypt -k keystore.p12 --password-file ~/.ks-pass -n db.password\n";
+    "      cipher-tool decrypt -k keystore.p12 --password-file ~/.ks-pass -n db.password\n",
+    0,
+};
 
 /* Sealed values are not secret; a bound keeps a stray pipe from eating memory. */
 #define MAX_VALUE_TEXT (16u * 1024u * 1024u)
@@ -214,16 +227,7 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transfo
 
 int cmd_decrypt(int argc, char **argv)
 {
-    enum { OPT_DECRYPT_TRANSFORMATION = OPT_FIRST_COMMAND_OPTION, OPT_DECRYPT_NO_PKCS1 };
-    static const struct option options[] = {
-        CLI_KEYSTORE_LONG_OPTIONS,
-        {"name", required_argument, NULL, 'n'},
-        {"transformation", required_argument, NULL, OPT_DECRYPT_TRANSFORMATION},
-        {"no-pkcs1", no_argument, NULL, OPT_DECRYPT_NO_PKCS1},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    cli_opts p;
     cli_keystore k;
     vault_keystore *ks = NULL;
     const char *name = NULL, *value;
@@ -235,26 +239,25 @@ int cmd_decrypt(int argc, char **argv)
     if (json) /* before jansson allocates anything */
         json_set_alloc_funcs(wiped_malloc, wiped_free);
     cli_keystore_init(&k, "keystore");
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":k:n:h", options, NULL)) != -1) {
-        if ((handled = cli_keystore_option(&k, opt, optarg, "decrypt")) < 0)
+    cli_opts_start(&p, &cmd_decrypt_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if ((handled = cli_keystore_option(&k, opt, p.arg, "decrypt")) < 0)
             goto done;
-        if (handled)
-            continue;
         switch (opt) {
-        case 'n': name = optarg; break;
+        case 'n': name = p.arg; break;
         case OPT_DECRYPT_TRANSFORMATION:
-            if ((transformation = vault_transformation_from_name(optarg)) < 0) {
-                rc = cli_usage_error("decrypt", "unknown transformation \"%s\"", optarg);
+            if ((transformation = vault_transformation_from_name(p.arg)) < 0) {
+                rc = cli_usage_error("decrypt", "unknown transformation \"%s\"", p.arg);
                 goto done;
             }
             break;
         case OPT_DECRYPT_NO_PKCS1: open_flags |= VAULT_OPENER_REFUSE_PKCS1; break;
         case OPT_JSON: json = 1; break;
-        case 'h': fputs(decrypt_usage, stdout); rc = EXIT_OK; goto done;
-        default: rc = cli_option_error("decrypt", opt, argv); goto done;
         }
+    }
+    if (opt < 0) {
+        rc = p.status;
+        goto done;
     }
     if (optind < argc) {
         rc = cli_usage_error("decrypt", "unexpected argument \"%s\" (the value is read from standard "

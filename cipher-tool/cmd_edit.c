@@ -14,7 +14,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char edit_usage[] =
+static const cli_opt edit_opts[] = {
+    CLI_OPT_INCLUDE(cli_sealing_opts),
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_edit_options = {
+    "edit",
     "usage: cipher-tool edit FILE -k KEYSTORE [--cert CERT]... [options]\n"
     "\n"
     "Open a deployment.toml or cipher-text.properties in $VISUAL (else $EDITOR,\n"
@@ -26,11 +33,13 @@ static const char edit_usage[] =
     "the --cert recipients, in --format), and the file is replaced atomically.\n"
     "Nothing is written when the editor exits with a non-zero status or the text\n"
     "did not change.\n"
-    "\n"
-    "options:\n" CLI_SEALING_OPTIONS_HELP
+    "\n",
+    edit_opts,
     "\n"
     "example:\n"
-    "  EDITOR=nano cipher-tool edit deployment.toml -k wso2carbon.jks --password-file pw\n";
+    "  EDITOR=nano cipher-tool edit deployment.toml -k wso2carbon.jks --password-file pw\n",
+    0,
+};
 
 /* A private directory on a memory file system, or NULL. */
 static char *private_tmpfs_dir(void)
@@ -194,11 +203,7 @@ done:
 
 int cmd_edit(int argc, char **argv)
 {
-    static const struct option options[] = {
-        CLI_SEALING_LONG_OPTIONS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    cli_opts p;
     vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
     vault_apply_options ao = VAULT_APPLY_OPTIONS_INIT;
     vault_apply_result *res = NULL;
@@ -213,19 +218,12 @@ int cmd_edit(int argc, char **argv)
     int opt, rc = EXIT_USAGE;
 
     cli_sealing_init(&s);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
-        int handled = cli_sealing_option(&s, opt, optarg, "edit");
-        if (handled < 0)
+    cli_opts_start(&p, &cmd_edit_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0)
+        if (cli_sealing_option(&s, opt, p.arg, "edit") < 0)
             goto done;
-        if (handled)
-            continue;
-        if (opt == 'h') {
-            fputs(edit_usage, stdout);
-            rc = EXIT_OK;
-        } else {
-            rc = cli_usage_error("edit", "bad option");
-        }
+    if (opt < 0) {
+        rc = p.status;
         goto done;
     }
     if (argc - optind != 1) {

@@ -4,19 +4,26 @@
 
 #include <string.h>
 
-static const char encrypt_usage[] =
+static const cli_opt encrypt_opts[] = {
+    CLI_OPT_INCLUDE(cli_sealing_opts),
+    {"name", 'n', CLI_ARG_REQUIRED, "SECRET_ALIAS",
+     "the secret's alias: native values are bound to it\n"
+     "(decrypt needs the same -n); prints ALIAS=VALUE", 'n', NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "the sealed value in a JSON object (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_encrypt_options = {
+    "encrypt",
     "usage: cipher-tool encrypt (-k KEYSTORE [--alias A] | --cert CERT)... [options]\n"
     "\n"
     "Seal one secret and print the sealed value (with -n, as NAME=VALUE).\n"
     "The secret is read from standard input when it is not a terminal (all of\n"
     "it, less one trailing newline, LF or CRLF, so that `echo` works), else\n"
     "typed twice on the terminal without echo. An empty secret is refused.\n"
-    "\n"
-    "options:\n" CLI_SEALING_OPTIONS_HELP
-    "  -n, --name SECRET_ALIAS     the secret's alias: native values are bound to it\n"
-    "                              (decrypt needs the same -n); prints ALIAS=VALUE\n"
-    "      --json                  the sealed value in a JSON object (docs/JSON.md)\n"
-    "  -h, --help                  this text\n"
+    "\n",
+    encrypt_opts,
     "\n"
     "The default format is native. The wso2 formats hold one RSA block: at most\n"
     "214 bytes with OAEP-SHA1 and a 2048-bit key, 190 with OAEP-SHA256, 245 with\n"
@@ -26,7 +33,9 @@ static const char encrypt_usage[] =
     "\n"
     "example:\n"
     "  printf %s \"$DB_PASSWORD\" | cipher-tool encrypt -k wso2carbon.jks \\\n"
-    "      --password-file ~/.ks-pass --format wso2 -n database.password\n";
+    "      --password-file ~/.ks-pass --format wso2 -n database.password\n",
+    0,
+};
 
 /* cli_read_value() reports read errors and differing entries itself. */
 static int read_secret(vault_secret **value, const char *name)
@@ -90,13 +99,7 @@ static int print_sealed(vault_sealer *sealer, const char *name, const vault_secr
 
 int cmd_encrypt(int argc, char **argv)
 {
-    static const struct option options[] = {
-        CLI_SEALING_LONG_OPTIONS,
-        {"name", required_argument, NULL, 'n'},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    cli_opts p;
     cli_sealing s;
     vault_sealer *sealer = NULL;
     vault_secret *value = NULL;
@@ -104,19 +107,18 @@ int cmd_encrypt(int argc, char **argv)
     int opt, handled, rc = EXIT_USAGE, json = cli_json_requested(argc, argv), json_done = 0;
 
     cli_sealing_init(&s);
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":k:n:h", options, NULL)) != -1) {
-        if ((handled = cli_sealing_option(&s, opt, optarg, "encrypt")) < 0)
+    cli_opts_start(&p, &cmd_encrypt_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if ((handled = cli_sealing_option(&s, opt, p.arg, "encrypt")) < 0)
             goto done;
-        if (handled)
-            continue;
-        switch (opt) {
-        case 'n': name = optarg; break;
-        case OPT_JSON: json = 1; break;
-        case 'h': fputs(encrypt_usage, stdout); rc = EXIT_OK; goto done;
-        default: rc = cli_option_error("encrypt", opt, argv); goto done;
-        }
+        if (opt == 'n')
+            name = p.arg;
+        else if (opt == OPT_JSON)
+            json = 1;
+    }
+    if (opt < 0) {
+        rc = p.status;
+        goto done;
     }
     if (optind < argc) {
         rc = cli_usage_error("encrypt", "unexpected argument \"%s\" (the secret is read from standard "

@@ -11,7 +11,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char exec_usage[] =
+enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_FD, OPT_NO_PKCS1, OPT_WATCH, OPT_SIGNAL };
+
+static const cli_opt exec_opts[] = {
+    {"config", 'c', CLI_ARG_REQUIRED, "CONFIG",
+     "deployment.toml, cipher-text.properties or a product\n"
+     "home; names the keystore unless -k is given", 'c', NULL},
+    {"secret-conf", 0, CLI_ARG_REQUIRED, "FILE",
+     "secret-conf.properties (default: beside CONFIG)", OPT_SECRET_CONF, NULL},
+    {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
+     "refuse RSA PKCS#1 v1.5 values (the default when the\n"
+     "config's algorithm is OAEP)", OPT_NO_PKCS1, NULL},
+    {"env", 'e', CLI_ARG_REQUIRED, "NAME=ALIAS",
+     "put the secret of ALIAS in variable NAME (repeatable)", 'e', NULL},
+    {"fd", 0, CLI_ARG_REQUIRED, "N=ALIAS",
+     "give COMMAND the secret of ALIAS on descriptor N\n"
+     "(repeatable; 0 is standard input)", OPT_FD, NULL},
+    {"watch", 0, CLI_ARG_NONE, NULL,
+     "CONFIG has an etcd [secret_repository]: stay as the\n"
+     "parent of COMMAND and signal it when a secret it was\n"
+     "given changes there (COMMAND's exit status is ours)", OPT_WATCH, NULL},
+    {"signal", 0, CLI_ARG_REQUIRED, "SIG",
+     "the signal --watch sends: HUP (default), TERM, USR1,\n"
+     "USR2, INT", OPT_SIGNAL, NULL},
+    CLI_OPT_INCLUDE(cli_keystore_opts),
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_exec_options = {
+    "exec",
     "usage: cipher-tool exec --config CONFIG [--env NAME=ALIAS]... [--fd N=ALIAS]...\n"
     "                        [options] -- COMMAND [ARGS...]\n"
     "\n"
@@ -19,22 +48,8 @@ static const char exec_usage[] =
     "secret of each ALIAS in the environment variable NAME (--env) or readable from\n"
     "descriptor N (--fd: a pipe holding the secret, then end of file). Only the\n"
     "secrets asked for are passed, and never on the command line.\n"
-    "\n"
-    "options:\n"
-    "  -c, --config CONFIG         deployment.toml, cipher-text.properties or a product\n"
-    "                              home; names the keystore unless -k is given\n"
-    "      --secret-conf FILE      secret-conf.properties (default: beside CONFIG)\n"
-    "      --no-pkcs1              refuse RSA PKCS#1 v1.5 values (the default when the\n"
-    "                              config's algorithm is OAEP)\n"
-    "  -e, --env NAME=ALIAS        put the secret of ALIAS in variable NAME (repeatable)\n"
-    "      --fd N=ALIAS            give COMMAND the secret of ALIAS on descriptor N\n"
-    "                              (repeatable; 0 is standard input)\n"
-    "      --watch                 CONFIG has an etcd [secret_repository]: stay as the\n"
-    "                              parent of COMMAND and signal it when a secret it was\n"
-    "                              given changes there (COMMAND's exit status is ours)\n"
-    "      --signal SIG            the signal --watch sends: HUP (default), TERM, USR1,\n"
-    "                              USR2, INT\n"
-    CLI_KEYSTORE_OPTIONS_HELP
+    "\n",
+    exec_opts,
     "\n"
     "Without a password option the store password comes from what the server would\n"
     "use: a product home's root password files (password, password-tmp: read and\n"
@@ -43,9 +58,9 @@ static const char exec_usage[] =
     "\n"
     "example:\n"
     "  cipher-tool exec -c repository/conf/deployment.toml --password-file ks-pass \\\n"
-    "      --env PGPASSWORD=db_password -- psql -h db.example.com -U app\n";
-
-enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_FD, OPT_NO_PKCS1, OPT_WATCH, OPT_SIGNAL };
+    "      --env PGPASSWORD=db_password -- psql -h db.example.com -U app\n",
+    1, /* COMMAND's options are its own */
+};
 
 #define MAX_GRANTS 64
 
@@ -111,46 +126,31 @@ static int add_grant(exec_args *a, char *arg, int is_fd)
 
 static int parse_args(exec_args *a, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"secret-conf", required_argument, NULL, OPT_SECRET_CONF},
-        {"env", required_argument, NULL, 'e'},
-        {"fd", required_argument, NULL, OPT_FD},
-        {"no-pkcs1", no_argument, NULL, OPT_NO_PKCS1},
-        {"watch", no_argument, NULL, OPT_WATCH},
-        {"signal", required_argument, NULL, OPT_SIGNAL},
-        {"help", no_argument, NULL, 'h'},
-        CLI_KEYSTORE_LONG_OPTIONS,
-        {NULL, 0, NULL, 0}};
+    cli_opts p;
     int opt, rc;
 
-    optind = 1;
-    opterr = 0;
-    /* '+': stop at the command, whose options are its own. */
-    while ((opt = getopt_long(argc, argv, "+:c:e:k:h", longopts, NULL)) != -1) {
-        int r = cli_keystore_option(&a->key, opt, optarg, "exec");
-        if (r < 0)
+    cli_opts_start(&p, &cmd_exec_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if (cli_keystore_option(&a->key, opt, p.arg, "exec") < 0)
             return EXIT_USAGE;
-        if (r > 0)
-            continue;
         switch (opt) {
-        case 'c': a->config = optarg; break;
-        case OPT_SECRET_CONF: a->secret_conf = optarg; break;
+        case 'c': a->config = p.arg; break;
+        case OPT_SECRET_CONF: a->secret_conf = p.arg; break;
         case OPT_NO_PKCS1: a->key.no_pkcs1 = 1; break;
         case 'e':
         case OPT_FD:
-            if ((rc = add_grant(a, optarg, opt == OPT_FD)) != EXIT_OK)
+            if ((rc = add_grant(a, p.arg, opt == OPT_FD)) != EXIT_OK)
                 return rc;
             break;
         case OPT_WATCH: a->watch = 1; break;
         case OPT_SIGNAL:
-            if ((a->signal = signal_from_name(optarg)) < 0)
-                return cli_usage_error("exec", "unknown signal \"%s\"", optarg);
+            if ((a->signal = signal_from_name(p.arg)) < 0)
+                return cli_usage_error("exec", "unknown signal \"%s\"", p.arg);
             break;
-        case 'h': fputs(exec_usage, stdout); return -1;
-        default: return cli_option_error("exec", opt, argv);
         }
     }
+    if (opt < 0) /* -1: the help was printed */
+        return p.status == EXIT_OK ? -1 : p.status;
     if (!a->config)
         return cli_usage_error("exec", "--config CONFIG is required");
     if (optind >= argc)

@@ -6,24 +6,31 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char inspect_usage[] =
+static const cli_opt inspect_opts[] = {
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable output", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_inspect_options = {
+    "inspect",
     "usage: cipher-tool inspect [--json] [VALUE]\n"
     "\n"
     "Tell a sealed value's format, algorithm, recipients' key ids and sizes,\n"
     "without any key. The value is read from standard input (blank space around\n"
     "it ignored; NAME=VALUE as encrypt -n prints it is taken as VALUE) unless\n"
     "given as the argument: sealed values are not secret.\n"
-    "\n"
-    "options:\n"
-    "      --json                  machine-readable output\n"
-    "  -h, --help                  this text\n"
+    "\n",
+    inspect_opts,
     "\n"
     "Key ids are SHA-256 certificate thumbprints (lower-case hex) for native\n"
     "values and the SHA-1 thumbprint WSO2 records (upper-case hex) for holders.\n"
     "A raw wso2 value records neither its key nor its padding.\n"
     "\n"
     "example:\n"
-    "  cipher-tool inspect 'vault:v1:AQEB...'\n";
+    "  cipher-tool inspect 'vault:v1:AQEB...'\n",
+    0,
+};
 
 static void print_text(const vault_value_info *info)
 {
@@ -65,27 +72,17 @@ static int print_json(const vault_value_info *info)
 
 int cmd_inspect(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    cli_opts p;
     vault_value_info *info = NULL;
     char *text = NULL;
     const char *name = NULL, *value;
     int opt, json = cli_json_requested(argc, argv), rc = EXIT_USAGE;
 
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (opt) {
-        case OPT_JSON: json = 1; break;
-        case 'h': fputs(inspect_usage, stdout); return EXIT_OK;
-        default:
-            rc = cli_option_error("inspect", opt, argv);
-            return json ? cli_json_failure("inspect", rc) : rc;
-        }
-    }
+    cli_opts_start(&p, &cmd_inspect_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0)
+        json = 1; /* --json, the only option */
+    if (opt < 0)
+        return json && p.status != EXIT_OK ? cli_json_failure("inspect", p.status) : p.status;
     if (argc - optind > 1) {
         rc = cli_usage_error("inspect", "one value at a time");
         return json ? cli_json_failure("inspect", rc) : rc;

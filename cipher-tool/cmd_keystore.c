@@ -7,7 +7,31 @@
 #include <string.h>
 #include <time.h>
 
-static const char list_usage[] =
+enum { OPT_TRUSTSTORE = OPT_FIRST_COMMAND_OPTION, OPT_TS_PASSWORD_FILE, OPT_TS_PASSWORD_ENV, OPT_AT,
+       OPT_CRL };
+
+static const cli_opt keystore_opts[] = {
+    CLI_OPT_INCLUDE(cli_keystore_opts),
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable output (docs/JSON.md)", OPT_JSON, NULL},
+    {"truststore", 0, CLI_ARG_REQUIRED, "FILE",
+     "JKS, PKCS#12, PEM bundle or directory of PEMs (verify)", OPT_TRUSTSTORE, NULL},
+    {"truststore-password-file", 0, CLI_ARG_REQUIRED, "FILE",
+     "the truststore's store password, when it has one,\n"
+     "from the first line of FILE", OPT_TS_PASSWORD_FILE, NULL},
+    {"truststore-password-env", 0, CLI_ARG_REQUIRED, "VAR",
+     "the same from variable VAR", OPT_TS_PASSWORD_ENV, NULL},
+    {"crl", 0, CLI_ARG_REQUIRED, "FILE",
+     "CRLs (PEM or DER) to check revocation with (verify); the\n"
+     "truststore's own CRLs (in PEM files, .crl files of a\n"
+     "directory) are used too. With CRLs, every certificate\n"
+     "of the path must be covered by its issuer's CRL", OPT_CRL, NULL},
+    {"at", 0, CLI_ARG_REQUIRED, "TIME", "verify at this time (seconds since the epoch)", OPT_AT, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_keystore_options = {
+    "keystore",
     "usage: cipher-tool keystore list -k KEYSTORE [options] [--json]\n"
     "       cipher-tool keystore verify -k KEYSTORE --truststore TRUSTSTORE [options] [--json]\n"
     "\n"
@@ -16,23 +40,15 @@ static const char list_usage[] =
     "verify: check the certificate chain of a key entry (or of a certificate file)\n"
     "against a truststore: path, signatures, validity dates, CA constraints.\n"
     "Exit 0 when trusted, 1 with the reason otherwise.\n"
-    "\n"
-    "options:\n" CLI_KEYSTORE_OPTIONS_HELP
-    "      --json                  machine-readable output (docs/JSON.md)\n"
-    "      --truststore FILE       JKS, PKCS#12, PEM bundle or directory of PEMs (verify)\n"
-    "      --truststore-password-file FILE\n"
-    "      --truststore-password-env VAR\n"
-    "                              the truststore's store password, when it has one\n"
-    "      --crl FILE              CRLs (PEM or DER) to check revocation with (verify); the\n"
-    "                              truststore's own CRLs (in PEM files, .crl files of a\n"
-    "                              directory) are used too. With CRLs, every certificate\n"
-    "                              of the path must be covered by its issuer's CRL\n"
-    "      --at TIME               verify at this time (seconds since the epoch)\n"
+    "\n",
+    keystore_opts,
     "\n"
     "The store password is read from the terminal unless a password option is given.\n"
     "\n"
     "example:\n"
-    "  cipher-tool keystore list -k wso2carbon.jks --password-file ~/.ks-pass\n";
+    "  cipher-tool keystore list -k wso2carbon.jks --password-file ~/.ks-pass\n",
+    0,
+};
 
 static const char *kind_name(vault_entry_kind k)
 {
@@ -236,19 +252,7 @@ static int do_verify(vault_keystore *ks, const char *alias, cli_keystore *trust,
 
 int cmd_keystore(int argc, char **argv)
 {
-    enum { OPT_TRUSTSTORE = OPT_FIRST_COMMAND_OPTION, OPT_TS_PASSWORD_FILE, OPT_TS_PASSWORD_ENV, OPT_AT,
-           OPT_CRL };
-    static const struct option options[] = {
-        CLI_KEYSTORE_LONG_OPTIONS,
-        {"json", no_argument, NULL, OPT_JSON},
-        {"truststore", required_argument, NULL, OPT_TRUSTSTORE},
-        {"truststore-password-file", required_argument, NULL, OPT_TS_PASSWORD_FILE},
-        {"truststore-password-env", required_argument, NULL, OPT_TS_PASSWORD_ENV},
-        {"at", required_argument, NULL, OPT_AT},
-        {"crl", required_argument, NULL, OPT_CRL},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    cli_opts p;
     cli_keystore k, trust;
     vault_keystore *ks = NULL;
     const char *verb;
@@ -259,7 +263,7 @@ int cmd_keystore(int argc, char **argv)
     cli_keystore_init(&k, "keystore");
     cli_keystore_init(&trust, "truststore");
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(list_usage, stdout);
+        cli_opt_print_help(stdout, &cmd_keystore_options);
         return EXIT_OK;
     }
     if (argc < 2 || (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "verify") != 0)) {
@@ -268,24 +272,22 @@ int cmd_keystore(int argc, char **argv)
         return json ? cli_json_failure("keystore", rc) : rc;
     }
     verb = strcmp(argv[1], "list") == 0 ? "keystore list" : "keystore verify";
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc - 1, argv + 1, ":k:h", options, NULL)) != -1) {
-        int handled = cli_keystore_option(&k, opt, optarg, "keystore");
-        if (handled < 0)
+    cli_opts_start(&p, &cmd_keystore_options, argc - 1, argv + 1);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if (cli_keystore_option(&k, opt, p.arg, "keystore") < 0)
             goto done;
-        if (handled)
-            continue;
         switch (opt) {
-        case 'h': fputs(list_usage, stdout); rc = EXIT_OK; json = 0; goto done;
         case OPT_JSON: json = 1; break;
-        case OPT_TRUSTSTORE: trust.path = optarg; break;
-        case OPT_TS_PASSWORD_FILE: trust.password_file = optarg; break;
-        case OPT_TS_PASSWORD_ENV: trust.password_env = optarg; break;
-        case OPT_AT: at = atoll(optarg); break;
-        case OPT_CRL: trust.crl = optarg; break;
-        default: rc = cli_option_error("keystore", opt, argv + 1); goto done;
+        case OPT_TRUSTSTORE: trust.path = p.arg; break;
+        case OPT_TS_PASSWORD_FILE: trust.password_file = p.arg; break;
+        case OPT_TS_PASSWORD_ENV: trust.password_env = p.arg; break;
+        case OPT_AT: at = atoll(p.arg); break;
+        case OPT_CRL: trust.crl = p.arg; break;
         }
+    }
+    if (opt < 0) {
+        rc = p.status;
+        goto done;
     }
     if (optind + 1 < argc) {
         rc = cli_usage_error("keystore", "unexpected argument \"%s\"", argv[optind + 1]);

@@ -7,36 +7,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char publish_usage[] =
+enum { OPT_ETCD = OPT_FIRST_COMMAND_OPTION, OPT_KEY_PREFIX, OPT_IF_REVISION, OPT_PRUNE, OPT_CA_CERT,
+       OPT_CLIENT_CERT, OPT_CLIENT_KEY, OPT_TIMEOUT_MS, OPT_USER, OPT_ETCD_PASSWORD_FILE };
+
+static const cli_opt publish_opts[] = {
+    {"etcd", 0, CLI_ARG_REQUIRED, "ENDPOINTS", "comma-separated member URLs, tried in turn", OPT_ETCD, NULL},
+    {"prefix", 0, CLI_ARG_REQUIRED, "PREFIX", "key prefix, e.g. /vault/payments/", OPT_KEY_PREFIX, NULL},
+    {"if-revision", 0, CLI_ARG_REQUIRED, "N",
+     "write only if no key under PREFIX changed after\n"
+     "revision N (compare-and-swap)", OPT_IF_REVISION, NULL},
+    {"prune", 0, CLI_ARG_NONE, NULL, "delete the keys under PREFIX no file has any more", OPT_PRUNE, NULL},
+    {"cacert", 0, CLI_ARG_REQUIRED, "FILE",
+     "CA of the members' certificates (default: system CAs)", OPT_CA_CERT, NULL},
+    {"cert", 0, CLI_ARG_REQUIRED, "FILE", "client certificate (PEM)", OPT_CLIENT_CERT, NULL},
+    {"key", 0, CLI_ARG_REQUIRED, "FILE", "its private key (PEM)", OPT_CLIENT_KEY, NULL},
+    {"timeout-ms", 0, CLI_ARG_REQUIRED, "N", "per endpoint (default 2000)", OPT_TIMEOUT_MS, NULL},
+    {"user", 0, CLI_ARG_REQUIRED, "USER", "etcd user, when the cluster has auth enabled", OPT_USER, NULL},
+    {"etcd-password-file", 0, CLI_ARG_REQUIRED, "F",
+     "its password, first line of F (mode 0600)", OPT_ETCD_PASSWORD_FILE, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "the report as JSON (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_publish_options = {
+    "publish",
     "usage: cipher-tool publish FILE... --etcd ENDPOINTS --prefix PREFIX [options]\n"
     "\n"
     "Write every sealed value of the files' [secrets] to etcd under PREFIX+alias,\n"
     "all in one transaction: either every value is written or none. A plain text\n"
     "or empty value, or an alias in two files, fails the whole publish before\n"
     "anything is sent. etcd only ever receives sealed values.\n"
-    "\n"
-    "options:\n"
-    "      --etcd ENDPOINTS        comma-separated member URLs, tried in turn\n"
-    "      --prefix PREFIX         key prefix, e.g. /vault/payments/\n"
-    "      --if-revision N         write only if no key under PREFIX changed after\n"
-    "                              revision N (compare-and-swap)\n"
-    "      --prune                 delete the keys under PREFIX no file has any more\n"
-    "      --cacert FILE           CA of the members' certificates (default: system CAs)\n"
-    "      --cert FILE             client certificate (PEM)\n"
-    "      --key FILE              its private key (PEM)\n"
-    "      --timeout-ms N          per endpoint (default 2000)\n"
-    "      --user USER             etcd user, when the cluster has auth enabled\n"
-    "      --etcd-password-file F  its password, first line of F (mode 0600)\n"
-    "      --json                  the report as JSON (docs/JSON.md)\n"
-    "  -h, --help                  this text\n"
+    "\n",
+    publish_opts,
     "\n"
     "The revision written is printed on standard output.\n"
     "\n"
     "example:\n"
-    "  cipher-tool publish deployment.toml --etcd https://10.0.0.1:2379 --prefix /vault/payments/\n";
-
-enum { OPT_ETCD = OPT_FIRST_COMMAND_OPTION, OPT_KEY_PREFIX, OPT_IF_REVISION, OPT_PRUNE, OPT_CA_CERT, OPT_CLIENT_CERT,
-       OPT_CLIENT_KEY, OPT_TIMEOUT_MS, OPT_USER, OPT_ETCD_PASSWORD_FILE };
+    "  cipher-tool publish deployment.toml --etcd https://10.0.0.1:2379 --prefix /vault/payments/\n",
+    0,
+};
 
 static int parse_number(const char *s, long long *out)
 {
@@ -106,20 +116,7 @@ static int print_json(const char *prefix, const char **aliases, size_t n, int64_
 
 static int publish(int argc, char **argv, int json, int *printed)
 {
-    static const struct option longopts[] = {
-        {"etcd", required_argument, NULL, OPT_ETCD},
-        {"prefix", required_argument, NULL, OPT_KEY_PREFIX},
-        {"if-revision", required_argument, NULL, OPT_IF_REVISION},
-        {"prune", no_argument, NULL, OPT_PRUNE},
-        {"cacert", required_argument, NULL, OPT_CA_CERT},
-        {"cert", required_argument, NULL, OPT_CLIENT_CERT},
-        {"key", required_argument, NULL, OPT_CLIENT_KEY},
-        {"timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS},
-        {"user", required_argument, NULL, OPT_USER},
-        {"etcd-password-file", required_argument, NULL, OPT_ETCD_PASSWORD_FILE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    cli_opts p;
     vault_repository_options ro = VAULT_REPOSITORY_OPTIONS_INIT;
     vault_config **cfgs = NULL;
     const char **aliases = NULL, **values = NULL;
@@ -129,30 +126,28 @@ static int publish(int argc, char **argv, int json, int *printed)
     size_t n = 0;
     int c, f, nfiles, ret, rc;
 
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    cli_opts_start(&p, &cmd_publish_options, argc, argv);
+    while ((c = cli_opts_next(&p)) != 0) {
         switch (c) {
-        case OPT_ETCD: ro.endpoints = optarg; break;
-        case OPT_KEY_PREFIX: ro.prefix = optarg; break;
+        case -1: return p.status;
+        case OPT_ETCD: ro.endpoints = p.arg; break;
+        case OPT_KEY_PREFIX: ro.prefix = p.arg; break;
         case OPT_IF_REVISION:
-            if (parse_number(optarg, &if_revision) != 0)
-                return cli_usage_error("publish", "--if-revision wants a revision number, not \"%s\"", optarg);
+            if (parse_number(p.arg, &if_revision) != 0)
+                return cli_usage_error("publish", "--if-revision wants a revision number, not \"%s\"", p.arg);
             break;
         case OPT_PRUNE: flags |= VAULT_PUBLISH_PRUNE; break;
-        case OPT_CA_CERT: ro.ca_file = optarg; break;
-        case OPT_CLIENT_CERT: ro.cert_file = optarg; break;
-        case OPT_CLIENT_KEY: ro.key_file = optarg; break;
+        case OPT_CA_CERT: ro.ca_file = p.arg; break;
+        case OPT_CLIENT_CERT: ro.cert_file = p.arg; break;
+        case OPT_CLIENT_KEY: ro.key_file = p.arg; break;
         case OPT_TIMEOUT_MS:
-            if (parse_number(optarg, &timeout) != 0 || timeout == 0 || timeout > 600000)
-                return cli_usage_error("publish", "--timeout-ms wants 1 to 600000, not \"%s\"", optarg);
+            if (parse_number(p.arg, &timeout) != 0 || timeout == 0 || timeout > 600000)
+                return cli_usage_error("publish", "--timeout-ms wants 1 to 600000, not \"%s\"", p.arg);
             ro.timeout_ms = (long)timeout;
             break;
-        case OPT_USER: ro.user = optarg; break;
-        case OPT_ETCD_PASSWORD_FILE: ro.password_file = optarg; break;
+        case OPT_USER: ro.user = p.arg; break;
+        case OPT_ETCD_PASSWORD_FILE: ro.password_file = p.arg; break;
         case OPT_JSON: break; /* cli_json_requested() saw it */
-        case 'h': fputs(publish_usage, stdout); return EXIT_OK;
-        default: return cli_option_error("publish", c, argv);
         }
     }
     nfiles = argc - optind;

@@ -9,7 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char recipients_usage[] =
+enum { OPT_KEY_ID = OPT_FIRST_COMMAND_OPTION };
+
+static const cli_opt recipients_opts[] = {
+    CLI_OPT_INCLUDE(cli_keystore_opts),
+    {"cert", 0, CLI_ARG_REQUIRED, "FILE",
+     "add: a new recipient; remove: the recipient to drop\n"
+     "(PEM or DER; repeatable)", OPT_CERT, NULL},
+    {"key-id", 0, CLI_ARG_REQUIRED, "ID",
+     "remove: a recipient's key id (SHA-256 fingerprint of\n"
+     "its certificate; colons and case ignored; repeatable)", OPT_KEY_ID, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_HEADING("add only: the trust gate on the added certificates"),
+    CLI_OPT_INCLUDE(cli_trust_opts),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_recipients_options = {
+    "recipients",
     "usage: cipher-tool recipients add FILE... -k KEYSTORE --cert CERT...\n"
     "                                  [--truststore FILE [--allow-untrusted]] [options]\n"
     "       cipher-tool recipients remove FILE... -k KEYSTORE (--key-id ID | --cert CERT)...\n"
@@ -30,21 +48,14 @@ static const char recipients_usage[] =
     "nothing, when any key under the prefix changed since they were read.\n"
     "With --truststore, an added certificate whose chain does not verify (or\n"
     "that has expired) is refused and no file is touched, as for 'seal'.\n"
-    "\n"
-    "options:\n" CLI_KEYSTORE_OPTIONS_HELP
-    "      --cert FILE             add: a new recipient; remove: the recipient to drop\n"
-    "                              (PEM or DER; repeatable)\n"
-    "      --key-id ID             remove: a recipient's key id (SHA-256 fingerprint of\n"
-    "                              its certificate; colons and case ignored; repeatable)\n"
-    "      --json                  a report on standard output (docs/JSON.md)\n"
-    "\n"
-    "add only: the trust gate on the added certificates\n" CLI_TRUST_OPTIONS_HELP
+    "\n",
+    recipients_opts,
     "\n"
     "example:\n"
     "  cipher-tool recipients add deployment.toml -k wso2carbon.jks --cert dr.pem \\\n"
-    "      --truststore client-truststore.jks --truststore-password-file ts.pw\n";
-
-enum { OPT_KEY_ID = OPT_FIRST_COMMAND_OPTION };
+    "      --truststore client-truststore.jks --truststore-password-file ts.pw\n",
+    0,
+};
 
 typedef struct rcpt_run {
     cli_keystore key;
@@ -216,39 +227,27 @@ static int rewrap_file(rcpt_run *r, cli_apply *a, const char *path)
 
 static int parse_args(rcpt_run *r, int argc, char **argv)
 {
-    static const struct option options[] = {
-        CLI_KEYSTORE_LONG_OPTIONS,
-        {"cert", required_argument, NULL, OPT_CERT},
-        {"key-id", required_argument, NULL, OPT_KEY_ID},
-        CLI_TRUST_LONG_OPTIONS,
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt, handled;
+    cli_opts p;
+    int opt;
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
-        if ((handled = cli_keystore_option(&r->key, opt, optarg, "recipients")) < 0)
+    cli_opts_start(&p, &cmd_recipients_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if (cli_keystore_option(&r->key, opt, p.arg, "recipients") < 0)
             return EXIT_USAGE;
-        if (handled || (handled = cli_trust_option(&r->trust, &r->allow_untrusted, opt, optarg)))
-            continue;
-        if (opt == OPT_CERT && r->cert_count < CLI_MAX_CERTS) {
-            r->certs[r->cert_count++] = optarg;
-        } else if (opt == OPT_KEY_ID && r->remove) {
-            if (add_key_id(r, optarg) != 0)
-                return EXIT_USAGE;
-        } else if (opt == OPT_JSON) {
-            r->json = 1;
-        } else if (opt == 'h') {
-            fputs(recipients_usage, stdout);
-            return -1;
-        } else if (opt == OPT_CERT) {
+        cli_trust_option(&r->trust, &r->allow_untrusted, opt, p.arg);
+        if (opt == OPT_CERT && r->cert_count == CLI_MAX_CERTS)
             return cli_usage_error("recipients", "at most %d --cert options", CLI_MAX_CERTS);
-        } else {
-            return cli_usage_error("recipients", "bad option");
-        }
+        if (opt == OPT_CERT)
+            r->certs[r->cert_count++] = p.arg;
+        else if (opt == OPT_KEY_ID && !r->remove)
+            return cli_usage_error("recipients", "add: --key-id is for remove only");
+        else if (opt == OPT_KEY_ID && add_key_id(r, p.arg) != 0)
+            return EXIT_USAGE;
+        else if (opt == OPT_JSON)
+            r->json = 1;
     }
+    if (opt < 0) /* -1: the help was printed */
+        return p.status == EXIT_OK ? -1 : p.status;
     if (optind >= argc)
         return cli_usage_error("recipients", "expected one or more FILEs");
     if (!r->key.path)
@@ -272,7 +271,7 @@ int cmd_recipients(int argc, char **argv)
     cli_keystore_init(&r.key, "keystore");
     cli_keystore_init(&r.trust, "truststore");
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(recipients_usage, stdout);
+        cli_opt_print_help(stdout, &cmd_recipients_options);
         rc = EXIT_OK;
         goto done;
     }

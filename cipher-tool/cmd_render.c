@@ -10,7 +10,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char render_usage[] =
+enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_XML, OPT_TEXT, OPT_NO_PKCS1, OPT_WATCH };
+
+static const cli_opt render_opts[] = {
+    {"config", 'c', CLI_ARG_REQUIRED, "CONFIG",
+     "deployment.toml, cipher-text.properties or a product\n"
+     "home; names the keystore unless -k is given", 'c', NULL},
+    {"secret-conf", 0, CLI_ARG_REQUIRED, "FILE",
+     "secret-conf.properties (default: beside CONFIG)", OPT_SECRET_CONF, NULL},
+    {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
+     "refuse RSA PKCS#1 v1.5 values (the default when the\n"
+     "config's algorithm is OAEP)", OPT_NO_PKCS1, NULL},
+    {"output", 'o', CLI_ARG_REQUIRED, "OUT",
+     "write to OUT (created 0600, replaced atomically;\n"
+     "never through a link; an existing OUT must be\n"
+     "your own 0600 file)\n"
+     "instead of standard output", 'o', NULL},
+    {"xml", 0, CLI_ARG_NONE, NULL, "TEMPLATE is XML with svns:secretAlias marks", OPT_XML, NULL},
+    {"text", 0, CLI_ARG_NONE, NULL, "TEMPLATE is text, even when named *.xml", OPT_TEXT, NULL},
+    {"watch", 0, CLI_ARG_NONE, NULL,
+     "CONFIG has an etcd [secret_repository]: keep running and\n"
+     "render OUT again whenever a value changes there, until\n"
+     "SIGTERM or SIGINT (needs -o; a password file is read\n"
+     "again each time; the line of --password-fd or\n"
+     "--key-password-fd is read once and kept, in guarded\n"
+     "memory, while watching)", OPT_WATCH, NULL},
+    CLI_OPT_INCLUDE(cli_keystore_opts),
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_render_options = {
+    "render",
     "usage: cipher-tool render TEMPLATE --config CONFIG [-o OUT] [--xml] [options]\n"
     "\n"
     "Write TEMPLATE with every $secret{alias} replaced by the secret of that alias\n"
@@ -18,26 +49,8 @@ static const char render_usage[] =
     "*.xml templates) the elements marked svns:secretAlias get their secrets\n"
     "instead, XML-escaped. An unknown alias is an error and nothing is written.\n"
     "TEMPLATE - reads standard input.\n"
-    "\n"
-    "options:\n"
-    "  -c, --config CONFIG         deployment.toml, cipher-text.properties or a product\n"
-    "                              home; names the keystore unless -k is given\n"
-    "      --secret-conf FILE      secret-conf.properties (default: beside CONFIG)\n"
-    "      --no-pkcs1              refuse RSA PKCS#1 v1.5 values (the default when the\n"
-    "                              config's algorithm is OAEP)\n"
-    "  -o, --output OUT            write to OUT (created 0600, replaced atomically;\n"
-    "                              never through a link; an existing OUT must be\n"
-    "                              your own 0600 file)\n"
-    "                              instead of standard output\n"
-    "      --xml                   TEMPLATE is XML with svns:secretAlias marks\n"
-    "      --text                  TEMPLATE is text, even when named *.xml\n"
-    "      --watch                 CONFIG has an etcd [secret_repository]: keep running and\n"
-    "                              render OUT again whenever a value changes there, until\n"
-    "                              SIGTERM or SIGINT (needs -o; a password file is read\n"
-    "                              again each time; the line of --password-fd or\n"
-    "                              --key-password-fd is read once and kept, in guarded\n"
-    "                              memory, while watching)\n"
-    CLI_KEYSTORE_OPTIONS_HELP
+    "\n",
+    render_opts,
     "\n"
     "Without a password option the store password comes from what the server would\n"
     "use: a product home's root password files (password, password-tmp: read and\n"
@@ -46,9 +59,9 @@ static const char render_usage[] =
     "\n"
     "example:\n"
     "  cipher-tool render app.conf.in -o app.conf -c repository/conf/deployment.toml \\\n"
-    "      --password-file /run/secrets/ks-pass\n";
-
-enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_XML, OPT_TEXT, OPT_NO_PKCS1, OPT_WATCH };
+    "      --password-file /run/secrets/ks-pass\n",
+    0,
+};
 
 typedef struct render_args {
     cli_keystore key;
@@ -62,39 +75,25 @@ typedef struct render_args {
 
 static int parse_args(render_args *a, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"secret-conf", required_argument, NULL, OPT_SECRET_CONF},
-        {"output", required_argument, NULL, 'o'},
-        {"xml", no_argument, NULL, OPT_XML},
-        {"text", no_argument, NULL, OPT_TEXT},
-        {"no-pkcs1", no_argument, NULL, OPT_NO_PKCS1},
-        {"watch", no_argument, NULL, OPT_WATCH},
-        {"help", no_argument, NULL, 'h'},
-        CLI_KEYSTORE_LONG_OPTIONS,
-        {NULL, 0, NULL, 0}};
+    cli_opts p;
     int opt;
 
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":c:o:k:h", longopts, NULL)) != -1) {
-        int r = cli_keystore_option(&a->key, opt, optarg, "render");
-        if (r < 0)
+    cli_opts_start(&p, &cmd_render_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if (cli_keystore_option(&a->key, opt, p.arg, "render") < 0)
             return EXIT_USAGE;
-        if (r > 0)
-            continue;
         switch (opt) {
-        case 'c': a->config = optarg; break;
-        case OPT_SECRET_CONF: a->secret_conf = optarg; break;
-        case 'o': a->output = optarg; break;
+        case 'c': a->config = p.arg; break;
+        case OPT_SECRET_CONF: a->secret_conf = p.arg; break;
+        case 'o': a->output = p.arg; break;
         case OPT_XML: a->xml = 1; break;
         case OPT_TEXT: a->xml = 0; break;
         case OPT_NO_PKCS1: a->key.no_pkcs1 = 1; break;
         case OPT_WATCH: a->watch = 1; break;
-        case 'h': fputs(render_usage, stdout); return -1;
-        default: return cli_option_error("render", opt, argv);
         }
     }
+    if (opt < 0) /* -1: the help was printed */
+        return p.status == EXIT_OK ? -1 : p.status;
     if (optind != argc - 1)
         return cli_usage_error("render", optind < argc ? "one TEMPLATE expected" : "TEMPLATE missing");
     if (!a->config)

@@ -7,7 +7,55 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char rotate_usage[] =
+enum {
+    OPT_FROM_KEYSTORE = OPT_FIRST_COMMAND_OPTION,
+    OPT_FROM_ALIAS,
+    OPT_FROM_STORETYPE,
+    OPT_FROM_PASSWORD_FILE,
+    OPT_FROM_PASSWORD_FD,
+    OPT_FROM_PASSWORD_ENV,
+    OPT_FROM_KEY_PASSWORD_FILE,
+    OPT_FROM_KEY_PASSWORD_FD,
+    OPT_FROM_SYMMETRIC_KEY_FILE,
+    OPT_ACCEPT_UNPROVEN_PKCS1
+};
+
+static const cli_opt rotate_opts[] = {
+    {"accept-unproven-pkcs1", 0, CLI_ARG_NONE, NULL,
+     "seal such values again without that proof when the\n"
+     "old keystore and alias are the ones the file's server\n"
+     "is configured with (deployment.toml, secret-conf.properties\n"
+     "beside cipher-text.properties, carbon.xml)", OPT_ACCEPT_UNPROVEN_PKCS1, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_HEADING("the old key:"),
+    {"from-keystore", 0, CLI_ARG_REQUIRED, "FILE", "keystore holding the key that opens the values now",
+     OPT_FROM_KEYSTORE, NULL},
+    {"from-alias", 0, CLI_ARG_REQUIRED, "ALIAS",
+     "its key entry (default: as the values name it, else\n"
+     "the only key entry)", OPT_FROM_ALIAS, NULL},
+    {"from-storetype", 0, CLI_ARG_REQUIRED, "TYPE", "force its type", OPT_FROM_STORETYPE, NULL},
+    {"from-password-file", 0, CLI_ARG_REQUIRED, "F", "its store password (as --password-file below)",
+     OPT_FROM_PASSWORD_FILE, NULL},
+    {"from-password-fd", 0, CLI_ARG_REQUIRED, "N",
+     "its store password from descriptor N", OPT_FROM_PASSWORD_FD, NULL},
+    {"from-password-env", 0, CLI_ARG_REQUIRED, "VAR", "its store password from variable VAR",
+     OPT_FROM_PASSWORD_ENV, NULL},
+    {"from-key-password-file", 0, CLI_ARG_REQUIRED, "F", "its key password (as --key-password-file below)",
+     OPT_FROM_KEY_PASSWORD_FILE, NULL},
+    {"from-key-password-fd", 0, CLI_ARG_REQUIRED, "N", "its key password from descriptor N",
+     OPT_FROM_KEY_PASSWORD_FD, NULL},
+    {"from-symmetric-key-file", 0, CLI_ARG_REQUIRED, "F",
+     "the old AES key of WSO2 symmetric values (raw 16/24/32\n"
+     "bytes, hex or base64), with or instead of --from-keystore", OPT_FROM_SYMMETRIC_KEY_FILE, NULL},
+    CLI_OPT_HEADING("the new recipients (the options of 'seal'):"),
+    {"to-keystore", 0, CLI_ARG_REQUIRED, "FILE", "the same as -k", 'k', NULL},
+    CLI_OPT_INCLUDE(cli_sealing_opts),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_rotate_options = {
+    "rotate",
     "usage: cipher-tool rotate FILE... --from-keystore OLD [--from-alias A] [from options]\n"
     "                          (-k NEW | --cert NEW)... [--format F] [options]\n"
     "\n"
@@ -30,44 +78,17 @@ static const char rotate_usage[] =
     "any key of its size, a wrong one giving other bytes; it is sealed again only\n"
     "when another value of the run (native, OAEP, a holder naming the key's\n"
     "certificate) proves the old key (SECURITY.md).\n"
-    "      --accept-unproven-pkcs1 seal such values again without that proof when the\n"
-    "                              old keystore and alias are the ones the file's server\n"
-    "                              is configured with (deployment.toml, secret-conf.properties\n"
-    "                              beside cipher-text.properties, carbon.xml)\n"
-    "\n"
-    "the old key:\n"
-    "      --from-keystore FILE    keystore holding the key that opens the values now\n"
-    "      --from-alias ALIAS      its key entry (default: as the values name it, else\n"
-    "                              the only key entry)\n"
-    "      --from-storetype TYPE   force its type\n"
-    "      --from-password-file F, --from-password-fd N, --from-password-env VAR\n"
-    "      --from-key-password-file F, --from-key-password-fd N\n"
-    "                              its passwords (as --password-file ... below)\n"
-    "      --from-symmetric-key-file F\n"
-    "                              the old AES key of WSO2 symmetric values (raw 16/24/32\n"
-    "                              bytes, hex or base64), with or instead of --from-keystore\n"
-    "\n"
-    "the new recipients (the options of 'seal'; --to-keystore is -k):\n" CLI_SEALING_OPTIONS_HELP
-    "      --json                  a report on standard output (docs/JSON.md)\n"
+    "\n",
+    rotate_opts,
     "\n"
     "examples:\n"
     "  cipher-tool rotate deployment.toml --from-keystore old.jks --from-password-file old.pw \\\n"
     "      -k new.p12 --password-file new.pw\n"
     "  cipher-tool rotate cipher-text.properties --from-keystore wso2carbon.jks \\\n"
-    "      --cert new.pem --format wso2 --transformation RSA/ECB/OAEPwithSHA1andMGF1Padding\n";
-
-enum {
-    OPT_FROM_KEYSTORE = OPT_FIRST_COMMAND_OPTION,
-    OPT_FROM_ALIAS,
-    OPT_FROM_STORETYPE,
-    OPT_FROM_PASSWORD_FILE,
-    OPT_FROM_PASSWORD_FD,
-    OPT_FROM_PASSWORD_ENV,
-    OPT_FROM_KEY_PASSWORD_FILE,
-    OPT_FROM_KEY_PASSWORD_FD,
-    OPT_FROM_SYMMETRIC_KEY_FILE,
-    OPT_ACCEPT_UNPROVEN_PKCS1
+    "      --cert new.pem --format wso2 --transformation RSA/ECB/OAEPwithSHA1andMGF1Padding\n",
+    0,
 };
+
 
 /* --accept-unproven-pkcs1; -Drotate never sets it. */
 static int accept_unproven;
@@ -167,52 +188,22 @@ int cli_rotate_file(cli_apply *a, cli_sealing *s, const char *path, vault_opener
 static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes, int *json, int argc,
                       char **argv)
 {
-    static const struct option options[] = {
-        CLI_SEALING_LONG_OPTIONS,
-        {"to-keystore", required_argument, NULL, 'k'},
-        {"from-keystore", required_argument, NULL, OPT_FROM_KEYSTORE},
-        {"from-alias", required_argument, NULL, OPT_FROM_ALIAS},
-        {"from-storetype", required_argument, NULL, OPT_FROM_STORETYPE},
-        {"from-password-file", required_argument, NULL, OPT_FROM_PASSWORD_FILE},
-        {"from-password-fd", required_argument, NULL, OPT_FROM_PASSWORD_FD},
-        {"from-password-env", required_argument, NULL, OPT_FROM_PASSWORD_ENV},
-        {"from-key-password-file", required_argument, NULL, OPT_FROM_KEY_PASSWORD_FILE},
-        {"from-key-password-fd", required_argument, NULL, OPT_FROM_KEY_PASSWORD_FD},
-        {"from-symmetric-key-file", required_argument, NULL, OPT_FROM_SYMMETRIC_KEY_FILE},
-        {"accept-unproven-pkcs1", no_argument, NULL, OPT_ACCEPT_UNPROVEN_PKCS1},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt, handled;
+    cli_opts p;
+    int opt;
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
-        handled = from_option(from, opt, optarg);
-        if (opt == OPT_FROM_SYMMETRIC_KEY_FILE) {
-            *from_aes = optarg;
-            continue;
-        }
-        if (opt == OPT_JSON) {
-            *json = 1;
-            continue;
-        }
-        if (opt == OPT_ACCEPT_UNPROVEN_PKCS1) {
-            accept_unproven = 1;
-            continue;
-        }
-        if (handled == 0)
-            handled = cli_sealing_option(s, opt, optarg, "rotate");
-        if (handled < 0)
+    cli_opts_start(&p, &cmd_rotate_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if (from_option(from, opt, p.arg) < 0 || cli_sealing_option(s, opt, p.arg, "rotate") < 0)
             return EXIT_USAGE;
-        if (handled)
-            continue;
-        if (opt == 'h') {
-            fputs(rotate_usage, stdout);
-            return -1;
-        }
-        return cli_usage_error("rotate", "bad option");
+        if (opt == OPT_FROM_SYMMETRIC_KEY_FILE)
+            *from_aes = p.arg;
+        else if (opt == OPT_JSON)
+            *json = 1;
+        else if (opt == OPT_ACCEPT_UNPROVEN_PKCS1)
+            accept_unproven = 1;
     }
+    if (opt < 0) /* -1: the help was printed */
+        return p.status == EXIT_OK ? -1 : p.status;
     if (optind >= argc)
         return cli_usage_error("rotate", "expected one or more FILEs");
     if (!from->path && !*from_aes)

@@ -8,7 +8,19 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char seal_usage[] =
+enum { OPT_SEAL_TYPE = OPT_FIRST_COMMAND_OPTION };
+
+static const cli_opt seal_opts[] = {
+    CLI_OPT_INCLUDE(cli_sealing_opts),
+    {"type", 0, CLI_ARG_REQUIRED, "TYPE",
+     "read each FILE as toml or properties, whatever its name", OPT_SEAL_TYPE, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_seal_options = {
+    "seal",
     "usage: cipher-tool seal FILE|HOME... (-k KEYSTORE | --cert CERT)... [options]\n"
     "\n"
     "Encrypt, in place, every secret written as \"[plain text]\" in the [secrets]\n"
@@ -21,26 +33,36 @@ static const char seal_usage[] =
     "\n"
     "A directory is a product home: its repository/conf/deployment.toml, else its\n"
     "repository/conf/security/cipher-text.properties (conf/... in an EI/MI home).\n"
-    "\n"
-    "options:\n" CLI_SEALING_OPTIONS_HELP
-    "      --type TYPE             read each FILE as toml or properties, whatever its name\n"
-    "      --json                  a report on standard output (docs/JSON.md)\n"
+    "\n",
+    seal_opts,
     "\n"
     "example:\n"
-    "  cipher-tool seal repository/conf/deployment.toml -k wso2carbon.jks --password-file pw\n";
+    "  cipher-tool seal repository/conf/deployment.toml -k wso2carbon.jks --password-file pw\n",
+    0,
+};
 
-static const char change_usage[] =
+static const cli_opt change_opts[] = {
+    CLI_OPT_INCLUDE(cli_sealing_opts),
+    {"type", 0, CLI_ARG_REQUIRED, "TYPE",
+     "read FILE as toml or properties, whatever its name", OPT_SEAL_TYPE, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_change_options = {
+    "change",
     "usage: cipher-tool change FILE ALIAS (-k KEYSTORE | --cert CERT)... [options]\n"
     "\n"
     "Replace one secret: the new value is read from the terminal (twice, without\n"
     "echo) or from standard input, sealed, and written in place atomically.\n"
-    "\n"
-    "options:\n" CLI_SEALING_OPTIONS_HELP
-    "      --type TYPE             read FILE as toml or properties, whatever its name\n"
-    "      --json                  a report on standard output (docs/JSON.md)\n"
+    "\n",
+    change_opts,
     "\n"
     "example:\n"
-    "  cipher-tool change deployment.toml admin_password --cert wso2carbon.pem\n";
+    "  cipher-tool change deployment.toml admin_password --cert wso2carbon.pem\n",
+    0,
+};
 
 /* An empty value, asked for on the terminal. */
 static int ask_value(vault_secret **out, const char *path, const vault_config_entry *e, void *payload)
@@ -115,14 +137,7 @@ int cli_seal_file(cli_apply *a, cli_sealing *s, vault_sealer *sealer, const char
 
 static int run(int argc, char **argv, int change)
 {
-    enum { OPT_SEAL_TYPE = OPT_FIRST_COMMAND_OPTION + 50 };
-    static const struct option options[] = {
-        CLI_SEALING_LONG_OPTIONS,
-        {"json", no_argument, NULL, OPT_JSON},
-        {"type", required_argument, NULL, OPT_SEAL_TYPE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    cli_opts p;
     const char *cmd = change ? "change" : "seal";
     cli_sealing s;
     cli_apply a;
@@ -131,32 +146,21 @@ static int run(int argc, char **argv, int change)
     int opt, rc = EXIT_USAGE, i, json = 0;
 
     cli_sealing_init(&s);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
-        int handled = cli_sealing_option(&s, opt, optarg, cmd);
-        if (handled < 0)
+    cli_opts_start(&p, change ? &cmd_change_options : &cmd_seal_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if (cli_sealing_option(&s, opt, p.arg, cmd) < 0)
             goto done;
-        if (handled)
-            continue;
-        if (opt == OPT_JSON) {
+        if (opt == OPT_JSON)
             json = 1;
-            continue;
+        if (opt == OPT_SEAL_TYPE && cli_config_type_option(&s.type, p.arg, cmd) < 0)
+            goto done;
+        if (opt == OPT_SEAL_TYPE && s.type == CLI_CONFIG_XML) {
+            rc = cli_usage_error(cmd, "%s reads toml and properties files", cmd);
+            goto done;
         }
-        if (opt == OPT_SEAL_TYPE) {
-            if (cli_config_type_option(&s.type, optarg, cmd) < 0)
-                goto done;
-            if (s.type == CLI_CONFIG_XML) {
-                rc = cli_usage_error(cmd, "%s reads toml and properties files", cmd);
-                goto done;
-            }
-            continue;
-        }
-        if (opt == 'h') {
-            fputs(change ? change_usage : seal_usage, stdout);
-            rc = EXIT_OK;
-        } else {
-            rc = cli_usage_error(cmd, "bad option");
-        }
+    }
+    if (opt < 0) {
+        rc = p.status;
         goto done;
     }
     if (change ? argc - optind != 2 : optind >= argc) {

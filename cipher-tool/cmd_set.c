@@ -5,7 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char set_usage[] =
+enum { OPT_VALUE_FD = OPT_FIRST_COMMAND_OPTION };
+
+static const cli_opt set_opts[] = {
+    CLI_OPT_INCLUDE(cli_sealing_opts),
+    {"value-fd", 0, CLI_ARG_REQUIRED, "N",
+     "read the value from descriptor N (its first line)", OPT_VALUE_FD, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_set_options = {
+    "set",
     "usage: cipher-tool set FILE ALIAS (-k KEYSTORE | --cert CERT)... [--value-fd N] [options]\n"
     "\n"
     "Create or replace the secret ALIAS of a deployment.toml ([secrets] table) or a\n"
@@ -15,15 +27,13 @@ static const char set_usage[] =
     "secret of the file (a deployment.toml without [secrets] gets the table at its\n"
     "end). The file is replaced atomically after the new value was opened with the\n"
     "private key when it is at hand; every other byte stays as it was.\n"
-    "\n"
-    "options:\n" CLI_SEALING_OPTIONS_HELP
-    "      --value-fd N            read the value from descriptor N (its first line)\n"
-    "      --json                  a report on standard output (docs/JSON.md)\n"
+    "\n",
+    set_opts,
     "\n"
     "example:\n"
-    "  printf '%s' \"$DB_PASSWORD\" | cipher-tool set deployment.toml db_password --cert wso2carbon.pem\n";
-
-enum { OPT_VALUE_FD = OPT_FIRST_COMMAND_OPTION };
+    "  printf '%s' \"$DB_PASSWORD\" | cipher-tool set deployment.toml db_password --cert wso2carbon.pem\n",
+    0,
+};
 
 static int read_value(vault_secret **out, int fd, const char *alias)
 {
@@ -43,13 +53,7 @@ static int read_value(vault_secret **out, int fd, const char *alias)
 
 int cmd_set(int argc, char **argv)
 {
-    static const struct option options[] = {
-        CLI_SEALING_LONG_OPTIONS,
-        {"value-fd", required_argument, NULL, OPT_VALUE_FD},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    cli_opts p;
     cli_sealing s;
     cli_apply a;
     vault_sealer *sealer = NULL;
@@ -57,28 +61,20 @@ int cmd_set(int argc, char **argv)
     int opt, rc = EXIT_USAGE, json = 0, value_fd = -1;
 
     cli_sealing_init(&s);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "k:h", options, NULL)) != -1) {
-        int handled = cli_sealing_option(&s, opt, optarg, "set");
-        if (handled < 0)
+    cli_opts_start(&p, &cmd_set_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) > 0) {
+        if (cli_sealing_option(&s, opt, p.arg, "set") < 0)
             goto done;
-        if (handled)
-            continue;
-        if (opt == OPT_JSON) {
+        if (opt == OPT_JSON)
             json = 1;
-        } else if (opt == OPT_VALUE_FD) {
-            if ((value_fd = cli_parse_fd(optarg)) < 0) {
-                rc = cli_usage_error("set", "bad descriptor number \"%s\"", optarg);
-                goto done;
-            }
-        } else if (opt == 'h') {
-            fputs(set_usage, stdout);
-            rc = EXIT_OK;
-            goto done;
-        } else {
-            rc = cli_usage_error("set", "bad option");
+        if (opt == OPT_VALUE_FD && (value_fd = cli_parse_fd(p.arg)) < 0) {
+            rc = cli_usage_error("set", "bad descriptor number \"%s\"", p.arg);
             goto done;
         }
+    }
+    if (opt < 0) {
+        rc = p.status;
+        goto done;
     }
     if (argc - optind != 2 || !argv[optind + 1][0]) {
         rc = cli_usage_error("set", "expected FILE ALIAS");

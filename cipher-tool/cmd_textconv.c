@@ -6,7 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char textconv_usage[] =
+enum { OPT_TYPE = OPT_FIRST_COMMAND_OPTION };
+
+static const cli_opt textconv_opts[] = {
+    {"type", 0, CLI_ARG_REQUIRED, "TYPE", "toml or properties (default: from the name)", OPT_TYPE, NULL},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_textconv_options = {
+    "textconv",
     "usage: cipher-tool textconv [--type toml|properties] FILE\n"
     "\n"
     "Print FILE whole, each secret value replaced by a short stable summary:\n"
@@ -17,15 +26,13 @@ static const char textconv_usage[] =
     "\n"
     "  .gitattributes:  deployment.toml diff=vault\n"
     "  git config diff.vault.textconv 'cipher-tool textconv'\n"
-    "\n"
-    "options:\n"
-    "      --type TYPE             toml or properties (default: from the name)\n"
-    "  -h, --help                  this text\n"
+    "\n",
+    textconv_opts,
     "\n"
     "example:\n"
-    "  cipher-tool textconv repository/conf/deployment.toml\n";
-
-enum { OPT_TYPE = OPT_FIRST_COMMAND_OPTION };
+    "  cipher-tool textconv repository/conf/deployment.toml\n",
+    0,
+};
 
 /* "<sealed native keys f66586f9,0a1b2c3d #5e6f7a8b>", or a refusal to tell
  * when the text is not a value of a known format. */
@@ -92,31 +99,23 @@ done:
 
 int cmd_textconv(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"type", required_argument, NULL, OPT_TYPE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    cli_opts p;
     vault_config_type type = VAULT_CONFIG_AUTO;
     int opt;
 
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    cli_opts_start(&p, &cmd_textconv_options, argc, argv);
+    while ((opt = cli_opts_next(&p)) != 0) {
         switch (opt) {
-        case 'h':
-            fputs(textconv_usage, stdout);
-            return EXIT_OK;
+        case -1:
+            return p.status;
         case OPT_TYPE:
-            if (strcmp(optarg, "toml") == 0)
+            if (strcmp(p.arg, "toml") == 0)
                 type = VAULT_CONFIG_TOML;
-            else if (strcmp(optarg, "properties") == 0)
+            else if (strcmp(p.arg, "properties") == 0)
                 type = VAULT_CONFIG_PROPERTIES;
             else
-                return cli_usage_error("textconv", "unknown type \"%s\": toml or properties", optarg);
+                return cli_usage_error("textconv", "unknown type \"%s\": toml or properties", p.arg);
             break;
-        default:
-            return cli_option_error("textconv", opt, argv);
         }
     }
     if (argc - optind != 1)

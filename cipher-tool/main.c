@@ -7,26 +7,27 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+/* A subcommand: cmd_NAME() runs it, cmd_NAME_options holds its options. */
+#define COMMAND(name, summary, subcommands) {#name, cmd_##name, summary, subcommands, &cmd_##name##_options}
+
 static const cli_command commands[] = {
-    {"encrypt", cmd_encrypt, "seal one value read from standard input or the terminal", NULL},
-    {"decrypt", cmd_decrypt, "open one sealed value read from standard input", NULL},
-    {"inspect", cmd_inspect, "tell a sealed value's format, algorithm and key ids", NULL},
-    {"seal", cmd_seal, "encrypt the plain text secrets of config files in place", NULL},
-    {"check", cmd_check, "fail when a secret is left in plain text or does not open", NULL},
-    {"list", cmd_list, "show the secrets of config files and their state", NULL},
-    {"change", cmd_change, "replace one secret of a config file", NULL},
-    {"set", cmd_set, "create or replace one secret of a config file", NULL},
-    {"edit", cmd_edit, "edit a config with its secrets decrypted, sealed again on the way back", NULL},
-    {"render", cmd_render, "write a template with its $secret{alias} references resolved", NULL},
-    {"exec", cmd_exec, "run a program with chosen secrets in its environment or descriptors", NULL},
-    {"rotate", cmd_rotate, "re-encrypt the sealed values of config files for a new key", NULL},
-    {"recipients", cmd_recipients, "add or remove recipients of native values (no re-encryption)",
-     "add remove"},
-    {"publish", cmd_publish, "write the sealed values of config files to an etcd repository", NULL},
-    {"keystore", cmd_keystore, "list a keystore's entries, verify a certificate chain", "list verify"},
-    {"textconv", cmd_textconv, "print a config with each secret replaced by a stable summary (git diff)",
-     NULL},
-    {"completion", cmd_completion, "print the completion script for bash, zsh or fish", "bash zsh fish"},
+    COMMAND(encrypt, "seal one value read from standard input or the terminal", NULL),
+    COMMAND(decrypt, "open one sealed value read from standard input", NULL),
+    COMMAND(inspect, "tell a sealed value's format, algorithm and key ids", NULL),
+    COMMAND(seal, "encrypt the plain text secrets of config files in place", NULL),
+    COMMAND(check, "fail when a secret is left in plain text or does not open", NULL),
+    COMMAND(list, "show the secrets of config files and their state", NULL),
+    COMMAND(change, "replace one secret of a config file", NULL),
+    COMMAND(set, "create or replace one secret of a config file", NULL),
+    COMMAND(edit, "edit a config with its secrets decrypted, sealed again on the way back", NULL),
+    COMMAND(render, "write a template with its $secret{alias} references resolved", NULL),
+    COMMAND(exec, "run a program with chosen secrets in its environment or descriptors", NULL),
+    COMMAND(rotate, "re-encrypt the sealed values of config files for a new key", NULL),
+    COMMAND(recipients, "add or remove recipients of native values (no re-encryption)", "add remove"),
+    COMMAND(publish, "write the sealed values of config files to an etcd repository", NULL),
+    COMMAND(keystore, "list a keystore's entries, verify a certificate chain", "list verify"),
+    COMMAND(textconv, "print a config with each secret replaced by a stable summary (git diff)", NULL),
+    COMMAND(completion, "print the completion script for bash, zsh or fish", "bash zsh fish"),
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -92,7 +93,6 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(argv[1], "help") == 0) {
-        char *help_argv[] = {argv[2], (char *)"--help", NULL};
         if (argc < 3) {
             usage(stdout);
             return EXIT_OK;
@@ -100,7 +100,8 @@ int main(int argc, char **argv)
         cmd = find_command(argv[2]);
         if (!cmd)
             return cli_usage_error(NULL, "unknown command \"%s\"", argv[2]);
-        return cmd->run(2, help_argv);
+        cli_opt_print_help(stdout, cmd->options);
+        return EXIT_OK;
     }
     /* The Java cipher tool's command line: -Dconfigure, -Dchange, ... */
     if (strncmp(argv[1], "-D", 2) == 0 || strcmp(argv[1], "-help") == 0)

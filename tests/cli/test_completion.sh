@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Completion scripts: each one loads in its shell and completes commands,
-# subcommands and options (the options from 'cipher-tool help COMMAND').
+# subcommands and options (the options from 'cipher-tool completion --options COMMAND').
 . "$(dirname "$0")/lib.sh"
 
 bindir=$(cd "$(dirname "$CT")" && pwd)

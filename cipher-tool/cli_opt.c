@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The option tables: getopt_long's arrays, the parse loop, the help. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The help column: an option's help starts here, or on the next line when
+ * the option itself reaches it. */
+#define HELP_COLUMN 30
+
+/* getopt_long's val for the long option of flat[i]: never a letter. */
+#define LONG_VAL_BASE 0x10000
+
+const cli_opt cli_opt_help[] = {
+    {"help", 'h', CLI_ARG_NONE, NULL, "this text", OPT_HELP, NULL},
+    CLI_OPT_END,
+};
+
+static void flatten(cli_opts *p, const cli_opt *t)
+{
+    for (; t->name || t->include || t->help; t++) {
+        if (t->include)
+            flatten(p, t->include);
+        else if (t->name && p->n < CLI_OPT_MAX)
+            p->flat[p->n++] = t;
+        else if (t->name)
+            abort(); /* a table larger than CLI_OPT_MAX is a programming error */
+    }
+}
+
+void cli_opts_start(cli_opts *p, const cli_opt_command *cmd, int argc, char **argv)
+{
+    static const int has_arg[] = {no_argument, required_argument, optional_argument};
+    static const char *const colons[] = {"", ":", "::"};
+    size_t i;
+
+    memset(p, 0, sizeof *p);
+    p->cmd = cmd;
+    p->argc = argc;
+    p->argv = argv;
+    flatten(p, cmd->opts);
+    /* '+': stop at the first operand; ':': a missing value is told apart
+     * from an unknown option, and getopt prints nothing of its own. */
+    strcpy(p->shortopts, cmd->in_order ? "+:" : ":");
+    for (i = 0; i < p->n; i++) {
+        const cli_opt *o = p->flat[i];
+        p->longopts[i].name = o->name;
+        p->longopts[i].has_arg = has_arg[o->arg];
+        p->longopts[i].val = LONG_VAL_BASE + (int)i;
+        if (o->letter) {
+            size_t len = strlen(p->shortopts);
+            p->shortopts[len] = (char)o->letter;
+            strcpy(p->shortopts + len + 1, colons[o->arg]);
+        }
+    }
+    optind = 1;
+    opterr = 0;
+}
+
+/* The usage error for what getopt_long() returned ('?', or ':' for a
+ * missing value) after argv[optind - 1]. */
+static int option_error(const char *cmd, int opt, char *const *argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+
+    /* An unknown short option may sit inside a group ("-hx"): name it alone. */
+    if (optopt > 0 && optopt < 128 && !(arg[0] == '-' && arg[1] == '-'))
+        arg = shortopt;
+    if (opt == ':')
+        return cli_usage_error(cmd, "option %s needs a value", arg);
+    return cli_usage_error(cmd, "unknown option \"%s\"", arg);
+}
+
+static const cli_opt *by_letter(const cli_opts *p, int letter)
+{
+    size_t i;
+    for (i = 0; i < p->n; i++)
+        if (p->flat[i]->letter == letter)
+            return p->flat[i];
+    return NULL;
+}
+
+int cli_opts_next(cli_opts *p)
+{
+    const cli_opt *o;
+    int c = getopt_long(p->argc, p->argv, p->shortopts, p->longopts, NULL);
+
+    p->arg = optarg;
+    if (c == -1)
+        return 0;
+    if (c >= LONG_VAL_BASE && (size_t)(c - LONG_VAL_BASE) < p->n)
+        o = p->flat[c - LONG_VAL_BASE];
+    else
+        o = c == '?' || c == ':' ? NULL : by_letter(p, c);
+    if (!o) {
+        p->status = option_error(p->cmd->name, c, p->argv);
+        return -1;
+    }
+    if (o->code == OPT_HELP) {
+        cli_opt_print_help(stdout, p->cmd);
+        p->status = EXIT_OK;
+        return -1;
+    }
+    return o->code;
+}
+
+/* "  -k, --keystore FILE", "      --name[=V]" and the help, its later lines
+ * at the help column. */
+static void print_option(FILE *out, const cli_opt *o)
+{
+    const char *meta = o->metavar ? o->metavar : "", *h = o->help, *nl;
+    char left[128], letter[8] = "    ";
+    int len;
+
+    if (o->letter)
+        snprintf(letter, sizeof letter, "-%c, ", o->letter);
+    if (o->arg == CLI_ARG_OPTIONAL)
+        len = snprintf(left, sizeof left, "  %s--%s[=%s]", letter, o->name, meta);
+    else
+        len = snprintf(left, sizeof left, "  %s--%s%s%s", letter, o->name, *meta ? " " : "", meta);
+    if (len < HELP_COLUMN)
+        fprintf(out, "%-*s", HELP_COLUMN, left);
+    else
+        fprintf(out, "%s\n%*s", left, HELP_COLUMN, "");
+    while ((nl = strchr(h, '\n')) != NULL) {
+        fprintf(out, "%.*s\n%*s", (int)(nl - h), h, HELP_COLUMN, "");
+        h = nl + 1;
+    }
+    fprintf(out, "%s\n", h);
+}
+
+static void print_options(FILE *out, const cli_opt *t, int *first)
+{
+    for (; t->name || t->include || t->help; t++) {
+        if (t->include) {
+            print_options(out, t->include, first);
+            continue;
+        }
+        if (!t->name) {
+            fprintf(out, "%s%s\n", *first ? "" : "\n", t->help);
+        } else {
+            if (*first)
+                fputs("options:\n", out);
+            print_option(out, t);
+        }
+        *first = 0;
+    }
+}
+
+void cli_opt_print_help(FILE *out, const cli_opt_command *cmd)
+{
+    int first = 1;
+
+    fputs(cmd->usage, out);
+    print_options(out, cmd->opts, &first);
+    if (cmd->more)
+        fputs(cmd->more, out);
+}
+
+void cli_opt_print_names(FILE *out, const cli_opt *t)
+{
+    for (; t->name || t->include || t->help; t++) {
+        if (t->include)
+            cli_opt_print_names(out, t->include);
+        else if (t->name)
+            fprintf(out, "--%s\n", t->name);
+    }
+}

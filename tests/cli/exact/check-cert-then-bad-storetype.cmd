@@ -1,0 +1,6 @@
+check
+--cert
+@SHARED@/fixtures/java/identity.pem
+--storetype
+bogus
+@TMP@/plain.toml
