@@ -170,6 +170,11 @@ int vault_config_open(vault_config **out, const char *path, vault_config_type ty
     return config_open(out, path, type, 0);
 }
 
+int vault_config_open_readonly(vault_config **out, const char *path, vault_config_type type)
+{
+    return config_open(out, path, type, 1);
+}
+
 int conf_open_for_reading(vault_config **out, const char *path, vault_config_type type)
 {
     return config_open(out, path, type, 1);
