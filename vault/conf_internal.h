@@ -23,7 +23,9 @@ typedef struct conf_item {
     size_t plain_off;  /* decoded text between the brackets (PLAIN): */
     size_t plain_len;  /* cfg->plain[plain_off .. +plain_len) */
     size_t start, end; /* span [start, end) of the value token, quotes included */
-    char *replacement; /* encoded token to write instead, once set */
+    char *replacement; /* encoded token to write instead, once set; NULL with wrap */
+    char wrap;         /* set instead of replacement when the token is only the
+                          value between two of these quotes: kept once, not twice */
     int value_in_text; /* value points into cfg->text (a config opened for reading) */
 } conf_item;
 
@@ -86,6 +88,11 @@ extern const conf_syntax conf_properties_syntax;
  * it would go (conf_model.c). */
 size_t conf_index_slot(const vault_config *cfg, const char *alias, size_t len);
 
+/* Whether an item has a new token, and the token: its length, and its
+ * bytes written to out when out is not NULL (conf_model.c). */
+int conf_item_replaced(const conf_item *item);
+size_t conf_item_token(const conf_item *item, char *out);
+
 /* Free an item's decoded value and reset it to none (conf_model.c). */
 void conf_item_clear_value(conf_item *item);
 
@@ -130,6 +137,11 @@ int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigne
 /* Scan text [p, p+n) for $secret{...} references (helper for readers);
  * line is the line of p[0], newlines inside the text are counted. */
 int conf_scan_refs(vault_config *cfg, const unsigned char *p, size_t n, unsigned int line);
+
+/* vault_config_save() whose check gets the new content already parsed
+ * (the model the save keeps), so that it is parsed once, not twice. */
+typedef int (*conf_verify_parsed_cb)(const vault_config *reread, void *payload);
+int conf_save_checked(vault_config *cfg, conf_verify_parsed_cb verify, void *payload);
 
 /* How vault_replace_file() replaces a file. */
 typedef struct vault_replace_opts {

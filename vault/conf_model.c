@@ -130,11 +130,36 @@ conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_
     return cfg->index[slot] ? cfg->items[cfg->index[slot] - 1] : NULL;
 }
 
+int conf_item_replaced(const conf_item *item)
+{
+    return item->replacement != NULL || (item->wrap && item->value);
+}
+
+size_t conf_item_token(const conf_item *item, char *out)
+{
+    size_t n;
+
+    if (item->replacement) {
+        n = strlen(item->replacement);
+        if (out)
+            memcpy(out, item->replacement, n);
+        return n;
+    }
+    n = strlen(item->value);
+    if (out) {
+        out[0] = item->wrap;
+        memcpy(out + 1, item->value, n);
+        out[n + 1] = item->wrap;
+    }
+    return n + 2;
+}
+
 void conf_item_clear_value(conf_item *item)
 {
     if (!item->value_in_text)
         vault_free_ptr(item->value);
     item->value = NULL;
+    item->wrap = 0;
     item->value_in_text = 0;
     item->plain_off = item->plain_len = 0;
     item->info.value = NULL;
