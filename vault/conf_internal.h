@@ -27,6 +27,7 @@ typedef struct conf_item {
     char wrap;         /* set instead of replacement when the token is only the
                           value between two of these quotes: kept once, not twice */
     int value_in_text; /* value points into cfg->text (a config opened for reading) */
+    int alias_in_text; /* so does alias */
 } conf_item;
 
 typedef struct conf_syntax {
@@ -101,6 +102,12 @@ void conf_item_clear_value(conf_item *item);
  * NUL byte is a VAULT_EFORMAT error naming file and line. */
 int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
                   unsigned int line, conf_item **out);
+
+/* The same; in a config opened for reading, the alias is moved to
+ * cfg->text[alias_at], over the item's own key, when it fits before the
+ * value token (alias_at is (size_t)-1 when there is no such place). */
+int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, size_t alias_at, size_t start,
+                     size_t end, unsigned int line, conf_item **out);
 
 /* The item with this alias, or NULL (no error recorded). */
 conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_len);

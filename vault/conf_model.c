@@ -82,6 +82,13 @@ static int items_reserve(vault_config *cfg)
 int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
                   unsigned int line, conf_item **out)
 {
+    return conf_add_item_at(cfg, alias, alias_len, (size_t)-1, start, end, line, out);
+}
+
+int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, size_t alias_at, size_t start,
+                     size_t end, unsigned int line, conf_item **out)
+{
+    int in_text;
     conf_item *item = NULL;
     size_t slot;
     int rc;
@@ -103,8 +110,19 @@ int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t
     }
     if ((rc = items_reserve(cfg)) != 0)
         return rc;
+    /* The key's bytes are read already: the decoded alias (never longer)
+     * takes them, with its NUL, and the file stays held once. */
+    in_text = cfg->for_reading && alias_at < start && start - alias_at >= alias_len + 1;
     item = vault_calloc(1, sizeof *item);
-    if (!item || !(item->alias = vault_strndup(alias, alias_len))) {
+    if (item && in_text) {
+        item->alias = (char *)cfg->text + alias_at;
+        memmove(item->alias, alias, alias_len);
+        item->alias[alias_len] = '\0';
+        item->alias_in_text = 1;
+    } else if (item) {
+        item->alias = vault_strndup(alias, alias_len);
+    }
+    if (!item || !item->alias) {
         vault_free_ptr(item);
         return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
     }

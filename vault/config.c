@@ -37,7 +37,8 @@ static void item_free(conf_item *item)
     if (!item)
         return;
     conf_item_clear_value(item);
-    vault_free_ptr(item->alias);
+    if (!item->alias_in_text)
+        vault_free_ptr(item->alias);
     vault_free_ptr(item->replacement);
     vault_free_ptr(item);
 }
