@@ -145,8 +145,10 @@ int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigne
  * line is the line of p[0], newlines inside the text are counted. */
 int conf_scan_refs(vault_config *cfg, const unsigned char *p, size_t n, unsigned int line);
 
-/* vault_config_save() whose check gets the new content already parsed
- * (the model the save keeps), so that it is parsed once, not twice. */
+/* vault_config_save() whose check gets the new content already parsed,
+ * so that it is parsed once, not twice, and read-only (values decoded over
+ * the new text, not copied): cfg is then left describing the old text, for
+ * a caller that frees it next (vault_config_apply()). */
 typedef int (*conf_verify_parsed_cb)(const vault_config *reread, void *payload);
 int conf_save_checked(vault_config *cfg, conf_verify_parsed_cb verify, void *payload);
 

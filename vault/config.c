@@ -424,6 +424,7 @@ typedef struct save_ctx {
     void *payload;
     unsigned char *data;  /* the rendered text, until the re-read takes it */
     vault_config *reread; /* the new content parsed again, owning data */
+    int keep_model;       /* cfg becomes the re-read model (else the re-read only checks) */
 } save_ctx;
 
 static int same_value(const conf_item *a, const conf_item *b)
@@ -477,7 +478,9 @@ static int save_reread(save_ctx *ctx, size_t len)
         return vault_err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", ctx->cfg->path, len,
                          CONF_MAX_FILE);
     }
-    return config_build(&ctx->reread, ctx->cfg->path, ctx->cfg->type, text, len, 0);
+    /* A model only checked may decode its values over the text: the file
+     * is written and read back already, and the text is not used again. */
+    return config_build(&ctx->reread, ctx->cfg->path, ctx->cfg->type, text, len, !ctx->keep_model);
 }
 
 /* Called by the replacement once the new content is on disk and read back
@@ -500,9 +503,9 @@ static int save_verify(const void *data, size_t len, void *payload)
 }
 
 static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_parsed_cb verify_parsed,
-                       void *payload)
+                       void *payload, int keep_model)
 {
-    save_ctx ctx = {NULL, NULL, NULL, NULL, NULL, NULL};
+    save_ctx ctx = {NULL, NULL, NULL, NULL, NULL, NULL, 0};
     vault_replace_opts ro;
     struct stat written;
     vault_config tmp;
@@ -521,6 +524,7 @@ static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_pa
     ctx.verify_parsed = verify_parsed;
     ctx.payload = payload;
     ctx.data = (unsigned char *)data;
+    ctx.keep_model = keep_model;
     /* The file read, and still holding what was read: the replacement
      * checks both on the descriptor it opened (no second look by name). */
     memset(&ro, 0, sizeof ro);
@@ -536,7 +540,7 @@ static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_pa
     rc = vault_replace_file(cfg->path, data, len, &ro);
     if (!ctx.data)
         data = NULL; /* the re-read model's now */
-    if (rc != 0)
+    if (rc != 0 || !keep_model)
         goto done;
     /* The file already held the new bytes (no verification ran). */
     if (!ctx.reread) {
@@ -565,10 +569,10 @@ done:
 
 int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
 {
-    return config_save(cfg, verify, NULL, payload);
+    return config_save(cfg, verify, NULL, payload, 1);
 }
 
 int conf_save_checked(vault_config *cfg, conf_verify_parsed_cb verify, void *payload)
 {
-    return config_save(cfg, NULL, verify, payload);
+    return config_save(cfg, NULL, verify, payload, 0);
 }
