@@ -9,6 +9,7 @@
 
 #include "internal.h"
 
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -26,8 +27,9 @@ typedef struct conf_item {
     char *replacement; /* encoded token to write instead, once set; NULL with wrap */
     char wrap;         /* set instead of replacement when the token is only the
                           value between two of these quotes: kept once, not twice */
-    int value_in_text; /* value points into cfg->text (a config opened for reading) */
-    int alias_in_text; /* so does alias */
+    /* One byte each: an item per secret, and files hold 100,000 of them. */
+    unsigned char value_in_text; /* value points into cfg->text (a config opened for reading) */
+    unsigned char alias_in_text; /* so does alias */
 } conf_item;
 
 typedef struct conf_syntax {
@@ -51,7 +53,7 @@ struct vault_config {
     size_t ref_count, ref_cap;
     /* Alias index (open addressing, keyed SipHash): slot = item index + 1,
      * 0 = free. Kept by conf_add_item(); readers do not touch it. */
-    size_t *index;
+    uint32_t *index; /* a file of CONF_MAX_FILE bytes has fewer items than that */
     size_t index_cap;
     unsigned char hash_key[16];
     /* Every PLAIN text of the file in one guarded region (sodium_malloc:

@@ -41,7 +41,8 @@ size_t conf_index_slot(const vault_config *cfg, const char *alias, size_t len)
 static int index_grow(vault_config *cfg)
 {
     size_t cap = cfg->index_cap ? cfg->index_cap * 2 : 64, i;
-    size_t *old = cfg->index, old_cap = cfg->index_cap;
+    uint32_t *old = cfg->index;
+    size_t old_cap = cfg->index_cap;
 
     if (cap > SIZE_MAX / sizeof *old)
         return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
@@ -110,6 +111,8 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
     }
     if ((rc = items_reserve(cfg)) != 0)
         return rc;
+    if (cfg->count >= UINT32_MAX)
+        return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
     /* The key's bytes are read already: the decoded alias (never longer)
      * takes them, with its NUL, and the file stays held once. */
     in_text = cfg->for_reading && alias_at < start && start - alias_at >= alias_len + 1;
@@ -133,7 +136,7 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
     item->info.line = line;
     item->info.state = VAULT_VALUE_EMPTY;
     cfg->items[cfg->count++] = item;
-    cfg->index[slot] = cfg->count;
+    cfg->index[slot] = (uint32_t)cfg->count;
     *out = item;
     return 0;
 }
@@ -240,7 +243,7 @@ static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_
     item->value = in_text ? (char *)decoded : vault_strndup(decoded, len);
     if (!item->value)
         return vault_err(VAULT_ENOMEM, "%s: out of memory", item->cfg->path);
-    item->value_in_text = in_text;
+    item->value_in_text = (unsigned char)(in_text != 0);
     item->info.state = VAULT_VALUE_SEALED;
     item->info.value = item->value;
     return 0;
