@@ -305,6 +305,30 @@ static int locate_rules(const char *path, vault_location **out)
     return 0;
 }
 
+/* cli_config_open() for a config that is only read: held once in memory.
+ * where, when not NULL, receives the WSO2 runtime's rule for the file,
+ * looked up first: locating reads the file too, and the two copies are
+ * then never held at the same time. */
+static int open_readonly(vault_config **out, char **file, const char *path, int type, vault_location **where)
+{
+    int rc;
+
+    *out = NULL;
+    if ((rc = cli_config_resolve(file, &type, path)) != 0)
+        return rc;
+    if (where && locate_rules(*file, where) != 0)
+        *where = NULL;
+    if ((rc = vault_config_open_readonly(out, *file, (vault_config_type)type)) != 0) {
+        if (where) {
+            vault_location_free(*where);
+            *where = NULL;
+        }
+        free(*file);
+        *file = NULL;
+    }
+    return rc;
+}
+
 static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, report *r)
 {
     const char *path;
@@ -317,7 +341,7 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
 
     if (r->type == CLI_CONFIG_XML || (r->type == VAULT_CONFIG_AUTO && is_xml_name(arg)))
         return check_xml(arg, r);
-    if ((rc = cli_config_open(&cfg, &file, arg, r->type)) != 0) {
+    if ((rc = open_readonly(&cfg, &file, arg, r->type, &where)) != 0) {
         const vault_error *e = vault_error_last();
         problem(r, arg, 0, NULL, "unreadable", "unreadable", e->message[0] ? e->message : "cannot read");
         if (rc == VAULT_EINVAL && !r->json)
@@ -331,14 +355,17 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
     if (vault_repository_config(&repo, cfg) != 0) {
         const vault_error *e = vault_error_last();
         problem(r, path, 0, NULL, "repository", "secret repository", e->message[0] ? e->message : "cannot be read");
+        vault_location_free(where);
         vault_config_free(cfg);
         free(file);
         return 0;
     }
     secrets = repo ? repo : cfg;
     /* In a WSO2 home, what its runtime opens: one algorithm (or mode). */
-    if (!repo && locate_rules(path, &where) != 0)
+    if (repo) {
+        vault_location_free(where);
         where = NULL;
+    }
     for (i = 0; i < vault_config_count(secrets); i++) {
         const vault_config_entry *e;
         vault_secret *plain = NULL;
@@ -539,7 +566,7 @@ int cmd_list(int argc, char **argv)
         char *file = NULL;
         vault_location *where = NULL;
         size_t j;
-        int orc = cli_config_open(&cfg, &file, argv[i], type);
+        int orc = open_readonly(&cfg, &file, argv[i], type, NULL);
         if (orc != 0 || vault_repository_config(&repo, cfg) != 0) {
             rc = cli_fail(VAULT_ERROR, NULL);
             if (orc == VAULT_EINVAL)

@@ -9,7 +9,7 @@ packages=(build-essential cmake pkg-config openssl libssl-dev libsodium-dev libj
           util-linux libp11-kit-dev softhsm2 opensc python3-cryptography
           python3-cryptography-vectors dash attr acl libcurl4-openssl-dev etcd-server etcd-client
           libtss2-dev swtpm tpm2-tools tpm2-openssl python3-jsonschema python3-yaml doxygen
-          strace)
+          strace time)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

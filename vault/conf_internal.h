@@ -9,6 +9,7 @@
 
 #include "internal.h"
 
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -23,8 +24,12 @@ typedef struct conf_item {
     size_t plain_off;  /* decoded text between the brackets (PLAIN): */
     size_t plain_len;  /* cfg->plain[plain_off .. +plain_len) */
     size_t start, end; /* span [start, end) of the value token, quotes included */
-    char *replacement; /* encoded token to write instead, once set */
-    int value_in_text; /* value points into cfg->text (a config opened for reading) */
+    char *replacement; /* encoded token to write instead, once set; NULL with wrap */
+    char wrap;         /* set instead of replacement when the token is only the
+                          value between two of these quotes: kept once, not twice */
+    /* One byte each: an item per secret, and files hold 100,000 of them. */
+    unsigned char value_in_text; /* value points into cfg->text (a config opened for reading) */
+    unsigned char alias_in_text; /* so does alias */
 } conf_item;
 
 typedef struct conf_syntax {
@@ -48,7 +53,7 @@ struct vault_config {
     size_t ref_count, ref_cap;
     /* Alias index (open addressing, keyed SipHash): slot = item index + 1,
      * 0 = free. Kept by conf_add_item(); readers do not touch it. */
-    size_t *index;
+    uint32_t *index; /* a file of CONF_MAX_FILE bytes has fewer items than that */
     size_t index_cap;
     unsigned char hash_key[16];
     /* Every PLAIN text of the file in one guarded region (sodium_malloc:
@@ -86,6 +91,11 @@ extern const conf_syntax conf_properties_syntax;
  * it would go (conf_model.c). */
 size_t conf_index_slot(const vault_config *cfg, const char *alias, size_t len);
 
+/* Whether an item has a new token, and the token: its length, and its
+ * bytes written to out when out is not NULL (conf_model.c). */
+int conf_item_replaced(const conf_item *item);
+size_t conf_item_token(const conf_item *item, char *out);
+
 /* Free an item's decoded value and reset it to none (conf_model.c). */
 void conf_item_clear_value(conf_item *item);
 
@@ -94,6 +104,12 @@ void conf_item_clear_value(conf_item *item);
  * NUL byte is a VAULT_EFORMAT error naming file and line. */
 int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
                   unsigned int line, conf_item **out);
+
+/* The same; in a config opened for reading, the alias is moved to
+ * cfg->text[alias_at], over the item's own key, when it fits before the
+ * value token (alias_at is (size_t)-1 when there is no such place). */
+int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, size_t alias_at, size_t start,
+                     size_t end, unsigned int line, conf_item **out);
 
 /* The item with this alias, or NULL (no error recorded). */
 conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_len);
@@ -130,6 +146,13 @@ int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigne
 /* Scan text [p, p+n) for $secret{...} references (helper for readers);
  * line is the line of p[0], newlines inside the text are counted. */
 int conf_scan_refs(vault_config *cfg, const unsigned char *p, size_t n, unsigned int line);
+
+/* vault_config_save() whose check gets the new content already parsed,
+ * so that it is parsed once, not twice, and read-only (values decoded over
+ * the new text, not copied): cfg is then left describing the old text, for
+ * a caller that frees it next (vault_config_apply()). */
+typedef int (*conf_verify_parsed_cb)(const vault_config *reread, void *payload);
+int conf_save_checked(vault_config *cfg, conf_verify_parsed_cb verify, void *payload);
 
 /* How vault_replace_file() replaces a file. */
 typedef struct vault_replace_opts {

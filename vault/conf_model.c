@@ -41,7 +41,8 @@ size_t conf_index_slot(const vault_config *cfg, const char *alias, size_t len)
 static int index_grow(vault_config *cfg)
 {
     size_t cap = cfg->index_cap ? cfg->index_cap * 2 : 64, i;
-    size_t *old = cfg->index, old_cap = cfg->index_cap;
+    uint32_t *old = cfg->index;
+    size_t old_cap = cfg->index_cap;
 
     if (cap > SIZE_MAX / sizeof *old)
         return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
@@ -82,6 +83,13 @@ static int items_reserve(vault_config *cfg)
 int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
                   unsigned int line, conf_item **out)
 {
+    return conf_add_item_at(cfg, alias, alias_len, (size_t)-1, start, end, line, out);
+}
+
+int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, size_t alias_at, size_t start,
+                     size_t end, unsigned int line, conf_item **out)
+{
+    int in_text;
     conf_item *item = NULL;
     size_t slot;
     int rc;
@@ -103,8 +111,21 @@ int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t
     }
     if ((rc = items_reserve(cfg)) != 0)
         return rc;
+    if (cfg->count >= UINT32_MAX)
+        return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
+    /* The key's bytes are read already: the decoded alias (never longer)
+     * takes them, with its NUL, and the file stays held once. */
+    in_text = cfg->for_reading && alias_at < start && start - alias_at >= alias_len + 1;
     item = vault_calloc(1, sizeof *item);
-    if (!item || !(item->alias = vault_strndup(alias, alias_len))) {
+    if (item && in_text) {
+        item->alias = (char *)cfg->text + alias_at;
+        memmove(item->alias, alias, alias_len);
+        item->alias[alias_len] = '\0';
+        item->alias_in_text = 1;
+    } else if (item) {
+        item->alias = vault_strndup(alias, alias_len);
+    }
+    if (!item || !item->alias) {
         vault_free_ptr(item);
         return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
     }
@@ -115,7 +136,7 @@ int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t
     item->info.line = line;
     item->info.state = VAULT_VALUE_EMPTY;
     cfg->items[cfg->count++] = item;
-    cfg->index[slot] = cfg->count;
+    cfg->index[slot] = (uint32_t)cfg->count;
     *out = item;
     return 0;
 }
@@ -130,11 +151,36 @@ conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_
     return cfg->index[slot] ? cfg->items[cfg->index[slot] - 1] : NULL;
 }
 
+int conf_item_replaced(const conf_item *item)
+{
+    return item->replacement != NULL || (item->wrap && item->value);
+}
+
+size_t conf_item_token(const conf_item *item, char *out)
+{
+    size_t n;
+
+    if (item->replacement) {
+        n = strlen(item->replacement);
+        if (out)
+            memcpy(out, item->replacement, n);
+        return n;
+    }
+    n = strlen(item->value);
+    if (out) {
+        out[0] = item->wrap;
+        memcpy(out + 1, item->value, n);
+        out[n + 1] = item->wrap;
+    }
+    return n + 2;
+}
+
 void conf_item_clear_value(conf_item *item)
 {
     if (!item->value_in_text)
         vault_free_ptr(item->value);
     item->value = NULL;
+    item->wrap = 0;
     item->value_in_text = 0;
     item->plain_off = item->plain_len = 0;
     item->info.value = NULL;
@@ -197,7 +243,7 @@ static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_
     item->value = in_text ? (char *)decoded : vault_strndup(decoded, len);
     if (!item->value)
         return vault_err(VAULT_ENOMEM, "%s: out of memory", item->cfg->path);
-    item->value_in_text = in_text;
+    item->value_in_text = (unsigned char)(in_text != 0);
     item->info.state = VAULT_VALUE_SEALED;
     item->info.value = item->value;
     return 0;

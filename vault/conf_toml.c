@@ -60,7 +60,7 @@ static int plain_in_brackets(toml *t, const char *alias, unsigned int line, cons
                      t->cfg->path, line, alias);
 }
 
-static int secret_value(toml *t, unsigned int line)
+static int secret_value(toml *t, unsigned int line, size_t key_start)
 {
     const char *alias = t->key.p;
     const char *decoded;
@@ -87,7 +87,7 @@ static int secret_value(toml *t, unsigned int line)
     if (memchr(decoded, '\0', len))
         rc = bad(t, "the value of secret \"%s\" has a NUL character", alias);
     else if ((rc = check_dotted_tables(t)) == 0 &&
-             (rc = conf_add_item(t->cfg, alias, t->key.len, start, t->i, line, &item)) == 0 &&
+             (rc = conf_add_item_at(t->cfg, alias, t->key.len, key_start, start, t->i, line, &item)) == 0 &&
              (rc = plain_in_brackets(t, alias, line, &decoded, &len)) == 0)
         rc = conf_item_set_decoded_in_text(item, start + 1, decoded, len); /* after the quote */
     /* Only [0, len] was written since the last wipe (growing wipes the old
@@ -150,6 +150,7 @@ static int table_header(toml *t)
 static int key_value(toml *t)
 {
     unsigned int line = t->line;
+    size_t key_start = t->i;
     int rc;
 
     if ((rc = toml_parse_key_eq(t)) != 0)
@@ -157,7 +158,7 @@ static int key_value(toml *t)
     if (toml_at(t, 0) < 0 || toml_at(t, 0) == '\n' || toml_at(t, 0) == '\r' || toml_at(t, 0) == '#')
         return bad(t, "missing value for the key \"%.64s\"", t->key.p);
     if (t->in_secrets)
-        return secret_value(t, line);
+        return secret_value(t, line, key_start);
     if (t->at_root && t->key_is_secrets)
         return bad(t, "the key \"%.64s\" puts secrets outside the [secrets] table; not supported", t->key.p);
     if ((toml_at(t, 0) == '"' || toml_at(t, 0) == '\'') && !toml_is_triple(t, toml_at(t, 0)) &&

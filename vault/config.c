@@ -37,7 +37,8 @@ static void item_free(conf_item *item)
     if (!item)
         return;
     conf_item_clear_value(item);
-    vault_free_ptr(item->alias);
+    if (!item->alias_in_text)
+        vault_free_ptr(item->alias);
     vault_free_ptr(item->replacement);
     vault_free_ptr(item);
 }
@@ -170,6 +171,11 @@ int vault_config_open(vault_config **out, const char *path, vault_config_type ty
     return config_open(out, path, type, 0);
 }
 
+int vault_config_open_readonly(vault_config **out, const char *path, vault_config_type type)
+{
+    return config_open(out, path, type, 1);
+}
+
 int conf_open_for_reading(vault_config **out, const char *path, vault_config_type type)
 {
     return config_open(out, path, type, 1);
@@ -293,7 +299,14 @@ int vault_config_set(vault_config *cfg, size_t i, const char *sealed)
     }
     conf_item_clear_value(item);
     vault_free_ptr(item->replacement);
-    item->replacement = token;
+    item->replacement = NULL;
+    /* Most tokens are the value in quotes: the value alone is kept. */
+    if (strlen(token) == n + 2 && token[0] == token[n + 1] && memcmp(token + 1, sealed, n) == 0) {
+        item->wrap = token[0];
+        vault_free_ptr(token);
+    } else {
+        item->replacement = token;
+    }
     item->value = value;
     item->info.value = value;
     item->info.state = VAULT_VALUE_SEALED;
@@ -343,8 +356,8 @@ static int rendered_length(const vault_config *cfg, conf_item *const *order, siz
         if (item->start < prev_end || item->end > cfg->len)
             return vault_err(VAULT_ERROR, "%s: internal error: overlapping value spans", cfg->path);
         prev_end = item->end;
-        if (item->replacement) {
-            size_t r = strlen(item->replacement);
+        if (conf_item_replaced(item)) {
+            size_t r = conf_item_token(item, NULL);
             total -= item->end - item->start;
             if (r > SIZE_MAX - 1 - total)
                 return vault_err(VAULT_ENOMEM, "%s: rendered file too large", cfg->path);
@@ -384,12 +397,11 @@ int vault_config_render(const vault_config *cfg, char **out, size_t *len)
     for (i = 0; i < cfg->count; i++) {
         const conf_item *item = order[i];
         size_t r;
-        if (!item->replacement)
+        if (!conf_item_replaced(item))
             continue;
         memcpy(buf + w, cfg->text + pos, item->start - pos);
         w += item->start - pos;
-        r = strlen(item->replacement);
-        memcpy(buf + w, item->replacement, r);
+        r = conf_item_token(item, buf + w);
         w += r;
         pos = item->end;
     }
@@ -408,8 +420,11 @@ done:
 typedef struct save_ctx {
     vault_config *cfg;
     vault_verify_cb verify;
+    conf_verify_parsed_cb verify_parsed;
     void *payload;
-    vault_config *reread; /* the new content parsed again */
+    unsigned char *data;  /* the rendered text, until the re-read takes it */
+    vault_config *reread; /* the new content parsed again, owning data */
+    int keep_model;       /* cfg becomes the re-read model (else the re-read only checks) */
 } save_ctx;
 
 static int same_value(const conf_item *a, const conf_item *b)
@@ -448,26 +463,49 @@ static int check_reread(const vault_config *cfg, const vault_config *re)
     return 0;
 }
 
+/* Parse the rendered text again; the new model takes the text itself, not
+ * a copy (a sealed file may be tens of megabytes). */
+static int save_reread(save_ctx *ctx, size_t len)
+{
+    unsigned char *text = ctx->data;
+
+    if (!text)
+        return vault_err(VAULT_ERROR, "%s: internal error: the new content was parsed twice", ctx->cfg->path);
+    ctx->data = NULL;
+    if (len > CONF_MAX_FILE) {
+        sodium_memzero(text, len);
+        vault_free_ptr(text);
+        return vault_err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", ctx->cfg->path, len,
+                         CONF_MAX_FILE);
+    }
+    /* A model only checked may decode its values over the text: the file
+     * is written and read back already, and the text is not used again. */
+    return config_build(&ctx->reread, ctx->cfg->path, ctx->cfg->type, text, len, !ctx->keep_model);
+}
+
+/* Called by the replacement once the new content is on disk and read back
+ * equal to data (ctx->data): after it returns, the replacement no longer
+ * reads data, which the re-read model now owns. */
 static int save_verify(const void *data, size_t len, void *payload)
 {
     save_ctx *ctx = payload;
     int rc;
 
-    vault_config_free(ctx->reread);
-    ctx->reread = NULL;
-    rc = vault_config_parse(&ctx->reread, ctx->cfg->path, ctx->cfg->type, data, len);
-    if (rc != 0)
+    if ((rc = save_reread(ctx, len)) != 0)
         return rc;
     if ((rc = check_reread(ctx->cfg, ctx->reread)) != 0)
         return rc;
+    if (ctx->verify_parsed && (rc = ctx->verify_parsed(ctx->reread, ctx->payload)) != 0)
+        return rc < 0 ? rc : VAULT_ERROR;
     if (ctx->verify && (rc = ctx->verify(data, len, ctx->payload)) != 0)
         return rc < 0 ? rc : VAULT_ERROR;
     return 0;
 }
 
-int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
+static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_parsed_cb verify_parsed,
+                       void *payload, int keep_model)
 {
-    save_ctx ctx = {NULL, NULL, NULL, NULL};
+    save_ctx ctx = {NULL, NULL, NULL, NULL, NULL, NULL, 0};
     vault_replace_opts ro;
     struct stat written;
     vault_config tmp;
@@ -483,7 +521,10 @@ int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
         goto done; /* nothing changed: nothing is written */
     ctx.cfg = cfg;
     ctx.verify = verify;
+    ctx.verify_parsed = verify_parsed;
     ctx.payload = payload;
+    ctx.data = (unsigned char *)data;
+    ctx.keep_model = keep_model;
     /* The file read, and still holding what was read: the replacement
      * checks both on the descriptor it opened (no second look by name). */
     memset(&ro, 0, sizeof ro);
@@ -497,11 +538,16 @@ int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
     ro.old_len = cfg->len;
     ro.written = &written;
     rc = vault_replace_file(cfg->path, data, len, &ro);
-    if (rc != 0)
+    if (!ctx.data)
+        data = NULL; /* the re-read model's now */
+    if (rc != 0 || !keep_model)
         goto done;
     /* The file already held the new bytes (no verification ran). */
-    if (!ctx.reread && (rc = vault_config_parse(&ctx.reread, cfg->path, cfg->type, data, len)) != 0)
-        goto done;
+    if (!ctx.reread) {
+        data = NULL;
+        if ((rc = save_reread(&ctx, len)) != 0)
+            goto done;
+    }
     /* The model now describes the file as written. */
     tmp = *cfg;
     *cfg = *ctx.reread;
@@ -517,4 +563,14 @@ done:
     vault_config_free(ctx.reread);
     vault_free_wiped(data, len); /* the new text may hold plain secrets not sealed */
     return rc;
+}
+
+int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
+{
+    return config_save(cfg, verify, NULL, payload, 1);
+}
+
+int conf_save_checked(vault_config *cfg, conf_verify_parsed_cb verify, void *payload)
+{
+    return config_save(cfg, NULL, verify, payload, 0);
 }

@@ -339,15 +339,13 @@ int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entr
     return rc;
 }
 
-static int verify_new_text(const void *data, size_t len, void *payload)
+/* Every changed value as the new text, already parsed, holds it. */
+static int verify_parsed(const vault_config *cfg, void *payload)
 {
     apply_run *r = payload;
-    vault_config *cfg = NULL;
     size_t i, idx, bad = 0;
-    int rc = vault_config_parse(&cfg, vault_config_path(r->cfg), vault_config_get_type(r->cfg), data, len);
+    int rc;
 
-    if (rc != 0)
-        return rc;
     for (i = 0; i < r->n; i++) {
         apply_item *it = &r->items[i];
         const vault_config_entry *e;
@@ -365,8 +363,19 @@ static int verify_new_text(const void *data, size_t len, void *payload)
             bad++;
         }
     }
-    vault_config_free(cfg);
     return bad ? VAULT_ERROR : 0;
+}
+
+static int verify_new_text(const void *data, size_t len, void *payload)
+{
+    apply_run *r = payload;
+    vault_config *cfg = NULL;
+    int rc = vault_config_parse(&cfg, vault_config_path(r->cfg), vault_config_get_type(r->cfg), data, len);
+
+    if (rc == 0)
+        rc = verify_parsed(cfg, r);
+    vault_config_free(cfg);
+    return rc;
 }
 
 /* ---- the opener that checks, and whether the key can be unlocked ---- */
@@ -442,7 +451,7 @@ static int apply_replace(apply_run *r)
             vault_free_ptr(data);
             return rc;
         }
-        return vault_config_save(r->cfg, verify_new_text, r);
+        return conf_save_checked(r->cfg, verify_parsed, r); /* the new text parsed once */
     }
     if (r->o->flags & VAULT_APPLY_DRY_RUN)
         return verify_new_text(r->text, r->text_len, r);

@@ -63,9 +63,9 @@ int vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault
     /* Items are in file order, their spans ascending. */
     for (i = 0; rc == 0 && i < cfg->count; i++) {
         const conf_item *it = cfg->items[i];
-        if (it->info.state == VAULT_VALUE_SEALED && !it->replacement)
+        if (it->info.state == VAULT_VALUE_SEALED && !conf_item_replaced(it))
             rc = plain_token(cfg, it, op, &tokens[i]);
-        len += tokens[i] ? strlen(tokens[i]) : it->replacement ? strlen(it->replacement) : it->end - it->start;
+        len += tokens[i] ? strlen(tokens[i]) : conf_item_replaced(it) ? conf_item_token(it, NULL) : it->end - it->start;
         len += it->start - at;
         at = it->end;
     }
@@ -76,12 +76,14 @@ int vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault
         goto done;
     for (i = 0, at = 0; i < cfg->count; i++) {
         const conf_item *it = cfg->items[i];
-        const char *tok = tokens[i] ? tokens[i] : it->replacement;
+        const char *tok = tokens[i];
         memcpy(data + pos, cfg->text + at, it->start - at);
         pos += it->start - at;
         if (tok) {
             memcpy(data + pos, tok, strlen(tok));
             pos += strlen(tok);
+        } else if (conf_item_replaced(it)) {
+            pos += conf_item_token(it, (char *)data + pos);
         } else {
             memcpy(data + pos, cfg->text + it->start, it->end - it->start);
             pos += it->end - it->start;

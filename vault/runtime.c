@@ -36,7 +36,7 @@ typedef struct rt_preopened {
 /* Entry i's secret lives in slot i of the vault's store: the resolved value,
  * or with VAULT_OPEN_ALLOW_PLAINTEXT the "[...]" text of a plain one. */
 typedef struct rt_entry {
-    char *alias;
+    char *alias;                /* in the vault's alias arena */
     char *value;                /* sealed text, until resolved; the config's in eager mode */
     const unsigned char *data;  /* the secret, once resolved; never changes once set */
     size_t len;
@@ -58,6 +58,7 @@ typedef struct pw_bridge {
 
 struct vault {
     char *path;
+    char *aliases;          /* every alias, NUL-terminated, one allocation */
     rt_entry *entries;
     size_t count;
     rt_entry **sorted; /* by alias, for lookups */
@@ -160,6 +161,35 @@ static rt_entry *find_entry(const vault *v, const char *alias, size_t alen)
     return NULL;
 }
 
+/* Every alias in one allocation: an allocation each would cost more than
+ * the alias itself (a file may hold 100,000 of them). */
+static int load_aliases(vault *v, const vault_config *cfg, size_t n)
+{
+    size_t i, total = 0, at = 0;
+    const vault_config_entry *ce;
+
+    for (i = 0; i < n; i++) {
+        size_t k;
+        if (vault_config_entry_at(cfg, i, &ce) != 0)
+            return VAULT_ERROR;
+        k = strlen(ce->alias) + 1;
+        if (k > SIZE_MAX - total)
+            return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
+        total += k;
+    }
+    if (!(v->aliases = vault_malloc(total ? total : 1)))
+        return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
+    for (i = 0; i < n; i++) {
+        size_t k;
+        vault_config_entry_at(cfg, i, &ce);
+        k = strlen(ce->alias) + 1;
+        memcpy(v->aliases + at, ce->alias, k);
+        v->entries[i].alias = v->aliases + at;
+        at += k;
+    }
+    return 0;
+}
+
 static int load_entries(vault *v, const vault_config *cfg)
 {
     size_t i, n = vault_config_count(cfg);
@@ -173,6 +203,8 @@ static int load_entries(vault *v, const vault_config *cfg)
     v->sorted = vault_calloc(n, sizeof *v->sorted);
     if (!v->entries || !v->sorted)
         return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
+    if ((rc = load_aliases(v, cfg, n)) != 0)
+        return rc;
     for (i = 0; i < n; i++) {
         const vault_config_entry *ce;
         rt_entry *e = &v->entries[i];
@@ -184,7 +216,7 @@ static int load_entries(vault *v, const vault_config *cfg)
         /* Eager mode resolves every value while the config is open: no copy. */
         if (ce->state == VAULT_VALUE_SEALED)
             e->value = v->flags & VAULT_OPEN_LAZY ? vault_strdup(ce->value) : (char *)ce->value;
-        if (!(e->alias = vault_strdup(ce->alias)) || (ce->state == VAULT_VALUE_SEALED && !e->value))
+        if (ce->state == VAULT_VALUE_SEALED && !e->value)
             return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
         if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
             vault_secret *plain = NULL;
@@ -748,7 +780,6 @@ void vault_free(vault *v)
         return;
     for (i = 0; i < v->count; i++) {
         rt_entry *e = &v->entries[i];
-        vault_free_ptr(e->alias);
         if (v->flags & VAULT_OPEN_LAZY)
             vault_free_ptr(e->value);
     }
@@ -760,6 +791,7 @@ void vault_free(vault *v)
     if (v->lock_ready)
         pthread_mutex_destroy(&v->lock);
     vault_free_ptr(v->entries);
+    vault_free_ptr(v->aliases);
     vault_free_ptr(v->sorted);
     vault_free_ptr(v->path);
     vault_free_ptr(v->warning);

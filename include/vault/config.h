@@ -58,6 +58,18 @@ typedef struct vault_config_ref {
  */
 VAULT_EXTERN(int) vault_config_open(vault_config **out, const char *path, vault_config_type type);
 
+/**
+ * Read a configuration file that will only be read, never written back:
+ * the file is held once (each sealed value is decoded over its own bytes in
+ * that copy), which is what a reader of a large file wants (check, list).
+ * vault_config_render() and vault_config_save() refuse such a config.
+ * @param out receives the configuration, to free with vault_config_free().
+ * @param path the file to read.
+ * @param type its syntax, or VAULT_CONFIG_AUTO to tell it from the name.
+ * @return as vault_config_open().
+ */
+VAULT_EXTERN(int) vault_config_open_readonly(vault_config **out, const char *path, vault_config_type type);
+
 /** Parse from memory; name is used in messages and by vault_config_save(). */
 VAULT_EXTERN(int) vault_config_parse(vault_config **out, const char *name, vault_config_type type,
                                      const void *data, size_t len);
