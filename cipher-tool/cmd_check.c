@@ -51,7 +51,7 @@ static const char list_usage[] =
     "\n"
     "Show each secret alias with its state (plain, sealed, empty) and, for\n"
     "sealed values, the format, algorithm and key ids. Never shows a secret.\n"
-    "A directory is a product home (as for check); --type toml|properties reads\n"
+    "A directory is a product home (as for check); --type toml|properties|xml reads\n"
     "each FILE as that type whatever its name. --json: docs/JSON.md.\n"
     "\n"
     "example:\n"
@@ -167,90 +167,45 @@ static int read_whole(const char *path, unsigned char **data, size_t *len)
     return rc;
 }
 
-/* Every marked element is given WSO2's placeholder. */
-static int placeholder(const char *alias, vault_secret **out, void *payload)
+/* The svns:secretAlias marks of an XML file; *why says why there are
+ * none when it cannot be read. */
+static int read_marks(const char *path, vault_xml_marks **marks, const char **why)
 {
-    (void)alias;
-    (void)payload;
-    return vault_secret_new(out, "password", 8);
-}
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc;
 
-/* The lines of a text: *starts receives the offset of each line and, last,
- * len + 1 (a line ends one byte before the next starts). Returns the number
- * of lines, or 0 when out of memory. */
-static size_t split_lines(const unsigned char *text, size_t len, size_t **starts)
-{
-    size_t n = 1, i, k = 0;
-
-    for (i = 0; i < len; i++)
-        n += text[i] == '\n';
-    if (!(*starts = malloc((n + 1) * sizeof **starts)))
-        return 0;
-    (*starts)[k++] = 0;
-    for (i = 0; i < len; i++)
-        if (text[i] == '\n')
-            (*starts)[k++] = i + 1;
-    (*starts)[k] = len + 1;
-    return n;
-}
-
-static int same_line(const unsigned char *a, const size_t *sa, size_t i, const unsigned char *b,
-                     const size_t *sb, size_t j)
-{
-    size_t na = sa[i + 1] - sa[i], nb = sb[j + 1] - sb[j];
-    return na == nb && memcmp(a + sa[i], b + sb[j], na - 1) == 0;
+    *marks = NULL;
+    vault_error_clear();
+    if ((rc = read_whole(path, &data, &len)) != 0) {
+        *why = rc == VAULT_ENOTFOUND ? "cannot open the file" : vault_strerror(rc);
+        return rc;
+    }
+    if ((rc = vault_xml_marked(marks, data, len, path)) != 0)
+        *why = vault_error_last()->message;
+    cli_free_wiped(data, len + 1);
+    return rc;
 }
 
 /* An XML file with svns:secretAlias marks: each marked element must hold
- * WSO2's placeholder "password", its secret being in cipher-text.properties.
- * The document with every mark given the placeholder is compared with the
- * file line by line; a line that differs holds a secret in plain text, named
- * by the last mark that starts on or before it. The placeholder has no line
- * break, so a value over several lines shifts what follows it: then a line
- * counts as differing only when it differs both aligned from the top and
- * aligned from the bottom. */
+ * WSO2's placeholder "password", its secret being in cipher-text.properties;
+ * one that holds another value is a secret left in plain text. */
 static int check_xml(const char *path, report *r)
 {
-    unsigned char *data = NULL;
-    const unsigned char *b;
-    size_t len = 0, na, nb, i, m = 0, count, *sa = NULL, *sb = NULL;
     vault_xml_marks *marks = NULL;
-    vault_secret *out = NULL;
-    const vault_xml_mark *mark = NULL, *last_reported = NULL;
-    int rc;
+    const char *why = NULL;
+    size_t i;
 
-    if ((rc = read_whole(path, &data, &len)) != 0) {
-        problem(r, path, 0, NULL, "unreadable", "unreadable",
-                rc == VAULT_ENOTFOUND ? "cannot open the file" : vault_strerror(rc));
+    if (read_marks(path, &marks, &why) != 0) {
+        problem(r, path, 0, NULL, "unreadable", "unreadable", why);
         return 0;
     }
-    if (vault_xml_marked(&marks, data, len, path) != 0 ||
-        vault_xml_expand(&out, data, len, path, placeholder, NULL) != 0) {
-        problem(r, path, 0, NULL, "unreadable", "unreadable", vault_error_last()->message);
-        goto done;
+    for (i = 0; i < vault_xml_marks_count(marks); i++) {
+        const vault_xml_mark *m = vault_xml_marks_at(marks, i);
+        if (!m->placeholder)
+            problem(r, path, m->line, m->alias, "plain-text", "plain text secret", NULL);
     }
-    b = vault_secret_data(out);
-    if (!(na = split_lines(data, len, &sa)) || !(nb = split_lines(b, vault_secret_len(out), &sb))) {
-        problem(r, path, 0, NULL, "unreadable", "unreadable", "out of memory");
-        goto done;
-    }
-    count = vault_xml_marks_count(marks);
-    for (i = 0; i < na; i++) {
-        int top = i >= nb || !same_line(data, sa, i, b, sb, i);
-        int bottom = na == nb ? top : i + nb < na || !same_line(data, sa, i, b, sb, i + nb - na);
-        while (m < count && vault_xml_marks_at(marks, m)->line <= i + 1)
-            mark = vault_xml_marks_at(marks, m++);
-        if (top && bottom && mark && mark != last_reported) {
-            problem(r, path, mark->line, mark->alias, "plain-text", "plain text secret", NULL);
-            last_reported = mark;
-        }
-    }
-done:
-    free(sa);
-    free(sb);
-    vault_secret_free(out);
     vault_xml_marks_free(marks);
-    cli_free_wiped(data, data ? len + 1 : 0);
     return 0;
 }
 
@@ -509,6 +464,34 @@ static void entry_text(const vault_config_entry *e, const vault_value_info *info
     putchar('\n');
 }
 
+/* An XML file's marks as list shows them: "marked" for an element holding
+ * WSO2's placeholder (its secret is in cipher-text.properties), "plain" for
+ * one still holding its secret; no format, as no value is sealed in the file. */
+static int list_xml(const char *path, int json, json_t *arr)
+{
+    vault_xml_marks *marks = NULL;
+    const char *why = NULL;
+    size_t i;
+    int rc;
+
+    if ((rc = read_marks(path, &marks, &why)) != 0)
+        return vault_error_last()->code != VAULT_OK ? cli_fail(rc, NULL) : cli_fail_in(rc, why, path, NULL);
+    if (!json)
+        printf("%s:\n", path);
+    for (i = 0; i < vault_xml_marks_count(marks); i++) {
+        const vault_xml_mark *m = vault_xml_marks_at(marks, i);
+        const char *state = m->placeholder ? "marked" : "plain";
+        if (json)
+            json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:n, s:n, s:[], s:n}", "alias", m->alias,
+                                                 "line", (json_int_t)m->line, "state", state, "format",
+                                                 "algorithm", "key_ids", "legacy"));
+        else
+            printf("%-40s %-7s %s\n", m->alias, state, m->path);
+    }
+    vault_xml_marks_free(marks);
+    return 0;
+}
+
 int cmd_list(int argc, char **argv)
 {
     enum { OPT_LIST_TYPE = OPT_FIRST_COMMAND_OPTION };
@@ -529,10 +512,7 @@ int cmd_list(int argc, char **argv)
             continue;
         }
         if (opt == OPT_LIST_TYPE) {
-            if (cli_config_type_option(&type, optarg, "list") < 0 ||
-                (type == CLI_CONFIG_XML &&
-                 cli_usage_error("list", "list reads toml and properties files; 'check --type xml' "
-                                 "checks the marks of an XML file") != 0))
+            if (cli_config_type_option(&type, optarg, "list") < 0)
                 return json ? cli_json_failure("list", EXIT_USAGE) : EXIT_USAGE;
             continue;
         }
@@ -554,7 +534,19 @@ int cmd_list(int argc, char **argv)
         char *file = NULL;
         vault_location *where = NULL;
         size_t j;
-        int orc = cli_config_open(&cfg, &file, argv[i], type);
+        int orc;
+        if (type == CLI_CONFIG_XML || (type == VAULT_CONFIG_AUTO && is_xml_name(argv[i]))) {
+            if ((orc = list_xml(argv[i], json, arr)) != 0) {
+                rc = orc;
+                json_decref(arr);
+                if (json) /* one object: the failure, not a partial listing */
+                    break;
+                continue;
+            }
+            json_array_append_new(files, json_pack("{s:s, s:o}", "file", argv[i], "secrets", arr));
+            continue;
+        }
+        orc = cli_config_open(&cfg, &file, argv[i], type);
         if (orc != 0 || vault_repository_config(&repo, cfg) != 0) {
             rc = cli_fail(VAULT_ERROR, NULL);
             if (orc == VAULT_EINVAL)
