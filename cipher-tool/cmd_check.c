@@ -209,6 +209,76 @@ static int check_xml(const char *path, report *r)
     return 0;
 }
 
+/* A legacy product home (no deployment.toml): the XML files its
+ * cipher-tool.properties maps aliases into, as -Dconfigure left them for the
+ * server. Each alias must be marked in its file and hold the placeholder; an
+ * alias not marked there is a problem of the map's line (its element keeps
+ * whatever it held, a plain text password as the product ships it). */
+static void check_home_xml(const char *home, report *r)
+{
+    char *map_path = NULL, *xml_path = NULL;
+    vault_legacy_map *map = NULL;
+    size_t i, j;
+
+    if (vault_home_path(&map_path, home, VAULT_HOME_CIPHER_TOOL) != 0)
+        goto done;
+    if (vault_legacy_map_read(&map, map_path) != 0) {
+        if (vault_error_last()->code != VAULT_ENOTFOUND) /* a home without a map has no XML secrets */
+            problem(r, map_path, 0, NULL, "unreadable", "unreadable", vault_error_last()->message);
+        vault_error_clear();
+        goto done;
+    }
+    for (i = 0; i < vault_legacy_map_count(map); i++) {
+        const vault_legacy_entry *e;
+        vault_xml_marks *marks = NULL;
+        const vault_xml_mark *m = NULL;
+        const char *why = NULL;
+        int seen = 0;
+
+        vault_legacy_map_entry_at(map, i, &e);
+        free(xml_path);
+        xml_path = NULL;
+        if (e->file[0] == '/')
+            xml_path = strdup(e->file);
+        else if (asprintf(&xml_path, "%s/%s", home, e->file) < 0)
+            xml_path = NULL;
+        if (!xml_path) {
+            problem(r, map_path, e->line, e->alias, "unreadable", "unreadable", "out of memory");
+            break;
+        }
+        for (j = 0; j < i && !seen; j++) { /* a file read before is not reported twice */
+            const vault_legacy_entry *prev;
+            vault_legacy_map_entry_at(map, j, &prev);
+            seen = strcmp(prev->file, e->file) == 0;
+        }
+        if (read_marks(xml_path, &marks, &why) != 0) {
+            if (!seen)
+                problem(r, xml_path, 0, NULL, "unreadable", "unreadable", why);
+            continue;
+        }
+        for (j = 0; j < vault_xml_marks_count(marks) && !m; j++)
+            if (strcmp(vault_xml_marks_at(marks, j)->alias, e->alias) == 0)
+                m = vault_xml_marks_at(marks, j);
+        if (!m)
+            problem(r, map_path, e->line, e->alias, "not-marked", "not marked in its XML file", xml_path);
+        for (j = 0; j < vault_xml_marks_count(marks) && !seen; j++)
+            if (!vault_xml_marks_at(marks, j)->placeholder)
+                problem(r, xml_path, vault_xml_marks_at(marks, j)->line, vault_xml_marks_at(marks, j)->alias,
+                        "plain-text", "plain text secret", NULL);
+        vault_xml_marks_free(marks);
+    }
+done:
+    free(xml_path);
+    vault_legacy_map_free(map);
+    vault_string_free(map_path);
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int is_xml_name(const char *path)
 {
     size_t n = strlen(path);
@@ -315,6 +385,8 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
                     repo ? "reference to an alias missing from the secret repository"
                          : "reference to a missing alias", NULL);
     }
+    if (is_dir(arg) && vault_config_get_type(cfg) == VAULT_CONFIG_PROPERTIES)
+        check_home_xml(arg, r);
     vault_location_free(where);
     vault_config_free(repo);
     vault_config_free(cfg);
@@ -492,6 +564,57 @@ static int list_xml(const char *path, int json, json_t *arr)
     return 0;
 }
 
+/* A legacy product home's XML files (those its cipher-tool.properties
+ * names, each once), listed after its cipher-text.properties. */
+static int list_home_xml(const char *home, int json, json_t *files)
+{
+    char *map_path = NULL, *xml_path = NULL;
+    vault_legacy_map *map = NULL;
+    size_t i, j;
+    int rc = 0;
+
+    if (vault_home_path(&map_path, home, VAULT_HOME_CIPHER_TOOL) != 0)
+        return cli_fail(VAULT_ENOMEM, NULL);
+    if (vault_legacy_map_read(&map, map_path) != 0) {
+        rc = vault_error_last()->code == VAULT_ENOTFOUND ? 0 : cli_fail(VAULT_ERROR, NULL);
+        vault_error_clear();
+        goto done;
+    }
+    for (i = 0; i < vault_legacy_map_count(map) && rc == 0; i++) {
+        const vault_legacy_entry *e, *prev;
+        json_t *arr;
+        int seen = 0;
+
+        vault_legacy_map_entry_at(map, i, &e);
+        for (j = 0; j < i && !seen; j++) {
+            vault_legacy_map_entry_at(map, j, &prev);
+            seen = strcmp(prev->file, e->file) == 0;
+        }
+        if (seen)
+            continue;
+        free(xml_path);
+        xml_path = NULL;
+        if (e->file[0] == '/')
+            xml_path = strdup(e->file);
+        else if (asprintf(&xml_path, "%s/%s", home, e->file) < 0)
+            xml_path = NULL;
+        if (!xml_path) {
+            rc = cli_fail(VAULT_ENOMEM, "out of memory");
+            break;
+        }
+        arr = json_array();
+        if ((rc = list_xml(xml_path, json, arr)) != 0)
+            json_decref(arr);
+        else
+            json_array_append_new(files, json_pack("{s:s, s:o}", "file", xml_path, "secrets", arr));
+    }
+done:
+    free(xml_path);
+    vault_legacy_map_free(map);
+    vault_string_free(map_path);
+    return rc;
+}
+
 int cmd_list(int argc, char **argv)
 {
     enum { OPT_LIST_TYPE = OPT_FIRST_COMMAND_OPTION };
@@ -585,8 +708,13 @@ int cmd_list(int argc, char **argv)
         vault_location_free(where);
         where = NULL;
         json_array_append_new(files, json_pack("{s:s, s:o}", "file", file, "secrets", arr));
+        if (is_dir(argv[i]) && vault_config_get_type(cfg) == VAULT_CONFIG_PROPERTIES &&
+            (orc = list_home_xml(argv[i], json, files)) != 0)
+            rc = orc;
         vault_config_free(cfg);
         free(file);
+        if (rc != EXIT_OK && json)
+            break;
     }
     if (json && rc != EXIT_OK) {
         rc = cli_json_failure("list", rc);

@@ -85,7 +85,7 @@ PY
     ok
 fi
 run 0 "$CT" list "$TMP/multi.xml"
-equals "$(printf '%s\n' "$out" | head -1)" "$TMP/multi.xml:"
+equals "$(printf '%s\n' "$out" | sed -n 1p)" "$TMP/multi.xml:"
 equals "$(printf '%s\n' "$out" | tail -n +2 | awk '{print $1, $2}')" "$(printf '%s\n' "$want" | awk '{print $1, $3}')"
 contains "$out" "F.Clean                                  marked  /root/F"
 contains "$out" "H.Attr                                   marked  /root/Property[1]/@password"
@@ -144,15 +144,64 @@ run 0 "$CT" list "$TMP/c.properties" "$TMP/multi.xml" --json
 equals "$(printf '%s' "$out" | python3 -c 'import json, sys; print([(f["file"], len(f["secrets"])) for f in json.load(sys.stdin)["files"]])')" \
     "[('$TMP/c.properties', 1), ('$TMP/multi.xml', 10)]"
 
-# A legacy product home marked by -Dconfigure: each XML file lists the
-# aliases its cipher-tool.properties maps into it, every one marked.
+# A legacy product home (no deployment.toml): check and list read, besides
+# its cipher-text.properties, the XML files its cipher-tool.properties maps
+# aliases into. python3 reads the map (alias, file, line of the entry).
 H=$TMP/home
 cp -r "$SH/fixtures/wso2-home" "$H"
 chmod -R u+w "$H"
 rm "$H/repository/conf/deployment.toml"
+MAP=$H/repository/conf/security/cipher-tool.properties
+map_entries() { # "line alias file" per entry of the map
+    python3 - "$MAP" <<'PY'
+import sys
+for n, line in enumerate(open(sys.argv[1]), 1):
+    line = line.strip()
+    if line and line[0] not in "#!":
+        alias, value = line.split("=", 1)
+        print(n, alias, value.split("//", 1)[0])
+PY
+}
+[ "$(map_entries | wc -l)" -ge 4 ] || fail "the fixture's map has its entries"; ok
+# As the product ships: nothing marked yet, each alias of the map is named at its line.
+run 1 "$CT" check "$H" --json
+equals "$(printf '%s' "$out" | python3 -c 'import json, sys
+for p in json.load(sys.stdin)["problems"]:
+    if p["code"] == "not-marked":
+        print(p["line"], p["alias"], p["detail"], p["file"])')" \
+    "$(map_entries | while read -r n a f; do echo "$n $a $H/$f $MAP"; done)"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+    printf '%s' "$out" | python3 -c 'import json, sys, jsonschema
+jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load(sys.stdin))' "$SCHEMA" ||
+        fail "check --json of a legacy home against docs/json-schema.json"
+    ok
+fi
+run 1 "$CT" check "$H"
+first=$(map_entries | sed -n 1p) # sed reads it all: no broken pipe
+contains "$err" "$MAP: line ${first%% *}: alias \"$(echo "$first" | cut -d' ' -f2)\": not marked in its XML file: $H/"
 PW=$(pwfile wso2carbon)
 (cd "$H" && "$CT" -Dconfigure --password-file "$PW" >/dev/null 2>&1) || fail "-Dconfigure of the legacy home"
 ok
+run 0 "$CT" check "$H"
+# list of the home: its cipher-text.properties, then each XML file of the map once.
+run 0 "$CT" list "$H" --json
+equals "$(printf '%s' "$out" | python3 -c 'import json, sys
+for f in json.load(sys.stdin)["files"]:
+    print(" ".join([f["file"]] + [s["alias"] + "=" + s["state"] for s in f["secrets"] if f["file"].endswith(".xml")]))')" \
+    "$(echo "$H/repository/conf/security/cipher-text.properties"
+       map_entries | awk -v h="$H" '!seen[$3]++ {files[++n] = $3} {a[$3] = a[$3] " " $2 "=marked"}
+           END {for (i = 1; i <= n; i++) print h "/" files[i] a[files[i]]}')"
+# A secret put back in one XML file: check of the home names it at its line (expat's).
+U=$H/repository/conf/user-mgt.xml
+sed -i 's|\(svns:secretAlias="UserManager.AdminUser.Password">\)password<|\1admin<|' "$U"
+run 1 "$CT" check "$H" --json
+equals "$(printf '%s' "$out" | python3 -c 'import json, sys
+for p in json.load(sys.stdin)["problems"]:
+    print(p["file"], p["line"], p["alias"], p["code"])')" \
+    "$(judge "$U" | awk -v f="$U" '$3 == "plain" {print f, $2, $1, "plain-text"}')"
+lacks "$out" "admin<"
+sed -i 's|\(svns:secretAlias="UserManager.AdminUser.Password">\)admin<|\1password<|' "$U"
+run 0 "$CT" check "$H"
 while read -r file aliases; do
     run 0 "$CT" list "$H/$file" --json
     equals "$(printf '%s' "$out" | python3 -c 'import json, sys
