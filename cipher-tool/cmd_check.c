@@ -580,10 +580,10 @@ static int list_home_xml(const char *home, int json, json_t *files)
         vault_error_clear();
         goto done;
     }
-    for (i = 0; i < vault_legacy_map_count(map) && rc == 0; i++) {
+    for (i = 0; i < vault_legacy_map_count(map) && (rc == 0 || !json); i++) {
         const vault_legacy_entry *e, *prev;
         json_t *arr;
-        int seen = 0;
+        int seen = 0, frc;
 
         vault_legacy_map_entry_at(map, i, &e);
         for (j = 0; j < i && !seen; j++) {
@@ -603,9 +603,10 @@ static int list_home_xml(const char *home, int json, json_t *files)
             break;
         }
         arr = json_array();
-        if ((rc = list_xml(xml_path, json, arr)) != 0)
+        if ((frc = list_xml(xml_path, json, arr)) != 0) {
             json_decref(arr);
-        else
+            rc = frc; /* in text, the other files are still listed */
+        } else
             json_array_append_new(files, json_pack("{s:s, s:o}", "file", xml_path, "secrets", arr));
     }
 done:

@@ -202,6 +202,17 @@ for p in json.load(sys.stdin)["problems"]:
 lacks "$out" "admin<"
 sed -i 's|\(svns:secretAlias="UserManager.AdminUser.Password">\)admin<|\1password<|' "$U"
 run 0 "$CT" check "$H"
+# An XML file of the map that is gone: named, exit 1, for both; list still shows the others.
+mv "$U" "$TMP/user-mgt.xml"
+run 1 "$CT" check "$H" --json
+equals "$(printf '%s' "$out" | python3 -c 'import json, sys; print([(p["file"], p["code"]) for p in json.load(sys.stdin)["problems"]])')" \
+    "[('$U', 'unreadable')]"
+run 1 "$CT" list "$H"
+contains "$err" "$U: cannot open the file"
+contains "$out" "$H/repository/conf/carbon.xml:"
+run 1 "$CT" list "$H" --json
+equals "$(printf '%s' "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["error"]["code"])')" not-found
+mv "$TMP/user-mgt.xml" "$U"
 while read -r file aliases; do
     run 0 "$CT" list "$H/$file" --json
     equals "$(printf '%s' "$out" | python3 -c 'import json, sys
