@@ -209,6 +209,24 @@ static int check_xml(const char *path, report *r)
     return 0;
 }
 
+/* The XML file of entry i of a home's legacy map (malloc'ed, NULL when out
+ * of memory), and in *seen whether an earlier entry names the same file. */
+static char *map_xml_path(const char *home, const vault_legacy_map *map, size_t i, int *seen)
+{
+    const vault_legacy_entry *e, *prev;
+    char *path = NULL;
+    size_t j;
+
+    vault_legacy_map_entry_at(map, i, &e);
+    for (*seen = 0, j = 0; j < i && !*seen; j++) {
+        vault_legacy_map_entry_at(map, j, &prev);
+        *seen = strcmp(prev->file, e->file) == 0;
+    }
+    if (e->file[0] == '/')
+        return strdup(e->file);
+    return asprintf(&path, "%s/%s", home, e->file) < 0 ? NULL : path;
+}
+
 /* A legacy product home (no deployment.toml): the XML files its
  * cipher-tool.properties maps aliases into, as -Dconfigure left them for the
  * server. Each alias must be marked in its file and hold the placeholder; an
@@ -237,20 +255,11 @@ static void check_home_xml(const char *home, report *r)
 
         vault_legacy_map_entry_at(map, i, &e);
         free(xml_path);
-        xml_path = NULL;
-        if (e->file[0] == '/')
-            xml_path = strdup(e->file);
-        else if (asprintf(&xml_path, "%s/%s", home, e->file) < 0)
-            xml_path = NULL;
-        if (!xml_path) {
-            problem(r, map_path, e->line, e->alias, "unreadable", "unreadable", "out of memory");
+        if (!(xml_path = map_xml_path(home, map, i, &seen))) {
+            problem(r, map_path, 0, NULL, "unreadable", "unreadable", "out of memory");
             break;
         }
-        for (j = 0; j < i && !seen; j++) { /* a file read before is not reported twice */
-            const vault_legacy_entry *prev;
-            vault_legacy_map_entry_at(map, j, &prev);
-            seen = strcmp(prev->file, e->file) == 0;
-        }
+        /* A file read for an earlier alias is not reported twice. */
         if (read_marks(xml_path, &marks, &why) != 0) {
             if (!seen)
                 problem(r, xml_path, 0, NULL, "unreadable", "unreadable", why);
@@ -570,7 +579,7 @@ static int list_home_xml(const char *home, int json, json_t *files)
 {
     char *map_path = NULL, *xml_path = NULL;
     vault_legacy_map *map = NULL;
-    size_t i, j;
+    size_t i;
     int rc = 0;
 
     if (vault_home_path(&map_path, home, VAULT_HOME_CIPHER_TOOL) != 0)
@@ -581,27 +590,16 @@ static int list_home_xml(const char *home, int json, json_t *files)
         goto done;
     }
     for (i = 0; i < vault_legacy_map_count(map) && (rc == 0 || !json); i++) {
-        const vault_legacy_entry *e, *prev;
         json_t *arr;
         int seen = 0, frc;
 
-        vault_legacy_map_entry_at(map, i, &e);
-        for (j = 0; j < i && !seen; j++) {
-            vault_legacy_map_entry_at(map, j, &prev);
-            seen = strcmp(prev->file, e->file) == 0;
-        }
-        if (seen)
-            continue;
         free(xml_path);
-        xml_path = NULL;
-        if (e->file[0] == '/')
-            xml_path = strdup(e->file);
-        else if (asprintf(&xml_path, "%s/%s", home, e->file) < 0)
-            xml_path = NULL;
-        if (!xml_path) {
+        if (!(xml_path = map_xml_path(home, map, i, &seen))) {
             rc = cli_fail(VAULT_ENOMEM, "out of memory");
             break;
         }
+        if (seen)
+            continue;
         arr = json_array();
         if ((frc = list_xml(xml_path, json, arr)) != 0) {
             json_decref(arr);
