@@ -109,6 +109,14 @@ contains "$err" "$TMP/no-such-pw"
 run_in 1 "x" setsid -w "$CT" encrypt -k "$J/identity.p12"
 contains "$err" "$J/identity.p12"
 contains "$err" "hint: there is no terminal"
+# ... and a test script started from a terminal (script(1) makes one) has none
+# either: lib.sh detaches it, so a prompt fails at once instead of waiting.
+if command -v script >/dev/null; then
+    printf 'source %q\n(exec 9</dev/tty) 2>/dev/null && echo attached || echo detached\n' \
+        "$(cd "$(dirname "$0")" && pwd)/lib.sh" > "$TMP/tty.sh"
+    equals "$(script -qec "bash -c '(exec 9</dev/tty) && echo has-tty'" /dev/null </dev/null | tr -d '\r')" has-tty
+    equals "$(env -u VAULT_TEST_DETACHED script -qec "bash $TMP/tty.sh" /dev/null </dev/null | tr -d '\r')" detached
+fi
 
 # A product home whose carbon.xml is broken: its real message, line of the fault
 # as python's XML parser (the independent side) finds it.
