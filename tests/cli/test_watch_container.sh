@@ -35,10 +35,10 @@ publish first-1
 printf '[keystore.primary]\nfile_name = "%s"\n\n[secret_repository]\ntype = "etcd"\nendpoints = "%s"\nprefix = "%s"\n' \
     "$TMP/k.p12" "$EP" "$PREFIX" >"$TMP/app.toml"
 
-# wait_for COND...: up to 5 s for a shell condition.
+# wait_for COND...: up to 10 s for a shell condition.
 wait_for() {
     local t
-    for t in $(seq 1 100); do eval "$*" && return 0; sleep 0.05; done
+    for t in $(seq 1 200); do eval "$*" && return 0; sleep 0.05; done
     return 1
 }
 
