@@ -104,7 +104,7 @@ printf '[secrets]\nx = "[y]"\n' > "$TMP/r.toml"
 run 0 "$CT" seal "$TMP/r.toml" --cert "$J/identity.pem"
 run 1 "$CT" exec -c "$TMP/r.toml" -k "$J/identity.p12" --password-file "$TMP/no-such-pw" -e X=x -- true
 contains "$err" "$TMP/no-such-pw"
-# No password at all and no terminal (a session of its own: none even when the
+# No password at all and no terminal (setsid: none even when the
 # tests run from one): the keystore is named, with a hint.
 run_in 1 "x" setsid -w "$CT" encrypt -k "$J/identity.p12"
 contains "$err" "$J/identity.p12"
