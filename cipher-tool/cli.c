@@ -418,12 +418,17 @@ static int store_password(cli_keystore *k, vault_secret **out, const char *path)
         /* systemd's LoadCredential=: as a service reads it, through the library. */
         src.use_credentials_env = 1;
         if (k->container_secret && k->password_file) {
+            /* Said once per process: render --watch opens the keystore
+             * again on every change in the repository. */
+            static int warned;
             struct stat st;
             src.flags |= VAULT_PASSWORD_FILE_ROOT_SHARED;
-            if (stat(k->password_file, &st) == 0 && st.st_uid == 0 && (st.st_mode & 077))
+            if (!warned && stat(k->password_file, &st) == 0 && st.st_uid == 0 && (st.st_mode & 077)) {
+                warned = 1;
                 cli_warning("%s: taken as a container secret (owned by root, mode %04o): every process "
                             "that can read it has the password of %s", k->password_file,
                             (unsigned)(st.st_mode & 07777), path);
+            }
         }
         if ((rc = vault_password_provider_new(&k->provider, &src)) != 0)
             return rc;

@@ -61,7 +61,7 @@ const cli_opt_command cmd_check_options = {
 };
 
 static const cli_opt list_opts[] = {
-    {"type", 0, CLI_ARG_REQUIRED, "TYPE", "read each FILE as toml or properties, whatever its name",
+    {"type", 0, CLI_ARG_REQUIRED, "TYPE", "read each FILE as toml, properties or xml, whatever its name",
      OPT_LIST_TYPE, NULL},
     {"json", 0, CLI_ARG_NONE, NULL, "machine-readable list (docs/JSON.md)", OPT_JSON, NULL},
     CLI_OPT_INCLUDE(cli_opt_help),
@@ -193,91 +193,125 @@ static int read_whole(const char *path, unsigned char **data, size_t *len)
     return rc;
 }
 
-/* Every marked element is given WSO2's placeholder. */
-static int placeholder(const char *alias, vault_secret **out, void *payload)
+/* The svns:secretAlias marks of an XML file; *why says why there are
+ * none when it cannot be read. */
+static int read_marks(const char *path, vault_xml_marks **marks, const char **why)
 {
-    (void)alias;
-    (void)payload;
-    return vault_secret_new(out, "password", 8);
-}
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc;
 
-/* The lines of a text: *starts receives the offset of each line and, last,
- * len + 1 (a line ends one byte before the next starts). Returns the number
- * of lines, or 0 when out of memory. */
-static size_t split_lines(const unsigned char *text, size_t len, size_t **starts)
-{
-    size_t n = 1, i, k = 0;
-
-    for (i = 0; i < len; i++)
-        n += text[i] == '\n';
-    if (!(*starts = malloc((n + 1) * sizeof **starts)))
-        return 0;
-    (*starts)[k++] = 0;
-    for (i = 0; i < len; i++)
-        if (text[i] == '\n')
-            (*starts)[k++] = i + 1;
-    (*starts)[k] = len + 1;
-    return n;
-}
-
-static int same_line(const unsigned char *a, const size_t *sa, size_t i, const unsigned char *b,
-                     const size_t *sb, size_t j)
-{
-    size_t na = sa[i + 1] - sa[i], nb = sb[j + 1] - sb[j];
-    return na == nb && memcmp(a + sa[i], b + sb[j], na - 1) == 0;
+    *marks = NULL;
+    vault_error_clear();
+    if ((rc = read_whole(path, &data, &len)) != 0) {
+        *why = rc == VAULT_ENOTFOUND ? "cannot open the file" : vault_strerror(rc);
+        return rc;
+    }
+    if ((rc = vault_xml_marked(marks, data, len, path)) != 0)
+        *why = vault_error_last()->message;
+    cli_free_wiped(data, len + 1);
+    return rc;
 }
 
 /* An XML file with svns:secretAlias marks: each marked element must hold
- * WSO2's placeholder "password", its secret being in cipher-text.properties.
- * The document with every mark given the placeholder is compared with the
- * file line by line; a line that differs holds a secret in plain text, named
- * by the last mark that starts on or before it. The placeholder has no line
- * break, so a value over several lines shifts what follows it: then a line
- * counts as differing only when it differs both aligned from the top and
- * aligned from the bottom. */
+ * WSO2's placeholder "password", its secret being in cipher-text.properties;
+ * one that holds another value is a secret left in plain text. */
 static int check_xml(const char *path, report *r)
 {
-    unsigned char *data = NULL;
-    const unsigned char *b;
-    size_t len = 0, na, nb, i, m = 0, count, *sa = NULL, *sb = NULL;
     vault_xml_marks *marks = NULL;
-    vault_secret *out = NULL;
-    const vault_xml_mark *mark = NULL, *last_reported = NULL;
-    int rc;
+    const char *why = NULL;
+    size_t i;
 
-    if ((rc = read_whole(path, &data, &len)) != 0) {
-        problem(r, path, 0, NULL, "unreadable", "unreadable",
-                rc == VAULT_ENOTFOUND ? "cannot open the file" : vault_strerror(rc));
+    if (read_marks(path, &marks, &why) != 0) {
+        problem(r, path, 0, NULL, "unreadable", "unreadable", why);
         return 0;
     }
-    if (vault_xml_marked(&marks, data, len, path) != 0 ||
-        vault_xml_expand(&out, data, len, path, placeholder, NULL) != 0) {
-        problem(r, path, 0, NULL, "unreadable", "unreadable", vault_error_last()->message);
+    for (i = 0; i < vault_xml_marks_count(marks); i++) {
+        const vault_xml_mark *m = vault_xml_marks_at(marks, i);
+        if (!m->placeholder)
+            problem(r, path, m->line, m->alias, "plain-text", "plain text secret", NULL);
+    }
+    vault_xml_marks_free(marks);
+    return 0;
+}
+
+/* The XML file of entry i of a home's legacy map (malloc'ed, NULL when out
+ * of memory), and in *seen whether an earlier entry names the same file. */
+static char *map_xml_path(const char *home, const vault_legacy_map *map, size_t i, int *seen)
+{
+    const vault_legacy_entry *e, *prev;
+    char *path = NULL;
+    size_t j;
+
+    vault_legacy_map_entry_at(map, i, &e);
+    for (*seen = 0, j = 0; j < i && !*seen; j++) {
+        vault_legacy_map_entry_at(map, j, &prev);
+        *seen = strcmp(prev->file, e->file) == 0;
+    }
+    if (e->file[0] == '/')
+        return strdup(e->file);
+    return asprintf(&path, "%s/%s", home, e->file) < 0 ? NULL : path;
+}
+
+/* A legacy product home (no deployment.toml): the XML files its
+ * cipher-tool.properties maps aliases into, as -Dconfigure left them for the
+ * server. Each alias must be marked in its file and hold the placeholder; an
+ * alias not marked there is a problem of the map's line (its element keeps
+ * whatever it held, a plain text password as the product ships it). */
+static void check_home_xml(const char *home, report *r)
+{
+    char *map_path = NULL, *xml_path = NULL;
+    vault_legacy_map *map = NULL;
+    size_t i, j;
+
+    if (vault_home_path(&map_path, home, VAULT_HOME_CIPHER_TOOL) != 0)
+        goto done;
+    if (vault_legacy_map_read(&map, map_path) != 0) {
+        if (vault_error_last()->code != VAULT_ENOTFOUND) /* a home without a map has no XML secrets */
+            problem(r, map_path, 0, NULL, "unreadable", "unreadable", vault_error_last()->message);
+        vault_error_clear();
         goto done;
     }
-    b = vault_secret_data(out);
-    if (!(na = split_lines(data, len, &sa)) || !(nb = split_lines(b, vault_secret_len(out), &sb))) {
-        problem(r, path, 0, NULL, "unreadable", "unreadable", "out of memory");
-        goto done;
-    }
-    count = vault_xml_marks_count(marks);
-    for (i = 0; i < na; i++) {
-        int top = i >= nb || !same_line(data, sa, i, b, sb, i);
-        int bottom = na == nb ? top : i + nb < na || !same_line(data, sa, i, b, sb, i + nb - na);
-        while (m < count && vault_xml_marks_at(marks, m)->line <= i + 1)
-            mark = vault_xml_marks_at(marks, m++);
-        if (top && bottom && mark && mark != last_reported) {
-            problem(r, path, mark->line, mark->alias, "plain-text", "plain text secret", NULL);
-            last_reported = mark;
+    for (i = 0; i < vault_legacy_map_count(map); i++) {
+        const vault_legacy_entry *e;
+        vault_xml_marks *marks = NULL;
+        const vault_xml_mark *m = NULL;
+        const char *why = NULL;
+        int seen = 0;
+
+        vault_legacy_map_entry_at(map, i, &e);
+        free(xml_path);
+        if (!(xml_path = map_xml_path(home, map, i, &seen))) {
+            problem(r, map_path, 0, NULL, "unreadable", "unreadable", "out of memory");
+            break;
         }
+        /* A file read for an earlier alias is not reported twice. */
+        if (read_marks(xml_path, &marks, &why) != 0) {
+            if (!seen)
+                problem(r, xml_path, 0, NULL, "unreadable", "unreadable", why);
+            continue;
+        }
+        for (j = 0; j < vault_xml_marks_count(marks) && !m; j++)
+            if (strcmp(vault_xml_marks_at(marks, j)->alias, e->alias) == 0)
+                m = vault_xml_marks_at(marks, j);
+        if (!m)
+            problem(r, map_path, e->line, e->alias, "not-marked", "not marked in its XML file", xml_path);
+        for (j = 0; j < vault_xml_marks_count(marks) && !seen; j++)
+            if (!vault_xml_marks_at(marks, j)->placeholder)
+                problem(r, xml_path, vault_xml_marks_at(marks, j)->line, vault_xml_marks_at(marks, j)->alias,
+                        "plain-text", "plain text secret", NULL);
+        vault_xml_marks_free(marks);
     }
 done:
-    free(sa);
-    free(sb);
-    vault_secret_free(out);
-    vault_xml_marks_free(marks);
-    cli_free_wiped(data, data ? len + 1 : 0);
-    return 0;
+    free(xml_path);
+    vault_legacy_map_free(map);
+    vault_string_free(map_path);
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 static int is_xml_name(const char *path)
@@ -413,6 +447,8 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
                     repo ? "reference to an alias missing from the secret repository"
                          : "reference to a missing alias", NULL);
     }
+    if (is_dir(arg) && vault_config_get_type(cfg) == VAULT_CONFIG_PROPERTIES)
+        check_home_xml(arg, r);
     vault_location_free(where);
     vault_config_free(repo);
     vault_config_free(cfg);
@@ -537,6 +573,75 @@ static void entry_text(const vault_config_entry *e, const vault_value_info *info
     putchar('\n');
 }
 
+/* An XML file's marks as list shows them: "marked" for an element holding
+ * WSO2's placeholder (its secret is in cipher-text.properties), "plain" for
+ * one still holding its secret; no format, as no value is sealed in the file. */
+static int list_xml(const char *path, int json, json_t *arr)
+{
+    vault_xml_marks *marks = NULL;
+    const char *why = NULL;
+    size_t i;
+    int rc;
+
+    if ((rc = read_marks(path, &marks, &why)) != 0)
+        return vault_error_last()->code != VAULT_OK ? cli_fail(rc, NULL) : cli_fail_in(rc, why, path, NULL);
+    if (!json)
+        printf("%s:\n", path);
+    for (i = 0; i < vault_xml_marks_count(marks); i++) {
+        const vault_xml_mark *m = vault_xml_marks_at(marks, i);
+        const char *state = m->placeholder ? "marked" : "plain";
+        if (json)
+            json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:n, s:n, s:[], s:n}", "alias", m->alias,
+                                                 "line", (json_int_t)m->line, "state", state, "format",
+                                                 "algorithm", "key_ids", "legacy"));
+        else
+            printf("%-40s %-7s %s\n", m->alias, state, m->path);
+    }
+    vault_xml_marks_free(marks);
+    return 0;
+}
+
+/* A legacy product home's XML files (those its cipher-tool.properties
+ * names, each once), listed after its cipher-text.properties. */
+static int list_home_xml(const char *home, int json, json_t *files)
+{
+    char *map_path = NULL, *xml_path = NULL;
+    vault_legacy_map *map = NULL;
+    size_t i;
+    int rc = 0;
+
+    if (vault_home_path(&map_path, home, VAULT_HOME_CIPHER_TOOL) != 0)
+        return cli_fail(VAULT_ENOMEM, NULL);
+    if (vault_legacy_map_read(&map, map_path) != 0) {
+        rc = vault_error_last()->code == VAULT_ENOTFOUND ? 0 : cli_fail(VAULT_ERROR, NULL);
+        vault_error_clear();
+        goto done;
+    }
+    for (i = 0; i < vault_legacy_map_count(map) && (rc == 0 || !json); i++) {
+        json_t *arr;
+        int seen = 0, frc;
+
+        free(xml_path);
+        if (!(xml_path = map_xml_path(home, map, i, &seen))) {
+            rc = cli_fail(VAULT_ENOMEM, "out of memory");
+            break;
+        }
+        if (seen)
+            continue;
+        arr = json_array();
+        if ((frc = list_xml(xml_path, json, arr)) != 0) {
+            json_decref(arr);
+            rc = frc; /* in text, the other files are still listed */
+        } else
+            json_array_append_new(files, json_pack("{s:s, s:o}", "file", xml_path, "secrets", arr));
+    }
+done:
+    free(xml_path);
+    vault_legacy_map_free(map);
+    vault_string_free(map_path);
+    return rc;
+}
+
 int cmd_list(int argc, char **argv)
 {
     cli_opts p;
@@ -547,10 +652,7 @@ int cmd_list(int argc, char **argv)
     while ((opt = cli_opts_next(&p)) > 0) {
         if (opt == OPT_JSON)
             json = 1;
-        else if (cli_config_type_option(&type, p.arg, "list") < 0 ||
-                 (type == CLI_CONFIG_XML &&
-                  cli_usage_error("list", "list reads toml and properties files; 'check --type xml' "
-                                  "checks the marks of an XML file") != 0))
+        else if (cli_config_type_option(&type, p.arg, "list") < 0)
             return json ? cli_json_failure("list", EXIT_USAGE) : EXIT_USAGE;
     }
     if (opt < 0)
@@ -566,7 +668,19 @@ int cmd_list(int argc, char **argv)
         char *file = NULL;
         vault_location *where = NULL;
         size_t j;
-        int orc = open_readonly(&cfg, &file, argv[i], type, NULL);
+        int orc;
+        if (type == CLI_CONFIG_XML || (type == VAULT_CONFIG_AUTO && is_xml_name(argv[i]))) {
+            if ((orc = list_xml(argv[i], json, arr)) != 0) {
+                rc = orc;
+                json_decref(arr);
+                if (json) /* one object: the failure, not a partial listing */
+                    break;
+                continue;
+            }
+            json_array_append_new(files, json_pack("{s:s, s:o}", "file", argv[i], "secrets", arr));
+            continue;
+        }
+        orc = open_readonly(&cfg, &file, argv[i], type, NULL);
         if (orc != 0 || vault_repository_config(&repo, cfg) != 0) {
             rc = cli_fail(VAULT_ERROR, NULL);
             if (orc == VAULT_EINVAL)
@@ -605,8 +719,13 @@ int cmd_list(int argc, char **argv)
         vault_location_free(where);
         where = NULL;
         json_array_append_new(files, json_pack("{s:s, s:o}", "file", file, "secrets", arr));
+        if (is_dir(argv[i]) && vault_config_get_type(cfg) == VAULT_CONFIG_PROPERTIES &&
+            (orc = list_home_xml(argv[i], json, files)) != 0)
+            rc = orc;
         vault_config_free(cfg);
         free(file);
+        if (rc != EXIT_OK && json)
+            break;
     }
     if (json && rc != EXIT_OK) {
         rc = cli_json_failure("list", rc);

@@ -107,6 +107,21 @@ static int step(char **buf, size_t *len, size_t *cap, xmlNodePtr n)
     return 0;
 }
 
+/* An attribute is the target only when it holds the placeholder
+ * (marked_target()); the text is compared. */
+static int holds_placeholder(const target *t)
+{
+    xmlChar *v;
+    int yes;
+
+    if (t->attr)
+        return 1;
+    v = xdoc_value_of(t->elem, NULL);
+    yes = v && strcmp((const char *)v, PLACEHOLDER) == 0;
+    xdoc_value_free(v);
+    return yes;
+}
+
 static int mark_record(const xdoc *d, vault_xml_marks *m, const target *t, const xmlChar *alias)
 {
     vault_xml_mark *x;
@@ -126,6 +141,7 @@ static int mark_record(const xdoc *d, vault_xml_marks *m, const target *t, const
     x->path = path;
     x->attribute = attr;
     x->line = xdoc_line_of(d, d->spans[t->index].start);
+    x->placeholder = holds_placeholder(t);
     m->n++;
     return 0;
 nomem:

@@ -151,7 +151,10 @@ typedef struct vault_xml_mark {
     const char *path;      /**< Element path, e.g. "/Server/Security/KeyStore/Password"
                                 ("[n]" where siblings share a name; "/@name" for an attribute). */
     const char *attribute; /**< The attribute holding the secret, or NULL for the element text. */
-    unsigned int line;     /**< 1-based line of the element's start tag. */
+    unsigned int line;     /**< 1-based line of the element's start tag (its '<'). */
+    int placeholder;       /**< 1: the secret holds WSO2's placeholder "password" (its value is
+                                elsewhere, in cipher-text.properties); 0: it holds another value,
+                                a secret left in plain text. */
 } vault_xml_mark;
 
 /** The marked elements of a document. */
@@ -164,7 +167,10 @@ typedef struct vault_xml_marks vault_xml_marks;
  *
  * The secret of a marked element is its text, unless the element has child
  * elements or its text is not the placeholder while exactly one attribute
- * holds the placeholder "password": then it is that attribute.
+ * holds the placeholder "password": then it is that attribute. Each mark
+ * tells whether that value is the placeholder, so a caller can name the
+ * secrets left in plain text by alias and line, whatever the values around
+ * them span.
  *
  * @param out  receives the list; free it with vault_xml_marks_free().
  * @param xml  the document's bytes.

@@ -1,6 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Shared helpers for the CLI test scripts (sourced).
 set -euo pipefail
+# No controlling terminal, as in CI, even when the tests run from one: a
+# prompt on /dev/tty would wait for a person instead of failing. (Tests of
+# prompts make their own pseudo-terminal.)
+if [ -z "${VAULT_TEST_DETACHED:-}" ] && (exec 9</dev/tty) 2>/dev/null; then
+    export VAULT_TEST_DETACHED=1
+    exec setsid -w bash "$0" "$@"
+fi
 CT=${CIPHER_TOOL:?}
 SH=${VAULT_SHARED:?}
 # A script that uses the shared test material is skipped (77, with the

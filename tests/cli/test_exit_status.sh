@@ -72,7 +72,8 @@ equals "$(printf '%s' "$val" | "$CT" decrypt "${KS[@]}" -n a)" "n3w"
 cp "$TMP/c.toml" "$TMP/c.before"
 
 # rotate: one value tampered with; the other would rotate, but nothing is written.
-sed -i -E 's/^(b = "vault:v1:[A-Za-z0-9_-]{60})[A-Za-z0-9_-]/\1A/; t; s/^(b = "vault:v1:[A-Za-z0-9_-]{60})A/\1B/' \
+# (Its 61st character becomes B when it is an A, else A: always another one.)
+sed -i -E 's/^(b = "vault:v1:[A-Za-z0-9_-]{60})A/\1B/; t; s/^(b = "vault:v1:[A-Za-z0-9_-]{60})[A-Za-z0-9_-]/\1A/' \
     "$TMP/c.toml"
 cmp -s "$TMP/c.toml" "$TMP/c.before" && fail "the tampering changed nothing"
 cp "$TMP/c.toml" "$TMP/t.before"
@@ -103,10 +104,19 @@ printf '[secrets]\nx = "[y]"\n' > "$TMP/r.toml"
 run 0 "$CT" seal "$TMP/r.toml" --cert "$J/identity.pem"
 run 1 "$CT" exec -c "$TMP/r.toml" -k "$J/identity.p12" --password-file "$TMP/no-such-pw" -e X=x -- true
 contains "$err" "$TMP/no-such-pw"
-# No password at all and no terminal: the keystore is named, with a hint.
-run_in 1 "x" "$CT" encrypt -k "$J/identity.p12"
+# No password at all and no terminal (setsid: none even when the
+# tests run from one): the keystore is named, with a hint.
+run_in 1 "x" setsid -w "$CT" encrypt -k "$J/identity.p12"
 contains "$err" "$J/identity.p12"
 contains "$err" "hint: there is no terminal"
+# ... and a test script started from a terminal (script(1) makes one) has none
+# either: lib.sh detaches it, so a prompt fails at once instead of waiting.
+if command -v script >/dev/null; then
+    printf 'source %q\n(exec 9</dev/tty) 2>/dev/null && echo attached || echo detached\n' \
+        "$(cd "$(dirname "$0")" && pwd)/lib.sh" > "$TMP/tty.sh"
+    equals "$(script -qec "bash -c '(exec 9</dev/tty) && echo has-tty'" /dev/null </dev/null | tr -d '\r')" has-tty
+    equals "$(env -u VAULT_TEST_DETACHED script -qec "bash $TMP/tty.sh" /dev/null </dev/null | tr -d '\r')" detached
+fi
 
 # A product home whose carbon.xml is broken: its real message, line of the fault
 # as python's XML parser (the independent side) finds it.

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -605,11 +606,35 @@ Test(atomic, private_output_refuses_links_and_foreign_files)
 #define RACE_ROUNDS 200
 static const char attacker_toml[] = "[secrets]\na = \"[plain]\"\n";
 
-/* Flips NAME between a link to the victim and a regular config, forever. */
-static void flipper(const char *dir, const char *victim)
+/* The flipper below, a child that never returns: killed at the end of the
+ * test whichever way it ends (stop_flipper() is the test's .fini, which
+ * Criterion runs after a failed assertion too), and dying with the test's
+ * process if that is killed (timeout, crash). */
+static pid_t flipper_pid;
+
+static void stop_flipper(void)
+{
+    if (flipper_pid > 0) {
+        kill(flipper_pid, SIGKILL);
+        waitpid(flipper_pid, NULL, 0);
+        flipper_pid = 0;
+    }
+}
+
+/* Flips NAME between a link to the victim and a regular config until it is
+ * killed; it holds none of the test's output descriptors, so that a flipper
+ * left behind could not keep ctest waiting for the end of its output. */
+static void flipper(const char *dir, const char *victim, pid_t parent)
 {
     char name[4096], link_tmp[4096], reg_tmp[4096];
+    int null = open("/dev/null", O_RDWR);
 
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent || null < 0)
+        _exit(1);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    alarm(300); /* the test's timeout is 120 s: never outlive it by much */
     snprintf(name, sizeof name, "%s/deployment.toml", dir);
     snprintf(link_tmp, sizeof link_tmp, "%s/flip-link", dir);
     snprintf(reg_tmp, sizeof reg_tmp, "%s/flip-reg", dir);
@@ -671,14 +696,14 @@ Test(atomic, link_swapped_in_after_reading_never_reaches_the_victim)
 /* A user who can write the config's directory flips the config between a
  * regular file and a link to a file elsewhere while it is read, sealed and
  * replaced: the other file is never touched. */
-Test(atomic, symlink_flip_never_reaches_the_victim, .timeout = 120)
+Test(atomic, symlink_flip_never_reaches_the_victim, .timeout = 120, .fini = stop_flipper)
 {
     const char *dir = fresh_dir("race");
     char *victim_dir = join(test_tmpdir(), "race-victim");
     char *victim = join(victim_dir, "shadow"), *path = join(dir, "deployment.toml");
     struct stat was;
     int round, saved = 0, refused = 0;
-    pid_t pid;
+    pid_t self = getpid();
 
     cr_assert_eq(mkdir(victim_dir, 0755), 0);
     write_file(victim, "victim\n", 0604);
@@ -687,10 +712,10 @@ Test(atomic, symlink_flip_never_reaches_the_victim, .timeout = 120)
     snap(victim, &was);
     write_file(path, attacker_toml, 0600);
     vault_test_write_delay_us = 2000;
-    pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0)
-        flipper(dir, victim);
+    flipper_pid = fork();
+    cr_assert_geq(flipper_pid, 0);
+    if (flipper_pid == 0)
+        flipper(dir, victim, self);
     for (round = 0; round < RACE_ROUNDS; round++) {
         vault_config *cfg = NULL;
         usleep((useconds_t)(rand() % 4000)); /* rounds spread over the flips */
@@ -707,8 +732,7 @@ Test(atomic, symlink_flip_never_reaches_the_victim, .timeout = 120)
         vault_config_free(cfg);
         assert_same_file(victim, &was, "victim\n");
     }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    stop_flipper();
     vault_test_write_delay_us = 0;
     assert_same_file(victim, &was, "victim\n");
     cr_log_info("symlink flips x%d: %d saved into the flipped directory, %d refused", RACE_ROUNDS, saved,

@@ -588,6 +588,7 @@ Test(marked, lists_alias_path_attribute_line)
         else
             cr_assert_null(x->attribute);
         cr_assert_eq(x->line, want[i].line);
+        cr_assert_eq(x->placeholder, 1);
         cr_assert_null(vault_xml_marks_at(m, 1));
         vault_xml_marks_free(m);
         vault_string_free(marked);
@@ -1046,6 +1047,41 @@ Test(mark, attribute_beside_another_placeholder_is_refused)
         vault_xml_marks_free(m);
         vault_string_free(out);
     }
+}
+
+Test(marked, placeholder_and_line_of_each_mark_whatever_spans_lines)
+{
+    /* Values over several lines before and between the marks: each mark's
+     * own line and whether its secret is the placeholder. */
+    static const char xml[] =
+        "<r xmlns:s=\"" VAULT_XML_SECUREVAULT_NS "\">\n"
+        "<a s:secretAlias=\"A\">one\ntwo\nthree</a>\n"
+        "<b s:secretAlias=\"B\">password</b>\n"
+        "<c s:secretAlias=\"C\"><![CDATA[x\ny]]></c>\n"
+        "<d\n  s:secretAlias=\"D\">password</d>\n"
+        "<e k=\"password\"\n  s:secretAlias=\"E\"/>\n"
+        "<f k=\"p\nq\" s:secretAlias=\"F\"/>\n"
+        "<g s:secretAlias=\"G\"> password</g>\n"
+        "<h s:secretAlias=\"H\"></h>\n"
+        "</r>\n";
+    static const struct {
+        const char *alias;
+        unsigned int line;
+        int placeholder;
+    } want[] = {{"A", 2, 0}, {"B", 5, 1}, {"C", 6, 0}, {"D", 8, 1},
+                {"E", 10, 1}, {"F", 12, 0}, {"G", 14, 0}, {"H", 15, 0}};
+    vault_xml_marks *m = NULL;
+    size_t i;
+
+    cr_assert_eq(vault_xml_marked(&m, xml, strlen(xml), "m.xml"), 0, "%s", msg());
+    cr_assert_eq(vault_xml_marks_count(m), sizeof want / sizeof want[0]);
+    for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const vault_xml_mark *x = vault_xml_marks_at(m, i);
+        cr_assert_str_eq(x->alias, want[i].alias);
+        cr_assert_eq(x->line, want[i].line, "%s: line %u", x->alias, x->line);
+        cr_assert_eq(x->placeholder, want[i].placeholder, "%s", x->alias);
+    }
+    vault_xml_marks_free(m);
 }
 
 Test(mark, both_marks_in_one_document_in_any_order)
