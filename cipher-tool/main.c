@@ -40,8 +40,8 @@ static void usage(FILE *out)
                  "public key; open them with its private key.\n\ncommands:\n");
     for (i = 0; i < N_COMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nThe WSO2 cipher tool's options work too: cipher-tool -Dconfigure, -Dchange\n"
-                 "('cipher-tool -help' for them).\n");
+    fprintf(out, "\nThe WSO2 cipher tool's options work too: cipher-tool -Dconfigure, -Dchange,\n"
+                 "-Drotate ('cipher-tool -help' for them).\n");
     fprintf(out, "\n'cipher-tool help COMMAND' or 'cipher-tool COMMAND --help' for a command's options.\n");
 }
 
