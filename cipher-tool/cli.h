@@ -187,6 +187,7 @@ typedef struct cli_sealing {
     vault_keystore *trust_ks;
     int allow_untrusted;
     int type;                      /* --type (seal, change, set); 0: from the name */
+    unsigned int apply_flags;      /* VAULT_APPLY_* added to every run (--not-for-wso2-runtime) */
 } cli_sealing;
 
 enum {
@@ -197,8 +198,17 @@ enum {
     OPT_SEAL_TRUSTSTORE,
     OPT_SEAL_TRUSTSTORE_PASSWORD_FILE,
     OPT_SEAL_ALLOW_UNTRUSTED,
-    OPT_SEAL_CRL
+    OPT_SEAL_CRL,
+    OPT_NOT_FOR_WSO2_RUNTIME
 };
+
+/* --not-for-wso2-runtime (seal, change, set, rotate): one line in a
+ * command's options and help. */
+#define CLI_NOT_FOR_WSO2_LONG_OPTION {"not-for-wso2-runtime", no_argument, NULL, OPT_NOT_FOR_WSO2_RUNTIME}
+#define CLI_NOT_FOR_WSO2_HELP                                                                  \
+    "      --not-for-wso2-runtime  in a WSO2 product home, write values its runtime does not\n" \
+    "                              open (another algorithm than secret-conf.properties\n"     \
+    "                              names): for libvault, render and exec only\n"
 
 /* The trust gate on recipient certificates, shared by the commands that seal
  * and 'recipients add'. */
@@ -273,8 +283,14 @@ int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out);
 
 /* The check part of the apply options from s: the keystore (-k) whose key
  * opens the new values, or the symmetric key, and the recipients every new
- * value must name. */
+ * value must name; and s->apply_flags. */
 void cli_sealing_apply_options(const cli_sealing *s, vault_apply_options *o);
+
+/* Without --format: when a secret-conf.properties governs the files (a WSO2
+ * product home's), seal what its runtime opens, its one algorithm or its
+ * symmetric mode (a note says so); files of homes with different rules need
+ * --format. Returns EXIT_OK or EXIT_USAGE (printed). */
+int cli_sealing_home_default(cli_sealing *s, char *const *paths, int count, const char *cmd);
 
 /* One command's runs of vault_config_apply() over its files: failures
  * printed as they come, and with --json a report per file collected and

@@ -57,6 +57,9 @@ int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd
     case OPT_SYMMETRIC_KEY_FILE:
         s->symmetric_key_file = arg;
         return 1;
+    case OPT_NOT_FOR_WSO2_RUNTIME:
+        s->apply_flags |= VAULT_APPLY_NOT_FOR_WSO2_RUNTIME;
+        return 1;
     default:
         return cli_trust_option(&s->trust, &s->allow_untrusted, opt, arg);
     }
@@ -241,4 +244,5 @@ void cli_sealing_apply_options(const cli_sealing *s, vault_apply_options *o)
     o->symmetric_key = s->symmetric_key;
     o->recipients = (const vault_recipient *const *)s->recipients;
     o->recipient_count = s->recipient_count;
+    o->flags |= s->apply_flags;
 }

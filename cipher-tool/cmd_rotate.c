@@ -20,6 +20,8 @@ static const char rotate_usage[] =
     "hand); when any value does not open with the old key, the file is not\n"
     "written and every failing alias is named. A value the old key does not open\n"
     "but the new key does, in the new format, is reported as already rotated.\n"
+    "In a WSO2 product home the new values must be of the one algorithm (or the\n"
+    "symmetric mode) its secret-conf.properties names, else the file is not written.\n"
     "A config naming an etcd repository ([secret_repository], or for a\n"
     "cipher-text.properties secretRepositories=etcd in its secret-conf.properties)\n"
     "has its values rotated in etcd: read, re-sealed and written back in one\n"
@@ -48,6 +50,7 @@ static const char rotate_usage[] =
     "                              bytes, hex or base64), with or instead of --from-keystore\n"
     "\n"
     "the new recipients (the options of 'seal'; --to-keystore is -k):\n" CLI_SEALING_OPTIONS_HELP
+    CLI_NOT_FOR_WSO2_HELP
     "      --json                  a report on standard output (docs/JSON.md)\n"
     "\n"
     "examples:\n"
@@ -171,6 +174,7 @@ static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes,
 {
     static const struct option options[] = {
         CLI_SEALING_LONG_OPTIONS,
+        CLI_NOT_FOR_WSO2_LONG_OPTION,
         {"to-keystore", required_argument, NULL, 'k'},
         {"from-keystore", required_argument, NULL, OPT_FROM_KEYSTORE},
         {"from-alias", required_argument, NULL, OPT_FROM_ALIAS},

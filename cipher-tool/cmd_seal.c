@@ -22,7 +22,11 @@ static const char seal_usage[] =
     "A directory is a product home: its repository/conf/deployment.toml, else its\n"
     "repository/conf/security/cipher-text.properties (conf/... in an EI/MI home).\n"
     "\n"
-    "options:\n" CLI_SEALING_OPTIONS_HELP
+    "In a WSO2 product home governed by a secret-conf.properties, the default format\n"
+    "is what its runtime opens: its one algorithm (wso2 --transformation T) or its\n"
+    "symmetric mode; another one is refused.\n"
+    "\n"
+    "options:\n" CLI_SEALING_OPTIONS_HELP CLI_NOT_FOR_WSO2_HELP
     "      --type TYPE             read each FILE as toml or properties, whatever its name\n"
     "      --json                  a report on standard output (docs/JSON.md)\n"
     "\n"
@@ -35,7 +39,9 @@ static const char change_usage[] =
     "Replace one secret: the new value is read from the terminal (twice, without\n"
     "echo) or from standard input, sealed, and written in place atomically.\n"
     "\n"
-    "options:\n" CLI_SEALING_OPTIONS_HELP
+    "In a WSO2 product home the default format is what its runtime opens (see seal).\n"
+    "\n"
+    "options:\n" CLI_SEALING_OPTIONS_HELP CLI_NOT_FOR_WSO2_HELP
     "      --type TYPE             read FILE as toml or properties, whatever its name\n"
     "      --json                  a report on standard output (docs/JSON.md)\n"
     "\n"
@@ -118,6 +124,7 @@ static int run(int argc, char **argv, int change)
     enum { OPT_SEAL_TYPE = OPT_FIRST_COMMAND_OPTION + 50 };
     static const struct option options[] = {
         CLI_SEALING_LONG_OPTIONS,
+        CLI_NOT_FOR_WSO2_LONG_OPTION,
         {"json", no_argument, NULL, OPT_JSON},
         {"type", required_argument, NULL, OPT_SEAL_TYPE},
         {"help", no_argument, NULL, 'h'},
@@ -164,7 +171,8 @@ static int run(int argc, char **argv, int change)
         goto done;
     }
     cli_apply_init(&a, cmd, "could not be sealed", json);
-    if ((rc = cli_sealing_prepare(&s, cmd, &sealer)) != EXIT_OK) {
+    if ((rc = cli_sealing_home_default(&s, argv + optind, change ? 1 : argc - optind, cmd)) != EXIT_OK ||
+        (rc = cli_sealing_prepare(&s, cmd, &sealer)) != EXIT_OK) {
         cli_apply_note(&a, rc == EXIT_USAGE ? VAULT_EINVAL : VAULT_ERROR,
                        vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
         goto finish;

@@ -16,7 +16,9 @@ static const char set_usage[] =
     "end). The file is replaced atomically after the new value was opened with the\n"
     "private key when it is at hand; every other byte stays as it was.\n"
     "\n"
-    "options:\n" CLI_SEALING_OPTIONS_HELP
+    "In a WSO2 product home the default format is what its runtime opens (see seal).\n"
+    "\n"
+    "options:\n" CLI_SEALING_OPTIONS_HELP CLI_NOT_FOR_WSO2_HELP
     "      --value-fd N            read the value from descriptor N (its first line)\n"
     "      --json                  a report on standard output (docs/JSON.md)\n"
     "\n"
@@ -45,6 +47,7 @@ int cmd_set(int argc, char **argv)
 {
     static const struct option options[] = {
         CLI_SEALING_LONG_OPTIONS,
+        CLI_NOT_FOR_WSO2_LONG_OPTION,
         {"value-fd", required_argument, NULL, OPT_VALUE_FD},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
@@ -85,7 +88,8 @@ int cmd_set(int argc, char **argv)
         goto done;
     }
     cli_apply_init(&a, "set", "could not be sealed", json);
-    if ((rc = cli_sealing_prepare(&s, "set", &sealer)) != EXIT_OK) {
+    if ((rc = cli_sealing_home_default(&s, argv + optind, 1, "set")) != EXIT_OK ||
+        (rc = cli_sealing_prepare(&s, "set", &sealer)) != EXIT_OK) {
         cli_apply_note(&a, rc == EXIT_USAGE ? VAULT_EINVAL : VAULT_ERROR,
                        vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
     } else {

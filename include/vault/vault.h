@@ -312,6 +312,12 @@ typedef struct vault_location {
     vault_transformation transformation; /**< From the config, else DEFAULT. */
     int wso2_rules;                      /**< 1 when VAULT_OPEN_WSO2_RULES was asked for and a
                                               secret-conf.properties governs the config. */
+    const char *wso2_secret_conf;        /**< With wso2_rules: that secret-conf.properties. */
+    int wso2_symmetric;                  /**< With wso2_rules: its runtime opens every value in
+                                              the symmetric mode (AES-GCM). */
+    vault_transformation wso2_transformation; /**< With wso2_rules and not symmetric: the one
+                                              algorithm it opens every value with (RSA PKCS#1
+                                              v1.5 when the line is absent); else DEFAULT. */
 } vault_location;
 
 /**
