@@ -61,6 +61,8 @@ typedef struct cli_keystore {
     const char *crl;              /* truststore: --crl FILE, added to its CRLs */
     const char *key_cert;         /* --key-cert FILE: the certificate of a token or TPM key */
     const char *home;             /* a product home: its root password files are a source */
+    unsigned int root_flags;      /* -Dkey.password=true, -Dpersist.password=true:
+                                     VAULT_PASSWORD_HOME_KEY_LINE, VAULT_PASSWORD_HOME_PERSIST */
     int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */
     int container_secret;         /* --container-secret: password_file may be root's, 0444/0644 */
     vault_password_provider *provider; /* the sources above, resolved once */
@@ -121,8 +123,19 @@ enum {
     "                              root and readable by all (Docker 0444, Kubernetes\n"  \
     "                              0644), never writable by others; warns\n"
 
-/* Handle one shared keystore option; returns 1 when handled, 0 when not
- * ours, -1 on a bad argument (message printed). */
+/* The WSO2 server's system properties for its root password files, taken
+ * as -Dkey.password=true and -Dpersist.password=true by the commands that
+ * read them (render, exec, check: "D:" in their option string). */
+#define CLI_ROOT_PASSWORD_HELP                                                                 \
+    "  -Dkey.password=true         as the WSO2 server started with it: the second line of the\n" \
+    "                              home's root password file is the private key's password\n" \
+    "                              (without it the first line is both); asked for on the\n"   \
+    "                              terminal when the store password is\n"                     \
+    "  -Dpersist.password=true     as the WSO2 server: leave the home's password files as\n"   \
+    "                              they are (no rename, no deletion)\n"
+
+/* Handle one shared keystore option ('D' included); returns 1 when
+ * handled, 0 when not ours, -1 on a bad argument (message printed). */
 int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *cmd);
 
 /* The password callback of every keystore the command line opens; payload

@@ -17,7 +17,7 @@ static const char check_usage[] =
     "when a sealed value does not open with the keystore's key. Each problem is named\n"
     "with its file, line and alias; no secret is ever printed.\n"
     "\n"
-    "options:\n" CLI_KEYSTORE_OPTIONS_HELP
+    "options:\n" CLI_KEYSTORE_OPTIONS_HELP CLI_ROOT_PASSWORD_HELP
     "      --no-pkcs1              an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
     "                              only holders that name \"RSA\" are known to be)\n"
     "      --cert FILE             also fail when a value is not sealed for this certificate\n"
@@ -423,7 +423,7 @@ int cmd_check(int argc, char **argv)
     cli_keystore_init(&k, "keystore");
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":k:h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":k:D:h", options, NULL)) != -1) {
         int handled = opt == OPT_CERT ? 0 : cli_keystore_option(&k, opt, optarg, "check");
         if (handled < 0)
             goto done;

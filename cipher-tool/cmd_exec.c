@@ -34,12 +34,12 @@ static const char exec_usage[] =
     "                              given changes there (COMMAND's exit status is ours)\n"
     "      --signal SIG            the signal --watch sends: HUP (default), TERM, USR1,\n"
     "                              USR2, INT\n"
-    CLI_KEYSTORE_OPTIONS_HELP
+    CLI_KEYSTORE_OPTIONS_HELP CLI_ROOT_PASSWORD_HELP
     "\n"
     "Without a password option the store password comes from what the server would\n"
-    "use: a product home's root password files (password, password-tmp: read and\n"
-    "deleted; password-persist: kept), then $CREDENTIALS_DIRECTORY/keystore-password,\n"
-    "then the terminal.\n"
+    "use: a product home's root password files as WSO2 reads them (password: read,\n"
+    "renamed to password-tmp; password-tmp: read and deleted; password-persist:\n"
+    "kept), then $CREDENTIALS_DIRECTORY/keystore-password, then the terminal.\n"
     "\n"
     "example:\n"
     "  cipher-tool exec -c repository/conf/deployment.toml --password-file ks-pass \\\n"
@@ -127,7 +127,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
     optind = 1;
     opterr = 0;
     /* '+': stop at the command, whose options are its own. */
-    while ((opt = getopt_long(argc, argv, "+:c:e:k:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+:c:e:k:D:h", longopts, NULL)) != -1) {
         int r = cli_keystore_option(&a->key, opt, optarg, "exec");
         if (r < 0)
             return EXIT_USAGE;

@@ -37,12 +37,12 @@ static const char render_usage[] =
     "                              again each time; the line of --password-fd or\n"
     "                              --key-password-fd is read once and kept, in guarded\n"
     "                              memory, while watching)\n"
-    CLI_KEYSTORE_OPTIONS_HELP
+    CLI_KEYSTORE_OPTIONS_HELP CLI_ROOT_PASSWORD_HELP
     "\n"
     "Without a password option the store password comes from what the server would\n"
-    "use: a product home's root password files (password, password-tmp: read and\n"
-    "deleted; password-persist: kept), then $CREDENTIALS_DIRECTORY/keystore-password,\n"
-    "then the terminal.\n"
+    "use: a product home's root password files as WSO2 reads them (password: read,\n"
+    "renamed to password-tmp; password-tmp: read and deleted; password-persist:\n"
+    "kept), then $CREDENTIALS_DIRECTORY/keystore-password, then the terminal.\n"
     "\n"
     "example:\n"
     "  cipher-tool render app.conf.in -o app.conf -c repository/conf/deployment.toml \\\n"
@@ -77,7 +77,7 @@ static int parse_args(render_args *a, int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":c:o:k:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":c:o:k:D:h", longopts, NULL)) != -1) {
         int r = cli_keystore_option(&a->key, opt, optarg, "render");
         if (r < 0)
             return EXIT_USAGE;

@@ -5,7 +5,10 @@
 # runtime opens every value with the one algorithm (or mode) named there, so
 # a command that would write another kind of value is refused and changes
 # nothing; without --format seal, change and set pick what that runtime
-# opens.
+# opens. Then the root password files as carbon-kernel's
+# DefaultSecretCallbackHandler treats them: `password` read and renamed to
+# `password-tmp`, `password-tmp` read and deleted, `password-persist` kept,
+# a second line only with -Dkey.password=true.
 source "$(dirname "$0")/../cli/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$TMP/java"
@@ -175,4 +178,74 @@ contains "$err" "alias \"admin_password\": sealed as"
 contains "$err" "-Drotate"
 unchanged
 
+# --- the root password files ---
+setup_home
+run 0 "$CT" -Dconfigure --password-file "$PW"
+printf 'a=$secret{admin_password}\n' > "$TMP/tpl"
+# password: read, then renamed to password-tmp (which the next start reads)
+printf 'wso2carbon\n' > password && chmod 600 password && cp password "$TMP/password.saved"
+run 0 "$CT" render "$TMP/tpl" -c .
+equals "$out" "a=admin"
+[ ! -e password ] || fail "password is still there"; ok
+cmp -s password-tmp "$TMP/password.saved" || fail "password-tmp is not the renamed password"; ok
+# password-tmp: read, then deleted
+run 0 "$CT" render "$TMP/tpl" -c .
+equals "$out" "a=admin"
+[ ! -e password-tmp ] || fail "password-tmp was not deleted"; ok
+run 1 "$CT" render "$TMP/tpl" -c .
+contains "$err" "no password source"
+# password-persist: read and kept, byte for byte
+printf 'wso2carbon\n' > password-persist && chmod 600 password-persist && cp password-persist "$TMP/persist.saved"
+run 0 "$CT" exec -c . --env A=admin_password -- sh -c 'test "$A" = admin'
+cmp -s password-persist "$TMP/persist.saved" || fail "password-persist changed"; ok
+rm password-persist
+# -Dpersist.password=true: nothing renamed, nothing deleted
+printf 'wso2carbon\n' > password && chmod 600 password
+run 0 "$CT" render "$TMP/tpl" -c . -Dpersist.password=true
+[ -f password ] && [ ! -e password-tmp ] || fail "-Dpersist.password=true moved the password file"; ok
+mv password password-tmp
+run 0 "$CT" check . -k $KS -Dpersist.password=true
+[ -f password-tmp ] || fail "-Dpersist.password=true deleted password-tmp"; ok
+rm password-tmp
+# without -Dkey.password=true the second line is not read: the first is both passwords
+printf 'wso2carbon\nnot-the-key-password\n' > password-tmp && chmod 600 password-tmp
+run 0 "$CT" render "$TMP/tpl" -c .
+equals "$out" "a=admin"
+run 2 "$CT" render "$TMP/tpl" -c . -Dkey.password=maybe
+contains "$err" "-Dkey.password"
+
+# --- -Dkey.password=true: a keystore whose key password differs ---
+setup_home
+keytool -genkeypair -alias wso2carbon -keyalg RSA -keysize 2048 -validity 30 -dname CN=split -storetype JKS \
+    -keystore repository/resources/security/split.jks -storepass store-pw -keypass key-pw 2>/dev/null \
+    || fail "keytool -genkeypair"
+sed -i '/^\[keystore.primary\]/,/^\[/ s|^file_name = .*|file_name = "split.jks"|' $T
+sed -i '/^already_sealed = /d' $T
+SPW=$(pwfile store-pw)
+run 0 "$CT" -Dconfigure --password-file "$SPW"
+wso2_resolve 0 store-pw key-pw
+resolves admin_password admin
+printf 'store-pw\nkey-pw\n' > password-tmp && chmod 600 password-tmp
+# as the server without -Dkey.password=true: the store password for the key too: it fails
+run 1 "$CT" render "$TMP/tpl" -c .
+equals "$out" ""
+[ ! -e password-tmp ] || fail "password-tmp was not deleted"; ok
+printf 'store-pw\nkey-pw\n' > password-tmp && chmod 600 password-tmp
+run 0 "$CT" render "$TMP/tpl" -c . -Dkey.password=true
+equals "$out" "a=admin"
+[ ! -e password-tmp ] || fail "password-tmp was not deleted"; ok
+printf 'store-pw\nkey-pw\n' > password-persist && chmod 600 password-persist
+run 0 "$CT" exec -c . -Dkey.password=true --env A=admin_password -- sh -c 'test "$A" = admin'
+run 0 "$CT" check . -k repository/resources/security/split.jks -Dkey.password=true
+contains "$err" "every value opens"
+# with it, a file of one line is refused, naming the file
+printf 'store-pw\n' > password-persist
+run 1 "$CT" render "$TMP/tpl" -c . -Dkey.password=true
+contains "$err" "password-persist: no second line"
+rm password-persist
+# the explicit options still work, and win over the home's files
+KPW=$(pwfile key-pw)
+printf 'nope\n' > password-persist && chmod 600 password-persist
+run 0 "$CT" render "$TMP/tpl" -c . --password-file "$SPW" --key-password-file "$KPW"
+equals "$out" "a=admin"
 done_tests
