@@ -102,7 +102,8 @@ int cli_apply_file(cli_apply *a, const vault_apply_options *o, vault_apply_resul
             if (a->command[0] == '-')
                 cli_hint("rotate every value of the home with -Drotate, or keep the algorithm it uses");
             else
-                cli_hint("without --format, seal and set pick the home's algorithm; rotate with --format "
+                cli_hint("without --format, seal, change, set and edit pick the home's algorithm; rotate "
+                         "with --format "
                          "wso2 --transformation T (or wso2-symmetric) as secret-conf.properties names it, "
                          "or move the whole home with -Drotate; --not-for-wso2-runtime writes the values "
                          "anyway, for libvault, render and exec only");

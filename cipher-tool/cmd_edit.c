@@ -25,9 +25,10 @@ static const char edit_usage[] =
     "its ciphertext (diffs stay small), a changed or new one is sealed (to -k and\n"
     "the --cert recipients, in --format), and the file is replaced atomically.\n"
     "Nothing is written when the editor exits with a non-zero status or the text\n"
-    "did not change.\n"
+    "did not change. In a WSO2 product home the default format is what its runtime\n"
+    "opens (see seal).\n"
     "\n"
-    "options:\n" CLI_SEALING_OPTIONS_HELP
+    "options:\n" CLI_SEALING_OPTIONS_HELP CLI_NOT_FOR_WSO2_HELP
     "\n"
     "example:\n"
     "  EDITOR=nano cipher-tool edit deployment.toml -k wso2carbon.jks --password-file pw\n";
@@ -212,6 +213,7 @@ int cmd_edit(int argc, char **argv)
 {
     static const struct option options[] = {
         CLI_SEALING_LONG_OPTIONS,
+        CLI_NOT_FOR_WSO2_LONG_OPTION,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -252,7 +254,8 @@ int cmd_edit(int argc, char **argv)
         rc = cli_usage_error("edit", "missing -k KEYSTORE (the key that opens the values)");
         goto done;
     }
-    if ((rc = cli_sealing_prepare(&s, "edit", &sealer)) != EXIT_OK)
+    if ((rc = cli_sealing_home_default(&s, argv + optind, 1, "edit")) != EXIT_OK ||
+        (rc = cli_sealing_prepare(&s, "edit", &sealer)) != EXIT_OK)
         goto done;
     rc = EXIT_FAIL;
     oo.keystore = s.symmetric_key ? NULL : s.ks;

@@ -129,6 +129,18 @@ resolves admin_password changed-pw
 resolves brand_new set-pw
 resolves keystore_password java-keystore_password
 save
+# edit too: a scripted editor changes one value
+printf '#!/bin/sh\nsed -i "s/^truststore_password = .*/truststore_password = \\"[edited-pw]\\"/" "$1"\n' \
+    > "$TMP/editor.sh"
+chmod +x "$TMP/editor.sh"
+run 1 env EDITOR="$TMP/editor.sh" "$CT" edit $T -k $KS --password-file "$PW" --format native
+contains "$err" "alias \"truststore_password\""
+unchanged
+run 0 env EDITOR="$TMP/editor.sh" "$CT" edit $T -k $KS --password-file "$PW"
+wso2_resolve 0
+resolves truststore_password edited-pw
+resolves admin_password changed-pw
+save
 
 # the opt-out writes the values anyway; the WSO2 runtime then gives the alias
 # names instead of the secrets, and check says so (PKCS#1 v1.5 values name no
