@@ -13,7 +13,9 @@
 #                     the plot into the build directory instead of docs/
 #   BENCH_NO_INSTALL=1  never call apt-get or npm (missing tools are reported)
 #   BENCH_STEPS="floor ours ..."  only these measuring steps (floor ours whole java
-#                     seal context startup profile; default all), for working on the script
+#                     seal context startup profile; default all), for working on the script;
+#                     only the tables those steps feed are rewritten
+#   BENCH_STARTUP_ROUNDS=N  rounds of the start-up targets' cells (default 41)
 #   BENCH_KEEP=1      keep the temporary directory (its path is printed)
 #   BENCH_REPORT_ONLY=1  measure nothing: rewrite the document and the plot from
 #                     the results the last run saved in the build directory
@@ -539,14 +541,80 @@ startup_cmd() {
     esac
 }
 
+# Rounds of the start-up targets' cells: one run of each per round, in
+# turn, so that every cell sees the same load; medians over the rounds.
+STARTUP_ROUNDS=${BENCH_STARTUP_ROUNDS:-41}
+
+# spawned TAG CMD...: one run of CMD through `vault_floor spawn`, which
+# appends its wall-clock and CPU time to $WORK/out/TAG.t; its stdout goes
+# to TAG.out (one run's).
+spawned() {
+    local tag=$1
+    shift
+    "$VF" spawn "$WORK/out/$tag.t" "$@" >"$WORK/out/$tag.out" 2>"$WORK/out/$tag.err" </dev/null ||
+        echo "spawn FAIL" >>"$WORK/out/$tag.t"
+}
+
+# startup_rounds: /bin/true, cipher-tool --version, render of 10 and of MID
+# native values, age decrypting one file of MID lines, and vault_floor cold
+# (one cold RSA-2048 private-key operation, then MID AEAD opens, timed
+# inside its process), STARTUP_ROUNDS times; wall-clock and CPU time each.
+startup_rounds() {
+    local i k d=$WORK/age-one ok=1
+    local -a kinds=(true version render10 renderN floorcold)
+    if [ -z "${NOTE[age]:-}" ]; then
+        mkdir -p "$d"
+        age-keygen -o "$d/id" 2>/dev/null
+        age -r "$(age-keygen -y "$d/id")" -o "$d/all.age" "$WORK/plain-$MID.txt"
+        kinds+=(age)
+    fi
+    for k in "${kinds[@]}"; do : >"$WORK/out/sr-$k.t"; done
+    : >"$WORK/out/cold.out"
+    for ((i = 0; i < STARTUP_ROUNDS; i++)); do
+        for k in "${kinds[@]}"; do
+            case $k in
+            true) spawned sr-true /bin/true ;;
+            version) spawned sr-version "$CT" --version ;;
+            # shellcheck disable=SC2046
+            render10) spawned sr-render10 $(startup_cmd render "$WORK/nat-2048-10.toml") ;;
+            # shellcheck disable=SC2046
+            renderN) spawned sr-renderN $(startup_cmd render "$WORK/nat-2048-$MID.toml") ;;
+            age) spawned sr-age age -d -i "$d/id" "$d/all.age" ;;
+            floorcold) spawned sr-floorcold "$VF" cold --p12 "$WORK/ks2048.p12" --password "$PW" \
+                --values "$WORK/wso2-2048-$MID.txt" ;;
+            esac
+            [ "$k" = floorcold ] && cat "$WORK/out/sr-floorcold.out" >>"$WORK/out/cold.out"
+            [ "$k" = age ] && ! cmp -s "$WORK/out/sr-age.out" "$WORK/plain-$MID.txt" && ok=0
+        done
+    done
+    [ "$ok" = 1 ] || CHECK_FAIL+=("age one file (N=$MID): wrong plaintexts")
+    for k in "${kinds[@]}"; do
+        if grep -q FAIL "$WORK/out/sr-$k.t"; then
+            R[sr.$k]=FAIL
+            R[sr.cpu.$k]=FAIL
+        else
+            R[sr.$k]=$(field wall_us "$WORK/out/sr-$k.t")
+            R[sr.cpu.$k]=$(field cpu_us "$WORK/out/sr-$k.t")
+        fi
+    done
+    R[sr.rounds]=$STARTUP_ROUNDS
+    R[su.rsa]=$(field rsa_us "$WORK/out/cold.out")
+    R[su.aead]=$(field aead_us "$WORK/out/cold.out")
+    R[su.true]=${R[sr.true]}
+    R[su.version]=${R[sr.version]}
+    [ -n "${R[sr.age]:-}" ] && R[su.age.$MID]=${R[sr.age]}
+    true
+}
+
 measure_startup() {
-    local n runs i kind f d out
-    log "start-up: cipher-tool render and check -k side by side, the physical limit, WSO2 threads"
+    local n runs i kind f out
+    log "start-up: the targets' cells in $STARTUP_ROUNDS interleaved rounds; render and check -k side by side; WSO2 threads"
     printf 'a=$secret{secret_1}\n' >"$WORK/tpl-one.txt"
-    R[su.true]=$(whole 21 su-true /bin/true)
-    R[su.version]=$(whole 21 su-version "$CT" --version)
+    startup_rounds
     for n in "${NS[@]}"; do
-        runs=$(runs_for "$n" 0)
+        runs=31 # small and cheap: enough runs for a stable median
+        [ "$n" -gt 1000 ] && runs=$(runs_for "$n" 0)
+        R[su.runs.$n]=$runs
         # Interleaved, so that both see the same load.
         for kind in render check; do : >"$WORK/out/su-$kind-$n.us"; done
         for ((i = 0; i < runs; i++)); do
@@ -566,30 +634,24 @@ measure_startup() {
         # shellcheck disable=SC2046
         R[su.rss.render.$n]=$(rss "su-rss-render-$n" $(startup_cmd render "$WORK/nat-2048-$n.toml"))
     done
-    # The physical limit: process start + one cold RSA operation + the AEAD opens.
-    : >"$WORK/out/cold.out"
-    for ((i = 0; i < 9; i++)); do
-        "$VF" cold --p12 "$WORK/ks2048.p12" --password "$PW" --values "$WORK/wso2-2048-$MID.txt" \
-            >>"$WORK/out/cold.out" 2>/dev/null || true
-    done
-    R[su.rsa]=$(field rsa_us "$WORK/out/cold.out")
-    R[su.aead]=$(field aead_us "$WORK/out/cold.out")
-    # age decrypting one file of N lines: the one-file reference point of SPEC §9.
-    if [ -z "${NOTE[age]:-}" ]; then
-        d=$WORK/age-one
-        mkdir -p "$d"
-        age-keygen -o "$d/id" 2>/dev/null
-        age -r "$(age-keygen -y "$d/id")" -o "$d/all.age" "$WORK/plain-$MID.txt"
-        R[su.age.$MID]=$(whole 9 su-age age -d -i "$d/id" "$d/all.age")
-        cmp -s "$WORK/out/su-age.out" <(for ((i = 0; i < 9; i++)); do cat "$WORK/plain-$MID.txt"; done) ||
-            CHECK_FAIL+=("age one file (N=$MID): wrong plaintexts")
-    fi
-    # WSO2-format values, one RSA operation each: 1 CPU against 2.
+    # Peak memory at MID secrets of the other two commands (the target: under 8 MiB).
+    # shellcheck disable=SC2046
+    R[su.rss.check.$MID]=$(rss "su-rss-check-$MID" $(startup_cmd check "$WORK/nat-2048-$MID.toml"))
+    cp "$WORK/plain-$MID.toml" "$WORK/su-seal-$MID.toml"
+    R[su.rss.seal.$MID]=$(rss "su-rss-seal-$MID" "$CT" seal "$WORK/su-seal-$MID.toml" --cert "$WORK/cert2048.pem")
+    # WSO2-format values, one RSA operation each: 1 CPU against 2, interleaved.
     if command -v taskset >/dev/null; then
+        for i in 1 2; do : >"$WORK/out/su-wso2-$i.us"; done
+        for ((runs = 0; runs < 3; runs++)); do
+            for i in 1 2; do
+                # shellcheck disable=SC2046
+                whole 1 "su-wso2-$i" taskset -c "0-$((i - 1))" \
+                    $(startup_cmd render "$WORK/wso2-2048-$MID.toml") >>"$WORK/out/su-wso2-$i.us"
+            done
+        done
         for i in 1 2; do
             # shellcheck disable=SC2046
-            R[su.wso2.$i]=$(whole 3 "su-wso2-$i" taskset -c "0-$((i - 1))" \
-                $(startup_cmd render "$WORK/wso2-2048-$MID.toml"))
+            grep -q FAIL "$WORK/out/su-wso2-$i.us" && R[su.wso2.$i]=FAIL || R[su.wso2.$i]=$(median $(cat "$WORK/out/su-wso2-$i.us"))
         done
     fi
     # Peak memory at BIG_N secrets: render, check -k, seal.
@@ -841,18 +903,96 @@ table_memory() {
     } >"$f"
 }
 
+# verdict MEASURED BOUND UNIT: "**met** (…under)" or "**missed** by …": a
+# measured quantity against the bound a target sets (lower is better).
+verdict() {
+    num "${1:-}" && num "${2:-}" || { echo "not measured"; return; }
+    awk -v m="$1" -v b="$2" -v u="${3:-}" 'BEGIN {
+        d = m - b; p = b > 0 ? 100 * d / b : 0
+        if (u == "ms") { d /= 1000; fmt = "%.2f ms" } else if (u == "MiB") fmt = "%.1f MiB"; else fmt = "%.2f" u
+        if (d <= 0) printf "**met** (" fmt ", %.0f%% under the bound)", -d, -p
+        else printf "**missed** by " fmt " (%.0f%% over the bound)", d, p }'
+}
+
+# slope_us T1 T2 N1 N2: µs per added item, plain number or empty.
+slope_us() {
+    num "${1:-}" && num "${2:-}" && [ "$3" != "$4" ] || return 0
+    awk -v a="$1" -v b="$2" -v n1="$3" -v n2="$4" 'BEGIN { printf "%.3f", (b - a) / (n2 - n1) }'
+}
+
 table_startup() {
-    local f n true_us limit t1000 target r c sz
+    local f n true_us limit tN t10 bound r c kind base over s1 s2 rounds=${R[sr.rounds]:-?} m
+    local cpu_limit cN c10
     f=$(section startup)
     true_us=${R[su.true]:-}
     limit=$(awk -v a="$true_us" -v b="${R[su.rsa]:-}" -v c="${R[su.aead]:-}" \
         'BEGIN { if (a > 0 && b > 0 && c > 0) printf "%.0f", a + b + c; else print "-" }')
+    cpu_limit=$(awk -v a="${R[sr.cpu.true]:-}" -v b="${R[su.rsa]:-}" -v c="${R[su.aead]:-}" \
+        'BEGIN { if (a > 0 && b > 0 && c > 0) printf "%.0f", a + b + c; else print "-" }')
+    tN=${R[sr.renderN]:-}
+    t10=${R[sr.render10]:-}
+    cN=${R[sr.cpu.renderN]:-}
+    c10=${R[sr.cpu.render10]:-}
     {
-        echo "Whole process, ms (medians; render and check interleaved, $(runs_for 10 0) runs up to N = 100, $(runs_for 1000 0) at 1,000, $(runs_for 10000 0) at 10,000). \`render\` resolves every value of the config and writes a one-line template; \`check -k\` opens every value through the public opener API:"
+        echo "**The start-up targets**, from $rounds rounds in which each of these ran once, in turn (so that all saw the same load); medians over the rounds of whole processes started by \`vault_floor spawn\`, which takes the wall-clock time from fork to exit and the CPU time (user + system) from \`wait4\`: \`/bin/true\`, \`cipher-tool --version\`, \`render\` of 10 and of $MID native values (RSA-2048 PKCS#12 written by \`openssl pkcs12 -export\`), age decrypting one file of $MID lines, and \`vault_floor cold\` (a fresh process that loads the key, then times inside itself one RSA-2048 private-key operation, the first of the process, and $MID XChaCha20-Poly1305 opens). The targets are set in wall-clock time; on a busy machine waiting for a CPU inflates it (more for a longer process), so each verdict is also given on CPU time."
+        echo
+        echo "| | wall (ms) | CPU (ms) |"
+        echo "|---|---:|---:|"
+        echo "| process start (\`/bin/true\`) | $(ms "$true_us") | $(ms "${R[sr.cpu.true]:-}") |"
+        echo "| \`cipher-tool --version\` (dynamic linking, no work) | $(ms "${R[su.version]:-}") | $(ms "${R[sr.cpu.version]:-}") |"
+        echo "| one cold RSA-2048 private-key operation (\`vault_floor cold\`, timed inside the process) | $(ms "${R[su.rsa]:-}") | |"
+        echo "| $MID XChaCha20-Poly1305 opens (\`vault_floor cold\`, timed inside the process) | $(ms "${R[su.aead]:-}") | |"
+        echo "| **the physical limit**: process start + cold RSA operation + AEAD opens | **$(ms "$limit")** | **$(ms "$cpu_limit")** |"
+        echo "| age decrypting one file of $MID lines | $(ms "${R[sr.age]:-${NOTE[age]:-not measured}}") | $(ms "${R[sr.cpu.age]:-}") |"
+        echo "| \`render\` of 10 secrets | $(ms "$t10") | $(ms "$c10") |"
+        echo "| \`render\` of $MID secrets | $(ms "$tN") | $(ms "$cN") |"
+        echo
+        echo "| target | measured | bound | verdict | on CPU time |"
+        echo "|---|---|---|---|---|"
+        if num "${R[sr.age]:-}"; then
+            echo "| \`render\` of $MID secrets ≤ age decrypting one file of $MID lines | $(ms "$tN") ms ($(ratio "$tN" "${R[sr.age]}")× age) | $(ms "${R[sr.age]}") ms | $(verdict "$tN" "${R[sr.age]}" ms) | $(ms "$cN") ms vs $(ms "${R[sr.cpu.age]:-}") ms: $(verdict "$cN" "${R[sr.cpu.age]:-}" ms) |"
+        else
+            echo "| \`render\` of $MID secrets ≤ age's one-file decrypt | - | age ${NOTE[age]:-not measured} | not measured | |"
+        fi
+        bound=$(awk -v l="$limit" 'BEGIN { if (l > 0) printf "%.0f", 1.5 * l; else print "-" }')
+        m=$(awk -v l="$cpu_limit" 'BEGIN { if (l > 0) printf "%.0f", 1.5 * l; else print "-" }')
+        echo "| \`render\` of $MID secrets within 1.5× the physical limit | $(ms "$tN") ms ($(ratio "$tN" "$limit")× the limit) | $(ms "$bound") ms | $(verdict "$tN" "$bound" ms) | $(ms "$cN") ms vs $(ms "$m") ms: $(verdict "$cN" "$m" ms) |"
+        bound=$(awk -v t="$true_us" -v r="${R[su.rsa]:-}" 'BEGIN { if (t > 0 && r > 0) printf "%.0f", 2 * (t + r); else print "-" }')
+        m=$(awk -v t="${R[sr.cpu.true]:-}" -v r="${R[su.rsa]:-}" 'BEGIN { if (t > 0 && r > 0) printf "%.0f", 2 * (t + r); else print "-" }')
+        echo "| \`render\` of 10 secrets within 2× process start + one cold RSA operation | $(ms "$t10") ms ($(ratio "$t10" "$(awk -v b="$bound" 'BEGIN { if (b > 0) print b / 2 }')")× start + RSA) | $(ms "$bound") ms | $(verdict "$t10" "$bound" ms) | $(ms "$c10") ms vs $(ms "$m") ms: $(verdict "$c10" "$m" ms) |"
+        r=$(slope_us "${R[su.render.$MID]:-}" "${R[su.render.${NS[-1]}]:-}" "$MID" "${NS[-1]}")
+        c=$(slope_us "${R[su.check.$MID]:-}" "${R[su.check.${NS[-1]}]:-}" "$MID" "${NS[-1]}")
+        bound=$(awk -v r="$r" 'BEGIN { if (r != "") printf "%.3f", 1.5 * r }')
+        echo "| \`check -k\` per secret ≤ 1.5× \`render\`'s ($MID to ${NS[-1]}) | ${c:--} µs (\`render\`: ${r:--} µs) | ${bound:--} µs | $(verdict "$c" "$bound" " µs") | |"
+        for kind in render check seal; do
+            echo "| peak RSS of \`$kind\` at $MID secrets under 8 MiB | $(mib "${R[su.rss.$kind.$MID]:-}") MiB | 8 MiB | $(verdict "$(awk -v k="${R[su.rss.$kind.$MID]:-}" 'BEGIN { if (k > 0) printf "%.2f", k / 1024 }')" 8 MiB) | |"
+        done
+        if [ "$BIG_N" -gt 0 ] && num "${R[big.size]:-}"; then
+            for kind in render check seal; do
+                base=${R[big.size]}
+                [ "$kind" = seal ] && base=${R[big.plain.size]:-$base}
+                over=$(awk -v m="${R[big.rss.$kind]:-}" -v s="$base" 'BEGIN { if (m > 0 && s > 0) printf "%.2f", (m * 1024 - s) / 1048576 }')
+                echo "| peak RSS of \`$kind\` at $BIG_N secrets ≤ config size + 16 MiB | $(mib "${R[big.rss.$kind]:-}") MiB for a $(awk -v s="$base" 'BEGIN { printf "%.1f", s / 1048576 }') MiB file (+${over:--} MiB), ${R[big.t.$kind]:-?} s | +16 MiB | $(verdict "$over" 16 MiB) | |"
+            done
+            for kind in render check; do
+                s1=$(slope_us "${R[su.$kind.$MID]:-}" "${R[su.$kind.${NS[-1]}]:-}" "$MID" "${NS[-1]}")
+                s2=$(slope_us "${R[su.$kind.${NS[-1]}]:-}" "$(awk -v s="${R[big.t.$kind]:-}" 'BEGIN { if (s > 0) printf "%.0f", s * 1e6 }')" "${NS[-1]}" "$BIG_N")
+                bound=$(awk -v a="$s1" 'BEGIN { if (a != "") printf "%.3f", 1.5 * a }')
+                echo "| \`$kind\` cost linear from $MID to $BIG_N: µs per added secret from ${NS[-1]} to $BIG_N ≤ 1.5× that from $MID to ${NS[-1]} | ${s2:--} µs (${s1:--} µs before) | ${bound:--} µs | $(verdict "$s2" "$bound" " µs") | |"
+            done
+        fi
+        if num "${R[su.wso2.1]:-}" && num "${R[su.wso2.2]:-}"; then
+            local per1 per2 java=${R[java.cold.2048.$MID]:-}
+            per1=$(awk -v t="${R[su.wso2.1]}" -v n="$MID" 'BEGIN { printf "%.0f", t / n }')
+            per2=$(awk -v t="${R[su.wso2.2]}" -v n="$MID" 'BEGIN { printf "%.0f", t / n }')
+            echo "| WSO2-format values spread over the CPUs (≥ 32 values): speed-up of 2 CPUs over 1, reported | $MID values, \`render\`: 1 CPU $(ms "${R[su.wso2.1]}") ms ($per1 µs per value), 2 CPUs $(ms "${R[su.wso2.2]}") ms ($per2 µs per value): **$(ratio "${R[su.wso2.1]}" "${R[su.wso2.2]}")×**$(num "$java" && echo "; Java (cold, in process) $(ms "$java") ms: $(ratio "$java" "${R[su.wso2.2]}")× slower than 2 CPUs") | - | reported (no bound; 2× at most on 2 cores) | |"
+        fi
+        echo
+        echo "Whole process, ms (medians; \`render\` and \`check -k\` interleaved, ${R[su.runs.10]:-?} runs up to N = $MID, ${R[su.runs.${NS[-1]}]:-?} at ${NS[-1]}). \`render\` resolves every value of the config and writes a one-line template; \`check -k\` opens every value through the public opener API:"
         echo
         echo "| N | \`render\` | \`check -k\` | per value, \`render\` (µs, slope) | per value, \`check -k\` (µs, slope) | **check/render per value** | \`render\` peak RSS (MiB) |"
         echo "|---:|---:|---:|---:|---:|---:|---:|"
-        local prev=""
+        local prev="" local_ratio
         for n in "${NS[@]}"; do
             r="-" c="-" local_ratio="-"
             if [ -n "$prev" ]; then
@@ -863,38 +1003,6 @@ table_startup() {
             echo "| $n | $(ms "${R[su.render.$n]:-}") | $(ms "${R[su.check.$n]:-}") | $r | $c | $local_ratio | $(mib "${R[su.rss.render.$n]:-}") |"
             prev=$n
         done
-        echo
-        echo "The physical limit, measured in the same run: process start (\`/bin/true\`) $(ms "$true_us") ms + one cold RSA-2048 private-key operation (the first in a fresh process, key already loaded; \`vault_floor cold\`) $(ms "${R[su.rsa]:-}") ms + $MID XChaCha20-Poly1305 opens $(ms "${R[su.aead]:-}") ms = **$(ms "$limit") ms**. \`cipher-tool --version\` (dynamic linking, no work): $(ms "${R[su.version]:-}") ms."
-        echo
-        echo "| target | measured | |"
-        echo "|---|---|---|"
-        t1000=${R[su.render.$MID]:-}
-        if num "${R[su.age.$MID]:-}"; then
-            echo "| \`render\` of $MID secrets ≤ age decrypting one file of $MID lines (same run) | $(ms "$t1000") ms vs $(ms "${R[su.age.$MID]}") ms: $(ratio "$t1000" "${R[su.age.$MID]}")× | $(status "$(awk -v a="$t1000" -v b="${R[su.age.$MID]}" 'BEGIN { if (a > 0 && b > 0) print a / b; else print "" }')" 'v <= 1') |"
-        else
-            echo "| \`render\` of $MID secrets ≤ age's one-file decrypt | age ${NOTE[age]:-not measured} | - |"
-        fi
-        target=$(awk -v a="$t1000" -v l="$limit" 'BEGIN { if (a > 0 && l > 0) print a / l; else print "" }')
-        echo "| \`render\` of $MID secrets within 1.5× the physical limit | $(ms "$t1000") ms vs $(ms "$limit") ms: $(ratio "$t1000" "$limit")× | $(status "$target" 'v <= 1.5') |"
-        target=$(awk -v a="${R[su.render.10]:-}" -v t="$true_us" -v r="${R[su.rsa]:-}" 'BEGIN { if (a > 0 && t > 0 && r > 0) print a / (t + r); else print "" }')
-        echo "| \`render\` of 10 secrets within 2× process start + one cold RSA operation | $(ms "${R[su.render.10]:-}") ms vs $(ms "$(awk -v t="$true_us" -v r="${R[su.rsa]:-}" 'BEGIN { if (t > 0 && r > 0) print t + r; else print "" }')") ms: $(ratio "${R[su.render.10]:-}" "$(awk -v t="$true_us" -v r="${R[su.rsa]:-}" 'BEGIN { if (t > 0 && r > 0) print t + r; else print "" }')")× | $(status "$target" 'v <= 2') |"
-        r=$(per_value "${R[su.render.$MID]:-}" "${R[su.render.${NS[-1]}]:-}" "$MID" "${NS[-1]}")
-        c=$(per_value "${R[su.check.$MID]:-}" "${R[su.check.${NS[-1]}]:-}" "$MID" "${NS[-1]}")
-        target=$(awk -v a="$c" -v b="$r" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) print a / b; else print "" }')
-        echo "| \`check -k\` per secret ≤ 1.5× \`render\`'s ($MID to ${NS[-1]}) | $c µs vs $r µs | $(status "$target" 'v <= 1.5') |"
-        if [ "$BIG_N" -gt 0 ] && num "${R[big.size]:-}"; then
-            sz=${R[big.size]}
-            for kind in render check seal; do
-                local base=$sz
-                [ "$kind" = seal ] && base=${R[big.plain.size]:-$sz}
-                target=$(awk -v m="${R[big.rss.$kind]:-}" -v s="$base" 'BEGIN { if (m > 0 && s > 0) print (m * 1024 - s) / 1048576; else print "" }')
-                echo "| peak RSS of \`$kind\` at $BIG_N secrets ≤ config size + 16 MiB | $(mib "${R[big.rss.$kind]:-}") MiB for a $(awk -v s="$base" 'BEGIN { printf "%.1f", s / 1048576 }') MiB file (+$(awk -v t="$target" 'BEGIN { if (t != "") printf "%.1f", t; else print "-" }') MiB), ${R[big.t.$kind]:-?} s | $(status "$target" 'v <= 16') |"
-            done
-        fi
-        if num "${R[su.wso2.1]:-}" && num "${R[su.wso2.2]:-}"; then
-            echo
-            echo "WSO2-format values (RSA-OAEP-SHA1, one RSA-2048 operation each), \`render\` of $MID, whole process, median of 3: 1 CPU (\`taskset -c 0\`) $(ms "${R[su.wso2.1]}") ms ($(awk -v t="${R[su.wso2.1]}" -v n="$MID" 'BEGIN { printf "%.0f", t / n }') µs per value), 2 CPUs $(ms "${R[su.wso2.2]}") ms ($(awk -v t="${R[su.wso2.2]}" -v n="$MID" 'BEGIN { printf "%.0f", t / n }') µs per value): $(ratio "${R[su.wso2.1]}" "${R[su.wso2.2]}")× the speed of one CPU; Java, cold, in process: $(ms "${R[java.cold.2048.$MID]:-}") ms."
-        fi
         true
     } >"$f"
 }
@@ -1016,13 +1124,33 @@ plot "$d" using 1:2 with linespoints lw 2 title "libvault, native, in process", 
 EOF
 }
 
-# Replace the text between "<!-- bench:NAME -->" and "<!-- /bench:NAME -->" by the section files.
+# The document's sections each measuring step feeds.
+declare -A STEP_SECTIONS=(
+    [floor]="resolution resolution_wso2 targets" [ours]="resolution resolution_wso2 targets profile"
+    [whole]="java memory targets" [java]="java resolution_wso2 targets" [seal]="seal targets"
+    [context]=context [startup]=startup [profile]=profile
+)
+
+# A run of some steps only (BENCH_STEPS) leaves the other sections as they
+# were: their section files are removed before the rewrite.
+keep_measured_sections() {
+    local all=" machine " st f name
+    for st in $STEPS; do all+="${STEP_SECTIONS[$st]:-} "; done
+    for f in "$WORK"/tables/*.md; do
+        name=$(basename "$f" .md)
+        [[ "$all" == *" $name "* ]] || rm -f "$f"
+    done
+}
+
+# Replace the text between "<!-- bench:NAME -->" and "<!-- /bench:NAME -->" by
+# the section files; a section without a file keeps its text.
 rewrite_doc() {
     local src=$ROOT/docs/PERFORMANCE.md
     [ -f "$src" ] || die "docs/PERFORMANCE.md is missing"
     awk -v dir="$WORK/tables" '
         /^<!-- bench:[a-z_0-9]+ -->$/ { print; name = $2; sub("bench:", "", name); f = dir "/" name ".md"
-            while ((getline line < f) > 0) print line; close(f); skip = 1; next }
+            if ((getline line < f) > 0) { print line; while ((getline line < f) > 0) print line; close(f); skip = 1 }
+            next }
         /^<!-- \/bench:[a-z_0-9]+ -->$/ { skip = 0 }
         !skip { print }' "$src" >"$WORK/PERFORMANCE.md"
     cp "$WORK/PERFORMANCE.md" "$DOC"
@@ -1101,10 +1229,11 @@ main() {
     table_context
     table_startup
     table_profile
-    plot
+    [ -n "${BENCH_STEPS:-}" ] || plot # a partial run leaves the plot as it was
     table_machine
+    [ -z "${BENCH_STEPS:-}" ] || keep_measured_sections
     rewrite_doc
-    cat "$WORK/tables/targets.md"
+    [ ! -f "$WORK/tables/targets.md" ] || cat "$WORK/tables/targets.md"
     [ ${#CHECK_FAIL[@]} = 0 ] || printf 'checksum mismatch: %s\n' "${CHECK_FAIL[@]}" >&2
     log "done: $DOC${NOTE[gnuplot]:+ (no plot)}${NOTE[gnuplot]:-, $PNG}"
 }

@@ -219,9 +219,121 @@ static void tty_on_signal(int sig)
 
 static void tty_write(int fd, const char *s)
 {
-    if (write(fd, s, strlen(s)) < 0) {
+    if (cli_write_full(fd, s, strlen(s)) != 0) {
         /* the prompt is a courtesy; reading still works */
     }
+}
+
+/* ---- descriptors and buffers ---- */
+
+ssize_t cli_read_full(int fd, void *buf, size_t len)
+{
+    size_t have = 0;
+
+    while (have < len) {
+        ssize_t n = read(fd, (unsigned char *)buf + have, len - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        have += (size_t)n;
+    }
+    return (ssize_t)have;
+}
+
+int cli_write_full(int fd, const void *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(fd, (const unsigned char *)buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+void cli_free_wiped(void *p, size_t len)
+{
+    if (!p)
+        return;
+    sodium_memzero(p, len);
+    free(p);
+}
+
+int cli_grow(void *arrp, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap ? *cap : 64;
+    void *old, *grown;
+
+    if (need <= *cap)
+        return 0;
+    if (size == 0 || need > SIZE_MAX / size)
+        return VAULT_ENOMEM;
+    while (c < need)
+        c = c <= SIZE_MAX / 2 ? c * 2 : need;
+    if (c > SIZE_MAX / size)
+        c = need;
+    if (!(grown = malloc(c * size)))
+        return VAULT_ENOMEM;
+    /* The pointer is read and written as bytes: arrp is any T **. Not
+     * realloc: the old block is wiped before it goes back. */
+    memcpy(&old, arrp, sizeof old);
+    if (old) {
+        memcpy(grown, old, *cap * size);
+        cli_free_wiped(old, *cap * size);
+    }
+    memcpy(arrp, &grown, sizeof grown);
+    *cap = c;
+    return 0;
+}
+
+int cli_read_all(int fd, size_t max, unsigned char **out, size_t *len)
+{
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = 0, room;
+    ssize_t got;
+    int rc = 0;
+
+    *out = NULL;
+    *len = 0;
+    for (;;) {
+        /* Room for at least 4 KiB more and the NUL. */
+        if (n > SIZE_MAX - 4097 || (rc = cli_grow(&buf, &cap, n + 4097, 1)) != 0) {
+            rc = VAULT_ENOMEM;
+            break;
+        }
+        room = cap - n - 1;
+        if ((got = cli_read_full(fd, buf + n, room)) < 0) {
+            rc = VAULT_EIO;
+            break;
+        }
+        n += (size_t)got;
+        if (n > max) {
+            rc = VAULT_EFORMAT;
+            break;
+        }
+        if ((size_t)got < room) /* end of file */
+            break;
+    }
+    if (rc != 0) {
+        int e = errno;
+        cli_free_wiped(buf, cap);
+        errno = e;
+        return rc;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
 }
 
 /* One line: 0, CLI_CANCELLED at end of input before a newline,
@@ -232,10 +344,7 @@ static int tty_line(int fd, char *buf, size_t size, size_t *len)
     int too_long = 0;
     char c = 0;
     for (;;) {
-        ssize_t r = read(fd, &c, 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
+        if (cli_read_full(fd, &c, 1) != 1) {
             n = 0;
             sodium_memzero(buf, size);
             return CLI_CANCELLED;
@@ -450,45 +559,23 @@ int cli_open_keystore(vault_keystore **out, cli_keystore *k)
  * ("echo secret | cipher-tool ...") is not part of the value. */
 static int read_stdin(vault_secret **out, const char *what)
 {
-    size_t cap = 4096, n = 0;
-    unsigned char *buf = malloc(cap);
-    ssize_t r;
-    int rc;
+    unsigned char *buf = NULL;
+    size_t n = 0, len;
+    int rc = cli_read_all(STDIN_FILENO, SIZE_MAX, &buf, &n);
 
-    if (!buf)
-        return VAULT_ENOMEM;
-    while ((r = read(STDIN_FILENO, buf + n, cap - n)) != 0) {
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            sodium_memzero(buf, cap);
-            free(buf);
-            cli_error("cannot read %s from standard input: %s", what, strerror(e));
-            return VAULT_EIO;
-        }
-        n += (size_t)r;
-        if (n == cap) {
-            unsigned char *nb = cap <= SIZE_MAX / 2 ? malloc(cap * 2) : NULL;
-            if (!nb) {
-                sodium_memzero(buf, cap);
-                free(buf);
-                return VAULT_ENOMEM;
-            }
-            memcpy(nb, buf, n);
-            sodium_memzero(buf, cap);
-            free(buf);
-            buf = nb;
-            cap *= 2;
-        }
+    if (rc == VAULT_EIO) {
+        cli_error("cannot read %s from standard input: %s", what, strerror(errno));
+        return rc;
     }
-    if (n > 0 && buf[n - 1] == '\n')
-        n--;
-    if (n > 0 && buf[n - 1] == '\r')
-        n--;
-    rc = vault_secret_new(out, buf, n);
-    sodium_memzero(buf, cap);
-    free(buf);
+    if (rc != 0)
+        return rc;
+    len = n;
+    if (len > 0 && buf[len - 1] == '\n')
+        len--;
+    if (len > 0 && buf[len - 1] == '\r')
+        len--;
+    rc = vault_secret_new(out, buf, len);
+    cli_free_wiped(buf, n + 1);
     return rc;
 }
 

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <vault.h>
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_CANNOT_RUN = 126, EXIT_NOT_FOUND = 127 };
@@ -360,6 +361,29 @@ int cli_rotate_file(cli_apply *a, cli_sealing *s, const char *path, vault_opener
  * (in: the -n alias or NULL, out: the alias) and value point into it.
  * Returns EXIT_OK or EXIT_FAIL (message printed). */
 int cli_read_sealed_value(char **text, const char **name, const char **value);
+
+/* Descriptors and buffers, one copy for every command (EINTR retried). */
+
+/* Read len bytes from fd, or up to end of file: the number read, or -1
+ * with errno set. */
+ssize_t cli_read_full(int fd, void *buf, size_t len);
+
+/* Write all len bytes to fd: 0, or -1 with errno set. */
+int cli_write_full(int fd, const void *buf, size_t len);
+
+/* Room for need elements of size bytes in the array whose pointer is at
+ * arrp (a T ** passed as void *), *cap allocated: the capacity doubles
+ * from 64; the old block is wiped before it is freed, as it may hold a
+ * secret. 0, or VAULT_ENOMEM (overflow, allocation) with the array kept. */
+int cli_grow(void *arrp, size_t *cap, size_t need, size_t size);
+
+/* Everything fd gives up to end of file (at most max bytes), NUL-terminated,
+ * in memory to release with cli_free_wiped(*out, *len + 1). 0; VAULT_EIO
+ * (errno set), VAULT_EFORMAT (more than max), VAULT_ENOMEM. */
+int cli_read_all(int fd, size_t max, unsigned char **out, size_t *len);
+
+/* Wipe the first len bytes of p, then free it. NULL-safe. */
+void cli_free_wiped(void *p, size_t len);
 
 /* Subcommands. */
 typedef struct cli_command {

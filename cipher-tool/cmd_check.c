@@ -3,10 +3,12 @@
 #include "cli_json.h"
 #include "cli_vault.h"
 
+#include <fcntl.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char check_usage[] =
     "usage: cipher-tool check FILE|HOME... [-k KEYSTORE [options]] [--no-pkcs1] [--json]\n"
@@ -154,45 +156,15 @@ static int says_pkcs1(const char *value)
  * may still hold a password). */
 static int read_whole(const char *path, unsigned char **data, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    size_t cap = 0, n = 0, got;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
 
     *data = NULL;
     *len = 0;
-    if (!f)
+    if (fd < 0)
         return VAULT_ENOTFOUND;
-    do {
-        if (n == cap) {
-            unsigned char *nb = cap < (64u << 20) ? malloc(cap ? cap * 2 : 65536) : NULL;
-            if (!nb) {
-                if (buf)
-                    sodium_memzero(buf, cap);
-                free(buf);
-                fclose(f);
-                return cap ? VAULT_EFORMAT : VAULT_ENOMEM;
-            }
-            if (buf) {
-                memcpy(nb, buf, n);
-                sodium_memzero(buf, cap);
-            }
-            free(buf);
-            buf = nb;
-            cap = cap ? cap * 2 : 65536;
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-    } while (got > 0);
-    if (ferror(f)) {
-        sodium_memzero(buf, cap);
-        free(buf);
-        fclose(f);
-        return VAULT_EIO;
-    }
-    fclose(f);
-    *data = buf;
-    *len = n;
-    return 0;
+    rc = cli_read_all(fd, 64u << 20, data, len);
+    close(fd);
+    return rc;
 }
 
 /* Every marked element is given WSO2's placeholder. */
@@ -278,9 +250,7 @@ done:
     free(sb);
     vault_secret_free(out);
     vault_xml_marks_free(marks);
-    if (data)
-        sodium_memzero(data, len);
-    free(data);
+    cli_free_wiped(data, data ? len + 1 : 0);
     return 0;
 }
 

@@ -111,8 +111,9 @@ static int write_secret(const vault_secret *s)
     size_t len = vault_secret_len(s);
     int tty = isatty(STDOUT_FILENO);
 
-    if (fwrite(vault_secret_data(s), 1, len, stdout) != len || (tty && fputc('\n', stdout) == EOF) ||
-        fflush(stdout) != 0) {
+    /* Straight to the descriptor: no copy of the secret in stdio's buffer. */
+    if (fflush(stdout) != 0 || cli_write_full(STDOUT_FILENO, vault_secret_data(s), len) != 0 ||
+        (tty && cli_write_full(STDOUT_FILENO, "\n", 1) != 0)) {
         cli_error("cannot write to standard output");
         return EXIT_FAIL;
     }

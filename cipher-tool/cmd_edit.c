@@ -56,20 +56,6 @@ static char *private_tmpfs_dir(void)
     return NULL;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* The edited file back, in guarded memory; then its bytes overwritten. */
 static int read_back(const char *path, unsigned char **out, size_t *len)
 {
@@ -83,13 +69,11 @@ static int read_back(const char *path, unsigned char **out, size_t *len)
         goto fail;
     if (!(buf = sodium_malloc((size_t)st.st_size + 1)))
         goto fail;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
+    {
+        ssize_t r = cli_read_full(fd, buf, (size_t)st.st_size);
+        if (r < 0)
+            goto fail;
+        got = (size_t)r;
     }
     buf[got] = '\0';
     *out = buf;
@@ -114,7 +98,7 @@ static void wipe_view(const char *path, const char *dir)
         off_t left = st.st_size;
         while (left > 0) {
             size_t n = left > (off_t)sizeof zero ? sizeof zero : (size_t)left;
-            if (write_all(fd, zero, n) != 0)
+            if (cli_write_full(fd, zero, n) != 0)
                 break;
             left -= (off_t)n;
         }
@@ -183,7 +167,7 @@ static int edit_view(const char *file, const vault_secret *view, unsigned char *
         goto done;
     }
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || write_all(fd, vault_secret_data(view), vault_secret_len(view)) != 0 || close(fd) != 0) {
+    if (fd < 0 || cli_write_full(fd, vault_secret_data(view), vault_secret_len(view)) != 0 || close(fd) != 0) {
         fd = -1;
         cli_error("cannot write the decrypted view of %s: %s; nothing was written", file, strerror(errno));
         goto done;

@@ -164,7 +164,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 static int secret_pipe(const vault_secret *s, const char *alias, int floor, int *out)
 {
     int p[2], hi;
-    size_t len = vault_secret_len(s), off = 0;
+    size_t len = vault_secret_len(s);
 
     if (pipe2(p, O_CLOEXEC) != 0) {
         cli_error("cannot create a pipe: %s", strerror(errno));
@@ -178,17 +178,11 @@ static int secret_pipe(const vault_secret *s, const char *alias, int floor, int 
         close(p[1]);
         return EXIT_FAIL;
     }
-    while (off < len) {
-        ssize_t n = write(p[1], vault_secret_data(s) + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            cli_error("cannot write the secret of \"%s\" to a pipe: %s", alias, strerror(errno));
-            close(p[0]);
-            close(p[1]);
-            return EXIT_FAIL;
-        }
-        off += (size_t)n;
+    if (cli_write_full(p[1], vault_secret_data(s), len) != 0) {
+        cli_error("cannot write the secret of \"%s\" to a pipe: %s", alias, strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return EXIT_FAIL;
     }
     close(p[1]);
     hi = fcntl(p[0], F_DUPFD_CLOEXEC, floor);

@@ -112,50 +112,36 @@ static int parse_args(render_args *a, int argc, char **argv)
 /* The whole template; a NUL inside would cut the text short. */
 static int read_template(const char *path, char **out, size_t *len)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    size_t cap = 65536, n = 0, r;
-    char *buf;
+    int stdin_fd = strcmp(path, "-") == 0;
+    int fd = stdin_fd ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC), rc, e;
+    unsigned char *buf = NULL;
 
     *out = NULL;
-    if (!f) {
+    if (fd < 0) {
         cli_error("%s: %s", path, strerror(errno));
         return EXIT_FAIL;
     }
-    buf = malloc(cap + 1);
-    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (!buf) {
-        cli_error("%s: out of memory", path);
+    rc = cli_read_all(fd, SIZE_MAX, &buf, len);
+    e = errno;
+    if (!stdin_fd)
+        close(fd);
+    if (rc != 0) {
+        cli_error("%s: %s", path, rc == VAULT_EIO ? strerror(e) : "out of memory");
         return EXIT_FAIL;
     }
-    buf[n] = '\0';
-    if (memchr(buf, '\0', n)) {
+    if (memchr(buf, '\0', *len)) {
         free(buf);
         cli_error("%s: a template cannot hold a NUL byte", path);
         return EXIT_FAIL;
     }
-    *out = buf;
-    *len = n;
+    *out = (char *)buf;
     return EXIT_OK;
 }
 
+/* Straight to the descriptor: no copy of the secrets in stdio's buffer. */
 static int write_stdout(const vault_secret *s)
 {
-    if (fwrite(vault_secret_data(s), 1, vault_secret_len(s), stdout) != vault_secret_len(s) ||
-        fflush(stdout) != 0) {
+    if (fflush(stdout) != 0 || cli_write_full(STDOUT_FILENO, vault_secret_data(s), vault_secret_len(s)) != 0) {
         cli_error("cannot write to standard output: %s", strerror(errno));
         return EXIT_FAIL;
     }
@@ -245,10 +231,7 @@ static int watch_and_render(render_args *a, const char *text, size_t len)
     if ((rc = render_once(a, text, len)) != EXIT_OK)
         goto done;
     for (;;) {
-        ssize_t n = read(wake_pipe[0], &why, 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0 || why == 'q')
+        if (cli_read_full(wake_pipe[0], &why, 1) != 1 || why == 'q')
             break;
         /* A failed rendering leaves OUT as it was and keeps watching. */
         if (render_once(a, text, len) == EXIT_OK)

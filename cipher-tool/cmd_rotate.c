@@ -88,16 +88,14 @@ static int from_option(cli_keystore *from, int opt, const char *arg)
 /* A list of aliases for messages: "\"a\", \"b\"". */
 typedef struct alias_list {
     char *text;
-    size_t used, n;
+    size_t used, cap, n;
 } alias_list;
 
 static int list_add(alias_list *l, const char *alias)
 {
     size_t add = strlen(alias) + 5;
-    char *grown = realloc(l->text, l->used + add);
-    if (!grown)
+    if (cli_grow(&l->text, &l->cap, l->used + add, 1) != 0)
         return cli_fail(VAULT_ENOMEM, "out of memory");
-    l->text = grown;
     l->used += (size_t)snprintf(l->text + l->used, add, "%s\"%s\"", l->n ? ", " : "", alias);
     l->n++;
     return EXIT_OK;
@@ -105,7 +103,7 @@ static int list_add(alias_list *l, const char *alias)
 
 static int report(const vault_apply_result *res, const char *format)
 {
-    alias_list legacy = {NULL, 0, 0}, plain = {NULL, 0, 0};
+    alias_list legacy = {NULL, 0, 0, 0}, plain = {NULL, 0, 0, 0};
     size_t i, rotated = 0, already = 0;
     int rc = EXIT_OK;
 

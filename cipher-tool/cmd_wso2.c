@@ -6,7 +6,9 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sodium.h>
 #include <vault/vault.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,15 @@ static char *path_join(const char *a, const char *b)
     return p;
 }
 
+/* An XML text of a legacy map: other passwords of the file may still be
+ * plain text in it. */
+static void free_text(char *text, size_t len)
+{
+    if (text)
+        sodium_memzero(text, len);
+    vault_string_free(text);
+}
+
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -140,9 +151,9 @@ static int mark_legacy_xml(dropin *d)
     for (i = 0; i < n; i++) {
         const vault_legacy_entry *e;
         vault_secret *old = NULL;
-        char *xml = NULL;
-        size_t j, len = 0, cap = 0, got;
-        FILE *f;
+        unsigned char *xml = NULL;
+        size_t j, len = 0;
+        int fd;
         const char *src;
 
         vault_legacy_map_entry_at(map, i, &e);
@@ -154,31 +165,36 @@ static int mark_legacy_xml(dropin *d)
                 len = out_lens[j];
             }
         if (!src) {
-            if (!paths[i] || !(f = fopen(paths[i], "rb"))) {
+            /* The XML file still holds the password in plain text: the
+             * buffer is wiped before it is freed. */
+            int err = ENOMEM;
+            rc = VAULT_ENOMEM;
+            if (paths[i] && (fd = open(paths[i], O_RDONLY | O_CLOEXEC)) < 0)
+                err = errno, rc = VAULT_EIO;
+            else if (paths[i]) {
+                rc = cli_read_all(fd, SIZE_MAX, &xml, &len);
+                err = errno;
+                close(fd);
+            }
+            if (rc != 0) {
                 cli_error("%s: line %u: alias \"%s\": cannot read %s: %s", map_path, e->line, e->alias,
-                          paths[i] ? paths[i] : e->file, strerror(errno));
+                          paths[i] ? paths[i] : e->file, strerror(rc == VAULT_ENOMEM ? ENOMEM : err));
+                rc = EXIT_FAIL;
                 goto done;
             }
-            do {
-                if (len == cap && !(xml = realloc(xml, cap = cap ? cap * 2 : 65536)))
-                    break;
-                got = fread(xml + len, 1, cap - len, f);
-                len += got;
-            } while (got > 0);
-            fclose(f);
-            src = xml;
+            src = (const char *)xml;
         }
-        if (!src || vault_xml_mark_secret(&outs[i], &out_lens[i], &old, src, len, paths[i], e->xpath,
-                                          e->attribute, e->alias) != 0) {
-            free(xml);
+        if (vault_xml_mark_secret(&outs[i], &out_lens[i], &old, src, len, paths[i], e->xpath,
+                                  e->attribute, e->alias) != 0) {
+            cli_free_wiped(xml, xml ? len + 1 : 0);
             rc = cli_fail(VAULT_ERROR, NULL);
             goto done;
         }
         vault_secret_free(old); /* the value comes from cipher-text.properties, as in Java */
-        free(xml);
+        cli_free_wiped(xml, xml ? len + 1 : 0);
         for (j = 0; j < i; j++)
             if (outs[j] && strcmp(paths[j], paths[i]) == 0) {
-                vault_string_free(outs[j]);
+                free_text(outs[j], out_lens[j]);
                 outs[j] = NULL;
             }
     }
@@ -195,7 +211,7 @@ static int mark_legacy_xml(dropin *d)
 done:
     for (i = 0; paths && i < vault_legacy_map_count(map); i++) {
         free(paths[i]);
-        vault_string_free(outs[i]);
+        free_text(outs[i], out_lens[i]);
     }
     free(paths);
     free(outs);

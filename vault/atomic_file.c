@@ -227,6 +227,8 @@ static int holds(const replace_job *job, const unsigned char *data, size_t len)
     size_t off = 0;
     off_t pos = 0;
 
+    int same = 0;
+
     if (!job->exists)
         return 0;
     for (;;) {
@@ -234,14 +236,18 @@ static int holds(const replace_job *job, const unsigned char *data, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return 0;
-        if (n == 0)
-            return off == len;
+            break;
+        if (n == 0) {
+            same = off == len;
+            break;
+        }
         if ((size_t)n > len - off || memcmp(buf, data + off, (size_t)n) != 0)
-            return 0;
+            break;
         off += (size_t)n;
         pos += n;
     }
+    sodium_memzero(buf, sizeof buf); /* a private file's bytes are secrets */
+    return same;
 }
 
 /* ---- temporary files ---- */
@@ -355,19 +361,15 @@ static int write_all(const replace_job *job, const unsigned char *data, size_t l
     size_t off = 0;
     unsigned int delay = vault_test_write_delay_us;
 
+    /* The test delay writes in small chunks, so that a test can kill the
+     * process in the middle of the write. */
     while (off < len) {
         size_t chunk = len - off;
-        ssize_t n;
         if (delay && chunk > SLOW_CHUNK)
             chunk = SLOW_CHUNK;
-        n = write(job->fd, data + off, chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
+        if (vault_write_full(job->fd, data + off, chunk) != 0)
             return fail(job, errno, "cannot write the new content");
-        if (n == 0)
-            return fail(job, EIO, "cannot write the new content");
-        off += (size_t)n;
+        off += chunk;
         if (delay)
             usleep(delay);
     }
@@ -394,9 +396,7 @@ static int read_back(const replace_job *job, const unsigned char *data, size_t l
     if (fd < 0)
         return fail(job, errno, "cannot read the new content back");
     while (rc == 0) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = vault_read_full(fd, buf, sizeof buf);
         if (n < 0)
             rc = fail(job, errno, "cannot read the new content back");
         else if (n == 0)
@@ -410,6 +410,7 @@ static int read_back(const replace_job *job, const unsigned char *data, size_t l
     if (rc == 0 && off != len)
         rc = vault_err(VAULT_EIO, "%s: the new content read back is short; the file was not changed",
                        job->path);
+    sodium_memzero(buf, sizeof buf); /* rendered output holds secrets */
     close(fd);
     return rc;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Low-level byte helpers: bounded big-endian reading, UTF-8 encoding and
- * strict decoding, reading a descriptor in full. */
+ * strict decoding, reading and writing a descriptor in full. */
 #include "internal.h"
 
 #include <errno.h>
@@ -140,4 +140,23 @@ ssize_t vault_read_full(int fd, void *buf, size_t len)
         have += (size_t)n;
     }
     return (ssize_t)have;
+}
+
+int vault_write_full(int fd, const void *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(fd, (const unsigned char *)buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            errno = EIO;
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return 0;
 }

@@ -11,6 +11,7 @@
  * as Properties.load(Reader) would with a UTF-8 reader); in a plain value,
  * bytes that are not UTF-8 are read as ISO-8859-1, as Properties.load(
  * InputStream) reads them in the Java tool. */
+#include "array.h"
 #include "conf_internal.h"
 #include "conf_properties.h"
 
@@ -66,14 +67,8 @@ static unsigned int line_at(scanner *sc, size_t off)
 
 static int seg_open(scanner *sc, size_t at)
 {
-    if (sc->nseg == sc->segcap) {
-        size_t cap = sc->segcap ? sc->segcap * 2 : 4;
-        pseg *s = vault_realloc(sc->segs, cap * sizeof *s);
-        if (!s)
-            return VAULT_ERR_NOMEM();
-        sc->segs = s;
-        sc->segcap = cap;
-    }
+    if (VAULT_ARRAY_GROW(sc->segs, sc->segcap, sc->nseg + 1) != 0)
+        return VAULT_ENOMEM;
     sc->segs[sc->nseg].start = at;
     sc->segs[sc->nseg].end = at;
     sc->nseg++;

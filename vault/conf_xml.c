@@ -59,7 +59,7 @@ static int marked_target(const xdoc *d, size_t i, xmlAttrPtr alias_a, target *t)
 
 static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
-    if (xdoc_grow((void **)buf, cap, *len + n + 1, 1) != 0)
+    if (vault_array_grow(buf, cap, *len + n + 1, 1) != 0)
         return -1;
     memcpy(*buf + *len, s, n);
     *len += n;
@@ -113,7 +113,7 @@ static int mark_record(const xdoc *d, vault_xml_marks *m, const target *t, const
     char *path = NULL, *attr = NULL;
     size_t len = 0, cap = 0, alen = 0, acap = 0;
 
-    if (xdoc_grow((void **)&m->v, &m->cap, m->n + 1, sizeof *m->v) != 0 ||
+    if (vault_array_grow(&m->v, &m->cap, m->n + 1, sizeof *m->v) != 0 ||
         step(&path, &len, &cap, t->elem) != 0 ||
         (t->attr &&
          (append(&path, &len, &cap, "/@", 2) || append_qname(&path, &len, &cap, t->attr->ns, t->attr->name) ||

@@ -138,22 +138,6 @@ static int lex_start_tag(const unsigned char *t, size_t n, size_t pos, xspan *s)
     return -1;
 }
 
-int xdoc_grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    size_t c = *cap ? *cap : 16;
-    void *p;
-    if (need <= *cap)
-        return 0;
-    while (c < need)
-        c *= 2;
-    p = vault_realloc(*v, c * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = c;
-    return 0;
-}
-
 /* Every start tag of the raw text, in document order. */
 static int lex(xdoc *d, xspan **spans, size_t *count)
 {
@@ -182,8 +166,8 @@ static int lex(xdoc *d, xspan **spans, size_t *count)
             (*spans)[stack[--depth]].content_end = pos;
             pos = after(t, n, pos, ">");
         } else {
-            if (xdoc_grow((void **)spans, &cap, *count + 1, sizeof **spans) != 0 ||
-                xdoc_grow((void **)&stack, &scap, depth + 1, sizeof *stack) != 0) {
+            if (vault_array_grow(spans, &cap, *count + 1, sizeof **spans) != 0 ||
+                vault_array_grow(&stack, &scap, depth + 1, sizeof *stack) != 0) {
                 rc = vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
                 goto done;
             }
@@ -567,12 +551,12 @@ static int hide_namespaces(const xdoc *d, saved_ns **saved, size_t *n)
     *n = 0;
     for (i = 0; i < d->count; i++) {
         xmlNodePtr e = d->nodes[i];
-        if (xdoc_grow((void **)saved, &cap, k + 1, sizeof **saved) != 0)
+        if (vault_array_grow(saved, &cap, k + 1, sizeof **saved) != 0)
             goto nomem;
         (*saved)[k].where = &e->ns;
         (*saved)[k++].ns = e->ns;
         for (a = e->properties; a; a = a->next) {
-            if (xdoc_grow((void **)saved, &cap, k + 1, sizeof **saved) != 0)
+            if (vault_array_grow(saved, &cap, k + 1, sizeof **saved) != 0)
                 goto nomem;
             (*saved)[k].where = &a->ns;
             (*saved)[k++].ns = a->ns;

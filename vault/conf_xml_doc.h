@@ -11,6 +11,7 @@
 #ifndef VAULT_CONF_XML_DOC_H
 #define VAULT_CONF_XML_DOC_H
 
+#include "array.h"
 #include "conf_internal.h"
 #include "vault/xml.h"
 
@@ -77,7 +78,6 @@ int xdoc_is_space(unsigned char c);
 int xdoc_xpath_attribute(const char *xp, size_t *start, size_t *len);
 
 /* conf_xml_doc.c */
-int xdoc_grow(void **v, size_t *cap, size_t need, size_t size);
 void xdoc_free(xdoc *d);
 int xdoc_load(xdoc *d, const char *name, const void *xml, size_t len, const char *alias);
 unsigned int xdoc_line_of(const xdoc *d, size_t off);

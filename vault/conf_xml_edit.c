@@ -28,7 +28,7 @@ void xdoc_edits_free(edits *e)
 edit *xdoc_edit_add(edits *e, size_t start, size_t end, int order)
 {
     edit *x;
-    if (xdoc_grow((void **)&e->v, &e->cap, e->n + 1, sizeof *e->v) != 0)
+    if (vault_array_grow(&e->v, &e->cap, e->n + 1, sizeof *e->v) != 0)
         return NULL;
     x = &e->v[e->n];
     memset(x, 0, sizeof *x);

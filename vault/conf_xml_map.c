@@ -2,6 +2,7 @@
 /* The legacy cipher-tool.properties map of the WSO2 secure vault: one
  * alias per line, its XPath in a Carbon configuration file and whether the
  * secret is an attribute of the element the XPath selects. */
+#include "array.h"
 #include "conf_xml_doc.h"
 #include "conf_properties.h"
 
@@ -163,14 +164,8 @@ static int add_map_entry(const conf_prop *p, void *payload)
         if (strcmp(map->v[i].alias, p->key) == 0)
             return vault_err(VAULT_EFORMAT, "%s:%u: duplicate alias '%s' (first on line %u)", map->name,
                              p->line, p->key, map->v[i].line);
-    if (map->n == map->cap) {
-        size_t cap = map->cap ? map->cap * 2 : 8;
-        vault_legacy_entry *v = vault_realloc(map->v, cap * sizeof *v);
-        if (!v)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", map->name);
-        map->v = v;
-        map->cap = cap;
-    }
+    if (VAULT_ARRAY_GROW(map->v, map->cap, map->n + 1) != 0)
+        return VAULT_ENOMEM;
     memset(&e, 0, sizeof e);
     if ((rc = split_entry(map, p, &e)) != 0) {
         legacy_entry_clear(&e);

@@ -377,7 +377,8 @@ int vault_xml_mark_secret(char **out, size_t *out_len, vault_secret **old_value,
     *out_len = total;
     buf = NULL;
 done:
-    vault_free_ptr(buf);
+    if (buf)
+        vault_free_wiped(buf, total); /* other passwords of the file may be plain in it */
     xdoc_value_free(old);
     xdoc_edits_free(&e);
     vault_free_ptr(t);

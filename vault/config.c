@@ -114,7 +114,7 @@ static int config_build(vault_config **out, const char *name, vault_config_type 
     *out = cfg;
     cfg = NULL;
 done:
-    vault_free_ptr(text);
+    vault_free_wiped(text, len); /* not taken: it may hold plain secrets */
     vault_config_free(cfg);
     return rc;
 }
@@ -515,6 +515,6 @@ int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
         ctx.reread->items[i]->cfg = ctx.reread;
 done:
     vault_config_free(ctx.reread);
-    vault_free_ptr(data);
+    vault_free_wiped(data, len); /* the new text may hold plain secrets not sealed */
     return rc;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The WSO2 product home: where its files are, and the secret-conf.properties
  * writer (its reader is in runtime_locate.c). */
+#include "array.h"
 #include "internal.h"
 
 #include <vault/config.h>
@@ -27,10 +28,11 @@ static const char *home_rel(vault_home_file file)
 
 static int is_dir_at(const char *home, const char *rel)
 {
-    char path[PATH_MAX];
+    char *path = NULL;
     struct stat st;
-    return snprintf(path, sizeof path, "%s/%s", home, rel) < (int)sizeof path && stat(path, &st) == 0 &&
-           S_ISDIR(st.st_mode);
+    int yes = vault_path_join(&path, home, rel) == 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    vault_free_ptr(path);
+    return yes;
 }
 
 /* An EI/MI home keeps conf/ at the top (conf/deployment.toml,
@@ -48,15 +50,10 @@ static const char *layout_rel(const char *home, vault_home_file file)
 int vault_home_path(char **out, const char *home, vault_home_file file)
 {
     const char *rel = layout_rel(home, file);
-    size_t n;
 
     if (!out || !rel)
         return vault_err(VAULT_EINVAL, "vault_home_path: invalid argument");
-    n = (home ? strlen(home) + 1 : 0) + strlen(rel) + 1;
-    if (!(*out = vault_malloc(n)))
-        return VAULT_ERR_NOMEM();
-    snprintf(*out, n, "%s%s%s", home ? home : "", home ? "/" : "", rel);
-    return 0;
+    return vault_path_join(out, home ? home : "", rel);
 }
 
 /* A growing text. */
@@ -68,17 +65,11 @@ typedef struct text {
 
 static void put(text *t, const char *s, size_t n)
 {
-    char *grown;
     if (t->failed)
         return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = (t->len + n + 1) * 2;
-        if (!(grown = vault_realloc(t->data, cap))) {
-            t->failed = 1;
-            return;
-        }
-        t->data = grown;
-        t->cap = cap;
+    if (VAULT_ARRAY_GROW(t->data, t->cap, t->len + n + 1) != 0) {
+        t->failed = 1;
+        return;
     }
     memcpy(t->data + t->len, s, n);
     t->len += n;

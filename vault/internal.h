@@ -109,6 +109,10 @@ struct stat;
 int vault_read_file_stat(const char *path, size_t max, unsigned char **data, size_t *len,
                          struct stat *st_out);
 
+/* Wipe the first len bytes of p (a file's text that may hold a secret),
+ * then free it. NULL-safe. */
+void vault_free_wiped(void *p, size_t len);
+
 /* "a FIFO", "a directory", ...: what a non-regular file is, for messages. */
 const char *vault_file_kind(unsigned int mode);
 
@@ -134,6 +138,12 @@ int vault_open_regular(const char *path, int *fd_out, struct stat *st);
  * others. */
 int vault_password_file_read(vault_secret **out, vault_secret **key_out, const char *path,
                              unsigned int flags);
+
+/* DIR/NAME in memory to free (path.c): NAME alone when it is absolute or
+ * DIR is empty, one '/' between them (none added after a DIR ending in
+ * '/'). VAULT_EINVAL naming both when the result would reach PATH_MAX;
+ * VAULT_ENOMEM. */
+int vault_path_join(char **out, const char *dir, const char *name);
 
 /* ASCII case-insensitive compare, as Java's alias matching. */
 int vault_strcaseeq(const char *a, const char *b);
@@ -179,5 +189,9 @@ size_t vault_utf8_next(const unsigned char *s, size_t n, unsigned long *cp);
 /* Read len bytes from fd, or up to end of file: the number read, or -1
  * with errno set; EINTR is retried. */
 ssize_t vault_read_full(int fd, void *buf, size_t len);
+
+/* Write all len bytes to fd: 0, or -1 with errno set (EIO when nothing
+ * could be written); EINTR is retried. */
+int vault_write_full(int fd, const void *buf, size_t len);
 
 #endif

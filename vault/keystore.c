@@ -16,12 +16,25 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* Seconds since 1970 of a certificate time (UTC). Computed here rather
+ * than by timegm(), which reads the time zone files on its first call: a
+ * start-up cost for a value that has no time zone. */
 static int64_t asn1_time_to_epoch(const ASN1_TIME *t)
 {
     struct tm tm;
+    int64_t y, m, era, yoe, doy, doe;
+
     if (!t || !ASN1_TIME_to_tm(t, &tm))
         return 0;
-    return (int64_t)timegm(&tm);
+    /* Days from 1970-01-01 of a proleptic Gregorian date, with March as
+     * the first month so that February's leap day ends the year. */
+    y = (int64_t)tm.tm_year + 1900 - (tm.tm_mon < 2);
+    m = tm.tm_mon + 1;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + tm.tm_mday - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (era * 146097 + doe - 719468) * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
 
 static char *name_to_string(const X509_NAME *name)

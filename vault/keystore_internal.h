@@ -30,6 +30,7 @@ struct ks_entry {
     STACK_OF(X509) *chain;     /* leaf first; owned */
     unsigned char **der;       /* DER of each chain certificate, for cert_der() */
     size_t *der_len;
+    size_t der_cap;            /* room in der and der_len */
     EVP_PKEY *pkey;            /* private key once unlocked */
     vault_secret *secret;      /* secret-key bytes once unlocked */
     char *secret_algorithm;    /* e.g. "AES" for secret keys */
@@ -93,6 +94,20 @@ int ks_read_dir(vault_keystore *ks);
  * VAULT_EAUTH for a wrong password. (keystore_pkcs12.c) */
 int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *password,
                      PKCS8_PRIV_KEY_INFO **out);
+
+/* PBKDF2-HMAC-SHA-256 of pass (NULL: empty) into out; 0 or -1 for
+ * arguments out of range. (keystore_kdf.c) */
+int ks_pbkdf2_sha256(const char *pass, size_t passlen, const unsigned char *salt, size_t saltlen,
+                     unsigned long iter, unsigned char *out, size_t outlen);
+
+/* Decrypt in with a PBES2 algorithm as PKCS12_pbe_crypt_ex() would, for the
+ * common case only (PBKDF2 with hmacWithSHA256, AES-CBC): 1 decrypted (*out
+ * from OPENSSL_malloc, freed with OPENSSL_clear_free), 0 the padding does not
+ * check, -1 another algorithm or a failure. On anything but 1 the caller
+ * asks OpenSSL, whose errors then speak; none is left queued here.
+ * (keystore_kdf.c) */
+int ks_pbes2_decrypt(const X509_ALGOR *alg, const char *pass, int passlen, const unsigned char *in,
+                     int inlen, unsigned char **out, int *outlen);
 
 /* The key of a decrypted PKCS#8 structure, or NULL (an OpenSSL error is
  * queued). Every reader turns its key into an EVP_PKEY here. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The keystore model the format readers build (keystore_internal.h):
  * entries, their certificates, CRLs, sealed keys unlocked on first use. */
+#include "array.h"
 #include "keystore_internal.h"
 
 #include <openssl/err.h>
@@ -64,14 +65,8 @@ int ks_add_entry(vault_keystore *ks, const char *alias, size_t alias_len, vault_
         if (strlen(a) == alias_len && vault_strncaseeq(a, alias, alias_len))
             return vault_err(VAULT_EFORMAT, "%s: duplicate alias \"%s\"", ks->path, a);
     }
-    if (ks->count == ks->cap) {
-        size_t cap = ks->cap ? ks->cap * 2 : 8;
-        ks_entry **n = vault_realloc(ks->entries, cap * sizeof *n);
-        if (!n)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
-        ks->entries = n;
-        ks->cap = cap;
-    }
+    if (VAULT_ARRAY_GROW(ks->entries, ks->cap, ks->count + 1) != 0)
+        return VAULT_ENOMEM;
     e = vault_calloc(1, sizeof *e);
     if (!e)
         return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
@@ -90,9 +85,8 @@ int ks_add_entry(vault_keystore *ks, const char *alias, size_t alias_len, vault_
 
 int ks_entry_add_cert(vault_keystore *ks, ks_entry *e, X509 *cert)
 {
-    size_t n = e->info.chain_length;
-    unsigned char **der = NULL, *p;
-    size_t *der_len;
+    size_t n = e->info.chain_length, dcap = e->der_cap, lcap = e->der_cap;
+    unsigned char *p;
     int len;
 
     len = i2d_X509(cert, NULL);
@@ -100,13 +94,13 @@ int ks_entry_add_cert(vault_keystore *ks, ks_entry *e, X509 *cert)
         X509_free(cert);
         return vault_err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": bad certificate", ks->path, e->alias);
     }
-    der = vault_realloc(e->der, (n + 1) * sizeof *der);
-    if (der)
-        e->der = der;
-    der_len = vault_realloc(e->der_len, (n + 1) * sizeof *der_len);
-    if (der_len)
-        e->der_len = der_len;
-    if (!der || !der_len || !(e->der[n] = vault_malloc((size_t)len))) {
+    /* Two arrays of one capacity: it is recorded once both have grown. */
+    if (VAULT_ARRAY_GROW(e->der, dcap, n + 1) != 0 || VAULT_ARRAY_GROW(e->der_len, lcap, n + 1) != 0) {
+        X509_free(cert);
+        return VAULT_ENOMEM;
+    }
+    e->der_cap = dcap < lcap ? dcap : lcap;
+    if (!(e->der[n] = vault_malloc((size_t)len))) {
         X509_free(cert);
         return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
     }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* PEM keys, public keys and certificates, bare certificates (DER or PEM),
  * directories of certificates. */
+#include "array.h"
 #include "keystore_internal.h"
 
 #include <dirent.h>
@@ -692,7 +693,7 @@ static int list_dir(vault_keystore *ks, char ***out, size_t *count)
 {
     DIR *dir = opendir(ks->path);
     struct dirent *de;
-    char **names = NULL, **grown;
+    char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
 
@@ -706,14 +707,8 @@ static int list_dir(vault_keystore *ks, char ***out, size_t *count)
         if (n == DIR_MAX_FILES) {
             rc = vault_err(VAULT_EFORMAT, "%s: more than %u certificate files", ks->path,
                            DIR_MAX_FILES);
-        } else if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            grown = vault_realloc(names, cap * sizeof *names);
-            if (!grown)
-                rc = vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
-            else
-                names = grown;
-        }
+        } else
+            rc = VAULT_ARRAY_GROW(names, cap, n + 1);
         if (rc == 0 && !(names[n++] = vault_strdup(de->d_name)))
             rc = vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
     }
@@ -731,16 +726,15 @@ static int list_dir(vault_keystore *ks, char ***out, size_t *count)
 
 static int read_dir_file(vault_keystore *ks, const char *name)
 {
-    size_t plen = strlen(ks->path) + strlen(name) + 2, len = 0;
-    char *path = vault_malloc(plen), *base = NULL;
+    size_t len = 0;
+    char *path = NULL, *base = NULL;
     unsigned char *data = NULL;
     pem_items it;
     int rc;
 
     memset(&it, 0, sizeof it);
-    if (!path)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
-    snprintf(path, plen, "%s/%s", ks->path, name);
+    if ((rc = vault_path_join(&path, ks->path, name)) != 0)
+        return rc;
     rc = vault_read_file(path, KS_MAX_FILE, &data, &len);
     if (rc == 0)
         rc = read_certs(path, data, len, &it);

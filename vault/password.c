@@ -115,9 +115,7 @@ int vault_password_from_fd(vault_secret **out, int fd)
     *out = NULL;
     /* Byte by byte so that nothing after the first line is consumed. */
     for (;;) {
-        ssize_t n = read(fd, buf + have, 1);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = vault_read_full(fd, buf + have, 1);
         if (n < 0) {
             rc = vault_err(VAULT_EIO, "password descriptor %d: %s", fd, strerror(errno));
             goto done;

@@ -22,14 +22,6 @@
  * known yet (vault_password_from_sources() called on its own). */
 static const char no_keystore_path[] = "keystore";
 
-static int join_path(char *out, const char *dir, const char *name)
-{
-    int n = snprintf(out, PATH_BUF, "%s/%s", dir, name);
-    if (n < 0 || n >= PATH_BUF)
-        return vault_err(VAULT_EINVAL, "path too long: %s/%s", dir, name);
-    return 0;
-}
-
 static void fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -57,12 +49,9 @@ static void zero_file(const char *path)
     }
     for (left = st.st_size; left > 0;) {
         size_t chunk = left > (off_t)sizeof zeros ? sizeof zeros : (size_t)left;
-        ssize_t n = write(fd, zeros, chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
+        if (vault_write_full(fd, zeros, chunk) != 0)
             break;
-        left -= n;
+        left -= (off_t)chunk;
     }
     (void)fsync(fd);
     close(fd);
@@ -120,51 +109,59 @@ static int consume_tmp(vault_secret **store, vault_secret **key, const char *hom
  * deleted; `password-persist` is read. VAULT_ENOTFOUND when there is none. */
 static int from_home(vault_secret **store, vault_secret **key, const char *home, unsigned int flags)
 {
-    char plain[PATH_BUF], tmp[PATH_BUF], persist[PATH_BUF];
+    char *plain = NULL, *tmp = NULL, *persist = NULL;
     struct stat st;
     int rc;
 
-    if ((rc = join_path(plain, home, "password")) != 0 ||
-        (rc = join_path(tmp, home, "password-tmp")) != 0 ||
-        (rc = join_path(persist, home, "password-persist")) != 0)
-        return rc;
+    if ((rc = vault_path_join(&plain, home, "password")) != 0 ||
+        (rc = vault_path_join(&tmp, home, "password-tmp")) != 0 ||
+        (rc = vault_path_join(&persist, home, "password-persist")) != 0)
+        goto done;
     if (lstat(plain, &st) == 0) {
         /* Read first: a file others can read is refused (its mode shown)
          * and left where the operator put it. */
-        if ((rc = read_root_file(store, key, plain, flags)) != 0 || (flags & VAULT_PASSWORD_HOME_PERSIST))
-            return rc;
-        if (rename(plain, tmp) != 0) {
-            int e = errno;
-            vault_secret_free(*store);
-            *store = NULL;
-            if (key) {
-                vault_secret_free(*key);
-                *key = NULL;
+        rc = read_root_file(store, key, plain, flags);
+        if (rc == 0 && !(flags & VAULT_PASSWORD_HOME_PERSIST)) {
+            if (rename(plain, tmp) != 0) {
+                rc = vault_err(VAULT_EIO, "%s: cannot rename to %s: %s", plain, tmp, strerror(errno));
+                vault_secret_free(*store);
+                *store = NULL;
+                if (key) {
+                    vault_secret_free(*key);
+                    *key = NULL;
+                }
+            } else {
+                fsync_dir(home);
             }
-            return vault_err(VAULT_EIO, "%s: cannot rename to %s: %s", plain, tmp, strerror(e));
         }
-        fsync_dir(home);
-        return 0;
-    }
-    if (lstat(tmp, &st) == 0)
-        return consume_tmp(store, key, home, tmp, flags);
-    if (lstat(persist, &st) == 0)
-        return read_root_file(store, key, persist, flags);
-    return VAULT_ENOTFOUND;
+    } else if (lstat(tmp, &st) == 0)
+        rc = consume_tmp(store, key, home, tmp, flags);
+    else if (lstat(persist, &st) == 0)
+        rc = read_root_file(store, key, persist, flags);
+    else
+        rc = VAULT_ENOTFOUND;
+done:
+    vault_free_ptr(plain);
+    vault_free_ptr(tmp);
+    vault_free_ptr(persist);
+    return rc;
 }
 
 static int from_credentials(vault_secret **store, vault_secret **key, const char *dir)
 {
-    char path[PATH_BUF];
+    char *path = NULL;
     int rc;
 
-    if ((rc = join_path(path, dir, "keystore-password")) != 0)
+    if ((rc = vault_path_join(&path, dir, "keystore-password")) != 0)
         return rc;
     rc = vault_password_from_file(store, key, path);
+    vault_free_ptr(path);
+    path = NULL;
     if (rc != 0 || !key || *key)
         return rc;
-    if ((rc = join_path(path, dir, "keystore-key-password")) == 0)
+    if ((rc = vault_path_join(&path, dir, "keystore-key-password")) == 0)
         rc = vault_password_from_file(key, NULL, path);
+    vault_free_ptr(path);
     if (rc == VAULT_ENOTFOUND)
         rc = 0;
     if (rc != 0) {
@@ -300,10 +297,7 @@ static size_t read_tty_line(int fd, char *buf, size_t size)
     size_t n = 0;
     char c = 0;
     for (;;) {
-        ssize_t r = read(fd, &c, 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0 || c == '\n' || c == '\r')
+        if (vault_read_full(fd, &c, 1) != 1 || c == '\n' || c == '\r')
             break;
         if (n + 1 < size)
             buf[n++] = c;
@@ -314,7 +308,7 @@ static size_t read_tty_line(int fd, char *buf, size_t size)
 
 static void tty_write(int fd, const char *s)
 {
-    if (write(fd, s, strlen(s)) < 0) {
+    if (vault_write_full(fd, s, strlen(s)) != 0) {
         /* a prompt is a courtesy; reading still works */
     }
 }

@@ -3,6 +3,7 @@
  * libcurl, one fetch per start-up, publish and rewrite transactions
  * (docs/FLEET.md). The settings and the cache are in repo_etcd_config.c,
  * the watches in repo_etcd_watch.c. Only sealed values pass through here. */
+#include "array.h"
 #include "repo_etcd_internal.h"
 
 #include <sodium.h>
@@ -53,18 +54,12 @@ int64_t vault_repository_values_revision(const vault_repository_values *vals)
 int etcd_values_add(vault_repository_values *vals, const char *alias, size_t alen, const char *value,
                       size_t vlen)
 {
-    if (vals->count == vals->cap) {
-        size_t cap = vals->cap ? vals->cap * 2 : 16;
-        char **a = vault_realloc(vals->aliases, cap * sizeof *a);
-        if (!a)
-            return vault_err(VAULT_ENOMEM, "out of memory");
-        vals->aliases = a;
-        a = vault_realloc(vals->values, cap * sizeof *a);
-        if (!a)
-            return vault_err(VAULT_ENOMEM, "out of memory");
-        vals->values = a;
-        vals->cap = cap;
-    }
+    /* Two arrays of one capacity: it is recorded once both have grown. */
+    size_t acap = vals->cap, vcap = vals->cap;
+    if (VAULT_ARRAY_GROW(vals->aliases, acap, vals->count + 1) != 0 ||
+        VAULT_ARRAY_GROW(vals->values, vcap, vals->count + 1) != 0)
+        return VAULT_ENOMEM;
+    vals->cap = acap < vcap ? acap : vcap;
     vals->aliases[vals->count] = vault_strndup(alias, alen);
     vals->values[vals->count] = vault_strndup(value, vlen);
     if (!vals->aliases[vals->count] || !vals->values[vals->count]) {
@@ -123,13 +118,11 @@ size_t etcd_on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     etcd_response *r = userdata;
     size_t n = size * nmemb;
-    char *p;
-    if (r->len + n + 1 > RESPONSE_MAX || !(p = vault_realloc(r->data, r->len + n + 1)))
+    if (r->len + n + 1 > RESPONSE_MAX || VAULT_ARRAY_GROW(r->data, r->cap, r->len + n + 1) != 0)
         return 0;
-    memcpy(p + r->len, ptr, n);
+    memcpy(r->data + r->len, ptr, n);
     r->len += n;
-    p[r->len] = '\0';
-    r->data = p;
+    r->data[r->len] = '\0';
     return n;
 }
 
@@ -301,7 +294,7 @@ static int post_one(const vault_repository_options *o, const char *endpoint, siz
                     const char *body, json_t **out, char *why, size_t why_len)
 {
     char url[1024], curl_err[CURL_ERROR_SIZE] = "", auth[2048] = "";
-    etcd_response r = {NULL, 0};
+    etcd_response r = {NULL, 0, 0};
     struct curl_slist *headers = NULL;
     long status = 0, timeout = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
     json_error_t jerr;

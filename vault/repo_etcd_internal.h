@@ -20,7 +20,7 @@ struct vault_repository_values {
 /* Bytes received from a member, NUL-terminated. */
 typedef struct etcd_response {
     char *data;
-    size_t len;
+    size_t len, cap;
 } etcd_response;
 
 /* Append a value (copies of the bytes given). */

@@ -3,6 +3,7 @@
  * /v3/watch stream on a thread, resumed after the last revision seen on
  * every endpoint in turn; each batch of changes opens the configuration
  * again for the caller. */
+#include "array.h"
 #include "repo_etcd_internal.h"
 #include "conf_internal.h"
 #include "runtime_internal.h"
@@ -41,14 +42,8 @@ static int watch_add_changed(vault_watch *w, const char *alias)
     for (i = 0; i < w->changed_count; i++)
         if (strcmp(w->changed[i], alias) == 0)
             return 0;
-    if (w->changed_count == w->changed_cap) {
-        size_t cap = w->changed_cap ? w->changed_cap * 2 : 16;
-        char **c = vault_realloc(w->changed, cap * sizeof *c);
-        if (!c)
-            return -1;
-        w->changed = c;
-        w->changed_cap = cap;
-    }
+    if (VAULT_ARRAY_GROW(w->changed, w->changed_cap, w->changed_count + 1) != 0)
+        return -1;
     if (!(copy = vault_strdup(alias)))
         return -1;
     w->changed[w->changed_count++] = copy;

@@ -5,6 +5,8 @@
 #include "conf_internal.h"
 #include "runtime_internal.h"
 
+#include <vault/home.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,17 +27,15 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A keystore name may be a token's or a TPM's URI: never joined to a
+ * directory. */
 static int path_join(char **out, const char *dir, const char *rel)
 {
-    size_t a = strlen(dir), b = strlen(rel);
-
-    *out = NULL;
-    if (rel[0] == '/' || a == 0 || strncmp(rel, "pkcs11:", 7) == 0 ||
-        strncmp(rel, "tpm2:", 5) == 0) /* a token's or a TPM's URI */
+    if (strncmp(rel, "pkcs11:", 7) == 0 || strncmp(rel, "tpm2:", 5) == 0) {
         *out = vault_strdup(rel);
-    else if ((*out = vault_malloc(a + b + 2)) != NULL)
-        snprintf(*out, a + b + 2, "%s%s%s", dir, dir[a - 1] == '/' ? "" : "/", rel);
-    return *out ? 0 : VAULT_ERR_NOMEM();
+        return *out ? 0 : VAULT_ERR_NOMEM();
+    }
+    return vault_path_join(out, dir, rel);
 }
 
 /* The directory part of a path ("." for a bare name). */
@@ -86,9 +86,8 @@ static int set_str(char **dst, const char *s)
  * repository/resources/security/ (Carbon 4 and EI/MI alike). */
 static int home_keystore(char **out, const char *home, const char *file)
 {
-    static const char security_dir[] = "repository/resources/security";
     const char *brace = strchr(file, '}');
-    char *dir = NULL;
+    char *rel = NULL, *dir = NULL;
     int rc;
 
     if (file[0] == '$' && file[1] == '{' && brace) {
@@ -96,10 +95,13 @@ static int home_keystore(char **out, const char *home, const char *file)
             ;
         return path_join(out, home, file);
     }
-    if (file[0] == '/' || strncmp(file, "pkcs11:", 7) == 0 || strstr(file, security_dir))
-        return path_join(out, home, file);
-    if ((rc = path_join(&dir, home, security_dir)) == 0)
+    if ((rc = vault_home_path(&rel, NULL, VAULT_HOME_KEYSTORES)) != 0)
+        return rc;
+    if (file[0] == '/' || strncmp(file, "pkcs11:", 7) == 0 || strstr(file, rel))
+        rc = path_join(out, home, file);
+    else if ((rc = vault_home_path(&dir, home, VAULT_HOME_KEYSTORES)) == 0)
         rc = path_join(out, dir, file);
+    vault_free_ptr(rel);
     vault_free_ptr(dir);
     return rc;
 }
@@ -193,13 +195,8 @@ static int locate_carbon_xml(rt_location *loc)
     size_t len = 0, i;
     int rc;
 
-    if ((rc = path_join(&path, loc->home, "repository/conf/carbon.xml")) != 0)
+    if ((rc = vault_home_path(&path, loc->home, VAULT_HOME_CARBON_XML)) != 0 || !is_file(path))
         goto done;
-    if (!is_file(path)) {
-        vault_free_ptr(path);
-        if ((rc = path_join(&path, loc->home, "conf/carbon.xml")) != 0 || !is_file(path))
-            goto done;
-    }
     if ((rc = vault_read_file(path, 16u << 20, &xml, &len)) != 0)
         goto done;
     for (i = 0; i < 2 && !location; i++) {
@@ -224,7 +221,7 @@ done:
         vault_error_clear(); /* an element not found above is no failure */
     vault_string_free(location);
     vault_string_free(alias);
-    vault_free_ptr(xml);
+    vault_free_wiped(xml, len); /* carbon.xml holds the keystore's password */
     vault_free_ptr(path);
     return rc;
 }
@@ -277,10 +274,7 @@ done:
  * one beside a cipher-text.properties, or the home's. NULL when none. */
 static int find_secret_conf(char **out, const rt_location *loc, const char *secret_conf)
 {
-    static const char *const rels[] = {"repository/conf/security/secret-conf.properties",
-                                       "conf/security/secret-conf.properties"};
     char *dir = NULL;
-    size_t i;
     int rc;
 
     *out = NULL;
@@ -295,15 +289,13 @@ static int find_secret_conf(char **out, const rt_location *loc, const char *secr
         vault_free_ptr(dir);
         return rc;
     }
-    for (i = 0; loc->home && i < 2; i++) {
-        if ((rc = path_join(out, loc->home, rels[i])) != 0)
-            return rc;
-        if (is_file(*out))
-            return 0;
+    if (!loc->home)
+        return 0;
+    if ((rc = vault_home_path(out, loc->home, VAULT_HOME_SECRET_CONF)) == 0 && !is_file(*out)) {
         vault_free_ptr(*out);
         *out = NULL;
     }
-    return 0;
+    return rc;
 }
 
 /* As FileBaseSecretRepository reads it: encryptionMode "symmetric" (or
@@ -384,7 +376,9 @@ int rt_rule_check_opened(const rt_rule *r, const char *value, unsigned int opene
 /* ---- the whole location ------------------------------------------------------ */
 
 /* The product layouts, as the Java cipher tool tells them apart: Carbon 4
- * (repository/conf/...) first, then EI/MI (conf/...). */
+ * (repository/conf/...) first, then EI/MI (conf/...). The suffixes a
+ * config's path may end with to name its home; paths built from a home
+ * come from vault_home_path(). */
 static const struct {
     const char *rel;
     vault_config_type type;
@@ -403,7 +397,7 @@ static int looks_like_ei_home(const char *home)
 {
     char *a = NULL, *b = NULL;
     int yes = path_join(&a, home, "conf/carbon.xml") == 0 &&
-              path_join(&b, home, "repository/resources/security") == 0 && (is_file(a) || is_dir(b));
+              vault_home_path(&b, home, VAULT_HOME_KEYSTORES) == 0 && (is_file(a) || is_dir(b));
     vault_free_ptr(a);
     vault_free_ptr(b);
     return yes;
@@ -415,13 +409,18 @@ static int locate_config(rt_location *loc, const char *config)
     int rc;
 
     if (is_dir(config)) {
+        static const struct {
+            vault_home_file file;
+            vault_config_type type;
+        } configs[] = {{VAULT_HOME_DEPLOYMENT_TOML, VAULT_CONFIG_TOML},
+                       {VAULT_HOME_CIPHER_TEXT, VAULT_CONFIG_PROPERTIES}};
         if ((rc = set_str(&loc->home, config)) != 0)
             return rc;
-        for (i = 0; i < LAYOUTS; i++) {
+        for (i = 0; i < sizeof configs / sizeof configs[0]; i++) {
             vault_free_ptr(loc->config);
-            if ((rc = path_join(&loc->config, config, layouts[i].rel)) != 0)
+            if ((rc = vault_home_path(&loc->config, config, configs[i].file)) != 0)
                 return rc;
-            loc->type = layouts[i].type;
+            loc->type = configs[i].type;
             if (is_file(loc->config))
                 return 0;
         }

@@ -2,6 +2,7 @@
 /* The native format's memo of unwrapped data keys (keyed by SHA-256 of the
  * stanza bytes), of the last header decoded and of key ids: a config's
  * values from one sealing session unwrap their data key once. */
+#include "array.h"
 #include "token_native_internal.h"
 
 #include <openssl/err.h>
@@ -69,14 +70,16 @@ static void table_put(native_cache *c, size_t idx)
 
 static int cache_grow(native_cache *c)
 {
-    size_t cap = c->cap ? c->cap * 2 : 16, i;
-    unsigned char (*ids)[NV_ID] = vault_realloc(c->ids, cap * sizeof *ids);
+    size_t cap = c->cap, i;
     unsigned char *keys;
     uint32_t *table;
 
-    if (!ids)
+    /* The ids grow by the shared rule (a power of two); the guarded keys
+     * and the table (twice as many slots) follow their capacity. */
+    if (VAULT_ARRAY_GROW(c->ids, cap, c->count + 1) != 0)
         return VAULT_ENOMEM;
-    c->ids = ids;
+    if (cap > SIZE_MAX / 2 / NV_DERIVED)
+        return VAULT_ERR_NOMEM();
     keys = vault_secure_malloc(cap * NV_DERIVED);
     table = vault_calloc(2 * cap, sizeof *table);
     if (!keys || !table) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Rewrapping native values: the same data key and ciphertext under new
  * recipient stanzas (FORMAT.md 5.4), one new header per sealing session. */
+#include "array.h"
 #include "token_native_internal.h"
 
 #include <openssl/err.h>
@@ -202,7 +203,7 @@ done:
 static int rewrap_session(native_rewrapper *rw, nv_open *o, const unsigned char *id,
                           nv_rewrapped **out)
 {
-    nv_rewrapped e, *grown;
+    nv_rewrapped e;
     vault_secret *dk = NULL;
     unsigned char derived[NV_DERIVED], *aead;
     int n = stanza_total(rw, o->v, o->alias), rc = n < 0 ? n : 0;
@@ -217,16 +218,8 @@ static int rewrap_session(native_rewrapper *rw, nv_open *o, const unsigned char 
         memcpy(aead, derived + NV_KEY, NV_KEY);
         vault_secret_seal(e.aead);
     }
-    if (rc == 0 && rw->count == rw->cap) {
-        size_t cap = rw->cap ? rw->cap * 2 : 4;
-        grown = vault_realloc(rw->done, cap * sizeof *grown);
-        if (grown) {
-            rw->done = grown;
-            rw->cap = cap;
-        } else {
-            rc = vault_err(VAULT_ENOMEM, "out of memory");
-        }
-    }
+    if (rc == 0)
+        rc = VAULT_ARRAY_GROW(rw->done, rw->cap, rw->count + 1);
     if (rc == 0) {
         memcpy(e.id, id, NV_ID);
         rw->done[rw->count] = e;

@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,9 +91,18 @@ int vault_read_file_stat(const char *path, size_t max, unsigned char **data, siz
     if (st_out)
         *st_out = st;
 done:
-    vault_free_ptr(buf);
+    if (buf)
+        vault_free_wiped(buf, (size_t)st.st_size); /* a read that failed half-way */
     close(fd);
     return rc;
+}
+
+void vault_free_wiped(void *p, size_t len)
+{
+    if (!p)
+        return;
+    sodium_memzero(p, len);
+    vault_free_ptr(p);
 }
 
 static unsigned char ascii_lower(unsigned char c)

@@ -77,6 +77,23 @@ equals "$(checksum "$out")" "$want"
 run 1 "$VB" resolve --config "$TMP/nat.toml" --keystore "$TMP/ks.p12" --password wrong --runs 1
 lacks "$out" "resolve n="
 
+# vault_floor spawn: the command's own exit status and output, and one
+# timing line per run appended to the file (what startup_rounds reads).
+run 0 "$VF" spawn "$TMP/spawn.t" "$VF" native --p12 "$TMP/ks.p12" --password "$PW" --plain "$TMP/plain.txt" --runs 1
+equals "$(checksum "$out")" "$want"
+run 1 "$VF" spawn "$TMP/spawn.t" false
+run 3 "$VF" spawn "$TMP/spawn.t" sh -c 'exit 3'
+run 127 "$VF" spawn "$TMP/spawn.t" "$TMP/no-such-program"
+equals "$(grep -cE '^spawn wall_us=[0-9]+[.][0-9] cpu_us=[0-9]+[.][0-9]$' "$TMP/spawn.t")" "4"
+equals "$(wc -l <"$TMP/spawn.t")" "4"
+# The child's CPU time is counted: the floor's RSA work is more than `true`'s nothing.
+: >"$TMP/cpu.t"
+"$VF" spawn "$TMP/cpu.t" true
+"$VF" spawn "$TMP/cpu.t" "$VF" wso2 --p12 "$TMP/ks.p12" --password "$PW" --values "$TMP/wso2.txt" --runs 8 >/dev/null
+cpu=($(sed 's/.*cpu_us=//' "$TMP/cpu.t"))
+awk -v a="${cpu[0]}" -v b="${cpu[1]}" 'BEGIN { exit !(b > a) }' || fail "CPU time not counted: ${cpu[*]}"
+ok
+
 # Java: decrypts what cipher-tool sealed, and seals what OpenSSL opens.
 run 0 javac -d "$TMP/java" "$B/JavaVault.java"
 run 0 java -cp "$TMP/java" JavaVault decrypt "$TMP/ks.jks" "$PW" - "$TMP/wso2.txt" 2

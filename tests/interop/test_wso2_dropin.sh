@@ -146,4 +146,16 @@ cp $C "$TMP/once.props"
 run 0 "$CT" -Dconfigure --password-file "$PW"
 cmp -s $C "$TMP/once.props" || fail "second -Dconfigure changed cipher-text.properties"
 ok
+# An XML file the map names is missing: exit 1, the map's line, alias and
+# file named; no file changed, no secret-conf.properties written.
+setup_home
+rm repository/conf/deployment.toml repository/conf/user-mgt.xml
+run 1 "$CT" -Dconfigure --password-file "$PW"
+contains "$err" 'cipher-tool.properties: line 3: alias "UserManager.AdminUser.Password": cannot read'
+contains "$err" "user-mgt.xml: No such file or directory"
+for f in carbon.xml security/cipher-text.properties; do
+    cmp -s "$SH/fixtures/wso2-home/repository/conf/$f" repository/conf/$f || fail "a failed -Dconfigure changed $f"
+done
+[ ! -e "$SC" ] || fail "a failed -Dconfigure wrote secret-conf.properties"
+ok
 done_tests

@@ -720,6 +720,49 @@ Test(pkcs12_openssl, openssl_102_non_ascii_password)
     free(out);
 }
 
+/* OpenSSL's UTF-8 decoder refuses overlong forms and surrogates, so bytes
+ * holding one are no UTF-8 password and have no 1.0.2 form: the openssl
+ * CLI opens a PBES2 key sealed under the Latin-1-to-UTF-8 spelling of
+ * such bytes only when given that spelling, never the bytes themselves.
+ * We follow: the key does not open with the bytes. The bytes as written
+ * (no MAC, plain certificates) do open the file they sealed. */
+Test(pkcs12_openssl, no_102_form_for_overlong_or_surrogate)
+{
+    static const char *const odd[] = {"k\xe0\x82\xa9-", /* U+00A9 in three bytes */
+                                      "k\xed\xa0\x80-", /* a surrogate, U+D800 */
+                                      "k\xf0\x80\x81\x81-"}; /* 'A' in four bytes */
+    make_openssl_key();
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        static char pw[64];
+        vault_keystore *ks = NULL;
+        unsigned char *der = NULL, *alt, *out;
+        size_t len = 0, alt_len;
+
+        snprintf(pw, sizeof pw, "%s%s", odd[i], random_suffix());
+        test_write_text("pw", pw);
+        test_sh("iconv -f latin1 -t utf-8 pw > alt && "
+                "openssl pkcs12 -export -nomac -certpbe NONE -keypbe AES-256-CBC -in c.pem -inkey k.pem "
+                "-name k -passout file:alt -out alt.p12 && "
+                "openssl pkcs12 -export -nomac -certpbe NONE -keypbe AES-256-CBC -in c.pem -inkey k.pem "
+                "-name k -passout file:pw -out raw-no-mac.p12");
+        out = test_sh_out(NULL, "openssl pkcs12 -in alt.p12 -passin file:pw -nodes 2>/dev/null | "
+                                "grep -c 'BEGIN PRIVATE KEY'; true");
+        cr_assert_str_eq((char *)out, "0\n", "openssl opens the key with the raw bytes (case %zu)", i);
+        free(out);
+        out = test_sh_out(NULL, "openssl pkcs12 -in alt.p12 -passin file:alt -nodes | grep -c 'BEGIN PRIVATE KEY'");
+        cr_assert_str_eq((char *)out, "1\n");
+        free(out);
+        alt = slurp(test_path("alt"), &alt_len);
+        cr_assert(alt_len > strlen(pw));
+
+        cr_assert_eq(open_ks(&ks, test_path("alt.p12"), pw, NULL), 0, "%s", test_errmsg());
+        cr_assert_eq(vault_keystore_public_key_der(ks, "k", &der, &len), VAULT_EAUTH, "case %zu", i);
+        vault_keystore_free(ks);
+        check_openssl_p12("raw-no-mac.p12", pw, "k");
+        free(alt);
+    }
+}
+
 /* A MAC naming PBMAC1 (RFC 9579) without its parameters is refused as
  * malformed, not as a wrong password: here an HMAC-SHA-256 file whose MacData
  * digest OID is replaced by PBMAC1's (both OIDs are nine bytes). Valid
