@@ -150,6 +150,17 @@ int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *c
     case OPT_PASSWORD_ENV: k->password_env = arg; return 1;
     case OPT_KEY_PASSWORD_FILE: k->key_password_file = arg; return 1;
     case OPT_CONTAINER_SECRET: k->container_secret = 1; return 1;
+    case 'D':
+        /* What WSO2's DefaultSecretCallbackHandler reads ("true" after trim). */
+        if (strcmp(arg, "key.password=true") == 0)
+            k->root_flags |= VAULT_PASSWORD_HOME_KEY_LINE;
+        else if (strcmp(arg, "persist.password=true") == 0)
+            k->root_flags |= VAULT_PASSWORD_HOME_PERSIST;
+        else if (strcmp(arg, "key.password=false") != 0 && strcmp(arg, "persist.password=false") != 0) {
+            cli_usage_error(cmd, "unknown -D%s (-Dkey.password=true or -Dpersist.password=true)", arg);
+            return -1;
+        }
+        return 1;
     case OPT_PASSWORD_FD:
     case OPT_KEY_PASSWORD_FD: {
         int fd = cli_parse_fd(arg);
@@ -415,6 +426,7 @@ static int store_password(cli_keystore *k, vault_secret **out, const char *path)
         src.file = k->password_file;
         src.env = k->password_env;
         src.home = k->home;
+        src.flags |= k->root_flags;
         /* systemd's LoadCredential=: as a service reads it, through the library. */
         src.use_credentials_env = 1;
         if (k->container_secret && k->password_file) {
@@ -472,6 +484,20 @@ int cli_password_cb(vault_secret **out, vault_password_kind kind, const char *pa
     /* A password file's second line, when the store password came from one. */
     if (k->from_provider)
         return vault_password_provider_cb(out, VAULT_PASSWORD_KEY, path, NULL, k->provider);
+    /* -Dkey.password=true: WSO2 asks for both passwords on the terminal. */
+    if (k->root_flags & VAULT_PASSWORD_HOME_KEY_LINE) {
+        char prompt[4200];
+        int rc;
+        snprintf(prompt, sizeof prompt, "Private key password of %s %s: ", k->role, path);
+        rc = cli_prompt_secret(out, prompt);
+        if (rc == CLI_NO_TERMINAL)
+            return VAULT_ENOTFOUND;
+        if (rc == CLI_CANCELLED) {
+            k->cancelled = 1;
+            return VAULT_EAUTH;
+        }
+        return rc;
+    }
     return VAULT_ENOTFOUND; /* the store password is used, as Java does */
 }
 
@@ -625,5 +651,17 @@ const cli_opt cli_keystore_opts[] = {
      "the --password-file may be a container secret: owned by\n"
      "root and readable by all (Docker 0444, Kubernetes\n"
      "0644), never writable by others; warns", OPT_CONTAINER_SECRET, NULL},
+    CLI_OPT_END,
+};
+
+const cli_opt cli_root_password_opts[] = {
+    {NULL, 'D', CLI_ARG_REQUIRED, "key.password=true",
+     "as the WSO2 server started with it: the second line of the\n"
+     "home's root password file is the private key's password\n"
+     "(without it the first line is both); with no such file,\n"
+     "asked for on the terminal after the store password", 'D', NULL},
+    {NULL, 'D', CLI_ARG_REQUIRED, "persist.password=true",
+     "as the WSO2 server: leave the home's password files as\n"
+     "they are (no rename, no deletion)", 'D', NULL},
     CLI_OPT_END,
 };

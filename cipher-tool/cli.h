@@ -57,6 +57,8 @@ typedef struct cli_keystore {
     const char *crl;              /* truststore: --crl FILE, added to its CRLs */
     const char *key_cert;         /* --key-cert FILE: the certificate of a token or TPM key */
     const char *home;             /* a product home: its root password files are a source */
+    unsigned int root_flags;      /* -Dkey.password=true, -Dpersist.password=true:
+                                     VAULT_PASSWORD_HOME_KEY_LINE, VAULT_PASSWORD_HOME_PERSIST */
     int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */
     int container_secret;         /* --container-secret: password_file may be root's, 0444/0644 */
     vault_password_provider *provider; /* the sources above, resolved once */
@@ -90,8 +92,14 @@ enum {
  * handled by cli_keystore_option(). */
 extern const cli_opt cli_keystore_opts[];
 
-/* Handle one shared keystore option; returns 1 when handled, 0 when not
- * ours, -1 on a bad argument (message printed). */
+/* The WSO2 server's system properties for its root password files,
+ * -Dkey.password=true and -Dpersist.password=true, taken by the commands
+ * that read those files (render, exec, check); handled by
+ * cli_keystore_option() as 'D'. */
+extern const cli_opt cli_root_password_opts[];
+
+/* Handle one shared keystore option ('D' included); returns 1 when
+ * handled, 0 when not ours, -1 on a bad argument (message printed). */
 int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *cmd);
 
 /* The password callback of every keystore the command line opens; payload
@@ -156,6 +164,7 @@ typedef struct cli_sealing {
     vault_keystore *trust_ks;
     int allow_untrusted;
     int type;                      /* --type (seal, change, set); 0: from the name */
+    unsigned int apply_flags;      /* VAULT_APPLY_* added to every run (--not-for-wso2-runtime) */
 } cli_sealing;
 
 enum {
@@ -166,8 +175,13 @@ enum {
     OPT_SEAL_TRUSTSTORE,
     OPT_SEAL_TRUSTSTORE_PASSWORD_FILE,
     OPT_SEAL_ALLOW_UNTRUSTED,
-    OPT_SEAL_CRL
+    OPT_SEAL_CRL,
+    OPT_NOT_FOR_WSO2_RUNTIME
 };
+
+/* --not-for-wso2-runtime (seal, change, set, edit, rotate); handled by
+ * cli_sealing_option(). */
+extern const cli_opt cli_not_for_wso2_opts[];
 
 /* The trust gate on recipient certificates, shared by the commands that seal
  * and 'recipients add'; handled by cli_trust_option(). */
@@ -211,8 +225,14 @@ int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out);
 
 /* The check part of the apply options from s: the keystore (-k) whose key
  * opens the new values, or the symmetric key, and the recipients every new
- * value must name. */
+ * value must name; and s->apply_flags. */
 void cli_sealing_apply_options(const cli_sealing *s, vault_apply_options *o);
+
+/* Without --format: when a secret-conf.properties governs the files (a WSO2
+ * product home's), seal what its runtime opens, its one algorithm or its
+ * symmetric mode (a note says so); files of homes with different rules need
+ * --format. Returns EXIT_OK or EXIT_USAGE (printed). */
+int cli_sealing_home_default(cli_sealing *s, char *const *paths, int count, const char *cmd);
 
 /* One command's runs of vault_config_apply() over its files: failures
  * printed as they come, and with --json a report per file collected and

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "cli_json.h"
 
+#include <vault/vault.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,18 @@ int cli_apply_file(cli_apply *a, const vault_apply_options *o, vault_apply_resul
                   res->location ? res->location : "");
     else
         cli_error("%s", res && res->message ? res->message : err ? err->message : vault_strerror(rc));
+    for (i = 0; res && i < res->count; i++)
+        if (res->entries[i].flags & VAULT_APPLY_WSO2_RUNTIME) {
+            if (a->command[0] == '-')
+                cli_hint("rotate every value of the home with -Drotate, or keep the algorithm it uses");
+            else
+                cli_hint("without --format, seal, change, set and edit pick the home's algorithm; rotate "
+                         "with --format "
+                         "wso2 --transformation T (or wso2-symmetric) as secret-conf.properties names it, "
+                         "or move the whole home with -Drotate; --not-for-wso2-runtime writes the values "
+                         "anyway, for libvault, render and exec only");
+            break;
+        }
     cli_apply_note(a, rc, res && res->message ? res->message : err ? err->message : vault_strerror(rc));
     if (a->json && res)
         json_file(a, res, rc);
@@ -124,5 +137,62 @@ int cli_apply_finish(cli_apply *a, int rc)
     json_decref(a->key_ids);
     free(a->first_message);
     memset(a, 0, sizeof *a);
+    return rc;
+}
+
+/* The rule of the home governing path, from vault_locate(): 0 none, else
+ * 1 with *symmetric and *t set. */
+static int home_rule(const char *path, int *symmetric, int *t, char **conf)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+    int found = 0;
+
+    o.config = path;
+    o.flags = VAULT_OPEN_WSO2_RULES;
+    if (vault_locate(&loc, &o) == 0 && loc->wso2_rules) {
+        *symmetric = loc->wso2_symmetric;
+        *t = (int)loc->wso2_transformation;
+        *conf = strdup(loc->wso2_secret_conf ? loc->wso2_secret_conf : "secret-conf.properties");
+        found = *conf != NULL;
+    }
+    vault_error_clear(); /* not a file of a product home: no rule */
+    vault_location_free(loc);
+    return found;
+}
+
+int cli_sealing_home_default(cli_sealing *s, char *const *paths, int count, const char *cmd)
+{
+    char *conf = NULL, *other = NULL;
+    int i, found = 0, symmetric = 0, t = 0, rc = EXIT_OK;
+
+    if (s->format || (s->apply_flags & VAULT_APPLY_NOT_FOR_WSO2_RUNTIME))
+        return EXIT_OK;
+    for (i = 0; i < count && rc == EXIT_OK; i++) {
+        int sym2, t2;
+        if (!home_rule(paths[i], &sym2, &t2, &other))
+            continue;
+        if (found && (sym2 != symmetric || (!symmetric && t2 != t)))
+            rc = cli_usage_error(cmd, "%s and %s name different algorithms; give --format", conf, other);
+        if (!found) {
+            found = 1;
+            symmetric = sym2;
+            t = t2;
+            conf = other;
+        } else {
+            free(other);
+        }
+        other = NULL;
+    }
+    if (rc == EXIT_OK && found) {
+        s->format = symmetric ? VAULT_FORMAT_WSO2_SYMMETRIC : VAULT_FORMAT_WSO2;
+        if (!symmetric && !s->transformation)
+            s->transformation = t;
+        fprintf(stderr, "cipher-tool: sealing with %s, as the WSO2 runtime of the home opens every value (%s)\n",
+                symmetric ? "the symmetric mode (AES-GCM)"
+                          : vault_transformation_name((vault_transformation)s->transformation),
+                conf);
+    }
+    free(conf);
     return rc;
 }

@@ -19,21 +19,30 @@ const cli_opt cli_opt_help[] = {
 
 static void flatten(cli_opts *p, const cli_opt *t)
 {
-    for (; t->name || t->include || t->help; t++) {
+    for (; t->name || t->letter || t->include || t->help; t++) {
         if (t->include)
             flatten(p, t->include);
-        else if (t->name && p->n < CLI_OPT_MAX)
+        else if ((t->name || t->letter) && p->n < CLI_OPT_MAX)
             p->flat[p->n++] = t;
-        else if (t->name)
+        else if (t->name || t->letter)
             abort(); /* a table larger than CLI_OPT_MAX is a programming error */
     }
+}
+
+static const cli_opt *by_letter(const cli_opts *p, int letter)
+{
+    size_t i;
+    for (i = 0; i < p->n; i++)
+        if (p->flat[i]->letter == letter)
+            return p->flat[i];
+    return NULL;
 }
 
 void cli_opts_start(cli_opts *p, const cli_opt_command *cmd, int argc, char **argv)
 {
     static const int has_arg[] = {no_argument, required_argument, optional_argument};
     static const char *const colons[] = {"", ":", "::"};
-    size_t i;
+    size_t i, nlong = 0;
 
     memset(p, 0, sizeof *p);
     p->cmd = cmd;
@@ -45,10 +54,14 @@ void cli_opts_start(cli_opts *p, const cli_opt_command *cmd, int argc, char **ar
     strcpy(p->shortopts, cmd->in_order ? "+:" : ":");
     for (i = 0; i < p->n; i++) {
         const cli_opt *o = p->flat[i];
-        p->longopts[i].name = o->name;
-        p->longopts[i].has_arg = has_arg[o->arg];
-        p->longopts[i].val = LONG_VAL_BASE + (int)i;
-        if (o->letter) {
+        if (o->name) {
+            p->longopts[nlong].name = o->name;
+            p->longopts[nlong].has_arg = has_arg[o->arg];
+            p->longopts[nlong++].val = LONG_VAL_BASE + (int)i;
+        }
+        /* A letter listed again (-Dkey.password=true, -Dpersist...) is
+         * one option with several lines of help. */
+        if (o->letter && by_letter(p, o->letter) == o) {
             size_t len = strlen(p->shortopts);
             p->shortopts[len] = (char)o->letter;
             strcpy(p->shortopts + len + 1, colons[o->arg]);
@@ -71,15 +84,6 @@ static int option_error(const char *cmd, int opt, char *const *argv)
     if (opt == ':')
         return cli_usage_error(cmd, "option %s needs a value", arg);
     return cli_usage_error(cmd, "unknown option \"%s\"", arg);
-}
-
-static const cli_opt *by_letter(const cli_opts *p, int letter)
-{
-    size_t i;
-    for (i = 0; i < p->n; i++)
-        if (p->flat[i]->letter == letter)
-            return p->flat[i];
-    return NULL;
 }
 
 int cli_opts_next(cli_opts *p)
@@ -116,7 +120,9 @@ static void print_option(FILE *out, const cli_opt *o)
 
     if (o->letter)
         snprintf(letter, sizeof letter, "-%c, ", o->letter);
-    if (o->arg == CLI_ARG_OPTIONAL)
+    if (!o->name) /* a letter alone, its value written on: -Dname=value */
+        len = snprintf(left, sizeof left, "  -%c%s", o->letter, meta);
+    else if (o->arg == CLI_ARG_OPTIONAL)
         len = snprintf(left, sizeof left, "  %s--%s[=%s]", letter, o->name, meta);
     else
         len = snprintf(left, sizeof left, "  %s--%s%s%s", letter, o->name, *meta ? " " : "", meta);
@@ -133,12 +139,12 @@ static void print_option(FILE *out, const cli_opt *o)
 
 static void print_options(FILE *out, const cli_opt *t, int *first)
 {
-    for (; t->name || t->include || t->help; t++) {
+    for (; t->name || t->letter || t->include || t->help; t++) {
         if (t->include) {
             print_options(out, t->include, first);
             continue;
         }
-        if (!t->name) {
+        if (!t->name && !t->letter) {
             fprintf(out, "%s%s\n", *first ? "" : "\n", t->help);
         } else {
             if (*first)
@@ -161,7 +167,7 @@ void cli_opt_print_help(FILE *out, const cli_opt_command *cmd)
 
 void cli_opt_print_names(FILE *out, const cli_opt *t)
 {
-    for (; t->name || t->include || t->help; t++) {
+    for (; t->name || t->letter || t->include || t->help; t++) {
         if (t->include)
             cli_opt_print_names(out, t->include);
         else if (t->name)

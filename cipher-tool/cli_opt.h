@@ -15,6 +15,9 @@ typedef enum { CLI_ARG_NONE, CLI_ARG_REQUIRED, CLI_ARG_OPTIONAL } cli_opt_arg;
  *   an option: name, and letter (0: none), arg, metavar (NULL with
  *     CLI_ARG_NONE), help ('\n' between its lines) and code, what the
  *     parser returns for it (codes of a table are distinct and positive);
+ *     a letter without a name is shown with its metavar written on
+ *     ("-Dkey.password=true"), and may be listed again for another line
+ *     of help with the same code;
  *   a group: include, a table whose entries stand in its place;
  *   a heading: help alone, a line of --help that starts a list of
  *     options ("the old key:"); a table that does not start with one

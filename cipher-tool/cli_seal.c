@@ -42,6 +42,14 @@ const cli_opt cli_sealing_opts[] = {
     CLI_OPT_END,
 };
 
+const cli_opt cli_not_for_wso2_opts[] = {
+    {"not-for-wso2-runtime", 0, CLI_ARG_NONE, NULL,
+     "in a WSO2 product home, write values its runtime does not\n"
+     "open (another algorithm than secret-conf.properties\n"
+     "names): for libvault, render and exec only", OPT_NOT_FOR_WSO2_RUNTIME, NULL},
+    CLI_OPT_END,
+};
+
 void cli_sealing_init(cli_sealing *s)
 {
     memset(s, 0, sizeof *s);
@@ -91,6 +99,9 @@ int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd
         return 1;
     case OPT_SYMMETRIC_KEY_FILE:
         s->symmetric_key_file = arg;
+        return 1;
+    case OPT_NOT_FOR_WSO2_RUNTIME:
+        s->apply_flags |= VAULT_APPLY_NOT_FOR_WSO2_RUNTIME;
         return 1;
     default:
         return cli_trust_option(&s->trust, &s->allow_untrusted, opt, arg);
@@ -276,4 +287,5 @@ void cli_sealing_apply_options(const cli_sealing *s, vault_apply_options *o)
     o->symmetric_key = s->symmetric_key;
     o->recipients = (const vault_recipient *const *)s->recipients;
     o->recipient_count = s->recipient_count;
+    o->flags |= s->apply_flags;
 }

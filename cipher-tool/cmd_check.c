@@ -14,6 +14,7 @@ enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE, OPT_LIST_T
 
 static const cli_opt check_opts[] = {
     CLI_OPT_INCLUDE(cli_keystore_opts),
+    CLI_OPT_INCLUDE(cli_root_password_opts),
     {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
      "an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
      "only holders that name \"RSA\" are known to be)", OPT_CHECK_NO_PKCS1, NULL},

@@ -16,6 +16,7 @@
 
 static const cli_opt edit_opts[] = {
     CLI_OPT_INCLUDE(cli_sealing_opts),
+    CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -32,7 +33,8 @@ const cli_opt_command cmd_edit_options = {
     "its ciphertext (diffs stay small), a changed or new one is sealed (to -k and\n"
     "the --cert recipients, in --format), and the file is replaced atomically.\n"
     "Nothing is written when the editor exits with a non-zero status or the text\n"
-    "did not change.\n"
+    "did not change. In a WSO2 product home the default format is what its runtime\n"
+    "opens (see seal).\n"
     "\n",
     edit_opts,
     "\n"
@@ -234,7 +236,8 @@ int cmd_edit(int argc, char **argv)
         rc = cli_usage_error("edit", "missing -k KEYSTORE (the key that opens the values)");
         goto done;
     }
-    if ((rc = cli_sealing_prepare(&s, "edit", &sealer)) != EXIT_OK)
+    if ((rc = cli_sealing_home_default(&s, argv + optind, 1, "edit")) != EXIT_OK ||
+        (rc = cli_sealing_prepare(&s, "edit", &sealer)) != EXIT_OK)
         goto done;
     rc = EXIT_FAIL;
     oo.keystore = s.symmetric_key ? NULL : s.ks;

@@ -35,6 +35,7 @@ static const cli_opt exec_opts[] = {
      "the signal --watch sends: HUP (default), TERM, USR1,\n"
      "USR2, INT", OPT_SIGNAL, NULL},
     CLI_OPT_INCLUDE(cli_keystore_opts),
+    CLI_OPT_INCLUDE(cli_root_password_opts),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -52,9 +53,9 @@ const cli_opt_command cmd_exec_options = {
     exec_opts,
     "\n"
     "Without a password option the store password comes from what the server would\n"
-    "use: a product home's root password files (password, password-tmp: read and\n"
-    "deleted; password-persist: kept), then $CREDENTIALS_DIRECTORY/keystore-password,\n"
-    "then the terminal.\n"
+    "use: a product home's root password files as WSO2 reads them (password: read,\n"
+    "renamed to password-tmp; password-tmp: read and deleted; password-persist:\n"
+    "kept), then $CREDENTIALS_DIRECTORY/keystore-password, then the terminal.\n"
     "\n"
     "example:\n"
     "  cipher-tool exec -c repository/conf/deployment.toml --password-file ks-pass \\\n"

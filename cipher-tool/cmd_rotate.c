@@ -51,6 +51,7 @@ static const cli_opt rotate_opts[] = {
     CLI_OPT_HEADING("the new recipients (the options of 'seal'):"),
     {"to-keystore", 0, CLI_ARG_REQUIRED, "FILE", "the same as -k", 'k', NULL},
     CLI_OPT_INCLUDE(cli_sealing_opts),
+    CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
     CLI_OPT_END,
 };
 
@@ -68,6 +69,8 @@ const cli_opt_command cmd_rotate_options = {
     "hand); when any value does not open with the old key, the file is not\n"
     "written and every failing alias is named. A value the old key does not open\n"
     "but the new key does, in the new format, is reported as already rotated.\n"
+    "In a WSO2 product home the new values must be of the one algorithm (or the\n"
+    "symmetric mode) its secret-conf.properties names, else the file is not written.\n"
     "A config naming an etcd repository ([secret_repository], or for a\n"
     "cipher-text.properties secretRepositories=etcd in its secret-conf.properties)\n"
     "has its values rotated in etcd: read, re-sealed and written back in one\n"

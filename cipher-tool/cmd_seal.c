@@ -12,6 +12,7 @@ enum { OPT_SEAL_TYPE = OPT_FIRST_COMMAND_OPTION };
 
 static const cli_opt seal_opts[] = {
     CLI_OPT_INCLUDE(cli_sealing_opts),
+    CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
      "read each FILE as toml or properties, whatever its name", OPT_SEAL_TYPE, NULL},
     {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
@@ -33,6 +34,10 @@ const cli_opt_command cmd_seal_options = {
     "\n"
     "A directory is a product home: its repository/conf/deployment.toml, else its\n"
     "repository/conf/security/cipher-text.properties (conf/... in an EI/MI home).\n"
+    "\n"
+    "In a WSO2 product home governed by a secret-conf.properties, the default format\n"
+    "is what its runtime opens: its one algorithm (wso2 --transformation T) or its\n"
+    "symmetric mode; another one is refused.\n"
     "\n",
     seal_opts,
     "\n"
@@ -43,6 +48,7 @@ const cli_opt_command cmd_seal_options = {
 
 static const cli_opt change_opts[] = {
     CLI_OPT_INCLUDE(cli_sealing_opts),
+    CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
      "read FILE as toml or properties, whatever its name", OPT_SEAL_TYPE, NULL},
     {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
@@ -56,6 +62,8 @@ const cli_opt_command cmd_change_options = {
     "\n"
     "Replace one secret: the new value is read from the terminal (twice, without\n"
     "echo) or from standard input, sealed, and written in place atomically.\n"
+    "\n"
+    "In a WSO2 product home the default format is what its runtime opens (see seal).\n"
     "\n",
     change_opts,
     "\n"
@@ -168,7 +176,8 @@ static int run(int argc, char **argv, int change)
         goto done;
     }
     cli_apply_init(&a, cmd, "could not be sealed", json);
-    if ((rc = cli_sealing_prepare(&s, cmd, &sealer)) != EXIT_OK) {
+    if ((rc = cli_sealing_home_default(&s, argv + optind, change ? 1 : argc - optind, cmd)) != EXIT_OK ||
+        (rc = cli_sealing_prepare(&s, cmd, &sealer)) != EXIT_OK) {
         cli_apply_note(&a, rc == EXIT_USAGE ? VAULT_EINVAL : VAULT_ERROR,
                        vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
         goto finish;

@@ -9,6 +9,7 @@ enum { OPT_VALUE_FD = OPT_FIRST_COMMAND_OPTION };
 
 static const cli_opt set_opts[] = {
     CLI_OPT_INCLUDE(cli_sealing_opts),
+    CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
     {"value-fd", 0, CLI_ARG_REQUIRED, "N",
      "read the value from descriptor N (its first line)", OPT_VALUE_FD, NULL},
     {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
@@ -27,6 +28,8 @@ const cli_opt_command cmd_set_options = {
     "secret of the file (a deployment.toml without [secrets] gets the table at its\n"
     "end). The file is replaced atomically after the new value was opened with the\n"
     "private key when it is at hand; every other byte stays as it was.\n"
+    "\n"
+    "In a WSO2 product home the default format is what its runtime opens (see seal).\n"
     "\n",
     set_opts,
     "\n"
@@ -81,7 +84,8 @@ int cmd_set(int argc, char **argv)
         goto done;
     }
     cli_apply_init(&a, "set", "could not be sealed", json);
-    if ((rc = cli_sealing_prepare(&s, "set", &sealer)) != EXIT_OK) {
+    if ((rc = cli_sealing_home_default(&s, argv + optind, 1, "set")) != EXIT_OK ||
+        (rc = cli_sealing_prepare(&s, "set", &sealer)) != EXIT_OK) {
         cli_apply_note(&a, rc == EXIT_USAGE ? VAULT_EINVAL : VAULT_ERROR,
                        vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
     } else {

@@ -67,6 +67,7 @@ typedef struct dropin {
     vault_secret *argv_password;
     const char *transformation_name; /* as given: written back as given, like Java */
     char *home_algorithm;                 /* the algorithm the home already uses, malloc'ed */
+    int home_symmetric;                   /* its encryptionMode is symmetric */
     int home_configured;                  /* a secret-conf.properties exists */
     char *keystore_path, *keystore_alias; /* malloc'ed */
 } dropin;
@@ -312,6 +313,10 @@ static int read_home_algorithm(dropin *d)
         goto done;
     }
     d->home_configured = 1;
+    if (vault_config_find(cfg, "secretRepositories.file.encryptionMode", &i) == 0 &&
+        vault_config_entry_at(cfg, i, &e) == 0 && e->value &&
+        (strcmp(e->value, "symmetric") == 0 || strcmp(e->value, "key.based.symmetric.encryption") == 0))
+        d->home_symmetric = 1;
     if (vault_config_find(cfg, "secretRepositories.file.algorithm", &i) == 0 &&
         vault_config_entry_at(cfg, i, &e) == 0 && e->value && *e->value)
         d->home_algorithm = strdup(e->value);
@@ -352,7 +357,12 @@ static int choose_algorithm(dropin *d, const char *sealed_file)
 {
     int home_t;
 
-    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC || !d->home_algorithm)
+    /* A symmetric home stays symmetric unless another algorithm is named. */
+    if (d->home_symmetric && !d->s.format && !d->transformation_name)
+        d->s.format = VAULT_FORMAT_WSO2_SYMMETRIC;
+    if (!d->s.format)
+        d->s.format = VAULT_FORMAT_WSO2;
+    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC || !d->home_algorithm || d->home_symmetric)
         return EXIT_OK;
     home_t = vault_transformation_from_name(d->home_algorithm);
     if (home_t < 0) {
@@ -488,8 +498,6 @@ int cmd_wso2(int argc, char **argv)
         rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
-    if (!d.s.format)
-        d.s.format = VAULT_FORMAT_WSO2;
     if (vault_home_path(&toml, d.home, VAULT_HOME_DEPLOYMENT_TOML) != 0 ||
         vault_home_path(&cipher_text, d.home, VAULT_HOME_CIPHER_TEXT) != 0) {
         rc = cli_fail(VAULT_ENOMEM, NULL);
@@ -505,6 +513,10 @@ int cmd_wso2(int argc, char **argv)
     d.s.key.path = d.keystore_path;
     d.s.key.alias = d.keystore_alias;
     d.s.key.given = d.argv_password;
+    /* -Dconfigure and -Drotate write secret-conf.properties for the
+     * algorithm they seal with; -Dchange keeps the home's. */
+    if (!d.change)
+        d.s.apply_flags |= VAULT_APPLY_SETS_HOME_ALGORITHM;
     if ((rc = cli_sealing_prepare(&d.s, "-Dconfigure", &sealer)) != EXIT_OK)
         goto done;
     cli_apply_init(&a, "-Dconfigure", d.rotate ? "did not rotate" : "could not be sealed", 0);

@@ -306,6 +306,15 @@ int vault_sealer_seal(vault_sealer *s, const char *alias, const void *plaintext,
     }
 }
 
+void cipher_sealer_kind(const vault_sealer *s, vault_format *format, vault_transformation *transformation)
+{
+    int rsa = s->format == VAULT_FORMAT_WSO2 || s->format == VAULT_FORMAT_WSO2_HOLDER;
+    *format = s->format;
+    *transformation = !rsa ? VAULT_TRANSFORM_DEFAULT
+                      : s->transformation == VAULT_TRANSFORM_DEFAULT ? VAULT_TRANSFORM_RSA_OAEP_SHA1
+                                                                     : s->transformation;
+}
+
 void vault_sealer_free(vault_sealer *s)
 {
     if (!s)

@@ -8,6 +8,7 @@
  * values read from there and written back in one guarded transaction. */
 #include "config_apply_internal.h"
 #include "keystore_internal.h"
+#include "token.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -68,6 +69,128 @@ static int add_item(apply_run *r, size_t index, const char *alias, apply_item **
     return 0;
 }
 
+/* ---- the WSO2 runtime of the file's home ---- */
+
+/* The WSO2 runtime opens every value of a home with the one algorithm of
+ * its secret-conf.properties (or its symmetric mode) and gives the alias
+ * name as the secret when a value does not open: the rule of the home, or
+ * with VAULT_APPLY_SETS_HOME_ALGORITHM the sealer's, which the caller is
+ * about to write there. */
+static void rule_prepare(apply_run *r)
+{
+    vault_options vo = VAULT_OPTIONS_INIT;
+    rt_location loc;
+
+    if (r->o->sealer)
+        cipher_sealer_kind(r->o->sealer, &r->seal_format, &r->seal_transformation);
+    /* A secret repository's values are read by libvault, not by that runtime. */
+    if ((r->o->flags & VAULT_APPLY_NOT_FOR_WSO2_RUNTIME) || r->file)
+        return;
+    vo.config = r->o->path;
+    vo.flags = VAULT_OPEN_WSO2_RULES;
+    if (rt_locate(&loc, &vo) == 0) {
+        r->rule = loc.rule;
+        loc.rule.conf = NULL; /* now ours */
+        rt_location_clear(&loc);
+    }
+    vault_error_clear(); /* a file outside any product home: no rule */
+    if ((r->o->flags & VAULT_APPLY_SETS_HOME_ALGORITHM) && r->o->sealer) {
+        r->rule.active = 1;
+        r->rule.symmetric = r->seal_format == VAULT_FORMAT_WSO2_SYMMETRIC;
+        r->rule.transformation = r->seal_transformation;
+        r->rule_is_new = 1;
+    }
+}
+
+static const char *rule_name(const rt_rule *rule)
+{
+    return rule->symmetric ? "the symmetric mode (AES-GCM)" : vault_transformation_name(rule->transformation);
+}
+
+/* What a value is, for messages: the sealer's kind, else its form. */
+static void value_kind(const apply_run *r, const char *value, int by_sealer, char *buf, size_t n)
+{
+    vault_value_info *info = NULL;
+    vault_format f = r->seal_format;
+
+    if (!by_sealer) {
+        f = (vault_format)0;
+        if (vault_inspect(value, &info) == 0)
+            f = info->format;
+        vault_value_info_free(info);
+        vault_error_clear();
+    }
+    if (by_sealer && (f == VAULT_FORMAT_WSO2 || f == VAULT_FORMAT_WSO2_HOLDER))
+        snprintf(buf, n, "%s%s", vault_transformation_name(r->seal_transformation),
+                 f == VAULT_FORMAT_WSO2_HOLDER ? " in the self-contained (holder) form" : "");
+    else if (f == VAULT_FORMAT_WSO2_SYMMETRIC)
+        snprintf(buf, n, "the symmetric mode (AES-GCM)");
+    else
+        snprintf(buf, n, "a %s value", f ? vault_format_name(f) : "malformed");
+}
+
+static const char *rule_conf(const apply_run *r)
+{
+    return r->rule.conf ? r->rule.conf : "secret-conf.properties";
+}
+
+/* A new value the home's runtime would not open fails, naming the way out;
+ * 1 when it did. by_sealer: the run's sealer made it (its kind is known,
+ * padding included), else only its form is judged. */
+static int rule_refuses(apply_run *r, apply_item *it, const char *value, int by_sealer)
+{
+    char what[128];
+    int bad;
+
+    if (!r->rule.active)
+        return 0;
+    bad = rt_rule_check_form(&r->rule, value) != 0;
+    if (!bad && by_sealer && !r->rule.symmetric)
+        bad = r->seal_transformation != r->rule.transformation;
+    vault_error_clear();
+    if (!bad)
+        return 0;
+    value_kind(r, value, by_sealer, what, sizeof what);
+    vault_err(VAULT_EFORMAT,
+              "%s: alias \"%s\": the new value would be %s, and the WSO2 runtime of this home opens every "
+              "value with %s (%s%s): that server would get the alias name instead of the secret; seal with "
+              "%s, or move the whole home to another algorithm together with its secret-conf.properties "
+              "(-Drotate), or say that the values are not for the WSO2 runtime",
+              vault_config_path(r->cfg), it->pub.alias, what, rule_name(&r->rule),
+              r->rule_is_new ? "about to be written to " : "", rule_conf(r), rule_name(&r->rule));
+    apply_item_fail(r, it, VAULT_EFORMAT, "not a value the WSO2 runtime of this home opens");
+    it->pub.flags |= VAULT_APPLY_WSO2_RUNTIME;
+    return 1;
+}
+
+/* VAULT_APPLY_SETS_HOME_ALGORITHM: a sealed value the run leaves as it is
+ * must open with the algorithm the home is about to name too (a home never
+ * ends up with two). */
+static void rule_check_kept(apply_run *r)
+{
+    size_t i;
+    char what[128];
+
+    for (i = 0; r->rule_is_new && i < r->n; i++) {
+        apply_item *it = &r->items[i];
+        const vault_config_entry *e;
+        if (it->changed || it->pub.status == VAULT_APPLY_FAILED || it->index == (size_t)-1 ||
+            vault_config_entry_at(r->cfg, it->index, &e) != 0 || e->state != VAULT_VALUE_SEALED ||
+            rt_rule_check_form(&r->rule, e->value) == 0) {
+            vault_error_clear();
+            continue;
+        }
+        vault_error_clear();
+        value_kind(r, e->value, 0, what, sizeof what);
+        vault_err(VAULT_EFORMAT,
+                  "%s: alias \"%s\": sealed as %s, and %s is to name %s for every value of the home: "
+                  "rotate every value to it (-Drotate), or keep what the home uses",
+                  vault_config_path(r->cfg), it->pub.alias, what, rule_conf(r), rule_name(&r->rule));
+        apply_item_fail(r, it, VAULT_EFORMAT, "sealed with another algorithm than the home's");
+        it->pub.flags |= VAULT_APPLY_WSO2_RUNTIME;
+    }
+}
+
 /* Record a new value for it (takes value). */
 static int set_value(apply_run *r, apply_item *it, char *value, vault_apply_status status)
 {
@@ -96,6 +219,10 @@ static int seal_bytes(apply_run *r, apply_item *it, const void *data, size_t len
     rc = vault_sealer_seal(r->o->sealer, it->pub.alias, data, len, &value);
     if (rc != 0) {
         apply_item_fail(r, it, rc, "cannot seal");
+        return 0;
+    }
+    if (rule_refuses(r, it, value, 1)) {
+        vault_string_free(value);
         return 0;
     }
     return set_value(r, it, value, status);
@@ -254,6 +381,10 @@ static int produce_rewrap(apply_run *r, apply_item *it, const vault_config_entry
         it->pub.status = VAULT_APPLY_ALREADY_REWRAPPED;
         return 0;
     }
+    if (rule_refuses(r, it, value, 0)) {
+        vault_string_free(value);
+        return 0;
+    }
     return set_value(r, it, value, VAULT_APPLY_REWRAPPED);
 }
 
@@ -272,6 +403,10 @@ static int produce_custom(apply_run *r, apply_item *it, const vault_config_entry
     }
     if (!value)
         return 0;
+    if (rule_refuses(r, it, value, 0)) {
+        vault_string_free(value);
+        return 0;
+    }
     return set_value(r, it, value, status);
 }
 
@@ -528,6 +663,10 @@ static int run_set(apply_run *r)
         apply_item_fail(r, it, rc, "cannot seal");
         return 0;
     }
+    if (rule_refuses(r, it, value, 1)) {
+        vault_string_free(value);
+        return 0;
+    }
     rc = apply_create_alias(r, value);
     vault_string_free(value);
     if (rc != 0)
@@ -641,6 +780,8 @@ static int run_all(apply_run *r)
     }
     if (rc == 0 && r->o->op == VAULT_APPLY_ROTATE)
         rotate_proof(r);
+    if (rc == 0)
+        rule_check_kept(r);
     return rc;
 }
 
@@ -727,6 +868,7 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
     }
     if ((rc = make_verifier(&r)) != 0 || (rc = apply_read(&r)) != 0)
         goto done;
+    rule_prepare(&r);
     collect_warnings(res, opts->op == VAULT_APPLY_EDIT ? r.orig : r.file ? r.file : r.cfg);
     if (!(r.items = vault_calloc(vault_config_count(r.cfg) + 1, sizeof *r.items))) {
         rc = VAULT_ERR_NOMEM();
@@ -768,6 +910,7 @@ done:
         vault_free_ptr(r.text);
     }
     vault_opener_free(r.verify);
+    vault_free_ptr(r.rule.conf);
     vault_config_free(r.orig);
     vault_config_free(r.cfg);
     vault_config_free(r.file);

@@ -7,6 +7,7 @@
 
 #include "conf_internal.h"
 #include "repo_etcd.h"
+#include "runtime_internal.h"
 
 #include <vault/apply.h>
 #include <vault/cipher.h>
@@ -38,6 +39,12 @@ typedef struct apply_run {
     vault_config *repo_settings;
     vault_repository_options repo;
     int64_t repo_revision;
+    /* The WSO2 runtime of the file's product home: the one algorithm (or
+     * mode) every new value must have; rule.active 0 when none governs. */
+    rt_rule rule;
+    int rule_is_new;                          /* VAULT_APPLY_SETS_HOME_ALGORITHM: the sealer's */
+    vault_format seal_format;                 /* what the sealer writes, when there is one */
+    vault_transformation seal_transformation;
 } apply_run;
 
 /* Mark the entry failed with the last error's message (else fallback). */

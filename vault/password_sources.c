@@ -57,11 +57,35 @@ static void zero_file(const char *path)
     close(fd);
 }
 
-/* password-tmp: read, overwrite, delete. */
-static int consume_tmp(vault_secret **store, vault_secret **key, const char *home, const char *path)
+/* One root password file as WSO2 reads it: the first line is the store
+ * and the key password; with -Dkey.password=true (VAULT_PASSWORD_HOME_KEY_LINE)
+ * the second line is the key password and must be there. */
+static int read_root_file(vault_secret **store, vault_secret **key, const char *path, unsigned int flags)
 {
-    int rc = vault_password_from_file(store, key, path);
+    vault_secret *second = NULL;
+    int rc = vault_password_from_file(store, (flags & VAULT_PASSWORD_HOME_KEY_LINE) ? &second : NULL, path);
+
     if (rc != 0)
+        return rc;
+    if ((flags & VAULT_PASSWORD_HOME_KEY_LINE) && !second) {
+        vault_secret_free(*store);
+        *store = NULL;
+        return vault_err(VAULT_EFORMAT, "%s: no second line, which holds the private key's password when "
+                         "the key password is asked for (-Dkey.password=true)", path);
+    }
+    if (key)
+        *key = second;
+    else
+        vault_secret_free(second);
+    return 0;
+}
+
+/* password-tmp: read, overwrite, delete. */
+static int consume_tmp(vault_secret **store, vault_secret **key, const char *home, const char *path,
+                       unsigned int flags)
+{
+    int rc = read_root_file(store, key, path, flags);
+    if (rc != 0 || (flags & VAULT_PASSWORD_HOME_PERSIST))
         return rc;
     zero_file(path);
     if (unlink(path) != 0 && errno != ENOENT) {
@@ -79,8 +103,11 @@ static int consume_tmp(vault_secret **store, vault_secret **key, const char *hom
 }
 
 /* The WSO2 root password files of a product home, in the order the
- * server's start-up uses them. VAULT_ENOTFOUND when there is none. */
-static int from_home(vault_secret **store, vault_secret **key, const char *home)
+ * server's start-up uses them (carbon-kernel's DefaultSecretCallbackHandler):
+ * `password` is read and renamed to `password-tmp` (a restart of the server
+ * reads that one, which is then deleted); `password-tmp` is read, wiped and
+ * deleted; `password-persist` is read. VAULT_ENOTFOUND when there is none. */
+static int from_home(vault_secret **store, vault_secret **key, const char *home, unsigned int flags)
 {
     char *plain = NULL, *tmp = NULL, *persist = NULL;
     struct stat st;
@@ -91,18 +118,26 @@ static int from_home(vault_secret **store, vault_secret **key, const char *home)
         (rc = vault_path_join(&persist, home, "password-persist")) != 0)
         goto done;
     if (lstat(plain, &st) == 0) {
-        /* A file others can read is refused before it is moved: the error
-         * shows its mode and leaves it where the operator put it. */
-        if (!S_ISREG(st.st_mode) || (st.st_mode & 077))
-            rc = vault_password_from_file(store, key, plain);
-        else if (rename(plain, tmp) != 0)
-            rc = vault_err(VAULT_EIO, "%s: cannot rename to %s: %s", plain, tmp, strerror(errno));
-        else
-            rc = consume_tmp(store, key, home, tmp);
+        /* Read first: a file others can read is refused (its mode shown)
+         * and left where the operator put it. */
+        rc = read_root_file(store, key, plain, flags);
+        if (rc == 0 && !(flags & VAULT_PASSWORD_HOME_PERSIST)) {
+            if (rename(plain, tmp) != 0) {
+                rc = vault_err(VAULT_EIO, "%s: cannot rename to %s: %s", plain, tmp, strerror(errno));
+                vault_secret_free(*store);
+                *store = NULL;
+                if (key) {
+                    vault_secret_free(*key);
+                    *key = NULL;
+                }
+            } else {
+                fsync_dir(home);
+            }
+        }
     } else if (lstat(tmp, &st) == 0)
-        rc = consume_tmp(store, key, home, tmp);
+        rc = consume_tmp(store, key, home, tmp, flags);
     else if (lstat(persist, &st) == 0)
-        rc = vault_password_from_file(store, key, persist);
+        rc = read_root_file(store, key, persist, flags);
     else
         rc = VAULT_ENOTFOUND;
 done:
@@ -189,7 +224,8 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
                            src->file);
         return rc;
     }
-    if (src->home && (rc = from_home(store, key, src->home)) != VAULT_ENOTFOUND)
+    if (src->home && (rc = from_home(store, key, src->home, src->version >= 2 ? src->flags : 0)) !=
+                         VAULT_ENOTFOUND)
         return rc;
     if (!cred_dir && src->use_credentials_env)
         cred_dir = secure_getenv("CREDENTIALS_DIRECTORY");
@@ -217,7 +253,9 @@ static int check_sources(const vault_password_sources *src)
         return vault_err(VAULT_EINVAL, "password sources: NULL");
     if (src->version != 1 && src->version != VAULT_PASSWORD_SOURCES_VERSION)
         return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u", src->version);
-    if (src->version >= 2 && (src->flags & ~(unsigned)VAULT_PASSWORD_FILE_ROOT_SHARED))
+    if (src->version >= 2 && (src->flags & ~(unsigned)(VAULT_PASSWORD_FILE_ROOT_SHARED |
+                                                       VAULT_PASSWORD_HOME_KEY_LINE |
+                                                       VAULT_PASSWORD_HOME_PERSIST)))
         return vault_err(VAULT_EINVAL, "vault_password_sources: unknown flags 0x%x", src->flags);
     return 0;
 }

@@ -570,8 +570,10 @@ int vault_open(vault **out, const vault_options *opts)
         goto done;
     }
     v->flags = opts->flags;
-    if (opts->flags & VAULT_OPEN_WSO2_RULES)
+    if (opts->flags & VAULT_OPEN_WSO2_RULES) {
         v->rule = loc.rule;
+        v->rule.conf = NULL; /* the location's, freed with it */
+    }
     cfg = loc.parsed; /* read already while looking for the keystore, or NULL */
     loc.parsed = NULL;
     if ((rc = bridge_init(&v->bridge, opts)) != 0 ||

@@ -16,6 +16,7 @@ typedef struct rt_rule {
     int active;                         /* a secret-conf.properties governs the config */
     int symmetric;                      /* secretRepositories.file.encryptionMode=symmetric */
     vault_transformation transformation; /* secretRepositories.file.algorithm; absent: RSA */
+    char *conf;                         /* that secret-conf.properties (vault_malloc'ed), for messages */
 } rt_rule;
 
 /* Whether a value meets the rule: before opening, its form; after, with

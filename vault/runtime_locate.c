@@ -326,6 +326,8 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
         }
         loc->rule.transformation = (vault_transformation)t;
     }
+    loc->rule.conf = path; /* named in the messages of the rule */
+    path = NULL;
 done:
     vault_config_free(cfg);
     vault_free_ptr(path);
@@ -506,6 +508,7 @@ void rt_location_clear(rt_location *loc)
     vault_free_ptr(loc->keystore);
     vault_free_ptr(loc->keystore_origin);
     vault_free_ptr(loc->key_alias);
+    vault_free_ptr(loc->rule.conf);
     vault_config_free(loc->parsed);
     memset(loc, 0, sizeof *loc);
 }
@@ -543,6 +546,9 @@ int vault_locate(vault_location **out, const vault_options *opts)
     b->pub.key_alias = b->loc.key_alias;
     b->pub.transformation = b->loc.transformation;
     b->pub.wso2_rules = b->loc.rule.active;
+    b->pub.wso2_secret_conf = b->loc.rule.conf;
+    b->pub.wso2_symmetric = b->loc.rule.symmetric;
+    b->pub.wso2_transformation = b->loc.rule.active ? b->loc.rule.transformation : VAULT_TRANSFORM_DEFAULT;
     *out = &b->pub;
     return 0;
 }

@@ -112,4 +112,8 @@ int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const uns
 /* Test hook: private-key operations done by this process so far. */
 unsigned long vault_test_private_key_ops(void);
 
+/* What a sealer writes: its format and, for the WSO2 RSA forms, its
+ * transformation (DEFAULT as it seals: OAEP-SHA1); DEFAULT for the others. */
+void cipher_sealer_kind(const vault_sealer *s, vault_format *format, vault_transformation *transformation);
+
 #endif

@@ -7,7 +7,13 @@
  * the file atomically, all or nothing.
  *
  * Every value is tried, so that every failing alias is reported; when one
- * fails nothing is written and the file stays byte for byte as it was. The
+ * fails nothing is written and the file stays byte for byte as it was.
+ * A file governed by a WSO2 product home's secret-conf.properties (the one
+ * beside a cipher-text.properties, or the home's) gets only values its
+ * runtime opens: of the one algorithm it names (absent: RSA, PKCS#1 v1.5),
+ * or of its symmetric mode; any other new value fails with
+ * VAULT_APPLY_WSO2_RUNTIME, unless VAULT_APPLY_SETS_HOME_ALGORITHM or
+ * VAULT_APPLY_NOT_FOR_WSO2_RUNTIME says otherwise. The
  * new text is parsed again before it replaces the file, and each new value
  * is opened and compared with its plaintext when a private key is at hand.
  * A run that changes no value does not write the file.
@@ -58,8 +64,12 @@ enum {
     VAULT_APPLY_NOT_NATIVE = 4u, /**< A WSO2 value, which has no recipients (REWRAP). */
     VAULT_APPLY_UNPROVEN = 8u,   /**< ROTATE: a PKCS#1 v1.5 value no key is proved for
                                       (vault_opener_reseal_check()): failed, not sealed again. */
-    VAULT_APPLY_UNPROVEN_ACCEPTED = 16u /**< ROTATE: such a value sealed again under
-                                             VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1. */
+    VAULT_APPLY_UNPROVEN_ACCEPTED = 16u, /**< ROTATE: such a value sealed again under
+                                              VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1. */
+    VAULT_APPLY_WSO2_RUNTIME = 32u /**< FAILED: the WSO2 runtime of the file's product home
+                                        would not open the value (its one algorithm, or its
+                                        symmetric mode, is another); see
+                                        VAULT_APPLY_NOT_FOR_WSO2_RUNTIME. */
 };
 
 /** One alias of the result. Strings are owned by the result. */
@@ -126,7 +136,15 @@ enum {
     /** ROTATE: seal unproven PKCS#1 v1.5 values again when the old key is
      * the one the file's server is configured with
      * (vault_opener_key_is_configured()). */
-    VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1 = 4u
+    VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1 = 4u,
+    /** The caller rewrites the home's secret-conf.properties in the same
+     * operation for the sealer's algorithm (or symmetric mode), as
+     * `-Dconfigure` and `-Drotate` do: that algorithm is the rule then, for
+     * the new values and for every sealed value left as it is. */
+    VAULT_APPLY_SETS_HOME_ALGORITHM = 8u,
+    /** The values are not for the WSO2 runtime (libvault, `render` and
+     * `exec` read them): the home's rule is not applied. */
+    VAULT_APPLY_NOT_FOR_WSO2_RUNTIME = 16u
 };
 
 /** The version of vault_apply_options this header describes. */
@@ -138,7 +156,7 @@ typedef struct vault_apply_options {
     vault_apply_op op;            /**< What to do. */
     const char *path;             /**< The configuration file. */
     vault_config_type type;       /**< VAULT_CONFIG_AUTO: from the name. */
-    unsigned int flags;           /**< VAULT_APPLY_CREATE, VAULT_APPLY_DRY_RUN */
+    unsigned int flags;           /**< VAULT_APPLY_CREATE, VAULT_APPLY_DRY_RUN, ... */
     vault_sealer *sealer;         /**< SEAL, SET, ROTATE: makes the new values. */
     vault_opener *from;           /**< ROTATE: opens the values as they are now. */
     vault_rewrapper *rewrapper;   /**< REWRAP. */

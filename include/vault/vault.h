@@ -51,7 +51,20 @@ enum {
      * refused as readable by others. Any process of the container that can
      * read the file has the password: the caller should say so.
      */
-    VAULT_PASSWORD_FILE_ROOT_SHARED = 1
+    VAULT_PASSWORD_FILE_ROOT_SHARED = 1,
+    /**
+     * The `home` root password files hold the private key's password on
+     * their second line, as the WSO2 server reads them when started with
+     * -Dkey.password=true; a file without one fails. Without this flag only
+     * the first line is read: the password of the store and of the key.
+     */
+    VAULT_PASSWORD_HOME_KEY_LINE = 2,
+    /**
+     * The `home` root password files are read and left as they are, as
+     * with WSO2's -Dpersist.password=true: `password` is not renamed,
+     * `password-tmp` not deleted.
+     */
+    VAULT_PASSWORD_HOME_PERSIST = 4
 };
 
 /**
@@ -63,10 +76,14 @@ enum {
  *  2. fd: one line read from this descriptor (not closed).
  *  3. file: a password file the caller names (a second line is the key
  *     password).
- *  4. home: the WSO2 root password files in a product home directory:
- *     `password` (renamed to `password-tmp`, then handled as below),
- *     `password-tmp` (read, overwritten with zeros, fsync'ed and deleted),
- *     `password-persist` (read and kept). A second line is the key password.
+ *  4. home: the WSO2 root password files in a product home directory, the
+ *     first that exists, as WSO2's DefaultSecretCallbackHandler reads them:
+ *     `password` (read, then renamed to `password-tmp`, which the next
+ *     start reads), `password-tmp` (read, overwritten with zeros, fsync'ed
+ *     and deleted), `password-persist` (read and kept). The first line is
+ *     the store password and the key password; with
+ *     VAULT_PASSWORD_HOME_KEY_LINE the second line is the key password;
+ *     with VAULT_PASSWORD_HOME_PERSIST nothing is renamed or deleted.
  *  5. systemd credentials: `keystore-password` (a second line, or a file
  *     `keystore-key-password`, is the key password) in credentials_dir, or
  *     in $CREDENTIALS_DIRECTORY when use_credentials_env is set.
@@ -312,6 +329,12 @@ typedef struct vault_location {
     vault_transformation transformation; /**< From the config, else DEFAULT. */
     int wso2_rules;                      /**< 1 when VAULT_OPEN_WSO2_RULES was asked for and a
                                               secret-conf.properties governs the config. */
+    const char *wso2_secret_conf;        /**< With wso2_rules: that secret-conf.properties. */
+    int wso2_symmetric;                  /**< With wso2_rules: its runtime opens every value in
+                                              the symmetric mode (AES-GCM). */
+    vault_transformation wso2_transformation; /**< With wso2_rules and not symmetric: the one
+                                              algorithm it opens every value with (RSA PKCS#1
+                                              v1.5 when the line is absent); else DEFAULT. */
 } vault_location;
 
 /**

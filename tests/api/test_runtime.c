@@ -800,24 +800,49 @@ Test(password_sources, password_tmp_is_overwritten_then_deleted)
     vault_secret_free(store);
 }
 
-Test(password_sources, password_is_renamed_then_consumed)
+/* As carbon-kernel's DefaultSecretCallbackHandler: `password` is read and
+ * renamed to `password-tmp`, which the next start reads and deletes; the
+ * second line is the key password only with -Dkey.password=true. */
+Test(password_sources, password_is_renamed_to_password_tmp_for_the_next_start)
 {
     const char *home = pw_home("plain");
     vault_password_sources src = VAULT_PASSWORD_SOURCES_INIT;
     vault_secret *store = NULL, *key = NULL;
-    const char *pw = path_in(home, "password"), *link_path = path_in(test_tmpdir(), "pw-link");
+    const char *pw = path_in(home, "password"), *tmp = path_in(home, "password-tmp");
+    const char *link_path = path_in(test_tmpdir(), "pw-link");
+    char *moved;
 
     write_mode(pw, "store-pw\nkey-pw\n", 0600);
     cr_assert_eq(link(pw, link_path), 0);
     src.home = home;
     cr_assert_eq(vault_password_from_sources(&store, &key, &src), 0, "%s", last_message());
     cr_assert_str_eq(vault_secret_str(store), "store-pw");
-    cr_assert_str_eq(vault_secret_str(key), "key-pw", "the second line is the key password");
+    cr_assert_null(key, "without VAULT_PASSWORD_HOME_KEY_LINE the first line is both passwords");
     cr_assert_eq(access(pw, F_OK), -1, "password moved away");
-    cr_assert_eq(access(path_in(home, "password-tmp"), F_OK), -1, "and the temporary removed");
+    moved = read_text(tmp);
+    cr_assert_str_eq(moved, "store-pw\nkey-pw\n", "to password-tmp, as it was");
+    free(moved);
+    vault_secret_free(store);
+
+    src.flags = VAULT_PASSWORD_HOME_KEY_LINE;
+    cr_assert_eq(vault_password_from_sources(&store, &key, &src), 0, "%s", last_message());
+    cr_assert_str_eq(vault_secret_str(store), "store-pw");
+    cr_assert_str_eq(vault_secret_str(key), "key-pw", "the second line is the key password");
+    cr_assert_eq(access(tmp, F_OK), -1, "the next start deletes password-tmp");
     cr_assert(all_zero(link_path, 16));
     vault_secret_free(store);
     vault_secret_free(key);
+
+    write_mode(tmp, "store-pw\n", 0600);
+    cr_assert_eq(vault_password_from_sources(&store, &key, &src), VAULT_EFORMAT);
+    cr_assert(strstr(last_message(), "no second line") != NULL, "%s", last_message());
+    cr_assert_null(store);
+    src.flags = VAULT_PASSWORD_HOME_PERSIST;
+    cr_assert_eq(vault_password_from_sources(&store, &key, &src), 0, "%s", last_message());
+    cr_assert_eq(access(tmp, F_OK), 0, "-Dpersist.password=true: kept");
+    vault_secret_free(store);
+    src.flags = 8;
+    cr_assert_eq(vault_password_from_sources(&store, &key, &src), VAULT_EINVAL);
 }
 
 Test(password_sources, password_persist_is_kept)
@@ -990,6 +1015,7 @@ Test(password_sources, provider_answers_store_and_key_from_one_read)
 
     write_mode(path_in(home, "password-tmp"), "s-pw\nk-pw\n", 0600);
     src.home = home;
+    src.flags = VAULT_PASSWORD_HOME_KEY_LINE;
     cr_assert_eq(vault_password_provider_new(&p, &src), 0);
     cr_assert_eq(vault_password_provider_cb(&s, VAULT_PASSWORD_STORE, "ks", NULL, p), 0);
     cr_assert_str_eq(vault_secret_str(s), "s-pw");

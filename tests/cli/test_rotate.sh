@@ -80,14 +80,20 @@ contains "$err" "$P: alias \"Log.Password\": RSA PKCS#1 v1.5 value naming no key
 cmp -s "$P" "$TMP/c.orig" || fail "an unproven rotation changed the file"; ok
 printf 'keystore.identity.location=%s\nkeystore.identity.alias=other\n' "$J/identity.p12" \
     > "$TMP/sec/secret-conf.properties"
+# (that secret-conf.properties governs the file: its WSO2 runtime opens RSA
+# values only, not holders)
 run 1 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder \
     --accept-unproven-pkcs1
+contains "$err" "--not-for-wso2-runtime"
+cmp -s "$P" "$TMP/c.orig" || fail "a rotation its WSO2 runtime refuses changed the file"; ok
+run 1 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder \
+    --accept-unproven-pkcs1 --not-for-wso2-runtime
 contains "$err" "the server's key is alias \"other\" of $J/identity.p12"
 cmp -s "$P" "$TMP/c.orig" || fail "an unproven rotation changed the file"; ok
 printf 'keystore.identity.location=%s\nkeystore.identity.alias=wso2carbon\n' "$J/identity.p12" \
     > "$TMP/sec/secret-conf.properties"
 run 0 "$CT" rotate "$P" "${FROM[@]}" --to-keystore "$TMP/k2-full.pem" --format wso2-holder \
-    --accept-unproven-pkcs1
+    --accept-unproven-pkcs1 --not-for-wso2-runtime
 contains "$err" "5 PKCS#1 v1.5 values sealed again without proof of the old key"
 contains "$err" "rotated 5 secrets to wso2-holder (5 legacy PKCS#1 v1.5 values moved to wso2-holder: \"Carbon.Security.KeyStore.Password\", "
 v=$(sed -n 's/^Log.Password=//p' "$P")

@@ -75,11 +75,15 @@ ok
 run 1 "$CT" check "$TMP/home" -k "$KS"
 contains "$err" "wso2carbon.jks: a store password is required"
 
-# password: read, then gone from the home (the server renames it first)
+# password: read, then renamed to password-tmp, which the next start reads
+# and deletes (DefaultSecretCallbackHandler)
 printf 'wso2carbon\n' > password && chmod 600 password
 run 0 "$CT" render "$TMP/tpl" -c "$TMP/home"
 equals "$out" "$want"
-[ ! -e password ] && [ ! -e password-tmp ] || fail "the password file was left behind"
+[ ! -e password ] && [ -f password-tmp ] || fail "password was not renamed to password-tmp"
+ok
+run 0 "$CT" render "$TMP/tpl" -c "$TMP/home"
+[ ! -e password-tmp ] || fail "the password file was left behind"
 ok
 
 # an explicit option wins over the home's files, which stay untouched
