@@ -83,10 +83,10 @@ int xdoc_xpath_attribute(const char *xp, size_t *start, size_t *len)
 
 static void legacy_entry_clear(vault_legacy_entry *e)
 {
-    vault_free_ptr((char *)e->alias);
-    vault_free_ptr((char *)e->file);
-    vault_free_ptr((char *)e->xpath);
-    vault_free_ptr((char *)e->attribute_name);
+    vault__free_ptr((char *)e->alias);
+    vault__free_ptr((char *)e->file);
+    vault__free_ptr((char *)e->xpath);
+    vault__free_ptr((char *)e->attribute_name);
 }
 
 void vault_legacy_map_free(vault_legacy_map *map)
@@ -96,9 +96,9 @@ void vault_legacy_map_free(vault_legacy_map *map)
         return;
     for (i = 0; i < map->n; i++)
         legacy_entry_clear(&map->v[i]);
-    vault_free_ptr(map->v);
-    vault_free_ptr(map->name);
-    vault_free_ptr(map);
+    vault__free_ptr(map->v);
+    vault__free_ptr(map->name);
+    vault__free_ptr(map);
 }
 
 /* Split FILE//XPATH[,true|,false]. The Java tool splits at the first comma,
@@ -110,7 +110,7 @@ static int split_entry(const vault_legacy_map *map, const conf_prop *p, vault_le
     size_t a, alen;
 
     if (!sep || sep == v)
-        return vault_err(VAULT_EFORMAT, "%s:%u: alias '%s': expected FILE//XPATH[,true|false]", map->name,
+        return vault__err(VAULT_EFORMAT, "%s:%u: alias '%s': expected FILE//XPATH[,true|false]", map->name,
                          p->line, p->key);
     comma = strrchr(sep, ',');
     if (comma) {
@@ -127,13 +127,13 @@ static int split_entry(const vault_legacy_map *map, const conf_prop *p, vault_le
             end = comma;
     }
     if (end - sep <= 2)
-        return vault_err(VAULT_EFORMAT, "%s:%u: alias '%s': empty xpath", map->name, p->line, p->key);
-    e->alias = vault_strndup(p->key, p->key_len);
-    e->file = vault_strndup(v, (size_t)(sep - v));
-    e->xpath = vault_strndup(sep, (size_t)(end - sep));
+        return vault__err(VAULT_EFORMAT, "%s:%u: alias '%s': empty xpath", map->name, p->line, p->key);
+    e->alias = vault__strndup(p->key, p->key_len);
+    e->file = vault__strndup(v, (size_t)(sep - v));
+    e->xpath = vault__strndup(sep, (size_t)(end - sep));
     e->line = p->line;
     if (!e->alias || !e->file || !e->xpath)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", map->name);
+        return vault__err(VAULT_ENOMEM, "%s: out of memory", map->name);
     if (!e->attribute)
         return 0;
     /* ",true" on an xpath that names no attribute (an element such as
@@ -144,9 +144,9 @@ static int split_entry(const vault_legacy_map *map, const conf_prop *p, vault_le
         e->attribute = 0;
         return 0;
     }
-    e->attribute_name = vault_strndup(e->xpath + a, alen);
+    e->attribute_name = vault__strndup(e->xpath + a, alen);
     if (!e->attribute_name)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", map->name);
+        return vault__err(VAULT_ENOMEM, "%s: out of memory", map->name);
     return 0;
 }
 
@@ -158,16 +158,16 @@ static int add_map_entry(const conf_prop *p, void *payload)
     int rc;
 
     if (p->key_len == 0)
-        return vault_err(VAULT_EFORMAT, "%s:%u: a value without an alias", map->name, p->line);
+        return vault__err(VAULT_EFORMAT, "%s:%u: a value without an alias", map->name, p->line);
     for (i = 0; i < map->n; i++)
         if (strcmp(map->v[i].alias, p->key) == 0)
-            return vault_err(VAULT_EFORMAT, "%s:%u: duplicate alias '%s' (first on line %u)", map->name,
+            return vault__err(VAULT_EFORMAT, "%s:%u: duplicate alias '%s' (first on line %u)", map->name,
                              p->line, p->key, map->v[i].line);
     if (map->n == map->cap) {
         size_t cap = map->cap ? map->cap * 2 : 8;
-        vault_legacy_entry *v = vault_realloc(map->v, cap * sizeof *v);
+        vault_legacy_entry *v = vault__realloc(map->v, cap * sizeof *v);
         if (!v)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", map->name);
+            return vault__err(VAULT_ENOMEM, "%s: out of memory", map->name);
         map->v = v;
         map->cap = cap;
     }
@@ -186,11 +186,11 @@ int vault_legacy_map_parse(vault_legacy_map **out, const char *name, const void 
     int rc;
 
     if (!out || (!data && len > 0))
-        return vault_err(VAULT_EINVAL, "vault_legacy_map_parse: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_parse: invalid argument");
     *out = NULL;
-    map = vault_calloc(1, sizeof *map);
-    if (!map || !(map->name = vault_strdup(name ? name : "cipher-tool.properties"))) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    map = vault__calloc(1, sizeof *map);
+    if (!map || !(map->name = vault__strdup(name ? name : "cipher-tool.properties"))) {
+        rc = vault__err(VAULT_ENOMEM, "out of memory");
         goto done;
     }
     rc = conf_properties_scan(map->name, data, len, add_map_entry, map);
@@ -210,12 +210,12 @@ int vault_legacy_map_read(vault_legacy_map **out, const char *path)
     int rc;
 
     if (!out || !path)
-        return vault_err(VAULT_EINVAL, "vault_legacy_map_read: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_read: invalid argument");
     *out = NULL;
-    rc = vault_read_file(path, MAP_MAX_SIZE, &data, &len);
+    rc = vault__read_file(path, MAP_MAX_SIZE, &data, &len);
     if (rc == 0)
         rc = vault_legacy_map_parse(out, path, data, len);
-    vault_free_ptr(data);
+    vault__free_ptr(data);
     return rc;
 }
 
@@ -227,7 +227,7 @@ size_t vault_legacy_map_count(const vault_legacy_map *map)
 int vault_legacy_map_entry_at(const vault_legacy_map *map, size_t i, const vault_legacy_entry **out)
 {
     if (!map || !out || i >= map->n)
-        return vault_err(VAULT_EINVAL, "vault_legacy_map_entry_at: index out of range");
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_entry_at: index out of range");
     *out = &map->v[i];
     return 0;
 }
@@ -236,7 +236,7 @@ int vault_legacy_map_find(const vault_legacy_map *map, const char *alias, size_t
 {
     size_t i;
     if (!map || !alias)
-        return vault_err(VAULT_EINVAL, "vault_legacy_map_find: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_find: invalid argument");
     for (i = 0; i < map->n; i++) {
         if (strcmp(map->v[i].alias, alias) == 0) {
             if (index)
@@ -244,5 +244,5 @@ int vault_legacy_map_find(const vault_legacy_map *map, const char *alias, size_t
             return 0;
         }
     }
-    return vault_err(VAULT_ENOTFOUND, "%s: no alias '%s'", map->name, alias);
+    return vault__err(VAULT_ENOTFOUND, "%s: no alias '%s'", map->name, alias);
 }

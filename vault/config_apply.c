@@ -32,7 +32,7 @@ static char *alias_message(const char *path, const char *alias, const char *fall
     const vault_error *e = vault_error_last();
     const char *why = e && e->message && *e->message ? e->message : fallback;
     size_t n = strlen(path) + strlen(alias) + strlen(why) + 32;
-    char *m = vault_malloc(n);
+    char *m = vault__malloc(n);
     if (!m)
         return NULL;
     if (strncmp(why, path, strlen(path)) == 0)
@@ -52,7 +52,7 @@ void apply_item_fail(apply_run *r, apply_item *it, int code, const char *fallbac
     }
     it->pub.status = VAULT_APPLY_FAILED;
     it->pub.code = code ? code : VAULT_ERROR;
-    vault_free_ptr((char *)it->pub.message);
+    vault__free_ptr((char *)it->pub.message);
     it->pub.message = alias_message(vault_config_path(r->cfg), it->pub.alias, fallback);
 }
 
@@ -61,7 +61,7 @@ static int add_item(apply_run *r, size_t index, const char *alias, apply_item **
     apply_item *it = &r->items[r->n];
     memset(it, 0, sizeof *it);
     it->index = index;
-    if (!(it->pub.alias = vault_strdup(alias)))
+    if (!(it->pub.alias = vault__strdup(alias)))
         return VAULT_ERR_NOMEM();
     r->n++;
     *out = it;
@@ -88,7 +88,7 @@ static int seal_bytes(apply_run *r, apply_item *it, const void *data, size_t len
     char *value = NULL;
     int rc;
     if (len == 0) {
-        vault_err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", vault_config_path(r->cfg),
+        vault__err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", vault_config_path(r->cfg),
                   it->pub.alias);
         apply_item_fail(r, it, VAULT_EINVAL, "the secret is empty");
         return 0;
@@ -128,13 +128,13 @@ static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *
     }
     if (e->state == VAULT_VALUE_EMPTY) {
         if (!r->o->ask) {
-            vault_err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", vault_config_path(r->cfg),
+            vault__err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", vault_config_path(r->cfg),
                       e->line, e->alias);
             apply_item_fail(r, it, VAULT_EINVAL, "empty value");
             return 0;
         }
         if ((rc = r->o->ask(&it->plain, vault_config_path(r->cfg), e, r->o->ask_payload)) != 0)
-            return vault_err(rc, "%s: alias \"%s\": no value given; the file was not changed",
+            return vault__err(rc, "%s: alias \"%s\": no value given; the file was not changed",
                              vault_config_path(r->cfg), e->alias); /* the run stops */
         return seal_plain(r, it, it->plain, VAULT_APPLY_SEALED);
     }
@@ -191,14 +191,14 @@ static int produce_rotate(apply_run *r, apply_item *it, const vault_config_entry
         int code = rc;
         char *why = alias_message(vault_config_path(r->cfg), e->alias, "cannot open");
         if (already_rotated(r, e)) {
-            vault_free_ptr(why);
+            vault__free_ptr(why);
             vault_error_clear();
             it->pub.status = VAULT_APPLY_ALREADY_ROTATED;
             return 0;
         }
         apply_item_fail(r, it, code, "cannot open");
         if (why) {
-            vault_free_ptr((char *)it->pub.message);
+            vault__free_ptr((char *)it->pub.message);
             it->pub.message = why;
         }
         return 0;
@@ -291,7 +291,7 @@ static int names_recipients(const apply_run *r, const char *value)
         for (j = 0; info->key_ids && j < info->recipient_count && !found; j++)
             found = strcmp(info->key_ids[j], want) == 0;
         if (!found)
-            rc = vault_err(VAULT_EKEY, "the new value is not sealed for key %s", want);
+            rc = vault__err(VAULT_EKEY, "the new value is not sealed for key %s", want);
     }
     vault_value_info_free(info);
     return rc;
@@ -309,7 +309,7 @@ static int plaintext_of(const apply_run *r, const apply_item *it, const unsigned
     }
     if (!r->orig || !(item = conf_lookup(r->orig, it->pub.alias, strlen(it->pub.alias))) ||
         item->info.state != VAULT_VALUE_PLAIN)
-        return vault_err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->pub.alias);
+        return vault__err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->pub.alias);
     arena_text(r->orig, item, data, len);
     return 0;
 }
@@ -322,7 +322,7 @@ int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entr
     int rc;
 
     if (e->state != VAULT_VALUE_SEALED)
-        return vault_err(VAULT_EFORMAT, "the new value does not read back as sealed");
+        return vault__err(VAULT_EFORMAT, "the new value does not read back as sealed");
     if ((rc = names_recipients(r, e->value)) != 0)
         return rc;
     if (!r->verify)
@@ -359,7 +359,7 @@ static int verify_new_text(const void *data, size_t len, void *payload)
         if (rc == 0)
             rc = apply_check_item(r, it, e);
         if (rc != 0) {
-            vault_err(rc, "%s: alias \"%s\": the new value does not open to its secret; the file was not "
+            vault__err(rc, "%s: alias \"%s\": the new value does not open to its secret; the file was not "
                       "changed", vault_config_path(r->cfg), it->pub.alias);
             apply_item_fail(r, it, rc, "the new value does not check");
             bad++;
@@ -439,7 +439,7 @@ static int apply_replace(apply_run *r)
             int rc = vault_config_render(r->cfg, &data, &len);
             if (rc == 0)
                 rc = verify_new_text(data, len, r);
-            vault_free_ptr(data);
+            vault__free_ptr(data);
             return rc;
         }
         return vault_config_save(r->cfg, verify_new_text, r);
@@ -455,7 +455,7 @@ static int apply_replace(apply_run *r)
     ro.ino = file->file_ino;
     ro.old = file->from_file ? file->text : NULL;
     ro.old_len = file->len;
-    return vault_replace_file(file->path, r->text, r->text_len, &ro);
+    return vault__replace_file(file->path, r->text, r->text_len, &ro);
 }
 
 /* ---- the run ---- */
@@ -463,32 +463,32 @@ static int apply_replace(apply_run *r)
 static int check_options(const vault_apply_options *o)
 {
     if (!o || o->version != VAULT_APPLY_OPTIONS_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_apply_options: unknown version %u", o ? o->version : 0);
+        return vault__err(VAULT_EINVAL, "vault_apply_options: unknown version %u", o ? o->version : 0);
     if (!o->path)
-        return vault_err(VAULT_EINVAL, "vault_config_apply: no path");
+        return vault__err(VAULT_EINVAL, "vault_config_apply: no path");
     switch (o->op) {
     case VAULT_APPLY_SEAL:
-        return o->sealer ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: sealing needs a sealer");
+        return o->sealer ? 0 : vault__err(VAULT_EINVAL, "vault_config_apply: sealing needs a sealer");
     case VAULT_APPLY_SET:
         if (!o->sealer || !o->alias || !*o->alias || !o->value)
-            return vault_err(VAULT_EINVAL, "vault_config_apply: set needs a sealer, an alias and a value");
+            return vault__err(VAULT_EINVAL, "vault_config_apply: set needs a sealer, an alias and a value");
         if (vault_secret_len(o->value) == 0)
-            return vault_err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", o->path, o->alias);
+            return vault__err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", o->path, o->alias);
         return 0;
     case VAULT_APPLY_ROTATE:
         return o->sealer && o->from ? 0
-                                    : vault_err(VAULT_EINVAL, "vault_config_apply: rotation needs a sealer and "
+                                    : vault__err(VAULT_EINVAL, "vault_config_apply: rotation needs a sealer and "
                                                 "an opener of the old values");
     case VAULT_APPLY_REWRAP:
-        return o->rewrapper ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: rewrapping needs a rewrapper");
+        return o->rewrapper ? 0 : vault__err(VAULT_EINVAL, "vault_config_apply: rewrapping needs a rewrapper");
     case VAULT_APPLY_CUSTOM:
-        return o->produce ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: no producer");
+        return o->produce ? 0 : vault__err(VAULT_EINVAL, "vault_config_apply: no producer");
     case VAULT_APPLY_EDIT:
         return o->sealer && o->text ? 0
-                                    : vault_err(VAULT_EINVAL, "vault_config_apply: editing needs a sealer and "
+                                    : vault__err(VAULT_EINVAL, "vault_config_apply: editing needs a sealer and "
                                                 "the new text");
     default:
-        return vault_err(VAULT_EINVAL, "vault_config_apply: unknown operation %d", (int)o->op);
+        return vault__err(VAULT_EINVAL, "vault_config_apply: unknown operation %d", (int)o->op);
     }
 }
 
@@ -508,7 +508,7 @@ static int run_set(apply_run *r)
         return seal_plain(r, it, o->value, VAULT_APPLY_REPLACED);
     }
     if (!(o->flags & VAULT_APPLY_CREATE))
-        return vault_err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", o->alias, o->path);
+        return vault__err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", o->alias, o->path);
     vault_error_clear();
     if ((rc = add_item(r, (size_t)-1, o->alias, &it)) != 0)
         return rc;
@@ -543,7 +543,7 @@ static int edit_one(apply_run *r, apply_item *it, const vault_config_entry *e)
         return 0;
     }
     if (e->state == VAULT_VALUE_EMPTY) {
-        vault_err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", r->o->path, e->line, e->alias);
+        vault__err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", r->o->path, e->line, e->alias);
         apply_item_fail(r, it, VAULT_EINVAL, "empty value");
         return 0;
     }
@@ -592,7 +592,7 @@ static void rotate_proof(apply_run *r)
                 it->pub.flags |= VAULT_APPLY_UNPROVEN_ACCEPTED;
                 continue;
             }
-            vault_err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
+            vault__err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
                       r->o->path, it->pub.alias, why);
         }
         it->pub.flags |= VAULT_APPLY_UNPROVEN;
@@ -647,7 +647,7 @@ static int run_edit(apply_run *r)
         return rc;
     if (r->text_len == r->orig->len && memcmp(r->text, r->orig->text, r->text_len) == 0) {
         sodium_memzero(r->text, r->text_len);
-        vault_free_ptr(r->text);
+        vault__free_ptr(r->text);
         r->text = NULL;
         r->changed = 0; /* nothing to write */
     } else if (r->changed == 0) {
@@ -659,7 +659,7 @@ static int run_edit(apply_run *r)
 static char *dup_message(int rc)
 {
     const vault_error *e = vault_error_last();
-    return rc != 0 && e && e->message ? vault_strdup(e->message) : NULL;
+    return rc != 0 && e && e->message ? vault__strdup(e->message) : NULL;
 }
 
 /* The file's warnings as read (a save replaces the model by the new text). */
@@ -669,9 +669,9 @@ static void collect_warnings(vault_apply_result *res, const vault_config *file)
     char **w;
     while (vault_config_warning(file, n))
         n++;
-    if (n && (w = vault_calloc(n, sizeof *w)) != NULL) {
+    if (n && (w = vault__calloc(n, sizeof *w)) != NULL) {
         for (i = 0; i < n; i++)
-            w[i] = vault_strdup(vault_config_warning(file, i));
+            w[i] = vault__strdup(vault_config_warning(file, i));
         res->warnings = (const char *const *)w;
         res->warning_count = n;
     }
@@ -682,7 +682,7 @@ static void fill_result(vault_apply_result *res, apply_run *r, int rc, int writt
     vault_apply_entry *entries = NULL;
     size_t i;
 
-    if (r->n && (entries = vault_calloc(r->n, sizeof *entries)) != NULL) {
+    if (r->n && (entries = vault__calloc(r->n, sizeof *entries)) != NULL) {
         for (i = 0; i < r->n; i++) {
             entries[i] = r->items[i].pub;
             r->items[i].pub.alias = NULL;
@@ -712,14 +712,14 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
     if ((rc = check_options(opts)) != 0)
         return rc;
     r.o = opts;
-    if (!(res = vault_calloc(1, sizeof *res)) || !(res->path = vault_strdup(opts->path))) {
-        vault_free_ptr(res);
+    if (!(res = vault__calloc(1, sizeof *res)) || !(res->path = vault__strdup(opts->path))) {
+        vault__free_ptr(res);
         return VAULT_ERR_NOMEM();
     }
     if ((rc = make_verifier(&r)) != 0 || (rc = apply_read(&r)) != 0)
         goto done;
     collect_warnings(res, opts->op == VAULT_APPLY_EDIT ? r.orig : r.file ? r.file : r.cfg);
-    if (!(r.items = vault_calloc(vault_config_count(r.cfg) + 1, sizeof *r.items))) {
+    if (!(r.items = vault__calloc(vault_config_count(r.cfg) + 1, sizeof *r.items))) {
         rc = VAULT_ERR_NOMEM();
         goto done;
     }
@@ -727,7 +727,7 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
     if (rc != 0)
         goto done;
     if (r.failed) {
-        rc = vault_err(VAULT_ERROR, "%s: %zu value%s failed; %s%s", opts->path, r.failed,
+        rc = vault__err(VAULT_ERROR, "%s: %zu value%s failed; %s%s", opts->path, r.failed,
                        r.failed == 1 ? "" : "s", r.file ? "nothing was written in " : "the file was not changed",
                        r.file ? vault_config_path(r.cfg) : "");
         goto done;
@@ -736,7 +736,7 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
         goto done;
     if ((rc = apply_replace(&r)) != 0) {
         if (r.failed)
-            rc = vault_err(VAULT_ERROR, "%s: %zu new value%s did not check; %s%s", opts->path, r.failed,
+            rc = vault__err(VAULT_ERROR, "%s: %zu new value%s did not check; %s%s", opts->path, r.failed,
                            r.failed == 1 ? "" : "s",
                            r.file ? "nothing was written in " : "the file was not changed",
                            r.file ? vault_config_path(r.cfg) : "");
@@ -749,14 +749,14 @@ done:
     if (r.file)
         res->location = apply_repo_location(&r, written);
     for (i = 0; i < r.n; i++) {
-        vault_free_ptr((char *)r.items[i].pub.alias);
-        vault_free_ptr((char *)r.items[i].pub.message);
+        vault__free_ptr((char *)r.items[i].pub.alias);
+        vault__free_ptr((char *)r.items[i].pub.message);
         vault_secret_free(r.items[i].plain);
     }
-    vault_free_ptr(r.items);
+    vault__free_ptr(r.items);
     if (r.text) {
         sodium_memzero(r.text, r.text_len);
-        vault_free_ptr(r.text);
+        vault__free_ptr(r.text);
     }
     vault_opener_free(r.verify);
     vault_config_free(r.orig);
@@ -764,7 +764,7 @@ done:
     vault_config_free(r.file);
     vault_config_free(r.repo_settings);
     if (rc != 0 && res->message)
-        vault_err(rc, "%s", res->message); /* the run's own message stays the last error */
+        vault__err(rc, "%s", res->message); /* the run's own message stays the last error */
     if (out)
         *out = res;
     else
@@ -778,15 +778,15 @@ void vault_apply_result_free(vault_apply_result *result)
     if (!result)
         return;
     for (i = 0; i < result->count; i++) {
-        vault_free_ptr((char *)result->entries[i].alias);
-        vault_free_ptr((char *)result->entries[i].message);
+        vault__free_ptr((char *)result->entries[i].alias);
+        vault__free_ptr((char *)result->entries[i].message);
     }
-    vault_free_ptr((void *)result->entries);
+    vault__free_ptr((void *)result->entries);
     for (i = 0; i < result->warning_count; i++)
-        vault_free_ptr((char *)result->warnings[i]);
-    vault_free_ptr((void *)result->warnings);
-    vault_free_ptr((char *)result->path);
-    vault_free_ptr((char *)result->message);
-    vault_free_ptr((char *)result->location);
-    vault_free_ptr(result);
+        vault__free_ptr((char *)result->warnings[i]);
+    vault__free_ptr((void *)result->warnings);
+    vault__free_ptr((char *)result->path);
+    vault__free_ptr((char *)result->message);
+    vault__free_ptr((char *)result->location);
+    vault__free_ptr(result);
 }

@@ -46,7 +46,7 @@ static int repo_value(char **new_value, const char *alias, const char *value, vo
     if (!alias) {
         for (i = 0; i < r->n; i++)
             if (r->items[i].changed && !r->items[i].sent)
-                return vault_err(VAULT_ERROR, "%s: alias \"%s\" was deleted after revision %lld: nothing written",
+                return vault__err(VAULT_ERROR, "%s: alias \"%s\" was deleted after revision %lld: nothing written",
                                  vault_config_path(r->cfg), r->items[i].pub.alias, (long long)r->repo_revision);
         return 0;
     }
@@ -57,7 +57,7 @@ static int repo_value(char **new_value, const char *alias, const char *value, vo
     if (!(it = item_at(r, idx)) || !it->changed || vault_config_entry_at(r->cfg, idx, &e) != 0)
         return 0;
     it->sent = 1;
-    return (*new_value = vault_strdup(e->value)) != NULL ? 0 : VAULT_ERR_NOMEM();
+    return (*new_value = vault__strdup(e->value)) != NULL ? 0 : VAULT_ERR_NOMEM();
 }
 
 /* Check every new value as verify_new_text() does, then write them all in
@@ -95,7 +95,7 @@ int apply_repo_write(apply_run *r)
 char *apply_repo_location(const apply_run *r, int written)
 {
     const char *name = vault_config_path(r->cfg);
-    char *s = vault_malloc(strlen(name) + 48);
+    char *s = vault__malloc(strlen(name) + 48);
 
     if (s && written)
         sprintf(s, "%s at revision %lld", name, (long long)r->repo_revision);

@@ -38,7 +38,7 @@ static int set_error(int code, int cause, const char *fmt, va_list ap, const cha
     return code;
 }
 
-int vault_err(int code, const char *fmt, ...)
+int vault__err(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -47,7 +47,7 @@ int vault_err(int code, const char *fmt, ...)
     return code;
 }
 
-int vault_err_cause(int code, int cause, const char *fmt, ...)
+int vault__err_cause(int code, int cause, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -56,7 +56,7 @@ int vault_err_cause(int code, int cause, const char *fmt, ...)
     return code;
 }
 
-int vault_err_ssl(int code, const char *fmt, ...)
+int vault__err_ssl(int code, const char *fmt, ...)
 {
     char reason[256] = "";
     unsigned long e = ERR_peek_last_error();

@@ -51,9 +51,9 @@ int vault_home_path(char **out, const char *home, vault_home_file file)
     size_t n;
 
     if (!out || !rel)
-        return vault_err(VAULT_EINVAL, "vault_home_path: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_home_path: invalid argument");
     n = (home ? strlen(home) + 1 : 0) + strlen(rel) + 1;
-    if (!(*out = vault_malloc(n)))
+    if (!(*out = vault__malloc(n)))
         return VAULT_ERR_NOMEM();
     snprintf(*out, n, "%s%s%s", home ? home : "", home ? "/" : "", rel);
     return 0;
@@ -73,7 +73,7 @@ static void put(text *t, const char *s, size_t n)
         return;
     if (t->len + n + 1 > t->cap) {
         size_t cap = (t->len + n + 1) * 2;
-        if (!(grown = vault_realloc(t->data, cap))) {
+        if (!(grown = vault__realloc(t->data, cap))) {
             t->failed = 1;
             return;
         }
@@ -120,9 +120,9 @@ int vault_secret_conf_write(const vault_secret_conf *c)
     int rc;
 
     if (!c || c->version != VAULT_SECRET_CONF_VERSION || !c->home || !c->keystore || !c->keystore_type)
-        return vault_err(VAULT_EINVAL, "vault_secret_conf_write: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_secret_conf_write: invalid argument");
     if (!realpath(c->keystore, abs))
-        return vault_err(VAULT_ENOTFOUND, "%s: no such keystore", c->keystore);
+        return vault__err(VAULT_ENOTFOUND, "%s: no such keystore", c->keystore);
     if ((rc = vault_home_path(&path, c->home, VAULT_HOME_SECRET_CONF)) != 0)
         return rc;
     put(&t, header, sizeof header - 1);
@@ -152,7 +152,7 @@ int vault_secret_conf_write(const vault_secret_conf *c)
         rc = VAULT_ERR_NOMEM();
     else
         rc = vault_file_replace(path, t.data, t.len, 0644, NULL, NULL);
-    vault_free_ptr(t.data);
-    vault_free_ptr(path);
+    vault__free_ptr(t.data);
+    vault__free_ptr(path);
     return rc;
 }

@@ -108,7 +108,7 @@ static int check_work(const char *path, const char *alias, const char *what, con
         snprintf(num, sizeof num, "above 2^64");
     else
         snprintf(num, sizeof num, "%" PRIu64, work);
-    return vault_err(VAULT_EFORMAT, "%s%s%s%s%s%s %s %s is too large (limit %d)", path ? path : "",
+    return vault__err(VAULT_EFORMAT, "%s%s%s%s%s%s %s %s is too large (limit %d)", path ? path : "",
                      path ? ": " : "", alias ? "alias \"" : "", alias ? alias : "", alias ? "\": " : "", what,
                      kind, num, PKCS12_MAX_ITERATIONS);
 }
@@ -125,7 +125,7 @@ static int pbes2_work(const ASN1_TYPE *param, uint64_t *work, const char **kind)
     if (!pbe2 || !pbe2->keyfunc)
         rc = -1;
     if (rc == 0 && pbe2->encryption) /* DES or RC2 need the legacy provider */
-        vault_need_algorithms(OBJ_obj2nid(pbe2->encryption->algorithm), NID_undef);
+        vault__need_algorithms(OBJ_obj2nid(pbe2->encryption->algorithm), NID_undef);
     nid = rc == 0 ? OBJ_obj2nid(pbe2->keyfunc->algorithm) : NID_undef;
     if (nid == NID_id_pbkdf2) {
         kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
@@ -159,7 +159,7 @@ static int check_pbe(const char *path, const char *alias, const char *what, cons
     if (nid == NID_pbes2) {
         rc = pbes2_work(alg->parameter, &work, &kind);
     } else if (nid != NID_undef && EVP_PBE_find(EVP_PBE_TYPE_OUTER, nid, &cipher_nid, &md_nid, NULL)) {
-        vault_need_algorithms(cipher_nid, md_nid); /* RC2, RC4, DES: the legacy provider */
+        vault__need_algorithms(cipher_nid, md_nid); /* RC2, RC4, DES: the legacy provider */
         pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
         if (pbe)
             work = count_of(pbe->iter);
@@ -168,7 +168,7 @@ static int check_pbe(const char *path, const char *alias, const char *what, cons
     PBEPARAM_free(pbe);
     ERR_clear_error();
     if (rc != 0)
-        return vault_err(VAULT_EFORMAT, "%s%s%s%s%s%s encryption parameters are malformed",
+        return vault__err(VAULT_EFORMAT, "%s%s%s%s%s%s encryption parameters are malformed",
                          path ? path : "", path ? ": " : "", alias ? "alias \"" : "", alias ? alias : "",
                          alias ? "\": " : "", what);
     return check_work(path, alias, what, kind, work);
@@ -267,10 +267,10 @@ int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *p
 
     *out = NULL;
     if (len > (size_t)LONG_MAX || pwlen > (size_t)INT_MAX / 2)
-        return vault_err(VAULT_EFORMAT, "encrypted key too large");
+        return vault__err(VAULT_EFORMAT, "encrypted key too large");
     sig = d2i_X509_SIG(NULL, &p, (long)len);
     if (!sig || p != der + len) {
-        rc = vault_err_ssl(VAULT_EFORMAT, "malformed encrypted private key");
+        rc = vault__err_ssl(VAULT_EFORMAT, "malformed encrypted private key");
         goto done;
     }
     X509_SIG_get0(sig, &alg, NULL);
@@ -287,13 +287,13 @@ int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *p
     /* A wrong password shows as bad padding or, one time in 256, as
      * garbage that does not parse: both mean the password. */
     if (got == -2)
-        rc = vault_err(VAULT_EFORMAT, "unsupported key format: the key decrypts, but not to a "
+        rc = vault__err(VAULT_EFORMAT, "unsupported key format: the key decrypts, but not to a "
                        "PKCS#8 PrivateKeyInfo");
     else if (got < 0)
-        rc = vault_err(VAULT_EFORMAT, "the key is encrypted with an unsupported algorithm (%s)",
+        rc = vault__err(VAULT_EFORMAT, "the key is encrypted with an unsupported algorithm (%s)",
                        alg ? OBJ_nid2sn(OBJ_obj2nid(alg->algorithm)) : "?");
     else if (got == 0)
-        rc = vault_err(VAULT_EAUTH, "wrong key password");
+        rc = vault__err(VAULT_EAUTH, "wrong key password");
 done:
     if (alt)
         OPENSSL_clear_free(alt, altlen + 1);
@@ -311,7 +311,7 @@ int ks_unlock_pkcs8(ks_entry *e, const vault_secret *password)
         return rc;
     e->pkey = ks_pkey_from_p8(p8);
     if (!e->pkey)
-        rc = vault_err_ssl(VAULT_EFORMAT, "unsupported or malformed private key");
+        rc = vault__err_ssl(VAULT_EFORMAT, "unsupported or malformed private key");
     PKCS8_PRIV_KEY_INFO_free(p8);
     return rc;
 }
@@ -354,13 +354,13 @@ static int unlock_secret(ks_entry *e, const vault_secret *password)
         return rc;
     if (!PKCS8_pkey_get0(&oid, &key, &keylen, NULL, p8) || keylen <= 0 ||
         !(name = secret_algorithm_name(oid, buf, sizeof buf))) {
-        rc = vault_err(VAULT_EFORMAT, "malformed secret key");
+        rc = vault__err(VAULT_EFORMAT, "malformed secret key");
         goto done;
     }
-    vault_free_ptr(e->secret_algorithm);
-    e->secret_algorithm = vault_strdup(name);
+    vault__free_ptr(e->secret_algorithm);
+    e->secret_algorithm = vault__strdup(name);
     if (!e->secret_algorithm) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__err(VAULT_ENOMEM, "out of memory");
         goto done;
     }
     rc = vault_secret_new(&e->secret, key, (size_t)keylen);
@@ -377,7 +377,7 @@ static int collect_bags(p12_ctx *c, STACK_OF(PKCS12_SAFEBAG) *bags, int depth, i
     int i, n = sk_PKCS12_SAFEBAG_num(bags);
 
     if (depth > P12_MAX_DEPTH)
-        return vault_err(VAULT_EFORMAT, "%s: safe contents nested too deeply", c->ks->path);
+        return vault__err(VAULT_EFORMAT, "%s: safe contents nested too deeply", c->ks->path);
     for (i = 0; i < n; i++) {
         PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
         int rc;
@@ -387,14 +387,14 @@ static int collect_bags(p12_ctx *c, STACK_OF(PKCS12_SAFEBAG) *bags, int depth, i
             if (rc != 0)
                 return rc;
         } else if (!sk_PKCS12_SAFEBAG_push(c->flat, bag)) {
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
         }
     }
     if (owned) {
         /* The bags pass to c->owned: room is made first so that no push
          * fails half-way, then the old stack lets go of them. */
         if (!sk_PKCS12_SAFEBAG_reserve(c->owned, n))
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
         for (i = 0; i < n; i++)
             (void)sk_PKCS12_SAFEBAG_push(c->owned, sk_PKCS12_SAFEBAG_value(bags, i));
         sk_PKCS12_SAFEBAG_zero(bags);
@@ -410,10 +410,10 @@ static int unpack_authsafe(p12_ctx *c, PKCS7 *p7)
     if (nid == NID_pkcs7_data) {
         bags = PKCS12_unpack_p7data(p7);
         if (!bags)
-            return vault_err_ssl(VAULT_EFORMAT, "%s: malformed PKCS#12 safe contents", c->ks->path);
+            return vault__err_ssl(VAULT_EFORMAT, "%s: malformed PKCS#12 safe contents", c->ks->path);
     } else if (nid == NID_pkcs7_encrypted) {
         if (!p7->d.encrypted || !p7->d.encrypted->enc_data)
-            return vault_err(VAULT_EFORMAT, "%s: malformed PKCS#12 encrypted data", c->ks->path);
+            return vault__err(VAULT_EFORMAT, "%s: malformed PKCS#12 encrypted data", c->ks->path);
         rc = check_pbe(c->ks->path, NULL, "the certificates'", p7->d.encrypted->enc_data->algorithm);
         if (rc != 0)
             return rc;
@@ -422,13 +422,13 @@ static int unpack_authsafe(p12_ctx *c, PKCS7 *p7)
             /* The MAC has proved the password and the bytes; what is left
              * is a missing algorithm or a file whose MAC was left out. */
             if (ssl_unsupported())
-                return vault_err(VAULT_EFORMAT, "%s: the certificates are encrypted with an "
+                return vault__err(VAULT_EFORMAT, "%s: the certificates are encrypted with an "
                                  "unsupported algorithm", c->ks->path);
-            return vault_err(VAULT_EAUTH, "%s: wrong store password, or the keystore was "
+            return vault__err(VAULT_EAUTH, "%s: wrong store password, or the keystore was "
                              "tampered with", c->ks->path);
         }
     } else {
-        return vault_err(VAULT_EFORMAT, "%s: unsupported PKCS#12 content (%s); only "
+        return vault__err(VAULT_EFORMAT, "%s: unsupported PKCS#12 content (%s); only "
                          "password-protected files are supported", c->ks->path, OBJ_nid2sn(nid));
     }
     rc = collect_bags(c, bags, 0, 1);
@@ -459,7 +459,7 @@ static int alias_taken(const vault_keystore *ks, const char *alias)
 {
     size_t i;
     for (i = 0; i < ks->count; i++)
-        if (vault_strcaseeq(ks->entries[i]->alias, alias))
+        if (vault__strcaseeq(ks->entries[i]->alias, alias))
             return 1;
     return 0;
 }
@@ -491,18 +491,18 @@ static int add_named_entry(p12_ctx *c, const PKCS12_SAFEBAG *bag, vault_entry_ki
     if (name && !(cert && alias_taken(c->ks, name))) {
         rc = ks_add_entry(c->ks, name, strlen(name), kind, out);
     } else if (!cert && id && id->length > 0 && id->length <= 64) {
-        hex = vault_malloc((size_t)id->length * 2 + 1);
+        hex = vault__malloc((size_t)id->length * 2 + 1);
         if (!hex) {
             OPENSSL_free(name);
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
         }
-        vault_hex(hex, id->data, (size_t)id->length, 0);
+        vault__hex(hex, id->data, (size_t)id->length, 0);
         rc = ks_add_entry(c->ks, hex, strlen(hex), kind, out);
     } else {
         rc = add_numbered_entry(c, kind, out);
     }
     OPENSSL_free(name);
-    vault_free_ptr(hex);
+    vault__free_ptr(hex);
     return rc;
 }
 
@@ -567,7 +567,7 @@ static int attach_chain(p12_ctx *c, ks_entry *e, const PKCS12_SAFEBAG *key_bag)
 
     for (i = 0; cur && i < c->ncerts; i++) {
         if (!X509_up_ref(cur->x509))
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
         rc = ks_entry_add_cert(c->ks, e, cur->x509);
         if (rc != 0)
             return rc;
@@ -590,7 +590,7 @@ static int seal_x509_sig(p12_ctx *c, ks_entry *e, const X509_SIG *sig, ks_unlock
         return rc;
     len = i2d_X509_SIG(sig, &der);
     if (len <= 0)
-        return vault_err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": malformed encrypted key",
+        return vault__err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": malformed encrypted key",
                              c->ks->path, e->alias);
     rc = ks_entry_set_sealed(e, der, (size_t)len, unlock);
     OPENSSL_free(der);
@@ -609,14 +609,14 @@ static int read_secret_bag(p12_ctx *c, ks_entry *e, const PKCS12_SAFEBAG *bag)
 
     if (OBJ_obj2nid(PKCS12_SAFEBAG_get0_bag_type(bag)) != NID_pkcs8ShroudedKeyBag || !obj ||
         (obj->type != V_ASN1_OCTET_STRING && obj->type != V_ASN1_SEQUENCE))
-        return vault_err(VAULT_EFORMAT, "%s: alias \"%s\": unsupported secret bag type",
+        return vault__err(VAULT_EFORMAT, "%s: alias \"%s\": unsupported secret bag type",
                          c->ks->path, e->alias);
     value = obj->type == V_ASN1_OCTET_STRING ? obj->value.octet_string : obj->value.sequence;
     p = value->data;
     sig = d2i_X509_SIG(NULL, &p, value->length);
     if (!sig || p != value->data + value->length) {
         X509_SIG_free(sig);
-        return vault_err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": malformed secret key bag",
+        return vault__err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": malformed secret key bag",
                              c->ks->path, e->alias);
     }
     rc = seal_x509_sig(c, e, sig, unlock_secret);
@@ -639,7 +639,7 @@ static int add_key_entry(p12_ctx *c, const PKCS12_SAFEBAG *bag)
     if (nid == NID_keyBag) {
         e->pkey = ks_pkey_from_p8(PKCS12_SAFEBAG_get0_p8inf(bag));
         if (!e->pkey)
-            return vault_err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": unsupported or malformed "
+            return vault__err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": unsupported or malformed "
                                  "private key", c->ks->path, e->alias);
         e->unlocked = 1;
     } else {
@@ -658,9 +658,9 @@ static int load_certs(p12_ctx *c)
 {
     int i, n = sk_PKCS12_SAFEBAG_num(c->flat);
 
-    c->certs = vault_calloc((size_t)n, sizeof *c->certs);
+    c->certs = vault__calloc((size_t)n, sizeof *c->certs);
     if (!c->certs)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+        return vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
     for (i = 0; i < n; i++) {
         const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(c->flat, i);
         int nid = PKCS12_SAFEBAG_get_nid(bag);
@@ -670,7 +670,7 @@ static int load_certs(p12_ctx *c)
             continue;
         c->certs[c->ncerts].x509 = PKCS12_SAFEBAG_get1_cert(bag);
         if (!c->certs[c->ncerts].x509)
-            return vault_err_ssl(VAULT_EFORMAT, "%s: malformed certificate", c->ks->path);
+            return vault__err_ssl(VAULT_EFORMAT, "%s: malformed certificate", c->ks->path);
         c->certs[c->ncerts++].bag = bag;
     }
     return 0;
@@ -690,7 +690,7 @@ static int add_trusted_entries(p12_ctx *c)
             continue;
         rc = add_named_entry(c, pc->bag, VAULT_ENTRY_TRUSTED_CERT, &e);
         if (rc == 0 && !X509_up_ref(pc->x509))
-            rc = vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            rc = vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
         if (rc == 0)
             rc = ks_entry_add_cert(c->ks, e, pc->x509);
         if (rc != 0)
@@ -776,59 +776,59 @@ static int pbmac1_check(const p12_ctx *c, PKCS12 *p12, const unsigned char *der,
     PKCS12_get0_mac(&mac, &macalg, NULL, NULL, p12);
     pp = macalg ? ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(pbmac1_params), macalg->parameter) : NULL;
     if (!pp || !mac) {
-        rc = vault_err(VAULT_EFORMAT, "%s: malformed PBMAC1 MAC parameters", path);
+        rc = vault__err(VAULT_EFORMAT, "%s: malformed PBMAC1 MAC parameters", path);
         goto done;
     }
     if (OBJ_obj2nid(pp->kdf->algorithm) != NID_id_pbkdf2) {
-        rc = vault_err(VAULT_EFORMAT, "%s: unsupported key derivation %s for the PBMAC1 MAC (only "
+        rc = vault__err(VAULT_EFORMAT, "%s: unsupported key derivation %s for the PBMAC1 MAC (only "
                        "PBKDF2)", path, oid_name(pp->kdf->algorithm, name, sizeof name));
         goto done;
     }
     kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pp->kdf->parameter);
     if (!kdf || !kdf->salt || kdf->salt->type != V_ASN1_OCTET_STRING) {
-        rc = vault_err(VAULT_EFORMAT, "%s: malformed PBKDF2 parameters of the PBMAC1 MAC", path);
+        rc = vault__err(VAULT_EFORMAT, "%s: malformed PBKDF2 parameters of the PBMAC1 MAC", path);
         goto done;
     }
     salt = kdf->salt->value.octet_string;
     /* RFC 9579 requires the key length; a file without it is refused, as
      * the RFC's own invalid example is. */
     if (!kdf->keylength) {
-        rc = vault_err(VAULT_EFORMAT, "%s: the PBMAC1 MAC's PBKDF2 parameters have no key length",
+        rc = vault__err(VAULT_EFORMAT, "%s: the PBMAC1 MAC's PBKDF2 parameters have no key length",
                        path);
         goto done;
     }
     keylen = count_of(kdf->keylength);
     if (keylen < 1 || keylen > EVP_MAX_MD_SIZE) {
-        rc = vault_err(VAULT_EFORMAT, "%s: PBMAC1 MAC key length out of range (1 to %d)", path,
+        rc = vault__err(VAULT_EFORMAT, "%s: PBMAC1 MAC key length out of range (1 to %d)", path,
                        EVP_MAX_MD_SIZE);
         goto done;
     }
     iter = count_of(kdf->iter);
     if (iter < 1) {
-        rc = vault_err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", path,
+        rc = vault__err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", path,
                        PKCS12_MAX_ITERATIONS);
         goto done;
     }
     if ((rc = check_work(path, NULL, "the MAC", "iteration count", iter)) != 0)
         goto done;
     if (!(prf = hmac_digest(kdf->prf ? kdf->prf->algorithm : OBJ_nid2obj(NID_hmacWithSHA1)))) {
-        rc = vault_err(VAULT_EFORMAT, "%s: unsupported PRF %s for the PBMAC1 MAC", path,
+        rc = vault__err(VAULT_EFORMAT, "%s: unsupported PRF %s for the PBMAC1 MAC", path,
                        kdf->prf ? oid_name(kdf->prf->algorithm, name, sizeof name) : "?");
         goto done;
     }
     if (!(md = hmac_digest(pp->scheme->algorithm))) {
-        rc = vault_err(VAULT_EFORMAT, "%s: unsupported PBMAC1 MAC algorithm %s", path,
+        rc = vault__err(VAULT_EFORMAT, "%s: unsupported PBMAC1 MAC algorithm %s", path,
                        oid_name(pp->scheme->algorithm, name, sizeof name));
         goto done;
     }
     if (!(p7 = authsafe_data(der, len))) {
-        rc = vault_err(VAULT_EFORMAT, "%s: malformed PKCS#12 content under the PBMAC1 MAC", path);
+        rc = vault__err(VAULT_EFORMAT, "%s: malformed PKCS#12 content under the PBMAC1 MAC", path);
         goto done;
     }
     if (!PKCS5_PBKDF2_HMAC(c->pass ? c->pass : "", c->passlen, salt->data, salt->length, (int)iter,
                            prf, (int)keylen, key) ||
         !HMAC(md, key, (int)keylen, p7->d.data->data, (size_t)p7->d.data->length, out, &outlen)) {
-        rc = vault_err_ssl(VAULT_ERROR, "%s: computing the PBMAC1 MAC failed", path);
+        rc = vault__err_ssl(VAULT_ERROR, "%s: computing the PBMAC1 MAC failed", path);
         goto done;
     }
     rc = outlen == (unsigned int)mac->length && CRYPTO_memcmp(out, mac->data, outlen) == 0;
@@ -862,12 +862,12 @@ static int verify_mac(p12_ctx *c, PKCS12 *p12, const unsigned char *der, size_t 
         strcmp(oid, PBMAC1_OID) == 0) {
         rc = pbmac1_check(c, p12, der, len);
         if (rc == 0)
-            rc = vault_err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered "
+            rc = vault__err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered "
                            "with (its PBMAC1 MAC does not match)", c->ks->path);
         return rc == 1 ? 0 : rc;
     }
     if (iter && count_of(iter) < 1)
-        return vault_err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", c->ks->path,
+        return vault__err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", c->ks->path,
                          PKCS12_MAX_ITERATIONS);
     if (iter && (rc = check_work(c->ks->path, NULL, "the MAC", "iteration count", count_of(iter))) != 0)
         return rc;
@@ -887,7 +887,7 @@ static int verify_mac(p12_ctx *c, PKCS12 *p12, const unsigned char *der, size_t 
         return 0;
     }
     ERR_clear_error();
-    return vault_err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered with",
+    return vault__err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered with",
                      c->ks->path);
 }
 
@@ -897,12 +897,12 @@ static PKCS12 *parse_pfx(vault_keystore *ks, const unsigned char *data, size_t l
     PKCS12 *p12;
 
     if (len > (size_t)LONG_MAX) {
-        vault_err(VAULT_EFORMAT, "%s: file too large", ks->path);
+        vault__err(VAULT_EFORMAT, "%s: file too large", ks->path);
         return NULL;
     }
     p12 = d2i_PKCS12(NULL, &p, (long)len);
     if (!p12 || p != data + len) {
-        vault_err_ssl(VAULT_EFORMAT, "%s: not a PKCS#12 keystore, or truncated%s", ks->path,
+        vault__err_ssl(VAULT_EFORMAT, "%s: not a PKCS#12 keystore, or truncated%s", ks->path,
                       p12 ? " (trailing data)" : "");
         PKCS12_free(p12);
         return NULL;
@@ -923,12 +923,12 @@ int ks_read_pkcs12(vault_keystore *ks, const unsigned char *data, size_t len,
     c.ks = ks;
     c.pass = store_password ? vault_secret_str(store_password) : "";
     if (vault_secret_len(store_password) > (size_t)INT_MAX)
-        return vault_err(VAULT_EINVAL, "%s: store password too long", ks->path);
+        return vault__err(VAULT_EINVAL, "%s: store password too long", ks->path);
     c.passlen = (int)vault_secret_len(store_password);
     c.owned = sk_PKCS12_SAFEBAG_new_null();
     c.flat = sk_PKCS12_SAFEBAG_new_null();
     if (!c.owned || !c.flat) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
         goto done;
     }
     p12 = parse_pfx(ks, data, len);
@@ -941,7 +941,7 @@ int ks_read_pkcs12(vault_keystore *ks, const unsigned char *data, size_t len,
         goto done;
     safes = PKCS12_unpack_authsafes(p12);
     if (!safes) {
-        rc = vault_err_ssl(VAULT_EFORMAT, "%s: malformed or unsupported PKCS#12 content", ks->path);
+        rc = vault__err_ssl(VAULT_EFORMAT, "%s: malformed or unsupported PKCS#12 content", ks->path);
         goto done;
     }
     for (k = 0; rc == 0 && k < sk_PKCS7_num(safes); k++)
@@ -951,7 +951,7 @@ int ks_read_pkcs12(vault_keystore *ks, const unsigned char *data, size_t len,
 done:
     for (i = 0; c.certs && i < c.ncerts; i++)
         X509_free(c.certs[i].x509);
-    vault_free_ptr(c.certs);
+    vault__free_ptr(c.certs);
     if (c.alt)
         OPENSSL_clear_free(c.alt, c.altlen + 1);
     sk_PKCS12_SAFEBAG_free(c.flat);

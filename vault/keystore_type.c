@@ -29,7 +29,7 @@ int vault_keystore_type_from_name(const char *name)
     if (!name)
         return -1;
     for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (vault_strcaseeq(name, names[i].name))
+        if (vault__strcaseeq(name, names[i].name))
             return (int)names[i].type;
     return -1;
 }

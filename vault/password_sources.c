@@ -26,7 +26,7 @@ static int join_path(char *out, const char *dir, const char *name)
 {
     int n = snprintf(out, PATH_BUF, "%s/%s", dir, name);
     if (n < 0 || n >= PATH_BUF)
-        return vault_err(VAULT_EINVAL, "path too long: %s/%s", dir, name);
+        return vault__err(VAULT_EINVAL, "path too long: %s/%s", dir, name);
     return 0;
 }
 
@@ -83,7 +83,7 @@ static int consume_tmp(vault_secret **store, vault_secret **key, const char *hom
             vault_secret_free(*key);
             *key = NULL;
         }
-        return vault_err(VAULT_EIO, "%s: cannot delete the password file: %s", path, strerror(e));
+        return vault__err(VAULT_EIO, "%s: cannot delete the password file: %s", path, strerror(e));
     }
     fsync_dir(home);
     return 0;
@@ -107,7 +107,7 @@ static int from_home(vault_secret **store, vault_secret **key, const char *home)
         if (!S_ISREG(st.st_mode) || (st.st_mode & 077))
             return vault_password_from_file(store, key, plain);
         if (rename(plain, tmp) != 0)
-            return vault_err(VAULT_EIO, "%s: cannot rename to %s: %s", plain, tmp, strerror(errno));
+            return vault__err(VAULT_EIO, "%s: cannot rename to %s: %s", plain, tmp, strerror(errno));
         return consume_tmp(store, key, home, tmp);
     }
     if (lstat(tmp, &st) == 0)
@@ -185,9 +185,9 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
     /* A file the caller named is a source that failed when it is missing,
      * not "no password here": the file is named, nothing else is tried. */
     if (src->file) {
-        rc = vault_password_file_read(store, key, src->file, src->version >= 2 ? src->flags : 0);
+        rc = vault__password_file_read(store, key, src->file, src->version >= 2 ? src->flags : 0);
         if (rc == VAULT_ENOTFOUND)
-            rc = vault_err(VAULT_EIO, "%s: cannot read the password file: it does not exist",
+            rc = vault__err(VAULT_EIO, "%s: cannot read the password file: it does not exist",
                            src->file);
         return rc;
     }
@@ -209,18 +209,18 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
              cred_dir ? ", systemd credentials" : "", src->env ? ", the variable " : "",
              src->env ? src->env : "", src->allow_terminal ? ", the terminal (there is none)" : "",
              src->allow_terminal ? "" : " (the terminal is not allowed)");
-    return vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD, "no password source for %s%s%s",
+    return vault__err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD, "no password source for %s%s%s",
                            path, tried[0] == ',' ? ": tried" : "", tried + (tried[0] == ',' ? 1 : 0));
 }
 
 static int check_sources(const vault_password_sources *src)
 {
     if (!src)
-        return vault_err(VAULT_EINVAL, "password sources: NULL");
+        return vault__err(VAULT_EINVAL, "password sources: NULL");
     if (src->version != 1 && src->version != VAULT_PASSWORD_SOURCES_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u", src->version);
+        return vault__err(VAULT_EINVAL, "vault_password_sources: unknown version %u", src->version);
     if (src->version >= 2 && (src->flags & ~(unsigned)VAULT_PASSWORD_FILE_ROOT_SHARED))
-        return vault_err(VAULT_EINVAL, "vault_password_sources: unknown flags 0x%x", src->flags);
+        return vault__err(VAULT_EINVAL, "vault_password_sources: unknown flags 0x%x", src->flags);
     return 0;
 }
 
@@ -230,7 +230,7 @@ static int from_sources(vault_secret **store, vault_secret **key, const vault_pa
     int rc;
 
     if (!store)
-        return vault_err(VAULT_EINVAL, "vault_password_from_sources: store is NULL");
+        return vault__err(VAULT_EINVAL, "vault_password_from_sources: store is NULL");
     *store = NULL;
     if (key)
         *key = NULL;
@@ -288,12 +288,12 @@ int vault_password_from_terminal(vault_secret **out, const char *prompt)
     int fd, rc, restore;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_password_from_terminal: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_password_from_terminal: out is NULL");
     *out = NULL;
     /* O_NOCTTY: never acquire a terminal; ENXIO when there is none. */
     fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
-        return vault_err(VAULT_ENOTFOUND, "no terminal to ask for the password");
+        return vault__err(VAULT_ENOTFOUND, "no terminal to ask for the password");
     restore = tcgetattr(fd, &old) == 0;
     if (restore) {
         quiet = old;
@@ -325,7 +325,7 @@ struct vault_password_provider {
 static int copy_str(char **dst, const char *s)
 {
     *dst = NULL;
-    if (s && !(*dst = vault_strdup(s)))
+    if (s && !(*dst = vault__strdup(s)))
         return VAULT_ERR_NOMEM();
     return 0;
 }
@@ -336,11 +336,11 @@ int vault_password_provider_new(vault_password_provider **out, const vault_passw
     int rc;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_password_provider_new: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_password_provider_new: out is NULL");
     *out = NULL;
     if ((rc = check_sources(src)) != 0)
         return rc;
-    p = vault_calloc(1, sizeof *p);
+    p = vault__calloc(1, sizeof *p);
     if (!p)
         return VAULT_ERR_NOMEM();
     /* Version 1 structures end before flags. */
@@ -370,10 +370,10 @@ int vault_password_provider_cb(vault_secret **out, vault_password_kind kind, con
 
     VAULT_UNUSED(alias);
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_password_provider_cb: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_password_provider_cb: out is NULL");
     *out = NULL;
     if (!p)
-        return vault_err(VAULT_EINVAL, "vault_password_provider_cb: no provider");
+        return vault__err(VAULT_EINVAL, "vault_password_provider_cb: no provider");
     /* Once only: password-tmp is gone after the first read, and the key
      * password is that read's second line. */
     if (!p->resolved) {
@@ -394,9 +394,9 @@ void vault_password_provider_free(vault_password_provider *p)
         return;
     vault_secret_free(p->store);
     vault_secret_free(p->key);
-    vault_free_ptr(p->file);
-    vault_free_ptr(p->home);
-    vault_free_ptr(p->credentials_dir);
-    vault_free_ptr(p->env);
-    vault_free_ptr(p);
+    vault__free_ptr(p->file);
+    vault__free_ptr(p->home);
+    vault__free_ptr(p->credentials_dir);
+    vault__free_ptr(p->env);
+    vault__free_ptr(p);
 }

@@ -24,7 +24,7 @@ int rt_rule_check_form(const rt_rule *r, const char *value);
 int rt_rule_check_opened(const rt_rule *r, const char *value, unsigned int opened_flags);
 
 /* Everything vault_open() needs to know before it reads a value; every
- * string is vault_malloc'ed (or NULL). */
+ * string is vault__malloc'ed (or NULL). */
 typedef struct rt_location {
     char *config;                        /* the file holding the secrets */
     vault_config_type type;              /* TOML or PROPERTIES */

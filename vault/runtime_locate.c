@@ -32,8 +32,8 @@ static int path_join(char **out, const char *dir, const char *rel)
     *out = NULL;
     if (rel[0] == '/' || a == 0 || strncmp(rel, "pkcs11:", 7) == 0 ||
         strncmp(rel, "tpm2:", 5) == 0) /* a token's or a TPM's URI */
-        *out = vault_strdup(rel);
-    else if ((*out = vault_malloc(a + b + 2)) != NULL)
+        *out = vault__strdup(rel);
+    else if ((*out = vault__malloc(a + b + 2)) != NULL)
         snprintf(*out, a + b + 2, "%s%s%s", dir, dir[a - 1] == '/' ? "" : "/", rel);
     return *out ? 0 : VAULT_ERR_NOMEM();
 }
@@ -44,11 +44,11 @@ static int path_dir(char **out, const char *path)
     const char *slash = strrchr(path, '/');
 
     if (!slash)
-        *out = vault_strdup(".");
+        *out = vault__strdup(".");
     else if (slash == path)
-        *out = vault_strdup("/");
+        *out = vault__strdup("/");
     else
-        *out = vault_strndup(path, (size_t)(slash - path));
+        *out = vault__strndup(path, (size_t)(slash - path));
     return *out ? 0 : VAULT_ERR_NOMEM();
 }
 
@@ -62,9 +62,9 @@ static int home_from(char **out, const char *path, const char *suffix)
     if (n < m || strcmp(path + n - m, suffix) != 0)
         return 0;
     if (n == m)
-        *out = vault_strdup(".");
+        *out = vault__strdup(".");
     else if (path[n - m - 1] == '/')
-        *out = vault_strndup(path, n - m - 1 ? n - m - 1 : 1);
+        *out = vault__strndup(path, n - m - 1 ? n - m - 1 : 1);
     else
         return 0;
     return *out ? 0 : VAULT_ERR_NOMEM();
@@ -72,9 +72,9 @@ static int home_from(char **out, const char *path, const char *suffix)
 
 static int set_str(char **dst, const char *s)
 {
-    vault_free_ptr(*dst);
+    vault__free_ptr(*dst);
     *dst = NULL;
-    if (s && !(*dst = vault_strdup(s)))
+    if (s && !(*dst = vault__strdup(s)))
         return VAULT_ERR_NOMEM();
     return 0;
 }
@@ -100,7 +100,7 @@ static int home_keystore(char **out, const char *home, const char *file)
         return path_join(out, home, file);
     if ((rc = path_join(&dir, home, security_dir)) == 0)
         rc = path_join(out, dir, file);
-    vault_free_ptr(dir);
+    vault__free_ptr(dir);
     return rc;
 }
 
@@ -151,7 +151,7 @@ done:
         cfg = NULL;
     }
     vault_config_free(cfg);
-    vault_free_ptr(dir);
+    vault__free_ptr(dir);
     return rc;
 }
 
@@ -196,11 +196,11 @@ static int locate_carbon_xml(rt_location *loc)
     if ((rc = path_join(&path, loc->home, "repository/conf/carbon.xml")) != 0)
         goto done;
     if (!is_file(path)) {
-        vault_free_ptr(path);
+        vault__free_ptr(path);
         if ((rc = path_join(&path, loc->home, "conf/carbon.xml")) != 0 || !is_file(path))
             goto done;
     }
-    if ((rc = vault_read_file(path, 16u << 20, &xml, &len)) != 0)
+    if ((rc = vault__read_file(path, 16u << 20, &xml, &len)) != 0)
         goto done;
     for (i = 0; i < 2 && !location; i++) {
         snprintf(xpath, sizeof xpath, "//Server/Security/%s/Location", stores[i]);
@@ -224,8 +224,8 @@ done:
         vault_error_clear(); /* an element not found above is no failure */
     vault_string_free(location);
     vault_string_free(alias);
-    vault_free_ptr(xml);
-    vault_free_ptr(path);
+    vault__free_ptr(xml);
+    vault__free_ptr(path);
     return rc;
 }
 
@@ -249,7 +249,7 @@ static int locate_secret_conf(rt_location *loc, const char *secret_conf)
             rc = locate_carbon_xml(loc);
         goto done;
     }
-    vault_free_ptr(conf_dir);
+    vault__free_ptr(conf_dir);
     conf_dir = NULL;
     if ((rc = vault_config_open(&cfg, conf_path, VAULT_CONFIG_PROPERTIES)) != 0 ||
         (rc = path_dir(&conf_dir, conf_path)) != 0)
@@ -266,8 +266,8 @@ static int locate_secret_conf(rt_location *loc, const char *secret_conf)
         loc->transformation = (vault_transformation)vault_transformation_from_name(algorithm);
 done:
     vault_config_free(cfg);
-    vault_free_ptr(conf_path);
-    vault_free_ptr(conf_dir);
+    vault__free_ptr(conf_path);
+    vault__free_ptr(conf_dir);
     return rc;
 }
 
@@ -289,10 +289,10 @@ static int find_secret_conf(char **out, const rt_location *loc, const char *secr
     if (loc->type == VAULT_CONFIG_PROPERTIES) {
         if ((rc = path_dir(&dir, loc->config)) == 0 &&
             (rc = path_join(out, dir, "secret-conf.properties")) == 0 && !is_file(*out)) {
-            vault_free_ptr(*out);
+            vault__free_ptr(*out);
             *out = NULL;
         }
-        vault_free_ptr(dir);
+        vault__free_ptr(dir);
         return rc;
     }
     for (i = 0; loc->home && i < 2; i++) {
@@ -300,7 +300,7 @@ static int find_secret_conf(char **out, const rt_location *loc, const char *secr
             return rc;
         if (is_file(*out))
             return 0;
-        vault_free_ptr(*out);
+        vault__free_ptr(*out);
         *out = NULL;
     }
     return 0;
@@ -328,7 +328,7 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
     loc->rule.transformation = VAULT_TRANSFORM_RSA_PKCS1;
     if (!loc->rule.symmetric && algorithm) {
         if ((t = vault_transformation_from_name(algorithm)) <= 0) {
-            rc = vault_err(VAULT_EFORMAT, "%s: secretRepositories.file.algorithm \"%s\" is not an RSA "
+            rc = vault__err(VAULT_EFORMAT, "%s: secretRepositories.file.algorithm \"%s\" is not an RSA "
                            "transformation the WSO2 runtime and libvault share", path, algorithm);
             goto done;
         }
@@ -336,7 +336,7 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
     }
 done:
     vault_config_free(cfg);
-    vault_free_ptr(path);
+    vault__free_ptr(path);
     return rc;
 }
 
@@ -359,7 +359,7 @@ int rt_rule_check_form(const rt_rule *r, const char *value)
     vault_value_info_free(info);
     if (got == want)
         return 0;
-    return vault_err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
+    return vault__err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
                      "(secret-conf.properties), and this one is a %s value: the server would get the "
                      "alias name instead of the secret", rule_name(r), vault_format_name(got));
 }
@@ -373,7 +373,7 @@ int rt_rule_check_opened(const rt_rule *r, const char *value, unsigned int opene
         return 0;
     if (legacy == (r->transformation == VAULT_TRANSFORM_RSA_PKCS1))
         return 0;
-    return vault_err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
+    return vault__err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
                      "(secret-conf.properties), and this one is sealed with %s: the server would get the "
                      "alias name instead of the secret",
                      rule_name(r), legacy ? "RSA PKCS#1 v1.5" : "RSA-OAEP");
@@ -402,8 +402,8 @@ static int looks_like_ei_home(const char *home)
     char *a = NULL, *b = NULL;
     int yes = path_join(&a, home, "conf/carbon.xml") == 0 &&
               path_join(&b, home, "repository/resources/security") == 0 && (is_file(a) || is_dir(b));
-    vault_free_ptr(a);
-    vault_free_ptr(b);
+    vault__free_ptr(a);
+    vault__free_ptr(b);
     return yes;
 }
 
@@ -416,14 +416,14 @@ static int locate_config(rt_location *loc, const char *config)
         if ((rc = set_str(&loc->home, config)) != 0)
             return rc;
         for (i = 0; i < LAYOUTS; i++) {
-            vault_free_ptr(loc->config);
+            vault__free_ptr(loc->config);
             if ((rc = path_join(&loc->config, config, layouts[i].rel)) != 0)
                 return rc;
             loc->type = layouts[i].type;
             if (is_file(loc->config))
                 return 0;
         }
-        return vault_err(VAULT_ENOTFOUND, "%s: a product home needs %s or %s (or conf/... in an EI/MI home)",
+        return vault__err(VAULT_ENOTFOUND, "%s: a product home needs %s or %s (or conf/... in an EI/MI home)",
                          config, layouts[0].rel, layouts[2].rel);
     }
     if ((rc = set_str(&loc->config, config)) != 0)
@@ -431,9 +431,9 @@ static int locate_config(rt_location *loc, const char *config)
     {
         size_t n = strlen(config);
         vault_config_type type;
-        if (n >= 5 && vault_strcaseeq(config + n - 5, ".toml"))
+        if (n >= 5 && vault__strcaseeq(config + n - 5, ".toml"))
             type = VAULT_CONFIG_TOML;
-        else if (n >= 11 && vault_strcaseeq(config + n - 11, ".properties"))
+        else if (n >= 11 && vault__strcaseeq(config + n - 11, ".properties"))
             type = VAULT_CONFIG_PROPERTIES;
         else
             goto not_config;
@@ -444,7 +444,7 @@ static int locate_config(rt_location *loc, const char *config)
             if ((rc = home_from(&loc->home, config, layouts[i].rel)) != 0)
                 return rc;
             if (loc->home && layouts[i].ei && !looks_like_ei_home(loc->home)) {
-                vault_free_ptr(loc->home);
+                vault__free_ptr(loc->home);
                 loc->home = NULL;
             }
         }
@@ -452,8 +452,8 @@ static int locate_config(rt_location *loc, const char *config)
     }
 not_config:
     if (access(config, F_OK) != 0 && errno == ENOENT)
-        return vault_err(VAULT_ENOTFOUND, "%s: no such file or directory", config);
-    return vault_err(VAULT_EINVAL, "%s: not a product home, a *.toml or a *.properties file", config);
+        return vault__err(VAULT_ENOTFOUND, "%s: no such file or directory", config);
+    return vault__err(VAULT_EINVAL, "%s: not a product home, a *.toml or a *.properties file", config);
 }
 
 int rt_locate(rt_location *loc, const vault_options *opts)
@@ -502,11 +502,11 @@ done:
 
 void rt_location_clear(rt_location *loc)
 {
-    vault_free_ptr(loc->config);
-    vault_free_ptr(loc->home);
-    vault_free_ptr(loc->keystore);
-    vault_free_ptr(loc->keystore_origin);
-    vault_free_ptr(loc->key_alias);
+    vault__free_ptr(loc->config);
+    vault__free_ptr(loc->home);
+    vault__free_ptr(loc->keystore);
+    vault__free_ptr(loc->keystore_origin);
+    vault__free_ptr(loc->key_alias);
     vault_config_free(loc->parsed);
     memset(loc, 0, sizeof *loc);
 }
@@ -522,16 +522,16 @@ int vault_locate(vault_location **out, const vault_options *opts)
     int rc;
 
     if (!out || !opts || !opts->config)
-        return vault_err(VAULT_EINVAL, "vault_locate: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_locate: invalid argument");
     *out = NULL;
     if (opts->version != 1 && opts->version != VAULT_OPTIONS_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
-    b = vault_calloc(1, sizeof *b);
+        return vault__err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
+    b = vault__calloc(1, sizeof *b);
     if (!b)
         return VAULT_ERR_NOMEM();
     rc = rt_locate(&b->loc, opts);
     if (rc != 0) {
-        vault_free_ptr(b);
+        vault__free_ptr(b);
         return rc;
     }
     vault_config_free(b->loc.parsed); /* a location holds no secrets */
@@ -554,7 +554,7 @@ int vault_location_accepts(const vault_location *loc, const char *value, const u
     int rc;
 
     if (!b || !value)
-        return vault_err(VAULT_EINVAL, "vault_location_accepts: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_location_accepts: invalid argument");
     if ((rc = rt_rule_check_form(&b->loc.rule, value)) != 0 || !opened_flags)
         return rc;
     return rt_rule_check_opened(&b->loc.rule, value, *opened_flags);
@@ -566,5 +566,5 @@ void vault_location_free(vault_location *loc)
     if (!b)
         return;
     rt_location_clear(&b->loc);
-    vault_free_ptr(b);
+    vault__free_ptr(b);
 }

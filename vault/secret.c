@@ -68,7 +68,7 @@ static int fetchable(int cipher_nid, int md_nid)
     return ok;
 }
 
-void vault_need_algorithms(int cipher_nid, int md_nid)
+void vault__need_algorithms(int cipher_nid, int md_nid)
 {
     if (vault_init() == 0 && !fetchable(cipher_nid, md_nid))
         pthread_once(&legacy_once, load_legacy);
@@ -77,7 +77,7 @@ void vault_need_algorithms(int cipher_nid, int md_nid)
 int vault_init_openssl_config(void)
 {
     if (!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL))
-        return vault_err_ssl(VAULT_ERROR, "cannot load OpenSSL's configuration");
+        return vault__err_ssl(VAULT_ERROR, "cannot load OpenSSL's configuration");
     return vault_init();
 }
 
@@ -85,11 +85,11 @@ int vault_init(void)
 {
     pthread_once(&init_once, init_libraries);
     if (init_result != 0)
-        return vault_err(VAULT_ERROR, "cannot initialise libsodium or OpenSSL");
+        return vault__err(VAULT_ERROR, "cannot initialise libsodium or OpenSSL");
     return 0;
 }
 
-int vault_secret_alloc(vault_secret **out, size_t len, unsigned char **data)
+int vault__secret_alloc(vault_secret **out, size_t len, unsigned char **data)
 {
     vault_secret *s;
 
@@ -97,14 +97,14 @@ int vault_secret_alloc(vault_secret **out, size_t len, unsigned char **data)
     if (vault_init() != 0)
         return VAULT_ERROR;
     if (len > SIZE_MAX / 2)
-        return vault_err(VAULT_ENOMEM, "secret of %zu bytes is too large", len);
-    s = vault_calloc(1, sizeof *s);
+        return vault__err(VAULT_ENOMEM, "secret of %zu bytes is too large", len);
+    s = vault__calloc(1, sizeof *s);
     if (!s)
-        return vault_err(VAULT_ENOMEM, "out of memory");
-    s->data = vault_secure_malloc(len + 1);
+        return vault__err(VAULT_ENOMEM, "out of memory");
+    s->data = vault__secure_malloc(len + 1);
     if (!s->data) {
-        vault_free_ptr(s);
-        return vault_err(VAULT_ENOMEM, "out of guarded memory for a %zu-byte secret", len);
+        vault__free_ptr(s);
+        return vault__err(VAULT_ENOMEM, "out of guarded memory for a %zu-byte secret", len);
     }
     s->len = len;
     s->data[len] = '\0';
@@ -113,7 +113,7 @@ int vault_secret_alloc(vault_secret **out, size_t len, unsigned char **data)
     return 0;
 }
 
-void vault_secret_seal(vault_secret *s)
+void vault__secret_seal(vault_secret *s)
 {
     if (s && !s->store) /* a store seals its chunks itself */
         sodium_mprotect_readonly(s->data);
@@ -125,13 +125,13 @@ int vault_secret_new(vault_secret **out, const void *data, size_t len)
     int rc;
 
     if (!out || (!data && len > 0))
-        return vault_err(VAULT_EINVAL, "vault_secret_new: invalid argument");
-    rc = vault_secret_alloc(out, len, &p);
+        return vault__err(VAULT_EINVAL, "vault_secret_new: invalid argument");
+    rc = vault__secret_alloc(out, len, &p);
     if (rc != 0)
         return rc;
     if (len)
         memcpy(p, data, len);
-    vault_secret_seal(*out);
+    vault__secret_seal(*out);
     return 0;
 }
 
@@ -155,10 +155,10 @@ void vault_secret_free(vault_secret *secret)
     if (!secret)
         return;
     if (secret->store) {
-        vault_store_drop(secret);
+        vault__store_drop(secret);
         return;
     }
     /* sodium_free wipes the region whatever its protection. */
     sodium_free(secret->data);
-    vault_free_ptr(secret);
+    vault__free_ptr(secret);
 }

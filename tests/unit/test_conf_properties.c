@@ -522,9 +522,9 @@ Test(properties, allocation_failure_loop)
     fixture = slurp(shared_path(FIXTURE), &flen);
     for (n = 1; n < 10000 && rc != 0; n++) {
         vault_config *cfg = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_config_parse(&cfg, "a.properties", VAULT_CONFIG_PROPERTIES, fixture, flen);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d", n, rc);
         cr_assert((rc == 0) == (cfg != NULL));
         if (rc == 0)

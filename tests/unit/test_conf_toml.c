@@ -175,7 +175,7 @@ static char *tomllib_view(const void *text, size_t len)
 static void hex_append(char *out, const void *p, size_t n)
 {
     out += strlen(out);
-    vault_hex(out, p, n, 0);
+    vault__hex(out, p, n, 0);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -467,7 +467,7 @@ static int refuse(const void *data, size_t len, void *payload)
     (void)data;
     (void)len;
     (void)payload;
-    return vault_err(VAULT_EAUTH, "sealed value does not decrypt");
+    return vault__err(VAULT_EAUTH, "sealed value does not decrypt");
 }
 
 Test(toml_save, writes_verifies_and_keeps_mode)
@@ -589,9 +589,9 @@ Test(toml_save, allocation_failures_leave_the_file)
         for (i = 0; i < FIXTURE_COUNT; i++)
             if (fixture_secrets[i].token)
                 cr_assert_eq(vault_config_set(cfg, i, fake_sealed(i)), 0);
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_config_save(cfg, NULL, NULL);
-        done = vault_test_alloc_fail_at(0) < n;
+        done = vault__test_alloc_fail_at(0) < n;
         now = slurp(path, &now_len);
         if (done) {
             cr_assert_eq(rc, 0, "rc %d", rc);
@@ -1062,13 +1062,13 @@ Test(toml_robust, allocation_failures_are_enomem)
         size_t out_len;
         int rc;
 
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_config_parse(&cfg, "deployment.toml", VAULT_CONFIG_TOML, data, len);
         for (i = 0; rc == 0 && i < FIXTURE_COUNT - 1; i++)
             rc = vault_config_set(cfg, i, fake_sealed(i));
         if (rc == 0)
             rc = vault_config_render(cfg, &out, &out_len);
-        if (vault_test_alloc_fail_at(0) < n) {
+        if (vault__test_alloc_fail_at(0) < n) {
             cr_assert_eq(rc, 0, "no allocation failed at %zu, yet rc %d", n, rc);
             cr_assert_eq(vault_config_count(cfg), FIXTURE_COUNT);
             done = 1;

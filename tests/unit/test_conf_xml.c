@@ -375,9 +375,9 @@ Test(legacy_map, allocation_failure_loop)
     data = slurp(shared_path(MAP), &len);
     for (n = 1; n < 10000 && rc != 0; n++) {
         vault_legacy_map *map = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_legacy_map_parse(&map, "m", data, len);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d", n, rc);
         cr_assert((rc == 0) == (map != NULL));
         if (rc == 0)
@@ -1121,10 +1121,10 @@ Test(mark, allocation_failure_loop)
         char *out = NULL;
         size_t len = 0;
         vault_secret *old = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_xml_mark_secret(&out, &len, &old, xml, strlen(xml), "a.xml", fixture[0].xpath, 0,
                                    fixture[0].alias);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d (%s)", n, rc, msg());
         cr_assert_eq(rc == 0, out != NULL);
         vault_string_free(out);
@@ -1148,15 +1148,15 @@ Test(expand, allocation_failure_loop)
     for (n = 1; n < 10000 && rc != 0; n++) {
         vault_secret *out = NULL;
         vault_xml_marks *m = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_xml_expand(&out, marked, strlen(marked), "c.xml", resolve, &t);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d (%s)", n, rc, msg());
         cr_assert_eq(rc == 0, out != NULL);
         vault_secret_free(out);
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_xml_marked(&m, marked, strlen(marked), "c.xml");
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d (%s)", n, rc, msg());
         vault_xml_marks_free(m);
     }

@@ -1199,10 +1199,10 @@ Test(errors, huge_length_fields)
             memcpy(copy, d, n);
             memset(copy + fields[k].off, 0xFF, fields[k].width);
             reseal(copy, n, IDENTITY_PW);
-            vault_test_alloc_fail_at(0);
+            vault__test_alloc_fail_at(0);
             cr_assert_eq(open_mem(&ks, copy, n, VAULT_KEYSTORE_AUTO, &identity_pw), VAULT_EFORMAT,
                          "%s field %zu", exts[i], k);
-            allocs = vault_test_alloc_fail_at(0);
+            allocs = vault__test_alloc_fail_at(0);
             cr_assert_lt(allocs, 10, "%lu allocations", allocs);
             free(copy);
         }
@@ -1232,12 +1232,12 @@ Test(errors, failed_allocations)
             unsigned char *der = NULL;
             vault_secret *key = NULL;
             size_t len;
-            vault_test_alloc_fail_at(nth);
+            vault__test_alloc_fail_at(nth);
             rc = open_mem(&ks, d, n, VAULT_KEYSTORE_AUTO, &pw);
             if (rc == 0)
                 rc = cases[i].secret ? vault_keystore_secret_key(ks, cases[i].alias, &key)
                                      : vault_keystore_public_key_der(ks, cases[i].alias, &der, &len);
-            vault_test_alloc_fail_at(0);
+            vault__test_alloc_fail_at(0);
             if (rc != 0)
                 cr_assert_eq(rc, VAULT_ENOMEM, "%s: allocation %lu: %d %s", cases[i].rel, nth, rc,
                              last_message());

@@ -437,11 +437,11 @@ Test(pem_bad, allocation_failures_are_enomem)
             unsigned char *der = NULL;
             size_t len;
             int rc;
-            vault_test_alloc_fail_at(n);
+            vault__test_alloc_fail_at(n);
             rc = open_ks(&ks, test_path(files[f]), pw, VAULT_KEYSTORE_AUTO);
             if (rc == 0 && f < 2)
                 rc = vault_keystore_public_key_der(ks, NULL, &der, &len);
-            if (vault_test_alloc_fail_at(0) < n && rc == 0)
+            if (vault__test_alloc_fail_at(0) < n && rc == 0)
                 done = 1; /* the nth allocation was never reached */
             cr_assert(rc == 0 || rc == VAULT_ENOMEM, "%s: allocation %lu: %d %s", files[f], n, rc,
                       test_errmsg());

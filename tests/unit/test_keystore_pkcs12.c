@@ -906,7 +906,7 @@ Test(pkcs12_bad, allocation_failures_are_enomem)
             const vault_keystore_entry *e;
             int rc;
 
-            vault_test_alloc_fail_at(n);
+            vault__test_alloc_fail_at(n);
             rc = open_ks(&ks, shared_path(rel), FIXTURE_PW, NULL);
             if (rc == 0) {
                 vault_keystore_entry_at(ks, 0, &e);
@@ -915,7 +915,7 @@ Test(pkcs12_bad, allocation_failures_are_enomem)
                 else if (e->kind == VAULT_ENTRY_PRIVATE_KEY)
                     rc = vault_keystore_public_key_der(ks, NULL, &der, &len);
             }
-            if (vault_test_alloc_fail_at(0) < n && rc == 0)
+            if (vault__test_alloc_fail_at(0) < n && rc == 0)
                 done = 1; /* the nth allocation was never reached */
             cr_assert(rc == 0 || rc == VAULT_ENOMEM, "%s: allocation %lu: %d %s", files[f], n,
                       rc, test_errmsg());

@@ -133,7 +133,7 @@ static int open_with(int k, const kv *v, const char *value)
     cr_assert_eq(vault_opener_new(&op, &o), 0);
     rc = vault_opener_open(op, v->alias, value, &s, NULL);
     if (rc == 0) {
-        vault_hex(hex, vault_secret_data(s), vault_secret_len(s), 0);
+        vault__hex(hex, vault_secret_data(s), vault_secret_len(s), 0);
         cr_assert_str_eq(hex, v->pt_hex, "%s", v->alias);
     } else {
         cr_assert_null(s);
@@ -180,10 +180,10 @@ Test(rewrap, add_then_remove_a_recipient)
     o.keystore = ks[0];
     o.add = add;
     o.add_count = 1;
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     both = rewrap_all(&o, orig);
     /* one session: one unwrap for all six values */
-    cr_assert_eq(vault_test_private_key_ops() - before, 1);
+    cr_assert_eq(vault__test_private_key_ops() - before, 1);
     for (i = 0; i < nvalues; i++) {
         assert_same_payload(orig[i], both[i], 2);
         cr_assert_eq(open_with(0, &values[i], both[i]), 0);

@@ -396,18 +396,18 @@ Test(wso2_rsa, one_private_key_operation_per_raw_open)
 
     for (i = 0; i < 3; i++) {
         char *v = seal(ks, VAULT_FORMAT_WSO2, rsa_transforms[i], "secret", 6);
-        before = vault_test_private_key_ops();
+        before = vault__test_private_key_ops();
         assert_opens_to(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, "secret", 6,
                         i == 0 ? RAW_PKCS1 : 0);
-        cr_assert_eq(vault_test_private_key_ops(), before + 1, "%s: %lu operations",
-                     vault_transformation_name(rsa_transforms[i]), vault_test_private_key_ops() - before);
+        cr_assert_eq(vault__test_private_key_ops(), before + 1, "%s: %lu operations",
+                     vault_transformation_name(rsa_transforms[i]), vault__test_private_key_ops() - before);
         /* A damaged value (opened to other bytes) costs the same one operation. */
         v[10] = v[10] == 'A' ? 'B' : 'A';
-        before = vault_test_private_key_ops();
+        before = vault__test_private_key_ops();
         cr_assert_eq(open_value(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, &s, NULL), 0);
         vault_secret_free(s);
         s = NULL;
-        cr_assert_eq(vault_test_private_key_ops(), before + 1);
+        cr_assert_eq(vault__test_private_key_ops(), before + 1);
         vault_string_free(v);
     }
     vault_keystore_free(ks);
@@ -631,13 +631,13 @@ Test(wso2_holder, other_keystore_is_ekey_naming_both_keys)
     vault_keystore *ks = identity("id", 2048), *other = identity("other", 2048);
     char *ours = fingerprint("id", "sha1"), *theirs = fingerprint("other", "sha1");
     char *v = seal(other, VAULT_FORMAT_WSO2_HOLDER, VAULT_TRANSFORM_DEFAULT, "x", 1);
-    unsigned long before = vault_test_private_key_ops();
+    unsigned long before = vault__test_private_key_ops();
 
     cr_assert_eq(assert_fails(ks, NULL, VAULT_TRANSFORM_DEFAULT, v), VAULT_EKEY);
     cr_assert(strstr(last_message(), theirs) != NULL, "%s", last_message());
     cr_assert(strstr(last_message(), ours) != NULL, "%s", last_message());
     cr_assert(strstr(last_message(), "id.pem") != NULL, "%s", last_message());
-    cr_assert_eq(vault_test_private_key_ops(), before, "no RSA operation for another key's value");
+    cr_assert_eq(vault__test_private_key_ops(), before, "no RSA operation for another key's value");
     free(ours);
     free(theirs);
     vault_string_free(v);
@@ -1042,12 +1042,12 @@ Test(wso2_alloc, every_allocation_failure_is_clean)
         o.symmetric_key = k;
         for (nth = 1;; nth++) {
             vault_sealer *s = NULL;
-            vault_test_alloc_fail_at(nth);
+            vault__test_alloc_fail_at(nth);
             rc = vault_sealer_new(&s, &o);
             if (rc == 0)
                 rc = vault_sealer_seal(s, "a", "secret", 6, &v);
             vault_sealer_free(s);
-            vault_test_alloc_fail_at(0);
+            vault__test_alloc_fail_at(0);
             if (rc == 0)
                 break;
             cr_assert_eq(rc, VAULT_ENOMEM, "seal, allocation %lu: %d %s", nth, rc, last_message());
@@ -1058,12 +1058,12 @@ Test(wso2_alloc, every_allocation_failure_is_clean)
             oo.keystore = ks;
             oo.symmetric_key = forms[f] == VAULT_FORMAT_WSO2_SYMMETRIC ? k : NULL;
             oo.transformation = t;
-            vault_test_alloc_fail_at(nth);
+            vault__test_alloc_fail_at(nth);
             rc = vault_opener_new(&op, &oo);
             if (rc == 0)
                 rc = vault_opener_open(op, "a", v, &pt, NULL);
             vault_opener_free(op);
-            vault_test_alloc_fail_at(0);
+            vault__test_alloc_fail_at(0);
             if (rc == 0)
                 break;
             cr_assert_eq(rc, VAULT_ENOMEM, "open, allocation %lu: %d %s", nth, rc, last_message());
