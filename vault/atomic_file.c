@@ -103,7 +103,7 @@ static int split_target(replace_job *job)
         job->base = slash + 1;
     }
     if (!job->dir)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", job->path);
+        return vault__oom();
     if (!*job->base || strcmp(job->base, ".") == 0 || strcmp(job->base, "..") == 0)
         return vault__err(VAULT_EINVAL, "%s: not a file name", job->path);
     return 0;
@@ -137,7 +137,7 @@ static int open_target(replace_job *job)
 
     job->target = vault__strdup(job->path);
     if (!job->target)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", job->path);
+        return vault__oom();
     if ((rc = open_in_dir(job)) != 0)
         return rc;
     if (job->target_fd < 0 && errno == ELOOP) {
@@ -151,7 +151,7 @@ static int open_target(replace_job *job)
         job->target = vault__strdup(real);
         free(real);
         if (!job->target)
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", job->path);
+            return vault__oom();
         if ((rc = open_in_dir(job)) != 0)
             return rc;
         if (job->target_fd < 0 && errno == ELOOP)
@@ -447,7 +447,7 @@ static int copy_one_xattr(const replace_job *job, const char *name)
     if (n < 0)
         return errno == ENODATA ? 0 : fail(job, errno, "cannot read an extended attribute");
     if ((size_t)n > sizeof stack && !(val = vault__malloc((size_t)n)))
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", job->path);
+        return vault__oom();
     n = fgetxattr(job->target_fd, name, val, n > 0 ? (size_t)n : 0);
     if (n < 0)
         rc = errno == ENODATA ? 0 : fail(job, errno, "cannot read an extended attribute");
@@ -475,7 +475,7 @@ static int keep_xattrs(const replace_job *job)
     if (n == 0)
         return 0;
     if (!(names = vault__malloc((size_t)n + 1)))
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", job->path);
+        return vault__oom();
     n = flistxattr(job->target_fd, names, (size_t)n);
     if (n < 0) {
         rc = fail(job, errno, "cannot list the extended attributes");
@@ -590,7 +590,7 @@ int vault__replace_file(const char *path, const void *data, size_t len, const va
 
     if (!path || !*path || (!data && len > 0) || !opts)
         return vault__err(VAULT_EINVAL, "vault_file_replace: invalid argument");
-    if ((rc = vault_init()) != 0)
+    if ((rc = vault__ensure_init()) != 0)
         return rc;
     memset(&job, 0, sizeof job);
     job.path = path;

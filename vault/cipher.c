@@ -41,7 +41,7 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
     r = vault__calloc(1, sizeof *r);
     if (!r) {
         X509_free(cert);
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     }
     r->cert = cert;
     r->pub = X509_get_pubkey(cert);
@@ -95,7 +95,7 @@ static int recipient_from_key(vault_recipient **out, const vault_keystore *ks, c
                          "an RSA recipient by its certificate; only EC, X25519 and Ed25519 keys "
                          "can be sealed to without one)", where);
     if (!(r = vault__calloc(1, sizeof *r)))
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     /* The public half only: the recipient never holds the private key. */
     len = i2d_PUBKEY(key, &der);
     p = der;
@@ -204,7 +204,7 @@ static int recipient_dup(vault_recipient **out, const vault_recipient *r)
 {
     vault_recipient *d = vault__malloc(sizeof *d);
     if (!d)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     *d = *r;
     if (d->cert)
         X509_up_ref(d->cert);
@@ -256,14 +256,14 @@ int vault_sealer_new(vault_sealer **out, const vault_seal_options *opts)
     if (!out || !opts)
         return vault__err(VAULT_EINVAL, "vault_sealer_new: invalid argument");
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     f = opts->format ? opts->format : VAULT_FORMAT_NATIVE;
     if ((rc = check_seal_options(opts, f)) != 0)
         return rc;
     s = vault__calloc(1, sizeof *s);
     if (!s)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     s->format = f;
     s->transformation = opts->transformation;
     if (f == VAULT_FORMAT_NATIVE)
@@ -339,7 +339,7 @@ int vault_opener_new(vault_opener **out, const vault_open_options *opts)
     if (!out || !opts)
         return vault__err(VAULT_EINVAL, "vault_opener_new: invalid argument");
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     if (opts->version != 1 && opts->version != VAULT_OPEN_OPTIONS_VERSION)
         return vault__err(VAULT_EINVAL, "vault_open_options: unknown version %u", opts->version);
@@ -356,7 +356,7 @@ int vault_opener_new(vault_opener **out, const vault_open_options *opts)
         return vault__err(VAULT_EINVAL, "vault_opener_new: a keystore or an AES key is needed");
     o = vault__calloc(1, sizeof *o);
     if (!o)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     o->ks = opts->keystore;
     o->transformation = opts->transformation;
     /* An OAEP transformation never lets a holder's "t" weaken it. */
@@ -364,7 +364,7 @@ int vault_opener_new(vault_opener **out, const vault_open_options *opts)
                       opts->transformation == VAULT_TRANSFORM_RSA_OAEP_SHA1 ||
                       opts->transformation == VAULT_TRANSFORM_RSA_OAEP_SHA256;
     if (opts->key_alias && !(o->key_alias = vault__strdup(opts->key_alias)))
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     if (rc == 0 && opts->symmetric_key)
         rc = vault_secret_new(&o->aes_key, vault_secret_data(opts->symmetric_key),
                               vault_secret_len(opts->symmetric_key));
@@ -578,7 +578,7 @@ static int parse_key_ids(const vault_rewrap_options *o, unsigned char (**ids)[32
     if (!o->remove_key_ids)
         return vault__err(VAULT_EINVAL, "vault_rewrap_options: no key id array");
     if (!(*ids = vault__calloc(o->remove_count, sizeof **ids)))
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     for (i = 0; i < o->remove_count; i++) {
         const char *h = o->remove_key_ids[i];
         if (!h || strlen(h) != 64 || sodium_hex2bin((*ids)[i], 32, h, 64, NULL, &len, NULL) != 0 ||
@@ -599,7 +599,7 @@ int vault_rewrapper_new(vault_rewrapper **out, const vault_rewrap_options *opts)
     if (!out || !opts)
         return vault__err(VAULT_EINVAL, "vault_rewrapper_new: invalid argument");
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     if (opts->version != VAULT_REWRAP_OPTIONS_VERSION)
         return vault__err(VAULT_EINVAL, "vault_rewrap_options: unknown version %u", opts->version);
@@ -609,7 +609,7 @@ int vault_rewrapper_new(vault_rewrapper **out, const vault_rewrap_options *opts)
         goto done;
     rw = vault__calloc(1, sizeof *rw);
     if (!rw || (opts->add_count && !(rw->add = vault__calloc(opts->add_count, sizeof *rw->add)))) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     for (i = 0; i < opts->add_count && rc == 0; i++) {
@@ -676,11 +676,11 @@ int vault_inspect(const char *value, vault_value_info **out)
     if (!value || !out)
         return vault__err(VAULT_EINVAL, "vault_inspect: invalid argument");
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     box = vault__calloc(1, sizeof *box);
     if (!box)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     if (native_is(value)) {
         rc = native_inspect(value, &box->info);
         if (rc != 0)

@@ -48,7 +48,7 @@ static int index_grow(vault_config *cfg)
     cfg->index = vault__calloc(cap, sizeof *cfg->index);
     if (!cfg->index) {
         cfg->index = old;
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     }
     cfg->index_cap = cap;
     for (i = 0; i < old_cap; i++) {
@@ -73,7 +73,7 @@ static int items_reserve(vault_config *cfg)
         return vault__err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
     items = vault__realloc(cfg->items, cap * sizeof *items);
     if (!items)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     cfg->items = items;
     cfg->cap = cap;
     return 0;
@@ -106,7 +106,7 @@ int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t
     item = vault__calloc(1, sizeof *item);
     if (!item || !(item->alias = vault__strndup(alias, alias_len))) {
         vault__free_ptr(item);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     }
     item->cfg = cfg;
     item->start = start;
@@ -145,7 +145,7 @@ void conf_item_clear_value(conf_item *item)
 static int plain_append(vault_config *cfg, const char *text, size_t len, size_t *off)
 {
     if (len > SIZE_MAX / 4 - cfg->plain_len)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     if (cfg->plain_len + len > cfg->plain_cap) {
         size_t cap = cfg->plain_cap ? cfg->plain_cap : 4096;
         unsigned char *p;
@@ -196,7 +196,7 @@ static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_
                          item->cfg->path, item->info.line, item->alias);
     item->value = in_text ? (char *)decoded : vault__strndup(decoded, len);
     if (!item->value)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", item->cfg->path);
+        return vault__oom();
     item->value_in_text = in_text;
     item->info.state = VAULT_VALUE_SEALED;
     item->info.value = item->value;
@@ -232,7 +232,7 @@ int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const c
             return vault__err(VAULT_ENOMEM, "%s: too many settings", cfg->path);
         grown = vault__realloc(cfg->settings, cap * sizeof *grown);
         if (!grown)
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+            return vault__oom();
         cfg->settings = grown;
         cfg->setting_cap = cap;
     }
@@ -241,7 +241,7 @@ int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const c
     if (!k || !v) {
         vault__free_ptr(k);
         vault__free_ptr(v);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     }
     cfg->settings[cfg->setting_count].key = k;
     cfg->settings[cfg->setting_count].value = v;
@@ -277,10 +277,10 @@ int conf_warn(vault_config *cfg, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (!(note = vault__strdup(buf)))
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     if (!(v = vault__realloc(cfg->warnings, (cfg->warning_count + 1) * sizeof *v))) {
         vault__free_ptr(note);
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     }
     cfg->warnings = v;
     cfg->warnings[cfg->warning_count++] = note;
@@ -314,13 +314,13 @@ int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigne
             return vault__err(VAULT_ENOMEM, "%s: too many references", cfg->path);
         refs = vault__realloc(cfg->refs, cap * sizeof *refs);
         if (!refs)
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+            return vault__oom();
         cfg->refs = refs;
         cfg->ref_cap = cap;
     }
     copy = vault__strndup(alias, alias_len);
     if (!copy)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     cfg->refs[cfg->ref_count].alias = copy;
     cfg->refs[cfg->ref_count].line = line;
     cfg->ref_count++;

@@ -70,7 +70,7 @@ static int seg_open(scanner *sc, size_t at)
         size_t cap = sc->segcap ? sc->segcap * 2 : 4;
         pseg *s = vault__realloc(sc->segs, cap * sizeof *s);
         if (!s)
-            return VAULT_ERR_NOMEM();
+            return vault__oom();
         sc->segs = s;
         sc->segcap = cap;
     }
@@ -325,7 +325,7 @@ static int scan_line(scanner *sc, conf_prop_cb cb, void *payload)
     key = vault__malloc(n + 1);
     value = vault__malloc(n + 1);
     if (!key || !value) {
-        rc = VAULT_ERR_NOMEM();
+        rc = vault__oom();
         goto done;
     }
     cur_init(&c, sc);
@@ -394,7 +394,7 @@ static int latin1_to_utf8(const char *v, size_t len, char **out, size_t *out_len
     if (!latin1)
         return 0;
     if (!(buf = vault__malloc(2 * len + 1)))
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     for (i = 0; i < len; i += k) {
         if ((k = vault__utf8_next(u + i, len - i, NULL)) != 0) {
             memcpy(buf + o, u + i, k);
@@ -532,7 +532,7 @@ static int props_encode(const vault_config *cfg, const conf_item *item, const ch
         return vault__err(VAULT_ENOMEM, "%s: value too long", cfg->path);
     buf = vault__malloc(2 * n + 2);
     if (!buf)
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     if (needs_separator(cfg->text, item->start, item->end))
         buf[o++] = '=';
     for (i = 0; i < n; i++) {

@@ -261,7 +261,7 @@ static int toml_encode(const vault_config *cfg, const conf_item *item, const cha
     }
     buf = vault__malloc(need);
     if (!buf)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     o = buf;
     *o++ = literal ? '\'' : '"';
     for (i = 0; i < n; i++) {

@@ -52,7 +52,7 @@ static int is_digit(int c)
 int toml_tb_put(toml *t, tbuf *b, const void *p, size_t n)
 {
     if (n > SIZE_MAX / 2 - b->len)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", t->cfg->path);
+        return vault__err(VAULT_ENOMEM, "%s: text too large", t->cfg->path);
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         char *q;
@@ -60,7 +60,7 @@ int toml_tb_put(toml *t, tbuf *b, const void *p, size_t n)
             cap *= 2;
         q = vault__malloc(cap);
         if (!q)
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", t->cfg->path);
+            return vault__oom();
         if (b->p) {
             memcpy(q, b->p, b->len);
             sodium_memzero(b->p, b->cap);
@@ -188,7 +188,7 @@ int toml_set_add(toml *t, strset *s, const char *p, size_t n)
         size_t cap = s->cap ? s->cap * 2 : 16;
         char **slot = vault__calloc(cap, sizeof *slot);
         if (!slot)
-            return VAULT_ERR_NOMEM();
+            return vault__oom();
         for (i = 0; i < s->cap; i++)
             if (s->slot[i])
                 slot[set_pos(t, slot, cap, s->slot[i], strlen(s->slot[i]))] = s->slot[i];
@@ -201,7 +201,7 @@ int toml_set_add(toml *t, strset *s, const char *p, size_t n)
         return 0;
     s->slot[pos] = vault__strndup(p, n);
     if (!s->slot[pos])
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     s->count++;
     return 0;
 }

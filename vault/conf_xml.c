@@ -131,7 +131,7 @@ static int mark_record(const xdoc *d, vault_xml_marks *m, const target *t, const
 nomem:
     vault__free_ptr(path);
     vault__free_ptr(attr);
-    return vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+    return vault__oom();
 }
 
 void vault_xml_marks_free(vault_xml_marks *marks)
@@ -173,7 +173,7 @@ static int for_each_mark(const xdoc *d, mark_fn fn, void *ctx)
         if (!(a = xdoc_alias_attr(d->nodes[i])))
             continue;
         if (!(alias = xdoc_value_of(NULL, a)))
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+            return vault__oom();
         if ((rc = marked_target(d, i, a, &t)) == 0)
             rc = fn(d, &t, alias, ctx);
         xmlFree(alias);
@@ -198,7 +198,7 @@ int vault_xml_marked(vault_xml_marks **out, const void *xml, size_t len, const c
     *out = NULL;
     name = name ? name : "(xml)";
     if (!(m = vault__calloc(1, sizeof *m))) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", name);
+        rc = vault__oom();
         goto done;
     }
     if ((rc = xdoc_load(&d, name, xml, len, NULL)) != 0 || (rc = for_each_mark(&d, record_mark, m)) != 0)
@@ -249,7 +249,7 @@ static int expand_one(const xdoc *d, const target *t, const xmlChar *alias, void
     xdoc_xml_escape(vault_secret_data(value), vault_secret_len(value), d->utf8, quote, p + off, &esc_len);
     vault__secret_seal(rep);
     if (!(ed = xdoc_edit_add(&x->e, start, end, 2))) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        rc = vault__oom();
         goto done;
     }
     ed->own_s = rep;
@@ -310,7 +310,7 @@ int vault_xml_value(char **out, const void *xml, size_t len, const char *name, c
         text = xmlNodeGetContent(res->nodesetval->nodeTab[0]);
         *out = text ? vault__strdup((const char *)text) : vault__strdup("");
         if (!*out)
-            rc = vault__err(VAULT_ENOMEM, "%s: out of memory", name);
+            rc = vault__oom();
     }
     xmlFree(text);
     xmlXPathFreeObject(res);

@@ -184,7 +184,7 @@ static int lex(xdoc *d, xspan **spans, size_t *count)
         } else {
             if (xdoc_grow((void **)spans, &cap, *count + 1, sizeof **spans) != 0 ||
                 xdoc_grow((void **)&stack, &scap, depth + 1, sizeof *stack) != 0) {
-                rc = vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+                rc = vault__oom();
                 goto done;
             }
             if (lex_start_tag(t, n, pos, &(*spans)[*count]) != 0)
@@ -353,7 +353,7 @@ static int parse_xml(xdoc *d, const char *alias)
         return vault__err(VAULT_EFORMAT, "%s: document too large", d->name);
     ctxt = xmlNewParserCtxt();
     if (!ctxt)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        return vault__oom();
     /* Errors come to keep_first_error() (userData is the context), never
      * to stderr. */
     ctxt->_private = &first;
@@ -422,7 +422,7 @@ int xdoc_load(xdoc *d, const char *name, const void *xml, size_t len, const char
     d->count = walk(xmlDocGetRootElement(d->doc), NULL);
     d->nodes = vault__calloc(d->count, sizeof *d->nodes);
     if (!d->nodes)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", name);
+        return vault__oom();
     walk(xmlDocGetRootElement(d->doc), d->nodes);
     if ((rc = lex(d, &d->spans, &nspans)) != 0)
         return rc;
@@ -585,7 +585,7 @@ static int hide_namespaces(const xdoc *d, saved_ns **saved, size_t *n)
 nomem:
     vault__free_ptr(*saved);
     *saved = NULL;
-    return vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+    return vault__oom();
 }
 
 static void restore_namespaces(saved_ns *saved, size_t n)
@@ -611,7 +611,7 @@ int xdoc_eval_xpath(const xdoc *d, const char *xpath, const char *alias, xmlXPat
         return rc;
     ctx = xmlXPathNewContext(d->doc);
     if (!ctx) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        rc = vault__oom();
         goto done;
     }
     ctx->error = xpath_error;

@@ -133,7 +133,7 @@ static int split_entry(const vault_legacy_map *map, const conf_prop *p, vault_le
     e->xpath = vault__strndup(sep, (size_t)(end - sep));
     e->line = p->line;
     if (!e->alias || !e->file || !e->xpath)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", map->name);
+        return vault__oom();
     if (!e->attribute)
         return 0;
     /* ",true" on an xpath that names no attribute (an element such as
@@ -146,7 +146,7 @@ static int split_entry(const vault_legacy_map *map, const conf_prop *p, vault_le
     }
     e->attribute_name = vault__strndup(e->xpath + a, alen);
     if (!e->attribute_name)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", map->name);
+        return vault__oom();
     return 0;
 }
 
@@ -167,7 +167,7 @@ static int add_map_entry(const conf_prop *p, void *payload)
         size_t cap = map->cap ? map->cap * 2 : 8;
         vault_legacy_entry *v = vault__realloc(map->v, cap * sizeof *v);
         if (!v)
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", map->name);
+            return vault__oom();
         map->v = v;
         map->cap = cap;
     }
@@ -190,7 +190,7 @@ int vault_legacy_map_parse(vault_legacy_map **out, const char *name, const void 
     *out = NULL;
     map = vault__calloc(1, sizeof *map);
     if (!map || !(map->name = vault__strdup(name ? name : "cipher-tool.properties"))) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     rc = conf_properties_scan(map->name, data, len, add_map_entry, map);

@@ -65,7 +65,7 @@ static int locate(const xdoc *d, const char *xpath, int attribute, const char *a
                              "%s: xpath '%s' for alias '%s' names no attribute (expected a last [@name])",
                              d->name, xpath, alias);
         if (!(attr_name = vault__strndup(xpath + as, al)))
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+            return vault__oom();
     }
     if ((rc = xdoc_eval_xpath(d, xpath, alias, &res)) != 0)
         goto done;
@@ -80,7 +80,7 @@ static int locate(const xdoc *d, const char *xpath, int attribute, const char *a
         goto done;
     }
     if (!(*out = vault__calloc((size_t)res->nodesetval->nodeNr, sizeof **out))) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        rc = vault__oom();
         goto done;
     }
     for (i = 0; i < (size_t)res->nodesetval->nodeNr; i++, k++) {
@@ -127,7 +127,7 @@ static int add_alias_edit(const xdoc *d, edits *e, const target *t, const char *
                          d->name, (const char *)t->elem->name, alias);
     if (!ns && !*ns_added) {
         if (!(x = xdoc_edit_add(e, d->spans[0].attrs_end, d->spans[0].attrs_end, 0)))
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+            return vault__oom();
         x->rep = (const unsigned char *)ns_decl;
         x->rep_len = sizeof ns_decl - 1;
         *ns_added = 1;
@@ -137,7 +137,7 @@ static int add_alias_edit(const xdoc *d, edits *e, const target *t, const char *
     buf = vault__malloc(sizeof pre - 1 + esc_len + 1);
     if (!buf || !(x = xdoc_edit_add(e, d->spans[t->index].attrs_end, d->spans[t->index].attrs_end, 1))) {
         vault__free_ptr(buf);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        return vault__oom();
     }
     memcpy(buf, pre, sizeof pre - 1);
     xdoc_xml_escape((const unsigned char *)alias, alen, d->utf8, '"', buf + sizeof pre - 1, &esc_len);
@@ -161,7 +161,7 @@ static int add_placeholder_edit(const xdoc *d, edits *e, const target *t)
     buf = vault__malloc(n);
     if (!buf || !(x = xdoc_edit_add(e, start, end, 2))) {
         vault__free_ptr(buf);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        return vault__oom();
     }
     xdoc_value_frame(d, t, plen, buf, &off, &start, &end);
     memcpy(buf + off, PLACEHOLDER, plen);
@@ -224,7 +224,7 @@ static int plan_target(const xdoc *d, edits *e, const target *t, const char *ali
         }
     }
     if (!(cur = xdoc_value_of(t->elem, t->attr))) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        rc = vault__oom();
         goto done;
     }
     placeholder = strcmp((const char *)cur, PLACEHOLDER) == 0;
@@ -365,7 +365,7 @@ int vault_xml_mark_secret(char **out, size_t *out_len, vault_secret **old_value,
         (rc = xdoc_edits_prepare(&d, &e, &total)) != 0)
         goto done;
     if (!(buf = vault__malloc(total + 1))) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", name);
+        rc = vault__oom();
         goto done;
     }
     xdoc_edits_apply(&d, &e, buf);

@@ -88,11 +88,11 @@ static int config_build(vault_config **out, const char *name, vault_config_type 
     vault_config *cfg = NULL;
     int rc;
 
-    if ((rc = vault_init()) != 0 || (rc = resolve_type(name, &type)) != 0)
+    if ((rc = vault__ensure_init()) != 0 || (rc = resolve_type(name, &type)) != 0)
         goto done;
     cfg = vault__calloc(1, sizeof *cfg);
     if (!cfg || !(cfg->path = vault__strdup(name))) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", name);
+        rc = vault__oom();
         goto done;
     }
     cfg->type = type;
@@ -133,7 +133,7 @@ int vault_config_parse(vault_config **out, const char *name, vault_config_type t
         return vault__err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", name, len, CONF_MAX_FILE);
     text = vault__malloc(len + 1);
     if (!text)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", name);
+        return vault__oom();
     if (len)
         memcpy(text, data, len);
     text[len] = '\0';
@@ -288,7 +288,7 @@ int vault_config_set(vault_config *cfg, size_t i, const char *sealed)
         goto done;
     value = vault__strndup(sealed, n);
     if (!value) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        rc = vault__oom();
         goto done;
     }
     conf_item_clear_value(item);
@@ -326,7 +326,7 @@ static int items_in_order(const vault_config *cfg, conf_item *const **order, con
         return 0;
     *owned = vault__malloc(cfg->count * sizeof **owned);
     if (!*owned)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     memcpy(*owned, cfg->items, cfg->count * sizeof **owned);
     qsort(*owned, cfg->count, sizeof **owned, span_cmp);
     *order = *owned;
@@ -376,7 +376,7 @@ int vault_config_render(const vault_config *cfg, char **out, size_t *len)
         goto done;
     buf = vault__malloc(total + 1);
     if (!buf) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        rc = vault__oom();
         goto done;
     }
     /* One pass over the spans in file order: copy the bytes before each

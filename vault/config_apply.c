@@ -62,7 +62,7 @@ static int add_item(apply_run *r, size_t index, const char *alias, apply_item **
     memset(it, 0, sizeof *it);
     it->index = index;
     if (!(it->pub.alias = vault__strdup(alias)))
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     r->n++;
     *out = it;
     return 0;
@@ -714,13 +714,13 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
     r.o = opts;
     if (!(res = vault__calloc(1, sizeof *res)) || !(res->path = vault__strdup(opts->path))) {
         vault__free_ptr(res);
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     }
     if ((rc = make_verifier(&r)) != 0 || (rc = apply_read(&r)) != 0)
         goto done;
     collect_warnings(res, opts->op == VAULT_APPLY_EDIT ? r.orig : r.file ? r.file : r.cfg);
     if (!(r.items = vault__calloc(vault_config_count(r.cfg) + 1, sizeof *r.items))) {
-        rc = VAULT_ERR_NOMEM();
+        rc = vault__oom();
         goto done;
     }
     rc = opts->op == VAULT_APPLY_SET ? run_set(&r) : opts->op == VAULT_APPLY_EDIT ? run_edit(&r) : run_all(&r);

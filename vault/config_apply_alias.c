@@ -103,7 +103,7 @@ int apply_create_alias(apply_run *r, const char *sealed)
     eol = line_end(cur, cur_len);
     llen = strlen(key) + strlen(sealed) + 40;
     if (!(line = vault__malloc(llen)) || !(r->text = vault__malloc(cur_len + llen + 2))) {
-        rc = VAULT_ERR_NOMEM();
+        rc = vault__oom();
         goto done;
     }
     llen = (size_t)snprintf(line, llen, "%s%s%s%s%s%s%s%s", pre ? eol : "", need_table ? eol : "",

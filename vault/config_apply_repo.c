@@ -57,7 +57,7 @@ static int repo_value(char **new_value, const char *alias, const char *value, vo
     if (!(it = item_at(r, idx)) || !it->changed || vault_config_entry_at(r->cfg, idx, &e) != 0)
         return 0;
     it->sent = 1;
-    return (*new_value = vault__strdup(e->value)) != NULL ? 0 : VAULT_ERR_NOMEM();
+    return (*new_value = vault__strdup(e->value)) != NULL ? 0 : vault__oom();
 }
 
 /* Check every new value as verify_new_text() does, then write them all in

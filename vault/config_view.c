@@ -36,7 +36,7 @@ static int plain_token(const vault_config *cfg, const conf_item *item, vault_ope
     }
     if (!(bracketed = vault__malloc(n + 3))) {
         vault_secret_free(plain);
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     }
     bracketed[0] = '[';
     memcpy(bracketed + 1, vault_secret_data(plain), n);
@@ -59,7 +59,7 @@ int vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault
         return vault__err(VAULT_EINVAL, "vault_config_render_plain: invalid argument");
     *out = NULL;
     if (cfg->count && !(tokens = vault__calloc(cfg->count, sizeof *tokens)))
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     /* Items are in file order, their spans ascending. */
     for (i = 0; rc == 0 && i < cfg->count; i++) {
         const conf_item *it = cfg->items[i];

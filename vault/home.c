@@ -54,7 +54,7 @@ int vault_home_path(char **out, const char *home, vault_home_file file)
         return vault__err(VAULT_EINVAL, "vault_home_path: invalid argument");
     n = (home ? strlen(home) + 1 : 0) + strlen(rel) + 1;
     if (!(*out = vault__malloc(n)))
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     snprintf(*out, n, "%s%s%s", home ? home : "", home ? "/" : "", rel);
     return 0;
 }
@@ -149,7 +149,7 @@ int vault_secret_conf_write(const vault_secret_conf *c)
         put_property(&t, "secretRepositories.file.algorithm", c->algorithm ? c->algorithm : "RSA");
     }
     if (t.failed)
-        rc = VAULT_ERR_NOMEM();
+        rc = vault__oom();
     else
         rc = vault_file_replace(path, t.data, t.len, 0644, NULL, NULL);
     vault__free_ptr(t.data);

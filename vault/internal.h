@@ -24,8 +24,18 @@ int vault__err(int code, const char *fmt, ...) VAULT_PRINTF(2, 3);
 /* As vault__err(), with a cause (VAULT_CAUSE_*) a caller can act on. */
 int vault__err_cause(int code, int cause, const char *fmt, ...) VAULT_PRINTF(3, 4);
 
-/* The one out-of-memory failure. */
-#define VAULT_ERR_NOMEM() vault__err(VAULT_ENOMEM, "out of memory")
+/* The one out-of-memory failure: records VAULT_ENOMEM with the message
+ * "out of memory" (no formatting, nothing allocated) and returns it.
+ * Inline so that the compiler sees the non-zero result at every caller. */
+void vault__oom_record(void);
+static inline int vault__oom(void)
+{
+    vault__oom_record();
+    return VAULT_ENOMEM;
+}
+
+/* vault_init() without counting: what every entry point calls first. */
+int vault__ensure_init(void);
 
 /* As vault__err(), appending the reason OpenSSL queued (and clearing it). */
 int vault__err_ssl(int code, const char *fmt, ...) VAULT_PRINTF(2, 3);

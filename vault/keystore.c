@@ -159,17 +159,17 @@ static int keystore_new(vault_keystore **out, const char *name, const vault_keys
     vault_keystore *ks;
 
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     if (opts && opts->version != 1 && opts->version != VAULT_KEYSTORE_OPTIONS_VERSION)
         return vault__err(VAULT_EINVAL, "vault_keystore_options: unknown version %u", opts->version);
     ks = vault__calloc(1, sizeof *ks);
     if (!ks)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     ks->path = vault__strdup(name ? name : "(memory)");
     if (!ks->path) {
         vault__free_ptr(ks);
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     }
     pthread_mutex_init(&ks->lock, NULL);
     if (opts) {
@@ -469,7 +469,7 @@ int vault_keystore_public_key_der(vault_keystore *ks, const char *alias, unsigne
         return vault__err_ssl(VAULT_EFORMAT, "%s: cannot encode the public key", ks->path);
     buf = vault__malloc((size_t)n);
     if (!buf)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     p = buf;
     i2d_PUBKEY(pkey, &p);
     *der = buf;

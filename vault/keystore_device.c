@@ -26,7 +26,7 @@ int ks_device_key_attach(EVP_PKEY *pkey, ks_device_key *key)
 {
     pthread_once(&device_index_once, make_device_index);
     if (device_index < 0 || !EVP_PKEY_set_ex_data(pkey, device_index, key))
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     return 0;
 }
 
@@ -121,7 +121,7 @@ int ks_device_add_cert_file(vault_keystore *ks, const char *cert_file)
     for (i = 0; rc == 0 && i < (size_t)sk_X509_num(from->chain); i++) {
         X509 *x = sk_X509_value(from->chain, (int)i);
         if (!X509_up_ref(x)) {
-            rc = vault__err(VAULT_ENOMEM, "out of memory");
+            rc = vault__oom();
             break;
         }
         rc = ks_entry_add_cert(ks, target, x);

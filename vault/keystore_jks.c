@@ -259,7 +259,7 @@ static int pbe_decrypt(const vault_secret *pw, const unsigned char salt[8], long
     if (rc == 0)
         rc = vault__secret_alloc(&out->buf, n, &out->data);
     if (rc == 0 && !(ctx = EVP_CIPHER_CTX_new()))
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     if (rc == 0 && (!EVP_DecryptInit_ex(ctx, EVP_des_ede3_cbc(), NULL, kiv, kiv + 24) ||
                     !EVP_DecryptUpdate(ctx, out->data, &l1, ct, (int)n)))
         rc = vault__err_ssl(VAULT_ERROR, "3DES failed");
@@ -463,7 +463,7 @@ static int set_secret_key(ks_entry *e, const jval *alg, const jval *key)
     int rc;
 
     if (!name)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     if (mutf8_to_utf8(alg->data, alg->len, name, &n) != 0 || strlen(name) != n) {
         vault__free_ptr(name);
         return vault__err(VAULT_EFORMAT, "sealed secret key: bad algorithm name");
@@ -531,7 +531,7 @@ static int new_entry(walk *w, const unsigned char *alias, size_t n, vault_entry_
 
     *e = NULL;
     if (!name)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", w->ks->path);
+        return vault__oom();
     if (mutf8_to_utf8(alias, n, name, &len) != 0)
         rc = vault__err(VAULT_EFORMAT, "%s: an alias is not valid modified UTF-8", w->ks->path);
     else

@@ -68,18 +68,18 @@ int ks_add_entry(vault_keystore *ks, const char *alias, size_t alias_len, vault_
         size_t cap = ks->cap ? ks->cap * 2 : 8;
         ks_entry **n = vault__realloc(ks->entries, cap * sizeof *n);
         if (!n)
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+            return vault__oom();
         ks->entries = n;
         ks->cap = cap;
     }
     e = vault__calloc(1, sizeof *e);
     if (!e)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     e->alias = vault__strndup(alias, alias_len);
     e->chain = sk_X509_new_null();
     if (!e->alias || !e->chain) {
         entry_free(e);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     }
     e->info.alias = e->alias;
     e->info.kind = kind;
@@ -108,7 +108,7 @@ int ks_entry_add_cert(vault_keystore *ks, ks_entry *e, X509 *cert)
         e->der_len = der_len;
     if (!der || !der_len || !(e->der[n] = vault__malloc((size_t)len))) {
         X509_free(cert);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     }
     p = e->der[n];
     i2d_X509(cert, &p);
@@ -116,7 +116,7 @@ int ks_entry_add_cert(vault_keystore *ks, ks_entry *e, X509 *cert)
     if (!sk_X509_push(e->chain, cert)) {
         vault__free_ptr(e->der[n]);
         X509_free(cert);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     }
     e->info.chain_length = n + 1;
     return 0;
@@ -151,11 +151,11 @@ int ks_add_crl(vault_keystore *ks, X509_CRL *crl)
 {
     if (!ks->crls && !(ks->crls = sk_X509_CRL_new_null())) {
         X509_CRL_free(crl);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     }
     if (!sk_X509_CRL_push(ks->crls, crl)) {
         X509_CRL_free(crl);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     }
     return 0;
 }
@@ -177,7 +177,7 @@ int ks_entry_set_sealed(ks_entry *e, const unsigned char *data, size_t len, ks_u
 {
     e->sealed = vault__malloc(len);
     if (!e->sealed)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     memcpy(e->sealed, data, len);
     e->sealed_len = len;
     e->unlock = unlock;

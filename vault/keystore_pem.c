@@ -171,7 +171,7 @@ static int unlock_legacy_pem(ks_entry *e, const vault_secret *password)
         return vault__err(VAULT_EFORMAT, "encrypted PEM key too large");
     bio = BIO_new_mem_buf(e->sealed, (int)e->sealed_len);
     if (!bio)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     rc = decrypt_legacy_block(e, bio, password);
     BIO_free(bio);
     return rc;
@@ -206,7 +206,7 @@ static int take_cert(pem_items *it, const char *file, const char *name, const un
     }
     if (!sk_X509_push(it->certs, x)) {
         X509_free(x);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__oom();
     }
     return 0;
 }
@@ -221,7 +221,7 @@ static int take_crl(pem_items *it, const char *file, const unsigned char *der, l
     }
     if (!sk_X509_CRL_push(it->crls, crl)) {
         X509_CRL_free(crl);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__oom();
     }
     return 0;
 }
@@ -337,7 +337,7 @@ static int pem_collect(const char *file, const unsigned char *data, size_t len, 
     it->crls = sk_X509_CRL_new_null();
     bio = BIO_new_mem_buf(data, (int)len);
     if (!it->certs || !it->crls || !bio) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", file);
+        rc = vault__oom();
         goto done;
     }
     while (rc == 0 && (rc = pem_next(bio, file, &name, &header, &der, &der_len)) == 0) {
@@ -399,7 +399,7 @@ static X509 *next_issuer(STACK_OF(X509) *certs, const ks_entry *e, X509 *subject
 static int add_cert_ref(vault_keystore *ks, ks_entry *e, X509 *x)
 {
     if (!X509_up_ref(x))
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     return ks_entry_add_cert(ks, e, x);
 }
 
@@ -429,7 +429,7 @@ static int add_key_entry(vault_keystore *ks, pem_items *it)
     int rc;
 
     if (!alias)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     rc = ks_add_entry(ks, alias, strlen(alias), VAULT_ENTRY_PRIVATE_KEY, &e);
     vault__free_ptr(alias);
     if (rc != 0)
@@ -483,7 +483,7 @@ static int add_cert_entries(vault_keystore *ks, STACK_OF(X509) *certs, const cha
     size = strlen(base) + 16;
     alias = vault__malloc(size);
     if (!alias)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     for (i = 0; rc == 0 && i < sk_X509_num(certs); i++) {
         ks_entry *e = NULL;
         nth_alias(alias, size, base, i + 1);
@@ -506,7 +506,7 @@ static int add_public_entries(vault_keystore *ks, pem_items *it, const char *bas
     int i, first = sk_X509_num(it->certs), rc = 0;
 
     if (!alias)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     for (i = 0; rc == 0 && i < it->npubs; i++) {
         ks_entry *e = NULL;
         nth_alias(alias, size, base, first + i + 1);
@@ -546,7 +546,7 @@ int ks_read_pem(vault_keystore *ks, const unsigned char *data, size_t len)
     }
     base = is_memory(ks) ? vault__strdup(it.npubs > 0 ? "key" : "cert") : base_name(ks->path);
     rc = base ? add_cert_entries(ks, it.certs, base, NULL)
-              : vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+              : vault__oom();
     if (rc == 0)
         rc = add_public_entries(ks, &it, base);
 done:
@@ -582,7 +582,7 @@ static int read_der_crl(const char *file, const unsigned char *data, size_t len,
     it->crls = sk_X509_CRL_new_null();
     if (!it->crls || !sk_X509_CRL_push(it->crls, crl)) {
         X509_CRL_free(crl);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__oom();
     }
     return 0;
 }
@@ -616,7 +616,7 @@ static int read_certs(const char *file, const unsigned char *data, size_t len, p
     it->certs = sk_X509_new_null();
     if (!it->certs || !sk_X509_push(it->certs, x)) {
         X509_free(x);
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__oom();
     }
     return 0;
 }
@@ -657,7 +657,7 @@ int ks_read_cert(vault_keystore *ks, const unsigned char *data, size_t len)
     if (rc == 0) {
         base = is_memory(ks) ? vault__strdup("cert") : base_name(ks->path);
         rc = base ? add_cert_entries(ks, it.certs, base, NULL)
-                  : vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+                  : vault__oom();
     }
     vault__free_ptr(base);
     pem_items_clear(&it);
@@ -710,12 +710,12 @@ static int list_dir(vault_keystore *ks, char ***out, size_t *count)
             cap = cap ? cap * 2 : 16;
             grown = vault__realloc(names, cap * sizeof *names);
             if (!grown)
-                rc = vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+                rc = vault__oom();
             else
                 names = grown;
         }
         if (rc == 0 && !(names[n++] = vault__strdup(de->d_name)))
-            rc = vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+            rc = vault__oom();
     }
     closedir(dir);
     if (rc != 0) {
@@ -739,7 +739,7 @@ static int read_dir_file(vault_keystore *ks, const char *name)
 
     memset(&it, 0, sizeof it);
     if (!path)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     snprintf(path, plen, "%s/%s", ks->path, name);
     rc = vault__read_file(path, KS_MAX_FILE, &data, &len);
     if (rc == 0)
@@ -747,7 +747,7 @@ static int read_dir_file(vault_keystore *ks, const char *name)
     if (rc == 0)
         rc = move_crls(ks, &it);
     if (rc == 0 && !(base = base_name(name)))
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        rc = vault__oom();
     if (rc == 0 && it.certs)
         rc = add_cert_entries(ks, it.certs, base, name);
     pem_items_clear(&it);

@@ -77,7 +77,7 @@ static int pct_decode(const char *s, size_t n, char **out, size_t *len)
 
     *out = NULL;
     if (!d)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     for (i = 0; i < n; i++) {
         if (s[i] == '%') {
             if (i + 2 >= n || vault__hex_digit(s[i + 1]) < 0 || vault__hex_digit(s[i + 2]) < 0) {
@@ -131,7 +131,7 @@ static int set_attr(p11_uri *u, const char *name, size_t nlen, const char *val, 
         if (u->module)
             snprintf(u->module, len + 7, "lib%s.so", v);
         vault__free_ptr(v);
-        return u->module ? 0 : vault__err(VAULT_ENOMEM, "out of memory");
+        return u->module ? 0 : vault__oom();
     } else if (query) {
         slot = NULL; /* other query attributes are for other consumers */
     } else if (IS("token"))
@@ -298,7 +298,7 @@ static int module_get(vault_keystore *ks, const char *path, p11_module **out)
     m = vault__calloc(1, sizeof *m);
     if (!m) {
         dlclose(dl);
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     m->dl = dl;
@@ -572,7 +572,7 @@ int ks_read_pkcs11(vault_keystore *ks)
     d = vault__calloc(1, sizeof *d);
     if (!d) {
         uri_free(&u);
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     }
     pthread_mutex_init(&d->lock, NULL);
     ks->device = d;

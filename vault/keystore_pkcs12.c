@@ -360,7 +360,7 @@ static int unlock_secret(ks_entry *e, const vault_secret *password)
     vault__free_ptr(e->secret_algorithm);
     e->secret_algorithm = vault__strdup(name);
     if (!e->secret_algorithm) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     rc = vault_secret_new(&e->secret, key, (size_t)keylen);
@@ -387,14 +387,14 @@ static int collect_bags(p12_ctx *c, STACK_OF(PKCS12_SAFEBAG) *bags, int depth, i
             if (rc != 0)
                 return rc;
         } else if (!sk_PKCS12_SAFEBAG_push(c->flat, bag)) {
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__oom();
         }
     }
     if (owned) {
         /* The bags pass to c->owned: room is made first so that no push
          * fails half-way, then the old stack lets go of them. */
         if (!sk_PKCS12_SAFEBAG_reserve(c->owned, n))
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__oom();
         for (i = 0; i < n; i++)
             (void)sk_PKCS12_SAFEBAG_push(c->owned, sk_PKCS12_SAFEBAG_value(bags, i));
         sk_PKCS12_SAFEBAG_zero(bags);
@@ -494,7 +494,7 @@ static int add_named_entry(p12_ctx *c, const PKCS12_SAFEBAG *bag, vault_entry_ki
         hex = vault__malloc((size_t)id->length * 2 + 1);
         if (!hex) {
             OPENSSL_free(name);
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__oom();
         }
         vault__hex(hex, id->data, (size_t)id->length, 0);
         rc = ks_add_entry(c->ks, hex, strlen(hex), kind, out);
@@ -567,7 +567,7 @@ static int attach_chain(p12_ctx *c, ks_entry *e, const PKCS12_SAFEBAG *key_bag)
 
     for (i = 0; cur && i < c->ncerts; i++) {
         if (!X509_up_ref(cur->x509))
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__oom();
         rc = ks_entry_add_cert(c->ks, e, cur->x509);
         if (rc != 0)
             return rc;
@@ -660,7 +660,7 @@ static int load_certs(p12_ctx *c)
 
     c->certs = vault__calloc((size_t)n, sizeof *c->certs);
     if (!c->certs)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+        return vault__oom();
     for (i = 0; i < n; i++) {
         const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(c->flat, i);
         int nid = PKCS12_SAFEBAG_get_nid(bag);
@@ -690,7 +690,7 @@ static int add_trusted_entries(p12_ctx *c)
             continue;
         rc = add_named_entry(c, pc->bag, VAULT_ENTRY_TRUSTED_CERT, &e);
         if (rc == 0 && !X509_up_ref(pc->x509))
-            rc = vault__err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            rc = vault__oom();
         if (rc == 0)
             rc = ks_entry_add_cert(c->ks, e, pc->x509);
         if (rc != 0)
@@ -928,7 +928,7 @@ int ks_read_pkcs12(vault_keystore *ks, const unsigned char *data, size_t len,
     c.owned = sk_PKCS12_SAFEBAG_new_null();
     c.flat = sk_PKCS12_SAFEBAG_new_null();
     if (!c.owned || !c.flat) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        rc = vault__oom();
         goto done;
     }
     p12 = parse_pfx(ks, data, len);

@@ -206,7 +206,7 @@ static int parse_uri(const vault_keystore *ks, tpm_name *t)
             return rc;
     } else if (strncmp(p, "file=", 5) == 0 && end > p + 5) {
         if (!(t->file = vault__strndup(p + 5, (size_t)(end - p - 5))))
-            return vault__err(VAULT_ENOMEM, "out of memory");
+            return vault__oom();
     } else {
         return vault__err(VAULT_EINVAL, "%s: a TPM URI is tpm2:handle=0x81NNNNNN or tpm2:file=PATH, "
                          "then ?pass and &tcti=CONF when needed", ks->path);
@@ -228,7 +228,7 @@ static int parse_uri(const vault_keystore *ks, tpm_name *t)
         } else if (n > 5 && strncmp(a, "tcti=", 5) == 0) {
             vault__free_ptr(t->tcti);
             if (!(t->tcti = vault__strndup(a + 5, n - 5)))
-                return vault__err(VAULT_ENOMEM, "out of memory");
+                return vault__oom();
             if (!tcti_allowed(t->tcti))
                 return vault__err(VAULT_EINVAL, "%s: TCTI \"%s\" is refused: name device, tabrmd, "
                                  "swtpm or mssim", ks->path, t->tcti);
@@ -488,7 +488,7 @@ static int nv_cert(vault_keystore *ks, tpm_device *d, const tpm_name *t, ks_entr
     }
     size = info->nvPublic.dataSize;
     if (!(buf = vault__malloc(size))) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     /* 512 bytes at a time: below every TPM's TPM_PT_NV_BUFFER_MAX */
@@ -554,7 +554,7 @@ int ks_read_tpm(vault_keystore *ks, const unsigned char *data, size_t len)
                          "(libtss2-esys, libtss2-tctildr, libtss2-mu)", ks->path);
     d = vault__calloc(1, sizeof *d);
     if (!d)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     pthread_mutex_init(&d->lock, NULL);
     d->base.decrypt = tpm_decrypt;
     ks->device = d;

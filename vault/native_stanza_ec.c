@@ -263,7 +263,7 @@ int ec_wrap(EVP_PKEY *pub, const unsigned char key_id[32], const unsigned char *
         return vault__err(VAULT_EFORMAT, "recipient %s: not an EC P-256/P-384/P-521, X25519 or "
                          "Ed25519 key", EVP_PKEY_get0_type_name(pub));
     if (!(b = vault__malloc(k->npk + EC_WRAP_LEN)))
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     eph = k->group ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", k->group)
                    : EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
     len = k->npk;

@@ -234,7 +234,7 @@ static int from_sources(vault_secret **store, vault_secret **key, const vault_pa
     *store = NULL;
     if (key)
         *key = NULL;
-    if ((rc = check_sources(src)) != 0 || (rc = vault_init()) != 0)
+    if ((rc = check_sources(src)) != 0 || (rc = vault__ensure_init()) != 0)
         return rc;
     rc = sources_resolve(store, key, src, path);
     if (rc != 0) {
@@ -326,7 +326,7 @@ static int copy_str(char **dst, const char *s)
 {
     *dst = NULL;
     if (s && !(*dst = vault__strdup(s)))
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     return 0;
 }
 
@@ -342,7 +342,7 @@ int vault_password_provider_new(vault_password_provider **out, const vault_passw
         return rc;
     p = vault__calloc(1, sizeof *p);
     if (!p)
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     /* Version 1 structures end before flags. */
     memcpy(&p->src, src, src->version >= 2 ? sizeof *src : offsetof(vault_password_sources, flags));
     p->src.version = VAULT_PASSWORD_SOURCES_VERSION;

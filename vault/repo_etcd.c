@@ -57,11 +57,11 @@ int etcd_values_add(vault_repository_values *vals, const char *alias, size_t ale
         size_t cap = vals->cap ? vals->cap * 2 : 16;
         char **a = vault__realloc(vals->aliases, cap * sizeof *a);
         if (!a)
-            return vault__err(VAULT_ENOMEM, "out of memory");
+            return vault__oom();
         vals->aliases = a;
         a = vault__realloc(vals->values, cap * sizeof *a);
         if (!a)
-            return vault__err(VAULT_ENOMEM, "out of memory");
+            return vault__oom();
         vals->values = a;
         vals->cap = cap;
     }
@@ -70,7 +70,7 @@ int etcd_values_add(vault_repository_values *vals, const char *alias, size_t ale
     if (!vals->aliases[vals->count] || !vals->values[vals->count]) {
         vault__free_ptr(vals->aliases[vals->count]);
         vault__free_ptr(vals->values[vals->count]);
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     }
     vals->count++;
     return 0;
@@ -142,7 +142,7 @@ static int check_repo_options(const vault_repository_options *o)
         return vault__err(VAULT_EINVAL, "etcd repository: cert_file and key_file go together");
     if (o->user && !o->password_file)
         return vault__err(VAULT_EINVAL, "etcd repository: user %s needs a password_file", o->user);
-    return vault_init();
+    return vault__ensure_init();
 }
 
 /* What a TLS failure means for the operator, before libcurl's own words. */
@@ -395,7 +395,7 @@ int etcd_prefix_range(const char *prefix, char **key64, char **end64)
 
     *key64 = *end64 = NULL;
     if (!end)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     while (n > 0 && (unsigned char)end[n - 1] == 0xff)
         n--;
     if (n == 0)
@@ -405,7 +405,7 @@ int etcd_prefix_range(const char *prefix, char **key64, char **end64)
         *key64 = b64_encode(prefix, strlen(prefix));
         *end64 = b64_encode(end, n);
         if (!*key64 || !*end64)
-            rc = vault__err(VAULT_ENOMEM, "out of memory");
+            rc = vault__oom();
     }
     vault__free_ptr(end);
     return rc;
@@ -416,7 +416,7 @@ static int dump_post(const vault_repository_options *o, const char *api, json_t 
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     int rc;
     if (!body)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     rc = post(o, api, body, out);
     free(body);
     return rc;
@@ -468,7 +468,7 @@ int vault_repository_fetch(vault_repository_values **out, const vault_repository
     if ((rc = dump_post(opts, "/v3/kv/range", req, &ans)) != 0)
         goto done;
     if (!(vals = vault__calloc(1, sizeof *vals))) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     if ((rc = parse_range(opts, ans, vals)) != 0)
@@ -495,14 +495,14 @@ static int is_sealed(const char *value)
 static int add_op(json_t *ops, const char *kind, json_t *body)
 {
     json_t *op = body ? json_pack("{s:o}", kind, body) : NULL;
-    return op && json_array_append_new(ops, op) == 0 ? 0 : vault__err(VAULT_ENOMEM, "out of memory");
+    return op && json_array_append_new(ops, op) == 0 ? 0 : vault__oom();
 }
 
 static int put_op(json_t *ops, const char *prefix, const char *alias, const char *value)
 {
     size_t plen = strlen(prefix), alen = strlen(alias);
     char *key = vault__malloc(plen + alen + 1), *k64 = NULL, *v64 = NULL;
-    int rc = vault__err(VAULT_ENOMEM, "out of memory");
+    int rc = vault__oom();
 
     if (key) {
         memcpy(key, prefix, plen);
@@ -538,7 +538,7 @@ static int prune_ops(json_t *ops, const vault_repository_options *o, const char 
                 k64 = b64_encode(key, plen + alen);
             }
             rc = k64 ? add_op(ops, "request_delete_range", json_pack("{s:s}", "key", k64))
-                     : vault__err(VAULT_ENOMEM, "out of memory");
+                     : vault__oom();
             vault__free_ptr(key);
             vault__free_ptr(k64);
         }
@@ -561,7 +561,7 @@ static int compare_op(json_t *cmp, const char *prefix, long long revision)
     snprintf(rev, sizeof rev, "%lld", revision + 1);
     c = json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", key64, "range_end", end64, "target", "MOD", "result",
                   "LESS", "mod_revision", rev);
-    rc = c && json_array_append_new(cmp, c) == 0 ? 0 : vault__err(VAULT_ENOMEM, "out of memory");
+    rc = c && json_array_append_new(cmp, c) == 0 ? 0 : vault__oom();
     vault__free_ptr(key64);
     vault__free_ptr(end64);
     return rc;
@@ -610,7 +610,7 @@ int vault_repository_publish(const vault_repository_options *opts, const char *c
     ops = json_array();
     cmp = json_array();
     if (!ops || !cmp) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     for (i = 0; i < n; i++)
@@ -638,7 +638,7 @@ static int exists_op(json_t *cmp, const char *prefix, const char *alias)
     size_t plen = strlen(prefix), alen = strlen(alias);
     char *key = vault__malloc(plen + alen + 1), *k64 = NULL;
     json_t *c = NULL;
-    int rc = vault__err(VAULT_ENOMEM, "out of memory");
+    int rc = vault__oom();
 
     if (key) {
         memcpy(key, prefix, plen);
@@ -647,7 +647,7 @@ static int exists_op(json_t *cmp, const char *prefix, const char *alias)
     }
     if (k64 && (c = json_pack("{s:s, s:s, s:s, s:s}", "key", k64, "target", "VERSION", "result", "GREATER",
                               "version", "0")) != NULL)
-        rc = json_array_append_new(cmp, c) == 0 ? 0 : vault__err(VAULT_ENOMEM, "out of memory");
+        rc = json_array_append_new(cmp, c) == 0 ? 0 : vault__oom();
     vault__free_ptr(key);
     vault__free_ptr(k64);
     return rc;
@@ -702,7 +702,7 @@ int vault_repository_rewrite(const vault_repository_options *opts, vault_reposit
     ops = json_array();
     cmp = json_array();
     if (!ops || !cmp) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     if ((rc = rewrite_ops(opts, cur, cb, payload, ops, cmp, &changed)) != 0)

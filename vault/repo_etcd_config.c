@@ -34,7 +34,7 @@ static int cache_write(const char *path, const char *prefix, const vault_reposit
         }
     json_decref(map);
     if (!root || !(text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS)))
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     else
         rc = vault_file_replace(path, text, strlen(text), 0600, NULL, NULL);
     json_decref(root);
@@ -140,7 +140,7 @@ int etcd_settings_config(const vault_config *cfg, const char *secret_conf, vault
     if (!secret_conf) {
         size_t dlen = path && (slash = strrchr(path, '/')) ? (size_t)(slash - path) + 1 : 0;
         if (!(beside = vault__malloc(dlen + sizeof "secret-conf.properties")))
-            return vault__err(VAULT_ENOMEM, "out of memory");
+            return vault__oom();
         memcpy(beside, path, dlen);
         memcpy(beside + dlen, "secret-conf.properties", sizeof "secret-conf.properties");
         if (access(beside, F_OK) != 0) { /* no secret-conf.properties: no repository */
@@ -256,7 +256,7 @@ static int load(const vault_config *cfg, vault_config **out, char **warning, int
         snprintf(fetch_error, sizeof fetch_error, "%s", e ? e->message : "etcd unreachable");
         vault_repository_values_free(vals);
         if (!(vals = vault__calloc(1, sizeof *vals))) {
-            rc = vault__err(VAULT_ENOMEM, "out of memory");
+            rc = vault__oom();
             goto done;
         }
         if ((rc = cache_read(cache, o.prefix, vals)) != 0) {
@@ -268,7 +268,7 @@ static int load(const vault_config *cfg, vault_config **out, char **warning, int
             goto done;
         }
         if (!(*warning = vault__malloc(strlen(fetch_error) + strlen(cache) + 96)))
-            rc = vault__err(VAULT_ENOMEM, "out of memory");
+            rc = vault__oom();
         else
             sprintf(*warning, "%s; using the last-known-good cache %s (revision %lld)", fetch_error, cache,
                     vals->revision);

@@ -237,11 +237,11 @@ int vault_watch_new_after(vault_watch **out, const vault_options *opts, unsigned
     *out = NULL;
     if (!opts || !opts->config || !cb || (flags & ~(unsigned)VAULT_WATCH_ALIASES_ONLY))
         return vault__err(VAULT_EINVAL, "vault_watch_new: options with a config and a callback are required");
-    if ((rc = vault_init()) != 0 || (rc = rt_locate(&loc, opts)) != 0)
+    if ((rc = vault__ensure_init()) != 0 || (rc = rt_locate(&loc, opts)) != 0)
         return rc;
     located = 1;
     if (!(w = vault__calloc(1, sizeof *w))) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     w->opts = opts;

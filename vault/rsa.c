@@ -107,7 +107,7 @@ int rsa_encrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size
     }
     buf = vault__malloc(n);
     if (!buf) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     if (EVP_PKEY_encrypt(ctx, buf, &n, in, in_len) <= 0) {
@@ -172,7 +172,7 @@ static int decrypt_with(EVP_PKEY *key, const rsa_unpad *u, const unsigned char *
         return not_rsa(key);
     buf = vault__secure_malloc((size_t)EVP_PKEY_get_size(key));
     if (!buf)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     ok = private_decrypt(key, u, in, in_len, buf, &n);
     if (ok < 0) { /* the token lacks this padding: raw RSA there, the padding checked here */
         size_t which;
@@ -465,7 +465,7 @@ int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const uns
     /* The block, one working copy per candidate, scratch for PKCS#1. */
     work = vault__secure_malloc(k * (n + 2));
     if (!work)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     ok = private_decrypt(key, NULL, in, in_len, work, &got) > 0 && got == k;
     for (i = 0; ok && i < n; i++) {
         unsigned char *w = work + k * (i + 1);

@@ -172,7 +172,7 @@ static int load_entries(vault *v, const vault_config *cfg)
     v->entries = vault__calloc(n, sizeof *v->entries);
     v->sorted = vault__calloc(n, sizeof *v->sorted);
     if (!v->entries || !v->sorted)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", v->path);
+        return vault__oom();
     for (i = 0; i < n; i++) {
         const vault_config_entry *ce;
         rt_entry *e = &v->entries[i];
@@ -185,7 +185,7 @@ static int load_entries(vault *v, const vault_config *cfg)
         if (ce->state == VAULT_VALUE_SEALED)
             e->value = v->flags & VAULT_OPEN_LAZY ? vault__strdup(ce->value) : (char *)ce->value;
         if (!(e->alias = vault__strdup(ce->alias)) || (ce->state == VAULT_VALUE_SEALED && !e->value))
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", v->path);
+            return vault__oom();
         if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
             vault_secret *plain = NULL;
             if ((rc = vault_config_plaintext(cfg, i, &plain)) != 0 ||
@@ -517,7 +517,7 @@ static int check_options(vault **out, const vault_options *opts)
         opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
         return vault__err(VAULT_EINVAL, "vault_password_sources: unknown version %u",
                          opts->password_sources->version);
-    return vault_init();
+    return vault__ensure_init();
 }
 
 int vault_open(vault **out, const vault_options *opts)
@@ -534,7 +534,7 @@ int vault_open(vault **out, const vault_options *opts)
     located = 1;
     v = vault__calloc(1, sizeof *v);
     if (!v || !(v->path = vault__strdup(loc.config))) {
-        rc = VAULT_ERR_NOMEM();
+        rc = vault__oom();
         goto done;
     }
     v->flags = opts->flags;

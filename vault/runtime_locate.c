@@ -35,7 +35,7 @@ static int path_join(char **out, const char *dir, const char *rel)
         *out = vault__strdup(rel);
     else if ((*out = vault__malloc(a + b + 2)) != NULL)
         snprintf(*out, a + b + 2, "%s%s%s", dir, dir[a - 1] == '/' ? "" : "/", rel);
-    return *out ? 0 : VAULT_ERR_NOMEM();
+    return *out ? 0 : vault__oom();
 }
 
 /* The directory part of a path ("." for a bare name). */
@@ -49,7 +49,7 @@ static int path_dir(char **out, const char *path)
         *out = vault__strdup("/");
     else
         *out = vault__strndup(path, (size_t)(slash - path));
-    return *out ? 0 : VAULT_ERR_NOMEM();
+    return *out ? 0 : vault__oom();
 }
 
 /* The product home when path ends with suffix (e.g.
@@ -67,7 +67,7 @@ static int home_from(char **out, const char *path, const char *suffix)
         *out = vault__strndup(path, n - m - 1 ? n - m - 1 : 1);
     else
         return 0;
-    return *out ? 0 : VAULT_ERR_NOMEM();
+    return *out ? 0 : vault__oom();
 }
 
 static int set_str(char **dst, const char *s)
@@ -75,7 +75,7 @@ static int set_str(char **dst, const char *s)
     vault__free_ptr(*dst);
     *dst = NULL;
     if (s && !(*dst = vault__strdup(s)))
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     return 0;
 }
 
@@ -528,7 +528,7 @@ int vault_locate(vault_location **out, const vault_options *opts)
         return vault__err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
     b = vault__calloc(1, sizeof *b);
     if (!b)
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     rc = rt_locate(&b->loc, opts);
     if (rc != 0) {
         vault__free_ptr(b);

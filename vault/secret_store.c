@@ -48,14 +48,14 @@ int vault__store_new(vault_store **out, size_t slots)
     size_t i;
 
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     if (slots > SIZE_MAX / sizeof(store_slot))
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     st = vault__calloc(1, sizeof *st);
     if (!st || !(st->slots = vault__calloc(slots, sizeof *st->slots))) {
         vault__free_ptr(st);
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     }
     st->nslots = slots;
     atomic_init(&st->refs, 1);
@@ -232,7 +232,7 @@ int vault__secret_alloc_in(vault_store *st, vault_secret **out, size_t len, unsi
     if (len > SIZE_MAX / 2)
         return vault__err(VAULT_ENOMEM, "secret of %zu bytes is too large", len);
     if (!(s = vault__calloc(1, sizeof *s)))
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     if (st->pool) {
         if ((rc = pool_alloc(st, s, len, &p)) != 0) {
             vault__free_ptr(s);
@@ -308,7 +308,7 @@ int vault__store_view(vault_store *st, size_t slot, vault_secret **out)
     if (!st || slot >= st->nslots || !st->slots[slot].data)
         return vault__err(VAULT_ERROR, "guarded store: slot %zu is empty", slot);
     if (!(s = vault__calloc(1, sizeof *s)))
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     s->data = st->slots[slot].data;
     s->len = st->slots[slot].len;
     s->store = st;

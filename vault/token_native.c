@@ -51,7 +51,7 @@ int nv_make_ad(const unsigned char *header, size_t header_len, const char *alias
         return vault__err(VAULT_EINVAL, "alias of %zu bytes is too long", alen);
     buf = vault__malloc(NV_AD_FIXED + alen);
     if (!buf)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     buf[0] = header[0];
     buf[1] = header[1];
     memcpy(buf + 2, header + header_len - NV_KEY, NV_KEY);
@@ -101,7 +101,7 @@ static int b64url_decode(const char *in, size_t n, size_t known, const char *ctx
         return vault__err(VAULT_EFORMAT, "%s: a base64url payload of %zu characters cannot be "
                          "decoded (truncated value?)", ctx, n);
     if (!buf && !(buf = vault__malloc(olen)))
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     *out = buf;
     for (i = known; i + 4 <= n; i += 4, o += 3) {
         unsigned a = b64url_plus1[p[i]], b = b64url_plus1[p[i + 1]], c = b64url_plus1[p[i + 2]],
@@ -258,7 +258,7 @@ int nv_parse_with(native_cache *c, const char *value, const char *ctx, nv_value 
     if (c && n % 4 != 1)
         known = nv_header_known(c, value, n, &v->bin);
     if (known == SIZE_MAX)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     rc = b64url_decode(value, n, known, ctx, &v->bin, &v->bin_len);
     if (rc == 0)
         rc = parse_binary(ctx, v);
@@ -342,7 +342,7 @@ static int build_header(native_sealer *s, const vault_recipient *const *r, size_
             total += 1 + NV_ID + 2 + wlen[i];
     }
     if (rc == 0 && !(s->header = vault__malloc(total)))
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     if (rc != 0)
         goto done;
     s->header[0] = NV_VERSION;
@@ -371,7 +371,7 @@ int native_sealer_new(native_sealer **out, const vault_recipient *const *recipie
         return rc;
     s = vault__calloc(1, sizeof *s);
     if (!s)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     rc = vault__secret_alloc(&dk, NV_KEY, &key);
     if (rc == 0)
         rc = vault__secret_alloc(&s->key, NV_KEY, &aead_key);
@@ -409,11 +409,11 @@ int nv_encode(const unsigned char *bin, size_t bin_len, char **out)
     char *text;
 
     if (bin_len > SIZE_MAX / 2)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     b64 = sodium_base64_ENCODED_LEN(bin_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     text = vault__malloc(pre + b64);
     if (!text)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     memcpy(text, NV_PREFIX_V1, pre);
     sodium_bin2base64(text + pre, b64, bin, bin_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     *out = text;
@@ -440,7 +440,7 @@ int native_seal(native_sealer *s, const char *alias, const void *pt, size_t len,
     bin_len = s->header_len + NV_NONCE + 8 + len + NV_TAG;
     bin = vault__malloc(bin_len);
     if (!bin) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     memcpy(bin, s->header, s->header_len);
@@ -496,7 +496,7 @@ int native_inspect(const char *value, vault_value_info *info)
     ids = vault__malloc(v.count * (2 * sizeof *ids + 2 * NV_ID + 1));
     if (!ids) {
         nv_value_clear(&v);
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     }
     types = (const char **)(ids + v.count);
     text = (char *)(ids + 2 * v.count);

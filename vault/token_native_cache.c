@@ -18,7 +18,7 @@ int native_cache_new(native_cache **out)
 
     *out = NULL;
     if (!c)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
         vault__free_ptr(c);
         return vault__err(VAULT_ERROR, "cannot create a mutex");

@@ -44,13 +44,13 @@ int native_rewrapper_new(native_rewrapper **out, vault_keystore *ks, const char 
         return rc;
     rw = vault__calloc(1, sizeof *rw);
     if (!rw)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     rw->ks = ks;
     rw->add = add;
     rw->nadd = nadd;
     rw->replace = replace;
     if (key_alias && !(rw->key_alias = vault__strdup(key_alias)))
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     if (rc == 0)
         rc = vault__store_pool_new(&rw->pool);
     if (rc == 0 && nremove > 0) {
@@ -59,7 +59,7 @@ int native_rewrapper_new(native_rewrapper **out, vault_keystore *ks, const char 
             memcpy(rw->remove, remove, nremove * NV_ID);
             rw->nremove = nremove;
         } else {
-            rc = vault__err(VAULT_ENOMEM, "out of memory");
+            rc = vault__oom();
         }
     }
     if (rc != 0) {
@@ -178,7 +178,7 @@ static int new_header(const native_rewrapper *rw, const nv_value *v, const unsig
             total += 1 + NV_ID + 2 + wlen[i];
     }
     if (rc == 0 && !(e->header = vault__malloc(total)))
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     if (rc != 0)
         goto done;
     memcpy(e->header, v->bin, 2);
@@ -224,7 +224,7 @@ static int rewrap_session(native_rewrapper *rw, nv_open *o, const unsigned char 
             rw->done = grown;
             rw->cap = cap;
         } else {
-            rc = vault__err(VAULT_ENOMEM, "out of memory");
+            rc = vault__oom();
         }
     }
     if (rc == 0) {
@@ -275,7 +275,7 @@ int native_rewrap(native_rewrapper *rw, const char *alias, const char *value, ch
     if (rc == 0) {
         rest = v.bin_len - v.header_len;
         if (!(bin = vault__malloc(e->header_len + rest)))
-            rc = vault__err(VAULT_ENOMEM, "out of memory");
+            rc = vault__oom();
     }
     if (rc == 0) {
         memcpy(bin, e->header, e->header_len);

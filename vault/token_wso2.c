@@ -67,7 +67,7 @@ static int b64_decode(const char *in, size_t len, unsigned char **out, size_t *o
         return VAULT_EFORMAT;
     buf = vault__malloc(cap);
     if (!buf)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     if (sodium_base642bin(buf, cap, in, len, NULL, out_len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
         end != in + len) {
         vault__free_ptr(buf);
@@ -120,7 +120,7 @@ static int json_to_value(json_t *obj, char **out)
 
     *out = escaped ? b64_encode((const unsigned char *)escaped, strlen(escaped)) : NULL;
     if (!*out)
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     free(json); /* jansson's allocator */
     vault__free_ptr(escaped);
     return rc;
@@ -338,7 +338,7 @@ int wso2_holder_wrap(const unsigned char sha1[20], vault_transformation t, const
         json_object_set_new(obj, "t", json_string(holder_name(t))) != 0 ||
         json_object_set_new(obj, "tp", json_string(tp)) != 0 ||
         json_object_set_new(obj, "tpd", json_string("SHA-1")) != 0)
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     else
         rc = json_to_value(obj, out);
     json_decref(obj);
@@ -360,7 +360,7 @@ int wso2_seal_rsa(const vault_recipient *r, vault_transformation t, int holder,
     if (holder)
         rc = wso2_holder_wrap(r->sha1, t, ct, ct_len, out);
     else if (!(*out = b64_encode(ct, ct_len)))
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     vault__free_ptr(ct);
     return rc;
 }
@@ -478,7 +478,7 @@ int wso2_symmetric_wrap(const unsigned char *ct, size_t ct_len, const unsigned c
     /* Key order as WSO2's SymmetricCipher adds them. */
     if (!ct64 || !iv64 || !obj || json_object_set_new(obj, "cipherText", json_string(ct64)) != 0 ||
         json_object_set_new(obj, "iv", json_string(iv64)) != 0)
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     else
         rc = json_to_value(obj, out);
     json_decref(obj);
@@ -497,7 +497,7 @@ int wso2_seal_symmetric(const vault_secret *key, const unsigned char *pt, size_t
         return vault__err(VAULT_EINVAL, "value of %zu bytes is too long (at most %u)", len, WSO2_MAX_VALUE);
     ct = vault__malloc(len + WSO2_GCM_TAG_BYTES);
     if (!ct)
-        return vault__err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     randombytes_buf(iv, sizeof iv);
     rc = aes_gcm_encrypt(vault_secret_data(key), vault_secret_len(key), iv, sizeof iv, NULL, 0, pt,
                          len, ct, ct + len, WSO2_GCM_TAG_BYTES);

@@ -94,14 +94,14 @@ static int add_intermediates(STACK_OF(X509) *untrusted, const vault_keystore *ks
     int j;
     for (j = 1; j < sk_X509_num(e->chain); j++)
         if (!sk_X509_push(untrusted, sk_X509_value(e->chain, j)))
-            return vault__err(VAULT_ENOMEM, "out of memory");
+            return vault__oom();
     for (i = 0; i < ks->count; i++) {
         const ks_entry *o = ks->entries[i];
         if (o == e || o->info.chain_length == 0)
             continue;
         for (j = 0; j < sk_X509_num(o->chain); j++)
             if (!sk_X509_push(untrusted, sk_X509_value(o->chain, j)))
-                return vault__err(VAULT_ENOMEM, "out of memory");
+                return vault__oom();
     }
     return 0;
 }
@@ -132,7 +132,7 @@ int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks,
     ctx = X509_STORE_CTX_new();
     untrusted = sk_X509_new_null();
     if (!store || !ctx || !untrusted) {
-        rc = vault__err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     rc = fill_store(store, trust);

@@ -72,7 +72,7 @@ int vault__read_file_stat(const char *path, size_t max, unsigned char **data, si
     }
     buf = vault__malloc((size_t)st.st_size + 1);
     if (!buf) {
-        rc = vault__err(VAULT_ENOMEM, "%s: out of memory", path);
+        rc = vault__oom();
         goto done;
     }
     {

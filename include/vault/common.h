@@ -91,20 +91,36 @@ VAULT_EXTERN(const char *) vault_strerror(int code);
 VAULT_EXTERN(const char *) vault_version(void);
 
 /**
- * Initialise the library (libsodium, OpenSSL providers). Called
- * automatically by every entry point that needs it; safe to call more than
- * once and from several threads. Returns 0 or VAULT_ERROR.
+ * Initialise the library (libsodium, OpenSSL's default provider). Counted:
+ * each call needs one vault_shutdown(), and the last vault_shutdown()
+ * frees what the first vault_init() made. Calling it is optional: every
+ * entry point that needs the libraries initialises them itself (that is
+ * not counted, and nothing is freed before exit then). Safe to call from
+ * several threads.
  * When it is the first to initialise OpenSSL, it leaves openssl.cnf unread
  * and OpenSSL's clean-up at exit undone (start-up and exit time); see
  * vault_init_openssl_config().
+ * @return 0, or VAULT_ERROR when libsodium or OpenSSL cannot be
+ *         initialised (the count is then unchanged).
  */
 VAULT_EXTERN(int) vault_init(void);
+
+/**
+ * Undo one vault_init(). The last one unloads the OpenSSL providers the
+ * library loaded; the library can be initialised again afterwards. Objects
+ * still open keep working (they hold their own references).
+ * @return the number of vault_init() calls still to undo (0 after the
+ *         last), or VAULT_EINVAL when there is no vault_init() to undo.
+ */
+VAULT_EXTERN(int) vault_shutdown(void);
 
 /**
  * Have OpenSSL read its configuration file (openssl.cnf, or the file
  * OpenSSL's OPENSSL_CONF names), which vault_init() skips: for a program
  * whose operator configured OpenSSL on purpose. Call before anything else
- * of the library. Returns 0 or VAULT_ERROR (the file does not load).
+ * of the library. It initialises the library as an entry point does (not
+ * counted: no vault_shutdown() is owed for it).
+ * @return 0 or VAULT_ERROR (the file does not load).
  */
 VAULT_EXTERN(int) vault_init_openssl_config(void);
 

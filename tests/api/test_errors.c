@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The error model and library initialisation through the public header
+ * only: a failing call leaves a message, the return code decides, and
+ * vault_init()/vault_shutdown() are counted. OpenSSL's own provider query
+ * judges what init loads and shutdown frees. */
+#include <vault.h>
+
+#include "testutil.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <openssl/provider.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- errors ------------------------------------------------------------- */
+
+/* The record after a failure: its code is the one returned, its message is
+ * words, not empty and not a bare "error". */
+static void assert_failure(int rc, int want)
+{
+    const vault_error *e = vault_error_last();
+    cr_assert_eq(rc, want, "rc %d, want %d (%s)", rc, want, e ? e->message : "NULL");
+    cr_assert_not_null(e);
+    cr_assert_eq(e->code, want);
+    cr_assert_not_null(e->message);
+    cr_assert_gt(strlen(e->message), 5, "message \"%s\"", e->message);
+    cr_assert_str_neq(e->message, "error");
+}
+
+static char *temp_file(const char *text, mode_t mode)
+{
+    static char path[64];
+    int fd;
+    snprintf(path, sizeof path, "/tmp/vault-errors-XXXXXX");
+    fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    cr_assert_eq(fchmod(fd, mode), 0);
+    close(fd);
+    return path;
+}
+
+Test(errors, the_code_tells_the_cases_apart)
+{
+    vault_secret *s = NULL, *k = NULL;
+    char *path;
+
+    /* no such file */
+    assert_failure(vault_password_from_file(&s, &k, "/nonexistent/vault/password"), VAULT_ENOTFOUND);
+    cr_assert_not_null(strstr(vault_error_last()->message, "/nonexistent/vault/password"),
+                       "the message names the file: %s", vault_error_last()->message);
+    cr_assert_null(s);
+    /* readable by others: refused for its mode */
+    path = temp_file("secret\n", 0644);
+    assert_failure(vault_password_from_file(&s, &k, path), VAULT_EPERM);
+    cr_assert_null(s);
+    /* empty: malformed */
+    cr_assert_eq(chmod(path, 0600), 0);
+    cr_assert_eq(truncate(path, 0), 0);
+    assert_failure(vault_password_from_file(&s, &k, path), VAULT_EFORMAT);
+    unlink(path);
+    /* a caller's mistake */
+    assert_failure(vault_secret_new(&s, NULL, 3), VAULT_EINVAL);
+}
+
+Test(errors, stale_after_success_and_cleared_on_request)
+{
+    vault_secret *s = NULL;
+
+    assert_failure(vault_secret_new(&s, NULL, 3), VAULT_EINVAL);
+    /* A success does not clear the record: decide from the return code. */
+    cr_assert_eq(vault_secret_new(&s, "x", 1), 0);
+    cr_assert_eq(vault_error_last()->code, VAULT_EINVAL);
+    vault_secret_free(s);
+    vault_error_clear();
+    cr_assert_not_null(vault_error_last());
+    cr_assert_eq(vault_error_last()->code, VAULT_OK);
+    cr_assert_str_eq(vault_error_last()->message, "no error");
+}
+
+Test(errors, every_code_has_static_text)
+{
+    static const int codes[] = {VAULT_OK,   VAULT_ERROR,  VAULT_ENOTFOUND, VAULT_EAUTH,
+                                VAULT_EKEY, VAULT_EFORMAT, VAULT_EPERM,    VAULT_ENOMEM,
+                                VAULT_EINVAL, VAULT_ETRUST, VAULT_EIO,      -1000, 42};
+    const size_t known = 11; /* the first ones are the library's codes */
+    size_t i, j;
+    for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        const char *t = vault_strerror(codes[i]);
+        cr_assert_not_null(t);
+        cr_assert_str_neq(t, "error", "code %d", codes[i]);
+        /* the library's codes each read differently */
+        for (j = 0; i < known && j < i; j++)
+            cr_assert_str_neq(t, vault_strerror(codes[j]), "codes %d and %d", codes[i], codes[j]);
+    }
+}
+
+/* ---- counted initialisation --------------------------------------------- */
+
+/* A seal-and-open round trip: the libraries are usable. */
+static void round_trip(void)
+{
+    vault_passwords pw = {"wso2carbon", NULL};
+    vault_keystore_options ko = VAULT_KEYSTORE_OPTIONS_INIT;
+    vault_seal_options so = VAULT_SEAL_OPTIONS_INIT;
+    vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
+    vault_keystore *ks = NULL;
+    vault_recipient *r = NULL;
+    vault_sealer *s = NULL;
+    vault_opener *o = NULL;
+    vault_secret *pt = NULL;
+    char *v = NULL;
+
+    ko.password = vault_password_fixed;
+    ko.payload = &pw;
+    cr_assert_eq(vault_keystore_open(&ks, shared_path("fixtures/java/identity.jks"), &ko), 0, "%s",
+                 test_errmsg());
+    cr_assert_eq(vault_recipient_from_keystore(&r, ks, NULL), 0, "%s", test_errmsg());
+    so.recipients = (const vault_recipient *const *)&r;
+    so.recipient_count = 1;
+    cr_assert_eq(vault_sealer_new(&s, &so), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_sealer_seal(s, "a", "value", 5, &v), 0, "%s", test_errmsg());
+    oo.keystore = ks;
+    cr_assert_eq(vault_opener_new(&o, &oo), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_opener_open(o, "a", v, &pt, NULL), 0, "%s", test_errmsg());
+    cr_assert(vault_secret_len(pt) == 5 && memcmp(vault_secret_data(pt), "value", 5) == 0);
+    vault_secret_free(pt);
+    vault_opener_free(o);
+    vault_string_free(v);
+    vault_sealer_free(s);
+    vault_recipient_free(r);
+    vault_keystore_free(ks);
+}
+
+Test(init, counted)
+{
+    cr_assert_eq(vault_init(), 0);
+    cr_assert_eq(vault_init(), 0);
+    cr_assert(OSSL_PROVIDER_available(NULL, "default"));
+    cr_assert_eq(vault_shutdown(), 1);
+    /* one vault_init() still stands: everything works */
+    cr_assert(OSSL_PROVIDER_available(NULL, "default"));
+    round_trip();
+    cr_assert_eq(vault_shutdown(), 0);
+    cr_assert_not(OSSL_PROVIDER_available(NULL, "default"), "the last vault_shutdown() unloads it");
+    /* one shutdown too many is the caller's mistake, and says so */
+    assert_failure(vault_shutdown(), VAULT_EINVAL);
+    /* and the library initialises again, implicitly or counted */
+    round_trip();
+    cr_assert_eq(vault_init(), 0);
+    round_trip();
+    cr_assert_eq(vault_shutdown(), 0);
+    cr_assert_not(OSSL_PROVIDER_available(NULL, "default"));
+}
+
+Test(init, implicit_initialisation_is_not_counted)
+{
+    round_trip();
+    assert_failure(vault_shutdown(), VAULT_EINVAL);
+    round_trip();
+}
+
+static void *init_and_shutdown(void *arg)
+{
+    int i, *failures = arg;
+    for (i = 0; i < 200; i++) {
+        if (vault_init() != 0)
+            (*failures)++;
+        if (vault_shutdown() < 0)
+            (*failures)++;
+    }
+    return NULL;
+}
+
+Test(init, from_several_threads)
+{
+    pthread_t t[8];
+    int failures[8] = {0}, i;
+
+    cr_assert_eq(vault_init(), 0); /* held throughout: the others count above it */
+    for (i = 0; i < 8; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, init_and_shutdown, &failures[i]), 0);
+    for (i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        cr_assert_eq(failures[i], 0, "thread %d", i);
+    }
+    round_trip();
+    cr_assert_eq(vault_shutdown(), 0, "every thread's calls were paired");
+    assert_failure(vault_shutdown(), VAULT_EINVAL);
+}
