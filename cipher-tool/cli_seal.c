@@ -42,18 +42,24 @@ int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd
         }
         s->certs[s->cert_count++] = arg;
         return 1;
-    case OPT_FORMAT:
-        if ((s->format = vault_format_from_name(arg)) < 0) {
+    case OPT_FORMAT: {
+        vault_format f;
+        if (vault_format_from_name(&f, arg) != 0) {
             cli_usage_error(cmd, "unknown format \"%s\" (native, wso2, wso2-holder, wso2-symmetric)", arg);
             return -1;
         }
+        s->format = f;
         return 1;
-    case OPT_TRANSFORMATION:
-        if ((s->transformation = vault_transformation_from_name(arg)) < 0) {
+    }
+    case OPT_TRANSFORMATION: {
+        vault_transformation t;
+        if (vault_transformation_from_name(&t, arg) != 0) {
             cli_usage_error(cmd, "unknown transformation \"%s\"", arg);
             return -1;
         }
+        s->transformation = t;
         return 1;
+    }
     case OPT_SYMMETRIC_KEY_FILE:
         s->symmetric_key_file = arg;
         return 1;

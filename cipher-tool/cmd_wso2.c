@@ -240,8 +240,10 @@ static int parse_args(dropin *d, int argc, char **argv)
         else if (strcmp(a, "-Dsymmetric") == 0)
             d->s.format = VAULT_FORMAT_WSO2_SYMMETRIC;
         else if (strncmp(a, "-Dorg.wso2.CipherTransformation=", 32) == 0) {
-            if ((d->s.transformation = vault_transformation_from_name(a + 32)) < 0)
+            vault_transformation t;
+            if (vault_transformation_from_name(&t, a + 32) != 0)
                 return cli_usage_error("-Dconfigure", "unknown transformation \"%s\"", a + 32);
+            d->s.transformation = t;
             d->transformation_name = a + 32;
         } else if (strncmp(a, "-Dpassword=", 11) == 0) {
             cli_warning("-Dpassword puts the keystore password where every user of this machine can "
@@ -334,12 +336,11 @@ static int has_sealed_values(const char *file)
  * uses; another one is refused while older values would stop opening. */
 static int choose_algorithm(dropin *d, const char *sealed_file)
 {
-    int home_t;
+    vault_transformation home_t;
 
     if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC || !d->home_algorithm)
         return EXIT_OK;
-    home_t = vault_transformation_from_name(d->home_algorithm);
-    if (home_t < 0) {
+    if (vault_transformation_from_name(&home_t, d->home_algorithm) != 0) {
         char *conf = NULL;
         if (vault_home_path(&conf, d->home, VAULT_HOME_SECRET_CONF) != 0)
             return cli_fail(VAULT_ERROR, NULL);
@@ -352,7 +353,7 @@ static int choose_algorithm(dropin *d, const char *sealed_file)
         d->transformation_name = d->home_algorithm;
         return EXIT_OK;
     }
-    if (d->s.transformation != home_t && !d->rotate && has_sealed_values(sealed_file)) {
+    if (d->s.transformation != (int)home_t && !d->rotate && has_sealed_values(sealed_file)) {
         cli_error("%s: values sealed with %s exist; rotate them with -Drotate, or keep %s", sealed_file,
                   d->home_algorithm, d->home_algorithm);
         cli_hint("the server opens every value of a home with the one algorithm of secret-conf.properties");

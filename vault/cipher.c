@@ -13,13 +13,18 @@
 
 static const char *const format_names[] = {NULL, "native", "wso2", "wso2-holder", "wso2-symmetric"};
 
-int vault_format_from_name(const char *name)
+int vault_format_from_name(vault_format *out, const char *name)
 {
     size_t i;
-    for (i = 1; name && i < sizeof format_names / sizeof format_names[0]; i++)
-        if (vault__strcaseeq(name, format_names[i]))
-            return (int)i;
-    return -1;
+    if (!out || !name)
+        return vault__err(VAULT_EINVAL, "vault_format_from_name: %s is NULL", out ? "name" : "out");
+    for (i = 1; i < sizeof format_names / sizeof format_names[0]; i++)
+        if (vault__strcaseeq(name, format_names[i])) {
+            *out = (vault_format)i;
+            return 0;
+        }
+    return vault__err(VAULT_EFORMAT, "unknown format \"%.64s\" (native, wso2, wso2-holder or wso2-symmetric)",
+                      name);
 }
 
 const char *vault_format_name(vault_format format)

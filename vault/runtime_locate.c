@@ -128,9 +128,9 @@ static int locate_toml_keystore(rt_location *loc)
         if ((rc = set_str(&loc->keystore_origin, tables[i])) != 0)
             goto done;
     }
-    if (vault_config_setting(cfg, "system.parameter.org.wso2.CipherTransformation", &transform) == 0 &&
-        vault_transformation_from_name(transform) >= 0)
-        loc->transformation = (vault_transformation)vault_transformation_from_name(transform);
+    /* An unknown name is left to the runtime's check (rt_rule_*). */
+    if (vault_config_setting(cfg, "system.parameter.org.wso2.CipherTransformation", &transform) == 0)
+        (void)vault_transformation_from_name(&loc->transformation, transform);
     if (!file && loc->home) {
         /* The WSO2 default when deployment.toml names no keystore. */
         file = "wso2carbon.jks";
@@ -262,8 +262,8 @@ static int locate_secret_conf(rt_location *loc, const char *secret_conf)
         goto done;
     if (alias && (rc = set_str(&loc->key_alias, alias)) != 0)
         goto done;
-    if (algorithm && vault_transformation_from_name(algorithm) >= 0)
-        loc->transformation = (vault_transformation)vault_transformation_from_name(algorithm);
+    if (algorithm)
+        (void)vault_transformation_from_name(&loc->transformation, algorithm);
 done:
     vault_config_free(cfg);
     vault__free_ptr(conf_path);
@@ -314,7 +314,8 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
     vault_config *cfg = NULL;
     char *path = NULL;
     const char *mode, *algorithm;
-    int rc, t;
+    vault_transformation t;
+    int rc;
 
     if ((rc = find_secret_conf(&path, loc, secret_conf)) != 0 || !path || !is_file(path))
         goto done;
@@ -327,12 +328,12 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
         mode && (strcmp(mode, "symmetric") == 0 || strcmp(mode, "key.based.symmetric.encryption") == 0);
     loc->rule.transformation = VAULT_TRANSFORM_RSA_PKCS1;
     if (!loc->rule.symmetric && algorithm) {
-        if ((t = vault_transformation_from_name(algorithm)) <= 0) {
+        if (vault_transformation_from_name(&t, algorithm) != 0) {
             rc = vault__err(VAULT_EFORMAT, "%s: secretRepositories.file.algorithm \"%s\" is not an RSA "
                            "transformation the WSO2 runtime and libvault share", path, algorithm);
             goto done;
         }
-        loc->rule.transformation = (vault_transformation)t;
+        loc->rule.transformation = t;
     }
 done:
     vault_config_free(cfg);

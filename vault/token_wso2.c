@@ -15,7 +15,7 @@
 /* SunJCE's names: mode ECB or NONE; OAEPWith<digest>AndMGF1Padding takes the
  * digest as "SHA1", "SHA-1", "SHA256" or "SHA-256", and MGF1 always uses
  * SHA-1 unless parameters say otherwise (WSO2 never passes any). */
-int vault_transformation_from_name(const char *name)
+static int transformation_of(const char *name)
 {
     static const struct { const char *padding; vault_transformation t; } paddings[] = {
         {"PKCS1Padding", VAULT_TRANSFORM_RSA_PKCS1},
@@ -40,6 +40,17 @@ int vault_transformation_from_name(const char *name)
         if (vault__strcaseeq(rest, paddings[i].padding))
             return (int)paddings[i].t;
     return -1;
+}
+
+int vault_transformation_from_name(vault_transformation *out, const char *name)
+{
+    int t;
+    if (!out || !name)
+        return vault__err(VAULT_EINVAL, "vault_transformation_from_name: %s is NULL", out ? "name" : "out");
+    if ((t = transformation_of(name)) < 0)
+        return vault__err(VAULT_EFORMAT, "unknown transformation \"%.64s\"", name);
+    *out = (vault_transformation)t;
+    return 0;
 }
 
 const char *vault_transformation_name(vault_transformation t)
@@ -221,7 +232,7 @@ static int parse_holder(json_t *obj, wso2_value *v)
     t = json_object_get(obj, "t") ? json_str(obj, "t") : "RSA";
     if (!t)
         return vault__err(VAULT_EFORMAT, "WSO2 holder value: \"t\" is not a string");
-    tf = vault_transformation_from_name(t);
+    tf = transformation_of(t);
     if (tf <= 0)
         return vault__err(VAULT_EFORMAT, "WSO2 holder value: unknown transformation \"%.64s\"", t);
     v->transformation = (vault_transformation)tf;

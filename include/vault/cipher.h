@@ -36,8 +36,15 @@ typedef enum vault_transformation {
                                               SHA-256 digest, MGF1 with SHA-1 (Java). */
 } vault_transformation;
 
-/** Parse a format name: "native", "wso2", "wso2-holder", "wso2-symmetric"; -1 if unknown. */
-VAULT_EXTERN(int) vault_format_from_name(const char *name);
+/**
+ * Parse a format name (case-insensitive): "native", "wso2", "wso2-holder",
+ * "wso2-symmetric".
+ * @param out  receives the format; unchanged on failure.
+ * @param name the name.
+ * @return 0; VAULT_EFORMAT for an unknown name (the message quotes it);
+ *         VAULT_EINVAL when out or name is NULL.
+ */
+VAULT_EXTERN(int) vault_format_from_name(vault_format *out, const char *name);
 
 /** Static name of a format. */
 VAULT_EXTERN(const char *) vault_format_name(vault_format format);
@@ -46,9 +53,14 @@ VAULT_EXTERN(const char *) vault_format_name(vault_format format);
  * Parse a Java transformation name as SunJCE does (case-insensitive; mode
  * ECB or NONE): "RSA" and "RSA/ECB/PKCS1Padding"; "RSA/ECB/OAEPPadding",
  * "RSA/ECB/OAEPwithSHA1andMGF1Padding" (or "...SHA-1..."); and
- * "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" (or "...SHA256..."). -1 if unknown.
+ * "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" (or "...SHA256...").
+ * @param out  receives the transformation (never VAULT_TRANSFORM_DEFAULT);
+ *             unchanged on failure.
+ * @param name the Java name.
+ * @return 0; VAULT_EFORMAT for an unknown name (the message quotes it);
+ *         VAULT_EINVAL when out or name is NULL.
  */
-VAULT_EXTERN(int) vault_transformation_from_name(const char *name);
+VAULT_EXTERN(int) vault_transformation_from_name(vault_transformation *out, const char *name);
 
 /**
  * The canonical Java name of a transformation ("default" for DEFAULT;

@@ -101,8 +101,15 @@ VAULT_EXTERN(vault_keystore_type) vault_keystore_get_type(const vault_keystore *
 /** Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR", "PKCS11", "TPM2". */
 VAULT_EXTERN(const char *) vault_keystore_type_name(vault_keystore_type type);
 
-/** Parse a type name (case-insensitive, also "p12", "pfx", "der"); -1 when unknown. */
-VAULT_EXTERN(int) vault_keystore_type_from_name(const char *name);
+/**
+ * Parse a type name (case-insensitive): the names vault_keystore_type_name()
+ * gives, "auto", and also "p12", "pfx", "der", "crt".
+ * @param out  receives the type; unchanged on failure.
+ * @param name the name.
+ * @return 0; VAULT_EFORMAT for an unknown name (the message quotes it);
+ *         VAULT_EINVAL when out or name is NULL.
+ */
+VAULT_EXTERN(int) vault_keystore_type_from_name(vault_keystore_type *out, const char *name);
 
 /** The path or name the keystore was opened from. */
 VAULT_EXTERN(const char *) vault_keystore_path(const vault_keystore *ks);

@@ -272,29 +272,53 @@ static const struct { const char *bytes; size_t len; } plaintexts[] = {
 
 /* ---- names -------------------------------------------------------------- */
 
+/* The parsed value, or -1 after checking the failure's code and that the
+ * output was left alone. */
+static int tf_of(const char *name)
+{
+    vault_transformation t = (vault_transformation)99;
+    int rc = vault_transformation_from_name(&t, name);
+    if (rc == 0)
+        return (int)t;
+    cr_assert_eq(rc, name ? VAULT_EFORMAT : VAULT_EINVAL, "%s", name ? name : "NULL");
+    cr_assert_eq((int)t, 99);
+    return -1;
+}
+
+static int format_of(const char *name)
+{
+    vault_format f = (vault_format)99;
+    int rc = vault_format_from_name(&f, name);
+    if (rc == 0)
+        return (int)f;
+    cr_assert_eq(rc, name ? VAULT_EFORMAT : VAULT_EINVAL, "%s", name ? name : "NULL");
+    cr_assert_eq((int)f, 99);
+    return -1;
+}
+
 Test(wso2_names, transformations_as_java_names_them)
 {
-    cr_assert_eq(vault_transformation_from_name("RSA"), VAULT_TRANSFORM_RSA_PKCS1);
-    cr_assert_eq(vault_transformation_from_name("rsa"), VAULT_TRANSFORM_RSA_PKCS1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/PKCS1Padding"), VAULT_TRANSFORM_RSA_PKCS1);
-    cr_assert_eq(vault_transformation_from_name("RSA/NONE/PKCS1Padding"), VAULT_TRANSFORM_RSA_PKCS1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPwithSHA1andMGF1Padding"),
+    cr_assert_eq(tf_of("RSA"), VAULT_TRANSFORM_RSA_PKCS1);
+    cr_assert_eq(tf_of("rsa"), VAULT_TRANSFORM_RSA_PKCS1);
+    cr_assert_eq(tf_of("RSA/ECB/PKCS1Padding"), VAULT_TRANSFORM_RSA_PKCS1);
+    cr_assert_eq(tf_of("RSA/NONE/PKCS1Padding"), VAULT_TRANSFORM_RSA_PKCS1);
+    cr_assert_eq(tf_of("RSA/ECB/OAEPwithSHA1andMGF1Padding"),
                  VAULT_TRANSFORM_RSA_OAEP_SHA1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPWithSHA-1AndMGF1Padding"),
+    cr_assert_eq(tf_of("RSA/ECB/OAEPWithSHA-1AndMGF1Padding"),
                  VAULT_TRANSFORM_RSA_OAEP_SHA1);
-    cr_assert_eq(vault_transformation_from_name("rsa/ecb/oaepwithsha1andmgf1padding"),
+    cr_assert_eq(tf_of("rsa/ecb/oaepwithsha1andmgf1padding"),
                  VAULT_TRANSFORM_RSA_OAEP_SHA1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPPadding"), VAULT_TRANSFORM_RSA_OAEP_SHA1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPWithSHA-256AndMGF1Padding"),
+    cr_assert_eq(tf_of("RSA/ECB/OAEPPadding"), VAULT_TRANSFORM_RSA_OAEP_SHA1);
+    cr_assert_eq(tf_of("RSA/ECB/OAEPWithSHA-256AndMGF1Padding"),
                  VAULT_TRANSFORM_RSA_OAEP_SHA256);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPwithSHA256andMGF1Padding"),
+    cr_assert_eq(tf_of("RSA/ECB/OAEPwithSHA256andMGF1Padding"),
                  VAULT_TRANSFORM_RSA_OAEP_SHA256);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPWithSHA-384AndMGF1Padding"), -1);
-    cr_assert_eq(vault_transformation_from_name("RSA/CBC/PKCS1Padding"), -1);
-    cr_assert_eq(vault_transformation_from_name("AES/GCM/NoPadding"), -1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/"), -1);
-    cr_assert_eq(vault_transformation_from_name(""), -1);
-    cr_assert_eq(vault_transformation_from_name(NULL), -1);
+    cr_assert_eq(tf_of("RSA/ECB/OAEPWithSHA-384AndMGF1Padding"), -1);
+    cr_assert_eq(tf_of("RSA/CBC/PKCS1Padding"), -1);
+    cr_assert_eq(tf_of("AES/GCM/NoPadding"), -1);
+    cr_assert_eq(tf_of("RSA/ECB/"), -1);
+    cr_assert_eq(tf_of(""), -1);
+    cr_assert_eq(tf_of(NULL), -1);
     cr_assert_str_eq(vault_transformation_name(VAULT_TRANSFORM_RSA_OAEP_SHA256),
                      "RSA/ECB/OAEPWithSHA-256AndMGF1Padding");
     cr_assert_str_eq(vault_transformation_name(VAULT_TRANSFORM_RSA_OAEP_SHA1),
@@ -304,12 +328,12 @@ Test(wso2_names, transformations_as_java_names_them)
 
 Test(wso2_names, formats)
 {
-    cr_assert_eq(vault_format_from_name("native"), VAULT_FORMAT_NATIVE);
-    cr_assert_eq(vault_format_from_name("wso2"), VAULT_FORMAT_WSO2);
-    cr_assert_eq(vault_format_from_name("WSO2-Holder"), VAULT_FORMAT_WSO2_HOLDER);
-    cr_assert_eq(vault_format_from_name("wso2-symmetric"), VAULT_FORMAT_WSO2_SYMMETRIC);
-    cr_assert_eq(vault_format_from_name("wso2-raw"), -1);
-    cr_assert_eq(vault_format_from_name(NULL), -1);
+    cr_assert_eq(format_of("native"), VAULT_FORMAT_NATIVE);
+    cr_assert_eq(format_of("wso2"), VAULT_FORMAT_WSO2);
+    cr_assert_eq(format_of("WSO2-Holder"), VAULT_FORMAT_WSO2_HOLDER);
+    cr_assert_eq(format_of("wso2-symmetric"), VAULT_FORMAT_WSO2_SYMMETRIC);
+    cr_assert_eq(format_of("wso2-raw"), -1);
+    cr_assert_eq(format_of(NULL), -1);
     cr_assert_str_eq(vault_format_name(VAULT_FORMAT_WSO2_HOLDER), "wso2-holder");
 }
 
@@ -1120,7 +1144,7 @@ Test(wso2_gson, java_values_rewrapped_byte_for_byte)
         cr_assert_eq(wso2_parse(f[4], &v), 0, "row %s: %s", f[0], last_message());
         if (strcmp(f[1], "holder") == 0) {
             cr_assert_eq(v.format, VAULT_FORMAT_WSO2_HOLDER);
-            cr_assert_eq(v.transformation, vault_transformation_from_name(f[2]));
+            cr_assert_eq(v.transformation, tf_of(f[2]));
             cr_assert_eq(wso2_holder_wrap(sha1, v.transformation, v.ct, v.ct_len, &out), 0);
             if (strcmp(f[2], "RSA/ECB/PKCS1Padding") == 0) {
                 other_spelling++;
