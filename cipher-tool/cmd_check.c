@@ -144,7 +144,7 @@ static void problem(report *r, const char *file, unsigned line, const char *alia
 static int says_pkcs1(const char *value)
 {
     vault_value_info *info = NULL;
-    int legacy = vault_inspect(value, &info) == 0 && info->legacy;
+    int legacy = vault_inspect(&info, value) == 0 && info->legacy;
     vault_value_info_free(info);
     vault_error_clear();
     return legacy;
@@ -266,8 +266,11 @@ static int check_xml(const char *path, report *r)
     for (i = 0; i < na; i++) {
         int top = i >= nb || !same_line(data, sa, i, b, sb, i);
         int bottom = na == nb ? top : i + nb < na || !same_line(data, sa, i, b, sb, i + nb - na);
-        while (m < count && vault_xml_marks_at(marks, m)->line <= i + 1)
-            mark = vault_xml_marks_at(marks, m++);
+        const vault_xml_mark *next = NULL;
+        while (m < count && vault_xml_marks_at(&next, marks, m) == 0 && next->line <= i + 1) {
+            mark = next;
+            m++;
+        }
         if (top && bottom && mark && mark != last_reported) {
             problem(r, path, mark->line, mark->alias, "plain-text", "plain text secret", NULL);
             last_reported = mark;
@@ -348,12 +351,12 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
         vault_secret *plain = NULL;
         vault_value_info *info = NULL;
         unsigned int flags = 0;
-        vault_config_entry_at(secrets, i, &e);
+        vault_config_entry_at(&e, secrets, i);
         if (e->state == VAULT_VALUE_PLAIN)
             problem(r, path, e->line, e->alias, "plain-text", "plain text secret", NULL);
         else if (e->state == VAULT_VALUE_EMPTY)
             problem(r, path, e->line, e->alias, "empty", "empty secret", NULL);
-        else if ((!opener || r->cert_count) && vault_inspect(e->value, &info) != 0) {
+        else if ((!opener || r->cert_count) && vault_inspect(&info, e->value) != 0) {
             /* Without a key the value must still be a sealed value of a
              * known format: "pass" or "[pass" is plain text, not sealed. */
             const vault_error *err = vault_error_last();
@@ -366,7 +369,7 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
         else if (where && vault_location_accepts(where, e->value, NULL) != 0)
             problem(r, path, e->line, e->alias, "wso2-runtime", "not opened by the WSO2 runtime",
                     vault_error_last()->message);
-        else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, &flags) != 0) {
+        else if (opener && vault_opener_open(&plain, &flags, opener, e->alias, e->value) != 0) {
             const vault_error *err = vault_error_last();
             problem(r, path, e->line, e->alias, "does-not-open", "does not open",
                     err->message[0] ? err->message : NULL);
@@ -384,8 +387,8 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
     }
     for (i = 0; i < vault_config_ref_count(cfg); i++) {
         const vault_config_ref *ref;
-        vault_config_ref_at(cfg, i, &ref);
-        if (vault_config_find(secrets, ref->alias, &idx) != 0)
+        vault_config_ref_at(&ref, cfg, i);
+        if (vault_config_find(&idx, secrets, ref->alias) != 0)
             problem(r, path, ref->line, ref->alias, "missing-alias",
                     repo ? "reference to an alias missing from the secret repository"
                          : "reference to a missing alias", NULL);
@@ -607,8 +610,8 @@ int cmd_list(int argc, char **argv)
         for (j = 0; j < vault_config_count(cfg); j++) {
             const vault_config_entry *e;
             vault_value_info *info = NULL;
-            vault_config_entry_at(cfg, j, &e);
-            if (e->state == VAULT_VALUE_SEALED && vault_inspect(e->value, &info) != 0)
+            vault_config_entry_at(&e, cfg, j);
+            if (e->state == VAULT_VALUE_SEALED && vault_inspect(&info, e->value) != 0)
                 vault_error_clear();
             if (json)
                 json_array_append_new(arr, entry_json(e, info));

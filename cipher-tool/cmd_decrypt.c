@@ -181,7 +181,7 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, vault_trans
     int rc;
 
     /* The key entry, to name it when the value does not open. */
-    if (vault_keystore_find(ks, k->alias, &entry) == 0)
+    if (vault_keystore_find(&entry, ks, k->alias) == 0)
         alias = entry->alias;
     else
         vault_error_clear();
@@ -191,7 +191,7 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, vault_trans
     o.flags = open_flags;
     if ((rc = vault_opener_new(&op, &o)) != 0)
         return cli_fail(rc, NULL);
-    rc = vault_opener_open(op, name, value, &s, &flags);
+    rc = vault_opener_open(&s, &flags, op, name, value);
     vault_opener_free(op);
     if (rc == VAULT_EAUTH)
         return cli_fail_in(rc, "decryption failed", k->path, alias);

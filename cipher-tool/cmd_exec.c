@@ -211,7 +211,7 @@ static int hand_over(exec_args *a, const vault *v, int *pipes)
     for (i = 0; i < a->count; i++) {
         const grant *g = &a->grants[i];
         vault_secret *s = NULL;
-        int rc = vault_get(v, g->alias, &s);
+        int rc = vault_get(&s, v, g->alias);
         if (rc != 0)
             return cli_fail(rc, NULL);
         if (g->name) {

@@ -144,7 +144,7 @@ static int mark_legacy_xml(dropin *d)
         FILE *f;
         const char *src;
 
-        vault_legacy_map_entry_at(map, i, &e);
+        vault_legacy_map_entry_at(&e, map, i);
         paths[i] = path_join(d->home, e->file);
         /* Several aliases may point into one file: edit the newest text. */
         for (j = 0, src = NULL; j < i; j++)
@@ -298,8 +298,8 @@ static int read_home_algorithm(dropin *d)
         goto done;
     }
     d->home_configured = 1;
-    if (vault_config_find(cfg, "secretRepositories.file.algorithm", &i) == 0 &&
-        vault_config_entry_at(cfg, i, &e) == 0 && e->value && *e->value)
+    if (vault_config_find(&i, cfg, "secretRepositories.file.algorithm") == 0 &&
+        vault_config_entry_at(&e, cfg, i) == 0 && e->value && *e->value)
         d->home_algorithm = strdup(e->value);
     else
         d->home_algorithm = strdup("RSA");
@@ -327,7 +327,7 @@ static int has_sealed_values(const char *file)
     }
     n = vault_config_count(cfg);
     for (i = 0; i < n && !found; i++)
-        found = vault_config_entry_at(cfg, i, &e) == 0 && e->state == VAULT_VALUE_SEALED;
+        found = vault_config_entry_at(&e, cfg, i) == 0 && e->state == VAULT_VALUE_SEALED;
     vault_config_free(cfg);
     return found;
 }
@@ -398,7 +398,7 @@ static int alias_exists(const char *file, const char *alias)
 
     if (vault_config_open(&cfg, file, VAULT_CONFIG_AUTO) != 0)
         return cli_fail(VAULT_ERROR, NULL);
-    if (vault_config_find(cfg, alias, &i) != 0) {
+    if (vault_config_find(&i, cfg, alias) != 0) {
         vault_error_clear();
         cli_error("no alias \"%s\" in %s", alias, file);
         rc = EXIT_FAIL;

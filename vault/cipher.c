@@ -128,7 +128,7 @@ static int truststore_without_alias(const vault_keystore *ks)
     if (t != VAULT_KEYSTORE_PKCS12 && t != VAULT_KEYSTORE_JKS && t != VAULT_KEYSTORE_JCEKS)
         return 0;
     for (i = 0; i < n; i++)
-        if (vault_keystore_entry_at(ks, i, &e) == 0 && e->kind == VAULT_ENTRY_PRIVATE_KEY)
+        if (vault_keystore_entry_at(&e, ks, i) == 0 && e->kind == VAULT_ENTRY_PRIVATE_KEY)
             return 0;
     return vault__err(VAULT_EINVAL, "%s holds no private-key entry (a truststore?): refusing to "
                      "pick one of its %zu certificates to seal to; name the certificate's alias",
@@ -147,15 +147,15 @@ static int find_entry(const vault_keystore *ks, const char *alias, const vault_k
     if (!alias && (rc = truststore_without_alias(ks)) != 0)
         return rc;
     if (!alias && n == 1)
-        return vault_keystore_entry_at(ks, 0, e);
-    rc = vault_keystore_find(ks, alias, e);
+        return vault_keystore_entry_at(e, ks, 0);
+    rc = vault_keystore_find(e, ks, alias);
     if (rc == 0 || alias || n == 0)
         return rc;
     for (i = 0; i < n; i++)
-        if (vault_keystore_entry_at(ks, i, e) != 0 || (*e)->kind != VAULT_ENTRY_TRUSTED_CERT)
+        if (vault_keystore_entry_at(e, ks, i) != 0 || (*e)->kind != VAULT_ENTRY_TRUSTED_CERT)
             return rc;
     vault_error_clear();
-    return vault_keystore_entry_at(ks, 0, e);
+    return vault_keystore_entry_at(e, ks, 0);
 }
 
 int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *ks, const char *alias)
@@ -175,7 +175,7 @@ int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *k
     snprintf(where, sizeof where, "%s: alias \"%s\"", vault_keystore_path(ks), e->alias);
     if ((e->kind == VAULT_ENTRY_PRIVATE_KEY && e->chain_length == 0) || e->kind == VAULT_ENTRY_PUBLIC_KEY)
         return recipient_from_key(out, ks, e->alias, where);
-    if (e->kind == VAULT_ENTRY_SECRET_KEY || vault_keystore_cert_der(ks, e->alias, 0, &der, &len) != 0)
+    if (e->kind == VAULT_ENTRY_SECRET_KEY || vault_keystore_cert_der(&der, &len, ks, e->alias, 0) != 0)
         return vault__err(VAULT_EFORMAT, "%s has no certificate to seal to", where);
     p = der;
     cert = d2i_X509(NULL, &p, (long)len);
@@ -292,8 +292,8 @@ int vault_sealer_new(vault_sealer **out, const vault_seal_options *opts)
     return 0;
 }
 
-int vault_sealer_seal(vault_sealer *s, const char *alias, const void *plaintext, size_t len,
-                      char **out)
+int vault_sealer_seal(char **out, vault_sealer *s, const char *alias, const void *plaintext,
+                      size_t len)
 {
     if (!s || !out || (!plaintext && len))
         return vault__err(VAULT_EINVAL, "vault_sealer_seal: invalid argument");
@@ -514,15 +514,15 @@ static int open_symmetric(vault_opener *o, const wso2_value *v, vault_secret **o
         return wso2_open_symmetric(o->aes_key, v, out);
     if (!o->ks)
         return vault__err(VAULT_EINVAL, "opening a WSO2 symmetric value needs an AES key");
-    if ((rc = vault_keystore_secret_key(o->ks, o->key_alias, &key)) != 0)
+    if ((rc = vault_keystore_secret_key(&key, o->ks, o->key_alias)) != 0)
         return rc;
     rc = wso2_open_symmetric(key, v, out);
     vault_secret_free(key);
     return rc;
 }
 
-int vault_opener_open(vault_opener *o, const char *alias, const char *value, vault_secret **out,
-                      unsigned int *flags)
+int vault_opener_open(vault_secret **out, unsigned int *flags, vault_opener *o, const char *alias,
+                      const char *value)
 {
     wso2_value v;
     unsigned int f = 0;
@@ -638,7 +638,7 @@ done:
     return rc;
 }
 
-int vault_rewrapper_rewrap(vault_rewrapper *rw, const char *alias, const char *value, char **out)
+int vault_rewrapper_rewrap(char **out, vault_rewrapper *rw, const char *alias, const char *value)
 {
     if (!rw || !value || !out)
         return vault__err(VAULT_EINVAL, "vault_rewrapper_rewrap: invalid argument");
@@ -672,7 +672,7 @@ typedef struct info_box {
     char id[65];
 } info_box;
 
-int vault_inspect(const char *value, vault_value_info **out)
+int vault_inspect(vault_value_info **out, const char *value)
 {
     info_box *box;
     wso2_value v;

@@ -249,7 +249,7 @@ int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const c
     return 0;
 }
 
-int vault_config_setting(const vault_config *cfg, const char *key, const char **value)
+int vault_config_setting(const char **value, const vault_config *cfg, const char *key)
 {
     size_t i;
 

@@ -153,9 +153,17 @@ size_t vault_xml_marks_count(const vault_xml_marks *marks)
     return marks ? marks->n : 0;
 }
 
-const vault_xml_mark *vault_xml_marks_at(const vault_xml_marks *marks, size_t i)
+int vault_xml_marks_at(const vault_xml_mark **out, const vault_xml_marks *marks, size_t i)
 {
-    return marks && i < marks->n ? &marks->v[i] : NULL;
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_xml_marks_at: out is NULL");
+    *out = NULL;
+    if (!marks)
+        return vault__err(VAULT_EINVAL, "vault_xml_marks_at: marks is NULL");
+    if (i >= marks->n)
+        return vault__err(VAULT_ENOTFOUND, "no marked element %zu (%zu marked)", i, marks->n);
+    *out = &marks->v[i];
+    return 0;
 }
 
 typedef int (*mark_fn)(const xdoc *d, const target *t, const xmlChar *alias, void *ctx);

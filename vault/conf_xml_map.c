@@ -224,15 +224,20 @@ size_t vault_legacy_map_count(const vault_legacy_map *map)
     return map ? map->n : 0;
 }
 
-int vault_legacy_map_entry_at(const vault_legacy_map *map, size_t i, const vault_legacy_entry **out)
+int vault_legacy_map_entry_at(const vault_legacy_entry **out, const vault_legacy_map *map, size_t i)
 {
-    if (!map || !out || i >= map->n)
-        return vault__err(VAULT_EINVAL, "vault_legacy_map_entry_at: index out of range");
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_entry_at: out is NULL");
+    *out = NULL;
+    if (!map)
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_entry_at: map is NULL");
+    if (i >= map->n)
+        return vault__err(VAULT_ENOTFOUND, "%s: no entry %zu (%zu entries)", map->name, i, map->n);
     *out = &map->v[i];
     return 0;
 }
 
-int vault_legacy_map_find(const vault_legacy_map *map, const char *alias, size_t *index)
+int vault_legacy_map_find(size_t *index, const vault_legacy_map *map, const char *alias)
 {
     size_t i;
     if (!map || !alias)

@@ -192,7 +192,7 @@ size_t vault_config_count(const vault_config *cfg)
     return cfg ? cfg->count : 0;
 }
 
-int vault_config_entry_at(const vault_config *cfg, size_t i, const vault_config_entry **out)
+int vault_config_entry_at(const vault_config_entry **out, const vault_config *cfg, size_t i)
 {
     if (!out)
         return vault__err(VAULT_EINVAL, "vault_config_entry_at: out is NULL");
@@ -205,7 +205,7 @@ int vault_config_entry_at(const vault_config *cfg, size_t i, const vault_config_
     return 0;
 }
 
-int vault_config_find(const vault_config *cfg, const char *alias, size_t *index)
+int vault_config_find(size_t *index, const vault_config *cfg, const char *alias)
 {
     size_t slot;
 
@@ -225,7 +225,7 @@ size_t vault_config_ref_count(const vault_config *cfg)
     return cfg ? cfg->ref_count : 0;
 }
 
-int vault_config_ref_at(const vault_config *cfg, size_t i, const vault_config_ref **out)
+int vault_config_ref_at(const vault_config_ref **out, const vault_config *cfg, size_t i)
 {
     if (!out)
         return vault__err(VAULT_EINVAL, "vault_config_ref_at: out is NULL");
@@ -239,7 +239,7 @@ int vault_config_ref_at(const vault_config *cfg, size_t i, const vault_config_re
     return 0;
 }
 
-int vault_config_plaintext(const vault_config *cfg, size_t i, vault_secret **out)
+int vault_config_plaintext(vault_secret **out, const vault_config *cfg, size_t i)
 {
     const conf_item *item;
     int rc;
@@ -355,7 +355,7 @@ static int rendered_length(const vault_config *cfg, conf_item *const *order, siz
     return 0;
 }
 
-int vault_config_render(const vault_config *cfg, char **out, size_t *len)
+int vault_config_render(char **out, size_t *len, const vault_config *cfg)
 {
     conf_item *const *order;
     conf_item **owned = NULL;
@@ -477,7 +477,7 @@ int vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload)
 
     if (!cfg)
         return vault__err(VAULT_EINVAL, "vault_config_save: config is NULL");
-    if ((rc = vault_config_render(cfg, &data, &len)) != 0)
+    if ((rc = vault_config_render(&data, &len, cfg)) != 0)
         goto done;
     if (len == cfg->len && memcmp(data, cfg->text, len) == 0)
         goto done; /* nothing changed: nothing is written */

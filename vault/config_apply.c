@@ -93,7 +93,7 @@ static int seal_bytes(apply_run *r, apply_item *it, const void *data, size_t len
         apply_item_fail(r, it, VAULT_EINVAL, "the secret is empty");
         return 0;
     }
-    rc = vault_sealer_seal(r->o->sealer, it->pub.alias, data, len, &value);
+    rc = vault_sealer_seal(&value, r->o->sealer, it->pub.alias, data, len);
     if (rc != 0) {
         apply_item_fail(r, it, rc, "cannot seal");
         return 0;
@@ -149,7 +149,7 @@ static int target_format(apply_run *r, const char *alias)
     char *probe = NULL;
     if (r->target_format)
         return r->target_format;
-    if (vault_sealer_seal(r->o->sealer, alias, "x", 1, &probe) == 0 && vault_inspect(probe, &info) == 0)
+    if (vault_sealer_seal(&probe, r->o->sealer, alias, "x", 1) == 0 && vault_inspect(&info, probe) == 0)
         r->target_format = (int)info->format;
     vault_value_info_free(info);
     vault_string_free(probe);
@@ -165,11 +165,11 @@ static int already_rotated(apply_run *r, const vault_config_entry *e)
     unsigned int flags = 0;
     int yes = 0;
 
-    if (!r->verify || vault_inspect(e->value, &info) != 0)
+    if (!r->verify || vault_inspect(&info, e->value) != 0)
         goto done;
     if ((int)info->format != target_format(r, e->alias))
         goto done;
-    yes = vault_opener_open(r->verify, e->alias, e->value, &got, &flags) == 0 &&
+    yes = vault_opener_open(&got, &flags, r->verify, e->alias, e->value) == 0 &&
           !(flags & VAULT_OPENED_LEGACY);
 done:
     vault_secret_free(got);
@@ -186,7 +186,7 @@ static int produce_rotate(apply_run *r, apply_item *it, const vault_config_entry
         it->pub.flags |= VAULT_APPLY_WAS_PLAIN;
         return 0;
     }
-    rc = vault_opener_open(r->o->from, e->alias, e->value, &it->plain, &flags);
+    rc = vault_opener_open(&it->plain, &flags, r->o->from, e->alias, e->value);
     if (rc != 0) {
         int code = rc;
         char *why = alias_message(vault_config_path(r->cfg), e->alias, "cannot open");
@@ -216,7 +216,7 @@ static int same_key_ids(const char *a, const char *b)
     size_t i, j;
     int same = 0;
 
-    if (vault_inspect(a, &x) != 0 || vault_inspect(b, &y) != 0 || !x->key_ids || !y->key_ids ||
+    if (vault_inspect(&x, a) != 0 || vault_inspect(&y, b) != 0 || !x->key_ids || !y->key_ids ||
         x->recipient_count != y->recipient_count)
         goto done;
     for (i = 0, same = 1; same && i < x->recipient_count; i++)
@@ -242,9 +242,9 @@ static int produce_rewrap(apply_run *r, apply_item *it, const vault_config_entry
         it->pub.flags |= VAULT_APPLY_NOT_NATIVE;
         return 0;
     }
-    rc = r->verify ? vault_opener_open(r->verify, e->alias, e->value, &it->plain, NULL) : 0;
+    rc = r->verify ? vault_opener_open(&it->plain, NULL, r->verify, e->alias, e->value) : 0;
     if (rc == 0)
-        rc = vault_rewrapper_rewrap(r->o->rewrapper, e->alias, e->value, &value);
+        rc = vault_rewrapper_rewrap(&value, r->o->rewrapper, e->alias, e->value);
     if (rc != 0) {
         apply_item_fail(r, it, rc, "cannot rewrap");
         return 0;
@@ -283,7 +283,7 @@ static int names_recipients(const apply_run *r, const char *value)
 {
     vault_value_info *info = NULL;
     size_t i, j;
-    int rc = vault_inspect(value, &info);
+    int rc = vault_inspect(&info, value);
 
     for (i = 0; rc == 0 && info->format == VAULT_FORMAT_NATIVE && i < r->o->recipient_count; i++) {
         const char *want = vault_recipient_key_id(r->o->recipients[i]);
@@ -327,7 +327,7 @@ int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entr
         return rc;
     if (!r->verify)
         return 0;
-    rc = vault_opener_open(r->verify, it->pub.alias, e->value, &got, NULL);
+    rc = vault_opener_open(&got, NULL, r->verify, it->pub.alias, e->value);
     if (rc == VAULT_EKEY && r->o->op == VAULT_APPLY_REWRAP) {
         vault_error_clear(); /* our key was removed from it */
         return 0;
@@ -353,9 +353,9 @@ static int verify_new_text(const void *data, size_t len, void *payload)
         const vault_config_entry *e;
         if (!it->changed)
             continue;
-        rc = vault_config_find(cfg, it->pub.alias, &idx);
+        rc = vault_config_find(&idx, cfg, it->pub.alias);
         if (rc == 0)
-            rc = vault_config_entry_at(cfg, idx, &e);
+            rc = vault_config_entry_at(&e, cfg, idx);
         if (rc == 0)
             rc = apply_check_item(r, it, e);
         if (rc != 0) {
@@ -384,7 +384,7 @@ static int make_verifier(apply_run *r)
     }
     if (!r->o->keystore)
         return 0;
-    if (vault_keystore_find(r->o->keystore, r->o->key_alias, &e) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT) {
+    if (vault_keystore_find(&e, r->o->keystore, r->o->key_alias) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT) {
         vault_error_clear();
         return 0; /* a certificate: nothing to open with */
     }
@@ -436,7 +436,7 @@ static int apply_replace(apply_run *r)
         if (r->o->flags & VAULT_APPLY_DRY_RUN) {
             char *data = NULL;
             size_t len = 0;
-            int rc = vault_config_render(r->cfg, &data, &len);
+            int rc = vault_config_render(&data, &len, r->cfg);
             if (rc == 0)
                 rc = verify_new_text(data, len, r);
             vault__free_ptr(data);
@@ -500,7 +500,7 @@ static int run_set(apply_run *r)
     char *value = NULL;
     int rc;
 
-    if (vault_config_find(r->cfg, o->alias, &i) == 0) {
+    if (vault_config_find(&i, r->cfg, o->alias) == 0) {
         if ((rc = add_item(r, i, o->alias, &it)) != 0)
             return rc;
         if ((rc = vault_secret_new(&it->plain, vault_secret_data(o->value), vault_secret_len(o->value))) != 0)
@@ -514,8 +514,8 @@ static int run_set(apply_run *r)
         return rc;
     if ((rc = vault_secret_new(&it->plain, vault_secret_data(o->value), vault_secret_len(o->value))) != 0)
         return rc;
-    if ((rc = vault_sealer_seal(o->sealer, o->alias, vault_secret_data(o->value), vault_secret_len(o->value),
-                                &value)) != 0) {
+    if ((rc = vault_sealer_seal(&value, o->sealer, o->alias, vault_secret_data(o->value),
+                                vault_secret_len(o->value))) != 0) {
         apply_item_fail(r, it, rc, "cannot seal");
         return 0;
     }
@@ -547,14 +547,14 @@ static int edit_one(apply_run *r, apply_item *it, const vault_config_entry *e)
         apply_item_fail(r, it, VAULT_EINVAL, "empty value");
         return 0;
     }
-    if ((rc = vault_config_plaintext(r->cfg, it->index, &it->plain)) != 0) {
+    if ((rc = vault_config_plaintext(&it->plain, r->cfg, it->index)) != 0) {
         apply_item_fail(r, it, rc, "cannot read the value");
         return 0;
     }
-    existed = vault_config_find(r->orig, e->alias, &idx) == 0 && vault_config_entry_at(r->orig, idx, &old) == 0;
+    existed = vault_config_find(&idx, r->orig, e->alias) == 0 && vault_config_entry_at(&old, r->orig, idx) == 0;
     vault_error_clear();
     if (existed && old->state == VAULT_VALUE_SEALED && r->o->from &&
-        vault_opener_open(r->o->from, e->alias, old->value, &was, NULL) == 0 &&
+        vault_opener_open(&was, NULL, r->o->from, e->alias, old->value) == 0 &&
         vault_secret_len(was) == vault_secret_len(it->plain) &&
         sodium_memcmp(vault_secret_data(was), vault_secret_data(it->plain), vault_secret_len(was)) == 0) {
         vault_secret_free(was);
@@ -609,7 +609,7 @@ static int run_all(apply_run *r)
     for (i = 0; rc == 0 && i < n; i++) {
         const vault_config_entry *e;
         apply_item *it;
-        vault_config_entry_at(r->cfg, i, &e);
+        vault_config_entry_at(&e, r->cfg, i);
         if ((rc = add_item(r, i, e->alias, &it)) != 0)
             break;
         switch (r->o->op) {
@@ -643,7 +643,7 @@ static int run_edit(apply_run *r)
 
     if (rc != 0 || r->failed)
         return rc;
-    if ((rc = vault_config_render(r->cfg, &r->text, &r->text_len)) != 0)
+    if ((rc = vault_config_render(&r->text, &r->text_len, r->cfg)) != 0)
         return rc;
     if (r->text_len == r->orig->len && memcmp(r->text, r->orig->text, r->text_len) == 0) {
         sodium_memzero(r->text, r->text_len);

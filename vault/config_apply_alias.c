@@ -96,7 +96,7 @@ int apply_create_alias(apply_run *r, const char *sealed)
         return vault__err(VAULT_EINVAL, "%s: cannot add alias \"%s\" (control characters%s); write it in the "
                          "file as \"[value]\" and seal", vault_config_path(r->cfg), r->o->alias,
                          toml ? "" : " or non-ASCII text");
-    if ((rc = vault_config_render(r->cfg, &cur, &cur_len)) != 0)
+    if ((rc = vault_config_render(&cur, &cur_len, r->cfg)) != 0)
         return rc;
     at = insert_at(r->cfg, &need_table);
     pre = at > 0 && cur[at - 1] != '\n';

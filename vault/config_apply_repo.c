@@ -50,11 +50,11 @@ static int repo_value(char **new_value, const char *alias, const char *value, vo
                                  vault_config_path(r->cfg), r->items[i].pub.alias, (long long)r->repo_revision);
         return 0;
     }
-    if (vault_config_find(r->cfg, alias, &idx) != 0) {
+    if (vault_config_find(&idx, r->cfg, alias) != 0) {
         vault_error_clear();
         return 0;
     }
-    if (!(it = item_at(r, idx)) || !it->changed || vault_config_entry_at(r->cfg, idx, &e) != 0)
+    if (!(it = item_at(r, idx)) || !it->changed || vault_config_entry_at(&e, r->cfg, idx) != 0)
         return 0;
     it->sent = 1;
     return (*new_value = vault__strdup(e->value)) != NULL ? 0 : vault__oom();
@@ -74,7 +74,7 @@ int apply_repo_write(apply_run *r)
         const vault_config_entry *e;
         if (!it->changed)
             continue;
-        if ((rc = vault_config_entry_at(r->cfg, it->index, &e)) == 0)
+        if ((rc = vault_config_entry_at(&e, r->cfg, it->index)) == 0)
             rc = apply_check_item(r, it, e);
         if (rc != 0) {
             apply_item_fail(r, it, rc, "the new value does not check");
@@ -85,7 +85,7 @@ int apply_repo_write(apply_run *r)
         return VAULT_ERROR;
     if (r->o->flags & VAULT_APPLY_DRY_RUN)
         return 0;
-    rc = vault_repository_rewrite(&r->repo, repo_value, r, r->repo_revision, &written);
+    rc = vault_repository_rewrite(&written, &r->repo, repo_value, r, r->repo_revision);
     if (rc == 0)
         r->repo_revision = written;
     return rc;

@@ -23,7 +23,7 @@ static int plain_token(const vault_config *cfg, const conf_item *item, vault_ope
     vault_secret *plain = NULL;
     char *bracketed = NULL;
     size_t n;
-    int rc = vault_opener_open(op, item->alias, item->value, &plain, NULL);
+    int rc = vault_opener_open(&plain, NULL, op, item->alias, item->value);
 
     *out = NULL;
     if (rc != 0)

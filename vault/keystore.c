@@ -267,10 +267,15 @@ size_t vault_keystore_count(const vault_keystore *ks)
     return ks ? ks->count : 0;
 }
 
-int vault_keystore_entry_at(const vault_keystore *ks, size_t i, const vault_keystore_entry **out)
+int vault_keystore_entry_at(const vault_keystore_entry **out, const vault_keystore *ks, size_t i)
 {
-    if (!ks || !out || i >= ks->count)
-        return vault__err(VAULT_ENOTFOUND, "no keystore entry %zu", i);
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_keystore_entry_at: out is NULL");
+    *out = NULL;
+    if (!ks)
+        return vault__err(VAULT_EINVAL, "vault_keystore_entry_at: keystore is NULL");
+    if (i >= ks->count)
+        return vault__err(VAULT_ENOTFOUND, "%s: no entry %zu (%zu entries)", ks->path, i, ks->count);
     *out = &ks->entries[i]->info;
     return 0;
 }
@@ -331,7 +336,7 @@ int ks_find(const vault_keystore *ks, const char *alias, ks_entry **out)
     return vault__err(VAULT_ENOTFOUND, "%s: no alias \"%s\" (aliases: %s)", ks->path, alias, names);
 }
 
-int vault_keystore_find(const vault_keystore *ks, const char *alias, const vault_keystore_entry **out)
+int vault_keystore_find(const vault_keystore_entry **out, const vault_keystore *ks, const char *alias)
 {
     ks_entry *e;
     int rc;
@@ -343,8 +348,8 @@ int vault_keystore_find(const vault_keystore *ks, const char *alias, const vault
     return rc;
 }
 
-int vault_keystore_cert_der(const vault_keystore *ks, const char *alias, size_t idx,
-                            const unsigned char **der, size_t *len)
+int vault_keystore_cert_der(const unsigned char **der, size_t *len, const vault_keystore *ks,
+                            const char *alias, size_t idx)
 {
     ks_entry *e;
     int rc;
@@ -451,8 +456,8 @@ int ks_public_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey)
     return 0;
 }
 
-int vault_keystore_public_key_der(vault_keystore *ks, const char *alias, unsigned char **der,
-                                  size_t *len)
+int vault_keystore_public_key_der(unsigned char **der, size_t *len, vault_keystore *ks,
+                                  const char *alias)
 {
     EVP_PKEY *pkey = NULL;
     unsigned char *buf = NULL, *p;
@@ -477,7 +482,7 @@ int vault_keystore_public_key_der(vault_keystore *ks, const char *alias, unsigne
     return 0;
 }
 
-int vault_keystore_secret_key(vault_keystore *ks, const char *alias, vault_secret **out)
+int vault_keystore_secret_key(vault_secret **out, vault_keystore *ks, const char *alias)
 {
     ks_entry *e;
     int rc;

@@ -585,9 +585,9 @@ static int post_txn(const vault_repository_options *opts, json_t *cmp, json_t *o
     return rc;
 }
 
-int vault_repository_publish(const vault_repository_options *opts, const char *const *aliases,
-                             const char *const *values, size_t n, int64_t if_revision, unsigned int flags,
-                             int64_t *revision_out)
+int vault_repository_publish(int64_t *revision_out, const vault_repository_options *opts,
+                             const char *const *aliases, const char *const *values, size_t n, int64_t if_revision,
+                             unsigned int flags)
 {
     json_t *ops = NULL, *cmp = NULL;
     long long seen = -1;
@@ -683,8 +683,8 @@ static int rewrite_ops(const vault_repository_options *o, const vault_repository
     return first;
 }
 
-int vault_repository_rewrite(const vault_repository_options *opts, vault_repository_rewrite_cb cb, void *payload,
-                             int64_t expected_revision, int64_t *revision_out)
+int vault_repository_rewrite(int64_t *revision_out, const vault_repository_options *opts, vault_repository_rewrite_cb cb,
+                             void *payload, int64_t expected_revision)
 {
     vault_repository_values *cur = NULL;
     json_t *ops = NULL, *cmp = NULL;

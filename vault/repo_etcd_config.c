@@ -100,7 +100,7 @@ static const char *prop_value(const vault_config *cfg, const char *key)
 {
     const vault_config_entry *e;
     size_t i;
-    if (vault_config_find(cfg, key, &i) != 0 || vault_config_entry_at(cfg, i, &e) != 0)
+    if (vault_config_find(&i, cfg, key) != 0 || vault_config_entry_at(&e, cfg, i) != 0)
         return NULL;
     return e->value && e->value[0] ? e->value : NULL;
 }
@@ -119,7 +119,7 @@ static const char *setting(const vault_config *cfg, const char *name)
         return prop_value(cfg, key);
     }
     snprintf(key, sizeof key, "secret_repository.%s", name);
-    return vault_config_setting(cfg, key, &v) == 0 && v[0] ? v : NULL;
+    return vault_config_setting(&v, cfg, key) == 0 && v[0] ? v : NULL;
 }
 
 /* The config holding the repository settings of cfg: cfg itself for a

@@ -176,7 +176,7 @@ static int load_entries(vault *v, const vault_config *cfg)
     for (i = 0; i < n; i++) {
         const vault_config_entry *ce;
         rt_entry *e = &v->entries[i];
-        if ((rc = vault_config_entry_at(cfg, i, &ce)) != 0)
+        if ((rc = vault_config_entry_at(&ce, cfg, i)) != 0)
             return rc;
         v->count++;
         e->state = ce->state;
@@ -188,7 +188,7 @@ static int load_entries(vault *v, const vault_config *cfg)
             return vault__oom();
         if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
             vault_secret *plain = NULL;
-            if ((rc = vault_config_plaintext(cfg, i, &plain)) != 0 ||
+            if ((rc = vault_config_plaintext(&plain, cfg, i)) != 0 ||
                 (rc = vault__store_keep(v->store, i, plain)) != 0)
                 return rc;
         }
@@ -238,7 +238,7 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
             s = p->secret;
             p->secret = NULL;
             opened = p->opened;
-        } else if ((rc = vault_opener_open(v->opener, e->alias, e->value, &s, &opened)) != 0)
+        } else if ((rc = vault_opener_open(&s, &opened, v->opener, e->alias, e->value)) != 0)
             return rc;
         if ((rc = rt_rule_check_opened(&v->rule, e->value, opened)) != 0) {
             vault_secret_free(s);
@@ -295,7 +295,7 @@ static int unlock_key(vault_keystore *ks, const char *alias)
     const vault_keystore_entry *e;
     vault_secret *key = NULL;
     EVP_PKEY *pkey;
-    int rc = vault_keystore_find(ks, alias, &e);
+    int rc = vault_keystore_find(&e, ks, alias);
 
     if (rc != 0)
         return rc;
@@ -303,7 +303,7 @@ static int unlock_key(vault_keystore *ks, const char *alias)
     case VAULT_ENTRY_PRIVATE_KEY:
         return ks_private_key(ks, e->alias, &pkey, NULL);
     case VAULT_ENTRY_SECRET_KEY:
-        rc = vault_keystore_secret_key(ks, e->alias, &key);
+        rc = vault_keystore_secret_key(&key, ks, e->alias);
         vault_secret_free(key);
         return rc;
     default:
@@ -389,7 +389,7 @@ static void *open_ahead(void *arg)
         rt_preopened *p = &j->v->pre[i];
         if (!costs_rsa_op(e))
             continue;
-        p->rc = vault_opener_open(j->v->opener, e->alias, e->value, &p->secret, &p->opened);
+        p->rc = vault_opener_open(&p->secret, &p->opened, j->v->opener, e->alias, e->value);
         if (p->rc != 0)
             p->why = vault__strdup(vault_error_last()->message);
         p->done = 1;
@@ -578,7 +578,7 @@ done:
 
 /* ---- reading ------------------------------------------------------------------ */
 
-int vault_get(const vault *v, const char *alias, vault_secret **out)
+int vault_get(vault_secret **out, const vault *v, const char *alias)
 {
     const rt_entry *e;
     int rc;
@@ -673,7 +673,7 @@ static int expand_whole(const vault *v, const char *text, size_t n, vault_secret
     return 0;
 }
 
-int vault_expand(const vault *v, const char *text, vault_secret **out)
+int vault_expand(vault_secret **out, const vault *v, const char *text)
 {
     unsigned char *data;
     size_t n, total = 0;
@@ -702,10 +702,10 @@ int vault_expand(const vault *v, const char *text, vault_secret **out)
 
 static int xml_resolve(const char *alias, vault_secret **out, void *payload)
 {
-    return vault_get(payload, alias, out);
+    return vault_get(out, payload, alias);
 }
 
-int vault_expand_xml(const vault *v, const void *xml, size_t len, const char *name, vault_secret **out)
+int vault_expand_xml(vault_secret **out, const vault *v, const void *xml, size_t len, const char *name)
 {
     if (!out)
         return vault__err(VAULT_EINVAL, "vault_expand_xml: out is NULL");
@@ -720,9 +720,17 @@ size_t vault_count(const vault *v)
     return v ? v->count : 0;
 }
 
-const char *vault_alias_at(const vault *v, size_t i)
+int vault_alias_at(const char **out, const vault *v, size_t i)
 {
-    return v && i < v->count ? v->entries[i].alias : NULL;
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_alias_at: out is NULL");
+    *out = NULL;
+    if (!v)
+        return vault__err(VAULT_EINVAL, "vault_alias_at: vault is NULL");
+    if (i >= v->count)
+        return vault__err(VAULT_ENOTFOUND, "%s: no secret %zu (%zu secrets)", v->path, i, v->count);
+    *out = v->entries[i].alias;
+    return 0;
 }
 
 const char *vault_warning(const vault *v)

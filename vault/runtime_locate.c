@@ -121,15 +121,15 @@ static int locate_toml_keystore(rt_location *loc)
         return rc;
     for (i = 0; i < 2 && !file; i++) {
         snprintf(key, sizeof key, "%s.file_name", tables[i]);
-        if (vault_config_setting(cfg, key, &file) != 0)
+        if (vault_config_setting(&file, cfg, key) != 0)
             continue;
         snprintf(key, sizeof key, "%s.alias", tables[i]);
-        (void)vault_config_setting(cfg, key, &alias);
+        (void)vault_config_setting(&alias, cfg, key);
         if ((rc = set_str(&loc->keystore_origin, tables[i])) != 0)
             goto done;
     }
     /* An unknown name is left to the runtime's check (rt_rule_*). */
-    if (vault_config_setting(cfg, "system.parameter.org.wso2.CipherTransformation", &transform) == 0)
+    if (vault_config_setting(&transform, cfg, "system.parameter.org.wso2.CipherTransformation") == 0)
         (void)vault_transformation_from_name(&loc->transformation, transform);
     if (!file && loc->home) {
         /* The WSO2 default when deployment.toml names no keystore. */
@@ -161,7 +161,7 @@ static const char *prop_value(const vault_config *cfg, const char *key)
 {
     const vault_config_entry *e;
     size_t i;
-    if (vault_config_find(cfg, key, &i) != 0 || vault_config_entry_at(cfg, i, &e) != 0)
+    if (vault_config_find(&i, cfg, key) != 0 || vault_config_entry_at(&e, cfg, i) != 0)
         return NULL;
     return e->value;
 }
@@ -354,7 +354,7 @@ int rt_rule_check_form(const rt_rule *r, const char *value)
 
     if (!r->active)
         return 0;
-    if ((rc = vault_inspect(value, &info)) != 0)
+    if ((rc = vault_inspect(&info, value)) != 0)
         return rc;
     got = info->format;
     vault_value_info_free(info);

@@ -149,8 +149,8 @@ VAULT_EXTERN(int) vault_sealer_new(vault_sealer **out, const vault_seal_options 
  * @return 0; VAULT_EINVAL when the plaintext is too long for one RSA block
  *         (the message names the limit and suggests the native format).
  */
-VAULT_EXTERN(int) vault_sealer_seal(vault_sealer *s, const char *alias, const void *plaintext,
-                                    size_t len, char **out);
+VAULT_EXTERN(int) vault_sealer_seal(char **out, vault_sealer *s, const char *alias,
+                                    const void *plaintext, size_t len);
 
 /** Free a sealer, wiping its data key. NULL-safe. */
 VAULT_EXTERN(void) vault_sealer_free(vault_sealer *s);
@@ -235,8 +235,8 @@ enum {
  *         VAULT_OPENED_LEGACY), VAULT_EINVAL (no key of the kind the value
  *         needs), keystore errors.
  */
-VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const char *value,
-                                    vault_secret **out, unsigned int *flags);
+VAULT_EXTERN(int) vault_opener_open(vault_secret **out, unsigned int *flags, vault_opener *o,
+                                    const char *alias, const char *value);
 
 /**
  * The rule for sealing again what this opener opened (rotation): a value
@@ -318,8 +318,8 @@ VAULT_EXTERN(int) vault_rewrapper_new(vault_rewrapper **out, const vault_rewrap_
  *         recipient stanzas), VAULT_EKEY, VAULT_EAUTH as vault_opener_open();
  *         VAULT_EINVAL when no recipient or more than 16 would remain.
  */
-VAULT_EXTERN(int) vault_rewrapper_rewrap(vault_rewrapper *rw, const char *alias, const char *value,
-                                         char **out);
+VAULT_EXTERN(int) vault_rewrapper_rewrap(char **out, vault_rewrapper *rw, const char *alias,
+                                         const char *value);
 
 /** Free a rewrapper. NULL-safe. */
 VAULT_EXTERN(void) vault_rewrapper_free(vault_rewrapper *rw);
@@ -352,7 +352,7 @@ typedef struct vault_value_info {
  * @param out   receives the description; free it with vault_value_info_free().
  * @return 0 or VAULT_EFORMAT.
  */
-VAULT_EXTERN(int) vault_inspect(const char *value, vault_value_info **out);
+VAULT_EXTERN(int) vault_inspect(vault_value_info **out, const char *value);
 
 /**
  * Whether a value (as vault_inspect() describes it) can be sealed for the

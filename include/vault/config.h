@@ -72,19 +72,31 @@ VAULT_EXTERN(const char *) vault_config_path(const vault_config *cfg);
 
 /** Number of secrets. */
 VAULT_EXTERN(size_t) vault_config_count(const vault_config *cfg);
-/** Secret i (0 <= i < vault_config_count()), owned by cfg.
- *  @return 0, or VAULT_ENOTFOUND when i is out of range. */
-VAULT_EXTERN(int) vault_config_entry_at(const vault_config *cfg, size_t i,
-                                        const vault_config_entry **out);
+/**
+ * Secret i, in file order.
+ * @param out receives the entry, owned by cfg (valid until it changes).
+ * @param cfg the configuration.
+ * @param i   0 <= i < vault_config_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or cfg is NULL.
+ */
+VAULT_EXTERN(int) vault_config_entry_at(const vault_config_entry **out, const vault_config *cfg,
+                                        size_t i);
 
 /** Index of a secret by alias (exact match). @return 0 or VAULT_ENOTFOUND. */
-VAULT_EXTERN(int) vault_config_find(const vault_config *cfg, const char *alias, size_t *index);
+VAULT_EXTERN(int) vault_config_find(size_t *index, const vault_config *cfg, const char *alias);
 
 /** Number of $secret{...} references. */
 VAULT_EXTERN(size_t) vault_config_ref_count(const vault_config *cfg);
-/** Reference i (0 <= i < vault_config_ref_count()), owned by cfg.
- *  @return 0, or VAULT_ENOTFOUND when i is out of range. */
-VAULT_EXTERN(int) vault_config_ref_at(const vault_config *cfg, size_t i, const vault_config_ref **out);
+/**
+ * Reference i, in file order.
+ * @param out receives the reference, owned by cfg.
+ * @param cfg the configuration.
+ * @param i   0 <= i < vault_config_ref_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or cfg is NULL.
+ */
+VAULT_EXTERN(int) vault_config_ref_at(const vault_config_ref **out, const vault_config *cfg, size_t i);
 
 /**
  * The value of a one-line string setting outside the secrets, by its full
@@ -96,7 +108,7 @@ VAULT_EXTERN(int) vault_config_ref_at(const vault_config *cfg, size_t i, const v
  * @param value receives a pointer owned by the config.
  * @return 0, VAULT_ENOTFOUND (silently: no error is recorded).
  */
-VAULT_EXTERN(int) vault_config_setting(const vault_config *cfg, const char *key, const char **value);
+VAULT_EXTERN(int) vault_config_setting(const char **value, const vault_config *cfg, const char *key);
 
 /**
  * What the reader noticed that the operator should hear about: text outside
@@ -115,7 +127,7 @@ VAULT_EXTERN(const char *) vault_config_warning(const vault_config *cfg, size_t 
  * last ']', with the file's escapes decoded) in guarded memory.
  * @return 0, VAULT_EINVAL when the secret is not PLAIN.
  */
-VAULT_EXTERN(int) vault_config_plaintext(const vault_config *cfg, size_t i, vault_secret **out);
+VAULT_EXTERN(int) vault_config_plaintext(vault_secret **out, const vault_config *cfg, size_t i);
 
 /**
  * Replace secret i by a sealed value (text without quotes; it is quoted or
@@ -125,7 +137,7 @@ VAULT_EXTERN(int) vault_config_plaintext(const vault_config *cfg, size_t i, vaul
 VAULT_EXTERN(int) vault_config_set(vault_config *cfg, size_t i, const char *sealed);
 
 /** The file's new content: the original bytes with the replaced values. */
-VAULT_EXTERN(int) vault_config_render(const vault_config *cfg, char **out, size_t *len);
+VAULT_EXTERN(int) vault_config_render(char **out, size_t *len, const vault_config *cfg);
 
 /**
  * Called by vault_file_replace() with the new content before it replaces the

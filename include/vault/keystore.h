@@ -136,11 +136,15 @@ typedef struct vault_keystore_entry {
 } vault_keystore_entry;
 
 /**
- * Describe entry i (0 <= i < vault_keystore_count()).
- * @return 0 or VAULT_ENOTFOUND.
+ * Describe entry i.
+ * @param out receives the description, owned by ks.
+ * @param ks  the keystore.
+ * @param i   0 <= i < vault_keystore_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or ks is NULL.
  */
-VAULT_EXTERN(int) vault_keystore_entry_at(const vault_keystore *ks, size_t i,
-                                          const vault_keystore_entry **out);
+VAULT_EXTERN(int) vault_keystore_entry_at(const vault_keystore_entry **out, const vault_keystore *ks,
+                                          size_t i);
 
 /**
  * Find an entry by alias (case-insensitive). With alias NULL and exactly one
@@ -148,16 +152,16 @@ VAULT_EXTERN(int) vault_keystore_entry_at(const vault_keystore *ks, size_t i,
  * with several, the error lists their aliases.
  * @return 0, VAULT_ENOTFOUND (the message lists the aliases there are).
  */
-VAULT_EXTERN(int) vault_keystore_find(const vault_keystore *ks, const char *alias,
-                                      const vault_keystore_entry **out);
+VAULT_EXTERN(int) vault_keystore_find(const vault_keystore_entry **out, const vault_keystore *ks,
+                                      const char *alias);
 
 /**
  * The DER of certificate idx in the chain of an entry (0 = the entry's own).
  * The bytes are owned by the keystore.
  * @return 0, VAULT_ENOTFOUND.
  */
-VAULT_EXTERN(int) vault_keystore_cert_der(const vault_keystore *ks, const char *alias, size_t idx,
-                                          const unsigned char **der, size_t *len);
+VAULT_EXTERN(int) vault_keystore_cert_der(const unsigned char **der, size_t *len, const vault_keystore *ks,
+                                          const char *alias, size_t idx);
 
 /**
  * Decrypt the private key of an entry (asking for the key password if not
@@ -166,15 +170,15 @@ VAULT_EXTERN(int) vault_keystore_cert_der(const vault_keystore *ks, const char *
  * public-key entry, its key.
  * @return 0, VAULT_ENOTFOUND, VAULT_EAUTH (wrong key password), VAULT_EFORMAT.
  */
-VAULT_EXTERN(int) vault_keystore_public_key_der(vault_keystore *ks, const char *alias,
-                                                unsigned char **der, size_t *len);
+VAULT_EXTERN(int) vault_keystore_public_key_der(unsigned char **der, size_t *len,
+                                                vault_keystore *ks, const char *alias);
 
 /**
  * Copy the bytes of a secret-key entry into guarded memory.
  * @return 0, VAULT_ENOTFOUND, VAULT_EAUTH, VAULT_EINVAL (not a secret key).
  */
-VAULT_EXTERN(int) vault_keystore_secret_key(vault_keystore *ks, const char *alias,
-                                            vault_secret **out);
+VAULT_EXTERN(int) vault_keystore_secret_key(vault_secret **out, vault_keystore *ks,
+                                            const char *alias);
 
 /**
  * Add the CRLs of a file (PEM with one or more "X509 CRL" blocks, or one DER

@@ -89,10 +89,10 @@ enum {
  *         (nothing written); VAULT_EIO when no endpoint answers;
  *         VAULT_EINVAL, VAULT_ENOMEM.
  */
-VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
-                                           const char *const *aliases, const char *const *values,
-                                           size_t n, int64_t if_revision, unsigned int flags,
-                                           int64_t *revision_out);
+VAULT_EXTERN(int) vault_repository_publish(int64_t *revision_out,
+                                           const vault_repository_options *opts, const char *const *aliases,
+                                           const char *const *values, size_t n, int64_t if_revision,
+                                           unsigned int flags);
 
 /**
  * Produces the new sealed value of one value under the prefix, for
@@ -130,8 +130,8 @@ typedef int (*vault_repository_rewrite_cb)(char **new_value, const char *alias, 
  *         (the message says the keys changed; nothing written); VAULT_EIO
  *         when no endpoint answers; VAULT_EINVAL, VAULT_ENOMEM.
  */
-VAULT_EXTERN(int) vault_repository_rewrite(const vault_repository_options *opts, vault_repository_rewrite_cb cb,
-                                           void *payload, int64_t expected_revision, int64_t *revision_out);
+VAULT_EXTERN(int) vault_repository_rewrite(int64_t *revision_out, const vault_repository_options *opts,
+                                           vault_repository_rewrite_cb cb, void *payload, int64_t expected_revision);
 
 struct vault_config;
 

@@ -14,7 +14,7 @@
  *     o.password_sources = &ps;
  *     if (vault_open(&v, &o) != 0)
  *         die(vault_error_last()->message);  (names every failing alias)
- *     vault_get(v, "db_password", &pw);
+ *     vault_get(&pw, v, "db_password");
  *     ...
  *     vault_secret_free(pw);
  *     vault_free(v);
@@ -256,7 +256,7 @@ VAULT_EXTERN(int) vault_open(vault **out, const vault_options *opts);
  * @return 0; VAULT_ENOTFOUND naming the alias when the configuration has no
  *         such alias; in lazy mode any error of decrypting it, naming it.
  */
-VAULT_EXTERN(int) vault_get(const vault *v, const char *alias, vault_secret **out);
+VAULT_EXTERN(int) vault_get(vault_secret **out, const vault *v, const char *alias);
 
 /**
  * Replace every `$secret{alias}` in text by its secret; a text that is, as a
@@ -269,7 +269,7 @@ VAULT_EXTERN(int) vault_get(const vault *v, const char *alias, vault_secret **ou
  * @param out  receives the expanded text in guarded memory.
  * @return 0; VAULT_ENOTFOUND naming the first unknown alias; in lazy mode any decryption error, naming the alias.
  */
-VAULT_EXTERN(int) vault_expand(const vault *v, const char *text, vault_secret **out);
+VAULT_EXTERN(int) vault_expand(vault_secret **out, const vault *v, const char *text);
 
 /**
  * Resolve an XML document: every element marked svns:secretAlias="alias"
@@ -286,14 +286,21 @@ VAULT_EXTERN(int) vault_expand(const vault *v, const char *text, vault_secret **
  * @return 0; VAULT_ENOTFOUND naming an unknown alias; VAULT_EFORMAT for
  *         malformed XML; in lazy mode any decryption error, naming the alias.
  */
-VAULT_EXTERN(int) vault_expand_xml(const vault *v, const void *xml, size_t len, const char *name,
-                                   vault_secret **out);
+VAULT_EXTERN(int) vault_expand_xml(vault_secret **out, const vault *v, const void *xml, size_t len,
+                                   const char *name);
 
 /** Number of secret aliases in the configuration; 0 for NULL. */
 VAULT_EXTERN(size_t) vault_count(const vault *v);
 
-/** Alias i (0 <= i < vault_count()), owned by the vault; NULL when out of range. */
-VAULT_EXTERN(const char *) vault_alias_at(const vault *v, size_t i);
+/**
+ * Alias i of the configuration's secrets.
+ * @param out receives the alias, owned by the vault.
+ * @param v   the vault.
+ * @param i   0 <= i < vault_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or v is NULL.
+ */
+VAULT_EXTERN(int) vault_alias_at(const char **out, const vault *v, size_t i);
 
 /** The configuration file the secrets were read from, owned by the vault. */
 VAULT_EXTERN(const char *) vault_path(const vault *v);

@@ -82,19 +82,20 @@ VAULT_EXTERN(size_t) vault_legacy_map_count(const vault_legacy_map *map);
 
 /**
  * Entry i of the map, in file order.
+ * @param out receives a pointer valid until vault_legacy_map_free().
  * @param map the map.
  * @param i   0 <= i < vault_legacy_map_count().
- * @param out receives a pointer valid until vault_legacy_map_free().
- * @return 0 or VAULT_EINVAL when i is out of range.
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or map is NULL.
  */
 VAULT_EXTERN(int)
-vault_legacy_map_entry_at(const vault_legacy_map *map, size_t i, const vault_legacy_entry **out);
+vault_legacy_map_entry_at(const vault_legacy_entry **out, const vault_legacy_map *map, size_t i);
 
 /**
  * Find an entry by alias (exact match).
  * @return 0 with *index set, or VAULT_ENOTFOUND.
  */
-VAULT_EXTERN(int) vault_legacy_map_find(const vault_legacy_map *map, const char *alias, size_t *index);
+VAULT_EXTERN(int) vault_legacy_map_find(size_t *index, const vault_legacy_map *map, const char *alias);
 
 /** Free a map. NULL-safe. */
 VAULT_EXTERN(void) vault_legacy_map_free(vault_legacy_map *map);
@@ -179,8 +180,15 @@ VAULT_EXTERN(int) vault_xml_marked(vault_xml_marks **out, const void *xml, size_
 /** Number of marked elements (0 for NULL). */
 VAULT_EXTERN(size_t) vault_xml_marks_count(const vault_xml_marks *marks);
 
-/** Marked element i; NULL when out of range. Valid until vault_xml_marks_free(). */
-VAULT_EXTERN(const vault_xml_mark *) vault_xml_marks_at(const vault_xml_marks *marks, size_t i);
+/**
+ * Marked element i, in document order.
+ * @param out   receives the element, valid until vault_xml_marks_free().
+ * @param marks the list.
+ * @param i     0 <= i < vault_xml_marks_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or marks is NULL.
+ */
+VAULT_EXTERN(int) vault_xml_marks_at(const vault_xml_mark **out, const vault_xml_marks *marks, size_t i);
 
 /** Free a list of marks. NULL-safe. */
 VAULT_EXTERN(void) vault_xml_marks_free(vault_xml_marks *marks);

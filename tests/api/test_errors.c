@@ -123,10 +123,10 @@ static void round_trip(void)
     so.recipients = (const vault_recipient *const *)&r;
     so.recipient_count = 1;
     cr_assert_eq(vault_sealer_new(&s, &so), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_sealer_seal(s, "a", "value", 5, &v), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_sealer_seal(&v, s, "a", "value", 5), 0, "%s", test_errmsg());
     oo.keystore = ks;
     cr_assert_eq(vault_opener_new(&o, &oo), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_opener_open(o, "a", v, &pt, NULL), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_opener_open(&pt, NULL, o, "a", v), 0, "%s", test_errmsg());
     cr_assert(vault_secret_len(pt) == 5 && memcmp(vault_secret_data(pt), "value", 5) == 0);
     vault_secret_free(pt);
     vault_opener_free(o);

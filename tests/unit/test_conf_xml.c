@@ -277,6 +277,14 @@ static const struct {
 };
 #define FIXTURE_COUNT (sizeof fixture / sizeof fixture[0])
 
+/* Marked element i, which must exist. */
+static const vault_xml_mark *mark_at(const vault_xml_marks *m, size_t i)
+{
+    const vault_xml_mark *x = NULL;
+    cr_assert_eq(vault_xml_marks_at(&x, m, i), 0, "mark %zu", i);
+    return x;
+}
+
 Test(legacy_map, fixture_entries)
 {
     vault_legacy_map *map = NULL;
@@ -286,7 +294,7 @@ Test(legacy_map, fixture_entries)
     cr_assert_eq(vault_legacy_map_read(&map, shared_path(MAP)), 0, "%s", msg());
     cr_assert_eq(vault_legacy_map_count(map), FIXTURE_COUNT);
     for (i = 0; i < FIXTURE_COUNT; i++) {
-        cr_assert_eq(vault_legacy_map_entry_at(map, i, &e), 0);
+        cr_assert_eq(vault_legacy_map_entry_at(&e, map, i), 0);
         cr_assert_str_eq(e->alias, fixture[i].alias);
         cr_assert_str_eq(e->file, fixture[i].file);
         cr_assert_str_eq(e->xpath, fixture[i].xpath);
@@ -296,11 +304,12 @@ Test(legacy_map, fixture_entries)
         else
             cr_assert_null(e->attribute_name);
         cr_assert_eq(e->line, fixture[i].line);
-        cr_assert_eq(vault_legacy_map_find(map, fixture[i].alias, &idx), 0);
+        cr_assert_eq(vault_legacy_map_find(&idx, map, fixture[i].alias), 0);
         cr_assert_eq(idx, i);
     }
-    cr_assert_eq(vault_legacy_map_entry_at(map, FIXTURE_COUNT, &e), VAULT_EINVAL);
-    cr_assert_eq(vault_legacy_map_find(map, "nope", &idx), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_legacy_map_entry_at(&e, map, FIXTURE_COUNT), VAULT_ENOTFOUND);
+    cr_assert_null(e);
+    cr_assert_eq(vault_legacy_map_find(&idx, map, "nope"), VAULT_ENOTFOUND);
     vault_legacy_map_free(map);
     vault_legacy_map_free(NULL);
 }
@@ -344,7 +353,7 @@ Test(legacy_map, value_syntax)
             cr_assert(strstr(msg(), "m.properties:"), "case %zu: %s", i, msg());
             continue;
         }
-        cr_assert_eq(vault_legacy_map_entry_at(map, 0, &e), 0);
+        cr_assert_eq(vault_legacy_map_entry_at(&e, map, 0), 0);
         cr_assert_str_eq(e->alias, "a");
         cr_assert_str_eq(e->file, map_cases[i].file);
         cr_assert_str_eq(e->xpath, map_cases[i].xpath, "case %zu", i);
@@ -465,7 +474,7 @@ Test(mark, all_fixture_files_with_the_map_then_java_reads_them)
     for (i = 0; i < vault_legacy_map_count(map); i++) {
         char *xml, *out = NULL, name[64];
         size_t len = 0;
-        cr_assert_eq(vault_legacy_map_entry_at(map, i, &e), 0);
+        cr_assert_eq(vault_legacy_map_entry_at(&e, map, i), 0);
         xml = fixture_xml(i);
         cr_assert_eq(vault_xml_mark_secret(&out, &len, NULL, xml, strlen(xml), e->file, e->xpath,
                                            e->attribute, e->alias),
@@ -580,7 +589,7 @@ Test(marked, lists_alias_path_attribute_line)
                      0);
         cr_assert_eq(vault_xml_marked(&m, marked, strlen(marked), fixture[i].file), 0, "%s", msg());
         cr_assert_eq(vault_xml_marks_count(m), 1);
-        x = vault_xml_marks_at(m, 0);
+        cr_assert_eq(vault_xml_marks_at(&x, m, 0), 0);
         cr_assert_str_eq(x->alias, fixture[i].alias);
         cr_assert_str_eq(x->path, want[i].path);
         if (want[i].attribute)
@@ -588,7 +597,8 @@ Test(marked, lists_alias_path_attribute_line)
         else
             cr_assert_null(x->attribute);
         cr_assert_eq(x->line, want[i].line);
-        cr_assert_null(vault_xml_marks_at(m, 1));
+        cr_assert_eq(vault_xml_marks_at(&x, m, 1), VAULT_ENOTFOUND);
+        cr_assert_null(x);
         vault_xml_marks_free(m);
         vault_string_free(marked);
         free(xml);
@@ -701,7 +711,7 @@ static void tricky_case(const char *input, size_t c)
     cr_assert_str_eq(twice, out);
     cr_assert_eq(vault_xml_marked(&m, out, strlen(out), "t.xml"), 0, "%s", msg());
     for (i = 0; i < vault_xml_marks_count(m); i++)
-        cr_assert_str_eq(vault_xml_marks_at(m, i)->alias, tricky_cases[c].alias);
+        cr_assert_str_eq(mark_at(m, i)->alias, tricky_cases[c].alias);
     cr_assert_eq(vault_xml_expand(&exp, out, strlen(out), "t.xml", resolve, &t), 0, "case %zu: %s", c, msg());
     cr_assert_eq(t.calls, (int)vault_xml_marks_count(m));
     cr_assert_str_eq(vault_secret_str(exp), expanded, "case %zu", c);
@@ -1042,7 +1052,7 @@ Test(mark, attribute_beside_another_placeholder_is_refused)
         libxml_check(out, "//c", "a", VAULT_XML_PLACEHOLDER, "A");
         cr_assert_eq(vault_xml_marked(&m, out, strlen(out), "r.xml"), 0, "%s", msg());
         cr_assert_eq(vault_xml_marks_count(m), 1);
-        cr_assert_str_eq(vault_xml_marks_at(m, 0)->attribute, "a");
+        cr_assert_str_eq(mark_at(m, 0)->attribute, "a");
         vault_xml_marks_free(m);
         vault_string_free(out);
     }
@@ -1058,8 +1068,8 @@ Test(mark, both_marks_in_one_document_in_any_order)
     cr_assert_eq(mark(one, "c", "//KeyStore/KeyPassword", 0, "K", &two, NULL), 0);
     cr_assert_eq(vault_xml_marked(&m, two, strlen(two), "c"), 0);
     cr_assert_eq(vault_xml_marks_count(m), 2);
-    cr_assert_str_eq(vault_xml_marks_at(m, 0)->alias, "P");
-    cr_assert_str_eq(vault_xml_marks_at(m, 1)->alias, "K");
+    cr_assert_str_eq(mark_at(m, 0)->alias, "P");
+    cr_assert_str_eq(mark_at(m, 1)->alias, "K");
     cr_assert_eq(strstr(strstr(two, NS_DECL) + 1, NS_DECL), NULL);
     vault_xml_marks_free(m);
     vault_string_free(one);

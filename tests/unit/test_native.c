@@ -924,7 +924,7 @@ Test(native, entry_without_certificate_tries_each_stanza)
         write_pem(pb, b.key, NULL);
         bare = load_keystore(pa);
         bare_b = load_keystore(pb);
-        cr_assert_eq(vault_keystore_entry_at(bare, 0, &ent), 0);
+        cr_assert_eq(vault_keystore_entry_at(&ent, bare, 0), 0);
         cr_assert_eq(ent->chain_length, 0, "a key entry with an empty chain");
     }
     rs[0] = c.r;

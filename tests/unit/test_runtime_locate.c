@@ -17,7 +17,7 @@ static char *toml_setting(const char *text, size_t len, const char *key)
     const char *v = NULL;
     char *out = NULL;
     if (vault_config_parse(&cfg, "t.toml", VAULT_CONFIG_TOML, text, len) == 0 &&
-        vault_config_setting(cfg, key, &v) == 0)
+        vault_config_setting(&v, cfg, key) == 0)
         out = vault__strdup(v);
     vault_config_free(cfg);
     return out;

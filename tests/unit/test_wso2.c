@@ -100,7 +100,7 @@ static char *seal(vault_keystore *ks, vault_format f, vault_transformation t, co
     o.recipients = rs;
     o.recipient_count = 1;
     cr_assert_eq(vault_sealer_new(&s, &o), 0, "%s", last_message());
-    rc = vault_sealer_seal(s, "db.password", pt, len, &out);
+    rc = vault_sealer_seal(&out, s, "db.password", pt, len);
     cr_assert_eq(rc, 0, "seal: %s", last_message());
     vault_sealer_free(s);
     vault_recipient_free(r);
@@ -115,7 +115,7 @@ static char *seal_aes(const vault_secret *key, const void *pt, size_t len)
     o.format = VAULT_FORMAT_WSO2_SYMMETRIC;
     o.symmetric_key = key;
     cr_assert_eq(vault_sealer_new(&s, &o), 0, "%s", last_message());
-    cr_assert_eq(vault_sealer_seal(s, "db.password", pt, len, &out), 0, "%s", last_message());
+    cr_assert_eq(vault_sealer_seal(&out, s, "db.password", pt, len), 0, "%s", last_message());
     vault_sealer_free(s);
     return out;
 }
@@ -134,7 +134,7 @@ static int open_value(vault_keystore *ks, const vault_secret *aes, vault_transfo
     o.transformation = t;
     o.flags = opener_flags;
     cr_assert_eq(vault_opener_new(&op, &o), 0, "%s", last_message());
-    rc = vault_opener_open(op, "db.password", value, out, flags);
+    rc = vault_opener_open(out, flags, op, "db.password", value);
     vault_opener_free(op);
     return rc;
 }
@@ -453,14 +453,14 @@ static void limit(vault_keystore *ks, vault_format f, vault_transformation t, si
     o.recipients = rs;
     o.recipient_count = 1;
     cr_assert_eq(vault_sealer_new(&s, &o), 0);
-    cr_assert_eq(vault_sealer_seal(s, "a", buf, max, &out), 0, "%zu bytes: %s", max, last_message());
+    cr_assert_eq(vault_sealer_seal(&out, s, "a", buf, max), 0, "%zu bytes: %s", max, last_message());
     assert_opens_to(ks, NULL, t, out, buf, max,
                     t != VAULT_TRANSFORM_RSA_PKCS1 ? 0u
                     : f == VAULT_FORMAT_WSO2      ? RAW_PKCS1
                                                   : (unsigned)VAULT_OPENED_LEGACY);
     vault_string_free(out);
     out = NULL;
-    cr_assert_eq(vault_sealer_seal(s, "a", buf, max + 1, &out), VAULT_EINVAL);
+    cr_assert_eq(vault_sealer_seal(&out, s, "a", buf, max + 1), VAULT_EINVAL);
     cr_assert_null(out);
     snprintf(want, sizeof want, "at most %zu bytes", max);
     cr_assert(strstr(last_message(), want) != NULL, "%s", last_message());
@@ -522,7 +522,7 @@ static unsigned opened_flags(vault_opener *op, const char *value, int want_rc)
 {
     vault_secret *s = NULL;
     unsigned flags = 99;
-    cr_assert_eq(vault_opener_open(op, "db.password", value, &s, &flags), want_rc, "%s", last_message());
+    cr_assert_eq(vault_opener_open(&s, &flags, op, "db.password", value), want_rc, "%s", last_message());
     vault_secret_free(s);
     return flags;
 }
@@ -748,7 +748,7 @@ Test(wso2_symmetric, round_trip_iv_and_json_shape)
             cr_assert_eq(strlen(iv + 8), 171u + 6 + 2, "%s", iv);
             cr_assert_str_eq(iv + 8 + 171, "\\u003d\"}");
             assert_opens_to(NULL, k, VAULT_TRANSFORM_DEFAULT, v, plaintexts[j].bytes, plaintexts[j].len, 0);
-            cr_assert_eq(vault_inspect(v, &info), 0);
+            cr_assert_eq(vault_inspect(&info, v), 0);
             cr_assert_eq(info->format, VAULT_FORMAT_WSO2_SYMMETRIC);
             cr_assert_eq(info->iv_bytes, 128u);
             cr_assert_eq(info->plaintext_bytes, plaintexts[j].len);
@@ -833,7 +833,7 @@ Test(wso2_symmetric, keystore_secret_key_entry)
     ko.payload = &pw;
     cr_assert_eq(vault_keystore_open(&ks, shared_path("fixtures/java/internal.p12"), &ko), 0, "%s",
                  last_message());
-    cr_assert_eq(vault_keystore_secret_key(ks, NULL, &key), 0, "%s", last_message());
+    cr_assert_eq(vault_keystore_secret_key(&key, ks, NULL), 0, "%s", last_message());
     v = seal_aes(key, "from the keystore", 17);
     assert_opens_to(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, "from the keystore", 17, 0);
     vault_string_free(v);
@@ -959,7 +959,7 @@ Test(wso2_damage, not_values)
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_assert_eq(assert_fails(ks, NULL, VAULT_TRANSFORM_DEFAULT, bad[i]), VAULT_EFORMAT, "\"%s\": %s",
                      bad[i], last_message());
-        cr_assert_eq(vault_inspect(bad[i], &info), VAULT_EFORMAT, "\"%s\"", bad[i]);
+        cr_assert_eq(vault_inspect(&info, bad[i]), VAULT_EFORMAT, "\"%s\"", bad[i]);
         cr_assert_null(info);
     }
     vault_keystore_free(ks);
@@ -975,14 +975,14 @@ Test(wso2_inspect, describes_without_a_key)
     char *holder = seal(ks, VAULT_FORMAT_WSO2_HOLDER, VAULT_TRANSFORM_RSA_PKCS1, "x", 1);
     vault_value_info *info = NULL;
 
-    cr_assert_eq(vault_inspect(raw, &info), 0);
+    cr_assert_eq(vault_inspect(&info, raw), 0);
     cr_assert_eq(info->format, VAULT_FORMAT_WSO2);
     cr_assert_eq(info->ciphertext_bytes, 256u);
     cr_assert_eq(info->recipient_count, 1u);
     cr_assert_null(info->key_ids);
     cr_assert_eq(info->legacy, 0, "a raw value does not tell its padding");
     vault_value_info_free(info);
-    cr_assert_eq(vault_inspect(holder, &info), 0);
+    cr_assert_eq(vault_inspect(&info, holder), 0);
     cr_assert_eq(info->format, VAULT_FORMAT_WSO2_HOLDER);
     cr_assert_str_eq(info->algorithm, "RSA/ECB/PKCS1Padding");
     cr_assert_eq(info->legacy, 1);
@@ -1033,7 +1033,7 @@ Test(wso2_recipient, bare_certificate_and_two_recipients)
     o.recipient_count = 1;
     cr_assert_eq(vault_sealer_new(&s, &o), 0);
     vault_recipient_free(r); /* the sealer keeps its own copy */
-    cr_assert_eq(vault_sealer_seal(s, NULL, "abc", 3, &v), 0);
+    cr_assert_eq(vault_sealer_seal(&v, s, NULL, "abc", 3), 0);
     assert_opens_to(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, "abc", 3, 0);
     vault_string_free(v);
     vault_sealer_free(s);
@@ -1069,7 +1069,7 @@ Test(wso2_alloc, every_allocation_failure_is_clean)
             vault__test_alloc_fail_at(nth);
             rc = vault_sealer_new(&s, &o);
             if (rc == 0)
-                rc = vault_sealer_seal(s, "a", "secret", 6, &v);
+                rc = vault_sealer_seal(&v, s, "a", "secret", 6);
             vault_sealer_free(s);
             vault__test_alloc_fail_at(0);
             if (rc == 0)
@@ -1085,7 +1085,7 @@ Test(wso2_alloc, every_allocation_failure_is_clean)
             vault__test_alloc_fail_at(nth);
             rc = vault_opener_new(&op, &oo);
             if (rc == 0)
-                rc = vault_opener_open(op, "a", v, &pt, NULL);
+                rc = vault_opener_open(&pt, NULL, op, "a", v);
             vault_opener_free(op);
             vault__test_alloc_fail_at(0);
             if (rc == 0)
@@ -1184,7 +1184,7 @@ static void *open_many(void *arg)
     int i;
     for (i = 0; i < 60; i++) {
         vault_secret *s = NULL;
-        if (vault_opener_open(job->op, "a", job->values[i % 3], &s, NULL) != 0 ||
+        if (vault_opener_open(&s, NULL, job->op, "a", job->values[i % 3]) != 0 ||
             vault_secret_len(s) != 6 || memcmp(vault_secret_data(s), "secret", 6) != 0)
             job->failures++;
         vault_secret_free(s);

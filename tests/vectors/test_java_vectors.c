@@ -99,7 +99,7 @@ static int open_with(vault_keystore *ks, const char *key_alias, vault_transforma
     o.transformation = t;
     o.symmetric_key = aes;
     cr_assert_eq(vault_opener_new(&op, &o), 0, "%s", last_message());
-    rc = vault_opener_open(op, "some.alias", value, out, flags);
+    rc = vault_opener_open(out, flags, op, "some.alias", value);
     vault_opener_free(op);
     return rc;
 }
@@ -125,7 +125,7 @@ static void expect_row(const row *r, vault_keystore *ks, const char *key_alias, 
     cr_assert(memcmp(vault_secret_data(s), r->plain, r->plain_len) == 0, "%s, row %s", ksname, r->id);
     legacy = tf_of(r->transformation) == VAULT_TRANSFORM_RSA_PKCS1;
     /* A raw PKCS#1 v1.5 block names no key; a holder's thumbprint does. */
-    cr_assert_eq(vault_inspect(r->value, &info), 0);
+    cr_assert_eq(vault_inspect(&info, r->value), 0);
     if (legacy)
         legacy = VAULT_OPENED_LEGACY | (info->key_ids ? 0u : (unsigned)VAULT_OPENED_UNPROVEN);
     vault_value_info_free(info);
@@ -203,7 +203,7 @@ Test(java_vectors, gcm_json_with_the_internal_keystore)
 
     load_rows();
     ks = java_keystore("internal.p12");
-    cr_assert_eq(vault_keystore_secret_key(ks, "wso2carbon", &key), 0, "%s", last_message());
+    cr_assert_eq(vault_keystore_secret_key(&key, ks, "wso2carbon"), 0, "%s", last_message());
     cr_assert_eq(vault_secret_len(key), 32u);
     for (i = 0; i < nrows; i++) {
         if (strcmp(rows[i].form, "gcm-json") != 0)
@@ -271,7 +271,7 @@ Test(java_vectors, inspect_tells_forms_without_a_key)
     load_rows();
     for (i = 0; i < nrows; i++) {
         const row *r = &rows[i];
-        cr_assert_eq(vault_inspect(r->value, &info), 0, "row %s: %s", r->id, last_message());
+        cr_assert_eq(vault_inspect(&info, r->value), 0, "row %s: %s", r->id, last_message());
         if (strcmp(r->form, "raw") == 0) {
             cr_assert_eq(info->format, VAULT_FORMAT_WSO2);
             cr_assert_eq(info->ciphertext_bytes, 256u);
