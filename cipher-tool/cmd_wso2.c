@@ -138,6 +138,7 @@ static int mark_legacy_xml(dropin *d)
         goto done;
     for (i = 0; i < n; i++) {
         const vault_legacy_entry *e;
+        vault_xml_mark_options mo = VAULT_XML_MARK_OPTIONS_INIT;
         vault_secret *old = NULL;
         char *xml = NULL;
         size_t j, len = 0, cap = 0, got;
@@ -167,8 +168,11 @@ static int mark_legacy_xml(dropin *d)
             fclose(f);
             src = xml;
         }
-        if (!src || vault_xml_mark_secret(&outs[i], &out_lens[i], &old, src, len, paths[i], e->xpath,
-                                          e->attribute, e->alias) != 0) {
+        mo.name = paths[i];
+        mo.xpath = e->xpath;
+        mo.attribute = e->attribute;
+        mo.alias = e->alias;
+        if (!src || vault_xml_mark_secret(&outs[i], &out_lens[i], &old, src, len, &mo) != 0) {
             free(xml);
             rc = cli_fail(VAULT_ERROR, NULL);
             goto done;

@@ -340,8 +340,10 @@ done:
 }
 
 int vault_xml_mark_secret(char **out, size_t *out_len, vault_secret **old_value, const void *xml, size_t len,
-                          const char *name, const char *xpath, int attribute, const char *alias)
+                          const vault_xml_mark_options *opts)
 {
+    const char *name, *xpath, *alias;
+    int attribute;
     xdoc d;
     edits e;
     target *t = NULL;
@@ -356,9 +358,14 @@ int vault_xml_mark_secret(char **out, size_t *out_len, vault_secret **old_value,
         *out = NULL;
     if (old_value)
         *old_value = NULL;
-    if (!out || !out_len || !xml || !xpath || !alias)
+    if (!out || !out_len || !xml || !opts || !opts->xpath || !opts->alias)
         return vault__err(VAULT_EINVAL, "vault_xml_mark_secret: invalid argument");
-    name = name ? name : "(xml)";
+    if (opts->version != VAULT_XML_MARK_OPTIONS_VERSION)
+        return vault__err(VAULT_EINVAL, "vault_xml_mark_options: unknown version %u", opts->version);
+    name = opts->name ? opts->name : "(xml)";
+    xpath = opts->xpath;
+    attribute = opts->attribute;
+    alias = opts->alias;
     if ((rc = xdoc_load(&d, name, xml, len, alias)) != 0 ||
         (rc = locate(&d, xpath, attribute, alias, &t, &n)) != 0 ||
         (rc = plan_marks(&d, &e, t, n, alias, &old)) != 0 || (rc = check_svns_bound(&d, xpath, alias)) != 0 ||

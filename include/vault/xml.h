@@ -100,6 +100,21 @@ VAULT_EXTERN(int) vault_legacy_map_find(size_t *index, const vault_legacy_map *m
 /** Free a map. NULL-safe. */
 VAULT_EXTERN(void) vault_legacy_map_free(vault_legacy_map *map);
 
+/** What vault_xml_mark_secret() marks. */
+typedef struct vault_xml_mark_options {
+    unsigned int version; /**< VAULT_XML_MARK_OPTIONS_VERSION */
+    const char *name;     /**< The file name used in messages (NULL: "(xml)"). */
+    const char *xpath;    /**< The xpath (XPath 1.0), e.g. "//Server/Security/KeyStore/Password". */
+    int attribute;        /**< Non-zero: mark the attribute named in the last [@...] of the
+                               xpath (the ",true" of cipher-tool.properties). */
+    const char *alias;    /**< The secret alias. */
+} vault_xml_mark_options;
+
+/** The current version of vault_xml_mark_options. */
+#define VAULT_XML_MARK_OPTIONS_VERSION 1
+/** Initialiser of vault_xml_mark_options: nothing chosen yet. */
+#define VAULT_XML_MARK_OPTIONS_INIT { VAULT_XML_MARK_OPTIONS_VERSION, NULL, NULL, 0, NULL }
+
 /**
  * Mark one secret in an XML document.
  *
@@ -124,11 +139,7 @@ VAULT_EXTERN(void) vault_legacy_map_free(vault_legacy_map *map);
  * @param xml       the document's bytes (UTF-8, ASCII or another
  *                  ASCII-compatible encoding declared by the document).
  * @param len       their number.
- * @param name      the file name used in messages (NULL: "(xml)").
- * @param xpath     the xpath (XPath 1.0), e.g. "//Server/Security/KeyStore/Password".
- * @param attribute non-zero: mark the attribute named in the last [@...]
- *                  of the xpath (the ",true" of cipher-tool.properties).
- * @param alias     the secret alias.
+ * @param opts      what to mark: xpath and alias are required.
  * @return 0; VAULT_ENOTFOUND when no node (or no such attribute) matches,
  *         naming file, xpath and alias; VAULT_EFORMAT for malformed XML,
  *         an invalid xpath, an xpath selecting something other than
@@ -140,11 +151,11 @@ VAULT_EXTERN(void) vault_legacy_map_free(vault_legacy_map *map);
  *         of the same element already holding the placeholder "password"
  *         (the two could not be told apart), or an encoding that cannot be
  *         edited in place (UTF-16); VAULT_EINVAL
- *         for NULL arguments; VAULT_ENOMEM.
+ *         for NULL arguments or an unknown opts->version; VAULT_ENOMEM.
  */
 VAULT_EXTERN(int)
 vault_xml_mark_secret(char **out, size_t *out_len, vault_secret **old_value, const void *xml, size_t len,
-                      const char *name, const char *xpath, int attribute, const char *alias);
+                      const vault_xml_mark_options *opts);
 
 /** One element marked with svns:secretAlias; strings owned by the list. */
 typedef struct vault_xml_mark {

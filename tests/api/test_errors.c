@@ -99,6 +99,78 @@ Test(errors, every_code_has_static_text)
     }
 }
 
+/* Parsers of names write the value and return a code; the message quotes
+ * the name. */
+Test(errors, names_parse_to_a_code_not_a_sentinel)
+{
+    vault_format f = VAULT_FORMAT_NATIVE;
+    vault_transformation t = VAULT_TRANSFORM_DEFAULT;
+    vault_keystore_type k = VAULT_KEYSTORE_AUTO;
+
+    cr_assert_eq(vault_format_from_name(&f, "WSO2-Holder"), 0);
+    cr_assert_eq(f, VAULT_FORMAT_WSO2_HOLDER);
+    assert_failure(vault_format_from_name(&f, "wso3"), VAULT_EFORMAT);
+    cr_assert_not_null(strstr(vault_error_last()->message, "\"wso3\""), "%s", vault_error_last()->message);
+    cr_assert_eq(f, VAULT_FORMAT_WSO2_HOLDER, "unchanged on failure");
+    assert_failure(vault_format_from_name(NULL, "native"), VAULT_EINVAL);
+
+    cr_assert_eq(vault_transformation_from_name(&t, "RSA/ECB/OAEPWithSHA-256AndMGF1Padding"), 0);
+    cr_assert_eq(t, VAULT_TRANSFORM_RSA_OAEP_SHA256);
+    assert_failure(vault_transformation_from_name(&t, "RSA/CBC/NoPadding"), VAULT_EFORMAT);
+    cr_assert_not_null(strstr(vault_error_last()->message, "RSA/CBC/NoPadding"));
+    assert_failure(vault_transformation_from_name(&t, NULL), VAULT_EINVAL);
+
+    cr_assert_eq(vault_keystore_type_from_name(&k, "pfx"), 0);
+    cr_assert_eq(k, VAULT_KEYSTORE_PKCS12);
+    assert_failure(vault_keystore_type_from_name(&k, "bks"), VAULT_EFORMAT);
+    cr_assert_not_null(strstr(vault_error_last()->message, "\"bks\""));
+    cr_assert_eq(k, VAULT_KEYSTORE_PKCS12);
+}
+
+/* Every *_at: 0 in range, VAULT_ENOTFOUND past the end with *out NULL. */
+Test(errors, indexed_access_has_one_shape)
+{
+    static const char xml[] = "<a xmlns:svns=\"http://org.wso2.securevault/configuration\">"
+                              "<p svns:secretAlias=\"P\">password</p></a>";
+    vault_xml_marks *marks = NULL;
+    const vault_xml_mark *m = NULL;
+
+    cr_assert_eq(vault_xml_marked(&marks, xml, sizeof xml - 1, "a.xml"), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_xml_marks_count(marks), 1);
+    cr_assert_eq(vault_xml_marks_at(&m, marks, 0), 0);
+    cr_assert_str_eq(m->alias, "P");
+    assert_failure(vault_xml_marks_at(&m, marks, 1), VAULT_ENOTFOUND);
+    cr_assert_null(m);
+    assert_failure(vault_xml_marks_at(NULL, marks, 0), VAULT_EINVAL);
+    assert_failure(vault_xml_marks_at(&m, NULL, 0), VAULT_EINVAL);
+    vault_xml_marks_free(marks);
+}
+
+/* A versioned options struct: an unknown version is refused, not guessed. */
+Test(errors, mark_options_are_versioned)
+{
+    static const char xml[] = "<a><p>secret</p></a>";
+    vault_xml_mark_options o = VAULT_XML_MARK_OPTIONS_INIT;
+    char *out = NULL;
+    size_t len = 0;
+
+    o.xpath = "//p";
+    o.alias = "P";
+    assert_failure(vault_xml_mark_secret(&out, &len, NULL, xml, sizeof xml - 1, NULL), VAULT_EINVAL);
+    o.version = 99;
+    assert_failure(vault_xml_mark_secret(&out, &len, NULL, xml, sizeof xml - 1, &o), VAULT_EINVAL);
+    cr_assert_null(out);
+    o.version = VAULT_XML_MARK_OPTIONS_VERSION;
+    o.name = "a.xml";
+    cr_assert_eq(vault_xml_mark_secret(&out, &len, NULL, xml, sizeof xml - 1, &o), 0, "%s", test_errmsg());
+    cr_assert_not_null(strstr(out, "secretAlias=\"P\""), "%s", out);
+    vault_string_free(out);
+    /* no such node: a distinct code, naming file, xpath and alias */
+    o.xpath = "//q";
+    assert_failure(vault_xml_mark_secret(&out, &len, NULL, xml, sizeof xml - 1, &o), VAULT_ENOTFOUND);
+    cr_assert_not_null(strstr(vault_error_last()->message, "a.xml"), "%s", vault_error_last()->message);
+}
+
 /* ---- counted initialisation --------------------------------------------- */
 
 /* A seal-and-open round trip: the libraries are usable. */

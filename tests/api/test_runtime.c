@@ -549,8 +549,12 @@ Test(runtime, expand_marked_xml_gives_back_the_original_files)
         vault_secret *out = NULL, *old = NULL;
         cr_assert_eq(vault_legacy_map_entry_at(&e, map, i), 0);
         original = (char *)slurp(path_in(home, e->file), &olen);
-        cr_assert_eq(vault_xml_mark_secret(&marked, &mlen, &old, original, olen, e->file, e->xpath,
-                                           e->attribute, e->alias), 0, "%s", last_message());
+        vault_xml_mark_options mo = VAULT_XML_MARK_OPTIONS_INIT;
+        mo.name = e->file;
+        mo.xpath = e->xpath;
+        mo.attribute = e->attribute;
+        mo.alias = e->alias;
+        cr_assert_eq(vault_xml_mark_secret(&marked, &mlen, &old, original, olen, &mo), 0, "%s", last_message());
         cr_assert_eq(vault_expand_xml(&out, v, marked, mlen, e->file), 0, "%s", last_message());
         /* Without the marks, the resolved file is the original, byte for byte. */
         resolved = strdup(vault_secret_str(out));

@@ -97,7 +97,8 @@ static void mark(const uint8_t *data, size_t size, const fixed_xpath *x, int lis
     size_t len = 0;
     vault_secret *old = NULL;
 
-    if (vault_xml_mark_secret(&out, &len, &old, data, size, "fuzz.xml", x->xpath, x->attribute, ALIAS) != 0)
+    if (vault_xml_mark_secret(&out, &len, &old, data, size,
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, "fuzz.xml", x->xpath, x->attribute, ALIAS}) != 0)
         return;
     if (listable && !lists_alias(out, len)) {
         const vault_error *e = vault_error_last();

@@ -72,7 +72,8 @@ static int mark(const char *xml, const char *name, const char *xpath, int attr, 
                 vault_secret **old)
 {
     size_t len = 0;
-    return vault_xml_mark_secret(out, &len, old, xml, strlen(xml), name, xpath, attr, alias);
+    return vault_xml_mark_secret(out, &len, old, xml, strlen(xml),
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, name, xpath, attr, alias});
 }
 
 /* Parse with libxml2 and evaluate the xpath with every namespace hidden
@@ -421,8 +422,8 @@ Test(mark, fixture_exact_bytes_and_old_values)
         vault_secret *old = NULL;
         size_t len = 0;
 
-        cr_assert_eq(vault_xml_mark_secret(&out, &len, &old, xml, strlen(xml), fixture[i].file,
-                                           fixture[i].xpath, fixture[i].attribute, fixture[i].alias),
+        cr_assert_eq(vault_xml_mark_secret(&out, &len, &old, xml, strlen(xml),
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, fixture[i].file, fixture[i].xpath, fixture[i].attribute, fixture[i].alias}),
                      0, "%s: %s", fixture[i].alias, msg());
         cr_assert_eq(len, strlen(expected), "%s", fixture[i].file);
         cr_assert_str_eq(out, expected, "%s", fixture[i].file);
@@ -476,8 +477,8 @@ Test(mark, all_fixture_files_with_the_map_then_java_reads_them)
         size_t len = 0;
         cr_assert_eq(vault_legacy_map_entry_at(&e, map, i), 0);
         xml = fixture_xml(i);
-        cr_assert_eq(vault_xml_mark_secret(&out, &len, NULL, xml, strlen(xml), e->file, e->xpath,
-                                           e->attribute, e->alias),
+        cr_assert_eq(vault_xml_mark_secret(&out, &len, NULL, xml, strlen(xml),
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, e->file, e->xpath, e->attribute, e->alias}),
                      0, "%s", msg());
         snprintf(name, sizeof name, "marked%zu.xml", i);
         spit(tmp_path(name), out, len);
@@ -911,7 +912,8 @@ Test(mark, errors_name_file_xpath_alias)
     cr_assert_eq(mark("<r><p svns:secretAlias=\"A\">x</p></r>", "r.xml", "//p", 0, "A", &out, NULL),
                  VAULT_EFORMAT);
     cr_assert(strstr(msg(), "outside the secure vault namespace"), "%s", msg());
-    cr_assert_eq(vault_xml_mark_secret(&out, NULL, NULL, "<a/>", 4, "x", "//a", 0, "A"), VAULT_EINVAL);
+    cr_assert_eq(vault_xml_mark_secret(&out, NULL, NULL, "<a/>", 4,
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, "x", "//a", 0, "A"}), VAULT_EINVAL);
 }
 
 /* The svns prefix used where no xmlns:svns is in scope: the declaration a
@@ -1094,7 +1096,8 @@ Test(mark, utf16_and_entity_bombs_are_refused_cleanly)
     size_t len = 0;
     int rc;
 
-    rc = vault_xml_mark_secret(&out, &len, NULL, utf16, sizeof utf16 - 1, "u.xml", "//p", 0, "A");
+    rc = vault_xml_mark_secret(&out, &len, NULL, utf16, sizeof utf16 - 1,
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, "u.xml", "//p", 0, "A"});
     cr_assert_eq(rc, VAULT_EFORMAT);
     cr_assert(strstr(msg(), "u.xml: UTF-16"), "%s", msg());
     rc = mark(bomb, "bomb.xml", "//p", 0, "A", &out, NULL);
@@ -1111,7 +1114,8 @@ Test(mark, truncation_loop)
         size_t len = 0;
         vault_secret *old = NULL;
         int rc =
-            vault_xml_mark_secret(&out, &len, &old, xml, i, "t.xml", fixture[3].xpath, 1, fixture[3].alias);
+            vault_xml_mark_secret(&out, &len, &old, xml, i,
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, "t.xml", fixture[3].xpath, 1, fixture[3].alias});
         cr_assert(rc == 0 || rc == VAULT_EFORMAT || rc == VAULT_ENOTFOUND, "prefix %zu: rc %d", i, rc);
         cr_assert_eq(rc == 0, i >= n - 1, "prefix %zu: rc %d", i, rc);
         vault_string_free(out);
@@ -1132,8 +1136,8 @@ Test(mark, allocation_failure_loop)
         size_t len = 0;
         vault_secret *old = NULL;
         vault__test_alloc_fail_at(n);
-        rc = vault_xml_mark_secret(&out, &len, &old, xml, strlen(xml), "a.xml", fixture[0].xpath, 0,
-                                   fixture[0].alias);
+        rc = vault_xml_mark_secret(&out, &len, &old, xml, strlen(xml),
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, "a.xml", fixture[0].xpath, 0, fixture[0].alias});
         vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d (%s)", n, rc, msg());
         cr_assert_eq(rc == 0, out != NULL);
