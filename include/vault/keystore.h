@@ -88,17 +88,34 @@ VAULT_EXTERN(int) vault_keystore_open(vault_keystore **out, const char *path,
 
 /**
  * Open a keystore from memory. name is used in messages (e.g. a file name).
+ * @param out receives the keystore; free it with vault_keystore_free().
+ * @param data the keystore's bytes.
+ * @param len their number.
+ * @param name the name used in messages (e.g. a file name).
+ * @param opts the options, as for vault_keystore_open() (NULL: defaults).
+ * @return as vault_keystore_open().
  */
 VAULT_EXTERN(int) vault_keystore_open_memory(vault_keystore **out, const void *data, size_t len,
                                              const char *name, const vault_keystore_options *opts);
 
-/** Free a keystore, wiping its keys. NULL-safe. */
+/**
+ *  Free a keystore, wiping its keys. NULL-safe.
+ * @param ks the keystore (may be NULL).
+ */
 VAULT_EXTERN(void) vault_keystore_free(vault_keystore *ks);
 
-/** The detected (or forced) type. */
+/**
+ *  The detected (or forced) type.
+ * @param ks the keystore.
+ * @return the type.
+ */
 VAULT_EXTERN(vault_keystore_type) vault_keystore_get_type(const vault_keystore *ks);
 
-/** Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR", "PKCS11", "TPM2". */
+/**
+ *  Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR", "PKCS11", "TPM2".
+ * @param type the type.
+ * @return the static name, "unknown" for another value.
+ */
 VAULT_EXTERN(const char *) vault_keystore_type_name(vault_keystore_type type);
 
 /**
@@ -111,10 +128,18 @@ VAULT_EXTERN(const char *) vault_keystore_type_name(vault_keystore_type type);
  */
 VAULT_EXTERN(int) vault_keystore_type_from_name(vault_keystore_type *out, const char *name);
 
-/** The path or name the keystore was opened from. */
+/**
+ *  The path or name the keystore was opened from.
+ * @param ks the keystore.
+ * @return the path or name, owned by ks.
+ */
 VAULT_EXTERN(const char *) vault_keystore_path(const vault_keystore *ks);
 
-/** Number of entries. */
+/**
+ *  Number of entries.
+ * @param ks the keystore.
+ * @return the number; 0 for NULL.
+ */
 VAULT_EXTERN(size_t) vault_keystore_count(const vault_keystore *ks);
 
 /** A description of one entry; every pointer is owned by the keystore. */
@@ -150,6 +175,9 @@ VAULT_EXTERN(int) vault_keystore_entry_at(const vault_keystore_entry **out, cons
  * Find an entry by alias (case-insensitive). With alias NULL and exactly one
  * private-key (or else exactly one secret-key) entry, that entry is chosen;
  * with several, the error lists their aliases.
+ * @param out receives the entry, owned by ks.
+ * @param ks the keystore.
+ * @param alias the alias, or NULL (see above).
  * @return 0, VAULT_ENOTFOUND (the message lists the aliases there are).
  */
 VAULT_EXTERN(int) vault_keystore_find(const vault_keystore_entry **out, const vault_keystore *ks,
@@ -158,6 +186,11 @@ VAULT_EXTERN(int) vault_keystore_find(const vault_keystore_entry **out, const va
 /**
  * The DER of certificate idx in the chain of an entry (0 = the entry's own).
  * The bytes are owned by the keystore.
+ * @param der receives the DER, owned by ks.
+ * @param len receives its length.
+ * @param ks the keystore.
+ * @param alias the entry (case-insensitive).
+ * @param idx the certificate in the chain (0 = the entry's own).
  * @return 0, VAULT_ENOTFOUND.
  */
 VAULT_EXTERN(int) vault_keystore_cert_der(const unsigned char **der, size_t *len, const vault_keystore *ks,
@@ -168,6 +201,10 @@ VAULT_EXTERN(int) vault_keystore_cert_der(const unsigned char **der, size_t *len
  * done yet) and return its SubjectPublicKeyInfo DER, which the caller frees
  * with vault_string_free((char *)der). Proves the key password. For a
  * public-key entry, its key.
+ * @param der receives the DER; free it with vault_string_free().
+ * @param len receives its length.
+ * @param ks the keystore.
+ * @param alias the entry (NULL: the only key entry).
  * @return 0, VAULT_ENOTFOUND, VAULT_EAUTH (wrong key password), VAULT_EFORMAT.
  */
 VAULT_EXTERN(int) vault_keystore_public_key_der(unsigned char **der, size_t *len,
@@ -175,6 +212,9 @@ VAULT_EXTERN(int) vault_keystore_public_key_der(unsigned char **der, size_t *len
 
 /**
  * Copy the bytes of a secret-key entry into guarded memory.
+ * @param out receives the key; free it with vault_secret_free().
+ * @param ks the keystore.
+ * @param alias the entry.
  * @return 0, VAULT_ENOTFOUND, VAULT_EAUTH, VAULT_EINVAL (not a secret key).
  */
 VAULT_EXTERN(int) vault_keystore_secret_key(vault_secret **out, vault_keystore *ks,
@@ -185,6 +225,8 @@ VAULT_EXTERN(int) vault_keystore_secret_key(vault_secret **out, vault_keystore *
  * CRL) to a truststore, for vault_keystore_verify(). CRLs in the
  * truststore's own PEM files and in the .crl files of a truststore
  * directory are taken when it is opened.
+ * @param trust the truststore.
+ * @param path the CRL file.
  * @return 0, VAULT_EIO, VAULT_EFORMAT (no CRL, malformed; the message names
  *         the file), VAULT_ENOMEM.
  */

@@ -77,7 +77,11 @@ VAULT_EXTERN(int) vault_legacy_map_read(vault_legacy_map **out, const char *path
 VAULT_EXTERN(int)
 vault_legacy_map_parse(vault_legacy_map **out, const char *name, const void *data, size_t len);
 
-/** Number of entries in the map (0 for NULL). */
+/**
+ *  Number of entries in the map (0 for NULL).
+ * @param map the map (may be NULL).
+ * @return the number.
+ */
 VAULT_EXTERN(size_t) vault_legacy_map_count(const vault_legacy_map *map);
 
 /**
@@ -93,11 +97,17 @@ vault_legacy_map_entry_at(const vault_legacy_entry **out, const vault_legacy_map
 
 /**
  * Find an entry by alias (exact match).
+ * @param index receives the index.
+ * @param map the map.
+ * @param alias the alias.
  * @return 0 with *index set, or VAULT_ENOTFOUND.
  */
 VAULT_EXTERN(int) vault_legacy_map_find(size_t *index, const vault_legacy_map *map, const char *alias);
 
-/** Free a map. NULL-safe. */
+/**
+ *  Free a map. NULL-safe.
+ * @param map the map (may be NULL).
+ */
 VAULT_EXTERN(void) vault_legacy_map_free(vault_legacy_map *map);
 
 /** What vault_xml_mark_secret() marks. */
@@ -188,7 +198,11 @@ typedef struct vault_xml_marks vault_xml_marks;
  */
 VAULT_EXTERN(int) vault_xml_marked(vault_xml_marks **out, const void *xml, size_t len, const char *name);
 
-/** Number of marked elements (0 for NULL). */
+/**
+ *  Number of marked elements (0 for NULL).
+ * @param marks the list (may be NULL).
+ * @return the number.
+ */
 VAULT_EXTERN(size_t) vault_xml_marks_count(const vault_xml_marks *marks);
 
 /**
@@ -201,7 +215,10 @@ VAULT_EXTERN(size_t) vault_xml_marks_count(const vault_xml_marks *marks);
  */
 VAULT_EXTERN(int) vault_xml_marks_at(const vault_xml_mark **out, const vault_xml_marks *marks, size_t i);
 
-/** Free a list of marks. NULL-safe. */
+/**
+ *  Free a list of marks. NULL-safe.
+ * @param marks the list (may be NULL).
+ */
 VAULT_EXTERN(void) vault_xml_marks_free(vault_xml_marks *marks);
 
 /**
