@@ -356,7 +356,8 @@ int cmd_exec(int argc, char **argv)
     if ((rc = cli_vault_open(&v, &a.key, a.config, a.secret_conf)) != EXIT_OK)
         goto done;
     forget_password_sources(&a.key);
-    a.revision = vault_repository_revision(v);
+    if (vault_repository_revision(&a.revision, v) != 0)
+        a.revision = -1; /* no repository: nothing to watch */
     if ((rc = hand_over(&a, v, pipes)) != EXIT_OK)
         goto done;
     /* Wipe everything else before the program image replaces ours. */

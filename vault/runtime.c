@@ -738,9 +738,14 @@ const char *vault_warning(const vault *v)
     return v ? v->warning : NULL;
 }
 
-int64_t vault_repository_revision(const vault *v)
+int vault_repository_revision(int64_t *out, const vault *v)
 {
-    return v && v->revision > 0 ? v->revision : -1;
+    if (!out || !v)
+        return vault__err(VAULT_EINVAL, "vault_repository_revision: %s is NULL", out ? "vault" : "out");
+    if (v->revision <= 0)
+        return vault__err(VAULT_ENOTFOUND, "%s: no secret repository", v->path);
+    *out = v->revision;
+    return 0;
 }
 
 const char *vault_path(const vault *v)

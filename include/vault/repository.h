@@ -197,13 +197,14 @@ VAULT_EXTERN(const char *) vault_warning(const struct vault *v);
 
 /**
  * The repository revision the vault's values were read at (from etcd, or
- * the cache's when it was used); -1 when its configuration names no
- * repository. Start a watch after it (vault_watch_new_after()) to miss no
- * change made since the open.
- * @param v the vault; NULL gives -1.
- * @return the revision, or -1 (see above).
+ * the cache's when it was used). Start a watch after it
+ * (vault_watch_new_after()) to miss no change made since the open.
+ * @param out receives the revision; unchanged on failure.
+ * @param v   the vault.
+ * @return 0; VAULT_ENOTFOUND when the vault's configuration names no
+ *         repository; VAULT_EINVAL when out or v is NULL.
  */
-VAULT_EXTERN(int64_t) vault_repository_revision(const struct vault *v);
+VAULT_EXTERN(int) vault_repository_revision(int64_t *out, const struct vault *v);
 
 /* ---- watching ------------------------------------------------------------ */
 

@@ -221,6 +221,7 @@ Test(etcd, watcher_receives_rotated_value)
     struct timespec start, deadline, end;
     const char *aliases[1], *values[1];
     double took;
+    int64_t rev = 0;
 
     if (!conf || !rotate)
         cr_skip_test("VAULT_ETCD_CONFIG/VAULT_ETCD_ROTATE not set: tests/cli/test_etcd.sh runs this");
@@ -230,6 +231,8 @@ Test(etcd, watcher_receives_rotated_value)
     o.config = conf;
     o.password = password_from_env_file;
     cr_assert_eq(vault_open(&v, &o), 0, "%s", last_message());
+    cr_assert_eq(vault_repository_revision(&rev, v), 0, "%s", last_message());
+    cr_assert_gt(rev, 0);
     cr_assert_eq(vault_get(&old, v, alias), 0, "%s", last_message());
     cr_assert_eq(vault_watch_new(&w, &o, 0, on_change, &seen), 0, "%s", last_message());
     aliases[0] = alias;

@@ -453,6 +453,11 @@ Test(runtime, aliases_are_enumerated)
     cr_assert_eq(vault_alias_at(&alias, v, 7), VAULT_ENOTFOUND);
     cr_assert_null(alias);
     cr_assert_eq(vault_alias_at(&alias, NULL, 0), VAULT_EINVAL);
+    {
+        int64_t rev = 7;
+        cr_assert_eq(vault_repository_revision(&rev, v), VAULT_ENOTFOUND, "no repository named");
+        cr_assert_eq(rev, 7);
+    }
     cr_assert_eq(vault_count(NULL), 0);
     vault_free(v);
 }
