@@ -75,7 +75,7 @@ static int cache_grow(native_cache *c)
     uint32_t *table;
 
     if (!ids)
-        return VAULT_ENOMEM;
+        return vault__oom();
     c->ids = ids;
     keys = vault__secure_malloc(cap * NV_DERIVED);
     table = vault__calloc(2 * cap, sizeof *table);
@@ -83,7 +83,7 @@ static int cache_grow(native_cache *c)
         if (keys)
             sodium_free(keys);
         vault__free_ptr(table);
-        return VAULT_ENOMEM;
+        return vault__oom();
     }
     if (c->keys) {
         memcpy(keys, c->keys, c->count * NV_DERIVED);

@@ -222,8 +222,10 @@ typedef struct vault_passwords {
  * @param path the keystore concerned (unused).
  * @param alias the key entry concerned (unused).
  * @param payload a vault_passwords.
- * @return 0 with *out set; VAULT_EAUTH when the password asked for is NULL (the store one);
- *        VAULT_ENOTFOUND for a NULL key password (the store password is then used); VAULT_ENOMEM.
+ * @return 0 with *out set; VAULT_ENOTFOUND when the payload holds no
+ *         password of that kind (the keystore then fails with VAULT_EAUTH
+ *         for the store password, and uses the store password for a key);
+ *         VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_password_fixed(vault_secret **out, vault_password_kind kind,
                                        const char *path, const char *alias, void *payload);
