@@ -31,12 +31,10 @@ static void assert_failure(int rc, int want)
     cr_assert_str_neq(e->message, "error");
 }
 
-static char *temp_file(const char *text, mode_t mode)
+static const char *temp_file(const char *text, mode_t mode)
 {
-    static char path[64];
-    int fd;
-    snprintf(path, sizeof path, "/tmp/vault-errors-XXXXXX");
-    fd = mkstemp(path);
+    const char *path = test_path("password");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     cr_assert_eq(fchmod(fd, mode), 0);
@@ -47,7 +45,7 @@ static char *temp_file(const char *text, mode_t mode)
 Test(errors, the_code_tells_the_cases_apart)
 {
     vault_secret *s = NULL, *k = NULL;
-    char *path;
+    const char *path;
 
     /* no such file */
     assert_failure(vault_password_from_file(&s, &k, "/nonexistent/vault/password"), VAULT_ENOTFOUND);
