@@ -125,8 +125,9 @@ static int resolve_once(const args *a, size_t *n, uint64_t *sum)
     *n = vault_count(v);
     for (i = 0; rc == 0 && i < *n; i++) {
         vault_secret *s = NULL;
-        if ((rc = vault_get(v, vault_alias_at(v, i), &s)) != 0) {
-            rc = fail(vault_alias_at(v, i));
+        const char *alias = NULL;
+        if ((rc = vault_alias_at(&alias, v, i)) != 0 || (rc = vault_get(&s, v, alias)) != 0) {
+            rc = fail(alias ? alias : "vault_alias_at");
             break;
         }
         *sum = bench_fnv(*sum, vault_secret_data(s), vault_secret_len(s));
@@ -180,8 +181,8 @@ static int open_keystore(bench_ctx *c, vault_keystore **ks)
 
     ko.password = vault_password_fixed;
     ko.payload = &c->pw;
-    if (vault_keystore_open(ks, c->a->keystore, &ko) != 0 || vault_keystore_find(*ks, NULL, &e) != 0 ||
-        vault_keystore_public_key_der(*ks, e->alias, &der, &len) != 0)
+    if (vault_keystore_open(ks, c->a->keystore, &ko) != 0 || vault_keystore_find(&e, *ks, NULL) != 0 ||
+        vault_keystore_public_key_der(&der, &len, *ks, e->alias) != 0)
         return fail(c->a->keystore);
     vault_string_free((char *)der);
     return 0;
@@ -220,8 +221,8 @@ static int open_values(bench_ctx *c, size_t limit)
     for (i = 0; i < n && i < limit; i++) {
         const vault_config_entry *e;
         vault_secret *s = NULL;
-        if (vault_config_entry_at(c->cfg, i, &e) != 0 ||
-            vault_opener_open(op, e->alias, e->value, &s, NULL) != 0) {
+        if (vault_config_entry_at(&e, c->cfg, i) != 0 ||
+            vault_opener_open(&s, NULL, op, e->alias, e->value) != 0) {
             rc = fail("open a value");
             break;
         }
@@ -286,7 +287,8 @@ static int part_get(bench_ctx *c)
     c->sum = BENCH_FNV_INIT;
     for (i = 0; i < n; i++) {
         vault_secret *s = NULL;
-        if (vault_get(c->v, vault_alias_at(c->v, i), &s) != 0)
+        const char *alias = NULL;
+        if (vault_alias_at(&alias, c->v, i) != 0 || vault_get(&s, c->v, alias) != 0)
             return fail("vault_get");
         c->sum = bench_fnv(c->sum, vault_secret_data(s), vault_secret_len(s));
         vault_secret_free(s);

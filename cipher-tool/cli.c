@@ -139,13 +139,15 @@ int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *c
     case 'k': k->path = arg; return 1;
     case OPT_ALIAS: k->alias = arg; return 1;
     case OPT_KEY_CERT: k->key_cert = arg; return 1;
-    case OPT_STORETYPE:
-        if (vault_keystore_type_from_name(arg) < 0) {
+    case OPT_STORETYPE: {
+        vault_keystore_type type;
+        if (vault_keystore_type_from_name(&type, arg) != 0) {
             cli_usage_error(cmd, "unknown keystore type \"%s\"", arg);
             return -1;
         }
         k->storetype = arg;
         return 1;
+    }
     case OPT_PASSWORD_FILE: k->password_file = arg; return 1;
     case OPT_PASSWORD_ENV: k->password_env = arg; return 1;
     case OPT_KEY_PASSWORD_FILE: k->key_password_file = arg; return 1;
@@ -533,7 +535,7 @@ int cli_open_keystore(vault_keystore **out, cli_keystore *k)
     int rc;
 
     if (k->storetype)
-        opts.type = (vault_keystore_type)vault_keystore_type_from_name(k->storetype);
+        (void)vault_keystore_type_from_name(&opts.type, k->storetype); /* checked when parsed */
     opts.password = cli_password_cb;
     opts.payload = k;
     opts.cert = k->key_cert;

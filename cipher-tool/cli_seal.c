@@ -85,18 +85,24 @@ int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd
         }
         s->certs[s->cert_count++] = arg;
         return 1;
-    case OPT_FORMAT:
-        if ((s->format = vault_format_from_name(arg)) < 0) {
+    case OPT_FORMAT: {
+        vault_format f;
+        if (vault_format_from_name(&f, arg) != 0) {
             cli_usage_error(cmd, "unknown format \"%s\" (native, wso2, wso2-holder, wso2-symmetric)", arg);
             return -1;
         }
+        s->format = f;
         return 1;
-    case OPT_TRANSFORMATION:
-        if ((s->transformation = vault_transformation_from_name(arg)) < 0) {
+    }
+    case OPT_TRANSFORMATION: {
+        vault_transformation t;
+        if (vault_transformation_from_name(&t, arg) != 0) {
             cli_usage_error(cmd, "unknown transformation \"%s\"", arg);
             return -1;
         }
+        s->transformation = t;
         return 1;
+    }
     case OPT_SYMMETRIC_KEY_FILE:
         s->symmetric_key_file = arg;
         return 1;
@@ -173,7 +179,7 @@ static const vault_keystore_entry *recipient_entry(const vault_keystore *ks, con
     size_t i;
     for (i = 0; i < vault_keystore_count(ks); i++) {
         char id[65];
-        if (vault_keystore_entry_at(ks, i, &e) != 0 || !e->has_certificate)
+        if (vault_keystore_entry_at(&e, ks, i) != 0 || !e->has_certificate)
             continue;
         sodium_bin2hex(id, sizeof id, e->sha256, sizeof e->sha256);
         if (strcmp(id, vault_recipient_thumbprint(r)) == 0)
@@ -254,7 +260,7 @@ int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out)
         if (s->symmetric_key_file)
             rc = cli_read_symmetric_key(s->symmetric_key_file, &s->symmetric_key);
         else
-            rc = vault_keystore_secret_key(s->ks, s->key.alias, &s->symmetric_key) == 0 ? EXIT_OK
+            rc = vault_keystore_secret_key(&s->symmetric_key, s->ks, s->key.alias) == 0 ? EXIT_OK
                                                                                          : cli_fail(VAULT_ERROR, NULL);
         if (rc != EXIT_OK)
             return rc;

@@ -17,7 +17,7 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     o.secret_conf = secret_conf;
     o.keystore = k->path;
     if (k->storetype)
-        o.keystore_type = (vault_keystore_type)vault_keystore_type_from_name(k->storetype);
+        (void)vault_keystore_type_from_name(&o.keystore_type, k->storetype); /* checked when parsed */
     o.key_alias = k->alias;
     o.keystore_cert = k->key_cert;
     if (k->no_pkcs1)

@@ -173,7 +173,7 @@ static void problem(report *r, const char *file, unsigned line, const char *alia
 static int says_pkcs1(const char *value)
 {
     vault_value_info *info = NULL;
-    int legacy = vault_inspect(value, &info) == 0 && info->legacy;
+    int legacy = vault_inspect(&info, value) == 0 && info->legacy;
     vault_value_info_free(info);
     vault_error_clear();
     return legacy;
@@ -192,6 +192,14 @@ static int read_whole(const char *path, unsigned char **data, size_t *len)
     rc = cli_read_all(fd, 64u << 20, data, len);
     close(fd);
     return rc;
+}
+
+/* Mark i of marks (i < vault_xml_marks_count(marks)). */
+static const vault_xml_mark *mark_at(const vault_xml_marks *marks, size_t i)
+{
+    const vault_xml_mark *m = NULL;
+    (void)vault_xml_marks_at(&m, marks, i);
+    return m;
 }
 
 /* The svns:secretAlias marks of an XML file; *why says why there are
@@ -228,7 +236,7 @@ static int check_xml(const char *path, report *r)
         return 0;
     }
     for (i = 0; i < vault_xml_marks_count(marks); i++) {
-        const vault_xml_mark *m = vault_xml_marks_at(marks, i);
+        const vault_xml_mark *m = mark_at(marks, i);
         if (!m->placeholder)
             problem(r, path, m->line, m->alias, "plain-text", "plain text secret", NULL);
     }
@@ -244,9 +252,9 @@ static char *map_xml_path(const char *home, const vault_legacy_map *map, size_t 
     char *path = NULL;
     size_t j;
 
-    vault_legacy_map_entry_at(map, i, &e);
+    vault_legacy_map_entry_at(&e, map, i);
     for (*seen = 0, j = 0; j < i && !*seen; j++) {
-        vault_legacy_map_entry_at(map, j, &prev);
+        vault_legacy_map_entry_at(&prev, map, j);
         *seen = strcmp(prev->file, e->file) == 0;
     }
     if (e->file[0] == '/')
@@ -280,7 +288,7 @@ static void check_home_xml(const char *home, report *r)
         const char *why = NULL;
         int seen = 0;
 
-        vault_legacy_map_entry_at(map, i, &e);
+        vault_legacy_map_entry_at(&e, map, i);
         free(xml_path);
         if (!(xml_path = map_xml_path(home, map, i, &seen))) {
             problem(r, map_path, 0, NULL, "unreadable", "unreadable", "out of memory");
@@ -293,13 +301,13 @@ static void check_home_xml(const char *home, report *r)
             continue;
         }
         for (j = 0; j < vault_xml_marks_count(marks) && !m; j++)
-            if (strcmp(vault_xml_marks_at(marks, j)->alias, e->alias) == 0)
-                m = vault_xml_marks_at(marks, j);
+            if (strcmp(mark_at(marks, j)->alias, e->alias) == 0)
+                m = mark_at(marks, j);
         if (!m)
             problem(r, map_path, e->line, e->alias, "not-marked", "not marked in its XML file", xml_path);
         for (j = 0; j < vault_xml_marks_count(marks) && !seen; j++)
-            if (!vault_xml_marks_at(marks, j)->placeholder)
-                problem(r, xml_path, vault_xml_marks_at(marks, j)->line, vault_xml_marks_at(marks, j)->alias,
+            if (!mark_at(marks, j)->placeholder)
+                problem(r, xml_path, mark_at(marks, j)->line, mark_at(marks, j)->alias,
                         "plain-text", "plain text secret", NULL);
         vault_xml_marks_free(marks);
     }
@@ -406,12 +414,12 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
         vault_secret *plain = NULL;
         vault_value_info *info = NULL;
         unsigned int flags = 0;
-        vault_config_entry_at(secrets, i, &e);
+        vault_config_entry_at(&e, secrets, i);
         if (e->state == VAULT_VALUE_PLAIN)
             problem(r, path, e->line, e->alias, "plain-text", "plain text secret", NULL);
         else if (e->state == VAULT_VALUE_EMPTY)
             problem(r, path, e->line, e->alias, "empty", "empty secret", NULL);
-        else if ((!opener || r->cert_count) && vault_inspect(e->value, &info) != 0) {
+        else if ((!opener || r->cert_count) && vault_inspect(&info, e->value) != 0) {
             /* Without a key the value must still be a sealed value of a
              * known format: "pass" or "[pass" is plain text, not sealed. */
             const vault_error *err = vault_error_last();
@@ -424,7 +432,7 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
         else if (where && vault_location_accepts(where, e->value, NULL) != 0)
             problem(r, path, e->line, e->alias, "wso2-runtime", "not opened by the WSO2 runtime",
                     vault_error_last()->message);
-        else if (opener && vault_opener_open(opener, e->alias, e->value, &plain, &flags) != 0) {
+        else if (opener && vault_opener_open(&plain, &flags, opener, e->alias, e->value) != 0) {
             const vault_error *err = vault_error_last();
             problem(r, path, e->line, e->alias, "does-not-open", "does not open",
                     err->message[0] ? err->message : NULL);
@@ -442,8 +450,8 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
     }
     for (i = 0; i < vault_config_ref_count(cfg); i++) {
         const vault_config_ref *ref;
-        vault_config_ref_at(cfg, i, &ref);
-        if (vault_config_find(secrets, ref->alias, &idx) != 0)
+        vault_config_ref_at(&ref, cfg, i);
+        if (vault_config_find(&idx, secrets, ref->alias) != 0)
             problem(r, path, ref->line, ref->alias, "missing-alias",
                     repo ? "reference to an alias missing from the secret repository"
                          : "reference to a missing alias", NULL);
@@ -589,7 +597,7 @@ static int list_xml(const char *path, int json, json_t *arr)
     if (!json)
         printf("%s:\n", path);
     for (i = 0; i < vault_xml_marks_count(marks); i++) {
-        const vault_xml_mark *m = vault_xml_marks_at(marks, i);
+        const vault_xml_mark *m = mark_at(marks, i);
         const char *state = m->placeholder ? "marked" : "plain";
         if (json)
             json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:n, s:n, s:[], s:n}", "alias", m->alias,
@@ -704,8 +712,8 @@ int cmd_list(int argc, char **argv)
         for (j = 0; j < vault_config_count(cfg); j++) {
             const vault_config_entry *e;
             vault_value_info *info = NULL;
-            vault_config_entry_at(cfg, j, &e);
-            if (e->state == VAULT_VALUE_SEALED && vault_inspect(e->value, &info) != 0)
+            vault_config_entry_at(&e, cfg, j);
+            if (e->state == VAULT_VALUE_SEALED && vault_inspect(&info, e->value) != 0)
                 vault_error_clear();
             if (json)
                 json_array_append_new(arr, entry_json(e, info));

@@ -183,7 +183,7 @@ static int write_json(const char *name, const vault_secret *s, unsigned int flag
     return rc;
 }
 
-static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transformation,
+static int open_and_print(vault_keystore *ks, const cli_keystore *k, vault_transformation transformation,
                           unsigned int open_flags, const char *name, const char *value, int json)
 {
     vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
@@ -195,17 +195,17 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, int transfo
     int rc;
 
     /* The key entry, to name it when the value does not open. */
-    if (vault_keystore_find(ks, k->alias, &entry) == 0)
+    if (vault_keystore_find(&entry, ks, k->alias) == 0)
         alias = entry->alias;
     else
         vault_error_clear();
     o.keystore = ks;
     o.key_alias = k->alias;
-    o.transformation = (vault_transformation)transformation;
+    o.transformation = transformation;
     o.flags = open_flags;
     if ((rc = vault_opener_new(&op, &o)) != 0)
         return cli_fail(rc, NULL);
-    rc = vault_opener_open(op, name, value, &s, &flags);
+    rc = vault_opener_open(&s, &flags, op, name, value);
     vault_opener_free(op);
     if (rc == VAULT_EAUTH)
         return cli_fail_in(rc, "decryption failed", k->path, alias);
@@ -233,7 +233,8 @@ int cmd_decrypt(int argc, char **argv)
     const char *name = NULL, *value;
     char *text = NULL;
     unsigned int open_flags = 0;
-    int opt, handled, transformation = VAULT_TRANSFORM_DEFAULT, rc = EXIT_USAGE;
+    vault_transformation transformation = VAULT_TRANSFORM_DEFAULT;
+    int opt, handled, rc = EXIT_USAGE;
     int json = cli_json_requested(argc, argv), json_done = 0;
 
     if (json) /* before jansson allocates anything */
@@ -246,7 +247,7 @@ int cmd_decrypt(int argc, char **argv)
         switch (opt) {
         case 'n': name = p.arg; break;
         case OPT_DECRYPT_TRANSFORMATION:
-            if ((transformation = vault_transformation_from_name(p.arg)) < 0) {
+            if (vault_transformation_from_name(&transformation, p.arg) != 0) {
                 rc = cli_usage_error("decrypt", "unknown transformation \"%s\"", p.arg);
                 goto done;
             }

@@ -59,7 +59,7 @@ static int print_json(const char *name, const char *sealed)
 {
     vault_value_info *info = NULL;
     json_t *o;
-    int rc = vault_inspect(sealed, &info);
+    int rc = vault_inspect(&info, sealed);
 
     if (rc != 0)
         return cli_fail(rc, "the sealed value cannot be inspected");
@@ -76,7 +76,7 @@ static int print_json(const char *name, const char *sealed)
 static int print_sealed(vault_sealer *sealer, const char *name, const vault_secret *value, int json)
 {
     char *sealed = NULL;
-    int rc = vault_sealer_seal(sealer, name, vault_secret_data(value), vault_secret_len(value), &sealed);
+    int rc = vault_sealer_seal(&sealed, sealer, name, vault_secret_data(value), vault_secret_len(value));
 
     if (rc != 0)
         return cli_fail(rc, "sealing failed");

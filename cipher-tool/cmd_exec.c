@@ -206,7 +206,7 @@ static int hand_over(exec_args *a, const vault *v, int *pipes)
     for (i = 0; i < a->count; i++) {
         const grant *g = &a->grants[i];
         vault_secret *s = NULL;
-        int rc = vault_get(v, g->alias, &s);
+        int rc = vault_get(&s, v, g->alias);
         if (rc != 0)
             return cli_fail(rc, NULL);
         if (g->name) {
@@ -351,7 +351,8 @@ int cmd_exec(int argc, char **argv)
     if ((rc = cli_vault_open(&v, &a.key, a.config, a.secret_conf)) != EXIT_OK)
         goto done;
     forget_password_sources(&a.key);
-    a.revision = vault_repository_revision(v);
+    if (vault_repository_revision(&a.revision, v) != 0)
+        a.revision = -1; /* no repository: nothing to watch */
     if ((rc = hand_over(&a, v, pipes)) != EXIT_OK)
         goto done;
     /* Wipe everything else before the program image replaces ours. */

@@ -91,7 +91,7 @@ int cmd_inspect(int argc, char **argv)
         value = argv[optind];
     else if (cli_read_sealed_value(&text, &name, &value) != EXIT_OK)
         return json ? cli_json_failure("inspect", EXIT_FAIL) : EXIT_FAIL;
-    if ((rc = vault_inspect(value, &info)) != 0) {
+    if ((rc = vault_inspect(&info, value)) != 0) {
         rc = json ? cli_json_fail("inspect", rc, "not a sealed value") : cli_fail(rc, "not a sealed value");
     } else {
         rc = json ? print_json(info) : EXIT_OK;

@@ -101,9 +101,9 @@ static void unlock_for_listing(vault_keystore *ks, const vault_keystore_entry *e
     vault_secret *s = NULL;
     if (e->key_bits)
         return;
-    if (e->kind == VAULT_ENTRY_PRIVATE_KEY && vault_keystore_public_key_der(ks, e->alias, &der, &len) == 0)
+    if (e->kind == VAULT_ENTRY_PRIVATE_KEY && vault_keystore_public_key_der(&der, &len, ks, e->alias) == 0)
         vault_string_free((char *)der);
-    if (e->kind == VAULT_ENTRY_SECRET_KEY && vault_keystore_secret_key(ks, e->alias, &s) == 0)
+    if (e->kind == VAULT_ENTRY_SECRET_KEY && vault_keystore_secret_key(&s, ks, e->alias) == 0)
         vault_secret_free(s);
     vault_error_clear();
 }
@@ -142,7 +142,7 @@ static json_t *chain_json(const vault_keystore *ks, const vault_keystore_entry *
     size_t i, len;
 
     for (i = 0; e->kind == VAULT_ENTRY_PRIVATE_KEY && i < e->chain_length; i++) {
-        if (vault_keystore_cert_der(ks, e->alias, i, &der, &len) != 0)
+        if (vault_keystore_cert_der(&der, &len, ks, e->alias, i) != 0)
             break;
         crypto_hash_sha256(md, der, len);
         sodium_bin2hex(hex, sizeof hex, md, sizeof md);
@@ -198,7 +198,7 @@ static int do_list(vault_keystore *ks, int json)
                vault_keystore_type_name(vault_keystore_get_type(ks)), n);
     }
     for (i = 0; i < n; i++) {
-        if (vault_keystore_entry_at(ks, i, &e) != 0)
+        if (vault_keystore_entry_at(&e, ks, i) != 0)
             continue;
         unlock_for_listing(ks, e);
         if (json)

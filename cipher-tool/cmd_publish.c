@@ -78,7 +78,7 @@ static int collect(char **files, int nfiles, vault_config ***cfgs, const char **
     for (f = 0; f < nfiles; f++) {
         for (i = 0; i < vault_config_count((*cfgs)[f]); i++) {
             const vault_config_entry *e;
-            if ((rc = vault_config_entry_at((*cfgs)[f], i, &e)) != 0)
+            if ((rc = vault_config_entry_at(&e, (*cfgs)[f], i)) != 0)
                 return cli_fail(rc, files[f]);
             if (e->state != VAULT_VALUE_SEALED) {
                 cli_error("alias \"%s\" in %s is %s, not sealed: nothing published", e->alias, files[f],
@@ -161,7 +161,7 @@ static int publish(int argc, char **argv, int json, int *printed)
         return cli_usage_error("publish", "--user and --etcd-password-file go together");
     ret = collect(argv + optind, nfiles, &cfgs, &aliases, &values, &n);
     if (ret == EXIT_OK) {
-        rc = vault_repository_publish(&ro, aliases, values, n, (int64_t)if_revision, flags, &written);
+        rc = vault_repository_publish(&written, &ro, aliases, values, n, (int64_t)if_revision, flags);
         if (rc != 0) {
             const vault_error *e = vault_error_last();
             cli_error("%s%s: nothing published under %s: %s", argv[optind], nfiles > 1 ? " (and the others)" : "",

@@ -157,7 +157,7 @@ static int render_once(render_args *a, const char *text, size_t len)
 
     if ((rc = cli_vault_open(&v, &a->key, a->config, a->secret_conf)) != EXIT_OK)
         return rc;
-    rc = a->xml ? vault_expand_xml(v, text, len, a->template_path, &out) : vault_expand(v, text, &out);
+    rc = a->xml ? vault_expand_xml(&out, v, text, len, a->template_path) : vault_expand(&out, v, text);
     if (rc != 0)
         rc = cli_fail(rc, NULL);
     else if (!a->output)

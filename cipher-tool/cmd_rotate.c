@@ -253,7 +253,7 @@ int cmd_rotate(int argc, char **argv)
         goto finish;
     cli_apply_recipients(&a, s.recipients, s.recipient_count);
     if (!s.symmetric_key &&
-        (!s.ks || vault_keystore_find(s.ks, s.key.alias, &e) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT))
+        (!s.ks || vault_keystore_find(&e, s.ks, s.key.alias) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT))
         cli_warning("the new private key is not at hand: the new values are checked for form only");
     vault_error_clear();
     for (i = optind, rc = EXIT_OK; i < argc; i++)

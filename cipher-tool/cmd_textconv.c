@@ -43,7 +43,7 @@ static void sealed_summary(const char *value, char *out, size_t cap)
     size_t used, i;
 
     crypto_hash_sha256(digest, (const unsigned char *)value, strlen(value));
-    if (vault_inspect(value, &info) != 0) {
+    if (vault_inspect(&info, value) != 0) {
         (void)snprintf(out, cap, "<not a sealed value of a known format #%02x%02x%02x%02x>",
                        digest[0], digest[1], digest[2], digest[3]);
         return;
@@ -72,7 +72,7 @@ static int textconv_file(const char *path, vault_config_type type)
         const vault_config_entry *e;
         char summary[256];
 
-        if (vault_config_entry_at(cfg, i, &e) != 0)
+        if (vault_config_entry_at(&e, cfg, i) != 0)
             goto done;
         if (e->state == VAULT_VALUE_SEALED)
             sealed_summary(e->value, summary, sizeof summary);
@@ -84,7 +84,7 @@ static int textconv_file(const char *path, vault_config_type type)
             goto done;
         }
     }
-    if (vault_config_render(cfg, &text, &len) != 0) {
+    if (vault_config_render(&text, &len, cfg) != 0) {
         rc = cli_fail(VAULT_ERROR, path);
         goto done;
     }

@@ -150,13 +150,14 @@ static int mark_legacy_xml(dropin *d)
         goto done;
     for (i = 0; i < n; i++) {
         const vault_legacy_entry *e;
+        vault_xml_mark_options mo = VAULT_XML_MARK_OPTIONS_INIT;
         vault_secret *old = NULL;
         unsigned char *xml = NULL;
         size_t j, len = 0;
         int fd;
         const char *src;
 
-        vault_legacy_map_entry_at(map, i, &e);
+        vault_legacy_map_entry_at(&e, map, i);
         paths[i] = path_join(d->home, e->file);
         /* Several aliases may point into one file: edit the newest text. */
         for (j = 0, src = NULL; j < i; j++)
@@ -184,8 +185,11 @@ static int mark_legacy_xml(dropin *d)
             }
             src = (const char *)xml;
         }
-        if (vault_xml_mark_secret(&outs[i], &out_lens[i], &old, src, len, paths[i], e->xpath,
-                                  e->attribute, e->alias) != 0) {
+        mo.name = paths[i];
+        mo.xpath = e->xpath;
+        mo.attribute = e->attribute;
+        mo.alias = e->alias;
+        if (!src || vault_xml_mark_secret(&outs[i], &out_lens[i], &old, src, len, &mo) != 0) {
             cli_free_wiped(xml, xml ? len + 1 : 0);
             rc = cli_fail(VAULT_ERROR, NULL);
             goto done;
@@ -257,8 +261,10 @@ static int parse_args(dropin *d, int argc, char **argv)
         else if (strcmp(a, "-Dsymmetric") == 0)
             d->s.format = VAULT_FORMAT_WSO2_SYMMETRIC;
         else if (strncmp(a, "-Dorg.wso2.CipherTransformation=", 32) == 0) {
-            if ((d->s.transformation = vault_transformation_from_name(a + 32)) < 0)
+            vault_transformation t;
+            if (vault_transformation_from_name(&t, a + 32) != 0)
                 return cli_usage_error("-Dconfigure", "unknown transformation \"%s\"", a + 32);
+            d->s.transformation = t;
             d->transformation_name = a + 32;
         } else if (strncmp(a, "-Dpassword=", 11) == 0) {
             cli_warning("-Dpassword puts the keystore password where every user of this machine can "
@@ -313,12 +319,12 @@ static int read_home_algorithm(dropin *d)
         goto done;
     }
     d->home_configured = 1;
-    if (vault_config_find(cfg, "secretRepositories.file.encryptionMode", &i) == 0 &&
-        vault_config_entry_at(cfg, i, &e) == 0 && e->value &&
+    if (vault_config_find(&i, cfg, "secretRepositories.file.encryptionMode") == 0 &&
+        vault_config_entry_at(&e, cfg, i) == 0 && e->value &&
         (strcmp(e->value, "symmetric") == 0 || strcmp(e->value, "key.based.symmetric.encryption") == 0))
         d->home_symmetric = 1;
-    if (vault_config_find(cfg, "secretRepositories.file.algorithm", &i) == 0 &&
-        vault_config_entry_at(cfg, i, &e) == 0 && e->value && *e->value)
+    if (vault_config_find(&i, cfg, "secretRepositories.file.algorithm") == 0 &&
+        vault_config_entry_at(&e, cfg, i) == 0 && e->value && *e->value)
         d->home_algorithm = strdup(e->value);
     else
         d->home_algorithm = strdup("RSA");
@@ -346,7 +352,7 @@ static int has_sealed_values(const char *file)
     }
     n = vault_config_count(cfg);
     for (i = 0; i < n && !found; i++)
-        found = vault_config_entry_at(cfg, i, &e) == 0 && e->state == VAULT_VALUE_SEALED;
+        found = vault_config_entry_at(&e, cfg, i) == 0 && e->state == VAULT_VALUE_SEALED;
     vault_config_free(cfg);
     return found;
 }
@@ -355,7 +361,7 @@ static int has_sealed_values(const char *file)
  * uses; another one is refused while older values would stop opening. */
 static int choose_algorithm(dropin *d, const char *sealed_file)
 {
-    int home_t;
+    vault_transformation home_t;
 
     /* A symmetric home stays symmetric unless another algorithm is named. */
     if (d->home_symmetric && !d->s.format && !d->transformation_name)
@@ -364,8 +370,7 @@ static int choose_algorithm(dropin *d, const char *sealed_file)
         d->s.format = VAULT_FORMAT_WSO2;
     if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC || !d->home_algorithm || d->home_symmetric)
         return EXIT_OK;
-    home_t = vault_transformation_from_name(d->home_algorithm);
-    if (home_t < 0) {
+    if (vault_transformation_from_name(&home_t, d->home_algorithm) != 0) {
         char *conf = NULL;
         if (vault_home_path(&conf, d->home, VAULT_HOME_SECRET_CONF) != 0)
             return cli_fail(VAULT_ERROR, NULL);
@@ -378,7 +383,7 @@ static int choose_algorithm(dropin *d, const char *sealed_file)
         d->transformation_name = d->home_algorithm;
         return EXIT_OK;
     }
-    if (d->s.transformation != home_t && !d->rotate && has_sealed_values(sealed_file)) {
+    if (d->s.transformation != (int)home_t && !d->rotate && has_sealed_values(sealed_file)) {
         cli_error("%s: values sealed with %s exist; rotate them with -Drotate, or keep %s", sealed_file,
                   d->home_algorithm, d->home_algorithm);
         cli_hint("the server opens every value of a home with the one algorithm of secret-conf.properties");
@@ -423,7 +428,7 @@ static int alias_exists(const char *file, const char *alias)
 
     if (vault_config_open(&cfg, file, VAULT_CONFIG_AUTO) != 0)
         return cli_fail(VAULT_ERROR, NULL);
-    if (vault_config_find(cfg, alias, &i) != 0) {
+    if (vault_config_find(&i, cfg, alias) != 0) {
         vault_error_clear();
         cli_error("no alias \"%s\" in %s", alias, file);
         rc = EXIT_FAIL;

@@ -25,11 +25,11 @@ static const EVP_CIPHER *ctr_cipher(size_t key_len)
 static int gcm_args(size_t key_len, size_t iv_len, size_t aad_len, size_t len, size_t tag_len)
 {
     if (!gcm_cipher(key_len))
-        return vault_err(VAULT_EINVAL, "an AES key has 16, 24 or 32 bytes, not %zu", key_len);
+        return vault__err(VAULT_EINVAL, "an AES key has 16, 24 or 32 bytes, not %zu", key_len);
     if (iv_len == 0 || iv_len > INT_MAX / 2 || aad_len > INT_MAX / 2 || len > INT_MAX / 2)
-        return vault_err(VAULT_EFORMAT, "AES-GCM: bad IV, data or plaintext length");
+        return vault__err(VAULT_EFORMAT, "AES-GCM: bad IV, data or plaintext length");
     if (tag_len < 4 || tag_len > 16)
-        return vault_err(VAULT_EFORMAT, "AES-GCM: tag of %zu bytes", tag_len);
+        return vault__err(VAULT_EFORMAT, "AES-GCM: tag of %zu bytes", tag_len);
     return 0;
 }
 
@@ -194,7 +194,7 @@ int aes_gcm_encrypt(const unsigned char *key, size_t key_len, const unsigned cha
     if (rc != 0)
         return rc;
     if (!gcm(1, key, key_len, iv, iv_len, aad, aad_len, pt, len, ct, tag, tag_len))
-        return vault_err_ssl(VAULT_ERROR, "AES-GCM encryption failed");
+        return vault__err_ssl(VAULT_ERROR, "AES-GCM encryption failed");
     return 0;
 }
 
@@ -209,14 +209,14 @@ int aes_gcm_decrypt(const unsigned char *key, size_t key_len, const unsigned cha
     *out = NULL;
     if ((rc = gcm_args(key_len, iv_len, aad_len, len, tag_len)) != 0)
         return rc;
-    if ((rc = vault_secret_alloc(&s, len, &p)) != 0)
+    if ((rc = vault__secret_alloc(&s, len, &p)) != 0)
         return rc;
     memcpy(t, tag, tag_len);
     if (!gcm(0, key, key_len, iv, iv_len, aad, aad_len, ct, len, p, t, tag_len)) {
         vault_secret_free(s); /* wipes what was decrypted */
-        return vault_err(VAULT_EAUTH, "decryption failed (wrong key, or a damaged or tampered value)");
+        return vault__err(VAULT_EAUTH, "decryption failed (wrong key, or a damaged or tampered value)");
     }
-    vault_secret_seal(s);
+    vault__secret_seal(s);
     *out = s;
     return 0;
 }

@@ -9,7 +9,7 @@
 static atomic_ulong alloc_count;
 static atomic_ulong alloc_fail_at;
 
-unsigned long vault_test_alloc_fail_at(unsigned long nth)
+unsigned long vault__test_alloc_fail_at(unsigned long nth)
 {
     unsigned long seen = atomic_exchange(&alloc_count, 0);
     atomic_store(&alloc_fail_at, nth);
@@ -23,37 +23,37 @@ static int should_fail(void)
     return at != 0 && n == at;
 }
 
-void *vault_malloc(size_t n)
+void *vault__malloc(size_t n)
 {
     if (should_fail())
         return NULL;
     return malloc(n ? n : 1);
 }
 
-void *vault_calloc(size_t n, size_t size)
+void *vault__calloc(size_t n, size_t size)
 {
     if (should_fail())
         return NULL;
     return calloc(n ? n : 1, size ? size : 1);
 }
 
-void *vault_realloc(void *p, size_t n)
+void *vault__realloc(void *p, size_t n)
 {
     if (should_fail())
         return NULL;
     return realloc(p, n ? n : 1);
 }
 
-void *vault_secure_malloc(size_t n)
+void *vault__secure_malloc(size_t n)
 {
     if (should_fail())
         return NULL;
     return sodium_malloc(n);
 }
 
-char *vault_strndup(const char *s, size_t n)
+char *vault__strndup(const char *s, size_t n)
 {
-    char *d = vault_malloc(n + 1);
+    char *d = vault__malloc(n + 1);
     if (d) {
         if (n) /* s may be NULL when n is 0 (an empty memory BIO's data) */
             memcpy(d, s, n);
@@ -62,12 +62,12 @@ char *vault_strndup(const char *s, size_t n)
     return d;
 }
 
-char *vault_strdup(const char *s)
+char *vault__strdup(const char *s)
 {
-    return vault_strndup(s, strlen(s));
+    return vault__strndup(s, strlen(s));
 }
 
-void vault_free_ptr(void *p)
+void vault__free_ptr(void *p)
 {
     free(p);
 }

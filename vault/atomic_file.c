@@ -30,7 +30,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-unsigned int vault_test_write_delay_us;
+unsigned int vault__test_write_delay_us;
 
 #define TMP_TAG ".tmp-"
 #define TMP_RANDOM 8
@@ -83,7 +83,7 @@ static const char *errno_text(int e)
 static int fail(const replace_job *job, int e, const char *what)
 {
     int code = e == EACCES || e == EPERM ? VAULT_EPERM : e == ENOMEM ? VAULT_ENOMEM : VAULT_EIO;
-    return vault_err(code, "%s: %s: %s; the file was not changed", job->path, what, errno_text(e));
+    return vault__err(code, "%s: %s: %s; the file was not changed", job->path, what, errno_text(e));
 }
 
 /* ---- the target ---- */
@@ -93,19 +93,19 @@ static int split_target(replace_job *job)
     char *slash = strrchr(job->target, '/');
     size_t dlen;
 
-    vault_free_ptr(job->dir);
+    vault__free_ptr(job->dir);
     if (!slash) {
-        job->dir = vault_strdup(".");
+        job->dir = vault__strdup(".");
         job->base = job->target;
     } else {
         dlen = slash == job->target ? 1 : (size_t)(slash - job->target);
-        job->dir = vault_strndup(job->target, dlen);
+        job->dir = vault__strndup(job->target, dlen);
         job->base = slash + 1;
     }
     if (!job->dir)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", job->path);
+        return vault__oom();
     if (!*job->base || strcmp(job->base, ".") == 0 || strcmp(job->base, "..") == 0)
-        return vault_err(VAULT_EINVAL, "%s: not a file name", job->path);
+        return vault__err(VAULT_EINVAL, "%s: not a file name", job->path);
     return 0;
 }
 
@@ -135,27 +135,27 @@ static int open_target(replace_job *job)
     char *real;
     int rc;
 
-    job->target = vault_strdup(job->path);
+    job->target = vault__strdup(job->path);
     if (!job->target)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", job->path);
+        return vault__oom();
     if ((rc = open_in_dir(job)) != 0)
         return rc;
     if (job->target_fd < 0 && errno == ELOOP) {
         if (job->opts->private_out)
-            return vault_err(VAULT_EPERM, "%s: is a symbolic link; secrets are not written through links",
+            return vault__err(VAULT_EPERM, "%s: is a symbolic link; secrets are not written through links",
                              job->path);
         real = realpath(job->path, NULL);
         if (!real)
             return fail(job, errno, "cannot resolve the symbolic link");
-        vault_free_ptr(job->target);
-        job->target = vault_strdup(real);
+        vault__free_ptr(job->target);
+        job->target = vault__strdup(real);
         free(real);
         if (!job->target)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", job->path);
+            return vault__oom();
         if ((rc = open_in_dir(job)) != 0)
             return rc;
         if (job->target_fd < 0 && errno == ELOOP)
-            return vault_err(VAULT_ERROR, "%s: the symbolic link changed while it was resolved; the "
+            return vault__err(VAULT_ERROR, "%s: the symbolic link changed while it was resolved; the "
                                           "file was not changed", job->path);
     }
     if (job->target_fd < 0) {
@@ -180,14 +180,14 @@ static int check_owner(const replace_job *job)
     if (job->st.st_uid == me)
         return 0;
     if (me != 0)
-        return vault_err(VAULT_EPERM,
+        return vault__err(VAULT_EPERM,
                          "%s: owned by uid %u, not by the caller (uid %u); replacing it would take it over; "
                          "the file was not changed",
                          job->path, (unsigned)job->st.st_uid, (unsigned)me);
     if (fstat(job->dir_fd, &dst) != 0)
         return fail(job, errno, "cannot look at its directory");
     if (dst.st_uid != 0)
-        return vault_err(VAULT_EPERM,
+        return vault__err(VAULT_EPERM,
                          "%s: owned by uid %u in a directory owned by uid %u, which could redirect the "
                          "replacement; the file was not changed",
                          job->path, (unsigned)job->st.st_uid, (unsigned)dst.st_uid);
@@ -201,21 +201,21 @@ static int check_target(const replace_job *job)
     if (!job->exists)
         return 0;
     if (!S_ISREG(job->st.st_mode))
-        return vault_err(VAULT_EIO, "%s: not a regular file; the file was not changed", job->path);
+        return vault__err(VAULT_EIO, "%s: not a regular file; the file was not changed", job->path);
     if (o->expect_inode && (job->st.st_dev != o->dev || job->st.st_ino != o->ino))
-        return vault_err(VAULT_ERROR, "%s: the file was replaced by another one since it was read; the file "
+        return vault__err(VAULT_ERROR, "%s: the file was replaced by another one since it was read; the file "
                                       "was not changed", job->path);
     if (job->st.st_nlink > 1)
-        return vault_err(VAULT_ERROR,
+        return vault__err(VAULT_ERROR,
                          "%s: has %lu hard links, and the other names would keep the old content; "
                          "break the link first (cp the file to a new name, then mv it back); the file "
                          "was not changed",
                          job->path, (unsigned long)job->st.st_nlink);
     if (o->private_out && job->st.st_uid != geteuid())
-        return vault_err(VAULT_EPERM, "%s: exists and is owned by uid %u, not by us; it would receive "
+        return vault__err(VAULT_EPERM, "%s: exists and is owned by uid %u, not by us; it would receive "
                                       "secrets", job->path, (unsigned)job->st.st_uid);
     if (o->private_out && (job->st.st_mode & 07777) != 0600)
-        return vault_err(VAULT_EPERM, "%s: exists with mode %04o, not 0600; it would receive secrets",
+        return vault__err(VAULT_EPERM, "%s: exists with mode %04o, not 0600; it would receive secrets",
                          job->path, (unsigned)(job->st.st_mode & 07777));
     return check_owner(job);
 }
@@ -350,7 +350,7 @@ static int create_temp(replace_job *job)
         job->fd = -1;
         job->tmp_made = 0;
     }
-    return vault_err(VAULT_EIO, "%s: cannot find a free temporary file name; the file was not changed",
+    return vault__err(VAULT_EIO, "%s: cannot find a free temporary file name; the file was not changed",
                      job->path);
 }
 
@@ -359,7 +359,7 @@ static int create_temp(replace_job *job)
 static int write_all(const replace_job *job, const unsigned char *data, size_t len)
 {
     size_t off = 0;
-    unsigned int delay = vault_test_write_delay_us;
+    unsigned int delay = vault__test_write_delay_us;
 
     /* The test delay writes in small chunks, so that a test can kill the
      * process in the middle of the write. */
@@ -367,7 +367,7 @@ static int write_all(const replace_job *job, const unsigned char *data, size_t l
         size_t chunk = len - off;
         if (delay && chunk > SLOW_CHUNK)
             chunk = SLOW_CHUNK;
-        if (vault_write_full(job->fd, data + off, chunk) != 0)
+        if (vault__write_full(job->fd, data + off, chunk) != 0)
             return fail(job, errno, "cannot write the new content");
         off += chunk;
         if (delay)
@@ -396,19 +396,19 @@ static int read_back(const replace_job *job, const unsigned char *data, size_t l
     if (fd < 0)
         return fail(job, errno, "cannot read the new content back");
     while (rc == 0) {
-        ssize_t n = vault_read_full(fd, buf, sizeof buf);
+        ssize_t n = vault__read_full(fd, buf, sizeof buf);
         if (n < 0)
             rc = fail(job, errno, "cannot read the new content back");
         else if (n == 0)
             break;
         else if ((size_t)n > len - off || memcmp(buf, data + off, (size_t)n) != 0)
-            rc = vault_err(VAULT_EIO, "%s: the new content read back differs; the file was not changed",
+            rc = vault__err(VAULT_EIO, "%s: the new content read back differs; the file was not changed",
                            job->path);
         else
             off += (size_t)n;
     }
     if (rc == 0 && off != len)
-        rc = vault_err(VAULT_EIO, "%s: the new content read back is short; the file was not changed",
+        rc = vault__err(VAULT_EIO, "%s: the new content read back is short; the file was not changed",
                        job->path);
     sodium_memzero(buf, sizeof buf); /* rendered output holds secrets */
     close(fd);
@@ -447,17 +447,17 @@ static int copy_one_xattr(const replace_job *job, const char *name)
 
     if (n < 0)
         return errno == ENODATA ? 0 : fail(job, errno, "cannot read an extended attribute");
-    if ((size_t)n > sizeof stack && !(val = vault_malloc((size_t)n)))
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", job->path);
+    if ((size_t)n > sizeof stack && !(val = vault__malloc((size_t)n)))
+        return vault__oom();
     n = fgetxattr(job->target_fd, name, val, n > 0 ? (size_t)n : 0);
     if (n < 0)
         rc = errno == ENODATA ? 0 : fail(job, errno, "cannot read an extended attribute");
     else if (fsetxattr(job->fd, name, val, (size_t)n, 0) != 0)
-        rc = vault_err(errno == EPERM || errno == EACCES ? VAULT_EPERM : VAULT_EIO,
+        rc = vault__err(errno == EPERM || errno == EACCES ? VAULT_EPERM : VAULT_EIO,
                        "%s: cannot keep the extended attribute %s: %s; the file was not changed", job->path,
                        name, errno_text(errno));
     if (val != stack)
-        vault_free_ptr(val);
+        vault__free_ptr(val);
     return rc;
 }
 
@@ -475,8 +475,8 @@ static int keep_xattrs(const replace_job *job)
         return errno == ENOTSUP ? 0 : fail(job, errno, "cannot list the extended attributes");
     if (n == 0)
         return 0;
-    if (!(names = vault_malloc((size_t)n + 1)))
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", job->path);
+    if (!(names = vault__malloc((size_t)n + 1)))
+        return vault__oom();
     n = flistxattr(job->target_fd, names, (size_t)n);
     if (n < 0) {
         rc = fail(job, errno, "cannot list the extended attributes");
@@ -487,7 +487,7 @@ static int keep_xattrs(const replace_job *job)
         if (kept_xattr(p))
             rc = copy_one_xattr(job, p);
 done:
-    vault_free_ptr(names);
+    vault__free_ptr(names);
     return rc;
 }
 
@@ -505,9 +505,9 @@ static int run_verify(const replace_job *job, const void *data, size_t len, vaul
     if (rc == 0)
         return 0;
     e = vault_error_last();
-    /* The callback's message lives in the buffer vault_err() rewrites. */
+    /* The callback's message lives in the buffer vault__err() rewrites. */
     snprintf(why, sizeof why, "%s", e && e->message && *e->message ? e->message : "rejected");
-    return vault_err(rc < 0 ? rc : VAULT_ERROR,
+    return vault__err(rc < 0 ? rc : VAULT_ERROR,
                      "%s: the new content failed verification: %s; the file was not changed", job->path, why);
 }
 
@@ -523,7 +523,7 @@ static int still_there(const replace_job *job)
     } else if (job->exists && now.st_dev == job->st.st_dev && now.st_ino == job->st.st_ino) {
         return 0;
     }
-    return vault_err(VAULT_ERROR, "%s: the file was replaced by another one meanwhile; the file was not "
+    return vault__err(VAULT_ERROR, "%s: the file was replaced by another one meanwhile; the file was not "
                                   "changed", job->path);
 }
 
@@ -560,7 +560,7 @@ static int replace(replace_job *job, const void *data, size_t len)
         return 0;
     }
     if (o->old && !holds(job, o->old, o->old_len))
-        return vault_err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
+        return vault__err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
     remove_stale_temps(job);
     if ((rc = create_temp(job)) != 0 || (rc = write_all(job, (const unsigned char *)data, len)) != 0 ||
         (rc = keep_owner_and_mode(job, o->mode)) != 0 || (rc = keep_xattrs(job)) != 0)
@@ -571,27 +571,27 @@ static int replace(replace_job *job, const void *data, size_t len)
         (rc = run_verify(job, data, len, o->verify, o->payload)) != 0)
         return rc;
     if (o->old && !holds(job, o->old, o->old_len))
-        return vault_err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
+        return vault__err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
     if (o->written && fstat(job->fd, o->written) != 0)
         return fail(job, errno, "cannot look at the new file");
     if ((rc = still_there(job)) != 0 || (rc = put_in_place(job)) != 0)
         return rc;
     if (sync_fd(job->dir_fd) != 0)
-        return vault_err(VAULT_EIO,
+        return vault__err(VAULT_EIO,
                          "%s: the file was replaced but its directory could not be flushed to "
                          "disk: %s",
                          job->path, errno_text(errno));
     return 0;
 }
 
-int vault_replace_file(const char *path, const void *data, size_t len, const vault_replace_opts *opts)
+int vault__replace_file(const char *path, const void *data, size_t len, const vault_replace_opts *opts)
 {
     replace_job job;
     int rc;
 
     if (!path || !*path || (!data && len > 0) || !opts)
-        return vault_err(VAULT_EINVAL, "vault_file_replace: invalid argument");
-    if ((rc = vault_init()) != 0)
+        return vault__err(VAULT_EINVAL, "vault_file_replace: invalid argument");
+    if ((rc = vault__ensure_init()) != 0)
         return rc;
     memset(&job, 0, sizeof job);
     job.path = path;
@@ -606,8 +606,8 @@ int vault_replace_file(const char *path, const void *data, size_t len, const vau
         close(job.target_fd);
     if (job.dir_fd >= 0)
         close(job.dir_fd);
-    vault_free_ptr(job.target);
-    vault_free_ptr(job.dir);
+    vault__free_ptr(job.target);
+    vault__free_ptr(job.dir);
     return rc;
 }
 
@@ -620,7 +620,7 @@ int vault_file_replace(const char *path, const void *data, size_t len, unsigned 
     o.mode = mode;
     o.verify = verify;
     o.payload = payload;
-    return vault_replace_file(path, data, len, &o);
+    return vault__replace_file(path, data, len, &o);
 }
 
 int vault_file_write_private(const char *path, const void *data, size_t len)
@@ -630,5 +630,5 @@ int vault_file_write_private(const char *path, const void *data, size_t len)
     memset(&o, 0, sizeof o);
     o.mode = 0600;
     o.private_out = 1;
-    return vault_replace_file(path, data, len, &o);
+    return vault__replace_file(path, data, len, &o);
 }

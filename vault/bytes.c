@@ -9,7 +9,7 @@
 /* ---- bounded big-endian reading ---- */
 
 /* On failure the outputs are zero, so no caller reads an unset value. */
-int vault_rd_take(vault_rd *r, size_t n, const unsigned char **out)
+int vault__rd_take(vault_rd *r, size_t n, const unsigned char **out)
 {
     *out = NULL;
     if (n > r->left)
@@ -20,33 +20,33 @@ int vault_rd_take(vault_rd *r, size_t n, const unsigned char **out)
     return 0;
 }
 
-int vault_rd_uint(vault_rd *r, size_t n, uint64_t *v)
+int vault__rd_uint(vault_rd *r, size_t n, uint64_t *v)
 {
     const unsigned char *p;
     *v = 0;
-    if (vault_rd_take(r, n, &p) != 0)
+    if (vault__rd_take(r, n, &p) != 0)
         return -1;
-    *v = vault_be_get(p, n);
+    *v = vault__be_get(p, n);
     return 0;
 }
 
-int vault_rd_u8(vault_rd *r, unsigned *v)
+int vault__rd_u8(vault_rd *r, unsigned *v)
 {
     uint64_t x = 0;
-    int rc = vault_rd_uint(r, 1, &x);
+    int rc = vault__rd_uint(r, 1, &x);
     *v = (unsigned)x;
     return rc;
 }
 
-int vault_rd_u32(vault_rd *r, uint32_t *v)
+int vault__rd_u32(vault_rd *r, uint32_t *v)
 {
     uint64_t x = 0;
-    int rc = vault_rd_uint(r, 4, &x);
+    int rc = vault__rd_uint(r, 4, &x);
     *v = (uint32_t)x;
     return rc;
 }
 
-uint64_t vault_be_get(const unsigned char *p, size_t n)
+uint64_t vault__be_get(const unsigned char *p, size_t n)
 {
     uint64_t v = 0;
     size_t i;
@@ -55,7 +55,7 @@ uint64_t vault_be_get(const unsigned char *p, size_t n)
     return v;
 }
 
-void vault_be_put(unsigned char *p, uint64_t v, size_t n)
+void vault__be_put(unsigned char *p, uint64_t v, size_t n)
 {
     while (n--) {
         p[n] = (unsigned char)(v & 0xFF);
@@ -65,7 +65,7 @@ void vault_be_put(unsigned char *p, uint64_t v, size_t n)
 
 /* ---- UTF-8 ---- */
 
-size_t vault_utf8_put(unsigned char *o, unsigned long cp)
+size_t vault__utf8_put(unsigned char *o, unsigned long cp)
 {
     if (cp < 0x80) {
         o[0] = (unsigned char)cp;
@@ -91,7 +91,7 @@ size_t vault_utf8_put(unsigned char *o, unsigned long cp)
 
 /* One UTF-8 character (strict: no overlong forms, surrogates or values
  * above U+10FFFF); returns its length, 0 when invalid. */
-size_t vault_utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
+size_t vault__utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
 {
     size_t k, i;
     unsigned long c = s[0], min;
@@ -125,7 +125,7 @@ size_t vault_utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
 
 /* ---- reading a descriptor ---- */
 
-ssize_t vault_read_full(int fd, void *buf, size_t len)
+ssize_t vault__read_full(int fd, void *buf, size_t len)
 {
     size_t have = 0;
 
@@ -142,7 +142,7 @@ ssize_t vault_read_full(int fd, void *buf, size_t len)
     return (ssize_t)have;
 }
 
-int vault_write_full(int fd, const void *buf, size_t len)
+int vault__write_full(int fd, const void *buf, size_t len)
 {
     size_t done = 0;
 

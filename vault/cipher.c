@@ -13,13 +13,18 @@
 
 static const char *const format_names[] = {NULL, "native", "wso2", "wso2-holder", "wso2-symmetric"};
 
-int vault_format_from_name(const char *name)
+int vault_format_from_name(vault_format *out, const char *name)
 {
     size_t i;
-    for (i = 1; name && i < sizeof format_names / sizeof format_names[0]; i++)
-        if (vault_strcaseeq(name, format_names[i]))
-            return (int)i;
-    return -1;
+    if (!out || !name)
+        return vault__err(VAULT_EINVAL, "vault_format_from_name: %s is NULL", out ? "name" : "out");
+    for (i = 1; i < sizeof format_names / sizeof format_names[0]; i++)
+        if (vault__strcaseeq(name, format_names[i])) {
+            *out = (vault_format)i;
+            return 0;
+        }
+    return vault__err(VAULT_EFORMAT, "unknown format \"%.64s\" (native, wso2, wso2-holder or wso2-symmetric)",
+                      name);
 }
 
 const char *vault_format_name(vault_format format)
@@ -38,10 +43,10 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
     int len;
 
     *out = NULL;
-    r = vault_calloc(1, sizeof *r);
+    r = vault__calloc(1, sizeof *r);
     if (!r) {
         X509_free(cert);
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     }
     r->cert = cert;
     r->pub = X509_get_pubkey(cert);
@@ -49,13 +54,13 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
                      ec_stanza_type(r->pub) != 0)) {
         vault_recipient_free(r);
         ERR_clear_error();
-        return vault_err(VAULT_EFORMAT, "%s: the certificate's key is not RSA, EC P-256/P-384/P-521, "
+        return vault__err(VAULT_EFORMAT, "%s: the certificate's key is not RSA, EC P-256/P-384/P-521, "
                          "X25519 or Ed25519", where);
     }
     len = i2d_X509(cert, &der);
     if (len <= 0) {
         vault_recipient_free(r);
-        return vault_err_ssl(VAULT_EFORMAT, "%s: cannot encode the certificate", where);
+        return vault__err_ssl(VAULT_EFORMAT, "%s: cannot encode the certificate", where);
     }
     EVP_Digest(der, (size_t)len, r->sha1, NULL, EVP_sha1(), NULL);
     EVP_Digest(der, (size_t)len, r->sha256, NULL, EVP_sha256(), NULL);
@@ -65,10 +70,10 @@ static int recipient_from_cert(vault_recipient **out, X509 *cert, const char *wh
         memcpy(r->id, r->sha256, sizeof r->id);
     else if (ec_key_id(r->pub, r->id) != 0) {
         vault_recipient_free(r);
-        return vault_err(VAULT_EFORMAT, "%s: cannot encode the certificate's public key", where);
+        return vault__err(VAULT_EFORMAT, "%s: cannot encode the certificate's public key", where);
     }
-    vault_hex(r->key_id, r->id, sizeof r->id, 0);
-    vault_hex(r->thumbprint, r->sha256, sizeof r->sha256, 0);
+    vault__hex(r->key_id, r->id, sizeof r->id, 0);
+    vault__hex(r->thumbprint, r->sha256, sizeof r->sha256, 0);
     *out = r;
     return 0;
 }
@@ -91,11 +96,11 @@ static int recipient_from_key(vault_recipient **out, const vault_keystore *ks, c
     if ((rc = ks_public_key((vault_keystore *)ks, alias, &key)) != 0)
         return rc;
     if (ec_stanza_type(key) == 0)
-        return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to (the native format names "
+        return vault__err(VAULT_EFORMAT, "%s has no certificate to seal to (the native format names "
                          "an RSA recipient by its certificate; only EC, X25519 and Ed25519 keys "
                          "can be sealed to without one)", where);
-    if (!(r = vault_calloc(1, sizeof *r)))
-        return vault_err(VAULT_ENOMEM, "out of memory");
+    if (!(r = vault__calloc(1, sizeof *r)))
+        return vault__oom();
     /* The public half only: the recipient never holds the private key. */
     len = i2d_PUBKEY(key, &der);
     p = der;
@@ -104,9 +109,9 @@ static int recipient_from_key(vault_recipient **out, const vault_keystore *ks, c
     OPENSSL_free(der);
     if (!r->pub || ec_key_id(r->pub, r->id) != 0) {
         vault_recipient_free(r);
-        return vault_err_ssl(VAULT_EFORMAT, "%s: cannot encode the public key", where);
+        return vault__err_ssl(VAULT_EFORMAT, "%s: cannot encode the public key", where);
     }
-    vault_hex(r->key_id, r->id, sizeof r->id, 0);
+    vault__hex(r->key_id, r->id, sizeof r->id, 0);
     *out = r;
     return 0;
 }
@@ -123,9 +128,9 @@ static int truststore_without_alias(const vault_keystore *ks)
     if (t != VAULT_KEYSTORE_PKCS12 && t != VAULT_KEYSTORE_JKS && t != VAULT_KEYSTORE_JCEKS)
         return 0;
     for (i = 0; i < n; i++)
-        if (vault_keystore_entry_at(ks, i, &e) == 0 && e->kind == VAULT_ENTRY_PRIVATE_KEY)
+        if (vault_keystore_entry_at(&e, ks, i) == 0 && e->kind == VAULT_ENTRY_PRIVATE_KEY)
             return 0;
-    return vault_err(VAULT_EINVAL, "%s holds no private-key entry (a truststore?): refusing to "
+    return vault__err(VAULT_EINVAL, "%s holds no private-key entry (a truststore?): refusing to "
                      "pick one of its %zu certificates to seal to; name the certificate's alias",
                      vault_keystore_path(ks), n);
 }
@@ -142,15 +147,15 @@ static int find_entry(const vault_keystore *ks, const char *alias, const vault_k
     if (!alias && (rc = truststore_without_alias(ks)) != 0)
         return rc;
     if (!alias && n == 1)
-        return vault_keystore_entry_at(ks, 0, e);
-    rc = vault_keystore_find(ks, alias, e);
+        return vault_keystore_entry_at(e, ks, 0);
+    rc = vault_keystore_find(e, ks, alias);
     if (rc == 0 || alias || n == 0)
         return rc;
     for (i = 0; i < n; i++)
-        if (vault_keystore_entry_at(ks, i, e) != 0 || (*e)->kind != VAULT_ENTRY_TRUSTED_CERT)
+        if (vault_keystore_entry_at(e, ks, i) != 0 || (*e)->kind != VAULT_ENTRY_TRUSTED_CERT)
             return rc;
     vault_error_clear();
-    return vault_keystore_entry_at(ks, 0, e);
+    return vault_keystore_entry_at(e, ks, 0);
 }
 
 int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *ks, const char *alias)
@@ -163,20 +168,20 @@ int vault_recipient_from_keystore(vault_recipient **out, const vault_keystore *k
     int rc;
 
     if (!out || !ks)
-        return vault_err(VAULT_EINVAL, "vault_recipient_from_keystore: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_recipient_from_keystore: invalid argument");
     *out = NULL;
     if ((rc = find_entry(ks, alias, &e)) != 0)
         return rc;
     snprintf(where, sizeof where, "%s: alias \"%s\"", vault_keystore_path(ks), e->alias);
     if ((e->kind == VAULT_ENTRY_PRIVATE_KEY && e->chain_length == 0) || e->kind == VAULT_ENTRY_PUBLIC_KEY)
         return recipient_from_key(out, ks, e->alias, where);
-    if (e->kind == VAULT_ENTRY_SECRET_KEY || vault_keystore_cert_der(ks, e->alias, 0, &der, &len) != 0)
-        return vault_err(VAULT_EFORMAT, "%s has no certificate to seal to", where);
+    if (e->kind == VAULT_ENTRY_SECRET_KEY || vault_keystore_cert_der(&der, &len, ks, e->alias, 0) != 0)
+        return vault__err(VAULT_EFORMAT, "%s has no certificate to seal to", where);
     p = der;
     cert = d2i_X509(NULL, &p, (long)len);
     if (!cert) {
         ERR_clear_error();
-        return vault_err(VAULT_EFORMAT, "%s: malformed certificate", where);
+        return vault__err(VAULT_EFORMAT, "%s: malformed certificate", where);
     }
     return recipient_from_cert(out, cert, where);
 }
@@ -197,14 +202,14 @@ void vault_recipient_free(vault_recipient *r)
         return;
     EVP_PKEY_free(r->pub);
     X509_free(r->cert);
-    vault_free_ptr(r);
+    vault__free_ptr(r);
 }
 
 static int recipient_dup(vault_recipient **out, const vault_recipient *r)
 {
-    vault_recipient *d = vault_malloc(sizeof *d);
+    vault_recipient *d = vault__malloc(sizeof *d);
     if (!d)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     *d = *r;
     if (d->cert)
         X509_up_ref(d->cert);
@@ -226,22 +231,22 @@ struct vault_sealer {
 static int check_seal_options(const vault_seal_options *o, vault_format f)
 {
     if (o->version != VAULT_SEAL_OPTIONS_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_seal_options: unknown version %u", o->version);
+        return vault__err(VAULT_EINVAL, "vault_seal_options: unknown version %u", o->version);
     if (f < VAULT_FORMAT_NATIVE || f > VAULT_FORMAT_WSO2_SYMMETRIC)
-        return vault_err(VAULT_EINVAL, "unknown value format %d", (int)f);
+        return vault__err(VAULT_EINVAL, "unknown value format %d", (int)f);
     if ((unsigned)o->transformation > VAULT_TRANSFORM_RSA_OAEP_SHA256)
-        return vault_err(VAULT_EINVAL, "unknown transformation %d", (int)o->transformation);
+        return vault__err(VAULT_EINVAL, "unknown transformation %d", (int)o->transformation);
     if (o->recipient_count && !o->recipients)
-        return vault_err(VAULT_EINVAL, "vault_seal_options: no recipient array");
+        return vault__err(VAULT_EINVAL, "vault_seal_options: no recipient array");
     if (f == VAULT_FORMAT_WSO2_SYMMETRIC) {
         if (!o->symmetric_key)
-            return vault_err(VAULT_EINVAL, "the WSO2 symmetric format needs an AES key");
+            return vault__err(VAULT_EINVAL, "the WSO2 symmetric format needs an AES key");
         if (vault_secret_len(o->symmetric_key) != 16 && vault_secret_len(o->symmetric_key) != 24 &&
             vault_secret_len(o->symmetric_key) != 32)
-            return vault_err(VAULT_EINVAL, "an AES key has 16, 24 or 32 bytes, not %zu",
+            return vault__err(VAULT_EINVAL, "an AES key has 16, 24 or 32 bytes, not %zu",
                              vault_secret_len(o->symmetric_key));
     } else if (f != VAULT_FORMAT_NATIVE && o->recipient_count != 1) {
-        return vault_err(VAULT_EINVAL, "the %s format seals to exactly one certificate, not %zu; "
+        return vault__err(VAULT_EINVAL, "the %s format seals to exactly one certificate, not %zu; "
                          "the native format takes several", vault_format_name(f), o->recipient_count);
     }
     return 0;
@@ -254,16 +259,16 @@ int vault_sealer_new(vault_sealer **out, const vault_seal_options *opts)
     int rc;
 
     if (!out || !opts)
-        return vault_err(VAULT_EINVAL, "vault_sealer_new: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_sealer_new: invalid argument");
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     f = opts->format ? opts->format : VAULT_FORMAT_NATIVE;
     if ((rc = check_seal_options(opts, f)) != 0)
         return rc;
-    s = vault_calloc(1, sizeof *s);
+    s = vault__calloc(1, sizeof *s);
     if (!s)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     s->format = f;
     s->transformation = opts->transformation;
     if (f == VAULT_FORMAT_NATIVE)
@@ -272,9 +277,9 @@ int vault_sealer_new(vault_sealer **out, const vault_seal_options *opts)
         rc = vault_secret_new(&s->aes_key, vault_secret_data(opts->symmetric_key),
                               vault_secret_len(opts->symmetric_key));
     else if (!opts->recipients[0])
-        rc = vault_err(VAULT_EINVAL, "vault_seal_options: NULL recipient");
+        rc = vault__err(VAULT_EINVAL, "vault_seal_options: NULL recipient");
     else if (ec_stanza_type(opts->recipients[0]->pub) != 0)
-        rc = vault_err(VAULT_EINVAL, "the %s format needs an RSA certificate; the key of %s is %s "
+        rc = vault__err(VAULT_EINVAL, "the %s format needs an RSA certificate; the key of %s is %s "
                        "(the native format seals to it)", vault_format_name(f),
                        opts->recipients[0]->key_id, EVP_PKEY_get0_type_name(opts->recipients[0]->pub));
     else
@@ -287,11 +292,11 @@ int vault_sealer_new(vault_sealer **out, const vault_seal_options *opts)
     return 0;
 }
 
-int vault_sealer_seal(vault_sealer *s, const char *alias, const void *plaintext, size_t len,
-                      char **out)
+int vault_sealer_seal(char **out, vault_sealer *s, const char *alias, const void *plaintext,
+                      size_t len)
 {
     if (!s || !out || (!plaintext && len))
-        return vault_err(VAULT_EINVAL, "vault_sealer_seal: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_sealer_seal: invalid argument");
     *out = NULL;
     if (!plaintext)
         plaintext = "";
@@ -322,7 +327,7 @@ void vault_sealer_free(vault_sealer *s)
     native_sealer_free(s->native);
     vault_recipient_free(s->rsa);
     vault_secret_free(s->aes_key);
-    vault_free_ptr(s);
+    vault__free_ptr(s);
 }
 
 /* ---- opening ------------------------------------------------------------ */
@@ -346,41 +351,41 @@ int vault_opener_new(vault_opener **out, const vault_open_options *opts)
     int rc = 0;
 
     if (!out || !opts)
-        return vault_err(VAULT_EINVAL, "vault_opener_new: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_opener_new: invalid argument");
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     if (opts->version != 1 && opts->version != VAULT_OPEN_OPTIONS_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_open_options: unknown version %u", opts->version);
+        return vault__err(VAULT_EINVAL, "vault_open_options: unknown version %u", opts->version);
     if ((unsigned)opts->transformation > VAULT_TRANSFORM_RSA_OAEP_SHA256)
-        return vault_err(VAULT_EINVAL, "unknown transformation %d", (int)opts->transformation);
+        return vault__err(VAULT_EINVAL, "unknown transformation %d", (int)opts->transformation);
     /* Version 1 structures end before flags. */
     flags = opts->version >= 2 ? opts->flags : 0;
     if (flags & ~(unsigned)VAULT_OPENER_REFUSE_PKCS1)
-        return vault_err(VAULT_EINVAL, "vault_open_options: unknown flags 0x%x", flags);
+        return vault__err(VAULT_EINVAL, "vault_open_options: unknown flags 0x%x", flags);
     if ((flags & VAULT_OPENER_REFUSE_PKCS1) && opts->transformation == VAULT_TRANSFORM_RSA_PKCS1)
-        return vault_err(VAULT_EINVAL, "refusing RSA PKCS#1 v1.5 values contradicts the "
+        return vault__err(VAULT_EINVAL, "refusing RSA PKCS#1 v1.5 values contradicts the "
                          "transformation %s", vault_transformation_name(opts->transformation));
     if (!opts->keystore && !opts->symmetric_key)
-        return vault_err(VAULT_EINVAL, "vault_opener_new: a keystore or an AES key is needed");
-    o = vault_calloc(1, sizeof *o);
+        return vault__err(VAULT_EINVAL, "vault_opener_new: a keystore or an AES key is needed");
+    o = vault__calloc(1, sizeof *o);
     if (!o)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     o->ks = opts->keystore;
     o->transformation = opts->transformation;
     /* An OAEP transformation never lets a holder's "t" weaken it. */
     o->refuse_pkcs1 = (flags & VAULT_OPENER_REFUSE_PKCS1) ||
                       opts->transformation == VAULT_TRANSFORM_RSA_OAEP_SHA1 ||
                       opts->transformation == VAULT_TRANSFORM_RSA_OAEP_SHA256;
-    if (opts->key_alias && !(o->key_alias = vault_strdup(opts->key_alias)))
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (opts->key_alias && !(o->key_alias = vault__strdup(opts->key_alias)))
+        rc = vault__oom();
     if (rc == 0 && opts->symmetric_key)
         rc = vault_secret_new(&o->aes_key, vault_secret_data(opts->symmetric_key),
                               vault_secret_len(opts->symmetric_key));
     if (rc == 0)
         rc = native_cache_new(&o->cache);
     if (rc == 0)
-        rc = vault_store_pool_new(&o->pool);
+        rc = vault__store_pool_new(&o->pool);
     if (rc != 0) {
         vault_opener_free(o);
         return rc;
@@ -389,7 +394,7 @@ int vault_opener_new(vault_opener **out, const vault_open_options *opts)
     return 0;
 }
 
-void vault_opener_set_store(vault_opener *o, vault_store *st)
+void vault__opener_set_store(vault_opener *o, vault_store *st)
 {
     if (o)
         o->store = st;
@@ -397,7 +402,7 @@ void vault_opener_set_store(vault_opener *o, vault_store *st)
 
 static int no_keystore(void)
 {
-    return vault_err(VAULT_EINVAL, "opening this value needs a keystore with its private key");
+    return vault__err(VAULT_EINVAL, "opening this value needs a keystore with its private key");
 }
 
 static int refused_holder(const vault_opener *o, const char *alias)
@@ -408,7 +413,7 @@ static int refused_holder(const vault_opener *o, const char *alias)
         snprintf(why, sizeof why, "the transformation is %s", vault_transformation_name(o->transformation));
     else
         snprintf(why, sizeof why, "PKCS#1 v1.5 values are refused");
-    return vault_err(VAULT_EFORMAT, "value%s%s%s is RSA PKCS#1 v1.5 (its holder names \"RSA\"), "
+    return vault__err(VAULT_EFORMAT, "value%s%s%s is RSA PKCS#1 v1.5 (its holder names \"RSA\"), "
                      "a legacy padding not taken here: %s", alias ? " of alias \"" : "",
                      alias ? alias : "", alias ? "\"" : "", why);
 }
@@ -464,7 +469,7 @@ int vault_opener_reseal_check(const vault_opener *o, unsigned int opened_flags, 
     char where[4200];
 
     if (!o)
-        return vault_err(VAULT_EINVAL, "vault_opener_reseal_check: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_opener_reseal_check: invalid argument");
     if (!(opened_flags & VAULT_OPENED_UNPROVEN))
         return 0;
     if (o->ks && ks_find(o->ks, o->key_alias, &e) == 0 &&
@@ -484,23 +489,23 @@ int vault_opener_key_is_configured(const vault_opener *o, const char *config)
     int rc;
 
     if (!o || !config)
-        return vault_err(VAULT_EINVAL, "vault_opener_key_is_configured: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_opener_key_is_configured: invalid argument");
     if (!o->ks || (rc = ks_find(o->ks, o->key_alias, &e)) != 0)
-        return vault_err(VAULT_EINVAL, "%s: the opener has no key entry to compare", config);
+        return vault__err(VAULT_EINVAL, "%s: the opener has no key entry to compare", config);
     opts.config = config;
     rc = vault_locate(&loc, &opts);
     if (rc != 0 || !loc->keystore) {
         vault_location_free(loc);
-        return vault_err(VAULT_ENOTFOUND, "%s: no keystore is configured for it (deployment.toml, "
+        return vault__err(VAULT_ENOTFOUND, "%s: no keystore is configured for it (deployment.toml, "
                          "secret-conf.properties, carbon.xml): the server's key is unknown", config);
     }
     if (stat(loc->keystore, &theirs) != 0 || stat(vault_keystore_path(o->ks), &ours) != 0 ||
         ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
-        rc = vault_err(VAULT_EKEY, "%s: the server's keystore is %s (%s), not %s", config, loc->keystore,
+        rc = vault__err(VAULT_EKEY, "%s: the server's keystore is %s (%s), not %s", config, loc->keystore,
                        loc->keystore_origin ? loc->keystore_origin : "configured",
                        vault_keystore_path(o->ks));
-    else if (loc->key_alias && !vault_strcaseeq(loc->key_alias, e->alias))
-        rc = vault_err(VAULT_EKEY, "%s: the server's key is alias \"%s\" of %s (%s), not \"%s\"", config,
+    else if (loc->key_alias && !vault__strcaseeq(loc->key_alias, e->alias))
+        rc = vault__err(VAULT_EKEY, "%s: the server's key is alias \"%s\" of %s (%s), not \"%s\"", config,
                        loc->key_alias, loc->keystore,
                        loc->keystore_origin ? loc->keystore_origin : "configured", e->alias);
     else
@@ -517,16 +522,16 @@ static int open_symmetric(vault_opener *o, const wso2_value *v, vault_secret **o
     if (o->aes_key)
         return wso2_open_symmetric(o->aes_key, v, out);
     if (!o->ks)
-        return vault_err(VAULT_EINVAL, "opening a WSO2 symmetric value needs an AES key");
-    if ((rc = vault_keystore_secret_key(o->ks, o->key_alias, &key)) != 0)
+        return vault__err(VAULT_EINVAL, "opening a WSO2 symmetric value needs an AES key");
+    if ((rc = vault_keystore_secret_key(&key, o->ks, o->key_alias)) != 0)
         return rc;
     rc = wso2_open_symmetric(key, v, out);
     vault_secret_free(key);
     return rc;
 }
 
-int vault_opener_open(vault_opener *o, const char *alias, const char *value, vault_secret **out,
-                      unsigned int *flags)
+int vault_opener_open(vault_secret **out, unsigned int *flags, vault_opener *o, const char *alias,
+                      const char *value)
 {
     wso2_value v;
     unsigned int f = 0;
@@ -535,7 +540,7 @@ int vault_opener_open(vault_opener *o, const char *alias, const char *value, vau
     if (flags)
         *flags = 0;
     if (!o || !value || !out)
-        return vault_err(VAULT_EINVAL, "vault_opener_open: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_opener_open: invalid argument");
     *out = NULL;
     if (native_is(value)) {
         if (!o->ks)
@@ -564,9 +569,9 @@ void vault_opener_free(vault_opener *o)
         return;
     native_cache_free(o->cache);
     vault_secret_free(o->aes_key);
-    vault_store_release(o->pool); /* the secrets handed out keep it until freed */
-    vault_free_ptr(o->key_alias);
-    vault_free_ptr(o);
+    vault__store_release(o->pool); /* the secrets handed out keep it until freed */
+    vault__free_ptr(o->key_alias);
+    vault__free_ptr(o);
 }
 
 /* ---- rewrapping --------------------------------------------------------- */
@@ -585,14 +590,14 @@ static int parse_key_ids(const vault_rewrap_options *o, unsigned char (**ids)[32
     if (o->remove_count == 0)
         return 0;
     if (!o->remove_key_ids)
-        return vault_err(VAULT_EINVAL, "vault_rewrap_options: no key id array");
-    if (!(*ids = vault_calloc(o->remove_count, sizeof **ids)))
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__err(VAULT_EINVAL, "vault_rewrap_options: no key id array");
+    if (!(*ids = vault__calloc(o->remove_count, sizeof **ids)))
+        return vault__oom();
     for (i = 0; i < o->remove_count; i++) {
         const char *h = o->remove_key_ids[i];
         if (!h || strlen(h) != 64 || sodium_hex2bin((*ids)[i], 32, h, 64, NULL, &len, NULL) != 0 ||
             len != 32)
-            return vault_err(VAULT_EINVAL, "\"%s\" is not a key id (64 hex digits of a SHA-256 "
+            return vault__err(VAULT_EINVAL, "\"%s\" is not a key id (64 hex digits of a SHA-256 "
                              "certificate fingerprint)", h ? h : "(null)");
     }
     return 0;
@@ -606,24 +611,24 @@ int vault_rewrapper_new(vault_rewrapper **out, const vault_rewrap_options *opts)
     int rc;
 
     if (!out || !opts)
-        return vault_err(VAULT_EINVAL, "vault_rewrapper_new: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_rewrapper_new: invalid argument");
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     if (opts->version != VAULT_REWRAP_OPTIONS_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_rewrap_options: unknown version %u", opts->version);
+        return vault__err(VAULT_EINVAL, "vault_rewrap_options: unknown version %u", opts->version);
     if (!opts->keystore || (opts->add_count && !opts->add))
-        return vault_err(VAULT_EINVAL, "vault_rewrapper_new: a keystore is needed");
+        return vault__err(VAULT_EINVAL, "vault_rewrapper_new: a keystore is needed");
     if ((rc = parse_key_ids(opts, &ids)) != 0)
         goto done;
-    rw = vault_calloc(1, sizeof *rw);
-    if (!rw || (opts->add_count && !(rw->add = vault_calloc(opts->add_count, sizeof *rw->add)))) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    rw = vault__calloc(1, sizeof *rw);
+    if (!rw || (opts->add_count && !(rw->add = vault__calloc(opts->add_count, sizeof *rw->add)))) {
+        rc = vault__oom();
         goto done;
     }
     for (i = 0; i < opts->add_count && rc == 0; i++) {
         if (!opts->add[i])
-            rc = vault_err(VAULT_EINVAL, "vault_rewrap_options: NULL recipient");
+            rc = vault__err(VAULT_EINVAL, "vault_rewrap_options: NULL recipient");
         else if ((rc = recipient_dup(&rw->add[i], opts->add[i])) == 0)
             rw->nadd++;
     }
@@ -637,18 +642,18 @@ int vault_rewrapper_new(vault_rewrapper **out, const vault_rewrap_options *opts)
         rw = NULL;
     }
 done:
-    vault_free_ptr(ids);
+    vault__free_ptr(ids);
     vault_rewrapper_free(rw);
     return rc;
 }
 
-int vault_rewrapper_rewrap(vault_rewrapper *rw, const char *alias, const char *value, char **out)
+int vault_rewrapper_rewrap(char **out, vault_rewrapper *rw, const char *alias, const char *value)
 {
     if (!rw || !value || !out)
-        return vault_err(VAULT_EINVAL, "vault_rewrapper_rewrap: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_rewrapper_rewrap: invalid argument");
     *out = NULL;
     if (!native_is(value))
-        return vault_err(VAULT_EFORMAT, "value of alias \"%s\" is not in the native format; only "
+        return vault__err(VAULT_EFORMAT, "value of alias \"%s\" is not in the native format; only "
                          "native values have recipients to change (rotate it instead)",
                          alias ? alias : "");
     return native_rewrap(rw->native, alias, value, out);
@@ -663,8 +668,8 @@ void vault_rewrapper_free(vault_rewrapper *rw)
     native_rewrapper_free(rw->native);
     for (i = 0; i < rw->nadd; i++)
         vault_recipient_free(rw->add[i]);
-    vault_free_ptr(rw->add);
-    vault_free_ptr(rw);
+    vault__free_ptr(rw->add);
+    vault__free_ptr(rw);
 }
 
 /* ---- inspection --------------------------------------------------------- */
@@ -676,20 +681,20 @@ typedef struct info_box {
     char id[65];
 } info_box;
 
-int vault_inspect(const char *value, vault_value_info **out)
+int vault_inspect(vault_value_info **out, const char *value)
 {
     info_box *box;
     wso2_value v;
     int rc;
 
     if (!value || !out)
-        return vault_err(VAULT_EINVAL, "vault_inspect: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_inspect: invalid argument");
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
-    box = vault_calloc(1, sizeof *box);
+    box = vault__calloc(1, sizeof *box);
     if (!box)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     if (native_is(value)) {
         rc = native_inspect(value, &box->info);
         if (rc != 0)
@@ -700,7 +705,7 @@ int vault_inspect(const char *value, vault_value_info **out)
         wso2_value_clear(&v);
     }
     if (rc != 0) {
-        vault_free_ptr(box);
+        vault__free_ptr(box);
         return rc;
     }
     *out = &box->info;
@@ -712,13 +717,13 @@ int vault_recipient_fits(const vault_recipient *r, const vault_value_info *info)
     size_t i;
 
     if (!r || !info)
-        return vault_err(VAULT_EINVAL, "vault_recipient_fits: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_recipient_fits: invalid argument");
     switch (info->format) {
     case VAULT_FORMAT_NATIVE:
         for (i = 0; info->key_ids && i < info->recipient_count; i++)
             if (strcmp(info->key_ids[i], r->key_id) == 0)
                 return 0;
-        return vault_err(VAULT_EKEY, "no recipient has key id %s", r->key_id);
+        return vault__err(VAULT_EKEY, "no recipient has key id %s", r->key_id);
     case VAULT_FORMAT_WSO2:
     case VAULT_FORMAT_WSO2_HOLDER:
         return wso2_fits_recipient(r, info);
@@ -733,5 +738,5 @@ void vault_value_info_free(vault_value_info *info)
         return;
     if (info->format == VAULT_FORMAT_NATIVE)
         native_info_release(info);
-    vault_free_ptr(info);
+    vault__free_ptr(info);
 }

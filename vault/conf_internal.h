@@ -37,7 +37,7 @@ typedef struct conf_syntax {
     /* Fill cfg->items and cfg->refs from cfg->text. */
     int (*read)(vault_config *cfg);
     /* Encode a sealed value as a token for item's span, keeping the
-     * item's quoting style; *out is vault_malloc'ed. */
+     * item's quoting style; *out is vault__malloc'ed. */
     int (*encode)(const vault_config *cfg, const conf_item *item, const char *sealed, char **out);
 } conf_syntax;
 
@@ -154,7 +154,7 @@ int conf_scan_refs(vault_config *cfg, const unsigned char *p, size_t n, unsigned
 typedef int (*conf_verify_parsed_cb)(const vault_config *reread, void *payload);
 int conf_save_checked(vault_config *cfg, conf_verify_parsed_cb verify, void *payload);
 
-/* How vault_replace_file() replaces a file. */
+/* How vault__replace_file() replaces a file. */
 typedef struct vault_replace_opts {
     unsigned int mode;      /* of a new file */
     vault_verify_cb verify; /* may be NULL */
@@ -168,11 +168,11 @@ typedef struct vault_replace_opts {
     struct stat *written;   /* when set, receives the file's stat once in place */
 } vault_replace_opts;
 
-int vault_replace_file(const char *path, const void *data, size_t len, const vault_replace_opts *opts);
+int vault__replace_file(const char *path, const void *data, size_t len, const vault_replace_opts *opts);
 
 /* Test hook for kill-during-write tests: when non-zero, vault_file_replace()
  * writes in small chunks and sleeps this many microseconds between them.
  * Only tests set it; the library never reads the environment. */
-extern unsigned int vault_test_write_delay_us;
+extern unsigned int vault__test_write_delay_us;
 
 #endif

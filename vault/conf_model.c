@@ -45,11 +45,11 @@ static int index_grow(vault_config *cfg)
     size_t old_cap = cfg->index_cap;
 
     if (cap > SIZE_MAX / sizeof *old)
-        return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
-    cfg->index = vault_calloc(cap, sizeof *cfg->index);
+        return vault__err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
+    cfg->index = vault__calloc(cap, sizeof *cfg->index);
     if (!cfg->index) {
         cfg->index = old;
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     }
     cfg->index_cap = cap;
     for (i = 0; i < old_cap; i++) {
@@ -58,7 +58,7 @@ static int index_grow(vault_config *cfg)
             cfg->index[conf_index_slot(cfg, a, strlen(a))] = old[i];
         }
     }
-    vault_free_ptr(old);
+    vault__free_ptr(old);
     return 0;
 }
 
@@ -71,10 +71,10 @@ static int items_reserve(vault_config *cfg)
         return 0;
     cap = cfg->cap ? cfg->cap * 2 : 16;
     if (cap > SIZE_MAX / sizeof *items)
-        return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
-    items = vault_realloc(cfg->items, cap * sizeof *items);
+        return vault__err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
+    items = vault__realloc(cfg->items, cap * sizeof *items);
     if (!items)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     cfg->items = items;
     cfg->cap = cap;
     return 0;
@@ -96,38 +96,38 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
 
     *out = NULL;
     if (alias_len == 0)
-        return vault_err(VAULT_EFORMAT, "%s:%u: empty alias", cfg->path, line);
+        return vault__err(VAULT_EFORMAT, "%s:%u: empty alias", cfg->path, line);
     if (memchr(alias, '\0', alias_len))
-        return vault_err(VAULT_EFORMAT, "%s:%u: alias with a NUL character", cfg->path, line);
+        return vault__err(VAULT_EFORMAT, "%s:%u: alias with a NUL character", cfg->path, line);
     if (start > end || end > cfg->len)
-        return vault_err(VAULT_ERROR, "%s:%u: internal error: bad value span", cfg->path, line);
+        return vault__err(VAULT_ERROR, "%s:%u: internal error: bad value span", cfg->path, line);
     if ((cfg->count + 1) * 2 > cfg->index_cap && (rc = index_grow(cfg)) != 0)
         return rc;
     slot = conf_index_slot(cfg, alias, alias_len);
     if (cfg->index[slot] != 0) {
         const conf_item *first = cfg->items[cfg->index[slot] - 1];
-        return vault_err(VAULT_EFORMAT, "%s:%u: duplicate alias \"%s\" (first at line %u)", cfg->path, line,
+        return vault__err(VAULT_EFORMAT, "%s:%u: duplicate alias \"%s\" (first at line %u)", cfg->path, line,
                          first->alias, first->info.line);
     }
     if ((rc = items_reserve(cfg)) != 0)
         return rc;
     if (cfg->count >= UINT32_MAX)
-        return vault_err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
+        return vault__err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
     /* The key's bytes are read already: the decoded alias (never longer)
      * takes them, with its NUL, and the file stays held once. */
     in_text = cfg->for_reading && alias_at < start && start - alias_at >= alias_len + 1;
-    item = vault_calloc(1, sizeof *item);
+    item = vault__calloc(1, sizeof *item);
     if (item && in_text) {
         item->alias = (char *)cfg->text + alias_at;
         memmove(item->alias, alias, alias_len);
         item->alias[alias_len] = '\0';
         item->alias_in_text = 1;
     } else if (item) {
-        item->alias = vault_strndup(alias, alias_len);
+        item->alias = vault__strndup(alias, alias_len);
     }
     if (!item || !item->alias) {
-        vault_free_ptr(item);
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        vault__free_ptr(item);
+        return vault__oom();
     }
     item->cfg = cfg;
     item->start = start;
@@ -178,7 +178,7 @@ size_t conf_item_token(const conf_item *item, char *out)
 void conf_item_clear_value(conf_item *item)
 {
     if (!item->value_in_text)
-        vault_free_ptr(item->value);
+        vault__free_ptr(item->value);
     item->value = NULL;
     item->wrap = 0;
     item->value_in_text = 0;
@@ -191,15 +191,15 @@ void conf_item_clear_value(conf_item *item)
 static int plain_append(vault_config *cfg, const char *text, size_t len, size_t *off)
 {
     if (len > SIZE_MAX / 4 - cfg->plain_len)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     if (cfg->plain_len + len > cfg->plain_cap) {
         size_t cap = cfg->plain_cap ? cfg->plain_cap : 4096;
         unsigned char *p;
         while (cap < cfg->plain_len + len)
             cap *= 2;
-        p = vault_secure_malloc(cap);
+        p = vault__secure_malloc(cap);
         if (!p)
-            return vault_err(VAULT_ENOMEM, "%s: out of guarded memory", cfg->path);
+            return vault__err(VAULT_ENOMEM, "%s: out of guarded memory", cfg->path);
         if (cfg->plain) {
             memcpy(p, cfg->plain, cfg->plain_len);
             sodium_free(cfg->plain);
@@ -238,11 +238,11 @@ static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_
         return 0;
     }
     if (memchr(decoded, '\0', len))
-        return vault_err(VAULT_EFORMAT, "%s:%u: the sealed value of \"%s\" has a NUL character",
+        return vault__err(VAULT_EFORMAT, "%s:%u: the sealed value of \"%s\" has a NUL character",
                          item->cfg->path, item->info.line, item->alias);
-    item->value = in_text ? (char *)decoded : vault_strndup(decoded, len);
+    item->value = in_text ? (char *)decoded : vault__strndup(decoded, len);
     if (!item->value)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", item->cfg->path);
+        return vault__oom();
     item->value_in_text = (unsigned char)(in_text != 0);
     item->info.state = VAULT_VALUE_SEALED;
     item->info.value = item->value;
@@ -275,19 +275,19 @@ int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const c
     if (cfg->setting_count == cfg->setting_cap) {
         size_t cap = cfg->setting_cap ? cfg->setting_cap * 2 : 16;
         if (cap > SIZE_MAX / sizeof *grown)
-            return vault_err(VAULT_ENOMEM, "%s: too many settings", cfg->path);
-        grown = vault_realloc(cfg->settings, cap * sizeof *grown);
+            return vault__err(VAULT_ENOMEM, "%s: too many settings", cfg->path);
+        grown = vault__realloc(cfg->settings, cap * sizeof *grown);
         if (!grown)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+            return vault__oom();
         cfg->settings = grown;
         cfg->setting_cap = cap;
     }
-    k = vault_strndup(key, key_len);
-    v = vault_strndup(value, value_len);
+    k = vault__strndup(key, key_len);
+    v = vault__strndup(value, value_len);
     if (!k || !v) {
-        vault_free_ptr(k);
-        vault_free_ptr(v);
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        vault__free_ptr(k);
+        vault__free_ptr(v);
+        return vault__oom();
     }
     cfg->settings[cfg->setting_count].key = k;
     cfg->settings[cfg->setting_count].value = v;
@@ -295,12 +295,12 @@ int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const c
     return 0;
 }
 
-int vault_config_setting(const vault_config *cfg, const char *key, const char **value)
+int vault_config_setting(const char **value, const vault_config *cfg, const char *key)
 {
     size_t i;
 
     if (!cfg || !key || !value)
-        return vault_err(VAULT_EINVAL, "vault_config_setting: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_config_setting: invalid argument");
     *value = NULL;
     for (i = 0; i < cfg->setting_count; i++)
         if (strcmp(cfg->settings[i].key, key) == 0) {
@@ -322,11 +322,11 @@ int conf_warn(vault_config *cfg, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    if (!(note = vault_strdup(buf)))
-        return VAULT_ERR_NOMEM();
-    if (!(v = vault_realloc(cfg->warnings, (cfg->warning_count + 1) * sizeof *v))) {
-        vault_free_ptr(note);
-        return VAULT_ERR_NOMEM();
+    if (!(note = vault__strdup(buf)))
+        return vault__oom();
+    if (!(v = vault__realloc(cfg->warnings, (cfg->warning_count + 1) * sizeof *v))) {
+        vault__free_ptr(note);
+        return vault__oom();
     }
     cfg->warnings = v;
     cfg->warnings[cfg->warning_count++] = note;
@@ -343,7 +343,7 @@ const char *vault_config_warning(const vault_config *cfg, size_t i)
         return cfg->warnings[i];
     if (i > cfg->warning_count || !cfg->warnings_dropped)
         return NULL;
-    if (!c->warnings_more && (c->warnings_more = vault_malloc(strlen(cfg->path) + 64)) != NULL)
+    if (!c->warnings_more && (c->warnings_more = vault__malloc(strlen(cfg->path) + 64)) != NULL)
         snprintf(c->warnings_more, strlen(cfg->path) + 64, "%s: %zu more notes like these", cfg->path,
                  cfg->warnings_dropped);
     return c->warnings_more;
@@ -357,16 +357,16 @@ int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigne
     if (cfg->ref_count == cfg->ref_cap) {
         size_t cap = cfg->ref_cap ? cfg->ref_cap * 2 : 16;
         if (cap > SIZE_MAX / sizeof *refs)
-            return vault_err(VAULT_ENOMEM, "%s: too many references", cfg->path);
-        refs = vault_realloc(cfg->refs, cap * sizeof *refs);
+            return vault__err(VAULT_ENOMEM, "%s: too many references", cfg->path);
+        refs = vault__realloc(cfg->refs, cap * sizeof *refs);
         if (!refs)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+            return vault__oom();
         cfg->refs = refs;
         cfg->ref_cap = cap;
     }
-    copy = vault_strndup(alias, alias_len);
+    copy = vault__strndup(alias, alias_len);
     if (!copy)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     cfg->refs[cfg->ref_count].alias = copy;
     cfg->refs[cfg->ref_count].line = line;
     cfg->ref_count++;

@@ -192,7 +192,7 @@ static int read_u4(cursor *c, size_t *left, unsigned int *unit)
         return -1;
     *unit = 0;
     for (i = 0; i < 4; i++) {
-        if (!cur_more(c) || (h = vault_hex_digit(cur_get(c))) < 0)
+        if (!cur_more(c) || (h = vault__hex_digit(cur_get(c))) < 0)
             return -1;
         *unit = *unit << 4 | (unsigned int)h;
         cur_next(c);
@@ -212,7 +212,7 @@ static int read_unicode(scanner *sc, cursor *c, size_t *left, size_t at, unsigne
     size_t peek_left;
 
     if (read_u4(c, left, &hi) != 0)
-        return vault_err(VAULT_EFORMAT, "%s:%u: malformed \\uxxxx escape", sc->name, line_at(sc, at));
+        return vault__err(VAULT_EFORMAT, "%s:%u: malformed \\uxxxx escape", sc->name, line_at(sc, at));
     if (hi >= 0xDC00 && hi <= 0xDFFF)
         goto unpaired;
     if (hi < 0xD800 || hi > 0xDBFF) {
@@ -229,7 +229,7 @@ static int read_unicode(scanner *sc, cursor *c, size_t *left, size_t at, unsigne
     cur_next(&peek);
     peek_left -= 2;
     if (read_u4(&peek, &peek_left, &lo) != 0)
-        return vault_err(VAULT_EFORMAT, "%s:%u: malformed \\uxxxx escape", sc->name, line_at(sc, at));
+        return vault__err(VAULT_EFORMAT, "%s:%u: malformed \\uxxxx escape", sc->name, line_at(sc, at));
     if (lo < 0xDC00 || lo > 0xDFFF)
         goto unpaired;
     *c = peek;
@@ -237,7 +237,7 @@ static int read_unicode(scanner *sc, cursor *c, size_t *left, size_t at, unsigne
     *cp = 0x10000 + ((unsigned long)(hi - 0xD800) << 10) + (lo - 0xDC00);
     return 0;
 unpaired:
-    return vault_err(VAULT_EFORMAT, "%s:%u: unpaired UTF-16 surrogate in a \\uxxxx escape", sc->name,
+    return vault__err(VAULT_EFORMAT, "%s:%u: unpaired UTF-16 surrogate in a \\uxxxx escape", sc->name,
                      line_at(sc, at));
 }
 
@@ -263,14 +263,14 @@ static int decode(scanner *sc, cursor *c, size_t n, unsigned char *out, size_t *
                 if ((rc = read_unicode(sc, c, &n, at, &cp)) != 0)
                     return rc;
                 if (cp == 0)
-                    return vault_err(VAULT_EFORMAT, "%s:%u: NUL character", sc->name, line_at(sc, at));
-                o += vault_utf8_put(out + o, cp);
+                    return vault__err(VAULT_EFORMAT, "%s:%u: NUL character", sc->name, line_at(sc, at));
+                o += vault__utf8_put(out + o, cp);
                 continue;
             }
             ch = ch == 't' ? '\t' : ch == 'r' ? '\r' : ch == 'n' ? '\n' : ch == 'f' ? '\f' : ch;
         }
         if (ch == 0)
-            return vault_err(VAULT_EFORMAT, "%s:%u: NUL character", sc->name, line_at(sc, at));
+            return vault__err(VAULT_EFORMAT, "%s:%u: NUL character", sc->name, line_at(sc, at));
         out[o++] = ch;
     }
     out[o] = '\0';
@@ -317,10 +317,10 @@ static int scan_line(scanner *sc, conf_prop_cb cb, void *payload)
     int rc;
 
     memset(&p, 0, sizeof p);
-    key = vault_malloc(n + 1);
-    value = vault_malloc(n + 1);
+    key = vault__malloc(n + 1);
+    value = vault__malloc(n + 1);
     if (!key || !value) {
-        rc = VAULT_ERR_NOMEM();
+        rc = vault__oom();
         goto done;
     }
     cur_init(&c, sc);
@@ -343,8 +343,8 @@ static int scan_line(scanner *sc, conf_prop_cb cb, void *payload)
 done:
     if (value)
         sodium_memzero(value, n + 1);
-    vault_free_ptr(value);
-    vault_free_ptr(key);
+    vault__free_ptr(value);
+    vault__free_ptr(key);
     return rc;
 }
 
@@ -363,7 +363,7 @@ int conf_properties_scan(const char *name, const unsigned char *text, size_t len
         if ((rc = scan_line(&sc, cb, payload)) != 0)
             break;
     }
-    vault_free_ptr(sc.segs);
+    vault__free_ptr(sc.segs);
     return rc;
 }
 
@@ -372,7 +372,7 @@ int conf_properties_scan(const char *name, const unsigned char *text, size_t len
 /* Java's Properties.load(InputStream) reads ISO-8859-1: a byte that is not
  * part of valid UTF-8 is taken as the Latin-1 character it is there and
  * written as UTF-8 (what the Java tool seals). *out is NULL when nothing
- * changes; else vault_malloc'ed, to be wiped by the caller. */
+ * changes; else vault__malloc'ed, to be wiped by the caller. */
 static int latin1_to_utf8(const char *v, size_t len, char **out, size_t *out_len)
 {
     const unsigned char *u = (const unsigned char *)v;
@@ -382,16 +382,16 @@ static int latin1_to_utf8(const char *v, size_t len, char **out, size_t *out_len
 
     *out = NULL;
     for (i = 0; i < len; i += k)
-        if ((k = vault_utf8_next(u + i, len - i, NULL)) == 0) {
+        if ((k = vault__utf8_next(u + i, len - i, NULL)) == 0) {
             latin1 = 1;
             break;
         }
     if (!latin1)
         return 0;
-    if (!(buf = vault_malloc(2 * len + 1)))
-        return VAULT_ERR_NOMEM();
+    if (!(buf = vault__malloc(2 * len + 1)))
+        return vault__oom();
     for (i = 0; i < len; i += k) {
-        if ((k = vault_utf8_next(u + i, len - i, NULL)) != 0) {
+        if ((k = vault__utf8_next(u + i, len - i, NULL)) != 0) {
             memcpy(buf + o, u + i, k);
             o += k;
         } else {
@@ -441,7 +441,7 @@ static int set_value(vault_config *cfg, conf_item *item, const conf_prop *p)
     if (fixed) {
         rc = conf_item_set_decoded(item, fixed, fixed_len);
         sodium_memzero(fixed, fixed_len);
-        vault_free_ptr(fixed);
+        vault__free_ptr(fixed);
         return rc;
     }
     /* Valid UTF-8 written as such: sealed as the operator meant it. */
@@ -466,12 +466,12 @@ static int add_secret(const conf_prop *p, void *payload)
     int rc;
 
     if (p->key_len == 0)
-        return vault_err(VAULT_EFORMAT, "%s:%u: a value without an alias", cfg->path, p->line);
+        return vault__err(VAULT_EFORMAT, "%s:%u: a value without an alias", cfg->path, p->line);
     /* "[text]" or "\"text\"" alone on a line is a value whose alias was
      * left out, not an alias: its text may be the secret, so it is not
      * shown. */
     if (p->value_len == 0 && (p->key[0] == '"' || (p->key[0] == '[' && p->key[p->key_len - 1] == ']')))
-        return vault_err(VAULT_EFORMAT, "%s:%u: a value without an alias (write ALIAS=[value])",
+        return vault__err(VAULT_EFORMAT, "%s:%u: a value without an alias (write ALIAS=[value])",
                          cfg->path, p->line);
     /* A reference to a secret is not a secret: "secretAlias:NAME" is how
      * WSO2 properties files point at one, $secret{NAME} how TOML does. */
@@ -524,10 +524,10 @@ static int props_encode(const vault_config *cfg, const conf_item *item, const ch
 
     *out = NULL;
     if (n > (SIZE_MAX - 2) / 2)
-        return vault_err(VAULT_ENOMEM, "%s: value too long", cfg->path);
-    buf = vault_malloc(2 * n + 2);
+        return vault__err(VAULT_ENOMEM, "%s: value too long", cfg->path);
+    buf = vault__malloc(2 * n + 2);
     if (!buf)
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     if (needs_separator(cfg->text, item->start, item->end))
         buf[o++] = '=';
     for (i = 0; i < n; i++) {

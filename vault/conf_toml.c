@@ -254,15 +254,15 @@ static int toml_encode(const vault_config *cfg, const conf_item *item, const cha
 
     *out = NULL;
     for (i = 0; i < n; i += k) {
-        k = vault_utf8_next(s + i, n - i, NULL);
+        k = vault__utf8_next(s + i, n - i, NULL);
         if (k == 0)
-            return vault_err(VAULT_EINVAL, "%s: the sealed value for \"%s\" is not valid UTF-8", cfg->path,
+            return vault__err(VAULT_EINVAL, "%s: the sealed value for \"%s\" is not valid UTF-8", cfg->path,
                              item->alias);
         need += k == 1 && !literal ? escaped_len(s[i]) : k;
     }
-    buf = vault_malloc(need);
+    buf = vault__malloc(need);
     if (!buf)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     o = buf;
     *o++ = literal ? '\'' : '"';
     for (i = 0; i < n; i++) {

@@ -17,7 +17,7 @@ int toml_bad_at(toml *t, unsigned int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    return vault_err(VAULT_EFORMAT, "%s:%u: %s", t->cfg->path, line, what);
+    return vault__err(VAULT_EFORMAT, "%s:%u: %s", t->cfg->path, line, what);
 }
 
 /* The column (from 1, in bytes) of the scanner on its line: where a message
@@ -52,19 +52,19 @@ static int is_digit(int c)
 int toml_tb_put(toml *t, tbuf *b, const void *p, size_t n)
 {
     if (n > SIZE_MAX / 2 - b->len)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", t->cfg->path);
+        return vault__err(VAULT_ENOMEM, "%s: text too large", t->cfg->path);
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         char *q;
         while (cap < b->len + n + 1)
             cap *= 2;
-        q = vault_malloc(cap);
+        q = vault__malloc(cap);
         if (!q)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", t->cfg->path);
+            return vault__oom();
         if (b->p) {
             memcpy(q, b->p, b->len);
             sodium_memzero(b->p, b->cap);
-            vault_free_ptr(b->p);
+            vault__free_ptr(b->p);
         }
         b->p = q;
         b->cap = cap;
@@ -79,7 +79,7 @@ void toml_tb_free(tbuf *b)
 {
     if (b->p)
         sodium_memzero(b->p, b->cap);
-    vault_free_ptr(b->p);
+    vault__free_ptr(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
 }
@@ -95,7 +95,7 @@ static int body_char(toml *t, const char *where, size_t *len)
         return 0;
     }
     if (c >= 0x80) {
-        *len = vault_utf8_next(t->s + t->i, t->n - t->i, NULL);
+        *len = vault__utf8_next(t->s + t->i, t->n - t->i, NULL);
         return *len ? 0 : bad(t, "invalid UTF-8 in %s", where);
     }
     return bad(t, "control character U+%04X in %s", (unsigned)c, where);
@@ -186,22 +186,22 @@ int toml_set_add(toml *t, strset *s, const char *p, size_t n)
 
     if ((s->count + 1) * 2 > s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
-        char **slot = vault_calloc(cap, sizeof *slot);
+        char **slot = vault__calloc(cap, sizeof *slot);
         if (!slot)
-            return VAULT_ERR_NOMEM();
+            return vault__oom();
         for (i = 0; i < s->cap; i++)
             if (s->slot[i])
                 slot[set_pos(t, slot, cap, s->slot[i], strlen(s->slot[i]))] = s->slot[i];
-        vault_free_ptr(s->slot);
+        vault__free_ptr(s->slot);
         s->slot = slot;
         s->cap = cap;
     }
     pos = set_pos(t, s->slot, s->cap, p, n);
     if (s->slot[pos])
         return 0;
-    s->slot[pos] = vault_strndup(p, n);
+    s->slot[pos] = vault__strndup(p, n);
     if (!s->slot[pos])
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     s->count++;
     return 0;
 }
@@ -210,8 +210,8 @@ void toml_set_free(strset *s)
 {
     size_t i;
     for (i = 0; i < s->cap; i++)
-        vault_free_ptr(s->slot[i]);
-    vault_free_ptr(s->slot);
+        vault__free_ptr(s->slot[i]);
+    vault__free_ptr(s->slot);
 }
 
 /* ---- strings ---- */
@@ -223,7 +223,7 @@ static int scan_hex_escape(toml *t, tbuf *out, size_t digits)
     size_t k;
 
     for (k = 1; k <= digits; k++) {
-        int v = vault_hex_digit(toml_at(t, k));
+        int v = vault__hex_digit(toml_at(t, k));
         if (v < 0)
             return bad(t, "invalid escape: \\%c needs %zu hex digits", t->s[t->i], digits);
         cp = (cp << 4) | (unsigned long)v;
@@ -231,7 +231,7 @@ static int scan_hex_escape(toml *t, tbuf *out, size_t digits)
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return bad(t, "invalid escape: U+%04lX is not a Unicode scalar value", cp);
     t->i += digits + 1;
-    return out ? toml_tb_put(t, out, utf8, vault_utf8_put(utf8, cp)) : 0;
+    return out ? toml_tb_put(t, out, utf8, vault__utf8_put(utf8, cp)) : 0;
 }
 
 /* A line-ending backslash in a multi-line basic string: blank space to the
@@ -499,11 +499,11 @@ static int digits_run(const unsigned char *p, size_t n, size_t *j, int base)
     int prev_digit = 0;
 
     while (*j < n) {
-        int c = p[*j], v = vault_hex_digit(c);
+        int c = p[*j], v = vault__hex_digit(c);
         if (v >= 0 && v < base) {
             prev_digit = 1;
-        } else if (c == '_' && prev_digit && *j + 1 < n && vault_hex_digit(p[*j + 1]) >= 0 &&
-                   vault_hex_digit(p[*j + 1]) < base) {
+        } else if (c == '_' && prev_digit && *j + 1 < n && vault__hex_digit(p[*j + 1]) >= 0 &&
+                   vault__hex_digit(p[*j + 1]) < base) {
             prev_digit = 0;
         } else {
             break;

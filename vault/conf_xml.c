@@ -53,13 +53,13 @@ static int marked_target(const xdoc *d, size_t i, xmlAttrPtr alias_a, target *t)
     }
     if (!children && count == 0)
         return 0;
-    return vault_err(VAULT_EFORMAT, "%s:%u: cannot tell which value of element '%s' is the secret", d->name,
+    return vault__err(VAULT_EFORMAT, "%s:%u: cannot tell which value of element '%s' is the secret", d->name,
                      xdoc_line_of(d, d->spans[i].start), (const char *)elem->name);
 }
 
 static int append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
-    if (vault_array_grow(buf, cap, *len + n + 1, 1) != 0)
+    if (vault__array_grow(buf, cap, *len + n + 1, 1) != 0)
         return -1;
     memcpy(*buf + *len, s, n);
     *len += n;
@@ -128,7 +128,7 @@ static int mark_record(const xdoc *d, vault_xml_marks *m, const target *t, const
     char *path = NULL, *attr = NULL;
     size_t len = 0, cap = 0, alen = 0, acap = 0;
 
-    if (vault_array_grow(&m->v, &m->cap, m->n + 1, sizeof *m->v) != 0 ||
+    if (vault__array_grow(&m->v, &m->cap, m->n + 1, sizeof *m->v) != 0 ||
         step(&path, &len, &cap, t->elem) != 0 ||
         (t->attr &&
          (append(&path, &len, &cap, "/@", 2) || append_qname(&path, &len, &cap, t->attr->ns, t->attr->name) ||
@@ -136,7 +136,7 @@ static int mark_record(const xdoc *d, vault_xml_marks *m, const target *t, const
         goto nomem;
     x = &m->v[m->n];
     memset(x, 0, sizeof *x);
-    if (!(x->alias = vault_strdup((const char *)alias)))
+    if (!(x->alias = vault__strdup((const char *)alias)))
         goto nomem;
     x->path = path;
     x->attribute = attr;
@@ -145,9 +145,9 @@ static int mark_record(const xdoc *d, vault_xml_marks *m, const target *t, const
     m->n++;
     return 0;
 nomem:
-    vault_free_ptr(path);
-    vault_free_ptr(attr);
-    return vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+    vault__free_ptr(path);
+    vault__free_ptr(attr);
+    return vault__oom();
 }
 
 void vault_xml_marks_free(vault_xml_marks *marks)
@@ -156,12 +156,12 @@ void vault_xml_marks_free(vault_xml_marks *marks)
     if (!marks)
         return;
     for (i = 0; i < marks->n; i++) {
-        vault_free_ptr((char *)marks->v[i].alias);
-        vault_free_ptr((char *)marks->v[i].path);
-        vault_free_ptr((char *)marks->v[i].attribute);
+        vault__free_ptr((char *)marks->v[i].alias);
+        vault__free_ptr((char *)marks->v[i].path);
+        vault__free_ptr((char *)marks->v[i].attribute);
     }
-    vault_free_ptr(marks->v);
-    vault_free_ptr(marks);
+    vault__free_ptr(marks->v);
+    vault__free_ptr(marks);
 }
 
 size_t vault_xml_marks_count(const vault_xml_marks *marks)
@@ -169,9 +169,17 @@ size_t vault_xml_marks_count(const vault_xml_marks *marks)
     return marks ? marks->n : 0;
 }
 
-const vault_xml_mark *vault_xml_marks_at(const vault_xml_marks *marks, size_t i)
+int vault_xml_marks_at(const vault_xml_mark **out, const vault_xml_marks *marks, size_t i)
 {
-    return marks && i < marks->n ? &marks->v[i] : NULL;
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_xml_marks_at: out is NULL");
+    *out = NULL;
+    if (!marks)
+        return vault__err(VAULT_EINVAL, "vault_xml_marks_at: marks is NULL");
+    if (i >= marks->n)
+        return vault__err(VAULT_ENOTFOUND, "no marked element %zu (%zu marked)", i, marks->n);
+    *out = &marks->v[i];
+    return 0;
 }
 
 typedef int (*mark_fn)(const xdoc *d, const target *t, const xmlChar *alias, void *ctx);
@@ -189,7 +197,7 @@ static int for_each_mark(const xdoc *d, mark_fn fn, void *ctx)
         if (!(a = xdoc_alias_attr(d->nodes[i])))
             continue;
         if (!(alias = xdoc_value_of(NULL, a)))
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+            return vault__oom();
         if ((rc = marked_target(d, i, a, &t)) == 0)
             rc = fn(d, &t, alias, ctx);
         xmlFree(alias);
@@ -210,11 +218,11 @@ int vault_xml_marked(vault_xml_marks **out, const void *xml, size_t len, const c
 
     memset(&d, 0, sizeof d);
     if (!out || !xml)
-        return vault_err(VAULT_EINVAL, "vault_xml_marked: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_xml_marked: invalid argument");
     *out = NULL;
     name = name ? name : "(xml)";
-    if (!(m = vault_calloc(1, sizeof *m))) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", name);
+    if (!(m = vault__calloc(1, sizeof *m))) {
+        rc = vault__oom();
         goto done;
     }
     if ((rc = xdoc_load(&d, name, xml, len, NULL)) != 0 || (rc = for_each_mark(&d, record_mark, m)) != 0)
@@ -248,24 +256,24 @@ static int expand_one(const xdoc *d, const target *t, const xmlChar *alias, void
     if ((rc = x->resolve((const char *)alias, &value, x->payload)) != 0 || !value) {
         const vault_error *le = vault_error_last();
         rc = rc ? rc : VAULT_ERROR;
-        return vault_err(rc, "%s:%u: cannot resolve alias '%s': %s", d->name,
+        return vault__err(rc, "%s:%u: cannot resolve alias '%s': %s", d->name,
                          xdoc_line_of(d, d->spans[t->index].start), (const char *)alias,
                          le && le->message ? le->message : vault_strerror(rc));
     }
     if (xdoc_xml_escape(vault_secret_data(value), vault_secret_len(value), d->utf8, quote, NULL,
                         &esc_len) != 0) {
-        rc = vault_err(VAULT_EFORMAT, "%s: the value of alias '%s' is not valid UTF-8 XML text", d->name,
+        rc = vault__err(VAULT_EFORMAT, "%s: the value of alias '%s' is not valid UTF-8 XML text", d->name,
                        (const char *)alias);
         goto done;
     }
     n = xdoc_value_frame(d, t, esc_len, NULL, &off, &start, &end);
-    if ((rc = vault_secret_alloc(&rep, n, &p)) != 0)
+    if ((rc = vault__secret_alloc(&rep, n, &p)) != 0)
         goto done;
     xdoc_value_frame(d, t, esc_len, p, &off, &start, &end);
     xdoc_xml_escape(vault_secret_data(value), vault_secret_len(value), d->utf8, quote, p + off, &esc_len);
-    vault_secret_seal(rep);
+    vault__secret_seal(rep);
     if (!(ed = xdoc_edit_add(&x->e, start, end, 2))) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        rc = vault__oom();
         goto done;
     }
     ed->own_s = rep;
@@ -292,15 +300,15 @@ int vault_xml_expand(vault_secret **out, const void *xml, size_t len, const char
     if (out)
         *out = NULL;
     if (!out || !xml || !resolve)
-        return vault_err(VAULT_EINVAL, "vault_xml_expand: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_xml_expand: invalid argument");
     name = name ? name : "(xml)";
     x.resolve = resolve;
     x.payload = payload;
     if ((rc = xdoc_load(&d, name, xml, len, NULL)) != 0 || (rc = for_each_mark(&d, expand_one, &x)) != 0 ||
-        (rc = xdoc_edits_prepare(&d, &x.e, &total)) != 0 || (rc = vault_secret_alloc(out, total, &p)) != 0)
+        (rc = xdoc_edits_prepare(&d, &x.e, &total)) != 0 || (rc = vault__secret_alloc(out, total, &p)) != 0)
         goto done;
     xdoc_edits_apply(&d, &x.e, p);
-    vault_secret_seal(*out);
+    vault__secret_seal(*out);
 done:
     xdoc_edits_free(&x.e);
     xdoc_free(&d);
@@ -315,7 +323,7 @@ int vault_xml_value(char **out, const void *xml, size_t len, const char *name, c
     int rc;
 
     if (!out || !xml || !name || !xpath)
-        return vault_err(VAULT_EINVAL, "vault_xml_value: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_xml_value: invalid argument");
     *out = NULL;
     rc = xdoc_load(&d, name, xml, len, xpath);
     if (rc == 0)
@@ -324,9 +332,9 @@ int vault_xml_value(char **out, const void *xml, size_t len, const char *name, c
         rc = VAULT_ENOTFOUND;
     if (rc == 0) {
         text = xmlNodeGetContent(res->nodesetval->nodeTab[0]);
-        *out = text ? vault_strdup((const char *)text) : vault_strdup("");
+        *out = text ? vault__strdup((const char *)text) : vault__strdup("");
         if (!*out)
-            rc = vault_err(VAULT_ENOMEM, "%s: out of memory", name);
+            rc = vault__oom();
     }
     xmlFree(text);
     xmlXPathFreeObject(res);

@@ -166,9 +166,9 @@ static int lex(xdoc *d, xspan **spans, size_t *count)
             (*spans)[stack[--depth]].content_end = pos;
             pos = after(t, n, pos, ">");
         } else {
-            if (vault_array_grow(spans, &cap, *count + 1, sizeof **spans) != 0 ||
-                vault_array_grow(&stack, &scap, depth + 1, sizeof *stack) != 0) {
-                rc = vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+            if (vault__array_grow(spans, &cap, *count + 1, sizeof **spans) != 0 ||
+                vault__array_grow(&stack, &scap, depth + 1, sizeof *stack) != 0) {
+                rc = vault__oom();
                 goto done;
             }
             if (lex_start_tag(t, n, pos, &(*spans)[*count]) != 0)
@@ -185,9 +185,9 @@ static int lex(xdoc *d, xspan **spans, size_t *count)
         goto bad;
     goto done;
 bad:
-    rc = vault_err(VAULT_EFORMAT, "%s: cannot scan the XML text for editing in place", d->name);
+    rc = vault__err(VAULT_EFORMAT, "%s: cannot scan the XML text for editing in place", d->name);
 done:
-    vault_free_ptr(stack);
+    vault__free_ptr(stack);
     return rc;
 }
 
@@ -255,8 +255,8 @@ static int encoding_ok(xdoc *d)
     size_t i, k;
 
     if (memchr(d->text, 0, d->len))
-        return vault_err(VAULT_EFORMAT, "%s: UTF-16 and UTF-32 documents cannot be edited in place", d->name);
-    d->utf8 = !enc || vault_strcaseeq(enc, "UTF-8") || vault_strcaseeq(enc, "UTF8");
+        return vault__err(VAULT_EFORMAT, "%s: UTF-16 and UTF-32 documents cannot be edited in place", d->name);
+    d->utf8 = !enc || vault__strcaseeq(enc, "UTF-8") || vault__strcaseeq(enc, "UTF8");
     if (!enc)
         return 0;
     for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -264,7 +264,7 @@ static int encoding_ok(xdoc *d)
         if (strlen(enc) >= k && strncasecmp(enc, ok[i], k) == 0)
             return 0;
     }
-    return vault_err(VAULT_EFORMAT, "%s: encoding %s cannot be edited in place", d->name, enc);
+    return vault__err(VAULT_EFORMAT, "%s: encoding %s cannot be edited in place", d->name, enc);
 }
 
 /* libxml2 2.12 made the error argument of handlers const. */
@@ -334,10 +334,10 @@ static int parse_xml(xdoc *d, const char *alias)
     int rc = 0;
 
     if (d->len > INT_MAX)
-        return vault_err(VAULT_EFORMAT, "%s: document too large", d->name);
+        return vault__err(VAULT_EFORMAT, "%s: document too large", d->name);
     ctxt = xmlNewParserCtxt();
     if (!ctxt)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        return vault__oom();
     /* Errors come to keep_first_error() (userData is the context), never
      * to stderr. */
     ctxt->_private = &first;
@@ -355,7 +355,7 @@ static int parse_xml(xdoc *d, const char *alias)
             first.line = e ? e->line : 0;
             first.column = e ? e->int2 : 0;
         }
-        rc = vault_err(VAULT_EFORMAT, "%s:%d:%d: malformed XML%s%s%s: %s", d->name, first.line,
+        rc = vault__err(VAULT_EFORMAT, "%s:%d:%d: malformed XML%s%s%s: %s", d->name, first.line,
                        first.column, alias ? " (alias '" : "", alias ? alias : "", alias ? "')" : "",
                        xml_error_text(first.code));
     }
@@ -387,8 +387,8 @@ void xdoc_free(xdoc *d)
         wipe_tree(d->doc->children);
         xmlFreeDoc(d->doc);
     }
-    vault_free_ptr(d->nodes);
-    vault_free_ptr(d->spans);
+    vault__free_ptr(d->nodes);
+    vault__free_ptr(d->spans);
     memset(d, 0, sizeof *d);
 }
 
@@ -404,14 +404,14 @@ int xdoc_load(xdoc *d, const char *name, const void *xml, size_t len, const char
     if ((rc = xml_lib_load()) != 0 || (rc = parse_xml(d, alias)) != 0 || (rc = encoding_ok(d)) != 0)
         return rc;
     d->count = walk(xmlDocGetRootElement(d->doc), NULL);
-    d->nodes = vault_calloc(d->count, sizeof *d->nodes);
+    d->nodes = vault__calloc(d->count, sizeof *d->nodes);
     if (!d->nodes)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", name);
+        return vault__oom();
     walk(xmlDocGetRootElement(d->doc), d->nodes);
     if ((rc = lex(d, &d->spans, &nspans)) != 0)
         return rc;
     if (nspans != d->count)
-        return vault_err(VAULT_EFORMAT,
+        return vault__err(VAULT_EFORMAT,
                          "%s: cannot match the elements to the text (elements from entity "
                          "references cannot be edited in place)",
                          name);
@@ -419,7 +419,7 @@ int xdoc_load(xdoc *d, const char *name, const void *xml, size_t len, const char
         const xspan *s = &d->spans[i];
         if (!qname_is(d, d->text + s->start + 1, s->name_end - s->start - 1, d->nodes[i]->ns,
                       d->nodes[i]->name))
-            return vault_err(VAULT_EFORMAT, "%s: cannot match element '%s' to the text", name,
+            return vault__err(VAULT_EFORMAT, "%s: cannot match element '%s' to the text", name,
                              (const char *)d->nodes[i]->name);
     }
     return 0;
@@ -444,7 +444,7 @@ int xdoc_find_raw_attr(const xdoc *d, size_t i, xmlAttrPtr attr, rattr *out)
     while (next_attr(d->text, &pos, s->attrs_end, out) == 1)
         if (qname_is(d, d->text + out->name, out->name_len, attr->ns, attr->name))
             return 0;
-    return vault_err(VAULT_EFORMAT, "%s: cannot find attribute '%s' in the text", d->name,
+    return vault__err(VAULT_EFORMAT, "%s: cannot find attribute '%s' in the text", d->name,
                      (const char *)attr->name);
 }
 
@@ -551,12 +551,12 @@ static int hide_namespaces(const xdoc *d, saved_ns **saved, size_t *n)
     *n = 0;
     for (i = 0; i < d->count; i++) {
         xmlNodePtr e = d->nodes[i];
-        if (vault_array_grow(saved, &cap, k + 1, sizeof **saved) != 0)
+        if (vault__array_grow(saved, &cap, k + 1, sizeof **saved) != 0)
             goto nomem;
         (*saved)[k].where = &e->ns;
         (*saved)[k++].ns = e->ns;
         for (a = e->properties; a; a = a->next) {
-            if (vault_array_grow(saved, &cap, k + 1, sizeof **saved) != 0)
+            if (vault__array_grow(saved, &cap, k + 1, sizeof **saved) != 0)
                 goto nomem;
             (*saved)[k].where = &a->ns;
             (*saved)[k++].ns = a->ns;
@@ -567,9 +567,9 @@ static int hide_namespaces(const xdoc *d, saved_ns **saved, size_t *n)
     *n = k;
     return 0;
 nomem:
-    vault_free_ptr(*saved);
+    vault__free_ptr(*saved);
     *saved = NULL;
-    return vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+    return vault__oom();
 }
 
 static void restore_namespaces(saved_ns *saved, size_t n)
@@ -577,7 +577,7 @@ static void restore_namespaces(saved_ns *saved, size_t n)
     size_t i;
     for (i = 0; i < n; i++)
         *saved[i].where = saved[i].ns;
-    vault_free_ptr(saved);
+    vault__free_ptr(saved);
 }
 
 int xdoc_eval_xpath(const xdoc *d, const char *xpath, const char *alias, xmlXPathObjectPtr *res)
@@ -595,7 +595,7 @@ int xdoc_eval_xpath(const xdoc *d, const char *xpath, const char *alias, xmlXPat
         return rc;
     ctx = xmlXPathNewContext(d->doc);
     if (!ctx) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        rc = vault__oom();
         goto done;
     }
     ctx->error = xpath_error;
@@ -605,7 +605,7 @@ int xdoc_eval_xpath(const xdoc *d, const char *xpath, const char *alias, xmlXPat
     if (comp)
         *res = xmlXPathCompiledEval(comp, ctx);
     if (!*res)
-        rc = vault_err(VAULT_EFORMAT, "%s: invalid xpath '%s' for alias '%s'%s%s", d->name, xpath, alias,
+        rc = vault__err(VAULT_EFORMAT, "%s: invalid xpath '%s' for alias '%s'%s%s", d->name, xpath, alias,
                        err.msg[0] ? ": " : "", err.msg);
 done:
     xmlXPathFreeCompExpr(comp);

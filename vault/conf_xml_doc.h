@@ -64,7 +64,7 @@ typedef struct edit {
     size_t seq;
     const unsigned char *rep;
     size_t rep_len;
-    void *own;           /* vault_free_ptr()'ed */
+    void *own;           /* vault__free_ptr()'ed */
     vault_secret *own_s; /* vault_secret_free()'d */
 } edit;
 

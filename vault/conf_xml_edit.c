@@ -18,17 +18,17 @@ void xdoc_edits_free(edits *e)
 {
     size_t i;
     for (i = 0; i < e->n; i++) {
-        vault_free_ptr(e->v[i].own);
+        vault__free_ptr(e->v[i].own);
         vault_secret_free(e->v[i].own_s);
     }
-    vault_free_ptr(e->v);
+    vault__free_ptr(e->v);
     memset(e, 0, sizeof *e);
 }
 
 edit *xdoc_edit_add(edits *e, size_t start, size_t end, int order)
 {
     edit *x;
-    if (vault_array_grow(&e->v, &e->cap, e->n + 1, sizeof *e->v) != 0)
+    if (vault__array_grow(&e->v, &e->cap, e->n + 1, sizeof *e->v) != 0)
         return NULL;
     x = &e->v[e->n];
     memset(x, 0, sizeof *x);
@@ -59,11 +59,11 @@ int xdoc_edits_prepare(const xdoc *d, edits *e, size_t *total)
     for (i = 0; i < e->n; i++) {
         const edit *x = &e->v[i];
         if (x->start < prev || x->end < x->start || x->end > d->len)
-            return vault_err(VAULT_ERROR, "%s: overlapping edits", d->name);
+            return vault__err(VAULT_ERROR, "%s: overlapping edits", d->name);
         prev = x->end;
         n -= x->end - x->start;
         if (n > SIZE_MAX - x->rep_len - 1)
-            return vault_err(VAULT_ENOMEM, "%s: document too large", d->name);
+            return vault__err(VAULT_ENOMEM, "%s: document too large", d->name);
         n += x->rep_len;
     }
     *total = n;
@@ -111,7 +111,7 @@ int xdoc_xml_escape(const unsigned char *s, size_t n, int utf8, unsigned char qu
 
     while (i < n) {
         const char *rep = NULL;
-        if ((k = vault_utf8_next(s + i, n - i, &c)) == 0 || !xml_char_ok(c))
+        if ((k = vault__utf8_next(s + i, n - i, &c)) == 0 || !xml_char_ok(c))
             return -1;
         if (c == '&')
             rep = "&amp;";

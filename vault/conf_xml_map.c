@@ -84,10 +84,10 @@ int xdoc_xpath_attribute(const char *xp, size_t *start, size_t *len)
 
 static void legacy_entry_clear(vault_legacy_entry *e)
 {
-    vault_free_ptr((char *)e->alias);
-    vault_free_ptr((char *)e->file);
-    vault_free_ptr((char *)e->xpath);
-    vault_free_ptr((char *)e->attribute_name);
+    vault__free_ptr((char *)e->alias);
+    vault__free_ptr((char *)e->file);
+    vault__free_ptr((char *)e->xpath);
+    vault__free_ptr((char *)e->attribute_name);
 }
 
 void vault_legacy_map_free(vault_legacy_map *map)
@@ -97,9 +97,9 @@ void vault_legacy_map_free(vault_legacy_map *map)
         return;
     for (i = 0; i < map->n; i++)
         legacy_entry_clear(&map->v[i]);
-    vault_free_ptr(map->v);
-    vault_free_ptr(map->name);
-    vault_free_ptr(map);
+    vault__free_ptr(map->v);
+    vault__free_ptr(map->name);
+    vault__free_ptr(map);
 }
 
 /* Split FILE//XPATH[,true|,false]. The Java tool splits at the first comma,
@@ -111,7 +111,7 @@ static int split_entry(const vault_legacy_map *map, const conf_prop *p, vault_le
     size_t a, alen;
 
     if (!sep || sep == v)
-        return vault_err(VAULT_EFORMAT, "%s:%u: alias '%s': expected FILE//XPATH[,true|false]", map->name,
+        return vault__err(VAULT_EFORMAT, "%s:%u: alias '%s': expected FILE//XPATH[,true|false]", map->name,
                          p->line, p->key);
     comma = strrchr(sep, ',');
     if (comma) {
@@ -128,13 +128,13 @@ static int split_entry(const vault_legacy_map *map, const conf_prop *p, vault_le
             end = comma;
     }
     if (end - sep <= 2)
-        return vault_err(VAULT_EFORMAT, "%s:%u: alias '%s': empty xpath", map->name, p->line, p->key);
-    e->alias = vault_strndup(p->key, p->key_len);
-    e->file = vault_strndup(v, (size_t)(sep - v));
-    e->xpath = vault_strndup(sep, (size_t)(end - sep));
+        return vault__err(VAULT_EFORMAT, "%s:%u: alias '%s': empty xpath", map->name, p->line, p->key);
+    e->alias = vault__strndup(p->key, p->key_len);
+    e->file = vault__strndup(v, (size_t)(sep - v));
+    e->xpath = vault__strndup(sep, (size_t)(end - sep));
     e->line = p->line;
     if (!e->alias || !e->file || !e->xpath)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", map->name);
+        return vault__oom();
     if (!e->attribute)
         return 0;
     /* ",true" on an xpath that names no attribute (an element such as
@@ -145,9 +145,9 @@ static int split_entry(const vault_legacy_map *map, const conf_prop *p, vault_le
         e->attribute = 0;
         return 0;
     }
-    e->attribute_name = vault_strndup(e->xpath + a, alen);
+    e->attribute_name = vault__strndup(e->xpath + a, alen);
     if (!e->attribute_name)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", map->name);
+        return vault__oom();
     return 0;
 }
 
@@ -159,10 +159,10 @@ static int add_map_entry(const conf_prop *p, void *payload)
     int rc;
 
     if (p->key_len == 0)
-        return vault_err(VAULT_EFORMAT, "%s:%u: a value without an alias", map->name, p->line);
+        return vault__err(VAULT_EFORMAT, "%s:%u: a value without an alias", map->name, p->line);
     for (i = 0; i < map->n; i++)
         if (strcmp(map->v[i].alias, p->key) == 0)
-            return vault_err(VAULT_EFORMAT, "%s:%u: duplicate alias '%s' (first on line %u)", map->name,
+            return vault__err(VAULT_EFORMAT, "%s:%u: duplicate alias '%s' (first on line %u)", map->name,
                              p->line, p->key, map->v[i].line);
     if (VAULT_ARRAY_GROW(map->v, map->cap, map->n + 1) != 0)
         return VAULT_ENOMEM;
@@ -181,11 +181,11 @@ int vault_legacy_map_parse(vault_legacy_map **out, const char *name, const void 
     int rc;
 
     if (!out || (!data && len > 0))
-        return vault_err(VAULT_EINVAL, "vault_legacy_map_parse: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_parse: invalid argument");
     *out = NULL;
-    map = vault_calloc(1, sizeof *map);
-    if (!map || !(map->name = vault_strdup(name ? name : "cipher-tool.properties"))) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    map = vault__calloc(1, sizeof *map);
+    if (!map || !(map->name = vault__strdup(name ? name : "cipher-tool.properties"))) {
+        rc = vault__oom();
         goto done;
     }
     rc = conf_properties_scan(map->name, data, len, add_map_entry, map);
@@ -205,12 +205,12 @@ int vault_legacy_map_read(vault_legacy_map **out, const char *path)
     int rc;
 
     if (!out || !path)
-        return vault_err(VAULT_EINVAL, "vault_legacy_map_read: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_read: invalid argument");
     *out = NULL;
-    rc = vault_read_file(path, MAP_MAX_SIZE, &data, &len);
+    rc = vault__read_file(path, MAP_MAX_SIZE, &data, &len);
     if (rc == 0)
         rc = vault_legacy_map_parse(out, path, data, len);
-    vault_free_ptr(data);
+    vault__free_ptr(data);
     return rc;
 }
 
@@ -219,19 +219,24 @@ size_t vault_legacy_map_count(const vault_legacy_map *map)
     return map ? map->n : 0;
 }
 
-int vault_legacy_map_entry_at(const vault_legacy_map *map, size_t i, const vault_legacy_entry **out)
+int vault_legacy_map_entry_at(const vault_legacy_entry **out, const vault_legacy_map *map, size_t i)
 {
-    if (!map || !out || i >= map->n)
-        return vault_err(VAULT_EINVAL, "vault_legacy_map_entry_at: index out of range");
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_entry_at: out is NULL");
+    *out = NULL;
+    if (!map)
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_entry_at: map is NULL");
+    if (i >= map->n)
+        return vault__err(VAULT_ENOTFOUND, "%s: no entry %zu (%zu entries)", map->name, i, map->n);
     *out = &map->v[i];
     return 0;
 }
 
-int vault_legacy_map_find(const vault_legacy_map *map, const char *alias, size_t *index)
+int vault_legacy_map_find(size_t *index, const vault_legacy_map *map, const char *alias)
 {
     size_t i;
     if (!map || !alias)
-        return vault_err(VAULT_EINVAL, "vault_legacy_map_find: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_legacy_map_find: invalid argument");
     for (i = 0; i < map->n; i++) {
         if (strcmp(map->v[i].alias, alias) == 0) {
             if (index)
@@ -239,5 +244,5 @@ int vault_legacy_map_find(const vault_legacy_map *map, const char *alias, size_t
             return 0;
         }
     }
-    return vault_err(VAULT_ENOTFOUND, "%s: no alias '%s'", map->name, alias);
+    return vault__err(VAULT_ENOTFOUND, "%s: no alias '%s'", map->name, alias);
 }

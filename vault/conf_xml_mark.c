@@ -30,18 +30,18 @@ static int target_of(const xdoc *d, xmlNodePtr node, const char *attr_name, cons
             for (a = node->properties; a && !xdoc_attr_qname_is(a, attr_name); a = a->next)
                 ;
             if (!a)
-                return vault_err(VAULT_ENOTFOUND,
+                return vault__err(VAULT_ENOTFOUND,
                                  "%s: element '%s' selected by '%s' has no attribute '%s' (alias '%s')",
                                  d->name, (const char *)node->name, xpath, attr_name, alias);
             t->attr = a;
         }
     } else {
-        return vault_err(VAULT_EFORMAT,
+        return vault__err(VAULT_EFORMAT,
                          "%s: xpath '%s' for alias '%s' selects something other than elements or attributes",
                          d->name, xpath, alias);
     }
     if (!t->elem || !t->elem->_private)
-        return vault_err(VAULT_EFORMAT,
+        return vault__err(VAULT_EFORMAT,
                          "%s: xpath '%s' for alias '%s' selects an element from an entity, which cannot be "
                          "edited in place",
                          d->name, xpath, alias);
@@ -61,26 +61,26 @@ static int locate(const xdoc *d, const char *xpath, int attribute, const char *a
     *n = 0;
     if (attribute) {
         if (xdoc_xpath_attribute(xpath, &as, &al) != 0)
-            return vault_err(VAULT_EFORMAT,
+            return vault__err(VAULT_EFORMAT,
                              "%s: xpath '%s' for alias '%s' names no attribute (expected a last [@name])",
                              d->name, xpath, alias);
-        if (!(attr_name = vault_strndup(xpath + as, al)))
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        if (!(attr_name = vault__strndup(xpath + as, al)))
+            return vault__oom();
     }
     if ((rc = xdoc_eval_xpath(d, xpath, alias, &res)) != 0)
         goto done;
     if (res->type != XPATH_NODESET) {
-        rc = vault_err(VAULT_EFORMAT, "%s: xpath '%s' for alias '%s' does not select elements", d->name,
+        rc = vault__err(VAULT_EFORMAT, "%s: xpath '%s' for alias '%s' does not select elements", d->name,
                        xpath, alias);
         goto done;
     }
     if (!res->nodesetval || res->nodesetval->nodeNr <= 0) {
-        rc = vault_err(VAULT_ENOTFOUND, "%s: no element matches xpath '%s' (alias '%s')", d->name, xpath,
+        rc = vault__err(VAULT_ENOTFOUND, "%s: no element matches xpath '%s' (alias '%s')", d->name, xpath,
                        alias);
         goto done;
     }
-    if (!(*out = vault_calloc((size_t)res->nodesetval->nodeNr, sizeof **out))) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+    if (!(*out = vault__calloc((size_t)res->nodesetval->nodeNr, sizeof **out))) {
+        rc = vault__oom();
         goto done;
     }
     for (i = 0; i < (size_t)res->nodesetval->nodeNr; i++, k++) {
@@ -88,7 +88,7 @@ static int locate(const xdoc *d, const char *xpath, int attribute, const char *a
             goto done;
         for (j = 0; j < k; j++)
             if ((*out)[j].index == (*out)[k].index) {
-                rc = vault_err(VAULT_EFORMAT,
+                rc = vault__err(VAULT_EFORMAT,
                                "%s: xpath '%s' for alias '%s' selects two values of one element", d->name,
                                xpath, alias);
                 goto done;
@@ -97,11 +97,11 @@ static int locate(const xdoc *d, const char *xpath, int attribute, const char *a
     *n = k;
 done:
     if (rc != 0) {
-        vault_free_ptr(*out);
+        vault__free_ptr(*out);
         *out = NULL;
     }
     xmlXPathFreeObject(res);
-    vault_free_ptr(attr_name);
+    vault__free_ptr(attr_name);
     return rc;
 }
 
@@ -117,27 +117,27 @@ static int add_alias_edit(const xdoc *d, edits *e, const target *t, const char *
     edit *x;
 
     if (ns && !xmlStrEqual(ns->href, BAD_CAST VAULT_XML_SECUREVAULT_NS))
-        return vault_err(VAULT_EFORMAT,
+        return vault__err(VAULT_EFORMAT,
                          "%s: prefix svns is bound to another namespace (%s); cannot mark alias '%s'",
                          d->name, (const char *)ns->href, alias);
     if (xdoc_raw_attr_named(d, t->index, "svns:" SECRET_ALIAS))
-        return vault_err(VAULT_EFORMAT,
+        return vault__err(VAULT_EFORMAT,
                          "%s: element '%s' has an svns:secretAlias outside the secure vault namespace; "
                          "cannot mark alias '%s'",
                          d->name, (const char *)t->elem->name, alias);
     if (!ns && !*ns_added) {
         if (!(x = xdoc_edit_add(e, d->spans[0].attrs_end, d->spans[0].attrs_end, 0)))
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+            return vault__oom();
         x->rep = (const unsigned char *)ns_decl;
         x->rep_len = sizeof ns_decl - 1;
         *ns_added = 1;
     }
     if (xdoc_xml_escape((const unsigned char *)alias, alen, d->utf8, '"', NULL, &esc_len) != 0)
-        return vault_err(VAULT_EFORMAT, "%s: alias '%s' is not valid UTF-8 XML text", d->name, alias);
-    buf = vault_malloc(sizeof pre - 1 + esc_len + 1);
+        return vault__err(VAULT_EFORMAT, "%s: alias '%s' is not valid UTF-8 XML text", d->name, alias);
+    buf = vault__malloc(sizeof pre - 1 + esc_len + 1);
     if (!buf || !(x = xdoc_edit_add(e, d->spans[t->index].attrs_end, d->spans[t->index].attrs_end, 1))) {
-        vault_free_ptr(buf);
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        vault__free_ptr(buf);
+        return vault__oom();
     }
     memcpy(buf, pre, sizeof pre - 1);
     xdoc_xml_escape((const unsigned char *)alias, alen, d->utf8, '"', buf + sizeof pre - 1, &esc_len);
@@ -158,10 +158,10 @@ static int add_placeholder_edit(const xdoc *d, edits *e, const target *t)
     if ((rc = xdoc_target_span(d, t, &start, &end, &quote)) != 0)
         return rc;
     n = xdoc_value_frame(d, t, plen, NULL, &off, &start, &end);
-    buf = vault_malloc(n);
+    buf = vault__malloc(n);
     if (!buf || !(x = xdoc_edit_add(e, start, end, 2))) {
-        vault_free_ptr(buf);
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        vault__free_ptr(buf);
+        return vault__oom();
     }
     xdoc_value_frame(d, t, plen, buf, &off, &start, &end);
     memcpy(buf + off, PLACEHOLDER, plen);
@@ -194,7 +194,7 @@ static int check_attr_unambiguous(const xdoc *d, const target *t, const char *al
             other = a;
     if (!text && !other)
         return 0;
-    return vault_err(VAULT_EFORMAT,
+    return vault__err(VAULT_EFORMAT,
                      "%s:%u: element '%s' already holds the placeholder \"%s\" in %s%s%s; a mark of its "
                      "attribute '%s' (alias '%s') could not be told from it",
                      d->name, xdoc_line_of(d, d->spans[t->index].start), (const char *)t->elem->name,
@@ -213,18 +213,18 @@ static int plan_target(const xdoc *d, edits *e, const target *t, const char *ali
 
     *old = NULL;
     if (!t->attr && xdoc_has_child_elements(t->elem))
-        return vault_err(VAULT_EFORMAT, "%s: element '%s' for alias '%s' has child elements", d->name,
+        return vault__err(VAULT_EFORMAT, "%s: element '%s' for alias '%s' has child elements", d->name,
                          (const char *)t->elem->name, alias);
     if (marked) {
         mv = xdoc_value_of(NULL, marked);
         if (!mv || strcmp((const char *)mv, alias) != 0) {
-            rc = vault_err(VAULT_EFORMAT, "%s: element '%s' is already marked with alias '%s', not '%s'",
+            rc = vault__err(VAULT_EFORMAT, "%s: element '%s' is already marked with alias '%s', not '%s'",
                            d->name, (const char *)t->elem->name, mv ? (const char *)mv : "", alias);
             goto done;
         }
     }
     if (!(cur = xdoc_value_of(t->elem, t->attr))) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", d->name);
+        rc = vault__oom();
         goto done;
     }
     placeholder = strcmp((const char *)cur, PLACEHOLDER) == 0;
@@ -258,7 +258,7 @@ static int plan_marks(const xdoc *d, edits *e, const target *t, size_t n, const 
             *old = v;
         } else {
             if (!xmlStrEqual(*old, v))
-                rc = vault_err(VAULT_EFORMAT,
+                rc = vault__err(VAULT_EFORMAT,
                                "%s: the %zu nodes selected for alias '%s' hold different values", d->name, n,
                                alias);
             xdoc_value_free(v);
@@ -295,7 +295,7 @@ static int check_svns_bound(const xdoc *d, const char *xpath, const char *alias)
             if (unbound_svns(a->ns, a->name))
                 what = (const char *)a->name;
         if (what)
-            return vault_err(VAULT_EFORMAT,
+            return vault__err(VAULT_EFORMAT,
                              "%s:%u: element '%s' uses the prefix svns in %s without declaring it "
                              "(xmlns:svns); cannot mark xpath '%s' (alias '%s')",
                              d->name, xdoc_line_of(d, d->spans[i].start), (const char *)e->name, what, xpath,
@@ -331,17 +331,19 @@ static int verify_marks(const char *name, const unsigned char *xml, size_t len, 
         xmlFree(mv);
     }
     if (rc != 0)
-        rc = vault_err(VAULT_ERROR, "%s: internal error: the marked document does not check (alias '%s')",
+        rc = vault__err(VAULT_ERROR, "%s: internal error: the marked document does not check (alias '%s')",
                        name, alias);
 done:
-    vault_free_ptr(t);
+    vault__free_ptr(t);
     xdoc_free(&d);
     return rc;
 }
 
 int vault_xml_mark_secret(char **out, size_t *out_len, vault_secret **old_value, const void *xml, size_t len,
-                          const char *name, const char *xpath, int attribute, const char *alias)
+                          const vault_xml_mark_options *opts)
 {
+    const char *name, *xpath, *alias;
+    int attribute;
     xdoc d;
     edits e;
     target *t = NULL;
@@ -356,16 +358,21 @@ int vault_xml_mark_secret(char **out, size_t *out_len, vault_secret **old_value,
         *out = NULL;
     if (old_value)
         *old_value = NULL;
-    if (!out || !out_len || !xml || !xpath || !alias)
-        return vault_err(VAULT_EINVAL, "vault_xml_mark_secret: invalid argument");
-    name = name ? name : "(xml)";
+    if (!out || !out_len || !xml || !opts || !opts->xpath || !opts->alias)
+        return vault__err(VAULT_EINVAL, "vault_xml_mark_secret: invalid argument");
+    if (opts->version != VAULT_XML_MARK_OPTIONS_VERSION)
+        return vault__err(VAULT_EINVAL, "vault_xml_mark_options: unknown version %u", opts->version);
+    name = opts->name ? opts->name : "(xml)";
+    xpath = opts->xpath;
+    attribute = opts->attribute;
+    alias = opts->alias;
     if ((rc = xdoc_load(&d, name, xml, len, alias)) != 0 ||
         (rc = locate(&d, xpath, attribute, alias, &t, &n)) != 0 ||
         (rc = plan_marks(&d, &e, t, n, alias, &old)) != 0 || (rc = check_svns_bound(&d, xpath, alias)) != 0 ||
         (rc = xdoc_edits_prepare(&d, &e, &total)) != 0)
         goto done;
-    if (!(buf = vault_malloc(total + 1))) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", name);
+    if (!(buf = vault__malloc(total + 1))) {
+        rc = vault__oom();
         goto done;
     }
     xdoc_edits_apply(&d, &e, buf);
@@ -378,10 +385,10 @@ int vault_xml_mark_secret(char **out, size_t *out_len, vault_secret **old_value,
     buf = NULL;
 done:
     if (buf)
-        vault_free_wiped(buf, total); /* other passwords of the file may be plain in it */
+        vault__free_wiped(buf, total); /* other passwords of the file may be plain in it */
     xdoc_value_free(old);
     xdoc_edits_free(&e);
-    vault_free_ptr(t);
+    vault__free_ptr(t);
     xdoc_free(&d);
     return rc;
 }

@@ -11,7 +11,7 @@
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && vault_strcaseeq(s + n - m, suffix);
+    return n >= m && vault__strcaseeq(s + n - m, suffix);
 }
 
 static int resolve_type(const char *name, vault_config_type *type)
@@ -19,13 +19,13 @@ static int resolve_type(const char *name, vault_config_type *type)
     if (*type == VAULT_CONFIG_TOML || *type == VAULT_CONFIG_PROPERTIES)
         return 0;
     if (*type != VAULT_CONFIG_AUTO)
-        return vault_err(VAULT_EINVAL, "%s: unknown configuration type %d", name, (int)*type);
+        return vault__err(VAULT_EINVAL, "%s: unknown configuration type %d", name, (int)*type);
     if (ends_with(name, ".toml"))
         *type = VAULT_CONFIG_TOML;
     else if (ends_with(name, ".properties"))
         *type = VAULT_CONFIG_PROPERTIES;
     else
-        return vault_err(VAULT_EINVAL,
+        return vault__err(VAULT_EINVAL,
                          "%s: cannot tell the configuration type from the name (*.toml or "
                          "*.properties); give the type",
                          name);
@@ -38,9 +38,9 @@ static void item_free(conf_item *item)
         return;
     conf_item_clear_value(item);
     if (!item->alias_in_text)
-        vault_free_ptr(item->alias);
-    vault_free_ptr(item->replacement);
-    vault_free_ptr(item);
+        vault__free_ptr(item->alias);
+    vault__free_ptr(item->replacement);
+    vault__free_ptr(item);
 }
 
 /* Everything a config owns, without the struct itself. */
@@ -51,26 +51,26 @@ static void config_release(vault_config *cfg)
     for (i = 0; i < cfg->count; i++)
         item_free(cfg->items[i]);
     for (i = 0; i < cfg->ref_count; i++)
-        vault_free_ptr((char *)cfg->refs[i].alias);
+        vault__free_ptr((char *)cfg->refs[i].alias);
     for (i = 0; i < cfg->setting_count; i++) {
-        vault_free_ptr(cfg->settings[i].key);
-        vault_free_ptr(cfg->settings[i].value);
+        vault__free_ptr(cfg->settings[i].key);
+        vault__free_ptr(cfg->settings[i].value);
     }
-    vault_free_ptr(cfg->settings);
+    vault__free_ptr(cfg->settings);
     for (i = 0; i < cfg->warning_count; i++)
-        vault_free_ptr(cfg->warnings[i]);
-    vault_free_ptr(cfg->warnings);
-    vault_free_ptr(cfg->warnings_more);
-    vault_free_ptr(cfg->items);
-    vault_free_ptr(cfg->refs);
-    vault_free_ptr(cfg->index);
+        vault__free_ptr(cfg->warnings[i]);
+    vault__free_ptr(cfg->warnings);
+    vault__free_ptr(cfg->warnings_more);
+    vault__free_ptr(cfg->items);
+    vault__free_ptr(cfg->refs);
+    vault__free_ptr(cfg->index);
     sodium_free(cfg->plain); /* wipes */
-    vault_store_release(cfg->plain_pool); /* the copies handed out keep it until freed */
+    vault__store_release(cfg->plain_pool); /* the copies handed out keep it until freed */
     /* The text holds the plain secrets not yet sealed. */
     if (cfg->text)
         sodium_memzero(cfg->text, cfg->len);
-    vault_free_ptr(cfg->text);
-    vault_free_ptr(cfg->path);
+    vault__free_ptr(cfg->text);
+    vault__free_ptr(cfg->path);
     sodium_memzero(cfg->hash_key, sizeof cfg->hash_key);
 }
 
@@ -79,7 +79,7 @@ void vault_config_free(vault_config *cfg)
     if (!cfg)
         return;
     config_release(cfg);
-    vault_free_ptr(cfg);
+    vault__free_ptr(cfg);
 }
 
 /* Takes ownership of text (len bytes plus a NUL) also on failure. */
@@ -89,11 +89,11 @@ static int config_build(vault_config **out, const char *name, vault_config_type 
     vault_config *cfg = NULL;
     int rc;
 
-    if ((rc = vault_init()) != 0 || (rc = resolve_type(name, &type)) != 0)
+    if ((rc = vault__ensure_init()) != 0 || (rc = resolve_type(name, &type)) != 0)
         goto done;
-    cfg = vault_calloc(1, sizeof *cfg);
-    if (!cfg || !(cfg->path = vault_strdup(name))) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", name);
+    cfg = vault__calloc(1, sizeof *cfg);
+    if (!cfg || !(cfg->path = vault__strdup(name))) {
+        rc = vault__oom();
         goto done;
     }
     cfg->type = type;
@@ -109,13 +109,13 @@ static int config_build(vault_config **out, const char *name, vault_config_type 
     if (cfg->plain) {
         sodium_mprotect_readonly(cfg->plain);
         cfg->plain_readonly = 1;
-        if ((rc = vault_store_pool_new(&cfg->plain_pool)) != 0)
+        if ((rc = vault__store_pool_new(&cfg->plain_pool)) != 0)
             goto done;
     }
     *out = cfg;
     cfg = NULL;
 done:
-    vault_free_wiped(text, len); /* not taken: it may hold plain secrets */
+    vault__free_wiped(text, len); /* not taken: it may hold plain secrets */
     vault_config_free(cfg);
     return rc;
 }
@@ -126,15 +126,15 @@ int vault_config_parse(vault_config **out, const char *name, vault_config_type t
     unsigned char *text;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_config_parse: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_config_parse: out is NULL");
     *out = NULL;
     if (!name || (!data && len > 0))
-        return vault_err(VAULT_EINVAL, "vault_config_parse: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_config_parse: invalid argument");
     if (len > CONF_MAX_FILE)
-        return vault_err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", name, len, CONF_MAX_FILE);
-    text = vault_malloc(len + 1);
+        return vault__err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", name, len, CONF_MAX_FILE);
+    text = vault__malloc(len + 1);
     if (!text)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", name);
+        return vault__oom();
     if (len)
         memcpy(text, data, len);
     text[len] = '\0';
@@ -149,13 +149,13 @@ static int config_open(vault_config **out, const char *path, vault_config_type t
     int rc;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_config_open: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_config_open: out is NULL");
     *out = NULL;
     if (!path)
-        return vault_err(VAULT_EINVAL, "vault_config_open: path is NULL");
+        return vault__err(VAULT_EINVAL, "vault_config_open: path is NULL");
     if ((rc = resolve_type(path, &type)) != 0)
         return rc;
-    if ((rc = vault_read_file_stat(path, CONF_MAX_FILE, &text, &len, &st)) != 0)
+    if ((rc = vault__read_file_stat(path, CONF_MAX_FILE, &text, &len, &st)) != 0)
         return rc;
     rc = config_build(out, path, type, text, len, for_reading);
     if (rc == 0) {
@@ -198,30 +198,30 @@ size_t vault_config_count(const vault_config *cfg)
     return cfg ? cfg->count : 0;
 }
 
-int vault_config_entry_at(const vault_config *cfg, size_t i, const vault_config_entry **out)
+int vault_config_entry_at(const vault_config_entry **out, const vault_config *cfg, size_t i)
 {
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_config_entry_at: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_config_entry_at: out is NULL");
     *out = NULL;
     if (!cfg)
-        return vault_err(VAULT_EINVAL, "vault_config_entry_at: config is NULL");
+        return vault__err(VAULT_EINVAL, "vault_config_entry_at: config is NULL");
     if (i >= cfg->count)
-        return vault_err(VAULT_ENOTFOUND, "%s: no secret %zu (%zu secrets)", cfg->path, i, cfg->count);
+        return vault__err(VAULT_ENOTFOUND, "%s: no secret %zu (%zu secrets)", cfg->path, i, cfg->count);
     *out = &cfg->items[i]->info;
     return 0;
 }
 
-int vault_config_find(const vault_config *cfg, const char *alias, size_t *index)
+int vault_config_find(size_t *index, const vault_config *cfg, const char *alias)
 {
     size_t slot;
 
     if (!cfg || !alias || !index)
-        return vault_err(VAULT_EINVAL, "vault_config_find: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_config_find: invalid argument");
     if (cfg->index_cap == 0)
-        return vault_err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", alias, cfg->path);
+        return vault__err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", alias, cfg->path);
     slot = conf_index_slot(cfg, alias, strlen(alias));
     if (cfg->index[slot] == 0)
-        return vault_err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", alias, cfg->path);
+        return vault__err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", alias, cfg->path);
     *index = cfg->index[slot] - 1;
     return 0;
 }
@@ -231,43 +231,43 @@ size_t vault_config_ref_count(const vault_config *cfg)
     return cfg ? cfg->ref_count : 0;
 }
 
-int vault_config_ref_at(const vault_config *cfg, size_t i, const vault_config_ref **out)
+int vault_config_ref_at(const vault_config_ref **out, const vault_config *cfg, size_t i)
 {
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_config_ref_at: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_config_ref_at: out is NULL");
     *out = NULL;
     if (!cfg)
-        return vault_err(VAULT_EINVAL, "vault_config_ref_at: config is NULL");
+        return vault__err(VAULT_EINVAL, "vault_config_ref_at: config is NULL");
     if (i >= cfg->ref_count)
-        return vault_err(VAULT_ENOTFOUND, "%s: no reference %zu (%zu references)", cfg->path, i,
+        return vault__err(VAULT_ENOTFOUND, "%s: no reference %zu (%zu references)", cfg->path, i,
                          cfg->ref_count);
     *out = &cfg->refs[i];
     return 0;
 }
 
-int vault_config_plaintext(const vault_config *cfg, size_t i, vault_secret **out)
+int vault_config_plaintext(vault_secret **out, const vault_config *cfg, size_t i)
 {
     const conf_item *item;
     int rc;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_config_plaintext: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_config_plaintext: out is NULL");
     *out = NULL;
     if (!cfg || i >= cfg->count)
-        return vault_err(VAULT_EINVAL, "vault_config_plaintext: no such secret");
+        return vault__err(VAULT_EINVAL, "vault_config_plaintext: no such secret");
     item = cfg->items[i];
     if (item->info.state != VAULT_VALUE_PLAIN)
-        return vault_err(VAULT_EINVAL, "%s: the value of \"%s\" is not plain text", cfg->path, item->alias);
+        return vault__err(VAULT_EINVAL, "%s: the value of \"%s\" is not plain text", cfg->path, item->alias);
     if (cfg->plain_pool) {
         unsigned char *p = NULL;
-        if ((rc = vault_secret_alloc_in(cfg->plain_pool, out, item->plain_len, &p)) == 0 &&
+        if ((rc = vault__secret_alloc_in(cfg->plain_pool, out, item->plain_len, &p)) == 0 &&
             item->plain_len > 0)
             memcpy(p, cfg->plain + item->plain_off, item->plain_len);
     } else {
         rc = vault_secret_new(out, cfg->plain + item->plain_off, item->plain_len);
     }
     if (rc != 0)
-        return vault_err(rc, "%s: out of memory for the value of \"%s\"", cfg->path, item->alias);
+        return vault__err(rc, "%s: out of memory for the value of \"%s\"", cfg->path, item->alias);
     return 0;
 }
 
@@ -281,29 +281,29 @@ int vault_config_set(vault_config *cfg, size_t i, const char *sealed)
     int rc;
 
     if (!cfg || !sealed || i >= cfg->count)
-        return vault_err(VAULT_EINVAL, "vault_config_set: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_config_set: invalid argument");
     item = cfg->items[i];
     n = strlen(sealed);
     /* The value must read back as sealed: empty or bracketed text would be
      * taken for plain text the next time the file is read. */
     if (n == 0 || (sealed[0] == '[' && sealed[n - 1] == ']'))
-        return vault_err(VAULT_EINVAL, "%s: a sealed value for \"%s\" cannot be empty or in brackets",
+        return vault__err(VAULT_EINVAL, "%s: a sealed value for \"%s\" cannot be empty or in brackets",
                          cfg->path, item->alias);
     rc = cfg->syntax->encode(cfg, item, sealed, &token);
     if (rc != 0)
         goto done;
-    value = vault_strndup(sealed, n);
+    value = vault__strndup(sealed, n);
     if (!value) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        rc = vault__oom();
         goto done;
     }
     conf_item_clear_value(item);
-    vault_free_ptr(item->replacement);
+    vault__free_ptr(item->replacement);
     item->replacement = NULL;
     /* Most tokens are the value in quotes: the value alone is kept. */
     if (strlen(token) == n + 2 && token[0] == token[n + 1] && memcmp(token + 1, sealed, n) == 0) {
         item->wrap = token[0];
-        vault_free_ptr(token);
+        vault__free_ptr(token);
     } else {
         item->replacement = token;
     }
@@ -313,8 +313,8 @@ int vault_config_set(vault_config *cfg, size_t i, const char *sealed)
     token = NULL;
     value = NULL;
 done:
-    vault_free_ptr(token);
-    vault_free_ptr(value);
+    vault__free_ptr(token);
+    vault__free_ptr(value);
     return rc;
 }
 
@@ -337,9 +337,9 @@ static int items_in_order(const vault_config *cfg, conf_item *const **order, con
             break;
     if (i >= cfg->count)
         return 0;
-    *owned = vault_malloc(cfg->count * sizeof **owned);
+    *owned = vault__malloc(cfg->count * sizeof **owned);
     if (!*owned)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        return vault__oom();
     memcpy(*owned, cfg->items, cfg->count * sizeof **owned);
     qsort(*owned, cfg->count, sizeof **owned, span_cmp);
     *order = *owned;
@@ -354,13 +354,13 @@ static int rendered_length(const vault_config *cfg, conf_item *const *order, siz
     for (i = 0; i < cfg->count; i++) {
         const conf_item *item = order[i];
         if (item->start < prev_end || item->end > cfg->len)
-            return vault_err(VAULT_ERROR, "%s: internal error: overlapping value spans", cfg->path);
+            return vault__err(VAULT_ERROR, "%s: internal error: overlapping value spans", cfg->path);
         prev_end = item->end;
         if (conf_item_replaced(item)) {
             size_t r = conf_item_token(item, NULL);
             total -= item->end - item->start;
             if (r > SIZE_MAX - 1 - total)
-                return vault_err(VAULT_ENOMEM, "%s: rendered file too large", cfg->path);
+                return vault__err(VAULT_ENOMEM, "%s: rendered file too large", cfg->path);
             total += r;
         }
     }
@@ -368,7 +368,7 @@ static int rendered_length(const vault_config *cfg, conf_item *const *order, siz
     return 0;
 }
 
-int vault_config_render(const vault_config *cfg, char **out, size_t *len)
+int vault_config_render(char **out, size_t *len, const vault_config *cfg)
 {
     conf_item *const *order;
     conf_item **owned = NULL;
@@ -377,19 +377,19 @@ int vault_config_render(const vault_config *cfg, char **out, size_t *len)
     int rc;
 
     if (!out || !len)
-        return vault_err(VAULT_EINVAL, "vault_config_render: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_config_render: invalid argument");
     *out = NULL;
     *len = 0;
     if (!cfg)
-        return vault_err(VAULT_EINVAL, "vault_config_render: config is NULL");
+        return vault__err(VAULT_EINVAL, "vault_config_render: config is NULL");
     if (cfg->for_reading)
-        return vault_err(VAULT_EINVAL, "%s: opened for reading only; it cannot be written",
+        return vault__err(VAULT_EINVAL, "%s: opened for reading only; it cannot be written",
                          cfg->path);
     if ((rc = items_in_order(cfg, &order, &owned)) != 0 || (rc = rendered_length(cfg, order, &total)) != 0)
         goto done;
-    buf = vault_malloc(total + 1);
+    buf = vault__malloc(total + 1);
     if (!buf) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", cfg->path);
+        rc = vault__oom();
         goto done;
     }
     /* One pass over the spans in file order: copy the bytes before each
@@ -412,8 +412,8 @@ int vault_config_render(const vault_config *cfg, char **out, size_t *len)
     *len = w;
     buf = NULL;
 done:
-    vault_free_ptr(owned);
-    vault_free_ptr(buf);
+    vault__free_ptr(owned);
+    vault__free_ptr(buf);
     return rc;
 }
 
@@ -446,19 +446,19 @@ static int check_reread(const vault_config *cfg, const vault_config *re)
     size_t i;
 
     if (re->count != cfg->count)
-        return vault_err(VAULT_ERROR, "%s: the new content has %zu secrets instead of %zu", cfg->path,
+        return vault__err(VAULT_ERROR, "%s: the new content has %zu secrets instead of %zu", cfg->path,
                          re->count, cfg->count);
     for (i = 0; i < cfg->count; i++) {
         const conf_item *a = cfg->items[i], *b = re->items[i];
         if (strcmp(a->alias, b->alias) != 0)
-            return vault_err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
+            return vault__err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
                              b->alias, a->alias);
         if (!same_value(a, b))
-            return vault_err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as set", cfg->path,
+            return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as set", cfg->path,
                              a->alias);
     }
     if (re->ref_count != cfg->ref_count)
-        return vault_err(VAULT_ERROR, "%s: the new content has %zu references instead of %zu", cfg->path,
+        return vault__err(VAULT_ERROR, "%s: the new content has %zu references instead of %zu", cfg->path,
                          re->ref_count, cfg->ref_count);
     return 0;
 }
@@ -470,12 +470,12 @@ static int save_reread(save_ctx *ctx, size_t len)
     unsigned char *text = ctx->data;
 
     if (!text)
-        return vault_err(VAULT_ERROR, "%s: internal error: the new content was parsed twice", ctx->cfg->path);
+        return vault__err(VAULT_ERROR, "%s: internal error: the new content was parsed twice", ctx->cfg->path);
     ctx->data = NULL;
     if (len > CONF_MAX_FILE) {
         sodium_memzero(text, len);
-        vault_free_ptr(text);
-        return vault_err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", ctx->cfg->path, len,
+        vault__free_ptr(text);
+        return vault__err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", ctx->cfg->path, len,
                          CONF_MAX_FILE);
     }
     /* A model only checked may decode its values over the text: the file
@@ -514,8 +514,8 @@ static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_pa
     int rc;
 
     if (!cfg)
-        return vault_err(VAULT_EINVAL, "vault_config_save: config is NULL");
-    if ((rc = vault_config_render(cfg, &data, &len)) != 0)
+        return vault__err(VAULT_EINVAL, "vault_config_save: config is NULL");
+    if ((rc = vault_config_render(&data, &len, cfg)) != 0)
         goto done;
     if (len == cfg->len && memcmp(data, cfg->text, len) == 0)
         goto done; /* nothing changed: nothing is written */
@@ -537,7 +537,7 @@ static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_pa
     ro.old = cfg->from_file ? cfg->text : NULL;
     ro.old_len = cfg->len;
     ro.written = &written;
-    rc = vault_replace_file(cfg->path, data, len, &ro);
+    rc = vault__replace_file(cfg->path, data, len, &ro);
     if (!ctx.data)
         data = NULL; /* the re-read model's now */
     if (rc != 0 || !keep_model)
@@ -561,7 +561,7 @@ static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_pa
         ctx.reread->items[i]->cfg = ctx.reread;
 done:
     vault_config_free(ctx.reread);
-    vault_free_wiped(data, len); /* the new text may hold plain secrets not sealed */
+    vault__free_wiped(data, len); /* the new text may hold plain secrets not sealed */
     return rc;
 }
 

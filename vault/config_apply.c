@@ -33,7 +33,7 @@ static char *alias_message(const char *path, const char *alias, const char *fall
     const vault_error *e = vault_error_last();
     const char *why = e && e->message && *e->message ? e->message : fallback;
     size_t n = strlen(path) + strlen(alias) + strlen(why) + 32;
-    char *m = vault_malloc(n);
+    char *m = vault__malloc(n);
     if (!m)
         return NULL;
     if (strncmp(why, path, strlen(path)) == 0)
@@ -53,7 +53,7 @@ void apply_item_fail(apply_run *r, apply_item *it, int code, const char *fallbac
     }
     it->pub.status = VAULT_APPLY_FAILED;
     it->pub.code = code ? code : VAULT_ERROR;
-    vault_free_ptr((char *)it->pub.message);
+    vault__free_ptr((char *)it->pub.message);
     it->pub.message = alias_message(vault_config_path(r->cfg), it->pub.alias, fallback);
 }
 
@@ -62,8 +62,8 @@ static int add_item(apply_run *r, size_t index, const char *alias, apply_item **
     apply_item *it = &r->items[r->n];
     memset(it, 0, sizeof *it);
     it->index = index;
-    if (!(it->pub.alias = vault_strdup(alias)))
-        return VAULT_ERR_NOMEM();
+    if (!(it->pub.alias = vault__strdup(alias)))
+        return vault__oom();
     r->n++;
     *out = it;
     return 0;
@@ -115,7 +115,7 @@ static void value_kind(const apply_run *r, const char *value, int by_sealer, cha
 
     if (!by_sealer) {
         f = (vault_format)0;
-        if (vault_inspect(value, &info) == 0)
+        if (vault_inspect(&info, value) == 0)
             f = info->format;
         vault_value_info_free(info);
         vault_error_clear();
@@ -151,7 +151,7 @@ static int rule_refuses(apply_run *r, apply_item *it, const char *value, int by_
     if (!bad)
         return 0;
     value_kind(r, value, by_sealer, what, sizeof what);
-    vault_err(VAULT_EFORMAT,
+    vault__err(VAULT_EFORMAT,
               "%s: alias \"%s\": the new value would be %s, and the WSO2 runtime of this home opens every "
               "value with %s (%s%s): that server would get the alias name instead of the secret; seal with "
               "%s, or move the whole home to another algorithm together with its secret-conf.properties "
@@ -175,14 +175,14 @@ static void rule_check_kept(apply_run *r)
         apply_item *it = &r->items[i];
         const vault_config_entry *e;
         if (it->changed || it->pub.status == VAULT_APPLY_FAILED || it->index == (size_t)-1 ||
-            vault_config_entry_at(r->cfg, it->index, &e) != 0 || e->state != VAULT_VALUE_SEALED ||
+            vault_config_entry_at(&e, r->cfg, it->index) != 0 || e->state != VAULT_VALUE_SEALED ||
             rt_rule_check_form(&r->rule, e->value) == 0) {
             vault_error_clear();
             continue;
         }
         vault_error_clear();
         value_kind(r, e->value, 0, what, sizeof what);
-        vault_err(VAULT_EFORMAT,
+        vault__err(VAULT_EFORMAT,
                   "%s: alias \"%s\": sealed as %s, and %s is to name %s for every value of the home: "
                   "rotate every value to it (-Drotate), or keep what the home uses",
                   vault_config_path(r->cfg), it->pub.alias, what, rule_conf(r), rule_name(&r->rule));
@@ -211,12 +211,12 @@ static int seal_bytes(apply_run *r, apply_item *it, const void *data, size_t len
     char *value = NULL;
     int rc;
     if (len == 0) {
-        vault_err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", vault_config_path(r->cfg),
+        vault__err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", vault_config_path(r->cfg),
                   it->pub.alias);
         apply_item_fail(r, it, VAULT_EINVAL, "the secret is empty");
         return 0;
     }
-    rc = vault_sealer_seal(r->o->sealer, it->pub.alias, data, len, &value);
+    rc = vault_sealer_seal(&value, r->o->sealer, it->pub.alias, data, len);
     if (rc != 0) {
         apply_item_fail(r, it, rc, "cannot seal");
         return 0;
@@ -255,13 +255,13 @@ static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *
     }
     if (e->state == VAULT_VALUE_EMPTY) {
         if (!r->o->ask) {
-            vault_err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", vault_config_path(r->cfg),
+            vault__err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", vault_config_path(r->cfg),
                       e->line, e->alias);
             apply_item_fail(r, it, VAULT_EINVAL, "empty value");
             return 0;
         }
         if ((rc = r->o->ask(&it->plain, vault_config_path(r->cfg), e, r->o->ask_payload)) != 0)
-            return vault_err(rc, "%s: alias \"%s\": no value given; the file was not changed",
+            return vault__err(rc, "%s: alias \"%s\": no value given; the file was not changed",
                              vault_config_path(r->cfg), e->alias); /* the run stops */
         return seal_plain(r, it, it->plain, VAULT_APPLY_SEALED);
     }
@@ -276,7 +276,7 @@ static int target_format(apply_run *r, const char *alias)
     char *probe = NULL;
     if (r->target_format)
         return r->target_format;
-    if (vault_sealer_seal(r->o->sealer, alias, "x", 1, &probe) == 0 && vault_inspect(probe, &info) == 0)
+    if (vault_sealer_seal(&probe, r->o->sealer, alias, "x", 1) == 0 && vault_inspect(&info, probe) == 0)
         r->target_format = (int)info->format;
     vault_value_info_free(info);
     vault_string_free(probe);
@@ -292,11 +292,11 @@ static int already_rotated(apply_run *r, const vault_config_entry *e)
     unsigned int flags = 0;
     int yes = 0;
 
-    if (!r->verify || vault_inspect(e->value, &info) != 0)
+    if (!r->verify || vault_inspect(&info, e->value) != 0)
         goto done;
     if ((int)info->format != target_format(r, e->alias))
         goto done;
-    yes = vault_opener_open(r->verify, e->alias, e->value, &got, &flags) == 0 &&
+    yes = vault_opener_open(&got, &flags, r->verify, e->alias, e->value) == 0 &&
           !(flags & VAULT_OPENED_LEGACY);
 done:
     vault_secret_free(got);
@@ -313,19 +313,19 @@ static int produce_rotate(apply_run *r, apply_item *it, const vault_config_entry
         it->pub.flags |= VAULT_APPLY_WAS_PLAIN;
         return 0;
     }
-    rc = vault_opener_open(r->o->from, e->alias, e->value, &it->plain, &flags);
+    rc = vault_opener_open(&it->plain, &flags, r->o->from, e->alias, e->value);
     if (rc != 0) {
         int code = rc;
         char *why = alias_message(vault_config_path(r->cfg), e->alias, "cannot open");
         if (already_rotated(r, e)) {
-            vault_free_ptr(why);
+            vault__free_ptr(why);
             vault_error_clear();
             it->pub.status = VAULT_APPLY_ALREADY_ROTATED;
             return 0;
         }
         apply_item_fail(r, it, code, "cannot open");
         if (why) {
-            vault_free_ptr((char *)it->pub.message);
+            vault__free_ptr((char *)it->pub.message);
             it->pub.message = why;
         }
         return 0;
@@ -343,7 +343,7 @@ static int same_key_ids(const char *a, const char *b)
     size_t i, j;
     int same = 0;
 
-    if (vault_inspect(a, &x) != 0 || vault_inspect(b, &y) != 0 || !x->key_ids || !y->key_ids ||
+    if (vault_inspect(&x, a) != 0 || vault_inspect(&y, b) != 0 || !x->key_ids || !y->key_ids ||
         x->recipient_count != y->recipient_count)
         goto done;
     for (i = 0, same = 1; same && i < x->recipient_count; i++)
@@ -369,9 +369,9 @@ static int produce_rewrap(apply_run *r, apply_item *it, const vault_config_entry
         it->pub.flags |= VAULT_APPLY_NOT_NATIVE;
         return 0;
     }
-    rc = r->verify ? vault_opener_open(r->verify, e->alias, e->value, &it->plain, NULL) : 0;
+    rc = r->verify ? vault_opener_open(&it->plain, NULL, r->verify, e->alias, e->value) : 0;
     if (rc == 0)
-        rc = vault_rewrapper_rewrap(r->o->rewrapper, e->alias, e->value, &value);
+        rc = vault_rewrapper_rewrap(&value, r->o->rewrapper, e->alias, e->value);
     if (rc != 0) {
         apply_item_fail(r, it, rc, "cannot rewrap");
         return 0;
@@ -418,7 +418,7 @@ static int names_recipients(const apply_run *r, const char *value)
 {
     vault_value_info *info = NULL;
     size_t i, j;
-    int rc = vault_inspect(value, &info);
+    int rc = vault_inspect(&info, value);
 
     for (i = 0; rc == 0 && info->format == VAULT_FORMAT_NATIVE && i < r->o->recipient_count; i++) {
         const char *want = vault_recipient_key_id(r->o->recipients[i]);
@@ -426,7 +426,7 @@ static int names_recipients(const apply_run *r, const char *value)
         for (j = 0; info->key_ids && j < info->recipient_count && !found; j++)
             found = strcmp(info->key_ids[j], want) == 0;
         if (!found)
-            rc = vault_err(VAULT_EKEY, "the new value is not sealed for key %s", want);
+            rc = vault__err(VAULT_EKEY, "the new value is not sealed for key %s", want);
     }
     vault_value_info_free(info);
     return rc;
@@ -444,7 +444,7 @@ static int plaintext_of(const apply_run *r, const apply_item *it, const unsigned
     }
     if (!r->orig || !(item = conf_lookup(r->orig, it->pub.alias, strlen(it->pub.alias))) ||
         item->info.state != VAULT_VALUE_PLAIN)
-        return vault_err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->pub.alias);
+        return vault__err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->pub.alias);
     arena_text(r->orig, item, data, len);
     return 0;
 }
@@ -457,12 +457,12 @@ int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entr
     int rc;
 
     if (e->state != VAULT_VALUE_SEALED)
-        return vault_err(VAULT_EFORMAT, "the new value does not read back as sealed");
+        return vault__err(VAULT_EFORMAT, "the new value does not read back as sealed");
     if ((rc = names_recipients(r, e->value)) != 0)
         return rc;
     if (!r->verify)
         return 0;
-    rc = vault_opener_open(r->verify, it->pub.alias, e->value, &got, NULL);
+    rc = vault_opener_open(&got, NULL, r->verify, it->pub.alias, e->value);
     if (rc == VAULT_EKEY && r->o->op == VAULT_APPLY_REWRAP) {
         vault_error_clear(); /* our key was removed from it */
         return 0;
@@ -486,13 +486,13 @@ static int verify_parsed(const vault_config *cfg, void *payload)
         const vault_config_entry *e;
         if (!it->changed)
             continue;
-        rc = vault_config_find(cfg, it->pub.alias, &idx);
+        rc = vault_config_find(&idx, cfg, it->pub.alias);
         if (rc == 0)
-            rc = vault_config_entry_at(cfg, idx, &e);
+            rc = vault_config_entry_at(&e, cfg, idx);
         if (rc == 0)
             rc = apply_check_item(r, it, e);
         if (rc != 0) {
-            vault_err(rc, "%s: alias \"%s\": the new value does not open to its secret; the file was not "
+            vault__err(rc, "%s: alias \"%s\": the new value does not open to its secret; the file was not "
                       "changed", vault_config_path(r->cfg), it->pub.alias);
             apply_item_fail(r, it, rc, "the new value does not check");
             bad++;
@@ -528,7 +528,7 @@ static int make_verifier(apply_run *r)
     }
     if (!r->o->keystore)
         return 0;
-    if (vault_keystore_find(r->o->keystore, r->o->key_alias, &e) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT) {
+    if (vault_keystore_find(&e, r->o->keystore, r->o->key_alias) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT) {
         vault_error_clear();
         return 0; /* a certificate: nothing to open with */
     }
@@ -580,10 +580,10 @@ static int apply_replace(apply_run *r)
         if (r->o->flags & VAULT_APPLY_DRY_RUN) {
             char *data = NULL;
             size_t len = 0;
-            int rc = vault_config_render(r->cfg, &data, &len);
+            int rc = vault_config_render(&data, &len, r->cfg);
             if (rc == 0)
                 rc = verify_new_text(data, len, r);
-            vault_free_ptr(data);
+            vault__free_ptr(data);
             return rc;
         }
         return conf_save_checked(r->cfg, verify_parsed, r); /* the new text parsed once */
@@ -599,7 +599,7 @@ static int apply_replace(apply_run *r)
     ro.ino = file->file_ino;
     ro.old = file->from_file ? file->text : NULL;
     ro.old_len = file->len;
-    return vault_replace_file(file->path, r->text, r->text_len, &ro);
+    return vault__replace_file(file->path, r->text, r->text_len, &ro);
 }
 
 /* ---- the run ---- */
@@ -607,32 +607,32 @@ static int apply_replace(apply_run *r)
 static int check_options(const vault_apply_options *o)
 {
     if (!o || o->version != VAULT_APPLY_OPTIONS_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_apply_options: unknown version %u", o ? o->version : 0);
+        return vault__err(VAULT_EINVAL, "vault_apply_options: unknown version %u", o ? o->version : 0);
     if (!o->path)
-        return vault_err(VAULT_EINVAL, "vault_config_apply: no path");
+        return vault__err(VAULT_EINVAL, "vault_config_apply: no path");
     switch (o->op) {
     case VAULT_APPLY_SEAL:
-        return o->sealer ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: sealing needs a sealer");
+        return o->sealer ? 0 : vault__err(VAULT_EINVAL, "vault_config_apply: sealing needs a sealer");
     case VAULT_APPLY_SET:
         if (!o->sealer || !o->alias || !*o->alias || !o->value)
-            return vault_err(VAULT_EINVAL, "vault_config_apply: set needs a sealer, an alias and a value");
+            return vault__err(VAULT_EINVAL, "vault_config_apply: set needs a sealer, an alias and a value");
         if (vault_secret_len(o->value) == 0)
-            return vault_err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", o->path, o->alias);
+            return vault__err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", o->path, o->alias);
         return 0;
     case VAULT_APPLY_ROTATE:
         return o->sealer && o->from ? 0
-                                    : vault_err(VAULT_EINVAL, "vault_config_apply: rotation needs a sealer and "
+                                    : vault__err(VAULT_EINVAL, "vault_config_apply: rotation needs a sealer and "
                                                 "an opener of the old values");
     case VAULT_APPLY_REWRAP:
-        return o->rewrapper ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: rewrapping needs a rewrapper");
+        return o->rewrapper ? 0 : vault__err(VAULT_EINVAL, "vault_config_apply: rewrapping needs a rewrapper");
     case VAULT_APPLY_CUSTOM:
-        return o->produce ? 0 : vault_err(VAULT_EINVAL, "vault_config_apply: no producer");
+        return o->produce ? 0 : vault__err(VAULT_EINVAL, "vault_config_apply: no producer");
     case VAULT_APPLY_EDIT:
         return o->sealer && o->text ? 0
-                                    : vault_err(VAULT_EINVAL, "vault_config_apply: editing needs a sealer and "
+                                    : vault__err(VAULT_EINVAL, "vault_config_apply: editing needs a sealer and "
                                                 "the new text");
     default:
-        return vault_err(VAULT_EINVAL, "vault_config_apply: unknown operation %d", (int)o->op);
+        return vault__err(VAULT_EINVAL, "vault_config_apply: unknown operation %d", (int)o->op);
     }
 }
 
@@ -644,7 +644,7 @@ static int run_set(apply_run *r)
     char *value = NULL;
     int rc;
 
-    if (vault_config_find(r->cfg, o->alias, &i) == 0) {
+    if (vault_config_find(&i, r->cfg, o->alias) == 0) {
         if ((rc = add_item(r, i, o->alias, &it)) != 0)
             return rc;
         if ((rc = vault_secret_new(&it->plain, vault_secret_data(o->value), vault_secret_len(o->value))) != 0)
@@ -652,14 +652,14 @@ static int run_set(apply_run *r)
         return seal_plain(r, it, o->value, VAULT_APPLY_REPLACED);
     }
     if (!(o->flags & VAULT_APPLY_CREATE))
-        return vault_err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", o->alias, o->path);
+        return vault__err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", o->alias, o->path);
     vault_error_clear();
     if ((rc = add_item(r, (size_t)-1, o->alias, &it)) != 0)
         return rc;
     if ((rc = vault_secret_new(&it->plain, vault_secret_data(o->value), vault_secret_len(o->value))) != 0)
         return rc;
-    if ((rc = vault_sealer_seal(o->sealer, o->alias, vault_secret_data(o->value), vault_secret_len(o->value),
-                                &value)) != 0) {
+    if ((rc = vault_sealer_seal(&value, o->sealer, o->alias, vault_secret_data(o->value),
+                                vault_secret_len(o->value))) != 0) {
         apply_item_fail(r, it, rc, "cannot seal");
         return 0;
     }
@@ -691,18 +691,18 @@ static int edit_one(apply_run *r, apply_item *it, const vault_config_entry *e)
         return 0;
     }
     if (e->state == VAULT_VALUE_EMPTY) {
-        vault_err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", r->o->path, e->line, e->alias);
+        vault__err(VAULT_EINVAL, "%s: line %u: alias \"%s\" has an empty value", r->o->path, e->line, e->alias);
         apply_item_fail(r, it, VAULT_EINVAL, "empty value");
         return 0;
     }
-    if ((rc = vault_config_plaintext(r->cfg, it->index, &it->plain)) != 0) {
+    if ((rc = vault_config_plaintext(&it->plain, r->cfg, it->index)) != 0) {
         apply_item_fail(r, it, rc, "cannot read the value");
         return 0;
     }
-    existed = vault_config_find(r->orig, e->alias, &idx) == 0 && vault_config_entry_at(r->orig, idx, &old) == 0;
+    existed = vault_config_find(&idx, r->orig, e->alias) == 0 && vault_config_entry_at(&old, r->orig, idx) == 0;
     vault_error_clear();
     if (existed && old->state == VAULT_VALUE_SEALED && r->o->from &&
-        vault_opener_open(r->o->from, e->alias, old->value, &was, NULL) == 0 &&
+        vault_opener_open(&was, NULL, r->o->from, e->alias, old->value) == 0 &&
         vault_secret_len(was) == vault_secret_len(it->plain) &&
         sodium_memcmp(vault_secret_data(was), vault_secret_data(it->plain), vault_secret_len(was)) == 0) {
         vault_secret_free(was);
@@ -740,7 +740,7 @@ static void rotate_proof(apply_run *r)
                 it->pub.flags |= VAULT_APPLY_UNPROVEN_ACCEPTED;
                 continue;
             }
-            vault_err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
+            vault__err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
                       r->o->path, it->pub.alias, why);
         }
         it->pub.flags |= VAULT_APPLY_UNPROVEN;
@@ -757,7 +757,7 @@ static int run_all(apply_run *r)
     for (i = 0; rc == 0 && i < n; i++) {
         const vault_config_entry *e;
         apply_item *it;
-        vault_config_entry_at(r->cfg, i, &e);
+        vault_config_entry_at(&e, r->cfg, i);
         if ((rc = add_item(r, i, e->alias, &it)) != 0)
             break;
         switch (r->o->op) {
@@ -793,11 +793,11 @@ static int run_edit(apply_run *r)
 
     if (rc != 0 || r->failed)
         return rc;
-    if ((rc = vault_config_render(r->cfg, &r->text, &r->text_len)) != 0)
+    if ((rc = vault_config_render(&r->text, &r->text_len, r->cfg)) != 0)
         return rc;
     if (r->text_len == r->orig->len && memcmp(r->text, r->orig->text, r->text_len) == 0) {
         sodium_memzero(r->text, r->text_len);
-        vault_free_ptr(r->text);
+        vault__free_ptr(r->text);
         r->text = NULL;
         r->changed = 0; /* nothing to write */
     } else if (r->changed == 0) {
@@ -809,7 +809,7 @@ static int run_edit(apply_run *r)
 static char *dup_message(int rc)
 {
     const vault_error *e = vault_error_last();
-    return rc != 0 && e && e->message ? vault_strdup(e->message) : NULL;
+    return rc != 0 && e && e->message ? vault__strdup(e->message) : NULL;
 }
 
 /* The file's warnings as read (a save replaces the model by the new text). */
@@ -819,9 +819,9 @@ static void collect_warnings(vault_apply_result *res, const vault_config *file)
     char **w;
     while (vault_config_warning(file, n))
         n++;
-    if (n && (w = vault_calloc(n, sizeof *w)) != NULL) {
+    if (n && (w = vault__calloc(n, sizeof *w)) != NULL) {
         for (i = 0; i < n; i++)
-            w[i] = vault_strdup(vault_config_warning(file, i));
+            w[i] = vault__strdup(vault_config_warning(file, i));
         res->warnings = (const char *const *)w;
         res->warning_count = n;
     }
@@ -832,7 +832,7 @@ static void fill_result(vault_apply_result *res, apply_run *r, int rc, int writt
     vault_apply_entry *entries = NULL;
     size_t i;
 
-    if (r->n && (entries = vault_calloc(r->n, sizeof *entries)) != NULL) {
+    if (r->n && (entries = vault__calloc(r->n, sizeof *entries)) != NULL) {
         for (i = 0; i < r->n; i++) {
             entries[i] = r->items[i].pub;
             r->items[i].pub.alias = NULL;
@@ -862,23 +862,23 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
     if ((rc = check_options(opts)) != 0)
         return rc;
     r.o = opts;
-    if (!(res = vault_calloc(1, sizeof *res)) || !(res->path = vault_strdup(opts->path))) {
-        vault_free_ptr(res);
-        return VAULT_ERR_NOMEM();
+    if (!(res = vault__calloc(1, sizeof *res)) || !(res->path = vault__strdup(opts->path))) {
+        vault__free_ptr(res);
+        return vault__oom();
     }
     if ((rc = make_verifier(&r)) != 0 || (rc = apply_read(&r)) != 0)
         goto done;
     rule_prepare(&r);
     collect_warnings(res, opts->op == VAULT_APPLY_EDIT ? r.orig : r.file ? r.file : r.cfg);
-    if (!(r.items = vault_calloc(vault_config_count(r.cfg) + 1, sizeof *r.items))) {
-        rc = VAULT_ERR_NOMEM();
+    if (!(r.items = vault__calloc(vault_config_count(r.cfg) + 1, sizeof *r.items))) {
+        rc = vault__oom();
         goto done;
     }
     rc = opts->op == VAULT_APPLY_SET ? run_set(&r) : opts->op == VAULT_APPLY_EDIT ? run_edit(&r) : run_all(&r);
     if (rc != 0)
         goto done;
     if (r.failed) {
-        rc = vault_err(VAULT_ERROR, "%s: %zu value%s failed; %s%s", opts->path, r.failed,
+        rc = vault__err(VAULT_ERROR, "%s: %zu value%s failed; %s%s", opts->path, r.failed,
                        r.failed == 1 ? "" : "s", r.file ? "nothing was written in " : "the file was not changed",
                        r.file ? vault_config_path(r.cfg) : "");
         goto done;
@@ -887,7 +887,7 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
         goto done;
     if ((rc = apply_replace(&r)) != 0) {
         if (r.failed)
-            rc = vault_err(VAULT_ERROR, "%s: %zu new value%s did not check; %s%s", opts->path, r.failed,
+            rc = vault__err(VAULT_ERROR, "%s: %zu new value%s did not check; %s%s", opts->path, r.failed,
                            r.failed == 1 ? "" : "s",
                            r.file ? "nothing was written in " : "the file was not changed",
                            r.file ? vault_config_path(r.cfg) : "");
@@ -900,23 +900,23 @@ done:
     if (r.file)
         res->location = apply_repo_location(&r, written);
     for (i = 0; i < r.n; i++) {
-        vault_free_ptr((char *)r.items[i].pub.alias);
-        vault_free_ptr((char *)r.items[i].pub.message);
+        vault__free_ptr((char *)r.items[i].pub.alias);
+        vault__free_ptr((char *)r.items[i].pub.message);
         vault_secret_free(r.items[i].plain);
     }
-    vault_free_ptr(r.items);
+    vault__free_ptr(r.items);
     if (r.text) {
         sodium_memzero(r.text, r.text_len);
-        vault_free_ptr(r.text);
+        vault__free_ptr(r.text);
     }
     vault_opener_free(r.verify);
-    vault_free_ptr(r.rule.conf);
+    vault__free_ptr(r.rule.conf);
     vault_config_free(r.orig);
     vault_config_free(r.cfg);
     vault_config_free(r.file);
     vault_config_free(r.repo_settings);
     if (rc != 0 && res->message)
-        vault_err(rc, "%s", res->message); /* the run's own message stays the last error */
+        vault__err(rc, "%s", res->message); /* the run's own message stays the last error */
     if (out)
         *out = res;
     else
@@ -930,15 +930,15 @@ void vault_apply_result_free(vault_apply_result *result)
     if (!result)
         return;
     for (i = 0; i < result->count; i++) {
-        vault_free_ptr((char *)result->entries[i].alias);
-        vault_free_ptr((char *)result->entries[i].message);
+        vault__free_ptr((char *)result->entries[i].alias);
+        vault__free_ptr((char *)result->entries[i].message);
     }
-    vault_free_ptr((void *)result->entries);
+    vault__free_ptr((void *)result->entries);
     for (i = 0; i < result->warning_count; i++)
-        vault_free_ptr((char *)result->warnings[i]);
-    vault_free_ptr((void *)result->warnings);
-    vault_free_ptr((char *)result->path);
-    vault_free_ptr((char *)result->message);
-    vault_free_ptr((char *)result->location);
-    vault_free_ptr(result);
+        vault__free_ptr((char *)result->warnings[i]);
+    vault__free_ptr((void *)result->warnings);
+    vault__free_ptr((char *)result->path);
+    vault__free_ptr((char *)result->message);
+    vault__free_ptr((char *)result->location);
+    vault__free_ptr(result);
 }

@@ -93,17 +93,17 @@ int apply_create_alias(apply_run *r, const char *sealed)
     int need_table, rc, toml = r->cfg->type == VAULT_CONFIG_TOML;
 
     if (encode_key(key, sizeof key, r->cfg->type, r->o->alias) != 0)
-        return vault_err(VAULT_EINVAL, "%s: cannot add alias \"%s\" (control characters%s); write it in the "
+        return vault__err(VAULT_EINVAL, "%s: cannot add alias \"%s\" (control characters%s); write it in the "
                          "file as \"[value]\" and seal", vault_config_path(r->cfg), r->o->alias,
                          toml ? "" : " or non-ASCII text");
-    if ((rc = vault_config_render(r->cfg, &cur, &cur_len)) != 0)
+    if ((rc = vault_config_render(&cur, &cur_len, r->cfg)) != 0)
         return rc;
     at = insert_at(r->cfg, &need_table);
     pre = at > 0 && cur[at - 1] != '\n';
     eol = line_end(cur, cur_len);
     llen = strlen(key) + strlen(sealed) + 40;
-    if (!(line = vault_malloc(llen)) || !(r->text = vault_malloc(cur_len + llen + 2))) {
-        rc = VAULT_ERR_NOMEM();
+    if (!(line = vault__malloc(llen)) || !(r->text = vault__malloc(cur_len + llen + 2))) {
+        rc = vault__oom();
         goto done;
     }
     llen = (size_t)snprintf(line, llen, "%s%s%s%s%s%s%s%s", pre ? eol : "", need_table ? eol : "",
@@ -115,8 +115,8 @@ int apply_create_alias(apply_run *r, const char *sealed)
     memcpy(r->text + at + llen, cur + at, cur_len - at);
     r->text_len = cur_len + llen;
 done:
-    vault_free_ptr(line);
-    vault_free_ptr(cur);
+    vault__free_ptr(line);
+    vault__free_ptr(cur);
     return rc;
 }
 

@@ -64,7 +64,7 @@ int apply_repo_read(apply_run *r);
 /* Check the new values and write them in one guarded transaction. */
 int apply_repo_write(apply_run *r);
 
-/* "etcd PREFIX", with the revision once written (vault_malloc'ed). */
+/* "etcd PREFIX", with the revision once written (vault__malloc'ed). */
 char *apply_repo_location(const apply_run *r, int written);
 
 #endif

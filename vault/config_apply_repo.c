@@ -46,18 +46,18 @@ static int repo_value(char **new_value, const char *alias, const char *value, vo
     if (!alias) {
         for (i = 0; i < r->n; i++)
             if (r->items[i].changed && !r->items[i].sent)
-                return vault_err(VAULT_ERROR, "%s: alias \"%s\" was deleted after revision %lld: nothing written",
+                return vault__err(VAULT_ERROR, "%s: alias \"%s\" was deleted after revision %lld: nothing written",
                                  vault_config_path(r->cfg), r->items[i].pub.alias, (long long)r->repo_revision);
         return 0;
     }
-    if (vault_config_find(r->cfg, alias, &idx) != 0) {
+    if (vault_config_find(&idx, r->cfg, alias) != 0) {
         vault_error_clear();
         return 0;
     }
-    if (!(it = item_at(r, idx)) || !it->changed || vault_config_entry_at(r->cfg, idx, &e) != 0)
+    if (!(it = item_at(r, idx)) || !it->changed || vault_config_entry_at(&e, r->cfg, idx) != 0)
         return 0;
     it->sent = 1;
-    return (*new_value = vault_strdup(e->value)) != NULL ? 0 : VAULT_ERR_NOMEM();
+    return (*new_value = vault__strdup(e->value)) != NULL ? 0 : vault__oom();
 }
 
 /* Check every new value as verify_new_text() does, then write them all in
@@ -74,7 +74,7 @@ int apply_repo_write(apply_run *r)
         const vault_config_entry *e;
         if (!it->changed)
             continue;
-        if ((rc = vault_config_entry_at(r->cfg, it->index, &e)) == 0)
+        if ((rc = vault_config_entry_at(&e, r->cfg, it->index)) == 0)
             rc = apply_check_item(r, it, e);
         if (rc != 0) {
             apply_item_fail(r, it, rc, "the new value does not check");
@@ -85,7 +85,7 @@ int apply_repo_write(apply_run *r)
         return VAULT_ERROR;
     if (r->o->flags & VAULT_APPLY_DRY_RUN)
         return 0;
-    rc = vault_repository_rewrite(&r->repo, repo_value, r, r->repo_revision, &written);
+    rc = vault_repository_rewrite(&written, &r->repo, repo_value, r, r->repo_revision);
     if (rc == 0)
         r->repo_revision = written;
     return rc;
@@ -95,7 +95,7 @@ int apply_repo_write(apply_run *r)
 char *apply_repo_location(const apply_run *r, int written)
 {
     const char *name = vault_config_path(r->cfg);
-    char *s = vault_malloc(strlen(name) + 48);
+    char *s = vault__malloc(strlen(name) + 48);
 
     if (s && written)
         sprintf(s, "%s at revision %lld", name, (long long)r->repo_revision);

@@ -13,7 +13,7 @@ static void wipe_free(char *p)
 {
     if (p) {
         sodium_memzero(p, strlen(p));
-        vault_free_ptr(p);
+        vault__free_ptr(p);
     }
 }
 
@@ -23,7 +23,7 @@ static int plain_token(const vault_config *cfg, const conf_item *item, vault_ope
     vault_secret *plain = NULL;
     char *bracketed = NULL;
     size_t n;
-    int rc = vault_opener_open(op, item->alias, item->value, &plain, NULL);
+    int rc = vault_opener_open(&plain, NULL, op, item->alias, item->value);
 
     *out = NULL;
     if (rc != 0)
@@ -31,12 +31,12 @@ static int plain_token(const vault_config *cfg, const conf_item *item, vault_ope
     n = vault_secret_len(plain);
     if (memchr(vault_secret_data(plain), '\0', n)) {
         vault_secret_free(plain);
-        return vault_err(VAULT_EFORMAT, "%s: alias \"%s\": the secret holds a NUL byte and cannot be edited as "
+        return vault__err(VAULT_EFORMAT, "%s: alias \"%s\": the secret holds a NUL byte and cannot be edited as "
                          "text", cfg->path, item->alias);
     }
-    if (!(bracketed = vault_malloc(n + 3))) {
+    if (!(bracketed = vault__malloc(n + 3))) {
         vault_secret_free(plain);
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     }
     bracketed[0] = '[';
     memcpy(bracketed + 1, vault_secret_data(plain), n);
@@ -56,10 +56,10 @@ int vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault
     int rc = 0;
 
     if (!out || !cfg || !op)
-        return vault_err(VAULT_EINVAL, "vault_config_render_plain: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_config_render_plain: invalid argument");
     *out = NULL;
-    if (cfg->count && !(tokens = vault_calloc(cfg->count, sizeof *tokens)))
-        return VAULT_ERR_NOMEM();
+    if (cfg->count && !(tokens = vault__calloc(cfg->count, sizeof *tokens)))
+        return vault__oom();
     /* Items are in file order, their spans ascending. */
     for (i = 0; rc == 0 && i < cfg->count; i++) {
         const conf_item *it = cfg->items[i];
@@ -72,7 +72,7 @@ int vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault
     if (rc != 0)
         goto done;
     len += cfg->len - at;
-    if ((rc = vault_secret_alloc(out, len, &data)) != 0)
+    if ((rc = vault__secret_alloc(out, len, &data)) != 0)
         goto done;
     for (i = 0, at = 0; i < cfg->count; i++) {
         const conf_item *it = cfg->items[i];
@@ -91,10 +91,10 @@ int vault_config_render_plain(vault_secret **out, const vault_config *cfg, vault
         at = it->end;
     }
     memcpy(data + pos, cfg->text + at, cfg->len - at);
-    vault_secret_seal(*out);
+    vault__secret_seal(*out);
 done:
     for (i = 0; tokens && i < cfg->count; i++)
         wipe_free(tokens[i]);
-    vault_free_ptr(tokens);
+    vault__free_ptr(tokens);
     return rc;
 }

@@ -59,7 +59,7 @@ static const vault_dl_sym symbols[] = {
 
 static void load(void)
 {
-    void *h = vault_dl_bind(VAULT_LIBCURL_SONAME, &fns, symbols, sizeof symbols / sizeof symbols[0],
+    void *h = vault__dl_bind(VAULT_LIBCURL_SONAME, &fns, symbols, sizeof symbols / sizeof symbols[0],
                             load_error, sizeof load_error);
 
     if (!h)
@@ -78,7 +78,7 @@ int curl_lib_load(void)
 {
     pthread_once(&load_once, load);
     if (!handle)
-        return vault_err(VAULT_ERROR, "etcd support needs libcurl (%s), which cannot be loaded: %s",
+        return vault__err(VAULT_ERROR, "etcd support needs libcurl (%s), which cannot be loaded: %s",
                          VAULT_LIBCURL_SONAME, load_error);
     return 0;
 }

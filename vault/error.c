@@ -23,9 +23,15 @@ static int set_error(int code, int cause, const char *fmt, va_list ap, const cha
     /* Format aside first: the arguments may point into last_message
      * (a message that wraps the previous one). */
     char buf[sizeof last_message];
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    if (n < 0)
+    int n = fmt ? vsnprintf(buf, sizeof buf, fmt, ap) : 0;
+    if (n <= 0)
         buf[0] = '\0';
+    /* A failure is never recorded as a success, nor without words: a
+     * caller printing the message never prints "error: error". */
+    if (code == VAULT_OK)
+        code = VAULT_ERROR;
+    if (!buf[0])
+        snprintf(buf, sizeof buf, "%s (error %d)", vault_strerror(code), code);
     if (suffix && *suffix) {
         size_t used = strlen(buf);
         snprintf(buf + used, sizeof buf - used, ": %s", suffix);
@@ -38,7 +44,7 @@ static int set_error(int code, int cause, const char *fmt, va_list ap, const cha
     return code;
 }
 
-int vault_err(int code, const char *fmt, ...)
+int vault__err(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -47,7 +53,7 @@ int vault_err(int code, const char *fmt, ...)
     return code;
 }
 
-int vault_err_cause(int code, int cause, const char *fmt, ...)
+int vault__err_cause(int code, int cause, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -56,7 +62,7 @@ int vault_err_cause(int code, int cause, const char *fmt, ...)
     return code;
 }
 
-int vault_err_ssl(int code, const char *fmt, ...)
+int vault__err_ssl(int code, const char *fmt, ...)
 {
     char reason[256] = "";
     unsigned long e = ERR_peek_last_error();
@@ -71,6 +77,17 @@ int vault_err_ssl(int code, const char *fmt, ...)
     set_error(code, VAULT_CAUSE_NONE, fmt, ap, reason);
     va_end(ap);
     return code;
+}
+
+void vault__oom_record(void)
+{
+    static const char message[] = "out of memory";
+
+    memcpy(last_message, message, sizeof message);
+    last_error.code = VAULT_ENOMEM;
+    last_error.cause = VAULT_CAUSE_NONE;
+    last_error.message = last_message;
+    has_error = 1;
 }
 
 const vault_error *vault_error_last(void)
@@ -97,7 +114,8 @@ const char *vault_strerror(int code)
     case VAULT_EINVAL: return "invalid argument";
     case VAULT_ETRUST: return "certificate not trusted";
     case VAULT_EIO: return "input/output error";
-    default: return "error";
+    case VAULT_ERROR: return "failure";
+    default: return "unknown error code";
     }
 }
 

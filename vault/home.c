@@ -30,8 +30,8 @@ static int is_dir_at(const char *home, const char *rel)
 {
     char *path = NULL;
     struct stat st;
-    int yes = vault_path_join(&path, home, rel) == 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-    vault_free_ptr(path);
+    int yes = vault__path_join(&path, home, rel) == 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    vault__free_ptr(path);
     return yes;
 }
 
@@ -52,8 +52,8 @@ int vault_home_path(char **out, const char *home, vault_home_file file)
     const char *rel = layout_rel(home, file);
 
     if (!out || !rel)
-        return vault_err(VAULT_EINVAL, "vault_home_path: invalid argument");
-    return vault_path_join(out, home ? home : "", rel);
+        return vault__err(VAULT_EINVAL, "vault_home_path: invalid argument");
+    return vault__path_join(out, home ? home : "", rel);
 }
 
 /* A growing text. */
@@ -111,9 +111,9 @@ int vault_secret_conf_write(const vault_secret_conf *c)
     int rc;
 
     if (!c || c->version != VAULT_SECRET_CONF_VERSION || !c->home || !c->keystore || !c->keystore_type)
-        return vault_err(VAULT_EINVAL, "vault_secret_conf_write: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_secret_conf_write: invalid argument");
     if (!realpath(c->keystore, abs))
-        return vault_err(VAULT_ENOTFOUND, "%s: no such keystore", c->keystore);
+        return vault__err(VAULT_ENOTFOUND, "%s: no such keystore", c->keystore);
     if ((rc = vault_home_path(&path, c->home, VAULT_HOME_SECRET_CONF)) != 0)
         return rc;
     put(&t, header, sizeof header - 1);
@@ -140,10 +140,10 @@ int vault_secret_conf_write(const vault_secret_conf *c)
         put_property(&t, "secretRepositories.file.algorithm", c->algorithm ? c->algorithm : "RSA");
     }
     if (t.failed)
-        rc = VAULT_ERR_NOMEM();
+        rc = vault__oom();
     else
         rc = vault_file_replace(path, t.data, t.len, 0644, NULL, NULL);
-    vault_free_ptr(t.data);
-    vault_free_ptr(path);
+    vault__free_ptr(t.data);
+    vault__free_ptr(path);
     return rc;
 }

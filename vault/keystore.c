@@ -47,7 +47,7 @@ static char *name_to_string(const X509_NAME *name)
         return NULL;
     if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
         n = BIO_get_mem_data(bio, &mem);
-        out = vault_strndup(mem, (size_t)n);
+        out = vault__strndup(mem, (size_t)n);
     }
     BIO_free(bio);
     return out;
@@ -88,10 +88,10 @@ static int describe_entry(vault_keystore *ks, ks_entry *e)
         BN_free(bn);
         e->subject = name_to_string(X509_get_subject_name(c));
         e->issuer = name_to_string(X509_get_issuer_name(c));
-        e->serial = hex ? vault_strdup(hex) : NULL;
+        e->serial = hex ? vault__strdup(hex) : NULL;
         OPENSSL_free(hex);
         if (!e->subject || !e->issuer || !e->serial)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+            return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
         e->info.subject = e->subject;
         e->info.issuer = e->issuer;
         e->info.serial = e->serial;
@@ -138,16 +138,16 @@ static int read_content(vault_keystore *ks, const unsigned char *data, size_t le
     if (forced != VAULT_KEYSTORE_AUTO)
         t = forced;
     else if (unsupported)
-        return vault_err(VAULT_EFORMAT, "%s: %s keystores are not supported; convert it to PKCS#12 "
+        return vault__err(VAULT_EFORMAT, "%s: %s keystores are not supported; convert it to PKCS#12 "
                          "with keytool -importkeystore", ks->path, unsupported);
     else if (t == VAULT_KEYSTORE_AUTO)
-        return vault_err(VAULT_EFORMAT, "%s: not a keystore or certificate (PKCS#12, JKS, JCEKS, "
+        return vault__err(VAULT_EFORMAT, "%s: not a keystore or certificate (PKCS#12, JKS, JCEKS, "
                          "PEM or DER expected)", ks->path);
     ks->type = t;
     if (needs_store_password(t)) {
         rc = ask_password(ks, VAULT_PASSWORD_STORE, NULL, &ks->store_password);
         if (rc == VAULT_ENOTFOUND)
-            return vault_err(VAULT_EAUTH, "%s: a store password is required", ks->path);
+            return vault__err(VAULT_EAUTH, "%s: a store password is required", ks->path);
         if (rc != 0)
             return rc;
     }
@@ -162,7 +162,7 @@ static int read_content(vault_keystore *ks, const unsigned char *data, size_t le
     case VAULT_KEYSTORE_CERT:
         return ks_read_cert(ks, data, len);
     default:
-        return vault_err(VAULT_EINVAL, "%s: type %s cannot be read from bytes", ks->path,
+        return vault__err(VAULT_EINVAL, "%s: type %s cannot be read from bytes", ks->path,
                          vault_keystore_type_name(t));
     }
 }
@@ -172,17 +172,17 @@ static int keystore_new(vault_keystore **out, const char *name, const vault_keys
     vault_keystore *ks;
 
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     if (opts && opts->version != 1 && opts->version != VAULT_KEYSTORE_OPTIONS_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_keystore_options: unknown version %u", opts->version);
-    ks = vault_calloc(1, sizeof *ks);
+        return vault__err(VAULT_EINVAL, "vault_keystore_options: unknown version %u", opts->version);
+    ks = vault__calloc(1, sizeof *ks);
     if (!ks)
-        return vault_err(VAULT_ENOMEM, "out of memory");
-    ks->path = vault_strdup(name ? name : "(memory)");
+        return vault__oom();
+    ks->path = vault__strdup(name ? name : "(memory)");
     if (!ks->path) {
-        vault_free_ptr(ks);
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        vault__free_ptr(ks);
+        return vault__oom();
     }
     pthread_mutex_init(&ks->lock, NULL);
     if (opts) {
@@ -214,7 +214,7 @@ int vault_keystore_open_memory(vault_keystore **out, const void *data, size_t le
     int rc;
 
     if (!out || (!data && len))
-        return vault_err(VAULT_EINVAL, "vault_keystore_open_memory: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_keystore_open_memory: invalid argument");
     *out = NULL;
     rc = keystore_new(&ks, name, opts);
     if (rc != 0)
@@ -233,10 +233,10 @@ int vault_keystore_open(vault_keystore **out, const char *path, const vault_keys
     int rc;
 
     if (!out || !path)
-        return vault_err(VAULT_EINVAL, "vault_keystore_open: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_keystore_open: invalid argument");
     *out = NULL;
     if (ks_is_pkcs11_uri(path) && (strstr(path, "pin-value") || strstr(path, "pin-source")))
-        return vault_err(VAULT_EINVAL, "a PKCS#11 URI with a PIN in it is refused: give the PIN as "
+        return vault__err(VAULT_EINVAL, "a PKCS#11 URI with a PIN in it is refused: give the PIN as "
                          "the keystore password");
     rc = keystore_new(&ks, path, opts);
     if (rc != 0)
@@ -249,16 +249,16 @@ int vault_keystore_open(vault_keystore **out, const char *path, const vault_keys
         ks->type = VAULT_KEYSTORE_DIR;
         rc = ks_read_dir(ks);
     } else {
-        rc = vault_read_file(path, KS_MAX_FILE, &data, &len);
+        rc = vault__read_file(path, KS_MAX_FILE, &data, &len);
         if (rc == 0)
             rc = read_content(ks, data, len, opts ? opts->type : VAULT_KEYSTORE_AUTO);
         if (data)
             sodium_memzero(data, len);
-        vault_free_ptr(data);
+        vault__free_ptr(data);
     }
     cert = opts && opts->version >= 2 ? opts->cert : NULL;
     if (rc == 0 && cert && !ks->device)
-        rc = vault_err(VAULT_EINVAL, "%s: a certificate file (%s) goes only beside a key held in a "
+        rc = vault__err(VAULT_EINVAL, "%s: a certificate file (%s) goes only beside a key held in a "
                        "PKCS#11 token or a TPM", path, cert);
     else if (rc == 0 && cert)
         rc = ks_device_add_cert_file(ks, cert);
@@ -280,10 +280,15 @@ size_t vault_keystore_count(const vault_keystore *ks)
     return ks ? ks->count : 0;
 }
 
-int vault_keystore_entry_at(const vault_keystore *ks, size_t i, const vault_keystore_entry **out)
+int vault_keystore_entry_at(const vault_keystore_entry **out, const vault_keystore *ks, size_t i)
 {
-    if (!ks || !out || i >= ks->count)
-        return vault_err(VAULT_ENOTFOUND, "no keystore entry %zu", i);
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_keystore_entry_at: out is NULL");
+    *out = NULL;
+    if (!ks)
+        return vault__err(VAULT_EINVAL, "vault_keystore_entry_at: keystore is NULL");
+    if (i >= ks->count)
+        return vault__err(VAULT_ENOTFOUND, "%s: no entry %zu (%zu entries)", ks->path, i, ks->count);
     *out = &ks->entries[i]->info;
     return 0;
 }
@@ -331,43 +336,43 @@ int ks_find(const vault_keystore *ks, const char *alias, ks_entry **out)
             return 0;
         list_aliases(ks, rc == VAULT_EINVAL ? VAULT_ENTRY_PRIVATE_KEY : 0, names, sizeof names);
         if (rc == VAULT_EINVAL)
-            return vault_err(VAULT_ENOTFOUND, "%s: several key entries (%s); choose one with an alias",
+            return vault__err(VAULT_ENOTFOUND, "%s: several key entries (%s); choose one with an alias",
                              ks->path, names);
-        return vault_err(VAULT_ENOTFOUND, "%s: no key entry (entries: %s)", ks->path, names);
+        return vault__err(VAULT_ENOTFOUND, "%s: no key entry (entries: %s)", ks->path, names);
     }
     for (i = 0; i < ks->count; i++)
-        if (vault_strcaseeq(ks->entries[i]->alias, alias)) {
+        if (vault__strcaseeq(ks->entries[i]->alias, alias)) {
             *out = ks->entries[i];
             return 0;
         }
     list_aliases(ks, 0, names, sizeof names);
-    return vault_err(VAULT_ENOTFOUND, "%s: no alias \"%s\" (aliases: %s)", ks->path, alias, names);
+    return vault__err(VAULT_ENOTFOUND, "%s: no alias \"%s\" (aliases: %s)", ks->path, alias, names);
 }
 
-int vault_keystore_find(const vault_keystore *ks, const char *alias, const vault_keystore_entry **out)
+int vault_keystore_find(const vault_keystore_entry **out, const vault_keystore *ks, const char *alias)
 {
     ks_entry *e;
     int rc;
     if (!ks || !out)
-        return vault_err(VAULT_EINVAL, "vault_keystore_find: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_keystore_find: invalid argument");
     rc = ks_find(ks, alias, &e);
     if (rc == 0)
         *out = &e->info;
     return rc;
 }
 
-int vault_keystore_cert_der(const vault_keystore *ks, const char *alias, size_t idx,
-                            const unsigned char **der, size_t *len)
+int vault_keystore_cert_der(const unsigned char **der, size_t *len, const vault_keystore *ks,
+                            const char *alias, size_t idx)
 {
     ks_entry *e;
     int rc;
     if (!ks || !der || !len)
-        return vault_err(VAULT_EINVAL, "vault_keystore_cert_der: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_keystore_cert_der: invalid argument");
     rc = ks_find(ks, alias, &e);
     if (rc != 0)
         return rc;
     if (idx >= e->info.chain_length)
-        return vault_err(VAULT_ENOTFOUND, "%s: alias \"%s\" has no certificate %zu", ks->path,
+        return vault__err(VAULT_ENOTFOUND, "%s: alias \"%s\" has no certificate %zu", ks->path,
                          e->alias, idx);
     *der = e->der[idx];
     *len = e->der_len[idx];
@@ -408,19 +413,19 @@ int ks_unlock(vault_keystore *ks, ks_entry *e)
         /* No separate key password: Java's default is the store password. */
         rc = unlock_with(e, ks->store_password);
         if (rc == VAULT_EAUTH && ks->store_password)
-            rc = vault_err(VAULT_EAUTH, "%s: alias \"%s\": the key password differs from the store "
+            rc = vault__err(VAULT_EAUTH, "%s: alias \"%s\": the key password differs from the store "
                            "password and none was given", ks->path, e->alias);
         else if (rc == VAULT_EAUTH)
-            rc = vault_err(VAULT_EAUTH, "%s: alias \"%s\": the key is encrypted and no key password "
+            rc = vault__err(VAULT_EAUTH, "%s: alias \"%s\": the key is encrypted and no key password "
                            "was given", ks->path, e->alias);
     } else if (rc == 0) {
         rc = unlock_with(e, key_pw);
         if (rc == VAULT_EAUTH)
-            rc = vault_err(VAULT_EAUTH, "%s: alias \"%s\": wrong key password", ks->path, e->alias);
+            rc = vault__err(VAULT_EAUTH, "%s: alias \"%s\": wrong key password", ks->path, e->alias);
     }
     if (rc == VAULT_EFORMAT) {
         const vault_error *le = vault_error_last();
-        rc = vault_err(VAULT_EFORMAT, "%s: alias \"%s\": %s", ks->path, e->alias,
+        rc = vault__err(VAULT_EFORMAT, "%s: alias \"%s\": %s", ks->path, e->alias,
                        le ? le->message : "malformed key");
     }
     if (rc == 0) {
@@ -440,12 +445,12 @@ int ks_private_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey, ks_en
     if (rc != 0)
         return rc;
     if (e->info.kind != VAULT_ENTRY_PRIVATE_KEY)
-        return vault_err(VAULT_EINVAL, "%s: alias \"%s\" is not a private key entry", ks->path, e->alias);
+        return vault__err(VAULT_EINVAL, "%s: alias \"%s\" is not a private key entry", ks->path, e->alias);
     rc = ks_unlock(ks, e);
     if (rc != 0)
         return rc;
     if (!e->pkey)
-        return vault_err(VAULT_EFORMAT, "%s: alias \"%s\" holds no usable private key", ks->path, e->alias);
+        return vault__err(VAULT_EFORMAT, "%s: alias \"%s\" holds no usable private key", ks->path, e->alias);
     *pkey = e->pkey;
     if (entry)
         *entry = e;
@@ -464,25 +469,25 @@ int ks_public_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey)
     return 0;
 }
 
-int vault_keystore_public_key_der(vault_keystore *ks, const char *alias, unsigned char **der,
-                                  size_t *len)
+int vault_keystore_public_key_der(unsigned char **der, size_t *len, vault_keystore *ks,
+                                  const char *alias)
 {
     EVP_PKEY *pkey = NULL;
     unsigned char *buf = NULL, *p;
     int rc, n;
 
     if (!ks || !der || !len)
-        return vault_err(VAULT_EINVAL, "vault_keystore_public_key_der: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_keystore_public_key_der: invalid argument");
     *der = NULL;
     rc = ks_public_key(ks, alias, &pkey);
     if (rc != 0)
         return rc;
     n = i2d_PUBKEY(pkey, NULL);
     if (n <= 0)
-        return vault_err_ssl(VAULT_EFORMAT, "%s: cannot encode the public key", ks->path);
-    buf = vault_malloc((size_t)n);
+        return vault__err_ssl(VAULT_EFORMAT, "%s: cannot encode the public key", ks->path);
+    buf = vault__malloc((size_t)n);
     if (!buf)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     p = buf;
     i2d_PUBKEY(pkey, &p);
     *der = buf;
@@ -490,22 +495,22 @@ int vault_keystore_public_key_der(vault_keystore *ks, const char *alias, unsigne
     return 0;
 }
 
-int vault_keystore_secret_key(vault_keystore *ks, const char *alias, vault_secret **out)
+int vault_keystore_secret_key(vault_secret **out, vault_keystore *ks, const char *alias)
 {
     ks_entry *e;
     int rc;
     if (!ks || !out)
-        return vault_err(VAULT_EINVAL, "vault_keystore_secret_key: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_keystore_secret_key: invalid argument");
     *out = NULL;
     rc = ks_find(ks, alias, &e);
     if (rc != 0)
         return rc;
     if (e->info.kind != VAULT_ENTRY_SECRET_KEY)
-        return vault_err(VAULT_EINVAL, "%s: alias \"%s\" is not a secret key entry", ks->path, e->alias);
+        return vault__err(VAULT_EINVAL, "%s: alias \"%s\" is not a secret key entry", ks->path, e->alias);
     rc = ks_unlock(ks, e);
     if (rc != 0)
         return rc;
     if (!e->secret)
-        return vault_err(VAULT_EFORMAT, "%s: alias \"%s\" holds no key", ks->path, e->alias);
+        return vault__err(VAULT_EFORMAT, "%s: alias \"%s\" holds no key", ks->path, e->alias);
     return vault_secret_new(out, vault_secret_data(e->secret), vault_secret_len(e->secret));
 }

@@ -26,7 +26,7 @@ int ks_device_key_attach(EVP_PKEY *pkey, ks_device_key *key)
 {
     pthread_once(&device_index_once, make_device_index);
     if (device_index < 0 || !EVP_PKEY_set_ex_data(pkey, device_index, key))
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     return 0;
 }
 
@@ -90,12 +90,12 @@ int ks_device_add_cert_file(vault_keystore *ks, const char *cert_file)
     int rc;
 
     if (ks_is_pkcs11_uri(cert_file) || ks_is_tpm_uri(cert_file))
-        return vault_err(VAULT_EINVAL, "%s: the certificate of a key is a file, not %s", ks->path,
+        return vault__err(VAULT_EINVAL, "%s: the certificate of a key is a file, not %s", ks->path,
                          cert_file);
     if ((rc = vault_keystore_open(&certs, cert_file, &o)) != 0)
         return rc;
     if (certs->type != VAULT_KEYSTORE_PEM && certs->type != VAULT_KEYSTORE_CERT) {
-        rc = vault_err(VAULT_EFORMAT, "%s: %s is not a certificate file (PEM or DER)", ks->path,
+        rc = vault__err(VAULT_EFORMAT, "%s: %s is not a certificate file (PEM or DER)", ks->path,
                        cert_file);
         goto done;
     }
@@ -112,7 +112,7 @@ int ks_device_add_cert_file(vault_keystore *ks, const char *cert_file)
     }
     ERR_clear_error();
     if (!target) {
-        rc = vault_err(VAULT_EKEY, "%s: the certificate in %s is not for a key of this keystore",
+        rc = vault__err(VAULT_EKEY, "%s: the certificate in %s is not for a key of this keystore",
                        ks->path, cert_file);
         goto done;
     }
@@ -121,7 +121,7 @@ int ks_device_add_cert_file(vault_keystore *ks, const char *cert_file)
     for (i = 0; rc == 0 && i < (size_t)sk_X509_num(from->chain); i++) {
         X509 *x = sk_X509_value(from->chain, (int)i);
         if (!X509_up_ref(x)) {
-            rc = vault_err(VAULT_ENOMEM, "out of memory");
+            rc = vault__oom();
             break;
         }
         rc = ks_entry_add_cert(ks, target, x);

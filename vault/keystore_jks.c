@@ -59,7 +59,7 @@ static int mutf8_to_utf8(const unsigned char *s, size_t n, char *out, size_t *ou
                 return -1;
             u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
         }
-        o += vault_utf8_put((unsigned char *)out + o, u);
+        o += vault__utf8_put((unsigned char *)out + o, u);
     }
     out[o] = '\0';
     *out_len = o;
@@ -79,11 +79,11 @@ static int password_utf16(const vault_secret *pw, vault_secret **out, size_t *ou
     int rc;
 
     *out = NULL;
-    rc = vault_secret_alloc(out, 2 * n, &buf);
+    rc = vault__secret_alloc(out, 2 * n, &buf);
     if (rc != 0)
         return rc;
     while (i < n) {
-        if ((k = vault_utf8_next(s + i, n - i, &cp)) == 0) {
+        if ((k = vault__utf8_next(s + i, n - i, &cp)) == 0) {
             vault_secret_free(*out);
             *out = NULL;
             return VAULT_EAUTH;
@@ -112,7 +112,7 @@ static int sha1_parts(unsigned char out[SHA1_LEN], const void *a, size_t alen, c
              EVP_DigestUpdate(ctx, b, blen) && EVP_DigestUpdate(ctx, c, clen) &&
              EVP_DigestFinal_ex(ctx, out, NULL);
     EVP_MD_CTX_free(ctx);
-    return ok ? 0 : vault_err_ssl(VAULT_ERROR, "SHA-1 failed");
+    return ok ? 0 : vault__err_ssl(VAULT_ERROR, "SHA-1 failed");
 }
 
 /* SHA-1(password as UTF-16BE || "Mighty Aphrodite" || body), Java's
@@ -128,12 +128,12 @@ static int check_integrity(vault_keystore *ks, const unsigned char *data, size_t
 
     rc = password_utf16(store_password, &pw16, &n16);
     if (rc == VAULT_EAUTH)
-        return vault_err(VAULT_EAUTH, "%s: the store password is not valid UTF-8", ks->path);
+        return vault__err(VAULT_EAUTH, "%s: the store password is not valid UTF-8", ks->path);
     if (rc != 0)
         return rc;
     rc = sha1_parts(md, vault_secret_data(pw16), n16, whitener, sizeof whitener - 1, data, body);
     if (rc == 0 && CRYPTO_memcmp(md, data + body, HASH_LEN) != 0)
-        rc = vault_err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered with", ks->path);
+        rc = vault__err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered with", ks->path);
     vault_secret_free(pw16);
     return rc;
 }
@@ -166,11 +166,11 @@ static int jdk_recover(const vault_secret *pw, const unsigned char *prot, size_t
     int rc;
 
     if (n <= 2 * SHA1_LEN)
-        return vault_err(VAULT_EFORMAT, "protected key too short");
+        return vault__err(VAULT_EFORMAT, "protected key too short");
     klen = n - 2 * SHA1_LEN;
     rc = password_utf16(pw, &pw16, &n16);
     if (rc == 0)
-        rc = vault_secret_alloc(&out->buf, klen, &out->data);
+        rc = vault__secret_alloc(&out->buf, klen, &out->data);
     memcpy(block, salt, SHA1_LEN);
     for (off = 0; rc == 0 && off < klen; off += SHA1_LEN) {
         rc = sha1_parts(block, vault_secret_data(pw16), n16, block, SHA1_LEN, "", 0);
@@ -239,7 +239,7 @@ static int pbe_derive(const vault_secret *pw, const unsigned char salt_in[8], lo
     sodium_memzero(t, sizeof t);
     EVP_MD_free(md5);
     EVP_MD_CTX_free(ctx);
-    return ok ? 0 : vault_err_ssl(VAULT_ERROR, "MD5 failed");
+    return ok ? 0 : vault__err_ssl(VAULT_ERROR, "MD5 failed");
 }
 
 /* 3DES-CBC with PKCS#5 padding under the derived key. Bad padding means a
@@ -252,17 +252,17 @@ static int pbe_decrypt(const vault_secret *pw, const unsigned char salt[8], long
     int rc, l1 = 0, l2 = 0;
 
     if (n == 0 || n % 8 != 0 || n > INT32_MAX)
-        return vault_err(VAULT_EFORMAT, "encrypted key length is not a multiple of the block size");
+        return vault__err(VAULT_EFORMAT, "encrypted key length is not a multiple of the block size");
     if (!pbe_password_ok(pw))
         return VAULT_EAUTH;
     rc = pbe_derive(pw, salt, iter, kiv);
     if (rc == 0)
-        rc = vault_secret_alloc(&out->buf, n, &out->data);
+        rc = vault__secret_alloc(&out->buf, n, &out->data);
     if (rc == 0 && !(ctx = EVP_CIPHER_CTX_new()))
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     if (rc == 0 && (!EVP_DecryptInit_ex(ctx, EVP_des_ede3_cbc(), NULL, kiv, kiv + 24) ||
                     !EVP_DecryptUpdate(ctx, out->data, &l1, ct, (int)n)))
-        rc = vault_err_ssl(VAULT_ERROR, "3DES failed");
+        rc = vault__err_ssl(VAULT_ERROR, "3DES failed");
     if (rc == 0 && !EVP_DecryptFinal_ex(ctx, out->data + l1, &l2)) {
         ERR_clear_error();
         rc = VAULT_EAUTH;
@@ -292,7 +292,7 @@ static int pbe_params(const unsigned char *der, size_t len, unsigned char salt[8
     PBEPARAM_free(pp);
     ERR_clear_error();
     if (!ok)
-        return vault_err(VAULT_EFORMAT, "malformed PBE parameters (8-byte salt, 1 to %d iterations)",
+        return vault__err(VAULT_EFORMAT, "malformed PBE parameters (8-byte salt, 1 to %d iterations)",
                          PBE_MAX_ITERATIONS);
     return 0;
 }
@@ -338,9 +338,9 @@ static int set_private_key(ks_entry *e, const plain *pt, int verified)
     int rc = 0;
 
     if (!p8 || p != pt->data + pt->len)
-        rc = verified ? vault_err(VAULT_EFORMAT, "the decrypted key is not PKCS#8") : VAULT_EAUTH;
+        rc = verified ? vault__err(VAULT_EFORMAT, "the decrypted key is not PKCS#8") : VAULT_EAUTH;
     else if (!(e->pkey = ks_pkey_from_p8(p8)))
-        rc = vault_err_ssl(VAULT_EFORMAT, "unsupported private key type");
+        rc = vault__err_ssl(VAULT_EFORMAT, "unsupported private key type");
     PKCS8_PRIV_KEY_INFO_free(p8);
     ERR_clear_error();
     return rc;
@@ -358,7 +358,7 @@ static int check_key_matches(ks_entry *e, int verified)
         return 0;
     EVP_PKEY_free(e->pkey);
     e->pkey = NULL;
-    return verified ? vault_err(VAULT_EFORMAT, "the private key does not match its certificate")
+    return verified ? vault__err(VAULT_EFORMAT, "the private key does not match its certificate")
                     : VAULT_EAUTH;
 }
 
@@ -376,7 +376,7 @@ static int jce_recover(const vault_secret *pw, const X509_ALGOR *alg, const ASN1
     X509_ALGOR_get0(NULL, &ptype, &pval, alg);
     params = pval;
     if (ptype != V_ASN1_SEQUENCE || !params)
-        return vault_err(VAULT_EFORMAT, "missing PBE parameters");
+        return vault__err(VAULT_EFORMAT, "missing PBE parameters");
     rc = pbe_params(ASN1_STRING_get0_data(params), (size_t)ASN1_STRING_length(params), salt, &iter);
     if (rc == 0)
         rc = pbe_decrypt(pw, salt, iter, ASN1_STRING_get0_data(data), (size_t)ASN1_STRING_length(data), out);
@@ -392,7 +392,7 @@ static int unlock_private_key(ks_entry *e, const vault_secret *pw)
     int kind, rc;
 
     if (!sig)
-        return vault_err(VAULT_EFORMAT, "malformed protected key");
+        return vault__err(VAULT_EFORMAT, "malformed protected key");
     X509_SIG_get0(sig, &alg, &data);
     kind = protector_of(sig);
     if (kind == 1)
@@ -400,7 +400,7 @@ static int unlock_private_key(ks_entry *e, const vault_secret *pw)
     else if (kind == 2)
         rc = jce_recover(pw, alg, data, &pt);
     else
-        rc = vault_err(VAULT_EFORMAT, "unsupported key protection algorithm");
+        rc = vault__err(VAULT_EFORMAT, "unsupported key protection algorithm");
     if (rc == 0)
         rc = set_private_key(e, &pt, kind == 1);
     if (rc == 0)
@@ -421,12 +421,12 @@ static int parse_sealed(const char *path, const unsigned char *d, size_t n, seal
     jstream js;
 
     if (jks_js_parse(&js, d, n, JC_SEALED, JC_SEALED_KP, used) != 0)
-        return vault_err(VAULT_EFORMAT, "%s%ssecret key entry: %s", p, sep, js.why);
+        return vault__err(VAULT_EFORMAT, "%s%ssecret key entry: %s", p, sep, js.why);
     /* encodedParams, encryptedContent, paramsAlg, sealAlg */
     if (js.fields[0].kind != JV_BYTES || js.fields[1].kind != JV_BYTES)
-        return vault_err(VAULT_EFORMAT, "%s%ssecret key entry: sealed object without content", p, sep);
+        return vault__err(VAULT_EFORMAT, "%s%ssecret key entry: sealed object without content", p, sep);
     if (!jks_jv_is(&js.fields[2], PBE_ALG) || !jks_jv_is(&js.fields[3], PBE_ALG))
-        return vault_err(VAULT_EFORMAT,
+        return vault__err(VAULT_EFORMAT,
                          "%s%ssecret key entry: sealed with an unsupported "
                          "algorithm (" PBE_ALG " expected)",
                          p, sep);
@@ -443,37 +443,37 @@ static int parse_key_object(const plain *pt, jval *alg, jval *key)
     size_t used = 0;
 
     if (jks_js_parse(&js, pt->data, pt->len, JC_KEY_SPEC, JC_KEY_REP, &used) != 0)
-        return vault_err(VAULT_EFORMAT, "sealed secret key: %s", js.why);
+        return vault__err(VAULT_EFORMAT, "sealed secret key: %s", js.why);
     if (used != pt->len)
-        return vault_err(VAULT_EFORMAT, "sealed secret key: trailing bytes");
+        return vault__err(VAULT_EFORMAT, "sealed secret key: trailing bytes");
     *alg = js.fields[0];
     *key = js.fields[1];
     if (js.cls == JC_KEY_REP && (!jks_jv_is(&js.fields[2], "RAW") || js.fields[3].kind != JV_ENUM ||
                                  !jks_same_text(js.fields[3].data, js.fields[3].len, "SECRET")))
-        return vault_err(VAULT_EFORMAT, "sealed secret key: not a raw secret key");
+        return vault__err(VAULT_EFORMAT, "sealed secret key: not a raw secret key");
     if (alg->kind != JV_STRING || alg->len == 0 || key->kind != JV_BYTES || key->len == 0)
-        return vault_err(VAULT_EFORMAT, "sealed secret key: empty key or algorithm");
+        return vault__err(VAULT_EFORMAT, "sealed secret key: empty key or algorithm");
     return 0;
 }
 
 static int set_secret_key(ks_entry *e, const jval *alg, const jval *key)
 {
-    char *name = vault_malloc(alg->len + 1);
+    char *name = vault__malloc(alg->len + 1);
     size_t n;
     int rc;
 
     if (!name)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     if (mutf8_to_utf8(alg->data, alg->len, name, &n) != 0 || strlen(name) != n) {
-        vault_free_ptr(name);
-        return vault_err(VAULT_EFORMAT, "sealed secret key: bad algorithm name");
+        vault__free_ptr(name);
+        return vault__err(VAULT_EFORMAT, "sealed secret key: bad algorithm name");
     }
     rc = vault_secret_new(&e->secret, key->data, key->len);
     if (rc != 0) {
-        vault_free_ptr(name);
+        vault__free_ptr(name);
         return rc;
     }
-    vault_free_ptr(e->secret_algorithm);
+    vault__free_ptr(e->secret_algorithm);
     e->secret_algorithm = name;
     return 0;
 }
@@ -518,27 +518,27 @@ typedef struct walk {
 
 static int truncated(const walk *w)
 {
-    return vault_err(VAULT_EFORMAT, "%s: truncated or malformed %s keystore", w->ks->path,
+    return vault__err(VAULT_EFORMAT, "%s: truncated or malformed %s keystore", w->ks->path,
                      vault_keystore_type_name(w->ks->type));
 }
 
 static int new_entry(walk *w, const unsigned char *alias, size_t n, vault_entry_kind kind, uint64_t date,
                      ks_entry **e)
 {
-    char *name = vault_malloc(n + 1);
+    char *name = vault__malloc(n + 1);
     size_t len = 0;
     int rc;
 
     *e = NULL;
     if (!name)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", w->ks->path);
+        return vault__oom();
     if (mutf8_to_utf8(alias, n, name, &len) != 0)
-        rc = vault_err(VAULT_EFORMAT, "%s: an alias is not valid modified UTF-8", w->ks->path);
+        rc = vault__err(VAULT_EFORMAT, "%s: an alias is not valid modified UTF-8", w->ks->path);
     else
         rc = ks_add_entry(w->ks, name, len, kind, e);
     if (rc == 0)
         (*e)->info.created_ms = (int64_t)date;
-    vault_free_ptr(name);
+    vault__free_ptr(name);
     return rc;
 }
 
@@ -553,9 +553,9 @@ static int read_cert(walk *w, ks_entry *e)
         if (jks_rd_utf(&w->r, &type, &tlen) != 0)
             return truncated(w);
         if (!jks_same_text(type, tlen, "X.509"))
-            return vault_err(VAULT_EFORMAT, "%s: certificate type other than X.509", w->ks->path);
+            return vault__err(VAULT_EFORMAT, "%s: certificate type other than X.509", w->ks->path);
     }
-    if (vault_rd_u32(&w->r, &len) != 0 || vault_rd_take(&w->r, len, &der) != 0)
+    if (vault__rd_u32(&w->r, &len) != 0 || vault__rd_take(&w->r, len, &der) != 0)
         return truncated(w);
     return e ? ks_entry_add_cert_der(w->ks, e, der, len) : 0;
 }
@@ -566,12 +566,12 @@ static int set_protected_key(walk *w, ks_entry *e, const unsigned char *der, siz
     int kind;
 
     if (!sig)
-        return vault_err(VAULT_EFORMAT, "%s: alias \"%s\": malformed protected key", w->ks->path, e->alias);
+        return vault__err(VAULT_EFORMAT, "%s: alias \"%s\": malformed protected key", w->ks->path, e->alias);
     kind = protector_of(sig);
     X509_SIG_free(sig);
     /* JKS knows only its own protector; JCEKS reads both. */
     if (kind == 0 || (kind == 2 && w->ks->type != VAULT_KEYSTORE_JCEKS))
-        return vault_err(VAULT_EFORMAT, "%s: alias \"%s\": unsupported key protection algorithm", w->ks->path,
+        return vault__err(VAULT_EFORMAT, "%s: alias \"%s\": unsupported key protection algorithm", w->ks->path,
                          e->alias);
     return ks_entry_set_sealed(e, der, len, unlock_private_key);
 }
@@ -583,11 +583,11 @@ static int read_key_entry(walk *w, const unsigned char *alias, size_t alias_len,
     ks_entry *e = NULL;
     int rc = 0;
 
-    if (vault_rd_u32(&w->r, &klen) != 0 || vault_rd_take(&w->r, klen, &key) != 0 ||
-        vault_rd_u32(&w->r, &nchain) != 0)
+    if (vault__rd_u32(&w->r, &klen) != 0 || vault__rd_take(&w->r, klen, &key) != 0 ||
+        vault__rd_u32(&w->r, &nchain) != 0)
         return truncated(w);
     if (nchain > w->r.left / (w->version == 2 ? 6 : 4))
-        return vault_err(VAULT_EFORMAT, "%s: certificate chain of %u does not fit in the file", w->ks->path,
+        return vault__err(VAULT_EFORMAT, "%s: certificate chain of %u does not fit in the file", w->ks->path,
                          nchain);
     if (w->build) {
         rc = new_entry(w, alias, alias_len, VAULT_ENTRY_PRIVATE_KEY, date, &e);
@@ -637,8 +637,8 @@ static int read_entry(walk *w)
     uint32_t tag;
     uint64_t date;
 
-    if (vault_rd_u32(&w->r, &tag) != 0 || jks_rd_utf(&w->r, &alias, &alias_len) != 0 ||
-        vault_rd_uint(&w->r, 8, &date) != 0)
+    if (vault__rd_u32(&w->r, &tag) != 0 || jks_rd_utf(&w->r, &alias, &alias_len) != 0 ||
+        vault__rd_uint(&w->r, 8, &date) != 0)
         return truncated(w);
     if (tag == 1)
         return read_key_entry(w, alias, alias_len, date);
@@ -646,7 +646,7 @@ static int read_entry(walk *w)
         return read_cert_entry(w, alias, alias_len, date);
     if (tag == 3 && w->ks->type == VAULT_KEYSTORE_JCEKS)
         return read_secret_entry(w, alias, alias_len, date);
-    return vault_err(VAULT_EFORMAT, "%s: unknown %s entry type %u", w->ks->path,
+    return vault__err(VAULT_EFORMAT, "%s: unknown %s entry type %u", w->ks->path,
                      vault_keystore_type_name(w->ks->type), tag);
 }
 
@@ -658,16 +658,16 @@ static int walk_store(vault_keystore *ks, const unsigned char *data, size_t len,
     int rc = 0;
 
     want = ks->type == VAULT_KEYSTORE_JCEKS ? JCEKS_MAGIC : JKS_MAGIC;
-    if (vault_rd_u32(&w.r, &magic) != 0 || magic != want)
-        return vault_err(VAULT_EFORMAT, "%s: not a %s keystore", ks->path,
+    if (vault__rd_u32(&w.r, &magic) != 0 || magic != want)
+        return vault__err(VAULT_EFORMAT, "%s: not a %s keystore", ks->path,
                          vault_keystore_type_name(ks->type));
-    if (vault_rd_u32(&w.r, &w.version) != 0 || vault_rd_u32(&w.r, &count) != 0 || w.r.left < HASH_LEN)
+    if (vault__rd_u32(&w.r, &w.version) != 0 || vault__rd_u32(&w.r, &count) != 0 || w.r.left < HASH_LEN)
         return truncated(&w);
     if (w.version != 1 && w.version != 2)
-        return vault_err(VAULT_EFORMAT, "%s: unsupported %s version %u", ks->path,
+        return vault__err(VAULT_EFORMAT, "%s: unsupported %s version %u", ks->path,
                          vault_keystore_type_name(ks->type), w.version);
     if (count > (w.r.left - HASH_LEN) / MIN_ENTRY)
-        return vault_err(VAULT_EFORMAT, "%s: %u entries do not fit in the file", ks->path, count);
+        return vault__err(VAULT_EFORMAT, "%s: %u entries do not fit in the file", ks->path, count);
     for (i = 0; rc == 0 && i < count; i++)
         rc = read_entry(&w);
     if (rc != 0)
@@ -675,7 +675,7 @@ static int walk_store(vault_keystore *ks, const unsigned char *data, size_t len,
     if (w.r.left < HASH_LEN)
         return truncated(&w);
     if (w.r.left > HASH_LEN)
-        return vault_err(VAULT_EFORMAT, "%s: %zu unexpected bytes after the keystore", ks->path,
+        return vault__err(VAULT_EFORMAT, "%s: %zu unexpected bytes after the keystore", ks->path,
                          w.r.left - HASH_LEN);
     *body = len - HASH_LEN;
     return 0;
@@ -687,7 +687,7 @@ int ks_read_jks(vault_keystore *ks, const unsigned char *data, size_t len, const
     int rc;
 
     if (!store_password)
-        return vault_err(VAULT_EAUTH, "%s: a store password is required", ks->path);
+        return vault__err(VAULT_EAUTH, "%s: a store password is required", ks->path);
     /* The layout is checked first (bounds only), then the hash, and only
      * then are entries built from content that is known to be intact. */
     rc = walk_store(ks, data, len, 0, &body);

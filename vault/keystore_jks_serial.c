@@ -11,10 +11,10 @@ int jks_rd_utf(vault_rd *r, const unsigned char **s, size_t *n)
 {
     uint64_t len = 0;
     *n = 0;
-    if (vault_rd_uint(r, 2, &len) != 0)
+    if (vault__rd_uint(r, 2, &len) != 0)
         return -1;
     *n = (size_t)len;
-    return vault_rd_take(r, *n, s);
+    return vault__rd_take(r, *n, s);
 }
 
 /* ---- Java serialisation (java.io.ObjectInputStream), only as far as a
@@ -88,7 +88,7 @@ static int js_new_handle(jstream *js, size_t *h)
 static int js_reference(jstream *js, int kind, jval *out)
 {
     uint32_t h;
-    if (vault_rd_u32(&js->r, &h) != 0)
+    if (vault__rd_u32(&js->r, &h) != 0)
         return js_truncated(js);
     if (h < JS_BASE_HANDLE || h - JS_BASE_HANDLE >= js->nhandles ||
         js->handles[h - JS_BASE_HANDLE].kind != kind)
@@ -118,7 +118,7 @@ static int js_string_tagged(jstream *js, unsigned tc, jval *out)
 static int js_string(jstream *js, jval *out)
 {
     unsigned tc;
-    if (vault_rd_u8(&js->r, &tc) != 0)
+    if (vault__rd_u8(&js->r, &tc) != 0)
         return js_truncated(js);
     return js_string_tagged(js, tc, out);
 }
@@ -147,13 +147,13 @@ static int js_fields(jstream *js, const jclass *c)
     unsigned code;
     jval type;
 
-    if (vault_rd_uint(&js->r, 2, &count) != 0)
+    if (vault__rd_uint(&js->r, 2, &count) != 0)
         return js_truncated(js);
     if (count != c->nfields)
         return js_fail(js, "unexpected fields in a Java class");
     for (i = 0; i < c->nfields; i++) {
         const jfield *f = &c->fields[i];
-        if (vault_rd_u8(&js->r, &code) != 0 || jks_rd_utf(&js->r, &name, &nlen) != 0)
+        if (vault__rd_u8(&js->r, &code) != 0 || jks_rd_utf(&js->r, &name, &nlen) != 0)
             return js_truncated(js);
         if (code != (unsigned char)f->code || !jks_same_text(name, nlen, f->name) ||
             js_string(js, &type) != 0 || !jks_same_text(type.data, type.len, f->type))
@@ -174,8 +174,8 @@ static int js_new_classdesc(jstream *js, int *cls, int depth)
 
     if (js_new_handle(js, &h) != 0)
         return -1;
-    if (jks_rd_utf(&js->r, &name, &nlen) != 0 || vault_rd_uint(&js->r, 8, &suid) != 0 ||
-        vault_rd_u8(&js->r, &flags) != 0)
+    if (jks_rd_utf(&js->r, &name, &nlen) != 0 || vault__rd_uint(&js->r, 8, &suid) != 0 ||
+        vault__rd_u8(&js->r, &flags) != 0)
         return js_truncated(js);
     c = js_class_by_name(name, nlen);
     if (c < 0)
@@ -184,7 +184,7 @@ static int js_new_classdesc(jstream *js, int *cls, int depth)
         return js_fail(js, "unexpected serialVersionUID or flags of a Java class");
     if (js_fields(js, &jclasses[c]) != 0)
         return -1;
-    if (vault_rd_u8(&js->r, &end) != 0)
+    if (vault__rd_u8(&js->r, &end) != 0)
         return js_truncated(js);
     if (end != TC_ENDBLOCKDATA)
         return js_fail(js, "unexpected Java class annotation");
@@ -206,7 +206,7 @@ static int js_classdesc(jstream *js, int *cls, int depth)
 
     if (depth > 3)
         return js_fail(js, "Java classes nested too deeply");
-    if (vault_rd_u8(&js->r, &tc) != 0)
+    if (vault__rd_u8(&js->r, &tc) != 0)
         return js_truncated(js);
     if (tc == TC_NULL) {
         *cls = -1;
@@ -235,7 +235,7 @@ static int js_bytes(jstream *js, jval *out)
         return js_fail(js, "unexpected Java array type");
     if (js_new_handle(js, &h) != 0)
         return -1;
-    if (vault_rd_u32(&js->r, &n) != 0 || vault_rd_take(&js->r, n, &out->data) != 0)
+    if (vault__rd_u32(&js->r, &n) != 0 || vault__rd_take(&js->r, n, &out->data) != 0)
         return js_truncated(js);
     out->kind = JV_BYTES;
     out->len = n;
@@ -272,7 +272,7 @@ static int js_value(jstream *js, const jfield *f, jval *out)
     unsigned tc;
 
     memset(out, 0, sizeof *out);
-    if (vault_rd_u8(&js->r, &tc) != 0)
+    if (vault__rd_u8(&js->r, &tc) != 0)
         return js_truncated(js);
     if (tc == TC_NULL) {
         out->kind = JV_NULL;
@@ -317,7 +317,7 @@ int jks_js_parse(jstream *js, const unsigned char *d, size_t n, int allow1, int 
     memset(js, 0, sizeof *js);
     js->r.p = d;
     js->r.left = n;
-    if (vault_rd_uint(&js->r, 4, &magic) != 0 || vault_rd_u8(&js->r, &tc) != 0)
+    if (vault__rd_uint(&js->r, 4, &magic) != 0 || vault__rd_u8(&js->r, &tc) != 0)
         return js_truncated(js);
     if (magic != 0xACED0005u || tc != TC_OBJECT)
         return js_fail(js, "not a serialised Java object");

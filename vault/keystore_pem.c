@@ -37,7 +37,7 @@ static void pem_items_clear(pem_items *it)
     sk_X509_pop_free(it->certs, X509_free);
     sk_X509_CRL_pop_free(it->crls, X509_CRL_free);
     EVP_PKEY_free(it->pkey);
-    vault_free_ptr(it->sealed);
+    vault__free_ptr(it->sealed);
     memset(it, 0, sizeof *it);
 }
 
@@ -53,7 +53,7 @@ static char *base_name(const char *path)
     const char *base = slash ? slash + 1 : path;
     const char *dot = strrchr(base, '.');
     size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    return vault_strndup(base, n);
+    return vault__strndup(base, n);
 }
 
 static int is_key_name(const char *name)
@@ -108,7 +108,7 @@ static int check_key_matches(ks_entry *e)
         EVP_PKEY_free(e->pkey);
         e->pkey = NULL;
         ERR_clear_error();
-        return vault_err(VAULT_EFORMAT, "the private key does not match the certificate");
+        return vault__err(VAULT_EFORMAT, "the private key does not match the certificate");
     }
     return 0;
 }
@@ -140,19 +140,19 @@ static int decrypt_legacy_block(ks_entry *e, BIO *bio, const vault_secret *passw
     int rc = 0;
 
     if (!PEM_read_bio(bio, &name, &header, &der, &len) || !PEM_get_EVP_CIPHER_INFO(header, &cipher)) {
-        rc = vault_err_ssl(VAULT_EFORMAT, "malformed encrypted PEM key");
+        rc = vault__err_ssl(VAULT_EFORMAT, "malformed encrypted PEM key");
         goto done;
     }
     full = len;
-    vault_need_algorithms(EVP_CIPHER_get_nid(cipher.cipher), NID_md5); /* DES: legacy provider */
+    vault__need_algorithms(EVP_CIPHER_get_nid(cipher.cipher), NID_md5); /* DES: legacy provider */
     if (!PEM_do_header(&cipher, der, &len, password_cb, (void *)password)) {
-        rc = vault_err(VAULT_EAUTH, "wrong key password");
+        rc = vault__err(VAULT_EAUTH, "wrong key password");
         goto done;
     }
     /* Bad padding is caught above; garbage that passed it is a wrong
      * password too. */
     e->pkey = decode_key(name, der, len);
-    rc = e->pkey ? check_key_matches(e) : vault_err(VAULT_EAUTH, "wrong key password");
+    rc = e->pkey ? check_key_matches(e) : vault__err(VAULT_EAUTH, "wrong key password");
 done:
     OPENSSL_free(name);
     OPENSSL_free(header);
@@ -169,10 +169,10 @@ static int unlock_legacy_pem(ks_entry *e, const vault_secret *password)
     int rc;
 
     if (e->sealed_len > (size_t)INT_MAX)
-        return vault_err(VAULT_EFORMAT, "encrypted PEM key too large");
+        return vault__err(VAULT_EFORMAT, "encrypted PEM key too large");
     bio = BIO_new_mem_buf(e->sealed, (int)e->sealed_len);
     if (!bio)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     rc = decrypt_legacy_block(e, bio, password);
     BIO_free(bio);
     return rc;
@@ -192,7 +192,7 @@ static int pem_next(BIO *bio, const char *file, char **name, char **header, unsi
         ERR_clear_error();
         return 1;
     }
-    return vault_err_ssl(VAULT_EFORMAT, "%s: malformed PEM block", file);
+    return vault__err_ssl(VAULT_EFORMAT, "%s: malformed PEM block", file);
 }
 
 static int take_cert(pem_items *it, const char *file, const char *name, const unsigned char *der,
@@ -203,11 +203,11 @@ static int take_cert(pem_items *it, const char *file, const char *name, const un
                                                        : d2i_X509(NULL, &p, len);
     if (!x || p != der + len) {
         X509_free(x);
-        return vault_err_ssl(VAULT_EFORMAT, "%s: malformed certificate", file);
+        return vault__err_ssl(VAULT_EFORMAT, "%s: malformed certificate", file);
     }
     if (!sk_X509_push(it->certs, x)) {
         X509_free(x);
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__oom();
     }
     return 0;
 }
@@ -218,11 +218,11 @@ static int take_crl(pem_items *it, const char *file, const unsigned char *der, l
     X509_CRL *crl = d2i_X509_CRL(NULL, &p, len);
     if (!crl || p != der + len) {
         X509_CRL_free(crl);
-        return vault_err_ssl(VAULT_EFORMAT, "%s: malformed CRL", file);
+        return vault__err_ssl(VAULT_EFORMAT, "%s: malformed CRL", file);
     }
     if (!sk_X509_CRL_push(it->crls, crl)) {
         X509_CRL_free(crl);
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__oom();
     }
     return 0;
 }
@@ -230,9 +230,9 @@ static int take_crl(pem_items *it, const char *file, const unsigned char *der, l
 static int keep_sealed(pem_items *it, const char *file, const void *data, size_t len,
                        ks_unlock_fn unlock)
 {
-    it->sealed = vault_malloc(len);
+    it->sealed = vault__malloc(len);
     if (!it->sealed)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__err(VAULT_ENOMEM, "%s: out of memory", file);
     memcpy(it->sealed, data, len);
     it->sealed_len = len;
     it->unlock = unlock;
@@ -250,7 +250,7 @@ static int keep_legacy(pem_items *it, const char *file, const char *name, const 
 
     if (!mem || !PEM_write_bio(mem, name, header, der, len)) {
         BIO_free(mem);
-        return vault_err_ssl(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__err_ssl(VAULT_ENOMEM, "%s: out of memory", file);
     }
     n = BIO_get_mem_data(mem, &text);
     rc = keep_sealed(it, file, text, (size_t)n, unlock_legacy_pem);
@@ -267,22 +267,22 @@ static int take_key(pem_items *it, const char *file, const char *name, const cha
     int whole;
 
     if (++it->keys > 1)
-        return vault_err(VAULT_EFORMAT, "%s: more than one private key", file);
+        return vault__err(VAULT_EFORMAT, "%s: more than one private key", file);
     if (strcmp(name, "ENCRYPTED PRIVATE KEY") == 0) {
         sig = d2i_X509_SIG(NULL, &p, len);
         whole = sig && p == der + len;
         X509_SIG_free(sig);
         if (!whole)
-            return vault_err_ssl(VAULT_EFORMAT, "%s: malformed encrypted private key", file);
+            return vault__err_ssl(VAULT_EFORMAT, "%s: malformed encrypted private key", file);
         return keep_sealed(it, file, der, (size_t)len, unlock_pem_pkcs8);
     }
     if (!PEM_get_EVP_CIPHER_INFO((char *)header, &cipher))
-        return vault_err_ssl(VAULT_EFORMAT, "%s: unsupported PEM key encryption", file);
+        return vault__err_ssl(VAULT_EFORMAT, "%s: unsupported PEM key encryption", file);
     if (cipher.cipher)
         return keep_legacy(it, file, name, header, der, len);
     it->pkey = decode_key(name, der, len);
     if (!it->pkey)
-        return vault_err_ssl(VAULT_EFORMAT, "%s: malformed or unsupported private key", file);
+        return vault__err_ssl(VAULT_EFORMAT, "%s: malformed or unsupported private key", file);
     return 0;
 }
 
@@ -295,14 +295,14 @@ static int take_public_key(pem_items *it, const char *file, const char *name,
     EVP_PKEY *pub;
 
     if (it->npubs == PEM_MAX_PUBLIC_KEYS)
-        return vault_err(VAULT_EFORMAT, "%s: more than %d public keys", file, PEM_MAX_PUBLIC_KEYS);
+        return vault__err(VAULT_EFORMAT, "%s: more than %d public keys", file, PEM_MAX_PUBLIC_KEYS);
     if (strcmp(name, "PUBLIC KEY") == 0)
         pub = d2i_PUBKEY(NULL, &p, len);
     else
         pub = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, len);
     if (!pub || p != der + len) {
         EVP_PKEY_free(pub);
-        return vault_err_ssl(VAULT_EFORMAT, "%s: malformed or unsupported public key", file);
+        return vault__err_ssl(VAULT_EFORMAT, "%s: malformed or unsupported public key", file);
     }
     it->pubs[it->npubs++] = pub;
     return 0;
@@ -333,12 +333,12 @@ static int pem_collect(const char *file, const unsigned char *data, size_t len, 
 
     memset(it, 0, sizeof *it);
     if (len > (size_t)INT_MAX)
-        return vault_err(VAULT_EFORMAT, "%s: file too large", file);
+        return vault__err(VAULT_EFORMAT, "%s: file too large", file);
     it->certs = sk_X509_new_null();
     it->crls = sk_X509_CRL_new_null();
     bio = BIO_new_mem_buf(data, (int)len);
     if (!it->certs || !it->crls || !bio) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", file);
+        rc = vault__oom();
         goto done;
     }
     while (rc == 0 && (rc = pem_next(bio, file, &name, &header, &der, &der_len)) == 0) {
@@ -351,7 +351,7 @@ static int pem_collect(const char *file, const unsigned char *data, size_t len, 
         rc = 0;
     if (rc == 0 && it->keys == 0 && sk_X509_num(it->certs) == 0 && sk_X509_CRL_num(it->crls) == 0 &&
         it->npubs == 0)
-        rc = vault_err(VAULT_EFORMAT, "%s: no private key, certificate or public key in the PEM file",
+        rc = vault__err(VAULT_EFORMAT, "%s: no private key, certificate or public key in the PEM file",
                        file);
 done:
     BIO_free(bio);
@@ -400,7 +400,7 @@ static X509 *next_issuer(STACK_OF(X509) *certs, const ks_entry *e, X509 *subject
 static int add_cert_ref(vault_keystore *ks, ks_entry *e, X509 *x)
 {
     if (!X509_up_ref(x))
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     return ks_entry_add_cert(ks, e, x);
 }
 
@@ -424,21 +424,21 @@ static int add_chain(vault_keystore *ks, ks_entry *e, STACK_OF(X509) *certs, X50
 
 static int add_key_entry(vault_keystore *ks, pem_items *it)
 {
-    char *alias = is_memory(ks) ? vault_strdup("key") : base_name(ks->path);
+    char *alias = is_memory(ks) ? vault__strdup("key") : base_name(ks->path);
     X509 *leaf;
     ks_entry *e = NULL;
     int rc;
 
     if (!alias)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     rc = ks_add_entry(ks, alias, strlen(alias), VAULT_ENTRY_PRIVATE_KEY, &e);
-    vault_free_ptr(alias);
+    vault__free_ptr(alias);
     if (rc != 0)
         return rc;
     if (it->pkey) {
         leaf = key_leaf(it->certs, it->pkey);
         if (!leaf && sk_X509_num(it->certs) > 0)
-            return vault_err(VAULT_EFORMAT, "%s: the private key matches none of the certificates",
+            return vault__err(VAULT_EFORMAT, "%s: the private key matches none of the certificates",
                              ks->path);
         e->pkey = it->pkey;
         it->pkey = NULL;
@@ -456,7 +456,7 @@ static int alias_taken(const vault_keystore *ks, const char *alias)
 {
     size_t i;
     for (i = 0; i < ks->count; i++)
-        if (vault_strcaseeq(ks->entries[i]->alias, alias))
+        if (vault__strcaseeq(ks->entries[i]->alias, alias))
             return 1;
     return 0;
 }
@@ -482,9 +482,9 @@ static int add_cert_entries(vault_keystore *ks, STACK_OF(X509) *certs, const cha
     if (fallback && alias_taken(ks, base))
         base = fallback;
     size = strlen(base) + 16;
-    alias = vault_malloc(size);
+    alias = vault__malloc(size);
     if (!alias)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     for (i = 0; rc == 0 && i < sk_X509_num(certs); i++) {
         ks_entry *e = NULL;
         nth_alias(alias, size, base, i + 1);
@@ -492,7 +492,7 @@ static int add_cert_entries(vault_keystore *ks, STACK_OF(X509) *certs, const cha
         if (rc == 0)
             rc = add_cert_ref(ks, e, sk_X509_value(certs, i));
     }
-    vault_free_ptr(alias);
+    vault__free_ptr(alias);
     return rc;
 }
 
@@ -503,11 +503,11 @@ static int add_cert_entries(vault_keystore *ks, STACK_OF(X509) *certs, const cha
 static int add_public_entries(vault_keystore *ks, pem_items *it, const char *base)
 {
     size_t size = strlen(base) + 16;
-    char *alias = vault_malloc(size);
+    char *alias = vault__malloc(size);
     int i, first = sk_X509_num(it->certs), rc = 0;
 
     if (!alias)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        return vault__oom();
     for (i = 0; rc == 0 && i < it->npubs; i++) {
         ks_entry *e = NULL;
         nth_alias(alias, size, base, first + i + 1);
@@ -518,7 +518,7 @@ static int add_public_entries(vault_keystore *ks, pem_items *it, const char *bas
             e->unlocked = 1;
         }
     }
-    vault_free_ptr(alias);
+    vault__free_ptr(alias);
     return rc;
 }
 
@@ -545,13 +545,13 @@ int ks_read_pem(vault_keystore *ks, const unsigned char *data, size_t len)
         rc = add_key_entry(ks, &it);
         goto done;
     }
-    base = is_memory(ks) ? vault_strdup(it.npubs > 0 ? "key" : "cert") : base_name(ks->path);
+    base = is_memory(ks) ? vault__strdup(it.npubs > 0 ? "key" : "cert") : base_name(ks->path);
     rc = base ? add_cert_entries(ks, it.certs, base, NULL)
-              : vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+              : vault__oom();
     if (rc == 0)
         rc = add_public_entries(ks, &it, base);
 done:
-    vault_free_ptr(base);
+    vault__free_ptr(base);
     pem_items_clear(&it);
     return rc;
 }
@@ -565,7 +565,7 @@ static int is_pem_text(const unsigned char *data, size_t len)
 static int has_crl_extension(const char *name)
 {
     size_t n = strlen(name);
-    return n > 4 && vault_strcaseeq(name + n - 4, ".crl");
+    return n > 4 && vault__strcaseeq(name + n - 4, ".crl");
 }
 
 static int read_der_crl(const char *file, const unsigned char *data, size_t len, pem_items *it)
@@ -574,16 +574,16 @@ static int read_der_crl(const char *file, const unsigned char *data, size_t len,
     X509_CRL *crl;
 
     if (len > (size_t)LONG_MAX)
-        return vault_err(VAULT_EFORMAT, "%s: file too large", file);
+        return vault__err(VAULT_EFORMAT, "%s: file too large", file);
     crl = d2i_X509_CRL(NULL, &p, (long)len);
     if (!crl || p != data + len) {
         X509_CRL_free(crl);
-        return vault_err_ssl(VAULT_EFORMAT, "%s: not a CRL (PEM or DER)", file);
+        return vault__err_ssl(VAULT_EFORMAT, "%s: not a CRL (PEM or DER)", file);
     }
     it->crls = sk_X509_CRL_new_null();
     if (!it->crls || !sk_X509_CRL_push(it->crls, crl)) {
         X509_CRL_free(crl);
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__oom();
     }
     return 0;
 }
@@ -598,26 +598,26 @@ static int read_certs(const char *file, const unsigned char *data, size_t len, p
     if (is_pem_text(data, len)) {
         int rc = pem_collect(file, data, len, it);
         if (rc == 0 && it->keys > 0)
-            rc = vault_err(VAULT_EFORMAT, "%s: holds a private key; certificates expected", file);
+            rc = vault__err(VAULT_EFORMAT, "%s: holds a private key; certificates expected", file);
         if (rc == 0 && sk_X509_num(it->certs) == 0 && sk_X509_CRL_num(it->crls) == 0)
-            rc = vault_err(VAULT_EFORMAT, "%s: no certificate in the PEM file", file);
+            rc = vault__err(VAULT_EFORMAT, "%s: no certificate in the PEM file", file);
         return rc;
     }
     memset(it, 0, sizeof *it);
     if (has_crl_extension(file))
         return read_der_crl(file, data, len, it);
     if (len > (size_t)LONG_MAX)
-        return vault_err(VAULT_EFORMAT, "%s: file too large", file);
+        return vault__err(VAULT_EFORMAT, "%s: file too large", file);
     x = d2i_X509(NULL, &p, (long)len);
     if (!x || p != data + len) {
         X509_free(x);
-        return vault_err_ssl(VAULT_EFORMAT, "%s: not a certificate (PEM or DER)%s", file,
+        return vault__err_ssl(VAULT_EFORMAT, "%s: not a certificate (PEM or DER)%s", file,
                              x ? ", or trailing data" : "");
     }
     it->certs = sk_X509_new_null();
     if (!it->certs || !sk_X509_push(it->certs, x)) {
         X509_free(x);
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__oom();
     }
     return 0;
 }
@@ -630,19 +630,19 @@ int vault_keystore_add_crls(vault_keystore *trust, const char *path)
     int rc;
 
     if (!trust || !path)
-        return vault_err(VAULT_EINVAL, "vault_keystore_add_crls: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_keystore_add_crls: invalid argument");
     memset(&it, 0, sizeof it);
-    rc = vault_read_file(path, KS_MAX_FILE, &data, &len);
+    rc = vault__read_file(path, KS_MAX_FILE, &data, &len);
     if (rc == 0 && is_pem_text(data, len))
         rc = pem_collect(path, data, len, &it);
     else if (rc == 0)
         rc = read_der_crl(path, data, len, &it);
     if (rc == 0 && sk_X509_CRL_num(it.crls) == 0)
-        rc = vault_err(VAULT_EFORMAT, "%s: no CRL in the file", path);
+        rc = vault__err(VAULT_EFORMAT, "%s: no CRL in the file", path);
     if (rc == 0)
         rc = move_crls(trust, &it);
     pem_items_clear(&it);
-    vault_free_ptr(data);
+    vault__free_ptr(data);
     return rc;
 }
 
@@ -653,14 +653,14 @@ int ks_read_cert(vault_keystore *ks, const unsigned char *data, size_t len)
     int rc = read_certs(ks->path, data, len, &it);
 
     if (rc == 0 && sk_X509_num(it.certs) != 1)
-        rc = vault_err(VAULT_EFORMAT, "%s: %d certificates where one was expected; open it as "
+        rc = vault__err(VAULT_EFORMAT, "%s: %d certificates where one was expected; open it as "
                        "a PEM bundle", ks->path, sk_X509_num(it.certs));
     if (rc == 0) {
-        base = is_memory(ks) ? vault_strdup("cert") : base_name(ks->path);
+        base = is_memory(ks) ? vault__strdup("cert") : base_name(ks->path);
         rc = base ? add_cert_entries(ks, it.certs, base, NULL)
-                  : vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+                  : vault__oom();
     }
-    vault_free_ptr(base);
+    vault__free_ptr(base);
     pem_items_clear(&it);
     return rc;
 }
@@ -670,7 +670,7 @@ static int has_cert_extension(const char *name)
     static const char *const exts[] = {".pem", ".crt", ".cer", ".crl"};
     size_t i, n = strlen(name);
     for (i = 0; i < sizeof exts / sizeof exts[0]; i++)
-        if (n > 4 && vault_strcaseeq(name + n - 4, exts[i]))
+        if (n > 4 && vault__strcaseeq(name + n - 4, exts[i]))
             return 1;
     return 0;
 }
@@ -684,8 +684,8 @@ static void free_names(char **names, size_t n)
 {
     size_t i;
     for (i = 0; names && i < n; i++)
-        vault_free_ptr(names[i]);
-    vault_free_ptr(names);
+        vault__free_ptr(names[i]);
+    vault__free_ptr(names);
 }
 
 /* The certificate files of the directory (not hidden), sorted. */
@@ -700,17 +700,17 @@ static int list_dir(vault_keystore *ks, char ***out, size_t *count)
     *out = NULL;
     *count = 0;
     if (!dir)
-        return vault_err(VAULT_EIO, "%s: cannot read the directory", ks->path);
+        return vault__err(VAULT_EIO, "%s: cannot read the directory", ks->path);
     while (rc == 0 && (de = readdir(dir)) != NULL) {
         if (de->d_name[0] == '.' || !has_cert_extension(de->d_name))
             continue;
         if (n == DIR_MAX_FILES) {
-            rc = vault_err(VAULT_EFORMAT, "%s: more than %u certificate files", ks->path,
+            rc = vault__err(VAULT_EFORMAT, "%s: more than %u certificate files", ks->path,
                            DIR_MAX_FILES);
         } else
             rc = VAULT_ARRAY_GROW(names, cap, n + 1);
-        if (rc == 0 && !(names[n++] = vault_strdup(de->d_name)))
-            rc = vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        if (rc == 0 && !(names[n++] = vault__strdup(de->d_name)))
+            rc = vault__oom();
     }
     closedir(dir);
     if (rc != 0) {
@@ -733,21 +733,21 @@ static int read_dir_file(vault_keystore *ks, const char *name)
     int rc;
 
     memset(&it, 0, sizeof it);
-    if ((rc = vault_path_join(&path, ks->path, name)) != 0)
+    if ((rc = vault__path_join(&path, ks->path, name)) != 0)
         return rc;
-    rc = vault_read_file(path, KS_MAX_FILE, &data, &len);
+    rc = vault__read_file(path, KS_MAX_FILE, &data, &len);
     if (rc == 0)
         rc = read_certs(path, data, len, &it);
     if (rc == 0)
         rc = move_crls(ks, &it);
     if (rc == 0 && !(base = base_name(name)))
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        rc = vault__oom();
     if (rc == 0 && it.certs)
         rc = add_cert_entries(ks, it.certs, base, name);
     pem_items_clear(&it);
-    vault_free_ptr(base);
-    vault_free_ptr(data);
-    vault_free_ptr(path);
+    vault__free_ptr(base);
+    vault__free_ptr(data);
+    vault__free_ptr(path);
     return rc;
 }
 

@@ -72,19 +72,19 @@ int ks_is_pkcs11_uri(const char *name)
 /* Percent-decode s[0..n) into a new NUL-terminated buffer (*len bytes). */
 static int pct_decode(const char *s, size_t n, char **out, size_t *len)
 {
-    char *d = vault_malloc(n + 1);
+    char *d = vault__malloc(n + 1);
     size_t i, j = 0;
 
     *out = NULL;
     if (!d)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     for (i = 0; i < n; i++) {
         if (s[i] == '%') {
-            if (i + 2 >= n || vault_hex_digit(s[i + 1]) < 0 || vault_hex_digit(s[i + 2]) < 0) {
-                vault_free_ptr(d);
-                return vault_err(VAULT_EINVAL, "PKCS#11 URI: bad percent escape");
+            if (i + 2 >= n || vault__hex_digit(s[i + 1]) < 0 || vault__hex_digit(s[i + 2]) < 0) {
+                vault__free_ptr(d);
+                return vault__err(VAULT_EINVAL, "PKCS#11 URI: bad percent escape");
             }
-            d[j++] = (char)(vault_hex_digit(s[i + 1]) * 16 + vault_hex_digit(s[i + 2]));
+            d[j++] = (char)(vault__hex_digit(s[i + 1]) * 16 + vault__hex_digit(s[i + 2]));
             i += 2;
         } else {
             d[j++] = s[i];
@@ -99,13 +99,13 @@ static int pct_decode(const char *s, size_t n, char **out, size_t *len)
 
 static void uri_free(p11_uri *u)
 {
-    vault_free_ptr(u->token);
-    vault_free_ptr(u->manufacturer);
-    vault_free_ptr(u->serial);
-    vault_free_ptr(u->model);
-    vault_free_ptr(u->object);
-    vault_free_ptr(u->id);
-    vault_free_ptr(u->module);
+    vault__free_ptr(u->token);
+    vault__free_ptr(u->manufacturer);
+    vault__free_ptr(u->serial);
+    vault__free_ptr(u->model);
+    vault__free_ptr(u->object);
+    vault__free_ptr(u->id);
+    vault__free_ptr(u->module);
     memset(u, 0, sizeof *u);
 }
 
@@ -118,7 +118,7 @@ static int set_attr(p11_uri *u, const char *name, size_t nlen, const char *val, 
 
 #define IS(lit) (nlen == sizeof lit - 1 && memcmp(name, lit, nlen) == 0)
     if (query && (IS("pin-value") || IS("pin-source")))
-        return vault_err(VAULT_EINVAL, "PKCS#11 URI: %.*s is refused; a PIN never goes in a URI: "
+        return vault__err(VAULT_EINVAL, "PKCS#11 URI: %.*s is refused; a PIN never goes in a URI: "
                          "give it as the keystore password", (int)nlen, name);
     rc = pct_decode(val, vlen, &v, &len);
     if (rc != 0)
@@ -126,12 +126,12 @@ static int set_attr(p11_uri *u, const char *name, size_t nlen, const char *val, 
     if (query && IS("module-path"))
         slot = &u->module;
     else if (query && IS("module-name")) {
-        vault_free_ptr(u->module);
-        u->module = vault_malloc(len + 7);
+        vault__free_ptr(u->module);
+        u->module = vault__malloc(len + 7);
         if (u->module)
             snprintf(u->module, len + 7, "lib%s.so", v);
-        vault_free_ptr(v);
-        return u->module ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
+        vault__free_ptr(v);
+        return u->module ? 0 : vault__oom();
     } else if (query) {
         slot = NULL; /* other query attributes are for other consumers */
     } else if (IS("token"))
@@ -145,7 +145,7 @@ static int set_attr(p11_uri *u, const char *name, size_t nlen, const char *val, 
     else if (IS("object"))
         slot = &u->object;
     else if (IS("id")) {
-        vault_free_ptr(u->id);
+        vault__free_ptr(u->id);
         u->id = (unsigned char *)v;
         u->id_len = len;
         u->has_id = 1;
@@ -153,28 +153,28 @@ static int set_attr(p11_uri *u, const char *name, size_t nlen, const char *val, 
     } else if (IS("slot-id")) {
         u->slot = (CK_SLOT_ID)strtoul(v, &end, 10);
         u->has_slot = 1;
-        rc = *v && !*end ? 0 : vault_err(VAULT_EINVAL, "PKCS#11 URI: slot-id is not a number");
-        vault_free_ptr(v);
+        rc = *v && !*end ? 0 : vault__err(VAULT_EINVAL, "PKCS#11 URI: slot-id is not a number");
+        vault__free_ptr(v);
         return rc;
     } else if (IS("type")) {
         rc = strcmp(v, "private") == 0 || strcmp(v, "cert") == 0 || strcmp(v, "public") == 0
                  ? 0
-                 : vault_err(VAULT_EINVAL, "PKCS#11 URI: type=%s does not name a key pair", v);
-        vault_free_ptr(v);
+                 : vault__err(VAULT_EINVAL, "PKCS#11 URI: type=%s does not name a key pair", v);
+        vault__free_ptr(v);
         return rc;
     } else if (IS("slot-description") || IS("slot-manufacturer") ||
                (nlen > 8 && memcmp(name, "library-", 8) == 0)) {
         slot = NULL;
     } else {
-        vault_free_ptr(v);
-        return vault_err(VAULT_EINVAL, "PKCS#11 URI: unsupported attribute \"%.*s\"", (int)nlen, name);
+        vault__free_ptr(v);
+        return vault__err(VAULT_EINVAL, "PKCS#11 URI: unsupported attribute \"%.*s\"", (int)nlen, name);
     }
 #undef IS
     if (slot) {
-        vault_free_ptr(*slot);
+        vault__free_ptr(*slot);
         *slot = v;
     } else {
-        vault_free_ptr(v);
+        vault__free_ptr(v);
     }
     return 0;
 }
@@ -194,7 +194,7 @@ static int uri_parse(const char *s, p11_uri *u)
         if (end > p) {
             eq = memchr(p, '=', (size_t)(end - p));
             if (!eq)
-                rc = vault_err(VAULT_EINVAL, "PKCS#11 URI: attribute without a value");
+                rc = vault__err(VAULT_EINVAL, "PKCS#11 URI: attribute without a value");
             else
                 rc = set_attr(u, p, (size_t)(eq - p), eq + 1, (size_t)(end - eq - 1), query);
         }
@@ -250,7 +250,7 @@ static void module_release(p11_module *m)
         if (m->finalize)
             m->f->C_Finalize(NULL);
         dlclose(m->dl);
-        vault_free_ptr(m);
+        vault__free_ptr(m);
     }
     pthread_mutex_unlock(&modules_lock);
 }
@@ -266,7 +266,7 @@ static void device_close(void *p)
         d->f->C_CloseSession(d->session);
     module_release(d->mod);
     pthread_mutex_destroy(&d->lock);
-    vault_free_ptr(d);
+    vault__free_ptr(d);
 }
 
 /* The module at path, loaded and initialised once per process. The
@@ -284,7 +284,7 @@ static int module_get(vault_keystore *ks, const char *path, p11_module **out)
     pthread_mutex_lock(&modules_lock);
     dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
-        rc = vault_err(VAULT_ENOTFOUND, "%s: cannot load PKCS#11 module %s: %s", ks->path, path,
+        rc = vault__err(VAULT_ENOTFOUND, "%s: cannot load PKCS#11 module %s: %s", ks->path, path,
                        dlerror());
         goto done;
     }
@@ -295,23 +295,23 @@ static int module_get(vault_keystore *ks, const char *path, p11_module **out)
             *out = m;
             goto done;
         }
-    m = vault_calloc(1, sizeof *m);
+    m = vault__calloc(1, sizeof *m);
     if (!m) {
         dlclose(dl);
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     m->dl = dl;
     *(void **)&get = dlsym(dl, "C_GetFunctionList");
     if (!get || get(&m->f) != CKR_OK || !m->f) {
-        rc = vault_err(VAULT_EFORMAT, "%s: %s is not a PKCS#11 module", ks->path, path);
+        rc = vault__err(VAULT_EFORMAT, "%s: %s is not a PKCS#11 module", ks->path, path);
         goto fail;
     }
     memset(&args, 0, sizeof args);
     args.flags = CKF_OS_LOCKING_OK;
     rv = m->f->C_Initialize(&args);
     if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
-        rc = vault_err(VAULT_ERROR, "%s: PKCS#11 module %s: C_Initialize failed (0x%lx)", ks->path,
+        rc = vault__err(VAULT_ERROR, "%s: PKCS#11 module %s: C_Initialize failed (0x%lx)", ks->path,
                        path, (unsigned long)rv);
         goto fail;
     }
@@ -323,7 +323,7 @@ static int module_get(vault_keystore *ks, const char *path, p11_module **out)
     goto done;
 fail:
     dlclose(dl);
-    vault_free_ptr(m);
+    vault__free_ptr(m);
 done:
     pthread_mutex_unlock(&modules_lock);
     return rc;
@@ -355,7 +355,7 @@ static int find_token(vault_keystore *ks, p11_device *d, const p11_uri *u, CK_SL
     size_t used = 0;
 
     if (d->f->C_GetSlotList(CK_TRUE, slots, &n) != CKR_OK)
-        return vault_err(VAULT_ERROR, "%s: cannot list the slots of the PKCS#11 module", ks->path);
+        return vault__err(VAULT_ERROR, "%s: cannot list the slots of the PKCS#11 module", ks->path);
     for (i = 0; i < n; i++) {
         if (u->has_slot && slots[i] != u->slot)
             continue;
@@ -372,7 +372,7 @@ static int find_token(vault_keystore *ks, p11_device *d, const p11_uri *u, CK_SL
                 used += (size_t)w;
         }
     }
-    return vault_err(VAULT_ENOTFOUND, "%s: no token matching token=\"%s\"%s (tokens present: %s); "
+    return vault__err(VAULT_ENOTFOUND, "%s: no token matching token=\"%s\"%s (tokens present: %s); "
                      "is the token inserted and the module the right one?", ks->path,
                      u->token ? u->token : "(any)", u->has_slot ? " in that slot" : "",
                      used ? seen : "none");
@@ -399,11 +399,11 @@ static int login(vault_keystore *ks, p11_device *d, const CK_TOKEN_INFO *info)
     if (!(info->flags & CKF_LOGIN_REQUIRED))
         return 0;
     if (info->flags & CKF_USER_PIN_LOCKED)
-        return vault_err(VAULT_EAUTH, "%s: the PIN of token \"%s\" is locked; reset it with the SO "
+        return vault__err(VAULT_EAUTH, "%s: the PIN of token \"%s\" is locked; reset it with the SO "
                          "PIN (pkcs11-tool --init-pin --login --login-type so)", ks->path, d->token);
     rc = ask_pin(ks, &pin);
     if (rc == VAULT_ENOTFOUND)
-        return vault_err(VAULT_EAUTH, "%s: token \"%s\" needs its PIN (the keystore password)",
+        return vault__err(VAULT_EAUTH, "%s: token \"%s\" needs its PIN (the keystore password)",
                          ks->path, d->token);
     if (rc != 0)
         return rc;
@@ -413,11 +413,11 @@ static int login(vault_keystore *ks, p11_device *d, const CK_TOKEN_INFO *info)
     if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
         return 0;
     if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LEN_RANGE)
-        return vault_err(VAULT_EAUTH, "%s: wrong PIN for token \"%s\"", ks->path, d->token);
+        return vault__err(VAULT_EAUTH, "%s: wrong PIN for token \"%s\"", ks->path, d->token);
     if (rv == CKR_PIN_LOCKED)
-        return vault_err(VAULT_EAUTH, "%s: the PIN of token \"%s\" is locked; reset it with the SO "
+        return vault__err(VAULT_EAUTH, "%s: the PIN of token \"%s\" is locked; reset it with the SO "
                          "PIN (pkcs11-tool --init-pin --login --login-type so)", ks->path, d->token);
-    return vault_err(VAULT_EAUTH, "%s: cannot log in to token \"%s\": %s (0x%lx)", ks->path, d->token,
+    return vault__err(VAULT_EAUTH, "%s: cannot log in to token \"%s\": %s (0x%lx)", ks->path, d->token,
                      rv_text(rv), (unsigned long)rv);
 }
 
@@ -444,7 +444,7 @@ static CK_ULONG find_objects(p11_device *d, CK_OBJECT_CLASS cls, const char *lab
     return got;
 }
 
-/* An attribute's value (vault_malloc; NULL with *len 0 when absent or sensitive). */
+/* An attribute's value (vault__malloc; NULL with *len 0 when absent or sensitive). */
 static unsigned char *get_attr(p11_device *d, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, size_t *len)
 {
     CK_ATTRIBUTE a = {type, NULL, 0};
@@ -454,12 +454,12 @@ static unsigned char *get_attr(p11_device *d, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_T
     if (d->f->C_GetAttributeValue(d->session, h, &a, 1) != CKR_OK ||
         a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > KS_MAX_FILE)
         return NULL;
-    buf = vault_malloc(a.ulValueLen ? a.ulValueLen : 1);
+    buf = vault__malloc(a.ulValueLen ? a.ulValueLen : 1);
     if (!buf)
         return NULL;
     a.pValue = buf;
     if (d->f->C_GetAttributeValue(d->session, h, &a, 1) != CKR_OK) {
-        vault_free_ptr(buf);
+        vault__free_ptr(buf);
         return NULL;
     }
     *len = a.ulValueLen;
@@ -477,7 +477,7 @@ static void list_keys(p11_device *d, char *buf, size_t size)
         unsigned char *l = get_attr(d, h[i], CKA_LABEL, &len);
         int w = snprintf(buf + used, size - used, "%s\"%.*s\"", used ? ", " : "", (int)len,
                          l ? (const char *)l : "");
-        vault_free_ptr(l);
+        vault__free_ptr(l);
         if (w < 0)
             break;
         used += (size_t)w;
@@ -514,12 +514,12 @@ static int add_key(vault_keystore *ks, p11_device *d, CK_OBJECT_HANDLE h)
     else
         snprintf(alias, sizeof alias, "key%zu", d->nkeys + 1);
     if (!n || !e || !(pkey = ks_rsa_public(n, n_len, e, e_len))) {
-        rc = vault_err(VAULT_EFORMAT, "%s: token \"%s\": key \"%s\" has no readable modulus", ks->path,
+        rc = vault__err(VAULT_EFORMAT, "%s: token \"%s\": key \"%s\" has no readable modulus", ks->path,
                        d->token, alias);
         goto done;
     }
     if (d->nkeys == MAX_KEYS) {
-        rc = vault_err(VAULT_EINVAL, "%s: token \"%s\": more than %d keys; name one with object=",
+        rc = vault__err(VAULT_EINVAL, "%s: token \"%s\": more than %d keys; name one with object=",
                        ks->path, d->token, MAX_KEYS);
         goto done;
     }
@@ -531,7 +531,7 @@ static int add_key(vault_keystore *ks, p11_device *d, CK_OBJECT_HANDLE h)
     if (der && (rc = ks_entry_add_cert_der(ks, entry, der, der_len)) != 0)
         goto done;
     if (der && EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(entry->chain, 0)), pkey) != 1) {
-        rc = vault_err(VAULT_EFORMAT, "%s: token \"%s\": the certificate of \"%s\" is not for its key",
+        rc = vault__err(VAULT_EFORMAT, "%s: token \"%s\": the certificate of \"%s\" is not for its key",
                        ks->path, d->token, alias);
         goto done;
     }
@@ -548,11 +548,11 @@ static int add_key(vault_keystore *ks, p11_device *d, CK_OBJECT_HANDLE h)
 done:
     ERR_clear_error();
     EVP_PKEY_free(pkey);
-    vault_free_ptr(label);
-    vault_free_ptr(id);
-    vault_free_ptr(n);
-    vault_free_ptr(e);
-    vault_free_ptr(der);
+    vault__free_ptr(label);
+    vault__free_ptr(id);
+    vault__free_ptr(n);
+    vault__free_ptr(e);
+    vault__free_ptr(der);
     return rc;
 }
 
@@ -569,10 +569,10 @@ int ks_read_pkcs11(vault_keystore *ks)
 
     if ((rc = uri_parse(ks->path, &u)) != 0)
         return rc;
-    d = vault_calloc(1, sizeof *d);
+    d = vault__calloc(1, sizeof *d);
     if (!d) {
         uri_free(&u);
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     }
     pthread_mutex_init(&d->lock, NULL);
     ks->device = d;
@@ -584,7 +584,7 @@ int ks_read_pkcs11(vault_keystore *ks)
     if ((rc = find_token(ks, d, &u, &slot, &info)) != 0)
         goto done;
     if (d->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &d->session) != CKR_OK) {
-        rc = vault_err(VAULT_ERROR, "%s: cannot open a session with token \"%s\"", ks->path, d->token);
+        rc = vault__err(VAULT_ERROR, "%s: cannot open a session with token \"%s\"", ks->path, d->token);
         goto done;
     }
     d->session_open = 1;
@@ -595,7 +595,7 @@ int ks_read_pkcs11(vault_keystore *ks)
         rc = add_key(ks, d, keys[i]);
     if (rc == 0 && ks->count == 0) {
         list_keys(d, names, sizeof names);
-        rc = vault_err(VAULT_ENOTFOUND, "%s: no RSA private key%s%s%s on token \"%s\" (private keys: %s)",
+        rc = vault__err(VAULT_ENOTFOUND, "%s: no RSA private key%s%s%s on token \"%s\" (private keys: %s)",
                        ks->path, u.object ? " with label \"" : "", u.object ? u.object : "",
                        u.object ? "\"" : "", d->token, names);
     }

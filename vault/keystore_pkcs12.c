@@ -59,13 +59,13 @@ static int unlock_secret(ks_entry *e, const vault_secret *password)
         return rc;
     if (!PKCS8_pkey_get0(&oid, &key, &keylen, NULL, p8) || keylen <= 0 ||
         !(name = secret_algorithm_name(oid, buf, sizeof buf))) {
-        rc = vault_err(VAULT_EFORMAT, "malformed secret key");
+        rc = vault__err(VAULT_EFORMAT, "malformed secret key");
         goto done;
     }
-    vault_free_ptr(e->secret_algorithm);
-    e->secret_algorithm = vault_strdup(name);
+    vault__free_ptr(e->secret_algorithm);
+    e->secret_algorithm = vault__strdup(name);
     if (!e->secret_algorithm) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     rc = vault_secret_new(&e->secret, key, (size_t)keylen);
@@ -82,7 +82,7 @@ static int collect_bags(p12_ctx *c, STACK_OF(PKCS12_SAFEBAG) *bags, int depth, i
     int i, n = sk_PKCS12_SAFEBAG_num(bags);
 
     if (depth > P12_MAX_DEPTH)
-        return vault_err(VAULT_EFORMAT, "%s: safe contents nested too deeply", c->ks->path);
+        return vault__err(VAULT_EFORMAT, "%s: safe contents nested too deeply", c->ks->path);
     for (i = 0; i < n; i++) {
         PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(bags, i);
         int rc;
@@ -92,14 +92,14 @@ static int collect_bags(p12_ctx *c, STACK_OF(PKCS12_SAFEBAG) *bags, int depth, i
             if (rc != 0)
                 return rc;
         } else if (!sk_PKCS12_SAFEBAG_push(c->flat, bag)) {
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__oom();
         }
     }
     if (owned) {
         /* The bags pass to c->owned: room is made first so that no push
          * fails half-way, then the old stack lets go of them. */
         if (!sk_PKCS12_SAFEBAG_reserve(c->owned, n))
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__oom();
         for (i = 0; i < n; i++)
             (void)sk_PKCS12_SAFEBAG_push(c->owned, sk_PKCS12_SAFEBAG_value(bags, i));
         sk_PKCS12_SAFEBAG_zero(bags);
@@ -139,10 +139,10 @@ static int unpack_authsafe(p12_ctx *c, PKCS7 *p7)
     if (nid == NID_pkcs7_data) {
         bags = PKCS12_unpack_p7data(p7);
         if (!bags)
-            return vault_err_ssl(VAULT_EFORMAT, "%s: malformed PKCS#12 safe contents", c->ks->path);
+            return vault__err_ssl(VAULT_EFORMAT, "%s: malformed PKCS#12 safe contents", c->ks->path);
     } else if (nid == NID_pkcs7_encrypted) {
         if (!p7->d.encrypted || !p7->d.encrypted->enc_data)
-            return vault_err(VAULT_EFORMAT, "%s: malformed PKCS#12 encrypted data", c->ks->path);
+            return vault__err(VAULT_EFORMAT, "%s: malformed PKCS#12 encrypted data", c->ks->path);
         rc = p12_check_pbe(c->ks->path, NULL, "the certificates'", p7->d.encrypted->enc_data->algorithm);
         if (rc != 0)
             return rc;
@@ -153,13 +153,13 @@ static int unpack_authsafe(p12_ctx *c, PKCS7 *p7)
             /* The MAC has proved the password and the bytes; what is left
              * is a missing algorithm or a file whose MAC was left out. */
             if (p12_ssl_unsupported())
-                return vault_err(VAULT_EFORMAT, "%s: the certificates are encrypted with an "
+                return vault__err(VAULT_EFORMAT, "%s: the certificates are encrypted with an "
                                  "unsupported algorithm", c->ks->path);
-            return vault_err(VAULT_EAUTH, "%s: wrong store password, or the keystore was "
+            return vault__err(VAULT_EAUTH, "%s: wrong store password, or the keystore was "
                              "tampered with", c->ks->path);
         }
     } else {
-        return vault_err(VAULT_EFORMAT, "%s: unsupported PKCS#12 content (%s); only "
+        return vault__err(VAULT_EFORMAT, "%s: unsupported PKCS#12 content (%s); only "
                          "password-protected files are supported", c->ks->path, OBJ_nid2sn(nid));
     }
     rc = collect_bags(c, bags, 0, 1);
@@ -190,7 +190,7 @@ static int alias_taken(const vault_keystore *ks, const char *alias)
 {
     size_t i;
     for (i = 0; i < ks->count; i++)
-        if (vault_strcaseeq(ks->entries[i]->alias, alias))
+        if (vault__strcaseeq(ks->entries[i]->alias, alias))
             return 1;
     return 0;
 }
@@ -222,18 +222,18 @@ static int add_named_entry(p12_ctx *c, const PKCS12_SAFEBAG *bag, vault_entry_ki
     if (name && !(cert && alias_taken(c->ks, name))) {
         rc = ks_add_entry(c->ks, name, strlen(name), kind, out);
     } else if (!cert && id && id->length > 0 && id->length <= 64) {
-        hex = vault_malloc((size_t)id->length * 2 + 1);
+        hex = vault__malloc((size_t)id->length * 2 + 1);
         if (!hex) {
             OPENSSL_free(name);
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__oom();
         }
-        vault_hex(hex, id->data, (size_t)id->length, 0);
+        vault__hex(hex, id->data, (size_t)id->length, 0);
         rc = ks_add_entry(c->ks, hex, strlen(hex), kind, out);
     } else {
         rc = add_numbered_entry(c, kind, out);
     }
     OPENSSL_free(name);
-    vault_free_ptr(hex);
+    vault__free_ptr(hex);
     return rc;
 }
 
@@ -298,7 +298,7 @@ static int attach_chain(p12_ctx *c, ks_entry *e, const PKCS12_SAFEBAG *key_bag)
 
     for (i = 0; cur && i < c->ncerts; i++) {
         if (!X509_up_ref(cur->x509))
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            return vault__oom();
         rc = ks_entry_add_cert(c->ks, e, cur->x509);
         if (rc != 0)
             return rc;
@@ -321,7 +321,7 @@ static int seal_x509_sig(p12_ctx *c, ks_entry *e, const X509_SIG *sig, ks_unlock
         return rc;
     len = i2d_X509_SIG(sig, &der);
     if (len <= 0)
-        return vault_err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": malformed encrypted key",
+        return vault__err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": malformed encrypted key",
                              c->ks->path, e->alias);
     rc = ks_entry_set_sealed(e, der, (size_t)len, unlock);
     OPENSSL_free(der);
@@ -340,14 +340,14 @@ static int read_secret_bag(p12_ctx *c, ks_entry *e, const PKCS12_SAFEBAG *bag)
 
     if (OBJ_obj2nid(PKCS12_SAFEBAG_get0_bag_type(bag)) != NID_pkcs8ShroudedKeyBag || !obj ||
         (obj->type != V_ASN1_OCTET_STRING && obj->type != V_ASN1_SEQUENCE))
-        return vault_err(VAULT_EFORMAT, "%s: alias \"%s\": unsupported secret bag type",
+        return vault__err(VAULT_EFORMAT, "%s: alias \"%s\": unsupported secret bag type",
                          c->ks->path, e->alias);
     value = obj->type == V_ASN1_OCTET_STRING ? obj->value.octet_string : obj->value.sequence;
     p = value->data;
     sig = d2i_X509_SIG(NULL, &p, value->length);
     if (!sig || p != value->data + value->length) {
         X509_SIG_free(sig);
-        return vault_err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": malformed secret key bag",
+        return vault__err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": malformed secret key bag",
                              c->ks->path, e->alias);
     }
     rc = seal_x509_sig(c, e, sig, unlock_secret);
@@ -370,7 +370,7 @@ static int add_key_entry(p12_ctx *c, const PKCS12_SAFEBAG *bag)
     if (nid == NID_keyBag) {
         e->pkey = ks_pkey_from_p8(PKCS12_SAFEBAG_get0_p8inf(bag));
         if (!e->pkey)
-            return vault_err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": unsupported or malformed "
+            return vault__err_ssl(VAULT_EFORMAT, "%s: alias \"%s\": unsupported or malformed "
                                  "private key", c->ks->path, e->alias);
         e->unlocked = 1;
     } else {
@@ -389,9 +389,9 @@ static int load_certs(p12_ctx *c)
 {
     int i, n = sk_PKCS12_SAFEBAG_num(c->flat);
 
-    c->certs = vault_calloc((size_t)n, sizeof *c->certs);
+    c->certs = vault__calloc((size_t)n, sizeof *c->certs);
     if (!c->certs)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+        return vault__oom();
     for (i = 0; i < n; i++) {
         const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(c->flat, i);
         int nid = PKCS12_SAFEBAG_get_nid(bag);
@@ -401,7 +401,7 @@ static int load_certs(p12_ctx *c)
             continue;
         c->certs[c->ncerts].x509 = PKCS12_SAFEBAG_get1_cert(bag);
         if (!c->certs[c->ncerts].x509)
-            return vault_err_ssl(VAULT_EFORMAT, "%s: malformed certificate", c->ks->path);
+            return vault__err_ssl(VAULT_EFORMAT, "%s: malformed certificate", c->ks->path);
         c->certs[c->ncerts++].bag = bag;
     }
     return 0;
@@ -421,7 +421,7 @@ static int add_trusted_entries(p12_ctx *c)
             continue;
         rc = add_named_entry(c, pc->bag, VAULT_ENTRY_TRUSTED_CERT, &e);
         if (rc == 0 && !X509_up_ref(pc->x509))
-            rc = vault_err(VAULT_ENOMEM, "%s: out of memory", c->ks->path);
+            rc = vault__oom();
         if (rc == 0)
             rc = ks_entry_add_cert(c->ks, e, pc->x509);
         if (rc != 0)
@@ -451,12 +451,12 @@ static PKCS12 *parse_pfx(vault_keystore *ks, const unsigned char *data, size_t l
     PKCS12 *p12;
 
     if (len > (size_t)LONG_MAX) {
-        vault_err(VAULT_EFORMAT, "%s: file too large", ks->path);
+        vault__err(VAULT_EFORMAT, "%s: file too large", ks->path);
         return NULL;
     }
     p12 = d2i_PKCS12(NULL, &p, (long)len);
     if (!p12 || p != data + len) {
-        vault_err_ssl(VAULT_EFORMAT, "%s: not a PKCS#12 keystore, or truncated%s", ks->path,
+        vault__err_ssl(VAULT_EFORMAT, "%s: not a PKCS#12 keystore, or truncated%s", ks->path,
                       p12 ? " (trailing data)" : "");
         PKCS12_free(p12);
         return NULL;
@@ -477,12 +477,12 @@ int ks_read_pkcs12(vault_keystore *ks, const unsigned char *data, size_t len,
     c.ks = ks;
     c.pass = store_password ? vault_secret_str(store_password) : "";
     if (vault_secret_len(store_password) > (size_t)INT_MAX)
-        return vault_err(VAULT_EINVAL, "%s: store password too long", ks->path);
+        return vault__err(VAULT_EINVAL, "%s: store password too long", ks->path);
     c.passlen = (int)vault_secret_len(store_password);
     c.owned = sk_PKCS12_SAFEBAG_new_null();
     c.flat = sk_PKCS12_SAFEBAG_new_null();
     if (!c.owned || !c.flat) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+        rc = vault__oom();
         goto done;
     }
     p12 = parse_pfx(ks, data, len);
@@ -495,7 +495,7 @@ int ks_read_pkcs12(vault_keystore *ks, const unsigned char *data, size_t len,
         goto done;
     safes = PKCS12_unpack_authsafes(p12);
     if (!safes) {
-        rc = vault_err_ssl(VAULT_EFORMAT, "%s: malformed or unsupported PKCS#12 content", ks->path);
+        rc = vault__err_ssl(VAULT_EFORMAT, "%s: malformed or unsupported PKCS#12 content", ks->path);
         goto done;
     }
     for (k = 0; rc == 0 && k < sk_PKCS7_num(safes); k++)
@@ -505,7 +505,7 @@ int ks_read_pkcs12(vault_keystore *ks, const unsigned char *data, size_t len,
 done:
     for (i = 0; c.certs && i < c.ncerts; i++)
         X509_free(c.certs[i].x509);
-    vault_free_ptr(c.certs);
+    vault__free_ptr(c.certs);
     if (c.alt)
         OPENSSL_clear_free(c.alt, c.altlen + 1);
     sk_PKCS12_SAFEBAG_free(c.flat);

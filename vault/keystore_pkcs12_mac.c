@@ -91,59 +91,59 @@ static int pbmac1_check(const p12_ctx *c, PKCS12 *p12, const unsigned char *der,
     PKCS12_get0_mac(&mac, &macalg, NULL, NULL, p12);
     pp = macalg ? ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(pbmac1_params), macalg->parameter) : NULL;
     if (!pp || !mac) {
-        rc = vault_err(VAULT_EFORMAT, "%s: malformed PBMAC1 MAC parameters", path);
+        rc = vault__err(VAULT_EFORMAT, "%s: malformed PBMAC1 MAC parameters", path);
         goto done;
     }
     if (OBJ_obj2nid(pp->kdf->algorithm) != NID_id_pbkdf2) {
-        rc = vault_err(VAULT_EFORMAT, "%s: unsupported key derivation %s for the PBMAC1 MAC (only "
+        rc = vault__err(VAULT_EFORMAT, "%s: unsupported key derivation %s for the PBMAC1 MAC (only "
                        "PBKDF2)", path, oid_name(pp->kdf->algorithm, name, sizeof name));
         goto done;
     }
     kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pp->kdf->parameter);
     if (!kdf || !kdf->salt || kdf->salt->type != V_ASN1_OCTET_STRING) {
-        rc = vault_err(VAULT_EFORMAT, "%s: malformed PBKDF2 parameters of the PBMAC1 MAC", path);
+        rc = vault__err(VAULT_EFORMAT, "%s: malformed PBKDF2 parameters of the PBMAC1 MAC", path);
         goto done;
     }
     salt = kdf->salt->value.octet_string;
     /* RFC 9579 requires the key length; a file without it is refused, as
      * the RFC's own invalid example is. */
     if (!kdf->keylength) {
-        rc = vault_err(VAULT_EFORMAT, "%s: the PBMAC1 MAC's PBKDF2 parameters have no key length",
+        rc = vault__err(VAULT_EFORMAT, "%s: the PBMAC1 MAC's PBKDF2 parameters have no key length",
                        path);
         goto done;
     }
     keylen = p12_count_of(kdf->keylength);
     if (keylen < 1 || keylen > EVP_MAX_MD_SIZE) {
-        rc = vault_err(VAULT_EFORMAT, "%s: PBMAC1 MAC key length out of range (1 to %d)", path,
+        rc = vault__err(VAULT_EFORMAT, "%s: PBMAC1 MAC key length out of range (1 to %d)", path,
                        EVP_MAX_MD_SIZE);
         goto done;
     }
     iter = p12_count_of(kdf->iter);
     if (iter < 1) {
-        rc = vault_err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", path,
+        rc = vault__err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", path,
                        PKCS12_MAX_ITERATIONS);
         goto done;
     }
     if ((rc = p12_check_work(path, NULL, "the MAC", "iteration count", iter)) != 0)
         goto done;
     if (!(prf = hmac_digest(kdf->prf ? kdf->prf->algorithm : OBJ_nid2obj(NID_hmacWithSHA1)))) {
-        rc = vault_err(VAULT_EFORMAT, "%s: unsupported PRF %s for the PBMAC1 MAC", path,
+        rc = vault__err(VAULT_EFORMAT, "%s: unsupported PRF %s for the PBMAC1 MAC", path,
                        kdf->prf ? oid_name(kdf->prf->algorithm, name, sizeof name) : "?");
         goto done;
     }
     if (!(md = hmac_digest(pp->scheme->algorithm))) {
-        rc = vault_err(VAULT_EFORMAT, "%s: unsupported PBMAC1 MAC algorithm %s", path,
+        rc = vault__err(VAULT_EFORMAT, "%s: unsupported PBMAC1 MAC algorithm %s", path,
                        oid_name(pp->scheme->algorithm, name, sizeof name));
         goto done;
     }
     if (!(p7 = authsafe_data(der, len))) {
-        rc = vault_err(VAULT_EFORMAT, "%s: malformed PKCS#12 content under the PBMAC1 MAC", path);
+        rc = vault__err(VAULT_EFORMAT, "%s: malformed PKCS#12 content under the PBMAC1 MAC", path);
         goto done;
     }
     if (!PKCS5_PBKDF2_HMAC(c->pass ? c->pass : "", c->passlen, salt->data, salt->length, (int)iter,
                            prf, (int)keylen, key) ||
         !HMAC(md, key, (int)keylen, p7->d.data->data, (size_t)p7->d.data->length, out, &outlen)) {
-        rc = vault_err_ssl(VAULT_ERROR, "%s: computing the PBMAC1 MAC failed", path);
+        rc = vault__err_ssl(VAULT_ERROR, "%s: computing the PBMAC1 MAC failed", path);
         goto done;
     }
     rc = outlen == (unsigned int)mac->length && CRYPTO_memcmp(out, mac->data, outlen) == 0;
@@ -177,12 +177,12 @@ int p12_verify_mac(p12_ctx *c, PKCS12 *p12, const unsigned char *der, size_t len
         strcmp(oid, PBMAC1_OID) == 0) {
         rc = pbmac1_check(c, p12, der, len);
         if (rc == 0)
-            rc = vault_err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered "
+            rc = vault__err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered "
                            "with (its PBMAC1 MAC does not match)", c->ks->path);
         return rc == 1 ? 0 : rc;
     }
     if (iter && p12_count_of(iter) < 1)
-        return vault_err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", c->ks->path,
+        return vault__err(VAULT_EFORMAT, "%s: MAC iteration count out of range (1 to %d)", c->ks->path,
                          PKCS12_MAX_ITERATIONS);
     if (iter && (rc = p12_check_work(c->ks->path, NULL, "the MAC", "iteration count", p12_count_of(iter))) != 0)
         return rc;
@@ -202,6 +202,6 @@ int p12_verify_mac(p12_ctx *c, PKCS12 *p12, const unsigned char *der, size_t len
         return 0;
     }
     ERR_clear_error();
-    return vault_err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered with",
+    return vault__err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered with",
                      c->ks->path);
 }

@@ -64,7 +64,7 @@ int p12_check_work(const char *path, const char *alias, const char *what, const 
         snprintf(num, sizeof num, "above 2^64");
     else
         snprintf(num, sizeof num, "%" PRIu64, work);
-    return vault_err(VAULT_EFORMAT, "%s%s%s%s%s%s %s %s is too large (limit %d)", path ? path : "",
+    return vault__err(VAULT_EFORMAT, "%s%s%s%s%s%s %s %s is too large (limit %d)", path ? path : "",
                      path ? ": " : "", alias ? "alias \"" : "", alias ? alias : "", alias ? "\": " : "", what,
                      kind, num, PKCS12_MAX_ITERATIONS);
 }
@@ -81,7 +81,7 @@ static int pbes2_work(const ASN1_TYPE *param, uint64_t *work, const char **kind)
     if (!pbe2 || !pbe2->keyfunc)
         rc = -1;
     if (rc == 0 && pbe2->encryption) /* DES or RC2 need the legacy provider */
-        vault_need_algorithms(OBJ_obj2nid(pbe2->encryption->algorithm), NID_undef);
+        vault__need_algorithms(OBJ_obj2nid(pbe2->encryption->algorithm), NID_undef);
     nid = rc == 0 ? OBJ_obj2nid(pbe2->keyfunc->algorithm) : NID_undef;
     if (nid == NID_id_pbkdf2) {
         kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
@@ -115,7 +115,7 @@ int p12_check_pbe(const char *path, const char *alias, const char *what, const X
     if (nid == NID_pbes2) {
         rc = pbes2_work(alg->parameter, &work, &kind);
     } else if (nid != NID_undef && EVP_PBE_find(EVP_PBE_TYPE_OUTER, nid, &cipher_nid, &md_nid, NULL)) {
-        vault_need_algorithms(cipher_nid, md_nid); /* RC2, RC4, DES: the legacy provider */
+        vault__need_algorithms(cipher_nid, md_nid); /* RC2, RC4, DES: the legacy provider */
         pbe = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter);
         if (pbe)
             work = p12_count_of(pbe->iter);
@@ -124,7 +124,7 @@ int p12_check_pbe(const char *path, const char *alias, const char *what, const X
     PBEPARAM_free(pbe);
     ERR_clear_error();
     if (rc != 0)
-        return vault_err(VAULT_EFORMAT, "%s%s%s%s%s%s encryption parameters are malformed",
+        return vault__err(VAULT_EFORMAT, "%s%s%s%s%s%s encryption parameters are malformed",
                          path ? path : "", path ? ": " : "", alias ? "alias \"" : "", alias ? alias : "",
                          alias ? "\": " : "", what);
     return p12_check_work(path, alias, what, kind, work);
@@ -137,7 +137,7 @@ static int valid_utf8(const unsigned char *s, size_t n)
 {
     size_t i = 0, k;
     while (i < n) {
-        if ((k = vault_utf8_next(s + i, n - i, NULL)) == 0)
+        if ((k = vault__utf8_next(s + i, n - i, NULL)) == 0)
             return 0;
         i += k;
     }
@@ -223,10 +223,10 @@ int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *p
 
     *out = NULL;
     if (len > (size_t)LONG_MAX || pwlen > (size_t)INT_MAX / 2)
-        return vault_err(VAULT_EFORMAT, "encrypted key too large");
+        return vault__err(VAULT_EFORMAT, "encrypted key too large");
     sig = d2i_X509_SIG(NULL, &p, (long)len);
     if (!sig || p != der + len) {
-        rc = vault_err_ssl(VAULT_EFORMAT, "malformed encrypted private key");
+        rc = vault__err_ssl(VAULT_EFORMAT, "malformed encrypted private key");
         goto done;
     }
     X509_SIG_get0(sig, &alg, NULL);
@@ -243,13 +243,13 @@ int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *p
     /* A wrong password shows as bad padding or, one time in 256, as
      * garbage that does not parse: both mean the password. */
     if (got == -2)
-        rc = vault_err(VAULT_EFORMAT, "unsupported key format: the key decrypts, but not to a "
+        rc = vault__err(VAULT_EFORMAT, "unsupported key format: the key decrypts, but not to a "
                        "PKCS#8 PrivateKeyInfo");
     else if (got < 0)
-        rc = vault_err(VAULT_EFORMAT, "the key is encrypted with an unsupported algorithm (%s)",
+        rc = vault__err(VAULT_EFORMAT, "the key is encrypted with an unsupported algorithm (%s)",
                        alg ? OBJ_nid2sn(OBJ_obj2nid(alg->algorithm)) : "?");
     else if (got == 0)
-        rc = vault_err(VAULT_EAUTH, "wrong key password");
+        rc = vault__err(VAULT_EAUTH, "wrong key password");
 done:
     if (alt)
         OPENSSL_clear_free(alt, altlen + 1);
@@ -267,7 +267,7 @@ int ks_unlock_pkcs8(ks_entry *e, const vault_secret *password)
         return rc;
     e->pkey = ks_pkey_from_p8(p8);
     if (!e->pkey)
-        rc = vault_err_ssl(VAULT_EFORMAT, "unsupported or malformed private key");
+        rc = vault__err_ssl(VAULT_EFORMAT, "unsupported or malformed private key");
     PKCS8_PRIV_KEY_INFO_free(p8);
     return rc;
 }

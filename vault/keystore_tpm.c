@@ -120,7 +120,7 @@ static void device_close(void *p)
     if (d->tcti)
         tss.tcti_fini(&d->tcti);
     pthread_mutex_destroy(&d->lock);
-    vault_free_ptr(d);
+    vault__free_ptr(d);
 }
 
 /* The raw RSA operation only: a TPM's OAEP hashes its MGF1 with the OAEP
@@ -178,7 +178,7 @@ static int parse_handle(const vault_keystore *ks, const char *s, size_t n, unsig
     if (*end == '\0' && *out >= 0x81000000ul && *out <= 0x81fffffful)
         return 0;
 bad:
-    return vault_err(VAULT_EINVAL, "%s: \"%.*s\" is not a persistent TPM handle (0x81000000 to "
+    return vault__err(VAULT_EINVAL, "%s: \"%.*s\" is not a persistent TPM handle (0x81000000 to "
                      "0x81ffffff)", ks->path, (int)n, s);
 }
 
@@ -205,10 +205,10 @@ static int parse_uri(const vault_keystore *ks, tpm_name *t)
         if ((rc = parse_handle(ks, p + 7, (size_t)(end - p - 7), &t->handle)) != 0)
             return rc;
     } else if (strncmp(p, "file=", 5) == 0 && end > p + 5) {
-        if (!(t->file = vault_strndup(p + 5, (size_t)(end - p - 5))))
-            return vault_err(VAULT_ENOMEM, "out of memory");
+        if (!(t->file = vault__strndup(p + 5, (size_t)(end - p - 5))))
+            return vault__oom();
     } else {
-        return vault_err(VAULT_EINVAL, "%s: a TPM URI is tpm2:handle=0x81NNNNNN or tpm2:file=PATH, "
+        return vault__err(VAULT_EINVAL, "%s: a TPM URI is tpm2:handle=0x81NNNNNN or tpm2:file=PATH, "
                          "then ?pass and &tcti=CONF when needed", ks->path);
     }
     while (q && *q) {
@@ -226,21 +226,21 @@ static int parse_uri(const vault_keystore *ks, tpm_name *t)
             if (strncmp(buf, "0x", 2) != 0 || *stop || t->cert < 0x01000000ul || t->cert > 0x01fffffful)
                 goto bad_nv;
         } else if (n > 5 && strncmp(a, "tcti=", 5) == 0) {
-            vault_free_ptr(t->tcti);
-            if (!(t->tcti = vault_strndup(a + 5, n - 5)))
-                return vault_err(VAULT_ENOMEM, "out of memory");
+            vault__free_ptr(t->tcti);
+            if (!(t->tcti = vault__strndup(a + 5, n - 5)))
+                return vault__oom();
             if (!tcti_allowed(t->tcti))
-                return vault_err(VAULT_EINVAL, "%s: TCTI \"%s\" is refused: name device, tabrmd, "
+                return vault__err(VAULT_EINVAL, "%s: TCTI \"%s\" is refused: name device, tabrmd, "
                                  "swtpm or mssim", ks->path, t->tcti);
         } else {
-            return vault_err(VAULT_EINVAL, "%s: unknown TPM URI attribute \"%.*s\" (pass, cert=, "
+            return vault__err(VAULT_EINVAL, "%s: unknown TPM URI attribute \"%.*s\" (pass, cert=, "
                              "tcti=)", ks->path, (int)n, a);
         }
         q = e;
     }
     return 0;
 bad_nv:
-    return vault_err(VAULT_EINVAL, "%s: cert= names an NV index, 0x01000000 to 0x01ffffff", ks->path);
+    return vault__err(VAULT_EINVAL, "%s: cert= names an NV index, 0x01000000 to 0x01ffffff", ks->path);
 }
 
 /* One DER element of the given tag at *p (within end): its contents. */
@@ -296,7 +296,7 @@ static int parse_key_file(const vault_keystore *ks, const unsigned char *data, s
     if (!der_take(&p, end, 0x06, &v, &n))
         goto done;
     if (n != sizeof loadable || memcmp(v, loadable, n) != 0) {
-        rc = vault_err(VAULT_EFORMAT, "%s: a TSS2 key that is not a loadable key (imported and "
+        rc = vault__err(VAULT_EFORMAT, "%s: a TSS2 key that is not a loadable key (imported and "
                        "sealed keys are not supported)", ks->path);
         goto done;
     }
@@ -307,7 +307,7 @@ static int parse_key_file(const vault_keystore *ks, const unsigned char *data, s
         empty_auth = v[0] != 0;
     }
     if (p < end && (*p == 0xa1 || *p == 0xa2)) {
-        rc = vault_err(VAULT_EFORMAT, "%s: a TSS2 key with a policy or an import secret is not "
+        rc = vault__err(VAULT_EFORMAT, "%s: a TSS2 key with a policy or an import secret is not "
                        "supported", ks->path);
         goto done;
     }
@@ -316,7 +316,7 @@ static int parse_key_file(const vault_keystore *ks, const unsigned char *data, s
     for (t->handle = 0, i = 0; i < n; i++)
         t->handle = t->handle << 8 | v[i];
     if (t->handle < 0x81000000ul || t->handle > 0x81fffffful) {
-        rc = vault_err(VAULT_EFORMAT, "%s: the key's parent is 0x%08lx; only a persistent parent "
+        rc = vault__err(VAULT_EFORMAT, "%s: the key's parent is 0x%08lx; only a persistent parent "
                        "(0x81NNNNNN) is supported: write the file with tpm2_encodeobject -C 0x81...",
                        ks->path, t->handle);
         goto done;
@@ -328,7 +328,7 @@ static int parse_key_file(const vault_keystore *ks, const unsigned char *data, s
     rc = 0;
 done:
     if (rc == VAULT_EFORMAT)
-        rc = vault_err(VAULT_EFORMAT, "%s: malformed TSS2 key file", ks->path);
+        rc = vault__err(VAULT_EFORMAT, "%s: malformed TSS2 key file", ks->path);
     ERR_clear_error();
     BIO_free(bio);
     OPENSSL_free(name);
@@ -364,14 +364,14 @@ static int set_auth(vault_keystore *ks, tpm_device *d)
     if (rc == 0 && !pw)
         rc = VAULT_ENOTFOUND;
     if (rc == VAULT_ENOTFOUND)
-        return vault_err(VAULT_EAUTH, "%s: the TPM key has an auth value: give it as the keystore "
+        return vault__err(VAULT_EAUTH, "%s: the TPM key has an auth value: give it as the keystore "
                          "password", ks->path);
     if (rc != 0)
         return rc;
     n = vault_secret_len(pw);
     if (n > sizeof auth.buffer) {
         vault_secret_free(pw);
-        return vault_err(VAULT_EAUTH, "%s: a TPM auth value is at most %zu bytes", ks->path,
+        return vault__err(VAULT_EAUTH, "%s: a TPM auth value is at most %zu bytes", ks->path,
                          sizeof auth.buffer);
     }
     auth.size = (UINT16)n;
@@ -379,7 +379,7 @@ static int set_auth(vault_keystore *ks, tpm_device *d)
     vault_secret_free(pw);
     rc = tss.set_auth(d->esys, d->key, &auth) == TSS2_RC_SUCCESS
              ? 0
-             : vault_err(VAULT_ERROR, "%s: cannot set the TPM key's auth value", ks->path);
+             : vault__err(VAULT_ERROR, "%s: cannot set the TPM key's auth value", ks->path);
     sodium_memzero(&auth, sizeof auth);
     return rc;
 }
@@ -434,7 +434,7 @@ static int open_key(vault_keystore *ks, tpm_device *d, tpm_name *t, const char *
 
     if (tss.tcti_init(t->tcti, &d->tcti) != TSS2_RC_SUCCESS ||
         tss.init(&d->esys, d->tcti, NULL) != TSS2_RC_SUCCESS)
-        return vault_err(VAULT_ENOTFOUND, "%s: cannot reach the TPM (TCTI %s)", ks->path,
+        return vault__err(VAULT_ENOTFOUND, "%s: cannot reach the TPM (TCTI %s)", ks->path,
                          t->tcti ? t->tcti : "default: tabrmd, /dev/tpmrm0, /dev/tpm0, swtpm, mssim");
     if (!where) {
         r = tss.from_public(d->esys, (TPM2_HANDLE)t->handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -443,7 +443,7 @@ static int open_key(vault_keystore *ks, tpm_device *d, tpm_name *t, const char *
             r = tss.read_public(d->esys, d->key, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL,
                                 NULL);
         if (r != TSS2_RC_SUCCESS)
-            return vault_err(VAULT_ENOTFOUND, "%s: no key at TPM handle 0x%08lx (0x%x)", ks->path,
+            return vault__err(VAULT_ENOTFOUND, "%s: no key at TPM handle 0x%08lx (0x%x)", ks->path,
                              t->handle, (unsigned)r);
         t->pub = *pub;
         tss.free(pub);
@@ -452,12 +452,12 @@ static int open_key(vault_keystore *ks, tpm_device *d, tpm_name *t, const char *
     r = tss.from_public(d->esys, (TPM2_HANDLE)t->handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
                         &parent);
     if (r != TSS2_RC_SUCCESS)
-        return vault_err(VAULT_ENOTFOUND, "%s: the key's parent, TPM handle 0x%08lx, is not there "
+        return vault__err(VAULT_ENOTFOUND, "%s: the key's parent, TPM handle 0x%08lx, is not there "
                          "(0x%x)", where, t->handle, (unsigned)r);
     r = tss.load(d->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &t->priv, &t->pub,
                  &d->key);
     if (r != TSS2_RC_SUCCESS)
-        return vault_err(VAULT_EKEY, "%s: the TPM refused to load the key under its parent 0x%08lx "
+        return vault__err(VAULT_EKEY, "%s: the TPM refused to load the key under its parent 0x%08lx "
                          "(0x%x): a key of another TPM or parent?", where, t->handle, (unsigned)r);
     d->transient = 1;
     return 0;
@@ -482,13 +482,13 @@ static int nv_cert(vault_keystore *ks, tpm_device *d, const tpm_name *t, ks_entr
     if (r == TSS2_RC_SUCCESS)
         r = tss.nv_read_public(d->esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &info, NULL);
     if (r != TSS2_RC_SUCCESS || !info || info->nvPublic.dataSize == 0) {
-        rc = vault_err(VAULT_ENOTFOUND, "%s: no certificate at TPM NV index 0x%08lx (0x%x)", ks->path,
+        rc = vault__err(VAULT_ENOTFOUND, "%s: no certificate at TPM NV index 0x%08lx (0x%x)", ks->path,
                        t->cert, (unsigned)r);
         goto done;
     }
     size = info->nvPublic.dataSize;
-    if (!(buf = vault_malloc(size))) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (!(buf = vault__malloc(size))) {
+        rc = vault__oom();
         goto done;
     }
     /* 512 bytes at a time: below every TPM's TPM_PT_NV_BUFFER_MAX */
@@ -497,7 +497,7 @@ static int nv_cert(vault_keystore *ks, tpm_device *d, const tpm_name *t, ks_entr
         r = tss.nv_read(d->esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, (UINT16)chunk,
                         (UINT16)done, &part);
         if (r != TSS2_RC_SUCCESS || !part || part->size != chunk) {
-            rc = vault_err(VAULT_EIO, "%s: cannot read TPM NV index 0x%08lx (0x%x); it must be "
+            rc = vault__err(VAULT_EIO, "%s: cannot read TPM NV index 0x%08lx (0x%x); it must be "
                            "readable with its own empty auth value (authread)", ks->path, t->cert,
                            (unsigned)r);
             goto done;
@@ -511,11 +511,11 @@ static int nv_cert(vault_keystore *ks, tpm_device *d, const tpm_name *t, ks_entr
     if (!x && (bio = BIO_new_mem_buf(buf, (int)size)) != NULL)
         x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
     if (!x) {
-        rc = vault_err(VAULT_EFORMAT, "%s: TPM NV index 0x%08lx holds no certificate", ks->path, t->cert);
+        rc = vault__err(VAULT_EFORMAT, "%s: TPM NV index 0x%08lx holds no certificate", ks->path, t->cert);
         goto done;
     }
     if (EVP_PKEY_eq(X509_get0_pubkey(x), pub) != 1) {
-        rc = vault_err(VAULT_EKEY, "%s: the certificate at TPM NV index 0x%08lx is not for the key",
+        rc = vault__err(VAULT_EKEY, "%s: the certificate at TPM NV index 0x%08lx is not for the key",
                        ks->path, t->cert);
         goto done;
     }
@@ -531,7 +531,7 @@ done:
         tss.free(info);
     if (nv != ESYS_TR_NONE)
         tss.tr_close(d->esys, &nv);
-    vault_free_ptr(buf);
+    vault__free_ptr(buf);
     return rc;
 }
 
@@ -550,11 +550,11 @@ int ks_read_tpm(vault_keystore *ks, const unsigned char *data, size_t len)
     memset(&t, 0, sizeof t);
     pthread_once(&tss_once, tss_load);
     if (!tss.ok)
-        return vault_err(VAULT_ENOTFOUND, "%s: a TPM key needs the TPM software stack "
+        return vault__err(VAULT_ENOTFOUND, "%s: a TPM key needs the TPM software stack "
                          "(libtss2-esys, libtss2-tctildr, libtss2-mu)", ks->path);
-    d = vault_calloc(1, sizeof *d);
+    d = vault__calloc(1, sizeof *d);
     if (!d)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     pthread_mutex_init(&d->lock, NULL);
     d->base.decrypt = tpm_decrypt;
     ks->device = d;
@@ -564,7 +564,7 @@ int ks_read_tpm(vault_keystore *ks, const unsigned char *data, size_t len)
         goto done;
     if (data || t.file) {
         where = data ? ks->path : t.file;
-        if (!data && (rc = vault_read_file(t.file, KS_MAX_FILE, &file, &file_len)) != 0)
+        if (!data && (rc = vault__read_file(t.file, KS_MAX_FILE, &file, &file_len)) != 0)
             goto done;
         if ((rc = parse_key_file(ks, data ? data : file, data ? len : file_len, &t)) != 0)
             goto done;
@@ -574,14 +574,14 @@ int ks_read_tpm(vault_keystore *ks, const unsigned char *data, size_t len)
     if (t.pass && (rc = set_auth(ks, d)) != 0)
         goto done;
     if (!(pub = public_half(&t.pub))) {
-        rc = vault_err(VAULT_EFORMAT, "%s: the TPM key is not an RSA key", ks->path);
+        rc = vault__err(VAULT_EFORMAT, "%s: the TPM key is not an RSA key", ks->path);
         goto done;
     }
     d->base.k = (size_t)EVP_PKEY_get_size(pub);
     if ((rc = ks_device_key_attach(pub, &d->base)) != 0)
         goto done;
     if (!probe(d, pub)) {
-        rc = vault_err(VAULT_EAUTH, "%s: the TPM refused to decrypt with the key: wrong auth value "
+        rc = vault__err(VAULT_EAUTH, "%s: the TPM refused to decrypt with the key: wrong auth value "
                        "(the keystore password)%s, or a key without the decrypt attribute or with a "
                        "padding scheme of its own", ks->path,
                        where ? "" : ", or a key with one named without ?pass");
@@ -598,11 +598,11 @@ int ks_read_tpm(vault_keystore *ks, const unsigned char *data, size_t len)
 done:
     ERR_clear_error();
     EVP_PKEY_free(pub);
-    vault_free_ptr(t.tcti);
-    vault_free_ptr(t.file);
+    vault__free_ptr(t.tcti);
+    vault__free_ptr(t.file);
     if (file)
         sodium_memzero(file, file_len);
-    vault_free_ptr(file);
+    vault__free_ptr(file);
     sodium_memzero(&t.priv, sizeof t.priv);
     return rc;
 }

@@ -15,7 +15,7 @@ const char *vault_keystore_type_name(vault_keystore_type type)
     return "unknown";
 }
 
-int vault_keystore_type_from_name(const char *name)
+int vault_keystore_type_from_name(vault_keystore_type *out, const char *name)
 {
     static const struct { const char *name; vault_keystore_type type; } names[] = {
         {"auto", VAULT_KEYSTORE_AUTO}, {"pkcs12", VAULT_KEYSTORE_PKCS12},
@@ -26,12 +26,14 @@ int vault_keystore_type_from_name(const char *name)
         {"pkcs11", VAULT_KEYSTORE_PKCS11}, {"tpm2", VAULT_KEYSTORE_TPM2},
     };
     size_t i;
-    if (!name)
-        return -1;
+    if (!out || !name)
+        return vault__err(VAULT_EINVAL, "vault_keystore_type_from_name: %s is NULL", out ? "name" : "out");
     for (i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (vault_strcaseeq(name, names[i].name))
-            return (int)names[i].type;
-    return -1;
+        if (vault__strcaseeq(name, names[i].name)) {
+            *out = names[i].type;
+            return 0;
+        }
+    return vault__err(VAULT_EFORMAT, "unknown keystore type \"%.64s\"", name);
 }
 
 static int skip_space(const unsigned char *d, size_t n, size_t *i)

@@ -260,10 +260,10 @@ int ec_wrap(EVP_PKEY *pub, const unsigned char key_id[32], const unsigned char *
 
     *body = NULL;
     if (!k)
-        return vault_err(VAULT_EFORMAT, "recipient %s: not an EC P-256/P-384/P-521, X25519 or "
+        return vault__err(VAULT_EFORMAT, "recipient %s: not an EC P-256/P-384/P-521, X25519 or "
                          "Ed25519 key", EVP_PKEY_get0_type_name(pub));
-    if (!(b = vault_malloc(k->npk + EC_WRAP_LEN)))
-        return vault_err(VAULT_ENOMEM, "out of memory");
+    if (!(b = vault__malloc(k->npk + EC_WRAP_LEN)))
+        return vault__oom();
     eph = k->group ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", k->group)
                    : EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
     len = k->npk;
@@ -271,7 +271,7 @@ int ec_wrap(EVP_PKEY *pub, const unsigned char key_id[32], const unsigned char *
         !(k->group ? raw_public(eph, k, b)
                    : EVP_PKEY_get_raw_public_key(eph, b, &len) > 0 && len == k->npk) ||
         !agree(eph, peer, k, dh) || !wrap_key(k, dh, b, pkr, wk)) {
-        rc = vault_err_ssl(VAULT_ERROR, "cannot wrap the data key to the %s recipient", k->name);
+        rc = vault__err_ssl(VAULT_ERROR, "cannot wrap the data key to the %s recipient", k->name);
         goto done;
     }
     wrap_ad(k, key_id, ad);
@@ -283,7 +283,7 @@ int ec_wrap(EVP_PKEY *pub, const unsigned char key_id[32], const unsigned char *
 done:
     sodium_memzero(dh, sizeof dh);
     sodium_memzero(wk, sizeof wk);
-    vault_free_ptr(b);
+    vault__free_ptr(b);
     EVP_PKEY_free(eph);
     EVP_PKEY_free(peer);
     return rc;
@@ -302,11 +302,11 @@ int ec_unwrap(EVP_PKEY *priv, unsigned type, const unsigned char key_id[32],
     *out = NULL;
     if (!k || kind_of_key(priv) != k || body_len != k->npk + EC_WRAP_LEN)
         return VAULT_EAUTH;
-    vault_private_key_op();
+    vault__private_key_op();
     if (!(x = exchange_key(priv, k)) || !recipient_pk(priv, k, pkr) ||
         !(peer = peer_key(k, body)) || !agree(x, peer, k, dh) || !wrap_key(k, dh, body, pkr, wk))
         goto done;
-    if ((rc = vault_secret_alloc(&s, EC_KEY_LEN, &key)) != 0)
+    if ((rc = vault__secret_alloc(&s, EC_KEY_LEN, &key)) != 0)
         goto done;
     wrap_ad(k, key_id, ad);
     if (crypto_aead_chacha20poly1305_ietf_decrypt(key, NULL, NULL, body + k->npk, EC_WRAP_LEN, ad,
@@ -314,7 +314,7 @@ int ec_unwrap(EVP_PKEY *priv, unsigned type, const unsigned char key_id[32],
         rc = VAULT_EAUTH;
         goto done;
     }
-    vault_secret_seal(s);
+    vault__secret_seal(s);
     *out = s;
     s = NULL;
     rc = 0;

@@ -32,7 +32,7 @@ static size_t skip_line(const unsigned char *p, size_t n)
 
 int vault_password_from_file(vault_secret **out, vault_secret **key_out, const char *path)
 {
-    return vault_password_file_read(out, key_out, path, 0);
+    return vault__password_file_read(out, key_out, path, 0);
 }
 
 /* A container secret: root's, and nobody else may write it. */
@@ -41,7 +41,7 @@ static int root_shared(const struct stat *st, unsigned int flags)
     return (flags & VAULT_PASSWORD_FILE_ROOT_SHARED) && st->st_uid == 0 && !(st->st_mode & 022);
 }
 
-int vault_password_file_read(vault_secret **out, vault_secret **key_out, const char *path,
+int vault__password_file_read(vault_secret **out, vault_secret **key_out, const char *path,
                              unsigned int flags)
 {
     unsigned char buf[PASSWORD_FILE_MAX];
@@ -55,36 +55,36 @@ int vault_password_file_read(vault_secret **out, vault_secret **key_out, const c
     /* Links are followed (a Kubernetes Secret volume is links into
      * "..data/"); what counts is the file finally opened, judged on its
      * descriptor. O_NONBLOCK: a FIFO is refused, not waited on. */
-    if ((rc = vault_open_regular(path, &fd, &st)) != 0)
+    if ((rc = vault__open_regular(path, &fd, &st)) != 0)
         return rc;
     if (st.st_uid != geteuid() && st.st_uid != 0) {
-        rc = vault_err(VAULT_EPERM,
+        rc = vault__err(VAULT_EPERM,
                        "%s: password file is owned by uid %u; it must be owned by you (uid %u) or root",
                        path, (unsigned)st.st_uid, (unsigned)geteuid());
         goto done;
     }
     if ((st.st_mode & 077) && !root_shared(&st, flags)) {
-        rc = vault_err(VAULT_EPERM,
+        rc = vault__err(VAULT_EPERM,
                        "%s: password file mode %04o is readable by others; it must be 0600 or 0400",
                        path, (unsigned)(st.st_mode & 07777));
         goto done;
     }
     {
-        ssize_t n = vault_read_full(fd, buf, sizeof buf);
+        ssize_t n = vault__read_full(fd, buf, sizeof buf);
         if (n < 0) {
-            rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
+            rc = vault__err(VAULT_EIO, "%s: %s", path, strerror(errno));
             goto done;
         }
         have = (size_t)n;
         if (have == sizeof buf) {
-            rc = vault_err(VAULT_EFORMAT, "%s: password file larger than %d bytes", path,
+            rc = vault__err(VAULT_EFORMAT, "%s: password file larger than %d bytes", path,
                            PASSWORD_FILE_MAX - 1);
             goto done;
         }
     }
     first = line_length(buf, have);
     if (have == 0) {
-        rc = vault_err(VAULT_EFORMAT, "%s: password file is empty", path);
+        rc = vault__err(VAULT_EFORMAT, "%s: password file is empty", path);
         goto done;
     }
     rc = vault_secret_new(out, buf, first);
@@ -115,15 +115,15 @@ int vault_password_from_fd(vault_secret **out, int fd)
     *out = NULL;
     /* Byte by byte so that nothing after the first line is consumed. */
     for (;;) {
-        ssize_t n = vault_read_full(fd, buf + have, 1);
+        ssize_t n = vault__read_full(fd, buf + have, 1);
         if (n < 0) {
-            rc = vault_err(VAULT_EIO, "password descriptor %d: %s", fd, strerror(errno));
+            rc = vault__err(VAULT_EIO, "password descriptor %d: %s", fd, strerror(errno));
             goto done;
         }
         if (n == 0 || buf[have] == '\n')
             break;
         if (++have == sizeof buf) {
-            rc = vault_err(VAULT_EFORMAT, "password descriptor %d: line longer than %d bytes", fd,
+            rc = vault__err(VAULT_EFORMAT, "password descriptor %d: line longer than %d bytes", fd,
                            PASSWORD_FILE_MAX - 1);
             goto done;
         }

@@ -49,7 +49,7 @@ static void zero_file(const char *path)
     }
     for (left = st.st_size; left > 0;) {
         size_t chunk = left > (off_t)sizeof zeros ? sizeof zeros : (size_t)left;
-        if (vault_write_full(fd, zeros, chunk) != 0)
+        if (vault__write_full(fd, zeros, chunk) != 0)
             break;
         left -= (off_t)chunk;
     }
@@ -70,7 +70,7 @@ static int read_root_file(vault_secret **store, vault_secret **key, const char *
     if ((flags & VAULT_PASSWORD_HOME_KEY_LINE) && !second) {
         vault_secret_free(*store);
         *store = NULL;
-        return vault_err(VAULT_EFORMAT, "%s: no second line, which holds the private key's password when "
+        return vault__err(VAULT_EFORMAT, "%s: no second line, which holds the private key's password when "
                          "the key password is asked for (-Dkey.password=true)", path);
     }
     if (key)
@@ -96,7 +96,7 @@ static int consume_tmp(vault_secret **store, vault_secret **key, const char *hom
             vault_secret_free(*key);
             *key = NULL;
         }
-        return vault_err(VAULT_EIO, "%s: cannot delete the password file: %s", path, strerror(e));
+        return vault__err(VAULT_EIO, "%s: cannot delete the password file: %s", path, strerror(e));
     }
     fsync_dir(home);
     return 0;
@@ -113,9 +113,9 @@ static int from_home(vault_secret **store, vault_secret **key, const char *home,
     struct stat st;
     int rc;
 
-    if ((rc = vault_path_join(&plain, home, "password")) != 0 ||
-        (rc = vault_path_join(&tmp, home, "password-tmp")) != 0 ||
-        (rc = vault_path_join(&persist, home, "password-persist")) != 0)
+    if ((rc = vault__path_join(&plain, home, "password")) != 0 ||
+        (rc = vault__path_join(&tmp, home, "password-tmp")) != 0 ||
+        (rc = vault__path_join(&persist, home, "password-persist")) != 0)
         goto done;
     if (lstat(plain, &st) == 0) {
         /* Read first: a file others can read is refused (its mode shown)
@@ -123,7 +123,7 @@ static int from_home(vault_secret **store, vault_secret **key, const char *home,
         rc = read_root_file(store, key, plain, flags);
         if (rc == 0 && !(flags & VAULT_PASSWORD_HOME_PERSIST)) {
             if (rename(plain, tmp) != 0) {
-                rc = vault_err(VAULT_EIO, "%s: cannot rename to %s: %s", plain, tmp, strerror(errno));
+                rc = vault__err(VAULT_EIO, "%s: cannot rename to %s: %s", plain, tmp, strerror(errno));
                 vault_secret_free(*store);
                 *store = NULL;
                 if (key) {
@@ -141,9 +141,9 @@ static int from_home(vault_secret **store, vault_secret **key, const char *home,
     else
         rc = VAULT_ENOTFOUND;
 done:
-    vault_free_ptr(plain);
-    vault_free_ptr(tmp);
-    vault_free_ptr(persist);
+    vault__free_ptr(plain);
+    vault__free_ptr(tmp);
+    vault__free_ptr(persist);
     return rc;
 }
 
@@ -152,16 +152,16 @@ static int from_credentials(vault_secret **store, vault_secret **key, const char
     char *path = NULL;
     int rc;
 
-    if ((rc = vault_path_join(&path, dir, "keystore-password")) != 0)
+    if ((rc = vault__path_join(&path, dir, "keystore-password")) != 0)
         return rc;
     rc = vault_password_from_file(store, key, path);
-    vault_free_ptr(path);
+    vault__free_ptr(path);
     path = NULL;
     if (rc != 0 || !key || *key)
         return rc;
-    if ((rc = vault_path_join(&path, dir, "keystore-key-password")) == 0)
+    if ((rc = vault__path_join(&path, dir, "keystore-key-password")) == 0)
         rc = vault_password_from_file(key, NULL, path);
-    vault_free_ptr(path);
+    vault__free_ptr(path);
     if (rc == VAULT_ENOTFOUND)
         rc = 0;
     if (rc != 0) {
@@ -218,9 +218,9 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
     /* A file the caller named is a source that failed when it is missing,
      * not "no password here": the file is named, nothing else is tried. */
     if (src->file) {
-        rc = vault_password_file_read(store, key, src->file, src->version >= 2 ? src->flags : 0);
+        rc = vault__password_file_read(store, key, src->file, src->version >= 2 ? src->flags : 0);
         if (rc == VAULT_ENOTFOUND)
-            rc = vault_err(VAULT_EIO, "%s: cannot read the password file: it does not exist",
+            rc = vault__err(VAULT_EIO, "%s: cannot read the password file: it does not exist",
                            src->file);
         return rc;
     }
@@ -243,20 +243,20 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
              cred_dir ? ", systemd credentials" : "", src->env ? ", the variable " : "",
              src->env ? src->env : "", src->allow_terminal ? ", the terminal (there is none)" : "",
              src->allow_terminal ? "" : " (the terminal is not allowed)");
-    return vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD, "no password source for %s%s%s",
+    return vault__err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD, "no password source for %s%s%s",
                            path, tried[0] == ',' ? ": tried" : "", tried + (tried[0] == ',' ? 1 : 0));
 }
 
 static int check_sources(const vault_password_sources *src)
 {
     if (!src)
-        return vault_err(VAULT_EINVAL, "password sources: NULL");
+        return vault__err(VAULT_EINVAL, "password sources: NULL");
     if (src->version != 1 && src->version != VAULT_PASSWORD_SOURCES_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u", src->version);
+        return vault__err(VAULT_EINVAL, "vault_password_sources: unknown version %u", src->version);
     if (src->version >= 2 && (src->flags & ~(unsigned)(VAULT_PASSWORD_FILE_ROOT_SHARED |
                                                        VAULT_PASSWORD_HOME_KEY_LINE |
                                                        VAULT_PASSWORD_HOME_PERSIST)))
-        return vault_err(VAULT_EINVAL, "vault_password_sources: unknown flags 0x%x", src->flags);
+        return vault__err(VAULT_EINVAL, "vault_password_sources: unknown flags 0x%x", src->flags);
     return 0;
 }
 
@@ -266,11 +266,11 @@ static int from_sources(vault_secret **store, vault_secret **key, const vault_pa
     int rc;
 
     if (!store)
-        return vault_err(VAULT_EINVAL, "vault_password_from_sources: store is NULL");
+        return vault__err(VAULT_EINVAL, "vault_password_from_sources: store is NULL");
     *store = NULL;
     if (key)
         *key = NULL;
-    if ((rc = check_sources(src)) != 0 || (rc = vault_init()) != 0)
+    if ((rc = check_sources(src)) != 0 || (rc = vault__ensure_init()) != 0)
         return rc;
     rc = sources_resolve(store, key, src, path);
     if (rc != 0) {
@@ -297,7 +297,7 @@ static size_t read_tty_line(int fd, char *buf, size_t size)
     size_t n = 0;
     char c = 0;
     for (;;) {
-        if (vault_read_full(fd, &c, 1) != 1 || c == '\n' || c == '\r')
+        if (vault__read_full(fd, &c, 1) != 1 || c == '\n' || c == '\r')
             break;
         if (n + 1 < size)
             buf[n++] = c;
@@ -308,7 +308,7 @@ static size_t read_tty_line(int fd, char *buf, size_t size)
 
 static void tty_write(int fd, const char *s)
 {
-    if (vault_write_full(fd, s, strlen(s)) != 0) {
+    if (vault__write_full(fd, s, strlen(s)) != 0) {
         /* a prompt is a courtesy; reading still works */
     }
 }
@@ -321,12 +321,12 @@ int vault_password_from_terminal(vault_secret **out, const char *prompt)
     int fd, rc, restore;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_password_from_terminal: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_password_from_terminal: out is NULL");
     *out = NULL;
     /* O_NOCTTY: never acquire a terminal; ENXIO when there is none. */
     fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0)
-        return vault_err(VAULT_ENOTFOUND, "no terminal to ask for the password");
+        return vault__err(VAULT_ENOTFOUND, "no terminal to ask for the password");
     restore = tcgetattr(fd, &old) == 0;
     if (restore) {
         quiet = old;
@@ -358,8 +358,8 @@ struct vault_password_provider {
 static int copy_str(char **dst, const char *s)
 {
     *dst = NULL;
-    if (s && !(*dst = vault_strdup(s)))
-        return VAULT_ERR_NOMEM();
+    if (s && !(*dst = vault__strdup(s)))
+        return vault__oom();
     return 0;
 }
 
@@ -369,13 +369,13 @@ int vault_password_provider_new(vault_password_provider **out, const vault_passw
     int rc;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_password_provider_new: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_password_provider_new: out is NULL");
     *out = NULL;
     if ((rc = check_sources(src)) != 0)
         return rc;
-    p = vault_calloc(1, sizeof *p);
+    p = vault__calloc(1, sizeof *p);
     if (!p)
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     /* Version 1 structures end before flags. */
     memcpy(&p->src, src, src->version >= 2 ? sizeof *src : offsetof(vault_password_sources, flags));
     p->src.version = VAULT_PASSWORD_SOURCES_VERSION;
@@ -403,10 +403,10 @@ int vault_password_provider_cb(vault_secret **out, vault_password_kind kind, con
 
     VAULT_UNUSED(alias);
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_password_provider_cb: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_password_provider_cb: out is NULL");
     *out = NULL;
     if (!p)
-        return vault_err(VAULT_EINVAL, "vault_password_provider_cb: no provider");
+        return vault__err(VAULT_EINVAL, "vault_password_provider_cb: no provider");
     /* Once only: password-tmp is gone after the first read, and the key
      * password is that read's second line. */
     if (!p->resolved) {
@@ -427,9 +427,9 @@ void vault_password_provider_free(vault_password_provider *p)
         return;
     vault_secret_free(p->store);
     vault_secret_free(p->key);
-    vault_free_ptr(p->file);
-    vault_free_ptr(p->home);
-    vault_free_ptr(p->credentials_dir);
-    vault_free_ptr(p->env);
-    vault_free_ptr(p);
+    vault__free_ptr(p->file);
+    vault__free_ptr(p->home);
+    vault__free_ptr(p->credentials_dir);
+    vault__free_ptr(p->env);
+    vault__free_ptr(p);
 }

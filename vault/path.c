@@ -5,7 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
-int vault_path_join(char **out, const char *dir, const char *name)
+int vault__path_join(char **out, const char *dir, const char *name)
 {
     size_t a = strlen(dir), b = strlen(name), n;
     int slash;
@@ -16,10 +16,10 @@ int vault_path_join(char **out, const char *dir, const char *name)
     slash = a > 0 && dir[a - 1] != '/';
     n = a + (size_t)slash + b;
     if (n >= PATH_MAX)
-        return vault_err(VAULT_EINVAL, "path too long (%zu bytes, at most %d): %s in %s", n,
+        return vault__err(VAULT_EINVAL, "path too long (%zu bytes, at most %d): %s in %s", n,
                          PATH_MAX - 1, name, dir); /* the name first: a long dir is cut short */
-    if (!(*out = vault_malloc(n + 1)))
-        return VAULT_ERR_NOMEM();
+    if (!(*out = vault__malloc(n + 1)))
+        return vault__oom();
     memcpy(*out, dir, a);
     if (slash)
         (*out)[a] = '/';

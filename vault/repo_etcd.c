@@ -23,12 +23,12 @@ void vault_repository_values_free(vault_repository_values *vals)
     if (!vals)
         return;
     for (i = 0; i < vals->count; i++) {
-        vault_free_ptr(vals->aliases[i]);
-        vault_free_ptr(vals->values[i]);
+        vault__free_ptr(vals->aliases[i]);
+        vault__free_ptr(vals->values[i]);
     }
-    vault_free_ptr(vals->aliases);
-    vault_free_ptr(vals->values);
-    vault_free_ptr(vals);
+    vault__free_ptr(vals->aliases);
+    vault__free_ptr(vals->values);
+    vault__free_ptr(vals);
 }
 
 size_t vault_repository_values_count(const vault_repository_values *vals)
@@ -60,12 +60,12 @@ int etcd_values_add(vault_repository_values *vals, const char *alias, size_t ale
         VAULT_ARRAY_GROW(vals->values, vcap, vals->count + 1) != 0)
         return VAULT_ENOMEM;
     vals->cap = acap < vcap ? acap : vcap;
-    vals->aliases[vals->count] = vault_strndup(alias, alen);
-    vals->values[vals->count] = vault_strndup(value, vlen);
+    vals->aliases[vals->count] = vault__strndup(alias, alen);
+    vals->values[vals->count] = vault__strndup(value, vlen);
     if (!vals->aliases[vals->count] || !vals->values[vals->count]) {
-        vault_free_ptr(vals->aliases[vals->count]);
-        vault_free_ptr(vals->values[vals->count]);
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        vault__free_ptr(vals->aliases[vals->count]);
+        vault__free_ptr(vals->values[vals->count]);
+        return vault__oom();
     }
     vals->count++;
     return 0;
@@ -76,7 +76,7 @@ int etcd_values_add(vault_repository_values *vals, const char *alias, size_t ale
 static char *b64_encode(const void *data, size_t len)
 {
     size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
-    char *out = vault_malloc(n);
+    char *out = vault__malloc(n);
     if (out)
         sodium_bin2base64(out, n, data, len, sodium_base64_VARIANT_ORIGINAL);
     return out;
@@ -86,12 +86,12 @@ static char *b64_encode(const void *data, size_t len)
 char *etcd_b64_decode(const char *text, size_t *len)
 {
     size_t n = strlen(text), cap = n / 4 * 3 + 1;
-    char *out = vault_malloc(cap);
+    char *out = vault__malloc(cap);
     if (!out)
         return NULL;
     if (sodium_base642bin((unsigned char *)out, cap, text, n, NULL, len, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0) {
-        vault_free_ptr(out);
+        vault__free_ptr(out);
         return NULL;
     }
     out[*len] = '\0';
@@ -130,12 +130,12 @@ static int check_repo_options(const vault_repository_options *o)
 {
     if (!o || o->version != VAULT_REPOSITORY_OPTIONS_VERSION || !o->endpoints || !o->endpoints[0] ||
         !o->prefix || !o->prefix[0])
-        return vault_err(VAULT_EINVAL, "etcd repository: endpoints and prefix are required");
+        return vault__err(VAULT_EINVAL, "etcd repository: endpoints and prefix are required");
     if (!o->cert_file != !o->key_file)
-        return vault_err(VAULT_EINVAL, "etcd repository: cert_file and key_file go together");
+        return vault__err(VAULT_EINVAL, "etcd repository: cert_file and key_file go together");
     if (o->user && !o->password_file)
-        return vault_err(VAULT_EINVAL, "etcd repository: user %s needs a password_file", o->user);
-    return vault_init();
+        return vault__err(VAULT_EINVAL, "etcd repository: user %s needs a password_file", o->user);
+    return vault__ensure_init();
 }
 
 /* What a TLS failure means for the operator, before libcurl's own words. */
@@ -208,7 +208,7 @@ static int auth_body(const vault_repository_options *o, vault_secret **out)
         return rc;
     need = sizeof a - 1 + json_escape(NULL, (const unsigned char *)o->user, ulen) + sizeof b - 1 +
            json_escape(NULL, vault_secret_data(pw), vault_secret_len(pw)) + sizeof c - 1;
-    if ((rc = vault_secret_alloc(out, need, &w)) == 0) {
+    if ((rc = vault__secret_alloc(out, need, &w)) == 0) {
         memcpy(w, a, sizeof a - 1);
         k = sizeof a - 1;
         k += json_escape(w + k, (const unsigned char *)o->user, ulen);
@@ -216,7 +216,7 @@ static int auth_body(const vault_repository_options *o, vault_secret **out)
         k += sizeof b - 1;
         k += json_escape(w + k, vault_secret_data(pw), vault_secret_len(pw));
         memcpy(w + k, c, sizeof c - 1);
-        vault_secret_seal(*out);
+        vault__secret_seal(*out);
     }
     vault_secret_free(pw);
     return rc;
@@ -354,7 +354,7 @@ static int post_one(const vault_repository_options *o, const char *endpoint, siz
 done:
     curl_slist_free_all(headers);
     curl_easy_cleanup(c);
-    vault_free_ptr(r.data);
+    vault__free_ptr(r.data);
     sodium_memzero(auth, sizeof auth);
     return rc;
 }
@@ -376,31 +376,31 @@ static int post(const vault_repository_options *o, const char *api, const char *
         if (*p == ',')
             p++;
     }
-    return vault_err(VAULT_EIO, "etcd: no endpoint answered: %s", errors);
+    return vault__err(VAULT_EIO, "etcd: no endpoint answered: %s", errors);
 }
 
 /* range_end for a prefix: the prefix with its last byte plus one. */
 int etcd_prefix_range(const char *prefix, char **key64, char **end64)
 {
     size_t n = strlen(prefix);
-    char *end = vault_strdup(prefix);
+    char *end = vault__strdup(prefix);
     int rc = 0;
 
     *key64 = *end64 = NULL;
     if (!end)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     while (n > 0 && (unsigned char)end[n - 1] == 0xff)
         n--;
     if (n == 0)
-        rc = vault_err(VAULT_EINVAL, "etcd: prefix \"%s\" has no range end", prefix);
+        rc = vault__err(VAULT_EINVAL, "etcd: prefix \"%s\" has no range end", prefix);
     else {
         end[n - 1] = (char)((unsigned char)end[n - 1] + 1);
         *key64 = b64_encode(prefix, strlen(prefix));
         *end64 = b64_encode(end, n);
         if (!*key64 || !*end64)
-            rc = vault_err(VAULT_ENOMEM, "out of memory");
+            rc = vault__oom();
     }
-    vault_free_ptr(end);
+    vault__free_ptr(end);
     return rc;
 }
 
@@ -409,7 +409,7 @@ static int dump_post(const vault_repository_options *o, const char *api, json_t 
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     int rc;
     if (!body)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     rc = post(o, api, body, out);
     free(body);
     return rc;
@@ -425,7 +425,7 @@ static int parse_range(const vault_repository_options *o, const json_t *ans, vau
 
     vals->revision = etcd_json_int64(json_object_get(ans, "header"), "revision");
     if (vals->revision <= 0)
-        return vault_err(VAULT_EFORMAT, "etcd: an answer without a revision");
+        return vault__err(VAULT_EFORMAT, "etcd: an answer without a revision");
     json_array_foreach(kvs, i, kv) {
         const char *k64 = json_string_value(json_object_get(kv, "key"));
         const char *v64 = json_string_value(json_object_get(kv, "value"));
@@ -434,11 +434,11 @@ static int parse_range(const vault_repository_options *o, const json_t *ans, vau
         char *value = key ? etcd_b64_decode(v64 ? v64 : "", &vlen) : NULL;
         if (!key || !value || klen <= plen || memcmp(key, o->prefix, plen) != 0 ||
             memchr(key, '\0', klen) || memchr(value, '\0', vlen))
-            rc = vault_err(VAULT_EFORMAT, "etcd: a malformed key or value under %s", o->prefix);
+            rc = vault__err(VAULT_EFORMAT, "etcd: a malformed key or value under %s", o->prefix);
         else
             rc = etcd_values_add(vals, key + plen, klen - plen, value, vlen);
-        vault_free_ptr(key);
-        vault_free_ptr(value);
+        vault__free_ptr(key);
+        vault__free_ptr(value);
         if (rc != 0)
             return rc;
     }
@@ -453,15 +453,15 @@ int vault_repository_fetch(vault_repository_values **out, const vault_repository
     int rc;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_repository_fetch: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_repository_fetch: out is NULL");
     *out = NULL;
     if ((rc = check_repo_options(opts)) != 0 || (rc = etcd_prefix_range(opts->prefix, &key64, &end64)) != 0)
         goto done;
     req = json_pack("{s:s, s:s}", "key", key64, "range_end", end64);
     if ((rc = dump_post(opts, "/v3/kv/range", req, &ans)) != 0)
         goto done;
-    if (!(vals = vault_calloc(1, sizeof *vals))) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (!(vals = vault__calloc(1, sizeof *vals))) {
+        rc = vault__oom();
         goto done;
     }
     if ((rc = parse_range(opts, ans, vals)) != 0)
@@ -472,8 +472,8 @@ done:
     vault_repository_values_free(vals);
     json_decref(req);
     json_decref(ans);
-    vault_free_ptr(key64);
-    vault_free_ptr(end64);
+    vault__free_ptr(key64);
+    vault__free_ptr(end64);
     return rc;
 }
 
@@ -488,14 +488,14 @@ static int is_sealed(const char *value)
 static int add_op(json_t *ops, const char *kind, json_t *body)
 {
     json_t *op = body ? json_pack("{s:o}", kind, body) : NULL;
-    return op && json_array_append_new(ops, op) == 0 ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
+    return op && json_array_append_new(ops, op) == 0 ? 0 : vault__oom();
 }
 
 static int put_op(json_t *ops, const char *prefix, const char *alias, const char *value)
 {
     size_t plen = strlen(prefix), alen = strlen(alias);
-    char *key = vault_malloc(plen + alen + 1), *k64 = NULL, *v64 = NULL;
-    int rc = vault_err(VAULT_ENOMEM, "out of memory");
+    char *key = vault__malloc(plen + alen + 1), *k64 = NULL, *v64 = NULL;
+    int rc = vault__oom();
 
     if (key) {
         memcpy(key, prefix, plen);
@@ -505,9 +505,9 @@ static int put_op(json_t *ops, const char *prefix, const char *alias, const char
         if (k64 && v64)
             rc = add_op(ops, "request_put", json_pack("{s:s, s:s}", "key", k64, "value", v64));
     }
-    vault_free_ptr(key);
-    vault_free_ptr(k64);
-    vault_free_ptr(v64);
+    vault__free_ptr(key);
+    vault__free_ptr(k64);
+    vault__free_ptr(v64);
     return rc;
 }
 
@@ -524,16 +524,16 @@ static int prune_ops(json_t *ops, const vault_repository_options *o, const char 
             ;
         if (j == n) {
             size_t plen = strlen(o->prefix), alen = strlen(cur->aliases[i]);
-            char *key = vault_malloc(plen + alen + 1), *k64 = NULL;
+            char *key = vault__malloc(plen + alen + 1), *k64 = NULL;
             if (key) {
                 memcpy(key, o->prefix, plen);
                 memcpy(key + plen, cur->aliases[i], alen + 1);
                 k64 = b64_encode(key, plen + alen);
             }
             rc = k64 ? add_op(ops, "request_delete_range", json_pack("{s:s}", "key", k64))
-                     : vault_err(VAULT_ENOMEM, "out of memory");
-            vault_free_ptr(key);
-            vault_free_ptr(k64);
+                     : vault__oom();
+            vault__free_ptr(key);
+            vault__free_ptr(k64);
         }
     }
     if (rc == 0)
@@ -554,9 +554,9 @@ static int compare_op(json_t *cmp, const char *prefix, long long revision)
     snprintf(rev, sizeof rev, "%lld", revision + 1);
     c = json_pack("{s:s, s:s, s:s, s:s, s:s}", "key", key64, "range_end", end64, "target", "MOD", "result",
                   "LESS", "mod_revision", rev);
-    rc = c && json_array_append_new(cmp, c) == 0 ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
-    vault_free_ptr(key64);
-    vault_free_ptr(end64);
+    rc = c && json_array_append_new(cmp, c) == 0 ? 0 : vault__oom();
+    vault__free_ptr(key64);
+    vault__free_ptr(end64);
     return rc;
 }
 
@@ -569,7 +569,7 @@ static int post_txn(const vault_repository_options *opts, json_t *cmp, json_t *o
     int rc = dump_post(opts, "/v3/kv/txn", req, &ans);
 
     if (rc == 0 && !json_is_true(json_object_get(ans, "succeeded")))
-        rc = vault_err(VAULT_ERROR, "etcd: keys under %s changed after revision %lld: nothing written",
+        rc = vault__err(VAULT_ERROR, "etcd: keys under %s changed after revision %lld: nothing written",
                        opts->prefix, guard);
     else if (rc == 0 && revision_out)
         *revision_out = etcd_json_int64(json_object_get(ans, "header"), "revision");
@@ -578,9 +578,9 @@ static int post_txn(const vault_repository_options *opts, json_t *cmp, json_t *o
     return rc;
 }
 
-int vault_repository_publish(const vault_repository_options *opts, const char *const *aliases,
-                             const char *const *values, size_t n, int64_t if_revision, unsigned int flags,
-                             int64_t *revision_out)
+int vault_repository_publish(int64_t *revision_out, const vault_repository_options *opts,
+                             const char *const *aliases, const char *const *values, size_t n, int64_t if_revision,
+                             unsigned int flags)
 {
     json_t *ops = NULL, *cmp = NULL;
     long long seen = -1;
@@ -592,18 +592,18 @@ int vault_repository_publish(const vault_repository_options *opts, const char *c
     if ((rc = check_repo_options(opts)) != 0)
         return rc;
     if ((n > 0 && (!aliases || !values)) || (flags & ~(unsigned)VAULT_PUBLISH_PRUNE))
-        return vault_err(VAULT_EINVAL, "vault_repository_publish: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_repository_publish: invalid argument");
     for (i = 0; i < n; i++) {
         if (!aliases[i] || !aliases[i][0] || !values[i])
-            return vault_err(VAULT_EINVAL, "vault_repository_publish: empty alias or value");
+            return vault__err(VAULT_EINVAL, "vault_repository_publish: empty alias or value");
         if (!is_sealed(values[i]))
-            return vault_err(VAULT_EFORMAT, "alias \"%s\" is not sealed: only sealed values are published",
+            return vault__err(VAULT_EFORMAT, "alias \"%s\" is not sealed: only sealed values are published",
                              aliases[i]);
     }
     ops = json_array();
     cmp = json_array();
     if (!ops || !cmp) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     for (i = 0; i < n; i++)
@@ -629,9 +629,9 @@ done:
 static int exists_op(json_t *cmp, const char *prefix, const char *alias)
 {
     size_t plen = strlen(prefix), alen = strlen(alias);
-    char *key = vault_malloc(plen + alen + 1), *k64 = NULL;
+    char *key = vault__malloc(plen + alen + 1), *k64 = NULL;
     json_t *c = NULL;
-    int rc = vault_err(VAULT_ENOMEM, "out of memory");
+    int rc = vault__oom();
 
     if (key) {
         memcpy(key, prefix, plen);
@@ -640,9 +640,9 @@ static int exists_op(json_t *cmp, const char *prefix, const char *alias)
     }
     if (k64 && (c = json_pack("{s:s, s:s, s:s, s:s}", "key", k64, "target", "VERSION", "result", "GREATER",
                               "version", "0")) != NULL)
-        rc = json_array_append_new(cmp, c) == 0 ? 0 : vault_err(VAULT_ENOMEM, "out of memory");
-    vault_free_ptr(key);
-    vault_free_ptr(k64);
+        rc = json_array_append_new(cmp, c) == 0 ? 0 : vault__oom();
+    vault__free_ptr(key);
+    vault__free_ptr(k64);
     return rc;
 }
 
@@ -658,7 +658,7 @@ static int rewrite_ops(const vault_repository_options *o, const vault_repository
         char *fresh = NULL;
         int rc = cb(&fresh, cur->aliases[i], cur->values[i], payload);
         if (rc == 0 && fresh && !is_sealed(fresh))
-            rc = vault_err(VAULT_EFORMAT, "alias \"%s\": the new value is not sealed", cur->aliases[i]);
+            rc = vault__err(VAULT_EFORMAT, "alias \"%s\": the new value is not sealed", cur->aliases[i]);
         if (rc == 0 && fresh && strcmp(fresh, cur->values[i]) != 0 && first == 0) {
             if ((rc = put_op(ops, o->prefix, cur->aliases[i], fresh)) == 0 &&
                 (rc = exists_op(cmp, o->prefix, cur->aliases[i])) == 0)
@@ -676,8 +676,8 @@ static int rewrite_ops(const vault_repository_options *o, const vault_repository
     return first;
 }
 
-int vault_repository_rewrite(const vault_repository_options *opts, vault_repository_rewrite_cb cb, void *payload,
-                             int64_t expected_revision, int64_t *revision_out)
+int vault_repository_rewrite(int64_t *revision_out, const vault_repository_options *opts, vault_repository_rewrite_cb cb,
+                             void *payload, int64_t expected_revision)
 {
     vault_repository_values *cur = NULL;
     json_t *ops = NULL, *cmp = NULL;
@@ -688,14 +688,14 @@ int vault_repository_rewrite(const vault_repository_options *opts, vault_reposit
     if (revision_out)
         *revision_out = -1;
     if (!cb)
-        return vault_err(VAULT_EINVAL, "vault_repository_rewrite: no callback");
+        return vault__err(VAULT_EINVAL, "vault_repository_rewrite: no callback");
     if ((rc = vault_repository_fetch(&cur, opts)) != 0)
         return rc;
     guard = expected_revision >= 0 && expected_revision < cur->revision ? expected_revision : cur->revision;
     ops = json_array();
     cmp = json_array();
     if (!ops || !cmp) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     if ((rc = rewrite_ops(opts, cur, cb, payload, ops, cmp, &changed)) != 0)

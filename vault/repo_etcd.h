@@ -12,7 +12,7 @@
  * else the one beside cfg) says secretRepositories=etcd: fetch its values
  * (or, when no endpoint answers, read the cache) into *out, a config whose
  * entries are the repository's, set *revision to the revision they were
- * read at, and set *warning (vault_malloc'ed) when the cache was used. *out
+ * read at, and set *warning (vault__malloc'ed) when the cache was used. *out
  * stays NULL when cfg names no repository. */
 int repo_etcd_load(const vault_config *cfg, const char *secret_conf, vault_config **out, char **warning,
                    int64_t *revision);

@@ -34,7 +34,7 @@ static int cache_write(const char *path, const char *prefix, const vault_reposit
         }
     json_decref(map);
     if (!root || !(text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS)))
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     else
         rc = vault_file_replace(path, text, strlen(text), 0600, NULL, NULL);
     json_decref(root);
@@ -51,21 +51,21 @@ static int cache_read(const char *path, const char *prefix, vault_repository_val
     int rc = 0;
 
     if (!root)
-        return vault_err(VAULT_ENOTFOUND, "cache %s: %s", path, jerr.text);
+        return vault__err(VAULT_ENOTFOUND, "cache %s: %s", path, jerr.text);
     format = json_string_value(json_object_get(root, "format"));
     cprefix = json_string_value(json_object_get(root, "prefix"));
     map = json_object_get(root, "values");
     vals->revision = etcd_json_int64(root, "revision");
     if (!format || strcmp(format, CACHE_FORMAT) != 0 || !cprefix || !json_is_object(map) || vals->revision <= 0)
-        rc = vault_err(VAULT_EFORMAT, "cache %s: not a libvault etcd cache", path);
+        rc = vault__err(VAULT_EFORMAT, "cache %s: not a libvault etcd cache", path);
     else if (strcmp(cprefix, prefix) != 0)
-        rc = vault_err(VAULT_EFORMAT, "cache %s holds prefix %s, not %s", path, cprefix, prefix);
+        rc = vault__err(VAULT_EFORMAT, "cache %s holds prefix %s, not %s", path, cprefix, prefix);
     json_object_foreach(map, alias, value) {
         const char *s = json_string_value(value);
         if (rc != 0)
             break;
         rc = s ? etcd_values_add(vals, alias, strlen(alias), s, strlen(s))
-               : vault_err(VAULT_EFORMAT, "cache %s: alias \"%s\" has no value", path, alias);
+               : vault__err(VAULT_EFORMAT, "cache %s: alias \"%s\" has no value", path, alias);
     }
     json_decref(root);
     return rc;
@@ -74,7 +74,7 @@ static int cache_read(const char *path, const char *prefix, vault_repository_val
 /* The revision of the cache, or 0 when it cannot be read. */
 static long long cache_revision(const char *path, const char *prefix)
 {
-    vault_repository_values *vals = vault_calloc(1, sizeof *vals);
+    vault_repository_values *vals = vault__calloc(1, sizeof *vals);
     long long rev = vals && cache_read(path, prefix, vals) == 0 ? vals->revision : 0;
     vault_repository_values_free(vals);
     return rev;
@@ -100,7 +100,7 @@ static const char *prop_value(const vault_config *cfg, const char *key)
 {
     const vault_config_entry *e;
     size_t i;
-    if (vault_config_find(cfg, key, &i) != 0 || vault_config_entry_at(cfg, i, &e) != 0)
+    if (vault_config_find(&i, cfg, key) != 0 || vault_config_entry_at(&e, cfg, i) != 0)
         return NULL;
     return e->value && e->value[0] ? e->value : NULL;
 }
@@ -119,7 +119,7 @@ static const char *setting(const vault_config *cfg, const char *name)
         return prop_value(cfg, key);
     }
     snprintf(key, sizeof key, "secret_repository.%s", name);
-    return vault_config_setting(cfg, key, &v) == 0 && v[0] ? v : NULL;
+    return vault_config_setting(&v, cfg, key) == 0 && v[0] ? v : NULL;
 }
 
 /* The config holding the repository settings of cfg: cfg itself for a
@@ -139,18 +139,18 @@ int etcd_settings_config(const vault_config *cfg, const char *secret_conf, vault
         return 0;
     if (!secret_conf) {
         size_t dlen = path && (slash = strrchr(path, '/')) ? (size_t)(slash - path) + 1 : 0;
-        if (!(beside = vault_malloc(dlen + sizeof "secret-conf.properties")))
-            return vault_err(VAULT_ENOMEM, "out of memory");
+        if (!(beside = vault__malloc(dlen + sizeof "secret-conf.properties")))
+            return vault__oom();
         memcpy(beside, path, dlen);
         memcpy(beside + dlen, "secret-conf.properties", sizeof "secret-conf.properties");
         if (access(beside, F_OK) != 0) { /* no secret-conf.properties: no repository */
-            vault_free_ptr(beside);
+            vault__free_ptr(beside);
             return 0;
         }
     }
     if ((rc = vault_config_open(owned, secret_conf ? secret_conf : beside, VAULT_CONFIG_PROPERTIES)) == 0)
         *use = *owned;
-    vault_free_ptr(beside);
+    vault__free_ptr(beside);
     return rc;
 }
 
@@ -182,7 +182,7 @@ int etcd_repo_options(const vault_config *cfg, vault_repository_options *o)
     if (!type)
         return 1;
     if (strcmp(type, "etcd") != 0)
-        return vault_err(VAULT_EFORMAT, "%s: [secret_repository] type \"%s\" is not supported (etcd is)",
+        return vault__err(VAULT_EFORMAT, "%s: [secret_repository] type \"%s\" is not supported (etcd is)",
                          vault_config_path(cfg), type);
     o->endpoints = setting(cfg, "endpoints");
     o->prefix = setting(cfg, "prefix");
@@ -195,12 +195,12 @@ int etcd_repo_options(const vault_config *cfg, vault_repository_options *o)
         char *end;
         long ms = strtol(timeout, &end, 10);
         if (*end || ms <= 0 || ms > 600000)
-            return vault_err(VAULT_EFORMAT, "%s: repository timeout_ms \"%s\" is not 1 to 600000",
+            return vault__err(VAULT_EFORMAT, "%s: repository timeout_ms \"%s\" is not 1 to 600000",
                              vault_config_path(cfg), timeout);
         o->timeout_ms = ms;
     }
     if (!o->endpoints || !o->prefix)
-        return vault_err(VAULT_EFORMAT, "%s: %s needs endpoints and prefix", vault_config_path(cfg),
+        return vault__err(VAULT_EFORMAT, "%s: %s needs endpoints and prefix", vault_config_path(cfg),
                          vault_config_get_type(cfg) == VAULT_CONFIG_PROPERTIES ? "secretRepositories=etcd"
                                                                                : "[secret_repository]");
     return 0;
@@ -215,7 +215,7 @@ int vault_repository_options_from_config(vault_repository_options *opts, vault_c
     int rc;
 
     if (!opts || !settings || !cfg)
-        return vault_err(VAULT_EINVAL, "vault_repository_options_from_config: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_repository_options_from_config: invalid argument");
     *settings = NULL;
     if ((rc = etcd_settings_config(cfg, NULL, &owned, &use)) != 0 || !use ||
         (rc = etcd_repo_options(use, &o)) != 0) {
@@ -245,7 +245,7 @@ static int load(const vault_config *cfg, vault_config **out, char **warning, int
     if (rc == 0 && cache) {
         cached = cache_revision(cache, o.prefix);
         if (vals->revision < cached) {
-            rc = vault_err(VAULT_EAUTH, "%s: etcd answered revision %lld, older than the cache's %lld (%s): "
+            rc = vault__err(VAULT_EAUTH, "%s: etcd answered revision %lld, older than the cache's %lld (%s): "
                            "refusing a rollback", vault_config_path(cfg), vals->revision, cached, cache);
             goto done;
         }
@@ -255,20 +255,20 @@ static int load(const vault_config *cfg, vault_config **out, char **warning, int
         const vault_error *e = vault_error_last();
         snprintf(fetch_error, sizeof fetch_error, "%s", e ? e->message : "etcd unreachable");
         vault_repository_values_free(vals);
-        if (!(vals = vault_calloc(1, sizeof *vals))) {
-            rc = vault_err(VAULT_ENOMEM, "out of memory");
+        if (!(vals = vault__calloc(1, sizeof *vals))) {
+            rc = vault__oom();
             goto done;
         }
         if ((rc = cache_read(cache, o.prefix, vals)) != 0) {
             const vault_error *ce = vault_error_last();
             char why[600];
             snprintf(why, sizeof why, "%s", ce ? ce->message : "unreadable");
-            rc = vault_err(VAULT_EIO, "%s: %s; and the cache cannot be used: %s", vault_config_path(cfg),
+            rc = vault__err(VAULT_EIO, "%s: %s; and the cache cannot be used: %s", vault_config_path(cfg),
                            fetch_error, why);
             goto done;
         }
-        if (!(*warning = vault_malloc(strlen(fetch_error) + strlen(cache) + 96)))
-            rc = vault_err(VAULT_ENOMEM, "out of memory");
+        if (!(*warning = vault__malloc(strlen(fetch_error) + strlen(cache) + 96)))
+            rc = vault__oom();
         else
             sprintf(*warning, "%s; using the last-known-good cache %s (revision %lld)", fetch_error, cache,
                     vals->revision);
@@ -276,12 +276,12 @@ static int load(const vault_config *cfg, vault_config **out, char **warning, int
     if (rc != 0 && !cache) {
         const vault_error *e = vault_error_last();
         snprintf(fetch_error, sizeof fetch_error, "%s", e ? e->message : vault_strerror(rc));
-        rc = vault_err(rc, "%s: %s", vault_config_path(cfg), fetch_error);
+        rc = vault__err(rc, "%s: %s", vault_config_path(cfg), fetch_error);
     }
     if (rc != 0)
         goto done;
     if (min_rev > 0 && vals->revision < min_rev) {
-        rc = vault_err(VAULT_EAUTH, "%s: repository revision %lld is older than min_revision %lld",
+        rc = vault__err(VAULT_EAUTH, "%s: repository revision %lld is older than min_revision %lld",
                        vault_config_path(cfg), vals->revision, min_rev);
         goto done;
     }
@@ -289,7 +289,7 @@ static int load(const vault_config *cfg, vault_config **out, char **warning, int
         *revision = vals->revision;
 done:
     if (rc != 0) {
-        vault_free_ptr(*warning);
+        vault__free_ptr(*warning);
         *warning = NULL;
     }
     vault_repository_values_free(vals);
@@ -321,7 +321,7 @@ int repo_etcd_fetch(const vault_config *cfg, vault_config **out, int64_t *revisi
     *out = NULL;
     if ((rc = etcd_settings_config(cfg, NULL, &owned, &use)) == 0 && use)
         rc = load(use, out, &warning, 0, revision);
-    vault_free_ptr(warning);
+    vault__free_ptr(warning);
     vault_config_free(owned);
     return rc;
 }
@@ -329,10 +329,10 @@ int repo_etcd_fetch(const vault_config *cfg, vault_config **out, int64_t *revisi
 int vault_repository_config(vault_config **out, const vault_config *cfg)
 {
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_repository_config: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_repository_config: out is NULL");
     *out = NULL;
     if (!cfg)
-        return vault_err(VAULT_EINVAL, "vault_repository_config: cfg is NULL");
+        return vault__err(VAULT_EINVAL, "vault_repository_config: cfg is NULL");
     return repo_etcd_fetch(cfg, out, NULL);
 }
 

@@ -44,7 +44,7 @@ static int watch_add_changed(vault_watch *w, const char *alias)
             return 0;
     if (VAULT_ARRAY_GROW(w->changed, w->changed_cap, w->changed_count + 1) != 0)
         return -1;
-    if (!(copy = vault_strdup(alias)))
+    if (!(copy = vault__strdup(alias)))
         return -1;
     w->changed[w->changed_count++] = copy;
     return 0;
@@ -61,7 +61,7 @@ static int watch_note_change(vault_watch *w, const json_t *kv)
         return -1;
     if (klen > plen && memcmp(key, w->ro.prefix, plen) == 0)
         rc = watch_add_changed(w, key + plen);
-    vault_free_ptr(key);
+    vault__free_ptr(key);
     return rc;
 }
 
@@ -121,7 +121,7 @@ static void watch_line(vault_watch *w, const char *text, size_t len)
         }
         w->cb(fresh, (const char *const *)w->changed, w->changed_count, error[0] ? error : NULL, w->payload);
         for (k = 0; k < w->changed_count; k++)
-            vault_free_ptr(w->changed[k]);
+            vault__free_ptr(w->changed[k]);
         w->changed_count = 0;
     }
 }
@@ -187,8 +187,8 @@ done:
     curl_easy_cleanup(c);
     json_decref(req);
     free(body);
-    vault_free_ptr(key64);
-    vault_free_ptr(end64);
+    vault__free_ptr(key64);
+    vault__free_ptr(end64);
     sodium_memzero(auth, sizeof auth);
 }
 
@@ -228,15 +228,15 @@ int vault_watch_new_after(vault_watch **out, const vault_options *opts, unsigned
     int rc, located = 0;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_watch_new: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_watch_new: out is NULL");
     *out = NULL;
     if (!opts || !opts->config || !cb || (flags & ~(unsigned)VAULT_WATCH_ALIASES_ONLY))
-        return vault_err(VAULT_EINVAL, "vault_watch_new: options with a config and a callback are required");
-    if ((rc = vault_init()) != 0 || (rc = rt_locate(&loc, opts)) != 0)
+        return vault__err(VAULT_EINVAL, "vault_watch_new: options with a config and a callback are required");
+    if ((rc = vault__ensure_init()) != 0 || (rc = rt_locate(&loc, opts)) != 0)
         return rc;
     located = 1;
-    if (!(w = vault_calloc(1, sizeof *w))) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (!(w = vault__calloc(1, sizeof *w))) {
+        rc = vault__oom();
         goto done;
     }
     w->opts = opts;
@@ -248,7 +248,7 @@ int vault_watch_new_after(vault_watch **out, const vault_options *opts, unsigned
         (rc = etcd_settings_config(main_cfg, opts->secret_conf, &w->cfg, &use)) != 0 || !use ||
         (rc = etcd_repo_options(use, &w->ro)) != 0) {
         if (rc >= 0)
-            rc = vault_err(VAULT_EINVAL, "%s names no secret repository to watch", loc.config);
+            rc = vault__err(VAULT_EINVAL, "%s names no secret repository to watch", loc.config);
         goto done;
     }
     if (use == main_cfg) { /* the options' strings are the config's: keep it */
@@ -260,7 +260,7 @@ int vault_watch_new_after(vault_watch **out, const vault_options *opts, unsigned
     /* Resume after the caller's own read: what changed since is reported. */
     w->revision = after_revision >= 0 && after_revision < vals->revision ? after_revision : vals->revision;
     if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
-        rc = vault_err(VAULT_ERROR, "cannot start the watch thread");
+        rc = vault__err(VAULT_ERROR, "cannot start the watch thread");
         goto done;
     }
     w->started = 1;
@@ -285,9 +285,9 @@ void vault_watch_free(vault_watch *w)
     if (w->started)
         pthread_join(w->thread, NULL);
     for (i = 0; i < w->changed_count; i++)
-        vault_free_ptr(w->changed[i]);
-    vault_free_ptr(w->changed);
-    vault_free_ptr(w->line.data);
+        vault__free_ptr(w->changed[i]);
+    vault__free_ptr(w->changed);
+    vault__free_ptr(w->line.data);
     vault_config_free(w->cfg);
-    vault_free_ptr(w);
+    vault__free_ptr(w);
 }

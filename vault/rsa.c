@@ -15,12 +15,12 @@
 
 static atomic_ulong private_key_ops;
 
-unsigned long vault_test_private_key_ops(void)
+unsigned long vault__test_private_key_ops(void)
 {
     return atomic_load(&private_key_ops);
 }
 
-void vault_private_key_op(void)
+void vault__private_key_op(void)
 {
     atomic_fetch_add(&private_key_ops, 1);
 }
@@ -87,13 +87,13 @@ int rsa_encrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size
 
     *out = NULL;
     if (bad_padding(pad))
-        return vault_err(VAULT_EINVAL, "unknown RSA padding %d", (int)pad);
+        return vault__err(VAULT_EINVAL, "unknown RSA padding %d", (int)pad);
     if (!is_rsa(key))
-        return vault_err(VAULT_EFORMAT, "the recipient key is %s, not RSA",
+        return vault__err(VAULT_EFORMAT, "the recipient key is %s, not RSA",
                          EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "unknown");
     max = rsa_max_plaintext(key, pad);
     if (in_len > max)
-        return vault_err(VAULT_EINVAL, "value of %zu bytes is too long for one %d-bit RSA block "
+        return vault__err(VAULT_EINVAL, "value of %zu bytes is too long for one %d-bit RSA block "
                          "(at most %zu bytes with this padding); use the native format, which has "
                          "no length limit", in_len, EVP_PKEY_get_bits(key), max);
     rsa_unpad_of(&u, pad);
@@ -102,30 +102,30 @@ int rsa_encrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size
     ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
     if (!ctx || EVP_PKEY_encrypt_init(ctx) <= 0 || !set_unpad(ctx, &u) ||
         EVP_PKEY_encrypt(ctx, NULL, &n, in, in_len) <= 0) {
-        rc = vault_err_ssl(VAULT_ERROR, "RSA encryption failed");
+        rc = vault__err_ssl(VAULT_ERROR, "RSA encryption failed");
         goto done;
     }
-    buf = vault_malloc(n);
+    buf = vault__malloc(n);
     if (!buf) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     if (EVP_PKEY_encrypt(ctx, buf, &n, in, in_len) <= 0) {
-        rc = vault_err_ssl(VAULT_ERROR, "RSA encryption failed");
+        rc = vault__err_ssl(VAULT_ERROR, "RSA encryption failed");
         goto done;
     }
     *out = buf;
     *out_len = n;
     buf = NULL;
 done:
-    vault_free_ptr(buf);
+    vault__free_ptr(buf);
     EVP_PKEY_CTX_free(ctx);
     return rc;
 }
 
 static int not_rsa(EVP_PKEY *key)
 {
-    return vault_err(VAULT_EKEY, "the key is %s, not RSA",
+    return vault__err(VAULT_EKEY, "the key is %s, not RSA",
                      EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "unknown");
 }
 
@@ -170,9 +170,9 @@ static int decrypt_with(EVP_PKEY *key, const rsa_unpad *u, const unsigned char *
     *out = NULL;
     if (!is_rsa(key))
         return not_rsa(key);
-    buf = vault_secure_malloc((size_t)EVP_PKEY_get_size(key));
+    buf = vault__secure_malloc((size_t)EVP_PKEY_get_size(key));
     if (!buf)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     ok = private_decrypt(key, u, in, in_len, buf, &n);
     if (ok < 0) { /* the token lacks this padding: raw RSA there, the padding checked here */
         size_t which;
@@ -180,7 +180,7 @@ static int decrypt_with(EVP_PKEY *key, const rsa_unpad *u, const unsigned char *
         return rsa_decrypt_multi(key, u, 1, in, in_len, out, &which);
     }
     /* One error whatever failed: padding, length or key. */
-    rc = ok ? vault_secret_new(out, buf, n) : vault_err(VAULT_EAUTH, DECRYPT_FAILED);
+    rc = ok ? vault_secret_new(out, buf, n) : vault__err(VAULT_EAUTH, DECRYPT_FAILED);
     sodium_free(buf);
     return rc;
 }
@@ -191,7 +191,7 @@ int rsa_decrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size
     rsa_unpad u;
     if (bad_padding(pad)) {
         *out = NULL;
-        return vault_err(VAULT_EINVAL, "unknown RSA padding %d", (int)pad);
+        return vault__err(VAULT_EINVAL, "unknown RSA padding %d", (int)pad);
     }
     rsa_unpad_of(&u, pad);
     u.label = label;
@@ -209,7 +209,7 @@ int rsa_decrypt_oaep(EVP_PKEY *key, const EVP_MD *md, const EVP_MD *mgf1, const 
     rsa_unpad u = {md, mgf1, label, label_len};
     if (!md || !mgf1) {
         *out = NULL;
-        return vault_err(VAULT_EINVAL, "rsa_decrypt_oaep: no digest");
+        return vault__err(VAULT_EINVAL, "rsa_decrypt_oaep: no digest");
     }
     return decrypt_with(key, &u, in, in_len, out);
 }
@@ -460,12 +460,12 @@ int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const uns
     if (!is_rsa(key))
         return not_rsa(key);
     if (n == 0 || n > 8)
-        return vault_err(VAULT_EINVAL, "rsa_decrypt_multi: 1 to 8 candidates");
+        return vault__err(VAULT_EINVAL, "rsa_decrypt_multi: 1 to 8 candidates");
     k = (size_t)EVP_PKEY_get_size(key);
     /* The block, one working copy per candidate, scratch for PKCS#1. */
-    work = vault_secure_malloc(k * (n + 2));
+    work = vault__secure_malloc(k * (n + 2));
     if (!work)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     ok = private_decrypt(key, NULL, in, in_len, work, &got) > 0 && got == k;
     for (i = 0; ok && i < n; i++) {
         unsigned char *w = work + k * (i + 1);
@@ -482,7 +482,7 @@ int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const uns
     ok = ok && !err && taken;
     if (ok)
         src = work + k * (pick + 1) + off;
-    rc = ok ? vault_secret_new(out, src, len) : vault_err(VAULT_EAUTH, DECRYPT_FAILED);
+    rc = ok ? vault_secret_new(out, src, len) : vault__err(VAULT_EAUTH, DECRYPT_FAILED);
     if (rc == 0)
         *which = pick;
     sodium_free(work);

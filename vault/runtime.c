@@ -86,7 +86,7 @@ static int bridge_password(vault_secret **out, vault_password_kind kind, const c
 
     *out = NULL;
     if (b->closed)
-        return vault_err(VAULT_EAUTH, "%s: a password was asked for after vault_open()", path);
+        return vault__err(VAULT_EAUTH, "%s: a password was asked for after vault_open()", path);
     if (b->cb)
         rc = b->cb(out, kind, path, alias, b->payload);
     else if (b->provider)
@@ -94,7 +94,7 @@ static int bridge_password(vault_secret **out, vault_password_kind kind, const c
     else if (kind == VAULT_PASSWORD_KEY)
         return VAULT_ENOTFOUND;
     else
-        rc = vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD,
+        rc = vault__err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD,
                              "no password source for %s: set vault_options.password or "
                        "password_sources", path);
     /* The keystore turns a missing store password into its own message;
@@ -170,18 +170,18 @@ static int load_aliases(vault *v, const vault_config *cfg, size_t n)
 
     for (i = 0; i < n; i++) {
         size_t k;
-        if (vault_config_entry_at(cfg, i, &ce) != 0)
+        if (vault_config_entry_at(&ce, cfg, i) != 0)
             return VAULT_ERROR;
         k = strlen(ce->alias) + 1;
         if (k > SIZE_MAX - total)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
+            return vault__oom();
         total += k;
     }
-    if (!(v->aliases = vault_malloc(total ? total : 1)))
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
+    if (!(v->aliases = vault__malloc(total ? total : 1)))
+        return vault__oom();
     for (i = 0; i < n; i++) {
         size_t k;
-        vault_config_entry_at(cfg, i, &ce);
+        vault_config_entry_at(&ce, cfg, i);
         k = strlen(ce->alias) + 1;
         memcpy(v->aliases + at, ce->alias, k);
         v->entries[i].alias = v->aliases + at;
@@ -197,31 +197,31 @@ static int load_entries(vault *v, const vault_config *cfg)
 
     if (n == 0)
         return 0;
-    if ((rc = vault_store_new(&v->store, n)) != 0)
+    if ((rc = vault__store_new(&v->store, n)) != 0)
         return rc;
-    v->entries = vault_calloc(n, sizeof *v->entries);
-    v->sorted = vault_calloc(n, sizeof *v->sorted);
+    v->entries = vault__calloc(n, sizeof *v->entries);
+    v->sorted = vault__calloc(n, sizeof *v->sorted);
     if (!v->entries || !v->sorted)
-        return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
+        return vault__oom();
     if ((rc = load_aliases(v, cfg, n)) != 0)
         return rc;
     for (i = 0; i < n; i++) {
         const vault_config_entry *ce;
         rt_entry *e = &v->entries[i];
-        if ((rc = vault_config_entry_at(cfg, i, &ce)) != 0)
+        if ((rc = vault_config_entry_at(&ce, cfg, i)) != 0)
             return rc;
         v->count++;
         e->state = ce->state;
         e->line = ce->line;
         /* Eager mode resolves every value while the config is open: no copy. */
         if (ce->state == VAULT_VALUE_SEALED)
-            e->value = v->flags & VAULT_OPEN_LAZY ? vault_strdup(ce->value) : (char *)ce->value;
+            e->value = v->flags & VAULT_OPEN_LAZY ? vault__strdup(ce->value) : (char *)ce->value;
         if (ce->state == VAULT_VALUE_SEALED && !e->value)
-            return vault_err(VAULT_ENOMEM, "%s: out of memory", v->path);
+            return vault__oom();
         if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
             vault_secret *plain = NULL;
-            if ((rc = vault_config_plaintext(cfg, i, &plain)) != 0 ||
-                (rc = vault_store_keep(v->store, i, plain)) != 0)
+            if ((rc = vault_config_plaintext(&plain, cfg, i)) != 0 ||
+                (rc = vault__store_keep(v->store, i, plain)) != 0)
                 return rc;
         }
         v->sorted[i] = e;
@@ -250,27 +250,27 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
 
     switch (e->state) {
     case VAULT_VALUE_EMPTY:
-        return vault_err(VAULT_EFORMAT, "it has no value");
+        return vault__err(VAULT_EFORMAT, "it has no value");
     case VAULT_VALUE_PLAIN:
-        if (!(data = vault_store_data(v->store, slot, &len)))
-            return vault_err(VAULT_EFORMAT, "it is plain text, not sealed (seal it with "
+        if (!(data = vault__store_data(v->store, slot, &len)))
+            return vault__err(VAULT_EFORMAT, "it is plain text, not sealed (seal it with "
                              "'cipher-tool seal')");
         e->data = data;
         e->len = len;
         return 0;
     default:
         if (!v->opener)
-            return vault_err(VAULT_EINVAL, "no keystore to open it");
+            return vault__err(VAULT_EINVAL, "no keystore to open it");
         if ((rc = rt_rule_check_form(&v->rule, e->value)) != 0)
             return rc;
         if (v->pre && v->pre[slot].done) {
             rt_preopened *p = &v->pre[slot];
             if (p->rc != 0)
-                return vault_err(p->rc, "%s", p->why ? p->why : vault_strerror(p->rc));
+                return vault__err(p->rc, "%s", p->why ? p->why : vault_strerror(p->rc));
             s = p->secret;
             p->secret = NULL;
             opened = p->opened;
-        } else if ((rc = vault_opener_open(v->opener, e->alias, e->value, &s, &opened)) != 0)
+        } else if ((rc = vault_opener_open(&s, &opened, v->opener, e->alias, e->value)) != 0)
             return rc;
         if ((rc = rt_rule_check_opened(&v->rule, e->value, opened)) != 0) {
             vault_secret_free(s);
@@ -279,9 +279,9 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
         break;
     }
     /* The opener wrote s into the store: keeping it moves nothing. */
-    if ((rc = vault_store_keep(v->store, slot, s)) != 0)
+    if ((rc = vault__store_keep(v->store, slot, s)) != 0)
         return rc;
-    e->data = vault_store_data(v->store, slot, &e->len);
+    e->data = vault__store_data(v->store, slot, &e->len);
     return 0;
 }
 
@@ -294,7 +294,7 @@ static int resolve_entry(vault *v, rt_entry *e)
     if (rc == 0)
         return 0;
     snprintf(reason, sizeof reason, "%s", vault_error_last()->message);
-    return vault_err(rc, "%s:%u: alias \"%s\": %s", v->path, e->line, e->alias, reason);
+    return vault__err(rc, "%s:%u: alias \"%s\": %s", v->path, e->line, e->alias, reason);
 }
 
 /* The stored secret of an alias, resolving it first in lazy mode. The
@@ -307,7 +307,7 @@ static int lookup(const vault *v, const char *alias, size_t alen, const rt_entry
 
     *found = NULL;
     if (!e)
-        return vault_err(VAULT_ENOTFOUND, "no alias \"%.*s\" in %s", (int)alen, alias, v->path);
+        return vault__err(VAULT_ENOTFOUND, "no alias \"%.*s\" in %s", (int)alen, alias, v->path);
     if (v->flags & VAULT_OPEN_LAZY) {
         pthread_mutex_lock(&mv->lock);
         if (!e->data)
@@ -327,7 +327,7 @@ static int unlock_key(vault_keystore *ks, const char *alias)
     const vault_keystore_entry *e;
     vault_secret *key = NULL;
     EVP_PKEY *pkey;
-    int rc = vault_keystore_find(ks, alias, &e);
+    int rc = vault_keystore_find(&e, ks, alias);
 
     if (rc != 0)
         return rc;
@@ -335,11 +335,11 @@ static int unlock_key(vault_keystore *ks, const char *alias)
     case VAULT_ENTRY_PRIVATE_KEY:
         return ks_private_key(ks, e->alias, &pkey, NULL);
     case VAULT_ENTRY_SECRET_KEY:
-        rc = vault_keystore_secret_key(ks, e->alias, &key);
+        rc = vault_keystore_secret_key(&key, ks, e->alias);
         vault_secret_free(key);
         return rc;
     default:
-        return vault_err(VAULT_EKEY, "%s: alias \"%s\" holds no private or secret key",
+        return vault__err(VAULT_EKEY, "%s: alias \"%s\" holds no private or secret key",
                          vault_keystore_path(ks), e->alias);
     }
 }
@@ -357,7 +357,7 @@ static int open_keystore(vault *v, const rt_location *loc, const vault_options *
     if (!loc->keystore && opts->symmetric_key)
         return vault_opener_new(&v->opener, &oo); /* WSO2 symmetric values only */
     if (!loc->keystore)
-        return vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_KEYSTORE,
+        return vault__err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_KEYSTORE,
                                "%s holds sealed values but names no keystore: set "
                          "vault_options.keystore%s", v->path,
                          loc->type == VAULT_CONFIG_TOML ? " or [keystore.primary] file_name"
@@ -371,10 +371,10 @@ static int open_keystore(vault *v, const rt_location *loc, const vault_options *
     if (rc == 0)
         rc = unlock_key(v->ks, loc->key_alias);
     if (rc != 0 && v->bridge.failed_code != 0)
-        return vault_err_cause(v->bridge.failed_code, v->bridge.failed_cause, "%s",
+        return vault__err_cause(v->bridge.failed_code, v->bridge.failed_cause, "%s",
                                v->bridge.failed_message);
     if (rc == VAULT_ENOTFOUND && !v->ks)
-        return vault_err(rc, "keystore %s (named by %s): no such file", loc->keystore,
+        return vault__err(rc, "keystore %s (named by %s): no such file", loc->keystore,
                          loc->keystore_origin ? loc->keystore_origin : "the configuration");
     if (rc != 0)
         return rc;
@@ -421,9 +421,9 @@ static void *open_ahead(void *arg)
         rt_preopened *p = &j->v->pre[i];
         if (!costs_rsa_op(e))
             continue;
-        p->rc = vault_opener_open(j->v->opener, e->alias, e->value, &p->secret, &p->opened);
+        p->rc = vault_opener_open(&p->secret, &p->opened, j->v->opener, e->alias, e->value);
         if (p->rc != 0)
-            p->why = vault_strdup(vault_error_last()->message);
+            p->why = vault__strdup(vault_error_last()->message);
         p->done = 1;
     }
     return NULL;
@@ -453,7 +453,7 @@ static void open_rsa_values_ahead(vault *v)
         return;
     for (i = 0; i < v->count; i++)
         n += costs_rsa_op(&v->entries[i]);
-    if (n < PARALLEL_MIN_VALUES || !(v->pre = vault_calloc(v->count, sizeof *v->pre)))
+    if (n < PARALLEL_MIN_VALUES || !(v->pre = vault__calloc(v->count, sizeof *v->pre)))
         return;
     job.v = v;
     atomic_init(&job.next, 0);
@@ -473,9 +473,9 @@ static void free_preopened(vault *v)
         return;
     for (i = 0; i < v->count; i++) {
         vault_secret_free(v->pre[i].secret);
-        vault_free_ptr(v->pre[i].why);
+        vault__free_ptr(v->pre[i].why);
     }
-    vault_free_ptr(v->pre);
+    vault__free_ptr(v->pre);
     v->pre = NULL;
 }
 
@@ -512,7 +512,7 @@ static int resolve_all(vault *v)
         return 0;
     if (omitted)
         append(list, " and %zu more", omitted);
-    return vault_err(first_rc, "%s: %zu of %zu secrets cannot be opened: %s", v->path, failed,
+    return vault__err(first_rc, "%s: %zu of %zu secrets cannot be opened: %s", v->path, failed,
                      v->count, list);
 }
 
@@ -536,20 +536,20 @@ static int use_repository(vault *v, vault_config **cfg, const char *secret_conf)
 static int check_options(vault **out, const vault_options *opts)
 {
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_open: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_open: out is NULL");
     *out = NULL;
     if (!opts || !opts->config)
-        return vault_err(VAULT_EINVAL, "vault_open: options with a config are required");
+        return vault__err(VAULT_EINVAL, "vault_open: options with a config are required");
     if (opts->version != 1 && opts->version != VAULT_OPTIONS_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
+        return vault__err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
     if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT | VAULT_OPEN_REFUSE_PKCS1 |
                                   VAULT_OPEN_WSO2_RULES))
-        return vault_err(VAULT_EINVAL, "vault_options: unknown flags 0x%x", opts->flags);
+        return vault__err(VAULT_EINVAL, "vault_options: unknown flags 0x%x", opts->flags);
     if (opts->password_sources && opts->password_sources->version != 1 &&
         opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_password_sources: unknown version %u",
+        return vault__err(VAULT_EINVAL, "vault_password_sources: unknown version %u",
                          opts->password_sources->version);
-    return vault_init();
+    return vault__ensure_init();
 }
 
 int vault_open(vault **out, const vault_options *opts)
@@ -564,9 +564,9 @@ int vault_open(vault **out, const vault_options *opts)
     if ((rc = rt_locate(&loc, opts)) != 0)
         return rc;
     located = 1;
-    v = vault_calloc(1, sizeof *v);
-    if (!v || !(v->path = vault_strdup(loc.config))) {
-        rc = VAULT_ERR_NOMEM();
+    v = vault__calloc(1, sizeof *v);
+    if (!v || !(v->path = vault__strdup(loc.config))) {
+        rc = vault__oom();
         goto done;
     }
     v->flags = opts->flags;
@@ -582,11 +582,11 @@ int vault_open(vault **out, const vault_options *opts)
         goto done;
     if (sealed_count(v) > 0 && (rc = open_keystore(v, &loc, opts)) != 0)
         goto done;
-    vault_opener_set_store(v->opener, v->store);
+    vault__opener_set_store(v->opener, v->store);
     bridge_close(&v->bridge);
     if (v->flags & VAULT_OPEN_LAZY) {
         if (pthread_mutex_init(&v->lock, NULL) != 0) {
-            rc = vault_err(VAULT_ERROR, "cannot create a mutex");
+            rc = vault__err(VAULT_ERROR, "cannot create a mutex");
             goto done;
         }
         v->lock_ready = 1;
@@ -599,7 +599,7 @@ int vault_open(vault **out, const vault_options *opts)
         v->opener = NULL;
         v->ks = NULL;
     }
-    vault_store_readonly(v->store); /* one mprotect per chunk, not two per secret */
+    vault__store_readonly(v->store); /* one mprotect per chunk, not two per secret */
     *out = v;
     v = NULL;
 done:
@@ -612,19 +612,19 @@ done:
 
 /* ---- reading ------------------------------------------------------------------ */
 
-int vault_get(const vault *v, const char *alias, vault_secret **out)
+int vault_get(vault_secret **out, const vault *v, const char *alias)
 {
     const rt_entry *e;
     int rc;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_get: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_get: out is NULL");
     *out = NULL;
     if (!v || !alias)
-        return vault_err(VAULT_EINVAL, "vault_get: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_get: invalid argument");
     if ((rc = lookup(v, alias, strlen(alias), &e)) != 0)
         return rc;
-    return vault_store_view(v->store, (size_t)(e - v->entries), out);
+    return vault__store_view(v->store, (size_t)(e - v->entries), out);
 }
 
 static const char ref_open[] = "$secret{";
@@ -667,7 +667,7 @@ static int expand_pass(const vault *v, const char *text, size_t n, unsigned char
         if ((rc = lookup(v, text + i + REF_OPEN_LEN, alen, &e)) != 0)
             return rc;
         if (e->len > SIZE_MAX / 2 - w)
-            return vault_err(VAULT_ENOMEM, "expanded text too large");
+            return vault__err(VAULT_ENOMEM, "expanded text too large");
         if (fill)
             memcpy(fill + w, e->data, e->len);
         w += e->len;
@@ -699,34 +699,34 @@ static int expand_whole(const vault *v, const char *text, size_t n, vault_secret
         return 1;
     if ((rc = lookup(v, alias, alen, &e)) != 0)
         return rc;
-    if ((rc = vault_secret_alloc(out, e->len + eol, &data)) != 0)
+    if ((rc = vault__secret_alloc(out, e->len + eol, &data)) != 0)
         return rc;
     memcpy(data, e->data, e->len);
     memcpy(data + e->len, alias + alen, eol);
-    vault_secret_seal(*out);
+    vault__secret_seal(*out);
     return 0;
 }
 
-int vault_expand(const vault *v, const char *text, vault_secret **out)
+int vault_expand(vault_secret **out, const vault *v, const char *text)
 {
     unsigned char *data;
     size_t n, total = 0;
     int rc;
 
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_expand: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_expand: out is NULL");
     *out = NULL;
     if (!v || !text)
-        return vault_err(VAULT_EINVAL, "vault_expand: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_expand: invalid argument");
     n = strlen(text);
     if ((rc = expand_whole(v, text, n, out)) <= 0)
         return rc;
     if ((rc = expand_pass(v, text, n, NULL, &total)) != 0)
         return rc;
-    if ((rc = vault_secret_alloc(out, total, &data)) != 0)
+    if ((rc = vault__secret_alloc(out, total, &data)) != 0)
         return rc;
     rc = expand_pass(v, text, n, data, &total);
-    vault_secret_seal(*out);
+    vault__secret_seal(*out);
     if (rc != 0) {
         vault_secret_free(*out);
         *out = NULL;
@@ -736,16 +736,16 @@ int vault_expand(const vault *v, const char *text, vault_secret **out)
 
 static int xml_resolve(const char *alias, vault_secret **out, void *payload)
 {
-    return vault_get(payload, alias, out);
+    return vault_get(out, payload, alias);
 }
 
-int vault_expand_xml(const vault *v, const void *xml, size_t len, const char *name, vault_secret **out)
+int vault_expand_xml(vault_secret **out, const vault *v, const void *xml, size_t len, const char *name)
 {
     if (!out)
-        return vault_err(VAULT_EINVAL, "vault_expand_xml: out is NULL");
+        return vault__err(VAULT_EINVAL, "vault_expand_xml: out is NULL");
     *out = NULL;
     if (!v || (!xml && len > 0))
-        return vault_err(VAULT_EINVAL, "vault_expand_xml: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_expand_xml: invalid argument");
     return vault_xml_expand(out, xml, len, name, xml_resolve, (void *)v);
 }
 
@@ -754,9 +754,17 @@ size_t vault_count(const vault *v)
     return v ? v->count : 0;
 }
 
-const char *vault_alias_at(const vault *v, size_t i)
+int vault_alias_at(const char **out, const vault *v, size_t i)
 {
-    return v && i < v->count ? v->entries[i].alias : NULL;
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_alias_at: out is NULL");
+    *out = NULL;
+    if (!v)
+        return vault__err(VAULT_EINVAL, "vault_alias_at: vault is NULL");
+    if (i >= v->count)
+        return vault__err(VAULT_ENOTFOUND, "%s: no secret %zu (%zu secrets)", v->path, i, v->count);
+    *out = v->entries[i].alias;
+    return 0;
 }
 
 const char *vault_warning(const vault *v)
@@ -764,9 +772,14 @@ const char *vault_warning(const vault *v)
     return v ? v->warning : NULL;
 }
 
-int64_t vault_repository_revision(const vault *v)
+int vault_repository_revision(int64_t *out, const vault *v)
 {
-    return v && v->revision > 0 ? v->revision : -1;
+    if (!out || !v)
+        return vault__err(VAULT_EINVAL, "vault_repository_revision: %s is NULL", out ? "vault" : "out");
+    if (v->revision <= 0)
+        return vault__err(VAULT_ENOTFOUND, "%s: no secret repository", v->path);
+    *out = v->revision;
+    return 0;
 }
 
 const char *vault_path(const vault *v)
@@ -783,19 +796,19 @@ void vault_free(vault *v)
     for (i = 0; i < v->count; i++) {
         rt_entry *e = &v->entries[i];
         if (v->flags & VAULT_OPEN_LAZY)
-            vault_free_ptr(e->value);
+            vault__free_ptr(e->value);
     }
-    vault_store_release(v->store);
+    vault__store_release(v->store);
     vault_opener_free(v->opener);
     vault_keystore_free(v->ks);
     vault_password_provider_free(v->bridge.provider);
     sodium_memzero(v->bridge.failed_message, sizeof v->bridge.failed_message);
     if (v->lock_ready)
         pthread_mutex_destroy(&v->lock);
-    vault_free_ptr(v->entries);
-    vault_free_ptr(v->aliases);
-    vault_free_ptr(v->sorted);
-    vault_free_ptr(v->path);
-    vault_free_ptr(v->warning);
-    vault_free_ptr(v);
+    vault__free_ptr(v->entries);
+    vault__free_ptr(v->aliases);
+    vault__free_ptr(v->sorted);
+    vault__free_ptr(v->path);
+    vault__free_ptr(v->warning);
+    vault__free_ptr(v);
 }

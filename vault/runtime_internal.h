@@ -16,7 +16,7 @@ typedef struct rt_rule {
     int active;                         /* a secret-conf.properties governs the config */
     int symmetric;                      /* secretRepositories.file.encryptionMode=symmetric */
     vault_transformation transformation; /* secretRepositories.file.algorithm; absent: RSA */
-    char *conf;                         /* that secret-conf.properties (vault_malloc'ed), for messages */
+    char *conf;                         /* that secret-conf.properties (vault__malloc'ed), for messages */
 } rt_rule;
 
 /* Whether a value meets the rule: before opening, its form; after, with
@@ -25,7 +25,7 @@ int rt_rule_check_form(const rt_rule *r, const char *value);
 int rt_rule_check_opened(const rt_rule *r, const char *value, unsigned int opened_flags);
 
 /* Everything vault_open() needs to know before it reads a value; every
- * string is vault_malloc'ed (or NULL). */
+ * string is vault__malloc'ed (or NULL). */
 typedef struct rt_location {
     char *config;                        /* the file holding the secrets */
     vault_config_type type;              /* TOML or PROPERTIES */

@@ -32,10 +32,10 @@ static int is_file(const char *path)
 static int path_join(char **out, const char *dir, const char *rel)
 {
     if (strncmp(rel, "pkcs11:", 7) == 0 || strncmp(rel, "tpm2:", 5) == 0) {
-        *out = vault_strdup(rel);
-        return *out ? 0 : VAULT_ERR_NOMEM();
+        *out = vault__strdup(rel);
+        return *out ? 0 : vault__oom();
     }
-    return vault_path_join(out, dir, rel);
+    return vault__path_join(out, dir, rel);
 }
 
 /* The directory part of a path ("." for a bare name). */
@@ -44,12 +44,12 @@ static int path_dir(char **out, const char *path)
     const char *slash = strrchr(path, '/');
 
     if (!slash)
-        *out = vault_strdup(".");
+        *out = vault__strdup(".");
     else if (slash == path)
-        *out = vault_strdup("/");
+        *out = vault__strdup("/");
     else
-        *out = vault_strndup(path, (size_t)(slash - path));
-    return *out ? 0 : VAULT_ERR_NOMEM();
+        *out = vault__strndup(path, (size_t)(slash - path));
+    return *out ? 0 : vault__oom();
 }
 
 /* The product home when path ends with suffix (e.g.
@@ -62,20 +62,20 @@ static int home_from(char **out, const char *path, const char *suffix)
     if (n < m || strcmp(path + n - m, suffix) != 0)
         return 0;
     if (n == m)
-        *out = vault_strdup(".");
+        *out = vault__strdup(".");
     else if (path[n - m - 1] == '/')
-        *out = vault_strndup(path, n - m - 1 ? n - m - 1 : 1);
+        *out = vault__strndup(path, n - m - 1 ? n - m - 1 : 1);
     else
         return 0;
-    return *out ? 0 : VAULT_ERR_NOMEM();
+    return *out ? 0 : vault__oom();
 }
 
 static int set_str(char **dst, const char *s)
 {
-    vault_free_ptr(*dst);
+    vault__free_ptr(*dst);
     *dst = NULL;
-    if (s && !(*dst = vault_strdup(s)))
-        return VAULT_ERR_NOMEM();
+    if (s && !(*dst = vault__strdup(s)))
+        return vault__oom();
     return 0;
 }
 
@@ -101,8 +101,8 @@ static int home_keystore(char **out, const char *home, const char *file)
         rc = path_join(out, home, file);
     else if ((rc = vault_home_path(&dir, home, VAULT_HOME_KEYSTORES)) == 0)
         rc = path_join(out, dir, file);
-    vault_free_ptr(rel);
-    vault_free_ptr(dir);
+    vault__free_ptr(rel);
+    vault__free_ptr(dir);
     return rc;
 }
 
@@ -123,16 +123,16 @@ static int locate_toml_keystore(rt_location *loc)
         return rc;
     for (i = 0; i < 2 && !file; i++) {
         snprintf(key, sizeof key, "%s.file_name", tables[i]);
-        if (vault_config_setting(cfg, key, &file) != 0)
+        if (vault_config_setting(&file, cfg, key) != 0)
             continue;
         snprintf(key, sizeof key, "%s.alias", tables[i]);
-        (void)vault_config_setting(cfg, key, &alias);
+        (void)vault_config_setting(&alias, cfg, key);
         if ((rc = set_str(&loc->keystore_origin, tables[i])) != 0)
             goto done;
     }
-    if (vault_config_setting(cfg, "system.parameter.org.wso2.CipherTransformation", &transform) == 0 &&
-        vault_transformation_from_name(transform) >= 0)
-        loc->transformation = (vault_transformation)vault_transformation_from_name(transform);
+    /* An unknown name is left to the runtime's check (rt_rule_*). */
+    if (vault_config_setting(&transform, cfg, "system.parameter.org.wso2.CipherTransformation") == 0)
+        (void)vault_transformation_from_name(&loc->transformation, transform);
     if (!file && loc->home) {
         /* The WSO2 default when deployment.toml names no keystore. */
         file = "wso2carbon.jks";
@@ -153,7 +153,7 @@ done:
         cfg = NULL;
     }
     vault_config_free(cfg);
-    vault_free_ptr(dir);
+    vault__free_ptr(dir);
     return rc;
 }
 
@@ -163,7 +163,7 @@ static const char *prop_value(const vault_config *cfg, const char *key)
 {
     const vault_config_entry *e;
     size_t i;
-    if (vault_config_find(cfg, key, &i) != 0 || vault_config_entry_at(cfg, i, &e) != 0)
+    if (vault_config_find(&i, cfg, key) != 0 || vault_config_entry_at(&e, cfg, i) != 0)
         return NULL;
     return e->value;
 }
@@ -197,7 +197,7 @@ static int locate_carbon_xml(rt_location *loc)
 
     if ((rc = vault_home_path(&path, loc->home, VAULT_HOME_CARBON_XML)) != 0 || !is_file(path))
         goto done;
-    if ((rc = vault_read_file(path, 16u << 20, &xml, &len)) != 0)
+    if ((rc = vault__read_file(path, 16u << 20, &xml, &len)) != 0)
         goto done;
     for (i = 0; i < 2 && !location; i++) {
         snprintf(xpath, sizeof xpath, "//Server/Security/%s/Location", stores[i]);
@@ -221,8 +221,8 @@ done:
         vault_error_clear(); /* an element not found above is no failure */
     vault_string_free(location);
     vault_string_free(alias);
-    vault_free_wiped(xml, len); /* carbon.xml holds the keystore's password */
-    vault_free_ptr(path);
+    vault__free_wiped(xml, len); /* carbon.xml holds the keystore's password */
+    vault__free_ptr(path);
     return rc;
 }
 
@@ -246,7 +246,7 @@ static int locate_secret_conf(rt_location *loc, const char *secret_conf)
             rc = locate_carbon_xml(loc);
         goto done;
     }
-    vault_free_ptr(conf_dir);
+    vault__free_ptr(conf_dir);
     conf_dir = NULL;
     if ((rc = vault_config_open(&cfg, conf_path, VAULT_CONFIG_PROPERTIES)) != 0 ||
         (rc = path_dir(&conf_dir, conf_path)) != 0)
@@ -259,12 +259,12 @@ static int locate_secret_conf(rt_location *loc, const char *secret_conf)
         goto done;
     if (alias && (rc = set_str(&loc->key_alias, alias)) != 0)
         goto done;
-    if (algorithm && vault_transformation_from_name(algorithm) >= 0)
-        loc->transformation = (vault_transformation)vault_transformation_from_name(algorithm);
+    if (algorithm)
+        (void)vault_transformation_from_name(&loc->transformation, algorithm);
 done:
     vault_config_free(cfg);
-    vault_free_ptr(conf_path);
-    vault_free_ptr(conf_dir);
+    vault__free_ptr(conf_path);
+    vault__free_ptr(conf_dir);
     return rc;
 }
 
@@ -283,16 +283,16 @@ static int find_secret_conf(char **out, const rt_location *loc, const char *secr
     if (loc->type == VAULT_CONFIG_PROPERTIES) {
         if ((rc = path_dir(&dir, loc->config)) == 0 &&
             (rc = path_join(out, dir, "secret-conf.properties")) == 0 && !is_file(*out)) {
-            vault_free_ptr(*out);
+            vault__free_ptr(*out);
             *out = NULL;
         }
-        vault_free_ptr(dir);
+        vault__free_ptr(dir);
         return rc;
     }
     if (!loc->home)
         return 0;
     if ((rc = vault_home_path(out, loc->home, VAULT_HOME_SECRET_CONF)) == 0 && !is_file(*out)) {
-        vault_free_ptr(*out);
+        vault__free_ptr(*out);
         *out = NULL;
     }
     return rc;
@@ -306,7 +306,8 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
     vault_config *cfg = NULL;
     char *path = NULL;
     const char *mode, *algorithm;
-    int rc, t;
+    vault_transformation t;
+    int rc;
 
     if ((rc = find_secret_conf(&path, loc, secret_conf)) != 0 || !path || !is_file(path))
         goto done;
@@ -319,18 +320,18 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
         mode && (strcmp(mode, "symmetric") == 0 || strcmp(mode, "key.based.symmetric.encryption") == 0);
     loc->rule.transformation = VAULT_TRANSFORM_RSA_PKCS1;
     if (!loc->rule.symmetric && algorithm) {
-        if ((t = vault_transformation_from_name(algorithm)) <= 0) {
-            rc = vault_err(VAULT_EFORMAT, "%s: secretRepositories.file.algorithm \"%s\" is not an RSA "
+        if (vault_transformation_from_name(&t, algorithm) != 0) {
+            rc = vault__err(VAULT_EFORMAT, "%s: secretRepositories.file.algorithm \"%s\" is not an RSA "
                            "transformation the WSO2 runtime and libvault share", path, algorithm);
             goto done;
         }
-        loc->rule.transformation = (vault_transformation)t;
+        loc->rule.transformation = t;
     }
     loc->rule.conf = path; /* named in the messages of the rule */
     path = NULL;
 done:
     vault_config_free(cfg);
-    vault_free_ptr(path);
+    vault__free_ptr(path);
     return rc;
 }
 
@@ -347,13 +348,13 @@ int rt_rule_check_form(const rt_rule *r, const char *value)
 
     if (!r->active)
         return 0;
-    if ((rc = vault_inspect(value, &info)) != 0)
+    if ((rc = vault_inspect(&info, value)) != 0)
         return rc;
     got = info->format;
     vault_value_info_free(info);
     if (got == want)
         return 0;
-    return vault_err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
+    return vault__err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
                      "(secret-conf.properties), and this one is a %s value: the server would get the "
                      "alias name instead of the secret", rule_name(r), vault_format_name(got));
 }
@@ -367,7 +368,7 @@ int rt_rule_check_opened(const rt_rule *r, const char *value, unsigned int opene
         return 0;
     if (legacy == (r->transformation == VAULT_TRANSFORM_RSA_PKCS1))
         return 0;
-    return vault_err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
+    return vault__err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
                      "(secret-conf.properties), and this one is sealed with %s: the server would get the "
                      "alias name instead of the secret",
                      rule_name(r), legacy ? "RSA PKCS#1 v1.5" : "RSA-OAEP");
@@ -398,8 +399,8 @@ static int looks_like_ei_home(const char *home)
     char *a = NULL, *b = NULL;
     int yes = path_join(&a, home, "conf/carbon.xml") == 0 &&
               vault_home_path(&b, home, VAULT_HOME_KEYSTORES) == 0 && (is_file(a) || is_dir(b));
-    vault_free_ptr(a);
-    vault_free_ptr(b);
+    vault__free_ptr(a);
+    vault__free_ptr(b);
     return yes;
 }
 
@@ -417,14 +418,14 @@ static int locate_config(rt_location *loc, const char *config)
         if ((rc = set_str(&loc->home, config)) != 0)
             return rc;
         for (i = 0; i < sizeof configs / sizeof configs[0]; i++) {
-            vault_free_ptr(loc->config);
+            vault__free_ptr(loc->config);
             if ((rc = vault_home_path(&loc->config, config, configs[i].file)) != 0)
                 return rc;
             loc->type = configs[i].type;
             if (is_file(loc->config))
                 return 0;
         }
-        return vault_err(VAULT_ENOTFOUND, "%s: a product home needs %s or %s (or conf/... in an EI/MI home)",
+        return vault__err(VAULT_ENOTFOUND, "%s: a product home needs %s or %s (or conf/... in an EI/MI home)",
                          config, layouts[0].rel, layouts[2].rel);
     }
     if ((rc = set_str(&loc->config, config)) != 0)
@@ -432,9 +433,9 @@ static int locate_config(rt_location *loc, const char *config)
     {
         size_t n = strlen(config);
         vault_config_type type;
-        if (n >= 5 && vault_strcaseeq(config + n - 5, ".toml"))
+        if (n >= 5 && vault__strcaseeq(config + n - 5, ".toml"))
             type = VAULT_CONFIG_TOML;
-        else if (n >= 11 && vault_strcaseeq(config + n - 11, ".properties"))
+        else if (n >= 11 && vault__strcaseeq(config + n - 11, ".properties"))
             type = VAULT_CONFIG_PROPERTIES;
         else
             goto not_config;
@@ -445,7 +446,7 @@ static int locate_config(rt_location *loc, const char *config)
             if ((rc = home_from(&loc->home, config, layouts[i].rel)) != 0)
                 return rc;
             if (loc->home && layouts[i].ei && !looks_like_ei_home(loc->home)) {
-                vault_free_ptr(loc->home);
+                vault__free_ptr(loc->home);
                 loc->home = NULL;
             }
         }
@@ -453,8 +454,8 @@ static int locate_config(rt_location *loc, const char *config)
     }
 not_config:
     if (access(config, F_OK) != 0 && errno == ENOENT)
-        return vault_err(VAULT_ENOTFOUND, "%s: no such file or directory", config);
-    return vault_err(VAULT_EINVAL, "%s: not a product home, a *.toml or a *.properties file", config);
+        return vault__err(VAULT_ENOTFOUND, "%s: no such file or directory", config);
+    return vault__err(VAULT_EINVAL, "%s: not a product home, a *.toml or a *.properties file", config);
 }
 
 int rt_locate(rt_location *loc, const vault_options *opts)
@@ -503,12 +504,12 @@ done:
 
 void rt_location_clear(rt_location *loc)
 {
-    vault_free_ptr(loc->config);
-    vault_free_ptr(loc->home);
-    vault_free_ptr(loc->keystore);
-    vault_free_ptr(loc->keystore_origin);
-    vault_free_ptr(loc->key_alias);
-    vault_free_ptr(loc->rule.conf);
+    vault__free_ptr(loc->config);
+    vault__free_ptr(loc->home);
+    vault__free_ptr(loc->keystore);
+    vault__free_ptr(loc->keystore_origin);
+    vault__free_ptr(loc->key_alias);
+    vault__free_ptr(loc->rule.conf);
     vault_config_free(loc->parsed);
     memset(loc, 0, sizeof *loc);
 }
@@ -524,16 +525,16 @@ int vault_locate(vault_location **out, const vault_options *opts)
     int rc;
 
     if (!out || !opts || !opts->config)
-        return vault_err(VAULT_EINVAL, "vault_locate: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_locate: invalid argument");
     *out = NULL;
     if (opts->version != 1 && opts->version != VAULT_OPTIONS_VERSION)
-        return vault_err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
-    b = vault_calloc(1, sizeof *b);
+        return vault__err(VAULT_EINVAL, "vault_options: unknown version %u", opts->version);
+    b = vault__calloc(1, sizeof *b);
     if (!b)
-        return VAULT_ERR_NOMEM();
+        return vault__oom();
     rc = rt_locate(&b->loc, opts);
     if (rc != 0) {
-        vault_free_ptr(b);
+        vault__free_ptr(b);
         return rc;
     }
     vault_config_free(b->loc.parsed); /* a location holds no secrets */
@@ -559,7 +560,7 @@ int vault_location_accepts(const vault_location *loc, const char *value, const u
     int rc;
 
     if (!b || !value)
-        return vault_err(VAULT_EINVAL, "vault_location_accepts: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_location_accepts: invalid argument");
     if ((rc = rt_rule_check_form(&b->loc.rule, value)) != 0 || !opened_flags)
         return rc;
     return rt_rule_check_opened(&b->loc.rule, value, *opened_flags);
@@ -571,5 +572,5 @@ void vault_location_free(vault_location *loc)
     if (!b)
         return;
     rt_location_clear(&b->loc);
-    vault_free_ptr(b);
+    vault__free_ptr(b);
 }

@@ -9,13 +9,19 @@
 #include <openssl/provider.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <string.h>
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT, legacy_once = PTHREAD_ONCE_INIT;
-static int init_result = VAULT_ERROR;
+/* What vault_init() makes and vault_shutdown() frees, under one lock:
+ * init_count counts the caller's vault_init() calls; ready says the
+ * libraries are initialised, also when an entry point did it implicitly
+ * (vault__ensure_init(), not counted). No atexit(): a program that wants
+ * the providers unloaded calls vault_shutdown(). */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int ready;
+static unsigned int init_count;
 static OSSL_PROVIDER *default_provider, *legacy_provider;
 
-/* Unload what we loaded, so leak checkers see a clean exit. */
 static void unload_providers(void)
 {
     if (legacy_provider)
@@ -25,10 +31,13 @@ static void unload_providers(void)
     legacy_provider = default_provider = NULL;
 }
 
-static void init_libraries(void)
+/* Called with init_lock held. */
+static int init_libraries(void)
 {
+    if (atomic_load_explicit(&ready, memory_order_relaxed))
+        return 0;
     if (sodium_init() < 0)
-        return;
+        return VAULT_ERROR;
     /* Start-up cost: no openssl.cnf (a program that wants it loads it
      * before vault_init(), as cipher-tool does when OPENSSL_CONF is set),
      * and no OPENSSL_cleanup() at exit, which frees what the process is
@@ -39,15 +48,52 @@ static void init_libraries(void)
      * demand), the default one would no longer load implicitly. */
     default_provider = OSSL_PROVIDER_load(NULL, "default");
     if (!default_provider)
-        return;
-    atexit(unload_providers);
-    init_result = 0;
+        return VAULT_ERROR;
+    atomic_store_explicit(&ready, 1, memory_order_release);
+    return 0;
 }
 
-static void load_legacy(void)
+int vault__ensure_init(void)
 {
-    legacy_provider = OSSL_PROVIDER_load(NULL, "legacy");
+    int rc;
+
+    if (atomic_load_explicit(&ready, memory_order_acquire))
+        return 0;
+    pthread_mutex_lock(&init_lock);
+    rc = init_libraries();
+    pthread_mutex_unlock(&init_lock);
+    return rc == 0 ? 0 : vault__err(VAULT_ERROR, "cannot initialise libsodium or OpenSSL");
 }
+
+int vault_init(void)
+{
+    int rc;
+
+    pthread_mutex_lock(&init_lock);
+    if ((rc = init_libraries()) == 0)
+        init_count++;
+    pthread_mutex_unlock(&init_lock);
+    return rc == 0 ? 0 : vault__err(VAULT_ERROR, "cannot initialise libsodium or OpenSSL");
+}
+
+int vault_shutdown(void)
+{
+    int left;
+
+    pthread_mutex_lock(&init_lock);
+    if (init_count == 0) {
+        pthread_mutex_unlock(&init_lock);
+        return vault__err(VAULT_EINVAL, "vault_shutdown() without a matching vault_init()");
+    }
+    if (--init_count == 0) {
+        unload_providers();
+        atomic_store_explicit(&ready, 0, memory_order_release);
+    }
+    left = (int)init_count;
+    pthread_mutex_unlock(&init_lock);
+    return left;
+}
+
 
 /* Whether the loaded providers have the algorithm (NID_undef: none asked). */
 static int fetchable(int cipher_nid, int md_nid)
@@ -68,43 +114,39 @@ static int fetchable(int cipher_nid, int md_nid)
     return ok;
 }
 
-void vault_need_algorithms(int cipher_nid, int md_nid)
+void vault__need_algorithms(int cipher_nid, int md_nid)
 {
-    if (vault_init() == 0 && !fetchable(cipher_nid, md_nid))
-        pthread_once(&legacy_once, load_legacy);
+    if (vault__ensure_init() != 0 || fetchable(cipher_nid, md_nid))
+        return;
+    pthread_mutex_lock(&init_lock);
+    if (!legacy_provider)
+        legacy_provider = OSSL_PROVIDER_load(NULL, "legacy");
+    pthread_mutex_unlock(&init_lock);
 }
 
 int vault_init_openssl_config(void)
 {
     if (!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL))
-        return vault_err_ssl(VAULT_ERROR, "cannot load OpenSSL's configuration");
-    return vault_init();
+        return vault__err_ssl(VAULT_ERROR, "cannot load OpenSSL's configuration");
+    return vault__ensure_init();
 }
 
-int vault_init(void)
-{
-    pthread_once(&init_once, init_libraries);
-    if (init_result != 0)
-        return vault_err(VAULT_ERROR, "cannot initialise libsodium or OpenSSL");
-    return 0;
-}
-
-int vault_secret_alloc(vault_secret **out, size_t len, unsigned char **data)
+int vault__secret_alloc(vault_secret **out, size_t len, unsigned char **data)
 {
     vault_secret *s;
 
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     if (len > SIZE_MAX / 2)
-        return vault_err(VAULT_ENOMEM, "secret of %zu bytes is too large", len);
-    s = vault_calloc(1, sizeof *s);
+        return vault__err(VAULT_ENOMEM, "secret of %zu bytes is too large", len);
+    s = vault__calloc(1, sizeof *s);
     if (!s)
-        return vault_err(VAULT_ENOMEM, "out of memory");
-    s->data = vault_secure_malloc(len + 1);
+        return vault__oom();
+    s->data = vault__secure_malloc(len + 1);
     if (!s->data) {
-        vault_free_ptr(s);
-        return vault_err(VAULT_ENOMEM, "out of guarded memory for a %zu-byte secret", len);
+        vault__free_ptr(s);
+        return vault__err(VAULT_ENOMEM, "out of guarded memory for a %zu-byte secret", len);
     }
     s->len = len;
     s->data[len] = '\0';
@@ -113,7 +155,7 @@ int vault_secret_alloc(vault_secret **out, size_t len, unsigned char **data)
     return 0;
 }
 
-void vault_secret_seal(vault_secret *s)
+void vault__secret_seal(vault_secret *s)
 {
     if (s && !s->store) /* a store seals its chunks itself */
         sodium_mprotect_readonly(s->data);
@@ -125,13 +167,13 @@ int vault_secret_new(vault_secret **out, const void *data, size_t len)
     int rc;
 
     if (!out || (!data && len > 0))
-        return vault_err(VAULT_EINVAL, "vault_secret_new: invalid argument");
-    rc = vault_secret_alloc(out, len, &p);
+        return vault__err(VAULT_EINVAL, "vault_secret_new: invalid argument");
+    rc = vault__secret_alloc(out, len, &p);
     if (rc != 0)
         return rc;
     if (len)
         memcpy(p, data, len);
-    vault_secret_seal(*out);
+    vault__secret_seal(*out);
     return 0;
 }
 
@@ -155,10 +197,10 @@ void vault_secret_free(vault_secret *secret)
     if (!secret)
         return;
     if (secret->store) {
-        vault_store_drop(secret);
+        vault__store_drop(secret);
         return;
     }
     /* sodium_free wipes the region whatever its protection. */
     sodium_free(secret->data);
-    vault_free_ptr(secret);
+    vault__free_ptr(secret);
 }

@@ -17,11 +17,11 @@ struct vault_secret {
     size_t len;
     vault_store *store;  /* NULL: data is this secret's own sodium_malloc region */
     size_t slot;         /* in store: its slot, STORE_PENDING while being filled, or
-                            STORE_LOOSE in a pool (vault_store_pool_new) */
+                            STORE_LOOSE in a pool (vault__store_pool_new) */
     struct store_chunk *chunk; /* STORE_LOOSE: the chunk holding data */
 };
 
 /* vault_secret_free() of a secret that lives in a store. */
-void vault_store_drop(vault_secret *s);
+void vault__store_drop(vault_secret *s);
 
 #endif

@@ -18,7 +18,7 @@
 typedef struct store_chunk {
     unsigned char *mem; /* sodium_malloc */
     size_t cap, used;
-    int opened;         /* made writable by vault_store_release() to wipe */
+    int opened;         /* made writable by vault__store_release() to wipe */
     size_t live;        /* pool: loose secrets in it */
     int sealed;         /* pool: read-only (full, and not the newest any more) */
     struct store_chunk *next;
@@ -36,26 +36,26 @@ struct vault_store {
     store_chunk *chunks;    /* the newest first */
     store_slot *slots;
     size_t nslots;
-    int readonly;           /* after vault_store_readonly() */
-    vault_secret *pending;  /* from vault_secret_alloc_in(), neither kept nor freed */
-    int pool;               /* no slots: loose secrets (vault_store_pool_new) */
+    int readonly;           /* after vault__store_readonly() */
+    vault_secret *pending;  /* from vault__secret_alloc_in(), neither kept nor freed */
+    int pool;               /* no slots: loose secrets (vault__store_pool_new) */
     pthread_mutex_t lock;   /* pool: guards the chunks */
 };
 
-int vault_store_new(vault_store **out, size_t slots)
+int vault__store_new(vault_store **out, size_t slots)
 {
     vault_store *st;
     size_t i;
 
     *out = NULL;
-    if (vault_init() != 0)
+    if (vault__ensure_init() != 0)
         return VAULT_ERROR;
     if (slots > SIZE_MAX / sizeof(store_slot))
-        return vault_err(VAULT_ENOMEM, "out of memory");
-    st = vault_calloc(1, sizeof *st);
-    if (!st || !(st->slots = vault_calloc(slots, sizeof *st->slots))) {
-        vault_free_ptr(st);
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
+    st = vault__calloc(1, sizeof *st);
+    if (!st || !(st->slots = vault__calloc(slots, sizeof *st->slots))) {
+        vault__free_ptr(st);
+        return vault__oom();
     }
     st->nslots = slots;
     atomic_init(&st->refs, 1);
@@ -65,17 +65,17 @@ int vault_store_new(vault_store **out, size_t slots)
     return 0;
 }
 
-int vault_store_pool_new(vault_store **out)
+int vault__store_pool_new(vault_store **out)
 {
-    int rc = vault_store_new(out, 0);
+    int rc = vault__store_new(out, 0);
 
     if (rc != 0)
         return rc;
     if (pthread_mutex_init(&(*out)->lock, NULL) != 0) {
-        vault_free_ptr((*out)->slots);
-        vault_free_ptr(*out);
+        vault__free_ptr((*out)->slots);
+        vault__free_ptr(*out);
         *out = NULL;
-        return vault_err(VAULT_ERROR, "cannot create a mutex");
+        return vault__err(VAULT_ERROR, "cannot create a mutex");
     }
     (*out)->pool = 1;
     return 0;
@@ -89,10 +89,10 @@ static void destroy(vault_store *st)
         store_chunk *c = st->chunks;
         st->chunks = c->next;
         sodium_free(c->mem); /* wipes, whatever the protection */
-        vault_free_ptr(c);
+        vault__free_ptr(c);
     }
-    vault_free_ptr(st->slots);
-    vault_free_ptr(st);
+    vault__free_ptr(st->slots);
+    vault__free_ptr(st);
 }
 
 static void unref(vault_store *st)
@@ -101,7 +101,7 @@ static void unref(vault_store *st)
         destroy(st);
 }
 
-/* After vault_store_readonly(), a chunk is writable only during a write. */
+/* After vault__store_readonly(), a chunk is writable only during a write. */
 static void close_chunk(const vault_store *st, store_chunk *c)
 {
     if (st->readonly)
@@ -115,13 +115,13 @@ static int reserve(vault_store *st, size_t n, unsigned char **p)
     store_chunk *c = st->chunks;
 
     if (st->pending)
-        return vault_err(VAULT_ERROR, "guarded store: a secret is still being filled");
+        return vault__err(VAULT_ERROR, "guarded store: a secret is still being filled");
     if (!c || c->cap - c->used < n) {
         size_t cap = n > STORE_CHUNK_SIZE ? n : STORE_CHUNK_SIZE;
-        c = vault_calloc(1, sizeof *c);
-        if (!c || !(c->mem = vault_secure_malloc(cap))) {
-            vault_free_ptr(c);
-            return vault_err(VAULT_ENOMEM, "out of guarded memory");
+        c = vault__calloc(1, sizeof *c);
+        if (!c || !(c->mem = vault__secure_malloc(cap))) {
+            vault__free_ptr(c);
+            return vault__err(VAULT_ENOMEM, "out of guarded memory");
         }
         c->cap = cap;
         if (st->chunks && !st->readonly)
@@ -149,16 +149,16 @@ static int pool_reserve(vault_store *st, size_t n, unsigned char **p, store_chun
         c->used = 0;
     if (!c || c->cap - c->used < n) {
         size_t cap = n > STORE_CHUNK_SIZE ? n : STORE_CHUNK_SIZE;
-        store_chunk *nc = vault_calloc(1, sizeof *nc);
-        if (!nc || !(nc->mem = vault_secure_malloc(cap))) {
-            vault_free_ptr(nc);
-            return vault_err(VAULT_ENOMEM, "out of guarded memory");
+        store_chunk *nc = vault__calloc(1, sizeof *nc);
+        if (!nc || !(nc->mem = vault__secure_malloc(cap))) {
+            vault__free_ptr(nc);
+            return vault__err(VAULT_ENOMEM, "out of guarded memory");
         }
         nc->cap = cap;
         if (c && c->live == 0) { /* too small for this secret, and unused */
             st->chunks = c->next;
             sodium_free(c->mem);
-            vault_free_ptr(c);
+            vault__free_ptr(c);
         } else if (c) {
             sodium_mprotect_readonly(c->mem);
             c->sealed = 1;
@@ -203,7 +203,7 @@ static void pool_drop(vault_store *st, vault_secret *s)
             ;
         *pp = c->next;
         sodium_free(c->mem); /* wipes, whatever the protection */
-        vault_free_ptr(c);
+        vault__free_ptr(c);
     } else if (c->sealed) {
         sodium_mprotect_readwrite(c->mem);
         sodium_memzero(s->data, s->len + 1);
@@ -220,22 +220,22 @@ static void pool_drop(vault_store *st, vault_secret *s)
 
 /* ---- filling slots --------------------------------------------------------- */
 
-int vault_secret_alloc_in(vault_store *st, vault_secret **out, size_t len, unsigned char **data)
+int vault__secret_alloc_in(vault_store *st, vault_secret **out, size_t len, unsigned char **data)
 {
     vault_secret *s;
     unsigned char *p = NULL;
     int rc;
 
     if (!st)
-        return vault_secret_alloc(out, len, data);
+        return vault__secret_alloc(out, len, data);
     *out = NULL;
     if (len > SIZE_MAX / 2)
-        return vault_err(VAULT_ENOMEM, "secret of %zu bytes is too large", len);
-    if (!(s = vault_calloc(1, sizeof *s)))
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__err(VAULT_ENOMEM, "secret of %zu bytes is too large", len);
+    if (!(s = vault__calloc(1, sizeof *s)))
+        return vault__oom();
     if (st->pool) {
         if ((rc = pool_alloc(st, s, len, &p)) != 0) {
-            vault_free_ptr(s);
+            vault__free_ptr(s);
             return rc;
         }
         *out = s;
@@ -243,7 +243,7 @@ int vault_secret_alloc_in(vault_store *st, vault_secret **out, size_t len, unsig
         return 0;
     }
     if ((rc = reserve(st, len + 1, &p)) != 0) {
-        vault_free_ptr(s);
+        vault__free_ptr(s);
         return rc;
     }
     p[len] = '\0';
@@ -266,19 +266,19 @@ static void fill_slot(vault_store *st, store_slot *sl, unsigned char *data, size
     close_chunk(st, st->chunks);
 }
 
-int vault_store_keep(vault_store *st, size_t slot, vault_secret *s)
+int vault__store_keep(vault_store *st, size_t slot, vault_secret *s)
 {
     unsigned char *p = NULL;
     int rc;
 
     if (!st || !s || st->pool || slot >= st->nslots || st->slots[slot].data) {
         vault_secret_free(s);
-        return vault_err(VAULT_ERROR, "guarded store: slot %zu is not free", slot);
+        return vault__err(VAULT_ERROR, "guarded store: slot %zu is not free", slot);
     }
     if (s == st->pending) {
         st->pending = NULL;
         fill_slot(st, &st->slots[slot], s->data, s->len);
-        vault_free_ptr(s);
+        vault__free_ptr(s);
         unref(st);
         return 0;
     }
@@ -291,7 +291,7 @@ int vault_store_keep(vault_store *st, size_t slot, vault_secret *s)
     return rc;
 }
 
-const unsigned char *vault_store_data(const vault_store *st, size_t slot, size_t *len)
+const unsigned char *vault__store_data(const vault_store *st, size_t slot, size_t *len)
 {
     *len = 0;
     if (!st || slot >= st->nslots || !st->slots[slot].data)
@@ -300,15 +300,15 @@ const unsigned char *vault_store_data(const vault_store *st, size_t slot, size_t
     return st->slots[slot].data;
 }
 
-int vault_store_view(vault_store *st, size_t slot, vault_secret **out)
+int vault__store_view(vault_store *st, size_t slot, vault_secret **out)
 {
     vault_secret *s;
 
     *out = NULL;
     if (!st || slot >= st->nslots || !st->slots[slot].data)
-        return vault_err(VAULT_ERROR, "guarded store: slot %zu is empty", slot);
-    if (!(s = vault_calloc(1, sizeof *s)))
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__err(VAULT_ERROR, "guarded store: slot %zu is empty", slot);
+    if (!(s = vault__calloc(1, sizeof *s)))
+        return vault__oom();
     s->data = st->slots[slot].data;
     s->len = st->slots[slot].len;
     s->store = st;
@@ -319,7 +319,7 @@ int vault_store_view(vault_store *st, size_t slot, vault_secret **out)
     return 0;
 }
 
-void vault_store_drop(vault_secret *s)
+void vault__store_drop(vault_secret *s)
 {
     vault_store *st = s->store;
 
@@ -337,11 +337,11 @@ void vault_store_drop(vault_secret *s)
     } else {
         atomic_fetch_sub(&st->slots[s->slot].views, 1);
     }
-    vault_free_ptr(s);
+    vault__free_ptr(s);
     unref(st);
 }
 
-void vault_store_readonly(vault_store *st)
+void vault__store_readonly(vault_store *st)
 {
     store_chunk *c;
 
@@ -378,7 +378,7 @@ static void wipe_unheld(vault_store *st)
         }
 }
 
-void vault_store_release(vault_store *st)
+void vault__store_release(vault_store *st)
 {
     if (!st)
         return;

@@ -42,7 +42,7 @@ const char *ec_stanza_name(unsigned type);
 int ec_key_id(EVP_PKEY *key, unsigned char id[32]);
 
 /* The body of a stanza wrapping the 32-byte data key to pub (a fresh
- * ephemeral key each call); *body is vault_malloc'ed. */
+ * ephemeral key each call); *body is vault__malloc'ed. */
 int ec_wrap(EVP_PKEY *pub, const unsigned char key_id[32], const unsigned char *key,
             unsigned char **body, size_t *body_len);
 
@@ -53,8 +53,8 @@ int ec_wrap(EVP_PKEY *pub, const unsigned char key_id[32], const unsigned char *
 int ec_unwrap(EVP_PKEY *priv, unsigned type, const unsigned char key_id[32],
               const unsigned char *body, size_t body_len, vault_secret **out);
 
-/* Count one private-key operation (vault_test_private_key_ops). */
-void vault_private_key_op(void);
+/* Count one private-key operation (vault__test_private_key_ops). */
+void vault__private_key_op(void);
 
 /* RSA with one of the paddings below. Encryption works with any key;
  * decryption needs a private key and counts one private-key operation. */
@@ -68,7 +68,7 @@ typedef enum rsa_padding {
 /* Largest plaintext for a key and padding (k - 11, k - 2h - 2). */
 size_t rsa_max_plaintext(EVP_PKEY *key, rsa_padding pad);
 
-/* Encrypt in_len bytes; *out (vault_malloc, caller frees) gets the modulus-
+/* Encrypt in_len bytes; *out (vault__malloc, caller frees) gets the modulus-
  * size ciphertext. label may be NULL. Returns 0, VAULT_EINVAL (too long,
  * message names the limit), VAULT_EFORMAT (not RSA), VAULT_ERROR. */
 int rsa_encrypt(EVP_PKEY *key, rsa_padding pad, const unsigned char *label, size_t label_len,
@@ -110,7 +110,7 @@ int rsa_decrypt_multi(EVP_PKEY *key, const rsa_unpad *cands, size_t n, const uns
                       size_t in_len, vault_secret **out, size_t *which);
 
 /* Test hook: private-key operations done by this process so far. */
-unsigned long vault_test_private_key_ops(void);
+unsigned long vault__test_private_key_ops(void);
 
 /* What a sealer writes: its format and, for the WSO2 RSA forms, its
  * transformation (DEFAULT as it seals: OAEP-SHA1); DEFAULT for the others. */

@@ -24,7 +24,7 @@ struct native_sealer {
 
 void nv_value_clear(nv_value *v)
 {
-    vault_free_ptr(v->bin);
+    vault__free_ptr(v->bin);
     memset(v, 0, sizeof *v);
 }
 
@@ -48,14 +48,14 @@ int nv_make_ad(const unsigned char *header, size_t header_len, const char *alias
 
     *ad = NULL;
     if (alen > UINT32_MAX || alen > SIZE_MAX - NV_AD_FIXED)
-        return vault_err(VAULT_EINVAL, "alias of %zu bytes is too long", alen);
-    buf = vault_malloc(NV_AD_FIXED + alen);
+        return vault__err(VAULT_EINVAL, "alias of %zu bytes is too long", alen);
+    buf = vault__malloc(NV_AD_FIXED + alen);
     if (!buf)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     buf[0] = header[0];
     buf[1] = header[1];
     memcpy(buf + 2, header + header_len - NV_KEY, NV_KEY);
-    vault_be_put(buf + 2 + NV_KEY, alen, 4);
+    vault__be_put(buf + 2 + NV_KEY, alen, 4);
     memcpy(buf + NV_AD_FIXED, alias, alen);
     *ad = buf;
     *ad_len = NV_AD_FIXED + alen;
@@ -96,12 +96,12 @@ static int b64url_decode(const char *in, size_t n, size_t known, const char *ctx
     unsigned char *buf = *out;
 
     if (n == 0)
-        return vault_err(VAULT_EFORMAT, "%s: empty native value after \"" NV_PREFIX_V1 "\"", ctx);
+        return vault__err(VAULT_EFORMAT, "%s: empty native value after \"" NV_PREFIX_V1 "\"", ctx);
     if (n % 4 == 1)
-        return vault_err(VAULT_EFORMAT, "%s: a base64url payload of %zu characters cannot be "
+        return vault__err(VAULT_EFORMAT, "%s: a base64url payload of %zu characters cannot be "
                          "decoded (truncated value?)", ctx, n);
-    if (!buf && !(buf = vault_malloc(olen)))
-        return vault_err(VAULT_ENOMEM, "out of memory");
+    if (!buf && !(buf = vault__malloc(olen)))
+        return vault__oom();
     *out = buf;
     for (i = known; i + 4 <= n; i += 4, o += 3) {
         unsigned a = b64url_plus1[p[i]], b = b64url_plus1[p[i + 1]], c = b64url_plus1[p[i + 2]],
@@ -115,7 +115,7 @@ static int b64url_decode(const char *in, size_t n, size_t known, const char *ctx
     }
     for (; i < n; i++) {
         if (b64url_plus1[p[i]] == 0)
-            return vault_err(VAULT_EFORMAT, "%s: invalid character at offset %zu of the native value "
+            return vault__err(VAULT_EFORMAT, "%s: invalid character at offset %zu of the native value "
                              "(base64url A-Z a-z 0-9 - _ without padding or blanks expected)", ctx,
                              i + sizeof NV_PREFIX_V1 - 1);
         acc = (acc << 6) | (uint32_t)(b64url_plus1[p[i]] - 1);
@@ -127,7 +127,7 @@ static int b64url_decode(const char *in, size_t n, size_t known, const char *ctx
         }
     }
     if (acc != 0)
-        return vault_err(VAULT_EFORMAT, "%s: non-canonical base64url (the unused bits of the last "
+        return vault__err(VAULT_EFORMAT, "%s: non-canonical base64url (the unused bits of the last "
                          "character are not zero; a truncated value?)", ctx);
     *out_len = o;
     return 0;
@@ -139,9 +139,9 @@ static int version_error(const char *tag, const char *ctx)
     while (n < 8 && ((tag[n] >= 'a' && tag[n] <= 'z') || (tag[n] >= '0' && tag[n] <= '9')))
         n++;
     if (n > 0 && tag[n] == ':')
-        return vault_err(VAULT_EFORMAT, "%s: unsupported native format version \"%.*s\" (this "
+        return vault__err(VAULT_EFORMAT, "%s: unsupported native format version \"%.*s\" (this "
                          "libvault reads v1)", ctx, (int)n, tag);
-    return vault_err(VAULT_EFORMAT, "%s: malformed native value (\"" NV_PREFIX_V1 "\" expected)",
+    return vault__err(VAULT_EFORMAT, "%s: malformed native value (\"" NV_PREFIX_V1 "\" expected)",
                      ctx);
 }
 
@@ -149,29 +149,29 @@ static int version_error(const char *tag, const char *ctx)
 
 static int truncated(const char *ctx, const char *field)
 {
-    return vault_err(VAULT_EFORMAT, "%s: native value truncated in %s", ctx, field);
+    return vault__err(VAULT_EFORMAT, "%s: native value truncated in %s", ctx, field);
 }
 
 static int parse_stanza(vault_rd *r, const char *ctx, size_t i, nv_stanza *s)
 {
     const unsigned char *start = r->p, *t, *len;
 
-    if (vault_rd_take(r, 1, &t) != 0 || vault_rd_take(r, NV_ID, &s->key_id) != 0 ||
-        vault_rd_take(r, 2, &len) != 0)
+    if (vault__rd_take(r, 1, &t) != 0 || vault__rd_take(r, NV_ID, &s->key_id) != 0 ||
+        vault__rd_take(r, 2, &len) != 0)
         return truncated(ctx, "a recipient stanza");
     if (*t != NV_TYPE_RSA && ec_stanza_body_len(*t) == 0)
-        return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu has unsupported type 0x%02x "
+        return vault__err(VAULT_EFORMAT, "%s: recipient stanza %zu has unsupported type 0x%02x "
                          "(a newer libvault may have written it)", ctx, i + 1, *t);
     s->type = *t;
-    s->body_len = (size_t)vault_be_get(len, 2);
+    s->body_len = (size_t)vault__be_get(len, 2);
     if (*t == NV_TYPE_RSA && (s->body_len < NV_MIN_BODY || s->body_len > NV_MAX_BODY))
-        return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu has a wrapped key of %zu bytes "
+        return vault__err(VAULT_EFORMAT, "%s: recipient stanza %zu has a wrapped key of %zu bytes "
                          "(%d to %d allowed)", ctx, i + 1, s->body_len, NV_MIN_BODY, NV_MAX_BODY);
     if (*t != NV_TYPE_RSA && s->body_len != ec_stanza_body_len(*t))
-        return vault_err(VAULT_EFORMAT, "%s: recipient stanza %zu (%s) has a body of %zu bytes "
+        return vault__err(VAULT_EFORMAT, "%s: recipient stanza %zu (%s) has a body of %zu bytes "
                          "(%zu expected)", ctx, i + 1, ec_stanza_name(*t), s->body_len,
                          ec_stanza_body_len(*t));
-    if (vault_rd_take(r, s->body_len, &s->body) != 0)
+    if (vault__rd_take(r, s->body_len, &s->body) != 0)
         return truncated(ctx, "a wrapped key");
     s->bytes = start;
     s->bytes_len = (size_t)(r->p - start);
@@ -184,16 +184,16 @@ static int parse_header(vault_rd *r, const char *ctx, nv_value *v)
     size_t i, j;
     int rc;
 
-    if (vault_rd_take(r, 3, &h) != 0)
+    if (vault__rd_take(r, 3, &h) != 0)
         return truncated(ctx, "the header");
     if (h[0] != NV_VERSION)
-        return vault_err(VAULT_EFORMAT, "%s: binary version %u does not match the \"v1\" tag", ctx,
+        return vault__err(VAULT_EFORMAT, "%s: binary version %u does not match the \"v1\" tag", ctx,
                          h[0]);
     if (h[1] != NV_AEAD_XCHACHA)
-        return vault_err(VAULT_EFORMAT, "%s: unsupported AEAD id 0x%02x%s", ctx, h[1],
+        return vault__err(VAULT_EFORMAT, "%s: unsupported AEAD id 0x%02x%s", ctx, h[1],
                          h[1] == NV_AEAD_AESGCM ? " (AES-256-GCM is reserved, not implemented)" : "");
     if (h[2] == 0 || h[2] > NV_MAX_STANZAS)
-        return vault_err(VAULT_EFORMAT, "%s: %u recipient stanzas (1 to %d allowed)", ctx, h[2],
+        return vault__err(VAULT_EFORMAT, "%s: %u recipient stanzas (1 to %d allowed)", ctx, h[2],
                          NV_MAX_STANZAS);
     v->count = h[2];
     for (i = 0; i < v->count; i++) {
@@ -202,10 +202,10 @@ static int parse_header(vault_rd *r, const char *ctx, nv_value *v)
             return rc;
         for (j = 0; j < i; j++)
             if (memcmp(v->st[j].key_id, v->st[i].key_id, NV_ID) == 0)
-                return vault_err(VAULT_EFORMAT, "%s: recipient stanzas %zu and %zu have the same "
+                return vault__err(VAULT_EFORMAT, "%s: recipient stanzas %zu and %zu have the same "
                                  "key id", ctx, j + 1, i + 1);
     }
-    if (vault_rd_take(r, NV_KEY, &v->commitment) != 0)
+    if (vault__rd_take(r, NV_KEY, &v->commitment) != 0)
         return truncated(ctx, "the key commitment");
     v->header_len = (size_t)(r->p - v->bin);
     return 0;
@@ -220,17 +220,17 @@ static int parse_binary(const char *ctx, nv_value *v)
 
     if (rc != 0)
         return rc;
-    if (vault_rd_take(&r, NV_NONCE, &v->nonce) != 0 || vault_rd_take(&r, 8, &len) != 0)
+    if (vault__rd_take(&r, NV_NONCE, &v->nonce) != 0 || vault__rd_take(&r, 8, &len) != 0)
         return truncated(ctx, "the nonce");
-    ct_len = vault_be_get(len, 8);
+    ct_len = vault__be_get(len, 8);
     if (ct_len < NV_TAG || ct_len > NV_MAX_CT)
-        return vault_err(VAULT_EFORMAT, "%s: ciphertext length %llu out of range (16 to 2^38-48)",
+        return vault__err(VAULT_EFORMAT, "%s: ciphertext length %llu out of range (16 to 2^38-48)",
                          ctx, (unsigned long long)ct_len);
     if (ct_len > r.left)
-        return vault_err(VAULT_EFORMAT, "%s: native value truncated (ciphertext of %llu bytes, "
+        return vault__err(VAULT_EFORMAT, "%s: native value truncated (ciphertext of %llu bytes, "
                          "%zu present)", ctx, (unsigned long long)ct_len, r.left);
     if (ct_len < r.left)
-        return vault_err(VAULT_EFORMAT, "%s: %zu trailing byte(s) after the ciphertext", ctx,
+        return vault__err(VAULT_EFORMAT, "%s: %zu trailing byte(s) after the ciphertext", ctx,
                          r.left - (size_t)ct_len);
     v->ct = r.p;
     v->ct_len = (size_t)ct_len;
@@ -250,7 +250,7 @@ int nv_parse_with(native_cache *c, const char *value, const char *ctx, nv_value 
 
     memset(v, 0, sizeof *v);
     if (!native_is(value))
-        return vault_err(VAULT_EFORMAT, "%s: not a native value (no \"" NV_PREFIX "\" prefix)", ctx);
+        return vault__err(VAULT_EFORMAT, "%s: not a native value (no \"" NV_PREFIX "\" prefix)", ctx);
     if (strncmp(value, NV_PREFIX_V1, sizeof NV_PREFIX_V1 - 1) != 0)
         return version_error(value + sizeof NV_PREFIX - 1, ctx);
     value += sizeof NV_PREFIX_V1 - 1;
@@ -258,7 +258,7 @@ int nv_parse_with(native_cache *c, const char *value, const char *ctx, nv_value 
     if (c && n % 4 != 1)
         known = nv_header_known(c, value, n, &v->bin);
     if (known == SIZE_MAX)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     rc = b64url_decode(value, n, known, ctx, &v->bin, &v->bin_len);
     if (rc == 0)
         rc = parse_binary(ctx, v);
@@ -281,25 +281,25 @@ int nv_check_recipients(const vault_recipient *const *r, size_t n)
     size_t i, j;
 
     if (n == 0 || !r)
-        return vault_err(VAULT_EINVAL, "the native format needs at least one recipient");
+        return vault__err(VAULT_EINVAL, "the native format needs at least one recipient");
     if (n > NV_MAX_STANZAS)
-        return vault_err(VAULT_EINVAL, "%zu recipients; the native format allows at most %d", n,
+        return vault__err(VAULT_EINVAL, "%zu recipients; the native format allows at most %d", n,
                          NV_MAX_STANZAS);
     for (i = 0; i < n; i++) {
         if (!r[i] || !r[i]->pub)
-            return vault_err(VAULT_EINVAL, "recipient %zu is missing", i + 1);
+            return vault__err(VAULT_EINVAL, "recipient %zu is missing", i + 1);
         if (ec_stanza_type(r[i]->pub) != 0) {
             /* EC, X25519, Ed25519: any size of those curves will do */
         } else if (!EVP_PKEY_is_a(r[i]->pub, "RSA")) {
-            return vault_err(VAULT_EFORMAT, "recipient %s: not an RSA, EC P-256/P-384/P-521, "
+            return vault__err(VAULT_EFORMAT, "recipient %s: not an RSA, EC P-256/P-384/P-521, "
                              "X25519 or Ed25519 key", r[i]->key_id);
         } else if (EVP_PKEY_get_bits(r[i]->pub) < 2048 || EVP_PKEY_get_size(r[i]->pub) > NV_MAX_BODY) {
-            return vault_err(VAULT_EINVAL, "recipient %s: RSA key of %d bits; the native format "
+            return vault__err(VAULT_EINVAL, "recipient %s: RSA key of %d bits; the native format "
                              "needs 2048 to 16384 bits", r[i]->key_id, EVP_PKEY_get_bits(r[i]->pub));
         }
         for (j = 0; j < i; j++)
             if (memcmp(r[i]->id, r[j]->id, NV_ID) == 0)
-                return vault_err(VAULT_EINVAL, "recipient %s is given twice", r[i]->key_id);
+                return vault__err(VAULT_EINVAL, "recipient %s is given twice", r[i]->key_id);
     }
     return 0;
 }
@@ -323,7 +323,7 @@ size_t nv_put_stanza(unsigned char *p, unsigned char type, const unsigned char *
 {
     p[0] = type;
     memcpy(p + 1, id, NV_ID);
-    vault_be_put(p + 1 + NV_ID, len, 2);
+    vault__be_put(p + 1 + NV_ID, len, 2);
     memcpy(p + 3 + NV_ID, body, len);
     return 3 + NV_ID + len;
 }
@@ -341,8 +341,8 @@ static int build_header(native_sealer *s, const vault_recipient *const *r, size_
         if (rc == 0)
             total += 1 + NV_ID + 2 + wlen[i];
     }
-    if (rc == 0 && !(s->header = vault_malloc(total)))
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (rc == 0 && !(s->header = vault__malloc(total)))
+        rc = vault__oom();
     if (rc != 0)
         goto done;
     s->header[0] = NV_VERSION;
@@ -354,7 +354,7 @@ static int build_header(native_sealer *s, const vault_recipient *const *r, size_
     s->header_len = total;
 done:
     for (i = 0; i < n; i++)
-        vault_free_ptr(wrapped[i]);
+        vault__free_ptr(wrapped[i]);
     return rc;
 }
 
@@ -369,18 +369,18 @@ int native_sealer_new(native_sealer **out, const vault_recipient *const *recipie
     rc = nv_check_recipients(recipients, n);
     if (rc != 0)
         return rc;
-    s = vault_calloc(1, sizeof *s);
+    s = vault__calloc(1, sizeof *s);
     if (!s)
-        return vault_err(VAULT_ENOMEM, "out of memory");
-    rc = vault_secret_alloc(&dk, NV_KEY, &key);
+        return vault__oom();
+    rc = vault__secret_alloc(&dk, NV_KEY, &key);
     if (rc == 0)
-        rc = vault_secret_alloc(&s->key, NV_KEY, &aead_key);
+        rc = vault__secret_alloc(&s->key, NV_KEY, &aead_key);
     if (rc != 0)
         goto done;
     randombytes_buf(key, NV_KEY);
     nv_derive(key, derived);
     memcpy(aead_key, derived + NV_KEY, NV_KEY);
-    vault_secret_seal(s->key);
+    vault__secret_seal(s->key);
     rc = build_header(s, recipients, n, key, derived);
     if (rc == 0) {
         *out = s;
@@ -397,9 +397,9 @@ void native_sealer_free(native_sealer *s)
 {
     if (!s)
         return;
-    vault_free_ptr(s->header);
+    vault__free_ptr(s->header);
     vault_secret_free(s->key);
-    vault_free_ptr(s);
+    vault__free_ptr(s);
 }
 
 int nv_encode(const unsigned char *bin, size_t bin_len, char **out)
@@ -409,11 +409,11 @@ int nv_encode(const unsigned char *bin, size_t bin_len, char **out)
     char *text;
 
     if (bin_len > SIZE_MAX / 2)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     b64 = sodium_base64_ENCODED_LEN(bin_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    text = vault_malloc(pre + b64);
+    text = vault__malloc(pre + b64);
     if (!text)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     memcpy(text, NV_PREFIX_V1, pre);
     sodium_bin2base64(text + pre, b64, bin, bin_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     *out = text;
@@ -431,29 +431,29 @@ int native_seal(native_sealer *s, const char *alias, const void *pt, size_t len,
     if (!alias)
         alias = "";
     if (!pt && len)
-        return vault_err(VAULT_EINVAL, "native_seal: no plaintext");
+        return vault__err(VAULT_EINVAL, "native_seal: no plaintext");
     if ((uint64_t)len > NV_MAX_CT - NV_TAG || len > (SIZE_MAX - s->header_len) / 2)
-        return vault_err(VAULT_EINVAL, "value of alias \"%s\" is too long (%zu bytes)", alias, len);
+        return vault__err(VAULT_EINVAL, "value of alias \"%s\" is too long (%zu bytes)", alias, len);
     rc = nv_make_ad(s->header, s->header_len, alias, &ad, &ad_len);
     if (rc != 0)
         return rc;
     bin_len = s->header_len + NV_NONCE + 8 + len + NV_TAG;
-    bin = vault_malloc(bin_len);
+    bin = vault__malloc(bin_len);
     if (!bin) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     memcpy(bin, s->header, s->header_len);
     p = bin + s->header_len;
     randombytes_buf(p, NV_NONCE);
-    vault_be_put(p + NV_NONCE, (uint64_t)len + NV_TAG, 8);
+    vault__be_put(p + NV_NONCE, (uint64_t)len + NV_TAG, 8);
     crypto_aead_xchacha20poly1305_ietf_encrypt(p + NV_NONCE + 8, &clen, len ? pt : (const void *)"",
                                                len, ad, ad_len, NULL, p,
                                                vault_secret_data(s->key));
     rc = nv_encode(bin, bin_len, out);
 done:
-    vault_free_ptr(ad);
-    vault_free_ptr(bin);
+    vault__free_ptr(ad);
+    vault__free_ptr(bin);
     return rc;
 }
 
@@ -488,21 +488,21 @@ int native_inspect(const char *value, vault_value_info *info)
     int rc;
 
     if (!info)
-        return vault_err(VAULT_EINVAL, "native_inspect: invalid argument");
+        return vault__err(VAULT_EINVAL, "native_inspect: invalid argument");
     rc = nv_parse(value, "native value", &v);
     if (rc != 0)
         return rc;
     /* One block: the id pointers, the type pointers, then the hex strings. */
-    ids = vault_malloc(v.count * (2 * sizeof *ids + 2 * NV_ID + 1));
+    ids = vault__malloc(v.count * (2 * sizeof *ids + 2 * NV_ID + 1));
     if (!ids) {
         nv_value_clear(&v);
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     }
     types = (const char **)(ids + v.count);
     text = (char *)(ids + 2 * v.count);
     for (i = 0; i < v.count; i++) {
         ids[i] = text + i * (2 * NV_ID + 1);
-        vault_hex(ids[i], v.st[i].key_id, NV_ID, 0);
+        vault__hex(ids[i], v.st[i].key_id, NV_ID, 0);
         types[i] = v.st[i].type == NV_TYPE_RSA ? "cert-sha256" : "spki-sha256";
     }
     info->key_id_types = types;
@@ -520,7 +520,7 @@ void native_info_release(vault_value_info *info)
 {
     if (!info)
         return;
-    vault_free_ptr((void *)info->key_ids); /* key_id_types lives in the same block */
+    vault__free_ptr((void *)info->key_ids); /* key_id_types lives in the same block */
     info->key_ids = NULL;
     info->key_id_types = NULL;
     info->recipient_count = 0;

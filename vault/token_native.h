@@ -36,7 +36,7 @@ void native_cache_free(native_cache *c);
 /* Open value for the secret alias (NULL means "") with the private key
  * key_alias of ks. key_alias NULL picks the key entry whose certificate one
  * of the value's stanzas names, else the only key entry. c may be NULL (no
- * memo). The plaintext goes into st (vault_secret_alloc_in), or into a
+ * memo). The plaintext goes into st (vault__secret_alloc_in), or into a
  * guarded secret of its own when st is NULL.
  * Errors: VAULT_EFORMAT (malformed), VAULT_EKEY (no stanza for our key id;
  * the message names both ids, the keystore and the key alias), VAULT_EAUTH

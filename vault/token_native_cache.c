@@ -15,14 +15,14 @@
 
 int native_cache_new(native_cache **out)
 {
-    native_cache *c = vault_calloc(1, sizeof *c);
+    native_cache *c = vault__calloc(1, sizeof *c);
 
     *out = NULL;
     if (!c)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
-        vault_free_ptr(c);
-        return vault_err(VAULT_ERROR, "cannot create a mutex");
+        vault__free_ptr(c);
+        return vault__err(VAULT_ERROR, "cannot create a mutex");
     }
     *out = c;
     return 0;
@@ -33,20 +33,20 @@ void native_cache_free(native_cache *c)
     if (!c)
         return;
     pthread_mutex_destroy(&c->lock);
-    vault_free_ptr(c->ids);
-    vault_free_ptr(c->table);
-    vault_free_ptr(c->last);
-    vault_free_ptr(c->header_text);
-    vault_free_ptr(c->header_bin);
+    vault__free_ptr(c->ids);
+    vault__free_ptr(c->table);
+    vault__free_ptr(c->last);
+    vault__free_ptr(c->header_text);
+    vault__free_ptr(c->header_bin);
     if (c->keys)
         sodium_free(c->keys); /* wipes */
-    vault_free_ptr(c);
+    vault__free_ptr(c);
 }
 
 /* The id is a SHA-256 output, so its first bytes are a good hash. */
 static size_t slot_of(const native_cache *c, const unsigned char *id)
 {
-    return (size_t)vault_be_get(id, 8) & (c->tsize - 1);
+    return (size_t)vault__be_get(id, 8) & (c->tsize - 1);
 }
 
 static long cache_find(const native_cache *c, const unsigned char *id)
@@ -79,21 +79,21 @@ static int cache_grow(native_cache *c)
     if (VAULT_ARRAY_GROW(c->ids, cap, c->count + 1) != 0)
         return VAULT_ENOMEM;
     if (cap > SIZE_MAX / 2 / NV_DERIVED)
-        return VAULT_ERR_NOMEM();
-    keys = vault_secure_malloc(cap * NV_DERIVED);
-    table = vault_calloc(2 * cap, sizeof *table);
+        return vault__oom();
+    keys = vault__secure_malloc(cap * NV_DERIVED);
+    table = vault__calloc(2 * cap, sizeof *table);
     if (!keys || !table) {
         if (keys)
             sodium_free(keys);
-        vault_free_ptr(table);
-        return VAULT_ENOMEM;
+        vault__free_ptr(table);
+        return vault__oom();
     }
     if (c->keys) {
         memcpy(keys, c->keys, c->count * NV_DERIVED);
         sodium_free(c->keys);
     }
     sodium_mprotect_readonly(keys);
-    vault_free_ptr(c->table);
+    vault__free_ptr(c->table);
     c->keys = keys;
     c->table = table;
     c->cap = cap;
@@ -107,9 +107,9 @@ static int cache_grow(native_cache *c)
 static void remember_last(native_cache *c, const nv_stanza *st, size_t idx)
 {
     if (c->last_len != st->bytes_len) {
-        vault_free_ptr(c->last);
+        vault__free_ptr(c->last);
         c->last_len = 0;
-        if (!(c->last = vault_malloc(st->bytes_len)))
+        if (!(c->last = vault__malloc(st->bytes_len)))
             return;
         c->last_len = st->bytes_len;
     }
@@ -178,7 +178,7 @@ size_t nv_header_known(native_cache *c, const char *text, size_t n, unsigned cha
 
     pthread_mutex_lock(&c->lock);
     if (c->header_text && n > c->header_text_len && memcmp(text, c->header_text, c->header_text_len) == 0) {
-        if ((*bin = vault_malloc(olen)) != NULL) {
+        if ((*bin = vault__malloc(olen)) != NULL) {
             memcpy(*bin, c->header_bin, c->header_text_len / 4 * 3);
             known = c->header_text_len;
         } else {
@@ -202,10 +202,10 @@ void nv_header_remember(native_cache *c, const char *text, const nv_value *v)
         pthread_mutex_unlock(&c->lock);
         return;
     }
-    t = vault_malloc(len ? len : 1);
-    b = vault_malloc(bytes ? bytes : 1);
-    vault_free_ptr(c->header_text);
-    vault_free_ptr(c->header_bin);
+    t = vault__malloc(len ? len : 1);
+    b = vault__malloc(bytes ? bytes : 1);
+    vault__free_ptr(c->header_text);
+    vault__free_ptr(c->header_bin);
     c->header_text = NULL;
     c->header_bin = NULL;
     c->header_text_len = 0;
@@ -218,7 +218,7 @@ void nv_header_remember(native_cache *c, const char *text, const nv_value *v)
         t = NULL;
         b = NULL;
     }
-    vault_free_ptr(t);
-    vault_free_ptr(b);
+    vault__free_ptr(t);
+    vault__free_ptr(b);
     pthread_mutex_unlock(&c->lock);
 }

@@ -22,7 +22,7 @@ static void list_ids(const nv_value *v, char *buf, size_t size)
 
     buf[0] = '\0';
     for (i = 0; i < v->count && i < 4; i++) {
-        vault_hex(hex, v->st[i].key_id, NV_ID, 0);
+        vault__hex(hex, v->st[i].key_id, NV_ID, 0);
         n = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", hex);
         if (n < 0 || (size_t)n >= size - used)
             return;
@@ -127,17 +127,17 @@ int nv_wrong_key(const nv_open *o)
 
     list_ids(o->v, ids, sizeof ids);
     if (!known)
-        return vault_err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; the key of "
+        return vault__err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; the key of "
                          "keystore %s alias \"%s\" (which has no certificate) unwraps none of them",
                          o->alias, ids, o->ks->path, o->entry->alias);
-    vault_hex(ours, id, NV_ID, 0);
-    return vault_err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; keystore %s alias "
+    vault__hex(ours, id, NV_ID, 0);
+    return vault__err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; keystore %s alias "
                      "\"%s\" has key %s", o->alias, ids, o->ks->path, o->entry->alias, ours);
 }
 
 int nv_unwrap_failed(const nv_open *o)
 {
-    return vault_err(VAULT_EAUTH, "value of alias \"%s\": cannot recover its data key with keystore "
+    return vault__err(VAULT_EAUTH, "value of alias \"%s\": cannot recover its data key with keystore "
                      "%s alias \"%s\" (wrong key, or a damaged or tampered value)", o->alias,
                      o->ks->path, o->entry->alias);
 }
@@ -286,21 +286,21 @@ int nv_decrypt(const nv_open *o, const unsigned char *aead_key, vault_secret **o
     int rc = nv_make_ad(v->bin, v->header_len, o->alias, &ad, &ad_len);
 
     if (rc == 0)
-        rc = vault_secret_alloc_in(o->store, &s, v->ct_len - NV_TAG, &pt);
+        rc = vault__secret_alloc_in(o->store, &s, v->ct_len - NV_TAG, &pt);
     if (rc != 0)
         goto done;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &mlen, NULL, v->ct, v->ct_len, ad, ad_len,
                                                    v->nonce, aead_key) != 0) {
-        rc = vault_err(VAULT_EAUTH, "value of alias \"%s\" does not authenticate (tampered, or "
+        rc = vault__err(VAULT_EAUTH, "value of alias \"%s\" does not authenticate (tampered, or "
                        "sealed for another alias)", o->alias);
         goto done;
     }
-    vault_secret_seal(s);
+    vault__secret_seal(s);
     *out = s;
     s = NULL;
 done:
     vault_secret_free(s);
-    vault_free_ptr(ad);
+    vault__free_ptr(ad);
     return rc;
 }
 
@@ -336,7 +336,7 @@ int nv_pick_entry(nv_open *o)
     if (key_entries(o->ks) < 2)
         return ks_find(o->ks, NULL, &o->entry);
     list_ids(o->v, ids, sizeof ids);
-    return vault_err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; none of the %zu "
+    return vault__err(VAULT_EKEY, "value of alias \"%s\" is sealed for key(s) %s; none of the %zu "
                      "key entries of keystore %s has one of them", o->alias, ids,
                      key_entries(o->ks), o->ks->path);
 }
@@ -369,7 +369,7 @@ int native_open(native_cache *c, vault_keystore *ks, const char *key_alias, cons
     int rc;
 
     if (!out || !ks)
-        return vault_err(VAULT_EINVAL, "native_open: invalid argument");
+        return vault__err(VAULT_EINVAL, "native_open: invalid argument");
     *out = NULL;
     if (!alias)
         alias = "";
@@ -378,7 +378,7 @@ int native_open(native_cache *c, vault_keystore *ks, const char *key_alias, cons
     if ((rc = nv_parse_with(c, value, "value", &v)) == VAULT_EFORMAT) {
         snprintf(ctx, sizeof ctx, "value of alias \"%s\"", alias);
         if ((rc = nv_parse(value, ctx, &v)) == 0) /* cannot be: the same bytes */
-            rc = vault_err(VAULT_ERROR, "%s: parses only the second time", ctx);
+            rc = vault__err(VAULT_ERROR, "%s: parses only the second time", ctx);
         nv_value_clear(&v);
     }
     if (rc != 0)

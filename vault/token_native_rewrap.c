@@ -43,24 +43,24 @@ int native_rewrapper_new(native_rewrapper **out, vault_keystore *ks, const char 
     *out = NULL;
     if (nadd > 0 && (rc = nv_check_recipients(add, nadd)) != 0)
         return rc;
-    rw = vault_calloc(1, sizeof *rw);
+    rw = vault__calloc(1, sizeof *rw);
     if (!rw)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     rw->ks = ks;
     rw->add = add;
     rw->nadd = nadd;
     rw->replace = replace;
-    if (key_alias && !(rw->key_alias = vault_strdup(key_alias)))
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (key_alias && !(rw->key_alias = vault__strdup(key_alias)))
+        rc = vault__oom();
     if (rc == 0)
-        rc = vault_store_pool_new(&rw->pool);
+        rc = vault__store_pool_new(&rw->pool);
     if (rc == 0 && nremove > 0) {
-        rw->remove = vault_malloc(nremove * NV_ID);
+        rw->remove = vault__malloc(nremove * NV_ID);
         if (rw->remove) {
             memcpy(rw->remove, remove, nremove * NV_ID);
             rw->nremove = nremove;
         } else {
-            rc = vault_err(VAULT_ENOMEM, "out of memory");
+            rc = vault__oom();
         }
     }
     if (rc != 0) {
@@ -78,14 +78,14 @@ void native_rewrapper_free(native_rewrapper *rw)
     if (!rw)
         return;
     for (i = 0; i < rw->count; i++) {
-        vault_free_ptr(rw->done[i].header);
+        vault__free_ptr(rw->done[i].header);
         vault_secret_free(rw->done[i].aead);
     }
-    vault_free_ptr(rw->done);
-    vault_free_ptr(rw->remove);
-    vault_free_ptr(rw->key_alias);
-    vault_store_release(rw->pool);
-    vault_free_ptr(rw);
+    vault__free_ptr(rw->done);
+    vault__free_ptr(rw->remove);
+    vault__free_ptr(rw->key_alias);
+    vault__store_release(rw->pool);
+    vault__free_ptr(rw);
 }
 
 /* The old stanza stays unless replaced, removed, or re-added. */
@@ -154,10 +154,10 @@ static int stanza_total(const native_rewrapper *rw, const nv_value *v, const cha
     for (i = 0; i < v->count; i++)
         n += (size_t)keep_stanza(rw, &v->st[i]);
     if (n == 0)
-        return vault_err(VAULT_EINVAL, "value of alias \"%s\": removing its recipients would leave "
+        return vault__err(VAULT_EINVAL, "value of alias \"%s\": removing its recipients would leave "
                          "none", alias);
     if (n > NV_MAX_STANZAS)
-        return vault_err(VAULT_EINVAL, "value of alias \"%s\" would have %zu recipients; the native "
+        return vault__err(VAULT_EINVAL, "value of alias \"%s\" would have %zu recipients; the native "
                          "format allows at most %d", alias, n, NV_MAX_STANZAS);
     return (int)n;
 }
@@ -178,8 +178,8 @@ static int new_header(const native_rewrapper *rw, const nv_value *v, const unsig
         if (rc == 0)
             total += 1 + NV_ID + 2 + wlen[i];
     }
-    if (rc == 0 && !(e->header = vault_malloc(total)))
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+    if (rc == 0 && !(e->header = vault__malloc(total)))
+        rc = vault__oom();
     if (rc != 0)
         goto done;
     memcpy(e->header, v->bin, 2);
@@ -195,7 +195,7 @@ static int new_header(const native_rewrapper *rw, const nv_value *v, const unsig
     e->header_len = total;
 done:
     for (i = 0; i < rw->nadd; i++)
-        vault_free_ptr(wrapped[i]);
+        vault__free_ptr(wrapped[i]);
     return rc;
 }
 
@@ -213,10 +213,10 @@ static int rewrap_session(native_rewrapper *rw, nv_open *o, const unsigned char 
         rc = recover_key(o, &dk);
     if (rc == 0)
         rc = new_header(rw, o->v, vault_secret_data(dk), (size_t)n, &e);
-    if (rc == 0 && (rc = vault_secret_alloc(&e.aead, NV_KEY, &aead)) == 0) {
+    if (rc == 0 && (rc = vault__secret_alloc(&e.aead, NV_KEY, &aead)) == 0) {
         nv_derive(vault_secret_data(dk), derived);
         memcpy(aead, derived + NV_KEY, NV_KEY);
-        vault_secret_seal(e.aead);
+        vault__secret_seal(e.aead);
     }
     if (rc == 0)
         rc = VAULT_ARRAY_GROW(rw->done, rw->cap, rw->count + 1);
@@ -225,7 +225,7 @@ static int rewrap_session(native_rewrapper *rw, nv_open *o, const unsigned char 
         rw->done[rw->count] = e;
         *out = &rw->done[rw->count++];
     } else {
-        vault_free_ptr(e.header);
+        vault__free_ptr(e.header);
         vault_secret_free(e.aead);
     }
     sodium_memzero(derived, sizeof derived);
@@ -267,15 +267,15 @@ int native_rewrap(native_rewrapper *rw, const char *alias, const char *value, ch
         rc = nv_decrypt(&o, vault_secret_data(e->aead), &pt);
     if (rc == 0) {
         rest = v.bin_len - v.header_len;
-        if (!(bin = vault_malloc(e->header_len + rest)))
-            rc = vault_err(VAULT_ENOMEM, "out of memory");
+        if (!(bin = vault__malloc(e->header_len + rest)))
+            rc = vault__oom();
     }
     if (rc == 0) {
         memcpy(bin, e->header, e->header_len);
         memcpy(bin + e->header_len, v.bin + v.header_len, rest);
         rc = nv_encode(bin, e->header_len + rest, out);
     }
-    vault_free_ptr(bin);
+    vault__free_ptr(bin);
     vault_secret_free(pt);
     nv_value_clear(&v);
     return rc;

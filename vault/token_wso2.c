@@ -15,7 +15,7 @@
 /* SunJCE's names: mode ECB or NONE; OAEPWith<digest>AndMGF1Padding takes the
  * digest as "SHA1", "SHA-1", "SHA256" or "SHA-256", and MGF1 always uses
  * SHA-1 unless parameters say otherwise (WSO2 never passes any). */
-int vault_transformation_from_name(const char *name)
+static int transformation_of(const char *name)
 {
     static const struct { const char *padding; vault_transformation t; } paddings[] = {
         {"PKCS1Padding", VAULT_TRANSFORM_RSA_PKCS1},
@@ -30,16 +30,27 @@ int vault_transformation_from_name(const char *name)
 
     if (!name)
         return -1;
-    if (vault_strcaseeq(name, "RSA"))
+    if (vault__strcaseeq(name, "RSA"))
         return VAULT_TRANSFORM_RSA_PKCS1;
     if (strncasecmp(name, "RSA/ECB/", 8) == 0 || strncasecmp(name, "RSA/NONE/", 9) == 0)
         rest = strchr(name + 4, '/') + 1;
     else
         return -1;
     for (i = 0; i < sizeof paddings / sizeof paddings[0]; i++)
-        if (vault_strcaseeq(rest, paddings[i].padding))
+        if (vault__strcaseeq(rest, paddings[i].padding))
             return (int)paddings[i].t;
     return -1;
+}
+
+int vault_transformation_from_name(vault_transformation *out, const char *name)
+{
+    int t;
+    if (!out || !name)
+        return vault__err(VAULT_EINVAL, "vault_transformation_from_name: %s is NULL", out ? "name" : "out");
+    if ((t = transformation_of(name)) < 0)
+        return vault__err(VAULT_EFORMAT, "unknown transformation \"%.64s\"", name);
+    *out = (vault_transformation)t;
+    return 0;
 }
 
 const char *vault_transformation_name(vault_transformation t)
@@ -54,7 +65,7 @@ const char *vault_transformation_name(vault_transformation t)
 }
 
 /* Strict standard base64 with padding (no blanks, canonical trailing bits).
- * *out is vault_malloc'ed; its size is bounded by len before allocation. */
+ * *out is vault__malloc'ed; its size is bounded by len before allocation. */
 static int b64_decode(const char *in, size_t len, unsigned char **out, size_t *out_len)
 {
     size_t cap = len / 4 * 3 + 3;
@@ -65,12 +76,12 @@ static int b64_decode(const char *in, size_t len, unsigned char **out, size_t *o
     *out_len = 0;
     if (len == 0 || len % 4 != 0)
         return VAULT_EFORMAT;
-    buf = vault_malloc(cap);
+    buf = vault__malloc(cap);
     if (!buf)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     if (sodium_base642bin(buf, cap, in, len, NULL, out_len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
         end != in + len) {
-        vault_free_ptr(buf);
+        vault__free_ptr(buf);
         return VAULT_EFORMAT;
     }
     *out = buf;
@@ -80,7 +91,7 @@ static int b64_decode(const char *in, size_t len, unsigned char **out, size_t *o
 static char *b64_encode(const unsigned char *in, size_t len)
 {
     size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
-    char *out = vault_malloc(n);
+    char *out = vault__malloc(n);
     if (out)
         sodium_bin2base64(out, n, in, len, sodium_base64_VARIANT_ORIGINAL);
     return out;
@@ -96,7 +107,7 @@ static char *gson_escape(const char *json)
 
     for (i = 0; json[i]; i++)
         n += strchr("<>&='", json[i]) ? 6 : 1;
-    out = vault_malloc(n + 1);
+    out = vault__malloc(n + 1);
     if (!out)
         return NULL;
     for (p = out, i = 0; json[i]; i++) {
@@ -120,9 +131,9 @@ static int json_to_value(json_t *obj, char **out)
 
     *out = escaped ? b64_encode((const unsigned char *)escaped, strlen(escaped)) : NULL;
     if (!*out)
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     free(json); /* jansson's allocator */
-    vault_free_ptr(escaped);
+    vault__free_ptr(escaped);
     return rc;
 }
 
@@ -132,8 +143,8 @@ void wso2_value_clear(wso2_value *v)
 {
     if (!v)
         return;
-    vault_free_ptr(v->ct);
-    vault_free_ptr(v->iv);
+    vault__free_ptr(v->ct);
+    vault__free_ptr(v->iv);
     memset(v, 0, sizeof *v);
 }
 
@@ -143,12 +154,12 @@ static int json_b64(json_t *obj, const char *key, unsigned char **out, size_t *l
     int rc;
 
     if (!s)
-        return vault_err(VAULT_EFORMAT, "WSO2 JSON value without \"%s\"", key);
+        return vault__err(VAULT_EFORMAT, "WSO2 JSON value without \"%s\"", key);
     if (!json_is_string(s))
-        return vault_err(VAULT_EFORMAT, "WSO2 JSON value: \"%s\" is not a string", key);
+        return vault__err(VAULT_EFORMAT, "WSO2 JSON value: \"%s\" is not a string", key);
     rc = b64_decode(json_string_value(s), json_string_length(s), out, len);
     if (rc == VAULT_EFORMAT)
-        return vault_err(VAULT_EFORMAT, "WSO2 JSON value: \"%s\" is not valid base64", key);
+        return vault__err(VAULT_EFORMAT, "WSO2 JSON value: \"%s\" is not valid base64", key);
     return rc;
 }
 
@@ -172,7 +183,7 @@ static int only_keys(json_t *obj, const char *const *keys)
         for (i = 0; keys[i] && strcmp(keys[i], key) != 0; i++)
             ;
         if (!keys[i])
-            return vault_err(VAULT_EFORMAT, "WSO2 JSON value with an unknown field \"%.32s\"", key);
+            return vault__err(VAULT_EFORMAT, "WSO2 JSON value with an unknown field \"%.32s\"", key);
     }
     return 0;
 }
@@ -185,23 +196,23 @@ static int parse_thumbprint(json_t *obj, wso2_value *v)
     if (!json_object_get(obj, "tp") && !json_object_get(obj, "tpd"))
         return 0;
     if (!tp || !tpd)
-        return vault_err(VAULT_EFORMAT, "WSO2 holder value: \"tp\" and \"tpd\" must both be strings");
+        return vault__err(VAULT_EFORMAT, "WSO2 holder value: \"tp\" and \"tpd\" must both be strings");
     /* Java's MessageDigest names are case-insensitive. */
-    if (vault_strcaseeq(tpd, "SHA-1") || vault_strcaseeq(tpd, "SHA1"))
+    if (vault__strcaseeq(tpd, "SHA-1") || vault__strcaseeq(tpd, "SHA1"))
         v->thumbprint_md = EVP_sha1();
-    else if (vault_strcaseeq(tpd, "SHA-256") || vault_strcaseeq(tpd, "SHA256"))
+    else if (vault__strcaseeq(tpd, "SHA-256") || vault__strcaseeq(tpd, "SHA256"))
         v->thumbprint_md = EVP_sha256();
     else
-        return vault_err(VAULT_EFORMAT, "WSO2 holder value: unknown thumbprint digest \"%.32s\"", tpd);
+        return vault__err(VAULT_EFORMAT, "WSO2 holder value: unknown thumbprint digest \"%.32s\"", tpd);
     n = strlen(tp);
     if (n != 2 * (size_t)EVP_MD_get_size(v->thumbprint_md))
-        return vault_err(VAULT_EFORMAT, "WSO2 holder value: thumbprint of %zu characters", n);
+        return vault__err(VAULT_EFORMAT, "WSO2 holder value: thumbprint of %zu characters", n);
     for (i = 0; i < n; i++) {
         char c = tp[i];
         if (c >= 'a' && c <= 'f')
             c = (char)(c - 32);
         if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
-            return vault_err(VAULT_EFORMAT, "WSO2 holder value: thumbprint is not hex");
+            return vault__err(VAULT_EFORMAT, "WSO2 holder value: thumbprint is not hex");
         v->thumbprint[i] = c;
     }
     v->thumbprint[n] = '\0';
@@ -220,10 +231,10 @@ static int parse_holder(json_t *obj, wso2_value *v)
     /* CipherHolder's "t" defaults to "RSA" when absent. */
     t = json_object_get(obj, "t") ? json_str(obj, "t") : "RSA";
     if (!t)
-        return vault_err(VAULT_EFORMAT, "WSO2 holder value: \"t\" is not a string");
-    tf = vault_transformation_from_name(t);
+        return vault__err(VAULT_EFORMAT, "WSO2 holder value: \"t\" is not a string");
+    tf = transformation_of(t);
     if (tf <= 0)
-        return vault_err(VAULT_EFORMAT, "WSO2 holder value: unknown transformation \"%.64s\"", t);
+        return vault__err(VAULT_EFORMAT, "WSO2 holder value: unknown transformation \"%.64s\"", t);
     v->transformation = (vault_transformation)tf;
     if ((rc = parse_thumbprint(obj, v)) != 0)
         return rc;
@@ -240,7 +251,7 @@ static int parse_symmetric(json_t *obj, wso2_value *v)
         (rc = json_b64(obj, "iv", &v->iv, &v->iv_len)) != 0)
         return rc;
     if (v->ct_len < WSO2_GCM_TAG_BYTES)
-        return vault_err(VAULT_EFORMAT, "WSO2 symmetric value: ciphertext of %zu bytes is shorter "
+        return vault__err(VAULT_EFORMAT, "WSO2 symmetric value: ciphertext of %zu bytes is shorter "
                          "than the %d-byte GCM tag", v->ct_len, WSO2_GCM_TAG_BYTES);
     return 0;
 }
@@ -274,10 +285,10 @@ int wso2_parse(const char *text, wso2_value *v)
     memset(v, 0, sizeof *v);
     n = strnlen(text, WSO2_MAX_VALUE + 1);
     if (n > WSO2_MAX_VALUE)
-        return vault_err(VAULT_EFORMAT, "value longer than %u bytes", WSO2_MAX_VALUE);
+        return vault__err(VAULT_EFORMAT, "value longer than %u bytes", WSO2_MAX_VALUE);
     rc = b64_decode(text, n, &bytes, &len);
     if (rc == VAULT_EFORMAT)
-        return vault_err(VAULT_EFORMAT, "not a sealed value (neither the native format nor base64)");
+        return vault__err(VAULT_EFORMAT, "not a sealed value (neither the native format nor base64)");
     if (rc != 0)
         return rc;
     if (starts_json_object(bytes, len))
@@ -287,10 +298,10 @@ int wso2_parse(const char *text, wso2_value *v)
     } else if (obj && json_is_object(obj) && json_object_get(obj, "c")) {
         rc = parse_holder(obj, v);
     } else if (obj || looks_like_text(bytes, len)) {
-        rc = vault_err(VAULT_EFORMAT, "base64 of text that is no WSO2 value (a JSON object with "
+        rc = vault__err(VAULT_EFORMAT, "base64 of text that is no WSO2 value (a JSON object with "
                        "\"c\" or \"cipherText\" expected)");
     } else if (len < 64 || len > 2048) {
-        rc = vault_err(VAULT_EFORMAT, "not a sealed value (%zu bytes is no RSA block)", len);
+        rc = vault__err(VAULT_EFORMAT, "not a sealed value (%zu bytes is no RSA block)", len);
     } else {
         v->format = VAULT_FORMAT_WSO2;
         v->transformation = VAULT_TRANSFORM_DEFAULT;
@@ -299,7 +310,7 @@ int wso2_parse(const char *text, wso2_value *v)
         bytes = NULL;
     }
     json_decref(obj);
-    vault_free_ptr(bytes);
+    vault__free_ptr(bytes);
     if (rc != 0)
         wso2_value_clear(v);
     return rc;
@@ -333,16 +344,16 @@ int wso2_holder_wrap(const unsigned char sha1[20], vault_transformation t, const
     int rc;
 
     *out = NULL;
-    vault_hex(tp, sha1, 20, 1);
+    vault__hex(tp, sha1, 20, 1);
     if (!c || !obj || json_object_set_new(obj, "c", json_string(c)) != 0 ||
         json_object_set_new(obj, "t", json_string(holder_name(t))) != 0 ||
         json_object_set_new(obj, "tp", json_string(tp)) != 0 ||
         json_object_set_new(obj, "tpd", json_string("SHA-1")) != 0)
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     else
         rc = json_to_value(obj, out);
     json_decref(obj);
-    vault_free_ptr(c);
+    vault__free_ptr(c);
     return rc;
 }
 
@@ -360,8 +371,8 @@ int wso2_seal_rsa(const vault_recipient *r, vault_transformation t, int holder,
     if (holder)
         rc = wso2_holder_wrap(r->sha1, t, ct, ct_len, out);
     else if (!(*out = b64_encode(ct, ct_len)))
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
-    vault_free_ptr(ct);
+        rc = vault__oom();
+    vault__free_ptr(ct);
     return rc;
 }
 
@@ -375,12 +386,12 @@ static int check_thumbprint(const wso2_value *v, const unsigned char *sha1, cons
 
     if (!v->thumbprint[0] || !ours)
         return 0; /* nothing recorded, or a key entry without certificate */
-    vault_hex(hex, ours, n, 1);
+    vault__hex(hex, ours, n, 1);
     if (strcmp(hex, v->thumbprint) == 0) {
         *bound = 1;
         return 0;
     }
-    return vault_err(VAULT_EKEY, "sealed for key %s, keystore has %s (%s certificate thumbprints; %s)",
+    return vault__err(VAULT_EKEY, "sealed for key %s, keystore has %s (%s certificate thumbprints; %s)",
                      v->thumbprint, hex, n == 20 ? "SHA-1" : "SHA-256", where ? where : "");
 }
 
@@ -401,7 +412,7 @@ int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned 
         t = v->transformation;
     }
     if (v->ct_len != k)
-        return vault_err(VAULT_EFORMAT, "the value holds a %zu-byte RSA block but the key's blocks "
+        return vault__err(VAULT_EFORMAT, "the value holds a %zu-byte RSA block but the key's blocks "
                          "are %zu bytes (%d-bit); sealed for another key?", v->ct_len, k,
                          EVP_PKEY_get_bits(key));
     if (t != VAULT_TRANSFORM_DEFAULT) {
@@ -434,7 +445,7 @@ int wso2_check_keyless(const wso2_value *v)
 {
     if (v->format == VAULT_FORMAT_WSO2_SYMMETRIC || wso2_plausible_block(v->ct_len))
         return 0;
-    return vault_err(VAULT_EFORMAT, "not a sealed value (%zu bytes is no RSA block of a key of 1024 "
+    return vault__err(VAULT_EFORMAT, "not a sealed value (%zu bytes is no RSA block of a key of 1024 "
                      "to 8192 bits in steps of 64)", v->ct_len);
 }
 
@@ -445,13 +456,13 @@ int wso2_fits_recipient(const vault_recipient *r, const vault_value_info *info)
     char hex[65];
 
     if (info->ciphertext_bytes != k)
-        return vault_err(VAULT_EKEY, "a %zu-byte RSA block, the certificate's key has %zu-byte blocks",
+        return vault__err(VAULT_EKEY, "a %zu-byte RSA block, the certificate's key has %zu-byte blocks",
                          info->ciphertext_bytes, k);
     if (!tp)
         return 0; /* a raw block: its size is all it tells */
-    vault_hex(hex, strlen(tp) == 40 ? r->sha1 : r->sha256, strlen(tp) == 40 ? 20 : 32, 1);
+    vault__hex(hex, strlen(tp) == 40 ? r->sha1 : r->sha256, strlen(tp) == 40 ? 20 : 32, 1);
     if (strcmp(hex, tp) != 0)
-        return vault_err(VAULT_EKEY, "sealed for certificate %s, not %s", tp, hex);
+        return vault__err(VAULT_EKEY, "sealed for certificate %s, not %s", tp, hex);
     return 0;
 }
 
@@ -460,7 +471,7 @@ int wso2_reseal_allowed(int unproven, int key_proven, const char *path, const ch
 {
     if (!unproven || key_proven)
         return 0;
-    return vault_err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key (any key "
+    return vault__err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key (any key "
                      "opens it, a wrong one to other bytes); nothing in this run proves %s is its key; "
                      "not sealed again",
                      path ? path : "value", alias ? alias : "", key_where ? key_where : "the old key");
@@ -478,12 +489,12 @@ int wso2_symmetric_wrap(const unsigned char *ct, size_t ct_len, const unsigned c
     /* Key order as WSO2's SymmetricCipher adds them. */
     if (!ct64 || !iv64 || !obj || json_object_set_new(obj, "cipherText", json_string(ct64)) != 0 ||
         json_object_set_new(obj, "iv", json_string(iv64)) != 0)
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
     else
         rc = json_to_value(obj, out);
     json_decref(obj);
-    vault_free_ptr(ct64);
-    vault_free_ptr(iv64);
+    vault__free_ptr(ct64);
+    vault__free_ptr(iv64);
     return rc;
 }
 
@@ -494,16 +505,16 @@ int wso2_seal_symmetric(const vault_secret *key, const unsigned char *pt, size_t
 
     *out = NULL;
     if (len > WSO2_MAX_VALUE)
-        return vault_err(VAULT_EINVAL, "value of %zu bytes is too long (at most %u)", len, WSO2_MAX_VALUE);
-    ct = vault_malloc(len + WSO2_GCM_TAG_BYTES);
+        return vault__err(VAULT_EINVAL, "value of %zu bytes is too long (at most %u)", len, WSO2_MAX_VALUE);
+    ct = vault__malloc(len + WSO2_GCM_TAG_BYTES);
     if (!ct)
-        return vault_err(VAULT_ENOMEM, "out of memory");
+        return vault__oom();
     randombytes_buf(iv, sizeof iv);
     rc = aes_gcm_encrypt(vault_secret_data(key), vault_secret_len(key), iv, sizeof iv, NULL, 0, pt,
                          len, ct, ct + len, WSO2_GCM_TAG_BYTES);
     if (rc == 0)
         rc = wso2_symmetric_wrap(ct, len + WSO2_GCM_TAG_BYTES, iv, sizeof iv, out);
-    vault_free_ptr(ct);
+    vault__free_ptr(ct);
     return rc;
 }
 

@@ -49,7 +49,7 @@ int wso2_parse(const char *text, wso2_value *v);
 void wso2_value_clear(wso2_value *v);
 
 /* Seal to one RSA recipient: raw (holder = 0) or holder form. DEFAULT is
- * OAEP-SHA1. *out is vault_malloc'ed text. */
+ * OAEP-SHA1. *out is vault__malloc'ed text. */
 int wso2_seal_rsa(const vault_recipient *r, vault_transformation t, int holder,
                   const unsigned char *pt, size_t len, char **out);
 

@@ -21,7 +21,7 @@ static int fill_store(X509_STORE *store, const vault_keystore *trust)
             unsigned long err = ERR_peek_last_error();
             /* The same certificate under two aliases is not an error. */
             if (ERR_GET_REASON(err) != X509_R_CERT_ALREADY_IN_HASH_TABLE)
-                return vault_err_ssl(VAULT_ERROR, "%s: cannot use alias \"%s\" as a trust anchor",
+                return vault__err_ssl(VAULT_ERROR, "%s: cannot use alias \"%s\" as a trust anchor",
                                      trust->path, e->alias);
             ERR_clear_error();
         }
@@ -35,7 +35,7 @@ static int add_crls(X509_STORE *store, const vault_keystore *trust)
     int i;
     for (i = 0; i < sk_X509_CRL_num(trust->crls); i++)
         if (!X509_STORE_add_crl(store, sk_X509_CRL_value(trust->crls, i)))
-            return vault_err_ssl(VAULT_ERROR, "%s: cannot use a CRL", trust->path);
+            return vault__err_ssl(VAULT_ERROR, "%s: cannot use a CRL", trust->path);
     if (sk_X509_CRL_num(trust->crls) > 0)
         X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     return 0;
@@ -94,14 +94,14 @@ static int add_intermediates(STACK_OF(X509) *untrusted, const vault_keystore *ks
     int j;
     for (j = 1; j < sk_X509_num(e->chain); j++)
         if (!sk_X509_push(untrusted, sk_X509_value(e->chain, j)))
-            return vault_err(VAULT_ENOMEM, "out of memory");
+            return vault__oom();
     for (i = 0; i < ks->count; i++) {
         const ks_entry *o = ks->entries[i];
         if (o == e || o->info.chain_length == 0)
             continue;
         for (j = 0; j < sk_X509_num(o->chain); j++)
             if (!sk_X509_push(untrusted, sk_X509_value(o->chain, j)))
-                return vault_err(VAULT_ENOMEM, "out of memory");
+                return vault__oom();
     }
     return 0;
 }
@@ -117,22 +117,22 @@ int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks,
     int rc;
 
     if (!trust || !ks)
-        return vault_err(VAULT_EINVAL, "vault_keystore_verify: invalid argument");
+        return vault__err(VAULT_EINVAL, "vault_keystore_verify: invalid argument");
     rc = find_subject(ks, alias, &e);
     if (rc != 0)
         return rc;
     /* A truststore vouches for certificates: a bare key (a public key, or a
      * private key without its certificate) names no issuer to check. */
     if (e->info.chain_length == 0)
-        return vault_err(VAULT_ETRUST, "%s: alias \"%s\" is a %s without certificate: a truststore "
+        return vault__err(VAULT_ETRUST, "%s: alias \"%s\" is a %s without certificate: a truststore "
                          "cannot vouch for it", ks->path, e->alias,
                          e->info.kind == VAULT_ENTRY_SECRET_KEY ? "secret key" : "bare key");
-    vault_hex(fp, e->info.sha256, sizeof e->info.sha256, 0);
+    vault__hex(fp, e->info.sha256, sizeof e->info.sha256, 0);
     store = X509_STORE_new();
     ctx = X509_STORE_CTX_new();
     untrusted = sk_X509_new_null();
     if (!store || !ctx || !untrusted) {
-        rc = vault_err(VAULT_ENOMEM, "out of memory");
+        rc = vault__oom();
         goto done;
     }
     rc = fill_store(store, trust);
@@ -144,7 +144,7 @@ int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks,
     if (rc != 0)
         goto done;
     if (!X509_STORE_CTX_init(ctx, store, sk_X509_value(e->chain, 0), untrusted)) {
-        rc = vault_err_ssl(VAULT_ERROR, "cannot set up certificate verification");
+        rc = vault__err_ssl(VAULT_ERROR, "cannot set up certificate verification");
         goto done;
     }
     if (flags & VAULT_VERIFY_NO_TIME)
@@ -159,7 +159,7 @@ int vault_keystore_verify(const vault_keystore *trust, const vault_keystore *ks,
             snprintf(why, sizeof why, " (reason: %s)",
                      revocation_reason(trust, X509_STORE_CTX_get_current_cert(ctx)));
         ERR_clear_error();
-        rc = vault_err(VAULT_ETRUST,
+        rc = vault__err(VAULT_ETRUST,
                        "%s: alias \"%s\": certificate \"%s\" (SHA-256 %.16s…) is not trusted by %s: "
                        "%s%s%s", ks->path, e->alias, e->subject ? e->subject : "?", fp, trust->path,
                        X509_verify_cert_error_string(err), why,

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *vault_file_kind(unsigned int mode)
+const char *vault__file_kind(unsigned int mode)
 {
     switch (mode & S_IFMT) {
     case S_IFIFO: return "a FIFO";
@@ -25,25 +25,25 @@ const char *vault_file_kind(unsigned int mode)
     }
 }
 
-int vault_read_file(const char *path, size_t max, unsigned char **data, size_t *len)
+int vault__read_file(const char *path, size_t max, unsigned char **data, size_t *len)
 {
-    return vault_read_file_stat(path, max, data, len, NULL);
+    return vault__read_file_stat(path, max, data, len, NULL);
 }
 
-int vault_open_regular(const char *path, int *fd_out, struct stat *st)
+int vault__open_regular(const char *path, int *fd_out, struct stat *st)
 {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), rc;
 
     *fd_out = -1;
     if (fd < 0) {
         int e = errno;
-        return vault_err(e == ENOENT ? VAULT_ENOTFOUND : e == EACCES ? VAULT_EPERM : VAULT_EIO,
+        return vault__err(e == ENOENT ? VAULT_ENOTFOUND : e == EACCES ? VAULT_EPERM : VAULT_EIO,
                          "%s: %s", path, strerror(e));
     }
     if (fstat(fd, st) != 0)
-        rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
+        rc = vault__err(VAULT_EIO, "%s: %s", path, strerror(errno));
     else if (!S_ISREG(st->st_mode))
-        rc = vault_err(VAULT_EIO, "%s: is %s, not a regular file", path, vault_file_kind(st->st_mode));
+        rc = vault__err(VAULT_EIO, "%s: is %s, not a regular file", path, vault__file_kind(st->st_mode));
     else {
         *fd_out = fd;
         return 0;
@@ -54,7 +54,7 @@ int vault_open_regular(const char *path, int *fd_out, struct stat *st)
 
 /* O_NONBLOCK: opening a FIFO must not wait for a writer; the type is then
  * judged on the descriptor, so nothing can be swapped in between. */
-int vault_read_file_stat(const char *path, size_t max, unsigned char **data, size_t *len,
+int vault__read_file_stat(const char *path, size_t max, unsigned char **data, size_t *len,
                          struct stat *st_out)
 {
     struct stat st;
@@ -64,22 +64,22 @@ int vault_read_file_stat(const char *path, size_t max, unsigned char **data, siz
 
     *data = NULL;
     *len = 0;
-    if ((rc = vault_open_regular(path, &fd, &st)) != 0)
+    if ((rc = vault__open_regular(path, &fd, &st)) != 0)
         return rc;
     if ((uint64_t)st.st_size > max) {
-        rc = vault_err(VAULT_EFORMAT, "%s: file too large (%lld bytes, at most %zu)", path,
+        rc = vault__err(VAULT_EFORMAT, "%s: file too large (%lld bytes, at most %zu)", path,
                        (long long)st.st_size, max);
         goto done;
     }
-    buf = vault_malloc((size_t)st.st_size + 1);
+    buf = vault__malloc((size_t)st.st_size + 1);
     if (!buf) {
-        rc = vault_err(VAULT_ENOMEM, "%s: out of memory", path);
+        rc = vault__oom();
         goto done;
     }
     {
-        ssize_t n = vault_read_full(fd, buf, (size_t)st.st_size);
+        ssize_t n = vault__read_full(fd, buf, (size_t)st.st_size);
         if (n < 0) {
-            rc = vault_err(VAULT_EIO, "%s: %s", path, strerror(errno));
+            rc = vault__err(VAULT_EIO, "%s: %s", path, strerror(errno));
             goto done;
         }
         have = (size_t)n;
@@ -92,17 +92,17 @@ int vault_read_file_stat(const char *path, size_t max, unsigned char **data, siz
         *st_out = st;
 done:
     if (buf)
-        vault_free_wiped(buf, (size_t)st.st_size); /* a read that failed half-way */
+        vault__free_wiped(buf, (size_t)st.st_size); /* a read that failed half-way */
     close(fd);
     return rc;
 }
 
-void vault_free_wiped(void *p, size_t len)
+void vault__free_wiped(void *p, size_t len)
 {
     if (!p)
         return;
     sodium_memzero(p, len);
-    vault_free_ptr(p);
+    vault__free_ptr(p);
 }
 
 static unsigned char ascii_lower(unsigned char c)
@@ -110,7 +110,7 @@ static unsigned char ascii_lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-int vault_strcaseeq(const char *a, const char *b)
+int vault__strcaseeq(const char *a, const char *b)
 {
     for (;; a++, b++) {
         unsigned char ca = ascii_lower((unsigned char)*a), cb = ascii_lower((unsigned char)*b);
@@ -121,7 +121,7 @@ int vault_strcaseeq(const char *a, const char *b)
     }
 }
 
-int vault_strncaseeq(const char *a, const char *b, size_t n)
+int vault__strncaseeq(const char *a, const char *b, size_t n)
 {
     size_t i;
     for (i = 0; i < n; i++)
@@ -130,7 +130,7 @@ int vault_strncaseeq(const char *a, const char *b, size_t n)
     return 1;
 }
 
-int vault_hex_digit(int c)
+int vault__hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -141,7 +141,7 @@ int vault_hex_digit(int c)
     return -1;
 }
 
-void vault_hex(char *out, const unsigned char *in, size_t n, int upper)
+void vault__hex(char *out, const unsigned char *in, size_t n, int upper)
 {
     const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     size_t i;
@@ -152,7 +152,7 @@ void vault_hex(char *out, const unsigned char *in, size_t n, int upper)
     out[2 * n] = '\0';
 }
 
-void *vault_dl_bind(const char *soname, void *table, const vault_dl_sym *syms, size_t count,
+void *vault__dl_bind(const char *soname, void *table, const vault_dl_sym *syms, size_t count,
                     char *err, size_t err_len)
 {
     void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);

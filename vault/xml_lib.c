@@ -75,7 +75,7 @@ static const vault_dl_sym symbols[] = {
 
 static void load(void)
 {
-    void *h = vault_dl_bind(XML_SONAME, &xml_fns, symbols, sizeof symbols / sizeof symbols[0], load_error,
+    void *h = vault__dl_bind(XML_SONAME, &xml_fns, symbols, sizeof symbols / sizeof symbols[0], load_error,
                             sizeof load_error);
 
     if (!h)
@@ -88,7 +88,7 @@ int xml_lib_load(void)
 {
     pthread_once(&load_once, load);
     if (!handle)
-        return vault_err(VAULT_ERROR, "XML support needs libxml2 (%s), which cannot be loaded: %s",
+        return vault__err(VAULT_ERROR, "XML support needs libxml2 (%s), which cannot be loaded: %s",
                          XML_SONAME, load_error);
     return 0;
 }

@@ -36,24 +36,43 @@ typedef enum vault_transformation {
                                               SHA-256 digest, MGF1 with SHA-1 (Java). */
 } vault_transformation;
 
-/** Parse a format name: "native", "wso2", "wso2-holder", "wso2-symmetric"; -1 if unknown. */
-VAULT_EXTERN(int) vault_format_from_name(const char *name);
+/**
+ * Parse a format name (case-insensitive): "native", "wso2", "wso2-holder",
+ * "wso2-symmetric".
+ * @param out  receives the format; unchanged on failure.
+ * @param name the name.
+ * @return 0; VAULT_EFORMAT for an unknown name (the message quotes it);
+ *         VAULT_EINVAL when out or name is NULL.
+ */
+VAULT_EXTERN(int) vault_format_from_name(vault_format *out, const char *name);
 
-/** Static name of a format. */
+/**
+ *  Static name of a format.
+ * @param format the format.
+ * @return its static name ("native", "wso2", "wso2-holder", "wso2-symmetric"), "unknown" for
+ *        another value.
+ */
 VAULT_EXTERN(const char *) vault_format_name(vault_format format);
 
 /**
  * Parse a Java transformation name as SunJCE does (case-insensitive; mode
  * ECB or NONE): "RSA" and "RSA/ECB/PKCS1Padding"; "RSA/ECB/OAEPPadding",
  * "RSA/ECB/OAEPwithSHA1andMGF1Padding" (or "...SHA-1..."); and
- * "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" (or "...SHA256..."). -1 if unknown.
+ * "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" (or "...SHA256...").
+ * @param out  receives the transformation (never VAULT_TRANSFORM_DEFAULT);
+ *             unchanged on failure.
+ * @param name the Java name.
+ * @return 0; VAULT_EFORMAT for an unknown name (the message quotes it);
+ *         VAULT_EINVAL when out or name is NULL.
  */
-VAULT_EXTERN(int) vault_transformation_from_name(const char *name);
+VAULT_EXTERN(int) vault_transformation_from_name(vault_transformation *out, const char *name);
 
 /**
  * The canonical Java name of a transformation ("default" for DEFAULT;
  * "RSA/ECB/PKCS1Padding" for PKCS#1 v1.5, which holders record as Java's
  * default name "RSA").
+ * @param t the transformation.
+ * @return the static Java name, "unknown" for another value.
  */
 VAULT_EXTERN(const char *) vault_transformation_name(vault_transformation t);
 
@@ -70,6 +89,9 @@ typedef struct vault_recipient vault_recipient;
  * native format only. A key entry without certificate (a key file alone)
  * holding one of the latter is a recipient by its public key: the key is
  * unlocked to read it (the keystore's password callback may be asked).
+ * @param out receives the recipient; free it with vault_recipient_free().
+ * @param ks the keystore.
+ * @param alias the entry (NULL: the only key or certificate entry).
  * @return 0, VAULT_ENOTFOUND, VAULT_EINVAL (a truststore and no alias; the
  *         message names it), VAULT_EFORMAT (no certificate, or a key of
  *         another type).
@@ -81,16 +103,23 @@ VAULT_EXTERN(int) vault_recipient_from_keystore(vault_recipient **out, const vau
  * The recipient's key id as native values carry it, in lower-case hex: the
  * SHA-256 of its certificate (DER) for an RSA key, of its public key
  * (SubjectPublicKeyInfo DER) for the other key types.
+ * @param r the recipient.
+ * @return the key id, owned by r.
  */
 VAULT_EXTERN(const char *) vault_recipient_key_id(const vault_recipient *r);
 
 /**
  * The SHA-256 of the recipient's certificate (DER) in lower-case hex, as the
  * keystore entry's sha256 shows it; the same as the key id for RSA keys.
+ * @param r the recipient.
+ * @return the thumbprint, owned by r.
  */
 VAULT_EXTERN(const char *) vault_recipient_thumbprint(const vault_recipient *r);
 
-/** Free a recipient. NULL-safe. */
+/**
+ *  Free a recipient. NULL-safe.
+ * @param r the recipient (may be NULL).
+ */
 VAULT_EXTERN(void) vault_recipient_free(vault_recipient *r);
 
 /** The version of vault_seal_options this header describes. */
@@ -122,6 +151,8 @@ typedef struct vault_sealer vault_sealer;
  * take exactly one recipient and seal with opts->transformation (DEFAULT:
  * OAEP-SHA1); wso2-symmetric takes symmetric_key and writes WSO2's 128-byte
  * random IV.
+ * @param out receives the sealer; free it with vault_sealer_free().
+ * @param opts the options (VAULT_SEAL_OPTIONS_INIT, then filled in).
  * @return 0, VAULT_EINVAL (bad options), VAULT_EFORMAT, VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_sealer_new(vault_sealer **out, const vault_seal_options *opts);
@@ -137,10 +168,13 @@ VAULT_EXTERN(int) vault_sealer_new(vault_sealer **out, const vault_seal_options 
  * @return 0; VAULT_EINVAL when the plaintext is too long for one RSA block
  *         (the message names the limit and suggests the native format).
  */
-VAULT_EXTERN(int) vault_sealer_seal(vault_sealer *s, const char *alias, const void *plaintext,
-                                    size_t len, char **out);
+VAULT_EXTERN(int) vault_sealer_seal(char **out, vault_sealer *s, const char *alias,
+                                    const void *plaintext, size_t len);
 
-/** Free a sealer, wiping its data key. NULL-safe. */
+/**
+ *  Free a sealer, wiping its data key. NULL-safe.
+ * @param s the sealer (may be NULL).
+ */
 VAULT_EXTERN(void) vault_sealer_free(vault_sealer *s);
 
 /** The version of vault_open_options this header describes. Version 2
@@ -181,6 +215,8 @@ typedef struct vault_opener vault_opener;
 /**
  * Create an opener. The keystore must outlive it; the key alias and the
  * symmetric key are copied. At least one of keystore and symmetric_key.
+ * @param out receives the opener; free it with vault_opener_free().
+ * @param opts the options (VAULT_OPEN_OPTIONS_INIT, then filled in).
  * @return 0, VAULT_EINVAL (also for VAULT_OPENER_REFUSE_PKCS1 with the
  *         PKCS#1 v1.5 transformation), VAULT_ENOMEM.
  */
@@ -223,8 +259,8 @@ enum {
  *         VAULT_OPENED_LEGACY), VAULT_EINVAL (no key of the kind the value
  *         needs), keystore errors.
  */
-VAULT_EXTERN(int) vault_opener_open(vault_opener *o, const char *alias, const char *value,
-                                    vault_secret **out, unsigned int *flags);
+VAULT_EXTERN(int) vault_opener_open(vault_secret **out, unsigned int *flags, vault_opener *o,
+                                    const char *alias, const char *value);
 
 /**
  * The rule for sealing again what this opener opened (rotation): a value
@@ -259,7 +295,10 @@ VAULT_EXTERN(int) vault_opener_reseal_check(const vault_opener *o, unsigned int 
  */
 VAULT_EXTERN(int) vault_opener_key_is_configured(const vault_opener *o, const char *config);
 
-/** Free an opener, wiping cached keys. NULL-safe. */
+/**
+ *  Free an opener, wiping cached keys. NULL-safe.
+ * @param o the opener (may be NULL).
+ */
 VAULT_EXTERN(void) vault_opener_free(vault_opener *o);
 
 /** The version of vault_rewrap_options this header describes. */
@@ -292,7 +331,11 @@ typedef struct vault_rewrap_options {
  */
 typedef struct vault_rewrapper vault_rewrapper;
 
-/** @return 0, VAULT_EINVAL (bad options, bad key id, bad recipients), VAULT_ENOMEM. */
+/**
+ * @param out receives the rewrapper; free it with vault_rewrapper_free().
+ * @param opts the options (VAULT_REWRAP_OPTIONS_INIT, then filled in).
+ *  @return 0, VAULT_EINVAL (bad options, bad key id, bad recipients), VAULT_ENOMEM.
+ */
 VAULT_EXTERN(int) vault_rewrapper_new(vault_rewrapper **out, const vault_rewrap_options *opts);
 
 /**
@@ -306,10 +349,13 @@ VAULT_EXTERN(int) vault_rewrapper_new(vault_rewrapper **out, const vault_rewrap_
  *         recipient stanzas), VAULT_EKEY, VAULT_EAUTH as vault_opener_open();
  *         VAULT_EINVAL when no recipient or more than 16 would remain.
  */
-VAULT_EXTERN(int) vault_rewrapper_rewrap(vault_rewrapper *rw, const char *alias, const char *value,
-                                         char **out);
+VAULT_EXTERN(int) vault_rewrapper_rewrap(char **out, vault_rewrapper *rw, const char *alias,
+                                         const char *value);
 
-/** Free a rewrapper. NULL-safe. */
+/**
+ *  Free a rewrapper. NULL-safe.
+ * @param rw the rewrapper (may be NULL).
+ */
 VAULT_EXTERN(void) vault_rewrapper_free(vault_rewrapper *rw);
 
 /** What can be told of a value without a key. */
@@ -340,7 +386,7 @@ typedef struct vault_value_info {
  * @param out   receives the description; free it with vault_value_info_free().
  * @return 0 or VAULT_EFORMAT.
  */
-VAULT_EXTERN(int) vault_inspect(const char *value, vault_value_info **out);
+VAULT_EXTERN(int) vault_inspect(vault_value_info **out, const char *value);
 
 /**
  * Whether a value (as vault_inspect() describes it) can be sealed for the
@@ -353,7 +399,10 @@ VAULT_EXTERN(int) vault_inspect(const char *value, vault_value_info **out);
  */
 VAULT_EXTERN(int) vault_recipient_fits(const vault_recipient *r, const vault_value_info *info);
 
-/** Free a description. NULL-safe. */
+/**
+ *  Free a description. NULL-safe.
+ * @param info the description (may be NULL).
+ */
 VAULT_EXTERN(void) vault_value_info_free(vault_value_info *info);
 
 #ifdef __cplusplus

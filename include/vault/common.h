@@ -78,33 +78,57 @@ typedef struct vault_error {
  * earlier failure (it is then stale). After a call that failed it describes
  * that failure. The pointer is valid until the next libvault call on this
  * thread.
+ * @return the record, never NULL; valid until the next libvault call on this thread.
  */
 VAULT_EXTERN(const vault_error *) vault_error_last(void);
 
 /** Reset the calling thread's last error to the "no error" record. */
 VAULT_EXTERN(void) vault_error_clear(void);
 
-/** Static text describing an error code (never NULL). */
+/**
+ *  Static text describing an error code (never NULL).
+ * @param code a VAULT_E* code (or any other int).
+ * @return static text, never NULL.
+ */
 VAULT_EXTERN(const char *) vault_strerror(int code);
 
-/** The library version as "MAJOR.MINOR.PATCH". */
+/**
+ *  The library version as "MAJOR.MINOR.PATCH".
+ * @return static text, e.g. "0.1.0".
+ */
 VAULT_EXTERN(const char *) vault_version(void);
 
 /**
- * Initialise the library (libsodium, OpenSSL providers). Called
- * automatically by every entry point that needs it; safe to call more than
- * once and from several threads. Returns 0 or VAULT_ERROR.
+ * Initialise the library (libsodium, OpenSSL's default provider). Counted:
+ * each call needs one vault_shutdown(), and the last vault_shutdown()
+ * frees what the first vault_init() made. Calling it is optional: every
+ * entry point that needs the libraries initialises them itself (that is
+ * not counted, and nothing is freed before exit then). Safe to call from
+ * several threads.
  * When it is the first to initialise OpenSSL, it leaves openssl.cnf unread
  * and OpenSSL's clean-up at exit undone (start-up and exit time); see
  * vault_init_openssl_config().
+ * @return 0, or VAULT_ERROR when libsodium or OpenSSL cannot be
+ *         initialised (the count is then unchanged).
  */
 VAULT_EXTERN(int) vault_init(void);
+
+/**
+ * Undo one vault_init(). The last one unloads the OpenSSL providers the
+ * library loaded; the library can be initialised again afterwards. Objects
+ * still open keep working (they hold their own references).
+ * @return the number of vault_init() calls still to undo (0 after the
+ *         last), or VAULT_EINVAL when there is no vault_init() to undo.
+ */
+VAULT_EXTERN(int) vault_shutdown(void);
 
 /**
  * Have OpenSSL read its configuration file (openssl.cnf, or the file
  * OpenSSL's OPENSSL_CONF names), which vault_init() skips: for a program
  * whose operator configured OpenSSL on purpose. Call before anything else
- * of the library. Returns 0 or VAULT_ERROR (the file does not load).
+ * of the library. It initialises the library as an entry point does (not
+ * counted: no vault_shutdown() is owed for it).
+ * @return 0 or VAULT_ERROR (the file does not load).
  */
 VAULT_EXTERN(int) vault_init_openssl_config(void);
 
@@ -127,19 +151,37 @@ typedef struct vault_secret vault_secret;
  */
 VAULT_EXTERN(int) vault_secret_new(vault_secret **out, const void *data, size_t len);
 
-/** The secret's bytes (NUL-terminated, read-only); NULL-safe. */
+/**
+ *  The secret's bytes (NUL-terminated, read-only); NULL-safe.
+ * @param secret the secret (may be NULL).
+ * @return the bytes, or NULL for a NULL secret.
+ */
 VAULT_EXTERN(const unsigned char *) vault_secret_data(const vault_secret *secret);
 
-/** The secret's bytes as a C string (same memory as vault_secret_data()). */
+/**
+ *  The secret's bytes as a C string (same memory as vault_secret_data()).
+ * @param secret the secret (may be NULL).
+ * @return the text, or NULL for a NULL secret.
+ */
 VAULT_EXTERN(const char *) vault_secret_str(const vault_secret *secret);
 
-/** The number of bytes, not counting the trailing NUL; 0 for NULL. */
+/**
+ *  The number of bytes, not counting the trailing NUL; 0 for NULL.
+ * @param secret the secret (may be NULL).
+ * @return the length.
+ */
 VAULT_EXTERN(size_t) vault_secret_len(const vault_secret *secret);
 
-/** Wipe and free a secret. NULL-safe. */
+/**
+ *  Wipe and free a secret. NULL-safe.
+ * @param secret the secret (may be NULL).
+ */
 VAULT_EXTERN(void) vault_secret_free(vault_secret *secret);
 
-/** Free a string returned by the library. NULL-safe. */
+/**
+ *  Free a string returned by the library. NULL-safe.
+ * @param str the string (may be NULL).
+ */
 VAULT_EXTERN(void) vault_string_free(char *str);
 
 /**
@@ -175,6 +217,15 @@ typedef struct vault_passwords {
 
 /**
  * A ready-made vault_password_cb that answers from a vault_passwords payload.
+ * @param out receives the password.
+ * @param kind store or key password.
+ * @param path the keystore concerned (unused).
+ * @param alias the key entry concerned (unused).
+ * @param payload a vault_passwords.
+ * @return 0 with *out set; VAULT_ENOTFOUND when the payload holds no
+ *         password of that kind (the keystore then fails with VAULT_EAUTH
+ *         for the store password, and uses the store password for a key);
+ *         VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_password_fixed(vault_secret **out, vault_password_kind kind,
                                        const char *path, const char *alias, void *payload);
@@ -199,6 +250,9 @@ VAULT_EXTERN(int) vault_password_from_file(vault_secret **out, vault_secret **ke
 /**
  * Read a password from an open file descriptor (up to end of file or the
  * first newline). The descriptor is not closed.
+ * @param out receives the password.
+ * @param fd the descriptor, left open.
+ * @return 0; VAULT_EIO when reading fails; VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_password_from_fd(vault_secret **out, int fd);
 

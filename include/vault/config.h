@@ -51,6 +51,9 @@ typedef struct vault_config_ref {
 
 /**
  * Read a configuration file.
+ * @param out receives the configuration; free it with vault_config_free().
+ * @param path the file.
+ * @param type its syntax (VAULT_CONFIG_AUTO: from the file name).
  * @return 0; VAULT_ENOTFOUND, VAULT_EIO; VAULT_EFORMAT for anything the
  *         scanner does not understand (unterminated string, duplicate
  *         [secrets], multi-line or non-string secret value, ...): the
@@ -66,37 +69,82 @@ VAULT_EXTERN(int) vault_config_open(vault_config **out, const char *path, vault_
  * @param out receives the configuration, to free with vault_config_free().
  * @param path the file to read.
  * @param type its syntax, or VAULT_CONFIG_AUTO to tell it from the name.
- * @return as vault_config_open().
+ * @return 0; VAULT_ENOTFOUND, VAULT_EIO, VAULT_EFORMAT, VAULT_EINVAL or VAULT_ENOMEM as for
+ *         vault_config_open().
  */
 VAULT_EXTERN(int) vault_config_open_readonly(vault_config **out, const char *path, vault_config_type type);
 
-/** Parse from memory; name is used in messages and by vault_config_save(). */
+/**
+ *  Parse from memory; name is used in messages and by vault_config_save().
+ * @param out receives the configuration; free it with vault_config_free().
+ * @param name the name used in messages and by vault_config_save().
+ * @param type the syntax.
+ * @param data the text.
+ * @param len its length in bytes.
+ * @return 0; VAULT_EFORMAT, VAULT_EINVAL or VAULT_ENOMEM as for vault_config_open().
+ */
 VAULT_EXTERN(int) vault_config_parse(vault_config **out, const char *name, vault_config_type type,
                                      const void *data, size_t len);
 
-/** Free a configuration. NULL-safe. */
+/**
+ *  Free a configuration. NULL-safe.
+ * @param cfg the configuration (may be NULL).
+ */
 VAULT_EXTERN(void) vault_config_free(vault_config *cfg);
 
-/** The file's type. */
+/**
+ *  The file's type.
+ * @param cfg the configuration.
+ * @return the type.
+ */
 VAULT_EXTERN(vault_config_type) vault_config_get_type(const vault_config *cfg);
-/** The file's path (or the name given to vault_config_parse()), owned by cfg. */
+/**
+ *  The file's path (or the name given to vault_config_parse()), owned by cfg.
+ * @param cfg the configuration.
+ * @return the path, owned by cfg.
+ */
 VAULT_EXTERN(const char *) vault_config_path(const vault_config *cfg);
 
-/** Number of secrets. */
+/**
+ *  Number of secrets.
+ * @param cfg the configuration.
+ * @return the number; 0 for NULL.
+ */
 VAULT_EXTERN(size_t) vault_config_count(const vault_config *cfg);
-/** Secret i (0 <= i < vault_config_count()), owned by cfg.
- *  @return 0, or VAULT_ENOTFOUND when i is out of range. */
-VAULT_EXTERN(int) vault_config_entry_at(const vault_config *cfg, size_t i,
-                                        const vault_config_entry **out);
+/**
+ * Secret i, in file order.
+ * @param out receives the entry, owned by cfg (valid until it changes).
+ * @param cfg the configuration.
+ * @param i   0 <= i < vault_config_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or cfg is NULL.
+ */
+VAULT_EXTERN(int) vault_config_entry_at(const vault_config_entry **out, const vault_config *cfg,
+                                        size_t i);
 
-/** Index of a secret by alias (exact match). @return 0 or VAULT_ENOTFOUND. */
-VAULT_EXTERN(int) vault_config_find(const vault_config *cfg, const char *alias, size_t *index);
+/**
+ *  Index of a secret by alias (exact match). @return 0 or VAULT_ENOTFOUND.
+ * @param index receives the index of the secret.
+ * @param cfg the configuration.
+ * @param alias the alias.
+ */
+VAULT_EXTERN(int) vault_config_find(size_t *index, const vault_config *cfg, const char *alias);
 
-/** Number of $secret{...} references. */
+/**
+ *  Number of $secret{...} references.
+ * @param cfg the configuration.
+ * @return the number; 0 for NULL.
+ */
 VAULT_EXTERN(size_t) vault_config_ref_count(const vault_config *cfg);
-/** Reference i (0 <= i < vault_config_ref_count()), owned by cfg.
- *  @return 0, or VAULT_ENOTFOUND when i is out of range. */
-VAULT_EXTERN(int) vault_config_ref_at(const vault_config *cfg, size_t i, const vault_config_ref **out);
+/**
+ * Reference i, in file order.
+ * @param out receives the reference, owned by cfg.
+ * @param cfg the configuration.
+ * @param i   0 <= i < vault_config_ref_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or cfg is NULL.
+ */
+VAULT_EXTERN(int) vault_config_ref_at(const vault_config_ref **out, const vault_config *cfg, size_t i);
 
 /**
  * The value of a one-line string setting outside the secrets, by its full
@@ -108,7 +156,7 @@ VAULT_EXTERN(int) vault_config_ref_at(const vault_config *cfg, size_t i, const v
  * @param value receives a pointer owned by the config.
  * @return 0, VAULT_ENOTFOUND (silently: no error is recorded).
  */
-VAULT_EXTERN(int) vault_config_setting(const vault_config *cfg, const char *key, const char **value);
+VAULT_EXTERN(int) vault_config_setting(const char **value, const vault_config *cfg, const char *key);
 
 /**
  * What the reader noticed that the operator should hear about: text outside
@@ -125,19 +173,33 @@ VAULT_EXTERN(const char *) vault_config_warning(const vault_config *cfg, size_t 
 /**
  * The plaintext of a PLAIN secret (the text between the first '[' and the
  * last ']', with the file's escapes decoded) in guarded memory.
+ * @param out receives the plaintext; free it with vault_secret_free().
+ * @param cfg the configuration.
+ * @param i the secret, 0 <= i < vault_config_count().
  * @return 0, VAULT_EINVAL when the secret is not PLAIN.
  */
-VAULT_EXTERN(int) vault_config_plaintext(const vault_config *cfg, size_t i, vault_secret **out);
+VAULT_EXTERN(int) vault_config_plaintext(vault_secret **out, const vault_config *cfg, size_t i);
 
 /**
  * Replace secret i by a sealed value (text without quotes; it is quoted or
  * escaped as the file's syntax needs). Takes effect in vault_config_render()
  * and vault_config_save().
+ * @param cfg the configuration.
+ * @param i the secret, 0 <= i < vault_config_count().
+ * @param sealed the sealed value (text without quotes).
+ * @return 0; VAULT_EINVAL (NULL arguments, i out of range, a value the syntax cannot hold);
+ *        VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_config_set(vault_config *cfg, size_t i, const char *sealed);
 
-/** The file's new content: the original bytes with the replaced values. */
-VAULT_EXTERN(int) vault_config_render(const vault_config *cfg, char **out, size_t *len);
+/**
+ *  The file's new content: the original bytes with the replaced values.
+ * @param out receives the text; free it with vault_string_free().
+ * @param len receives its length.
+ * @param cfg the configuration.
+ * @return 0; VAULT_ENOMEM; VAULT_EINVAL for a NULL argument.
+ */
+VAULT_EXTERN(int) vault_config_render(char **out, size_t *len, const vault_config *cfg);
 
 /**
  * Called by vault_file_replace() with the new content before it replaces the
@@ -152,6 +214,14 @@ typedef int (*vault_verify_cb)(const void *data, size_t len, void *payload);
  * are kept; a symbolic link stays a link (its target is replaced). On any
  * error the original is untouched and no temporary file is left.
  * Nothing is written when no value changed.
+ * @param cfg the configuration, written to the path it was read from.
+ * @param verify optional; called on the written temporary file before the rename, a non-zero
+ *        return aborts the replacement.
+ * @param payload the caller's payload, passed through.
+ * @return 0; VAULT_EPERM (another owner, several links, not a regular file); VAULT_EIO (writing,
+ *        fsync or rename failed); VAULT_ERROR (the file changed since it was read); VAULT_EFORMAT
+ *        when the new text does not parse again; the verify callback's code; VAULT_EINVAL;
+ *        VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_config_save(vault_config *cfg, vault_verify_cb verify, void *payload);
 
@@ -168,6 +238,10 @@ VAULT_EXTERN(int) vault_config_save(vault_config *cfg, vault_verify_cb verify, v
  * @param verify  optional; called on the written temporary file before the
  *                rename, a non-zero return aborts the replacement.
  * @param payload passed to verify.
+ * @return 0; VAULT_EPERM (several links, not a regular file, another user's file); VAULT_EIO
+ *        (writing, fsync or rename failed); VAULT_ERROR (the file changed meanwhile); the verify
+ *        callback's code; VAULT_EINVAL; VAULT_ENOMEM. On failure the file is untouched and no
+ *        temporary file is left.
  */
 VAULT_EXTERN(int) vault_file_replace(const char *path, const void *data, size_t len,
                                      unsigned int mode, vault_verify_cb verify, void *payload);
@@ -178,6 +252,9 @@ VAULT_EXTERN(int) vault_file_replace(const char *path, const void *data, size_t 
  * the caller's own regular file with mode 0600 and a single link (judged on
  * the opened descriptor), and a name that appears meanwhile is never
  * overwritten. On any error nothing is written.
+ * @param path the file.
+ * @param data the content.
+ * @param len its length.
  * @return 0, VAULT_EPERM (a link, another owner, another mode), VAULT_EIO,
  *         VAULT_ERROR (the file changed meanwhile, several links)
  */

@@ -88,26 +88,58 @@ VAULT_EXTERN(int) vault_keystore_open(vault_keystore **out, const char *path,
 
 /**
  * Open a keystore from memory. name is used in messages (e.g. a file name).
+ * @param out receives the keystore; free it with vault_keystore_free().
+ * @param data the keystore's bytes.
+ * @param len their number.
+ * @param name the name used in messages (e.g. a file name).
+ * @param opts the options, as for vault_keystore_open() (NULL: defaults).
+ * @return as vault_keystore_open().
  */
 VAULT_EXTERN(int) vault_keystore_open_memory(vault_keystore **out, const void *data, size_t len,
                                              const char *name, const vault_keystore_options *opts);
 
-/** Free a keystore, wiping its keys. NULL-safe. */
+/**
+ *  Free a keystore, wiping its keys. NULL-safe.
+ * @param ks the keystore (may be NULL).
+ */
 VAULT_EXTERN(void) vault_keystore_free(vault_keystore *ks);
 
-/** The detected (or forced) type. */
+/**
+ *  The detected (or forced) type.
+ * @param ks the keystore.
+ * @return the type.
+ */
 VAULT_EXTERN(vault_keystore_type) vault_keystore_get_type(const vault_keystore *ks);
 
-/** Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR", "PKCS11", "TPM2". */
+/**
+ *  Static name of a type: "PKCS12", "JKS", "JCEKS", "PEM", "CERT", "DIR", "PKCS11", "TPM2".
+ * @param type the type.
+ * @return the static name, "unknown" for another value.
+ */
 VAULT_EXTERN(const char *) vault_keystore_type_name(vault_keystore_type type);
 
-/** Parse a type name (case-insensitive, also "p12", "pfx", "der"); -1 when unknown. */
-VAULT_EXTERN(int) vault_keystore_type_from_name(const char *name);
+/**
+ * Parse a type name (case-insensitive): the names vault_keystore_type_name()
+ * gives, "auto", and also "p12", "pfx", "der", "crt".
+ * @param out  receives the type; unchanged on failure.
+ * @param name the name.
+ * @return 0; VAULT_EFORMAT for an unknown name (the message quotes it);
+ *         VAULT_EINVAL when out or name is NULL.
+ */
+VAULT_EXTERN(int) vault_keystore_type_from_name(vault_keystore_type *out, const char *name);
 
-/** The path or name the keystore was opened from. */
+/**
+ *  The path or name the keystore was opened from.
+ * @param ks the keystore.
+ * @return the path or name, owned by ks.
+ */
 VAULT_EXTERN(const char *) vault_keystore_path(const vault_keystore *ks);
 
-/** Number of entries. */
+/**
+ *  Number of entries.
+ * @param ks the keystore.
+ * @return the number; 0 for NULL.
+ */
 VAULT_EXTERN(size_t) vault_keystore_count(const vault_keystore *ks);
 
 /** A description of one entry; every pointer is owned by the keystore. */
@@ -129,51 +161,72 @@ typedef struct vault_keystore_entry {
 } vault_keystore_entry;
 
 /**
- * Describe entry i (0 <= i < vault_keystore_count()).
- * @return 0 or VAULT_ENOTFOUND.
+ * Describe entry i.
+ * @param out receives the description, owned by ks.
+ * @param ks  the keystore.
+ * @param i   0 <= i < vault_keystore_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or ks is NULL.
  */
-VAULT_EXTERN(int) vault_keystore_entry_at(const vault_keystore *ks, size_t i,
-                                          const vault_keystore_entry **out);
+VAULT_EXTERN(int) vault_keystore_entry_at(const vault_keystore_entry **out, const vault_keystore *ks,
+                                          size_t i);
 
 /**
  * Find an entry by alias (case-insensitive). With alias NULL and exactly one
  * private-key (or else exactly one secret-key) entry, that entry is chosen;
  * with several, the error lists their aliases.
+ * @param out receives the entry, owned by ks.
+ * @param ks the keystore.
+ * @param alias the alias, or NULL (see above).
  * @return 0, VAULT_ENOTFOUND (the message lists the aliases there are).
  */
-VAULT_EXTERN(int) vault_keystore_find(const vault_keystore *ks, const char *alias,
-                                      const vault_keystore_entry **out);
+VAULT_EXTERN(int) vault_keystore_find(const vault_keystore_entry **out, const vault_keystore *ks,
+                                      const char *alias);
 
 /**
  * The DER of certificate idx in the chain of an entry (0 = the entry's own).
  * The bytes are owned by the keystore.
+ * @param der receives the DER, owned by ks.
+ * @param len receives its length.
+ * @param ks the keystore.
+ * @param alias the entry (case-insensitive).
+ * @param idx the certificate in the chain (0 = the entry's own).
  * @return 0, VAULT_ENOTFOUND.
  */
-VAULT_EXTERN(int) vault_keystore_cert_der(const vault_keystore *ks, const char *alias, size_t idx,
-                                          const unsigned char **der, size_t *len);
+VAULT_EXTERN(int) vault_keystore_cert_der(const unsigned char **der, size_t *len, const vault_keystore *ks,
+                                          const char *alias, size_t idx);
 
 /**
  * Decrypt the private key of an entry (asking for the key password if not
  * done yet) and return its SubjectPublicKeyInfo DER, which the caller frees
  * with vault_string_free((char *)der). Proves the key password. For a
  * public-key entry, its key.
+ * @param der receives the DER; free it with vault_string_free().
+ * @param len receives its length.
+ * @param ks the keystore.
+ * @param alias the entry (NULL: the only key entry).
  * @return 0, VAULT_ENOTFOUND, VAULT_EAUTH (wrong key password), VAULT_EFORMAT.
  */
-VAULT_EXTERN(int) vault_keystore_public_key_der(vault_keystore *ks, const char *alias,
-                                                unsigned char **der, size_t *len);
+VAULT_EXTERN(int) vault_keystore_public_key_der(unsigned char **der, size_t *len,
+                                                vault_keystore *ks, const char *alias);
 
 /**
  * Copy the bytes of a secret-key entry into guarded memory.
+ * @param out receives the key; free it with vault_secret_free().
+ * @param ks the keystore.
+ * @param alias the entry.
  * @return 0, VAULT_ENOTFOUND, VAULT_EAUTH, VAULT_EINVAL (not a secret key).
  */
-VAULT_EXTERN(int) vault_keystore_secret_key(vault_keystore *ks, const char *alias,
-                                            vault_secret **out);
+VAULT_EXTERN(int) vault_keystore_secret_key(vault_secret **out, vault_keystore *ks,
+                                            const char *alias);
 
 /**
  * Add the CRLs of a file (PEM with one or more "X509 CRL" blocks, or one DER
  * CRL) to a truststore, for vault_keystore_verify(). CRLs in the
  * truststore's own PEM files and in the .crl files of a truststore
  * directory are taken when it is opened.
+ * @param trust the truststore.
+ * @param path the CRL file.
  * @return 0, VAULT_EIO, VAULT_EFORMAT (no CRL, malformed; the message names
  *         the file), VAULT_ENOMEM.
  */

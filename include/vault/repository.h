@@ -54,16 +54,37 @@ typedef struct vault_repository_values vault_repository_values;
 VAULT_EXTERN(int) vault_repository_fetch(vault_repository_values **out,
                                          const vault_repository_options *opts);
 
-/** Number of values. */
+/**
+ *  Number of values.
+ * @param vals the values.
+ * @return the number; 0 for NULL.
+ */
 VAULT_EXTERN(size_t) vault_repository_values_count(const vault_repository_values *vals);
-/** Alias of value i, owned by vals. */
+/**
+ *  Alias of value i, owned by vals.
+ * @param vals the values.
+ * @param i 0 <= i < vault_repository_values_count().
+ * @return the alias, or NULL when i is out of range.
+ */
 VAULT_EXTERN(const char *) vault_repository_values_alias(const vault_repository_values *vals, size_t i);
-/** Sealed text of value i, owned by vals. */
+/**
+ *  Sealed text of value i, owned by vals.
+ * @param vals the values.
+ * @param i 0 <= i < vault_repository_values_count().
+ * @return the sealed text, or NULL when i is out of range.
+ */
 VAULT_EXTERN(const char *) vault_repository_values_value(const vault_repository_values *vals, size_t i);
-/** The etcd revision the values were read at. */
+/**
+ *  The etcd revision the values were read at.
+ * @param vals the values.
+ * @return the revision.
+ */
 VAULT_EXTERN(int64_t) vault_repository_values_revision(const vault_repository_values *vals);
 
-/** Free values. NULL-safe. */
+/**
+ *  Free values. NULL-safe.
+ * @param vals the values (may be NULL).
+ */
 VAULT_EXTERN(void) vault_repository_values_free(vault_repository_values *vals);
 
 /** vault_repository_publish() flags. */
@@ -89,10 +110,10 @@ enum {
  *         (nothing written); VAULT_EIO when no endpoint answers;
  *         VAULT_EINVAL, VAULT_ENOMEM.
  */
-VAULT_EXTERN(int) vault_repository_publish(const vault_repository_options *opts,
-                                           const char *const *aliases, const char *const *values,
-                                           size_t n, int64_t if_revision, unsigned int flags,
-                                           int64_t *revision_out);
+VAULT_EXTERN(int) vault_repository_publish(int64_t *revision_out,
+                                           const vault_repository_options *opts, const char *const *aliases,
+                                           const char *const *values, size_t n, int64_t if_revision,
+                                           unsigned int flags);
 
 /**
  * Produces the new sealed value of one value under the prefix, for
@@ -130,8 +151,8 @@ typedef int (*vault_repository_rewrite_cb)(char **new_value, const char *alias, 
  *         (the message says the keys changed; nothing written); VAULT_EIO
  *         when no endpoint answers; VAULT_EINVAL, VAULT_ENOMEM.
  */
-VAULT_EXTERN(int) vault_repository_rewrite(const vault_repository_options *opts, vault_repository_rewrite_cb cb,
-                                           void *payload, int64_t expected_revision, int64_t *revision_out);
+VAULT_EXTERN(int) vault_repository_rewrite(int64_t *revision_out, const vault_repository_options *opts,
+                                           vault_repository_rewrite_cb cb, void *payload, int64_t expected_revision);
 
 struct vault_config;
 
@@ -169,17 +190,21 @@ VAULT_EXTERN(int) vault_repository_config(struct vault_config **out, const struc
  * A warning from vault_open() the caller should show, e.g. that the
  * repository did not answer and the last-known-good cache was used; NULL
  * when there is none. Owned by the vault.
+ * @param v the vault.
+ * @return the warning, or NULL.
  */
 VAULT_EXTERN(const char *) vault_warning(const struct vault *v);
 
 /**
  * The repository revision the vault's values were read at (from etcd, or
- * the cache's when it was used); -1 when its configuration names no
- * repository. Start a watch after it (vault_watch_new_after()) to miss no
- * change made since the open.
- * @param v the vault; NULL gives -1.
+ * the cache's when it was used). Start a watch after it
+ * (vault_watch_new_after()) to miss no change made since the open.
+ * @param out receives the revision; unchanged on failure.
+ * @param v   the vault.
+ * @return 0; VAULT_ENOTFOUND when the vault's configuration names no
+ *         repository; VAULT_EINVAL when out or v is NULL.
  */
-VAULT_EXTERN(int64_t) vault_repository_revision(const struct vault *v);
+VAULT_EXTERN(int) vault_repository_revision(int64_t *out, const struct vault *v);
 
 /* ---- watching ------------------------------------------------------------ */
 
@@ -211,6 +236,11 @@ enum {
  * callback and its payload: passwords are asked for again at each change)
  * must stay valid until vault_watch_free(). Lost connections are retried
  * on every endpoint, resuming after the last revision seen.
+ * @param out receives the watch; stop it with vault_watch_free().
+ * @param opts the vault options naming the configuration and passwords.
+ * @param flags VAULT_WATCH_* flags.
+ * @param cb called on every change, from the watch thread.
+ * @param payload the caller's payload, passed through.
  * @return 0; VAULT_EINVAL when the config names no repository; VAULT_EIO
  *         when no endpoint answers at start; VAULT_ENOMEM, VAULT_ERROR.
  */
@@ -230,7 +260,10 @@ VAULT_EXTERN(int) vault_watch_new(vault_watch **out, const struct vault_options 
 VAULT_EXTERN(int) vault_watch_new_after(vault_watch **out, const struct vault_options *opts, unsigned int flags,
                                         int64_t after_revision, vault_watch_cb cb, void *payload);
 
-/** Stop watching (joins the thread; cb is not called afterwards). NULL-safe. */
+/**
+ *  Stop watching (joins the thread; cb is not called afterwards). NULL-safe.
+ * @param w the watch (may be NULL).
+ */
 VAULT_EXTERN(void) vault_watch_free(vault_watch *w);
 
 #ifdef __cplusplus

@@ -14,7 +14,7 @@
  *     o.password_sources = &ps;
  *     if (vault_open(&v, &o) != 0)
  *         die(vault_error_last()->message);  (names every failing alias)
- *     vault_get(v, "db_password", &pw);
+ *     vault_get(&pw, v, "db_password");
  *     ...
  *     vault_secret_free(pw);
  *     vault_free(v);
@@ -135,6 +135,8 @@ VAULT_EXTERN(int) vault_password_from_sources(vault_secret **store, vault_secret
  * Read one line from the controlling terminal with echo off, writing prompt
  * to the terminal first. This is the only libvault function that touches a
  * terminal, and only when called.
+ * @param out receives the password.
+ * @param prompt the text written to the terminal first.
  * @return 0; VAULT_ENOTFOUND when the process has no controlling terminal.
  */
 VAULT_EXTERN(int) vault_password_from_terminal(vault_secret **out, const char *prompt);
@@ -149,6 +151,8 @@ typedef struct vault_password_provider vault_password_provider;
 /**
  * Create a provider. The sources are copied; the callback's payload must
  * stay valid while the provider is used.
+ * @param out receives the provider; free it with vault_password_provider_free().
+ * @param src the sources (copied).
  * @return 0, VAULT_EINVAL, VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_password_provider_new(vault_password_provider **out,
@@ -159,11 +163,21 @@ VAULT_EXTERN(int) vault_password_provider_new(vault_password_provider **out,
  * The store password is resolved on the first call; the key password is the
  * source's second line or, when it has none, VAULT_ENOTFOUND (the store
  * password is then used).
+ * @param out receives the password.
+ * @param kind store or key password.
+ * @param path the keystore concerned.
+ * @param alias the key entry concerned, or NULL.
+ * @param payload a vault_password_provider.
+ * @return 0 with *out set; VAULT_ENOTFOUND (no separate key password); the sources' errors (see
+ *        vault_password_from_sources()).
  */
 VAULT_EXTERN(int) vault_password_provider_cb(vault_secret **out, vault_password_kind kind,
                                              const char *path, const char *alias, void *payload);
 
-/** Free a provider, wiping the passwords it holds. NULL-safe. */
+/**
+ *  Free a provider, wiping the passwords it holds. NULL-safe.
+ * @param p the provider (may be NULL).
+ */
 VAULT_EXTERN(void) vault_password_provider_free(vault_password_provider *p);
 
 /* ---- the vault ----------------------------------------------------------- */
@@ -273,7 +287,7 @@ VAULT_EXTERN(int) vault_open(vault **out, const vault_options *opts);
  * @return 0; VAULT_ENOTFOUND naming the alias when the configuration has no
  *         such alias; in lazy mode any error of decrypting it, naming it.
  */
-VAULT_EXTERN(int) vault_get(const vault *v, const char *alias, vault_secret **out);
+VAULT_EXTERN(int) vault_get(vault_secret **out, const vault *v, const char *alias);
 
 /**
  * Replace every `$secret{alias}` in text by its secret; a text that is, as a
@@ -286,7 +300,7 @@ VAULT_EXTERN(int) vault_get(const vault *v, const char *alias, vault_secret **ou
  * @param out  receives the expanded text in guarded memory.
  * @return 0; VAULT_ENOTFOUND naming the first unknown alias; in lazy mode any decryption error, naming the alias.
  */
-VAULT_EXTERN(int) vault_expand(const vault *v, const char *text, vault_secret **out);
+VAULT_EXTERN(int) vault_expand(vault_secret **out, const vault *v, const char *text);
 
 /**
  * Resolve an XML document: every element marked svns:secretAlias="alias"
@@ -303,19 +317,37 @@ VAULT_EXTERN(int) vault_expand(const vault *v, const char *text, vault_secret **
  * @return 0; VAULT_ENOTFOUND naming an unknown alias; VAULT_EFORMAT for
  *         malformed XML; in lazy mode any decryption error, naming the alias.
  */
-VAULT_EXTERN(int) vault_expand_xml(const vault *v, const void *xml, size_t len, const char *name,
-                                   vault_secret **out);
+VAULT_EXTERN(int) vault_expand_xml(vault_secret **out, const vault *v, const void *xml, size_t len,
+                                   const char *name);
 
-/** Number of secret aliases in the configuration; 0 for NULL. */
+/**
+ *  Number of secret aliases in the configuration; 0 for NULL.
+ * @param v the vault (may be NULL).
+ * @return the number; 0 for NULL.
+ */
 VAULT_EXTERN(size_t) vault_count(const vault *v);
 
-/** Alias i (0 <= i < vault_count()), owned by the vault; NULL when out of range. */
-VAULT_EXTERN(const char *) vault_alias_at(const vault *v, size_t i);
+/**
+ * Alias i of the configuration's secrets.
+ * @param out receives the alias, owned by the vault.
+ * @param v   the vault.
+ * @param i   0 <= i < vault_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or v is NULL.
+ */
+VAULT_EXTERN(int) vault_alias_at(const char **out, const vault *v, size_t i);
 
-/** The configuration file the secrets were read from, owned by the vault. */
+/**
+ *  The configuration file the secrets were read from, owned by the vault.
+ * @param v the vault.
+ * @return the path, owned by the vault.
+ */
 VAULT_EXTERN(const char *) vault_path(const vault *v);
 
-/** Free a vault, wiping every secret and key it holds. NULL-safe. */
+/**
+ *  Free a vault, wiping every secret and key it holds. NULL-safe.
+ * @param v the vault (may be NULL).
+ */
 VAULT_EXTERN(void) vault_free(vault *v);
 
 /** Where a configuration's secrets and keystore are, as vault_open() finds them. */
@@ -366,7 +398,10 @@ VAULT_EXTERN(int) vault_locate(vault_location **out, const vault_options *opts);
 VAULT_EXTERN(int) vault_location_accepts(const vault_location *loc, const char *value,
                                          const unsigned int *opened_flags);
 
-/** Free a location. NULL-safe. */
+/**
+ *  Free a location. NULL-safe.
+ * @param loc the location (may be NULL).
+ */
 VAULT_EXTERN(void) vault_location_free(vault_location *loc);
 
 #ifdef __cplusplus

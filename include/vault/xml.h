@@ -77,27 +77,53 @@ VAULT_EXTERN(int) vault_legacy_map_read(vault_legacy_map **out, const char *path
 VAULT_EXTERN(int)
 vault_legacy_map_parse(vault_legacy_map **out, const char *name, const void *data, size_t len);
 
-/** Number of entries in the map (0 for NULL). */
+/**
+ *  Number of entries in the map (0 for NULL).
+ * @param map the map (may be NULL).
+ * @return the number.
+ */
 VAULT_EXTERN(size_t) vault_legacy_map_count(const vault_legacy_map *map);
 
 /**
  * Entry i of the map, in file order.
+ * @param out receives a pointer valid until vault_legacy_map_free().
  * @param map the map.
  * @param i   0 <= i < vault_legacy_map_count().
- * @param out receives a pointer valid until vault_legacy_map_free().
- * @return 0 or VAULT_EINVAL when i is out of range.
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or map is NULL.
  */
 VAULT_EXTERN(int)
-vault_legacy_map_entry_at(const vault_legacy_map *map, size_t i, const vault_legacy_entry **out);
+vault_legacy_map_entry_at(const vault_legacy_entry **out, const vault_legacy_map *map, size_t i);
 
 /**
  * Find an entry by alias (exact match).
+ * @param index receives the index.
+ * @param map the map.
+ * @param alias the alias.
  * @return 0 with *index set, or VAULT_ENOTFOUND.
  */
-VAULT_EXTERN(int) vault_legacy_map_find(const vault_legacy_map *map, const char *alias, size_t *index);
+VAULT_EXTERN(int) vault_legacy_map_find(size_t *index, const vault_legacy_map *map, const char *alias);
 
-/** Free a map. NULL-safe. */
+/**
+ *  Free a map. NULL-safe.
+ * @param map the map (may be NULL).
+ */
 VAULT_EXTERN(void) vault_legacy_map_free(vault_legacy_map *map);
+
+/** What vault_xml_mark_secret() marks. */
+typedef struct vault_xml_mark_options {
+    unsigned int version; /**< VAULT_XML_MARK_OPTIONS_VERSION */
+    const char *name;     /**< The file name used in messages (NULL: "(xml)"). */
+    const char *xpath;    /**< The xpath (XPath 1.0), e.g. "//Server/Security/KeyStore/Password". */
+    int attribute;        /**< Non-zero: mark the attribute named in the last [@...] of the
+                               xpath (the ",true" of cipher-tool.properties). */
+    const char *alias;    /**< The secret alias. */
+} vault_xml_mark_options;
+
+/** The current version of vault_xml_mark_options. */
+#define VAULT_XML_MARK_OPTIONS_VERSION 1
+/** Initialiser of vault_xml_mark_options: nothing chosen yet. */
+#define VAULT_XML_MARK_OPTIONS_INIT { VAULT_XML_MARK_OPTIONS_VERSION, NULL, NULL, 0, NULL }
 
 /**
  * Mark one secret in an XML document.
@@ -123,11 +149,7 @@ VAULT_EXTERN(void) vault_legacy_map_free(vault_legacy_map *map);
  * @param xml       the document's bytes (UTF-8, ASCII or another
  *                  ASCII-compatible encoding declared by the document).
  * @param len       their number.
- * @param name      the file name used in messages (NULL: "(xml)").
- * @param xpath     the xpath (XPath 1.0), e.g. "//Server/Security/KeyStore/Password".
- * @param attribute non-zero: mark the attribute named in the last [@...]
- *                  of the xpath (the ",true" of cipher-tool.properties).
- * @param alias     the secret alias.
+ * @param opts      what to mark: xpath and alias are required.
  * @return 0; VAULT_ENOTFOUND when no node (or no such attribute) matches,
  *         naming file, xpath and alias; VAULT_EFORMAT for malformed XML,
  *         an invalid xpath, an xpath selecting something other than
@@ -139,11 +161,11 @@ VAULT_EXTERN(void) vault_legacy_map_free(vault_legacy_map *map);
  *         of the same element already holding the placeholder "password"
  *         (the two could not be told apart), or an encoding that cannot be
  *         edited in place (UTF-16); VAULT_EINVAL
- *         for NULL arguments; VAULT_ENOMEM.
+ *         for NULL arguments or an unknown opts->version; VAULT_ENOMEM.
  */
 VAULT_EXTERN(int)
 vault_xml_mark_secret(char **out, size_t *out_len, vault_secret **old_value, const void *xml, size_t len,
-                      const char *name, const char *xpath, int attribute, const char *alias);
+                      const vault_xml_mark_options *opts);
 
 /** One element marked with svns:secretAlias; strings owned by the list. */
 typedef struct vault_xml_mark {
@@ -182,13 +204,27 @@ typedef struct vault_xml_marks vault_xml_marks;
  */
 VAULT_EXTERN(int) vault_xml_marked(vault_xml_marks **out, const void *xml, size_t len, const char *name);
 
-/** Number of marked elements (0 for NULL). */
+/**
+ *  Number of marked elements (0 for NULL).
+ * @param marks the list (may be NULL).
+ * @return the number.
+ */
 VAULT_EXTERN(size_t) vault_xml_marks_count(const vault_xml_marks *marks);
 
-/** Marked element i; NULL when out of range. Valid until vault_xml_marks_free(). */
-VAULT_EXTERN(const vault_xml_mark *) vault_xml_marks_at(const vault_xml_marks *marks, size_t i);
+/**
+ * Marked element i, in document order.
+ * @param out   receives the element, valid until vault_xml_marks_free().
+ * @param marks the list.
+ * @param i     0 <= i < vault_xml_marks_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or marks is NULL.
+ */
+VAULT_EXTERN(int) vault_xml_marks_at(const vault_xml_mark **out, const vault_xml_marks *marks, size_t i);
 
-/** Free a list of marks. NULL-safe. */
+/**
+ *  Free a list of marks. NULL-safe.
+ * @param marks the list (may be NULL).
+ */
 VAULT_EXTERN(void) vault_xml_marks_free(vault_xml_marks *marks);
 
 /**

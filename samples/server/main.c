@@ -108,11 +108,11 @@ static int resolve_value(const vault *v, const char *raw, vault_secret **out)
     size_t n = strlen(raw);
     if (n > 9 && strncmp(raw, "$secret{", 8) == 0 && raw[n - 1] == '}' && !strchr(raw + 8, '}')[1]) {
         char *alias = strndup(raw + 8, n - 9);
-        int rc = alias ? vault_get(v, alias, out) : VAULT_ENOMEM;
+        int rc = alias ? vault_get(out, v, alias) : VAULT_ENOMEM;
         free(alias);
         return rc;
     }
-    return vault_expand(v, raw, out);
+    return vault_expand(out, v, raw);
 }
 
 static int open_vault(vault **v, const char *config, const char *password_file)

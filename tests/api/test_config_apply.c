@@ -83,16 +83,16 @@ static void runtime_opens(const char *path, const char *keystore, vault_password
     o.payload = pw;
     cr_assert_eq(vault_open(&v, &o), 0, "vault_open %s: %s", path, test_errmsg());
     for (i = 0; i < sizeof want / sizeof want[0]; i++) {
-        cr_assert_eq(vault_get(v, want[i].alias, &s), 0, "%s: %s", want[i].alias, test_errmsg());
+        cr_assert_eq(vault_get(&s, v, want[i].alias), 0, "%s: %s", want[i].alias, test_errmsg());
         cr_assert_eq(vault_secret_len(s), strlen(want[i].plain), "%s", want[i].alias);
         cr_assert(memcmp(vault_secret_data(s), want[i].plain, strlen(want[i].plain)) == 0, "%s", want[i].alias);
         vault_secret_free(s);
     }
-    cr_assert_eq(vault_get(v, "already_sealed", &s), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_get(&s, v, "already_sealed"), 0, "%s", test_errmsg());
     cr_assert_str_eq(vault_secret_str(s), "admin");
     vault_secret_free(s);
     if (extra_alias) {
-        cr_assert_eq(vault_get(v, extra_alias, &s), 0, "%s: %s", extra_alias, test_errmsg());
+        cr_assert_eq(vault_get(&s, v, extra_alias), 0, "%s: %s", extra_alias, test_errmsg());
         cr_assert_str_eq(vault_secret_str(s), extra_plain);
         vault_secret_free(s);
     }
@@ -294,7 +294,7 @@ static int fail_on_api_token(char **out, vault_secret **plaintext, vault_apply_s
         return VAULT_EFORMAT;
     if (e->state != VAULT_VALUE_PLAIN)
         return 0;
-    return vault_sealer_seal(s, e->alias, "x", 1, out);
+    return vault_sealer_seal(out, s, e->alias, "x", 1);
 }
 
 Test(config_apply, a_failure_leaves_the_file_byte_identical)
@@ -425,9 +425,9 @@ Test(config_apply, key_password_differs_seals_with_a_warning)
     cr_assert_eq(vault_config_open(&cfg, path, VAULT_CONFIG_AUTO), 0);
     for (i = 0; i < sizeof want / sizeof want[0]; i++) {
         size_t idx;
-        cr_assert_eq(vault_config_find(cfg, want[i].alias, &idx), 0);
-        cr_assert_eq(vault_config_entry_at(cfg, idx, &e), 0);
-        cr_assert_eq(vault_opener_open(op, e->alias, e->value, &got, NULL), 0, "%s: %s", e->alias, test_errmsg());
+        cr_assert_eq(vault_config_find(&idx, cfg, want[i].alias), 0);
+        cr_assert_eq(vault_config_entry_at(&e, cfg, idx), 0);
+        cr_assert_eq(vault_opener_open(&got, NULL, op, e->alias, e->value), 0, "%s: %s", e->alias, test_errmsg());
         cr_assert_str_eq(vault_secret_str(got), want[i].plain);
         vault_secret_free(got);
     }
@@ -553,10 +553,10 @@ Test(config_apply, edit_the_decrypted_view)
         vo.password = vault_password_fixed;
         vo.payload = &identity_pw;
         cr_assert_eq(vault_open(&v, &vo), 0, "%s", test_errmsg());
-        cr_assert_eq(vault_get(v, "admin_password", &got), 0);
+        cr_assert_eq(vault_get(&got, v, "admin_password"), 0);
         cr_assert_str_eq(vault_secret_str(got), "ADMIN");
         vault_secret_free(got);
-        cr_assert_eq(vault_get(v, "api_token", &got), 0);
+        cr_assert_eq(vault_get(&got, v, "api_token"), 0);
         cr_assert_str_eq(vault_secret_str(got), "tok-[inner]-end");
         vault_secret_free(got);
         vault_free(v);

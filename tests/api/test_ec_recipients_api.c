@@ -32,7 +32,7 @@ static char *seal(vault_recipient **r, size_t n, const char *alias, const char *
     o.recipients = (const vault_recipient *const *)r;
     o.recipient_count = n;
     cr_assert_eq(vault_sealer_new(&s, &o), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_sealer_seal(s, alias, pt, strlen(pt), &v), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_sealer_seal(&v, s, alias, pt, strlen(pt)), 0, "%s", test_errmsg());
     vault_sealer_free(s);
     return v;
 }
@@ -45,7 +45,7 @@ static int open_with(vault_keystore *ks, const char *alias, const char *value, c
     int rc;
     o.keystore = ks;
     cr_assert_eq(vault_opener_new(&op, &o), 0);
-    rc = vault_opener_open(op, alias, value, &s, NULL);
+    rc = vault_opener_open(&s, NULL, op, alias, value);
     if (rc == 0) {
         cr_assert_eq(vault_secret_len(s), strlen(want));
         cr_assert(memcmp(vault_secret_data(s), want, strlen(want)) == 0);
@@ -85,7 +85,7 @@ Test(ec_api, every_key_type_round_trips_and_refuses_the_others)
         vault_value_info *info = NULL;
         for (k = 0; k < NKEYS; k++)
             cr_assert_eq(open_with(ks[k], "all", v, "every key type"), 0, "%s", files[k]);
-        cr_assert_eq(vault_inspect(v, &info), 0);
+        cr_assert_eq(vault_inspect(&info, v), 0);
         cr_assert_eq(info->recipient_count, NKEYS);
         for (k = 0; k < NKEYS; k++)
             cr_assert_str_eq(info->key_ids[k], vault_recipient_key_id(r[k]));
@@ -121,7 +121,7 @@ Test(ec_api, rewrap_moves_a_value_from_rsa_to_ed25519)
     o.remove_key_ids = remove;
     o.remove_count = 1;
     cr_assert_eq(vault_rewrapper_new(&rw, &o), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_rewrapper_rewrap(rw, "k", v, &w), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_rewrapper_rewrap(&w, rw, "k", v), 0, "%s", test_errmsg());
     cr_assert_eq(open_with(ed, "k", w, "moved"), 0, "%s", test_errmsg());
     cr_assert_eq(open_with(rsa, "k", w, "moved"), VAULT_EKEY);
     vault_rewrapper_free(rw);

@@ -99,17 +99,17 @@ Test(etcd, publish_refuses_plain_and_empty_values_before_sending)
     ro.endpoints = ep;
     ro.prefix = "/vault/x/";
     /* An unreachable cluster would give VAULT_EIO: these never get there. */
-    cr_assert_eq(vault_repository_publish(&ro, aliases, plain, 2, -1, 0, &rev), VAULT_EFORMAT, "%s",
+    cr_assert_eq(vault_repository_publish(&rev, &ro, aliases, plain, 2, -1, 0), VAULT_EFORMAT, "%s",
                  last_message());
     cr_assert(strstr(last_message(), "\"db\""), "%s", last_message());
     cr_assert(!strstr(last_message(), "hunter2"), "%s", last_message());
     cr_assert_eq(rev, -1);
-    cr_assert_eq(vault_repository_publish(&ro, aliases, empty, 2, -1, 0, NULL), VAULT_EFORMAT);
-    cr_assert_eq(vault_repository_publish(&ro, aliases, aliases, 2, -1, 0, NULL), VAULT_EIO, "%s",
+    cr_assert_eq(vault_repository_publish(NULL, &ro, aliases, empty, 2, -1, 0), VAULT_EFORMAT);
+    cr_assert_eq(vault_repository_publish(NULL, &ro, aliases, aliases, 2, -1, 0), VAULT_EIO, "%s",
                  last_message());
     cr_assert(strstr(last_message(), ep), "%s", last_message());
     ro.prefix = NULL;
-    cr_assert_eq(vault_repository_publish(&ro, aliases, aliases, 2, -1, 0, NULL), VAULT_EINVAL);
+    cr_assert_eq(vault_repository_publish(NULL, &ro, aliases, aliases, 2, -1, 0), VAULT_EINVAL);
 }
 
 /* ---- against a cluster (tests/cli/test_etcd.sh) ------------------------------- */
@@ -140,7 +140,7 @@ static size_t check_every_secret(const vault *v, const char *expect_path)
         *tab = '\0';
         if (nl)
             *nl = '\0';
-        cr_assert_eq(vault_get(v, line, &s), 0, "%s: %s", line, last_message());
+        cr_assert_eq(vault_get(&s, v, line), 0, "%s: %s", line, last_message());
         cr_assert_eq(vault_secret_len(s), strlen(tab + 1), "%s", line);
         cr_assert_eq(memcmp(vault_secret_data(s), tab + 1, vault_secret_len(s)), 0, "%s", line);
         vault_secret_free(s);
@@ -221,6 +221,7 @@ Test(etcd, watcher_receives_rotated_value)
     struct timespec start, deadline, end;
     const char *aliases[1], *values[1];
     double took;
+    int64_t rev = 0;
 
     if (!conf || !rotate)
         cr_skip_test("VAULT_ETCD_CONFIG/VAULT_ETCD_ROTATE not set: tests/cli/test_etcd.sh runs this");
@@ -230,11 +231,13 @@ Test(etcd, watcher_receives_rotated_value)
     o.config = conf;
     o.password = password_from_env_file;
     cr_assert_eq(vault_open(&v, &o), 0, "%s", last_message());
-    cr_assert_eq(vault_get(v, alias, &old), 0, "%s", last_message());
+    cr_assert_eq(vault_repository_revision(&rev, v), 0, "%s", last_message());
+    cr_assert_gt(rev, 0);
+    cr_assert_eq(vault_get(&old, v, alias), 0, "%s", last_message());
     cr_assert_eq(vault_watch_new(&w, &o, 0, on_change, &seen), 0, "%s", last_message());
     aliases[0] = alias;
     values[0] = sealed;
-    cr_assert_eq(vault_repository_publish(&ro, aliases, values, 1, -1, 0, NULL), 0, "%s", last_message());
+    cr_assert_eq(vault_repository_publish(NULL, &ro, aliases, values, 1, -1, 0), 0, "%s", last_message());
     clock_gettime(CLOCK_REALTIME, &start);
     deadline = start;
     deadline.tv_sec += 2;
@@ -247,7 +250,7 @@ Test(etcd, watcher_receives_rotated_value)
     cr_assert_not_null(seen.fresh, "%s", seen.changed);
     cr_assert_eq(seen.n_changed, 1);
     cr_assert_str_eq(seen.changed, alias);
-    cr_assert_eq(vault_get(seen.fresh, alias, &now), 0, "%s", last_message());
+    cr_assert_eq(vault_get(&now, seen.fresh, alias), 0, "%s", last_message());
     pthread_mutex_unlock(&seen.lock);
     cr_assert_eq(vault_secret_len(now), strlen(plain));
     cr_assert_eq(memcmp(vault_secret_data(now), plain, strlen(plain)), 0);
@@ -280,7 +283,7 @@ static int rewrite_value(char **out, const char *alias, const char *value, void 
     }
     if (r->calls++ == 0 && r->race) { /* another writer, between the read and the write */
         const char *a[1] = {"k2"}, *v[1] = {"sealed-by-another"};
-        cr_assert_eq(vault_repository_publish(r->ro, a, v, 1, -1, 0, NULL), 0, "%s", last_message());
+        cr_assert_eq(vault_repository_publish(NULL, r->ro, a, v, 1, -1, 0), 0, "%s", last_message());
     }
     if (r->fail_alias && strcmp(alias, "k1") == 0)
         return VAULT_EAUTH;
@@ -322,7 +325,7 @@ Test(etcd, rewrite_is_guarded_by_the_revision_it_read)
         cr_skip_test("VAULT_ETCD_ENDPOINTS/VAULT_ETCD_REWRITE_PREFIX not set: tests/cli/test_etcd_rewrite.sh runs this");
     ro.endpoints = endpoints;
     ro.prefix = base;
-    cr_assert_eq(vault_repository_publish(&ro, aliases, values, 2, -1, VAULT_PUBLISH_PRUNE, NULL), 0, "%s",
+    cr_assert_eq(vault_repository_publish(NULL, &ro, aliases, values, 2, -1, VAULT_PUBLISH_PRUNE), 0, "%s",
                  last_message());
     expect_values(&ro, "sealed-1", "sealed-2", &before);
 
@@ -330,7 +333,7 @@ Test(etcd, rewrite_is_guarded_by_the_revision_it_read)
     memset(&r, 0, sizeof r);
     r.ro = &ro;
     r.race = 1;
-    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, -1, &written), VAULT_ERROR);
+    cr_assert_eq(vault_repository_rewrite(&written, &ro, rewrite_value, &r, -1), VAULT_ERROR);
     cr_assert(strstr(last_message(), "changed after revision"), "%s", last_message());
     cr_assert_eq(written, -1);
     expect_values(&ro, "sealed-1", "sealed-by-another", &rev);
@@ -340,28 +343,28 @@ Test(etcd, rewrite_is_guarded_by_the_revision_it_read)
     /* a value the callback fails: every value still visited, nothing written */
     memset(&r, 0, sizeof r);
     r.fail_alias = 1;
-    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, -1, NULL), VAULT_EAUTH);
+    cr_assert_eq(vault_repository_rewrite(NULL, &ro, rewrite_value, &r, -1), VAULT_EAUTH);
     cr_assert_eq(r.calls, 2);
     cr_assert_eq(r.final_calls, 0);
     /* a new value that is not sealed: refused, nothing written */
     memset(&r, 0, sizeof r);
     r.plain = 1;
-    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, -1, NULL), VAULT_EFORMAT);
+    cr_assert_eq(vault_repository_rewrite(NULL, &ro, rewrite_value, &r, -1), VAULT_EFORMAT);
     cr_assert(strstr(last_message(), "not sealed"), "%s", last_message());
     /* the last word says no: nothing written */
     memset(&r, 0, sizeof r);
     r.veto = 1;
-    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, -1, NULL), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_repository_rewrite(NULL, &ro, rewrite_value, &r, -1), VAULT_ENOTFOUND);
     cr_assert_eq(r.final_calls, 1);
     /* an expected revision older than the last change: nothing written */
     memset(&r, 0, sizeof r);
-    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, before - 1, NULL), VAULT_ERROR);
+    cr_assert_eq(vault_repository_rewrite(NULL, &ro, rewrite_value, &r, before - 1), VAULT_ERROR);
     expect_values(&ro, "sealed-1", "sealed-by-another", &rev);
     cr_assert_eq(rev, before);
 
     /* unchallenged: both written in one transaction */
     memset(&r, 0, sizeof r);
-    cr_assert_eq(vault_repository_rewrite(&ro, rewrite_value, &r, before, &written), 0, "%s", last_message());
+    cr_assert_eq(vault_repository_rewrite(&written, &ro, rewrite_value, &r, before), 0, "%s", last_message());
     cr_assert_eq(r.final_calls, 1);
     cr_assert_eq(written, before + 1);
     expect_values(&ro, "sealed-1-x", "sealed-by-another-x", &rev);

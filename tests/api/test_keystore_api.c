@@ -33,11 +33,11 @@ Test(keystore_api, alias_lookup_is_case_insensitive)
 {
     vault_keystore *ks = open_ks("fixtures/java/identity.jks", "wso2carbon", NULL);
     const vault_keystore_entry *e = NULL;
-    cr_assert_eq(vault_keystore_find(ks, "WSO2Carbon", &e), 0);
+    cr_assert_eq(vault_keystore_find(&e, ks, "WSO2Carbon"), 0);
     cr_assert_str_eq(e->alias, "wso2carbon");
     cr_assert_eq(e->kind, VAULT_ENTRY_PRIVATE_KEY);
-    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0, "the only key entry may be omitted");
-    cr_assert_eq(vault_keystore_find(ks, "nosuch", &e), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_keystore_find(&e, ks, NULL), 0, "the only key entry may be omitted");
+    cr_assert_eq(vault_keystore_find(&e, ks, "nosuch"), VAULT_ENOTFOUND);
     cr_assert(strstr(vault_error_last()->message, "\"nosuch\"") != NULL);
     cr_assert(strstr(vault_error_last()->message, "\"wso2carbon\"") != NULL, "lists the aliases there are");
     vault_keystore_free(ks);
@@ -48,7 +48,7 @@ Test(keystore_api, several_keys_need_an_alias)
     vault_keystore *ks = open_ks("keystores/wso2-secvault/components/org.wso2.carbon.secvault/src/test/resources/resources/security/securevault.jks", "wso2carbon", NULL);
     const vault_keystore_entry *e = NULL;
     cr_assert_eq(vault_keystore_count(ks), 36);
-    cr_assert_eq(vault_keystore_find(ks, "wso2carbon", &e), 0);
+    cr_assert_eq(vault_keystore_find(&e, ks, "wso2carbon"), 0);
     cr_assert_eq(e->kind, VAULT_ENTRY_PRIVATE_KEY);
     vault_keystore_free(ks);
 }
@@ -73,7 +73,7 @@ Test(keystore_api, certificate_der_equals_the_cer_file)
     const unsigned char *der;
     size_t len, cer_len;
     unsigned char *cer = slurp(shared_path("fixtures/java/identity.cer"), &cer_len);
-    cr_assert_eq(vault_keystore_cert_der(ks, "wso2carbon", 0, &der, &len), 0);
+    cr_assert_eq(vault_keystore_cert_der(&der, &len, ks, "wso2carbon", 0), 0);
     cr_assert_eq(len, cer_len);
     cr_assert_eq(memcmp(der, cer, len), 0);
     free(cer);
@@ -86,7 +86,7 @@ Test(keystore_api, chain_trusted_through_the_root)
     vault_keystore *signed_ks = open_ks("fixtures/java/signed.p12", "wso2carbon", NULL);
     vault_keystore *identity = open_ks("fixtures/java/identity.p12", "wso2carbon", NULL);
     const vault_keystore_entry *e;
-    cr_assert_eq(vault_keystore_find(signed_ks, NULL, &e), 0);
+    cr_assert_eq(vault_keystore_find(&e, signed_ks, NULL), 0);
     cr_assert_eq(e->chain_length, 3, "leaf, intermediate, root");
     cr_assert_eq(vault_keystore_verify(trust, signed_ks, NULL, 0, 0), 0, "%s",
                  vault_error_last() ? vault_error_last()->message : "");

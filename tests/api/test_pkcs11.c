@@ -82,7 +82,7 @@ Test(pkcs11_api, token_keystore_round_trip, .timeout = 60)
     cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_PKCS11);
     cr_assert_str_eq(vault_keystore_type_name(VAULT_KEYSTORE_PKCS11), "PKCS11");
     cr_assert_eq(vault_keystore_count(ks), 1);
-    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0);
+    cr_assert_eq(vault_keystore_find(&e, ks, NULL), 0);
     cr_assert_str_eq(e->alias, "api-key");
     cr_assert_eq(e->kind, VAULT_ENTRY_PRIVATE_KEY);
     cr_assert_eq(e->key_bits, 2048);
@@ -94,7 +94,7 @@ Test(pkcs11_api, token_keystore_round_trip, .timeout = 60)
     so.recipients = rs;
     so.recipient_count = 1;
     cr_assert_eq(vault_sealer_new(&s, &so), 0);
-    cr_assert_eq(vault_sealer_seal(s, "db_password", "token s3cret", 12, &sealed), 0);
+    cr_assert_eq(vault_sealer_seal(&sealed, s, "db_password", "token s3cret", 12), 0);
     vault_keystore_free(ks);
 
     snprintf(toml, sizeof toml, "[keystore.primary]\nfile_name = \"%s\"\n\n[secrets]\ndb_password = \"%s\"\n",
@@ -104,7 +104,7 @@ Test(pkcs11_api, token_keystore_round_trip, .timeout = 60)
     o.password = vault_password_fixed;
     o.payload = &pw;
     cr_assert_eq(vault_open(&v, &o), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_get(v, "db_password", &got), 0);
+    cr_assert_eq(vault_get(&got, v, "db_password"), 0);
     cr_assert_eq(vault_secret_len(got), 12);
     cr_assert_eq(memcmp(vault_secret_data(got), "token s3cret", 12), 0);
     vault_secret_free(got);
@@ -149,7 +149,7 @@ static void opens(vault_keystore *ks, const char *sealed, const char *want)
 
     oo.keystore = ks;
     cr_assert_eq(vault_opener_new(&op, &oo), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_opener_open(op, "db_password", sealed, &got, NULL), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_opener_open(&got, NULL, op, "db_password", sealed), 0, "%s", test_errmsg());
     cr_assert_eq(vault_secret_len(got), strlen(want));
     cr_assert_eq(memcmp(vault_secret_data(got), want, strlen(want)), 0);
     vault_secret_free(got);
@@ -176,7 +176,7 @@ Test(pkcs11_api, two_keystores_share_the_module, .timeout = 60)
     so.recipients = rs;
     so.recipient_count = 1;
     cr_assert_eq(vault_sealer_new(&s, &so), 0);
-    cr_assert_eq(vault_sealer_seal(s, "db_password", "shared module", 13, &sealed), 0);
+    cr_assert_eq(vault_sealer_seal(&sealed, s, "db_password", "shared module", 13), 0);
     opens(a, sealed, "shared module");
     opens(b, sealed, "shared module");
     vault_keystore_free(a); /* b must keep working */
@@ -211,14 +211,14 @@ Test(pkcs11_api, certificate_beside_the_token, .timeout = 60)
     o.password = vault_password_fixed;
     o.payload = &pw;
     cr_assert_eq(vault_keystore_open(&ks, uri, &o), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0);
+    cr_assert_eq(vault_keystore_find(&e, ks, NULL), 0);
     cr_assert_null(e->subject);
     cr_assert_neq(vault_recipient_from_keystore(&r, ks, NULL), 0);
     vault_keystore_free(ks);
 
     o.cert = test_path("cert.der");
     cr_assert_eq(vault_keystore_open(&ks, uri, &o), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0);
+    cr_assert_eq(vault_keystore_find(&e, ks, NULL), 0);
     cr_assert_str_eq(e->subject, "CN=api-key");
     cr_assert_eq(vault_recipient_from_keystore(&r, ks, NULL), 0, "%s", test_errmsg());
     vault_recipient_free(r);
@@ -234,7 +234,7 @@ Test(pkcs11_api, certificate_beside_the_token, .timeout = 60)
     /* A version 1 caller has no cert field: it is never read. */
     o.version = 1;
     cr_assert_eq(vault_keystore_open(&ks, uri, &o), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_keystore_find(ks, NULL, &e), 0);
+    cr_assert_eq(vault_keystore_find(&e, ks, NULL), 0);
     cr_assert_null(e->subject);
     vault_keystore_free(ks);
 }

@@ -55,12 +55,12 @@ Test(public_key_api, ec_x25519_ed25519_keys_are_recipients)
         char *v = NULL;
 
         cr_assert_eq(vault_keystore_count(pub), 1);
-        cr_assert_eq(vault_keystore_entry_at(pub, 0, &e), 0);
+        cr_assert_eq(vault_keystore_entry_at(&e, pub, 0), 0);
         cr_assert_eq(e->kind, VAULT_ENTRY_PUBLIC_KEY, "%s", kats[i]);
         cr_assert_not(e->has_certificate);
         /* the same SubjectPublicKeyInfo as the private key's */
-        cr_assert_eq(vault_keystore_public_key_der(pub, e->alias, &der1, &len1), 0, "%s", test_errmsg());
-        cr_assert_eq(vault_keystore_public_key_der(priv, NULL, &der2, &len2), 0, "%s", test_errmsg());
+        cr_assert_eq(vault_keystore_public_key_der(&der1, &len1, pub, e->alias), 0, "%s", test_errmsg());
+        cr_assert_eq(vault_keystore_public_key_der(&der2, &len2, priv, NULL), 0, "%s", test_errmsg());
         cr_assert(len1 == len2 && memcmp(der1, der2, len1) == 0, "%s", kats[i]);
         vault_string_free((char *)der1);
         vault_string_free((char *)der2);
@@ -71,10 +71,10 @@ Test(public_key_api, ec_x25519_ed25519_keys_are_recipients)
         so.recipients = (const vault_recipient *const *)&r;
         so.recipient_count = 1;
         cr_assert_eq(vault_sealer_new(&s, &so), 0, "%s", test_errmsg());
-        cr_assert_eq(vault_sealer_seal(s, "db.password", "bare key", 8, &v), 0, "%s", test_errmsg());
+        cr_assert_eq(vault_sealer_seal(&v, s, "db.password", "bare key", 8), 0, "%s", test_errmsg());
         oo.keystore = priv;
         cr_assert_eq(vault_opener_new(&o, &oo), 0);
-        cr_assert_eq(vault_opener_open(o, "db.password", v, &pt, NULL), 0, "%s", test_errmsg());
+        cr_assert_eq(vault_opener_open(&pt, NULL, o, "db.password", v), 0, "%s", test_errmsg());
         cr_assert(vault_secret_len(pt) == 8 && memcmp(vault_secret_data(pt), "bare key", 8) == 0);
         /* a public key opens nothing */
         vault_opener_free(o);
@@ -83,7 +83,7 @@ Test(public_key_api, ec_x25519_ed25519_keys_are_recipients)
         cr_assert_eq(vault_opener_new(&o, &oo), 0);
         vault_secret_free(pt);
         pt = NULL;
-        cr_assert_neq(vault_opener_open(o, "db.password", v, &pt, NULL), 0);
+        cr_assert_neq(vault_opener_open(&pt, NULL, o, "db.password", v), 0);
         cr_assert_null(pt);
         vault_opener_free(o);
         vault_string_free(v);

@@ -133,7 +133,7 @@ static vault *open_with(const char *config, unsigned int flags, const char *keys
 static void assert_secret(const vault *v, const char *alias, const void *want, size_t want_len)
 {
     vault_secret *s = NULL;
-    int rc = vault_get(v, alias, &s);
+    int rc = vault_get(&s, v, alias);
     cr_assert_eq(rc, 0, "vault_get %s: %s", alias, last_message());
     cr_assert_eq(vault_secret_len(s), want_len, "length of %s", alias);
     cr_assert(memcmp(vault_secret_data(s), want, want_len) == 0, "value of %s", alias);
@@ -262,7 +262,7 @@ Test(runtime, operator_aes_key_without_a_keystore)
     ko.password = vault_password_fixed;
     ko.payload = &wso2_pw;
     cr_assert_eq(vault_keystore_open(&ks, shared_path("fixtures/java/internal.p12"), &ko), 0);
-    cr_assert_eq(vault_keystore_secret_key(ks, NULL, &aes), 0, "%s", last_message());
+    cr_assert_eq(vault_keystore_secret_key(&aes, ks, NULL), 0, "%s", last_message());
     snprintf(text, sizeof text, "[secrets]\nlong = \"%s\"\n", a.value);
     write_text(conf, text);
     o.config = conf;
@@ -333,12 +333,12 @@ static void seal_config(const char *path)
         const vault_config_entry *e;
         vault_secret *plain = NULL;
         char *sealed = NULL;
-        cr_assert_eq(vault_config_entry_at(cfg, i, &e), 0);
+        cr_assert_eq(vault_config_entry_at(&e, cfg, i), 0);
         if (e->state != VAULT_VALUE_PLAIN)
             continue;
-        cr_assert_eq(vault_config_plaintext(cfg, i, &plain), 0);
-        cr_assert_eq(vault_sealer_seal(sealer, e->alias, vault_secret_data(plain), vault_secret_len(plain),
-                                       &sealed), 0, "%s", last_message());
+        cr_assert_eq(vault_config_plaintext(&plain, cfg, i), 0);
+        cr_assert_eq(vault_sealer_seal(&sealed, sealer, e->alias, vault_secret_data(plain),
+                                       vault_secret_len(plain)), 0, "%s", last_message());
         cr_assert_eq(vault_config_set(cfg, i, sealed), 0, "%s", last_message());
         vault_string_free(sealed);
         vault_secret_free(plain);
@@ -394,7 +394,7 @@ Test(runtime, pinned_transformation_refuses_other_paddings)
     assert_secret(v, "UserManager.AdminUser.Password", "admin", 5);
     {
         vault_secret *s = NULL;
-        cr_assert_eq(vault_get(v, "Oaep.Value", &s), 0, "%s", last_message());
+        cr_assert_eq(vault_get(&s, v, "Oaep.Value"), 0, "%s", last_message());
         cr_assert(vault_secret_len(s) != oaep.plain_len ||
                   memcmp(vault_secret_data(s), oaep.plain, oaep.plain_len) != 0,
                   "an OAEP value opened to its secret as PKCS#1 v1.5");
@@ -444,10 +444,20 @@ Test(runtime, aliases_are_enumerated)
     const char *want[] = {"admin_password", "keystore_password", "truststore_password",
                           "shared_db_password", "log4j.appender.LOGEVENT.password", "api_token",
                           "already_sealed"};
+    const char *alias = NULL;
     size_t i;
-    for (i = 0; i < 7; i++)
-        cr_assert_str_eq(vault_alias_at(v, i), want[i]);
-    cr_assert_null(vault_alias_at(v, 7));
+    for (i = 0; i < 7; i++) {
+        cr_assert_eq(vault_alias_at(&alias, v, i), 0);
+        cr_assert_str_eq(alias, want[i]);
+    }
+    cr_assert_eq(vault_alias_at(&alias, v, 7), VAULT_ENOTFOUND);
+    cr_assert_null(alias);
+    cr_assert_eq(vault_alias_at(&alias, NULL, 0), VAULT_EINVAL);
+    {
+        int64_t rev = 7;
+        cr_assert_eq(vault_repository_revision(&rev, v), VAULT_ENOTFOUND, "no repository named");
+        cr_assert_eq(rev, 7);
+    }
     cr_assert_eq(vault_count(NULL), 0);
     vault_free(v);
 }
@@ -459,33 +469,33 @@ Test(runtime, expand_text)
     vault_secret *out = NULL;
     char *toml;
 
-    cr_assert_eq(vault_expand(v, "user=admin pw=$secret{admin_password}; db=$secret{shared_db_password}$secret{api_token}", &out), 0, "%s", last_message());
+    cr_assert_eq(vault_expand(&out, v, "user=admin pw=$secret{admin_password}; db=$secret{shared_db_password}$secret{api_token}"), 0, "%s", last_message());
     cr_assert_str_eq(vault_secret_str(out), "user=admin pw=admin; db=p@ss=w0rdtok-[inner]-end");
     vault_secret_free(out);
     /* Not references: no closing brace on the line, an empty alias. */
-    cr_assert_eq(vault_expand(v, "$secret{admin_password\n} $secret{} $secret $", &out), 0);
+    cr_assert_eq(vault_expand(&out, v, "$secret{admin_password\n} $secret{} $secret $"), 0);
     cr_assert_str_eq(vault_secret_str(out), "$secret{admin_password\n} $secret{} $secret $");
     vault_secret_free(out);
-    cr_assert_eq(vault_expand(v, "secretAlias:log4j.appender.LOGEVENT.password", &out), 0);
+    cr_assert_eq(vault_expand(&out, v, "secretAlias:log4j.appender.LOGEVENT.password"), 0);
     cr_assert_str_eq(vault_secret_str(out), "l\xc3\xa4uft");
     vault_secret_free(out);
-    cr_assert_eq(vault_expand(v, "secretAlias:api_token\r\n", &out), 0);
+    cr_assert_eq(vault_expand(&out, v, "secretAlias:api_token\r\n"), 0);
     cr_assert_str_eq(vault_secret_str(out), "tok-[inner]-end\r\n");
     vault_secret_free(out);
-    cr_assert_eq(vault_expand(v, "secretAlias:api_token\nmore $secret{admin_password}", &out), 0,
+    cr_assert_eq(vault_expand(&out, v, "secretAlias:api_token\nmore $secret{admin_password}"), 0,
                  "not a whole value: only the reference is replaced");
     cr_assert_str_eq(vault_secret_str(out), "secretAlias:api_token\nmore admin");
     vault_secret_free(out);
-    cr_assert_eq(vault_expand(v, "", &out), 0);
+    cr_assert_eq(vault_expand(&out, v, ""), 0);
     cr_assert_eq(vault_secret_len(out), 0);
     vault_secret_free(out);
 
     /* The product's own deployment.toml: every reference resolved. */
     toml = read_text(path_in(home, "repository/conf/deployment.toml"));
     /* Its first line, a comment, mentions "$secret{alias}": an unknown alias. */
-    cr_assert_eq(vault_expand(v, toml, &out), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_expand(&out, v, toml), VAULT_ENOTFOUND);
     cr_assert(strstr(last_message(), "\"alias\"") != NULL, "%s", last_message());
-    cr_assert_eq(vault_expand(v, strchr(toml, '\n'), &out), 0, "%s", last_message());
+    cr_assert_eq(vault_expand(&out, v, strchr(toml, '\n')), 0, "%s", last_message());
     cr_assert(strstr(vault_secret_str(out), "password = \"admin\"\ncreate_admin_account") != NULL);
     cr_assert(strstr(vault_secret_str(out), "password = \"wso2carbon\"\nkey_password = \"wso2carbon\"") != NULL);
     cr_assert(strstr(vault_secret_str(out), "username = \"wso2\"\npassword = \"p@ss=w0rd\"") != NULL);
@@ -501,17 +511,17 @@ Test(runtime, unknown_alias_is_an_error_naming_it)
     vault *v = open_with(home, 0, NULL);
     vault_secret *s = NULL;
 
-    cr_assert_eq(vault_get(v, "no.such.alias", &s), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_get(&s, v, "no.such.alias"), VAULT_ENOTFOUND);
     cr_assert_null(s, "never the alias text as the secret");
     cr_assert(strstr(last_message(), "\"no.such.alias\"") != NULL, "%s", last_message());
-    cr_assert_eq(vault_get(v, "admin_passwor", &s), VAULT_ENOTFOUND, "prefix of an alias");
-    cr_assert_eq(vault_get(v, "ADMIN_PASSWORD", &s), VAULT_ENOTFOUND, "secret aliases are exact");
-    cr_assert_eq(vault_expand(v, "a $secret{admin_password} b $secret{missing.one} c", &s), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_get(&s, v, "admin_passwor"), VAULT_ENOTFOUND, "prefix of an alias");
+    cr_assert_eq(vault_get(&s, v, "ADMIN_PASSWORD"), VAULT_ENOTFOUND, "secret aliases are exact");
+    cr_assert_eq(vault_expand(&s, v, "a $secret{admin_password} b $secret{missing.one} c"), VAULT_ENOTFOUND);
     cr_assert_null(s);
     cr_assert(strstr(last_message(), "\"missing.one\"") != NULL, "%s", last_message());
-    cr_assert_eq(vault_expand(v, "secretAlias:nope", &s), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_expand(&s, v, "secretAlias:nope"), VAULT_ENOTFOUND);
     cr_assert(strstr(last_message(), "\"nope\"") != NULL);
-    cr_assert_eq(vault_get(NULL, "a", &s), VAULT_EINVAL);
+    cr_assert_eq(vault_get(&s, NULL, "a"), VAULT_EINVAL);
     vault_free(v);
 }
 
@@ -542,11 +552,15 @@ Test(runtime, expand_marked_xml_gives_back_the_original_files)
         char *original, *marked = NULL, *resolved, attr[512];
         size_t olen, mlen;
         vault_secret *out = NULL, *old = NULL;
-        cr_assert_eq(vault_legacy_map_entry_at(map, i, &e), 0);
+        cr_assert_eq(vault_legacy_map_entry_at(&e, map, i), 0);
         original = (char *)slurp(path_in(home, e->file), &olen);
-        cr_assert_eq(vault_xml_mark_secret(&marked, &mlen, &old, original, olen, e->file, e->xpath,
-                                           e->attribute, e->alias), 0, "%s", last_message());
-        cr_assert_eq(vault_expand_xml(v, marked, mlen, e->file, &out), 0, "%s", last_message());
+        vault_xml_mark_options mo = VAULT_XML_MARK_OPTIONS_INIT;
+        mo.name = e->file;
+        mo.xpath = e->xpath;
+        mo.attribute = e->attribute;
+        mo.alias = e->alias;
+        cr_assert_eq(vault_xml_mark_secret(&marked, &mlen, &old, original, olen, &mo), 0, "%s", last_message());
+        cr_assert_eq(vault_expand_xml(&out, v, marked, mlen, e->file), 0, "%s", last_message());
         /* Without the marks, the resolved file is the original, byte for byte. */
         resolved = strdup(vault_secret_str(out));
         snprintf(attr, sizeof attr, " svns:secretAlias=\"%s\"", e->alias);
@@ -572,7 +586,7 @@ Test(runtime, expand_xml_unknown_alias)
     const char *xml = "<a xmlns:svns=\"http://org.wso2.securevault/configuration\">\n"
                       "  <p svns:secretAlias=\"admin_password\">password</p>\n"
                       "  <q svns:secretAlias=\"not.there\">password</q>\n</a>\n";
-    cr_assert_eq(vault_expand_xml(v, xml, strlen(xml), "t.xml", &out), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_expand_xml(&out, v, xml, strlen(xml), "t.xml"), VAULT_ENOTFOUND);
     cr_assert_null(out);
     cr_assert(strstr(last_message(), "not.there") != NULL, "%s", last_message());
     vault_free(v);
@@ -603,7 +617,7 @@ Test(runtime, libxml2_is_loaded_on_first_xml_use)
                       "<p svns:secretAlias=\"admin_password\">password</p></a>";
 
     cr_assert_not(mapped("libxml2"), "vault_open() of a TOML config loaded libxml2");
-    cr_assert_eq(vault_expand_xml(v, xml, strlen(xml), "t.xml", &out), 0, "%s", last_message());
+    cr_assert_eq(vault_expand_xml(&out, v, xml, strlen(xml), "t.xml"), 0, "%s", last_message());
     cr_assert(mapped("libxml2"), "the XML call did not load libxml2");
     cr_assert(strstr(vault_secret_str(out), ">") != NULL);
     vault_secret_free(out);
@@ -670,10 +684,10 @@ Test(runtime, tampered_value_fails_lazily_only_for_its_alias)
     tamper(path_in(home, "repository/conf/deployment.toml"), "shared_db_password");
     v = open_with(home, VAULT_OPEN_LAZY, NULL);
     assert_secret(v, "admin_password", "admin", 5);
-    cr_assert_eq(vault_get(v, "shared_db_password", &s), VAULT_EAUTH);
+    cr_assert_eq(vault_get(&s, v, "shared_db_password"), VAULT_EAUTH);
     cr_assert_null(s);
     cr_assert(strstr(last_message(), "\"shared_db_password\"") != NULL, "%s", last_message());
-    cr_assert_eq(vault_expand(v, "x=$secret{shared_db_password}", &s), VAULT_EAUTH);
+    cr_assert_eq(vault_expand(&s, v, "x=$secret{shared_db_password}"), VAULT_EAUTH);
     cr_assert(strstr(last_message(), "\"shared_db_password\"") != NULL, "%s", last_message());
     assert_secret(v, "api_token", "tok-[inner]-end", 15);
     vault_free(v);
@@ -1036,7 +1050,7 @@ static vault_secret *a_secret(vault **vout)
     const char *home = sealed_home();
     vault_secret *s = NULL;
     *vout = open_with(home, 0, NULL);
-    cr_assert_eq(vault_get(*vout, "api_token", &s), 0);
+    cr_assert_eq(vault_get(&s, *vout, "api_token"), 0);
     return s;
 }
 
@@ -1192,7 +1206,7 @@ Test(guarded, a_held_secret_outlives_the_vault)
     vault_secret *s = a_secret(&v), *t = NULL;
     uintptr_t addr = (uintptr_t)vault_secret_data(s);
 
-    cr_assert_eq(vault_get(v, "shared_db_password", &t), 0);
+    cr_assert_eq(vault_get(&t, v, "shared_db_password"), 0);
     cr_assert(region_holds((void *)(addr & ~(uintptr_t)4095), 3 * 4096, other, sizeof other - 1),
               "control: the other secret sits beside this one");
     vault_secret_free(t);
@@ -1241,14 +1255,14 @@ static void *reader(void *p)
         for (i = 0; i < 7; i++) {
             size_t k = (i + (size_t)round) % 7;
             vault_secret *s = NULL;
-            if (vault_get(a->v, sealed_values[k].alias, &s) == 0 &&
+            if (vault_get(&s, a->v, sealed_values[k].alias) == 0 &&
                 strcmp(vault_secret_str(s), sealed_values[k].value) == 0)
                 a->ok++;
             vault_secret_free(s);
         }
         {
             vault_secret *s = NULL;
-            if (vault_expand(a->v, "$secret{api_token}/$secret{admin_password}", &s) == 0 &&
+            if (vault_expand(&s, a->v, "$secret{api_token}/$secret{admin_password}") == 0 &&
                 strcmp(vault_secret_str(s), "tok-[inner]-end/admin") == 0)
                 a->ok++;
             vault_secret_free(s);

@@ -33,6 +33,23 @@ set -e
 [ "$status" != 0 ] || fail "doxygen accepted an undocumented function"; ok
 contains "$(cat "$TMP/dox.err")" "vault_undocumented"
 
+# So does a documented function with an undocumented parameter or return
+# value (WARN_NO_PARAMDOC).
+for decl in '/** Half documented. @return 0. */ VAULT_EXTERN(int) vault_half_documented(int x);' \
+            '/** Half documented. @param x a number. */ VAULT_EXTERN(int) vault_half_documented(int x);'; do
+    cp -r "$SRC/include" "$TMP/inc3"
+    printf '/** @file */\n#include "common.h"\n%s\n' "$decl" > "$TMP/inc3/vault/extra.h"
+    mkdir "$TMP/api3"
+    set +e
+    ( cat "$SRC/Doxyfile"; echo "INPUT = $TMP/inc3/vault"; echo "STRIP_FROM_PATH = $TMP/inc3" ) |
+        (cd "$SRC" && VAULT_API_OUT="$TMP/api3" doxygen - >"$TMP/dox3.out" 2>"$TMP/dox3.err")
+    status=$?
+    set -e
+    [ "$status" != 0 ] || fail "doxygen accepted: $decl"; ok
+    contains "$(cat "$TMP/dox3.err")" "vault_half_documented"
+    rm -rf "$TMP/inc3" "$TMP/api3"
+done
+
 # libvault(3): every exported function, and groff has nothing to say.
 page=$SRC/docs/libvault.3
 for f in $exports; do

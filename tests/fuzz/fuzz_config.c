@@ -48,19 +48,19 @@ static void walk(const vault_config *cfg, const char *name)
     size_t i, at;
 
     for (i = 0; i < vault_config_count(cfg); i++) {
-        if (vault_config_entry_at(cfg, i, &e) != 0)
+        if (vault_config_entry_at(&e, cfg, i) != 0)
             fail("entry_at in range", name);
-        if (vault_config_find(cfg, e->alias, &at) != 0 || at != i)
+        if (vault_config_find(&at, cfg, e->alias) != 0 || at != i)
             fail("find gives the entry's own index", name);
-        if (e->state == VAULT_VALUE_PLAIN && vault_config_plaintext(cfg, i, &plain) != 0)
+        if (e->state == VAULT_VALUE_PLAIN && vault_config_plaintext(&plain, cfg, i) != 0)
             fail("plaintext of a PLAIN entry", name);
         vault_secret_free(plain);
         plain = NULL;
     }
     for (i = 0; i < vault_config_ref_count(cfg); i++)
-        if (vault_config_ref_at(cfg, i, &r) != 0 || !r->alias)
+        if (vault_config_ref_at(&r, cfg, i) != 0 || !r->alias)
             fail("ref_at in range", name);
-    (void)vault_config_setting(cfg, "keystore.primary.file_name", &setting);
+    (void)vault_config_setting(&setting, cfg, "keystore.primary.file_name");
 }
 
 static void check_unchanged_render(const vault_config *cfg, const uint8_t *data, size_t size,
@@ -69,7 +69,7 @@ static void check_unchanged_render(const vault_config *cfg, const uint8_t *data,
     char *out = NULL;
     size_t len = 0;
 
-    if (vault_config_render(cfg, &out, &len) != 0)
+    if (vault_config_render(&out, &len, cfg) != 0)
         fail("render of an unchanged file", name);
     if (len != size || memcmp(out, data, size) != 0)
         fail("render of an unchanged file gives back the input", name);
@@ -101,7 +101,7 @@ static saved_entry *save_entries(const vault_config *cfg)
     if (!s)
         abort();
     for (i = 0; i < n; i++) {
-        if (vault_config_entry_at(cfg, i, &e) != 0)
+        if (vault_config_entry_at(&e, cfg, i) != 0)
             abort();
         s[i].alias = dup(e->alias);
         s[i].value = e->value ? dup(e->value) : NULL;
@@ -139,7 +139,7 @@ static void check_reread(const vault_config *cfg, const saved_entry *before, con
         fail("same number of secrets after render", name);
     for (i = 0; i < vault_config_count(re); i++) {
         const char *want = expected_value(&before[i], i);
-        if (vault_config_entry_at(re, i, &e) != 0 || strcmp(e->alias, before[i].alias) != 0)
+        if (vault_config_entry_at(&e, re, i) != 0 || strcmp(e->alias, before[i].alias) != 0)
             fail("same aliases in the same order after render", name);
         if (want && (e->state != VAULT_VALUE_SEALED || strcmp(e->value, want) != 0))
             fail("sealed values read back as set", name);
@@ -161,7 +161,7 @@ static void round_trip(vault_config *cfg, const char *name)
         if (before[i].state == VAULT_VALUE_PLAIN &&
             vault_config_set(cfg, i, sealed_values[i % COUNT(sealed_values)]) != 0)
             fail("set a sealed value", name);
-    if (vault_config_render(cfg, &out, &len) != 0)
+    if (vault_config_render(&out, &len, cfg) != 0)
         fail("render after set", name);
     check_reread(cfg, before, out, len, name);
     vault_string_free(out);

@@ -162,7 +162,7 @@ static void check_entry(const vault_keystore *ks, const vault_keystore_entry *e)
 {
     const vault_keystore_entry *found = NULL;
 
-    if (!e->alias || vault_keystore_find(ks, e->alias, &found) != 0 || found != e) {
+    if (!e->alias || vault_keystore_find(&found, ks, e->alias) != 0 || found != e) {
         fprintf(stderr, "fuzz_keystore: entry \"%s\" is not found by its alias\n",
                 e->alias ? e->alias : "(null)");
         abort();
@@ -183,12 +183,12 @@ static void exercise_entry(vault_keystore *ks, const vault_keystore_entry *e)
 
     check_entry(ks, e);
     for (i = 0; i < e->chain_length; i++)
-        (void)vault_keystore_cert_der(ks, e->alias, i, &cert, &len);
+        (void)vault_keystore_cert_der(&cert, &len, ks, e->alias, i);
     if (e->kind == VAULT_ENTRY_PRIVATE_KEY) {
-        (void)vault_keystore_public_key_der(ks, e->alias, &der, &len);
+        (void)vault_keystore_public_key_der(&der, &len, ks, e->alias);
         vault_string_free((char *)der);
     } else if (e->kind == VAULT_ENTRY_SECRET_KEY) {
-        (void)vault_keystore_secret_key(ks, e->alias, &key);
+        (void)vault_keystore_secret_key(&key, ks, e->alias);
         vault_secret_free(key);
     }
 }
@@ -218,9 +218,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)vault_keystore_get_type(ks);
     n = vault_keystore_count(ks);
     for (i = 0; i < n; i++)
-        if (vault_keystore_entry_at(ks, i, &e) == 0)
+        if (vault_keystore_entry_at(&e, ks, i) == 0)
             exercise_entry(ks, e);
-    (void)vault_keystore_find(ks, NULL, &e);
+    (void)vault_keystore_find(&e, ks, NULL);
     (void)vault_keystore_verify(ks, ks, NULL, 0, VAULT_VERIFY_NO_TIME);
     vault_keystore_free(ks);
     return 0;

@@ -20,11 +20,11 @@ static void check_entry(const vault_legacy_map *map, size_t i)
     const vault_legacy_entry *e = NULL;
     size_t at = 0;
 
-    if (vault_legacy_map_entry_at(map, i, &e) != 0 || !e->alias || !e->file || !e->xpath) {
+    if (vault_legacy_map_entry_at(&e, map, i) != 0 || !e->alias || !e->file || !e->xpath) {
         fprintf(stderr, "fuzz_legacy_map: entry %zu out of reach\n", i);
         abort();
     }
-    if (vault_legacy_map_find(map, e->alias, &at) != 0 || at != i) {
+    if (vault_legacy_map_find(&at, map, e->alias) != 0 || at != i) {
         fprintf(stderr, "fuzz_legacy_map: alias of entry %zu found at %zu\n", i, at);
         abort();
     }

@@ -47,7 +47,7 @@ static void inspect(const char *value)
     vault_value_info *info = NULL;
     size_t i, n = 0;
 
-    if (vault_inspect(value, &info) != 0)
+    if (vault_inspect(&info, value) != 0)
         return;
     if (info->algorithm)
         n += strlen(info->algorithm);
@@ -68,7 +68,7 @@ static void open_value(vault_keystore *keystore, const char *alias, const char *
     opts.symmetric_key = keystore == keystores[0] ? aes_key : NULL;
     if (vault_opener_new(&o, &opts) != 0)
         abort();
-    if (vault_opener_open(o, alias, value, &out, &flags) == 0 && !vault_secret_data(out))
+    if (vault_opener_open(&out, &flags, o, alias, value) == 0 && !vault_secret_data(out))
         abort();
     vault_secret_free(out);
     vault_opener_free(o);

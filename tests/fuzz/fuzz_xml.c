@@ -61,7 +61,9 @@ static void list_marks(const uint8_t *data, size_t size)
     if (vault_xml_marked(&marks, data, size, "fuzz.xml") != 0)
         return;
     for (i = 0; i < vault_xml_marks_count(marks); i++) {
-        const vault_xml_mark *m = vault_xml_marks_at(marks, i);
+        const vault_xml_mark *m = NULL;
+        if (vault_xml_marks_at(&m, marks, i) != 0)
+            abort();
         n += strlen(m->alias) + strlen(m->path) + (m->attribute ? strlen(m->attribute) : 0);
     }
     (void)n;
@@ -76,8 +78,12 @@ static int lists_alias(const char *xml, size_t len)
 
     if (vault_xml_marked(&marks, xml, len, "marked.xml") != 0)
         return 0;
-    for (i = 0; i < vault_xml_marks_count(marks); i++)
-        found |= strcmp(vault_xml_marks_at(marks, i)->alias, ALIAS) == 0;
+    for (i = 0; i < vault_xml_marks_count(marks); i++) {
+        const vault_xml_mark *m = NULL;
+        if (vault_xml_marks_at(&m, marks, i) != 0)
+            abort();
+        found |= strcmp(m->alias, ALIAS) == 0;
+    }
     vault_xml_marks_free(marks);
     return found;
 }
@@ -91,7 +97,8 @@ static void mark(const uint8_t *data, size_t size, const fixed_xpath *x, int lis
     size_t len = 0;
     vault_secret *old = NULL;
 
-    if (vault_xml_mark_secret(&out, &len, &old, data, size, "fuzz.xml", x->xpath, x->attribute, ALIAS) != 0)
+    if (vault_xml_mark_secret(&out, &len, &old, data, size,
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, "fuzz.xml", x->xpath, x->attribute, ALIAS}) != 0)
         return;
     if (listable && !lists_alias(out, len)) {
         const vault_error *e = vault_error_last();

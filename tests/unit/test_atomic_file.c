@@ -187,7 +187,7 @@ static int probe_verify(const void *data, size_t len, void *payload)
     verify_probe *p = payload;
     p->len = len < sizeof p->seen ? len : sizeof p->seen - 1;
     memcpy(p->seen, data, p->len);
-    return p->rc ? vault_err(p->rc, "the new file does not decrypt") : 0;
+    return p->rc ? vault__err(p->rc, "the new file does not decrypt") : 0;
 }
 
 Test(atomic, verify_failure_leaves_the_original)
@@ -382,7 +382,7 @@ static void slow_writer_child(int fd, void *arg)
 {
     const char **job = arg;
     (void)fd;
-    vault_test_write_delay_us = 30;
+    vault__test_write_delay_us = 30;
     _exit(vault_file_replace(job[0], job[1], KILL_SIZE, 0600, NULL, NULL) == 0 ? 0 : 1);
 }
 
@@ -521,7 +521,7 @@ Test(atomic, fifo_target_fails_at_once)
 
     cr_assert_eq(mkfifo(path, 0600), 0);
     cr_assert_eq(vault_file_replace(path, "new\n", 4, 0600, NULL, NULL), VAULT_EIO);
-    cr_assert_eq(vault_read_file(path, 1024, &data, &len), VAULT_EIO);
+    cr_assert_eq(vault__read_file(path, 1024, &data, &len), VAULT_EIO);
     cr_assert_not_null(strstr(vault_error_last()->message, "is a FIFO"), "%s", vault_error_last()->message);
     cr_assert_null(data);
     cr_assert_leq(time(NULL) - t0, 1);
@@ -711,7 +711,7 @@ Test(atomic, symlink_flip_never_reaches_the_victim, .timeout = 120, .fini = stop
         cr_assert_eq(chown(victim, 65534, 65534), 0);
     snap(victim, &was);
     write_file(path, attacker_toml, 0600);
-    vault_test_write_delay_us = 2000;
+    vault__test_write_delay_us = 2000;
     flipper_pid = fork();
     cr_assert_geq(flipper_pid, 0);
     if (flipper_pid == 0)
@@ -733,7 +733,7 @@ Test(atomic, symlink_flip_never_reaches_the_victim, .timeout = 120, .fini = stop
         assert_same_file(victim, &was, "victim\n");
     }
     stop_flipper();
-    vault_test_write_delay_us = 0;
+    vault__test_write_delay_us = 0;
     assert_same_file(victim, &was, "victim\n");
     cr_log_info("symlink flips x%d: %d saved into the flipped directory, %d refused", RACE_ROUNDS, saved,
                 refused);

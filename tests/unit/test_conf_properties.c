@@ -281,12 +281,12 @@ Test(properties, fixture_aliases_states_plaintexts)
     cr_assert_eq(vault_config_count(cfg), FIXTURE_COUNT);
     cr_assert_eq(vault_config_ref_count(cfg), 0);
     for (i = 0; i < FIXTURE_COUNT; i++) {
-        cr_assert_eq(vault_config_entry_at(cfg, i, &e), 0);
+        cr_assert_eq(vault_config_entry_at(&e, cfg, i), 0);
         cr_assert_str_eq(e->alias, fixture_secrets[i].alias);
         cr_assert_eq(e->state, VAULT_VALUE_PLAIN, "%s", e->alias);
         cr_assert_null(e->value);
         cr_assert_eq(e->line, fixture_secrets[i].line, "%s: line %u", e->alias, e->line);
-        cr_assert_eq(vault_config_plaintext(cfg, i, &s), 0);
+        cr_assert_eq(vault_config_plaintext(&s, cfg, i), 0);
         cr_assert_eq(vault_secret_len(s), strlen(fixture_secrets[i].plain));
         cr_assert_str_eq(vault_secret_str(s), fixture_secrets[i].plain);
         vault_secret_free(s);
@@ -320,14 +320,14 @@ Test(properties, fixture_set_render_reparse)
     cr_assert_eq(vault_config_open(&cfg, shared_path(FIXTURE), VAULT_CONFIG_PROPERTIES), 0);
     for (i = 0; i < FIXTURE_COUNT; i++)
         cr_assert_eq(vault_config_set(cfg, i, new_values[i]), 0);
-    cr_assert_eq(vault_config_render(cfg, &out, &len), 0);
+    cr_assert_eq(vault_config_render(&out, &len, cfg), 0);
     cr_assert_eq(len, strlen(expected_render));
     cr_assert_str_eq(out, expected_render);
 
     cr_assert_eq(vault_config_parse(&re, "re.properties", VAULT_CONFIG_PROPERTIES, out, len), 0);
     cr_assert_eq(vault_config_count(re), FIXTURE_COUNT);
     for (i = 0; i < FIXTURE_COUNT; i++) {
-        cr_assert_eq(vault_config_entry_at(re, i, &e), 0);
+        cr_assert_eq(vault_config_entry_at(&e, re, i), 0);
         cr_assert_str_eq(e->alias, fixture_secrets[i].alias);
         cr_assert_eq(e->state, VAULT_VALUE_SEALED);
         cr_assert_str_eq(e->value, new_values[i]);
@@ -522,9 +522,9 @@ Test(properties, allocation_failure_loop)
     fixture = slurp(shared_path(FIXTURE), &flen);
     for (n = 1; n < 10000 && rc != 0; n++) {
         vault_config *cfg = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_config_parse(&cfg, "a.properties", VAULT_CONFIG_PROPERTIES, fixture, flen);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d", n, rc);
         cr_assert((rc == 0) == (cfg != NULL));
         if (rc == 0)
@@ -549,17 +549,17 @@ Test(properties, secret_alias_values_are_references)
 
     cr_assert_eq(vault_config_parse(&cfg, "r.properties", VAULT_CONFIG_PROPERTIES, text, sizeof text - 1), 0);
     cr_assert_eq(vault_config_count(cfg), 1);
-    cr_assert_eq(vault_config_entry_at(cfg, 0, &e), 0);
+    cr_assert_eq(vault_config_entry_at(&e, cfg, 0), 0);
     cr_assert_str_eq(e->alias, "real");
     cr_assert_eq(e->line, 3);
     cr_assert_eq(vault_config_ref_count(cfg), 3);
-    cr_assert_eq(vault_config_ref_at(cfg, 0, &r), 0);
+    cr_assert_eq(vault_config_ref_at(&r, cfg, 0), 0);
     cr_assert_str_eq(r->alias, "Log.Password");
     cr_assert_eq(r->line, 1);
-    cr_assert_eq(vault_config_ref_at(cfg, 1, &r), 0);
+    cr_assert_eq(vault_config_ref_at(&r, cfg, 1), 0);
     cr_assert_str_eq(r->alias, "db.user");
     cr_assert_eq(r->line, 2);
-    cr_assert_eq(vault_config_ref_at(cfg, 2, &r), 0);
+    cr_assert_eq(vault_config_ref_at(&r, cfg, 2), 0);
     cr_assert_str_eq(r->alias, "db.pw");
     vault_config_free(cfg);
 }
@@ -618,13 +618,13 @@ Test(properties, encoder_table_and_java_reads_it_back)
         cr_assert_eq(
             vault_config_parse(&cfg, "w.properties", VAULT_CONFIG_PROPERTIES, c->text, strlen(c->text)), 0,
             "case %zu", i);
-        cr_assert_eq(vault_config_find(cfg, c->alias, &idx), 0, "case %zu", i);
+        cr_assert_eq(vault_config_find(&idx, cfg, c->alias), 0, "case %zu", i);
         cr_assert_eq(vault_config_set(cfg, idx, c->sealed), 0, "case %zu", i);
-        cr_assert_eq(vault_config_render(cfg, &out, &len), 0);
+        cr_assert_eq(vault_config_render(&out, &len, cfg), 0);
         cr_assert_str_eq(out, c->expected, "case %zu", i);
         cr_assert_eq(vault_config_parse(&re, "w.properties", VAULT_CONFIG_PROPERTIES, out, len), 0);
-        cr_assert_eq(vault_config_find(re, c->alias, &idx), 0);
-        cr_assert_eq(vault_config_entry_at(re, idx, &e), 0);
+        cr_assert_eq(vault_config_find(&idx, re, c->alias), 0);
+        cr_assert_eq(vault_config_entry_at(&e, re, idx), 0);
         cr_assert_eq(e->state, VAULT_VALUE_SEALED);
         cr_assert_str_eq(e->value, c->sealed, "case %zu", i);
         batch_add(&b, (const unsigned char *)out, len);
@@ -697,10 +697,10 @@ Test(properties, java_tool_bracket_and_latin1_rules)
         cr_assert_eq(vault_config_parse(&cfg, "m.properties", VAULT_CONFIG_PROPERTIES, cases[i].text,
                                         strlen(cases[i].text)),
                      0, "case %zu", i);
-        cr_assert_eq(vault_config_entry_at(cfg, 0, &e), 0);
+        cr_assert_eq(vault_config_entry_at(&e, cfg, 0), 0);
         cr_assert_eq(e->state, cases[i].state, "case %zu: state %d", i, e->state);
         if (cases[i].plain) {
-            cr_assert_eq(vault_config_plaintext(cfg, 0, &plain), 0);
+            cr_assert_eq(vault_config_plaintext(&plain, cfg, 0), 0);
             cr_assert_eq(vault_secret_len(plain), strlen(cases[i].plain), "case %zu", i);
             cr_assert(memcmp(vault_secret_data(plain), cases[i].plain, strlen(cases[i].plain)) == 0, "case %zu", i);
             vault_secret_free(plain);

@@ -175,7 +175,7 @@ static char *tomllib_view(const void *text, size_t len)
 static void hex_append(char *out, const void *p, size_t n)
 {
     out += strlen(out);
-    vault_hex(out, p, n, 0);
+    vault__hex(out, p, n, 0);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -259,28 +259,28 @@ Test(toml_fixture, aliases_states_and_lines)
     cr_assert_eq(vault_config_get_type(cfg), VAULT_CONFIG_TOML);
     cr_assert_eq(vault_config_count(cfg), FIXTURE_COUNT);
     for (i = 0; i < FIXTURE_COUNT; i++) {
-        cr_assert_eq(vault_config_entry_at(cfg, i, &e), 0);
+        cr_assert_eq(vault_config_entry_at(&e, cfg, i), 0);
         cr_assert_str_eq(e->alias, fixture_secrets[i].alias);
         cr_assert_eq(e->state, fixture_secrets[i].state, "%s", e->alias);
         cr_assert_eq(e->line, fixture_secrets[i].line, "%s", e->alias);
-        cr_assert_eq(vault_config_find(cfg, fixture_secrets[i].alias, &idx), 0);
+        cr_assert_eq(vault_config_find(&idx, cfg, fixture_secrets[i].alias), 0);
         cr_assert_eq(idx, i);
         if (e->state == VAULT_VALUE_PLAIN) {
             cr_assert_null(e->value);
-            cr_assert_eq(vault_config_plaintext(cfg, i, &plain), 0);
+            cr_assert_eq(vault_config_plaintext(&plain, cfg, i), 0);
             cr_assert_eq(vault_secret_len(plain), strlen(fixture_secrets[i].text));
             cr_assert_str_eq(vault_secret_str(plain), fixture_secrets[i].text);
             vault_secret_free(plain);
             plain = NULL;
         } else {
             cr_assert_str_eq(e->value, sealed_in_fixture);
-            cr_assert_eq(vault_config_plaintext(cfg, i, &plain), VAULT_EINVAL);
+            cr_assert_eq(vault_config_plaintext(&plain, cfg, i), VAULT_EINVAL);
             cr_assert_null(plain);
         }
     }
-    cr_assert_eq(vault_config_entry_at(cfg, FIXTURE_COUNT, &e), VAULT_ENOTFOUND);
-    cr_assert_eq(vault_config_find(cfg, "Admin_Password", &idx), VAULT_ENOTFOUND);
-    cr_assert_eq(vault_config_find(cfg, "log4j", &idx), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_config_entry_at(&e, cfg, FIXTURE_COUNT), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_config_find(&idx, cfg, "Admin_Password"), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_config_find(&idx, cfg, "log4j"), VAULT_ENOTFOUND);
     assert_tomllib_agrees(cfg, "fixture");
     vault_config_free(cfg);
 }
@@ -302,14 +302,14 @@ Test(toml_fixture, string_settings_by_dotted_key)
 
     cr_assert_eq(vault_config_open(&cfg, fixture_copy("deployment.toml"), VAULT_CONFIG_TOML), 0);
     for (i = 0; i < sizeof want / sizeof want[0]; i++) {
-        cr_assert_eq(vault_config_setting(cfg, want[i].key, &v), 0, "%s", want[i].key);
+        cr_assert_eq(vault_config_setting(&v, cfg, want[i].key), 0, "%s", want[i].key);
         cr_assert_str_eq(v, want[i].value);
     }
     /* not strings, not outside [secrets], not there */
-    cr_assert_eq(vault_config_setting(cfg, "super_admin.create_admin_account", &v), VAULT_ENOTFOUND);
-    cr_assert_eq(vault_config_setting(cfg, "transport.http.properties.port", &v), VAULT_ENOTFOUND);
-    cr_assert_eq(vault_config_setting(cfg, "secrets.admin_password", &v), VAULT_ENOTFOUND);
-    cr_assert_eq(vault_config_setting(cfg, "keystore.internal.file_name", &v), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_config_setting(&v, cfg, "super_admin.create_admin_account"), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_config_setting(&v, cfg, "transport.http.properties.port"), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_config_setting(&v, cfg, "secrets.admin_password"), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_config_setting(&v, cfg, "keystore.internal.file_name"), VAULT_ENOTFOUND);
     cr_assert_null(v);
     vault_config_free(cfg);
 }
@@ -322,13 +322,13 @@ Test(toml_settings, escapes_literals_root_keys_and_array_tables)
     const char *v;
 
     cr_assert_eq(vault_config_parse(&cfg, "s.toml", VAULT_CONFIG_TOML, text, sizeof text - 1), 0);
-    cr_assert_eq(vault_config_setting(cfg, "top", &v), 0);
+    cr_assert_eq(vault_config_setting(&v, cfg, "top"), 0);
     cr_assert_str_eq(v, "C:\\path");
-    cr_assert_eq(vault_config_setting(cfg, "a.b.c.k", &v), 0);
+    cr_assert_eq(vault_config_setting(&v, cfg, "a.b.c.k"), 0);
     cr_assert_str_eq(v, "x\xc3\xa4\"y");
-    cr_assert_eq(vault_config_setting(cfg, "a.b.c.d.e", &v), 0);
+    cr_assert_eq(vault_config_setting(&v, cfg, "a.b.c.d.e"), 0);
     cr_assert_str_eq(v, "lit");
-    cr_assert_eq(vault_config_setting(cfg, "arr.z", &v), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_config_setting(&v, cfg, "arr.z"), VAULT_ENOTFOUND);
     vault_config_free(cfg);
 }
 
@@ -342,11 +342,11 @@ Test(toml_fixture, references_with_lines)
     /* The "$secret{alias}" in the comment on line 1 is not a reference. */
     cr_assert_eq(vault_config_ref_count(cfg), sizeof fixture_refs / sizeof fixture_refs[0]);
     for (i = 0; i < vault_config_ref_count(cfg); i++) {
-        cr_assert_eq(vault_config_ref_at(cfg, i, &r), 0);
+        cr_assert_eq(vault_config_ref_at(&r, cfg, i), 0);
         cr_assert_str_eq(r->alias, fixture_refs[i].alias);
         cr_assert_eq(r->line, fixture_refs[i].line, "%s", r->alias);
     }
-    cr_assert_eq(vault_config_ref_at(cfg, i, &r), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_config_ref_at(&r, cfg, i), VAULT_ENOTFOUND);
     vault_config_free(cfg);
 }
 
@@ -384,11 +384,11 @@ static char *seal_all(vault_config *cfg, size_t *len)
     size_t i;
 
     for (i = 0; i < vault_config_count(cfg); i++) {
-        cr_assert_eq(vault_config_entry_at(cfg, i, &e), 0);
+        cr_assert_eq(vault_config_entry_at(&e, cfg, i), 0);
         if (e->state == VAULT_VALUE_PLAIN)
             cr_assert_eq(vault_config_set(cfg, i, fake_sealed(i)), 0);
     }
-    cr_assert_eq(vault_config_render(cfg, &out, len), 0);
+    cr_assert_eq(vault_config_render(&out, len, cfg), 0);
     return out;
 }
 
@@ -423,7 +423,7 @@ Test(toml_fixture, seal_render_is_lossless)
     cr_assert_eq(memcmp(out + pos, orig + opos, orig_len - opos), 0, "tail");
 
     /* Rendering twice gives the same bytes. */
-    cr_assert_eq(vault_config_render(cfg, &out2, &len2), 0);
+    cr_assert_eq(vault_config_render(&out2, &len2, cfg), 0);
     cr_assert_eq(len2, len);
     cr_assert_eq(memcmp(out, out2, len), 0);
     vault_string_free(out2);
@@ -433,7 +433,7 @@ Test(toml_fixture, seal_render_is_lossless)
     cr_assert_eq(vault_config_parse(&again, "deployment.toml", VAULT_CONFIG_TOML, out, len), 0);
     cr_assert_eq(vault_config_count(again), FIXTURE_COUNT);
     for (i = 0; i < FIXTURE_COUNT; i++) {
-        cr_assert_eq(vault_config_entry_at(again, i, &e), 0);
+        cr_assert_eq(vault_config_entry_at(&e, again, i), 0);
         cr_assert_str_eq(e->alias, fixture_secrets[i].alias);
         cr_assert_eq(e->state, VAULT_VALUE_SEALED);
         cr_assert_str_eq(e->value, fixture_secrets[i].token ? fake_sealed(i) : sealed_in_fixture);
@@ -467,7 +467,7 @@ static int refuse(const void *data, size_t len, void *payload)
     (void)data;
     (void)len;
     (void)payload;
-    return vault_err(VAULT_EAUTH, "sealed value does not decrypt");
+    return vault__err(VAULT_EAUTH, "sealed value does not decrypt");
 }
 
 Test(toml_save, writes_verifies_and_keeps_mode)
@@ -517,7 +517,7 @@ Test(toml_save, writes_verifies_and_keeps_mode)
     free(now);
 
     /* The model now describes the written file; saving again is a no-op. */
-    cr_assert_eq(vault_config_entry_at(cfg, 0, &e), 0);
+    cr_assert_eq(vault_config_entry_at(&e, cfg, 0), 0);
     cr_assert_eq(e->state, VAULT_VALUE_SEALED);
     cr_assert_str_eq(e->value, fake_sealed(0));
     cr_assert_eq(cfg->len, want_len);
@@ -529,7 +529,7 @@ Test(toml_save, writes_verifies_and_keeps_mode)
 
     cr_assert_eq(vault_config_open(&back, path, VAULT_CONFIG_AUTO), 0);
     for (i = 0; i < FIXTURE_COUNT; i++) {
-        cr_assert_eq(vault_config_entry_at(back, i, &e), 0);
+        cr_assert_eq(vault_config_entry_at(&e, back, i), 0);
         cr_assert_eq(e->state, VAULT_VALUE_SEALED);
     }
     vault_config_free(back);
@@ -589,9 +589,9 @@ Test(toml_save, allocation_failures_leave_the_file)
         for (i = 0; i < FIXTURE_COUNT; i++)
             if (fixture_secrets[i].token)
                 cr_assert_eq(vault_config_set(cfg, i, fake_sealed(i)), 0);
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_config_save(cfg, NULL, NULL);
-        done = vault_test_alloc_fail_at(0) < n;
+        done = vault__test_alloc_fail_at(0) < n;
         now = slurp(path, &now_len);
         if (done) {
             cr_assert_eq(rc, 0, "rc %d", rc);
@@ -624,11 +624,11 @@ Test(toml_set, quoting_and_escaping)
     cr_assert_eq(vault_config_set(cfg, 0, "x'y"), 0);           /* a quote: basic */
     cr_assert_eq(vault_config_set(cfg, 1, "q\"b\\s\x01\t"), 0); /* escapes */
     cr_assert_eq(vault_config_set(cfg, 2, "ab+/=="), 0);        /* stays literal */
-    cr_assert_eq(vault_config_render(cfg, &out, &len), 0);
+    cr_assert_eq(vault_config_render(&out, &len, cfg), 0);
     cr_assert_str_eq(out, "[secrets]\nlit = \"x'y\"\nbasic = \"q\\\"b\\\\s\\u0001\\t\"\n"
                           "lit2 = 'ab+/=='\n");
     cr_assert_eq(vault_config_parse(&back, "t.toml", VAULT_CONFIG_TOML, out, len), 0);
-    cr_assert_eq(vault_config_entry_at(back, 1, &e), 0);
+    cr_assert_eq(vault_config_entry_at(&e, back, 1), 0);
     cr_assert_str_eq(e->value, "q\"b\\s\x01\t");
     assert_tomllib_agrees(back, "escaped values");
 
@@ -771,7 +771,7 @@ Test(toml_grammar, accepted_inputs)
         cr_expect_str_eq(secrets, good[k].secrets, "%s", good[k].name);
         cr_expect_str_eq(refs, good[k].refs, "%s", good[k].name);
         /* Untouched, the file renders to itself. */
-        cr_assert_eq(vault_config_render(cfgs[k], &out, &len), 0);
+        cr_assert_eq(vault_config_render(&out, &len, cfgs[k]), 0);
         cr_assert_eq(len, strlen(good[k].text), "%s", good[k].name);
         cr_assert_eq(memcmp(out, good[k].text, len), 0, "%s", good[k].name);
         vault_string_free(out);
@@ -827,7 +827,7 @@ Test(toml_grammar, read_in_place_reads_the_same)
         describe(cfg, secrets, sizeof secrets, refs, sizeof refs);
         cr_expect_str_eq(secrets, good[k].secrets, "%s", good[k].name);
         cr_expect_str_eq(refs, good[k].refs, "%s", good[k].name);
-        cr_assert_eq(vault_config_render(cfg, &out, &len), VAULT_EINVAL);
+        cr_assert_eq(vault_config_render(&out, &len, cfg), VAULT_EINVAL);
         cr_assert_null(out);
         cr_assert(strstr(test_errmsg(), "opened for reading only") != NULL, "%s", test_errmsg());
         cr_assert_eq(vault_config_save(cfg, NULL, NULL), VAULT_EINVAL);
@@ -847,12 +847,12 @@ Test(toml_settings, read_in_place_keeps_the_settings)
     cr_assert_eq(vault_config_open(&a, path, VAULT_CONFIG_TOML), 0);
     cr_assert_eq(conf_open_for_reading(&b, path, VAULT_CONFIG_TOML), 0);
     for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        int ra = vault_config_setting(a, keys[i], &x), rb = vault_config_setting(b, keys[i], &y);
+        int ra = vault_config_setting(&x, a, keys[i]), rb = vault_config_setting(&y, b, keys[i]);
         cr_assert_eq(ra, rb, "%s", keys[i]);
         if (ra == 0)
             cr_assert_str_eq(x, y, "%s", keys[i]);
     }
-    cr_assert_eq(vault_config_setting(b, "keystore.primary.file_name", &y), 0);
+    cr_assert_eq(vault_config_setting(&y, b, "keystore.primary.file_name"), 0);
     cr_assert_str_eq(y, "wso2carbon.jks");
     vault_config_free(a);
     vault_config_free(b);
@@ -886,7 +886,7 @@ Test(toml_grammar, every_byte_at_every_position_of_a_string)
             rc = vault_config_parse(&cfg, "bytes.toml", VAULT_CONFIG_TOML, text, n);
             cr_assert_eq(rc == 0, ok, "byte 0x%02X at %zu: %d (%s)", b, pos, rc, test_errmsg());
             if (ok) {
-                cr_assert_eq(vault_config_entry_at(cfg, 0, &e), 0);
+                cr_assert_eq(vault_config_entry_at(&e, cfg, 0), 0);
                 cr_assert_eq(memcmp(e->value, value, 19), 0, "byte 0x%02X at %zu", b, pos);
                 cr_assert_eq(strlen(e->value), 19);
             }
@@ -1062,13 +1062,13 @@ Test(toml_robust, allocation_failures_are_enomem)
         size_t out_len;
         int rc;
 
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_config_parse(&cfg, "deployment.toml", VAULT_CONFIG_TOML, data, len);
         for (i = 0; rc == 0 && i < FIXTURE_COUNT - 1; i++)
             rc = vault_config_set(cfg, i, fake_sealed(i));
         if (rc == 0)
-            rc = vault_config_render(cfg, &out, &out_len);
-        if (vault_test_alloc_fail_at(0) < n) {
+            rc = vault_config_render(&out, &out_len, cfg);
+        if (vault__test_alloc_fail_at(0) < n) {
             cr_assert_eq(rc, 0, "no allocation failed at %zu, yet rc %d", n, rc);
             cr_assert_eq(vault_config_count(cfg), FIXTURE_COUNT);
             done = 1;
@@ -1103,14 +1103,14 @@ Test(toml_robust, hundred_thousand_secrets)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     for (i = 0; i < n; i++)
         cr_assert_eq(vault_config_set(cfg, i, "c2VhbGVkLXZhbHVlLWZvci10ZXN0aW5n"), 0);
-    cr_assert_eq(vault_config_render(cfg, &out, &out_len), 0);
+    cr_assert_eq(vault_config_render(&out, &out_len, cfg), 0);
     clock_gettime(CLOCK_MONOTONIC, &t2);
     fprintf(stderr, "100000 secrets: parse %.3f s, set + render %.3f s\n",
             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
             (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9);
 
     cr_assert_eq(vault_config_count(cfg), n);
-    cr_assert_eq(vault_config_find(cfg, "s77777", &idx), 0);
+    cr_assert_eq(vault_config_find(&idx, cfg, "s77777"), 0);
     cr_assert_eq(idx, 77777);
     cr_assert_eq(vault_config_ref_count(cfg), 1);
     /* Each token "[password-I]" (13 bytes + digits of I) became 34 bytes. */
@@ -1121,7 +1121,7 @@ Test(toml_robust, hundred_thousand_secrets)
     }
     cr_assert_eq(out_len, want_len);
     cr_assert_eq(vault_config_parse(&again, "big.toml", VAULT_CONFIG_TOML, out, out_len), 0);
-    cr_assert_eq(vault_config_entry_at(again, n - 1, &e), 0);
+    cr_assert_eq(vault_config_entry_at(&e, again, n - 1), 0);
     cr_assert_str_eq(e->alias, "s99999");
     cr_assert_eq(e->state, VAULT_VALUE_SEALED);
     cr_assert_eq(e->line, (unsigned int)(n + 3));

@@ -72,7 +72,8 @@ static int mark(const char *xml, const char *name, const char *xpath, int attr, 
                 vault_secret **old)
 {
     size_t len = 0;
-    return vault_xml_mark_secret(out, &len, old, xml, strlen(xml), name, xpath, attr, alias);
+    return vault_xml_mark_secret(out, &len, old, xml, strlen(xml),
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, name, xpath, attr, alias});
 }
 
 /* Parse with libxml2 and evaluate the xpath with every namespace hidden
@@ -277,6 +278,14 @@ static const struct {
 };
 #define FIXTURE_COUNT (sizeof fixture / sizeof fixture[0])
 
+/* Marked element i, which must exist. */
+static const vault_xml_mark *mark_at(const vault_xml_marks *m, size_t i)
+{
+    const vault_xml_mark *x = NULL;
+    cr_assert_eq(vault_xml_marks_at(&x, m, i), 0, "mark %zu", i);
+    return x;
+}
+
 Test(legacy_map, fixture_entries)
 {
     vault_legacy_map *map = NULL;
@@ -286,7 +295,7 @@ Test(legacy_map, fixture_entries)
     cr_assert_eq(vault_legacy_map_read(&map, shared_path(MAP)), 0, "%s", msg());
     cr_assert_eq(vault_legacy_map_count(map), FIXTURE_COUNT);
     for (i = 0; i < FIXTURE_COUNT; i++) {
-        cr_assert_eq(vault_legacy_map_entry_at(map, i, &e), 0);
+        cr_assert_eq(vault_legacy_map_entry_at(&e, map, i), 0);
         cr_assert_str_eq(e->alias, fixture[i].alias);
         cr_assert_str_eq(e->file, fixture[i].file);
         cr_assert_str_eq(e->xpath, fixture[i].xpath);
@@ -296,11 +305,12 @@ Test(legacy_map, fixture_entries)
         else
             cr_assert_null(e->attribute_name);
         cr_assert_eq(e->line, fixture[i].line);
-        cr_assert_eq(vault_legacy_map_find(map, fixture[i].alias, &idx), 0);
+        cr_assert_eq(vault_legacy_map_find(&idx, map, fixture[i].alias), 0);
         cr_assert_eq(idx, i);
     }
-    cr_assert_eq(vault_legacy_map_entry_at(map, FIXTURE_COUNT, &e), VAULT_EINVAL);
-    cr_assert_eq(vault_legacy_map_find(map, "nope", &idx), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_legacy_map_entry_at(&e, map, FIXTURE_COUNT), VAULT_ENOTFOUND);
+    cr_assert_null(e);
+    cr_assert_eq(vault_legacy_map_find(&idx, map, "nope"), VAULT_ENOTFOUND);
     vault_legacy_map_free(map);
     vault_legacy_map_free(NULL);
 }
@@ -344,7 +354,7 @@ Test(legacy_map, value_syntax)
             cr_assert(strstr(msg(), "m.properties:"), "case %zu: %s", i, msg());
             continue;
         }
-        cr_assert_eq(vault_legacy_map_entry_at(map, 0, &e), 0);
+        cr_assert_eq(vault_legacy_map_entry_at(&e, map, 0), 0);
         cr_assert_str_eq(e->alias, "a");
         cr_assert_str_eq(e->file, map_cases[i].file);
         cr_assert_str_eq(e->xpath, map_cases[i].xpath, "case %zu", i);
@@ -375,9 +385,9 @@ Test(legacy_map, allocation_failure_loop)
     data = slurp(shared_path(MAP), &len);
     for (n = 1; n < 10000 && rc != 0; n++) {
         vault_legacy_map *map = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_legacy_map_parse(&map, "m", data, len);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d", n, rc);
         cr_assert((rc == 0) == (map != NULL));
         if (rc == 0)
@@ -412,8 +422,8 @@ Test(mark, fixture_exact_bytes_and_old_values)
         vault_secret *old = NULL;
         size_t len = 0;
 
-        cr_assert_eq(vault_xml_mark_secret(&out, &len, &old, xml, strlen(xml), fixture[i].file,
-                                           fixture[i].xpath, fixture[i].attribute, fixture[i].alias),
+        cr_assert_eq(vault_xml_mark_secret(&out, &len, &old, xml, strlen(xml),
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, fixture[i].file, fixture[i].xpath, fixture[i].attribute, fixture[i].alias}),
                      0, "%s: %s", fixture[i].alias, msg());
         cr_assert_eq(len, strlen(expected), "%s", fixture[i].file);
         cr_assert_str_eq(out, expected, "%s", fixture[i].file);
@@ -465,10 +475,10 @@ Test(mark, all_fixture_files_with_the_map_then_java_reads_them)
     for (i = 0; i < vault_legacy_map_count(map); i++) {
         char *xml, *out = NULL, name[64];
         size_t len = 0;
-        cr_assert_eq(vault_legacy_map_entry_at(map, i, &e), 0);
+        cr_assert_eq(vault_legacy_map_entry_at(&e, map, i), 0);
         xml = fixture_xml(i);
-        cr_assert_eq(vault_xml_mark_secret(&out, &len, NULL, xml, strlen(xml), e->file, e->xpath,
-                                           e->attribute, e->alias),
+        cr_assert_eq(vault_xml_mark_secret(&out, &len, NULL, xml, strlen(xml),
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, e->file, e->xpath, e->attribute, e->alias}),
                      0, "%s", msg());
         snprintf(name, sizeof name, "marked%zu.xml", i);
         spit(tmp_path(name), out, len);
@@ -580,7 +590,7 @@ Test(marked, lists_alias_path_attribute_line)
                      0);
         cr_assert_eq(vault_xml_marked(&m, marked, strlen(marked), fixture[i].file), 0, "%s", msg());
         cr_assert_eq(vault_xml_marks_count(m), 1);
-        x = vault_xml_marks_at(m, 0);
+        cr_assert_eq(vault_xml_marks_at(&x, m, 0), 0);
         cr_assert_str_eq(x->alias, fixture[i].alias);
         cr_assert_str_eq(x->path, want[i].path);
         if (want[i].attribute)
@@ -589,7 +599,8 @@ Test(marked, lists_alias_path_attribute_line)
             cr_assert_null(x->attribute);
         cr_assert_eq(x->line, want[i].line);
         cr_assert_eq(x->placeholder, 1);
-        cr_assert_null(vault_xml_marks_at(m, 1));
+        cr_assert_eq(vault_xml_marks_at(&x, m, 1), VAULT_ENOTFOUND);
+        cr_assert_null(x);
         vault_xml_marks_free(m);
         vault_string_free(marked);
         free(xml);
@@ -702,7 +713,7 @@ static void tricky_case(const char *input, size_t c)
     cr_assert_str_eq(twice, out);
     cr_assert_eq(vault_xml_marked(&m, out, strlen(out), "t.xml"), 0, "%s", msg());
     for (i = 0; i < vault_xml_marks_count(m); i++)
-        cr_assert_str_eq(vault_xml_marks_at(m, i)->alias, tricky_cases[c].alias);
+        cr_assert_str_eq(mark_at(m, i)->alias, tricky_cases[c].alias);
     cr_assert_eq(vault_xml_expand(&exp, out, strlen(out), "t.xml", resolve, &t), 0, "case %zu: %s", c, msg());
     cr_assert_eq(t.calls, (int)vault_xml_marks_count(m));
     cr_assert_str_eq(vault_secret_str(exp), expanded, "case %zu", c);
@@ -902,7 +913,8 @@ Test(mark, errors_name_file_xpath_alias)
     cr_assert_eq(mark("<r><p svns:secretAlias=\"A\">x</p></r>", "r.xml", "//p", 0, "A", &out, NULL),
                  VAULT_EFORMAT);
     cr_assert(strstr(msg(), "outside the secure vault namespace"), "%s", msg());
-    cr_assert_eq(vault_xml_mark_secret(&out, NULL, NULL, "<a/>", 4, "x", "//a", 0, "A"), VAULT_EINVAL);
+    cr_assert_eq(vault_xml_mark_secret(&out, NULL, NULL, "<a/>", 4,
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, "x", "//a", 0, "A"}), VAULT_EINVAL);
 }
 
 /* The svns prefix used where no xmlns:svns is in scope: the declaration a
@@ -1043,7 +1055,7 @@ Test(mark, attribute_beside_another_placeholder_is_refused)
         libxml_check(out, "//c", "a", VAULT_XML_PLACEHOLDER, "A");
         cr_assert_eq(vault_xml_marked(&m, out, strlen(out), "r.xml"), 0, "%s", msg());
         cr_assert_eq(vault_xml_marks_count(m), 1);
-        cr_assert_str_eq(vault_xml_marks_at(m, 0)->attribute, "a");
+        cr_assert_str_eq(mark_at(m, 0)->attribute, "a");
         vault_xml_marks_free(m);
         vault_string_free(out);
     }
@@ -1076,7 +1088,8 @@ Test(marked, placeholder_and_line_of_each_mark_whatever_spans_lines)
     cr_assert_eq(vault_xml_marked(&m, xml, strlen(xml), "m.xml"), 0, "%s", msg());
     cr_assert_eq(vault_xml_marks_count(m), sizeof want / sizeof want[0]);
     for (i = 0; i < sizeof want / sizeof want[0]; i++) {
-        const vault_xml_mark *x = vault_xml_marks_at(m, i);
+        const vault_xml_mark *x = NULL;
+        cr_assert_eq(vault_xml_marks_at(&x, m, i), 0);
         cr_assert_str_eq(x->alias, want[i].alias);
         cr_assert_eq(x->line, want[i].line, "%s: line %u", x->alias, x->line);
         cr_assert_eq(x->placeholder, want[i].placeholder, "%s", x->alias);
@@ -1094,8 +1107,8 @@ Test(mark, both_marks_in_one_document_in_any_order)
     cr_assert_eq(mark(one, "c", "//KeyStore/KeyPassword", 0, "K", &two, NULL), 0);
     cr_assert_eq(vault_xml_marked(&m, two, strlen(two), "c"), 0);
     cr_assert_eq(vault_xml_marks_count(m), 2);
-    cr_assert_str_eq(vault_xml_marks_at(m, 0)->alias, "P");
-    cr_assert_str_eq(vault_xml_marks_at(m, 1)->alias, "K");
+    cr_assert_str_eq(mark_at(m, 0)->alias, "P");
+    cr_assert_str_eq(mark_at(m, 1)->alias, "K");
     cr_assert_eq(strstr(strstr(two, NS_DECL) + 1, NS_DECL), NULL);
     vault_xml_marks_free(m);
     vault_string_free(one);
@@ -1120,7 +1133,8 @@ Test(mark, utf16_and_entity_bombs_are_refused_cleanly)
     size_t len = 0;
     int rc;
 
-    rc = vault_xml_mark_secret(&out, &len, NULL, utf16, sizeof utf16 - 1, "u.xml", "//p", 0, "A");
+    rc = vault_xml_mark_secret(&out, &len, NULL, utf16, sizeof utf16 - 1,
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, "u.xml", "//p", 0, "A"});
     cr_assert_eq(rc, VAULT_EFORMAT);
     cr_assert(strstr(msg(), "u.xml: UTF-16"), "%s", msg());
     rc = mark(bomb, "bomb.xml", "//p", 0, "A", &out, NULL);
@@ -1137,7 +1151,8 @@ Test(mark, truncation_loop)
         size_t len = 0;
         vault_secret *old = NULL;
         int rc =
-            vault_xml_mark_secret(&out, &len, &old, xml, i, "t.xml", fixture[3].xpath, 1, fixture[3].alias);
+            vault_xml_mark_secret(&out, &len, &old, xml, i,
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, "t.xml", fixture[3].xpath, 1, fixture[3].alias});
         cr_assert(rc == 0 || rc == VAULT_EFORMAT || rc == VAULT_ENOTFOUND, "prefix %zu: rc %d", i, rc);
         cr_assert_eq(rc == 0, i >= n - 1, "prefix %zu: rc %d", i, rc);
         vault_string_free(out);
@@ -1157,10 +1172,10 @@ Test(mark, allocation_failure_loop)
         char *out = NULL;
         size_t len = 0;
         vault_secret *old = NULL;
-        vault_test_alloc_fail_at(n);
-        rc = vault_xml_mark_secret(&out, &len, &old, xml, strlen(xml), "a.xml", fixture[0].xpath, 0,
-                                   fixture[0].alias);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(n);
+        rc = vault_xml_mark_secret(&out, &len, &old, xml, strlen(xml),
+        &(vault_xml_mark_options){VAULT_XML_MARK_OPTIONS_VERSION, "a.xml", fixture[0].xpath, 0, fixture[0].alias});
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d (%s)", n, rc, msg());
         cr_assert_eq(rc == 0, out != NULL);
         vault_string_free(out);
@@ -1184,15 +1199,15 @@ Test(expand, allocation_failure_loop)
     for (n = 1; n < 10000 && rc != 0; n++) {
         vault_secret *out = NULL;
         vault_xml_marks *m = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_xml_expand(&out, marked, strlen(marked), "c.xml", resolve, &t);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d (%s)", n, rc, msg());
         cr_assert_eq(rc == 0, out != NULL);
         vault_secret_free(out);
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = vault_xml_marked(&m, marked, strlen(marked), "c.xml");
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "allocation %lu: rc %d (%s)", n, rc, msg());
         vault_xml_marks_free(m);
     }

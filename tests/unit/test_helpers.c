@@ -34,10 +34,10 @@ Test(path, join_table)
     size_t i;
     for (i = 0; i < sizeof joins / sizeof joins[0]; i++) {
         char *p = NULL;
-        cr_assert_eq(vault_path_join(&p, joins[i].dir, joins[i].name), 0, "%s + %s", joins[i].dir,
+        cr_assert_eq(vault__path_join(&p, joins[i].dir, joins[i].name), 0, "%s + %s", joins[i].dir,
                      joins[i].name);
         cr_assert_str_eq(p, joins[i].want);
-        vault_free_ptr(p);
+        vault__free_ptr(p);
     }
 }
 
@@ -46,24 +46,24 @@ Test(path, too_long_names_both)
     char dir[PATH_MAX], *p = (char *)"unset";
     memset(dir, 'd', sizeof dir - 10);
     dir[sizeof dir - 10] = '\0';
-    cr_assert_eq(vault_path_join(&p, dir, "long-file-name"), VAULT_EINVAL);
+    cr_assert_eq(vault__path_join(&p, dir, "long-file-name"), VAULT_EINVAL);
     cr_assert_null(p);
     cr_assert(strstr(test_errmsg(), "long-file-name") != NULL, "%s", test_errmsg());
     cr_assert(strstr(test_errmsg(), "dddd") != NULL);
     /* One byte under the limit still joins. */
     dir[PATH_MAX - 3] = '\0';
     memset(dir, 'd', PATH_MAX - 3);
-    cr_assert_eq(vault_path_join(&p, dir, "x"), 0);
+    cr_assert_eq(vault__path_join(&p, dir, "x"), 0);
     cr_assert_eq(strlen(p), PATH_MAX - 1);
-    vault_free_ptr(p);
+    vault__free_ptr(p);
 }
 
 Test(path, out_of_memory)
 {
     char *p = (char *)"unset";
-    vault_test_alloc_fail_at(1);
-    cr_assert_eq(vault_path_join(&p, "a", "b"), VAULT_ENOMEM);
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(1);
+    cr_assert_eq(vault__path_join(&p, "a", "b"), VAULT_ENOMEM);
+    vault__test_alloc_fail_at(0);
     cr_assert_null(p);
 }
 
@@ -84,7 +84,7 @@ Test(array, grows_keeps_contents)
     cr_assert_eq(cap, 1024); /* doubled from 8 */
     cr_assert_eq(VAULT_ARRAY_GROW(v, cap, 10), 0); /* room already */
     cr_assert_eq(cap, 1024);
-    vault_free_ptr(v);
+    vault__free_ptr(v);
 }
 
 Test(array, overflow_refused_untouched)
@@ -98,9 +98,9 @@ Test(array, overflow_refused_untouched)
     cr_assert_str_eq(test_errmsg(), "out of memory");
     cr_assert_eq(cap, 8);
     cr_assert_eq(v[3], 42);
-    cr_assert_eq(vault_array_grow(&v, &cap, SIZE_MAX, 1 + SIZE_MAX / 2), VAULT_ENOMEM);
+    cr_assert_eq(vault__array_grow(&v, &cap, SIZE_MAX, 1 + SIZE_MAX / 2), VAULT_ENOMEM);
     cr_assert_eq(cap, 8);
-    vault_free_ptr(v);
+    vault__free_ptr(v);
 }
 
 Test(array, failed_allocation_keeps_array)
@@ -110,15 +110,15 @@ Test(array, failed_allocation_keeps_array)
 
     cr_assert_eq(VAULT_ARRAY_GROW(v, cap, 8), 0);
     memcpy(v, "1234567", 8);
-    vault_test_alloc_fail_at(1);
+    vault__test_alloc_fail_at(1);
     cr_assert_eq(VAULT_ARRAY_GROW(v, cap, 9), VAULT_ENOMEM);
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(0);
     cr_assert_eq(cap, 8);
     cr_assert_str_eq(v, "1234567");
     cr_assert_eq(VAULT_ARRAY_GROW(v, cap, 9), 0);
     cr_assert_eq(cap, 16);
     cr_assert_str_eq(v, "1234567");
-    vault_free_ptr(v);
+    vault__free_ptr(v);
 }
 
 /* ---- descriptors: interrupted calls are retried ---- */
@@ -170,7 +170,7 @@ Test(fd, read_full_retries_eintr)
             size_t k;
             for (k = 0; k < sizeof chunk; k++)
                 chunk[k] = (unsigned char)((i * sizeof chunk + k) % 251);
-            if (vault_write_full(p[1], chunk, sizeof chunk) != 0)
+            if (vault__write_full(p[1], chunk, sizeof chunk) != 0)
                 _exit(1);
             if (i % 30 == 0)
                 usleep(2000);
@@ -180,14 +180,14 @@ Test(fd, read_full_retries_eintr)
     close(p[1]);
     ticks = 0;
     interrupt_often();
-    n = vault_read_full(p[0], got, sizeof got);
+    n = vault__read_full(p[0], got, sizeof got);
     interrupt_stop();
     cr_assert_eq(n, (ssize_t)sizeof got, "read %zd: %s", n, strerror(errno));
     cr_assert_gt(ticks, 0, "no signal arrived during the read");
     for (i = 0; i < sizeof got; i++)
         cr_assert_eq(got[i], i % 251, "byte %zu", i);
     /* Then end of file: a short count, not an error. */
-    cr_assert_eq(vault_read_full(p[0], got, 10), 0);
+    cr_assert_eq(vault__read_full(p[0], got, 10), 0);
     close(p[0]);
     waitpid(pid, NULL, 0);
 }
@@ -221,7 +221,7 @@ Test(fd, write_full_retries_eintr)
     close(p[0]);
     ticks = 0;
     interrupt_often();
-    cr_assert_eq(vault_write_full(p[1], data, sizeof data), 0, "%s", strerror(errno));
+    cr_assert_eq(vault__write_full(p[1], data, sizeof data), 0, "%s", strerror(errno));
     interrupt_stop();
     cr_assert_gt(ticks, 0, "no signal arrived during the write");
     close(p[1]);
@@ -236,9 +236,9 @@ Test(fd, write_full_reports_errors)
     close(p[0]);
     signal(SIGPIPE, SIG_IGN);
     errno = 0;
-    cr_assert_eq(vault_write_full(p[1], "x", 1), -1);
+    cr_assert_eq(vault__write_full(p[1], "x", 1), -1);
     cr_assert_eq(errno, EPIPE);
     close(p[1]);
-    cr_assert_eq(vault_write_full(-1, "x", 1), -1);
+    cr_assert_eq(vault__write_full(-1, "x", 1), -1);
     cr_assert_eq(errno, EBADF);
 }

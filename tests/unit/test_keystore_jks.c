@@ -162,7 +162,7 @@ static void assert_cert(vault_keystore *ks, const char *alias, size_t idx, const
 {
     const unsigned char *got;
     size_t n;
-    cr_assert_eq(vault_keystore_cert_der(ks, alias, idx, &got, &n), 0, "%s", last_message());
+    cr_assert_eq(vault_keystore_cert_der(&got, &n, ks, alias, idx), 0, "%s", last_message());
     assert_bytes(got, n, der, len, alias);
 }
 
@@ -182,7 +182,7 @@ static void assert_public_key(vault_keystore *ks, const char *alias, const unsig
 {
     unsigned char *der = NULL;
     size_t n;
-    cr_assert_eq(vault_keystore_public_key_der(ks, alias, &der, &n), 0, "%s: %s", alias, last_message());
+    cr_assert_eq(vault_keystore_public_key_der(&der, &n, ks, alias), 0, "%s: %s", alias, last_message());
     assert_bytes(der, n, spki, len, alias);
     vault_string_free((char *)der);
 }
@@ -260,7 +260,7 @@ static void check_with_keytool(vault_keystore *ks, const char *args)
     cr_assert_eq(vault_keystore_count(ks), n);
     for (i = 0; i < n; i++) {
         const vault_keystore_entry *info;
-        cr_assert_eq(vault_keystore_find(ks, kt[i].alias, &info), 0, "%s", last_message());
+        cr_assert_eq(vault_keystore_find(&info, ks, kt[i].alias), 0, "%s", last_message());
         cr_assert_str_eq(info->alias, kt[i].alias);
         cr_assert_eq(info->kind, kt_kind(kt[i].type), "%s", kt[i].alias);
         cr_assert_eq(info->chain_length, kt[i].ncerts, "%s", kt[i].alias);
@@ -309,7 +309,7 @@ Test(pyjks, private_keys_and_chains)
 
         snprintf(path, sizeof path, PYJKS "keystores/%s", c->file);
         cr_assert_eq(open_file(&ks, shared_path(path), &pw), 0, "%s: %s", c->file, last_message());
-        cr_assert_eq(vault_keystore_find(ks, c->alias, &info), 0);
+        cr_assert_eq(vault_keystore_find(&info, ks, c->alias), 0);
         cr_assert_eq(info->kind, VAULT_ENTRY_PRIVATE_KEY);
         want = py_bytes(c->expected, "private_key", 0, &len);
         assert_private_key(ks, c->alias, want, len);
@@ -352,7 +352,7 @@ Test(pyjks, trusted_certificates)
 
         snprintf(path, sizeof path, PYJKS "keystores/%s", cases[i].file);
         cr_assert_eq(open_file(&ks, shared_path(path), &pw), 0, "%s", last_message());
-        cr_assert_eq(vault_keystore_find(ks, cases[i].alias, &info), 0);
+        cr_assert_eq(vault_keystore_find(&info, ks, cases[i].alias), 0);
         cr_assert_eq(info->kind, VAULT_ENTRY_TRUSTED_CERT);
         want = py_bytes(cases[i].expected, "certs", cases[i].idx, &len);
         assert_cert(ks, cases[i].alias, 0, want, len);
@@ -396,9 +396,9 @@ Test(pyjks, secret_keys)
 
         snprintf(path, sizeof path, PYJKS "keystores/jceks/%s", cases[i].file);
         cr_assert_eq(open_file(&ks, shared_path(path), &pw), 0, "%s", last_message());
-        cr_assert_eq(vault_keystore_find(ks, cases[i].alias, &info), 0);
+        cr_assert_eq(vault_keystore_find(&info, ks, cases[i].alias), 0);
         cr_assert_eq(info->kind, VAULT_ENTRY_SECRET_KEY);
-        cr_assert_eq(vault_keystore_secret_key(ks, cases[i].alias, &key), 0, "%s: %s", cases[i].file,
+        cr_assert_eq(vault_keystore_secret_key(&key, ks, cases[i].alias), 0, "%s: %s", cases[i].file,
                      last_message());
         assert_bytes(vault_secret_data(key), vault_secret_len(key), (const unsigned char *)cases[i].bytes,
                      cases[i].len, cases[i].file);
@@ -458,7 +458,7 @@ Test(pyjks, rejected_files)
         rc = open_file(&ks, shared_path(path), &pw);
         if (!cases[i].at_open) {
             cr_assert_eq(rc, 0, "%s", last_message());
-            rc = vault_keystore_secret_key(ks, "mykey", &key);
+            rc = vault_keystore_secret_key(&key, ks, "mykey");
         }
         cr_assert_eq(rc, VAULT_EFORMAT, "%s: %d %s", cases[i].file, rc, last_message());
         cr_assert_not_null(strstr(last_message(), cases[i].msg), "%s", last_message());
@@ -487,11 +487,11 @@ Test(pyjks, wrong_key_passwords)
 
             snprintf(path, sizeof path, PYJKS "keystores/%s", files[i]);
             cr_assert_eq(open_file(&ks, shared_path(path), &pw), 0);
-            cr_assert_eq(vault_keystore_public_key_der(ks, "private", &der, &n), VAULT_EAUTH);
+            cr_assert_eq(vault_keystore_public_key_der(&der, &n, ks, "private"), VAULT_EAUTH);
             cr_assert_not_null(strstr(last_message(), "alias \"private\""), "%s", last_message());
             cr_assert_null(der);
             if (i == 1) {
-                cr_assert_eq(vault_keystore_secret_key(ks, "secret", &key), VAULT_EAUTH);
+                cr_assert_eq(vault_keystore_secret_key(&key, ks, "secret"), VAULT_EAUTH);
                 cr_assert_null(key);
             }
             vault_keystore_free(ks);
@@ -557,7 +557,7 @@ Test(external, keystore_go)
         snprintf(path, sizeof path, "keystores/keystore-go/testdata/%s", cases[i].file);
         cr_assert_eq(open_file(&ks, shared_path(path), &pw), 0, "%s", last_message());
         cr_assert_eq(vault_keystore_count(ks), 1);
-        cr_assert_eq(vault_keystore_find(ks, "alias", &info), 0);
+        cr_assert_eq(vault_keystore_find(&info, ks, "alias"), 0);
         cr_assert_eq(info->chain_length, cases[i].chain);
         cr_assert_eq(ks_private_key(ks, "alias", &pkey, NULL), 0, "%s", last_message());
         snprintf(path, sizeof path, "keystores/keystore-go/testdata/%s", cases[i].pem);
@@ -577,7 +577,7 @@ Test(external, keystore_go)
         size_t n;
         cr_assert_eq(open_file(&ks, shared_path("keystores/keystore-go/testdata/keystore_keypass.jks"), &pw),
                      0);
-        cr_assert_eq(vault_keystore_public_key_der(ks, "alias", &der, &n), VAULT_EAUTH);
+        cr_assert_eq(vault_keystore_public_key_der(&der, &n, ks, "alias"), VAULT_EAUTH);
         vault_keystore_free(ks);
     }
 }
@@ -624,11 +624,11 @@ Test(external, wso2_securevault)
     cr_assert_eq(open_file(&ks, path, &pw), 0, "%s", last_message());
     cr_assert_eq(vault_keystore_count(ks), 36);
     for (i = 0; i < 36; i++) {
-        vault_keystore_entry_at(ks, i, &info);
+        vault_keystore_entry_at(&info, ks, i);
         keys += info->kind == VAULT_ENTRY_PRIVATE_KEY;
     }
     cr_assert_eq(keys, 1);
-    cr_assert_eq(vault_keystore_find(ks, NULL, &info), 0);
+    cr_assert_eq(vault_keystore_find(&info, ks, NULL), 0);
     cr_assert_str_eq(info->alias, "wso2carbon");
     snprintf(args, sizeof args, "-keystore '%s' -storepass wso2carbon", path);
     check_with_keytool(ks, args);
@@ -647,7 +647,7 @@ Test(external, system_cacerts)
     cr_assert_eq(open_file(&ks, path, &pw), 0, "%s", last_message());
     cr_assert_gt(vault_keystore_count(ks), 50);
     for (i = 0; i < vault_keystore_count(ks); i++) {
-        vault_keystore_entry_at(ks, i, &info);
+        vault_keystore_entry_at(&info, ks, i);
         cr_assert_eq(info->kind, VAULT_ENTRY_TRUSTED_CERT, "%s", info->alias);
     }
     /* the count keytool -list -cacerts reports, and every certificate */
@@ -689,7 +689,7 @@ Test(fixtures, identity_jks_and_jceks)
         cr_assert_eq(open_file(&ks, shared_path(cases[i].file), &pw), 0, "%s", last_message());
         cr_assert_eq(vault_keystore_get_type(ks), cases[i].type);
         cr_assert_eq(vault_keystore_count(ks), 1);
-        cr_assert_eq(vault_keystore_find(ks, "WSO2Carbon", &info), 0);
+        cr_assert_eq(vault_keystore_find(&info, ks, "WSO2Carbon"), 0);
         cr_assert_str_eq(info->alias, "wso2carbon");
         cr_assert_eq(info->kind, VAULT_ENTRY_PRIVATE_KEY);
         cr_assert_eq(info->chain_length, 1);
@@ -713,7 +713,7 @@ Test(fixtures, client_truststore)
 
     cr_assert_eq(open_file(&ks, shared_path("fixtures/java/client-truststore.jks"), &pw), 0);
     cr_assert_eq(vault_keystore_count(ks), 1);
-    cr_assert_eq(vault_keystore_find(ks, "exampleroot", &info), 0);
+    cr_assert_eq(vault_keystore_find(&info, ks, "exampleroot"), 0);
     cr_assert_eq(info->kind, VAULT_ENTRY_TRUSTED_CERT);
     pem = slurp(shared_path("fixtures/java/root.pem"), &n);
     der = pem_to_der((char *)pem, &dlen);
@@ -741,7 +741,7 @@ Test(fixtures, unicode_passwords)
     /* The store password as the key password is wrong here. */
     pw.key = NULL;
     cr_assert_eq(open_file(&ks, path, &pw), 0);
-    cr_assert_eq(vault_keystore_public_key_der(ks, "unicode", &der, &n), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &n, ks, "unicode"), VAULT_EAUTH);
     vault_keystore_free(ks);
 }
 
@@ -805,10 +805,10 @@ static size_t check_with_java(vault_keystore *ks, const char *type, const char *
 
         cr_assert_eq(sscanf(line, "%255s %63s %8191s", alias, alg, hex), 3, "%s", line);
         want = unhex(hex, &wlen);
-        cr_assert_eq(vault_keystore_find(ks, alias, &info), 0, "%s", alias);
+        cr_assert_eq(vault_keystore_find(&info, ks, alias), 0, "%s", alias);
         if (info->kind == VAULT_ENTRY_SECRET_KEY) {
             vault_secret *key = NULL;
-            cr_assert_eq(vault_keystore_secret_key(ks, alias, &key), 0, "%s", last_message());
+            cr_assert_eq(vault_keystore_secret_key(&key, ks, alias), 0, "%s", last_message());
             assert_bytes(vault_secret_data(key), vault_secret_len(key), want, wlen, alias);
             cr_assert_str_eq(info->key_algorithm, alg);
             vault_secret_free(key);
@@ -901,10 +901,10 @@ Test(keytool, generated_jks)
     cr_assert_eq(open_file(&ks, path, &pw), 0, "%s", last_message());
     cr_assert_eq(vault_keystore_count(ks), 3);
     /* Java stores aliases lower-cased; lookup ignores case. */
-    cr_assert_eq(vault_keystore_find(ks, "ALPHA", &info), 0);
+    cr_assert_eq(vault_keystore_find(&info, ks, "ALPHA"), 0);
     cr_assert_str_eq(info->alias, "alpha");
-    cr_assert_eq(vault_keystore_find(ks, "gamma-KEY", &info), 0);
-    cr_assert_eq(vault_keystore_find(ks, "trusted-\xf0\x9f\x98\x80-\xc3\xbc", &info), 0);
+    cr_assert_eq(vault_keystore_find(&info, ks, "gamma-KEY"), 0);
+    cr_assert_eq(vault_keystore_find(&info, ks, "trusted-\xf0\x9f\x98\x80-\xc3\xbc"), 0);
     cr_assert_eq(info->kind, VAULT_ENTRY_TRUSTED_CERT);
     snprintf(args, sizeof args, "-storetype JKS -keystore '%s' -storepass:env SP", path);
     check_with_keytool(ks, args);
@@ -914,7 +914,7 @@ Test(keytool, generated_jks)
 
     pw.key = sp; /* the store password is not the key password */
     cr_assert_eq(open_file(&ks, path, &pw), 0);
-    cr_assert_eq(vault_keystore_public_key_der(ks, "alpha", &der, &n), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &n, ks, "alpha"), VAULT_EAUTH);
     cr_assert_not_null(strstr(last_message(), "alias \"alpha\""), "%s", last_message());
     vault_keystore_free(ks);
 }
@@ -949,26 +949,26 @@ Test(keytool, generated_jceks_with_secret_keys)
 
     cr_assert_eq(open_file(&ks, path, &pw), 0, "%s", last_message());
     cr_assert_eq(vault_keystore_count(ks), 4);
-    cr_assert_eq(vault_keystore_find(ks, "SECRET-aes", &info), 0);
+    cr_assert_eq(vault_keystore_find(&info, ks, "SECRET-aes"), 0);
     cr_assert_eq(info->kind, VAULT_ENTRY_SECRET_KEY);
     snprintf(args, sizeof args, "-storetype JCEKS -keystore '%s' -storepass:env SP", path);
     check_with_keytool(ks, args);
     assert_exported_cert(ks, "JCEKS", path, "Key-One");
     cr_assert_eq(check_with_java(ks, "JCEKS", path), 3);
-    cr_assert_eq(vault_keystore_find(ks, "secret-aes", &info), 0);
+    cr_assert_eq(vault_keystore_find(&info, ks, "secret-aes"), 0);
     cr_assert_str_eq(info->key_algorithm, "AES");
     cr_assert_eq(info->key_bits, 256);
 
     /* A second open gives the same key; wrong passwords fail cleanly. */
-    cr_assert_eq(vault_keystore_secret_key(ks, "secret-aes", &k1), 0);
+    cr_assert_eq(vault_keystore_secret_key(&k1, ks, "secret-aes"), 0);
     pw.key = sp;
     cr_assert_eq(open_file(&again, path, &pw), 0);
-    cr_assert_eq(vault_keystore_secret_key(again, "secret-aes", &k2), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_secret_key(&k2, again, "secret-aes"), VAULT_EAUTH);
     cr_assert_null(k2);
     vault_keystore_free(again);
     pw.key = kp;
     cr_assert_eq(open_file(&again, path, &pw), 0);
-    cr_assert_eq(vault_keystore_secret_key(again, "secret-aes", &k2), 0);
+    cr_assert_eq(vault_keystore_secret_key(&k2, again, "secret-aes"), 0);
     assert_bytes(vault_secret_data(k1), vault_secret_len(k1), vault_secret_data(k2), vault_secret_len(k2),
                  "second open");
     vault_secret_free(k1);
@@ -1074,13 +1074,13 @@ Test(errors, wrong_key_password)
             unsigned char *der = NULL;
             size_t len;
             cr_assert_eq(open_mem(&ks, d, n, VAULT_KEYSTORE_AUTO, &pw), 0);
-            cr_assert_eq(vault_keystore_public_key_der(ks, "wso2carbon", &der, &len), VAULT_EAUTH, "%s %zu",
+            cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "wso2carbon"), VAULT_EAUTH, "%s %zu",
                          exts[i], j);
             cr_assert_str_eq(last_message(), "mem.ks: alias \"wso2carbon\": wrong key password");
             cr_assert_null(der);
             /* A failed unlock leaves the entry locked; the right password still works. */
             pw.key = IDENTITY_PW;
-            cr_assert_eq(vault_keystore_public_key_der(ks, "wso2carbon", &der, &len), 0, "%s",
+            cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "wso2carbon"), 0, "%s",
                          last_message());
             vault_string_free((char *)der);
             vault_keystore_free(ks);
@@ -1170,7 +1170,7 @@ Test(errors, damaged_key_under_valid_hash)
             d[spots[k]] ^= 0x04;
             reseal(d, n, IDENTITY_PW);
             cr_assert_eq(open_mem(&ks, d, n, VAULT_KEYSTORE_AUTO, &identity_pw), 0, "%s", last_message());
-            cr_assert_eq(vault_keystore_public_key_der(ks, "wso2carbon", &der, &len), VAULT_EAUTH,
+            cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "wso2carbon"), VAULT_EAUTH,
                          "%s spot %zu", exts[i], k);
             cr_assert_null(der);
             vault_keystore_free(ks);
@@ -1199,10 +1199,10 @@ Test(errors, huge_length_fields)
             memcpy(copy, d, n);
             memset(copy + fields[k].off, 0xFF, fields[k].width);
             reseal(copy, n, IDENTITY_PW);
-            vault_test_alloc_fail_at(0);
+            vault__test_alloc_fail_at(0);
             cr_assert_eq(open_mem(&ks, copy, n, VAULT_KEYSTORE_AUTO, &identity_pw), VAULT_EFORMAT,
                          "%s field %zu", exts[i], k);
-            allocs = vault_test_alloc_fail_at(0);
+            allocs = vault__test_alloc_fail_at(0);
             cr_assert_lt(allocs, 10, "%lu allocations", allocs);
             free(copy);
         }
@@ -1232,12 +1232,12 @@ Test(errors, failed_allocations)
             unsigned char *der = NULL;
             vault_secret *key = NULL;
             size_t len;
-            vault_test_alloc_fail_at(nth);
+            vault__test_alloc_fail_at(nth);
             rc = open_mem(&ks, d, n, VAULT_KEYSTORE_AUTO, &pw);
             if (rc == 0)
-                rc = cases[i].secret ? vault_keystore_secret_key(ks, cases[i].alias, &key)
-                                     : vault_keystore_public_key_der(ks, cases[i].alias, &der, &len);
-            vault_test_alloc_fail_at(0);
+                rc = cases[i].secret ? vault_keystore_secret_key(&key, ks, cases[i].alias)
+                                     : vault_keystore_public_key_der(&der, &len, ks, cases[i].alias);
+            vault__test_alloc_fail_at(0);
             if (rc != 0)
                 cr_assert_eq(rc, VAULT_ENOMEM, "%s: allocation %lu: %d %s", cases[i].rel, nth, rc,
                              last_message());
@@ -1331,7 +1331,7 @@ Test(errors, key_protector_per_store_type)
     reseal(d, n, IDENTITY_PW);
     cr_assert_eq(open_mem(&ks, d, n, VAULT_KEYSTORE_AUTO, &identity_pw), 0, "%s", last_message());
     cr_assert_eq(vault_keystore_get_type(ks), VAULT_KEYSTORE_JCEKS);
-    cr_assert_eq(vault_keystore_public_key_der(ks, "wso2carbon", &der, &len), 0, "%s", last_message());
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "wso2carbon"), 0, "%s", last_message());
     vault_string_free((char *)der);
     vault_keystore_free(ks);
     free(d);
@@ -1396,7 +1396,7 @@ Test(errors, modified_utf8_aliases)
             continue;
         }
         cr_assert_eq(rc, 0, "case %zu: %s", i, last_message());
-        cr_assert_eq(vault_keystore_entry_at(ks, 0, &info), 0);
+        cr_assert_eq(vault_keystore_entry_at(&info, ks, 0), 0);
         cr_assert_str_eq(info->alias, cases[i].utf8);
         cr_assert_eq(info->created_ms, 0);
         vault_keystore_free(ks);

@@ -42,7 +42,7 @@ static void assert_cert(vault_keystore *ks, const char *alias, size_t idx, const
 {
     const unsigned char *d = NULL;
     size_t l = 0;
-    cr_assert_eq(vault_keystore_cert_der(ks, alias, idx, &d, &l), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_cert_der(&d, &l, ks, alias, idx), 0, "%s", test_errmsg());
     cr_assert_eq(l, len, "alias %s cert %zu: %zu bytes, expected %zu", alias, idx, l, len);
     cr_assert(memcmp(d, der, len) == 0, "alias %s cert %zu differs", alias, idx);
 }
@@ -52,7 +52,7 @@ static void assert_spki_file(vault_keystore *ks, const char *alias, const char *
     unsigned char *d = NULL, *want;
     size_t l = 0, want_len;
     want = slurp(test_path(spki_file), &want_len);
-    cr_assert_eq(vault_keystore_public_key_der(ks, alias, &d, &l), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(&d, &l, ks, alias), 0, "%s", test_errmsg());
     cr_assert_eq(l, want_len, "alias %s: public key of %zu bytes, expected %zu", alias, l, want_len);
     cr_assert(memcmp(d, want, l) == 0, "alias %s: public key differs", alias);
     vault_string_free((char *)d);
@@ -62,7 +62,7 @@ static void assert_spki_file(vault_keystore *ks, const char *alias, const char *
 static const vault_keystore_entry *find(vault_keystore *ks, const char *alias)
 {
     const vault_keystore_entry *e = NULL;
-    cr_assert_eq(vault_keystore_find(ks, alias, &e), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_find(&e, ks, alias), 0, "%s", test_errmsg());
     return e;
 }
 
@@ -90,7 +90,7 @@ Test(pem_certs, single_certificates)
         assert_cert(ks, aliases[i], 0, certs.der[0], certs.len[0]);
         if (i == 0)
             assert_cert(ks, "identity", 0, cer, cer_len);
-        cr_assert_eq(vault_keystore_public_key_der(ks, aliases[i], &der, &len), VAULT_EINVAL);
+        cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, aliases[i]), VAULT_EINVAL);
         vault_keystore_free(ks);
         der_list_free(&certs);
     }
@@ -218,12 +218,12 @@ static void check_key_file(const char *file, const char *alias, const char *pw, 
     vault_keystore_free(ks);
     if (pw) {
         cr_assert_eq(open_ks(&ks, test_path(file), "wrong-password", VAULT_KEYSTORE_AUTO), 0);
-        cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH, "%s", file);
+        cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, NULL), VAULT_EAUTH, "%s", file);
         cr_assert(strstr(test_errmsg(), file) && strstr(test_errmsg(), alias), "%s", test_errmsg());
         cr_assert(strstr(test_errmsg(), "wrong-password") == NULL, "%s", test_errmsg());
         vault_keystore_free(ks);
         cr_assert_eq(open_ks(&ks, test_path(file), NULL, VAULT_KEYSTORE_AUTO), 0);
-        cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH, "%s", file);
+        cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, NULL), VAULT_EAUTH, "%s", file);
         vault_keystore_free(ks);
     }
     free(cert);
@@ -351,7 +351,7 @@ Test(pem_keys, key_and_certificate_must_match)
     cr_assert_eq(open_ks(&ks, test_path("mismatch.pem"), NULL, VAULT_KEYSTORE_AUTO), VAULT_EFORMAT);
     cr_assert(strstr(test_errmsg(), "matches none of the certificates"), "%s", test_errmsg());
     cr_assert_eq(open_ks(&ks, test_path("encmismatch.pem"), pw, VAULT_KEYSTORE_AUTO), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EFORMAT);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, NULL), VAULT_EFORMAT);
     cr_assert(strstr(test_errmsg(), "encmismatch.pem"), "%s", test_errmsg());
     vault_keystore_free(ks);
 }
@@ -437,11 +437,11 @@ Test(pem_bad, allocation_failures_are_enomem)
             unsigned char *der = NULL;
             size_t len;
             int rc;
-            vault_test_alloc_fail_at(n);
+            vault__test_alloc_fail_at(n);
             rc = open_ks(&ks, test_path(files[f]), pw, VAULT_KEYSTORE_AUTO);
             if (rc == 0 && f < 2)
-                rc = vault_keystore_public_key_der(ks, NULL, &der, &len);
-            if (vault_test_alloc_fail_at(0) < n && rc == 0)
+                rc = vault_keystore_public_key_der(&der, &len, ks, NULL);
+            if (vault__test_alloc_fail_at(0) < n && rc == 0)
                 done = 1; /* the nth allocation was never reached */
             cr_assert(rc == 0 || rc == VAULT_ENOMEM, "%s: allocation %lu: %d %s", files[f], n, rc,
                       test_errmsg());
@@ -483,7 +483,7 @@ Test(pem_dir, certificates_sorted_by_file_name)
     cr_assert_eq(vault_keystore_count(ks), 5);
     for (size_t i = 0; i < 5; i++) {
         const vault_keystore_entry *e = NULL;
-        cr_assert_eq(vault_keystore_entry_at(ks, i, &e), 0);
+        cr_assert_eq(vault_keystore_entry_at(&e, ks, i), 0);
         cr_assert_str_eq(e->alias, aliases[i]);
         cr_assert_eq(e->kind, VAULT_ENTRY_TRUSTED_CERT);
     }
@@ -695,13 +695,13 @@ Test(pem_keys, store_password_opens_encrypted_key)
     cr_assert_eq(vault_keystore_open(&ks, test_path("ek.pem"), &o), 0, "%s", test_errmsg());
     e = find(ks, NULL);
     cr_assert_null(e->key_algorithm);
-    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, NULL), 0, "%s", test_errmsg());
     cr_assert_str_eq(e->key_algorithm, "RSA");
     vault_string_free((char *)der);
     vault_keystore_free(ks);
     pw.store = "another";
     cr_assert_eq(vault_keystore_open(&ks, test_path("ek.pem"), &o), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, NULL), VAULT_EAUTH);
     cr_assert(strstr(test_errmsg(), "ek.pem"), "%s", test_errmsg());
     vault_keystore_free(ks);
 }
@@ -755,12 +755,12 @@ Test(pem_keys, unsupported_key_format_is_named)
             "openssl pkcs8 -inform DER -in good.der -passin pass:kpw -out /dev/null");
     cr_assert_eq(open_ks(&ks, test_path("trad-in-p8.pem"), "kpw", VAULT_KEYSTORE_AUTO), 0, "%s",
                  test_errmsg());
-    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EFORMAT);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, NULL), VAULT_EFORMAT);
     cr_assert(strstr(test_errmsg(), "unsupported key format") && strstr(test_errmsg(), "trad-in-p8.pem"),
               "%s", test_errmsg());
     vault_keystore_free(ks);
     cr_assert_eq(open_ks(&ks, test_path("trad-in-p8.pem"), "other", VAULT_KEYSTORE_AUTO), 0);
-    cr_assert_eq(vault_keystore_public_key_der(ks, NULL, &der, &len), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, NULL), VAULT_EAUTH);
     vault_keystore_free(ks);
 }
 
@@ -794,7 +794,7 @@ Test(pem_keys, bare_public_keys)
         cr_assert_not(e->has_certificate);
         cr_assert_eq(e->chain_length, 0);
         cr_assert_eq(ks_private_key(ks, "pub", &key, NULL), VAULT_EINVAL);
-        cr_assert_eq(vault_keystore_public_key_der(ks, "pub", &der, &len), 0, "%s", test_errmsg());
+        cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "pub"), 0, "%s", test_errmsg());
         vault_string_free((char *)der);
         vault_keystore_free(ks);
         ks = NULL;

@@ -75,7 +75,7 @@ static void assert_cert(vault_keystore *ks, const char *alias, size_t idx, const
 {
     const unsigned char *d = NULL;
     size_t l = 0;
-    cr_assert_eq(vault_keystore_cert_der(ks, alias, idx, &d, &l), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_cert_der(&d, &l, ks, alias, idx), 0, "%s", test_errmsg());
     cr_assert_eq(l, len, "alias %s cert %zu: %zu bytes, expected %zu", alias, idx, l, len);
     cr_assert(memcmp(d, der, len) == 0, "alias %s cert %zu differs", alias, idx);
 }
@@ -84,7 +84,7 @@ static void assert_spki(vault_keystore *ks, const char *alias, const unsigned ch
 {
     unsigned char *d = NULL;
     size_t l = 0;
-    cr_assert_eq(vault_keystore_public_key_der(ks, alias, &d, &l), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(&d, &l, ks, alias), 0, "%s", test_errmsg());
     cr_assert_eq(l, len, "alias %s: public key of %zu bytes, expected %zu", alias, l, len);
     cr_assert(memcmp(d, der, len) == 0, "alias %s: public key differs", alias);
     vault_string_free((char *)d);
@@ -93,7 +93,7 @@ static void assert_spki(vault_keystore *ks, const char *alias, const unsigned ch
 static const vault_keystore_entry *find(vault_keystore *ks, const char *alias)
 {
     const vault_keystore_entry *e = NULL;
-    cr_assert_eq(vault_keystore_find(ks, alias, &e), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_find(&e, ks, alias), 0, "%s", test_errmsg());
     return e;
 }
 
@@ -255,7 +255,7 @@ static void check_against_java(vault_keystore *ks, char *out)
                 cr_assert_eq(e->chain_length, 1);
             } else if (e->kind == VAULT_ENTRY_SECRET_KEY) {
                 vault_secret *s = NULL;
-                cr_assert_eq(vault_keystore_secret_key(ks, f[1], &s), 0, "%s", test_errmsg());
+                cr_assert_eq(vault_keystore_secret_key(&s, ks, f[1]), 0, "%s", test_errmsg());
                 vault_secret_free(s);
                 e = find(ks, f[1]);
                 cr_assert_str_eq(e->key_algorithm, f[2], "%s", f[1]);
@@ -266,7 +266,7 @@ static void check_against_java(vault_keystore *ks, char *out)
         } else if (strcmp(f[0], "secret") == 0) {
             vault_secret *s = NULL;
             bytes = unhex(f[2], strlen(f[2]), &n);
-            cr_assert_eq(vault_keystore_secret_key(ks, f[1], &s), 0, "%s", test_errmsg());
+            cr_assert_eq(vault_keystore_secret_key(&s, ks, f[1]), 0, "%s", test_errmsg());
             cr_assert_eq(vault_secret_len(s), n, "%s", f[1]);
             cr_assert(memcmp(vault_secret_data(s), bytes, n) == 0, "%s: key bytes differ", f[1]);
             cr_assert_eq(e->key_bits, n * 8);
@@ -303,7 +303,7 @@ Test(pkcs12_java, internal_aes_secret_key)
     e = find(ks, NULL);
     cr_assert_eq(e->kind, VAULT_ENTRY_SECRET_KEY);
     cr_assert_eq(e->chain_length, 0);
-    cr_assert_eq(vault_keystore_secret_key(ks, "wso2carbon", &key), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_secret_key(&key, ks, "wso2carbon"), 0, "%s", test_errmsg());
     cr_assert_eq(vault_secret_len(key), 32);
     e = find(ks, "wso2carbon");
     cr_assert_str_eq(e->key_algorithm, "AES");
@@ -374,7 +374,7 @@ Test(pkcs12_java, ca_two_key_entries)
     cr_assert_eq(e->chain_length, 1);
     assert_cert(ks, "root", 0, root.der[0], root.len[0]);
     /* Two key entries: the alias is required. */
-    cr_assert_eq(vault_keystore_find(ks, NULL, &e), VAULT_ENOTFOUND);
+    cr_assert_eq(vault_keystore_find(&e, ks, NULL), VAULT_ENOTFOUND);
     cr_assert(strstr(test_errmsg(), "\"inter\"") && strstr(test_errmsg(), "\"root\""), "%s", test_errmsg());
     der_list_free(&inter);
     der_list_free(&root);
@@ -398,7 +398,7 @@ Test(pkcs12_java, truststore_trusted_entry)
     cr_assert_eq(e->kind, VAULT_ENTRY_TRUSTED_CERT);
     cr_assert_str_eq(e->subject, "CN=Example Root CA");
     assert_cert(ks, "exampleroot", 0, root.der[0], root.len[0]);
-    cr_assert_eq(vault_keystore_public_key_der(ks, "exampleroot", &der, &len), VAULT_EINVAL);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "exampleroot"), VAULT_EINVAL);
     der_list_free(&root);
     vault_keystore_free(ks);
 }
@@ -426,12 +426,12 @@ Test(pkcs12_java, wrong_key_password)
     unsigned char *der = NULL;
     size_t len;
     cr_assert_eq(open_ks(&ks, shared_path("fixtures/java/identity.p12"), FIXTURE_PW, "nope"), 0);
-    cr_assert_eq(vault_keystore_public_key_der(ks, "wso2carbon", &der, &len), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "wso2carbon"), VAULT_EAUTH);
     cr_assert(strstr(test_errmsg(), "\"wso2carbon\"") && strstr(test_errmsg(), "identity.p12"), "%s", test_errmsg());
     vault_keystore_free(ks);
     cr_assert_eq(open_ks(&ks, shared_path("fixtures/java/internal.p12"), FIXTURE_PW, "nope"), 0);
     vault_secret *s = NULL;
-    cr_assert_eq(vault_keystore_secret_key(ks, NULL, &s), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_secret_key(&s, ks, NULL), VAULT_EAUTH);
     cr_assert_null(s);
     vault_keystore_free(ks);
 }
@@ -529,17 +529,17 @@ Test(pkcs12_java, keytool_and_keystore_api)
     wrong = kp;
     wrong.wrong = 1;
     cr_assert_eq(open_with(&ks, test_path("dst.p12"), per_alias_cb, &wrong, VAULT_KEYSTORE_AUTO), 0);
-    cr_assert_eq(vault_keystore_public_key_der(ks, "uppercase", &der, &len), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "uppercase"), VAULT_EAUTH);
     cr_assert(strstr(test_errmsg(), "wrong key password"), "%s", test_errmsg());
     vault_secret *s = NULL;
-    cr_assert_eq(vault_keystore_secret_key(ks, "aes256", &s), VAULT_EAUTH);
-    cr_assert_eq(vault_keystore_secret_key(ks, "aes128", &s), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_secret_key(&s, ks, "aes256"), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_secret_key(&s, ks, "aes128"), 0, "%s", test_errmsg());
     vault_secret_free(s);
     vault_keystore_free(ks);
     cr_assert_eq(open_ks(&ks, test_path("dst.p12"), dst_store, NULL), 0);
-    cr_assert_eq(vault_keystore_public_key_der(ks, "uppercase", &der, &len), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "uppercase"), VAULT_EAUTH);
     cr_assert(strstr(test_errmsg(), "differs from the store password"), "%s", test_errmsg());
-    cr_assert_eq(vault_keystore_public_key_der(ks, "ec", &der, &len), 0, "%s", test_errmsg());
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "ec"), 0, "%s", test_errmsg());
     vault_string_free((char *)der);
     vault_keystore_free(ks);
 }
@@ -572,7 +572,7 @@ Test(pkcs12_java, keytool_without_mac)
     assert_spki(ks, "k", spki, spki_len);
     vault_keystore_free(ks);
     cr_assert_eq(open_ks(&ks, test_path("nomac.p12"), "other", NULL), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_keystore_public_key_der(ks, "k", &der, &len), VAULT_EAUTH);
+    cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "k"), VAULT_EAUTH);
     vault_keystore_free(ks);
     der_list_free(&root);
     free(spki);
@@ -612,7 +612,7 @@ static void check_openssl_p12(const char *file, const char *pw, const char *alia
         unsigned char *der = NULL;
         size_t len;
         cr_assert_eq(open_ks(&ks, test_path(file), "Wrong password", NULL), 0, "%s", test_errmsg());
-        cr_assert_eq(vault_keystore_public_key_der(ks, alias, &der, &len), VAULT_EAUTH);
+        cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, alias), VAULT_EAUTH);
         vault_keystore_free(ks);
     } else {
         cr_assert_eq(open_ks(&ks, test_path(file), "Wrong password", NULL), VAULT_EAUTH, "%s", file);
@@ -756,7 +756,7 @@ Test(pkcs12_openssl, no_102_form_for_overlong_or_surrogate)
         cr_assert(alt_len > strlen(pw));
 
         cr_assert_eq(open_ks(&ks, test_path("alt.p12"), pw, NULL), 0, "%s", test_errmsg());
-        cr_assert_eq(vault_keystore_public_key_der(ks, "k", &der, &len), VAULT_EAUTH, "case %zu", i);
+        cr_assert_eq(vault_keystore_public_key_der(&der, &len, ks, "k"), VAULT_EAUTH, "case %zu", i);
         vault_keystore_free(ks);
         check_openssl_p12("raw-no-mac.p12", pw, "k");
         free(alt);
@@ -949,16 +949,16 @@ Test(pkcs12_bad, allocation_failures_are_enomem)
             const vault_keystore_entry *e;
             int rc;
 
-            vault_test_alloc_fail_at(n);
+            vault__test_alloc_fail_at(n);
             rc = open_ks(&ks, shared_path(rel), FIXTURE_PW, NULL);
             if (rc == 0) {
-                vault_keystore_entry_at(ks, 0, &e);
+                vault_keystore_entry_at(&e, ks, 0);
                 if (e->kind == VAULT_ENTRY_SECRET_KEY)
-                    rc = vault_keystore_secret_key(ks, NULL, &s);
+                    rc = vault_keystore_secret_key(&s, ks, NULL);
                 else if (e->kind == VAULT_ENTRY_PRIVATE_KEY)
-                    rc = vault_keystore_public_key_der(ks, NULL, &der, &len);
+                    rc = vault_keystore_public_key_der(&der, &len, ks, NULL);
             }
-            if (vault_test_alloc_fail_at(0) < n && rc == 0)
+            if (vault__test_alloc_fail_at(0) < n && rc == 0)
                 done = 1; /* the nth allocation was never reached */
             cr_assert(rc == 0 || rc == VAULT_ENOMEM, "%s: allocation %lu: %d %s", files[f], n,
                       rc, test_errmsg());
@@ -1136,7 +1136,7 @@ Test(pkcs12_robust, scrypt_cost_is_bounded)
     spki = slurp(test_path("k.spki"), &spki_len);
     /* as made, the key opens and is openssl's */
     cr_assert_eq(open_ks(&ks, test_path("scrypt.pem"), NULL, "scrypt-pw"), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_keystore_entry_at(ks, 0, &e), 0);
+    cr_assert_eq(vault_keystore_entry_at(&e, ks, 0), 0);
     cr_assert_eq(e->kind, VAULT_ENTRY_PRIVATE_KEY);
     assert_spki(ks, e->alias, spki, spki_len);
     vault_keystore_free(ks);
@@ -1151,9 +1151,9 @@ Test(pkcs12_robust, scrypt_cost_is_bounded)
     spit(test_path("k.p8"), der, der_len);
     write_scrypt_pem();
     cr_assert_eq(open_ks(&ks, test_path("scrypt.pem"), NULL, "scrypt-pw"), 0, "%s", test_errmsg());
-    cr_assert_eq(vault_keystore_entry_at(ks, 0, &e), 0);
+    cr_assert_eq(vault_keystore_entry_at(&e, ks, 0), 0);
     t0 = now();
-    cr_assert_eq(vault_keystore_public_key_der(ks, e->alias, &got, &got_len), VAULT_EFORMAT, "%s",
+    cr_assert_eq(vault_keystore_public_key_der(&got, &got_len, ks, e->alias), VAULT_EFORMAT, "%s",
                  test_errmsg());
     cr_assert_lt(now() - t0, 1.0, "%.1f s", now() - t0);
     snprintf(expected, sizeof expected,

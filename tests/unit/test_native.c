@@ -84,7 +84,7 @@ static vault_recipient *recipient_of(X509 *cert)
         memcpy(r->id, r->sha256, 32);
     else
         cr_assert_eq(ec_key_id(r->pub, r->id), 0);
-    vault_hex(r->key_id, r->id, 32, 0);
+    vault__hex(r->key_id, r->id, 32, 0);
     return r;
 }
 
@@ -265,9 +265,9 @@ Test(native, wrong_keystore_names_both_key_ids)
     make_kp(&a, "a", 2048);
     make_kp(&b, "b", 2048);
     v = seal1(&a, "db.password", "hunter2", 7);
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     cr_assert_eq(try_open(NULL, &b, "db.password", v, &s), VAULT_EKEY);
-    cr_assert_eq(vault_test_private_key_ops(), before, "no private-key operation for a wrong key");
+    cr_assert_eq(vault__test_private_key_ops(), before, "no private-key operation for a wrong key");
     msg = vault_error_last()->message;
     cr_assert(strstr(msg, a.id) != NULL, "%s", msg);
     cr_assert(strstr(msg, b.id) != NULL, "%s", msg);
@@ -368,13 +368,13 @@ Test(native, thousand_values_one_private_key_operation)
     make_kp(&a, "a", 2048);
     rs[0] = a.r;
     cr_assert_eq(native_sealer_new(&s, rs, 1), 0);
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     for (i = 0; i < 1000; i++) {
         snprintf(alias, sizeof alias, "secret.%zu", i);
         snprintf(pt, sizeof pt, "value number %zu", i);
         cr_assert_eq(native_seal(s, alias, pt, strlen(pt), &v[i]), 0);
     }
-    cr_assert_eq(vault_test_private_key_ops(), before, "sealing uses no private key");
+    cr_assert_eq(vault__test_private_key_ops(), before, "sealing uses no private key");
     /* One session: byte-identical headers, distinct nonces. */
     n0 = decode(v[0], &b0);
     ni = decode(v[1], &bi);
@@ -390,7 +390,7 @@ Test(native, thousand_values_one_private_key_operation)
         snprintf(pt, sizeof pt, "value number %zu", i);
         assert_opens(c, &a, alias, v[i], pt, strlen(pt));
     }
-    cr_assert_eq(vault_test_private_key_ops() - before, 1);
+    cr_assert_eq(vault__test_private_key_ops() - before, 1);
     for (i = 0; i < 1000; i++)
         vault_string_free(v[i]);
     native_cache_free(c);
@@ -412,17 +412,17 @@ Test(native, two_sessions_cost_two_and_no_cache_costs_each)
     v[2] = seal1(&a, "x", "one", 3);
     v[3] = seal1(&a, "x", "two", 3);
     cr_assert_eq(native_cache_new(&c), 0);
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     for (i = 0; i < 4; i++)
         assert_opens(c, &a, "x", v[i], i % 2 ? "two" : "one", 3);
-    cr_assert_eq(vault_test_private_key_ops() - before, 4, "four sessions");
+    cr_assert_eq(vault__test_private_key_ops() - before, 4, "four sessions");
     for (i = 0; i < 4; i++)
         assert_opens(c, &a, "x", v[i], i % 2 ? "two" : "one", 3);
-    cr_assert_eq(vault_test_private_key_ops() - before, 4, "all remembered");
-    before = vault_test_private_key_ops();
+    cr_assert_eq(vault__test_private_key_ops() - before, 4, "all remembered");
+    before = vault__test_private_key_ops();
     for (i = 0; i < 4; i++)
         assert_opens(NULL, &a, "x", v[i], i % 2 ? "two" : "one", 3);
-    cr_assert_eq(vault_test_private_key_ops() - before, 4, "no cache, one each");
+    cr_assert_eq(vault__test_private_key_ops() - before, 4, "no cache, one each");
     for (i = 0; i < 4; i++)
         vault_string_free(v[i]);
     native_cache_free(c);
@@ -443,13 +443,13 @@ Test(native, cache_grows_past_its_first_table)
         v[i] = seal1(&a, "k", pt, strlen(pt));
     }
     cr_assert_eq(native_cache_new(&c), 0);
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     for (pass = 0; pass < 3; pass++)
         for (i = 0; i < 40; i++) {
             snprintf(pt, sizeof pt, "v%zu", i);
             assert_opens(c, &a, "k", v[i], pt, strlen(pt));
         }
-    cr_assert_eq(vault_test_private_key_ops() - before, 40);
+    cr_assert_eq(vault__test_private_key_ops() - before, 40);
     for (i = 0; i < 40; i++)
         vault_string_free(v[i]);
     native_cache_free(c);
@@ -502,7 +502,7 @@ Test(native, threads_share_one_cache)
         cr_assert_eq(native_seal(s, alias, pt, strlen(pt), &v[i]), 0);
     }
     cr_assert_eq(native_cache_new(&c), 0);
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     for (i = 0; i < 4; i++) {
         w[i] = (worker){c, &a, v, i * 100, i * 100 + 100, 0};
         cr_assert_eq(pthread_create(&t[i], NULL, open_range, &w[i]), 0);
@@ -511,7 +511,7 @@ Test(native, threads_share_one_cache)
         pthread_join(t[i], NULL);
         cr_assert_eq(w[i].failures, 0);
     }
-    cr_assert(vault_test_private_key_ops() - before >= 1 && vault_test_private_key_ops() - before <= 4);
+    cr_assert(vault__test_private_key_ops() - before >= 1 && vault__test_private_key_ops() - before <= 4);
     for (i = 0; i < 400; i++)
         vault_string_free(v[i]);
     native_cache_free(c);
@@ -924,7 +924,7 @@ Test(native, entry_without_certificate_tries_each_stanza)
         write_pem(pb, b.key, NULL);
         bare = load_keystore(pa);
         bare_b = load_keystore(pb);
-        cr_assert_eq(vault_keystore_entry_at(bare, 0, &ent), 0);
+        cr_assert_eq(vault_keystore_entry_at(&ent, bare, 0), 0);
         cr_assert_eq(ent->chain_length, 0, "a key entry with an empty chain");
     }
     rs[0] = c.r;
@@ -983,10 +983,10 @@ Test(native, entry_without_certificate_skips_stanzas_of_other_sizes)
     rs[15] = a.r;
     cr_assert_eq(native_sealer_new(&s, rs, 16), 0, "%s", vault_error_last()->message);
     cr_assert_eq(native_seal(s, "k", "sixteen", 7, &v), 0);
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     cr_assert_eq(native_open(NULL, bare, NULL, "k", v, NULL, &out), 0, "%s", vault_error_last()->message);
-    cr_assert_eq(vault_test_private_key_ops() - before, 1, "%lu private-key operations",
-                 vault_test_private_key_ops() - before);
+    cr_assert_eq(vault__test_private_key_ops() - before, 1, "%lu private-key operations",
+                 vault__test_private_key_ops() - before);
     cr_assert_eq(vault_secret_len(out), 7);
     cr_assert(memcmp(vault_secret_data(out), "sixteen", 7) == 0);
     vault_secret_free(out);
@@ -1039,17 +1039,17 @@ Test(native, entry_without_certificate_finds_its_certificate_by_public_key)
     rs[15] = a.r;
     cr_assert_eq(native_sealer_new(&s, rs, 16), 0, "%s", vault_error_last()->message);
     cr_assert_eq(native_seal(s, "k", "sixteen", 7, &v), 0);
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     cr_assert_eq(native_open(NULL, bare, NULL, "k", v, NULL, &out), 0, "%s", vault_error_last()->message);
-    cr_assert_eq(vault_test_private_key_ops() - before, 1, "%lu private-key operations",
-                 vault_test_private_key_ops() - before);
+    cr_assert_eq(vault__test_private_key_ops() - before, 1, "%lu private-key operations",
+                 vault__test_private_key_ops() - before);
     cr_assert(vault_secret_len(out) == 7 && memcmp(vault_secret_data(out), "sixteen", 7) == 0);
     vault_secret_free(out);
     out = NULL;
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     cr_assert_eq(native_open(NULL, plain, NULL, "k", v, NULL, &out), 0, "%s", vault_error_last()->message);
-    cr_assert_eq(vault_test_private_key_ops() - before, 16, "%lu private-key operations",
-                 vault_test_private_key_ops() - before);
+    cr_assert_eq(vault__test_private_key_ops() - before, 16, "%lu private-key operations",
+                 vault__test_private_key_ops() - before);
     vault_secret_free(out);
     vault_string_free(v);
     native_sealer_free(s);
@@ -1076,7 +1076,7 @@ static void add_entry(vault_keystore *ks, const char *alias, kp *k)
 
 Test(native, no_key_alias_picks_the_entry_a_stanza_names)
 {
-    vault_keystore *ks = vault_calloc(1, sizeof *ks);
+    vault_keystore *ks = vault__calloc(1, sizeof *ks);
     vault_secret *out = NULL;
     char *va, *vb, *vc;
     kp a, b, c;
@@ -1084,7 +1084,7 @@ Test(native, no_key_alias_picks_the_entry_a_stanza_names)
     make_kp(&a, "a", 2048);
     make_kp(&b, "b", 2048);
     make_kp(&c, "c", 2048);
-    ks->path = vault_strdup("two-keys.p12");
+    ks->path = vault__strdup("two-keys.p12");
     pthread_mutex_init(&ks->lock, NULL);
     add_entry(ks, "prod", &a);
     add_entry(ks, "dr", &b);
@@ -1174,51 +1174,51 @@ Test(native, every_allocation_failure_is_enomem)
     rs[1] = b.r;
     cr_assert_eq(ks_private_key(a.ks, NULL, &pkey, NULL), 0); /* unlock outside the loop */
 
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(0);
     cr_assert_eq(native_sealer_new(&s, rs, 2), 0);
-    total = vault_test_alloc_fail_at(0);
+    total = vault__test_alloc_fail_at(0);
     native_sealer_free(s);
     for (n = 1; n <= total; n++) {
         s = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = native_sealer_new(&s, rs, 2);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert_eq(rc, VAULT_ENOMEM, "sealer, allocation %lu: %d", n, rc);
         cr_assert_null(s);
     }
     cr_assert_eq(native_sealer_new(&s, rs, 2), 0);
 
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(0);
     cr_assert_eq(native_seal(s, "alias", "secret", 6, &v), 0);
-    total = vault_test_alloc_fail_at(0);
+    total = vault__test_alloc_fail_at(0);
     vault_string_free(v);
     for (n = 1; n <= total; n++) {
         v = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = native_seal(s, "alias", "secret", 6, &v);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert_eq(rc, VAULT_ENOMEM, "seal, allocation %lu", n);
         cr_assert_null(v);
     }
     cr_assert_eq(native_seal(s, "alias", "secret", 6, &v), 0);
 
-    vault_test_alloc_fail_at(1);
+    vault__test_alloc_fail_at(1);
     cr_assert_eq(native_cache_new(&c), VAULT_ENOMEM);
     cr_assert_null(c);
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(0);
 
     /* Opening: a failure to remember a key is not an error, every other is. */
     cr_assert_eq(native_cache_new(&c), 0);
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(0);
     assert_opens(c, &a, "alias", v, "secret", 6);
-    total = vault_test_alloc_fail_at(0);
+    total = vault__test_alloc_fail_at(0);
     native_cache_free(c);
     for (n = 1; n <= total; n++) {
         vault_secret *out = NULL;
         cr_assert_eq(native_cache_new(&c), 0);
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = native_open(c, a.ks, NULL, "alias", v, NULL, &out);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert(rc == 0 || rc == VAULT_ENOMEM, "open, allocation %lu: %d", n, rc);
         if (rc == 0) {
             cr_assert(vault_secret_len(out) == 6 && memcmp(vault_secret_data(out), "secret", 6) == 0);
@@ -1233,16 +1233,16 @@ Test(native, every_allocation_failure_is_enomem)
      * last header (text and bytes). */
     cr_assert_geq(failures, total - 6, "only the six cache allocations may fail silently");
 
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(0);
     memset(&info, 0, sizeof info);
     cr_assert_eq(native_inspect(v, &info), 0);
     native_info_release(&info);
-    total = vault_test_alloc_fail_at(0);
+    total = vault__test_alloc_fail_at(0);
     for (n = 1; n <= total; n++) {
         memset(&info, 0, sizeof info);
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = native_inspect(v, &info);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert_eq(rc, VAULT_ENOMEM);
         cr_assert_null(info.key_ids);
     }

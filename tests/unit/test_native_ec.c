@@ -101,7 +101,7 @@ static int listed(const row *r, size_t k)
 
 static void hex_of(const vault_secret *s, char *out)
 {
-    vault_hex(out, vault_secret_data(s), vault_secret_len(s), 0);
+    vault__hex(out, vault_secret_data(s), vault_secret_len(s), 0);
 }
 
 Test(native_ec, ok_rows_open_with_every_listed_key)
@@ -241,7 +241,7 @@ Test(native_ec, one_session_costs_one_private_key_operation_per_key_type)
     seal_session(all, 5, 20, v);
     for (k = 0; k < 5; k++) {
         native_cache *c = NULL;
-        unsigned long before = vault_test_private_key_ops();
+        unsigned long before = vault__test_private_key_ops();
         cr_assert_eq(native_cache_new(&c), 0);
         for (i = 0; i < 20; i++) {
             vault_secret *s = NULL;
@@ -252,7 +252,7 @@ Test(native_ec, one_session_costs_one_private_key_operation_per_key_type)
             cr_assert_eq(vault_secret_len(s), strlen(alias));
             vault_secret_free(s);
         }
-        cr_assert_eq(vault_test_private_key_ops() - before, 1, "%s", names[k]);
+        cr_assert_eq(vault__test_private_key_ops() - before, 1, "%s", names[k]);
         native_cache_free(c);
     }
     for (i = 0; i < 20; i++)
@@ -395,30 +395,30 @@ Test(native_ec, every_allocation_failure_is_enomem)
 
     cr_assert_eq(vault_recipient_from_keystore(&r, ks[0], NULL), 0);
     cr_assert_eq(ks_private_key(ks[0], NULL, &pkey, NULL), 0); /* unlock outside the loop */
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(0);
     cr_assert_eq(native_sealer_new(&s, (const vault_recipient *const *)&r, 1), 0);
-    total = vault_test_alloc_fail_at(0);
+    total = vault__test_alloc_fail_at(0);
     native_sealer_free(s);
     cr_assert_gt(total, 0);
     for (n = 1; n <= total; n++) {
         s = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = native_sealer_new(&s, (const vault_recipient *const *)&r, 1);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert_eq(rc, VAULT_ENOMEM, "sealer, allocation %lu: %d", n, rc);
         cr_assert_null(s);
     }
     cr_assert_eq(native_sealer_new(&s, (const vault_recipient *const *)&r, 1), 0);
     cr_assert_eq(native_seal(s, "alias", "secret", 6, &v), 0);
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(0);
     cr_assert_eq(native_open(NULL, ks[0], NULL, "alias", v, NULL, &out), 0);
-    total = vault_test_alloc_fail_at(0);
+    total = vault__test_alloc_fail_at(0);
     vault_secret_free(out);
     for (n = 1; n <= total; n++) {
         out = NULL;
-        vault_test_alloc_fail_at(n);
+        vault__test_alloc_fail_at(n);
         rc = native_open(NULL, ks[0], NULL, "alias", v, NULL, &out);
-        vault_test_alloc_fail_at(0);
+        vault__test_alloc_fail_at(0);
         cr_assert_eq(rc, VAULT_ENOMEM, "open, allocation %lu: %d (%s)", n, rc, test_errmsg());
         cr_assert_null(out);
     }

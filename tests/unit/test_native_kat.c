@@ -210,7 +210,7 @@ Test(kat, one_session_costs_one_private_key_operation)
     unsigned long before;
     size_t i, n = 0;
     cr_assert_eq(native_cache_new(&c), 0);
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     for (i = 0; i < nrows; i++) {
         vault_secret *s = NULL;
         /* dr.secret rows are another session (stanzas dropped) */
@@ -222,7 +222,7 @@ Test(kat, one_session_costs_one_private_key_operation)
         n++;
     }
     cr_assert_eq(n, 6);
-    cr_assert_eq(vault_test_private_key_ops() - before, 1);
+    cr_assert_eq(vault__test_private_key_ops() - before, 1);
     native_cache_free(c);
 }
 
@@ -245,7 +245,7 @@ Test(kat, inspect_shows_the_certificate_fingerprints)
             size_t m, found = 0;
             if (!has_key(&rows[i], k))
                 continue;
-            vault_hex(want, keys[k - 1].id, 32, 0);
+            vault__hex(want, keys[k - 1].id, 32, 0);
             for (m = 0; m < info.recipient_count; m++)
                 found += strcmp(info.key_ids[m], want) == 0;
             cr_assert_eq(found, 1, "row %zu", i + 1);
@@ -281,7 +281,7 @@ static void openssl_unwrap(const kat_key *k, const unsigned char *body, size_t l
     size_t n;
     snprintf(in, sizeof in, "%s/body", test_tmpdir());
     spit(in, body, len);
-    vault_hex(label_hex, (const unsigned char *)"vault:v1:data-key", 17, 0);
+    vault__hex(label_hex, (const unsigned char *)"vault:v1:data-key", 17, 0);
     snprintf(cmd, sizeof cmd, "openssl pkeyutl -decrypt -inkey '%s' -in '%s' "
              "-pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 "
              "-pkeyopt rsa_mgf1_md:sha256 -pkeyopt rsa_oaep_label:%s", k->path, in, label_hex);
@@ -295,7 +295,7 @@ static void openssl_unwrap(const kat_key *k, const unsigned char *body, size_t l
 static void openssl_hmac(const unsigned char key[32], const char *msg, unsigned char out[32])
 {
     char hex[65], cmd[512];
-    vault_hex(hex, key, 32, 0);
+    vault__hex(hex, key, 32, 0);
     snprintf(cmd, sizeof cmd, "printf '%%s' '%s' | openssl mac -digest SHA256 -macopt hexkey:%s HMAC",
              msg, hex);
     run_hex(cmd, out, 32);

@@ -131,9 +131,9 @@ static int open_with(int k, const kv *v, const char *value)
 
     o.keystore = ks[k];
     cr_assert_eq(vault_opener_new(&op, &o), 0);
-    rc = vault_opener_open(op, v->alias, value, &s, NULL);
+    rc = vault_opener_open(&s, NULL, op, v->alias, value);
     if (rc == 0) {
-        vault_hex(hex, vault_secret_data(s), vault_secret_len(s), 0);
+        vault__hex(hex, vault_secret_data(s), vault_secret_len(s), 0);
         cr_assert_str_eq(hex, v->pt_hex, "%s", v->alias);
     } else {
         cr_assert_null(s);
@@ -151,7 +151,7 @@ static char **rewrap_all(const vault_rewrap_options *o, char **in)
     int rc = vault_rewrapper_new(&rw, o);
     cr_assert_eq(rc, 0, "%s", rc ? vault_error_last()->message : "");
     for (i = 0; i < nvalues; i++) {
-        rc = vault_rewrapper_rewrap(rw, values[i].alias, in[i], &out[i]);
+        rc = vault_rewrapper_rewrap(&out[i], rw, values[i].alias, in[i]);
         cr_assert_eq(rc, 0, "%s: %s", values[i].alias, rc ? vault_error_last()->message : "");
     }
     vault_rewrapper_free(rw);
@@ -180,10 +180,10 @@ Test(rewrap, add_then_remove_a_recipient)
     o.keystore = ks[0];
     o.add = add;
     o.add_count = 1;
-    before = vault_test_private_key_ops();
+    before = vault__test_private_key_ops();
     both = rewrap_all(&o, orig);
     /* one session: one unwrap for all six values */
-    cr_assert_eq(vault_test_private_key_ops() - before, 1);
+    cr_assert_eq(vault__test_private_key_ops() - before, 1);
     for (i = 0; i < nvalues; i++) {
         assert_same_payload(orig[i], both[i], 2);
         cr_assert_eq(open_with(0, &values[i], both[i]), 0);
@@ -223,20 +223,20 @@ Test(rewrap, replace_and_refusals)
     o.add_count = 1;
     o.replace = 1;
     cr_assert_eq(vault_rewrapper_new(&rw, &o), 0);
-    cr_assert_eq(vault_rewrapper_rewrap(rw, values[1].alias, values[1].value, &out), 0);
+    cr_assert_eq(vault_rewrapper_rewrap(&out, rw, values[1].alias, values[1].value), 0);
     assert_same_payload(values[1].value, out, 1);
     cr_assert_eq(open_with(1, &values[1], out), 0);
     cr_assert_eq(open_with(0, &values[1], out), VAULT_EKEY);
     vault_string_free(out);
     /* the wrong alias, a tampered value, a WSO2 value: nothing comes out */
-    cr_assert_eq(vault_rewrapper_rewrap(rw, "other", values[1].value, &out), VAULT_EAUTH);
+    cr_assert_eq(vault_rewrapper_rewrap(&out, rw, "other", values[1].value), VAULT_EAUTH);
     cr_assert_null(out);
     tampered = strdup(values[1].value);
     tampered[strlen(tampered) - 3] = tampered[strlen(tampered) - 3] == 'A' ? 'B' : 'A';
-    cr_assert_eq(vault_rewrapper_rewrap(rw, values[1].alias, tampered, &out), VAULT_EAUTH);
+    cr_assert_eq(vault_rewrapper_rewrap(&out, rw, values[1].alias, tampered), VAULT_EAUTH);
     cr_assert_null(out);
     free(tampered);
-    cr_assert_eq(vault_rewrapper_rewrap(rw, "x", "aGVsbG8=", &out), VAULT_EFORMAT);
+    cr_assert_eq(vault_rewrapper_rewrap(&out, rw, "x", "aGVsbG8="), VAULT_EFORMAT);
     vault_rewrapper_free(rw);
     /* a key that is not a recipient */
     memset(&o, 0, sizeof o);
@@ -245,7 +245,7 @@ Test(rewrap, replace_and_refusals)
     o.add = add;
     o.add_count = 1;
     cr_assert_eq(vault_rewrapper_new(&rw, &o), 0);
-    cr_assert_eq(vault_rewrapper_rewrap(rw, values[1].alias, values[1].value, &out), VAULT_EKEY);
+    cr_assert_eq(vault_rewrapper_rewrap(&out, rw, values[1].alias, values[1].value), VAULT_EKEY);
     vault_rewrapper_free(rw);
     /* removing the only recipient */
     remove[0] = vault_recipient_key_id(rc_[0]);
@@ -255,7 +255,7 @@ Test(rewrap, replace_and_refusals)
     o.remove_key_ids = remove;
     o.remove_count = 1;
     cr_assert_eq(vault_rewrapper_new(&rw, &o), 0);
-    cr_assert_eq(vault_rewrapper_rewrap(rw, values[1].alias, values[1].value, &out), VAULT_EINVAL);
+    cr_assert_eq(vault_rewrapper_rewrap(&out, rw, values[1].alias, values[1].value), VAULT_EINVAL);
     vault_rewrapper_free(rw);
     o.remove_key_ids = bad_id;
     cr_assert_eq(vault_rewrapper_new(&rw, &o), VAULT_EINVAL);

@@ -243,12 +243,12 @@ static void run(const char *pem, const vector *v, size_t n, size_t k)
     for (i = 0; i < n; i++) {
         unsigned char *ct = unhex(v[i].ct, &ct_len), *msg = expected(v[i].msg, &msg_len);
         vault_secret *a = NULL, *b = NULL, *c = NULL, *again = NULL;
-        unsigned long ops = vault_test_private_key_ops();
+        unsigned long ops = vault__test_private_key_ops();
 
         cr_assert_eq(ct_len, k, "%s: ciphertext of %zu bytes", v[i].what, ct_len);
         cr_assert_eq(rsa_decrypt(key, RSA_PAD_PKCS1, NULL, 0, ct, ct_len, &a), 0, "%s: %s",
                      v[i].what, test_errmsg());
-        cr_assert_eq(vault_test_private_key_ops(), ops + 1, "%s: one private-key operation", v[i].what);
+        cr_assert_eq(vault__test_private_key_ops(), ops + 1, "%s: one private-key operation", v[i].what);
         assert_secret(a, msg, msg_len, "rsa_decrypt", v[i].what);
         cr_assert_eq(rsa_decrypt_multi(key, &one, 1, ct, ct_len, &b, &which), 0, "%s", v[i].what);
         assert_secret(b, msg, msg_len, "rsa_decrypt_multi", v[i].what);

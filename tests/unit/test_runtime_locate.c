@@ -17,8 +17,8 @@ static char *toml_setting(const char *text, size_t len, const char *key)
     const char *v = NULL;
     char *out = NULL;
     if (vault_config_parse(&cfg, "t.toml", VAULT_CONFIG_TOML, text, len) == 0 &&
-        vault_config_setting(cfg, key, &v) == 0)
-        out = vault_strdup(v);
+        vault_config_setting(&v, cfg, key) == 0)
+        out = vault__strdup(v);
     vault_config_free(cfg);
     return out;
 }
@@ -66,7 +66,7 @@ Test(runtime_toml, table_driven)
             cr_assert(got && strcmp(got, cases[i].want) == 0, "case %zu: got %s", i, got ? got : "(none)");
         else
             cr_assert_null(got, "case %zu: got %s", i, got);
-        vault_free_ptr(got);
+        vault__free_ptr(got);
     }
 }
 
@@ -79,22 +79,22 @@ Test(runtime_toml, last_definition_wins_and_truncation_never_crashes)
 
     got = toml_str((const char *)text, "keystore.primary.file_name");
     cr_assert_str_eq(got, "wso2carbon.jks");
-    vault_free_ptr(got);
+    vault__free_ptr(got);
     got = toml_str((const char *)text, "keystore.primary.alias");
     cr_assert_str_eq(got, "wso2carbon");
-    vault_free_ptr(got);
+    vault__free_ptr(got);
     /* Every prefix: no crash, no read past the end (ASan), and the
      * key is found only once its closing quote is there. */
     for (n = 0; n <= len; n++) {
-        unsigned char *copy = vault_malloc(n ? n : 1);
+        unsigned char *copy = vault__malloc(n ? n : 1);
         memcpy(copy, text, n);
         got = toml_setting((const char *)copy, n, "keystore.primary.file_name");
         if (got) {
             cr_assert_str_eq(got, "wso2carbon.jks");
             cr_assert(memmem(copy, n, "\"wso2carbon.jks\"", 16) != NULL);
         }
-        vault_free_ptr(got);
-        vault_free_ptr(copy);
+        vault__free_ptr(got);
+        vault__free_ptr(copy);
     }
     free(text);
 }

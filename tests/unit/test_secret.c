@@ -34,20 +34,20 @@ Test(secret, guard_page_after_end, .signal = SIGSEGV)
 {
     vault_secret *s = NULL;
     unsigned char *p;
-    cr_assert_eq(vault_secret_alloc(&s, 5, &p), 0);
+    cr_assert_eq(vault__secret_alloc(&s, 5, &p), 0);
     p[6] = 1; /* one past the allocation (5 bytes + NUL) */
 }
 
 Test(secret, failed_allocation_is_enomem)
 {
     vault_secret *s = NULL;
-    vault_test_alloc_fail_at(1);
+    vault__test_alloc_fail_at(1);
     cr_assert_eq(vault_secret_new(&s, "abc", 3), VAULT_ENOMEM);
     cr_assert_null(s);
-    vault_test_alloc_fail_at(2);
+    vault__test_alloc_fail_at(2);
     cr_assert_eq(vault_secret_new(&s, "abc", 3), VAULT_ENOMEM);
     cr_assert_null(s);
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(0);
     cr_assert_eq(vault_secret_new(&s, "abc", 3), 0);
     vault_secret_free(s);
 }
@@ -60,11 +60,11 @@ static const unsigned char *fill(vault_store *st, size_t slot, const char *text)
     vault_secret *s = NULL;
     unsigned char *p = NULL;
     size_t len;
-    cr_assert_eq(vault_secret_alloc_in(st, &s, strlen(text), &p), 0);
+    cr_assert_eq(vault__secret_alloc_in(st, &s, strlen(text), &p), 0);
     memcpy(p, text, strlen(text));
-    vault_secret_seal(s); /* does nothing to a store's secret: the store seals */
-    cr_assert_eq(vault_store_keep(st, slot, s), 0);
-    cr_assert_eq(vault_store_data(st, slot, &len), p, "kept where it was written");
+    vault__secret_seal(s); /* does nothing to a store's secret: the store seals */
+    cr_assert_eq(vault__store_keep(st, slot, s), 0);
+    cr_assert_eq(vault__store_data(st, slot, &len), p, "kept where it was written");
     cr_assert_eq(len, strlen(text));
     return p;
 }
@@ -76,22 +76,22 @@ Test(store, keeps_in_place_and_views_share_the_bytes)
     const unsigned char *a, *b;
     size_t len = 99;
 
-    cr_assert_eq(vault_store_new(&st, 3), 0);
-    cr_assert_null(vault_store_data(st, 0, &len));
+    cr_assert_eq(vault__store_new(&st, 3), 0);
+    cr_assert_null(vault__store_data(st, 0, &len));
     cr_assert_eq(len, 0);
     a = fill(st, 0, "first");
     b = fill(st, 2, "second");
     cr_assert_eq(b, a + 6, "packed one after the other, NUL-terminated");
-    cr_assert_eq(vault_store_view(st, 2, &v1), 0);
-    cr_assert_eq(vault_store_view(st, 2, &v2), 0);
+    cr_assert_eq(vault__store_view(st, 2, &v1), 0);
+    cr_assert_eq(vault__store_view(st, 2, &v2), 0);
     cr_assert_eq(vault_secret_data(v1), b);
     cr_assert_str_eq(vault_secret_str(v2), "second");
     cr_assert_eq(vault_secret_len(v1), 6);
     vault_secret_free(v1);
     cr_assert_str_eq(vault_secret_str(v2), "second");
     vault_secret_free(v2);
-    vault_store_release(st);
-    vault_store_release(NULL);
+    vault__store_release(st);
+    vault__store_release(NULL);
 }
 
 Test(store, a_secret_from_elsewhere_is_copied_in)
@@ -101,12 +101,12 @@ Test(store, a_secret_from_elsewhere_is_copied_in)
     const unsigned char *p;
     size_t len;
 
-    cr_assert_eq(vault_store_new(&st, 1), 0);
+    cr_assert_eq(vault__store_new(&st, 1), 0);
     cr_assert_eq(vault_secret_new(&s, "abc", 3), 0);
-    cr_assert_eq(vault_store_keep(st, 0, s), 0); /* takes s */
-    p = vault_store_data(st, 0, &len);
+    cr_assert_eq(vault__store_keep(st, 0, s), 0); /* takes s */
+    p = vault__store_data(st, 0, &len);
     cr_assert(p && len == 3 && memcmp(p, "abc", 4) == 0);
-    vault_store_release(st);
+    vault__store_release(st);
 }
 
 Test(store, a_secret_freed_unkept_is_wiped_and_its_room_reused)
@@ -115,15 +115,15 @@ Test(store, a_secret_freed_unkept_is_wiped_and_its_room_reused)
     vault_secret *s = NULL;
     unsigned char *p = NULL, *q = NULL;
 
-    cr_assert_eq(vault_store_new(&st, 1), 0);
-    cr_assert_eq(vault_secret_alloc_in(st, &s, 6, &p), 0);
+    cr_assert_eq(vault__store_new(&st, 1), 0);
+    cr_assert_eq(vault__secret_alloc_in(st, &s, 6, &p), 0);
     memcpy(p, "abcdef", 6);
     vault_secret_free(s);
     cr_assert_eq(memcmp(p, "\0\0\0\0\0\0\0", 7), 0, "wiped");
-    cr_assert_eq(vault_secret_alloc_in(st, &s, 2, &q), 0);
+    cr_assert_eq(vault__secret_alloc_in(st, &s, 2, &q), 0);
     cr_assert_eq(q, p, "the room was given back");
-    cr_assert_eq(vault_store_keep(st, 0, s), 0);
-    vault_store_release(st);
+    cr_assert_eq(vault__store_keep(st, 0, s), 0);
+    vault__store_release(st);
 }
 
 Test(store, misuse_is_an_error_and_takes_the_secret)
@@ -132,21 +132,21 @@ Test(store, misuse_is_an_error_and_takes_the_secret)
     vault_secret *s = NULL, *t = NULL;
     unsigned char *p = NULL;
 
-    cr_assert_eq(vault_store_new(&st, 2), 0);
+    cr_assert_eq(vault__store_new(&st, 2), 0);
     fill(st, 0, "x");
     cr_assert_eq(vault_secret_new(&s, "y", 1), 0);
-    cr_assert_eq(vault_store_keep(st, 0, s), VAULT_ERROR, "slot 0 is taken");
+    cr_assert_eq(vault__store_keep(st, 0, s), VAULT_ERROR, "slot 0 is taken");
     cr_assert_eq(vault_secret_new(&s, "y", 1), 0);
-    cr_assert_eq(vault_store_keep(st, 2, s), VAULT_ERROR, "no slot 2");
-    cr_assert_eq(vault_store_view(st, 1, &t), VAULT_ERROR, "slot 1 is empty");
+    cr_assert_eq(vault__store_keep(st, 2, s), VAULT_ERROR, "no slot 2");
+    cr_assert_eq(vault__store_view(st, 1, &t), VAULT_ERROR, "slot 1 is empty");
     cr_assert_null(t);
-    cr_assert_eq(vault_secret_alloc_in(st, &s, 3, &p), 0);
-    cr_assert_eq(vault_secret_alloc_in(st, &t, 3, &p), VAULT_ERROR, "one at a time");
+    cr_assert_eq(vault__secret_alloc_in(st, &s, 3, &p), 0);
+    cr_assert_eq(vault__secret_alloc_in(st, &t, 3, &p), VAULT_ERROR, "one at a time");
     cr_assert_null(t);
     cr_assert_eq(vault_secret_new(&t, "z", 1), 0);
-    cr_assert_eq(vault_store_keep(st, 1, t), VAULT_ERROR, "a copy waits for the pending one");
+    cr_assert_eq(vault__store_keep(st, 1, t), VAULT_ERROR, "a copy waits for the pending one");
     vault_secret_free(s);
-    vault_store_release(st);
+    vault__store_release(st);
 }
 
 Test(store, kept_secrets_are_read_only_once_sealed, .signal = SIGSEGV)
@@ -154,9 +154,9 @@ Test(store, kept_secrets_are_read_only_once_sealed, .signal = SIGSEGV)
     vault_store *st = NULL;
     unsigned char *p;
 
-    cr_assert_eq(vault_store_new(&st, 1), 0);
+    cr_assert_eq(vault__store_new(&st, 1), 0);
     p = (unsigned char *)fill(st, 0, "abc");
-    vault_store_readonly(st);
+    vault__store_readonly(st);
     p[0] = 'y';
 }
 
@@ -167,10 +167,10 @@ static unsigned char *fill_after_sealing(void)
     vault_store *st = NULL;
     unsigned char *p;
 
-    cr_assert_eq(vault_store_new(&st, 2), 0);
+    cr_assert_eq(vault__store_new(&st, 2), 0);
     p = (unsigned char *)fill(st, 0, "abc");
     p[0] = 'A'; /* writable while the store fills */
-    vault_store_readonly(st);
+    vault__store_readonly(st);
     p = (unsigned char *)fill(st, 1, "def"); /* writes while pending */
     cr_assert_str_eq((const char *)p, "def");
     return p;
@@ -193,12 +193,12 @@ Test(store, release_wipes_what_no_view_holds)
     vault_secret *v = NULL;
     const unsigned char *held, *other;
 
-    cr_assert_eq(vault_store_new(&st, 2), 0);
+    cr_assert_eq(vault__store_new(&st, 2), 0);
     held = fill(st, 0, "held-secret");
     other = fill(st, 1, "other-secret");
-    vault_store_readonly(st);
-    cr_assert_eq(vault_store_view(st, 0, &v), 0);
-    vault_store_release(st);
+    vault__store_readonly(st);
+    cr_assert_eq(vault__store_view(st, 0, &v), 0);
+    vault__store_release(st);
     cr_assert_str_eq(vault_secret_str(v), "held-secret");
     cr_assert_eq(held, vault_secret_data(v));
     cr_assert_eq(memcmp(other, "\0\0\0\0\0\0\0\0\0\0\0\0", 12), 0, "wiped at release");
@@ -213,17 +213,17 @@ Test(store, large_secrets_get_a_chunk_of_their_own)
     const unsigned char *small;
     size_t len;
 
-    cr_assert_eq(vault_store_new(&st, 3), 0);
+    cr_assert_eq(vault__store_new(&st, 3), 0);
     small = fill(st, 0, "small");
-    cr_assert_eq(vault_secret_alloc_in(st, &s, 200000, &p), 0);
+    cr_assert_eq(vault__secret_alloc_in(st, &s, 200000, &p), 0);
     memset(p, 'L', 200000);
-    cr_assert_eq(vault_store_keep(st, 1, s), 0);
-    cr_assert_eq(vault_store_data(st, 1, &len), p);
+    cr_assert_eq(vault__store_keep(st, 1, s), 0);
+    cr_assert_eq(vault__store_data(st, 1, &len), p);
     cr_assert_eq(len, 200000);
     cr_assert_eq(p[200000], '\0');
     cr_assert_str_eq((const char *)small, "small");
     fill(st, 2, "after");
-    vault_store_release(st);
+    vault__store_release(st);
 }
 
 typedef struct view_job {
@@ -239,7 +239,7 @@ static void *make_views(void *arg)
     j->ok = 1;
     for (i = 0; i < 20000; i++) {
         vault_secret *v = NULL;
-        if (vault_store_view(j->st, i % j->slots, &v) != 0 || vault_secret_len(v) != 5)
+        if (vault__store_view(j->st, i % j->slots, &v) != 0 || vault_secret_len(v) != 5)
             j->ok = 0;
         vault_secret_free(v);
     }
@@ -256,22 +256,22 @@ Test(store, views_from_many_threads)
     view_job jobs[4];
     size_t i;
 
-    cr_assert_eq(vault_store_new(&st, 3), 0);
+    cr_assert_eq(vault__store_new(&st, 3), 0);
     fill(st, 0, "aaaaa");
     fill(st, 1, "bbbbb");
     fill(st, 2, "ccccc");
-    vault_store_readonly(st);
+    vault__store_readonly(st);
     for (i = 0; i < 4; i++) {
         jobs[i].st = st;
         jobs[i].slots = 3;
         cr_assert_eq(pthread_create(&th[i], NULL, make_views, &jobs[i]), 0);
     }
-    cr_assert_eq(vault_store_view(st, 1, &kept), 0);
+    cr_assert_eq(vault__store_view(st, 1, &kept), 0);
     for (i = 0; i < 4; i++) {
         pthread_join(th[i], NULL);
         cr_assert(jobs[i].ok);
     }
-    vault_store_release(st);
+    vault__store_release(st);
     cr_assert_str_eq(vault_secret_str(kept), "bbbbb");
     vault_secret_free(kept);
 }
@@ -280,35 +280,35 @@ Test(store, every_allocation_failure_is_enomem)
 {
     unsigned long total, n;
 
-    vault_test_alloc_fail_at(0);
+    vault__test_alloc_fail_at(0);
     {
         vault_store *st = NULL;
         vault_secret *v = NULL;
-        cr_assert_eq(vault_store_new(&st, 2), 0);
+        cr_assert_eq(vault__store_new(&st, 2), 0);
         fill(st, 0, "abc");
-        cr_assert_eq(vault_store_view(st, 0, &v), 0);
+        cr_assert_eq(vault__store_view(st, 0, &v), 0);
         vault_secret_free(v);
-        vault_store_release(st);
+        vault__store_release(st);
     }
-    total = vault_test_alloc_fail_at(0);
+    total = vault__test_alloc_fail_at(0);
     cr_assert_geq(total, 5);
     for (n = 1; n <= total; n++) {
         vault_store *st = NULL;
         vault_secret *s = NULL, *v = NULL;
         unsigned char *p = NULL;
         int rc;
-        vault_test_alloc_fail_at(n);
-        rc = vault_store_new(&st, 2);
-        if (rc == 0 && (rc = vault_secret_alloc_in(st, &s, 3, &p)) == 0) {
+        vault__test_alloc_fail_at(n);
+        rc = vault__store_new(&st, 2);
+        if (rc == 0 && (rc = vault__secret_alloc_in(st, &s, 3, &p)) == 0) {
             memcpy(p, "abc", 3);
-            rc = vault_store_keep(st, 0, s);
+            rc = vault__store_keep(st, 0, s);
         }
         if (rc == 0)
-            rc = vault_store_view(st, 0, &v);
-        vault_test_alloc_fail_at(0);
+            rc = vault__store_view(st, 0, &v);
+        vault__test_alloc_fail_at(0);
         cr_assert_eq(rc, VAULT_ENOMEM, "allocation %lu: %d", n, rc);
         cr_assert_null(v);
-        vault_store_release(st);
+        vault__store_release(st);
     }
 }
 
@@ -320,9 +320,9 @@ static vault_secret *loose(vault_store *pool, const char *text, unsigned char **
     unsigned char *p = NULL;
     size_t n = strlen(text);
 
-    cr_assert_eq(vault_secret_alloc_in(pool, &s, n, &p), 0);
+    cr_assert_eq(vault__secret_alloc_in(pool, &s, n, &p), 0);
     memcpy(p, text, n);
-    vault_secret_seal(s);
+    vault__secret_seal(s);
     if (where)
         *where = p;
     return s;
@@ -334,7 +334,7 @@ Test(pool, a_freed_secret_is_wiped_and_its_room_used_again)
     unsigned char *first, *again;
     vault_secret *a, *b;
 
-    cr_assert_eq(vault_store_pool_new(&pool), 0);
+    cr_assert_eq(vault__store_pool_new(&pool), 0);
     a = loose(pool, "alpha-secret", &first);
     b = loose(pool, "beta", NULL);
     cr_assert_str_eq(vault_secret_str(a), "alpha-secret");
@@ -346,7 +346,7 @@ Test(pool, a_freed_secret_is_wiped_and_its_room_used_again)
     again = NULL;
     a = loose(pool, "gamma", &again);
     cr_assert_eq(again, first, "an empty chunk is used from its start");
-    vault_store_release(pool);
+    vault__store_release(pool);
     cr_assert_str_eq(vault_secret_str(a), "gamma", "a secret outlives the pool's owner");
     vault_secret_free(a);
 }
@@ -363,7 +363,7 @@ Test(pool, many_secrets_held_and_freed_in_any_order)
     char text[32];
 
     cr_assert_not_null(held);
-    cr_assert_eq(vault_store_pool_new(&pool), 0);
+    cr_assert_eq(vault__store_pool_new(&pool), 0);
     for (i = 0; i < N; i++) {
         vault_secret_free(loose(pool, "one-at-a-time", &p));
         if (i == 0)
@@ -381,7 +381,7 @@ Test(pool, many_secrets_held_and_freed_in_any_order)
         cr_assert_str_eq(vault_secret_str(held[i]), text);
         vault_secret_free(held[i]);
     }
-    vault_store_release(pool);
+    vault__store_release(pool);
     free(held);
 }
 
@@ -396,9 +396,9 @@ static void hold_one_then_outgrow_the_chunk(outgrown *o)
 {
     unsigned char *p = NULL;
 
-    cr_assert_eq(vault_store_pool_new(&o->pool), 0);
+    cr_assert_eq(vault__store_pool_new(&o->pool), 0);
     o->kept = loose(o->pool, "kept", &o->kept_bytes);
-    cr_assert_eq(vault_secret_alloc_in(o->pool, &o->big, 100000, &p), 0); /* a chunk of its own */
+    cr_assert_eq(vault__secret_alloc_in(o->pool, &o->big, 100000, &p), 0); /* a chunk of its own */
     p[99999] = 'x'; /* the newest chunk is writable */
     cr_assert_str_eq((const char *)o->kept_bytes, "kept");
 }
@@ -411,7 +411,7 @@ Test(pool, outgrowing_a_chunk_that_holds_secrets)
     hold_one_then_outgrow_the_chunk(&o);
     vault_secret_free(o.big);
     vault_secret_free(o.kept); /* wipes in the read-only chunk, which then goes */
-    vault_store_release(o.pool);
+    vault__store_release(o.pool);
 }
 
 Test(pool, a_full_chunk_that_holds_secrets_is_read_only, .signal = SIGSEGV)
@@ -435,7 +435,7 @@ static void *open_many(void *arg)
     for (i = 0; i < 20000; i++) {
         vault_secret *s = NULL;
         unsigned char *p = NULL;
-        if (vault_secret_alloc_in(j->pool, &s, 7, &p) != 0) {
+        if (vault__secret_alloc_in(j->pool, &s, 7, &p) != 0) {
             j->ok = 0;
             continue;
         }
@@ -454,7 +454,7 @@ Test(pool, secrets_from_many_threads)
     pool_job jobs[4];
     size_t i;
 
-    cr_assert_eq(vault_store_pool_new(&pool), 0);
+    cr_assert_eq(vault__store_pool_new(&pool), 0);
     for (i = 0; i < 4; i++) {
         jobs[i].pool = pool;
         cr_assert_eq(pthread_create(&th[i], NULL, open_many, &jobs[i]), 0);
@@ -463,7 +463,7 @@ Test(pool, secrets_from_many_threads)
         pthread_join(th[i], NULL);
         cr_assert(jobs[i].ok);
     }
-    vault_store_release(pool);
+    vault__store_release(pool);
 }
 
 static const char *write_pw(const char *name, const char *text, mode_t mode)
@@ -539,7 +539,7 @@ Test(password, descriptor_reads_one_line)
 Test(error, strerror_and_last)
 {
     cr_assert_str_eq(vault_strerror(VAULT_EAUTH), "wrong password or tampered data");
-    cr_assert_eq(vault_err(VAULT_EKEY, "file %s", "x"), VAULT_EKEY);
+    cr_assert_eq(vault__err(VAULT_EKEY, "file %s", "x"), VAULT_EKEY);
     cr_assert_eq(vault_error_last()->code, VAULT_EKEY);
     cr_assert_str_eq(vault_error_last()->message, "file x");
     vault_error_clear();
@@ -547,8 +547,8 @@ Test(error, strerror_and_last)
     cr_assert_eq(vault_error_last()->code, VAULT_OK);
     cr_assert_str_eq(vault_error_last()->message, "no error");
     /* A success does not clear it: it may be stale, never NULL. */
-    cr_assert_eq(vault_err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD, "none"), VAULT_ENOTFOUND);
+    cr_assert_eq(vault__err_cause(VAULT_ENOTFOUND, VAULT_CAUSE_NO_PASSWORD, "none"), VAULT_ENOTFOUND);
     cr_assert_eq(vault_error_last()->cause, VAULT_CAUSE_NO_PASSWORD);
-    cr_assert_eq(vault_err(VAULT_EIO, "x"), VAULT_EIO);
+    cr_assert_eq(vault__err(VAULT_EIO, "x"), VAULT_EIO);
     cr_assert_eq(vault_error_last()->cause, VAULT_CAUSE_NONE);
 }

@@ -100,7 +100,7 @@ static char *seal(vault_keystore *ks, vault_format f, vault_transformation t, co
     o.recipients = rs;
     o.recipient_count = 1;
     cr_assert_eq(vault_sealer_new(&s, &o), 0, "%s", last_message());
-    rc = vault_sealer_seal(s, "db.password", pt, len, &out);
+    rc = vault_sealer_seal(&out, s, "db.password", pt, len);
     cr_assert_eq(rc, 0, "seal: %s", last_message());
     vault_sealer_free(s);
     vault_recipient_free(r);
@@ -115,7 +115,7 @@ static char *seal_aes(const vault_secret *key, const void *pt, size_t len)
     o.format = VAULT_FORMAT_WSO2_SYMMETRIC;
     o.symmetric_key = key;
     cr_assert_eq(vault_sealer_new(&s, &o), 0, "%s", last_message());
-    cr_assert_eq(vault_sealer_seal(s, "db.password", pt, len, &out), 0, "%s", last_message());
+    cr_assert_eq(vault_sealer_seal(&out, s, "db.password", pt, len), 0, "%s", last_message());
     vault_sealer_free(s);
     return out;
 }
@@ -134,7 +134,7 @@ static int open_value(vault_keystore *ks, const vault_secret *aes, vault_transfo
     o.transformation = t;
     o.flags = opener_flags;
     cr_assert_eq(vault_opener_new(&op, &o), 0, "%s", last_message());
-    rc = vault_opener_open(op, "db.password", value, out, flags);
+    rc = vault_opener_open(out, flags, op, "db.password", value);
     vault_opener_free(op);
     return rc;
 }
@@ -272,29 +272,53 @@ static const struct { const char *bytes; size_t len; } plaintexts[] = {
 
 /* ---- names -------------------------------------------------------------- */
 
+/* The parsed value, or -1 after checking the failure's code and that the
+ * output was left alone. */
+static int tf_of(const char *name)
+{
+    vault_transformation t = (vault_transformation)99;
+    int rc = vault_transformation_from_name(&t, name);
+    if (rc == 0)
+        return (int)t;
+    cr_assert_eq(rc, name ? VAULT_EFORMAT : VAULT_EINVAL, "%s", name ? name : "NULL");
+    cr_assert_eq((int)t, 99);
+    return -1;
+}
+
+static int format_of(const char *name)
+{
+    vault_format f = (vault_format)99;
+    int rc = vault_format_from_name(&f, name);
+    if (rc == 0)
+        return (int)f;
+    cr_assert_eq(rc, name ? VAULT_EFORMAT : VAULT_EINVAL, "%s", name ? name : "NULL");
+    cr_assert_eq((int)f, 99);
+    return -1;
+}
+
 Test(wso2_names, transformations_as_java_names_them)
 {
-    cr_assert_eq(vault_transformation_from_name("RSA"), VAULT_TRANSFORM_RSA_PKCS1);
-    cr_assert_eq(vault_transformation_from_name("rsa"), VAULT_TRANSFORM_RSA_PKCS1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/PKCS1Padding"), VAULT_TRANSFORM_RSA_PKCS1);
-    cr_assert_eq(vault_transformation_from_name("RSA/NONE/PKCS1Padding"), VAULT_TRANSFORM_RSA_PKCS1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPwithSHA1andMGF1Padding"),
+    cr_assert_eq(tf_of("RSA"), VAULT_TRANSFORM_RSA_PKCS1);
+    cr_assert_eq(tf_of("rsa"), VAULT_TRANSFORM_RSA_PKCS1);
+    cr_assert_eq(tf_of("RSA/ECB/PKCS1Padding"), VAULT_TRANSFORM_RSA_PKCS1);
+    cr_assert_eq(tf_of("RSA/NONE/PKCS1Padding"), VAULT_TRANSFORM_RSA_PKCS1);
+    cr_assert_eq(tf_of("RSA/ECB/OAEPwithSHA1andMGF1Padding"),
                  VAULT_TRANSFORM_RSA_OAEP_SHA1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPWithSHA-1AndMGF1Padding"),
+    cr_assert_eq(tf_of("RSA/ECB/OAEPWithSHA-1AndMGF1Padding"),
                  VAULT_TRANSFORM_RSA_OAEP_SHA1);
-    cr_assert_eq(vault_transformation_from_name("rsa/ecb/oaepwithsha1andmgf1padding"),
+    cr_assert_eq(tf_of("rsa/ecb/oaepwithsha1andmgf1padding"),
                  VAULT_TRANSFORM_RSA_OAEP_SHA1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPPadding"), VAULT_TRANSFORM_RSA_OAEP_SHA1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPWithSHA-256AndMGF1Padding"),
+    cr_assert_eq(tf_of("RSA/ECB/OAEPPadding"), VAULT_TRANSFORM_RSA_OAEP_SHA1);
+    cr_assert_eq(tf_of("RSA/ECB/OAEPWithSHA-256AndMGF1Padding"),
                  VAULT_TRANSFORM_RSA_OAEP_SHA256);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPwithSHA256andMGF1Padding"),
+    cr_assert_eq(tf_of("RSA/ECB/OAEPwithSHA256andMGF1Padding"),
                  VAULT_TRANSFORM_RSA_OAEP_SHA256);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/OAEPWithSHA-384AndMGF1Padding"), -1);
-    cr_assert_eq(vault_transformation_from_name("RSA/CBC/PKCS1Padding"), -1);
-    cr_assert_eq(vault_transformation_from_name("AES/GCM/NoPadding"), -1);
-    cr_assert_eq(vault_transformation_from_name("RSA/ECB/"), -1);
-    cr_assert_eq(vault_transformation_from_name(""), -1);
-    cr_assert_eq(vault_transformation_from_name(NULL), -1);
+    cr_assert_eq(tf_of("RSA/ECB/OAEPWithSHA-384AndMGF1Padding"), -1);
+    cr_assert_eq(tf_of("RSA/CBC/PKCS1Padding"), -1);
+    cr_assert_eq(tf_of("AES/GCM/NoPadding"), -1);
+    cr_assert_eq(tf_of("RSA/ECB/"), -1);
+    cr_assert_eq(tf_of(""), -1);
+    cr_assert_eq(tf_of(NULL), -1);
     cr_assert_str_eq(vault_transformation_name(VAULT_TRANSFORM_RSA_OAEP_SHA256),
                      "RSA/ECB/OAEPWithSHA-256AndMGF1Padding");
     cr_assert_str_eq(vault_transformation_name(VAULT_TRANSFORM_RSA_OAEP_SHA1),
@@ -304,12 +328,12 @@ Test(wso2_names, transformations_as_java_names_them)
 
 Test(wso2_names, formats)
 {
-    cr_assert_eq(vault_format_from_name("native"), VAULT_FORMAT_NATIVE);
-    cr_assert_eq(vault_format_from_name("wso2"), VAULT_FORMAT_WSO2);
-    cr_assert_eq(vault_format_from_name("WSO2-Holder"), VAULT_FORMAT_WSO2_HOLDER);
-    cr_assert_eq(vault_format_from_name("wso2-symmetric"), VAULT_FORMAT_WSO2_SYMMETRIC);
-    cr_assert_eq(vault_format_from_name("wso2-raw"), -1);
-    cr_assert_eq(vault_format_from_name(NULL), -1);
+    cr_assert_eq(format_of("native"), VAULT_FORMAT_NATIVE);
+    cr_assert_eq(format_of("wso2"), VAULT_FORMAT_WSO2);
+    cr_assert_eq(format_of("WSO2-Holder"), VAULT_FORMAT_WSO2_HOLDER);
+    cr_assert_eq(format_of("wso2-symmetric"), VAULT_FORMAT_WSO2_SYMMETRIC);
+    cr_assert_eq(format_of("wso2-raw"), -1);
+    cr_assert_eq(format_of(NULL), -1);
     cr_assert_str_eq(vault_format_name(VAULT_FORMAT_WSO2_HOLDER), "wso2-holder");
 }
 
@@ -396,18 +420,18 @@ Test(wso2_rsa, one_private_key_operation_per_raw_open)
 
     for (i = 0; i < 3; i++) {
         char *v = seal(ks, VAULT_FORMAT_WSO2, rsa_transforms[i], "secret", 6);
-        before = vault_test_private_key_ops();
+        before = vault__test_private_key_ops();
         assert_opens_to(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, "secret", 6,
                         i == 0 ? RAW_PKCS1 : 0);
-        cr_assert_eq(vault_test_private_key_ops(), before + 1, "%s: %lu operations",
-                     vault_transformation_name(rsa_transforms[i]), vault_test_private_key_ops() - before);
+        cr_assert_eq(vault__test_private_key_ops(), before + 1, "%s: %lu operations",
+                     vault_transformation_name(rsa_transforms[i]), vault__test_private_key_ops() - before);
         /* A damaged value (opened to other bytes) costs the same one operation. */
         v[10] = v[10] == 'A' ? 'B' : 'A';
-        before = vault_test_private_key_ops();
+        before = vault__test_private_key_ops();
         cr_assert_eq(open_value(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, &s, NULL), 0);
         vault_secret_free(s);
         s = NULL;
-        cr_assert_eq(vault_test_private_key_ops(), before + 1);
+        cr_assert_eq(vault__test_private_key_ops(), before + 1);
         vault_string_free(v);
     }
     vault_keystore_free(ks);
@@ -429,14 +453,14 @@ static void limit(vault_keystore *ks, vault_format f, vault_transformation t, si
     o.recipients = rs;
     o.recipient_count = 1;
     cr_assert_eq(vault_sealer_new(&s, &o), 0);
-    cr_assert_eq(vault_sealer_seal(s, "a", buf, max, &out), 0, "%zu bytes: %s", max, last_message());
+    cr_assert_eq(vault_sealer_seal(&out, s, "a", buf, max), 0, "%zu bytes: %s", max, last_message());
     assert_opens_to(ks, NULL, t, out, buf, max,
                     t != VAULT_TRANSFORM_RSA_PKCS1 ? 0u
                     : f == VAULT_FORMAT_WSO2      ? RAW_PKCS1
                                                   : (unsigned)VAULT_OPENED_LEGACY);
     vault_string_free(out);
     out = NULL;
-    cr_assert_eq(vault_sealer_seal(s, "a", buf, max + 1, &out), VAULT_EINVAL);
+    cr_assert_eq(vault_sealer_seal(&out, s, "a", buf, max + 1), VAULT_EINVAL);
     cr_assert_null(out);
     snprintf(want, sizeof want, "at most %zu bytes", max);
     cr_assert(strstr(last_message(), want) != NULL, "%s", last_message());
@@ -498,7 +522,7 @@ static unsigned opened_flags(vault_opener *op, const char *value, int want_rc)
 {
     vault_secret *s = NULL;
     unsigned flags = 99;
-    cr_assert_eq(vault_opener_open(op, "db.password", value, &s, &flags), want_rc, "%s", last_message());
+    cr_assert_eq(vault_opener_open(&s, &flags, op, "db.password", value), want_rc, "%s", last_message());
     vault_secret_free(s);
     return flags;
 }
@@ -631,13 +655,13 @@ Test(wso2_holder, other_keystore_is_ekey_naming_both_keys)
     vault_keystore *ks = identity("id", 2048), *other = identity("other", 2048);
     char *ours = fingerprint("id", "sha1"), *theirs = fingerprint("other", "sha1");
     char *v = seal(other, VAULT_FORMAT_WSO2_HOLDER, VAULT_TRANSFORM_DEFAULT, "x", 1);
-    unsigned long before = vault_test_private_key_ops();
+    unsigned long before = vault__test_private_key_ops();
 
     cr_assert_eq(assert_fails(ks, NULL, VAULT_TRANSFORM_DEFAULT, v), VAULT_EKEY);
     cr_assert(strstr(last_message(), theirs) != NULL, "%s", last_message());
     cr_assert(strstr(last_message(), ours) != NULL, "%s", last_message());
     cr_assert(strstr(last_message(), "id.pem") != NULL, "%s", last_message());
-    cr_assert_eq(vault_test_private_key_ops(), before, "no RSA operation for another key's value");
+    cr_assert_eq(vault__test_private_key_ops(), before, "no RSA operation for another key's value");
     free(ours);
     free(theirs);
     vault_string_free(v);
@@ -724,7 +748,7 @@ Test(wso2_symmetric, round_trip_iv_and_json_shape)
             cr_assert_eq(strlen(iv + 8), 171u + 6 + 2, "%s", iv);
             cr_assert_str_eq(iv + 8 + 171, "\\u003d\"}");
             assert_opens_to(NULL, k, VAULT_TRANSFORM_DEFAULT, v, plaintexts[j].bytes, plaintexts[j].len, 0);
-            cr_assert_eq(vault_inspect(v, &info), 0);
+            cr_assert_eq(vault_inspect(&info, v), 0);
             cr_assert_eq(info->format, VAULT_FORMAT_WSO2_SYMMETRIC);
             cr_assert_eq(info->iv_bytes, 128u);
             cr_assert_eq(info->plaintext_bytes, plaintexts[j].len);
@@ -809,7 +833,7 @@ Test(wso2_symmetric, keystore_secret_key_entry)
     ko.payload = &pw;
     cr_assert_eq(vault_keystore_open(&ks, shared_path("fixtures/java/internal.p12"), &ko), 0, "%s",
                  last_message());
-    cr_assert_eq(vault_keystore_secret_key(ks, NULL, &key), 0, "%s", last_message());
+    cr_assert_eq(vault_keystore_secret_key(&key, ks, NULL), 0, "%s", last_message());
     v = seal_aes(key, "from the keystore", 17);
     assert_opens_to(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, "from the keystore", 17, 0);
     vault_string_free(v);
@@ -935,7 +959,7 @@ Test(wso2_damage, not_values)
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_assert_eq(assert_fails(ks, NULL, VAULT_TRANSFORM_DEFAULT, bad[i]), VAULT_EFORMAT, "\"%s\": %s",
                      bad[i], last_message());
-        cr_assert_eq(vault_inspect(bad[i], &info), VAULT_EFORMAT, "\"%s\"", bad[i]);
+        cr_assert_eq(vault_inspect(&info, bad[i]), VAULT_EFORMAT, "\"%s\"", bad[i]);
         cr_assert_null(info);
     }
     vault_keystore_free(ks);
@@ -951,14 +975,14 @@ Test(wso2_inspect, describes_without_a_key)
     char *holder = seal(ks, VAULT_FORMAT_WSO2_HOLDER, VAULT_TRANSFORM_RSA_PKCS1, "x", 1);
     vault_value_info *info = NULL;
 
-    cr_assert_eq(vault_inspect(raw, &info), 0);
+    cr_assert_eq(vault_inspect(&info, raw), 0);
     cr_assert_eq(info->format, VAULT_FORMAT_WSO2);
     cr_assert_eq(info->ciphertext_bytes, 256u);
     cr_assert_eq(info->recipient_count, 1u);
     cr_assert_null(info->key_ids);
     cr_assert_eq(info->legacy, 0, "a raw value does not tell its padding");
     vault_value_info_free(info);
-    cr_assert_eq(vault_inspect(holder, &info), 0);
+    cr_assert_eq(vault_inspect(&info, holder), 0);
     cr_assert_eq(info->format, VAULT_FORMAT_WSO2_HOLDER);
     cr_assert_str_eq(info->algorithm, "RSA/ECB/PKCS1Padding");
     cr_assert_eq(info->legacy, 1);
@@ -1009,7 +1033,7 @@ Test(wso2_recipient, bare_certificate_and_two_recipients)
     o.recipient_count = 1;
     cr_assert_eq(vault_sealer_new(&s, &o), 0);
     vault_recipient_free(r); /* the sealer keeps its own copy */
-    cr_assert_eq(vault_sealer_seal(s, NULL, "abc", 3, &v), 0);
+    cr_assert_eq(vault_sealer_seal(&v, s, NULL, "abc", 3), 0);
     assert_opens_to(ks, NULL, VAULT_TRANSFORM_DEFAULT, v, "abc", 3, 0);
     vault_string_free(v);
     vault_sealer_free(s);
@@ -1042,12 +1066,12 @@ Test(wso2_alloc, every_allocation_failure_is_clean)
         o.symmetric_key = k;
         for (nth = 1;; nth++) {
             vault_sealer *s = NULL;
-            vault_test_alloc_fail_at(nth);
+            vault__test_alloc_fail_at(nth);
             rc = vault_sealer_new(&s, &o);
             if (rc == 0)
-                rc = vault_sealer_seal(s, "a", "secret", 6, &v);
+                rc = vault_sealer_seal(&v, s, "a", "secret", 6);
             vault_sealer_free(s);
-            vault_test_alloc_fail_at(0);
+            vault__test_alloc_fail_at(0);
             if (rc == 0)
                 break;
             cr_assert_eq(rc, VAULT_ENOMEM, "seal, allocation %lu: %d %s", nth, rc, last_message());
@@ -1058,12 +1082,12 @@ Test(wso2_alloc, every_allocation_failure_is_clean)
             oo.keystore = ks;
             oo.symmetric_key = forms[f] == VAULT_FORMAT_WSO2_SYMMETRIC ? k : NULL;
             oo.transformation = t;
-            vault_test_alloc_fail_at(nth);
+            vault__test_alloc_fail_at(nth);
             rc = vault_opener_new(&op, &oo);
             if (rc == 0)
-                rc = vault_opener_open(op, "a", v, &pt, NULL);
+                rc = vault_opener_open(&pt, NULL, op, "a", v);
             vault_opener_free(op);
-            vault_test_alloc_fail_at(0);
+            vault__test_alloc_fail_at(0);
             if (rc == 0)
                 break;
             cr_assert_eq(rc, VAULT_ENOMEM, "open, allocation %lu: %d %s", nth, rc, last_message());
@@ -1120,7 +1144,7 @@ Test(wso2_gson, java_values_rewrapped_byte_for_byte)
         cr_assert_eq(wso2_parse(f[4], &v), 0, "row %s: %s", f[0], last_message());
         if (strcmp(f[1], "holder") == 0) {
             cr_assert_eq(v.format, VAULT_FORMAT_WSO2_HOLDER);
-            cr_assert_eq(v.transformation, vault_transformation_from_name(f[2]));
+            cr_assert_eq(v.transformation, tf_of(f[2]));
             cr_assert_eq(wso2_holder_wrap(sha1, v.transformation, v.ct, v.ct_len, &out), 0);
             if (strcmp(f[2], "RSA/ECB/PKCS1Padding") == 0) {
                 other_spelling++;
@@ -1160,7 +1184,7 @@ static void *open_many(void *arg)
     int i;
     for (i = 0; i < 60; i++) {
         vault_secret *s = NULL;
-        if (vault_opener_open(job->op, "a", job->values[i % 3], &s, NULL) != 0 ||
+        if (vault_opener_open(&s, NULL, job->op, "a", job->values[i % 3]) != 0 ||
             vault_secret_len(s) != 6 || memcmp(vault_secret_data(s), "secret", 6) != 0)
             job->failures++;
         vault_secret_free(s);

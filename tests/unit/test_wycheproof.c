@@ -180,9 +180,9 @@ static void oaep_case(EVP_PKEY *key, const EVP_MD *md, const EVP_MD *mgf1, json_
 
     ra = pad ? rsa_decrypt(key, pad, label, label_len, ct, ct_len, &a)
              : rsa_decrypt_oaep(key, md, mgf1, label, label_len, ct, ct_len, &a);
-    ops = vault_test_private_key_ops();
+    ops = vault__test_private_key_ops();
     rb = rsa_decrypt_multi(key, &one, 1, ct, ct_len, &b, &which);
-    cr_assert_eq(vault_test_private_key_ops(), ops + 1, "tcId %d: one private-key operation", id);
+    cr_assert_eq(vault__test_private_key_ops(), ops + 1, "tcId %d: one private-key operation", id);
     if (opens) {
         expect_plaintext(ra, a, msg, msg_len, "OpenSSL OAEP", id);
         expect_plaintext(rb, b, msg, msg_len, "rsa_decrypt_multi OAEP", id);
