@@ -44,13 +44,13 @@ static int check_dotted_tables(toml *t)
 static int plain_in_brackets(toml *t, const char *alias, unsigned int line, const char **decoded,
                              size_t *len)
 {
-    const char *v = *decoded, *open = memchr(v, '[', *len), *close = NULL;
-    size_t i;
+    const char *v = *decoded, *open = memchr(v, '[', *len), *close;
 
-    for (i = *len; i > 0 && !close; i--)
-        if (v[i - 1] == ']')
-            close = v + i - 1;
-    if (!open || !close || close < open || (open == v && close == v + *len - 1))
+    /* A sealed value has no '[': it is not scanned a second time. */
+    if (!open)
+        return 0;
+    close = memrchr(open, ']', *len - (size_t)(open - v));
+    if (!close || (open == v && close == v + *len - 1))
         return 0;
     *decoded = open;
     *len = (size_t)(close - open) + 1;
@@ -71,11 +71,20 @@ static int secret_value(toml *t, unsigned int line, size_t key_start)
     if ((c == '"' || c == '\'') && toml_is_triple(t, c))
         return bad(t, "the value of secret \"%s\" is a multi-line string; write it on one line", alias);
     if (c == '"') {
-        t->val.len = 0;
-        if ((rc = toml_tb_put(t, &t->val, "", 0)) != 0 || (rc = toml_scan_basic(t, &t->val)) != 0)
+        /* Scanned in place first: a value without escapes (every sealed
+         * one) is its own decoded text, read from the file without a copy. */
+        if ((rc = toml_scan_basic(t, NULL)) != 0)
             return rc;
-        decoded = t->val.p;
-        len = t->val.len;
+        decoded = (const char *)t->s + start + 1;
+        len = t->i - start - 2;
+        if (memchr(decoded, '\\', len)) {
+            t->i = start;
+            t->val.len = 0;
+            if ((rc = toml_tb_put(t, &t->val, "", 0)) != 0 || (rc = toml_scan_basic(t, &t->val)) != 0)
+                return rc;
+            decoded = t->val.p;
+            len = t->val.len;
+        }
     } else if (c == '\'') {
         if ((rc = toml_scan_literal(t)) != 0)
             return rc;
