@@ -247,12 +247,18 @@ static void mark_used(p12_ctx *c, const X509 *x)
 
 static const p12_cert *find_issuer(const p12_ctx *c, const ks_entry *e, X509 *subject)
 {
-    size_t i;
-    if (ks_cert_issued_by(subject, subject))
-        return NULL; /* self-signed: the root */
+    size_t i, candidates = 0;
+
+    /* A signature is checked only when some certificate could come next:
+     * with the file's one certificate already in the chain (the usual
+     * keystore), none is. */
     for (i = 0; i < c->ncerts; i++)
-        if (ks_cert_issued_by(c->certs[i].x509, subject) &&
-            !ks_entry_has_cert(e, c->certs[i].x509))
+        candidates += !ks_entry_has_cert(e, c->certs[i].x509);
+    if (candidates == 0 || ks_cert_issued_by(subject, subject))
+        return NULL; /* none left, or self-signed: the root */
+    for (i = 0; i < c->ncerts; i++)
+        if (!ks_entry_has_cert(e, c->certs[i].x509) &&
+            ks_cert_issued_by(c->certs[i].x509, subject))
             return &c->certs[i];
     return NULL;
 }
