@@ -81,7 +81,7 @@ struct vault_config {
     size_t setting_count, setting_cap;
     char **warnings; /* conf_warn(): the first CONF_MAX_WARNINGS notes */
     size_t warning_count, warnings_dropped;
-    char *warnings_more; /* vault_config_warning(): "... more" */
+    char *warnings_more; /* vault_config_warning_at(): "... more" */
 };
 
 extern const conf_syntax conf_toml_syntax;
@@ -135,7 +135,7 @@ int conf_open_for_reading(vault_config **out, const char *path, vault_config_typ
 int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const char *value,
                      size_t value_len);
 
-/* Note something the operator should hear about (vault_config_warning());
+/* Note something the operator should hear about (vault_config_warning_at());
  * past CONF_MAX_WARNINGS notes they are only counted. Never the value. */
 #define CONF_MAX_WARNINGS 100
 int conf_warn(vault_config *cfg, const char *fmt, ...) VAULT_PRINTF(2, 3);

@@ -305,20 +305,36 @@ int conf_warn(vault_config *cfg, const char *fmt, ...)
     return 0;
 }
 
-const char *vault_config_warning(const vault_config *cfg, size_t i)
+size_t vault_config_warning_count(const vault_config *cfg)
+{
+    return cfg ? cfg->warning_count + (cfg->warnings_dropped ? 1 : 0) : 0;
+}
+
+int vault_config_warning_at(const char **out, const vault_config *cfg, size_t i)
 {
     vault_config *c = (vault_config *)cfg; /* the count's text is built once, on demand */
+    size_t n;
 
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_config_warning_at: out is NULL");
+    *out = NULL;
     if (!cfg)
-        return NULL;
-    if (i < cfg->warning_count)
-        return cfg->warnings[i];
-    if (i > cfg->warning_count || !cfg->warnings_dropped)
-        return NULL;
-    if (!c->warnings_more && (c->warnings_more = vault__malloc(strlen(cfg->path) + 64)) != NULL)
-        snprintf(c->warnings_more, strlen(cfg->path) + 64, "%s: %zu more notes like these", cfg->path,
-                 cfg->warnings_dropped);
-    return c->warnings_more;
+        return vault__err(VAULT_EINVAL, "vault_config_warning_at: config is NULL");
+    if (i >= vault_config_warning_count(cfg))
+        return vault__err(VAULT_ENOTFOUND, "%s: no note %zu (%zu notes)", cfg->path, i,
+                          vault_config_warning_count(cfg));
+    if (i < cfg->warning_count) {
+        *out = cfg->warnings[i];
+        return 0;
+    }
+    if (!c->warnings_more) {
+        n = strlen(cfg->path) + 64;
+        if (!(c->warnings_more = vault__malloc(n)))
+            return vault__oom();
+        snprintf(c->warnings_more, n, "%s: %zu more notes like these", cfg->path, cfg->warnings_dropped);
+    }
+    *out = c->warnings_more;
+    return 0;
 }
 
 int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigned int line)
