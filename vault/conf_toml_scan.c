@@ -187,6 +187,8 @@ int toml_set_has(const toml *t, const strset *s, const char *p, size_t n)
     set_ctx c = {s, t->cfg->hash_key};
     uint32_t idx;
 
+    if (s->count == 0) /* most files have no dotted keys: no hash to compute */
+        return 0;
     return vault__hashmap_find(&idx, &s->index, vault__hash_bytes(c.key, p, n), p, n, set_is, &c) == 0;
 }
 

@@ -13,7 +13,9 @@ uint64_t vault__hash_bytes(const unsigned char key[16], const void *p, size_t n)
     unsigned char h[crypto_shorthash_siphash24_BYTES];
 
     crypto_shorthash_siphash24(h, (const unsigned char *)p, n, key);
-    return vault__be_get(h, sizeof h);
+    /* big-endian, spelt out: this runs once per alias read */
+    return (uint64_t)h[0] << 56 | (uint64_t)h[1] << 48 | (uint64_t)h[2] << 40 | (uint64_t)h[3] << 32 |
+           (uint64_t)h[4] << 24 | (uint64_t)h[5] << 16 | (uint64_t)h[6] << 8 | (uint64_t)h[7];
 }
 
 int vault__hashmap_find(uint32_t *idx, const vault__hashmap *m, uint64_t hash, const void *key, size_t len,
@@ -42,7 +44,7 @@ static void place(uint32_t *slot, size_t cap, uint64_t hash, uint32_t number)
     slot[s] = number;
 }
 
-int vault__hashmap_reserve(vault__hashmap *m, vault__hashmap_hash_fn hash_of, const void *ctx)
+int vault__hashmap_grow(vault__hashmap *m, vault__hashmap_hash_fn hash_of, const void *ctx)
 {
     size_t cap, i;
     uint32_t *slot;

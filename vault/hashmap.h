@@ -31,11 +31,16 @@ uint64_t vault__hash_bytes(const unsigned char key[16], const void *p, size_t n)
 int vault__hashmap_find(uint32_t *idx, const vault__hashmap *m, uint64_t hash, const void *key, size_t len,
                         vault__hashmap_eq_fn eq, const void *ctx);
 
-/* Room for one more entry: the table doubles (from 16 slots) and its
+/* Room for one more entry (the inline test is the common case; the
+ * growth is out of line): the table doubles (from 16 slots) and its
  * entries are placed again by their hashes when it would be more than half
  * full. 0; or VAULT_ENOMEM (the one out-of-memory error) with the table
  * untouched, also when the count would not fit in 32 bits. */
-int vault__hashmap_reserve(vault__hashmap *m, vault__hashmap_hash_fn hash_of, const void *ctx);
+int vault__hashmap_grow(vault__hashmap *m, vault__hashmap_hash_fn hash_of, const void *ctx);
+static inline int vault__hashmap_reserve(vault__hashmap *m, vault__hashmap_hash_fn hash_of, const void *ctx)
+{
+    return m->count < m->cap / 2 && m->count < UINT32_MAX - 1 ? 0 : vault__hashmap_grow(m, hash_of, ctx);
+}
 
 /* Add the caller's entry idx (its key's hash hash), which must not be in
  * the table: after vault__hashmap_reserve(), this cannot fail. */

@@ -73,7 +73,8 @@ static int cache_grow(native_cache *c)
 
     /* The ids grow by the shared rule (a power of two); the guarded keys
      * follow their capacity. */
-    if (vault__hashmap_reserve(&c->index, entry_hash, c) != 0 || VAULT_ARRAY_GROW(c->ids, cap, c->count + 1) != 0)
+    if (vault__hashmap_reserve(&c->index, entry_hash, c) != 0 ||
+        VAULT_ARRAY_GROW(c->ids, cap, c->count + 1) != 0)
         return VAULT_ENOMEM;
     if (cap == c->cap)
         return 0;
