@@ -260,9 +260,7 @@ int vault_config_plaintext(vault_secret **out, const vault_config *cfg, size_t i
     } else {
         rc = vault_secret_new(out, cfg->plain + item->plain_off, item->plain_len);
     }
-    if (rc != 0)
-        return vault__err(rc, "%s: out of memory for the value of \"%s\"", cfg->path, item->alias);
-    return 0;
+    return rc; /* a failure is recorded: the one out-of-memory error, or guarded memory's */
 }
 
 /* ---- changing and writing ---- */
