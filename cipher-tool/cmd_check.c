@@ -374,7 +374,7 @@ static int open_readonly(vault_config **out, char **file, const char *path, int 
 
 static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, report *r)
 {
-    const char *path;
+    const char *path, *note;
     vault_location *where = NULL;
     vault_config *cfg = NULL, *repo = NULL;
     const vault_config *secrets;
@@ -392,8 +392,8 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
         return 0;
     }
     path = file; /* a home's file is named in what follows */
-    for (i = 0; !r->json && vault_config_warning(cfg, i); i++)
-        cli_warning("%s", vault_config_warning(cfg, i));
+    for (i = 0; !r->json && vault_config_warning_at(&note, cfg, i) == 0; i++)
+        cli_warning("%s", note);
     /* With a [secret_repository] the secrets are the repository's. */
     if (vault_repository_config(&repo, cfg) != 0) {
         const vault_error *e = vault_error_last();

@@ -287,8 +287,11 @@ int cmd_recipients(int argc, char **argv)
     }
     cli_apply_init(&a, r.remove ? "recipients remove" : "recipients add", "failed", r.json);
     if ((rc = prepare(&r)) != EXIT_OK) {
-        if (vault_error_last())
-            cli_apply_note(&a, VAULT_ERROR, vault_error_last()->message);
+        /* What prepare() reported, with its code: vault_error_last() may
+         * be stale when the failure was the CLI's own. */
+        int code;
+        const char *msg = cli_last_error(&code);
+        cli_apply_note(&a, code, msg[0] ? msg : NULL);
     } else {
         size_t k;
         if (!r.remove)

@@ -7,6 +7,7 @@
 #ifndef VAULT_CONF_INTERNAL_H
 #define VAULT_CONF_INTERNAL_H
 
+#include "hashmap.h"
 #include "internal.h"
 
 #include <stdint.h>
@@ -51,10 +52,9 @@ struct vault_config {
     size_t count, cap;
     vault_config_ref *refs;
     size_t ref_count, ref_cap;
-    /* Alias index (open addressing, keyed SipHash): slot = item index + 1,
-     * 0 = free. Kept by conf_add_item(); readers do not touch it. */
-    uint32_t *index; /* a file of CONF_MAX_FILE bytes has fewer items than that */
-    size_t index_cap;
+    /* Alias index (hashmap.h, keyed SipHash under hash_key) of the items.
+     * Kept by conf_add_item(); readers do not touch it. */
+    vault__hashmap index; /* a file of CONF_MAX_FILE bytes has fewer items than 2^32 */
     unsigned char hash_key[16];
     /* Every PLAIN text of the file in one guarded region (sodium_malloc:
      * one per secret would cost pages and mappings per secret), read-only
@@ -81,15 +81,15 @@ struct vault_config {
     size_t setting_count, setting_cap;
     char **warnings; /* conf_warn(): the first CONF_MAX_WARNINGS notes */
     size_t warning_count, warnings_dropped;
-    char *warnings_more; /* vault_config_warning(): "... more" */
+    char *warnings_more; /* vault_config_warning_at(): "... more" */
 };
 
 extern const conf_syntax conf_toml_syntax;
 extern const conf_syntax conf_properties_syntax;
 
-/* Slot of alias in the index: the slot holding it, or the free slot where
- * it would go (conf_model.c). */
-size_t conf_index_slot(const vault_config *cfg, const char *alias, size_t len);
+/* The index of the item named alias (len bytes) in *index: 0, or
+ * VAULT_ENOTFOUND, not recorded (conf_model.c). */
+int conf_index_find(size_t *index, const vault_config *cfg, const char *alias, size_t len);
 
 /* Whether an item has a new token, and the token: its length, and its
  * bytes written to out when out is not NULL (conf_model.c). */
@@ -135,7 +135,7 @@ int conf_open_for_reading(vault_config **out, const char *path, vault_config_typ
 int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const char *value,
                      size_t value_len);
 
-/* Note something the operator should hear about (vault_config_warning());
+/* Note something the operator should hear about (vault_config_warning_at());
  * past CONF_MAX_WARNINGS notes they are only counted. Never the value. */
 #define CONF_MAX_WARNINGS 100
 int conf_warn(vault_config *cfg, const char *fmt, ...) VAULT_PRINTF(2, 3);

@@ -10,55 +10,29 @@
 
 /* ---- model helpers shared with the syntax readers ---- */
 
-static uint64_t alias_hash(const vault_config *cfg, const char *alias, size_t len)
+static uint64_t item_hash(const void *ctx, uint32_t idx)
 {
-    unsigned char h[crypto_shorthash_siphash24_BYTES];
-    uint64_t v = 0;
-    size_t i;
+    const vault_config *cfg = ctx;
+    const char *a = cfg->items[idx]->alias;
 
-    crypto_shorthash_siphash24(h, (const unsigned char *)alias, len, cfg->hash_key);
-    for (i = 0; i < sizeof h; i++)
-        v = (v << 8) | h[i];
-    return v;
+    return vault__hash_bytes(cfg->hash_key, a, strlen(a));
 }
 
-/* Slot of alias in the index: the slot holding it, or the free slot where
- * it would go. index_cap is a power of two and never more than half full. */
-size_t conf_index_slot(const vault_config *cfg, const char *alias, size_t len)
+static int item_is(const void *ctx, uint32_t idx, const void *alias, size_t len)
 {
-    size_t mask = cfg->index_cap - 1;
-    size_t s = (size_t)alias_hash(cfg, alias, len) & mask;
+    const char *a = ((const vault_config *)ctx)->items[idx]->alias;
 
-    while (cfg->index[s] != 0) {
-        const char *a = cfg->items[cfg->index[s] - 1]->alias;
-        if (strlen(a) == len && memcmp(a, alias, len) == 0)
-            break;
-        s = (s + 1) & mask;
-    }
-    return s;
+    return strlen(a) == len && memcmp(a, alias, len) == 0;
 }
 
-static int index_grow(vault_config *cfg)
+int conf_index_find(size_t *index, const vault_config *cfg, const char *alias, size_t len)
 {
-    size_t cap = cfg->index_cap ? cfg->index_cap * 2 : 64, i;
-    uint32_t *old = cfg->index;
-    size_t old_cap = cfg->index_cap;
+    uint32_t idx;
 
-    if (cap > SIZE_MAX / sizeof *old)
-        return vault__err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
-    cfg->index = vault__calloc(cap, sizeof *cfg->index);
-    if (!cfg->index) {
-        cfg->index = old;
-        return vault__oom();
-    }
-    cfg->index_cap = cap;
-    for (i = 0; i < old_cap; i++) {
-        if (old[i] != 0) {
-            const char *a = cfg->items[old[i] - 1]->alias;
-            cfg->index[conf_index_slot(cfg, a, strlen(a))] = old[i];
-        }
-    }
-    vault__free_ptr(old);
+    if (vault__hashmap_find(&idx, &cfg->index, vault__hash_bytes(cfg->hash_key, alias, len), alias, len,
+                            item_is, cfg) != 0)
+        return VAULT_ENOTFOUND;
+    *index = idx;
     return 0;
 }
 
@@ -91,7 +65,8 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
 {
     int in_text;
     conf_item *item = NULL;
-    size_t slot;
+    uint32_t first_at;
+    uint64_t hash;
     int rc;
 
     *out = NULL;
@@ -101,11 +76,11 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
         return vault__err(VAULT_EFORMAT, "%s:%u: alias with a NUL character", cfg->path, line);
     if (start > end || end > cfg->len)
         return vault__err(VAULT_ERROR, "%s:%u: internal error: bad value span", cfg->path, line);
-    if ((cfg->count + 1) * 2 > cfg->index_cap && (rc = index_grow(cfg)) != 0)
+    if ((rc = vault__hashmap_reserve(&cfg->index, item_hash, cfg)) != 0)
         return rc;
-    slot = conf_index_slot(cfg, alias, alias_len);
-    if (cfg->index[slot] != 0) {
-        const conf_item *first = cfg->items[cfg->index[slot] - 1];
+    hash = vault__hash_bytes(cfg->hash_key, alias, alias_len);
+    if (vault__hashmap_find(&first_at, &cfg->index, hash, alias, alias_len, item_is, cfg) == 0) {
+        const conf_item *first = cfg->items[first_at];
         return vault__err(VAULT_EFORMAT, "%s:%u: duplicate alias \"%s\" (first at line %u)", cfg->path, line,
                          first->alias, first->info.line);
     }
@@ -135,20 +110,17 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
     item->info.alias = item->alias;
     item->info.line = line;
     item->info.state = VAULT_VALUE_EMPTY;
+    vault__hashmap_put(&cfg->index, hash, (uint32_t)cfg->count);
     cfg->items[cfg->count++] = item;
-    cfg->index[slot] = (uint32_t)cfg->count;
     *out = item;
     return 0;
 }
 
 conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_len)
 {
-    size_t slot;
+    size_t i;
 
-    if (cfg->index_cap == 0)
-        return NULL;
-    slot = conf_index_slot(cfg, alias, alias_len);
-    return cfg->index[slot] ? cfg->items[cfg->index[slot] - 1] : NULL;
+    return conf_index_find(&i, cfg, alias, alias_len) == 0 ? cfg->items[i] : NULL;
 }
 
 int conf_item_replaced(const conf_item *item)
@@ -333,20 +305,36 @@ int conf_warn(vault_config *cfg, const char *fmt, ...)
     return 0;
 }
 
-const char *vault_config_warning(const vault_config *cfg, size_t i)
+size_t vault_config_warning_count(const vault_config *cfg)
+{
+    return cfg ? cfg->warning_count + (cfg->warnings_dropped ? 1 : 0) : 0;
+}
+
+int vault_config_warning_at(const char **out, const vault_config *cfg, size_t i)
 {
     vault_config *c = (vault_config *)cfg; /* the count's text is built once, on demand */
+    size_t n;
 
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_config_warning_at: out is NULL");
+    *out = NULL;
     if (!cfg)
-        return NULL;
-    if (i < cfg->warning_count)
-        return cfg->warnings[i];
-    if (i > cfg->warning_count || !cfg->warnings_dropped)
-        return NULL;
-    if (!c->warnings_more && (c->warnings_more = vault__malloc(strlen(cfg->path) + 64)) != NULL)
-        snprintf(c->warnings_more, strlen(cfg->path) + 64, "%s: %zu more notes like these", cfg->path,
-                 cfg->warnings_dropped);
-    return c->warnings_more;
+        return vault__err(VAULT_EINVAL, "vault_config_warning_at: config is NULL");
+    if (i >= vault_config_warning_count(cfg))
+        return vault__err(VAULT_ENOTFOUND, "%s: no note %zu (%zu notes)", cfg->path, i,
+                          vault_config_warning_count(cfg));
+    if (i < cfg->warning_count) {
+        *out = cfg->warnings[i];
+        return 0;
+    }
+    if (!c->warnings_more) {
+        n = strlen(cfg->path) + 64;
+        if (!(c->warnings_more = vault__malloc(n)))
+            return vault__oom();
+        snprintf(c->warnings_more, n, "%s: %zu more notes like these", cfg->path, cfg->warnings_dropped);
+    }
+    *out = c->warnings_more;
+    return 0;
 }
 
 int conf_add_ref(vault_config *cfg, const char *alias, size_t alias_len, unsigned int line)

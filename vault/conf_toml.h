@@ -15,8 +15,9 @@
 /* The tables that dotted keys in [secrets] create ("a" for a.b = ...): a
  * key may not be both a value and such a table. */
 typedef struct strset {
-    char **slot;
-    size_t cap, count;
+    char **str; /* count strings, in the order added */
+    size_t count, cap;
+    vault__hashmap index;
 } strset;
 
 typedef struct tbuf {

@@ -2,6 +2,7 @@
 /* The deployment.toml scanner: its state and helpers, TOML's strings (all
  * four kinds, escapes), keys and values (scalars, arrays, inline tables);
  * conf_toml.c drives it through the file and its [secrets] table. */
+#include "array.h"
 #include "conf_toml.h"
 
 #include <sodium.h>
@@ -158,60 +159,66 @@ static int skip_blank(toml *t)
     }
 }
 
-/* ---- a set of strings (open addressing, keyed SipHash) ---- */
+/* ---- a set of strings (hashmap.h, keyed SipHash) ---- */
 
-static size_t set_pos(const toml *t, char *const *slot, size_t cap, const char *p, size_t n)
+/* What the table's callbacks see: the set and the config's hash key. */
+typedef struct set_ctx {
+    const strset *s;
+    const unsigned char *key;
+} set_ctx;
+
+static uint64_t set_hash(const void *ctx, uint32_t idx)
 {
-    unsigned char h[crypto_shorthash_siphash24_BYTES];
-    uint64_t v = 0;
-    size_t i, mask = cap - 1, pos;
+    const set_ctx *c = ctx;
+    const char *e = c->s->str[idx];
 
-    crypto_shorthash_siphash24(h, (const unsigned char *)p, n, t->cfg->hash_key);
-    for (i = 0; i < sizeof h; i++)
-        v = (v << 8) | h[i];
-    pos = (size_t)v & mask;
-    while (slot[pos] && !(strlen(slot[pos]) == n && memcmp(slot[pos], p, n) == 0))
-        pos = (pos + 1) & mask;
-    return pos;
+    return vault__hash_bytes(c->key, e, strlen(e));
+}
+
+static int set_is(const void *ctx, uint32_t idx, const void *p, size_t n)
+{
+    const char *e = ((const set_ctx *)ctx)->s->str[idx];
+
+    return strlen(e) == n && memcmp(e, p, n) == 0;
 }
 
 int toml_set_has(const toml *t, const strset *s, const char *p, size_t n)
 {
-    return s->cap && s->slot[set_pos(t, s->slot, s->cap, p, n)] != NULL;
+    set_ctx c = {s, t->cfg->hash_key};
+    uint32_t idx;
+
+    if (s->count == 0) /* most files have no dotted keys: no hash to compute */
+        return 0;
+    return vault__hashmap_find(&idx, &s->index, vault__hash_bytes(c.key, p, n), p, n, set_is, &c) == 0;
 }
 
 int toml_set_add(toml *t, strset *s, const char *p, size_t n)
 {
-    size_t pos, i;
+    set_ctx c = {s, t->cfg->hash_key};
+    uint64_t hash = vault__hash_bytes(c.key, p, n);
+    uint32_t idx;
+    char *copy;
+    int rc;
 
-    if ((s->count + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        char **slot = vault__calloc(cap, sizeof *slot);
-        if (!slot)
-            return vault__oom();
-        for (i = 0; i < s->cap; i++)
-            if (s->slot[i])
-                slot[set_pos(t, slot, cap, s->slot[i], strlen(s->slot[i]))] = s->slot[i];
-        vault__free_ptr(s->slot);
-        s->slot = slot;
-        s->cap = cap;
-    }
-    pos = set_pos(t, s->slot, s->cap, p, n);
-    if (s->slot[pos])
+    if (vault__hashmap_find(&idx, &s->index, hash, p, n, set_is, &c) == 0)
         return 0;
-    s->slot[pos] = vault__strndup(p, n);
-    if (!s->slot[pos])
+    if ((rc = vault__hashmap_reserve(&s->index, set_hash, &c)) != 0 ||
+        (rc = VAULT_ARRAY_GROW(s->str, s->cap, s->count + 1)) != 0)
+        return rc;
+    if (!(copy = vault__strndup(p, n)))
         return vault__oom();
-    s->count++;
+    vault__hashmap_put(&s->index, hash, (uint32_t)s->count);
+    s->str[s->count++] = copy;
     return 0;
 }
 
 void toml_set_free(strset *s)
 {
     size_t i;
-    for (i = 0; i < s->cap; i++)
-        vault__free_ptr(s->slot[i]);
-    vault__free_ptr(s->slot);
+    for (i = 0; i < s->count; i++)
+        vault__free_ptr(s->str[i]);
+    vault__free_ptr(s->str);
+    vault__hashmap_free(&s->index);
 }
 
 /* ---- strings ---- */

@@ -63,7 +63,7 @@ static void config_release(vault_config *cfg)
     vault__free_ptr(cfg->warnings_more);
     vault__free_ptr(cfg->items);
     vault__free_ptr(cfg->refs);
-    vault__free_ptr(cfg->index);
+    vault__hashmap_free(&cfg->index);
     sodium_free(cfg->plain); /* wipes */
     vault__store_release(cfg->plain_pool); /* the copies handed out keep it until freed */
     /* The text holds the plain secrets not yet sealed. */
@@ -213,16 +213,10 @@ int vault_config_entry_at(const vault_config_entry **out, const vault_config *cf
 
 int vault_config_find(size_t *index, const vault_config *cfg, const char *alias)
 {
-    size_t slot;
-
     if (!cfg || !alias || !index)
         return vault__err(VAULT_EINVAL, "vault_config_find: invalid argument");
-    if (cfg->index_cap == 0)
+    if (conf_index_find(index, cfg, alias, strlen(alias)) != 0)
         return vault__err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", alias, cfg->path);
-    slot = conf_index_slot(cfg, alias, strlen(alias));
-    if (cfg->index[slot] == 0)
-        return vault__err(VAULT_ENOTFOUND, "no alias \"%s\" in %s", alias, cfg->path);
-    *index = cfg->index[slot] - 1;
     return 0;
 }
 
@@ -266,9 +260,7 @@ int vault_config_plaintext(vault_secret **out, const vault_config *cfg, size_t i
     } else {
         rc = vault_secret_new(out, cfg->plain + item->plain_off, item->plain_len);
     }
-    if (rc != 0)
-        return vault__err(rc, "%s: out of memory for the value of \"%s\"", cfg->path, item->alias);
-    return 0;
+    return rc; /* a failure is recorded: the one out-of-memory error, or guarded memory's */
 }
 
 /* ---- changing and writing ---- */

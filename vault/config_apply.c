@@ -815,13 +815,12 @@ static char *dup_message(int rc)
 /* The file's warnings as read (a save replaces the model by the new text). */
 static void collect_warnings(vault_apply_result *res, const vault_config *file)
 {
-    size_t i, n = 0;
+    size_t i, n = vault_config_warning_count(file);
+    const char *note;
     char **w;
-    while (vault_config_warning(file, n))
-        n++;
     if (n && (w = vault__calloc(n, sizeof *w)) != NULL) {
         for (i = 0; i < n; i++)
-            w[i] = vault__strdup(vault_config_warning(file, i));
+            w[i] = vault_config_warning_at(&note, file, i) == 0 ? vault__strdup(note) : NULL;
         res->warnings = (const char *const *)w;
         res->warning_count = n;
     }

@@ -69,7 +69,7 @@ static void describe_key(ks_entry *e, const EVP_PKEY *key)
 }
 
 /* Fill the public view of an entry from its certificate, key or secret. */
-static int describe_entry(vault_keystore *ks, ks_entry *e)
+static int describe_entry(ks_entry *e)
 {
     if (e->info.kind == VAULT_ENTRY_SECRET_KEY) {
         e->info.key_algorithm = e->secret_algorithm;
@@ -91,7 +91,7 @@ static int describe_entry(vault_keystore *ks, ks_entry *e)
         e->serial = hex ? vault__strdup(hex) : NULL;
         OPENSSL_free(hex);
         if (!e->subject || !e->issuer || !e->serial)
-            return vault__err(VAULT_ENOMEM, "%s: out of memory", ks->path);
+            return vault__oom();
         e->info.subject = e->subject;
         e->info.issuer = e->issuer;
         e->info.serial = e->serial;
@@ -197,7 +197,7 @@ static int finish_open(vault_keystore **out, vault_keystore *ks, int rc)
 {
     size_t i;
     for (i = 0; rc == 0 && i < ks->count; i++)
-        rc = describe_entry(ks, ks->entries[i]);
+        rc = describe_entry(ks->entries[i]);
     if (rc != 0) {
         vault_keystore_free(ks);
         return rc;
@@ -430,7 +430,7 @@ int ks_unlock(vault_keystore *ks, ks_entry *e)
     }
     if (rc == 0) {
         e->unlocked = 1;
-        rc = describe_entry(ks, e);
+        rc = describe_entry(e);
     }
 done:
     pthread_mutex_unlock(&ks->lock);

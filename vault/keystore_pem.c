@@ -227,12 +227,11 @@ static int take_crl(pem_items *it, const char *file, const unsigned char *der, l
     return 0;
 }
 
-static int keep_sealed(pem_items *it, const char *file, const void *data, size_t len,
-                       ks_unlock_fn unlock)
+static int keep_sealed(pem_items *it, const void *data, size_t len, ks_unlock_fn unlock)
 {
     it->sealed = vault__malloc(len);
     if (!it->sealed)
-        return vault__err(VAULT_ENOMEM, "%s: out of memory", file);
+        return vault__oom();
     memcpy(it->sealed, data, len);
     it->sealed_len = len;
     it->unlock = unlock;
@@ -240,8 +239,8 @@ static int keep_sealed(pem_items *it, const char *file, const void *data, size_t
 }
 
 /* A traditional encrypted key is kept as its PEM text, header included. */
-static int keep_legacy(pem_items *it, const char *file, const char *name, const char *header,
-                       const unsigned char *der, long len)
+static int keep_legacy(pem_items *it, const char *name, const char *header, const unsigned char *der,
+                       long len)
 {
     BIO *mem = BIO_new(BIO_s_mem());
     char *text;
@@ -249,11 +248,12 @@ static int keep_legacy(pem_items *it, const char *file, const char *name, const 
     int rc;
 
     if (!mem || !PEM_write_bio(mem, name, header, der, len)) {
-        BIO_free(mem);
-        return vault__err_ssl(VAULT_ENOMEM, "%s: out of memory", file);
+        BIO_free(mem); /* writing to memory fails only for want of it */
+        ERR_clear_error();
+        return vault__oom();
     }
     n = BIO_get_mem_data(mem, &text);
-    rc = keep_sealed(it, file, text, (size_t)n, unlock_legacy_pem);
+    rc = keep_sealed(it, text, (size_t)n, unlock_legacy_pem);
     BIO_free(mem);
     return rc;
 }
@@ -274,12 +274,12 @@ static int take_key(pem_items *it, const char *file, const char *name, const cha
         X509_SIG_free(sig);
         if (!whole)
             return vault__err_ssl(VAULT_EFORMAT, "%s: malformed encrypted private key", file);
-        return keep_sealed(it, file, der, (size_t)len, unlock_pem_pkcs8);
+        return keep_sealed(it, der, (size_t)len, unlock_pem_pkcs8);
     }
     if (!PEM_get_EVP_CIPHER_INFO((char *)header, &cipher))
         return vault__err_ssl(VAULT_EFORMAT, "%s: unsupported PEM key encryption", file);
     if (cipher.cipher)
-        return keep_legacy(it, file, name, header, der, len);
+        return keep_legacy(it, name, header, der, len);
     it->pkey = decode_key(name, der, len);
     if (!it->pkey)
         return vault__err_ssl(VAULT_EFORMAT, "%s: malformed or unsupported private key", file);

@@ -23,11 +23,10 @@ void vault_repository_values_free(vault_repository_values *vals)
     if (!vals)
         return;
     for (i = 0; i < vals->count; i++) {
-        vault__free_ptr(vals->aliases[i]);
-        vault__free_ptr(vals->values[i]);
+        vault__free_ptr((char *)vals->items[i].alias);
+        vault__free_ptr((char *)vals->items[i].value);
     }
-    vault__free_ptr(vals->aliases);
-    vault__free_ptr(vals->values);
+    vault__free_ptr(vals->items);
     vault__free_ptr(vals);
 }
 
@@ -36,14 +35,18 @@ size_t vault_repository_values_count(const vault_repository_values *vals)
     return vals ? vals->count : 0;
 }
 
-const char *vault_repository_values_alias(const vault_repository_values *vals, size_t i)
+int vault_repository_values_at(const vault_repository_value **out, const vault_repository_values *vals,
+                               size_t i)
 {
-    return vals && i < vals->count ? vals->aliases[i] : NULL;
-}
-
-const char *vault_repository_values_value(const vault_repository_values *vals, size_t i)
-{
-    return vals && i < vals->count ? vals->values[i] : NULL;
+    if (!out)
+        return vault__err(VAULT_EINVAL, "vault_repository_values_at: out is NULL");
+    *out = NULL;
+    if (!vals)
+        return vault__err(VAULT_EINVAL, "vault_repository_values_at: values are NULL");
+    if (i >= vals->count)
+        return vault__err(VAULT_ENOTFOUND, "no repository value %zu (%zu values)", i, vals->count);
+    *out = &vals->items[i];
+    return 0;
 }
 
 int64_t vault_repository_values_revision(const vault_repository_values *vals)
@@ -54,19 +57,19 @@ int64_t vault_repository_values_revision(const vault_repository_values *vals)
 int etcd_values_add(vault_repository_values *vals, const char *alias, size_t alen, const char *value,
                       size_t vlen)
 {
-    /* Two arrays of one capacity: it is recorded once both have grown. */
-    size_t acap = vals->cap, vcap = vals->cap;
-    if (VAULT_ARRAY_GROW(vals->aliases, acap, vals->count + 1) != 0 ||
-        VAULT_ARRAY_GROW(vals->values, vcap, vals->count + 1) != 0)
+    char *a, *v;
+
+    if (VAULT_ARRAY_GROW(vals->items, vals->cap, vals->count + 1) != 0)
         return VAULT_ENOMEM;
-    vals->cap = acap < vcap ? acap : vcap;
-    vals->aliases[vals->count] = vault__strndup(alias, alen);
-    vals->values[vals->count] = vault__strndup(value, vlen);
-    if (!vals->aliases[vals->count] || !vals->values[vals->count]) {
-        vault__free_ptr(vals->aliases[vals->count]);
-        vault__free_ptr(vals->values[vals->count]);
+    a = vault__strndup(alias, alen);
+    v = vault__strndup(value, vlen);
+    if (!a || !v) {
+        vault__free_ptr(a);
+        vault__free_ptr(v);
         return vault__oom();
     }
+    vals->items[vals->count].alias = a;
+    vals->items[vals->count].value = v;
     vals->count++;
     return 0;
 }
@@ -520,14 +523,14 @@ static int prune_ops(json_t *ops, const vault_repository_options *o, const char 
     int rc = vault_repository_fetch(&cur, o);
 
     for (i = 0; rc == 0 && i < cur->count; i++) {
-        for (j = 0; j < n && strcmp(aliases[j], cur->aliases[i]) != 0; j++)
+        for (j = 0; j < n && strcmp(aliases[j], cur->items[i].alias) != 0; j++)
             ;
         if (j == n) {
-            size_t plen = strlen(o->prefix), alen = strlen(cur->aliases[i]);
+            size_t plen = strlen(o->prefix), alen = strlen(cur->items[i].alias);
             char *key = vault__malloc(plen + alen + 1), *k64 = NULL;
             if (key) {
                 memcpy(key, o->prefix, plen);
-                memcpy(key + plen, cur->aliases[i], alen + 1);
+                memcpy(key + plen, cur->items[i].alias, alen + 1);
                 k64 = b64_encode(key, plen + alen);
             }
             rc = k64 ? add_op(ops, "request_delete_range", json_pack("{s:s}", "key", k64))
@@ -656,12 +659,12 @@ static int rewrite_ops(const vault_repository_options *o, const vault_repository
     *changed = 0;
     for (i = 0; i < cur->count; i++) {
         char *fresh = NULL;
-        int rc = cb(&fresh, cur->aliases[i], cur->values[i], payload);
+        int rc = cb(&fresh, cur->items[i].alias, cur->items[i].value, payload);
         if (rc == 0 && fresh && !is_sealed(fresh))
-            rc = vault__err(VAULT_EFORMAT, "alias \"%s\": the new value is not sealed", cur->aliases[i]);
-        if (rc == 0 && fresh && strcmp(fresh, cur->values[i]) != 0 && first == 0) {
-            if ((rc = put_op(ops, o->prefix, cur->aliases[i], fresh)) == 0 &&
-                (rc = exists_op(cmp, o->prefix, cur->aliases[i])) == 0)
+            rc = vault__err(VAULT_EFORMAT, "alias \"%s\": the new value is not sealed", cur->items[i].alias);
+        if (rc == 0 && fresh && strcmp(fresh, cur->items[i].value) != 0 && first == 0) {
+            if ((rc = put_op(ops, o->prefix, cur->items[i].alias, fresh)) == 0 &&
+                (rc = exists_op(cmp, o->prefix, cur->items[i].alias)) == 0)
                 (*changed)++;
         }
         vault_string_free(fresh); /* free(): the callback's contract allows malloc()ed strings */

@@ -27,8 +27,8 @@ static int cache_write(const char *path, const char *prefix, const vault_reposit
                            "values", map)
                : NULL;
     for (i = 0; root && i < vals->count; i++)
-        if (json_object_set_new(json_object_get(root, "values"), vals->aliases[i],
-                                json_string(vals->values[i])) != 0) {
+        if (json_object_set_new(json_object_get(root, "values"), vals->items[i].alias,
+                                json_string(vals->items[i].value)) != 0) {
             json_decref(root);
             root = NULL;
         }
@@ -162,8 +162,9 @@ static int to_config(const vault_repository_values *vals, const char *name, vaul
 
     for (i = 0; rc == 0 && i < vals->count; i++) {
         conf_item *item;
-        if ((rc = conf_add_item(cfg, vals->aliases[i], strlen(vals->aliases[i]), 0, 0, 0, &item)) == 0)
-            rc = conf_item_set_decoded(item, vals->values[i], strlen(vals->values[i]));
+        const vault_repository_value *e = &vals->items[i];
+        if ((rc = conf_add_item(cfg, e->alias, strlen(e->alias), 0, 0, 0, &item)) == 0)
+            rc = conf_item_set_decoded(item, e->value, strlen(e->value));
     }
     if (rc != 0) {
         vault_config_free(cfg);

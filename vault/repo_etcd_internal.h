@@ -11,8 +11,7 @@
 #include <jansson.h>
 
 struct vault_repository_values {
-    char **aliases;
-    char **values;
+    vault_repository_value *items; /* alias and value allocated, freed as char * */
     size_t count, cap;
     long long revision;
 };

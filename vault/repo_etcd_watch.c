@@ -77,7 +77,7 @@ static void watch_resync(vault_watch *w)
     if (vault_repository_fetch(&vals, &w->ro) != 0)
         return;
     for (i = 0; i < vals->count; i++)
-        (void)watch_add_changed(w, vals->aliases[i]);
+        (void)watch_add_changed(w, vals->items[i].alias);
     w->revision = vals->revision;
     vault_repository_values_free(vals);
 }

@@ -37,7 +37,7 @@ static int init_libraries(void)
     if (atomic_load_explicit(&ready, memory_order_relaxed))
         return 0;
     if (sodium_init() < 0)
-        return VAULT_ERROR;
+        return vault__err(VAULT_ERROR, "cannot initialise libsodium");
     /* Start-up cost: no openssl.cnf (a program that wants it loads it
      * before vault_init(), as cipher-tool does when OPENSSL_CONF is set),
      * and no OPENSSL_cleanup() at exit, which frees what the process is
@@ -48,7 +48,7 @@ static int init_libraries(void)
      * demand), the default one would no longer load implicitly. */
     default_provider = OSSL_PROVIDER_load(NULL, "default");
     if (!default_provider)
-        return VAULT_ERROR;
+        return vault__err_ssl(VAULT_ERROR, "cannot load OpenSSL's default provider");
     atomic_store_explicit(&ready, 1, memory_order_release);
     return 0;
 }
@@ -62,7 +62,7 @@ int vault__ensure_init(void)
     pthread_mutex_lock(&init_lock);
     rc = init_libraries();
     pthread_mutex_unlock(&init_lock);
-    return rc == 0 ? 0 : vault__err(VAULT_ERROR, "cannot initialise libsodium or OpenSSL");
+    return rc; /* init_libraries() recorded what failed */
 }
 
 int vault_init(void)
@@ -73,7 +73,7 @@ int vault_init(void)
     if ((rc = init_libraries()) == 0)
         init_count++;
     pthread_mutex_unlock(&init_lock);
-    return rc == 0 ? 0 : vault__err(VAULT_ERROR, "cannot initialise libsodium or OpenSSL");
+    return rc; /* init_libraries() recorded what failed */
 }
 
 int vault_shutdown(void)

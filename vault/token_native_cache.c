@@ -34,7 +34,7 @@ void native_cache_free(native_cache *c)
         return;
     pthread_mutex_destroy(&c->lock);
     vault__free_ptr(c->ids);
-    vault__free_ptr(c->table);
+    vault__hashmap_free(&c->index);
     vault__free_ptr(c->last);
     vault__free_ptr(c->header_text);
     vault__free_ptr(c->header_bin);
@@ -44,62 +44,51 @@ void native_cache_free(native_cache *c)
 }
 
 /* The id is a SHA-256 output, so its first bytes are a good hash. */
-static size_t slot_of(const native_cache *c, const unsigned char *id)
+static uint64_t id_hash(const unsigned char *id)
 {
-    return (size_t)vault__be_get(id, 8) & (c->tsize - 1);
+    return vault__be_get(id, 8);
+}
+
+static uint64_t entry_hash(const void *ctx, uint32_t idx)
+{
+    return id_hash(((const native_cache *)ctx)->ids[idx]);
+}
+
+static int entry_is(const void *ctx, uint32_t idx, const void *id, size_t len)
+{
+    return memcmp(((const native_cache *)ctx)->ids[idx], id, len) == 0;
 }
 
 static long cache_find(const native_cache *c, const unsigned char *id)
 {
-    size_t i;
-    if (!c->tsize)
-        return -1;
-    for (i = slot_of(c, id); c->table[i]; i = (i + 1) & (c->tsize - 1))
-        if (memcmp(c->ids[c->table[i] - 1], id, NV_ID) == 0)
-            return (long)c->table[i] - 1;
-    return -1;
-}
+    uint32_t idx;
 
-static void table_put(native_cache *c, size_t idx)
-{
-    size_t i = slot_of(c, c->ids[idx]);
-    while (c->table[i])
-        i = (i + 1) & (c->tsize - 1);
-    c->table[i] = (uint32_t)(idx + 1);
+    return vault__hashmap_find(&idx, &c->index, id_hash(id), id, NV_ID, entry_is, c) == 0 ? (long)idx : -1;
 }
 
 static int cache_grow(native_cache *c)
 {
-    size_t cap = c->cap, i;
+    size_t cap = c->cap;
     unsigned char *keys;
-    uint32_t *table;
 
     /* The ids grow by the shared rule (a power of two); the guarded keys
-     * and the table (twice as many slots) follow their capacity. */
-    if (VAULT_ARRAY_GROW(c->ids, cap, c->count + 1) != 0)
+     * follow their capacity. */
+    if (vault__hashmap_reserve(&c->index, entry_hash, c) != 0 ||
+        VAULT_ARRAY_GROW(c->ids, cap, c->count + 1) != 0)
         return VAULT_ENOMEM;
-    if (cap > SIZE_MAX / 2 / NV_DERIVED)
+    if (cap == c->cap)
+        return 0;
+    if (cap > SIZE_MAX / NV_DERIVED)
         return vault__oom();
-    keys = vault__secure_malloc(cap * NV_DERIVED);
-    table = vault__calloc(2 * cap, sizeof *table);
-    if (!keys || !table) {
-        if (keys)
-            sodium_free(keys);
-        vault__free_ptr(table);
+    if (!(keys = vault__secure_malloc(cap * NV_DERIVED)))
         return vault__oom();
-    }
     if (c->keys) {
         memcpy(keys, c->keys, c->count * NV_DERIVED);
         sodium_free(c->keys);
     }
     sodium_mprotect_readonly(keys);
-    vault__free_ptr(c->table);
     c->keys = keys;
-    c->table = table;
     c->cap = cap;
-    c->tsize = 2 * cap;
-    for (i = 0; i < c->count; i++)
-        table_put(c, i);
     return 0;
 }
 
@@ -156,13 +145,12 @@ void nv_cache_put(native_cache *c, const unsigned char *id, const nv_stanza *st,
     if (!c)
         return;
     pthread_mutex_lock(&c->lock);
-    if (cache_find(c, id) < 0 && c->count < NV_CACHE_MAX &&
-        (c->count < c->cap || cache_grow(c) == 0)) {
+    if (cache_find(c, id) < 0 && c->count < NV_CACHE_MAX && cache_grow(c) == 0) {
         memcpy(c->ids[c->count], id, NV_ID);
         sodium_mprotect_readwrite(c->keys);
         memcpy(c->keys + c->count * NV_DERIVED, derived, NV_DERIVED);
         sodium_mprotect_readonly(c->keys);
-        table_put(c, c->count);
+        vault__hashmap_put(&c->index, id_hash(id), (uint32_t)c->count);
         remember_last(c, st, c->count);
         c->count++;
     }

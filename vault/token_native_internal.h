@@ -5,6 +5,7 @@
 #ifndef VAULT_TOKEN_NATIVE_INTERNAL_H
 #define VAULT_TOKEN_NATIVE_INTERNAL_H
 
+#include "hashmap.h"
 #include "token_native.h"
 
 #include <pthread.h>
@@ -57,8 +58,8 @@ struct native_cache {
     pthread_mutex_t lock;
     unsigned char (*ids)[NV_ID]; /* SHA-256 of stanza bytes (public) */
     unsigned char *keys;         /* guarded: cap * NV_DERIVED, read-only between inserts */
-    uint32_t *table;             /* tsize slots: 0 empty, else index + 1 */
-    size_t count, cap, tsize;
+    vault__hashmap index;        /* of the ids (hashmap.h) */
+    size_t count, cap;
     unsigned char *last;         /* the stanza found last (public bytes): the values of one */
     size_t last_len, last_idx;   /* sealing session all carry it, so the next is found by memcmp */
     char *header_text;           /* the last header's base64url, whole groups of four (public) */

@@ -95,7 +95,7 @@ typedef struct vault_apply_result {
                                      were checked by form and key id only, not opened. */
     int code;                   /**< The run's return code. */
     const char *message;        /**< A failure not tied to one alias (read, parse, replace), else NULL. */
-    size_t warning_count;       /**< The file's warnings (vault_config_warning()). */
+    size_t warning_count;       /**< The file's warnings (vault_config_warning_at()). */
     const char *const *warnings; /**< warning_count texts. */
     const char *location;       /**< NULL when the values are the file's; for a config naming a
                                      secret repository (ROTATE, REWRAP), where they were read and

@@ -159,16 +159,25 @@ VAULT_EXTERN(int) vault_config_ref_at(const vault_config_ref **out, const vault_
 VAULT_EXTERN(int) vault_config_setting(const char **value, const vault_config *cfg, const char *key);
 
 /**
- * What the reader noticed that the operator should hear about: text outside
- * the brackets of a plain value that is dropped, non-ASCII text that the
- * Java tool would read otherwise (ISO-8859-1). Each note names the file,
- * line and alias, never the value.
+ * Number of notes the reader left (see vault_config_warning_at()).
  * @param cfg the configuration.
- * @param i 0, 1, ...: the notes in file order (past the 100th, one note
- *          counts the rest).
- * @return the note, owned by the config, or NULL past the last one.
+ * @return the number; 0 for NULL.
  */
-VAULT_EXTERN(const char *) vault_config_warning(const vault_config *cfg, size_t i);
+VAULT_EXTERN(size_t) vault_config_warning_count(const vault_config *cfg);
+/**
+ * Note i of what the reader noticed that the operator should hear about:
+ * text outside the brackets of a plain value that is dropped, non-ASCII
+ * text that the Java tool would read otherwise (ISO-8859-1). Each note names
+ * the file, line and alias, never the value. Past the 100th, one last note
+ * counts the rest.
+ * @param out receives the note, owned by cfg.
+ * @param cfg the configuration.
+ * @param i   0 <= i < vault_config_warning_count(), in file order.
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or cfg is NULL; VAULT_ENOMEM when the
+ *         last note (the count of the rest) cannot be made.
+ */
+VAULT_EXTERN(int) vault_config_warning_at(const char **out, const vault_config *cfg, size_t i);
 
 /**
  * The plaintext of a PLAIN secret (the text between the first '[' and the

@@ -60,20 +60,21 @@ VAULT_EXTERN(int) vault_repository_fetch(vault_repository_values **out,
  * @return the number; 0 for NULL.
  */
 VAULT_EXTERN(size_t) vault_repository_values_count(const vault_repository_values *vals);
+/** One value of a fetch. */
+typedef struct vault_repository_value {
+    const char *alias; /**< The alias: the key under the prefix. */
+    const char *value; /**< The sealed text. */
+} vault_repository_value;
 /**
- *  Alias of value i, owned by vals.
+ * Value i, in the order of etcd's answer.
+ * @param out  receives the value, owned by vals.
  * @param vals the values.
- * @param i 0 <= i < vault_repository_values_count().
- * @return the alias, or NULL when i is out of range.
+ * @param i    0 <= i < vault_repository_values_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or vals is NULL.
  */
-VAULT_EXTERN(const char *) vault_repository_values_alias(const vault_repository_values *vals, size_t i);
-/**
- *  Sealed text of value i, owned by vals.
- * @param vals the values.
- * @param i 0 <= i < vault_repository_values_count().
- * @return the sealed text, or NULL when i is out of range.
- */
-VAULT_EXTERN(const char *) vault_repository_values_value(const vault_repository_values *vals, size_t i);
+VAULT_EXTERN(int) vault_repository_values_at(const vault_repository_value **out,
+                                             const vault_repository_values *vals, size_t i);
 /**
  *  The etcd revision the values were read at.
  * @param vals the values.

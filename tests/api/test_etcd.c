@@ -302,13 +302,19 @@ static int rewrite_value(char **out, const char *alias, const char *value, void 
 static void expect_values(const vault_repository_options *ro, const char *k1, const char *k2, int64_t *rev)
 {
     vault_repository_values *vals = NULL;
+    const vault_repository_value *e;
     size_t i;
 
     cr_assert_eq(vault_repository_fetch(&vals, ro), 0, "%s", last_message());
     cr_assert_eq(vault_repository_values_count(vals), 2);
-    for (i = 0; i < 2; i++)
-        cr_assert_str_eq(vault_repository_values_value(vals, i),
-                         strcmp(vault_repository_values_alias(vals, i), "k1") == 0 ? k1 : k2);
+    for (i = 0; i < 2; i++) {
+        cr_assert_eq(vault_repository_values_at(&e, vals, i), 0, "%s", last_message());
+        cr_assert_str_eq(e->value, strcmp(e->alias, "k1") == 0 ? k1 : k2);
+    }
+    cr_assert_eq(vault_repository_values_at(&e, vals, 2), VAULT_ENOTFOUND);
+    cr_assert_null(e);
+    cr_assert_eq(vault_repository_values_at(NULL, vals, 0), VAULT_EINVAL);
+    cr_assert_eq(vault_repository_values_at(&e, NULL, 0), VAULT_EINVAL);
     *rev = vault_repository_values_revision(vals);
     vault_repository_values_free(vals);
 }

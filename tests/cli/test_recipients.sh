@@ -121,6 +121,11 @@ run 2 "$CT" recipients remove "$TMP/d.toml" --key-id "$id1"
 contains "$err" "missing -k"
 run 2 "$CT" recipients remove "$TMP/d.toml" "${KS1[@]}" --key-id 12:34
 run 2 "$CT" recipients frob "$TMP/d.toml"
+# A failure before any file is read: the JSON report gives the code of what failed.
+run 1 "$CT" recipients add "$TMP/d.toml" "${KS1[@]}" --cert "$TMP/nosuch.pem" --json
+equals "$(printf '%s' "$out" | python3 -c 'import json, sys; e = json.load(sys.stdin)["error"]; print(e["code"], e["message"])')" \
+    "not-found $TMP/nosuch.pem: No such file or directory"
+cmp -s "$TMP/d.toml" "$TMP/d.now" || fail "a failed add changed the file"; ok
 
 # The trust gate of 'seal' (test_trust.sh): with --truststore an added certificate must chain
 # to it, time included, or nothing is written; --allow-untrusted warns and adds.

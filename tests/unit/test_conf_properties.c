@@ -693,7 +693,7 @@ Test(properties, java_tool_bracket_and_latin1_rules)
         vault_config *cfg = NULL;
         const vault_config_entry *e;
         vault_secret *plain = NULL;
-        const char *w;
+        const char *w, *w1;
         cr_assert_eq(vault_config_parse(&cfg, "m.properties", VAULT_CONFIG_PROPERTIES, cases[i].text,
                                         strlen(cases[i].text)),
                      0, "case %zu", i);
@@ -705,8 +705,11 @@ Test(properties, java_tool_bracket_and_latin1_rules)
             cr_assert(memcmp(vault_secret_data(plain), cases[i].plain, strlen(cases[i].plain)) == 0, "case %zu", i);
             vault_secret_free(plain);
         }
-        w = vault_config_warning(cfg, 0);
-        cr_assert_null(vault_config_warning(cfg, 1));
+        if (vault_config_warning_at(&w, cfg, 0) != 0)
+            w = NULL;
+        cr_assert_eq(vault_config_warning_count(cfg), w ? 1 : 0, "case %zu", i);
+        cr_assert_eq(vault_config_warning_at(&w1, cfg, 1), VAULT_ENOTFOUND, "case %zu", i);
+        cr_assert_null(w1);
         if (cases[i].warning) {
             cr_assert(w && strstr(w, cases[i].warning), "case %zu: %s", i, w ? w : "(none)");
             cr_assert(!strstr(w, "post") && !strstr(w, "uft"), "case %zu: the note shows the value: %s", i, w);

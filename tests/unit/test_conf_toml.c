@@ -1159,15 +1159,21 @@ Test(toml_grammar, text_outside_brackets_is_noted)
     size_t i, n = 0;
 
     cr_assert_eq(vault_config_parse(&cfg, "d.toml", VAULT_CONFIG_TOML, text, sizeof text - 1), 0);
-    w = vault_config_warning(cfg, 0);
+    cr_assert_eq(vault_config_warning_count(cfg), 2);
+    cr_assert_eq(vault_config_warning_at(&w, cfg, 0), 0);
     cr_assert(w && strstr(w, "d.toml:3: alias \"a\": the text outside the brackets is dropped"), "%s", w);
     cr_assert(!strstr(w, "tail") && !strstr(w, "abc"), "%s", w);
-    w = vault_config_warning(cfg, 1);
+    cr_assert_eq(vault_config_warning_at(&w, cfg, 1), 0);
     cr_assert(w && strstr(w, "d.toml:4: alias \"b\""), "%s", w);
-    cr_assert_null(vault_config_warning(cfg, 2));
+    cr_assert_eq(vault_config_warning_at(&w, cfg, 2), VAULT_ENOTFOUND);
+    cr_assert_null(w);
+    cr_assert_eq(vault_config_warning_at(NULL, cfg, 0), VAULT_EINVAL);
+    cr_assert_eq(vault_config_warning_at(&w, NULL, 0), VAULT_EINVAL);
+    cr_assert_eq(vault_config_warning_count(NULL), 0);
     vault_config_free(cfg);
     cr_assert_eq(vault_config_parse(&cfg, "d.toml", VAULT_CONFIG_TOML, "[secrets]\na = \"[x]\"\n", 20), 0);
-    cr_assert_null(vault_config_warning(cfg, 0));
+    cr_assert_eq(vault_config_warning_count(cfg), 0);
+    cr_assert_eq(vault_config_warning_at(&w, cfg, 0), VAULT_ENOTFOUND);
     vault_config_free(cfg);
 
     many = malloc(32 * 150 + 16);
@@ -1175,10 +1181,17 @@ Test(toml_grammar, text_outside_brackets_is_noted)
     for (i = 0; i < 150; i++)
         n += (size_t)sprintf(many + n, "k%zu = \"[v]t\"\n", i);
     cr_assert_eq(vault_config_parse(&cfg, "m.toml", VAULT_CONFIG_TOML, many, n), 0);
-    cr_assert_not_null(vault_config_warning(cfg, 99));
-    w = vault_config_warning(cfg, 100);
+    cr_assert_eq(vault_config_warning_count(cfg), 101);
+    cr_assert_eq(vault_config_warning_at(&w, cfg, 99), 0);
+    cr_assert(w && strstr(w, "m.toml:101: alias \"k99\""), "%s", w);
+    /* The last note is made on demand: out of memory then is VAULT_ENOMEM. */
+    vault__test_alloc_fail_at(1);
+    cr_assert_eq(vault_config_warning_at(&w, cfg, 100), VAULT_ENOMEM);
+    vault__test_alloc_fail_at(0);
+    cr_assert_null(w);
+    cr_assert_eq(vault_config_warning_at(&w, cfg, 100), 0);
     cr_assert(w && strstr(w, "m.toml: 50 more notes"), "%s", w);
-    cr_assert_null(vault_config_warning(cfg, 101));
+    cr_assert_eq(vault_config_warning_at(&w, cfg, 101), VAULT_ENOTFOUND);
     vault_config_free(cfg);
     free(many);
 }

@@ -70,3 +70,37 @@ Test(error_record, every_allocation_failure_of_a_parse_is_the_one_record)
     sweep("a.properties", VAULT_CONFIG_PROPERTIES,
           "db.password=[secret one]\nother=$secret{db.password}\nuser=u\n");
 }
+
+/* A plain value's copy in guarded memory: each failed allocation is the
+ * one record, not a message of its own. */
+Test(error_record, every_allocation_failure_of_a_plaintext_is_the_one_record)
+{
+    static const char text[] = "[secrets]\ndb = \"[secret one]\"\n";
+    vault_config *cfg = NULL;
+    unsigned long n;
+    int done = 0;
+
+    cr_assert_eq(vault_config_parse(&cfg, "p.toml", VAULT_CONFIG_TOML, text, sizeof text - 1), 0);
+    for (n = 1; !done && n < 100; n++) {
+        vault_secret *s = NULL;
+        int rc;
+        vault_error_clear();
+        vault__test_alloc_fail_at(n);
+        rc = vault_config_plaintext(&s, cfg, 0);
+        done = vault__test_alloc_fail_at(0) < n;
+        if (done) {
+            cr_assert_eq(rc, 0, "%s", vault_error_last()->message);
+            cr_assert_eq(vault_secret_len(s), 10);
+            cr_assert(memcmp(vault_secret_data(s), "secret one", 10) == 0);
+        } else {
+            cr_assert_eq(rc, VAULT_ENOMEM, "allocation %lu: rc %d (%s)", n, rc, vault_error_last()->message);
+            cr_assert_null(s);
+            cr_assert(strcmp(vault_error_last()->message, "out of memory") == 0 ||
+                          strstr(vault_error_last()->message, "out of guarded memory"),
+                      "allocation %lu: \"%s\"", n, vault_error_last()->message);
+        }
+        vault_secret_free(s);
+    }
+    cr_assert(done, "still failing after %lu allocations", n);
+    vault_config_free(cfg);
+}

@@ -445,6 +445,10 @@ Test(pem_bad, allocation_failures_are_enomem)
                 done = 1; /* the nth allocation was never reached */
             cr_assert(rc == 0 || rc == VAULT_ENOMEM, "%s: allocation %lu: %d %s", files[f], n, rc,
                       test_errmsg());
+            /* the one out-of-memory record (guarded memory says so) */
+            cr_assert(rc == 0 || strcmp(test_errmsg(), "out of memory") == 0 ||
+                          strstr(test_errmsg(), "out of guarded memory"),
+                      "%s: allocation %lu: \"%s\"", files[f], n, test_errmsg());
             if (f == 2 && rc == 0)
                 cr_assert_eq(vault_keystore_count(ks), 4);
             vault_string_free((char *)der);
