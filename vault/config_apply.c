@@ -178,21 +178,65 @@ static int rule_refuses(apply_run *r, apply_item *it, const char *value, int by_
     return 1;
 }
 
+/* With the key at hand, a raw RSA block is judged by its padding, as the
+ * runtime opens it: an OAEP home's with its one transformation only (else
+ * it fails), a PKCS#1 v1.5 home's with every padding (the flags then say
+ * which one opened it: implicit rejection never fails). 0 when the home
+ * opens it, VAULT_EFORMAT with the reason when not. */
+static int rule_check_padding(const apply_run *r, const char *alias, const char *value)
+{
+    vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
+    vault_opener *judge = NULL;
+    vault_secret *got = NULL;
+    unsigned int flags = 0;
+    int rc;
+
+    if (!r->verify || r->rule.symmetric || !r->o->keystore)
+        return 0;
+    oo.keystore = r->o->keystore;
+    oo.key_alias = r->o->key_alias;
+    if (r->rule.transformation != VAULT_TRANSFORM_RSA_PKCS1)
+        oo.transformation = r->rule.transformation;
+    if ((rc = vault_opener_new(&judge, &oo)) == 0) {
+        rc = vault_opener_open(&got, &flags, judge, alias, value);
+        if (rc != 0)
+            rc = vault__err(VAULT_EFORMAT, "it does not open with %s, the one transformation of %s",
+                            rule_name(&r->rule), rule_conf(r));
+        else
+            rc = rt_rule_check_opened(&r->rule, value, flags);
+    }
+    vault_secret_free(got);
+    vault_opener_free(judge);
+    return rc;
+}
+
 /* VAULT_APPLY_SETS_HOME_ALGORITHM: a sealed value the run leaves as it is
  * must open with the algorithm the home is about to name too (a home never
- * ends up with two). */
+ * ends up with two): its form, and with the key at hand its padding. */
 static void rule_check_kept(apply_run *r)
 {
     size_t i;
-    char what[128];
+    char what[128], why[512];
 
     for (i = 0; r->rule_is_new && i < r->n; i++) {
         apply_item *it = &r->items[i];
         const vault_config_entry *e;
         if (it->changed || it->pub.status == VAULT_APPLY_FAILED || it->index == (size_t)-1 ||
-            vault_config_entry_at(&e, r->cfg, it->index) != 0 || e->state != VAULT_VALUE_SEALED ||
-            rt_rule_check_form(&r->rule, e->value) == 0) {
+            vault_config_entry_at(&e, r->cfg, it->index) != 0 || e->state != VAULT_VALUE_SEALED) {
             vault_error_clear();
+            continue;
+        }
+        if (rt_rule_check_form(&r->rule, e->value) == 0) {
+            vault_error_clear();
+            if (rule_check_padding(r, it->pub.alias, e->value) == 0)
+                continue;
+            snprintf(why, sizeof why, "%s", vault_error_last() ? vault_error_last()->message : "");
+            vault__err(VAULT_EFORMAT,
+                      "%s: alias \"%s\": a raw RSA block of another padding than the home's: %s; "
+                      "seal it again (-Dchange) or rotate every value (-Drotate)",
+                      vault_config_path(r->cfg), it->pub.alias, why);
+            apply_item_fail(r, it, VAULT_EFORMAT, "sealed with another padding than the home's");
+            it->pub.flags |= VAULT_APPLY_WSO2_RUNTIME;
             continue;
         }
         vault_error_clear();

@@ -7,6 +7,8 @@
 # value resolves with the new alias. A wrong old alias (another key of the
 # same size, whose implicit rejection gives bytes), or one that is no key
 # entry: refused, deployment.toml and secret-conf.properties byte-identical.
+# A raw OAEP block left in that RSA home: the runtime gives its alias name,
+# and -Dconfigure, judging it with the home's key, refuses.
 # Then secret-conf.properties as FileBaseSecretRepository reads it: only
 # encryptionMode=symmetric is the symmetric mode, and an algorithm the
 # runtime and libvault do not share is refused, naming the line, by check,
@@ -112,6 +114,23 @@ j=$?
 set -e
 [ "$j" != 0 ] || [ "$(cat "$TMP/.old")" != "$(hex java-admin_password)" ] || fail "the old key still opens admin_password"
 ok
+
+# A raw block of another padding (OAEP, by Java's JCE) in this RSA home: the
+# WSO2 runtime gives its alias name (the judge), and -Dconfigure, which
+# opens it with the home's key, refuses to leave it there.
+cp $T "$TMP/rotated.toml"
+v=$(printf 'encrypt raw RSA/ECB/OAEPwithSHA1andMGF1Padding %s\n' "$(hex java-oaep)" \
+        | java -cp "$TMP/java" JavaDecrypt $KS JKS wso2carbon newkey) || fail "Java encrypt OAEP"
+set_value api_token "$v"
+sed -i '/^\[secrets\]/a fresh_one = "[fresh]"' $T
+wso2_resolve 3
+resolves api_token api_token
+save
+run 1 "$CT" -Dconfigure --password-file "$PW"
+contains "$err" "alias \"api_token\": a raw RSA block of another padding than the home's"
+contains "$err" "RSA/ECB/PKCS1Padding"
+unchanged
+cp "$TMP/rotated.toml" $T
 
 # --- secret-conf.properties as FileBaseSecretRepository reads it ---
 save
