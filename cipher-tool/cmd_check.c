@@ -336,11 +336,15 @@ static int locate_rules(const char *path, vault_location **out)
 
     *out = NULL;
     o.config = path;
-    o.flags = VAULT_OPEN_WSO2_RULES;
     if (vault_locate(out, &o) != 0) {
         vault_error_clear(); /* no location, no rule: the other checks still run */
         return -1;
     }
+    vault_location_free(*out);
+    *out = NULL;
+    o.flags = VAULT_OPEN_WSO2_RULES;
+    if (vault_locate(out, &o) != 0)
+        return -2; /* a secret-conf.properties naming no rule its runtime follows */
     if (!(*out)->wso2_rules) {
         vault_location_free(*out);
         *out = NULL;
@@ -359,8 +363,14 @@ static int open_readonly(vault_config **out, char **file, const char *path, int 
     *out = NULL;
     if ((rc = cli_config_resolve(file, &type, path)) != 0)
         return rc;
-    if (where && locate_rules(*file, where) != 0)
+    if (where && (rc = locate_rules(*file, where)) != 0) {
         *where = NULL;
+        if (rc == -2) {
+            free(*file);
+            *file = NULL;
+            return VAULT_EFORMAT;
+        }
+    }
     if ((rc = vault_config_open_readonly(out, *file, (vault_config_type)type)) != 0) {
         if (where) {
             vault_location_free(*where);

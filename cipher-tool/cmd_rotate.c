@@ -175,13 +175,17 @@ int cli_rotate_file(cli_apply *a, cli_sealing *s, const char *path, vault_opener
         accepted += (res->entries[i].flags & VAULT_APPLY_UNPROVEN_ACCEPTED) != 0;
     }
     if (unproven)
-        cli_hint(accept_unproven ? "with --accept-unproven-pkcs1 the old key must be the one the "
-                                   "server is configured with"
-                                 : "if the old key is the one the server is configured with, "
-                                   "'cipher-tool rotate --accept-unproven-pkcs1' seals them again");
+        cli_hint((o.flags & VAULT_APPLY_ACCEPT_HOME_KEY_PKCS1)
+                     ? "the old key must be a key entry of the keystore the server is configured with, "
+                       "and every such value must open to text with it"
+                     : accept_unproven ? "with --accept-unproven-pkcs1 the old key must be the one the "
+                                         "server is configured with, and every such value must open to text"
+                     : "if the old key is the one the server is configured with, "
+                       "'cipher-tool rotate --accept-unproven-pkcs1' seals them again");
     if (rc == EXIT_OK && accepted)
-        cli_warning("%s: %zu PKCS#1 v1.5 value%s sealed again without proof of the old key "
-                    "(--accept-unproven-pkcs1)", path, accepted, accepted == 1 ? "" : "s");
+        cli_warning("%s: %zu PKCS#1 v1.5 value%s sealed again without proof of the old key (%s; "
+                    "every such value opened to text)", path, accepted, accepted == 1 ? "" : "s",
+                    accept_unproven ? "--accept-unproven-pkcs1" : "a key entry of the server's keystore");
     if (rc == EXIT_OK)
         rc = report(res, format);
     vault_apply_result_free(res);

@@ -299,6 +299,27 @@ static int parse_args(dropin *d, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* secret-conf.properties names a rule its WSO2 runtime follows (an
+ * encryptionMode of "symmetric" or none, a known algorithm), as the
+ * library's locator judges it: else nothing is sealed for that home. */
+static int check_home_rule(const dropin *d)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+    int rc = EXIT_OK;
+
+    o.config = d->home;
+    if (vault_locate(&loc, &o) == 0) {
+        vault_location_free(loc);
+        loc = NULL;
+        o.flags = VAULT_OPEN_WSO2_RULES;
+        if (vault_locate(&loc, &o) != 0)
+            rc = cli_fail(VAULT_ERROR, NULL);
+    }
+    vault_location_free(loc);
+    return rc;
+}
+
 /* The algorithm the home's values are sealed with, as the server reads it
  * from secret-conf.properties: one algorithm for the whole repository, RSA
  * (PKCS#1 v1.5) when the line is absent. */
@@ -319,9 +340,11 @@ static int read_home_algorithm(dropin *d)
         goto done;
     }
     d->home_configured = 1;
+    if ((rc = check_home_rule(d)) != EXIT_OK)
+        goto done;
     if (vault_config_find(&i, cfg, "secretRepositories.file.encryptionMode") == 0 &&
         vault_config_entry_at(&e, cfg, i) == 0 && e->value &&
-        (strcmp(e->value, "symmetric") == 0 || strcmp(e->value, "key.based.symmetric.encryption") == 0))
+        strcmp(e->value, "symmetric") == 0) /* FileBaseSecretRepository's one spelling */
         d->home_symmetric = 1;
     if (vault_config_find(&i, cfg, "secretRepositories.file.algorithm") == 0 &&
         vault_config_entry_at(&e, cfg, i) == 0 && e->value && *e->value)
@@ -475,6 +498,10 @@ static int rotate_home(dropin *d, cli_apply *a, vault_sealer *sealer, const char
     o.keystore = d->s.ks;
     o.key_alias = d->old_alias;
     o.transformation = configured_transformation(d);
+    /* Raw PKCS#1 v1.5 values (a Java-sealed home) prove no key: they are
+     * sealed again when the old alias is a key entry of the home's keystore
+     * and every one opens to text (vault_config_apply()). */
+    d->s.apply_flags |= VAULT_APPLY_ACCEPT_HOME_KEY_PKCS1;
     if ((rc = vault_opener_new(&old, &o)) != 0)
         return cli_fail(rc, NULL);
     fprintf(stderr, "cipher-tool: rotating from alias \"%s\" to alias \"%s\"\n", d->old_alias,

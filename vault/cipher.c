@@ -400,6 +400,13 @@ void vault__opener_set_store(vault_opener *o, vault_store *st)
         o->store = st;
 }
 
+const vault_keystore *vault__opener_keystore(const vault_opener *o, const char **key_alias)
+{
+    if (key_alias)
+        *key_alias = o ? o->key_alias : NULL;
+    return o ? o->ks : NULL;
+}
+
 static int no_keystore(void)
 {
     return vault__err(VAULT_EINVAL, "opening this value needs a keystore with its private key");

@@ -110,6 +110,10 @@ void vault__store_release(vault_store *st);
 /* Openers write the secrets they open into st (borrowed) from now on. */
 void vault__opener_set_store(vault_opener *o, vault_store *st);
 
+/* The keystore an opener reads RSA keys from (NULL: an AES key only) and
+ * the key alias it was given (NULL: the only key entry). */
+const vault_keystore *vault__opener_keystore(const vault_opener *o, const char **key_alias);
+
 /* Read a whole regular file (at most max bytes) into malloc'ed memory; a
  * FIFO, device or directory is refused at once, without blocking. */
 int vault__read_file(const char *path, size_t max, unsigned char **data, size_t *len);

@@ -298,11 +298,29 @@ static int find_secret_conf(char **out, const rt_location *loc, const char *secr
     return rc;
 }
 
-/* As FileBaseSecretRepository reads it: encryptionMode "symmetric" (or
- * key-based) means AES-GCM for every value; else the algorithm, "RSA"
- * (PKCS#1 v1.5) when the line is absent. */
+/* The line of a property, for messages (0 when absent). */
+static unsigned prop_line(const vault_config *cfg, const char *key)
+{
+    const vault_config_entry *e;
+    size_t i;
+    if (vault_config_find(&i, cfg, key) != 0 || vault_config_entry_at(&e, cfg, i) != 0) {
+        vault_error_clear();
+        return 0;
+    }
+    return e->line;
+}
+
+/* As FileBaseSecretRepository reads it: encryptionMode exactly "symmetric"
+ * means AES-GCM for every value; else the algorithm, "RSA" (PKCS#1 v1.5)
+ * when the line is absent. Any other encryptionMode (such as
+ * "key.based.symmetric.encryption") makes that runtime open every value
+ * with the algorithm, and an algorithm this library does not share leaves
+ * it unable to open any: both refused, naming the line, rather than taken
+ * for a rule they are not. */
 static int locate_rule(rt_location *loc, const char *secret_conf)
 {
+    static const char mode_key[] = "secretRepositories.file.encryptionMode";
+    static const char alg_key[] = "secretRepositories.file.algorithm";
     vault_config *cfg = NULL;
     char *path = NULL;
     const char *mode, *algorithm;
@@ -313,16 +331,24 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
         goto done;
     if ((rc = vault_config_open(&cfg, path, VAULT_CONFIG_PROPERTIES)) != 0)
         goto done;
-    mode = prop_value(cfg, "secretRepositories.file.encryptionMode");
-    algorithm = prop_value(cfg, "secretRepositories.file.algorithm");
+    mode = prop_value(cfg, mode_key);
+    algorithm = prop_value(cfg, alg_key);
+    if (mode && *mode && strcmp(mode, "symmetric") != 0) {
+        rc = vault__err(VAULT_EFORMAT, "%s: line %u: %s \"%s\" is not a mode the WSO2 runtime knows "
+                       "(FileBaseSecretRepository takes only \"symmetric\"): that server would open every "
+                       "value with %s instead; write %s=symmetric, or remove the line",
+                       path, prop_line(cfg, mode_key), mode_key, mode, algorithm ? algorithm : "RSA", mode_key);
+        goto done;
+    }
     loc->rule.active = 1;
-    loc->rule.symmetric =
-        mode && (strcmp(mode, "symmetric") == 0 || strcmp(mode, "key.based.symmetric.encryption") == 0);
+    loc->rule.symmetric = mode && *mode;
     loc->rule.transformation = VAULT_TRANSFORM_RSA_PKCS1;
     if (!loc->rule.symmetric && algorithm) {
         if (vault_transformation_from_name(&t, algorithm) != 0) {
-            rc = vault__err(VAULT_EFORMAT, "%s: secretRepositories.file.algorithm \"%s\" is not an RSA "
-                           "transformation the WSO2 runtime and libvault share", path, algorithm);
+            rc = vault__err(VAULT_EFORMAT, "%s: line %u: %s \"%s\" is not an RSA transformation the WSO2 "
+                           "runtime and libvault share (RSA, RSA/ECB/PKCS1Padding, "
+                           "RSA/ECB/OAEPwithSHA1andMGF1Padding, RSA/ECB/OAEPWithSHA-256AndMGF1Padding)",
+                           path, prop_line(cfg, alg_key), alg_key, algorithm);
             goto done;
         }
         loc->rule.transformation = t;
@@ -330,6 +356,8 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
     loc->rule.conf = path; /* named in the messages of the rule */
     path = NULL;
 done:
+    if (rc != 0)
+        loc->rule.active = 0;
     vault_config_free(cfg);
     vault__free_ptr(path);
     return rc;

@@ -144,7 +144,16 @@ enum {
     VAULT_APPLY_SETS_HOME_ALGORITHM = 8u,
     /** The values are not for the WSO2 runtime (libvault, `render` and
      * `exec` read them): the home's rule is not applied. */
-    VAULT_APPLY_NOT_FOR_WSO2_RUNTIME = 16u
+    VAULT_APPLY_NOT_FOR_WSO2_RUNTIME = 16u,
+    /** ROTATE: seal unproven PKCS#1 v1.5 values again when the old key is
+     * a key entry (any alias) of the keystore the file's server is
+     * configured with, as `-Drotate -Dold.alias=` names it, and every such
+     * value opens to text (not empty, UTF-8, no control character but
+     * tab); one that does not refuses them all. A wrong key of the same
+     * size opens a block to pseudo-random bytes, which pass as text with a
+     * small chance per value. VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1 requires
+     * the text too. */
+    VAULT_APPLY_ACCEPT_HOME_KEY_PKCS1 = 32u
 };
 
 /** The version of vault_apply_options this header describes. */

@@ -70,8 +70,17 @@ cmp -s "$SC" "$TMP/once.sc" || fail "second -Dconfigure changed secret-conf.prop
 ok
 
 # Java's legacy default, PKCS#1 v1.5, when asked; -Dpassword works with a warning.
+# The fixture's already_sealed is an OAEP block: the WSO2 runtime of a home
+# naming RSA would give its alias name, so -Dconfigure refuses, changing nothing.
 setup_home
 cd "$TMP"
+cp "$TMP/home/$T" "$TMP/pre.toml"
+CARBON_HOME=$TMP/home run 1 "$CT" -Dconfigure -Dpassword=wso2carbon -Dorg.wso2.CipherTransformation=RSA
+contains "$err" "alias \"already_sealed\": a raw RSA block of another padding than the home's"
+contains "$err" "sealed with RSA-OAEP"
+cmp -s "$TMP/home/$T" "$TMP/pre.toml" || fail "a refused -Dconfigure changed the file"; ok
+[ ! -e "$SC" ] || fail "a refused -Dconfigure wrote secret-conf.properties"; ok
+sed -i '/^already_sealed = /d' "$TMP/home/$T"
 CARBON_HOME=$TMP/home run 0 "$CT" -Dconfigure -Dpassword=wso2carbon -Dorg.wso2.CipherTransformation=RSA
 contains "$err" "warning: -Dpassword"
 equals "$(sed -n 's/^secretRepositories.file.algorithm=//p' "$SC")" "RSA"
