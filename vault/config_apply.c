@@ -948,14 +948,16 @@ static char *dup_message(int rc)
 /* The file's warnings as read (a save replaces the model by the new text). */
 static void collect_warnings(vault_apply_result *res, const vault_config *file)
 {
-    size_t i, n = vault_config_warning_count(file);
+    size_t i, k = 0, n = vault_config_warning_count(file);
     const char *note;
     char **w;
+    /* A note that cannot be copied is left out: the list never holds NULL. */
     if (n && (w = vault__calloc(n, sizeof *w)) != NULL) {
         for (i = 0; i < n; i++)
-            w[i] = vault_config_warning_at(&note, file, i) == 0 ? vault__strdup(note) : NULL;
+            if (vault_config_warning_at(&note, file, i) == 0 && (w[k] = vault__strdup(note)) != NULL)
+                k++;
         res->warnings = (const char *const *)w;
-        res->warning_count = n;
+        res->warning_count = k;
     }
 }
 

@@ -51,7 +51,7 @@ int vault_repository_values_at(const vault_repository_value **out, const vault_r
 
 int64_t vault_repository_values_revision(const vault_repository_values *vals)
 {
-    return vals ? vals->revision : -1;
+    return vals ? vals->revision : 0; /* etcd revisions start at 1 */
 }
 
 int etcd_values_add(vault_repository_values *vals, const char *alias, size_t alen, const char *value,

@@ -78,7 +78,7 @@ VAULT_EXTERN(int) vault_repository_values_at(const vault_repository_value **out,
 /**
  *  The etcd revision the values were read at.
  * @param vals the values.
- * @return the revision.
+ * @return the revision (at least 1), or 0 when vals is NULL.
  */
 VAULT_EXTERN(int64_t) vault_repository_values_revision(const vault_repository_values *vals);
 
