@@ -17,15 +17,18 @@
 /* Largest configuration file vault_config_open() reads. */
 #define CONF_MAX_FILE (64u * 1024u * 1024u)
 
+/* One per secret, and files hold 100,000 of them: offsets are 32 bits (a
+ * file is at most CONF_MAX_FILE bytes, and so is its plaintext arena), and
+ * items are carved from blocks (conf_item_block), not allocated one by one. */
 typedef struct conf_item {
     vault_config_entry info; /* public view; strings point into this item */
     vault_config *cfg;       /* the owner (its plaintext arena) */
     char *alias;
-    char *value;       /* decoded sealed text (SEALED) */
-    size_t plain_off;  /* decoded text between the brackets (PLAIN): */
-    size_t plain_len;  /* cfg->plain[plain_off .. +plain_len) */
-    size_t start, end; /* span [start, end) of the value token, quotes included */
-    char *replacement; /* encoded token to write instead, once set; NULL with wrap */
+    char *value;         /* decoded sealed text (SEALED) */
+    uint32_t plain_off;  /* decoded text between the brackets (PLAIN): */
+    uint32_t plain_len;  /* cfg->plain[plain_off .. +plain_len) */
+    uint32_t start, end; /* span [start, end) of the value token, quotes included */
+    char *replacement;   /* encoded token to write instead, once set; NULL with wrap */
     char wrap;         /* set instead of replacement when the token is only the
                           value between two of these quotes: kept once, not twice */
     /* One byte each: an item per secret, and files hold 100,000 of them. */
@@ -50,6 +53,7 @@ struct vault_config {
     size_t len;
     conf_item **items; /* in file order: spans ascending, never overlapping */
     size_t count, cap;
+    struct conf_item_block *item_blocks; /* where the items live (conf_model.c) */
     vault_config_ref *refs;
     size_t ref_count, ref_cap;
     /* Alias index (open addressing, keyed SipHash): slot = item index + 1,
@@ -99,6 +103,9 @@ size_t conf_item_token(const conf_item *item, char *out);
 
 /* Free an item's decoded value and reset it to none (conf_model.c). */
 void conf_item_clear_value(conf_item *item);
+
+/* Free every item's own allocations and the blocks they live in. */
+void conf_items_free(vault_config *cfg);
 
 /* Add a secret whose value token spans [start, end); alias_len bytes of
  * alias (already decoded). A duplicate alias, an empty alias or one with a

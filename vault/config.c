@@ -32,24 +32,12 @@ static int resolve_type(const char *name, vault_config_type *type)
     return 0;
 }
 
-static void item_free(conf_item *item)
-{
-    if (!item)
-        return;
-    conf_item_clear_value(item);
-    if (!item->alias_in_text)
-        vault__free_ptr(item->alias);
-    vault__free_ptr(item->replacement);
-    vault__free_ptr(item);
-}
-
 /* Everything a config owns, without the struct itself. */
 static void config_release(vault_config *cfg)
 {
     size_t i;
 
-    for (i = 0; i < cfg->count; i++)
-        item_free(cfg->items[i]);
+    conf_items_free(cfg);
     for (i = 0; i < cfg->ref_count; i++)
         vault__free_ptr((char *)cfg->refs[i].alias);
     for (i = 0; i < cfg->setting_count; i++) {

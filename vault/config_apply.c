@@ -62,8 +62,7 @@ static int add_item(apply_run *r, size_t index, const char *alias, apply_item **
     apply_item *it = &r->items[r->n];
     memset(it, 0, sizeof *it);
     it->index = index;
-    if (!(it->pub.alias = vault__strdup(alias)))
-        return vault__oom();
+    it->pub.alias = alias; /* borrowed from the config or the options until the result copies it */
     r->n++;
     *out = it;
     return 0;
@@ -934,12 +933,20 @@ static void fill_result(vault_apply_result *res, apply_run *r, int rc, int writt
     size_t i;
 
     if (r->n && (entries = vault__calloc(r->n, sizeof *entries)) != NULL) {
-        for (i = 0; i < r->n; i++) {
+        for (i = 0; i < r->n && entries; i++) {
             entries[i] = r->items[i].pub;
-            r->items[i].pub.alias = NULL;
+            if (!(entries[i].alias = vault__strdup(r->items[i].pub.alias))) {
+                while (i-- > 0) {
+                    vault__free_ptr((char *)entries[i].alias);
+                    r->items[i].pub.message = entries[i].message; /* back to the run, which frees it */
+                }
+                vault__free_ptr(entries);
+                entries = NULL;
+                break;
+            }
             r->items[i].pub.message = NULL;
         }
-        res->count = r->n;
+        res->count = entries ? r->n : 0;
     }
     res->entries = entries;
     res->changed = written ? r->changed : 0;
@@ -1013,7 +1020,6 @@ done:
     if (r.file)
         res->location = apply_repo_location(&r, written);
     for (i = 0; i < r.n; i++) {
-        vault__free_ptr((char *)r.items[i].pub.alias);
         vault__free_ptr((char *)r.items[i].pub.message);
         vault_secret_free(r.items[i].plain);
     }
