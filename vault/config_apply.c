@@ -191,15 +191,16 @@ static void rule_check_kept(apply_run *r)
 }
 
 /* Streaming: the new value's token written to the new text (unless the
- * run failed already: nothing will be written then); 1 when it cannot be
- * encoded, an error code when it cannot be written (the run stops). */
-static int stream_value(apply_run *r, apply_item *it, const char *value)
+ * run failed already: nothing will be written then); *bad is the code when
+ * it cannot be encoded; an error code when it cannot be written (the run
+ * stops). */
+static int stream_value(apply_run *r, apply_item *it, const char *value, int *bad)
 {
     char *token = NULL;
     int rc = conf_encode_sealed(&token, r->cfg, it->index, value);
 
-    if (rc != 0)
-        return 1;
+    if ((*bad = rc) != 0)
+        return 0;
     if (!r->failed)
         rc = conf_stream_put(&r->stream, it->index, token, value);
     vault__free_ptr(token);
@@ -209,15 +210,15 @@ static int stream_value(apply_run *r, apply_item *it, const char *value)
 /* Record a new value for it (takes value). */
 static int set_value(apply_run *r, apply_item *it, char *value, vault_apply_status status)
 {
-    int rc;
+    int rc, bad = 0;
 
     if (r->streaming) {
-        rc = stream_value(r, it, value);
+        rc = stream_value(r, it, value, &bad);
         vault_string_free(value);
-        if (rc < 0)
+        if (rc != 0)
             return rc;
-        if (rc > 0) {
-            apply_item_fail(r, it, VAULT_EINVAL, "cannot set the value");
+        if (bad) {
+            apply_item_fail(r, it, bad, "cannot set the value");
             return 0;
         }
         it->pub.status = status;
