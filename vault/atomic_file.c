@@ -37,6 +37,7 @@ unsigned int vault__test_write_delay_us;
 #define TMP_MAX_BASE 200 /* keeps ".NAME.tmp-XXXXXXXX" within NAME_MAX */
 #define TMP_ATTEMPTS 64
 #define SLOW_CHUNK 4096
+#define SINK_BUFFER 65536
 
 /* The job is also the sink a streamed content is written to. */
 struct vault_sink {
@@ -52,6 +53,8 @@ struct vault_sink {
     /* Streaming (opts->fill): what was written, counted and hashed. */
     size_t streamed;
     crypto_generichash_state digest;
+    unsigned char *wbuf; /* written in SINK_BUFFER pieces, not one system call per piece */
+    size_t wbuf_used;
 };
 typedef struct vault_sink replace_job;
 
@@ -396,7 +399,18 @@ static int start_stream(replace_job *job)
     if (o->old && !holds(job, o->old, o->old_len))
         return vault__err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
     remove_stale_temps(job);
+    if (!(job->wbuf = vault__malloc(SINK_BUFFER)))
+        return vault__oom();
     return create_temp(job);
+}
+
+static int sink_flush(replace_job *job)
+{
+    int rc = write_all(job, job->wbuf, job->wbuf_used);
+
+    sodium_memzero(job->wbuf, job->wbuf_used);
+    job->wbuf_used = 0;
+    return rc;
 }
 
 int vault__sink_write(vault_sink *sink, const void *data, size_t len)
@@ -410,10 +424,14 @@ int vault__sink_write(vault_sink *sink, const void *data, size_t len)
         return rc;
     if (len > SIZE_MAX - job->streamed)
         return vault__err(VAULT_ENOMEM, "%s: the new content is too large", job->path);
-    if ((rc = write_all(job, data, len)) != 0)
-        return rc;
     crypto_generichash_update(&job->digest, data, len);
     job->streamed += len;
+    if (job->wbuf_used + len > SINK_BUFFER && (rc = sink_flush(job)) != 0)
+        return rc;
+    if (len >= SINK_BUFFER)
+        return write_all(job, data, len);
+    memcpy(job->wbuf + job->wbuf_used, data, len);
+    job->wbuf_used += len;
     return 0;
 }
 
@@ -653,7 +671,7 @@ static int fill_temp(replace_job *job)
     int rc;
 
     crypto_generichash_init(&job->digest, NULL, 0, crypto_generichash_BYTES);
-    if ((rc = o->fill(job, o->payload)) != 0 || (rc = start_stream(job)) != 0)
+    if ((rc = o->fill(job, o->payload)) != 0 || (rc = start_stream(job)) != 0 || (rc = sink_flush(job)) != 0)
         return rc;
     if ((rc = keep_owner_and_mode(job, o->mode)) != 0 || (rc = keep_xattrs(job)) != 0)
         return rc;
@@ -736,6 +754,8 @@ int vault__replace_file(const char *path, const void *data, size_t len, const va
         close(job.dir_fd);
     vault__free_ptr(job.target);
     vault__free_ptr(job.dir);
+    if (job.wbuf)
+        vault__free_wiped(job.wbuf, SINK_BUFFER);
     return rc;
 }
 
