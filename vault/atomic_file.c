@@ -37,8 +37,10 @@ unsigned int vault__test_write_delay_us;
 #define TMP_MAX_BASE 200 /* keeps ".NAME.tmp-XXXXXXXX" within NAME_MAX */
 #define TMP_ATTEMPTS 64
 #define SLOW_CHUNK 4096
+#define SINK_BUFFER 65536
 
-typedef struct replace_job {
+/* The job is also the sink a streamed content is written to. */
+struct vault_sink {
     const char *path; /* as the caller named it, for messages */
     const vault_replace_opts *opts;
     char *target;     /* the file replaced: path, or where its symlink pointed */
@@ -48,7 +50,13 @@ typedef struct replace_job {
     int dir_fd, target_fd, fd, tmp_made;
     struct stat st; /* the target's, when it exists */
     int exists;
-} replace_job;
+    /* Streaming (opts->fill): what was written, counted and hashed. */
+    size_t streamed;
+    crypto_generichash_state digest;
+    unsigned char *wbuf; /* written in SINK_BUFFER pieces, not one system call per piece */
+    size_t wbuf_used;
+};
+typedef struct vault_sink replace_job;
 
 static const char *errno_text(int e)
 {
@@ -376,6 +384,57 @@ static int write_all(const replace_job *job, const unsigned char *data, size_t l
     return 0;
 }
 
+/* The target opened and checked and the temporary file made when the
+ * first bytes come: a fill that ends with nothing to write touches
+ * nothing, as a run that changes nothing writes nothing. */
+static int start_stream(replace_job *job)
+{
+    const vault_replace_opts *o = job->opts;
+    int rc;
+
+    if (job->fd >= 0)
+        return 0;
+    if ((rc = open_target(job)) != 0 || (rc = check_target(job)) != 0)
+        return rc;
+    if (o->old && !holds(job, o->old, o->old_len))
+        return vault__err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
+    remove_stale_temps(job);
+    if (!(job->wbuf = vault__malloc(SINK_BUFFER)))
+        return vault__oom();
+    return create_temp(job);
+}
+
+static int sink_flush(replace_job *job)
+{
+    int rc = write_all(job, job->wbuf, job->wbuf_used);
+
+    sodium_memzero(job->wbuf, job->wbuf_used);
+    job->wbuf_used = 0;
+    return rc;
+}
+
+int vault__sink_write(vault_sink *sink, const void *data, size_t len)
+{
+    replace_job *job = sink;
+    int rc;
+
+    if (len == 0)
+        return 0;
+    if ((rc = start_stream(job)) != 0)
+        return rc;
+    if (len > SIZE_MAX - job->streamed)
+        return vault__err(VAULT_ENOMEM, "%s: the new content is too large", job->path);
+    crypto_generichash_update(&job->digest, data, len);
+    job->streamed += len;
+    if (job->wbuf_used + len > SINK_BUFFER && (rc = sink_flush(job)) != 0)
+        return rc;
+    if (len >= SINK_BUFFER)
+        return write_all(job, data, len);
+    memcpy(job->wbuf + job->wbuf_used, data, len);
+    job->wbuf_used += len;
+    return 0;
+}
+
 static int sync_fd(int fd)
 {
     int rc;
@@ -413,6 +472,62 @@ static int read_back(const replace_job *job, const unsigned char *data, size_t l
     sodium_memzero(buf, sizeof buf); /* rendered output holds secrets */
     close(fd);
     return rc;
+}
+
+/* A streamed content read back whole (the one copy of it in memory) and
+ * checked against the digest of what was written; *out is the caller's. */
+static int read_back_streamed(replace_job *job, unsigned char **out)
+{
+    unsigned char want[crypto_generichash_BYTES], got[crypto_generichash_BYTES];
+    unsigned char *buf;
+    ssize_t n;
+    int fd, rc = 0;
+
+    *out = NULL;
+    crypto_generichash_final(&job->digest, want, sizeof want);
+    if (job->streamed == SIZE_MAX || !(buf = vault__malloc(job->streamed + 1)))
+        return vault__oom();
+    fd = openat(job->dir_fd, job->tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        vault__free_ptr(buf);
+        return fail(job, errno, "cannot read the new content back");
+    }
+    n = vault__read_full(fd, buf, job->streamed + 1);
+    if (n < 0)
+        rc = fail(job, errno, "cannot read the new content back");
+    else if ((size_t)n != job->streamed)
+        rc = vault__err(VAULT_EIO, "%s: the new content read back has %zd bytes, not %zu; the file was not "
+                       "changed", job->path, n, job->streamed);
+    close(fd);
+    if (rc == 0) {
+        crypto_generichash(got, sizeof got, buf, job->streamed, NULL, 0);
+        if (sodium_memcmp(got, want, sizeof got) != 0)
+            rc = vault__err(VAULT_EIO, "%s: the new content read back differs; the file was not changed",
+                           job->path);
+    }
+    if (rc != 0) {
+        vault__free_wiped(buf, job->streamed + 1);
+        return rc;
+    }
+    buf[job->streamed] = '\0';
+    *out = buf;
+    return 0;
+}
+
+static int run_verify_owned(const replace_job *job, unsigned char *data, size_t len)
+{
+    const vault_error *e;
+    char why[768];
+    int rc;
+
+    vault_error_clear();
+    rc = job->opts->verify_owned(data, len, job->opts->payload);
+    if (rc == 0)
+        return 0;
+    e = vault_error_last();
+    snprintf(why, sizeof why, "%s", e && e->message && *e->message ? e->message : "rejected");
+    return vault__err(rc < 0 ? rc : VAULT_ERROR,
+                     "%s: the new content failed verification: %s; the file was not changed", job->path, why);
 }
 
 /* The target's owner and mode. check_owner() let through only our own
@@ -547,11 +662,39 @@ static int put_in_place(replace_job *job)
     return 0; /* the temporary name is removed by the caller */
 }
 
+/* The new content as opts->fill produces it: written to the temporary
+ * file as it comes, never whole in memory until it is read back. */
+static int fill_temp(replace_job *job)
+{
+    const vault_replace_opts *o = job->opts;
+    unsigned char *back = NULL;
+    int rc;
+
+    crypto_generichash_init(&job->digest, NULL, 0, crypto_generichash_BYTES);
+    if ((rc = o->fill(job, o->payload)) != 0 || (rc = start_stream(job)) != 0 || (rc = sink_flush(job)) != 0)
+        return rc;
+    if ((rc = keep_owner_and_mode(job, o->mode)) != 0 || (rc = keep_xattrs(job)) != 0)
+        return rc;
+    if (sync_fd(job->fd) != 0)
+        return fail(job, errno, "cannot flush the new content to disk");
+    if ((rc = read_back_streamed(job, &back)) != 0)
+        return rc;
+    if (o->verify_owned)
+        return run_verify_owned(job, back, job->streamed);
+    vault__free_wiped(back, job->streamed + 1);
+    return 0;
+}
+
 static int replace(replace_job *job, const void *data, size_t len)
 {
     const vault_replace_opts *o = job->opts;
     int rc;
 
+    if (o->fill) {
+        if ((rc = fill_temp(job)) != 0)
+            return rc;
+        goto in_place;
+    }
     if ((rc = open_target(job)) != 0 || (rc = check_target(job)) != 0)
         return rc;
     if (holds(job, (const unsigned char *)data, len)) {
@@ -570,6 +713,7 @@ static int replace(replace_job *job, const void *data, size_t len)
     if ((rc = read_back(job, (const unsigned char *)data, len)) != 0 ||
         (rc = run_verify(job, data, len, o->verify, o->payload)) != 0)
         return rc;
+in_place:
     if (o->old && !holds(job, o->old, o->old_len))
         return vault__err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
     if (o->written && fstat(job->fd, o->written) != 0)
@@ -594,6 +738,8 @@ int vault__replace_file(const char *path, const void *data, size_t len, const va
     if ((rc = vault__ensure_init()) != 0)
         return rc;
     memset(&job, 0, sizeof job);
+    if (opts->fill && opts->verify)
+        return vault__err(VAULT_EINVAL, "vault_file_replace: a streamed content is verified as read back");
     job.path = path;
     job.opts = opts;
     job.dir_fd = job.target_fd = job.fd = -1;
@@ -608,6 +754,8 @@ int vault__replace_file(const char *path, const void *data, size_t len, const va
         close(job.dir_fd);
     vault__free_ptr(job.target);
     vault__free_ptr(job.dir);
+    if (job.wbuf)
+        vault__free_wiped(job.wbuf, SINK_BUFFER);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "hashmap.h"
 #include "internal.h"
 
+#include <sodium.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -17,15 +18,18 @@
 /* Largest configuration file vault_config_open() reads. */
 #define CONF_MAX_FILE (64u * 1024u * 1024u)
 
+/* One per secret, and files hold 100,000 of them: offsets are 32 bits (a
+ * file is at most CONF_MAX_FILE bytes, and so is its plaintext arena), and
+ * items are carved from blocks (conf_item_block), not allocated one by one. */
 typedef struct conf_item {
     vault_config_entry info; /* public view; strings point into this item */
     vault_config *cfg;       /* the owner (its plaintext arena) */
     char *alias;
-    char *value;       /* decoded sealed text (SEALED) */
-    size_t plain_off;  /* decoded text between the brackets (PLAIN): */
-    size_t plain_len;  /* cfg->plain[plain_off .. +plain_len) */
-    size_t start, end; /* span [start, end) of the value token, quotes included */
-    char *replacement; /* encoded token to write instead, once set; NULL with wrap */
+    char *value;         /* decoded sealed text (SEALED) */
+    uint32_t plain_off;  /* decoded text between the brackets (PLAIN): */
+    uint32_t plain_len;  /* cfg->plain[plain_off .. +plain_len) */
+    uint32_t start, end; /* span [start, end) of the value token, quotes included */
+    char *replacement;   /* encoded token to write instead, once set; NULL with wrap */
     char wrap;         /* set instead of replacement when the token is only the
                           value between two of these quotes: kept once, not twice */
     /* One byte each: an item per secret, and files hold 100,000 of them. */
@@ -50,6 +54,7 @@ struct vault_config {
     size_t len;
     conf_item **items; /* in file order: spans ascending, never overlapping */
     size_t count, cap;
+    struct conf_item_block *item_blocks; /* where the items live (conf_model.c) */
     vault_config_ref *refs;
     size_t ref_count, ref_cap;
     /* Alias index (hashmap.h, keyed SipHash under hash_key) of the items.
@@ -98,6 +103,9 @@ size_t conf_item_token(const conf_item *item, char *out);
 
 /* Free an item's decoded value and reset it to none (conf_model.c). */
 void conf_item_clear_value(conf_item *item);
+
+/* Free every item's own allocations and the blocks they live in. */
+void conf_items_free(vault_config *cfg);
 
 /* Add a secret whose value token spans [start, end); alias_len bytes of
  * alias (already decoded). A duplicate alias, an empty alias or one with a
@@ -154,6 +162,56 @@ int conf_scan_refs(vault_config *cfg, const unsigned char *p, size_t n, unsigned
 typedef int (*conf_verify_parsed_cb)(const vault_config *reread, void *payload);
 int conf_save_checked(vault_config *cfg, conf_verify_parsed_cb verify, void *payload);
 
+/* Where a streamed new content goes (vault_replace_opts.fill): the
+ * temporary file of the replacement. */
+typedef struct vault_sink vault_sink;
+
+/* Append len bytes to the new content; an error leaves the file as it was. */
+int vault__sink_write(vault_sink *sink, const void *data, size_t len);
+
+/* A config's new text written out as its new values are produced
+ * (vault_config_apply()): the file's bytes up to each new value's span,
+ * then its token. The model itself is not changed. */
+typedef struct conf_stream {
+    const vault_config *cfg;
+    vault_sink *sink;
+    size_t pos;  /* bytes of cfg->text written */
+    size_t next; /* items before this one are behind */
+    crypto_generichash_state digest; /* of the new values, in order */
+} conf_stream;
+
+/* Whether a config's items are in file order, as a stream needs. */
+int conf_items_ordered(const vault_config *cfg);
+
+void conf_stream_begin(conf_stream *s, const vault_config *cfg, vault_sink *sink);
+
+/* The token for sealed as item i's new value (vault_config_set()'s rules);
+ * *out is vault__malloc'ed. */
+int conf_encode_sealed(char **out, const vault_config *cfg, size_t i, const char *sealed);
+
+/* Item i's new token (from conf_encode_sealed()) written: i must come
+ * after the items written before. sealed is hashed into the digest. */
+int conf_stream_put(conf_stream *s, size_t i, const char *token, const char *sealed);
+
+/* The rest of the file written; the digest of the new values to *digest. */
+int conf_stream_end(conf_stream *s, unsigned char digest[crypto_generichash_BYTES]);
+
+/* A streamed text read back (re) against the model it came from: the same
+ * aliases in the same order and the same references; every value for
+ * which changed() is 0 as it was, the others sealed and, in order, of
+ * the digest written. */
+int conf_check_streamed(const vault_config *cfg, const vault_config *re, int (*changed)(size_t i, void *payload),
+                        void *payload, const unsigned char digest[crypto_generichash_BYTES]);
+
+/* Parse text (len bytes plus a NUL, vault__malloc'ed: taken, also on
+ * failure) read-only, values decoded over it (conf_open_for_reading()). */
+int conf_parse_owned(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                     size_t len);
+
+/* A fill callback's return for "nothing to write": the replacement stops,
+ * the file untouched, and vault__replace_file() returns it. */
+#define VAULT__REPLACE_NOTHING 1
+
 /* How vault__replace_file() replaces a file. */
 typedef struct vault_replace_opts {
     unsigned int mode;      /* of a new file */
@@ -166,6 +224,13 @@ typedef struct vault_replace_opts {
     size_t old_len;
     int private_out;        /* no link followed; an existing file must be ours, 0600 */
     struct stat *written;   /* when set, receives the file's stat once in place */
+    /* Streaming: when fill is set, data is not used; fill writes the new
+     * content with vault__sink_write() as it is produced, so that it is
+     * never whole in memory. It is read back once, checked against the
+     * digest of what was written, and handed to verify_owned, which takes
+     * the buffer (len bytes plus a NUL) and frees it, also on failure. */
+    int (*fill)(vault_sink *sink, void *payload);
+    int (*verify_owned)(unsigned char *data, size_t len, void *payload);
 } vault_replace_opts;
 
 int vault__replace_file(const char *path, const void *data, size_t len, const vault_replace_opts *opts);

@@ -54,6 +54,60 @@ static int items_reserve(vault_config *cfg)
     return 0;
 }
 
+/* Items are carved from blocks that double up to ITEM_BLOCK_MAX items: no
+ * allocation and no allocator header per secret. */
+#define ITEM_BLOCK_MAX 4096
+struct conf_item_block {
+    struct conf_item_block *next;
+    size_t used, cap;
+    conf_item items[];
+};
+
+static conf_item *item_new(vault_config *cfg)
+{
+    struct conf_item_block *b = cfg->item_blocks;
+    conf_item *item;
+
+    if (!b || b->used == b->cap) {
+        size_t cap = b ? (b->cap < ITEM_BLOCK_MAX ? b->cap * 2 : ITEM_BLOCK_MAX) : 16;
+        struct conf_item_block *nb = vault__malloc(sizeof *nb + cap * sizeof nb->items[0]);
+        if (!nb)
+            return NULL;
+        nb->next = b;
+        nb->used = 0;
+        nb->cap = cap;
+        cfg->item_blocks = b = nb;
+    }
+    item = &b->items[b->used++];
+    memset(item, 0, sizeof *item);
+    return item;
+}
+
+/* The last item carved, given back (its allocations already freed). */
+static void item_unnew(vault_config *cfg)
+{
+    cfg->item_blocks->used--;
+}
+
+void conf_items_free(vault_config *cfg)
+{
+    struct conf_item_block *b = cfg->item_blocks, *next;
+    size_t i;
+
+    for (i = 0; i < cfg->count; i++) {
+        conf_item *item = cfg->items[i];
+        conf_item_clear_value(item);
+        if (!item->alias_in_text)
+            vault__free_ptr(item->alias);
+        vault__free_ptr(item->replacement);
+    }
+    for (; b; b = next) {
+        next = b->next;
+        vault__free_ptr(b);
+    }
+    cfg->item_blocks = NULL;
+}
+
 int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
                   unsigned int line, conf_item **out)
 {
@@ -74,7 +128,7 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
         return vault__err(VAULT_EFORMAT, "%s:%u: empty alias", cfg->path, line);
     if (memchr(alias, '\0', alias_len))
         return vault__err(VAULT_EFORMAT, "%s:%u: alias with a NUL character", cfg->path, line);
-    if (start > end || end > cfg->len)
+    if (start > end || end > cfg->len || end > UINT32_MAX)
         return vault__err(VAULT_ERROR, "%s:%u: internal error: bad value span", cfg->path, line);
     if ((rc = vault__hashmap_reserve(&cfg->index, item_hash, cfg)) != 0)
         return rc;
@@ -91,7 +145,7 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
     /* The key's bytes are read already: the decoded alias (never longer)
      * takes them, with its NUL, and the file stays held once. */
     in_text = cfg->for_reading && alias_at < start && start - alias_at >= alias_len + 1;
-    item = vault__calloc(1, sizeof *item);
+    item = item_new(cfg);
     if (item && in_text) {
         item->alias = (char *)cfg->text + alias_at;
         memmove(item->alias, alias, alias_len);
@@ -101,12 +155,13 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
         item->alias = vault__strndup(alias, alias_len);
     }
     if (!item || !item->alias) {
-        vault__free_ptr(item);
+        if (item)
+            item_unnew(cfg);
         return vault__oom();
     }
     item->cfg = cfg;
-    item->start = start;
-    item->end = end;
+    item->start = (uint32_t)start; /* end <= cfg->len <= CONF_MAX_FILE */
+    item->end = (uint32_t)end;
     item->info.alias = item->alias;
     item->info.line = line;
     item->info.state = VAULT_VALUE_EMPTY;
@@ -160,9 +215,9 @@ void conf_item_clear_value(conf_item *item)
 
 /* Append to the plaintext arena, growing it by doubling (copy, then wipe
  * and free the old region). */
-static int plain_append(vault_config *cfg, const char *text, size_t len, size_t *off)
+static int plain_append(vault_config *cfg, const char *text, size_t len, uint32_t *off)
 {
-    if (len > SIZE_MAX / 4 - cfg->plain_len)
+    if (len > UINT32_MAX / 2 - cfg->plain_len) /* the arena is smaller than its file */
         return vault__oom();
     if (cfg->plain_len + len > cfg->plain_cap) {
         size_t cap = cfg->plain_cap ? cfg->plain_cap : 4096;
@@ -185,7 +240,7 @@ static int plain_append(vault_config *cfg, const char *text, size_t len, size_t 
     memcpy(cfg->plain + cfg->plain_len, text, len);
     if (cfg->plain_readonly)
         sodium_mprotect_readonly(cfg->plain);
-    *off = cfg->plain_len;
+    *off = (uint32_t)cfg->plain_len;
     cfg->plain_len += len;
     return 0;
 }
@@ -205,7 +260,7 @@ static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_
         rc = plain_append(item->cfg, decoded + 1, len - 2, &item->plain_off);
         if (rc != 0)
             return rc;
-        item->plain_len = len - 2;
+        item->plain_len = (uint32_t)(len - 2);
         item->info.state = VAULT_VALUE_PLAIN;
         return 0;
     }

@@ -32,24 +32,12 @@ static int resolve_type(const char *name, vault_config_type *type)
     return 0;
 }
 
-static void item_free(conf_item *item)
-{
-    if (!item)
-        return;
-    conf_item_clear_value(item);
-    if (!item->alias_in_text)
-        vault__free_ptr(item->alias);
-    vault__free_ptr(item->replacement);
-    vault__free_ptr(item);
-}
-
 /* Everything a config owns, without the struct itself. */
 static void config_release(vault_config *cfg)
 {
     size_t i;
 
-    for (i = 0; i < cfg->count; i++)
-        item_free(cfg->items[i]);
+    conf_items_free(cfg);
     for (i = 0; i < cfg->ref_count; i++)
         vault__free_ptr((char *)cfg->refs[i].alias);
     for (i = 0; i < cfg->setting_count; i++) {
@@ -265,6 +253,22 @@ int vault_config_plaintext(vault_secret **out, const vault_config *cfg, size_t i
 
 /* ---- changing and writing ---- */
 
+int conf_encode_sealed(char **out, const vault_config *cfg, size_t i, const char *sealed)
+{
+    size_t n;
+
+    *out = NULL;
+    if (!cfg || !sealed || i >= cfg->count)
+        return vault__err(VAULT_EINVAL, "vault_config_set: invalid argument");
+    n = strlen(sealed);
+    /* The value must read back as sealed: empty or bracketed text would be
+     * taken for plain text the next time the file is read. */
+    if (n == 0 || (sealed[0] == '[' && sealed[n - 1] == ']'))
+        return vault__err(VAULT_EINVAL, "%s: a sealed value for \"%s\" cannot be empty or in brackets",
+                         cfg->path, cfg->items[i]->alias);
+    return cfg->syntax->encode(cfg, cfg->items[i], sealed, out);
+}
+
 int vault_config_set(vault_config *cfg, size_t i, const char *sealed)
 {
     conf_item *item;
@@ -272,18 +276,11 @@ int vault_config_set(vault_config *cfg, size_t i, const char *sealed)
     size_t n;
     int rc;
 
-    if (!cfg || !sealed || i >= cfg->count)
-        return vault__err(VAULT_EINVAL, "vault_config_set: invalid argument");
-    item = cfg->items[i];
-    n = strlen(sealed);
-    /* The value must read back as sealed: empty or bracketed text would be
-     * taken for plain text the next time the file is read. */
-    if (n == 0 || (sealed[0] == '[' && sealed[n - 1] == ']'))
-        return vault__err(VAULT_EINVAL, "%s: a sealed value for \"%s\" cannot be empty or in brackets",
-                         cfg->path, item->alias);
-    rc = cfg->syntax->encode(cfg, item, sealed, &token);
+    rc = conf_encode_sealed(&token, cfg, i, sealed);
     if (rc != 0)
         goto done;
+    item = cfg->items[i];
+    n = strlen(sealed);
     value = vault__strndup(sealed, n);
     if (!value) {
         rc = vault__oom();
@@ -358,6 +355,51 @@ static int rendered_length(const vault_config *cfg, conf_item *const *order, siz
     }
     *out = total;
     return 0;
+}
+
+int conf_items_ordered(const vault_config *cfg)
+{
+    size_t i;
+
+    for (i = 1; i < cfg->count; i++)
+        if (cfg->items[i]->start < cfg->items[i - 1]->end)
+            return 0;
+    return !cfg->for_reading && (cfg->count == 0 || cfg->items[cfg->count - 1]->end <= cfg->len);
+}
+
+void conf_stream_begin(conf_stream *s, const vault_config *cfg, vault_sink *sink)
+{
+    s->cfg = cfg;
+    s->sink = sink;
+    s->pos = 0;
+    s->next = 0;
+    crypto_generichash_init(&s->digest, NULL, 0, crypto_generichash_BYTES);
+}
+
+int conf_stream_put(conf_stream *s, size_t i, const char *token, const char *sealed)
+{
+    const conf_item *item;
+    int rc;
+
+    if (i >= s->cfg->count || i < s->next)
+        return vault__err(VAULT_ERROR, "%s: internal error: new values out of order", s->cfg->path);
+    item = s->cfg->items[i];
+    if ((rc = vault__sink_write(s->sink, s->cfg->text + s->pos, item->start - s->pos)) != 0 ||
+        (rc = vault__sink_write(s->sink, token, strlen(token))) != 0)
+        return rc;
+    crypto_generichash_update(&s->digest, (const unsigned char *)sealed, strlen(sealed) + 1);
+    s->pos = item->end;
+    s->next = i + 1;
+    return 0;
+}
+
+int conf_stream_end(conf_stream *s, unsigned char digest[crypto_generichash_BYTES])
+{
+    int rc = vault__sink_write(s->sink, s->cfg->text + s->pos, s->cfg->len - s->pos);
+
+    s->pos = s->cfg->len;
+    crypto_generichash_final(&s->digest, digest, crypto_generichash_BYTES);
+    return rc;
 }
 
 int vault_config_render(char **out, size_t *len, const vault_config *cfg)
@@ -453,6 +495,53 @@ static int check_reread(const vault_config *cfg, const vault_config *re)
         return vault__err(VAULT_ERROR, "%s: the new content has %zu references instead of %zu", cfg->path,
                          re->ref_count, cfg->ref_count);
     return 0;
+}
+
+int conf_check_streamed(const vault_config *cfg, const vault_config *re, int (*changed)(size_t i, void *payload),
+                        void *payload, const unsigned char digest[crypto_generichash_BYTES])
+{
+    crypto_generichash_state st;
+    unsigned char got[crypto_generichash_BYTES];
+    size_t i;
+
+    if (re->count != cfg->count)
+        return vault__err(VAULT_ERROR, "%s: the new content has %zu secrets instead of %zu", cfg->path,
+                         re->count, cfg->count);
+    crypto_generichash_init(&st, NULL, 0, sizeof got);
+    for (i = 0; i < cfg->count; i++) {
+        const conf_item *a = cfg->items[i], *b = re->items[i];
+        if (strcmp(a->alias, b->alias) != 0)
+            return vault__err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
+                             b->alias, a->alias);
+        if (!changed(i, payload)) {
+            if (!same_value(a, b))
+                return vault__err(VAULT_ERROR, "%s: the value of \"%s\" changed in the new content",
+                                 cfg->path, a->alias);
+            continue;
+        }
+        if (b->info.state != VAULT_VALUE_SEALED)
+            return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as sealed",
+                             cfg->path, a->alias);
+        crypto_generichash_update(&st, (const unsigned char *)b->value, strlen(b->value) + 1);
+    }
+    crypto_generichash_final(&st, got, sizeof got);
+    if (sodium_memcmp(got, digest, sizeof got) != 0)
+        return vault__err(VAULT_ERROR, "%s: the new values do not read back as written", cfg->path);
+    if (re->ref_count != cfg->ref_count)
+        return vault__err(VAULT_ERROR, "%s: the new content has %zu references instead of %zu", cfg->path,
+                         re->ref_count, cfg->ref_count);
+    return 0;
+}
+
+int conf_parse_owned(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                     size_t len)
+{
+    *out = NULL;
+    if (len > CONF_MAX_FILE) {
+        vault__free_wiped(text, len + 1);
+        return vault__err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", name, len, CONF_MAX_FILE);
+    }
+    return config_build(out, name, type, text, len, 1);
 }
 
 /* Parse the rendered text again; the new model takes the text itself, not

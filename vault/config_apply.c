@@ -63,8 +63,7 @@ static int add_item(apply_run *r, size_t index, const char *alias, apply_item **
     apply_item *it = &r->items[r->n];
     memset(it, 0, sizeof *it);
     it->index = index;
-    if (!(it->pub.alias = vault__strdup(alias)))
-        return vault__oom();
+    it->pub.alias = alias; /* borrowed from the config or the options until the result copies it */
     r->n++;
     *out = it;
     return 0;
@@ -250,10 +249,43 @@ static void rule_check_kept(apply_run *r)
     }
 }
 
+/* Streaming: the new value's token written to the new text (unless the
+ * run failed already: nothing will be written then); *bad is the code when
+ * it cannot be encoded; an error code when it cannot be written (the run
+ * stops). */
+static int stream_value(apply_run *r, apply_item *it, const char *value, int *bad)
+{
+    char *token = NULL;
+    int rc = conf_encode_sealed(&token, r->cfg, it->index, value);
+
+    if ((*bad = rc) != 0)
+        return 0;
+    if (!r->failed)
+        rc = conf_stream_put(&r->stream, it->index, token, value);
+    vault__free_ptr(token);
+    return rc;
+}
+
 /* Record a new value for it (takes value). */
 static int set_value(apply_run *r, apply_item *it, char *value, vault_apply_status status)
 {
-    int rc = vault_config_set(r->cfg, it->index, value);
+    int rc, bad = 0;
+
+    if (r->streaming) {
+        rc = stream_value(r, it, value, &bad);
+        vault_string_free(value);
+        if (rc != 0)
+            return rc;
+        if (bad) {
+            apply_item_fail(r, it, bad, "cannot set the value");
+            return 0;
+        }
+        it->pub.status = status;
+        it->changed = 1;
+        r->changed++;
+        return 0;
+    }
+    rc = vault_config_set(r->cfg, it->index, value);
     vault_string_free(value);
     if (rc != 0) {
         apply_item_fail(r, it, rc, "cannot set the value");
@@ -501,6 +533,10 @@ static int plaintext_of(const apply_run *r, const apply_item *it, const unsigned
         *len = vault_secret_len(it->plain);
         return 0;
     }
+    if (r->streaming && it->index < r->cfg->count && r->cfg->items[it->index]->info.state == VAULT_VALUE_PLAIN) {
+        arena_text(r->cfg, r->cfg->items[it->index], data, len); /* cfg keeps the file as read */
+        return 0;
+    }
     if (!r->orig || !(item = conf_lookup(r->orig, it->pub.alias, strlen(it->pub.alias))) ||
         item->info.state != VAULT_VALUE_PLAIN)
         return vault__err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->pub.alias);
@@ -558,6 +594,30 @@ static int verify_parsed(const vault_config *cfg, void *payload)
         }
     }
     return bad ? VAULT_ERROR : 0;
+}
+
+static int item_changed(size_t i, void *payload)
+{
+    const apply_run *r = payload;
+    return i < r->n && r->items[i].index == i && r->items[i].changed;
+}
+
+/* The streamed text read back: the same file around the new values, the
+ * values written, each opening to its secret. */
+static int verify_streamed(unsigned char *data, size_t len, void *payload)
+{
+    apply_run *r = payload;
+    vault_config *re = NULL;
+    int rc;
+
+    r->verifying = 1;
+    rc = conf_parse_owned(&re, vault_config_path(r->cfg), vault_config_get_type(r->cfg), data, len);
+    if (rc == 0)
+        rc = conf_check_streamed(r->cfg, re, item_changed, r, r->digest);
+    if (rc == 0)
+        rc = verify_parsed(re, r);
+    vault_config_free(re);
+    return rc;
 }
 
 static int verify_new_text(const void *data, size_t len, void *payload)
@@ -622,9 +682,50 @@ static int apply_read(apply_run *r)
     rc = vault_config_open(&r->cfg, r->o->path, r->o->type);
     if (rc == 0 && (r->o->op == VAULT_APPLY_ROTATE || r->o->op == VAULT_APPLY_REWRAP))
         rc = apply_repo_read(r);
-    if (rc == 0 && r->o->op == VAULT_APPLY_SEAL && r->verify)
+    /* A file rewritten in one pass as its values come: cfg is not changed,
+     * and its [plain] texts are the ones to check against. */
+    r->streaming = rc == 0 && !r->file && r->o->op != VAULT_APPLY_SET && !(r->o->flags & VAULT_APPLY_DRY_RUN) &&
+                   conf_items_ordered(r->cfg);
+    if (rc == 0 && r->o->op == VAULT_APPLY_SEAL && r->verify && !r->streaming)
         rc = vault_config_open(&r->orig, r->o->path, r->o->type);
     return rc;
+}
+
+static int run_all(apply_run *r);
+
+static int stream_fill(vault_sink *sink, void *payload)
+{
+    apply_run *r = payload;
+    int rc;
+
+    conf_stream_begin(&r->stream, r->cfg, sink);
+    if ((rc = run_all(r)) != 0)
+        return rc;
+    if (r->failed)
+        return VAULT_ERROR; /* the run's message says which */
+    if (r->changed == 0)
+        return VAULT__REPLACE_NOTHING;
+    return conf_stream_end(&r->stream, r->digest);
+}
+
+/* Every value produced and written to the temporary file of the
+ * replacement as it comes: neither the new values nor the new text are
+ * ever whole in memory beside the file as read. */
+static int apply_stream(apply_run *r)
+{
+    vault_replace_opts ro;
+
+    memset(&ro, 0, sizeof ro);
+    ro.mode = 0600;
+    ro.fill = stream_fill;
+    ro.verify_owned = verify_streamed;
+    ro.payload = r;
+    ro.expect_inode = r->cfg->from_file;
+    ro.dev = r->cfg->file_dev;
+    ro.ino = r->cfg->file_ino;
+    ro.old = r->cfg->from_file ? r->cfg->text : NULL;
+    ro.old_len = r->cfg->len;
+    return vault__replace_file(r->cfg->path, NULL, 0, &ro);
 }
 
 static int apply_replace(apply_run *r)
@@ -967,12 +1068,20 @@ static void fill_result(vault_apply_result *res, apply_run *r, int rc, int writt
     size_t i;
 
     if (r->n && (entries = vault__calloc(r->n, sizeof *entries)) != NULL) {
-        for (i = 0; i < r->n; i++) {
+        for (i = 0; i < r->n && entries; i++) {
             entries[i] = r->items[i].pub;
-            r->items[i].pub.alias = NULL;
+            if (!(entries[i].alias = vault__strdup(r->items[i].pub.alias))) {
+                while (i-- > 0) {
+                    vault__free_ptr((char *)entries[i].alias);
+                    r->items[i].pub.message = entries[i].message; /* back to the run, which frees it */
+                }
+                vault__free_ptr(entries);
+                entries = NULL;
+                break;
+            }
             r->items[i].pub.message = NULL;
         }
-        res->count = r->n;
+        res->count = entries ? r->n : 0;
     }
     res->entries = entries;
     res->changed = written ? r->changed : 0;
@@ -1009,6 +1118,18 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
         rc = vault__oom();
         goto done;
     }
+    if (r.streaming) {
+        rc = apply_stream(&r);
+        if (rc == VAULT__REPLACE_NOTHING)
+            rc = 0;
+        else if (rc == 0)
+            written = 1;
+        if (rc != 0 && r.failed)
+            rc = vault__err(VAULT_ERROR, "%s: %zu %svalue%s %s; the file was not changed", opts->path, r.failed,
+                           r.verifying ? "new " : "", r.failed == 1 ? "" : "s",
+                           r.verifying ? "did not check" : "failed");
+        goto done;
+    }
     rc = opts->op == VAULT_APPLY_SET ? run_set(&r) : opts->op == VAULT_APPLY_EDIT ? run_edit(&r) : run_all(&r);
     if (rc != 0)
         goto done;
@@ -1035,7 +1156,6 @@ done:
     if (r.file)
         res->location = apply_repo_location(&r, written);
     for (i = 0; i < r.n; i++) {
-        vault__free_ptr((char *)r.items[i].pub.alias);
         vault__free_ptr((char *)r.items[i].pub.message);
         vault_secret_free(r.items[i].plain);
     }

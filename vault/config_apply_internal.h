@@ -45,6 +45,12 @@ typedef struct apply_run {
     int rule_is_new;                          /* VAULT_APPLY_SETS_HOME_ALGORITHM: the sealer's */
     vault_format seal_format;                 /* what the sealer writes, when there is one */
     vault_transformation seal_transformation;
+    /* A file rewritten as its values are produced (apply_stream()): each
+     * new value goes to the temporary file, not into cfg. */
+    int streaming;
+    int verifying; /* the new text is being checked */
+    conf_stream stream;
+    unsigned char digest[crypto_generichash_BYTES]; /* of the new values written */
 } apply_run;
 
 /* Mark the entry failed with the last error's message (else fallback). */
