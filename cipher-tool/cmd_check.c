@@ -10,22 +10,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE, OPT_LIST_TYPE };
+enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE };
+
+typedef struct list_args {
+    int json;
+    int type;
+} list_args;
 
 static const cli_opt check_opts[] = {
     CLI_OPT_INCLUDE(cli_keystore_opts),
     CLI_OPT_INCLUDE(cli_root_password_opts),
     {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
      "an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
-     "only holders that name \"RSA\" are known to be)", OPT_CHECK_NO_PKCS1, NULL},
+     "only holders that name \"RSA\" are known to be)", CLI_CODE(OPT_CHECK_NO_PKCS1)},
     {"cert", 0, CLI_ARG_REQUIRED, "FILE",
      "also fail when a value is not sealed for this certificate\n"
      "(PEM or DER; repeatable): a native value must name it, a\n"
-     "raw WSO2 block have its key's size, a holder its thumbprint", OPT_CERT, NULL},
+     "raw WSO2 block have its key's size, a holder its thumbprint", CLI_CODE(OPT_CERT)},
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
      "read each FILE as toml, properties or xml, whatever\n"
-     "its name (by default from *.toml, *.properties, *.xml)", OPT_CHECK_TYPE, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable report (docs/JSON.md)", OPT_JSON, NULL},
+     "its name (by default from *.toml, *.properties, *.xml)", CLI_CODE(OPT_CHECK_TYPE)},
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable report (docs/JSON.md)", CLI_CODE(OPT_JSON)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -63,8 +68,8 @@ const cli_opt_command cmd_check_options = {
 
 static const cli_opt list_opts[] = {
     {"type", 0, CLI_ARG_REQUIRED, "TYPE", "read each FILE as toml, properties or xml, whatever its name",
-     OPT_LIST_TYPE, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable list (docs/JSON.md)", OPT_JSON, NULL},
+     CLI_CALL(cli_parse_config_type, list_args, type)},
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable list (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, list_args, json)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -480,15 +485,13 @@ int cmd_check(int argc, char **argv)
     memset(&r, 0, sizeof r);
     r.json = cli_json_requested(argc, argv);
     cli_keystore_init(&k, "keystore");
-    cli_opts_start(&p, &cmd_check_options, argc, argv);
+    cli_opts_start(&p, &cmd_check_options, argc, argv, &k);
     while ((opt = cli_opts_next(&p)) > 0) {
-        if (cli_keystore_option(&k, opt, p.arg, "check") < 0)
-            goto done;
         if (opt == OPT_JSON)
             r.json = 1;
         else if (opt == OPT_CHECK_NO_PKCS1)
             open_flags |= VAULT_OPENER_REFUSE_PKCS1;
-        else if (opt == OPT_CHECK_TYPE && cli_config_type_option(&r.type, p.arg, "check") < 0)
+        else if (opt == OPT_CHECK_TYPE && cli_parse_config_type(&r.type, p.arg, "check") < 0)
             goto done;
         else if (opt == OPT_CERT && (rc = add_cert(&r, p.arg)) != EXIT_OK)
             goto done;
@@ -653,19 +656,12 @@ done:
 
 int cmd_list(int argc, char **argv)
 {
-    cli_opts p;
+    list_args o = {cli_json_requested(argc, argv), VAULT_CONFIG_AUTO};
     json_t *files = NULL;
-    int opt, json = cli_json_requested(argc, argv), rc = EXIT_OK, i, type = VAULT_CONFIG_AUTO;
+    int rc = cli_opts_parse(&cmd_list_options, argc, argv, &o), json = o.json, type = o.type, i;
 
-    cli_opts_start(&p, &cmd_list_options, argc, argv);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if (opt == OPT_JSON)
-            json = 1;
-        else if (cli_config_type_option(&type, p.arg, "list") < 0)
-            return json ? cli_json_failure("list", EXIT_USAGE) : EXIT_USAGE;
-    }
-    if (opt < 0)
-        return json && p.status != EXIT_OK ? cli_json_failure("list", p.status) : p.status;
+    if (rc != EXIT_OK)
+        return json && rc > 0 ? cli_json_failure("list", rc) : rc < 0 ? EXIT_OK : rc;
     if (optind >= argc) {
         rc = cli_usage_error("list", "expected one or more FILEs");
         return json ? cli_json_failure("list", rc) : rc;

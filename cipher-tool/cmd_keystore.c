@@ -12,20 +12,20 @@ enum { OPT_TRUSTSTORE = OPT_FIRST_COMMAND_OPTION, OPT_TS_PASSWORD_FILE, OPT_TS_P
 
 static const cli_opt keystore_opts[] = {
     CLI_OPT_INCLUDE(cli_keystore_opts),
-    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable output (docs/JSON.md)", OPT_JSON, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable output (docs/JSON.md)", CLI_CODE(OPT_JSON)},
     {"truststore", 0, CLI_ARG_REQUIRED, "FILE",
-     "JKS, PKCS#12, PEM bundle or directory of PEMs (verify)", OPT_TRUSTSTORE, NULL},
+     "JKS, PKCS#12, PEM bundle or directory of PEMs (verify)", CLI_CODE(OPT_TRUSTSTORE)},
     {"truststore-password-file", 0, CLI_ARG_REQUIRED, "FILE",
      "the truststore's store password, when it has one,\n"
-     "from the first line of FILE", OPT_TS_PASSWORD_FILE, NULL},
+     "from the first line of FILE", CLI_CODE(OPT_TS_PASSWORD_FILE)},
     {"truststore-password-env", 0, CLI_ARG_REQUIRED, "VAR",
-     "the same from variable VAR", OPT_TS_PASSWORD_ENV, NULL},
+     "the same from variable VAR", CLI_CODE(OPT_TS_PASSWORD_ENV)},
     {"crl", 0, CLI_ARG_REQUIRED, "FILE",
      "CRLs (PEM or DER) to check revocation with (verify); the\n"
      "truststore's own CRLs (in PEM files, .crl files of a\n"
      "directory) are used too. With CRLs, every certificate\n"
-     "of the path must be covered by its issuer's CRL", OPT_CRL, NULL},
-    {"at", 0, CLI_ARG_REQUIRED, "TIME", "verify at this time (seconds since the epoch)", OPT_AT, NULL},
+     "of the path must be covered by its issuer's CRL", CLI_CODE(OPT_CRL)},
+    {"at", 0, CLI_ARG_REQUIRED, "TIME", "verify at this time (seconds since the epoch)", CLI_CODE(OPT_AT)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -272,10 +272,8 @@ int cmd_keystore(int argc, char **argv)
         return json ? cli_json_failure("keystore", rc) : rc;
     }
     verb = strcmp(argv[1], "list") == 0 ? "keystore list" : "keystore verify";
-    cli_opts_start(&p, &cmd_keystore_options, argc - 1, argv + 1);
+    cli_opts_start(&p, &cmd_keystore_options, argc - 1, argv + 1, &k);
     while ((opt = cli_opts_next(&p)) > 0) {
-        if (cli_keystore_option(&k, opt, p.arg, "keystore") < 0)
-            goto done;
         switch (opt) {
         case OPT_JSON: json = 1; break;
         case OPT_TRUSTSTORE: trust.path = p.arg; break;

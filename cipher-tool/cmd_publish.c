@@ -11,21 +11,21 @@ enum { OPT_ETCD = OPT_FIRST_COMMAND_OPTION, OPT_KEY_PREFIX, OPT_IF_REVISION, OPT
        OPT_CLIENT_CERT, OPT_CLIENT_KEY, OPT_TIMEOUT_MS, OPT_USER, OPT_ETCD_PASSWORD_FILE };
 
 static const cli_opt publish_opts[] = {
-    {"etcd", 0, CLI_ARG_REQUIRED, "ENDPOINTS", "comma-separated member URLs, tried in turn", OPT_ETCD, NULL},
-    {"prefix", 0, CLI_ARG_REQUIRED, "PREFIX", "key prefix, e.g. /vault/payments/", OPT_KEY_PREFIX, NULL},
+    {"etcd", 0, CLI_ARG_REQUIRED, "ENDPOINTS", "comma-separated member URLs, tried in turn", CLI_CODE(OPT_ETCD)},
+    {"prefix", 0, CLI_ARG_REQUIRED, "PREFIX", "key prefix, e.g. /vault/payments/", CLI_CODE(OPT_KEY_PREFIX)},
     {"if-revision", 0, CLI_ARG_REQUIRED, "N",
      "write only if no key under PREFIX changed after\n"
-     "revision N (compare-and-swap)", OPT_IF_REVISION, NULL},
-    {"prune", 0, CLI_ARG_NONE, NULL, "delete the keys under PREFIX no file has any more", OPT_PRUNE, NULL},
+     "revision N (compare-and-swap)", CLI_CODE(OPT_IF_REVISION)},
+    {"prune", 0, CLI_ARG_NONE, NULL, "delete the keys under PREFIX no file has any more", CLI_CODE(OPT_PRUNE)},
     {"cacert", 0, CLI_ARG_REQUIRED, "FILE",
-     "CA of the members' certificates (default: system CAs)", OPT_CA_CERT, NULL},
-    {"cert", 0, CLI_ARG_REQUIRED, "FILE", "client certificate (PEM)", OPT_CLIENT_CERT, NULL},
-    {"key", 0, CLI_ARG_REQUIRED, "FILE", "its private key (PEM)", OPT_CLIENT_KEY, NULL},
-    {"timeout-ms", 0, CLI_ARG_REQUIRED, "N", "per endpoint (default 2000)", OPT_TIMEOUT_MS, NULL},
-    {"user", 0, CLI_ARG_REQUIRED, "USER", "etcd user, when the cluster has auth enabled", OPT_USER, NULL},
+     "CA of the members' certificates (default: system CAs)", CLI_CODE(OPT_CA_CERT)},
+    {"cert", 0, CLI_ARG_REQUIRED, "FILE", "client certificate (PEM)", CLI_CODE(OPT_CLIENT_CERT)},
+    {"key", 0, CLI_ARG_REQUIRED, "FILE", "its private key (PEM)", CLI_CODE(OPT_CLIENT_KEY)},
+    {"timeout-ms", 0, CLI_ARG_REQUIRED, "N", "per endpoint (default 2000)", CLI_CODE(OPT_TIMEOUT_MS)},
+    {"user", 0, CLI_ARG_REQUIRED, "USER", "etcd user, when the cluster has auth enabled", CLI_CODE(OPT_USER)},
     {"etcd-password-file", 0, CLI_ARG_REQUIRED, "F",
-     "its password, first line of F (mode 0600)", OPT_ETCD_PASSWORD_FILE, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "the report as JSON (docs/JSON.md)", OPT_JSON, NULL},
+     "its password, first line of F (mode 0600)", CLI_CODE(OPT_ETCD_PASSWORD_FILE)},
+    {"json", 0, CLI_ARG_NONE, NULL, "the report as JSON (docs/JSON.md)", CLI_CODE(OPT_JSON)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -126,7 +126,7 @@ static int publish(int argc, char **argv, int json, int *printed)
     size_t n = 0;
     int c, f, nfiles, ret, rc;
 
-    cli_opts_start(&p, &cmd_publish_options, argc, argv);
+    cli_opts_start(&p, &cmd_publish_options, argc, argv, NULL);
     while ((c = cli_opts_next(&p)) != 0) {
         switch (c) {
         case -1: return p.status;
