@@ -588,7 +588,42 @@ static void entry_text(const vault_config_entry *e, const vault_value_info *info
 /* An XML file's marks as list shows them: "marked" for an element holding
  * WSO2's placeholder (its secret is in cipher-text.properties), "plain" for
  * one still holding its secret; no format, as no value is sealed in the file. */
-static int list_xml(const char *path, int json, json_t *arr)
+static int is_marked(const vault_xml_marks *marks, const char *alias)
+{
+    size_t i;
+    for (i = 0; i < vault_xml_marks_count(marks); i++)
+        if (strcmp(mark_at(marks, i)->alias, alias) == 0)
+            return 1;
+    return 0;
+}
+
+/* The aliases map (when not NULL) sends into the XML file at path, of a
+ * legacy home, that are not marked there yet: listed as the map names
+ * them, as check reports them. */
+static void list_unmarked(const char *home, const vault_legacy_map *map, const char *path,
+                          const vault_xml_marks *marks, int json, json_t *arr)
+{
+    size_t i;
+    int seen;
+
+    for (i = 0; map && i < vault_legacy_map_count(map); i++) {
+        const vault_legacy_entry *e;
+        char *p = map_xml_path(home, map, i, &seen);
+        vault_legacy_map_entry_at(&e, map, i);
+        if (p && strcmp(p, path) == 0 && !is_marked(marks, e->alias)) {
+            if (json)
+                json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:n, s:n, s:[], s:n}", "alias",
+                                                     e->alias, "line", (json_int_t)e->line, "state",
+                                                     "not-marked", "xpath", e->xpath, "format", "algorithm",
+                                                     "key_ids", "legacy"));
+            else
+                printf("%-40s %-7s %s (not marked)\n", e->alias, "plain", e->xpath);
+        }
+        free(p);
+    }
+}
+
+static int list_xml(const char *path, int json, json_t *arr, const char *home, const vault_legacy_map *map)
 {
     vault_xml_marks *marks = NULL;
     const char *why = NULL;
@@ -609,6 +644,7 @@ static int list_xml(const char *path, int json, json_t *arr)
         else
             printf("%-40s %-7s %s\n", m->alias, state, m->path);
     }
+    list_unmarked(home, map, path, marks, json, arr);
     vault_xml_marks_free(marks);
     return 0;
 }
@@ -641,7 +677,7 @@ static int list_home_xml(const char *home, int json, json_t *files)
         if (seen)
             continue;
         arr = json_array();
-        if ((frc = list_xml(xml_path, json, arr)) != 0) {
+        if ((frc = list_xml(xml_path, json, arr, home, map)) != 0) {
             json_decref(arr);
             rc = frc; /* in text, the other files are still listed */
         } else
@@ -675,7 +711,7 @@ int cmd_list(int argc, char **argv)
         size_t j;
         int orc;
         if (type == CLI_CONFIG_XML || (type == VAULT_CONFIG_AUTO && is_xml_name(argv[i]))) {
-            if ((orc = list_xml(argv[i], json, arr)) != 0) {
+            if ((orc = list_xml(argv[i], json, arr, NULL, NULL)) != 0) {
                 rc = orc;
                 json_decref(arr);
                 if (json) /* one object: the failure, not a partial listing */
