@@ -29,7 +29,7 @@ static const cli_opt keystore_opts[] = {
      "truststore's own CRLs (in PEM files, .crl files of a\n"
      "directory) are used too. With CRLs, every certificate\n"
      "of the path must be covered by its issuer's CRL", CLI_TO(CLI_TO_STRING, keystore_args, trust.crl)},
-    {"at", 0, CLI_ARG_REQUIRED, "TIME", "verify at this time (seconds since the epoch)", 
+    {"at", 0, CLI_ARG_REQUIRED, "TIME", "verify at this time (seconds since the epoch)",
      CLI_TO(CLI_TO_STRING, keystore_args, at)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
