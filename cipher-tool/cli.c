@@ -133,51 +133,26 @@ void cli_keystore_clear(cli_keystore *k)
     k->kept_key_password = NULL;
 }
 
-int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *cmd)
+int cli_parse_storetype(void *dest, const char *arg, const char *cmd)
 {
-    switch (opt) {
-    case 'k': k->path = arg; return 1;
-    case OPT_ALIAS: k->alias = arg; return 1;
-    case OPT_KEY_CERT: k->key_cert = arg; return 1;
-    case OPT_STORETYPE: {
-        vault_keystore_type type;
-        if (vault_keystore_type_from_name(&type, arg) != 0) {
-            cli_usage_error(cmd, "unknown keystore type \"%s\"", arg);
-            return -1;
-        }
-        k->storetype = arg;
-        return 1;
-    }
-    case OPT_PASSWORD_FILE: k->password_file = arg; return 1;
-    case OPT_PASSWORD_ENV: k->password_env = arg; return 1;
-    case OPT_KEY_PASSWORD_FILE: k->key_password_file = arg; return 1;
-    case OPT_CONTAINER_SECRET: k->container_secret = 1; return 1;
-    case 'D':
-        /* What WSO2's DefaultSecretCallbackHandler reads ("true" after trim). */
-        if (strcmp(arg, "key.password=true") == 0)
-            k->root_flags |= VAULT_PASSWORD_HOME_KEY_LINE;
-        else if (strcmp(arg, "persist.password=true") == 0)
-            k->root_flags |= VAULT_PASSWORD_HOME_PERSIST;
-        else if (strcmp(arg, "key.password=false") != 0 && strcmp(arg, "persist.password=false") != 0) {
-            cli_usage_error(cmd, "unknown -D%s (-Dkey.password=true or -Dpersist.password=true)", arg);
-            return -1;
-        }
-        return 1;
-    case OPT_PASSWORD_FD:
-    case OPT_KEY_PASSWORD_FD: {
-        int fd = cli_parse_fd(arg);
-        if (fd < 0) {
-            cli_usage_error(cmd, "bad descriptor number \"%s\"", arg);
-            return -1;
-        }
-        if (opt == OPT_PASSWORD_FD)
-            k->password_fd = fd;
-        else
-            k->key_password_fd = fd;
-        return 1;
-    }
-    default: return 0;
-    }
+    vault_keystore_type type;
+    if (vault_keystore_type_from_name(&type, arg) != 0)
+        return cli_usage_error(cmd, "unknown keystore type \"%s\"", arg), -1;
+    *(const char **)dest = arg;
+    return 0;
+}
+
+/* What WSO2's DefaultSecretCallbackHandler reads ("true" after trim). */
+static int parse_root_flag(void *dest, const char *arg, const char *cmd)
+{
+    unsigned int *flags = dest;
+    if (strcmp(arg, "key.password=true") == 0)
+        *flags |= VAULT_PASSWORD_HOME_KEY_LINE;
+    else if (strcmp(arg, "persist.password=true") == 0)
+        *flags |= VAULT_PASSWORD_HOME_PERSIST;
+    else if (strcmp(arg, "key.password=false") != 0 && strcmp(arg, "persist.password=false") != 0)
+        return cli_usage_error(cmd, "unknown -D%s (-Dkey.password=true or -Dpersist.password=true)", arg), -1;
+    return 0;
 }
 
 /* ---- the terminal ---- */
@@ -632,27 +607,26 @@ const cli_opt cli_keystore_opts[] = {
      "keystore (PKCS#12, JKS, JCEKS, PEM; type sniffed), or a\n"
      "PKCS#11 token: pkcs11:token=T;object=K[?module-path=M]\n"
      "(its PIN is the store password; docs/HARDWARE.md), or a\n"
-     "TPM key: tpm2:handle=0x81000001[?pass] or a TSS2 key file", 'k', NULL},
-    {"alias", 0, CLI_ARG_REQUIRED, "ALIAS", "key entry (default: the only key entry)", OPT_ALIAS, NULL},
-    {"storetype", 0, CLI_ARG_REQUIRED, "TYPE", "force the type: pkcs12, jks, jceks, pem, cert", OPT_STORETYPE,
-     NULL},
+     "TPM key: tpm2:handle=0x81000001[?pass] or a TSS2 key file", CLI_TO(CLI_TO_STRING, cli_keystore, path)},
+    {"alias", 0, CLI_ARG_REQUIRED, "ALIAS", "key entry (default: the only key entry)", CLI_TO(CLI_TO_STRING, cli_keystore, alias)},
+    {"storetype", 0, CLI_ARG_REQUIRED, "TYPE", "force the type: pkcs12, jks, jceks, pem, cert", CLI_CALL(cli_parse_storetype, cli_keystore, storetype)},
     {"password-file", 0, CLI_ARG_REQUIRED, "FILE",
      "store password from the first line of FILE (mode 0600;\n"
-     "a second line is the key password)", OPT_PASSWORD_FILE, NULL},
-    {"password-fd", 0, CLI_ARG_REQUIRED, "N", "store password from descriptor N", OPT_PASSWORD_FD, NULL},
+     "a second line is the key password)", CLI_TO(CLI_TO_STRING, cli_keystore, password_file)},
+    {"password-fd", 0, CLI_ARG_REQUIRED, "N", "store password from descriptor N", CLI_TO(CLI_TO_FD, cli_keystore, password_fd)},
     {"password-env", 0, CLI_ARG_REQUIRED, "VAR",
-     "store password from variable VAR (opt-in)", OPT_PASSWORD_ENV, NULL},
+     "store password from variable VAR (opt-in)", CLI_TO(CLI_TO_STRING, cli_keystore, password_env)},
     {"key-password-file", 0, CLI_ARG_REQUIRED, "F", "key password, when it differs from the store password",
-     OPT_KEY_PASSWORD_FILE, NULL},
+     CLI_TO(CLI_TO_STRING, cli_keystore, key_password_file)},
     {"key-password-fd", 0, CLI_ARG_REQUIRED, "N",
-     "key password from descriptor N", OPT_KEY_PASSWORD_FD, NULL},
+     "key password from descriptor N", CLI_TO(CLI_TO_FD, cli_keystore, key_password_fd)},
     {"key-cert", 0, CLI_ARG_REQUIRED, "FILE",
      "certificate (PEM or DER) of a key held in a TPM, or in a\n"
-     "PKCS#11 token that has none", OPT_KEY_CERT, NULL},
+     "PKCS#11 token that has none", CLI_TO(CLI_TO_STRING, cli_keystore, key_cert)},
     {"container-secret", 0, CLI_ARG_NONE, NULL,
      "the --password-file may be a container secret: owned by\n"
      "root and readable by all (Docker 0444, Kubernetes\n"
-     "0644), never writable by others; warns", OPT_CONTAINER_SECRET, NULL},
+     "0644), never writable by others; warns", CLI_TO(CLI_TO_FLAG, cli_keystore, container_secret)},
     CLI_OPT_END,
 };
 
@@ -661,9 +635,9 @@ const cli_opt cli_root_password_opts[] = {
      "as the WSO2 server started with it: the second line of the\n"
      "home's root password file is the private key's password\n"
      "(without it the first line is both); with no such file,\n"
-     "asked for on the terminal after the store password", 'D', NULL},
+     "asked for on the terminal after the store password", CLI_CALL(parse_root_flag, cli_keystore, root_flags)},
     {NULL, 'D', CLI_ARG_REQUIRED, "persist.password=true",
      "as the WSO2 server: leave the home's password files as\n"
-     "they are (no rename, no deletion)", 'D', NULL},
+     "they are (no rename, no deletion)", CLI_CALL(parse_root_flag, cli_keystore, root_flags)},
     CLI_OPT_END,
 };

@@ -61,6 +61,7 @@ typedef struct cli_keystore {
                                      VAULT_PASSWORD_HOME_KEY_LINE, VAULT_PASSWORD_HOME_PERSIST */
     int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */
     int container_secret;         /* --container-secret: password_file may be root's, 0444/0644 */
+    int allow_untrusted;          /* truststore: --allow-untrusted, a warning instead of a refusal */
     vault_password_provider *provider; /* the sources above, resolved once */
     int from_provider;            /* the store password came from the provider */
     int no_terminal;              /* no source had it and there was no terminal */
@@ -72,35 +73,28 @@ typedef struct cli_keystore {
 void cli_keystore_init(cli_keystore *k, const char *role);
 void cli_keystore_clear(cli_keystore *k);
 
-/* getopt_long option codes for the shared keystore options. */
+/* Option codes the commands share; a command numbers its own from
+ * OPT_FIRST_COMMAND_OPTION. */
 enum {
-    OPT_PASSWORD_FILE = 1000,
-    OPT_PASSWORD_FD,
-    OPT_PASSWORD_ENV,
-    OPT_KEY_PASSWORD_FILE,
-    OPT_KEY_PASSWORD_FD,
-    OPT_STORETYPE,
-    OPT_ALIAS,
-    OPT_JSON,
+    OPT_JSON = 1000,
     OPT_HELP,
-    OPT_KEY_CERT,
-    OPT_CONTAINER_SECRET,
-    OPT_FIRST_COMMAND_OPTION = 1100 /* commands number their own options from here */
+    OPT_CERT,
+    OPT_FIRST_COMMAND_OPTION = 1100
 };
 
 /* The shared keystore options (-k, --alias, the password sources, ...),
- * handled by cli_keystore_option(). */
+ * written into a cli_keystore. */
 extern const cli_opt cli_keystore_opts[];
+
+/* --storetype: a keystore type's name into a const char * (dest), else a
+ * usage error of cmd; 0 or -1 (printed). */
+int cli_parse_storetype(void *dest, const char *arg, const char *cmd);
 
 /* The WSO2 server's system properties for its root password files,
  * -Dkey.password=true and -Dpersist.password=true, taken by the commands
- * that read those files (render, exec, check); handled by
- * cli_keystore_option() as 'D'. */
+ * that read those files (render, exec, check); written into a
+ * cli_keystore's root_flags. */
 extern const cli_opt cli_root_password_opts[];
-
-/* Handle one shared keystore option ('D' included); returns 1 when
- * handled, 0 when not ours, -1 on a bad argument (message printed). */
-int cli_keystore_option(cli_keystore *k, int opt, const char *arg, const char *cmd);
 
 /* The password callback of every keystore the command line opens; payload
  * is a cli_keystore. */
@@ -160,36 +154,19 @@ typedef struct cli_sealing {
     int transformation;            /* vault_transformation */
     const char *symmetric_key_file;
     vault_secret *symmetric_key;
-    cli_keystore trust;            /* --truststore and its password */
+    cli_keystore trust;            /* --truststore, its password, --allow-untrusted */
     vault_keystore *trust_ks;
-    int allow_untrusted;
     int type;                      /* --type (seal, change, set); 0: from the name */
     unsigned int apply_flags;      /* VAULT_APPLY_* added to every run (--not-for-wso2-runtime) */
 } cli_sealing;
 
-enum {
-    OPT_CERT = 1050,
-    OPT_FORMAT,
-    OPT_TRANSFORMATION,
-    OPT_SYMMETRIC_KEY_FILE,
-    OPT_SEAL_TRUSTSTORE,
-    OPT_SEAL_TRUSTSTORE_PASSWORD_FILE,
-    OPT_SEAL_ALLOW_UNTRUSTED,
-    OPT_SEAL_CRL,
-    OPT_NOT_FOR_WSO2_RUNTIME
-};
-
-/* --not-for-wso2-runtime (seal, change, set, edit, rotate); handled by
- * cli_sealing_option(). */
+/* --not-for-wso2-runtime (seal, change, set, edit, rotate), written into
+ * a cli_sealing's apply_flags. */
 extern const cli_opt cli_not_for_wso2_opts[];
 
 /* The trust gate on recipient certificates, shared by the commands that seal
- * and 'recipients add'; handled by cli_trust_option(). */
+ * and 'recipients add', written into the truststore's cli_keystore. */
 extern const cli_opt cli_trust_opts[];
-
-/* Handle one trust option into trust (role "truststore") and *allow_untrusted;
- * 1 handled, 0 not ours. */
-int cli_trust_option(cli_keystore *trust, int *allow_untrusted, int opt, const char *arg);
 
 /* The trust options make sense together: EXIT_OK or EXIT_USAGE (printed). */
 int cli_trust_usage(const cli_keystore *trust, const char *cmd);
@@ -204,20 +181,20 @@ int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, co
                     const vault_recipient *r, int allow_untrusted);
 
 /* The options of the commands that seal: the keystore options, --cert,
- * --format, --transformation, --symmetric-key-file and the trust options;
- * handled by cli_sealing_option(). */
+ * --format, --transformation, --symmetric-key-file and the trust options,
+ * written into a cli_sealing. */
 extern const cli_opt cli_sealing_opts[];
 
 /* An AES key file: raw 16, 24 or 32 bytes, or the same as hex or base64
  * text. Returns EXIT_OK or EXIT_FAIL (message printed). */
 int cli_read_symmetric_key(const char *path, vault_secret **out);
 
+/* --transformation: a JCE transformation's name into the int at dest (a
+ * vault_transformation), else a usage error of cmd; 0 or -1 (printed). */
+int cli_parse_transformation(void *dest, const char *arg, const char *cmd);
+
 void cli_sealing_init(cli_sealing *s);
 void cli_sealing_clear(cli_sealing *s);
-
-/* Handle one sealing option (keystore options included); 1 handled, 0 not
- * ours, -1 bad argument (message printed). */
-int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd);
 
 /* Open the keystore and certificates, build the recipients and a sealer.
  * Returns EXIT_OK, EXIT_FAIL or EXIT_USAGE (messages printed). */
@@ -349,5 +326,8 @@ extern const cli_opt_command cmd_completion_options, cmd_textconv_options, cmd_k
     cmd_encrypt_options, cmd_decrypt_options, cmd_inspect_options, cmd_seal_options, cmd_change_options,
     cmd_set_options, cmd_edit_options, cmd_check_options, cmd_list_options, cmd_render_options,
     cmd_exec_options, cmd_recipients_options, cmd_rotate_options, cmd_publish_options;
+
+/* The WSO2 cipher tool's options (-Dconfigure, ...): 'cipher-tool -help'. */
+extern const cli_opt_command cmd_wso2_options;
 
 #endif

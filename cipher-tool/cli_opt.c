@@ -13,18 +13,19 @@
 #define LONG_VAL_BASE 0x10000
 
 const cli_opt cli_opt_help[] = {
-    {"help", 'h', CLI_ARG_NONE, NULL, "this text", OPT_HELP, NULL},
+    {"help", 'h', CLI_ARG_NONE, NULL, "this text", CLI_CODE(OPT_HELP)},
     CLI_OPT_END,
 };
 
-static void flatten(cli_opts *p, const cli_opt *t)
+static void flatten(cli_opts *p, const cli_opt *t, size_t offset)
 {
     for (; t->name || t->letter || t->include || t->help; t++) {
-        if (t->include)
-            flatten(p, t->include);
-        else if ((t->name || t->letter) && p->n < CLI_OPT_MAX)
+        if (t->include) {
+            flatten(p, t->include, offset + t->offset);
+        } else if ((t->name || t->letter) && p->n < CLI_OPT_MAX) {
+            p->flat_offset[p->n] = offset + t->offset;
             p->flat[p->n++] = t;
-        else if (t->name || t->letter)
+        } else if (t->name || t->letter)
             abort(); /* a table larger than CLI_OPT_MAX is a programming error */
     }
 }
@@ -38,7 +39,30 @@ static const cli_opt *by_letter(const cli_opts *p, int letter)
     return NULL;
 }
 
-void cli_opts_start(cli_opts *p, const cli_opt_command *cmd, int argc, char **argv)
+/* The length of the name of a letter-alone entry: its metavar up to '='. */
+static size_t value_name_len(const cli_opt *o)
+{
+    return strcspn(o->metavar, "=");
+}
+
+/* The entry of letter whose name the value starts with ("key.password" of
+ * "-Dkey.password=true"): the whole value without '=' in the metavar,
+ * else up to its '='. NULL when none. */
+static const cli_opt *by_value(const cli_opts *p, int letter, const char *value)
+{
+    size_t i, len;
+    for (i = 0; i < p->n; i++) {
+        const cli_opt *o = p->flat[i];
+        if (o->letter != letter || o->name || !o->metavar)
+            continue;
+        len = value_name_len(o);
+        if (strncmp(value, o->metavar, len) == 0 && value[len] == (o->metavar[len] ? '=' : '\0'))
+            return o;
+    }
+    return NULL;
+}
+
+void cli_opts_start(cli_opts *p, const cli_opt_command *cmd, int argc, char **argv, void *base)
 {
     static const int has_arg[] = {no_argument, required_argument, optional_argument};
     static const char *const colons[] = {"", ":", "::"};
@@ -48,7 +72,8 @@ void cli_opts_start(cli_opts *p, const cli_opt_command *cmd, int argc, char **ar
     p->cmd = cmd;
     p->argc = argc;
     p->argv = argv;
-    flatten(p, cmd->opts);
+    p->base = base;
+    flatten(p, cmd->opts, 0);
     /* '+': stop at the first operand; ':': a missing value is told apart
      * from an unknown option, and getopt prints nothing of its own. */
     strcpy(p->shortopts, cmd->in_order ? "+:" : ":");
@@ -86,28 +111,81 @@ static int option_error(const char *cmd, int opt, char *const *argv)
     return cli_usage_error(cmd, "unknown option \"%s\"", arg);
 }
 
+/* Write the value of flat[i] into its field: 0, or -1 (printed). */
+static int store(const cli_opts *p, size_t i, const char *arg)
+{
+    const cli_opt *o = p->flat[i];
+    char *field = (char *)p->base + p->flat_offset[i];
+    int fd;
+
+    /* -Dname=value: the value after the name (a call is given it all). */
+    if (!o->name && o->metavar && o->to != CLI_TO_CALL && o->metavar[value_name_len(o)] == '=')
+        arg += value_name_len(o) + 1;
+    switch (o->to) {
+    case CLI_TO_STRING: memcpy(field, &arg, sizeof arg); return 0;
+    case CLI_TO_FLAG: fd = 1; memcpy(field, &fd, sizeof fd); return 0;
+    case CLI_TO_FD:
+        if ((fd = cli_parse_fd(arg)) < 0) {
+            cli_usage_error(p->cmd->name, "bad descriptor number \"%s\"", arg);
+            return -1;
+        }
+        memcpy(field, &fd, sizeof fd);
+        return 0;
+    case CLI_TO_CALL: return o->parse(field, arg, p->cmd->name);
+    case CLI_TO_CODE: break;
+    }
+    abort(); /* an entry without a code or a destination */
+}
+
 int cli_opts_next(cli_opts *p)
 {
     const cli_opt *o;
-    int c = getopt_long(p->argc, p->argv, p->shortopts, p->longopts, NULL);
+    size_t i;
+    int c;
 
-    p->arg = optarg;
-    if (c == -1)
-        return 0;
-    if (c >= LONG_VAL_BASE && (size_t)(c - LONG_VAL_BASE) < p->n)
-        o = p->flat[c - LONG_VAL_BASE];
-    else
-        o = c == '?' || c == ':' ? NULL : by_letter(p, c);
-    if (!o) {
-        p->status = option_error(p->cmd->name, c, p->argv);
-        return -1;
+    for (;;) {
+        c = getopt_long(p->argc, p->argv, p->shortopts, p->longopts, NULL);
+        p->arg = optarg;
+        if (c == -1)
+            return 0;
+        o = NULL;
+        if (c >= LONG_VAL_BASE && (size_t)(c - LONG_VAL_BASE) < p->n)
+            o = p->flat[c - LONG_VAL_BASE];
+        else if (c != '?' && c != ':')
+            o = by_letter(p, c);
+        if (!o) {
+            p->status = option_error(p->cmd->name, c, p->argv);
+            return -1;
+        }
+        if (o->code == OPT_HELP) {
+            cli_opt_print_help(stdout, p->cmd);
+            p->status = EXIT_OK;
+            return -1;
+        }
+        if (!o->name && o->metavar && !(o = by_value(p, c, optarg))) {
+            p->status = cli_usage_error(p->cmd->name, "unknown option \"-%c%s\"", c, optarg);
+            return -1;
+        }
+        if (o->to == CLI_TO_CODE)
+            return o->code;
+        for (i = 0; p->flat[i] != o; i++)
+            ;
+        if (store(p, i, optarg) != 0) {
+            p->status = EXIT_USAGE;
+            return -1;
+        }
     }
-    if (o->code == OPT_HELP) {
-        cli_opt_print_help(stdout, p->cmd);
-        p->status = EXIT_OK;
-        return -1;
-    }
-    return o->code;
+}
+
+int cli_opts_parse(const cli_opt_command *cmd, int argc, char **argv, void *base)
+{
+    cli_opts p;
+    int c;
+
+    cli_opts_start(&p, cmd, argc, argv, base);
+    if ((c = cli_opts_next(&p)) > 0)
+        abort(); /* an option without a destination */
+    return c == 0 ? EXIT_OK : p.status == EXIT_OK ? -1 : p.status;
 }
 
 /* "  -k, --keystore FILE", "      --name[=V]" and the help, its later lines
@@ -165,12 +243,15 @@ void cli_opt_print_help(FILE *out, const cli_opt_command *cmd)
         fputs(cmd->more, out);
 }
 
-void cli_opt_print_names(FILE *out, const cli_opt *t)
+void cli_opt_print_names(FILE *out, const cli_opt *t, char sep, int dashed_only)
 {
     for (; t->name || t->letter || t->include || t->help; t++) {
         if (t->include)
-            cli_opt_print_names(out, t->include);
-        else if (t->name)
-            fprintf(out, "--%s\n", t->name);
+            cli_opt_print_names(out, t->include, sep, dashed_only);
+        else if (t->name && !dashed_only)
+            fprintf(out, "--%s%c", t->name, sep);
+        else if (!t->name && t->letter && t->metavar) /* -Dname, or -Dname= for a value */
+            fprintf(out, "-%c%.*s%s%c", t->letter, (int)value_name_len(t), t->metavar,
+                    t->metavar[value_name_len(t)] ? "=" : "", sep);
     }
 }

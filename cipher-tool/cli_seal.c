@@ -7,38 +7,73 @@
 #include <string.h>
 #include <time.h>
 
+static int parse_cert(void *dest, const char *arg, const char *cmd)
+{
+    cli_sealing *s = (cli_sealing *)((char *)dest - offsetof(cli_sealing, certs));
+    if (s->cert_count == CLI_MAX_CERTS)
+        return cli_usage_error(cmd, "at most %d --cert options", CLI_MAX_CERTS), -1;
+    s->certs[s->cert_count++] = arg;
+    return 0;
+}
+
+static int parse_format(void *dest, const char *arg, const char *cmd)
+{
+    vault_format f;
+    if (vault_format_from_name(&f, arg) != 0)
+        return cli_usage_error(cmd, "unknown format \"%s\" (native, wso2, wso2-holder, wso2-symmetric)", arg), -1;
+    *(int *)dest = (int)f;
+    return 0;
+}
+
+int cli_parse_transformation(void *dest, const char *arg, const char *cmd)
+{
+    vault_transformation t;
+    if (vault_transformation_from_name(&t, arg) != 0)
+        return cli_usage_error(cmd, "unknown transformation \"%s\"", arg), -1;
+    *(int *)dest = (int)t;
+    return 0;
+}
+
+static int parse_not_for_wso2(void *dest, const char *arg, const char *cmd)
+{
+    (void)arg;
+    (void)cmd;
+    *(unsigned int *)dest |= VAULT_APPLY_NOT_FOR_WSO2_RUNTIME;
+    return 0;
+}
+
 const cli_opt cli_trust_opts[] = {
     {"truststore", 0, CLI_ARG_REQUIRED, "FILE",
      "refuse a recipient certificate whose chain does not\n"
      "verify to a certificate of FILE, or that has expired\n"
-     "(without it, an expired certificate is a warning)", OPT_SEAL_TRUSTSTORE, NULL},
+     "(without it, an expired certificate is a warning)", CLI_TO(CLI_TO_STRING, cli_keystore, path)},
     {"truststore-password-file", 0, CLI_ARG_REQUIRED, "F", "the truststore's password (first line of F)",
-     OPT_SEAL_TRUSTSTORE_PASSWORD_FILE, NULL},
+     CLI_TO(CLI_TO_STRING, cli_keystore, password_file)},
     {"allow-untrusted", 0, CLI_ARG_NONE, NULL, "take such a certificate anyway, with a warning",
-     OPT_SEAL_ALLOW_UNTRUSTED, NULL},
+     CLI_TO(CLI_TO_FLAG, cli_keystore, allow_untrusted)},
     {"crl", 0, CLI_ARG_REQUIRED, "FILE",
      "CRLs (PEM or DER) for the truststore; with CRLs (also\n"
      "those in its PEM files or .crl files) every chain\n"
-     "certificate must be covered and not revoked", OPT_SEAL_CRL, NULL},
+     "certificate must be covered and not revoked", CLI_TO(CLI_TO_STRING, cli_keystore, crl)},
     CLI_OPT_END,
 };
 
 const cli_opt cli_sealing_opts[] = {
-    CLI_OPT_INCLUDE(cli_keystore_opts),
+    CLI_OPT_INCLUDE_AT(cli_keystore_opts, cli_sealing, key),
     {"cert", 0, CLI_ARG_REQUIRED, "FILE",
      "seal to this certificate (PEM or DER; repeatable: each\n"
      "one is a recipient of native values), or to the EC,\n"
-     "X25519 or Ed25519 key of a PEM PUBLIC KEY file", OPT_CERT, NULL},
+     "X25519 or Ed25519 key of a PEM PUBLIC KEY file", CLI_CALL(parse_cert, cli_sealing, certs)},
     {"format", 0, CLI_ARG_REQUIRED, "FORMAT",
-     "native (default), wso2, wso2-holder, wso2-symmetric", OPT_FORMAT, NULL},
+     "native (default), wso2, wso2-holder, wso2-symmetric", CLI_CALL(parse_format, cli_sealing, format)},
     {"transformation", 0, CLI_ARG_REQUIRED, "T",
      "wso2 formats: RSA, RSA/ECB/PKCS1Padding,\n"
      "RSA/ECB/OAEPwithSHA1andMGF1Padding (default),\n"
-     "RSA/ECB/OAEPWithSHA-256AndMGF1Padding", OPT_TRANSFORMATION, NULL},
+     "RSA/ECB/OAEPWithSHA-256AndMGF1Padding", CLI_CALL(cli_parse_transformation, cli_sealing, transformation)},
     {"symmetric-key-file", 0, CLI_ARG_REQUIRED, "F",
      "wso2-symmetric: the AES key (raw 16/24/32 bytes, or hex\n"
-     "or base64 text), instead of a keystore secret key", OPT_SYMMETRIC_KEY_FILE, NULL},
-    CLI_OPT_INCLUDE(cli_trust_opts),
+     "or base64 text), instead of a keystore secret key", CLI_TO(CLI_TO_STRING, cli_sealing, symmetric_key_file)},
+    CLI_OPT_INCLUDE_AT(cli_trust_opts, cli_sealing, trust),
     CLI_OPT_END,
 };
 
@@ -46,7 +81,7 @@ const cli_opt cli_not_for_wso2_opts[] = {
     {"not-for-wso2-runtime", 0, CLI_ARG_NONE, NULL,
      "in a WSO2 product home, write values its runtime does not\n"
      "open (another algorithm than secret-conf.properties\n"
-     "names): for libvault, render and exec only", OPT_NOT_FOR_WSO2_RUNTIME, NULL},
+     "names): for libvault, render and exec only", CLI_CALL(parse_not_for_wso2, cli_sealing, apply_flags)},
     CLI_OPT_END,
 };
 
@@ -72,67 +107,6 @@ void cli_sealing_clear(cli_sealing *s)
     memset(s, 0, sizeof *s);
 }
 
-int cli_sealing_option(cli_sealing *s, int opt, const char *arg, const char *cmd)
-{
-    int v = cli_keystore_option(&s->key, opt, arg, cmd);
-    if (v != 0)
-        return v;
-    switch (opt) {
-    case OPT_CERT:
-        if (s->cert_count == CLI_MAX_CERTS) {
-            cli_usage_error(cmd, "at most %d --cert options", CLI_MAX_CERTS);
-            return -1;
-        }
-        s->certs[s->cert_count++] = arg;
-        return 1;
-    case OPT_FORMAT: {
-        vault_format f;
-        if (vault_format_from_name(&f, arg) != 0) {
-            cli_usage_error(cmd, "unknown format \"%s\" (native, wso2, wso2-holder, wso2-symmetric)", arg);
-            return -1;
-        }
-        s->format = f;
-        return 1;
-    }
-    case OPT_TRANSFORMATION: {
-        vault_transformation t;
-        if (vault_transformation_from_name(&t, arg) != 0) {
-            cli_usage_error(cmd, "unknown transformation \"%s\"", arg);
-            return -1;
-        }
-        s->transformation = t;
-        return 1;
-    }
-    case OPT_SYMMETRIC_KEY_FILE:
-        s->symmetric_key_file = arg;
-        return 1;
-    case OPT_NOT_FOR_WSO2_RUNTIME:
-        s->apply_flags |= VAULT_APPLY_NOT_FOR_WSO2_RUNTIME;
-        return 1;
-    default:
-        return cli_trust_option(&s->trust, &s->allow_untrusted, opt, arg);
-    }
-}
-
-int cli_trust_option(cli_keystore *trust, int *allow_untrusted, int opt, const char *arg)
-{
-    switch (opt) {
-    case OPT_SEAL_TRUSTSTORE:
-        trust->path = arg;
-        return 1;
-    case OPT_SEAL_TRUSTSTORE_PASSWORD_FILE:
-        trust->password_file = arg;
-        return 1;
-    case OPT_SEAL_ALLOW_UNTRUSTED:
-        *allow_untrusted = 1;
-        return 1;
-    case OPT_SEAL_CRL:
-        trust->crl = arg;
-        return 1;
-    default:
-        return 0;
-    }
-}
 
 int cli_trust_usage(const cli_keystore *trust, const char *cmd)
 {
@@ -228,7 +202,7 @@ static int add_recipient(cli_sealing *s, vault_keystore *ks, const char *alias)
         return cli_fail(rc, NULL);
     s->recipient_count++;
     return cli_check_trust(s->trust_ks, ks, alias, s->recipients[s->recipient_count - 1],
-                           s->allow_untrusted);
+                           s->trust.allow_untrusted);
 }
 
 int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out)

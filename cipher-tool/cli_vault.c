@@ -54,13 +54,21 @@ int cli_config_type(const char *name)
     return -1;
 }
 
-int cli_config_type_option(int *type, const char *name, const char *cmd)
+int cli_parse_config_type(void *dest, const char *name, const char *cmd)
 {
-    if ((*type = cli_config_type(name)) < 0) {
-        cli_usage_error(cmd, "unknown --type \"%s\" (toml, properties or xml)", name);
+    int *type = dest;
+    if ((*type = cli_config_type(name)) < 0)
+        return cli_usage_error(cmd, "unknown --type \"%s\" (toml, properties or xml)", name), -1;
+    return 0;
+}
+
+int cli_parse_sealable_type(void *dest, const char *name, const char *cmd)
+{
+    if (cli_parse_config_type(dest, name, cmd) != 0)
         return -1;
-    }
-    return 1;
+    if (*(int *)dest == CLI_CONFIG_XML)
+        return cli_usage_error(cmd, "%s reads toml and properties files", cmd), -1;
+    return 0;
 }
 
 int cli_config_resolve(char **file, int *type, const char *path)

@@ -25,9 +25,12 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
 #define CLI_CONFIG_XML 100
 int cli_config_type(const char *name);
 
-/* --type NAME into *type (check, list, seal): 1 handled, -1 bad name (usage
- * error printed). */
-int cli_config_type_option(int *type, const char *name, const char *cmd);
+/* --type NAME into the int at dest (check, list): 0, or -1 for a bad name
+ * (usage error printed). */
+int cli_parse_config_type(void *dest, const char *name, const char *cmd);
+
+/* The same for the commands that seal (seal, change), which refuse xml. */
+int cli_parse_sealable_type(void *dest, const char *name, const char *cmd);
 
 /* The file path stands for: path itself, or for a product home directory
  * the file vault_open() would read (its type into *type). *file is

@@ -10,22 +10,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE, OPT_LIST_TYPE };
+enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE };
+
+typedef struct list_args {
+    int json;
+    int type;
+} list_args;
 
 static const cli_opt check_opts[] = {
     CLI_OPT_INCLUDE(cli_keystore_opts),
     CLI_OPT_INCLUDE(cli_root_password_opts),
     {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
      "an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
-     "only holders that name \"RSA\" are known to be)", OPT_CHECK_NO_PKCS1, NULL},
+     "only holders that name \"RSA\" are known to be)", CLI_CODE(OPT_CHECK_NO_PKCS1)},
     {"cert", 0, CLI_ARG_REQUIRED, "FILE",
      "also fail when a value is not sealed for this certificate\n"
      "(PEM or DER; repeatable): a native value must name it, a\n"
-     "raw WSO2 block have its key's size, a holder its thumbprint", OPT_CERT, NULL},
+     "raw WSO2 block have its key's size, a holder its thumbprint", CLI_CODE(OPT_CERT)},
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
      "read each FILE as toml, properties or xml, whatever\n"
-     "its name (by default from *.toml, *.properties, *.xml)", OPT_CHECK_TYPE, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable report (docs/JSON.md)", OPT_JSON, NULL},
+     "its name (by default from *.toml, *.properties, *.xml)", CLI_CODE(OPT_CHECK_TYPE)},
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable report (docs/JSON.md)", CLI_CODE(OPT_JSON)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -63,8 +68,8 @@ const cli_opt_command cmd_check_options = {
 
 static const cli_opt list_opts[] = {
     {"type", 0, CLI_ARG_REQUIRED, "TYPE", "read each FILE as toml, properties or xml, whatever its name",
-     OPT_LIST_TYPE, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable list (docs/JSON.md)", OPT_JSON, NULL},
+     CLI_CALL(cli_parse_config_type, list_args, type)},
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable list (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, list_args, json)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -490,15 +495,13 @@ int cmd_check(int argc, char **argv)
     memset(&r, 0, sizeof r);
     r.json = cli_json_requested(argc, argv);
     cli_keystore_init(&k, "keystore");
-    cli_opts_start(&p, &cmd_check_options, argc, argv);
+    cli_opts_start(&p, &cmd_check_options, argc, argv, &k);
     while ((opt = cli_opts_next(&p)) > 0) {
-        if (cli_keystore_option(&k, opt, p.arg, "check") < 0)
-            goto done;
         if (opt == OPT_JSON)
             r.json = 1;
         else if (opt == OPT_CHECK_NO_PKCS1)
             open_flags |= VAULT_OPENER_REFUSE_PKCS1;
-        else if (opt == OPT_CHECK_TYPE && cli_config_type_option(&r.type, p.arg, "check") < 0)
+        else if (opt == OPT_CHECK_TYPE && cli_parse_config_type(&r.type, p.arg, "check") < 0)
             goto done;
         else if (opt == OPT_CERT && (rc = add_cert(&r, p.arg)) != EXIT_OK)
             goto done;
@@ -595,7 +598,42 @@ static void entry_text(const vault_config_entry *e, const vault_value_info *info
 /* An XML file's marks as list shows them: "marked" for an element holding
  * WSO2's placeholder (its secret is in cipher-text.properties), "plain" for
  * one still holding its secret; no format, as no value is sealed in the file. */
-static int list_xml(const char *path, int json, json_t *arr)
+static int is_marked(const vault_xml_marks *marks, const char *alias)
+{
+    size_t i;
+    for (i = 0; i < vault_xml_marks_count(marks); i++)
+        if (strcmp(mark_at(marks, i)->alias, alias) == 0)
+            return 1;
+    return 0;
+}
+
+/* The aliases map (when not NULL) sends into the XML file at path, of a
+ * legacy home, that are not marked there yet: listed as the map names
+ * them, as check reports them. */
+static void list_unmarked(const char *home, const vault_legacy_map *map, const char *path,
+                          const vault_xml_marks *marks, int json, json_t *arr)
+{
+    size_t i;
+    int seen;
+
+    for (i = 0; map && i < vault_legacy_map_count(map); i++) {
+        const vault_legacy_entry *e;
+        char *p = map_xml_path(home, map, i, &seen);
+        vault_legacy_map_entry_at(&e, map, i);
+        if (p && strcmp(p, path) == 0 && !is_marked(marks, e->alias)) {
+            if (json)
+                json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:n, s:n, s:[], s:n}", "alias",
+                                                     e->alias, "line", (json_int_t)e->line, "state",
+                                                     "not-marked", "xpath", e->xpath, "format", "algorithm",
+                                                     "key_ids", "legacy"));
+            else
+                printf("%-40s %-7s %s (not marked)\n", e->alias, "plain", e->xpath);
+        }
+        free(p);
+    }
+}
+
+static int list_xml(const char *path, int json, json_t *arr, const char *home, const vault_legacy_map *map)
 {
     vault_xml_marks *marks = NULL;
     const char *why = NULL;
@@ -616,6 +654,7 @@ static int list_xml(const char *path, int json, json_t *arr)
         else
             printf("%-40s %-7s %s\n", m->alias, state, m->path);
     }
+    list_unmarked(home, map, path, marks, json, arr);
     vault_xml_marks_free(marks);
     return 0;
 }
@@ -648,7 +687,7 @@ static int list_home_xml(const char *home, int json, json_t *files)
         if (seen)
             continue;
         arr = json_array();
-        if ((frc = list_xml(xml_path, json, arr)) != 0) {
+        if ((frc = list_xml(xml_path, json, arr, home, map)) != 0) {
             json_decref(arr);
             rc = frc; /* in text, the other files are still listed */
         } else
@@ -663,19 +702,12 @@ done:
 
 int cmd_list(int argc, char **argv)
 {
-    cli_opts p;
+    list_args o = {cli_json_requested(argc, argv), VAULT_CONFIG_AUTO};
     json_t *files = NULL;
-    int opt, json = cli_json_requested(argc, argv), rc = EXIT_OK, i, type = VAULT_CONFIG_AUTO;
+    int rc = cli_opts_parse(&cmd_list_options, argc, argv, &o), json = o.json, type = o.type, i;
 
-    cli_opts_start(&p, &cmd_list_options, argc, argv);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if (opt == OPT_JSON)
-            json = 1;
-        else if (cli_config_type_option(&type, p.arg, "list") < 0)
-            return json ? cli_json_failure("list", EXIT_USAGE) : EXIT_USAGE;
-    }
-    if (opt < 0)
-        return json && p.status != EXIT_OK ? cli_json_failure("list", p.status) : p.status;
+    if (rc != EXIT_OK)
+        return json && rc > 0 ? cli_json_failure("list", rc) : rc < 0 ? EXIT_OK : rc;
     if (optind >= argc) {
         rc = cli_usage_error("list", "expected one or more FILEs");
         return json ? cli_json_failure("list", rc) : rc;
@@ -689,7 +721,7 @@ int cmd_list(int argc, char **argv)
         size_t j;
         int orc;
         if (type == CLI_CONFIG_XML || (type == VAULT_CONFIG_AUTO && is_xml_name(argv[i]))) {
-            if ((orc = list_xml(argv[i], json, arr)) != 0) {
+            if ((orc = list_xml(argv[i], json, arr, NULL, NULL)) != 0) {
                 rc = orc;
                 json_decref(arr);
                 if (json) /* one object: the failure, not a partial listing */

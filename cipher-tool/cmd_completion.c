@@ -13,7 +13,7 @@ enum { OPT_OPTIONS = OPT_FIRST_COMMAND_OPTION };
 static const cli_opt completion_opts[] = {
     {"options", 0, CLI_ARG_REQUIRED, "COMMAND",
      "print the long options of COMMAND, one a line (what\n"
-     "the scripts complete)", OPT_OPTIONS, NULL},
+     "the scripts complete)", CLI_CODE(OPT_OPTIONS)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -67,7 +67,9 @@ static void bash_script(FILE *out, const cli_command *t, size_t n)
           "    if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
           "        COMPREPLY=($(compgen -W '", out);
     put_names(out, t, n);
-    fputs(" help -Dconfigure -Dchange -Drotate -Dsymmetric -help' -- \"$cur\"))\n"
+    fputs(" help ", out);
+    cli_opt_print_names(out, cmd_wso2_options.opts, ' ', 1);
+    fputs("-help' -- \"$cur\"))\n"
           "        return\n"
           "    fi\n"
           "    case $cmd in\n"
@@ -183,7 +185,7 @@ static int print_options(const cli_command *t, size_t n, const char *name)
 
     for (i = 0; i < n; i++)
         if (strcmp(t[i].name, name) == 0) {
-            cli_opt_print_names(stdout, t[i].options->opts);
+            cli_opt_print_names(stdout, t[i].options->opts, '\n', 0);
             return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
         }
     return cli_usage_error("completion", "unknown command \"%s\"", name);
@@ -196,7 +198,7 @@ int cmd_completion(int argc, char **argv)
     cli_opts p;
     int opt;
 
-    cli_opts_start(&p, &cmd_completion_options, argc, argv);
+    cli_opts_start(&p, &cmd_completion_options, argc, argv, NULL);
     if ((opt = cli_opts_next(&p)) > 0) /* --options */
         return optind == argc ? print_options(t, n, p.arg)
                               : cli_usage_error("completion", "--options takes one COMMAND alone");

@@ -8,22 +8,27 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_DECRYPT_TRANSFORMATION = OPT_FIRST_COMMAND_OPTION, OPT_DECRYPT_NO_PKCS1 };
+typedef struct decrypt_args {
+    cli_keystore k;
+    const char *name;
+    int transformation;
+    int json;
+} decrypt_args;
 
 static const cli_opt decrypt_opts[] = {
-    CLI_OPT_INCLUDE(cli_keystore_opts),
+    CLI_OPT_INCLUDE_AT(cli_keystore_opts, decrypt_args, k),
     {"name", 'n', CLI_ARG_REQUIRED, "SECRET_ALIAS",
      "the alias the value was sealed for (native values\n"
-     "are bound to it)", 'n', NULL},
+     "are bound to it)", CLI_TO(CLI_TO_STRING, decrypt_args, name)},
     {"transformation", 0, CLI_ARG_REQUIRED, "T",
      "raw wso2 values: RSA (= RSA/ECB/PKCS1Padding),\n"
      "RSA/ECB/OAEPwithSHA1andMGF1Padding or\n"
      "RSA/ECB/OAEPWithSHA-256AndMGF1Padding; by default\n"
-     "any of the three is accepted", OPT_DECRYPT_TRANSFORMATION, NULL},
+     "any of the three is accepted", CLI_CALL(cli_parse_transformation, decrypt_args, transformation)},
     {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
      "refuse RSA PKCS#1 v1.5 values (the default when\n"
-     "--transformation names an OAEP one)", OPT_DECRYPT_NO_PKCS1, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "the secret in a JSON object (docs/JSON.md)", OPT_JSON, NULL},
+     "--transformation names an OAEP one)", CLI_TO(CLI_TO_FLAG, decrypt_args, k.no_pkcs1)},
+    {"json", 0, CLI_ARG_NONE, NULL, "the secret in a JSON object (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, decrypt_args, json)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -227,37 +232,25 @@ static int open_and_print(vault_keystore *ks, const cli_keystore *k, vault_trans
 
 int cmd_decrypt(int argc, char **argv)
 {
-    cli_opts p;
-    cli_keystore k;
+    decrypt_args a = {.transformation = VAULT_TRANSFORM_DEFAULT, .json = cli_json_requested(argc, argv)};
+    cli_keystore *k = &a.k;
     vault_keystore *ks = NULL;
-    const char *name = NULL, *value;
+    const char *name, *value;
     char *text = NULL;
-    unsigned int open_flags = 0;
-    vault_transformation transformation = VAULT_TRANSFORM_DEFAULT;
-    int opt, handled, rc = EXIT_USAGE;
-    int json = cli_json_requested(argc, argv), json_done = 0;
+    unsigned int open_flags;
+    vault_transformation transformation;
+    int rc, json = a.json, json_done = 0;
 
     if (json) /* before jansson allocates anything */
         json_set_alloc_funcs(wiped_malloc, wiped_free);
-    cli_keystore_init(&k, "keystore");
-    cli_opts_start(&p, &cmd_decrypt_options, argc, argv);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if ((handled = cli_keystore_option(&k, opt, p.arg, "decrypt")) < 0)
-            goto done;
-        switch (opt) {
-        case 'n': name = p.arg; break;
-        case OPT_DECRYPT_TRANSFORMATION:
-            if (vault_transformation_from_name(&transformation, p.arg) != 0) {
-                rc = cli_usage_error("decrypt", "unknown transformation \"%s\"", p.arg);
-                goto done;
-            }
-            break;
-        case OPT_DECRYPT_NO_PKCS1: open_flags |= VAULT_OPENER_REFUSE_PKCS1; break;
-        case OPT_JSON: json = 1; break;
-        }
-    }
-    if (opt < 0) {
-        rc = p.status;
+    cli_keystore_init(k, "keystore");
+    rc = cli_opts_parse(&cmd_decrypt_options, argc, argv, &a);
+    name = a.name;
+    transformation = (vault_transformation)a.transformation;
+    open_flags = k->no_pkcs1 ? VAULT_OPENER_REFUSE_PKCS1 : 0;
+    json = a.json;
+    if (rc != EXIT_OK) {
+        rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
     if (optind < argc) {
@@ -265,7 +258,7 @@ int cmd_decrypt(int argc, char **argv)
                              "input)", argv[optind]);
         goto done;
     }
-    if (!k.path) {
+    if (!k->path) {
         rc = cli_usage_error("decrypt", "missing -k KEYSTORE");
         goto done;
     }
@@ -277,15 +270,15 @@ int cmd_decrypt(int argc, char **argv)
     rc = EXIT_FAIL;
     if (cli_read_sealed_value(&text, &name, &value) != EXIT_OK)
         goto done;
-    if (cli_open_keystore(&ks, &k) != 0)
+    if (cli_open_keystore(&ks, k) != 0)
         goto done;
-    rc = open_and_print(ks, &k, transformation, open_flags, name, value, json);
+    rc = open_and_print(ks, k, transformation, open_flags, name, value, json);
     json_done = rc == EXIT_OK;
 done:
     if (json && !json_done && rc != EXIT_OK)
         rc = cli_json_failure("decrypt", rc);
     free(text);
     vault_keystore_free(ks);
-    cli_keystore_clear(&k);
+    cli_keystore_clear(k);
     return rc;
 }

@@ -205,7 +205,6 @@ done:
 
 int cmd_edit(int argc, char **argv)
 {
-    cli_opts p;
     vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
     vault_apply_options ao = VAULT_APPLY_OPTIONS_INIT;
     vault_apply_result *res = NULL;
@@ -217,15 +216,11 @@ int cmd_edit(int argc, char **argv)
     vault_secret *view = NULL;
     unsigned char *edited = NULL;
     size_t edited_len = 0;
-    int opt, rc = EXIT_USAGE;
+    int rc;
 
     cli_sealing_init(&s);
-    cli_opts_start(&p, &cmd_edit_options, argc, argv);
-    while ((opt = cli_opts_next(&p)) > 0)
-        if (cli_sealing_option(&s, opt, p.arg, "edit") < 0)
-            goto done;
-    if (opt < 0) {
-        rc = p.status;
+    if ((rc = cli_opts_parse(&cmd_edit_options, argc, argv, &s)) != EXIT_OK) {
+        rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
     if (argc - optind != 1) {

@@ -4,12 +4,18 @@
 
 #include <string.h>
 
+typedef struct encrypt_args {
+    cli_sealing s;
+    const char *name;
+    int json;
+} encrypt_args;
+
 static const cli_opt encrypt_opts[] = {
-    CLI_OPT_INCLUDE(cli_sealing_opts),
+    CLI_OPT_INCLUDE_AT(cli_sealing_opts, encrypt_args, s),
     {"name", 'n', CLI_ARG_REQUIRED, "SECRET_ALIAS",
      "the secret's alias: native values are bound to it\n"
-     "(decrypt needs the same -n); prints ALIAS=VALUE", 'n', NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "the sealed value in a JSON object (docs/JSON.md)", OPT_JSON, NULL},
+     "(decrypt needs the same -n); prints ALIAS=VALUE", CLI_TO(CLI_TO_STRING, encrypt_args, name)},
+    {"json", 0, CLI_ARG_NONE, NULL, "the sealed value in a JSON object (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, encrypt_args, json)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -99,25 +105,19 @@ static int print_sealed(vault_sealer *sealer, const char *name, const vault_secr
 
 int cmd_encrypt(int argc, char **argv)
 {
-    cli_opts p;
-    cli_sealing s;
+    encrypt_args a = {.json = cli_json_requested(argc, argv)};
+    cli_sealing *s = &a.s;
     vault_sealer *sealer = NULL;
     vault_secret *value = NULL;
-    const char *name = NULL;
-    int opt, handled, rc = EXIT_USAGE, json = cli_json_requested(argc, argv), json_done = 0;
+    const char *name;
+    int rc, json, json_done = 0;
 
-    cli_sealing_init(&s);
-    cli_opts_start(&p, &cmd_encrypt_options, argc, argv);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if ((handled = cli_sealing_option(&s, opt, p.arg, "encrypt")) < 0)
-            goto done;
-        if (opt == 'n')
-            name = p.arg;
-        else if (opt == OPT_JSON)
-            json = 1;
-    }
-    if (opt < 0) {
-        rc = p.status;
+    cli_sealing_init(s);
+    rc = cli_opts_parse(&cmd_encrypt_options, argc, argv, &a);
+    name = a.name;
+    json = a.json;
+    if (rc != EXIT_OK) {
+        rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
     if (optind < argc) {
@@ -129,7 +129,7 @@ int cmd_encrypt(int argc, char **argv)
         rc = cli_usage_error("encrypt", "-n needs a non-empty alias");
         goto done;
     }
-    if ((rc = cli_sealing_prepare(&s, "encrypt", &sealer)) != EXIT_OK)
+    if ((rc = cli_sealing_prepare(s, "encrypt", &sealer)) != EXIT_OK)
         goto done;
     if ((rc = read_secret(&value, name)) != EXIT_OK)
         goto done;
@@ -140,6 +140,6 @@ done:
         rc = cli_json_failure("encrypt", rc);
     vault_secret_free(value);
     vault_sealer_free(sealer);
-    cli_sealing_clear(&s);
+    cli_sealing_clear(s);
     return rc;
 }

@@ -11,31 +11,53 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_FD, OPT_NO_PKCS1, OPT_WATCH, OPT_SIGNAL };
+static int parse_env(void *field, const char *arg, const char *cmd);
+static int parse_fd(void *field, const char *arg, const char *cmd);
+static int parse_signal(void *field, const char *arg, const char *cmd);
+
+#define MAX_GRANTS 64
+
+typedef struct grant {
+    const char *name;  /* variable name, or NULL for a descriptor */
+    int fd;            /* descriptor number, when name is NULL */
+    const char *alias;
+} grant;
+
+typedef struct exec_args {
+    cli_keystore key;
+    const char *config;
+    const char *secret_conf;
+    grant grants[MAX_GRANTS];
+    size_t count;
+    char **command;
+    int watch;
+    int signal;
+    int64_t revision; /* --watch: the repository revision the secrets were read at */
+} exec_args;
 
 static const cli_opt exec_opts[] = {
     {"config", 'c', CLI_ARG_REQUIRED, "CONFIG",
      "deployment.toml, cipher-text.properties or a product\n"
-     "home; names the keystore unless -k is given", 'c', NULL},
+     "home; names the keystore unless -k is given", CLI_TO(CLI_TO_STRING, exec_args, config)},
     {"secret-conf", 0, CLI_ARG_REQUIRED, "FILE",
-     "secret-conf.properties (default: beside CONFIG)", OPT_SECRET_CONF, NULL},
+     "secret-conf.properties (default: beside CONFIG)", CLI_TO(CLI_TO_STRING, exec_args, secret_conf)},
     {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
      "refuse RSA PKCS#1 v1.5 values (the default when the\n"
-     "config's algorithm is OAEP)", OPT_NO_PKCS1, NULL},
+     "config's algorithm is OAEP)", CLI_TO(CLI_TO_FLAG, exec_args, key.no_pkcs1)},
     {"env", 'e', CLI_ARG_REQUIRED, "NAME=ALIAS",
-     "put the secret of ALIAS in variable NAME (repeatable)", 'e', NULL},
+     "put the secret of ALIAS in variable NAME (repeatable)", CLI_CALL(parse_env, exec_args, grants)},
     {"fd", 0, CLI_ARG_REQUIRED, "N=ALIAS",
      "give COMMAND the secret of ALIAS on descriptor N\n"
-     "(repeatable; 0 is standard input)", OPT_FD, NULL},
+     "(repeatable; 0 is standard input)", CLI_CALL(parse_fd, exec_args, grants)},
     {"watch", 0, CLI_ARG_NONE, NULL,
      "CONFIG has an etcd [secret_repository]: stay as the\n"
      "parent of COMMAND and signal it when a secret it was\n"
-     "given changes there (COMMAND's exit status is ours)", OPT_WATCH, NULL},
+     "given changes there (COMMAND's exit status is ours)", CLI_TO(CLI_TO_FLAG, exec_args, watch)},
     {"signal", 0, CLI_ARG_REQUIRED, "SIG",
      "the signal --watch sends: HUP (default), TERM, USR1,\n"
-     "USR2, INT", OPT_SIGNAL, NULL},
-    CLI_OPT_INCLUDE(cli_keystore_opts),
-    CLI_OPT_INCLUDE(cli_root_password_opts),
+     "USR2, INT", CLI_CALL(parse_signal, exec_args, signal)},
+    CLI_OPT_INCLUDE_AT(cli_keystore_opts, exec_args, key),
+    CLI_OPT_INCLUDE_AT(cli_root_password_opts, exec_args, key),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -62,26 +84,6 @@ const cli_opt_command cmd_exec_options = {
     "      --env PGPASSWORD=db_password -- psql -h db.example.com -U app\n",
     1, /* COMMAND's options are its own */
 };
-
-#define MAX_GRANTS 64
-
-typedef struct grant {
-    const char *name;  /* variable name, or NULL for a descriptor */
-    int fd;            /* descriptor number, when name is NULL */
-    const char *alias;
-} grant;
-
-typedef struct exec_args {
-    cli_keystore key;
-    const char *config;
-    const char *secret_conf;
-    grant grants[MAX_GRANTS];
-    size_t count;
-    char **command;
-    int watch;
-    int signal;
-    int64_t revision; /* --watch: the repository revision the secrets were read at */
-} exec_args;
 
 static int signal_from_name(const char *name)
 {
@@ -125,33 +127,32 @@ static int add_grant(exec_args *a, char *arg, int is_fd)
     return EXIT_OK;
 }
 
+/* --env and --fd split their argument in argv, which is ours to change. */
+static int parse_env(void *field, const char *arg, const char *cmd)
+{
+    (void)cmd;
+    return add_grant((exec_args *)((char *)field - offsetof(exec_args, grants)), (char *)arg, 0) ? -1 : 0;
+}
+
+static int parse_fd(void *field, const char *arg, const char *cmd)
+{
+    (void)cmd;
+    return add_grant((exec_args *)((char *)field - offsetof(exec_args, grants)), (char *)arg, 1) ? -1 : 0;
+}
+
+static int parse_signal(void *field, const char *arg, const char *cmd)
+{
+    if ((*(int *)field = signal_from_name(arg)) < 0)
+        return cli_usage_error(cmd, "unknown signal \"%s\"", arg), -1;
+    return 0;
+}
+
 static int parse_args(exec_args *a, int argc, char **argv)
 {
-    cli_opts p;
-    int opt, rc;
+    int rc = cli_opts_parse(&cmd_exec_options, argc, argv, a);
 
-    cli_opts_start(&p, &cmd_exec_options, argc, argv);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if (cli_keystore_option(&a->key, opt, p.arg, "exec") < 0)
-            return EXIT_USAGE;
-        switch (opt) {
-        case 'c': a->config = p.arg; break;
-        case OPT_SECRET_CONF: a->secret_conf = p.arg; break;
-        case OPT_NO_PKCS1: a->key.no_pkcs1 = 1; break;
-        case 'e':
-        case OPT_FD:
-            if ((rc = add_grant(a, p.arg, opt == OPT_FD)) != EXIT_OK)
-                return rc;
-            break;
-        case OPT_WATCH: a->watch = 1; break;
-        case OPT_SIGNAL:
-            if ((a->signal = signal_from_name(p.arg)) < 0)
-                return cli_usage_error("exec", "unknown signal \"%s\"", p.arg);
-            break;
-        }
-    }
-    if (opt < 0) /* -1: the help was printed */
-        return p.status == EXIT_OK ? -1 : p.status;
+    if (rc != EXIT_OK)
+        return rc;
     if (!a->config)
         return cli_usage_error("exec", "--config CONFIG is required");
     if (optind >= argc)

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 static const cli_opt inspect_opts[] = {
-    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable output", OPT_JSON, NULL},
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable output", CLI_CODE(OPT_JSON)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -78,7 +78,7 @@ int cmd_inspect(int argc, char **argv)
     const char *name = NULL, *value;
     int opt, json = cli_json_requested(argc, argv), rc = EXIT_USAGE;
 
-    cli_opts_start(&p, &cmd_inspect_options, argc, argv);
+    cli_opts_start(&p, &cmd_inspect_options, argc, argv, NULL);
     while ((opt = cli_opts_next(&p)) > 0)
         json = 1; /* --json, the only option */
     if (opt < 0)

@@ -7,25 +7,30 @@
 #include <string.h>
 #include <time.h>
 
-enum { OPT_TRUSTSTORE = OPT_FIRST_COMMAND_OPTION, OPT_TS_PASSWORD_FILE, OPT_TS_PASSWORD_ENV, OPT_AT,
-       OPT_CRL };
+typedef struct keystore_args {
+    cli_keystore k;
+    cli_keystore trust;
+    const char *at;
+    int json;
+} keystore_args;
 
 static const cli_opt keystore_opts[] = {
-    CLI_OPT_INCLUDE(cli_keystore_opts),
-    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable output (docs/JSON.md)", OPT_JSON, NULL},
+    CLI_OPT_INCLUDE_AT(cli_keystore_opts, keystore_args, k),
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, keystore_args, json)},
     {"truststore", 0, CLI_ARG_REQUIRED, "FILE",
-     "JKS, PKCS#12, PEM bundle or directory of PEMs (verify)", OPT_TRUSTSTORE, NULL},
+     "JKS, PKCS#12, PEM bundle or directory of PEMs (verify)", CLI_TO(CLI_TO_STRING, keystore_args, trust.path)},
     {"truststore-password-file", 0, CLI_ARG_REQUIRED, "FILE",
      "the truststore's store password, when it has one,\n"
-     "from the first line of FILE", OPT_TS_PASSWORD_FILE, NULL},
+     "from the first line of FILE", CLI_TO(CLI_TO_STRING, keystore_args, trust.password_file)},
     {"truststore-password-env", 0, CLI_ARG_REQUIRED, "VAR",
-     "the same from variable VAR", OPT_TS_PASSWORD_ENV, NULL},
+     "the same from variable VAR", CLI_TO(CLI_TO_STRING, keystore_args, trust.password_env)},
     {"crl", 0, CLI_ARG_REQUIRED, "FILE",
      "CRLs (PEM or DER) to check revocation with (verify); the\n"
      "truststore's own CRLs (in PEM files, .crl files of a\n"
      "directory) are used too. With CRLs, every certificate\n"
-     "of the path must be covered by its issuer's CRL", OPT_CRL, NULL},
-    {"at", 0, CLI_ARG_REQUIRED, "TIME", "verify at this time (seconds since the epoch)", OPT_AT, NULL},
+     "of the path must be covered by its issuer's CRL", CLI_TO(CLI_TO_STRING, keystore_args, trust.crl)},
+    {"at", 0, CLI_ARG_REQUIRED, "TIME", "verify at this time (seconds since the epoch)",
+     CLI_TO(CLI_TO_STRING, keystore_args, at)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -252,16 +257,18 @@ static int do_verify(vault_keystore *ks, const char *alias, cli_keystore *trust,
 
 int cmd_keystore(int argc, char **argv)
 {
-    cli_opts p;
-    cli_keystore k, trust;
+    keystore_args a;
+    cli_keystore *k = &a.k, *trust = &a.trust;
     vault_keystore *ks = NULL;
     const char *verb;
-    long long at = 0;
+    long long at;
     int json_done = 0;
-    int json = cli_json_requested(argc, argv), opt, rc = EXIT_USAGE;
+    int json = cli_json_requested(argc, argv), rc;
 
-    cli_keystore_init(&k, "keystore");
-    cli_keystore_init(&trust, "truststore");
+    memset(&a, 0, sizeof a);
+    a.json = json;
+    cli_keystore_init(k, "keystore");
+    cli_keystore_init(trust, "truststore");
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         cli_opt_print_help(stdout, &cmd_keystore_options);
         return EXIT_OK;
@@ -272,46 +279,36 @@ int cmd_keystore(int argc, char **argv)
         return json ? cli_json_failure("keystore", rc) : rc;
     }
     verb = strcmp(argv[1], "list") == 0 ? "keystore list" : "keystore verify";
-    cli_opts_start(&p, &cmd_keystore_options, argc - 1, argv + 1);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if (cli_keystore_option(&k, opt, p.arg, "keystore") < 0)
-            goto done;
-        switch (opt) {
-        case OPT_JSON: json = 1; break;
-        case OPT_TRUSTSTORE: trust.path = p.arg; break;
-        case OPT_TS_PASSWORD_FILE: trust.password_file = p.arg; break;
-        case OPT_TS_PASSWORD_ENV: trust.password_env = p.arg; break;
-        case OPT_AT: at = atoll(p.arg); break;
-        case OPT_CRL: trust.crl = p.arg; break;
-        }
-    }
-    if (opt < 0) {
-        rc = p.status;
+    rc = cli_opts_parse(&cmd_keystore_options, argc - 1, argv + 1, &a);
+    json = a.json;
+    at = a.at ? atoll(a.at) : 0;
+    if (rc != EXIT_OK) {
+        rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
     if (optind + 1 < argc) {
         rc = cli_usage_error("keystore", "unexpected argument \"%s\"", argv[optind + 1]);
         goto done;
     }
-    if (!k.path) {
+    if (!k->path) {
         rc = cli_usage_error("keystore", "missing -k KEYSTORE");
         goto done;
     }
-    if (strcmp(verb, "keystore verify") == 0 && !trust.path) {
+    if (strcmp(verb, "keystore verify") == 0 && !trust->path) {
         rc = cli_usage_error("keystore", "verify needs --truststore FILE");
         goto done;
     }
-    if (cli_open_keystore(&ks, &k) != 0) {
+    if (cli_open_keystore(&ks, k) != 0) {
         rc = EXIT_FAIL;
         goto done;
     }
     json_done = json; /* from here each verb prints its own object */
-    rc = strcmp(verb, "keystore list") == 0 ? do_list(ks, json) : do_verify(ks, k.alias, &trust, at, json);
+    rc = strcmp(verb, "keystore list") == 0 ? do_list(ks, json) : do_verify(ks, k->alias, trust, at, json);
 done:
     if (json && !json_done && rc != EXIT_OK)
         rc = cli_json_failure(verb, rc);
     vault_keystore_free(ks);
-    cli_keystore_clear(&k);
-    cli_keystore_clear(&trust);
+    cli_keystore_clear(k);
+    cli_keystore_clear(trust);
     return rc;
 }

@@ -7,25 +7,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_ETCD = OPT_FIRST_COMMAND_OPTION, OPT_KEY_PREFIX, OPT_IF_REVISION, OPT_PRUNE, OPT_CA_CERT,
-       OPT_CLIENT_CERT, OPT_CLIENT_KEY, OPT_TIMEOUT_MS, OPT_USER, OPT_ETCD_PASSWORD_FILE };
+/* The strings go straight into the library's repository options. */
+typedef vault_repository_options repo_opts;
+enum { OPT_IF_REVISION = OPT_FIRST_COMMAND_OPTION, OPT_PRUNE, OPT_TIMEOUT_MS };
 
 static const cli_opt publish_opts[] = {
-    {"etcd", 0, CLI_ARG_REQUIRED, "ENDPOINTS", "comma-separated member URLs, tried in turn", OPT_ETCD, NULL},
-    {"prefix", 0, CLI_ARG_REQUIRED, "PREFIX", "key prefix, e.g. /vault/payments/", OPT_KEY_PREFIX, NULL},
+    {"etcd", 0, CLI_ARG_REQUIRED, "ENDPOINTS", "comma-separated member URLs, tried in turn",
+     CLI_TO(CLI_TO_STRING, repo_opts, endpoints)},
+    {"prefix", 0, CLI_ARG_REQUIRED, "PREFIX", "key prefix, e.g. /vault/payments/",
+     CLI_TO(CLI_TO_STRING, repo_opts, prefix)},
     {"if-revision", 0, CLI_ARG_REQUIRED, "N",
      "write only if no key under PREFIX changed after\n"
-     "revision N (compare-and-swap)", OPT_IF_REVISION, NULL},
-    {"prune", 0, CLI_ARG_NONE, NULL, "delete the keys under PREFIX no file has any more", OPT_PRUNE, NULL},
+     "revision N (compare-and-swap)", CLI_CODE(OPT_IF_REVISION)},
+    {"prune", 0, CLI_ARG_NONE, NULL, "delete the keys under PREFIX no file has any more", CLI_CODE(OPT_PRUNE)},
     {"cacert", 0, CLI_ARG_REQUIRED, "FILE",
-     "CA of the members' certificates (default: system CAs)", OPT_CA_CERT, NULL},
-    {"cert", 0, CLI_ARG_REQUIRED, "FILE", "client certificate (PEM)", OPT_CLIENT_CERT, NULL},
-    {"key", 0, CLI_ARG_REQUIRED, "FILE", "its private key (PEM)", OPT_CLIENT_KEY, NULL},
-    {"timeout-ms", 0, CLI_ARG_REQUIRED, "N", "per endpoint (default 2000)", OPT_TIMEOUT_MS, NULL},
-    {"user", 0, CLI_ARG_REQUIRED, "USER", "etcd user, when the cluster has auth enabled", OPT_USER, NULL},
+     "CA of the members' certificates (default: system CAs)", CLI_TO(CLI_TO_STRING, repo_opts, ca_file)},
+    {"cert", 0, CLI_ARG_REQUIRED, "FILE", "client certificate (PEM)",
+     CLI_TO(CLI_TO_STRING, repo_opts, cert_file)},
+    {"key", 0, CLI_ARG_REQUIRED, "FILE", "its private key (PEM)", CLI_TO(CLI_TO_STRING, repo_opts, key_file)},
+    {"timeout-ms", 0, CLI_ARG_REQUIRED, "N", "per endpoint (default 2000)", CLI_CODE(OPT_TIMEOUT_MS)},
+    {"user", 0, CLI_ARG_REQUIRED, "USER", "etcd user, when the cluster has auth enabled",
+     CLI_TO(CLI_TO_STRING, repo_opts, user)},
     {"etcd-password-file", 0, CLI_ARG_REQUIRED, "F",
-     "its password, first line of F (mode 0600)", OPT_ETCD_PASSWORD_FILE, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "the report as JSON (docs/JSON.md)", OPT_JSON, NULL},
+     "its password, first line of F (mode 0600)",
+     CLI_TO(CLI_TO_STRING, repo_opts, password_file)},
+    {"json", 0, CLI_ARG_NONE, NULL, "the report as JSON (docs/JSON.md)", CLI_CODE(OPT_JSON)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -126,27 +132,20 @@ static int publish(int argc, char **argv, int json, int *printed)
     size_t n = 0;
     int c, f, nfiles, ret, rc;
 
-    cli_opts_start(&p, &cmd_publish_options, argc, argv);
+    cli_opts_start(&p, &cmd_publish_options, argc, argv, &ro);
     while ((c = cli_opts_next(&p)) != 0) {
         switch (c) {
         case -1: return p.status;
-        case OPT_ETCD: ro.endpoints = p.arg; break;
-        case OPT_KEY_PREFIX: ro.prefix = p.arg; break;
         case OPT_IF_REVISION:
             if (parse_number(p.arg, &if_revision) != 0)
                 return cli_usage_error("publish", "--if-revision wants a revision number, not \"%s\"", p.arg);
             break;
         case OPT_PRUNE: flags |= VAULT_PUBLISH_PRUNE; break;
-        case OPT_CA_CERT: ro.ca_file = p.arg; break;
-        case OPT_CLIENT_CERT: ro.cert_file = p.arg; break;
-        case OPT_CLIENT_KEY: ro.key_file = p.arg; break;
         case OPT_TIMEOUT_MS:
             if (parse_number(p.arg, &timeout) != 0 || timeout == 0 || timeout > 600000)
                 return cli_usage_error("publish", "--timeout-ms wants 1 to 600000, not \"%s\"", p.arg);
             ro.timeout_ms = (long)timeout;
             break;
-        case OPT_USER: ro.user = p.arg; break;
-        case OPT_ETCD_PASSWORD_FILE: ro.password_file = p.arg; break;
         case OPT_JSON: break; /* cli_json_requested() saw it */
         }
     }

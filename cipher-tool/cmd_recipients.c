@@ -11,18 +11,34 @@
 
 enum { OPT_KEY_ID = OPT_FIRST_COMMAND_OPTION };
 
+typedef struct rcpt_run {
+    cli_keystore key;
+    vault_keystore *ks;
+    const char *certs[CLI_MAX_CERTS];
+    size_t cert_count;
+    vault_keystore *cert_ks[CLI_MAX_CERTS];
+    vault_recipient *certs_r[CLI_MAX_CERTS];
+    cli_keystore trust;           /* add: --truststore, its password, --allow-untrusted */
+    vault_keystore *trust_ks;
+    char *ids[CLI_MAX_CERTS * 2];
+    size_t id_count;
+    int remove;
+    int json;
+    vault_rewrapper *rw;
+} rcpt_run;
+
 static const cli_opt recipients_opts[] = {
-    CLI_OPT_INCLUDE(cli_keystore_opts),
+    CLI_OPT_INCLUDE_AT(cli_keystore_opts, rcpt_run, key),
     {"cert", 0, CLI_ARG_REQUIRED, "FILE",
      "add: a new recipient; remove: the recipient to drop\n"
-     "(PEM or DER; repeatable)", OPT_CERT, NULL},
+     "(PEM or DER; repeatable)", CLI_CODE(OPT_CERT)},
     {"key-id", 0, CLI_ARG_REQUIRED, "ID",
      "remove: a recipient's key id (SHA-256 fingerprint of\n"
-     "its certificate; colons and case ignored; repeatable)", OPT_KEY_ID, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
+     "its certificate; colons and case ignored; repeatable)", CLI_CODE(OPT_KEY_ID)},
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, rcpt_run, json)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_HEADING("add only: the trust gate on the added certificates"),
-    CLI_OPT_INCLUDE(cli_trust_opts),
+    CLI_OPT_INCLUDE_AT(cli_trust_opts, rcpt_run, trust),
     CLI_OPT_END,
 };
 
@@ -56,23 +72,6 @@ const cli_opt_command cmd_recipients_options = {
     "      --truststore client-truststore.jks --truststore-password-file ts.pw\n",
     0,
 };
-
-typedef struct rcpt_run {
-    cli_keystore key;
-    vault_keystore *ks;
-    const char *certs[CLI_MAX_CERTS];
-    size_t cert_count;
-    vault_keystore *cert_ks[CLI_MAX_CERTS];
-    vault_recipient *certs_r[CLI_MAX_CERTS];
-    cli_keystore trust;           /* add: --truststore and its password */
-    vault_keystore *trust_ks;
-    int allow_untrusted;
-    char *ids[CLI_MAX_CERTS * 2];
-    size_t id_count;
-    int remove;
-    int json;
-    vault_rewrapper *rw;
-} rcpt_run;
 
 static void run_clear(rcpt_run *r)
 {
@@ -136,7 +135,7 @@ static int open_certs(rcpt_run *r)
         if (vault_recipient_from_keystore(&r->certs_r[i], r->cert_ks[i], NULL) != 0)
             return cli_fail(VAULT_ERROR, NULL);
         if (!r->remove &&
-            cli_check_trust(r->trust_ks, r->cert_ks[i], NULL, r->certs_r[i], r->allow_untrusted) != EXIT_OK)
+            cli_check_trust(r->trust_ks, r->cert_ks[i], NULL, r->certs_r[i], r->trust.allow_untrusted) != EXIT_OK)
             return EXIT_FAIL;
         if (r->remove && add_key_id(r, vault_recipient_key_id(r->certs_r[i])) != 0)
             return EXIT_FAIL;
@@ -230,11 +229,8 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
     cli_opts p;
     int opt;
 
-    cli_opts_start(&p, &cmd_recipients_options, argc, argv);
+    cli_opts_start(&p, &cmd_recipients_options, argc, argv, r);
     while ((opt = cli_opts_next(&p)) > 0) {
-        if (cli_keystore_option(&r->key, opt, p.arg, "recipients") < 0)
-            return EXIT_USAGE;
-        cli_trust_option(&r->trust, &r->allow_untrusted, opt, p.arg);
         if (opt == OPT_CERT && r->cert_count == CLI_MAX_CERTS)
             return cli_usage_error("recipients", "at most %d --cert options", CLI_MAX_CERTS);
         if (opt == OPT_CERT)
@@ -243,8 +239,6 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
             return cli_usage_error("recipients", "add: --key-id is for remove only");
         else if (opt == OPT_KEY_ID && add_key_id(r, p.arg) != 0)
             return EXIT_USAGE;
-        else if (opt == OPT_JSON)
-            r->json = 1;
     }
     if (opt < 0) /* -1: the help was printed */
         return p.status == EXIT_OK ? -1 : p.status;
@@ -256,7 +250,7 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
         return cli_usage_error("recipients", "add: missing --cert CERT (the new recipient)");
     if (r->remove && r->cert_count == 0 && r->id_count == 0)
         return cli_usage_error("recipients", "remove: missing --key-id ID or --cert CERT");
-    if (r->remove && (r->trust.path || r->trust.password_file || r->allow_untrusted))
+    if (r->remove && (r->trust.path || r->trust.password_file || r->trust.allow_untrusted))
         return cli_usage_error("recipients", "remove: --truststore and --allow-untrusted apply to add only");
     return cli_trust_usage(&r->trust, "recipients");
 }

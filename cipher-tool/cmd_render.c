@@ -10,33 +10,49 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { OPT_SECRET_CONF = OPT_FIRST_COMMAND_OPTION, OPT_XML, OPT_TEXT, OPT_NO_PKCS1, OPT_WATCH };
+typedef struct render_args {
+    cli_keystore key;
+    const char *template_path;
+    const char *config;
+    const char *secret_conf;
+    const char *output;
+    int xml; /* -1: from the name */
+    int watch;
+} render_args;
+
+static int parse_text(void *field, const char *arg, const char *cmd)
+{
+    (void)arg;
+    (void)cmd;
+    *(int *)field = 0;
+    return 0;
+}
 
 static const cli_opt render_opts[] = {
     {"config", 'c', CLI_ARG_REQUIRED, "CONFIG",
      "deployment.toml, cipher-text.properties or a product\n"
-     "home; names the keystore unless -k is given", 'c', NULL},
+     "home; names the keystore unless -k is given", CLI_TO(CLI_TO_STRING, render_args, config)},
     {"secret-conf", 0, CLI_ARG_REQUIRED, "FILE",
-     "secret-conf.properties (default: beside CONFIG)", OPT_SECRET_CONF, NULL},
+     "secret-conf.properties (default: beside CONFIG)", CLI_TO(CLI_TO_STRING, render_args, secret_conf)},
     {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
      "refuse RSA PKCS#1 v1.5 values (the default when the\n"
-     "config's algorithm is OAEP)", OPT_NO_PKCS1, NULL},
+     "config's algorithm is OAEP)", CLI_TO(CLI_TO_FLAG, render_args, key.no_pkcs1)},
     {"output", 'o', CLI_ARG_REQUIRED, "OUT",
      "write to OUT (created 0600, replaced atomically;\n"
      "never through a link; an existing OUT must be\n"
      "your own 0600 file)\n"
-     "instead of standard output", 'o', NULL},
-    {"xml", 0, CLI_ARG_NONE, NULL, "TEMPLATE is XML with svns:secretAlias marks", OPT_XML, NULL},
-    {"text", 0, CLI_ARG_NONE, NULL, "TEMPLATE is text, even when named *.xml", OPT_TEXT, NULL},
+     "instead of standard output", CLI_TO(CLI_TO_STRING, render_args, output)},
+    {"xml", 0, CLI_ARG_NONE, NULL, "TEMPLATE is XML with svns:secretAlias marks", CLI_TO(CLI_TO_FLAG, render_args, xml)},
+    {"text", 0, CLI_ARG_NONE, NULL, "TEMPLATE is text, even when named *.xml", CLI_CALL(parse_text, render_args, xml)},
     {"watch", 0, CLI_ARG_NONE, NULL,
      "CONFIG has an etcd [secret_repository]: keep running and\n"
      "render OUT again whenever a value changes there, until\n"
      "SIGTERM or SIGINT (needs -o; a password file is read\n"
      "again each time; the line of --password-fd or\n"
      "--key-password-fd is read once and kept, in guarded\n"
-     "memory, while watching)", OPT_WATCH, NULL},
-    CLI_OPT_INCLUDE(cli_keystore_opts),
-    CLI_OPT_INCLUDE(cli_root_password_opts),
+     "memory, while watching)", CLI_TO(CLI_TO_FLAG, render_args, watch)},
+    CLI_OPT_INCLUDE_AT(cli_keystore_opts, render_args, key),
+    CLI_OPT_INCLUDE_AT(cli_root_password_opts, render_args, key),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -64,37 +80,12 @@ const cli_opt_command cmd_render_options = {
     0,
 };
 
-typedef struct render_args {
-    cli_keystore key;
-    const char *template_path;
-    const char *config;
-    const char *secret_conf;
-    const char *output;
-    int xml; /* -1: from the name */
-    int watch;
-} render_args;
-
 static int parse_args(render_args *a, int argc, char **argv)
 {
-    cli_opts p;
-    int opt;
+    int rc = cli_opts_parse(&cmd_render_options, argc, argv, a);
 
-    cli_opts_start(&p, &cmd_render_options, argc, argv);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if (cli_keystore_option(&a->key, opt, p.arg, "render") < 0)
-            return EXIT_USAGE;
-        switch (opt) {
-        case 'c': a->config = p.arg; break;
-        case OPT_SECRET_CONF: a->secret_conf = p.arg; break;
-        case 'o': a->output = p.arg; break;
-        case OPT_XML: a->xml = 1; break;
-        case OPT_TEXT: a->xml = 0; break;
-        case OPT_NO_PKCS1: a->key.no_pkcs1 = 1; break;
-        case OPT_WATCH: a->watch = 1; break;
-        }
-    }
-    if (opt < 0) /* -1: the help was printed */
-        return p.status == EXIT_OK ? -1 : p.status;
+    if (rc != EXIT_OK)
+        return rc;
     if (optind != argc - 1)
         return cli_usage_error("render", optind < argc ? "one TEMPLATE expected" : "TEMPLATE missing");
     if (!a->config)

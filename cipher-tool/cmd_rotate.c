@@ -7,51 +7,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    OPT_FROM_KEYSTORE = OPT_FIRST_COMMAND_OPTION,
-    OPT_FROM_ALIAS,
-    OPT_FROM_STORETYPE,
-    OPT_FROM_PASSWORD_FILE,
-    OPT_FROM_PASSWORD_FD,
-    OPT_FROM_PASSWORD_ENV,
-    OPT_FROM_KEY_PASSWORD_FILE,
-    OPT_FROM_KEY_PASSWORD_FD,
-    OPT_FROM_SYMMETRIC_KEY_FILE,
-    OPT_ACCEPT_UNPROVEN_PKCS1
-};
+/* What the command line gives. */
+typedef struct rotate_args {
+    cli_sealing s;
+    cli_keystore from;
+    const char *from_aes;
+    int json;
+    int accept_unproven;
+} rotate_args;
 
 static const cli_opt rotate_opts[] = {
     {"accept-unproven-pkcs1", 0, CLI_ARG_NONE, NULL,
      "seal such values again without that proof when the\n"
      "old keystore and alias are the ones the file's server\n"
      "is configured with (deployment.toml, secret-conf.properties\n"
-     "beside cipher-text.properties, carbon.xml)", OPT_ACCEPT_UNPROVEN_PKCS1, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
+     "beside cipher-text.properties, carbon.xml)", CLI_TO(CLI_TO_FLAG, rotate_args, accept_unproven)},
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, rotate_args, json)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_HEADING("the old key:"),
     {"from-keystore", 0, CLI_ARG_REQUIRED, "FILE", "keystore holding the key that opens the values now",
-     OPT_FROM_KEYSTORE, NULL},
+     CLI_TO(CLI_TO_STRING, rotate_args, from.path)},
     {"from-alias", 0, CLI_ARG_REQUIRED, "ALIAS",
      "its key entry (default: as the values name it, else\n"
-     "the only key entry)", OPT_FROM_ALIAS, NULL},
-    {"from-storetype", 0, CLI_ARG_REQUIRED, "TYPE", "force its type", OPT_FROM_STORETYPE, NULL},
+     "the only key entry)", CLI_TO(CLI_TO_STRING, rotate_args, from.alias)},
+    {"from-storetype", 0, CLI_ARG_REQUIRED, "TYPE", "force its type", CLI_CALL(cli_parse_storetype, rotate_args, from.storetype)},
     {"from-password-file", 0, CLI_ARG_REQUIRED, "F", "its store password (as --password-file below)",
-     OPT_FROM_PASSWORD_FILE, NULL},
+     CLI_TO(CLI_TO_STRING, rotate_args, from.password_file)},
     {"from-password-fd", 0, CLI_ARG_REQUIRED, "N",
-     "its store password from descriptor N", OPT_FROM_PASSWORD_FD, NULL},
+     "its store password from descriptor N", CLI_TO(CLI_TO_FD, rotate_args, from.password_fd)},
     {"from-password-env", 0, CLI_ARG_REQUIRED, "VAR", "its store password from variable VAR",
-     OPT_FROM_PASSWORD_ENV, NULL},
+     CLI_TO(CLI_TO_STRING, rotate_args, from.password_env)},
     {"from-key-password-file", 0, CLI_ARG_REQUIRED, "F", "its key password (as --key-password-file below)",
-     OPT_FROM_KEY_PASSWORD_FILE, NULL},
+     CLI_TO(CLI_TO_STRING, rotate_args, from.key_password_file)},
     {"from-key-password-fd", 0, CLI_ARG_REQUIRED, "N", "its key password from descriptor N",
-     OPT_FROM_KEY_PASSWORD_FD, NULL},
+     CLI_TO(CLI_TO_FD, rotate_args, from.key_password_fd)},
     {"from-symmetric-key-file", 0, CLI_ARG_REQUIRED, "F",
      "the old AES key of WSO2 symmetric values (raw 16/24/32\n"
-     "bytes, hex or base64), with or instead of --from-keystore", OPT_FROM_SYMMETRIC_KEY_FILE, NULL},
+     "bytes, hex or base64), with or instead of --from-keystore", CLI_TO(CLI_TO_STRING, rotate_args, from_aes)},
     CLI_OPT_HEADING("the new recipients (the options of 'seal'):"),
-    {"to-keystore", 0, CLI_ARG_REQUIRED, "FILE", "the same as -k", 'k', NULL},
-    CLI_OPT_INCLUDE(cli_sealing_opts),
-    CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
+    {"to-keystore", 0, CLI_ARG_REQUIRED, "FILE", "the same as -k", CLI_TO(CLI_TO_STRING, rotate_args, s.key.path)},
+    CLI_OPT_INCLUDE_AT(cli_sealing_opts, rotate_args, s),
+    CLI_OPT_INCLUDE_AT(cli_not_for_wso2_opts, rotate_args, s),
     CLI_OPT_END,
 };
 
@@ -95,16 +91,6 @@ const cli_opt_command cmd_rotate_options = {
 
 /* --accept-unproven-pkcs1; -Drotate never sets it. */
 static int accept_unproven;
-
-/* The --from-* options are the keystore options of the old keystore. */
-static int from_option(cli_keystore *from, int opt, const char *arg)
-{
-    static const int shared[] = {'k', OPT_ALIAS, OPT_STORETYPE, OPT_PASSWORD_FILE, OPT_PASSWORD_FD,
-                                 OPT_PASSWORD_ENV, OPT_KEY_PASSWORD_FILE, OPT_KEY_PASSWORD_FD};
-    if (opt < OPT_FROM_KEYSTORE || opt > OPT_FROM_KEY_PASSWORD_FD)
-        return 0;
-    return cli_keystore_option(from, shared[opt - OPT_FROM_KEYSTORE], arg, "rotate");
-}
 
 /* A list of aliases for messages: "\"a\", \"b\"". */
 typedef struct alias_list {
@@ -195,22 +181,20 @@ int cli_rotate_file(cli_apply *a, cli_sealing *s, const char *path, vault_opener
 static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes, int *json, int argc,
                       char **argv)
 {
-    cli_opts p;
-    int opt;
+    rotate_args r;
+    int rc;
 
-    cli_opts_start(&p, &cmd_rotate_options, argc, argv);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if (from_option(from, opt, p.arg) < 0 || cli_sealing_option(s, opt, p.arg, "rotate") < 0)
-            return EXIT_USAGE;
-        if (opt == OPT_FROM_SYMMETRIC_KEY_FILE)
-            *from_aes = p.arg;
-        else if (opt == OPT_JSON)
-            *json = 1;
-        else if (opt == OPT_ACCEPT_UNPROVEN_PKCS1)
-            accept_unproven = 1;
-    }
-    if (opt < 0) /* -1: the help was printed */
-        return p.status == EXIT_OK ? -1 : p.status;
+    memset(&r, 0, sizeof r);
+    r.s = *s;
+    r.from = *from;
+    rc = cli_opts_parse(&cmd_rotate_options, argc, argv, &r);
+    *s = r.s;
+    *from = r.from;
+    *from_aes = r.from_aes;
+    *json = r.json;
+    accept_unproven = r.accept_unproven;
+    if (rc != EXIT_OK)
+        return rc;
     if (optind >= argc)
         return cli_usage_error("rotate", "expected one or more FILEs");
     if (!from->path && !*from_aes)

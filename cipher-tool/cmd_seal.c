@@ -8,14 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_SEAL_TYPE = OPT_FIRST_COMMAND_OPTION };
-
 static const cli_opt seal_opts[] = {
     CLI_OPT_INCLUDE(cli_sealing_opts),
     CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
-     "read each FILE as toml or properties, whatever its name", OPT_SEAL_TYPE, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
+     "read each FILE as toml or properties, whatever its name", CLI_CALL(cli_parse_sealable_type, cli_sealing, type)},
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_CODE(OPT_JSON)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -50,8 +48,8 @@ static const cli_opt change_opts[] = {
     CLI_OPT_INCLUDE(cli_sealing_opts),
     CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
-     "read FILE as toml or properties, whatever its name", OPT_SEAL_TYPE, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
+     "read FILE as toml or properties, whatever its name", CLI_CALL(cli_parse_sealable_type, cli_sealing, type)},
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_CODE(OPT_JSON)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -154,18 +152,10 @@ static int run(int argc, char **argv, int change)
     int opt, rc = EXIT_USAGE, i, json = 0;
 
     cli_sealing_init(&s);
-    cli_opts_start(&p, change ? &cmd_change_options : &cmd_seal_options, argc, argv);
+    cli_opts_start(&p, change ? &cmd_change_options : &cmd_seal_options, argc, argv, &s);
     while ((opt = cli_opts_next(&p)) > 0) {
-        if (cli_sealing_option(&s, opt, p.arg, cmd) < 0)
-            goto done;
         if (opt == OPT_JSON)
             json = 1;
-        if (opt == OPT_SEAL_TYPE && cli_config_type_option(&s.type, p.arg, cmd) < 0)
-            goto done;
-        if (opt == OPT_SEAL_TYPE && s.type == CLI_CONFIG_XML) {
-            rc = cli_usage_error(cmd, "%s reads toml and properties files", cmd);
-            goto done;
-        }
     }
     if (opt < 0) {
         rc = p.status;

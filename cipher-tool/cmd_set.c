@@ -5,14 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_VALUE_FD = OPT_FIRST_COMMAND_OPTION };
+typedef struct set_args {
+    cli_sealing s;
+    int value_fd;
+    int json;
+} set_args;
 
 static const cli_opt set_opts[] = {
-    CLI_OPT_INCLUDE(cli_sealing_opts),
-    CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
+    CLI_OPT_INCLUDE_AT(cli_sealing_opts, set_args, s),
+    CLI_OPT_INCLUDE_AT(cli_not_for_wso2_opts, set_args, s),
     {"value-fd", 0, CLI_ARG_REQUIRED, "N",
-     "read the value from descriptor N (its first line)", OPT_VALUE_FD, NULL},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", OPT_JSON, NULL},
+     "read the value from descriptor N (its first line)", CLI_TO(CLI_TO_FD, set_args, value_fd)},
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, set_args, json)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -56,27 +60,19 @@ static int read_value(vault_secret **out, int fd, const char *alias)
 
 int cmd_set(int argc, char **argv)
 {
-    cli_opts p;
-    cli_sealing s;
+    set_args o = {.value_fd = -1};
+    cli_sealing *s = &o.s;
     cli_apply a;
     vault_sealer *sealer = NULL;
     vault_secret *value = NULL;
-    int opt, rc = EXIT_USAGE, json = 0, value_fd = -1;
+    int rc, json, value_fd;
 
-    cli_sealing_init(&s);
-    cli_opts_start(&p, &cmd_set_options, argc, argv);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if (cli_sealing_option(&s, opt, p.arg, "set") < 0)
-            goto done;
-        if (opt == OPT_JSON)
-            json = 1;
-        if (opt == OPT_VALUE_FD && (value_fd = cli_parse_fd(p.arg)) < 0) {
-            rc = cli_usage_error("set", "bad descriptor number \"%s\"", p.arg);
-            goto done;
-        }
-    }
-    if (opt < 0) {
-        rc = p.status;
+    cli_sealing_init(s);
+    rc = cli_opts_parse(&cmd_set_options, argc, argv, &o);
+    json = o.json;
+    value_fd = o.value_fd;
+    if (rc != EXIT_OK) {
+        rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
     if (argc - optind != 2 || !argv[optind + 1][0]) {
@@ -84,21 +80,21 @@ int cmd_set(int argc, char **argv)
         goto done;
     }
     cli_apply_init(&a, "set", "could not be sealed", json);
-    if ((rc = cli_sealing_home_default(&s, argv + optind, 1, "set")) != EXIT_OK ||
-        (rc = cli_sealing_prepare(&s, "set", &sealer)) != EXIT_OK) {
+    if ((rc = cli_sealing_home_default(s, argv + optind, 1, "set")) != EXIT_OK ||
+        (rc = cli_sealing_prepare(s, "set", &sealer)) != EXIT_OK) {
         cli_apply_note(&a, rc == EXIT_USAGE ? VAULT_EINVAL : VAULT_ERROR,
                        vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
     } else {
-        cli_apply_recipients(&a, s.recipients, s.recipient_count);
+        cli_apply_recipients(&a, s->recipients, s->recipient_count);
         if ((rc = read_value(&value, value_fd, argv[optind + 1])) != EXIT_OK)
             cli_apply_note(&a, VAULT_EINVAL, "no value given");
         else
-            rc = cli_seal_file(&a, &s, sealer, argv[optind], argv[optind + 1], value, VAULT_APPLY_CREATE);
+            rc = cli_seal_file(&a, s, sealer, argv[optind], argv[optind + 1], value, VAULT_APPLY_CREATE);
     }
     rc = cli_apply_finish(&a, rc);
 done:
     vault_secret_free(value);
     vault_sealer_free(sealer);
-    cli_sealing_clear(&s);
+    cli_sealing_clear(s);
     return rc;
 }

@@ -9,7 +9,7 @@
 enum { OPT_TYPE = OPT_FIRST_COMMAND_OPTION };
 
 static const cli_opt textconv_opts[] = {
-    {"type", 0, CLI_ARG_REQUIRED, "TYPE", "toml or properties (default: from the name)", OPT_TYPE, NULL},
+    {"type", 0, CLI_ARG_REQUIRED, "TYPE", "toml or properties (default: from the name)", CLI_CODE(OPT_TYPE)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -103,7 +103,7 @@ int cmd_textconv(int argc, char **argv)
     vault_config_type type = VAULT_CONFIG_AUTO;
     int opt;
 
-    cli_opts_start(&p, &cmd_textconv_options, argc, argv);
+    cli_opts_start(&p, &cmd_textconv_options, argc, argv, NULL);
     while ((opt = cli_opts_next(&p)) != 0) {
         switch (opt) {
         case -1:

@@ -15,50 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char wso2_usage[] =
-    "usage: cipher-tool -Dconfigure [-Dsymmetric] [-Dorg.wso2.CipherTransformation=T]\n"
-    "                   [-Dpassword=P | --password-file F | --password-fd N]\n"
-    "       cipher-tool -Dchange [same options]\n"
-    "       cipher-tool -Drotate -Dold.alias=OLD [same options]\n"
-    "\n"
-    "The WSO2 cipher tool's command line, run in a product home ($CARBON_HOME, else\n"
-    "the current directory, or its parent when run from the home's bin/).\n"
-    "\n"
-    "-Dconfigure  seal every \"[plain text]\" secret of repository/conf/deployment.toml;\n"
-    "             without a deployment.toml, the legacy layout: mark the XML elements\n"
-    "             named in repository/conf/security/cipher-tool.properties with\n"
-    "             svns:secretAlias and seal repository/conf/security/cipher-text.properties.\n"
-    "             Then write repository/conf/security/secret-conf.properties.\n"
-    "             In an EI/MI home (conf/ at the top) the same files are under conf/.\n"
-    "-Dchange     re-enter one secret (its alias and value are asked for).\n"
-    "-Drotate     re-encrypt every sealed secret (deployment.toml, else\n"
-    "             cipher-text.properties) from the key -Dold.alias=OLD of the same\n"
-    "             keystore to the key the configuration names, atomically; with\n"
-    "             -Dsymmetric, from the secret key OLD to the configured one.\n"
-    "\n"
-    "The keystore is the one the server uses: [keystore.internal], else\n"
-    "[keystore.primary] of deployment.toml (file_name relative to\n"
-    "repository/resources/security/), or Security/InternalKeyStore, else\n"
-    "Security/KeyStore of carbon.xml in the legacy layout.\n"
-    "\n"
-    "options:\n"
-    "  -Dsymmetric                 AES-GCM with the keystore's secret key entry\n"
-    "  -Dorg.wso2.CipherTransformation=T\n"
-    "                              RSA, RSA/ECB/PKCS1Padding, RSA/ECB/OAEPwithSHA1andMGF1Padding\n"
-    "                              (the default here; the Java tool's default is RSA, PKCS#1\n"
-    "                              v1.5), RSA/ECB/OAEPWithSHA-256AndMGF1Padding; written to\n"
-    "                              secret-conf.properties for the server\n"
-    "  -Dsecurity.jce.provider=BC|BCFIPS\n"
-    "                              accepted for compatibility (no effect on the values)\n"
-    "  -Dpassword=P                the keystore password on the command line: accepted for\n"
-    "                              compatibility, but visible to every user of the machine\n"
-    "  --password-file F, --password-fd N\n"
-    "                              the keystore password, safely\n"
-    "\n"
-    "example:\n"
-    "  cd /opt/wso2am-4.2.0 && cipher-tool -Dconfigure --password-file ~/.ks-pass\n";
-
-
 typedef struct dropin {
     const char *home;
     int configure, change, rotate;
@@ -71,6 +27,126 @@ typedef struct dropin {
     int home_configured;                  /* a secret-conf.properties exists */
     char *keystore_path, *keystore_alias; /* malloc'ed */
 } dropin;
+
+static dropin *of_password(void *field)
+{
+    return (dropin *)((char *)field - offsetof(dropin, argv_password));
+}
+
+static int parse_symmetric(void *field, const char *arg, const char *cmd)
+{
+    (void)arg;
+    (void)cmd;
+    *(int *)field = VAULT_FORMAT_WSO2_SYMMETRIC;
+    return 0;
+}
+
+/* Written back to secret-conf.properties as given, like Java. */
+static int parse_transformation(void *field, const char *arg, const char *cmd)
+{
+    dropin *d = (dropin *)((char *)field - offsetof(dropin, transformation_name));
+    vault_transformation t;
+
+    arg += strlen("org.wso2.CipherTransformation=");
+    if (vault_transformation_from_name(&t, arg) != 0)
+        return cli_usage_error(cmd, "unknown transformation \"%s\"", arg), -1;
+    d->s.transformation = t;
+    d->transformation_name = arg;
+    return 0;
+}
+
+static int parse_jce_provider(void *field, const char *arg, const char *cmd)
+{
+    (void)field;
+    arg += strlen("security.jce.provider=");
+    if (strcmp(arg, "BC") != 0 && strcmp(arg, "BCFIPS") != 0)
+        return cli_usage_error(cmd, "unknown JCE provider \"%s\" (BC or BCFIPS)", arg), -1;
+    fprintf(stderr, "cipher-tool: note: -Dsecurity.jce.provider=%s: the values are the same with "
+            "any provider; OpenSSL does the work here\n", arg);
+    return 0;
+}
+
+/* arg points into argv: the password is wiped there, out of
+ * /proc/PID/cmdline for the rest of the run. */
+static int parse_password(void *field, const char *arg, const char *cmd)
+{
+    dropin *d = of_password(field);
+    char *value = strchr(arg, '=') + 1;
+
+    (void)cmd;
+    cli_warning("-Dpassword puts the keystore password where every user of this machine can "
+                "read it (ps, /proc); use --password-file or --password-fd");
+    vault_secret_free(d->argv_password);
+    d->argv_password = NULL;
+    if (vault_secret_new(&d->argv_password, value, strlen(value)) != 0)
+        return cli_fail(VAULT_ENOMEM, NULL), -1;
+    memset(value, 0, strlen(value));
+    return 0;
+}
+
+static const cli_opt wso2_opts[] = {
+    {NULL, 'D', CLI_ARG_REQUIRED, "configure",
+     "seal every \"[plain text]\" secret of repository/conf/\n"
+     "deployment.toml; without a deployment.toml, the legacy\n"
+     "layout: mark the XML elements named in repository/conf/\n"
+     "security/cipher-tool.properties with svns:secretAlias and\n"
+     "seal repository/conf/security/cipher-text.properties.\n"
+     "Then write repository/conf/security/secret-conf.properties.\n"
+     "In an EI/MI home (conf/ at the top) the same files are\n"
+     "under conf/.", CLI_TO(CLI_TO_FLAG, dropin, configure)},
+    {NULL, 'D', CLI_ARG_REQUIRED, "change", "re-enter one secret (its alias and value are asked for)",
+     CLI_TO(CLI_TO_FLAG, dropin, change)},
+    {NULL, 'D', CLI_ARG_REQUIRED, "rotate",
+     "re-encrypt every sealed secret (deployment.toml, else\n"
+     "cipher-text.properties) from the key -Dold.alias=OLD of\n"
+     "the same keystore to the key the configuration names,\n"
+     "atomically; with -Dsymmetric, from the secret key OLD to\n"
+     "the configured one", CLI_TO(CLI_TO_FLAG, dropin, rotate)},
+    {NULL, 'D', CLI_ARG_REQUIRED, "old.alias=OLD", "-Drotate: the key the secrets are sealed with now",
+     CLI_TO(CLI_TO_STRING, dropin, old_alias)},
+    {NULL, 'D', CLI_ARG_REQUIRED, "symmetric", "AES-GCM with the keystore's secret key entry",
+     CLI_CALL(parse_symmetric, dropin, s.format)},
+    {NULL, 'D', CLI_ARG_REQUIRED, "org.wso2.CipherTransformation=T",
+     "RSA, RSA/ECB/PKCS1Padding,\n"
+     "RSA/ECB/OAEPwithSHA1andMGF1Padding (the default here; the\n"
+     "Java tool's default is RSA, PKCS#1 v1.5),\n"
+     "RSA/ECB/OAEPWithSHA-256AndMGF1Padding; written to\n"
+     "secret-conf.properties for the server", CLI_CALL(parse_transformation, dropin, transformation_name)},
+    {NULL, 'D', CLI_ARG_REQUIRED, "security.jce.provider=BC|BCFIPS",
+     "accepted for compatibility (no effect on the values)", CLI_CALL(parse_jce_provider, dropin, home)},
+    {NULL, 'D', CLI_ARG_REQUIRED, "password=P",
+     "the keystore password on the command line: accepted for\n"
+     "compatibility, but visible to every user of the machine", CLI_CALL(parse_password, dropin, argv_password)},
+    {"password-file", 0, CLI_ARG_REQUIRED, "F", "the keystore password, safely",
+     CLI_TO(CLI_TO_STRING, dropin, s.key.password_file)},
+    {"password-fd", 0, CLI_ARG_REQUIRED, "N", "the keystore password from descriptor N",
+     CLI_TO(CLI_TO_FD, dropin, s.key.password_fd)},
+    CLI_OPT_INCLUDE(cli_opt_help),
+    CLI_OPT_END,
+};
+
+const cli_opt_command cmd_wso2_options = {
+    "-Dconfigure",
+    "usage: cipher-tool -Dconfigure [-Dsymmetric] [-Dorg.wso2.CipherTransformation=T]\n"
+    "                   [-Dpassword=P | --password-file F | --password-fd N]\n"
+    "       cipher-tool -Dchange [same options]\n"
+    "       cipher-tool -Drotate -Dold.alias=OLD [same options]\n"
+    "\n"
+    "The WSO2 cipher tool's command line, run in a product home ($CARBON_HOME, else\n"
+    "the current directory, or its parent when run from the home's bin/).\n"
+    "\n"
+    "The keystore is the one the server uses: [keystore.internal], else\n"
+    "[keystore.primary] of deployment.toml (file_name relative to\n"
+    "repository/resources/security/), or Security/InternalKeyStore, else\n"
+    "Security/KeyStore of carbon.xml in the legacy layout.\n"
+    "\n",
+    wso2_opts,
+    "\n"
+    "example:\n"
+    "  cd /opt/wso2am-4.2.0 && cipher-tool -Dconfigure --password-file ~/.ks-pass\n",
+    0,
+};
+
 
 static char *path_join(const char *a, const char *b)
 {
@@ -247,53 +323,15 @@ static int write_secret_conf(dropin *d)
 
 static int parse_args(dropin *d, int argc, char **argv)
 {
-    int i;
-    for (i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-Dconfigure") == 0)
-            d->configure = 1;
-        else if (strcmp(a, "-Dchange") == 0)
-            d->change = 1;
-        else if (strcmp(a, "-Drotate") == 0)
-            d->rotate = 1;
-        else if (strncmp(a, "-Dold.alias=", 12) == 0 && a[12])
-            d->old_alias = a + 12;
-        else if (strcmp(a, "-Dsymmetric") == 0)
-            d->s.format = VAULT_FORMAT_WSO2_SYMMETRIC;
-        else if (strncmp(a, "-Dorg.wso2.CipherTransformation=", 32) == 0) {
-            vault_transformation t;
-            if (vault_transformation_from_name(&t, a + 32) != 0)
-                return cli_usage_error("-Dconfigure", "unknown transformation \"%s\"", a + 32);
-            d->s.transformation = t;
-            d->transformation_name = a + 32;
-        } else if (strncmp(a, "-Dpassword=", 11) == 0) {
-            cli_warning("-Dpassword puts the keystore password where every user of this machine can "
-                        "read it (ps, /proc); use --password-file or --password-fd");
-            vault_secret_free(d->argv_password);
-            if (vault_secret_new(&d->argv_password, a + 11, strlen(a + 11)) != 0)
-                return cli_fail(VAULT_ENOMEM, NULL);
-            /* Out of /proc/PID/cmdline for the rest of the run. */
-            memset(argv[i] + 11, 0, strlen(argv[i] + 11));
-        } else if (strncmp(a, "-Dsecurity.jce.provider=", 24) == 0) {
-            if (strcmp(a + 24, "BC") != 0 && strcmp(a + 24, "BCFIPS") != 0)
-                return cli_usage_error("-Dconfigure", "unknown JCE provider \"%s\" (BC or BCFIPS)", a + 24);
-            fprintf(stderr, "cipher-tool: note: -Dsecurity.jce.provider=%s: the values are the same with "
-                    "any provider; OpenSSL does the work here\n", a + 24);
-        } else if (strcmp(a, "--password-file") == 0 && i + 1 < argc) {
-            d->s.key.password_file = argv[++i];
-        } else if (strcmp(a, "--password-fd") == 0 && i + 1 < argc) {
-            if ((d->s.key.password_fd = cli_parse_fd(argv[++i])) < 0)
-                return cli_usage_error("-Dconfigure", "bad descriptor number \"%s\"", argv[i]);
-        } else if (strcmp(a, "-help") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(wso2_usage, stdout);
-            return -1;
-        } else {
-            return cli_usage_error("-Dconfigure", "this option is not defined: \"%s\"", a);
-        }
-    }
+    int rc = cli_opts_parse(&cmd_wso2_options, argc, argv, d);
+
+    if (rc != EXIT_OK)
+        return rc;
+    if (optind < argc)
+        return cli_usage_error("-Dconfigure", "unknown option \"%s\"", argv[optind]);
     if (d->configure + d->change + d->rotate != 1)
         return cli_usage_error("-Dconfigure", "give one of -Dconfigure, -Dchange and -Drotate");
-    if (d->rotate && !d->old_alias)
+    if (d->rotate && (!d->old_alias || !*d->old_alias))
         return cli_usage_error("-Drotate", "-Drotate needs -Dold.alias=OLD (the key the secrets are "
                                "sealed with now)");
     return EXIT_OK;

@@ -39,6 +39,11 @@ help_options() {
         done
 }
 
+# The -D options of a help text: "-Dname", or "-Dname=" for one with a value.
+help_d_options() {
+    sed -n -E -e '/^examples?:/q' -e 's/^  -D([A-Za-z0-9.]+)(=)?.*/-D\1\2/p' | sort -u
+}
+
 run 0 "$CT" help
 commands=$(printf '%s\n' "$out" | sed -n '/^commands:/,/^$/s/^  \([a-z0-9]*\) .*/\1/p')
 [ "$(printf '%s\n' "$commands" | wc -l)" -ge 15 ] || fail "too few commands in 'cipher-tool help': $commands"
@@ -48,11 +53,14 @@ checked=0
 for cmd in $commands; do
     sub=$(subcommand "$cmd")
     run 0 "$CT" help "$cmd"
+    help=$out
     opts=$(printf '%s\n' "$out" | help_options)
     [ -n "$opts" ] || fail "help $cmd lists no option"
     # The help's options are the table's: what the completions offer.
+    # -Dname=value lines (render, exec, check) are offered as "-Dname=".
     run 0 "$CT" completion --options "$cmd"
-    equals "$(printf '%s\n' "$out" | sort)" "$(printf '%s\n' "$opts" | awk '{print "--" $2}' | sort)"
+    equals "$(printf '%s\n' "$out" | sort)" \
+        "$( (printf '%s\n' "$opts" | awk '{print "--" $2}'; help_d_options <<<"$help") | sort)"
 
     while read -r letter long arg; do
         forms=("--$long")
@@ -99,6 +107,38 @@ try seal --no-such-option
 case $err in *"unknown option"*) ok ;; *) fail "the refusal of an unknown option is not seen: $err" ;; esac
 run 2 "$CT" completion --options no-such-command
 contains "$err" 'unknown command "no-such-command"'
+
+# The WSO2 cipher tool's -D options: each one 'cipher-tool -help' lists is
+# taken (run in an empty directory, which is no product home), offered by
+# the bash completion after "cipher-tool", and an unknown one is a usage
+# error of the one shape.
+mkdir -p "$TMP/nohome"
+run 0 "$CT" -help
+case $out in "usage: cipher-tool -Dconfigure"*) ok ;; *) fail "-help printed: $out" ;; esac
+dopts=$(help_d_options <<<"$out")
+[ "$(printf '%s\n' "$dopts" | wc -l)" -ge 8 ] || fail "too few -D options in -help: $dopts"
+run 0 "$CT" completion bash
+words=$(printf '%s\n' "$out" | sed -n "s/.*compgen -W '\([^']*\)' -- .*/\1/p" | head -n 1)
+for d in $dopts; do
+    case " $words " in *" $d "*) ok ;; *) fail "the bash completion does not offer $d: $words" ;; esac
+    case $d in *=) form=${d}x ;; *) form=$d ;; esac
+    set +e
+    (cd "$TMP/nohome" && CARBON_HOME="$TMP/nohome" setsid -w "$CT" "$form" -Dconfigure </dev/null \
+        >"$TMP/.out" 2>"$TMP/.err")
+    set -e
+    lacks "$(cat "$TMP/.err")" "unknown option"
+done
+for bad in -Dfrob -Dconfigurex -Dold.alias -Dsymmetric=1 operand; do
+    set +e
+    (cd "$TMP/nohome" && CARBON_HOME="$TMP/nohome" "$CT" -Dconfigure "$bad" </dev/null >"$TMP/.out" 2>"$TMP/.err")
+    rc=$?
+    set -e
+    equals "$rc" 2
+    equals "$(cat "$TMP/.out")" ""
+    equals "$(cat "$TMP/.err")" "cipher-tool: error: unknown option \"$bad\"
+cipher-tool: hint: see 'cipher-tool -help'"
+done
+equals "$(cd "$TMP/nohome" && ls -A)" ""
 
 # exec stops at COMMAND: its options are COMMAND's own.
 try exec -c "$TMP/none.toml" -- env --no-such-option

@@ -176,6 +176,35 @@ jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load
         fail "check --json of a legacy home against docs/json-schema.json"
     ok
 fi
+# list agrees: each alias of the map under its XML file, not marked, at the
+# map's line, with the map's XPath (python3 reads the map); in the JSON
+# contract's shape.
+map_xpaths() { # "line alias file xpath" per entry of the map
+    python3 - "$MAP" <<'PY'
+import sys
+for n, line in enumerate(open(sys.argv[1]), 1):
+    line = line.strip()
+    if line and line[0] not in "#!":
+        alias, value = line.split("=", 1)
+        f, xpath = value.split("//", 1)
+        print(n, alias, f, "//" + xpath.rsplit(",", 1)[0] if xpath.endswith((",true", ",false")) else "//" + xpath)
+PY
+}
+run 0 "$CT" list "$H" --json
+equals "$(printf '%s' "$out" | python3 -c 'import json, sys
+for f in json.load(sys.stdin)["files"]:
+    for s in f["secrets"]:
+        if s["state"] == "not-marked":
+            print(s["line"], s["alias"], f["file"], s["xpath"])')" \
+    "$(map_xpaths | while read -r n a f x; do echo "$n $a $H/$f $x"; done)"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+    printf '%s' "$out" | python3 -c 'import json, sys, jsonschema
+jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load(sys.stdin))' "$SCHEMA" ||
+        fail "list --json of an unmarked legacy home against docs/json-schema.json"
+    ok
+fi
+run 0 "$CT" list "$H"
+equals "$(printf '%s\n' "$out" | grep -c '(not marked)$')" "$(map_entries | wc -l)"
 run 1 "$CT" check "$H"
 first=$(map_entries | sed -n 1p) # sed reads it all: no broken pipe
 contains "$err" "$MAP: line ${first%% *}: alias \"$(echo "$first" | cut -d' ' -f2)\": not marked in its XML file: $H/"
