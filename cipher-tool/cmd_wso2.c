@@ -230,7 +230,7 @@ static int mark_legacy_xml(dropin *d)
         vault_secret *old = NULL;
         unsigned char *xml = NULL;
         size_t j, len = 0;
-        int fd;
+        int fd = -1;
         const char *src;
 
         vault_legacy_map_entry_at(&e, map, i);
