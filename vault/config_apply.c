@@ -69,186 +69,6 @@ static int add_item(apply_run *r, size_t index, const char *alias, apply_item **
     return 0;
 }
 
-/* ---- the WSO2 runtime of the file's home ---- */
-
-/* The WSO2 runtime opens every value of a home with the one algorithm of
- * its secret-conf.properties (or its symmetric mode) and gives the alias
- * name as the secret when a value does not open: the rule of the home, or
- * with VAULT_APPLY_SETS_HOME_ALGORITHM the sealer's, which the caller is
- * about to write there. */
-static int rule_prepare(apply_run *r)
-{
-    vault_options vo = VAULT_OPTIONS_INIT;
-    rt_location loc;
-    int rc = 0;
-
-    if (r->o->sealer)
-        cipher_sealer_kind(r->o->sealer, &r->seal_format, &r->seal_transformation);
-    /* A secret repository's values are read by libvault, not by that runtime. */
-    if ((r->o->flags & VAULT_APPLY_NOT_FOR_WSO2_RUNTIME) || r->file)
-        return 0;
-    vo.config = r->o->path;
-    vo.flags = VAULT_OPEN_WSO2_RULES;
-    if (rt_locate(&loc, &vo) == 0) {
-        r->rule = loc.rule;
-        loc.rule.conf = NULL; /* now ours */
-        rt_location_clear(&loc);
-    } else {
-        /* A file outside any product home has no rule; a home whose
-         * secret-conf.properties names no rule that runtime follows
-         * (an unknown algorithm or mode) is refused, not left unjudged. */
-        vo.flags = 0;
-        if (rt_locate(&loc, &vo) == 0) {
-            rt_location_clear(&loc);
-            vo.flags = VAULT_OPEN_WSO2_RULES; /* again, for its message */
-            if ((rc = rt_locate(&loc, &vo)) == 0)
-                rt_location_clear(&loc);
-            return rc ? rc : vault__err(VAULT_ERROR, "%s: the home's runtime rule cannot be read", r->o->path);
-        }
-    }
-    vault_error_clear();
-    if ((r->o->flags & VAULT_APPLY_SETS_HOME_ALGORITHM) && r->o->sealer) {
-        r->rule.active = 1;
-        r->rule.symmetric = r->seal_format == VAULT_FORMAT_WSO2_SYMMETRIC;
-        r->rule.transformation = r->seal_transformation;
-        r->rule_is_new = 1;
-    }
-    return rc;
-}
-
-static const char *rule_name(const rt_rule *rule)
-{
-    return rule->symmetric ? "the symmetric mode (AES-GCM)" : vault_transformation_name(rule->transformation);
-}
-
-/* What a value is, for messages: the sealer's kind, else its form. */
-static void value_kind(const apply_run *r, const char *value, int by_sealer, char *buf, size_t n)
-{
-    vault_value_info *info = NULL;
-    vault_format f = r->seal_format;
-
-    if (!by_sealer) {
-        f = (vault_format)0;
-        if (vault_inspect(&info, value) == 0)
-            f = info->format;
-        vault_value_info_free(info);
-        vault_error_clear();
-    }
-    if (by_sealer && (f == VAULT_FORMAT_WSO2 || f == VAULT_FORMAT_WSO2_HOLDER))
-        snprintf(buf, n, "%s%s", vault_transformation_name(r->seal_transformation),
-                 f == VAULT_FORMAT_WSO2_HOLDER ? " in the self-contained (holder) form" : "");
-    else if (f == VAULT_FORMAT_WSO2_SYMMETRIC)
-        snprintf(buf, n, "the symmetric mode (AES-GCM)");
-    else
-        snprintf(buf, n, "a %s value", f ? vault_format_name(f) : "malformed");
-}
-
-static const char *rule_conf(const apply_run *r)
-{
-    return r->rule.conf ? r->rule.conf : "secret-conf.properties";
-}
-
-/* A new value the home's runtime would not open fails, naming the way out;
- * 1 when it did. by_sealer: the run's sealer made it (its kind is known,
- * padding included), else only its form is judged. */
-static int rule_refuses(apply_run *r, apply_item *it, const char *value, int by_sealer)
-{
-    char what[128];
-    int bad;
-
-    if (!r->rule.active)
-        return 0;
-    bad = rt_rule_check_form(&r->rule, value) != 0;
-    if (!bad && by_sealer && !r->rule.symmetric)
-        bad = r->seal_transformation != r->rule.transformation;
-    vault_error_clear();
-    if (!bad)
-        return 0;
-    value_kind(r, value, by_sealer, what, sizeof what);
-    vault__err(VAULT_EFORMAT,
-              "%s: alias \"%s\": the new value would be %s, and the WSO2 runtime of this home opens every "
-              "value with %s (%s%s): that server would get the alias name instead of the secret; seal with "
-              "%s, or move the whole home to another algorithm together with its secret-conf.properties "
-              "(-Drotate), or say that the values are not for the WSO2 runtime",
-              vault_config_path(r->cfg), it->pub.alias, what, rule_name(&r->rule),
-              r->rule_is_new ? "about to be written to " : "", rule_conf(r), rule_name(&r->rule));
-    apply_item_fail(r, it, VAULT_EFORMAT, "not a value the WSO2 runtime of this home opens");
-    it->pub.flags |= VAULT_APPLY_WSO2_RUNTIME;
-    return 1;
-}
-
-/* With the key at hand, a raw RSA block is judged by its padding, as the
- * runtime opens it: an OAEP home's with its one transformation only (else
- * it fails), a PKCS#1 v1.5 home's with every padding (the flags then say
- * which one opened it: implicit rejection never fails). 0 when the home
- * opens it, VAULT_EFORMAT with the reason when not. */
-static int rule_check_padding(const apply_run *r, const char *alias, const char *value)
-{
-    vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
-    vault_opener *judge = NULL;
-    vault_secret *got = NULL;
-    unsigned int flags = 0;
-    int rc;
-
-    if (!r->verify || r->rule.symmetric || !r->o->keystore)
-        return 0;
-    oo.keystore = r->o->keystore;
-    oo.key_alias = r->o->key_alias;
-    if (r->rule.transformation != VAULT_TRANSFORM_RSA_PKCS1)
-        oo.transformation = r->rule.transformation;
-    if ((rc = vault_opener_new(&judge, &oo)) == 0) {
-        rc = vault_opener_open(&got, &flags, judge, alias, value);
-        if (rc != 0)
-            rc = vault__err(VAULT_EFORMAT, "it does not open with %s, the one transformation of %s",
-                            rule_name(&r->rule), rule_conf(r));
-        else
-            rc = rt_rule_check_opened(&r->rule, value, flags);
-    }
-    vault_secret_free(got);
-    vault_opener_free(judge);
-    return rc;
-}
-
-/* VAULT_APPLY_SETS_HOME_ALGORITHM: a sealed value the run leaves as it is
- * must open with the algorithm the home is about to name too (a home never
- * ends up with two): its form, and with the key at hand its padding. */
-static void rule_check_kept(apply_run *r)
-{
-    size_t i;
-    char what[128], why[512];
-
-    for (i = 0; r->rule_is_new && i < r->n; i++) {
-        apply_item *it = &r->items[i];
-        const vault_config_entry *e;
-        if (it->changed || it->pub.status == VAULT_APPLY_FAILED || it->index == (size_t)-1 ||
-            vault_config_entry_at(&e, r->cfg, it->index) != 0 || e->state != VAULT_VALUE_SEALED) {
-            vault_error_clear();
-            continue;
-        }
-        if (rt_rule_check_form(&r->rule, e->value) == 0) {
-            vault_error_clear();
-            if (rule_check_padding(r, it->pub.alias, e->value) == 0)
-                continue;
-            snprintf(why, sizeof why, "%s", vault_error_last() ? vault_error_last()->message : "");
-            vault__err(VAULT_EFORMAT,
-                      "%s: alias \"%s\": a raw RSA block of another padding than the home's: %s; "
-                      "seal it again (-Dchange) or rotate every value (-Drotate)",
-                      vault_config_path(r->cfg), it->pub.alias, why);
-            apply_item_fail(r, it, VAULT_EFORMAT, "sealed with another padding than the home's");
-            it->pub.flags |= VAULT_APPLY_WSO2_RUNTIME;
-            continue;
-        }
-        vault_error_clear();
-        value_kind(r, e->value, 0, what, sizeof what);
-        vault__err(VAULT_EFORMAT,
-                  "%s: alias \"%s\": sealed as %s, and %s is to name %s for every value of the home: "
-                  "rotate every value to it (-Drotate), or keep what the home uses",
-                  vault_config_path(r->cfg), it->pub.alias, what, rule_conf(r), rule_name(&r->rule));
-        apply_item_fail(r, it, VAULT_EFORMAT, "sealed with another algorithm than the home's");
-        it->pub.flags |= VAULT_APPLY_WSO2_RUNTIME;
-    }
-}
-
 /* Streaming: the new value's token written to the new text (unless the
  * run failed already: nothing will be written then); *bad is the code when
  * it cannot be encoded; an error code when it cannot be written (the run
@@ -312,7 +132,7 @@ static int seal_bytes(apply_run *r, apply_item *it, const void *data, size_t len
         apply_item_fail(r, it, rc, "cannot seal");
         return 0;
     }
-    if (rule_refuses(r, it, value, 1)) {
+    if (apply_rule_refuses(r, it, value, 1)) {
         vault_string_free(value);
         return 0;
     }
@@ -326,7 +146,7 @@ static int seal_plain(apply_run *r, apply_item *it, const vault_secret *plain, v
 
 /* The [plain] text of a config's item, in its guarded arena (no copy: a
  * file may hold tens of thousands of secrets). */
-static void arena_text(const vault_config *cfg, const conf_item *item, const unsigned char **data, size_t *len)
+void apply_arena_text(const vault_config *cfg, const conf_item *item, const unsigned char **data, size_t *len)
 {
     *data = cfg->plain + item->plain_off;
     *len = item->plain_len;
@@ -356,7 +176,7 @@ static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *
                              vault_config_path(r->cfg), e->alias); /* the run stops */
         return seal_plain(r, it, it->plain, VAULT_APPLY_SEALED);
     }
-    arena_text(r->cfg, r->cfg->items[it->index], &data, &len);
+    apply_arena_text(r->cfg, r->cfg->items[it->index], &data, &len);
     return seal_bytes(r, it, data, len, VAULT_APPLY_SEALED); /* orig holds it for the check */
 }
 
@@ -472,7 +292,7 @@ static int produce_rewrap(apply_run *r, apply_item *it, const vault_config_entry
         it->pub.status = VAULT_APPLY_ALREADY_REWRAPPED;
         return 0;
     }
-    if (rule_refuses(r, it, value, 0)) {
+    if (apply_rule_refuses(r, it, value, 0)) {
         vault_string_free(value);
         return 0;
     }
@@ -494,177 +314,11 @@ static int produce_custom(apply_run *r, apply_item *it, const vault_config_entry
     }
     if (!value)
         return 0;
-    if (rule_refuses(r, it, value, 0)) {
+    if (apply_rule_refuses(r, it, value, 0)) {
         vault_string_free(value);
         return 0;
     }
     return set_value(r, it, value, status);
-}
-
-/* ---- checking the new text ---- */
-
-/* Every given recipient is named by value (native values; other formats
- * carry no list to check). */
-static int names_recipients(const apply_run *r, const char *value)
-{
-    vault_value_info *info = NULL;
-    size_t i, j;
-    int rc = vault_inspect(&info, value);
-
-    for (i = 0; rc == 0 && info->format == VAULT_FORMAT_NATIVE && i < r->o->recipient_count; i++) {
-        const char *want = vault_recipient_key_id(r->o->recipients[i]);
-        int found = 0;
-        for (j = 0; info->key_ids && j < info->recipient_count && !found; j++)
-            found = strcmp(info->key_ids[j], want) == 0;
-        if (!found)
-            rc = vault__err(VAULT_EKEY, "the new value is not sealed for key %s", want);
-    }
-    vault_value_info_free(info);
-    return rc;
-}
-
-/* The plaintext a new value must open to: kept with the item, or the
- * [plain] text of the file read again. */
-static int plaintext_of(const apply_run *r, const apply_item *it, const unsigned char **data, size_t *len)
-{
-    const conf_item *item;
-    if (it->plain) {
-        *data = vault_secret_data(it->plain);
-        *len = vault_secret_len(it->plain);
-        return 0;
-    }
-    if (r->streaming && it->index < r->cfg->count && r->cfg->items[it->index]->info.state == VAULT_VALUE_PLAIN) {
-        arena_text(r->cfg, r->cfg->items[it->index], data, len); /* cfg keeps the file as read */
-        return 0;
-    }
-    if (!r->orig || !(item = conf_lookup(r->orig, it->pub.alias, strlen(it->pub.alias))) ||
-        item->info.state != VAULT_VALUE_PLAIN)
-        return vault__err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->pub.alias);
-    arena_text(r->orig, item, data, len);
-    return 0;
-}
-
-int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entry *e)
-{
-    vault_secret *got = NULL;
-    const unsigned char *want = NULL;
-    size_t want_len = 0;
-    int rc;
-
-    if (e->state != VAULT_VALUE_SEALED)
-        return vault__err(VAULT_EFORMAT, "the new value does not read back as sealed");
-    if ((rc = names_recipients(r, e->value)) != 0)
-        return rc;
-    if (!r->verify)
-        return 0;
-    rc = vault_opener_open(&got, NULL, r->verify, it->pub.alias, e->value);
-    if (rc == VAULT_EKEY && r->o->op == VAULT_APPLY_REWRAP) {
-        vault_error_clear(); /* our key was removed from it */
-        return 0;
-    }
-    if (rc == 0 && (rc = plaintext_of(r, it, &want, &want_len)) == 0 &&
-        (vault_secret_len(got) != want_len || sodium_memcmp(vault_secret_data(got), want, want_len) != 0))
-        rc = VAULT_EAUTH;
-    vault_secret_free(got);
-    return rc;
-}
-
-/* Every changed value as the new text, already parsed, holds it. */
-static int verify_parsed(const vault_config *cfg, void *payload)
-{
-    apply_run *r = payload;
-    size_t i, idx, bad = 0;
-    int rc;
-
-    for (i = 0; i < r->n; i++) {
-        apply_item *it = &r->items[i];
-        const vault_config_entry *e;
-        if (!it->changed)
-            continue;
-        rc = vault_config_find(&idx, cfg, it->pub.alias);
-        if (rc == 0)
-            rc = vault_config_entry_at(&e, cfg, idx);
-        if (rc == 0)
-            rc = apply_check_item(r, it, e);
-        if (rc != 0) {
-            vault__err(rc, "%s: alias \"%s\": the new value does not open to its secret; the file was not "
-                      "changed", vault_config_path(r->cfg), it->pub.alias);
-            apply_item_fail(r, it, rc, "the new value does not check");
-            bad++;
-        }
-    }
-    return bad ? VAULT_ERROR : 0;
-}
-
-static int item_changed(size_t i, void *payload)
-{
-    const apply_run *r = payload;
-    return i < r->n && r->items[i].index == i && r->items[i].changed;
-}
-
-/* The streamed text read back: the same file around the new values, the
- * values written, each opening to its secret. */
-static int verify_streamed(unsigned char *data, size_t len, void *payload)
-{
-    apply_run *r = payload;
-    vault_config *re = NULL;
-    int rc;
-
-    r->verifying = 1;
-    rc = conf_parse_owned(&re, vault_config_path(r->cfg), vault_config_get_type(r->cfg), data, len);
-    if (rc == 0)
-        rc = conf_check_streamed(r->cfg, re, item_changed, r, r->digest);
-    if (rc == 0)
-        rc = verify_parsed(re, r);
-    vault_config_free(re);
-    return rc;
-}
-
-static int verify_new_text(const void *data, size_t len, void *payload)
-{
-    apply_run *r = payload;
-    vault_config *cfg = NULL;
-    int rc = vault_config_parse(&cfg, vault_config_path(r->cfg), vault_config_get_type(r->cfg), data, len);
-
-    if (rc == 0)
-        rc = verify_parsed(cfg, r);
-    vault_config_free(cfg);
-    return rc;
-}
-
-/* ---- the opener that checks, and whether the key can be unlocked ---- */
-
-static int make_verifier(apply_run *r)
-{
-    vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
-    const vault_keystore_entry *e;
-    EVP_PKEY *pkey = NULL;
-    int rc;
-
-    if (r->o->symmetric_key) {
-        oo.symmetric_key = r->o->symmetric_key;
-        return vault_opener_new(&r->verify, &oo);
-    }
-    if (!r->o->keystore)
-        return 0;
-    if (vault_keystore_find(&e, r->o->keystore, r->o->key_alias) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT) {
-        vault_error_clear();
-        return 0; /* a certificate: nothing to open with */
-    }
-    if (e->kind == VAULT_ENTRY_PRIVATE_KEY) {
-        rc = ks_private_key(r->o->keystore, e->alias, &pkey, NULL);
-        if (rc == VAULT_EAUTH) {
-            /* The key password differs from the store password and was
-             * not given (WSO2 seals with the certificate alone here). */
-            vault_error_clear();
-            r->key_locked = 1;
-            return 0;
-        }
-        vault_error_clear(); /* a key in a device: the opener knows it */
-    }
-    oo.keystore = r->o->keystore;
-    oo.key_alias = e->alias;
-    return vault_opener_new(&r->verify, &oo);
 }
 
 /* ---- reading and replacing (the pair a repository may stand in for) ---- */
@@ -718,7 +372,7 @@ static int apply_stream(apply_run *r)
     memset(&ro, 0, sizeof ro);
     ro.mode = 0600;
     ro.fill = stream_fill;
-    ro.verify_owned = verify_streamed;
+    ro.verify_owned = apply_verify_streamed;
     ro.payload = r;
     ro.expect_inode = r->cfg->from_file;
     ro.dev = r->cfg->file_dev;
@@ -742,17 +396,17 @@ static int apply_replace(apply_run *r)
             size_t len = 0;
             int rc = vault_config_render(&data, &len, r->cfg);
             if (rc == 0)
-                rc = verify_new_text(data, len, r);
+                rc = apply_verify_new_text(data, len, r);
             vault__free_ptr(data);
             return rc;
         }
-        return conf_save_checked(r->cfg, verify_parsed, r); /* the new text parsed once */
+        return conf_save_checked(r->cfg, apply_verify_parsed, r); /* the new text parsed once */
     }
     if (r->o->flags & VAULT_APPLY_DRY_RUN)
-        return verify_new_text(r->text, r->text_len, r);
+        return apply_verify_new_text(r->text, r->text_len, r);
     memset(&ro, 0, sizeof ro);
     ro.mode = 0600;
-    ro.verify = verify_new_text;
+    ro.verify = apply_verify_new_text;
     ro.payload = r;
     ro.expect_inode = file->from_file;
     ro.dev = file->file_dev;
@@ -823,7 +477,7 @@ static int run_set(apply_run *r)
         apply_item_fail(r, it, rc, "cannot seal");
         return 0;
     }
-    if (rule_refuses(r, it, value, 1)) {
+    if (apply_rule_refuses(r, it, value, 1)) {
         vault_string_free(value);
         return 0;
     }
@@ -877,111 +531,6 @@ static int edit_one(apply_run *r, apply_item *it, const vault_config_entry *e)
     return seal_plain(r, it, it->plain, existed ? VAULT_APPLY_REPLACED : VAULT_APPLY_CREATED);
 }
 
-/* Text as the WSO2 runtime makes it (new String(bytes)): not empty, strict
- * UTF-8, no control character but tab. A wrong RSA key opens a PKCS#1 v1.5
- * block to pseudo-random bytes (implicit rejection), which this refuses
- * but for a small chance per value. */
-static int plausible_secret(const vault_secret *s)
-{
-    const unsigned char *p = s ? vault_secret_data(s) : NULL;
-    size_t n = s ? vault_secret_len(s) : 0, i, step;
-    unsigned long cp;
-
-    if (n == 0)
-        return 0;
-    for (i = 0; i < n; i += step) {
-        if ((step = vault__utf8_next(p + i, n - i, &cp)) == 0 || (cp < 0x20 && cp != '\t') || cp == 0x7f ||
-            (cp >= 0x80 && cp < 0xa0))
-            return 0;
-    }
-    return 1;
-}
-
-/* The old key is a key entry of the keystore the file's server is
- * configured with (the alias may be another one than the configured). */
-static int key_of_home_keystore(const apply_run *r, char *why, size_t why_len)
-{
-    vault_options vo = VAULT_OPTIONS_INIT;
-    const vault_keystore *ks;
-    const vault_keystore_entry *e;
-    const char *alias = NULL;
-    rt_location loc;
-    struct stat ours, theirs;
-    int yes = 0;
-
-    ks = vault__opener_keystore(r->o->from, &alias);
-    vo.config = r->o->path;
-    if (!ks || rt_locate(&loc, &vo) != 0)
-        return 0;
-    /* Another keystore: why keeps vault_opener_key_is_configured()'s reason. */
-    if (!loc.keystore || stat(loc.keystore, &theirs) != 0 || stat(vault_keystore_path(ks), &ours) != 0 ||
-        ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino)
-        yes = 0;
-    else if (vault_keystore_find(&e, ks, alias) != 0 || e->kind != VAULT_ENTRY_PRIVATE_KEY)
-        snprintf(why, why_len, "%s: alias \"%s\" is not a key entry of the server's keystore %s", r->o->path,
-                 alias ? alias : "", loc.keystore);
-    else
-        yes = 1;
-    rt_location_clear(&loc);
-    return yes;
-}
-
-#define ACCEPTS_UNPROVEN (VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1 | VAULT_APPLY_ACCEPT_HOME_KEY_PKCS1)
-
-/* After every value was opened: a PKCS#1 v1.5 value that names no key is
- * sealed again only when another value of the run proved the old key, or,
- * when the caller accepts it, the old key is the server's (its configured
- * alias, or with VAULT_APPLY_ACCEPT_HOME_KEY_PKCS1 any key entry of its
- * keystore, as -Drotate -Dold.alias names it) and every such value opened
- * to text. One value that did not refuses them all: a wrong key gives
- * bytes, not text. */
-static void rotate_proof(apply_run *r)
-{
-    char why[1024] = "";
-    const char *garbled = NULL;
-    int allowed = -1;
-    size_t i;
-
-    for (i = 0; i < r->n; i++) {
-        apply_item *it = &r->items[i];
-        if (it->pub.status != VAULT_APPLY_ROTATED ||
-            vault_opener_reseal_check(r->o->from, it->opened, r->o->path, it->pub.alias) == 0)
-            continue;
-        it->pub.flags |= VAULT_APPLY_UNPROVEN;
-        if (!(r->o->flags & ACCEPTS_UNPROVEN))
-            apply_item_fail(r, it, VAULT_EKEY, "RSA PKCS#1 v1.5 value naming no key");
-        else if (!garbled && !plausible_secret(it->plain))
-            garbled = it->pub.alias;
-    }
-    vault_error_clear();
-    for (i = 0; (r->o->flags & ACCEPTS_UNPROVEN) && i < r->n; i++) {
-        apply_item *it = &r->items[i];
-        if (!(it->pub.flags & VAULT_APPLY_UNPROVEN))
-            continue;
-        if (allowed < 0) {
-            allowed = (r->o->flags & VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1) &&
-                      vault_opener_key_is_configured(r->o->from, r->o->path) == 0;
-            snprintf(why, sizeof why, "%s", vault_error_last() ? vault_error_last()->message : "");
-            vault_error_clear();
-            if (!allowed && (r->o->flags & VAULT_APPLY_ACCEPT_HOME_KEY_PKCS1))
-                allowed = key_of_home_keystore(r, why, sizeof why);
-            vault_error_clear();
-            if (allowed && garbled) {
-                allowed = 0;
-                snprintf(why, sizeof why, "alias \"%s\" does not open to text with the old key (a wrong "
-                         "key gives other bytes)", garbled);
-            }
-        }
-        if (allowed > 0) {
-            it->pub.flags = (it->pub.flags & ~(unsigned)VAULT_APPLY_UNPROVEN) | VAULT_APPLY_UNPROVEN_ACCEPTED;
-            continue;
-        }
-        vault__err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
-                  r->o->path, it->pub.alias, why);
-        apply_item_fail(r, it, VAULT_EKEY, "RSA PKCS#1 v1.5 value naming no key");
-    }
-    vault_error_clear();
-}
 
 static int run_all(apply_run *r)
 {
@@ -1013,9 +562,9 @@ static int run_all(apply_run *r)
         }
     }
     if (rc == 0 && r->o->op == VAULT_APPLY_ROTATE)
-        rotate_proof(r);
+        apply_rotate_proof(r);
     if (rc == 0)
-        rule_check_kept(r);
+        apply_rule_check_kept(r);
     return rc;
 }
 
@@ -1109,9 +658,9 @@ int vault_config_apply(vault_apply_result **out, const vault_apply_options *opts
         vault__free_ptr(res);
         return vault__oom();
     }
-    if ((rc = make_verifier(&r)) != 0 || (rc = apply_read(&r)) != 0)
+    if ((rc = apply_make_verifier(&r)) != 0 || (rc = apply_read(&r)) != 0)
         goto done;
-    if ((rc = rule_prepare(&r)) != 0)
+    if ((rc = apply_rule_prepare(&r)) != 0)
         goto done;
     collect_warnings(res, opts->op == VAULT_APPLY_EDIT ? r.orig : r.file ? r.file : r.cfg);
     if (!(r.items = vault__calloc(vault_config_count(r.cfg) + 1, sizeof *r.items))) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The run of vault_config_apply() (config_apply.c), shared with the files
- * that create an alias (config_apply_alias.c) and that rewrite a secret
- * repository's values (config_apply_repo.c). */
+ * that check the new text (config_apply_check.c), judge it by a WSO2 home's
+ * rule (config_apply_rule.c), create an alias (config_apply_alias.c) and
+ * rewrite a secret repository's values (config_apply_repo.c). */
 #ifndef VAULT_CONFIG_APPLY_INTERNAL_H
 #define VAULT_CONFIG_APPLY_INTERNAL_H
 
@@ -59,6 +60,27 @@ void apply_item_fail(apply_run *r, apply_item *it, int code, const char *fallbac
 /* A new value as read back: sealed, for the recipients asked for, and,
  * with a key at hand, opening to its plaintext. */
 int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entry *e);
+
+/* The [plain] text of a config's item, in its guarded arena (no copy). */
+void apply_arena_text(const vault_config *cfg, const conf_item *item, const unsigned char **data, size_t *len);
+
+/* config_apply_check.c: the checks of the new text, as the callbacks of
+ * conf_save_checked() (a model parsed already), of a streamed replace and
+ * of vault_config_save(); and the opener they use (r->verify: NULL when no
+ * key is at hand, r->key_locked when its key cannot be unlocked). */
+int apply_verify_parsed(const vault_config *cfg, void *payload);
+int apply_verify_streamed(unsigned char *data, size_t len, void *payload);
+int apply_verify_new_text(const void *data, size_t len, void *payload);
+int apply_make_verifier(apply_run *r);
+
+/* config_apply_rule.c: the WSO2 runtime of the file's product home. Find
+ * its rule (r->rule); whether a new value breaks it (the item is then
+ * failed, 1); the raw RSA blocks kept judged by the home's padding; and
+ * the proof of the old key for raw PKCS#1 v1.5 values being rotated. */
+int apply_rule_prepare(apply_run *r);
+int apply_rule_refuses(apply_run *r, apply_item *it, const char *value, int by_sealer);
+void apply_rule_check_kept(apply_run *r);
+void apply_rotate_proof(apply_run *r);
 
 /* SET with CREATE: the new text with the alias added, sealed, in r->text. */
 int apply_create_alias(apply_run *r, const char *sealed);
