@@ -432,7 +432,8 @@ static int open_rsa(vault_opener *o, const char *alias, const wso2_value *v, vau
     ks_entry *e;
     const unsigned char *sha1 = NULL, *sha256 = NULL;
     char where[4200];
-    int legacy = 0, bound = 0, rc;
+    vault_transformation opened_as = VAULT_TRANSFORM_DEFAULT;
+    int bound = 0, rc;
 
     if (!o->ks)
         return no_keystore();
@@ -447,11 +448,13 @@ static int open_rsa(vault_opener *o, const char *alias, const wso2_value *v, vau
     }
     snprintf(where, sizeof where, "keystore %s, alias \"%s\"", vault_keystore_path(o->ks), e->alias);
     rc = wso2_open_rsa(pkey, sha1, sha256, where, o->transformation, !o->refuse_pkcs1, v, out,
-                       &legacy, &bound);
-    if (rc == 0 && legacy)
+                       &opened_as, &bound);
+    if (rc == 0 && opened_as == VAULT_TRANSFORM_RSA_PKCS1)
         *flags |= VAULT_OPENED_LEGACY;
-    if (rc == 0 && legacy && !bound)
+    if (rc == 0 && opened_as == VAULT_TRANSFORM_RSA_PKCS1 && !bound)
         *flags |= VAULT_OPENED_UNPROVEN;
+    if (rc == 0 && opened_as == VAULT_TRANSFORM_RSA_OAEP_SHA256)
+        *flags |= VAULT_OPENED_OAEP_SHA256;
     if (rc == 0 && bound)
         __atomic_store_n(&o->proven, e, __ATOMIC_RELAXED);
     return rc;

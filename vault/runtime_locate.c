@@ -389,17 +389,21 @@ int rt_rule_check_form(const rt_rule *r, const char *value)
 
 int rt_rule_check_opened(const rt_rule *r, const char *value, unsigned int opened_flags)
 {
-    int legacy = (opened_flags & VAULT_OPENED_LEGACY) != 0;
+    vault_transformation t = (opened_flags & VAULT_OPENED_LEGACY)        ? VAULT_TRANSFORM_RSA_PKCS1
+                             : (opened_flags & VAULT_OPENED_OAEP_SHA256) ? VAULT_TRANSFORM_RSA_OAEP_SHA256
+                                                                         : VAULT_TRANSFORM_RSA_OAEP_SHA1;
 
     VAULT_UNUSED(value);
     if (!r->active || r->symmetric)
         return 0;
-    if (legacy == (r->transformation == VAULT_TRANSFORM_RSA_PKCS1))
+    if (t == r->transformation)
         return 0;
     return vault__err(VAULT_EFORMAT, "the WSO2 runtime of this home opens every value with %s "
                      "(secret-conf.properties), and this one is sealed with %s: the server would get the "
                      "alias name instead of the secret",
-                     rule_name(r), legacy ? "RSA PKCS#1 v1.5" : "RSA-OAEP");
+                     rule_name(r), t == VAULT_TRANSFORM_RSA_PKCS1 ? "RSA PKCS#1 v1.5"
+                                   : t == VAULT_TRANSFORM_RSA_OAEP_SHA256 ? "RSA-OAEP with SHA-256"
+                                                                          : "RSA-OAEP with SHA-1");
 }
 
 /* ---- the whole location ------------------------------------------------------ */

@@ -397,14 +397,16 @@ static int check_thumbprint(const wso2_value *v, const unsigned char *sha1, cons
 
 int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned char *cert_sha256,
                   const char *where, vault_transformation t, int allow_pkcs1, const wso2_value *v,
-                  vault_secret **out, int *legacy, int *bound)
+                  vault_secret **out, vault_transformation *opened_as, int *bound)
 {
+    static const vault_transformation tried[] = {VAULT_TRANSFORM_RSA_OAEP_SHA1,
+                                                 VAULT_TRANSFORM_RSA_OAEP_SHA256, VAULT_TRANSFORM_RSA_PKCS1};
     size_t k = (size_t)EVP_PKEY_get_size(key), which = 0;
     rsa_unpad cands[3];
     int rc, tp_matched = 0;
 
     *out = NULL;
-    *legacy = 0;
+    *opened_as = VAULT_TRANSFORM_DEFAULT;
     *bound = 0;
     if (v->format == VAULT_FORMAT_WSO2_HOLDER) {
         if ((rc = check_thumbprint(v, cert_sha1, cert_sha256, where, &tp_matched)) != 0)
@@ -417,10 +419,10 @@ int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned 
                          EVP_PKEY_get_bits(key));
     if (t != VAULT_TRANSFORM_DEFAULT) {
         rc = rsa_decrypt(key, padding_of(t), NULL, 0, v->ct, v->ct_len, out);
-        *legacy = rc == 0 && t == VAULT_TRANSFORM_RSA_PKCS1;
+        *opened_as = rc == 0 ? t : VAULT_TRANSFORM_DEFAULT;
         /* An OAEP block opens only with its key (a wrong one fails the
          * padding check with odds of 1 - 2^-160); PKCS#1 v1.5 opens with any. */
-        *bound = rc == 0 && (tp_matched || !*legacy);
+        *bound = rc == 0 && (tp_matched || t != VAULT_TRANSFORM_RSA_PKCS1);
         return rc;
     }
     /* OAEP first: a PKCS#1 v1.5 block passes an OAEP check with odds of
@@ -431,8 +433,8 @@ int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned 
     rsa_unpad_of(&cands[1], RSA_PAD_OAEP_SHA256_MGF1SHA1);
     rsa_unpad_of(&cands[2], RSA_PAD_PKCS1);
     rc = rsa_decrypt_multi(key, cands, allow_pkcs1 ? 3 : 2, v->ct, v->ct_len, out, &which);
-    *legacy = rc == 0 && which == 2;
-    *bound = rc == 0 && (tp_matched || !*legacy);
+    *opened_as = rc == 0 ? tried[which] : VAULT_TRANSFORM_DEFAULT;
+    *bound = rc == 0 && (tp_matched || which != 2);
     return rc;
 }
 

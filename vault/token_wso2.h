@@ -68,7 +68,8 @@ int wso2_seal_symmetric(const vault_secret *key, const unsigned char *pt, size_t
  * holder's thumbprint must match, else VAULT_EKEY naming both and `where`
  * (the keystore and alias). t applies to raw values; with DEFAULT, any of
  * the three paddings is accepted with one private-key operation (the two
- * OAEP ones only when allow_pkcs1 is 0). *legacy is set for PKCS#1 v1.5,
+ * OAEP ones only when allow_pkcs1 is 0). *opened_as receives the padding
+ * that opened it (VAULT_TRANSFORM_RSA_PKCS1 for PKCS#1 v1.5,
  * which, with implicit rejection, takes any block that is no OAEP. A
  * holder's own "t" is used as it is: the caller refuses a PKCS#1 v1.5
  * holder it does not allow. *bound is set when the opening proves that key
@@ -78,7 +79,7 @@ int wso2_seal_symmetric(const vault_secret *key, const unsigned char *pt, size_t
  * size (implicit rejection) and proves nothing. */
 int wso2_open_rsa(EVP_PKEY *key, const unsigned char *cert_sha1, const unsigned char *cert_sha256,
                   const char *where, vault_transformation t, int allow_pkcs1, const wso2_value *v,
-                  vault_secret **out, int *legacy, int *bound);
+                  vault_secret **out, vault_transformation *opened_as, int *bound);
 
 /* The rule for sealing again what was opened (rotate; SECURITY.md): a value
  * that opened unproven (PKCS#1 v1.5, no thumbprint of our key) may be sealed

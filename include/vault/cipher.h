@@ -238,7 +238,14 @@ enum {
      * bytes. Never seal such a plaintext again unless
      * vault_opener_reseal_check() allows it. Set with VAULT_OPENED_LEGACY.
      */
-    VAULT_OPENED_UNPROVEN = 2
+    VAULT_OPENED_UNPROVEN = 2,
+    /**
+     * Opened as RSA-OAEP with SHA-256 (Java's OAEPWithSHA-256AndMGF1Padding);
+     * an RSA value with neither this nor VAULT_OPENED_LEGACY opened as
+     * RSA-OAEP with SHA-1. A WSO2 home opens every value with its one
+     * transformation, so the difference matters (vault_location_accepts()).
+     */
+    VAULT_OPENED_OAEP_SHA256 = 4
 };
 
 /**

@@ -132,6 +132,34 @@ contains "$err" "RSA/ECB/PKCS1Padding"
 unchanged
 cp "$TMP/rotated.toml" $T
 
+# An OAEP-SHA256 home: its runtime opens every value with SHA-256 OAEP, so a
+# raw OAEP block with SHA-1 gets the alias name (the judge); check -k, which
+# opens it with the key, tells the two OAEP digests apart and says so.
+sed -i 's|^secretRepositories.file.algorithm=.*|secretRepositories.file.algorithm=RSA/ECB/OAEPWithSHA-256AndMGF1Padding|' $SC
+req=""
+for a in "${ALIASES[@]}"; do req+="encrypt raw RSA/ECB/OAEPWithSHA-256AndMGF1Padding $(hex "java-$a")"$'\n'; done
+vals=$(printf '%s' "$req" | java -cp "$TMP/java" JavaDecrypt $KS JKS wso2carbon newkey) || fail "Java encrypt OAEP-SHA256"
+i=0
+while read -r v; do set_value "${ALIASES[$i]}" "$v"; i=$((i + 1)); done <<<"$vals"
+v=$(printf 'encrypt raw RSA/ECB/OAEPwithSHA1andMGF1Padding %s\n' "$(hex java-sha1)" \
+        | java -cp "$TMP/java" JavaDecrypt $KS JKS wso2carbon newkey) || fail "Java encrypt OAEP-SHA1"
+set_value api_token "$v"
+wso2_resolve 3
+resolves api_token api_token
+resolves admin_password java-admin_password
+run 1 "$CT" check $T -k $KS --password-file "$PW" --alias newkey
+contains "$out$err" "api_token"
+contains "$out$err" "sealed with RSA-OAEP with SHA-1"
+lacks "$out$err" "admin_password"
+v=$(printf 'encrypt raw RSA/ECB/OAEPWithSHA-256AndMGF1Padding %s\n' "$(hex java-sha256)" \
+        | java -cp "$TMP/java" JavaDecrypt $KS JKS wso2carbon newkey) || fail "Java encrypt OAEP-SHA256"
+set_value api_token "$v"
+wso2_resolve 0
+resolves api_token java-sha256
+run 0 "$CT" check $T -k $KS --password-file "$PW" --alias newkey
+cp "$TMP/rotated.toml" $T
+sed -i 's|^secretRepositories.file.algorithm=.*|secretRepositories.file.algorithm=RSA|' $SC
+
 # --- secret-conf.properties as FileBaseSecretRepository reads it ---
 save
 # encryptionMode is "symmetric" or nothing: another spelling makes that
