@@ -128,6 +128,9 @@ static void expect_row(const row *r, vault_keystore *ks, const char *key_alias, 
     cr_assert_eq(vault_inspect(&info, r->value), 0);
     if (legacy)
         legacy = VAULT_OPENED_LEGACY | (info->key_ids ? 0u : (unsigned)VAULT_OPENED_UNPROVEN);
+    /* Java's OAEPWithSHA-256AndMGF1Padding is told from OAEP with SHA-1. */
+    if (tf_of(r->transformation) == VAULT_TRANSFORM_RSA_OAEP_SHA256)
+        legacy |= VAULT_OPENED_OAEP_SHA256;
     vault_value_info_free(info);
     cr_assert_eq(flags, legacy, "%s, row %s: flags", ksname, r->id);
     vault_secret_free(s);
