@@ -196,6 +196,14 @@ const char *vault_recipient_thumbprint(const vault_recipient *r)
     return r ? r->thumbprint : NULL;
 }
 
+const char *vault_recipient_key_id_type(const vault_recipient *r)
+{
+    if (!r)
+        return NULL;
+    /* An RSA recipient is named by its certificate, others by the key. */
+    return memcmp(r->id, r->sha256, sizeof r->id) == 0 ? "cert-sha256" : "spki-sha256";
+}
+
 void vault_recipient_free(vault_recipient *r)
 {
     if (!r)

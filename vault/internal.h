@@ -153,6 +153,10 @@ int vault__open_regular(const char *path, int *fd_out, struct stat *st);
 int vault__password_file_read(vault_secret **out, vault_secret **key_out, const char *path,
                              unsigned int flags);
 
+/* vault__password_file_read() flag: *out receives the whole file, every
+ * byte kept (a raw key file), not its first line. */
+#define VAULT__FILE_WHOLE 0x10000u
+
 /* DIR/NAME in memory to free (path.c): NAME alone when it is absolute or
  * DIR is empty, one '/' between them (none added after a DIR ending in
  * '/'). VAULT_EINVAL naming both when the result would reach PATH_MAX;

@@ -82,7 +82,7 @@ int vault__password_file_read(vault_secret **out, vault_secret **key_out, const 
             goto done;
         }
     }
-    first = line_length(buf, have);
+    first = (flags & VAULT__FILE_WHOLE) ? have : line_length(buf, have);
     if (have == 0) {
         rc = vault__err(VAULT_EFORMAT, "%s: password file is empty", path);
         goto done;
@@ -91,7 +91,7 @@ int vault__password_file_read(vault_secret **out, vault_secret **key_out, const 
     if (rc != 0)
         goto done;
     rest = skip_line(buf, have);
-    if (key_out && rest < have) {
+    if (key_out && rest < have && !(flags & VAULT__FILE_WHOLE)) {
         size_t second = line_length(buf + rest, have - rest);
         if (second > 0)
             rc = vault_secret_new(key_out, buf + rest, second);

@@ -122,6 +122,64 @@ VAULT_EXTERN(const char *) vault_recipient_thumbprint(const vault_recipient *r);
  */
 VAULT_EXTERN(void) vault_recipient_free(vault_recipient *r);
 
+/**
+ * What the recipient's key id hashes, as vault_value_info's key_id_types
+ * names it.
+ * @param r the recipient.
+ * @return "cert-sha256" (an RSA recipient: its certificate) or
+ *         "spki-sha256" (an EC, X25519 or Ed25519 recipient: its public
+ *         key); NULL when r is NULL. Static.
+ */
+VAULT_EXTERN(const char *) vault_recipient_key_id_type(const vault_recipient *r);
+
+/** vault_recipient_check() flags. */
+enum {
+    /** A recipient the truststore does not vouch for is taken, with a
+     *  warning, instead of refused. */
+    VAULT_RECIPIENT_ALLOW_UNTRUSTED = 1
+};
+
+/** What vault_recipient_check() found. */
+typedef enum vault_recipient_trust {
+    VAULT_RECIPIENT_TRUSTED = 0,   /**< The truststore vouches for it, or there is no
+                                        truststore and the certificate is in date (or it is
+                                        a bare key, which has no date). */
+    VAULT_RECIPIENT_EXPIRED = 1,   /**< No truststore, and the certificate has expired: a
+                                        warning, sealed anyway. */
+    VAULT_RECIPIENT_UNTRUSTED = 2  /**< The truststore does not vouch for it (chain, time,
+                                        revocation) and VAULT_RECIPIENT_ALLOW_UNTRUSTED
+                                        takes it anyway: a warning. */
+} vault_recipient_trust;
+
+/**
+ * The trust gate before sealing to a recipient made from entry `alias` of
+ * `ks` (vault_recipient_from_keystore() with the same arguments). With a
+ * truststore, the certificate's chain must verify against it now
+ * (vault_keystore_verify(): validity, CA flags, path, its CRLs), else the
+ * recipient is refused, or with VAULT_RECIPIENT_ALLOW_UNTRUSTED taken with
+ * a warning. Without a truststore nothing vouches for it, and only an
+ * expired certificate is told, as a warning. A bare key (no certificate)
+ * is named by its key id; a truststore cannot vouch for it.
+ * @param verdict  receives the case (VAULT_RECIPIENT_TRUSTED on failure).
+ * @param warning  NULL, or receives for the two warning cases the message to
+ *                 show (naming the certificate's subject and SHA-256 and the
+ *                 file; free with vault_string_free()), else NULL.
+ * @param r        the recipient.
+ * @param ks       the keystore or certificate file it was made from.
+ * @param alias    the entry it was made from (NULL: as
+ *                 vault_recipient_from_keystore() picks it).
+ * @param truststore the truststore, or NULL for none.
+ * @param flags    0 or VAULT_RECIPIENT_ALLOW_UNTRUSTED.
+ * @return 0 (see *verdict); VAULT_ETRUST (refused: the message names the
+ *         certificate's subject and SHA-256, or the bare key's id, and why
+ *         the truststore does not vouch for it); VAULT_EINVAL;
+ *         VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_recipient_check(vault_recipient_trust *verdict, char **warning,
+                                        const vault_recipient *r, const vault_keystore *ks,
+                                        const char *alias, const vault_keystore *truststore,
+                                        unsigned int flags);
+
 /** The version of vault_seal_options this header describes. */
 #define VAULT_SEAL_OPTIONS_VERSION 1
 
@@ -137,6 +195,47 @@ typedef struct vault_seal_options {
 
 /** Initializer of a vault_seal_options: this version, every other field its default. */
 #define VAULT_SEAL_OPTIONS_INIT { VAULT_SEAL_OPTIONS_VERSION, VAULT_FORMAT_NATIVE, VAULT_TRANSFORM_DEFAULT, NULL, 0, NULL }
+
+/**
+ * Read an AES key (16, 24 or 32 bytes) for the WSO2 symmetric form from a
+ * key file (docs/FORMAT.md 10.4): hex text, base64 text (each with at most
+ * one line end), else exactly the raw bytes. The file is judged as a
+ * password file (owner, mode 0600 or 0400). The key bytes stay in guarded
+ * memory.
+ * @param out  receives the key; free it with vault_secret_free().
+ * @param path the key file.
+ * @return 0; VAULT_EFORMAT (not a key in one of the three spellings: the
+ *         message names the file); VAULT_EPERM, VAULT_ENOTFOUND, VAULT_EIO
+ *         (the file, named); VAULT_EINVAL; VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_symmetric_key_from_file(vault_secret **out, const char *path);
+
+/**
+ * The format to seal with when the caller names none: the one a WSO2
+ * product home's runtime opens, when a secret-conf.properties governs the
+ * config files (as vault_locate() with VAULT_OPEN_WSO2_RULES finds it): its
+ * symmetric mode (VAULT_FORMAT_WSO2_SYMMETRIC), else its one RSA
+ * transformation (VAULT_FORMAT_WSO2). A file no home governs does not
+ * count. Files governed by rules that differ (symmetric against RSA, or two
+ * transformations) are refused.
+ * @param secret_conf    receives the secret-conf.properties that decided
+ *                       (of the first governed file; free with
+ *                       vault_string_free()), or NULL when no home governs
+ *                       any of the files.
+ * @param format         receives the format when *secret_conf is set;
+ *                       else unchanged.
+ * @param transformation receives the home's transformation when the format
+ *                       is VAULT_FORMAT_WSO2 (VAULT_TRANSFORM_DEFAULT for
+ *                       the symmetric mode); else unchanged.
+ * @param paths          the config files to seal.
+ * @param count          their number.
+ * @return 0; VAULT_EINVAL (two homes name different algorithms: the
+ *         message names both secret-conf.properties; or a bad argument);
+ *         VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_seal_format_of_homes(char **secret_conf, vault_format *format,
+                                             vault_transformation *transformation,
+                                             const char *const *paths, size_t count);
 
 /**
  * A sealing session. In the native format every value sealed through one
