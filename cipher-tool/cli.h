@@ -172,11 +172,9 @@ extern const cli_opt cli_trust_opts[];
 int cli_trust_usage(const cli_keystore *trust, const char *cmd);
 
 /* The trust gate for recipient r, made from entry alias of ks (NULL: its
- * only key entry or first certificate). With trust_ks (NULL: none) the
- * certificate's chain must verify, time included, else EXIT_FAIL with its
- * subject, key id and a hint, or with allow_untrusted a warning. Without
- * trust_ks an expired certificate is a warning. Returns EXIT_OK or
- * EXIT_FAIL (messages printed). */
+ * only key entry or first certificate): vault_recipient_check() with
+ * trust_ks (NULL: none) and allow_untrusted, its warning printed, a refusal
+ * printed with a hint. Returns EXIT_OK or EXIT_FAIL. */
 int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, const char *alias,
                     const vault_recipient *r, int allow_untrusted);
 
@@ -185,8 +183,9 @@ int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, co
  * written into a cli_sealing. */
 extern const cli_opt cli_sealing_opts[];
 
-/* An AES key file: raw 16, 24 or 32 bytes, or the same as hex or base64
- * text. Returns EXIT_OK or EXIT_FAIL (message printed). */
+/* An AES key file (vault_symmetric_key_from_file(): hex or base64 text,
+ * else raw 16, 24 or 32 bytes). Returns EXIT_OK or EXIT_FAIL (message
+ * printed). */
 int cli_read_symmetric_key(const char *path, vault_secret **out);
 
 /* --transformation: a JCE transformation's name into the int at dest (a
@@ -205,10 +204,10 @@ int cli_sealing_prepare(cli_sealing *s, const char *cmd, vault_sealer **out);
  * value must name; and s->apply_flags. */
 void cli_sealing_apply_options(const cli_sealing *s, vault_apply_options *o);
 
-/* Without --format: when a secret-conf.properties governs the files (a WSO2
- * product home's), seal what its runtime opens, its one algorithm or its
- * symmetric mode (a note says so); files of homes with different rules need
- * --format. Returns EXIT_OK or EXIT_USAGE (printed). */
+/* Without --format (and --not-for-wso2-runtime): the format and
+ * transformation vault_seal_format_of_homes() finds for the files, with a
+ * note naming the secret-conf.properties; homes with different rules are a
+ * usage error. Returns EXIT_OK, EXIT_FAIL or EXIT_USAGE (printed). */
 int cli_sealing_home_default(cli_sealing *s, char *const *paths, int count, const char *cmd);
 
 /* One command's runs of vault_config_apply() over its files: failures

@@ -24,12 +24,8 @@ void cli_apply_recipients(cli_apply *a, vault_recipient *const *r, size_t n)
 {
     size_t i;
     for (i = 0; a->json && i < n; i++) {
-        /* A native RSA recipient is named by its certificate, others by the key. */
-        const char *id = vault_recipient_key_id(r[i]);
         json_array_append_new(a->key_ids,
-                              cli_json_key_id(strcmp(id, vault_recipient_thumbprint(r[i])) == 0 ? "cert-sha256"
-                                                                                               : "spki-sha256",
-                                              id));
+                              cli_json_key_id(vault_recipient_key_id_type(r[i]), vault_recipient_key_id(r[i])));
     }
 }
 
@@ -140,59 +136,29 @@ int cli_apply_finish(cli_apply *a, int rc)
     return rc;
 }
 
-/* The rule of the home governing path, from vault_locate(): 0 none, else
- * 1 with *symmetric and *t set. */
-static int home_rule(const char *path, int *symmetric, int *t, char **conf)
-{
-    vault_options o = VAULT_OPTIONS_INIT;
-    vault_location *loc = NULL;
-    int found = 0;
-
-    o.config = path;
-    o.flags = VAULT_OPEN_WSO2_RULES;
-    if (vault_locate(&loc, &o) == 0 && loc->wso2_rules) {
-        *symmetric = loc->wso2_symmetric;
-        *t = (int)loc->wso2_transformation;
-        *conf = strdup(loc->wso2_secret_conf ? loc->wso2_secret_conf : "secret-conf.properties");
-        found = *conf != NULL;
-    }
-    vault_error_clear(); /* not a file of a product home: no rule */
-    vault_location_free(loc);
-    return found;
-}
-
 int cli_sealing_home_default(cli_sealing *s, char *const *paths, int count, const char *cmd)
 {
-    char *conf = NULL, *other = NULL;
-    int i, found = 0, symmetric = 0, t = 0, rc = EXIT_OK;
+    vault_format format = VAULT_FORMAT_NATIVE;
+    vault_transformation t = VAULT_TRANSFORM_DEFAULT;
+    char *conf = NULL;
+    int rc;
 
     if (s->format || (s->apply_flags & VAULT_APPLY_NOT_FOR_WSO2_RUNTIME))
         return EXIT_OK;
-    for (i = 0; i < count && rc == EXIT_OK; i++) {
-        int sym2, t2;
-        if (!home_rule(paths[i], &sym2, &t2, &other))
-            continue;
-        if (found && (sym2 != symmetric || (!symmetric && t2 != t)))
-            rc = cli_usage_error(cmd, "%s and %s name different algorithms; give --format", conf, other);
-        if (!found) {
-            found = 1;
-            symmetric = sym2;
-            t = t2;
-            conf = other;
-        } else {
-            free(other);
-        }
-        other = NULL;
-    }
-    if (rc == EXIT_OK && found) {
-        s->format = symmetric ? VAULT_FORMAT_WSO2_SYMMETRIC : VAULT_FORMAT_WSO2;
-        if (!symmetric && !s->transformation)
-            s->transformation = t;
-        fprintf(stderr, "cipher-tool: sealing with %s, as the WSO2 runtime of the home opens every value (%s)\n",
-                symmetric ? "the symmetric mode (AES-GCM)"
-                          : vault_transformation_name((vault_transformation)s->transformation),
-                conf);
-    }
-    free(conf);
-    return rc;
+    rc = vault_seal_format_of_homes(&conf, &format, &t, (const char *const *)paths, (size_t)count);
+    if (rc == VAULT_EINVAL)
+        return cli_usage_error(cmd, "%s; give --format", vault_error_last()->message);
+    if (rc != 0)
+        return cli_fail(rc, NULL);
+    if (!conf)
+        return EXIT_OK;
+    s->format = (int)format;
+    if (format == VAULT_FORMAT_WSO2 && !s->transformation)
+        s->transformation = (int)t;
+    fprintf(stderr, "cipher-tool: sealing with %s, as the WSO2 runtime of the home opens every value (%s)\n",
+            format == VAULT_FORMAT_WSO2_SYMMETRIC ? "the symmetric mode (AES-GCM)"
+                                                  : vault_transformation_name((vault_transformation)s->transformation),
+            conf);
+    vault_string_free(conf);
+    return EXIT_OK;
 }

@@ -2,10 +2,8 @@
 /* Recipients, format and sealer for the commands that seal. */
 #include "cli.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static int parse_cert(void *dest, const char *arg, const char *cmd)
 {
@@ -117,81 +115,27 @@ int cli_trust_usage(const cli_keystore *trust, const char *cmd)
     return EXIT_OK;
 }
 
-/* A key file holds raw bytes (16, 24, 32) or the same as hex or base64 text. */
 int cli_read_symmetric_key(const char *path, vault_secret **out)
 {
-    vault_secret *line = NULL;
-    unsigned char key[64];
-    size_t n = 0;
-    const char *end;
-    int rc = vault_password_from_file(&line, NULL, path);
-    if (rc != 0)
-        return cli_fail(rc, NULL);
-    n = vault_secret_len(line);
-    if (n == 16 || n == 24 || n == 32) {
-        rc = vault_secret_new(out, vault_secret_data(line), n);
-    } else if (sodium_hex2bin(key, sizeof key, vault_secret_str(line), n, NULL, &n, &end) == 0 && !*end &&
-               (n == 16 || n == 24 || n == 32)) {
-        rc = vault_secret_new(out, key, n);
-    } else if (sodium_base642bin(key, sizeof key, vault_secret_str(line), vault_secret_len(line), NULL, &n,
-                                 &end, sodium_base64_VARIANT_ORIGINAL) == 0 && !*end &&
-               (n == 16 || n == 24 || n == 32)) {
-        rc = vault_secret_new(out, key, n);
-    } else {
-        cli_error("%s: not an AES key (16, 24 or 32 bytes, raw, hex or base64)", path);
-        rc = VAULT_EFORMAT;
-    }
-    sodium_memzero(key, sizeof key);
-    vault_secret_free(line);
-    return rc == 0 ? EXIT_OK : EXIT_FAIL;
-}
-
-/* The entry whose certificate a recipient was made from. */
-static const vault_keystore_entry *recipient_entry(const vault_keystore *ks, const vault_recipient *r)
-{
-    const vault_keystore_entry *e = NULL;
-    size_t i;
-    for (i = 0; i < vault_keystore_count(ks); i++) {
-        char id[65];
-        if (vault_keystore_entry_at(&e, ks, i) != 0 || !e->has_certificate)
-            continue;
-        sodium_bin2hex(id, sizeof id, e->sha256, sizeof e->sha256);
-        if (strcmp(id, vault_recipient_thumbprint(r)) == 0)
-            return e;
-    }
-    return NULL;
+    int rc = vault_symmetric_key_from_file(out, path);
+    return rc == 0 ? EXIT_OK : cli_fail(rc, NULL);
 }
 
 int cli_check_trust(const vault_keystore *trust_ks, const vault_keystore *ks, const char *alias,
                     const vault_recipient *r, int allow_untrusted)
 {
-    const vault_keystore_entry *e = recipient_entry(ks, r);
-    const char *subject = e && e->subject ? e->subject : "?";
-    const vault_error *err;
-    char what[600];
-
-    /* A bare key is named by its key id: it has no certificate. */
-    if (*vault_recipient_thumbprint(r))
-        snprintf(what, sizeof what, "certificate \"%s\" (SHA-256 %s)", subject,
-                 vault_recipient_thumbprint(r));
-    else
-        snprintf(what, sizeof what, "key %s of %s", vault_recipient_key_id(r), vault_keystore_path(ks));
-
-    if (!trust_ks) {
-        if (e && e->not_after < (int64_t)time(NULL))
-            cli_warning("certificate \"%s\" (SHA-256 %s) of %s has expired; sealing to it anyway",
-                        subject, vault_recipient_thumbprint(r), vault_keystore_path(ks));
+    vault_recipient_trust verdict;
+    char *warning = NULL;
+    int rc = vault_recipient_check(&verdict, &warning, r, ks, alias, trust_ks,
+                                   allow_untrusted ? VAULT_RECIPIENT_ALLOW_UNTRUSTED : 0);
+    if (warning)
+        cli_warning("%s", warning);
+    vault_string_free(warning);
+    if (rc == 0)
         return EXIT_OK;
-    }
-    if (vault_keystore_verify(trust_ks, ks, alias, 0, 0) == 0)
-        return EXIT_OK;
-    err = vault_error_last();
-    if (allow_untrusted) {
-        cli_warning("sealing to an untrusted %s: %s", what, err ? err->message : "not trusted");
-        return EXIT_OK;
-    }
-    cli_error("refusing to seal to %s: %s", what, err ? err->message : "not trusted");
-    cli_hint("--allow-untrusted seals to it anyway");
+    cli_fail(rc, NULL);
+    if (rc == VAULT_ETRUST)
+        cli_hint("--allow-untrusted seals to it anyway");
     return EXIT_FAIL;
 }
 
