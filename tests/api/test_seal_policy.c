@@ -160,6 +160,43 @@ Test(key_file, wrong_lengths_and_spellings)
     cr_assert_eq(vault_symmetric_key_from_file(NULL, "x"), VAULT_EINVAL);
 }
 
+Test(key_file, truncation_loop)
+{
+    /* Every prefix of "64 hex digits\n": hex where the digits make a key
+     * (32, 48, 64, and 64 with its newline), the raw bytes where the prefix
+     * is a key length that no text spelling claims (16, 24: as hex 8 and 12
+     * bytes, as base64 12 and 18), else refused. */
+    unsigned char *text, *raw;
+    size_t len, n, rawlen;
+
+    test_sh("openssl rand -out t.raw 32 && python3 -c 'open(\"t.hex\",\"w\").write(open(\"t.raw\",\"rb\").read().hex()+\"\\n\")'");
+    text = slurp(test_path("t.hex"), &len);
+    raw = slurp(test_path("t.raw"), &rawlen);
+    cr_assert_eq(len, 65);
+    for (n = 0; n <= len; n++) {
+        vault_secret *k = NULL;
+        int rc;
+        spit(test_path("t.cut"), text, n);
+        rc = vault_symmetric_key_from_file(&k, test_path("t.cut"));
+        if (n == 32 || n == 48 || n == 64 || n == 65) {
+            size_t want = n == 65 ? 32 : n / 2;
+            cr_assert_eq(rc, 0, "%zu: %s", n, test_errmsg());
+            cr_assert_eq(vault_secret_len(k), want, "%zu", n);
+            cr_assert(memcmp(vault_secret_data(k), raw, want) == 0, "%zu: not the hex key", n);
+        } else if (n == 16 || n == 24) {
+            cr_assert_eq(rc, 0, "%zu: %s", n, test_errmsg());
+            cr_assert_eq(vault_secret_len(k), n);
+            cr_assert(memcmp(vault_secret_data(k), text, n) == 0, "%zu: not the raw bytes", n);
+        } else {
+            cr_assert_eq(rc, VAULT_EFORMAT, "%zu: rc %d", n, rc);
+            cr_assert_null(k);
+        }
+        vault_secret_free(k);
+    }
+    free(text);
+    free(raw);
+}
+
 Test(key_file, judged_as_a_secret_file)
 {
     test_sh("openssl rand -hex 32 > open && chmod 644 open");
