@@ -5,15 +5,10 @@
  * secret echoed, and OAEP rather than PKCS#1 v1.5 unless asked. */
 #include "cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <sodium.h>
-#include <vault/vault.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 typedef struct dropin {
     const char *home;
@@ -148,25 +143,6 @@ const cli_opt_command cmd_wso2_options = {
 };
 
 
-static char *path_join(const char *a, const char *b)
-{
-    char *p = NULL;
-    if (b[0] == '/')
-        return strdup(b);
-    if (asprintf(&p, "%s/%s", a, b) < 0)
-        return NULL;
-    return p;
-}
-
-/* An XML text of a legacy map: other passwords of the file may still be
- * plain text in it. */
-static void free_text(char *text, size_t len)
-{
-    if (text)
-        sodium_memzero(text, len);
-    vault_string_free(text);
-}
-
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -202,103 +178,21 @@ static int locate_keystore(dropin *d)
     return d->keystore_path ? EXIT_OK : cli_fail(VAULT_ENOMEM, "out of memory");
 }
 
-/* Mark every XML element the legacy map names, in memory first, then
- * write them all: a missing element stops the run before any file changes. */
-static int mark_legacy_xml(dropin *d)
+/* Mark every XML element the legacy map names: the library marks them all
+ * in memory first, so a missing element stops the run before any file
+ * changes. */
+static int mark_legacy_xml(const dropin *d)
 {
-    char *map_path = NULL;
-    vault_legacy_map *map = NULL;
-    size_t i, n;
-    char **paths = NULL, **outs = NULL;
-    size_t *out_lens = NULL;
-    int rc = EXIT_FAIL;
+    vault_legacy_marked *marked = NULL;
+    const char *path;
+    size_t i;
 
-    if (vault_home_path(&map_path, d->home, VAULT_HOME_CIPHER_TOOL) != 0 ||
-        vault_legacy_map_read(&map, map_path) != 0) {
-        rc = cli_fail(VAULT_ERROR, NULL);
-        goto done;
-    }
-    n = vault_legacy_map_count(map);
-    paths = calloc(n + 1, sizeof *paths);
-    outs = calloc(n + 1, sizeof *outs);
-    out_lens = calloc(n + 1, sizeof *out_lens);
-    if (!paths || !outs || !out_lens)
-        goto done;
-    for (i = 0; i < n; i++) {
-        const vault_legacy_entry *e;
-        vault_xml_mark_options mo = VAULT_XML_MARK_OPTIONS_INIT;
-        vault_secret *old = NULL;
-        unsigned char *xml = NULL;
-        size_t j, len = 0;
-        int fd = -1;
-        const char *src;
-
-        vault_legacy_map_entry_at(&e, map, i);
-        paths[i] = path_join(d->home, e->file);
-        /* Several aliases may point into one file: edit the newest text. */
-        for (j = 0, src = NULL; j < i; j++)
-            if (outs[j] && strcmp(paths[j], paths[i]) == 0) {
-                src = outs[j];
-                len = out_lens[j];
-            }
-        if (!src) {
-            /* The XML file still holds the password in plain text: the
-             * buffer is wiped before it is freed. */
-            int err = ENOMEM;
-            rc = VAULT_ENOMEM;
-            if (paths[i] && (fd = open(paths[i], O_RDONLY | O_CLOEXEC)) < 0)
-                err = errno, rc = VAULT_EIO;
-            else if (paths[i]) {
-                rc = cli_read_all(fd, SIZE_MAX, &xml, &len);
-                err = errno;
-                close(fd);
-            }
-            if (rc != 0) {
-                cli_error("%s: line %u: alias \"%s\": cannot read %s: %s", map_path, e->line, e->alias,
-                          paths[i] ? paths[i] : e->file, strerror(rc == VAULT_ENOMEM ? ENOMEM : err));
-                rc = EXIT_FAIL;
-                goto done;
-            }
-            src = (const char *)xml;
-        }
-        mo.name = paths[i];
-        mo.xpath = e->xpath;
-        mo.attribute = e->attribute;
-        mo.alias = e->alias;
-        if (!src || vault_xml_mark_secret(&outs[i], &out_lens[i], &old, src, len, &mo) != 0) {
-            cli_free_wiped(xml, xml ? len + 1 : 0);
-            rc = cli_fail(VAULT_ERROR, NULL);
-            goto done;
-        }
-        vault_secret_free(old); /* the value comes from cipher-text.properties, as in Java */
-        cli_free_wiped(xml, xml ? len + 1 : 0);
-        for (j = 0; j < i; j++)
-            if (outs[j] && strcmp(paths[j], paths[i]) == 0) {
-                free_text(outs[j], out_lens[j]);
-                outs[j] = NULL;
-            }
-    }
-    for (i = 0; i < n; i++) {
-        if (!outs[i])
-            continue;
-        if (vault_file_replace(paths[i], outs[i], out_lens[i], 0644, NULL, NULL) != 0) {
-            rc = cli_fail(VAULT_ERROR, NULL);
-            goto done;
-        }
-        fprintf(stderr, "cipher-tool: %s: secret aliases marked\n", paths[i]);
-    }
-    rc = EXIT_OK;
-done:
-    for (i = 0; paths && i < vault_legacy_map_count(map); i++) {
-        free(paths[i]);
-        free_text(outs[i], out_lens[i]);
-    }
-    free(paths);
-    free(outs);
-    free(out_lens);
-    vault_legacy_map_free(map);
-    vault_string_free(map_path);
-    return rc;
+    if (vault_legacy_home_mark(&marked, d->home) != 0)
+        return cli_fail(VAULT_ERROR, NULL);
+    for (i = 0; vault_legacy_marked_at(&path, marked, i) == 0; i++)
+        fprintf(stderr, "cipher-tool: %s: secret aliases marked\n", path);
+    vault_legacy_marked_free(marked);
+    return EXIT_OK;
 }
 
 /* secret-conf.properties, as the WSO2 runtime reads it. */
