@@ -17,9 +17,9 @@ typedef struct dropin {
     cli_sealing s;
     vault_secret *argv_password;
     const char *transformation_name; /* as given: written back as given, like Java */
-    char *home_algorithm;                 /* the algorithm the home already uses, malloc'ed */
-    int home_symmetric;                   /* its encryptionMode is symmetric */
-    int home_configured;                  /* a secret-conf.properties exists */
+    int home_ruled;                       /* a secret-conf.properties governs the home */
+    int home_symmetric;                   /* its runtime opens every value in the symmetric mode */
+    vault_transformation home_t;          /* else the one algorithm it opens them with */
     char *keystore_path, *keystore_alias; /* malloc'ed */
 } dropin;
 
@@ -231,65 +231,39 @@ static int parse_args(dropin *d, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* secret-conf.properties names a rule its WSO2 runtime follows (an
- * encryptionMode of "symmetric" or none, a known algorithm), as the
- * library's locator judges it: else nothing is sealed for that home. */
-static int check_home_rule(const dropin *d)
+/* The rule the home's WSO2 runtime follows, as the library's locator reads
+ * it from secret-conf.properties: one algorithm for every value (RSA, PKCS#1
+ * v1.5, when the line is absent) or the symmetric mode. A home the locator
+ * finds no config in has no rule to keep; a secret-conf.properties naming a
+ * rule that runtime does not follow (another encryptionMode, an unknown
+ * algorithm) stops the run: nothing would open what is sealed for it. */
+static int read_home_rule(dropin *d)
 {
     vault_options o = VAULT_OPTIONS_INIT;
     vault_location *loc = NULL;
-    int rc = EXIT_OK;
 
     o.config = d->home;
-    if (vault_locate(&loc, &o) == 0) {
-        vault_location_free(loc);
-        loc = NULL;
-        o.flags = VAULT_OPEN_WSO2_RULES;
-        if (vault_locate(&loc, &o) != 0)
-            rc = cli_fail(VAULT_ERROR, NULL);
+    if (vault_locate(&loc, &o) != 0) {
+        vault_error_clear();
+        return EXIT_OK;
     }
     vault_location_free(loc);
-    return rc;
+    loc = NULL;
+    o.flags = VAULT_OPEN_WSO2_RULES;
+    if (vault_locate(&loc, &o) != 0)
+        return cli_fail(VAULT_ERROR, NULL);
+    d->home_ruled = loc->wso2_rules;
+    d->home_symmetric = loc->wso2_rules && loc->wso2_symmetric;
+    d->home_t = loc->wso2_transformation;
+    vault_location_free(loc);
+    return EXIT_OK;
 }
 
-/* The algorithm the home's values are sealed with, as the server reads it
- * from secret-conf.properties: one algorithm for the whole repository, RSA
- * (PKCS#1 v1.5) when the line is absent. */
-static int read_home_algorithm(dropin *d)
+/* The home's algorithm as secret-conf.properties spells it: "RSA", WSO2's
+ * name for PKCS#1 v1.5 (and what an absent line means), else the JCE name. */
+static const char *home_algorithm(const dropin *d)
 {
-    char *path = NULL;
-    vault_config *cfg = NULL;
-    const vault_config_entry *e;
-    size_t i;
-    int rc = EXIT_OK;
-
-    if (vault_home_path(&path, d->home, VAULT_HOME_SECRET_CONF) != 0)
-        return cli_fail(VAULT_ENOMEM, NULL);
-    if (!file_exists(path))
-        goto done;
-    if (vault_config_open(&cfg, path, VAULT_CONFIG_PROPERTIES) != 0) {
-        rc = cli_fail(VAULT_ERROR, NULL);
-        goto done;
-    }
-    d->home_configured = 1;
-    if ((rc = check_home_rule(d)) != EXIT_OK)
-        goto done;
-    if (vault_config_find(&i, cfg, "secretRepositories.file.encryptionMode") == 0 &&
-        vault_config_entry_at(&e, cfg, i) == 0 && e->value &&
-        strcmp(e->value, "symmetric") == 0) /* FileBaseSecretRepository's one spelling */
-        d->home_symmetric = 1;
-    if (vault_config_find(&i, cfg, "secretRepositories.file.algorithm") == 0 &&
-        vault_config_entry_at(&e, cfg, i) == 0 && e->value && *e->value)
-        d->home_algorithm = strdup(e->value);
-    else
-        d->home_algorithm = strdup("RSA");
-    if (!d->home_algorithm)
-        rc = cli_fail(VAULT_ENOMEM, NULL);
-done:
-    vault_error_clear();
-    vault_config_free(cfg);
-    vault_string_free(path);
-    return rc;
+    return d->home_t == VAULT_TRANSFORM_RSA_PKCS1 ? "RSA" : vault_transformation_name(d->home_t);
 }
 
 /* Whether FILE already holds sealed values (which the one algorithm of the
@@ -316,31 +290,21 @@ static int has_sealed_values(const char *file)
  * uses; another one is refused while older values would stop opening. */
 static int choose_algorithm(dropin *d, const char *sealed_file)
 {
-    vault_transformation home_t;
-
     /* A symmetric home stays symmetric unless another algorithm is named. */
     if (d->home_symmetric && !d->s.format && !d->transformation_name)
         d->s.format = VAULT_FORMAT_WSO2_SYMMETRIC;
     if (!d->s.format)
         d->s.format = VAULT_FORMAT_WSO2;
-    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC || !d->home_algorithm || d->home_symmetric)
+    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC || !d->home_ruled || d->home_symmetric)
         return EXIT_OK;
-    if (vault_transformation_from_name(&home_t, d->home_algorithm) != 0) {
-        char *conf = NULL;
-        if (vault_home_path(&conf, d->home, VAULT_HOME_SECRET_CONF) != 0)
-            return cli_fail(VAULT_ERROR, NULL);
-        cli_error("%s: unknown algorithm \"%s\"", conf, d->home_algorithm);
-        vault_string_free(conf);
-        return EXIT_FAIL;
-    }
     if (!d->transformation_name) {
-        d->s.transformation = home_t;
-        d->transformation_name = d->home_algorithm;
+        d->s.transformation = d->home_t;
+        d->transformation_name = home_algorithm(d);
         return EXIT_OK;
     }
-    if (d->s.transformation != (int)home_t && !d->rotate && has_sealed_values(sealed_file)) {
+    if (d->s.transformation != (int)d->home_t && !d->rotate && has_sealed_values(sealed_file)) {
         cli_error("%s: values sealed with %s exist; rotate them with -Drotate, or keep %s", sealed_file,
-                  d->home_algorithm, d->home_algorithm);
+                  home_algorithm(d), home_algorithm(d));
         cli_hint("the server opens every value of a home with the one algorithm of secret-conf.properties");
         return EXIT_FAIL;
     }
@@ -467,7 +431,7 @@ int cmd_wso2(int argc, char **argv)
         rc = cli_fail(VAULT_ENOMEM, NULL);
         goto done;
     }
-    if ((rc = read_home_algorithm(&d)) != EXIT_OK ||
+    if ((rc = read_home_rule(&d)) != EXIT_OK ||
         (rc = choose_algorithm(&d, file_exists(toml) ? toml : cipher_text)) != EXIT_OK)
         goto done;
     if (!d.s.transformation && d.s.format == VAULT_FORMAT_WSO2)
@@ -516,7 +480,6 @@ done:
     vault_secret_free(d.argv_password);
     free(d.keystore_path);
     free(d.keystore_alias);
-    free(d.home_algorithm);
     vault_string_free(toml);
     vault_string_free(cipher_text);
     return rc;
