@@ -20,6 +20,7 @@ typedef struct dropin {
     int home_ruled;                       /* a secret-conf.properties governs the home */
     int home_symmetric;                   /* its runtime opens every value in the symmetric mode */
     vault_transformation home_t;          /* else the one algorithm it opens them with */
+    char *home_algorithm;                 /* as secret-conf.properties spells it, or NULL */
     char *keystore_path, *keystore_alias; /* malloc'ed */
 } dropin;
 
@@ -241,6 +242,7 @@ static int read_home_rule(dropin *d)
 {
     vault_options o = VAULT_OPTIONS_INIT;
     vault_location *loc = NULL;
+    int rc;
 
     o.config = d->home;
     if (vault_locate(&loc, &o) != 0) {
@@ -255,15 +257,17 @@ static int read_home_rule(dropin *d)
     d->home_ruled = loc->wso2_rules;
     d->home_symmetric = loc->wso2_rules && loc->wso2_symmetric;
     d->home_t = loc->wso2_transformation;
+    d->home_algorithm = loc->wso2_algorithm ? strdup(loc->wso2_algorithm) : NULL;
+    rc = loc->wso2_algorithm && !d->home_algorithm ? cli_fail(VAULT_ENOMEM, NULL) : EXIT_OK;
     vault_location_free(loc);
-    return EXIT_OK;
+    return rc;
 }
 
-/* The home's algorithm as secret-conf.properties spells it: "RSA", WSO2's
- * name for PKCS#1 v1.5 (and what an absent line means), else the JCE name. */
+/* The home's algorithm as secret-conf.properties spells it (written back
+ * so, like Java); "RSA", PKCS#1 v1.5, when the line is absent. */
 static const char *home_algorithm(const dropin *d)
 {
-    return d->home_t == VAULT_TRANSFORM_RSA_PKCS1 ? "RSA" : vault_transformation_name(d->home_t);
+    return d->home_algorithm ? d->home_algorithm : "RSA";
 }
 
 /* Whether FILE already holds sealed values (which the one algorithm of the
@@ -480,6 +484,7 @@ done:
     vault_secret_free(d.argv_password);
     free(d.keystore_path);
     free(d.keystore_alias);
+    free(d.home_algorithm);
     vault_string_free(toml);
     vault_string_free(cipher_text);
     return rc;

@@ -434,3 +434,52 @@ Test(legacy_home, marked_file_reads_without_blocking)
     vault_xml_marks_free(marks);
     cr_expect_eq(vault_xml_marked_file(NULL, fifo), VAULT_EINVAL);
 }
+
+/* ---- the home's rule, as -Dconfigure writes it back --------------------- */
+
+/* vault_locate() with VAULT_OPEN_WSO2_RULES on a legacy home whose
+ * secret-conf.properties has the algorithm line given (NULL: none). */
+static vault_location *locate_with(const char *home, const char *algorithm_line)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+    char text[1024];
+
+    snprintf(text, sizeof text,
+             "keystore.identity.location=repository/resources/security/wso2carbon.jks\n"
+             "keystore.identity.type=JKS\nkeystore.identity.alias=wso2carbon\n%s",
+             algorithm_line ? algorithm_line : "");
+    spit(in_home(home, "repository/conf/security/secret-conf.properties"), text, strlen(text));
+    o.config = home;
+    o.flags = VAULT_OPEN_WSO2_RULES;
+    cr_assert_eq(vault_locate(&loc, &o), 0, "%s", test_errmsg());
+    cr_assert_eq(loc->wso2_rules, 1);
+    return loc;
+}
+
+Test(legacy_home, the_rule_keeps_the_algorithm_as_spelled)
+{
+    const char *home = copy_home("home");
+    vault_location *loc;
+
+    /* Java's spellings vary; the line is kept as written (a case the JCE ignores). */
+    loc = locate_with(home, "secretRepositories.file.algorithm=RSA/ECB/OAEPWithSHA1AndMGF1Padding\n");
+    cr_expect_str_eq(loc->wso2_algorithm, "RSA/ECB/OAEPWithSHA1AndMGF1Padding");
+    cr_expect_eq(loc->wso2_transformation, VAULT_TRANSFORM_RSA_OAEP_SHA1);
+    vault_location_free(loc);
+    loc = locate_with(home, "secretRepositories.file.algorithm=RSA/ECB/PKCS1Padding\n");
+    cr_expect_str_eq(loc->wso2_algorithm, "RSA/ECB/PKCS1Padding");
+    cr_expect_eq(loc->wso2_transformation, VAULT_TRANSFORM_RSA_PKCS1);
+    vault_location_free(loc);
+    /* No line: PKCS#1 v1.5, nothing spelled. */
+    loc = locate_with(home, NULL);
+    cr_expect_null(loc->wso2_algorithm);
+    cr_expect_eq(loc->wso2_transformation, VAULT_TRANSFORM_RSA_PKCS1);
+    vault_location_free(loc);
+    /* The symmetric mode has no algorithm. */
+    loc = locate_with(home, "secretRepositories.file.encryptionMode=symmetric\n"
+                            "secretRepositories.file.algorithm=RSA\n");
+    cr_expect_eq(loc->wso2_symmetric, 1);
+    cr_expect_null(loc->wso2_algorithm);
+    vault_location_free(loc);
+}
