@@ -3,12 +3,9 @@
 #include "cli_json.h"
 #include "cli_vault.h"
 
-#include <fcntl.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE };
 
@@ -184,47 +181,12 @@ static int says_pkcs1(const char *value)
     return legacy;
 }
 
-/* A file whole, in memory that is wiped before it is freed (an XML file
- * may still hold a password). */
-static int read_whole(const char *path, unsigned char **data, size_t *len)
+/* The detail of an XML file that cannot be read, as the JSON contract has
+ * it: the library's message, which names the file, or for a file that is
+ * not there only "cannot open the file" (the problem's "file" names it). */
+static const char *unreadable_detail(int code, const char *reason)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-
-    *data = NULL;
-    *len = 0;
-    if (fd < 0)
-        return VAULT_ENOTFOUND;
-    rc = cli_read_all(fd, 64u << 20, data, len);
-    close(fd);
-    return rc;
-}
-
-/* Mark i of marks (i < vault_xml_marks_count(marks)). */
-static const vault_xml_mark *mark_at(const vault_xml_marks *marks, size_t i)
-{
-    const vault_xml_mark *m = NULL;
-    (void)vault_xml_marks_at(&m, marks, i);
-    return m;
-}
-
-/* The svns:secretAlias marks of an XML file; *why says why there are
- * none when it cannot be read. */
-static int read_marks(const char *path, vault_xml_marks **marks, const char **why)
-{
-    unsigned char *data = NULL;
-    size_t len = 0;
-    int rc;
-
-    *marks = NULL;
-    vault_error_clear();
-    if ((rc = read_whole(path, &data, &len)) != 0) {
-        *why = rc == VAULT_ENOTFOUND ? "cannot open the file" : vault_strerror(rc);
-        return rc;
-    }
-    if ((rc = vault_xml_marked(marks, data, len, path)) != 0)
-        *why = vault_error_last()->message;
-    cli_free_wiped(data, len + 1);
-    return rc;
+    return code == VAULT_ENOTFOUND ? "cannot open the file" : reason;
 }
 
 /* An XML file with svns:secretAlias marks: each marked element must hold
@@ -233,92 +195,61 @@ static int read_marks(const char *path, vault_xml_marks **marks, const char **wh
 static int check_xml(const char *path, report *r)
 {
     vault_xml_marks *marks = NULL;
-    const char *why = NULL;
+    const vault_xml_mark *m;
     size_t i;
+    int rc;
 
-    if (read_marks(path, &marks, &why) != 0) {
-        problem(r, path, 0, NULL, "unreadable", "unreadable", why);
+    if ((rc = vault_xml_marked_file(&marks, path)) != 0) {
+        problem(r, path, 0, NULL, "unreadable", "unreadable", unreadable_detail(rc, vault_error_last()->message));
         return 0;
     }
-    for (i = 0; i < vault_xml_marks_count(marks); i++) {
-        const vault_xml_mark *m = mark_at(marks, i);
+    for (i = 0; vault_xml_marks_at(&m, marks, i) == 0; i++)
         if (!m->placeholder)
             problem(r, path, m->line, m->alias, "plain-text", "plain text secret", NULL);
-    }
     vault_xml_marks_free(marks);
     return 0;
-}
-
-/* The XML file of entry i of a home's legacy map (malloc'ed, NULL when out
- * of memory), and in *seen whether an earlier entry names the same file. */
-static char *map_xml_path(const char *home, const vault_legacy_map *map, size_t i, int *seen)
-{
-    const vault_legacy_entry *e, *prev;
-    char *path = NULL;
-    size_t j;
-
-    vault_legacy_map_entry_at(&e, map, i);
-    for (*seen = 0, j = 0; j < i && !*seen; j++) {
-        vault_legacy_map_entry_at(&prev, map, j);
-        *seen = strcmp(prev->file, e->file) == 0;
-    }
-    if (e->file[0] == '/')
-        return strdup(e->file);
-    return asprintf(&path, "%s/%s", home, e->file) < 0 ? NULL : path;
 }
 
 /* A legacy product home (no deployment.toml): the XML files its
  * cipher-tool.properties maps aliases into, as -Dconfigure left them for the
  * server. Each alias must be marked in its file and hold the placeholder; an
  * alias not marked there is a problem of the map's line (its element keeps
- * whatever it held, a plain text password as the product ships it). */
+ * whatever it held, a plain text password as the product ships it). Each
+ * file's own problems come once, after its first alias. */
 static void check_home_xml(const char *home, report *r)
 {
-    char *map_path = NULL, *xml_path = NULL;
-    vault_legacy_map *map = NULL;
-    size_t i, j;
+    char *map_path = NULL;
+    vault_legacy_status *st = NULL;
+    const vault_legacy_alias *a;
+    const vault_legacy_file *f;
+    const vault_xml_mark *m;
+    size_t i, j, files_met = 0;
 
     if (vault_home_path(&map_path, home, VAULT_HOME_CIPHER_TOOL) != 0)
         goto done;
-    if (vault_legacy_map_read(&map, map_path) != 0) {
+    if (vault_legacy_home_status(&st, home) != 0) {
         if (vault_error_last()->code != VAULT_ENOTFOUND) /* a home without a map has no XML secrets */
             problem(r, map_path, 0, NULL, "unreadable", "unreadable", vault_error_last()->message);
         vault_error_clear();
         goto done;
     }
-    for (i = 0; i < vault_legacy_map_count(map); i++) {
-        const vault_legacy_entry *e;
-        vault_xml_marks *marks = NULL;
-        const vault_xml_mark *m = NULL;
-        const char *why = NULL;
-        int seen = 0;
-
-        vault_legacy_map_entry_at(&e, map, i);
-        free(xml_path);
-        if (!(xml_path = map_xml_path(home, map, i, &seen))) {
-            problem(r, map_path, 0, NULL, "unreadable", "unreadable", "out of memory");
-            break;
-        }
-        /* A file read for an earlier alias is not reported twice. */
-        if (read_marks(xml_path, &marks, &why) != 0) {
-            if (!seen)
-                problem(r, xml_path, 0, NULL, "unreadable", "unreadable", why);
+    for (i = 0; vault_legacy_status_alias_at(&a, st, i) == 0; i++) {
+        int first = a->file == files_met; /* files are numbered as the map first names them */
+        vault_legacy_status_file_at(&f, st, a->file);
+        files_met += first;
+        if (f->error) {
+            if (first)
+                problem(r, f->path, 0, NULL, "unreadable", "unreadable", unreadable_detail(f->error, f->reason));
             continue;
         }
-        for (j = 0; j < vault_xml_marks_count(marks) && !m; j++)
-            if (strcmp(mark_at(marks, j)->alias, e->alias) == 0)
-                m = mark_at(marks, j);
-        if (!m)
-            problem(r, map_path, e->line, e->alias, "not-marked", "not marked in its XML file", xml_path);
-        for (j = 0; j < vault_xml_marks_count(marks) && !seen; j++)
-            if (!mark_at(marks, j)->placeholder)
-                problem(r, xml_path, mark_at(marks, j)->line, mark_at(marks, j)->alias,
-                        "plain-text", "plain text secret", NULL);
-        vault_xml_marks_free(marks);
+        if (a->state == VAULT_LEGACY_NOT_MARKED)
+            problem(r, map_path, a->map_line, a->alias, "not-marked", "not marked in its XML file", f->path);
+        for (j = 0; first && vault_xml_marks_at(&m, f->marks, j) == 0; j++)
+            if (!m->placeholder)
+                problem(r, f->path, m->line, m->alias, "plain-text", "plain text secret", NULL);
     }
 done:
-    free(xml_path);
-    vault_legacy_map_free(map);
+    vault_legacy_status_free(st);
     vault_string_free(map_path);
 }
 
@@ -598,54 +529,14 @@ static void entry_text(const vault_config_entry *e, const vault_value_info *info
 /* An XML file's marks as list shows them: "marked" for an element holding
  * WSO2's placeholder (its secret is in cipher-text.properties), "plain" for
  * one still holding its secret; no format, as no value is sealed in the file. */
-static int is_marked(const vault_xml_marks *marks, const char *alias)
+static void list_marks(const char *path, const vault_xml_marks *marks, int json, json_t *arr)
 {
+    const vault_xml_mark *m;
     size_t i;
-    for (i = 0; i < vault_xml_marks_count(marks); i++)
-        if (strcmp(mark_at(marks, i)->alias, alias) == 0)
-            return 1;
-    return 0;
-}
 
-/* The aliases map (when not NULL) sends into the XML file at path, of a
- * legacy home, that are not marked there yet: listed as the map names
- * them, as check reports them. */
-static void list_unmarked(const char *home, const vault_legacy_map *map, const char *path,
-                          const vault_xml_marks *marks, int json, json_t *arr)
-{
-    size_t i;
-    int seen;
-
-    for (i = 0; map && i < vault_legacy_map_count(map); i++) {
-        const vault_legacy_entry *e;
-        char *p = map_xml_path(home, map, i, &seen);
-        vault_legacy_map_entry_at(&e, map, i);
-        if (p && strcmp(p, path) == 0 && !is_marked(marks, e->alias)) {
-            if (json)
-                json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:n, s:n, s:[], s:n}", "alias",
-                                                     e->alias, "line", (json_int_t)e->line, "state",
-                                                     "not-marked", "xpath", e->xpath, "format", "algorithm",
-                                                     "key_ids", "legacy"));
-            else
-                printf("%-40s %-7s %s (not marked)\n", e->alias, "plain", e->xpath);
-        }
-        free(p);
-    }
-}
-
-static int list_xml(const char *path, int json, json_t *arr, const char *home, const vault_legacy_map *map)
-{
-    vault_xml_marks *marks = NULL;
-    const char *why = NULL;
-    size_t i;
-    int rc;
-
-    if ((rc = read_marks(path, &marks, &why)) != 0)
-        return vault_error_last()->code != VAULT_OK ? cli_fail(rc, NULL) : cli_fail_in(rc, why, path, NULL);
     if (!json)
         printf("%s:\n", path);
-    for (i = 0; i < vault_xml_marks_count(marks); i++) {
-        const vault_xml_mark *m = mark_at(marks, i);
+    for (i = 0; vault_xml_marks_at(&m, marks, i) == 0; i++) {
         const char *state = m->placeholder ? "marked" : "plain";
         if (json)
             json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:n, s:n, s:[], s:n}", "alias", m->alias,
@@ -654,49 +545,65 @@ static int list_xml(const char *path, int json, json_t *arr, const char *home, c
         else
             printf("%-40s %-7s %s\n", m->alias, state, m->path);
     }
-    list_unmarked(home, map, path, marks, json, arr);
+}
+
+static int list_xml(const char *path, int json, json_t *arr)
+{
+    vault_xml_marks *marks = NULL;
+
+    if (vault_xml_marked_file(&marks, path) != 0)
+        return cli_fail(VAULT_ERROR, NULL);
+    list_marks(path, marks, json, arr);
     vault_xml_marks_free(marks);
     return 0;
+}
+
+/* The aliases of a legacy home's map that file (index) does not mark yet:
+ * listed as the map names them, as check reports them. */
+static void list_unmarked(const vault_legacy_status *st, size_t file, int json, json_t *arr)
+{
+    const vault_legacy_alias *a;
+    size_t i;
+
+    for (i = 0; vault_legacy_status_alias_at(&a, st, i) == 0; i++) {
+        if (a->file != file || a->state != VAULT_LEGACY_NOT_MARKED)
+            continue;
+        if (json)
+            json_array_append_new(arr, json_pack("{s:s, s:I, s:s, s:s, s:n, s:n, s:[], s:n}", "alias", a->alias,
+                                                 "line", (json_int_t)a->map_line, "state", "not-marked",
+                                                 "xpath", a->xpath, "format", "algorithm", "key_ids", "legacy"));
+        else
+            printf("%-40s %-7s %s (not marked)\n", a->alias, "plain", a->xpath);
+    }
 }
 
 /* A legacy product home's XML files (those its cipher-tool.properties
  * names, each once), listed after its cipher-text.properties. */
 static int list_home_xml(const char *home, int json, json_t *files)
 {
-    char *map_path = NULL, *xml_path = NULL;
-    vault_legacy_map *map = NULL;
+    vault_legacy_status *st = NULL;
+    const vault_legacy_file *f;
     size_t i;
     int rc = 0;
 
-    if (vault_home_path(&map_path, home, VAULT_HOME_CIPHER_TOOL) != 0)
-        return cli_fail(VAULT_ENOMEM, NULL);
-    if (vault_legacy_map_read(&map, map_path) != 0) {
+    if (vault_legacy_home_status(&st, home) != 0) {
         rc = vault_error_last()->code == VAULT_ENOTFOUND ? 0 : cli_fail(VAULT_ERROR, NULL);
         vault_error_clear();
-        goto done;
+        return rc;
     }
-    for (i = 0; i < vault_legacy_map_count(map) && (rc == 0 || !json); i++) {
+    for (i = 0; vault_legacy_status_file_at(&f, st, i) == 0 && (rc == 0 || !json); i++) {
         json_t *arr;
-        int seen = 0, frc;
-
-        free(xml_path);
-        if (!(xml_path = map_xml_path(home, map, i, &seen))) {
-            rc = cli_fail(VAULT_ENOMEM, "out of memory");
-            break;
-        }
-        if (seen)
+        if (f->error) {
+            vault_error_clear(); /* the file's own failure, not the last one recorded */
+            rc = cli_fail(f->error, f->reason); /* in text, the other files are still listed */
             continue;
+        }
         arr = json_array();
-        if ((frc = list_xml(xml_path, json, arr, home, map)) != 0) {
-            json_decref(arr);
-            rc = frc; /* in text, the other files are still listed */
-        } else
-            json_array_append_new(files, json_pack("{s:s, s:o}", "file", xml_path, "secrets", arr));
+        list_marks(f->path, f->marks, json, arr);
+        list_unmarked(st, i, json, arr);
+        json_array_append_new(files, json_pack("{s:s, s:o}", "file", f->path, "secrets", arr));
     }
-done:
-    free(xml_path);
-    vault_legacy_map_free(map);
-    vault_string_free(map_path);
+    vault_legacy_status_free(st);
     return rc;
 }
 
@@ -721,7 +628,7 @@ int cmd_list(int argc, char **argv)
         size_t j;
         int orc;
         if (type == CLI_CONFIG_XML || (type == VAULT_CONFIG_AUTO && is_xml_name(argv[i]))) {
-            if ((orc = list_xml(argv[i], json, arr, NULL, NULL)) != 0) {
+            if ((orc = list_xml(argv[i], json, arr)) != 0) {
                 rc = orc;
                 json_decref(arr);
                 if (json) /* one object: the failure, not a partial listing */

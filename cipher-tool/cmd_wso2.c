@@ -5,15 +5,10 @@
  * secret echoed, and OAEP rather than PKCS#1 v1.5 unless asked. */
 #include "cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <sodium.h>
-#include <vault/vault.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 typedef struct dropin {
     const char *home;
@@ -22,9 +17,10 @@ typedef struct dropin {
     cli_sealing s;
     vault_secret *argv_password;
     const char *transformation_name; /* as given: written back as given, like Java */
-    char *home_algorithm;                 /* the algorithm the home already uses, malloc'ed */
-    int home_symmetric;                   /* its encryptionMode is symmetric */
-    int home_configured;                  /* a secret-conf.properties exists */
+    int home_ruled;                       /* a secret-conf.properties governs the home */
+    int home_symmetric;                   /* its runtime opens every value in the symmetric mode */
+    vault_transformation home_t;          /* else the one algorithm it opens them with */
+    char *home_algorithm;                 /* as secret-conf.properties spells it, or NULL */
     char *keystore_path, *keystore_alias; /* malloc'ed */
 } dropin;
 
@@ -148,25 +144,6 @@ const cli_opt_command cmd_wso2_options = {
 };
 
 
-static char *path_join(const char *a, const char *b)
-{
-    char *p = NULL;
-    if (b[0] == '/')
-        return strdup(b);
-    if (asprintf(&p, "%s/%s", a, b) < 0)
-        return NULL;
-    return p;
-}
-
-/* An XML text of a legacy map: other passwords of the file may still be
- * plain text in it. */
-static void free_text(char *text, size_t len)
-{
-    if (text)
-        sodium_memzero(text, len);
-    vault_string_free(text);
-}
-
 static int file_exists(const char *path)
 {
     struct stat st;
@@ -202,103 +179,21 @@ static int locate_keystore(dropin *d)
     return d->keystore_path ? EXIT_OK : cli_fail(VAULT_ENOMEM, "out of memory");
 }
 
-/* Mark every XML element the legacy map names, in memory first, then
- * write them all: a missing element stops the run before any file changes. */
-static int mark_legacy_xml(dropin *d)
+/* Mark every XML element the legacy map names: the library marks them all
+ * in memory first, so a missing element stops the run before any file
+ * changes. */
+static int mark_legacy_xml(const dropin *d)
 {
-    char *map_path = NULL;
-    vault_legacy_map *map = NULL;
-    size_t i, n;
-    char **paths = NULL, **outs = NULL;
-    size_t *out_lens = NULL;
-    int rc = EXIT_FAIL;
+    vault_legacy_marked *marked = NULL;
+    const char *path;
+    size_t i;
 
-    if (vault_home_path(&map_path, d->home, VAULT_HOME_CIPHER_TOOL) != 0 ||
-        vault_legacy_map_read(&map, map_path) != 0) {
-        rc = cli_fail(VAULT_ERROR, NULL);
-        goto done;
-    }
-    n = vault_legacy_map_count(map);
-    paths = calloc(n + 1, sizeof *paths);
-    outs = calloc(n + 1, sizeof *outs);
-    out_lens = calloc(n + 1, sizeof *out_lens);
-    if (!paths || !outs || !out_lens)
-        goto done;
-    for (i = 0; i < n; i++) {
-        const vault_legacy_entry *e;
-        vault_xml_mark_options mo = VAULT_XML_MARK_OPTIONS_INIT;
-        vault_secret *old = NULL;
-        unsigned char *xml = NULL;
-        size_t j, len = 0;
-        int fd = -1;
-        const char *src;
-
-        vault_legacy_map_entry_at(&e, map, i);
-        paths[i] = path_join(d->home, e->file);
-        /* Several aliases may point into one file: edit the newest text. */
-        for (j = 0, src = NULL; j < i; j++)
-            if (outs[j] && strcmp(paths[j], paths[i]) == 0) {
-                src = outs[j];
-                len = out_lens[j];
-            }
-        if (!src) {
-            /* The XML file still holds the password in plain text: the
-             * buffer is wiped before it is freed. */
-            int err = ENOMEM;
-            rc = VAULT_ENOMEM;
-            if (paths[i] && (fd = open(paths[i], O_RDONLY | O_CLOEXEC)) < 0)
-                err = errno, rc = VAULT_EIO;
-            else if (paths[i]) {
-                rc = cli_read_all(fd, SIZE_MAX, &xml, &len);
-                err = errno;
-                close(fd);
-            }
-            if (rc != 0) {
-                cli_error("%s: line %u: alias \"%s\": cannot read %s: %s", map_path, e->line, e->alias,
-                          paths[i] ? paths[i] : e->file, strerror(rc == VAULT_ENOMEM ? ENOMEM : err));
-                rc = EXIT_FAIL;
-                goto done;
-            }
-            src = (const char *)xml;
-        }
-        mo.name = paths[i];
-        mo.xpath = e->xpath;
-        mo.attribute = e->attribute;
-        mo.alias = e->alias;
-        if (!src || vault_xml_mark_secret(&outs[i], &out_lens[i], &old, src, len, &mo) != 0) {
-            cli_free_wiped(xml, xml ? len + 1 : 0);
-            rc = cli_fail(VAULT_ERROR, NULL);
-            goto done;
-        }
-        vault_secret_free(old); /* the value comes from cipher-text.properties, as in Java */
-        cli_free_wiped(xml, xml ? len + 1 : 0);
-        for (j = 0; j < i; j++)
-            if (outs[j] && strcmp(paths[j], paths[i]) == 0) {
-                free_text(outs[j], out_lens[j]);
-                outs[j] = NULL;
-            }
-    }
-    for (i = 0; i < n; i++) {
-        if (!outs[i])
-            continue;
-        if (vault_file_replace(paths[i], outs[i], out_lens[i], 0644, NULL, NULL) != 0) {
-            rc = cli_fail(VAULT_ERROR, NULL);
-            goto done;
-        }
-        fprintf(stderr, "cipher-tool: %s: secret aliases marked\n", paths[i]);
-    }
-    rc = EXIT_OK;
-done:
-    for (i = 0; paths && i < vault_legacy_map_count(map); i++) {
-        free(paths[i]);
-        free_text(outs[i], out_lens[i]);
-    }
-    free(paths);
-    free(outs);
-    free(out_lens);
-    vault_legacy_map_free(map);
-    vault_string_free(map_path);
-    return rc;
+    if (vault_legacy_home_mark(&marked, d->home) != 0)
+        return cli_fail(VAULT_ERROR, NULL);
+    for (i = 0; vault_legacy_marked_at(&path, marked, i) == 0; i++)
+        fprintf(stderr, "cipher-tool: %s: secret aliases marked\n", path);
+    vault_legacy_marked_free(marked);
+    return EXIT_OK;
 }
 
 /* secret-conf.properties, as the WSO2 runtime reads it. */
@@ -337,65 +232,42 @@ static int parse_args(dropin *d, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* secret-conf.properties names a rule its WSO2 runtime follows (an
- * encryptionMode of "symmetric" or none, a known algorithm), as the
- * library's locator judges it: else nothing is sealed for that home. */
-static int check_home_rule(const dropin *d)
+/* The rule the home's WSO2 runtime follows, as the library's locator reads
+ * it from secret-conf.properties: one algorithm for every value (RSA, PKCS#1
+ * v1.5, when the line is absent) or the symmetric mode. A home the locator
+ * finds no config in has no rule to keep; a secret-conf.properties naming a
+ * rule that runtime does not follow (another encryptionMode, an unknown
+ * algorithm) stops the run: nothing would open what is sealed for it. */
+static int read_home_rule(dropin *d)
 {
     vault_options o = VAULT_OPTIONS_INIT;
     vault_location *loc = NULL;
-    int rc = EXIT_OK;
+    int rc;
 
     o.config = d->home;
-    if (vault_locate(&loc, &o) == 0) {
-        vault_location_free(loc);
-        loc = NULL;
-        o.flags = VAULT_OPEN_WSO2_RULES;
-        if (vault_locate(&loc, &o) != 0)
-            rc = cli_fail(VAULT_ERROR, NULL);
+    if (vault_locate(&loc, &o) != 0) {
+        vault_error_clear();
+        return EXIT_OK;
     }
+    vault_location_free(loc);
+    loc = NULL;
+    o.flags = VAULT_OPEN_WSO2_RULES;
+    if (vault_locate(&loc, &o) != 0)
+        return cli_fail(VAULT_ERROR, NULL);
+    d->home_ruled = loc->wso2_rules;
+    d->home_symmetric = loc->wso2_rules && loc->wso2_symmetric;
+    d->home_t = loc->wso2_transformation;
+    d->home_algorithm = loc->wso2_algorithm ? strdup(loc->wso2_algorithm) : NULL;
+    rc = loc->wso2_algorithm && !d->home_algorithm ? cli_fail(VAULT_ENOMEM, NULL) : EXIT_OK;
     vault_location_free(loc);
     return rc;
 }
 
-/* The algorithm the home's values are sealed with, as the server reads it
- * from secret-conf.properties: one algorithm for the whole repository, RSA
- * (PKCS#1 v1.5) when the line is absent. */
-static int read_home_algorithm(dropin *d)
+/* The home's algorithm as secret-conf.properties spells it (written back
+ * so, like Java); "RSA", PKCS#1 v1.5, when the line is absent. */
+static const char *home_algorithm(const dropin *d)
 {
-    char *path = NULL;
-    vault_config *cfg = NULL;
-    const vault_config_entry *e;
-    size_t i;
-    int rc = EXIT_OK;
-
-    if (vault_home_path(&path, d->home, VAULT_HOME_SECRET_CONF) != 0)
-        return cli_fail(VAULT_ENOMEM, NULL);
-    if (!file_exists(path))
-        goto done;
-    if (vault_config_open(&cfg, path, VAULT_CONFIG_PROPERTIES) != 0) {
-        rc = cli_fail(VAULT_ERROR, NULL);
-        goto done;
-    }
-    d->home_configured = 1;
-    if ((rc = check_home_rule(d)) != EXIT_OK)
-        goto done;
-    if (vault_config_find(&i, cfg, "secretRepositories.file.encryptionMode") == 0 &&
-        vault_config_entry_at(&e, cfg, i) == 0 && e->value &&
-        strcmp(e->value, "symmetric") == 0) /* FileBaseSecretRepository's one spelling */
-        d->home_symmetric = 1;
-    if (vault_config_find(&i, cfg, "secretRepositories.file.algorithm") == 0 &&
-        vault_config_entry_at(&e, cfg, i) == 0 && e->value && *e->value)
-        d->home_algorithm = strdup(e->value);
-    else
-        d->home_algorithm = strdup("RSA");
-    if (!d->home_algorithm)
-        rc = cli_fail(VAULT_ENOMEM, NULL);
-done:
-    vault_error_clear();
-    vault_config_free(cfg);
-    vault_string_free(path);
-    return rc;
+    return d->home_algorithm ? d->home_algorithm : "RSA";
 }
 
 /* Whether FILE already holds sealed values (which the one algorithm of the
@@ -422,31 +294,21 @@ static int has_sealed_values(const char *file)
  * uses; another one is refused while older values would stop opening. */
 static int choose_algorithm(dropin *d, const char *sealed_file)
 {
-    vault_transformation home_t;
-
     /* A symmetric home stays symmetric unless another algorithm is named. */
     if (d->home_symmetric && !d->s.format && !d->transformation_name)
         d->s.format = VAULT_FORMAT_WSO2_SYMMETRIC;
     if (!d->s.format)
         d->s.format = VAULT_FORMAT_WSO2;
-    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC || !d->home_algorithm || d->home_symmetric)
+    if (d->s.format == VAULT_FORMAT_WSO2_SYMMETRIC || !d->home_ruled || d->home_symmetric)
         return EXIT_OK;
-    if (vault_transformation_from_name(&home_t, d->home_algorithm) != 0) {
-        char *conf = NULL;
-        if (vault_home_path(&conf, d->home, VAULT_HOME_SECRET_CONF) != 0)
-            return cli_fail(VAULT_ERROR, NULL);
-        cli_error("%s: unknown algorithm \"%s\"", conf, d->home_algorithm);
-        vault_string_free(conf);
-        return EXIT_FAIL;
-    }
     if (!d->transformation_name) {
-        d->s.transformation = home_t;
-        d->transformation_name = d->home_algorithm;
+        d->s.transformation = d->home_t;
+        d->transformation_name = home_algorithm(d);
         return EXIT_OK;
     }
-    if (d->s.transformation != (int)home_t && !d->rotate && has_sealed_values(sealed_file)) {
+    if (d->s.transformation != (int)d->home_t && !d->rotate && has_sealed_values(sealed_file)) {
         cli_error("%s: values sealed with %s exist; rotate them with -Drotate, or keep %s", sealed_file,
-                  d->home_algorithm, d->home_algorithm);
+                  home_algorithm(d), home_algorithm(d));
         cli_hint("the server opens every value of a home with the one algorithm of secret-conf.properties");
         return EXIT_FAIL;
     }
@@ -573,7 +435,7 @@ int cmd_wso2(int argc, char **argv)
         rc = cli_fail(VAULT_ENOMEM, NULL);
         goto done;
     }
-    if ((rc = read_home_algorithm(&d)) != EXIT_OK ||
+    if ((rc = read_home_rule(&d)) != EXIT_OK ||
         (rc = choose_algorithm(&d, file_exists(toml) ? toml : cipher_text)) != EXIT_OK)
         goto done;
     if (!d.s.transformation && d.s.format == VAULT_FORMAT_WSO2)

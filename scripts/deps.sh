@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config openssl libssl-dev libsodium-dev libjansson-dev
-          libxml2-dev libcriterion-dev openjdk-17-jdk-headless ca-certificates-java valgrind
+          libxml2-dev libxml2-utils libcriterion-dev openjdk-17-jdk-headless ca-certificates-java valgrind
           clang python3 zsh fish debhelper dpkg-dev lintian fakeroot systemd postgresql libpq-dev
           util-linux libp11-kit-dev softhsm2 opensc python3-cryptography
           python3-cryptography-vectors dash attr acl libcurl4-openssl-dev etcd-server etcd-client

@@ -36,6 +36,7 @@ typedef struct rt_location {
     char *key_alias;
     vault_transformation transformation;
     rt_rule rule;                        /* the WSO2 runtime's, when a secret-conf.properties governs */
+    char *rule_algorithm;                /* with the rule: its algorithm line as written, or NULL */
     vault_config *parsed;                /* the TOML config, when reading it found the keystore:
                                             vault_open() takes it instead of parsing again */
 } rt_location;

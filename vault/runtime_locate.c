@@ -353,6 +353,10 @@ static int locate_rule(rt_location *loc, const char *secret_conf)
         }
         loc->rule.transformation = t;
     }
+    if (algorithm && !loc->rule.symmetric && !(loc->rule_algorithm = vault__strdup(algorithm))) {
+        rc = vault__oom();
+        goto done;
+    }
     loc->rule.conf = path; /* named in the messages of the rule */
     path = NULL;
 done:
@@ -542,6 +546,7 @@ void rt_location_clear(rt_location *loc)
     vault__free_ptr(loc->keystore_origin);
     vault__free_ptr(loc->key_alias);
     vault__free_ptr(loc->rule.conf);
+    vault__free_ptr(loc->rule_algorithm);
     vault_config_free(loc->parsed);
     memset(loc, 0, sizeof *loc);
 }
@@ -582,6 +587,7 @@ int vault_locate(vault_location **out, const vault_options *opts)
     b->pub.wso2_secret_conf = b->loc.rule.conf;
     b->pub.wso2_symmetric = b->loc.rule.symmetric;
     b->pub.wso2_transformation = b->loc.rule.active ? b->loc.rule.transformation : VAULT_TRANSFORM_DEFAULT;
+    b->pub.wso2_algorithm = b->loc.rule.active ? b->loc.rule_algorithm : NULL;
     *out = &b->pub;
     return 0;
 }

@@ -367,6 +367,9 @@ typedef struct vault_location {
     vault_transformation wso2_transformation; /**< With wso2_rules and not symmetric: the one
                                               algorithm it opens every value with (RSA PKCS#1
                                               v1.5 when the line is absent); else DEFAULT. */
+    const char *wso2_algorithm;          /**< With wso2_rules and not symmetric: that algorithm as
+                                              secret-conf.properties spells it (Java's spellings
+                                              vary), or NULL when the line is absent. */
 } vault_location;
 
 /**

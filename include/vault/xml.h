@@ -276,6 +276,175 @@ vault_xml_expand(vault_secret **out, const void *xml, size_t len, const char *na
  */
 VAULT_EXTERN(int) vault_xml_value(char **out, const void *xml, size_t len, const char *name, const char *xpath);
 
+/**
+ * The marks of an XML file: vault_xml_marked() on the file's bytes, read
+ * without blocking (a regular file only, at most 64 MiB) and wiped before
+ * they are freed (the file may still hold passwords).
+ * @param out  receives the list; free it with vault_xml_marks_free().
+ * @param path the file.
+ * @return 0; VAULT_ENOTFOUND ("FILE: cannot open the file") when it does
+ *         not exist; VAULT_EPERM, VAULT_EIO (not a regular file, a read
+ *         error), VAULT_EFORMAT (too large, or as vault_xml_marked()),
+ *         each message naming the file; VAULT_EINVAL; VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_xml_marked_file(vault_xml_marks **out, const char *path);
+
+/* ---- a legacy product home: the XML files its map names ------------------ */
+
+/** The XML files vault_legacy_home_mark() replaced. */
+typedef struct vault_legacy_marked vault_legacy_marked;
+
+/**
+ * Mark every secret a legacy product home's cipher-tool.properties
+ * (vault_home_path() with VAULT_HOME_CIPHER_TOOL) maps into its XML files,
+ * as the Java cipher tool's -Dconfigure does, with
+ * vault_xml_mark_secret() (its value stays where cipher-text.properties
+ * holds it). Each XML file is read once (its file name in the map taken
+ * relative to the home unless absolute); several aliases into one file
+ * edit the newest text. Only when every alias is marked in memory is each
+ * file that changed replaced atomically (vault_file_replace(): mode and
+ * owner kept); a file already marked is left as it is. A missing element,
+ * an unreadable file or a bad xpath fails the whole run before anything is
+ * written. Buffers that held XML text are wiped before they are freed.
+ * @param out  receives the files written (possibly none); free it with
+ *             vault_legacy_marked_free().
+ * @param home the product home.
+ * @return 0; VAULT_ENOTFOUND (no cipher-tool.properties, an XML file
+ *         missing, an element not found), VAULT_EFORMAT (a bad map line,
+ *         malformed XML, a bad xpath, an element that cannot be marked),
+ *         VAULT_EPERM, VAULT_EIO, with a message naming the map, the line
+ *         and the alias; errors of vault_file_replace(), naming the file
+ *         and the files replaced before it, if any; VAULT_EINVAL;
+ *         VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_legacy_home_mark(vault_legacy_marked **out, const char *home);
+
+/**
+ *  The number of files written (0 for NULL).
+ * @param marked the result (may be NULL).
+ * @return the number.
+ */
+VAULT_EXTERN(size_t) vault_legacy_marked_count(const vault_legacy_marked *marked);
+
+/**
+ * File i written, in the order the map first names the files.
+ * @param out    receives its path (the home joined with the map's file
+ *               name), valid until vault_legacy_marked_free().
+ * @param marked the result.
+ * @param i      0 <= i < vault_legacy_marked_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or marked is NULL.
+ */
+VAULT_EXTERN(int) vault_legacy_marked_at(const char **out, const vault_legacy_marked *marked, size_t i);
+
+/**
+ *  Free the result of vault_legacy_home_mark(). NULL-safe.
+ * @param marked the result (may be NULL).
+ */
+VAULT_EXTERN(void) vault_legacy_marked_free(vault_legacy_marked *marked);
+
+/** What a legacy home's XML file says of one alias of its map. */
+typedef enum vault_legacy_state {
+    VAULT_LEGACY_MARKED = 1,     /**< Marked, holding WSO2's placeholder "password" (its value is
+                                      in cipher-text.properties). */
+    VAULT_LEGACY_PLAIN = 2,      /**< Marked, but holding another value: a secret in plain text. */
+    VAULT_LEGACY_NOT_MARKED = 3, /**< The map names it; its XML file has no mark with its alias
+                                      (the element keeps what it held, as the product ships it). */
+    VAULT_LEGACY_UNREADABLE = 4  /**< Its XML file cannot be read or parsed (see the file). */
+} vault_legacy_state;
+
+/** One XML file a legacy home's map names; strings owned by the status. */
+typedef struct vault_legacy_file {
+    const char *path;             /**< The home joined with the map's file name. */
+    int error;                    /**< 0, or the VAULT_E* code of why it cannot be read. */
+    const char *reason;           /**< With error: the message, naming the file ("FILE: cannot
+                                       open the file" when it does not exist); else NULL. */
+    const vault_xml_marks *marks; /**< Without error: every mark of the file in document order,
+                                       those the map does not name too (read them with
+                                       vault_xml_marks_at()); else NULL. */
+} vault_legacy_file;
+
+/** One alias of a legacy home's map and its state; strings owned by the status. */
+typedef struct vault_legacy_alias {
+    const char *alias;         /**< The alias. */
+    unsigned int map_line;     /**< Its line in cipher-tool.properties. */
+    const char *xpath;         /**< The map's xpath. */
+    int attribute;             /**< 1 for ",true": the secret is an attribute. */
+    size_t file;               /**< Its file: vault_legacy_status_file_at() index. */
+    vault_legacy_state state;  /**< What its file says of it. */
+    const vault_xml_mark *mark; /**< Its mark (element line and path) when MARKED or PLAIN;
+                                     else NULL. */
+} vault_legacy_alias;
+
+/** The state of a legacy home's XML secrets. */
+typedef struct vault_legacy_status vault_legacy_status;
+
+/**
+ * The state of every alias a legacy product home's cipher-tool.properties
+ * maps into its XML files, each file read once (as -Dconfigure left them
+ * for the server): marked, plain (a mark holding a value other than the
+ * placeholder), not marked, or in a file that cannot be read. Files are
+ * numbered in the order the map first names them, so an alias whose file
+ * index equals the number of files met so far is the first of its file.
+ * Nothing is written; file buffers are wiped before they are freed.
+ * @param out  receives the status; free it with vault_legacy_status_free().
+ * @param home the product home.
+ * @return 0 (also when XML files cannot be read: see their records);
+ *         VAULT_ENOTFOUND when the home has no cipher-tool.properties;
+ *         errors of vault_legacy_map_read() naming the map; VAULT_EINVAL;
+ *         VAULT_ENOMEM.
+ */
+VAULT_EXTERN(int) vault_legacy_home_status(vault_legacy_status **out, const char *home);
+
+/**
+ *  The path of the map the status was read from (NULL for NULL).
+ * @param status the status (may be NULL).
+ * @return the path, owned by the status.
+ */
+VAULT_EXTERN(const char *) vault_legacy_status_map(const vault_legacy_status *status);
+
+/**
+ *  The number of aliases of the map (0 for NULL).
+ * @param status the status (may be NULL).
+ * @return the number.
+ */
+VAULT_EXTERN(size_t) vault_legacy_status_alias_count(const vault_legacy_status *status);
+
+/**
+ * Alias i, in map order.
+ * @param out    receives the record, valid until vault_legacy_status_free().
+ * @param status the status.
+ * @param i      0 <= i < vault_legacy_status_alias_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or status is NULL.
+ */
+VAULT_EXTERN(int)
+vault_legacy_status_alias_at(const vault_legacy_alias **out, const vault_legacy_status *status, size_t i);
+
+/**
+ *  The number of XML files the map names, each counted once (0 for NULL).
+ * @param status the status (may be NULL).
+ * @return the number.
+ */
+VAULT_EXTERN(size_t) vault_legacy_status_file_count(const vault_legacy_status *status);
+
+/**
+ * File i, in the order the map first names them.
+ * @param out    receives the record, valid until vault_legacy_status_free().
+ * @param status the status.
+ * @param i      0 <= i < vault_legacy_status_file_count().
+ * @return 0; VAULT_ENOTFOUND when i is out of range (*out is then NULL);
+ *         VAULT_EINVAL when out or status is NULL.
+ */
+VAULT_EXTERN(int)
+vault_legacy_status_file_at(const vault_legacy_file **out, const vault_legacy_status *status, size_t i);
+
+/**
+ *  Free a status. NULL-safe.
+ * @param status the status (may be NULL).
+ */
+VAULT_EXTERN(void) vault_legacy_status_free(vault_legacy_status *status);
+
 #ifdef __cplusplus
 }
 #endif
