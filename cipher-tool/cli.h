@@ -73,15 +73,6 @@ typedef struct cli_keystore {
 void cli_keystore_init(cli_keystore *k, const char *role);
 void cli_keystore_clear(cli_keystore *k);
 
-/* Option codes the commands share; a command numbers its own from
- * OPT_FIRST_COMMAND_OPTION. */
-enum {
-    OPT_JSON = 1000,
-    OPT_HELP,
-    OPT_CERT,
-    OPT_FIRST_COMMAND_OPTION = 1100
-};
-
 /* The shared keystore options (-k, --alias, the password sources, ...),
  * written into a cli_keystore. */
 extern const cli_opt cli_keystore_opts[];
@@ -141,7 +132,7 @@ int cli_parse_fd(const char *s);
 /* Recipients and format for the commands that seal (encrypt, seal, change,
  * rotate): -k KEYSTORE [--alias A] and/or --cert CERT (repeatable),
  * --format, --transformation, --symmetric-key-file. */
-#define CLI_MAX_CERTS 16
+#define CLI_MAX_CERTS CLI_OPT_LIST_MAX
 typedef struct cli_sealing {
     cli_keystore key;              /* -k and its password options */
     vault_keystore *ks;            /* opened by cli_sealing_prepare() */
