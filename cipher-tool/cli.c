@@ -630,6 +630,16 @@ const cli_opt cli_keystore_opts[] = {
     CLI_OPT_END,
 };
 
+/* The int cli_apply_json_opts fills. */
+typedef struct json_flag {
+    int json;
+} json_flag;
+
+const cli_opt cli_apply_json_opts[] = {
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, json_flag, json)},
+    CLI_OPT_END,
+};
+
 const cli_opt cli_root_password_opts[] = {
     {NULL, 'D', CLI_ARG_REQUIRED, "key.password=true",
      "as the WSO2 server started with it: the second line of the\n"

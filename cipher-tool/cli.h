@@ -215,6 +215,10 @@ typedef struct cli_apply {
     char *first_message;
 } cli_apply;
 
+/* --json of the commands that report their runs through a cli_apply (seal,
+ * change, set, rotate, recipients), written into an int. */
+extern const cli_opt cli_apply_json_opts[];
+
 void cli_apply_init(cli_apply *a, const char *command, const char *fail_verb, int json);
 
 /* Run o; every failing alias and the run's failure printed. *out receives

@@ -35,7 +35,7 @@ static const cli_opt recipients_opts[] = {
     {"key-id", 0, CLI_ARG_REQUIRED, "ID",
      "remove: a recipient's key id (SHA-256 fingerprint of\n"
      "its certificate; colons and case ignored; repeatable)", CLI_CALL(parse_key_id, rcpt_run, ids)},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, rcpt_run, json)},
+    CLI_OPT_INCLUDE_AT(cli_apply_json_opts, rcpt_run, json),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_HEADING("add only: the trust gate on the added certificates"),
     CLI_OPT_INCLUDE_AT(cli_trust_opts, rcpt_run, trust),

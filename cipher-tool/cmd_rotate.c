@@ -22,7 +22,7 @@ static const cli_opt rotate_opts[] = {
      "is configured with (deployment.toml, secret-conf.properties\n"
      "beside cipher-text.properties, carbon.xml)",
      CLI_BITS(VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1, rotate_args, s.apply_flags)},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, rotate_args, json)},
+    CLI_OPT_INCLUDE_AT(cli_apply_json_opts, rotate_args, json),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_HEADING("the old key:"),
     {"from-keystore", 0, CLI_ARG_REQUIRED, "FILE", "keystore holding the key that opens the values now",

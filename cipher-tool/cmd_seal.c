@@ -19,7 +19,7 @@ static const cli_opt seal_opts[] = {
     CLI_OPT_INCLUDE_AT(cli_not_for_wso2_opts, seal_args, s),
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
      "read each FILE as toml or properties, whatever its name", CLI_CALL(cli_parse_sealable_type, seal_args, s.type)},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, seal_args, json)},
+    CLI_OPT_INCLUDE_AT(cli_apply_json_opts, seal_args, json),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -55,7 +55,7 @@ static const cli_opt change_opts[] = {
     CLI_OPT_INCLUDE_AT(cli_not_for_wso2_opts, seal_args, s),
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
      "read FILE as toml or properties, whatever its name", CLI_CALL(cli_parse_sealable_type, seal_args, s.type)},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, seal_args, json)},
+    CLI_OPT_INCLUDE_AT(cli_apply_json_opts, seal_args, json),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };

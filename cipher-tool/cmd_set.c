@@ -16,7 +16,7 @@ static const cli_opt set_opts[] = {
     CLI_OPT_INCLUDE_AT(cli_not_for_wso2_opts, set_args, s),
     {"value-fd", 0, CLI_ARG_REQUIRED, "N",
      "read the value from descriptor N (its first line)", CLI_TO(CLI_TO_FD, set_args, value_fd)},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, set_args, json)},
+    CLI_OPT_INCLUDE_AT(cli_apply_json_opts, set_args, json),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
