@@ -525,6 +525,18 @@ int cli_open_keystore(vault_keystore **out, cli_keystore *k)
     return rc;
 }
 
+int cli_open_cert(vault_keystore **out, const char *path)
+{
+    cli_keystore c;
+    int rc;
+
+    cli_keystore_init(&c, "certificate");
+    c.path = path;
+    rc = cli_open_keystore(out, &c);
+    cli_keystore_clear(&c);
+    return rc;
+}
+
 /* Standard input that is not a terminal, whole; one trailing newline
  * ("echo secret | cipher-tool ...") is not part of the value. */
 static int read_stdin(vault_secret **out, const char *what)

@@ -100,6 +100,10 @@ int cli_keystore_fail(const cli_keystore *k, int rc);
 /* Open the keystore with the passwords from k's sources (terminal last). */
 int cli_open_keystore(vault_keystore **out, cli_keystore *k);
 
+/* Open the certificate (PEM or DER) of a --cert option: 0, or the
+ * library's code with its message printed. */
+int cli_open_cert(vault_keystore **out, const char *path);
+
 /* What the terminal reader returns besides 0 and the VAULT_E* codes. */
 enum {
     CLI_NO_TERMINAL = -100, /* no controlling terminal */

@@ -112,22 +112,13 @@ static const char *state_name(vault_value_state s)
 /* --cert FILE (certs[i]): the key id a native value sealed for it records. */
 static int open_cert(report *r, size_t i)
 {
-    cli_keystore c;
     vault_keystore *ks = NULL;
-    int rc = EXIT_FAIL;
+    int rc;
 
-    cli_keystore_init(&c, "certificate");
-    c.path = r->certs[i];
-    if (cli_open_keystore(&ks, &c) != 0)
-        goto done;
-    if (vault_recipient_from_keystore(&r->cert_rcpts[i], ks, NULL) != 0) {
-        cli_fail(VAULT_ERROR, NULL);
-        goto done;
-    }
-    rc = EXIT_OK;
-done:
+    if (cli_open_cert(&ks, r->certs[i]) != 0)
+        return EXIT_FAIL;
+    rc = vault_recipient_from_keystore(&r->cert_rcpts[i], ks, NULL) == 0 ? EXIT_OK : cli_fail(VAULT_ERROR, NULL);
     vault_keystore_free(ks);
-    cli_keystore_clear(&c);
     return rc;
 }
 

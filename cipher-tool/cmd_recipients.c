@@ -136,10 +136,7 @@ static int open_certs(rcpt_run *r)
 {
     size_t i;
     for (i = 0; i < r->cert_count; i++) {
-        cli_keystore c;
-        cli_keystore_init(&c, "certificate");
-        c.path = r->certs[i];
-        if (cli_open_keystore(&r->cert_ks[i], &c) != 0)
+        if (cli_open_cert(&r->cert_ks[i], r->certs[i]) != 0)
             return EXIT_FAIL;
         if (vault_recipient_from_keystore(&r->certs_r[i], r->cert_ks[i], NULL) != 0)
             return cli_fail(VAULT_ERROR, NULL);
