@@ -117,7 +117,8 @@ static int open_cert(report *r, size_t i)
 
     if (cli_open_cert(&ks, r->certs[i]) != 0)
         return EXIT_FAIL;
-    rc = vault_recipient_from_keystore(&r->cert_rcpts[i], ks, NULL) == 0 ? EXIT_OK : cli_fail(VAULT_ERROR, NULL);
+    rc = vault_recipient_from_keystore(&r->cert_rcpts[i], ks, NULL) == 0 ? EXIT_OK
+                                                                         : cli_fail(VAULT_ERROR, NULL);
     vault_keystore_free(ks);
     return rc;
 }

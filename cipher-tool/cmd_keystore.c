@@ -307,7 +307,8 @@ int cmd_keystore(int argc, char **argv)
         goto done;
     }
     json_done = a.json; /* from here each verb prints its own object */
-    rc = strcmp(verb, "keystore list") == 0 ? do_list(ks, a.json) : do_verify(ks, k->alias, trust, a.at, a.json);
+    rc = strcmp(verb, "keystore list") == 0 ? do_list(ks, a.json)
+                                            : do_verify(ks, k->alias, trust, a.at, a.json);
 done:
     if (a.json && !json_done && rc != EXIT_OK)
         rc = cli_json_failure(verb, rc);
