@@ -388,12 +388,34 @@ int cli_prompt_line(vault_secret **out, const char *prompt)
 
 /* ---- keystore passwords ---- */
 
+/* Ask on the terminal: "WHAT of ROLE PATH: ". With no terminal and
+ * tell_no_terminal, k is marked for cli_keystore_fail()'s hint; end of
+ * input cancels. */
+static int ask_terminal(cli_keystore *k, vault_secret **out, const char *what, const char *path,
+                        int tell_no_terminal)
+{
+    char prompt[4200];
+    int rc;
+
+    snprintf(prompt, sizeof prompt, "%s of %s %s: ", what, k->role, path);
+    rc = cli_prompt_secret(out, prompt);
+    if (rc == CLI_NO_TERMINAL) {
+        if (tell_no_terminal)
+            k->no_terminal = 1;
+        return VAULT_ENOTFOUND;
+    }
+    if (rc == CLI_CANCELLED) {
+        k->cancelled = 1;
+        return VAULT_EAUTH;
+    }
+    return rc;
+}
+
 /* The library's sources first (what the options name); the terminal only
  * when none of them has a password. */
 static int store_password(cli_keystore *k, vault_secret **out, const char *path)
 {
     vault_password_sources src = VAULT_PASSWORD_SOURCES_INIT;
-    char prompt[4200];
     int rc;
 
     if (k->given)
@@ -427,17 +449,7 @@ static int store_password(cli_keystore *k, vault_secret **out, const char *path)
         k->from_provider = 1;
     if (rc != VAULT_ENOTFOUND || vault_error_last()->cause != VAULT_CAUSE_NO_PASSWORD)
         return rc;
-    snprintf(prompt, sizeof prompt, "Password of %s %s: ", k->role, path);
-    rc = cli_prompt_secret(out, prompt);
-    if (rc == CLI_NO_TERMINAL) {
-        k->no_terminal = 1;
-        return VAULT_ENOTFOUND;
-    }
-    if (rc == CLI_CANCELLED) {
-        k->cancelled = 1;
-        return VAULT_EAUTH;
-    }
-    return rc;
+    return ask_terminal(k, out, "Password", path, 1);
 }
 
 int cli_password_cb(vault_secret **out, vault_password_kind kind, const char *path, const char *alias,
@@ -462,19 +474,8 @@ int cli_password_cb(vault_secret **out, vault_password_kind kind, const char *pa
     if (k->from_provider)
         return vault_password_provider_cb(out, VAULT_PASSWORD_KEY, path, NULL, k->provider);
     /* -Dkey.password=true: WSO2 asks for both passwords on the terminal. */
-    if (k->root_flags & VAULT_PASSWORD_HOME_KEY_LINE) {
-        char prompt[4200];
-        int rc;
-        snprintf(prompt, sizeof prompt, "Private key password of %s %s: ", k->role, path);
-        rc = cli_prompt_secret(out, prompt);
-        if (rc == CLI_NO_TERMINAL)
-            return VAULT_ENOTFOUND;
-        if (rc == CLI_CANCELLED) {
-            k->cancelled = 1;
-            return VAULT_EAUTH;
-        }
-        return rc;
-    }
+    if (k->root_flags & VAULT_PASSWORD_HOME_KEY_LINE)
+        return ask_terminal(k, out, "Private key password", path, 0);
     return VAULT_ENOTFOUND; /* the store password is used, as Java does */
 }
 
@@ -521,6 +522,18 @@ int cli_open_keystore(vault_keystore **out, cli_keystore *k)
     }
     if (rc != 0)
         cli_keystore_fail(k, rc);
+    return rc;
+}
+
+int cli_open_cert(vault_keystore **out, const char *path)
+{
+    cli_keystore c;
+    int rc;
+
+    cli_keystore_init(&c, "certificate");
+    c.path = path;
+    rc = cli_open_keystore(out, &c);
+    cli_keystore_clear(&c);
     return rc;
 }
 
@@ -627,6 +640,16 @@ const cli_opt cli_keystore_opts[] = {
      "the --password-file may be a container secret: owned by\n"
      "root and readable by all (Docker 0444, Kubernetes\n"
      "0644), never writable by others; warns", CLI_TO(CLI_TO_FLAG, cli_keystore, container_secret)},
+    CLI_OPT_END,
+};
+
+/* The int cli_apply_json_opts fills. */
+typedef struct json_flag {
+    int json;
+} json_flag;
+
+const cli_opt cli_apply_json_opts[] = {
+    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, json_flag, json)},
     CLI_OPT_END,
 };
 

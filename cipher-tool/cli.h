@@ -73,15 +73,6 @@ typedef struct cli_keystore {
 void cli_keystore_init(cli_keystore *k, const char *role);
 void cli_keystore_clear(cli_keystore *k);
 
-/* Option codes the commands share; a command numbers its own from
- * OPT_FIRST_COMMAND_OPTION. */
-enum {
-    OPT_JSON = 1000,
-    OPT_HELP,
-    OPT_CERT,
-    OPT_FIRST_COMMAND_OPTION = 1100
-};
-
 /* The shared keystore options (-k, --alias, the password sources, ...),
  * written into a cli_keystore. */
 extern const cli_opt cli_keystore_opts[];
@@ -108,6 +99,10 @@ int cli_keystore_fail(const cli_keystore *k, int rc);
 
 /* Open the keystore with the passwords from k's sources (terminal last). */
 int cli_open_keystore(vault_keystore **out, cli_keystore *k);
+
+/* Open the certificate (PEM or DER) of a --cert option: 0, or the
+ * library's code with its message printed. */
+int cli_open_cert(vault_keystore **out, const char *path);
 
 /* What the terminal reader returns besides 0 and the VAULT_E* codes. */
 enum {
@@ -141,7 +136,7 @@ int cli_parse_fd(const char *s);
 /* Recipients and format for the commands that seal (encrypt, seal, change,
  * rotate): -k KEYSTORE [--alias A] and/or --cert CERT (repeatable),
  * --format, --transformation, --symmetric-key-file. */
-#define CLI_MAX_CERTS 16
+#define CLI_MAX_CERTS CLI_OPT_LIST_MAX
 typedef struct cli_sealing {
     cli_keystore key;              /* -k and its password options */
     vault_keystore *ks;            /* opened by cli_sealing_prepare() */
@@ -222,6 +217,10 @@ typedef struct cli_apply {
     int first_rc;          /* the first failure, for the JSON error object */
     char *first_message;
 } cli_apply;
+
+/* --json of the commands that report their runs through a cli_apply (seal,
+ * change, set, rotate, recipients), written into an int. */
+extern const cli_opt cli_apply_json_opts[];
 
 void cli_apply_init(cli_apply *a, const char *command, const char *fail_verb, int json);
 

@@ -12,10 +12,25 @@
 /* getopt_long's val for the long option of flat[i]: never a letter. */
 #define LONG_VAL_BASE 0x10000
 
+#define CLI_OPT_MAX 64
+
 const cli_opt cli_opt_help[] = {
-    {"help", 'h', CLI_ARG_NONE, NULL, "this text", CLI_CODE(OPT_HELP)},
+    {"help", 'h', CLI_ARG_NONE, NULL, "this text", NULL, CLI_TO_HELP, 0, 0, 0, NULL},
     CLI_OPT_END,
 };
+
+/* The parser of one command line. */
+typedef struct cli_opts {
+    const cli_opt_command *cmd;
+    int argc;
+    char **argv;
+    void *base;         /* the struct the entries fill */
+    size_t n;
+    const cli_opt *flat[CLI_OPT_MAX];
+    size_t flat_offset[CLI_OPT_MAX]; /* of each entry's field in base */
+    struct option longopts[CLI_OPT_MAX + 1];
+    char shortopts[3 * CLI_OPT_MAX + 3];
+} cli_opts;
 
 static void flatten(cli_opts *p, const cli_opt *t, size_t offset)
 {
@@ -62,7 +77,7 @@ static const cli_opt *by_value(const cli_opts *p, int letter, const char *value)
     return NULL;
 }
 
-void cli_opts_start(cli_opts *p, const cli_opt_command *cmd, int argc, char **argv, void *base)
+static void start(cli_opts *p, const cli_opt_command *cmd, int argc, char **argv, void *base)
 {
     static const int has_arg[] = {no_argument, required_argument, optional_argument};
     static const char *const colons[] = {"", ":", "::"};
@@ -116,6 +131,8 @@ static int store(const cli_opts *p, size_t i, const char *arg)
 {
     const cli_opt *o = p->flat[i];
     char *field = (char *)p->base + p->flat_offset[i];
+    size_t count;
+    unsigned int bits;
     int fd;
 
     /* -Dname=value: the value after the name (a call is given it all). */
@@ -131,13 +148,31 @@ static int store(const cli_opts *p, size_t i, const char *arg)
         }
         memcpy(field, &fd, sizeof fd);
         return 0;
+    case CLI_TO_LIST: /* the count is a field of the struct the list is in */
+        memcpy(&count, field - o->offset + o->count_offset, sizeof count);
+        if (count == CLI_OPT_LIST_MAX) {
+            cli_usage_error(p->cmd->name, "at most %d --%s options", CLI_OPT_LIST_MAX, o->name);
+            return -1;
+        }
+        memcpy(field + count * sizeof arg, &arg, sizeof arg);
+        count++;
+        memcpy(field - o->offset + o->count_offset, &count, sizeof count);
+        return 0;
+    case CLI_TO_BITS:
+        memcpy(&bits, field, sizeof bits);
+        bits |= o->bits;
+        memcpy(field, &bits, sizeof bits);
+        return 0;
     case CLI_TO_CALL: return o->parse(field, arg, p->cmd->name);
-    case CLI_TO_CODE: break;
+    case CLI_TO_HELP: break;
     }
-    abort(); /* an entry without a code or a destination */
+    abort(); /* an entry without a destination */
 }
 
-int cli_opts_next(cli_opts *p)
+/* Parse the next options: 0 when they end (optind is then the first
+ * operand), or -1 when the command is done with *status: --help printed
+ * (EXIT_OK), or a usage error printed (EXIT_USAGE). */
+static int next(cli_opts *p, int *status)
 {
     const cli_opt *o;
     size_t i;
@@ -145,7 +180,6 @@ int cli_opts_next(cli_opts *p)
 
     for (;;) {
         c = getopt_long(p->argc, p->argv, p->shortopts, p->longopts, NULL);
-        p->arg = optarg;
         if (c == -1)
             return 0;
         o = NULL;
@@ -154,24 +188,22 @@ int cli_opts_next(cli_opts *p)
         else if (c != '?' && c != ':')
             o = by_letter(p, c);
         if (!o) {
-            p->status = option_error(p->cmd->name, c, p->argv);
+            *status = option_error(p->cmd->name, c, p->argv);
             return -1;
         }
-        if (o->code == OPT_HELP) {
+        if (o->to == CLI_TO_HELP) {
             cli_opt_print_help(stdout, p->cmd);
-            p->status = EXIT_OK;
+            *status = EXIT_OK;
             return -1;
         }
         if (!o->name && o->metavar && !(o = by_value(p, c, optarg))) {
-            p->status = cli_usage_error(p->cmd->name, "unknown option \"-%c%s\"", c, optarg);
+            *status = cli_usage_error(p->cmd->name, "unknown option \"-%c%s\"", c, optarg);
             return -1;
         }
-        if (o->to == CLI_TO_CODE)
-            return o->code;
         for (i = 0; p->flat[i] != o; i++)
             ;
         if (store(p, i, optarg) != 0) {
-            p->status = EXIT_USAGE;
+            *status = EXIT_USAGE;
             return -1;
         }
     }
@@ -180,12 +212,12 @@ int cli_opts_next(cli_opts *p)
 int cli_opts_parse(const cli_opt_command *cmd, int argc, char **argv, void *base)
 {
     cli_opts p;
-    int c;
+    int status = EXIT_USAGE;
 
-    cli_opts_start(&p, cmd, argc, argv, base);
-    if ((c = cli_opts_next(&p)) > 0)
-        abort(); /* an option without a destination */
-    return c == 0 ? EXIT_OK : p.status == EXIT_OK ? -1 : p.status;
+    start(&p, cmd, argc, argv, base);
+    if (next(&p, &status) == 0)
+        return EXIT_OK;
+    return status == EXIT_OK ? -1 : status;
 }
 
 /* "  -k, --keystore FILE", "      --name[=V]" and the help, its later lines

@@ -5,15 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int parse_cert(void *dest, const char *arg, const char *cmd)
-{
-    cli_sealing *s = (cli_sealing *)((char *)dest - offsetof(cli_sealing, certs));
-    if (s->cert_count == CLI_MAX_CERTS)
-        return cli_usage_error(cmd, "at most %d --cert options", CLI_MAX_CERTS), -1;
-    s->certs[s->cert_count++] = arg;
-    return 0;
-}
-
 static int parse_format(void *dest, const char *arg, const char *cmd)
 {
     vault_format f;
@@ -29,14 +20,6 @@ int cli_parse_transformation(void *dest, const char *arg, const char *cmd)
     if (vault_transformation_from_name(&t, arg) != 0)
         return cli_usage_error(cmd, "unknown transformation \"%s\"", arg), -1;
     *(int *)dest = (int)t;
-    return 0;
-}
-
-static int parse_not_for_wso2(void *dest, const char *arg, const char *cmd)
-{
-    (void)arg;
-    (void)cmd;
-    *(unsigned int *)dest |= VAULT_APPLY_NOT_FOR_WSO2_RUNTIME;
     return 0;
 }
 
@@ -61,7 +44,7 @@ const cli_opt cli_sealing_opts[] = {
     {"cert", 0, CLI_ARG_REQUIRED, "FILE",
      "seal to this certificate (PEM or DER; repeatable: each\n"
      "one is a recipient of native values), or to the EC,\n"
-     "X25519 or Ed25519 key of a PEM PUBLIC KEY file", CLI_CALL(parse_cert, cli_sealing, certs)},
+     "X25519 or Ed25519 key of a PEM PUBLIC KEY file", CLI_LIST(cli_sealing, certs, cert_count)},
     {"format", 0, CLI_ARG_REQUIRED, "FORMAT",
      "native (default), wso2, wso2-holder, wso2-symmetric", CLI_CALL(parse_format, cli_sealing, format)},
     {"transformation", 0, CLI_ARG_REQUIRED, "T",
@@ -79,7 +62,7 @@ const cli_opt cli_not_for_wso2_opts[] = {
     {"not-for-wso2-runtime", 0, CLI_ARG_NONE, NULL,
      "in a WSO2 product home, write values its runtime does not\n"
      "open (another algorithm than secret-conf.properties\n"
-     "names): for libvault, render and exec only", CLI_CALL(parse_not_for_wso2, cli_sealing, apply_flags)},
+     "names): for libvault, render and exec only", CLI_BITS(VAULT_APPLY_NOT_FOR_WSO2_RUNTIME, cli_sealing, apply_flags)},
     CLI_OPT_END,
 };
 

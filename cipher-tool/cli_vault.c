@@ -6,6 +6,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
+const cli_opt cli_vault_config_opts[] = {
+    {"config", 'c', CLI_ARG_REQUIRED, "CONFIG",
+     "deployment.toml, cipher-text.properties or a product\n"
+     "home; names the keystore unless -k is given", CLI_TO(CLI_TO_STRING, cli_vault_args, config)},
+    {"secret-conf", 0, CLI_ARG_REQUIRED, "FILE",
+     "secret-conf.properties (default: beside CONFIG)", CLI_TO(CLI_TO_STRING, cli_vault_args, secret_conf)},
+    {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
+     "refuse RSA PKCS#1 v1.5 values (the default when the\n"
+     "config's algorithm is OAEP)", CLI_TO(CLI_TO_FLAG, cli_vault_args, key.no_pkcs1)},
+    CLI_OPT_END,
+};
+
+const cli_opt cli_vault_key_opts[] = {
+    CLI_OPT_INCLUDE_AT(cli_keystore_opts, cli_vault_args, key),
+    CLI_OPT_INCLUDE_AT(cli_root_password_opts, cli_vault_args, key),
+    CLI_OPT_END,
+};
+
 int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char *secret_conf)
 {
     vault_options o = VAULT_OPTIONS_INIT;

@@ -8,6 +8,21 @@
 
 #include <vault/vault.h>
 
+/* The configuration whose vault a command opens (render, exec), as its
+ * command line gives it. */
+typedef struct cli_vault_args {
+    const char *config;      /* --config */
+    const char *secret_conf; /* --secret-conf */
+    cli_keystore key;        /* -k and its password options, --no-pkcs1, -D... */
+} cli_vault_args;
+
+/* --config, --secret-conf and --no-pkcs1, written into a cli_vault_args. */
+extern const cli_opt cli_vault_config_opts[];
+
+/* The keystore options and the root password system properties, written
+ * into a cli_vault_args's key. */
+extern const cli_opt cli_vault_key_opts[];
+
 /*
  * Open the vault of config (a deployment.toml, a cipher-text.properties or a
  * product home) with the keystore options of k: -k overrides the keystore

@@ -7,7 +7,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { OPT_CHECK_NO_PKCS1 = OPT_FIRST_COMMAND_OPTION, OPT_CHECK_TYPE };
+typedef struct report {
+    int json;
+    int type;                         /* --type, else VAULT_CONFIG_AUTO */
+    json_t *problems;
+    size_t count;
+    const char *certs[CLI_MAX_CERTS]; /* --cert: every value must be sealed for these */
+    vault_recipient *cert_rcpts[CLI_MAX_CERTS];
+    size_t cert_count;
+} report;
+
+/* What check's command line gives: -k and its password options, --no-pkcs1
+ * (key.no_pkcs1), and the report's --type, --cert and --json. */
+typedef struct check_args {
+    cli_keystore key;
+    report r;
+} check_args;
 
 typedef struct list_args {
     int json;
@@ -15,19 +30,19 @@ typedef struct list_args {
 } list_args;
 
 static const cli_opt check_opts[] = {
-    CLI_OPT_INCLUDE(cli_keystore_opts),
-    CLI_OPT_INCLUDE(cli_root_password_opts),
+    CLI_OPT_INCLUDE_AT(cli_keystore_opts, check_args, key),
+    CLI_OPT_INCLUDE_AT(cli_root_password_opts, check_args, key),
     {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
      "an RSA PKCS#1 v1.5 value is a problem (without -k,\n"
-     "only holders that name \"RSA\" are known to be)", CLI_CODE(OPT_CHECK_NO_PKCS1)},
+     "only holders that name \"RSA\" are known to be)", CLI_TO(CLI_TO_FLAG, check_args, key.no_pkcs1)},
     {"cert", 0, CLI_ARG_REQUIRED, "FILE",
      "also fail when a value is not sealed for this certificate\n"
      "(PEM or DER; repeatable): a native value must name it, a\n"
-     "raw WSO2 block have its key's size, a holder its thumbprint", CLI_CODE(OPT_CERT)},
+     "raw WSO2 block have its key's size, a holder its thumbprint", CLI_LIST(check_args, r.certs, r.cert_count)},
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
      "read each FILE as toml, properties or xml, whatever\n"
-     "its name (by default from *.toml, *.properties, *.xml)", CLI_CODE(OPT_CHECK_TYPE)},
-    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable report (docs/JSON.md)", CLI_CODE(OPT_JSON)},
+     "its name (by default from *.toml, *.properties, *.xml)", CLI_CALL(cli_parse_config_type, check_args, r.type)},
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable report (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, check_args, r.json)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -91,42 +106,17 @@ static const char *state_name(vault_value_state s)
     return s == VAULT_VALUE_PLAIN ? "plain" : s == VAULT_VALUE_SEALED ? "sealed" : "empty";
 }
 
-typedef struct report {
-    int json;
-    int type;                         /* --type, else VAULT_CONFIG_AUTO */
-    json_t *problems;
-    size_t count;
-    const char *certs[CLI_MAX_CERTS]; /* --cert: every value must be sealed for these */
-    vault_recipient *cert_rcpts[CLI_MAX_CERTS];
-    size_t cert_count;
-} report;
-
-/* --cert FILE: the key id a native value sealed for it records. */
-static int add_cert(report *r, const char *path)
+/* --cert FILE (certs[i]): the key id a native value sealed for it records. */
+static int open_cert(report *r, size_t i)
 {
-    cli_keystore c;
     vault_keystore *ks = NULL;
-    vault_recipient *rcpt = NULL;
-    int rc = EXIT_FAIL;
+    int rc;
 
-    if (r->cert_count == CLI_MAX_CERTS)
-        return cli_usage_error("check", "at most %d --cert options", CLI_MAX_CERTS);
-    cli_keystore_init(&c, "certificate");
-    c.path = path;
-    if (cli_open_keystore(&ks, &c) != 0)
-        goto done;
-    if (vault_recipient_from_keystore(&rcpt, ks, NULL) != 0) {
-        cli_fail(VAULT_ERROR, NULL);
-        goto done;
-    }
-    r->cert_rcpts[r->cert_count] = rcpt;
-    rcpt = NULL;
-    r->certs[r->cert_count++] = path;
-    rc = EXIT_OK;
-done:
-    vault_recipient_free(rcpt);
+    if (cli_open_cert(&ks, r->certs[i]) != 0)
+        return EXIT_FAIL;
+    rc = vault_recipient_from_keystore(&r->cert_rcpts[i], ks, NULL) == 0 ? EXIT_OK
+                                                                         : cli_fail(VAULT_ERROR, NULL);
     vault_keystore_free(ks);
-    cli_keystore_clear(&c);
     return rc;
 }
 
@@ -413,91 +403,83 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
 
 int cmd_check(int argc, char **argv)
 {
-    cli_opts p;
-    cli_keystore k;
+    check_args a;
+    cli_keystore *k = &a.key;
+    report *r = &a.r;
     vault_location *home_loc = NULL;
     vault_keystore *ks = NULL;
     vault_opener *opener = NULL;
-    unsigned int open_flags = 0;
-    report r;
+    unsigned int open_flags;
     size_t c;
-    int opt, rc = EXIT_USAGE, i;
+    int rc, i;
 
-    memset(&r, 0, sizeof r);
-    r.json = cli_json_requested(argc, argv);
-    cli_keystore_init(&k, "keystore");
-    cli_opts_start(&p, &cmd_check_options, argc, argv, &k);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if (opt == OPT_JSON)
-            r.json = 1;
-        else if (opt == OPT_CHECK_NO_PKCS1)
-            open_flags |= VAULT_OPENER_REFUSE_PKCS1;
-        else if (opt == OPT_CHECK_TYPE && cli_parse_config_type(&r.type, p.arg, "check") < 0)
-            goto done;
-        else if (opt == OPT_CERT && (rc = add_cert(&r, p.arg)) != EXIT_OK)
-            goto done;
-        rc = EXIT_USAGE; /* for a usage error of a later option */
-    }
-    if (opt < 0) {
-        rc = p.status;
+    memset(&a, 0, sizeof a);
+    r->json = cli_json_requested(argc, argv);
+    cli_keystore_init(k, "keystore");
+    if ((rc = cli_opts_parse(&cmd_check_options, argc, argv, &a)) != EXIT_OK) {
+        rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
+    for (c = 0; c < r->cert_count; c++)
+        if ((rc = open_cert(r, c)) != EXIT_OK)
+            goto done;
+    open_flags = k->no_pkcs1 ? VAULT_OPENER_REFUSE_PKCS1 : 0;
     if (optind >= argc) {
         rc = cli_usage_error("check", "expected one or more FILEs");
         goto done;
     }
     /* A product home's root password files, as render and exec read them. */
-    if (k.path && !k.password_file && k.password_fd < 0 && !k.password_env) {
+    if (k->path && !k->password_file && k->password_fd < 0 && !k->password_env) {
         vault_options lo = VAULT_OPTIONS_INIT;
         lo.config = argv[optind];
         if (vault_locate(&home_loc, &lo) == 0)
-            k.home = home_loc->home;
+            k->home = home_loc->home;
         vault_error_clear();
     }
-    if (k.path) {
+    if (k->path) {
         vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
-        if (cli_open_keystore(&ks, &k) != 0) {
+        if (cli_open_keystore(&ks, k) != 0) {
             rc = EXIT_FAIL;
             goto done;
         }
         o.keystore = ks;
-        o.key_alias = k.alias;
+        o.key_alias = k->alias;
         o.flags = open_flags;
         if (vault_opener_new(&opener, &o) != 0) {
             rc = cli_fail(VAULT_ERROR, NULL);
             goto done;
         }
     }
-    r.problems = json_array();
+    r->problems = json_array();
     for (i = optind; i < argc; i++)
-        check_file(argv[i], opener, open_flags != 0, &r);
-    if (r.json) {
+        check_file(argv[i], opener, open_flags != 0, r);
+    if (r->json) {
         json_t *root = cli_json_new("check"), *files = json_array();
         for (i = optind; i < argc; i++)
             json_array_append_new(files, json_string(argv[i]));
-        json_object_set_new(root, "ok", json_boolean(r.count == 0));
+        json_object_set_new(root, "ok", json_boolean(r->count == 0));
         json_object_set_new(root, "files", files);
-        json_object_set_new(root, "problems", json_incref(r.problems));
+        json_object_set_new(root, "problems", json_incref(r->problems));
         if (cli_json_print(root) != EXIT_OK) {
             rc = EXIT_FAIL;
-            r.json = 0; /* nothing more can be written */
+            r->json = 0; /* nothing more can be written */
             goto done;
         }
-    } else if (r.count == 0) {
+    } else if (r->count == 0) {
         fprintf(stderr, "cipher-tool: %d file%s checked: no plain text secret, no missing alias%s\n",
                 argc - optind, argc - optind == 1 ? "" : "s", opener ? ", every value opens" : "");
     }
-    rc = r.count ? EXIT_FAIL : EXIT_OK;
-    r.json = 0; /* the report is out: the exit status tells the rest */
+    rc = r->count ? EXIT_FAIL : EXIT_OK;
+    r->json = 0; /* the report is out: the exit status tells the rest */
 done:
-    if (r.json && rc != EXIT_OK)
+    if (r->json && rc != EXIT_OK)
         rc = cli_json_failure("check", rc);
-    for (c = 0; c < r.cert_count; c++)
-        vault_recipient_free(r.cert_rcpts[c]);
-    json_decref(r.problems);
+    for (c = 0; c < r->cert_count; c++)
+        vault_recipient_free(r->cert_rcpts[c]);
+    json_decref(r->problems);
     vault_opener_free(opener);
     vault_keystore_free(ks);
-    cli_keystore_clear(&k);
+    cli_keystore_clear(k);
     vault_location_free(home_loc);
     return rc;
 }
@@ -611,13 +593,13 @@ int cmd_list(int argc, char **argv)
 {
     list_args o = {cli_json_requested(argc, argv), VAULT_CONFIG_AUTO};
     json_t *files = NULL;
-    int rc = cli_opts_parse(&cmd_list_options, argc, argv, &o), json = o.json, type = o.type, i;
+    int rc = cli_opts_parse(&cmd_list_options, argc, argv, &o), i;
 
     if (rc != EXIT_OK)
-        return json && rc > 0 ? cli_json_failure("list", rc) : rc < 0 ? EXIT_OK : rc;
+        return o.json && rc > 0 ? cli_json_failure("list", rc) : rc < 0 ? EXIT_OK : rc;
     if (optind >= argc) {
         rc = cli_usage_error("list", "expected one or more FILEs");
-        return json ? cli_json_failure("list", rc) : rc;
+        return o.json ? cli_json_failure("list", rc) : rc;
     }
     files = json_array();
     for (i = optind; i < argc; i++) {
@@ -627,18 +609,18 @@ int cmd_list(int argc, char **argv)
         vault_location *where = NULL;
         size_t j;
         int orc;
-        if (type == CLI_CONFIG_XML || (type == VAULT_CONFIG_AUTO && is_xml_name(argv[i]))) {
-            if ((orc = list_xml(argv[i], json, arr)) != 0) {
+        if (o.type == CLI_CONFIG_XML || (o.type == VAULT_CONFIG_AUTO && is_xml_name(argv[i]))) {
+            if ((orc = list_xml(argv[i], o.json, arr)) != 0) {
                 rc = orc;
                 json_decref(arr);
-                if (json) /* one object: the failure, not a partial listing */
+                if (o.json) /* one object: the failure, not a partial listing */
                     break;
                 continue;
             }
             json_array_append_new(files, json_pack("{s:s, s:o}", "file", argv[i], "secrets", arr));
             continue;
         }
-        orc = open_readonly(&cfg, &file, argv[i], type, NULL);
+        orc = open_readonly(&cfg, &file, argv[i], o.type, NULL);
         if (orc != 0 || vault_repository_config(&repo, cfg) != 0) {
             rc = cli_fail(VAULT_ERROR, NULL);
             if (orc == VAULT_EINVAL)
@@ -646,17 +628,17 @@ int cmd_list(int argc, char **argv)
             json_decref(arr);
             vault_config_free(cfg);
             free(file);
-            if (json) /* one object: the failure, not a partial listing */
+            if (o.json) /* one object: the failure, not a partial listing */
                 break;
             continue;
         }
         if (repo) { /* the secrets are the repository's */
             vault_config_free(cfg);
             cfg = repo;
-        } else if (!json) {
+        } else if (!o.json) {
             (void)locate_rules(file, &where);
         }
-        if (!json)
+        if (!o.json)
             printf("%s:\n", file);
         for (j = 0; j < vault_config_count(cfg); j++) {
             const vault_config_entry *e;
@@ -664,7 +646,7 @@ int cmd_list(int argc, char **argv)
             vault_config_entry_at(&e, cfg, j);
             if (e->state == VAULT_VALUE_SEALED && vault_inspect(&info, e->value) != 0)
                 vault_error_clear();
-            if (json)
+            if (o.json)
                 json_array_append_new(arr, entry_json(e, info));
             else
                 entry_text(e, info);
@@ -678,16 +660,16 @@ int cmd_list(int argc, char **argv)
         where = NULL;
         json_array_append_new(files, json_pack("{s:s, s:o}", "file", file, "secrets", arr));
         if (is_dir(argv[i]) && vault_config_get_type(cfg) == VAULT_CONFIG_PROPERTIES &&
-            (orc = list_home_xml(argv[i], json, files)) != 0)
+            (orc = list_home_xml(argv[i], o.json, files)) != 0)
             rc = orc;
         vault_config_free(cfg);
         free(file);
-        if (rc != EXIT_OK && json)
+        if (rc != EXIT_OK && o.json)
             break;
     }
-    if (json && rc != EXIT_OK) {
+    if (o.json && rc != EXIT_OK) {
         rc = cli_json_failure("list", rc);
-    } else if (json) {
+    } else if (o.json) {
         json_t *root = cli_json_new("list");
         json_object_set_new(root, "files", files);
         files = NULL;

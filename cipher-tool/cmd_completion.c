@@ -8,12 +8,14 @@
 
 #include <string.h>
 
-enum { OPT_OPTIONS = OPT_FIRST_COMMAND_OPTION };
+typedef struct completion_args {
+    const char *options; /* --options COMMAND */
+} completion_args;
 
 static const cli_opt completion_opts[] = {
     {"options", 0, CLI_ARG_REQUIRED, "COMMAND",
      "print the long options of COMMAND, one a line (what\n"
-     "the scripts complete)", CLI_CODE(OPT_OPTIONS)},
+     "the scripts complete)", CLI_TO(CLI_TO_STRING, completion_args, options)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -195,15 +197,14 @@ int cmd_completion(int argc, char **argv)
 {
     size_t n;
     const cli_command *t = cli_command_table(&n);
-    cli_opts p;
-    int opt;
+    completion_args o = {NULL};
+    int rc = cli_opts_parse(&cmd_completion_options, argc, argv, &o);
 
-    cli_opts_start(&p, &cmd_completion_options, argc, argv, NULL);
-    if ((opt = cli_opts_next(&p)) > 0) /* --options */
-        return optind == argc ? print_options(t, n, p.arg)
+    if (rc != EXIT_OK)
+        return rc < 0 ? EXIT_OK : rc;
+    if (o.options)
+        return optind == argc ? print_options(t, n, o.options)
                               : cli_usage_error("completion", "--options takes one COMMAND alone");
-    if (opt < 0)
-        return p.status;
     argc -= optind - 1;
     argv += optind - 1;
     if (argc != 2)

@@ -235,20 +235,14 @@ int cmd_decrypt(int argc, char **argv)
     decrypt_args a = {.transformation = VAULT_TRANSFORM_DEFAULT, .json = cli_json_requested(argc, argv)};
     cli_keystore *k = &a.k;
     vault_keystore *ks = NULL;
-    const char *name, *value;
+    const char *value;
     char *text = NULL;
-    unsigned int open_flags;
-    vault_transformation transformation;
-    int rc, json = a.json, json_done = 0;
+    int rc, json_done = 0;
 
-    if (json) /* before jansson allocates anything */
+    if (a.json) /* before jansson allocates anything */
         json_set_alloc_funcs(wiped_malloc, wiped_free);
     cli_keystore_init(k, "keystore");
     rc = cli_opts_parse(&cmd_decrypt_options, argc, argv, &a);
-    name = a.name;
-    transformation = (vault_transformation)a.transformation;
-    open_flags = k->no_pkcs1 ? VAULT_OPENER_REFUSE_PKCS1 : 0;
-    json = a.json;
     if (rc != EXIT_OK) {
         rc = rc < 0 ? EXIT_OK : rc;
         goto done;
@@ -262,20 +256,21 @@ int cmd_decrypt(int argc, char **argv)
         rc = cli_usage_error("decrypt", "missing -k KEYSTORE");
         goto done;
     }
-    if ((open_flags & VAULT_OPENER_REFUSE_PKCS1) && transformation == VAULT_TRANSFORM_RSA_PKCS1) {
+    if (k->no_pkcs1 && a.transformation == VAULT_TRANSFORM_RSA_PKCS1) {
         rc = cli_usage_error("decrypt", "--no-pkcs1 contradicts --transformation %s",
                              vault_transformation_name(VAULT_TRANSFORM_RSA_PKCS1));
         goto done;
     }
     rc = EXIT_FAIL;
-    if (cli_read_sealed_value(&text, &name, &value) != EXIT_OK)
+    if (cli_read_sealed_value(&text, &a.name, &value) != EXIT_OK)
         goto done;
     if (cli_open_keystore(&ks, k) != 0)
         goto done;
-    rc = open_and_print(ks, k, transformation, open_flags, name, value, json);
+    rc = open_and_print(ks, k, (vault_transformation)a.transformation,
+                        k->no_pkcs1 ? VAULT_OPENER_REFUSE_PKCS1 : 0, a.name, value, a.json);
     json_done = rc == EXIT_OK;
 done:
-    if (json && !json_done && rc != EXIT_OK)
+    if (a.json && !json_done && rc != EXIT_OK)
         rc = cli_json_failure("decrypt", rc);
     free(text);
     vault_keystore_free(ks);

@@ -109,13 +109,10 @@ int cmd_encrypt(int argc, char **argv)
     cli_sealing *s = &a.s;
     vault_sealer *sealer = NULL;
     vault_secret *value = NULL;
-    const char *name;
-    int rc, json, json_done = 0;
+    int rc, json_done = 0;
 
     cli_sealing_init(s);
     rc = cli_opts_parse(&cmd_encrypt_options, argc, argv, &a);
-    name = a.name;
-    json = a.json;
     if (rc != EXIT_OK) {
         rc = rc < 0 ? EXIT_OK : rc;
         goto done;
@@ -125,18 +122,18 @@ int cmd_encrypt(int argc, char **argv)
                              "input or the terminal, never from the command line)", argv[optind]);
         goto done;
     }
-    if (name && !name[0]) {
+    if (a.name && !a.name[0]) {
         rc = cli_usage_error("encrypt", "-n needs a non-empty alias");
         goto done;
     }
     if ((rc = cli_sealing_prepare(s, "encrypt", &sealer)) != EXIT_OK)
         goto done;
-    if ((rc = read_secret(&value, name)) != EXIT_OK)
+    if ((rc = read_secret(&value, a.name)) != EXIT_OK)
         goto done;
-    rc = print_sealed(sealer, name, value, json);
+    rc = print_sealed(sealer, a.name, value, a.json);
     json_done = rc == EXIT_OK;
 done:
-    if (json && !json_done && rc != EXIT_OK)
+    if (a.json && !json_done && rc != EXIT_OK)
         rc = cli_json_failure("encrypt", rc);
     vault_secret_free(value);
     vault_sealer_free(sealer);

@@ -24,9 +24,7 @@ typedef struct grant {
 } grant;
 
 typedef struct exec_args {
-    cli_keystore key;
-    const char *config;
-    const char *secret_conf;
+    cli_vault_args v; /* --config, --secret-conf, the keystore options */
     grant grants[MAX_GRANTS];
     size_t count;
     char **command;
@@ -36,14 +34,7 @@ typedef struct exec_args {
 } exec_args;
 
 static const cli_opt exec_opts[] = {
-    {"config", 'c', CLI_ARG_REQUIRED, "CONFIG",
-     "deployment.toml, cipher-text.properties or a product\n"
-     "home; names the keystore unless -k is given", CLI_TO(CLI_TO_STRING, exec_args, config)},
-    {"secret-conf", 0, CLI_ARG_REQUIRED, "FILE",
-     "secret-conf.properties (default: beside CONFIG)", CLI_TO(CLI_TO_STRING, exec_args, secret_conf)},
-    {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
-     "refuse RSA PKCS#1 v1.5 values (the default when the\n"
-     "config's algorithm is OAEP)", CLI_TO(CLI_TO_FLAG, exec_args, key.no_pkcs1)},
+    CLI_OPT_INCLUDE_AT(cli_vault_config_opts, exec_args, v),
     {"env", 'e', CLI_ARG_REQUIRED, "NAME=ALIAS",
      "put the secret of ALIAS in variable NAME (repeatable)", CLI_CALL(parse_env, exec_args, grants)},
     {"fd", 0, CLI_ARG_REQUIRED, "N=ALIAS",
@@ -56,8 +47,7 @@ static const cli_opt exec_opts[] = {
     {"signal", 0, CLI_ARG_REQUIRED, "SIG",
      "the signal --watch sends: HUP (default), TERM, USR1,\n"
      "USR2, INT", CLI_CALL(parse_signal, exec_args, signal)},
-    CLI_OPT_INCLUDE_AT(cli_keystore_opts, exec_args, key),
-    CLI_OPT_INCLUDE_AT(cli_root_password_opts, exec_args, key),
+    CLI_OPT_INCLUDE_AT(cli_vault_key_opts, exec_args, v),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -153,7 +143,7 @@ static int parse_args(exec_args *a, int argc, char **argv)
 
     if (rc != EXIT_OK)
         return rc;
-    if (!a->config)
+    if (!a->v.config)
         return cli_usage_error("exec", "--config CONFIG is required");
     if (optind >= argc)
         return cli_usage_error("exec", "COMMAND missing (after --)");
@@ -266,7 +256,7 @@ static void on_change(vault *fresh, const char *const *changed, size_t n, const 
     for (i = 0; i < n; i++)
         for (j = 0; j < a->count; j++)
             if (strcmp(changed[i], a->grants[j].alias) == 0) {
-                fprintf(stderr, "cipher-tool: %s: \"%s\" changed; signalling %s\n", a->config, changed[i],
+                fprintf(stderr, "cipher-tool: %s: \"%s\" changed; signalling %s\n", a->v.config, changed[i],
                         a->command[0]);
                 kill((pid_t)child_pid, a->signal);
                 return;
@@ -305,13 +295,13 @@ static int run_watched(exec_args *a, int *pipes)
     sa.sa_handler = forward_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    o.config = a->config;
-    o.secret_conf = a->secret_conf;
+    o.config = a->v.config;
+    o.secret_conf = a->v.secret_conf;
     /* From the revision the child's secrets were read at: a change made
      * since, before the watch started, is not missed. */
     if ((rc = vault_watch_new_after(&w, &o, VAULT_WATCH_ALIASES_ONLY, a->revision, on_change, a)) != 0) {
         cli_fail(rc, NULL);
-        cli_warning("%s: not watching; %s runs on", a->config, a->command[0]);
+        cli_warning("%s: not watching; %s runs on", a->v.config, a->command[0]);
     }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -345,13 +335,13 @@ int cmd_exec(int argc, char **argv)
     a.signal = SIGHUP;
     for (i = 0; i < MAX_GRANTS; i++)
         pipes[i] = -1;
-    cli_keystore_init(&a.key, "keystore");
+    cli_keystore_init(&a.v.key, "keystore");
     rc = parse_args(&a, argc, argv);
     if (rc != EXIT_OK)
         goto done;
-    if ((rc = cli_vault_open(&v, &a.key, a.config, a.secret_conf)) != EXIT_OK)
+    if ((rc = cli_vault_open(&v, &a.v.key, a.v.config, a.v.secret_conf)) != EXIT_OK)
         goto done;
-    forget_password_sources(&a.key);
+    forget_password_sources(&a.v.key);
     if (vault_repository_revision(&a.revision, v) != 0)
         a.revision = -1; /* no repository: nothing to watch */
     if ((rc = hand_over(&a, v, pipes)) != EXIT_OK)
@@ -359,7 +349,7 @@ int cmd_exec(int argc, char **argv)
     /* Wipe everything else before the program image replaces ours. */
     vault_free(v);
     v = NULL;
-    cli_keystore_clear(&a.key);
+    cli_keystore_clear(&a.v.key);
     if (a.watch) {
         rc = run_watched(&a, pipes);
         goto done;
@@ -376,6 +366,6 @@ done:
         if (pipes[i] >= 0)
             close(pipes[i]);
     vault_free(v);
-    cli_keystore_clear(&a.key);
+    cli_keystore_clear(&a.v.key);
     return rc < 0 ? EXIT_OK : rc;
 }

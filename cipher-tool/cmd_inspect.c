@@ -6,8 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+typedef struct inspect_args {
+    int json;
+} inspect_args;
+
 static const cli_opt inspect_opts[] = {
-    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable output", CLI_CODE(OPT_JSON)},
+    {"json", 0, CLI_ARG_NONE, NULL, "machine-readable output", CLI_TO(CLI_TO_FLAG, inspect_args, json)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -72,30 +76,27 @@ static int print_json(const vault_value_info *info)
 
 int cmd_inspect(int argc, char **argv)
 {
-    cli_opts p;
+    inspect_args o = {cli_json_requested(argc, argv)};
     vault_value_info *info = NULL;
     char *text = NULL;
     const char *name = NULL, *value;
-    int opt, json = cli_json_requested(argc, argv), rc = EXIT_USAGE;
+    int rc = cli_opts_parse(&cmd_inspect_options, argc, argv, &o);
 
-    cli_opts_start(&p, &cmd_inspect_options, argc, argv, NULL);
-    while ((opt = cli_opts_next(&p)) > 0)
-        json = 1; /* --json, the only option */
-    if (opt < 0)
-        return json && p.status != EXIT_OK ? cli_json_failure("inspect", p.status) : p.status;
+    if (rc != EXIT_OK)
+        return o.json && rc > 0 ? cli_json_failure("inspect", rc) : rc < 0 ? EXIT_OK : rc;
     if (argc - optind > 1) {
         rc = cli_usage_error("inspect", "one value at a time");
-        return json ? cli_json_failure("inspect", rc) : rc;
+        return o.json ? cli_json_failure("inspect", rc) : rc;
     }
     if (optind < argc)
         value = argv[optind];
     else if (cli_read_sealed_value(&text, &name, &value) != EXIT_OK)
-        return json ? cli_json_failure("inspect", EXIT_FAIL) : EXIT_FAIL;
+        return o.json ? cli_json_failure("inspect", EXIT_FAIL) : EXIT_FAIL;
     if ((rc = vault_inspect(&info, value)) != 0) {
-        rc = json ? cli_json_fail("inspect", rc, "not a sealed value") : cli_fail(rc, "not a sealed value");
+        rc = o.json ? cli_json_fail("inspect", rc, "not a sealed value") : cli_fail(rc, "not a sealed value");
     } else {
-        rc = json ? print_json(info) : EXIT_OK;
-        if (!json)
+        rc = o.json ? print_json(info) : EXIT_OK;
+        if (!o.json)
             print_text(info);
     }
     vault_value_info_free(info);

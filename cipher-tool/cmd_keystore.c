@@ -10,9 +10,17 @@
 typedef struct keystore_args {
     cli_keystore k;
     cli_keystore trust;
-    const char *at;
+    long long at; /* 0: now */
     int json;
 } keystore_args;
+
+/* --at TIME, as atoll() reads it. */
+static int parse_at(void *dest, const char *arg, const char *cmd)
+{
+    (void)cmd;
+    *(long long *)dest = atoll(arg);
+    return 0;
+}
 
 static const cli_opt keystore_opts[] = {
     CLI_OPT_INCLUDE_AT(cli_keystore_opts, keystore_args, k),
@@ -30,7 +38,7 @@ static const cli_opt keystore_opts[] = {
      "directory) are used too. With CRLs, every certificate\n"
      "of the path must be covered by its issuer's CRL", CLI_TO(CLI_TO_STRING, keystore_args, trust.crl)},
     {"at", 0, CLI_ARG_REQUIRED, "TIME", "verify at this time (seconds since the epoch)",
-     CLI_TO(CLI_TO_STRING, keystore_args, at)},
+     CLI_CALL(parse_at, keystore_args, at)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -261,12 +269,10 @@ int cmd_keystore(int argc, char **argv)
     cli_keystore *k = &a.k, *trust = &a.trust;
     vault_keystore *ks = NULL;
     const char *verb;
-    long long at;
-    int json_done = 0;
-    int json = cli_json_requested(argc, argv), rc;
+    int json_done = 0, rc;
 
     memset(&a, 0, sizeof a);
-    a.json = json;
+    a.json = cli_json_requested(argc, argv);
     cli_keystore_init(k, "keystore");
     cli_keystore_init(trust, "truststore");
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -276,12 +282,10 @@ int cmd_keystore(int argc, char **argv)
     if (argc < 2 || (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "verify") != 0)) {
         rc = argc < 2 ? cli_usage_error("keystore", "missing subcommand: list or verify")
                       : cli_usage_error("keystore", "unknown keystore subcommand \"%s\"", argv[1]);
-        return json ? cli_json_failure("keystore", rc) : rc;
+        return a.json ? cli_json_failure("keystore", rc) : rc;
     }
     verb = strcmp(argv[1], "list") == 0 ? "keystore list" : "keystore verify";
     rc = cli_opts_parse(&cmd_keystore_options, argc - 1, argv + 1, &a);
-    json = a.json;
-    at = a.at ? atoll(a.at) : 0;
     if (rc != EXIT_OK) {
         rc = rc < 0 ? EXIT_OK : rc;
         goto done;
@@ -302,10 +306,11 @@ int cmd_keystore(int argc, char **argv)
         rc = EXIT_FAIL;
         goto done;
     }
-    json_done = json; /* from here each verb prints its own object */
-    rc = strcmp(verb, "keystore list") == 0 ? do_list(ks, json) : do_verify(ks, k->alias, trust, at, json);
+    json_done = a.json; /* from here each verb prints its own object */
+    rc = strcmp(verb, "keystore list") == 0 ? do_list(ks, a.json)
+                                            : do_verify(ks, k->alias, trust, a.at, a.json);
 done:
-    if (json && !json_done && rc != EXIT_OK)
+    if (a.json && !json_done && rc != EXIT_OK)
         rc = cli_json_failure(verb, rc);
     vault_keystore_free(ks);
     cli_keystore_clear(k);

@@ -7,31 +7,62 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The strings go straight into the library's repository options. */
-typedef vault_repository_options repo_opts;
-enum { OPT_IF_REVISION = OPT_FIRST_COMMAND_OPTION, OPT_PRUNE, OPT_TIMEOUT_MS };
+/* What the command line gives; the strings go straight into the library's
+ * repository options. */
+typedef struct publish_args {
+    vault_repository_options ro;
+    long long if_revision; /* -1: none */
+    int prune;
+    int json;
+} publish_args;
+
+static int parse_number(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0' && *out >= 0 ? 0 : -1;
+}
+
+static int parse_if_revision(void *dest, const char *arg, const char *cmd)
+{
+    if (parse_number(arg, dest) != 0)
+        return cli_usage_error(cmd, "--if-revision wants a revision number, not \"%s\"", arg), -1;
+    return 0;
+}
+
+static int parse_timeout(void *dest, const char *arg, const char *cmd)
+{
+    long long timeout;
+    if (parse_number(arg, &timeout) != 0 || timeout == 0 || timeout > 600000)
+        return cli_usage_error(cmd, "--timeout-ms wants 1 to 600000, not \"%s\"", arg), -1;
+    *(long *)dest = (long)timeout;
+    return 0;
+}
 
 static const cli_opt publish_opts[] = {
     {"etcd", 0, CLI_ARG_REQUIRED, "ENDPOINTS", "comma-separated member URLs, tried in turn",
-     CLI_TO(CLI_TO_STRING, repo_opts, endpoints)},
+     CLI_TO(CLI_TO_STRING, publish_args, ro.endpoints)},
     {"prefix", 0, CLI_ARG_REQUIRED, "PREFIX", "key prefix, e.g. /vault/payments/",
-     CLI_TO(CLI_TO_STRING, repo_opts, prefix)},
+     CLI_TO(CLI_TO_STRING, publish_args, ro.prefix)},
     {"if-revision", 0, CLI_ARG_REQUIRED, "N",
      "write only if no key under PREFIX changed after\n"
-     "revision N (compare-and-swap)", CLI_CODE(OPT_IF_REVISION)},
-    {"prune", 0, CLI_ARG_NONE, NULL, "delete the keys under PREFIX no file has any more", CLI_CODE(OPT_PRUNE)},
+     "revision N (compare-and-swap)", CLI_CALL(parse_if_revision, publish_args, if_revision)},
+    {"prune", 0, CLI_ARG_NONE, NULL, "delete the keys under PREFIX no file has any more",
+     CLI_TO(CLI_TO_FLAG, publish_args, prune)},
     {"cacert", 0, CLI_ARG_REQUIRED, "FILE",
-     "CA of the members' certificates (default: system CAs)", CLI_TO(CLI_TO_STRING, repo_opts, ca_file)},
+     "CA of the members' certificates (default: system CAs)", CLI_TO(CLI_TO_STRING, publish_args, ro.ca_file)},
     {"cert", 0, CLI_ARG_REQUIRED, "FILE", "client certificate (PEM)",
-     CLI_TO(CLI_TO_STRING, repo_opts, cert_file)},
-    {"key", 0, CLI_ARG_REQUIRED, "FILE", "its private key (PEM)", CLI_TO(CLI_TO_STRING, repo_opts, key_file)},
-    {"timeout-ms", 0, CLI_ARG_REQUIRED, "N", "per endpoint (default 2000)", CLI_CODE(OPT_TIMEOUT_MS)},
+     CLI_TO(CLI_TO_STRING, publish_args, ro.cert_file)},
+    {"key", 0, CLI_ARG_REQUIRED, "FILE", "its private key (PEM)", CLI_TO(CLI_TO_STRING, publish_args, ro.key_file)},
+    {"timeout-ms", 0, CLI_ARG_REQUIRED, "N", "per endpoint (default 2000)",
+     CLI_CALL(parse_timeout, publish_args, ro.timeout_ms)},
     {"user", 0, CLI_ARG_REQUIRED, "USER", "etcd user, when the cluster has auth enabled",
-     CLI_TO(CLI_TO_STRING, repo_opts, user)},
+     CLI_TO(CLI_TO_STRING, publish_args, ro.user)},
     {"etcd-password-file", 0, CLI_ARG_REQUIRED, "F",
      "its password, first line of F (mode 0600)",
-     CLI_TO(CLI_TO_STRING, repo_opts, password_file)},
-    {"json", 0, CLI_ARG_NONE, NULL, "the report as JSON (docs/JSON.md)", CLI_CODE(OPT_JSON)},
+     CLI_TO(CLI_TO_STRING, publish_args, ro.password_file)},
+    {"json", 0, CLI_ARG_NONE, NULL, "the report as JSON (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, publish_args, json)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -53,14 +84,6 @@ const cli_opt_command cmd_publish_options = {
     "  cipher-tool publish deployment.toml --etcd https://10.0.0.1:2379 --prefix /vault/payments/\n",
     0,
 };
-
-static int parse_number(const char *s, long long *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtoll(s, &end, 10);
-    return errno == 0 && end != s && *end == '\0' && *out >= 0 ? 0 : -1;
-}
 
 /* Gather the sealed values of every file; refuse anything not sealed. */
 static int collect(char **files, int nfiles, vault_config ***cfgs, const char ***aliases,
@@ -122,59 +145,43 @@ static int print_json(const char *prefix, const char **aliases, size_t n, int64_
 
 static int publish(int argc, char **argv, int json, int *printed)
 {
-    cli_opts p;
-    vault_repository_options ro = VAULT_REPOSITORY_OPTIONS_INIT;
+    publish_args o = {VAULT_REPOSITORY_OPTIONS_INIT, -1, 0, json};
+    vault_repository_options *ro = &o.ro;
     vault_config **cfgs = NULL;
     const char **aliases = NULL, **values = NULL;
-    long long if_revision = -1, timeout;
     int64_t written = -1;
-    unsigned int flags = 0;
     size_t n = 0;
-    int c, f, nfiles, ret, rc;
+    int f, nfiles, ret, rc;
 
-    cli_opts_start(&p, &cmd_publish_options, argc, argv, &ro);
-    while ((c = cli_opts_next(&p)) != 0) {
-        switch (c) {
-        case -1: return p.status;
-        case OPT_IF_REVISION:
-            if (parse_number(p.arg, &if_revision) != 0)
-                return cli_usage_error("publish", "--if-revision wants a revision number, not \"%s\"", p.arg);
-            break;
-        case OPT_PRUNE: flags |= VAULT_PUBLISH_PRUNE; break;
-        case OPT_TIMEOUT_MS:
-            if (parse_number(p.arg, &timeout) != 0 || timeout == 0 || timeout > 600000)
-                return cli_usage_error("publish", "--timeout-ms wants 1 to 600000, not \"%s\"", p.arg);
-            ro.timeout_ms = (long)timeout;
-            break;
-        case OPT_JSON: break; /* cli_json_requested() saw it */
-        }
-    }
+    if ((rc = cli_opts_parse(&cmd_publish_options, argc, argv, &o)) != EXIT_OK)
+        return rc < 0 ? EXIT_OK : rc;
     nfiles = argc - optind;
     if (nfiles < 1)
         return cli_usage_error("publish", "no config file given");
-    if (!ro.endpoints || !ro.prefix || !ro.prefix[0])
+    if (!ro->endpoints || !ro->prefix || !ro->prefix[0])
         return cli_usage_error("publish", "--etcd and --prefix are required");
-    if (!ro.cert_file != !ro.key_file)
+    if (!ro->cert_file != !ro->key_file)
         return cli_usage_error("publish", "--cert and --key go together");
-    if (!ro.user != !ro.password_file)
+    if (!ro->user != !ro->password_file)
         return cli_usage_error("publish", "--user and --etcd-password-file go together");
     ret = collect(argv + optind, nfiles, &cfgs, &aliases, &values, &n);
     if (ret == EXIT_OK) {
-        rc = vault_repository_publish(&written, &ro, aliases, values, n, (int64_t)if_revision, flags);
+        rc = vault_repository_publish(&written, ro, aliases, values, n, (int64_t)o.if_revision,
+                                      o.prune ? VAULT_PUBLISH_PRUNE : 0);
         if (rc != 0) {
             const vault_error *e = vault_error_last();
             cli_error("%s%s: nothing published under %s: %s", argv[optind], nfiles > 1 ? " (and the others)" : "",
-                      ro.prefix, e && e->message[0] ? e->message : vault_strerror(rc));
+                      ro->prefix, e && e->message[0] ? e->message : vault_strerror(rc));
             ret = EXIT_FAIL;
         }
         else {
             *printed = json;
-            if (json ? print_json(ro.prefix, aliases, n, written) != EXIT_OK
+            if (json ? print_json(ro->prefix, aliases, n, written) != EXIT_OK
                      : printf("%lld\n", (long long)written) < 0 || fflush(stdout) != 0)
                 ret = EXIT_FAIL;
             else
                 fprintf(stderr, "cipher-tool: published %zu sealed values under %s at revision %lld\n", n,
-                        ro.prefix, (long long)written);
+                        ro->prefix, (long long)written);
         }
     }
     for (f = 0; cfgs && f < nfiles; f++)

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_KEY_ID = OPT_FIRST_COMMAND_OPTION };
-
 typedef struct rcpt_run {
     cli_keystore key;
     vault_keystore *ks;
@@ -22,20 +20,22 @@ typedef struct rcpt_run {
     vault_keystore *trust_ks;
     char *ids[CLI_MAX_CERTS * 2];
     size_t id_count;
-    int remove;
+    int remove;                   /* set before the options are parsed */
     int json;
     vault_rewrapper *rw;
 } rcpt_run;
+
+static int parse_key_id(void *dest, const char *arg, const char *cmd);
 
 static const cli_opt recipients_opts[] = {
     CLI_OPT_INCLUDE_AT(cli_keystore_opts, rcpt_run, key),
     {"cert", 0, CLI_ARG_REQUIRED, "FILE",
      "add: a new recipient; remove: the recipient to drop\n"
-     "(PEM or DER; repeatable)", CLI_CODE(OPT_CERT)},
+     "(PEM or DER; repeatable)", CLI_LIST(rcpt_run, certs, cert_count)},
     {"key-id", 0, CLI_ARG_REQUIRED, "ID",
      "remove: a recipient's key id (SHA-256 fingerprint of\n"
-     "its certificate; colons and case ignored; repeatable)", CLI_CODE(OPT_KEY_ID)},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, rcpt_run, json)},
+     "its certificate; colons and case ignored; repeatable)", CLI_CALL(parse_key_id, rcpt_run, ids)},
+    CLI_OPT_INCLUDE_AT(cli_apply_json_opts, rcpt_run, json),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_HEADING("add only: the trust gate on the added certificates"),
     CLI_OPT_INCLUDE_AT(cli_trust_opts, rcpt_run, trust),
@@ -123,14 +123,20 @@ static int add_key_id(rcpt_run *r, const char *arg)
     return 0;
 }
 
+/* --key-id ID, for remove only. */
+static int parse_key_id(void *dest, const char *arg, const char *cmd)
+{
+    rcpt_run *r = (rcpt_run *)((char *)dest - offsetof(rcpt_run, ids));
+    if (!r->remove)
+        return cli_usage_error(cmd, "add: --key-id is for remove only"), -1;
+    return add_key_id(r, arg) != 0 ? -1 : 0;
+}
+
 static int open_certs(rcpt_run *r)
 {
     size_t i;
     for (i = 0; i < r->cert_count; i++) {
-        cli_keystore c;
-        cli_keystore_init(&c, "certificate");
-        c.path = r->certs[i];
-        if (cli_open_keystore(&r->cert_ks[i], &c) != 0)
+        if (cli_open_cert(&r->cert_ks[i], r->certs[i]) != 0)
             return EXIT_FAIL;
         if (vault_recipient_from_keystore(&r->certs_r[i], r->cert_ks[i], NULL) != 0)
             return cli_fail(VAULT_ERROR, NULL);
@@ -226,22 +232,10 @@ static int rewrap_file(rcpt_run *r, cli_apply *a, const char *path)
 
 static int parse_args(rcpt_run *r, int argc, char **argv)
 {
-    cli_opts p;
-    int opt;
+    int rc = cli_opts_parse(&cmd_recipients_options, argc, argv, r);
 
-    cli_opts_start(&p, &cmd_recipients_options, argc, argv, r);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if (opt == OPT_CERT && r->cert_count == CLI_MAX_CERTS)
-            return cli_usage_error("recipients", "at most %d --cert options", CLI_MAX_CERTS);
-        if (opt == OPT_CERT)
-            r->certs[r->cert_count++] = p.arg;
-        else if (opt == OPT_KEY_ID && !r->remove)
-            return cli_usage_error("recipients", "add: --key-id is for remove only");
-        else if (opt == OPT_KEY_ID && add_key_id(r, p.arg) != 0)
-            return EXIT_USAGE;
-    }
-    if (opt < 0) /* -1: the help was printed */
-        return p.status == EXIT_OK ? -1 : p.status;
+    if (rc != EXIT_OK) /* -1: the help was printed */
+        return rc;
     if (optind >= argc)
         return cli_usage_error("recipients", "expected one or more FILEs");
     if (!r->key.path)

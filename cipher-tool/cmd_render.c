@@ -11,10 +11,8 @@
 #include <unistd.h>
 
 typedef struct render_args {
-    cli_keystore key;
+    cli_vault_args v; /* --config, --secret-conf, the keystore options */
     const char *template_path;
-    const char *config;
-    const char *secret_conf;
     const char *output;
     int xml; /* -1: from the name */
     int watch;
@@ -29,14 +27,7 @@ static int parse_text(void *field, const char *arg, const char *cmd)
 }
 
 static const cli_opt render_opts[] = {
-    {"config", 'c', CLI_ARG_REQUIRED, "CONFIG",
-     "deployment.toml, cipher-text.properties or a product\n"
-     "home; names the keystore unless -k is given", CLI_TO(CLI_TO_STRING, render_args, config)},
-    {"secret-conf", 0, CLI_ARG_REQUIRED, "FILE",
-     "secret-conf.properties (default: beside CONFIG)", CLI_TO(CLI_TO_STRING, render_args, secret_conf)},
-    {"no-pkcs1", 0, CLI_ARG_NONE, NULL,
-     "refuse RSA PKCS#1 v1.5 values (the default when the\n"
-     "config's algorithm is OAEP)", CLI_TO(CLI_TO_FLAG, render_args, key.no_pkcs1)},
+    CLI_OPT_INCLUDE_AT(cli_vault_config_opts, render_args, v),
     {"output", 'o', CLI_ARG_REQUIRED, "OUT",
      "write to OUT (created 0600, replaced atomically;\n"
      "never through a link; an existing OUT must be\n"
@@ -51,8 +42,7 @@ static const cli_opt render_opts[] = {
      "again each time; the line of --password-fd or\n"
      "--key-password-fd is read once and kept, in guarded\n"
      "memory, while watching)", CLI_TO(CLI_TO_FLAG, render_args, watch)},
-    CLI_OPT_INCLUDE_AT(cli_keystore_opts, render_args, key),
-    CLI_OPT_INCLUDE_AT(cli_root_password_opts, render_args, key),
+    CLI_OPT_INCLUDE_AT(cli_vault_key_opts, render_args, v),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -88,7 +78,7 @@ static int parse_args(render_args *a, int argc, char **argv)
         return rc;
     if (optind != argc - 1)
         return cli_usage_error("render", optind < argc ? "one TEMPLATE expected" : "TEMPLATE missing");
-    if (!a->config)
+    if (!a->v.config)
         return cli_usage_error("render", "--config CONFIG is required");
     if (a->watch && !a->output)
         return cli_usage_error("render", "--watch needs -o OUT");
@@ -146,7 +136,7 @@ static int render_once(render_args *a, const char *text, size_t len)
     vault_secret *out = NULL;
     int rc;
 
-    if ((rc = cli_vault_open(&v, &a->key, a->config, a->secret_conf)) != EXIT_OK)
+    if ((rc = cli_vault_open(&v, &a->v.key, a->v.config, a->v.secret_conf)) != EXIT_OK)
         return rc;
     rc = a->xml ? vault_expand_xml(&out, v, text, len, a->template_path) : vault_expand(&out, v, text);
     if (rc != 0)
@@ -210,10 +200,10 @@ static int watch_and_render(render_args *a, const char *text, size_t len)
     sa.sa_handler = on_stop_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    o.config = a->config;
-    o.secret_conf = a->secret_conf;
+    o.config = a->v.config;
+    o.secret_conf = a->v.secret_conf;
     /* A descriptor gives its line once: keep it for the renderings to come. */
-    a->key.keep_passwords = a->key.password_fd >= 0 || a->key.key_password_fd >= 0;
+    a->v.key.keep_passwords = a->v.key.password_fd >= 0 || a->v.key.key_password_fd >= 0;
     if ((rc = vault_watch_new(&w, &o, VAULT_WATCH_ALIASES_ONLY, on_change, NULL)) != 0) {
         rc = cli_fail(rc, NULL);
         goto done;
@@ -244,7 +234,7 @@ int cmd_render(int argc, char **argv)
     int rc;
 
     memset(&a, 0, sizeof a);
-    cli_keystore_init(&a.key, "keystore");
+    cli_keystore_init(&a.v.key, "keystore");
     a.xml = -1;
     rc = parse_args(&a, argc, argv);
     if (rc != EXIT_OK)
@@ -254,6 +244,6 @@ int cmd_render(int argc, char **argv)
     rc = a.watch ? watch_and_render(&a, text, len) : render_once(&a, text, len);
 done:
     free(text);
-    cli_keystore_clear(&a.key);
+    cli_keystore_clear(&a.v.key);
     return rc < 0 ? EXIT_OK : rc;
 }

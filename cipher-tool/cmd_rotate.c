@@ -13,7 +13,6 @@ typedef struct rotate_args {
     cli_keystore from;
     const char *from_aes;
     int json;
-    int accept_unproven;
 } rotate_args;
 
 static const cli_opt rotate_opts[] = {
@@ -21,8 +20,9 @@ static const cli_opt rotate_opts[] = {
      "seal such values again without that proof when the\n"
      "old keystore and alias are the ones the file's server\n"
      "is configured with (deployment.toml, secret-conf.properties\n"
-     "beside cipher-text.properties, carbon.xml)", CLI_TO(CLI_TO_FLAG, rotate_args, accept_unproven)},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, rotate_args, json)},
+     "beside cipher-text.properties, carbon.xml)",
+     CLI_BITS(VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1, rotate_args, s.apply_flags)},
+    CLI_OPT_INCLUDE_AT(cli_apply_json_opts, rotate_args, json),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_HEADING("the old key:"),
     {"from-keystore", 0, CLI_ARG_REQUIRED, "FILE", "keystore holding the key that opens the values now",
@@ -89,9 +89,6 @@ const cli_opt_command cmd_rotate_options = {
 };
 
 
-/* --accept-unproven-pkcs1; -Drotate never sets it. */
-static int accept_unproven;
-
 /* A list of aliases for messages: "\"a\", \"b\"". */
 typedef struct alias_list {
     char *text;
@@ -147,13 +144,12 @@ int cli_rotate_file(cli_apply *a, cli_sealing *s, const char *path, vault_opener
     vault_apply_options o = VAULT_APPLY_OPTIONS_INIT;
     vault_apply_result *res = NULL;
     size_t i, unproven = 0, accepted = 0;
-    int rc;
+    int rc, accept_unproven = (s->apply_flags & VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1) != 0;
 
     o.op = VAULT_APPLY_ROTATE;
     o.path = path;
     o.sealer = sealer;
     o.from = old;
-    o.flags = accept_unproven ? VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1 : 0;
     cli_sealing_apply_options(s, &o);
     rc = cli_apply_file(a, &o, &res);
     for (i = 0; res && i < res->count; i++) {
@@ -178,26 +174,15 @@ int cli_rotate_file(cli_apply *a, cli_sealing *s, const char *path, vault_opener
     return rc;
 }
 
-static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes, int *json, int argc,
-                      char **argv)
+static int parse_args(rotate_args *r, int argc, char **argv)
 {
-    rotate_args r;
-    int rc;
+    int rc = cli_opts_parse(&cmd_rotate_options, argc, argv, r);
 
-    memset(&r, 0, sizeof r);
-    r.s = *s;
-    r.from = *from;
-    rc = cli_opts_parse(&cmd_rotate_options, argc, argv, &r);
-    *s = r.s;
-    *from = r.from;
-    *from_aes = r.from_aes;
-    *json = r.json;
-    accept_unproven = r.accept_unproven;
     if (rc != EXIT_OK)
         return rc;
     if (optind >= argc)
         return cli_usage_error("rotate", "expected one or more FILEs");
-    if (!from->path && !*from_aes)
+    if (!r->from.path && !r->from_aes)
         return cli_usage_error("rotate", "missing --from-keystore OLD (the key that opens the values "
                                "now) or --from-symmetric-key-file");
     return EXIT_OK;
@@ -206,46 +191,47 @@ static int parse_args(cli_sealing *s, cli_keystore *from, const char **from_aes,
 int cmd_rotate(int argc, char **argv)
 {
     vault_open_options oo = VAULT_OPEN_OPTIONS_INIT;
-    cli_sealing s;
-    cli_keystore from;
+    rotate_args r;
+    cli_sealing *s = &r.s;
+    cli_keystore *from = &r.from;
     cli_apply a;
     vault_keystore *old_ks = NULL;
     vault_secret *old_aes = NULL;
-    const char *from_aes = NULL;
     vault_opener *old = NULL;
     vault_sealer *sealer = NULL;
     const vault_keystore_entry *e;
-    int rc, i, json = 0;
+    int rc, i;
 
-    cli_sealing_init(&s);
-    cli_keystore_init(&from, "old keystore");
-    rc = parse_args(&s, &from, &from_aes, &json, argc, argv);
+    memset(&r, 0, sizeof r);
+    cli_sealing_init(s);
+    cli_keystore_init(from, "old keystore");
+    rc = parse_args(&r, argc, argv);
     if (rc != EXIT_OK) {
         rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
-    cli_apply_init(&a, "rotate", "did not rotate", json);
-    if ((from.path && cli_open_keystore(&old_ks, &from) != 0) ||
-        (from_aes && cli_read_symmetric_key(from_aes, &old_aes) != EXIT_OK)) {
+    cli_apply_init(&a, "rotate", "did not rotate", r.json);
+    if ((from->path && cli_open_keystore(&old_ks, from) != 0) ||
+        (r.from_aes && cli_read_symmetric_key(r.from_aes, &old_aes) != EXIT_OK)) {
         rc = EXIT_FAIL;
         goto finish;
     }
     oo.keystore = old_ks;
     oo.symmetric_key = old_aes;
-    oo.key_alias = from.alias;
+    oo.key_alias = from->alias;
     if ((rc = vault_opener_new(&old, &oo)) != 0) {
         rc = cli_fail(rc, NULL);
         goto finish;
     }
-    if ((rc = cli_sealing_prepare(&s, "rotate", &sealer)) != EXIT_OK)
+    if ((rc = cli_sealing_prepare(s, "rotate", &sealer)) != EXIT_OK)
         goto finish;
-    cli_apply_recipients(&a, s.recipients, s.recipient_count);
-    if (!s.symmetric_key &&
-        (!s.ks || vault_keystore_find(&e, s.ks, s.key.alias) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT))
+    cli_apply_recipients(&a, s->recipients, s->recipient_count);
+    if (!s->symmetric_key &&
+        (!s->ks || vault_keystore_find(&e, s->ks, s->key.alias) != 0 || e->kind == VAULT_ENTRY_TRUSTED_CERT))
         cli_warning("the new private key is not at hand: the new values are checked for form only");
     vault_error_clear();
     for (i = optind, rc = EXIT_OK; i < argc; i++)
-        if (cli_rotate_file(&a, &s, argv[i], old, sealer, vault_format_name((vault_format)s.format)) != EXIT_OK)
+        if (cli_rotate_file(&a, s, argv[i], old, sealer, vault_format_name((vault_format)s->format)) != EXIT_OK)
             rc = EXIT_FAIL;
 finish:
     if (rc != EXIT_OK && vault_error_last())
@@ -256,7 +242,7 @@ done:
     vault_opener_free(old);
     vault_keystore_free(old_ks);
     vault_secret_free(old_aes);
-    cli_keystore_clear(&from);
-    cli_sealing_clear(&s);
+    cli_keystore_clear(from);
+    cli_sealing_clear(s);
     return rc;
 }

@@ -8,12 +8,18 @@
 #include <string.h>
 #include <unistd.h>
 
+/* What the command line of seal and change gives. */
+typedef struct seal_args {
+    cli_sealing s;
+    int json;
+} seal_args;
+
 static const cli_opt seal_opts[] = {
-    CLI_OPT_INCLUDE(cli_sealing_opts),
-    CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
+    CLI_OPT_INCLUDE_AT(cli_sealing_opts, seal_args, s),
+    CLI_OPT_INCLUDE_AT(cli_not_for_wso2_opts, seal_args, s),
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
-     "read each FILE as toml or properties, whatever its name", CLI_CALL(cli_parse_sealable_type, cli_sealing, type)},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_CODE(OPT_JSON)},
+     "read each FILE as toml or properties, whatever its name", CLI_CALL(cli_parse_sealable_type, seal_args, s.type)},
+    CLI_OPT_INCLUDE_AT(cli_apply_json_opts, seal_args, json),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -45,11 +51,11 @@ const cli_opt_command cmd_seal_options = {
 };
 
 static const cli_opt change_opts[] = {
-    CLI_OPT_INCLUDE(cli_sealing_opts),
-    CLI_OPT_INCLUDE(cli_not_for_wso2_opts),
+    CLI_OPT_INCLUDE_AT(cli_sealing_opts, seal_args, s),
+    CLI_OPT_INCLUDE_AT(cli_not_for_wso2_opts, seal_args, s),
     {"type", 0, CLI_ARG_REQUIRED, "TYPE",
-     "read FILE as toml or properties, whatever its name", CLI_CALL(cli_parse_sealable_type, cli_sealing, type)},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_CODE(OPT_JSON)},
+     "read FILE as toml or properties, whatever its name", CLI_CALL(cli_parse_sealable_type, seal_args, s.type)},
+    CLI_OPT_INCLUDE_AT(cli_apply_json_opts, seal_args, json),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -143,36 +149,31 @@ int cli_seal_file(cli_apply *a, cli_sealing *s, vault_sealer *sealer, const char
 
 static int run(int argc, char **argv, int change)
 {
-    cli_opts p;
     const char *cmd = change ? "change" : "seal";
-    cli_sealing s;
+    seal_args o = {.json = 0};
+    cli_sealing *s = &o.s;
     cli_apply a;
     vault_sealer *sealer = NULL;
     vault_secret *given = NULL;
-    int opt, rc = EXIT_USAGE, i, json = 0;
+    int rc, i;
 
-    cli_sealing_init(&s);
-    cli_opts_start(&p, change ? &cmd_change_options : &cmd_seal_options, argc, argv, &s);
-    while ((opt = cli_opts_next(&p)) > 0) {
-        if (opt == OPT_JSON)
-            json = 1;
-    }
-    if (opt < 0) {
-        rc = p.status;
+    cli_sealing_init(s);
+    if ((rc = cli_opts_parse(change ? &cmd_change_options : &cmd_seal_options, argc, argv, &o)) != EXIT_OK) {
+        rc = rc < 0 ? EXIT_OK : rc;
         goto done;
     }
     if (change ? argc - optind != 2 : optind >= argc) {
         rc = cli_usage_error(cmd, change ? "expected FILE ALIAS" : "expected one or more FILEs");
         goto done;
     }
-    cli_apply_init(&a, cmd, "could not be sealed", json);
-    if ((rc = cli_sealing_home_default(&s, argv + optind, change ? 1 : argc - optind, cmd)) != EXIT_OK ||
-        (rc = cli_sealing_prepare(&s, cmd, &sealer)) != EXIT_OK) {
+    cli_apply_init(&a, cmd, "could not be sealed", o.json);
+    if ((rc = cli_sealing_home_default(s, argv + optind, change ? 1 : argc - optind, cmd)) != EXIT_OK ||
+        (rc = cli_sealing_prepare(s, cmd, &sealer)) != EXIT_OK) {
         cli_apply_note(&a, rc == EXIT_USAGE ? VAULT_EINVAL : VAULT_ERROR,
                        vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
         goto finish;
     }
-    cli_apply_recipients(&a, s.recipients, s.recipient_count);
+    cli_apply_recipients(&a, s->recipients, s->recipient_count);
     if (change) {
         char what[512];
         snprintf(what, sizeof what, "the new value of \"%s\"", argv[optind + 1]);
@@ -181,18 +182,18 @@ static int run(int argc, char **argv, int change)
             rc = EXIT_FAIL;
             goto finish;
         }
-        rc = cli_seal_file(&a, &s, sealer, argv[optind], argv[optind + 1], given, 0);
+        rc = cli_seal_file(&a, s, sealer, argv[optind], argv[optind + 1], given, 0);
         goto finish;
     }
     for (i = optind, rc = EXIT_OK; i < argc; i++)
-        if (cli_seal_file(&a, &s, sealer, argv[i], NULL, NULL, 0) != EXIT_OK)
+        if (cli_seal_file(&a, s, sealer, argv[i], NULL, NULL, 0) != EXIT_OK)
             rc = EXIT_FAIL;
 finish:
     rc = cli_apply_finish(&a, rc);
 done:
     vault_secret_free(given);
     vault_sealer_free(sealer);
-    cli_sealing_clear(&s);
+    cli_sealing_clear(s);
     return rc;
 }
 

@@ -16,7 +16,7 @@ static const cli_opt set_opts[] = {
     CLI_OPT_INCLUDE_AT(cli_not_for_wso2_opts, set_args, s),
     {"value-fd", 0, CLI_ARG_REQUIRED, "N",
      "read the value from descriptor N (its first line)", CLI_TO(CLI_TO_FD, set_args, value_fd)},
-    {"json", 0, CLI_ARG_NONE, NULL, "a report on standard output (docs/JSON.md)", CLI_TO(CLI_TO_FLAG, set_args, json)},
+    CLI_OPT_INCLUDE_AT(cli_apply_json_opts, set_args, json),
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -65,12 +65,10 @@ int cmd_set(int argc, char **argv)
     cli_apply a;
     vault_sealer *sealer = NULL;
     vault_secret *value = NULL;
-    int rc, json, value_fd;
+    int rc;
 
     cli_sealing_init(s);
     rc = cli_opts_parse(&cmd_set_options, argc, argv, &o);
-    json = o.json;
-    value_fd = o.value_fd;
     if (rc != EXIT_OK) {
         rc = rc < 0 ? EXIT_OK : rc;
         goto done;
@@ -79,14 +77,14 @@ int cmd_set(int argc, char **argv)
         rc = cli_usage_error("set", "expected FILE ALIAS");
         goto done;
     }
-    cli_apply_init(&a, "set", "could not be sealed", json);
+    cli_apply_init(&a, "set", "could not be sealed", o.json);
     if ((rc = cli_sealing_home_default(s, argv + optind, 1, "set")) != EXIT_OK ||
         (rc = cli_sealing_prepare(s, "set", &sealer)) != EXIT_OK) {
         cli_apply_note(&a, rc == EXIT_USAGE ? VAULT_EINVAL : VAULT_ERROR,
                        vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
     } else {
         cli_apply_recipients(&a, s->recipients, s->recipient_count);
-        if ((rc = read_value(&value, value_fd, argv[optind + 1])) != EXIT_OK)
+        if ((rc = read_value(&value, o.value_fd, argv[optind + 1])) != EXIT_OK)
             cli_apply_note(&a, VAULT_EINVAL, "no value given");
         else
             rc = cli_seal_file(&a, s, sealer, argv[optind], argv[optind + 1], value, VAULT_APPLY_CREATE);

@@ -6,10 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_TYPE = OPT_FIRST_COMMAND_OPTION };
+typedef struct textconv_args {
+    vault_config_type type;
+} textconv_args;
+
+/* --type toml|properties. */
+static int parse_type(void *dest, const char *arg, const char *cmd)
+{
+    vault_config_type *type = dest;
+    if (strcmp(arg, "toml") == 0)
+        *type = VAULT_CONFIG_TOML;
+    else if (strcmp(arg, "properties") == 0)
+        *type = VAULT_CONFIG_PROPERTIES;
+    else
+        return cli_usage_error(cmd, "unknown type \"%s\": toml or properties", arg), -1;
+    return 0;
+}
 
 static const cli_opt textconv_opts[] = {
-    {"type", 0, CLI_ARG_REQUIRED, "TYPE", "toml or properties (default: from the name)", CLI_CODE(OPT_TYPE)},
+    {"type", 0, CLI_ARG_REQUIRED, "TYPE", "toml or properties (default: from the name)",
+     CLI_CALL(parse_type, textconv_args, type)},
     CLI_OPT_INCLUDE(cli_opt_help),
     CLI_OPT_END,
 };
@@ -99,26 +115,12 @@ done:
 
 int cmd_textconv(int argc, char **argv)
 {
-    cli_opts p;
-    vault_config_type type = VAULT_CONFIG_AUTO;
-    int opt;
+    textconv_args o = {VAULT_CONFIG_AUTO};
+    int rc = cli_opts_parse(&cmd_textconv_options, argc, argv, &o);
 
-    cli_opts_start(&p, &cmd_textconv_options, argc, argv, NULL);
-    while ((opt = cli_opts_next(&p)) != 0) {
-        switch (opt) {
-        case -1:
-            return p.status;
-        case OPT_TYPE:
-            if (strcmp(p.arg, "toml") == 0)
-                type = VAULT_CONFIG_TOML;
-            else if (strcmp(p.arg, "properties") == 0)
-                type = VAULT_CONFIG_PROPERTIES;
-            else
-                return cli_usage_error("textconv", "unknown type \"%s\": toml or properties", p.arg);
-            break;
-        }
-    }
+    if (rc != EXIT_OK)
+        return rc < 0 ? EXIT_OK : rc;
     if (argc - optind != 1)
         return cli_usage_error("textconv", "one FILE expected");
-    return textconv_file(argv[optind], type);
+    return textconv_file(argv[optind], o.type);
 }

@@ -140,6 +140,28 @@ cipher-tool: hint: see 'cipher-tool -help'"
 done
 equals "$(cd "$TMP/nohome" && ls -A)" ""
 
+# A repeatable option keeps up to 16 values; one more is a usage error of
+# the parser, judged before any file is opened (none of these exists).
+certs=()
+for i in $(seq 1 16); do certs+=(--cert "$TMP/no-such-cert-$i.pem"); done
+for cmd in check recipients seal change set edit encrypt rotate; do
+    sub=$(subcommand "$cmd")
+    run 0 "$CT" help "$cmd"
+    contains "$out" "repeatable"
+    try "$cmd" $sub "${certs[@]}" x
+    lacks "$err" "at most"
+    try "$cmd" $sub "${certs[@]}" --cert "$TMP/no-such-cert-17.pem" x
+    equals "$rc" 2
+    equals "$out" ""
+    equals "$err" "cipher-tool: error: at most 16 --cert options
+cipher-tool: hint: see 'cipher-tool help $cmd'"
+done
+# A usage error anywhere on the line comes before a certificate is read.
+try check --cert "$TMP/no-such-cert-1.pem" --type yaml x
+equals "$rc" 2
+lacks "$err" "no-such-cert"
+contains "$err" 'unknown --type "yaml"'
+
 # exec stops at COMMAND: its options are COMMAND's own.
 try exec -c "$TMP/none.toml" -- env --no-such-option
 lacks "$err" "unknown option"
