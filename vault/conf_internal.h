@@ -18,23 +18,24 @@
 /* Largest configuration file vault_config_open() reads. */
 #define CONF_MAX_FILE (64u * 1024u * 1024u)
 
-/* One per secret, and files hold 100,000 of them: offsets are 32 bits (a
- * file is at most CONF_MAX_FILE bytes, and so is its plaintext arena), and
+/* One per secret, and files hold 100,000 of them: 64 bytes on LP64.
+ * Offsets are 32 bits (a file is at most CONF_MAX_FILE bytes, and so is its
+ * plaintext arena); the alias and the sealed value are info's pointers, not
+ * copies of them; the owning config is passed along, not kept in each item;
  * items are carved from blocks (conf_item_block), not allocated one by one. */
 typedef struct conf_item {
-    vault_config_entry info; /* public view; strings point into this item */
-    vault_config *cfg;       /* the owner (its plaintext arena) */
-    char *alias;
-    char *value;         /* decoded sealed text (SEALED) */
+    /* public view: info.alias, and info.value for SEALED (the decoded
+     * sealed text), are owned by the item unless *_in_text says they
+     * point into cfg->text */
+    vault_config_entry info;
     uint32_t plain_off;  /* decoded text between the brackets (PLAIN): */
     uint32_t plain_len;  /* cfg->plain[plain_off .. +plain_len) */
     uint32_t start, end; /* span [start, end) of the value token, quotes included */
     char *replacement;   /* encoded token to write instead, once set; NULL with wrap */
     char wrap;         /* set instead of replacement when the token is only the
                           value between two of these quotes: kept once, not twice */
-    /* One byte each: an item per secret, and files hold 100,000 of them. */
-    unsigned char value_in_text; /* value points into cfg->text (a config opened for reading) */
-    unsigned char alias_in_text; /* so does alias */
+    unsigned char value_in_text; /* info.value points into cfg->text (a config opened for reading) */
+    unsigned char alias_in_text; /* so does info.alias */
 } conf_item;
 
 typedef struct conf_syntax {
@@ -126,13 +127,14 @@ conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_
  * between the first '[' and the last ']' kept in guarded memory), "" or
  * "[]" EMPTY, anything else SEALED (a sealed text with a NUL byte is a
  * VAULT_EFORMAT error). The decoded buffer stays the caller's. */
-int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len);
+int conf_item_set_decoded(vault_config *cfg, conf_item *item, const char *decoded, size_t len);
 
 /* The same in a config opened for reading: the decoded text (len bytes at
  * decoded, which may be anywhere) is moved to cfg->text[at], over the
  * item's own token, and a sealed value stays there. The token's bytes from
  * at on must number at least len + 1. */
-int conf_item_set_decoded_in_text(conf_item *item, size_t at, const char *decoded, size_t len);
+int conf_item_set_decoded_in_text(vault_config *cfg, conf_item *item, size_t at, const char *decoded,
+                                  size_t len);
 
 /* vault_config_open() for a reader that only reads the entries and the
  * settings (the runtime): see for_reading. */

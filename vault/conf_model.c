@@ -13,14 +13,14 @@
 static uint64_t item_hash(const void *ctx, uint32_t idx)
 {
     const vault_config *cfg = ctx;
-    const char *a = cfg->items[idx]->alias;
+    const char *a = cfg->items[idx]->info.alias;
 
     return vault__hash_bytes(cfg->hash_key, a, strlen(a));
 }
 
 static int item_is(const void *ctx, uint32_t idx, const void *alias, size_t len)
 {
-    const char *a = ((const vault_config *)ctx)->items[idx]->alias;
+    const char *a = ((const vault_config *)ctx)->items[idx]->info.alias;
 
     return strlen(a) == len && memcmp(a, alias, len) == 0;
 }
@@ -98,7 +98,7 @@ void conf_items_free(vault_config *cfg)
         conf_item *item = cfg->items[i];
         conf_item_clear_value(item);
         if (!item->alias_in_text)
-            vault__free_ptr(item->alias);
+            vault__free_ptr((char *)item->info.alias);
         vault__free_ptr(item->replacement);
     }
     for (; b; b = next) {
@@ -119,6 +119,7 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
 {
     int in_text;
     conf_item *item = NULL;
+    char *copy;
     uint32_t first_at;
     uint64_t hash;
     int rc;
@@ -136,7 +137,7 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
     if (vault__hashmap_find(&first_at, &cfg->index, hash, alias, alias_len, item_is, cfg) == 0) {
         const conf_item *first = cfg->items[first_at];
         return vault__err(VAULT_EFORMAT, "%s:%u: duplicate alias \"%s\" (first at line %u)", cfg->path, line,
-                         first->alias, first->info.line);
+                         first->info.alias, first->info.line);
     }
     if ((rc = items_reserve(cfg)) != 0)
         return rc;
@@ -147,22 +148,21 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
     in_text = cfg->for_reading && alias_at < start && start - alias_at >= alias_len + 1;
     item = item_new(cfg);
     if (item && in_text) {
-        item->alias = (char *)cfg->text + alias_at;
-        memmove(item->alias, alias, alias_len);
-        item->alias[alias_len] = '\0';
+        copy = (char *)cfg->text + alias_at;
+        memmove(copy, alias, alias_len);
+        copy[alias_len] = '\0';
+        item->info.alias = copy;
         item->alias_in_text = 1;
     } else if (item) {
-        item->alias = vault__strndup(alias, alias_len);
+        item->info.alias = vault__strndup(alias, alias_len);
     }
-    if (!item || !item->alias) {
+    if (!item || !item->info.alias) {
         if (item)
             item_unnew(cfg);
         return vault__oom();
     }
-    item->cfg = cfg;
     item->start = (uint32_t)start; /* end <= cfg->len <= CONF_MAX_FILE */
     item->end = (uint32_t)end;
-    item->info.alias = item->alias;
     item->info.line = line;
     item->info.state = VAULT_VALUE_EMPTY;
     vault__hashmap_put(&cfg->index, hash, (uint32_t)cfg->count);
@@ -180,7 +180,7 @@ conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_
 
 int conf_item_replaced(const conf_item *item)
 {
-    return item->replacement != NULL || (item->wrap && item->value);
+    return item->replacement != NULL || (item->wrap && item->info.value);
 }
 
 size_t conf_item_token(const conf_item *item, char *out)
@@ -193,10 +193,10 @@ size_t conf_item_token(const conf_item *item, char *out)
             memcpy(out, item->replacement, n);
         return n;
     }
-    n = strlen(item->value);
+    n = strlen(item->info.value);
     if (out) {
         out[0] = item->wrap;
-        memcpy(out + 1, item->value, n);
+        memcpy(out + 1, item->info.value, n);
         out[n + 1] = item->wrap;
     }
     return n + 2;
@@ -205,12 +205,11 @@ size_t conf_item_token(const conf_item *item, char *out)
 void conf_item_clear_value(conf_item *item)
 {
     if (!item->value_in_text)
-        vault__free_ptr(item->value);
-    item->value = NULL;
+        vault__free_ptr((char *)item->info.value);
+    item->info.value = NULL;
     item->wrap = 0;
     item->value_in_text = 0;
     item->plain_off = item->plain_len = 0;
-    item->info.value = NULL;
 }
 
 /* Append to the plaintext arena, growing it by doubling (copy, then wipe
@@ -247,8 +246,9 @@ static int plain_append(vault_config *cfg, const char *text, size_t len, uint32_
 
 /* in_text: decoded lies in cfg->text, NUL-terminated: a sealed value stays
  * there instead of being copied. */
-static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_text)
+static int set_decoded(vault_config *cfg, conf_item *item, const char *decoded, size_t len, int in_text)
 {
+    char *value;
     int rc;
 
     conf_item_clear_value(item);
@@ -257,7 +257,7 @@ static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_
         return 0;
     }
     if (len >= 2 && decoded[0] == '[' && decoded[len - 1] == ']') {
-        rc = plain_append(item->cfg, decoded + 1, len - 2, &item->plain_off);
+        rc = plain_append(cfg, decoded + 1, len - 2, &item->plain_off);
         if (rc != 0)
             return rc;
         item->plain_len = (uint32_t)(len - 2);
@@ -266,31 +266,31 @@ static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_
     }
     if (memchr(decoded, '\0', len))
         return vault__err(VAULT_EFORMAT, "%s:%u: the sealed value of \"%s\" has a NUL character",
-                         item->cfg->path, item->info.line, item->alias);
-    item->value = in_text ? (char *)decoded : vault__strndup(decoded, len);
-    if (!item->value)
+                         cfg->path, item->info.line, item->info.alias);
+    value = in_text ? (char *)decoded : vault__strndup(decoded, len);
+    if (!value)
         return vault__oom();
     item->value_in_text = (unsigned char)(in_text != 0);
     item->info.state = VAULT_VALUE_SEALED;
-    item->info.value = item->value;
+    item->info.value = value;
     return 0;
 }
 
-int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len)
+int conf_item_set_decoded(vault_config *cfg, conf_item *item, const char *decoded, size_t len)
 {
-    return set_decoded(item, decoded, len, 0);
+    return set_decoded(cfg, item, decoded, len, 0);
 }
 
-int conf_item_set_decoded_in_text(conf_item *item, size_t at, const char *decoded, size_t len)
+int conf_item_set_decoded_in_text(vault_config *cfg, conf_item *item, size_t at, const char *decoded,
+                                  size_t len)
 {
-    vault_config *cfg = item->cfg;
     char *to = (char *)cfg->text + at;
 
     if (!cfg->for_reading || at > cfg->len || cfg->len - at < len + 1)
-        return set_decoded(item, decoded, len, 0);
+        return set_decoded(cfg, item, decoded, len, 0);
     memmove(to, decoded, len);
     to[len] = '\0';
-    return set_decoded(item, to, len, 1);
+    return set_decoded(cfg, item, to, len, 1);
 }
 
 int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const char *value,

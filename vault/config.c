@@ -239,7 +239,7 @@ int vault_config_plaintext(vault_secret **out, const vault_config *cfg, size_t i
         return vault__err(VAULT_EINVAL, "vault_config_plaintext: no such secret");
     item = cfg->items[i];
     if (item->info.state != VAULT_VALUE_PLAIN)
-        return vault__err(VAULT_EINVAL, "%s: the value of \"%s\" is not plain text", cfg->path, item->alias);
+        return vault__err(VAULT_EINVAL, "%s: the value of \"%s\" is not plain text", cfg->path, item->info.alias);
     if (cfg->plain_pool) {
         unsigned char *p = NULL;
         if ((rc = vault__secret_alloc_in(cfg->plain_pool, out, item->plain_len, &p)) == 0 &&
@@ -265,7 +265,7 @@ int conf_encode_sealed(char **out, const vault_config *cfg, size_t i, const char
      * taken for plain text the next time the file is read. */
     if (n == 0 || (sealed[0] == '[' && sealed[n - 1] == ']'))
         return vault__err(VAULT_EINVAL, "%s: a sealed value for \"%s\" cannot be empty or in brackets",
-                         cfg->path, cfg->items[i]->alias);
+                         cfg->path, cfg->items[i]->info.alias);
     return cfg->syntax->encode(cfg, cfg->items[i], sealed, out);
 }
 
@@ -296,7 +296,6 @@ int vault_config_set(vault_config *cfg, size_t i, const char *sealed)
     } else {
         item->replacement = token;
     }
-    item->value = value;
     item->info.value = value;
     item->info.state = VAULT_VALUE_SEALED;
     token = NULL;
@@ -461,15 +460,15 @@ typedef struct save_ctx {
     int keep_model;       /* cfg becomes the re-read model (else the re-read only checks) */
 } save_ctx;
 
-static int same_value(const conf_item *a, const conf_item *b)
+static int same_value(const vault_config *ca, const conf_item *a, const vault_config *cb, const conf_item *b)
 {
     if (a->info.state != b->info.state)
         return 0;
     if (a->info.state == VAULT_VALUE_SEALED)
-        return strcmp(a->value, b->value) == 0;
+        return strcmp(a->info.value, b->info.value) == 0;
     if (a->info.state == VAULT_VALUE_PLAIN)
         return a->plain_len == b->plain_len &&
-               sodium_memcmp(a->cfg->plain + a->plain_off, b->cfg->plain + b->plain_off, a->plain_len) == 0;
+               sodium_memcmp(ca->plain + a->plain_off, cb->plain + b->plain_off, a->plain_len) == 0;
     return 1;
 }
 
@@ -484,12 +483,12 @@ static int check_reread(const vault_config *cfg, const vault_config *re)
                          re->count, cfg->count);
     for (i = 0; i < cfg->count; i++) {
         const conf_item *a = cfg->items[i], *b = re->items[i];
-        if (strcmp(a->alias, b->alias) != 0)
+        if (strcmp(a->info.alias, b->info.alias) != 0)
             return vault__err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
-                             b->alias, a->alias);
-        if (!same_value(a, b))
+                             b->info.alias, a->info.alias);
+        if (!same_value(cfg, a, re, b))
             return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as set", cfg->path,
-                             a->alias);
+                             a->info.alias);
     }
     if (re->ref_count != cfg->ref_count)
         return vault__err(VAULT_ERROR, "%s: the new content has %zu references instead of %zu", cfg->path,
@@ -510,19 +509,19 @@ int conf_check_streamed(const vault_config *cfg, const vault_config *re, int (*c
     crypto_generichash_init(&st, NULL, 0, sizeof got);
     for (i = 0; i < cfg->count; i++) {
         const conf_item *a = cfg->items[i], *b = re->items[i];
-        if (strcmp(a->alias, b->alias) != 0)
+        if (strcmp(a->info.alias, b->info.alias) != 0)
             return vault__err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
-                             b->alias, a->alias);
+                             b->info.alias, a->info.alias);
         if (!changed(i, payload)) {
-            if (!same_value(a, b))
+            if (!same_value(cfg, a, re, b))
                 return vault__err(VAULT_ERROR, "%s: the value of \"%s\" changed in the new content",
-                                 cfg->path, a->alias);
+                                 cfg->path, a->info.alias);
             continue;
         }
         if (b->info.state != VAULT_VALUE_SEALED)
             return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as sealed",
-                             cfg->path, a->alias);
-        crypto_generichash_update(&st, (const unsigned char *)b->value, strlen(b->value) + 1);
+                             cfg->path, a->info.alias);
+        crypto_generichash_update(&st, (const unsigned char *)b->info.value, strlen(b->info.value) + 1);
     }
     crypto_generichash_final(&st, got, sizeof got);
     if (sodium_memcmp(got, digest, sizeof got) != 0)
@@ -591,7 +590,7 @@ static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_pa
     struct stat written;
     vault_config tmp;
     char *data = NULL;
-    size_t len = 0, i;
+    size_t len = 0;
     int rc;
 
     if (!cfg)
@@ -636,10 +635,6 @@ static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_pa
     cfg->from_file = 1;
     cfg->file_dev = written.st_dev;
     cfg->file_ino = written.st_ino;
-    for (i = 0; i < cfg->count; i++)
-        cfg->items[i]->cfg = cfg;
-    for (i = 0; i < ctx.reread->count; i++)
-        ctx.reread->items[i]->cfg = ctx.reread;
 done:
     vault_config_free(ctx.reread);
     vault__free_wiped(data, len); /* the new text may hold plain secrets not sealed */
