@@ -34,14 +34,14 @@ typedef struct rt_preopened {
 } rt_preopened;
 
 /* Entry i's secret lives in slot i of the vault's store: the resolved value,
- * or with VAULT_OPEN_ALLOW_PLAINTEXT the "[...]" text of a plain one. */
+ * or with VAULT_OPEN_ALLOW_PLAINTEXT the "[...]" text of a plain one; a
+ * filled slot never changes. One entry per secret, and files hold 100,000:
+ * the sealed text is not kept here (vault.values, or the config's while an
+ * eager vault_open() resolves), nor the secret's address (the slot's). */
 typedef struct rt_entry {
     char *alias;                /* in the vault's alias arena */
-    char *value;                /* sealed text, until resolved; the config's in eager mode */
-    const unsigned char *data;  /* the secret, once resolved; never changes once set */
-    size_t len;
-    vault_value_state state;
     unsigned int line;
+    vault_value_state state;
 } rt_entry;
 
 /* What the keystore calls for passwords. It lives as long as the keystore,
@@ -61,7 +61,9 @@ struct vault {
     char *aliases;          /* every alias, NUL-terminated, one allocation */
     rt_entry *entries;
     size_t count;
-    rt_entry **sorted; /* by alias, for lookups */
+    uint32_t *sorted;       /* entry indexes by alias, for lookups */
+    char **values;          /* lazy mode: entry i's sealed text until resolved, or NULL */
+    const vault_config *cfg; /* eager mode, during vault_open(): where the sealed texts are */
     unsigned int flags;
     pw_bridge bridge;
     vault_keystore *ks;     /* lazy mode only: eager mode drops the key after open */
@@ -138,10 +140,35 @@ static int alias_cmp_n(const char *a, size_t alen, const char *b)
     return b[alen] == '\0' ? 0 : -1;
 }
 
-static int entry_ptr_cmp(const void *x, const void *y)
+static int entry_index_cmp(const void *x, const void *y, void *entries)
 {
-    const rt_entry *a = *(const rt_entry *const *)x, *b = *(const rt_entry *const *)y;
-    return strcmp(a->alias, b->alias);
+    const rt_entry *e = entries;
+    return strcmp(e[*(const uint32_t *)x].alias, e[*(const uint32_t *)y].alias);
+}
+
+/* The sealed text of a SEALED entry not yet resolved, else NULL. */
+static const char *entry_value(const vault *v, const rt_entry *e)
+{
+    size_t i = (size_t)(e - v->entries);
+    const vault_config_entry *ce;
+
+    if (e->state != VAULT_VALUE_SEALED)
+        return NULL;
+    if (v->values)
+        return v->values[i];
+    return v->cfg && vault_config_entry_at(&ce, v->cfg, i) == 0 ? ce->value : NULL;
+}
+
+/* Entry e's secret (len bytes), or NULL while its slot is empty. */
+static const unsigned char *entry_data(const vault *v, const rt_entry *e, size_t *len)
+{
+    return vault__store_data(v->store, (size_t)(e - v->entries), len);
+}
+
+static int entry_filled(const vault *v, const rt_entry *e)
+{
+    size_t len;
+    return entry_data(v, e, &len) != NULL;
 }
 
 static rt_entry *find_entry(const vault *v, const char *alias, size_t alen)
@@ -150,9 +177,10 @@ static rt_entry *find_entry(const vault *v, const char *alias, size_t alen)
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = alias_cmp_n(alias, alen, v->sorted[mid]->alias);
+        rt_entry *e = &v->entries[v->sorted[mid]];
+        int c = alias_cmp_n(alias, alen, e->alias);
         if (c == 0)
-            return v->sorted[mid];
+            return e;
         if (c < 0)
             hi = mid;
         else
@@ -199,9 +227,13 @@ static int load_entries(vault *v, const vault_config *cfg)
         return 0;
     if ((rc = vault__store_new(&v->store, n)) != 0)
         return rc;
+    if (n > UINT32_MAX)
+        return vault__err(VAULT_ENOMEM, "%s: too many secrets", v->path);
     v->entries = vault__calloc(n, sizeof *v->entries);
     v->sorted = vault__calloc(n, sizeof *v->sorted);
-    if (!v->entries || !v->sorted)
+    if (v->flags & VAULT_OPEN_LAZY)
+        v->values = vault__calloc(n, sizeof *v->values);
+    if (!v->entries || !v->sorted || ((v->flags & VAULT_OPEN_LAZY) && !v->values))
         return vault__oom();
     if ((rc = load_aliases(v, cfg, n)) != 0)
         return rc;
@@ -214,9 +246,7 @@ static int load_entries(vault *v, const vault_config *cfg)
         e->state = ce->state;
         e->line = ce->line;
         /* Eager mode resolves every value while the config is open: no copy. */
-        if (ce->state == VAULT_VALUE_SEALED)
-            e->value = v->flags & VAULT_OPEN_LAZY ? vault__strdup(ce->value) : (char *)ce->value;
-        if (ce->state == VAULT_VALUE_SEALED && !e->value)
+        if (ce->state == VAULT_VALUE_SEALED && v->values && !(v->values[i] = vault__strdup(ce->value)))
             return vault__oom();
         if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
             vault_secret *plain = NULL;
@@ -224,9 +254,11 @@ static int load_entries(vault *v, const vault_config *cfg)
                 (rc = vault__store_keep(v->store, i, plain)) != 0)
                 return rc;
         }
-        v->sorted[i] = e;
+        v->sorted[i] = (uint32_t)i;
     }
-    qsort(v->sorted, v->count, sizeof *v->sorted, entry_ptr_cmp);
+    qsort_r(v->sorted, v->count, sizeof *v->sorted, entry_index_cmp, v->entries);
+    if (!v->values)
+        v->cfg = cfg;
     return 0;
 }
 
@@ -243,7 +275,7 @@ static size_t sealed_count(const vault *v)
 static int resolve_entry_reason(vault *v, rt_entry *e)
 {
     size_t slot = (size_t)(e - v->entries), len;
-    const unsigned char *data;
+    const char *value = entry_value(v, e);
     vault_secret *s = NULL;
     unsigned int opened = 0;
     int rc;
@@ -252,16 +284,16 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
     case VAULT_VALUE_EMPTY:
         return vault__err(VAULT_EFORMAT, "it has no value");
     case VAULT_VALUE_PLAIN:
-        if (!(data = vault__store_data(v->store, slot, &len)))
+        if (!vault__store_data(v->store, slot, &len))
             return vault__err(VAULT_EFORMAT, "it is plain text, not sealed (seal it with "
                              "'cipher-tool seal')");
-        e->data = data;
-        e->len = len;
         return 0;
     default:
         if (!v->opener)
             return vault__err(VAULT_EINVAL, "no keystore to open it");
-        if ((rc = rt_rule_check_form(&v->rule, e->value)) != 0)
+        if (!value)
+            return vault__err(VAULT_ERROR, "internal error: no sealed text");
+        if ((rc = rt_rule_check_form(&v->rule, value)) != 0)
             return rc;
         if (v->pre && v->pre[slot].done) {
             rt_preopened *p = &v->pre[slot];
@@ -270,9 +302,9 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
             s = p->secret;
             p->secret = NULL;
             opened = p->opened;
-        } else if ((rc = vault_opener_open(&s, &opened, v->opener, e->alias, e->value)) != 0)
+        } else if ((rc = vault_opener_open(&s, &opened, v->opener, e->alias, value)) != 0)
             return rc;
-        if ((rc = rt_rule_check_opened(&v->rule, e->value, opened)) != 0) {
+        if ((rc = rt_rule_check_opened(&v->rule, value, opened)) != 0) {
             vault_secret_free(s);
             return rc;
         }
@@ -281,7 +313,10 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
     /* The opener wrote s into the store: keeping it moves nothing. */
     if ((rc = vault__store_keep(v->store, slot, s)) != 0)
         return rc;
-    e->data = vault__store_data(v->store, slot, &e->len);
+    if (v->values) {
+        vault__free_ptr(v->values[slot]);
+        v->values[slot] = NULL;
+    }
     return 0;
 }
 
@@ -310,7 +345,7 @@ static int lookup(const vault *v, const char *alias, size_t alen, const rt_entry
         return vault__err(VAULT_ENOTFOUND, "no alias \"%.*s\" in %s", (int)alen, alias, v->path);
     if (v->flags & VAULT_OPEN_LAZY) {
         pthread_mutex_lock(&mv->lock);
-        if (!e->data)
+        if (!entry_filled(v, e))
             rc = resolve_entry(mv, e);
         pthread_mutex_unlock(&mv->lock);
     }
@@ -403,9 +438,10 @@ typedef struct par_job {
     atomic_size_t next;
 } par_job;
 
-static int costs_rsa_op(const rt_entry *e)
+static int costs_rsa_op(const vault *v, const rt_entry *e)
 {
-    return e->state == VAULT_VALUE_SEALED && e->value && !native_is(e->value);
+    const char *value = entry_value(v, e);
+    return value && !native_is(value);
 }
 
 /* Each worker takes the next value; the opener is thread-safe (the key is
@@ -419,9 +455,9 @@ static void *open_ahead(void *arg)
     while ((i = atomic_fetch_add(&j->next, 1)) < j->v->count) {
         rt_entry *e = &j->v->entries[i];
         rt_preopened *p = &j->v->pre[i];
-        if (!costs_rsa_op(e))
+        if (!costs_rsa_op(j->v, e))
             continue;
-        p->rc = vault_opener_open(&p->secret, &p->opened, j->v->opener, e->alias, e->value);
+        p->rc = vault_opener_open(&p->secret, &p->opened, j->v->opener, e->alias, entry_value(j->v, e));
         if (p->rc != 0)
             p->why = vault__strdup(vault_error_last()->message);
         p->done = 1;
@@ -452,7 +488,7 @@ static void open_rsa_values_ahead(vault *v)
     if (cpus < 2 || (v->ks && vault_keystore_get_type(v->ks) == VAULT_KEYSTORE_PKCS11))
         return;
     for (i = 0; i < v->count; i++)
-        n += costs_rsa_op(&v->entries[i]);
+        n += costs_rsa_op(v, &v->entries[i]);
     if (n < PARALLEL_MIN_VALUES || !(v->pre = vault__calloc(v->count, sizeof *v->pre)))
         return;
     job.v = v;
@@ -493,7 +529,6 @@ static int resolve_all(vault *v)
         char why[1024];
         size_t used = strlen(list);
         int rc = resolve_entry_reason(v, e);
-        e->value = NULL; /* the config's, which goes at the end of vault_open() */
         if (rc == 0)
             continue;
         if (!first_rc)
@@ -591,7 +626,9 @@ int vault_open(vault **out, const vault_options *opts)
         }
         v->lock_ready = 1;
     } else {
-        if ((rc = resolve_all(v)) != 0)
+        rc = resolve_all(v);
+        v->cfg = NULL; /* the config goes at the end of vault_open() */
+        if (rc != 0)
             goto done;
         /* Every secret is out: the private key has no more business here. */
         vault_opener_free(v->opener);
@@ -655,7 +692,8 @@ static int expand_pass(const vault *v, const char *text, size_t n, unsigned char
 
     while (i < n) {
         const rt_entry *e;
-        size_t alen = 0, span = text[i] == '$' ? ref_at(text, n, i, &alen) : 0;
+        const unsigned char *data;
+        size_t len, alen = 0, span = text[i] == '$' ? ref_at(text, n, i, &alen) : 0;
         int rc;
         if (span == 0) {
             if (fill)
@@ -666,11 +704,12 @@ static int expand_pass(const vault *v, const char *text, size_t n, unsigned char
         }
         if ((rc = lookup(v, text + i + REF_OPEN_LEN, alen, &e)) != 0)
             return rc;
-        if (e->len > SIZE_MAX / 2 - w)
+        data = entry_data(v, e, &len);
+        if (len > SIZE_MAX / 2 - w)
             return vault__err(VAULT_ENOMEM, "expanded text too large");
-        if (fill)
-            memcpy(fill + w, e->data, e->len);
-        w += e->len;
+        if (fill && len > 0)
+            memcpy(fill + w, data, len);
+        w += len;
         i += span;
     }
     *total = w;
@@ -685,8 +724,9 @@ static int expand_whole(const vault *v, const char *text, size_t n, vault_secret
     const size_t plen = sizeof whole_prefix - 1;
     const char *alias = text + plen;
     const rt_entry *e;
+    const unsigned char *secret;
     unsigned char *data;
-    size_t alen, eol = 0;
+    size_t alen, len, eol = 0;
     int rc;
 
     if (n <= plen || memcmp(text, whole_prefix, plen) != 0)
@@ -699,10 +739,12 @@ static int expand_whole(const vault *v, const char *text, size_t n, vault_secret
         return 1;
     if ((rc = lookup(v, alias, alen, &e)) != 0)
         return rc;
-    if ((rc = vault__secret_alloc(out, e->len + eol, &data)) != 0)
+    secret = entry_data(v, e, &len);
+    if ((rc = vault__secret_alloc(out, len + eol, &data)) != 0)
         return rc;
-    memcpy(data, e->data, e->len);
-    memcpy(data + e->len, alias + alen, eol);
+    if (len > 0)
+        memcpy(data, secret, len);
+    memcpy(data + len, alias + alen, eol);
     vault__secret_seal(*out);
     return 0;
 }
@@ -793,11 +835,9 @@ void vault_free(vault *v)
 
     if (!v)
         return;
-    for (i = 0; i < v->count; i++) {
-        rt_entry *e = &v->entries[i];
-        if (v->flags & VAULT_OPEN_LAZY)
-            vault__free_ptr(e->value);
-    }
+    for (i = 0; v->values && i < v->count; i++)
+        vault__free_ptr(v->values[i]);
+    vault__free_ptr(v->values);
     vault__store_release(v->store);
     vault_opener_free(v->opener);
     vault_keystore_free(v->ks);
