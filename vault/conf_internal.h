@@ -38,6 +38,11 @@ typedef struct conf_item {
     unsigned char alias_in_text; /* so does info.alias */
 } conf_item;
 
+/* A read whose items are handed over one at a time instead of kept
+ * (conf_parse_visit()): the visitor sees item i whole, its value decoded,
+ * before item i + 1 is read, and the item is then reused. */
+typedef int (*conf_item_visitor)(const vault_config *cfg, const conf_item *item, size_t i, void *payload);
+
 typedef struct conf_syntax {
     const char *name; /* "TOML", "properties" */
     /* Fill cfg->items and cfg->refs from cfg->text. */
@@ -88,6 +93,12 @@ struct vault_config {
     char **warnings; /* conf_warn(): the first CONF_MAX_WARNINGS notes */
     size_t warning_count, warnings_dropped;
     char *warnings_more; /* vault_config_warning_at(): "... more" */
+    /* Visiting (conf_parse_visit()): items[0] is the one item, handed to
+     * visit when the next one starts and when the text ends; visited
+     * counts them. No alias index is kept: the visitor judges duplicates. */
+    conf_item_visitor visit;
+    void *visit_payload;
+    size_t visited;
 };
 
 extern const conf_syntax conf_toml_syntax;
@@ -198,17 +209,38 @@ int conf_stream_put(conf_stream *s, size_t i, const char *token, const char *sea
 /* The rest of the file written; the digest of the new values to *digest. */
 int conf_stream_end(conf_stream *s, unsigned char digest[crypto_generichash_BYTES]);
 
-/* A streamed text read back (re) against the model it came from: the same
- * aliases in the same order and the same references; every value for
- * which changed() is 0 as it was, the others sealed and, in order, of
- * the digest written. */
-int conf_check_streamed(const vault_config *cfg, const vault_config *re, int (*changed)(size_t i, void *payload),
-                        void *payload, const unsigned char digest[crypto_generichash_BYTES]);
+/* A streamed text read back (re, visited: conf_parse_visit()) against
+ * the model it came from, one item at a time, with no second model: the
+ * same aliases in the same order and the same references; every value for
+ * which changed() is 0 as it was, the others sealed and, in order, of the
+ * digest written. begin, then item for each item read back in order, then
+ * end once the text is read. */
+typedef struct conf_stream_check {
+    const vault_config *cfg;
+    int (*changed)(size_t i, void *payload);
+    void *payload;
+    crypto_generichash_state digest; /* of the new values read back */
+} conf_stream_check;
+
+void conf_check_streamed_begin(conf_stream_check *c, const vault_config *cfg,
+                               int (*changed)(size_t i, void *payload), void *payload);
+int conf_check_streamed_item(conf_stream_check *c, const vault_config *re, const conf_item *item, size_t i);
+int conf_check_streamed_end(conf_stream_check *c, const vault_config *re,
+                            const unsigned char digest[crypto_generichash_BYTES]);
 
 /* Parse text (len bytes plus a NUL, vault__malloc'ed: taken, also on
  * failure) read-only, values decoded over it (conf_open_for_reading()). */
 int conf_parse_owned(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
                      size_t len);
+
+/* conf_parse_owned() whose items go to visit instead of into the model
+ * (a check that walks a new text against the model it came from, without
+ * a second model); the visitor's error stops the read and is returned. */
+int conf_parse_visit(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                     size_t len, conf_item_visitor visit, void *payload);
+
+/* Hand the item being read to the visitor (conf_model.c). */
+int conf_visit_flush(vault_config *cfg);
 
 /* A fill callback's return for "nothing to write": the replacement stops,
  * the file untouched, and vault__replace_file() returns it. */

@@ -108,6 +108,73 @@ void conf_items_free(vault_config *cfg)
     cfg->item_blocks = NULL;
 }
 
+/* The alias into cfg->text[alias_at] when it fits before the value token
+ * (a config opened for reading), else a copy. */
+static int item_set_alias(vault_config *cfg, conf_item *item, const char *alias, size_t alias_len,
+                          size_t alias_at, size_t start)
+{
+    char *copy;
+
+    /* The key's bytes are read already: the decoded alias (never longer)
+     * takes them, with its NUL, and the file stays held once. */
+    if (cfg->for_reading && alias_at < start && start - alias_at >= alias_len + 1) {
+        copy = (char *)cfg->text + alias_at;
+        memmove(copy, alias, alias_len);
+        copy[alias_len] = '\0';
+        item->alias_in_text = 1;
+    } else if (!(copy = vault__strndup(alias, alias_len))) {
+        return vault__oom();
+    }
+    item->info.alias = copy;
+    return 0;
+}
+
+int conf_visit_flush(vault_config *cfg)
+{
+    conf_item *item;
+    int rc;
+
+    if (!cfg->visit || cfg->count == 0 || !cfg->items[0]->info.alias)
+        return 0;
+    item = cfg->items[0];
+    rc = cfg->visit(cfg, item, cfg->visited, cfg->visit_payload);
+    cfg->visited++;
+    conf_item_clear_value(item);
+    if (!item->alias_in_text)
+        vault__free_ptr((char *)item->info.alias);
+    vault__free_ptr(item->replacement);
+    memset(item, 0, sizeof *item);
+    return rc;
+}
+
+/* Visiting: the item before this one goes to the visitor, and its place
+ * takes this one. */
+static int visit_next(vault_config *cfg, const char *alias, size_t alias_len, size_t alias_at, size_t start,
+                      size_t end, unsigned int line, conf_item **out)
+{
+    conf_item *item;
+    int rc;
+
+    if ((rc = conf_visit_flush(cfg)) != 0)
+        return rc;
+    if (cfg->count == 0) {
+        if ((rc = items_reserve(cfg)) != 0)
+            return rc;
+        if (!(item = item_new(cfg)))
+            return vault__oom();
+        cfg->items[cfg->count++] = item;
+    }
+    item = cfg->items[0];
+    if ((rc = item_set_alias(cfg, item, alias, alias_len, alias_at, start)) != 0)
+        return rc;
+    item->start = (uint32_t)start;
+    item->end = (uint32_t)end;
+    item->info.line = line;
+    item->info.state = VAULT_VALUE_EMPTY;
+    *out = item;
+    return 0;
+}
+
 int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
                   unsigned int line, conf_item **out)
 {
@@ -117,9 +184,7 @@ int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t
 int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, size_t alias_at, size_t start,
                      size_t end, unsigned int line, conf_item **out)
 {
-    int in_text;
     conf_item *item = NULL;
-    char *copy;
     uint32_t first_at;
     uint64_t hash;
     int rc;
@@ -131,6 +196,8 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
         return vault__err(VAULT_EFORMAT, "%s:%u: alias with a NUL character", cfg->path, line);
     if (start > end || end > cfg->len || end > UINT32_MAX)
         return vault__err(VAULT_ERROR, "%s:%u: internal error: bad value span", cfg->path, line);
+    if (cfg->visit)
+        return visit_next(cfg, alias, alias_len, alias_at, start, end, line, out);
     if ((rc = vault__hashmap_reserve(&cfg->index, item_hash, cfg)) != 0)
         return rc;
     hash = vault__hash_bytes(cfg->hash_key, alias, alias_len);
@@ -143,23 +210,11 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
         return rc;
     if (cfg->count >= UINT32_MAX)
         return vault__err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
-    /* The key's bytes are read already: the decoded alias (never longer)
-     * takes them, with its NUL, and the file stays held once. */
-    in_text = cfg->for_reading && alias_at < start && start - alias_at >= alias_len + 1;
-    item = item_new(cfg);
-    if (item && in_text) {
-        copy = (char *)cfg->text + alias_at;
-        memmove(copy, alias, alias_len);
-        copy[alias_len] = '\0';
-        item->info.alias = copy;
-        item->alias_in_text = 1;
-    } else if (item) {
-        item->info.alias = vault__strndup(alias, alias_len);
-    }
-    if (!item || !item->info.alias) {
-        if (item)
-            item_unnew(cfg);
+    if (!(item = item_new(cfg)))
         return vault__oom();
+    if ((rc = item_set_alias(cfg, item, alias, alias_len, alias_at, start)) != 0) {
+        item_unnew(cfg);
+        return rc;
     }
     item->start = (uint32_t)start; /* end <= cfg->len <= CONF_MAX_FILE */
     item->end = (uint32_t)end;

@@ -70,9 +70,10 @@ void vault_config_free(vault_config *cfg)
     vault__free_ptr(cfg);
 }
 
-/* Takes ownership of text (len bytes plus a NUL) also on failure. */
-static int config_build(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
-                        size_t len, int for_reading)
+/* Takes ownership of text (len bytes plus a NUL) also on failure; with
+ * visit, the items go to it (conf_parse_visit()). */
+static int config_build_visit(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                              size_t len, int for_reading, conf_item_visitor visit, void *payload)
 {
     vault_config *cfg = NULL;
     int rc;
@@ -89,9 +90,13 @@ static int config_build(vault_config **out, const char *name, vault_config_type 
     cfg->text = text;
     cfg->len = len;
     cfg->for_reading = for_reading;
+    cfg->visit = visit;
+    cfg->visit_payload = payload;
     text = NULL;
     randombytes_buf(cfg->hash_key, sizeof cfg->hash_key);
     rc = cfg->syntax->read(cfg);
+    if (rc == 0)
+        rc = conf_visit_flush(cfg);
     if (rc != 0)
         goto done;
     if (cfg->plain) {
@@ -106,6 +111,12 @@ done:
     vault__free_wiped(text, len); /* not taken: it may hold plain secrets */
     vault_config_free(cfg);
     return rc;
+}
+
+static int config_build(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                        size_t len, int for_reading)
+{
+    return config_build_visit(out, name, type, text, len, for_reading, NULL, NULL);
 }
 
 int vault_config_parse(vault_config **out, const char *name, vault_config_type type, const void *data,
@@ -496,34 +507,49 @@ static int check_reread(const vault_config *cfg, const vault_config *re)
     return 0;
 }
 
-int conf_check_streamed(const vault_config *cfg, const vault_config *re, int (*changed)(size_t i, void *payload),
-                        void *payload, const unsigned char digest[crypto_generichash_BYTES])
+void conf_check_streamed_begin(conf_stream_check *c, const vault_config *cfg,
+                               int (*changed)(size_t i, void *payload), void *payload)
 {
-    crypto_generichash_state st;
-    unsigned char got[crypto_generichash_BYTES];
-    size_t i;
+    c->cfg = cfg;
+    c->changed = changed;
+    c->payload = payload;
+    crypto_generichash_init(&c->digest, NULL, 0, crypto_generichash_BYTES);
+}
 
-    if (re->count != cfg->count)
-        return vault__err(VAULT_ERROR, "%s: the new content has %zu secrets instead of %zu", cfg->path,
-                         re->count, cfg->count);
-    crypto_generichash_init(&st, NULL, 0, sizeof got);
-    for (i = 0; i < cfg->count; i++) {
-        const conf_item *a = cfg->items[i], *b = re->items[i];
-        if (strcmp(a->info.alias, b->info.alias) != 0)
-            return vault__err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
-                             b->info.alias, a->info.alias);
-        if (!changed(i, payload)) {
-            if (!same_value(cfg, a, re, b))
-                return vault__err(VAULT_ERROR, "%s: the value of \"%s\" changed in the new content",
-                                 cfg->path, a->info.alias);
-            continue;
-        }
-        if (b->info.state != VAULT_VALUE_SEALED)
-            return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as sealed",
-                             cfg->path, a->info.alias);
-        crypto_generichash_update(&st, (const unsigned char *)b->info.value, strlen(b->info.value) + 1);
+int conf_check_streamed_item(conf_stream_check *c, const vault_config *re, const conf_item *b, size_t i)
+{
+    const vault_config *cfg = c->cfg;
+    const conf_item *a;
+
+    if (i >= cfg->count)
+        return vault__err(VAULT_ERROR, "%s: the new content has more than %zu secrets", cfg->path, cfg->count);
+    a = cfg->items[i];
+    if (strcmp(a->info.alias, b->info.alias) != 0)
+        return vault__err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
+                         b->info.alias, a->info.alias);
+    if (!c->changed(i, c->payload)) {
+        if (!same_value(cfg, a, re, b))
+            return vault__err(VAULT_ERROR, "%s: the value of \"%s\" changed in the new content", cfg->path,
+                             a->info.alias);
+        return 0;
     }
-    crypto_generichash_final(&st, got, sizeof got);
+    if (b->info.state != VAULT_VALUE_SEALED)
+        return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as sealed", cfg->path,
+                         a->info.alias);
+    crypto_generichash_update(&c->digest, (const unsigned char *)b->info.value, strlen(b->info.value) + 1);
+    return 0;
+}
+
+int conf_check_streamed_end(conf_stream_check *c, const vault_config *re,
+                            const unsigned char digest[crypto_generichash_BYTES])
+{
+    const vault_config *cfg = c->cfg;
+    unsigned char got[crypto_generichash_BYTES];
+
+    if (re->visited != cfg->count)
+        return vault__err(VAULT_ERROR, "%s: the new content has %zu secrets instead of %zu", cfg->path,
+                         re->visited, cfg->count);
+    crypto_generichash_final(&c->digest, got, sizeof got);
     if (sodium_memcmp(got, digest, sizeof got) != 0)
         return vault__err(VAULT_ERROR, "%s: the new values do not read back as written", cfg->path);
     if (re->ref_count != cfg->ref_count)
@@ -532,15 +558,21 @@ int conf_check_streamed(const vault_config *cfg, const vault_config *re, int (*c
     return 0;
 }
 
-int conf_parse_owned(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
-                     size_t len)
+int conf_parse_visit(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                     size_t len, conf_item_visitor visit, void *payload)
 {
     *out = NULL;
     if (len > CONF_MAX_FILE) {
         vault__free_wiped(text, len + 1);
         return vault__err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", name, len, CONF_MAX_FILE);
     }
-    return config_build(out, name, type, text, len, 1);
+    return config_build_visit(out, name, type, text, len, 1, visit, payload);
+}
+
+int conf_parse_owned(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                     size_t len)
+{
+    return conf_parse_visit(out, name, type, text, len, NULL, NULL);
 }
 
 /* Parse the rendered text again; the new model takes the text itself, not
