@@ -119,6 +119,12 @@ void conf_item_clear_value(conf_item *item);
 /* Free every item's own allocations and the blocks they live in. */
 void conf_items_free(vault_config *cfg);
 
+/* Forget the items (and the alias index): the config keeps its text,
+ * settings and references. A reader of a config opened for reading that
+ * has taken what it needs (the runtime) drops its model this way, and the
+ * values decoded over the text stay there (conf_model.c). */
+void conf_drop_items(vault_config *cfg);
+
 /* Add a secret whose value token spans [start, end); alias_len bytes of
  * alias (already decoded). A duplicate alias, an empty alias or one with a
  * NUL byte is a VAULT_EFORMAT error naming file and line. */

@@ -175,6 +175,15 @@ static int visit_next(vault_config *cfg, const char *alias, size_t alias_len, si
     return 0;
 }
 
+void conf_drop_items(vault_config *cfg)
+{
+    conf_items_free(cfg);
+    vault__free_ptr(cfg->items);
+    cfg->items = NULL;
+    cfg->count = cfg->cap = 0;
+    vault__hashmap_free(&cfg->index);
+}
+
 int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
                   unsigned int line, conf_item **out)
 {

@@ -36,12 +36,14 @@ typedef struct rt_preopened {
 /* Entry i's secret lives in slot i of the vault's store: the resolved value,
  * or with VAULT_OPEN_ALLOW_PLAINTEXT the "[...]" text of a plain one; a
  * filled slot never changes. One entry per secret, and files hold 100,000:
- * the sealed text is not kept here (vault.values, or the config's while an
- * eager vault_open() resolves), nor the secret's address (the slot's). */
+ * the sealed text is vault.values[i] until resolved, and the secret's
+ * address is its slot's. */
 typedef struct rt_entry {
-    char *alias;                /* in the vault's alias arena */
+    char *alias;                /* in the vault's alias arena (own_aliases()) */
     unsigned int line;
-    vault_value_state state;
+    unsigned char state;        /* vault_value_state */
+    unsigned char value_owned;  /* vault.values[i] is a copy, not in the config's text */
+    unsigned char alias_owned;  /* during vault_open(): alias is a copy, not in the config's text */
 } rt_entry;
 
 /* What the keystore calls for passwords. It lives as long as the keystore,
@@ -62,8 +64,8 @@ struct vault {
     rt_entry *entries;
     size_t count;
     uint32_t *sorted;       /* entry indexes by alias, for lookups */
-    char **values;          /* lazy mode: entry i's sealed text until resolved, or NULL */
-    const vault_config *cfg; /* eager mode, during vault_open(): where the sealed texts are */
+    char **values;          /* entry i's sealed text until resolved (eager mode: in the
+                               config's text while vault_open() runs, unless value_owned) */
     unsigned int flags;
     pw_bridge bridge;
     vault_keystore *ks;     /* lazy mode only: eager mode drops the key after open */
@@ -149,14 +151,9 @@ static int entry_index_cmp(const void *x, const void *y, void *entries)
 /* The sealed text of a SEALED entry not yet resolved, else NULL. */
 static const char *entry_value(const vault *v, const rt_entry *e)
 {
-    size_t i = (size_t)(e - v->entries);
-    const vault_config_entry *ce;
-
-    if (e->state != VAULT_VALUE_SEALED)
+    if (e->state != VAULT_VALUE_SEALED || !v->values)
         return NULL;
-    if (v->values)
-        return v->values[i];
-    return v->cfg && vault_config_entry_at(&ce, v->cfg, i) == 0 ? ce->value : NULL;
+    return v->values[e - v->entries];
 }
 
 /* Entry e's secret (len bytes), or NULL while its slot is empty. */
@@ -189,77 +186,89 @@ static rt_entry *find_entry(const vault *v, const char *alias, size_t alen)
     return NULL;
 }
 
-/* Every alias in one allocation: an allocation each would cost more than
- * the alias itself (a file may hold 100,000 of them). */
-static int load_aliases(vault *v, const vault_config *cfg, size_t n)
+/* Every alias in one allocation, once the config goes: an allocation each
+ * would cost more than the alias itself (a file may hold 100,000 of them),
+ * and until then most are read in the config's text, where the reader
+ * decoded them (alias_owned: a copy). */
+static int own_aliases(vault *v)
 {
     size_t i, total = 0, at = 0;
-    const vault_config_entry *ce;
 
-    for (i = 0; i < n; i++) {
-        size_t k;
-        if (vault_config_entry_at(&ce, cfg, i) != 0)
-            return VAULT_ERROR;
-        k = strlen(ce->alias) + 1;
+    if (v->aliases)
+        return 0;
+    for (i = 0; i < v->count; i++) {
+        size_t k = strlen(v->entries[i].alias) + 1;
         if (k > SIZE_MAX - total)
             return vault__oom();
         total += k;
     }
     if (!(v->aliases = vault__malloc(total ? total : 1)))
         return vault__oom();
-    for (i = 0; i < n; i++) {
-        size_t k;
-        vault_config_entry_at(&ce, cfg, i);
-        k = strlen(ce->alias) + 1;
-        memcpy(v->aliases + at, ce->alias, k);
-        v->entries[i].alias = v->aliases + at;
+    for (i = 0; i < v->count; i++) {
+        rt_entry *e = &v->entries[i];
+        size_t k = strlen(e->alias) + 1;
+        memcpy(v->aliases + at, e->alias, k);
+        if (e->alias_owned)
+            vault__free_ptr(e->alias);
+        e->alias = v->aliases + at;
+        e->alias_owned = 0;
         at += k;
     }
     return 0;
 }
 
-static int load_entries(vault *v, const vault_config *cfg)
+/* The config's secrets as entries. In eager mode the config's model of
+ * them is dropped once read (the sealed texts stay in its text), before
+ * the store and the secrets take their room: the file is then held once
+ * with one 16-byte entry per secret, not with a 64-byte item beside it. */
+static int load_entries(vault *v, vault_config *cfg)
 {
     size_t i, n = vault_config_count(cfg);
-    int rc;
+    int lazy = (v->flags & VAULT_OPEN_LAZY) != 0, rc;
 
     if (n == 0)
         return 0;
-    if ((rc = vault__store_new(&v->store, n)) != 0)
-        return rc;
     if (n > UINT32_MAX)
         return vault__err(VAULT_ENOMEM, "%s: too many secrets", v->path);
     v->entries = vault__calloc(n, sizeof *v->entries);
-    v->sorted = vault__calloc(n, sizeof *v->sorted);
-    if (v->flags & VAULT_OPEN_LAZY)
-        v->values = vault__calloc(n, sizeof *v->values);
-    if (!v->entries || !v->sorted || ((v->flags & VAULT_OPEN_LAZY) && !v->values))
+    v->values = vault__calloc(n, sizeof *v->values);
+    if (!v->entries || !v->values)
         return vault__oom();
-    if ((rc = load_aliases(v, cfg, n)) != 0)
+    /* The plain texts are copied from the config's items. */
+    if ((v->flags & VAULT_OPEN_ALLOW_PLAINTEXT) && (rc = vault__store_new(&v->store, n)) != 0)
         return rc;
     for (i = 0; i < n; i++) {
-        const vault_config_entry *ce;
+        const conf_item *item = cfg->items[i];
         rt_entry *e = &v->entries[i];
-        if ((rc = vault_config_entry_at(&ce, cfg, i)) != 0)
-            return rc;
-        v->count++;
-        e->state = ce->state;
-        e->line = ce->line;
-        /* Eager mode resolves every value while the config is open: no copy. */
-        if (ce->state == VAULT_VALUE_SEALED && v->values && !(v->values[i] = vault__strdup(ce->value)))
+        e->alias_owned = !item->alias_in_text;
+        e->alias = e->alias_owned ? vault__strdup(item->info.alias) : (char *)item->info.alias;
+        if (!e->alias)
             return vault__oom();
-        if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
+        v->count++;
+        e->state = (unsigned char)item->info.state;
+        e->line = item->info.line;
+        if (item->info.state == VAULT_VALUE_SEALED) {
+            /* Eager mode resolves every value while the config's text is here. */
+            e->value_owned = lazy || !item->value_in_text;
+            v->values[i] = e->value_owned ? vault__strdup(item->info.value) : (char *)item->info.value;
+            if (!v->values[i])
+                return vault__oom();
+        }
+        if (item->info.state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
             vault_secret *plain = NULL;
             if ((rc = vault_config_plaintext(&plain, cfg, i)) != 0 ||
                 (rc = vault__store_keep(v->store, i, plain)) != 0)
                 return rc;
         }
-        v->sorted[i] = (uint32_t)i;
     }
+    if (!lazy)
+        conf_drop_items(cfg);
+    if (!(v->sorted = vault__calloc(n, sizeof *v->sorted)))
+        return vault__oom();
+    for (i = 0; i < n; i++)
+        v->sorted[i] = (uint32_t)i;
     qsort_r(v->sorted, v->count, sizeof *v->sorted, entry_index_cmp, v->entries);
-    if (!v->values)
-        v->cfg = cfg;
-    return 0;
+    return v->store ? 0 : vault__store_new(&v->store, n);
 }
 
 static size_t sealed_count(const vault *v)
@@ -313,10 +322,9 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
     /* The opener wrote s into the store: keeping it moves nothing. */
     if ((rc = vault__store_keep(v->store, slot, s)) != 0)
         return rc;
-    if (v->values) {
+    if (e->value_owned)
         vault__free_ptr(v->values[slot]);
-        v->values[slot] = NULL;
-    }
+    v->values[slot] = NULL;
     return 0;
 }
 
@@ -627,7 +635,9 @@ int vault_open(vault **out, const vault_options *opts)
         v->lock_ready = 1;
     } else {
         rc = resolve_all(v);
-        v->cfg = NULL; /* the config goes at the end of vault_open() */
+        for (size_t i = 0; i < v->count; i++)
+            if (!v->entries[i].value_owned)
+                v->values[i] = NULL; /* the config's, which goes at the end of vault_open() */
         if (rc != 0)
             goto done;
         /* Every secret is out: the private key has no more business here. */
@@ -636,6 +646,8 @@ int vault_open(vault **out, const vault_options *opts)
         v->opener = NULL;
         v->ks = NULL;
     }
+    if ((rc = own_aliases(v)) != 0)
+        goto done;
     vault__store_readonly(v->store); /* one mprotect per chunk, not two per secret */
     *out = v;
     v = NULL;
@@ -836,7 +848,11 @@ void vault_free(vault *v)
     if (!v)
         return;
     for (i = 0; v->values && i < v->count; i++)
-        vault__free_ptr(v->values[i]);
+        if (v->entries[i].value_owned)
+            vault__free_ptr(v->values[i]);
+    for (i = 0; i < v->count; i++)
+        if (v->entries[i].alias_owned)
+            vault__free_ptr(v->entries[i].alias);
     vault__free_ptr(v->values);
     vault__store_release(v->store);
     vault_opener_free(v->opener);
