@@ -35,7 +35,8 @@ typedef struct conf_item {
     char wrap;         /* set instead of replacement when the token is only the
                           value between two of these quotes: kept once, not twice */
     unsigned char value_in_text; /* info.value points into cfg->text (a config opened for reading) */
-    unsigned char alias_in_text; /* so does info.alias */
+    unsigned char alias_kept;    /* info.alias lives as long as the config (in cfg->text or
+                                    its alias arena), not freed with the item */
 } conf_item;
 
 /* A read whose items are handed over one at a time instead of kept
@@ -61,6 +62,8 @@ struct vault_config {
     conf_item **items; /* in file order: spans ascending, never overlapping */
     size_t count, cap;
     struct conf_item_block *item_blocks; /* where the items live (conf_model.c) */
+    struct conf_alias_block *alias_blocks; /* the aliases not read in text: one allocation
+                                              for many, not one each (conf_model.c) */
     vault_config_ref *refs;
     size_t ref_count, ref_cap;
     /* Alias index (hashmap.h, keyed SipHash under hash_key) of the items.
@@ -118,6 +121,9 @@ void conf_item_clear_value(conf_item *item);
 
 /* Free every item's own allocations and the blocks they live in. */
 void conf_items_free(vault_config *cfg);
+
+/* Free the alias arena (with the config, after its items). */
+void conf_aliases_free(vault_config *cfg);
 
 /* Forget the items (and the alias index): the config keeps its text,
  * settings and references. A reader of a config opened for reading that

@@ -97,7 +97,7 @@ void conf_items_free(vault_config *cfg)
     for (i = 0; i < cfg->count; i++) {
         conf_item *item = cfg->items[i];
         conf_item_clear_value(item);
-        if (!item->alias_in_text)
+        if (!item->alias_kept)
             vault__free_ptr((char *)item->info.alias);
         vault__free_ptr(item->replacement);
     }
@@ -108,8 +108,50 @@ void conf_items_free(vault_config *cfg)
     cfg->item_blocks = NULL;
 }
 
+/* Aliases are carved from blocks: an allocation each would cost twice the
+ * alias (a file may hold 100,000 of them). */
+#define ALIAS_BLOCK_SIZE (16u * 1024u)
+struct conf_alias_block {
+    struct conf_alias_block *next;
+    size_t used, cap;
+    char data[];
+};
+
+static char *alias_copy(vault_config *cfg, const char *alias, size_t len)
+{
+    struct conf_alias_block *b = cfg->alias_blocks;
+    char *p;
+
+    if (!b || b->cap - b->used < len + 1) {
+        size_t cap = len + 1 > ALIAS_BLOCK_SIZE ? len + 1 : ALIAS_BLOCK_SIZE;
+        if (!(b = vault__malloc(sizeof *b + cap)))
+            return NULL;
+        b->next = cfg->alias_blocks;
+        b->used = 0;
+        b->cap = cap;
+        cfg->alias_blocks = b;
+    }
+    p = b->data + b->used;
+    memcpy(p, alias, len);
+    p[len] = '\0';
+    b->used += len + 1;
+    return p;
+}
+
+void conf_aliases_free(vault_config *cfg)
+{
+    struct conf_alias_block *b = cfg->alias_blocks, *next;
+
+    for (; b; b = next) {
+        next = b->next;
+        vault__free_ptr(b);
+    }
+    cfg->alias_blocks = NULL;
+}
+
 /* The alias into cfg->text[alias_at] when it fits before the value token
- * (a config opened for reading), else a copy. */
+ * (a config opened for reading), else a copy: in the alias arena, or, for
+ * a visited item (conf_parse_visit()), of its own, freed with it. */
 static int item_set_alias(vault_config *cfg, conf_item *item, const char *alias, size_t alias_len,
                           size_t alias_at, size_t start)
 {
@@ -121,7 +163,11 @@ static int item_set_alias(vault_config *cfg, conf_item *item, const char *alias,
         copy = (char *)cfg->text + alias_at;
         memmove(copy, alias, alias_len);
         copy[alias_len] = '\0';
-        item->alias_in_text = 1;
+        item->alias_kept = 1;
+    } else if (!cfg->visit) {
+        if (!(copy = alias_copy(cfg, alias, alias_len)))
+            return vault__oom();
+        item->alias_kept = 1;
     } else if (!(copy = vault__strndup(alias, alias_len))) {
         return vault__oom();
     }
@@ -140,7 +186,7 @@ int conf_visit_flush(vault_config *cfg)
     rc = cfg->visit(cfg, item, cfg->visited, cfg->visit_payload);
     cfg->visited++;
     conf_item_clear_value(item);
-    if (!item->alias_in_text)
+    if (!item->alias_kept)
         vault__free_ptr((char *)item->info.alias);
     vault__free_ptr(item->replacement);
     memset(item, 0, sizeof *item);

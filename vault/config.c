@@ -38,6 +38,7 @@ static void config_release(vault_config *cfg)
     size_t i;
 
     conf_items_free(cfg);
+    conf_aliases_free(cfg);
     for (i = 0; i < cfg->ref_count; i++)
         vault__free_ptr((char *)cfg->refs[i].alias);
     for (i = 0; i < cfg->setting_count; i++) {

@@ -240,7 +240,7 @@ static int load_entries(vault *v, vault_config *cfg)
     for (i = 0; i < n; i++) {
         const conf_item *item = cfg->items[i];
         rt_entry *e = &v->entries[i];
-        e->alias_owned = !item->alias_in_text;
+        e->alias_owned = !item->alias_kept;
         e->alias = e->alias_owned ? vault__strdup(item->info.alias) : (char *)item->info.alias;
         if (!e->alias)
             return vault__oom();
