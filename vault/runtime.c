@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime: open a configuration's sealed secrets at start-up (eagerly
- * or on first use), look them up, expand references in text and XML. */
+ * or on first use) and look them up; runtime_expand.c expands references
+ * with them. */
 #include "conf_internal.h"
 #include "keystore_internal.h"
 #include "repo_etcd.h"
@@ -676,132 +677,19 @@ int vault_get(vault_secret **out, const vault *v, const char *alias)
     return vault__store_view(v->store, (size_t)(e - v->entries), out);
 }
 
-static const char ref_open[] = "$secret{";
-static const char whole_prefix[] = "secretAlias:";
-#define REF_OPEN_LEN (sizeof ref_open - 1)
-
-/* The reference at text[i], as conf_scan_refs() reads it: the alias runs to
- * the first '}' on the line and is not empty. 0 when there is none. */
-static size_t ref_at(const char *text, size_t n, size_t i, size_t *alias_len)
+int rt_secret_bytes(const vault *v, const char *alias, size_t alen, const unsigned char **data, size_t *len)
 {
-    size_t j;
-    if (n - i <= REF_OPEN_LEN || memcmp(text + i, ref_open, REF_OPEN_LEN) != 0)
-        return 0;
-    for (j = i + REF_OPEN_LEN; j < n && text[j] != '}' && text[j] != '\n' && text[j] != '\r'; j++)
-        ;
-    if (j >= n || text[j] != '}' || j == i + REF_OPEN_LEN)
-        return 0;
-    *alias_len = j - i - REF_OPEN_LEN;
-    return j + 1 - i;
-}
-
-/* Two passes over the text: the first resolves every reference and sums the
- * length, the second copies into guarded memory. With fill NULL it is the
- * first pass. */
-static int expand_pass(const vault *v, const char *text, size_t n, unsigned char *fill, size_t *total)
-{
-    size_t i = 0, w = 0;
-
-    while (i < n) {
-        const rt_entry *e;
-        const unsigned char *data;
-        size_t len, alen = 0, span = text[i] == '$' ? ref_at(text, n, i, &alen) : 0;
-        int rc;
-        if (span == 0) {
-            if (fill)
-                fill[w] = (unsigned char)text[i];
-            w++;
-            i++;
-            continue;
-        }
-        if ((rc = lookup(v, text + i + REF_OPEN_LEN, alen, &e)) != 0)
-            return rc;
-        data = entry_data(v, e, &len);
-        if (len > SIZE_MAX / 2 - w)
-            return vault__err(VAULT_ENOMEM, "expanded text too large");
-        if (fill && len > 0)
-            memcpy(fill + w, data, len);
-        w += len;
-        i += span;
-    }
-    *total = w;
-    return 0;
-}
-
-/* "secretAlias:alias" as the whole text, perhaps with one line ending (a
- * one-line file): the secret, with the same line ending. 1 when the text
- * is not of that form. */
-static int expand_whole(const vault *v, const char *text, size_t n, vault_secret **out)
-{
-    const size_t plen = sizeof whole_prefix - 1;
-    const char *alias = text + plen;
     const rt_entry *e;
-    const unsigned char *secret;
-    unsigned char *data;
-    size_t alen, len, eol = 0;
-    int rc;
+    int rc = lookup(v, alias, alen, &e);
 
-    if (n <= plen || memcmp(text, whole_prefix, plen) != 0)
-        return 1;
-    alen = n - plen;
-    if (alias[alen - 1] == '\n')
-        eol = alen >= 2 && alias[alen - 2] == '\r' ? 2 : 1;
-    alen -= eol;
-    if (alen == 0 || memchr(alias, '\n', alen) || memchr(alias, '\r', alen))
-        return 1;
-    if ((rc = lookup(v, alias, alen, &e)) != 0)
+    *data = NULL;
+    *len = 0;
+    if (rc != 0)
         return rc;
-    secret = entry_data(v, e, &len);
-    if ((rc = vault__secret_alloc(out, len + eol, &data)) != 0)
-        return rc;
-    if (len > 0)
-        memcpy(data, secret, len);
-    memcpy(data + len, alias + alen, eol);
-    vault__secret_seal(*out);
+    *data = entry_data(v, e, len);
     return 0;
 }
 
-int vault_expand(vault_secret **out, const vault *v, const char *text)
-{
-    unsigned char *data;
-    size_t n, total = 0;
-    int rc;
-
-    if (!out)
-        return vault__err(VAULT_EINVAL, "vault_expand: out is NULL");
-    *out = NULL;
-    if (!v || !text)
-        return vault__err(VAULT_EINVAL, "vault_expand: invalid argument");
-    n = strlen(text);
-    if ((rc = expand_whole(v, text, n, out)) <= 0)
-        return rc;
-    if ((rc = expand_pass(v, text, n, NULL, &total)) != 0)
-        return rc;
-    if ((rc = vault__secret_alloc(out, total, &data)) != 0)
-        return rc;
-    rc = expand_pass(v, text, n, data, &total);
-    vault__secret_seal(*out);
-    if (rc != 0) {
-        vault_secret_free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
-static int xml_resolve(const char *alias, vault_secret **out, void *payload)
-{
-    return vault_get(out, payload, alias);
-}
-
-int vault_expand_xml(vault_secret **out, const vault *v, const void *xml, size_t len, const char *name)
-{
-    if (!out)
-        return vault__err(VAULT_EINVAL, "vault_expand_xml: out is NULL");
-    *out = NULL;
-    if (!v || (!xml && len > 0))
-        return vault__err(VAULT_EINVAL, "vault_expand_xml: invalid argument");
-    return vault_xml_expand(out, xml, len, name, xml_resolve, (void *)v);
-}
 
 size_t vault_count(const vault *v)
 {
