@@ -106,8 +106,9 @@ Test(conf_visit, properties_items_in_order)
     size_t len;
     unsigned char *text = owned("# comment\nfirst=[plain one]\nsecond = c2VhbGVk\nthird\\ key=xyz\n", &len);
 
-    cr_assert_eq(conf_parse_visit(&re, "cipher-text.properties", VAULT_CONFIG_PROPERTIES, text, len, record, &s), 0,
-                 "%s", vault_error_last()->message);
+    cr_assert_eq(
+        conf_parse_visit(&re, "cipher-text.properties", VAULT_CONFIG_PROPERTIES, text, len, record, &s), 0,
+        "%s", vault_error_last()->message);
     cr_assert_eq(s.n, 3);
     cr_assert_str_eq(s.alias[0], "first");
     cr_assert_eq(s.state[0], VAULT_VALUE_PLAIN);
@@ -184,7 +185,8 @@ static int check_new(const char *new_text, const char *w1, const char *w3)
     unsigned char *text = owned(new_text, &len);
     int rc;
 
-    cr_assert_eq(vault_config_parse(&cfg, "deployment.toml", VAULT_CONFIG_TOML, orig_text, strlen(orig_text)), 0);
+    cr_assert_eq(vault_config_parse(&cfg, "deployment.toml", VAULT_CONFIG_TOML, orig_text, strlen(orig_text)),
+                 0);
     crypto_generichash_init(&st, NULL, 0, sizeof digest);
     crypto_generichash_update(&st, (const unsigned char *)w1, strlen(w1) + 1);
     crypto_generichash_update(&st, (const unsigned char *)w3, strlen(w3) + 1);
@@ -200,9 +202,10 @@ static int check_new(const char *new_text, const char *w1, const char *w3)
 
 Test(conf_visit, streamed_check_accepts_what_was_written)
 {
-    cr_assert_eq(check_new("[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealed\"\ns3 = \"N3\"\n",
-                           "N1", "N3"),
-                 0, "%s", vault_error_last()->message);
+    cr_assert_eq(
+        check_new("[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealed\"\ns3 = \"N3\"\n",
+                  "N1", "N3"),
+        0, "%s", vault_error_last()->message);
 }
 
 Test(conf_visit, streamed_check_refuses_every_difference)
@@ -210,15 +213,19 @@ Test(conf_visit, streamed_check_refuses_every_difference)
     static const struct {
         const char *text, *why;
     } bad[] = {
-        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealed\"\ns3 = \"N4\"\n", "do not read back"},
-        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N3\"\ns2 = \"kept-sealed\"\ns3 = \"N1\"\n", "do not read back"},
+        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealed\"\ns3 = \"N4\"\n",
+         "do not read back"},
+        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N3\"\ns2 = \"kept-sealed\"\ns3 = \"N1\"\n",
+         "do not read back"},
         {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealeD\"\ns3 = \"N3\"\n", "changed"},
         {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\nsX = \"kept-sealed\"\ns3 = \"N3\"\n", "where"},
-        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealed\"\n", "2 secrets instead of 3"},
+        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealed\"\n",
+         "2 secrets instead of 3"},
         {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealed\"\ns3 = \"N3\"\ns4 = \"x\"\n",
          "more than 3"},
         {"[x]\na = \"s1\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealed\"\ns3 = \"N3\"\n", "references"},
-        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"[N1]\"\ns2 = \"kept-sealed\"\ns3 = \"N3\"\n", "as sealed"},
+        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"[N1]\"\ns2 = \"kept-sealed\"\ns3 = \"N3\"\n",
+         "as sealed"},
     };
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
