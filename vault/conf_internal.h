@@ -18,24 +18,31 @@
 /* Largest configuration file vault_config_open() reads. */
 #define CONF_MAX_FILE (64u * 1024u * 1024u)
 
-/* One per secret, and files hold 100,000 of them: offsets are 32 bits (a
- * file is at most CONF_MAX_FILE bytes, and so is its plaintext arena), and
+/* One per secret, and files hold 100,000 of them: 64 bytes on LP64.
+ * Offsets are 32 bits (a file is at most CONF_MAX_FILE bytes, and so is its
+ * plaintext arena); the alias and the sealed value are info's pointers, not
+ * copies of them; the owning config is passed along, not kept in each item;
  * items are carved from blocks (conf_item_block), not allocated one by one. */
 typedef struct conf_item {
-    vault_config_entry info; /* public view; strings point into this item */
-    vault_config *cfg;       /* the owner (its plaintext arena) */
-    char *alias;
-    char *value;         /* decoded sealed text (SEALED) */
+    /* public view: info.alias, and info.value for SEALED (the decoded
+     * sealed text), are owned by the item unless *_in_text says they
+     * point into cfg->text */
+    vault_config_entry info;
     uint32_t plain_off;  /* decoded text between the brackets (PLAIN): */
     uint32_t plain_len;  /* cfg->plain[plain_off .. +plain_len) */
     uint32_t start, end; /* span [start, end) of the value token, quotes included */
     char *replacement;   /* encoded token to write instead, once set; NULL with wrap */
     char wrap;         /* set instead of replacement when the token is only the
                           value between two of these quotes: kept once, not twice */
-    /* One byte each: an item per secret, and files hold 100,000 of them. */
-    unsigned char value_in_text; /* value points into cfg->text (a config opened for reading) */
-    unsigned char alias_in_text; /* so does alias */
+    unsigned char value_in_text; /* info.value points into cfg->text (a config opened for reading) */
+    unsigned char alias_kept;    /* info.alias lives as long as the config (in cfg->text or
+                                    its alias arena), not freed with the item */
 } conf_item;
+
+/* A read whose items are handed over one at a time instead of kept
+ * (conf_parse_visit()): the visitor sees item i whole, its value decoded,
+ * before item i + 1 is read, and the item is then reused. */
+typedef int (*conf_item_visitor)(const vault_config *cfg, const conf_item *item, size_t i, void *payload);
 
 typedef struct conf_syntax {
     const char *name; /* "TOML", "properties" */
@@ -55,6 +62,8 @@ struct vault_config {
     conf_item **items; /* in file order: spans ascending, never overlapping */
     size_t count, cap;
     struct conf_item_block *item_blocks; /* where the items live (conf_model.c) */
+    struct conf_alias_block *alias_blocks; /* the aliases not read in text: one allocation
+                                              for many, not one each (conf_model.c) */
     vault_config_ref *refs;
     size_t ref_count, ref_cap;
     /* Alias index (hashmap.h, keyed SipHash under hash_key) of the items.
@@ -87,6 +96,12 @@ struct vault_config {
     char **warnings; /* conf_warn(): the first CONF_MAX_WARNINGS notes */
     size_t warning_count, warnings_dropped;
     char *warnings_more; /* vault_config_warning_at(): "... more" */
+    /* Visiting (conf_parse_visit()): items[0] is the one item, handed to
+     * visit when the next one starts and when the text ends; visited
+     * counts them. No alias index is kept: the visitor judges duplicates. */
+    conf_item_visitor visit;
+    void *visit_payload;
+    size_t visited;
 };
 
 extern const conf_syntax conf_toml_syntax;
@@ -107,6 +122,15 @@ void conf_item_clear_value(conf_item *item);
 /* Free every item's own allocations and the blocks they live in. */
 void conf_items_free(vault_config *cfg);
 
+/* Free the alias arena (with the config, after its items). */
+void conf_aliases_free(vault_config *cfg);
+
+/* Forget the items (and the alias index): the config keeps its text,
+ * settings and references. A reader of a config opened for reading that
+ * has taken what it needs (the runtime) drops its model this way, and the
+ * values decoded over the text stay there (conf_model.c). */
+void conf_drop_items(vault_config *cfg);
+
 /* Add a secret whose value token spans [start, end); alias_len bytes of
  * alias (already decoded). A duplicate alias, an empty alias or one with a
  * NUL byte is a VAULT_EFORMAT error naming file and line. */
@@ -126,13 +150,14 @@ conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_
  * between the first '[' and the last ']' kept in guarded memory), "" or
  * "[]" EMPTY, anything else SEALED (a sealed text with a NUL byte is a
  * VAULT_EFORMAT error). The decoded buffer stays the caller's. */
-int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len);
+int conf_item_set_decoded(vault_config *cfg, conf_item *item, const char *decoded, size_t len);
 
 /* The same in a config opened for reading: the decoded text (len bytes at
  * decoded, which may be anywhere) is moved to cfg->text[at], over the
  * item's own token, and a sealed value stays there. The token's bytes from
  * at on must number at least len + 1. */
-int conf_item_set_decoded_in_text(conf_item *item, size_t at, const char *decoded, size_t len);
+int conf_item_set_decoded_in_text(vault_config *cfg, conf_item *item, size_t at, const char *decoded,
+                                  size_t len);
 
 /* vault_config_open() for a reader that only reads the entries and the
  * settings (the runtime): see for_reading. */
@@ -196,17 +221,38 @@ int conf_stream_put(conf_stream *s, size_t i, const char *token, const char *sea
 /* The rest of the file written; the digest of the new values to *digest. */
 int conf_stream_end(conf_stream *s, unsigned char digest[crypto_generichash_BYTES]);
 
-/* A streamed text read back (re) against the model it came from: the same
- * aliases in the same order and the same references; every value for
- * which changed() is 0 as it was, the others sealed and, in order, of
- * the digest written. */
-int conf_check_streamed(const vault_config *cfg, const vault_config *re, int (*changed)(size_t i, void *payload),
-                        void *payload, const unsigned char digest[crypto_generichash_BYTES]);
+/* A streamed text read back (re, visited: conf_parse_visit()) against
+ * the model it came from, one item at a time, with no second model: the
+ * same aliases in the same order and the same references; every value for
+ * which changed() is 0 as it was, the others sealed and, in order, of the
+ * digest written. begin, then item for each item read back in order, then
+ * end once the text is read. */
+typedef struct conf_stream_check {
+    const vault_config *cfg;
+    int (*changed)(size_t i, void *payload);
+    void *payload;
+    crypto_generichash_state digest; /* of the new values read back */
+} conf_stream_check;
+
+void conf_check_streamed_begin(conf_stream_check *c, const vault_config *cfg,
+                               int (*changed)(size_t i, void *payload), void *payload);
+int conf_check_streamed_item(conf_stream_check *c, const vault_config *re, const conf_item *item, size_t i);
+int conf_check_streamed_end(conf_stream_check *c, const vault_config *re,
+                            const unsigned char digest[crypto_generichash_BYTES]);
 
 /* Parse text (len bytes plus a NUL, vault__malloc'ed: taken, also on
  * failure) read-only, values decoded over it (conf_open_for_reading()). */
 int conf_parse_owned(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
                      size_t len);
+
+/* conf_parse_owned() whose items go to visit instead of into the model
+ * (a check that walks a new text against the model it came from, without
+ * a second model); the visitor's error stops the read and is returned. */
+int conf_parse_visit(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                     size_t len, conf_item_visitor visit, void *payload);
+
+/* Hand the item being read to the visitor (conf_model.c). */
+int conf_visit_flush(vault_config *cfg);
 
 /* A fill callback's return for "nothing to write": the replacement stops,
  * the file untouched, and vault__replace_file() returns it. */

@@ -13,14 +13,14 @@
 static uint64_t item_hash(const void *ctx, uint32_t idx)
 {
     const vault_config *cfg = ctx;
-    const char *a = cfg->items[idx]->alias;
+    const char *a = cfg->items[idx]->info.alias;
 
     return vault__hash_bytes(cfg->hash_key, a, strlen(a));
 }
 
 static int item_is(const void *ctx, uint32_t idx, const void *alias, size_t len)
 {
-    const char *a = ((const vault_config *)ctx)->items[idx]->alias;
+    const char *a = ((const vault_config *)ctx)->items[idx]->info.alias;
 
     return strlen(a) == len && memcmp(a, alias, len) == 0;
 }
@@ -97,8 +97,8 @@ void conf_items_free(vault_config *cfg)
     for (i = 0; i < cfg->count; i++) {
         conf_item *item = cfg->items[i];
         conf_item_clear_value(item);
-        if (!item->alias_in_text)
-            vault__free_ptr(item->alias);
+        if (!item->alias_kept)
+            vault__free_ptr((char *)item->info.alias);
         vault__free_ptr(item->replacement);
     }
     for (; b; b = next) {
@@ -106,6 +106,128 @@ void conf_items_free(vault_config *cfg)
         vault__free_ptr(b);
     }
     cfg->item_blocks = NULL;
+}
+
+/* Aliases are carved from blocks: an allocation each would cost twice the
+ * alias (a file may hold 100,000 of them). */
+#define ALIAS_BLOCK_SIZE (16u * 1024u)
+struct conf_alias_block {
+    struct conf_alias_block *next;
+    size_t used, cap;
+    char data[];
+};
+
+static char *alias_copy(vault_config *cfg, const char *alias, size_t len)
+{
+    struct conf_alias_block *b = cfg->alias_blocks;
+    char *p;
+
+    if (!b || b->cap - b->used < len + 1) {
+        size_t cap = len + 1 > ALIAS_BLOCK_SIZE ? len + 1 : ALIAS_BLOCK_SIZE;
+        if (!(b = vault__malloc(sizeof *b + cap)))
+            return NULL;
+        b->next = cfg->alias_blocks;
+        b->used = 0;
+        b->cap = cap;
+        cfg->alias_blocks = b;
+    }
+    p = b->data + b->used;
+    memcpy(p, alias, len);
+    p[len] = '\0';
+    b->used += len + 1;
+    return p;
+}
+
+void conf_aliases_free(vault_config *cfg)
+{
+    struct conf_alias_block *b = cfg->alias_blocks, *next;
+
+    for (; b; b = next) {
+        next = b->next;
+        vault__free_ptr(b);
+    }
+    cfg->alias_blocks = NULL;
+}
+
+/* The alias into cfg->text[alias_at] when it fits before the value token
+ * (a config opened for reading), else a copy: in the alias arena, or, for
+ * a visited item (conf_parse_visit()), of its own, freed with it. */
+static int item_set_alias(vault_config *cfg, conf_item *item, const char *alias, size_t alias_len,
+                          size_t alias_at, size_t start)
+{
+    char *copy;
+
+    /* The key's bytes are read already: the decoded alias (never longer)
+     * takes them, with its NUL, and the file stays held once. */
+    if (cfg->for_reading && alias_at < start && start - alias_at >= alias_len + 1) {
+        copy = (char *)cfg->text + alias_at;
+        memmove(copy, alias, alias_len);
+        copy[alias_len] = '\0';
+        item->alias_kept = 1;
+    } else if (!cfg->visit) {
+        if (!(copy = alias_copy(cfg, alias, alias_len)))
+            return vault__oom();
+        item->alias_kept = 1;
+    } else if (!(copy = vault__strndup(alias, alias_len))) {
+        return vault__oom();
+    }
+    item->info.alias = copy;
+    return 0;
+}
+
+int conf_visit_flush(vault_config *cfg)
+{
+    conf_item *item;
+    int rc;
+
+    if (!cfg->visit || cfg->count == 0 || !cfg->items[0]->info.alias)
+        return 0;
+    item = cfg->items[0];
+    rc = cfg->visit(cfg, item, cfg->visited, cfg->visit_payload);
+    cfg->visited++;
+    conf_item_clear_value(item);
+    if (!item->alias_kept)
+        vault__free_ptr((char *)item->info.alias);
+    vault__free_ptr(item->replacement);
+    memset(item, 0, sizeof *item);
+    return rc;
+}
+
+/* Visiting: the item before this one goes to the visitor, and its place
+ * takes this one. */
+static int visit_next(vault_config *cfg, const char *alias, size_t alias_len, size_t alias_at, size_t start,
+                      size_t end, unsigned int line, conf_item **out)
+{
+    conf_item *item;
+    int rc;
+
+    if ((rc = conf_visit_flush(cfg)) != 0)
+        return rc;
+    if (cfg->count == 0) {
+        if ((rc = items_reserve(cfg)) != 0)
+            return rc;
+        if (!(item = item_new(cfg)))
+            return vault__oom();
+        cfg->items[cfg->count++] = item;
+    }
+    item = cfg->items[0];
+    if ((rc = item_set_alias(cfg, item, alias, alias_len, alias_at, start)) != 0)
+        return rc;
+    item->start = (uint32_t)start;
+    item->end = (uint32_t)end;
+    item->info.line = line;
+    item->info.state = VAULT_VALUE_EMPTY;
+    *out = item;
+    return 0;
+}
+
+void conf_drop_items(vault_config *cfg)
+{
+    conf_items_free(cfg);
+    vault__free_ptr(cfg->items);
+    cfg->items = NULL;
+    cfg->count = cfg->cap = 0;
+    vault__hashmap_free(&cfg->index);
 }
 
 int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t start, size_t end,
@@ -117,7 +239,6 @@ int conf_add_item(vault_config *cfg, const char *alias, size_t alias_len, size_t
 int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, size_t alias_at, size_t start,
                      size_t end, unsigned int line, conf_item **out)
 {
-    int in_text;
     conf_item *item = NULL;
     uint32_t first_at;
     uint64_t hash;
@@ -130,39 +251,28 @@ int conf_add_item_at(vault_config *cfg, const char *alias, size_t alias_len, siz
         return vault__err(VAULT_EFORMAT, "%s:%u: alias with a NUL character", cfg->path, line);
     if (start > end || end > cfg->len || end > UINT32_MAX)
         return vault__err(VAULT_ERROR, "%s:%u: internal error: bad value span", cfg->path, line);
+    if (cfg->visit)
+        return visit_next(cfg, alias, alias_len, alias_at, start, end, line, out);
     if ((rc = vault__hashmap_reserve(&cfg->index, item_hash, cfg)) != 0)
         return rc;
     hash = vault__hash_bytes(cfg->hash_key, alias, alias_len);
     if (vault__hashmap_find(&first_at, &cfg->index, hash, alias, alias_len, item_is, cfg) == 0) {
         const conf_item *first = cfg->items[first_at];
         return vault__err(VAULT_EFORMAT, "%s:%u: duplicate alias \"%s\" (first at line %u)", cfg->path, line,
-                         first->alias, first->info.line);
+                         first->info.alias, first->info.line);
     }
     if ((rc = items_reserve(cfg)) != 0)
         return rc;
     if (cfg->count >= UINT32_MAX)
         return vault__err(VAULT_ENOMEM, "%s: too many secrets", cfg->path);
-    /* The key's bytes are read already: the decoded alias (never longer)
-     * takes them, with its NUL, and the file stays held once. */
-    in_text = cfg->for_reading && alias_at < start && start - alias_at >= alias_len + 1;
-    item = item_new(cfg);
-    if (item && in_text) {
-        item->alias = (char *)cfg->text + alias_at;
-        memmove(item->alias, alias, alias_len);
-        item->alias[alias_len] = '\0';
-        item->alias_in_text = 1;
-    } else if (item) {
-        item->alias = vault__strndup(alias, alias_len);
-    }
-    if (!item || !item->alias) {
-        if (item)
-            item_unnew(cfg);
+    if (!(item = item_new(cfg)))
         return vault__oom();
+    if ((rc = item_set_alias(cfg, item, alias, alias_len, alias_at, start)) != 0) {
+        item_unnew(cfg);
+        return rc;
     }
-    item->cfg = cfg;
     item->start = (uint32_t)start; /* end <= cfg->len <= CONF_MAX_FILE */
     item->end = (uint32_t)end;
-    item->info.alias = item->alias;
     item->info.line = line;
     item->info.state = VAULT_VALUE_EMPTY;
     vault__hashmap_put(&cfg->index, hash, (uint32_t)cfg->count);
@@ -180,7 +290,7 @@ conf_item *conf_lookup(const vault_config *cfg, const char *alias, size_t alias_
 
 int conf_item_replaced(const conf_item *item)
 {
-    return item->replacement != NULL || (item->wrap && item->value);
+    return item->replacement != NULL || (item->wrap && item->info.value);
 }
 
 size_t conf_item_token(const conf_item *item, char *out)
@@ -193,10 +303,10 @@ size_t conf_item_token(const conf_item *item, char *out)
             memcpy(out, item->replacement, n);
         return n;
     }
-    n = strlen(item->value);
+    n = strlen(item->info.value);
     if (out) {
         out[0] = item->wrap;
-        memcpy(out + 1, item->value, n);
+        memcpy(out + 1, item->info.value, n);
         out[n + 1] = item->wrap;
     }
     return n + 2;
@@ -205,12 +315,11 @@ size_t conf_item_token(const conf_item *item, char *out)
 void conf_item_clear_value(conf_item *item)
 {
     if (!item->value_in_text)
-        vault__free_ptr(item->value);
-    item->value = NULL;
+        vault__free_ptr((char *)item->info.value);
+    item->info.value = NULL;
     item->wrap = 0;
     item->value_in_text = 0;
     item->plain_off = item->plain_len = 0;
-    item->info.value = NULL;
 }
 
 /* Append to the plaintext arena, growing it by doubling (copy, then wipe
@@ -247,8 +356,9 @@ static int plain_append(vault_config *cfg, const char *text, size_t len, uint32_
 
 /* in_text: decoded lies in cfg->text, NUL-terminated: a sealed value stays
  * there instead of being copied. */
-static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_text)
+static int set_decoded(vault_config *cfg, conf_item *item, const char *decoded, size_t len, int in_text)
 {
+    char *value;
     int rc;
 
     conf_item_clear_value(item);
@@ -257,7 +367,7 @@ static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_
         return 0;
     }
     if (len >= 2 && decoded[0] == '[' && decoded[len - 1] == ']') {
-        rc = plain_append(item->cfg, decoded + 1, len - 2, &item->plain_off);
+        rc = plain_append(cfg, decoded + 1, len - 2, &item->plain_off);
         if (rc != 0)
             return rc;
         item->plain_len = (uint32_t)(len - 2);
@@ -266,31 +376,31 @@ static int set_decoded(conf_item *item, const char *decoded, size_t len, int in_
     }
     if (memchr(decoded, '\0', len))
         return vault__err(VAULT_EFORMAT, "%s:%u: the sealed value of \"%s\" has a NUL character",
-                         item->cfg->path, item->info.line, item->alias);
-    item->value = in_text ? (char *)decoded : vault__strndup(decoded, len);
-    if (!item->value)
+                         cfg->path, item->info.line, item->info.alias);
+    value = in_text ? (char *)decoded : vault__strndup(decoded, len);
+    if (!value)
         return vault__oom();
     item->value_in_text = (unsigned char)(in_text != 0);
     item->info.state = VAULT_VALUE_SEALED;
-    item->info.value = item->value;
+    item->info.value = value;
     return 0;
 }
 
-int conf_item_set_decoded(conf_item *item, const char *decoded, size_t len)
+int conf_item_set_decoded(vault_config *cfg, conf_item *item, const char *decoded, size_t len)
 {
-    return set_decoded(item, decoded, len, 0);
+    return set_decoded(cfg, item, decoded, len, 0);
 }
 
-int conf_item_set_decoded_in_text(conf_item *item, size_t at, const char *decoded, size_t len)
+int conf_item_set_decoded_in_text(vault_config *cfg, conf_item *item, size_t at, const char *decoded,
+                                  size_t len)
 {
-    vault_config *cfg = item->cfg;
     char *to = (char *)cfg->text + at;
 
     if (!cfg->for_reading || at > cfg->len || cfg->len - at < len + 1)
-        return set_decoded(item, decoded, len, 0);
+        return set_decoded(cfg, item, decoded, len, 0);
     memmove(to, decoded, len);
     to[len] = '\0';
-    return set_decoded(item, to, len, 1);
+    return set_decoded(cfg, item, to, len, 1);
 }
 
 int conf_add_setting(vault_config *cfg, const char *key, size_t key_len, const char *value,

@@ -428,18 +428,18 @@ static int set_value(vault_config *cfg, conf_item *item, const conf_prop *p)
     int rc;
 
     if (!open || !close || close <= open)
-        return conf_item_set_decoded(item, v, p->value_len); /* no plain text: a sealed value */
+        return conf_item_set_decoded(cfg, item, v, p->value_len); /* no plain text: a sealed value */
     len = (size_t)(close - open) + 1;
     if ((open != v || close != v + p->value_len - 1) &&
         (rc = conf_warn(cfg,
                         "%s:%u: alias \"%s\": the text outside the brackets is dropped (only the text "
                         "between the first '[' and the first ']' is sealed, as the Java tool does)",
-                        cfg->path, p->value_line, item->alias)) != 0)
+                        cfg->path, p->value_line, item->info.alias)) != 0)
         return rc;
     if ((rc = latin1_to_utf8(open, len, &fixed, &fixed_len)) != 0)
         return rc;
     if (fixed) {
-        rc = conf_item_set_decoded(item, fixed, fixed_len);
+        rc = conf_item_set_decoded(cfg, item, fixed, fixed_len);
         sodium_memzero(fixed, fixed_len);
         vault__free_ptr(fixed);
         return rc;
@@ -451,9 +451,9 @@ static int set_value(vault_config *cfg, conf_item *item, const conf_prop *p)
                         "%s:%u: alias \"%s\": non-ASCII text sealed as the UTF-8 it is; the Java tool reads "
                         "this file as ISO-8859-1 and would have sealed other bytes (\\uXXXX escapes read the "
                         "same in both)",
-                        cfg->path, p->value_line, item->alias)) != 0)
+                        cfg->path, p->value_line, item->info.alias)) != 0)
         return rc;
-    return conf_item_set_decoded(item, open, len);
+    return conf_item_set_decoded(cfg, item, open, len);
 }
 
 static const char secret_alias_prefix[] = "secretAlias:";

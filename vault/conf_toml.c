@@ -98,7 +98,7 @@ static int secret_value(toml *t, unsigned int line, size_t key_start)
     else if ((rc = check_dotted_tables(t)) == 0 &&
              (rc = conf_add_item_at(t->cfg, alias, t->key.len, key_start, start, t->i, line, &item)) == 0 &&
              (rc = plain_in_brackets(t, alias, line, &decoded, &len)) == 0)
-        rc = conf_item_set_decoded_in_text(item, start + 1, decoded, len); /* after the quote */
+        rc = conf_item_set_decoded_in_text(t->cfg, item, start + 1, decoded, len); /* after the quote */
     /* Only [0, len] was written since the last wipe (growing wipes the old
      * block): the whole capacity would be a kilobyte per secret. */
     if (t->val.p)
@@ -266,7 +266,7 @@ static int toml_encode(const vault_config *cfg, const conf_item *item, const cha
         k = vault__utf8_next(s + i, n - i, NULL);
         if (k == 0)
             return vault__err(VAULT_EINVAL, "%s: the sealed value for \"%s\" is not valid UTF-8", cfg->path,
-                             item->alias);
+                             item->info.alias);
         need += k == 1 && !literal ? escaped_len(s[i]) : k;
     }
     buf = vault__malloc(need);

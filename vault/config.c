@@ -38,6 +38,7 @@ static void config_release(vault_config *cfg)
     size_t i;
 
     conf_items_free(cfg);
+    conf_aliases_free(cfg);
     for (i = 0; i < cfg->ref_count; i++)
         vault__free_ptr((char *)cfg->refs[i].alias);
     for (i = 0; i < cfg->setting_count; i++) {
@@ -70,9 +71,10 @@ void vault_config_free(vault_config *cfg)
     vault__free_ptr(cfg);
 }
 
-/* Takes ownership of text (len bytes plus a NUL) also on failure. */
-static int config_build(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
-                        size_t len, int for_reading)
+/* Takes ownership of text (len bytes plus a NUL) also on failure; with
+ * visit, the items go to it (conf_parse_visit()). */
+static int config_build_visit(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                              size_t len, int for_reading, conf_item_visitor visit, void *payload)
 {
     vault_config *cfg = NULL;
     int rc;
@@ -89,9 +91,13 @@ static int config_build(vault_config **out, const char *name, vault_config_type 
     cfg->text = text;
     cfg->len = len;
     cfg->for_reading = for_reading;
+    cfg->visit = visit;
+    cfg->visit_payload = payload;
     text = NULL;
     randombytes_buf(cfg->hash_key, sizeof cfg->hash_key);
     rc = cfg->syntax->read(cfg);
+    if (rc == 0)
+        rc = conf_visit_flush(cfg);
     if (rc != 0)
         goto done;
     if (cfg->plain) {
@@ -106,6 +112,12 @@ done:
     vault__free_wiped(text, len); /* not taken: it may hold plain secrets */
     vault_config_free(cfg);
     return rc;
+}
+
+static int config_build(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                        size_t len, int for_reading)
+{
+    return config_build_visit(out, name, type, text, len, for_reading, NULL, NULL);
 }
 
 int vault_config_parse(vault_config **out, const char *name, vault_config_type type, const void *data,
@@ -239,7 +251,7 @@ int vault_config_plaintext(vault_secret **out, const vault_config *cfg, size_t i
         return vault__err(VAULT_EINVAL, "vault_config_plaintext: no such secret");
     item = cfg->items[i];
     if (item->info.state != VAULT_VALUE_PLAIN)
-        return vault__err(VAULT_EINVAL, "%s: the value of \"%s\" is not plain text", cfg->path, item->alias);
+        return vault__err(VAULT_EINVAL, "%s: the value of \"%s\" is not plain text", cfg->path, item->info.alias);
     if (cfg->plain_pool) {
         unsigned char *p = NULL;
         if ((rc = vault__secret_alloc_in(cfg->plain_pool, out, item->plain_len, &p)) == 0 &&
@@ -265,7 +277,7 @@ int conf_encode_sealed(char **out, const vault_config *cfg, size_t i, const char
      * taken for plain text the next time the file is read. */
     if (n == 0 || (sealed[0] == '[' && sealed[n - 1] == ']'))
         return vault__err(VAULT_EINVAL, "%s: a sealed value for \"%s\" cannot be empty or in brackets",
-                         cfg->path, cfg->items[i]->alias);
+                         cfg->path, cfg->items[i]->info.alias);
     return cfg->syntax->encode(cfg, cfg->items[i], sealed, out);
 }
 
@@ -296,7 +308,6 @@ int vault_config_set(vault_config *cfg, size_t i, const char *sealed)
     } else {
         item->replacement = token;
     }
-    item->value = value;
     item->info.value = value;
     item->info.state = VAULT_VALUE_SEALED;
     token = NULL;
@@ -461,15 +472,15 @@ typedef struct save_ctx {
     int keep_model;       /* cfg becomes the re-read model (else the re-read only checks) */
 } save_ctx;
 
-static int same_value(const conf_item *a, const conf_item *b)
+static int same_value(const vault_config *ca, const conf_item *a, const vault_config *cb, const conf_item *b)
 {
     if (a->info.state != b->info.state)
         return 0;
     if (a->info.state == VAULT_VALUE_SEALED)
-        return strcmp(a->value, b->value) == 0;
+        return strcmp(a->info.value, b->info.value) == 0;
     if (a->info.state == VAULT_VALUE_PLAIN)
         return a->plain_len == b->plain_len &&
-               sodium_memcmp(a->cfg->plain + a->plain_off, b->cfg->plain + b->plain_off, a->plain_len) == 0;
+               sodium_memcmp(ca->plain + a->plain_off, cb->plain + b->plain_off, a->plain_len) == 0;
     return 1;
 }
 
@@ -484,12 +495,12 @@ static int check_reread(const vault_config *cfg, const vault_config *re)
                          re->count, cfg->count);
     for (i = 0; i < cfg->count; i++) {
         const conf_item *a = cfg->items[i], *b = re->items[i];
-        if (strcmp(a->alias, b->alias) != 0)
+        if (strcmp(a->info.alias, b->info.alias) != 0)
             return vault__err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
-                             b->alias, a->alias);
-        if (!same_value(a, b))
+                             b->info.alias, a->info.alias);
+        if (!same_value(cfg, a, re, b))
             return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as set", cfg->path,
-                             a->alias);
+                             a->info.alias);
     }
     if (re->ref_count != cfg->ref_count)
         return vault__err(VAULT_ERROR, "%s: the new content has %zu references instead of %zu", cfg->path,
@@ -497,34 +508,49 @@ static int check_reread(const vault_config *cfg, const vault_config *re)
     return 0;
 }
 
-int conf_check_streamed(const vault_config *cfg, const vault_config *re, int (*changed)(size_t i, void *payload),
-                        void *payload, const unsigned char digest[crypto_generichash_BYTES])
+void conf_check_streamed_begin(conf_stream_check *c, const vault_config *cfg,
+                               int (*changed)(size_t i, void *payload), void *payload)
 {
-    crypto_generichash_state st;
-    unsigned char got[crypto_generichash_BYTES];
-    size_t i;
+    c->cfg = cfg;
+    c->changed = changed;
+    c->payload = payload;
+    crypto_generichash_init(&c->digest, NULL, 0, crypto_generichash_BYTES);
+}
 
-    if (re->count != cfg->count)
-        return vault__err(VAULT_ERROR, "%s: the new content has %zu secrets instead of %zu", cfg->path,
-                         re->count, cfg->count);
-    crypto_generichash_init(&st, NULL, 0, sizeof got);
-    for (i = 0; i < cfg->count; i++) {
-        const conf_item *a = cfg->items[i], *b = re->items[i];
-        if (strcmp(a->alias, b->alias) != 0)
-            return vault__err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
-                             b->alias, a->alias);
-        if (!changed(i, payload)) {
-            if (!same_value(a, b))
-                return vault__err(VAULT_ERROR, "%s: the value of \"%s\" changed in the new content",
-                                 cfg->path, a->alias);
-            continue;
-        }
-        if (b->info.state != VAULT_VALUE_SEALED)
-            return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as sealed",
-                             cfg->path, a->alias);
-        crypto_generichash_update(&st, (const unsigned char *)b->value, strlen(b->value) + 1);
+int conf_check_streamed_item(conf_stream_check *c, const vault_config *re, const conf_item *b, size_t i)
+{
+    const vault_config *cfg = c->cfg;
+    const conf_item *a;
+
+    if (i >= cfg->count)
+        return vault__err(VAULT_ERROR, "%s: the new content has more than %zu secrets", cfg->path, cfg->count);
+    a = cfg->items[i];
+    if (strcmp(a->info.alias, b->info.alias) != 0)
+        return vault__err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
+                         b->info.alias, a->info.alias);
+    if (!c->changed(i, c->payload)) {
+        if (!same_value(cfg, a, re, b))
+            return vault__err(VAULT_ERROR, "%s: the value of \"%s\" changed in the new content", cfg->path,
+                             a->info.alias);
+        return 0;
     }
-    crypto_generichash_final(&st, got, sizeof got);
+    if (b->info.state != VAULT_VALUE_SEALED)
+        return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as sealed", cfg->path,
+                         a->info.alias);
+    crypto_generichash_update(&c->digest, (const unsigned char *)b->info.value, strlen(b->info.value) + 1);
+    return 0;
+}
+
+int conf_check_streamed_end(conf_stream_check *c, const vault_config *re,
+                            const unsigned char digest[crypto_generichash_BYTES])
+{
+    const vault_config *cfg = c->cfg;
+    unsigned char got[crypto_generichash_BYTES];
+
+    if (re->visited != cfg->count)
+        return vault__err(VAULT_ERROR, "%s: the new content has %zu secrets instead of %zu", cfg->path,
+                         re->visited, cfg->count);
+    crypto_generichash_final(&c->digest, got, sizeof got);
     if (sodium_memcmp(got, digest, sizeof got) != 0)
         return vault__err(VAULT_ERROR, "%s: the new values do not read back as written", cfg->path);
     if (re->ref_count != cfg->ref_count)
@@ -533,15 +559,21 @@ int conf_check_streamed(const vault_config *cfg, const vault_config *re, int (*c
     return 0;
 }
 
-int conf_parse_owned(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
-                     size_t len)
+int conf_parse_visit(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                     size_t len, conf_item_visitor visit, void *payload)
 {
     *out = NULL;
     if (len > CONF_MAX_FILE) {
         vault__free_wiped(text, len + 1);
         return vault__err(VAULT_EFORMAT, "%s: too large (%zu bytes, at most %u)", name, len, CONF_MAX_FILE);
     }
-    return config_build(out, name, type, text, len, 1);
+    return config_build_visit(out, name, type, text, len, 1, visit, payload);
+}
+
+int conf_parse_owned(vault_config **out, const char *name, vault_config_type type, unsigned char *text,
+                     size_t len)
+{
+    return conf_parse_visit(out, name, type, text, len, NULL, NULL);
 }
 
 /* Parse the rendered text again; the new model takes the text itself, not
@@ -591,7 +623,7 @@ static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_pa
     struct stat written;
     vault_config tmp;
     char *data = NULL;
-    size_t len = 0, i;
+    size_t len = 0;
     int rc;
 
     if (!cfg)
@@ -636,10 +668,6 @@ static int config_save(vault_config *cfg, vault_verify_cb verify, conf_verify_pa
     cfg->from_file = 1;
     cfg->file_dev = written.st_dev;
     cfg->file_ino = written.st_ino;
-    for (i = 0; i < cfg->count; i++)
-        cfg->items[i]->cfg = cfg;
-    for (i = 0; i < ctx.reread->count; i++)
-        ctx.reread->items[i]->cfg = ctx.reread;
 done:
     vault_config_free(ctx.reread);
     vault__free_wiped(data, len); /* the new text may hold plain secrets not sealed */

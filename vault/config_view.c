@@ -23,7 +23,7 @@ static int plain_token(const vault_config *cfg, const conf_item *item, vault_ope
     vault_secret *plain = NULL;
     char *bracketed = NULL;
     size_t n;
-    int rc = vault_opener_open(&plain, NULL, op, item->alias, item->value);
+    int rc = vault_opener_open(&plain, NULL, op, item->info.alias, item->info.value);
 
     *out = NULL;
     if (rc != 0)
@@ -32,7 +32,7 @@ static int plain_token(const vault_config *cfg, const conf_item *item, vault_ope
     if (memchr(vault_secret_data(plain), '\0', n)) {
         vault_secret_free(plain);
         return vault__err(VAULT_EFORMAT, "%s: alias \"%s\": the secret holds a NUL byte and cannot be edited as "
-                         "text", cfg->path, item->alias);
+                         "text", cfg->path, item->info.alias);
     }
     if (!(bracketed = vault__malloc(n + 3))) {
         vault_secret_free(plain);

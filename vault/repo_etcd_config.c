@@ -164,7 +164,7 @@ static int to_config(const vault_repository_values *vals, const char *name, vaul
         conf_item *item;
         const vault_repository_value *e = &vals->items[i];
         if ((rc = conf_add_item(cfg, e->alias, strlen(e->alias), 0, 0, 0, &item)) == 0)
-            rc = conf_item_set_decoded(item, e->value, strlen(e->value));
+            rc = conf_item_set_decoded(cfg, item, e->value, strlen(e->value));
     }
     if (rc != 0) {
         vault_config_free(cfg);

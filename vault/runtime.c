@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime: open a configuration's sealed secrets at start-up (eagerly
- * or on first use), look them up, expand references in text and XML. */
+ * or on first use) and look them up; runtime_expand.c expands references
+ * with them. */
 #include "conf_internal.h"
 #include "keystore_internal.h"
 #include "repo_etcd.h"
@@ -34,14 +35,16 @@ typedef struct rt_preopened {
 } rt_preopened;
 
 /* Entry i's secret lives in slot i of the vault's store: the resolved value,
- * or with VAULT_OPEN_ALLOW_PLAINTEXT the "[...]" text of a plain one. */
+ * or with VAULT_OPEN_ALLOW_PLAINTEXT the "[...]" text of a plain one; a
+ * filled slot never changes. One entry per secret, and files hold 100,000:
+ * the sealed text is vault.values[i] until resolved, and the secret's
+ * address is its slot's. */
 typedef struct rt_entry {
-    char *alias;                /* in the vault's alias arena */
-    char *value;                /* sealed text, until resolved; the config's in eager mode */
-    const unsigned char *data;  /* the secret, once resolved; never changes once set */
-    size_t len;
-    vault_value_state state;
+    char *alias;                /* in the vault's alias arena (own_aliases()) */
     unsigned int line;
+    unsigned char state;        /* vault_value_state */
+    unsigned char value_owned;  /* vault.values[i] is a copy, not in the config's text */
+    unsigned char alias_owned;  /* during vault_open(): alias is a copy, not in the config's text */
 } rt_entry;
 
 /* What the keystore calls for passwords. It lives as long as the keystore,
@@ -61,7 +64,9 @@ struct vault {
     char *aliases;          /* every alias, NUL-terminated, one allocation */
     rt_entry *entries;
     size_t count;
-    rt_entry **sorted; /* by alias, for lookups */
+    uint32_t *sorted;       /* entry indexes by alias, for lookups */
+    char **values;          /* entry i's sealed text until resolved (eager mode: in the
+                               config's text while vault_open() runs, unless value_owned) */
     unsigned int flags;
     pw_bridge bridge;
     vault_keystore *ks;     /* lazy mode only: eager mode drops the key after open */
@@ -138,10 +143,30 @@ static int alias_cmp_n(const char *a, size_t alen, const char *b)
     return b[alen] == '\0' ? 0 : -1;
 }
 
-static int entry_ptr_cmp(const void *x, const void *y)
+static int entry_index_cmp(const void *x, const void *y, void *entries)
 {
-    const rt_entry *a = *(const rt_entry *const *)x, *b = *(const rt_entry *const *)y;
-    return strcmp(a->alias, b->alias);
+    const rt_entry *e = entries;
+    return strcmp(e[*(const uint32_t *)x].alias, e[*(const uint32_t *)y].alias);
+}
+
+/* The sealed text of a SEALED entry not yet resolved, else NULL. */
+static const char *entry_value(const vault *v, const rt_entry *e)
+{
+    if (e->state != VAULT_VALUE_SEALED || !v->values)
+        return NULL;
+    return v->values[e - v->entries];
+}
+
+/* Entry e's secret (len bytes), or NULL while its slot is empty. */
+static const unsigned char *entry_data(const vault *v, const rt_entry *e, size_t *len)
+{
+    return vault__store_data(v->store, (size_t)(e - v->entries), len);
+}
+
+static int entry_filled(const vault *v, const rt_entry *e)
+{
+    size_t len;
+    return entry_data(v, e, &len) != NULL;
 }
 
 static rt_entry *find_entry(const vault *v, const char *alias, size_t alen)
@@ -150,9 +175,10 @@ static rt_entry *find_entry(const vault *v, const char *alias, size_t alen)
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = alias_cmp_n(alias, alen, v->sorted[mid]->alias);
+        rt_entry *e = &v->entries[v->sorted[mid]];
+        int c = alias_cmp_n(alias, alen, e->alias);
         if (c == 0)
-            return v->sorted[mid];
+            return e;
         if (c < 0)
             hi = mid;
         else
@@ -161,73 +187,89 @@ static rt_entry *find_entry(const vault *v, const char *alias, size_t alen)
     return NULL;
 }
 
-/* Every alias in one allocation: an allocation each would cost more than
- * the alias itself (a file may hold 100,000 of them). */
-static int load_aliases(vault *v, const vault_config *cfg, size_t n)
+/* Every alias in one allocation, once the config goes: an allocation each
+ * would cost more than the alias itself (a file may hold 100,000 of them),
+ * and until then most are read in the config's text, where the reader
+ * decoded them (alias_owned: a copy). */
+static int own_aliases(vault *v)
 {
     size_t i, total = 0, at = 0;
-    const vault_config_entry *ce;
 
-    for (i = 0; i < n; i++) {
-        size_t k;
-        if (vault_config_entry_at(&ce, cfg, i) != 0)
-            return VAULT_ERROR;
-        k = strlen(ce->alias) + 1;
+    if (v->aliases)
+        return 0;
+    for (i = 0; i < v->count; i++) {
+        size_t k = strlen(v->entries[i].alias) + 1;
         if (k > SIZE_MAX - total)
             return vault__oom();
         total += k;
     }
     if (!(v->aliases = vault__malloc(total ? total : 1)))
         return vault__oom();
-    for (i = 0; i < n; i++) {
-        size_t k;
-        vault_config_entry_at(&ce, cfg, i);
-        k = strlen(ce->alias) + 1;
-        memcpy(v->aliases + at, ce->alias, k);
-        v->entries[i].alias = v->aliases + at;
+    for (i = 0; i < v->count; i++) {
+        rt_entry *e = &v->entries[i];
+        size_t k = strlen(e->alias) + 1;
+        memcpy(v->aliases + at, e->alias, k);
+        if (e->alias_owned)
+            vault__free_ptr(e->alias);
+        e->alias = v->aliases + at;
+        e->alias_owned = 0;
         at += k;
     }
     return 0;
 }
 
-static int load_entries(vault *v, const vault_config *cfg)
+/* The config's secrets as entries. In eager mode the config's model of
+ * them is dropped once read (the sealed texts stay in its text), before
+ * the store and the secrets take their room: the file is then held once
+ * with one 16-byte entry per secret, not with a 64-byte item beside it. */
+static int load_entries(vault *v, vault_config *cfg)
 {
     size_t i, n = vault_config_count(cfg);
-    int rc;
+    int lazy = (v->flags & VAULT_OPEN_LAZY) != 0, rc;
 
     if (n == 0)
         return 0;
-    if ((rc = vault__store_new(&v->store, n)) != 0)
-        return rc;
+    if (n > UINT32_MAX)
+        return vault__err(VAULT_ENOMEM, "%s: too many secrets", v->path);
     v->entries = vault__calloc(n, sizeof *v->entries);
-    v->sorted = vault__calloc(n, sizeof *v->sorted);
-    if (!v->entries || !v->sorted)
+    v->values = vault__calloc(n, sizeof *v->values);
+    if (!v->entries || !v->values)
         return vault__oom();
-    if ((rc = load_aliases(v, cfg, n)) != 0)
+    /* The plain texts are copied from the config's items. */
+    if ((v->flags & VAULT_OPEN_ALLOW_PLAINTEXT) && (rc = vault__store_new(&v->store, n)) != 0)
         return rc;
     for (i = 0; i < n; i++) {
-        const vault_config_entry *ce;
+        const conf_item *item = cfg->items[i];
         rt_entry *e = &v->entries[i];
-        if ((rc = vault_config_entry_at(&ce, cfg, i)) != 0)
-            return rc;
-        v->count++;
-        e->state = ce->state;
-        e->line = ce->line;
-        /* Eager mode resolves every value while the config is open: no copy. */
-        if (ce->state == VAULT_VALUE_SEALED)
-            e->value = v->flags & VAULT_OPEN_LAZY ? vault__strdup(ce->value) : (char *)ce->value;
-        if (ce->state == VAULT_VALUE_SEALED && !e->value)
+        e->alias_owned = !item->alias_kept;
+        e->alias = e->alias_owned ? vault__strdup(item->info.alias) : (char *)item->info.alias;
+        if (!e->alias)
             return vault__oom();
-        if (ce->state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
+        v->count++;
+        e->state = (unsigned char)item->info.state;
+        e->line = item->info.line;
+        if (item->info.state == VAULT_VALUE_SEALED) {
+            /* Eager mode resolves every value while the config's text is here. */
+            e->value_owned = lazy || !item->value_in_text;
+            v->values[i] = e->value_owned ? vault__strdup(item->info.value) : (char *)item->info.value;
+            if (!v->values[i])
+                return vault__oom();
+        }
+        if (item->info.state == VAULT_VALUE_PLAIN && (v->flags & VAULT_OPEN_ALLOW_PLAINTEXT)) {
             vault_secret *plain = NULL;
             if ((rc = vault_config_plaintext(&plain, cfg, i)) != 0 ||
                 (rc = vault__store_keep(v->store, i, plain)) != 0)
                 return rc;
         }
-        v->sorted[i] = e;
     }
-    qsort(v->sorted, v->count, sizeof *v->sorted, entry_ptr_cmp);
-    return 0;
+    if (!lazy)
+        conf_drop_items(cfg);
+    if (!(v->sorted = vault__calloc(n, sizeof *v->sorted)))
+        return vault__oom();
+    for (i = 0; i < n; i++)
+        v->sorted[i] = (uint32_t)i;
+    qsort_r(v->sorted, v->count, sizeof *v->sorted, entry_index_cmp, v->entries);
+    return v->store ? 0 : vault__store_new(&v->store, n);
 }
 
 static size_t sealed_count(const vault *v)
@@ -243,7 +285,7 @@ static size_t sealed_count(const vault *v)
 static int resolve_entry_reason(vault *v, rt_entry *e)
 {
     size_t slot = (size_t)(e - v->entries), len;
-    const unsigned char *data;
+    const char *value = entry_value(v, e);
     vault_secret *s = NULL;
     unsigned int opened = 0;
     int rc;
@@ -252,16 +294,16 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
     case VAULT_VALUE_EMPTY:
         return vault__err(VAULT_EFORMAT, "it has no value");
     case VAULT_VALUE_PLAIN:
-        if (!(data = vault__store_data(v->store, slot, &len)))
+        if (!vault__store_data(v->store, slot, &len))
             return vault__err(VAULT_EFORMAT, "it is plain text, not sealed (seal it with "
                              "'cipher-tool seal')");
-        e->data = data;
-        e->len = len;
         return 0;
     default:
         if (!v->opener)
             return vault__err(VAULT_EINVAL, "no keystore to open it");
-        if ((rc = rt_rule_check_form(&v->rule, e->value)) != 0)
+        if (!value)
+            return vault__err(VAULT_ERROR, "internal error: no sealed text");
+        if ((rc = rt_rule_check_form(&v->rule, value)) != 0)
             return rc;
         if (v->pre && v->pre[slot].done) {
             rt_preopened *p = &v->pre[slot];
@@ -270,9 +312,9 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
             s = p->secret;
             p->secret = NULL;
             opened = p->opened;
-        } else if ((rc = vault_opener_open(&s, &opened, v->opener, e->alias, e->value)) != 0)
+        } else if ((rc = vault_opener_open(&s, &opened, v->opener, e->alias, value)) != 0)
             return rc;
-        if ((rc = rt_rule_check_opened(&v->rule, e->value, opened)) != 0) {
+        if ((rc = rt_rule_check_opened(&v->rule, value, opened)) != 0) {
             vault_secret_free(s);
             return rc;
         }
@@ -281,7 +323,9 @@ static int resolve_entry_reason(vault *v, rt_entry *e)
     /* The opener wrote s into the store: keeping it moves nothing. */
     if ((rc = vault__store_keep(v->store, slot, s)) != 0)
         return rc;
-    e->data = vault__store_data(v->store, slot, &e->len);
+    if (e->value_owned)
+        vault__free_ptr(v->values[slot]);
+    v->values[slot] = NULL;
     return 0;
 }
 
@@ -310,7 +354,7 @@ static int lookup(const vault *v, const char *alias, size_t alen, const rt_entry
         return vault__err(VAULT_ENOTFOUND, "no alias \"%.*s\" in %s", (int)alen, alias, v->path);
     if (v->flags & VAULT_OPEN_LAZY) {
         pthread_mutex_lock(&mv->lock);
-        if (!e->data)
+        if (!entry_filled(v, e))
             rc = resolve_entry(mv, e);
         pthread_mutex_unlock(&mv->lock);
     }
@@ -403,9 +447,10 @@ typedef struct par_job {
     atomic_size_t next;
 } par_job;
 
-static int costs_rsa_op(const rt_entry *e)
+static int costs_rsa_op(const vault *v, const rt_entry *e)
 {
-    return e->state == VAULT_VALUE_SEALED && e->value && !native_is(e->value);
+    const char *value = entry_value(v, e);
+    return value && !native_is(value);
 }
 
 /* Each worker takes the next value; the opener is thread-safe (the key is
@@ -419,9 +464,9 @@ static void *open_ahead(void *arg)
     while ((i = atomic_fetch_add(&j->next, 1)) < j->v->count) {
         rt_entry *e = &j->v->entries[i];
         rt_preopened *p = &j->v->pre[i];
-        if (!costs_rsa_op(e))
+        if (!costs_rsa_op(j->v, e))
             continue;
-        p->rc = vault_opener_open(&p->secret, &p->opened, j->v->opener, e->alias, e->value);
+        p->rc = vault_opener_open(&p->secret, &p->opened, j->v->opener, e->alias, entry_value(j->v, e));
         if (p->rc != 0)
             p->why = vault__strdup(vault_error_last()->message);
         p->done = 1;
@@ -452,7 +497,7 @@ static void open_rsa_values_ahead(vault *v)
     if (cpus < 2 || (v->ks && vault_keystore_get_type(v->ks) == VAULT_KEYSTORE_PKCS11))
         return;
     for (i = 0; i < v->count; i++)
-        n += costs_rsa_op(&v->entries[i]);
+        n += costs_rsa_op(v, &v->entries[i]);
     if (n < PARALLEL_MIN_VALUES || !(v->pre = vault__calloc(v->count, sizeof *v->pre)))
         return;
     job.v = v;
@@ -493,7 +538,6 @@ static int resolve_all(vault *v)
         char why[1024];
         size_t used = strlen(list);
         int rc = resolve_entry_reason(v, e);
-        e->value = NULL; /* the config's, which goes at the end of vault_open() */
         if (rc == 0)
             continue;
         if (!first_rc)
@@ -591,7 +635,11 @@ int vault_open(vault **out, const vault_options *opts)
         }
         v->lock_ready = 1;
     } else {
-        if ((rc = resolve_all(v)) != 0)
+        rc = resolve_all(v);
+        for (size_t i = 0; i < v->count; i++)
+            if (!v->entries[i].value_owned)
+                v->values[i] = NULL; /* the config's, which goes at the end of vault_open() */
+        if (rc != 0)
             goto done;
         /* Every secret is out: the private key has no more business here. */
         vault_opener_free(v->opener);
@@ -599,6 +647,8 @@ int vault_open(vault **out, const vault_options *opts)
         v->opener = NULL;
         v->ks = NULL;
     }
+    if ((rc = own_aliases(v)) != 0)
+        goto done;
     vault__store_readonly(v->store); /* one mprotect per chunk, not two per secret */
     *out = v;
     v = NULL;
@@ -627,127 +677,19 @@ int vault_get(vault_secret **out, const vault *v, const char *alias)
     return vault__store_view(v->store, (size_t)(e - v->entries), out);
 }
 
-static const char ref_open[] = "$secret{";
-static const char whole_prefix[] = "secretAlias:";
-#define REF_OPEN_LEN (sizeof ref_open - 1)
-
-/* The reference at text[i], as conf_scan_refs() reads it: the alias runs to
- * the first '}' on the line and is not empty. 0 when there is none. */
-static size_t ref_at(const char *text, size_t n, size_t i, size_t *alias_len)
+int rt_secret_bytes(const vault *v, const char *alias, size_t alen, const unsigned char **data, size_t *len)
 {
-    size_t j;
-    if (n - i <= REF_OPEN_LEN || memcmp(text + i, ref_open, REF_OPEN_LEN) != 0)
-        return 0;
-    for (j = i + REF_OPEN_LEN; j < n && text[j] != '}' && text[j] != '\n' && text[j] != '\r'; j++)
-        ;
-    if (j >= n || text[j] != '}' || j == i + REF_OPEN_LEN)
-        return 0;
-    *alias_len = j - i - REF_OPEN_LEN;
-    return j + 1 - i;
-}
-
-/* Two passes over the text: the first resolves every reference and sums the
- * length, the second copies into guarded memory. With fill NULL it is the
- * first pass. */
-static int expand_pass(const vault *v, const char *text, size_t n, unsigned char *fill, size_t *total)
-{
-    size_t i = 0, w = 0;
-
-    while (i < n) {
-        const rt_entry *e;
-        size_t alen = 0, span = text[i] == '$' ? ref_at(text, n, i, &alen) : 0;
-        int rc;
-        if (span == 0) {
-            if (fill)
-                fill[w] = (unsigned char)text[i];
-            w++;
-            i++;
-            continue;
-        }
-        if ((rc = lookup(v, text + i + REF_OPEN_LEN, alen, &e)) != 0)
-            return rc;
-        if (e->len > SIZE_MAX / 2 - w)
-            return vault__err(VAULT_ENOMEM, "expanded text too large");
-        if (fill)
-            memcpy(fill + w, e->data, e->len);
-        w += e->len;
-        i += span;
-    }
-    *total = w;
-    return 0;
-}
-
-/* "secretAlias:alias" as the whole text, perhaps with one line ending (a
- * one-line file): the secret, with the same line ending. 1 when the text
- * is not of that form. */
-static int expand_whole(const vault *v, const char *text, size_t n, vault_secret **out)
-{
-    const size_t plen = sizeof whole_prefix - 1;
-    const char *alias = text + plen;
     const rt_entry *e;
-    unsigned char *data;
-    size_t alen, eol = 0;
-    int rc;
+    int rc = lookup(v, alias, alen, &e);
 
-    if (n <= plen || memcmp(text, whole_prefix, plen) != 0)
-        return 1;
-    alen = n - plen;
-    if (alias[alen - 1] == '\n')
-        eol = alen >= 2 && alias[alen - 2] == '\r' ? 2 : 1;
-    alen -= eol;
-    if (alen == 0 || memchr(alias, '\n', alen) || memchr(alias, '\r', alen))
-        return 1;
-    if ((rc = lookup(v, alias, alen, &e)) != 0)
+    *data = NULL;
+    *len = 0;
+    if (rc != 0)
         return rc;
-    if ((rc = vault__secret_alloc(out, e->len + eol, &data)) != 0)
-        return rc;
-    memcpy(data, e->data, e->len);
-    memcpy(data + e->len, alias + alen, eol);
-    vault__secret_seal(*out);
+    *data = entry_data(v, e, len);
     return 0;
 }
 
-int vault_expand(vault_secret **out, const vault *v, const char *text)
-{
-    unsigned char *data;
-    size_t n, total = 0;
-    int rc;
-
-    if (!out)
-        return vault__err(VAULT_EINVAL, "vault_expand: out is NULL");
-    *out = NULL;
-    if (!v || !text)
-        return vault__err(VAULT_EINVAL, "vault_expand: invalid argument");
-    n = strlen(text);
-    if ((rc = expand_whole(v, text, n, out)) <= 0)
-        return rc;
-    if ((rc = expand_pass(v, text, n, NULL, &total)) != 0)
-        return rc;
-    if ((rc = vault__secret_alloc(out, total, &data)) != 0)
-        return rc;
-    rc = expand_pass(v, text, n, data, &total);
-    vault__secret_seal(*out);
-    if (rc != 0) {
-        vault_secret_free(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
-static int xml_resolve(const char *alias, vault_secret **out, void *payload)
-{
-    return vault_get(out, payload, alias);
-}
-
-int vault_expand_xml(vault_secret **out, const vault *v, const void *xml, size_t len, const char *name)
-{
-    if (!out)
-        return vault__err(VAULT_EINVAL, "vault_expand_xml: out is NULL");
-    *out = NULL;
-    if (!v || (!xml && len > 0))
-        return vault__err(VAULT_EINVAL, "vault_expand_xml: invalid argument");
-    return vault_xml_expand(out, xml, len, name, xml_resolve, (void *)v);
-}
 
 size_t vault_count(const vault *v)
 {
@@ -793,11 +735,13 @@ void vault_free(vault *v)
 
     if (!v)
         return;
-    for (i = 0; i < v->count; i++) {
-        rt_entry *e = &v->entries[i];
-        if (v->flags & VAULT_OPEN_LAZY)
-            vault__free_ptr(e->value);
-    }
+    for (i = 0; v->values && i < v->count; i++)
+        if (v->entries[i].value_owned)
+            vault__free_ptr(v->values[i]);
+    for (i = 0; i < v->count; i++)
+        if (v->entries[i].alias_owned)
+            vault__free_ptr(v->entries[i].alias);
+    vault__free_ptr(v->values);
     vault__store_release(v->store);
     vault_opener_free(v->opener);
     vault_keystore_free(v->ks);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime's internal contract: where a configuration's secrets and
- * keystore are (runtime_locate.c) for the vault itself (runtime.c). */
+ * keystore are (runtime_locate.c) for the vault itself (runtime.c), and
+ * its secrets for the expansion of references (runtime_expand.c). */
 #ifndef VAULT_RUNTIME_INTERNAL_H
 #define VAULT_RUNTIME_INTERNAL_H
 
@@ -45,5 +46,10 @@ typedef struct rt_location {
 int rt_locate(rt_location *loc, const vault_options *opts);
 
 void rt_location_clear(rt_location *loc);
+
+/* The secret of an alias (alen bytes, not NUL-terminated) in an open
+ * vault, resolved first in lazy mode: len bytes at *data, read-only and
+ * valid until vault_free() (runtime.c, for runtime_expand.c). */
+int rt_secret_bytes(const vault *v, const char *alias, size_t alen, const unsigned char **data, size_t *len);
 
 #endif

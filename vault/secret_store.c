@@ -18,17 +18,18 @@
 typedef struct store_chunk {
     unsigned char *mem; /* sodium_malloc */
     size_t cap, used;
-    int opened;         /* made writable by vault__store_release() to wipe */
+    int opened;         /* made writable by wipe_unheld() */
     size_t live;        /* pool: loose secrets in it */
     int sealed;         /* pool: read-only (full, and not the newest any more) */
     struct store_chunk *next;
 } store_chunk;
 
+/* One per secret, and the runtime holds 100,000 of them: 16 bytes. A
+ * secret is shorter than the config file it came from (at most 64 MiB). */
 typedef struct store_slot {
     unsigned char *data; /* NULL while empty */
-    size_t len;
-    store_chunk *chunk;
-    atomic_size_t views;
+    uint32_t len;
+    atomic_uint views;
 } store_slot;
 
 struct vault_store {
@@ -261,8 +262,7 @@ int vault__secret_alloc_in(vault_store *st, vault_secret **out, size_t len, unsi
 static void fill_slot(vault_store *st, store_slot *sl, unsigned char *data, size_t len)
 {
     sl->data = data;
-    sl->len = len;
-    sl->chunk = st->chunks;
+    sl->len = (uint32_t)len; /* checked by vault__store_keep() */
     close_chunk(st, st->chunks);
 }
 
@@ -274,6 +274,10 @@ int vault__store_keep(vault_store *st, size_t slot, vault_secret *s)
     if (!st || !s || st->pool || slot >= st->nslots || st->slots[slot].data) {
         vault_secret_free(s);
         return vault__err(VAULT_ERROR, "guarded store: slot %zu is not free", slot);
+    }
+    if (s->len > UINT32_MAX - 1) {
+        vault_secret_free(s);
+        return vault__err(VAULT_ENOMEM, "guarded store: a secret of %zu bytes is too large", s->len);
     }
     if (s == st->pending) {
         st->pending = NULL;
@@ -353,20 +357,26 @@ void vault__store_readonly(vault_store *st)
 }
 
 /* Views outlive the owner: wipe every slot none of them holds now, so that
- * holding one secret does not keep the others. */
+ * holding one secret does not keep the others. The chunks are opened for
+ * it all at once: a slot does not name its chunk (16 bytes a slot). */
 static void wipe_unheld(vault_store *st)
 {
     store_chunk *c;
     size_t i;
 
+    if (st->nslots == 0)
+        return; /* a pool: its loose secrets are wiped as they are dropped */
+    /* Every chunk is read-only but the newest of a store still being filled. */
+    for (c = st->chunks; c; c = c->next) {
+        if (!st->readonly && c == st->chunks)
+            continue;
+        sodium_mprotect_readwrite(c->mem);
+        c->opened = 1;
+    }
     for (i = 0; i < st->nslots; i++) {
         store_slot *sl = &st->slots[i];
         if (!sl->data || atomic_load(&sl->views) > 0)
             continue;
-        if (!sl->chunk->opened) {
-            sodium_mprotect_readwrite(sl->chunk->mem);
-            sl->chunk->opened = 1;
-        }
         sodium_memzero(sl->data, sl->len);
         sl->data = NULL;
         sl->len = 0;

@@ -303,8 +303,8 @@ Test(properties, fixture_spans_are_the_value_tokens)
     for (i = 0; i < FIXTURE_COUNT; i++) {
         const conf_item *it = cfg->items[i];
         size_t n = strlen(fixture_secrets[i].token);
-        cr_assert_eq(it->end - it->start, n, "%s", it->alias);
-        cr_assert(memcmp(cfg->text + it->start, fixture_secrets[i].token, n) == 0, "%s", it->alias);
+        cr_assert_eq(it->end - it->start, n, "%s", it->info.alias);
+        cr_assert(memcmp(cfg->text + it->start, fixture_secrets[i].token, n) == 0, "%s", it->info.alias);
     }
     vault_config_free(cfg);
 }

@@ -191,17 +191,17 @@ static char *our_view(const vault_config *cfg)
 
     for (i = 0; i < cfg->count; i++) {
         const conf_item *it = cfg->items[i];
-        size_t vlen = it->plain_len + 2 + (it->value ? strlen(it->value) : 0);
+        size_t vlen = it->plain_len + 2 + (it->info.value ? strlen(it->info.value) : 0);
         char *v = malloc(vlen + 1), *line;
         if (it->info.state == VAULT_VALUE_PLAIN)
             snprintf(v, vlen + 1, "[%.*s]", (int)it->plain_len, cfg->plain + it->plain_off);
         else if (it->info.state == VAULT_VALUE_SEALED)
-            snprintf(v, vlen + 1, "%s", it->value);
+            snprintf(v, vlen + 1, "%s", it->info.value);
         else /* EMPTY: "" or "[]", told apart by the token's length */
             snprintf(v, vlen + 1, "%s", it->end - it->start == 2 ? "" : "[]");
-        line = calloc(1, 2 * (strlen(it->alias) + strlen(v)) + 8);
+        line = calloc(1, 2 * (strlen(it->info.alias) + strlen(v)) + 8);
         strcpy(line, "S ");
-        hex_append(line, it->alias, strlen(it->alias));
+        hex_append(line, it->info.alias, strlen(it->info.alias));
         strcat(line, " ");
         hex_append(line, v, strlen(v));
         lines[i] = line;
@@ -740,12 +740,12 @@ static void describe(const vault_config *cfg, char *secrets, size_t scap, char *
         const conf_item *it = cfg->items[i];
         size_t n = strlen(secrets);
         if (it->info.state == VAULT_VALUE_PLAIN)
-            snprintf(secrets + n, scap - n, "%s=P:%.*s;", it->alias, (int)it->plain_len,
+            snprintf(secrets + n, scap - n, "%s=P:%.*s;", it->info.alias, (int)it->plain_len,
                      cfg->plain + it->plain_off);
         else if (it->info.state == VAULT_VALUE_SEALED)
-            snprintf(secrets + n, scap - n, "%s=S:%s;", it->alias, it->value);
+            snprintf(secrets + n, scap - n, "%s=S:%s;", it->info.alias, it->info.value);
         else
-            snprintf(secrets + n, scap - n, "%s=E;", it->alias);
+            snprintf(secrets + n, scap - n, "%s=E;", it->info.alias);
     }
     for (i = 0; i < cfg->ref_count; i++) {
         size_t n = strlen(refs);
