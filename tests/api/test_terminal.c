@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -208,6 +209,31 @@ static int plain_read(void)
 static int echoed_read(void)
 {
     return read_expect("alias: ", VAULT_TERMINAL_ECHO, "db.password");
+}
+
+/* A line past VAULT_TERMINAL_LINE_MAX: VAULT_EFORMAT and no value, the
+ * rest of it dropped so that the next read gets the next line. The
+ * terminal is non-canonical (the kernel's canonical line stops at 4095
+ * bytes); with echo the reader leaves its settings alone. */
+static int too_long(void)
+{
+    struct termios t;
+    vault_secret *s = NULL;
+    int rc;
+
+    if (tcgetattr(STDIN_FILENO, &t) != 0)
+        return BAD_ERROR;
+    t.c_lflag &= (tcflag_t) ~(ICANON | ECHO);
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    if (tcsetattr(STDIN_FILENO, TCSANOW, &t) != 0)
+        return BAD_ERROR;
+    rc = vault_terminal_read(&s, "long: ", VAULT_TERMINAL_ECHO);
+    if (s)
+        return HAS_VALUE;
+    if (rc != VAULT_EFORMAT)
+        return BAD_RC;
+    return read_expect("next: ", VAULT_TERMINAL_ECHO, "short");
 }
 
 static int killed_at_prompt(void)
@@ -447,6 +473,22 @@ Test(terminal, provider_with_terminal_cancelled_by_end_of_input)
     type(&c, "\x04");
     assert_exit_ok(finish(&c), &c);
     cr_assert(stty_echo(&c));
+    close(c.master);
+}
+
+Test(terminal, line_too_long_is_refused)
+{
+    char line[VAULT_TERMINAL_LINE_MAX + 3];
+    pty_child c;
+
+    memset(line, 'x', VAULT_TERMINAL_LINE_MAX + 1);
+    strcpy(line + VAULT_TERMINAL_LINE_MAX + 1, "\n");
+    start(&c, too_long);
+    wait_for(&c, "long: ");
+    type(&c, line);
+    wait_for(&c, "next: ");
+    type(&c, "short\n");
+    assert_exit_ok(finish(&c), &c);
     close(c.master);
 }
 
