@@ -6,14 +6,11 @@
 
 #include <errno.h>
 #include <sodium.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 /* The last error said on stderr, for the JSON failure object. */
@@ -155,39 +152,6 @@ static int parse_root_flag(void *dest, const char *arg, const char *cmd)
     return 0;
 }
 
-/* ---- the terminal ---- */
-
-#define TTY_LINE_MAX 4096
-
-/* What a signal handler needs to give the terminal its echo back. */
-static volatile sig_atomic_t tty_fd = -1;
-static struct termios tty_saved;
-static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-#define TTY_SIGNALS (sizeof tty_signals / sizeof tty_signals[0])
-
-/* Restore the terminal, then die of the signal as if we had not caught it
- * (SA_RESETHAND put the default action back; the signal is delivered when
- * the handler returns), so that the shell sees the real cause. */
-static void tty_on_signal(int sig)
-{
-    int saved_errno = errno;
-    if (tty_fd >= 0) {
-        (void)tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
-        if (write(tty_fd, "\n", 1) < 0) {
-            /* nothing to do in a handler */
-        }
-    }
-    (void)raise(sig);
-    errno = saved_errno;
-}
-
-static void tty_write(int fd, const char *s)
-{
-    if (cli_write_full(fd, s, strlen(s)) != 0) {
-        /* the prompt is a courtesy; reading still works */
-    }
-}
-
 /* ---- descriptors and buffers ---- */
 
 ssize_t cli_read_full(int fd, void *buf, size_t len)
@@ -300,90 +264,30 @@ int cli_read_all(int fd, size_t max, unsigned char **out, size_t *len)
     return 0;
 }
 
-/* One line: 0, CLI_CANCELLED at end of input before a newline,
- * VAULT_EFORMAT when too long (the rest of the line is read and dropped). */
-static int tty_line(int fd, char *buf, size_t size, size_t *len)
-{
-    size_t n = 0;
-    int too_long = 0;
-    char c = 0;
-    for (;;) {
-        if (cli_read_full(fd, &c, 1) != 1) {
-            n = 0;
-            sodium_memzero(buf, size);
-            return CLI_CANCELLED;
-        }
-        if (c == '\n' || c == '\r')
-            break;
-        if (n + 1 < size)
-            buf[n++] = c;
-        else
-            too_long = 1;
-    }
-    sodium_memzero(&c, sizeof c);
-    *len = n;
-    return too_long ? VAULT_EFORMAT : 0;
-}
+/* ---- the terminal: the library's reader ---- */
 
-int cli_tty_read(vault_secret **out, const char *prompt, int secret)
+/* vault_terminal_read(), its "no terminal" and "end of input" as the
+ * prompts' callers tell them apart. */
+static int tty_read(vault_secret **out, const char *prompt, unsigned int flags)
 {
-    struct sigaction act, old_act[TTY_SIGNALS];
-    struct termios quiet;
-    char buf[TTY_LINE_MAX];
-    size_t len = 0, i;
-    int fd, rc, restore = 0;
-
-    *out = NULL;
-    /* O_NOCTTY: never acquire a terminal; ENXIO when there is none. */
-    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
+    int rc = vault_terminal_read(out, prompt, flags);
+    if (rc == VAULT_ENOTFOUND)
         return CLI_NO_TERMINAL;
-    if (secret && tcgetattr(fd, &tty_saved) == 0) {
-        memset(&act, 0, sizeof act);
-        memset(old_act, 0, sizeof old_act);
-        act.sa_handler = tty_on_signal;
-        act.sa_flags = SA_RESETHAND;
-        sigemptyset(&act.sa_mask);
-        for (i = 0; i < TTY_SIGNALS; i++)
-            sigaddset(&act.sa_mask, tty_signals[i]);
-        tty_fd = fd;
-        /* A signal the caller ignores (nohup) stays ignored. */
-        for (i = 0; i < TTY_SIGNALS; i++)
-            if (sigaction(tty_signals[i], NULL, &old_act[i]) == 0 && old_act[i].sa_handler != SIG_IGN)
-                (void)sigaction(tty_signals[i], &act, NULL);
-        quiet = tty_saved;
-        quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
-        quiet.c_lflag |= ICANON;
-        restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
-    }
-    if (prompt)
-        tty_write(fd, prompt);
-    rc = tty_line(fd, buf, sizeof buf, &len);
-    if (secret) {
-        if (restore)
-            (void)tcsetattr(fd, TCSAFLUSH, &tty_saved);
-        tty_write(fd, "\n");
-    }
-    if (tty_fd == fd) {
-        for (i = 0; i < TTY_SIGNALS; i++)
-            (void)sigaction(tty_signals[i], &old_act[i], NULL);
-        tty_fd = -1;
-    }
-    close(fd);
-    if (rc == 0)
-        rc = vault_secret_new(out, buf, len);
-    sodium_memzero(buf, sizeof buf);
+    if (rc == VAULT_ECANCELED)
+        return CLI_CANCELLED;
     return rc;
 }
 
 int cli_prompt_secret(vault_secret **out, const char *prompt)
 {
-    return cli_tty_read(out, prompt, 1);
+    /* Ctrl-C at a prompt ends the tool, also while a command's own handler
+     * is in place (render --watch). */
+    return tty_read(out, prompt, VAULT_TERMINAL_OVERRIDE_HANDLERS);
 }
 
 int cli_prompt_line(vault_secret **out, const char *prompt)
 {
-    return cli_tty_read(out, prompt, 0);
+    return tty_read(out, prompt, VAULT_TERMINAL_ECHO);
 }
 
 /* ---- keystore passwords ---- */
@@ -569,7 +473,7 @@ static int tty_failure(int rc, const char *what)
     else if (rc == CLI_NO_TERMINAL)
         cli_error("no terminal to ask for %s; give it on standard input", what);
     else if (rc == VAULT_EFORMAT)
-        cli_error("%s is longer than %d bytes", what, TTY_LINE_MAX - 1);
+        cli_error("%s is longer than %d bytes", what, VAULT_TERMINAL_LINE_MAX);
     else if (rc == VAULT_ENOMEM)
         cli_error("out of memory");
     return rc;

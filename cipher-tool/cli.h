@@ -104,7 +104,9 @@ int cli_open_keystore(vault_keystore **out, cli_keystore *k);
  * library's code with its message printed. */
 int cli_open_cert(vault_keystore **out, const char *path);
 
-/* What the terminal reader returns besides 0 and the VAULT_E* codes. */
+/* What the prompts return besides 0 and the VAULT_E* codes: the
+ * library's VAULT_ENOTFOUND and VAULT_ECANCELED of vault_terminal_read(),
+ * kept apart from the same codes of other calls. */
 enum {
     CLI_NO_TERMINAL = -100, /* no controlling terminal */
     CLI_CANCELLED = -101    /* end of input (Ctrl-D) before a line was ended */
@@ -116,18 +118,14 @@ enum {
  * with a message naming what; returns 0 or a negative code. */
 int cli_read_value(vault_secret **out, const char *what);
 
-/* The one terminal reader. Writes prompt to the controlling terminal and
- * reads one line, without echo when secret is set; echo is restored before
- * returning and also when SIGINT, SIGTERM, SIGHUP or SIGQUIT arrives
- * meanwhile (then the signal is raised again). Returns 0,
- * CLI_NO_TERMINAL, CLI_CANCELLED, VAULT_EFORMAT (line too long) or
- * VAULT_ENOMEM. Prints nothing else. */
-int cli_tty_read(vault_secret **out, const char *prompt, int secret);
-
-/* cli_tty_read() without echo. */
+/* A line from the controlling terminal without echo (vault_terminal_read():
+ * echo is back on return and when SIGINT, SIGTERM, SIGHUP or SIGQUIT
+ * arrives meanwhile, which then ends the tool). Returns 0, CLI_NO_TERMINAL,
+ * CLI_CANCELLED, VAULT_EFORMAT (line too long) or VAULT_ENOMEM. Prints
+ * nothing. */
 int cli_prompt_secret(vault_secret **out, const char *prompt);
 
-/* cli_tty_read() with echo (an alias, not a secret). */
+/* The same with echo (an alias, not a secret). */
 int cli_prompt_line(vault_secret **out, const char *prompt);
 
 /* Parse a non-negative descriptor number; -1 when invalid. */

@@ -51,6 +51,7 @@ const char *cli_json_error_code(int rc)
     case VAULT_EPERM: return "permission";
     case VAULT_ENOMEM: return "memory";
     case VAULT_EIO: return "io";
+    case VAULT_ECANCELED: return "cancelled";
     case VAULT_ETRUST: return "trust";
     case VAULT_EINVAL: return "usage";
     default: return "error";

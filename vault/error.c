@@ -114,6 +114,7 @@ const char *vault_strerror(int code)
     case VAULT_EINVAL: return "invalid argument";
     case VAULT_ETRUST: return "certificate not trusted";
     case VAULT_EIO: return "input/output error";
+    case VAULT_ECANCELED: return "cancelled at a prompt";
     case VAULT_ERROR: return "failure";
     default: return "unknown error code";
     }

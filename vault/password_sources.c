@@ -7,16 +7,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #define PATH_BUF 4096
-#define TERMINAL_LINE_MAX 4096
 
 /* The placeholder path given to the caller's callback when no keystore is
  * known yet (vault_password_from_sources() called on its own). */
@@ -235,7 +232,11 @@ static int sources_resolve(vault_secret **store, vault_secret **key, const vault
         return rc;
     if (src->allow_terminal) {
         snprintf(prompt, sizeof prompt, "Password of %s: ", path);
-        if ((rc = vault_password_from_terminal(store, prompt)) != VAULT_ENOTFOUND)
+        rc = vault_terminal_read(store, prompt, 0);
+        /* End of input cancels: never an empty password. */
+        if (rc == VAULT_ECANCELED || rc == VAULT_EFORMAT)
+            return vault__err(rc, "%s: at the password prompt: %s", path, vault_error_last()->message);
+        if (rc != VAULT_ENOTFOUND)
             return rc;
     }
     snprintf(tried, sizeof tried, "%s%s%s%s%s%s%s%s", src->callback ? ", the callback" : "",
@@ -288,62 +289,6 @@ int vault_password_from_sources(vault_secret **store, vault_secret **key,
                                 const vault_password_sources *src)
 {
     return from_sources(store, key, src, no_keystore_path);
-}
-
-/* ---- the terminal (explicit opt-in only) ---- */
-
-static size_t read_tty_line(int fd, char *buf, size_t size)
-{
-    size_t n = 0;
-    char c = 0;
-    for (;;) {
-        if (vault__read_full(fd, &c, 1) != 1 || c == '\n' || c == '\r')
-            break;
-        if (n + 1 < size)
-            buf[n++] = c;
-    }
-    sodium_memzero(&c, sizeof c);
-    return n;
-}
-
-static void tty_write(int fd, const char *s)
-{
-    if (vault__write_full(fd, s, strlen(s)) != 0) {
-        /* a prompt is a courtesy; reading still works */
-    }
-}
-
-int vault_password_from_terminal(vault_secret **out, const char *prompt)
-{
-    char buf[TERMINAL_LINE_MAX];
-    struct termios old, quiet;
-    size_t len;
-    int fd, rc, restore;
-
-    if (!out)
-        return vault__err(VAULT_EINVAL, "vault_password_from_terminal: out is NULL");
-    *out = NULL;
-    /* O_NOCTTY: never acquire a terminal; ENXIO when there is none. */
-    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        return vault__err(VAULT_ENOTFOUND, "no terminal to ask for the password");
-    restore = tcgetattr(fd, &old) == 0;
-    if (restore) {
-        quiet = old;
-        quiet.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
-        quiet.c_lflag |= ICANON;
-        (void)tcsetattr(fd, TCSAFLUSH, &quiet);
-    }
-    if (prompt)
-        tty_write(fd, prompt);
-    len = read_tty_line(fd, buf, sizeof buf);
-    if (restore)
-        (void)tcsetattr(fd, TCSAFLUSH, &old);
-    tty_write(fd, "\n");
-    close(fd);
-    rc = vault_secret_new(out, buf, len);
-    sodium_memzero(buf, sizeof buf);
-    return rc;
 }
 
 /* ---- the provider ---- */

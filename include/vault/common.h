@@ -44,7 +44,8 @@ enum {
     VAULT_ENOMEM = -7,    /**< Out of memory. */
     VAULT_EINVAL = -8,    /**< Invalid argument from the caller. */
     VAULT_ETRUST = -9,    /**< Certificate not trusted, expired or invalid. */
-    VAULT_EIO = -10       /**< Reading or writing a file failed. */
+    VAULT_EIO = -10,      /**< Reading or writing a file failed. */
+    VAULT_ECANCELED = -11 /**< Cancelled: end of input at a terminal prompt. */
 };
 
 /**

@@ -88,8 +88,10 @@ enum {
  *     `keystore-key-password`, is the key password) in credentials_dir, or
  *     in $CREDENTIALS_DIRECTORY when use_credentials_env is set.
  *  6. env: the variable of that name, only when the caller names one.
- *  7. the terminal, without echo, only when allow_terminal is set and the
- *     process has a controlling terminal.
+ *  7. the terminal, without echo (vault_terminal_read()), only when
+ *     allow_terminal is set and the process has a controlling terminal.
+ *     End of input at its prompt fails with VAULT_ECANCELED: a cancelled
+ *     prompt never gives an empty password.
  *
  * Password files readable or writable by group or others are refused
  * (VAULT_EPERM, the message shows the mode), except as the flag
@@ -125,21 +127,13 @@ typedef struct vault_password_sources {
  * @param src   the sources.
  * @return 0; VAULT_ENOTFOUND "no password source" when no source has a
  *         password (never blocks waiting for a terminal that is not there);
- *         VAULT_EPERM for a password file readable by others; VAULT_EIO,
- *         VAULT_EFORMAT, VAULT_ENOMEM, VAULT_EINVAL; or the callback's code.
+ *         VAULT_EPERM for a password file readable by others;
+ *         VAULT_ECANCELED at end of input at the terminal's prompt;
+ *         VAULT_EIO, VAULT_EFORMAT, VAULT_ENOMEM, VAULT_EINVAL; or the
+ *         callback's code.
  */
 VAULT_EXTERN(int) vault_password_from_sources(vault_secret **store, vault_secret **key,
                                               const vault_password_sources *src);
-
-/**
- * Read one line from the controlling terminal with echo off, writing prompt
- * to the terminal first. This is the only libvault function that touches a
- * terminal, and only when called.
- * @param out receives the password.
- * @param prompt the text written to the terminal first.
- * @return 0; VAULT_ENOTFOUND when the process has no controlling terminal.
- */
-VAULT_EXTERN(int) vault_password_from_terminal(vault_secret **out, const char *prompt);
 
 /**
  * A password provider: resolves the sources once (a `password-tmp` file can
@@ -179,6 +173,74 @@ VAULT_EXTERN(int) vault_password_provider_cb(vault_secret **out, vault_password_
  * @param p the provider (may be NULL).
  */
 VAULT_EXTERN(void) vault_password_provider_free(vault_password_provider *p);
+
+/* ---- the terminal ---------------------------------------------------------- */
+
+/** vault_terminal_read() flags. */
+enum {
+    /**
+     * The line is echoed as it is typed (an alias or a name, not a
+     * secret): the terminal's settings are left alone and no signal
+     * handler is installed.
+     */
+    VAULT_TERMINAL_ECHO = 1,
+    /**
+     * Without echo, also catch those of the signals for which the program
+     * has a handler of its own (SIG_IGN still stays), and put the handler
+     * back afterwards: for a program whose handlers are not meant to run
+     * while it waits at a prompt, such as a command-line tool that wants
+     * Ctrl-C to end it there.
+     */
+    VAULT_TERMINAL_OVERRIDE_HANDLERS = 2
+};
+
+/** The longest line vault_terminal_read() accepts, in bytes. */
+#define VAULT_TERMINAL_LINE_MAX 4095
+
+/**
+ * Read one line from the controlling terminal (`/dev/tty`, never acquired
+ * as one), writing prompt to the terminal first. With libvault's password
+ * sources (`allow_terminal`) and vault_password_from_terminal(), these are
+ * the only libvault calls that touch a terminal, and only when called.
+ *
+ * Without VAULT_TERMINAL_ECHO the line is read with echo off, and the
+ * terminal's settings are put back whatever ends the read: on return, and
+ * when SIGINT, SIGTERM, SIGHUP or SIGQUIT arrives meanwhile. For that a
+ * handler is installed for the duration of the read only, and only for those
+ * of the four signals whose disposition is the default one: a handler of
+ * the program (unless VAULT_TERMINAL_OVERRIDE_HANDLERS), or SIG_IGN, is
+ * left in place (the program then answers for the terminal; the read goes
+ * on after its handler returns). The handler puts the settings back, ends the line, and
+ * raises the signal again under its default action, so that the process
+ * dies of it and its parent sees the cause. The old dispositions are
+ * restored before returning. One read runs at a time in the process; a
+ * second thread waits for the first.
+ *
+ * A line ends at a newline or a carriage return, which is not part of it.
+ * @param out    receives the line without its end; free with
+ *               vault_secret_free(). Set to NULL on failure.
+ * @param prompt text written to the terminal first; NULL for none.
+ * @param flags  0, or VAULT_TERMINAL_ECHO or VAULT_TERMINAL_OVERRIDE_HANDLERS.
+ * @return 0; VAULT_ENOTFOUND when the process has no controlling terminal
+ *         (never blocks): like a password source that has nothing, this
+ *         records no error, so that vault_error_last() still says what the
+ *         sources tried before said; VAULT_ECANCELED at end of input (Ctrl-D) before
+ *         the line was ended, or when the terminal cannot be read: never an
+ *         empty line in its place; VAULT_EFORMAT when the line is longer than
+ *         VAULT_TERMINAL_LINE_MAX bytes (the rest of it is read and dropped);
+ *         VAULT_ENOMEM; VAULT_EINVAL (out NULL, unknown flags).
+ */
+VAULT_EXTERN(int) vault_terminal_read(vault_secret **out, const char *prompt, unsigned int flags);
+
+/**
+ * A password from the terminal: vault_terminal_read() without echo.
+ * @param out receives the password; free with vault_secret_free().
+ * @param prompt the text written to the terminal first; NULL for none.
+ * @return as vault_terminal_read(): 0, VAULT_ENOTFOUND (no terminal),
+ *         VAULT_ECANCELED (end of input), VAULT_EFORMAT (too long),
+ *         VAULT_ENOMEM, VAULT_EINVAL.
+ */
+VAULT_EXTERN(int) vault_password_from_terminal(vault_secret **out, const char *prompt);
 
 /* ---- the vault ----------------------------------------------------------- */
 
@@ -270,7 +332,8 @@ typedef struct vault_options {
  *         keystore, alias or password source); VAULT_EAUTH (wrong password,
  *         tampered value); VAULT_EKEY (sealed for another key);
  *         VAULT_EFORMAT (malformed config or value, plain value not allowed);
- *         VAULT_EPERM (password file readable by others); VAULT_EIO,
+ *         VAULT_EPERM (password file readable by others); VAULT_ECANCELED
+ *         (end of input at the terminal's password prompt); VAULT_EIO,
  *         VAULT_ENOMEM.
  */
 VAULT_EXTERN(int) vault_open(vault **out, const vault_options *opts);

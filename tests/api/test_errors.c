@@ -84,8 +84,9 @@ Test(errors, every_code_has_static_text)
 {
     static const int codes[] = {VAULT_OK,   VAULT_ERROR,  VAULT_ENOTFOUND, VAULT_EAUTH,
                                 VAULT_EKEY, VAULT_EFORMAT, VAULT_EPERM,    VAULT_ENOMEM,
-                                VAULT_EINVAL, VAULT_ETRUST, VAULT_EIO,      -1000, 42};
-    const size_t known = 11; /* the first ones are the library's codes */
+                                VAULT_EINVAL, VAULT_ETRUST, VAULT_EIO,      VAULT_ECANCELED,
+                                -1000,        42};
+    const size_t known = 12; /* the first ones are the library's codes */
     size_t i, j;
     for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *t = vault_strerror(codes[i]);
