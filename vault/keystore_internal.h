@@ -100,6 +100,24 @@ int ks_pkcs8_decrypt(const unsigned char *der, size_t len, const vault_secret *p
 int ks_pbkdf2_sha256(const char *pass, size_t passlen, const unsigned char *salt, size_t saltlen,
                      unsigned long iter, unsigned char *out, size_t outlen);
 
+/* The PKCS#12 key derivation (RFC 7292 appendix B.2) with md (NID_sha1,
+ * NID_sha224, NID_sha256, NID_sha384 or NID_sha512) of pass, a BMPString
+ * as the RFC wants it (passlen 0: no password), for purpose id (1 key,
+ * 2 IV, 3 MAC key) into out; 0, or -1 for another digest or arguments out
+ * of range. (keystore_kdf.c) */
+int ks_pkcs12_kdf(int md_nid, const unsigned char *pass, size_t passlen, const unsigned char *salt,
+                  size_t saltlen, int id, unsigned long iter, unsigned char *out, size_t outlen);
+
+/* The HMAC of a PKCS#12 file's MAC as PKCS12_verify_mac() computes it:
+ * pass (NULL: none; else passlen bytes, converted to a BMPString by
+ * OpenSSL's own OPENSSL_utf82uni) derived with the MAC's digest, salt and
+ * iteration count, then HMAC of data. out has room for EVP_MAX_MD_SIZE
+ * bytes; *outlen is the digest size. 0, or -1 for a digest left to
+ * OpenSSL (none of the five above) or a failure. (keystore_kdf.c) */
+int ks_pkcs12_mac(int md_nid, const char *pass, int passlen, const unsigned char *salt, size_t saltlen,
+                  unsigned long iter, const unsigned char *data, size_t len, unsigned char *out,
+                  size_t *outlen);
+
 /* Decrypt in with a PBES2 algorithm as PKCS12_pbe_crypt_ex() would, for the
  * common case only (PBKDF2 with hmacWithSHA256, AES-CBC): 1 decrypted (*out
  * from OPENSSL_malloc, freed with OPENSSL_clear_free), 0 the padding does not

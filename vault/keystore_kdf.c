@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* PBES2 with PBKDF2-HMAC-SHA-256 and AES-CBC, the encryption of OpenSSL 3's
  * and Java 17's PKCS#12 bags, with the HMAC keys hashed once per derivation
- * instead of once per iteration. */
+ * instead of once per iteration; the PKCS#12 key derivation (RFC 7292
+ * appendix B) and HMAC of a file's MAC with one digest context reused. */
 
 /* SHA256_Init/Update/Final are deprecated in OpenSSL 3.0 but kept: they
  * are what makes the loop cheap (no provider context copied per iteration,
@@ -15,6 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/opensslconf.h>
+#include <openssl/pkcs12.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <string.h>
@@ -189,7 +191,200 @@ done:
     return rc;
 }
 
+
+/* ---- the PKCS#12 key derivation and the MAC's HMAC ------------------------ */
+
+/* A digest through its low-level functions: no provider is asked, so a
+ * MAC is checked before (and without) OpenSSL's digest store is built. */
+typedef union md_state {
+    SHA_CTX sha1;
+    SHA256_CTX sha256;
+    SHA512_CTX sha512;
+} md_state;
+
+typedef struct md_kind {
+    int nid;
+    size_t size, block;
+    int (*init)(md_state *s);
+    int (*update)(md_state *s, const void *data, size_t len);
+    int (*final)(unsigned char *out, md_state *s);
+} md_kind;
+
+#define MD_KIND_FNS(name, low, field)                                                              \
+    static int name##_init(md_state *s) { return low##_Init(&s->field); }                        \
+    static int name##_update(md_state *s, const void *d, size_t n)                                 \
+    {                                                                                               \
+        return low##_Update(&s->field, d, n);                                                       \
+    }                                                                                               \
+    static int name##_final(unsigned char *out, md_state *s) { return low##_Final(out, &s->field); }
+
+MD_KIND_FNS(md_sha1, SHA1, sha1)
+MD_KIND_FNS(md_sha224, SHA224, sha256)
+MD_KIND_FNS(md_sha256, SHA256, sha256)
+MD_KIND_FNS(md_sha384, SHA384, sha512)
+MD_KIND_FNS(md_sha512, SHA512, sha512)
+
+static const md_kind md_kinds[] = {
+    {NID_sha1, 20, 64, md_sha1_init, md_sha1_update, md_sha1_final},
+    {NID_sha224, 28, 64, md_sha224_init, md_sha224_update, md_sha224_final},
+    {NID_sha256, 32, 64, md_sha256_init, md_sha256_update, md_sha256_final},
+    {NID_sha384, 48, 128, md_sha384_init, md_sha384_update, md_sha384_final},
+    {NID_sha512, 64, 128, md_sha512_init, md_sha512_update, md_sha512_final},
+};
+
+#define MD_MAX_BLOCK 128
+#define MD_MAX_SIZE 64
+
+static const md_kind *md_kind_of(int nid)
+{
+    size_t i;
+    for (i = 0; i < sizeof md_kinds / sizeof md_kinds[0]; i++)
+        if (md_kinds[i].nid == nid)
+            return &md_kinds[i];
+    return NULL;
+}
+
+/* buf (len, a multiple of v) filled with src repeated; nothing when n is 0. */
+static void fill_repeated(unsigned char *buf, size_t len, const unsigned char *src, size_t n)
+{
+    size_t i;
+    for (i = 0; n > 0 && i < len; i++)
+        buf[i] = src[i % n];
+}
+
+int ks_pkcs12_kdf(int md_nid, const unsigned char *pass, size_t passlen, const unsigned char *salt,
+                  size_t saltlen, int id, unsigned long iter, unsigned char *out, size_t outlen)
+{
+    const md_kind *md = md_kind_of(md_nid);
+    unsigned char d[MD_MAX_BLOCK], a[MD_MAX_SIZE], b[MD_MAX_BLOCK], *in = NULL;
+    size_t v, u, slen, plen, ilen, j, k, n;
+    unsigned long r;
+    md_state st;
+    int rc = -1;
+
+    if (!md || iter < 1 || outlen == 0 || id < 1 || id > 255 || (passlen > 0 && !pass) ||
+        (saltlen > 0 && !salt) || saltlen > SIZE_MAX / 4 || passlen > SIZE_MAX / 4)
+        return -1;
+    v = md->block;
+    u = md->size;
+    slen = v * ((saltlen + v - 1) / v);
+    plen = v * ((passlen + v - 1) / v);
+    ilen = slen + plen;
+    if (ilen > 0 && !(in = OPENSSL_malloc(ilen)))
+        return -1;
+    memset(d, id, v);
+    fill_repeated(in, slen, salt, saltlen);
+    fill_repeated(in + slen, plen, pass, passlen);
+    for (;;) {
+        if (!md->init(&st) || !md->update(&st, d, v) || (ilen > 0 && !md->update(&st, in, ilen)) ||
+            !md->final(a, &st))
+            goto done;
+        for (r = 1; r < iter; r++)
+            if (!md->init(&st) || !md->update(&st, a, u) || !md->final(a, &st))
+                goto done;
+        n = outlen < u ? outlen : u;
+        memcpy(out, a, n);
+        out += n;
+        outlen -= n;
+        if (outlen == 0)
+            break;
+        /* I_j = (I_j + B + 1) mod 2^(8v), B being A repeated to v bytes. */
+        fill_repeated(b, v, a, u);
+        for (j = 0; j < ilen; j += v) {
+            unsigned int carry = 1;
+            for (k = v; k-- > 0;) {
+                carry += (unsigned int)in[j + k] + b[k];
+                in[j + k] = (unsigned char)carry;
+                carry >>= 8;
+            }
+        }
+    }
+    rc = 0;
+done:
+    OPENSSL_cleanse(&st, sizeof st);
+    OPENSSL_cleanse(a, sizeof a);
+    OPENSSL_cleanse(b, sizeof b);
+    if (in)
+        OPENSSL_clear_free(in, ilen);
+    return rc;
+}
+
+/* out (md->size bytes) = HMAC(key, data) with md. */
+static int hmac_once(const md_kind *md, const unsigned char *key, size_t keylen, const unsigned char *data,
+                     size_t len, unsigned char *out)
+{
+    unsigned char k[MD_MAX_BLOCK], pad[MD_MAX_BLOCK];
+    md_state st;
+    size_t i;
+    int ok;
+
+    memset(k, 0, sizeof k);
+    if (keylen > md->block)
+        ok = md->init(&st) && md->update(&st, key, keylen) && md->final(k, &st);
+    else
+        ok = (memcpy(k, key, keylen), 1);
+    for (i = 0; i < md->block; i++)
+        pad[i] = (unsigned char)(k[i] ^ 0x36);
+    ok = ok && md->init(&st) && md->update(&st, pad, md->block) && md->update(&st, data, len) &&
+         md->final(out, &st);
+    for (i = 0; i < md->block; i++)
+        pad[i] = (unsigned char)(k[i] ^ 0x5c);
+    ok = ok && md->init(&st) && md->update(&st, pad, md->block) && md->update(&st, out, md->size) &&
+         md->final(out, &st);
+    OPENSSL_cleanse(&st, sizeof st);
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
+    return ok ? 0 : -1;
+}
+
+int ks_pkcs12_mac(int md_nid, const char *pass, int passlen, const unsigned char *salt, size_t saltlen,
+                  unsigned long iter, const unsigned char *data, size_t len, unsigned char *out,
+                  size_t *outlen)
+{
+    const md_kind *md = md_kind_of(md_nid);
+    unsigned char key[MD_MAX_SIZE], *uni = NULL;
+    int unilen = 0, rc;
+
+    *outlen = 0;
+    if (!md || passlen < 0)
+        return -1;
+    /* The password as PKCS12_verify_mac() makes it a BMPString: with its
+     * own converter, so that every quirk (Latin-1 for bytes that are not
+     * UTF-8, no terminator for no password) is the same. */
+    if (pass && !OPENSSL_utf82uni(pass, passlen, &uni, &unilen)) {
+        ERR_clear_error();
+        return -1;
+    }
+    rc = ks_pkcs12_kdf(md_nid, uni, (size_t)unilen, salt, saltlen, PKCS12_MAC_ID, iter, key, md->size);
+    if (rc == 0)
+        rc = hmac_once(md, key, md->size, data, len, out);
+    if (rc == 0)
+        *outlen = md->size;
+    OPENSSL_cleanse(key, sizeof key);
+    if (uni)
+        OPENSSL_clear_free(uni, (size_t)unilen);
+    return rc;
+}
+
 #else /* OpenSSL built without the 3.0 deprecated functions: OpenSSL's own path. */
+
+int ks_pkcs12_kdf(int md_nid, const unsigned char *pass, size_t passlen, const unsigned char *salt,
+                  size_t saltlen, int id, unsigned long iter, unsigned char *out, size_t outlen)
+{
+    (void)md_nid, (void)pass, (void)passlen, (void)salt, (void)saltlen, (void)id, (void)iter, (void)out,
+        (void)outlen;
+    return -1;
+}
+
+int ks_pkcs12_mac(int md_nid, const char *pass, int passlen, const unsigned char *salt, size_t saltlen,
+                  unsigned long iter, const unsigned char *data, size_t len, unsigned char *out,
+                  size_t *outlen)
+{
+    (void)md_nid, (void)pass, (void)passlen, (void)salt, (void)saltlen, (void)iter, (void)data, (void)len,
+        (void)out;
+    *outlen = 0;
+    return -1;
+}
 
 int ks_pbkdf2_sha256(const char *pass, size_t passlen, const unsigned char *salt, size_t saltlen,
                      unsigned long iter, unsigned char *out, size_t outlen)

@@ -158,15 +158,64 @@ done:
     return rc;
 }
 
+/* The MAC's inputs, read once for every form of the password tried. */
+typedef struct mac_check {
+    PKCS12 *p12;
+    PKCS7 *data;  /* the authSafe, NULL when the fast path does not apply */
+    int md_nid;
+    const unsigned char *salt;
+    size_t saltlen;
+    unsigned long iter;
+    const ASN1_OCTET_STRING *mac;
+} mac_check;
+
+/* HMAC MACs with SHA-1 and SHA-2 are checked by keystore_kdf.c (one
+ * digest context per derivation, no provider asked); the rest by
+ * PKCS12_verify_mac(). */
+static void mac_check_init(mac_check *m, PKCS12 *p12, const unsigned char *der, size_t len)
+{
+    const X509_ALGOR *macalg = NULL;
+    const ASN1_OCTET_STRING *salt = NULL;
+    const ASN1_INTEGER *iter = NULL;
+    uint64_t n = 1;
+
+    memset(m, 0, sizeof *m);
+    m->p12 = p12;
+    PKCS12_get0_mac(&m->mac, &macalg, &salt, &iter, p12);
+    if (!m->mac || !macalg || !salt || (iter && ((n = p12_count_of(iter)) < 1 || n > ULONG_MAX)))
+        return;
+    m->md_nid = OBJ_obj2nid(macalg->algorithm);
+    m->salt = salt->data;
+    m->saltlen = (size_t)salt->length;
+    m->iter = (unsigned long)n;
+    m->data = authsafe_data(der, len);
+}
+
+/* 1 when the MAC matches with pass, else 0. */
+static int mac_matches(const mac_check *m, const char *pass, int passlen)
+{
+    unsigned char out[EVP_MAX_MD_SIZE];
+    size_t outlen = 0;
+    int ok;
+
+    if (!m->data || ks_pkcs12_mac(m->md_nid, pass, passlen, m->salt, m->saltlen, m->iter,
+                                  m->data->d.data->data, (size_t)m->data->d.data->length, out,
+                                  &outlen) != 0)
+        return PKCS12_verify_mac(m->p12, pass, passlen) == 1;
+    ok = outlen == (size_t)m->mac->length && CRYPTO_memcmp(out, m->mac->data, outlen) == 0;
+    OPENSSL_cleanse(out, sizeof out);
+    return ok;
+}
+
 /* Check the MAC; an empty password may have been hashed as "" or as no
  * password at all, as OpenSSL's PKCS12_parse() allows. */
 int p12_verify_mac(p12_ctx *c, PKCS12 *p12, const unsigned char *der, size_t len)
 {
     const ASN1_INTEGER *iter = NULL;
-    int rc;
-
     const X509_ALGOR *macalg = NULL;
+    mac_check m;
     char oid[64];
+    int rc;
 
     if (!PKCS12_mac_present(p12))
         return 0;
@@ -186,22 +235,27 @@ int p12_verify_mac(p12_ctx *c, PKCS12 *p12, const unsigned char *der, size_t len
                          PKCS12_MAX_ITERATIONS);
     if (iter && (rc = p12_check_work(c->ks->path, NULL, "the MAC", "iteration count", p12_count_of(iter))) != 0)
         return rc;
+    mac_check_init(&m, p12, der, len);
+    rc = VAULT_EAUTH;
     if (c->passlen == 0) {
-        if (PKCS12_verify_mac(p12, NULL, 0)) {
+        if (mac_matches(&m, NULL, 0)) {
             c->pass = NULL;
-            return 0;
+            rc = 0;
+        } else if (mac_matches(&m, "", 0)) {
+            rc = 0;
         }
-        if (PKCS12_verify_mac(p12, "", 0))
-            return 0;
-    } else if (PKCS12_verify_mac(p12, c->pass, c->passlen)) {
-        return 0;
+    } else if (mac_matches(&m, c->pass, c->passlen)) {
+        rc = 0;
     } else if ((c->alt = p12_legacy_bmp_form(c->pass, (size_t)c->passlen, &c->altlen)) != NULL &&
-               PKCS12_verify_mac(p12, c->alt, (int)c->altlen)) {
+               mac_matches(&m, c->alt, (int)c->altlen)) {
         c->pass = c->alt; /* a file of OpenSSL 1.0.2 or earlier */
         c->passlen = (int)c->altlen;
-        return 0;
+        rc = 0;
     }
+    PKCS7_free(m.data);
     ERR_clear_error();
-    return vault__err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered with",
-                     c->ks->path);
+    if (rc != 0)
+        return vault__err(VAULT_EAUTH, "%s: wrong store password, or the keystore was tampered with",
+                         c->ks->path);
+    return 0;
 }

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -164,4 +165,116 @@ Test(keystore_kdf, leaves_other_algorithms_to_openssl)
     cr_assert_eq(ERR_peek_error(), 0, "no error left queued");
     PKCS8_PRIV_KEY_INFO_free(p8);
     OPENSSL_free(der);
+}
+
+/* ---- the PKCS#12 key derivation (RFC 7292 appendix B) and the MAC ---- */
+
+static void unhex(unsigned char *out, const char *h)
+{
+    for (size_t i = 0; h[2 * i]; i++) {
+        unsigned int b = 0;
+        cr_assert_eq(sscanf(h + 2 * i, "%2x", &b), 1);
+        out[i] = (unsigned char)b;
+    }
+}
+
+/* The published SHA-1 vectors of the PKCS#12 key derivation (Dr Stephen
+ * Henson's test set, used by OpenSSL, Bouncy Castle and others): keys,
+ * IVs and MAC keys, one and several output blocks, 1 and 1,000 rounds. */
+Test(keystore_kdf, pkcs12_known_vectors)
+{
+    static const struct {
+        const char *pw, *salt, *out;
+        int id;
+        unsigned long iter;
+    } v[] = {
+        {"smeg", "0a58cf64530d823f", "8aaae6297b6cb04642ab5b077851284eb7128f1a2a7fbca3", 1, 1},
+        {"smeg", "0a58cf64530d823f", "79993dfe048d3b76", 2, 1},
+        {"smeg", "642b99ab44fb4b1f", "f3a95fec48d7711e985cfe67908c5ab79fa3d7c5caa5d966", 1, 1},
+        {"smeg", "642b99ab44fb4b1f", "c0a38d64a79bea1d", 2, 1},
+        {"smeg", "3d83c0e4546ac140", "8d967d88f6caa9d714800ab3d48051d63f73a312", 3, 1},
+        {"queeg", "05dec959acff72f7", "ed2034e36328830ff09df1e1a07dd357185dac0d4f9eb3d4", 1, 1000},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        unsigned char bmp[32] = {0}, salt[8], out[24];
+        char h[49];
+        size_t n = strlen(v[i].pw), olen = strlen(v[i].out) / 2;
+
+        for (size_t j = 0; j < n; j++)
+            bmp[2 * j + 1] = (unsigned char)v[i].pw[j]; /* UTF-16BE, two zero bytes after */
+        unhex(salt, v[i].salt);
+        cr_assert_eq(ks_pkcs12_kdf(NID_sha1, bmp, 2 * n + 2, salt, 8, v[i].id, v[i].iter, out, olen), 0);
+        hex(h, out, olen);
+        cr_assert_str_eq(h, v[i].out, "vector %zu", i);
+    }
+}
+
+/* Every digest a MAC may name, against OpenSSL's PKCS12_key_gen_uni:
+ * passwords of zero to several blocks, salts of every small length, the
+ * three purposes, outputs of one and of several digest sizes (where the
+ * RFC's I_j + B + 1 step runs), one and many rounds. */
+Test(keystore_kdf, pkcs12_kdf_agrees_with_openssl)
+{
+    static const int mds[] = {NID_sha1, NID_sha224, NID_sha256, NID_sha384, NID_sha512};
+    static const size_t pwlens[] = {0, 2, 10, 64, 130, 300};
+    static const size_t outlens[] = {1, 20, 32, 65, 129};
+    unsigned char pw[300], salt[140], mine[129], theirs[129];
+
+    cr_assert_eq(RAND_bytes(pw, sizeof pw), 1);
+    cr_assert_eq(RAND_bytes(salt, sizeof salt), 1);
+    for (size_t m = 0; m < sizeof mds / sizeof mds[0]; m++)
+        for (size_t p = 0; p < sizeof pwlens / sizeof pwlens[0]; p++)
+            for (size_t s = 0; s <= sizeof salt; s += 35)
+                for (size_t o = 0; o < sizeof outlens / sizeof outlens[0]; o++) {
+                    int id = 1 + (int)((p + s + o) % 3);
+                    unsigned long iter = 1 + (unsigned long)((m * 5 + p * 3 + o) % 7) * 300;
+                    size_t n = outlens[o];
+                    if (pwlens[p] == 0 && s == 0)
+                        continue; /* OpenSSL fails to allocate an empty I */
+                    cr_assert_eq(ks_pkcs12_kdf(mds[m], pw, pwlens[p], salt, s, id, iter, mine, n), 0);
+                    cr_assert_eq(PKCS12_key_gen_uni(pw, (int)pwlens[p], salt, (int)s, id, (int)iter, (int)n,
+                                                    theirs, EVP_get_digestbynid(mds[m])),
+                                 1);
+                    cr_assert(memcmp(mine, theirs, n) == 0, "%s, password %zu, salt %zu, id %d, %lu "
+                              "rounds, out %zu", OBJ_nid2sn(mds[m]), pwlens[p], s, id, iter, n);
+                }
+    cr_assert_eq(ks_pkcs12_kdf(NID_md5, pw, 2, salt, 8, 3, 1, mine, 16), -1, "MD5 is left to OpenSSL");
+    cr_assert_eq(ks_pkcs12_kdf(NID_sha256, pw, 2, salt, 8, 3, 0, mine, 32), -1, "zero rounds");
+    cr_assert_eq(ks_pkcs12_kdf(NID_sha256, pw, 2, salt, 8, 3, 1, mine, 0), -1, "no output");
+}
+
+/* The MAC as PKCS12_verify_mac() computes it: the password through
+ * OPENSSL_utf82uni (UTF-8, bytes that are not UTF-8, no password at all),
+ * the derivation with PKCS12_key_gen_utf8_ex, then HMAC. */
+Test(keystore_kdf, pkcs12_mac_agrees_with_openssl)
+{
+    static const int mds[] = {NID_sha1, NID_sha224, NID_sha256, NID_sha384, NID_sha512};
+    static const struct { const char *pw; int len; } pws[] = {
+        {NULL, 0}, {"", 0}, {"changeit", 8}, {"p\xc3\xa4ssw\xc3\xb6rd \xf0\x9f\x94\x91", 15},
+        {"latin-1 \xe4\xf6", 10}, {"a password longer than one block of any of the digests, "
+                                  "SHA-512 included: 128 bytes and a few more......", 106},
+    };
+    unsigned char salt[20], data[3000], key[EVP_MAX_MD_SIZE], mine[EVP_MAX_MD_SIZE], theirs[EVP_MAX_MD_SIZE];
+    unsigned int tlen = 0;
+    size_t mlen = 0;
+
+    cr_assert_eq(RAND_bytes(salt, sizeof salt), 1);
+    cr_assert_eq(RAND_bytes(data, sizeof data), 1);
+    for (size_t m = 0; m < sizeof mds / sizeof mds[0]; m++)
+        for (size_t p = 0; p < sizeof pws / sizeof pws[0]; p++) {
+            const EVP_MD *md = EVP_get_digestbynid(mds[m]);
+            int size = EVP_MD_get_size(md);
+            unsigned long iter = 1 + (unsigned long)p * 999;
+            size_t dlen = p * 500;
+
+            cr_assert_eq(ks_pkcs12_mac(mds[m], pws[p].pw, pws[p].len, salt, sizeof salt, iter, data, dlen,
+                                       mine, &mlen), 0);
+            cr_assert_eq(PKCS12_key_gen_utf8_ex(pws[p].pw, pws[p].len, salt, sizeof salt, PKCS12_MAC_ID,
+                                                (int)iter, size, key, md, NULL, NULL), 1);
+            cr_assert_not_null(HMAC(md, key, size, data, dlen, theirs, &tlen));
+            cr_assert_eq(mlen, (size_t)tlen);
+            cr_assert(memcmp(mine, theirs, mlen) == 0, "%s, password %zu", OBJ_nid2sn(mds[m]), p);
+        }
+    cr_assert_eq(ks_pkcs12_mac(NID_md5, "pw", 2, salt, 8, 1, data, 10, mine, &mlen), -1);
+    cr_assert_eq(mlen, 0u);
 }

@@ -635,6 +635,9 @@ Test(pkcs12_openssl, export_variants)
         {"plain-certs.p12", "-certpbe NONE"},
         {"plain-key.p12", "-keypbe NONE"},
         {"sha1-mac.p12", "-macalg sha1"},
+        {"sha224-mac.p12", "-macalg sha224"},
+        {"sha384-mac.p12", "-macalg sha384"},
+        {"sha512-mac.p12", "-macalg sha512 -iter 3000"},
         {"no-mac.p12", "-nomac"},
         {"no-iter.p12", "-noiter -nomaciter"},
     };
