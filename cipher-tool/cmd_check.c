@@ -416,10 +416,8 @@ int cmd_check(int argc, char **argv)
     memset(&a, 0, sizeof a);
     r->json = cli_json_requested(argc, argv);
     cli_keystore_init(k, "keystore");
-    if ((rc = cli_opts_parse(&cmd_check_options, argc, argv, &a)) != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if ((rc = cli_opts_parse(&cmd_check_options, argc, argv, &a)) != EXIT_OK)
         goto done;
-    }
     for (c = 0; c < r->cert_count; c++)
         if ((rc = open_cert(r, c)) != EXIT_OK)
             goto done;
@@ -472,7 +470,7 @@ int cmd_check(int argc, char **argv)
     rc = r->count ? EXIT_FAIL : EXIT_OK;
     r->json = 0; /* the report is out: the exit status tells the rest */
 done:
-    if (r->json && rc != EXIT_OK)
+    if (r->json && rc > EXIT_OK)
         rc = cli_json_failure("check", rc);
     for (c = 0; c < r->cert_count; c++)
         vault_recipient_free(r->cert_rcpts[c]);
@@ -596,7 +594,7 @@ int cmd_list(int argc, char **argv)
     int rc = cli_opts_parse(&cmd_list_options, argc, argv, &o), i;
 
     if (rc != EXIT_OK)
-        return o.json && rc > 0 ? cli_json_failure("list", rc) : rc < 0 ? EXIT_OK : rc;
+        return o.json && rc > 0 ? cli_json_failure("list", rc) : rc;
     if (optind >= argc) {
         rc = cli_usage_error("list", "expected one or more FILEs");
         return o.json ? cli_json_failure("list", rc) : rc;

@@ -367,5 +367,5 @@ done:
             close(pipes[i]);
     vault_free(v);
     cli_keystore_clear(&a.v.key);
-    return rc < 0 ? EXIT_OK : rc;
+    return rc;
 }

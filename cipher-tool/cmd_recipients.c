@@ -234,7 +234,7 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
 {
     int rc = cli_opts_parse(&cmd_recipients_options, argc, argv, r);
 
-    if (rc != EXIT_OK) /* -1: the help was printed */
+    if (rc != EXIT_OK)
         return rc;
     if (optind >= argc)
         return cli_usage_error("recipients", "expected one or more FILEs");
@@ -269,10 +269,8 @@ int cmd_recipients(int argc, char **argv)
     }
     r.remove = strcmp(argv[1], "remove") == 0;
     rc = parse_args(&r, argc - 1, argv + 1);
-    if (rc != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if (rc != EXIT_OK)
         goto done;
-    }
     cli_apply_init(&a, r.remove ? "recipients remove" : "recipients add", "failed", r.json);
     if ((rc = prepare(&r)) != EXIT_OK) {
         /* What prepare() reported, with its code: vault_error_last() may

@@ -245,5 +245,5 @@ int cmd_render(int argc, char **argv)
 done:
     free(text);
     cli_keystore_clear(&a.v.key);
-    return rc < 0 ? EXIT_OK : rc;
+    return rc;
 }

@@ -426,10 +426,8 @@ int cmd_wso2(int argc, char **argv)
     cli_sealing_init(&d.s);
     d.home = env && *env ? env : find_home();
     rc = parse_args(&d, argc, argv);
-    if (rc != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if (rc != EXIT_OK)
         goto done;
-    }
     if (vault_home_path(&toml, d.home, VAULT_HOME_DEPLOYMENT_TOML) != 0 ||
         vault_home_path(&cipher_text, d.home, VAULT_HOME_CIPHER_TEXT) != 0) {
         rc = cli_fail(VAULT_ENOMEM, NULL);
