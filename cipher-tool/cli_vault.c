@@ -27,7 +27,6 @@ const cli_opt cli_vault_key_opts[] = {
 int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char *secret_conf)
 {
     vault_options o = VAULT_OPTIONS_INIT;
-    vault_location *where = NULL;
     int rc;
 
     *out = NULL;
@@ -45,13 +44,9 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     o.payload = k;
     /* With no password option, the sources a server has: the product
      * home's root password files, then systemd credentials. */
-    if (!k->password_file && k->password_fd < 0 && !k->password_env && !k->given) {
-        if (vault_locate(&where, &o) == 0)
-            k->home = where->home;
-    }
+    k->home_config = config;
     rc = vault_open(out, &o);
-    k->home = NULL;
-    vault_location_free(where);
+    k->home_config = NULL;
     if (!k->keep_passwords)
         cli_keystore_clear(k); /* no password kept after the open */
     if (rc != 0)

@@ -255,22 +255,22 @@ static int is_xml_name(const char *path)
     return n > 4 && strcmp(path + n - 4, ".xml") == 0;
 }
 
-/* The WSO2 runtime's rule for path, when a secret-conf.properties governs it. */
+/* The WSO2 runtime's rule for path, when a secret-conf.properties governs
+ * it (else *out is NULL: without a location there is no rule, and the other
+ * checks still run). VAULT_EFORMAT when that file names no rule its runtime
+ * follows. */
 static int locate_rules(const char *path, vault_location **out)
 {
     vault_options o = VAULT_OPTIONS_INIT;
 
-    *out = NULL;
     o.config = path;
-    if (vault_locate(out, &o) != 0) {
-        vault_error_clear(); /* no location, no rule: the other checks still run */
-        return -1;
-    }
-    vault_location_free(*out);
-    *out = NULL;
     o.flags = VAULT_OPEN_WSO2_RULES;
-    if (vault_locate(out, &o) != 0)
-        return -2; /* a secret-conf.properties naming no rule its runtime follows */
+    if (vault_locate(out, &o) != 0) {
+        if (vault_error_last()->cause == VAULT_CAUSE_WSO2_RULE)
+            return VAULT_EFORMAT;
+        vault_error_clear();
+        return 0;
+    }
     if (!(*out)->wso2_rules) {
         vault_location_free(*out);
         *out = NULL;
@@ -290,12 +290,9 @@ static int open_readonly(vault_config **out, char **file, const char *path, int 
     if ((rc = cli_config_resolve(file, &type, path)) != 0)
         return rc;
     if (where && (rc = locate_rules(*file, where)) != 0) {
-        *where = NULL;
-        if (rc == -2) {
-            free(*file);
-            *file = NULL;
-            return VAULT_EFORMAT;
-        }
+        free(*file);
+        *file = NULL;
+        return rc;
     }
     if ((rc = vault_config_open_readonly(out, *file, (vault_config_type)type)) != 0) {
         if (where) {
@@ -406,7 +403,6 @@ int cmd_check(int argc, char **argv)
     check_args a;
     cli_keystore *k = &a.key;
     report *r = &a.r;
-    vault_location *home_loc = NULL;
     vault_keystore *ks = NULL;
     vault_opener *opener = NULL;
     unsigned int open_flags;
@@ -427,13 +423,7 @@ int cmd_check(int argc, char **argv)
         goto done;
     }
     /* A product home's root password files, as render and exec read them. */
-    if (k->path && !k->password_file && k->password_fd < 0 && !k->password_env) {
-        vault_options lo = VAULT_OPTIONS_INIT;
-        lo.config = argv[optind];
-        if (vault_locate(&home_loc, &lo) == 0)
-            k->home = home_loc->home;
-        vault_error_clear();
-    }
+    k->home_config = argv[optind];
     if (k->path) {
         vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
         if (cli_open_keystore(&ks, k) != 0) {
@@ -478,7 +468,6 @@ done:
     vault_opener_free(opener);
     vault_keystore_free(ks);
     cli_keystore_clear(k);
-    vault_location_free(home_loc);
     return rc;
 }
 
