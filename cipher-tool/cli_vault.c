@@ -63,8 +63,14 @@ int cli_config_type(const char *name)
     if (strcmp(name, "properties") == 0)
         return VAULT_CONFIG_PROPERTIES;
     if (strcmp(name, "xml") == 0)
-        return CLI_CONFIG_XML;
+        return VAULT_CONFIG_XML;
     return -1;
+}
+
+int cli_config_is_xml(int type, const char *path)
+{
+    return type == VAULT_CONFIG_XML ||
+           (type == VAULT_CONFIG_AUTO && vault_config_type_from_name(path) == VAULT_CONFIG_XML);
 }
 
 int cli_parse_config_type(void *dest, const char *name, const char *cmd)
@@ -79,7 +85,7 @@ int cli_parse_sealable_type(void *dest, const char *name, const char *cmd)
 {
     if (cli_parse_config_type(dest, name, cmd) != 0)
         return -1;
-    if (*(int *)dest == CLI_CONFIG_XML)
+    if (*(int *)dest == VAULT_CONFIG_XML)
         return cli_usage_error(cmd, "%s reads toml and properties files", cmd), -1;
     return 0;
 }

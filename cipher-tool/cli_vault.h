@@ -35,10 +35,14 @@ extern const cli_opt cli_vault_key_opts[];
 int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char *secret_conf);
 
 /* --type: VAULT_CONFIG_TOML for "toml", VAULT_CONFIG_PROPERTIES for
- * "properties", CLI_CONFIG_XML for "xml" (an XML file with svns:secretAlias
+ * "properties", VAULT_CONFIG_XML for "xml" (an XML file with svns:secretAlias
  * marks, for check); -1 for another name. */
-#define CLI_CONFIG_XML 100
 int cli_config_type(const char *name);
+
+/* Whether path is read as an XML file with svns:secretAlias marks: type
+ * (--type) says so, or with VAULT_CONFIG_AUTO its name does
+ * (vault_config_type_from_name()). */
+int cli_config_is_xml(int type, const char *path);
 
 /* --type NAME into the int at dest (check, list): 0, or -1 for a bad name
  * (usage error printed). */
@@ -55,7 +59,7 @@ int cli_config_resolve(char **file, int *type, const char *path);
 /*
  * Read the secrets of path as vault_open() finds them: a file, read as type
  * (VAULT_CONFIG_AUTO: from its name), or a product home directory (its
- * deployment.toml, else its cipher-text.properties); not CLI_CONFIG_XML, which
+ * deployment.toml, else its cipher-text.properties); not VAULT_CONFIG_XML, which
  * has no vault_config. *file receives the file
  * read (malloc'ed) for messages. Returns 0 or the library's code, with
  * vault_error_last() naming the file.

@@ -249,12 +249,6 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int is_xml_name(const char *path)
-{
-    size_t n = strlen(path);
-    return n > 4 && strcmp(path + n - 4, ".xml") == 0;
-}
-
 /* The WSO2 runtime's rule for path, when a secret-conf.properties governs
  * it (else *out is NULL: without a location there is no rule, and the other
  * checks still run). VAULT_EFORMAT when that file names no rule its runtime
@@ -315,7 +309,7 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
     size_t i, idx;
     int rc;
 
-    if (r->type == CLI_CONFIG_XML || (r->type == VAULT_CONFIG_AUTO && is_xml_name(arg)))
+    if (cli_config_is_xml(r->type, arg))
         return check_xml(arg, r);
     if ((rc = open_readonly(&cfg, &file, arg, r->type, &where)) != 0) {
         const vault_error *e = vault_error_last();
@@ -596,7 +590,7 @@ int cmd_list(int argc, char **argv)
         vault_location *where = NULL;
         size_t j;
         int orc;
-        if (o.type == CLI_CONFIG_XML || (o.type == VAULT_CONFIG_AUTO && is_xml_name(argv[i]))) {
+        if (cli_config_is_xml(o.type, argv[i])) {
             if ((orc = list_xml(argv[i], o.json, arr)) != 0) {
                 rc = orc;
                 json_decref(arr);

@@ -83,10 +83,8 @@ static int parse_args(render_args *a, int argc, char **argv)
     if (a->watch && !a->output)
         return cli_usage_error("render", "--watch needs -o OUT");
     a->template_path = argv[optind];
-    if (a->xml < 0) {
-        size_t n = strlen(a->template_path);
-        a->xml = n > 4 && strcmp(a->template_path + n - 4, ".xml") == 0;
-    }
+    if (a->xml < 0)
+        a->xml = vault_config_type_from_name(a->template_path) == VAULT_CONFIG_XML;
     return EXIT_OK;
 }
 

@@ -475,13 +475,8 @@ static int locate_config(rt_location *loc, const char *config)
     if ((rc = set_str(&loc->config, config)) != 0)
         return rc;
     {
-        size_t n = strlen(config);
-        vault_config_type type;
-        if (n >= 5 && vault__strcaseeq(config + n - 5, ".toml"))
-            type = VAULT_CONFIG_TOML;
-        else if (n >= 11 && vault__strcaseeq(config + n - 11, ".properties"))
-            type = VAULT_CONFIG_PROPERTIES;
-        else
+        vault_config_type type = vault_config_type_from_name(config);
+        if (type != VAULT_CONFIG_TOML && type != VAULT_CONFIG_PROPERTIES)
             goto not_config;
         loc->type = type;
         for (i = 0; i < LAYOUTS && !loc->home; i++) {
