@@ -23,12 +23,21 @@ extern const cli_opt cli_vault_config_opts[];
  * into a cli_vault_args's key. */
 extern const cli_opt cli_vault_key_opts[];
 
+/* Where cli_vault_open() takes the store password from, in the --help of
+ * the commands that call it. */
+#define CLI_VAULT_PASSWORD_HELP \
+    "Without a password option the store password comes from what the server would\n" \
+    "use: a product home's root password files as WSO2 reads them (password: read,\n" \
+    "renamed to password-tmp; password-tmp: read and deleted; password-persist:\n" \
+    "kept), then $CREDENTIALS_DIRECTORY/keystore-password, then the terminal.\n"
+
 /*
  * Open the vault of config (a deployment.toml, a cipher-text.properties or a
  * product home) with the keystore options of k: -k overrides the keystore
  * the config names; the store password comes from --password-fd,
- * --password-file, --password-env; without them from the product home's root
- * password files, then $CREDENTIALS_DIRECTORY, else the terminal; the key password from
+ * --password-file, --password-env; without them from the root password files
+ * of config's product home (the library's rule, vault_password_sources.config),
+ * then $CREDENTIALS_DIRECTORY, else the terminal; the key password from
  * --key-password-file/--key-password-fd or a password file's second line.
  * Messages are printed; returns EXIT_OK or EXIT_FAIL.
  */
