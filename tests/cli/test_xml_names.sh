@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# check and list take a file for an XML file with svns:secretAlias marks by
+# check, list and render take a file for an XML file with svns:secretAlias marks by
 # the library's naming rule (vault_config_type_from_name()): *.xml in any
 # case, as *.toml and *.properties are. WSO2's rule judges the marks: an
 # element marked svns:secretAlias must hold the placeholder "password", its
@@ -33,5 +33,28 @@ contains "$err" "cannot tell the configuration type"
 contains "$err" "--type"
 run 1 "$CT" check --type xml "$TMP/carbon.xml.bak"
 contains "$err" 'alias "a.b": plain text secret'
+
+# render: a template named *.XML is XML too, its marked element getting the
+# secret XML-escaped (--text keeps it text); a value Java 17's JCE sealed
+# (fixtures/java) opens.
+J=$SH/fixtures/java
+PW=$(pwfile wso2carbon)
+row=28 # p@ss w0rd=with"quotes'&<xml> (raw OAEP-SHA1)
+mkdir "$TMP/conf"
+cat > "$TMP/conf/deployment.toml" <<TOML
+[keystore.primary]
+file_name = "$J/identity.jks"
+alias = "wso2carbon"
+
+[secrets]
+db_password = "$(awk -F'\t' -v id=$row '$1 == id {print $5}' "$J/vectors.tsv")"
+TOML
+printf '<ds xmlns:svns="http://org.wso2.securevault/configuration">\n  <password svns:secretAlias="db_password">password</password>\n</ds>\n' > "$TMP/DS.XML"
+run 0 "$CT" render "$TMP/DS.XML" -c "$TMP/conf/deployment.toml" --password-file "$PW"
+# python3's XML parser reads back what Java sealed
+got=$(python3 -c 'import sys, xml.etree.ElementTree as E; sys.stdout.write(E.fromstring(sys.stdin.read()).find("password").text)' <<<"$out")
+equals "$got" "$(awk -F'\t' -v id=$row '$1 == id {print $4}' "$J/vectors.tsv" | base64 -d)"
+run 0 "$CT" render "$TMP/DS.XML" --text -c "$TMP/conf/deployment.toml" --password-file "$PW"
+equals "$out" "$(cat "$TMP/DS.XML")"
 
 done_tests
