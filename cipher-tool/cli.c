@@ -328,7 +328,7 @@ static int store_password(cli_keystore *k, vault_secret **out, const char *path)
         src.fd = k->password_fd;
         src.file = k->password_file;
         src.env = k->password_env;
-        src.home = k->home;
+        src.config = k->home_config;
         src.flags |= k->root_flags;
         /* systemd's LoadCredential=: as a service reads it, through the library. */
         src.use_credentials_env = 1;

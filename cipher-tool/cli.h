@@ -56,7 +56,9 @@ typedef struct cli_keystore {
     const vault_secret *given;    /* a store password already at hand (-Dpassword=) */
     const char *crl;              /* truststore: --crl FILE, added to its CRLs */
     const char *key_cert;         /* --key-cert FILE: the certificate of a token or TPM key */
-    const char *home;             /* a product home: its root password files are a source */
+    const char *home_config;      /* a config: its product home's root password files are a
+                                     source unless a password option is given (the library's
+                                     vault_password_sources.config) */
     unsigned int root_flags;      /* -Dkey.password=true, -Dpersist.password=true:
                                      VAULT_PASSWORD_HOME_KEY_LINE, VAULT_PASSWORD_HOME_PERSIST */
     int no_pkcs1;                 /* refuse RSA PKCS#1 v1.5 values (--no-pkcs1) */

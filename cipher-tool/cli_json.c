@@ -3,7 +3,6 @@
  * ids, and failures reported as JSON. */
 #include "cli_json.h"
 
-#include <ctype.h>
 #include <string.h>
 
 json_t *cli_json_new(const char *command)
@@ -31,13 +30,10 @@ int cli_json_print(json_t *o)
 json_t *cli_json_key_id(const char *type, const char *hex)
 {
     char buf[129];
-    size_t n = 0;
-    const char *p;
 
-    for (p = hex; *p && n < sizeof buf - 1; p++)
-        if (isxdigit((unsigned char)*p))
-            buf[n++] = (char)tolower((unsigned char)*p);
-    buf[n] = '\0';
+    /* The library's ids are hex already; a holder's thumbprint is upper-case. */
+    if (vault_key_id_parse(buf, sizeof buf, hex, 0) != 0)
+        vault_error_clear();
     return json_pack("{s:s, s:s}", "type", type, "value", buf);
 }
 

@@ -16,7 +16,8 @@ json_t *cli_json_new(const char *command);
  * EXIT_FAIL when standard output cannot be written. */
 int cli_json_print(json_t *o);
 
-/* {"type": TYPE, "value": lower-case hex}: separators dropped. */
+/* {"type": TYPE, "value": lower-case hex}, as vault_key_id_parse() reads
+ * hex ("" for text that is no key id). */
 json_t *cli_json_key_id(const char *type, const char *hex);
 
 /* The stable code of a library return code ("not-found", "auth", ...). */

@@ -217,7 +217,7 @@ int cli_opts_parse(const cli_opt_command *cmd, int argc, char **argv, void *base
     start(&p, cmd, argc, argv, base);
     if (next(&p, &status) == 0)
         return EXIT_OK;
-    return status == EXIT_OK ? -1 : status;
+    return status == EXIT_OK ? CLI_HELP_PRINTED : status;
 }
 
 /* "  -k, --keystore FILE", "      --name[=V]" and the help, its later lines

@@ -96,11 +96,16 @@ typedef struct cli_opt_command {
  * itself. */
 extern const cli_opt cli_opt_help[];
 
+/* What cli_opts_parse() returns after printing --help: the command returns
+ * it as it is (no JSON error object, nothing else run), and main() makes it
+ * exit status 0. Neither an exit status nor a VAULT_E* code. */
+#define CLI_HELP_PRINTED (-1000)
+
 /* Parse the options of argv[1..argc-1] by cmd's table, each written into
  * base (may be NULL when the table has none): EXIT_OK with optind the
- * first operand, -1 after --help was printed, or EXIT_USAGE after a usage
- * error was printed ("unknown option", "option ... needs a value", or one
- * of a parse function). */
+ * first operand, CLI_HELP_PRINTED after --help was printed, or EXIT_USAGE
+ * after a usage error was printed ("unknown option", "option ... needs a
+ * value", or one of a parse function). */
 int cli_opts_parse(const cli_opt_command *cmd, int argc, char **argv, void *base);
 
 /* Print cmd's whole --help. */

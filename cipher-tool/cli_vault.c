@@ -27,7 +27,6 @@ const cli_opt cli_vault_key_opts[] = {
 int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char *secret_conf)
 {
     vault_options o = VAULT_OPTIONS_INIT;
-    vault_location *where = NULL;
     int rc;
 
     *out = NULL;
@@ -45,13 +44,9 @@ int cli_vault_open(vault **out, cli_keystore *k, const char *config, const char 
     o.payload = k;
     /* With no password option, the sources a server has: the product
      * home's root password files, then systemd credentials. */
-    if (!k->password_file && k->password_fd < 0 && !k->password_env && !k->given) {
-        if (vault_locate(&where, &o) == 0)
-            k->home = where->home;
-    }
+    k->home_config = config;
     rc = vault_open(out, &o);
-    k->home = NULL;
-    vault_location_free(where);
+    k->home_config = NULL;
     if (!k->keep_passwords)
         cli_keystore_clear(k); /* no password kept after the open */
     if (rc != 0)
@@ -68,8 +63,14 @@ int cli_config_type(const char *name)
     if (strcmp(name, "properties") == 0)
         return VAULT_CONFIG_PROPERTIES;
     if (strcmp(name, "xml") == 0)
-        return CLI_CONFIG_XML;
+        return VAULT_CONFIG_XML;
     return -1;
+}
+
+int cli_config_is_xml(int type, const char *path)
+{
+    return type == VAULT_CONFIG_XML ||
+           (type == VAULT_CONFIG_AUTO && vault_config_type_from_name(path) == VAULT_CONFIG_XML);
 }
 
 int cli_parse_config_type(void *dest, const char *name, const char *cmd)
@@ -84,7 +85,7 @@ int cli_parse_sealable_type(void *dest, const char *name, const char *cmd)
 {
     if (cli_parse_config_type(dest, name, cmd) != 0)
         return -1;
-    if (*(int *)dest == CLI_CONFIG_XML)
+    if (*(int *)dest == VAULT_CONFIG_XML)
         return cli_usage_error(cmd, "%s reads toml and properties files", cmd), -1;
     return 0;
 }

@@ -249,28 +249,22 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int is_xml_name(const char *path)
-{
-    size_t n = strlen(path);
-    return n > 4 && strcmp(path + n - 4, ".xml") == 0;
-}
-
-/* The WSO2 runtime's rule for path, when a secret-conf.properties governs it. */
+/* The WSO2 runtime's rule for path, when a secret-conf.properties governs
+ * it (else *out is NULL: without a location there is no rule, and the other
+ * checks still run). VAULT_EFORMAT when that file names no rule its runtime
+ * follows. */
 static int locate_rules(const char *path, vault_location **out)
 {
     vault_options o = VAULT_OPTIONS_INIT;
 
-    *out = NULL;
     o.config = path;
-    if (vault_locate(out, &o) != 0) {
-        vault_error_clear(); /* no location, no rule: the other checks still run */
-        return -1;
-    }
-    vault_location_free(*out);
-    *out = NULL;
     o.flags = VAULT_OPEN_WSO2_RULES;
-    if (vault_locate(out, &o) != 0)
-        return -2; /* a secret-conf.properties naming no rule its runtime follows */
+    if (vault_locate(out, &o) != 0) {
+        if (vault_error_last()->cause == VAULT_CAUSE_WSO2_RULE)
+            return VAULT_EFORMAT;
+        vault_error_clear();
+        return 0;
+    }
     if (!(*out)->wso2_rules) {
         vault_location_free(*out);
         *out = NULL;
@@ -290,12 +284,9 @@ static int open_readonly(vault_config **out, char **file, const char *path, int 
     if ((rc = cli_config_resolve(file, &type, path)) != 0)
         return rc;
     if (where && (rc = locate_rules(*file, where)) != 0) {
-        *where = NULL;
-        if (rc == -2) {
-            free(*file);
-            *file = NULL;
-            return VAULT_EFORMAT;
-        }
+        free(*file);
+        *file = NULL;
+        return rc;
     }
     if ((rc = vault_config_open_readonly(out, *file, (vault_config_type)type)) != 0) {
         if (where) {
@@ -318,7 +309,7 @@ static int check_file(const char *arg, vault_opener *opener, int no_pkcs1, repor
     size_t i, idx;
     int rc;
 
-    if (r->type == CLI_CONFIG_XML || (r->type == VAULT_CONFIG_AUTO && is_xml_name(arg)))
+    if (cli_config_is_xml(r->type, arg))
         return check_xml(arg, r);
     if ((rc = open_readonly(&cfg, &file, arg, r->type, &where)) != 0) {
         const vault_error *e = vault_error_last();
@@ -406,7 +397,6 @@ int cmd_check(int argc, char **argv)
     check_args a;
     cli_keystore *k = &a.key;
     report *r = &a.r;
-    vault_location *home_loc = NULL;
     vault_keystore *ks = NULL;
     vault_opener *opener = NULL;
     unsigned int open_flags;
@@ -416,10 +406,8 @@ int cmd_check(int argc, char **argv)
     memset(&a, 0, sizeof a);
     r->json = cli_json_requested(argc, argv);
     cli_keystore_init(k, "keystore");
-    if ((rc = cli_opts_parse(&cmd_check_options, argc, argv, &a)) != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if ((rc = cli_opts_parse(&cmd_check_options, argc, argv, &a)) != EXIT_OK)
         goto done;
-    }
     for (c = 0; c < r->cert_count; c++)
         if ((rc = open_cert(r, c)) != EXIT_OK)
             goto done;
@@ -429,13 +417,7 @@ int cmd_check(int argc, char **argv)
         goto done;
     }
     /* A product home's root password files, as render and exec read them. */
-    if (k->path && !k->password_file && k->password_fd < 0 && !k->password_env) {
-        vault_options lo = VAULT_OPTIONS_INIT;
-        lo.config = argv[optind];
-        if (vault_locate(&home_loc, &lo) == 0)
-            k->home = home_loc->home;
-        vault_error_clear();
-    }
+    k->home_config = argv[optind];
     if (k->path) {
         vault_open_options o = VAULT_OPEN_OPTIONS_INIT;
         if (cli_open_keystore(&ks, k) != 0) {
@@ -472,7 +454,7 @@ int cmd_check(int argc, char **argv)
     rc = r->count ? EXIT_FAIL : EXIT_OK;
     r->json = 0; /* the report is out: the exit status tells the rest */
 done:
-    if (r->json && rc != EXIT_OK)
+    if (r->json && rc > EXIT_OK)
         rc = cli_json_failure("check", rc);
     for (c = 0; c < r->cert_count; c++)
         vault_recipient_free(r->cert_rcpts[c]);
@@ -480,7 +462,6 @@ done:
     vault_opener_free(opener);
     vault_keystore_free(ks);
     cli_keystore_clear(k);
-    vault_location_free(home_loc);
     return rc;
 }
 
@@ -596,7 +577,7 @@ int cmd_list(int argc, char **argv)
     int rc = cli_opts_parse(&cmd_list_options, argc, argv, &o), i;
 
     if (rc != EXIT_OK)
-        return o.json && rc > 0 ? cli_json_failure("list", rc) : rc < 0 ? EXIT_OK : rc;
+        return o.json && rc > 0 ? cli_json_failure("list", rc) : rc;
     if (optind >= argc) {
         rc = cli_usage_error("list", "expected one or more FILEs");
         return o.json ? cli_json_failure("list", rc) : rc;
@@ -609,7 +590,7 @@ int cmd_list(int argc, char **argv)
         vault_location *where = NULL;
         size_t j;
         int orc;
-        if (o.type == CLI_CONFIG_XML || (o.type == VAULT_CONFIG_AUTO && is_xml_name(argv[i]))) {
+        if (cli_config_is_xml(o.type, argv[i])) {
             if ((orc = list_xml(argv[i], o.json, arr)) != 0) {
                 rc = orc;
                 json_decref(arr);

@@ -201,7 +201,7 @@ int cmd_completion(int argc, char **argv)
     int rc = cli_opts_parse(&cmd_completion_options, argc, argv, &o);
 
     if (rc != EXIT_OK)
-        return rc < 0 ? EXIT_OK : rc;
+        return rc;
     if (o.options)
         return optind == argc ? print_options(t, n, o.options)
                               : cli_usage_error("completion", "--options takes one COMMAND alone");

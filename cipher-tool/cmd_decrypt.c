@@ -243,10 +243,8 @@ int cmd_decrypt(int argc, char **argv)
         json_set_alloc_funcs(wiped_malloc, wiped_free);
     cli_keystore_init(k, "keystore");
     rc = cli_opts_parse(&cmd_decrypt_options, argc, argv, &a);
-    if (rc != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if (rc != EXIT_OK)
         goto done;
-    }
     if (optind < argc) {
         rc = cli_usage_error("decrypt", "unexpected argument \"%s\" (the value is read from standard "
                              "input)", argv[optind]);
@@ -270,7 +268,7 @@ int cmd_decrypt(int argc, char **argv)
                         k->no_pkcs1 ? VAULT_OPENER_REFUSE_PKCS1 : 0, a.name, value, a.json);
     json_done = rc == EXIT_OK;
 done:
-    if (a.json && !json_done && rc != EXIT_OK)
+    if (a.json && !json_done && rc > EXIT_OK)
         rc = cli_json_failure("decrypt", rc);
     free(text);
     vault_keystore_free(ks);

@@ -219,10 +219,8 @@ int cmd_edit(int argc, char **argv)
     int rc;
 
     cli_sealing_init(&s);
-    if ((rc = cli_opts_parse(&cmd_edit_options, argc, argv, &s)) != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if ((rc = cli_opts_parse(&cmd_edit_options, argc, argv, &s)) != EXIT_OK)
         goto done;
-    }
     if (argc - optind != 1) {
         rc = cli_usage_error("edit", "expected one FILE");
         goto done;

@@ -113,10 +113,8 @@ int cmd_encrypt(int argc, char **argv)
 
     cli_sealing_init(s);
     rc = cli_opts_parse(&cmd_encrypt_options, argc, argv, &a);
-    if (rc != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if (rc != EXIT_OK)
         goto done;
-    }
     if (optind < argc) {
         rc = cli_usage_error("encrypt", "unexpected argument \"%s\" (the secret is read from standard "
                              "input or the terminal, never from the command line)", argv[optind]);
@@ -133,7 +131,7 @@ int cmd_encrypt(int argc, char **argv)
     rc = print_sealed(sealer, a.name, value, a.json);
     json_done = rc == EXIT_OK;
 done:
-    if (a.json && !json_done && rc != EXIT_OK)
+    if (a.json && !json_done && rc > EXIT_OK)
         rc = cli_json_failure("encrypt", rc);
     vault_secret_free(value);
     vault_sealer_free(sealer);

@@ -64,10 +64,7 @@ const cli_opt_command cmd_exec_options = {
     "\n",
     exec_opts,
     "\n"
-    "Without a password option the store password comes from what the server would\n"
-    "use: a product home's root password files as WSO2 reads them (password: read,\n"
-    "renamed to password-tmp; password-tmp: read and deleted; password-persist:\n"
-    "kept), then $CREDENTIALS_DIRECTORY/keystore-password, then the terminal.\n"
+    CLI_VAULT_PASSWORD_HELP
     "\n"
     "example:\n"
     "  cipher-tool exec -c repository/conf/deployment.toml --password-file ks-pass \\\n"
@@ -367,5 +364,5 @@ done:
             close(pipes[i]);
     vault_free(v);
     cli_keystore_clear(&a.v.key);
-    return rc < 0 ? EXIT_OK : rc;
+    return rc;
 }

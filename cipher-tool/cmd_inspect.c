@@ -83,7 +83,7 @@ int cmd_inspect(int argc, char **argv)
     int rc = cli_opts_parse(&cmd_inspect_options, argc, argv, &o);
 
     if (rc != EXIT_OK)
-        return o.json && rc > 0 ? cli_json_failure("inspect", rc) : rc < 0 ? EXIT_OK : rc;
+        return o.json && rc > 0 ? cli_json_failure("inspect", rc) : rc;
     if (argc - optind > 1) {
         rc = cli_usage_error("inspect", "one value at a time");
         return o.json ? cli_json_failure("inspect", rc) : rc;

@@ -286,10 +286,8 @@ int cmd_keystore(int argc, char **argv)
     }
     verb = strcmp(argv[1], "list") == 0 ? "keystore list" : "keystore verify";
     rc = cli_opts_parse(&cmd_keystore_options, argc - 1, argv + 1, &a);
-    if (rc != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if (rc != EXIT_OK)
         goto done;
-    }
     if (optind + 1 < argc) {
         rc = cli_usage_error("keystore", "unexpected argument \"%s\"", argv[optind + 1]);
         goto done;
@@ -310,7 +308,7 @@ int cmd_keystore(int argc, char **argv)
     rc = strcmp(verb, "keystore list") == 0 ? do_list(ks, a.json)
                                             : do_verify(ks, k->alias, trust, a.at, a.json);
 done:
-    if (a.json && !json_done && rc != EXIT_OK)
+    if (a.json && !json_done && rc > EXIT_OK)
         rc = cli_json_failure(verb, rc);
     vault_keystore_free(ks);
     cli_keystore_clear(k);

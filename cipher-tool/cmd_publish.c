@@ -154,7 +154,7 @@ static int publish(int argc, char **argv, int json, int *printed)
     int f, nfiles, ret, rc;
 
     if ((rc = cli_opts_parse(&cmd_publish_options, argc, argv, &o)) != EXIT_OK)
-        return rc < 0 ? EXIT_OK : rc;
+        return rc;
     nfiles = argc - optind;
     if (nfiles < 1)
         return cli_usage_error("publish", "no config file given");

@@ -4,7 +4,6 @@
  * secrets themselves are neither asked for nor re-encrypted. */
 #include "cli.h"
 
-#include <ctype.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,28 +88,17 @@ static void run_clear(rcpt_run *r)
     cli_keystore_clear(&r->trust);
 }
 
-/* "AB:CD..." or "abcd...": 64 hex digits, lower-cased. Returns 0 or -1
- * (message printed). */
+/* "AB:CD..." or "abcd...": 64 hex digits, as vault_key_id_parse() reads
+ * them. Returns 0 or -1 (message printed). */
 static int add_key_id(rcpt_run *r, const char *arg)
 {
     char id[65];
-    size_t n = 0;
-    const char *p;
 
-    for (p = arg; *p && n <= 64; p++) {
-        if (*p == ':')
-            continue;
-        if (!isxdigit((unsigned char)*p))
-            break;
-        if (n < 64)
-            id[n] = (char)tolower((unsigned char)*p);
-        n++;
-    }
-    if (*p || n != 64) {
+    if (vault_key_id_parse(id, sizeof id, arg, 64) != 0) {
+        vault_error_clear(); /* a usage error of the command line */
         cli_usage_error("recipients", "\"%s\" is not a key id (64 hex digits, colons allowed)", arg);
         return -1;
     }
-    id[64] = '\0';
     if (r->id_count == sizeof r->ids / sizeof r->ids[0]) {
         cli_usage_error("recipients", "too many key ids");
         return -1;
@@ -234,7 +222,7 @@ static int parse_args(rcpt_run *r, int argc, char **argv)
 {
     int rc = cli_opts_parse(&cmd_recipients_options, argc, argv, r);
 
-    if (rc != EXIT_OK) /* -1: the help was printed */
+    if (rc != EXIT_OK)
         return rc;
     if (optind >= argc)
         return cli_usage_error("recipients", "expected one or more FILEs");
@@ -269,10 +257,8 @@ int cmd_recipients(int argc, char **argv)
     }
     r.remove = strcmp(argv[1], "remove") == 0;
     rc = parse_args(&r, argc - 1, argv + 1);
-    if (rc != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if (rc != EXIT_OK)
         goto done;
-    }
     cli_apply_init(&a, r.remove ? "recipients remove" : "recipients add", "failed", r.json);
     if ((rc = prepare(&r)) != EXIT_OK) {
         /* What prepare() reported, with its code: vault_error_last() may

@@ -59,10 +59,7 @@ const cli_opt_command cmd_render_options = {
     "\n",
     render_opts,
     "\n"
-    "Without a password option the store password comes from what the server would\n"
-    "use: a product home's root password files as WSO2 reads them (password: read,\n"
-    "renamed to password-tmp; password-tmp: read and deleted; password-persist:\n"
-    "kept), then $CREDENTIALS_DIRECTORY/keystore-password, then the terminal.\n"
+    CLI_VAULT_PASSWORD_HELP
     "\n"
     "example:\n"
     "  cipher-tool render app.conf.in -o app.conf -c repository/conf/deployment.toml \\\n"
@@ -83,10 +80,8 @@ static int parse_args(render_args *a, int argc, char **argv)
     if (a->watch && !a->output)
         return cli_usage_error("render", "--watch needs -o OUT");
     a->template_path = argv[optind];
-    if (a->xml < 0) {
-        size_t n = strlen(a->template_path);
-        a->xml = n > 4 && strcmp(a->template_path + n - 4, ".xml") == 0;
-    }
+    if (a->xml < 0)
+        a->xml = vault_config_type_from_name(a->template_path) == VAULT_CONFIG_XML;
     return EXIT_OK;
 }
 
@@ -245,5 +240,5 @@ int cmd_render(int argc, char **argv)
 done:
     free(text);
     cli_keystore_clear(&a.v.key);
-    return rc < 0 ? EXIT_OK : rc;
+    return rc;
 }

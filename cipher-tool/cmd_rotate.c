@@ -206,10 +206,8 @@ int cmd_rotate(int argc, char **argv)
     cli_sealing_init(s);
     cli_keystore_init(from, "old keystore");
     rc = parse_args(&r, argc, argv);
-    if (rc != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if (rc != EXIT_OK)
         goto done;
-    }
     cli_apply_init(&a, "rotate", "did not rotate", r.json);
     if ((from->path && cli_open_keystore(&old_ks, from) != 0) ||
         (r.from_aes && cli_read_symmetric_key(r.from_aes, &old_aes) != EXIT_OK)) {

@@ -158,10 +158,8 @@ static int run(int argc, char **argv, int change)
     int rc, i;
 
     cli_sealing_init(s);
-    if ((rc = cli_opts_parse(change ? &cmd_change_options : &cmd_seal_options, argc, argv, &o)) != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if ((rc = cli_opts_parse(change ? &cmd_change_options : &cmd_seal_options, argc, argv, &o)) != EXIT_OK)
         goto done;
-    }
     if (change ? argc - optind != 2 : optind >= argc) {
         rc = cli_usage_error(cmd, change ? "expected FILE ALIAS" : "expected one or more FILEs");
         goto done;

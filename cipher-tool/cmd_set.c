@@ -69,10 +69,8 @@ int cmd_set(int argc, char **argv)
 
     cli_sealing_init(s);
     rc = cli_opts_parse(&cmd_set_options, argc, argv, &o);
-    if (rc != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if (rc != EXIT_OK)
         goto done;
-    }
     if (argc - optind != 2 || !argv[optind + 1][0]) {
         rc = cli_usage_error("set", "expected FILE ALIAS");
         goto done;

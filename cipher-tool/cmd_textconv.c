@@ -119,7 +119,7 @@ int cmd_textconv(int argc, char **argv)
     int rc = cli_opts_parse(&cmd_textconv_options, argc, argv, &o);
 
     if (rc != EXIT_OK)
-        return rc < 0 ? EXIT_OK : rc;
+        return rc;
     if (argc - optind != 1)
         return cli_usage_error("textconv", "one FILE expected");
     return textconv_file(argv[optind], o.type);

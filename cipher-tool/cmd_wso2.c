@@ -22,6 +22,7 @@ typedef struct dropin {
     vault_transformation home_t;          /* else the one algorithm it opens them with */
     char *home_algorithm;                 /* as secret-conf.properties spells it, or NULL */
     char *keystore_path, *keystore_alias; /* malloc'ed */
+    vault_location *loc;                  /* the home's config, keystore and rule */
 } dropin;
 
 static dropin *of_password(void *field)
@@ -150,21 +151,14 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The keystore the server uses, found the way vault_open() finds it. */
+/* The keystore the server uses, found the way vault_open() finds it
+ * (locate_home()). */
 static int locate_keystore(dropin *d)
 {
-    vault_options o = VAULT_OPTIONS_INIT;
-    vault_location *loc = NULL;
+    const vault_location *loc = d->loc;
 
-    o.config = d->home;
-    if (vault_locate(&loc, &o) != 0) {
-        cli_fail(VAULT_ERROR, NULL);
-        cli_hint("run in the product home, or set CARBON_HOME");
-        return EXIT_FAIL;
-    }
     if (!loc->keystore) {
         cli_error("%s: no keystore named in deployment.toml, secret-conf.properties or carbon.xml", d->home);
-        vault_location_free(loc);
         return EXIT_FAIL;
     }
     fprintf(stderr, "cipher-tool: using the keystore of %s: %s\n", loc->keystore_origin, loc->keystore);
@@ -175,7 +169,6 @@ static int locate_keystore(dropin *d)
         d->keystore_alias = strdup(loc->key_alias);
     else if (d->s.format != VAULT_FORMAT_WSO2_SYMMETRIC)
         d->keystore_alias = strdup("wso2carbon");
-    vault_location_free(loc);
     return d->keystore_path ? EXIT_OK : cli_fail(VAULT_ENOMEM, "out of memory");
 }
 
@@ -232,35 +225,33 @@ static int parse_args(dropin *d, int argc, char **argv)
     return EXIT_OK;
 }
 
-/* The rule the home's WSO2 runtime follows, as the library's locator reads
- * it from secret-conf.properties: one algorithm for every value (RSA, PKCS#1
- * v1.5, when the line is absent) or the symmetric mode. A home the locator
- * finds no config in has no rule to keep; a secret-conf.properties naming a
- * rule that runtime does not follow (another encryptionMode, an unknown
- * algorithm) stops the run: nothing would open what is sealed for it. */
-static int read_home_rule(dropin *d)
+/* Where the home's config and keystore are, and the rule its WSO2 runtime
+ * follows, in one look of the library's locator: the rule is one algorithm
+ * for every value (RSA, PKCS#1 v1.5, when the line is absent) or the
+ * symmetric mode. A home the locator finds no config in stops the run (no
+ * keystore to seal for); so does a secret-conf.properties naming a rule that
+ * runtime does not follow (another encryptionMode, an unknown algorithm):
+ * nothing would open what is sealed for it. */
+static int locate_home(dropin *d)
 {
     vault_options o = VAULT_OPTIONS_INIT;
-    vault_location *loc = NULL;
-    int rc;
+    const vault_location *loc;
 
     o.config = d->home;
-    if (vault_locate(&loc, &o) != 0) {
-        vault_error_clear();
-        return EXIT_OK;
-    }
-    vault_location_free(loc);
-    loc = NULL;
     o.flags = VAULT_OPEN_WSO2_RULES;
-    if (vault_locate(&loc, &o) != 0)
-        return cli_fail(VAULT_ERROR, NULL);
+    if (vault_locate(&d->loc, &o) != 0) {
+        int rule = vault_error_last()->cause == VAULT_CAUSE_WSO2_RULE;
+        cli_fail(VAULT_ERROR, NULL);
+        if (!rule)
+            cli_hint("run in the product home, or set CARBON_HOME");
+        return EXIT_FAIL;
+    }
+    loc = d->loc;
     d->home_ruled = loc->wso2_rules;
     d->home_symmetric = loc->wso2_rules && loc->wso2_symmetric;
     d->home_t = loc->wso2_transformation;
     d->home_algorithm = loc->wso2_algorithm ? strdup(loc->wso2_algorithm) : NULL;
-    rc = loc->wso2_algorithm && !d->home_algorithm ? cli_fail(VAULT_ENOMEM, NULL) : EXIT_OK;
-    vault_location_free(loc);
-    return rc;
+    return loc->wso2_algorithm && !d->home_algorithm ? cli_fail(VAULT_ENOMEM, NULL) : EXIT_OK;
 }
 
 /* The home's algorithm as secret-conf.properties spells it (written back
@@ -426,16 +417,14 @@ int cmd_wso2(int argc, char **argv)
     cli_sealing_init(&d.s);
     d.home = env && *env ? env : find_home();
     rc = parse_args(&d, argc, argv);
-    if (rc != EXIT_OK) {
-        rc = rc < 0 ? EXIT_OK : rc;
+    if (rc != EXIT_OK)
         goto done;
-    }
     if (vault_home_path(&toml, d.home, VAULT_HOME_DEPLOYMENT_TOML) != 0 ||
         vault_home_path(&cipher_text, d.home, VAULT_HOME_CIPHER_TEXT) != 0) {
         rc = cli_fail(VAULT_ENOMEM, NULL);
         goto done;
     }
-    if ((rc = read_home_rule(&d)) != EXIT_OK ||
+    if ((rc = locate_home(&d)) != EXIT_OK ||
         (rc = choose_algorithm(&d, file_exists(toml) ? toml : cipher_text)) != EXIT_OK)
         goto done;
     if (!d.s.transformation && d.s.format == VAULT_FORMAT_WSO2)
@@ -485,6 +474,7 @@ done:
     free(d.keystore_path);
     free(d.keystore_alias);
     free(d.home_algorithm);
+    vault_location_free(d.loc);
     vault_string_free(toml);
     vault_string_free(cipher_text);
     return rc;

@@ -60,6 +60,13 @@ static const cli_command *find_command(const char *name)
     return NULL;
 }
 
+/* A command's result as the process's exit status: --help printed is a
+ * success (cli_opts_parse()), every other result is already one. */
+static int exit_status(int rc)
+{
+    return rc == CLI_HELP_PRINTED ? EXIT_OK : rc;
+}
+
 /* Like OpenSSH: no core file may ever hold a password or a secret. */
 static void disable_core_dumps(void)
 {
@@ -105,9 +112,9 @@ int main(int argc, char **argv)
     }
     /* The Java cipher tool's command line: -Dconfigure, -Dchange, ... */
     if (strncmp(argv[1], "-D", 2) == 0 || strcmp(argv[1], "-help") == 0)
-        return cmd_wso2(argc, argv);
+        return exit_status(cmd_wso2(argc, argv));
     cmd = find_command(argv[1]);
     if (!cmd)
         return cli_usage_error(NULL, "unknown command \"%s\"", argv[1]);
-    return cmd->run(argc - 1, argv + 1);
+    return exit_status(cmd->run(argc - 1, argv + 1));
 }

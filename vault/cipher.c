@@ -191,6 +191,31 @@ const char *vault_recipient_key_id(const vault_recipient *r)
     return r ? r->key_id : NULL;
 }
 
+int vault_key_id_parse(char *out, size_t size, const char *text, size_t digits)
+{
+    size_t n = 0, max;
+    const char *p;
+
+    if (!out || !text || size == 0 || (digits && size < digits + 1))
+        return vault__err(VAULT_EINVAL, "vault_key_id_parse: invalid argument");
+    max = digits ? digits : size - 1;
+    for (p = text; *p; p++) {
+        int v = vault__hex_digit((unsigned char)*p);
+        if (*p == ':')
+            continue;
+        if (v < 0 || n == max)
+            break;
+        out[n++] = "0123456789abcdef"[v];
+    }
+    if (*p || n == 0 || (digits && n != digits)) {
+        out[0] = '\0';
+        return vault__err(VAULT_EFORMAT, "\"%.80s\" is not a key id (%zu hex digits, colons allowed)", text,
+                         digits ? digits : max);
+    }
+    out[n] = '\0';
+    return 0;
+}
+
 const char *vault_recipient_thumbprint(const vault_recipient *r)
 {
     return r ? r->thumbprint : NULL;
@@ -613,8 +638,9 @@ static int parse_key_ids(const vault_rewrap_options *o, unsigned char (**ids)[32
         return vault__oom();
     for (i = 0; i < o->remove_count; i++) {
         const char *h = o->remove_key_ids[i];
-        if (!h || strlen(h) != 64 || sodium_hex2bin((*ids)[i], 32, h, 64, NULL, &len, NULL) != 0 ||
-            len != 32)
+        char hex[65];
+        if (!h || vault_key_id_parse(hex, sizeof hex, h, 64) != 0 ||
+            sodium_hex2bin((*ids)[i], 32, hex, 64, NULL, &len, NULL) != 0 || len != 32)
             return vault__err(VAULT_EINVAL, "\"%s\" is not a key id (64 hex digits of a SHA-256 "
                              "certificate fingerprint)", h ? h : "(null)");
     }

@@ -14,22 +14,37 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && vault__strcaseeq(s + n - m, suffix);
 }
 
+vault_config_type vault_config_type_from_name(const char *name)
+{
+    if (!name)
+        return VAULT_CONFIG_AUTO;
+    if (ends_with(name, ".toml"))
+        return VAULT_CONFIG_TOML;
+    if (ends_with(name, ".properties"))
+        return VAULT_CONFIG_PROPERTIES;
+    if (ends_with(name, ".xml"))
+        return VAULT_CONFIG_XML;
+    return VAULT_CONFIG_AUTO;
+}
+
 static int resolve_type(const char *name, vault_config_type *type)
 {
     if (*type == VAULT_CONFIG_TOML || *type == VAULT_CONFIG_PROPERTIES)
         return 0;
+    if (*type == VAULT_CONFIG_XML)
+        return vault__err(VAULT_EINVAL, "%s: an XML file's secrets are its svns:secretAlias marks "
+                         "(vault_xml_marked_file()), not a configuration's", name);
     if (*type != VAULT_CONFIG_AUTO)
         return vault__err(VAULT_EINVAL, "%s: unknown configuration type %d", name, (int)*type);
-    if (ends_with(name, ".toml"))
-        *type = VAULT_CONFIG_TOML;
-    else if (ends_with(name, ".properties"))
-        *type = VAULT_CONFIG_PROPERTIES;
-    else
+    switch (vault_config_type_from_name(name)) {
+    case VAULT_CONFIG_TOML: *type = VAULT_CONFIG_TOML; return 0;
+    case VAULT_CONFIG_PROPERTIES: *type = VAULT_CONFIG_PROPERTIES; return 0;
+    default:
         return vault__err(VAULT_EINVAL,
                          "%s: cannot tell the configuration type from the name (*.toml or "
                          "*.properties); give the type",
                          name);
-    return 0;
+    }
 }
 
 /* Everything a config owns, without the struct itself. */

@@ -252,7 +252,7 @@ static int check_sources(const vault_password_sources *src)
 {
     if (!src)
         return vault__err(VAULT_EINVAL, "password sources: NULL");
-    if (src->version != 1 && src->version != VAULT_PASSWORD_SOURCES_VERSION)
+    if (src->version < 1 || src->version > VAULT_PASSWORD_SOURCES_VERSION)
         return vault__err(VAULT_EINVAL, "vault_password_sources: unknown version %u", src->version);
     if (src->version >= 2 && (src->flags & ~(unsigned)(VAULT_PASSWORD_FILE_ROOT_SHARED |
                                                        VAULT_PASSWORD_HOME_KEY_LINE |
@@ -261,9 +261,33 @@ static int check_sources(const vault_password_sources *src)
     return 0;
 }
 
+/* The product home of src->config (vault_locate()), when its root password
+ * files are a source: no home named, and no source the caller names itself
+ * (fd, file, env). *out is NULL when the config lies in no home or cannot be
+ * located (opening it says why). */
+static int config_home(char **out, const vault_password_sources *src)
+{
+    vault_options o = VAULT_OPTIONS_INIT;
+    vault_location *loc = NULL;
+    int rc = 0;
+
+    *out = NULL;
+    if (src->version < 3 || !src->config || src->home || src->fd >= 0 || src->file || src->env)
+        return 0;
+    o.config = src->config;
+    if (vault_locate(&loc, &o) != 0)
+        return 0;
+    if (loc->home && !(*out = vault__strdup(loc->home)))
+        rc = vault__oom();
+    vault_location_free(loc);
+    return rc;
+}
+
 static int from_sources(vault_secret **store, vault_secret **key, const vault_password_sources *src,
                         const char *path)
 {
+    vault_password_sources with_home;
+    char *home = NULL;
     int rc;
 
     if (!store)
@@ -271,9 +295,15 @@ static int from_sources(vault_secret **store, vault_secret **key, const vault_pa
     *store = NULL;
     if (key)
         *key = NULL;
-    if ((rc = check_sources(src)) != 0 || (rc = vault__ensure_init()) != 0)
+    if ((rc = check_sources(src)) != 0 || (rc = vault__ensure_init()) != 0 || (rc = config_home(&home, src)) != 0)
         return rc;
+    if (home) { /* a version 3 structure: copied whole */
+        with_home = *src;
+        with_home.home = home;
+        src = &with_home;
+    }
     rc = sources_resolve(store, key, src, path);
+    vault__free_ptr(home);
     if (rc != 0) {
         vault_secret_free(*store);
         *store = NULL;
@@ -295,7 +325,7 @@ int vault_password_from_sources(vault_secret **store, vault_secret **key,
 
 struct vault_password_provider {
     vault_password_sources src; /* strings below are our copies */
-    char *file, *home, *credentials_dir, *env;
+    char *file, *home, *credentials_dir, *env, *config;
     int resolved;
     vault_secret *store, *key;
 };
@@ -321,17 +351,21 @@ int vault_password_provider_new(vault_password_provider **out, const vault_passw
     p = vault__calloc(1, sizeof *p);
     if (!p)
         return vault__oom();
-    /* Version 1 structures end before flags. */
-    memcpy(&p->src, src, src->version >= 2 ? sizeof *src : offsetof(vault_password_sources, flags));
+    /* Version 1 structures end before flags, version 2 ones before config. */
+    memcpy(&p->src, src, src->version >= 3   ? sizeof *src
+                         : src->version == 2 ? offsetof(vault_password_sources, config)
+                                             : offsetof(vault_password_sources, flags));
     p->src.version = VAULT_PASSWORD_SOURCES_VERSION;
     if ((rc = copy_str(&p->file, src->file)) != 0 || (rc = copy_str(&p->home, src->home)) != 0 ||
         (rc = copy_str(&p->credentials_dir, src->credentials_dir)) != 0 ||
-        (rc = copy_str(&p->env, src->env)) != 0)
+        (rc = copy_str(&p->env, src->env)) != 0 ||
+        (rc = copy_str(&p->config, src->version >= 3 ? src->config : NULL)) != 0)
         goto done;
     p->src.file = p->file;
     p->src.home = p->home;
     p->src.credentials_dir = p->credentials_dir;
     p->src.env = p->env;
+    p->src.config = p->config;
     *out = p;
     p = NULL;
 done:
@@ -376,5 +410,6 @@ void vault_password_provider_free(vault_password_provider *p)
     vault__free_ptr(p->home);
     vault__free_ptr(p->credentials_dir);
     vault__free_ptr(p->env);
+    vault__free_ptr(p->config);
     vault__free_ptr(p);
 }

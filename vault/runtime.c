@@ -589,8 +589,8 @@ static int check_options(vault **out, const vault_options *opts)
     if (opts->flags & ~(unsigned)(VAULT_OPEN_LAZY | VAULT_OPEN_ALLOW_PLAINTEXT | VAULT_OPEN_REFUSE_PKCS1 |
                                   VAULT_OPEN_WSO2_RULES))
         return vault__err(VAULT_EINVAL, "vault_options: unknown flags 0x%x", opts->flags);
-    if (opts->password_sources && opts->password_sources->version != 1 &&
-        opts->password_sources->version != VAULT_PASSWORD_SOURCES_VERSION)
+    if (opts->password_sources && (opts->password_sources->version < 1 ||
+                                   opts->password_sources->version > VAULT_PASSWORD_SOURCES_VERSION))
         return vault__err(VAULT_EINVAL, "vault_password_sources: unknown version %u",
                          opts->password_sources->version);
     return vault__ensure_init();

@@ -367,6 +367,14 @@ done:
     return rc;
 }
 
+/* Whatever made locate_rule() fail, the config was located: the cause says
+ * so (VAULT_CAUSE_WSO2_RULE), the code and message stay. */
+static int rule_failed(int rc)
+{
+    const vault_error *e = vault_error_last();
+    return vault__err_cause(rc, VAULT_CAUSE_WSO2_RULE, "%s", e->code == rc ? e->message : "");
+}
+
 static const char *rule_name(const rt_rule *r)
 {
     return r->symmetric ? "the symmetric mode (AES-GCM)" : vault_transformation_name(r->transformation);
@@ -467,13 +475,8 @@ static int locate_config(rt_location *loc, const char *config)
     if ((rc = set_str(&loc->config, config)) != 0)
         return rc;
     {
-        size_t n = strlen(config);
-        vault_config_type type;
-        if (n >= 5 && vault__strcaseeq(config + n - 5, ".toml"))
-            type = VAULT_CONFIG_TOML;
-        else if (n >= 11 && vault__strcaseeq(config + n - 11, ".properties"))
-            type = VAULT_CONFIG_PROPERTIES;
-        else
+        vault_config_type type = vault_config_type_from_name(config);
+        if (type != VAULT_CONFIG_TOML && type != VAULT_CONFIG_PROPERTIES)
             goto not_config;
         loc->type = type;
         for (i = 0; i < LAYOUTS && !loc->home; i++) {
@@ -514,8 +517,10 @@ int rt_locate(rt_location *loc, const vault_options *opts)
     /* The raw values of a home with an OAEP algorithm open with it only; a
      * PKCS#1 v1.5 home's are told apart by the opener's flags afterwards
      * (its implicit rejection never fails). */
-    if ((opts->flags & VAULT_OPEN_WSO2_RULES) && (rc = locate_rule(loc, opts->secret_conf)) != 0)
+    if ((opts->flags & VAULT_OPEN_WSO2_RULES) && (rc = locate_rule(loc, opts->secret_conf)) != 0) {
+        rc = rule_failed(rc);
         goto done;
+    }
     if (loc->rule.active && !loc->rule.symmetric && loc->rule.transformation != VAULT_TRANSFORM_RSA_PKCS1 &&
         opts->transformation == VAULT_TRANSFORM_DEFAULT)
         loc->transformation = loc->rule.transformation;

@@ -109,6 +109,23 @@ VAULT_EXTERN(int) vault_recipient_from_keystore(vault_recipient **out, const vau
 VAULT_EXTERN(const char *) vault_recipient_key_id(const vault_recipient *r);
 
 /**
+ * A key id or certificate thumbprint as people write it: hex digits in
+ * either case, colons between them ignored (keytool -list and
+ * openssl x509 -fingerprint print "AB:CD:..."), nothing else.
+ * @param out    receives the id as vault_recipient_key_id() gives it:
+ *               lower-case hex digits without separators, NUL-terminated
+ *               ("" on failure).
+ * @param size   the size of out: at least digits + 1.
+ * @param text   the text.
+ * @param digits the number of hex digits required: 64 for a key id (a
+ *               SHA-256), 40 for a SHA-1 thumbprint; 0 for any number from
+ *               1 to size - 1.
+ * @return 0; VAULT_EFORMAT when text holds another character or another
+ *         number of digits; VAULT_EINVAL (NULL, or out too small).
+ */
+VAULT_EXTERN(int) vault_key_id_parse(char *out, size_t size, const char *text, size_t digits);
+
+/**
  * The SHA-256 of the recipient's certificate (DER) in lower-case hex, as the
  * keystore entry's sha256 shows it; the same as the key id for RSA keys.
  * @param r the recipient.
@@ -417,7 +434,8 @@ typedef struct vault_rewrap_options {
     const char *key_alias;                /**< NULL: as vault_opener_open() picks it. */
     const vault_recipient *const *add;    /**< Recipients to add (a present one is rewrapped). */
     size_t add_count;                     /**< The number of add. */
-    const char *const *remove_key_ids;    /**< Key ids (64 hex digits) whose stanzas are dropped. */
+    const char *const *remove_key_ids;    /**< Key ids (64 hex digits, as vault_key_id_parse() reads
+                                               them) whose stanzas are dropped. */
     size_t remove_count;                  /**< The number of remove_key_ids. */
     int replace;                          /**< Non-zero: drop every old stanza, keep only `add`. */
 } vault_rewrap_options;

@@ -59,7 +59,14 @@ typedef enum vault_error_cause {
     VAULT_CAUSE_NO_PASSWORD = 1,
     /** VAULT_ENOTFOUND: the configuration holds sealed values but names no
      *  keystore, and none was given. */
-    VAULT_CAUSE_NO_KEYSTORE = 2
+    VAULT_CAUSE_NO_KEYSTORE = 2,
+    /** Any code, from vault_locate() or vault_open() with VAULT_OPEN_WSO2_RULES:
+     *  the config and its keystore were located, but the secret-conf.properties
+     *  governing it names no rule its WSO2 runtime follows (an encryptionMode
+     *  other than "symmetric", an algorithm libvault does not share) or cannot
+     *  be read; any other failure of vault_locate() means the config itself
+     *  could not be located. */
+    VAULT_CAUSE_WSO2_RULE = 3
 } vault_error_cause;
 
 /** The detail of the last failure on this thread. */

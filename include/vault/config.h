@@ -23,10 +23,21 @@ typedef struct vault_config vault_config;
 
 /** Configuration file types. */
 typedef enum vault_config_type {
-    VAULT_CONFIG_AUTO = 0,      /**< From the name: *.toml, *.properties. */
-    VAULT_CONFIG_TOML = 1,      /**< deployment.toml: the [secrets] table. */
-    VAULT_CONFIG_PROPERTIES = 2 /**< cipher-text.properties: alias=value. */
+    VAULT_CONFIG_AUTO = 0,       /**< From the name: *.toml, *.properties. */
+    VAULT_CONFIG_TOML = 1,       /**< deployment.toml: the [secrets] table. */
+    VAULT_CONFIG_PROPERTIES = 2, /**< cipher-text.properties: alias=value. */
+    VAULT_CONFIG_XML = 3         /**< An XML file with svns:secretAlias marks (xml.h):
+                                      no vault_config reads it. */
 } vault_config_type;
+
+/**
+ * What a file's name says it holds, the one naming rule of VAULT_CONFIG_AUTO:
+ * *.toml, *.properties or *.xml, case ignored.
+ * @param name a file name or path (may be NULL).
+ * @return VAULT_CONFIG_TOML, VAULT_CONFIG_PROPERTIES, VAULT_CONFIG_XML, or
+ *         VAULT_CONFIG_AUTO when the name tells none of them.
+ */
+VAULT_EXTERN(vault_config_type) vault_config_type_from_name(const char *name);
 
 /** State of one secret value. */
 typedef enum vault_value_state {

@@ -43,7 +43,7 @@ extern "C" {
 /* ---- password sources ---------------------------------------------------- */
 
 /** The version of vault_password_sources this header describes. */
-#define VAULT_PASSWORD_SOURCES_VERSION 2
+#define VAULT_PASSWORD_SOURCES_VERSION 3
 
 /** vault_password_sources flags (version 2). */
 enum {
@@ -87,6 +87,11 @@ enum {
  *     the store password and the key password; with
  *     VAULT_PASSWORD_HOME_KEY_LINE the second line is the key password;
  *     with VAULT_PASSWORD_HOME_PERSIST nothing is renamed or deleted.
+ *     Without home, the product home of config (version 3), as vault_locate()
+ *     finds it, when neither fd, file nor env is set: a source the caller
+ *     names is the operator's choice, and the server's files, which reading
+ *     renames or deletes, are then left alone. A config that lies in no
+ *     product home (or cannot be located) gives no home source.
  *  5. systemd credentials: `keystore-password` (a second line, or a file
  *     `keystore-key-password`, is the key password) in credentials_dir, or
  *     in $CREDENTIALS_DIRECTORY when use_credentials_env is set.
@@ -100,7 +105,8 @@ enum {
  * (VAULT_EPERM, the message shows the mode), except as the flag
  * VAULT_PASSWORD_FILE_ROOT_SHARED allows for `file`. The library never
  * reads the environment nor the terminal unless asked to here. Version 1
- * structures (without flags) are still accepted.
+ * structures (without flags) and version 2 ones (without config) are still
+ * accepted.
  */
 typedef struct vault_password_sources {
     unsigned int version;        /**< VAULT_PASSWORD_SOURCES_VERSION */
@@ -114,11 +120,14 @@ typedef struct vault_password_sources {
     const char *env;             /**< Name of a variable holding the store password; NULL for none. */
     int allow_terminal;          /**< Non-zero: ask on the controlling terminal last. */
     unsigned int flags;          /**< VAULT_PASSWORD_* flags (version 2). */
+    const char *config;          /**< A configuration, as vault_options.config: its product home's root
+                                      password files are the home source when home is NULL and no
+                                      fd, file or env is set (version 3); NULL for none. */
 } vault_password_sources;
 
 /** Initializer of a vault_password_sources: this version, every other field its default. */
 #define VAULT_PASSWORD_SOURCES_INIT \
-    { VAULT_PASSWORD_SOURCES_VERSION, NULL, NULL, -1, NULL, NULL, NULL, 0, NULL, 0, 0 }
+    { VAULT_PASSWORD_SOURCES_VERSION, NULL, NULL, -1, NULL, NULL, NULL, 0, NULL, 0, 0, NULL }
 
 /**
  * Resolve the store password (and, when the source has one, the key

@@ -115,6 +115,6 @@ Test(password_container, unknown_flags_and_versions_refused)
     test_write_text("any-password", "pw\n");
     cr_assert_eq(chmod(path, 0600), 0);
     cr_assert_eq(read_with(VAULT_PASSWORD_SOURCES_VERSION, 0x80, path, &store, &key), VAULT_EINVAL);
-    cr_assert_eq(read_with(3, 0, path, &store, &key), VAULT_EINVAL);
+    cr_assert_eq(read_with(VAULT_PASSWORD_SOURCES_VERSION + 1, 0, path, &store, &key), VAULT_EINVAL);
     cr_assert_null(store);
 }
