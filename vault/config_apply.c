@@ -177,6 +177,9 @@ static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *
         return seal_plain(r, it, it->plain, VAULT_APPLY_SEALED);
     }
     apply_arena_text(r->cfg, r->cfg->items[it->index], &data, &len);
+    it->plain_off = r->cfg->items[it->index]->plain_off;
+    it->plain_len = r->cfg->items[it->index]->plain_len;
+    it->in_arena = 1;
     return seal_bytes(r, it, data, len, VAULT_APPLY_SEALED); /* orig holds it for the check */
 }
 
@@ -359,7 +362,10 @@ static int stream_fill(vault_sink *sink, void *payload)
         return VAULT_ERROR; /* the run's message says which */
     if (r->changed == 0)
         return VAULT__REPLACE_NOTHING;
-    return conf_stream_end(&r->stream, r->digest);
+    if ((rc = conf_stream_end(&r->stream, r->digest)) != 0)
+        return rc;
+    apply_stream_written(r);
+    return 0;
 }
 
 /* Every value produced and written to the temporary file of the
@@ -377,7 +383,12 @@ static int apply_stream(apply_run *r)
     ro.expect_inode = r->cfg->from_file;
     ro.dev = r->cfg->file_dev;
     ro.ino = r->cfg->file_ino;
-    ro.old = r->cfg->from_file ? r->cfg->text : NULL;
+    /* The file as read is checked by its digest before the rename: its
+     * text is let go once the new one is written (apply_stream_written()). */
+    if (r->cfg->from_file) {
+        crypto_generichash(r->old_digest, sizeof r->old_digest, r->cfg->text, r->cfg->len, NULL, 0);
+        ro.old_digest = r->old_digest;
+    }
     ro.old_len = r->cfg->len;
     return vault__replace_file(r->cfg->path, NULL, 0, &ro);
 }

@@ -18,8 +18,11 @@ typedef struct apply_item {
     size_t index;        /* in the config */
     vault_secret *plain; /* plaintext of the new value; NULL: the [plain] text of orig */
     unsigned int opened; /* ROTATE: VAULT_OPENED_* of the old value */
-    int changed;
-    int sent;            /* a repository's rewrite took the new value */
+    uint32_t plain_off;  /* in_arena: the [plain] text at cfg->plain + plain_off, */
+    uint32_t plain_len;  /* kept when the model's items are dropped */
+    unsigned char in_arena;
+    unsigned char changed;
+    unsigned char sent;  /* a repository's rewrite took the new value */
 } apply_item;
 
 typedef struct apply_run {
@@ -52,6 +55,8 @@ typedef struct apply_run {
     int verifying; /* the new text is being checked */
     conf_stream stream;
     unsigned char digest[crypto_generichash_BYTES]; /* of the new values written */
+    conf_stream_check check; /* what the read-back must find, once the model is dropped */
+    unsigned char old_digest[crypto_generichash_BYTES]; /* of the file as read */
 } apply_run;
 
 /* Mark the entry failed with the last error's message (else fallback). */
@@ -72,6 +77,11 @@ int apply_verify_parsed(const vault_config *cfg, void *payload);
 int apply_verify_streamed(unsigned char *data, size_t len, void *payload);
 int apply_verify_new_text(const void *data, size_t len, void *payload);
 int apply_make_verifier(apply_run *r);
+
+/* A streamed text written: what its check needs is taken from the model
+ * (r->check, the items' plaintext places), and the model's items are
+ * dropped, so that they are not held beside the new text read back. */
+void apply_stream_written(apply_run *r);
 
 /* config_apply_rule.c: the WSO2 runtime of the file's product home. Find
  * its rule (r->rule); whether a new value breaks it (the item is then
