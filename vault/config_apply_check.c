@@ -51,9 +51,9 @@ static int plaintext_of(const apply_run *r, const apply_item *it, const unsigned
         *len = it->plain_len;
         return 0;
     }
-    if (!r->orig || !(item = conf_lookup(r->orig, it->pub.alias, strlen(it->pub.alias))) ||
+    if (!r->orig || !(item = conf_lookup(r->orig, it->alias, strlen(it->alias))) ||
         item->info.state != VAULT_VALUE_PLAIN)
-        return vault__err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->pub.alias);
+        return vault__err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->alias);
     apply_arena_text(r->orig, item, data, len);
     return 0;
 }
@@ -71,7 +71,7 @@ int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entr
         return rc;
     if (!r->verify)
         return 0;
-    rc = vault_opener_open(&got, NULL, r->verify, it->pub.alias, e->value);
+    rc = vault_opener_open(&got, NULL, r->verify, it->alias, e->value);
     if (rc == VAULT_EKEY && r->o->op == VAULT_APPLY_REWRAP) {
         vault_error_clear(); /* our key was removed from it */
         return 0;
@@ -88,7 +88,7 @@ int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entr
 static void verify_failed(apply_run *r, apply_item *it, int rc)
 {
     vault__err(rc, "%s: alias \"%s\": the new value does not open to its secret; the file was not changed",
-              vault_config_path(r->cfg), it->pub.alias);
+              vault_config_path(r->cfg), it->alias);
     apply_item_fail(r, it, rc, "the new value does not check");
 }
 
@@ -104,7 +104,7 @@ int apply_verify_parsed(const vault_config *cfg, void *payload)
         const vault_config_entry *e;
         if (!it->changed)
             continue;
-        rc = vault_config_find(&idx, cfg, it->pub.alias);
+        rc = vault_config_find(&idx, cfg, it->alias);
         if (rc == 0)
             rc = vault_config_entry_at(&e, cfg, idx);
         if (rc == 0)

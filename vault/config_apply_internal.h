@@ -13,17 +13,31 @@
 #include <vault/apply.h>
 #include <vault/cipher.h>
 
+/* One per secret, and files hold 100,000 of them: 32 bytes on LP64. What
+ * the result says of it is kept narrow (status and flags fit a byte each),
+ * and the code and message of a failure, which few items have, are kept
+ * beside the items (apply_run.fails), not in each. */
+#define APPLY_NEW_ALIAS UINT32_MAX /* index of the alias SET with CREATE adds */
 typedef struct apply_item {
-    vault_apply_entry pub;
-    size_t index;        /* in the config */
+    const char *alias;   /* borrowed from the config or the options until the result copies it */
     vault_secret *plain; /* plaintext of the new value; NULL: the [plain] text of orig */
-    unsigned int opened; /* ROTATE: VAULT_OPENED_* of the old value */
+    uint32_t index;      /* in the config (a file has fewer secrets than 2^32), or APPLY_NEW_ALIAS */
     uint32_t plain_off;  /* in_arena: the [plain] text at cfg->plain + plain_off, */
     uint32_t plain_len;  /* kept when the model's items are dropped */
-    unsigned char in_arena;
-    unsigned char changed;
-    unsigned char sent;  /* a repository's rewrite took the new value */
+    unsigned char status; /* vault_apply_status */
+    unsigned char flags;  /* VAULT_APPLY_WAS_* and the others of vault_apply_entry.flags */
+    unsigned char opened; /* ROTATE: VAULT_OPENED_* of the old value */
+    unsigned int changed : 1;
+    unsigned int sent : 1; /* a repository's rewrite took the new value */
+    unsigned int in_arena : 1;
 } apply_item;
+
+/* A failed item's code and message (vault_apply_entry's). */
+typedef struct apply_failure {
+    size_t item; /* in apply_run.items */
+    int code;
+    char *message;
+} apply_failure;
 
 typedef struct apply_run {
     const vault_apply_options *o;
@@ -33,6 +47,8 @@ typedef struct apply_run {
     vault_opener *verify;
     apply_item *items;
     size_t n, changed, failed;
+    apply_failure *fails; /* in the order the items failed */
+    size_t fail_count, fail_cap;
     int key_locked;
     int target_format; /* ROTATE: the sealer's format, 0 until known */
     char *text;        /* SET with CREATE, EDIT: the new text (wiped) */
@@ -61,6 +77,9 @@ typedef struct apply_run {
 
 /* Mark the entry failed with the last error's message (else fallback). */
 void apply_item_fail(apply_run *r, apply_item *it, int code, const char *fallback);
+
+/* The failure recorded for a failed item, or NULL. */
+apply_failure *apply_failure_of(apply_run *r, const apply_item *it);
 
 /* A new value as read back: sealed, for the recipients asked for, and,
  * with a key at hand, opening to its plaintext. */
