@@ -258,6 +258,46 @@ static int holds(const replace_job *job, const unsigned char *data, size_t len)
     return same;
 }
 
+/* The target's bytes are old_len bytes of old_digest. */
+static int holds_digest(const replace_job *job, const unsigned char *want, size_t len)
+{
+    unsigned char buf[16384], got[crypto_generichash_BYTES];
+    crypto_generichash_state st;
+    size_t off = 0;
+    int same = 0;
+
+    if (!job->exists)
+        return 0;
+    crypto_generichash_init(&st, NULL, 0, sizeof got);
+    for (;;) {
+        ssize_t n = pread(job->target_fd, buf, sizeof buf, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || (size_t)n > len - off)
+            break;
+        if (n == 0) {
+            crypto_generichash_final(&st, got, sizeof got);
+            same = off == len && sodium_memcmp(got, want, sizeof got) == 0;
+            break;
+        }
+        crypto_generichash_update(&st, buf, (size_t)n);
+        off += (size_t)n;
+    }
+    sodium_memzero(buf, sizeof buf);
+    sodium_memzero(&st, sizeof st);
+    return same;
+}
+
+/* The file still holds what the caller read (opts->old or old_digest). */
+static int holds_old(const replace_job *job)
+{
+    const vault_replace_opts *o = job->opts;
+
+    if (o->old_digest)
+        return holds_digest(job, o->old_digest, o->old_len);
+    return !o->old || holds(job, o->old, o->old_len);
+}
+
 /* ---- temporary files ---- */
 
 /* Writes ".NAME.tmp-" into out (sized like replace_job.tmp). */
@@ -389,14 +429,13 @@ static int write_all(const replace_job *job, const unsigned char *data, size_t l
  * nothing, as a run that changes nothing writes nothing. */
 static int start_stream(replace_job *job)
 {
-    const vault_replace_opts *o = job->opts;
     int rc;
 
     if (job->fd >= 0)
         return 0;
     if ((rc = open_target(job)) != 0 || (rc = check_target(job)) != 0)
         return rc;
-    if (o->old && !holds(job, o->old, o->old_len))
+    if (!holds_old(job))
         return vault__err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
     remove_stale_temps(job);
     if (!(job->wbuf = vault__malloc(SINK_BUFFER)))
@@ -702,7 +741,7 @@ static int replace(replace_job *job, const void *data, size_t len)
             *o->written = job->st;
         return 0;
     }
-    if (o->old && !holds(job, o->old, o->old_len))
+    if (!holds_old(job))
         return vault__err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
     remove_stale_temps(job);
     if ((rc = create_temp(job)) != 0 || (rc = write_all(job, (const unsigned char *)data, len)) != 0 ||
@@ -714,7 +753,7 @@ static int replace(replace_job *job, const void *data, size_t len)
         (rc = run_verify(job, data, len, o->verify, o->payload)) != 0)
         return rc;
 in_place:
-    if (o->old && !holds(job, o->old, o->old_len))
+    if (!holds_old(job))
         return vault__err(VAULT_ERROR, "%s: the file changed since it was read", job->path);
     if (o->written && fstat(job->fd, o->written) != 0)
         return fail(job, errno, "cannot look at the new file");

@@ -226,12 +226,18 @@ int conf_stream_end(conf_stream *s, unsigned char digest[crypto_generichash_BYTE
  * same aliases in the same order and the same references; every value for
  * which changed() is 0 as it was, the others sealed and, in order, of the
  * digest written. begin, then item for each item read back in order, then
- * end once the text is read. */
+ * end once the text is read. begin takes what it needs of the model (a
+ * digest of its aliases and kept values, its counts; the path is borrowed):
+ * the items may be dropped (conf_drop_items()) before the walk, so that a
+ * file of 100,000 secrets is not modelled while its new text is read. */
 typedef struct conf_stream_check {
-    const vault_config *cfg;
+    const char *path;
+    size_t count, ref_count;
     int (*changed)(size_t i, void *payload);
     void *payload;
-    crypto_generichash_state digest; /* of the new values read back */
+    unsigned char want_skeleton[crypto_generichash_BYTES]; /* aliases and kept values read */
+    crypto_generichash_state skeleton; /* the same, of the text read back */
+    crypto_generichash_state digest;   /* of the new values read back */
 } conf_stream_check;
 
 void conf_check_streamed_begin(conf_stream_check *c, const vault_config *cfg,
@@ -268,6 +274,10 @@ typedef struct vault_replace_opts {
     ino_t ino;
     const void *old;        /* when set, the file must still hold these bytes */
     size_t old_len;
+    /* Instead of old: the file must still be old_len bytes of this digest
+     * (crypto_generichash, 32 bytes), so that a caller need not hold the
+     * file's text while the new one is read back. */
+    const unsigned char *old_digest;
     int private_out;        /* no link followed; an existing file must be ours, 0600 */
     struct stat *written;   /* when set, receives the file's stat once in place */
     /* Streaming: when fill is set, data is not used; fill writes the new

@@ -523,35 +523,60 @@ static int check_reread(const vault_config *cfg, const vault_config *re)
     return 0;
 }
 
+/* What the walk of a new text must find, in order, for item i of the
+ * model it came from: its alias, and, unless changed, its value as it was
+ * (state, then the sealed text or the plaintext). */
+static void hash_skeleton_item(crypto_generichash_state *st, const vault_config *cfg, const conf_item *item,
+                               int changed)
+{
+    unsigned char state = (unsigned char)item->info.state;
+
+    crypto_generichash_update(st, (const unsigned char *)item->info.alias, strlen(item->info.alias) + 1);
+    if (changed) {
+        static const unsigned char mark = 0xff;
+        crypto_generichash_update(st, &mark, 1);
+        return;
+    }
+    crypto_generichash_update(st, &state, 1);
+    if (item->info.state == VAULT_VALUE_SEALED)
+        crypto_generichash_update(st, (const unsigned char *)item->info.value, strlen(item->info.value) + 1);
+    else if (item->info.state == VAULT_VALUE_PLAIN)
+        crypto_generichash_update(st, cfg->plain + item->plain_off, item->plain_len);
+}
+
 void conf_check_streamed_begin(conf_stream_check *c, const vault_config *cfg,
                                int (*changed)(size_t i, void *payload), void *payload)
 {
-    c->cfg = cfg;
+    crypto_generichash_state st;
+    size_t i;
+
+    c->path = cfg->path;
+    c->count = cfg->count;
+    c->ref_count = cfg->ref_count;
     c->changed = changed;
     c->payload = payload;
+    crypto_generichash_init(&st, NULL, 0, crypto_generichash_BYTES);
+    for (i = 0; i < cfg->count; i++)
+        hash_skeleton_item(&st, cfg, cfg->items[i], changed(i, payload));
+    crypto_generichash_final(&st, c->want_skeleton, sizeof c->want_skeleton);
+    sodium_memzero(&st, sizeof st);
+    crypto_generichash_init(&c->skeleton, NULL, 0, crypto_generichash_BYTES);
     crypto_generichash_init(&c->digest, NULL, 0, crypto_generichash_BYTES);
 }
 
 int conf_check_streamed_item(conf_stream_check *c, const vault_config *re, const conf_item *b, size_t i)
 {
-    const vault_config *cfg = c->cfg;
-    const conf_item *a;
+    int changed;
 
-    if (i >= cfg->count)
-        return vault__err(VAULT_ERROR, "%s: the new content has more than %zu secrets", cfg->path, cfg->count);
-    a = cfg->items[i];
-    if (strcmp(a->info.alias, b->info.alias) != 0)
-        return vault__err(VAULT_ERROR, "%s: the new content has \"%s\" where \"%s\" was", cfg->path,
-                         b->info.alias, a->info.alias);
-    if (!c->changed(i, c->payload)) {
-        if (!same_value(cfg, a, re, b))
-            return vault__err(VAULT_ERROR, "%s: the value of \"%s\" changed in the new content", cfg->path,
-                             a->info.alias);
+    if (i >= c->count)
+        return vault__err(VAULT_ERROR, "%s: the new content has more than %zu secrets", c->path, c->count);
+    changed = c->changed(i, c->payload);
+    hash_skeleton_item(&c->skeleton, re, b, changed);
+    if (!changed)
         return 0;
-    }
     if (b->info.state != VAULT_VALUE_SEALED)
-        return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as sealed", cfg->path,
-                         a->info.alias);
+        return vault__err(VAULT_ERROR, "%s: the new value of \"%s\" does not read back as sealed", c->path,
+                         b->info.alias);
     crypto_generichash_update(&c->digest, (const unsigned char *)b->info.value, strlen(b->info.value) + 1);
     return 0;
 }
@@ -559,18 +584,26 @@ int conf_check_streamed_item(conf_stream_check *c, const vault_config *re, const
 int conf_check_streamed_end(conf_stream_check *c, const vault_config *re,
                             const unsigned char digest[crypto_generichash_BYTES])
 {
-    const vault_config *cfg = c->cfg;
     unsigned char got[crypto_generichash_BYTES];
+    int same;
 
-    if (re->visited != cfg->count)
-        return vault__err(VAULT_ERROR, "%s: the new content has %zu secrets instead of %zu", cfg->path,
-                         re->visited, cfg->count);
+    if (re->visited != c->count)
+        return vault__err(VAULT_ERROR, "%s: the new content has %zu secrets instead of %zu", c->path,
+                         re->visited, c->count);
+    crypto_generichash_final(&c->skeleton, got, sizeof got);
+    same = sodium_memcmp(got, c->want_skeleton, sizeof got) == 0;
+    sodium_memzero(&c->skeleton, sizeof c->skeleton);
+    if (!same)
+        return vault__err(VAULT_ERROR,
+                          "%s: the new content changed an alias or a value that was kept (its aliases and "
+                          "kept values differ from the file read)",
+                          c->path);
     crypto_generichash_final(&c->digest, got, sizeof got);
     if (sodium_memcmp(got, digest, sizeof got) != 0)
-        return vault__err(VAULT_ERROR, "%s: the new values do not read back as written", cfg->path);
-    if (re->ref_count != cfg->ref_count)
-        return vault__err(VAULT_ERROR, "%s: the new content has %zu references instead of %zu", cfg->path,
-                         re->ref_count, cfg->ref_count);
+        return vault__err(VAULT_ERROR, "%s: the new values do not read back as written", c->path);
+    if (re->ref_count != c->ref_count)
+        return vault__err(VAULT_ERROR, "%s: the new content has %zu references instead of %zu", c->path,
+                         re->ref_count, c->ref_count);
     return 0;
 }
 

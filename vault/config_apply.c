@@ -44,26 +44,63 @@ static char *alias_message(const char *path, const char *alias, const char *fall
     return m;
 }
 
+apply_failure *apply_failure_of(apply_run *r, const apply_item *it)
+{
+    size_t k = (size_t)(it - r->items), i;
+
+    /* From the last: an item failed again is most often the last one. */
+    for (i = r->fail_count; it->status == VAULT_APPLY_FAILED && i-- > 0;)
+        if (r->fails[i].item == k)
+            return &r->fails[i];
+    return NULL;
+}
+
+/* A new failure recorded for it: NULL when there is no memory for it (the
+ * item is still failed, its entry then has VAULT_ENOMEM and no message). */
+static apply_failure *add_failure(apply_run *r, const apply_item *it)
+{
+    apply_failure *f;
+
+    if (r->fail_count == r->fail_cap) {
+        size_t cap = r->fail_cap ? r->fail_cap * 2 : 16;
+        if (!(f = vault__realloc(r->fails, cap * sizeof *f)))
+            return NULL;
+        r->fails = f;
+        r->fail_cap = cap;
+    }
+    f = &r->fails[r->fail_count++];
+    f->item = (size_t)(it - r->items);
+    f->code = 0;
+    f->message = NULL;
+    return f;
+}
+
 void apply_item_fail(apply_run *r, apply_item *it, int code, const char *fallback)
 {
-    if (it->pub.status != VAULT_APPLY_FAILED)
+    apply_failure *f = apply_failure_of(r, it);
+
+    if (it->status != VAULT_APPLY_FAILED)
         r->failed++;
     if (it->changed) {
         it->changed = 0;
         r->changed--;
     }
-    it->pub.status = VAULT_APPLY_FAILED;
-    it->pub.code = code ? code : VAULT_ERROR;
-    vault__free_ptr((char *)it->pub.message);
-    it->pub.message = alias_message(vault_config_path(r->cfg), it->pub.alias, fallback);
+    if (!f)
+        f = add_failure(r, it);
+    it->status = VAULT_APPLY_FAILED;
+    if (!f)
+        return;
+    f->code = code ? code : VAULT_ERROR;
+    vault__free_ptr(f->message);
+    f->message = alias_message(vault_config_path(r->cfg), it->alias, fallback);
 }
 
 static int add_item(apply_run *r, size_t index, const char *alias, apply_item **out)
 {
     apply_item *it = &r->items[r->n];
     memset(it, 0, sizeof *it);
-    it->index = index;
-    it->pub.alias = alias; /* borrowed from the config or the options until the result copies it */
+    it->index = (uint32_t)index; /* (size_t)-1 becomes APPLY_NEW_ALIAS */
+    it->alias = alias; /* borrowed from the config or the options until the result copies it */
     r->n++;
     *out = it;
     return 0;
@@ -100,7 +137,7 @@ static int set_value(apply_run *r, apply_item *it, char *value, vault_apply_stat
             apply_item_fail(r, it, bad, "cannot set the value");
             return 0;
         }
-        it->pub.status = status;
+        it->status = (unsigned char)status;
         it->changed = 1;
         r->changed++;
         return 0;
@@ -111,7 +148,7 @@ static int set_value(apply_run *r, apply_item *it, char *value, vault_apply_stat
         apply_item_fail(r, it, rc, "cannot set the value");
         return 0;
     }
-    it->pub.status = status;
+    it->status = (unsigned char)status;
     it->changed = 1;
     r->changed++;
     return 0;
@@ -123,11 +160,11 @@ static int seal_bytes(apply_run *r, apply_item *it, const void *data, size_t len
     int rc;
     if (len == 0) {
         vault__err(VAULT_EINVAL, "%s: alias \"%s\": the secret is empty", vault_config_path(r->cfg),
-                  it->pub.alias);
+                  it->alias);
         apply_item_fail(r, it, VAULT_EINVAL, "the secret is empty");
         return 0;
     }
-    rc = vault_sealer_seal(&value, r->o->sealer, it->pub.alias, data, len);
+    rc = vault_sealer_seal(&value, r->o->sealer, it->alias, data, len);
     if (rc != 0) {
         apply_item_fail(r, it, rc, "cannot seal");
         return 0;
@@ -161,7 +198,7 @@ static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *
     int rc;
 
     if (e->state == VAULT_VALUE_SEALED) {
-        it->pub.status = VAULT_APPLY_ALREADY_SEALED;
+        it->status = VAULT_APPLY_ALREADY_SEALED;
         return 0;
     }
     if (e->state == VAULT_VALUE_EMPTY) {
@@ -177,6 +214,9 @@ static int produce_seal(apply_run *r, apply_item *it, const vault_config_entry *
         return seal_plain(r, it, it->plain, VAULT_APPLY_SEALED);
     }
     apply_arena_text(r->cfg, r->cfg->items[it->index], &data, &len);
+    it->plain_off = r->cfg->items[it->index]->plain_off;
+    it->plain_len = r->cfg->items[it->index]->plain_len;
+    it->in_arena = 1;
     return seal_bytes(r, it, data, len, VAULT_APPLY_SEALED); /* orig holds it for the check */
 }
 
@@ -217,11 +257,12 @@ done:
 
 static int produce_rotate(apply_run *r, apply_item *it, const vault_config_entry *e)
 {
+    apply_failure *f;
     unsigned int flags = 0;
     int rc;
 
     if (e->state != VAULT_VALUE_SEALED) {
-        it->pub.flags |= VAULT_APPLY_WAS_PLAIN;
+        it->flags |= VAULT_APPLY_WAS_PLAIN;
         return 0;
     }
     rc = vault_opener_open(&it->plain, &flags, r->o->from, e->alias, e->value);
@@ -231,19 +272,21 @@ static int produce_rotate(apply_run *r, apply_item *it, const vault_config_entry
         if (already_rotated(r, e)) {
             vault__free_ptr(why);
             vault_error_clear();
-            it->pub.status = VAULT_APPLY_ALREADY_ROTATED;
+            it->status = VAULT_APPLY_ALREADY_ROTATED;
             return 0;
         }
         apply_item_fail(r, it, code, "cannot open");
-        if (why) {
-            vault__free_ptr((char *)it->pub.message);
-            it->pub.message = why;
+        if (why && (f = apply_failure_of(r, it)) != NULL) {
+            vault__free_ptr(f->message);
+            f->message = why;
+            why = NULL;
         }
+        vault__free_ptr(why);
         return 0;
     }
     if (flags & VAULT_OPENED_LEGACY)
-        it->pub.flags |= VAULT_APPLY_WAS_LEGACY;
-    it->opened = flags;
+        it->flags |= VAULT_APPLY_WAS_LEGACY;
+    it->opened = (unsigned char)flags;
     return seal_plain(r, it, it->plain, VAULT_APPLY_ROTATED);
 }
 
@@ -273,11 +316,11 @@ static int produce_rewrap(apply_run *r, apply_item *it, const vault_config_entry
     int rc;
 
     if (e->state != VAULT_VALUE_SEALED) {
-        it->pub.flags |= VAULT_APPLY_WAS_PLAIN;
+        it->flags |= VAULT_APPLY_WAS_PLAIN;
         return 0;
     }
     if (strncmp(e->value, "vault:", 6) != 0) {
-        it->pub.flags |= VAULT_APPLY_NOT_NATIVE;
+        it->flags |= VAULT_APPLY_NOT_NATIVE;
         return 0;
     }
     rc = r->verify ? vault_opener_open(&it->plain, NULL, r->verify, e->alias, e->value) : 0;
@@ -289,7 +332,7 @@ static int produce_rewrap(apply_run *r, apply_item *it, const vault_config_entry
     }
     if (same_key_ids(e->value, value)) {
         vault_string_free(value);
-        it->pub.status = VAULT_APPLY_ALREADY_REWRAPPED;
+        it->status = VAULT_APPLY_ALREADY_REWRAPPED;
         return 0;
     }
     if (apply_rule_refuses(r, it, value, 0)) {
@@ -359,7 +402,10 @@ static int stream_fill(vault_sink *sink, void *payload)
         return VAULT_ERROR; /* the run's message says which */
     if (r->changed == 0)
         return VAULT__REPLACE_NOTHING;
-    return conf_stream_end(&r->stream, r->digest);
+    if ((rc = conf_stream_end(&r->stream, r->digest)) != 0)
+        return rc;
+    apply_stream_written(r);
+    return 0;
 }
 
 /* Every value produced and written to the temporary file of the
@@ -377,7 +423,12 @@ static int apply_stream(apply_run *r)
     ro.expect_inode = r->cfg->from_file;
     ro.dev = r->cfg->file_dev;
     ro.ino = r->cfg->file_ino;
-    ro.old = r->cfg->from_file ? r->cfg->text : NULL;
+    /* The file as read is checked by its digest before the rename: its
+     * text is let go once the new one is written (apply_stream_written()). */
+    if (r->cfg->from_file) {
+        crypto_generichash(r->old_digest, sizeof r->old_digest, r->cfg->text, r->cfg->len, NULL, 0);
+        ro.old_digest = r->old_digest;
+    }
     ro.old_len = r->cfg->len;
     return vault__replace_file(r->cfg->path, NULL, 0, &ro);
 }
@@ -485,7 +536,7 @@ static int run_set(apply_run *r)
     vault_string_free(value);
     if (rc != 0)
         return rc;
-    it->pub.status = VAULT_APPLY_CREATED;
+    it->status = VAULT_APPLY_CREATED;
     it->changed = 1;
     r->changed++;
     return 0;
@@ -501,7 +552,7 @@ static int edit_one(apply_run *r, apply_item *it, const vault_config_entry *e)
     int rc, existed;
 
     if (e->state == VAULT_VALUE_SEALED) {
-        it->pub.status = VAULT_APPLY_ALREADY_SEALED;
+        it->status = VAULT_APPLY_ALREADY_SEALED;
         return 0;
     }
     if (e->state == VAULT_VALUE_EMPTY) {
@@ -617,19 +668,28 @@ static void fill_result(vault_apply_result *res, apply_run *r, int rc, int writt
     size_t i;
 
     if (r->n && (entries = vault__calloc(r->n, sizeof *entries)) != NULL) {
-        for (i = 0; i < r->n && entries; i++) {
-            entries[i] = r->items[i].pub;
-            if (!(entries[i].alias = vault__strdup(r->items[i].pub.alias))) {
-                while (i-- > 0) {
+        for (i = 0; i < r->n; i++) {
+            const apply_item *it = &r->items[i];
+            entries[i].status = (vault_apply_status)it->status;
+            entries[i].flags = it->flags;
+            if (!(entries[i].alias = vault__strdup(it->alias))) {
+                while (i-- > 0)
                     vault__free_ptr((char *)entries[i].alias);
-                    r->items[i].pub.message = entries[i].message; /* back to the run, which frees it */
-                }
                 vault__free_ptr(entries);
                 entries = NULL;
                 break;
             }
-            r->items[i].pub.message = NULL;
         }
+        /* The failures' messages move to the result (else the run frees them). */
+        for (i = 0; entries && i < r->fail_count; i++) {
+            vault_apply_entry *en = &entries[r->fails[i].item];
+            en->code = r->fails[i].code;
+            en->message = r->fails[i].message;
+            r->fails[i].message = NULL;
+        }
+        for (i = 0; entries && i < r->n; i++)
+            if (entries[i].status == VAULT_APPLY_FAILED && entries[i].code == 0)
+                entries[i].code = VAULT_ENOMEM; /* its failure could not be recorded */
         res->count = entries ? r->n : 0;
     }
     res->entries = entries;
@@ -704,11 +764,12 @@ done:
     fill_result(res, &r, rc, written);
     if (r.file)
         res->location = apply_repo_location(&r, written);
-    for (i = 0; i < r.n; i++) {
-        vault__free_ptr((char *)r.items[i].pub.message);
+    for (i = 0; i < r.n; i++)
         vault_secret_free(r.items[i].plain);
-    }
     vault__free_ptr(r.items);
+    for (i = 0; i < r.fail_count; i++)
+        vault__free_ptr(r.fails[i].message);
+    vault__free_ptr(r.fails);
     if (r.text) {
         sodium_memzero(r.text, r.text_len);
         vault__free_ptr(r.text);

@@ -8,6 +8,9 @@
 #include "token.h"
 
 #include <sodium.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -43,13 +46,14 @@ static int plaintext_of(const apply_run *r, const apply_item *it, const unsigned
         *len = vault_secret_len(it->plain);
         return 0;
     }
-    if (r->streaming && it->index < r->cfg->count && r->cfg->items[it->index]->info.state == VAULT_VALUE_PLAIN) {
-        apply_arena_text(r->cfg, r->cfg->items[it->index], data, len); /* cfg keeps the file as read */
+    if (r->streaming && it->in_arena) {
+        *data = r->cfg->plain + it->plain_off; /* cfg keeps the file's plaintexts */
+        *len = it->plain_len;
         return 0;
     }
-    if (!r->orig || !(item = conf_lookup(r->orig, it->pub.alias, strlen(it->pub.alias))) ||
+    if (!r->orig || !(item = conf_lookup(r->orig, it->alias, strlen(it->alias))) ||
         item->info.state != VAULT_VALUE_PLAIN)
-        return vault__err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->pub.alias);
+        return vault__err(VAULT_ENOTFOUND, "the plaintext of \"%s\" is not at hand", it->alias);
     apply_arena_text(r->orig, item, data, len);
     return 0;
 }
@@ -67,7 +71,7 @@ int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entr
         return rc;
     if (!r->verify)
         return 0;
-    rc = vault_opener_open(&got, NULL, r->verify, it->pub.alias, e->value);
+    rc = vault_opener_open(&got, NULL, r->verify, it->alias, e->value);
     if (rc == VAULT_EKEY && r->o->op == VAULT_APPLY_REWRAP) {
         vault_error_clear(); /* our key was removed from it */
         return 0;
@@ -84,7 +88,7 @@ int apply_check_item(apply_run *r, const apply_item *it, const vault_config_entr
 static void verify_failed(apply_run *r, apply_item *it, int rc)
 {
     vault__err(rc, "%s: alias \"%s\": the new value does not open to its secret; the file was not changed",
-              vault_config_path(r->cfg), it->pub.alias);
+              vault_config_path(r->cfg), it->alias);
     apply_item_fail(r, it, rc, "the new value does not check");
 }
 
@@ -100,7 +104,7 @@ int apply_verify_parsed(const vault_config *cfg, void *payload)
         const vault_config_entry *e;
         if (!it->changed)
             continue;
-        rc = vault_config_find(&idx, cfg, it->pub.alias);
+        rc = vault_config_find(&idx, cfg, it->alias);
         if (rc == 0)
             rc = vault_config_entry_at(&e, cfg, idx);
         if (rc == 0)
@@ -123,14 +127,27 @@ static int item_changed(size_t i, void *payload)
  * read, and each changed value opened, as it is read. */
 typedef struct verify_walk {
     apply_run *r;
-    conf_stream_check check;
     size_t checked, bad;
 } verify_walk;
+
+void apply_stream_written(apply_run *r)
+{
+    conf_check_streamed_begin(&r->check, r->cfg, item_changed, r);
+    conf_drop_items(r->cfg);
+    /* Written out and held by its digest (r->old_digest): the text, with
+     * the plain secrets it held, is wiped and let go. */
+    vault__free_wiped(r->cfg->text, r->cfg->len + 1);
+    r->cfg->text = NULL;
+    r->cfg->len = 0;
+#ifdef __GLIBC__
+    malloc_trim(0); /* the items lay among other blocks: give their pages back */
+#endif
+}
 
 static int verify_item(const vault_config *re, const conf_item *item, size_t i, void *payload)
 {
     verify_walk *w = payload;
-    int rc = conf_check_streamed_item(&w->check, re, item, i);
+    int rc = conf_check_streamed_item(&w->r->check, re, item, i);
 
     if (rc != 0 || !item_changed(i, w->r))
         return rc;
@@ -156,11 +173,10 @@ int apply_verify_streamed(unsigned char *data, size_t len, void *payload)
     memset(&w, 0, sizeof w);
     w.r = r;
     r->verifying = 1;
-    conf_check_streamed_begin(&w.check, r->cfg, item_changed, r);
     rc = conf_parse_visit(&re, vault_config_path(r->cfg), vault_config_get_type(r->cfg), data, len, verify_item,
                           &w);
     if (rc == 0)
-        rc = conf_check_streamed_end(&w.check, re, r->digest);
+        rc = conf_check_streamed_end(&r->check, re, r->digest);
     for (i = 0; i < r->n; i++)
         changed += r->items[i].changed != 0;
     if (rc == 0 && w.checked != changed)

@@ -13,14 +13,31 @@
 #include <vault/apply.h>
 #include <vault/cipher.h>
 
+/* One per secret, and files hold 100,000 of them: 32 bytes on LP64. What
+ * the result says of it is kept narrow (status and flags fit a byte each),
+ * and the code and message of a failure, which few items have, are kept
+ * beside the items (apply_run.fails), not in each. */
+#define APPLY_NEW_ALIAS UINT32_MAX /* index of the alias SET with CREATE adds */
 typedef struct apply_item {
-    vault_apply_entry pub;
-    size_t index;        /* in the config */
+    const char *alias;   /* borrowed from the config or the options until the result copies it */
     vault_secret *plain; /* plaintext of the new value; NULL: the [plain] text of orig */
-    unsigned int opened; /* ROTATE: VAULT_OPENED_* of the old value */
-    int changed;
-    int sent;            /* a repository's rewrite took the new value */
+    uint32_t index;      /* in the config (a file has fewer secrets than 2^32), or APPLY_NEW_ALIAS */
+    uint32_t plain_off;  /* in_arena: the [plain] text at cfg->plain + plain_off, */
+    uint32_t plain_len;  /* kept when the model's items are dropped */
+    unsigned char status; /* vault_apply_status */
+    unsigned char flags;  /* VAULT_APPLY_WAS_* and the others of vault_apply_entry.flags */
+    unsigned char opened; /* ROTATE: VAULT_OPENED_* of the old value */
+    unsigned int changed : 1;
+    unsigned int sent : 1; /* a repository's rewrite took the new value */
+    unsigned int in_arena : 1;
 } apply_item;
+
+/* A failed item's code and message (vault_apply_entry's). */
+typedef struct apply_failure {
+    size_t item; /* in apply_run.items */
+    int code;
+    char *message;
+} apply_failure;
 
 typedef struct apply_run {
     const vault_apply_options *o;
@@ -30,6 +47,8 @@ typedef struct apply_run {
     vault_opener *verify;
     apply_item *items;
     size_t n, changed, failed;
+    apply_failure *fails; /* in the order the items failed */
+    size_t fail_count, fail_cap;
     int key_locked;
     int target_format; /* ROTATE: the sealer's format, 0 until known */
     char *text;        /* SET with CREATE, EDIT: the new text (wiped) */
@@ -52,10 +71,15 @@ typedef struct apply_run {
     int verifying; /* the new text is being checked */
     conf_stream stream;
     unsigned char digest[crypto_generichash_BYTES]; /* of the new values written */
+    conf_stream_check check; /* what the read-back must find, once the model is dropped */
+    unsigned char old_digest[crypto_generichash_BYTES]; /* of the file as read */
 } apply_run;
 
 /* Mark the entry failed with the last error's message (else fallback). */
 void apply_item_fail(apply_run *r, apply_item *it, int code, const char *fallback);
+
+/* The failure recorded for a failed item, or NULL. */
+apply_failure *apply_failure_of(apply_run *r, const apply_item *it);
 
 /* A new value as read back: sealed, for the recipients asked for, and,
  * with a key at hand, opening to its plaintext. */
@@ -72,6 +96,11 @@ int apply_verify_parsed(const vault_config *cfg, void *payload);
 int apply_verify_streamed(unsigned char *data, size_t len, void *payload);
 int apply_verify_new_text(const void *data, size_t len, void *payload);
 int apply_make_verifier(apply_run *r);
+
+/* A streamed text written: what its check needs is taken from the model
+ * (r->check, the items' plaintext places), and the model's items are
+ * dropped, so that they are not held beside the new text read back. */
+void apply_stream_written(apply_run *r);
 
 /* config_apply_rule.c: the WSO2 runtime of the file's product home. Find
  * its rule (r->rule); whether a new value breaks it (the item is then

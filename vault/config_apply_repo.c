@@ -47,7 +47,7 @@ static int repo_value(char **new_value, const char *alias, const char *value, vo
         for (i = 0; i < r->n; i++)
             if (r->items[i].changed && !r->items[i].sent)
                 return vault__err(VAULT_ERROR, "%s: alias \"%s\" was deleted after revision %lld: nothing written",
-                                 vault_config_path(r->cfg), r->items[i].pub.alias, (long long)r->repo_revision);
+                                 vault_config_path(r->cfg), r->items[i].alias, (long long)r->repo_revision);
         return 0;
     }
     if (vault_config_find(&idx, r->cfg, alias) != 0) {

@@ -112,10 +112,10 @@ int apply_rule_refuses(apply_run *r, apply_item *it, const char *value, int by_s
               "value with %s (%s%s): that server would get the alias name instead of the secret; seal with "
               "%s, or move the whole home to another algorithm together with its secret-conf.properties "
               "(-Drotate), or say that the values are not for the WSO2 runtime",
-              vault_config_path(r->cfg), it->pub.alias, what, rule_name(&r->rule),
+              vault_config_path(r->cfg), it->alias, what, rule_name(&r->rule),
               r->rule_is_new ? "about to be written to " : "", rule_conf(r), rule_name(&r->rule));
     apply_item_fail(r, it, VAULT_EFORMAT, "not a value the WSO2 runtime of this home opens");
-    it->pub.flags |= VAULT_APPLY_WSO2_RUNTIME;
+    it->flags |= VAULT_APPLY_WSO2_RUNTIME;
     return 1;
 }
 
@@ -162,22 +162,22 @@ void apply_rule_check_kept(apply_run *r)
     for (i = 0; r->rule_is_new && i < r->n; i++) {
         apply_item *it = &r->items[i];
         const vault_config_entry *e;
-        if (it->changed || it->pub.status == VAULT_APPLY_FAILED || it->index == (size_t)-1 ||
+        if (it->changed || it->status == VAULT_APPLY_FAILED || it->index == APPLY_NEW_ALIAS ||
             vault_config_entry_at(&e, r->cfg, it->index) != 0 || e->state != VAULT_VALUE_SEALED) {
             vault_error_clear();
             continue;
         }
         if (rt_rule_check_form(&r->rule, e->value) == 0) {
             vault_error_clear();
-            if (rule_check_padding(r, it->pub.alias, e->value) == 0)
+            if (rule_check_padding(r, it->alias, e->value) == 0)
                 continue;
             snprintf(why, sizeof why, "%s", vault_error_last() ? vault_error_last()->message : "");
             vault__err(VAULT_EFORMAT,
                       "%s: alias \"%s\": a raw RSA block of another padding than the home's: %s; "
                       "seal it again (-Dchange) or rotate every value (-Drotate)",
-                      vault_config_path(r->cfg), it->pub.alias, why);
+                      vault_config_path(r->cfg), it->alias, why);
             apply_item_fail(r, it, VAULT_EFORMAT, "sealed with another padding than the home's");
-            it->pub.flags |= VAULT_APPLY_WSO2_RUNTIME;
+            it->flags |= VAULT_APPLY_WSO2_RUNTIME;
             continue;
         }
         vault_error_clear();
@@ -185,9 +185,9 @@ void apply_rule_check_kept(apply_run *r)
         vault__err(VAULT_EFORMAT,
                   "%s: alias \"%s\": sealed as %s, and %s is to name %s for every value of the home: "
                   "rotate every value to it (-Drotate), or keep what the home uses",
-                  vault_config_path(r->cfg), it->pub.alias, what, rule_conf(r), rule_name(&r->rule));
+                  vault_config_path(r->cfg), it->alias, what, rule_conf(r), rule_name(&r->rule));
         apply_item_fail(r, it, VAULT_EFORMAT, "sealed with another algorithm than the home's");
-        it->pub.flags |= VAULT_APPLY_WSO2_RUNTIME;
+        it->flags |= VAULT_APPLY_WSO2_RUNTIME;
     }
 }
 
@@ -260,19 +260,19 @@ void apply_rotate_proof(apply_run *r)
 
     for (i = 0; i < r->n; i++) {
         apply_item *it = &r->items[i];
-        if (it->pub.status != VAULT_APPLY_ROTATED ||
-            vault_opener_reseal_check(r->o->from, it->opened, r->o->path, it->pub.alias) == 0)
+        if (it->status != VAULT_APPLY_ROTATED ||
+            vault_opener_reseal_check(r->o->from, it->opened, r->o->path, it->alias) == 0)
             continue;
-        it->pub.flags |= VAULT_APPLY_UNPROVEN;
+        it->flags |= VAULT_APPLY_UNPROVEN;
         if (!(r->o->flags & ACCEPTS_UNPROVEN))
             apply_item_fail(r, it, VAULT_EKEY, "RSA PKCS#1 v1.5 value naming no key");
         else if (!garbled && !plausible_secret(it->plain))
-            garbled = it->pub.alias;
+            garbled = it->alias;
     }
     vault_error_clear();
     for (i = 0; (r->o->flags & ACCEPTS_UNPROVEN) && i < r->n; i++) {
         apply_item *it = &r->items[i];
-        if (!(it->pub.flags & VAULT_APPLY_UNPROVEN))
+        if (!(it->flags & VAULT_APPLY_UNPROVEN))
             continue;
         if (allowed < 0) {
             allowed = (r->o->flags & VAULT_APPLY_ACCEPT_UNPROVEN_PKCS1) &&
@@ -289,11 +289,11 @@ void apply_rotate_proof(apply_run *r)
             }
         }
         if (allowed > 0) {
-            it->pub.flags = (it->pub.flags & ~(unsigned)VAULT_APPLY_UNPROVEN) | VAULT_APPLY_UNPROVEN_ACCEPTED;
+            it->flags = (unsigned char)((it->flags & ~(unsigned)VAULT_APPLY_UNPROVEN) | VAULT_APPLY_UNPROVEN_ACCEPTED);
             continue;
         }
         vault__err(VAULT_EKEY, "%s: alias \"%s\": RSA PKCS#1 v1.5 value naming no key, not sealed again: %s",
-                  r->o->path, it->pub.alias, why);
+                  r->o->path, it->alias, why);
         apply_item_fail(r, it, VAULT_EKEY, "RSA PKCS#1 v1.5 value naming no key");
     }
     vault_error_clear();

@@ -192,6 +192,7 @@ static int check_new(const char *new_text, const char *w1, const char *w3)
     crypto_generichash_update(&st, (const unsigned char *)w3, strlen(w3) + 1);
     crypto_generichash_final(&st, digest, sizeof digest);
     conf_check_streamed_begin(&w.check, cfg, changed_1_3, NULL);
+    conf_drop_items(cfg); /* the check holds what it needs of the model */
     rc = conf_parse_visit(&re, "deployment.toml", VAULT_CONFIG_TOML, text, len, walk_item, &w);
     if (rc == 0)
         rc = conf_check_streamed_end(&w.check, re, digest);
@@ -217,8 +218,8 @@ Test(conf_visit, streamed_check_refuses_every_difference)
          "do not read back"},
         {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N3\"\ns2 = \"kept-sealed\"\ns3 = \"N1\"\n",
          "do not read back"},
-        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealeD\"\ns3 = \"N3\"\n", "changed"},
-        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\nsX = \"kept-sealed\"\ns3 = \"N3\"\n", "where"},
+        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealeD\"\ns3 = \"N3\"\n", "changed an alias or a value"},
+        {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\nsX = \"kept-sealed\"\ns3 = \"N3\"\n", "changed an alias or a value"},
         {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealed\"\n",
          "2 secrets instead of 3"},
         {"[x]\na = \"$secret{s1}\"\n[secrets]\ns1 = \"N1\"\ns2 = \"kept-sealed\"\ns3 = \"N3\"\ns4 = \"x\"\n",
