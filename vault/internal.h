@@ -59,24 +59,6 @@ unsigned long vault__test_alloc_fail_at(unsigned long nth);
  * in a process that meets none. Thread-safe. */
 void vault__need_algorithms(int cipher_nid, int md_nid);
 
-/* Build OpenSSL's algorithm stores that opening a keystore and a key
- * needs on a second CPU while the caller reads its files (once per
- * process; nothing with one usable CPU), and wait for that thread to end.
- * Whoever starts it waits for it before returning to its caller. */
-void vault__warm_up(void);
-void vault__warm_wait(void);
-
-/* Before a first use of what a stage builds: wait until the warm-up
- * thread, if one runs, has built it (rather than build it twice at once).
- * Returns at once when none runs. */
-#define VAULT_WARM_CIPHERS 1 /* the cipher store */
-#define VAULT_WARM_KEYS 2    /* digests, key managers, decoders */
-#define VAULT_WARM_ALL 3     /* the RSA cipher, the random generator: all */
-void vault__warm_wait_for(int stage);
-
-/* Test hook: how many warm-up threads this process has started. */
-unsigned int vault__test_warm_started(void);
-
 /* A guarded secret allocated but not yet sealed read-only. */
 int vault__secret_alloc(vault_secret **out, size_t len, unsigned char **data);
 void vault__secret_seal(vault_secret *s);

@@ -451,7 +451,6 @@ int ks_private_key(vault_keystore *ks, const char *alias, EVP_PKEY **pkey, ks_en
         return rc;
     if (!e->pkey)
         return vault__err(VAULT_EFORMAT, "%s: alias \"%s\" holds no usable private key", ks->path, e->alias);
-    vault__warm_wait_for(VAULT_WARM_ALL); /* the key is about to be used */
     *pkey = e->pkey;
     if (entry)
         *entry = e;

@@ -398,7 +398,6 @@ static int load_certs(p12_ctx *c)
     c->certs = vault__calloc((size_t)n, sizeof *c->certs);
     if (!c->certs)
         return vault__oom();
-    vault__warm_wait_for(VAULT_WARM_KEYS); /* a certificate's key is decoded */
     for (i = 0; i < n; i++) {
         const PKCS12_SAFEBAG *bag = sk_PKCS12_SAFEBAG_value(c->flat, i);
         int nid = PKCS12_SAFEBAG_get_nid(bag);

@@ -605,9 +605,8 @@ int vault_open(vault **out, const vault_options *opts)
 
     if ((rc = check_options(out, opts)) != 0)
         return rc;
-    vault__warm_up(); /* OpenSSL's stores built on another CPU while the files are read */
     if ((rc = rt_locate(&loc, opts)) != 0)
-        goto done;
+        return rc;
     located = 1;
     v = vault__calloc(1, sizeof *v);
     if (!v || !(v->path = vault__strdup(loc.config))) {
@@ -654,7 +653,6 @@ int vault_open(vault **out, const vault_options *opts)
     *out = v;
     v = NULL;
 done:
-    vault__warm_wait();
     vault_config_free(cfg);
     if (located)
         rt_location_clear(&loc);
