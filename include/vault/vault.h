@@ -22,10 +22,9 @@
  * Thread safety: vault_open() and vault_free() must not run concurrently
  * with other calls on the same vault; every other function taking a
  * `const vault *` may be called from any number of threads at once, in
- * eager and in lazy mode. With more than one usable CPU, vault_open() runs
- * short-lived threads of its own (OpenSSL's algorithm stores built while
- * it reads its files; many WSO2-format values opened at once), all joined
- * before it returns.
+ * eager and in lazy mode. With more than one usable CPU, vault_open() opens
+ * many WSO2-format values at once on short-lived threads of its own, all
+ * joined before it returns.
  */
 #ifndef VAULT_VAULT_H
 #define VAULT_VAULT_H
