@@ -43,9 +43,9 @@ done
 if [ "$cpus" -ge 2 ] && command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
     # LeakSanitizer cannot run under ptrace: a sanitized build is traced without it.
     NOLEAK="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-    # threads TPL CONFIG: in $nthreads, the threads one render starts
-    # (vault_open() may start one of its own to warm OpenSSL up: the
-    # baseline is a config of one such value).
+    # threads TPL CONFIG: in $nthreads, the threads one render starts,
+    # against the baseline of a config of one such value (whatever else the
+    # process starts, the RSA workers come on top of it).
     threads() {
         run 0 env ASAN_OPTIONS="$NOLEAK" strace -f -e trace=clone,clone3 -o "$TMP/clone.strace" "$CT" \
             render "$1" --config "$2" --password-file "$PWF"
