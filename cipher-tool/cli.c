@@ -266,28 +266,16 @@ int cli_read_all(int fd, size_t max, unsigned char **out, size_t *len)
 
 /* ---- the terminal: the library's reader ---- */
 
-/* vault_terminal_read(), its "no terminal" and "end of input" as the
- * prompts' callers tell them apart. */
-static int tty_read(vault_secret **out, const char *prompt, unsigned int flags)
-{
-    int rc = vault_terminal_read(out, prompt, flags);
-    if (rc == VAULT_ENOTFOUND)
-        return CLI_NO_TERMINAL;
-    if (rc == VAULT_ECANCELED)
-        return CLI_CANCELLED;
-    return rc;
-}
-
 int cli_prompt_secret(vault_secret **out, const char *prompt)
 {
     /* Ctrl-C at a prompt ends the tool, also while a command's own handler
      * is in place (render --watch). */
-    return tty_read(out, prompt, VAULT_TERMINAL_OVERRIDE_HANDLERS);
+    return vault_terminal_read(out, prompt, VAULT_TERMINAL_OVERRIDE_HANDLERS);
 }
 
 int cli_prompt_line(vault_secret **out, const char *prompt)
 {
-    return tty_read(out, prompt, VAULT_TERMINAL_ECHO);
+    return vault_terminal_read(out, prompt, VAULT_TERMINAL_ECHO);
 }
 
 /* ---- keystore passwords ---- */
@@ -303,12 +291,12 @@ static int ask_terminal(cli_keystore *k, vault_secret **out, const char *what, c
 
     snprintf(prompt, sizeof prompt, "%s of %s %s: ", what, k->role, path);
     rc = cli_prompt_secret(out, prompt);
-    if (rc == CLI_NO_TERMINAL) {
+    if (rc == VAULT_ENOTFOUND) {
         if (tell_no_terminal)
             k->no_terminal = 1;
         return VAULT_ENOTFOUND;
     }
-    if (rc == CLI_CANCELLED) {
+    if (rc == VAULT_ECANCELED) {
         k->cancelled = 1;
         return VAULT_EAUTH;
     }
@@ -389,6 +377,7 @@ int cli_keystore_fail(const cli_keystore *k, int rc)
 
     if (k->cancelled) {
         cli_error("%s: cancelled at the password prompt", k->path ? k->path : k->role);
+        last_code = VAULT_ECANCELED;
         return EXIT_FAIL;
     }
     cli_error("%s", e->code == rc ? e->message : vault_strerror(rc));
@@ -468,9 +457,10 @@ static int read_stdin(vault_secret **out, const char *what)
 /* Why a prompt gave no value, said once for every caller. */
 static int tty_failure(int rc, const char *what)
 {
-    if (rc == CLI_CANCELLED)
+    if (rc == VAULT_ECANCELED) {
         cli_error("cancelled: end of input at the prompt for %s; nothing was written", what);
-    else if (rc == CLI_NO_TERMINAL)
+        last_code = VAULT_ECANCELED;
+    } else if (rc == VAULT_ENOTFOUND)
         cli_error("no terminal to ask for %s; give it on standard input", what);
     else if (rc == VAULT_EFORMAT)
         cli_error("%s is longer than %d bytes", what, VAULT_TERMINAL_LINE_MAX);

@@ -106,14 +106,6 @@ int cli_open_keystore(vault_keystore **out, cli_keystore *k);
  * library's code with its message printed. */
 int cli_open_cert(vault_keystore **out, const char *path);
 
-/* What the prompts return besides 0 and the VAULT_E* codes: the
- * library's VAULT_ENOTFOUND and VAULT_ECANCELED of vault_terminal_read(),
- * kept apart from the same codes of other calls. */
-enum {
-    CLI_NO_TERMINAL = -100, /* no controlling terminal */
-    CLI_CANCELLED = -101    /* end of input (Ctrl-D) before a line was ended */
-};
-
 /* Read a secret value: stdin when it is not a terminal (whole input; one
  * trailing newline removed), else the terminal twice without echo. An
  * empty value, end of input at a prompt and differing entries are refused
@@ -122,9 +114,9 @@ int cli_read_value(vault_secret **out, const char *what);
 
 /* A line from the controlling terminal without echo (vault_terminal_read():
  * echo is back on return and when SIGINT, SIGTERM, SIGHUP or SIGQUIT
- * arrives meanwhile, which then ends the tool). Returns 0, CLI_NO_TERMINAL,
- * CLI_CANCELLED, VAULT_EFORMAT (line too long) or VAULT_ENOMEM. Prints
- * nothing. */
+ * arrives meanwhile, which then ends the tool). Returns 0, VAULT_ENOTFOUND
+ * (no terminal), VAULT_ECANCELED (end of input before a line was ended),
+ * VAULT_EFORMAT (line too long) or VAULT_ENOMEM. Prints nothing. */
 int cli_prompt_secret(vault_secret **out, const char *prompt);
 
 /* The same with echo (an alias, not a secret). */
@@ -236,6 +228,9 @@ void cli_apply_key_id(cli_apply *a, const char *hex);
 
 /* Note a failure outside vault_config_apply() (code, message) for JSON. */
 void cli_apply_note(cli_apply *a, int code, const char *message);
+/* The same with the error last printed and its code (a usage error when rc
+ * is EXIT_USAGE). */
+void cli_apply_note_printed(cli_apply *a, int rc);
 
 /* With --json print the object; release a. Returns rc, or EXIT_FAIL when
  * the JSON could not be written. */

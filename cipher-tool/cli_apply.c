@@ -43,6 +43,13 @@ void cli_apply_note(cli_apply *a, int code, const char *message)
     a->first_message = strdup(message);
 }
 
+void cli_apply_note_printed(cli_apply *a, int rc)
+{
+    int code = VAULT_ERROR;
+    const char *message = cli_last_error(&code);
+    cli_apply_note(a, rc == EXIT_USAGE ? VAULT_EINVAL : code, message[0] ? message : "failed");
+}
+
 static json_t *json_entry(const vault_apply_entry *e)
 {
     return json_pack("{s:s, s:s, s:b, s:o}", "alias", e->alias, "status", vault_apply_status_name(e->status),

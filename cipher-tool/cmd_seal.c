@@ -80,6 +80,7 @@ const cli_opt_command cmd_change_options = {
 static int ask_value(vault_secret **out, const char *path, const vault_config_entry *e, void *payload)
 {
     char what[512];
+    int rc;
     (void)payload;
     if (!isatty(STDIN_FILENO)) {
         cli_error("%s: line %u: alias \"%s\" has an empty value and there is no terminal to ask for it",
@@ -88,7 +89,8 @@ static int ask_value(vault_secret **out, const char *path, const vault_config_en
         return VAULT_EINVAL;
     }
     snprintf(what, sizeof what, "the value of \"%s\"", e->alias);
-    return cli_read_value(out, what) == 0 ? 0 : VAULT_EINVAL;
+    rc = cli_read_value(out, what);
+    return rc == 0 || rc == VAULT_ECANCELED ? rc : VAULT_EINVAL;
 }
 
 int cli_seal_report(const vault_apply_result *res)
@@ -167,16 +169,15 @@ static int run(int argc, char **argv, int change)
     cli_apply_init(&a, cmd, "could not be sealed", o.json);
     if ((rc = cli_sealing_home_default(s, argv + optind, change ? 1 : argc - optind, cmd)) != EXIT_OK ||
         (rc = cli_sealing_prepare(s, cmd, &sealer)) != EXIT_OK) {
-        cli_apply_note(&a, rc == EXIT_USAGE ? VAULT_EINVAL : VAULT_ERROR,
-                       vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
+        cli_apply_note_printed(&a, rc);
         goto finish;
     }
     cli_apply_recipients(&a, s->recipients, s->recipient_count);
     if (change) {
         char what[512];
         snprintf(what, sizeof what, "the new value of \"%s\"", argv[optind + 1]);
-        if (cli_read_value(&given, what) != 0) {
-            cli_apply_note(&a, VAULT_EINVAL, "no value given");
+        if ((rc = cli_read_value(&given, what)) != 0) {
+            cli_apply_note(&a, rc == VAULT_ECANCELED ? rc : VAULT_EINVAL, "no value given");
             rc = EXIT_FAIL;
             goto finish;
         }

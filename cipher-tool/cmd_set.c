@@ -78,8 +78,7 @@ int cmd_set(int argc, char **argv)
     cli_apply_init(&a, "set", "could not be sealed", o.json);
     if ((rc = cli_sealing_home_default(s, argv + optind, 1, "set")) != EXIT_OK ||
         (rc = cli_sealing_prepare(s, "set", &sealer)) != EXIT_OK) {
-        cli_apply_note(&a, rc == EXIT_USAGE ? VAULT_EINVAL : VAULT_ERROR,
-                       vault_error_last() ? vault_error_last()->message : "cannot prepare the sealing");
+        cli_apply_note_printed(&a, rc);
     } else {
         cli_apply_recipients(&a, s->recipients, s->recipient_count);
         if ((rc = read_value(&value, o.value_fd, argv[optind + 1])) != EXIT_OK)

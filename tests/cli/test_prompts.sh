@@ -86,6 +86,21 @@ equals "$status" 1
 contains "$out" "cancelled at the password prompt"
 unchanged "$TMP/s.toml" "$TMP/s.before"
 
+# The same with --json: the report's error code is "cancelled" (docs/JSON.md).
+drive 'Enter the value of "asked": =>\x04' "$CT" seal "$TMP/s.toml" "${KS[@]}" --json
+equals "$status" 1
+contains "$out" '"code": "cancelled"'
+unchanged "$TMP/s.toml" "$TMP/s.before"
+drive 'Enter the new value of "a": =>\x04' "$CT" change "$TMP/c.toml" a "${KS[@]}" --json
+equals "$status" 1
+contains "$out" '"code": "cancelled"'
+unchanged "$TMP/c.toml" "$TMP/c.before"
+drive 'Password of keystore =>\x04' "$CT" seal "$TMP/s.toml" -k "$J/identity.p12" --json
+equals "$status" 1
+contains "$out" '"code": "cancelled"'
+contains "$out" 'cancelled at the password prompt"'
+unchanged "$TMP/s.toml" "$TMP/s.before"
+
 # Enter twice (an empty secret): refused, nothing written.
 drive 'Enter the new value of "a": =>\n;;=>\n' "$CT" change "$TMP/c.toml" a "${KS[@]}"
 equals "$status" 1
