@@ -553,20 +553,25 @@ static int read_back_streamed(replace_job *job, unsigned char **out)
     return 0;
 }
 
+/* A verify callback's refusal (rc != 0), with the callback's message. */
+static int verify_failed(const replace_job *job, int rc)
+{
+    const vault_error *e = vault_error_last();
+    char why[768];
+
+    /* The callback's message lives in the buffer vault__err() rewrites. */
+    snprintf(why, sizeof why, "%s", e && e->message && *e->message ? e->message : "rejected");
+    return vault__err(rc < 0 ? rc : VAULT_ERROR,
+                     "%s: the new content failed verification: %s; the file was not changed", job->path, why);
+}
+
 static int run_verify_owned(const replace_job *job, unsigned char *data, size_t len)
 {
-    const vault_error *e;
-    char why[768];
     int rc;
 
     vault_error_clear();
     rc = job->opts->verify_owned(data, len, job->opts->payload);
-    if (rc == 0)
-        return 0;
-    e = vault_error_last();
-    snprintf(why, sizeof why, "%s", e && e->message && *e->message ? e->message : "rejected");
-    return vault__err(rc < 0 ? rc : VAULT_ERROR,
-                     "%s: the new content failed verification: %s; the file was not changed", job->path, why);
+    return rc == 0 ? 0 : verify_failed(job, rc);
 }
 
 /* The target's owner and mode. check_owner() let through only our own
@@ -648,21 +653,13 @@ done:
 static int run_verify(const replace_job *job, const void *data, size_t len, vault_verify_cb verify,
                       void *payload)
 {
-    const vault_error *e;
-    char why[768];
     int rc;
 
     if (!verify)
         return 0;
     vault_error_clear();
     rc = verify(data, len, payload);
-    if (rc == 0)
-        return 0;
-    e = vault_error_last();
-    /* The callback's message lives in the buffer vault__err() rewrites. */
-    snprintf(why, sizeof why, "%s", e && e->message && *e->message ? e->message : "rejected");
-    return vault__err(rc < 0 ? rc : VAULT_ERROR,
-                     "%s: the new content failed verification: %s; the file was not changed", job->path, why);
+    return rc == 0 ? 0 : verify_failed(job, rc);
 }
 
 /* The name still refers to the file opened at the start (or still to none):

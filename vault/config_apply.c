@@ -130,22 +130,16 @@ static int set_value(apply_run *r, apply_item *it, char *value, vault_apply_stat
 
     if (r->streaming) {
         rc = stream_value(r, it, value, &bad);
-        vault_string_free(value);
-        if (rc != 0)
+        if (rc != 0) { /* the stream failed: the run stops */
+            vault_string_free(value);
             return rc;
-        if (bad) {
-            apply_item_fail(r, it, bad, "cannot set the value");
-            return 0;
         }
-        it->status = (unsigned char)status;
-        it->changed = 1;
-        r->changed++;
-        return 0;
+    } else {
+        bad = vault_config_set(r->cfg, it->index, value);
     }
-    rc = vault_config_set(r->cfg, it->index, value);
     vault_string_free(value);
-    if (rc != 0) {
-        apply_item_fail(r, it, rc, "cannot set the value");
+    if (bad) {
+        apply_item_fail(r, it, bad, "cannot set the value");
         return 0;
     }
     it->status = (unsigned char)status;

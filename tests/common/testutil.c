@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <vault.h>
 #include <openssl/evp.h>
@@ -137,6 +138,21 @@ unsigned char *pem_to_der(const char *pem, size_t *len)
     free(clean);
     *len = (size_t)dl;
     return out;
+}
+
+size_t test_count_temps(const char *dir, const char *base)
+{
+    char prefix[512];
+    struct dirent *de;
+    size_t n = 0;
+    DIR *d = opendir(dir);
+
+    snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
+    cr_assert_not_null(d, "cannot open %s", dir);
+    while ((de = readdir(d)) != NULL)
+        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
 }
 
 int have_program(const char *name)

@@ -52,6 +52,10 @@ unsigned char *test_sh_out(size_t *len, const char *fmt, ...) __attribute__((for
 /* test_sh_out() for a command whose output is not wanted. */
 #define test_sh(...) free(test_sh_out(NULL, __VA_ARGS__))
 
+/* How many temporary files of an atomic replacement of dir/base
+ * (".BASE.tmp-*") are in dir. */
+size_t test_count_temps(const char *dir, const char *base);
+
 /* Whether a program is on PATH. */
 int have_program(const char *name);
 

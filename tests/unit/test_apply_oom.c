@@ -26,20 +26,6 @@ static const struct {
     const char *alias, *plain;
 } sealed[] = {{"a", "first secret"}, {"c.d", "second"}, {"e", "third"}};
 
-static size_t temps_of(const char *dir, const char *base)
-{
-    char prefix[256];
-    struct dirent *de;
-    size_t n = 0;
-    DIR *d = opendir(dir);
-    snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
-    cr_assert_not_null(d);
-    while ((de = readdir(d)) != NULL)
-        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
-    closedir(d);
-    return n;
-}
-
 static vault_passwords pw = {"oom-test", NULL};
 
 Test(apply_oom, seal_all_or_nothing_under_every_failed_allocation)
@@ -86,7 +72,7 @@ Test(apply_oom, seal_all_or_nothing_under_every_failed_allocation)
         rc = vault_config_apply(&res, &o);
         done = vault__test_alloc_fail_at(0) < n;
         now = slurp(path, &len);
-        cr_assert_eq(temps_of(test_tmpdir(), "oom.toml"), 0,
+        cr_assert_eq(test_count_temps(test_tmpdir(), "oom.toml"), 0,
                      "allocation %zu failed: a temporary file is left", n);
         if (done)
             cr_assert_eq(rc, 0, "rc %d: %s", rc, test_errmsg());

@@ -80,21 +80,6 @@ static void assert_listing(const char *dir, const char *want)
     free(got);
 }
 
-static size_t count_temps(const char *dir, const char *base)
-{
-    char prefix[512];
-    struct dirent *de;
-    size_t n = 0;
-    DIR *d = opendir(dir);
-    snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
-    cr_assert_not_null(d);
-    while ((de = readdir(d)) != NULL)
-        if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
-            n++;
-    closedir(d);
-    return n;
-}
-
 Test(atomic, replaces_and_keeps_mode_and_owner)
 {
     const char *dir = fresh_dir("mode");
@@ -452,7 +437,7 @@ Test(atomic, kill_during_rewrite_is_all_or_nothing, .timeout = 120)
         free(now);
         /* At most the one temporary file the killed writer had: each
          * writer removes the leftovers of earlier ones. */
-        temps = count_temps(dir, "deployment.toml");
+        temps = test_count_temps(dir, "deployment.toml");
         cr_assert_leq(temps, 1, "round %zu: %zu temporary files", round, temps);
         temps_seen += temps;
         if (temps > max_temps)

@@ -560,20 +560,6 @@ Test(toml_save, refuses_a_file_changed_since_read)
     vault_config_free(cfg);
 }
 
-static size_t temps_of(const char *base)
-{
-    char prefix[256];
-    struct dirent *de;
-    size_t n = 0;
-    DIR *d = opendir(test_tmpdir());
-    snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
-    cr_assert_not_null(d);
-    while ((de = readdir(d)) != NULL)
-        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
-    closedir(d);
-    return n;
-}
-
 Test(toml_save, allocation_failures_leave_the_file)
 {
     const char *path = fixture_copy("oom.toml");
@@ -602,7 +588,7 @@ Test(toml_save, allocation_failures_leave_the_file)
             cr_assert_eq(now_len, orig_len);
             cr_assert_eq(memcmp(now, orig, orig_len), 0, "allocation %zu failed", n);
         }
-        cr_assert_eq(temps_of("oom.toml"), 0);
+        cr_assert_eq(test_count_temps(test_tmpdir(), "oom.toml"), 0);
         free(now);
         vault_config_free(cfg);
     }
